@@ -1,0 +1,102 @@
+/**
+ * Compact JWS verification (RFC 7515 §5.2) with the checks in the order that keeps hostile input cheap: size, shape,
+ * header (allow-list before any key lookup), signature length, then the signature itself. The payload is returned
+ * as bytes; the JWT layer parses it only after the signature has verified.
+ */
+import type { Buffer } from 'node:buffer';
+
+import { JoseError } from '../errors.js';
+import { allowList, type Algorithm } from '../lib/algorithms.js';
+import { isCanonicalBase64url } from '../lib/base64url.js';
+import { asciiBytes, signatureLength, verifySignature } from '../lib/signature.js';
+import { Key } from '../jwk/key.js';
+import type { KeyResolver } from '../jwks/key-set.js';
+import {
+  DEFAULT_MAX_TOKEN_LENGTH,
+  decodeSegment,
+  parseHeader,
+  splitCompact,
+  type ParsedHeader,
+} from './segments.js';
+import type { JWSHeader } from './types.js';
+
+/** Options for JWS verification. */
+export interface VerifyJWSOptions {
+  /** The algorithms you accept, e.g. `['RS256']`. Required: the token never chooses. */
+  algorithms: readonly Algorithm[];
+  /** Tokens longer than this are refused before any decoding. @default 8192 */
+  maxTokenLength?: number;
+}
+
+/** A JWS whose signature verified. */
+export interface VerifiedJWS {
+  readonly header: Readonly<JWSHeader>;
+  /** The base64url payload segment, already checked to be canonical. */
+  readonly payloadSegment: string;
+  /** The key that verified the signature. */
+  readonly key: Key;
+}
+
+/** Headers are pure functions of their segment text; tokens from one issuer share a handful, so cache them. */
+const HEADER_CACHE_SIZE = 64;
+
+/**
+ * Builds a compact-JWS verifier for a key or key set. Options are checked once, here (`TypeError` on misuse).
+ *
+ * @example
+ * const verifyJWS = createJWSVerifier(publicKey, { algorithms: ['RS256'] });
+ * const { header, payloadSegment } = verifyJWS(token);
+ */
+export function createJWSVerifier(
+  keys: KeyResolver,
+  options: VerifyJWSOptions,
+): (token: string) => VerifiedJWS {
+  const allowed = allowList(options?.algorithms, 'verify');
+  const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  if (!Number.isSafeInteger(maxLength) || maxLength < 16) throw new TypeError('verify: bad "maxTokenLength"');
+  if (typeof keys?.select !== 'function') throw new TypeError('verify: a Key or KeySet is required');
+  // A private key verifies through its public half; the private material never touches the hot path.
+  const resolver = keys instanceof Key && keys.type === 'private' ? keys.publicKey() : keys;
+  const headers = new Map<string, ParsedHeader>();
+
+  return function verifyCompact(token: string): VerifiedJWS {
+    const parts = splitCompact(token, maxLength);
+    let parsed = headers.get(parts.header);
+    if (parsed === undefined) {
+      parsed = parseHeader(parts.header, allowed);
+      if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
+      headers.set(parts.header, parsed);
+    }
+    if (!isCanonicalBase64url(parts.payload)) {
+      throw new JoseError('ERR_JWS_INVALID', 'the payload is not canonical base64url', {
+        reason: 'base64url',
+      });
+    }
+    const signature = decodeSegment(parts.signature, 'signature');
+    const { spec } = parsed;
+    const key = resolver.select(spec.alg, parsed.kid);
+    if (signature.length !== signatureLength(spec, key.keyObject)) {
+      throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed', { reason: 'length' });
+    }
+    const data = asciiBytes(parts.signingInput);
+    if (!verifySignature(spec, key.keyObject, key.operationInput(spec), data, signature)) {
+      throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed');
+    }
+    return { header: parsed.header, payloadSegment: parts.payload, key };
+  };
+}
+
+/**
+ * Verifies a compact JWS and returns its payload bytes. For JWTs use `verify`, which also checks the claims.
+ *
+ * @example
+ * const { payload } = verifyJWS(token, key, { algorithms: ['ES256'] });
+ */
+export function verifyJWS(
+  token: string,
+  keys: KeyResolver,
+  options: VerifyJWSOptions,
+): { header: Readonly<JWSHeader>; payload: Buffer; key: Key } {
+  const { header, payloadSegment, key } = createJWSVerifier(keys, options)(token);
+  return { header, payload: decodeSegment(payloadSegment, 'payload'), key };
+}

@@ -1,0 +1,77 @@
+/**
+ * JWT verification: a compact JWS whose signature verifies, whose payload is a JSON object, and whose claims pass
+ * the rules (RFC 7519 §7.2, RFC 8725). `createVerifier` does the option work once; `verify` is the one-shot form.
+ */
+
+import { epochSeconds } from '../lib/clock.js';
+import type { Key } from '../jwk/key.js';
+import type { KeyResolver } from '../jwks/key-set.js';
+import { decodeJSONObject } from '../jws/segments.js';
+import type { JWSHeader } from '../jws/types.js';
+import { createJWSVerifier, type VerifyJWSOptions } from '../jws/verify.js';
+import { compileClaimRules, validateClaims, type ClaimOptions } from './claims.js';
+import type { JWTPayload } from './types.js';
+
+/** Everything `verify` checks, besides the signature. */
+export interface VerifyOptions extends VerifyJWSOptions, ClaimOptions {
+  /** The time to check claims against. @default the system clock */
+  currentDate?: Date;
+}
+
+/** A verified JWT. */
+export interface VerifiedJWT<P extends JWTPayload = JWTPayload> {
+  readonly header: Readonly<JWSHeader>;
+  readonly payload: P;
+  /** The key that verified the signature. */
+  readonly key: Key;
+}
+
+/** A prepared verifier; the optional second argument overrides the clock for one call. */
+export type JWTVerifier = <P extends JWTPayload = JWTPayload>(
+  token: string,
+  at?: { currentDate?: Date },
+) => VerifiedJWT<P>;
+
+/**
+ * Builds a verifier for a key or key set. Options are validated here, once: a missing `algorithms` list is a
+ * `TypeError` now, not an "invalid token" later. The verifier throws only `JoseError` for bad tokens.
+ *
+ * @example
+ * const verifyAccessToken = createVerifier(keys, {
+ *   algorithms: ['RS256'],
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://api.example.com',
+ *   typ: 'at+jwt',
+ * });
+ * const { payload } = verifyAccessToken(token);
+ */
+export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVerifier {
+  if (typeof options !== 'object' || options === null) throw new TypeError('verify: options are required');
+  const verifyJWS = createJWSVerifier(keys, options);
+  const rules = compileClaimRules(options);
+  const fixedDate = options.currentDate;
+
+  return function verifyJWT<P extends JWTPayload = JWTPayload>(
+    token: string,
+    at?: { currentDate?: Date },
+  ): VerifiedJWT<P> {
+    const { header, payloadSegment, key } = verifyJWS(token);
+    const payload = decodeJSONObject(payloadSegment, 'JWT claims set', 'ERR_JWT_INVALID') as P;
+    validateClaims(payload, header, rules, epochSeconds(at?.currentDate ?? fixedDate));
+    return { header, payload, key };
+  };
+}
+
+/**
+ * Verifies a JWT in one call. For many tokens, build a verifier once with `createVerifier`.
+ *
+ * @example
+ * const { payload } = verify(token, publicKey, { algorithms: ['ES256'], issuer: 'https://auth.example.com' });
+ */
+export function verify<P extends JWTPayload = JWTPayload>(
+  token: string,
+  keys: KeyResolver,
+  options: VerifyOptions,
+): VerifiedJWT<P> {
+  return createVerifier(keys, options)<P>(token);
+}

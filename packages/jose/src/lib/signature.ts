@@ -1,0 +1,83 @@
+/**
+ * The signature operation itself, over bytes, for one algorithm and one key — the only place that calls OpenSSL.
+ * Parameters are fixed per algorithm here, never taken from a token: PSS salt length equals the digest length
+ * (Node's default would accept any salt, including none), ECDSA uses IEEE P1363 form of an exact length
+ * (psychic signatures, CVE-2022-21449), HMAC tags are compared in constant time.
+ */
+import { Buffer } from 'node:buffer';
+import {
+  constants,
+  createHmac,
+  sign as cryptoSign,
+  timingSafeEqual,
+  verify as cryptoVerify,
+} from 'node:crypto';
+import type { KeyObject, SignKeyObjectInput, VerifyKeyObjectInput } from 'node:crypto';
+
+import type { AlgorithmSpec } from './algorithms.js';
+
+/** The key argument of `crypto.sign`/`crypto.verify`. */
+export type KeyInput = KeyObject | SignKeyObjectInput | VerifyKeyObjectInput;
+
+/** The `crypto.sign`/`crypto.verify` key argument for an algorithm: built once per key and algorithm. */
+export function keyInput(spec: AlgorithmSpec, keyObject: KeyObject): KeyInput {
+  switch (spec.family) {
+    case 'RSA':
+      return spec.padding === constants.RSA_PKCS1_PSS_PADDING
+        ? { key: keyObject, padding: spec.padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+        : keyObject;
+    case 'EC':
+      return { key: keyObject, dsaEncoding: 'ieee-p1363' };
+    default:
+      return keyObject;
+  }
+}
+
+/** Expected signature length in bytes for this algorithm and key. */
+export function signatureLength(spec: AlgorithmSpec, keyObject: KeyObject): number {
+  return spec.signatureLength ?? Math.ceil((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+}
+
+/** Signs `data` (the JWS signing input). */
+export function createSignature(
+  spec: AlgorithmSpec,
+  keyObject: KeyObject,
+  input: KeyInput,
+  data: Buffer,
+): Buffer {
+  if (spec.family === 'oct')
+    return createHmac(spec.hash ?? 'sha256', keyObject)
+      .update(data)
+      .digest();
+  return cryptoSign(spec.hash ?? null, data, input);
+}
+
+/**
+ * Verifies `signature` over `data`. The caller has already checked the signature length; HMAC tags are compared
+ * with `timingSafeEqual`.
+ */
+export function verifySignature(
+  spec: AlgorithmSpec,
+  keyObject: KeyObject,
+  input: KeyInput,
+  data: Buffer,
+  signature: Buffer,
+): boolean {
+  if (spec.family === 'oct') {
+    const expected = createHmac(spec.hash ?? 'sha256', keyObject)
+      .update(data)
+      .digest();
+    return expected.length === signature.length && timingSafeEqual(expected, signature);
+  }
+  try {
+    return cryptoVerify(spec.hash ?? null, data, input, signature);
+  } catch {
+    // OpenSSL refuses some malformed inputs by throwing; for the caller that is simply a bad signature.
+    return false;
+  }
+}
+
+/** Latin-1 bytes of an ASCII string (the JWS signing input is always ASCII after the base64url checks). */
+export function asciiBytes(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
+}
