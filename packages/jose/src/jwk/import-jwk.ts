@@ -5,7 +5,7 @@
 import { Buffer } from 'node:buffer';
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 
-import { isAlgorithm, type Algorithm } from '../lib/algorithms.js';
+import { isAlgorithm } from '../lib/algorithms.js';
 import { decodeBase64url } from '../lib/base64url.js';
 import { JoseError } from '../errors.js';
 import { Key, type KeyOptions } from './key.js';
