@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the "@jot/source" export condition,
-// so tests never run against a stale build.
-const conditions = ['@jot/source', 'node', 'import', 'module', 'default'];
+// so tests never run against a stale build. 'import' stays out of the SSR conditions: Vitest hands them to
+// Node as --conditions, and pg's CommonJS code would then load pg-pool's ESM build and fail.
+const conditions = ['@jot/source', 'node', 'module', 'default'];
 
 export default defineConfig({
-  resolve: { conditions },
+  resolve: { conditions: ['@jot/source', 'import', 'module', 'browser', 'default'] },
   ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts'],

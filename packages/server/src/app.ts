@@ -1,0 +1,177 @@
+/**
+ * The Jot server: Fastify with one plugin per feature over the shared services in `app.jot`.
+ * `createServer` wires everything from a Config (opening the store); `buildApp` takes ready services (tests).
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+
+import type { Config } from './config/index.js';
+import type { Clock, ServerContext } from './context.js';
+import { installErrorHandlers } from './http/error-handler.js';
+import { HttpError } from './http/errors.js';
+import { errorSchema } from './http/schemas.js';
+import { createKeyManager } from './keys/key-manager.js';
+import { accountsPlugin } from './plugins/accounts.js';
+import { adminKeysPlugin } from './plugins/admin-keys.js';
+import { adminUsersPlugin } from './plugins/admin-users.js';
+import { healthPlugin } from './plugins/health.js';
+import { jwksPlugin } from './plugins/jwks.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { revocationFeedPlugin } from './plugins/revocation-feed.js';
+import { sessionsPlugin } from './plugins/sessions.js';
+import { tokensPlugin } from './plugins/tokens.js';
+import { createPasswordHasher } from './services/passwords.js';
+import { createRevocationService } from './services/revocation.js';
+import { createSecurityEvents } from './services/security-events.js';
+import { createSessionService } from './services/sessions.js';
+import { createTokenService } from './services/tokens.js';
+import { openStore, type Store } from './store/index.js';
+
+/** Options of `createServer`. */
+export interface CreateServerOptions {
+  config: Config;
+  /** Inject a clock (epoch ms) for tests. */
+  clock?: Clock;
+  /** Use an already opened store instead of opening `config.databaseUrl`. */
+  store?: Store;
+  /** Fastify logger option; defaults to pino at `config.logLevel` with secrets redacted. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Headers that must never reach a log line. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+];
+
+/** Fastify's `trustProxy` from ours: a hop count becomes the equivalent function. */
+function trustProxyOption(
+  value: Config['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return typeof value === 'boolean' ? value : [...value];
+}
+
+/** Builds the Fastify instance with every plugin, opening the store and creating the services. */
+export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const clock = options.clock ?? Date.now;
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: trustProxyOption(config.trustProxy),
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  });
+  const store =
+    options.store ?? (await openStore({ url: config.databaseUrl, dataDir: config.dataDir, now: clock }));
+  const ownsStore = options.store === undefined;
+  try {
+    const keys = await createKeyManager({ store, config, clock, logger: app.log });
+    const passwords = await createPasswordHasher({
+      memoryKiB: config.argon2MemoryKib,
+      timeCost: config.argon2TimeCost,
+      parallelism: config.argon2Parallelism,
+    });
+    const events = createSecurityEvents(store, app.log);
+    const revocations = createRevocationService(store, clock, {
+      accessTokenTtlMs: config.accessTokenTtlMs,
+      clockToleranceMs: config.clockToleranceMs,
+    });
+    const tokens = createTokenService(
+      keys,
+      {
+        issuer: config.issuer,
+        audience: config.audience,
+        accessTokenTtlSeconds: Math.floor(config.accessTokenTtlMs / 1000),
+        clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
+      },
+      clock,
+    );
+    const sessions = createSessionService({
+      store,
+      tokens,
+      revocations,
+      events,
+      clock,
+      settings: {
+        mode: config.tokenMode,
+        idleTimeoutMs: config.refreshIdleTimeoutMs,
+        maxLifetimeMs: config.sessionMaxLifetimeMs,
+        graceMs: config.refreshGraceWindowMs,
+      },
+    });
+    const context: ServerContext = {
+      config,
+      store,
+      clock,
+      keys,
+      passwords,
+      tokens,
+      sessions,
+      revocations,
+      events,
+    };
+    app.decorate('jot', context);
+    app.decorateRequest('auth', undefined);
+
+    const pruneTimer = setInterval(() => {
+      revocations.prune().catch((err: unknown) => app.log.warn({ err }, 'pruning revocations failed'));
+    }, 60_000);
+    pruneTimer.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(pruneTimer);
+      keys.close();
+      if (ownsStore) await store.close();
+    });
+
+    await buildApp(app);
+    return app;
+  } catch (err) {
+    if (ownsStore) await store.close();
+    await app.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Registers hooks, handlers and feature plugins on an app whose `jot` context is decorated. */
+export async function buildApp(app: FastifyInstance): Promise<void> {
+  app.addSchema(errorSchema);
+  // JSON only: a text/plain body (which a cross-site form can send without a preflight) is refused with 415.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandlers(app);
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-frame-options', 'DENY');
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(
+        429,
+        'ERR_RATE_LIMITED',
+        `too many attempts; try again in ${Math.ceil(context.ttl / 1000)} s`,
+        {
+          error: 'rate_limited',
+          headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+        },
+      ),
+  });
+  await app.register(openapiPlugin);
+  await app.register(metricsPlugin);
+  await app.register(healthPlugin);
+  await app.register(jwksPlugin);
+  await app.register(accountsPlugin);
+  await app.register(tokensPlugin);
+  await app.register(sessionsPlugin);
+  await app.register(adminUsersPlugin);
+  await app.register(adminKeysPlugin);
+  await app.register(revocationFeedPlugin);
+}

@@ -1,0 +1,40 @@
+/** Start-up chores: the bootstrap admin from JOT_ADMIN_EMAIL / JOT_ADMIN_PASSWORD, and loud development warnings. */
+import type { FastifyInstance } from 'fastify';
+
+/** Creates the configured admin if no account has that email; makes an existing one admin. */
+export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> {
+  const { config, store, passwords } = app.jot;
+  if (config.adminEmail === undefined || config.adminPassword === undefined) return;
+  const existing = await store.getUserByEmail(config.adminEmail);
+  if (existing === undefined) {
+    const user = await store.createUser({
+      email: config.adminEmail,
+      passwordHash: await passwords.hash(config.adminPassword),
+      name: 'Administrator',
+      roles: ['admin'],
+    });
+    app.log.info({ userId: user.id }, 'bootstrap admin created from JOT_ADMIN_EMAIL');
+  } else if (!existing.roles.includes('admin')) {
+    await store.setRoles(existing.id, [...existing.roles, 'admin']);
+    app.log.info({ userId: existing.id }, 'bootstrap admin granted the admin role');
+  }
+}
+
+/** Warns about settings that are fine on a laptop and dangerous anywhere else. */
+export function warnAboutDevelopmentDefaults(app: FastifyInstance): void {
+  const { config } = app.jot;
+  if (config.kekGenerated) {
+    app.log.warn(
+      `DEVELOPMENT ONLY: signing keys are encrypted with a generated key-encryption key stored in ${config.dataDir}/dev-kek. ` +
+        'Set JOT_KEK (32 random bytes, base64url) and keep it outside the data directory in any real deployment.',
+    );
+  }
+  if (config.nodeEnv !== 'production') {
+    app.log.warn(
+      `running in ${config.nodeEnv} mode; set NODE_ENV=production for deployments (it requires JOT_ISSUER and JOT_KEK)`,
+    );
+  }
+  if (config.revocationSecret === undefined) {
+    app.log.info('JOT_REVOCATION_SECRET is not set: only admin tokens can read the revocation feed');
+  }
+}

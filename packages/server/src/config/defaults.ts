@@ -1,0 +1,127 @@
+/**
+ * The single source of truth for every setting: its config-file key, its default and what it means.
+ * docs/config.md is written from this file (and a test checks it lists every environment variable).
+ * Each key can be set in `jot.config.json` under that key, or by the environment variable in `ENV_VARS`.
+ * Durations take `parseDuration` strings ("15m", "30d") or seconds; `Config` holds them in milliseconds.
+ */
+
+/** Defaults, by config-file key. `undefined` means "computed", as its doc says. */
+export const defaults = {
+  /** Runtime mode: `development`, `production` or `test`. Production refuses insecure defaults. @default 'development' */
+  nodeEnv: 'development',
+  /** TCP port to listen on (0 = any free port). @default 3000 */
+  port: 3000,
+  /** Interface to listen on. @default '127.0.0.1' in development and test, '0.0.0.0' in production */
+  host: undefined,
+  /** Directory for the SQLite database and the development KEK; created if missing. @default './data' */
+  dataDir: './data',
+  /** `postgres://…` selects Postgres; otherwise a SQLite file path, or `:memory:`. @default '<dataDir>/jot.db' */
+  databaseUrl: undefined,
+  /** The `iss` of every token: an absolute http(s) URL. Required in production. @default 'http://localhost:<port>' */
+  issuer: undefined,
+  /** The `aud` of access tokens; a comma list allowed. @default the issuer */
+  audience: undefined,
+  /**
+   * Key-encryption key for private signing keys at rest: 32 bytes as base64url or hex. Required in production;
+   * in development a key is generated once into `<dataDir>/dev-kek` (mode 0600). @default generated (dev only)
+   */
+  kek: undefined,
+  /** Algorithm of new signing keys. @default 'RS256' */
+  signingAlg: 'RS256',
+  /** Access-token lifetime. @default '15m' */
+  accessTokenTtl: '15m',
+  /** A session ends when its refresh token is unused for this long. @default '30d' */
+  refreshIdleTimeout: '30d',
+  /** A session ends this long after login, however active. @default '90d' */
+  sessionMaxLifetime: '90d',
+  /** A rotated refresh token presented again within this window gets the same successor, not a reuse alarm. @default '10s' */
+  refreshGraceWindow: '10s',
+  /** `refresh`: short access token + rotating refresh token; `single`: one access token per login. @default 'refresh' */
+  tokenMode: 'refresh',
+  /** Clock skew tolerated when checking `exp`/`nbf`/`iat`. @default '5s' */
+  clockTolerance: '5s',
+  /** How often a new signing key is created. @default '30d' */
+  keyRotationInterval: '30d',
+  /** How long a new key is published before it signs; must be at least `jwksMaxAge`. @default '1h' */
+  keyPrepublish: '1h',
+  /** `Cache-Control: max-age` of the JWKS. @default '10m' */
+  jwksMaxAge: '10m',
+  /** Shared secret (at least 32 characters) resource servers present to read the revocation feed. @default none */
+  revocationSecret: undefined,
+  /** Email of an admin created at first start when there are no users; set with `adminPassword`. @default none */
+  adminEmail: undefined,
+  /** Password of that bootstrap admin (at least 8 characters); set with `adminEmail`. @default none */
+  adminPassword: undefined,
+  /** Log level: fatal, error, warn, info, debug, trace or silent. @default 'info' */
+  logLevel: 'info',
+  /** Proxies trusted for X-Forwarded-*: true/false, a hop count, or a comma list of addresses/CIDRs. @default false */
+  trustProxy: false,
+  /** Largest request body accepted: bytes, or with a unit (b, kb, mb). @default '16kb' */
+  bodyLimit: '16kb',
+  /** Rate limit of login/refresh per client: `<max>/<window>`, e.g. `10/min`, `100/15m`. @default '10/min' */
+  rateLimitAuth: '10/min',
+  /** Browser origins allowed by CORS, comma list of `scheme://host[:port]`. @default none */
+  corsOrigins: '',
+  /** How browsers get tokens: `bearer` (response body), `cookie` (HttpOnly cookies) or `memory`. @default 'bearer' */
+  tokenDelivery: 'bearer',
+  /** `Secure` cookie attribute: `auto` (the server sets it whenever it is served over https), `true` or `false`. @default 'auto' */
+  cookieSecure: 'auto',
+  /** argon2id memory cost in KiB (OWASP minimum with t=2). @default 19456 */
+  argon2MemoryKib: 19456,
+  /** argon2id iterations. @default 2 */
+  argon2TimeCost: 2,
+  /** argon2id lanes. @default 1 */
+  argon2Parallelism: 1,
+} as const;
+
+/** A setting's config-file key. */
+export type SettingKey = keyof typeof defaults;
+
+/** A raw value as the config file or `overrides` may give it (validated by `loadConfig`). */
+export type SettingValue = string | number | boolean | readonly string[] | undefined;
+
+/** Raw settings: what `jot.config.json` and `loadConfig({ overrides })` contain. */
+export type Settings = { [K in SettingKey]?: SettingValue };
+
+/** The environment variable of each setting. */
+export const ENV_VARS: { readonly [K in SettingKey]: string } = {
+  nodeEnv: 'NODE_ENV',
+  port: 'JOT_PORT',
+  host: 'JOT_HOST',
+  dataDir: 'JOT_DATA_DIR',
+  databaseUrl: 'JOT_DATABASE_URL',
+  issuer: 'JOT_ISSUER',
+  audience: 'JOT_AUDIENCE',
+  kek: 'JOT_KEK',
+  signingAlg: 'JOT_SIGNING_ALG',
+  accessTokenTtl: 'JOT_ACCESS_TOKEN_TTL',
+  refreshIdleTimeout: 'JOT_REFRESH_IDLE_TIMEOUT',
+  sessionMaxLifetime: 'JOT_SESSION_MAX_LIFETIME',
+  refreshGraceWindow: 'JOT_REFRESH_GRACE_WINDOW',
+  tokenMode: 'JOT_TOKEN_MODE',
+  clockTolerance: 'JOT_CLOCK_TOLERANCE',
+  keyRotationInterval: 'JOT_KEY_ROTATION_INTERVAL',
+  keyPrepublish: 'JOT_KEY_PREPUBLISH',
+  jwksMaxAge: 'JOT_JWKS_MAX_AGE',
+  revocationSecret: 'JOT_REVOCATION_SECRET',
+  adminEmail: 'JOT_ADMIN_EMAIL',
+  adminPassword: 'JOT_ADMIN_PASSWORD',
+  logLevel: 'JOT_LOG_LEVEL',
+  trustProxy: 'JOT_TRUST_PROXY',
+  bodyLimit: 'JOT_BODY_LIMIT',
+  rateLimitAuth: 'JOT_RATE_LIMIT_AUTH',
+  corsOrigins: 'JOT_CORS_ORIGINS',
+  tokenDelivery: 'JOT_TOKEN_DELIVERY',
+  cookieSecure: 'JOT_COOKIE_SECURE',
+  argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
+  argon2TimeCost: 'JOT_ARGON2_TIME_COST',
+  argon2Parallelism: 'JOT_ARGON2_PARALLELISM',
+};
+
+/** Settings whose values never appear in an error message (the database URL may embed a password). */
+export const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set([
+  'kek',
+  'revocationSecret',
+  'adminPassword',
+  'databaseUrl',
+]);

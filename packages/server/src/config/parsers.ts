@@ -1,0 +1,149 @@
+/**
+ * Value parsers for settings. Each takes the raw value (a string from the environment, or any JSON
+ * value from the file) and returns the typed value or throws an {@link Invalid} saying what is expected;
+ * the loader turns that into a ConfigError naming the setting.
+ */
+import { parseDuration } from '@jot/jose';
+
+/** "Expected …" text for a rejected value; the loader adds the setting's name. */
+export class Invalid extends Error {}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new Invalid('expected a string');
+}
+
+/** A non-empty string. */
+export function string(value: unknown): string {
+  const s = text(value);
+  if (s === '') throw new Invalid('expected a non-empty value');
+  return s;
+}
+
+/** An integer in [min, max], given as a number or a decimal string. */
+export function integer(value: unknown, min: number, max: number): number {
+  const s = text(value);
+  const n = /^-?\d+$/.test(s) ? Number(s) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new Invalid(`expected an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** One of `choices`. */
+export function oneOf<T extends string>(value: unknown, choices: readonly T[]): T {
+  const s = text(value);
+  const found = choices.find((c) => c === s);
+  if (found === undefined) throw new Invalid(`expected one of ${choices.join(', ')}`);
+  return found;
+}
+
+/** true/false (also 1/0, yes/no, on/off). */
+export function boolean(value: unknown): boolean {
+  const s = text(value).toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(s)) return true;
+  if (['false', '0', 'no', 'off'].includes(s)) return false;
+  throw new Invalid('expected true or false');
+}
+
+/** A comma-separated list (or a JSON array of strings); empty entries dropped. */
+export function list(value: unknown): string[] {
+  const items = Array.isArray(value) ? value.map((v) => text(v)) : text(value).split(',');
+  return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** A duration ("15m", "30d", seconds) in milliseconds, at least `minMs`. */
+export function durationMs(value: unknown, minMs = 0): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(typeof value === 'number' ? value : text(value));
+  } catch {
+    throw new Invalid('expected a duration such as "30s", "15m", "12h", "30d", or a number of seconds');
+  }
+  const ms = seconds * 1000;
+  if (ms < minMs) throw new Invalid(`expected a duration of at least ${minMs / 1000}s`);
+  return ms;
+}
+
+const SIZE_UNITS: ReadonlyMap<string, number> = new Map([
+  ['', 1],
+  ['b', 1],
+  ['kb', 1024],
+  ['k', 1024],
+  ['mb', 1024 * 1024],
+  ['m', 1024 * 1024],
+]);
+
+/** A size in bytes: a number, or `<n><unit>` with unit b, kb, mb (powers of 1024). */
+export function bytes(value: unknown): number {
+  const match = /^(\d+)\s*([a-z]*)$/.exec(text(value).toLowerCase());
+  const unit = match ? SIZE_UNITS.get(match[2] ?? '') : undefined;
+  const n = match && unit !== undefined ? Number(match[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Invalid('expected a size such as "16kb", "1mb" or a number of bytes');
+  return n;
+}
+
+/** A rate `<max>/<window>`: `10/min`, `100/15m`, `5/s`. */
+export function rate(value: unknown): { max: number; windowMs: number } {
+  const match = /^(\d+)\s*\/\s*(\d*)\s*([a-z]+)$/.exec(text(value).toLowerCase());
+  const expected = 'expected "<max>/<window>", e.g. "10/min" or "100/15m"';
+  if (!match) throw new Invalid(expected);
+  const max = Number(match[1]);
+  let windowMs: number;
+  try {
+    windowMs = parseDuration(`${match[2] || '1'}${match[3]}`) * 1000;
+  } catch {
+    throw new Invalid(expected);
+  }
+  if (max < 1 || windowMs < 1000) throw new Invalid(`${expected}, with max ≥ 1 and a window of at least 1s`);
+  return { max, windowMs };
+}
+
+/** An absolute http(s) URL without query or fragment (OpenID Connect Discovery §3 for issuers). */
+export function httpUrl(value: unknown): string {
+  const s = string(value);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new Invalid('expected an absolute http(s) URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new Invalid('expected an absolute http(s) URL without query or fragment');
+  }
+  return s;
+}
+
+/** An origin exactly as browsers send it: `scheme://host[:port]`, no path. */
+export function origin(value: string): string {
+  let parsed: string;
+  try {
+    parsed = new URL(value).origin;
+  } catch {
+    parsed = 'null';
+  }
+  if (parsed === 'null' || parsed !== value) {
+    throw new Invalid(`expected origins like "https://app.example.com" (no path, no trailing slash, no "*")`);
+  }
+  return value;
+}
+
+/** Fastify's trustProxy: true/false, a hop count, or a list of addresses/CIDRs. */
+export function trustProxy(value: unknown): boolean | number | string[] {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return integer(value, 0, 1000);
+  if (Array.isArray(value)) return list(value);
+  const s = text(value);
+  if (/^(true|false)$/i.test(s)) return s.toLowerCase() === 'true';
+  if (/^\d+$/.test(s)) return integer(s, 0, 1000);
+  const items = list(s);
+  // proxy-addr also knows the names loopback, linklocal and uniquelocal.
+  if (
+    items.length === 0 ||
+    items.some((i) => !/^([0-9a-f:.]+(\/\d{1,3})?|loopback|linklocal|uniquelocal)$/i.test(i))
+  ) {
+    throw new Invalid('expected true, false, a hop count, or a comma list of IP addresses/CIDRs');
+  }
+  return items;
+}

@@ -1,0 +1,66 @@
+/**
+ * The validated, frozen configuration the server runs with. Every duration is in milliseconds
+ * (the field name ends in `Ms`); see defaults.ts for the defaults and the environment variables.
+ */
+import type { Buffer } from 'node:buffer';
+import type { Algorithm } from '@jot/jose';
+
+/** Runtime mode. */
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/** Pino log levels. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** How access and refresh tokens reach a browser. */
+export type TokenDelivery = 'bearer' | 'cookie' | 'memory';
+
+/** How sessions issue tokens. */
+export type TokenMode = 'refresh' | 'single';
+
+/** The loaded configuration. */
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  /** Absolute path. */
+  dataDir: string;
+  /** `postgres://…`, an absolute SQLite file path, or `:memory:`. */
+  databaseUrl: string;
+  issuer: string;
+  /** At least one entry. */
+  audience: readonly string[];
+  /** The 32-byte key-encryption key. Never log it. */
+  kek: Buffer;
+  /** True when `kek` is the development key from `<dataDir>/dev-kek` (generated now or earlier): warn loudly. */
+  kekGenerated: boolean;
+  signingAlg: Algorithm;
+  accessTokenTtlMs: number;
+  refreshIdleTimeoutMs: number;
+  sessionMaxLifetimeMs: number;
+  refreshGraceWindowMs: number;
+  tokenMode: TokenMode;
+  clockToleranceMs: number;
+  keyRotationIntervalMs: number;
+  /** At least `jwksMaxAgeMs`, so every cached JWKS knows a key before it signs. */
+  keyPrepublishMs: number;
+  jwksMaxAgeMs: number;
+  /** At least 32 characters when set. */
+  revocationSecret: string | undefined;
+  /** Both set or both undefined. */
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  logLevel: LogLevel;
+  /** Fastify's `trustProxy`: all, none, a hop count, or addresses/CIDRs. */
+  trustProxy: boolean | number | readonly string[];
+  bodyLimitBytes: number;
+  rateLimitAuth: { readonly max: number; readonly windowMs: number };
+  /** Exact origins (`scheme://host[:port]`). */
+  corsOrigins: readonly string[];
+  tokenDelivery: TokenDelivery;
+  cookieSecure: 'auto' | boolean;
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
+  argon2Parallelism: number;
+  /** The config file that was read, if any. */
+  configFile: string | undefined;
+}

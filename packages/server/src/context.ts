@@ -1,0 +1,75 @@
+/**
+ * The services every route plugin shares, built once per server and hung on the Fastify instance as `app.jot`.
+ * Only this object escapes plugin encapsulation.
+ */
+import type { Config } from './config/index.js';
+import type { KeyManager } from './keys/types.js';
+import type { PasswordHasher } from './services/passwords.js';
+import type { RevocationService } from './services/revocation.js';
+import type { SessionService } from './services/sessions.js';
+import type { TokenService } from './services/tokens.js';
+import type { SecurityEvents } from './services/security-events.js';
+import type { Store } from './store/index.js';
+
+/** A clock in epoch milliseconds; tests inject their own. */
+export type Clock = () => number;
+
+/** The shared services. */
+export interface ServerContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly keys: KeyManager;
+  readonly passwords: PasswordHasher;
+  readonly tokens: TokenService;
+  readonly sessions: SessionService;
+  readonly revocations: RevocationService;
+  readonly events: SecurityEvents;
+}
+
+/** Who a request is authenticated as (set by the `authenticate` pre-handler). */
+export interface AuthContext {
+  /** The verified access-token claims. */
+  readonly claims: AccessTokenClaims;
+  /** The raw access token (never logged). */
+  readonly token: string;
+  /** How the token arrived. */
+  readonly via: 'bearer' | 'cookie';
+}
+
+/** The claims of a Jot access token (RFC 9068 plus Jot's `sid`, `ver`, `roles`, `cth`). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  /** Session id (the refresh-token family). */
+  sid: string;
+  /** The user's token version when issued; a role change or disable bumps it. */
+  ver: number;
+  /** Seconds since the epoch of the last password authentication (RFC 9470 step-up). */
+  auth_time: number;
+  roles: string[];
+  scope?: string;
+  /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
+  cth?: string;
+  client_id?: string;
+  [claim: string]: unknown;
+}
+
+declare module 'fastify' {
+  /** OpenAPI documentation fields on route schemas (read by the openapi plugin). */
+  interface FastifySchema {
+    tags?: readonly string[];
+    summary?: string;
+    description?: string;
+  }
+  interface FastifyInstance {
+    jot: ServerContext;
+  }
+  interface FastifyRequest {
+    auth: AuthContext | undefined;
+  }
+}

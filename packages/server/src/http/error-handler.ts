@@ -1,0 +1,76 @@
+/**
+ * The one error handler: every failure becomes `{ error, error_description, code }` with the right status.
+ * Fastify's own errors (schema validation, bad JSON, body too large, wrong media type) become clear 4xx answers;
+ * anything unexpected is a 500 whose details go to the log only.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import { isJoseError } from '@jot/jose';
+
+import { StoreError } from '../store/index.js';
+import { HttpError, unauthorized, type ErrorBody } from './errors.js';
+
+const FASTIFY_CODES: Readonly<Record<string, [number, string, string]>> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'ERR_BODY_TOO_LARGE', 'the request body is too large'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'ERR_BAD_JSON', 'the JSON body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'ERR_BAD_JSON', 'the body is not valid JSON'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'ERR_VALIDATION', 'the Content-Length does not match the body'],
+  FST_ERR_CTP_INVALID_TYPE: [400, 'ERR_VALIDATION', 'the Content-Type header is not valid'],
+  FST_ERR_CTP_EMPTY_TYPE: [400, 'ERR_VALIDATION', 'the Content-Type header is empty'],
+};
+
+function toHttpError(error: FastifyError | Error): HttpError {
+  if (error instanceof HttpError) return error;
+  if (isJoseError(error)) return unauthorized(error.code, error.message);
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const where = fastifyError.validationContext ?? 'request';
+    return new HttpError(
+      400,
+      'ERR_VALIDATION',
+      `${where} ${fastifyError.message.replace(/^(body|querystring|params|headers)\s*/, '')}`.trim(),
+    );
+  }
+  const known = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
+  if (known) return new HttpError(known[0], known[1], known[2]);
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new HttpError(400, 'ERR_BAD_JSON', 'the body is not valid JSON');
+  }
+  if (error instanceof StoreError && error.code === 'ERR_STORE_UNAVAILABLE') {
+    return new HttpError(503, 'ERR_UNAVAILABLE', 'the database is unavailable; try again shortly', {
+      headers: { 'retry-after': '5' },
+    });
+  }
+  if (fastifyError.statusCode === 429) {
+    return new HttpError(429, 'ERR_RATE_LIMITED', 'too many requests; slow down and try again later');
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new HttpError(status, 'ERR_VALIDATION', 'the request could not be processed');
+  }
+  return new HttpError(500, 'ERR_INTERNAL', 'an internal error occurred; it has been logged');
+}
+
+/** Sends an error in the common shape. */
+export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  const body: ErrorBody = error.toBody();
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/** Installs the error and not-found handlers. */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const httpError = toHttpError(error);
+    if (httpError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: httpError.code, status: httpError.statusCode }, 'request refused');
+    return sendError(reply, httpError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new HttpError(404, 'ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+    ),
+  );
+}

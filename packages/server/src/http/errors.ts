@@ -1,0 +1,111 @@
+/**
+ * HTTP errors: one JSON body shape everywhere — `{ error, error_description, code }` — where `error` is the
+ * RFC 6749/6750 short name a generic OAuth client understands and `code` is Jot's stable machine-readable code.
+ * Details that help an operator (causes, stack traces) go to the log only, never to the client.
+ */
+
+/** Every `code` the server itself answers with (JOSE codes from `@jot/jose` pass through for token failures). */
+export type ServerErrorCode =
+  | 'ERR_VALIDATION'
+  | 'ERR_BAD_JSON'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_AUTH_REQUIRED'
+  | 'ERR_TOKEN_REVOKED'
+  | 'ERR_SESSION_ENDED'
+  | 'ERR_USER_DISABLED'
+  | 'ERR_INVALID_CREDENTIALS'
+  | 'ERR_REFRESH_TOKEN_INVALID'
+  | 'ERR_REFRESH_TOKEN_REUSED'
+  | 'ERR_RENEW_NOT_ENABLED'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_EMAIL_TAKEN'
+  | 'ERR_WEAK_PASSWORD'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_CSRF'
+  | 'ERR_STEP_UP_REQUIRED'
+  | 'ERR_FEED_AUTH'
+  | 'ERR_UNAVAILABLE'
+  | 'ERR_INTERNAL';
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  /** RFC 6749 §5.2 / RFC 6750 §3.1 error name (`invalid_request`, `invalid_token`, …). */
+  error: string;
+  /** A sentence a person can act on. Never contains a token, password or key. */
+  error_description: string;
+  /** Jot's stable code, e.g. `ERR_JWT_EXPIRED`. */
+  code: string;
+}
+
+/** An error with an HTTP status, thrown by handlers and turned into an `ErrorBody` by the error handler. */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly statusCode: number;
+  readonly code: string;
+  readonly error: string;
+  /** Extra response headers (`WWW-Authenticate`, `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    statusCode: number,
+    code: ServerErrorCode | (string & {}),
+    message: string,
+    options: { error?: string; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.statusCode = statusCode;
+    this.code = code;
+    this.error = options.error ?? defaultErrorName(statusCode);
+    this.headers = options.headers ?? {};
+  }
+
+  /** The response body. */
+  toBody(): ErrorBody {
+    return { error: this.error, error_description: this.message, code: this.code };
+  }
+}
+
+function defaultErrorName(status: number): string {
+  if (status === 401) return 'invalid_token';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'server_error';
+  return 'invalid_request';
+}
+
+function quote(value: string): string {
+  return value.replace(/["\\]/g, '');
+}
+
+/**
+ * A 401 for a bearer-protected resource with its RFC 6750 §3 challenge. Without credentials the challenge carries
+ * no error (§3.1: "SHOULD NOT include an error code" when the request lacked authentication).
+ */
+export function unauthorized(
+  code: string,
+  message: string,
+  options: { noCredentials?: boolean } = {},
+): HttpError {
+  const challenge = options.noCredentials
+    ? 'Bearer realm="jot"'
+    : `Bearer realm="jot", error="invalid_token", error_description="${quote(message)}"`;
+  return new HttpError(401, code, message, {
+    error: options.noCredentials ? 'invalid_request' : 'invalid_token',
+    headers: { 'www-authenticate': challenge },
+  });
+}
+
+/** A 403 for a valid token that lacks a role or scope (RFC 6750 §3.1 `insufficient_scope`). */
+export function forbidden(message: string, scope?: string): HttpError {
+  const scopePart = scope === undefined ? '' : `, scope="${quote(scope)}"`;
+  return new HttpError(403, 'ERR_FORBIDDEN', message, {
+    error: 'insufficient_scope',
+    headers: {
+      'www-authenticate': `Bearer realm="jot", error="insufficient_scope", error_description="${quote(message)}"${scopePart}`,
+    },
+  });
+}

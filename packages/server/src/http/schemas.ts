@@ -1,0 +1,44 @@
+/** JSON schemas shared by several routes (request bodies and the token / error responses). */
+
+/** `{ error, error_description, code }` — every error response. */
+export const errorSchema = {
+  $id: 'JotError',
+  type: 'object',
+  required: ['error', 'error_description', 'code'],
+  properties: {
+    error: { type: 'string' },
+    error_description: { type: 'string' },
+    code: { type: 'string' },
+  },
+} as const;
+
+/** The token response of login, refresh, renew and reauth (RFC 6749 §5.1 shape). */
+export const tokenResponseSchema = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string' },
+    csrf_token: { type: 'string' },
+  },
+} as const;
+
+/** An email address: bounded, one `@`, no spaces. Deliverability is not our concern here. */
+export const emailSchema = {
+  type: 'string',
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^[^\\s@]+@[^\\s@]+$',
+} as const;
+
+/** A password as submitted (strength rules are checked in code, with a clearer message). */
+export const passwordSchema = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+/** Error responses a protected route can give. */
+export const authErrors = {
+  400: { $ref: 'JotError#' },
+  401: { $ref: 'JotError#' },
+  403: { $ref: 'JotError#' },
+} as const;

@@ -1,0 +1,36 @@
+/** The signing-key service contract the rest of the server relies on (implemented by `key-manager.ts`). */
+import type { Algorithm, JWKS, Key, KeyResolver } from '@jot/jose';
+
+/** What the admin API and logs may know about a signing key (never key material). */
+export interface SigningKeyInfo {
+  kid: string;
+  alg: Algorithm;
+  /** `pending`: published, not signing yet; `active`: signs new tokens; `retired`: published until its tokens expire. */
+  state: 'pending' | 'active' | 'retired';
+  createdAt: number;
+  activatesAt: number;
+  retiredAt: number | null;
+  /** When it leaves the JWKS. */
+  expiresAt: number | null;
+}
+
+/** Signing keys: stored encrypted, rotated on a schedule, published as a JWKS; also resolves keys for verification. */
+export interface KeyManager extends KeyResolver {
+  /** The key that signs new tokens now (the newest key whose activation time has passed). */
+  activeKey(): Key;
+  /** The public JWKS document: pending, active and retired keys until they expire. */
+  jwks(): JWKS;
+  /** `max-age` for the JWKS response, in seconds, derived from the rotation schedule. */
+  jwksMaxAgeSeconds(): number;
+  /** All keys with their state, newest first. */
+  list(): SigningKeyInfo[];
+  /**
+   * Creates a new key. It is published at once and starts signing after the pre-publication period, so verifiers
+   * that cache the JWKS never meet an unknown `kid`; `immediate` skips the wait (key compromise).
+   */
+  rotate(options?: { immediate?: boolean }): Promise<SigningKeyInfo>;
+  /** Scheduled work: create the next key when due, drop keys whose tokens have all expired. */
+  tick(): Promise<void>;
+  /** Stops the schedule. */
+  close(): void;
+}

@@ -1,0 +1,232 @@
+/**
+ * Accounts: registration, sign-in, password change, step-up re-authentication and `whoami`.
+ * Unknown email and wrong password are indistinguishable: same status, same body, and a dummy argon2 verification
+ * so they take the same time.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { authRateLimit } from '../http/rate-limit.js';
+import { authErrors, emailSchema, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
+import { tokenResponse } from '../http/token-response.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../services/passwords.js';
+import type { ClientInfo } from '../services/sessions.js';
+import { StoreError, type User } from '../store/index.js';
+import { authenticate, authOf } from './auth.js';
+
+/** Request facts kept with a session (bounded; never used for authentication). */
+export function clientInfo(request: FastifyRequest): ClientInfo {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
+}
+
+/** The public view of a user. */
+export function publicUser(user: User): Record<string, unknown> {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    roles: user.roles,
+    status: user.status,
+    created_at: new Date(user.createdAt).toISOString(),
+  };
+}
+
+export const userSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    name: { type: ['string', 'null'] },
+    roles: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string' },
+    created_at: { type: 'string' },
+  },
+} as const;
+
+function checkPasswordStrength(password: string, email: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new HttpError(
+      400,
+      'ERR_WEAK_PASSWORD',
+      `passwords must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+    );
+  }
+  if (password.trim().toLowerCase() === email.trim().toLowerCase()) {
+    throw new HttpError(400, 'ERR_WEAK_PASSWORD', 'the password must not be the email address');
+  }
+}
+
+const INVALID_CREDENTIALS = 'the email or password is incorrect';
+
+/** Registers the account routes. */
+export async function accountsPlugin(app: FastifyInstance): Promise<void> {
+  const { store, passwords, sessions, revocations, events, config } = app.jot;
+  const authLimit = { rateLimit: authRateLimit(config) };
+
+  app.post<{ Body: { email: string; password: string; name?: string } }>(
+    '/api/register',
+    {
+      config: authLimit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Create an account. The first account becomes an admin.',
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          additionalProperties: false,
+          properties: {
+            email: emailSchema,
+            password: passwordSchema,
+            name: { type: 'string', maxLength: 200 },
+          },
+        },
+        response: { 201: userSchema, 400: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' } },
+      },
+    },
+    async (request, reply) => {
+      const { email, password, name } = request.body;
+      checkPasswordStrength(password, email);
+      let user: User;
+      try {
+        user = await store.createUser({
+          email,
+          passwordHash: await passwords.hash(password),
+          name: name ?? null,
+          roles: [],
+        });
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
+          throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+        }
+        throw err;
+      }
+      // The earliest account is the admin; deciding by order (not a count) is safe when two register at once.
+      const [first] = await store.listUsers({ limit: 1 });
+      if (first?.id === user.id) user = (await store.setRoles(user.id, ['admin'])) ?? user;
+      return reply.code(201).send(publicUser(user));
+    },
+  );
+
+  app.post<{ Body: { email: string; password: string } }>(
+    '/api/login',
+    {
+      config: authLimit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Sign in with email and password; returns an access token and a refresh token.',
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          additionalProperties: false,
+          properties: { email: emailSchema, password: passwordSchema },
+        },
+        response: { 200: tokenResponseSchema, 400: { $ref: 'JotError#' }, 401: { $ref: 'JotError#' } },
+      },
+    },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      const user = await store.getUserByEmail(email);
+      const ok =
+        user === undefined
+          ? (await passwords.verifyDummy(password), false)
+          : await passwords.verify(user.passwordHash, password);
+      if (user === undefined || !ok) {
+        await events.record('login_failed', { userId: user?.id, ip: request.ip });
+        throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
+      }
+      if (user.status !== 'active') {
+        throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+      }
+      if (passwords.needsRehash(user.passwordHash))
+        await store.updatePasswordHash(user.id, await passwords.hash(password));
+      const pair = await sessions.start(user, clientInfo(request));
+      return tokenResponse(reply, pair);
+    },
+  );
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/api/password',
+    {
+      preHandler: authenticate,
+      config: authLimit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Change the password. Signs out every other session and invalidates every earlier token.',
+        body: {
+          type: 'object',
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
+          properties: { current_password: passwordSchema, new_password: passwordSchema },
+        },
+        response: { 200: tokenResponseSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const user = await store.getUserById(claims.sub);
+      if (user === undefined || !(await passwords.verify(user.passwordHash, request.body.current_password))) {
+        throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the current password is incorrect');
+      }
+      checkPasswordStrength(request.body.new_password, user.email);
+      await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
+      await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
+      await events.record('password_changed', { userId: user.id, sessionId: claims.sid, ip: request.ip });
+      return tokenResponse(reply, await sessions.reissue(claims.sid));
+    },
+  );
+
+  app.post<{ Body: { password: string } }>(
+    '/api/reauth',
+    {
+      preHandler: authenticate,
+      config: authLimit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password: passwordSchema },
+        },
+        response: { 200: tokenResponseSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const user = await store.getUserById(claims.sub);
+      if (user === undefined || !(await passwords.verify(user.passwordHash, request.body.password))) {
+        throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
+      }
+      return tokenResponse(reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
+    },
+  );
+
+  app.get(
+    '/api/whoami',
+    {
+      preHandler: authenticate,
+      schema: {
+        tags: ['accounts'],
+        summary: 'The verified claims of the presented access token and the current profile.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              claims: { type: 'object', additionalProperties: true },
+              user: userSchema,
+            },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const user = await store.getUserById(claims.sub);
+      if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'the account no longer exists');
+      reply.header('cache-control', 'no-store');
+      return { claims, user: publicUser(user) };
+    },
+  );
+}

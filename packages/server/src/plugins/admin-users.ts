@@ -1,0 +1,165 @@
+/**
+ * Admin: users (list, disable, enable, set roles) and security events. A status or role change bumps the user's
+ * token version in the same UPDATE and is published to the revocation feed, so old tokens stop working everywhere.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { authErrors } from '../http/schemas.js';
+import type { User } from '../store/index.js';
+import { publicUser, userSchema } from './accounts.js';
+import { authOf, requireRole } from './auth.js';
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+/** Registers the admin user routes. */
+export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
+  const { store, revocations, events } = app.jot;
+  const admin = requireRole('admin');
+
+  function found(user: User | undefined): User {
+    if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such user');
+    return user;
+  }
+
+  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+    '/api/admin/users',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'List users, oldest first.',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+            offset: { type: 'integer', minimum: 0 },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } },
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const users = await store.listUsers({
+        limit: request.query.limit ?? 100,
+        offset: request.query.offset ?? 0,
+      });
+      return { users: users.map(publicUser) };
+    },
+  );
+
+  for (const status of ['disabled', 'active'] as const) {
+    const verb = status === 'disabled' ? 'disable' : 'enable';
+    app.post<{ Params: { id: string } }>(
+      `/api/admin/users/:id/${verb}`,
+      {
+        preHandler: admin,
+        schema: {
+          tags: ['admin'],
+          summary:
+            status === 'disabled'
+              ? 'Disable a user: every token of theirs stops working.'
+              : 'Enable a user again.',
+          params: idParams,
+          response: { 200: userSchema, 404: { $ref: 'JotError#' }, ...authErrors },
+        },
+      },
+      async (request) => {
+        const { claims } = authOf(request);
+        if (status === 'disabled' && request.params.id === claims.sub) {
+          throw new HttpError(400, 'ERR_VALIDATION', 'you cannot disable your own account');
+        }
+        const user = found(await store.setStatus(request.params.id, status));
+        if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
+        await revocations.publishUser((await store.getUserById(user.id)) ?? user);
+        await events.record(status === 'disabled' ? 'user_disabled' : 'user_enabled', {
+          userId: user.id,
+          ip: request.ip,
+          detail: { by: claims.sub },
+        });
+        return publicUser(user);
+      },
+    );
+  }
+
+  app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
+    '/api/admin/users/:id/roles',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary: "Replace a user's roles; tokens carrying the old roles stop working.",
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['roles'],
+          additionalProperties: false,
+          properties: {
+            roles: {
+              type: 'array',
+              maxItems: 32,
+              uniqueItems: true,
+              items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' },
+            },
+          },
+        },
+        response: { 200: userSchema, 404: { $ref: 'JotError#' }, ...authErrors },
+      },
+    },
+    async (request) => {
+      const { claims } = authOf(request);
+      const user = found(await store.setRoles(request.params.id, request.body.roles));
+      await revocations.publishUser(user);
+      await events.record('roles_changed', {
+        userId: user.id,
+        ip: request.ip,
+        detail: { by: claims.sub, roles: user.roles },
+      });
+      return publicUser(user);
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number; before?: number; user_id?: string } }>(
+    '/api/admin/events',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['admin'],
+        summary: 'Security events, newest first.',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+            before: { type: 'integer', minimum: 1 },
+            user_id: { type: 'string', maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const list = await store.listSecurityEvents({
+        limit: request.query.limit ?? 100,
+        before: request.query.before,
+        userId: request.query.user_id,
+      });
+      return {
+        events: list.map((e) => ({
+          id: e.id,
+          type: e.type,
+          user_id: e.userId,
+          session_id: e.sessionId,
+          ip: e.ip,
+          detail: e.detail,
+          created_at: new Date(e.createdAt).toISOString(),
+        })),
+      };
+    },
+  );
+}

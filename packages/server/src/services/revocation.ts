@@ -1,0 +1,142 @@
+/**
+ * Revocation, all of it: per token (`jti`), per session (`sid`), per user (a "valid after" cut-off, the token
+ * version, the account status). The server checks every kind on each request; resource servers replicate the
+ * same facts from the feed. Every feed entry expires when the longest-lived access token it covers has expired,
+ * so the list stays small.
+ *
+ * The cut-off is kept in whole seconds because `iat` is: a token is valid only when `iat > valid_after`. Tokens
+ * for the user are not issued within the cut-off's own second (`waitPastCutoff`), so a fresh login right after a
+ * logout-everywhere is never caught by it.
+ */
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { AccessTokenClaims, Clock } from '../context.js';
+import { unauthorized } from '../http/errors.js';
+import type { Revocation, Store, User } from '../store/index.js';
+
+/** Per-user revocation state as published in `user` feed entries (times in epoch seconds). */
+export interface UserRevocationState {
+  /** Tokens need `iat > valid_after`; 0 = no cut-off. */
+  valid_after: number;
+  /** Tokens need `ver >= ver`. */
+  ver: number;
+  status: 'active' | 'disabled';
+}
+
+/** The revocation service. */
+export interface RevocationService {
+  /** Throws a 401 `HttpError` if any revocation applies to these (already verified) claims. */
+  check(claims: AccessTokenClaims): Promise<void>;
+  /** Revokes one access token until it expires. */
+  revokeToken(jti: string, exp: number): Promise<void>;
+  /** Ends a session: its refresh tokens stop working and its access tokens are rejected. Idempotent. */
+  revokeSession(sessionId: string, reason: string): Promise<boolean>;
+  /** Ends every session of a user and invalidates every token issued up to now (logout-everywhere). */
+  revokeAllForUser(userId: string, reason: string, options?: { exceptSession?: string }): Promise<void>;
+  /** Publishes the user's current version and status (after a role change, disable or enable). */
+  publishUser(user: User): Promise<void>;
+  /** Waits until tokens issued now are past the user's cut-off second. */
+  waitPastCutoff(user: User): Promise<void>;
+  /** Drops expired entries; returns how many. */
+  prune(): Promise<number>;
+  /** Fires when an entry was added by this server (other instances are seen by polling). */
+  readonly changes: EventEmitter<{ added: [Revocation] }>;
+}
+
+/** The user-state entry for the feed. */
+export function userState(user: User): UserRevocationState {
+  return {
+    valid_after: Math.floor(user.tokensValidAfter / 1000),
+    ver: user.tokenVersion,
+    status: user.status === 'disabled' ? 'disabled' : 'active',
+  };
+}
+
+/** Whether a session can still back tokens at `now` (not revoked, before its absolute expiry). */
+function sessionLive(session: { revokedAt: number | null; absoluteExpiresAt: number }, now: number): boolean {
+  return session.revokedAt === null && session.absoluteExpiresAt > now;
+}
+
+/**
+ * Builds the revocation service. Entries live as long as a token they cover can still be presented: a `jti` entry
+ * until that token's `exp` plus the clock tolerance; session and user entries for a whole access-token lifetime
+ * plus the tolerance after the event.
+ */
+export function createRevocationService(
+  store: Store,
+  clock: Clock,
+  lifetimes: { accessTokenTtlMs: number; clockToleranceMs: number },
+): RevocationService {
+  const coverMs = lifetimes.accessTokenTtlMs + lifetimes.clockToleranceMs;
+  const changes = new EventEmitter<{ added: [Revocation] }>();
+
+  async function add(
+    kind: Revocation['kind'],
+    subject: string,
+    data: Record<string, unknown>,
+    expiresAt: number,
+  ) {
+    const entry = await store.addRevocation({ kind, subject, data: data, expiresAt });
+    changes.emit('added', entry);
+  }
+
+  async function publishUser(user: User): Promise<void> {
+    await add('user', user.id, { ...userState(user) }, clock() + coverMs);
+  }
+
+  return {
+    changes,
+    async check(claims) {
+      const now = clock();
+      const [jtiRevoked, user, session] = await Promise.all([
+        store.isJtiRevoked(claims.jti, now),
+        store.getUserById(claims.sub),
+        store.getSession(claims.sid),
+      ]);
+      if (jtiRevoked) throw unauthorized('ERR_TOKEN_REVOKED', 'this access token has been revoked');
+      if (user === undefined) throw unauthorized('ERR_TOKEN_REVOKED', 'the account no longer exists');
+      if (user.status !== 'active') throw unauthorized('ERR_USER_DISABLED', 'this account is disabled');
+      if (claims.ver !== user.tokenVersion) {
+        throw unauthorized(
+          'ERR_TOKEN_REVOKED',
+          'the account changed (roles or status); refresh the access token',
+        );
+      }
+      if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) {
+        throw unauthorized('ERR_TOKEN_REVOKED', 'the account was signed out everywhere; sign in again');
+      }
+      if (session === undefined || session.userId !== user.id || !sessionLive(session, now)) {
+        throw unauthorized('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      }
+    },
+    async revokeToken(jti, exp) {
+      await add('jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs);
+    },
+    async revokeSession(sessionId, reason) {
+      const changed = await store.revokeSession(sessionId, reason);
+      await store.deleteRefreshTokensForSession(sessionId);
+      if (changed) await add('sid', sessionId, {}, clock() + coverMs);
+      return changed;
+    },
+    async revokeAllForUser(userId, reason, options = {}) {
+      const now = clock();
+      const user = await store.setTokensValidAfter(userId, now);
+      const sessions = await store.listSessionsForUser(userId, now);
+      for (const session of sessions) {
+        if (session.id !== options.exceptSession) {
+          await store.revokeSession(session.id, reason);
+          await store.deleteRefreshTokensForSession(session.id);
+        }
+      }
+      if (user) await publishUser(user);
+    },
+    publishUser,
+    async waitPastCutoff(user) {
+      const cutoffSecond = Math.floor(user.tokensValidAfter / 1000);
+      const now = clock();
+      if (Math.floor(now / 1000) <= cutoffSecond) await sleep((cutoffSecond + 1) * 1000 - now + 1);
+    },
+    prune: () => store.pruneExpiredRevocations(),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Opaque secrets the server hands out (refresh tokens, CSRF tokens, one-time tokens): 256 random bits, stored only
+ * as a SHA-256 hash. A rotated refresh token's successor is kept encrypted under a key derived from the rotated
+ * token itself, so only the holder of that token can be handed the same successor again within the grace window
+ * — a database reader learns nothing.
+ */
+import { Buffer } from 'node:buffer';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+/** A fresh 256-bit secret, base64url (43 characters). */
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Hex SHA-256 of a secret: what the store keeps. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** base64url SHA-256, the form bound into JWT claims (`cth`). */
+export function hashForClaim(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('base64url');
+}
+
+/** Constant-time equality of two strings (false when lengths differ, which is not secret). */
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function successorKey(previous: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', previous, Buffer.alloc(0), 'jot refresh successor v1', 32));
+}
+
+/** Encrypts `successor` (AES-256-GCM) under a key derived from `previous`. */
+export function sealSuccessor(previous: string, successor: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', successorKey(previous), iv);
+  const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+/** Decrypts what `sealSuccessor` made; `undefined` if it does not open with this token. */
+export function openSuccessor(previous: string, sealed: string): string | undefined {
+  try {
+    const raw = Buffer.from(sealed, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', successorKey(previous), raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,49 @@
+/** Security events (reuse detected, login failures, disables, key rotations): stored for admins and logged. */
+import type { FastifyBaseLogger } from 'fastify';
+
+import type { Store } from '../store/index.js';
+
+/** The kinds of security event the server records. */
+export type SecurityEventType =
+  | 'refresh_token_reuse'
+  | 'login_failed'
+  | 'login_succeeded'
+  | 'user_disabled'
+  | 'user_enabled'
+  | 'roles_changed'
+  | 'password_changed'
+  | 'logout_all'
+  | 'key_rotated'
+  | 'csrf_rejected';
+
+/** Records security events. */
+export interface SecurityEvents {
+  record(
+    type: SecurityEventType,
+    facts: {
+      userId?: string | null;
+      sessionId?: string | null;
+      ip?: string | null;
+      detail?: Record<string, unknown>;
+    },
+  ): Promise<void>;
+}
+
+/** Events go to the store and to the log (without secrets: callers only pass ids and reasons). */
+export function createSecurityEvents(store: Store, logger: FastifyBaseLogger): SecurityEvents {
+  return {
+    async record(type, facts) {
+      logger.warn(
+        { securityEvent: type, userId: facts.userId, sessionId: facts.sessionId },
+        'security event',
+      );
+      await store.addSecurityEvent({
+        type,
+        userId: facts.userId ?? null,
+        sessionId: facts.sessionId ?? null,
+        ip: facts.ip ?? null,
+        detail: facts.detail ?? {},
+      });
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * Sessions and their tokens: sign-in, refresh-token rotation with reuse detection and a grace window,
+ * single-token renewal, and the token pair every flow returns.
+ *
+ * Rotation (RFC 9700 §4.14.2): each refresh token is used once. A second use of a rotated token is reuse — a sign
+ * that it was stolen — and ends the whole session, except for one case: the *immediately previous* token presented
+ * again within `graceMs` of its rotation (two tabs refreshing at once) receives the same successor, decrypted from
+ * the rotated row with a key only that token yields. The token two generations back, or the previous one after the
+ * window (`elapsed >= graceMs`), is reuse.
+ */
+import type { AccessTokenClaims, Clock } from '../context.js';
+import { HttpError } from '../http/errors.js';
+import type { Session, Store, User } from '../store/index.js';
+import type { RevocationService } from './revocation.js';
+import { hashForClaim, hashSecret, newSecret, openSuccessor, sealSuccessor } from './secrets.js';
+import type { SecurityEvents } from './security-events.js';
+import type { TokenService } from './tokens.js';
+
+/** What a successful sign-in, refresh or renewal returns. */
+export interface TokenPair {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  /** Absent in single-token mode. */
+  refreshToken?: string;
+  /** The session's anti-CSRF token, when the session was made for cookie delivery. */
+  csrfToken?: string;
+  claims: AccessTokenClaims;
+  session: Session;
+}
+
+/** Request facts stored with a session. */
+export interface ClientInfo {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/** Session settings. */
+export interface SessionSettings {
+  mode: 'refresh' | 'single';
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  graceMs: number;
+}
+
+/** The session service. */
+export interface SessionService {
+  /** Starts a session for an authenticated user. `withCsrf` binds a fresh anti-CSRF token into its tokens. */
+  start(user: User, client: ClientInfo, options?: { withCsrf?: boolean }): Promise<TokenPair>;
+  /** Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). */
+  refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair>;
+  /** Single-token mode: a still-valid access token for a fresh one; the old `jti` is revoked. */
+  renew(claims: AccessTokenClaims): Promise<TokenPair>;
+  /** New tokens for an existing live session (after a password change or re-authentication). */
+  reissue(sessionId: string, options?: { authTime?: number }): Promise<TokenPair>;
+}
+
+const GRANT_INVALID = 'the refresh token is invalid or expired; sign in again';
+
+function grantError(code: string, message: string): HttpError {
+  return new HttpError(401, code, message, { error: 'invalid_grant' });
+}
+
+/** Builds the session service. */
+export function createSessionService(deps: {
+  store: Store;
+  tokens: TokenService;
+  revocations: RevocationService;
+  events: SecurityEvents;
+  clock: Clock;
+  settings: SessionSettings;
+}): SessionService {
+  const { store, tokens, revocations, events, clock, settings } = deps;
+
+  function live(session: Session, now: number): boolean {
+    if (session.revokedAt !== null || session.absoluteExpiresAt <= now) return false;
+    return session.idleTimeoutMs === null || session.lastUsedAt + session.idleTimeoutMs > now;
+  }
+
+  async function activeUser(userId: string): Promise<User> {
+    const user = await store.getUserById(userId);
+    if (user === undefined || user.status !== 'active') {
+      throw grantError('ERR_USER_DISABLED', 'this account is disabled or no longer exists');
+    }
+    await revocations.waitPastCutoff(user);
+    return user;
+  }
+
+  function accessFor(user: User, session: Session) {
+    return tokens.issue({
+      userId: user.id,
+      sessionId: session.id,
+      tokenVersion: user.tokenVersion,
+      authTime: session.authTime,
+      roles: user.roles,
+      csrfHash: session.csrfHash ?? undefined,
+    });
+  }
+
+  function pair(user: User, session: Session, refreshToken?: string, csrfToken?: string): TokenPair {
+    const access = accessFor(user, session);
+    return {
+      accessToken: access.token,
+      expiresIn: access.expiresIn,
+      refreshToken,
+      csrfToken,
+      claims: access.claims,
+      session,
+    };
+  }
+
+  async function endForReuse(session: Session, client: ClientInfo, generation: number): Promise<never> {
+    await revocations.revokeSession(session.id, 'refresh_token_reuse');
+    await events.record('refresh_token_reuse', {
+      userId: session.userId,
+      sessionId: session.id,
+      ip: client.ip,
+      detail: { generation },
+    });
+    throw grantError(
+      'ERR_REFRESH_TOKEN_REUSED',
+      'this refresh token was already used; the session has been ended for safety — sign in again',
+    );
+  }
+
+  return {
+    async start(user, client, options = {}) {
+      const now = clock();
+      await revocations.waitPastCutoff(user);
+      const csrfToken = options.withCsrf ? newSecret() : undefined;
+      const session = await store.createSession({
+        userId: user.id,
+        absoluteExpiresAt: now + settings.maxLifetimeMs,
+        idleTimeoutMs: settings.mode === 'refresh' ? settings.idleTimeoutMs : null,
+        authTime: now,
+        userAgent: client.userAgent?.slice(0, 512) ?? null,
+        ip: client.ip ?? null,
+        csrfHash: csrfToken === undefined ? null : hashForClaim(csrfToken),
+        mode: settings.mode,
+      });
+      let refreshToken: string | undefined;
+      if (settings.mode === 'refresh') {
+        refreshToken = newSecret();
+        await store.insertRefreshToken({
+          tokenHash: hashSecret(refreshToken),
+          sessionId: session.id,
+          generation: 1,
+        });
+      }
+      return pair(user, session, refreshToken, csrfToken);
+    },
+
+    async refresh(refreshToken, client) {
+      const now = clock();
+      const hash = hashSecret(refreshToken);
+      const record = await store.getRefreshToken(hash);
+      if (record === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+      const session = await store.getSession(record.sessionId);
+      if (session === undefined || !live(session, now)) {
+        throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      }
+      const successor = newSecret();
+      const result = await store.rotateRefreshToken(
+        hash,
+        {
+          hash: hashSecret(successor),
+          ciphertext: sealSuccessor(refreshToken, successor),
+          generation: record.generation + 1,
+        },
+        now,
+      );
+      if (result.status === 'not_found') throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+      let issued = successor;
+      if (result.status === 'already_rotated') {
+        const rotated = result.token;
+        const next =
+          rotated.successorHash === null ? undefined : await store.getRefreshToken(rotated.successorHash);
+        const withinGrace =
+          rotated.rotatedAt !== null &&
+          now - rotated.rotatedAt < settings.graceMs &&
+          next?.rotatedAt === null;
+        const again =
+          withinGrace && rotated.successorCiphertext !== null
+            ? openSuccessor(refreshToken, rotated.successorCiphertext)
+            : undefined;
+        if (again === undefined) return endForReuse(session, client, rotated.generation);
+        issued = again;
+      }
+      const user = await activeUser(session.userId).catch(async (err: unknown) => {
+        await revocations.revokeSession(session.id, 'user_disabled');
+        throw err;
+      });
+      await store.touchSession(session.id, now);
+      return pair(user, { ...session, lastUsedAt: now }, issued);
+    },
+
+    async renew(claims) {
+      const session = await store.getSession(claims.sid);
+      if (session === undefined || !live(session, clock())) {
+        throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      }
+      const user = await activeUser(claims.sub);
+      await revocations.revokeToken(claims.jti, claims.exp);
+      await store.touchSession(session.id);
+      return pair(user, session);
+    },
+
+    async reissue(sessionId, options = {}) {
+      if (options.authTime !== undefined) await store.setSessionAuthTime(sessionId, options.authTime);
+      const session = await store.getSession(sessionId);
+      if (session === undefined || !live(session, clock())) {
+        throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      }
+      const user = await activeUser(session.userId);
+      return pair(user, session);
+    },
+  };
+}

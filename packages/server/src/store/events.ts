@@ -1,0 +1,75 @@
+/** Queries on `security_events`: an append-only audit trail, read newest first. */
+import type { Kysely, Selectable } from 'kysely';
+import { parseJsonObject } from './json.js';
+import type { JsonObject } from './json.js';
+import type { Schema, SecurityEventsTable } from './schema.js';
+
+/** A security event. */
+export interface SecurityEvent {
+  id: number;
+  /** e.g. `'refresh_token_reuse'`, `'login_failed'`, `'user_disabled'`. */
+  type: string;
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  /** Event-specific detail; never secrets. */
+  detail: JsonObject;
+  createdAt: number;
+}
+
+/** Input of `addSecurityEvent`. */
+export interface NewSecurityEvent {
+  type: string;
+  userId?: string | null;
+  sessionId?: string | null;
+  ip?: string | null;
+  detail?: JsonObject;
+}
+
+/** Filter of `listSecurityEvents`. */
+export interface SecurityEventQuery {
+  limit: number;
+  /** Only events with an id below this (the previous page's last id). */
+  before?: number;
+  userId?: string;
+  type?: string;
+}
+
+type Db = Kysely<Schema>;
+
+function toSecurityEvent(row: Selectable<SecurityEventsTable>): SecurityEvent {
+  return {
+    id: row.id,
+    type: row.type,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    ip: row.ip,
+    detail: parseJsonObject(row.detail),
+    createdAt: row.created_at,
+  };
+}
+
+export async function addSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<SecurityEvent> {
+  const row = await db
+    .insertInto('security_events')
+    .values({
+      type: input.type,
+      user_id: input.userId ?? null,
+      session_id: input.sessionId ?? null,
+      ip: input.ip ?? null,
+      detail: JSON.stringify(input.detail ?? {}),
+      created_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toSecurityEvent(row);
+}
+
+export async function listSecurityEvents(db: Db, query: SecurityEventQuery): Promise<SecurityEvent[]> {
+  let q = db.selectFrom('security_events').selectAll();
+  if (query.before !== undefined) q = q.where('id', '<', query.before);
+  if (query.userId !== undefined) q = q.where('user_id', '=', query.userId);
+  if (query.type !== undefined) q = q.where('type', '=', query.type);
+  const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
+  return rows.map(toSecurityEvent);
+}

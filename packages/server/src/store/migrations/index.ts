@@ -1,0 +1,28 @@
+/**
+ * The in-code migration provider: migrations are compiled into the package (no directory scanning,
+ * so bundling and `dist/` layout cannot lose one). Names sort in the order they run.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { DialectName } from '../schema.js';
+import * as m0001 from './0001_initial.js';
+
+interface DialectMigration {
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+  down(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+}
+
+const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
+  '0001_initial': m0001,
+};
+
+/** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, migration] of Object.entries(MIGRATIONS)) {
+    migrations[name] = {
+      up: (db) => migration.up(db as Kysely<unknown>, dialect),
+      down: (db) => migration.down(db as Kysely<unknown>, dialect),
+    };
+  }
+  return { getMigrations: () => Promise.resolve(migrations) };
+}

@@ -1,0 +1,69 @@
+/** Queries on `one_time_tokens`: single-use tokens consumed by one conditional UPDATE. */
+import type { Kysely, Selectable } from 'kysely';
+import type { OneTimeTokensTable, Schema } from './schema.js';
+
+/** A one-time token record (its hash, never the token). */
+export interface OneTimeToken {
+  tokenHash: string;
+  purpose: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  consumedAt: number | null;
+}
+
+/** Input of `insertOneTimeToken`. */
+export interface NewOneTimeToken {
+  /** Hex SHA-256 of the token. */
+  tokenHash: string;
+  purpose: string;
+  userId: string;
+  expiresAt: number;
+}
+
+type Db = Kysely<Schema>;
+
+function toOneTimeToken(row: Selectable<OneTimeTokensTable>): OneTimeToken {
+  return {
+    tokenHash: row.token_hash,
+    purpose: row.purpose,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
+  };
+}
+
+export async function insertOneTimeToken(db: Db, input: NewOneTimeToken, now: number): Promise<OneTimeToken> {
+  const row = await db
+    .insertInto('one_time_tokens')
+    .values({
+      token_hash: input.tokenHash,
+      purpose: input.purpose,
+      user_id: input.userId,
+      created_at: now,
+      expires_at: input.expiresAt,
+      consumed_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toOneTimeToken(row);
+}
+
+export async function consumeOneTimeToken(
+  db: Db,
+  hash: string,
+  purpose: string,
+  now: number,
+): Promise<OneTimeToken | undefined> {
+  const row = await db
+    .updateTable('one_time_tokens')
+    .set({ consumed_at: now })
+    .where('token_hash', '=', hash)
+    .where('purpose', '=', purpose)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toOneTimeToken(row);
+}

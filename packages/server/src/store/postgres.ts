@@ -1,0 +1,53 @@
+/**
+ * The Postgres side of the store: a pg Pool that returns BIGINT columns (our epoch-ms times and
+ * identity ids) as JavaScript numbers, optionally pinned to one schema.
+ */
+import pg from 'pg';
+import { PostgresDialect } from 'kysely';
+import type { Dialect } from 'kysely';
+import type { StoreLogger } from './logger.js';
+
+/** OID of INT8/BIGINT; pg returns it as a string by default because it can exceed 2^53. */
+const INT8_OID = 20;
+
+/** Options for {@link createPostgresDialect}. */
+export interface PostgresOptions {
+  /** Schema to use for every table (sets `search_path`); must already exist. Default: the server's default. */
+  schema?: string;
+  /** Maximum pool size. @default 10 */
+  poolMax?: number;
+}
+
+const builtinParser: (oid: number, format?: 'text' | 'binary') => unknown = pg.types.getTypeParser;
+
+function parseInt8(value: string): number {
+  const n = Number(value);
+  // Epoch ms and ids stay far below 2^53; anything larger is corrupt data, not something to round.
+  if (!Number.isSafeInteger(n)) throw new RangeError('BIGINT value exceeds Number.MAX_SAFE_INTEGER');
+  return n;
+}
+
+/** A Kysely dialect over a pg Pool for `connectionString`. */
+export function createPostgresDialect(
+  connectionString: string,
+  options: PostgresOptions = {},
+  logger?: StoreLogger,
+): Dialect {
+  const { schema, poolMax = 10 } = options;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/i.test(schema)) {
+    throw new TypeError('postgres schema must be a plain identifier');
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolMax,
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    // Per pool, not pg.types.setTypeParser: that would change every pg user in the process.
+    types: {
+      getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown =>
+        oid === INT8_OID && format !== 'binary' ? parseInt8 : builtinParser(oid, format),
+    },
+  });
+  // Without a listener an idle client's network error would crash the process.
+  pool.on('error', (err) => logger?.warn(`postgres idle client error: ${err.message}`));
+  return new PostgresDialect({ pool });
+}

@@ -1,0 +1,135 @@
+/**
+ * Queries on `revocations`, the feed resource servers poll by cursor. Entries expire with the
+ * tokens they cover and are pruned, so a full snapshot stays small.
+ */
+import { sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { parseJsonObject } from './json.js';
+import type { JsonObject } from './json.js';
+import type { DialectName, RevocationsTable, Schema } from './schema.js';
+
+/** What a revocation is about: one token (`jti`), one session (`sid`) or every token of a user. */
+export type RevocationKind = 'jti' | 'sid' | 'user';
+
+/** A revocation feed entry. */
+export interface Revocation {
+  /** The cursor: strictly increasing, never reused. */
+  id: number;
+  kind: RevocationKind;
+  /** The jti, sid or user id. */
+  subject: string;
+  /** e.g. `{ valid_after: ms }`, `{ ver: n }`, `{ status: 'disabled' }`. */
+  data: JsonObject;
+  createdAt: number;
+  /** After this the covered tokens are expired anyway; the entry may be pruned. */
+  expiresAt: number;
+}
+
+/** Input of `addRevocation`. */
+export interface NewRevocation {
+  kind: RevocationKind;
+  subject: string;
+  data?: JsonObject;
+  expiresAt: number;
+}
+
+/** A page of the feed. */
+export interface RevocationPage {
+  /** Live (unexpired) entries after the cursor, in cursor order. */
+  entries: Revocation[];
+  /** Pass this as the next cursor. */
+  cursor: number;
+  /** More entries are waiting: ask again at once with `cursor`. */
+  hasMore: boolean;
+  /**
+   * True when this page starts from scratch (no cursor given, or a cursor ahead of the store, as after
+   * a database reset): the reader should replace its state rather than add to it.
+   */
+  snapshot: boolean;
+}
+
+type Db = Kysely<Schema>;
+
+function toRevocation(row: Selectable<RevocationsTable>): Revocation {
+  return {
+    id: row.id,
+    kind: row.kind as RevocationKind,
+    subject: row.subject,
+    data: parseJsonObject(row.data),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+export async function addRevocation(
+  db: Db,
+  dialect: DialectName,
+  input: NewRevocation,
+  now: number,
+): Promise<Revocation> {
+  return db.transaction().execute(async (trx) => {
+    // A reader must never see id n+1 committed while id n is still in flight, or its cursor would skip n.
+    // SQLite has one writer at a time; in Postgres sequence order is not commit order, so inserts take a
+    // table lock that serialises them (it does not block readers). Revocations are rare writes.
+    if (dialect === 'postgres') await sql`LOCK TABLE revocations IN EXCLUSIVE MODE`.execute(trx);
+    const row = await trx
+      .insertInto('revocations')
+      .values({
+        kind: input.kind,
+        subject: input.subject,
+        data: JSON.stringify(input.data ?? {}),
+        created_at: now,
+        expires_at: input.expiresAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRevocation(row);
+  });
+}
+
+export async function listRevocationsSince(
+  db: Db,
+  cursor: number | undefined,
+  limit: number,
+  now: number,
+): Promise<RevocationPage> {
+  // Read the high-water mark first and page only below it, so an insert landing between the two
+  // queries is picked up by the next call rather than skipped.
+  const top = await db
+    .selectFrom('revocations')
+    .select((eb) => eb.fn.max('id').as('max'))
+    .executeTakeFirst();
+  const max = Number(top?.max ?? 0);
+  const snapshot = cursor === undefined || cursor > max;
+  const after = snapshot ? 0 : cursor;
+  const rows = await db
+    .selectFrom('revocations')
+    .selectAll()
+    .where('id', '>', after)
+    .where('id', '<=', max)
+    .where('expires_at', '>', now)
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
+  const hasMore = rows.length > limit;
+  const entries = rows.slice(0, limit).map(toRevocation);
+  const last = entries.at(-1);
+  return { entries, cursor: hasMore && last ? last.id : max, hasMore, snapshot };
+}
+
+export async function isJtiRevoked(db: Db, jti: string, now: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('revocations')
+    .select('id')
+    .where('kind', '=', 'jti')
+    .where('subject', '=', jti)
+    .where('expires_at', '>', now)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function pruneExpiredRevocations(db: Db, now: number): Promise<number> {
+  const result = await db.deleteFrom('revocations').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,134 @@
+/**
+ * The database schema as Kysely sees it: one interface per table, snake_case columns.
+ * Conventions on both dialects: times are integer epoch milliseconds (BIGINT), JSON is TEXT,
+ * booleans would be 0/1 integers. Callers never see these rows; the store maps them to camelCase.
+ */
+import type { Generated } from 'kysely';
+
+/** `users`: one account. */
+export interface UsersTable {
+  /** Random UUID. */
+  id: string;
+  /** Unique; stored trimmed and lowercased. */
+  email: string;
+  /** Encoded password hash (e.g. argon2id PHC string); the store never sees a password. */
+  password_hash: string;
+  name: string | null;
+  /** JSON array of role names. */
+  roles: string;
+  /** `'active'` or `'disabled'`. */
+  status: string;
+  /** Starts at 1; bumped whenever authorization changes so tokens carrying an older `ver` go stale. */
+  token_version: number;
+  /** Tokens issued before this epoch ms are rejected; 0 = none. */
+  tokens_valid_after: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** `sessions`: one refresh-token family; its id is the JWT `sid`. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_used_at: number;
+  /** The session ends at this time whatever its activity. */
+  absolute_expires_at: number;
+  /** Idle timeout: the session ends when unused for longer; null = none. */
+  idle_timeout_ms: number | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+  /** Epoch ms of the last password authentication (the OIDC `auth_time`, in ms). */
+  auth_time: number;
+  user_agent: string | null;
+  ip: string | null;
+  /** SHA-256 (hex) of the CSRF token bound to the session in browser cookie mode. */
+  csrf_hash: string | null;
+  /** How tokens are issued for this session, e.g. `'refresh'` or `'single'`. */
+  mode: string;
+}
+
+/** `refresh_tokens`: one opaque refresh token, known only by its hash. */
+export interface RefreshTokensTable {
+  /** Hex SHA-256 of the opaque token; the caller hashes, the store never sees plaintext. */
+  token_hash: string;
+  session_id: string;
+  /** Position in the family, starting at the caller's first generation. */
+  generation: number;
+  created_at: number;
+  /** Set once, when the token is exchanged for its successor. */
+  rotated_at: number | null;
+  successor_hash: string | null;
+  /** The successor token encrypted by the caller, so a use within the grace window gets the same one. */
+  successor_ciphertext: string | null;
+}
+
+/** `revocations`: the feed resource servers poll; `id` is the cursor. */
+export interface RevocationsTable {
+  /** Autoincrement, never reused (SQLite AUTOINCREMENT, Postgres identity). */
+  id: Generated<number>;
+  /** `'jti'`, `'sid'` or `'user'`. */
+  kind: string;
+  /** The jti, session id or user id the entry is about. */
+  subject: string;
+  /** JSON object, e.g. `{"valid_after": ms}`, `{"ver": n}`, `{"status": "disabled"}`. */
+  data: string;
+  created_at: number;
+  /** After this the tokens covered have expired too, and the entry may be pruned. */
+  expires_at: number;
+}
+
+/** `signing_keys`: the issuer's keys, active, retired and pre-published. */
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  /** JSON public JWK, as published in the JWKS. */
+  public_jwk: string;
+  /** The private key encrypted by the caller under the KEK. */
+  private_key_ciphertext: string;
+  created_at: number;
+  /** From when it may sign (it is published before that, for caches to pick it up). */
+  activates_at: number;
+  /** When it stopped signing; null while current. */
+  retired_at: number | null;
+  /** When it leaves the JWKS (all tokens it signed have expired); null = not scheduled. */
+  expires_at: number | null;
+}
+
+/** `security_events`: an audit trail of things worth a human's attention. */
+export interface SecurityEventsTable {
+  id: Generated<number>;
+  /** e.g. `'refresh_token_reuse'`, `'login_failed'`, `'user_disabled'`. */
+  type: string;
+  user_id: string | null;
+  session_id: string | null;
+  ip: string | null;
+  /** JSON object with event-specific detail (never secrets). */
+  detail: string;
+  created_at: number;
+}
+
+/** `one_time_tokens`: single-use tokens (password reset, email verification), known by hash. */
+export interface OneTimeTokensTable {
+  token_hash: string;
+  /** What the token may be used for, e.g. `'password_reset'`. */
+  purpose: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+/** All tables, for `Kysely<Schema>`. */
+export interface Schema {
+  users: UsersTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  revocations: RevocationsTable;
+  signing_keys: SigningKeysTable;
+  security_events: SecurityEventsTable;
+  one_time_tokens: OneTimeTokensTable;
+}
+
+/** Which database is underneath. */
+export type DialectName = 'sqlite' | 'postgres';

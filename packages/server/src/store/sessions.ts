@@ -1,0 +1,157 @@
+/**
+ * Queries on `sessions`. A session is live while it is not revoked, not past its absolute expiry
+ * and, if it has an idle timeout, used within it; that rule is written once, in {@link liveSessions}.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import type { Schema, SessionsTable } from './schema.js';
+
+/** How a session's tokens are issued: a rotating refresh token, or a single access token. */
+export type SessionMode = 'refresh' | 'single';
+
+/** A session (refresh-token family) as callers see it. Times are epoch ms. */
+export interface Session {
+  /** The JWT `sid`. */
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  absoluteExpiresAt: number;
+  idleTimeoutMs: number | null;
+  revokedAt: number | null;
+  revokedReason: string | null;
+  /** Last password authentication. */
+  authTime: number;
+  userAgent: string | null;
+  ip: string | null;
+  csrfHash: string | null;
+  mode: SessionMode;
+}
+
+/** Input of `createSession`. */
+export interface NewSession {
+  /** Defaults to a random UUID. */
+  id?: string;
+  userId: string;
+  absoluteExpiresAt: number;
+  idleTimeoutMs?: number | null;
+  /** Defaults to now. */
+  authTime?: number;
+  userAgent?: string | null;
+  ip?: string | null;
+  csrfHash?: string | null;
+  /** @default 'refresh' */
+  mode?: SessionMode;
+}
+
+type Db = Kysely<Schema>;
+
+export function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    idleTimeoutMs: row.idle_timeout_ms,
+    revokedAt: row.revoked_at,
+    revokedReason: row.revoked_reason,
+    authTime: row.auth_time,
+    userAgent: row.user_agent,
+    ip: row.ip,
+    csrfHash: row.csrf_hash,
+    mode: row.mode === 'single' ? 'single' : 'refresh',
+  };
+}
+
+export async function createSession(db: Db, input: NewSession, now: number): Promise<Session> {
+  const row = await db
+    .insertInto('sessions')
+    .values({
+      id: input.id ?? randomUUID(),
+      user_id: input.userId,
+      created_at: now,
+      last_used_at: now,
+      absolute_expires_at: input.absoluteExpiresAt,
+      idle_timeout_ms: input.idleTimeoutMs ?? null,
+      revoked_at: null,
+      revoked_reason: null,
+      auth_time: input.authTime ?? now,
+      user_agent: input.userAgent ?? null,
+      ip: input.ip ?? null,
+      csrf_hash: input.csrfHash ?? null,
+      mode: input.mode ?? 'refresh',
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toSession(row);
+}
+
+export async function getSession(db: Db, id: string): Promise<Session | undefined> {
+  const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toSession(row);
+}
+
+/** `SELECT * FROM sessions` restricted to sessions live at `now`. */
+function liveSessions(db: Db, now: number) {
+  return db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('revoked_at', 'is', null)
+    .where('absolute_expires_at', '>', now)
+    .where((eb) =>
+      eb.or([
+        eb('idle_timeout_ms', 'is', null),
+        eb(eb('last_used_at', '+', eb.ref('idle_timeout_ms')), '>', now),
+      ]),
+    );
+}
+
+export async function listLiveSessionsForUser(db: Db, userId: string, now: number): Promise<Session[]> {
+  const rows = await liveSessions(db, now)
+    .where('user_id', '=', userId)
+    .orderBy('last_used_at', 'desc')
+    .orderBy('id')
+    .execute();
+  return rows.map(toSession);
+}
+
+/** The columns a session update may change. */
+type SessionPatch = Partial<Pick<SessionsTable, 'last_used_at' | 'csrf_hash' | 'auth_time'>>;
+
+/** UPDATE a session that is not revoked; whether a row changed. */
+export async function updateUnrevokedSession(db: Db, id: string, patch: SessionPatch): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set(patch)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function revokeSession(db: Db, id: string, reason: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function revokeSessionsForUser(
+  db: Db,
+  userId: string,
+  reason: string,
+  now: number,
+): Promise<string[]> {
+  const rows = await db
+    .updateTable('sessions')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id).sort();
+}

@@ -1,0 +1,309 @@
+/**
+ * The store contract: every persistent operation the server performs, with its atomicity stated.
+ * One implementation over Kysely serves SQLite and Postgres; the queries live in one file per table
+ * (users.ts, sessions.ts, …) and this class adds the clock, error translation and the docs.
+ *
+ * Unless stated otherwise a method is a single SQL statement (atomic on its own). Times are epoch ms;
+ * an optional `now` argument overrides the store's clock for that call.
+ */
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { StoreError } from './errors.js';
+import * as events from './events.js';
+import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
+import * as keys from './keys.js';
+import type { NewSigningKey, SigningKeyPatch, SigningKeyRecord } from './keys.js';
+import * as ott from './one-time-tokens.js';
+import type { NewOneTimeToken, OneTimeToken } from './one-time-tokens.js';
+import * as refresh from './refresh-tokens.js';
+import type { NewRefreshToken, RefreshToken, RefreshTokenSuccessor, RotateResult } from './refresh-tokens.js';
+import * as revocations from './revocations.js';
+import type { NewRevocation, Revocation, RevocationPage } from './revocations.js';
+import type { DialectName, Schema } from './schema.js';
+import * as sessions from './sessions.js';
+import type { NewSession, Session } from './sessions.js';
+import { translateError } from './translate-error.js';
+import * as users from './users.js';
+import type { NewUser, User, UserStatus } from './users.js';
+
+function assertPageSize(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
+}
+
+/** Persistent state of the auth server. Obtain one with `openStore()`; call `close()` when done. */
+export class Store {
+  /** Which database is underneath. */
+  readonly dialect: DialectName;
+  readonly #db: Kysely<Schema>;
+  readonly #clock: () => number;
+  #closed = false;
+
+  /** @internal Use `openStore()`, which also runs the migrations. */
+  constructor(db: Kysely<Schema>, dialect: DialectName, clock: () => number = Date.now) {
+    this.#db = db;
+    this.dialect = dialect;
+    this.#clock = clock;
+  }
+
+  async #run<T>(op: (db: Kysely<Schema>) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreError('ERR_STORE_CLOSED', 'the store is closed');
+    try {
+      return await op(this.#db);
+    } catch (err) {
+      throw translateError(err);
+    }
+  }
+
+  /** Readiness probe: resolves when the database answers `SELECT 1`, else rejects with `ERR_STORE_UNAVAILABLE`. */
+  async ping(): Promise<void> {
+    await this.#run((db) => sql`SELECT 1`.execute(db));
+  }
+
+  /** Closes the connection(s). Idempotent; later calls on the store reject with `ERR_STORE_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#db.destroy();
+  }
+
+  // ── users ────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a user with a random UUID, `tokenVersion` 1 and the email trimmed and lowercased.
+   * @throws {StoreError} `ERR_STORE_CONFLICT` when the (normalised) email is taken; atomic via the unique index.
+   */
+  createUser(input: NewUser, now = this.#clock()): Promise<User> {
+    return this.#run((db) => users.createUser(db, input, now));
+  }
+
+  /** Number of users (e.g. to decide whether to bootstrap an admin). */
+  countUsers(): Promise<number> {
+    return this.#run((db) => users.countUsers(db));
+  }
+
+  getUserById(id: string): Promise<User | undefined> {
+    return this.#run((db) => users.getUserBy(db, 'id', id));
+  }
+
+  /** Looks up by the normalised email, so `' Ada@Example.COM'` finds `ada@example.com`. */
+  getUserByEmail(email: string): Promise<User | undefined> {
+    return this.#run((db) => users.getUserBy(db, 'email', email));
+  }
+
+  /** A page of users, oldest first (stable order: created_at, id). */
+  listUsers(page: { limit: number; offset?: number }): Promise<User[]> {
+    assertPageSize(page.limit);
+    return this.#run((db) => users.listUsers(db, page.limit, page.offset ?? 0));
+  }
+
+  /** Replaces the password hash; returns the updated user, or undefined if none. Does not bump `tokenVersion`. */
+  updatePasswordHash(id: string, passwordHash: string, now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) => users.updateUser(db, id, { password_hash: passwordHash }, false, now));
+  }
+
+  /**
+   * Sets the status and bumps `tokenVersion` in the same UPDATE (a status change is an authorization
+   * change: tokens carrying the old `ver` go stale). Returns the updated user, or undefined if none.
+   */
+  setStatus(id: string, status: UserStatus, now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) => users.updateUser(db, id, { status }, true, now));
+  }
+
+  /**
+   * Replaces the roles and bumps `tokenVersion` in the same UPDATE (`token_version = token_version + 1`),
+   * so no reader sees the new roles with the old version. Returns the updated user, or undefined if none.
+   */
+  setRoles(id: string, roles: readonly string[], now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) => users.updateUser(db, id, { roles: JSON.stringify(roles) }, true, now));
+  }
+
+  /** Atomically increments `tokenVersion`; returns the new version, or undefined if there is no such user. */
+  async bumpTokenVersion(id: string, now = this.#clock()): Promise<number | undefined> {
+    const user = await this.#run((db) => users.updateUser(db, id, {}, true, now));
+    return user?.tokenVersion;
+  }
+
+  /** Sets `tokensValidAfter` (epoch ms; tokens issued earlier are invalid). Returns the updated user. */
+  setTokensValidAfter(id: string, validAfter: number, now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) => users.updateUser(db, id, { tokens_valid_after: validAfter }, false, now));
+  }
+
+  // ── sessions ─────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a session (id defaults to a random UUID; `lastUsedAt` and `authTime` default to now).
+   * @throws {StoreError} `ERR_STORE_REFERENCE` for an unknown user; `ERR_STORE_CONFLICT` for a taken id.
+   */
+  createSession(input: NewSession, now = this.#clock()): Promise<Session> {
+    return this.#run((db) => sessions.createSession(db, input, now));
+  }
+
+  /** The session whatever its state (revoked and expired ones included); undefined if none. */
+  getSession(id: string): Promise<Session | undefined> {
+    return this.#run((db) => sessions.getSession(db, id));
+  }
+
+  /** The user's live sessions (not revoked, within absolute expiry and idle timeout), most recently used first. */
+  listSessionsForUser(userId: string, now = this.#clock()): Promise<Session[]> {
+    return this.#run((db) => sessions.listLiveSessionsForUser(db, userId, now));
+  }
+
+  /** Sets `lastUsedAt` on an unrevoked session; whether it changed. */
+  touchSession(id: string, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => sessions.updateUnrevokedSession(db, id, { last_used_at: now }));
+  }
+
+  /**
+   * Revokes a session: a conditional UPDATE (`WHERE revoked_at IS NULL`), so it is idempotent and the first
+   * reason wins. Returns true only for the call that revoked it.
+   */
+  revokeSession(id: string, reason: string, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => sessions.revokeSession(db, id, reason, now));
+  }
+
+  /** Revokes every unrevoked session of a user in one UPDATE; returns the ids it revoked (sorted). */
+  revokeAllSessionsForUser(userId: string, reason: string, now = this.#clock()): Promise<string[]> {
+    return this.#run((db) => sessions.revokeSessionsForUser(db, userId, reason, now));
+  }
+
+  /** Sets (or clears) the CSRF token hash of an unrevoked session; whether it changed. */
+  setSessionCsrfHash(id: string, csrfHash: string | null): Promise<boolean> {
+    return this.#run((db) => sessions.updateUnrevokedSession(db, id, { csrf_hash: csrfHash }));
+  }
+
+  /** Records a fresh password authentication on an unrevoked session; whether it changed. */
+  setSessionAuthTime(id: string, authTime: number): Promise<boolean> {
+    return this.#run((db) => sessions.updateUnrevokedSession(db, id, { auth_time: authTime }));
+  }
+
+  // ── refresh tokens ───────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a refresh token by its hash (the first of a family, or one issued outside rotation).
+   * @throws {StoreError} `ERR_STORE_CONFLICT` for a duplicate hash; `ERR_STORE_REFERENCE` for an unknown session.
+   */
+  insertRefreshToken(input: NewRefreshToken, now = this.#clock()): Promise<RefreshToken> {
+    return this.#run((db) => refresh.insertRefreshToken(db, input, now));
+  }
+
+  /** The token record by hash, rotated or not; undefined if none. */
+  getRefreshToken(tokenHash: string): Promise<RefreshToken | undefined> {
+    return this.#run((db) => refresh.getRefreshToken(db, tokenHash));
+  }
+
+  /**
+   * Rotates a refresh token. ATOMIC, in one transaction: a conditional
+   * `UPDATE … SET rotated_at, successor_hash, successor_ciphertext WHERE token_hash = ? AND rotated_at IS NULL`
+   * and, if it matched, the INSERT of the successor (same session). Of any number of concurrent callers
+   * exactly one gets `rotated`; the others get `already_rotated` with the row as the winner left it, to apply
+   * the grace-window rule (hand out the same successor, or treat it as reuse). It does not check the session.
+   */
+  rotateRefreshToken(
+    oldHash: string,
+    successor: RefreshTokenSuccessor,
+    now = this.#clock(),
+  ): Promise<RotateResult> {
+    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now));
+  }
+
+  /** Deletes every refresh token of a session (e.g. after revoking it); returns how many. */
+  deleteRefreshTokensForSession(sessionId: string): Promise<number> {
+    return this.#run((db) => refresh.deleteRefreshTokensForSession(db, sessionId));
+  }
+
+  // ── revocations ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Appends a feed entry and returns it with its cursor id. Inserts are serialised (in Postgres by a table
+   * lock inside the insert's transaction) so ids become visible in order and no reader's cursor skips one.
+   */
+  addRevocation(input: NewRevocation, now = this.#clock()): Promise<Revocation> {
+    return this.#run((db) => revocations.addRevocation(db, this.dialect, input, now));
+  }
+
+  /**
+   * The unexpired entries after `cursor`, at most `limit`, in cursor order. Without a cursor (or with one
+   * beyond the newest entry, as after a database reset) it is a snapshot of all unexpired entries
+   * (`snapshot: true`). The returned `cursor` is the current high-water mark, or the last entry's id when
+   * `hasMore`. Two reads, high-water mark first, so nothing inserted in between is skipped.
+   */
+  listRevocationsSince(
+    cursor: number | undefined,
+    limit: number,
+    now = this.#clock(),
+  ): Promise<RevocationPage> {
+    assertPageSize(limit);
+    return this.#run((db) => revocations.listRevocationsSince(db, cursor, limit, now));
+  }
+
+  /** Whether an unexpired `jti` entry exists for this token id. */
+  isJtiRevoked(jti: string, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => revocations.isJtiRevoked(db, jti, now));
+  }
+
+  /** Deletes entries with `expiresAt <= now`; returns how many. Ids are never reused, so cursors stay valid. */
+  pruneExpiredRevocations(now = this.#clock()): Promise<number> {
+    return this.#run((db) => revocations.pruneExpiredRevocations(db, now));
+  }
+
+  // ── signing keys ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a signing key (`activatesAt` defaults to now).
+   * @throws {StoreError} `ERR_STORE_CONFLICT` for a duplicate kid.
+   */
+  insertSigningKey(input: NewSigningKey, now = this.#clock()): Promise<SigningKeyRecord> {
+    return this.#run((db) => keys.insertSigningKey(db, input, now));
+  }
+
+  /** All stored keys, by `activatesAt` then kid. */
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.#run((db) => keys.listSigningKeys(db));
+  }
+
+  /** Updates `activatesAt` / `retiredAt` / `expiresAt`; returns the key as updated, or undefined if none. */
+  updateSigningKey(kid: string, patch: SigningKeyPatch): Promise<SigningKeyRecord | undefined> {
+    return this.#run((db) => keys.updateSigningKey(db, kid, patch));
+  }
+
+  /** Deletes keys whose `expiresAt <= now`; returns their kids (sorted). */
+  deleteExpiredKeys(now = this.#clock()): Promise<string[]> {
+    return this.#run((db) => keys.deleteExpiredKeys(db, now));
+  }
+
+  // ── security events ──────────────────────────────────────────────────────────────────────────
+
+  /** Appends a security event. */
+  addSecurityEvent(input: NewSecurityEvent, now = this.#clock()): Promise<SecurityEvent> {
+    return this.#run((db) => events.addSecurityEvent(db, input, now));
+  }
+
+  /** Events newest first, optionally for one user or type; page with `before` = the last id seen. */
+  listSecurityEvents(query: SecurityEventQuery): Promise<SecurityEvent[]> {
+    assertPageSize(query.limit);
+    return this.#run((db) => events.listSecurityEvents(db, query));
+  }
+
+  // ── one-time tokens ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Stores a one-time token by its hash.
+   * @throws {StoreError} `ERR_STORE_CONFLICT` for a duplicate hash; `ERR_STORE_REFERENCE` for an unknown user.
+   */
+  insertOneTimeToken(input: NewOneTimeToken, now = this.#clock()): Promise<OneTimeToken> {
+    return this.#run((db) => ott.insertOneTimeToken(db, input, now));
+  }
+
+  /**
+   * Consumes a token. ATOMIC: `UPDATE … SET consumed_at = now WHERE token_hash = ? AND purpose = ?
+   * AND consumed_at IS NULL AND expires_at > now RETURNING *`, so of concurrent callers at most one gets the
+   * record; everyone else (and any later, expired or wrong-purpose use) gets undefined.
+   */
+  consumeOneTimeToken(
+    tokenHash: string,
+    purpose: string,
+    now = this.#clock(),
+  ): Promise<OneTimeToken | undefined> {
+    return this.#run((db) => ott.consumeOneTimeToken(db, tokenHash, purpose, now));
+  }
+}

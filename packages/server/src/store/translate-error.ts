@@ -1,0 +1,51 @@
+/**
+ * Maps better-sqlite3 and pg driver errors onto {@link StoreError} codes, so no caller ever
+ * has to know which database is underneath to tell a duplicate key from an outage.
+ */
+import { StoreError } from './errors.js';
+
+/** SQLSTATE classes/codes: https://www.postgresql.org/docs/current/errcodes-appendix.html */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '53100', '53200']);
+const NET_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|READONLY|IOERR|FULL|NOTADB|CORRUPT)/;
+
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * Returns a {@link StoreError} for a recognised driver condition, or the error itself otherwise
+ * (unrecognised errors are bugs and keep their original stack).
+ */
+export function translateError(err: unknown): unknown {
+  if (err instanceof StoreError) return err;
+  const code = codeOf(err);
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return new StoreError('ERR_STORE_CONFLICT', 'a row with the same unique key already exists', {
+      cause: err,
+    });
+  }
+  if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return new StoreError('ERR_STORE_REFERENCE', 'the referenced row does not exist', { cause: err });
+  }
+  if (
+    (code !== undefined &&
+      (NET_UNAVAILABLE.has(code) ||
+        PG_UNAVAILABLE.has(code) ||
+        code.startsWith('08') ||
+        SQLITE_UNAVAILABLE.test(code))) ||
+    (err instanceof Error &&
+      /Connection terminated|timeout exceeded when trying to connect/i.test(err.message))
+  ) {
+    return new StoreError('ERR_STORE_UNAVAILABLE', 'the database is unavailable', { cause: err });
+  }
+  return err;
+}

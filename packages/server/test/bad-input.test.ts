@@ -1,0 +1,104 @@
+/** Bad input gets a clear 4xx in the one error shape — never a 500, a hang, or a token echoed back. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startServer, type TestServer } from './support/jot-server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function expectErrorShape(body: unknown, code: string): void {
+  expect(body).toEqual({ error: expect.any(String), error_description: expect.any(String), code });
+}
+
+describe('malformed requests', () => {
+  it('bad JSON → 400 ERR_BAD_JSON', async () => {
+    const res = await server.request('POST', '/api/login', { raw: '{"email": "a@b.c", ' });
+    expect(res.status).toBe(400);
+    expectErrorShape(res.body, 'ERR_BAD_JSON');
+  });
+
+  it('missing fields → 400 ERR_VALIDATION naming the field', async () => {
+    const res = await server.request('POST', '/api/login', { body: { email: 'a@example.com' } });
+    expect(res.status).toBe(400);
+    expectErrorShape(res.body, 'ERR_VALIDATION');
+    expect(res.body.error_description).toMatch(/password/);
+  });
+
+  it('wrong types and unknown fields → 400', async () => {
+    expect((await server.request('POST', '/api/login', { body: { email: 42, password: [] } })).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await server.request('POST', '/api/register', {
+          body: { email: 'x@example.com', password: 'long enough', admin: true },
+        })
+      ).status,
+    ).toBe(400);
+  });
+
+  it('a JSON array or string body → 400', async () => {
+    expect((await server.request('POST', '/api/login', { raw: '[]' })).status).toBe(400);
+    expect((await server.request('POST', '/api/login', { raw: '"x"' })).status).toBe(400);
+  });
+
+  it('an oversized body → 413 ERR_BODY_TOO_LARGE', async () => {
+    const res = await server.request('POST', '/api/login', {
+      body: { email: 'a@example.com', password: 'x'.repeat(64 * 1024) },
+    });
+    expect(res.status).toBe(413);
+    expectErrorShape(res.body, 'ERR_BODY_TOO_LARGE');
+  });
+
+  it('a form or text body on a JSON endpoint → 415', async () => {
+    const res = await server.request('POST', '/api/login', {
+      raw: 'email=a&password=b',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(res.status).toBe(415);
+    expectErrorShape(res.body, 'ERR_UNSUPPORTED_MEDIA_TYPE');
+    expect(
+      (await server.request('POST', '/api/login', { raw: '{}', contentType: 'text/plain' })).status,
+    ).toBe(415);
+  });
+
+  it('an unknown route → 404 in the same shape', async () => {
+    const res = await server.request('GET', '/api/nope');
+    expect(res.status).toBe(404);
+    expectErrorShape(res.body, 'ERR_NOT_FOUND');
+  });
+});
+
+describe('hostile tokens', () => {
+  it('a 10 KB token → 401 ERR_JWS_TOO_LARGE, not echoed', async () => {
+    const token = 'a'.repeat(5000) + '.' + 'b'.repeat(5000) + '.c';
+    const res = await server.request('GET', '/api/whoami', { token });
+    expect(res.status).toBe(401);
+    expectErrorShape(res.body, 'ERR_JWS_TOO_LARGE');
+    expect(res.text).not.toContain('aaaa');
+  });
+
+  it('garbage bearer values → 401', async () => {
+    for (const token of ['x', 'a.b', 'a.b.c.d', '....', '%%%.%%%.%%%']) {
+      const res = await server.request('GET', '/api/whoami', {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(401);
+    }
+    const basic = await server.request('GET', '/api/whoami', {
+      headers: { authorization: 'Basic Zm9vOmJhcg==' },
+    });
+    expect(basic.status).toBe(401);
+    expectErrorShape(basic.body, 'ERR_AUTH_REQUIRED');
+  });
+
+  it('a bad revocation cursor → 400', async () => {
+    const res = await server.request('GET', '/api/revocations?since=abc', { token: 'x' });
+    expect([400, 401]).toContain(res.status);
+  });
+});

@@ -1,0 +1,309 @@
+/**
+ * The configuration loader: layering (defaults ← file ← env ← overrides), validation that names the
+ * setting, production refusals, the development KEK, and docs/config.md kept in step with the defaults.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaults, ENV_VARS } from '../src/config/defaults.js';
+import { ConfigError } from '../src/config/errors.js';
+import { loadConfig } from '../src/config/load.js';
+import type { LoadConfigOptions } from '../src/config/load.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'jot-config-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const KEK_HEX = randomBytes(32).toString('hex');
+const PROD = { NODE_ENV: 'production', JOT_ISSUER: 'https://auth.example.com', JOT_KEK: KEK_HEX };
+
+/** Loads with an isolated cwd and no ambient config file or environment. */
+function load(env: Record<string, string> = {}, options: Omit<LoadConfigOptions, 'env'> = {}) {
+  return loadConfig({ cwd: tempDir(), file: false, ...options, env });
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig defaults', () => {
+  it('fills every setting with its documented default in development', () => {
+    const config = load();
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      host: '127.0.0.1',
+      issuer: 'http://localhost:3000',
+      audience: ['http://localhost:3000'],
+      signingAlg: 'RS256',
+      accessTokenTtlMs: 15 * 60_000,
+      refreshIdleTimeoutMs: 30 * 86_400_000,
+      sessionMaxLifetimeMs: 90 * 86_400_000,
+      refreshGraceWindowMs: 10_000,
+      tokenMode: 'refresh',
+      clockToleranceMs: 5000,
+      keyRotationIntervalMs: 30 * 86_400_000,
+      keyPrepublishMs: 3_600_000,
+      jwksMaxAgeMs: 600_000,
+      revocationSecret: undefined,
+      adminEmail: undefined,
+      adminPassword: undefined,
+      logLevel: 'info',
+      trustProxy: false,
+      bodyLimitBytes: 16 * 1024,
+      rateLimitAuth: { max: 10, windowMs: 60_000 },
+      corsOrigins: [],
+      tokenDelivery: 'bearer',
+      cookieSecure: 'auto',
+      argon2MemoryKib: 19456,
+      argon2TimeCost: 2,
+      argon2Parallelism: 1,
+      configFile: undefined,
+      kekGenerated: true,
+    });
+    expect(config.dataDir).toMatch(/[/\\]data$/);
+    expect(config.databaseUrl).toBe(join(config.dataDir, 'jot.db'));
+    expect(config.kek).toHaveLength(32);
+  });
+
+  it('returns a frozen object whose JSON form hides the secrets', () => {
+    const config = load({
+      JOT_REVOCATION_SECRET: 'r'.repeat(40),
+      JOT_ADMIN_EMAIL: 'a@b.c',
+      JOT_ADMIN_PASSWORD: 'hunter22!',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.audience)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    const json = JSON.stringify(config);
+    expect(json).not.toContain('r'.repeat(40));
+    expect(json).not.toContain('hunter22!');
+    expect(json).not.toContain(config.kek.toString('hex'));
+    expect(JSON.parse(json)).toMatchObject({ port: 3000, kek: '[redacted]' });
+  });
+
+  it('binds to all interfaces in production', () => {
+    expect(load(PROD)).toMatchObject({ nodeEnv: 'production', host: '0.0.0.0', kekGenerated: false });
+  });
+});
+
+describe('loadConfig layering', () => {
+  it('lets environment variables override the defaults', () => {
+    const config = load({
+      JOT_PORT: '8080',
+      JOT_ISSUER: 'https://id.example.com',
+      JOT_AUDIENCE: 'api-a, api-b',
+      JOT_ACCESS_TOKEN_TTL: '5m',
+      JOT_TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
+      JOT_BODY_LIMIT: '1mb',
+      JOT_RATE_LIMIT_AUTH: '100/15m',
+      JOT_CORS_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      JOT_COOKIE_SECURE: 'false',
+      JOT_SIGNING_ALG: 'ES256',
+      JOT_DATABASE_URL: 'postgres://jot@db/jot',
+      JOT_KEK: randomBytes(32).toString('base64url'),
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      issuer: 'https://id.example.com',
+      audience: ['api-a', 'api-b'],
+      accessTokenTtlMs: 300_000,
+      trustProxy: ['10.0.0.0/8', '127.0.0.1'],
+      bodyLimitBytes: 1024 * 1024,
+      rateLimitAuth: { max: 100, windowMs: 900_000 },
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      cookieSecure: false,
+      signingAlg: 'ES256',
+      databaseUrl: 'postgres://jot@db/jot',
+      kekGenerated: false,
+    });
+    expect(load({ JOT_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(load({ JOT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
+
+  it('reads the file named by JOT_CONFIG, below the environment and above the defaults', () => {
+    const dir = tempDir();
+    const file = join(dir, 'custom.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        port: 4000,
+        tokenMode: 'single',
+        logLevel: 'debug',
+        corsOrigins: ['https://a.example'],
+      }),
+    );
+    const config = loadConfig({ cwd: dir, env: { JOT_CONFIG: file, JOT_LOG_LEVEL: 'warn' } });
+    expect(config).toMatchObject({
+      port: 4000,
+      tokenMode: 'single',
+      logLevel: 'warn',
+      corsOrigins: ['https://a.example'],
+      configFile: file,
+      issuer: 'http://localhost:4000',
+    });
+  });
+
+  it('reads ./jot.config.json when present, and overrides beat everything', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'jot.config.json'),
+      JSON.stringify({ $schema: 'x', port: 4000, dataDir: 'state' }),
+    );
+    const config = loadConfig({ cwd: dir, env: { JOT_PORT: '5000' }, overrides: { port: 6000 } });
+    expect(config.port).toBe(6000);
+    expect(config.dataDir).toBe(join(dir, 'state'));
+    expect(config.configFile).toBe(join(dir, 'jot.config.json'));
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    expect(load({ JOT_PORT: '' }).port).toBe(3000);
+  });
+});
+
+describe('loadConfig validation', () => {
+  it.each([
+    ['JOT_PORT', 'abc', /JOT_PORT is invalid: expected an integer from 0 to 65535, got "abc"/],
+    ['JOT_PORT', '70000', /JOT_PORT.*0 to 65535/],
+    ['NODE_ENV', 'staging', /NODE_ENV.*development, production, test/],
+    ['JOT_ISSUER', 'auth.example.com', /JOT_ISSUER.*absolute http\(s\) URL/],
+    ['JOT_ISSUER', 'https://a.example/?x=1', /JOT_ISSUER.*without query/],
+    ['JOT_SIGNING_ALG', 'none', /JOT_SIGNING_ALG.*RS256/],
+    ['JOT_ACCESS_TOKEN_TTL', 'soon', /JOT_ACCESS_TOKEN_TTL.*duration/],
+    ['JOT_ACCESS_TOKEN_TTL', '0', /JOT_ACCESS_TOKEN_TTL.*at least 1s/],
+    ['JOT_TOKEN_MODE', 'double', /JOT_TOKEN_MODE.*refresh, single/],
+    ['JOT_TOKEN_DELIVERY', 'pigeon', /JOT_TOKEN_DELIVERY.*bearer, cookie, memory/],
+    ['JOT_TRUST_PROXY', 'maybe', /JOT_TRUST_PROXY.*hop count/],
+    ['JOT_BODY_LIMIT', 'huge', /JOT_BODY_LIMIT.*16kb/],
+    ['JOT_RATE_LIMIT_AUTH', 'ten', /JOT_RATE_LIMIT_AUTH.*10\/min/],
+    ['JOT_CORS_ORIGINS', 'https://a.example/', /JOT_CORS_ORIGINS.*no trailing slash/],
+    ['JOT_CORS_ORIGINS', '*', /JOT_CORS_ORIGINS.*origins/],
+    ['JOT_COOKIE_SECURE', 'sometimes', /JOT_COOKIE_SECURE.*true or false/],
+    ['JOT_LOG_LEVEL', 'loud', /JOT_LOG_LEVEL.*info/],
+    ['JOT_ARGON2_MEMORY_KIB', '12', /JOT_ARGON2_MEMORY_KIB.*1024/],
+    ['JOT_ARGON2_TIME_COST', '0', /JOT_ARGON2_TIME_COST/],
+    ['JOT_DATABASE_URL', 'mysql://x@y/z', /JOT_DATABASE_URL.*postgres:\/\//],
+    ['JOT_KEY_PREPUBLISH', '5m', /JOT_KEY_PREPUBLISH.*at least JOT_JWKS_MAX_AGE/],
+    ['JOT_KEY_ROTATION_INTERVAL', '30m', /JOT_KEY_ROTATION_INTERVAL.*longer than JOT_KEY_PREPUBLISH/],
+  ])('rejects %s=%j naming the setting', (name, value, message) => {
+    const err = errorOf(() => load({ [name]: value }));
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', setting: name, source: 'env' });
+    expect(err.message).toMatch(message);
+  });
+
+  it('never echoes a secret value in the message', () => {
+    const kek = errorOf(() => load({ JOT_KEK: 'not-a-real-key-but-secret' }));
+    expect(kek.setting).toBe('JOT_KEK');
+    expect(kek.message).toMatch(/base64url.*hex/);
+    expect(kek.message).not.toContain('not-a-real-key-but-secret');
+    const secret = errorOf(() => load({ JOT_REVOCATION_SECRET: 'short-secret' }));
+    expect(secret).toMatchObject({ setting: 'JOT_REVOCATION_SECRET' });
+    expect(secret.message).not.toContain('short-secret');
+    expect(errorOf(() => load({ JOT_KEK: randomBytes(16).toString('hex') })).setting).toBe('JOT_KEK');
+  });
+
+  it('requires the bootstrap admin email and password together', () => {
+    expect(errorOf(() => load({ JOT_ADMIN_EMAIL: 'admin@example.com' }))).toMatchObject({
+      setting: 'JOT_ADMIN_PASSWORD',
+    });
+    expect(errorOf(() => load({ JOT_ADMIN_PASSWORD: 'long enough' }))).toMatchObject({
+      setting: 'JOT_ADMIN_EMAIL',
+    });
+    expect(
+      errorOf(() => load({ JOT_ADMIN_EMAIL: 'admin@example.com', JOT_ADMIN_PASSWORD: 'short' })).message,
+    ).toMatch(/JOT_ADMIN_PASSWORD.*8 characters/);
+    expect(load({ JOT_ADMIN_EMAIL: 'admin@example.com', JOT_ADMIN_PASSWORD: 'long enough' })).toMatchObject({
+      adminEmail: 'admin@example.com',
+      adminPassword: 'long enough',
+    });
+  });
+
+  it('names the file key when the bad value comes from the config file', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'jot.config.json'), JSON.stringify({ port: 'eighty' }));
+    const err = errorOf(() => loadConfig({ cwd: dir, env: {} }));
+    expect(err).toMatchObject({ setting: 'JOT_PORT', source: 'file' });
+    expect(err.message).toContain(`JOT_PORT ("port" in ${join(dir, 'jot.config.json')}) is invalid`);
+  });
+
+  it('refuses unknown keys, bad JSON and a missing JOT_CONFIG file', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ prot: 80 }));
+    writeFileSync(join(dir, 'broken.json'), '{ port: ');
+    expect(errorOf(() => loadConfig({ cwd: dir, env: { JOT_CONFIG: 'typo.json' } })).message).toMatch(
+      /unknown setting "prot"/,
+    );
+    expect(errorOf(() => loadConfig({ cwd: dir, env: { JOT_CONFIG: 'broken.json' } })).setting).toBe(
+      'JOT_CONFIG',
+    );
+    expect(errorOf(() => loadConfig({ cwd: dir, env: { JOT_CONFIG: 'nope.json' } })).message).toMatch(
+      /does not exist/,
+    );
+  });
+});
+
+describe('loadConfig in production', () => {
+  it('refuses to start without JOT_ISSUER, naming it', () => {
+    const err = errorOf(() => load({ ...PROD, JOT_ISSUER: '' }));
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', setting: 'JOT_ISSUER' });
+    expect(err.message).toMatch(/^JOT_ISSUER is required in production/);
+  });
+
+  it('refuses to start without JOT_KEK, naming it, and never generates one', () => {
+    const cwd = tempDir();
+    const err = errorOf(() => loadConfig({ cwd, file: false, env: { ...PROD, JOT_KEK: '' } }));
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', setting: 'JOT_KEK' });
+    expect(err.message).toMatch(/^JOT_KEK is required in production/);
+    expect(() => statSync(join(cwd, 'data', 'dev-kek'))).toThrow();
+  });
+});
+
+describe('development KEK', () => {
+  it('is generated once into <dataDir>/dev-kek with mode 0600 and reused by the next load', () => {
+    const dataDir = join(tempDir(), 'fresh', 'data');
+    const first = load({ JOT_DATA_DIR: dataDir });
+    expect(first.kekGenerated).toBe(true);
+    const file = join(dataDir, 'dev-kek');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url').equals(first.kek)).toBe(true);
+
+    const second = load({ JOT_DATA_DIR: dataDir });
+    expect(second.kekGenerated).toBe(true);
+    expect(second.kek.equals(first.kek)).toBe(true);
+  });
+
+  it('reports a corrupt dev-kek file as a JOT_KEK problem', () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'dev-kek'), 'garbage');
+    expect(errorOf(() => load({ JOT_DATA_DIR: dataDir })).message).toMatch(/JOT_KEK.*dev-kek is corrupt/);
+  });
+});
+
+describe('docs/config.md', () => {
+  it('documents every setting by environment variable and file key, and nothing else', () => {
+    const doc = readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|\s*`([A-Za-z0-9]+)`\s*\|/gm)].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    const expected = Object.entries(ENV_VARS).map(([key, env]) => [env, key]);
+    expect(rows.sort()).toEqual(expected.sort());
+    expect(Object.keys(defaults).sort()).toEqual(Object.keys(ENV_VARS).sort());
+  });
+});

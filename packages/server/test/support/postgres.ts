@@ -1,0 +1,55 @@
+/**
+ * Test helper: a throwaway Postgres schema per run, so parallel runs never see each other's tables.
+ * Connects to 127.0.0.1:5432 database `test` (trust auth) as `postgres`, falling back to `root`;
+ * `JOT_TEST_DATABASE_URL` overrides.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** A reachable server plus a fresh schema in it. */
+export interface TestSchema {
+  url: string;
+  schema: string;
+  /** Drops the schema and everything in it. */
+  drop(): Promise<void>;
+}
+
+const CANDIDATES = process.env.JOT_TEST_DATABASE_URL
+  ? [process.env.JOT_TEST_DATABASE_URL]
+  : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+
+async function run(url: string, text: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Creates `jot_test_<random>`. Resolves to `{ error }` when no candidate server answers, and to
+ * `{ error, broken: true }` when the pg driver itself cannot load (a test-runner problem, never a skip).
+ */
+export async function createTestSchema(): Promise<TestSchema | { error: string; broken?: true }> {
+  try {
+    await import('pg');
+  } catch (err) {
+    return {
+      error: `the pg driver failed to load: ${err instanceof Error ? err.message : String(err)}`,
+      broken: true,
+    };
+  }
+  const errors: string[] = [];
+  for (const url of CANDIDATES) {
+    const schema = `jot_test_${randomBytes(6).toString('hex')}`;
+    try {
+      await run(url, `CREATE SCHEMA ${schema}`);
+      return { url, schema, drop: () => run(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+    } catch (err) {
+      errors.push(`${url.replace(/\/\/[^@]*@/, '//')}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { error: errors.join('; ') };
+}

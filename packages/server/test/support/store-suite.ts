@@ -1,0 +1,500 @@
+/**
+ * The store conformance suite: one set of behaviours every backend must show, run by store.test.ts
+ * against SQLite and Postgres (better-auth runs its adapter suites the same way).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/store/errors.js';
+import type { Store } from '../../src/store/store.js';
+
+/** Opens stores on one fresh database; `teardown` removes it. */
+export interface StoreBackend {
+  open(): Promise<Store>;
+  teardown(): Promise<void>;
+}
+
+/** A fixed, realistic epoch-ms instant (well past 2^32, so a 32-bit or string round trip would show). */
+const T0 = 1_800_000_000_123;
+const MIN = 60_000;
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const email = (): string => `user-${randomUUID()}@example.com`;
+
+/** Registers the suite under `name` for the backend `setup` creates. */
+export function describeStoreConformance(name: string, setup: () => Promise<StoreBackend>): void {
+  describe(`store conformance: ${name}`, () => {
+    let backend: StoreBackend;
+    let store: Store;
+
+    beforeAll(async () => {
+      backend = await setup();
+      store = await backend.open();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await backend?.teardown();
+    });
+
+    async function newUser(): Promise<string> {
+      return (await store.createUser({ email: email(), passwordHash: 'h' }, T0)).id;
+    }
+
+    describe('opening', () => {
+      it('answers ping and reports its dialect', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+        expect(store.dialect).toBe(name);
+      });
+
+      it('runs migrations idempotently: a second open of the same database applies nothing and keeps data', async () => {
+        const user = await store.createUser({ email: email(), passwordHash: 'h' }, T0);
+        const again = await backend.open();
+        try {
+          expect(await again.getUserById(user.id)).toEqual(user);
+        } finally {
+          await again.close();
+        }
+      });
+
+      it('rejects use after close with ERR_STORE_CLOSED', async () => {
+        const other = await backend.open();
+        await other.close();
+        await other.close();
+        await expect(other.countUsers()).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' });
+      });
+    });
+
+    describe('users', () => {
+      it('stores the email trimmed and lowercased and finds it in any case', async () => {
+        const raw = `  Ada.${randomUUID()}@Example.COM `;
+        const user = await store.createUser(
+          { email: raw, passwordHash: 'argon', name: 'Ada', roles: ['admin'] },
+          T0,
+        );
+        expect(user).toMatchObject({
+          email: raw.trim().toLowerCase(),
+          passwordHash: 'argon',
+          name: 'Ada',
+          roles: ['admin'],
+          status: 'active',
+          tokenVersion: 1,
+          tokensValidAfter: 0,
+          createdAt: T0,
+          updatedAt: T0,
+        });
+        expect(user.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await store.getUserByEmail(raw.toUpperCase())).toEqual(user);
+        expect(await store.getUserById(user.id)).toEqual(user);
+        expect(await store.getUserById(randomUUID())).toBeUndefined();
+      });
+
+      it('refuses a second user with the same email (any case) with ERR_STORE_CONFLICT, not a driver error', async () => {
+        const address = email();
+        await store.createUser({ email: address, passwordHash: 'h' });
+        const err: unknown = await store
+          .createUser({ email: address.toUpperCase(), passwordHash: 'h' })
+          .catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect(err).toMatchObject({ code: 'ERR_STORE_CONFLICT' });
+        expect((err as Error).message).not.toContain(address);
+      });
+
+      it('counts and pages users in a stable order', async () => {
+        const before = await store.countUsers();
+        for (let i = 0; i < 3; i++)
+          await store.createUser({ email: email(), passwordHash: 'h' }, T0 + 10 * MIN + i);
+        expect(await store.countUsers()).toBe(before + 3);
+        const all = await store.listUsers({ limit: 1000 });
+        expect(all).toHaveLength(before + 3);
+        const page = await store.listUsers({ limit: 2, offset: 1 });
+        expect(page.map((u) => u.id)).toEqual(all.slice(1, 3).map((u) => u.id));
+        expect(() => store.listUsers({ limit: 0 })).toThrow(TypeError);
+      });
+
+      it('setRoles replaces the roles and bumps token_version in the same update', async () => {
+        const id = await newUser();
+        const updated = await store.setRoles(id, ['admin', 'billing'], T0 + MIN);
+        expect(updated).toMatchObject({ roles: ['admin', 'billing'], tokenVersion: 2, updatedAt: T0 + MIN });
+        expect((await store.setRoles(id, []))?.tokenVersion).toBe(3);
+        expect(await store.setRoles(randomUUID(), ['x'])).toBeUndefined();
+      });
+
+      it('setStatus and bumpTokenVersion bump the version; a password change and tokensValidAfter do not', async () => {
+        const id = await newUser();
+        expect(await store.setStatus(id, 'disabled')).toMatchObject({ status: 'disabled', tokenVersion: 2 });
+        expect(await store.bumpTokenVersion(id)).toBe(3);
+        expect(await store.updatePasswordHash(id, 'new')).toMatchObject({
+          passwordHash: 'new',
+          tokenVersion: 3,
+        });
+        expect(await store.setTokensValidAfter(id, T0 + 5)).toMatchObject({
+          tokensValidAfter: T0 + 5,
+          tokenVersion: 3,
+        });
+        expect(await store.bumpTokenVersion(randomUUID())).toBeUndefined();
+      });
+
+      it('bumps token_version atomically under concurrency (no lost updates)', async () => {
+        const id = await newUser();
+        await Promise.all(Array.from({ length: 10 }, () => store.bumpTokenVersion(id)));
+        expect((await store.getUserById(id))?.tokenVersion).toBe(11);
+      });
+    });
+
+    describe('sessions', () => {
+      it('creates a session with times round-tripping as numbers', async () => {
+        const userId = await newUser();
+        const session = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 90 * MIN, idleTimeoutMs: 30 * MIN, userAgent: 'ua', ip: '::1' },
+          T0,
+        );
+        const read = await store.getSession(session.id);
+        expect(read).toEqual(session);
+        expect(read).toMatchObject({
+          userId,
+          createdAt: T0,
+          lastUsedAt: T0,
+          authTime: T0,
+          absoluteExpiresAt: T0 + 90 * MIN,
+          idleTimeoutMs: 30 * MIN,
+          revokedAt: null,
+          mode: 'refresh',
+        });
+        for (const key of [
+          'createdAt',
+          'lastUsedAt',
+          'absoluteExpiresAt',
+          'idleTimeoutMs',
+          'authTime',
+        ] as const) {
+          expect(typeof read?.[key]).toBe('number');
+        }
+      });
+
+      it('refuses a session for an unknown user with ERR_STORE_REFERENCE', async () => {
+        await expect(
+          store.createSession({ userId: randomUUID(), absoluteExpiresAt: T0 }),
+        ).rejects.toMatchObject({
+          code: 'ERR_STORE_REFERENCE',
+        });
+      });
+
+      it('lists only live sessions: not revoked, not idle-expired, not past absolute expiry', async () => {
+        const userId = await newUser();
+        const live = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, idleTimeoutMs: 10 * MIN },
+          T0,
+        );
+        const noIdle = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, mode: 'single' },
+          T0,
+        );
+        const idle = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, idleTimeoutMs: MIN },
+          T0,
+        );
+        const absolute = await store.createSession({ userId, absoluteExpiresAt: T0 + 2 * MIN }, T0);
+        const revoked = await store.createSession({ userId, absoluteExpiresAt: T0 + 60 * MIN }, T0);
+        await store.revokeSession(revoked.id, 'logout', T0);
+        expect(await store.touchSession(live.id, T0 + 4 * MIN)).toBe(true);
+
+        const ids = (await store.listSessionsForUser(userId, T0 + 5 * MIN)).map((s) => s.id);
+        expect(ids).toEqual([live.id, noIdle.id]);
+        expect(ids).not.toContain(idle.id);
+        expect(ids).not.toContain(absolute.id);
+        expect((await store.getSession(noIdle.id))?.mode).toBe('single');
+      });
+
+      it('revokes idempotently: only the first call reports a change and its reason sticks', async () => {
+        const userId = await newUser();
+        const s = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
+        expect(await store.revokeSession(s.id, 'logout', T0 + 1)).toBe(true);
+        expect(await store.revokeSession(s.id, 'admin', T0 + 2)).toBe(false);
+        expect(await store.getSession(s.id)).toMatchObject({ revokedAt: T0 + 1, revokedReason: 'logout' });
+        expect(await store.touchSession(s.id)).toBe(false);
+        expect(await store.setSessionCsrfHash(s.id, 'x')).toBe(false);
+        expect(await store.revokeSession(randomUUID(), 'logout')).toBe(false);
+      });
+
+      it('revokes all of a user’s sessions and returns their ids', async () => {
+        const userId = await newUser();
+        const a = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
+        const b = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
+        await store.revokeSession(a.id, 'logout');
+        expect(await store.revokeAllSessionsForUser(userId, 'password_changed')).toEqual([b.id]);
+        expect(await store.revokeAllSessionsForUser(userId, 'again')).toEqual([]);
+      });
+
+      it('sets the CSRF hash and auth time of a live session', async () => {
+        const userId = await newUser();
+        const s = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
+        expect(await store.setSessionCsrfHash(s.id, sha256('csrf'))).toBe(true);
+        expect(await store.setSessionAuthTime(s.id, T0 + 7)).toBe(true);
+        expect(await store.getSession(s.id)).toMatchObject({ csrfHash: sha256('csrf'), authTime: T0 + 7 });
+        expect(await store.setSessionCsrfHash(s.id, null)).toBe(true);
+        expect((await store.getSession(s.id))?.csrfHash).toBeNull();
+      });
+    });
+
+    describe('refresh tokens', () => {
+      async function newFamily(): Promise<{ sessionId: string; hash: string }> {
+        const userId = await newUser();
+        const session = await store.createSession({ userId, absoluteExpiresAt: T0 + 60 * MIN }, T0);
+        const hash = sha256(randomUUID());
+        await store.insertRefreshToken({ tokenHash: hash, sessionId: session.id, generation: 1 }, T0);
+        return { sessionId: session.id, hash };
+      }
+
+      it('stores a token by hash and reads it back', async () => {
+        const { sessionId, hash } = await newFamily();
+        expect(await store.getRefreshToken(hash)).toEqual({
+          tokenHash: hash,
+          sessionId,
+          generation: 1,
+          createdAt: T0,
+          rotatedAt: null,
+          successorHash: null,
+          successorCiphertext: null,
+        });
+        await expect(
+          store.insertRefreshToken({ tokenHash: hash, sessionId, generation: 1 }),
+        ).rejects.toMatchObject({
+          code: 'ERR_STORE_CONFLICT',
+        });
+      });
+
+      it('lets exactly one of 10 concurrent rotations of the same token win', async () => {
+        const { sessionId, hash } = await newFamily();
+        const successors = Array.from({ length: 10 }, (_, i) => ({
+          hash: sha256(`successor-${i}-${randomUUID()}`),
+          ciphertext: `ciphertext-${i}`,
+          generation: 2,
+        }));
+        const results = await Promise.all(successors.map((s) => store.rotateRefreshToken(hash, s, T0 + MIN)));
+
+        const winners = results.filter((r) => r.status === 'rotated');
+        expect(winners).toHaveLength(1);
+        const winner = winners[0]!;
+        if (winner.status !== 'rotated') throw new Error('unreachable');
+        expect(results.filter((r) => r.status === 'already_rotated')).toHaveLength(9);
+        for (const r of results) {
+          if (r.status !== 'already_rotated') continue;
+          expect(r.token).toMatchObject({
+            rotatedAt: T0 + MIN,
+            successorHash: winner.successor.tokenHash,
+            successorCiphertext: winner.token.successorCiphertext,
+          });
+        }
+        expect(winner.successor).toMatchObject({
+          sessionId,
+          generation: 2,
+          createdAt: T0 + MIN,
+          rotatedAt: null,
+        });
+        // Only the winner's successor exists.
+        const stored = await Promise.all(successors.map((s) => store.getRefreshToken(s.hash)));
+        expect(stored.filter((t) => t !== undefined)).toHaveLength(1);
+      });
+
+      it('rotates down a chain and reports an unknown token as not_found', async () => {
+        const { hash } = await newFamily();
+        const second = { hash: sha256(randomUUID()), ciphertext: 'c2', generation: 2 };
+        const third = { hash: sha256(randomUUID()), ciphertext: 'c3', generation: 3 };
+        expect((await store.rotateRefreshToken(hash, second, T0 + 1)).status).toBe('rotated');
+        expect((await store.rotateRefreshToken(second.hash, third, T0 + 2)).status).toBe('rotated');
+        expect((await store.rotateRefreshToken(hash, third, T0 + 3)).status).toBe('already_rotated');
+        expect(await store.rotateRefreshToken(sha256('nope'), third)).toEqual({ status: 'not_found' });
+      });
+
+      it('deletes a session’s tokens', async () => {
+        const { sessionId, hash } = await newFamily();
+        await store.rotateRefreshToken(hash, { hash: sha256(randomUUID()), ciphertext: 'c', generation: 2 });
+        expect(await store.deleteRefreshTokensForSession(sessionId)).toBe(2);
+        expect(await store.getRefreshToken(hash)).toBeUndefined();
+      });
+    });
+
+    describe('one-time tokens', () => {
+      it('consumes a token exactly once, even under concurrency', async () => {
+        const userId = await newUser();
+        const tokenHash = sha256(randomUUID());
+        await store.insertOneTimeToken(
+          { tokenHash, purpose: 'password_reset', userId, expiresAt: T0 + MIN },
+          T0,
+        );
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () => store.consumeOneTimeToken(tokenHash, 'password_reset', T0 + 1)),
+        );
+        const consumed = results.filter((r) => r !== undefined);
+        expect(consumed).toHaveLength(1);
+        expect(consumed[0]).toMatchObject({ tokenHash, userId, consumedAt: T0 + 1, expiresAt: T0 + MIN });
+        expect(await store.consumeOneTimeToken(tokenHash, 'password_reset', T0 + 2)).toBeUndefined();
+      });
+
+      it('refuses an expired token and one presented for another purpose', async () => {
+        const userId = await newUser();
+        const tokenHash = sha256(randomUUID());
+        await store.insertOneTimeToken(
+          { tokenHash, purpose: 'email_verify', userId, expiresAt: T0 + MIN },
+          T0,
+        );
+        expect(await store.consumeOneTimeToken(tokenHash, 'password_reset', T0 + 1)).toBeUndefined();
+        expect(await store.consumeOneTimeToken(tokenHash, 'email_verify', T0 + MIN)).toBeUndefined();
+        expect(await store.consumeOneTimeToken(tokenHash, 'email_verify', T0 + MIN - 1)).toBeDefined();
+      });
+    });
+
+    describe('revocations', () => {
+      // Runs on its own time line far in the future so other tests' entries are long expired.
+      const R0 = T0 + 1_000_000_000;
+
+      it('serves a snapshot, then entries after a cursor, and prunes expired ones without reusing ids', async () => {
+        await store.pruneExpiredRevocations(Number.MAX_SAFE_INTEGER);
+        const first = await store.addRevocation(
+          { kind: 'user', subject: 'u1', data: { valid_after: R0 }, expiresAt: R0 + 10 * MIN },
+          R0,
+        );
+        expect(first).toMatchObject({
+          kind: 'user',
+          subject: 'u1',
+          data: { valid_after: R0 },
+          createdAt: R0,
+        });
+        expect(typeof first.id).toBe('number');
+        const short = await store.addRevocation({ kind: 'jti', subject: 'j1', expiresAt: R0 + MIN }, R0);
+        const snapshot = await store.listRevocationsSince(undefined, 100, R0 + 1);
+        expect(snapshot).toEqual({
+          entries: [first, short],
+          cursor: short.id,
+          hasMore: false,
+          snapshot: true,
+        });
+
+        const third = await store.addRevocation(
+          { kind: 'sid', subject: 's1', data: { ver: 2 }, expiresAt: R0 + 5 * MIN },
+          R0,
+        );
+        expect(third.id).toBeGreaterThan(short.id);
+        const delta = await store.listRevocationsSince(snapshot.cursor, 100, R0 + 1);
+        expect(delta).toEqual({ entries: [third], cursor: third.id, hasMore: false, snapshot: false });
+        expect(await store.listRevocationsSince(third.id, 100, R0 + 1)).toMatchObject({
+          entries: [],
+          cursor: third.id,
+        });
+
+        // After expiry, entries drop out of the feed and can be pruned; the cursor keeps moving forward.
+        expect((await store.listRevocationsSince(undefined, 100, R0 + 2 * MIN)).entries).toEqual([
+          first,
+          third,
+        ]);
+        expect(await store.pruneExpiredRevocations(R0 + 2 * MIN)).toBe(1);
+        const fourth = await store.addRevocation({ kind: 'jti', subject: 'j2', expiresAt: R0 + MIN }, R0);
+        expect(fourth.id).toBeGreaterThan(third.id);
+        expect(await store.pruneExpiredRevocations(R0 + 20 * MIN)).toBe(3);
+        const fifth = await store.addRevocation({ kind: 'jti', subject: 'j3', expiresAt: R0 + 30 * MIN }, R0);
+        expect(fifth.id).toBeGreaterThan(fourth.id);
+      });
+
+      it('pages with hasMore and treats a cursor ahead of the store as a fresh snapshot', async () => {
+        const added = [];
+        for (let i = 0; i < 5; i++) {
+          added.push(
+            await store.addRevocation({ kind: 'jti', subject: `page-${i}`, expiresAt: R0 + 60 * MIN }, R0),
+          );
+        }
+        const start = added[0]!.id - 1;
+        const page1 = await store.listRevocationsSince(start, 2, R0);
+        expect(page1).toMatchObject({ cursor: added[1]!.id, hasMore: true, snapshot: false });
+        expect(page1.entries.map((e) => e.subject)).toEqual(['page-0', 'page-1']);
+        const page2 = await store.listRevocationsSince(page1.cursor, 10, R0);
+        expect(page2.entries.map((e) => e.subject)).toEqual(['page-2', 'page-3', 'page-4']);
+        expect(page2).toMatchObject({ hasMore: false, cursor: added[4]!.id });
+
+        const reset = await store.listRevocationsSince(added[4]!.id + 1000, 100, R0);
+        expect(reset.snapshot).toBe(true);
+        expect(reset.entries.map((e) => e.subject)).toEqual(expect.arrayContaining(['page-0', 'page-4']));
+      });
+
+      it('answers isJtiRevoked only for unexpired jti entries', async () => {
+        await store.addRevocation({ kind: 'jti', subject: 'revoked-jti', expiresAt: R0 + MIN }, R0);
+        await store.addRevocation({ kind: 'sid', subject: 'not-a-jti', expiresAt: R0 + MIN }, R0);
+        expect(await store.isJtiRevoked('revoked-jti', R0)).toBe(true);
+        expect(await store.isJtiRevoked('revoked-jti', R0 + MIN)).toBe(false);
+        expect(await store.isJtiRevoked('not-a-jti', R0)).toBe(false);
+      });
+
+      it('hands out strictly increasing ids to concurrent writers', async () => {
+        const entries = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.addRevocation({ kind: 'jti', subject: `c${i}`, expiresAt: R0 + MIN }, R0),
+          ),
+        );
+        expect(new Set(entries.map((e) => e.id)).size).toBe(10);
+      });
+    });
+
+    describe('signing keys', () => {
+      it('stores, lists, updates and removes expired keys', async () => {
+        const kid = `k-${randomUUID()}`;
+        const key = await store.insertSigningKey(
+          {
+            kid,
+            alg: 'ES256',
+            publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' },
+            privateKeyCiphertext: 'enc',
+          },
+          T0,
+        );
+        expect(key).toEqual({
+          kid,
+          alg: 'ES256',
+          publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' },
+          privateKeyCiphertext: 'enc',
+          createdAt: T0,
+          activatesAt: T0,
+          retiredAt: null,
+          expiresAt: null,
+        });
+        await expect(
+          store.insertSigningKey({ kid, alg: 'ES256', publicJwk: {}, privateKeyCiphertext: 'x' }),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_CONFLICT' });
+        expect((await store.listSigningKeys()).map((k) => k.kid)).toContain(kid);
+
+        const retired = await store.updateSigningKey(kid, { retiredAt: T0 + MIN, expiresAt: T0 + 2 * MIN });
+        expect(retired).toMatchObject({ retiredAt: T0 + MIN, expiresAt: T0 + 2 * MIN, activatesAt: T0 });
+        expect(await store.updateSigningKey(kid, {})).toEqual(retired);
+        expect(await store.updateSigningKey('missing', { retiredAt: 1 })).toBeUndefined();
+
+        expect(await store.deleteExpiredKeys(T0 + 2 * MIN - 1)).not.toContain(kid);
+        expect(await store.deleteExpiredKeys(T0 + 2 * MIN)).toContain(kid);
+        expect((await store.listSigningKeys()).map((k) => k.kid)).not.toContain(kid);
+      });
+    });
+
+    describe('security events', () => {
+      it('appends events and lists them newest first, by user, by type, and by page', async () => {
+        const userId = await newUser();
+        const a = await store.addSecurityEvent(
+          { type: 'login_failed', userId, ip: '10.0.0.1', detail: { n: 1 } },
+          T0,
+        );
+        const b = await store.addSecurityEvent(
+          { type: 'refresh_token_reuse', userId, sessionId: 's' },
+          T0 + 1,
+        );
+        const c = await store.addSecurityEvent({ type: 'login_failed', userId }, T0 + 2);
+        expect(a).toMatchObject({
+          type: 'login_failed',
+          userId,
+          ip: '10.0.0.1',
+          sessionId: null,
+          detail: { n: 1 },
+          createdAt: T0,
+        });
+
+        expect(await store.listSecurityEvents({ limit: 10, userId })).toEqual([c, b, a]);
+        expect(await store.listSecurityEvents({ limit: 10, userId, type: 'login_failed' })).toEqual([c, a]);
+        expect(await store.listSecurityEvents({ limit: 1, userId, before: c.id })).toEqual([b]);
+      });
+    });
+  });
+}
