@@ -3,6 +3,8 @@
  * `createServer` wires everything from a Config (opening the store); `buildApp` takes ready services (tests).
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 
 import type { Config } from './config/index.js';
@@ -21,6 +23,9 @@ import { openapiPlugin } from './plugins/openapi.js';
 import { revocationFeedPlugin } from './plugins/revocation-feed.js';
 import { sessionsPlugin } from './plugins/sessions.js';
 import { tokensPlugin } from './plugins/tokens.js';
+import { webPlugin } from './plugins/web.js';
+import { createCsrfTokens } from './services/csrf.js';
+import { createMetrics } from './services/metrics.js';
 import { createPasswordHasher } from './services/passwords.js';
 import { createRevocationService } from './services/revocation.js';
 import { createSecurityEvents } from './services/security-events.js';
@@ -94,7 +99,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       },
       clock,
     );
+    const csrf = createCsrfTokens(config.kek);
     const sessions = createSessionService({
+      csrf,
       store,
       tokens,
       revocations,
@@ -117,6 +124,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       sessions,
       revocations,
       events,
+      csrf,
+      metrics: createMetrics({ processMetrics: true }),
     };
     app.decorate('jot', context);
     app.decorateRequest('auth', undefined);
@@ -151,6 +160,18 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
     reply.header('referrer-policy', 'no-referrer');
     reply.header('x-frame-options', 'DENY');
   });
+  await app.register(cookie);
+  const origins = app.jot.config.corsOrigins;
+  if (origins.length > 0) {
+    // An explicit allow-list only: an Origin not on it gets no CORS headers at all (never a reflected '*').
+    await app.register(cors, {
+      origin: [...origins],
+      credentials: true,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token'],
+      maxAge: 600,
+    });
+  }
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) =>
@@ -165,7 +186,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
       ),
   });
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin);
+  await app.register(metricsPlugin, { metrics: app.jot.metrics });
   await app.register(healthPlugin);
   await app.register(jwksPlugin);
   await app.register(accountsPlugin);
@@ -174,4 +195,5 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   await app.register(adminUsersPlugin);
   await app.register(adminKeysPlugin);
   await app.register(revocationFeedPlugin);
+  await app.register(webPlugin);
 }

@@ -4,6 +4,8 @@
  */
 import type { Config } from './config/index.js';
 import type { KeyManager } from './keys/types.js';
+import type { CsrfTokens } from './services/csrf.js';
+import type { Metrics } from './services/metrics.js';
 import type { PasswordHasher } from './services/passwords.js';
 import type { RevocationService } from './services/revocation.js';
 import type { SessionService } from './services/sessions.js';
@@ -25,6 +27,8 @@ export interface ServerContext {
   readonly sessions: SessionService;
   readonly revocations: RevocationService;
   readonly events: SecurityEvents;
+  readonly csrf: CsrfTokens;
+  readonly metrics: Metrics;
 }
 
 /** Who a request is authenticated as (set by the `authenticate` pre-handler). */

@@ -1,6 +1,6 @@
 /** HMAC secret import. A secret is random bytes (≥ 256 bits), never a password, a PEM or a JWK's JSON text. */
 import { Buffer } from 'node:buffer';
-import { createSecretKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto';
 
 import { decodeBase64url } from '../lib/base64url.js';
 import { JoseError } from '../errors.js';
@@ -9,11 +9,54 @@ import { Key, type KeyOptions } from './key.js';
 /** How a string secret is spelled. */
 export type SecretEncoding = 'base64url' | 'hex' | 'utf8';
 
+const KEY_TEXT = /-----BEGIN|^\s*[{[]|^\s*ssh-|^\s*ecdsa-/;
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * True when bytes are the text of a PEM, JWK or SSH key, or a DER public/private key. Random bytes may begin with
+ * "{", so a leading bracket only counts when the whole text parses as JSON.
+ */
+function looksLikeKeyBytes(bytes: Buffer): boolean {
+  let text: string | undefined;
+  try {
+    text = fatalUtf8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && /-----BEGIN|^\s*ssh-[a-z0-9]+ |^\s*ecdsa-sha2-/.test(text)) return true;
+  if (text !== undefined && /^\s*[{[]/.test(text)) {
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      // not JSON: just random bytes that start with a bracket
+    }
+  }
+  for (const read of [
+    () => createPublicKey({ key: bytes, format: 'der', type: 'spki' }),
+    () => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' }),
+  ]) {
+    try {
+      read();
+      return true;
+    } catch {
+      // not a DER key
+    }
+  }
+  return false;
+}
+
+function notSecret(): JoseError {
+  return new JoseError('ERR_KEY_INVALID', 'this looks like a PEM, JWK, DER or SSH key, not an HMAC secret', {
+    reason: 'not_secret',
+  });
+}
+
 /**
  * Imports an HMAC secret. Bytes are taken as they are; a string is decoded with `encoding` (default `base64url`).
- * Secrets shorter than the algorithm's hash (and never under 256 bits) are refused, as is text that looks like a
- * PEM or a JWK: using a public key's text as an HMAC secret is the algorithm-confusion attack (fast-jwt
- * CVE-2023-48223).
+ * Secrets shorter than the algorithm's hash (and never under 256 bits) are refused, as is a string or byte string
+ * that holds a PEM, a JWK or a DER key: using a public key's text as an HMAC secret is the algorithm-confusion
+ * attack (fast-jwt CVE-2023-48223).
  *
  * @example
  * const key = importSecret(crypto.randomBytes(32)); // HS256
@@ -25,15 +68,7 @@ export function importSecret(
 ): Key {
   let bytes: Buffer | undefined;
   if (typeof secret === 'string') {
-    if (/-----BEGIN|^\s*[{[]|^\s*ssh-|^\s*ecdsa-/.test(secret)) {
-      throw new JoseError(
-        'ERR_KEY_INVALID',
-        'this text looks like a PEM, JWK or SSH key, not an HMAC secret',
-        {
-          reason: 'not_secret',
-        },
-      );
-    }
+    if (KEY_TEXT.test(secret)) throw notSecret();
     const encoding = options.encoding ?? 'base64url';
     if (encoding === 'base64url') bytes = decodeBase64url(secret);
     else if (encoding === 'hex')
@@ -49,5 +84,6 @@ export function importSecret(
   }
   if (bytes.length === 0)
     throw new JoseError('ERR_KEY_INVALID', 'the secret is empty', { reason: 'too_short' });
+  if (looksLikeKeyBytes(bytes)) throw notSecret();
   return new Key(createSecretKey(bytes), options);
 }

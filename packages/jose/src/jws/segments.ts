@@ -31,7 +31,8 @@ export interface ParsedHeader {
   readonly kid: string | undefined;
 }
 
-const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text, so JSON.parse refuses it exactly as it does on the Buffer path.
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Splits a token into its three parts after the type and size checks; throws `ERR_JWS_INVALID`/`_TOO_LARGE`. */
 export function splitCompact(token: unknown, maxLength: number): Segments {

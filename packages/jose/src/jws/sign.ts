@@ -83,5 +83,7 @@ export function signEncoded(headerSegment: string, payloadSegment: string, key: 
   }
   const header: unknown = JSON.parse(Buffer.from(headerSegment, 'base64url').toString('utf8'));
   const alg = (header as { alg?: unknown } | null)?.alg;
+  // Without this, a header lacking "alg" would be signed with the key's algorithm and never verify anywhere.
+  if (typeof alg !== 'string') throw new TypeError('signEncoded: the header must carry an "alg" string');
   return signSegments(headerSegment, payloadSegment, key, signingSpec(key, alg as Algorithm));
 }

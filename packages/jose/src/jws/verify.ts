@@ -75,6 +75,13 @@ export function createJWSVerifier(
     const signature = decodeSegment(parts.signature, 'signature');
     const { spec } = parsed;
     const key = resolver.select(spec.alg, parsed.kid);
+    // Re-checked here so that no resolver, however written, can make a key serve another family (RFC 8725 §3.1).
+    if (!(key instanceof Key) || !key.supports(spec.alg)) {
+      throw new JoseError('ERR_JOSE_KEY_MISMATCH', `the selected key cannot verify ${spec.alg} tokens`, {
+        claim: 'alg',
+        reason: 'family',
+      });
+    }
     if (signature.length !== signatureLength(spec, key.keyObject)) {
       throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed', { reason: 'length' });
     }

@@ -56,7 +56,11 @@ function normalizeTyp(typ: string): string {
 
 /** Validates claim options once (`TypeError` on misuse). */
 export function compileClaimRules(options: ClaimOptions): ClaimRules {
-  const required = new Set(options.requiredClaims ?? []);
+  const requiredClaims: unknown = options.requiredClaims ?? [];
+  if (!Array.isArray(requiredClaims) || !requiredClaims.every((c) => typeof c === 'string' && c.length > 0)) {
+    throw new TypeError('verify: "requiredClaims" must be an array of claim names');
+  }
+  const required = new Set(requiredClaims as string[]);
   if (options.requireExp !== false) required.add('exp');
   const maxAge = options.maxTokenAge === undefined ? undefined : parseDuration(options.maxTokenAge);
   if (maxAge !== undefined) required.add('iat');

@@ -57,6 +57,7 @@ export function createSigner(key: Key, options: SignOptions = {}): JWTSigner {
   const headerSegment = encodeHeader(key, spec, { ...options, typ: options.typ ?? 'JWT' });
   const expiresIn = options.expiresIn === undefined ? undefined : parseDuration(options.expiresIn);
   const notBefore = options.notBefore === undefined ? undefined : parseDuration(options.notBefore);
+  if (options.currentDate !== undefined) epochSeconds(options.currentDate); // TypeError for an invalid Date
   const issuedAt = options.issuedAt ?? true;
   if (typeof issuedAt === 'number' && !Number.isFinite(issuedAt)) throw new TypeError('sign: bad "issuedAt"');
   const audience =

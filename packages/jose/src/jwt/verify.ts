@@ -50,6 +50,7 @@ export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVe
   const verifyJWS = createJWSVerifier(keys, options);
   const rules = compileClaimRules(options);
   const fixedDate = options.currentDate;
+  if (fixedDate !== undefined) epochSeconds(fixedDate); // TypeError now for an invalid Date, not per token
 
   return function verifyJWT<P extends JWTPayload = JWTPayload>(
     token: string,

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 import { isJoseError } from '@jot/jose';
 
+import { KeyError } from '../keys/errors.js';
 import { StoreError } from '../store/index.js';
 import { HttpError, unauthorized, type ErrorBody } from './errors.js';
 
@@ -36,6 +37,11 @@ function toHttpError(error: FastifyError | Error): HttpError {
   if (known) return new HttpError(known[0], known[1], known[2]);
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return new HttpError(400, 'ERR_BAD_JSON', 'the body is not valid JSON');
+  }
+  if (error instanceof KeyError && error.code === 'ERR_KEY_NO_ACTIVE') {
+    return new HttpError(503, 'ERR_UNAVAILABLE', 'no signing key is active yet; try again shortly', {
+      headers: { 'retry-after': '5' },
+    });
   }
   if (error instanceof StoreError && error.code === 'ERR_STORE_UNAVAILABLE') {
     return new HttpError(503, 'ERR_UNAVAILABLE', 'the database is unavailable; try again shortly', {

@@ -15,7 +15,7 @@ export const errorSchema = {
 /** The token response of login, refresh, renew and reauth (RFC 6749 §5.1 shape). */
 export const tokenResponseSchema = {
   type: 'object',
-  required: ['access_token', 'token_type', 'expires_in'],
+  required: ['token_type', 'expires_in'],
   properties: {
     access_token: { type: 'string' },
     token_type: { type: 'string', enum: ['Bearer'] },

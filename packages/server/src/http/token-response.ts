@@ -1,26 +1,45 @@
-/** The JSON token response and its headers (RFC 6749 §5.1: `Cache-Control: no-store`). */
-import type { FastifyReply } from 'fastify';
+/**
+ * Token responses in the session's delivery form, with RFC 6749 §5.1's `Cache-Control: no-store`:
+ * - `bearer`: every token in the JSON body;
+ * - `cookie`: access and refresh tokens only in HttpOnly cookies; the body has the CSRF token and the lifetime;
+ * - `memory`: the access token in the body (the page keeps it in memory), the refresh token in its cookie.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { TokenPair } from '../services/sessions.js';
+import { cookiesSecure, setTokenCookies } from './cookies.js';
 
 /** The body of a token response. */
 export interface TokenResponseBody {
-  access_token: string;
+  access_token?: string;
   token_type: 'Bearer';
   expires_in: number;
   refresh_token?: string;
   csrf_token?: string;
 }
 
-/** Sends a token pair as JSON with the no-store headers. */
-export function tokenResponse(reply: FastifyReply, pair: TokenPair): TokenResponseBody {
+/** Sends a token pair in the form its session's delivery asks for. */
+export function tokenResponse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pair: TokenPair,
+): TokenResponseBody {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-  const body: TokenResponseBody = {
-    access_token: pair.accessToken,
-    token_type: 'Bearer',
-    expires_in: pair.expiresIn,
-  };
-  if (pair.refreshToken !== undefined) body.refresh_token = pair.refreshToken;
+  const delivery = pair.session.delivery;
+  const body: TokenResponseBody = { token_type: 'Bearer', expires_in: pair.expiresIn };
+  if (delivery === 'bearer') {
+    body.access_token = pair.accessToken;
+    if (pair.refreshToken !== undefined) body.refresh_token = pair.refreshToken;
+    return body;
+  }
+  const { config } = request.server.jot;
+  const refreshMaxAge = Math.floor(Math.min(config.refreshIdleTimeoutMs, config.sessionMaxLifetimeMs) / 1000);
+  setTokenCookies(reply, cookiesSecure(config, request), {
+    access: delivery === 'cookie' ? { value: pair.accessToken, maxAge: pair.expiresIn } : undefined,
+    refresh:
+      pair.refreshToken === undefined ? undefined : { value: pair.refreshToken, maxAge: refreshMaxAge },
+  });
+  if (delivery === 'memory') body.access_token = pair.accessToken;
   if (pair.csrfToken !== undefined) body.csrf_token = pair.csrfToken;
   return body;
 }

@@ -11,7 +11,7 @@ import { authErrors, emailSchema, passwordSchema, tokenResponseSchema } from '..
 import { tokenResponse } from '../http/token-response.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../services/passwords.js';
 import type { ClientInfo } from '../services/sessions.js';
-import { StoreError, type User } from '../store/index.js';
+import { StoreError, type SessionDelivery, type User } from '../store/index.js';
 import { authenticate, authOf } from './auth.js';
 
 /** Request facts kept with a session (bounded; never used for authentication). */
@@ -107,7 +107,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Body: { email: string; password: string } }>(
+  app.post<{ Body: { email: string; password: string; delivery?: SessionDelivery } }>(
     '/api/login',
     {
       config: authLimit,
@@ -118,7 +118,11 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           type: 'object',
           required: ['email', 'password'],
           additionalProperties: false,
-          properties: { email: emailSchema, password: passwordSchema },
+          properties: {
+            email: emailSchema,
+            password: passwordSchema,
+            delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
+          },
         },
         response: { 200: tokenResponseSchema, 400: { $ref: 'JotError#' }, 401: { $ref: 'JotError#' } },
       },
@@ -131,6 +135,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           ? (await passwords.verifyDummy(password), false)
           : await passwords.verify(user.passwordHash, password);
       if (user === undefined || !ok) {
+        app.jot.metrics.logins.inc({ result: 'failed' });
         await events.record('login_failed', { userId: user?.id, ip: request.ip });
         throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
       }
@@ -139,8 +144,11 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       }
       if (passwords.needsRehash(user.passwordHash))
         await store.updatePasswordHash(user.id, await passwords.hash(password));
-      const pair = await sessions.start(user, clientInfo(request));
-      return tokenResponse(reply, pair);
+      app.jot.metrics.logins.inc({ result: 'ok' });
+      const pair = await sessions.start(user, clientInfo(request), {
+        delivery: request.body.delivery ?? config.tokenDelivery,
+      });
+      return tokenResponse(request, reply, pair);
     },
   );
 
@@ -171,7 +179,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
       await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
       await events.record('password_changed', { userId: user.id, sessionId: claims.sid, ip: request.ip });
-      return tokenResponse(reply, await sessions.reissue(claims.sid));
+      return tokenResponse(request, reply, await sessions.reissue(claims.sid));
     },
   );
 
@@ -198,7 +206,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       if (user === undefined || !(await passwords.verify(user.passwordHash, request.body.password))) {
         throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
       }
-      return tokenResponse(reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
+      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
     },
   );
 
@@ -215,6 +223,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
             properties: {
               claims: { type: 'object', additionalProperties: true },
               user: userSchema,
+              csrf_token: { type: 'string' },
             },
           },
           ...authErrors,
@@ -226,7 +235,9 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       const user = await store.getUserById(claims.sub);
       if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'the account no longer exists');
       reply.header('cache-control', 'no-store');
-      return { claims, user: publicUser(user) };
+      // A page that reloaded bootstraps from here: the CSRF token of its cookie session comes with the claims.
+      const csrfToken = claims.cth === undefined ? undefined : app.jot.csrf.forSession(claims.sid);
+      return { claims, user: publicUser(user), csrf_token: csrfToken };
     },
   );
 }

@@ -1,14 +1,17 @@
 /**
- * Request authentication for the server's own protected routes: the access token from `Authorization: Bearer`
- * is verified (signature, `typ`, issuer, audience, times) and then checked against every kind of revocation, on
- * every request. Failures are RFC 6750 401s with a stable `code`.
+ * Request authentication for the server's own protected routes: the access token from `Authorization: Bearer`, or
+ * else from the HttpOnly access cookie, is verified (signature, `typ`, issuer, audience, times) and then checked
+ * against every kind of revocation, on every request. A request authenticated by cookie with an unsafe method must
+ * carry `X-Csrf-Token` matching the token's `cth` claim (403 `ERR_CSRF` otherwise); Bearer requests need none,
+ * since a browser never attaches them by itself. Failures are RFC 6750 401s with a stable `code`.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
 import { isJoseError } from '@jot/jose';
 
 import type { AuthContext } from '../context.js';
-import { forbidden, unauthorized } from '../http/errors.js';
+import { accessCookie } from '../http/cookies.js';
+import { forbidden, HttpError, unauthorized } from '../http/errors.js';
 
 /** The token in an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -36,20 +39,44 @@ export async function authenticateToken(
 }
 
 /** Pre-handler: requires a valid, unrevoked access token and sets `request.auth`. */
+/** Methods that must not change state (RFC 9110 §9.2.1); all others need the CSRF header under cookies. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */
 export const authenticate: preHandlerAsyncHookHandler = async function authenticate(
   request: FastifyRequest,
   _reply: FastifyReply,
 ): Promise<void> {
   const header = request.headers.authorization;
   const token = bearerToken(header);
-  if (token === undefined) {
-    if (header !== undefined)
-      throw unauthorized('ERR_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
+  if (token !== undefined) {
+    request.auth = await authenticateToken(request, token, 'bearer');
+    return;
+  }
+  if (header !== undefined) {
+    throw unauthorized('ERR_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
+  }
+  const cookie = accessCookie(request);
+  if (cookie === undefined) {
     throw unauthorized('ERR_AUTH_REQUIRED', 'this endpoint requires an access token', {
       noCredentials: true,
     });
   }
-  request.auth = await authenticateToken(request, token, 'bearer');
+  const auth = await authenticateToken(request, cookie, 'cookie');
+  if (!SAFE_METHODS.has(request.method)) {
+    const presented = request.headers['x-csrf-token'];
+    if (
+      !request.server.jot.csrf.matchesClaim(
+        auth.claims.cth,
+        typeof presented === 'string' ? presented : undefined,
+      )
+    ) {
+      throw new HttpError(403, 'ERR_CSRF', 'this request needs the X-Csrf-Token header of your session', {
+        error: 'forbidden',
+      });
+    }
+  }
+  request.auth = auth;
 };
 
 /** Pre-handler: `authenticate`, then requires `role` among the token's roles. */

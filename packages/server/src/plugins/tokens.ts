@@ -1,36 +1,106 @@
-/** Token endpoints: refresh (rotation), renew (single-token mode), logout and logout-everywhere. */
+/**
+ * Token endpoints: refresh (rotation; the refresh token from the body, or from its cookie together with the
+ * session's `X-Csrf-Token`), the CSRF bootstrap for reloaded pages, renew (single-token mode), logout and
+ * logout-everywhere (which also clear the cookies).
+ */
 import type { FastifyInstance } from 'fastify';
 
+import { clearTokenCookies, refreshCookie, REFRESH_PATH } from '../http/cookies.js';
 import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
+import { hashSecret } from '../services/secrets.js';
 import { clientInfo } from './accounts.js';
 import { authenticate, authOf } from './auth.js';
 
+function csrfHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Registers the token routes. */
 export async function tokensPlugin(app: FastifyInstance): Promise<void> {
-  const { sessions, revocations, events, config } = app.jot;
+  const { sessions, revocations, events, config, store, csrf, clock, metrics } = app.jot;
 
-  app.post<{ Body: { refresh_token: string } }>(
-    '/api/token/refresh',
+  app.post<{ Body: { refresh_token?: string } | undefined }>(
+    REFRESH_PATH,
     {
       config: { rateLimit: authRateLimit(config) },
       schema: {
         tags: ['tokens'],
         summary:
-          'Exchange a refresh token for a new access token and a new refresh token (the old one is spent).',
+          'Exchange a refresh token (in the body, or in its cookie with X-Csrf-Token) for new tokens; the old one is spent.',
         body: {
           type: 'object',
-          required: ['refresh_token'],
           additionalProperties: false,
           properties: { refresh_token: { type: 'string', minLength: 1, maxLength: 512 } },
         },
-        response: { 200: tokenResponseSchema, 400: { $ref: 'JotError#' }, 401: { $ref: 'JotError#' } },
+        response: {
+          200: tokenResponseSchema,
+          400: { $ref: 'JotError#' },
+          401: { $ref: 'JotError#' },
+          403: { $ref: 'JotError#' },
+        },
       },
     },
-    async (request, reply) =>
-      tokenResponse(reply, await sessions.refresh(request.body.refresh_token, clientInfo(request))),
+    async (request, reply) => {
+      const fromBody = request.body?.refresh_token;
+      const fromCookie = fromBody === undefined ? refreshCookie(request) : undefined;
+      const token = fromBody ?? fromCookie;
+      if (token === undefined) {
+        throw new HttpError(
+          400,
+          'ERR_VALIDATION',
+          'send {"refresh_token": "…"} or the refresh cookie with X-Csrf-Token',
+          {
+            error: 'invalid_request',
+          },
+        );
+      }
+      const pair = await sessions
+        .refresh(
+          token,
+          clientInfo(request),
+          fromCookie === undefined ? undefined : { csrfHeader: csrfHeader(request.headers['x-csrf-token']) },
+        )
+        .catch((err: unknown) => {
+          metrics.refreshes.inc({ result: err instanceof HttpError ? err.code : 'error' });
+          throw err;
+        });
+      metrics.refreshes.inc({ result: 'ok' });
+      return tokenResponse(request, reply, pair);
+    },
+  );
+
+  app.get(
+    `${REFRESH_PATH}/csrf`,
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: "The CSRF token of the refresh cookie's session, for a page that reloaded and lost it.",
+        response: {
+          200: { type: 'object', properties: { csrf_token: { type: 'string' } } },
+          401: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const token = refreshCookie(request);
+      const record = token === undefined ? undefined : await store.getRefreshToken(hashSecret(token));
+      const session = record === undefined ? undefined : await store.getSession(record.sessionId);
+      if (
+        session === undefined ||
+        session.revokedAt !== null ||
+        session.absoluteExpiresAt <= clock() ||
+        session.delivery === 'bearer'
+      ) {
+        throw new HttpError(401, 'ERR_SESSION_ENDED', 'no live browser session; sign in again', {
+          error: 'invalid_grant',
+        });
+      }
+      reply.header('cache-control', 'no-store');
+      return { csrf_token: csrf.forSession(session.id) };
+    },
   );
 
   app.post(
@@ -52,7 +122,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
           'token renewal is only available in single-token mode (JOT_TOKEN_MODE=single)',
         );
       }
-      return tokenResponse(reply, await sessions.renew(authOf(request).claims));
+      return tokenResponse(request, reply, await sessions.renew(authOf(request).claims));
     },
   );
 
@@ -70,6 +140,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
       const { claims } = authOf(request);
       await revocations.revokeSession(claims.sid, 'logout');
       await revocations.revokeToken(claims.jti, claims.exp);
+      clearTokenCookies(reply);
       return reply.code(204).send();
     },
   );
@@ -89,6 +160,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
       const { claims } = authOf(request);
       await revocations.revokeAllForUser(claims.sub, 'logout_all');
       await events.record('logout_all', { userId: claims.sub, sessionId: claims.sid, ip: request.ip });
+      clearTokenCookies(reply);
       return reply.code(204).send();
     },
   );

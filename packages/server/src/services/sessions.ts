@@ -8,9 +8,12 @@
  * the rotated row with a key only that token yields. The token two generations back, or the previous one after the
  * window (`elapsed >= graceMs`), is reuse.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { AccessTokenClaims, Clock } from '../context.js';
 import { HttpError } from '../http/errors.js';
-import type { Session, Store, User } from '../store/index.js';
+import type { Session, SessionDelivery, Store, User } from '../store/index.js';
+import type { CsrfTokens } from './csrf.js';
 import type { RevocationService } from './revocation.js';
 import { hashForClaim, hashSecret, newSecret, openSuccessor, sealSuccessor } from './secrets.js';
 import type { SecurityEvents } from './security-events.js';
@@ -45,10 +48,20 @@ export interface SessionSettings {
 
 /** The session service. */
 export interface SessionService {
-  /** Starts a session for an authenticated user. `withCsrf` binds a fresh anti-CSRF token into its tokens. */
-  start(user: User, client: ClientInfo, options?: { withCsrf?: boolean }): Promise<TokenPair>;
-  /** Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). */
-  refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair>;
+  /**
+   * Starts a session for an authenticated user. Browser deliveries (`cookie`, `memory`) get an anti-CSRF token
+   * whose hash is bound into every access token of the session.
+   */
+  start(user: User, client: ClientInfo, options?: { delivery?: SessionDelivery }): Promise<TokenPair>;
+  /**
+   * Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). `fromCookie` carries the
+   * `X-Csrf-Token` header when the refresh token came from a cookie: it must be the session's CSRF token.
+   */
+  refresh(
+    refreshToken: string,
+    client: ClientInfo,
+    fromCookie?: { csrfHeader: string | undefined },
+  ): Promise<TokenPair>;
   /** Single-token mode: a still-valid access token for a fresh one; the old `jti` is revoked. */
   renew(claims: AccessTokenClaims): Promise<TokenPair>;
   /** New tokens for an existing live session (after a password change or re-authentication). */
@@ -67,10 +80,11 @@ export function createSessionService(deps: {
   tokens: TokenService;
   revocations: RevocationService;
   events: SecurityEvents;
+  csrf: CsrfTokens;
   clock: Clock;
   settings: SessionSettings;
 }): SessionService {
-  const { store, tokens, revocations, events, clock, settings } = deps;
+  const { store, tokens, revocations, events, csrf, clock, settings } = deps;
 
   function live(session: Session, now: number): boolean {
     if (session.revokedAt !== null || session.absoluteExpiresAt <= now) return false;
@@ -97,13 +111,13 @@ export function createSessionService(deps: {
     });
   }
 
-  function pair(user: User, session: Session, refreshToken?: string, csrfToken?: string): TokenPair {
+  function pair(user: User, session: Session, refreshToken?: string): TokenPair {
     const access = accessFor(user, session);
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
       refreshToken,
-      csrfToken,
+      csrfToken: session.delivery === 'bearer' ? undefined : csrf.forSession(session.id),
       claims: access.claims,
       session,
     };
@@ -127,16 +141,19 @@ export function createSessionService(deps: {
     async start(user, client, options = {}) {
       const now = clock();
       await revocations.waitPastCutoff(user);
-      const csrfToken = options.withCsrf ? newSecret() : undefined;
+      const delivery = options.delivery ?? 'bearer';
+      const id = randomUUID();
       const session = await store.createSession({
+        id,
         userId: user.id,
         absoluteExpiresAt: now + settings.maxLifetimeMs,
         idleTimeoutMs: settings.mode === 'refresh' ? settings.idleTimeoutMs : null,
         authTime: now,
         userAgent: client.userAgent?.slice(0, 512) ?? null,
         ip: client.ip ?? null,
-        csrfHash: csrfToken === undefined ? null : hashForClaim(csrfToken),
+        csrfHash: delivery === 'bearer' ? null : hashForClaim(csrf.forSession(id)),
         mode: settings.mode,
+        delivery,
       });
       let refreshToken: string | undefined;
       if (settings.mode === 'refresh') {
@@ -147,10 +164,10 @@ export function createSessionService(deps: {
           generation: 1,
         });
       }
-      return pair(user, session, refreshToken, csrfToken);
+      return pair(user, session, refreshToken);
     },
 
-    async refresh(refreshToken, client) {
+    async refresh(refreshToken, client, fromCookie) {
       const now = clock();
       const hash = hashSecret(refreshToken);
       const record = await store.getRefreshToken(hash);
@@ -158,6 +175,16 @@ export function createSessionService(deps: {
       const session = await store.getSession(record.sessionId);
       if (session === undefined || !live(session, now)) {
         throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      }
+      if (fromCookie !== undefined && !csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
+        throw new HttpError(
+          403,
+          'ERR_CSRF',
+          'a cookie refresh needs the X-Csrf-Token header of this session',
+          {
+            error: 'forbidden',
+          },
+        );
       }
       const successor = newSecret();
       const result = await store.rotateRefreshToken(

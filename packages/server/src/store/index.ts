@@ -11,7 +11,7 @@ export type { PostgresOptions } from './postgres.js';
 export type { DialectName } from './schema.js';
 export type { JsonObject } from './json.js';
 export type { User, NewUser, UserStatus } from './users.js';
-export type { Session, NewSession, SessionMode } from './sessions.js';
+export type { Session, NewSession, SessionMode, SessionDelivery } from './sessions.js';
 export type { RefreshToken, NewRefreshToken, RefreshTokenSuccessor, RotateResult } from './refresh-tokens.js';
 export type { Revocation, NewRevocation, RevocationKind, RevocationPage } from './revocations.js';
 export type { SigningKeyRecord, NewSigningKey, SigningKeyPatch } from './keys.js';

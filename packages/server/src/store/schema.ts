@@ -44,6 +44,8 @@ export interface SessionsTable {
   ip: string | null;
   /** SHA-256 (hex) of the CSRF token bound to the session in browser cookie mode. */
   csrf_hash: string | null;
+  /** 'bearer' | 'cookie' | 'memory' (migration 0002). */
+  delivery: string;
   /** How tokens are issued for this session, e.g. `'refresh'` or `'single'`. */
   mode: string;
 }

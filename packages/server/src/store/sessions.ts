@@ -9,6 +9,9 @@ import type { Schema, SessionsTable } from './schema.js';
 /** How a session's tokens are issued: a rotating refresh token, or a single access token. */
 export type SessionMode = 'refresh' | 'single';
 
+/** How a session's tokens reach the client: JSON body, HttpOnly cookies, or access in body + refresh cookie. */
+export type SessionDelivery = 'bearer' | 'cookie' | 'memory';
+
 /** A session (refresh-token family) as callers see it. Times are epoch ms. */
 export interface Session {
   /** The JWT `sid`. */
@@ -26,6 +29,8 @@ export interface Session {
   ip: string | null;
   csrfHash: string | null;
   mode: SessionMode;
+  /** How the session's tokens reach the client. */
+  delivery: SessionDelivery;
 }
 
 /** Input of `createSession`. */
@@ -42,6 +47,8 @@ export interface NewSession {
   csrfHash?: string | null;
   /** @default 'refresh' */
   mode?: SessionMode;
+  /** @default 'bearer' */
+  delivery?: SessionDelivery;
 }
 
 type Db = Kysely<Schema>;
@@ -61,6 +68,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     ip: row.ip,
     csrfHash: row.csrf_hash,
     mode: row.mode === 'single' ? 'single' : 'refresh',
+    delivery: row.delivery === 'cookie' || row.delivery === 'memory' ? row.delivery : 'bearer',
   };
 }
 
@@ -81,6 +89,7 @@ export async function createSession(db: Db, input: NewSession, now: number): Pro
       ip: input.ip ?? null,
       csrf_hash: input.csrfHash ?? null,
       mode: input.mode ?? 'refresh',
+      delivery: input.delivery ?? 'bearer',
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -5,6 +5,7 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../schema.js';
 import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_session_delivery.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -13,6 +14,7 @@ interface DialectMigration {
 
 const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0001_initial': m0001,
+  '0002_session_delivery': m0002,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */

@@ -1,0 +1,76 @@
+/**
+ * The two browser cookies. The access cookie is `HttpOnly; SameSite=Lax; Path=/` and named `__Host-jot_at` when
+ * Secure (the prefix pins it to this host and path). The refresh cookie is `HttpOnly; SameSite=Strict` and scoped by
+ * `Path` to the refresh endpoint, so it is sent nowhere else; `__Secure-jot_rt` when Secure (a `__Host-` cookie
+ * must have `Path=/`). Plain-http development on localhost uses the unprefixed names without `Secure`.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import type { Config } from '../config/index.js';
+
+/** The path the refresh cookie is scoped to. */
+export const REFRESH_PATH = '/api/token/refresh';
+
+const ACCESS = { secure: '__Host-jot_at', plain: 'jot_at' } as const;
+const REFRESH = { secure: '__Secure-jot_rt', plain: 'jot_rt' } as const;
+
+/** Whether cookies set in answer to this request get `Secure`. */
+export function cookiesSecure(config: Config, request: FastifyRequest): boolean {
+  return config.cookieSecure === 'auto' ? request.protocol === 'https' : config.cookieSecure;
+}
+
+function read(request: FastifyRequest, names: { secure: string; plain: string }): string | undefined {
+  // `cookies` is absent when an app is assembled without @fastify/cookie (some unit tests do): no cookies then.
+  const cookies = request.cookies as Partial<Record<string, string>> | undefined;
+  return cookies?.[names.secure] ?? cookies?.[names.plain];
+}
+
+/** The access token from its cookie, if any. */
+export function accessCookie(request: FastifyRequest): string | undefined {
+  return read(request, ACCESS);
+}
+
+/** The refresh token from its cookie, if any. */
+export function refreshCookie(request: FastifyRequest): string | undefined {
+  return read(request, REFRESH);
+}
+
+/** Sets the access cookie (`maxAge` seconds) and/or the refresh cookie. */
+export function setTokenCookies(
+  reply: FastifyReply,
+  secure: boolean,
+  tokens: { access?: { value: string; maxAge: number }; refresh?: { value: string; maxAge: number } },
+): void {
+  if (tokens.access) {
+    reply.setCookie(secure ? ACCESS.secure : ACCESS.plain, tokens.access.value, {
+      httpOnly: true,
+      secure,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: tokens.access.maxAge,
+    });
+  }
+  if (tokens.refresh) {
+    reply.setCookie(secure ? REFRESH.secure : REFRESH.plain, tokens.refresh.value, {
+      httpOnly: true,
+      secure,
+      sameSite: 'strict',
+      path: REFRESH_PATH,
+      maxAge: tokens.refresh.maxAge,
+    });
+  }
+}
+
+/** Expires every Jot cookie (both spellings). */
+export function clearTokenCookies(reply: FastifyReply): void {
+  for (const name of [ACCESS.secure, ACCESS.plain])
+    reply.clearCookie(name, { path: '/', secure: name.startsWith('__'), httpOnly: true, sameSite: 'lax' });
+  for (const name of [REFRESH.secure, REFRESH.plain]) {
+    reply.clearCookie(name, {
+      path: REFRESH_PATH,
+      secure: name.startsWith('__'),
+      httpOnly: true,
+      sameSite: 'strict',
+    });
+  }
+}

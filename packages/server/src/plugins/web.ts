@@ -1,0 +1,96 @@
+/**
+ * Serves the built web UI (`packages/web/dist`) at `/`: files are read once at start and served from memory with a
+ * strict Content-Security-Policy; any other GET outside `/api` and `/.well-known` gets `index.html` (client-side
+ * routes). When the UI is not built, `/` says how to build it.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+
+/** Where the built UI lives, relative to this file in both `src/plugins` and `dist/plugins`. */
+export const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  immutable: boolean;
+}
+
+function loadAssets(root: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else {
+        const url = '/' + relative(root, path).split(sep).join('/');
+        assets.set(url, {
+          body: readFileSync(path),
+          type: TYPES[extname(name)] ?? 'application/octet-stream',
+          immutable: url.startsWith('/assets/'),
+        });
+      }
+    }
+  };
+  walk(root);
+  return assets;
+}
+
+function send(reply: FastifyReply, asset: Asset): FastifyReply {
+  reply.header('content-type', asset.type);
+  reply.header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+  if (asset.type.startsWith('text/html')) reply.header('content-security-policy', CSP);
+  return reply.send(asset.body);
+}
+
+/** Registers the UI routes. */
+export async function webPlugin(app: FastifyInstance): Promise<void> {
+  const assets = existsSync(join(WEB_DIST, 'index.html')) ? loadAssets(WEB_DIST) : new Map<string, Asset>();
+  const index = assets.get('/index.html') ?? {
+    body: Buffer.from(
+      '<!doctype html><title>Jot</title><main><h1>Jot</h1><p>The auth server is running. The web UI is not built: run <code>npm run build</code>.</p></main>',
+    ),
+    type: 'text/html; charset=utf-8',
+    immutable: false,
+  };
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => send(reply, index));
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (path.startsWith('/api/') || path.startsWith('/.well-known/')) {
+      throw new HttpError(404, 'ERR_NOT_FOUND', `no route GET ${path}`);
+    }
+    const asset = assets.get(path);
+    if (asset !== undefined) return send(reply, asset);
+    if (extname(path) !== '') throw new HttpError(404, 'ERR_NOT_FOUND', `no file ${path}`);
+    return send(reply, index);
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * Anti-CSRF tokens for cookie-authenticated sessions. A session's token is HMAC-SHA256(csrfKey, sid), with the
+ * key derived from the KEK, so it is stable for the session and can be handed again to a page that reloaded without
+ * being stored anywhere. Its SHA-256 is bound into every access token of the session as the `cth` claim; a
+ * mutating request authenticated by cookie must carry the token in `X-Csrf-Token`.
+ */
+import { Buffer } from 'node:buffer';
+import { createHmac, hkdfSync } from 'node:crypto';
+
+import { hashForClaim, safeEqual } from './secrets.js';
+
+/** Derives and checks CSRF tokens. */
+export interface CsrfTokens {
+  /** The session's CSRF token. */
+  forSession(sessionId: string): string;
+  /** Whether `presented` is the session's token. Constant time. */
+  matchesSession(sessionId: string, presented: string | undefined): boolean;
+  /** Whether `presented` hashes to the `cth` claim. Constant time. */
+  matchesClaim(cth: string | undefined, presented: string | undefined): boolean;
+}
+
+/** Builds the CSRF token service from the key-encryption key. */
+export function createCsrfTokens(kek: Uint8Array): CsrfTokens {
+  const key = Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'jot csrf token v1', 32));
+  const forSession = (sessionId: string): string =>
+    createHmac('sha256', key).update(sessionId).digest('base64url');
+  return {
+    forSession,
+    matchesSession: (sessionId, presented) =>
+      presented !== undefined && safeEqual(forSession(sessionId), presented),
+    matchesClaim: (cth, presented) =>
+      cth !== undefined &&
+      presented !== undefined &&
+      presented.length <= 128 &&
+      safeEqual(hashForClaim(presented), cth),
+  };
+}
