@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
 
 import type { Config } from './config/index.js';
 import type { Clock, ServerContext } from './context.js';
@@ -27,6 +28,7 @@ import { webPlugin } from './plugins/web.js';
 import { createCsrfTokens } from './services/csrf.js';
 import { createMetrics } from './services/metrics.js';
 import { createPasswordHasher } from './services/passwords.js';
+import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import { createRevocationService } from './services/revocation.js';
 import { createSecurityEvents } from './services/security-events.js';
 import { createSessionService } from './services/sessions.js';
@@ -51,6 +53,22 @@ export const REDACTED_PATHS = [
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
 ];
+
+/** Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). */
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 3000, lazyConnect: true });
+  redis.on('error', () => undefined); // reported by connect() below; the server adds a logging listener after
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(
+      `JOT_REDIS_URL: Redis did not answer (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+}
 
 /** Fastify's `trustProxy` from ours: a hop count becomes the equivalent function. */
 function trustProxyOption(
@@ -77,7 +95,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const store =
     options.store ?? (await openStore({ url: config.databaseUrl, dataDir: config.dataDir, now: clock }));
   const ownsStore = options.store === undefined;
+  let redis: Redis | undefined;
   try {
+    redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl);
     const keys = await createKeyManager({ store, config, clock, logger: app.log });
     const passwords = await createPasswordHasher({
       memoryKiB: config.argon2MemoryKib,
@@ -126,6 +146,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       events,
       csrf,
       metrics: createMetrics({ processMetrics: true }),
+      redis,
     };
     app.decorate('jot', context);
     app.decorateRequest('auth', undefined);
@@ -134,15 +155,23 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       revocations.prune().catch((err: unknown) => app.log.warn({ err }, 'pruning revocations failed'));
     }, 60_000);
     pruneTimer.unref();
+    let mirror: RedisMirror | undefined;
+    if (redis !== undefined) {
+      redis.on('error', (err: unknown) => app.log.warn({ err }, 'Redis error'));
+      mirror = await createRedisMirror(redis, store, revocations, app.log);
+    }
     app.addHook('onClose', async () => {
       clearInterval(pruneTimer);
       keys.close();
+      mirror?.close();
+      await redis?.quit().catch(() => undefined);
       if (ownsStore) await store.close();
     });
 
     await buildApp(app);
     return app;
   } catch (err) {
+    redis?.disconnect();
     if (ownsStore) await store.close();
     await app.close().catch(() => undefined);
     throw err;
@@ -174,6 +203,8 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   }
   await app.register(rateLimit, {
     global: false,
+    // With Redis the limits hold across every instance; if Redis fails, requests pass rather than all failing.
+    ...(app.jot.redis === undefined ? {} : { redis: app.jot.redis, skipOnError: true, nameSpace: 'jot:rl:' }),
     errorResponseBuilder: (_request, context) =>
       new HttpError(
         429,

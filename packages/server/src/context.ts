@@ -2,6 +2,8 @@
  * The services every route plugin shares, built once per server and hung on the Fastify instance as `app.jot`.
  * Only this object escapes plugin encapsulation.
  */
+import type { Redis } from 'ioredis';
+
 import type { Config } from './config/index.js';
 import type { KeyManager } from './keys/types.js';
 import type { CsrfTokens } from './services/csrf.js';
@@ -29,6 +31,8 @@ export interface ServerContext {
   readonly events: SecurityEvents;
   readonly csrf: CsrfTokens;
   readonly metrics: Metrics;
+  /** Present when `JOT_REDIS_URL` is set. */
+  readonly redis: Redis | undefined;
 }
 
 /** Who a request is authenticated as (set by the `authenticate` pre-handler). */

@@ -46,6 +46,11 @@ export const defaults = {
   keyPrepublish: '1h',
   /** `Cache-Control: max-age` of the JWKS. @default '10m' */
   jwksMaxAge: '10m',
+  /**
+   * `redis://…`: share rate limits across instances and mirror revocations into Redis for resource servers that
+   * check them there (`@jot/verify` strict mode). @default none
+   */
+  redisUrl: undefined,
   /** Shared secret (at least 32 characters) resource servers present to read the revocation feed. @default none */
   revocationSecret: undefined,
   /** Email of an admin created at first start when there are no users; set with `adminPassword`. @default none */
@@ -103,6 +108,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   keyRotationInterval: 'JOT_KEY_ROTATION_INTERVAL',
   keyPrepublish: 'JOT_KEY_PREPUBLISH',
   jwksMaxAge: 'JOT_JWKS_MAX_AGE',
+  redisUrl: 'JOT_REDIS_URL',
   revocationSecret: 'JOT_REVOCATION_SECRET',
   adminEmail: 'JOT_ADMIN_EMAIL',
   adminPassword: 'JOT_ADMIN_PASSWORD',

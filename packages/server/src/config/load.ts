@@ -205,6 +205,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keyRotationIntervalMs,
     keyPrepublishMs,
     jwksMaxAgeMs,
+    redisUrl: read('redisUrl', (v) => {
+      const s = p.string(v);
+      if (!/^rediss?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected a redis:// or rediss:// URL');
+      return s;
+    }),
     revocationSecret: read('revocationSecret', (v) => {
       const s = typeof v === 'string' ? v : '';
       if (s.length < 32) throw new p.Invalid('expected a secret of at least 32 characters');
@@ -231,6 +236,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       ...config,
       kek: '[redacted]',
       revocationSecret: config.revocationSecret && '[redacted]',
+      redisUrl: config.redisUrl?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
       adminPassword: config.adminPassword && '[redacted]',
       databaseUrl: config.databaseUrl.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     }),

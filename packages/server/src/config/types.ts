@@ -44,6 +44,8 @@ export interface Config {
   /** At least `jwksMaxAgeMs`, so every cached JWKS knows a key before it signs. */
   keyPrepublishMs: number;
   jwksMaxAgeMs: number;
+  /** `redis://` or `rediss://` URL, when Redis is used. Never log it (it may hold a password). */
+  redisUrl: string | undefined;
   /** At least 32 characters when set. */
   revocationSecret: string | undefined;
   /** Both set or both undefined. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
-import { createServer, loadConfig, type Config } from '@jot/server';
+import { createServer, loadConfig, type Config, type Store } from '@jot/server';
 import type { Settings } from '../../src/config/index.js';
 
 /** A running server. */
@@ -54,11 +54,11 @@ export const TEST_SETTINGS: Settings = {
 /** Starts a server. `dataDir` reuses a directory (restart tests). */
 export async function startServer(
   settings: Settings = {},
-  options: { dataDir?: string; clock?: () => number } = {},
+  options: { dataDir?: string; clock?: () => number; store?: Store } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'jot-e2e-'));
   const config = loadConfig({ env: {}, file: false, overrides: { ...TEST_SETTINGS, dataDir, ...settings } });
-  const app = await createServer({ config, clock: options.clock, logger: false });
+  const app = await createServer({ config, clock: options.clock, logger: false, store: options.store });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -1,0 +1,86 @@
+/**
+ * With JOT_REDIS_URL the server mirrors revocations into Redis (for resource servers in strict mode) and shares
+ * rate limits through it. In CI a missing Redis fails this file; elsewhere it is skipped with a visible message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+
+import { decodeUnverified } from '@jot/jose';
+
+import { REDIS_KEYS } from '../src/services/redis-mirror.js';
+import { signUp, startServer, type TestServer } from './support/jot-server.js';
+
+const REDIS_URL = process.env.JOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function reachable(): Promise<string | undefined> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
+  try {
+    await probe.connect();
+    await probe.ping();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+const problem = await reachable();
+if (problem !== undefined) {
+  if (process.env.CI) throw new Error(`Redis is required for this suite (${REDIS_URL}): ${problem}`);
+  console.warn(`SKIPPED redis tests: Redis is not reachable at ${REDIS_URL} (${problem})`);
+}
+
+describe.skipIf(problem !== undefined)('Redis', () => {
+  let server: TestServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startServer({ redisUrl: REDIS_URL, rateLimitAuth: '1000/min' });
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await server.close();
+    redis.disconnect();
+  });
+
+  it('mirrors logout (jti + sid) and logout-all (user state) with expiries, and publishes each entry', async () => {
+    const sub = new Redis(REDIS_URL);
+    const messages: string[] = [];
+    await sub.subscribe(REDIS_KEYS.channel);
+    sub.on('message', (_channel, message) => messages.push(message));
+    try {
+      const tokens = await signUp(server, 'redis@example.com');
+      const { jti, sid } = decodeUnverified(tokens.access_token).payload as { jti: string; sid: string };
+      await server.request('POST', '/api/logout', { token: tokens.access_token });
+      await expect.poll(() => redis.get(REDIS_KEYS.jti(jti))).toBe('1');
+      expect(await redis.get(REDIS_KEYS.sid(sid))).toBe('1');
+      expect(await redis.pttl(REDIS_KEYS.jti(jti))).toBeGreaterThan(0);
+
+      const again = await server.request('POST', '/api/login', { body: { email: 'redis@example.com', password: 'correct horse battery' } });
+      await server.request('POST', '/api/logout-all', { token: again.body.access_token });
+      await expect.poll(async () => JSON.parse((await redis.get(REDIS_KEYS.user(tokens.userId))) ?? '{}')).toMatchObject({
+        valid_after: expect.any(Number),
+        status: 'active',
+      });
+      await expect.poll(() => messages.some((m) => m.includes(sid))).toBe(true);
+    } finally {
+      sub.disconnect();
+    }
+  });
+
+  it('copies the live list again after Redis lost it', async () => {
+    const tokens = await signUp(server, 'resync@example.com');
+    const { jti } = decodeUnverified(tokens.access_token).payload as { jti: string };
+    await server.request('POST', '/api/logout', { token: tokens.access_token });
+    await expect.poll(() => redis.get(REDIS_KEYS.jti(jti))).toBe('1');
+    await redis.del(REDIS_KEYS.jti(jti));
+    const second = await startServer({ redisUrl: REDIS_URL }, { dataDir: server.dataDir });
+    await second.close({ keepData: true });
+    // A second server over the same database resynced the list at start.
+    expect(await redis.get(REDIS_KEYS.jti(jti))).toBe('1');
+  });
+
+  it('refuses to start when Redis does not answer, naming the setting', async () => {
+    await expect(startServer({ redisUrl: 'redis://127.0.0.1:1' })).rejects.toThrow(/JOT_REDIS_URL/);
+  });
+});
