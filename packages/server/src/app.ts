@@ -132,6 +132,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
         idleTimeoutMs: config.refreshIdleTimeoutMs,
         maxLifetimeMs: config.sessionMaxLifetimeMs,
         graceMs: config.refreshGraceWindowMs,
+        clockToleranceMs: config.clockToleranceMs,
       },
     });
     const context: ServerContext = {

@@ -2,9 +2,10 @@
 export { createServer, buildApp, REDACTED_PATHS, type CreateServerOptions } from './app.js';
 export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
-export { openStore, Store, StoreError } from './store/index.js';
+export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';
+export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.js';
 export type { AccessTokenClaims, AuthContext, ServerContext, Clock } from './context.js';
-export { HttpError, type ErrorBody, type ServerErrorCode } from './http/errors.js';
+export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from './http/errors.js';
 export type { FeedEntry, FeedPage } from './plugins/revocation-feed.js';
 export type { UserRevocationState } from './services/revocation.js';
 export type { KeyManager, SigningKeyInfo } from './keys/types.js';

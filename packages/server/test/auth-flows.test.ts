@@ -221,8 +221,14 @@ describe('password change', () => {
       body: { refresh_token: elsewhere.body.refresh_token },
     });
     expect(elsewhereRefresh.status).toBe(401);
-    const hereRefresh = await server.request('POST', '/api/token/refresh', {
+    // This device's refresh token is replaced too: a copy stolen before the change is dead.
+    const oldRefresh = await server.request('POST', '/api/token/refresh', {
       body: { refresh_token: here.refresh_token },
+    });
+    expect(oldRefresh.status).toBe(401);
+    expect(ok.body.refresh_token).toEqual(expect.any(String));
+    const hereRefresh = await server.request('POST', '/api/token/refresh', {
+      body: { refresh_token: ok.body.refresh_token },
     });
     expect(hereRefresh.status).toBe(200);
     const oldLogin = await server.request('POST', '/api/login', {

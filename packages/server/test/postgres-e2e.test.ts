@@ -10,15 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openStore } from '@jot/server';
 
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { createTestSchema } from './support/postgres.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 
 const target = await createTestSchema();
 if ('error' in target) {
-  if (process.env.CI || target.broken) throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
+  if (process.env.CI || target.broken)
+    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
   console.warn(`SKIPPED postgres-e2e: PostgreSQL is not reachable (${target.error})`);
 }
-const pg = 'error' in target ? undefined : (target as TestSchema);
+const pg = 'error' in target ? undefined : target;
 
 describe.skipIf(pg === undefined)('auth server on PostgreSQL', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'jot-pg-'));
@@ -42,16 +43,26 @@ describe.skipIf(pg === undefined)('auth server on PostgreSQL', () => {
   it('registers, logs in, rotates, detects reuse, and feeds the revocation', async () => {
     const tokens = await signUp(server, 'pg@example.com');
     expect((await server.request('GET', '/api/whoami', { token: tokens.access_token })).status).toBe(200);
-    const next = await server.request('POST', '/api/token/refresh', { body: { refresh_token: tokens.refresh_token } });
+    const next = await server.request('POST', '/api/token/refresh', {
+      body: { refresh_token: tokens.refresh_token },
+    });
     expect(next.status).toBe(200);
     const parallel = await Promise.all(
-      Array.from({ length: 4 }, () => server.request('POST', '/api/token/refresh', { body: { refresh_token: next.body.refresh_token } })),
+      Array.from({ length: 4 }, () =>
+        server.request('POST', '/api/token/refresh', { body: { refresh_token: next.body.refresh_token } }),
+      ),
     );
     expect(new Set(parallel.map((r) => r.body.refresh_token)).size).toBe(1);
     const feed = await server.request('GET', '/api/revocations', { token: 'r'.repeat(40) });
     await server.request('POST', '/api/logout-all', { token: next.body.access_token });
-    const after = await server.request('GET', `/api/revocations?since=${feed.body.cursor}`, { token: 'r'.repeat(40) });
-    expect(after.body.entries.some((e: { kind: string; subject: string }) => e.kind === 'user' && e.subject === tokens.userId)).toBe(true);
+    const after = await server.request('GET', `/api/revocations?since=${feed.body.cursor}`, {
+      token: 'r'.repeat(40),
+    });
+    expect(
+      after.body.entries.some(
+        (e: { kind: string; subject: string }) => e.kind === 'user' && e.subject === tokens.userId,
+      ),
+    ).toBe(true);
     expect((await server.request('GET', '/api/whoami', { token: next.body.access_token })).status).toBe(401);
   });
 
@@ -61,7 +72,9 @@ describe.skipIf(pg === undefined)('auth server on PostgreSQL', () => {
     await server.close({ keepData: true });
     server = await start();
     expect((await server.request('GET', '/.well-known/jwks.json')).body).toEqual(jwks);
-    const login = await server.request('POST', '/api/login', { body: { email: 'pg@example.com', password: 'correct horse battery' } });
+    const login = await server.request('POST', '/api/login', {
+      body: { email: 'pg@example.com', password: 'correct horse battery' },
+    });
     expect(login.status).toBe(200);
   });
 });

@@ -56,12 +56,16 @@ describe.skipIf(problem !== undefined)('Redis', () => {
       expect(await redis.get(REDIS_KEYS.sid(sid))).toBe('1');
       expect(await redis.pttl(REDIS_KEYS.jti(jti))).toBeGreaterThan(0);
 
-      const again = await server.request('POST', '/api/login', { body: { email: 'redis@example.com', password: 'correct horse battery' } });
-      await server.request('POST', '/api/logout-all', { token: again.body.access_token });
-      await expect.poll(async () => JSON.parse((await redis.get(REDIS_KEYS.user(tokens.userId))) ?? '{}')).toMatchObject({
-        valid_after: expect.any(Number),
-        status: 'active',
+      const again = await server.request('POST', '/api/login', {
+        body: { email: 'redis@example.com', password: 'correct horse battery' },
       });
+      await server.request('POST', '/api/logout-all', { token: again.body.access_token });
+      await expect
+        .poll(async () => JSON.parse((await redis.get(REDIS_KEYS.user(tokens.userId))) ?? '{}'))
+        .toMatchObject({
+          valid_after: expect.any(Number),
+          status: 'active',
+        });
       await expect.poll(() => messages.some((m) => m.includes(sid))).toBe(true);
     } finally {
       sub.disconnect();

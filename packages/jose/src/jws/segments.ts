@@ -65,13 +65,8 @@ export function decodeSegment(
   return bytes;
 }
 
-/** Decodes a segment holding a UTF-8 JSON object; anything else throws `code`. */
-export function decodeJSONObject(
-  segment: string,
-  what: string,
-  code: JoseErrorCode,
-): Record<string, unknown> {
-  const bytes = decodeSegment(segment, what, code);
+/** Parses bytes holding a UTF-8 JSON object; anything else throws `code`. */
+export function parseJSONObject(bytes: Buffer, what: string, code: JoseErrorCode): Record<string, unknown> {
   let text = bytes.toString('utf8');
   if (text.includes('\uFFFD')) {
     // Only a real U+FFFD may stay; Node's decoder would have replaced invalid sequences silently.
@@ -91,6 +86,15 @@ export function decodeJSONObject(
     throw new JoseError(code, `the ${what} must be a JSON object`, { reason: 'not_object' });
   }
   return value as Record<string, unknown>;
+}
+
+/** Decodes a segment holding a UTF-8 JSON object; anything else throws `code`. */
+export function decodeJSONObject(
+  segment: string,
+  what: string,
+  code: JoseErrorCode,
+): Record<string, unknown> {
+  return parseJSONObject(decodeSegment(segment, what, code), what, code);
 }
 
 const REGISTERED_HEADER = new Set([
@@ -129,7 +133,8 @@ export function parseHeader(segment: string, allowed: ReadonlySet<string>): Pars
   }
   const spec = allowed.has(alg) ? ALGORITHMS.get(alg) : undefined;
   if (spec === undefined) {
-    throw new JoseError('ERR_JOSE_ALG_NOT_ALLOWED', `the algorithm ${alg.slice(0, 16)} is not allowed`, {
+    // The token's own text is never echoed: it ends up in logs and HTTP headers.
+    throw new JoseError('ERR_JOSE_ALG_NOT_ALLOWED', "the token's algorithm is not allowed", {
       claim: 'alg',
       reason: 'not_allowed',
     });

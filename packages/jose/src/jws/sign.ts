@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { ALGORITHMS, type Algorithm, type AlgorithmSpec } from '../lib/algorithms.js';
 import { encodeBase64url, isCanonicalBase64url } from '../lib/base64url.js';
-import { asciiBytes, createSignature } from '../lib/signature.js';
+import { createSignature } from '../lib/signature.js';
 import type { Key } from '../jwk/key.js';
 
 /** Options for JWS signing. */
@@ -55,7 +55,7 @@ export function signSegments(
   spec: AlgorithmSpec,
 ): string {
   const signingInput = `${headerSegment}.${payloadSegment}`;
-  const signature = createSignature(spec, key.keyObject, key.operationInput(spec), asciiBytes(signingInput));
+  const signature = createSignature(spec, key.keyObject, key.operationInput(spec), signingInput);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 

@@ -7,8 +7,7 @@ import type { Buffer } from 'node:buffer';
 
 import { JoseError } from '../errors.js';
 import { allowList, type Algorithm } from '../lib/algorithms.js';
-import { isCanonicalBase64url } from '../lib/base64url.js';
-import { asciiBytes, signatureLength, verifySignature } from '../lib/signature.js';
+import { signatureLength, verifySignature } from '../lib/signature.js';
 import { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
 import {
@@ -33,6 +32,8 @@ export interface VerifiedJWS {
   readonly header: Readonly<JWSHeader>;
   /** The base64url payload segment, already checked to be canonical. */
   readonly payloadSegment: string;
+  /** The decoded payload bytes. */
+  readonly payload: Buffer;
   /** The key that verified the signature. */
   readonly key: Key;
 }
@@ -58,20 +59,22 @@ export function createJWSVerifier(
   // A private key verifies through its public half; the private material never touches the hot path.
   const resolver = keys instanceof Key && keys.type === 'private' ? keys.publicKey() : keys;
   const headers = new Map<string, ParsedHeader>();
+  // Most tokens repeat the previous one's header exactly: compare the text before the Map lookup.
+  let lastHeader = '';
+  let lastParsed: ParsedHeader | undefined;
 
   return function verifyCompact(token: string): VerifiedJWS {
     const parts = splitCompact(token, maxLength);
-    let parsed = headers.get(parts.header);
+    let parsed = parts.header === lastHeader ? lastParsed : headers.get(parts.header);
     if (parsed === undefined) {
       parsed = parseHeader(parts.header, allowed);
       if (headers.size >= HEADER_CACHE_SIZE) headers.clear();
       headers.set(parts.header, parsed);
     }
-    if (!isCanonicalBase64url(parts.payload)) {
-      throw new JoseError('ERR_JWS_INVALID', 'the payload is not canonical base64url', {
-        reason: 'base64url',
-      });
-    }
+    lastHeader = parts.header;
+    lastParsed = parsed;
+    // Decoded once here (canonical check included); the JWT layer parses these bytes after the signature verifies.
+    const payload = decodeSegment(parts.payload, 'payload');
     const signature = decodeSegment(parts.signature, 'signature');
     const { spec } = parsed;
     const key = resolver.select(spec.alg, parsed.kid);
@@ -85,11 +88,10 @@ export function createJWSVerifier(
     if (signature.length !== signatureLength(spec, key.keyObject)) {
       throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed', { reason: 'length' });
     }
-    const data = asciiBytes(parts.signingInput);
-    if (!verifySignature(spec, key.keyObject, key.operationInput(spec), data, signature)) {
+    if (!verifySignature(spec, key.keyObject, key.operationInput(spec), parts.signingInput, signature)) {
       throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed');
     }
-    return { header: parsed.header, payloadSegment: parts.payload, key };
+    return { header: parsed.header, payloadSegment: parts.payload, payload, key };
   };
 }
 
@@ -104,6 +106,6 @@ export function verifyJWS(
   keys: KeyResolver,
   options: VerifyJWSOptions,
 ): { header: Readonly<JWSHeader>; payload: Buffer; key: Key } {
-  const { header, payloadSegment, key } = createJWSVerifier(keys, options)(token);
-  return { header, payload: decodeSegment(payloadSegment, 'payload'), key };
+  const { header, payload, key } = createJWSVerifier(keys, options)(token);
+  return { header, payload, key };
 }

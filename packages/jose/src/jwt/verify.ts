@@ -6,7 +6,7 @@
 import { epochSeconds } from '../lib/clock.js';
 import type { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
-import { decodeJSONObject } from '../jws/segments.js';
+import { parseJSONObject } from '../jws/segments.js';
 import type { JWSHeader } from '../jws/types.js';
 import { createJWSVerifier, type VerifyJWSOptions } from '../jws/verify.js';
 import { compileClaimRules, validateClaims, type ClaimOptions } from './claims.js';
@@ -56,8 +56,8 @@ export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVe
     token: string,
     at?: { currentDate?: Date },
   ): VerifiedJWT<P> {
-    const { header, payloadSegment, key } = verifyJWS(token);
-    const payload = decodeJSONObject(payloadSegment, 'JWT claims set', 'ERR_JWT_INVALID') as P;
+    const { header, payload: bytes, key } = verifyJWS(token);
+    const payload = parseJSONObject(bytes, 'JWT claims set', 'ERR_JWT_INVALID') as P;
     validateClaims(payload, header, rules, epochSeconds(at?.currentDate ?? fixedDate));
     return { header, payload, key };
   };

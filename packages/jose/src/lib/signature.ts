@@ -38,46 +38,42 @@ export function signatureLength(spec: AlgorithmSpec, keyObject: KeyObject): numb
   return spec.signatureLength ?? Math.ceil((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
 }
 
-/** Signs `data` (the JWS signing input). */
+/** Signs the JWS signing input (ASCII: base64url segments and a dot). */
 export function createSignature(
   spec: AlgorithmSpec,
   keyObject: KeyObject,
   input: KeyInput,
-  data: Buffer,
+  signingInput: string,
 ): Buffer {
-  if (spec.family === 'oct')
+  if (spec.family === 'oct') {
     return createHmac(spec.hash ?? 'sha256', keyObject)
-      .update(data)
+      .update(signingInput, 'latin1')
       .digest();
-  return cryptoSign(spec.hash ?? null, data, input);
+  }
+  return cryptoSign(spec.hash ?? null, Buffer.from(signingInput, 'latin1'), input);
 }
 
 /**
- * Verifies `signature` over `data`. The caller has already checked the signature length; HMAC tags are compared
- * with `timingSafeEqual`.
+ * Verifies `signature` over the signing input. The caller has already checked the signature length; HMAC tags are
+ * compared with `timingSafeEqual`.
  */
 export function verifySignature(
   spec: AlgorithmSpec,
   keyObject: KeyObject,
   input: KeyInput,
-  data: Buffer,
+  signingInput: string,
   signature: Buffer,
 ): boolean {
   if (spec.family === 'oct') {
     const expected = createHmac(spec.hash ?? 'sha256', keyObject)
-      .update(data)
+      .update(signingInput, 'latin1')
       .digest();
     return expected.length === signature.length && timingSafeEqual(expected, signature);
   }
   try {
-    return cryptoVerify(spec.hash ?? null, data, input, signature);
+    return cryptoVerify(spec.hash ?? null, Buffer.from(signingInput, 'latin1'), input, signature);
   } catch {
     // OpenSSL refuses some malformed inputs by throwing; for the caller that is simply a bad signature.
     return false;
   }
-}
-
-/** Latin-1 bytes of an ASCII string (the JWS signing input is always ASCII after the base64url checks). */
-export function asciiBytes(text: string): Buffer {
-  return Buffer.from(text, 'latin1');
 }

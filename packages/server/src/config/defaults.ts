@@ -129,5 +129,6 @@ export const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set([
   'kek',
   'revocationSecret',
   'adminPassword',
+  'redisUrl',
   'databaseUrl',
 ]);

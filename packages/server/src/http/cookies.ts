@@ -16,13 +16,19 @@ const REFRESH = { secure: '__Secure-jot_rt', plain: 'jot_rt' } as const;
 
 /** Whether cookies set in answer to this request get `Secure`. */
 export function cookiesSecure(config: Config, request: FastifyRequest): boolean {
-  return config.cookieSecure === 'auto' ? request.protocol === 'https' : config.cookieSecure;
+  // In production `auto` means always: a TLS proxy without JOT_TRUST_PROXY must not downgrade the cookies.
+  if (config.cookieSecure === 'auto') return config.nodeEnv === 'production' || request.protocol === 'https';
+  return config.cookieSecure;
 }
 
+/**
+ * Reads only the spelling this request would set: over https the prefixed name, which a sibling subdomain or a
+ * plain-http response cannot plant (RFC 6265bis §4.1.3); the unprefixed name only on plain-http development.
+ */
 function read(request: FastifyRequest, names: { secure: string; plain: string }): string | undefined {
   // `cookies` is absent when an app is assembled without @fastify/cookie (some unit tests do): no cookies then.
   const cookies = request.cookies as Partial<Record<string, string>> | undefined;
-  return cookies?.[names.secure] ?? cookies?.[names.plain];
+  return cookies?.[cookiesSecure(request.server.jot.config, request) ? names.secure : names.plain];
 }
 
 /** The access token from its cookie, if any. */

@@ -5,30 +5,32 @@
  */
 
 /** Every `code` the server itself answers with (JOSE codes from `@jot/jose` pass through for token failures). */
-export type ServerErrorCode =
-  | 'ERR_VALIDATION'
-  | 'ERR_BAD_JSON'
-  | 'ERR_BODY_TOO_LARGE'
-  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'ERR_NOT_FOUND'
-  | 'ERR_METHOD_NOT_ALLOWED'
-  | 'ERR_AUTH_REQUIRED'
-  | 'ERR_TOKEN_REVOKED'
-  | 'ERR_SESSION_ENDED'
-  | 'ERR_USER_DISABLED'
-  | 'ERR_INVALID_CREDENTIALS'
-  | 'ERR_REFRESH_TOKEN_INVALID'
-  | 'ERR_REFRESH_TOKEN_REUSED'
-  | 'ERR_RENEW_NOT_ENABLED'
-  | 'ERR_FORBIDDEN'
-  | 'ERR_EMAIL_TAKEN'
-  | 'ERR_WEAK_PASSWORD'
-  | 'ERR_RATE_LIMITED'
-  | 'ERR_CSRF'
-  | 'ERR_STEP_UP_REQUIRED'
-  | 'ERR_FEED_AUTH'
-  | 'ERR_UNAVAILABLE'
-  | 'ERR_INTERNAL';
+export const SERVER_ERROR_CODES = [
+  'ERR_VALIDATION',
+  'ERR_BAD_JSON',
+  'ERR_BODY_TOO_LARGE',
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
+  'ERR_NOT_FOUND',
+  'ERR_AUTH_REQUIRED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_SESSION_ENDED',
+  'ERR_USER_DISABLED',
+  'ERR_INVALID_CREDENTIALS',
+  'ERR_REFRESH_TOKEN_INVALID',
+  'ERR_REFRESH_TOKEN_REUSED',
+  'ERR_RENEW_NOT_ENABLED',
+  'ERR_FORBIDDEN',
+  'ERR_EMAIL_TAKEN',
+  'ERR_WEAK_PASSWORD',
+  'ERR_RATE_LIMITED',
+  'ERR_CSRF',
+  'ERR_FEED_AUTH',
+  'ERR_UNAVAILABLE',
+  'ERR_INTERNAL',
+] as const;
+
+/** A server error code. */
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -77,8 +79,9 @@ function defaultErrorName(status: number): string {
   return 'invalid_request';
 }
 
+/** Keeps only what RFC 6750 §3 allows inside a quoted challenge parameter (%x20-21 / %x23-5B / %x5D-7E). */
 function quote(value: string): string {
-  return value.replace(/["\\]/g, '');
+  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
 /**

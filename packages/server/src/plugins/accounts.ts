@@ -11,7 +11,7 @@ import { authErrors, emailSchema, passwordSchema, tokenResponseSchema } from '..
 import { tokenResponse } from '../http/token-response.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../services/passwords.js';
 import type { ClientInfo } from '../services/sessions.js';
-import { StoreError, type SessionDelivery, type User } from '../store/index.js';
+import { StoreError, type SessionDelivery, type Store, type User } from '../store/index.js';
 import { authenticate, authOf } from './auth.js';
 
 /** Request facts kept with a session (bounded; never used for authentication). */
@@ -56,12 +56,35 @@ function checkPasswordStrength(password: string, email: string): void {
   }
 }
 
+/**
+ * The first account becomes the admin (unless JOT_ADMIN_EMAIL names one). Being the oldest account is not enough
+ * when two register at once (commit order can differ from timestamps), so the role is also claimed through a
+ * fixed primary key that only one insert can win.
+ */
+async function claimFirstAdmin(user: User, store: Store): Promise<boolean> {
+  const [first] = await store.listUsers({ limit: 1 });
+  if (first?.id !== user.id) return false;
+  try {
+    await store.insertOneTimeToken({
+      tokenHash: 'bootstrap-admin',
+      purpose: 'bootstrap_admin',
+      userId: user.id,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') return false;
+    throw err;
+  }
+}
+
 const INVALID_CREDENTIALS = 'the email or password is incorrect';
 
 /** Registers the account routes. */
 export async function accountsPlugin(app: FastifyInstance): Promise<void> {
   const { store, passwords, sessions, revocations, events, config } = app.jot;
   const authLimit = { rateLimit: authRateLimit(config) };
+  const credentialLimit = { rateLimit: authRateLimit(config, { perCredential: true }) };
 
   app.post<{ Body: { email: string; password: string; name?: string } }>(
     '/api/register',
@@ -100,9 +123,9 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
         }
         throw err;
       }
-      // The earliest account is the admin; deciding by order (not a count) is safe when two register at once.
-      const [first] = await store.listUsers({ limit: 1 });
-      if (first?.id === user.id) user = (await store.setRoles(user.id, ['admin'])) ?? user;
+      if (config.adminEmail === undefined && (await claimFirstAdmin(user, store))) {
+        user = (await store.setRoles(user.id, ['admin'])) ?? user;
+      }
       return reply.code(201).send(publicUser(user));
     },
   );
@@ -156,7 +179,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
     '/api/password',
     {
       preHandler: authenticate,
-      config: authLimit,
+      config: credentialLimit,
       schema: {
         tags: ['accounts'],
         summary: 'Change the password. Signs out every other session and invalidates every earlier token.',
@@ -179,7 +202,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
       await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
       await events.record('password_changed', { userId: user.id, sessionId: claims.sid, ip: request.ip });
-      return tokenResponse(request, reply, await sessions.reissue(claims.sid));
+      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { rotateRefreshToken: true }));
     },
   );
 
@@ -187,7 +210,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
     '/api/reauth',
     {
       preHandler: authenticate,
-      config: authLimit,
+      config: credentialLimit,
       schema: {
         tags: ['accounts'],
         summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',

@@ -20,39 +20,38 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** Verifies a raw access token (signature, `typ`, issuer, audience, times); throws a 401 `HttpError`. */
+function verifyToken(request: FastifyRequest, token: string, via: AuthContext['via']): AuthContext {
+  try {
+    return { claims: request.server.jot.tokens.verify(token), token, via };
+  } catch (err) {
+    if (isJoseError(err)) throw unauthorized(err.code, `the access token is not valid: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Verifies a raw access token and applies the revocation checks; throws a 401 `HttpError`. */
 export async function authenticateToken(
   request: FastifyRequest,
   token: string,
   via: AuthContext['via'],
 ): Promise<AuthContext> {
-  const { tokens, revocations } = request.server.jot;
-  let claims;
-  try {
-    claims = tokens.verify(token);
-  } catch (err) {
-    if (isJoseError(err)) throw unauthorized(err.code, `the access token is not valid: ${err.message}`);
-    throw err;
-  }
-  await revocations.check(claims);
-  return { claims, token, via };
+  const auth = verifyToken(request, token, via);
+  await request.server.jot.revocations.check(auth.claims);
+  return auth;
 }
 
-/** Pre-handler: requires a valid, unrevoked access token and sets `request.auth`. */
 /** Methods that must not change state (RFC 9110 §9.2.1); all others need the CSRF header under cookies. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */
-export const authenticate: preHandlerAsyncHookHandler = async function authenticate(
-  request: FastifyRequest,
-  _reply: FastifyReply,
-): Promise<void> {
+/**
+ * The request's access token (Bearer, else the access cookie), verified but not yet checked for revocation; a
+ * cookie on an unsafe method must come with the session's `X-Csrf-Token`.
+ */
+export function verifiedCredential(request: FastifyRequest): AuthContext {
   const header = request.headers.authorization;
   const token = bearerToken(header);
-  if (token !== undefined) {
-    request.auth = await authenticateToken(request, token, 'bearer');
-    return;
-  }
+  if (token !== undefined) return verifyToken(request, token, 'bearer');
   if (header !== undefined) {
     throw unauthorized('ERR_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
   }
@@ -62,20 +61,27 @@ export const authenticate: preHandlerAsyncHookHandler = async function authentic
       noCredentials: true,
     });
   }
-  const auth = await authenticateToken(request, cookie, 'cookie');
-  if (!SAFE_METHODS.has(request.method)) {
-    const presented = request.headers['x-csrf-token'];
-    if (
-      !request.server.jot.csrf.matchesClaim(
-        auth.claims.cth,
-        typeof presented === 'string' ? presented : undefined,
-      )
-    ) {
-      throw new HttpError(403, 'ERR_CSRF', 'this request needs the X-Csrf-Token header of your session', {
-        error: 'forbidden',
-      });
-    }
+  const auth = verifyToken(request, cookie, 'cookie');
+  const presented = request.headers['x-csrf-token'];
+  const csrfOk = request.server.jot.csrf.matchesClaim(
+    auth.claims.cth,
+    typeof presented === 'string' ? presented : undefined,
+  );
+  if (!SAFE_METHODS.has(request.method) && !csrfOk) {
+    throw new HttpError(403, 'ERR_CSRF', 'this request needs the X-Csrf-Token header of your session', {
+      error: 'forbidden',
+    });
   }
+  return auth;
+}
+
+/** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */
+export const authenticate: preHandlerAsyncHookHandler = async function authenticate(
+  request: FastifyRequest,
+  _reply: FastifyReply,
+): Promise<void> {
+  const auth = verifiedCredential(request);
+  await request.server.jot.revocations.check(auth.claims);
   request.auth = auth;
 };
 
@@ -90,7 +96,8 @@ export function requireRole(role: string): preHandlerAsyncHookHandler {
 
 /** The authenticated context of a request that passed `authenticate`. */
 export function authOf(request: FastifyRequest): AuthContext {
+  // Reaching here without `authenticate` is a bug in the route, not a client error: fail loudly (500, logged).
   if (request.auth === undefined)
-    throw unauthorized('ERR_AUTH_REQUIRED', 'this endpoint requires an access token');
+    throw new Error(`route ${request.routeOptions.url ?? ''} has no authenticate pre-handler`);
   return request.auth;
 }

@@ -37,6 +37,8 @@ export interface FeedPage {
 const PAGE_SIZE = 1000;
 const HEARTBEAT_MS = 15_000;
 const POLL_MS = 2_000;
+/** Streams one server holds open at most; each is a poll loop and a listener. */
+const MAX_STREAMS = 256;
 
 function toWire(entry: Revocation): FeedEntry {
   return {
@@ -70,7 +72,9 @@ function digest(value: string): Buffer {
 
 /** Registers the feed routes. */
 export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> {
-  const { store, config, revocations, tokens } = app.jot;
+  const { store, config, revocations, tokens, clock } = app.jot;
+  let openStreams = 0;
+  revocations.changes.setMaxListeners(MAX_STREAMS + 16);
   const secretDigest = config.revocationSecret === undefined ? undefined : digest(config.revocationSecret);
 
   async function requireFeedCredential(request: FastifyRequest): Promise<void> {
@@ -83,7 +87,10 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
     if (secretDigest !== undefined && timingSafeEqual(digest(presented), secretDigest)) return;
     if (presented.split('.').length === 3) {
       const auth = await authenticateToken(request, presented, 'bearer');
-      if (auth.claims.roles.includes('admin')) return;
+      if (auth.claims.roles.includes('admin')) {
+        request.auth = auth; // a stream re-checks it as it goes
+        return;
+      }
     }
     throw unauthorized('ERR_FEED_AUTH', 'the credential is not valid for the revocation feed');
   }
@@ -131,8 +138,20 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];
       let cursor = parseCursor(typeof lastEventId === 'string' ? lastEventId : request.query.since);
+      if (openStreams >= MAX_STREAMS) {
+        throw new HttpError(
+          503,
+          'ERR_UNAVAILABLE',
+          'too many revocation streams are open; poll /api/revocations',
+          {
+            headers: { 'retry-after': '30' },
+          },
+        );
+      }
+      openStreams += 1;
       reply.hijack();
       const res = reply.raw;
+      const credential = request.auth?.claims;
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
@@ -142,9 +161,18 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
       res.write(`retry: 2000\n\n`);
       let closed = false;
       let wake: (() => void) | undefined;
-      const onAdded = (): void => wake?.();
+      // An entry added while the loop is reading the store must not wait for the next poll: remember it.
+      let pending = false;
+      const onAdded = (): void => {
+        pending = true;
+        wake?.();
+      };
       revocations.changes.on('added', onAdded);
-      const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+      // A reader that stops reading is cut off rather than buffered for without bound.
+      const heartbeat = setInterval(() => {
+        if (res.writableNeedDrain) res.destroy();
+        else res.write(': ping\n\n');
+      }, HEARTBEAT_MS);
       request.raw.on('close', () => {
         closed = true;
         clearInterval(heartbeat);
@@ -153,24 +181,32 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
       });
       try {
         while (!closed) {
+          pending = false;
+          if (credential !== undefined) {
+            // An admin token opened this stream: it ends when that token expires or is revoked.
+            if (clock() >= credential.exp * 1000) break;
+            await revocations.check(credential);
+          }
           const page = await store.listRevocationsSince(cursor, PAGE_SIZE);
           if (page.snapshot) res.write(`event: reset\ndata: {"cursor":"${page.cursor}"}\n\n`);
           for (const entry of page.entries)
             res.write(`event: revocation\nid: ${entry.id}\ndata: ${JSON.stringify(toWire(entry))}\n\n`);
           if (page.entries.length === 0 && page.snapshot) res.write(`id: ${page.cursor}\ndata: {}\n\n`);
           cursor = page.cursor;
-          if (page.hasMore) continue;
+          if (page.hasMore || pending) continue;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, POLL_MS);
             wake = () => {
+              wake = undefined;
               clearTimeout(timer);
               resolve();
             };
           });
         }
       } catch (err) {
-        request.log.error({ err }, 'revocation stream failed');
+        if (!(err instanceof HttpError)) request.log.error({ err }, 'revocation stream failed');
       } finally {
+        openStreams -= 1;
         clearInterval(heartbeat);
         revocations.changes.off('added', onAdded);
         res.end();

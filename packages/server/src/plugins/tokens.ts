@@ -12,7 +12,7 @@ import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { hashSecret } from '../services/secrets.js';
 import { clientInfo } from './accounts.js';
-import { authenticate, authOf } from './auth.js';
+import { authenticate, authOf, verifiedCredential } from './auth.js';
 
 function csrfHeader(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -106,7 +106,6 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
   app.post(
     '/api/token/renew',
     {
-      preHandler: authenticate,
       schema: {
         tags: ['tokens'],
         summary:
@@ -122,7 +121,9 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
           'token renewal is only available in single-token mode (JOT_TOKEN_MODE=single)',
         );
       }
-      return tokenResponse(request, reply, await sessions.renew(authOf(request).claims));
+      // Verified here without the revocation check: the renewal claims the token's jti first, so a second use of
+      // an already renewed token is recognised as reuse (and ends the session) instead of a plain "revoked".
+      return tokenResponse(request, reply, await sessions.renew(verifiedCredential(request).claims));
     },
   );
 

@@ -81,6 +81,14 @@ export function createRevocationService(
     changes.emit('added', entry);
   }
 
+  async function revokeSession(sessionId: string, reason: string): Promise<boolean> {
+    const changed = await store.revokeSession(sessionId, reason);
+    await store.deleteRefreshTokensForSession(sessionId);
+    // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
+    if (changed) await add('sid', sessionId, {}, clock() + coverMs + 1000);
+    return changed;
+  }
+
   async function publishUser(user: User): Promise<void> {
     await add('user', user.id, { ...userState(user) }, clock() + coverMs);
   }
@@ -113,21 +121,16 @@ export function createRevocationService(
     async revokeToken(jti, exp) {
       await add('jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs);
     },
-    async revokeSession(sessionId, reason) {
-      const changed = await store.revokeSession(sessionId, reason);
-      await store.deleteRefreshTokensForSession(sessionId);
-      if (changed) await add('sid', sessionId, {}, clock() + coverMs);
-      return changed;
-    },
+    revokeSession,
     async revokeAllForUser(userId, reason, options = {}) {
       const now = clock();
-      const user = await store.setTokensValidAfter(userId, now);
-      const sessions = await store.listSessionsForUser(userId, now);
-      for (const session of sessions) {
-        if (session.id !== options.exceptSession) {
-          await store.revokeSession(session.id, reason);
-          await store.deleteRefreshTokensForSession(session.id);
-        }
+      const current = await store.getUserById(userId);
+      // The cut-off never moves backwards, even if another instance's clock is behind.
+      const user = await store.setTokensValidAfter(userId, Math.max(now, current?.tokensValidAfter ?? 0));
+      // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this ran
+      // issues a token after the cut-off, which resource servers must still reject.
+      for (const session of await store.listSessionsForUser(userId, now)) {
+        if (session.id !== options.exceptSession) await revokeSession(session.id, reason);
       }
       if (user) await publishUser(user);
     },

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { AccessTokenClaims, Clock } from '../context.js';
 import { HttpError } from '../http/errors.js';
-import type { Session, SessionDelivery, Store, User } from '../store/index.js';
+import { StoreError, type Session, type SessionDelivery, type Store, type User } from '../store/index.js';
 import type { CsrfTokens } from './csrf.js';
 import type { RevocationService } from './revocation.js';
 import { hashForClaim, hashSecret, newSecret, openSuccessor, sealSuccessor } from './secrets.js';
@@ -44,6 +44,7 @@ export interface SessionSettings {
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   graceMs: number;
+  clockToleranceMs: number;
 }
 
 /** The session service. */
@@ -62,10 +63,19 @@ export interface SessionService {
     client: ClientInfo,
     fromCookie?: { csrfHeader: string | undefined },
   ): Promise<TokenPair>;
-  /** Single-token mode: a still-valid access token for a fresh one; the old `jti` is revoked. */
+  /**
+   * Single-token mode: a still-valid access token (signature and claims verified, revocation not yet checked) for
+   * a fresh one; the old `jti` is consumed atomically, so a second renewal of it ends the session.
+   */
   renew(claims: AccessTokenClaims): Promise<TokenPair>;
-  /** New tokens for an existing live session (after a password change or re-authentication). */
-  reissue(sessionId: string, options?: { authTime?: number }): Promise<TokenPair>;
+  /**
+   * New tokens for an existing live session (after a password change or re-authentication); `rotateRefreshToken`
+   * also replaces the session's refresh token.
+   */
+  reissue(
+    sessionId: string,
+    options?: { authTime?: number; rotateRefreshToken?: boolean },
+  ): Promise<TokenPair>;
 }
 
 const GRANT_INVALID = 'the refresh token is invalid or expired; sign in again';
@@ -121,6 +131,18 @@ export function createSessionService(deps: {
       claims: access.claims,
       session,
     };
+  }
+
+  /**
+   * The session as it is now, if still live. Checked again right before tokens are issued: issuing may have waited
+   * for the user's cut-off, and a logout-everywhere may have ended the session meanwhile.
+   */
+  async function stillLive(sessionId: string): Promise<Session> {
+    const session = await store.getSession(sessionId);
+    if (session === undefined || !live(session, clock())) {
+      throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+    }
+    return session;
   }
 
   async function endForReuse(session: Session, client: ClientInfo, generation: number): Promise<never> {
@@ -218,28 +240,47 @@ export function createSessionService(deps: {
         throw err;
       });
       await store.touchSession(session.id, now);
-      return pair(user, { ...session, lastUsedAt: now }, issued);
+      return pair(user, await stillLive(session.id), issued);
     },
 
     async renew(claims) {
-      const session = await store.getSession(claims.sid);
-      if (session === undefined || !live(session, clock())) {
-        throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      await stillLive(claims.sid);
+      // Each access token renews once: the jti is claimed atomically (a primary key), so of N parallel renewals
+      // exactly one wins; a second use is treated like refresh-token reuse and ends the session.
+      try {
+        await store.insertOneTimeToken({
+          tokenHash: hashSecret(`renew:${claims.jti}`),
+          purpose: 'renew',
+          userId: claims.sub,
+          expiresAt: claims.exp * 1000 + settings.clockToleranceMs,
+        });
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
+          const session = await store.getSession(claims.sid);
+          if (session !== undefined) return endForReuse(session, {}, 0);
+        }
+        throw err;
       }
+      await revocations.check(claims);
       const user = await activeUser(claims.sub);
       await revocations.revokeToken(claims.jti, claims.exp);
-      await store.touchSession(session.id);
-      return pair(user, session);
+      await store.touchSession(claims.sid);
+      return pair(user, await stillLive(claims.sid));
     },
 
     async reissue(sessionId, options = {}) {
+      await stillLive(sessionId);
       if (options.authTime !== undefined) await store.setSessionAuthTime(sessionId, options.authTime);
-      const session = await store.getSession(sessionId);
-      if (session === undefined || !live(session, clock())) {
-        throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      const before = await stillLive(sessionId);
+      const user = await activeUser(before.userId);
+      let refreshToken: string | undefined;
+      if (options.rotateRefreshToken && before.mode === 'refresh') {
+        // A password change also replaces this device's refresh token: a copy stolen before it is dead.
+        await store.deleteRefreshTokensForSession(sessionId);
+        refreshToken = newSecret();
+        await store.insertRefreshToken({ tokenHash: hashSecret(refreshToken), sessionId, generation: 1 });
       }
-      const user = await activeUser(session.userId);
-      return pair(user, session);
+      return pair(user, await stillLive(sessionId), refreshToken);
     },
   };
 }

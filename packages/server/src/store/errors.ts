@@ -16,6 +16,15 @@ export type StoreErrorCode =
   /** The store was used after `close()`. */
   | 'ERR_STORE_CLOSED';
 
+/** Every `StoreErrorCode`, for documentation checks. */
+export const STORE_ERROR_CODES: readonly StoreErrorCode[] = [
+  'ERR_STORE_CONFLICT',
+  'ERR_STORE_REFERENCE',
+  'ERR_STORE_UNAVAILABLE',
+  'ERR_STORE_MIGRATION',
+  'ERR_STORE_CLOSED',
+];
+
 /**
  * A storage failure the caller may act on; the driver's error is kept in `cause` for logs.
  * Messages never contain row data (emails, hashes), only what kind of thing failed.

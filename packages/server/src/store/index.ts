@@ -2,7 +2,7 @@
 export { openStore } from './open.js';
 export type { OpenStoreOptions } from './open.js';
 export { Store } from './store.js';
-export { StoreError } from './errors.js';
+export { StoreError, STORE_ERROR_CODES } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { parseDatabaseUrl } from './database-url.js';
 export type { DatabaseTarget } from './database-url.js';

@@ -1,0 +1,268 @@
+/**
+ * `npm run bench`: sign and verify ops/s per algorithm for Jot, raw node:crypto, fast-jwt, jsonwebtoken and jose,
+ * with Jot's ratios to raw node:crypto and to fast-jwt. Prints Markdown on stdout (progress on stderr).
+ *
+ *   npm run bench                     full run (about 2 minutes on 2 cores)
+ *   npm run bench -- --quick          short rounds, for a smoke test
+ *   npm run bench -- --alg=HS256,ES256
+ *   npm run bench -- --write          also write docs/benchmarks.md
+ *
+ * Imports the BUILT @jot/jose (packages/jose/dist); builds it first when dist is missing or older than src.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { PROFILES, measureGroup } from './harness.js';
+import { ALGS, AUDIENCE, CLAIMS, ISSUER, LIFETIME, makeKeys } from './fixtures.js';
+import { busyNote, machine, renderDocument, renderTables } from './report.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const JOSE = join(ROOT, 'packages/jose');
+const log = (...args) => console.error(...args);
+
+function parseArgs(argv) {
+  const args = { quick: false, write: false, algs: ALGS };
+  for (const arg of argv) {
+    if (arg === '--quick') args.quick = true;
+    else if (arg === '--write') args.write = true;
+    else if (arg.startsWith('--alg=')) {
+      args.algs = arg.slice(6).split(',');
+      const unknown = args.algs.filter((alg) => !ALGS.includes(alg));
+      if (unknown.length)
+        throw new Error(`unknown algorithm(s): ${unknown.join(', ')}; known: ${ALGS.join(', ')}`);
+    } else if (arg === '--help' || arg === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--write] [--alg=HS256,ES256,...]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  return args;
+}
+
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/** Builds packages/jose when dist is missing or any source or tsconfig is newer than the last build. */
+function ensureBuilt() {
+  const stamp = join(JOSE, 'dist/.tsbuildinfo');
+  const inputs = [join(JOSE, 'src'), join(JOSE, 'tsconfig.build.json'), join(ROOT, 'tsconfig.base.json')];
+  const fresh =
+    existsSync(join(JOSE, 'dist/index.js')) &&
+    existsSync(stamp) &&
+    Math.max(...inputs.map(newestMtime)) <= statSync(stamp).mtimeMs;
+  if (fresh) return;
+  log('building packages/jose (dist missing or stale)…');
+  const result = spawnSync('npx', ['tsc', '-b', 'packages/jose/tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `tsc -b packages/jose/tsconfig.build.json failed (exit ${result.status}); not benchmarking stale code`,
+    );
+  }
+}
+
+const ONE_SHOT = 'Jot verify()';
+
+function hzOf(results) {
+  return new Map([...results].map(([name, { hz }]) => [name, hz]));
+}
+
+function logGroup(alg, op, results) {
+  for (const [name, { hz, spread }] of results) {
+    log(`${alg} ${op} ${name}: ${Math.round(hz)} ops/s (rounds within ±${(spread * 50).toFixed(1)}%)`);
+  }
+}
+
+/** Runs `fn` once (awaiting it when async) and returns its result, or the error it threw. */
+async function attempt(fn) {
+  try {
+    return { value: await fn() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function accepted(result) {
+  return result === true || result?.sub === CLAIMS.sub || result?.payload?.sub === CLAIMS.sub;
+}
+
+/** Changes one character in the middle of the payload segment, keeping it canonical base64url. */
+function tamper(token) {
+  const [h, p, s] = token.split('.');
+  const i = p.length >> 1;
+  return `${h}.${p.slice(0, i)}${p[i] === 'A' ? 'B' : 'A'}${p.slice(i + 1)}.${s}`;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const profile = args.quick ? PROFILES.quick : PROFILES.default;
+  ensureBuilt();
+  const jotLib = await import(pathToFileURL(join(JOSE, 'dist/index.js')).href);
+  const { SIGNERS, VERIFIERS } = await import('./contenders.js');
+  const started = Date.now();
+  const loadBefore = os.loadavg()[0];
+  log(`keys…`);
+  const keys = makeKeys(args.algs);
+
+  const verify = new Map();
+  const sign = new Map();
+  const failures = [];
+  let oneShot;
+  let payloadBytes;
+  const oneShotAlg = args.algs.includes('HS256') ? 'HS256' : args.algs[0];
+
+  for (const alg of args.algs) {
+    const material = keys.get(alg);
+    const jotKeys = alg.startsWith('HS')
+      ? {
+          sign: jotLib.importSecret(material.secret, { alg }),
+          verify: jotLib.importSecret(material.secret, { alg }),
+        }
+      : {
+          sign: jotLib.importPEM(material.privatePem, { alg }),
+          verify: jotLib.importPEM(material.publicPem, { alg }),
+        };
+    const kid = jotKeys.sign.kid;
+    const token = jotLib.createSigner(jotKeys.sign, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      expiresIn: LIFETIME,
+    })(CLAIMS);
+    const signingInput = token.slice(0, token.lastIndexOf('.'));
+    payloadBytes ??= Buffer.from(signingInput.split('.')[1], 'base64url').length;
+    const ctx = {
+      alg,
+      material,
+      jotLib,
+      jotKeys,
+      kid,
+      token,
+      data: Buffer.from(signingInput, 'latin1'),
+      signature: Buffer.from(token.slice(signingInput.length + 1), 'base64url'),
+    };
+    const jotVerify = jotLib.createVerifier(jotKeys.verify, {
+      algorithms: [alg],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+
+    const entries = [];
+    for (const contender of VERIFIERS) {
+      const fn = await contender.verify(ctx);
+      if (fn === null) continue;
+      const ok = await attempt(fn);
+      if (ok.error || !accepted(ok.value)) {
+        failures.push(
+          `${contender.name} ${alg} verify: did not accept the token (${ok.error?.message ?? 'bad result'})`,
+        );
+        continue;
+      }
+      if (contender.name !== 'node:crypto') {
+        const rejected = await attempt(await contender.verify({ ...ctx, token: tamper(token) }));
+        if (!rejected.error && rejected.value !== false) {
+          failures.push(`${contender.name} ${alg} verify: accepted a tampered token`);
+          continue;
+        }
+      }
+      entries.push({ name: contender.name, fn, async: contender.async });
+    }
+    if (alg === oneShotAlg) {
+      const options = { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE };
+      entries.push({ name: ONE_SHOT, fn: () => jotLib.verify(token, jotKeys.verify, options) });
+    }
+    const verified = await measureGroup(entries, profile);
+    logGroup(alg, 'verify', verified);
+    verify.set(alg, hzOf(verified));
+    if (verified.has(ONE_SHOT)) oneShot = { alg, hz: verified.get(ONE_SHOT).hz };
+
+    entries.length = 0;
+    for (const contender of SIGNERS) {
+      const fn = await contender.sign(ctx);
+      if (fn === null) continue;
+      const made = await attempt(fn);
+      const check =
+        made.error ??
+        (contender.name === 'node:crypto' ? undefined : (await attempt(() => jotVerify(made.value))).error);
+      if (check) {
+        failures.push(`${contender.name} ${alg} sign: its token does not verify with Jot (${check.message})`);
+        continue;
+      }
+      entries.push({ name: contender.name, fn, async: contender.async });
+    }
+    const signed = await measureGroup(entries, profile);
+    logGroup(alg, 'sign', signed);
+    sign.set(alg, hzOf(signed));
+  }
+
+  const { markdown, missed } = renderTables({
+    algs: args.algs,
+    verify,
+    sign,
+    verifierNames: VERIFIERS.map((c) => c.name),
+    signerNames: SIGNERS.map((c) => c.name),
+    oneShot,
+  });
+  const info = machine();
+  const durationS = (Date.now() - started) / 1000;
+  const loadAfter = os.loadavg()[0];
+  const require = createRequire(import.meta.url);
+  const versions = ['fast-jwt', 'jsonwebtoken', 'jose']
+    .map((name) => `${name} ${require(`${name}/package.json`).version}`)
+    .join(', ');
+
+  console.log(
+    `${info.cpu} · ${info.cores} cores · Node ${info.node} · OpenSSL ${info.openssl} · ${durationS.toFixed(0)} s` +
+      ` · load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}\n`,
+  );
+  console.log(busyNote(info.cores, loadBefore, loadAfter) + markdown);
+  if (failures.length)
+    console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
+
+  if (args.write) {
+    if (args.quick || args.algs !== ALGS) log('note: writing a --quick or partial run to docs/benchmarks.md');
+    const doc = renderDocument({
+      tables: markdown,
+      info,
+      profile,
+      durationS,
+      loadBefore,
+      loadAfter,
+      versions,
+      payloadBytes,
+    });
+    writeFileSync(
+      join(ROOT, 'docs/benchmarks.md'),
+      doc + (failures.length ? `\nChecks failed:\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''),
+    );
+    log('wrote docs/benchmarks.md');
+  }
+  if (failures.length) process.exitCode = 1;
+  return missed;
+}
+
+if (typeof globalThis.gc !== 'function') {
+  // Rounds are separated by a full GC; re-run ourselves with the flag when started without it (plain `node`).
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
+  process.exit(child.status ?? 1);
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

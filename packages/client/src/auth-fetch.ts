@@ -1,0 +1,62 @@
+/**
+ * The authenticating `fetch`: requests to the Jot server get the access token (memory and bearer modes) or the
+ * CSRF header on unsafe methods (cookie mode); a stale token is refreshed before sending; a 401 leads to one
+ * refresh and one retry. Requests to any other URL pass through untouched.
+ */
+import type { SessionState } from './session-state.js';
+import { isUnsafeMethod, type Transport } from './transport.js';
+import type { DeliveryMode } from './types.js';
+
+/** What the authenticating fetch needs from its client. */
+export interface AuthFetchDeps {
+  mode: DeliveryMode;
+  transport: Transport;
+  state: SessionState;
+  credentials: RequestCredentials;
+  csrfToken: () => Promise<string | undefined>;
+  /** The single-flight refresh. */
+  refresh: () => Promise<boolean>;
+  /** True when the timer should already have refreshed (throttled tab, sleep, clock jump). */
+  isStale: () => boolean;
+}
+
+/** Creates the fetch wrapper. */
+export function createAuthFetch(
+  deps: AuthFetchDeps,
+): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
+  const { mode, transport, state, credentials, csrfToken, refresh } = deps;
+  async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const raw = input instanceof Request ? input.url : input instanceof URL ? input.href : input;
+    const target = transport.url(raw);
+    // Anything not addressed to the Jot server goes out exactly as given: no token, no CSRF header, no cookies added.
+    if (!transport.isServerUrl(target)) return transport.fetch(input, init);
+    const template = new Request(input instanceof Request ? input : target, { credentials, ...init });
+
+    const attempt = async (): Promise<{ response: Response; generation: number }> => {
+      const generation = state.generation;
+      const request = template.clone();
+      const accessToken = state.current?.accessToken;
+      if (mode !== 'cookie' && accessToken !== undefined)
+        request.headers.set('authorization', `Bearer ${accessToken}`);
+      if (mode === 'cookie' && isUnsafeMethod(request.method)) {
+        const csrf = await csrfToken();
+        if (csrf !== undefined) request.headers.set('x-csrf-token', csrf);
+      }
+      return { response: await transport.fetch(request), generation };
+    };
+
+    // Refresh first when the timer should already have fired (throttled background tab, sleep, clock jump).
+    if (deps.isStale()) await refresh().catch(() => false);
+    const first = await attempt();
+    if (first.response.status !== 401) return first.response;
+    // Retry once: if a refresh happened since this request left, use it; otherwise refresh now (single-flight).
+    const renewed =
+      state.generation !== first.generation
+        ? state.current !== undefined
+        : await refresh().catch(() => false);
+    if (!renewed) return first.response;
+    return (await attempt()).response;
+  }
+
+  return authFetch;
+}

@@ -1,0 +1,239 @@
+/**
+ * `createClient`: sign in, sign out, and a `fetch` that authenticates requests to the Jot server and keeps the
+ * session alive — a timer refreshes before expiry, a 401 triggers one refresh and one retry, refreshes are
+ * single-flight within a tab and serialised across tabs, and sign-in/refresh/sign-out are broadcast to the other
+ * tabs. Tokens live in memory only; nothing is written to localStorage or sessionStorage.
+ */
+import { createEmitter } from './emitter.js';
+import { errorFromResponse, JotClientError } from './errors.js';
+import { createSessionState } from './session-state.js';
+import { createSingleFlight } from './single-flight.js';
+import { openTabChannel, type TabMessage } from './tab-channel.js';
+import { snapshotFrom } from './token-response.js';
+import { createTransport } from './transport.js';
+import { createAuthFetch } from './auth-fetch.js';
+import { createRefreshRequest } from './refresh-request.js';
+import { createRefreshTimer } from './refresh-timer.js';
+import type {
+  ClientOptions,
+  LocksLike,
+  SessionEndReason,
+  SessionEventHandler,
+  SessionEvents,
+  WhoAmI,
+} from './types.js';
+
+/** A Jot client; see {@link createClient}. */
+export interface JotClient {
+  /** The delivery mode this client was created with. */
+  readonly mode: ClientOptions['mode'];
+  /** True while this tab holds a session it knows of. */
+  readonly signedIn: boolean;
+  /** Epoch ms when the current access token expires, if known. */
+  readonly expiresAt: number | undefined;
+  /** Signs in; throws a `JotClientError` (`ERR_INVALID_CREDENTIALS`, `ERR_USER_DISABLED`, …) on failure. */
+  login(email: string, password: string): Promise<void>;
+  /** Picks up an existing session after a page load (cookie and memory modes); resolves whether there is one. */
+  resume(): Promise<boolean>;
+  /** Ends this session on the server and in every tab. Local state is cleared even when the server call fails. */
+  logout(): Promise<void>;
+  /** Ends every session of the user (all devices), then signs this tab and the others out. */
+  logoutEverywhere(): Promise<void>;
+  /** `GET /api/whoami`: the verified claims and the profile. */
+  whoami(): Promise<WhoAmI>;
+  /** `fetch` with authentication for requests to the Jot server; other URLs pass through untouched. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** JSON convenience over {@link JotClient.fetch}: sends `body` as JSON, parses the answer, throws `JotClientError` on non-2xx. */
+  json<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<E extends keyof SessionEvents>(event: E, handler: SessionEventHandler<E>): () => void;
+  /** Stops timers and closes the cross-tab channel (the session itself is left alone). */
+  close(): void;
+}
+
+function defaultLocks(): LocksLike | null {
+  const nav = (globalThis as { navigator?: { locks?: LocksLike } }).navigator;
+  return nav?.locks ?? null;
+}
+
+/**
+ * Creates a client. Wrong options throw a `TypeError` here, once.
+ *
+ * @example
+ * const jot = createClient({ mode: 'cookie' });
+ * await jot.login(email, password);
+ * const res = await jot.fetch('/api/sessions');
+ */
+export function createClient(options: ClientOptions): JotClient {
+  const { mode } = options;
+  if (mode !== 'cookie' && mode !== 'memory' && mode !== 'bearer') {
+    throw new TypeError("createClient: mode must be 'cookie', 'memory' or 'bearer'");
+  }
+  const marginSeconds = options.refreshMarginSeconds ?? 30;
+  if (!Number.isFinite(marginSeconds) || marginSeconds < 0) {
+    throw new TypeError('createClient: refreshMarginSeconds must be a non-negative number');
+  }
+  const key = options.storageKey ?? 'jot';
+  const transport = createTransport(options.baseUrl ?? '', options.fetch);
+  const state = createSessionState();
+  const events = createEmitter();
+  const usesCookie = mode !== 'bearer';
+  const credentials: RequestCredentials = usesCookie ? 'include' : 'same-origin';
+  // Bearer tabs each hold their own session; only cookie-backed sessions are shared between tabs.
+  const channel = openTabChannel(`${key}:session`, (options.broadcast ?? true) && usesCookie, onTabMessage);
+
+  const timer = createRefreshTimer(marginSeconds * 1000, () => {
+    refresh().catch(() => undefined);
+  });
+  const marginFor = (): number => timer.marginMs(state.current);
+
+  const refresh = createSingleFlight({
+    lockName: `${key}:refresh`,
+    locks: options.locks === undefined ? defaultLocks() : options.locks,
+    generation: () => state.generation,
+    isFresh: () => state.isFresh(Date.now(), marginFor()),
+    refresh: () => refreshNow(),
+  });
+
+  function adopt(
+    snapshot: Parameters<typeof state.set>[0],
+    event: 'session:started' | 'session:refreshed',
+    source: 'local' | 'other-tab',
+  ): void {
+    state.set(snapshot);
+    timer.schedule(snapshot.expiresAt);
+    events.emit(event, { expiresAt: snapshot.expiresAt, source });
+    if (source === 'local') {
+      channel.post({
+        type: event === 'session:started' ? 'started' : 'refreshed',
+        expiresAt: snapshot.expiresAt,
+        ...(mode === 'memory' && snapshot.accessToken !== undefined
+          ? { accessToken: snapshot.accessToken }
+          : {}),
+        ...(snapshot.csrfToken !== undefined ? { csrfToken: snapshot.csrfToken } : {}),
+      });
+    }
+  }
+
+  function end(reason: SessionEndReason, broadcast: boolean): void {
+    const had = state.current !== undefined;
+    state.clear();
+    timer.cancel();
+    if (broadcast) channel.post({ type: 'ended' });
+    if (had || reason === 'logout' || reason === 'logout-everywhere')
+      events.emit('session:ended', { reason });
+  }
+
+  function onTabMessage(message: TabMessage): void {
+    if (message.type === 'ended') {
+      if (state.current !== undefined) end('other-tab', false);
+      return;
+    }
+    const snapshot = {
+      expiresAt: message.expiresAt,
+      accessToken: message.accessToken,
+      csrfToken: message.csrfToken ?? state.csrfToken,
+    };
+    if (mode === 'memory' && snapshot.accessToken === undefined) return;
+    adopt(snapshot, state.current === undefined ? 'session:started' : 'session:refreshed', 'other-tab');
+  }
+
+  const { csrfToken, refreshNow } = createRefreshRequest({ mode, state, send, adopt, end });
+  const authFetch = createAuthFetch({
+    mode,
+    transport,
+    state,
+    credentials,
+    csrfToken,
+    refresh,
+    isStale: () => state.current !== undefined && !state.isFresh(Date.now(), marginFor()),
+  });
+
+  async function send(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await transport.fetch(transport.url(path), { credentials, ...init });
+    } catch (cause) {
+      throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
+    }
+  }
+
+  async function json<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+    const res = await authFetch(path, {
+      method: init.method ?? 'GET',
+      ...(init.body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+    });
+    if (!res.ok) throw await errorFromResponse(res);
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  async function endOnServer(path: string, reason: SessionEndReason): Promise<void> {
+    let failure: Error | undefined;
+    try {
+      const res = await authFetch(path, { method: 'POST' });
+      if (!res.ok && res.status !== 401) failure = await errorFromResponse(res);
+    } catch (err) {
+      failure =
+        err instanceof Error
+          ? err
+          : new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause: err });
+    }
+    end(reason, usesCookie);
+    if (failure !== undefined) throw failure;
+  }
+
+  return {
+    mode,
+    get signedIn() {
+      return state.current !== undefined;
+    },
+    get expiresAt() {
+      return state.current?.expiresAt;
+    },
+    async login(email, password) {
+      const res = await send('/api/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password, delivery: mode }),
+      });
+      if (!res.ok) throw await errorFromResponse(res);
+      state.csrfToken = undefined;
+      adopt(snapshotFrom(await res.json(), mode, Date.now()), 'session:started', 'local');
+    },
+    async resume() {
+      if (state.current !== undefined) return true;
+      if (mode === 'bearer') return false;
+      if (mode === 'cookie') {
+        const res = await send('/api/whoami', { method: 'GET' });
+        if (res.ok) {
+          const who = (await res.json()) as WhoAmI;
+          adopt(
+            { expiresAt: who.claims.exp * 1000, csrfToken: who.csrf_token ?? state.csrfToken },
+            'session:started',
+            'local',
+          );
+          return true;
+        }
+      }
+      return refresh().catch(() => false);
+    },
+    logout: () => endOnServer('/api/logout', 'logout'),
+    logoutEverywhere: () => endOnServer('/api/logout-all', 'logout-everywhere'),
+    async whoami() {
+      const who = await json<WhoAmI>('/api/whoami');
+      if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;
+      return who;
+    },
+    fetch: authFetch,
+    json,
+    on(event, handler) {
+      return events.on(event, handler);
+    },
+    close() {
+      timer.cancel();
+      channel.close();
+    },
+  };
+}

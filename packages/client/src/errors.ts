@@ -1,0 +1,57 @@
+/**
+ * The client's one error class. Server failures keep the server's `{error, error_description, code}`; failures of
+ * the client itself have `ERR_CLIENT_*` codes. Messages never contain a token or password.
+ */
+
+/** Codes raised by the client itself (server codes such as `ERR_INVALID_CREDENTIALS` pass through as strings). */
+export const CLIENT_ERROR_CODES = [
+  'ERR_CLIENT_NETWORK',
+  'ERR_CLIENT_NO_SESSION',
+  'ERR_CLIENT_BAD_RESPONSE',
+  'ERR_CLIENT_DELIVERY_MISMATCH',
+] as const;
+
+/** A code raised by the client itself. */
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
+
+/** A failed call: `status` is the HTTP status (0 when no response arrived). */
+export class JotClientError extends Error {
+  override readonly name = 'JotClientError';
+  /** A server code (`ERR_CSRF`, `ERR_INVALID_CREDENTIALS`, …) or a {@link ClientErrorCode}. */
+  readonly code: ClientErrorCode | (string & {});
+  /** HTTP status, or 0 for network and client errors. */
+  readonly status: number;
+  /** The RFC 6749 `error` name the server gave, if any. */
+  readonly error: string | undefined;
+
+  constructor(
+    code: JotClientError['code'],
+    message: string,
+    options: { status?: number; error?: string; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? 0;
+    this.error = options.error;
+  }
+}
+
+/** Builds a `JotClientError` from a non-2xx response, reading the server's JSON error body when there is one. */
+export async function errorFromResponse(response: Response): Promise<JotClientError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const code = typeof fields.code === 'string' ? fields.code : `HTTP_${response.status}`;
+  const description =
+    typeof fields.error_description === 'string'
+      ? fields.error_description
+      : `the server answered ${response.status}`;
+  return new JotClientError(code, description, {
+    status: response.status,
+    error: typeof fields.error === 'string' ? fields.error : undefined,
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * One refresh request, per mode: bearer sends its refresh token in the body; cookie and memory send `{}` with the
+ * refresh cookie and `X-Csrf-Token` (fetching the CSRF token first when a reload lost it). A refused refresh
+ * (400/401/403) ends the session; a transient failure (429, 5xx, network) throws and keeps it.
+ */
+import { errorFromResponse } from './errors.js';
+import type { SessionSnapshot, SessionState } from './session-state.js';
+import { snapshotFrom } from './token-response.js';
+import type { DeliveryMode, SessionEndReason } from './types.js';
+
+/** What the refresh request needs from its client. */
+export interface RefreshDeps {
+  mode: DeliveryMode;
+  state: SessionState;
+  send: (path: string, init: RequestInit) => Promise<Response>;
+  adopt: (snapshot: SessionSnapshot, event: 'session:started' | 'session:refreshed', source: 'local') => void;
+  end: (reason: SessionEndReason, broadcast: boolean) => void;
+}
+
+/** The CSRF bootstrap and the refresh itself (not single-flight: wrap it with `createSingleFlight`). */
+export function createRefreshRequest({ mode, state, send, adopt, end }: RefreshDeps): {
+  csrfToken: () => Promise<string | undefined>;
+  refreshNow: () => Promise<boolean>;
+} {
+  const usesCookie = mode !== 'bearer';
+
+  /** The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload). */
+  async function csrfToken(): Promise<string | undefined> {
+    if (state.csrfToken !== undefined) return state.csrfToken;
+    const res = await send('/api/token/refresh/csrf', { method: 'GET' });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { csrf_token?: unknown };
+    if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
+    return state.csrfToken;
+  }
+
+  async function refreshNow(): Promise<boolean> {
+    const wasSignedIn = state.current !== undefined;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    let body = '{}';
+    if (mode === 'bearer') {
+      const refreshToken = state.current?.refreshToken;
+      if (refreshToken === undefined) return false;
+      body = JSON.stringify({ refresh_token: refreshToken });
+    } else {
+      const csrf = await csrfToken();
+      if (csrf === undefined) {
+        if (wasSignedIn) end('refresh-failed', true);
+        return false;
+      }
+      headers['x-csrf-token'] = csrf;
+    }
+    const res = await send('/api/token/refresh', { method: 'POST', headers, body });
+    if (res.ok) {
+      adopt(
+        snapshotFrom(await res.json(), mode, Date.now(), state.csrfToken),
+        wasSignedIn ? 'session:refreshed' : 'session:started',
+        'local',
+      );
+      return true;
+    }
+    // 400/401/403: the refresh token is spent, revoked or missing — the session is over. Other statuses (429,
+    // 5xx) are transient: keep the session, let the next request try again, and do not loop.
+    if (res.status === 400 || res.status === 401 || res.status === 403) {
+      end('refresh-failed', usesCookie);
+      return false;
+    }
+    throw await errorFromResponse(res);
+  }
+
+  return { csrfToken, refreshNow };
+}

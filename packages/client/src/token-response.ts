@@ -1,0 +1,55 @@
+/**
+ * Turns a login or refresh response into a {@link SessionSnapshot}, checking that its shape is the one the mode
+ * promises. A cookie-mode client that receives a token in the body (a server that ignored `delivery`) refuses it
+ * rather than silently holding a token script can read.
+ */
+import { JotClientError } from './errors.js';
+import type { SessionSnapshot } from './session-state.js';
+import type { DeliveryMode } from './types.js';
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** Validates `body` for `mode` and returns the snapshot, with `expiresAt` computed from `now`. */
+export function snapshotFrom(
+  body: unknown,
+  mode: DeliveryMode,
+  now: number,
+  previousCsrf?: string,
+): SessionSnapshot {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const expiresIn = fields.expires_in;
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new JotClientError('ERR_CLIENT_BAD_RESPONSE', 'the token response has no valid expires_in');
+  }
+  const accessToken = str(fields.access_token);
+  const refreshToken = str(fields.refresh_token);
+  const csrfToken = str(fields.csrf_token) ?? previousCsrf;
+  const snapshot: SessionSnapshot = { expiresAt: now + expiresIn * 1000 };
+  const mismatch = (what: string): JotClientError =>
+    new JotClientError(
+      'ERR_CLIENT_DELIVERY_MISMATCH',
+      `${mode} mode expects ${what}; check the server's delivery setting`,
+    );
+  switch (mode) {
+    case 'bearer':
+      if (accessToken === undefined || refreshToken === undefined)
+        throw mismatch('access_token and refresh_token in the body');
+      snapshot.accessToken = accessToken;
+      snapshot.refreshToken = refreshToken;
+      break;
+    case 'memory':
+      if (accessToken === undefined || refreshToken !== undefined || csrfToken === undefined)
+        throw mismatch('access_token and csrf_token, and the refresh token only in a cookie');
+      snapshot.accessToken = accessToken;
+      snapshot.csrfToken = csrfToken;
+      break;
+    case 'cookie':
+      if (accessToken !== undefined || refreshToken !== undefined || csrfToken === undefined)
+        throw mismatch('a csrf_token and no token in the body');
+      snapshot.csrfToken = csrfToken;
+      break;
+  }
+  return snapshot;
+}

@@ -1,0 +1,94 @@
+/**
+ * Public types of `@jot/client`: options, delivery modes, the server's token and whoami responses, and the
+ * typed session events.
+ */
+
+/**
+ * How the browser holds the session (see docs/browser.md):
+ * - `cookie`: both tokens in HttpOnly cookies; scripts only see the anti-CSRF token.
+ * - `memory`: the access token in this tab's memory, the refresh token in an HttpOnly cookie.
+ * - `bearer`: both tokens in memory (Node services, CLIs, native apps). Never written to any storage.
+ */
+export type DeliveryMode = 'cookie' | 'memory' | 'bearer';
+
+/** The `fetch` signature the client needs (the global one, or a fake in tests). */
+export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+/** The part of the Web Locks API the client uses (`navigator.locks`). */
+export interface LocksLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/** Options of {@link createClient}. Wrong options throw a `TypeError` when the client is created. */
+export interface ClientOptions {
+  /** Origin (and optional path prefix) of the Jot server; relative request paths are resolved against it. @default '' (same origin) */
+  baseUrl?: string;
+  /** Token delivery mode. */
+  mode: DeliveryMode;
+  /** Refresh this many seconds before the access token expires (at most half its lifetime). @default 30 */
+  refreshMarginSeconds?: number;
+  /** The fetch to use. @default globalThis.fetch */
+  fetch?: FetchLike;
+  /** Namespace of the cross-tab lock and BroadcastChannel names. Nothing is ever written to storage. @default 'jot' */
+  storageKey?: string;
+  /** Cross-tab lock manager; `null` turns cross-tab locking off. @default globalThis.navigator?.locks */
+  locks?: LocksLike | null;
+  /** Tell other tabs about refreshes and logouts over a BroadcastChannel. @default true when BroadcastChannel exists */
+  broadcast?: boolean;
+}
+
+/** A successful token response (`POST /api/login`, `POST /api/token/refresh`); which fields appear depends on the mode. */
+export interface TokenResponse {
+  token_type: 'Bearer';
+  expires_in: number;
+  access_token?: string;
+  refresh_token?: string;
+  csrf_token?: string;
+}
+
+/** A user as the server shows it. */
+export interface JotUser {
+  id: string;
+  email: string;
+  name: string | null;
+  roles: string[];
+  status: string;
+  created_at: string;
+}
+
+/** The verified claims of an access token (registered claims plus Jot's). */
+export interface JotClaims {
+  iss?: string;
+  sub: string;
+  aud?: string | string[];
+  exp: number;
+  iat?: number;
+  nbf?: number;
+  jti?: string;
+  sid?: string;
+  roles?: string[];
+  [claim: string]: unknown;
+}
+
+/** `GET /api/whoami`. */
+export interface WhoAmI {
+  claims: JotClaims;
+  user: JotUser;
+  csrf_token?: string;
+}
+
+/** Why a session ended. */
+export type SessionEndReason = 'logout' | 'logout-everywhere' | 'refresh-failed' | 'other-tab';
+
+/** Payloads of the client's events. */
+export interface SessionEvents {
+  /** A session began in this tab: login, `resume()`, or a login in another tab. */
+  'session:started': { expiresAt: number; source: 'local' | 'other-tab' };
+  /** The access token was renewed, here or in another tab. */
+  'session:refreshed': { expiresAt: number; source: 'local' | 'other-tab' };
+  /** The session is over in this tab; sign the user out of the UI. */
+  'session:ended': { reason: SessionEndReason };
+}
+
+/** A handler of one event. */
+export type SessionEventHandler<E extends keyof SessionEvents> = (payload: SessionEvents[E]) => void;

@@ -1,0 +1,106 @@
+/**
+ * The optional verification cache: full token → verified claims, until `exp`, at most `maxEntries` (least recently
+ * used dropped first). Keyed on the whole token text, never a prefix or the signature (fast-jwt's cache-key
+ * collision returned another user's claims). It only saves the signature and claim work: revocation is still
+ * checked on every hit, and revocations, resets and removed keys also evict entries.
+ */
+import type { FeedEntry } from './revocation/state.js';
+import type { AccessTokenClaims } from './types.js';
+
+interface CachedToken {
+  readonly claims: AccessTokenClaims;
+  readonly kid: string;
+}
+
+/** Counters of the cache. */
+export interface CacheStats {
+  readonly size: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly evictions: number;
+}
+
+/**
+ * A bounded LRU of verified tokens.
+ *
+ * @example
+ * const cache = new VerificationCache(10_000);
+ * cache.set(token, claims, kid);
+ * cache.get(token, Date.now() / 1000);
+ */
+export class VerificationCache {
+  readonly #max: number;
+  readonly #entries = new Map<string, CachedToken>();
+  #hits = 0;
+  #misses = 0;
+  #evictions = 0;
+
+  constructor(maxEntries: number) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError('verify: "cache.maxEntries" must be a positive integer');
+    }
+    this.#max = maxEntries;
+  }
+
+  /** The claims of a cached, unexpired token (`now` in epoch seconds). */
+  get(token: string, now: number): AccessTokenClaims | undefined {
+    const entry = this.#entries.get(token);
+    if (entry === undefined) {
+      this.#misses += 1;
+      return undefined;
+    }
+    this.#entries.delete(token);
+    if (entry.claims.exp <= now) {
+      this.#misses += 1;
+      return undefined;
+    }
+    this.#entries.set(token, entry);
+    this.#hits += 1;
+    return entry.claims;
+  }
+
+  set(token: string, claims: AccessTokenClaims, kid: string): void {
+    this.#entries.delete(token);
+    this.#entries.set(token, { claims, kid });
+    while (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done === true) break;
+      this.#entries.delete(oldest.value);
+      this.#evictions += 1;
+    }
+  }
+
+  /** Drops the tokens a revocation entry covers; everything on `'reset'`. */
+  revoke(entry: FeedEntry | 'reset'): void {
+    if (entry === 'reset') {
+      this.clear();
+      return;
+    }
+    const field = entry.kind === 'jti' ? 'jti' : entry.kind === 'sid' ? 'sid' : 'sub';
+    this.#drop((cached) => cached.claims[field] === entry.subject);
+  }
+
+  /** Drops tokens verified with keys the issuer no longer publishes. */
+  removeKeys(kids: readonly string[]): void {
+    const gone = new Set(kids);
+    this.#drop((cached) => gone.has(cached.kid));
+  }
+
+  clear(): void {
+    this.#evictions += this.#entries.size;
+    this.#entries.clear();
+  }
+
+  stats(): CacheStats {
+    return { size: this.#entries.size, hits: this.#hits, misses: this.#misses, evictions: this.#evictions };
+  }
+
+  #drop(matches: (cached: CachedToken) => boolean): void {
+    for (const [token, cached] of this.#entries) {
+      if (matches(cached)) {
+        this.#entries.delete(token);
+        this.#evictions += 1;
+      }
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The framework-free verifier: headers and cookies in, verified claims or a ready-to-send refusal out. Tokens are
+ * verified locally against the issuer's JWKS (no call to the auth server on the hot path), then checked against
+ * the chosen revocation strategy, then against the route's guards. Adapters for Express, Fastify, Hono and
+ * `node:http` are thin wrappers over `authenticate`.
+ */
+import { createVerifier as createJWTVerifier, isJoseError } from '@jot/jose';
+
+import { VerificationCache, type CacheStats } from './cache.js';
+import { asAccessTokenClaims } from './claims.js';
+import { checkCsrf, SAFE_METHODS } from './csrf.js';
+import { toMillis } from './duration.js';
+import {
+  errorResponse,
+  fromJoseError,
+  isVerifyError,
+  type ErrorResponse,
+  type VerifyError,
+} from './errors.js';
+import {
+  compileGuards,
+  enforceGuards,
+  isCompiledGuards,
+  type CompiledGuards,
+  type Guards,
+} from './guards.js';
+import {
+  buildStrategy,
+  checkCoreOptions,
+  consoleLogger,
+  lazyMetadata,
+  type VerifierOptions,
+} from './options.js';
+import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
+import type { RevocationStats } from './revocation/strategy.js';
+import { DEFAULT_COOKIE_NAMES, extractToken } from './token.js';
+import { readHeader, type AccessTokenClaims, type RequestLike, type VerifiedAuth } from './types.js';
+
+/** The outcome of `authenticate`: the auth context, or the error and the response to send. */
+export type AuthResult =
+  | { readonly ok: true; readonly auth: VerifiedAuth }
+  | { readonly ok: false; readonly error: VerifyError; readonly response: ErrorResponse };
+
+/** Everything `stats()` reports: plain numbers and strings, for any metrics system. */
+export interface VerifierStats {
+  readonly verified: number;
+  readonly rejected: number;
+  /** Rejections by code. */
+  readonly rejections: Readonly<Record<string, number>>;
+  readonly jwks: JWKSState;
+  readonly revocation: RevocationStats;
+  readonly cache: CacheStats | undefined;
+}
+
+/** A resource-server verifier. */
+export interface Verifier {
+  /** Verifies a raw access token (signature, claims, revocation); throws a `VerifyError`. */
+  verify(token: string): Promise<AccessTokenClaims>;
+  /** Reads the token from a request (bearer or cookie + CSRF), verifies it and applies `guards`. Never throws for bad input. */
+  authenticate(request: RequestLike, guards?: Guards | CompiledGuards): Promise<AuthResult>;
+  /** Resolves when the keys and the revocation copy are loaded; rejects if the keys cannot be fetched. */
+  ready(): Promise<void>;
+  stats(): VerifierStats;
+  /** Stops the feed connection and timers. */
+  close(): Promise<void>;
+  /** The realm of the challenges. */
+  readonly realm: string;
+}
+
+/**
+ * Builds a verifier. Option errors are `TypeError`s thrown here.
+ *
+ * @example
+ * const verifier = createVerifier({
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://auth.example.com',
+ *   revocation: { strategy: 'replicated', secret: process.env.JOT_REVOCATION_SECRET!, maxStaleness: '30s' },
+ * });
+ * const result = await verifier.authenticate(request);
+ * if (result.ok) console.log(result.auth.claims.sub);
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const { algorithms, audience } = checkCoreOptions(options);
+  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger ?? consoleLogger;
+  const realm = options.realm ?? 'jot';
+  const cookieNames = options.cookies === false ? [] : [...(options.cookies ?? DEFAULT_COOKIE_NAMES)];
+  const metadata = lazyMetadata(options.issuer, fetchImpl);
+  const cache =
+    options.cache === undefined || options.cache === false
+      ? undefined
+      : new VerificationCache(options.cache.maxEntries ?? 10_000);
+  const jwksOptions = options.jwks ?? {};
+  const jwks = new RemoteJWKS({
+    uri: options.jwksUri ?? (async () => (await metadata()).jwks_uri),
+    fetch: fetchImpl,
+    clock,
+    logger,
+    cooldown: toMillis(jwksOptions.cooldown ?? '30s', 'jwks.cooldown'),
+    minCacheAge: toMillis(jwksOptions.minCacheAge ?? '30s', 'jwks.minCacheAge'),
+    maxCacheAge: toMillis(jwksOptions.maxCacheAge ?? '24h', 'jwks.maxCacheAge'),
+    defaultCacheAge: toMillis(jwksOptions.defaultCacheAge ?? '10m', 'jwks.defaultCacheAge'),
+    timeoutMs: toMillis(jwksOptions.timeout ?? '5s', 'jwks.timeout'),
+    onKeysRemoved: (kids) => cache?.removeKeys(kids),
+  });
+  const verifyJWT = createJWTVerifier(jwks, {
+    algorithms,
+    issuer: options.issuer,
+    audience,
+    typ: 'at+jwt',
+    requiredClaims: ['sub', 'iat', 'jti', 'sid', 'ver'],
+    clockTolerance: Math.floor(toMillis(options.clockTolerance ?? '5s', 'clockTolerance') / 1000),
+    maxTokenLength: options.maxTokenLength,
+  });
+  const revocation = buildStrategy(options, metadata, { fetch: fetchImpl, clock, logger });
+  revocation.subscribe?.((entry) => cache?.revoke(entry));
+  void jwks.load().catch(() => undefined);
+  const defaultGuards = compileGuards();
+  let verified = 0;
+  const rejections = new Map<string, number>();
+
+  async function verifySignature(token: string, now: number): Promise<AccessTokenClaims> {
+    await jwks.ensure();
+    const currentDate = new Date(now);
+    try {
+      const { payload, key } = verifyJWT(token, { currentDate });
+      const claims = asAccessTokenClaims(payload);
+      cache?.set(token, claims, key.kid);
+      return claims;
+    } catch (err) {
+      // A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once.
+      if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
+        const { payload, key } = verifyJWT(token, { currentDate });
+        const claims = asAccessTokenClaims(payload);
+        cache?.set(token, claims, key.kid);
+        return claims;
+      }
+      throw err;
+    }
+  }
+
+  async function verify(token: string): Promise<AccessTokenClaims> {
+    const now = clock();
+    try {
+      const claims = cache?.get(token, Math.floor(now / 1000)) ?? (await verifySignature(token, now));
+      await revocation.check(claims, token);
+      return claims;
+    } catch (err) {
+      throw fromJoseError(err);
+    }
+  }
+
+  return {
+    realm,
+    verify,
+    async authenticate(request, guards) {
+      try {
+        const compiled =
+          guards === undefined ? defaultGuards : isCompiledGuards(guards) ? guards : compileGuards(guards);
+        const { token, via } = extractToken(request, cookieNames);
+        const claims = await verify(token);
+        if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
+          checkCsrf(readHeader(request.headers, 'x-csrf-token'), claims.cth);
+        }
+        enforceGuards(claims, compiled, Math.floor(clock() / 1000));
+        verified += 1;
+        return { ok: true, auth: { claims, token, via } };
+      } catch (err) {
+        if (!isVerifyError(err)) throw err;
+        rejections.set(err.code, (rejections.get(err.code) ?? 0) + 1);
+        return { ok: false, error: err, response: errorResponse(err, realm) };
+      }
+    },
+    async ready() {
+      await Promise.all([jwks.load(), revocation.ready()]);
+    },
+    stats() {
+      let rejected = 0;
+      for (const count of rejections.values()) rejected += count;
+      return {
+        verified,
+        rejected,
+        rejections: Object.fromEntries(rejections),
+        jwks: jwks.state(),
+        revocation: revocation.stats(),
+        cache: cache?.stats(),
+      };
+    },
+    close: () => revocation.close(),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * `@jot/verify`: verify Jot access tokens locally from the issuer's JWKS, honour logouts through a replicated
+ * revocation list (or introspection), and protect Express, Fastify, Hono and `node:http` apps. Framework adapters
+ * import their framework as types only, so using one never loads another.
+ */
+export { createVerifier, type Verifier, type AuthResult, type VerifierStats } from './core.js';
+export {
+  ASYMMETRIC_ALGORITHMS,
+  type VerifierOptions,
+  type ReplicatedRevocationOptions,
+  type StrictRevocationOptions,
+} from './options.js';
+export {
+  VerifyError,
+  isVerifyError,
+  errorResponse,
+  VERIFY_ERROR_CODES,
+  type VerifyErrorCode,
+  type VerifyOwnCode,
+  type VerifyErrorDetails,
+  type ErrorBody,
+  type ErrorResponse,
+} from './errors.js';
+export { compileGuards, enforceGuards, type Guards, type CompiledGuards } from './guards.js';
+export { checkCsrf } from './csrf.js';
+export { extractToken, readCookie, DEFAULT_COOKIE_NAMES, type ExtractedToken } from './token.js';
+export { discoverIssuer, type IssuerMetadata } from './discovery.js';
+export { RemoteJWKS, cacheLifetime, type RemoteJWKSOptions, type JWKSState } from './remote-jwks.js';
+export {
+  RevocationState,
+  parseFeedEntry,
+  type FeedEntry,
+  type RevocationCounts,
+} from './revocation/state.js';
+export { SSEParser, type SSEEvent } from './revocation/sse.js';
+export { noRevocation, type RevocationStrategy, type RevocationStats } from './revocation/strategy.js';
+export { VerificationCache, type CacheStats } from './cache.js';
+export { toMillis, type Duration } from './duration.js';
+export { authOf } from './auth-of.js';
+export type {
+  AccessTokenClaims,
+  VerifiedAuth,
+  Logger,
+  FetchLike,
+  RequestLike,
+  HeaderSource,
+  Clock,
+} from './types.js';
+export { expressAuth } from './express.js';
+export { fastifyAuth, jotFastify, type JotFastifyOptions } from './fastify.js';
+export { honoAuth, type JotHonoEnv } from './hono.js';
+export { nodeAuth, fetchAuth, sendErrorResponse, toWebResponse } from './node.js';

@@ -1,0 +1,220 @@
+/**
+ * The options of `createVerifier`, validated once: a misconfigured verifier is a `TypeError` at start, never an
+ * "invalid token" later. Also builds the chosen revocation strategy over lazily discovered endpoints.
+ */
+import { ALGORITHMS, type Algorithm } from '@jot/jose';
+
+import { discoverIssuer, type IssuerMetadata } from './discovery.js';
+import { toMillis, type Duration } from './duration.js';
+import { ReplicatedRevocation } from './revocation/replicated.js';
+import { noRevocation, type RevocationStrategy } from './revocation/strategy.js';
+import { IntrospectionRevocation } from './revocation/strict.js';
+import type { Clock, FetchLike, Logger } from './types.js';
+
+/** `replicated`: a local copy of the revocation list kept current from the issuer's feed. */
+export interface ReplicatedRevocationOptions {
+  strategy: 'replicated';
+  /** The feed credential (the server's `JOT_REVOCATION_SECRET`). */
+  secret: string;
+  /** @default discovered `revocation_feed_endpoint`, else `<issuer>/api/revocations` */
+  feedUrl?: string;
+  /** @default discovered `revocation_stream_endpoint`, else `<issuer>/api/revocations/stream` */
+  streamUrl?: string;
+  /** Reject (or, with `failOpen`, accept) when the copy is older than this. @default '30s' */
+  maxStaleness?: Duration;
+  /** Accept tokens not known to be revoked when the copy is stale. @default false (fail closed) */
+  failOpen?: boolean;
+  /** A connected stream silent for this long is treated as dead (the server pings every 15 s). @default '45s' */
+  heartbeatTimeout?: Duration;
+  /** Reconnect backoff bounds. @default { min: 250, max: '30s' } */
+  reconnectDelay?: { min?: Duration; max?: Duration };
+  /** How often expired entries are dropped. @default '60s' */
+  pruneInterval?: Duration;
+  /** Timeout of each snapshot request. @default '10s' */
+  timeout?: Duration;
+}
+
+/** `strict`: ask the issuer's introspection endpoint (RFC 7662) on every verification. */
+export interface StrictRevocationOptions {
+  strategy: 'strict';
+  secret: string;
+  /** @default discovered `introspection_endpoint`, else `<issuer>/api/introspect` */
+  introspectionUrl?: string;
+  /** Accept verified tokens when the endpoint is unreachable. @default false */
+  failOpen?: boolean;
+  /** @default '2s' */
+  timeout?: Duration;
+}
+
+/** Options of `createVerifier`. Durations are milliseconds or strings such as `"2s"`. */
+export interface VerifierOptions {
+  /** The issuer URL; `iss` must equal it exactly, and metadata is discovered from it. */
+  issuer: string;
+  /** This resource server's audience; `aud` must contain one of these. */
+  audience: string | readonly string[];
+  /** Accepted algorithms. HMAC is refused (its keys are never published). @default every asymmetric algorithm */
+  algorithms?: readonly Algorithm[];
+  /** @default discovered from the issuer's metadata */
+  jwksUri?: string;
+  /** How logouts reach this service. `'none'`: only the token lifetime bounds them. */
+  revocation: 'none' | ReplicatedRevocationOptions | StrictRevocationOptions | RevocationStrategy;
+  /** The remote JWKS cache. */
+  jwks?: {
+    cooldown?: Duration;
+    minCacheAge?: Duration;
+    maxCacheAge?: Duration;
+    defaultCacheAge?: Duration;
+    timeout?: Duration;
+  };
+  /** Verification cache (token → claims until `exp`). @default false */
+  cache?: false | { maxEntries?: number };
+  /** Access-cookie names, in order; `false` reads only `Authorization`. @default ['__Host-jot_at'] */
+  cookies?: false | readonly string[];
+  /** Leeway for `exp`/`nbf`/`iat`. @default '5s' */
+  clockTolerance?: Duration;
+  /** `realm` of the `WWW-Authenticate` challenges. @default 'jot' */
+  realm?: string;
+  /** Tokens longer than this are refused before any decoding. @default 8192 */
+  maxTokenLength?: number;
+  fetch?: FetchLike;
+  /** Epoch milliseconds. @default Date.now */
+  clock?: Clock;
+  /** @default console (warnings and errors only) */
+  logger?: Logger;
+}
+
+/** The asymmetric algorithms: a remote JWKS never carries a usable HMAC secret. */
+export const ASYMMETRIC_ALGORITHMS: readonly Algorithm[] = [...ALGORITHMS.values()]
+  .filter((spec) => spec.family !== 'oct')
+  .map((spec) => spec.alg);
+
+/** A console logger that drops `info`. */
+export const consoleLogger: Logger = {
+  info() {},
+  warn: (message, data) => console.warn(`[jot/verify] ${message}`, data ?? ''),
+  error: (message, data) => console.error(`[jot/verify] ${message}`, data ?? ''),
+};
+
+/** Checks the issuer, audience and algorithms (`TypeError` on misuse). */
+export function checkCoreOptions(options: VerifierOptions): {
+  algorithms: readonly Algorithm[];
+  audience: string[];
+} {
+  if (typeof options !== 'object' || options === null) throw new TypeError('verify: options are required');
+  if (typeof options.issuer !== 'string' || !/^https?:\/\/[^/]/.test(options.issuer)) {
+    throw new TypeError('verify: "issuer" must be an http(s) URL');
+  }
+  const audienceInput: unknown = options.audience;
+  const audience: unknown[] =
+    typeof audienceInput === 'string'
+      ? [audienceInput]
+      : Array.isArray(audienceInput)
+        ? [...(audienceInput as unknown[])]
+        : [];
+  if (audience.length === 0 || !audience.every((a) => typeof a === 'string' && a.length > 0)) {
+    throw new TypeError('verify: "audience" is required (a string or an array of strings)');
+  }
+  const algorithmsInput: unknown = options.algorithms ?? ASYMMETRIC_ALGORITHMS;
+  const algorithms: unknown[] = Array.isArray(algorithmsInput) ? [...(algorithmsInput as unknown[])] : [];
+  if (algorithms.length === 0) throw new TypeError('verify: "algorithms" must be a non-empty array');
+  for (const alg of algorithms) {
+    const spec = typeof alg === 'string' ? ALGORITHMS.get(alg) : undefined;
+    if (spec === undefined) throw new TypeError(`verify: unsupported algorithm ${String(alg)}`);
+    if (spec.family === 'oct')
+      throw new TypeError(`verify: ${spec.alg} needs a shared secret, which a JWKS never publishes`);
+  }
+  if (options.revocation === undefined) {
+    throw new TypeError(
+      'verify: "revocation" is required: "none", { strategy: "replicated" } or { strategy: "strict" }',
+    );
+  }
+  return { algorithms: algorithms as Algorithm[], audience: audience as string[] };
+}
+
+/** Memoized discovery that forgets failures, so a later call retries. */
+export function lazyMetadata(issuer: string, fetchImpl: FetchLike): () => Promise<IssuerMetadata> {
+  let pending: Promise<IssuerMetadata> | undefined;
+  return () => {
+    pending ??= discoverIssuer(issuer, { fetch: fetchImpl }).catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+function endpoint(
+  given: string | undefined,
+  metadata: () => Promise<IssuerMetadata>,
+  pick: (m: IssuerMetadata) => string | undefined,
+  fallback: string,
+): () => Promise<string> {
+  if (given !== undefined) {
+    const url = new URL(given).href;
+    return () => Promise.resolve(url);
+  }
+  return async () => pick(await metadata()) ?? fallback;
+}
+
+function secretOf(options: { secret?: unknown }): string {
+  if (typeof options.secret !== 'string' || options.secret.length === 0) {
+    throw new TypeError(
+      'verify: the revocation strategy needs "secret" (the server\'s JOT_REVOCATION_SECRET)',
+    );
+  }
+  return options.secret;
+}
+
+/** Builds the revocation strategy the options ask for. */
+export function buildStrategy(
+  options: VerifierOptions,
+  metadata: () => Promise<IssuerMetadata>,
+  deps: { fetch: FetchLike; clock: Clock; logger: Logger },
+): RevocationStrategy {
+  const revocation = options.revocation;
+  const base = options.issuer.replace(/\/+$/, '');
+  if (revocation === 'none') return noRevocation();
+  if (typeof revocation !== 'object' || revocation === null) throw new TypeError('verify: bad "revocation"');
+  if ('check' in revocation && typeof revocation.check === 'function') return revocation;
+  if ('strategy' in revocation && revocation.strategy === 'replicated') {
+    return new ReplicatedRevocation({
+      secret: secretOf(revocation),
+      feedUrl: endpoint(
+        revocation.feedUrl,
+        metadata,
+        (m) => m.revocation_feed_endpoint,
+        `${base}/api/revocations`,
+      ),
+      streamUrl: endpoint(
+        revocation.streamUrl,
+        metadata,
+        (m) => m.revocation_stream_endpoint,
+        `${base}/api/revocations/stream`,
+      ),
+      maxStaleness: toMillis(revocation.maxStaleness ?? '30s', 'maxStaleness'),
+      failOpen: revocation.failOpen === true,
+      heartbeatTimeout: toMillis(revocation.heartbeatTimeout ?? '45s', 'heartbeatTimeout'),
+      minReconnectDelay: toMillis(revocation.reconnectDelay?.min ?? 250, 'reconnectDelay.min'),
+      maxReconnectDelay: toMillis(revocation.reconnectDelay?.max ?? '30s', 'reconnectDelay.max'),
+      pruneInterval: Math.max(1000, toMillis(revocation.pruneInterval ?? '60s', 'pruneInterval')),
+      timeoutMs: toMillis(revocation.timeout ?? '10s', 'timeout'),
+      ...deps,
+    });
+  }
+  if ('strategy' in revocation && revocation.strategy === 'strict') {
+    return new IntrospectionRevocation({
+      secret: secretOf(revocation),
+      introspectionUrl: endpoint(
+        revocation.introspectionUrl,
+        metadata,
+        (m) => m.introspection_endpoint,
+        `${base}/api/introspect`,
+      ),
+      failOpen: revocation.failOpen === true,
+      timeoutMs: toMillis(revocation.timeout ?? '2s', 'timeout'),
+      fetch: deps.fetch,
+      logger: deps.logger,
+    });
+  }
+  throw new TypeError('verify: "revocation.strategy" must be "replicated" or "strict"');
+}

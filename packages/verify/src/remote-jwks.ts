@@ -1,0 +1,234 @@
+/**
+ * The issuer's key set, fetched over HTTP and cached. The cache lives as long as the JWKS response's
+ * `Cache-Control: max-age` says (clamped to `[minCacheAge, maxCacheAge]`); a token with an unknown `kid` triggers
+ * a refetch (a rotated-in key), but at most one per `cooldown`, so random `kid`s cannot make us fetch per request.
+ * When the issuer is unreachable the last good set keeps serving; `state()` says so.
+ */
+import { KeySet, type Algorithm, type Key, type KeyResolver } from '@jot/jose';
+
+import { VerifyError } from './errors.js';
+import { describeError, FetchError, fetchOk, readJSONObject } from './http.js';
+import type { Clock, FetchLike, Logger } from './types.js';
+import { silentLogger } from './types.js';
+
+/** Options of `RemoteJWKS`. Times in milliseconds. */
+export interface RemoteJWKSOptions {
+  /** The JWKS URL, or a function that finds it (discovery), called on the first fetch. */
+  uri: string | (() => Promise<string>);
+  fetch?: FetchLike;
+  clock?: Clock;
+  logger?: Logger;
+  /** Least time between two fetches caused by unknown `kid`s, and between retries after a failure. @default 30000 */
+  cooldown?: number;
+  /** Lower bound on the cache lifetime, whatever `Cache-Control` says. @default 30000 */
+  minCacheAge?: number;
+  /** Upper bound on the cache lifetime. @default 86400000 */
+  maxCacheAge?: number;
+  /** Cache lifetime when the response has no `max-age`. @default 600000 */
+  defaultCacheAge?: number;
+  /** Per-request timeout. @default 5000 */
+  timeoutMs?: number;
+  /** Called after a successful fetch with the kids that disappeared (a verification cache drops their tokens). */
+  onKeysRemoved?: (kids: readonly string[]) => void;
+}
+
+/** What `state()` reports. */
+export interface JWKSState {
+  readonly uri: string | undefined;
+  /** The `kid`s currently served. */
+  readonly kids: readonly string[];
+  /** Epoch ms of the last successful fetch (undefined: never). */
+  readonly fetchedAt: number | undefined;
+  /** Epoch ms when the cached set should be refreshed. */
+  readonly expiresAt: number | undefined;
+  /** True when the set is past `expiresAt` (typically: the issuer is unreachable and the last good set serves). */
+  readonly stale: boolean;
+  /** Fetch attempts, successful or not. */
+  readonly fetches: number;
+  readonly failures: number;
+  /** Fetches caused by an unknown `kid`. */
+  readonly unknownKidFetches: number;
+  /** Unknown-`kid` refetches that caused no fetch: refused by the cooldown, or joined one already in flight. */
+  readonly throttled: number;
+  readonly lastError: string | undefined;
+}
+
+/** Reads `max-age` (minus `Age`) from a response; `no-store`/`no-cache` give 0. */
+export function cacheLifetime(headers: Headers): number | undefined {
+  const control = headers.get('cache-control');
+  if (control === null) return undefined;
+  if (/(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i.test(control)) return 0;
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i.exec(control);
+  if (match === null) return undefined;
+  const age = Number(headers.get('age') ?? 0);
+  return Math.max(0, Number(match[1]) - (Number.isFinite(age) ? age : 0)) * 1000;
+}
+
+/**
+ * A cached remote JWKS usable as a `KeyResolver`.
+ *
+ * @example
+ * const jwks = new RemoteJWKS({ uri: 'https://auth.example.com/.well-known/jwks.json' });
+ * await jwks.load();
+ * jwks.state().kids;
+ */
+export class RemoteJWKS implements KeyResolver {
+  readonly #options: RemoteJWKSOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #cooldown: number;
+  #uri: string | undefined;
+  #keys: KeySet | undefined;
+  #fetchedAt: number | undefined;
+  #expiresAt: number | undefined;
+  #lastAttemptAt = -Infinity;
+  #lastFailed = false;
+  #inFlight: Promise<void> | undefined;
+  #fetches = 0;
+  #failures = 0;
+  #unknownKidFetches = 0;
+  #throttled = 0;
+  #lastError: string | undefined;
+
+  constructor(options: RemoteJWKSOptions) {
+    if (typeof options.uri !== 'string' && typeof options.uri !== 'function') {
+      throw new TypeError('RemoteJWKS: "uri" must be a URL or a function');
+    }
+    this.#options = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#logger = options.logger ?? silentLogger;
+    this.#cooldown = options.cooldown ?? 30_000;
+    if (typeof options.uri === 'string') this.#uri = new URL(options.uri).href;
+  }
+
+  /** Picks the key for a token from the cached set (KeyResolver). */
+  select(alg: Algorithm, kid: string | undefined): Key {
+    if (this.#keys === undefined) {
+      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available yet', {
+        reason: 'jwks',
+      });
+    }
+    return this.#keys.select(alg, kid);
+  }
+
+  /** Fetches now (single flight). Rejects with a `VerifyError` when nothing could ever be loaded. */
+  async load(): Promise<void> {
+    this.#inFlight ??= this.#fetch().finally(() => {
+      this.#inFlight = undefined;
+    });
+    await this.#inFlight;
+  }
+
+  /**
+   * Makes sure a set is loaded and starts a background refresh when it has expired. Fails only when no set was
+   * ever loaded and the issuer cannot be reached.
+   */
+  async ensure(): Promise<void> {
+    const now = this.#clock();
+    if (this.#keys === undefined) {
+      if (this.#inFlight === undefined && this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown) {
+        throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
+          reason: 'jwks',
+        });
+      }
+      await this.load().catch(() => undefined);
+      if (this.#keys === undefined) {
+        throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
+          reason: 'jwks',
+        });
+      }
+      return;
+    }
+    const expired = this.#expiresAt !== undefined && now >= this.#expiresAt;
+    if (
+      expired &&
+      this.#inFlight === undefined &&
+      !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)
+    ) {
+      void this.load().catch(() => undefined);
+    }
+  }
+
+  /**
+   * A token named a `kid` (or `alg`) the set cannot serve: refetch, unless a fetch happened within the cooldown.
+   * Returns true when a new set was fetched and the caller should retry once.
+   */
+  async refreshForUnknownKid(): Promise<boolean> {
+    if (this.#inFlight !== undefined) {
+      this.#throttled += 1;
+      await this.#inFlight.catch(() => undefined);
+      return true;
+    }
+    if (this.#clock() - this.#lastAttemptAt < this.#cooldown) {
+      this.#throttled += 1;
+      return false;
+    }
+    this.#unknownKidFetches += 1;
+    await this.load().catch(() => undefined);
+    return !this.#lastFailed;
+  }
+
+  /** The cache's current state, for `stats()` and health checks. */
+  state(): JWKSState {
+    const now = this.#clock();
+    return {
+      uri: this.#uri,
+      kids: this.#keys === undefined ? [] : this.#keys.keys.map((key) => key.kid),
+      fetchedAt: this.#fetchedAt,
+      expiresAt: this.#expiresAt,
+      stale: this.#expiresAt === undefined || now >= this.#expiresAt,
+      fetches: this.#fetches,
+      failures: this.#failures,
+      unknownKidFetches: this.#unknownKidFetches,
+      throttled: this.#throttled,
+      lastError: this.#lastError,
+    };
+  }
+
+  async #fetch(): Promise<void> {
+    this.#lastAttemptAt = this.#clock();
+    this.#fetches += 1;
+    try {
+      if (this.#uri === undefined) {
+        const find = this.#options.uri as () => Promise<string>;
+        this.#uri = new URL(await find()).href;
+      }
+      const uri = this.#uri;
+      const response = await fetchOk(this.#options.fetch ?? fetch, uri, {
+        headers: { accept: 'application/jwk-set+json, application/json' },
+        timeoutMs: this.#options.timeoutMs ?? 5000,
+      });
+      const doc = await readJSONObject(response, uri);
+      const keys = KeySet.fromJWKS(doc);
+      if (keys.keys.length === 0) throw new FetchError(`${uri} has no usable signing keys`);
+      const previous = this.#keys;
+      this.#keys = keys;
+      const now = this.#clock();
+      const lifetime = cacheLifetime(response.headers) ?? this.#options.defaultCacheAge ?? 600_000;
+      const bounded = Math.min(
+        Math.max(lifetime, this.#options.minCacheAge ?? 30_000),
+        this.#options.maxCacheAge ?? 86_400_000,
+      );
+      this.#fetchedAt = now;
+      this.#expiresAt = now + bounded;
+      this.#lastFailed = false;
+      this.#lastError = undefined;
+      if (previous !== undefined) {
+        const kids = new Set(keys.keys.map((key) => key.kid));
+        const removed = previous.keys.map((key) => key.kid).filter((kid) => !kids.has(kid));
+        if (removed.length > 0) this.#options.onKeysRemoved?.(removed);
+      }
+    } catch (err) {
+      this.#failures += 1;
+      this.#lastFailed = true;
+      this.#lastError = describeError(err);
+      this.#logger.warn(
+        this.#keys === undefined
+          ? 'jwks fetch failed; no keys loaded yet'
+          : 'jwks fetch failed; serving the last good key set',
+        { uri: this.#uri, error: this.#lastError },
+      );
+      throw err;
+    }
+  }
+}

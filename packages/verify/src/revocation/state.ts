@@ -1,0 +1,157 @@
+/**
+ * The in-memory copy of the revocation list: three `Map`s keyed by `jti`, `sid` and user id, each entry carrying
+ * the epoch second after which it no longer matters. Lookups are O(1) whatever the size. Expiry times are stored
+ * relative to `EPOCH_BASE` so they fit V8's small integers and cost no heap number per entry.
+ */
+import { VerifyError } from '../errors.js';
+import type { AccessTokenClaims } from '../types.js';
+
+/** A feed entry as the Jot server publishes it (`GET /api/revocations`, SSE `revocation` events). */
+export interface FeedEntry {
+  id: string;
+  kind: 'jti' | 'sid' | 'user';
+  /** The jti, sid or user id. */
+  subject: string;
+  /** For `user` entries: `{ valid_after, ver, status }`. */
+  data: Record<string, unknown>;
+  /** Epoch seconds after which the entry can be dropped. */
+  expires_at: number;
+}
+
+/** Per-user state of a `user` entry (RFC-less, Jot's own): tokens need `iat > validAfter` and `ver >= ver`. */
+interface UserState {
+  validAfter: number;
+  ver: number;
+  disabled: boolean;
+  /** Relative to EPOCH_BASE. */
+  expires: number;
+}
+
+/** 2023-11-14: stored expiries are seconds after this, small enough to be V8 Smis until 2057. */
+const EPOCH_BASE = 1_700_000_000;
+
+/** Entry counts by kind. */
+export interface RevocationCounts {
+  readonly jti: number;
+  readonly sid: number;
+  readonly user: number;
+}
+
+/** Parses an untrusted feed entry; undefined when it is malformed. */
+export function parseFeedEntry(value: unknown): FeedEntry | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const entry = value as Record<string, unknown>;
+  const { kind, subject, expires_at: expiresAt } = entry;
+  if (kind !== 'jti' && kind !== 'sid' && kind !== 'user') return undefined;
+  if (typeof subject !== 'string' || subject.length === 0) return undefined;
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
+  const data =
+    typeof entry.data === 'object' && entry.data !== null ? (entry.data as Record<string, unknown>) : {};
+  return { id: String(entry.id), kind, subject, data, expires_at: expiresAt };
+}
+
+/**
+ * The revocation facts, checkable against verified claims.
+ *
+ * @example
+ * const state = new RevocationState();
+ * state.apply({ id: '1', kind: 'sid', subject: 'sess-1', data: {}, expires_at: exp });
+ * state.check(claims, Math.floor(Date.now() / 1000)); // throws ERR_VERIFY_SESSION_ENDED
+ */
+export class RevocationState {
+  readonly #jti = new Map<string, number>();
+  readonly #sid = new Map<string, number>();
+  readonly #user = new Map<string, UserState>();
+
+  /** Adds one entry; a later `user` entry replaces the earlier state of that user. */
+  apply(entry: FeedEntry): void {
+    const expires = Math.ceil(entry.expires_at) - EPOCH_BASE;
+    if (entry.kind === 'jti' || entry.kind === 'sid') {
+      const map = entry.kind === 'jti' ? this.#jti : this.#sid;
+      const previous = map.get(entry.subject);
+      map.set(entry.subject, previous === undefined ? expires : Math.max(previous, expires));
+      return;
+    }
+    const { valid_after: validAfter, ver, status } = entry.data;
+    const previous = this.#user.get(entry.subject);
+    this.#user.set(entry.subject, {
+      validAfter: typeof validAfter === 'number' && Number.isFinite(validAfter) ? validAfter : 0,
+      ver: typeof ver === 'number' && Number.isFinite(ver) ? ver : 0,
+      disabled: status === 'disabled',
+      expires: previous === undefined ? expires : Math.max(previous.expires, expires),
+    });
+  }
+
+  /** Throws the `VerifyError` for the first revocation that applies to these claims at `now` (epoch seconds). */
+  check(claims: AccessTokenClaims, now: number): void {
+    const at = now - EPOCH_BASE;
+    const jti = this.#jti.get(claims.jti);
+    if (jti !== undefined && jti > at) {
+      throw new VerifyError('ERR_VERIFY_TOKEN_REVOKED', 'this access token has been revoked', {
+        claim: 'jti',
+        reason: 'jti',
+      });
+    }
+    const sid = this.#sid.get(claims.sid);
+    if (sid !== undefined && sid > at) {
+      throw new VerifyError('ERR_VERIFY_SESSION_ENDED', 'the session has ended; sign in again', {
+        claim: 'sid',
+        reason: 'sid',
+      });
+    }
+    const user = this.#user.get(claims.sub);
+    if (user === undefined || user.expires <= at) return;
+    if (user.disabled) {
+      throw new VerifyError('ERR_VERIFY_USER_DISABLED', 'this account is disabled', {
+        claim: 'sub',
+        reason: 'disabled',
+      });
+    }
+    if (claims.iat <= user.validAfter) {
+      throw new VerifyError(
+        'ERR_VERIFY_TOKEN_REVOKED',
+        'the account was signed out everywhere; sign in again',
+        {
+          claim: 'iat',
+          reason: 'cutoff',
+        },
+      );
+    }
+    if (claims.ver < user.ver) {
+      throw new VerifyError(
+        'ERR_VERIFY_TOKEN_REVOKED',
+        'the account changed (roles or status); refresh the access token',
+        {
+          claim: 'ver',
+          reason: 'version',
+        },
+      );
+    }
+  }
+
+  /** Drops entries expired at `now` (epoch seconds); returns how many. */
+  prune(now: number): number {
+    const at = now - EPOCH_BASE;
+    let dropped = 0;
+    for (const map of [this.#jti, this.#sid]) {
+      for (const [key, expires] of map) {
+        if (expires <= at) {
+          map.delete(key);
+          dropped += 1;
+        }
+      }
+    }
+    for (const [key, user] of this.#user) {
+      if (user.expires <= at) {
+        this.#user.delete(key);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
+  /** Entry counts by kind. */
+  counts(): RevocationCounts {
+    return { jti: this.#jti.size, sid: this.#sid.size, user: this.#user.size };
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * `strict`: every verification asks the central list, through the issuer's RFC 7662 introspection endpoint
+ * (`POST /api/introspect`, authenticated with the feed secret). A logout is honoured on the very next request, at
+ * the price of a network round trip per request. If the endpoint cannot be reached the request fails closed (503)
+ * unless `failOpen` is set. (A Redis-backed variant awaits the server publishing revocations to Redis.)
+ */
+import { VerifyError } from '../errors.js';
+import { describeError, fetchOk, readJSONObject } from '../http.js';
+import type { AccessTokenClaims, FetchLike, Logger } from '../types.js';
+import type { RevocationStats, RevocationStrategy } from './strategy.js';
+
+/** Resolved settings of the strict strategy. */
+export interface StrictSettings {
+  secret: string;
+  introspectionUrl: () => Promise<string>;
+  failOpen: boolean;
+  timeoutMs: number;
+  fetch: FetchLike;
+  logger: Logger;
+}
+
+/**
+ * Introspects every token.
+ *
+ * @example
+ * // Usually built by createVerifier({ revocation: { strategy: 'strict', secret } }).
+ */
+export class IntrospectionRevocation implements RevocationStrategy {
+  readonly #s: StrictSettings;
+  #requests = 0;
+  #failures = 0;
+  #failOpen = 0;
+  #failClosed = 0;
+  #lastError: string | undefined;
+  #down = false;
+
+  constructor(settings: StrictSettings) {
+    this.#s = settings;
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async check(claims: AccessTokenClaims, token: string): Promise<void> {
+    let active: boolean;
+    try {
+      this.#requests += 1;
+      const url = await this.#s.introspectionUrl();
+      const response = await fetchOk(this.#s.fetch, url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.#s.secret}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        timeoutMs: this.#s.timeoutMs,
+      });
+      const body = await readJSONObject(response, url);
+      // An active answer must be about this very token (RFC 7662 §2.2 members, when present).
+      active = body.active === true && (body.jti === undefined || body.jti === claims.jti);
+      if (this.#down) {
+        this.#down = false;
+        this.#s.logger.info('introspection endpoint reachable again');
+      }
+    } catch (err) {
+      this.#failures += 1;
+      this.#lastError = describeError(err);
+      if (!this.#down) {
+        this.#down = true;
+        this.#s.logger.warn(
+          `introspection failed; failing ${this.#s.failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
+          { error: this.#lastError, failOpen: this.#s.failOpen },
+        );
+      }
+      if (this.#s.failOpen) {
+        this.#failOpen += 1;
+        return;
+      }
+      this.#failClosed += 1;
+      throw new VerifyError(
+        'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+        'revocation status cannot be confirmed right now; retry shortly',
+        { reason: 'introspection', cause: err },
+      );
+    }
+    if (!active) {
+      throw new VerifyError('ERR_VERIFY_TOKEN_INACTIVE', 'the access token is no longer active', {
+        reason: 'introspection',
+      });
+    }
+  }
+
+  stats(): RevocationStats {
+    return {
+      strategy: 'strict',
+      stale: this.#down,
+      stalenessMs: 0,
+      failOpen: this.#failOpen,
+      failClosed: this.#failClosed,
+      requests: this.#requests,
+      failures: this.#failures,
+      lastError: this.#lastError,
+    };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

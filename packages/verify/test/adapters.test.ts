@@ -1,0 +1,195 @@
+/**
+ * One behavioural suite, run against every adapter (Express, Fastify, Hono, node:http): the same requests must
+ * get the same answers, including the RFC 6750 / RFC 9470 challenges and every kind of revocation.
+ */
+import { randomBytes } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createVerifier, type Verifier } from '../src/index.js';
+import { ADAPTERS, type Mounted } from './support/adapters.js';
+import { AUDIENCE, csrfHash, SECRET, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { recordingLogger, waitFor } from './support/wait.js';
+
+const unique = (prefix: string): string => `${prefix}-${randomBytes(6).toString('hex')}`;
+
+describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
+  let issuer: FakeIssuer;
+  let verifier: Verifier;
+  let app: Mounted;
+
+  beforeAll(async () => {
+    issuer = await startFakeIssuer();
+    verifier = createVerifier({
+      issuer: issuer.url,
+      audience: AUDIENCE,
+      revocation: {
+        strategy: 'replicated',
+        secret: SECRET,
+        maxStaleness: '10s',
+        reconnectDelay: { min: 20, max: 100 },
+      },
+      cookies: ['__Host-jot_at', 'jot_at'],
+      logger: recordingLogger(),
+    });
+    await verifier.ready();
+    await waitFor(() => verifier.stats().revocation.connected === true, 2000, 'stream connected');
+    app = await mount(verifier);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await verifier?.close();
+    await issuer?.close();
+  });
+
+  async function call(path: string, init: RequestInit & { token?: string } = {}) {
+    const headers = new Headers(init.headers);
+    if (init.token !== undefined) headers.set('authorization', `Bearer ${init.token}`);
+    const res = await fetch(app.url + path, { ...init, headers });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Revokes through the feed and waits until the verifier has applied it. */
+  async function revoke(kind: 'jti' | 'sid' | 'user', subject: string, data?: Record<string, unknown>) {
+    const before = verifier.stats().revocation.events ?? 0;
+    issuer.revoke(kind, subject, data);
+    await waitFor(() => (verifier.stats().revocation.events ?? 0) > before, 2000, 'revocation applied');
+  }
+
+  it('accepts a valid bearer token and exposes its claims as auth', async () => {
+    const res = await call('/me', { token: issuer.sign({ sub: 'alice' }) });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ sub: 'alice', via: 'bearer', path: '/me' });
+  });
+
+  it('answers 401 with a bare Bearer challenge when no token is sent (RFC 6750 §3.1)', async () => {
+    const res = await call('/me');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="jot"');
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'this endpoint requires an access token',
+      code: 'ERR_VERIFY_NO_TOKEN',
+    });
+  });
+
+  it('refuses a malformed Authorization header instead of falling back to the cookie', async () => {
+    const res = await call('/me', {
+      headers: { authorization: 'Basic abc', cookie: `jot_at=${issuer.sign()}` },
+    });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('ERR_VERIFY_BAD_AUTHORIZATION');
+  });
+
+  it('passes JOSE codes through for a bad token, with an invalid_token challenge', async () => {
+    const expired = issuer.sign({ iat: 1_700_000_000, exp: 1_700_000_100, auth_time: 1_700_000_000 });
+    const res = await call('/me', { token: expired });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('ERR_JWT_EXPIRED');
+    expect(res.headers.get('www-authenticate')).toMatch(
+      /^Bearer realm="jot", error="invalid_token", error_description="[^"]+"$/,
+    );
+    const wrongTyp = await call('/me', { token: issuer.sign({}, { typ: 'JWT' }) });
+    expect(wrongTyp.body.code).toBe('ERR_JWT_CLAIM_INVALID');
+    const noSid = await call('/me', { token: issuer.sign({ sid: undefined }) });
+    expect(noSid.body.code).toBe('ERR_JWT_CLAIM_INVALID');
+  });
+
+  it('rejects a token whose jti was revoked', async () => {
+    const jti = unique('jti');
+    const token = issuer.sign({ jti });
+    expect((await call('/me', { token })).status).toBe(200);
+    await revoke('jti', jti);
+    const res = await call('/me', { token });
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('rejects a token whose session was ended (logout)', async () => {
+    const sid = unique('sid');
+    const token = issuer.sign({ sid });
+    expect((await call('/me', { token })).status).toBe(200);
+    await revoke('sid', sid);
+    expect((await call('/me', { token })).body.code).toBe('ERR_VERIFY_SESSION_ENDED');
+  });
+
+  it('rejects tokens issued up to a per-user cut-off (logout everywhere), not later ones', async () => {
+    const sub = unique('user');
+    const now = Math.floor(Date.now() / 1000);
+    const old = issuer.sign({ sub, iat: now - 10 });
+    await revoke('user', sub, { valid_after: now - 5, ver: 1, status: 'active' });
+    expect((await call('/me', { token: old })).body.code).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect((await call('/me', { token: issuer.sign({ sub, iat: now }) })).status).toBe(200);
+  });
+
+  it('rejects tokens carrying an old token version', async () => {
+    const sub = unique('user');
+    const token = issuer.sign({ sub, ver: 1 });
+    await revoke('user', sub, { valid_after: 0, ver: 2, status: 'active' });
+    const res = await call('/me', { token });
+    expect(res.body.code).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect((await call('/me', { token: issuer.sign({ sub, ver: 2 }) })).status).toBe(200);
+  });
+
+  it('rejects every token of a disabled user', async () => {
+    const sub = unique('user');
+    await revoke('user', sub, { valid_after: 0, ver: 1, status: 'disabled' });
+    expect((await call('/me', { token: issuer.sign({ sub }) })).body.code).toBe('ERR_VERIFY_USER_DISABLED');
+  });
+
+  it('reads the access cookie and enforces the CSRF header on mutating requests only', async () => {
+    const csrf = randomBytes(16).toString('base64url');
+    const token = issuer.sign({ cth: csrfHash(csrf) });
+    const cookie = `other=1; __Host-jot_at=${token}`;
+    const get = await call('/me', { headers: { cookie } });
+    expect(get.status).toBe(200);
+    expect(get.body.via).toBe('cookie');
+    const missing = await call('/orders', { method: 'POST', headers: { cookie } });
+    expect(missing.status).toBe(403);
+    expect(missing.body.code).toBe('ERR_VERIFY_CSRF');
+    const wrong = await call('/orders', { method: 'POST', headers: { cookie, 'x-csrf-token': 'nope' } });
+    expect(wrong.body.code).toBe('ERR_VERIFY_CSRF');
+    const right = await call('/orders', { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
+    expect(right.status).toBe(200);
+    // A cookie token not bound to a CSRF token can never make a mutating request.
+    const unbound = await call('/orders', {
+      method: 'POST',
+      headers: { cookie: `jot_at=${issuer.sign()}`, 'x-csrf-token': csrf },
+    });
+    expect(unbound.body.code).toBe('ERR_VERIFY_CSRF');
+    // Bearer requests are not subject to CSRF.
+    expect((await call('/orders', { method: 'POST', token: issuer.sign() })).status).toBe(200);
+  });
+
+  it('answers 403 insufficient_scope for a missing role or scope', async () => {
+    const role = await call('/admin', { token: issuer.sign({ roles: ['user'] }) });
+    expect(role.status).toBe(403);
+    expect(role.body).toMatchObject({ error: 'insufficient_scope', code: 'ERR_VERIFY_FORBIDDEN' });
+    expect((await call('/admin', { token: issuer.sign({ roles: ['user', 'admin'] }) })).status).toBe(200);
+    const scope = await call('/scoped', { token: issuer.sign({ scope: 'orders:read' }) });
+    expect(scope.status).toBe(403);
+    expect(scope.body.code).toBe('ERR_VERIFY_INSUFFICIENT_SCOPE');
+    expect(scope.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="orders:write"/);
+    expect(
+      (await call('/scoped', { token: issuer.sign({ scope: 'orders:read orders:write' }) })).status,
+    ).toBe(200);
+  });
+
+  it('answers an RFC 9470 step-up challenge when auth_time is older than maxAuthAge', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const res = await call('/sensitive', { token: issuer.sign({ auth_time: now - 3600 }) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="jot", error="insufficient_user_authentication", error_description="more recent authentication is required", max_age="60"',
+    );
+    expect(res.body).toEqual({
+      error: 'insufficient_user_authentication',
+      error_description: 'more recent authentication is required',
+      code: 'ERR_VERIFY_STEP_UP_REQUIRED',
+    });
+    expect((await call('/sensitive', { token: issuer.sign({ auth_time: now - 5 }) })).status).toBe(200);
+  });
+});

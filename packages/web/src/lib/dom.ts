@@ -1,0 +1,88 @@
+/**
+ * A small element builder. Text always goes in as text nodes (never innerHTML), so values from the server or from a
+ * pasted token cannot inject markup; with the server's CSP (`script-src 'self'`) that closes the XSS doors.
+ */
+
+/** A child: nodes and strings; `null`, `undefined` and `false` are skipped (for conditionals). */
+export type Child = Node | string | null | undefined | false;
+
+/** Attributes: strings set attributes, booleans toggle them, functions on `on*` keys become listeners. */
+export type Props = Record<string, string | boolean | undefined | ((event: Event) => void)>;
+
+/**
+ * Creates an element.
+ *
+ * @example
+ * h('button', { type: 'button', onclick: () => save() }, 'Save')
+ */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (typeof value === 'function') el.addEventListener(name.slice(2).toLowerCase(), value);
+    else if (value === true) el.setAttribute(name, '');
+    else if (typeof value === 'string') el.setAttribute(name, value);
+  }
+  for (const child of children)
+    if (child !== null && child !== undefined && child !== false) el.append(child);
+  return el;
+}
+
+/** A status line announced to screen readers; `kind` picks the style. */
+export function message(text: string, kind: 'error' | 'ok' | 'info' = 'info'): HTMLParagraphElement {
+  return h('p', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}
+
+/** A page heading that receives focus on navigation (so screen readers announce the new page). */
+export function heading(text: string): HTMLHeadingElement {
+  return h('h1', { tabindex: '-1' }, text);
+}
+
+/** A labelled form field; the label is tied to the control by id. */
+export function field(
+  label: string,
+  control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement,
+  hint?: string,
+): HTMLDivElement {
+  const hintId = hint === undefined ? undefined : `${control.id}-hint`;
+  if (hintId !== undefined) control.setAttribute('aria-describedby', hintId);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: control.id }, label),
+    control,
+    hint === undefined ? null : h('small', { id: hintId }, hint),
+  );
+}
+
+/** A simple table with a caption and header cells. */
+export function table(caption: string, headers: string[], rows: Child[][]): HTMLTableElement {
+  return h(
+    'table',
+    {},
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, ...headers.map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, ...rows.map((cells) => h('tr', {}, ...cells.map((c) => h('td', {}, c))))),
+  );
+}
+
+/** Runs `action` with `button` disabled and shows the outcome in `out`. */
+export async function busy(
+  button: HTMLButtonElement,
+  out: HTMLElement,
+  action: () => Promise<string | void>,
+): Promise<void> {
+  button.disabled = true;
+  out.replaceChildren();
+  try {
+    const ok = await action();
+    if (typeof ok === 'string') out.replaceChildren(message(ok, 'ok'));
+  } catch (err) {
+    out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error'));
+  } finally {
+    button.disabled = false;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The page's one Jot client (cookie mode: the tokens stay in HttpOnly cookies, scripts see only the CSRF token)
+ * and the signed-in user, loaded from `GET /api/whoami`.
+ */
+import { createClient, type WhoAmI } from '@jot/client';
+
+/** The client every page uses. */
+export const jot = createClient({ mode: 'cookie' });
+
+let current: WhoAmI | undefined;
+
+/** The signed-in user as last loaded, if any. */
+export function currentUser(): WhoAmI | undefined {
+  return current;
+}
+
+/** Reloads the signed-in user; undefined when there is no session. */
+export async function loadUser(): Promise<WhoAmI | undefined> {
+  current = jot.signedIn ? await jot.whoami().catch(() => undefined) : undefined;
+  return current;
+}
+
+/** Forgets the user (after the session ended). */
+export function forgetUser(): void {
+  current = undefined;
+}
+
+/** True when the signed-in user has `role`. */
+export function hasRole(role: string): boolean {
+  return current?.user.roles.includes(role) ?? false;
+}
+
+let notice: string | undefined;
+
+/** Leaves a one-time message for the next page (e.g. "you were signed out in another tab"). */
+export function setNotice(text: string): void {
+  notice = text;
+}
+
+/** Takes the one-time message, if any. */
+export function takeNotice(): string | undefined {
+  const text = notice;
+  notice = undefined;
+  return text;
+}

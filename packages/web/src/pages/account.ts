@@ -1,0 +1,157 @@
+/**
+ * The account page: who am I (the verified claims of the current access token, readably), my sessions with
+ * revoke, sign out everywhere, and change password.
+ */
+import type { JotClient } from '@jot/client';
+
+import { busy, field, h, heading, message, table } from '../lib/dom.js';
+import { formatIso } from '../lib/format.js';
+import { currentUser, jot, loadUser } from '../lib/session.js';
+import { claimsList } from './claims.js';
+
+interface SessionView {
+  id: string;
+  current: boolean;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+async function sessionsSection(client: JotClient): Promise<HTMLElement> {
+  const section = h(
+    'section',
+    { 'aria-labelledby': 'sessions-h' },
+    h('h2', { id: 'sessions-h' }, 'My sessions'),
+  );
+  const out = h('div', { 'aria-live': 'polite' });
+  const render = async (): Promise<void> => {
+    const { sessions } = await client.json<{ sessions: SessionView[] }>('/api/sessions');
+    const rows = sessions.map((s) => {
+      const revoke = h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'aria-label': `Revoke session from ${s.user_agent ?? 'unknown device'}`,
+        },
+        'Revoke',
+      );
+      revoke.addEventListener('click', () => {
+        void busy(revoke, out, async () => {
+          await client.json(`/api/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
+          await render();
+          return 'Session revoked.';
+        });
+      });
+      return [
+        h(
+          'span',
+          { class: 'ua' },
+          s.user_agent ?? 'unknown device',
+          s.current ? h('strong', {}, ' (this device)') : null,
+        ),
+        s.ip ?? '—',
+        formatIso(s.last_used_at),
+        formatIso(s.created_at),
+        s.current ? 'Use “Sign out”' : revoke,
+      ];
+    });
+    section.querySelector('table')?.remove();
+    section.insertBefore(
+      table(
+        'Live sessions, most recently used first',
+        ['Device', 'IP address', 'Last used', 'Signed in', ''],
+        rows,
+      ),
+      out,
+    );
+  };
+  section.append(out);
+  await render().catch((err: unknown) => out.replaceChildren(message(String(err), 'error')));
+
+  const everywhere = h('button', { type: 'button', class: 'danger' }, 'Sign out everywhere');
+  everywhere.addEventListener('click', () => {
+    void busy(everywhere, out, () => client.logoutEverywhere());
+  });
+  section.append(h('p', {}, 'Ends every session on every device, this one included. ', everywhere));
+  return section;
+}
+
+function passwordSection(client: JotClient): HTMLElement {
+  const current = h('input', {
+    id: 'current-password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  const next = h('input', {
+    id: 'new-password',
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+    minlength: '8',
+  });
+  const out = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit' }, 'Change password');
+  const form = h(
+    'form',
+    { 'aria-labelledby': 'password-h' },
+    h('h2', { id: 'password-h' }, 'Change password'),
+    field('Current password', current),
+    field('New password', next, 'Other sessions are signed out when the password changes.'),
+    submit,
+    out,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(submit, out, async () => {
+      await client.json('/api/password', {
+        method: 'POST',
+        body: { current_password: current.value, new_password: next.value },
+      });
+      current.value = '';
+      next.value = '';
+      return 'Password changed. Your other sessions were signed out.';
+    });
+  });
+  return form;
+}
+
+/** Renders the account page. */
+export async function accountPage(main: HTMLElement): Promise<void> {
+  const who = (await loadUser()) ?? currentUser();
+  main.append(heading('My account'));
+  if (who === undefined) {
+    main.append(message('Could not load your account. Sign in again.', 'error'));
+    return;
+  }
+  const { user, claims } = who;
+  main.append(
+    h(
+      'section',
+      { 'aria-labelledby': 'whoami-h' },
+      h('h2', { id: 'whoami-h' }, 'Who am I'),
+      h(
+        'p',
+        {},
+        'Signed in as ',
+        h('strong', {}, user.email),
+        user.name ? ` (${user.name})` : '',
+        '. Roles: ',
+        user.roles.join(', ') || 'none',
+        '.',
+      ),
+      h('h3', {}, 'Claims of the current access token'),
+      claimsList(claims, 'Access token claims'),
+      h(
+        'p',
+        { class: 'muted' },
+        'The token itself stays in an HttpOnly cookie: scripts on this page cannot read it.',
+      ),
+    ),
+    await sessionsSection(jot),
+    passwordSection(jot),
+  );
+}

@@ -1,0 +1,68 @@
+/** Admin: signing keys — list them (never key material) and rotate, pre-published or immediately. */
+import { busy, h, heading, message, table } from '../lib/dom.js';
+import { formatIso } from '../lib/format.js';
+import { jot } from '../lib/session.js';
+
+interface KeyView {
+  kid: string;
+  alg: string;
+  state: 'pending' | 'active' | 'retired';
+  created_at: string;
+  activates_at: string;
+  retired_at: string | null;
+  expires_at: string | null;
+}
+
+/** Renders the keys page. */
+export async function adminKeysPage(main: HTMLElement): Promise<void> {
+  const out = h('div', { 'aria-live': 'polite' });
+  const holder = h('div');
+  const reload = async (): Promise<void> => {
+    const { keys } = await jot.json<{ keys: KeyView[] }>('/api/admin/keys');
+    holder.replaceChildren(
+      table(
+        'Signing keys, newest first',
+        ['Key id', 'Algorithm', 'State', 'Created', 'Signs from', 'Retired', 'Leaves the JWKS'],
+        keys.map((k) => [
+          h('code', {}, k.kid),
+          k.alg,
+          h('span', { class: `status status-${k.state}` }, k.state),
+          formatIso(k.created_at),
+          formatIso(k.activates_at),
+          formatIso(k.retired_at),
+          formatIso(k.expires_at),
+        ]),
+      ),
+    );
+  };
+  const immediate = h('input', { id: 'rotate-immediate', type: 'checkbox' });
+  const rotate = h('button', { type: 'submit' }, 'Rotate now');
+  const form = h(
+    'form',
+    { 'aria-labelledby': 'rotate-h', class: 'card' },
+    h('h2', { id: 'rotate-h' }, 'Rotate'),
+    h('p', {}, 'A new key is published first and signs once verifiers have had time to fetch it.'),
+    h(
+      'div',
+      { class: 'check' },
+      immediate,
+      h('label', { for: 'rotate-immediate' }, 'Sign with the new key immediately (after a key compromise)'),
+    ),
+    rotate,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(rotate, out, async () => {
+      const key = await jot.json<KeyView>('/api/admin/keys/rotate', {
+        method: 'POST',
+        body: { immediate: immediate.checked },
+      });
+      await reload();
+      return `Created key ${key.kid} (${key.state}).`;
+    });
+  });
+  main.append(heading('Signing keys'), out, holder, form);
+  await reload().catch((err: unknown) =>
+    out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),
+  );
+}

@@ -1,0 +1,77 @@
+/** Sign in and register. The first account registered on a server becomes its admin. */
+import { busy, field, h, heading, message } from '../lib/dom.js';
+import { jot, loadUser, takeNotice } from '../lib/session.js';
+
+function input(
+  id: string,
+  type: string,
+  autocomplete: string,
+  extra: Record<string, string> = {},
+): HTMLInputElement {
+  return h('input', { id, name: id, type, autocomplete, required: true, ...extra });
+}
+
+/** Renders the sign-in page. */
+export function signInPage(main: HTMLElement): void {
+  const notice = takeNotice();
+
+  const email = input('signin-email', 'email', 'username');
+  const password = input('signin-password', 'password', 'current-password');
+  const out = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit' }, 'Sign in');
+  const signIn = h(
+    'form',
+    { 'aria-labelledby': 'signin-h' },
+    h('h2', { id: 'signin-h' }, 'Sign in'),
+    field('Email', email),
+    field('Password', password),
+    submit,
+    out,
+  );
+  signIn.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(submit, out, async () => {
+      await jot.login(email.value, password.value);
+      password.value = '';
+      await loadUser();
+      location.hash = '#/account';
+    });
+  });
+
+  const regEmail = input('register-email', 'email', 'username');
+  const regName = h('input', { id: 'register-name', name: 'name', type: 'text', autocomplete: 'name' });
+  const regPassword = input('register-password', 'password', 'new-password', { minlength: '8' });
+  const regOut = h('div', { 'aria-live': 'polite' });
+  const regSubmit = h('button', { type: 'submit' }, 'Create account');
+  const register = h(
+    'form',
+    { 'aria-labelledby': 'register-h' },
+    h('h2', { id: 'register-h' }, 'Create an account'),
+    field('Email', regEmail),
+    field('Name (optional)', regName),
+    field('Password', regPassword, 'At least 8 characters, not your email address.'),
+    regSubmit,
+    regOut,
+  );
+  register.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(regSubmit, regOut, async () => {
+      await jot.json('/api/register', {
+        method: 'POST',
+        body: {
+          email: regEmail.value,
+          password: regPassword.value,
+          ...(regName.value ? { name: regName.value } : {}),
+        },
+      });
+      await jot.login(regEmail.value, regPassword.value);
+      regPassword.value = '';
+      await loadUser();
+      location.hash = '#/account';
+    });
+  });
+
+  main.append(heading('Sign in to Jot'));
+  if (notice !== undefined) main.append(message(notice, 'info'));
+  main.append(h('div', { class: 'columns' }, signIn, register));
+}

@@ -1,0 +1,228 @@
+/**
+ * Real-browser tests of the web UI and `@jot/client` in cookie mode: headless Chromium against a real Jot server
+ * that serves the freshly built UI, with a 2-second access-token lifetime so silent refresh happens many times.
+ * Without /usr/bin/chromium the suite is skipped with a warning — except in CI, where it fails.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const here = dirname(fileURLToPath(import.meta.url));
+const SHOTS = resolve(here, '../../../docs/screenshots');
+const EMAIL = 'admin@jot.test';
+const PASSWORD = 'correct horse battery';
+const available = existsSync(CHROMIUM);
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path);
+    newest = Math.max(newest, stat.isDirectory() ? newestMtime(path) : stat.mtimeMs);
+  }
+  return newest;
+}
+
+function webBuildStale(): boolean {
+  const index = resolve(here, '../dist/index.html');
+  if (!existsSync(index)) return true;
+  const built = statSync(index).mtimeMs;
+  return [resolve(here, '../src'), resolve(here, '../../client/src')].some((dir) => newestMtime(dir) > built);
+}
+
+if (!available && process.env.CI === undefined) {
+  console.warn(
+    `\n⚠ ${CHROMIUM} is missing: the real-browser tests of packages/web are SKIPPED (apt-get install -y chromium).\n`,
+  );
+}
+
+describe.runIf(!available && process.env.CI !== undefined)('browser prerequisites', () => {
+  it('has Chromium installed in CI', () => {
+    expect.fail(`${CHROMIUM} is missing; CI must install chromium before running the browser tests`);
+  });
+});
+
+describe.runIf(available)('web UI in a real browser (cookie mode, 2 s access tokens)', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  const shot = (p: Page, name: string): Promise<Buffer> =>
+    p.screenshot({ path: resolve(SHOTS, `${name}.png`) });
+  const reuseEvents = async (): Promise<number> =>
+    (await server.app.jot.store.listSecurityEvents({ limit: 500 })).filter(
+      (e) => e.type === 'refresh_token_reuse',
+    ).length;
+
+  beforeAll(async () => {
+    // `npm test` builds the UI before Vitest starts (other files start servers that read dist); a lone run of
+    // this file builds it when it is missing or older than its sources.
+    if (webBuildStale()) await build({ configFile: resolve(here, '../vite.config.ts'), logLevel: 'warn' });
+    server = await startServer({ tokenDelivery: 'cookie', accessTokenTtl: '2s', clockTolerance: '0s' });
+    const reg = await server.request('POST', '/api/register', {
+      body: { email: EMAIL, password: PASSWORD, name: 'Ada Admin' },
+    });
+    expect(reg.status).toBe(201);
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    page = await context.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('signs in through the form; no token is visible to scripts', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to Jot' }).waitFor();
+    await shot(page, 'sign-in');
+    await page.getByLabel('Email').first().fill(EMAIL);
+    await page.locator('#signin-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    await page.getByRole('table').first().waitFor();
+    await shot(page, 'account');
+
+    const visible = await page.evaluate(() => document.cookie);
+    expect(visible).not.toMatch(/jot_(at|rt)|eyJ/);
+    const cookies = await context.cookies();
+    const tokens = cookies.filter((c) => /jot_(at|rt)/.test(c.name));
+    expect(tokens.length).toBe(2);
+    expect(tokens.every((c) => c.httpOnly)).toBe(true);
+    expect(tokens.find((c) => c.name.endsWith('jot_rt'))?.path).toBe('/api/token/refresh');
+  });
+
+  it('refuses a cookie-authenticated mutation without the CSRF header and accepts it with', async () => {
+    const result = await page.evaluate(async () => {
+      const rotate = (headers: Record<string, string>): Promise<Response> =>
+        fetch('/api/admin/keys/rotate', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: '{}',
+        });
+      const plain = await rotate({});
+      const asText = await fetch('/api/admin/keys/rotate', {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '{}',
+      });
+      const who = (await (await fetch('/api/whoami')).json()) as { csrf_token?: string };
+      const withHeader = await rotate({ 'x-csrf-token': who.csrf_token ?? '' });
+      return {
+        plain: plain.status,
+        code: ((await plain.json()) as { code: string }).code,
+        asText: asText.status,
+        withHeader: withHeader.status,
+      };
+    });
+    expect(result).toEqual({ plain: 403, code: 'ERR_CSRF', asText: expect.any(Number), withHeader: 201 });
+    expect(result.asText).not.toBe(201);
+  });
+
+  it('keeps working across several 2-second expiries (silent refresh)', async () => {
+    let refreshes = 0;
+    const count = (r: { url(): string; method(): string }): void => {
+      if (r.method() === 'POST' && r.url().endsWith('/api/token/refresh')) refreshes++;
+    };
+    page.on('request', count);
+    await page.waitForTimeout(7_000);
+    page.off('request', count);
+    expect(refreshes).toBeGreaterThanOrEqual(3);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('cell', { name: `${EMAIL} (you)` }).waitFor();
+    await shot(page, 'admin-users');
+    await page.getByRole('link', { name: 'Signing keys' }).click();
+    await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
+    await page.getByRole('table').waitFor();
+    await shot(page, 'admin-keys');
+    expect(await reuseEvents()).toBe(0);
+  });
+
+  it('two tabs refreshing at the same moment both stay signed in, with no reuse alarm', async () => {
+    const second = await context.newPage();
+    await second.goto(`${server.url}/#/account`);
+    await second.getByRole('heading', { name: 'My account' }).waitFor();
+    // Both tabs now run their refresh timers from the same expiry (tab 2 adopts tab 1's broadcasts).
+    const refreshes: string[] = [];
+    for (const [name, p] of [
+      ['one', page],
+      ['two', second],
+    ] as const)
+      p.on('request', (r) => {
+        if (r.method() === 'POST' && r.url().endsWith('/api/token/refresh')) refreshes.push(name);
+      });
+    await page.waitForTimeout(6_000);
+    // Uncoordinated, each tab would refresh every second (~12); with the lock and the broadcast it is ~6-7.
+    expect(refreshes.length).toBeLessThanOrEqual(9);
+    for (const p of [page, second]) {
+      await p.goto(`${server.url}/#/admin/events`);
+      await p.getByRole('heading', { name: 'Security events' }).waitFor();
+      await p.getByRole('table').waitFor();
+      expect(await p.evaluate(() => document.body.dataset.session)).toBe('signed-in');
+    }
+    expect(await reuseEvents()).toBe(0);
+    await second.close();
+  });
+
+  it('signing out in one tab signs the other out', async () => {
+    const second = await context.newPage();
+    await second.goto(`${server.url}/#/account`);
+    await second.getByRole('heading', { name: 'My account' }).waitFor();
+    await page.goto(`${server.url}/#/account`);
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign in to Jot' }).waitFor();
+    await second.getByRole('heading', { name: 'Sign in to Jot' }).waitFor();
+    await second.getByText('You were signed out in another tab.').waitFor();
+    expect(await second.evaluate(() => document.body.dataset.session)).toBe('signed-out');
+    const status = await second.evaluate(async () => (await fetch('/api/whoami')).status);
+    expect(status).toBe(401);
+    await second.close();
+  });
+
+  it('the debugger decodes a token, flags alg none, and verifies a real token against the JWKS', async () => {
+    await page.goto(`${server.url}/#/debugger`);
+    await page.getByRole('heading', { name: 'Token debugger' }).waitFor();
+    const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    await page
+      .getByLabel('JSON Web Token')
+      .fill(`${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'mallory', role: 'admin' })}.`);
+    await page.locator('[data-warning="alg-none"]').waitFor();
+    await page.locator('[data-warning="no-exp"]').waitFor();
+    expect(await page.locator('[data-part="header"]').textContent()).toContain('"alg": "none"');
+
+    const login = await server.request('POST', '/api/login', {
+      body: { email: EMAIL, password: PASSWORD, delivery: 'bearer' },
+    });
+    expect(login.status).toBe(200);
+    await page.getByLabel('JSON Web Token').fill(login.body.access_token as string);
+    await page.getByText('Issuer').waitFor();
+    await page.getByRole('button', { name: "Verify with this server's keys" }).click();
+    await page.getByText(/Signature valid/).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'debugger');
+  });
+});
