@@ -86,6 +86,15 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
   const authLimit = { rateLimit: authRateLimit(config) };
   const credentialLimit = { rateLimit: authRateLimit(config, { perCredential: true }) };
 
+  /** The signed-in user, if `password` is theirs; else 403 (never 401: the access token itself is fine). */
+  async function confirmPassword(userId: string, password: string): Promise<User> {
+    const user = await store.getUserById(userId);
+    if (user === undefined || !(await passwords.verify(user.passwordHash, password))) {
+      throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
+    }
+    return user;
+  }
+
   app.post<{ Body: { email: string; password: string; name?: string } }>(
     '/api/register',
     {
@@ -194,10 +203,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { claims } = authOf(request);
-      const user = await store.getUserById(claims.sub);
-      if (user === undefined || !(await passwords.verify(user.passwordHash, request.body.current_password))) {
-        throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the current password is incorrect');
-      }
+      const user = await confirmPassword(claims.sub, request.body.current_password);
       checkPasswordStrength(request.body.new_password, user.email);
       await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
       await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
@@ -225,10 +231,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { claims } = authOf(request);
-      const user = await store.getUserById(claims.sub);
-      if (user === undefined || !(await passwords.verify(user.passwordHash, request.body.password))) {
-        throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
-      }
+      await confirmPassword(claims.sub, request.body.password);
       return tokenResponse(request, reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
     },
   );
