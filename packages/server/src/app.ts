@@ -21,6 +21,7 @@ import { healthPlugin } from './plugins/health.js';
 import { jwksPlugin } from './plugins/jwks.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { passwordPlugin } from './plugins/password.js';
 import { revocationFeedPlugin } from './plugins/revocation-feed.js';
 import { sessionsPlugin } from './plugins/sessions.js';
 import { tokensPlugin } from './plugins/tokens.js';
@@ -222,6 +223,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   await app.register(healthPlugin);
   await app.register(jwksPlugin);
   await app.register(accountsPlugin);
+  await app.register(passwordPlugin);
   await app.register(tokensPlugin);
   await app.register(sessionsPlugin);
   await app.register(adminUsersPlugin);

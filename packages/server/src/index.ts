@@ -6,6 +6,6 @@ export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';
 export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.js';
 export type { AccessTokenClaims, AuthContext, ServerContext, Clock } from './context.js';
 export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from './http/errors.js';
-export type { FeedEntry, FeedPage } from './plugins/revocation-feed.js';
+export type { FeedEntry, FeedPage } from './http/feed-wire.js';
 export type { UserRevocationState } from './services/revocation.js';
 export type { KeyManager, SigningKeyInfo } from './keys/types.js';

@@ -1,60 +1,20 @@
 /**
- * Accounts: registration, sign-in, password change, step-up re-authentication and `whoami`.
+ * Accounts: registration, sign-in and `whoami`.
  * Unknown email and wrong password are indistinguishable: same status, same body, and a dummy argon2 verification
  * so they take the same time.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+
+import { clientInfo } from '../http/client-info.js';
+import { publicUser, userSchema } from '../http/views.js';
+import { checkPasswordStrength } from '../services/password-policy.js';
 
 import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, emailSchema, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../services/passwords.js';
-import type { ClientInfo } from '../services/sessions.js';
 import { StoreError, type SessionDelivery, type Store, type User } from '../store/index.js';
 import { authenticate, authOf } from './auth.js';
-
-/** Request facts kept with a session (bounded; never used for authentication). */
-export function clientInfo(request: FastifyRequest): ClientInfo {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
-}
-
-/** The public view of a user. */
-export function publicUser(user: User): Record<string, unknown> {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    roles: user.roles,
-    status: user.status,
-    created_at: new Date(user.createdAt).toISOString(),
-  };
-}
-
-export const userSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    email: { type: 'string' },
-    name: { type: ['string', 'null'] },
-    roles: { type: 'array', items: { type: 'string' } },
-    status: { type: 'string' },
-    created_at: { type: 'string' },
-  },
-} as const;
-
-function checkPasswordStrength(password: string, email: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new HttpError(
-      400,
-      'ERR_WEAK_PASSWORD',
-      `passwords must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
-    );
-  }
-  if (password.trim().toLowerCase() === email.trim().toLowerCase()) {
-    throw new HttpError(400, 'ERR_WEAK_PASSWORD', 'the password must not be the email address');
-  }
-}
 
 /**
  * The first account becomes the admin (unless JOT_ADMIN_EMAIL names one). Being the oldest account is not enough
@@ -82,18 +42,8 @@ const INVALID_CREDENTIALS = 'the email or password is incorrect';
 
 /** Registers the account routes. */
 export async function accountsPlugin(app: FastifyInstance): Promise<void> {
-  const { store, passwords, sessions, revocations, events, config } = app.jot;
+  const { store, passwords, sessions, events, config } = app.jot;
   const authLimit = { rateLimit: authRateLimit(config) };
-  const credentialLimit = { rateLimit: authRateLimit(config, { perCredential: true }) };
-
-  /** The signed-in user, if `password` is theirs; else 403 (never 401: the access token itself is fine). */
-  async function confirmPassword(userId: string, password: string): Promise<User> {
-    const user = await store.getUserById(userId);
-    if (user === undefined || !(await passwords.verify(user.passwordHash, password))) {
-      throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
-    }
-    return user;
-  }
 
   app.post<{ Body: { email: string; password: string; name?: string } }>(
     '/api/register',
@@ -181,58 +131,6 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
         delivery: request.body.delivery ?? config.tokenDelivery,
       });
       return tokenResponse(request, reply, pair);
-    },
-  );
-
-  app.post<{ Body: { current_password: string; new_password: string } }>(
-    '/api/password',
-    {
-      preHandler: authenticate,
-      config: credentialLimit,
-      schema: {
-        tags: ['accounts'],
-        summary: 'Change the password. Signs out every other session and invalidates every earlier token.',
-        body: {
-          type: 'object',
-          required: ['current_password', 'new_password'],
-          additionalProperties: false,
-          properties: { current_password: passwordSchema, new_password: passwordSchema },
-        },
-        response: { 200: tokenResponseSchema, ...authErrors },
-      },
-    },
-    async (request, reply) => {
-      const { claims } = authOf(request);
-      const user = await confirmPassword(claims.sub, request.body.current_password);
-      checkPasswordStrength(request.body.new_password, user.email);
-      await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
-      await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
-      await events.record('password_changed', { userId: user.id, sessionId: claims.sid, ip: request.ip });
-      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { rotateRefreshToken: true }));
-    },
-  );
-
-  app.post<{ Body: { password: string } }>(
-    '/api/reauth',
-    {
-      preHandler: authenticate,
-      config: credentialLimit,
-      schema: {
-        tags: ['accounts'],
-        summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',
-        body: {
-          type: 'object',
-          required: ['password'],
-          additionalProperties: false,
-          properties: { password: passwordSchema },
-        },
-        response: { 200: tokenResponseSchema, ...authErrors },
-      },
-    },
-    async (request, reply) => {
-      const { claims } = authOf(request);
-      await confirmPassword(claims.sub, request.body.password);
-      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
     },
   );
 

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../http/errors.js';
 import { authErrors } from '../http/schemas.js';
 import type { User } from '../store/index.js';
-import { publicUser, userSchema } from './accounts.js';
+import { publicUser, userSchema } from '../http/views.js';
 import { authOf, requireRole } from './auth.js';
 
 const idParams = {

@@ -3,44 +3,8 @@ import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
 import { authErrors } from '../http/schemas.js';
-import type { Session } from '../store/index.js';
+import { publicSession, sessionSchema } from '../http/views.js';
 import { authenticate, authOf } from './auth.js';
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-/** The public view of a session. */
-export function publicSession(session: Session, currentId?: string): Record<string, unknown> {
-  return {
-    id: session.id,
-    current: session.id === currentId,
-    created_at: iso(session.createdAt),
-    last_used_at: iso(session.lastUsedAt),
-    expires_at: iso(
-      session.idleTimeoutMs === null
-        ? session.absoluteExpiresAt
-        : Math.min(session.absoluteExpiresAt, session.lastUsedAt + session.idleTimeoutMs),
-    ),
-    auth_time: iso(session.authTime),
-    ip: session.ip,
-    user_agent: session.userAgent,
-  };
-}
-
-export const sessionSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    current: { type: 'boolean' },
-    created_at: { type: 'string' },
-    last_used_at: { type: 'string' },
-    expires_at: { type: 'string' },
-    auth_time: { type: 'string' },
-    ip: { type: ['string', 'null'] },
-    user_agent: { type: ['string', 'null'] },
-  },
-} as const;
 
 /** Registers the session routes. */
 export async function sessionsPlugin(app: FastifyInstance): Promise<void> {

@@ -11,7 +11,7 @@ import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { hashSecret } from '../services/secrets.js';
-import { clientInfo } from './accounts.js';
+import { clientInfo } from '../http/client-info.js';
 import { authenticate, authOf, verifiedCredential } from './auth.js';
 
 function csrfHeader(value: string | string[] | undefined): string | undefined {

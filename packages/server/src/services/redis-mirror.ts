@@ -10,6 +10,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 
+import { toWire } from '../http/feed-wire.js';
 import type { Revocation, Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 
@@ -63,18 +64,7 @@ export async function createRedisMirror(
 
   const onAdded = (entry: Revocation): void => {
     write(redis, entry)
-      .then(() =>
-        redis.publish(
-          REDIS_KEYS.channel,
-          JSON.stringify({
-            id: String(entry.id),
-            kind: entry.kind,
-            subject: entry.subject,
-            data: entry.data,
-            expires_at: Math.ceil(entry.expiresAt / 1000),
-          }),
-        ),
-      )
+      .then(() => redis.publish(REDIS_KEYS.channel, JSON.stringify(toWire(entry))))
       .catch((err: unknown) =>
         logger.warn({ err }, 'mirroring a revocation to Redis failed; it will be copied at the next resync'),
       );

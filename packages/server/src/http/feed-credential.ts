@@ -1,0 +1,39 @@
+/**
+ * The credential of resource servers for the revocation feed, its stream and introspection:
+ * `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time on SHA-256 digests), or an admin's
+ * access token — which is then kept on the request, so a long-lived stream can re-check it as it goes.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+
+import type { Config } from '../config/index.js';
+import { authenticateToken, bearerToken } from '../plugins/auth.js';
+import { unauthorized } from './errors.js';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** The pre-handler that admits only resource servers (and admins). */
+export function feedCredential(config: Config): preHandlerAsyncHookHandler {
+  const secretDigest = config.revocationSecret === undefined ? undefined : digest(config.revocationSecret);
+
+  return async function requireFeedCredential(request: FastifyRequest): Promise<void> {
+    const presented = bearerToken(request.headers.authorization);
+    if (presented === undefined) {
+      throw unauthorized('ERR_FEED_AUTH', 'the revocation feed requires the resource-server credential', {
+        noCredentials: true,
+      });
+    }
+    if (secretDigest !== undefined && timingSafeEqual(digest(presented), secretDigest)) return;
+    if (presented.split('.').length === 3) {
+      const auth = await authenticateToken(request, presented, 'bearer');
+      if (auth.claims.roles.includes('admin')) {
+        request.auth = auth; // a stream re-checks it as it goes
+        return;
+      }
+    }
+    throw unauthorized('ERR_FEED_AUTH', 'the credential is not valid for the revocation feed');
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Password change and step-up re-authentication (RFC 9470): both check the signed-in user's password, so both are
+ * rate limited per credential as well as per address.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { authRateLimit } from '../http/rate-limit.js';
+import { authErrors, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
+import { tokenResponse } from '../http/token-response.js';
+import { checkPasswordStrength } from '../services/password-policy.js';
+import type { User } from '../store/index.js';
+import { authenticate, authOf } from './auth.js';
+
+/** Registers `POST /api/password` and `POST /api/reauth`. */
+export async function passwordPlugin(app: FastifyInstance): Promise<void> {
+  const { store, passwords, sessions, revocations, events, config } = app.jot;
+  const credentialLimit = { rateLimit: authRateLimit(config, { perCredential: true }) };
+
+  /** The signed-in user, if `password` is theirs; else 403 (never 401: the access token itself is fine). */
+  async function confirmPassword(userId: string, password: string): Promise<User> {
+    const user = await store.getUserById(userId);
+    if (user === undefined || !(await passwords.verify(user.passwordHash, password))) {
+      throw new HttpError(403, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
+    }
+    return user;
+  }
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/api/password',
+    {
+      preHandler: authenticate,
+      config: credentialLimit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Change the password. Signs out every other session and invalidates every earlier token.',
+        body: {
+          type: 'object',
+          required: ['current_password', 'new_password'],
+          additionalProperties: false,
+          properties: { current_password: passwordSchema, new_password: passwordSchema },
+        },
+        response: { 200: tokenResponseSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const user = await confirmPassword(claims.sub, request.body.current_password);
+      checkPasswordStrength(request.body.new_password, user.email);
+      await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
+      await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
+      await events.record('password_changed', { userId: user.id, sessionId: claims.sid, ip: request.ip });
+      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { rotateRefreshToken: true }));
+    },
+  );
+
+  app.post<{ Body: { password: string } }>(
+    '/api/reauth',
+    {
+      preHandler: authenticate,
+      config: credentialLimit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password: passwordSchema },
+        },
+        response: { 200: tokenResponseSchema, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      await confirmPassword(claims.sub, request.body.password);
+      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
+    },
+  );
+}

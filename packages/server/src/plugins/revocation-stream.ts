@@ -1,0 +1,113 @@
+/**
+ * `GET /api/revocations/stream`: the revocation feed as Server-Sent Events. `event: revocation` carries an entry with
+ * its cursor as `id`; `event: reset` means the entries that follow are a snapshot. A client resumes with
+ * `Last-Event-ID` (or `?since=`). New entries from this server wake the stream at once; entries written by other
+ * instances are picked up by polling. Streams are capped, cut off when the reader stops reading, and a stream
+ * opened with an admin token ends when that token expires or is revoked.
+ */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { PAGE_SIZE, parseCursor, toWire } from '../http/feed-wire.js';
+
+const HEARTBEAT_MS = 15_000;
+const POLL_MS = 2_000;
+/** Streams one server holds open at most; each is a poll loop and a listener. */
+const MAX_STREAMS = 256;
+
+/** Registers the stream route behind `feedAuth`. */
+export function registerRevocationStream(app: FastifyInstance, feedAuth: preHandlerAsyncHookHandler): void {
+  const { store, revocations, clock } = app.jot;
+  let openStreams = 0;
+  revocations.changes.setMaxListeners(MAX_STREAMS + 16);
+
+  app.get<{ Querystring: { since?: string } }>(
+    '/api/revocations/stream',
+    {
+      preHandler: feedAuth,
+      schema: {
+        tags: ['revocation'],
+        summary:
+          'Server-Sent Events: `revocation` events with the cursor as id; `reset` means replace local state.',
+        querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 20 } } },
+      },
+    },
+    async (request, reply) => {
+      const lastEventId = request.headers['last-event-id'];
+      let cursor = parseCursor(typeof lastEventId === 'string' ? lastEventId : request.query.since);
+      if (openStreams >= MAX_STREAMS) {
+        throw new HttpError(
+          503,
+          'ERR_UNAVAILABLE',
+          'too many revocation streams are open; poll /api/revocations',
+          {
+            headers: { 'retry-after': '30' },
+          },
+        );
+      }
+      openStreams += 1;
+      reply.hijack();
+      const res = reply.raw;
+      const credential = request.auth?.claims;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write(`retry: 2000\n\n`);
+      let closed = false;
+      let wake: (() => void) | undefined;
+      // An entry added while the loop is reading the store must not wait for the next poll: remember it.
+      let pending = false;
+      const onAdded = (): void => {
+        pending = true;
+        wake?.();
+      };
+      revocations.changes.on('added', onAdded);
+      // A reader that stops reading is cut off rather than buffered for without bound.
+      const heartbeat = setInterval(() => {
+        if (res.writableNeedDrain) res.destroy();
+        else res.write(': ping\n\n');
+      }, HEARTBEAT_MS);
+      request.raw.on('close', () => {
+        closed = true;
+        clearInterval(heartbeat);
+        revocations.changes.off('added', onAdded);
+        wake?.();
+      });
+      try {
+        while (!closed) {
+          pending = false;
+          if (credential !== undefined) {
+            // An admin token opened this stream: it ends when that token expires or is revoked.
+            if (clock() >= credential.exp * 1000) break;
+            await revocations.check(credential);
+          }
+          const page = await store.listRevocationsSince(cursor, PAGE_SIZE);
+          if (page.snapshot) res.write(`event: reset\ndata: {"cursor":"${page.cursor}"}\n\n`);
+          for (const entry of page.entries)
+            res.write(`event: revocation\nid: ${entry.id}\ndata: ${JSON.stringify(toWire(entry))}\n\n`);
+          if (page.entries.length === 0 && page.snapshot) res.write(`id: ${page.cursor}\ndata: {}\n\n`);
+          cursor = page.cursor;
+          if (page.hasMore || pending) continue;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, POLL_MS);
+            wake = () => {
+              wake = undefined;
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+      } catch (err) {
+        if (!(err instanceof HttpError)) request.log.error({ err }, 'revocation stream failed');
+      } finally {
+        openStreams -= 1;
+        clearInterval(heartbeat);
+        revocations.changes.off('added', onAdded);
+        res.end();
+      }
+    },
+  );
+}
