@@ -1,16 +1,20 @@
 /**
  * `npm run bench`: sign and verify ops/s per algorithm for Jot, raw node:crypto, fast-jwt, jsonwebtoken and jose,
- * with Jot's ratios to raw node:crypto and to fast-jwt. Prints Markdown on stdout (progress on stderr).
+ * with Jot's ratios to raw node:crypto and to fast-jwt; then the revocation list of @jot/verify at 10 k, 100 k and
+ * 1 M entries (heap per entry, check cost, ratio to the smallest list). Prints Markdown on stdout (progress on
+ * stderr).
  *
- *   npm run bench                     full run (about 2 minutes on 2 cores)
+ *   npm run bench                     full run (about 2 minutes on 2 cores, of which ~20 s revocation)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
- *   npm run bench -- --write          also write docs/benchmarks.md
+ *   npm run bench -- --only=revocation   one section (jose, revocation)
+ *   npm run bench -- --write          also write docs/benchmarks.md (a section not run keeps its previous text)
  *
- * Imports the BUILT @jot/jose (packages/jose/dist); builds it first when dist is missing or older than src.
+ * Imports the BUILT packages (packages/jose/dist, packages/verify/dist); builds them first when dist is missing or
+ * older than src.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,24 +22,43 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { PROFILES, measureGroup } from './harness.js';
 import { ALGS, AUDIENCE, CLAIMS, ISSUER, LIFETIME, makeKeys } from './fixtures.js';
-import { busyNote, machine, renderDocument, renderTables } from './report.js';
+import {
+  busyNote,
+  machine,
+  renderDocument,
+  renderRevocation,
+  renderTables,
+  revocationSectionOf,
+  withRevocationSection,
+} from './report.js';
+import { PROBES, benchRevocation } from './revocation.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
+const VERIFY = join(ROOT, 'packages/verify');
+const DOC = join(ROOT, 'docs/benchmarks.md');
+const SECTIONS = ['jose', 'revocation'];
 const log = (...args) => console.error(...args);
 
 function parseArgs(argv) {
-  const args = { quick: false, write: false, algs: ALGS };
+  const args = { quick: false, write: false, algs: ALGS, only: SECTIONS };
   for (const arg of argv) {
     if (arg === '--quick') args.quick = true;
     else if (arg === '--write') args.write = true;
-    else if (arg.startsWith('--alg=')) {
+    else if (arg.startsWith('--only=')) {
+      args.only = arg.slice(7).split(',');
+      const unknown = args.only.filter((section) => !SECTIONS.includes(section));
+      if (unknown.length || args.only.length === 0)
+        throw new Error(`unknown section(s): ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}`);
+    } else if (arg.startsWith('--alg=')) {
       args.algs = arg.slice(6).split(',');
       const unknown = args.algs.filter((alg) => !ALGS.includes(alg));
       if (unknown.length)
         throw new Error(`unknown algorithm(s): ${unknown.join(', ')}; known: ${ALGS.join(', ')}`);
     } else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--write] [--alg=HS256,ES256,...]');
+      console.log(
+        'usage: npm run bench -- [--quick] [--write] [--alg=HS256,ES256,...] [--only=jose,revocation]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
   }
@@ -50,24 +73,29 @@ function newestMtime(path) {
   return newest;
 }
 
-/** Builds packages/jose when dist is missing or any source or tsconfig is newer than the last build. */
-function ensureBuilt() {
-  const stamp = join(JOSE, 'dist/.tsbuildinfo');
-  const inputs = [join(JOSE, 'src'), join(JOSE, 'tsconfig.build.json'), join(ROOT, 'tsconfig.base.json')];
+/**
+ * Builds packages/<name> (and, through `tsc -b`, the packages it references) when its dist is missing or any source
+ * or tsconfig of it or of `references` is newer than its last build.
+ */
+function ensureBuilt(name, references = []) {
+  const dir = join(ROOT, 'packages', name);
+  const stamp = join(dir, 'dist/.tsbuildinfo');
+  const inputs = [name, ...references]
+    .flatMap((pkg) => [
+      join(ROOT, 'packages', pkg, 'src'),
+      join(ROOT, 'packages', pkg, 'tsconfig.build.json'),
+    ])
+    .concat(join(ROOT, 'tsconfig.base.json'));
   const fresh =
-    existsSync(join(JOSE, 'dist/index.js')) &&
+    existsSync(join(dir, 'dist/index.js')) &&
     existsSync(stamp) &&
     Math.max(...inputs.map(newestMtime)) <= statSync(stamp).mtimeMs;
   if (fresh) return;
-  log('building packages/jose (dist missing or stale)…');
-  const result = spawnSync('npx', ['tsc', '-b', 'packages/jose/tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  log(`building packages/${name} (dist missing or stale)…`);
+  const config = `packages/${name}/tsconfig.build.json`;
+  const result = spawnSync('npx', ['tsc', '-b', config], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) {
-    throw new Error(
-      `tsc -b packages/jose/tsconfig.build.json failed (exit ${result.status}); not benchmarking stale code`,
-    );
+    throw new Error(`tsc -b ${config} failed (exit ${result.status}); not benchmarking stale code`);
   }
 }
 
@@ -103,14 +131,11 @@ function tamper(token) {
   return `${h}.${p.slice(0, i)}${p[i] === 'A' ? 'B' : 'A'}${p.slice(i + 1)}.${s}`;
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const profile = args.quick ? PROFILES.quick : PROFILES.default;
-  ensureBuilt();
+/** The @jot/jose section: every contender, every algorithm. */
+async function runJose(args, profile) {
+  ensureBuilt('jose');
   const jotLib = await import(pathToFileURL(join(JOSE, 'dist/index.js')).href);
   const { SIGNERS, VERIFIERS } = await import('./contenders.js');
-  const started = Date.now();
-  const loadBefore = os.loadavg()[0];
   log(`keys…`);
   const keys = makeKeys(args.algs);
 
@@ -212,42 +237,79 @@ async function main() {
     signerNames: SIGNERS.map((c) => c.name),
     oneShot,
   });
-  const info = machine();
-  const durationS = (Date.now() - started) / 1000;
-  const loadAfter = os.loadavg()[0];
   const require = createRequire(import.meta.url);
   const versions = ['fast-jwt', 'jsonwebtoken', 'jose']
     .map((name) => `${name} ${require(`${name}/package.json`).version}`)
     .join(', ');
+  return { markdown, missed, failures, versions, payloadBytes };
+}
+
+/** The @jot/verify revocation-list section. */
+async function runRevocation(profile, info) {
+  ensureBuilt('verify', ['jose']);
+  const verifyLib = await import(pathToFileURL(join(VERIFY, 'dist/index.js')).href);
+  const started = Date.now();
+  const rows = await benchRevocation(verifyLib, profile, log);
+  const durationS = (Date.now() - started) / 1000;
+  return renderRevocation(rows, { info, profile, durationS, probes: PROBES });
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const profile = args.quick ? PROFILES.quick : PROFILES.default;
+  const started = Date.now();
+  const loadBefore = os.loadavg()[0];
+  const info = machine();
+  const jose = args.only.includes('jose') ? await runJose(args, profile) : undefined;
+  const revocation = args.only.includes('revocation') ? await runRevocation(profile, info) : undefined;
+  const durationS = (Date.now() - started) / 1000;
+  const loadAfter = os.loadavg()[0];
+  const failures = jose?.failures ?? [];
 
   console.log(
     `${info.cpu} · ${info.cores} cores · Node ${info.node} · OpenSSL ${info.openssl} · ${durationS.toFixed(0)} s` +
       ` · load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}\n`,
   );
-  console.log(busyNote(info.cores, loadBefore, loadAfter) + markdown);
+  const busy = busyNote(info.cores, loadBefore, loadAfter);
+  if (busy !== '' || jose !== undefined) console.log(busy + (jose?.markdown ?? ''));
   if (failures.length)
     console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
+  if (revocation !== undefined) console.log(revocation);
 
   if (args.write) {
-    if (args.quick || args.algs !== ALGS) log('note: writing a --quick or partial run to docs/benchmarks.md');
-    const doc = renderDocument({
-      tables: markdown,
-      info,
-      profile,
-      durationS,
-      loadBefore,
-      loadAfter,
-      versions,
-      payloadBytes,
-    });
+    if (args.quick || args.algs !== ALGS || args.only !== SECTIONS)
+      log('note: writing a --quick or partial run to docs/benchmarks.md');
+    const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;
+    let doc;
+    if (jose !== undefined) {
+      doc =
+        renderDocument({
+          tables: jose.markdown,
+          info,
+          profile,
+          durationS,
+          loadBefore,
+          loadAfter,
+          versions: jose.versions,
+          payloadBytes: jose.payloadBytes,
+        }) + (failures.length ? `\nChecks failed:\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');
+    } else {
+      doc =
+        previous ??
+        '# Benchmarks\n\nGenerated by `npm run bench -- --write` (`bench/run.js`); do not edit by hand.\n';
+    }
+    // A section that did not run keeps what the document said before.
     writeFileSync(
-      join(ROOT, 'docs/benchmarks.md'),
-      doc + (failures.length ? `\nChecks failed:\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''),
+      DOC,
+      withRevocationSection(
+        doc,
+        revocation ?? (previous === undefined ? undefined : revocationSectionOf(previous)),
+      ),
     );
     log('wrote docs/benchmarks.md');
   }
   if (failures.length) process.exitCode = 1;
-  return missed;
+  return jose?.missed ?? [];
 }
 
 if (typeof globalThis.gc !== 'function') {

@@ -61,7 +61,7 @@ export interface Verifier {
   /** Resolves when the keys and the revocation copy are loaded; rejects if the keys cannot be fetched. */
   ready(): Promise<void>;
   stats(): VerifierStats;
-  /** Stops the feed connection and timers. */
+  /** Stops the feed connection and timers, and disconnects a Redis client the verifier created from a URL. */
   close(): Promise<void>;
   /** The realm of the challenges. */
   readonly realm: string;

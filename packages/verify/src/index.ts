@@ -9,7 +9,10 @@ export {
   type VerifierOptions,
   type ReplicatedRevocationOptions,
   type StrictRevocationOptions,
+  type StrictIntrospectionOptions,
+  type StrictRedisOptions,
 } from './options.js';
+export type { RedisClientLike } from './revocation/redis.js';
 export {
   VerifyError,
   isVerifyError,

@@ -6,6 +6,7 @@ import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
 import { discoverIssuer, type IssuerMetadata } from './discovery.js';
 import { toMillis, type Duration } from './duration.js';
+import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
 import { ReplicatedRevocation } from './revocation/replicated.js';
 import { noRevocation, type RevocationStrategy } from './revocation/strategy.js';
 import { IntrospectionRevocation } from './revocation/strict.js';
@@ -34,17 +35,38 @@ export interface ReplicatedRevocationOptions {
   timeout?: Duration;
 }
 
-/** `strict`: ask the issuer's introspection endpoint (RFC 7662) on every verification. */
-export interface StrictRevocationOptions {
+/** `strict` through introspection: ask the issuer's introspection endpoint (RFC 7662) on every verification. */
+export interface StrictIntrospectionOptions {
   strategy: 'strict';
+  /** The introspection credential (the server's `JOT_REVOCATION_SECRET`). */
   secret: string;
   /** @default discovered `introspection_endpoint`, else `<issuer>/api/introspect` */
   introspectionUrl?: string;
+  redis?: never;
   /** Accept verified tokens when the endpoint is unreachable. @default false */
   failOpen?: boolean;
   /** @default '2s' */
   timeout?: Duration;
 }
+
+/** `strict` through Redis: read the list the server mirrors into Redis (`JOT_REDIS_URL`) on every verification. */
+export interface StrictRedisOptions {
+  strategy: 'strict';
+  /**
+   * The server's Redis: a client (an ioredis `Redis`, without `keyPrefix`; left open by `close()`), or its URL
+   * (`redis://…`, needs the `ioredis` package; the verifier creates and closes the client).
+   */
+  redis: RedisClientLike | string;
+  secret?: never;
+  introspectionUrl?: never;
+  /** Accept verified tokens when Redis does not answer. @default false */
+  failOpen?: boolean;
+  /** Bound on each Redis round trip. @default '500ms' */
+  timeout?: Duration;
+}
+
+/** `strict`: check the central list on every verification, through Redis or the introspection endpoint. */
+export type StrictRevocationOptions = StrictIntrospectionOptions | StrictRedisOptions;
 
 /** Options of `createVerifier`. Durations are milliseconds or strings such as `"2s"`. */
 export interface VerifierOptions {
@@ -202,6 +224,26 @@ export function buildStrategy(
     });
   }
   if ('strategy' in revocation && revocation.strategy === 'strict') {
+    const viaIntrospection = revocation.secret !== undefined || revocation.introspectionUrl !== undefined;
+    if (revocation.redis !== undefined) {
+      if (viaIntrospection) {
+        throw new TypeError(
+          'verify: strict revocation takes either "redis" or "secret"/"introspectionUrl" (introspection), not both',
+        );
+      }
+      return new RedisRevocation({
+        redis: checkRedisOption(revocation.redis),
+        failOpen: revocation.failOpen === true,
+        timeoutMs: toMillis(revocation.timeout ?? '500ms', 'timeout'),
+        clock: deps.clock,
+        logger: deps.logger,
+      });
+    }
+    if (!viaIntrospection) {
+      throw new TypeError(
+        'verify: strict revocation needs "redis" (the server\'s JOT_REDIS_URL or a client) or "secret" (introspection)',
+      );
+    }
     return new IntrospectionRevocation({
       secret: secretOf(revocation),
       introspectionUrl: endpoint(

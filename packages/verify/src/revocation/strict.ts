@@ -2,7 +2,7 @@
  * `strict`: every verification asks the central list, through the issuer's RFC 7662 introspection endpoint
  * (`POST /api/introspect`, authenticated with the feed secret). A logout is honoured on the very next request, at
  * the price of a network round trip per request. If the endpoint cannot be reached the request fails closed (503)
- * unless `failOpen` is set. (A Redis-backed variant awaits the server publishing revocations to Redis.)
+ * unless `failOpen` is set. The other strict variant reads the list the server mirrors into Redis (`redis.ts`).
  */
 import { VerifyError } from '../errors.js';
 import { describeError, fetchOk, readJSONObject } from '../http.js';

@@ -1,0 +1,239 @@
+/**
+ * `strict` through Redis: every verification reads the central list from the Redis the Jot server mirrors its
+ * revocations into (`JOT_REDIS_URL`), in one round trip — `MGET jot:rev:jti:<jti> jot:rev:sid:<sid>
+ * jot:rev:user:<sub>` — and applies the replicated strategy's rules (`RevocationState`) to the answer, so both
+ * strategies refuse a token with the same code and reason. Redis expires the keys with the entries.
+ *
+ * ioredis is loaded (dynamic import) only when `redis` is given as a URL; a client object is used as is, typed by
+ * the one method called on it, so users of the other strategies never need ioredis. If Redis cannot answer within
+ * `timeout` the request fails closed (503) unless `failOpen`; both are counted and logged once per outage.
+ */
+import { createRequire } from 'node:module';
+
+import { VerifyError } from '../errors.js';
+import type { AccessTokenClaims, Clock, Logger } from '../types.js';
+import { RevocationState } from './state.js';
+import type { RevocationStats, RevocationStrategy } from './strategy.js';
+
+/** The part of a Redis client the strict strategy uses: an ioredis `Redis` instance fits. */
+export interface RedisClientLike {
+  mget(...keys: string[]): Promise<(string | null)[]>;
+}
+
+/** The key names the Jot server writes (`packages/server/src/services/redis-mirror.ts`). */
+const KEYS = {
+  jti: (jti: string): string => `jot:rev:jti:${jti}`,
+  sid: (sid: string): string => `jot:rev:sid:${sid}`,
+  user: (sub: string): string => `jot:rev:user:${sub}`,
+};
+
+/** Resolved settings of the Redis strict strategy. */
+export interface RedisStrictSettings {
+  /** A client (left open on `close`) or a `redis://` / `rediss://` URL (a client is created and closed here). */
+  redis: RedisClientLike | string;
+  failOpen: boolean;
+  timeoutMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Validates the `redis` option (`TypeError` on misuse). A client must not add a `keyPrefix` (the keys would never
+ * match, and every token would pass) and must not be a Cluster (the three keys live in different slots).
+ */
+export function checkRedisOption(value: unknown): RedisClientLike | string {
+  if (typeof value === 'string') {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new TypeError('verify: "revocation.redis" must be a redis:// or rediss:// URL, or a client');
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new TypeError('verify: "revocation.redis" must be a redis:// or rediss:// URL, or a client');
+    }
+    try {
+      createRequire(import.meta.url).resolve('ioredis');
+    } catch {
+      throw new TypeError(
+        'verify: "revocation.redis" as a URL needs the ioredis package (npm install ioredis), or pass a client',
+      );
+    }
+    return value;
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { mget?: unknown }).mget !== 'function'
+  ) {
+    throw new TypeError('verify: "revocation.redis" must be a Redis client (with mget) or a redis:// URL');
+  }
+  const client = value as { isCluster?: unknown; options?: { keyPrefix?: unknown } };
+  if (client.isCluster === true) {
+    throw new TypeError('verify: "revocation.redis" must be a single Redis (the Jot server writes to one)');
+  }
+  if (typeof client.options?.keyPrefix === 'string' && client.options.keyPrefix !== '') {
+    throw new TypeError(
+      'verify: the "revocation.redis" client must not have a keyPrefix (keys are jot:rev:*)',
+    );
+  }
+  return value as RedisClientLike;
+}
+
+interface OwnedClient extends RedisClientLike {
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  disconnect(): void;
+}
+
+async function connect(url: string, onError: (err: Error) => void): Promise<OwnedClient> {
+  const { Redis } = await import('ioredis');
+  // No retries per command: a command queued while the connection is down fails at the next failed attempt
+  // instead of waiting for Redis to return; `timeout` bounds the wait either way.
+  const client = new Redis(url, { maxRetriesPerRequest: 0, enableAutoPipelining: true });
+  client.on('error', onError);
+  return client;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The user key holds a feed entry's `data`: `{ valid_after, ver, status }`. Anything else is a fault. */
+function parseUserData(raw: string): Record<string, unknown> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    data = undefined;
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new Error('a jot:rev:user value is not a JSON object');
+  }
+  return data as Record<string, unknown>;
+}
+
+/**
+ * Reads the revocation list from Redis on every check.
+ *
+ * @example
+ * // Usually built by createVerifier({ revocation: { strategy: 'strict', redis: process.env.JOT_REDIS_URL! } }).
+ */
+export class RedisRevocation implements RevocationStrategy {
+  readonly #s: RedisStrictSettings;
+  #client: Promise<RedisClientLike> | undefined;
+  #owned: Promise<OwnedClient> | undefined;
+  #closed = false;
+  #requests = 0;
+  #failures = 0;
+  #failOpen = 0;
+  #failClosed = 0;
+  #lastError: string | undefined;
+  #down = false;
+
+  constructor(settings: RedisStrictSettings) {
+    this.#s = settings;
+    if (typeof settings.redis !== 'string') this.#client = Promise.resolve(settings.redis);
+  }
+
+  ready(): Promise<void> {
+    return this.#connection().then(() => undefined);
+  }
+
+  async check(claims: AccessTokenClaims): Promise<void> {
+    let values: (string | null)[];
+    let user: Record<string, unknown> | undefined;
+    this.#requests += 1;
+    try {
+      values = await withTimeout(
+        this.#connection().then((client) =>
+          client.mget(KEYS.jti(claims.jti), KEYS.sid(claims.sid), KEYS.user(claims.sub)),
+        ),
+        this.#s.timeoutMs,
+      );
+      if (!Array.isArray(values) || values.length !== 3) throw new Error('MGET did not answer three values');
+      user = typeof values[2] === 'string' ? parseUserData(values[2]) : undefined;
+      if (this.#down) {
+        this.#down = false;
+        this.#s.logger.info('Redis revocation list reachable again');
+      }
+    } catch (err) {
+      this.#failures += 1;
+      this.#lastError = err instanceof Error ? err.message : String(err);
+      if (!this.#down) {
+        this.#down = true;
+        this.#s.logger.warn(
+          `Redis revocation check failed; failing ${this.#s.failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
+          { error: this.#lastError, failOpen: this.#s.failOpen },
+        );
+      }
+      if (this.#s.failOpen) {
+        this.#failOpen += 1;
+        return;
+      }
+      this.#failClosed += 1;
+      throw new VerifyError(
+        'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+        'revocation status cannot be confirmed right now; retry shortly',
+        { reason: 'redis', cause: err },
+      );
+    }
+    const jti = typeof values[0] === 'string';
+    const sid = typeof values[1] === 'string';
+    if (!jti && !sid && user === undefined) return;
+    // Redis already dropped expired keys: whatever is present applies now. The replicated strategy's own state
+    // decides, so the two strategies cannot drift apart on the rules, codes or reasons.
+    const now = Math.floor(this.#s.clock() / 1000);
+    const expires_at = now + 60;
+    const state = new RevocationState();
+    if (jti) state.apply({ id: '', kind: 'jti', subject: claims.jti, data: {}, expires_at });
+    if (sid) state.apply({ id: '', kind: 'sid', subject: claims.sid, data: {}, expires_at });
+    if (user !== undefined)
+      state.apply({ id: '', kind: 'user', subject: claims.sub, data: user, expires_at });
+    state.check(claims, now);
+  }
+
+  stats(): RevocationStats {
+    return {
+      strategy: 'strict',
+      stale: this.#down,
+      stalenessMs: 0,
+      failOpen: this.#failOpen,
+      failClosed: this.#failClosed,
+      requests: this.#requests,
+      failures: this.#failures,
+      lastError: this.#lastError,
+    };
+  }
+
+  /** Disconnects the client this strategy created from a URL; a client that was passed in stays open. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const owned = this.#owned;
+    if (owned === undefined) return;
+    this.#owned = undefined;
+    this.#client = undefined;
+    (await owned.catch(() => undefined))?.disconnect();
+  }
+
+  /** The client, created on first use from a URL (and created again if loading ioredis failed). */
+  #connection(): Promise<RedisClientLike> {
+    if (this.#client !== undefined) return this.#client;
+    if (this.#closed || typeof this.#s.redis !== 'string') {
+      return Promise.reject(new Error('the verifier is closed'));
+    }
+    const owned = connect(this.#s.redis, (err) => {
+      this.#lastError = err.message;
+    });
+    this.#owned = owned;
+    this.#client = owned.catch((err: unknown) => {
+      this.#owned = undefined;
+      this.#client = undefined;
+      throw err;
+    });
+    return this.#client;
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * `strict` revocation through Redis, against the real Jot server mirroring its list into Redis (`JOT_REDIS_URL`):
+ * logout, logout-all, role change and disable are each refused on the very next request; an unreachable or slow
+ * Redis fails closed (or open with `failOpen`); misuse is a `TypeError` when the verifier is built. In CI a missing
+ * Redis fails this file; elsewhere the Redis suite is skipped with a visible message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+
+import { decodeUnverified } from '@jot/jose';
+
+import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import {
+  createVerifier,
+  isVerifyError,
+  type RedisClientLike,
+  type Verifier,
+  type VerifierOptions,
+} from '../src/index.js';
+import { recordingLogger } from './support/wait.js';
+
+const REDIS_URL = process.env.JOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DOWN_URL = 'redis://127.0.0.1:1';
+const SECRET = 'redis-strict-revocation-secret-0123456789';
+const ISSUER = 'http://jot.test'; // TEST_SETTINGS' issuer
+const PASSWORD = 'correct horse battery';
+
+async function reachable(): Promise<string | undefined> {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined); // reported by connect() below
+  try {
+    await probe.connect();
+    await probe.ping();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+const problem = await reachable();
+if (problem !== undefined) {
+  if (process.env.CI) throw new Error(`Redis is required for this suite (${REDIS_URL}): ${problem}`);
+  console.warn(`SKIPPED redis strict-revocation tests: Redis is not reachable at ${REDIS_URL} (${problem})`);
+}
+
+let server: TestServer;
+const verifiers: Verifier[] = [];
+
+afterAll(async () => {
+  await Promise.all(verifiers.map((v) => v.close()));
+  await server?.close();
+});
+
+function build(revocation: VerifierOptions['revocation'], logger = recordingLogger()): Verifier {
+  const verifier = createVerifier({
+    issuer: ISSUER,
+    audience: ISSUER,
+    jwksUri: `${server.url}/.well-known/jwks.json`,
+    revocation,
+    logger,
+  });
+  verifiers.push(verifier);
+  return verifier;
+}
+
+/** `accepted`, or the code and reason of the refusal. */
+async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (err) {
+    if (isVerifyError(err)) return err.reason === undefined ? err.code : `${err.code} ${err.reason}`;
+    throw err;
+  }
+}
+
+const claimsOf = (token: string) =>
+  decodeUnverified(token).payload as { jti: string; sid: string; sub: string; iat: number };
+
+const bearer = (token: string) => ({ method: 'GET', headers: { authorization: `Bearer ${token}` } });
+
+describe.skipIf(problem !== undefined)('strict through Redis, against the real server', () => {
+  let redis: Redis;
+  let admin: Awaited<ReturnType<typeof signUp>>;
+  let verifier: Verifier;
+
+  beforeAll(async () => {
+    server = await startServer({ redisUrl: REDIS_URL, revocationSecret: SECRET });
+    admin = await signUp(server, 'admin@example.com'); // the first account is the admin
+    redis = new Redis(REDIS_URL);
+    verifier = build({ strategy: 'strict', redis: REDIS_URL });
+    await verifier.ready();
+  });
+  afterAll(() => {
+    redis?.disconnect();
+  });
+
+  it('accepts a live token, and refuses it on the very next request after logout', async () => {
+    const { access_token: token } = await signUp(server, 'logout@example.com');
+    expect(await outcome(verifier.verify(token))).toBe('accepted');
+    expect((await server.request('POST', '/api/logout', { token })).status).toBe(204);
+    expect(await outcome(verifier.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED jti');
+    expect(verifier.stats().revocation).toMatchObject({ strategy: 'strict', stale: false, failClosed: 0 });
+  });
+
+  it('logout-all: every earlier token is refused next request, by its session and by the cut-off', async () => {
+    const first = await signUp(server, 'everywhere@example.com');
+    const second = await server.request('POST', '/api/login', {
+      body: { email: 'everywhere@example.com', password: PASSWORD },
+    });
+    const token = second.body.access_token as string;
+    expect(await outcome(verifier.verify(token))).toBe('accepted');
+    expect((await server.request('POST', '/api/logout-all', { token: first.access_token })).status).toBe(204);
+    expect(await outcome(verifier.verify(token))).toBe('ERR_VERIFY_SESSION_ENDED sid');
+    // The per-user cut-off alone (valid_after) refuses it too.
+    await redis.del(`jot:rev:sid:${claimsOf(token).sid}`);
+    expect(await outcome(verifier.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED cutoff');
+    const again = await server.request('POST', '/api/login', {
+      body: { email: 'everywhere@example.com', password: PASSWORD },
+    });
+    expect(await outcome(verifier.verify(again.body.access_token))).toBe('accepted');
+  });
+
+  it('role change: a token carrying the old roles is refused on the next request (token version)', async () => {
+    const user = await signUp(server, 'roles@example.com');
+    expect(await outcome(verifier.verify(user.access_token))).toBe('accepted');
+    const set = await server.request('PUT', `/api/admin/users/${user.userId}/roles`, {
+      token: admin.access_token,
+      body: { roles: ['editor'] },
+    });
+    expect(set.status).toBe(200);
+    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_VERIFY_TOKEN_REVOKED version');
+    const refreshed = await server.request('POST', '/api/token/refresh', {
+      body: { refresh_token: user.refresh_token },
+    });
+    expect(await outcome(verifier.verify(refreshed.body.access_token))).toBe('accepted');
+  });
+
+  it('disable: the user is refused on the next request, by session and by the disabled status', async () => {
+    const user = await signUp(server, 'disabled@example.com');
+    expect(await outcome(verifier.verify(user.access_token))).toBe('accepted');
+    const disabled = await server.request('POST', `/api/admin/users/${user.userId}/disable`, {
+      token: admin.access_token,
+    });
+    expect(disabled.status).toBe(200);
+    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_VERIFY_SESSION_ENDED sid');
+    await redis.del(`jot:rev:sid:${claimsOf(user.access_token).sid}`);
+    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_VERIFY_USER_DISABLED disabled');
+    const result = await verifier.authenticate(bearer(user.access_token));
+    expect(result.ok === false && result.response.status).toBe(401);
+  });
+
+  it('takes an ioredis client as is, one MGET per verification, and leaves it open on close', async () => {
+    const client = new Redis(REDIS_URL);
+    try {
+      const v = createVerifier({
+        issuer: ISSUER,
+        audience: ISSUER,
+        jwksUri: `${server.url}/.well-known/jwks.json`,
+        revocation: { strategy: 'strict', redis: client },
+        logger: recordingLogger(),
+      });
+      const { access_token: token } = await signUp(server, 'client@example.com');
+      expect(await outcome(v.verify(token))).toBe('accepted');
+      expect(await outcome(v.verify(token))).toBe('accepted');
+      expect(v.stats().revocation).toMatchObject({ requests: 2, failures: 0 });
+      await v.close();
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('strict through Redis when Redis cannot answer', () => {
+  let token: string;
+  let claims: ReturnType<typeof claimsOf>;
+
+  beforeAll(async () => {
+    server ??= await startServer({ revocationSecret: SECRET });
+    ({ access_token: token } = await signUp(server, 'unreachable@example.com'));
+    claims = claimsOf(token);
+  });
+
+  it('fails closed with 503 when Redis is unreachable, counted, and logs once per outage', async () => {
+    const logger = recordingLogger();
+    const v = build({ strategy: 'strict', redis: DOWN_URL, timeout: '2s' }, logger);
+    for (let i = 0; i < 2; i += 1) {
+      const result = await v.authenticate(bearer(token));
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error).toMatchObject({ code: 'ERR_VERIFY_REVOCATION_UNAVAILABLE', reason: 'redis' });
+        expect(result.response.status).toBe(503);
+        expect(result.response.headers['retry-after']).toBe('1');
+        expect(result.response.body.error).toBe('temporarily_unavailable');
+      }
+    }
+    expect(v.stats().revocation).toMatchObject({
+      strategy: 'strict',
+      stale: true,
+      failClosed: 2,
+      failures: 2,
+    });
+    expect(v.stats().revocation.lastError).toEqual(expect.any(String));
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    expect(logger.lines[0]?.message).toMatch(/failing closed/);
+  });
+
+  it('accepts verified tokens when Redis is unreachable with failOpen, counted', async () => {
+    const logger = recordingLogger();
+    const v = build({ strategy: 'strict', redis: DOWN_URL, failOpen: true, timeout: '2s' }, logger);
+    expect(await outcome(v.verify(token))).toBe('accepted');
+    expect(v.stats().revocation).toMatchObject({ failOpen: 1, failClosed: 0, stale: true });
+    expect(logger.lines[0]?.message).toMatch(/failing open/);
+  });
+
+  it('fails closed when Redis answers slower than timeout, and logs once when it is back', async () => {
+    let hang = true;
+    const calls: string[][] = [];
+    const client: RedisClientLike = {
+      mget(...keys) {
+        calls.push(keys);
+        return hang ? new Promise(() => {}) : Promise.resolve([null, null, null]);
+      },
+    };
+    const logger = recordingLogger();
+    const v = build({ strategy: 'strict', redis: client, timeout: 30 }, logger);
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+    hang = false;
+    expect(await outcome(v.verify(token))).toBe('accepted');
+    expect(calls[2]).toEqual([
+      `jot:rev:jti:${claims.jti}`,
+      `jot:rev:sid:${claims.sid}`,
+      `jot:rev:user:${claims.sub}`,
+    ]);
+    expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'info']);
+    expect(v.stats().revocation).toMatchObject({ stale: false, failClosed: 2, requests: 3 });
+  });
+
+  it('applies the replicated rules to the answer: cut-off, version, status', async () => {
+    let user: string | null = null;
+    const v = build({ strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, user]) } });
+    user = JSON.stringify({ valid_after: claims.iat - 1, ver: 0, status: 'active' });
+    expect(await outcome(v.verify(token))).toBe('accepted');
+    user = JSON.stringify({ valid_after: claims.iat, ver: 0, status: 'active' });
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED cutoff');
+    user = JSON.stringify({ valid_after: 0, ver: 99, status: 'active' });
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED version');
+    user = JSON.stringify({ valid_after: 0, ver: 0, status: 'disabled' });
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_USER_DISABLED disabled');
+  });
+
+  it('fails closed on a user value that is not a JSON object (a fault, not a pass)', async () => {
+    const v = build({ strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, 'not json']) } });
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+  });
+});
+
+describe('strict through Redis: misuse is a TypeError when the verifier is built', () => {
+  const base = { issuer: ISSUER, audience: ISSUER, jwksUri: 'http://127.0.0.1:9/jwks.json' };
+  const make = (revocation: unknown) => () =>
+    createVerifier({
+      ...base,
+      revocation: revocation as VerifierOptions['revocation'],
+      logger: recordingLogger(),
+    });
+  const client = { mget: () => Promise.resolve([null, null, null]) };
+
+  it('takes exactly one of redis and secret/introspectionUrl', () => {
+    // @ts-expect-error -- the types allow only one of the two variants
+    const both: VerifierOptions['revocation'] = { strategy: 'strict', redis: REDIS_URL, secret: SECRET };
+    expect(make(both)).toThrow(/either "redis" or "secret"/);
+    expect(make({ strategy: 'strict', redis: client, introspectionUrl: 'http://127.0.0.1:9/i' })).toThrow(
+      TypeError,
+    );
+    expect(make({ strategy: 'strict' })).toThrow(/needs "redis".*or "secret"/);
+  });
+
+  it('refuses a URL that is not redis:// or rediss://, and an object without mget', () => {
+    expect(make({ strategy: 'strict', redis: 'http://127.0.0.1:6379' })).toThrow(TypeError);
+    expect(make({ strategy: 'strict', redis: 'not a url' })).toThrow(TypeError);
+    expect(make({ strategy: 'strict', redis: {} })).toThrow(/with mget/);
+    expect(make({ strategy: 'strict', redis: 6379 })).toThrow(TypeError);
+  });
+
+  it('refuses a client with a keyPrefix (every key would miss) and a Cluster', () => {
+    expect(make({ strategy: 'strict', redis: { ...client, options: { keyPrefix: 'app:' } } })).toThrow(
+      /keyPrefix/,
+    );
+    expect(make({ strategy: 'strict', redis: { ...client, isCluster: true } })).toThrow(/single Redis/);
+  });
+
+  it('refuses a bad timeout', () => {
+    expect(make({ strategy: 'strict', redis: client, timeout: 'soon' })).toThrow(/"timeout"/);
+  });
+
+  it('builds without connecting: a URL is only used at the first check', async () => {
+    const v = make({ strategy: 'strict', redis: DOWN_URL })();
+    expect(v.stats().revocation).toMatchObject({ strategy: 'strict', requests: 0 });
+    await v.close();
+  });
+});
