@@ -62,13 +62,17 @@ export async function createRedisMirror(
     }
   }
 
-  const onAdded = (entry: Revocation): void => {
+  const mirror = (entry: Revocation): Promise<void> =>
     write(redis, entry)
       .then(() => redis.publish(REDIS_KEYS.channel, JSON.stringify(toWire(entry))))
-      .catch((err: unknown) =>
-        logger.warn({ err }, 'mirroring a revocation to Redis failed; it will be copied at the next resync'),
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          logger.warn(
+            { err },
+            'mirroring a revocation to Redis failed; it will be copied at the next resync',
+          ),
       );
-  };
   // Redis may have lost data while we were disconnected (a restart without persistence): copy everything again.
   let lostConnection = false;
   const onReady = (): void => {
@@ -80,13 +84,13 @@ export async function createRedisMirror(
     lostConnection = true;
   };
   await resync();
-  revocations.changes.on('added', onAdded);
+  const removeSink = revocations.addSink(mirror);
   redis.on('ready', onReady);
   redis.on('reconnecting', onEnd);
   return {
     resync,
     close() {
-      revocations.changes.off('added', onAdded);
+      removeSink();
       redis.off('ready', onReady);
       redis.off('reconnecting', onEnd);
     },

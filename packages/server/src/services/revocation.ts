@@ -42,7 +42,15 @@ export interface RevocationService {
   prune(): Promise<number>;
   /** Fires when an entry was added by this server (other instances are seen by polling). */
   readonly changes: EventEmitter<{ added: [Revocation] }>;
+  /**
+   * Registers a write-through copy (Redis): every new entry is handed to it, and the request that revoked waits
+   * for it, up to `SINK_WAIT_MS`, so a logout is in the copy before the client hears it succeeded.
+   */
+  addSink(sink: (entry: Revocation) => Promise<void>): () => void;
 }
+
+/** How long a revocation waits for its write-through copies before answering anyway. */
+export const SINK_WAIT_MS = 250;
 
 /** The user-state entry for the feed. */
 export function userState(user: User): UserRevocationState {
@@ -70,6 +78,7 @@ export function createRevocationService(
 ): RevocationService {
   const coverMs = lifetimes.accessTokenTtlMs + lifetimes.clockToleranceMs;
   const changes = new EventEmitter<{ added: [Revocation] }>();
+  const sinks = new Set<(entry: Revocation) => Promise<void>>();
 
   async function add(
     kind: Revocation['kind'],
@@ -79,6 +88,16 @@ export function createRevocationService(
   ) {
     const entry = await store.addRevocation({ kind, subject, data: data, expiresAt });
     changes.emit('added', entry);
+    if (sinks.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...sinks].map((sink) => sink(entry))),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, SINK_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
   }
 
   async function revokeSession(sessionId: string, reason: string): Promise<boolean> {
@@ -95,6 +114,10 @@ export function createRevocationService(
 
   return {
     changes,
+    addSink(sink) {
+      sinks.add(sink);
+      return () => sinks.delete(sink);
+    },
     async check(claims) {
       const now = clock();
       const [jtiRevoked, user, session] = await Promise.all([
