@@ -9,3 +9,10 @@ export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } f
 export type { FeedEntry, FeedPage } from './http/feed-wire.js';
 export type { UserRevocationState } from './services/revocation.js';
 export type { KeyManager, SigningKeyInfo } from './keys/types.js';
+export {
+  createPasswordHasher,
+  MIN_PASSWORD_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  type PasswordHasher,
+} from './services/passwords.js';
+export { checkPasswordStrength } from './services/password-policy.js';

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { JOSE_ERROR_CODES } from '@jot/jose';
+import { CLI_ERROR_CODES } from '../../cli/src/index.js';
 import { CLIENT_ERROR_CODES } from '../../client/src/index.js';
 import { VERIFY_ERROR_CODES } from '../../verify/src/index.js';
 import { ConfigError, KEY_ERROR_CODES, SERVER_ERROR_CODES, STORE_ERROR_CODES } from '../src/index.js';
@@ -18,6 +19,7 @@ const existing = new Set<string>([
   ...KEY_ERROR_CODES,
   ...VERIFY_ERROR_CODES,
   ...CLIENT_ERROR_CODES,
+  ...CLI_ERROR_CODES,
   new ConfigError('port', 'x').code,
 ]);
 

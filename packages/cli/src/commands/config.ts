@@ -1,0 +1,49 @@
+/**
+ * `jot config check`: loads the configuration exactly as the server does and prints it with secrets redacted (the
+ * config's own `toJSON` does that), or exits 2 with the `ConfigError` naming the bad variable. Like the server, in
+ * development it creates `<dataDir>/dev-kek` when no `JOT_KEK` is set.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '@jot/server';
+
+import { writeJson, writeLine, type CliIo } from '../io.js';
+
+/** Registers `jot config` and its subcommands. */
+export function registerConfig(program: Command, io: CliIo): void {
+  const config = program.command('config').description('inspect the server configuration');
+  config
+    .command('check')
+    .description('validate the configuration and print it with secrets redacted')
+    .option('--json', 'print only the configuration JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Reads JOT_* variables, JOT_CONFIG or ./jot.config.json, as `jot serve` does.',
+        '',
+        'Examples:',
+        '  JOT_PORT=8080 jot config check',
+        '  JOT_CONFIG=/etc/jot/jot.config.json NODE_ENV=production jot config check --json',
+      ].join('\n'),
+    )
+    .action((options: { json?: boolean }) => {
+      const loaded = loadConfig({ env: io.env, cwd: io.cwd });
+      if (options.json === true) {
+        writeJson(io.stdout, loaded);
+        return;
+      }
+      const source =
+        loaded.configFile === undefined ? 'environment and defaults' : `${loaded.configFile} and environment`;
+      writeLine(io.stdout, `Configuration is valid (from ${source}):`);
+      writeJson(io.stdout, loaded);
+      if (loaded.kekGenerated) {
+        writeLine(
+          io.stderr,
+          `warning: using the development KEK in ${loaded.dataDir}/dev-kek; set JOT_KEK for a real deployment`,
+        );
+      }
+      if (loaded.nodeEnv !== 'production') {
+        writeLine(io.stderr, `warning: NODE_ENV is ${loaded.nodeEnv}; use production for deployments`);
+      }
+    });
+}

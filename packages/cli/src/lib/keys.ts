@@ -1,0 +1,111 @@
+/**
+ * Where `verify` and `sign` get keys: a PEM or JWK file, an HMAC secret in an environment variable (so it never
+ * appears in a command line), or a JWKS from a file or URL. Every key goes through `@jot/jose`'s importers, so
+ * the same algorithm-family binding applies as in the server.
+ */
+import {
+  importJWK,
+  importPEM,
+  importSecret,
+  KeySet,
+  type Key,
+  type KeyOptions,
+  type SecretEncoding,
+} from '@jot/jose';
+
+import { CliError } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { readText } from './files.js';
+
+/** Reads a key file holding a PEM (SPKI, PKCS #8, …) or one JWK. */
+export function loadKeyFile(io: CliIo, path: string, options: KeyOptions = {}): Key {
+  const text = readText(io, path, 'key file');
+  if (text.includes('-----BEGIN ')) return importPEM(text, options);
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(text);
+  } catch {
+    throw new CliError('ERR_KEY_INVALID', `the key file "${path}" is neither a PEM nor a JSON Web Key`);
+  }
+  if (typeof jwk === 'object' && jwk !== null && 'keys' in jwk) {
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `"${path}" is a key set (JWKS); pass it with --jwks instead of --key`,
+    );
+  }
+  return importJWK(jwk, options);
+}
+
+/** Imports the HMAC secret held in environment variable `name`. */
+export function loadSecretEnv(
+  io: CliIo,
+  name: string,
+  encoding: SecretEncoding,
+  options: KeyOptions = {},
+): Key {
+  const value = io.env[name];
+  if (value === undefined || value === '') {
+    throw new CliError(
+      'ERR_CLI_ENV_MISSING',
+      `the environment variable ${name} (from --secret-env) is not set`,
+    );
+  }
+  return importSecret(value.trim(), { ...options, encoding });
+}
+
+/** Fetches (http/https, with a timeout) or reads a JWKS and imports its signing keys. */
+export async function loadJwks(io: CliIo, source: string, timeoutSeconds: number): Promise<KeySet> {
+  let document: unknown;
+  if (/^https?:\/\//i.test(source)) {
+    document = await fetchJson(source, timeoutSeconds);
+  } else {
+    try {
+      document = JSON.parse(readText(io, source, 'JWKS file'));
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError('ERR_KEY_INVALID', `the JWKS file "${source}" is not valid JSON`);
+    }
+  }
+  const keys = KeySet.fromJWKS(document);
+  if (keys.keys.length === 0) {
+    throw new CliError('ERR_KEY_INVALID', `the JWKS at ${shown(source)} holds no usable signing keys`);
+  }
+  return keys;
+}
+
+/** A URL as it may appear in a message: any `user:password@` part removed. */
+function shown(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
+}
+
+async function fetchJson(url: string, timeoutSeconds: number): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+      redirect: 'follow',
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const detail = timedOut ? `no answer within ${timeoutSeconds}s` : describeNetworkError(err);
+    throw new CliError('ERR_CLI_JWKS_FETCH', `cannot fetch the JWKS from ${shown(url)}: ${detail}`);
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${shown(url)} answered HTTP ${response.status}`);
+  }
+  try {
+    return await response.json();
+  } catch {
+    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${shown(url)} did not return JSON`);
+  }
+}
+
+function describeNetworkError(err: unknown): string {
+  const cause =
+    err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return err instanceof Error ? err.message : String(err);
+}

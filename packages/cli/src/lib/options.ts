@@ -1,0 +1,53 @@
+/** Option parsers shared by the commands, so a bad value is a usage error (exit 2) before any work starts. */
+import { InvalidArgumentError } from 'commander';
+import { isAlgorithm, parseDuration, SUPPORTED_ALGORITHMS, type Algorithm } from '@jot/jose';
+
+/** HMAC algorithms, for `jot secret`. */
+export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+
+/** Asymmetric algorithms, for `jot keygen`. */
+export const ASYMMETRIC_ALGORITHMS: readonly Algorithm[] = SUPPORTED_ALGORITHMS.filter(
+  (alg) => !alg.startsWith('HS'),
+);
+
+/** Parses a duration (`15m`, `30s`, `900`) into seconds. */
+export function durationSeconds(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch {
+    throw new InvalidArgumentError('expected a duration such as 30s, 15m, 12h, 7d, or a number of seconds');
+  }
+}
+
+/** Collects a repeatable option into an array (`--aud a --aud b`). */
+export function collect(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * Collects algorithms from a repeatable, comma-separated `--alg`; each must be supported. Deliberately not
+ * variadic: `--alg RS256 <token>` would swallow the token as an algorithm and echo it in the error.
+ */
+export function collectAlgorithms(value: string, previous: readonly Algorithm[] | undefined): Algorithm[] {
+  const list = [...(previous ?? [])];
+  for (const alg of value.split(',').map((part) => part.trim())) {
+    if (alg === '') continue;
+    if (!isAlgorithm(alg)) {
+      throw new InvalidArgumentError(`unsupported algorithm; choose from ${SUPPORTED_ALGORITHMS.join(', ')}`);
+    }
+    if (!list.includes(alg)) list.push(alg);
+  }
+  return list;
+}
+
+/** Parses one algorithm name. */
+export function parseAlgorithm(value: string): Algorithm {
+  const [alg, ...rest] = collectAlgorithms(value, []);
+  if (alg === undefined || rest.length > 0) throw new InvalidArgumentError('expected one algorithm');
+  return alg;
+}
+
+/** Turns an empty list (an option never given) into `undefined`. */
+export function nonEmpty<T>(list: readonly T[] | undefined): readonly T[] | undefined {
+  return list === undefined || list.length === 0 ? undefined : list;
+}

@@ -1,0 +1,184 @@
+/**
+ * `jot admin create` against a temporary SQLite data directory, checked by logging in through the real server
+ * (`createServer` + `app.inject`) with the password the CLI was given.
+ */
+import { Buffer } from 'node:buffer';
+
+import { describe, expect, it } from 'vitest';
+
+import { createServer, loadConfig } from '@jot/server';
+import { errorLine, fakeTty, jot, serverEnv, tempDir } from './support.js';
+
+const PASSWORD = 'correct horse battery';
+
+async function login(
+  env: Record<string, string>,
+  email: string,
+  password: string,
+): Promise<{ status: number; roles?: string[] }> {
+  const app = await createServer({ config: loadConfig({ env, file: false }), logger: false });
+  try {
+    const response = await app.inject({ method: 'POST', url: '/api/login', payload: { email, password } });
+    const body = response.json<{ access_token?: string }>();
+    const claims =
+      body.access_token === undefined
+        ? undefined
+        : (JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as {
+            roles: string[];
+          });
+    return { status: response.statusCode, roles: claims?.roles };
+  } finally {
+    await app.close();
+  }
+}
+
+async function register(env: Record<string, string>, email: string, password: string): Promise<number> {
+  const app = await createServer({ config: loadConfig({ env, file: false }), logger: false });
+  try {
+    return (await app.inject({ method: 'POST', url: '/api/register', payload: { email, password } }))
+      .statusCode;
+  } finally {
+    await app.close();
+  }
+}
+
+describe('jot admin create', () => {
+  it('creates an admin who can then log in to the server with that password', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+    const result = await jot(
+      ['admin', 'create', '--email', 'Root@Example.com', '--password-env', 'ADMIN_PASSWORD'],
+      { env, cwd: dir },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^created admin root@example\.com \(id [\w-]+\)\n$/);
+    expect(result.stdout).not.toContain(PASSWORD);
+    expect(await login(env, 'root@example.com', PASSWORD)).toEqual({ status: 200, roles: ['admin'] });
+    expect((await login(env, 'root@example.com', 'wrong password')).status).toBe(401);
+
+    const again = await jot(['admin', 'create', '--email', 'root@example.com', '--json'], { env, cwd: dir });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ email: 'root@example.com', action: 'unchanged' });
+  });
+
+  it('promotes an existing account without touching its password or asking for one', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+    await jot(['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'], {
+      env,
+      cwd: dir,
+    });
+    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    expect((await login(env, 'dev@example.com', 'dev password 1')).roles).toEqual([]);
+
+    const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], { env, cwd: dir });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ email: 'dev@example.com', action: 'promoted' });
+    expect(await login(env, 'dev@example.com', 'dev password 1')).toEqual({ status: 200, roles: ['admin'] });
+  });
+
+  it('prompts twice on a terminal, without echo, when no --password-env is given', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir);
+    const tty = fakeTty();
+    let typed = 0;
+    const result = await jot(['admin', 'create', '--email', 'tty@example.com'], {
+      env,
+      cwd: dir,
+      stdin: tty,
+      onStderr: (text) => {
+        const prompts = (text.match(/Password for tty@example\.com: |Repeat the password: /g) ?? []).length;
+        if (prompts > typed) {
+          typed = prompts;
+          setImmediate(() => tty.type('s3cret-pw!x\u007fX\r'));
+        }
+      },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('s3cret');
+    expect(tty.rawModes).toEqual([true, false, true, false]);
+    expect((await login(env, 'tty@example.com', 's3cret-pw!X')).status).toBe(200);
+  });
+
+  it('refuses when the two prompted passwords differ, and creates nothing', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir);
+    const tty = fakeTty();
+    const answers = ['first password', 'second password'];
+    const result = await jot(['admin', 'create', '--email', 'tty@example.com'], {
+      env,
+      cwd: dir,
+      stdin: tty,
+      onStderr: (text) => {
+        if (text.endsWith(': ')) setImmediate(() => tty.type(`${answers.shift() ?? ''}\r`));
+      },
+    });
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toBe('jot: ERR_CLI_PASSWORD_REJECTED: the two passwords differ');
+    expect((await login(env, 'tty@example.com', 'first password')).status).toBe(401);
+  });
+
+  it('exits 130 when Ctrl-C is pressed at the prompt', async () => {
+    const tty = fakeTty();
+    const dir = tempDir();
+    const result = await jot(['admin', 'create', '--email', 'tty@example.com'], {
+      env: serverEnv(dir),
+      cwd: dir,
+      stdin: tty,
+      onStderr: (text) => {
+        if (text.endsWith(': ')) setImmediate(() => tty.type('abc\u0003'));
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(errorLine(result)).toBe('jot: ERR_CLI_ABORTED: cancelled');
+  });
+
+  it('refuses passwords under 8 characters, or equal to the email', async () => {
+    const dir = tempDir();
+    for (const [password, message] of [
+      ['short', 'passwords must be 8 to 1024 characters'],
+      ['A@Example.com', 'the password must not be the email address'],
+    ]) {
+      const env = serverEnv(dir, { PW: password! });
+      const result = await jot(['admin', 'create', '--email', 'a@example.com', '--password-env', 'PW'], {
+        env,
+        cwd: dir,
+      });
+      expect(result.code).toBe(2);
+      expect(errorLine(result)).toBe(`jot: ERR_CLI_PASSWORD_REJECTED: ${message}`);
+      expect(result.stderr).not.toContain(`: ${password}`);
+    }
+    expect((await login(serverEnv(dir), 'a@example.com', 'A@Example.com')).status).toBe(401);
+  });
+
+  it('fails clearly without a password source, with an unset variable, or with a bad email', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir);
+    const noTty = await jot(['admin', 'create', '--email', 'a@example.com'], { env, cwd: dir });
+    expect(errorLine(noTty)).toBe(
+      'jot: ERR_CLI_NO_TTY: no password: pass --password-env <VAR>, or run in a terminal to be prompted',
+    );
+    const unset = await jot(['admin', 'create', '--email', 'a@example.com', '--password-env', 'NOPE'], {
+      env,
+      cwd: dir,
+    });
+    expect(errorLine(unset)).toBe(
+      'jot: ERR_CLI_ENV_MISSING: the environment variable NOPE (from --password-env) is not set',
+    );
+    const badEmail = await jot(['admin', 'create', '--email', 'not-an-email'], { env, cwd: dir });
+    expect(errorLine(badEmail)).toBe('jot: ERR_CLI_USAGE: --email must be an email address');
+    for (const result of [noTty, unset, badEmail]) expect(result.code).toBe(2);
+  });
+
+  it('exits 2 naming the variable when the configuration is invalid', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { JOT_ARGON2_TIME_COST: 'two', PW: PASSWORD });
+    const result = await jot(['admin', 'create', '--email', 'a@example.com', '--password-env', 'PW'], {
+      env,
+      cwd: dir,
+    });
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toMatch(/^jot: ERR_CONFIG_INVALID: JOT_ARGON2_TIME_COST is invalid: /);
+  });
+});
