@@ -75,7 +75,7 @@ export async function startMicroservices(
     createVerifier({
       issuer,
       audience: issuer, // Jot's default audience is the issuer URL (JOT_AUDIENCE changes it)
-      revocation: { strategy: 'replicated', secret, maxStaleness: options.maxStaleness ?? '2s' },
+      revocation: { strategy: 'replicated', secret, maxStaleness: options.maxStaleness ?? '10s' },
       logger: options.quiet ? { info() {}, warn() {}, error() {} } : undefined,
     });
   const verifiers = { orders: verifierFor(), profile: verifierFor() };

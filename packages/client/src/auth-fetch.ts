@@ -26,11 +26,21 @@ export function createAuthFetch(
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
   const { mode, transport, state, credentials, csrfToken, refresh } = deps;
   async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
-    const raw = input instanceof Request ? input.url : input instanceof URL ? input.href : input;
-    const target = transport.url(raw);
-    // Anything not addressed to the Jot server goes out exactly as given: no token, no CSRF header, no cookies added.
-    if (!transport.isServerUrl(target)) return transport.fetch(input, init);
-    const template = new Request(input instanceof Request ? input : target, { credentials, ...init });
+    // Resolve once: the URL that is checked is the URL that is requested (a `Request` already holds an absolute URL).
+    let target: URL;
+    try {
+      target = transport.resolve(input instanceof Request ? input.url : input);
+    } catch {
+      // Not a URL at all: let fetch report it, with nothing added.
+      return transport.fetch(input, init);
+    }
+    // Anything not addressed to the Jot server goes out with nothing added: no token, no CSRF header, no cookies.
+    if (!transport.isServerUrl(target))
+      return transport.fetch(input instanceof Request ? input : target.href, init);
+    const template = new Request(input instanceof Request ? input : target.href, { credentials, ...init });
+    // Belt and braces: never attach credentials to a request whose final URL is not the one just checked.
+    if (template.url !== target.href)
+      throw new TypeError('client.fetch: the request URL changed while building it');
 
     const attempt = async (): Promise<{ response: Response; generation: number }> => {
       const generation = state.generation;

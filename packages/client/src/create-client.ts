@@ -82,6 +82,11 @@ export function createClient(options: ClientOptions): JotClient {
   // Bearer tabs each hold their own session; only cookie-backed sessions are shared between tabs.
   const channel = openTabChannel(`${key}:session`, (options.broadcast ?? true) && usesCookie, onTabMessage);
 
+  // Bumped by every local end of the session: a refresh answer from an earlier epoch is dropped, so a sign-out
+  // during an in-flight refresh stays a sign-out. `closed`: after close() nothing is adopted or scheduled.
+  let epoch = 0;
+  let closed = false;
+
   const timer = createRefreshTimer(marginSeconds * 1000, () => {
     refresh().catch(() => undefined);
   });
@@ -100,6 +105,10 @@ export function createClient(options: ClientOptions): JotClient {
     event: 'session:started' | 'session:refreshed',
     source: 'local' | 'other-tab',
   ): void {
+    if (closed) return;
+    if (!Number.isFinite(snapshot.expiresAt) || snapshot.expiresAt <= 0) {
+      throw new JotClientError('ERR_CLIENT_BAD_RESPONSE', 'the session has no valid expiry');
+    }
     state.set(snapshot);
     timer.schedule(snapshot.expiresAt);
     events.emit(event, { expiresAt: snapshot.expiresAt, source });
@@ -116,6 +125,7 @@ export function createClient(options: ClientOptions): JotClient {
   }
 
   function end(reason: SessionEndReason, broadcast: boolean): void {
+    epoch++;
     const had = state.current !== undefined;
     state.clear();
     timer.cancel();
@@ -125,6 +135,7 @@ export function createClient(options: ClientOptions): JotClient {
   }
 
   function onTabMessage(message: TabMessage): void {
+    if (closed) return;
     if (message.type === 'ended') {
       if (state.current !== undefined) end('other-tab', false);
       return;
@@ -138,7 +149,14 @@ export function createClient(options: ClientOptions): JotClient {
     adopt(snapshot, state.current === undefined ? 'session:started' : 'session:refreshed', 'other-tab');
   }
 
-  const { csrfToken, refreshNow } = createRefreshRequest({ mode, state, send, adopt, end });
+  const { csrfToken, refreshNow } = createRefreshRequest({
+    mode,
+    state,
+    send,
+    adopt,
+    end,
+    epoch: () => epoch,
+  });
   const authFetch = createAuthFetch({
     mode,
     transport,
@@ -151,7 +169,7 @@ export function createClient(options: ClientOptions): JotClient {
 
   async function send(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await transport.fetch(transport.url(path), { credentials, ...init });
+      return await transport.fetch(transport.resolve(path).href, { credentials, ...init });
     } catch (cause) {
       throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
     }
@@ -170,6 +188,9 @@ export function createClient(options: ClientOptions): JotClient {
   }
 
   async function endOnServer(path: string, reason: SessionEndReason): Promise<void> {
+    // The user chose to leave: no timer refresh may start now, and one already in flight must not sign us back in.
+    timer.cancel();
+    epoch++;
     let failure: Error | undefined;
     try {
       const res = await authFetch(path, { method: 'POST' });
@@ -207,10 +228,11 @@ export function createClient(options: ClientOptions): JotClient {
       if (mode === 'bearer') return false;
       if (mode === 'cookie') {
         const res = await send('/api/whoami', { method: 'GET' });
-        if (res.ok) {
-          const who = (await res.json()) as WhoAmI;
+        const who = res.ok ? ((await res.json()) as WhoAmI) : undefined;
+        const exp = who?.claims.exp;
+        if (who !== undefined && typeof exp === 'number' && Number.isFinite(exp) && exp > 0) {
           adopt(
-            { expiresAt: who.claims.exp * 1000, csrfToken: who.csrf_token ?? state.csrfToken },
+            { expiresAt: exp * 1000, csrfToken: who.csrf_token ?? state.csrfToken },
             'session:started',
             'local',
           );
@@ -232,7 +254,8 @@ export function createClient(options: ClientOptions): JotClient {
       return events.on(event, handler);
     },
     close() {
-      timer.cancel();
+      closed = true;
+      timer.close();
       channel.close();
     },
   };

@@ -1,7 +1,9 @@
 /**
  * One refresh request, per mode: bearer sends its refresh token in the body; cookie and memory send `{}` with the
  * refresh cookie and `X-Csrf-Token` (fetching the CSRF token first when a reload lost it). A refused refresh
- * (400/401/403) ends the session; a transient failure (429, 5xx, network) throws and keeps it.
+ * (400/401/403) ends the session; a transient failure (429, 5xx, network) throws and keeps it. An answer that
+ * arrives after the session was ended locally (a sign-out while the refresh was in flight) is dropped: it must
+ * not sign the tab back in.
  */
 import { errorFromResponse } from './errors.js';
 import type { SessionSnapshot, SessionState } from './session-state.js';
@@ -15,10 +17,12 @@ export interface RefreshDeps {
   send: (path: string, init: RequestInit) => Promise<Response>;
   adopt: (snapshot: SessionSnapshot, event: 'session:started' | 'session:refreshed', source: 'local') => void;
   end: (reason: SessionEndReason, broadcast: boolean) => void;
+  /** Changes whenever the session is ended locally; a refresh started in another epoch is void. */
+  epoch: () => number;
 }
 
 /** The CSRF bootstrap and the refresh itself (not single-flight: wrap it with `createSingleFlight`). */
-export function createRefreshRequest({ mode, state, send, adopt, end }: RefreshDeps): {
+export function createRefreshRequest({ mode, state, send, adopt, end, epoch }: RefreshDeps): {
   csrfToken: () => Promise<string | undefined>;
   refreshNow: () => Promise<boolean>;
 } {
@@ -35,6 +39,8 @@ export function createRefreshRequest({ mode, state, send, adopt, end }: RefreshD
   }
 
   async function refreshNow(): Promise<boolean> {
+    const started = epoch();
+    const stale = (): boolean => epoch() !== started;
     const wasSignedIn = state.current !== undefined;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     let body = '{}';
@@ -44,6 +50,7 @@ export function createRefreshRequest({ mode, state, send, adopt, end }: RefreshD
       body = JSON.stringify({ refresh_token: refreshToken });
     } else {
       const csrf = await csrfToken();
+      if (stale()) return false;
       if (csrf === undefined) {
         if (wasSignedIn) end('refresh-failed', true);
         return false;
@@ -51,12 +58,11 @@ export function createRefreshRequest({ mode, state, send, adopt, end }: RefreshD
       headers['x-csrf-token'] = csrf;
     }
     const res = await send('/api/token/refresh', { method: 'POST', headers, body });
+    if (stale()) return false;
     if (res.ok) {
-      adopt(
-        snapshotFrom(await res.json(), mode, Date.now(), state.csrfToken),
-        wasSignedIn ? 'session:refreshed' : 'session:started',
-        'local',
-      );
+      const snapshot = snapshotFrom(await res.json(), mode, Date.now(), state.csrfToken);
+      if (stale()) return false;
+      adopt(snapshot, wasSignedIn ? 'session:refreshed' : 'session:started', 'local');
       return true;
     }
     // 400/401/403: the refresh token is spent, revoked or missing — the session is over. Other statuses (429,

@@ -1,14 +1,24 @@
 /**
  * The proactive refresh timer: fires `expires_in - margin` after a token arrives. The margin is capped at half the
  * token's lifetime, so a short-lived token (2 s in tests) is refreshed at mid-life instead of immediately — which
- * would otherwise be a refresh loop.
+ * would otherwise be a refresh loop. Delays are clamped to what `setTimeout` can hold (2^31 − 1 ms, about 24.8
+ * days; a longer delay fires at once): a timer that wakes while the token is still fresh re-arms instead of
+ * refreshing.
  */
+
+/** The longest delay `setTimeout` honours; anything longer fires immediately. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** Never refresh more often than this (a token already at its margin is renewed a second from now). */
+const MIN_DELAY_MS = 1000;
 
 /** The timer of one client. */
 export interface RefreshTimer {
-  /** (Re)arms the timer for a token expiring at `expiresAt` (epoch ms). */
+  /** (Re)arms the timer for a token expiring at `expiresAt` (epoch ms); a `RangeError` for a non-finite value. */
   schedule(expiresAt: number): void;
   cancel(): void;
+  /** Cancels and turns `schedule` into a no-op for good (the client was closed). */
+  close(): void;
   /** The effective margin for the current token. */
   marginMs(current: { expiresAt: number } | undefined): number;
 }
@@ -17,24 +27,43 @@ export interface RefreshTimer {
 export function createRefreshTimer(marginMs: number, onFire: () => void): RefreshTimer {
   let handle: ReturnType<typeof setTimeout> | undefined;
   let lifetimeMs = Infinity;
+  let closed = false;
   const effective = (): number => Math.min(marginMs, lifetimeMs / 2);
+
+  function cancel(): void {
+    if (handle !== undefined) clearTimeout(handle);
+    handle = undefined;
+  }
+
+  function arm(fireAt: number): void {
+    handle = setTimeout(
+      () => wake(fireAt),
+      Math.min(MAX_TIMEOUT_MS, Math.max(MIN_DELAY_MS, fireAt - Date.now())),
+    );
+    // In Node, a pending refresh must not keep a finished script alive.
+    (handle as { unref?: () => void }).unref?.();
+  }
+
+  function wake(fireAt: number): void {
+    handle = undefined;
+    // Woken well before the refresh is due (a clamped delay, or the clock went back): the token is still fresh.
+    if (fireAt - Date.now() > MIN_DELAY_MS) arm(fireAt);
+    else onFire();
+  }
+
   return {
     schedule(expiresAt) {
-      if (handle !== undefined) clearTimeout(handle);
+      if (!Number.isFinite(expiresAt))
+        throw new RangeError('refresh timer: expiresAt must be a finite number');
+      cancel();
+      if (closed) return;
       lifetimeMs = Math.max(0, expiresAt - Date.now());
-      handle = setTimeout(
-        () => {
-          handle = undefined;
-          onFire();
-        },
-        Math.max(1000, lifetimeMs - effective()),
-      );
-      // In Node, a pending refresh must not keep a finished script alive.
-      (handle as { unref?: () => void }).unref?.();
+      arm(expiresAt - effective());
     },
-    cancel() {
-      if (handle !== undefined) clearTimeout(handle);
-      handle = undefined;
+    cancel,
+    close() {
+      closed = true;
+      cancel();
     },
     marginMs: (current) => (current === undefined ? 0 : effective()),
   };

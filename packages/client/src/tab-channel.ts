@@ -16,14 +16,31 @@ export interface TabChannel {
   close(): void;
 }
 
-function parse(data: unknown): TabMessage | undefined {
+/** An access token as the server issues it (a compact JWS), or any RFC 6750 `b64token`. */
+const ACCESS_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+/** A CSRF token must be usable as a header value: visible ASCII only. */
+const CSRF_TOKEN = /^[\x21-\x7e]+$/;
+
+/**
+ * Validates a message from another tab; `undefined` for anything malformed. A field that is present must be
+ * valid — a bad one voids the whole message rather than being dropped, so a broken sender cannot half-update us.
+ */
+export function parseTabMessage(data: unknown): TabMessage | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const m = data as Record<string, unknown>;
   if (m.type === 'ended') return { type: 'ended' };
-  if ((m.type !== 'refreshed' && m.type !== 'started') || typeof m.expiresAt !== 'number') return undefined;
-  const message: TabMessage = { type: m.type, expiresAt: m.expiresAt };
-  if (typeof m.accessToken === 'string') message.accessToken = m.accessToken;
-  if (typeof m.csrfToken === 'string') message.csrfToken = m.csrfToken;
+  if (m.type !== 'refreshed' && m.type !== 'started') return undefined;
+  const { expiresAt, accessToken, csrfToken } = m;
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt <= 0) return undefined;
+  const message: TabMessage = { type: m.type, expiresAt };
+  if (accessToken !== undefined) {
+    if (typeof accessToken !== 'string' || !ACCESS_TOKEN.test(accessToken)) return undefined;
+    message.accessToken = accessToken;
+  }
+  if (csrfToken !== undefined) {
+    if (typeof csrfToken !== 'string' || !CSRF_TOKEN.test(csrfToken)) return undefined;
+    message.csrfToken = csrfToken;
+  }
   return message;
 }
 
@@ -36,7 +53,7 @@ export function openTabChannel(
   if (!enabled || typeof BroadcastChannel !== 'function') return { post() {}, close() {} };
   const channel = new BroadcastChannel(name);
   channel.onmessage = (event: MessageEvent<unknown>) => {
-    const message = parse(event.data);
+    const message = parseTabMessage(event.data);
     if (message !== undefined) onMessage(message);
   };
   let closed = false;

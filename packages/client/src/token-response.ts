@@ -26,7 +26,12 @@ export function snapshotFrom(
   const accessToken = str(fields.access_token);
   const refreshToken = str(fields.refresh_token);
   const csrfToken = str(fields.csrf_token) ?? previousCsrf;
-  const snapshot: SessionSnapshot = { expiresAt: now + expiresIn * 1000 };
+  const expiresAt = now + expiresIn * 1000;
+  // 1e306 is a finite expires_in but an infinite expiry: no timer could ever be armed for it.
+  if (!Number.isFinite(expiresAt)) {
+    throw new JotClientError('ERR_CLIENT_BAD_RESPONSE', 'the token response has no valid expires_in');
+  }
+  const snapshot: SessionSnapshot = { expiresAt };
   const mismatch = (what: string): JotClientError =>
     new JotClientError(
       'ERR_CLIENT_DELIVERY_MISMATCH',

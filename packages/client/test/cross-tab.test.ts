@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, type JotClient, type SessionEvents } from '../src/index.js';
+import { parseTabMessage } from '../src/tab-channel.js';
 import { fakeLocks, fakeServer } from './fake-server.js';
 
 const BASE = 'http://jot.test';
@@ -72,5 +73,69 @@ describe.each(['cookie', 'memory'] as const)('two tabs in %s mode', (mode) => {
     expect(await ended).toEqual({ reason: 'other-tab' });
     expect(b.signedIn).toBe(false);
     expect(server.count('POST /api/logout')).toBe(1);
+  });
+});
+
+describe('messages from other tabs are validated', () => {
+  const future = (): number => Date.now() + 60_000;
+  const malformed = (): unknown[] => [
+    null,
+    'started',
+    42,
+    { type: 'bogus', expiresAt: future() },
+    { type: 'started' },
+    { type: 'started', expiresAt: '1700000000000' },
+    { type: 'started', expiresAt: Number.POSITIVE_INFINITY, accessToken: 'a.b.c' },
+    { type: 'started', expiresAt: Number.NaN, accessToken: 'a.b.c' },
+    { type: 'started', expiresAt: -5, accessToken: 'a.b.c' },
+    { type: 'started', expiresAt: 0, accessToken: 'a.b.c' },
+    { type: 'started', expiresAt: future(), accessToken: '' },
+    { type: 'started', expiresAt: future(), accessToken: 'a b' },
+    { type: 'started', expiresAt: future(), accessToken: 'a.b.c\r\nx-evil: 1' },
+    { type: 'started', expiresAt: future(), accessToken: 42 },
+    { type: 'refreshed', expiresAt: future(), accessToken: 'a.b.c', csrfToken: '' },
+    { type: 'refreshed', expiresAt: future(), accessToken: 'a.b.c', csrfToken: 'x\ny' },
+    { type: 'refreshed', expiresAt: future(), accessToken: 'a.b.c', csrfToken: 7 },
+  ];
+
+  it('parseTabMessage refuses every malformed shape and keeps good ones', () => {
+    for (const data of malformed()) expect(parseTabMessage(data)).toBeUndefined();
+    const expiresAt = future();
+    expect(parseTabMessage({ type: 'ended', extra: 1 })).toEqual({ type: 'ended' });
+    expect(
+      parseTabMessage({ type: 'started', expiresAt, accessToken: 'eyJ.x-y_z.s+/=', csrfToken: 'c' }),
+    ).toEqual({
+      type: 'started',
+      expiresAt,
+      accessToken: 'eyJ.x-y_z.s+/=',
+      csrfToken: 'c',
+    });
+  });
+
+  it('a tab ignores malformed messages on the channel and still takes a good one', async () => {
+    const storageKey = `test-${++key}`;
+    const server = fakeServer();
+    const tab = createClient({ baseUrl: BASE, mode: 'memory', fetch: server.fetch, locks: null, storageKey });
+    tabs.push(tab);
+    const seen: string[] = [];
+    tab.on('session:started', ({ expiresAt }) => seen.push(`started:${expiresAt}`));
+    tab.on('session:refreshed', ({ expiresAt }) => seen.push(`refreshed:${expiresAt}`));
+    const other = new BroadcastChannel(`${storageKey}:session`);
+    try {
+      for (const data of malformed()) other.postMessage(data);
+      const good = future();
+      const started = next(tab, 'session:started');
+      other.postMessage({
+        type: 'started',
+        expiresAt: good,
+        accessToken: 'at-from-other-tab',
+        csrfToken: 'c',
+      });
+      await started; // messages arrive in order: every malformed one was handled before this
+      expect(seen).toEqual([`started:${good}`]);
+      expect(tab.expiresAt).toBe(good);
+    } finally {
+      other.close();
+    }
   });
 });

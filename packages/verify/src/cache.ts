@@ -2,14 +2,16 @@
  * The optional verification cache: full token → verified claims, until `exp`, at most `maxEntries` (least recently
  * used dropped first). Keyed on the whole token text, never a prefix or the signature (fast-jwt's cache-key
  * collision returned another user's claims). It only saves the signature and claim work: revocation is still
- * checked on every hit, and revocations, resets and removed keys also evict entries.
+ * checked on every hit, and revocations, resets and removed keys also evict entries. An entry records the RFC 7638
+ * thumbprint of the key that verified it, so a key replaced under the same `kid` still evicts its tokens.
  */
 import type { FeedEntry } from './revocation/state.js';
 import type { AccessTokenClaims } from './types.js';
 
 interface CachedToken {
   readonly claims: AccessTokenClaims;
-  readonly kid: string;
+  /** RFC 7638 thumbprint of the verifying key. */
+  readonly thumbprint: string;
 }
 
 /** Counters of the cache. */
@@ -25,7 +27,7 @@ export interface CacheStats {
  *
  * @example
  * const cache = new VerificationCache(10_000);
- * cache.set(token, claims, kid);
+ * cache.set(token, claims, keyThumbprint(key));
  * cache.get(token, Date.now() / 1000);
  */
 export class VerificationCache {
@@ -59,9 +61,10 @@ export class VerificationCache {
     return entry.claims;
   }
 
-  set(token: string, claims: AccessTokenClaims, kid: string): void {
+  /** Caches verified claims with the thumbprint of the key that verified them. */
+  set(token: string, claims: AccessTokenClaims, thumbprint: string): void {
     this.#entries.delete(token);
-    this.#entries.set(token, { claims, kid });
+    this.#entries.set(token, { claims, thumbprint });
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
@@ -80,10 +83,10 @@ export class VerificationCache {
     this.#drop((cached) => cached.claims[field] === entry.subject);
   }
 
-  /** Drops tokens verified with keys the issuer no longer publishes. */
-  removeKeys(kids: readonly string[]): void {
-    const gone = new Set(kids);
-    this.#drop((cached) => gone.has(cached.kid));
+  /** Drops tokens verified with keys the issuer no longer publishes (by RFC 7638 thumbprint). */
+  removeKeys(thumbprints: readonly string[]): void {
+    const gone = new Set(thumbprints);
+    this.#drop((cached) => gone.has(cached.thumbprint));
   }
 
   clear(): void {

@@ -1,6 +1,8 @@
 /**
  * Jot's own claims, checked after the standard ones: the types the revocation checks and guards rely on. A token
- * whose `ver` is a string could otherwise slip past `ver >= ver` comparisons.
+ * whose `ver` is a string could otherwise slip past `ver >= ver` comparisons. The result is deep-frozen: the
+ * verification cache hands the same object to every request bearing the token, so a handler must not be able to
+ * change what the next request sees (`claims.roles.push('admin')` throws in strict mode).
  */
 import { JoseError, type JWTPayload } from '@jot/jose';
 
@@ -14,8 +16,21 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
+/** Freezes a parsed JSON value and everything in it (iteratively: no recursion depth to exhaust). */
+function deepFreeze<T>(value: T): T {
+  const pending: unknown[] = [value];
+  for (let item = pending.pop(); item !== undefined || pending.length > 0; item = pending.pop()) {
+    if (typeof item !== 'object' || item === null || Object.isFrozen(item)) continue;
+    Object.freeze(item);
+    for (const child of Object.values(item)) {
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
+  }
+  return value;
+}
+
 /**
- * Narrows a verified payload to `AccessTokenClaims` or throws `ERR_JWT_CLAIM_INVALID`.
+ * Narrows a verified payload to deep-frozen `AccessTokenClaims` or throws `ERR_JWT_CLAIM_INVALID`.
  *
  * @example
  * const claims = asAccessTokenClaims(payload);
@@ -38,5 +53,5 @@ export function asAccessTokenClaims(payload: JWTPayload): AccessTokenClaims {
   if (payload.cth !== undefined && typeof payload.cth !== 'string')
     throw invalid('cth', 'the "cth" claim must be a string');
   if (payload.roles === undefined) payload.roles = [];
-  return payload as AccessTokenClaims;
+  return deepFreeze(payload as AccessTokenClaims);
 }

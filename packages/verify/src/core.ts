@@ -31,7 +31,7 @@ import {
   lazyMetadata,
   type VerifierOptions,
 } from './options.js';
-import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
+import { keyThumbprint, RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats } from './revocation/strategy.js';
 import { DEFAULT_COOKIE_NAMES, extractToken } from './token.js';
 import { readHeader, type AccessTokenClaims, type RequestLike, type VerifiedAuth } from './types.js';
@@ -86,7 +86,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const logger = options.logger ?? consoleLogger;
   const realm = options.realm ?? 'jot';
   const cookieNames = options.cookies === false ? [] : [...(options.cookies ?? DEFAULT_COOKIE_NAMES)];
-  const metadata = lazyMetadata(options.issuer, fetchImpl);
+  const metadata = lazyMetadata(options.issuer, fetchImpl, logger);
   const cache =
     options.cache === undefined || options.cache === false
       ? undefined
@@ -102,7 +102,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     maxCacheAge: toMillis(jwksOptions.maxCacheAge ?? '24h', 'jwks.maxCacheAge'),
     defaultCacheAge: toMillis(jwksOptions.defaultCacheAge ?? '10m', 'jwks.defaultCacheAge'),
     timeoutMs: toMillis(jwksOptions.timeout ?? '5s', 'jwks.timeout'),
-    onKeysRemoved: (kids) => cache?.removeKeys(kids),
+    onKeysRemoved: (thumbprints) => cache?.removeKeys(thumbprints),
   });
   const verifyJWT = createJWTVerifier(jwks, {
     algorithms,
@@ -126,14 +126,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     try {
       const { payload, key } = verifyJWT(token, { currentDate });
       const claims = asAccessTokenClaims(payload);
-      cache?.set(token, claims, key.kid);
+      cache?.set(token, claims, keyThumbprint(key));
       return claims;
     } catch (err) {
       // A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once.
       if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
         const { payload, key } = verifyJWT(token, { currentDate });
         const claims = asAccessTokenClaims(payload);
-        cache?.set(token, claims, key.kid);
+        cache?.set(token, claims, keyThumbprint(key));
         return claims;
       }
       throw err;
@@ -143,7 +143,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function verify(token: string): Promise<AccessTokenClaims> {
     const now = clock();
     try {
-      const claims = cache?.get(token, Math.floor(now / 1000)) ?? (await verifySignature(token, now));
+      let claims = cache?.get(token, Math.floor(now / 1000));
+      if (claims === undefined) {
+        claims = await verifySignature(token, now);
+      } else {
+        // A hit skips the key set, so refresh an expired set here too: a key removed or replaced at the issuer
+        // must evict the cached tokens it verified even when every request hits the cache. Never waits.
+        void jwks.ensure().catch(() => undefined);
+      }
       await revocation.check(claims, token);
       return claims;
     } catch (err) {

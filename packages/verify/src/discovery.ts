@@ -3,9 +3,14 @@
  * `/.well-known/openid-configuration` (OpenID Connect Discovery §4) then `/.well-known/oauth-authorization-server`
  * (RFC 8414 §3, with the path-insertion rule for issuers that have a path). The metadata's `issuer` must equal the
  * configured one exactly (RFC 8414 §3.3), or an attacker-controlled document could point us at its own keys.
+ *
+ * The endpoints found there are held to the issuer: an https issuer's `jwks_uri` must be https, and the feed,
+ * stream and introspection endpoints (which receive the revocation secret) must be on the issuer's exact origin.
+ * One that is not is ignored with a warning, and the default `<issuer>/api/…` path is used instead; options given
+ * explicitly may still point anywhere.
  */
 import { describeError, fetchOk, readJSONObject } from './http.js';
-import type { FetchLike } from './types.js';
+import { silentLogger, type FetchLike, type Logger } from './types.js';
 
 /** The members of issuer metadata the verifier uses. */
 export interface IssuerMetadata {
@@ -27,23 +32,59 @@ function metadataUrls(issuer: string): string[] {
   ];
 }
 
-function optionalUrl(doc: Record<string, unknown>, name: string): string | undefined {
-  const value = doc[name];
-  return typeof value === 'string' && /^https?:\/\//.test(value) ? value : undefined;
+function parseUrl(value: unknown): URL | undefined {
+  if (typeof value !== 'string' || !/^https?:\/\//i.test(value)) return undefined;
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `jwks_uri`, if usable: any origin (a CDN may serve it), but https when the issuer is. */
+function jwksUrl(doc: Record<string, unknown>, issuer: URL): string | undefined {
+  const url = parseUrl(doc.jwks_uri);
+  if (url === undefined || (issuer.protocol === 'https:' && url.protocol !== 'https:')) return undefined;
+  return url.href;
+}
+
+/** An endpoint that will receive the revocation secret: only on the issuer's exact origin. */
+function sameOriginUrl(
+  doc: Record<string, unknown>,
+  name: string,
+  issuer: URL,
+  logger: Logger,
+): string | undefined {
+  if (doc[name] === undefined) return undefined;
+  const url = parseUrl(doc[name]);
+  if (url === undefined || url.origin !== issuer.origin) {
+    logger.warn(
+      `ignored the issuer metadata "${name}": not a URL on the issuer's origin; using the default`,
+      {
+        endpoint: name,
+        value: typeof doc[name] === 'string' ? doc[name] : typeof doc[name],
+        issuerOrigin: issuer.origin,
+      },
+    );
+    return undefined;
+  }
+  return url.href;
 }
 
 /**
  * Fetches and checks the issuer's metadata. Throws an `Error` naming every URL tried when none answers usable
- * metadata.
+ * metadata (a JSON content type, the exact `issuer`, and a `jwks_uri` that is https when the issuer is).
  *
  * @example
  * const { jwks_uri } = await discoverIssuer('https://auth.example.com');
  */
 export async function discoverIssuer(
   issuer: string,
-  options: { fetch?: FetchLike; timeoutMs?: number } = {},
+  options: { fetch?: FetchLike; timeoutMs?: number; logger?: Logger } = {},
 ): Promise<IssuerMetadata> {
   const fetchImpl = options.fetch ?? fetch;
+  const logger = options.logger ?? silentLogger;
+  const issuerUrl = new URL(issuer);
   const failures: string[] = [];
   for (const url of metadataUrls(issuer)) {
     try {
@@ -51,23 +92,23 @@ export async function discoverIssuer(
         headers: { accept: 'application/json' },
         timeoutMs: options.timeoutMs ?? 5000,
       });
-      const doc = await readJSONObject(response, url);
+      const doc = await readJSONObject(response, url, { requireJSONType: true });
       if (doc.issuer !== issuer) {
         failures.push(`${url}: "issuer" does not match the configured issuer`);
         continue;
       }
-      const jwksUri = optionalUrl(doc, 'jwks_uri');
+      const jwksUri = jwksUrl(doc, issuerUrl);
       if (jwksUri === undefined) {
-        failures.push(`${url}: no usable "jwks_uri"`);
+        failures.push(`${url}: no usable "jwks_uri" (an https issuer needs an https one)`);
         continue;
       }
       const algs = doc.access_token_signing_alg_values_supported;
       return {
         issuer,
         jwks_uri: jwksUri,
-        introspection_endpoint: optionalUrl(doc, 'introspection_endpoint'),
-        revocation_feed_endpoint: optionalUrl(doc, 'revocation_feed_endpoint'),
-        revocation_stream_endpoint: optionalUrl(doc, 'revocation_stream_endpoint'),
+        introspection_endpoint: sameOriginUrl(doc, 'introspection_endpoint', issuerUrl, logger),
+        revocation_feed_endpoint: sameOriginUrl(doc, 'revocation_feed_endpoint', issuerUrl, logger),
+        revocation_stream_endpoint: sameOriginUrl(doc, 'revocation_stream_endpoint', issuerUrl, logger),
         access_token_signing_alg_values_supported:
           Array.isArray(algs) && algs.every((a) => typeof a === 'string') ? algs : undefined,
       };

@@ -9,7 +9,7 @@ import { isJoseError, type JoseErrorCode } from '@jot/jose';
 export type VerifyOwnCode =
   /** No access token in the `Authorization` header or the access cookie (RFC 6750 §3.1: challenge without error). */
   | 'ERR_VERIFY_NO_TOKEN'
-  /** An `Authorization` header that is not `Bearer <token>`. */
+  /** An `Authorization` header that is not `Bearer <token>`: a malformed request (RFC 6750 §3.1). 400. */
   | 'ERR_VERIFY_BAD_AUTHORIZATION'
   /** The token was revoked: its `jti`, a per-user cut-off (`iat <= valid_after`) or an old token version. See `reason`. */
   | 'ERR_VERIFY_TOKEN_REVOKED'
@@ -67,7 +67,7 @@ export interface VerifyErrorDetails {
 
 const STATUS: Readonly<Record<VerifyOwnCode, number>> = {
   ERR_VERIFY_NO_TOKEN: 401,
-  ERR_VERIFY_BAD_AUTHORIZATION: 401,
+  ERR_VERIFY_BAD_AUTHORIZATION: 400,
   ERR_VERIFY_TOKEN_REVOKED: 401,
   ERR_VERIFY_SESSION_ENDED: 401,
   ERR_VERIFY_USER_DISABLED: 401,
@@ -90,7 +90,7 @@ const STATUS: Readonly<Record<VerifyOwnCode, number>> = {
 export class VerifyError extends Error {
   override readonly name = 'VerifyError';
   readonly code: VerifyErrorCode;
-  /** HTTP status: 401, 403 or 503. */
+  /** HTTP status: 400, 401, 403 or 503. */
   readonly status: number;
   /** RFC 6749/6750/9470 error name: `invalid_token`, `invalid_request`, `insufficient_scope`, … */
   readonly error: string;
@@ -112,7 +112,8 @@ export class VerifyError extends Error {
 }
 
 function errorName(code: VerifyErrorCode, status: number): string {
-  if (code === 'ERR_VERIFY_NO_TOKEN' || code === 'ERR_VERIFY_CSRF') return 'invalid_request';
+  if (code === 'ERR_VERIFY_NO_TOKEN' || code === 'ERR_VERIFY_CSRF' || status === 400)
+    return 'invalid_request';
   if (code === 'ERR_VERIFY_STEP_UP_REQUIRED') return 'insufficient_user_authentication';
   if (status === 403) return 'insufficient_scope';
   if (status === 503) return 'temporarily_unavailable';
@@ -155,8 +156,8 @@ function quote(value: string): string {
 }
 
 /**
- * The HTTP answer for a refusal: RFC 6750 §3 `WWW-Authenticate` for 401 and `insufficient_scope` 403s, RFC 9470 §3
- * `max_age` for step-up, `Retry-After` for 503s.
+ * The HTTP answer for a refusal: RFC 6750 §3 `WWW-Authenticate` for 400s, 401s and `insufficient_scope` 403s,
+ * RFC 9470 §3 `max_age` for step-up, `Retry-After` for 503s.
  *
  * @example
  * const { status, headers, body } = errorResponse(err, 'orders');
@@ -166,7 +167,7 @@ export function errorResponse(err: VerifyError, realm = 'jot'): ErrorResponse {
   const realmPart = `Bearer realm="${quote(realm)}"`;
   if (err.code === 'ERR_VERIFY_NO_TOKEN') {
     headers['www-authenticate'] = realmPart; // RFC 6750 §3.1: no error code when no credentials were sent
-  } else if (err.status === 401 || err.error === 'insufficient_scope') {
+  } else if (err.status === 400 || err.status === 401 || err.error === 'insufficient_scope') {
     let challenge = `${realmPart}, error="${err.error}", error_description="${quote(err.message)}"`;
     if (err.scope !== undefined) challenge += `, scope="${quote(err.scope)}"`;
     if (err.maxAge !== undefined) challenge += `, max_age="${err.maxAge}"`;

@@ -23,7 +23,8 @@ export function fastifyAuth(
   return async (request, reply) => {
     const result = await verifier.authenticate(request, compiled);
     if (result.ok) {
-      (request as FastifyRequest & { auth?: VerifiedAuth }).auth = result.auth;
+      // Typed apart from `FastifyRequest`: another package in the program may declare its own `auth` there.
+      (request as object as { auth?: VerifiedAuth }).auth = result.auth;
       return undefined;
     }
     return reply.code(result.response.status).headers(result.response.headers).send(result.response.body);

@@ -1,4 +1,7 @@
-/** Small HTTP helpers shared by discovery, the JWKS cache and the revocation strategies: timeouts and JSON. */
+/**
+ * Small HTTP helpers shared by discovery, the JWKS cache and the revocation strategies: timeouts, no redirects,
+ * and bodies read as a bounded stream (a huge or endless answer is cut off at the limit, never buffered whole).
+ */
 import type { FetchLike } from './types.js';
 
 /** A failed HTTP exchange, with the status when there was a response. Never carries credentials. */
@@ -11,7 +14,13 @@ export class FetchError extends Error {
   }
 }
 
-/** `fetch` with a timeout; non-2xx answers become a `FetchError`. */
+/** `application/json` and the `+json` types (`application/jwk-set+json`, …), parameters allowed. */
+export const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+
+/**
+ * `fetch` with a timeout (covering the body too) and `redirect: 'error'`, so a credential is never replayed to
+ * wherever a redirect points; non-2xx answers become a `FetchError`.
+ */
 export async function fetchOk(
   fetchImpl: FetchLike,
   url: string,
@@ -23,6 +32,7 @@ export async function fetchOk(
   try {
     response = await fetchImpl(url, {
       ...rest,
+      redirect: 'error',
       signal: rest.signal ? AbortSignal.any([rest.signal, signal]) : signal,
     });
   } catch (err) {
@@ -35,14 +45,74 @@ export async function fetchOk(
   return response;
 }
 
-/** Reads a JSON object body (at most `maxBytes`), or throws a `FetchError`. */
+/**
+ * Reads a body as UTF-8 text of at most `maxBytes`: refused up front on a larger `Content-Length`, else streamed and
+ * cancelled as soon as the count passes the limit. Invalid UTF-8 is an error, not U+FFFD.
+ */
+export async function readText(response: Response, url: string, maxBytes: number): Promise<string> {
+  const tooLarge = (): FetchError =>
+    new FetchError(`${url} answered more than ${maxBytes} bytes`, response.status);
+  const declared = response.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    if (err instanceof FetchError) throw err;
+    throw new FetchError(`reading the answer of ${url} failed`, response.status, err);
+  } finally {
+    reader.releaseLock();
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new FetchError(`${url} answered invalid UTF-8`, response.status, err);
+  }
+}
+
+/** Options of `readJSONObject`. */
+export interface ReadJSONOptions {
+  /** Largest accepted body. @default 1 MiB */
+  maxBytes?: number;
+  /** Require a JSON `Content-Type` (`JSON_CONTENT_TYPE`). @default false */
+  requireJSONType?: boolean;
+}
+
+/** Reads a JSON object body (bounded, see `readText`), or throws a `FetchError`. */
 export async function readJSONObject(
   response: Response,
   url: string,
-  maxBytes = 1 << 20,
+  options: ReadJSONOptions = {},
 ): Promise<Record<string, unknown>> {
-  const text = await response.text();
-  if (text.length > maxBytes) throw new FetchError(`${url} answered more than ${maxBytes} bytes`);
+  if (
+    options.requireJSONType === true &&
+    !JSON_CONTENT_TYPE.test(response.headers.get('content-type') ?? '')
+  ) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new FetchError(`${url} did not answer a JSON content type`, response.status);
+  }
+  const text = await readText(response, url, options.maxBytes ?? 1 << 20);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -24,7 +24,7 @@ export function toWebResponse(response: ErrorResponse): Response {
 }
 
 /**
- * For `node:http`: resolves to the auth context, or sends the 401/403/503 and resolves to `undefined`.
+ * For `node:http`: resolves to the auth context, or sends the 400/401/403/503 and resolves to `undefined`.
  *
  * @example
  * const auth = nodeAuth(verifier);

@@ -25,7 +25,11 @@ export interface ReplicatedRevocationOptions {
   maxStaleness?: Duration;
   /** Accept tokens not known to be revoked when the copy is stale. @default false (fail closed) */
   failOpen?: boolean;
-  /** A connected stream silent for this long is treated as dead (the server pings every 15 s). @default '45s' */
+  /**
+   * A connected stream silent for this long is treated as dead and reconnected; also bounds the wait for the
+   * stream's response. At most `maxStaleness` (a `TypeError` otherwise); keep it above the server's ping interval
+   * (15 s). @default two thirds of `maxStaleness`, at most '45s' (20 s with the default `maxStaleness`)
+   */
   heartbeatTimeout?: Duration;
   /** Reconnect backoff bounds. @default { min: 250, max: '30s' } */
   reconnectDelay?: { min?: Duration; max?: Duration };
@@ -154,10 +158,14 @@ export function checkCoreOptions(options: VerifierOptions): {
 }
 
 /** Memoized discovery that forgets failures, so a later call retries. */
-export function lazyMetadata(issuer: string, fetchImpl: FetchLike): () => Promise<IssuerMetadata> {
+export function lazyMetadata(
+  issuer: string,
+  fetchImpl: FetchLike,
+  logger?: Logger,
+): () => Promise<IssuerMetadata> {
   let pending: Promise<IssuerMetadata> | undefined;
   return () => {
-    pending ??= discoverIssuer(issuer, { fetch: fetchImpl }).catch((err: unknown) => {
+    pending ??= discoverIssuer(issuer, { fetch: fetchImpl, logger }).catch((err: unknown) => {
       pending = undefined;
       throw err;
     });
@@ -187,6 +195,22 @@ function secretOf(options: { secret?: unknown }): string {
   return options.secret;
 }
 
+/**
+ * The stream's silence bound. Silence is staleness: a stream may say nothing for `heartbeatTimeout` before it is
+ * replaced, so a bound above `maxStaleness` would let a dead stream pass for a live one. The default leaves a third
+ * of `maxStaleness` to reconnect before requests start failing.
+ */
+function heartbeatTimeoutOf(given: Duration | undefined, maxStaleness: number): number {
+  if (given === undefined) return Math.max(1, Math.min(45_000, Math.floor((maxStaleness * 2) / 3)));
+  const heartbeatTimeout = toMillis(given, 'heartbeatTimeout');
+  if (heartbeatTimeout <= 0 || heartbeatTimeout > maxStaleness) {
+    throw new TypeError(
+      `verify: "heartbeatTimeout" (${heartbeatTimeout} ms) must be positive and at most "maxStaleness" (${maxStaleness} ms)`,
+    );
+  }
+  return heartbeatTimeout;
+}
+
 /** Builds the revocation strategy the options ask for. */
 export function buildStrategy(
   options: VerifierOptions,
@@ -199,6 +223,7 @@ export function buildStrategy(
   if (typeof revocation !== 'object' || revocation === null) throw new TypeError('verify: bad "revocation"');
   if ('check' in revocation && typeof revocation.check === 'function') return revocation;
   if ('strategy' in revocation && revocation.strategy === 'replicated') {
+    const maxStaleness = toMillis(revocation.maxStaleness ?? '30s', 'maxStaleness');
     return new ReplicatedRevocation({
       secret: secretOf(revocation),
       feedUrl: endpoint(
@@ -213,9 +238,9 @@ export function buildStrategy(
         (m) => m.revocation_stream_endpoint,
         `${base}/api/revocations/stream`,
       ),
-      maxStaleness: toMillis(revocation.maxStaleness ?? '30s', 'maxStaleness'),
+      maxStaleness,
       failOpen: revocation.failOpen === true,
-      heartbeatTimeout: toMillis(revocation.heartbeatTimeout ?? '45s', 'heartbeatTimeout'),
+      heartbeatTimeout: heartbeatTimeoutOf(revocation.heartbeatTimeout, maxStaleness),
       minReconnectDelay: toMillis(revocation.reconnectDelay?.min ?? 250, 'reconnectDelay.min'),
       maxReconnectDelay: toMillis(revocation.reconnectDelay?.max ?? '30s', 'reconnectDelay.max'),
       pruneInterval: Math.max(1000, toMillis(revocation.pruneInterval ?? '60s', 'pruneInterval')),

@@ -2,7 +2,8 @@
  * The issuer's key set, fetched over HTTP and cached. The cache lives as long as the JWKS response's
  * `Cache-Control: max-age` says (clamped to `[minCacheAge, maxCacheAge]`); a token with an unknown `kid` triggers
  * a refetch (a rotated-in key), but at most one per `cooldown`, so random `kid`s cannot make us fetch per request.
- * When the issuer is unreachable the last good set keeps serving; `state()` says so.
+ * When the issuer is unreachable the last good set keeps serving; `state()` says so. Keys are told apart by their
+ * RFC 7638 thumbprint, not their `kid`: an issuer may republish new key material under an old `kid`.
  */
 import { KeySet, type Algorithm, type Key, type KeyResolver } from '@jot/jose';
 
@@ -28,8 +29,11 @@ export interface RemoteJWKSOptions {
   defaultCacheAge?: number;
   /** Per-request timeout. @default 5000 */
   timeoutMs?: number;
-  /** Called after a successful fetch with the kids that disappeared (a verification cache drops their tokens). */
-  onKeysRemoved?: (kids: readonly string[]) => void;
+  /**
+   * Called after a successful fetch with the RFC 7638 thumbprints of the keys that disappeared, including a key
+   * replaced under the same `kid` (a verification cache drops the tokens they verified).
+   */
+  onKeysRemoved?: (thumbprints: readonly string[]) => void;
 }
 
 /** What `state()` reports. */
@@ -51,6 +55,24 @@ export interface JWKSState {
   /** Unknown-`kid` refetches that caused no fetch: refused by the cooldown, or joined one already in flight. */
   readonly throttled: number;
   readonly lastError: string | undefined;
+}
+
+const thumbprints = new WeakMap<Key, string>();
+
+/**
+ * The RFC 7638 SHA-256 thumbprint of a key, computed once per `Key` object: what identifies key material.
+ *
+ * @example
+ * const { key } = verifyJWT(token);
+ * keyThumbprint(key); // "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+ */
+export function keyThumbprint(key: Key): string {
+  let thumbprint = thumbprints.get(key);
+  if (thumbprint === undefined) {
+    thumbprint = key.thumbprint();
+    thumbprints.set(key, thumbprint);
+  }
+  return thumbprint;
 }
 
 /** Reads `max-age` (minus `Age`) from a response; `no-store`/`no-cache` give 0. */
@@ -198,7 +220,7 @@ export class RemoteJWKS implements KeyResolver {
         headers: { accept: 'application/jwk-set+json, application/json' },
         timeoutMs: this.#options.timeoutMs ?? 5000,
       });
-      const doc = await readJSONObject(response, uri);
+      const doc = await readJSONObject(response, uri, { requireJSONType: true });
       const keys = KeySet.fromJWKS(doc);
       if (keys.keys.length === 0) throw new FetchError(`${uri} has no usable signing keys`);
       const previous = this.#keys;
@@ -214,8 +236,8 @@ export class RemoteJWKS implements KeyResolver {
       this.#lastFailed = false;
       this.#lastError = undefined;
       if (previous !== undefined) {
-        const kids = new Set(keys.keys.map((key) => key.kid));
-        const removed = previous.keys.map((key) => key.kid).filter((kid) => !kids.has(kid));
+        const current = new Set(keys.keys.map(keyThumbprint));
+        const removed = previous.keys.map(keyThumbprint).filter((thumbprint) => !current.has(thumbprint));
         if (removed.length > 0) this.#options.onKeysRemoved?.(removed);
       }
     } catch (err) {

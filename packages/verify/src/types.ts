@@ -1,27 +1,30 @@
 /** Shapes shared by the verifier core, the strategies and the adapters. */
 
-/** The claims of a Jot access token (RFC 9068 plus Jot's `sid`, `ver`, `roles`, `cth`), as verified. */
+/**
+ * The claims of a Jot access token (RFC 9068 plus Jot's `sid`, `ver`, `roles`, `cth`), as verified. Deep-frozen:
+ * the verification cache shares one object between requests, so copy before changing anything.
+ */
 export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string | readonly string[];
+  readonly exp: number;
+  readonly iat: number;
+  readonly jti: string;
   /** Session id; a logout revokes it. */
-  sid: string;
+  readonly sid: string;
   /** The user's token version when issued; a role change or disable bumps it. */
-  ver: number;
+  readonly ver: number;
   /** Epoch seconds of the last password authentication (RFC 9470 step-up). */
-  auth_time: number;
-  roles: string[];
+  readonly auth_time: number;
+  readonly roles: readonly string[];
   /** Space-separated scopes (RFC 9068 §2.2.3). */
-  scope?: string;
+  readonly scope?: string;
   /** Fine-grained permissions, when the issuer adds them. */
-  permissions?: string[];
+  readonly permissions?: readonly string[];
   /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
-  cth?: string;
-  [claim: string]: unknown;
+  readonly cth?: string;
+  readonly [claim: string]: unknown;
 }
 
 /** What an adapter puts on the request as `auth`. */

@@ -75,12 +75,14 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     });
   });
 
-  it('refuses a malformed Authorization header instead of falling back to the cookie', async () => {
+  it('refuses a malformed Authorization header with 400 invalid_request (RFC 6750 §3.1), never falling back to the cookie', async () => {
     const res = await call('/me', {
       headers: { authorization: 'Basic abc', cookie: `jot_at=${issuer.sign()}` },
     });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(400);
     expect(res.body.code).toBe('ERR_VERIFY_BAD_AUTHORIZATION');
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="jot", error="invalid_request"/);
   });
 
   it('passes JOSE codes through for a bad token, with an invalid_token challenge', async () => {

@@ -1,4 +1,4 @@
-/** The SSE parser: fields, comments, line ends split across chunks, and the resume id. */
+/** The SSE parser: fields, comments, line ends split across chunks, the resume id, a BOM, and its memory bound. */
 import { describe, expect, it } from 'vitest';
 
 import { SSEParser } from '../src/index.js';
@@ -25,5 +25,49 @@ describe('SSE parser', () => {
       { event: 'message', data: 'a\nb', id: '4' },
       { event: 'message', data: 'c', id: '4' },
     ]);
+  });
+
+  it('keeps a CRLF whole when the CR ends a chunk and empty chunks come before the LF', () => {
+    const parser = new SSEParser();
+    const events = [
+      ...parser.push('data: a\r'),
+      ...parser.push(''),
+      ...parser.push('\ndata: b\r'),
+      ...parser.push('\n\r\n'),
+    ];
+    expect(events).toEqual([{ event: 'message', data: 'a\nb', id: undefined }]);
+  });
+
+  it('strips a byte order mark at the start of the stream only', () => {
+    const parser = new SSEParser();
+    expect(parser.push('\uFEFFdata: a\n\n')).toEqual([{ event: 'message', data: 'a', id: undefined }]);
+    expect(parser.push('\uFEFFdata: b\n\n')).toEqual([]); // a BOM later is part of a field name
+  });
+
+  it('throws once data lines pile up past the bound without a blank line', () => {
+    const parser = new SSEParser(undefined, 10_000);
+    const line = `data: ${'x'.repeat(990)}\n`;
+    expect(() => {
+      for (let i = 0; i < 20; i += 1) parser.push(line);
+    }).toThrow(/larger than 10000/);
+    // The default bound is 1 MiB.
+    const big = new SSEParser();
+    expect(() => {
+      for (let i = 0; i < 1100; i += 1) big.push(line);
+    }).toThrow(/larger than 1048576/);
+  });
+
+  it('throws for an endless line, and scans each chunk once (no quadratic rescans)', () => {
+    const parser = new SSEParser(undefined, 1000);
+    expect(() => {
+      for (let i = 0; i < 100; i += 1) parser.push('x'.repeat(50));
+    }).toThrow(/larger than 1000/);
+    const fast = new SSEParser();
+    const started = performance.now();
+    fast.push('data: ');
+    for (let i = 0; i < 20_000; i += 1) fast.push('x'.repeat(50)); // a 1 MB line in 50-byte chunks
+    const events = fast.push('\n\n');
+    expect(events[0]?.data.length).toBe(1_000_000);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });

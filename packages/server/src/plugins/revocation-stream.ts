@@ -10,7 +10,8 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { HttpError } from '../http/errors.js';
 import { PAGE_SIZE, parseCursor, toWire } from '../http/feed-wire.js';
 
-const HEARTBEAT_MS = 15_000;
+// Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
+const HEARTBEAT_MS = 5_000;
 const POLL_MS = 2_000;
 /** Streams one server holds open at most; each is a poll loop and a listener. */
 const MAX_STREAMS = 256;

@@ -2,12 +2,17 @@
  * `replicated`: an in-memory copy of the issuer's revocation list. Loaded from the paged snapshot
  * (`GET /api/revocations`), then kept current from the SSE stream (`GET /api/revocations/stream`), resuming from
  * the last cursor with `Last-Event-ID` after a disconnect, reconnecting with jittered exponential backoff, and
- * reloading the snapshot on a `reset` event. A check never touches the network.
+ * reloading the snapshot on a `reset` event (with backoff when resets repeat quickly). A check never touches the
+ * network.
  *
- * Staleness is the time since the copy was last known current: 0 while the stream is connected and alive (any
- * byte, heartbeats included, within `heartbeatTimeout`), else the time since it was lost. Past `maxStaleness`
- * the strategy fails closed (503) unless `failOpen` is set; both are counted in `stats()` and logged once per
- * episode.
+ * Staleness is the time since the copy was last known current: while the stream is connected, the time since its
+ * last byte (heartbeats included); once it is lost, the time since that last byte. `heartbeatTimeout` (at most
+ * `maxStaleness`) bounds how long a silent stream, or one that never answers, is waited on before reconnecting.
+ * Past `maxStaleness` the strategy fails closed (503) unless `failOpen` is set; both are counted in `stats()` and
+ * logged once per episode.
+ *
+ * An entry the copy cannot apply (malformed, or of an unknown kind) is never skipped: the cursor stays before it,
+ * the snapshot is reloaded, and the copy counts as stale from that moment until a snapshot parses cleanly.
  */
 import { VerifyError } from '../errors.js';
 import { describeError, FetchError, fetchOk, readJSONObject } from '../http.js';
@@ -49,7 +54,13 @@ export class ReplicatedRevocation implements RevocationStrategy {
   #currentAt = -Infinity;
   #lastChunkAt = -Infinity;
   #closed = false;
+  /** Aborted by `close()`: ends a snapshot request in flight. */
+  readonly #closing = new AbortController();
   #resetRequested = false;
+  /** Set by an entry that could not be applied; cleared by a snapshot that parses cleanly. */
+  #suspect = false;
+  /** `performance.now()` when the last snapshot was swapped in (resets soon after it back off). */
+  #snapshotAt = -Infinity;
   #stream: AbortController | undefined;
   #sleep: AbortController | undefined;
   #watchdog: NodeJS.Timeout | undefined;
@@ -85,7 +96,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
   /** Milliseconds since the copy was last known current (Infinity before the first snapshot). */
   staleness(now = this.#s.clock()): number {
     if (!this.#loaded) return Infinity;
-    if (this.#connected && now - this.#lastChunkAt < this.#s.heartbeatTimeout) return 0;
+    if (this.#connected && !this.#suspect) return Math.max(0, now - this.#lastChunkAt);
     return Math.max(0, now - this.#currentAt);
   }
 
@@ -137,6 +148,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     clearInterval(this.#pruneTimer);
     clearTimeout(this.#watchdog);
     this.#stream?.abort();
@@ -146,6 +158,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
 
   async #run(): Promise<void> {
     let attempt = 0;
+    let resets = 0;
     let needSnapshot = true;
     while (!this.#closed) {
       try {
@@ -168,15 +181,25 @@ export class ReplicatedRevocation implements RevocationStrategy {
       if (this.#resetRequested) {
         this.#resetRequested = false;
         needSnapshot = true;
+        // A feed that keeps answering `reset` must not make a hot loop of snapshots (each one also empties the
+        // verification cache): a reset within maxReconnectDelay of the last snapshot waits, exponentially longer.
+        resets = performance.now() - this.#snapshotAt < this.#s.maxReconnectDelay ? resets + 1 : 0;
+        if (resets > 0) await this.#pause(this.#backoff(resets - 1));
         continue;
       }
-      const base = Math.min(this.#s.maxReconnectDelay, this.#s.minReconnectDelay * 2 ** attempt);
+      await this.#pause(this.#backoff(attempt));
       attempt += 1;
-      await this.#pause(base / 2 + Math.random() * (base / 2));
     }
   }
 
+  /** Jittered exponential delay: between half and all of `min · 2^n`, capped at `maxReconnectDelay`. */
+  #backoff(n: number): number {
+    const base = Math.min(this.#s.maxReconnectDelay, this.#s.minReconnectDelay * 2 ** n);
+    return base / 2 + Math.random() * (base / 2);
+  }
+
   async #pause(ms: number): Promise<void> {
+    if (this.#closed) return;
     const controller = new AbortController();
     this.#sleep = controller;
     await new Promise<void>((resolve) => {
@@ -189,7 +212,11 @@ export class ReplicatedRevocation implements RevocationStrategy {
   }
 
   #request(extra: Record<string, string> = {}): RequestInit & { timeoutMs: number } {
-    return { headers: { authorization: `Bearer ${this.#s.secret}`, ...extra }, timeoutMs: this.#s.timeoutMs };
+    return {
+      headers: { authorization: `Bearer ${this.#s.secret}`, ...extra },
+      timeoutMs: this.#s.timeoutMs,
+      signal: this.#closing.signal,
+    };
   }
 
   /** Builds a fresh state from the paged snapshot and swaps it in whole, so no check sees half a list. */
@@ -202,7 +229,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
       const url = new URL(base);
       if (cursor !== undefined) url.searchParams.set('since', cursor);
       const response = await fetchOk(this.#s.fetch, url.href, this.#request({ accept: 'application/json' }));
-      const body = await readJSONObject(response, url.href, 64 << 20);
+      const body = await readJSONObject(response, url.href, { maxBytes: 64 << 20 });
       if (!Array.isArray(body.entries) || typeof body.cursor !== 'string') {
         throw new FetchError(`${url.href} did not answer a revocation page`);
       }
@@ -210,7 +237,10 @@ export class ReplicatedRevocation implements RevocationStrategy {
         throw new FetchError('the feed restarted while the snapshot loaded');
       for (const raw of body.entries as unknown[]) {
         const entry = parseFeedEntry(raw);
-        if (entry !== undefined) state.apply(entry);
+        // Skipping it could drop a revocation: keep the current copy (going stale) and try again later.
+        if (entry === undefined)
+          throw new FetchError(`${url.href} sent a malformed or unknown revocation entry`);
+        state.apply(entry);
       }
       cursor = body.cursor;
       if (body.has_more !== true) break;
@@ -218,6 +248,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
     this.#state = state;
     this.#cursor = cursor;
     this.#currentAt = startedAt;
+    this.#suspect = false;
+    this.#snapshotAt = performance.now();
     this.#counters.snapshots += 1;
     if (!this.#loaded) {
       this.#loaded = true;
@@ -229,19 +261,37 @@ export class ReplicatedRevocation implements RevocationStrategy {
   /** Follows the SSE stream until it ends, fails, goes silent or a `reset` arrives. */
   async #follow(onConnected: () => void): Promise<void> {
     const url = await this.#s.streamUrl();
+    if (this.#closed) return;
     const controller = new AbortController();
     this.#stream = controller;
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.#cursor !== undefined) headers['last-event-id'] = this.#cursor;
-    const response = await this.#s.fetch(url, {
-      headers: { authorization: `Bearer ${this.#s.secret}`, ...headers },
-      signal: controller.signal,
-    });
+    // Armed before the request: a feed that accepts the connection but never answers is abandoned like a silent
+    // one, and the caller retries with backoff.
+    this.#arm(controller);
+    let response: Response;
+    try {
+      response = await this.#s.fetch(url, {
+        headers: { authorization: `Bearer ${this.#s.secret}`, ...headers },
+        redirect: 'error',
+        signal: controller.signal,
+      });
+    } catch (err) {
+      clearTimeout(this.#watchdog);
+      if (controller.signal.aborted && !this.#closed) {
+        throw new FetchError(`${url} did not answer within heartbeatTimeout`, undefined, err);
+      }
+      throw err;
+    }
     if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      clearTimeout(this.#watchdog);
       await response.body?.cancel().catch(() => undefined);
       throw new FetchError(`${url} answered ${response.status}`, response.status);
     }
-    if (response.body === null) throw new FetchError(`${url} answered no body`);
+    if (response.body === null) {
+      clearTimeout(this.#watchdog);
+      throw new FetchError(`${url} answered no body`);
+    }
     this.#connected = true;
     this.#counters.connections += 1;
     this.#alive();
@@ -283,32 +333,45 @@ export class ReplicatedRevocation implements RevocationStrategy {
       }
       const entry = parseFeedEntry(raw);
       if (entry === undefined) {
-        this.#s.logger.warn('ignored a malformed revocation event', { id: event.id });
-      } else {
-        this.#state.apply(entry);
-        this.#counters.events += 1;
-        for (const listener of this.#listeners) listener(entry);
+        // Fail closed over time, never open: the cursor stays before this entry, the snapshot is reloaded, and
+        // the copy ages from now until a snapshot parses cleanly.
+        this.#s.logger.warn(
+          'a revocation event could not be applied (malformed or unknown kind); reloading',
+          {
+            id: event.id,
+          },
+        );
+        this.#suspect = true;
+        this.#currentAt = Math.min(this.#currentAt, this.#s.clock());
+        this.#resetRequested = true;
+        return;
       }
+      this.#state.apply(entry);
+      this.#counters.events += 1;
+      for (const listener of this.#listeners) listener(entry);
     }
     if (event.id !== undefined && event.id !== '') this.#cursor = event.id;
+  }
+
+  /** (Re)starts the watchdog that abandons `stream` after `heartbeatTimeout` without a byte. */
+  #arm(stream: AbortController): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => stream.abort(), this.#s.heartbeatTimeout);
+    this.#watchdog.unref();
   }
 
   #alive(): void {
     const now = this.#s.clock();
     this.#lastChunkAt = now;
-    this.#currentAt = now;
-    clearTimeout(this.#watchdog);
-    const stream = this.#stream;
-    this.#watchdog = setTimeout(() => stream?.abort(), this.#s.heartbeatTimeout);
-    this.#watchdog.unref();
+    if (!this.#suspect) this.#currentAt = now;
+    if (this.#stream !== undefined) this.#arm(this.#stream);
   }
 
   #disconnected(): void {
     clearTimeout(this.#watchdog);
     if (!this.#connected) return;
     this.#connected = false;
-    const now = this.#s.clock();
-    // Alive until the last byte, or until now if the stream was still within its heartbeat window.
-    this.#currentAt = now - this.#lastChunkAt < this.#s.heartbeatTimeout ? now : this.#lastChunkAt;
+    // Known current up to the last byte received, not up to now: the silence may have been a dead stream.
+    if (!this.#suspect) this.#currentAt = this.#lastChunkAt;
   }
 }

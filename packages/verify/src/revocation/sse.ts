@@ -1,6 +1,8 @@
 /**
  * A Server-Sent Events parser (HTML Living Standard §9.2.6) small enough to own: `event`, `data`, `id` and
- * `retry` fields, comments, and CR, LF or CRLF line ends even when split across chunks.
+ * `retry` fields, comments, a leading BOM, and CR, LF or CRLF line ends even when split across chunks. Each push
+ * scans only the new text, and what an event may hold before it is dispatched is bounded (`maxPending`): past it
+ * the parser throws and the caller reconnects, rather than buffering a feed that never ends an event.
  */
 
 /** One dispatched event. */
@@ -11,6 +13,9 @@ export interface SSEEvent {
   readonly id: string | undefined;
 }
 
+/** Default bound on an incomplete line plus the data of an undispatched event, in UTF-16 code units. */
+const MAX_PENDING = 1 << 20;
+
 /**
  * Incremental parser: feed it decoded text, get the complete events.
  *
@@ -19,38 +24,59 @@ export interface SSEEvent {
  * parser.push('event: revocation\nid: 7\ndata: {}\n\n'); // [{ event: 'revocation', data: '{}', id: '7' }]
  */
 export class SSEParser {
+  readonly #maxPending: number;
+  /** The incomplete last line. */
   #buffer = '';
+  #started = false;
   #skipLF = false;
   #data: string[] = [];
+  #dataLength = 0;
   #event = '';
   #lastId: string | undefined;
   /** The last `retry:` value, in milliseconds. */
   retry: number | undefined;
 
-  constructor(lastEventId?: string) {
+  /**
+   * @param lastEventId The id to resume from (`Last-Event-ID`).
+   * @param maxPending Largest incomplete line plus undispatched `data`; `push` throws past it. @default 1 MiB
+   */
+  constructor(lastEventId?: string, maxPending = MAX_PENDING) {
     this.#lastId = lastEventId;
+    this.#maxPending = maxPending;
   }
 
-  push(text: string): SSEEvent[] {
+  /** Parses a chunk of text; returns the events it completed. Throws when an event outgrows `maxPending`. */
+  push(chunk: string): SSEEvent[] {
     const events: SSEEvent[] = [];
-    let buffer = this.#buffer + text;
-    if (this.#skipLF && buffer.startsWith('\n')) buffer = buffer.slice(1);
-    this.#skipLF = false;
+    let text = chunk;
+    if (!this.#started && text.length > 0) {
+      this.#started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     let start = 0;
-    for (let i = 0; i < buffer.length; i += 1) {
-      const c = buffer.charCodeAt(i);
+    // A CR ended the previous chunk: a LF opening this one belongs to it (one CRLF, not two line ends).
+    if (this.#skipLF && text.length > 0) {
+      this.#skipLF = false;
+      if (text.charCodeAt(0) === 10) start = 1;
+    }
+    for (let i = start; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
-      const line = buffer.slice(start, i);
+      const piece = text.slice(start, i);
+      const line = this.#buffer === '' ? piece : this.#buffer + piece;
+      this.#buffer = '';
       if (c === 13) {
-        if (i + 1 === buffer.length) this.#skipLF = true;
-        else if (buffer.charCodeAt(i + 1) === 10) i += 1;
+        if (i + 1 === text.length) this.#skipLF = true;
+        else if (text.charCodeAt(i + 1) === 10) i += 1;
       }
       start = i + 1;
       const event = this.#line(line);
       if (event !== undefined) events.push(event);
     }
-    this.#buffer = buffer.slice(start);
-    if (this.#buffer.length > 1 << 20) throw new Error('SSE line longer than 1 MiB');
+    if (start < text.length) this.#buffer += text.slice(start);
+    if (this.#buffer.length + this.#dataLength > this.#maxPending) {
+      throw new Error(`SSE event larger than ${this.#maxPending} characters without being dispatched`);
+    }
     return events;
   }
 
@@ -59,6 +85,7 @@ export class SSEParser {
       const data = this.#data;
       const event = this.#event || 'message';
       this.#data = [];
+      this.#dataLength = 0;
       this.#event = '';
       if (data.length === 0) return undefined;
       return { event, data: data.join('\n'), id: this.#lastId };
@@ -68,8 +95,13 @@ export class SSEParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.#data.push(value);
-    else if (field === 'event') this.#event = value;
+    if (field === 'data') {
+      this.#data.push(value);
+      this.#dataLength += value.length + 1;
+      if (this.#dataLength > this.#maxPending) {
+        throw new Error(`SSE event larger than ${this.#maxPending} characters without being dispatched`);
+      }
+    } else if (field === 'event') this.#event = value;
     else if (field === 'id' && !value.includes('\0')) this.#lastId = value;
     else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
     return undefined;

@@ -30,6 +30,8 @@ export interface FakeIssuer {
   jwksCacheControl: string;
   jwksDown: boolean;
   feedDown: boolean;
+  /** Every stream connection is answered with `event: reset` (a feed stuck resetting). */
+  resetOnConnect: boolean;
   /** Signs an access token; `claims` override the defaults. */
   sign(claims?: Record<string, unknown>, options?: { key?: Key; typ?: string }): string;
   /** Adds a feed entry and pushes it to connected streams. */
@@ -38,6 +40,8 @@ export interface FakeIssuer {
   dropStreams(): void;
   /** Sends `event: reset` on open streams (as after a database reset). */
   resetStreams(): void;
+  /** Writes raw SSE text to open streams (malformed events). */
+  sendRaw(text: string): void;
   /** A fresh key added to the JWKS; `activate` makes it the signing key. */
   rotate(options?: { activate?: boolean; removeOld?: boolean }): Key;
   close(): Promise<void>;
@@ -63,6 +67,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     jwksCacheControl: 'public, max-age=600',
     jwksDown: false,
     feedDown: false,
+    resetOnConnect: false,
     sign(claims = {}, options = {}) {
       const key = options.key ?? issuer.keys[0]!;
       const now = Math.floor(Date.now() / 1000);
@@ -104,6 +109,9 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     },
     resetStreams() {
       for (const res of streams) res.write(`event: reset\ndata: {"cursor":"0"}\n\n`);
+    },
+    sendRaw(text) {
+      for (const res of streams) res.write(text);
     },
     rotate(options = {}) {
       const key = newKey();
@@ -178,6 +186,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
           'cache-control': 'no-store',
         });
         res.write('retry: 2000\n\n');
+        if (issuer.resetOnConnect) res.write(`event: reset\ndata: {"cursor":"0"}\n\n`);
         const after = typeof last === 'string' ? Number(last) : 0;
         for (const entry of entries.filter((e) => Number(e.id) > after)) {
           res.write(`event: revocation\nid: ${entry.id}\ndata: ${JSON.stringify(entry)}\n\n`);

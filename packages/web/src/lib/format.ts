@@ -26,9 +26,16 @@ export function formatTime(ms: number, now = Date.now()): string {
 /** Claims whose value is a NumericDate (RFC 7519 §2) or a Jot time. */
 export const TIME_CLAIMS = new Set(['exp', 'iat', 'nbf', 'auth_time', 'updated_at']);
 
-/** A claim value for display: times as dates, other values as JSON. */
+/** The largest NumericDate (seconds) a `Date` can represent: ±8.64e15 ms (ECMA-262 §21.4.1.1). */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * A claim value for display: times as dates when they are finite and within `Date`'s range, other values as JSON
+ * (a non-finite number as `Infinity`/`NaN`, which JSON would show as `null`). Never throws.
+ */
 export function formatClaim(name: string, value: unknown, now = Date.now()): string {
-  if (TIME_CLAIMS.has(name) && typeof value === 'number')
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  if (TIME_CLAIMS.has(name) && typeof value === 'number' && Math.abs(value) < MAX_DATE_SECONDS)
     return `${formatTime(value * 1000, now)} — ${value}`;
   return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -1,6 +1,8 @@
 /**
  * Decodes a compact JWT for display, in the browser (atob + TextDecoder; `@jot/jose` uses node:crypto and stays
- * out of the bundle). Nothing decoded here is trusted — it is exactly what the token claims about itself.
+ * out of the bundle). Nothing decoded here is trusted — it is exactly what the token claims about itself. Parts
+ * that are not canonical base64url (non-zero trailing bits: several spellings of the same bytes) still decode, so
+ * the reader can see them, but are listed in `nonCanonical` — Jot rejects such a token.
  */
 
 /** A decoded, unverified token. */
@@ -10,6 +12,8 @@ export interface DecodedJwt {
   /** `base64url(header) + "." + base64url(payload)`, the bytes the signature covers (RFC 7515 §5.1). */
   signingInput: string;
   signature: Uint8Array;
+  /** The parts whose base64url is not canonical (re-encoding the decoded bytes gives different text). */
+  nonCanonical: ('header' | 'payload' | 'signature')[];
 }
 
 /** Why a token could not be decoded. */
@@ -28,6 +32,18 @@ export function base64urlToBytes(text: string): Uint8Array {
     throw new DecodeError('not base64url');
   }
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/** Encodes `bytes` as canonical base64url without padding. */
+export function bytesToBase64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** True when `text` is the one canonical base64url spelling of the bytes it decodes to. */
+export function isCanonicalBase64url(text: string): boolean {
+  return bytesToBase64url(base64urlToBytes(text)) === text;
 }
 
 function decodePart(part: string, what: string): Record<string, unknown> {
@@ -57,10 +73,14 @@ export function decodeJwt(token: string): DecodedJwt {
   } catch {
     throw new DecodeError('the signature is not base64url');
   }
+  const encoded = { header, payload, signature } as const;
   return {
     header: decodePart(header, 'header'),
     payload: decodePart(payload, 'payload'),
     signingInput: `${header}.${payload}`,
     signature: sig,
+    nonCanonical: (['header', 'payload', 'signature'] as const).filter(
+      (name) => !isCanonicalBase64url(encoded[name]),
+    ),
   };
 }

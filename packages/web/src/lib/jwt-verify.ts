@@ -1,8 +1,10 @@
 /**
  * Verifies a token's signature in the browser with WebCrypto, against a JWK (from this server's JWKS or pasted),
  * a JWKS, or a PEM public key. The algorithm is never chosen by the token alone: a JWK's own `alg` must equal the
- * header's, and the key type must fit the algorithm's family (importKey fails otherwise). Only the signature is
- * checked here; the claims findings come from `warningsFor`.
+ * header's, and the key type must fit the algorithm's family (importKey fails otherwise); a JWK without `alg`
+ * leaves the choice within the family to the token, which is reported. The algorithm table is a `Map`, so a header
+ * `alg` such as "constructor" or "__proto__" finds nothing. RSA keys under 2048 bits are reported too. Only the
+ * signature is checked here; the claims findings come from `warningsFor`.
  */
 import { base64urlToBytes, type DecodedJwt } from './jwt-decode.js';
 
@@ -13,7 +15,12 @@ export interface VerifyResult {
   kid?: string;
   /** Why the token could not be checked or did not verify. */
   reason?: string;
+  /** Weaknesses of the key or of the way the algorithm was chosen, whatever the outcome. */
+  warnings?: string[];
 }
+
+/** RSA moduli shorter than this are breakable in practice (NIST SP 800-131A, RFC 7518 §3.3). */
+export const MIN_RSA_BITS = 2048;
 
 type Params = {
   import: RsaHashedImportParams | EcKeyImportParams | HmacImportParams | Algorithm;
@@ -21,20 +28,21 @@ type Params = {
   kty: string;
 };
 
-const ALGORITHMS: Record<string, Params> = {};
+/** The supported algorithms. A `Map`: a plain object would answer `ALGORITHMS['constructor']` from its prototype. */
+const ALGORITHMS = new Map<string, Params>();
 for (const bits of [256, 384, 512] as const) {
   const hash = `SHA-${bits}`;
-  ALGORITHMS[`RS${bits}`] = {
+  ALGORITHMS.set(`RS${bits}`, {
     kty: 'RSA',
     import: { name: 'RSASSA-PKCS1-v1_5', hash },
     verify: { name: 'RSASSA-PKCS1-v1_5' },
-  };
-  ALGORITHMS[`PS${bits}`] = {
+  });
+  ALGORITHMS.set(`PS${bits}`, {
     kty: 'RSA',
     import: { name: 'RSA-PSS', hash },
     verify: { name: 'RSA-PSS', saltLength: bits / 8 },
-  };
-  ALGORITHMS[`HS${bits}`] = { kty: 'oct', import: { name: 'HMAC', hash }, verify: { name: 'HMAC' } };
+  });
+  ALGORITHMS.set(`HS${bits}`, { kty: 'oct', import: { name: 'HMAC', hash }, verify: { name: 'HMAC' } });
 }
 const CURVES = {
   ES256: ['P-256', 'SHA-256'],
@@ -42,14 +50,15 @@ const CURVES = {
   ES512: ['P-521', 'SHA-512'],
 } as const;
 for (const [alg, [namedCurve, hash]] of Object.entries(CURVES)) {
-  ALGORITHMS[alg] = {
+  ALGORITHMS.set(alg, {
     kty: 'EC',
     import: { name: 'ECDSA', namedCurve },
     verify: { name: 'ECDSA', hash },
-  };
+  });
 }
-ALGORITHMS.EdDSA = { kty: 'OKP', import: { name: 'Ed25519' }, verify: { name: 'Ed25519' } };
-ALGORITHMS.Ed25519 = ALGORITHMS.EdDSA;
+const EDDSA: Params = { kty: 'OKP', import: { name: 'Ed25519' }, verify: { name: 'Ed25519' } };
+ALGORITHMS.set('EdDSA', EDDSA);
+ALGORITHMS.set('Ed25519', EDDSA);
 
 /** A public JWK as found in a JWKS. */
 export type Jwk = JsonWebKey & { kid?: string; alg?: string };
@@ -63,8 +72,21 @@ function algOf(jwt: DecodedJwt): { alg: string; params: Params } | { reason: str
   const alg = jwt.header.alg;
   if (typeof alg !== 'string' || alg.toLowerCase() === 'none')
     return { reason: 'the token is unsigned (alg: none) — nothing to verify' };
-  const params = ALGORITHMS[alg];
+  const params = ALGORITHMS.get(alg);
   return params === undefined ? { reason: `unsupported algorithm "${alg}"` } : { alg, params };
+}
+
+/** A warning when `key` is an RSA key shorter than {@link MIN_RSA_BITS}. */
+function keyStrength(key: CryptoKey): string[] {
+  const { modulusLength } = key.algorithm as Partial<RsaHashedKeyAlgorithm>;
+  return typeof modulusLength === 'number' && modulusLength < MIN_RSA_BITS
+    ? [`the RSA key is only ${modulusLength} bits; use at least ${MIN_RSA_BITS}`]
+    : [];
+}
+
+/** The result, with `warnings` only when there are some. */
+function withWarnings(result: VerifyResult, warnings: string[]): VerifyResult {
+  return warnings.length === 0 ? result : { ...result, warnings };
 }
 
 /** Verifies `jwt` with one JWK. */
@@ -76,6 +98,12 @@ export async function verifyWithJwk(jwt: DecodedJwt, jwk: Jwk): Promise<VerifyRe
     return { valid: false, alg, kid: jwk.kid, reason: `the key is for ${jwk.alg}, the token says ${alg}` };
   if (jwk.kty !== params.kty)
     return { valid: false, alg, kid: jwk.kid, reason: `a ${jwk.kty ?? '?'} key cannot verify ${alg}` };
+  const warnings =
+    jwk.alg === undefined
+      ? [
+          `the key has no "alg", so the token chose ${alg} within the ${params.kty} family; give the key an "alg"`,
+        ]
+      : [];
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, key_ops: _ops, ...publicPart } = jwk;
   try {
     const key = await crypto.subtle.importKey(
@@ -85,14 +113,18 @@ export async function verifyWithJwk(jwt: DecodedJwt, jwk: Jwk): Promise<VerifyRe
       false,
       ['verify'],
     );
-    return { valid: await check(jwt, key, params), alg, kid: jwk.kid };
+    warnings.push(...keyStrength(key));
+    return withWarnings({ valid: await check(jwt, key, params), alg, kid: jwk.kid }, warnings);
   } catch (err) {
-    return {
-      valid: false,
-      alg,
-      kid: jwk.kid,
-      reason: `the key could not be used: ${err instanceof Error ? err.message : String(err)}`,
-    };
+    return withWarnings(
+      {
+        valid: false,
+        alg,
+        kid: jwk.kid,
+        reason: `the key could not be used: ${err instanceof Error ? err.message : String(err)}`,
+      },
+      warnings,
+    );
   }
 }
 
@@ -135,7 +167,7 @@ export async function verifyWithPem(jwt: DecodedJwt, pem: string): Promise<Verif
     const key = await crypto.subtle.importKey('spki', der as Uint8Array<ArrayBuffer>, params.import, false, [
       'verify',
     ]);
-    return { valid: await check(jwt, key, params), alg };
+    return withWarnings({ valid: await check(jwt, key, params), alg }, keyStrength(key));
   } catch (err) {
     return {
       valid: false,

@@ -1,7 +1,8 @@
 /**
- * What a careful reader should notice about a decoded token: unsigned (`alg: none`), no expiry, expired, not yet
- * valid, very long-lived, keys announced in the header, and claims that look like secrets or personal data
- * (a JWT payload is only base64url — anyone holding the token can read it).
+ * What a careful reader should notice about a decoded token: unsigned (`alg: none`), a non-canonical encoding,
+ * no expiry, expired, not yet valid, time claims that are not finite numbers (`1e400` parses as Infinity), very
+ * long-lived, keys announced in the header, and claims that look like secrets or personal data (a JWT payload is
+ * only base64url — anyone holding the token can read it).
  */
 import type { DecodedJwt } from './jwt-decode.js';
 
@@ -26,13 +27,25 @@ function sensitiveNames(value: unknown, path: string, found: string[]): void {
   }
 }
 
+/** A NumericDate claim: absent, a finite number, or malformed (not a number, NaN or ±Infinity). */
+function numericDate(value: unknown): number | 'absent' | 'bad' {
+  if (value === undefined) return 'absent';
+  return typeof value === 'number' && Number.isFinite(value) ? value : 'bad';
+}
+
 /** Findings for `jwt` at time `nowSeconds`. */
 export function warningsFor(
-  jwt: Pick<DecodedJwt, 'header' | 'payload' | 'signature'>,
+  jwt: Pick<DecodedJwt, 'header' | 'payload' | 'signature'> & Partial<Pick<DecodedJwt, 'nonCanonical'>>,
   nowSeconds = Date.now() / 1000,
 ): Warning[] {
   const { header, payload } = jwt;
   const out: Warning[] = [];
+  if (jwt.nonCanonical !== undefined && jwt.nonCanonical.length > 0)
+    out.push({
+      level: 'danger',
+      id: 'non-canonical',
+      text: `Non-canonical encoding — Jot rejects this token: the ${jwt.nonCanonical.join(', ')} ${jwt.nonCanonical.length === 1 ? 'is' : 'are'} not in canonical base64url (stray bits or padding), so the same bytes could be written several ways.`,
+    });
   const alg = header.alg;
   if (typeof alg !== 'string')
     out.push({
@@ -56,14 +69,23 @@ export function warningsFor(
         text: `The header carries "${member}": a verifier must never take its key from the token itself.`,
       });
 
-  const exp = payload.exp;
-  const iat = payload.iat;
-  const nbf = payload.nbf;
-  if (exp === undefined)
+  const exp = numericDate(payload.exp);
+  const iat = numericDate(payload.iat);
+  const nbf = numericDate(payload.nbf);
+  for (const [name, value] of [
+    ['exp', exp],
+    ['nbf', nbf],
+    ['iat', iat],
+  ] as const)
+    if (value === 'bad')
+      out.push({
+        level: 'danger',
+        id: `bad-${name}`,
+        text: `"${name}" is not a finite number (NumericDate): no verifier can compare it with the clock. Reject the token.`,
+      });
+  if (exp === 'absent')
     out.push({ level: 'warning', id: 'no-exp', text: 'No "exp": this token never expires.' });
-  else if (typeof exp !== 'number')
-    out.push({ level: 'danger', id: 'bad-exp', text: '"exp" is not a number (NumericDate).' });
-  else if (exp <= nowSeconds)
+  else if (typeof exp === 'number' && exp <= nowSeconds)
     out.push({
       level: 'warning',
       id: 'expired',

@@ -1,14 +1,20 @@
 /**
  * A hash router (`#/account`): each route names its page, its title and who may see it. Other hashes (a skip
- * link's `#main`) are left to the browser. After each navigation the page's h1 takes focus so keyboard and
+ * link's `#main`) are left to the browser. A page renders into a detached fragment that is put into `<main>` only
+ * if no other navigation happened meanwhile — a page still loading when the user moves on is aborted (its signal)
+ * and whatever it renders late goes nowhere. After each navigation the page's h1 takes focus so keyboard and
  * screen-reader users land on the new content.
  */
+import { message } from './dom.js';
 
 /** Who may open a route. */
 export type Access = 'anyone' | 'signed-in' | 'admin';
 
-/** A page renders into `main`. */
-export type Page = (main: HTMLElement) => Promise<void> | void;
+/**
+ * A page renders into `root` (a detached container, shown once the page has finished); `signal` aborts when the
+ * user navigates away before that, so the page can stop loading.
+ */
+export type Page = (root: ParentNode, signal: AbortSignal) => Promise<void> | void;
 
 /** A route. */
 export interface Route {
@@ -27,7 +33,7 @@ export function startRouter(
   guard: (route: Route) => string | undefined,
   onRoute: (route: Route) => void,
 ): { go(path: string): void; rerender(): void } {
-  let generation = 0;
+  let current: AbortController | undefined;
   async function render(): Promise<void> {
     const hash = location.hash;
     if (hash !== '' && !hash.startsWith('#/')) return;
@@ -38,12 +44,24 @@ export function startRouter(
       location.replace(`#${redirect}`);
       return;
     }
-    const mine = ++generation;
+    current?.abort();
+    const mine = new AbortController();
+    current = mine;
     document.title = `${route.title} · Jot`;
     onRoute(route);
     main.replaceChildren();
-    await route.page(main);
-    if (mine === generation) main.querySelector<HTMLElement>('h1')?.focus();
+    main.setAttribute('aria-busy', 'true');
+    const root = document.createDocumentFragment();
+    try {
+      await route.page(root, mine.signal);
+    } catch (err) {
+      root.append(message(err instanceof Error ? err.message : String(err), 'error'));
+    }
+    // Another navigation started while this page loaded: it owns <main> now.
+    if (mine.signal.aborted) return;
+    main.replaceChildren(root);
+    main.removeAttribute('aria-busy');
+    main.querySelector<HTMLElement>('h1')?.focus();
   }
   window.addEventListener('hashchange', () => void render());
   void render();

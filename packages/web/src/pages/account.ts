@@ -120,7 +120,7 @@ function passwordSection(client: JotClient): HTMLElement {
 }
 
 /** Renders the account page. */
-export async function accountPage(main: HTMLElement): Promise<void> {
+export async function accountPage(main: ParentNode): Promise<void> {
   const who = (await loadUser()) ?? currentUser();
   main.append(heading('My account'));
   if (who === undefined) {

@@ -14,7 +14,7 @@ interface EventView {
 }
 
 /** Renders the events page. */
-export async function adminEventsPage(main: HTMLElement): Promise<void> {
+export async function adminEventsPage(main: ParentNode): Promise<void> {
   main.append(heading('Security events'));
   try {
     const { events } = await jot.json<{ events: EventView[] }>('/api/admin/events?limit=200');

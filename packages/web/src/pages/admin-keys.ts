@@ -14,7 +14,7 @@ interface KeyView {
 }
 
 /** Renders the keys page. */
-export async function adminKeysPage(main: HTMLElement): Promise<void> {
+export async function adminKeysPage(main: ParentNode): Promise<void> {
   const out = h('div', { 'aria-live': 'polite' });
   const holder = h('div');
   const reload = async (): Promise<void> => {

@@ -56,7 +56,7 @@ function row(user: JotUser, out: HTMLElement, reload: () => Promise<void>): (Nod
 }
 
 /** Renders the users page. */
-export async function adminUsersPage(main: HTMLElement): Promise<void> {
+export async function adminUsersPage(main: ParentNode): Promise<void> {
   const out = h('div', { 'aria-live': 'polite' });
   const holder = h('div');
   const reload = async (): Promise<void> => {

@@ -1,24 +1,38 @@
 /**
  * The token debugger: paste a JWT to see its header and payload (times as dates) and what to worry about, then
  * check its signature against this server's JWKS or a pasted key. Everything happens in this page: the only
- * request it makes is fetching the server's public JWKS.
+ * request it makes is fetching the server's public JWKS. A verification answers for the token and key it started
+ * with: editing either (or starting another check) discards an answer still on its way.
  */
-import { busy, field, h, heading, message } from '../lib/dom.js';
+import { field, h, heading, message } from '../lib/dom.js';
 import { decodeJwt, DecodeError, type DecodedJwt } from '../lib/jwt-decode.js';
 import { verifyWithJwks, verifyWithPasted, type VerifyResult } from '../lib/jwt-verify.js';
 import { warningsFor } from '../lib/jwt-warnings.js';
+import { createLatest } from '../lib/latest.js';
 import { claimsList } from './claims.js';
 
 function verdict(result: VerifyResult): HTMLElement {
   const who = [result.alg, result.kid === undefined ? undefined : `kid ${result.kid}`]
     .filter(Boolean)
     .join(', ');
-  return result.valid
+  const outcome = result.valid
     ? message(`Signature valid (${who}).`, 'ok')
     : message(
         `Signature NOT verified${who ? ` (${who})` : ''}: ${result.reason ?? 'the signature does not match'}.`,
         'error',
       );
+  const warnings = result.warnings ?? [];
+  if (warnings.length === 0) return outcome;
+  return h(
+    'div',
+    {},
+    outcome,
+    h(
+      'ul',
+      { class: 'warnings' },
+      ...warnings.map((w) => h('li', { class: 'warn-warning' }, h('strong', {}, 'warning: '), w)),
+    ),
+  );
 }
 
 function decodedView(jwt: DecodedJwt): HTMLElement {
@@ -67,7 +81,7 @@ function decodedView(jwt: DecodedJwt): HTMLElement {
 }
 
 /** Renders the debugger page. */
-export function debuggerPage(main: HTMLElement): void {
+export function debuggerPage(main: ParentNode): void {
   const token = h('textarea', {
     id: 'jwt-input',
     rows: '5',
@@ -87,8 +101,11 @@ export function debuggerPage(main: HTMLElement): void {
   const serverButton = h('button', { type: 'button' }, "Verify with this server's keys");
   const keyButton = h('button', { type: 'button', class: 'secondary' }, 'Verify with the pasted key');
   let decoded: DecodedJwt | undefined;
+  // Every edit (and every new check) makes answers still on their way stale.
+  const latest = createLatest();
 
   const update = (): void => {
+    latest.next();
     decoded = undefined;
     verifyOut.replaceChildren();
     if (token.value.trim() === '') {
@@ -105,24 +122,44 @@ export function debuggerPage(main: HTMLElement): void {
     }
   };
   token.addEventListener('input', update);
+  key.addEventListener('input', () => {
+    latest.next();
+    verifyOut.replaceChildren();
+  });
 
   const needToken = (): DecodedJwt => {
     if (decoded === undefined) throw new Error('Paste a token first.');
     return decoded;
   };
+  /** Runs one check; its verdict (or error) is shown only if nothing was edited or started meanwhile. */
+  const check = async (button: HTMLButtonElement, run: () => Promise<VerifyResult>): Promise<void> => {
+    const ticket = latest.next();
+    button.disabled = true;
+    verifyOut.replaceChildren();
+    let shown: HTMLElement;
+    try {
+      shown = verdict(await run());
+    } catch (err) {
+      shown = message(err instanceof Error ? err.message : String(err), 'error');
+    } finally {
+      button.disabled = false;
+    }
+    if (latest.isCurrent(ticket)) verifyOut.replaceChildren(shown);
+  };
   serverButton.addEventListener('click', () => {
-    void busy(serverButton, verifyOut, async () => {
+    void check(serverButton, async () => {
       const jwt = needToken();
       const res = await fetch('/.well-known/jwks.json', { credentials: 'omit' });
       if (!res.ok) throw new Error(`Could not load the JWKS (${res.status}).`);
-      verifyOut.replaceChildren(verdict(await verifyWithJwks(jwt, (await res.json()) as { keys?: unknown })));
+      return verifyWithJwks(jwt, (await res.json()) as { keys?: unknown });
     });
   });
   keyButton.addEventListener('click', () => {
-    void busy(keyButton, verifyOut, async () => {
+    void check(keyButton, async () => {
       const jwt = needToken();
-      if (key.value.trim() === '') throw new Error('Paste a public key (JWK, JWKS or PEM) first.');
-      verifyOut.replaceChildren(verdict(await verifyWithPasted(jwt, key.value)));
+      const text = key.value;
+      if (text.trim() === '') throw new Error('Paste a public key (JWK, JWKS or PEM) first.');
+      return verifyWithPasted(jwt, text);
     });
   });
 

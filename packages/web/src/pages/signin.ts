@@ -12,7 +12,7 @@ function input(
 }
 
 /** Renders the sign-in page. */
-export function signInPage(main: HTMLElement): void {
+export function signInPage(main: ParentNode): void {
   const notice = takeNotice();
 
   const email = input('signin-email', 'email', 'username');
