@@ -85,7 +85,7 @@ export function createJWSVerifier(
         reason: 'family',
       });
     }
-    if (signature.length !== signatureLength(spec, key.keyObject)) {
+    if (signature.length !== signatureLength(spec, key.bits)) {
       throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed', { reason: 'length' });
     }
     if (!verifySignature(spec, key.keyObject, key.operationInput(spec), parts.signingInput, signature)) {
