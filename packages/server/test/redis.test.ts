@@ -9,29 +9,12 @@ import { decodeUnverified } from '@jot/jose';
 
 import { REDIS_KEYS } from '../src/services/redis-mirror.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 
-const REDIS_URL = process.env.JOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
+const available = await requireRedis('the server Redis tests');
 
-async function reachable(): Promise<string | undefined> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const problem = await reachable();
-if (problem !== undefined) {
-  if (process.env.CI) throw new Error(`Redis is required for this suite (${REDIS_URL}): ${problem}`);
-  console.warn(`SKIPPED redis tests: Redis is not reachable at ${REDIS_URL} (${problem})`);
-}
-
-describe.skipIf(problem !== undefined)('Redis', () => {
+describe.runIf(available)('Redis', () => {
   let server: TestServer;
   let redis: Redis;
   beforeAll(async () => {

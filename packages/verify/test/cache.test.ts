@@ -8,12 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   compileGuards,
   createVerifier,
-  isVerifyError,
   VerificationCache,
   type AccessTokenClaims,
   type Verifier,
   type VerifierOptions,
 } from '../src/index.js';
+import { codeOf } from './support/outcome.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
@@ -44,16 +44,6 @@ function build(options: Partial<VerifierOptions> = {}): Verifier {
     ...options,
   });
   return verifier;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.code;
-    throw err;
-  }
 }
 
 describe('verification cache and keys', () => {

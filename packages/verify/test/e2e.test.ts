@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import { codeOf } from './support/outcome.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 const SECRET = 'e2e-revocation-secret-0123456789abcdef';
@@ -45,16 +46,6 @@ function replicated(): Verifier {
     streamUrl: `${server.url}/api/revocations/stream`,
     maxStaleness: '2s',
   });
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.code;
-    throw err;
-  }
 }
 
 describe('against the real server', () => {

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import { codeOf, connected } from './support/outcome.js';
 import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
@@ -56,18 +57,6 @@ function build(
   });
   return verifier;
 }
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.code;
-    throw err;
-  }
-}
-
-const connected = (v: Verifier) => () => v.stats().revocation.connected === true;
 
 describe('staleness of a silent stream', () => {
   it('counts from the last byte while connected, not from 0 up to heartbeatTimeout', async () => {

@@ -1,7 +1,8 @@
 /** The replicated revocation copy against a fake feed: snapshot, stream, resume, reset, staleness, cache. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import { codeOf, connected } from './support/outcome.js';
 import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
@@ -43,18 +44,6 @@ function build(
   });
   return verifier;
 }
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.code;
-    throw err;
-  }
-}
-
-const connected = (v: Verifier) => () => v.stats().revocation.connected === true;
 
 describe('replicated revocation', () => {
   it('loads the snapshot, then applies streamed entries', async () => {

@@ -1,0 +1,35 @@
+/**
+ * Test helper: is the Redis the suites use reachable? In CI a missing Redis must fail the suite; elsewhere it is
+ * skipped with a visible message. `JOT_TEST_REDIS_URL` overrides the address.
+ */
+import { Redis } from 'ioredis';
+
+/** The Redis the suites talk to. */
+export const TEST_REDIS_URL = process.env.JOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Why Redis cannot be used, or undefined when it answers. */
+async function unreachable(url: string): Promise<string | undefined> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined); // reported by connect() below
+  try {
+    await probe.connect();
+    await probe.ping();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * Checks Redis for the suite named `suite`: throws in CI when it is missing, warns otherwise. Returns true when the
+ * suite should run.
+ */
+export async function requireRedis(suite: string): Promise<boolean> {
+  const problem = await unreachable(TEST_REDIS_URL);
+  if (problem === undefined) return true;
+  if (process.env.CI) throw new Error(`Redis is required for ${suite} (${TEST_REDIS_URL}): ${problem}`);
+  console.warn(`SKIPPED ${suite}: Redis is not reachable at ${TEST_REDIS_URL} (${problem})`);
+  return false;
+}
