@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 
-import { VerifyError } from '../errors.js';
+import { CentralCheck } from './central-check.js';
 import type { AccessTokenClaims, Clock, Logger } from '../types.js';
 import { RevocationState } from './state.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
@@ -127,15 +127,11 @@ export class RedisRevocation implements RevocationStrategy {
   #client: Promise<RedisClientLike> | undefined;
   #owned: Promise<OwnedClient> | undefined;
   #closed = false;
-  #requests = 0;
-  #failures = 0;
-  #failOpen = 0;
-  #failClosed = 0;
-  #lastError: string | undefined;
-  #down = false;
+  readonly #central: CentralCheck;
 
   constructor(settings: RedisStrictSettings) {
     this.#s = settings;
+    this.#central = new CentralCheck('redis', settings);
     if (typeof settings.redis !== 'string') this.#client = Promise.resolve(settings.redis);
   }
 
@@ -146,7 +142,7 @@ export class RedisRevocation implements RevocationStrategy {
   async check(claims: AccessTokenClaims): Promise<void> {
     let values: (string | null)[];
     let user: Record<string, unknown> | undefined;
-    this.#requests += 1;
+    this.#central.started();
     try {
       values = await withTimeout(
         this.#connection().then((client) =>
@@ -156,30 +152,10 @@ export class RedisRevocation implements RevocationStrategy {
       );
       if (!Array.isArray(values) || values.length !== 3) throw new Error('MGET did not answer three values');
       user = typeof values[2] === 'string' ? parseUserData(values[2]) : undefined;
-      if (this.#down) {
-        this.#down = false;
-        this.#s.logger.info('Redis revocation list reachable again');
-      }
+      this.#central.answered();
     } catch (err) {
-      this.#failures += 1;
-      this.#lastError = err instanceof Error ? err.message : String(err);
-      if (!this.#down) {
-        this.#down = true;
-        this.#s.logger.warn(
-          `Redis revocation check failed; failing ${this.#s.failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
-          { error: this.#lastError, failOpen: this.#s.failOpen },
-        );
-      }
-      if (this.#s.failOpen) {
-        this.#failOpen += 1;
-        return;
-      }
-      this.#failClosed += 1;
-      throw new VerifyError(
-        'ERR_VERIFY_REVOCATION_UNAVAILABLE',
-        'revocation status cannot be confirmed right now; retry shortly',
-        { reason: 'redis', cause: err },
-      );
+      this.#central.failed(err);
+      return;
     }
     const jti = typeof values[0] === 'string';
     const sid = typeof values[1] === 'string';
@@ -197,16 +173,7 @@ export class RedisRevocation implements RevocationStrategy {
   }
 
   stats(): RevocationStats {
-    return {
-      strategy: 'strict',
-      stale: this.#down,
-      stalenessMs: 0,
-      failOpen: this.#failOpen,
-      failClosed: this.#failClosed,
-      requests: this.#requests,
-      failures: this.#failures,
-      lastError: this.#lastError,
-    };
+    return this.#central.stats();
   }
 
   /** Disconnects the client this strategy created from a URL; a client that was passed in stays open. */
@@ -225,9 +192,7 @@ export class RedisRevocation implements RevocationStrategy {
     if (this.#closed || typeof this.#s.redis !== 'string') {
       return Promise.reject(new Error('the verifier is closed'));
     }
-    const owned = connect(this.#s.redis, (err) => {
-      this.#lastError = err.message;
-    });
+    const owned = connect(this.#s.redis, (err) => this.#central.noteError(err.message));
     this.#owned = owned;
     this.#client = owned.catch((err: unknown) => {
       this.#owned = undefined;

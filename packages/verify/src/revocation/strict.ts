@@ -5,7 +5,8 @@
  * unless `failOpen` is set. The other strict variant reads the list the server mirrors into Redis (`redis.ts`).
  */
 import { VerifyError } from '../errors.js';
-import { describeError, fetchOk, readJSONObject } from '../http.js';
+import { CentralCheck } from './central-check.js';
+import { fetchOk, readJSONObject } from '../http.js';
 import type { AccessTokenClaims, FetchLike, Logger } from '../types.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
 
@@ -27,15 +28,11 @@ export interface StrictSettings {
  */
 export class IntrospectionRevocation implements RevocationStrategy {
   readonly #s: StrictSettings;
-  #requests = 0;
-  #failures = 0;
-  #failOpen = 0;
-  #failClosed = 0;
-  #lastError: string | undefined;
-  #down = false;
+  readonly #central: CentralCheck;
 
   constructor(settings: StrictSettings) {
     this.#s = settings;
+    this.#central = new CentralCheck('introspection', settings);
   }
 
   ready(): Promise<void> {
@@ -45,7 +42,7 @@ export class IntrospectionRevocation implements RevocationStrategy {
   async check(claims: AccessTokenClaims, token: string): Promise<void> {
     let active: boolean;
     try {
-      this.#requests += 1;
+      this.#central.started();
       const url = await this.#s.introspectionUrl();
       const response = await fetchOk(this.#s.fetch, url, {
         method: 'POST',
@@ -60,30 +57,10 @@ export class IntrospectionRevocation implements RevocationStrategy {
       const body = await readJSONObject(response, url);
       // An active answer must be about this very token (RFC 7662 §2.2 members, when present).
       active = body.active === true && (body.jti === undefined || body.jti === claims.jti);
-      if (this.#down) {
-        this.#down = false;
-        this.#s.logger.info('introspection endpoint reachable again');
-      }
+      this.#central.answered();
     } catch (err) {
-      this.#failures += 1;
-      this.#lastError = describeError(err);
-      if (!this.#down) {
-        this.#down = true;
-        this.#s.logger.warn(
-          `introspection failed; failing ${this.#s.failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
-          { error: this.#lastError, failOpen: this.#s.failOpen },
-        );
-      }
-      if (this.#s.failOpen) {
-        this.#failOpen += 1;
-        return;
-      }
-      this.#failClosed += 1;
-      throw new VerifyError(
-        'ERR_VERIFY_REVOCATION_UNAVAILABLE',
-        'revocation status cannot be confirmed right now; retry shortly',
-        { reason: 'introspection', cause: err },
-      );
+      this.#central.failed(err);
+      return;
     }
     if (!active) {
       throw new VerifyError('ERR_VERIFY_TOKEN_INACTIVE', 'the access token is no longer active', {
@@ -93,16 +70,7 @@ export class IntrospectionRevocation implements RevocationStrategy {
   }
 
   stats(): RevocationStats {
-    return {
-      strategy: 'strict',
-      stale: this.#down,
-      stalenessMs: 0,
-      failOpen: this.#failOpen,
-      failClosed: this.#failClosed,
-      requests: this.#requests,
-      failures: this.#failures,
-      lastError: this.#lastError,
-    };
+    return this.#central.stats();
   }
 
   close(): Promise<void> {
