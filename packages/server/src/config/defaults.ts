@@ -47,6 +47,11 @@ export const defaults = {
   /** `Cache-Control: max-age` of the JWKS. @default '10m' */
   jwksMaxAge: '10m',
   /**
+   * Sensitive admin actions (roles, disable/enable, key rotation) need a password authentication at most this old
+   * (RFC 9470 step-up; `POST /api/reauth` refreshes it). @default '15m'
+   */
+  stepUpMaxAge: '15m',
+  /**
    * `redis://…`: share rate limits across instances and mirror revocations into Redis for resource servers that
    * check them there (`@jot/verify` strict mode). @default none
    */
@@ -108,6 +113,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   keyRotationInterval: 'JOT_KEY_ROTATION_INTERVAL',
   keyPrepublish: 'JOT_KEY_PREPUBLISH',
   jwksMaxAge: 'JOT_JWKS_MAX_AGE',
+  stepUpMaxAge: 'JOT_STEP_UP_MAX_AGE',
   redisUrl: 'JOT_REDIS_URL',
   revocationSecret: 'JOT_REVOCATION_SECRET',
   adminEmail: 'JOT_ADMIN_EMAIL',

@@ -205,6 +205,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keyRotationIntervalMs,
     keyPrepublishMs,
     jwksMaxAgeMs,
+    stepUpMaxAgeMs: duration('stepUpMaxAge', 1000),
     redisUrl: read('redisUrl', (v) => {
       const s = p.string(v);
       if (!/^rediss?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected a redis:// or rediss:// URL');

@@ -44,6 +44,8 @@ export interface Config {
   /** At least `jwksMaxAgeMs`, so every cached JWKS knows a key before it signs. */
   keyPrepublishMs: number;
   jwksMaxAgeMs: number;
+  /** Maximum age of the last password authentication for sensitive admin actions. */
+  stepUpMaxAgeMs: number;
   /** `redis://` or `rediss://` URL, when Redis is used. Never log it (it may hold a password). */
   redisUrl: string | undefined;
   /** At least 32 characters when set. */

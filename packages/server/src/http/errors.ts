@@ -24,6 +24,7 @@ export const SERVER_ERROR_CODES = [
   'ERR_WEAK_PASSWORD',
   'ERR_RATE_LIMITED',
   'ERR_CSRF',
+  'ERR_STEP_UP_REQUIRED',
   'ERR_FEED_AUTH',
   'ERR_UNAVAILABLE',
   'ERR_INTERNAL',
@@ -109,6 +110,20 @@ export function forbidden(message: string, scope?: string): HttpError {
     error: 'insufficient_scope',
     headers: {
       'www-authenticate': `Bearer realm="jot", error="insufficient_scope", error_description="${quote(message)}"${scopePart}`,
+    },
+  });
+}
+
+/**
+ * A 401 asking for a fresher authentication (RFC 9470 §3): the token is valid but its `auth_time` is older than
+ * `maxAgeSeconds`. The client re-authenticates (`POST /api/reauth`) and retries.
+ */
+export function stepUpRequired(maxAgeSeconds: number): HttpError {
+  const message = `this action needs a password confirmation within the last ${maxAgeSeconds} seconds`;
+  return new HttpError(401, 'ERR_STEP_UP_REQUIRED', message, {
+    error: 'insufficient_user_authentication',
+    headers: {
+      'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${quote(message)}", max_age=${maxAgeSeconds}`,
     },
   });
 }

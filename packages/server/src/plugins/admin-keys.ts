@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { authErrors } from '../http/schemas.js';
 import type { SigningKeyInfo } from '../keys/types.js';
-import { authOf, requireRole } from './auth.js';
+import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 /** The public view of a `SigningKeyInfo`: snake_case with ISO-8601 times, like the other admin routes. */
 export function publicSigningKey(info: SigningKeyInfo): Record<string, unknown> {
@@ -73,7 +73,7 @@ export async function adminKeysPlugin(app: FastifyInstance): Promise<void> {
       preValidation: async (request) => {
         request.body ??= {};
       },
-      preHandler: admin,
+      preHandler: requireRecentAuth('admin'),
       schema: {
         tags: ['admin'],
         summary: 'Create a new signing key (pre-published unless immediate).',

@@ -8,7 +8,7 @@ import { HttpError } from '../http/errors.js';
 import { authErrors } from '../http/schemas.js';
 import type { User } from '../store/index.js';
 import { publicUser, userSchema } from '../http/views.js';
-import { authOf, requireRole } from './auth.js';
+import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 const idParams = {
   type: 'object',
@@ -20,6 +20,7 @@ const idParams = {
 export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
   const { store, revocations, events } = app.jot;
   const admin = requireRole('admin');
+  const sensitive = requireRecentAuth('admin');
 
   function found(user: User | undefined): User {
     if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such user');
@@ -60,7 +61,7 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
     app.post<{ Params: { id: string } }>(
       `/api/admin/users/:id/${verb}`,
       {
-        preHandler: admin,
+        preHandler: sensitive,
         schema: {
           tags: ['admin'],
           summary:
@@ -92,7 +93,7 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
   app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
     '/api/admin/users/:id/roles',
     {
-      preHandler: admin,
+      preHandler: sensitive,
       schema: {
         tags: ['admin'],
         summary: "Replace a user's roles; tokens carrying the old roles stop working.",

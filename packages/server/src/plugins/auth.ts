@@ -11,7 +11,7 @@ import { isJoseError } from '@jot/jose';
 
 import type { AuthContext } from '../context.js';
 import { accessCookie } from '../http/cookies.js';
-import { forbidden, HttpError, unauthorized } from '../http/errors.js';
+import { forbidden, HttpError, stepUpRequired, unauthorized } from '../http/errors.js';
 
 /** The token in an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -100,4 +100,22 @@ export function authOf(request: FastifyRequest): AuthContext {
   if (request.auth === undefined)
     throw new Error(`route ${request.routeOptions.url ?? ''} has no authenticate pre-handler`);
   return request.auth;
+}
+
+/**
+ * Pre-handler: `requireRole(role)`, then a password authentication no older than `JOT_STEP_UP_MAX_AGE` (RFC 9470
+ * step-up), for actions whose misuse by a stolen token would hurt most.
+ */
+export function requireRecentAuth(role: string): preHandlerAsyncHookHandler {
+  const roleCheck = requireRole(role);
+  return async function requireRecentAuthHandler(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    await roleCheck.call(this, request, reply);
+    const { config, clock } = request.server.jot;
+    const maxAge = Math.floor(config.stepUpMaxAgeMs / 1000);
+    const authTime = request.auth?.claims.auth_time ?? 0;
+    if (Math.floor(clock() / 1000) - authTime > maxAge) throw stepUpRequired(maxAge);
+  };
 }
