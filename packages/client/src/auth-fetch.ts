@@ -1,9 +1,11 @@
 /**
  * The authenticating `fetch`: requests to the Jot server get the access token (memory and bearer modes) or the
  * CSRF header on unsafe methods (cookie mode); a stale token is refreshed before sending; a 401 leads to one
- * refresh and one retry. Requests to any other URL pass through untouched.
+ * refresh and one retry — except a step-up challenge (RFC 9470), which a refresh cannot answer: it is reported with
+ * `onStepUp` and returned as is. Requests to any other URL pass through untouched.
  */
 import type { SessionState } from './session-state.js';
+import { stepUpChallenge, type StepUpChallenge } from './step-up.js';
 import { isUnsafeMethod, type Transport } from './transport.js';
 import type { DeliveryMode } from './types.js';
 
@@ -18,6 +20,8 @@ export interface AuthFetchDeps {
   refresh: () => Promise<boolean>;
   /** True when the timer should already have refreshed (throttled tab, sleep, clock jump). */
   isStale: () => boolean;
+  /** Called for a step-up challenge from the server (before the response is returned). */
+  onStepUp: (challenge: StepUpChallenge) => void;
 }
 
 /** Creates the fetch wrapper. */
@@ -59,13 +63,26 @@ export function createAuthFetch(
     if (deps.isStale()) await refresh().catch(() => false);
     const first = await attempt();
     if (first.response.status !== 401) return first.response;
+    // A step-up challenge: the token is valid but its auth_time too old. A refresh keeps the auth_time, so it would
+    // only spend a refresh token; the caller must confirm the password (`reauthenticate`) instead.
+    if (await reportStepUp(first.response)) return first.response;
     // Retry once: if a refresh happened since this request left, use it; otherwise refresh now (single-flight).
     const renewed =
       state.generation !== first.generation
         ? state.current !== undefined
         : await refresh().catch(() => false);
     if (!renewed) return first.response;
-    return (await attempt()).response;
+    const second = (await attempt()).response;
+    // The expired token hid the step-up challenge the fresh one meets.
+    if (second.status === 401) await reportStepUp(second);
+    return second;
+  }
+
+  async function reportStepUp(response: Response): Promise<boolean> {
+    const challenge = await stepUpChallenge(response);
+    if (challenge === undefined) return false;
+    deps.onStepUp(challenge);
+    return true;
   }
 
   return authFetch;

@@ -2,7 +2,8 @@
  * `createClient`: sign in, sign out, and a `fetch` that authenticates requests to the Jot server and keeps the
  * session alive — a timer refreshes before expiry, a 401 triggers one refresh and one retry, refreshes are
  * single-flight within a tab and serialised across tabs, and sign-in/refresh/sign-out are broadcast to the other
- * tabs. Tokens live in memory only; nothing is written to localStorage or sessionStorage.
+ * tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
+ * live in memory only; nothing is written to localStorage or sessionStorage.
  */
 import { createEmitter } from './emitter.js';
 import { errorFromResponse, JotClientError } from './errors.js';
@@ -41,6 +42,14 @@ export interface JotClient {
   logoutEverywhere(): Promise<void>;
   /** `GET /api/whoami`: the verified claims and the profile. */
   whoami(): Promise<WhoAmI>;
+  /**
+   * Step-up (RFC 9470): confirms the signed-in user's password with `POST /api/reauth` and adopts the new access
+   * token (fresh `auth_time`) like a refresh — `session:refreshed`, also in the other tabs. Answers a step-up
+   * challenge ({@link isStepUpRequired}, `session:step-up-required`); retry the refused request afterwards.
+   * Throws a `JotClientError`: `ERR_INVALID_CREDENTIALS` (403) for a wrong password, `ERR_CLIENT_NO_SESSION` when
+   * signed out (or signed out meanwhile).
+   */
+  reauthenticate(password: string): Promise<void>;
   /** `fetch` with authentication for requests to the Jot server; other URLs pass through untouched. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** JSON convenience over {@link JotClient.fetch}: sends `body` as JSON, parses the answer, throws `JotClientError` on non-2xx. */
@@ -165,6 +174,7 @@ export function createClient(options: ClientOptions): JotClient {
     csrfToken,
     refresh,
     isStale: () => state.current !== undefined && !state.isFresh(Date.now(), marginFor()),
+    onStepUp: ({ maxAge }) => events.emit('session:step-up-required', { maxAge }),
   });
 
   async function send(path: string, init: RequestInit): Promise<Response> {
@@ -243,6 +253,30 @@ export function createClient(options: ClientOptions): JotClient {
     },
     logout: () => endOnServer('/api/logout', 'logout'),
     logoutEverywhere: () => endOnServer('/api/logout-all', 'logout-everywhere'),
+    async reauthenticate(password) {
+      const noSession = (): JotClientError =>
+        new JotClientError('ERR_CLIENT_NO_SESSION', 'there is no session to re-authenticate; sign in first');
+      if (state.current === undefined) throw noSession();
+      const started = epoch;
+      let res: Response;
+      try {
+        // Through the authenticating fetch: the access token or the CSRF header, and one refresh on a plain 401.
+        res = await authFetch('/api/reauth', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ password }),
+        });
+      } catch (cause) {
+        if (cause instanceof JotClientError) throw cause;
+        throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
+      }
+      if (!res.ok) throw await errorFromResponse(res);
+      const body: unknown = await res.json();
+      // Signed out while the password was being checked: the answer must not sign this tab back in.
+      if (epoch !== started || state.current === undefined) throw noSession();
+      const snapshot = snapshotFrom(body, mode, Date.now(), state.csrfToken, state.current.refreshToken);
+      adopt(snapshot, 'session:refreshed', 'local');
+    },
     async whoami() {
       const who = await json<WhoAmI>('/api/whoami');
       if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;

@@ -3,6 +3,8 @@ export { createClient } from './create-client.js';
 export type { JotClient } from './create-client.js';
 export { JotClientError, CLIENT_ERROR_CODES } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
+export { isStepUpError, isStepUpRequired, STEP_UP_ERROR } from './step-up.js';
+export type { StepUpChallenge } from './step-up.js';
 export type {
   ClientOptions,
   DeliveryMode,

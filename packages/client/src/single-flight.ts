@@ -19,15 +19,27 @@ export interface SingleFlightOptions {
   refresh(): Promise<boolean>;
 }
 
+/** Waiting on the lock longer than this means another tab probably just refreshed. */
+const LOCK_WAIT_NOTICED_MS = 5;
+/** How long to wait for that tab's broadcast before refreshing anyway. */
+const BROADCAST_GRACE_MS = 30;
+
 /** Returns `run()`: one refresh at a time in this tab, and one at a time across tabs. */
 export function createSingleFlight(options: SingleFlightOptions): () => Promise<boolean> {
   let inFlight: Promise<boolean> | undefined;
 
   async function underLock(): Promise<boolean> {
     const seen = options.generation();
+    const requestedAt = Date.now();
     const attempt = async (): Promise<boolean> => {
       // Another tab (or this one) refreshed while we waited for the lock: its token is ours too.
       if (options.generation() !== seen && options.isFresh()) return true;
+      // We did wait: the tab that held the lock broadcast its result just before releasing it, and that message
+      // may be a task behind this one. Give it a moment rather than spend the refresh token a second time.
+      if (Date.now() - requestedAt > LOCK_WAIT_NOTICED_MS) {
+        await new Promise((resolve) => setTimeout(resolve, BROADCAST_GRACE_MS));
+        if (options.generation() !== seen && options.isFresh()) return true;
+      }
       return options.refresh();
     };
     return options.locks === null ? attempt() : options.locks.request(options.lockName, attempt);

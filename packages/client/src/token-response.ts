@@ -1,7 +1,7 @@
 /**
- * Turns a login or refresh response into a {@link SessionSnapshot}, checking that its shape is the one the mode
- * promises. A cookie-mode client that receives a token in the body (a server that ignored `delivery`) refuses it
- * rather than silently holding a token script can read.
+ * Turns a login, refresh or re-authentication response into a {@link SessionSnapshot}, checking that its shape is
+ * the one the mode promises. A cookie-mode client that receives a token in the body (a server that ignored
+ * `delivery`) refuses it rather than silently holding a token script can read.
  */
 import { JotClientError } from './errors.js';
 import type { SessionSnapshot } from './session-state.js';
@@ -11,12 +11,16 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-/** Validates `body` for `mode` and returns the snapshot, with `expiresAt` computed from `now`. */
+/**
+ * Validates `body` for `mode` and returns the snapshot, with `expiresAt` computed from `now`. `previousRefresh`
+ * (bearer mode) is kept when the answer carries no refresh token: `POST /api/reauth` renews only the access token.
+ */
 export function snapshotFrom(
   body: unknown,
   mode: DeliveryMode,
   now: number,
   previousCsrf?: string,
+  previousRefresh?: string,
 ): SessionSnapshot {
   const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const expiresIn = fields.expires_in;
@@ -24,7 +28,8 @@ export function snapshotFrom(
     throw new JotClientError('ERR_CLIENT_BAD_RESPONSE', 'the token response has no valid expires_in');
   }
   const accessToken = str(fields.access_token);
-  const refreshToken = str(fields.refresh_token);
+  const bodyRefreshToken = str(fields.refresh_token);
+  const refreshToken = mode === 'bearer' ? (bodyRefreshToken ?? previousRefresh) : bodyRefreshToken;
   const csrfToken = str(fields.csrf_token) ?? previousCsrf;
   const expiresAt = now + expiresIn * 1000;
   // 1e306 is a finite expires_in but an infinite expiry: no timer could ever be armed for it.

@@ -37,7 +37,10 @@ export interface ClientOptions {
   broadcast?: boolean;
 }
 
-/** A successful token response (`POST /api/login`, `POST /api/token/refresh`); which fields appear depends on the mode. */
+/**
+ * A successful token response (`POST /api/login`, `POST /api/token/refresh`, `POST /api/reauth`); which fields
+ * appear depends on the mode.
+ */
 export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
@@ -88,6 +91,12 @@ export interface SessionEvents {
   'session:refreshed': { expiresAt: number; source: 'local' | 'other-tab' };
   /** The session is over in this tab; sign the user out of the UI. */
   'session:ended': { reason: SessionEndReason };
+  /**
+   * A request was refused with a step-up challenge (RFC 9470 `insufficient_user_authentication`): the action needs
+   * a recent password confirmation, `client.reauthenticate(password)`. `maxAge` is the challenge's `max_age` in
+   * seconds, when the server sent it (and the browser let the page read the header).
+   */
+  'session:step-up-required': { maxAge: number | undefined };
 }
 
 /** A handler of one event. */

@@ -1,7 +1,9 @@
 /**
  * An in-memory stand-in for the Jot server's session endpoints, as a `fetch`. It rotates refresh tokens, flags a
  * spent one as reuse, checks the CSRF header on cookie-authenticated unsafe requests, and keeps one cookie jar —
- * shared by every client using it, like the tabs of one browser.
+ * shared by every client using it, like the tabs of one browser. Like the real server, every access token carries
+ * the session's `auth_time` (a refresh keeps it, `POST /api/reauth` renews it) and `PUT /api/admin/thing` asks for
+ * a step-up (RFC 9470) when that is older than `stepUpMaxAge` seconds.
  */
 import type { FetchLike } from '../src/index.js';
 
@@ -19,6 +21,12 @@ export interface FakeServer {
   ttlSeconds: number;
   /** The Authorization header of each request, in order. */
   authHeaders: (string | null)[];
+  /** Step-up limit of `PUT /api/admin/thing`, in seconds. */
+  stepUpMaxAge: number;
+  /** Send the step-up challenge in `WWW-Authenticate` (false: only in the JSON body, as a cross-origin page sees it). */
+  stepUpHeader: boolean;
+  /** The auth_time (epoch ms) of the current session. */
+  authTime: number;
 }
 
 function json(status: number, body: unknown): Response {
@@ -34,6 +42,7 @@ const unauthorized = (): Response =>
 export function fakeServer(ttlSeconds = 60): FakeServer {
   let seq = 0;
   const access = new Map<string, number>();
+  const authTimes = new Map<string, number>();
   const spent = new Set<string>();
   let refresh: string | undefined;
   let delivery = 'bearer';
@@ -44,6 +53,9 @@ export function fakeServer(ttlSeconds = 60): FakeServer {
     reuse: 0,
     jar: {},
     ttlSeconds,
+    stepUpMaxAge: 900,
+    stepUpHeader: true,
+    authTime: 0,
     count: (call) => server.calls.filter((c) => c === call).length,
     revokeAccessTokens: () => access.clear(),
     endSession: () => {
@@ -57,13 +69,21 @@ export function fakeServer(ttlSeconds = 60): FakeServer {
       const body =
         req.method === 'GET' ? {} : ((await req.json().catch(() => ({}))) as Record<string, unknown>);
 
-      const issue = (): Response => {
+      const issue = (rotate = true): Response => {
         const at = `at-${++seq}`;
-        const rt = `rt-${seq}`;
         access.set(at, Date.now() + server.ttlSeconds * 1000);
+        authTimes.set(at, server.authTime);
+        const base = { token_type: 'Bearer', expires_in: server.ttlSeconds };
+        // Re-authentication renews the access token only (as the server's `sessions.reissue` does).
+        if (!rotate) {
+          if (delivery === 'bearer') return json(200, { ...base, access_token: at });
+          if (delivery === 'memory') return json(200, { ...base, access_token: at, csrf_token: csrf });
+          server.jar.at = at;
+          return json(200, { ...base, csrf_token: csrf });
+        }
+        const rt = `rt-${seq}`;
         if (refresh !== undefined) spent.add(refresh);
         refresh = rt;
-        const base = { token_type: 'Bearer', expires_in: server.ttlSeconds };
         if (delivery === 'bearer') return json(200, { ...base, access_token: at, refresh_token: rt });
         server.jar.rt = rt;
         if (delivery === 'memory') return json(200, { ...base, access_token: at, csrf_token: csrf });
@@ -84,6 +104,7 @@ export function fakeServer(ttlSeconds = 60): FakeServer {
               code: 'ERR_INVALID_CREDENTIALS',
             });
           delivery = typeof body.delivery === 'string' ? body.delivery : 'bearer';
+          server.authTime = Date.now();
           return issue();
         case 'GET /api/token/refresh/csrf':
           return server.jar.rt !== undefined && server.jar.rt === refresh
@@ -120,6 +141,46 @@ export function fakeServer(ttlSeconds = 60): FakeServer {
           access.clear();
           server.jar = {};
           return json(204, null);
+        case 'POST /api/reauth':
+          if (!authed) return unauthorized();
+          if (!csrfOk)
+            return json(403, { error: 'invalid_request', error_description: 'csrf', code: 'ERR_CSRF' });
+          if (body.password !== 'pw')
+            return json(403, {
+              error: 'invalid_grant',
+              error_description: 'the password is incorrect',
+              code: 'ERR_INVALID_CREDENTIALS',
+            });
+          server.authTime = Date.now();
+          return issue(false);
+        case 'PUT /api/admin/thing': {
+          if (!authed) return unauthorized();
+          if (!csrfOk)
+            return json(403, { error: 'invalid_request', error_description: 'csrf', code: 'ERR_CSRF' });
+          const age = Math.floor(Date.now() / 1000) - Math.floor((authTimes.get(token) ?? 0) / 1000);
+          if (age > server.stepUpMaxAge) {
+            const description = 'this action needs a password confirmation';
+            return new Response(
+              JSON.stringify({
+                error: 'insufficient_user_authentication',
+                error_description: description,
+                code: 'ERR_STEP_UP_REQUIRED',
+              }),
+              {
+                status: 401,
+                headers: {
+                  'content-type': 'application/json; charset=utf-8',
+                  ...(server.stepUpHeader
+                    ? {
+                        'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${description}", max_age=${server.stepUpMaxAge}`,
+                      }
+                    : {}),
+                },
+              },
+            );
+          }
+          return json(200, { ok: true });
+        }
         case 'GET /api/data':
           return authed ? json(200, { ok: true }) : unauthorized();
         case 'POST /api/data':

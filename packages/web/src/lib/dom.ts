@@ -69,6 +69,11 @@ export function table(caption: string, headers: string[], rows: Child[][]): HTML
   );
 }
 
+/** An outcome that is not a failure (the user cancelled): `busy` shows its message as information. */
+export class Notice extends Error {
+  override readonly name: string = 'Notice';
+}
+
 /** Runs `action` with `button` disabled and shows the outcome in `out`. */
 export async function busy(
   button: HTMLButtonElement,
@@ -81,7 +86,8 @@ export async function busy(
     const ok = await action();
     if (typeof ok === 'string') out.replaceChildren(message(ok, 'ok'));
   } catch (err) {
-    out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error'));
+    if (err instanceof Notice) out.replaceChildren(message(err.message, 'info'));
+    else out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error'));
   } finally {
     button.disabled = false;
   }

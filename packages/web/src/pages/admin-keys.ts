@@ -1,7 +1,11 @@
-/** Admin: signing keys — list them (never key material) and rotate, pre-published or immediately. */
+/**
+ * Admin: signing keys — list them (never key material) and rotate, pre-published or immediately. Rotation is a
+ * step-up action: the server may ask for the password again first (see lib/step-up.ts).
+ */
 import { busy, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
+import { withStepUp } from '../lib/step-up.js';
 
 interface KeyView {
   kid: string;
@@ -52,14 +56,14 @@ export async function adminKeysPage(main: ParentNode): Promise<void> {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void busy(rotate, out, async () => {
-      const key = await jot.json<KeyView>('/api/admin/keys/rotate', {
-        method: 'POST',
-        body: { immediate: immediate.checked },
-      });
-      await reload();
-      return `Created key ${key.kid} (${key.state}).`;
-    });
+    const body = { immediate: immediate.checked };
+    void busy(rotate, out, () =>
+      withStepUp(rotate, async () => {
+        const key = await jot.json<KeyView>('/api/admin/keys/rotate', { method: 'POST', body });
+        await reload();
+        return `Created key ${key.kid} (${key.state}).`;
+      }),
+    );
   });
   main.append(heading('Signing keys'), out, holder, form);
   await reload().catch((err: unknown) =>
