@@ -11,6 +11,7 @@ import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { hashSecret } from '../services/secrets.js';
+import { isSessionLive } from '../services/sessions.js';
 import { clientInfo } from '../http/client-info.js';
 import { authenticate, authOf, verifiedCredential } from './auth.js';
 
@@ -88,12 +89,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
       const token = refreshCookie(request);
       const record = token === undefined ? undefined : await store.getRefreshToken(hashSecret(token));
       const session = record === undefined ? undefined : await store.getSession(record.sessionId);
-      if (
-        session === undefined ||
-        session.revokedAt !== null ||
-        session.absoluteExpiresAt <= clock() ||
-        session.delivery === 'bearer'
-      ) {
+      if (session === undefined || !isSessionLive(session, clock()) || session.delivery === 'bearer') {
         throw new HttpError(401, 'ERR_SESSION_ENDED', 'no live browser session; sign in again', {
           error: 'invalid_grant',
         });

@@ -84,6 +84,15 @@ function grantError(code: string, message: string): HttpError {
   return new HttpError(401, code, message, { error: 'invalid_grant' });
 }
 
+/**
+ * Whether a session can still be refreshed or renewed at `now`: not revoked, before its absolute expiry, and used
+ * within its idle timeout (the same rule as the store's `listSessionsForUser`).
+ */
+export function isSessionLive(session: Session, now: number): boolean {
+  if (session.revokedAt !== null || session.absoluteExpiresAt <= now) return false;
+  return session.idleTimeoutMs === null || session.lastUsedAt + session.idleTimeoutMs > now;
+}
+
 /** Builds the session service. */
 export function createSessionService(deps: {
   store: Store;
@@ -95,11 +104,6 @@ export function createSessionService(deps: {
   settings: SessionSettings;
 }): SessionService {
   const { store, tokens, revocations, events, csrf, clock, settings } = deps;
-
-  function live(session: Session, now: number): boolean {
-    if (session.revokedAt !== null || session.absoluteExpiresAt <= now) return false;
-    return session.idleTimeoutMs === null || session.lastUsedAt + session.idleTimeoutMs > now;
-  }
 
   async function activeUser(userId: string): Promise<User> {
     const user = await store.getUserById(userId);
@@ -139,7 +143,7 @@ export function createSessionService(deps: {
    */
   async function stillLive(sessionId: string): Promise<Session> {
     const session = await store.getSession(sessionId);
-    if (session === undefined || !live(session, clock())) {
+    if (session === undefined || !isSessionLive(session, clock())) {
       throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
     }
     return session;
@@ -195,7 +199,7 @@ export function createSessionService(deps: {
       const record = await store.getRefreshToken(hash);
       if (record === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
       const session = await store.getSession(record.sessionId);
-      if (session === undefined || !live(session, now)) {
+      if (session === undefined || !isSessionLive(session, now)) {
         throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
       }
       if (fromCookie !== undefined && !csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
