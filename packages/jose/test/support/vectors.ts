@@ -1,10 +1,10 @@
 /**
- * Loads the shared public test vectors. CI clones the repository with `shared/` beside it (`<repo>/../shared`), so
- * the path is resolved from this file, never from the working directory.
+ * Loads the public test vectors kept in `packages/jose/test/vectors/` (see its README for where each came from).
+ * The path is resolved from this file, never from the working directory.
  */
 import { readFileSync } from 'node:fs';
 
-const VECTORS = new URL('../../../../../shared/vectors/', import.meta.url);
+const VECTORS = new URL('../vectors/', import.meta.url);
 
 /** Parses one vector file, e.g. `rfc7520/4_1.rsa_v15_signature.json`. */
 export function loadVector<T = any>(name: string): T {
