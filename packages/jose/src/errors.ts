@@ -31,7 +31,15 @@ export type JoseErrorCode =
   /** The token has no `kid` and more than one key in the set could verify it. */
   | 'ERR_JWKS_MULTIPLE_MATCHING_KEYS'
   /** A key could not be imported: malformed JWK/PEM, unsupported type or curve, or a key that is too weak. */
-  | 'ERR_KEY_INVALID';
+  | 'ERR_KEY_INVALID'
+  /** A DPoP proof (RFC 9449 §4.3) failed a check; `reason` says which (`htm`, `htu`, `ath`, `stale`, …). */
+  | 'ERR_DPOP_PROOF_INVALID'
+  /** A compact JWE was refused before decryption: shape, algorithm, `zip`, `crit`, `cty`, `epk`, `p2c`, lengths. */
+  | 'ERR_JWE_INVALID'
+  /** The encrypted token is longer than `maxLength`, checked before any decoding. */
+  | 'ERR_JWE_TOO_LARGE'
+  /** Decryption failed (wrong key, tampered ciphertext or tag); one answer for every cause. */
+  | 'ERR_JWE_DECRYPTION_FAILED';
 
 /** Extra, machine-readable facts about a failure. */
 export interface JoseErrorDetails {
@@ -76,4 +84,8 @@ export const JOSE_ERROR_CODES: readonly JoseErrorCode[] = [
   'ERR_JWKS_NO_MATCHING_KEY',
   'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
   'ERR_KEY_INVALID',
+  'ERR_DPOP_PROOF_INVALID',
+  'ERR_JWE_INVALID',
+  'ERR_JWE_TOO_LARGE',
+  'ERR_JWE_DECRYPTION_FAILED',
 ];

@@ -41,3 +41,22 @@ export {
   type JWTVerifier,
 } from './jwt/verify.js';
 export { decodeUnverified, type UnverifiedJWT } from './jwt/decode.js';
+export { normalizeHtu, accessTokenHash } from './dpop/htu.js';
+export { createDPoPProof, type DPoPProofInput } from './dpop/sign-proof.js';
+export {
+  verifyDPoPProof,
+  DPOP_ALGORITHMS,
+  MAX_DPOP_PROOF_LENGTH,
+  type VerifyDPoPProofOptions,
+  type VerifiedDPoPProof,
+} from './dpop/verify-proof.js';
+export {
+  importEncryptionKey,
+  JWE_KEY_ALGORITHMS,
+  JWE_CONTENT_ENCRYPTION,
+  type EncryptionKey,
+  type JWEKeyAlgorithm,
+} from './jwe/encryption-key.js';
+export { encryptJWT } from './jwe/encrypt.js';
+export { decryptJWT, type DecryptJWTOptions } from './jwe/decrypt.js';
+export { checkCompactJWE, DEFAULT_MAX_JWE_LENGTH, type CheckedJWE } from './jwe/guard.js';

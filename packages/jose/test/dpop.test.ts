@@ -1,0 +1,134 @@
+/**
+ * DPoP proofs (RFC 9449 §4): what `verifyDPoPProof` refuses, each with its reason, and interop both ways with the
+ * `jose` package (a proof made by `jose` verifies here; ours verifies in `jose` and has its thumbprint).
+ */
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair as joseKeyPair,
+  jwtVerify,
+  SignJWT,
+  EmbeddedJWK,
+} from 'jose';
+import { describe, expect, it } from 'vitest';
+
+import {
+  accessTokenHash,
+  createDPoPProof,
+  generateKeyPair,
+  generateSecret,
+  isJoseError,
+  normalizeHtu,
+  signJWS,
+  verifyDPoPProof,
+} from '../src/index.js';
+
+const URL_ = 'https://api.example.com/orders';
+const NOW = 1_800_000_000;
+const at = new Date(NOW * 1000);
+const key = generateKeyPair('ES256');
+
+function reason(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (isJoseError(err, 'ERR_DPOP_PROOF_INVALID')) return err.reason;
+    throw err;
+  }
+  return undefined;
+}
+
+describe('verifyDPoPProof', () => {
+  it('accepts a fresh proof and returns the key thumbprint', () => {
+    const proof = createDPoPProof(key, { htm: 'GET', htu: URL_ + '?page=2', iat: NOW, accessToken: 'tok' });
+    const result = verifyDPoPProof(proof, { method: 'GET', url: URL_, accessToken: 'tok', currentDate: at });
+    expect(result.jkt).toBe(key.thumbprint());
+    expect(result.htu).toBe(URL_);
+  });
+
+  it('normalises htu: case of scheme and host, default port, dot segments; drops query and fragment', () => {
+    expect(normalizeHtu('HTTPS://API.Example.com:443/a/../orders?x=1#f')).toBe(URL_);
+    expect(normalizeHtu('/relative')).toBeUndefined();
+    expect(normalizeHtu('ftp://x/y')).toBeUndefined();
+  });
+
+  it.each([
+    ['another method', { htm: 'POST' }, {}, 'htm'],
+    ['another URL', { htu: 'https://api.example.com/other' }, {}, 'htu'],
+    ['another host', { htu: 'https://evil.example.com/orders' }, {}, 'htu'],
+    ['a stale iat', { iat: NOW - 120 }, {}, 'stale'],
+    ['a future iat', { iat: NOW + 60 }, {}, 'future'],
+    ['a wrong ath', { accessToken: 'other' }, { accessToken: 'tok' }, 'ath'],
+    ['no ath with a token', {}, { accessToken: 'tok' }, 'ath'],
+  ])('refuses %s', (_name, input, check, expected) => {
+    const proof = createDPoPProof(key, { htm: 'GET', htu: URL_, iat: NOW, ...input });
+    expect(
+      reason(() => verifyDPoPProof(proof, { method: 'GET', url: URL_, currentDate: at, ...check })),
+    ).toBe(expected);
+  });
+
+  it('refuses a wrong typ, an HMAC or none alg, a missing or private jwk, a bad signature and junk', () => {
+    const { kid: _k, use: _u, alg: _a, ...jwk } = key.publicKey().toJWK();
+    const payload = JSON.stringify({ jti: 'j', htm: 'GET', htu: URL_, iat: NOW });
+    const check = { method: 'GET', url: URL_, currentDate: at };
+    expect(
+      reason(() =>
+        verifyDPoPProof(signJWS(payload, key, { typ: 'JWT', kid: false, header: { jwk } }), check),
+      ),
+    ).toBe('typ');
+    expect(reason(() => verifyDPoPProof(signJWS(payload, key, { typ: 'dpop+jwt', kid: false }), check))).toBe(
+      'jwk',
+    );
+    const priv = key.toJWK({ includePrivate: true });
+    expect(
+      reason(() =>
+        verifyDPoPProof(signJWS(payload, key, { typ: 'dpop+jwt', kid: false, header: { jwk: priv } }), check),
+      ),
+    ).toBe('jwk');
+    const secret = generateSecret('HS256');
+    expect(
+      reason(() =>
+        verifyDPoPProof(signJWS(payload, secret, { typ: 'dpop+jwt', kid: false, header: { jwk } }), check),
+      ),
+    ).toBe('alg');
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'dpop+jwt', jwk })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}.`;
+    expect(reason(() => verifyDPoPProof(none, check))).toBe('alg');
+    const other = generateKeyPair('ES256');
+    expect(
+      reason(() =>
+        verifyDPoPProof(signJWS(payload, other, { typ: 'dpop+jwt', kid: false, header: { jwk } }), check),
+      ),
+    ).toBe('signature');
+    expect(reason(() => verifyDPoPProof('not-a-proof', check))).toBe('malformed');
+    expect(reason(() => verifyDPoPProof('x'.repeat(5000), check))).toBe('malformed');
+    expect(reason(() => verifyDPoPProof(undefined, check))).toBe('malformed');
+    const noJti = signJWS(JSON.stringify({ htm: 'GET', htu: URL_, iat: NOW }), key, {
+      typ: 'dpop+jwt',
+      kid: false,
+      header: { jwk },
+    });
+    expect(reason(() => verifyDPoPProof(noJti, check))).toBe('claim');
+  });
+
+  it('verifies a proof made by the jose package (interop)', async () => {
+    const { privateKey, publicKey } = await joseKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const proof = await new SignJWT({ htm: 'POST', htu: URL_, ath: accessTokenHash('tok') })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+      .setIssuedAt(NOW)
+      .setJti('interop-1')
+      .sign(privateKey);
+    const result = verifyDPoPProof(proof, { method: 'POST', url: URL_, accessToken: 'tok', currentDate: at });
+    expect(result.jkt).toBe(await calculateJwkThumbprint(jwk));
+  });
+
+  it('makes proofs the jose package verifies with the embedded key', async () => {
+    const proof = createDPoPProof(key, { htm: 'GET', htu: URL_, iat: NOW });
+    const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      currentDate: at,
+    });
+    expect(payload).toMatchObject({ htm: 'GET', htu: URL_, iat: NOW });
+    expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(key.thumbprint());
+  });
+});
