@@ -29,7 +29,13 @@ export { KeySet, type KeyResolver } from './jwks/key-set.js';
 export type { JWSHeader } from './jws/types.js';
 export { DEFAULT_MAX_TOKEN_LENGTH, MAX_KID_LENGTH } from './jws/segments.js';
 export { signJWS, signEncoded, type SignJWSOptions } from './jws/sign.js';
-export { createJWSVerifier, verifyJWS, type VerifyJWSOptions, type VerifiedJWS } from './jws/verify.js';
+export {
+  createJWSVerifier,
+  verifyJWS,
+  type JWSVerifier,
+  type VerifyJWSOptions,
+  type VerifiedJWS,
+} from './jws/verify.js';
 export type { JWTPayload } from './jwt/types.js';
 export type { ClaimOptions } from './jwt/claims.js';
 export { createSigner, sign, type SignOptions, type JWTSigner } from './jwt/sign.js';

@@ -7,7 +7,7 @@ import type { Buffer } from 'node:buffer';
 
 import { JoseError } from '../errors.js';
 import { allowList, type Algorithm } from '../lib/algorithms.js';
-import { signatureLength, verifySignature } from '../lib/signature.js';
+import { signatureLength, verifySignature, verifySignatureAsync } from '../lib/signature.js';
 import { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
 import {
@@ -16,6 +16,7 @@ import {
   parseHeader,
   splitCompact,
   type ParsedHeader,
+  type Segments,
 } from './segments.js';
 import type { JWSHeader } from './types.js';
 
@@ -38,6 +39,27 @@ export interface VerifiedJWS {
   readonly key: Key;
 }
 
+/**
+ * A prepared compact-JWS verifier: call it to verify on this thread, or use `.async` to run an asymmetric
+ * signature check on libuv's thread pool (same checks, same errors).
+ */
+export interface JWSVerifier {
+  (token: string): VerifiedJWS;
+  async(token: string): Promise<VerifiedJWS>;
+}
+
+/** Everything checked before the signature operation, and what that operation needs. */
+interface Prepared {
+  parts: Segments;
+  parsed: ParsedHeader;
+  payload: Buffer;
+  signature: Buffer;
+  key: Key;
+}
+
+const badSignature = (): JoseError =>
+  new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed');
+
 /** Headers are pure functions of their segment text; tokens from one issuer share a handful, so cache them. */
 const HEADER_CACHE_SIZE = 64;
 
@@ -48,10 +70,7 @@ const HEADER_CACHE_SIZE = 64;
  * const verifyJWS = createJWSVerifier(publicKey, { algorithms: ['RS256'] });
  * const { header, payloadSegment } = verifyJWS(token);
  */
-export function createJWSVerifier(
-  keys: KeyResolver,
-  options: VerifyJWSOptions,
-): (token: string) => VerifiedJWS {
+export function createJWSVerifier(keys: KeyResolver, options: VerifyJWSOptions): JWSVerifier {
   const allowed = allowList(options?.algorithms, 'verify');
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   if (!Number.isSafeInteger(maxLength) || maxLength < 16) throw new TypeError('verify: bad "maxTokenLength"');
@@ -63,7 +82,7 @@ export function createJWSVerifier(
   let lastHeader = '';
   let lastParsed: ParsedHeader | undefined;
 
-  return function verifyCompact(token: string): VerifiedJWS {
+  function prepare(token: string): Prepared {
     const parts = splitCompact(token, maxLength);
     let parsed = parts.header === lastHeader ? lastParsed : headers.get(parts.header);
     if (parsed === undefined) {
@@ -88,11 +107,41 @@ export function createJWSVerifier(
     if (signature.length !== signatureLength(spec, key.bits)) {
       throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed', { reason: 'length' });
     }
-    if (!verifySignature(spec, key.keyObject, key.operationInput(spec), parts.signingInput, signature)) {
-      throw new JoseError('ERR_JWS_SIGNATURE_INVALID', 'signature verification failed');
+    return { parts, parsed, payload, signature, key };
+  }
+
+  const verified = ({ parts, parsed, payload, key }: Prepared): VerifiedJWS => ({
+    header: parsed.header,
+    payloadSegment: parts.payload,
+    payload,
+    key,
+  });
+
+  const verifyCompact = function verifyCompact(token: string): VerifiedJWS {
+    const p = prepare(token);
+    const { spec } = p.parsed;
+    if (
+      !verifySignature(spec, p.key.keyObject, p.key.operationInput(spec), p.parts.signingInput, p.signature)
+    ) {
+      throw badSignature();
     }
-    return { header: parsed.header, payloadSegment: parts.payload, payload, key };
+    return verified(p);
+  } as JWSVerifier;
+
+  verifyCompact.async = async function verifyCompactAsync(token: string): Promise<VerifiedJWS> {
+    const p = prepare(token);
+    const { spec } = p.parsed;
+    const ok = await verifySignatureAsync(
+      spec,
+      p.key.keyObject,
+      p.key.operationInput(spec),
+      p.parts.signingInput,
+      p.signature,
+    );
+    if (!ok) throw badSignature();
+    return verified(p);
   };
+  return verifyCompact;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
 import { parseJSONObject } from '../jws/segments.js';
 import type { JWSHeader } from '../jws/types.js';
-import { createJWSVerifier, type VerifyJWSOptions } from '../jws/verify.js';
+import { createJWSVerifier, type VerifiedJWS, type VerifyJWSOptions } from '../jws/verify.js';
 import { compileClaimRules, validateClaims, type ClaimOptions } from './claims.js';
 import type { JWTPayload } from './types.js';
 
@@ -26,11 +26,17 @@ export interface VerifiedJWT<P extends JWTPayload = JWTPayload> {
   readonly key: Key;
 }
 
-/** A prepared verifier; the optional second argument overrides the clock for one call. */
-export type JWTVerifier = <P extends JWTPayload = JWTPayload>(
-  token: string,
-  at?: { currentDate?: Date },
-) => VerifiedJWT<P>;
+/**
+ * A prepared verifier; the optional second argument overrides the clock for one call. `.async` runs the same checks
+ * with an asymmetric signature verified on libuv's thread pool, so a busy process can use every core.
+ */
+export interface JWTVerifier {
+  <P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }): VerifiedJWT<P>;
+  async<P extends JWTPayload = JWTPayload>(
+    token: string,
+    at?: { currentDate?: Date },
+  ): Promise<VerifiedJWT<P>>;
+}
 
 /**
  * Builds a verifier for a key or key set. Options are validated here, once: a missing `algorithms` list is a
@@ -52,15 +58,18 @@ export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVe
   const fixedDate = options.currentDate;
   if (fixedDate !== undefined) epochSeconds(fixedDate); // TypeError now for an invalid Date, not per token
 
-  return function verifyJWT<P extends JWTPayload = JWTPayload>(
-    token: string,
-    at?: { currentDate?: Date },
-  ): VerifiedJWT<P> {
-    const { header, payload: bytes, key } = verifyJWS(token);
+  function claimsOf<P extends JWTPayload>(jws: VerifiedJWS, at?: { currentDate?: Date }): VerifiedJWT<P> {
+    const { header, payload: bytes, key } = jws;
     const payload = parseJSONObject(bytes, 'JWT claims set', 'ERR_JWT_INVALID') as P;
     validateClaims(payload, header, rules, epochSeconds(at?.currentDate ?? fixedDate));
     return { header, payload, key };
-  };
+  }
+
+  const verifyJWT = (<P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }) =>
+    claimsOf<P>(verifyJWS(token), at)) as JWTVerifier;
+  verifyJWT.async = async <P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }) =>
+    claimsOf<P>(await verifyJWS.async(token), at);
+  return verifyJWT;
 }
 
 /**
