@@ -288,15 +288,17 @@ export function renderRevocation(rows, { info, profile, durationS, probes }) {
   ].join('\n');
 }
 
-/** `doc` with its revocation section (the last one) replaced by `section`, or `section` appended. */
-export function withRevocationSection(doc, section) {
-  const at = doc.indexOf(`\n${REVOCATION_HEADING}`);
-  const head = (at === -1 ? doc : doc.slice(0, at)).replace(/\n*$/, '\n');
-  return section === undefined ? head : `${head}\n${section}`;
+/** The `## ` section of `doc` that starts with `heading`, up to the next `## ` heading (or undefined). */
+export function sectionOf(doc, heading) {
+  if (doc === undefined) return undefined;
+  const at = doc.indexOf(`\n${heading}`);
+  if (at === -1) return undefined;
+  const next = doc.indexOf('\n## ', at + 1 + heading.length);
+  return doc.slice(at + 1, next === -1 ? undefined : next + 1).replace(/\n*$/, '\n');
 }
 
-/** The revocation section of an existing docs/benchmarks.md, if it has one. */
-export function revocationSectionOf(doc) {
-  const at = doc.indexOf(`\n${REVOCATION_HEADING}`);
-  return at === -1 ? undefined : doc.slice(at + 1);
+/** `doc` up to the first of the `headings` it contains. */
+export function headOf(doc, headings) {
+  const cuts = headings.map((h) => doc.indexOf(`\n${h}`)).filter((at) => at !== -1);
+  return (cuts.length ? doc.slice(0, Math.min(...cuts)) : doc).replace(/\n*$/, '\n');
 }

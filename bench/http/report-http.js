@@ -1,0 +1,61 @@
+/** Markdown for the resource-server section, with its two targets judged from the same run. */
+
+export const HTTP_HEADING = '## Resource server (`GET /hello` behind a token check)';
+
+/** Target: uncached Jot vs the best of jose and @fastify/jwt; cached Jot on realistic traffic vs bare Fastify. */
+export const HTTP_TARGETS = { uncachedVsBest: 1.3, cachedZipfVsBare: 0.6 };
+
+const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+
+function verdict(value, target) {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value >= target ? `${value.toFixed(2)}× ✅` : `**${value.toFixed(2)}×** ❌`;
+}
+
+/** @param {{ results: { alg: string, runs: object[] }[] }} section @param {object} profile */
+export function renderHttp({ results, failures }, profile) {
+  const parts = [
+    HTTP_HEADING,
+    '',
+    `Each contender in its own process; autocannon with ${profile.connections} connections from the bench process ` +
+      `(the two share the machine's cores); ${profile.rounds} interleaved round(s) of ${profile.seconds} s, median. ` +
+      '"CPU/req" is the server process\'s user + system CPU time per answered request, from `/proc`. Jot runs ' +
+      "with `revocation: 'none'` here (its replicated list is a local lookup; see the revocation section).",
+    '',
+  ];
+  const missed = [];
+  for (const { alg, runs } of results) {
+    const get = (contender, traffic = 'one token') =>
+      runs.find((r) => r.contender === contender && r.traffic === traffic);
+    const bare = get('bare');
+    parts.push(
+      `### ${alg}`,
+      '',
+      '| contender | traffic | req/s | CPU/req (µs) | × bare |',
+      '| --- | --- | ---: | ---: | ---: |',
+    );
+    for (const r of runs) {
+      const base = get('bare', r.traffic) ?? bare;
+      parts.push(
+        `| ${r.contender} | ${r.traffic} | ${fmt(r.rps)} | ${fmt(r.cpuUs)} | ${(r.rps / base.rps).toFixed(2)}× |` +
+          (r.bad ? ` (${r.bad} failed)` : ''),
+      );
+    }
+    const best = Math.max(get('jose')?.rps ?? 0, get('fastify-jwt')?.rps ?? 0);
+    const uncached = get('jot').rps / best;
+    const cached = get('jot (cache)', 'Zipf 10k').rps / get('bare', 'Zipf 10k').rps;
+    if (!(uncached >= HTTP_TARGETS.uncachedVsBest))
+      missed.push(`${alg}: uncached Jot ${uncached.toFixed(2)}× the best of jose/@fastify/jwt`);
+    if (!(cached >= HTTP_TARGETS.cachedZipfVsBare))
+      missed.push(`${alg}: cached Jot on Zipf traffic ${cached.toFixed(2)}× bare Fastify`);
+    parts.push(
+      '',
+      `- Jot uncached ÷ best of jose and @fastify/jwt (target ≥ ${HTTP_TARGETS.uncachedVsBest}×): ${verdict(uncached, HTTP_TARGETS.uncachedVsBest)}`,
+      `- Jot with its cache on Zipf traffic over ${'10,000'} tokens ÷ bare Fastify on the same traffic (target ≥ ` +
+        `${HTTP_TARGETS.cachedZipfVsBare}×): ${verdict(cached, HTTP_TARGETS.cachedZipfVsBare)}`,
+      '',
+    );
+  }
+  if (failures.length) parts.push('Checks failed:', '', ...failures.map((f) => `- ${f}`), '');
+  return { markdown: parts.join('\n'), missed, failures };
+}

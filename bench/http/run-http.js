@@ -1,0 +1,208 @@
+/**
+ * The resource-server section of `npm run bench`: `GET /hello` behind a token check, served by bare Fastify (no
+ * check), `@jot/verify` (with and without its verification cache), `@fastify/jwt`, `jose` with a remote JWKS and
+ * Express + express-jwt + jwks-rsa — each in its own process, loaded by autocannon (50 connections) from this one,
+ * in interleaved rounds. Reports requests/s and the server's CPU time per request, read from /proc.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+
+import { zipfSampler } from './zipf.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const AUDIENCE = 'https://api.bench';
+export const HTTP_ALGS = ['RS256', 'ES256'];
+export const CONTENDERS = ['bare', 'jot', 'jot (cache)', 'fastify-jwt', 'jose', 'express-jwt'];
+/** Distinct tokens in the realistic-traffic run, drawn with a Zipf(1) distribution. */
+export const DISTINCT_TOKENS = 10_000;
+
+export const HTTP_PROFILES = {
+  default: { rounds: 3, seconds: 5, connections: 50 },
+  quick: { rounds: 1, seconds: 2, connections: 50 },
+};
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A key pair for `alg`, its public JWK (with `kid`) and a PEM file of the public key. */
+function keyMaterial(alg, dir) {
+  const { privateKey, publicKey } =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = `bench-${alg}`;
+  const pemFile = join(dir, `${alg}.pem`);
+  writeFileSync(pemFile, publicKey.export({ format: 'pem', type: 'spki' }));
+  return {
+    privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' },
+    kid,
+    pemFile,
+  };
+}
+
+/** Serves the JWKS (and nothing else) on a loopback port. */
+async function jwksServer(keys) {
+  const body = JSON.stringify({ keys });
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/jwks.json`, close: () => server.close() };
+}
+
+/** Starts one contender process and waits for its port (or its death). */
+function startContender(name, alg, issuer, jwksUri, pemFile) {
+  const child = spawn(process.execPath, [join(HERE, 'server.js'), name, alg, issuer, jwksUri, pemFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening (\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: `http://127.0.0.1:${match[1]}/hello` });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening`));
+    });
+  });
+}
+
+/** One autocannon run; `pick()` chooses the token of each request. */
+async function load(url, pick, profile) {
+  const result = await autocannon({
+    url,
+    connections: profile.connections,
+    duration: profile.seconds,
+    requests: [
+      {
+        setupRequest(request) {
+          request.headers = { ...request.headers, authorization: `Bearer ${pick()}` };
+          return request;
+        },
+      },
+    ],
+  });
+  return {
+    ok: result['2xx'],
+    bad: result.non2xx + result.errors + result.timeouts,
+    seconds: result.duration,
+  };
+}
+
+/** Checks a contender accepts the token and refuses a tampered one before it is timed. */
+async function check(name, url, token) {
+  const get = (t) => fetch(url, { headers: { authorization: `Bearer ${t}` } }).then((r) => r.status);
+  if ((await get(token)) !== 200) return `${name} refused a valid token`;
+  if (name === 'bare') return undefined;
+  const [h, p, s] = token.split('.');
+  const tampered = `${h}.${p}.${s.slice(0, -4)}${s.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+  if ((await get(tampered)) !== 401) return `${name} accepted a tampered token`;
+  return undefined;
+}
+
+/**
+ * Runs the section. `jotLib` is the built `@jot/jose` (used to sign the tokens). Returns rows per algorithm:
+ * `{ alg, runs: [{ contender, traffic, rps, cpuUs, bad }] }` plus any failed checks.
+ */
+export async function benchHttp(jotLib, profile, log) {
+  const dir = mkdtempSync(join(tmpdir(), 'jot-bench-http-'));
+  const issuer = 'https://auth.bench';
+  const results = [];
+  const failures = [];
+  try {
+    for (const alg of HTTP_ALGS) {
+      const material = keyMaterial(alg, dir);
+      const jwks = await jwksServer([material.jwk]);
+      const signer = jotLib.createSigner(jotLib.importPEM(material.privatePem, { alg, kid: material.kid }), {
+        issuer,
+        audience: AUDIENCE,
+        expiresIn: '1h',
+        typ: 'at+jwt',
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const tokenFor = (i) =>
+        signer({ sub: `user-${i}`, sid: `s-${i}`, ver: 0, auth_time: now, jti: randomUUID(), scope: 'read' });
+      log(`http ${alg}: signing ${DISTINCT_TOKENS} tokens…`);
+      const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) => tokenFor(i));
+      const zipf = zipfSampler(DISTINCT_TOKENS);
+      const traffic = { 'one token': () => tokens[0], 'Zipf 10k': () => tokens[zipf()] };
+
+      const servers = new Map();
+      try {
+        for (const name of CONTENDERS) {
+          const server = await startContender(name, alg, issuer, jwks.url, material.pemFile);
+          servers.set(name, server);
+          const problem = await check(name, server.url, tokens[0]);
+          if (problem) failures.push(`${alg}: ${problem}`);
+        }
+        const plan = [...CONTENDERS.map((c) => [c, 'one token']), ['bare', 'Zipf 10k'], ['jot', 'Zipf 10k']];
+        plan.push(['jot (cache)', 'Zipf 10k']);
+        const samples = new Map(plan.map(([c, t]) => [`${c}|${t}`, []]));
+        for (let round = 0; round < profile.rounds; round++) {
+          // Rotate the order each round so no contender always runs first (or right after the heaviest one).
+          const order = plan.map((_, i) => plan[(i + round) % plan.length]);
+          for (const [contender, kind] of order) {
+            const { child, url } = servers.get(contender);
+            const before = cpuSeconds(child.pid);
+            const run = await load(url, traffic[kind], profile);
+            const cpu = cpuSeconds(child.pid) - before;
+            samples.get(`${contender}|${kind}`).push({
+              rps: run.ok / run.seconds,
+              cpuUs: run.ok > 0 ? (cpu * 1e6) / run.ok : NaN,
+              bad: run.bad,
+            });
+            log(
+              `http ${alg} round ${round + 1} ${contender} (${kind}): ${Math.round(run.ok / run.seconds)} req/s`,
+            );
+          }
+        }
+        results.push({
+          alg,
+          runs: plan.map(([contender, kind]) => {
+            const s = samples.get(`${contender}|${kind}`);
+            return {
+              contender,
+              traffic: kind,
+              rps: median(s.map((x) => x.rps)),
+              cpuUs: median(s.map((x) => x.cpuUs)),
+              bad: s.reduce((n, x) => n + x.bad, 0),
+            };
+          }),
+        });
+      } finally {
+        for (const { child } of servers.values()) child.kill('SIGTERM');
+        jwks.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { results, failures };
+}
