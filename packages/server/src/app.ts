@@ -12,6 +12,8 @@ import type { Config } from './config/index.js';
 import type { Clock, ServerContext } from './context.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { HttpError } from './http/errors.js';
+import { installInputGuard } from './http/input-guard.js';
+import { collectRoutes } from './http/route-table.js';
 import { errorSchema } from './http/schemas.js';
 import { createKeyManager } from './keys/key-manager.js';
 import { accountsPlugin } from './plugins/accounts.js';
@@ -182,10 +184,12 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 
 /** Registers hooks, handlers and feature plugins on an app whose `jot` context is decorated. */
 export async function buildApp(app: FastifyInstance): Promise<void> {
+  collectRoutes(app);
   app.addSchema(errorSchema);
   // JSON only: a text/plain body (which a cross-site form can send without a preflight) is refused with 415.
   app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
+  installInputGuard(app);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');

@@ -7,6 +7,7 @@ export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.j
 export type { AccessTokenClaims, AuthContext, ServerContext, Clock } from './context.js';
 export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from './http/errors.js';
 export type { FeedEntry, FeedPage } from './http/feed-wire.js';
+export type { RouteEntry } from './http/route-table.js';
 export type { UserRevocationState } from './services/revocation.js';
 export type { KeyManager, SigningKeyInfo } from './keys/types.js';
 export {

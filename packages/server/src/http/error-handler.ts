@@ -43,6 +43,9 @@ function toHttpError(error: FastifyError | Error): HttpError {
       headers: { 'retry-after': '5' },
     });
   }
+  if (error instanceof StoreError && error.code === 'ERR_STORE_BAD_VALUE') {
+    return new HttpError(400, 'ERR_VALIDATION', 'the request contains a value that cannot be stored');
+  }
   if (error instanceof StoreError && error.code === 'ERR_STORE_UNAVAILABLE') {
     return new HttpError(503, 'ERR_UNAVAILABLE', 'the database is unavailable; try again shortly', {
       headers: { 'retry-after': '5' },

@@ -9,6 +9,8 @@ export type StoreErrorCode =
   | 'ERR_STORE_CONFLICT'
   /** A row refers to a row that does not exist (e.g. a session for an unknown user). */
   | 'ERR_STORE_REFERENCE'
+  /** The database refused a value (U+0000 in text, an integer out of range): bad input that got this far. */
+  | 'ERR_STORE_BAD_VALUE'
   /** The database cannot be reached, is locked for too long, or cannot be opened or written. */
   | 'ERR_STORE_UNAVAILABLE'
   /** The schema migrations failed when the store was opened. */
@@ -20,6 +22,7 @@ export type StoreErrorCode =
 export const STORE_ERROR_CODES: readonly StoreErrorCode[] = [
   'ERR_STORE_CONFLICT',
   'ERR_STORE_REFERENCE',
+  'ERR_STORE_BAD_VALUE',
   'ERR_STORE_UNAVAILABLE',
   'ERR_STORE_MIGRATION',
   'ERR_STORE_CLOSED',

@@ -14,6 +14,19 @@ const NET_UNAVAILABLE = new Set([
   'EAI_AGAIN',
   'EPIPE',
 ]);
+/**
+ * Data exceptions (class 22) caused by a value: U+0000 or bad UTF-8 in text, a number out of range, a string
+ * that is not a valid value of the column's type, a string too long. SQLite: a non-integer where one is needed.
+ */
+const INVALID_INPUT = new Set([
+  '22021',
+  '22P05',
+  '22003',
+  '22P02',
+  '22001',
+  'SQLITE_MISMATCH',
+  'SQLITE_TOOBIG',
+]);
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|READONLY|IOERR|FULL|NOTADB|CORRUPT)/;
 
 function codeOf(err: unknown): string | undefined {
@@ -35,6 +48,9 @@ export function translateError(err: unknown): unknown {
   }
   if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new StoreError('ERR_STORE_REFERENCE', 'the referenced row does not exist', { cause: err });
+  }
+  if (code !== undefined && INVALID_INPUT.has(code)) {
+    return new StoreError('ERR_STORE_BAD_VALUE', 'the database refused a value as invalid', { cause: err });
   }
   if (
     (code !== undefined &&
