@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: sign and verify ops/s per algorithm for Jot, raw node:crypto, fast-jwt, jsonwebtoken and jose,
  * with Jot's overhead above raw node:crypto and fast-jwt's; a guarded HTTP route served by @jot/verify and its
- * rivals under autocannon (bench/http/); then the revocation list of @jot/verify at 10 k, 100 k and 1 M entries
+ * rivals under autocannon (bench/http/); the auth server's endpoints per CPU-second (bench/auth/); then the revocation list of @jot/verify at 10 k, 100 k and 1 M entries
  * (heap per entry, check cost, ratio to the smallest list). Prints Markdown on stdout (progress on
  * stderr).
  *
  *   npm run bench                     full run (about 7 minutes on 2 cores: ~4 of them HTTP, ~20 s revocation)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
- *   npm run bench -- --only=revocation   one section (jose, http, revocation)
+ *   npm run bench -- --only=revocation   one section (jose, http, auth, revocation)
  *   npm run bench -- --write          also write docs/benchmarks.md (a section not run keeps its previous text)
  *
  * Imports the BUILT packages (packages/jose/dist, packages/verify/dist); builds them first when dist is missing or
@@ -35,13 +35,15 @@ import {
 } from './report.js';
 import { HTTP_PROFILES, benchHttp } from './http/run-http.js';
 import { HTTP_HEADING, renderHttp } from './http/report-http.js';
+import { AUTH_PROFILES, benchAuth } from './auth/run-auth.js';
+import { AUTH_HEADING, renderAuth } from './auth/report-auth.js';
 import { PROBES, benchRevocation } from './revocation.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
 const VERIFY = join(ROOT, 'packages/verify');
 const DOC = join(ROOT, 'docs/benchmarks.md');
-const SECTIONS = ['jose', 'http', 'revocation'];
+const SECTIONS = ['jose', 'http', 'auth', 'revocation'];
 const log = (...args) => console.error(...args);
 
 function parseArgs(argv) {
@@ -256,6 +258,13 @@ async function runHttp(args) {
   return renderHttp(await benchHttp(jotLib, profile, log), profile);
 }
 
+/** The auth-server section: the built jot-server on SQLite and PostgreSQL under autocannon. */
+async function runAuth(args) {
+  ensureBuilt('server', ['jose']);
+  const profile = args.quick ? AUTH_PROFILES.quick : AUTH_PROFILES.default;
+  return renderAuth(await benchAuth(profile, log), profile);
+}
+
 /** The @jot/verify revocation-list section. */
 async function runRevocation(profile, info) {
   ensureBuilt('verify', ['jose']);
@@ -274,6 +283,7 @@ async function main() {
   const info = machine();
   const jose = args.only.includes('jose') ? await runJose(args, profile) : undefined;
   const http = args.only.includes('http') ? await runHttp(args) : undefined;
+  const auth = args.only.includes('auth') ? await runAuth(args) : undefined;
   const revocation = args.only.includes('revocation') ? await runRevocation(profile, info) : undefined;
   const durationS = (Date.now() - started) / 1000;
   const loadAfter = os.loadavg()[0];
@@ -288,6 +298,7 @@ async function main() {
   if (failures.length)
     console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
   if (http !== undefined) console.log(http.markdown);
+  if (auth !== undefined) console.log(auth.markdown);
   if (revocation !== undefined) console.log(revocation);
 
   if (args.write) {
@@ -315,13 +326,14 @@ async function main() {
     // A section that did not run keeps what the document said before.
     const tail = [
       http?.markdown ?? sectionOf(previous, HTTP_HEADING),
+      auth?.markdown ?? sectionOf(previous, AUTH_HEADING),
       revocation ?? sectionOf(previous, REVOCATION_HEADING),
     ].filter((section) => section !== undefined);
-    writeFileSync(DOC, [headOf(doc, [HTTP_HEADING, REVOCATION_HEADING]), ...tail].join('\n'));
+    writeFileSync(DOC, [headOf(doc, [HTTP_HEADING, AUTH_HEADING, REVOCATION_HEADING]), ...tail].join('\n'));
     log('wrote docs/benchmarks.md');
   }
   if (failures.length || http?.failures.length) process.exitCode = 1;
-  return [...(jose?.missed ?? []), ...(http?.missed ?? [])];
+  return [...(jose?.missed ?? []), ...(http?.missed ?? []), ...(auth?.missed ?? [])];
 }
 
 if (typeof globalThis.gc !== 'function') {

@@ -4,9 +4,9 @@
  * Express + express-jwt + jwks-rsa — each in its own process, loaded by autocannon (50 connections) from this one,
  * in interleaved rounds. Reports requests/s and the server's CPU time per request, read from /proc.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
 
-import { zipfSampler } from './zipf.js';
+import { cpuSeconds, median } from '../lib/proc.js';
+import { zipfSampler } from '../lib/zipf.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const AUDIENCE = 'https://api.bench';
@@ -27,21 +28,6 @@ export const HTTP_PROFILES = {
   default: { rounds: 3, seconds: 5, connections: 50 },
   quick: { rounds: 1, seconds: 2, connections: 50 },
 };
-
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/** User + system CPU seconds of a process so far. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** A key pair for `alg`, its public JWK (with `kid`) and a PEM file of the public key. */
 function keyMaterial(alg, dir) {

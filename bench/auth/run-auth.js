@@ -1,0 +1,280 @@
+/**
+ * The auth-server section of `npm run bench`: the built `jot-server` in its own process (SQLite, then a database of
+ * its own on the local PostgreSQL), loaded by autocannon from this process. Each endpoint is reported per second of
+ * server CPU (from /proc), so the figure does not depend on how much of the machine the load generator took; on
+ * PostgreSQL also counting the CPU of the server's PostgreSQL backends.
+ *
+ * - refresh: each connection follows its own chain of rotating refresh tokens (one session per connection);
+ * - whoami: `GET /api/whoami` with an access token;
+ * - login: `POST /api/login` (argon2id), beside the raw argon2id verify rate of the binding, per CPU-second;
+ * - `/healthz` p99 while a login storm runs.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import autocannon from 'autocannon';
+
+import { cpuSeconds, median } from '../lib/proc.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = join(ROOT, 'packages/server/dist/bin/jot-server.js');
+const PASSWORD = 'bench correct horse battery';
+const PG_ADMIN = process.env.JOT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export const AUTH_PROFILES = {
+  default: { rounds: 3, seconds: 5, connections: 50, loginConnections: 8 },
+  quick: { rounds: 1, seconds: 2, connections: 20, loginConnections: 4 },
+};
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts jot-server with `env` and waits until `/readyz` answers 200. */
+async function startServer(env) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      JOT_PORT: String(port),
+      JOT_HOST: '127.0.0.1',
+      JOT_LOG_LEVEL: 'warn',
+      JOT_RATE_LIMIT_AUTH: '100000000/min',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`jot-server exited with ${child.exitCode}`);
+    const ok = await fetch(`${base}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return { child, base };
+    if (Date.now() > deadline) throw new Error('jot-server did not become ready within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function postJSON(url, body) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** Registers one user and signs it in `count` times (4 at a time): `count` sessions and their token responses. */
+async function seed(base, count) {
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  await postJSON(`${base}/api/register`, { email, password: PASSWORD });
+  const sessions = [];
+  while (sessions.length < count) {
+    const batch = Math.min(4, count - sessions.length);
+    const logins = Array.from({ length: batch }, () =>
+      postJSON(`${base}/api/login`, { email, password: PASSWORD }),
+    );
+    for (const login of await Promise.all(logins)) sessions.push({ email, ...login });
+  }
+  return sessions;
+}
+
+/** One autocannon run; returns answered requests, failures, seconds and the latency p99 (ms). */
+async function load(options) {
+  const result = await autocannon(options);
+  return {
+    ok: result['2xx'],
+    bad: result.non2xx + result.errors + result.timeouts,
+    seconds: result.duration,
+    p99: result.latency.p99,
+  };
+}
+
+/** CPU seconds of the PostgreSQL backends serving `database` (0 on SQLite). */
+async function pgCpu(pg, database) {
+  if (!pg) return 0;
+  const { rows } = await pg.query('select pid from pg_stat_activity where datname = $1', [database]);
+  return rows.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
+}
+
+/** Runs `options` under load, measuring the server's (and its database's) CPU. */
+async function measured(server, db, options) {
+  const before = cpuSeconds(server.child.pid);
+  const pgBefore = await pgCpu(db?.pg, db?.name);
+  const run = await load(options);
+  const cpu = cpuSeconds(server.child.pid) - before;
+  const pgUsed = (await pgCpu(db?.pg, db?.name)) - pgBefore;
+  return { ...run, cpu, pgCpu: pgUsed, rps: run.ok / run.seconds };
+}
+
+/**
+ * The endpoints under test, as autocannon options. Refresh tokens are a shared pool: a request takes one, its
+ * response puts the successor back (autocannon resets a connection's context after every request, so the chain
+ * cannot live there). A run's last in-flight requests lose their chains, so the pool is seeded with spares.
+ */
+function scenarios(base, sessions, profile) {
+  const pool = sessions.slice(1).map((s) => s.refresh_token);
+  return {
+    refresh: () => ({
+      url: base,
+      connections: profile.connections,
+      duration: profile.seconds,
+      requests: [
+        {
+          method: 'POST',
+          path: '/api/token/refresh',
+          headers: { 'content-type': 'application/json' },
+          setupRequest(request) {
+            request.body = JSON.stringify({ refresh_token: pool.shift() ?? 'pool-exhausted' });
+            return request;
+          },
+          onResponse(status, body) {
+            if (status === 200) pool.push(JSON.parse(body).refresh_token);
+          },
+        },
+      ],
+    }),
+    whoami: () => ({
+      url: `${base}/api/whoami`,
+      connections: profile.connections,
+      duration: profile.seconds,
+      headers: { authorization: `Bearer ${sessions[0].access_token}` },
+    }),
+    login: () => ({
+      url: `${base}/api/login`,
+      method: 'POST',
+      connections: profile.loginConnections,
+      duration: profile.seconds,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: sessions[0].email, password: PASSWORD }),
+    }),
+  };
+}
+
+/** The raw argon2id verify rate of the binding the server uses, per CPU-second of this process. */
+async function rawArgon2(seconds) {
+  const argon2 = await import('argon2');
+  const hash = await argon2.hash(PASSWORD, {
+    type: argon2.argon2id,
+    memoryCost: 19456,
+    timeCost: 2,
+    parallelism: 1,
+  });
+  const concurrency = cpus().length;
+  const start = process.cpuUsage();
+  const until = Date.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < until) {
+        await argon2.verify(hash, PASSWORD);
+        done++;
+      }
+    }),
+  );
+  const used = process.cpuUsage(start);
+  return done / ((used.user + used.system) / 1e6);
+}
+
+/** Creates a throwaway PostgreSQL database, or undefined when PostgreSQL is not reachable. */
+async function pgDatabase(log) {
+  let pg;
+  try {
+    const { default: pgLib } = await import('pg');
+    pg = new pgLib.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 3000 });
+    await pg.connect();
+  } catch (error) {
+    log(`auth: PostgreSQL not reachable (${error.message}); skipping the PostgreSQL rows`);
+    return undefined;
+  }
+  const name = `jot_bench_${randomBytes(4).toString('hex')}`;
+  await pg.query(`create database ${name}`);
+  const url = new URL(PG_ADMIN);
+  url.pathname = `/${name}`;
+  return {
+    pg,
+    name,
+    url: url.href,
+    async drop() {
+      await pg.query(`drop database if exists ${name} with (force)`);
+      await pg.end();
+    },
+  };
+}
+
+/** Runs the section: rows per database, each endpoint's medians over the rounds. */
+export async function benchAuth(profile, log) {
+  const rows = [];
+  const dir = mkdtempSync(join(tmpdir(), 'jot-bench-auth-'));
+  const kek = randomBytes(32).toString('hex');
+  try {
+    for (const dialect of ['sqlite', 'postgres']) {
+      const db = dialect === 'postgres' ? await pgDatabase(log) : undefined;
+      if (dialect === 'postgres' && !db) continue;
+      const server = await startServer({
+        JOT_DATA_DIR: join(dir, dialect),
+        JOT_KEK: kek,
+        ...(db ? { JOT_DATABASE_URL: db.url } : {}),
+      });
+      try {
+        const count = profile.connections * (2 * profile.rounds + 1) + 1;
+        log(`auth ${dialect}: seeding ${count} sessions…`);
+        const plan = scenarios(server.base, await seed(server.base, count), profile);
+        const samples = { refresh: [], whoami: [], login: [] };
+        let healthP99 = [];
+        for (let round = 0; round < profile.rounds; round++) {
+          for (const name of Object.keys(samples)) {
+            if (name === 'login') {
+              // A login storm with a /healthz probe beside it: the probe's p99 shows whether hashing starves the loop.
+              const probe = load({
+                url: `${server.base}/healthz`,
+                connections: 1,
+                duration: profile.seconds,
+              });
+              samples.login.push(await measured(server, db, plan.login()));
+              healthP99.push((await probe).p99);
+            } else samples[name].push(await measured(server, db, plan[name]()));
+            log(`auth ${dialect} round ${round + 1} ${name}: ${Math.round(samples[name].at(-1).rps)} req/s`);
+          }
+        }
+        const summary = (list) => ({
+          perCpu: median(list.map((s) => s.ok / s.cpu)),
+          perCpuWithDb: median(list.map((s) => s.ok / (s.cpu + s.pgCpu))),
+          rps: median(list.map((s) => s.rps)),
+          bad: list.reduce((n, s) => n + s.bad, 0),
+        });
+        rows.push({
+          dialect,
+          refresh: summary(samples.refresh),
+          whoami: summary(samples.whoami),
+          login: summary(samples.login),
+          healthP99: median(healthP99),
+        });
+      } finally {
+        server.child.kill('SIGTERM');
+        await new Promise((resolve) => server.child.once('exit', resolve));
+        await db?.drop();
+      }
+    }
+    log('auth: raw argon2id rate…');
+    const argon2PerCpu = await rawArgon2(profile.seconds);
+    return { rows, argon2PerCpu };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
