@@ -17,18 +17,26 @@ import { collectRoutes } from './http/route-table.js';
 import { errorSchema } from './http/schemas.js';
 import { createKeyManager } from './keys/key-manager.js';
 import { accountsPlugin } from './plugins/accounts.js';
+import { adminDeleteUserPlugin } from './plugins/admin-delete-user.js';
 import { adminKeysPlugin } from './plugins/admin-keys.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
+import { emailVerificationPlugin } from './plugins/email-verification.js';
 import { healthPlugin } from './plugins/health.js';
+import { invitationsPlugin } from './plugins/invitations.js';
 import { jwksPlugin } from './plugins/jwks.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { passwordPlugin } from './plugins/password.js';
+import { passwordResetPlugin } from './plugins/password-reset.js';
+import { profilePlugin } from './plugins/profile.js';
 import { revocationFeedPlugin } from './plugins/revocation-feed.js';
 import { sessionsPlugin } from './plugins/sessions.js';
 import { tokensPlugin } from './plugins/tokens.js';
 import { webPlugin } from './plugins/web.js';
+import { createAccountMail } from './services/account-mail.js';
 import { createCsrfTokens } from './services/csrf.js';
+import { createMailer } from './services/mail/mailer.js';
+import { createOneTimeTokens } from './services/one-time-tokens.js';
 import { createMetrics } from './services/metrics.js';
 import { createPasswordHasher } from './services/passwords.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
@@ -99,6 +107,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     options.store ?? (await openStore({ url: config.databaseUrl, dataDir: config.dataDir, now: clock }));
   const ownsStore = options.store === undefined;
   let redis: Redis | undefined;
+  let mailerToClose: { close(): Promise<void> } | undefined;
   try {
     redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl);
     const keys = await createKeyManager({ store, config, clock, logger: app.log });
@@ -138,6 +147,15 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
         clockToleranceMs: config.clockToleranceMs,
       },
     });
+    const mailer = createMailer({ config, store, logger: app.log, clock });
+    mailerToClose = mailer;
+    const oneTimeTokens = createOneTimeTokens({
+      kek: config.kek,
+      issuer: config.issuer,
+      store,
+      clock,
+      clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
+    });
     const context: ServerContext = {
       config,
       store,
@@ -151,6 +169,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       csrf,
       metrics: createMetrics({ processMetrics: true }),
       redis,
+      mailer,
+      oneTimeTokens,
+      accountMail: createAccountMail({ config, mailer, tokens: oneTimeTokens }),
     };
     app.decorate('jot', context);
     app.decorateRequest('auth', undefined);
@@ -168,6 +189,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       clearInterval(pruneTimer);
       keys.close();
       mirror?.close();
+      await mailer.close();
       await redis?.quit().catch(() => undefined);
       if (ownsStore) await store.close();
     });
@@ -175,6 +197,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     await buildApp(app);
     return app;
   } catch (err) {
+    await mailerToClose?.close();
     redis?.disconnect();
     if (ownsStore) await store.close();
     await app.close().catch(() => undefined);
@@ -232,6 +255,12 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   await app.register(sessionsPlugin);
   await app.register(adminUsersPlugin);
   await app.register(adminKeysPlugin);
+  // Account lifecycle and mail (issue 12).
+  await app.register(passwordResetPlugin);
+  await app.register(emailVerificationPlugin);
+  await app.register(profilePlugin);
+  await app.register(invitationsPlugin);
+  await app.register(adminDeleteUserPlugin);
   await app.register(revocationFeedPlugin);
   await app.register(webPlugin);
 }

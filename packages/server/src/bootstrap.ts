@@ -12,9 +12,12 @@ export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> 
       passwordHash: await passwords.hash(config.adminPassword),
       name: 'Administrator',
       roles: ['admin'],
+      // The operator configured this address; it needs no link to prove it.
+      emailVerifiedAt: Date.now(),
     });
     app.log.info({ userId: user.id }, 'bootstrap admin created from JOT_ADMIN_EMAIL');
   } else if (!existing.roles.includes('admin')) {
+    if (existing.emailVerifiedAt === null) await store.markEmailVerified(existing.id, existing.email);
     await store.setRoles(existing.id, [...existing.roles, 'admin']);
     app.log.info({ userId: existing.id }, 'bootstrap admin granted the admin role');
   }

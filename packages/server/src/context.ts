@@ -6,8 +6,11 @@ import type { Redis } from 'ioredis';
 
 import type { Config } from './config/index.js';
 import type { KeyManager } from './keys/types.js';
+import type { AccountMail } from './services/account-mail.js';
 import type { CsrfTokens } from './services/csrf.js';
+import type { Mailer } from './services/mail/mailer.js';
 import type { Metrics } from './services/metrics.js';
+import type { OneTimeTokens } from './services/one-time-tokens.js';
 import type { PasswordHasher } from './services/passwords.js';
 import type { RevocationService } from './services/revocation.js';
 import type { SessionService } from './services/sessions.js';
@@ -33,6 +36,12 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** Present when `JOT_REDIS_URL` is set. */
   readonly redis: Redis | undefined;
+  /** Queues mail through the outbox (see services/mail/mailer.ts). */
+  readonly mailer: Mailer;
+  /** One-time JWTs for links (verification, reset, invitation, email change). */
+  readonly oneTimeTokens: OneTimeTokens;
+  /** The account-lifecycle messages. */
+  readonly accountMail: AccountMail;
 }
 
 /** Who a request is authenticated as (set by the `authenticate` pre-handler). */
@@ -60,6 +69,8 @@ export interface AccessTokenClaims {
   /** Seconds since the epoch of the last password authentication (RFC 9470 step-up). */
   auth_time: number;
   roles: string[];
+  /** Whether the account's email address has been verified by a link. */
+  email_verified?: boolean;
   scope?: string;
   /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
   cth?: string;

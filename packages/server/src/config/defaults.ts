@@ -82,6 +82,37 @@ export const defaults = {
   argon2TimeCost: 2,
   /** argon2id lanes. @default 1 */
   argon2Parallelism: 1,
+  /** Public URL of the web UI, the base of every link in messages (an absolute http(s) URL). @default the issuer */
+  publicUrl: undefined,
+  /**
+   * `smtp://user:pass@host:port` or `smtps://…`: deliver mail over SMTP. Without it messages are written to the log
+   * and as `.eml` files under `<dataDir>/mail` (development). @default none
+   */
+  smtpUrl: undefined,
+  /** The From header of every message. @default 'Jot <no-reply@<issuer host>>' */
+  mailFrom: undefined,
+  /** First retry delay of a message the mail server did not take; each further retry waits twice as long (up to 1 h). @default '30s' */
+  mailRetryBase: '30s',
+  /** A folder of `<template>.txt` / `<template>.html` files that replace the built-in message templates. @default none */
+  mailTemplatesDir: undefined,
+  /**
+   * Email verification: `off` (no verification mail), `optional` (sent at registration, not required) or `required`
+   * (unverified accounts cannot sign in). @default 'optional'
+   */
+  emailVerification: 'optional',
+  /** Lifetime of a password-reset link. @default '15m' */
+  passwordResetTtl: '15m',
+  /** Lifetime of an email-verification link. @default '24h' */
+  emailVerificationTtl: '24h',
+  /** Lifetime of a link confirming a new email address. @default '1h' */
+  emailChangeTtl: '1h',
+  /** Lifetime of an invitation. @default '7d' */
+  invitationTtl: '7d',
+  /**
+   * Messages a client may request for one address (password reset, new verification link) per window, on top of
+   * `JOT_RATE_LIMIT_AUTH` per client address. @default '5/15m'
+   */
+  rateLimitMail: '5/15m',
 } as const;
 
 /** A setting's config-file key. */
@@ -128,6 +159,17 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
   argon2TimeCost: 'JOT_ARGON2_TIME_COST',
   argon2Parallelism: 'JOT_ARGON2_PARALLELISM',
+  publicUrl: 'JOT_PUBLIC_URL',
+  smtpUrl: 'JOT_SMTP_URL',
+  mailFrom: 'JOT_MAIL_FROM',
+  mailTemplatesDir: 'JOT_MAIL_TEMPLATES_DIR',
+  mailRetryBase: 'JOT_MAIL_RETRY_BASE',
+  emailVerification: 'JOT_EMAIL_VERIFICATION',
+  passwordResetTtl: 'JOT_PASSWORD_RESET_TTL',
+  emailVerificationTtl: 'JOT_EMAIL_VERIFICATION_TTL',
+  emailChangeTtl: 'JOT_EMAIL_CHANGE_TTL',
+  invitationTtl: 'JOT_INVITATION_TTL',
+  rateLimitMail: 'JOT_RATE_LIMIT_MAIL',
 };
 
 /** Settings whose values never appear in an error message (the database URL may embed a password). */
@@ -137,4 +179,5 @@ export const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set([
   'adminPassword',
   'redisUrl',
   'databaseUrl',
+  'smtpUrl',
 ]);

@@ -14,7 +14,7 @@ import type { SettingSource } from './errors.js';
 import { findConfigFile, readConfigFile } from './file.js';
 import { loadDevKek, parseKek } from './kek.js';
 import * as p from './parsers.js';
-import type { Config, LogLevel, NodeEnv } from './types.js';
+import type { Config, EmailVerification, LogLevel, NodeEnv } from './types.js';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -181,6 +181,32 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     );
   }
 
+  /** Mail, links and the account lifecycle (issue 12). */
+  function mailSettings() {
+    const issuerHost = new URL(issuer).hostname;
+    return {
+      publicUrl: (read('publicUrl', p.httpUrl) ?? issuer).replace(/\/+$/, ''),
+      smtpUrl: read('smtpUrl', (v) => {
+        const s = p.string(v);
+        if (!/^smtps?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected an smtp:// or smtps:// URL');
+        return s;
+      }),
+      mailFrom: read('mailFrom', p.string) ?? `Jot <no-reply@${issuerHost}>`,
+      mailRetryBaseMs: duration('mailRetryBase', 1000),
+      mailTemplatesDir: read('mailTemplatesDir', (v) => resolve(cwd, p.string(v))),
+      emailVerification: get('emailVerification', (v): EmailVerification =>
+        p.oneOf(v, ['off', 'optional', 'required']),
+      ),
+      oneTimeTokenTtlMs: {
+        passwordReset: duration('passwordResetTtl', 60_000),
+        emailVerification: duration('emailVerificationTtl', 60_000),
+        emailChange: duration('emailChangeTtl', 60_000),
+        invitation: duration('invitationTtl', 60_000),
+      },
+      rateLimitMail: get('rateLimitMail', p.rate),
+    };
+  }
+
   const config: Config = {
     nodeEnv,
     port,
@@ -228,6 +254,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     argon2MemoryKib,
     argon2TimeCost: get('argon2TimeCost', (v) => p.integer(v, 1, 1000)),
     argon2Parallelism,
+    ...mailSettings(),
     configFile,
   };
   // JSON.stringify (and so pino) of the config never shows the secrets.
@@ -240,6 +267,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       redisUrl: config.redisUrl?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
       adminPassword: config.adminPassword && '[redacted]',
       databaseUrl: config.databaseUrl.replace(/\/\/[^@/]*@/, '//[redacted]@'),
+      smtpUrl: config.smtpUrl?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     }),
   });
   return freeze(config);

@@ -17,6 +17,9 @@ export type TokenDelivery = 'bearer' | 'cookie' | 'memory';
 /** How sessions issue tokens. */
 export type TokenMode = 'refresh' | 'single';
 
+/** Email verification policy. */
+export type EmailVerification = 'off' | 'optional' | 'required';
+
 /** The loaded configuration. */
 export interface Config {
   nodeEnv: NodeEnv;
@@ -65,6 +68,23 @@ export interface Config {
   argon2MemoryKib: number;
   argon2TimeCost: number;
   argon2Parallelism: number;
+  /** Base URL of the web UI for links in messages (no trailing slash). */
+  publicUrl: string;
+  /** `smtp://` or `smtps://` URL; undefined = development mail (log + .eml files). Never log it. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  mailRetryBaseMs: number;
+  /** Absolute path of the operator's template folder, if any. */
+  mailTemplatesDir: string | undefined;
+  emailVerification: EmailVerification;
+  /** Lifetimes of the one-time links, by kind. */
+  oneTimeTokenTtlMs: {
+    readonly passwordReset: number;
+    readonly emailVerification: number;
+    readonly emailChange: number;
+    readonly invitation: number;
+  };
+  rateLimitMail: { readonly max: number; readonly windowMs: number };
   /** The config file that was read, if any. */
   configFile: string | undefined;
 }

@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { Config } from '../config/index.js';
+import { HttpError } from './errors.js';
 
 /** The `config.rateLimit` of an auth route, from `JOT_RATE_LIMIT_AUTH`. */
 export function authRateLimit(
@@ -24,5 +25,34 @@ export function authRateLimit(
         ? `ip:${request.ip}`
         : `cred:${createHash('sha256').update(credential).digest('base64url')}`;
     },
+  };
+}
+
+/**
+ * A per-address limit for endpoints that send mail (`JOT_RATE_LIMIT_MAIL`): keyed by a hash of the normalised
+ * address, shared through Redis when configured. It applies the same way whether or not an account has that
+ * address, so its 429 tells nothing about which addresses exist.
+ */
+export function mailAddressLimit(
+  app: FastifyInstance,
+  config: Config,
+): (request: FastifyRequest, email: string) => Promise<void> {
+  const keyOf = new WeakMap<FastifyRequest, string>();
+  const limit = app.createRateLimit({
+    max: config.rateLimitMail.max,
+    timeWindow: config.rateLimitMail.windowMs,
+    keyGenerator: (request) => keyOf.get(request) ?? `ip:${request.ip}`,
+  });
+  return async (request, email) => {
+    keyOf.set(request, `mail:${createHash('sha256').update(email.trim().toLowerCase()).digest('base64url')}`);
+    const result = await limit(request);
+    if (!result.isAllowed && result.isExceeded) {
+      throw new HttpError(
+        429,
+        'ERR_RATE_LIMITED',
+        `too many messages requested for this address; try again in ${result.ttlInSeconds} s`,
+        { headers: { 'retry-after': String(result.ttlInSeconds) } },
+      );
+    }
   };
 }

@@ -9,6 +9,7 @@ export function publicUser(user: User): Record<string, unknown> {
     name: user.name,
     roles: user.roles,
     status: user.status,
+    email_verified: user.emailVerifiedAt !== null,
     created_at: new Date(user.createdAt).toISOString(),
   };
 }
@@ -22,6 +23,7 @@ export const userSchema = {
     name: { type: ['string', 'null'] },
     roles: { type: 'array', items: { type: 'string' } },
     status: { type: 'string' },
+    email_verified: { type: 'boolean' },
     created_at: { type: 'string' },
   },
 } as const;

@@ -85,6 +85,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       if (config.adminEmail === undefined && (await claimFirstAdmin(user, store))) {
         user = (await store.setRoles(user.id, ['admin'])) ?? user;
       }
+      if (config.emailVerification !== 'off') await app.jot.accountMail.sendVerification(user);
       return reply.code(201).send(publicUser(user));
     },
   );
@@ -123,6 +124,13 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       }
       if (user.status !== 'active') {
         throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+      }
+      if (config.emailVerification === 'required' && user.emailVerifiedAt === null) {
+        throw new HttpError(
+          403,
+          'ERR_EMAIL_NOT_VERIFIED',
+          'confirm your email address first with the link we sent you; to get a new link, POST your email to /api/email/verification (or use "Send a new link" on the sign-in page)',
+        );
       }
       if (passwords.needsRehash(user.passwordHash))
         await store.updatePasswordHash(user.id, await passwords.hash(password));

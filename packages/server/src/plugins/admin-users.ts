@@ -27,32 +27,37 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
     return user;
   }
 
-  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+  app.get<{ Querystring: { limit?: number; offset?: number; q?: string } }>(
     '/api/admin/users',
     {
       preHandler: admin,
       schema: {
         tags: ['admin'],
-        summary: 'List users, oldest first.',
+        summary: 'Search and page through users, oldest first; `total` counts every match.',
         querystring: {
           type: 'object',
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 500 },
             offset: { type: 'integer', minimum: 0 },
+            q: { type: 'string', maxLength: 254 },
           },
         },
         response: {
-          200: { type: 'object', properties: { users: { type: 'array', items: userSchema } } },
+          200: {
+            type: 'object',
+            properties: { users: { type: 'array', items: userSchema }, total: { type: 'integer' } },
+          },
           ...authErrors,
         },
       },
     },
     async (request) => {
-      const users = await store.listUsers({
+      const { users, total } = await store.searchUsers({
+        q: request.query.q,
         limit: request.query.limit ?? 100,
         offset: request.query.offset ?? 0,
       });
-      return { users: users.map(publicUser) };
+      return { users: users.map(publicUser), total };
     },
   );
 
@@ -150,11 +155,13 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
         before: request.query.before,
         userId: request.query.user_id,
       });
+      const emails = await store.emailsOf(list.flatMap((e) => (e.userId === null ? [] : [e.userId])));
       return {
         events: list.map((e) => ({
           id: e.id,
           type: e.type,
           user_id: e.userId,
+          user_email: e.userId === null ? null : (emails.get(e.userId) ?? null),
           session_id: e.sessionId,
           ip: e.ip,
           detail: e.detail,

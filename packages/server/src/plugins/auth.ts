@@ -103,16 +103,16 @@ export function authOf(request: FastifyRequest): AuthContext {
 }
 
 /**
- * Pre-handler: `requireRole(role)`, then a password authentication no older than `JOT_STEP_UP_MAX_AGE` (RFC 9470
- * step-up), for actions whose misuse by a stolen token would hurt most.
+ * Pre-handler: `requireRole(role)` (or just `authenticate` without a role), then a password authentication no older
+ * than `JOT_STEP_UP_MAX_AGE` (RFC 9470 step-up), for actions whose misuse by a stolen token would hurt most.
  */
-export function requireRecentAuth(role: string): preHandlerAsyncHookHandler {
-  const roleCheck = requireRole(role);
+export function requireRecentAuth(role?: string): preHandlerAsyncHookHandler {
+  const first = role === undefined ? authenticate : requireRole(role);
   return async function requireRecentAuthHandler(
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
-    await roleCheck.call(this, request, reply);
+    await first.call(this, request, reply);
     const { config, clock } = request.server.jot;
     const maxAge = Math.floor(config.stepUpMaxAgeMs / 1000);
     const authTime = request.auth?.claims.auth_time ?? 0;

@@ -37,25 +37,40 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 function successorKey(previous: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', previous, Buffer.alloc(0), 'jot refresh successor v1', 32));
+  return deriveKey(previous, 'jot refresh successor v1');
 }
 
-/** Encrypts `successor` (AES-256-GCM) under a key derived from `previous`. */
-export function sealSuccessor(previous: string, successor: string): string {
+/** AES-256-GCM under `key`: base64url of iv ‖ tag ‖ ciphertext. */
+export function sealWith(key: Buffer, plaintext: string): string {
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', successorKey(previous), iv);
-  const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
 }
 
-/** Decrypts what `sealSuccessor` made; `undefined` if it does not open with this token. */
-export function openSuccessor(previous: string, sealed: string): string | undefined {
+/** Opens what `sealWith` made under the same key; `undefined` if it does not open. */
+export function openWith(key: Buffer, sealed: string): string | undefined {
   try {
     const raw = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', successorKey(previous), raw.subarray(0, 12));
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   } catch {
     return undefined;
   }
+}
+
+/** A 32-byte key derived (HKDF-SHA256) from `secret` for one purpose, named by `info`. */
+export function deriveKey(secret: Buffer | string, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
+}
+
+/** Encrypts `successor` (AES-256-GCM) under a key derived from `previous`. */
+export function sealSuccessor(previous: string, successor: string): string {
+  return sealWith(successorKey(previous), successor);
+}
+
+/** Decrypts what `sealSuccessor` made; `undefined` if it does not open with this token. */
+export function openSuccessor(previous: string, sealed: string): string | undefined {
+  return openWith(successorKey(previous), sealed);
 }

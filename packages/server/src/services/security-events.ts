@@ -14,7 +14,16 @@ export type SecurityEventType =
   | 'password_changed'
   | 'logout_all'
   | 'key_rotated'
-  | 'csrf_rejected';
+  | 'csrf_rejected'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'email_verified'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'invitation_created'
+  | 'invitation_revoked'
+  | 'invitation_accepted'
+  | 'account_deleted';
 
 /** Records security events. */
 export interface SecurityEvents {

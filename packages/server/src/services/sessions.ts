@@ -121,6 +121,7 @@ export function createSessionService(deps: {
       tokenVersion: user.tokenVersion,
       authTime: session.authTime,
       roles: user.roles,
+      emailVerified: user.emailVerifiedAt !== null,
       csrfHash: session.csrfHash ?? undefined,
     });
   }

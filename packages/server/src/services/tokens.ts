@@ -22,6 +22,8 @@ export interface AccessTokenInput {
   /** Epoch ms of the last password authentication. */
   authTime: number;
   roles: readonly string[];
+  /** The `email_verified` claim. */
+  emailVerified?: boolean;
   scope?: string;
   /** base64url SHA-256 of the session's CSRF token (cookie mode). */
   csrfHash?: string;
@@ -101,6 +103,7 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
         roles: [...input.roles],
         client_id: 'jot',
       };
+      if (input.emailVerified !== undefined) claims.email_verified = input.emailVerified;
       if (input.scope !== undefined) claims.scope = input.scope;
       if (input.csrfHash !== undefined) claims.cth = input.csrfHash;
       const token = signerFor()(claims, { currentDate: new Date(iat * 1000) });

@@ -73,3 +73,13 @@ export async function listSecurityEvents(db: Db, query: SecurityEventQuery): Pro
   const rows = await q.orderBy('id', 'desc').limit(query.limit).execute();
   return rows.map(toSecurityEvent);
 }
+
+/** Clears the IP address of every event about a user; returns how many. */
+export async function scrubSecurityEvents(db: Db, userId: string): Promise<number> {
+  const result = await db
+    .updateTable('security_events')
+    .set({ ip: null })
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -24,6 +24,8 @@ export interface UsersTable {
   tokens_valid_after: number;
   created_at: number;
   updated_at: number;
+  /** When the address was last proven by a link sent to it; null = not verified (migration 0006). */
+  email_verified_at: number | null;
 }
 
 /** `sessions`: one refresh-token family; its id is the JWT `sid`. */
@@ -121,6 +123,42 @@ export interface OneTimeTokensTable {
   consumed_at: number | null;
 }
 
+/** `mail_outbox`: every message, queued durably before anything is sent (migration 0006). */
+export interface MailOutboxTable {
+  id: string;
+  /** One message per key: a second enqueue with the same key is a no-op. */
+  idempotency_key: string;
+  /** The template that rendered it, e.g. `'password-reset'`. */
+  template: string;
+  to_address: string;
+  /** The rendered message, encrypted under a key derived from the KEK; emptied once sent. */
+  payload: string;
+  /** `'pending'`, `'sent'` or `'failed'` (gave up after the last attempt). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  /** The sender instance holding the row while it delivers; the lease ends at `lease_until`. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+/** `invitations`: an admin's invitation of an address, with the roles the account will get (migration 0006). */
+export interface InvitationsTable {
+  id: string;
+  /** Normalised like users.email. */
+  email: string;
+  /** JSON array of role names. */
+  roles: string;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  revoked_at: number | null;
+}
+
 /** All tables, for `Kysely<Schema>`. */
 export interface Schema {
   users: UsersTable;
@@ -130,6 +168,8 @@ export interface Schema {
   signing_keys: SigningKeysTable;
   security_events: SecurityEventsTable;
   one_time_tokens: OneTimeTokensTable;
+  mail_outbox: MailOutboxTable;
+  invitations: InvitationsTable;
 }
 
 /** Which database is underneath. */

@@ -13,7 +13,11 @@ import * as events from './events.js';
 import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
 import * as keys from './keys.js';
 import type { NewSigningKey, SigningKeyPatch, SigningKeyRecord } from './keys.js';
+import * as invitations from './invitations.js';
+import type { Invitation, NewInvitation } from './invitations.js';
 import * as ott from './one-time-tokens.js';
+import * as outbox from './outbox.js';
+import type { NewOutboxMessage, OutboxMessage, OutboxQuery } from './outbox.js';
 import type { NewOneTimeToken, OneTimeToken } from './one-time-tokens.js';
 import * as refresh from './refresh-tokens.js';
 import type { NewRefreshToken, RefreshToken, RefreshTokenSuccessor, RotateResult } from './refresh-tokens.js';
@@ -24,7 +28,7 @@ import * as sessions from './sessions.js';
 import type { NewSession, Session } from './sessions.js';
 import { translateError } from './translate-error.js';
 import * as users from './users.js';
-import type { NewUser, User, UserStatus } from './users.js';
+import type { NewUser, User, UserQuery, UserStatus } from './users.js';
 
 function assertPageSize(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
@@ -94,6 +98,55 @@ export class Store {
   listUsers(page: { limit: number; offset?: number }): Promise<User[]> {
     assertPageSize(page.limit);
     return this.#run((db) => users.listUsers(db, page.limit, page.offset ?? 0));
+  }
+
+  /** A page of the users whose email or name contains `q` (case-insensitive), oldest first, with the total. */
+  searchUsers(query: UserQuery): Promise<{ users: User[]; total: number }> {
+    assertPageSize(query.limit);
+    return this.#run((db) => users.searchUsers(db, query));
+  }
+
+  /** The current emails of those of `ids` that still exist, by user id (e.g. to show events by email). */
+  emailsOf(ids: readonly string[]): Promise<Map<string, string>> {
+    return this.#run((db) => users.emailsOf(db, [...new Set(ids)]));
+  }
+
+  /**
+   * Replaces the password hash only while it is still `expected` (ATOMIC compare-and-set: a reset link bound to the
+   * old credential can win once). Undefined when the user is gone or the hash changed meanwhile.
+   */
+  replacePasswordHash(
+    id: string,
+    expected: string,
+    next: string,
+    now = this.#clock(),
+  ): Promise<User | undefined> {
+    return this.#run((db) => users.replacePasswordHash(db, id, expected, next, now));
+  }
+
+  /** Marks `email` verified for the user, only while it is still their email; undefined otherwise. */
+  markEmailVerified(id: string, email: string, now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) => users.markEmailVerified(db, id, email, now));
+  }
+
+  /** Sets the display name; returns the updated user, or undefined if none. */
+  setName(id: string, name: string | null, now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) => users.updateUser(db, id, { name }, false, now));
+  }
+
+  /**
+   * Replaces the email (normalised) and records it as verified at `now` (a change is confirmed by a link to it).
+   * @throws {StoreError} `ERR_STORE_CONFLICT` when another account has it.
+   */
+  setVerifiedEmail(id: string, email: string, now = this.#clock()): Promise<User | undefined> {
+    return this.#run((db) =>
+      users.updateUser(db, id, { email: users.normalizeEmail(email), email_verified_at: now }, false, now),
+    );
+  }
+
+  /** Deletes a user and, by cascade, their sessions, refresh tokens and one-time tokens; returns what was deleted. */
+  deleteUser(id: string): Promise<User | undefined> {
+    return this.#run((db) => users.deleteUser(db, id));
   }
 
   /** Replaces the password hash; returns the updated user, or undefined if none. Does not bump `tokenVersion`. */
@@ -278,6 +331,11 @@ export class Store {
     return this.#run((db) => events.addSecurityEvent(db, input, now));
   }
 
+  /** Drops the IP addresses recorded with a user's events (their account is being deleted); returns how many. */
+  scrubSecurityEvents(userId: string): Promise<number> {
+    return this.#run((db) => events.scrubSecurityEvents(db, userId));
+  }
+
   /** Events newest first, optionally for one user or type; page with `before` = the last id seen. */
   listSecurityEvents(query: SecurityEventQuery): Promise<SecurityEvent[]> {
     assertPageSize(query.limit);
@@ -305,5 +363,108 @@ export class Store {
     now = this.#clock(),
   ): Promise<OneTimeToken | undefined> {
     return this.#run((db) => ott.consumeOneTimeToken(db, tokenHash, purpose, now));
+  }
+
+  // ── mail outbox ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Queues a message unless one with the same idempotency key exists (`INSERT … ON CONFLICT DO NOTHING`): returns
+   * the row that holds the key and whether this call created it.
+   */
+  enqueueMail(
+    input: NewOutboxMessage,
+    now = this.#clock(),
+  ): Promise<{ message: OutboxMessage; created: boolean }> {
+    return this.#run((db) => outbox.enqueueMail(db, input, now));
+  }
+
+  /**
+   * Leases up to `limit` due messages to `owner` for `leaseMs`, counting an attempt on each. ATOMIC: one UPDATE
+   * whose WHERE re-checks status, due time and lease, so concurrent senders (any instance) never share a row.
+   */
+  claimDueMail(owner: string, limit: number, leaseMs: number, now = this.#clock()): Promise<OutboxMessage[]> {
+    assertPageSize(limit);
+    return this.#run((db) => outbox.claimDueMail(db, owner, limit, leaseMs, now));
+  }
+
+  /** Marks a message `owner` holds as sent and empties its payload; false when the lease was lost. */
+  markMailSent(id: string, owner: string, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => outbox.markMailSent(db, id, owner, now));
+  }
+
+  /** Releases a message `owner` holds after a failed attempt; false when the lease was lost. */
+  markMailFailed(
+    id: string,
+    owner: string,
+    failure: { error: string; retryAt: number; giveUp: boolean },
+  ): Promise<boolean> {
+    return this.#run((db) => outbox.markMailFailed(db, id, owner, failure));
+  }
+
+  /** Makes the given unsent messages (or, with no ids, every failed one) due now; returns how many. */
+  retryMail(ids: readonly string[] = [], now = this.#clock()): Promise<number> {
+    return this.#run((db) => outbox.retryMail(db, ids, now));
+  }
+
+  /** Messages newest first. */
+  listOutbox(query: OutboxQuery): Promise<OutboxMessage[]> {
+    assertPageSize(query.limit);
+    return this.#run((db) => outbox.listOutbox(db, query));
+  }
+
+  /** Deletes every message to an address; returns how many. */
+  deleteMailTo(address: string): Promise<number> {
+    return this.#run((db) => outbox.deleteMailTo(db, users.normalizeEmail(address)));
+  }
+
+  // ── invitations ──────────────────────────────────────────────────────────────────────────────
+
+  /** Stores an invitation (email normalised). */
+  createInvitation(input: NewInvitation, now = this.#clock()): Promise<Invitation> {
+    return this.#run((db) => invitations.createInvitation(db, input, now));
+  }
+
+  getInvitation(id: string): Promise<Invitation | undefined> {
+    return this.#run((db) => invitations.getInvitation(db, id));
+  }
+
+  /** Invitations neither accepted, revoked nor expired, newest first. */
+  listOpenInvitations(limit: number, now = this.#clock()): Promise<Invitation[]> {
+    assertPageSize(limit);
+    return this.#run((db) => invitations.listOpenInvitations(db, now, limit));
+  }
+
+  /** Deletes every invitation of an address; returns how many. */
+  deleteInvitationsFor(email: string): Promise<number> {
+    return this.#run((db) => invitations.deleteInvitationsFor(db, email));
+  }
+
+  /** Revokes an invitation not yet accepted; undefined when there is none such. */
+  revokeInvitation(id: string, now = this.#clock()): Promise<Invitation | undefined> {
+    return this.#run((db) => invitations.revokeInvitation(db, id, now));
+  }
+
+  /**
+   * Accepts an open invitation and creates its account (the invitation's email and roles, email verified), in ONE
+   * transaction: of concurrent accepts one creates the account; if the address was taken meanwhile nothing changes
+   * and `ERR_STORE_CONFLICT` is thrown. Undefined when the invitation is not open.
+   */
+  acceptInvitation(
+    id: string,
+    account: { passwordHash: string; name: string | null },
+    now = this.#clock(),
+  ): Promise<{ invitation: Invitation; user: User } | undefined> {
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        const invitation = await invitations.acceptInvitation(trx, id, now);
+        if (invitation === undefined) return undefined;
+        const user = await users.createUser(
+          trx,
+          { ...account, email: invitation.email, roles: invitation.roles, emailVerifiedAt: now },
+          now,
+        );
+        return { invitation, user };
+      }),
+    );
   }
 }

@@ -6,6 +6,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../schema.js';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_session_delivery.js';
+import * as m0006 from './0006_accounts_mail.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -15,6 +16,7 @@ interface DialectMigration {
 const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0001_initial': m0001,
   '0002_session_delivery': m0002,
+  '0006_accounts_mail': m0006,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */

@@ -1,0 +1,86 @@
+/**
+ * Email verification (`JOT_EMAIL_VERIFICATION`): `POST /api/email/verify` takes the link token and marks the
+ * address verified (only while it is still the account's address); `POST /api/email/verification` sends a new link
+ * to an address — anonymous, because with `required` an unverified user cannot sign in — with the same answer and
+ * timing whether or not an account has it, limited per client and per address like the password reset.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { authRateLimit, mailAddressLimit } from '../http/rate-limit.js';
+import { emailSchema } from '../http/schemas.js';
+import { publicUser, userSchema } from '../http/views.js';
+import { linkUsed } from '../services/one-time-tokens.js';
+import { ANONYMOUS_MAIL_FLOOR_MS, withTimeFloor } from './password-reset.js';
+
+/** Registers the verification routes. */
+export async function emailVerificationPlugin(app: FastifyInstance): Promise<void> {
+  const { store, events, config, oneTimeTokens, accountMail } = app.jot;
+  const perAddress = mailAddressLimit(app, config);
+  const limit = { rateLimit: authRateLimit(config) };
+
+  app.post<{ Body: { token: string } }>(
+    '/api/email/verify',
+    {
+      config: limit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Verify an email address with the link token.',
+        body: {
+          type: 'object',
+          required: ['token'],
+          additionalProperties: false,
+          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
+        },
+        response: { 200: userSchema, 400: { $ref: 'JotError#' } },
+      },
+    },
+    async (request) => {
+      const claims = oneTimeTokens.verify('email_verification', request.body.token);
+      const user = await store.getUserById(claims.sub);
+      if (user === undefined || user.email !== claims.email) throw linkUsed();
+      await oneTimeTokens.consume('email_verification', claims);
+      const updated = await store.markEmailVerified(user.id, claims.email);
+      if (updated === undefined) throw linkUsed();
+      await events.record('email_verified', { userId: user.id, ip: request.ip });
+      return publicUser(updated);
+    },
+  );
+
+  app.post<{ Body: { email: string } }>(
+    '/api/email/verification',
+    {
+      config: limit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Send a new verification link. Same answer whether or not the account exists.',
+        body: {
+          type: 'object',
+          required: ['email'],
+          additionalProperties: false,
+          properties: { email: emailSchema },
+        },
+        response: {
+          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
+          400: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (config.emailVerification === 'off') {
+        throw new HttpError(404, 'ERR_NOT_FOUND', 'email verification is turned off on this server');
+      }
+      await perAddress(request, request.body.email);
+      await withTimeFloor(app, ANONYMOUS_MAIL_FLOOR_MS, async () => {
+        const user = await store.getUserByEmail(request.body.email);
+        if (user === undefined || user.status !== 'active' || user.emailVerifiedAt !== null) return;
+        await accountMail.sendVerification(user);
+      });
+      return reply.code(202).send({
+        status: 'accepted',
+        message: 'if an unverified account uses this address, a new verification link is on its way',
+      });
+    },
+  );
+}

@@ -1,0 +1,30 @@
+/**
+ * Deleting an account, the same way from the user's own request, an admin's, or the CLI: every session and token
+ * ends (cut-off, per-session revocations, published to the feed), then the account row goes with its sessions,
+ * refresh tokens and one-time tokens (cascade), its queued mail and invitations go, and the IP addresses recorded
+ * with its security events are cleared. One `account_deleted` event remains, carrying only the opaque user id.
+ */
+import type { Store, User } from '../store/index.js';
+import type { RevocationService } from './revocation.js';
+import type { SecurityEvents } from './security-events.js';
+
+/** Who asked for the deletion. */
+export type DeletedBy = { by: 'self' } | { by: 'admin'; adminId: string } | { by: 'cli' };
+
+/** Deletes `user` and their personal data; see the file comment for what remains. */
+export async function deleteAccount(
+  deps: { store: Store; revocations: RevocationService; events: SecurityEvents },
+  user: User,
+  deletedBy: DeletedBy,
+): Promise<void> {
+  const { store, revocations, events } = deps;
+  await revocations.revokeAllForUser(user.id, 'account_deleted');
+  await store.deleteUser(user.id);
+  await store.deleteMailTo(user.email);
+  await store.deleteInvitationsFor(user.email);
+  await store.scrubSecurityEvents(user.id);
+  await events.record('account_deleted', {
+    userId: user.id,
+    detail: deletedBy.by === 'admin' ? { by: 'admin', admin: deletedBy.adminId } : { by: deletedBy.by },
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * Message templates: a subject, a plain-text body and an HTML body per message, with `{{name}}` placeholders. The
+ * built-in set lives here; an operator's folder (`JOT_MAIL_TEMPLATES_DIR`) may replace any of them with
+ * `<template>.txt` (first line `Subject: …`, a blank line, then the text body) and `<template>.html`. In HTML every
+ * value is escaped; links are built by the server from `JOT_PUBLIC_URL`, never from request input.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One message's template. */
+export interface MailTemplate {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** A message ready to send. */
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const FOOTER_TEXT = '\n\n— {{appName}}\nIf you did not expect this message, you can ignore it.';
+const FOOTER_HTML =
+  '<p style="color:#666;font-size:13px">— {{appName}}<br>If you did not expect this message, you can ignore it.</p>';
+
+function page(body: string): string {
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5;max-width:560px">${body}${FOOTER_HTML}</body></html>`;
+}
+
+function button(label: string): string {
+  return `<p><a href="{{link}}" style="display:inline-block;padding:10px 16px;background:#2b59c3;color:#fff;border-radius:6px;text-decoration:none">${label}</a></p><p style="font-size:13px">Or open this link: <a href="{{link}}">{{link}}</a></p>`;
+}
+
+/**
+ * The built-in templates by name. Other features add theirs here (the name is what `Mailer.send` takes).
+ * Values: `appName`, `email`, `link`, `expiresIn`, and per template `newEmail`, `roles`.
+ */
+export const BUILT_IN_TEMPLATES = {
+  'verify-email': {
+    subject: 'Confirm your email address',
+    text:
+      'Confirm that {{email}} is your address by opening this link (valid for {{expiresIn}}):\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}).</p>${button('Confirm my email')}`,
+    ),
+  },
+  'password-reset': {
+    subject: 'Reset your password',
+    text:
+      'Someone (hopefully you) asked to reset the password of {{email}}. Choose a new one here (valid for {{expiresIn}}, once):\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Someone (hopefully you) asked to reset the password of <b>{{email}}</b>. The link works once, for {{expiresIn}}.</p>${button('Choose a new password')}`,
+    ),
+  },
+  invitation: {
+    subject: 'You are invited',
+    text:
+      'You are invited to create an account for {{email}}. Choose your password here (valid for {{expiresIn}}):\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>You are invited to create an account for <b>{{email}}</b> (the link is valid for {{expiresIn}}).</p>${button('Accept the invitation')}`,
+    ),
+  },
+  'email-change-confirm': {
+    subject: 'Confirm your new email address',
+    text:
+      'Someone asked to change the email of an account from {{email}} to {{newEmail}}. Confirm it here (valid for {{expiresIn}}):\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Confirm <b>{{newEmail}}</b> as the new address of the account of {{email}} (the link is valid for {{expiresIn}}).</p>${button('Confirm the new address')}`,
+    ),
+  },
+  'email-change-requested': {
+    subject: 'Your email address is about to change',
+    text:
+      'Someone signed in to your account asked to change its email from {{email}} to {{newEmail}}. If that was not you, change your password now and sign out everywhere:\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Someone signed in to your account asked to change its email from <b>{{email}}</b> to <b>{{newEmail}}</b>.</p><p>If that was not you, change your password now and sign out everywhere.</p>${button('Open my account')}`,
+    ),
+  },
+  'email-changed': {
+    subject: 'Your email address was changed',
+    text:
+      'The email of your account was changed from {{email}} to {{newEmail}}. If that was not you, contact the administrator now.' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>The email of your account was changed from <b>{{email}}</b> to <b>{{newEmail}}</b>.</p><p>If that was not you, contact the administrator now.</p>`,
+    ),
+  },
+  'password-reset-done': {
+    subject: 'Your password was reset',
+    text:
+      'The password of {{email}} was just reset and every session was signed out. If that was not you, reset it again now:\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>The password of <b>{{email}}</b> was just reset and every session was signed out.</p><p>If that was not you, reset it again now.</p>${button('Reset my password')}`,
+    ),
+  },
+} satisfies Record<string, MailTemplate>;
+
+/** A built-in template's name. */
+export type TemplateName = keyof typeof BUILT_IN_TEMPLATES | (string & {});
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function fill(template: string, values: Readonly<Record<string, string>>, escape: boolean): string {
+  return template.replace(PLACEHOLDER, (_m, name: string) => {
+    const value = values[name] ?? '';
+    return escape ? escapeHtml(value) : value;
+  });
+}
+
+/** Reads an operator override: `<name>.txt` (Subject line, blank line, body) and/or `<name>.html`. */
+function readOverride(dir: string, name: string, base: MailTemplate): MailTemplate {
+  const result = { ...base };
+  const textFile = join(dir, `${name}.txt`);
+  if (existsSync(textFile)) {
+    const raw = readFileSync(textFile, 'utf8').replace(/\r\n/g, '\n');
+    const match = /^Subject:[ \t]*(.*)\n\n?([\s\S]*)$/.exec(raw);
+    if (match === null) throw new Error(`${textFile}: the first line must be "Subject: …"`);
+    result.subject = match[1]!.trim();
+    result.text = match[2]!;
+  }
+  const htmlFile = join(dir, `${name}.html`);
+  if (existsSync(htmlFile)) result.html = readFileSync(htmlFile, 'utf8');
+  return result;
+}
+
+/** The templates in use: the built-in ones, each replaced by the operator's files where present. */
+export class Templates {
+  readonly #templates = new Map<string, MailTemplate>();
+
+  constructor(overrideDir?: string, extra: Readonly<Record<string, MailTemplate>> = {}) {
+    for (const [name, template] of Object.entries({ ...BUILT_IN_TEMPLATES, ...extra })) {
+      this.#templates.set(
+        name,
+        overrideDir === undefined ? template : readOverride(overrideDir, name, template),
+      );
+    }
+  }
+
+  /** Whether a template of this name exists. */
+  has(name: string): boolean {
+    return this.#templates.has(name);
+  }
+
+  /** Renders a template; throws for an unknown name (a programming error). */
+  render(name: string, values: Readonly<Record<string, string>>): RenderedMail {
+    const template = this.#templates.get(name);
+    if (template === undefined) throw new Error(`no mail template named "${name}"`);
+    return {
+      subject: fill(template.subject, values, false).replace(/[\r\n]+/g, ' '),
+      text: fill(template.text, values, false),
+      html: fill(template.html, values, true),
+    };
+  }
+}

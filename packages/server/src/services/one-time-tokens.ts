@@ -1,0 +1,150 @@
+/**
+ * One-time JWTs for links sent by mail: email verification, password reset, invitation and email change. Each kind
+ * has its own `typ` and audience (the URL of the one endpoint that accepts it), so none passes as another kind or as
+ * an access token (`at+jwt`), and no access token passes as one of them. They are HS256 under a key derived from the
+ * KEK, never published in the JWKS: only this server (any of its instances) can verify them, and a resource server
+ * trusting the JWKS never accepts one. Each `jti` is registered at issue time and consumed by one conditional
+ * UPDATE, so a link works once across every instance; invitations use their own row for that.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+import { createSigner, createVerifier, importSecret, isJoseError, type JWTPayload } from '@jot/jose';
+
+import type { Clock } from '../context.js';
+import { HttpError } from '../http/errors.js';
+import type { Store } from '../store/index.js';
+import { deriveKey, hashSecret, safeEqual } from './secrets.js';
+
+/** The kinds of one-time token. */
+export type OneTimeKind = 'email_verification' | 'password_reset' | 'invitation' | 'email_change';
+
+/** `typ` header and accepting endpoint of each kind. */
+export const ONE_TIME_KINDS: {
+  readonly [K in OneTimeKind]: { readonly typ: string; readonly path: string };
+} = {
+  email_verification: { typ: 'verify-email+jwt', path: '/api/email/verify' },
+  password_reset: { typ: 'password-reset+jwt', path: '/api/password/reset' },
+  invitation: { typ: 'invitation+jwt', path: '/api/invitations/accept' },
+  email_change: { typ: 'email-change+jwt', path: '/api/email/change/confirm' },
+};
+
+/** The claims of a one-time token. */
+export interface OneTimeClaims extends JWTPayload {
+  sub: string;
+  jti: string;
+  exp: number;
+  iat: number;
+  /** The address the link was sent for. */
+  email: string;
+  /** Email change: the new address. */
+  new_email?: string;
+  /** Password reset: a MAC of the credential it may replace. */
+  pwd?: string;
+}
+
+/** Issues, checks and consumes one-time tokens. */
+export interface OneTimeTokens {
+  /** Signs a token (and registers its `jti`, except for invitations, whose row is the registration). */
+  issue(
+    kind: OneTimeKind,
+    input: { subject: string; email: string; ttlMs: number; jti?: string; claims?: Record<string, string> },
+  ): Promise<{ token: string; jti: string; expiresAt: number }>;
+  /** Signature, `typ`, issuer, audience and lifetime; throws a 400 `ERR_LINK_INVALID` / `ERR_LINK_EXPIRED`. */
+  verify(kind: OneTimeKind, token: string): OneTimeClaims;
+  /** Consumes the `jti` atomically; throws a 400 `ERR_LINK_USED` when it was used (or expired) already. */
+  consume(kind: Exclude<OneTimeKind, 'invitation'>, claims: OneTimeClaims): Promise<void>;
+  /** The MAC bound into a reset token for a password hash. */
+  credentialMac(passwordHash: string): string;
+  /** Constant-time check of a reset token's binding against the current password hash. */
+  matchesCredential(claims: OneTimeClaims, passwordHash: string): boolean;
+}
+
+/** The error for a link that was already used (also the answer for an unknown `jti`). */
+export function linkUsed(): HttpError {
+  return new HttpError(
+    400,
+    'ERR_LINK_USED',
+    'this link was already used; ask for a new one if you still need it',
+  );
+}
+
+/** Builds the service over the KEK. */
+export function createOneTimeTokens(deps: {
+  kek: Buffer;
+  issuer: string;
+  store: Store;
+  clock: Clock;
+  clockToleranceSeconds: number;
+}): OneTimeTokens {
+  const { issuer, store, clock } = deps;
+  const key = importSecret(deriveKey(deps.kek, 'jot one-time tokens v1'), { alg: 'HS256', kid: 'jot-ott-1' });
+  const macKey = deriveKey(deps.kek, 'jot reset credential binding v1');
+  const audienceOf = (kind: OneTimeKind): string =>
+    `${issuer.replace(/\/+$/, '')}${ONE_TIME_KINDS[kind].path}`;
+  const signers = new Map(
+    (Object.keys(ONE_TIME_KINDS) as OneTimeKind[]).map((kind) => [
+      kind,
+      createSigner(key, { typ: ONE_TIME_KINDS[kind].typ, issuer, audience: audienceOf(kind) }),
+    ]),
+  );
+  const verifiers = new Map(
+    (Object.keys(ONE_TIME_KINDS) as OneTimeKind[]).map((kind) => [
+      kind,
+      createVerifier(key, {
+        algorithms: ['HS256'],
+        typ: ONE_TIME_KINDS[kind].typ,
+        issuer,
+        audience: audienceOf(kind),
+        requiredClaims: ['sub', 'jti', 'iat', 'email'],
+        clockTolerance: deps.clockToleranceSeconds,
+      }),
+    ]),
+  );
+  const mac = (passwordHash: string): string =>
+    createHmac('sha256', macKey).update(passwordHash).digest().subarray(0, 16).toString('base64url');
+
+  return {
+    async issue(kind, input) {
+      const now = clock();
+      const iat = Math.floor(now / 1000);
+      const exp = iat + Math.max(1, Math.floor(input.ttlMs / 1000));
+      const jti = input.jti ?? randomBytes(16).toString('base64url');
+      if (kind !== 'invitation') {
+        await store.insertOneTimeToken({
+          tokenHash: hashSecret(`${kind}:${jti}`),
+          purpose: kind,
+          userId: input.subject,
+          expiresAt: exp * 1000 + deps.clockToleranceSeconds * 1000,
+        });
+      }
+      const token = signers.get(kind)!(
+        { ...input.claims, sub: input.subject, jti, email: input.email, exp },
+        { currentDate: new Date(iat * 1000) },
+      );
+      return { token, jti, expiresAt: exp * 1000 };
+    },
+    verify(kind, token) {
+      try {
+        return verifiers.get(kind)!<OneTimeClaims>(token, { currentDate: new Date(clock()) }).payload;
+      } catch (err) {
+        if (!isJoseError(err)) throw err;
+        if (err.code === 'ERR_JWT_EXPIRED') {
+          throw new HttpError(400, 'ERR_LINK_EXPIRED', 'this link has expired; ask for a new one');
+        }
+        throw new HttpError(
+          400,
+          'ERR_LINK_INVALID',
+          'this link is not valid; check that you copied all of it',
+        );
+      }
+    },
+    async consume(kind, claims) {
+      const record = await store.consumeOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
+      if (record === undefined || record.userId !== claims.sub) throw linkUsed();
+    },
+    credentialMac: mac,
+    matchesCredential(claims, passwordHash) {
+      return typeof claims.pwd === 'string' && safeEqual(claims.pwd, mac(passwordHash));
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/** Queries on `invitations`: an invitation is accepted once, by one conditional UPDATE, and can be revoked. */
+import { randomUUID } from 'node:crypto';
+
+import type { Kysely, Selectable } from 'kysely';
+
+import { parseStringArray } from './json.js';
+import type { InvitationsTable, Schema } from './schema.js';
+import { normalizeEmail } from './users.js';
+
+/** An invitation. Times are epoch ms. */
+export interface Invitation {
+  id: string;
+  email: string;
+  roles: string[];
+  invitedBy: string | null;
+  createdAt: number;
+  expiresAt: number;
+  acceptedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** Input of `createInvitation`. */
+export interface NewInvitation {
+  email: string;
+  roles: readonly string[];
+  invitedBy: string | null;
+  expiresAt: number;
+}
+
+type Db = Kysely<Schema>;
+
+function toInvitation(row: Selectable<InvitationsTable>): Invitation {
+  return {
+    id: row.id,
+    email: row.email,
+    roles: parseStringArray(row.roles),
+    invitedBy: row.invited_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    acceptedAt: row.accepted_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+export async function createInvitation(db: Db, input: NewInvitation, now: number): Promise<Invitation> {
+  const row = await db
+    .insertInto('invitations')
+    .values({
+      id: randomUUID(),
+      email: normalizeEmail(input.email),
+      roles: JSON.stringify(input.roles),
+      invited_by: input.invitedBy,
+      created_at: now,
+      expires_at: input.expiresAt,
+      accepted_at: null,
+      revoked_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toInvitation(row);
+}
+
+export async function getInvitation(db: Db, id: string): Promise<Invitation | undefined> {
+  const row = await db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toInvitation(row);
+}
+
+/** Open invitations (not accepted, not revoked, not expired), newest first. */
+export async function listOpenInvitations(db: Db, now: number, limit: number): Promise<Invitation[]> {
+  const rows = await db
+    .selectFrom('invitations')
+    .selectAll()
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toInvitation);
+}
+
+/** Marks an open invitation accepted; of concurrent callers only one gets it back. */
+export async function acceptInvitation(db: Db, id: string, now: number): Promise<Invitation | undefined> {
+  const row = await db
+    .updateTable('invitations')
+    .set({ accepted_at: now })
+    .where('id', '=', id)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toInvitation(row);
+}
+
+/** Revokes an invitation that was not accepted yet; undefined when there is none such. */
+export async function revokeInvitation(db: Db, id: string, now: number): Promise<Invitation | undefined> {
+  const row = await db
+    .updateTable('invitations')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toInvitation(row);
+}
+
+/** Deletes every invitation of an address (its account is being deleted); returns how many. */
+export async function deleteInvitationsFor(db: Db, email: string): Promise<number> {
+  const result = await db
+    .deleteFrom('invitations')
+    .where('email', '=', normalizeEmail(email))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
