@@ -31,10 +31,14 @@ import {
   lazyMetadata,
   type VerifierOptions,
 } from './options.js';
+import { createOffloadPolicy } from './offload.js';
 import { keyThumbprint, RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats } from './revocation/strategy.js';
 import { DEFAULT_COOKIE_NAMES, extractToken } from './token.js';
 import { readHeader, type AccessTokenClaims, type RequestLike, type VerifiedAuth } from './types.js';
+
+/** Entries of the verification cache unless `cache.maxEntries` says otherwise (~1.5 KB each with a typical token). */
+export const DEFAULT_CACHE_ENTRIES = 10_000;
 
 /** The outcome of `authenticate`: the auth context, or the error and the response to send. */
 export type AuthResult =
@@ -50,6 +54,8 @@ export interface VerifierStats {
   readonly jwks: JWKSState;
   readonly revocation: RevocationStats;
   readonly cache: CacheStats | undefined;
+  /** Signature checks run on libuv's thread pool vs inline on the event loop. */
+  readonly offload: { readonly offloaded: number; readonly inline: number };
 }
 
 /** A resource-server verifier. */
@@ -88,9 +94,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cookieNames = options.cookies === false ? [] : [...(options.cookies ?? DEFAULT_COOKIE_NAMES)];
   const metadata = lazyMetadata(options.issuer, fetchImpl, logger);
   const cache =
-    options.cache === undefined || options.cache === false
+    options.cache === false
       ? undefined
-      : new VerificationCache(options.cache.maxEntries ?? 10_000);
+      : new VerificationCache(options.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES);
+  const offload = createOffloadPolicy(options.offload);
   const jwksOptions = options.jwks ?? {};
   const jwks = new RemoteJWKS({
     uri: options.jwksUri ?? (async () => (await metadata()).jwks_uri),
@@ -120,21 +127,25 @@ export function createVerifier(options: VerifierOptions): Verifier {
   let verified = 0;
   const rejections = new Map<string, number>();
 
+  /** One signature + claims check, inline or on the thread pool as the offload policy says. */
+  async function checkToken(token: string, currentDate: Date): Promise<AccessTokenClaims> {
+    const { payload, key } = offload.shouldOffload()
+      ? await offload.track(verifyJWT.async(token, { currentDate }))
+      : verifyJWT(token, { currentDate });
+    const claims = asAccessTokenClaims(payload);
+    cache?.set(token, claims, keyThumbprint(key));
+    return claims;
+  }
+
   async function verifySignature(token: string, now: number): Promise<AccessTokenClaims> {
     await jwks.ensure();
     const currentDate = new Date(now);
     try {
-      const { payload, key } = verifyJWT(token, { currentDate });
-      const claims = asAccessTokenClaims(payload);
-      cache?.set(token, claims, keyThumbprint(key));
-      return claims;
+      return await checkToken(token, currentDate);
     } catch (err) {
       // A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once.
       if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
-        const { payload, key } = verifyJWT(token, { currentDate });
-        const claims = asAccessTokenClaims(payload);
-        cache?.set(token, claims, keyThumbprint(key));
-        return claims;
+        return checkToken(token, currentDate);
       }
       throw err;
     }
@@ -192,8 +203,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
         jwks: jwks.state(),
         revocation: revocation.stats(),
         cache: cache?.stats(),
+        offload: offload.stats(),
       };
     },
-    close: () => revocation.close(),
+    close: () => {
+      offload.close();
+      return revocation.close();
+    },
   };
 }

@@ -8,6 +8,7 @@ import { discoverIssuer, type IssuerMetadata } from './discovery.js';
 import { toMillis, type Duration } from './duration.js';
 import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
 import { ReplicatedRevocation } from './revocation/replicated.js';
+import type { OffloadMode } from './offload.js';
 import { noRevocation, type RevocationStrategy } from './revocation/strategy.js';
 import { IntrospectionRevocation } from './revocation/strict.js';
 import type { Clock, FetchLike, Logger } from './types.js';
@@ -92,8 +93,17 @@ export interface VerifierOptions {
     defaultCacheAge?: Duration;
     timeout?: Duration;
   };
-  /** Verification cache (token → claims until `exp`). @default false */
+  /**
+   * Verification cache (token → claims until `exp`, LRU; revocation is still checked on every hit). `false` turns
+   * it off. @default { maxEntries: 10_000 } (about 15 MB at most)
+   */
   cache?: false | { maxEntries?: number };
+  /**
+   * Where asymmetric signatures are checked: `'auto'` verifies inline while the event loop has room and on libuv's
+   * thread pool once requests queue up (so one process uses every core); `'never'` / `'always'` force one.
+   * @default 'auto'
+   */
+  offload?: OffloadMode;
   /** Access-cookie names, in order; `false` reads only `Authorization`. @default ['__Host-jot_at'] */
   cookies?: false | readonly string[];
   /** Leeway for `exp`/`nbf`/`iat`. @default '5s' */

@@ -1,0 +1,93 @@
+/**
+ * When to verify an asymmetric signature on libuv's thread pool instead of the event loop. On an idle process the
+ * synchronous call is faster (no hop to another thread and back); once requests queue up, the event loop is the
+ * bottleneck and moving RSA/ECDSA/EdDSA to the pool lets the process use every core.
+ *
+ * `'auto'` offloads while the event loop was busy for more than `busyAbove` of the last sampling interval, and
+ * keeps offloading while earlier offloaded checks are still pending (a loop that offloads looks idle, which must not
+ * flip it back while the queue lasts); otherwise it verifies inline.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+/** `'auto'` (default), `'never'` (always inline) or `'always'` (always on the pool). */
+export type OffloadMode = 'auto' | 'never' | 'always';
+
+/** Event-loop utilisation above which `'auto'` offloads. */
+export const BUSY_ABOVE = 0.5;
+/** How often `'auto'` samples the event loop's utilisation. */
+export const SAMPLE_INTERVAL_MS = 50;
+
+/** The verifier's side of the policy. */
+export interface OffloadPolicy {
+  /** Whether the next asymmetric verification should go to the thread pool. */
+  shouldOffload(): boolean;
+  /** Marks an offloaded verification as pending until `promise` settles. */
+  track<T>(promise: Promise<T>): Promise<T>;
+  /** How many verifications went to the pool, and how many ran inline. */
+  stats(): { offloaded: number; inline: number };
+  /** Stops the sampler. */
+  close(): void;
+}
+
+/**
+ * Builds the policy. `utilization` returns the event loop's utilisation over the last interval; injectable for
+ * tests. The sampler timer is `unref`'d and started on first use, so an unused verifier holds no timer.
+ */
+export function createOffloadPolicy(
+  mode: OffloadMode = 'auto',
+  utilization: () => number = eventLoopSampler(),
+): OffloadPolicy {
+  if (mode !== 'auto' && mode !== 'never' && mode !== 'always') {
+    throw new TypeError('verify: "offload" must be "auto", "never" or "always"');
+  }
+  let pending = 0;
+  let offloaded = 0;
+  let inline = 0;
+  let busy = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  function startSampling(): void {
+    if (timer !== undefined) return;
+    timer = setInterval(() => {
+      busy = utilization() > BUSY_ABOVE;
+    }, SAMPLE_INTERVAL_MS);
+    timer.unref();
+  }
+
+  return {
+    shouldOffload() {
+      let decision: boolean;
+      if (mode === 'auto') {
+        startSampling();
+        decision = busy || pending > 0;
+      } else decision = mode === 'always';
+      if (decision) offloaded += 1;
+      else inline += 1;
+      return decision;
+    },
+    async track(promise) {
+      pending += 1;
+      try {
+        return await promise;
+      } finally {
+        pending -= 1;
+      }
+    },
+    stats: () => ({ offloaded, inline }),
+    close() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+/** The event loop's utilisation since the previous call (Node's `performance.eventLoopUtilization`). */
+function eventLoopSampler(): () => number {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, last);
+    last = now;
+    return delta.utilization;
+  };
+}

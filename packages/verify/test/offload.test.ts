@@ -1,0 +1,121 @@
+/**
+ * Asymmetric signatures on libuv's thread pool: the same verdicts inline and offloaded, the `'auto'` policy's
+ * switch (inline when idle, offloaded while the loop is busy or offloaded checks are pending), and the verification
+ * cache being on by default.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createOffloadPolicy, SAMPLE_INTERVAL_MS } from '../src/offload.js';
+import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { codeOf } from './support/outcome.js';
+import { recordingLogger, waitFor } from './support/wait.js';
+
+let issuer: FakeIssuer;
+let verifier: Verifier | undefined;
+
+beforeEach(async () => {
+  issuer = await startFakeIssuer();
+});
+
+afterEach(async () => {
+  await verifier?.close();
+  verifier = undefined;
+  await issuer.close();
+});
+
+function build(options: Partial<VerifierOptions> = {}): Verifier {
+  verifier = createVerifier({
+    issuer: issuer.url,
+    audience: AUDIENCE,
+    revocation: 'none',
+    logger: recordingLogger(),
+    ...options,
+  });
+  return verifier;
+}
+
+/** Flips one bit of the signature, keeping its length. */
+function tamper(token: string): string {
+  const [h, p, s] = token.split('.') as [string, string, string];
+  const bytes = Buffer.from(s, 'base64url');
+  bytes[bytes.length >> 1]! ^= 0x01;
+  return `${h}.${p}.${bytes.toString('base64url')}`;
+}
+
+describe('offloaded signature checks', () => {
+  for (const offload of ['never', 'always'] as const) {
+    it(`gives the same verdicts with offload: '${offload}' (valid, tampered, expired, wrong typ)`, async () => {
+      const v = build({ offload, cache: false });
+      await v.ready();
+      const now = Math.floor(Date.now() / 1000);
+      expect((await v.verify(issuer.sign())).sub).toBeTypeOf('string');
+      expect(await codeOf(v.verify(tamper(issuer.sign())))).toBe('ERR_JWS_SIGNATURE_INVALID');
+      expect(await codeOf(v.verify(issuer.sign({ iat: now - 7200, exp: now - 3600 })))).toBe(
+        'ERR_JWT_EXPIRED',
+      );
+      expect(await codeOf(v.verify(issuer.sign({}, { typ: 'JWT' })))).toMatch(/^ERR_/);
+      const { offloaded, inline } = v.stats().offload;
+      expect(offload === 'always' ? [offloaded, inline] : [inline, offloaded]).toEqual([4, 0]);
+    });
+  }
+
+  it('verifies a token signed by a key rotated in after start on the pool too (unknown kid → refetch)', async () => {
+    const v = build({ offload: 'always', cache: false, jwks: { cooldown: 0 } });
+    await v.ready();
+    const key = issuer.rotate({ activate: true });
+    expect((await v.verify(issuer.sign({}, { key }))).sub).toBeTypeOf('string');
+  });
+
+  it('refuses an unknown offload mode when the verifier is built', () => {
+    expect(() => build({ offload: 'sometimes' as never })).toThrow(TypeError);
+  });
+});
+
+describe("the 'auto' policy", () => {
+  it('stays inline while the event loop is idle', () => {
+    const policy = createOffloadPolicy('auto', () => 0.1);
+    expect([policy.shouldOffload(), policy.shouldOffload()]).toEqual([false, false]);
+    policy.close();
+  });
+
+  it('offloads once a sample shows a busy loop, and goes back inline when it is idle and nothing is pending', async () => {
+    let utilization = 0.9;
+    const policy = createOffloadPolicy('auto', () => utilization);
+    policy.shouldOffload(); // starts the sampler
+    await waitFor(() => policy.shouldOffload(), 20 * SAMPLE_INTERVAL_MS, 'offloading under load');
+    utilization = 0.05;
+    await waitFor(() => !policy.shouldOffload(), 20 * SAMPLE_INTERVAL_MS, 'inline again when idle');
+    policy.close();
+  });
+
+  it('keeps offloading while offloaded checks are pending, whatever the last sample said', async () => {
+    const policy = createOffloadPolicy('auto', () => 0);
+    let release!: () => void;
+    const pending = policy.track(new Promise<void>((resolve) => (release = resolve)));
+    expect(policy.shouldOffload()).toBe(true);
+    release();
+    await pending;
+    expect(policy.shouldOffload()).toBe(false);
+    expect(policy.stats()).toEqual({ offloaded: 1, inline: 1 });
+    policy.close();
+  });
+});
+
+describe('verification cache default', () => {
+  it('is on by default and still checks revocation on a hit', async () => {
+    const v = build({ revocation: 'none' });
+    await v.ready();
+    const token = issuer.sign();
+    await v.verify(token);
+    await v.verify(token);
+    expect(v.stats().cache).toMatchObject({ size: 1, hits: 1 });
+  });
+
+  it('is off with cache: false', async () => {
+    const v = build({ cache: false });
+    await v.ready();
+    await v.verify(issuer.sign());
+    expect(v.stats().cache).toBeUndefined();
+  });
+});
