@@ -8,7 +8,7 @@
  *   npm run bench                     full run (about 7 minutes on 2 cores: ~4 of them HTTP, ~20 s revocation)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
- *   npm run bench -- --only=revocation   one section (jose, http, auth, revocation)
+ *   npm run bench -- --only=revocation   one section (jose, http, auth, growth, revocation)
  *   npm run bench -- --write          also write docs/benchmarks.md (a section not run keeps its previous text)
  *
  * Imports the BUILT packages (packages/jose/dist, packages/verify/dist); builds them first when dist is missing or
@@ -37,13 +37,14 @@ import { HTTP_PROFILES, benchHttp } from './http/run-http.js';
 import { HTTP_HEADING, renderHttp } from './http/report-http.js';
 import { AUTH_PROFILES, benchAuth } from './auth/run-auth.js';
 import { AUTH_HEADING, renderAuth } from './auth/report-auth.js';
+import { GROWTH_HEADING, benchGrowth, renderGrowth } from './auth/growth.js';
 import { PROBES, benchRevocation } from './revocation.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
 const VERIFY = join(ROOT, 'packages/verify');
 const DOC = join(ROOT, 'docs/benchmarks.md');
-const SECTIONS = ['jose', 'http', 'auth', 'revocation'];
+const SECTIONS = ['jose', 'http', 'auth', 'growth', 'revocation'];
 const log = (...args) => console.error(...args);
 
 function parseArgs(argv) {
@@ -265,6 +266,13 @@ async function runAuth(args) {
   return renderAuth(await benchAuth(profile, log), profile);
 }
 
+/** The growth section: the auth server's throughput with 1 k → 1 M users and sessions. */
+async function runGrowth(args) {
+  ensureBuilt('server', ['jose']);
+  const profile = args.quick ? AUTH_PROFILES.quick : AUTH_PROFILES.default;
+  return renderGrowth(await benchGrowth(profile, log));
+}
+
 /** The @jot/verify revocation-list section. */
 async function runRevocation(profile, info) {
   ensureBuilt('verify', ['jose']);
@@ -284,6 +292,7 @@ async function main() {
   const jose = args.only.includes('jose') ? await runJose(args, profile) : undefined;
   const http = args.only.includes('http') ? await runHttp(args) : undefined;
   const auth = args.only.includes('auth') ? await runAuth(args) : undefined;
+  const growth = args.only.includes('growth') ? await runGrowth(args) : undefined;
   const revocation = args.only.includes('revocation') ? await runRevocation(profile, info) : undefined;
   const durationS = (Date.now() - started) / 1000;
   const loadAfter = os.loadavg()[0];
@@ -299,6 +308,7 @@ async function main() {
     console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
   if (http !== undefined) console.log(http.markdown);
   if (auth !== undefined) console.log(auth.markdown);
+  if (growth !== undefined) console.log(growth.markdown);
   if (revocation !== undefined) console.log(revocation);
 
   if (args.write) {
@@ -327,13 +337,22 @@ async function main() {
     const tail = [
       http?.markdown ?? sectionOf(previous, HTTP_HEADING),
       auth?.markdown ?? sectionOf(previous, AUTH_HEADING),
+      growth?.markdown ?? sectionOf(previous, GROWTH_HEADING),
       revocation ?? sectionOf(previous, REVOCATION_HEADING),
     ].filter((section) => section !== undefined);
-    writeFileSync(DOC, [headOf(doc, [HTTP_HEADING, AUTH_HEADING, REVOCATION_HEADING]), ...tail].join('\n'));
+    writeFileSync(
+      DOC,
+      [headOf(doc, [HTTP_HEADING, AUTH_HEADING, GROWTH_HEADING, REVOCATION_HEADING]), ...tail].join('\n'),
+    );
     log('wrote docs/benchmarks.md');
   }
   if (failures.length || http?.failures.length) process.exitCode = 1;
-  return [...(jose?.missed ?? []), ...(http?.missed ?? []), ...(auth?.missed ?? [])];
+  return [
+    ...(jose?.missed ?? []),
+    ...(http?.missed ?? []),
+    ...(auth?.missed ?? []),
+    ...(growth?.missed ?? []),
+  ];
 }
 
 if (typeof globalThis.gc !== 'function') {

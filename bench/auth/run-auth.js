@@ -40,7 +40,7 @@ async function freePort() {
 }
 
 /** Starts jot-server with `env` and waits until `/readyz` answers 200. */
-async function startServer(env) {
+export async function startServer(env) {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN], {
     env: {
@@ -80,7 +80,7 @@ async function postJSON(url, body) {
 }
 
 /** Registers one user and signs it in `count` times (4 at a time): `count` sessions and their token responses. */
-async function seed(base, count) {
+export async function seed(base, count) {
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   await postJSON(`${base}/api/register`, { email, password: PASSWORD });
   const sessions = [];
@@ -113,7 +113,7 @@ async function pgCpu(pg, database) {
 }
 
 /** Runs `options` under load, measuring the server's (and its database's) CPU. */
-async function measured(server, db, options) {
+export async function measured(server, db, options) {
   const before = cpuSeconds(server.child.pid);
   const pgBefore = await pgCpu(db?.pg, db?.name);
   const run = await load(options);
@@ -127,7 +127,7 @@ async function measured(server, db, options) {
  * response puts the successor back (autocannon resets a connection's context after every request, so the chain
  * cannot live there). A run's last in-flight requests lose their chains, so the pool is seeded with spares.
  */
-function scenarios(base, sessions, profile) {
+export function scenarios(base, sessions, profile) {
   const pool = sessions.slice(1).map((s) => s.refresh_token);
   return {
     refresh: () => ({
