@@ -4,6 +4,8 @@
  */
 import os from 'node:os';
 
+import { barChart } from './lib/svg.js';
+
 /**
  * Jot verify targets, stated as overhead: the microseconds a verify spends above the raw signature operation on the
  * same machine (base64url, JSON, header and claim checks). A ratio to raw node:crypto cannot be met for HMAC by any
@@ -58,11 +60,16 @@ export function renderTables(results) {
   const { algs, verify, sign, verifierNames, signerNames } = results;
   const missed = [];
 
+  const overheadBars = [];
   const verifyRows = algs.map((alg) => {
     const row = verify.get(alg);
     const raw = row.get('node:crypto');
     const jot = overheadUs(row.get('Jot'), raw);
     const fast = overheadUs(row.get('fast-jwt'), raw);
+    overheadBars.push(
+      { label: `${alg} Jot`, value: jot, accent: true },
+      { label: `${alg} fast-jwt`, value: fast },
+    );
     const budget = overheadBudget(alg);
     const withinBudget = jot === undefined ? undefined : jot <= budget;
     const halfOfFast = jot === undefined || fast === undefined ? undefined : jot <= fast * TARGETS.ofFastJwt;
@@ -90,6 +97,15 @@ export function renderTables(results) {
     ];
   });
 
+  const chart = {
+    file: 'bench/verify-overhead.svg',
+    svg: barChart({
+      title: 'Verify overhead above the raw signature operation',
+      unit: 'µs per token (lower is better)',
+      bars: overheadBars,
+      format: (v) => `${v.toFixed(2)} µs`,
+    }),
+  };
   const parts = [
     '### Verify (ops/s, median)',
     '',
@@ -117,7 +133,8 @@ export function renderTables(results) {
     '',
   );
   parts.push(missed.length === 0 ? 'All met.' : missed.map((m) => `- missed: ${m}`).join('\n'), '');
-  return { markdown: parts.join('\n'), missed };
+  parts.push(`![Verify overhead per algorithm](${chart.file})`, '');
+  return { markdown: parts.join('\n'), missed, charts: [chart] };
 }
 
 /** The machine and runtime, for the report header. */

@@ -15,7 +15,7 @@
  * older than src.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -236,7 +236,7 @@ async function runJose(args, profile) {
     sign.set(alg, hzOf(signed));
   }
 
-  const { markdown, missed } = renderTables({
+  const { markdown, missed, charts } = renderTables({
     algs: args.algs,
     verify,
     sign,
@@ -248,7 +248,7 @@ async function runJose(args, profile) {
   const versions = ['fast-jwt', 'jsonwebtoken', 'jose']
     .map((name) => `${name} ${require(`${name}/package.json`).version}`)
     .join(', ');
-  return { markdown, missed, failures, versions, payloadBytes };
+  return { markdown, missed, charts, failures, versions, payloadBytes };
 }
 
 /** The resource-server section: HTTP contenders under autocannon, in their own processes. */

@@ -1,4 +1,5 @@
 /** Markdown for the resource-server section, with its two targets judged from the same run. */
+import { barChart } from '../lib/svg.js';
 
 export const HTTP_HEADING = '## Resource server (`GET /hello` behind a token check)';
 
@@ -24,6 +25,7 @@ export function renderHttp({ results, failures }, profile) {
     '',
   ];
   const missed = [];
+  const charts = [];
   for (const { alg, runs } of results) {
     const get = (contender, traffic = 'one token') =>
       runs.find((r) => r.contender === contender && r.traffic === traffic);
@@ -48,7 +50,22 @@ export function renderHttp({ results, failures }, profile) {
       missed.push(`${alg}: uncached Jot ${uncached.toFixed(2)}× the best of jose/@fastify/jwt`);
     if (!(cached >= HTTP_TARGETS.cachedZipfVsBare))
       missed.push(`${alg}: cached Jot on Zipf traffic ${cached.toFixed(2)}× bare Fastify`);
+    const file = `bench/http-${alg}.svg`;
+    charts.push({
+      file,
+      svg: barChart({
+        title: `GET /hello behind a ${alg} token check`,
+        unit: 'requests/s (median)',
+        bars: runs.map((r) => ({
+          label: r.traffic === 'one token' ? r.contender : `${r.contender} (${r.traffic})`,
+          value: r.rps,
+          accent: r.contender.startsWith('jot'),
+        })),
+      }),
+    });
     parts.push(
+      '',
+      `![${alg} requests per second](${file})`,
       '',
       `- Jot uncached ÷ best of jose and @fastify/jwt (target ≥ ${HTTP_TARGETS.uncachedVsBest}×): ${verdict(uncached, HTTP_TARGETS.uncachedVsBest)}`,
       `- Jot with its cache on Zipf traffic over ${'10,000'} tokens ÷ bare Fastify on the same traffic (target ≥ ` +
@@ -57,5 +74,5 @@ export function renderHttp({ results, failures }, profile) {
     );
   }
   if (failures.length) parts.push('Checks failed:', '', ...failures.map((f) => `- ${f}`), '');
-  return { markdown: parts.join('\n'), missed, failures };
+  return { markdown: parts.join('\n'), missed, failures, charts };
 }
