@@ -18,6 +18,7 @@ import { errorSchema } from './http/schemas.js';
 import { createKeyManager } from './keys/key-manager.js';
 import { accountsPlugin } from './plugins/accounts.js';
 import { adminDeleteUserPlugin } from './plugins/admin-delete-user.js';
+import { adminClientsPlugin } from './plugins/admin-clients.js';
 import { adminKeysPlugin } from './plugins/admin-keys.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
 import { emailVerificationPlugin } from './plugins/email-verification.js';
@@ -25,6 +26,7 @@ import { healthPlugin } from './plugins/health.js';
 import { invitationsPlugin } from './plugins/invitations.js';
 import { jwksPlugin } from './plugins/jwks.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { oauthPlugin } from './plugins/oauth.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { passwordPlugin } from './plugins/password.js';
 import { passwordResetPlugin } from './plugins/password-reset.js';
@@ -37,6 +39,11 @@ import { createAccountMail } from './services/account-mail.js';
 import { createCsrfTokens } from './services/csrf.js';
 import { createMailer } from './services/mail/mailer.js';
 import { createOneTimeTokens } from './services/one-time-tokens.js';
+import { createKek } from './keys/kek.js';
+import { createClientKeys } from './services/client-keys.js';
+import { createClientService } from './services/clients.js';
+import { createScopePolicy } from './services/scopes.js';
+import { createTokenStatus } from './services/token-status.js';
 import { createMetrics } from './services/metrics.js';
 import { createPasswordHasher } from './services/passwords.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
@@ -132,8 +139,10 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       clock,
     );
     const csrf = createCsrfTokens(config.kek);
+    const scopes = createScopePolicy(config.roleScopes, store);
     const sessions = createSessionService({
       csrf,
+      scopes,
       store,
       tokens,
       revocations,
@@ -172,12 +181,27 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       mailer,
       oneTimeTokens,
       accountMail: createAccountMail({ config, mailer, tokens: oneTimeTokens }),
+      scopes,
+      clients: createClientService({
+        store,
+        kek: createKek(config.kek),
+        revocations,
+        clock,
+        production: config.nodeEnv === 'production',
+        defaultTokenTtlMs: config.accessTokenTtlMs,
+      }),
+      clientKeys: createClientKeys(clock),
+      tokenStatus: createTokenStatus({ tokens, revocations, store, clock }),
     };
+    await context.clients.ensureFirstParty();
     app.decorate('jot', context);
     app.decorateRequest('auth', undefined);
 
     const pruneTimer = setInterval(() => {
       revocations.prune().catch((err: unknown) => app.log.warn({ err }, 'pruning revocations failed'));
+      store
+        .pruneAssertionJtis()
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning assertion ids failed'));
     }, 60_000);
     pruneTimer.unref();
     let mirror: RedisMirror | undefined;
@@ -262,5 +286,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   await app.register(invitationsPlugin);
   await app.register(adminDeleteUserPlugin);
   await app.register(revocationFeedPlugin);
+  await app.register(adminClientsPlugin);
+  await app.register(oauthPlugin);
   await app.register(webPlugin);
 }

@@ -9,6 +9,10 @@ import type { KeyManager } from './keys/types.js';
 import type { AccountMail } from './services/account-mail.js';
 import type { CsrfTokens } from './services/csrf.js';
 import type { Mailer } from './services/mail/mailer.js';
+import type { ClientKeys } from './services/client-keys.js';
+import type { ClientService } from './services/clients.js';
+import type { ScopePolicy } from './services/scopes.js';
+import type { TokenStatus } from './services/token-status.js';
 import type { Metrics } from './services/metrics.js';
 import type { OneTimeTokens } from './services/one-time-tokens.js';
 import type { PasswordHasher } from './services/passwords.js';
@@ -42,6 +46,14 @@ export interface ServerContext {
   readonly oneTimeTokens: OneTimeTokens;
   /** The account-lifecycle messages. */
   readonly accountMail: AccountMail;
+  /** The OAuth client registry. */
+  readonly clients: ClientService;
+  /** Public keys of `private_key_jwt` clients. */
+  readonly clientKeys: ClientKeys;
+  /** The `scope` of user tokens. */
+  readonly scopes: ScopePolicy;
+  /** Whether any token this server issued is active. */
+  readonly tokenStatus: TokenStatus;
 }
 
 /** Who a request is authenticated as (set by the `authenticate` pre-handler). */

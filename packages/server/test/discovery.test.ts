@@ -71,6 +71,7 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
     keys,
     tokens,
     revocations: { check: () => Promise.resolve() },
+    scopes: { supported: () => Promise.resolve(['orders:read', 'profile']) },
     events: {
       record: (type: string, facts: unknown) => {
         events.push({ type, facts });
@@ -165,25 +166,47 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
     expect(verify(token, { currentDate: new Date(now) }).payload.sub).toBe('u1');
   });
 
-  it.each(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'])(
-    'serves the issuer metadata at %s with only true members',
-    async (url) => {
-      const res = await h.app.inject({ method: 'GET', url });
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['cache-control']).toBe('public, max-age=600');
-      expect(res.json()).toEqual({
-        issuer: ISSUER,
-        jwks_uri: `${ISSUER}/.well-known/jwks.json`,
-        token_endpoint: `${ISSUER}/api/token/refresh`,
-        introspection_endpoint: `${ISSUER}/api/introspect`,
-        access_token_signing_alg_values_supported: ['ES256'],
-        subject_types_supported: ['public'],
-        login_endpoint: `${ISSUER}/api/login`,
-        revocation_feed_endpoint: `${ISSUER}/api/revocations`,
-        revocation_stream_endpoint: `${ISSUER}/api/revocations/stream`,
-      });
-    },
-  );
+  it('serves RFC 8414 metadata with only true members, and no OpenID Provider document', async () => {
+    const res = await h.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('public, max-age=600');
+    const methods = [
+      'private_key_jwt',
+      'client_secret_jwt',
+      'client_secret_basic',
+      'client_secret_post',
+      'none',
+    ];
+    const algs = res.json().token_endpoint_auth_signing_alg_values_supported as string[];
+    expect(algs).toEqual(expect.arrayContaining(['ES256', 'RS256', 'PS256', 'HS256', 'EdDSA']));
+    expect(algs.map((a) => a.toLowerCase())).not.toContain('none');
+    expect(res.json()).toEqual({
+      issuer: ISSUER,
+      jwks_uri: `${ISSUER}/.well-known/jwks.json`,
+      token_endpoint: `${ISSUER}/oauth/token`,
+      token_endpoint_auth_methods_supported: methods,
+      token_endpoint_auth_signing_alg_values_supported: algs,
+      grant_types_supported: [
+        'client_credentials',
+        'refresh_token',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ],
+      response_types_supported: [],
+      scopes_supported: ['orders:read', 'profile'],
+      revocation_endpoint: `${ISSUER}/oauth/revoke`,
+      revocation_endpoint_auth_methods_supported: methods,
+      revocation_endpoint_auth_signing_alg_values_supported: algs,
+      introspection_endpoint: `${ISSUER}/oauth/introspect`,
+      introspection_endpoint_auth_methods_supported: methods,
+      introspection_endpoint_auth_signing_alg_values_supported: algs,
+      access_token_signing_alg_values_supported: ['ES256'],
+      login_endpoint: `${ISSUER}/api/login`,
+      revocation_feed_endpoint: `${ISSUER}/api/revocations`,
+      revocation_stream_endpoint: `${ISSUER}/api/revocations/stream`,
+    });
+    const oidc = await h.app.inject({ method: 'GET', url: '/.well-known/openid-configuration' });
+    expect(oidc.statusCode).toBe(404);
+  });
 
   describe('admin keys', () => {
     it('requires an admin token', async () => {
@@ -343,7 +366,6 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       expect(Object.keys(doc.paths).sort()).toEqual([
         '/.well-known/jwks.json',
         '/.well-known/oauth-authorization-server',
-        '/.well-known/openid-configuration',
         '/api/admin/keys',
         '/api/admin/keys/rotate',
         '/healthz',

@@ -202,7 +202,7 @@ describe('revocation feed', () => {
       token: FEED_SECRET,
       body: { token: user.access_token },
     });
-    expect(live.body).toMatchObject({ active: true, sub: user.userId, token_type: 'access_token' });
+    expect(live.body).toMatchObject({ active: true, sub: user.userId, token_type: 'Bearer' });
     await server.request('POST', '/api/logout', { token: user.access_token });
     const form = await server.request('POST', '/api/introspect', {
       token: FEED_SECRET,

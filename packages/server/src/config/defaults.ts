@@ -52,6 +52,17 @@ export const defaults = {
    */
   stepUpMaxAge: '15m',
   /**
+   * Scopes user tokens carry, by role: `<role>=<scope> <scope>` pairs, comma-separated; role `*` is every user. A
+   * token gets the scopes of all its user's roles, narrowed to the client's registered scopes (if it lists any);
+   * `none` issues no `scope`.
+   * @default '*=profile,admin=admin'
+   */
+  roleScopes: '*=profile,admin=admin',
+  /** Longest lifetime (`exp` − `iat`) of an RFC 7523 client assertion the token endpoint accepts. @default '5m' */
+  clientAssertionMaxLifetime: '5m',
+  /** Lifetime of tokens issued by token exchange (RFC 8693); never beyond the subject token's own `exp`. @default '5m' */
+  exchangedTokenTtl: '5m',
+  /**
    * `redis://…`: share rate limits across instances and mirror revocations into Redis for resource servers that
    * check them there (`@jot/verify` strict mode). @default none
    */
@@ -145,6 +156,9 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   keyPrepublish: 'JOT_KEY_PREPUBLISH',
   jwksMaxAge: 'JOT_JWKS_MAX_AGE',
   stepUpMaxAge: 'JOT_STEP_UP_MAX_AGE',
+  roleScopes: 'JOT_ROLE_SCOPES',
+  clientAssertionMaxLifetime: 'JOT_CLIENT_ASSERTION_MAX_LIFETIME',
+  exchangedTokenTtl: 'JOT_EXCHANGED_TOKEN_TTL',
   redisUrl: 'JOT_REDIS_URL',
   revocationSecret: 'JOT_REVOCATION_SECRET',
   adminEmail: 'JOT_ADMIN_EMAIL',

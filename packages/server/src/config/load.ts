@@ -232,6 +232,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     keyPrepublishMs,
     jwksMaxAgeMs,
     stepUpMaxAgeMs: duration('stepUpMaxAge', 1000),
+    roleScopes: get('roleScopes', p.roleScopes),
+    clientAssertionMaxLifetimeMs: duration('clientAssertionMaxLifetime', 1000),
+    exchangedTokenTtlMs: duration('exchangedTokenTtl', 1000),
     redisUrl: read('redisUrl', (v) => {
       const s = p.string(v);
       if (!/^rediss?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected a redis:// or rediss:// URL');

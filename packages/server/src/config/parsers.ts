@@ -147,3 +147,29 @@ export function trustProxy(value: unknown): boolean | number | string[] {
   }
   return items;
 }
+
+/** An RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`. */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** `<role>=<scope> <scope>, <role>=…` (role `*` = every user) → role → scopes; `none` for no scopes at all. */
+export function roleScopes(value: unknown): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  if (typeof value === 'string' && value.trim() === 'none') return map;
+  for (const pair of list(value)) {
+    const at = pair.indexOf('=');
+    const role = at < 0 ? '' : pair.slice(0, at).trim();
+    const scopes =
+      at < 0
+        ? []
+        : pair
+            .slice(at + 1)
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean);
+    if (role === '' || /\s/.test(role) || !scopes.every((s) => SCOPE_TOKEN.test(s))) {
+      throw new Invalid('expected <role>=<scope> <scope>, comma-separated (role * means every user)');
+    }
+    map.set(role, [...new Set([...(map.get(role) ?? []), ...scopes])]);
+  }
+  return map;
+}

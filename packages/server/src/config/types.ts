@@ -49,6 +49,10 @@ export interface Config {
   jwksMaxAgeMs: number;
   /** Maximum age of the last password authentication for sensitive admin actions. */
   stepUpMaxAgeMs: number;
+  /** Scopes of user tokens by role (`*` = every user); see `JOT_ROLE_SCOPES`. */
+  roleScopes: ReadonlyMap<string, readonly string[]>;
+  clientAssertionMaxLifetimeMs: number;
+  exchangedTokenTtlMs: number;
   /** `redis://` or `rediss://` URL, when Redis is used. Never log it (it may hold a password). */
   redisUrl: string | undefined;
   /** At least 32 characters when set. */

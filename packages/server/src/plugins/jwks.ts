@@ -1,23 +1,30 @@
 /**
- * Publication for verifiers: `GET /.well-known/jwks.json` (RFC 7517 §5) with a `Cache-Control: max-age` derived
- * from the rotation schedule, and the issuer metadata at `/.well-known/oauth-authorization-server` (RFC 8414) and
- * `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4, for libraries that only look there).
- * The metadata lists only what is true of Jot: it issues no ID tokens and has no authorization endpoint, so the
- * OIDC members for those are absent. Jot's own members (`login_endpoint`, `revocation_feed_endpoint`, …) are
- * described in docs/keys.md.
+ * Publication for verifiers and OAuth clients: `GET /.well-known/jwks.json` (RFC 7517 §5) with a
+ * `Cache-Control: max-age` derived from the rotation schedule, and the authorization-server metadata at
+ * `/.well-known/oauth-authorization-server` (RFC 8414). It lists only what is true of Jot: the token, revocation and
+ * introspection endpoints with their client authentication methods and assertion algorithms, the grants Jot
+ * supports, and — as RFC 8414 §2 requires `response_types_supported` — an empty list of response types, since Jot
+ * has no authorization endpoint. `/.well-known/openid-configuration` is not served: Jot is not an OpenID Provider
+ * (no authorization endpoint, no ID tokens), and a document claiming otherwise would mislead OIDC clients.
+ * Jot's own members (`login_endpoint`, `revocation_feed_endpoint`, …) are described in docs/keys.md.
  */
 import type { FastifyInstance } from 'fastify';
+
+import { SUPPORTED_ALGORITHMS } from '@jot/jose';
+
+import { AUTH_METHODS, GRANT_TYPES } from '../services/clients.js';
 
 /** Paths of the endpoints the metadata advertises (relative to the issuer). */
 export interface JwksPluginOptions {
   endpoints?: Partial<
-    Record<'token' | 'introspection' | 'login' | 'revocationFeed' | 'revocationStream', string>
+    Record<'token' | 'revocation' | 'introspection' | 'login' | 'revocationFeed' | 'revocationStream', string>
   >;
 }
 
 const DEFAULT_ENDPOINTS = {
-  token: '/api/token/refresh',
-  introspection: '/api/introspect',
+  token: '/oauth/token',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
   login: '/api/login',
   revocationFeed: '/api/revocations',
   revocationStream: '/api/revocations/stream',
@@ -46,25 +53,39 @@ const jwksSchema = {
 
 const uri = { type: 'string', format: 'uri' } as const;
 
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
 const metadataSchema = {
   type: 'object',
-  required: ['issuer', 'jwks_uri'],
+  required: ['issuer', 'jwks_uri', 'response_types_supported'],
   properties: {
     issuer: uri,
     jwks_uri: uri,
     token_endpoint: uri,
+    token_endpoint_auth_methods_supported: strings,
+    token_endpoint_auth_signing_alg_values_supported: strings,
+    grant_types_supported: strings,
+    response_types_supported: strings,
+    scopes_supported: strings,
+    revocation_endpoint: uri,
+    revocation_endpoint_auth_methods_supported: strings,
+    revocation_endpoint_auth_signing_alg_values_supported: strings,
     introspection_endpoint: uri,
-    access_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
-    subject_types_supported: { type: 'array', items: { type: 'string' } },
+    introspection_endpoint_auth_methods_supported: strings,
+    introspection_endpoint_auth_signing_alg_values_supported: strings,
+    access_token_signing_alg_values_supported: strings,
     login_endpoint: uri,
     revocation_feed_endpoint: uri,
     revocation_stream_endpoint: uri,
   },
 } as const;
 
-/** Registers the JWKS and the two metadata documents. */
+/** Client assertion algorithms (RFC 7523): every asymmetric one, and HMAC for `client_secret_jwt`; never `none`. */
+const ASSERTION_ALGS: readonly string[] = [...SUPPORTED_ALGORITHMS].sort();
+
+/** Registers the JWKS and the metadata document. */
 export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOptions = {}): Promise<void> {
-  const { config, keys } = app.jot;
+  const { config, keys, scopes } = app.jot;
   const endpoints = { ...DEFAULT_ENDPOINTS, ...options.endpoints };
   // Endpoint URLs are the issuer URL plus the path (the issuer is the server's public base URL, RFC 8414 §2).
   const base = config.issuer.replace(/\/+$/, '');
@@ -90,37 +111,45 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
     },
   );
 
-  function metadata(): Record<string, unknown> {
+  async function metadata(): Promise<Record<string, unknown>> {
     const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
+    const methods = [...AUTH_METHODS];
     return {
       issuer: config.issuer,
       jwks_uri: url('/.well-known/jwks.json'),
       token_endpoint: url(endpoints.token),
+      token_endpoint_auth_methods_supported: methods,
+      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+      grant_types_supported: [...GRANT_TYPES],
+      response_types_supported: [],
+      scopes_supported: await scopes.supported(),
+      revocation_endpoint: url(endpoints.revocation),
+      revocation_endpoint_auth_methods_supported: methods,
+      revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
       introspection_endpoint: url(endpoints.introspection),
+      introspection_endpoint_auth_methods_supported: methods,
+      introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
       // Not registered in RFC 8414: the algorithms of the access tokens Jot signs (verifiers' allow-list).
       access_token_signing_alg_values_supported: algs,
-      // Every client sees the same `sub` for a user (OIDC Core §8).
-      subject_types_supported: ['public'],
       login_endpoint: url(endpoints.login),
       revocation_feed_endpoint: url(endpoints.revocationFeed),
       revocation_stream_endpoint: url(endpoints.revocationStream),
     };
   }
 
-  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-    app.get(
-      path,
-      {
-        schema: {
-          tags: ['discovery'],
-          summary: 'Issuer metadata: issuer, jwks_uri, endpoints and the access-token signing algorithms.',
-          response: { 200: metadataSchema },
-        },
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    {
+      schema: {
+        tags: ['discovery'],
+        summary:
+          'RFC 8414 authorization-server metadata: endpoints, grants, client authentication, algorithms.',
+        response: { 200: metadataSchema },
       },
-      async (_request, reply) => {
-        reply.header('cache-control', cacheControl());
-        return metadata();
-      },
-    );
-  }
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', cacheControl());
+      return metadata();
+    },
+  );
 }

@@ -2,22 +2,21 @@
  * What resource servers read to honour revocations without calling us per request:
  * - `GET /api/revocations?since=<cursor>` — entries after a cursor, or a snapshot of every live entry.
  * - `GET /api/revocations/stream` — the same as Server-Sent Events, resuming from `Last-Event-ID` or `since`.
- * - `POST /api/introspect` — RFC 7662 introspection, for the `strict` strategy.
+ * - `POST /api/introspect` — RFC 7662 introspection, for the `strict` strategy (the same answers as
+ *   `POST /oauth/introspect`, which also takes OAuth client authentication).
  * All three take `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time), or an admin's access
  * token. Entries carry `expires_at`, after which they can be dropped.
  */
 import type { FastifyInstance } from 'fastify';
 
-import { isJoseError } from '@jot/jose';
-
-import { HttpError } from '../http/errors.js';
 import { feedCredential } from '../http/feed-credential.js';
 import { PAGE_SIZE, pageToWire, parseCursor } from '../http/feed-wire.js';
+import { accessTokenIntrospection } from '../http/introspection.js';
 import { registerRevocationStream } from './revocation-stream.js';
 
 /** Registers the feed routes. */
 export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> {
-  const { store, config, revocations, tokens } = app.jot;
+  const { store, config, tokenStatus } = app.jot;
 
   const feedAuth = { preHandler: feedCredential(config) };
 
@@ -76,14 +75,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      try {
-        const claims = tokens.verify(request.body.token);
-        await revocations.check(claims);
-        return { ...claims, active: true, token_type: 'access_token' };
-      } catch (err) {
-        if (isJoseError(err) || err instanceof HttpError) return { active: false };
-        throw err;
-      }
+      return accessTokenIntrospection(await tokenStatus.active(request.body.token));
     },
   );
 }

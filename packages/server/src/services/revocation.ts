@@ -34,6 +34,12 @@ export interface RevocationService {
   revokeSession(sessionId: string, reason: string): Promise<boolean>;
   /** Ends every session of a user and invalidates every token issued up to now (logout-everywhere). */
   revokeAllForUser(userId: string, reason: string, options?: { exceptSession?: string }): Promise<void>;
+  /**
+   * Every token issued to a client so far is revoked (the client was removed): a `user`-kind entry for the
+   * client's id, which is the `sub` of its client-credentials tokens, with a cut-off of now. Client ids are never
+   * shaped like user ids (UUIDs), so the entry cannot touch a user.
+   */
+  revokeClientTokens(clientId: string, maxTokenTtlMs: number): Promise<void>;
   /** Publishes the user's current version and status (after a role change, disable or enable). */
   publishUser(user: User): Promise<void>;
   /** Waits until tokens issued now are past the user's cut-off second. */
@@ -145,6 +151,11 @@ export function createRevocationService(
       await add('jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs);
     },
     revokeSession,
+    async revokeClientTokens(clientId, maxTokenTtlMs) {
+      const now = clock();
+      const state: UserRevocationState = { valid_after: Math.floor(now / 1000), ver: 0, status: 'active' };
+      await add('user', clientId, { ...state }, now + maxTokenTtlMs + lifetimes.clockToleranceMs + 1000);
+    },
     async revokeAllForUser(userId, reason, options = {}) {
       const now = clock();
       const current = await store.getUserById(userId);

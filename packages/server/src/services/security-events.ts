@@ -23,7 +23,11 @@ export type SecurityEventType =
   | 'invitation_created'
   | 'invitation_revoked'
   | 'invitation_accepted'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'session_revoked'
+  | 'client_registered'
+  | 'client_secret_rotated'
+  | 'client_removed';
 
 /** Records security events. */
 export interface SecurityEvents {

@@ -15,6 +15,7 @@ import { HttpError } from '../http/errors.js';
 import { StoreError, type Session, type SessionDelivery, type Store, type User } from '../store/index.js';
 import type { CsrfTokens } from './csrf.js';
 import type { RevocationService } from './revocation.js';
+import { scopeText, type ScopePolicy } from './scopes.js';
 import { hashForClaim, hashSecret, newSecret, openSuccessor, sealSuccessor } from './secrets.js';
 import type { SecurityEvents } from './security-events.js';
 import type { TokenService } from './tokens.js';
@@ -62,6 +63,7 @@ export interface SessionService {
     refreshToken: string,
     client: ClientInfo,
     fromCookie?: { csrfHeader: string | undefined },
+    options?: RefreshOptions,
   ): Promise<TokenPair>;
   /**
    * Single-token mode: a still-valid access token (signature and claims verified, revocation not yet checked) for
@@ -76,6 +78,14 @@ export interface SessionService {
     sessionId: string,
     options?: { authTime?: number; rotateRefreshToken?: boolean },
   ): Promise<TokenPair>;
+}
+
+/** Options of a refresh through the OAuth token endpoint. */
+export interface RefreshOptions {
+  /** The authenticated client: the session must belong to it (RFC 6749 §6). */
+  clientId?: string;
+  /** Narrower scopes for this access token (RFC 6749 §6); never wider than the session's. */
+  scope?: readonly string[];
 }
 
 const GRANT_INVALID = 'the refresh token is invalid or expired; sign in again';
@@ -100,10 +110,11 @@ export function createSessionService(deps: {
   revocations: RevocationService;
   events: SecurityEvents;
   csrf: CsrfTokens;
+  scopes: ScopePolicy;
   clock: Clock;
   settings: SessionSettings;
 }): SessionService {
-  const { store, tokens, revocations, events, csrf, clock, settings } = deps;
+  const { store, tokens, revocations, events, csrf, scopes, clock, settings } = deps;
 
   async function activeUser(userId: string): Promise<User> {
     const user = await store.getUserById(userId);
@@ -114,7 +125,17 @@ export function createSessionService(deps: {
     return user;
   }
 
-  function accessFor(user: User, session: Session) {
+  async function accessFor(user: User, session: Session, narrowTo?: readonly string[]) {
+    let granted = await scopes.forUser(user.roles, session.clientId);
+    if (narrowTo !== undefined) {
+      const wider = narrowTo.filter((scope) => !granted.includes(scope));
+      if (wider.length > 0) {
+        throw new HttpError(400, 'ERR_SCOPE_WIDENED', `the session was not granted "${wider.join(' ')}"`, {
+          error: 'invalid_scope',
+        });
+      }
+      granted = [...narrowTo];
+    }
     return tokens.issue({
       userId: user.id,
       sessionId: session.id,
@@ -123,11 +144,18 @@ export function createSessionService(deps: {
       roles: user.roles,
       emailVerified: user.emailVerifiedAt !== null,
       csrfHash: session.csrfHash ?? undefined,
+      clientId: session.clientId,
+      scope: scopeText(granted),
     });
   }
 
-  function pair(user: User, session: Session, refreshToken?: string): TokenPair {
-    const access = accessFor(user, session);
+  async function pair(
+    user: User,
+    session: Session,
+    refreshToken?: string,
+    narrowTo?: readonly string[],
+  ): Promise<TokenPair> {
+    const access = await accessFor(user, session, narrowTo);
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
@@ -194,7 +222,7 @@ export function createSessionService(deps: {
       return pair(user, session, refreshToken);
     },
 
-    async refresh(refreshToken, client, fromCookie) {
+    async refresh(refreshToken, client, fromCookie, options = {}) {
       const now = clock();
       const hash = hashSecret(refreshToken);
       const record = await store.getRefreshToken(hash);
@@ -202,6 +230,11 @@ export function createSessionService(deps: {
       const session = await store.getSession(record.sessionId);
       if (session === undefined || !isSessionLive(session, now)) {
         throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+      }
+      // RFC 6749 §6: a refresh token is bound to the client it was issued to. Checked before rotation, so another
+      // client's attempt neither spends the token nor counts as reuse.
+      if (options.clientId !== undefined && options.clientId !== session.clientId) {
+        throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
       }
       if (fromCookie !== undefined && !csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
         throw new HttpError(
@@ -245,7 +278,7 @@ export function createSessionService(deps: {
         throw err;
       });
       await store.touchSession(session.id, now);
-      return pair(user, await stillLive(session.id), issued);
+      return pair(user, await stillLive(session.id), issued, options.scope);
     },
 
     async renew(claims) {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { createSigner, createVerifier, type JWTSigner, type JWTVerifier } from '@jot/jose';
+import { createSigner, createVerifier, JoseError, type JWTSigner, type JWTVerifier } from '@jot/jose';
 
 import type { Clock } from '../context.js';
 import type { AccessTokenClaims } from '../context.js';
@@ -13,6 +13,45 @@ import type { KeyManager } from '../keys/types.js';
 
 /** RFC 9068 §2.1 media type of Jot access tokens. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** The first-party client: the browser and app sign-in (`/api/login`), registered like any other client. */
+export const FIRST_PARTY_CLIENT_ID = 'jot';
+
+/** RFC 8693 §4.1 `act`: who acts for the subject; a nested `act` names the actor before. */
+export interface ActorClaim {
+  sub: string;
+  client_id?: string;
+  act?: ActorClaim;
+}
+
+/**
+ * The claims of any access token this server issued: a user's (with `sid`, `ver`, `auth_time`, `roles`) or a
+ * client's own (client credentials: `sub` = `client_id`, no session).
+ */
+export interface IssuedTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  client_id: string;
+  scope?: string;
+  sid?: string;
+  ver?: number;
+  auth_time?: number;
+  roles?: string[];
+  act?: ActorClaim;
+  [claim: string]: unknown;
+}
+
+/** What goes into a client-credentials token. */
+export interface ClientTokenInput {
+  clientId: string;
+  scope?: string;
+  audience: string | string[];
+  ttlSeconds: number;
+}
 
 /** What goes into an access token besides the standard claims. */
 export interface AccessTokenInput {
@@ -27,6 +66,14 @@ export interface AccessTokenInput {
   scope?: string;
   /** base64url SHA-256 of the session's CSRF token (cookie mode). */
   csrfHash?: string;
+  /** @default FIRST_PARTY_CLIENT_ID */
+  clientId?: string;
+  /** @default the configured audience */
+  audience?: string | string[];
+  /** @default the configured access-token lifetime */
+  ttlSeconds?: number;
+  /** Token exchange: the acting party (RFC 8693 §4.1). */
+  act?: ActorClaim;
 }
 
 /** An issued access token. */
@@ -40,8 +87,15 @@ export interface IssuedAccessToken {
 /** Issues and verifies access tokens. */
 export interface TokenService {
   issue(input: AccessTokenInput): IssuedAccessToken;
+  /** A client's own token (client credentials): `sub` = `client_id`, no session. */
+  issueForClient(input: ClientTokenInput): { token: string; claims: IssuedTokenClaims; expiresIn: number };
   /** Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. */
   verify(token: string): AccessTokenClaims;
+  /**
+   * Any access token this server issued, for any audience (introspection, revocation, token exchange): signature,
+   * `typ`, `iss`, times, `sub`, `jti`, `client_id`; throws `JoseError`.
+   */
+  verifyIssued(token: string): IssuedTokenClaims;
 }
 
 /** Settings the token service needs. */
@@ -57,12 +111,13 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
   const signers = new Map<string, JWTSigner>();
   const audience = settings.audience.length === 1 ? settings.audience[0] : [...settings.audience];
   let verifier: { algs: string; verify: JWTVerifier } | undefined;
+  let anyVerifier: { algs: string; verify: JWTVerifier } | undefined;
 
   function signerFor(): JWTSigner {
     const key = keys.activeKey();
     let signer = signers.get(key.kid);
     if (signer === undefined) {
-      signer = createSigner(key, { typ: ACCESS_TOKEN_TYP, issuer: settings.issuer, audience });
+      signer = createSigner(key, { typ: ACCESS_TOKEN_TYP, issuer: settings.issuer });
       signers.clear();
       signers.set(key.kid, signer);
     }
@@ -89,29 +144,81 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
     return verifier.verify;
   }
 
+  function issuedVerifierFor(): JWTVerifier {
+    const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
+    const id = algs.join(',');
+    if (anyVerifier?.algs !== id) {
+      anyVerifier = {
+        algs: id,
+        verify: createVerifier(keys, {
+          algorithms: algs,
+          issuer: settings.issuer,
+          typ: ACCESS_TOKEN_TYP,
+          requiredClaims: ['sub', 'iat', 'jti', 'client_id', 'aud'],
+          clockTolerance: settings.clockToleranceSeconds,
+        }),
+      };
+    }
+    return anyVerifier.verify;
+  }
+
+  function sign(claims: Record<string, unknown>, iat: number): string {
+    return signerFor()(claims, { currentDate: new Date(iat * 1000) });
+  }
+
   return {
     issue(input) {
       const now = clock();
       const iat = Math.floor(now / 1000);
+      const ttl = input.ttlSeconds ?? settings.accessTokenTtlSeconds;
       const claims: Record<string, unknown> = {
+        aud: input.audience ?? audience,
         sub: input.userId,
-        exp: iat + settings.accessTokenTtlSeconds,
+        exp: iat + ttl,
         jti: randomBytes(16).toString('base64url'),
         sid: input.sessionId,
         ver: input.tokenVersion,
         auth_time: Math.floor(input.authTime / 1000),
         roles: [...input.roles],
-        client_id: 'jot',
+        client_id: input.clientId ?? FIRST_PARTY_CLIENT_ID,
       };
       if (input.emailVerified !== undefined) claims.email_verified = input.emailVerified;
       if (input.scope !== undefined) claims.scope = input.scope;
       if (input.csrfHash !== undefined) claims.cth = input.csrfHash;
-      const token = signerFor()(claims, { currentDate: new Date(iat * 1000) });
+      if (input.act !== undefined) claims.act = input.act;
+      const token = sign(claims, iat);
       return {
         token,
-        claims: { ...claims, iss: settings.issuer, aud: audience, iat } as AccessTokenClaims,
-        expiresIn: settings.accessTokenTtlSeconds,
+        claims: { ...claims, iss: settings.issuer, iat } as AccessTokenClaims,
+        expiresIn: ttl,
       };
+    },
+    issueForClient(input) {
+      const iat = Math.floor(clock() / 1000);
+      const claims: Record<string, unknown> = {
+        aud: input.audience,
+        sub: input.clientId,
+        client_id: input.clientId,
+        exp: iat + input.ttlSeconds,
+        jti: randomBytes(16).toString('base64url'),
+      };
+      if (input.scope !== undefined) claims.scope = input.scope;
+      const token = sign(claims, iat);
+      return {
+        token,
+        claims: { ...claims, iss: settings.issuer, iat } as IssuedTokenClaims,
+        expiresIn: input.ttlSeconds,
+      };
+    },
+    verifyIssued(token) {
+      const { payload } = issuedVerifierFor()<IssuedTokenClaims>(token, { currentDate: new Date(clock()) });
+      if (typeof payload.client_id !== 'string') {
+        throw new JoseError('ERR_JWT_CLAIM_INVALID', 'the "client_id" claim must be a string', {
+          claim: 'client_id',
+          reason: 'type',
+        });
+      }
+      return payload;
     },
     verify(token) {
       const { payload } = verifierFor()<AccessTokenClaims>(token, { currentDate: new Date(clock()) });

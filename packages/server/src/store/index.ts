@@ -19,3 +19,4 @@ export type { Revocation, NewRevocation, RevocationKind, RevocationPage } from '
 export type { SigningKeyRecord, NewSigningKey, SigningKeyPatch } from './keys.js';
 export type { SecurityEvent, NewSecurityEvent, SecurityEventQuery } from './events.js';
 export type { OneTimeToken, NewOneTimeToken } from './one-time-tokens.js';
+export type { OAuthClient, NewOAuthClient, OAuthClientPatch, ClientAuthMethod } from './clients.js';

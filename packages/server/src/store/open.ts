@@ -49,7 +49,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
           )
         : (await import('./sqlite.js')).createSqliteDialect(target.filename);
     db = new Kysely<Schema>({ dialect });
-    const migrator = new Migrator({ db, provider: migrationProvider(target.dialect) });
+    // Migrations are numbered per feature and land in any order; each is independent of the ones numbered
+    // after it, so a database that has 0006 may still receive 0005.
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider(target.dialect),
+      allowUnorderedMigrations: true,
+    });
     const { error, results = [] } = await migrator.migrateToLatest();
     for (const r of results) {
       if (r.status === 'Success') options.logger?.info(`store: applied migration ${r.migrationName}`);

@@ -50,6 +50,8 @@ export interface SessionsTable {
   delivery: string;
   /** How tokens are issued for this session, e.g. `'refresh'` or `'single'`. */
   mode: string;
+  /** The OAuth client the session's tokens are issued to (migration 0005); `'jot'` is the first-party client. */
+  client_id: Generated<string>;
 }
 
 /** `refresh_tokens`: one opaque refresh token, known only by its hash. */
@@ -159,6 +161,40 @@ export interface InvitationsTable {
   revoked_at: number | null;
 }
 
+/** `oauth_clients`: registered OAuth clients (migration 0005). */
+export interface OAuthClientsTable {
+  client_id: string;
+  name: string;
+  /** `private_key_jwt`, `client_secret_jwt`, `client_secret_basic`, `client_secret_post` or `none`. */
+  auth_method: string;
+  /** Hex SHA-256 of the client secret (secret methods only). */
+  secret_hash: string | null;
+  /** The secret sealed under the KEK: only `client_secret_jwt` needs it back, as its HMAC key. */
+  sealed_secret: string | null;
+  /** JSON public JWKS (`private_key_jwt`), or null when `jwks_uri` is used. */
+  jwks: string | null;
+  jwks_uri: string | null;
+  /** JSON arrays. */
+  grant_types: string;
+  scopes: string;
+  audiences: string;
+  /** Lifetime of access tokens issued to the client; null = the server's default. */
+  token_ttl_ms: number | null;
+  /** 1 for the built-in first-party client (it cannot be removed). */
+  first_party: number;
+  created_at: number;
+  updated_at: number;
+  secret_rotated_at: number | null;
+}
+
+/** `assertion_jtis`: RFC 7523 client-assertion ids already used, until the assertion expires (migration 0005). */
+export interface AssertionJtisTable {
+  /** Hex SHA-256 of `client_id` and `jti`: the primary key makes the first use win on every instance. */
+  jti_hash: string;
+  client_id: string;
+  expires_at: number;
+}
+
 /** All tables, for `Kysely<Schema>`. */
 export interface Schema {
   users: UsersTable;
@@ -170,6 +206,8 @@ export interface Schema {
   one_time_tokens: OneTimeTokensTable;
   mail_outbox: MailOutboxTable;
   invitations: InvitationsTable;
+  oauth_clients: OAuthClientsTable;
+  assertion_jtis: AssertionJtisTable;
 }
 
 /** Which database is underneath. */

@@ -31,6 +31,8 @@ export interface Session {
   mode: SessionMode;
   /** How the session's tokens reach the client. */
   delivery: SessionDelivery;
+  /** The OAuth client the session's tokens are issued to. */
+  clientId: string;
 }
 
 /** Input of `createSession`. */
@@ -49,6 +51,8 @@ export interface NewSession {
   mode?: SessionMode;
   /** @default 'bearer' */
   delivery?: SessionDelivery;
+  /** @default 'jot' (the first-party client) */
+  clientId?: string;
 }
 
 type Db = Kysely<Schema>;
@@ -69,6 +73,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     csrfHash: row.csrf_hash,
     mode: row.mode === 'single' ? 'single' : 'refresh',
     delivery: row.delivery === 'cookie' || row.delivery === 'memory' ? row.delivery : 'bearer',
+    clientId: row.client_id,
   };
 }
 
@@ -90,6 +95,7 @@ export async function createSession(db: Db, input: NewSession, now: number): Pro
       csrf_hash: input.csrfHash ?? null,
       mode: input.mode ?? 'refresh',
       delivery: input.delivery ?? 'bearer',
+      client_id: input.clientId ?? 'jot',
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -9,6 +9,8 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { StoreError } from './errors.js';
+import * as clients from './clients.js';
+import type { NewOAuthClient, OAuthClient, OAuthClientPatch } from './clients.js';
 import * as events from './events.js';
 import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
 import * as keys from './keys.js';
@@ -466,5 +468,59 @@ export class Store {
         return { invitation, user };
       }),
     );
+  }
+
+  // ── OAuth clients ────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Registers a client.
+   * @throws {StoreError} `ERR_STORE_CONFLICT` when the client_id is taken (atomic via the primary key).
+   */
+  async createClient(input: NewOAuthClient, now = this.#clock()): Promise<OAuthClient> {
+    const client = await this.#run((db) => clients.createClient(db, input, now));
+    if (client === undefined) throw new StoreError('ERR_STORE_CONFLICT', 'the client_id is taken');
+    return client;
+  }
+
+  /** Registers a client unless one with its id exists (`INSERT … ON CONFLICT DO NOTHING`); whether it inserted. */
+  async ensureClient(input: NewOAuthClient, now = this.#clock()): Promise<boolean> {
+    return (await this.#run((db) => clients.createClient(db, input, now, { ifAbsent: true }))) !== undefined;
+  }
+
+  getClient(clientId: string): Promise<OAuthClient | undefined> {
+    return this.#run((db) => clients.getClient(db, clientId));
+  }
+
+  /** Every client, oldest first. */
+  listClients(): Promise<OAuthClient[]> {
+    return this.#run((db) => clients.listClients(db));
+  }
+
+  /** Updates a client; returns it as updated, or undefined if none. */
+  updateClient(
+    clientId: string,
+    patch: OAuthClientPatch,
+    now = this.#clock(),
+  ): Promise<OAuthClient | undefined> {
+    return this.#run((db) => clients.updateClient(db, clientId, patch, now));
+  }
+
+  /** Deletes a client (never the first-party one); whether it deleted. */
+  deleteClient(clientId: string): Promise<boolean> {
+    return this.#run((db) => clients.deleteClient(db, clientId));
+  }
+
+  /**
+   * Records a client-assertion id as used until `expiresAt`. ATOMIC: `INSERT … ON CONFLICT DO NOTHING RETURNING`,
+   * so of any number of concurrent callers on any number of instances exactly one gets `true`; a replay gets
+   * `false`.
+   */
+  recordAssertionJti(jtiHash: string, clientId: string, expiresAt: number): Promise<boolean> {
+    return this.#run((db) => clients.recordAssertionJti(db, jtiHash, clientId, expiresAt));
+  }
+
+  /** Drops assertion ids whose assertion has expired; returns how many. */
+  pruneAssertionJtis(now = this.#clock()): Promise<number> {
+    return this.#run((db) => clients.pruneAssertionJtis(db, now));
   }
 }

@@ -59,7 +59,7 @@ export async function startServer(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'jot-e2e-'));
   const config = loadConfig({ env: {}, file: false, overrides: { ...TEST_SETTINGS, dataDir, ...settings } });
   const app = await createServer({ config, clock: options.clock, logger: false, store: options.store });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: config.port, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

@@ -6,6 +6,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../schema.js';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_session_delivery.js';
+import * as m0005 from './0005_oauth_clients.js';
 import * as m0006 from './0006_accounts_mail.js';
 
 interface DialectMigration {
@@ -16,6 +17,7 @@ interface DialectMigration {
 const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0001_initial': m0001,
   '0002_session_delivery': m0002,
+  '0005_oauth_clients': m0005,
   '0006_accounts_mail': m0006,
 };
 

@@ -1,0 +1,38 @@
+/**
+ * RFC 7662 §2.2 introspection answers, one shape for both endpoints (`/oauth/introspect` and the resource-server
+ * `/api/introspect`): `active`, then the token's claims — `token_type: "Bearer"` for access tokens (the RFC 6749
+ * §7.1 type, not the kind of token) — never the CSRF hash. A refresh token is described by its session.
+ */
+import type { Session } from '../store/index.js';
+import type { IssuedTokenClaims } from '../services/tokens.js';
+
+/** The introspection response body. */
+export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
+
+/** The answer for an access token: its claims when active. */
+export function accessTokenIntrospection(claims: IssuedTokenClaims | undefined): IntrospectionResponse {
+  if (claims === undefined) return { active: false };
+  const { cth: _cth, ...rest } = claims;
+  return { active: true, ...rest, token_type: 'Bearer' };
+}
+
+/** The answer for a live refresh token (RFC 7662 §2.2 members that apply to it). */
+export function refreshTokenIntrospection(
+  session: Session,
+  issuer: string,
+  scope: string | undefined,
+  issuedAt: number,
+): IntrospectionResponse {
+  const idleEnd = session.idleTimeoutMs === null ? Infinity : session.lastUsedAt + session.idleTimeoutMs;
+  const body: Record<string, unknown> = {
+    active: true,
+    client_id: session.clientId,
+    sub: session.userId,
+    iss: issuer,
+    sid: session.id,
+    iat: Math.floor(issuedAt / 1000),
+    exp: Math.floor(Math.min(session.absoluteExpiresAt, idleEnd) / 1000),
+  };
+  if (scope !== undefined) body.scope = scope;
+  return body as IntrospectionResponse;
+}

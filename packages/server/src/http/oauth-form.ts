@@ -1,0 +1,78 @@
+/**
+ * `application/x-www-form-urlencoded` bodies of the OAuth endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
+ * A parameter sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once"), and so is a body in
+ * any other media type: a JSON body is not an OAuth request.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { oauthError } from './oauth-errors.js';
+
+/** The parsed form: each parameter once. Undefined members were not sent. */
+export type OAuthForm = Readonly<Record<string, string | undefined>>;
+
+const DUPLICATE = Symbol('duplicate parameter');
+const TARGETS = Symbol('resource and audience values');
+
+/** Parameters that may repeat: RFC 8707 `resource` and RFC 8693 `audience`. */
+const REPEATABLE: ReadonlySet<string> = new Set(['resource', 'audience']);
+
+type ParsedBody = Record<string, string> & { [DUPLICATE]?: string; [TARGETS]?: string[] };
+
+/** Registers the form parser on an (encapsulated) plugin instance. */
+export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit },
+    (_request, body, done) => {
+      const form = Object.create(null) as ParsedBody;
+      const targets: string[] = [];
+      for (const [name, value] of new URLSearchParams(body as string)) {
+        if (REPEATABLE.has(name)) {
+          if (value !== '') targets.push(value);
+        } else if (Object.hasOwn(form, name)) {
+          form[DUPLICATE] = name;
+        }
+        form[name] ??= value;
+      }
+      form[TARGETS] = targets;
+      done(null, form);
+    },
+  );
+}
+
+/** The request's form, or a 400 `invalid_request`. Empty parameters count as absent (RFC 6749 §3.1). */
+export function oauthForm(request: FastifyRequest): OAuthForm {
+  const type = request.headers['content-type'] ?? '';
+  const body = request.body as ParsedBody | undefined;
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type) || typeof body !== 'object' || body === null) {
+    throw oauthError(
+      'invalid_request',
+      'ERR_OAUTH_REQUEST',
+      'send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2)',
+    );
+  }
+  if (body[DUPLICATE] !== undefined) {
+    throw oauthError(
+      'invalid_request',
+      'ERR_OAUTH_REQUEST',
+      `the parameter "${body[DUPLICATE]}" was sent more than once`,
+    );
+  }
+  const form: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
+  for (const [name, value] of Object.entries(body)) if (value !== '') form[name] = value;
+  return form;
+}
+
+/** A required parameter, or a 400 `invalid_request` naming it. */
+export function required(form: OAuthForm, name: string): string {
+  const value = form[name];
+  if (value === undefined)
+    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', `the "${name}" parameter is required`);
+  return value;
+}
+
+/** Every `resource` (RFC 8707) and `audience` (RFC 8693) value of the request, in order. */
+export function formTargets(request: FastifyRequest): string[] {
+  const body = request.body as ParsedBody | undefined;
+  return [...(body?.[TARGETS] ?? [])];
+}

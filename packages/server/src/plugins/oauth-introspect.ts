@@ -1,0 +1,98 @@
+/**
+ * `POST /oauth/introspect` (RFC 7662). Callers: an OAuth client authenticating as at the token endpoint (Basic,
+ * `private_key_jwt`, …), or a resource server with `Authorization: Bearer <JOT_REVOCATION_SECRET>` (or an admin's
+ * token). A confidential client or a resource server may introspect any access token; a public client only its
+ * own. A refresh token is introspectable only by the client it was issued to (anyone else learns `active: false`).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+import { feedCredential } from '../http/feed-credential.js';
+import {
+  accessTokenIntrospection,
+  refreshTokenIntrospection,
+  type IntrospectionResponse,
+} from '../http/introspection.js';
+import { invalidClient } from '../http/oauth-errors.js';
+import { oauthForm, required } from '../http/oauth-form.js';
+import type { OAuthClient } from '../store/index.js';
+import { isSessionLive } from '../services/sessions.js';
+import { scopeText } from '../services/scopes.js';
+import { hashSecret } from '../services/secrets.js';
+import { clientOf, OAUTH_PATHS } from './oauth.js';
+
+const INACTIVE: IntrospectionResponse = { active: false };
+
+/** Registers the introspection endpoint. */
+export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void> {
+  const { tokenStatus, store, clock, config, scopes } = app.jot;
+  const resourceServer = feedCredential(config);
+
+  /** The calling client, or undefined for a resource server (secret or admin token). */
+  async function caller(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    form: ReturnType<typeof oauthForm>,
+  ): Promise<OAuthClient | undefined> {
+    if (/^Bearer /i.test(request.headers.authorization ?? '')) {
+      await resourceServer.call(app, request, reply);
+      return undefined;
+    }
+    const authenticated = await clientOf(request, form, OAUTH_PATHS.introspection);
+    if (authenticated === undefined) {
+      throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7662 §2.1)');
+    }
+    return authenticated.client;
+  }
+
+  async function refreshToken(
+    token: string,
+    client: OAuthClient | undefined,
+  ): Promise<IntrospectionResponse> {
+    if (client === undefined || token.length > 512) return INACTIVE;
+    const record = await store.getRefreshToken(hashSecret(token));
+    if (record === undefined || record.rotatedAt !== null) return INACTIVE;
+    const session = await store.getSession(record.sessionId);
+    if (session === undefined || session.clientId !== client.clientId || !isSessionLive(session, clock())) {
+      return INACTIVE;
+    }
+    const user = await store.getUserById(session.userId);
+    if (user === undefined || user.status !== 'active') return INACTIVE;
+    const scope = scopeText(await scopes.forUser(user.roles, session.clientId));
+    return refreshTokenIntrospection(session, config.issuer, scope, record.createdAt);
+  }
+
+  app.post(
+    OAUTH_PATHS.introspection,
+    {
+      schema: {
+        tags: ['oauth'],
+        summary:
+          'RFC 7662 introspection (form-encoded): is this access or refresh token active, and its claims.',
+        description:
+          'Client authentication as at /oauth/token, or Authorization: Bearer <JOT_REVOCATION_SECRET>. ' +
+          'Access tokens answer token_type "Bearer".',
+        response: {
+          200: {
+            type: 'object',
+            required: ['active'],
+            properties: { active: { type: 'boolean' } },
+            additionalProperties: true,
+          },
+          400: { $ref: 'JotError#' },
+          401: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const form = oauthForm(request);
+      const token = required(form, 'token');
+      const client = await caller(request, reply, form);
+      if (token.split('.').length !== 3) return refreshToken(token, client);
+      const claims = await tokenStatus.active(token);
+      if (claims !== undefined && client?.authMethod === 'none' && claims.client_id !== client.clientId) {
+        return INACTIVE;
+      }
+      return accessTokenIntrospection(claims);
+    },
+  );
+}

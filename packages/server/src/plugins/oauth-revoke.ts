@@ -1,0 +1,70 @@
+/**
+ * `POST /oauth/revoke` (RFC 7009). A refresh token ends its whole session (its access tokens stop working too); an
+ * access token has its `jti` revoked until it expires. The client must authenticate (a public client by its
+ * `client_id`, holding the token being proof enough, §2.1) and may only revoke tokens issued to it. A token the
+ * server does not know, or that is already invalid, answers 200 as well (§2.2): there is nothing left to revoke.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { isJoseError } from '@jot/jose';
+
+import { invalidClient, oauthError } from '../http/oauth-errors.js';
+import { oauthForm, required } from '../http/oauth-form.js';
+import { hashSecret } from '../services/secrets.js';
+import { clientOf, OAUTH_PATHS } from './oauth.js';
+
+function notYours(): never {
+  throw oauthError('unauthorized_client', 'ERR_TOKEN_NOT_YOURS', 'this token was issued to another client');
+}
+
+/** Registers the revocation endpoint. */
+export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
+  const { tokens, revocations, store, events } = app.jot;
+  app.post(
+    OAUTH_PATHS.revocation,
+    {
+      schema: {
+        tags: ['oauth'],
+        summary:
+          'RFC 7009 revocation (form-encoded): a refresh token ends its session; an access token its jti.',
+        description:
+          'Unknown or already invalid tokens answer 200 too. The client authenticates as at /oauth/token.',
+        response: { 200: { type: 'null' }, 400: { $ref: 'JotError#' }, 401: { $ref: 'JotError#' } },
+      },
+    },
+    async (request, reply) => {
+      const form = oauthForm(request);
+      const token = required(form, 'token');
+      const authenticated = await clientOf(request, form, OAUTH_PATHS.revocation);
+      if (authenticated === undefined) {
+        throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7009 §2.1)');
+      }
+      const { clientId } = authenticated.client;
+      // The hint only orders the lookups (§2.1); both kinds are tried.
+      if (token.split('.').length === 3) {
+        try {
+          const claims = tokens.verifyIssued(token);
+          if (claims.client_id !== clientId) notYours();
+          await revocations.revokeToken(claims.jti, claims.exp);
+        } catch (err) {
+          if (!isJoseError(err)) throw err; // expired, foreign or malformed: nothing to revoke
+        }
+        return reply.code(200).send();
+      }
+      const record = token.length <= 512 ? await store.getRefreshToken(hashSecret(token)) : undefined;
+      const session = record === undefined ? undefined : await store.getSession(record.sessionId);
+      if (session !== undefined) {
+        if (session.clientId !== clientId) notYours();
+        if (await revocations.revokeSession(session.id, 'revoked_by_client')) {
+          await events.record('session_revoked', {
+            userId: session.userId,
+            sessionId: session.id,
+            ip: request.ip,
+            detail: { client_id: clientId },
+          });
+        }
+      }
+      return reply.code(200).send();
+    },
+  );
+}

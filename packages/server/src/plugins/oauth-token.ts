@@ -1,0 +1,91 @@
+/**
+ * `POST /oauth/token` (RFC 6749 §3.2): authenticate the client, check it may use the grant, dispatch to the grant's
+ * handler (services/grants/), answer RFC 6749 §5.1. The grants: `refresh_token`, `client_credentials` and token
+ * exchange (RFC 8693).
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { clientInfo } from '../http/client-info.js';
+import { invalidClient, oauthError } from '../http/oauth-errors.js';
+import { formTargets, oauthForm, required } from '../http/oauth-form.js';
+import { authRateLimit } from '../http/rate-limit.js';
+import { TOKEN_EXCHANGE_GRANT } from '../services/clients.js';
+import { clientCredentialsGrant } from '../services/grants/client-credentials.js';
+import { refreshTokenGrant } from '../services/grants/refresh-token.js';
+import { tokenExchangeGrant } from '../services/grants/token-exchange.js';
+import type { GrantHandler } from '../services/grants/types.js';
+import { clientOf, OAUTH_PATHS } from './oauth.js';
+
+const GRANTS: ReadonlyMap<string, GrantHandler> = new Map([
+  ['refresh_token', refreshTokenGrant],
+  ['client_credentials', clientCredentialsGrant],
+  [TOKEN_EXCHANGE_GRANT, tokenExchangeGrant],
+]);
+
+/** Registers the token endpoint. */
+export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
+  const { config } = app.jot;
+  app.post(
+    OAUTH_PATHS.token,
+    {
+      config: { rateLimit: authRateLimit(config) },
+      schema: {
+        tags: ['oauth'],
+        summary:
+          'OAuth 2 token endpoint (form-encoded): refresh_token, client_credentials and token exchange (RFC 8693).',
+        description:
+          'Client authentication: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt ' +
+          '(RFC 7523), or client_id alone for the public first-party client. Errors follow RFC 6749 §5.2.',
+        response: {
+          200: {
+            type: 'object',
+            required: ['access_token', 'token_type', 'expires_in'],
+            properties: {
+              access_token: { type: 'string' },
+              token_type: { type: 'string', enum: ['Bearer'] },
+              expires_in: { type: 'integer' },
+              scope: { type: 'string' },
+              refresh_token: { type: 'string' },
+              issued_token_type: { type: 'string' },
+            },
+          },
+          400: { $ref: 'JotError#' },
+          401: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request) => {
+      const form = oauthForm(request);
+      const grantType = required(form, 'grant_type');
+      const authenticated = await clientOf(request, form, OAUTH_PATHS.token);
+      if (authenticated === undefined) {
+        throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 6749 §2.3)');
+      }
+      const grant = GRANTS.get(grantType);
+      if (grant === undefined) {
+        throw oauthError(
+          'unsupported_grant_type',
+          'ERR_GRANT_UNSUPPORTED',
+          `the grant type "${grantType}" is not supported`,
+        );
+      }
+      const { client } = authenticated;
+      if (!client.grantTypes.includes(grantType)) {
+        throw oauthError(
+          'unauthorized_client',
+          'ERR_GRANT_NOT_ALLOWED',
+          `client "${client.clientId}" may not use ${grantType}`,
+        );
+      }
+      return grant(
+        {
+          client,
+          form,
+          targets: formTargets(request),
+          clientInfo: clientInfo(request),
+        },
+        app.jot,
+      );
+    },
+  );
+}

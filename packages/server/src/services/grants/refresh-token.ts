@@ -1,0 +1,34 @@
+/**
+ * `grant_type=refresh_token` (RFC 6749 §6) for OAuth clients: the same rotation, reuse detection and grace window as
+ * the JSON `POST /api/token/refresh` (one implementation, `SessionService.refresh`), plus the RFC's client binding —
+ * a refresh token works only for the client it was issued to — and an optional narrower `scope`.
+ */
+import { oauthError } from '../../http/oauth-errors.js';
+import { scopeList, scopeText } from '../scopes.js';
+import type { GrantHandler } from './types.js';
+
+/** The refresh-token grant. */
+export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo }, jot) => {
+  const refreshToken = form.refresh_token;
+  if (refreshToken === undefined || refreshToken.length > 512) {
+    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "refresh_token" parameter is required');
+  }
+  const narrow = form.scope === undefined ? undefined : scopeList(form.scope);
+  const pair = await jot.sessions
+    .refresh(refreshToken, clientInfo, undefined, { clientId: client.clientId, scope: narrow })
+    .catch((err: unknown) => {
+      jot.metrics.refreshes.inc({
+        result: err instanceof Error && 'code' in err ? String(err.code) : 'error',
+      });
+      throw err;
+    });
+  jot.metrics.refreshes.inc({ result: 'ok' });
+  const scope = typeof pair.claims.scope === 'string' ? pair.claims.scope : scopeText([]);
+  return {
+    access_token: pair.accessToken,
+    token_type: 'Bearer',
+    expires_in: pair.expiresIn,
+    ...(pair.refreshToken === undefined ? {} : { refresh_token: pair.refreshToken }),
+    ...(scope === undefined ? {} : { scope }),
+  };
+};

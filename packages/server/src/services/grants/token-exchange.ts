@@ -1,0 +1,87 @@
+/**
+ * Token exchange (RFC 8693): a service holding a user's access token (`subject_token`) gets a short-lived token for
+ * another registered audience, to call that service on the user's behalf. The new token keeps the user as `sub`
+ * and the user's session as `sid` — so it dies with the session, like the user's own tokens — names the service in
+ * `act` (§4.1; a chain of delegation nests), carries the service as `client_id`, and has equal or narrower scope:
+ * within the subject token's scopes and the client's registered ones; asking for more is `invalid_scope`. It
+ * lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`.
+ */
+import { isJoseError } from '@jot/jose';
+
+import { oauthError } from '../../http/oauth-errors.js';
+import { scopeList, scopeText } from '../scopes.js';
+import type { ActorClaim } from '../tokens.js';
+import { chooseAudience, chooseScopes } from './targets.js';
+import type { GrantHandler } from './types.js';
+
+/** RFC 8693 §3 token type identifiers. */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/** The token-exchange grant. */
+export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets }, jot) => {
+  const subjectToken = form.subject_token;
+  if (subjectToken === undefined) {
+    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "subject_token" parameter is required');
+  }
+  if (form.subject_token_type !== ACCESS_TOKEN_TYPE && form.subject_token_type !== JWT_TOKEN_TYPE) {
+    throw oauthError(
+      'invalid_request',
+      'ERR_OAUTH_REQUEST',
+      `"subject_token_type" must be ${ACCESS_TOKEN_TYPE}`,
+    );
+  }
+  if (form.requested_token_type !== undefined && form.requested_token_type !== ACCESS_TOKEN_TYPE) {
+    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', `only ${ACCESS_TOKEN_TYPE} can be requested`);
+  }
+  if (form.actor_token !== undefined || form.actor_token_type !== undefined) {
+    throw oauthError(
+      'invalid_request',
+      'ERR_OAUTH_REQUEST',
+      'actor_token is not supported: the authenticated client is the actor',
+    );
+  }
+  const subject = await jot.tokenStatus.check(subjectToken).catch((err: unknown) => {
+    if (isJoseError(err)) {
+      throw oauthError('invalid_grant', err.code, `the subject token is not valid: ${err.message}`);
+    }
+    throw err;
+  });
+  if (typeof subject.sid !== 'string' || typeof subject.ver !== 'number') {
+    throw oauthError(
+      'invalid_grant',
+      'ERR_EXCHANGE_SUBJECT',
+      "the subject token must be a user's access token",
+    );
+  }
+  const subjectScopes = scopeList(subject.scope);
+  const allowed =
+    client.scopes.length === 0 ? subjectScopes : subjectScopes.filter((s) => client.scopes.includes(s));
+  const scope = scopeText(chooseScopes(form.scope, allowed));
+  const audience = chooseAudience(client, targets);
+  const now = Math.floor(jot.clock() / 1000);
+  const ttl = Math.min(Math.floor(jot.config.exchangedTokenTtlMs / 1000), subject.exp - now);
+  if (ttl < 1)
+    throw oauthError('invalid_grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
+  const act: ActorClaim = { sub: client.clientId };
+  if (subject.act !== undefined) act.act = subject.act;
+  const issued = jot.tokens.issue({
+    userId: subject.sub,
+    sessionId: subject.sid,
+    tokenVersion: subject.ver,
+    authTime: (subject.auth_time ?? now) * 1000,
+    roles: subject.roles ?? [],
+    clientId: client.clientId,
+    audience,
+    ttlSeconds: ttl,
+    scope,
+    act,
+  });
+  return {
+    access_token: issued.token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+    ...(scope === undefined ? {} : { scope }),
+  };
+};

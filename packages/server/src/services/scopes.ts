@@ -1,0 +1,48 @@
+/**
+ * The `scope` of user tokens (RFC 9068 §2.2.3): the scopes the user's roles grant (`JOT_ROLE_SCOPES`; role `*`
+ * applies to every user), narrowed to the scopes the client is registered for when it lists any. A scope a
+ * request asks for (a refresh with `scope`, RFC 6749 §6) can only narrow this further.
+ */
+import type { Store } from '../store/index.js';
+
+/** Space-separated scope text from a list; undefined when empty (no `scope` claim at all). */
+export function scopeText(scopes: Iterable<string>): string | undefined {
+  const list = [...new Set(scopes)].sort();
+  return list.length === 0 ? undefined : list.join(' ');
+}
+
+/** The scopes in a space-separated `scope` value. */
+export function scopeList(scope: string | undefined): string[] {
+  return scope === undefined ? [] : scope.split(' ').filter((s) => s.length > 0);
+}
+
+/** The policy. */
+export interface ScopePolicy {
+  /** The scopes a user's token carries for `clientId`. */
+  forUser(roles: readonly string[], clientId: string): Promise<string[]>;
+  /** Every scope the server may issue (`scopes_supported`). */
+  supported(): Promise<string[]>;
+}
+
+/** Builds the policy from the role → scopes map. */
+export function createScopePolicy(
+  roleScopes: ReadonlyMap<string, readonly string[]>,
+  store: Store,
+): ScopePolicy {
+  return {
+    async forUser(roles, clientId) {
+      const granted = new Set(roleScopes.get('*') ?? []);
+      for (const role of roles) for (const scope of roleScopes.get(role) ?? []) granted.add(scope);
+      if (granted.size === 0) return [];
+      const client = await store.getClient(clientId);
+      const allowed = client === undefined || client.scopes.length === 0 ? undefined : new Set(client.scopes);
+      return [...granted].filter((scope) => allowed === undefined || allowed.has(scope)).sort();
+    },
+    async supported() {
+      const all = new Set<string>();
+      for (const scopes of roleScopes.values()) for (const scope of scopes) all.add(scope);
+      for (const client of await store.listClients()) for (const scope of client.scopes) all.add(scope);
+      return [...all].sort();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Whether an access token this server issued is active right now, whoever it was issued to: verified for any of
+ * our audiences (`TokenService.verifyIssued`), then checked against every revocation that applies. A user's token
+ * (it has a `sid`) is checked like any request's (jti, session, user version and cut-off); so is a token obtained by
+ * token exchange, which therefore dies with the user's session. A client's own token needs its client to still be
+ * registered, since before its (re)registration. Used by introspection, revocation and token exchange.
+ */
+import { isJoseError } from '@jot/jose';
+
+import type { AccessTokenClaims, Clock } from '../context.js';
+import { HttpError, unauthorized } from '../http/errors.js';
+import type { Store } from '../store/index.js';
+import type { RevocationService } from './revocation.js';
+import { FIRST_PARTY_CLIENT_ID, type IssuedTokenClaims, type TokenService } from './tokens.js';
+
+/** The checker. */
+export interface TokenStatus {
+  /** The token's claims when it is active; otherwise throws a 401 `HttpError` (or a `JoseError`) saying why. */
+  check(token: string): Promise<IssuedTokenClaims>;
+  /** The claims when active, else undefined (introspection's `active: false`). */
+  active(token: string): Promise<IssuedTokenClaims | undefined>;
+}
+
+/** Builds the checker. */
+export function createTokenStatus(deps: {
+  tokens: TokenService;
+  revocations: RevocationService;
+  store: Store;
+  clock: Clock;
+}): TokenStatus {
+  const { tokens, revocations, store, clock } = deps;
+
+  async function checkClient(claims: IssuedTokenClaims): Promise<void> {
+    if (claims.client_id === FIRST_PARTY_CLIENT_ID) return;
+    const client = await store.getClient(claims.client_id);
+    // Whole seconds: `iat` is floored, so a token issued in the client's creation second still counts.
+    if (client === undefined || claims.iat < Math.floor(client.createdAt / 1000)) {
+      throw unauthorized('ERR_TOKEN_REVOKED', 'the client this token was issued to is no longer registered');
+    }
+  }
+
+  async function check(token: string): Promise<IssuedTokenClaims> {
+    const claims = tokens.verifyIssued(token);
+    if (typeof claims.sid === 'string') {
+      if (typeof claims.ver !== 'number') throw unauthorized('ERR_TOKEN_REVOKED', 'the token has no "ver"');
+      await revocations.check(claims as AccessTokenClaims);
+    } else {
+      if (claims.sub !== claims.client_id) {
+        throw unauthorized('ERR_TOKEN_REVOKED', "a token without a session must be a client's own token");
+      }
+      if (await store.isJtiRevoked(claims.jti, clock())) {
+        throw unauthorized('ERR_TOKEN_REVOKED', 'this access token has been revoked');
+      }
+    }
+    await checkClient(claims);
+    return claims;
+  }
+
+  return {
+    check,
+    async active(token) {
+      try {
+        return await check(token);
+      } catch (err) {
+        if (isJoseError(err) || (err instanceof HttpError && err.statusCode === 401)) return undefined;
+        throw err;
+      }
+    },
+  };
+}
