@@ -8,7 +8,7 @@
  *   npm run bench                     full run (about 7 minutes on 2 cores: ~4 of them HTTP, ~20 s revocation)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
- *   npm run bench -- --only=revocation   one section (jose, http, auth, growth, revocation)
+ *   npm run bench -- --only=revocation   one section (jose, http, auth, growth, propagation, revocation)
  *   npm run bench -- --write          also write docs/benchmarks.md (a section not run keeps its previous text)
  *
  * Imports the BUILT packages (packages/jose/dist, packages/verify/dist); builds them first when dist is missing or
@@ -38,13 +38,14 @@ import { HTTP_HEADING, renderHttp } from './http/report-http.js';
 import { AUTH_PROFILES, benchAuth } from './auth/run-auth.js';
 import { AUTH_HEADING, renderAuth } from './auth/report-auth.js';
 import { GROWTH_HEADING, benchGrowth, renderGrowth } from './auth/growth.js';
+import { PROPAGATION_HEADING, benchPropagation, renderPropagation } from './propagation.js';
 import { PROBES, benchRevocation } from './revocation.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
 const VERIFY = join(ROOT, 'packages/verify');
 const DOC = join(ROOT, 'docs/benchmarks.md');
-const SECTIONS = ['jose', 'http', 'auth', 'growth', 'revocation'];
+const SECTIONS = ['jose', 'http', 'auth', 'growth', 'propagation', 'revocation'];
 const log = (...args) => console.error(...args);
 
 function parseArgs(argv) {
@@ -273,6 +274,14 @@ async function runGrowth(args) {
   return renderGrowth(await benchGrowth(profile, log));
 }
 
+/** The propagation section: logout on one instance → refusal at 1, 4 and 8 replicated verifiers. */
+async function runPropagation(args) {
+  ensureBuilt('server', ['jose']);
+  ensureBuilt('verify', ['jose']);
+  const verifyLib = await import(pathToFileURL(join(VERIFY, 'dist/index.js')).href);
+  return renderPropagation(await benchPropagation(verifyLib, { samples: args.quick ? 10 : 100 }, log));
+}
+
 /** The @jot/verify revocation-list section. */
 async function runRevocation(profile, info) {
   ensureBuilt('verify', ['jose']);
@@ -293,6 +302,7 @@ async function main() {
   const http = args.only.includes('http') ? await runHttp(args) : undefined;
   const auth = args.only.includes('auth') ? await runAuth(args) : undefined;
   const growth = args.only.includes('growth') ? await runGrowth(args) : undefined;
+  const propagation = args.only.includes('propagation') ? await runPropagation(args) : undefined;
   const revocation = args.only.includes('revocation') ? await runRevocation(profile, info) : undefined;
   const durationS = (Date.now() - started) / 1000;
   const loadAfter = os.loadavg()[0];
@@ -309,6 +319,7 @@ async function main() {
   if (http !== undefined) console.log(http.markdown);
   if (auth !== undefined) console.log(auth.markdown);
   if (growth !== undefined) console.log(growth.markdown);
+  if (propagation !== undefined) console.log(propagation.markdown);
   if (revocation !== undefined) console.log(revocation);
 
   if (args.write) {
@@ -338,11 +349,15 @@ async function main() {
       http?.markdown ?? sectionOf(previous, HTTP_HEADING),
       auth?.markdown ?? sectionOf(previous, AUTH_HEADING),
       growth?.markdown ?? sectionOf(previous, GROWTH_HEADING),
+      propagation?.markdown ?? sectionOf(previous, PROPAGATION_HEADING),
       revocation ?? sectionOf(previous, REVOCATION_HEADING),
     ].filter((section) => section !== undefined);
     writeFileSync(
       DOC,
-      [headOf(doc, [HTTP_HEADING, AUTH_HEADING, GROWTH_HEADING, REVOCATION_HEADING]), ...tail].join('\n'),
+      [
+        headOf(doc, [HTTP_HEADING, AUTH_HEADING, GROWTH_HEADING, PROPAGATION_HEADING, REVOCATION_HEADING]),
+        ...tail,
+      ].join('\n'),
     );
     log('wrote docs/benchmarks.md');
   }

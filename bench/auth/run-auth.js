@@ -39,9 +39,9 @@ async function freePort() {
   return port;
 }
 
-/** Starts jot-server with `env` and waits until `/readyz` answers 200. */
-export async function startServer(env) {
-  const port = await freePort();
+/** Starts jot-server with `env` (on `port`, or a free one) and waits until `/readyz` answers 200. */
+export async function startServer(env, port) {
+  port ??= await freePort();
   const child = spawn(process.execPath, [BIN], {
     env: {
       ...process.env,
