@@ -50,11 +50,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         : (await import('./sqlite.js')).createSqliteDialect(target.filename);
     db = new Kysely<Schema>({ dialect });
     // Migrations are numbered per feature and land in any order; each is independent of the ones numbered
-    // after it, so a database that has 0006 may still receive 0005.
+    // after it, so a database that has 0006 may still receive 0005. With a schema, Kysely must look for its
+    // bookkeeping tables in that schema: unqualified, it finds another schema's `kysely_migration_lock` (a
+    // neighbour on the same database) and then fails to read its own.
+    const schema = target.dialect === 'postgres' ? options.postgres?.schema : undefined;
     const migrator = new Migrator({
       db,
       provider: migrationProvider(target.dialect),
       allowUnorderedMigrations: true,
+      ...(schema === undefined ? {} : { migrationTableSchema: schema }),
     });
     const { error, results = [] } = await migrator.migrateToLatest();
     for (const r of results) {

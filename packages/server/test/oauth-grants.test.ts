@@ -1,0 +1,383 @@
+/**
+ * The OAuth endpoints' rules beyond the happy path: token exchange narrows scope and audience and refuses widening,
+ * and its token dies with the user's session; RFC 7009 revocation ends sessions, revokes access tokens, answers
+ * 200 for unknown tokens and refuses other clients' tokens; RFC 6749 §5.2 errors for malformed requests; client
+ * removal kills the client's tokens; registry validation.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { signUp, type TestServer } from './support/jot-server.js';
+import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
+
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const AT = 'urn:ietf:params:oauth:token-type:access_token';
+
+let server: TestServer;
+let admin: string;
+const basic = (id: string, secret: string) => ({
+  authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+});
+
+async function secretClient(
+  body: Record<string, unknown>,
+): Promise<{ id: string; headers: Record<string, string> }> {
+  const { client, client_secret } = await registerClient(server, admin, {
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...body,
+  });
+  return { id: client.client_id, headers: basic(client.client_id, client_secret!) };
+}
+
+function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  server = await startIssuer({ roleScopes: '*=profile orders:read orders:write' });
+  admin = await adminToken(server);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('token exchange (RFC 8693)', () => {
+  let svc: { id: string; headers: Record<string, string> };
+  beforeAll(async () => {
+    svc = await secretClient({
+      client_id: 'gateway',
+      name: 'Gateway',
+      grant_types: [EXCHANGE, 'client_credentials'],
+      scopes: ['orders:read', 'orders:write', 'admin'],
+      audiences: ['https://orders.internal', 'https://billing.internal'],
+    });
+  });
+
+  function exchange(subject: string, extra: Record<string, string> = {}, headers = svc.headers) {
+    return postForm(
+      server,
+      '/oauth/token',
+      { grant_type: EXCHANGE, subject_token: subject, subject_token_type: AT, ...extra },
+      headers,
+    );
+  }
+
+  it('narrows scope to what both the user token and the client have, and to one audience', async () => {
+    const user = await signUp(server, 'narrow@example.com');
+    const all = await exchange(user.access_token, { audience: 'https://billing.internal' });
+    expect(all.status).toBe(200);
+    expect(all.body.scope).toBe('orders:read orders:write'); // "profile" is the user's, not the client's
+    const narrow = await exchange(user.access_token, {
+      scope: 'orders:read',
+      resource: 'https://orders.internal',
+    });
+    expect(narrow.body).toMatchObject({ scope: 'orders:read', issued_token_type: AT, token_type: 'Bearer' });
+    const claims = claimsOf(narrow.body.access_token);
+    expect(claims).toMatchObject({
+      aud: 'https://orders.internal',
+      act: { sub: 'gateway' },
+      client_id: 'gateway',
+      scope: 'orders:read',
+    });
+    expect(claims.sub).toBe(user.userId);
+  });
+
+  it('refuses widening the scope or reaching an unregistered audience', async () => {
+    const user = await signUp(server, 'widen@example.com');
+    for (const scope of ['admin', 'profile', 'orders:read secret']) {
+      const res = await exchange(user.access_token, { scope });
+      expect({ status: res.status, error: res.body.error, code: res.body.code }).toEqual({
+        status: 400,
+        error: 'invalid_scope',
+        code: 'ERR_SCOPE_WIDENED',
+      });
+    }
+    const target = await exchange(user.access_token, { audience: 'https://evil.example' });
+    expect(target.status).toBe(400);
+    expect(target.body).toMatchObject({ error: 'invalid_target', code: 'ERR_INVALID_TARGET' });
+    // Re-exchanging the narrowed token cannot widen it back either.
+    const narrow = await exchange(user.access_token, { scope: 'orders:read' });
+    const again = await exchange(narrow.body.access_token, { scope: 'orders:write' });
+    expect(again.body).toMatchObject({ error: 'invalid_scope' });
+    const chained = await exchange(narrow.body.access_token);
+    expect(claimsOf(chained.body.access_token).act).toEqual({ sub: 'gateway', act: { sub: 'gateway' } });
+  });
+
+  it('dies with the user session', async () => {
+    const user = await signUp(server, 'session@example.com');
+    const exchanged = (await exchange(user.access_token)).body.access_token as string;
+    const introspect = () => postForm(server, '/oauth/introspect', { token: exchanged }, svc.headers);
+    expect((await introspect()).body).toMatchObject({
+      active: true,
+      sub: user.userId,
+      act: { sub: 'gateway' },
+    });
+    expect((await server.request('POST', '/api/logout', { token: user.access_token })).status).toBe(204);
+    expect((await introspect()).body).toEqual({ active: false });
+    // …and a dead subject token cannot be exchanged again (logout revoked its jti and its session).
+    const res = await exchange(user.access_token);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'invalid_grant', code: 'ERR_TOKEN_REVOKED' });
+  });
+
+  it('refuses subject tokens that are not live user tokens, and bad parameters', async () => {
+    const own = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, svc.headers);
+    const asSubject = await exchange(own.body.access_token);
+    expect(asSubject.body).toMatchObject({ error: 'invalid_grant', code: 'ERR_EXCHANGE_SUBJECT' });
+    const garbage = await exchange('a.b.c');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error).toBe('invalid_grant');
+    const user = await signUp(server, 'params@example.com');
+    const wrongType = await exchange(user.access_token, {
+      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
+    });
+    expect(wrongType.body).toMatchObject({ error: 'invalid_request' });
+    const actor = await exchange(user.access_token, {
+      actor_token: own.body.access_token,
+      actor_token_type: AT,
+    });
+    expect(actor.body).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('is refused to a client not registered for it', async () => {
+    const other = await secretClient({ name: 'No exchange', audiences: ['https://orders.internal'] });
+    const user = await signUp(server, 'unauthorized@example.com');
+    const res = await exchange(user.access_token, {}, other.headers);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'unauthorized_client', code: 'ERR_GRANT_NOT_ALLOWED' });
+  });
+});
+
+describe('revocation (RFC 7009)', () => {
+  it('a refresh token revoked by its client ends the session', async () => {
+    const user = await signUp(server, 'rt@example.com');
+    const res = await postForm(server, '/oauth/revoke', {
+      token: user.refresh_token,
+      token_type_hint: 'refresh_token',
+      client_id: 'jot',
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const whoami = await server.request('GET', '/api/whoami', { token: user.access_token });
+    expect(whoami.status).toBe(401);
+    expect(whoami.body.code).toBe('ERR_SESSION_ENDED');
+    const refresh = await postForm(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: user.refresh_token,
+      client_id: 'jot',
+    });
+    expect(refresh.status).toBe(400);
+    expect(refresh.body.error).toBe('invalid_grant');
+  });
+
+  it("an access token revoked by its client stops working; the session's other tokens do not", async () => {
+    const user = await signUp(server, 'at@example.com');
+    expect(
+      (await postForm(server, '/oauth/revoke', { token: user.access_token, client_id: 'jot' })).status,
+    ).toBe(200);
+    expect((await server.request('GET', '/api/whoami', { token: user.access_token })).body.code).toBe(
+      'ERR_TOKEN_REVOKED',
+    );
+    const refreshed = await postForm(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: user.refresh_token,
+      client_id: 'jot',
+    });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('answers 200 for unknown tokens, and refuses tokens of another client', async () => {
+    for (const token of ['unknown', 'a.b.c', 'x'.repeat(600)]) {
+      expect((await postForm(server, '/oauth/revoke', { token, client_id: 'jot' })).status).toBe(200);
+    }
+    const user = await signUp(server, 'other@example.com');
+    const other = await secretClient({ name: 'Other', audiences: ['https://orders.internal'] });
+    const res = await postForm(server, '/oauth/revoke', { token: user.refresh_token }, other.headers);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: 'unauthorized_client', code: 'ERR_TOKEN_NOT_YOURS' });
+    expect((await server.request('GET', '/api/whoami', { token: user.access_token })).status).toBe(200);
+  });
+
+  it('requires client authentication', async () => {
+    const res = await postForm(server, '/oauth/revoke', { token: 'whatever' });
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_client');
+    expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
+  });
+});
+
+describe('token endpoint errors (RFC 6749 §5.2)', () => {
+  it('refuses JSON, repeated parameters, unknown grants and missing client authentication', async () => {
+    const json = await server.request('POST', '/oauth/token', { body: { grant_type: 'client_credentials' } });
+    expect(json.status).toBe(400);
+    expect(json.body).toMatchObject({ error: 'invalid_request', code: 'ERR_OAUTH_REQUEST' });
+    const twice = await server.request('POST', '/oauth/token', {
+      raw: 'grant_type=refresh_token&grant_type=client_credentials&client_id=jot',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(twice.body).toMatchObject({ error: 'invalid_request', code: 'ERR_OAUTH_REQUEST' });
+    const unknown = await postForm(server, '/oauth/token', { grant_type: 'password', client_id: 'jot' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toBe('unsupported_grant_type');
+    const anonymous = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="jot"/);
+    const publicCc = await postForm(server, '/oauth/token', {
+      grant_type: 'client_credentials',
+      client_id: 'jot',
+    });
+    expect(publicCc.body).toMatchObject({ error: 'unauthorized_client' });
+    for (const res of [json, twice, unknown, anonymous])
+      expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('a refresh token does not work for another client, and is not spent by the attempt', async () => {
+    const user = await signUp(server, 'bound@example.com');
+    const other = await secretClient({
+      name: 'Thief',
+      grant_types: ['refresh_token', 'client_credentials'],
+      audiences: ['https://x.internal'],
+    });
+    const stolen = await postForm(
+      server,
+      '/oauth/token',
+      { grant_type: 'refresh_token', refresh_token: user.refresh_token },
+      other.headers,
+    );
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.error).toBe('invalid_grant');
+    const own = await postForm(server, '/oauth/token', {
+      grant_type: 'refresh_token',
+      refresh_token: user.refresh_token,
+      client_id: 'jot',
+    });
+    expect(own.status).toBe(200);
+  });
+
+  it('issues client tokens only for registered audiences and scopes', async () => {
+    const svc = await secretClient({
+      name: 'Scoped',
+      scopes: ['a', 'b'],
+      audiences: ['https://one.internal', 'https://two.internal'],
+    });
+    const cc = (extra: Record<string, string>) =>
+      postForm(server, '/oauth/token', { grant_type: 'client_credentials', ...extra }, svc.headers);
+    expect((await cc({ scope: 'c' })).body).toMatchObject({ error: 'invalid_scope' });
+    expect((await cc({ resource: 'https://three.internal' })).body).toMatchObject({
+      error: 'invalid_target',
+    });
+    const both = await server.request('POST', '/oauth/token', {
+      raw: 'grant_type=client_credentials&resource=https%3A%2F%2Fone.internal&resource=https%3A%2F%2Ftwo.internal&scope=a',
+      contentType: 'application/x-www-form-urlencoded',
+      headers: svc.headers,
+    });
+    expect(both.status).toBe(200);
+    expect(claimsOf(both.body.access_token)).toMatchObject({
+      aud: ['https://one.internal', 'https://two.internal'],
+      scope: 'a',
+    });
+  });
+});
+
+describe('client registry', () => {
+  it('removing a client kills its tokens here and publishes a feed entry for resource servers', async () => {
+    const svc = await secretClient({ name: 'Short-lived', audiences: ['https://orders.internal'] });
+    const token = (await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, svc.headers))
+      .body.access_token as string;
+    const inspector = await secretClient({ name: 'Inspector', audiences: ['https://orders.internal'] });
+    const introspect = () => postForm(server, '/oauth/introspect', { token }, inspector.headers);
+    expect((await introspect()).body).toMatchObject({
+      active: true,
+      client_id: svc.id,
+      sub: svc.id,
+      token_type: 'Bearer',
+    });
+    expect((await server.request('DELETE', `/api/admin/clients/${svc.id}`, { token: admin })).status).toBe(
+      204,
+    );
+    expect((await introspect()).body).toEqual({ active: false });
+    const again = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, svc.headers);
+    expect(again.status).toBe(401);
+    const feed = await server.app.jot.store.listRevocationsSince(undefined, 1000);
+    expect(feed.entries.some((e) => e.kind === 'user' && e.subject === svc.id)).toBe(true);
+  });
+
+  it('validates registrations and protects the first-party client', async () => {
+    const bad: Record<string, unknown>[] = [
+      { name: 'x', token_endpoint_auth_method: 'private_key_jwt' },
+      {
+        name: 'x',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] },
+        audiences: ['https://a.b'],
+      },
+      { name: 'x', token_endpoint_auth_method: 'client_secret_basic' },
+      {
+        name: 'x',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['client_credentials'],
+        audiences: ['https://a.b'],
+      },
+      {
+        name: 'x',
+        token_endpoint_auth_method: 'client_secret_basic',
+        client_id: '123e4567-e89b-12d3-a456-426614174000',
+        audiences: ['https://a.b'],
+      },
+      {
+        name: 'x',
+        token_endpoint_auth_method: 'client_secret_basic',
+        scopes: ['a"b'],
+        audiences: ['https://a.b'],
+      },
+    ];
+    for (const body of bad) {
+      const res = await server.request('POST', '/api/admin/clients', { token: admin, body });
+      expect({ body, status: res.status, code: res.body.code }).toMatchObject({ status: 400 });
+    }
+    const dup = await server.request('POST', '/api/admin/clients', {
+      token: admin,
+      body: {
+        client_id: 'gateway',
+        name: 'dup',
+        token_endpoint_auth_method: 'client_secret_basic',
+        audiences: ['https://a.b'],
+      },
+    });
+    expect(dup.status).toBe(409);
+    expect((await server.request('DELETE', '/api/admin/clients/jot', { token: admin })).body.code).toBe(
+      'ERR_CLIENT_PROTECTED',
+    );
+    const user = await signUp(server, 'not-admin@example.com');
+    expect((await server.request('GET', '/api/admin/clients', { token: user.access_token })).status).toBe(
+      403,
+    );
+    const list = await server.request('GET', '/api/admin/clients', { token: admin });
+    expect(list.body.clients[0]).toMatchObject({
+      client_id: 'jot',
+      first_party: true,
+      token_endpoint_auth_method: 'none',
+    });
+    expect(JSON.stringify(list.body)).not.toMatch(/secret_hash|sealed/);
+  });
+
+  it('rotates a secret: the old one stops working at once', async () => {
+    const { client, client_secret } = await registerClient(server, admin, {
+      name: 'Rotating',
+      token_endpoint_auth_method: 'client_secret_post',
+      audiences: ['https://orders.internal'],
+    });
+    const cc = (secret: string) =>
+      postForm(server, '/oauth/token', {
+        grant_type: 'client_credentials',
+        client_id: client.client_id,
+        client_secret: secret,
+      });
+    expect((await cc(client_secret!)).status).toBe(200);
+    const rotated = await server.request('POST', `/api/admin/clients/${client.client_id}/secret`, {
+      token: admin,
+    });
+    expect(rotated.status).toBe(200);
+    expect((await cc(client_secret!)).status).toBe(401);
+    expect((await cc(rotated.body.client_secret)).status).toBe(200);
+  });
+});
