@@ -5,19 +5,35 @@
 import { h } from './lib/dom.js';
 import { startRouter, type Route } from './lib/router.js';
 import { currentUser, forgetUser, hasRole, jot, loadUser, setNotice } from './lib/session.js';
+import { acceptInvitationPage } from './pages/accept-invitation.js';
 import { accountPage } from './pages/account.js';
+import { adminInvitationsPage } from './pages/admin-invitations.js';
 import { adminEventsPage } from './pages/admin-events.js';
 import { adminKeysPage } from './pages/admin-keys.js';
 import { adminUsersPage } from './pages/admin-users.js';
 import { debuggerPage } from './pages/debugger.js';
+import { confirmEmailPage, verifyEmailPage } from './pages/email-links.js';
+import { forgotPasswordPage, resetPasswordPage } from './pages/password-reset.js';
 import { signInPage } from './pages/signin.js';
 
 const routes: Route[] = [
   { path: '/', title: 'Jot', access: 'anyone', page: () => undefined },
   { path: '/signin', title: 'Sign in', access: 'anyone', page: signInPage },
+  { path: '/forgot-password', title: 'Forgot password', access: 'anyone', page: forgotPasswordPage },
+  { path: '/reset-password', title: 'Reset password', access: 'anyone', page: resetPasswordPage },
+  { path: '/verify-email', title: 'Verify email', access: 'anyone', page: verifyEmailPage },
+  { path: '/confirm-email', title: 'Confirm new email', access: 'anyone', page: confirmEmailPage },
+  { path: '/accept-invitation', title: 'Accept invitation', access: 'anyone', page: acceptInvitationPage },
   { path: '/account', title: 'My account', access: 'signed-in', page: accountPage, nav: true },
   { path: '/debugger', title: 'Token debugger', access: 'anyone', page: debuggerPage, nav: true },
   { path: '/admin/users', title: 'Users', access: 'admin', page: adminUsersPage, nav: true },
+  {
+    path: '/admin/invitations',
+    title: 'Invitations',
+    access: 'admin',
+    page: adminInvitationsPage,
+    nav: true,
+  },
   { path: '/admin/keys', title: 'Signing keys', access: 'admin', page: adminKeysPage, nav: true },
   { path: '/admin/events', title: 'Security events', access: 'admin', page: adminEventsPage, nav: true },
 ];
@@ -74,6 +90,7 @@ async function boot(): Promise<void> {
         : reason === 'refresh-failed'
           ? 'Your session has ended. Please sign in again.'
           : 'You are signed out.',
+      { ifNone: true },
     );
     router.rerender();
   });

@@ -5,68 +5,17 @@
  * 1-second step-up window exercises the admin pages' password dialog. Without /usr/bin/chromium the suites are
  * skipped with a warning — except in CI, where it fails.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import { available, CHROMIUM, ensureBuilt, launchChromium, SHOTS } from './support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const here = dirname(fileURLToPath(import.meta.url));
-// `npm run screenshots` refreshes the committed pictures in docs/screenshots; ordinary runs write to a temp dir so
-// that a test run never leaves the work tree changed.
-const SHOTS =
-  process.env.JOT_SCREENSHOTS === '1'
-    ? resolve(here, '../../../docs/screenshots')
-    : resolve(tmpdir(), 'jot-screenshots');
 const EMAIL = 'admin@jot.test';
 const PASSWORD = 'correct horse battery';
-const available = existsSync(CHROMIUM);
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = statSync(path);
-    newest = Math.max(newest, stat.isDirectory() ? newestMtime(path) : stat.mtimeMs);
-  }
-  return newest;
-}
-
-function webBuildStale(): boolean {
-  const index = resolve(here, '../dist/index.html');
-  if (!existsSync(index)) return true;
-  const built = statSync(index).mtimeMs;
-  return [resolve(here, '../src'), resolve(here, '../../client/src')].some((dir) => newestMtime(dir) > built);
-}
-
-/** Builds the UI when it is missing or stale (every suite of this file calls it; the build runs once). */
-async function ensureBuilt(): Promise<void> {
-  // `npm test` builds the UI before Vitest starts (other files start servers that read dist); a lone run of
-  // this file builds it when it is missing or older than its sources.
-  if (webBuildStale()) await build({ configFile: resolve(here, '../vite.config.ts'), logLevel: 'warn' });
-}
-
-function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-  });
-}
 
 /** Signs in through the form and waits for the account page. */
 async function signIn(page: Page, url: string): Promise<void> {

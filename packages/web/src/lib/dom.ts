@@ -58,14 +58,23 @@ export function field(
   );
 }
 
-/** A simple table with a caption and header cells. */
+/**
+ * A simple table with a caption and header cells. Each cell carries its column's name (`data-label`), so on a narrow
+ * screen the stylesheet shows every row as a card of labelled fields instead of a table wider than the page.
+ */
 export function table(caption: string, headers: string[], rows: Child[][]): HTMLTableElement {
   return h(
     'table',
-    {},
+    { class: 'cards' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ...headers.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...rows.map((cells) => h('tr', {}, ...cells.map((c) => h('td', {}, c))))),
+    h(
+      'tbody',
+      {},
+      ...rows.map((cells) =>
+        h('tr', {}, ...cells.map((c, i) => h('td', { 'data-label': headers[i] ?? '' }, c))),
+      ),
+    ),
   );
 }
 

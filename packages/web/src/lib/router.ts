@@ -37,7 +37,8 @@ export function startRouter(
   async function render(): Promise<void> {
     const hash = location.hash;
     if (hash !== '' && !hash.startsWith('#/')) return;
-    const path = hash.slice(1) || '/';
+    // A link from a message carries its token as a query: `#/reset-password?token=…`.
+    const path = (hash.slice(1) || '/').split('?')[0] || '/';
     const route = routes.find((r) => r.path === path) ?? routes[0]!;
     const redirect = guard(route);
     if (redirect !== undefined && redirect !== path) {
@@ -48,6 +49,7 @@ export function startRouter(
     const mine = new AbortController();
     current = mine;
     document.title = `${route.title} · Jot`;
+    main.dataset.route = route.path;
     onRoute(route);
     main.replaceChildren();
     main.setAttribute('aria-busy', 'true');

@@ -32,14 +32,25 @@ export function hasRole(role: string): boolean {
 
 let notice: string | undefined;
 
-/** Leaves a one-time message for the next page (e.g. "you were signed out in another tab"). */
-export function setNotice(text: string): void {
+/**
+ * Leaves a one-time message for the next page (e.g. "you were signed out in another tab"); with `ifNone`, a more
+ * specific message already left (e.g. "your account was deleted") is kept.
+ */
+export function setNotice(text: string, options: { ifNone?: boolean } = {}): void {
+  if (options.ifNone && notice !== undefined) return;
   notice = text;
 }
 
-/** Takes the one-time message, if any. */
+let taken: { text: string; at: number } | undefined;
+
+/**
+ * Takes the one-time message, if any. A page rendered again right away (a sign-out can end the session twice: the
+ * failed refresh, then the logout itself) gets the same message rather than losing it.
+ */
 export function takeNotice(): string | undefined {
   const text = notice;
   notice = undefined;
+  if (text !== undefined) taken = { text, at: Date.now() };
+  else if (taken !== undefined && Date.now() - taken.at < 1500) return taken.text;
   return text;
 }

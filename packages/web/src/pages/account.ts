@@ -8,6 +8,8 @@ import { busy, field, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { currentUser, jot, loadUser } from '../lib/session.js';
 import { claimsList } from './claims.js';
+import { deleteSection, profileSection } from './profile.js';
+import { afterConfirm } from '../lib/confirm.js';
 
 interface SessionView {
   id: string;
@@ -39,11 +41,20 @@ async function sessionsSection(client: JotClient): Promise<HTMLElement> {
         'Revoke',
       );
       revoke.addEventListener('click', () => {
-        void busy(revoke, out, async () => {
-          await client.json(`/api/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
-          await render();
-          return 'Session revoked.';
-        });
+        void busy(revoke, out, () =>
+          afterConfirm(
+            {
+              title: 'Revoke this session?',
+              text: `The device ${s.user_agent ?? 'unknown device'} is signed out at once.`,
+              confirm: 'Revoke',
+            },
+            async () => {
+              await client.json(`/api/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
+              await render();
+              return 'Session revoked.';
+            },
+          ),
+        );
       });
       return [
         h(
@@ -73,7 +84,16 @@ async function sessionsSection(client: JotClient): Promise<HTMLElement> {
 
   const everywhere = h('button', { type: 'button', class: 'danger' }, 'Sign out everywhere');
   everywhere.addEventListener('click', () => {
-    void busy(everywhere, out, () => client.logoutEverywhere());
+    void busy(everywhere, out, () =>
+      afterConfirm(
+        {
+          title: 'Sign out everywhere?',
+          text: 'Every session on every device ends, this one included.',
+          confirm: 'Sign out everywhere',
+        },
+        () => client.logoutEverywhere(),
+      ),
+    );
   });
   section.append(h('p', {}, 'Ends every session on every device, this one included. ', everywhere));
   return section;
@@ -151,7 +171,9 @@ export async function accountPage(main: ParentNode): Promise<void> {
         'The token itself stays in an HttpOnly cookie: scripts on this page cannot read it.',
       ),
     ),
+    profileSection(user),
     await sessionsSection(jot),
     passwordSection(jot),
+    deleteSection(user),
   );
 }

@@ -7,6 +7,7 @@ interface EventView {
   id: number;
   type: string;
   user_id: string | null;
+  user_email?: string | null;
   session_id: string | null;
   ip: string | null;
   detail: unknown;
@@ -25,7 +26,9 @@ export async function adminEventsPage(main: ParentNode): Promise<void> {
         events.map((e) => [
           formatIso(e.created_at),
           h('span', { class: `event event-${e.type}` }, e.type),
-          e.user_id === null ? '—' : h('code', {}, e.user_id),
+          e.user_id === null
+            ? '—'
+            : (e.user_email ?? h('span', { class: 'muted', title: e.user_id }, 'deleted user')),
           e.ip ?? '—',
           e.detail === null || e.detail === undefined ? '—' : h('code', {}, JSON.stringify(e.detail)),
         ]),

@@ -2,6 +2,7 @@
  * Admin: signing keys — list them (never key material) and rotate, pre-published or immediately. Rotation is a
  * step-up action: the server may ask for the password again first (see lib/step-up.ts).
  */
+import { afterConfirm } from '../lib/confirm.js';
 import { busy, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
@@ -58,11 +59,21 @@ export async function adminKeysPage(main: ParentNode): Promise<void> {
     event.preventDefault();
     const body = { immediate: immediate.checked };
     void busy(rotate, out, () =>
-      withStepUp(rotate, async () => {
-        const key = await jot.json<KeyView>('/api/admin/keys/rotate', { method: 'POST', body });
-        await reload();
-        return `Created key ${key.kid} (${key.state}).`;
-      }),
+      afterConfirm(
+        {
+          title: 'Rotate the signing key?',
+          text: body.immediate
+            ? 'The new key signs at once: verifiers that have not fetched it yet reject new tokens until they do.'
+            : 'A new key is published now and signs once verifiers have had time to fetch it.',
+          confirm: 'Rotate',
+        },
+        () =>
+          withStepUp(rotate, async () => {
+            const key = await jot.json<KeyView>('/api/admin/keys/rotate', { method: 'POST', body });
+            await reload();
+            return `Created key ${key.kid} (${key.state}).`;
+          }),
+      ),
     );
   });
   main.append(heading('Signing keys'), out, holder, form);

@@ -4,7 +4,8 @@
  */
 import type { JotUser } from '@jot/client';
 
-import { busy, h, heading, message, table } from '../lib/dom.js';
+import { afterConfirm } from '../lib/confirm.js';
+import { busy, field, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { currentUser, jot } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
@@ -54,13 +55,47 @@ function row(user: JotUser, out: HTMLElement, reload: () => Promise<void>): (Nod
   );
   toggle.setAttribute('aria-label', `${verb === 'disable' ? 'Disable' : 'Enable'} ${user.email}`);
   if (self && verb === 'disable') toggle.disabled = true;
+  const act = (): Promise<string> =>
+    withStepUp(toggle, async () => {
+      await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}/${verb}`, { method: 'POST' });
+      await reload();
+      return `${user.email} ${verb}d.`;
+    });
   toggle.addEventListener('click', () => {
     void busy(toggle, out, () =>
-      withStepUp(toggle, async () => {
-        await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}/${verb}`, { method: 'POST' });
-        await reload();
-        return `${user.email} ${verb}d.`;
-      }),
+      verb === 'disable'
+        ? afterConfirm(
+            {
+              title: `Disable ${user.email}?`,
+              text: 'Their sessions end and every token of theirs stops working at once.',
+              confirm: 'Disable',
+            },
+            act,
+          )
+        : act(),
+    );
+  });
+  const remove = h(
+    'button',
+    { type: 'button', class: 'danger', id: `delete-${user.id}`, 'aria-label': `Delete ${user.email}` },
+    'Delete',
+  );
+  if (self) remove.disabled = true;
+  remove.addEventListener('click', () => {
+    void busy(remove, out, () =>
+      afterConfirm(
+        {
+          title: `Delete ${user.email}?`,
+          text: 'The account and its personal data are removed and every session ends. This cannot be undone.',
+          confirm: 'Delete',
+        },
+        () =>
+          withStepUp(remove, async () => {
+            await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}`, { method: 'DELETE' });
+            await reload();
+            return `${user.email} deleted.`;
+          }),
+      ),
     );
   });
   return [
@@ -69,16 +104,29 @@ function row(user: JotUser, out: HTMLElement, reload: () => Promise<void>): (Nod
     h('span', { class: 'inline' }, roles, save),
     h('span', { class: `status status-${user.status}` }, user.status),
     formatIso(user.created_at),
-    toggle,
+    h('span', { class: 'inline' }, toggle, remove),
   ];
 }
 
-/** Renders the users page. */
+const PAGE_SIZE = 25;
+
+/** Renders the users page: server-side search and paging over every user. */
 export async function adminUsersPage(main: ParentNode): Promise<void> {
   const out = h('div', { 'aria-live': 'polite' });
   const holder = h('div');
+  const query = h('input', { id: 'user-search', type: 'search', placeholder: 'email or name' });
+  const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of users' });
+  let offset = 0;
   const reload = async (): Promise<void> => {
-    const { users } = await jot.json<{ users: JotUser[] }>('/api/admin/users?limit=200');
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
+    if (query.value.trim() !== '') params.set('q', query.value.trim());
+    const { users, total } = await jot.json<{ users: JotUser[]; total: number }>(
+      `/api/admin/users?${params}`,
+    );
+    if (users.length === 0 && offset > 0 && total > 0) {
+      offset = Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
+      return reload();
+    }
     holder.replaceChildren(
       table(
         'Users, oldest first. Roles are comma-separated.',
@@ -86,12 +134,41 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
         users.map((u) => row(u, out, reload)),
       ),
     );
+    const prev = h('button', { type: 'button', class: 'secondary' }, 'Previous');
+    const next = h('button', { type: 'button', class: 'secondary' }, 'Next');
+    prev.disabled = offset === 0;
+    next.disabled = offset + users.length >= total;
+    prev.addEventListener('click', () => {
+      offset = Math.max(0, offset - PAGE_SIZE);
+      void reload();
+    });
+    next.addEventListener('click', () => {
+      offset += PAGE_SIZE;
+      void reload();
+    });
+    const shown = total === 0 ? 'No users match.' : `${offset + 1}–${offset + users.length} of ${total}`;
+    pager.replaceChildren(prev, h('span', { class: 'muted', 'data-count': String(total) }, shown), next);
   };
+  const search = h(
+    'form',
+    { role: 'search', class: 'search' },
+    field('Search users', query),
+    h('button', { type: 'submit' }, 'Search'),
+  );
+  search.addEventListener('submit', (event) => {
+    event.preventDefault();
+    offset = 0;
+    void reload().catch((err: unknown) =>
+      out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),
+    );
+  });
   main.append(
     heading('Users'),
     h('p', { class: 'muted' }, 'Disabling a user or changing roles stops their existing tokens at once.'),
+    search,
     out,
     holder,
+    pager,
   );
   await reload().catch((err: unknown) =>
     out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),

@@ -1,4 +1,7 @@
 /** Sign in and register. The first account registered on a server becomes its admin. */
+import { JotClientError } from '@jot/client';
+
+import { postAnonymous } from '../lib/api.js';
 import { busy, field, h, heading, message } from '../lib/dom.js';
 import { jot, loadUser, takeNotice } from '../lib/session.js';
 
@@ -9,6 +12,25 @@ function input(
   extra: Record<string, string> = {},
 ): HTMLInputElement {
   return h('input', { id, name: id, type, autocomplete, required: true, ...extra });
+}
+
+/** What to do when sign-in needs a verified address: open the link, or ask for a new one. */
+function unverified(address: string): HTMLElement {
+  const out = h('div', { 'aria-live': 'polite' });
+  const resend = h('button', { type: 'button', class: 'secondary' }, 'Send a new link');
+  resend.addEventListener('click', () => {
+    void busy(resend, out, async () => {
+      await postAnonymous('/api/email/verification', { email: address });
+      return `If ${address} needs it, a new link is on its way.`;
+    });
+  });
+  return h(
+    'div',
+    {},
+    message(`Confirm your email first: open the link we sent to ${address}.`, 'info'),
+    h('p', {}, resend),
+    out,
+  );
 }
 
 /** Renders the sign-in page. */
@@ -26,12 +48,21 @@ export function signInPage(main: ParentNode): void {
     field('Email', email),
     field('Password', password),
     submit,
+    h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot your password?')),
     out,
   );
   signIn.addEventListener('submit', (event) => {
     event.preventDefault();
     void busy(submit, out, async () => {
-      await jot.login(email.value, password.value);
+      try {
+        await jot.login(email.value, password.value);
+      } catch (err) {
+        if (err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED') {
+          out.replaceChildren(unverified(email.value));
+          return;
+        }
+        throw err;
+      }
       password.value = '';
       await loadUser();
       location.hash = '#/account';
@@ -64,7 +95,16 @@ export function signInPage(main: ParentNode): void {
           ...(regName.value ? { name: regName.value } : {}),
         },
       });
-      await jot.login(regEmail.value, regPassword.value);
+      try {
+        await jot.login(regEmail.value, regPassword.value);
+      } catch (err) {
+        if (err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED') {
+          regPassword.value = '';
+          regOut.replaceChildren(unverified(regEmail.value));
+          return;
+        }
+        throw err;
+      }
       regPassword.value = '';
       await loadUser();
       location.hash = '#/account';

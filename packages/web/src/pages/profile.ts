@@ -1,0 +1,95 @@
+/**
+ * The account page's profile parts: display name, email change (confirmed by a link to the new address) and account
+ * deletion. Changing the email and deleting need a recent password (step-up); deleting also asks for confirmation.
+ */
+import type { JotUser } from '@jot/client';
+
+import { afterConfirm } from '../lib/confirm.js';
+import { busy, field, h, message } from '../lib/dom.js';
+import { jot, loadUser, setNotice } from '../lib/session.js';
+import { withStepUp } from '../lib/step-up.js';
+
+/** Name and email, with the email's verification state. */
+export function profileSection(user: JotUser & { email_verified?: boolean }): HTMLElement {
+  const name = h('input', { id: 'profile-name', type: 'text', autocomplete: 'name', value: user.name ?? '' });
+  const out = h('div', { 'aria-live': 'polite' });
+  const save = h('button', { type: 'submit' }, 'Save name');
+  const nameForm = h(
+    'form',
+    { 'aria-labelledby': 'profile-h' },
+    h('h2', { id: 'profile-h' }, 'Profile'),
+    field('Name', name),
+    save,
+    out,
+  );
+  nameForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(save, out, async () => {
+      await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } });
+      await loadUser();
+      return 'Name saved.';
+    });
+  });
+
+  const newEmail = h('input', { id: 'new-email', type: 'email', autocomplete: 'email', required: true });
+  const emailOut = h('div', { 'aria-live': 'polite' });
+  const change = h('button', { type: 'submit', id: 'change-email' }, 'Change email');
+  const emailForm = h(
+    'form',
+    { 'aria-labelledby': 'email-h' },
+    h('h2', { id: 'email-h' }, 'Email address'),
+    h(
+      'p',
+      {},
+      h('strong', {}, user.email),
+      user.email_verified === false ? ' — not verified yet' : user.email_verified ? ' — verified' : '',
+    ),
+    field('New email', newEmail, 'We send a confirmation link there; your email changes once you open it.'),
+    change,
+    emailOut,
+  );
+  emailForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(change, emailOut, () =>
+      withStepUp(change, async () => {
+        const res = await jot.json<{ message: string }>('/api/email/change', {
+          method: 'POST',
+          body: { new_email: newEmail.value },
+        });
+        return `Check your inbox: ${res.message}.`;
+      }),
+    );
+  });
+  return h('div', { class: 'columns' }, nameForm, emailForm);
+}
+
+/** Delete my account. */
+export function deleteSection(user: JotUser): HTMLElement {
+  const out = h('div', { 'aria-live': 'polite' });
+  const remove = h('button', { type: 'button', class: 'danger', id: 'delete-account' }, 'Delete my account');
+  remove.addEventListener('click', () => {
+    void busy(remove, out, () =>
+      afterConfirm(
+        {
+          title: 'Delete your account?',
+          text: `The account ${user.email} and its personal data are removed and every session ends. This cannot be undone.`,
+          confirm: 'Delete my account',
+        },
+        () =>
+          withStepUp(remove, async () => {
+            await jot.json('/api/account', { method: 'DELETE' });
+            setNotice('Your account was deleted.');
+            await jot.logout().catch(() => undefined);
+          }),
+      ),
+    );
+  });
+  return h(
+    'section',
+    { 'aria-labelledby': 'delete-h', class: 'card danger-zone' },
+    h('h2', { id: 'delete-h' }, 'Delete account'),
+    message('Deleting removes your account and personal data and signs you out everywhere.', 'info'),
+    h('p', {}, remove),
+    out,
+  );
+}
