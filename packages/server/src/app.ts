@@ -20,6 +20,7 @@ import { accountsPlugin } from './plugins/accounts.js';
 import { adminDeleteUserPlugin } from './plugins/admin-delete-user.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
 import { adminKeysPlugin } from './plugins/admin-keys.js';
+import { adminMfaPlugin } from './plugins/admin-mfa.js';
 import { adminUsersPlugin } from './plugins/admin-users.js';
 import { emailVerificationPlugin } from './plugins/email-verification.js';
 import { healthPlugin } from './plugins/health.js';
@@ -27,7 +28,10 @@ import { invitationsPlugin } from './plugins/invitations.js';
 import { jwksPlugin } from './plugins/jwks.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { oauthPlugin } from './plugins/oauth.js';
+import { mfaPlugin } from './plugins/mfa.js';
+import { mfaSignInPlugin } from './plugins/mfa-signin.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { passkeysPlugin } from './plugins/passkeys.js';
 import { passwordPlugin } from './plugins/password.js';
 import { passwordResetPlugin } from './plugins/password-reset.js';
 import { profilePlugin } from './plugins/profile.js';
@@ -45,6 +49,7 @@ import { createClientService } from './services/clients.js';
 import { createScopePolicy } from './services/scopes.js';
 import { createTokenStatus } from './services/token-status.js';
 import { createMetrics } from './services/metrics.js';
+import { createMfaServices } from './services/mfa-services.js';
 import { createPasswordHasher } from './services/passwords.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import { createRevocationService } from './services/revocation.js';
@@ -177,6 +182,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       events,
       csrf,
       metrics: createMetrics({ processMetrics: true }),
+      mfa: createMfaServices({ store, keys, config, clock, events }),
       redis,
       mailer,
       oneTimeTokens,
@@ -202,6 +208,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       store
         .pruneAssertionJtis()
         .catch((err: unknown) => app.log.warn({ err }, 'pruning assertion ids failed'));
+      store.mfa
+        .pruneChallenges()
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning MFA challenges failed'));
     }, 60_000);
     pruneTimer.unref();
     let mirror: RedisMirror | undefined;
@@ -285,6 +294,10 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   await app.register(profilePlugin);
   await app.register(invitationsPlugin);
   await app.register(adminDeleteUserPlugin);
+  await app.register(mfaSignInPlugin);
+  await app.register(mfaPlugin);
+  await app.register(passkeysPlugin);
+  await app.register(adminMfaPlugin);
   await app.register(revocationFeedPlugin);
   await app.register(adminClientsPlugin);
   await app.register(oauthPlugin);

@@ -15,6 +15,7 @@ import type { ScopePolicy } from './services/scopes.js';
 import type { TokenStatus } from './services/token-status.js';
 import type { Metrics } from './services/metrics.js';
 import type { OneTimeTokens } from './services/one-time-tokens.js';
+import type { MfaServices } from './services/mfa-services.js';
 import type { PasswordHasher } from './services/passwords.js';
 import type { RevocationService } from './services/revocation.js';
 import type { SessionService } from './services/sessions.js';
@@ -38,6 +39,8 @@ export interface ServerContext {
   readonly events: SecurityEvents;
   readonly csrf: CsrfTokens;
   readonly metrics: Metrics;
+  /** Second factors, passkeys and the two-step sign-in. */
+  readonly mfa: MfaServices;
   /** Present when `JOT_REDIS_URL` is set. */
   readonly redis: Redis | undefined;
   /** Queues mail through the outbox (see services/mail/mailer.ts). */
@@ -84,6 +87,10 @@ export interface AccessTokenClaims {
   /** Whether the account's email address has been verified by a link. */
   email_verified?: boolean;
   scope?: string;
+  /** RFC 8176 authentication methods of the session's last authentication (`pwd`, `otp`, `hwk`, `mfa`, …). */
+  amr?: string[];
+  /** The level of that authentication: `aal1` (one factor) or `aal2` (two). */
+  acr?: string;
   /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
   cth?: string;
   client_id?: string;

@@ -16,6 +16,7 @@ import { KeySet, createVerifier } from '@jot/jose';
 
 import type { Config } from '../src/config/index.js';
 import type { ServerContext } from '../src/context.js';
+import { createMfaServices } from '../src/services/mfa-services.js';
 import { installErrorHandlers } from '../src/http/error-handler.js';
 import { errorSchema } from '../src/http/schemas.js';
 import { KeyError } from '../src/keys/errors.js';
@@ -46,6 +47,13 @@ const config = {
   keyRotationIntervalMs: 30 * 24 * 60 * MINUTE,
   keyPrepublishMs: 60 * MINUTE,
   jwksMaxAgeMs: 10 * MINUTE,
+  stepUpMaxAgeMs: 15 * MINUTE,
+  mfaRequired: 'none',
+  mfaTokenTtlMs: 5 * MINUTE,
+  mfaAccountLimit: { max: 10, windowMs: 15 * MINUTE },
+  webauthnRpId: 'auth.example.com',
+  webauthnRpName: 'Jot',
+  webauthnOrigins: [ISSUER],
 } satisfies Partial<Config>;
 
 interface Harness {
@@ -64,6 +72,10 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
     clock,
   );
   const events: Harness['events'] = [];
+  const record = (type: string, facts: unknown) => {
+    events.push({ type, facts });
+    return Promise.resolve();
+  };
   const context = {
     config,
     store,
@@ -72,12 +84,8 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
     tokens,
     revocations: { check: () => Promise.resolve() },
     scopes: { supported: () => Promise.resolve(['orders:read', 'profile']) },
-    events: {
-      record: (type: string, facts: unknown) => {
-        events.push({ type, facts });
-        return Promise.resolve();
-      },
-    },
+    events: { record },
+    mfa: createMfaServices({ store, keys, config: config as unknown as Config, clock, events: { record } }),
   };
   const metrics = createMetrics();
   const app = Fastify({

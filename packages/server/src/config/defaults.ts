@@ -124,6 +124,29 @@ export const defaults = {
    * `JOT_RATE_LIMIT_AUTH` per client address. @default '5/15m'
    */
   rateLimitMail: '5/15m',
+  /** Who must sign in with a second factor: `none`, `admins` (admin actions need one) or `all`. @default 'none' */
+  mfaRequired: 'none',
+  /** Lifetime of the one-time MFA token between the password step and the second step. @default '5m' */
+  mfaTokenTtl: '5m',
+  /** Second-factor attempts per account: `<max>/<window>`, across all MFA tokens (each allows 5). @default '10/15m' */
+  mfaAccountLimit: '10/15m',
+  /** WebAuthn relying-party id: the domain passkeys are bound to. @default the issuer's host name */
+  webauthnRpId: undefined,
+  /** Relying-party name authenticators show when creating a passkey. @default 'Jot' */
+  webauthnRpName: 'Jot',
+  /** Origins (comma list) whose pages may register and use passkeys. @default the issuer's origin */
+  webauthnOrigins: undefined,
+  /** A session used from another IP network or browser within this long of its last use raises a theft signal. @default '10m' */
+  theftWindow: '10m',
+  /**
+   * Response per theft signal, `signal=record|step_up|revoke` comma list (unlisted signals keep their default).
+   * @default 'session_network_changed=record,session_agent_changed=step_up,refresh_anomaly=step_up,failure_burst=step_up'
+   */
+  theftResponses: '',
+  /** Failed sign-ins or second-factor attempts on one account, `<max>/<window>`, that raise `failure_burst`. @default '10/10m' */
+  failureBurst: '10/10m',
+  /** Refresh-token rotations of one session within one access-token lifetime above which `refresh_anomaly` fires. @default 5 */
+  refreshAnomalyLimit: 5,
 } as const;
 
 /** A setting's config-file key. */
@@ -184,6 +207,16 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   emailChangeTtl: 'JOT_EMAIL_CHANGE_TTL',
   invitationTtl: 'JOT_INVITATION_TTL',
   rateLimitMail: 'JOT_RATE_LIMIT_MAIL',
+  mfaRequired: 'JOT_MFA_REQUIRED',
+  mfaTokenTtl: 'JOT_MFA_TOKEN_TTL',
+  mfaAccountLimit: 'JOT_MFA_ACCOUNT_LIMIT',
+  webauthnRpId: 'JOT_WEBAUTHN_RP_ID',
+  webauthnRpName: 'JOT_WEBAUTHN_RP_NAME',
+  webauthnOrigins: 'JOT_WEBAUTHN_ORIGINS',
+  theftWindow: 'JOT_THEFT_WINDOW',
+  theftResponses: 'JOT_THEFT_RESPONSES',
+  failureBurst: 'JOT_FAILURE_BURST',
+  refreshAnomalyLimit: 'JOT_REFRESH_ANOMALY_LIMIT',
 };
 
 /** Settings whose values never appear in an error message (the database URL may embed a password). */

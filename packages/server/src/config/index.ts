@@ -5,4 +5,14 @@ export { ConfigError } from './errors.js';
 export type { SettingSource } from './errors.js';
 export { defaults, ENV_VARS } from './defaults.js';
 export type { SettingKey, SettingValue, Settings } from './defaults.js';
-export type { Config, EmailVerification, LogLevel, NodeEnv, TokenDelivery, TokenMode } from './types.js';
+export type {
+  Config,
+  EmailVerification,
+  LogLevel,
+  MfaPolicy,
+  NodeEnv,
+  TheftResponse,
+  TheftSignal,
+  TokenDelivery,
+  TokenMode,
+} from './types.js';

@@ -15,6 +15,7 @@ import { findConfigFile, readConfigFile } from './file.js';
 import { loadDevKek, parseKek } from './kek.js';
 import * as p from './parsers.js';
 import type { Config, EmailVerification, LogLevel, NodeEnv } from './types.js';
+import { loadSecuritySettings } from './security-settings.js';
 
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
@@ -258,6 +259,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     argon2TimeCost: get('argon2TimeCost', (v) => p.integer(v, 1, 1000)),
     argon2Parallelism,
     ...mailSettings(),
+    ...loadSecuritySettings(get, read, issuer),
     configFile,
   };
   // JSON.stringify (and so pino) of the config never shows the secrets.

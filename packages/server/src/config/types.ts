@@ -19,6 +19,15 @@ export type TokenMode = 'refresh' | 'single';
 
 /** Email verification policy. */
 export type EmailVerification = 'off' | 'optional' | 'required';
+/** Who must use a second factor: nobody is forced, admins, or every account. */
+export type MfaPolicy = 'none' | 'admins' | 'all';
+
+/** A theft signal (see docs/mfa.md). */
+export type TheftSignal =
+  'session_network_changed' | 'session_agent_changed' | 'refresh_anomaly' | 'failure_burst';
+
+/** What the server does when a theft signal fires (the event is always recorded). */
+export type TheftResponse = 'record' | 'step_up' | 'revoke';
 
 /** The loaded configuration. */
 export interface Config {
@@ -89,6 +98,26 @@ export interface Config {
     readonly invitation: number;
   };
   rateLimitMail: { readonly max: number; readonly windowMs: number };
+  /** Who must sign in with a second factor. */
+  mfaRequired: MfaPolicy;
+  /** Lifetime of the MFA token between the password step and the second step. */
+  mfaTokenTtlMs: number;
+  /** Second-factor attempts allowed per account and window (whatever the number of MFA tokens). */
+  mfaAccountLimit: { readonly max: number; readonly windowMs: number };
+  /** WebAuthn relying-party id (a registrable domain of the origins). */
+  webauthnRpId: string;
+  /** WebAuthn relying-party name shown by authenticators. */
+  webauthnRpName: string;
+  /** Origins allowed to use passkeys (exact `scheme://host[:port]`). */
+  webauthnOrigins: readonly string[];
+  /** How long a session's previous network and user agent are compared with its next use. */
+  theftWindowMs: number;
+  /** The response to each theft signal. */
+  theftResponses: Readonly<Record<TheftSignal, TheftResponse>>;
+  /** Failed sign-in or second-factor attempts on one account that count as a burst. */
+  failureBurst: { readonly max: number; readonly windowMs: number };
+  /** More refresh-token rotations than this within one access-token lifetime is an impossible pattern. */
+  refreshAnomalyLimit: number;
   /** The config file that was read, if any. */
   configFile: string | undefined;
 }

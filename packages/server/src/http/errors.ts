@@ -25,6 +25,15 @@ export const SERVER_ERROR_CODES = [
   'ERR_RATE_LIMITED',
   'ERR_CSRF',
   'ERR_STEP_UP_REQUIRED',
+  'ERR_MFA_REQUIRED',
+  'ERR_MFA_TOKEN_INVALID',
+  'ERR_MFA_CODE_INVALID',
+  'ERR_MFA_LOCKED',
+  'ERR_MFA_ALREADY_ENROLLED',
+  'ERR_MFA_NOT_ENROLLED',
+  'ERR_MFA_ENROLLMENT_REQUIRED',
+  'ERR_PASSKEY_INVALID',
+  'ERR_PASSKEY_EXISTS',
   'ERR_FEED_AUTH',
   'ERR_LINK_INVALID',
   'ERR_LINK_EXPIRED',
@@ -135,15 +144,20 @@ export function forbidden(message: string, scope?: string): HttpError {
 }
 
 /**
- * A 401 asking for a fresher authentication (RFC 9470 §3): the token is valid but its `auth_time` is older than
- * `maxAgeSeconds`. The client re-authenticates (`POST /api/reauth`) and retries.
+ * A 401 asking for a fresher or stronger authentication (RFC 9470 §3): the token is valid but its `auth_time` is
+ * older than `maxAgeSeconds`, or (with `acrValues`) its `acr` is below what the action needs. The client
+ * re-authenticates (`POST /api/reauth`, or `POST /api/mfa/step-up` for a second factor) and retries.
  */
-export function stepUpRequired(maxAgeSeconds: number): HttpError {
-  const message = `this action needs a password confirmation within the last ${maxAgeSeconds} seconds`;
+export function stepUpRequired(maxAgeSeconds: number, acrValues?: string): HttpError {
+  const message =
+    acrValues === undefined
+      ? `this action needs a password confirmation within the last ${maxAgeSeconds} seconds`
+      : `this action needs a second factor (acr ${acrValues}) confirmed within the last ${maxAgeSeconds} seconds`;
+  const acr = acrValues === undefined ? '' : `, acr_values="${quote(acrValues)}"`;
   return new HttpError(401, 'ERR_STEP_UP_REQUIRED', message, {
     error: 'insufficient_user_authentication',
     headers: {
-      'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${quote(message)}", max_age=${maxAgeSeconds}`,
+      'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${quote(message)}"${acr}, max_age=${maxAgeSeconds}`,
     },
   });
 }

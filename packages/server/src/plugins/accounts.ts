@@ -134,6 +134,10 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       }
       if (passwords.needsRehash(user.passwordHash))
         await store.updatePasswordHash(user.id, await passwords.hash(password));
+      // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts).
+      const mfaRequired = await app.jot.mfa.signIn.challenge(user, request.body.delivery);
+      if (mfaRequired !== undefined)
+        return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
       app.jot.metrics.logins.inc({ result: 'ok' });
       const pair = await sessions.start(user, clientInfo(request), {
         delivery: request.body.delivery ?? config.tokenDelivery,

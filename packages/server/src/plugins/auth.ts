@@ -11,7 +11,8 @@ import { isJoseError } from '@jot/jose';
 
 import type { AuthContext } from '../context.js';
 import { accessCookie } from '../http/cookies.js';
-import { forbidden, HttpError, stepUpRequired, unauthorized } from '../http/errors.js';
+import { forbidden, HttpError, unauthorized } from '../http/errors.js';
+import { checkStepUp, enforceMfaPolicy } from './step-up.js';
 
 /** The token in an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -83,6 +84,7 @@ export const authenticate: preHandlerAsyncHookHandler = async function authentic
   const auth = verifiedCredential(request);
   await request.server.jot.revocations.check(auth.claims);
   request.auth = auth;
+  await enforceMfaPolicy(request, false);
 };
 
 /** Pre-handler: `authenticate`, then requires `role` among the token's roles. */
@@ -91,6 +93,7 @@ export function requireRole(role: string): preHandlerAsyncHookHandler {
     await authenticate.call(this, request, reply);
     if (!request.auth?.claims.roles.includes(role))
       throw forbidden(`this action requires the "${role}" role`, role);
+    if (role === 'admin') await enforceMfaPolicy(request, true);
   };
 }
 
@@ -103,8 +106,9 @@ export function authOf(request: FastifyRequest): AuthContext {
 }
 
 /**
- * Pre-handler: `requireRole(role)` (or just `authenticate` without a role), then a password authentication no older
- * than `JOT_STEP_UP_MAX_AGE` (RFC 9470 step-up), for actions whose misuse by a stolen token would hurt most.
+ * Pre-handler: `requireRole(role)` (or just `authenticate` without a role), then an authentication no older than
+ * `JOT_STEP_UP_MAX_AGE` — multi-factor when the user has a second factor (RFC 9470 step-up) — for actions whose
+ * misuse by a stolen token would hurt most.
  */
 export function requireRecentAuth(role?: string): preHandlerAsyncHookHandler {
   const first = role === undefined ? authenticate : requireRole(role);
@@ -113,9 +117,14 @@ export function requireRecentAuth(role?: string): preHandlerAsyncHookHandler {
     reply: FastifyReply,
   ): Promise<void> {
     await first.call(this, request, reply);
-    const { config, clock } = request.server.jot;
-    const maxAge = Math.floor(config.stepUpMaxAgeMs / 1000);
-    const authTime = request.auth?.claims.auth_time ?? 0;
-    if (Math.floor(clock() / 1000) - authTime > maxAge) throw stepUpRequired(maxAge);
+    await checkStepUp(request, { always: true });
+  };
+}
+
+/** Pre-handler: `authenticate`, then step-up as for `requireRecentAuth` (`always: false`: only users with MFA). */
+export function requireStepUp(options: { always: boolean }): preHandlerAsyncHookHandler {
+  return async function requireStepUpHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await authenticate.call(this, request, reply);
+    await checkStepUp(request, options);
   };
 }

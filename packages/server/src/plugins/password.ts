@@ -10,7 +10,7 @@ import { authErrors, passwordSchema, tokenResponseSchema } from '../http/schemas
 import { tokenResponse } from '../http/token-response.js';
 import { checkPasswordStrength } from '../services/password-policy.js';
 import type { User } from '../store/index.js';
-import { authenticate, authOf } from './auth.js';
+import { authenticate, authOf, requireStepUp } from './auth.js';
 
 /** Registers `POST /api/password` and `POST /api/reauth`. */
 export async function passwordPlugin(app: FastifyInstance): Promise<void> {
@@ -29,7 +29,8 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { current_password: string; new_password: string } }>(
     '/api/password',
     {
-      preHandler: authenticate,
+      // With a second factor enrolled, the current password alone is not enough: a fresh MFA step-up is needed.
+      preHandler: requireStepUp({ always: false }),
       config: credentialLimit,
       schema: {
         tags: ['accounts'],
@@ -74,7 +75,13 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const { claims } = authOf(request);
       await confirmPassword(claims.sub, request.body.password);
-      return tokenResponse(request, reply, await sessions.reissue(claims.sid, { authTime: app.jot.clock() }));
+      // A password-only confirmation: the session's authentication becomes one factor (`acr` aal1) again.
+      const pair = await sessions.reissue(claims.sid, {
+        authTime: app.jot.clock(),
+        amr: ['pwd'],
+        acr: 'aal1',
+      });
+      return tokenResponse(request, reply, pair);
     },
   );
 }

@@ -27,7 +27,20 @@ export type SecurityEventType =
   | 'session_revoked'
   | 'client_registered'
   | 'client_secret_rotated'
-  | 'client_removed';
+  | 'client_removed'
+  | 'mfa_enrolled'
+  | 'mfa_removed'
+  | 'mfa_reset'
+  | 'mfa_failed'
+  | 'mfa_locked'
+  | 'mfa_step_up'
+  | 'recovery_codes_regenerated'
+  | 'recovery_code_used'
+  | 'new_device_sign_in'
+  | 'session_network_changed'
+  | 'session_agent_changed'
+  | 'refresh_anomaly'
+  | 'failure_burst';
 
 /** Records security events. */
 export interface SecurityEvents {

@@ -54,7 +54,11 @@ export interface SessionService {
    * Starts a session for an authenticated user. Browser deliveries (`cookie`, `memory`) get an anti-CSRF token
    * whose hash is bound into every access token of the session.
    */
-  start(user: User, client: ClientInfo, options?: { delivery?: SessionDelivery }): Promise<TokenPair>;
+  start(
+    user: User,
+    client: ClientInfo,
+    options?: { delivery?: SessionDelivery; amr?: readonly string[]; acr?: string },
+  ): Promise<TokenPair>;
   /**
    * Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). `fromCookie` carries the
    * `X-Csrf-Token` header when the refresh token came from a cookie: it must be the session's CSRF token.
@@ -76,7 +80,7 @@ export interface SessionService {
    */
   reissue(
     sessionId: string,
-    options?: { authTime?: number; rotateRefreshToken?: boolean },
+    options?: { authTime?: number; amr?: readonly string[]; acr?: string; rotateRefreshToken?: boolean },
   ): Promise<TokenPair>;
 }
 
@@ -146,6 +150,8 @@ export function createSessionService(deps: {
       csrfHash: session.csrfHash ?? undefined,
       clientId: session.clientId,
       scope: scopeText(granted),
+      amr: session.amr,
+      acr: session.acr,
     });
   }
 
@@ -209,6 +215,8 @@ export function createSessionService(deps: {
         csrfHash: delivery === 'bearer' ? null : hashForClaim(csrf.forSession(id)),
         mode: settings.mode,
         delivery,
+        amr: options.amr,
+        acr: options.acr,
       });
       let refreshToken: string | undefined;
       if (settings.mode === 'refresh') {
@@ -308,7 +316,13 @@ export function createSessionService(deps: {
 
     async reissue(sessionId, options = {}) {
       await stillLive(sessionId);
-      if (options.authTime !== undefined) await store.setSessionAuthTime(sessionId, options.authTime);
+      if (options.authTime !== undefined) {
+        await store.setSessionAuthentication(sessionId, {
+          authTime: options.authTime,
+          amr: options.amr,
+          acr: options.acr,
+        });
+      }
       const before = await stillLive(sessionId);
       const user = await activeUser(before.userId);
       let refreshToken: string | undefined;

@@ -74,6 +74,10 @@ export interface AccessTokenInput {
   ttlSeconds?: number;
   /** Token exchange: the acting party (RFC 8693 §4.1). */
   act?: ActorClaim;
+  /** RFC 8176 authentication methods of the session's last authentication. */
+  amr?: readonly string[];
+  /** Authentication context class of the session's last authentication (`aal1`, `aal2`). */
+  acr?: string;
 }
 
 /** An issued access token. */
@@ -186,6 +190,8 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
       if (input.scope !== undefined) claims.scope = input.scope;
       if (input.csrfHash !== undefined) claims.cth = input.csrfHash;
       if (input.act !== undefined) claims.act = input.act;
+      if (input.amr !== undefined) claims.amr = [...input.amr];
+      if (input.acr !== undefined) claims.acr = input.acr;
       const token = sign(claims, iat);
       return {
         token,

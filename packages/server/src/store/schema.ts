@@ -52,6 +52,10 @@ export interface SessionsTable {
   mode: string;
   /** The OAuth client the session's tokens are issued to (migration 0005); `'jot'` is the first-party client. */
   client_id: Generated<string>;
+  /** JSON array of RFC 8176 `amr` values of the session's last authentication (migration 0007). */
+  amr: Generated<string>;
+  /** The `acr` of the session's last authentication: `'aal1'` or `'aal2'` (migration 0007). */
+  acr: Generated<string>;
 }
 
 /** `refresh_tokens`: one opaque refresh token, known only by its hash. */
@@ -195,6 +199,82 @@ export interface AssertionJtisTable {
   expires_at: number;
 }
 
+/** `mfa_factors`: a confirmed or pending second factor (a TOTP secret or a WebAuthn credential). */
+export interface MfaFactorsTable {
+  id: string;
+  user_id: string;
+  /** `'totp'` or `'webauthn'`. */
+  kind: string;
+  /** The user's label ("Phone", "YubiKey"). */
+  name: string;
+  /** TOTP: the secret sealed under the KEK (AES-256-GCM, the factor id as associated data). */
+  secret_ciphertext: string | null;
+  /** WebAuthn: the credential id (base64url); unique across users. */
+  credential_id: string | null;
+  /** WebAuthn: the COSE public key (base64url). */
+  public_key: string | null;
+  /** WebAuthn: the signature counter last seen. */
+  counter: Generated<number>;
+  /** WebAuthn: JSON array of transports. */
+  transports: Generated<string>;
+  created_at: number;
+  /** Null while a TOTP enrolment waits for its first code. */
+  confirmed_at: number | null;
+  last_used_at: number | null;
+}
+
+/** `mfa_used_steps`: TOTP time steps already accepted for a factor; the primary key refuses a replay. */
+export interface MfaUsedStepsTable {
+  factor_id: string;
+  step: number;
+  used_at: number;
+}
+
+/** `mfa_recovery_codes`: single-use recovery codes, known by keyed hash. */
+export interface MfaRecoveryCodesTable {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** `mfa_challenges`: MFA tokens of the two-step sign-in and WebAuthn challenges, single-use, by hash. */
+export interface MfaChallengesTable {
+  id_hash: string;
+  /** `'mfa_token'`, `'webauthn_register'`, `'webauthn_login'`. */
+  kind: string;
+  user_id: string | null;
+  /** JSON object (delivery mode, …). */
+  data: Generated<string>;
+  /** Verification attempts made with it so far. */
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+/** `mfa_failures`: failed second-factor attempts per account in the current window. */
+export interface MfaFailuresTable {
+  user_id: string;
+  window_start: number;
+  count: number;
+}
+
+/** `known_devices`: devices a user has signed in from (hash of a device cookie, or of user agent + network). */
+export interface KnownDevicesTable {
+  user_id: string;
+  device_hash: string;
+  first_seen: number;
+}
+
+/** `session_sightings`: where a session was last used from (IP network and user agent). */
+export interface SessionSightingsTable {
+  session_id: string;
+  network: string;
+  user_agent: string;
+  seen_at: number;
+}
+
 /** All tables, for `Kysely<Schema>`. */
 export interface Schema {
   users: UsersTable;
@@ -208,6 +288,13 @@ export interface Schema {
   invitations: InvitationsTable;
   oauth_clients: OAuthClientsTable;
   assertion_jtis: AssertionJtisTable;
+  mfa_factors: MfaFactorsTable;
+  mfa_used_steps: MfaUsedStepsTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  mfa_challenges: MfaChallengesTable;
+  mfa_failures: MfaFailuresTable;
+  known_devices: KnownDevicesTable;
+  session_sightings: SessionSightingsTable;
 }
 
 /** Which database is underneath. */

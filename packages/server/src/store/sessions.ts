@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { parseStringArray } from './json.js';
 import type { Schema, SessionsTable } from './schema.js';
 
 /** How a session's tokens are issued: a rotating refresh token, or a single access token. */
@@ -33,6 +34,10 @@ export interface Session {
   delivery: SessionDelivery;
   /** The OAuth client the session's tokens are issued to. */
   clientId: string;
+  /** RFC 8176 methods of the last authentication (e.g. `['pwd']`, `['pwd', 'otp', 'mfa']`). */
+  amr: string[];
+  /** Assurance level of the last authentication: `'aal1'` (one factor) or `'aal2'` (two). */
+  acr: string;
 }
 
 /** Input of `createSession`. */
@@ -53,6 +58,10 @@ export interface NewSession {
   delivery?: SessionDelivery;
   /** @default 'jot' (the first-party client) */
   clientId?: string;
+  /** @default ['pwd'] */
+  amr?: readonly string[];
+  /** @default 'aal1' */
+  acr?: string;
 }
 
 type Db = Kysely<Schema>;
@@ -74,6 +83,8 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     mode: row.mode === 'single' ? 'single' : 'refresh',
     delivery: row.delivery === 'cookie' || row.delivery === 'memory' ? row.delivery : 'bearer',
     clientId: row.client_id,
+    amr: parseStringArray(row.amr),
+    acr: row.acr,
   };
 }
 
@@ -96,6 +107,8 @@ export async function createSession(db: Db, input: NewSession, now: number): Pro
       mode: input.mode ?? 'refresh',
       delivery: input.delivery ?? 'bearer',
       client_id: input.clientId ?? 'jot',
+      amr: JSON.stringify(input.amr ?? ['pwd']),
+      acr: input.acr ?? 'aal1',
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -132,7 +145,9 @@ export async function listLiveSessionsForUser(db: Db, userId: string, now: numbe
 }
 
 /** The columns a session update may change. */
-type SessionPatch = Partial<Pick<SessionsTable, 'last_used_at' | 'csrf_hash' | 'auth_time'>>;
+type SessionPatch = Partial<
+  Pick<SessionsTable, 'last_used_at' | 'csrf_hash' | 'auth_time'> & { amr: string; acr: string }
+>;
 
 /** UPDATE a session that is not revoked; whether a row changed. */
 export async function updateUnrevokedSession(db: Db, id: string, patch: SessionPatch): Promise<boolean> {

@@ -14,6 +14,7 @@ import type { NewOAuthClient, OAuthClient, OAuthClientPatch } from './clients.js
 import * as events from './events.js';
 import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
 import * as keys from './keys.js';
+import { createMfaStore, type MfaStore } from './mfa-store.js';
 import type { NewSigningKey, SigningKeyPatch, SigningKeyRecord } from './keys.js';
 import * as invitations from './invitations.js';
 import type { Invitation, NewInvitation } from './invitations.js';
@@ -43,6 +44,7 @@ export class Store {
   readonly #db: Kysely<Schema>;
   readonly #clock: () => number;
   #closed = false;
+  #mfa: MfaStore | undefined;
 
   /** @internal Use `openStore()`, which also runs the migrations. */
   constructor(db: Kysely<Schema>, dialect: DialectName, clock: () => number = Date.now) {
@@ -58,6 +60,12 @@ export class Store {
     } catch (err) {
       throw translateError(err);
     }
+  }
+
+  /** MFA factors, recovery codes, MFA tokens, WebAuthn challenges and theft-signal facts (see mfa-store.ts). */
+  get mfa(): MfaStore {
+    this.#mfa ??= createMfaStore((op) => this.#run(op), this.#clock);
+    return this.#mfa;
   }
 
   /** Readiness probe: resolves when the database answers `SELECT 1`, else rejects with `ERR_STORE_UNAVAILABLE`. */
@@ -224,6 +232,23 @@ export class Store {
   /** Sets (or clears) the CSRF token hash of an unrevoked session; whether it changed. */
   setSessionCsrfHash(id: string, csrfHash: string | null): Promise<boolean> {
     return this.#run((db) => sessions.updateUnrevokedSession(db, id, { csrf_hash: csrfHash }));
+  }
+
+  /**
+   * Records a fresh authentication on an unrevoked session: its time and, when given, its methods (`amr`) and
+   * level (`acr`); whether it changed.
+   */
+  setSessionAuthentication(
+    id: string,
+    auth: { authTime: number; amr?: readonly string[]; acr?: string },
+  ): Promise<boolean> {
+    return this.#run((db) =>
+      sessions.updateUnrevokedSession(db, id, {
+        auth_time: auth.authTime,
+        ...(auth.amr === undefined ? {} : { amr: JSON.stringify(auth.amr) }),
+        ...(auth.acr === undefined ? {} : { acr: auth.acr }),
+      }),
+    );
   }
 
   /** Records a fresh password authentication on an unrevoked session; whether it changed. */

@@ -8,6 +8,7 @@ import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_session_delivery.js';
 import * as m0005 from './0005_oauth_clients.js';
 import * as m0006 from './0006_accounts_mail.js';
+import * as m0007 from './0007_mfa.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -19,6 +20,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0002_session_delivery': m0002,
   '0005_oauth_clients': m0005,
   '0006_accounts_mail': m0006,
+  '0007_mfa': m0007,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */

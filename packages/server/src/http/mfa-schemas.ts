@@ -1,0 +1,72 @@
+/** Request schemas and views of the MFA routes, and the proof a second step or step-up carries. */
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+
+import type { MfaProof } from '../services/mfa.js';
+import type { MfaFactor } from '../store/index.js';
+import { HttpError } from './errors.js';
+
+/** The fields of a second-factor proof: exactly one of them. */
+export interface ProofBody {
+  code?: string;
+  recovery_code?: string;
+  webauthn?: Record<string, unknown>;
+}
+
+/** JSON-schema properties of a proof. */
+export const proofProperties = {
+  code: {
+    type: 'string',
+    pattern: '^\\s*\\d{6}\\s*$',
+    description: 'A 6-digit code of the authenticator app.',
+  },
+  recovery_code: { type: 'string', minLength: 8, maxLength: 40, description: 'One of the recovery codes.' },
+  webauthn: {
+    type: 'object',
+    additionalProperties: true,
+    description: 'The passkey assertion (AuthenticationResponseJSON of @simplewebauthn/browser).',
+  },
+} as const;
+
+/** The proof in a request body; 400 unless exactly one kind is present. */
+export function proofOf(body: ProofBody): MfaProof {
+  const given = [body.code, body.recovery_code, body.webauthn].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new HttpError(400, 'ERR_VALIDATION', 'send exactly one of "code", "recovery_code" or "webauthn"');
+  }
+  if (body.code !== undefined) return { type: 'totp', code: body.code.trim() };
+  if (body.recovery_code !== undefined) return { type: 'recovery_code', code: body.recovery_code };
+  return { type: 'webauthn', response: body.webauthn as unknown as AuthenticationResponseJSON };
+}
+
+/** A factor as the API shows it (never the secret or key). */
+export function publicFactor(factor: MfaFactor): Record<string, unknown> {
+  return {
+    id: factor.id,
+    kind: factor.kind,
+    name: factor.name,
+    created_at: new Date(factor.createdAt).toISOString(),
+    last_used_at: factor.lastUsedAt === null ? null : new Date(factor.lastUsedAt).toISOString(),
+  };
+}
+
+/** Response schema of a factor. */
+export const factorSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['totp', 'webauthn'] },
+    name: { type: 'string' },
+    created_at: { type: 'string' },
+    last_used_at: { type: ['string', 'null'] },
+  },
+} as const;
+
+/** A user-chosen factor name. */
+export const factorNameSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+/** `:id` of a factor. */
+export const factorParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;

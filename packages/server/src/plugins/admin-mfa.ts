@@ -1,0 +1,78 @@
+/**
+ * Admin view of second factors: which users have one (`GET /api/admin/mfa`), and a reset for a user who lost
+ * theirs (`DELETE /api/admin/users/:id/mfa`) — a sensitive action (step-up), recorded as a security event.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { authErrors } from '../http/schemas.js';
+import { authOf, requireRecentAuth, requireRole } from './auth.js';
+
+/** Registers the admin MFA routes. */
+export async function adminMfaPlugin(app: FastifyInstance): Promise<void> {
+  const { store, events, mfa } = app.jot;
+
+  app.get(
+    '/api/admin/mfa',
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags: ['admin'],
+        summary: 'Users with a second factor: how many of each kind.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              users: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    user_id: { type: 'string' },
+                    totp: { type: 'integer' },
+                    webauthn: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async () => ({ users: await store.mfa.summary() }),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/admin/users/:id/mfa',
+    {
+      preHandler: requireRecentAuth('admin'),
+      schema: {
+        tags: ['admin'],
+        summary:
+          "Reset a user's second factors and recovery codes (they sign in with the password alone again).",
+        params: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+        },
+        response: {
+          200: { type: 'object', properties: { removed: { type: 'integer' } } },
+          404: { $ref: 'JotError#' },
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const user = await store.getUserById(request.params.id);
+      if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such user');
+      const removed = await mfa.factors.reset(user.id);
+      await events.record('mfa_reset', {
+        userId: user.id,
+        ip: request.ip,
+        detail: { by: authOf(request).claims.sub, removed },
+      });
+      return { removed };
+    },
+  );
+}

@@ -1,0 +1,81 @@
+/**
+ * The second step of the two-step sign-in: `POST /api/login/mfa` exchanges the MFA token of the password step
+ * plus a code, a recovery code or a passkey assertion for the normal token response (`acr` aal2, `amr` with `mfa`).
+ * `POST /api/login/mfa/passkey-options` gives the WebAuthn options for the account the MFA token is for.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { clientInfo } from '../http/client-info.js';
+import { proofOf, proofProperties, type ProofBody } from '../http/mfa-schemas.js';
+import { authRateLimit } from '../http/rate-limit.js';
+import { tokenResponseSchema } from '../http/schemas.js';
+import { tokenResponse } from '../http/token-response.js';
+
+const mfaTokenSchema = { type: 'string', minLength: 20, maxLength: 4096 } as const;
+
+/** Registers the second-step routes. */
+export async function mfaSignInPlugin(app: FastifyInstance): Promise<void> {
+  const { config, sessions, mfa, events, metrics } = app.jot;
+  const limit = { rateLimit: authRateLimit(config) };
+
+  app.post<{ Body: ProofBody & { mfa_token: string } }>(
+    '/api/login/mfa',
+    {
+      config: limit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Second sign-in step: the MFA token plus a second factor, for the token response.',
+        body: {
+          type: 'object',
+          required: ['mfa_token'],
+          additionalProperties: false,
+          properties: { mfa_token: mfaTokenSchema, ...proofProperties },
+        },
+        response: {
+          200: tokenResponseSchema,
+          400: { $ref: 'JotError#' },
+          401: { $ref: 'JotError#' },
+          403: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const proof = proofOf(request.body);
+      const done = await mfa.signIn.complete(request.body.mfa_token, proof, request.ip);
+      if (proof.type === 'recovery_code') {
+        const left = await mfa.factors.recoveryCodesLeft(done.user.id);
+        await events.record('recovery_code_used', { userId: done.user.id, ip: request.ip, detail: { left } });
+      }
+      metrics.logins.inc({ result: 'ok' });
+      const pair = await sessions.start(done.user, clientInfo(request), {
+        delivery: done.delivery ?? config.tokenDelivery,
+        amr: done.amr,
+        acr: done.acr,
+      });
+      return tokenResponse(request, reply, pair);
+    },
+  );
+
+  app.post<{ Body: { mfa_token: string } }>(
+    '/api/login/mfa/passkey-options',
+    {
+      config: limit,
+      schema: {
+        tags: ['accounts'],
+        summary: 'WebAuthn options for using a passkey as the second factor of this sign-in.',
+        body: {
+          type: 'object',
+          required: ['mfa_token'],
+          additionalProperties: false,
+          properties: { mfa_token: mfaTokenSchema },
+        },
+      },
+    },
+    async (request, reply) => {
+      const userId = await mfa.signIn.userOf(request.body.mfa_token);
+      reply.header('cache-control', 'no-store');
+      return mfa.passkeys.authenticationOptions(userId);
+    },
+  );
+}

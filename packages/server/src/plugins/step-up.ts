@@ -1,0 +1,78 @@
+/**
+ * Step-up (RFC 9470) and the MFA policy for the server's own routes. A sensitive action needs an authentication no
+ * older than `JOT_STEP_UP_MAX_AGE`; when the user has a second factor it must also be a multi-factor one
+ * (`acr` `aal2`), so a stolen password — or a stolen token plus the password — is not enough. The session row is
+ * authoritative over the token's claims: a theft signal that demands step-up resets it at once.
+ * `JOT_MFA_REQUIRED` makes a second factor compulsory for admin actions (`admins`) or for every route (`all`)
+ * except those a user needs to enrol one.
+ */
+import type { FastifyRequest } from 'fastify';
+
+import { HttpError, stepUpRequired } from '../http/errors.js';
+import { ACR } from '../services/mfa.js';
+
+/** Routes a user without a second factor may still use under `JOT_MFA_REQUIRED=all`: enough to enrol one. */
+const ENROLMENT_ROUTES = [
+  '/api/whoami',
+  '/api/logout',
+  '/api/logout-all',
+  '/api/reauth',
+  '/api/sessions',
+  '/api/mfa',
+  '/api/passkeys/register',
+];
+
+function isEnrolmentRoute(url: string | undefined): boolean {
+  return url !== undefined && ENROLMENT_ROUTES.some((r) => url === r || url.startsWith(`${r}/`));
+}
+
+async function hasMfa(request: FastifyRequest, userId: string): Promise<boolean> {
+  return (await request.server.jot.mfa.factors.factors(userId)).length > 0;
+}
+
+/**
+ * Requires a recent authentication of the authenticated request's user: multi-factor when the user has a factor.
+ * `always: false` checks only users with a factor (password change: the current password is the proof otherwise).
+ */
+export async function checkStepUp(request: FastifyRequest, options: { always: boolean }): Promise<void> {
+  const { config, clock, store } = request.server.jot;
+  const claims = request.auth?.claims;
+  if (claims === undefined) throw new Error('checkStepUp needs an authenticated request');
+  const withMfa = await hasMfa(request, claims.sub);
+  if (!options.always && !withMfa) return;
+  const maxAge = Math.floor(config.stepUpMaxAgeMs / 1000);
+  // The session row, when there is one, can only lower what the token claims (a theft signal's step-up).
+  const session = await store.getSession(claims.sid);
+  const authTime = Math.min(claims.auth_time, Math.floor((session?.authTime ?? Infinity) / 1000));
+  const acrOk = claims.acr === ACR.multi && (session === undefined || session.acr === ACR.multi);
+  if (withMfa && !acrOk) throw stepUpRequired(maxAge, ACR.multi);
+  if (Math.floor(clock() / 1000) - authTime > maxAge) {
+    throw stepUpRequired(maxAge, withMfa ? ACR.multi : undefined);
+  }
+}
+
+/** A 403 for a user who must enrol a second factor before this action. */
+function enrolmentRequired(scope: string): HttpError {
+  return new HttpError(
+    403,
+    'ERR_MFA_ENROLLMENT_REQUIRED',
+    `${scope} require a second factor: set up an authenticator app or a passkey on your account page first`,
+    { error: 'insufficient_user_authentication' },
+  );
+}
+
+/** Applies `JOT_MFA_REQUIRED` to an authenticated request (`admin`: the route needs the admin role). */
+export async function enforceMfaPolicy(request: FastifyRequest, admin: boolean): Promise<void> {
+  const { config } = request.server.jot;
+  const claims = request.auth?.claims;
+  if (claims === undefined || config.mfaRequired === 'none' || claims.acr === ACR.multi) return;
+  const applies =
+    config.mfaRequired === 'all'
+      ? !isEnrolmentRoute(request.routeOptions.url)
+      : admin && config.mfaRequired === 'admins';
+  if (!applies) return;
+  if (await hasMfa(request, claims.sub)) {
+    throw stepUpRequired(Math.floor(config.stepUpMaxAgeMs / 1000), ACR.multi);
+  }
+  throw enrolmentRequired(config.mfaRequired === 'all' ? 'accounts on this server' : 'admin actions');
+}

@@ -1,0 +1,154 @@
+/**
+ * The two-step sign-in and the second-factor step-up. After a correct password, a user with a factor gets an MFA
+ * token instead of tokens; the second step exchanges it plus a proof. Guessing is bounded twice, and both bounds
+ * are counted atomically before the proof is checked: at most `MFA_TOKEN_ATTEMPTS` per MFA token, and
+ * `JOT_MFA_ACCOUNT_LIMIT` per account across all tokens and step-ups (so signing in again does not reset it).
+ */
+import type { Config } from '../config/index.js';
+import { HttpError } from '../http/errors.js';
+import type { SessionDelivery, Store, User } from '../store/index.js';
+import { ACR, type MfaProof, type MfaService } from './mfa.js';
+import { MFA_TOKEN_ATTEMPTS, mfaTokenInvalid, type MfaTokens } from './mfa-token.js';
+import type { SecurityEvents } from './security-events.js';
+
+/** The body of the `mfa_required` answer to the password step (HTTP 403, as OAuth servers commonly do). */
+export interface MfaRequiredBody {
+  error: 'mfa_required';
+  error_description: string;
+  code: 'ERR_MFA_REQUIRED';
+  mfa_token: string;
+  /** Seconds. */
+  mfa_token_expires_in: number;
+  /** What the second step accepts: `totp`, `webauthn`, `recovery_code`. */
+  mfa_methods: string[];
+}
+
+/** A completed second step. */
+export interface MfaSignInResult {
+  user: User;
+  amr: string[];
+  acr: string;
+  delivery: SessionDelivery | undefined;
+}
+
+/** The two-step sign-in. */
+export interface MfaSignIn {
+  /** After a correct password: the `mfa_required` body when the user has a factor, else undefined. */
+  challenge(user: User, delivery: SessionDelivery | undefined): Promise<MfaRequiredBody | undefined>;
+  /** The user an MFA token is for, after checking it (for the passkey options of the second step). */
+  userOf(mfaToken: string): Promise<string>;
+  /** Second step: the MFA token and a proof for the token response's facts. */
+  complete(mfaToken: string, proof: MfaProof, ip: string): Promise<MfaSignInResult>;
+  /** A fresh second factor for a signed-in user (RFC 9470 step-up); returns the method's `amr`. */
+  stepUp(userId: string, proof: MfaProof, ip: string): Promise<string[]>;
+}
+
+/** The `amr` of a completed two-factor authentication (RFC 8176 `mfa` marks more than one factor). */
+export function mfaAmr(first: readonly string[], method: readonly string[]): string[] {
+  return [...new Set([...first.filter((m) => m !== 'mfa'), ...method, 'mfa'])];
+}
+
+/** Builds the two-step sign-in. */
+export function createMfaSignIn(deps: {
+  store: Store;
+  mfa: MfaService;
+  tokens: MfaTokens;
+  events: SecurityEvents;
+  config: Config;
+}): MfaSignIn {
+  const { store, mfa, tokens, events, config } = deps;
+  const limit = config.mfaAccountLimit;
+
+  /** Counts the attempt against the account, runs the check, and records a failure. */
+  async function guarded(
+    userId: string,
+    ip: string,
+    check: () => Promise<string[]>,
+    attemptsLeft?: number,
+  ): Promise<string[]> {
+    const count = await store.mfa.countAccountAttempt(userId, limit.windowMs);
+    if (count > limit.max) {
+      const seconds = Math.ceil(limit.windowMs / 1000);
+      await events.record('mfa_locked', { userId, ip, detail: { attempts: count } });
+      throw new HttpError(
+        429,
+        'ERR_MFA_LOCKED',
+        `too many second-factor attempts on this account; try again in up to ${seconds} s`,
+        { error: 'rate_limited', headers: { 'retry-after': String(seconds) } },
+      );
+    }
+    try {
+      const amr = await check();
+      await store.mfa.refundAccountAttempt(userId);
+      return amr;
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 401) {
+        await events.record('mfa_failed', { userId, ip, detail: { code: err.code } });
+        if (err.code === 'ERR_MFA_CODE_INVALID' && attemptsLeft !== undefined) {
+          throw new HttpError(
+            401,
+            err.code,
+            `${err.message} (${attemptsLeft} attempts left with this MFA token)`,
+            {
+              error: 'invalid_grant',
+            },
+          );
+        }
+      }
+      throw err;
+    }
+  }
+
+  return {
+    async challenge(user, delivery) {
+      const methods = await mfa.methods(user.id);
+      if (methods.length === 0) return undefined;
+      const { token, expiresIn } = await tokens.issue(user.id, delivery === undefined ? {} : { delivery });
+      return {
+        error: 'mfa_required',
+        error_description: 'the password is correct; complete the sign-in with a second factor',
+        code: 'ERR_MFA_REQUIRED',
+        mfa_token: token,
+        mfa_token_expires_in: expiresIn,
+        mfa_methods: methods,
+      };
+    },
+
+    async userOf(mfaToken) {
+      const claims = tokens.verify(mfaToken);
+      return claims.sub;
+    },
+
+    async complete(mfaToken, proof, ip) {
+      const claims = tokens.verify(mfaToken);
+      const id = tokens.idHash(claims.jti);
+      const record = await store.mfa.takeAttempt(id, 'mfa_token', MFA_TOKEN_ATTEMPTS);
+      if (record === undefined || record.userId !== claims.sub) {
+        throw mfaTokenInvalid('has expired, was already used, or has no attempts left');
+      }
+      const method = await guarded(
+        claims.sub,
+        ip,
+        () => mfa.verify(claims.sub, proof),
+        MFA_TOKEN_ATTEMPTS - record.attempts,
+      );
+      if ((await store.mfa.consumeChallenge(id, 'mfa_token')) === undefined) {
+        throw mfaTokenInvalid('was already used');
+      }
+      const user = await store.getUserById(claims.sub);
+      if (user === undefined || user.status !== 'active') {
+        throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+      }
+      const delivery = record.data.delivery;
+      return {
+        user,
+        amr: mfaAmr(claims.amr, method),
+        acr: ACR.multi,
+        delivery:
+          delivery === 'bearer' || delivery === 'cookie' || delivery === 'memory' ? delivery : undefined,
+      };
+    },
+
+    stepUp: (userId, proof, ip) => guarded(userId, ip, () => mfa.verify(userId, proof)),
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Passkeys (WebAuthn Level 3) through `@simplewebauthn/server`: registration of several credentials per user, and
+ * assertions for a second factor or for passwordless sign-in. The relying-party id and the allowed origins come
+ * from the configuration. Every challenge is stored hashed in `mfa_challenges` and consumed atomically inside the
+ * verification, so one challenge verifies at most once across every instance.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+
+import type { Config } from '../config/index.js';
+import type { Clock } from '../context.js';
+import { HttpError } from '../http/errors.js';
+import type { MfaChallengeKind, MfaFactor, Store, User } from '../store/index.js';
+import { hashSecret } from './secrets.js';
+
+const CHALLENGE_TTL_MS = 5 * 60_000;
+
+/** A verified assertion. */
+export interface VerifiedPasskey {
+  userId: string;
+  factorId: string;
+  /** The authenticator verified the user (PIN or biometric), not only their presence. */
+  userVerified: boolean;
+}
+
+/** The passkey service. */
+export interface PasskeyService {
+  registrationOptions(user: User): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  register(user: User, response: RegistrationResponseJSON, name: string): Promise<MfaFactor>;
+  /** Options for an assertion: the user's passkeys when `userId` is given, else any discoverable one. */
+  authenticationOptions(userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /**
+   * Verifies an assertion; `userId` limits it to that user's passkeys, `requireUserVerification` demands UV
+   * (passwordless sign-in). Throws 401 `ERR_PASSKEY_INVALID`.
+   */
+  verifyAssertion(
+    response: AuthenticationResponseJSON,
+    options: { userId?: string; requireUserVerification: boolean },
+  ): Promise<VerifiedPasskey>;
+}
+
+/** A 401 for a passkey response that does not verify. */
+export function passkeyInvalid(why: string): HttpError {
+  return new HttpError(401, 'ERR_PASSKEY_INVALID', `the passkey could not be verified: ${why}`, {
+    error: 'invalid_grant',
+  });
+}
+
+function why(err: unknown): string {
+  return err instanceof Error ? err.message.slice(0, 200) : 'verification failed';
+}
+
+/** Builds the passkey service. */
+export function createPasskeyService(deps: { store: Store; config: Config; clock: Clock }): PasskeyService {
+  const { store, config, clock } = deps;
+  const rpID = config.webauthnRpId;
+  const origins = [...config.webauthnOrigins];
+
+  async function newChallenge(kind: MfaChallengeKind, userId: string | null): Promise<string> {
+    const challenge = randomBytes(32).toString('base64url');
+    await store.mfa.insertChallenge({
+      idHash: hashSecret(`webauthn:${challenge}`),
+      kind,
+      userId,
+      expiresAt: clock() + CHALLENGE_TTL_MS,
+    });
+    return challenge;
+  }
+
+  /** Consumes `challenge` once; true when it was live, of `kind`, and issued for `userId` (or for anyone). */
+  async function consume(challenge: string, kind: MfaChallengeKind, userId: string): Promise<boolean> {
+    const record = await store.mfa.consumeChallenge(hashSecret(`webauthn:${challenge}`), kind);
+    return record !== undefined && (record.userId === null || record.userId === userId);
+  }
+
+  async function passkeysOf(userId: string): Promise<MfaFactor[]> {
+    return (await store.mfa.listFactors(userId)).filter(
+      (f) => f.kind === 'webauthn' && f.credentialId !== null,
+    );
+  }
+
+  return {
+    async registrationOptions(user) {
+      const existing = await passkeysOf(user.id);
+      return generateRegistrationOptions({
+        rpName: config.webauthnRpName,
+        rpID,
+        userName: user.email,
+        userDisplayName: user.name ?? user.email,
+        userID: new TextEncoder().encode(user.id),
+        challenge: await newChallenge('webauthn_register', user.id),
+        attestationType: 'none',
+        excludeCredentials: existing.map((f) => ({ id: f.credentialId!, transports: f.transports })),
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      });
+    },
+
+    async register(user, response, name) {
+      let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+      try {
+        result = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: (challenge) => consume(challenge, 'webauthn_register', user.id),
+          expectedOrigin: origins,
+          expectedRPID: rpID,
+          requireUserVerification: false,
+        });
+      } catch (err) {
+        throw passkeyInvalid(why(err));
+      }
+      if (!result.verified) throw passkeyInvalid('the registration did not verify');
+      const { credential } = result.registrationInfo;
+      try {
+        return await store.mfa.insertFactor({
+          id: randomUUID(),
+          userId: user.id,
+          kind: 'webauthn',
+          name,
+          credentialId: credential.id,
+          publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+          counter: credential.counter,
+          transports: credential.transports ?? [],
+          confirmedAt: clock(),
+        });
+      } catch (err) {
+        if (err instanceof Error && 'code' in err && err.code === 'ERR_STORE_CONFLICT') {
+          throw new HttpError(409, 'ERR_PASSKEY_EXISTS', 'this passkey is already registered');
+        }
+        throw err;
+      }
+    },
+
+    async authenticationOptions(userId) {
+      const allow = userId === undefined ? [] : await passkeysOf(userId);
+      return generateAuthenticationOptions({
+        rpID,
+        challenge: await newChallenge('webauthn_login', userId ?? null),
+        allowCredentials: allow.map((f) => ({ id: f.credentialId!, transports: f.transports })),
+        userVerification: userId === undefined ? 'required' : 'preferred',
+      });
+    },
+
+    async verifyAssertion(response, options) {
+      const factor =
+        typeof response?.id === 'string' ? await store.mfa.getFactorByCredentialId(response.id) : undefined;
+      if (factor === undefined || factor.publicKey === null || factor.confirmedAt === null) {
+        throw passkeyInvalid('this passkey is not registered here');
+      }
+      if (options.userId !== undefined && factor.userId !== options.userId) {
+        throw passkeyInvalid('this passkey belongs to another account');
+      }
+      let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+      try {
+        verified = await verifyAuthenticationResponse({
+          response,
+          expectedChallenge: (challenge) => consume(challenge, 'webauthn_login', factor.userId),
+          expectedOrigin: origins,
+          expectedRPID: rpID,
+          credential: {
+            id: factor.credentialId!,
+            publicKey: Buffer.from(factor.publicKey, 'base64url'),
+            counter: factor.counter,
+            transports: factor.transports,
+          },
+          requireUserVerification: options.requireUserVerification,
+        });
+      } catch (err) {
+        throw passkeyInvalid(why(err));
+      }
+      if (!verified.verified) throw passkeyInvalid('the signature did not verify');
+      await store.mfa.touchFactor(factor.id, verified.authenticationInfo.newCounter);
+      return {
+        userId: factor.userId,
+        factorId: factor.id,
+        userVerified: verified.authenticationInfo.userVerified,
+      };
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Queries behind the theft signals: the devices a user signed in from (`known_devices`, claimed by a primary-key
+ * INSERT so a new device is reported once however many instances see it) and where each session was last used
+ * (`session_sightings`).
+ */
+import type { Kysely } from 'kysely';
+
+import type { Schema } from './schema.js';
+
+/** Where a session was last used. */
+export interface SessionSighting {
+  network: string;
+  userAgent: string;
+  seenAt: number;
+}
+
+type Db = Kysely<Schema>;
+
+/** Remembers a device for a user; true when it was new. */
+export async function rememberDevice(
+  db: Db,
+  userId: string,
+  deviceHash: string,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .insertInto('known_devices')
+    .values({ user_id: userId, device_hash: deviceHash, first_seen: now })
+    .onConflict((oc) => oc.columns(['user_id', 'device_hash']).doNothing())
+    .executeTakeFirst();
+  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/** How many devices the user is known on. */
+export async function countDevices(db: Db, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom('known_devices')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Records where a session is used now; returns the previous sighting, if any. */
+export async function sightSession(
+  db: Db,
+  sessionId: string,
+  sighting: SessionSighting,
+): Promise<SessionSighting | undefined> {
+  const before = await db
+    .selectFrom('session_sightings')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+  await db
+    .insertInto('session_sightings')
+    .values({
+      session_id: sessionId,
+      network: sighting.network,
+      user_agent: sighting.userAgent,
+      seen_at: sighting.seenAt,
+    })
+    .onConflict((oc) =>
+      oc.column('session_id').doUpdateSet({
+        network: sighting.network,
+        user_agent: sighting.userAgent,
+        seen_at: sighting.seenAt,
+      }),
+    )
+    .execute();
+  return before && { network: before.network, userAgent: before.user_agent, seenAt: before.seen_at };
+}
+
+/** Rotations of a session's refresh tokens since `since` (the "impossible refresh pattern" signal). */
+export async function countRotationsSince(db: Db, sessionId: string, since: number): Promise<number> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('session_id', '=', sessionId)
+    .where('rotated_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Security events of one type for a user since `since` (the failure-burst signal). */
+export async function countUserEventsSince(
+  db: Db,
+  userId: string,
+  types: readonly string[],
+  since: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom('security_events')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('user_id', '=', userId)
+    .where('type', 'in', [...types])
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
