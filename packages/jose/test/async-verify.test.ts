@@ -1,10 +1,10 @@
 /**
- * `verifier.async`: the same checks and the same errors as the synchronous verifier, with the asymmetric signature
+ * `verifier.async` and `signer.async`: the same checks and the same errors as the synchronous verifier, with the asymmetric signature
  * verified on libuv's thread pool (so `@jot/verify` can spread a queue of requests over every core).
  */
 import { describe, expect, it } from 'vitest';
 
-import { JoseError, createVerifier, sign, type Algorithm } from '../src/index.js';
+import { JoseError, createSigner, createVerifier, sign, type Algorithm } from '../src/index.js';
 import { ALL_ALGS, fixture } from './support/keys.js';
 import { NOW, NOW_DATE } from './support/tokens.js';
 
@@ -88,5 +88,28 @@ describe('verifier.async', () => {
     expect(settled).toBe(false);
     await pending;
     expect(settled).toBe(true);
+  });
+});
+
+describe('signer.async', () => {
+  for (const alg of ALL_ALGS) {
+    it(`${alg}: makes a token the verifier accepts, with the same header and claims as the inline signer`, async () => {
+      const signer = createSigner(fixture(alg).signingKey, { alg, issuer: 'https://jot', expiresIn: '1h' });
+      const at = { currentDate: NOW_DATE };
+      const viaPool = await signer.async({ sub: 'user-1' }, at);
+      const inline = signer({ sub: 'user-1' }, at);
+      const verifier = createVerifier(fixture(alg).verifyingKey, {
+        algorithms: [alg],
+        currentDate: NOW_DATE,
+      });
+      expect(verifier(viaPool).payload).toEqual(verifier(inline).payload);
+      expect(viaPool.split('.').slice(0, 2)).toEqual(inline.split('.').slice(0, 2));
+    });
+  }
+
+  it('rejects (never throws synchronously) on bad claims', async () => {
+    const signer = createSigner(fixture('RS256').signingKey, { alg: 'RS256' });
+    const pending = signer.async(null as never);
+    await expect(pending).rejects.toThrow(TypeError);
   });
 });

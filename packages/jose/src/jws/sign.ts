@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { ALGORITHMS, type Algorithm, type AlgorithmSpec } from '../lib/algorithms.js';
 import { encodeBase64url, isCanonicalBase64url } from '../lib/base64url.js';
-import { createSignature } from '../lib/signature.js';
+import { createSignature, createSignatureAsync } from '../lib/signature.js';
 import type { Key } from '../jwk/key.js';
 
 /** Options for JWS signing. */
@@ -56,6 +56,18 @@ export function signSegments(
 ): string {
   const signingInput = `${headerSegment}.${payloadSegment}`;
   const signature = createSignature(spec, key.keyObject, key.operationInput(spec), signingInput);
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+/** `signSegments` with an asymmetric signature made on libuv's thread pool. */
+export async function signSegmentsAsync(
+  headerSegment: string,
+  payloadSegment: string,
+  key: Key,
+  spec: AlgorithmSpec,
+): Promise<string> {
+  const signingInput = `${headerSegment}.${payloadSegment}`;
+  const signature = await createSignatureAsync(spec, key.keyObject, key.operationInput(spec), signingInput);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 

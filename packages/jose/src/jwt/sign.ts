@@ -9,7 +9,13 @@ import { encodeBase64url } from '../lib/base64url.js';
 import { epochSeconds } from '../lib/clock.js';
 import { parseDuration } from '../lib/duration.js';
 import type { Key } from '../jwk/key.js';
-import { encodeHeader, signSegments, signingSpec, type SignJWSOptions } from '../jws/sign.js';
+import {
+  encodeHeader,
+  signSegments,
+  signSegmentsAsync,
+  signingSpec,
+  type SignJWSOptions,
+} from '../jws/sign.js';
 import type { JWTPayload } from './types.js';
 
 /** Options for signing a JWT. Options win over claims of the same name. */
@@ -32,7 +38,14 @@ export interface SignOptions extends SignJWSOptions {
 }
 
 /** A prepared signer: claims (and an optional clock override) in, token out. */
-export type JWTSigner = (claims: Readonly<JWTPayload>, at?: { currentDate?: Date }) => string;
+export interface JWTSigner {
+  (claims: Readonly<JWTPayload>, at?: { currentDate?: Date }): string;
+  /**
+   * The same token, with an asymmetric signature (RS/PS/ES/EdDSA) made on libuv's thread pool so the event loop
+   * keeps serving requests meanwhile; HMAC is signed inline.
+   */
+  async(claims: Readonly<JWTPayload>, at?: { currentDate?: Date }): Promise<string>;
+}
 
 function setClaim(target: JWTPayload, name: string, value: unknown): void {
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
@@ -63,7 +76,7 @@ export function createSigner(key: Key, options: SignOptions = {}): JWTSigner {
   const audience =
     typeof options.audience === 'string' ? options.audience : options.audience && [...options.audience];
 
-  return function signJWT(claims: Readonly<JWTPayload>, at?: { currentDate?: Date }): string {
+  function payloadSegment(claims: Readonly<JWTPayload>, at?: { currentDate?: Date }): string {
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
       throw new TypeError('sign: claims must be an object');
     }
@@ -82,8 +95,15 @@ export function createSigner(key: Key, options: SignOptions = {}): JWTSigner {
     checkNumericDate(payload, 'exp');
     checkNumericDate(payload, 'nbf');
     checkNumericDate(payload, 'iat');
-    return signSegments(headerSegment, encodeBase64url(JSON.stringify(payload)), key, spec);
-  };
+    return encodeBase64url(JSON.stringify(payload));
+  }
+
+  const signJWT = ((claims, at) =>
+    signSegments(headerSegment, payloadSegment(claims, at), key, spec)) as JWTSigner;
+  // async: a TypeError for bad claims becomes a rejection, never a synchronous throw.
+  signJWT.async = async (claims, at) =>
+    signSegmentsAsync(headerSegment, payloadSegment(claims, at), key, spec);
+  return signJWT;
 }
 
 /**

@@ -58,6 +58,24 @@ export function createSignature(
 }
 
 /**
+ * `createSignature` with an asymmetric operation on libuv's thread pool (`crypto.sign` with a callback): an RSA
+ * signature costs about a millisecond, which the event loop then spends serving other requests. HMAC stays inline.
+ */
+export function createSignatureAsync(
+  spec: AlgorithmSpec,
+  keyObject: KeyObject,
+  input: KeyInput,
+  signingInput: string,
+): Promise<Buffer> {
+  if (spec.family === 'oct') return Promise.resolve(createSignature(spec, keyObject, input, signingInput));
+  return new Promise((resolve, reject) => {
+    cryptoSign(spec.hash ?? null, Buffer.from(signingInput, 'latin1'), input, (error, signature) =>
+      error === null ? resolve(signature) : reject(error),
+    );
+  });
+}
+
+/**
  * Verifies `signature` over the signing input. The caller has already checked the signature length; HMAC tags are
  * compared with `timingSafeEqual`.
  */
