@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 
 import type { Config } from './config/index.js';
 import type { Clock, ServerContext } from './context.js';
+import { installDrain } from './http/drain.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { HttpError } from './http/errors.js';
 import { installInputGuard } from './http/input-guard.js';
@@ -113,6 +114,14 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     bodyLimit: config.bodyLimitBytes,
     trustProxy: trustProxyOption(config.trustProxy),
     return503OnClosing: true,
+    // Slow clients are cut off (408) rather than held open; see docs/deploy.md for how these fit a load balancer.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      // Node checks the two timeouts above on this interval (30 s by default, which would stretch them).
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+    },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   const store =
@@ -241,6 +250,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 /** Registers hooks, handlers and feature plugins on an app whose `jot` context is decorated. */
 export async function buildApp(app: FastifyInstance): Promise<void> {
   collectRoutes(app);
+  installDrain(app);
   app.addSchema(errorSchema);
   // JSON only: a text/plain body (which a cross-site form can send without a preflight) is refused with 415.
   app.removeContentTypeParser('text/plain');

@@ -1,5 +1,7 @@
 /** `@jot/server`: the Jot auth server as a library (the `jot-server` binary wraps `createServer`). */
 export { createServer, buildApp, REDACTED_PATHS, type CreateServerOptions } from './app.js';
+export { shutdownGracefully, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
+export type { Drain } from './http/drain.js';
 export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
 export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';

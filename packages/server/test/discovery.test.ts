@@ -17,6 +17,7 @@ import { KeySet, createVerifier } from '@jot/jose';
 import type { Config } from '../src/config/index.js';
 import type { ServerContext } from '../src/context.js';
 import { createMfaServices } from '../src/services/mfa-services.js';
+import { installDrain } from '../src/http/drain.js';
 import { installErrorHandlers } from '../src/http/error-handler.js';
 import { errorSchema } from '../src/http/schemas.js';
 import { KeyError } from '../src/keys/errors.js';
@@ -96,6 +97,7 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
   app.decorateRequest('auth', undefined);
   app.addSchema(errorSchema);
   installErrorHandlers(app);
+  installDrain(app);
   await app.register(openapiPlugin, { version: '1.2.3' });
   await app.register(metricsPlugin, { metrics });
   await app.register(healthPlugin);
@@ -308,6 +310,18 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       expect([live.statusCode, live.json()]).toEqual([200, { status: 'ok' }]);
       const ready = await h.app.inject({ method: 'GET', url: '/readyz' });
       expect([ready.statusCode, ready.json()]).toEqual([200, { status: 'ok' }]);
+    });
+
+    it('is not ready the moment a shutdown begins, while still alive', async () => {
+      h.app.drain.start();
+      const res = await h.app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.json()).toMatchObject({
+        error_description: 'not ready: the server is shutting down',
+        code: 'ERR_UNAVAILABLE',
+      });
+      expect((await h.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     });
 
     it('is not ready (503, common error shape) when the store does not answer', async () => {

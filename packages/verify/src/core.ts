@@ -35,7 +35,13 @@ import { createOffloadPolicy } from './offload.js';
 import { keyThumbprint, RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats } from './revocation/strategy.js';
 import { DEFAULT_COOKIE_NAMES, extractToken } from './token.js';
-import { readHeader, type AccessTokenClaims, type RequestLike, type VerifiedAuth } from './types.js';
+import {
+  readHeader,
+  type AccessTokenClaims,
+  type FetchLike,
+  type RequestLike,
+  type VerifiedAuth,
+} from './types.js';
 
 /** Entries of the verification cache unless `cache.maxEntries` says otherwise (~1.5 KB each with a typical token). */
 export const DEFAULT_CACHE_ENTRIES = 10_000;
@@ -87,7 +93,15 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const { algorithms, audience } = checkCoreOptions(options);
-  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  // Every request the verifier makes (discovery, JWKS, the revocation feed) ends when it is closed, so close()
+  // leaves no connection behind to keep the process alive.
+  const lifetime = new AbortController();
+  const baseFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const fetchImpl: FetchLike = (input, init) =>
+    baseFetch(input, {
+      ...init,
+      signal: init?.signal ? AbortSignal.any([init.signal, lifetime.signal]) : lifetime.signal,
+    });
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? consoleLogger;
   const realm = options.realm ?? 'jot';
@@ -206,9 +220,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
         offload: offload.stats(),
       };
     },
-    close: () => {
+    close: async () => {
+      lifetime.abort();
       offload.close();
-      return revocation.close();
+      await revocation.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `jot serve`: the server, as `npm start` runs it: load and validate the configuration, create the server, create
- * the bootstrap admin if configured, listen, and close gracefully on SIGINT/SIGTERM (in-flight requests finish,
- * new ones get 503, the store is closed).
+ * the bootstrap admin if configured, listen, and shut down gracefully on SIGINT/SIGTERM (`shutdownGracefully`:
+ * `/readyz` turns 503, in-flight requests finish within `JOT_DRAIN_TIMEOUT`, revocation streams are sent elsewhere,
+ * the store is closed).
  */
 import type { Command } from 'commander';
 import {
@@ -9,6 +10,7 @@ import {
   ensureBootstrapAdmin,
   loadConfig,
   REDACTED_PATHS,
+  shutdownGracefully,
   warnAboutDevelopmentDefaults,
 } from '@jot/server';
 
@@ -50,7 +52,7 @@ async function serve(io: CliIo): Promise<void> {
   app.log.info(`Jot is serving ${config.issuer} (JWKS at ${config.issuer}/.well-known/jwks.json)`);
   const signal = await nextSignal(io.signals);
   app.log.info(`${signal}: shutting down`);
-  await app.close();
+  await shutdownGracefully(app);
 }
 
 /** Registers `jot serve`. */

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-/** `jot-server` / `npm start`: load the configuration, open the store, serve until SIGINT/SIGTERM. */
+/**
+ * `jot-server` / `npm start`: load the configuration, open the store, serve until SIGINT/SIGTERM, then shut down
+ * gracefully (`shutdownGracefully`) and exit 0. A second signal during the drain ends the process at once.
+ */
 import { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from '../bootstrap.js';
 import { createServer } from '../app.js';
+import { shutdownGracefully } from '../shutdown.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 
 async function main(): Promise<void> {
@@ -20,15 +24,16 @@ async function main(): Promise<void> {
   await ensureBootstrapAdmin(app);
   await app.listen({ port: config.port, host: config.host });
   app.log.info(`Jot is serving ${config.issuer} (JWKS at ${config.issuer}/.well-known/jwks.json)`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      app.log.info(`${signal}: shutting down`);
-      app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // Both handlers go: the next signal meets Node's default and ends the process at once.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    app.log.info(`${signal}: shutting down`);
+    // Never rejects, and resolves within JOT_DRAIN_TIMEOUT plus about a second.
+    void shutdownGracefully(app).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 main().catch((err: unknown) => {

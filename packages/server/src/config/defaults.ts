@@ -79,6 +79,23 @@ export const defaults = {
   trustProxy: false,
   /** Largest request body accepted: bytes, or with a unit (b, kb, mb). @default '16kb' */
   bodyLimit: '16kb',
+  /**
+   * A request's headers and body must all arrive within this; a slower client gets 408 and is disconnected.
+   * @default '30s'
+   */
+  requestTimeout: '30s',
+  /** A request's headers must arrive within this (at most `requestTimeout`). @default '10s' */
+  headersTimeout: '10s',
+  /**
+   * An idle keep-alive connection is closed after this. Behind a load balancer keep it longer than the balancer's
+   * idle timeout (60 s for nginx and AWS ALB), so the balancer never reuses a connection Jot is closing. @default '65s'
+   */
+  keepAliveTimeout: '65s',
+  /**
+   * On SIGTERM/SIGINT: `/readyz` answers 503, revocation streams are told to reconnect elsewhere, responses close
+   * their connections; in-flight requests get at most this long to finish before the rest are cut. @default '5s'
+   */
+  drainTimeout: '5s',
   /** Rate limit of login/refresh per client: `<max>/<window>`, e.g. `10/min`, `100/15m`. @default '10/min' */
   rateLimitAuth: '10/min',
   /** Browser origins allowed by CORS, comma list of `scheme://host[:port]`. @default none */
@@ -189,6 +206,10 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   logLevel: 'JOT_LOG_LEVEL',
   trustProxy: 'JOT_TRUST_PROXY',
   bodyLimit: 'JOT_BODY_LIMIT',
+  requestTimeout: 'JOT_REQUEST_TIMEOUT',
+  headersTimeout: 'JOT_HEADERS_TIMEOUT',
+  keepAliveTimeout: 'JOT_KEEP_ALIVE_TIMEOUT',
+  drainTimeout: 'JOT_DRAIN_TIMEOUT',
   rateLimitAuth: 'JOT_RATE_LIMIT_AUTH',
   corsOrigins: 'JOT_CORS_ORIGINS',
   tokenDelivery: 'JOT_TOKEN_DELIVERY',

@@ -157,6 +157,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     fail('keyRotationInterval', raw('keyRotationInterval').source, 'must be longer than JOT_KEY_PREPUBLISH');
   }
 
+  const requestTimeoutMs = duration('requestTimeout', 1000);
+  const headersTimeoutMs = duration('headersTimeout', 1000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    fail('headersTimeout', raw('headersTimeout').source, 'must be at most JOT_REQUEST_TIMEOUT');
+  }
+
   const adminEmail = read('adminEmail', (v) => {
     const s = p.string(v);
     if (!/^[^\s@]+@[^\s@]+$/.test(s)) throw new p.Invalid('expected an email address');
@@ -251,6 +257,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     logLevel: get('logLevel', (v) => p.oneOf(v, LOG_LEVELS)),
     trustProxy: get('trustProxy', p.trustProxy),
     bodyLimitBytes: get('bodyLimit', p.bytes),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: duration('keepAliveTimeout', 1000),
+    drainTimeoutMs: duration('drainTimeout', 0),
     rateLimitAuth: get('rateLimitAuth', p.rate),
     corsOrigins: get('corsOrigins', (v) => p.list(v).map(p.origin)),
     tokenDelivery: get('tokenDelivery', (v) => p.oneOf(v, ['bearer', 'cookie', 'memory'])),

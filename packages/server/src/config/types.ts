@@ -73,6 +73,13 @@ export interface Config {
   /** Fastify's `trustProxy`: all, none, a hop count, or addresses/CIDRs. */
   trustProxy: boolean | number | readonly string[];
   bodyLimitBytes: number;
+  /** Headers and body of a request must arrive within this. */
+  requestTimeoutMs: number;
+  /** At most `requestTimeoutMs`. */
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How long a shutdown waits for in-flight requests. */
+  drainTimeoutMs: number;
   rateLimitAuth: { readonly max: number; readonly windowMs: number };
   /** Exact origins (`scheme://host[:port]`). */
   corsOrigins: readonly string[];

@@ -1,9 +1,11 @@
 /**
- * Probes: `GET /healthz` (liveness: the process answers) and `GET /readyz` (readiness: the database answers and a
- * signing key is active, so tokens can be issued). A failed readiness check is a 503 in the common error shape.
+ * Probes: `GET /healthz` (liveness: the process answers) and `GET /readyz` (readiness: the server is not shutting
+ * down, the database answers and a signing key is active, so tokens can be issued). A failed readiness check is a
+ * 503 in the common error shape.
  */
 import type { FastifyInstance } from 'fastify';
 
+import { sendError } from '../http/error-handler.js';
 import { HttpError } from '../http/errors.js';
 
 const statusSchema = {
@@ -34,12 +36,15 @@ export async function healthPlugin(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the database answers and a signing key is active.',
+        summary: 'Readiness: not shutting down, the database answers and a signing key is active.',
         response: { 200: statusSchema, 503: { $ref: 'JotError#' } },
       },
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
+      // First, and without touching the store: a load balancer must see this the moment a shutdown begins.
+      // Sent, not thrown: a load balancer probing a draining instance is expected, not an error to log.
+      if (app.drain.draining) return sendError(reply, unavailable('the server is shutting down'));
       const { store, keys } = app.jot;
       try {
         await store.ping();

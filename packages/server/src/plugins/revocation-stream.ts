@@ -3,7 +3,9 @@
  * its cursor as `id`; `event: reset` means the entries that follow are a snapshot. A client resumes with
  * `Last-Event-ID` (or `?since=`). New entries from this server wake the stream at once; entries written by other
  * instances are picked up by polling. Streams are capped, cut off when the reader stops reading, and a stream
- * opened with an admin token ends when that token expires or is revoked.
+ * opened with an admin token ends when that token expires or is revoked. When the server begins to shut down,
+ * every stream ends with `event: shutdown` and a `retry:` hint: reconnect (through the load balancer, to another
+ * instance) within that many milliseconds, resuming from the last id.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 
@@ -13,6 +15,8 @@ import { PAGE_SIZE, parseCursor, toWire } from '../http/feed-wire.js';
 // Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
 const HEARTBEAT_MS = 5_000;
 const POLL_MS = 2_000;
+/** The reconnect window a shutting-down server gives its readers (they spread their reconnects over it). */
+const SHUTDOWN_RETRY_MS = 1000;
 /** Streams one server holds open at most; each is a poll loop and a listener. */
 const MAX_STREAMS = 256;
 
@@ -71,6 +75,10 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
         if (res.writableNeedDrain) res.destroy();
         else res.write(': ping\n\n');
       }, HEARTBEAT_MS);
+      const stopOnDrain = app.drain.onStart(() => {
+        closed = true;
+        wake?.();
+      });
       request.raw.on('close', () => {
         closed = true;
         clearInterval(heartbeat);
@@ -106,7 +114,11 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
       } finally {
         openStreams -= 1;
         clearInterval(heartbeat);
+        stopOnDrain();
         revocations.changes.off('added', onAdded);
+        if (app.drain.draining && !res.destroyed) {
+          res.write(`retry: ${SHUTDOWN_RETRY_MS}\nevent: shutdown\ndata: {"reason":"shutdown"}\n\n`);
+        }
         res.end();
       }
     },

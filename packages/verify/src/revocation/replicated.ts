@@ -2,8 +2,9 @@
  * `replicated`: an in-memory copy of the issuer's revocation list. Loaded from the paged snapshot
  * (`GET /api/revocations`), then kept current from the SSE stream (`GET /api/revocations/stream`), resuming from
  * the last cursor with `Last-Event-ID` after a disconnect, reconnecting with jittered exponential backoff, and
- * reloading the snapshot on a `reset` event (with backoff when resets repeat quickly). A check never touches the
- * network.
+ * reloading the snapshot on a `reset` event (with backoff when resets repeat quickly). A `shutdown` event (the
+ * instance is draining) means reconnect at a random point within its `retry:` window, with no backoff, so the load
+ * balancer sends the stream to another instance. A check never touches the network.
  *
  * Staleness is the time since the copy was last known current: while the stream is connected, the time since its
  * last byte (heartbeats included); once it is lost, the time since that last byte. `heartbeatTimeout` (at most
@@ -57,6 +58,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
   /** Aborted by `close()`: ends a snapshot request in flight. */
   readonly #closing = new AbortController();
   #resetRequested = false;
+  /** Set by the server's `event: shutdown`: reconnect within its `retry:` hint (ms), to another instance. */
+  #moveWithin: number | undefined;
   /** Set by an entry that could not be applied; cleared by a snapshot that parses cleanly. */
   #suspect = false;
   /** `performance.now()` when the last snapshot was swapped in (resets soon after it back off). */
@@ -68,6 +71,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
   readonly #listeners: ((entry: FeedEntry | 'reset') => void)[] = [];
   readonly #ready: Promise<void>;
   #resolveReady: () => void = () => {};
+  #rejectReady: (err: Error) => void = () => {};
   #staleEpisode = false;
   #counters = { failOpen: 0, failClosed: 0, connections: 0, failures: 0, snapshots: 0, events: 0 };
   #lastError: string | undefined;
@@ -75,9 +79,12 @@ export class ReplicatedRevocation implements RevocationStrategy {
 
   constructor(settings: ReplicatedSettings) {
     this.#s = settings;
-    this.#ready = new Promise((resolve) => {
+    this.#ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
+    // Rejected only by close() before the first snapshot; a caller who never asked must not see it as unhandled.
+    this.#ready.catch(() => undefined);
     this.#pruneTimer = setInterval(() => {
       this.#state.prune(Math.floor(this.#s.clock() / 1000));
     }, settings.pruneInterval);
@@ -146,6 +153,11 @@ export class ReplicatedRevocation implements RevocationStrategy {
     };
   }
 
+  /**
+   * Stops replicating. Resolves promptly whatever the feed is doing: requests in flight are aborted, and work that
+   * cannot be aborted (a custom `fetch` that ignores its signal) is abandoned rather than awaited. A `ready()` still
+   * pending rejects.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#closing.abort();
@@ -153,7 +165,39 @@ export class ReplicatedRevocation implements RevocationStrategy {
     clearTimeout(this.#watchdog);
     this.#stream?.abort();
     this.#sleep?.abort();
+    if (!this.#loaded) {
+      this.#rejectReady(
+        new VerifyError(
+          'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+          'the verifier was closed before the revocation list loaded',
+          { reason: 'closed' },
+        ),
+      );
+    }
     await this.#loop;
+  }
+
+  /**
+   * `promise`, or a rejection as soon as `close()` is called: every wait of the loop goes through here, so no
+   * stalled discovery, fetch or body read can keep `close()` waiting.
+   */
+  #untilClosed<T>(promise: Promise<T>): Promise<T> {
+    const signal = this.#closing.signal;
+    return new Promise<T>((resolve, reject) => {
+      const onClose = (): void => reject(new FetchError('the verifier was closed'));
+      if (signal.aborted) onClose();
+      signal.addEventListener('abort', onClose, { once: true });
+      promise.then(
+        (value) => {
+          signal.removeEventListener('abort', onClose);
+          resolve(value);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onClose);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   async #run(): Promise<void> {
@@ -178,6 +222,14 @@ export class ReplicatedRevocation implements RevocationStrategy {
       }
       this.#disconnected();
       if (this.#closed) break;
+      if (this.#moveWithin !== undefined) {
+        // The instance is shutting down, not failing: no backoff step, and a random point in its window so a
+        // fleet of verifiers does not reconnect all at once.
+        const within = Math.min(this.#moveWithin, this.#s.maxReconnectDelay);
+        this.#moveWithin = undefined;
+        await this.#pause(Math.random() * within);
+        continue;
+      }
       if (this.#resetRequested) {
         this.#resetRequested = false;
         needSnapshot = true;
@@ -221,15 +273,18 @@ export class ReplicatedRevocation implements RevocationStrategy {
 
   /** Builds a fresh state from the paged snapshot and swaps it in whole, so no check sees half a list. */
   async #loadSnapshot(): Promise<void> {
-    const base = await this.#s.feedUrl();
+    const base = await this.#untilClosed(this.#s.feedUrl());
     const startedAt = this.#s.clock();
     const state = new RevocationState();
     let cursor: string | undefined;
     for (let page = 0; ; page += 1) {
       const url = new URL(base);
       if (cursor !== undefined) url.searchParams.set('since', cursor);
-      const response = await fetchOk(this.#s.fetch, url.href, this.#request({ accept: 'application/json' }));
-      const body = await readJSONObject(response, url.href, { maxBytes: 64 << 20 });
+      const body = await this.#untilClosed(
+        fetchOk(this.#s.fetch, url.href, this.#request({ accept: 'application/json' })).then((response) =>
+          readJSONObject(response, url.href, { maxBytes: 64 << 20 }),
+        ),
+      );
       if (!Array.isArray(body.entries) || typeof body.cursor !== 'string') {
         throw new FetchError(`${url.href} did not answer a revocation page`);
       }
@@ -260,8 +315,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
 
   /** Follows the SSE stream until it ends, fails, goes silent or a `reset` arrives. */
   async #follow(onConnected: () => void): Promise<void> {
-    const url = await this.#s.streamUrl();
-    if (this.#closed) return;
+    const url = await this.#untilClosed(this.#s.streamUrl());
     const controller = new AbortController();
     this.#stream = controller;
     const headers: Record<string, string> = { accept: 'text/event-stream' };
@@ -271,11 +325,13 @@ export class ReplicatedRevocation implements RevocationStrategy {
     this.#arm(controller);
     let response: Response;
     try {
-      response = await this.#s.fetch(url, {
-        headers: { authorization: `Bearer ${this.#s.secret}`, ...headers },
-        redirect: 'error',
-        signal: controller.signal,
-      });
+      response = await this.#untilClosed(
+        this.#s.fetch(url, {
+          headers: { authorization: `Bearer ${this.#s.secret}`, ...headers },
+          redirect: 'error',
+          signal: controller.signal,
+        }),
+      );
     } catch (err) {
       clearTimeout(this.#watchdog);
       if (controller.signal.aborted && !this.#closed) {
@@ -301,12 +357,12 @@ export class ReplicatedRevocation implements RevocationStrategy {
     const reader = response.body.getReader();
     try {
       for (;;) {
-        const { done, value } = await reader.read();
+        const { done, value } = await this.#untilClosed(reader.read());
         if (done) break;
         this.#alive();
         for (const event of parser.push(decoder.decode(value, { stream: true }))) {
-          this.#handle(event);
-          if (this.#resetRequested) return;
+          this.#handle(event, parser);
+          if (this.#resetRequested || this.#moveWithin !== undefined) return;
         }
       }
     } catch (err) {
@@ -316,12 +372,19 @@ export class ReplicatedRevocation implements RevocationStrategy {
       if (!controller.signal.aborted) throw err;
     } finally {
       controller.abort();
+      // A body that ignores the abort (a custom fetch) is cancelled too, so its connection is let go.
+      reader.cancel().catch(() => undefined);
     }
   }
 
-  #handle(event: SSEEvent): void {
+  #handle(event: SSEEvent, parser: SSEParser): void {
     if (event.event === 'reset') {
       this.#resetRequested = true;
+      return;
+    }
+    if (event.event === 'shutdown') {
+      this.#s.logger.info('the revocation feed is shutting down; reconnecting');
+      this.#moveWithin = parser.retry ?? this.#s.minReconnectDelay;
       return;
     }
     if (event.event === 'revocation') {

@@ -1,0 +1,250 @@
+/**
+ * SIGTERM drains (issue 8: with a verifier connected the process never exited; with keep-alive clients it lingered
+ * up to 72 s and reset in-flight requests; /readyz never turned 503). A real `jot-server` process with slow logins
+ * in flight, keep-alive clients and a connected `@jot/verify` replicated verifier gets SIGTERM: /readyz answers 503
+ * at once, every in-flight request is answered, keep-alive connections are closed after their response, the
+ * verifier's stream ends with the reconnect hint, and the process exits 0 within the drain timeout plus a second
+ * or two. A client that never finishes its request cannot hold the exit past the drain timeout.
+ */
+import { Agent, request as httpRequest } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { createVerifier, type Verifier } from '@jot/verify';
+
+import { freePort, startBin, type BinProcess } from './support/bin-process.js';
+
+const SECRET = 's'.repeat(40);
+const PASSWORD = 'correct horse battery';
+
+let bin: BinProcess | undefined;
+let verifier: Verifier | undefined;
+let dataDir: string | undefined;
+
+afterEach(async () => {
+  await verifier?.close();
+  verifier = undefined;
+  await bin?.kill();
+  bin = undefined;
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+async function start(env: Record<string, string>): Promise<BinProcess> {
+  const port = await freePort();
+  dataDir = mkdtempSync(join(tmpdir(), 'jot-sigterm-'));
+  bin = await startBin(port, {
+    NODE_ENV: 'test',
+    JOT_DATA_DIR: dataDir,
+    JOT_ISSUER: `http://127.0.0.1:${port}`,
+    JOT_REVOCATION_SECRET: SECRET,
+    JOT_RATE_LIMIT_AUTH: '1000/min',
+    JOT_LOG_LEVEL: 'info',
+    ...env,
+  });
+  return bin;
+}
+
+interface Answer {
+  status: number;
+  connection: string | undefined;
+}
+
+/**
+ * One request over `agent` (keep-alive); rejects if the connection is reset instead of answered. `onWritten` is
+ * called once the whole request has been handed to the operating system.
+ */
+function send(
+  agent: Agent,
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  onWritten?: () => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = httpRequest(
+      `${url}${path}`,
+      {
+        method,
+        agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (onWritten !== undefined) req.on('finish', onWritten);
+    req.end(payload);
+  });
+}
+
+async function poll<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 10));
+  }
+}
+
+async function connectedVerifier(url: string): Promise<{ verifier: Verifier; lines: string[] }> {
+  const lines: string[] = [];
+  const log = (message: string): number => lines.push(message);
+  const v = createVerifier({
+    issuer: url,
+    audience: url,
+    revocation: {
+      strategy: 'replicated',
+      secret: SECRET,
+      maxStaleness: '30s',
+      reconnectDelay: { min: 50, max: 1000 },
+    },
+    logger: { info: log, warn: log, error: log },
+  });
+  await v.ready();
+  await poll(async () => v.stats().revocation.connected || undefined, 10_000, 'the verifier to connect');
+  return { verifier: v, lines };
+}
+
+describe('SIGTERM', () => {
+  it('drains: readyz 503 at once, every in-flight request answered, keep-alive closed, exit 0 in bound', async () => {
+    // Expensive argon2 makes each login a genuinely slow in-flight request.
+    const server = await start({
+      JOT_DRAIN_TIMEOUT: '20s',
+      JOT_ARGON2_MEMORY_KIB: '16384',
+      JOT_ARGON2_TIME_COST: '2',
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+    try {
+      expect(
+        (
+          await send(agent, server.url, 'POST', '/api/register', {
+            email: 'a@example.com',
+            password: PASSWORD,
+          })
+        ).status,
+      ).toBe(201);
+      ({ verifier } = await connectedVerifier(server.url));
+      const keepAliveSockets = new Set<Socket>();
+      agent.on('free', (socket) => keepAliveSockets.add(socket));
+      // Warm the keep-alive pool so there are idle connections when the signal comes.
+      await Promise.all(Array.from({ length: 4 }, () => send(agent, server.url, 'GET', '/healthz')));
+      expect(keepAliveSockets.size).toBeGreaterThan(0);
+
+      let written = 0;
+      const inFlight = Array.from({ length: 24 }, () =>
+        send(
+          agent,
+          server.url,
+          'POST',
+          '/api/login',
+          { email: 'a@example.com', password: PASSWORD },
+          () => (written += 1),
+        ),
+      );
+      // Every login is on the wire before the signal.
+      await poll(async () => (written === 24 ? true : undefined), 10_000, 'the logins to be sent');
+      const signalledAt = performance.now();
+      server.child.kill('SIGTERM');
+
+      // readyz turns 503 at once, on a fresh connection, while the logins are still being answered.
+      const readyz = await poll(
+        async () => {
+          const res = await fetch(`${server.url}/readyz`, { headers: { connection: 'close' } });
+          const body = (await res.json()) as { code?: string };
+          return res.status === 503
+            ? { status: res.status, body, header: res.headers.get('retry-after') }
+            : undefined;
+        },
+        2000,
+        '/readyz to answer 503',
+      );
+      expect(readyz.body.code).toBe('ERR_UNAVAILABLE');
+      expect(readyz.header).not.toBeNull();
+
+      const answers = await Promise.all(inFlight);
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      // Answers sent after the signal close their connection; no keep-alive socket outlives its response.
+      expect(answers.some((a) => a.connection === 'close')).toBe(true);
+
+      const { code, signal } = await server.exited;
+      const elapsed = performance.now() - signalledAt;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(elapsed).toBeLessThan(20_000 + 2000);
+      // Every keep-alive socket was closed by the server, not left for the client's timeout.
+      for (const socket of keepAliveSockets)
+        expect(socket.destroyed || socket.readyState === 'closed').toBe(true);
+      expect(server.output()).toMatch(/"msg":"shut down"/);
+    } finally {
+      agent.destroy();
+    }
+  }, 120_000);
+
+  it('ends the revocation stream with a reconnect hint, and exits within the drain timeout even if a client never finishes', async () => {
+    const server = await start({
+      JOT_DRAIN_TIMEOUT: '2s',
+      JOT_REQUEST_TIMEOUT: '60s',
+      JOT_HEADERS_TIMEOUT: '60s',
+    });
+    const connected = await connectedVerifier(server.url);
+    verifier = connected.verifier;
+    const before = verifier.stats().revocation.requests ?? 0;
+
+    // A client that sends half a body and then nothing: only the drain timeout ends it.
+    const { port } = new URL(server.url);
+    const stuck = connect(Number(port), '127.0.0.1');
+    stuck.on('error', () => undefined);
+    const stuckClosed = new Promise<void>((done) => stuck.once('close', () => done()));
+    await new Promise<void>((done) => stuck.once('connect', () => done()));
+    stuck.write(
+      'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"em',
+    );
+    // The stuck request is in flight once the server has read its headers; a request behind it proves that.
+    await poll(
+      async () => ((await fetch(`${server.url}/healthz`)).ok ? true : undefined),
+      5000,
+      'the server',
+    );
+
+    const signalledAt = performance.now();
+    server.child.kill('SIGTERM');
+    // The verifier hears `event: shutdown` and goes to reconnect at once (here, to nowhere: there is one instance).
+    await poll(
+      async () =>
+        connected.lines.some((line) => /shutting down; reconnecting/.test(line)) ? true : undefined,
+      3000,
+      'the shutdown event',
+    );
+    const { code } = await server.exited;
+    const elapsed = performance.now() - signalledAt;
+    expect(code).toBe(0);
+    expect(elapsed).toBeLessThan(2000 + 2000);
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    await stuckClosed;
+    expect(server.output()).toMatch(/drain timeout: cutting the requests still in flight/);
+    // It tried to reconnect without a backoff step (the stream ended cleanly, not as a failure).
+    await poll(
+      async () =>
+        (verifier!.stats().revocation.requests ?? 0) > before ||
+        (verifier!.stats().revocation.failures ?? 0) > 0
+          ? true
+          : undefined,
+      3000,
+      'a reconnect attempt',
+    );
+    const closing = performance.now();
+    await verifier.close();
+    expect(performance.now() - closing).toBeLessThan(1500);
+    verifier = undefined;
+  }, 120_000);
+});
