@@ -7,6 +7,7 @@ export const AUTH_TARGETS = {
   refreshSqlite: 1200,
   refreshPostgresWithDb: 800,
   whoami: 5000,
+  clientCredentials: 1500,
   loginVsArgon2: 0.95,
   healthP99Ms: 10,
 };
@@ -28,7 +29,7 @@ export function renderAuth({ rows, argon2PerCpu }, profile) {
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    for (const name of ['refresh', 'whoami', 'login']) {
+    for (const name of ['refresh', 'whoami', 'login', 'client credentials']) {
       const s = row[name];
       const withDb = row.dialect === 'postgres' ? fmt(s.perCpuWithDb) : '—';
       parts.push(`| ${row.dialect} | ${name} | ${fmt(s.rps)} | ${fmt(s.perCpu)} | ${withDb} | ${s.bad} |`);
@@ -52,6 +53,10 @@ export function renderAuth({ rows, argon2PerCpu }, profile) {
       target(
         sqlite.refresh.perCpu >= T.refreshSqlite,
         `refresh on SQLite ${fmt(sqlite.refresh.perCpu)}/CPU-s (target ≥ ${fmt(T.refreshSqlite)})`,
+      ),
+      target(
+        sqlite['client credentials'].perCpu >= T.clientCredentials,
+        `client credentials ${fmt(sqlite['client credentials'].perCpu)}/CPU-s (target ≥ ${fmt(T.clientCredentials)})`,
       ),
       target(
         sqlite.whoami.perCpu >= T.whoami,

@@ -7,6 +7,7 @@
  * - refresh: each connection follows its own chain of rotating refresh tokens (one session per connection);
  * - whoami: `GET /api/whoami` with an access token;
  * - login: `POST /api/login` (argon2id), beside the raw argon2id verify rate of the binding, per CPU-second;
+ * - client credentials: `POST /oauth/token` with `client_secret_basic`, a client registered through the admin API;
  * - `/healthz` p99 while a login storm runs.
  */
 import { spawn } from 'node:child_process';
@@ -127,9 +128,22 @@ export async function measured(server, db, options) {
  * response puts the successor back (autocannon resets a connection's context after every request, so the chain
  * cannot live there). A run's last in-flight requests lose their chains, so the pool is seeded with spares.
  */
-export function scenarios(base, sessions, profile) {
+export function scenarios(base, sessions, profile, client) {
   const pool = sessions.slice(1).map((s) => s.refresh_token);
   return {
+    ...(client && {
+      'client credentials': () => ({
+        url: `${base}/oauth/token`,
+        method: 'POST',
+        connections: profile.connections,
+        duration: profile.seconds,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials&scope=read',
+      }),
+    }),
     refresh: () => ({
       url: base,
       connections: profile.connections,
@@ -164,6 +178,25 @@ export function scenarios(base, sessions, profile) {
       body: JSON.stringify({ email: sessions[0].email, password: PASSWORD }),
     }),
   };
+}
+
+/** Registers a client-credentials client (secret, `client_secret_basic`) with the admin's fresh token. */
+async function registerClient(base, adminToken) {
+  const response = await fetch(`${base}/api/admin/clients`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify({
+      name: 'bench service',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      scopes: ['read'],
+      audiences: ['https://api.bench'],
+    }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`registering the bench client: ${response.status} ${text}`);
+  const { client, client_secret: secret } = JSON.parse(text);
+  return { id: client.client_id, secret };
 }
 
 /** The raw argon2id verify rate of the binding the server uses, per CPU-second of this process. */
@@ -234,8 +267,10 @@ export async function benchAuth(profile, log) {
       try {
         const count = profile.connections * (2 * profile.rounds + 1) + 1;
         log(`auth ${dialect}: seeding ${count} sessions…`);
-        const plan = scenarios(server.base, await seed(server.base, count), profile);
-        const samples = { refresh: [], whoami: [], login: [] };
+        const sessions = await seed(server.base, count);
+        const client = await registerClient(server.base, sessions[0].access_token);
+        const plan = scenarios(server.base, sessions, profile, client);
+        const samples = { refresh: [], whoami: [], login: [], 'client credentials': [] };
         let healthP99 = [];
         for (let round = 0; round < profile.rounds; round++) {
           for (const name of Object.keys(samples)) {
@@ -263,6 +298,7 @@ export async function benchAuth(profile, log) {
           refresh: summary(samples.refresh),
           whoami: summary(samples.whoami),
           login: summary(samples.login),
+          'client credentials': summary(samples['client credentials']),
           healthP99: median(healthP99),
         });
       } finally {
