@@ -27,6 +27,10 @@ export type CliErrorCode =
   | 'ERR_CLI_PASSWORD_REJECTED'
   /** Ctrl-C at a prompt. */
   | 'ERR_CLI_ABORTED'
+  /** The user, session or message named does not exist. */
+  | 'ERR_CLI_NOT_FOUND'
+  /** A destructive command was run without `--yes`. */
+  | 'ERR_CLI_CONFIRM'
   /** Anything else; the message says what happened. */
   | 'ERR_CLI_UNEXPECTED';
 
@@ -41,6 +45,8 @@ export const CLI_ERROR_CODES: readonly CliErrorCode[] = [
   'ERR_CLI_NO_TTY',
   'ERR_CLI_PASSWORD_REJECTED',
   'ERR_CLI_ABORTED',
+  'ERR_CLI_NOT_FOUND',
+  'ERR_CLI_CONFIRM',
   'ERR_CLI_UNEXPECTED',
 ];
 

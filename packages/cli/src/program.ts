@@ -10,9 +10,13 @@ import { registerConfig } from './commands/config.js';
 import { registerDecode } from './commands/decode.js';
 import { registerKek } from './commands/kek.js';
 import { registerKeygen } from './commands/keygen.js';
+import { registerOutbox } from './commands/outbox.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
+import { registerSessions } from './commands/sessions.js';
 import { registerSign } from './commands/sign.js';
+import { registerKeys } from './commands/signing-keys.js';
+import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 import { describeFailure, EXIT, formatFailure } from './errors.js';
 import { processIo, writeLine, type CliIo } from './io.js';
@@ -53,6 +57,10 @@ export function buildProgram(io: CliIo): Command {
     registerVerify,
     registerSign,
     registerAdmin,
+    registerUsers,
+    registerSessions,
+    registerKeys,
+    registerOutbox,
     registerServe,
     registerConfig,
   ]) {

@@ -2,6 +2,7 @@
 export { createServer, buildApp, REDACTED_PATHS, type CreateServerOptions } from './app.js';
 export { shutdownGracefully, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
 export type { Drain } from './http/drain.js';
+export { openAdminOps, type AdminOps } from './admin-ops.js';
 export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
 export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';
@@ -19,3 +20,5 @@ export {
   type PasswordHasher,
 } from './services/passwords.js';
 export { checkPasswordStrength } from './services/password-policy.js';
+export type { Invitation, OutboxMessage, OutboxStatus, Session, User } from './store/index.js';
+export type { Mailer, MailRequest } from './services/mail/mailer.js';

@@ -39,6 +39,8 @@ export interface Mailer {
   link(route: string, query?: Readonly<Record<string, string>>): string;
   /** `'smtp'` or `'file'` (development). */
   readonly transport: MailTransport['kind'];
+  /** Delivers what is due now and resolves when done (the CLI, before it exits). */
+  flush(): Promise<void>;
   /** Stops the sender (waits for a delivery in progress). */
   close(): Promise<void>;
 }
@@ -116,6 +118,7 @@ export function createMailer(deps: {
       const search = new URLSearchParams(query).toString();
       return `${config.publicUrl}/#${route}${search === '' ? '' : `?${search}`}`;
     },
+    flush: () => sender.flush(),
     close: () => sender.close(),
   };
 }

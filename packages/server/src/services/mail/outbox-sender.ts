@@ -31,6 +31,8 @@ export interface SenderSettings {
 export interface OutboxSender {
   /** Looks for due messages now (after an enqueue). */
   kick(): void;
+  /** Delivers everything due now (one pass, failures rescheduled as usual) and resolves when done. */
+  flush(): Promise<void>;
   /** Stops polling and waits for the delivery in progress. */
   close(): Promise<void>;
 }
@@ -133,6 +135,10 @@ export function startOutboxSender(deps: {
   run();
   return {
     kick: run,
+    async flush() {
+      run();
+      while (running !== undefined) await running;
+    },
     async close() {
       closed = true;
       clearTimeout(timer);

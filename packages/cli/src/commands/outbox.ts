@@ -1,0 +1,64 @@
+/** `jot outbox list|retry`: the mail queue (recipients, templates, attempts, errors — never message content). */
+import type { Command } from 'commander';
+import type { OutboxStatus } from '@jot/server';
+
+import { CliError } from '../errors.js';
+import { writeJson, writeLine, type CliIo } from '../io.js';
+import { examples, withAdminOps } from '../lib/admin-ops.js';
+
+const STATUSES: readonly OutboxStatus[] = ['pending', 'sent', 'failed'];
+
+/** Registers `jot outbox`. */
+export function registerOutbox(program: Command, io: CliIo): void {
+  const outbox = program.command('outbox').description('the mail outbox');
+
+  outbox
+    .command('list')
+    .addHelpText('after', examples('jot outbox list --status failed'))
+    .description('messages, newest first')
+    .option('--status <status>', 'only pending, sent or failed messages')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON')
+    .action((options: { status?: string; limit: string; json?: boolean }) =>
+      withAdminOps(io, async (ops) => {
+        const status = options.status as OutboxStatus | undefined;
+        if (status !== undefined && !STATUSES.includes(status)) {
+          throw new CliError('ERR_CLI_USAGE', `--status must be one of ${STATUSES.join(', ')}`);
+        }
+        const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 50));
+        const rows = await ops.store.listOutbox({ status, limit });
+        const views = rows.map((m) => ({
+          id: m.id,
+          to: m.to,
+          template: m.template,
+          status: m.status,
+          attempts: m.attempts,
+          next_attempt_at: m.status === 'pending' ? new Date(m.nextAttemptAt).toISOString() : null,
+          last_error: m.lastError,
+          created_at: new Date(m.createdAt).toISOString(),
+          sent_at: m.sentAt === null ? null : new Date(m.sentAt).toISOString(),
+        }));
+        if (options.json === true) return writeJson(io.stdout, { messages: views });
+        for (const v of views) {
+          const error = v.last_error === null ? '' : `  (${v.last_error})`;
+          writeLine(
+            io.stdout,
+            `${v.id}  ${v.status.padEnd(7)} ${String(v.attempts).padStart(2)}×  ${v.template.padEnd(22)} ${v.to}${error}`,
+          );
+        }
+        writeLine(io.stdout, `${views.length} message${views.length === 1 ? '' : 's'}`);
+      }),
+    );
+
+  outbox
+    .command('retry [ids...]')
+    .addHelpText('after', examples('jot outbox retry', 'jot outbox retry 3f2a…'))
+    .description('make failed messages (or the given unsent ones) due now, with a fresh attempt count')
+    .action((ids: string[]) =>
+      withAdminOps(io, async (ops) => {
+        const count = await ops.store.retryMail(ids);
+        await ops.mailer.flush();
+        writeLine(io.stdout, `${count} message${count === 1 ? '' : 's'} queued again`);
+      }),
+    );
+}

@@ -1,0 +1,62 @@
+/** `jot sessions list|revoke`: a user's live sessions, and ending one or all of them. */
+import type { Command } from 'commander';
+
+import { CliError } from '../errors.js';
+import { writeJson, writeLine, type CliIo } from '../io.js';
+import { examples, userOf, withAdminOps } from '../lib/admin-ops.js';
+
+/** Registers `jot sessions`. */
+export function registerSessions(program: Command, io: CliIo): void {
+  const sessions = program.command('sessions').description("list and revoke users' sessions");
+
+  sessions
+    .command('list <user>')
+    .addHelpText('after', examples('jot sessions list ada@example.com'))
+    .description("a user's live sessions (by email or id), most recently used first")
+    .option('--json', 'print JSON')
+    .action((ref: string, options: { json?: boolean }) =>
+      withAdminOps(io, async (ops) => {
+        const list = await ops.listSessions(await userOf(ops, ref));
+        const views = list.map((s) => ({
+          id: s.id,
+          created_at: new Date(s.createdAt).toISOString(),
+          last_used_at: new Date(s.lastUsedAt).toISOString(),
+          ip: s.ip,
+          user_agent: s.userAgent,
+        }));
+        if (options.json === true) return writeJson(io.stdout, { sessions: views });
+        for (const v of views)
+          writeLine(io.stdout, `${v.id}  last used ${v.last_used_at}  ${v.ip ?? '-'}  ${v.user_agent ?? ''}`);
+        writeLine(io.stdout, `${views.length} live session${views.length === 1 ? '' : 's'}`);
+      }),
+    );
+
+  sessions
+    .command('revoke [session]')
+    .addHelpText(
+      'after',
+      examples('jot sessions revoke 6c1e0d4e-…', 'jot sessions revoke --user ada@example.com'),
+    )
+    .description('end one session by id, or every session of a user with --user')
+    .option('--user <user>', 'end every session and token of this user (email or id)')
+    .action((id: string | undefined, options: { user?: string }) =>
+      withAdminOps(io, async (ops) => {
+        if ((id === undefined) === (options.user === undefined)) {
+          throw new CliError('ERR_CLI_USAGE', 'name one session id, or --user <user> for all of theirs');
+        }
+        if (options.user !== undefined) {
+          const user = await userOf(ops, options.user);
+          await ops.revokeAllSessions(user);
+          writeLine(io.stdout, `every session of ${user.email} ended`);
+          return;
+        }
+        const session = await ops.store.getSession(id!);
+        if (session === undefined) throw new CliError('ERR_CLI_NOT_FOUND', `no session ${id}`);
+        const changed = await ops.revokeSession(session.id);
+        writeLine(
+          io.stdout,
+          changed ? `session ${session.id} revoked` : `session ${session.id} had already ended`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,143 @@
+/**
+ * `jot users list|show|disable|enable|set-roles|invite|delete`: account administration against the configured
+ * database, with the same effects as the admin API (tokens stop working at once; a deletion removes personal data).
+ */
+import type { Command } from 'commander';
+
+import { writeJson, writeLine, type CliIo } from '../io.js';
+import { examples, parseRoles, requireYes, userOf, userView, withAdminOps } from '../lib/admin-ops.js';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+function text(value: unknown): string {
+  if (Array.isArray(value)) return value.join(', ') || '—';
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? `${value}` : JSON.stringify(value);
+}
+
+function printUser(io: CliIo, view: Record<string, unknown>, json: boolean | undefined): void {
+  if (json === true) return writeJson(io.stdout, view);
+  for (const [key, value] of Object.entries(view)) writeLine(io.stdout, `${key.padEnd(15)}${text(value)}`);
+}
+
+/** Registers `jot users`. */
+export function registerUsers(program: Command, io: CliIo): void {
+  const users = program.command('users').description('manage accounts in the configured database');
+
+  users
+    .command('list')
+    .addHelpText('after', examples('jot users list --query example.com --limit 50', 'jot users list --json'))
+    .description('list users, oldest first (search with --query, page with --limit/--offset)')
+    .option('-q, --query <text>', 'only users whose email or name contains this')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--offset <n>', 'skip this many', '0')
+    .option('--json', 'print {"users": [...], "total": n}')
+    .action((options: { query?: string; limit: string; offset: string } & JsonOption) =>
+      withAdminOps(io, async (ops) => {
+        const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
+        const offset = Math.max(0, Number.parseInt(options.offset, 10) || 0);
+        const page = await ops.store.searchUsers({ q: options.query, limit, offset });
+        if (options.json === true)
+          return writeJson(io.stdout, { users: page.users.map(userView), total: page.total });
+        for (const u of page.users) {
+          writeLine(
+            io.stdout,
+            `${u.id}  ${u.email.padEnd(32)} ${u.status.padEnd(8)} ${u.roles.join(',') || '-'}`,
+          );
+        }
+        writeLine(
+          io.stdout,
+          `${page.users.length === 0 ? 0 : offset + 1}–${offset + page.users.length} of ${page.total}`,
+        );
+      }),
+    );
+
+  users
+    .command('show <user>')
+    .addHelpText('after', examples('jot users show ada@example.com'))
+    .description('show one user (by email or id) and their live sessions')
+    .option('--json', 'print JSON')
+    .action((ref: string, options: JsonOption) =>
+      withAdminOps(io, async (ops) => {
+        const user = await userOf(ops, ref);
+        const sessions = await ops.listSessions(user);
+        printUser(io, { ...userView(user), live_sessions: sessions.length }, options.json);
+      }),
+    );
+
+  for (const [verb, status] of [
+    ['disable', 'disabled'],
+    ['enable', 'active'],
+  ] as const) {
+    users
+      .command(`${verb} <user>`)
+      .addHelpText('after', examples(`jot users ${verb} mallory@example.com`))
+      .description(
+        verb === 'disable' ? 'disable a user: every token of theirs stops working' : 'enable a user again',
+      )
+      .option('--json', 'print the user as JSON')
+      .action((ref: string, options: JsonOption) =>
+        withAdminOps(io, async (ops) => {
+          const user = await ops.setStatus(await userOf(ops, ref), status);
+          if (options.json === true) return writeJson(io.stdout, userView(user));
+          writeLine(io.stdout, `${user.email} is ${status}`);
+        }),
+      );
+  }
+
+  users
+    .command('set-roles <user> [roles...]')
+    .addHelpText(
+      'after',
+      examples(
+        'jot users set-roles ada@example.com admin,editor',
+        'jot users set-roles ada@example.com   # no roles',
+      ),
+    )
+    .description("replace a user's roles (comma or space separated; none clears them)")
+    .option('--json', 'print the user as JSON')
+    .action((ref: string, roles: string[], options: JsonOption) =>
+      withAdminOps(io, async (ops) => {
+        const user = await ops.setRoles(await userOf(ops, ref), parseRoles(roles));
+        if (options.json === true) return writeJson(io.stdout, userView(user));
+        writeLine(io.stdout, `${user.email} now has roles: ${user.roles.join(', ') || 'none'}`);
+      }),
+    );
+
+  users
+    .command('invite <email>')
+    .addHelpText('after', examples('jot users invite new.hire@example.com --roles editor'))
+    .description('invite an address: a link to choose a password is mailed (the outbox delivers it)')
+    .option('--roles <roles>', 'roles the account will have, comma separated', '')
+    .option('--json', 'print the invitation as JSON')
+    .action((email: string, options: { roles: string } & JsonOption) =>
+      withAdminOps(io, async (ops) => {
+        const invitation = await ops.invite(email.trim().toLowerCase(), parseRoles([options.roles]));
+        const view = {
+          id: invitation.id,
+          email: invitation.email,
+          roles: invitation.roles,
+          expires_at: new Date(invitation.expiresAt).toISOString(),
+        };
+        if (options.json === true) return writeJson(io.stdout, view);
+        writeLine(io.stdout, `invited ${view.email} (invitation ${view.id}, expires ${view.expires_at})`);
+      }),
+    );
+
+  users
+    .command('delete <user>')
+    .addHelpText('after', examples('jot users delete leaver@example.com --yes'))
+    .description('delete a user: sessions and tokens end, personal data is removed (needs --yes)')
+    .option('--yes', 'confirm the deletion')
+    .action((ref: string, options: { yes?: boolean }) =>
+      withAdminOps(io, async (ops) => {
+        const user = await userOf(ops, ref);
+        requireYes(options.yes, `deleting ${user.email}`);
+        await ops.deleteUser(user);
+        writeLine(io.stdout, `deleted ${user.email} (id ${user.id})`);
+      }),
+    );
+}
