@@ -8,10 +8,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
+import { freePort, postJSON } from './lib/net.js';
 import { median } from './lib/proc.js';
 import { startServer } from './auth/run-auth.js';
 
@@ -20,14 +21,6 @@ export const PROPAGATION_TARGET_MS = 100;
 const VERIFIER_COUNTS = [1, 4, 8];
 const PG_ADMIN = process.env.JOT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PASSWORD = 'bench correct horse battery';
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A redis-server of our own (no persistence) on a spare port. */
 async function startRedis() {
@@ -50,20 +43,6 @@ async function startRedis() {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('redis-server did not start');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function postJSON(url, body, token) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
 }
 
 function percentile(values, p) {

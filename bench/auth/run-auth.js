@@ -13,13 +13,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
 
+import { freePort, postJSON } from '../lib/net.js';
 import { cpuSeconds, median } from '../lib/proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,14 +31,6 @@ export const AUTH_PROFILES = {
   default: { rounds: 3, seconds: 5, connections: 50, loginConnections: 8 },
   quick: { rounds: 1, seconds: 2, connections: 20, loginConnections: 4 },
 };
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts jot-server with `env` (on `port`, or a free one) and waits until `/readyz` answers 200. */
 export async function startServer(env, port) {
@@ -67,17 +59,6 @@ export async function startServer(env, port) {
     if (Date.now() > deadline) throw new Error('jot-server did not become ready within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function postJSON(url, body) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
-  return JSON.parse(text);
 }
 
 /** Registers one user and signs it in `count` times (4 at a time): `count` sessions and their token responses. */
