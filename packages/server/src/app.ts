@@ -15,6 +15,7 @@ import { installErrorHandlers } from './http/error-handler.js';
 import { HttpError } from './http/errors.js';
 import { installInputGuard } from './http/input-guard.js';
 import { collectRoutes } from './http/route-table.js';
+import { fallbackRateLimitStore } from './http/rate-limit-store.js';
 import { errorSchema } from './http/schemas.js';
 import { createKeyManager } from './keys/key-manager.js';
 import { accountsPlugin } from './plugins/accounts.js';
@@ -52,6 +53,7 @@ import { createTokenStatus } from './services/token-status.js';
 import { createMetrics } from './services/metrics.js';
 import { createMfaServices } from './services/mfa-services.js';
 import { createPasswordHasher } from './services/passwords.js';
+import { startClusterSync } from './services/cluster-sync.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import { createRevocationService } from './services/revocation.js';
 import { createSecurityEvents } from './services/security-events.js';
@@ -78,9 +80,20 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-/** Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). */
-async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 3000, lazyConnect: true });
+/**
+ * Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). Redis only
+ * accelerates, so every command fails fast: nothing is queued while disconnected, nothing is retried, and no command
+ * waits longer than `timeoutMs`; the client reconnects in the background for as long as it takes.
+ */
+async function connectRedis(url: string, timeoutMs: number): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    commandTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
   redis.on('error', () => undefined); // reported by connect() below; the server adds a logging listener after
   try {
     await redis.connect();
@@ -92,6 +105,19 @@ async function connectRedis(url: string): Promise<Redis> {
       `JOT_REDIS_URL: Redis did not answer (${err instanceof Error ? err.message : String(err)})`,
     );
   }
+}
+
+/** Logs Redis connection errors once per outage (a reconnecting client repeats them many times a second). */
+function redisErrorLogger(log: FastifyInstance['log']): (err: Error) => void {
+  let last = '';
+  let at = 0;
+  return (err) => {
+    const now = Date.now();
+    if (err.message === last && now - at < 60_000) return;
+    last = err.message;
+    at = now;
+    log.warn({ err }, 'Redis error (Redis-backed features fall back until it answers)');
+  };
 }
 
 /** Fastify's `trustProxy` from ours: a hop count becomes the equivalent function. */
@@ -130,7 +156,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   let redis: Redis | undefined;
   let mailerToClose: { close(): Promise<void> } | undefined;
   try {
-    redis = config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl);
+    redis =
+      config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, config.redisTimeoutMs);
     const keys = await createKeyManager({ store, config, clock, logger: app.log });
     const passwords = await createPasswordHasher({
       memoryKiB: config.argon2MemoryKib,
@@ -224,14 +251,22 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     pruneTimer.unref();
     let mirror: RedisMirror | undefined;
     if (redis !== undefined) {
-      redis.on('error', (err: unknown) => app.log.warn({ err }, 'Redis error'));
+      redis.on('error', redisErrorLogger(app.log));
       mirror = await createRedisMirror(redis, store, revocations, app.log);
     }
+    const cluster = startClusterSync({
+      store,
+      keys,
+      revocations,
+      pollIntervalMs: config.clusterPollIntervalMs,
+      logger: app.log,
+    });
     app.addHook('onClose', async () => {
       clearInterval(pruneTimer);
       keys.close();
       mirror?.close();
       await mailer.close();
+      await cluster.close();
       await redis?.quit().catch(() => undefined);
       if (ownsStore) await store.close();
     });
@@ -275,8 +310,10 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   }
   await app.register(rateLimit, {
     global: false,
-    // With Redis the limits hold across every instance; if Redis fails, requests pass rather than all failing.
-    ...(app.jot.redis === undefined ? {} : { redis: app.jot.redis, skipOnError: true, nameSpace: 'jot:rl:' }),
+    // With Redis the limits hold across every instance; while Redis fails, each instance counts on its own.
+    ...(app.jot.redis === undefined
+      ? {}
+      : { store: fallbackRateLimitStore(app.jot.redis, 'jot:rl:', app.log), skipOnError: true }),
     errorResponseBuilder: (_request, context) =>
       new HttpError(
         429,

@@ -67,6 +67,18 @@ export const defaults = {
    * check them there (`@jot/verify` strict mode). @default none
    */
   redisUrl: undefined,
+  /**
+   * Longest wait for one Redis command (milliseconds with `ms`, e.g. `150ms`). Redis only accelerates: a command
+   * that fails or times out falls back (per-instance rate limits, the database) instead of delaying the request.
+   * @default '150ms'
+   */
+  redisTimeout: '150ms',
+  /**
+   * How often an instance re-reads the revocation feed and the key ring when it hears nothing pushed from the others
+   * (PostgreSQL LISTEN/NOTIFY is down, or SQLite): the bound on how late a change made on another instance is seen.
+   * @default '2s'
+   */
+  clusterPollInterval: '2s',
   /** Shared secret (at least 32 characters) resource servers present to read the revocation feed. @default none */
   revocationSecret: undefined,
   /** Email of an admin created at first start when there are no users; set with `adminPassword`. @default none */
@@ -200,6 +212,8 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   clientAssertionMaxLifetime: 'JOT_CLIENT_ASSERTION_MAX_LIFETIME',
   exchangedTokenTtl: 'JOT_EXCHANGED_TOKEN_TTL',
   redisUrl: 'JOT_REDIS_URL',
+  redisTimeout: 'JOT_REDIS_TIMEOUT',
+  clusterPollInterval: 'JOT_CLUSTER_POLL_INTERVAL',
   revocationSecret: 'JOT_REVOCATION_SECRET',
   adminEmail: 'JOT_ADMIN_EMAIL',
   adminPassword: 'JOT_ADMIN_PASSWORD',

@@ -65,6 +65,16 @@ export function durationMs(value: unknown, minMs = 0): number {
   return ms;
 }
 
+/** A duration that may be given in milliseconds ("150ms") as well as in the units `durationMs` takes. */
+export function durationMsFine(value: unknown, minMs = 0): number {
+  const match = typeof value === 'string' ? /^\s*(\d+)\s*ms\s*$/i.exec(value) : null;
+  if (match === null) return durationMs(value, minMs);
+  const ms = Number(match[1]);
+  if (!Number.isSafeInteger(ms) || ms < minMs)
+    throw new Invalid(`expected a duration of at least ${minMs} ms`);
+  return ms;
+}
+
 const SIZE_UNITS: ReadonlyMap<string, number> = new Map([
   ['', 1],
   ['b', 1],

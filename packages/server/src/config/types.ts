@@ -64,6 +64,10 @@ export interface Config {
   exchangedTokenTtlMs: number;
   /** `redis://` or `rediss://` URL, when Redis is used. Never log it (it may hold a password). */
   redisUrl: string | undefined;
+  /** Bound on one Redis command; a slower or failed one falls back. */
+  redisTimeoutMs: number;
+  /** Polling bound for changes made on other instances when nothing is pushed. */
+  clusterPollIntervalMs: number;
   /** At least 32 characters when set. */
   revocationSecret: string | undefined;
   /** Both set or both undefined. */

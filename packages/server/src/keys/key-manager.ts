@@ -14,7 +14,7 @@ import { createKek } from './kek.js';
 import type { Kek } from './kek.js';
 import { openSigningKey, publicJwkOf, sealSigningKey } from './sealed-key.js';
 import { activeOf, compareAge, isPublished, isRotationDue, missingRetirements, stateOf } from './timeline.js';
-import type { KeyManager, SigningKeyInfo } from './types.js';
+import type { KeyManager } from './types.js';
 
 /** The settings the key manager reads (a `Config` fits). */
 export type KeyManagerConfig = Pick<
@@ -53,6 +53,9 @@ interface LoadedKey extends SigningKeyRecord {
   /** The key that verifies: the public half, or the secret itself. */
   verifier: Key;
 }
+
+/** An instance that meets a kid it does not know re-reads the key ring at most this often. */
+const UNKNOWN_KID_RELOAD_MS = 1_000;
 
 const silent: KeyManagerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -99,6 +102,8 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
   let keySet: { id: string; set: KeySet } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
+  let unknownKidReload: Promise<boolean> | undefined;
+  let lastUnknownKidReload = -Infinity;
 
   /** Runs store-mutating work one at a time within this instance. */
   function serial<T>(work: () => Promise<T>): Promise<T> {
@@ -107,10 +112,11 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
     return run;
   }
 
-  async function reload(): Promise<void> {
+  /** Reads the key ring through `source` (the store, or the locked transaction changing it), reusing opened keys. */
+  async function load(source: Store): Promise<LoadedKey[]> {
     const previous = new Map(keys.map((k) => [k.kid, k]));
-    const records = await store.listSigningKeys();
-    keys = records
+    const records = await source.listSigningKeys();
+    return records
       .map((record): LoadedKey => {
         const known = previous.get(record.kid);
         if (
@@ -131,32 +137,53 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
       .sort(compareAge);
   }
 
-  async function applyRetirements(): Promise<void> {
-    for (const patch of missingRetirements(keys, marginMs)) {
-      await store.updateSigningKey(patch.kid, { retiredAt: patch.retiredAt, expiresAt: patch.expiresAt });
+  /** Makes the committed ring the one this instance signs and verifies with. */
+  async function reload(): Promise<void> {
+    keys = await load(store);
+  }
+
+  async function applyRetirements(tx: Store, ring: LoadedKey[]): Promise<boolean> {
+    const patches = missingRetirements(ring, marginMs);
+    for (const patch of patches) {
+      await tx.updateSigningKey(patch.kid, { retiredAt: patch.retiredAt, expiresAt: patch.expiresAt });
       logger.info(
         { kid: patch.kid, retiredAt: patch.retiredAt, expiresAt: patch.expiresAt },
         'signing key retirement scheduled',
       );
     }
+    return patches.length > 0;
   }
 
-  async function createKey(immediate: boolean): Promise<SigningKeyInfo> {
-    await reload();
+  /** Creates a key inside the locked transaction `tx`; `ring` is the ring as `tx` sees it. */
+  async function createKey(tx: Store, ring: LoadedKey[], immediate: boolean): Promise<string> {
     const now = clock();
-    const newest = keys.at(-1);
+    const newest = ring.at(-1);
     // Strictly after the newest key, so the age order is never decided by a random kid.
     const createdAt = newest === undefined ? now : Math.max(now, newest.createdAt + 1);
     const activatesAt = immediate ? now : now + config.keyPrepublishMs;
     const sealed = sealSigningKey(kek, newKey(config.signingAlg));
-    await store.insertSigningKey({ ...sealed, activatesAt }, createdAt);
-    await reload();
-    await applyRetirements();
-    await reload();
+    await tx.insertSigningKey({ ...sealed, activatesAt }, createdAt);
+    await applyRetirements(tx, await load(tx));
     logger.info({ kid: sealed.kid, alg: sealed.alg, activatesAt, immediate }, 'signing key created');
-    const info = manager.list().find((k) => k.kid === sealed.kid);
-    if (info === undefined) throw new Error('the new signing key vanished from the store');
-    return info;
+    return sealed.kid;
+  }
+
+  /**
+   * Runs a change of the key ring under the database-wide key lock, so however many instances do it at once (a
+   * cold start of all of them on an empty database) each decides on the ring as the previous one left it: one
+   * first key, one rotation. Other instances are told on commit (LISTEN/NOTIFY) and re-read the ring.
+   */
+  async function locked<T>(
+    work: (tx: Store, ring: LoadedKey[]) => Promise<{ changed: boolean; result: T }>,
+  ): Promise<T> {
+    // Nothing uncommitted is ever signed with: this instance adopts the ring only after the commit.
+    const { result } = await store.withLock('lock:signing_keys', async (tx) => {
+      const outcome = await work(tx, await load(tx));
+      if (outcome.changed) await tx.notifyChange('keys');
+      return outcome;
+    });
+    await reload();
+    return result;
   }
 
   function published(now: number): LoadedKey[] {
@@ -201,21 +228,53 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
         }));
     },
     rotate(rotateOptions = {}) {
-      return serial(() => createKey(rotateOptions.immediate === true));
+      return serial(async () => {
+        const kid = await locked(async (tx, ring) => ({
+          changed: true,
+          result: await createKey(tx, ring, rotateOptions.immediate === true),
+        }));
+        const info = manager.list().find((k) => k.kid === kid);
+        if (info === undefined) throw new Error('the new signing key vanished from the store');
+        return info;
+      });
     },
     tick() {
       return serial(async () => {
         if (closed) return;
-        await reload();
-        const now = clock();
-        if (activeOf(keys, now) === undefined) await createKey(true);
-        else if (isRotationDue(keys, now, config.keyRotationIntervalMs, config.keyPrepublishMs))
-          await createKey(false);
-        await applyRetirements();
-        const deleted = await store.deleteExpiredKeys(now);
-        if (deleted.length > 0) logger.info({ kids: deleted }, 'expired signing keys deleted');
-        await reload();
+        await locked(async (tx, ring) => {
+          const now = clock();
+          let changed = false;
+          if (activeOf(ring, now) === undefined) {
+            await createKey(tx, ring, true);
+            changed = true;
+          } else if (isRotationDue(ring, now, config.keyRotationIntervalMs, config.keyPrepublishMs)) {
+            await createKey(tx, ring, false);
+            changed = true;
+          }
+          if (!changed && (await applyRetirements(tx, ring))) changed = true;
+          const deleted = await tx.deleteExpiredKeys(now);
+          if (deleted.length > 0) logger.info({ kids: deleted }, 'expired signing keys deleted');
+          return { changed: changed || deleted.length > 0, result: undefined };
+        });
       });
+    },
+    refresh() {
+      return serial(() => reload());
+    },
+    refreshForUnknownKid() {
+      // Shared by every request that meets an unknown kid meanwhile, and at most once per UNKNOWN_KID_RELOAD_MS.
+      const now = Date.now();
+      if (unknownKidReload !== undefined) return unknownKidReload;
+      if (now - lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) return Promise.resolve(false);
+      lastUnknownKidReload = now;
+      const before = keys.map((k) => `${k.kid}:${k.activatesAt}:${k.expiresAt}`).join(',');
+      unknownKidReload = manager
+        .refresh()
+        .then(() => keys.map((k) => `${k.kid}:${k.activatesAt}:${k.expiresAt}`).join(',') !== before)
+        .finally(() => {
+          unknownKidReload = undefined;
+        });
+      return unknownKidReload;
     },
     close() {
       closed = true;

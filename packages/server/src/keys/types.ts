@@ -31,6 +31,13 @@ export interface KeyManager extends KeyResolver {
   rotate(options?: { immediate?: boolean }): Promise<SigningKeyInfo>;
   /** Scheduled work: create the next key when due, drop keys whose tokens have all expired. */
   tick(): Promise<void>;
+  /** Re-reads the key ring from the store (another instance changed it). */
+  refresh(): Promise<void>;
+  /**
+   * A token names a kid this instance does not know: re-reads the ring (shared by concurrent callers, at most once a
+   * second) and resolves whether it changed, so the caller may verify again before refusing.
+   */
+  refreshForUnknownKid(): Promise<boolean>;
   /** Stops the schedule. */
   close(): void;
 }

@@ -82,9 +82,9 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
         if (status === 'disabled' && request.params.id === claims.sub) {
           throw new HttpError(400, 'ERR_VALIDATION', 'you cannot disable your own account');
         }
-        const user = found(await store.setStatus(request.params.id, status));
+        // The new status and its feed entry commit together; ending the sessions follows.
+        const user = found(await revocations.updateUser((tx) => tx.setStatus(request.params.id, status)));
         if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
-        await revocations.publishUser((await store.getUserById(user.id)) ?? user);
         await events.record(status === 'disabled' ? 'user_disabled' : 'user_enabled', {
           userId: user.id,
           ip: request.ip,
@@ -121,8 +121,9 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { claims } = authOf(request);
-      const user = found(await store.setRoles(request.params.id, request.body.roles));
-      await revocations.publishUser(user);
+      const user = found(
+        await revocations.updateUser((tx) => tx.setRoles(request.params.id, request.body.roles)),
+      );
       await events.record('roles_changed', {
         userId: user.id,
         ip: request.ip,

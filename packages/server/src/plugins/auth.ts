@@ -22,9 +22,17 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** Verifies a raw access token (signature, `typ`, issuer, audience, times); throws a 401 `HttpError`. */
-function verifyToken(request: FastifyRequest, token: string, via: AuthContext['via']): AuthContext {
+async function verifyToken(
+  request: FastifyRequest,
+  token: string,
+  via: AuthContext['via'],
+): Promise<AuthContext> {
   try {
-    return { claims: request.server.jot.tokens.verify(token), token, via };
+    return {
+      claims: await request.server.jot.tokens.fresh(() => request.server.jot.tokens.verify(token)),
+      token,
+      via,
+    };
   } catch (err) {
     if (isJoseError(err)) throw unauthorized(err.code, `the access token is not valid: ${err.message}`);
     throw err;
@@ -37,7 +45,7 @@ export async function authenticateToken(
   token: string,
   via: AuthContext['via'],
 ): Promise<AuthContext> {
-  const auth = verifyToken(request, token, via);
+  const auth = await verifyToken(request, token, via);
   await request.server.jot.revocations.check(auth.claims);
   return auth;
 }
@@ -49,7 +57,7 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The request's access token (Bearer, else the access cookie), verified but not yet checked for revocation; a
  * cookie on an unsafe method must come with the session's `X-Csrf-Token`.
  */
-export function verifiedCredential(request: FastifyRequest): AuthContext {
+export async function verifiedCredential(request: FastifyRequest): Promise<AuthContext> {
   const header = request.headers.authorization;
   const token = bearerToken(header);
   if (token !== undefined) return verifyToken(request, token, 'bearer');
@@ -62,7 +70,7 @@ export function verifiedCredential(request: FastifyRequest): AuthContext {
       noCredentials: true,
     });
   }
-  const auth = verifyToken(request, cookie, 'cookie');
+  const auth = await verifyToken(request, cookie, 'cookie');
   const presented = request.headers['x-csrf-token'];
   const csrfOk = request.server.jot.csrf.matchesClaim(
     auth.claims.cth,
@@ -81,7 +89,7 @@ export const authenticate: preHandlerAsyncHookHandler = async function authentic
   request: FastifyRequest,
   _reply: FastifyReply,
 ): Promise<void> {
-  const auth = verifiedCredential(request);
+  const auth = await verifiedCredential(request);
   await request.server.jot.revocations.check(auth.claims);
   request.auth = auth;
   await enforceMfaPolicy(request, false);

@@ -1,8 +1,9 @@
 /**
  * `GET /api/revocations/stream`: the revocation feed as Server-Sent Events. `event: revocation` carries an entry with
  * its cursor as `id`; `event: reset` means the entries that follow are a snapshot. A client resumes with
- * `Last-Event-ID` (or `?since=`). New entries from this server wake the stream at once; entries written by other
- * instances are picked up by polling. Streams are capped, cut off when the reader stops reading, and a stream
+ * `Last-Event-ID` (or `?since=`). New entries from this server wake the stream at once, and so do other instances'
+ * (PostgreSQL NOTIFY, see services/cluster-sync.ts); without that push the feed is polled every
+ * `JOT_CLUSTER_POLL_INTERVAL`. Streams are capped, cut off when the reader stops reading, and a stream
  * opened with an admin token ends when that token expires or is revoked. When the server begins to shut down,
  * every stream ends with `event: shutdown` and a `retry:` hint: reconnect (through the load balancer, to another
  * instance) within that many milliseconds, resuming from the last id.
@@ -14,7 +15,6 @@ import { PAGE_SIZE, parseCursor, toWire } from '../http/feed-wire.js';
 
 // Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
 const HEARTBEAT_MS = 5_000;
-const POLL_MS = 2_000;
 /** The reconnect window a shutting-down server gives its readers (they spread their reconnects over it). */
 const SHUTDOWN_RETRY_MS = 1000;
 /** Streams one server holds open at most; each is a poll loop and a listener. */
@@ -22,9 +22,10 @@ const MAX_STREAMS = 256;
 
 /** Registers the stream route behind `feedAuth`. */
 export function registerRevocationStream(app: FastifyInstance, feedAuth: preHandlerAsyncHookHandler): void {
-  const { store, revocations, clock } = app.jot;
+  const { store, revocations, clock, config } = app.jot;
+  const pollMs = config.clusterPollIntervalMs;
   let openStreams = 0;
-  revocations.changes.setMaxListeners(MAX_STREAMS + 16);
+  revocations.changes.setMaxListeners(2 * MAX_STREAMS + 16);
 
   app.get<{ Querystring: { since?: string } }>(
     '/api/revocations/stream',
@@ -70,6 +71,7 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
         wake?.();
       };
       revocations.changes.on('added', onAdded);
+      revocations.changes.on('remote', onAdded);
       // A reader that stops reading is cut off rather than buffered for without bound.
       const heartbeat = setInterval(() => {
         if (res.writableNeedDrain) res.destroy();
@@ -83,6 +85,7 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
         closed = true;
         clearInterval(heartbeat);
         revocations.changes.off('added', onAdded);
+        revocations.changes.off('remote', onAdded);
         wake?.();
       });
       try {
@@ -101,7 +104,7 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
           cursor = page.cursor;
           if (page.hasMore || pending) continue;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, POLL_MS);
+            const timer = setTimeout(resolve, pollMs);
             wake = () => {
               wake = undefined;
               clearTimeout(timer);
@@ -116,6 +119,7 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
         clearInterval(heartbeat);
         stopOnDrain();
         revocations.changes.off('added', onAdded);
+        revocations.changes.off('remote', onAdded);
         if (app.drain.draining && !res.destroyed) {
           res.write(`retry: ${SHUTDOWN_RETRY_MS}\nevent: shutdown\ndata: {"reason":"shutdown"}\n\n`);
         }

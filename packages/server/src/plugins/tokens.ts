@@ -119,7 +119,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
       }
       // Verified here without the revocation check: the renewal claims the token's jti first, so a second use of
       // an already renewed token is recognised as reuse (and ends the session) instead of a plain "revoked".
-      return tokenResponse(request, reply, await sessions.renew(verifiedCredential(request).claims));
+      return tokenResponse(request, reply, await sessions.renew((await verifiedCredential(request)).claims));
     },
   );
 

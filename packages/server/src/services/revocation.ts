@@ -42,12 +42,20 @@ export interface RevocationService {
   revokeClientTokens(clientId: string, maxTokenTtlMs: number): Promise<void>;
   /** Publishes the user's current version and status (after a role change, disable or enable). */
   publishUser(user: User): Promise<void>;
+  /**
+   * Changes a user (roles, status) and publishes the new state in one transaction, so resource servers are told
+   * of every change that took effect. Returns the changed user, or undefined (and publishes nothing) if none.
+   */
+  updateUser(change: (tx: Store) => Promise<User | undefined>): Promise<User | undefined>;
   /** Waits until tokens issued now are past the user's cut-off second. */
   waitPastCutoff(user: User): Promise<void>;
   /** Drops expired entries; returns how many. */
   prune(): Promise<number>;
-  /** Fires when an entry was added by this server (other instances are seen by polling). */
-  readonly changes: EventEmitter<{ added: [Revocation] }>;
+  /**
+   * `added` fires when this server added an entry; `remote` when another instance did (or may have: the cluster
+   * listener reconnected), so streams read the feed again at once.
+   */
+  readonly changes: EventEmitter<{ added: [Revocation]; remote: [] }>;
   /**
    * Registers a write-through copy (Redis): every new entry is handed to it, and the request that revoked waits
    * for it, up to `SINK_WAIT_MS`, so a logout is in the copy before the client hears it succeeded.
@@ -83,39 +91,50 @@ export function createRevocationService(
   lifetimes: { accessTokenTtlMs: number; clockToleranceMs: number },
 ): RevocationService {
   const coverMs = lifetimes.accessTokenTtlMs + lifetimes.clockToleranceMs;
-  const changes = new EventEmitter<{ added: [Revocation] }>();
+  const changes = new EventEmitter<{ added: [Revocation]; remote: [] }>();
   const sinks = new Set<(entry: Revocation) => Promise<void>>();
 
-  async function add(
+  /** Appends a feed entry (through `tx` when it is part of a larger transaction). */
+  function record(
+    tx: Store,
     kind: Revocation['kind'],
     subject: string,
     data: Record<string, unknown>,
     expiresAt: number,
-  ) {
-    const entry = await store.addRevocation({ kind, subject, data: data, expiresAt });
-    changes.emit('added', entry);
-    if (sinks.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...sinks].map((sink) => sink(entry))),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, SINK_WAIT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+  ): Promise<Revocation> {
+    return tx.addRevocation({ kind, subject, data, expiresAt });
+  }
+
+  /** After commit: wakes this server's streams and waits (bounded) for the write-through copies. */
+  async function announce(entries: readonly Revocation[]): Promise<void> {
+    for (const entry of entries) changes.emit('added', entry);
+    if (sinks.size === 0 || entries.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(entries.flatMap((entry) => [...sinks].map((sink) => sink(entry)))),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SINK_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Ends a session inside `tx`: the session row, its refresh tokens and its feed entry change together. */
+  async function endSession(tx: Store, sessionId: string, reason: string): Promise<Revocation | undefined> {
+    const changed = await tx.revokeSession(sessionId, reason);
+    await tx.deleteRefreshTokensForSession(sessionId);
+    // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
+    return changed ? record(tx, 'sid', sessionId, {}, clock() + coverMs + 1000) : undefined;
   }
 
   async function revokeSession(sessionId: string, reason: string): Promise<boolean> {
-    const changed = await store.revokeSession(sessionId, reason);
-    await store.deleteRefreshTokensForSession(sessionId);
-    // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
-    if (changed) await add('sid', sessionId, {}, clock() + coverMs + 1000);
-    return changed;
+    const entry = await store.transaction((tx) => endSession(tx, sessionId, reason));
+    if (entry !== undefined) await announce([entry]);
+    return entry !== undefined;
   }
 
   async function publishUser(user: User): Promise<void> {
-    await add('user', user.id, { ...userState(user) }, clock() + coverMs);
+    await announce([await record(store, 'user', user.id, { ...userState(user) }, clock() + coverMs)]);
   }
 
   return {
@@ -148,25 +167,46 @@ export function createRevocationService(
       }
     },
     async revokeToken(jti, exp) {
-      await add('jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs);
+      await announce([await record(store, 'jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs)]);
     },
     revokeSession,
     async revokeClientTokens(clientId, maxTokenTtlMs) {
       const now = clock();
       const state: UserRevocationState = { valid_after: Math.floor(now / 1000), ver: 0, status: 'active' };
-      await add('user', clientId, { ...state }, now + maxTokenTtlMs + lifetimes.clockToleranceMs + 1000);
+      const expiresAt = now + maxTokenTtlMs + lifetimes.clockToleranceMs + 1000;
+      await announce([await record(store, 'user', clientId, { ...state }, expiresAt)]);
     },
     async revokeAllForUser(userId, reason, options = {}) {
-      const now = clock();
-      const current = await store.getUserById(userId);
-      // The cut-off never moves backwards, even if another instance's clock is behind.
-      const user = await store.setTokensValidAfter(userId, Math.max(now, current?.tokensValidAfter ?? 0));
-      // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this ran
-      // issues a token after the cut-off, which resource servers must still reject.
-      for (const session of await store.listSessionsForUser(userId, now)) {
-        if (session.id !== options.exceptSession) await revokeSession(session.id, reason);
-      }
-      if (user) await publishUser(user);
+      // One transaction: a lost connection leaves either all of it (cut-off, ended sessions, their entries and the
+      // user entry) or none of it, never a cut-off that resource servers were not told about.
+      const entries = await store.transaction(async (tx) => {
+        const now = clock();
+        const current = await tx.getUserById(userId);
+        // The cut-off never moves backwards, even if another instance's clock is behind.
+        const user = await tx.setTokensValidAfter(userId, Math.max(now, current?.tokensValidAfter ?? 0));
+        // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this
+        // ran issues a token after the cut-off, which resource servers must still reject.
+        const added: Revocation[] = [];
+        for (const session of await tx.listSessionsForUser(userId, now)) {
+          if (session.id === options.exceptSession) continue;
+          const entry = await endSession(tx, session.id, reason);
+          if (entry !== undefined) added.push(entry);
+        }
+        if (user) added.push(await record(tx, 'user', user.id, { ...userState(user) }, clock() + coverMs));
+        return added;
+      });
+      await announce(entries);
+    },
+    async updateUser(change) {
+      const result = await store.transaction(async (tx) => {
+        const user = await change(tx);
+        if (user === undefined) return undefined;
+        const entry = await record(tx, 'user', user.id, { ...userState(user) }, clock() + coverMs);
+        return { user, entry };
+      });
+      if (result === undefined) return undefined;
+      await announce([result.entry]);
+      return result.user;
     },
     publishUser,
     async waitPastCutoff(user) {

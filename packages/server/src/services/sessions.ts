@@ -204,29 +204,32 @@ export function createSessionService(deps: {
       await revocations.waitPastCutoff(user);
       const delivery = options.delivery ?? 'bearer';
       const id = randomUUID();
-      const session = await store.createSession({
-        id,
-        userId: user.id,
-        absoluteExpiresAt: now + settings.maxLifetimeMs,
-        idleTimeoutMs: settings.mode === 'refresh' ? settings.idleTimeoutMs : null,
-        authTime: now,
-        userAgent: client.userAgent?.slice(0, 512) ?? null,
-        ip: client.ip ?? null,
-        csrfHash: delivery === 'bearer' ? null : hashForClaim(csrf.forSession(id)),
-        mode: settings.mode,
-        delivery,
-        amr: options.amr,
-        acr: options.acr,
-      });
-      let refreshToken: string | undefined;
-      if (settings.mode === 'refresh') {
-        refreshToken = newSecret();
-        await store.insertRefreshToken({
-          tokenHash: hashSecret(refreshToken),
-          sessionId: session.id,
-          generation: 1,
+      // The session and its first refresh token commit together: a lost connection leaves neither.
+      const refreshToken = settings.mode === 'refresh' ? newSecret() : undefined;
+      const session = await store.transaction(async (tx) => {
+        const created = await tx.createSession({
+          id,
+          userId: user.id,
+          absoluteExpiresAt: now + settings.maxLifetimeMs,
+          idleTimeoutMs: settings.mode === 'refresh' ? settings.idleTimeoutMs : null,
+          authTime: now,
+          userAgent: client.userAgent?.slice(0, 512) ?? null,
+          ip: client.ip ?? null,
+          csrfHash: delivery === 'bearer' ? null : hashForClaim(csrf.forSession(id)),
+          mode: settings.mode,
+          delivery,
+          amr: options.amr,
+          acr: options.acr,
         });
-      }
+        if (refreshToken !== undefined) {
+          await tx.insertRefreshToken({
+            tokenHash: hashSecret(refreshToken),
+            sessionId: created.id,
+            generation: 1,
+          });
+        }
+        return created;
+      });
       return pair(user, session, refreshToken);
     },
 
@@ -282,7 +285,10 @@ export function createSessionService(deps: {
         issued = again;
       }
       const user = await activeUser(session.userId).catch(async (err: unknown) => {
-        await revocations.revokeSession(session.id, 'user_disabled');
+        // Only a disabled or deleted account ends the session; a database outage must not.
+        if (err instanceof HttpError && err.code === 'ERR_USER_DISABLED') {
+          await revocations.revokeSession(session.id, 'user_disabled');
+        }
         throw err;
       });
       await store.touchSession(session.id, now);
@@ -327,10 +333,14 @@ export function createSessionService(deps: {
       const user = await activeUser(before.userId);
       let refreshToken: string | undefined;
       if (options.rotateRefreshToken && before.mode === 'refresh') {
-        // A password change also replaces this device's refresh token: a copy stolen before it is dead.
-        await store.deleteRefreshTokensForSession(sessionId);
-        refreshToken = newSecret();
-        await store.insertRefreshToken({ tokenHash: hashSecret(refreshToken), sessionId, generation: 1 });
+        // A password change also replaces this device's refresh token: a copy stolen before it is dead. Both in
+        // one transaction, so the session is never left without one.
+        const fresh = newSecret();
+        await store.transaction(async (tx) => {
+          await tx.deleteRefreshTokensForSession(sessionId);
+          await tx.insertRefreshToken({ tokenHash: hashSecret(fresh), sessionId, generation: 1 });
+        });
+        refreshToken = fresh;
       }
       return pair(user, await stillLive(sessionId), refreshToken);
     },

@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { createSigner, createVerifier, JoseError, type JWTSigner, type JWTVerifier } from '@jot/jose';
+import {
+  createSigner,
+  createVerifier,
+  isJoseError,
+  JoseError,
+  type JWTSigner,
+  type JWTVerifier,
+} from '@jot/jose';
 
 import type { Clock } from '../context.js';
 import type { AccessTokenClaims } from '../context.js';
@@ -96,6 +103,12 @@ export interface TokenService {
   /** Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. */
   verify(token: string): AccessTokenClaims;
   /**
+   * Runs a verification (`() => tokens.verify(t)`); if it fails because the token names a kid this instance does
+   * not know yet (another instance just rotated), re-reads the key ring — at most once a second, shared by
+   * concurrent callers — and verifies again before refusing.
+   */
+  fresh<T>(verification: () => T): Promise<T>;
+  /**
    * Any access token this server issued, for any audience (introspection, revocation, token exchange): signature,
    * `typ`, `iss`, times, `sub`, `jti`, `client_id`; throws `JoseError`.
    */
@@ -171,6 +184,15 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
   }
 
   return {
+    async fresh(verification) {
+      try {
+        return verification();
+      } catch (err) {
+        if (!isJoseError(err) || err.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw err;
+        if (!(await keys.refreshForUnknownKid())) throw err;
+        return verification();
+      }
+    },
     issue(input) {
       const now = clock();
       const iat = Math.floor(now / 1000);

@@ -2,6 +2,9 @@
 export { openStore } from './open.js';
 export type { OpenStoreOptions } from './open.js';
 export { Store } from './store.js';
+export type { StoreChanges } from './store.js';
+export type { ChangeHandlers, ChangeListener } from './change-listener.js';
+export type { ClusterStateName } from './cluster.js';
 export { StoreError, STORE_ERROR_CODES } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { parseDatabaseUrl } from './database-url.js';

@@ -69,7 +69,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       if (translated instanceof StoreError) throw translated;
       throw new StoreError('ERR_STORE_MIGRATION', 'database migration failed', { cause: error });
     }
-    return new Store(db, target.dialect, options.now);
+    const changes =
+      target.dialect === 'postgres'
+        ? {
+            connectionString: target.connectionString,
+            channel: (await import('./postgres.js')).changeChannel(options.postgres?.schema),
+            logger: options.logger,
+          }
+        : undefined;
+    return new Store(db, target.dialect, options.now, changes);
   } catch (err) {
     await db?.destroy().catch(() => undefined);
     throw translateError(err);

@@ -9,6 +9,13 @@ import type { StoreLogger } from './logger.js';
 
 /** OID of INT8/BIGINT; pg returns it as a string by default because it can exceed 2^53. */
 const INT8_OID = 20;
+/** How long a request waits for a new database connection before failing with 503. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** The LISTEN/NOTIFY channel of one Jot database (per schema, so stores in other schemas stay apart). */
+export function changeChannel(schema: string | undefined): string {
+  return schema === undefined ? 'jot_changes' : `jot_changes_${schema}`;
+}
 
 /** Options for {@link createPostgresDialect}. */
 export interface PostgresOptions {
@@ -40,6 +47,9 @@ export function createPostgresDialect(
   const pool = new pg.Pool({
     connectionString,
     max: poolMax,
+    // A database that does not answer fails the request (503) instead of holding it; dead peers are noticed.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     // Per pool, not pg.types.setTypeParser: that would change every pg user in the process.
     types: {
@@ -49,5 +59,11 @@ export function createPostgresDialect(
   });
   // Without a listener an idle client's network error would crash the process.
   pool.on('error', (err) => logger?.warn(`postgres idle client error: ${err.message}`));
+  // Nor may a checked-out one's: Kysely holds a client for a whole transaction, and a backend terminated between
+  // two statements emits 'error' on it with nobody listening. The statement in flight (or the next) rejects, the
+  // transaction is rolled back by the server, and pg-pool discards the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger?.warn(`postgres connection lost: ${err.message}`));
+  });
   return new PostgresDialect({ pool });
 }

@@ -4,6 +4,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { RefreshTokensTable, Schema } from './schema.js';
+import { inTransaction } from './transaction.js';
 
 /** A refresh token record as callers see it (never the token itself, only its hash). */
 export interface RefreshToken {
@@ -91,7 +92,7 @@ export async function rotateRefreshToken(
   successor: RefreshTokenSuccessor,
   now: number,
 ): Promise<RotateResult> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     // The WHERE rotated_at IS NULL is the whole lock: in Postgres a concurrent UPDATE blocks on the row
     // and re-checks the condition after the winner commits (READ COMMITTED), matching nothing; in SQLite
     // writers are serialised. Either way exactly one caller gets a row back.

@@ -7,6 +7,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { parseJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 import type { DialectName, RevocationsTable, Schema } from './schema.js';
+import { inTransaction } from './transaction.js';
 
 /** What a revocation is about: one token (`jti`), one session (`sid`) or every token of a user. */
 export type RevocationKind = 'jti' | 'sid' | 'user';
@@ -66,8 +67,9 @@ export async function addRevocation(
   dialect: DialectName,
   input: NewRevocation,
   now: number,
+  announce: (trx: Db, entry: Revocation) => Promise<void> = () => Promise.resolve(),
 ): Promise<Revocation> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     // A reader must never see id n+1 committed while id n is still in flight, or its cursor would skip n.
     // SQLite has one writer at a time; in Postgres sequence order is not commit order, so inserts take a
     // table lock that serialises them (it does not block readers). Revocations are rare writes.
@@ -83,7 +85,9 @@ export async function addRevocation(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    return toRevocation(row);
+    const entry = toRevocation(row);
+    await announce(trx, entry);
+    return entry;
   });
 }
 

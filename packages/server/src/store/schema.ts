@@ -275,6 +275,12 @@ export interface SessionSightingsTable {
   seen_at: number;
 }
 
+/** `cluster_state`: named integers every instance shares (lock rows, the Redis publisher's cursor). */
+export interface ClusterStateTable {
+  name: string;
+  value: number;
+}
+
 /** All tables, for `Kysely<Schema>`. */
 export interface Schema {
   users: UsersTable;
@@ -295,6 +301,7 @@ export interface Schema {
   mfa_failures: MfaFailuresTable;
   known_devices: KnownDevicesTable;
   session_sightings: SessionSightingsTable;
+  cluster_state: ClusterStateTable;
 }
 
 /** Which database is underneath. */

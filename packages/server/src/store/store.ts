@@ -8,9 +8,14 @@
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
+import { startChangeListener } from './change-listener.js';
+import type { ChangeHandlers, ChangeListener } from './change-listener.js';
+import * as cluster from './cluster.js';
+import type { ClusterStateName } from './cluster.js';
 import { StoreError } from './errors.js';
 import * as clients from './clients.js';
 import type { NewOAuthClient, OAuthClient, OAuthClientPatch } from './clients.js';
+import type { StoreLogger } from './logger.js';
 import * as events from './events.js';
 import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
 import * as keys from './keys.js';
@@ -29,9 +34,17 @@ import type { NewRevocation, Revocation, RevocationPage } from './revocations.js
 import type { DialectName, Schema } from './schema.js';
 import * as sessions from './sessions.js';
 import type { NewSession, Session } from './sessions.js';
+import { inTransaction } from './transaction.js';
 import { translateError } from './translate-error.js';
 import * as users from './users.js';
 import type { NewUser, User, UserQuery, UserStatus } from './users.js';
+
+/** Where a PostgreSQL store's change notifications go (absent on SQLite, which has no LISTEN). */
+export interface StoreChanges {
+  readonly connectionString: string;
+  readonly channel: string;
+  readonly logger?: StoreLogger;
+}
 
 function assertPageSize(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
@@ -43,14 +56,74 @@ export class Store {
   readonly dialect: DialectName;
   readonly #db: Kysely<Schema>;
   readonly #clock: () => number;
+  readonly #changes: StoreChanges | undefined;
   #closed = false;
   #mfa: MfaStore | undefined;
 
   /** @internal Use `openStore()`, which also runs the migrations. */
-  constructor(db: Kysely<Schema>, dialect: DialectName, clock: () => number = Date.now) {
+  constructor(
+    db: Kysely<Schema>,
+    dialect: DialectName,
+    clock: () => number = Date.now,
+    changes?: StoreChanges,
+  ) {
     this.#db = db;
     this.dialect = dialect;
     this.#clock = clock;
+    this.#changes = changes;
+  }
+
+  // ── transactions, locks and change notifications ────────────────────────────────────────────
+
+  /**
+   * Runs `work` in one transaction: every call it makes on the `tx` store it is given commits together or not at
+   * all (a connection lost midway rolls all of it back). Inside a transaction it joins the outer one.
+   */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    return this.#run((db) =>
+      inTransaction(db, (trx) => work(new Store(trx, this.dialect, this.#clock, this.#changes))),
+    );
+  }
+
+  /**
+   * Runs `work` in a transaction that first takes the named database lock, so across every instance only one runs
+   * such work at a time and each sees what the previous one committed.
+   */
+  withLock<T>(name: ClusterStateName, work: (tx: Store) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      await tx.#run((db) => cluster.takeLock(db, name));
+      return work(tx);
+    });
+  }
+
+  /**
+   * Tells every instance listening (`listenForChanges`) that something changed — on commit, inside a transaction.
+   * PostgreSQL only; a no-op on SQLite.
+   */
+  notifyChange(payload: string): Promise<void> {
+    const channel = this.#changes?.channel;
+    if (channel === undefined) return Promise.resolve();
+    return this.#run((db) => cluster.notify(db, this.dialect, channel, payload));
+  }
+
+  /**
+   * Follows other instances' changes (PostgreSQL LISTEN on a dedicated connection that reconnects by itself).
+   * Undefined on SQLite, where instances must poll.
+   */
+  listenForChanges(handlers: ChangeHandlers): ChangeListener | undefined {
+    const changes = this.#changes;
+    if (changes === undefined || this.#closed) return undefined;
+    return startChangeListener(changes.connectionString, changes.channel, handlers, changes.logger);
+  }
+
+  /** A shared cursor's value (0 before first use). */
+  getClusterValue(name: ClusterStateName): Promise<number> {
+    return this.#run((db) => cluster.getValue(db, name));
+  }
+
+  /** Raises a shared cursor to `value` unless it is already higher; returns the stored value. */
+  advanceClusterValue(name: ClusterStateName, value: number): Promise<number> {
+    return this.#run((db) => cluster.advanceValue(db, name, value));
   }
 
   async #run<T>(op: (db: Kysely<Schema>) => Promise<T>): Promise<T> {
@@ -298,7 +371,13 @@ export class Store {
    * lock inside the insert's transaction) so ids become visible in order and no reader's cursor skips one.
    */
   addRevocation(input: NewRevocation, now = this.#clock()): Promise<Revocation> {
-    return this.#run((db) => revocations.addRevocation(db, this.dialect, input, now));
+    return this.#run((db) =>
+      revocations.addRevocation(db, this.dialect, input, now, (trx, entry) =>
+        this.#changes === undefined
+          ? Promise.resolve()
+          : cluster.notify(trx, this.dialect, this.#changes.channel, `revocation:${entry.id}`),
+      ),
+    );
   }
 
   /**

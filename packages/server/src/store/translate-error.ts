@@ -5,7 +5,9 @@
 import { StoreError } from './errors.js';
 
 /** SQLSTATE classes/codes: https://www.postgresql.org/docs/current/errcodes-appendix.html */
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '53100', '53200']);
+// 57P0x: the backend was terminated or the server is shutting down; 53xxx: out of resources; 40001/40P01: a
+// serialization failure or deadlock (the transaction was rolled back; a retry may succeed).
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '53100', '53200', '40001', '40P01']);
 const NET_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -59,7 +61,9 @@ export function translateError(err: unknown): unknown {
         code.startsWith('08') ||
         SQLITE_UNAVAILABLE.test(code))) ||
     (err instanceof Error &&
-      /Connection terminated|timeout exceeded when trying to connect/i.test(err.message))
+      /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed/i.test(
+        err.message,
+      ))
   ) {
     return new StoreError('ERR_STORE_UNAVAILABLE', 'the database is unavailable', { cause: err });
   }

@@ -6,6 +6,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import type { DialectName } from '../schema.js';
 import * as m0001 from './0001_initial.js';
 import * as m0002 from './0002_session_delivery.js';
+import * as m0003 from './0003_cluster_state.js';
 import * as m0005 from './0005_oauth_clients.js';
 import * as m0006 from './0006_accounts_mail.js';
 import * as m0007 from './0007_mfa.js';
@@ -18,6 +19,7 @@ interface DialectMigration {
 const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0001_initial': m0001,
   '0002_session_delivery': m0002,
+  '0003_cluster_state': m0003,
   '0005_oauth_clients': m0005,
   '0006_accounts_mail': m0006,
   '0007_mfa': m0007,

@@ -1,0 +1,107 @@
+/**
+ * The rate-limit store: shared through Redis when it answers, per instance in memory when it does not. Limits are
+ * never switched off by an outage, and an outage never slows a request down: a command is bounded by the Redis
+ * client's command timeout, and after a failure this instance counts locally for `FALLBACK_MS` before it tries
+ * Redis again (a Redis that is not connected at all is not even asked).
+ *
+ * Fixed windows in both: the first hit of a key starts a window of `timeWindow` ms; `current` counts the hits in it.
+ */
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
+
+/** How long counting stays local after Redis failed. */
+const FALLBACK_MS = 1_000;
+/** Keys one instance keeps in memory at most (oldest dropped first). */
+const LOCAL_MAX_KEYS = 10_000;
+
+const INCR_SCRIPT = `
+local current = redis.call('INCR', KEYS[1])
+if current == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {current, ttl}
+`;
+
+type Result = { current: number; ttl: number };
+type Callback = (error: Error | null, result?: Result) => void;
+
+/** What the store reports (a pino / Fastify logger fits). */
+export interface RateLimitLogger {
+  warn(details: object, message: string): void;
+  info(message: string): void;
+}
+
+/** Per-instance windows, bounded in size. */
+class LocalWindows {
+  readonly #windows = new Map<string, { count: number; endsAt: number }>();
+
+  incr(key: string, timeWindow: number): Result {
+    const now = Date.now();
+    let window = this.#windows.get(key);
+    if (window === undefined || window.endsAt <= now) {
+      this.#windows.delete(key);
+      window = { count: 0, endsAt: now + timeWindow };
+      if (this.#windows.size >= LOCAL_MAX_KEYS) {
+        const oldest = this.#windows.keys().next();
+        if (oldest.done !== true) this.#windows.delete(oldest.value);
+      }
+      this.#windows.set(key, window);
+    }
+    window.count += 1;
+    return { current: window.count, ttl: window.endsAt - now };
+  }
+}
+
+/** A `store` option for @fastify/rate-limit over `redis`, keys prefixed with `prefix`. */
+export function fallbackRateLimitStore(
+  redis: Redis,
+  prefix: string,
+  logger: RateLimitLogger,
+): FastifyRateLimitStoreCtor {
+  const local = new LocalWindows();
+  let failedAt = -Infinity;
+
+  function viaRedis(key: string, timeWindow: number): Promise<Result> {
+    return redis.eval(INCR_SCRIPT, 1, key, String(timeWindow)).then((reply) => {
+      if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') {
+        throw new Error('unexpected rate-limit reply from Redis');
+      }
+      return { current: reply[0], ttl: reply[1] };
+    });
+  }
+
+  function incr(key: string, callback: Callback, timeWindow: number): void {
+    const now = Date.now();
+    if (redis.status !== 'ready' || now - failedAt < FALLBACK_MS) {
+      callback(null, local.incr(key, timeWindow));
+      return;
+    }
+    viaRedis(key, timeWindow).then(
+      (result) => {
+        if (failedAt !== -Infinity) logger.info('rate limits are shared through Redis again');
+        failedAt = -Infinity;
+        callback(null, result);
+      },
+      (err: unknown) => {
+        if (failedAt === -Infinity)
+          logger.warn({ err }, 'Redis failed; rate limits are counted per instance until it answers');
+        failedAt = Date.now();
+        callback(null, local.incr(key, timeWindow));
+      },
+    );
+  }
+
+  function storeFor(keyPrefix: string): FastifyRateLimitStore {
+    return {
+      incr: (key, callback, timeWindow) => incr(keyPrefix + key, callback, timeWindow),
+      child: (routeOptions) =>
+        storeFor(`${prefix}${routeOptions.method as string}${routeOptions.url ?? routeOptions.path}-`),
+    };
+  }
+
+  return class FallbackStore {
+    constructor() {
+      return storeFor(prefix);
+    }
+  } as unknown as FastifyRateLimitStoreCtor;
+}
