@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Kysely, Selectable } from 'kysely';
 
-import type { MailOutboxTable, Schema } from './schema.js';
+import type { DialectName, MailOutboxTable, Schema } from './schema.js';
 
 /** Where a message stands. */
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
@@ -106,12 +106,13 @@ export async function enqueueMail(
  */
 export async function claimDueMail(
   db: Db,
+  dialect: DialectName,
   owner: string,
   limit: number,
   leaseMs: number,
   now: number,
 ): Promise<OutboxMessage[]> {
-  const due = db
+  let due = db
     .selectFrom('mail_outbox')
     .select('id')
     .where('status', '=', 'pending')
@@ -119,6 +120,9 @@ export async function claimDueMail(
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
     .orderBy('next_attempt_at')
     .limit(limit);
+  // Postgres: rows another claimer is taking right now are skipped rather than waited for and then dropped, so
+  // concurrent senders each get a full batch of different rows. (SQLite serialises writers anyway.)
+  if (dialect === 'postgres') due = due.forUpdate().skipLocked();
   const rows = await db
     .updateTable('mail_outbox')
     .set((eb) => ({ lease_owner: owner, lease_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))

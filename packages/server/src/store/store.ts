@@ -490,7 +490,7 @@ export class Store {
    */
   claimDueMail(owner: string, limit: number, leaseMs: number, now = this.#clock()): Promise<OutboxMessage[]> {
     assertPageSize(limit);
-    return this.#run((db) => outbox.claimDueMail(db, owner, limit, leaseMs, now));
+    return this.#run((db) => outbox.claimDueMail(db, this.dialect, owner, limit, leaseMs, now));
   }
 
   /** Marks a message `owner` holds as sent and empties its payload; false when the lease was lost. */
