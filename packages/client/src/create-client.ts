@@ -15,6 +15,7 @@ import { createTransport } from './transport.js';
 import { createAuthFetch } from './auth-fetch.js';
 import { createRefreshRequest } from './refresh-request.js';
 import { createRefreshTimer } from './refresh-timer.js';
+import { mfaRequiredFrom, proofFields, type MfaProof, type PasskeyCredentialJSON } from './mfa.js';
 import type {
   ClientOptions,
   LocksLike,
@@ -32,8 +33,27 @@ export interface JotClient {
   readonly signedIn: boolean;
   /** Epoch ms when the current access token expires, if known. */
   readonly expiresAt: number | undefined;
-  /** Signs in; throws a `JotClientError` (`ERR_INVALID_CREDENTIALS`, `ERR_USER_DISABLED`, …) on failure. */
+  /**
+   * Signs in; throws a `JotClientError` (`ERR_INVALID_CREDENTIALS`, `ERR_USER_DISABLED`, …) on failure, and a
+   * `JotMfaRequiredError` (`isMfaRequired(err)`) when the account has a second factor: finish with `completeMfa`.
+   */
   login(email: string, password: string): Promise<void>;
+  /** Second sign-in step: the MFA token of `JotMfaRequiredError` and a code, recovery code or passkey assertion. */
+  completeMfa(mfaToken: string, proof: MfaProof): Promise<void>;
+  /**
+   * WebAuthn request options (`PublicKeyCredentialRequestOptionsJSON`) for a passkey: for the second step of the
+   * sign-in with `mfaToken`, else for a passwordless sign-in. Pass them to `startAuthentication`.
+   */
+  passkeyOptions(mfaToken?: string): Promise<Record<string, unknown>>;
+  /** Passwordless sign-in with the assertion `startAuthentication` returned for `passkeyOptions()`. */
+  loginWithPasskey(credential: PasskeyCredentialJSON): Promise<void>;
+  /**
+   * Step-up with a second factor (RFC 9470 `acr_values="aal2"`): `POST /api/mfa/step-up`, then the new access
+   * token (fresh `auth_time`, `acr` aal2) is adopted like a refresh. Retry the refused request afterwards.
+   */
+  stepUp(proof: MfaProof): Promise<void>;
+  /** WebAuthn request options for a step-up with one of the signed-in user's passkeys. */
+  stepUpPasskeyOptions(): Promise<Record<string, unknown>>;
   /** Picks up an existing session after a page load (cookie and memory modes); resolves whether there is one. */
   resume(): Promise<boolean>;
   /** Ends this session on the server and in every tab. Local state is cleared even when the server call fails. */
@@ -174,7 +194,7 @@ export function createClient(options: ClientOptions): JotClient {
     csrfToken,
     refresh,
     isStale: () => state.current !== undefined && !state.isFresh(Date.now(), marginFor()),
-    onStepUp: ({ maxAge }) => events.emit('session:step-up-required', { maxAge }),
+    onStepUp: ({ maxAge, acrValues }) => events.emit('session:step-up-required', { maxAge, acrValues }),
   });
 
   async function send(path: string, init: RequestInit): Promise<Response> {
@@ -215,6 +235,44 @@ export function createClient(options: ClientOptions): JotClient {
     if (failure !== undefined) throw failure;
   }
 
+  /** A sign-in request (password, second step, passkey): the session it answers with is adopted. */
+  async function signIn(path: string, body: Record<string, unknown>): Promise<void> {
+    const res = await send(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw (await mfaRequiredFrom(res)) ?? (await errorFromResponse(res));
+    state.csrfToken = undefined;
+    adopt(snapshotFrom(await res.json(), mode, Date.now()), 'session:started', 'local');
+  }
+
+  /** Re-authentication of the signed-in user (password or second factor): the fresher token is adopted. */
+  async function confirmIdentity(path: string, body: Record<string, unknown>): Promise<void> {
+    const noSession = (): JotClientError =>
+      new JotClientError('ERR_CLIENT_NO_SESSION', 'there is no session to re-authenticate; sign in first');
+    if (state.current === undefined) throw noSession();
+    const started = epoch;
+    let res: Response;
+    try {
+      // Through the authenticating fetch: the access token or the CSRF header, and one refresh on a plain 401.
+      res = await authFetch(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (cause) {
+      if (cause instanceof JotClientError) throw cause;
+      throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
+    }
+    if (!res.ok) throw await errorFromResponse(res);
+    const answer: unknown = await res.json();
+    // Signed out while the proof was being checked: the answer must not sign this tab back in.
+    if (epoch !== started || state.current === undefined) throw noSession();
+    const snapshot = snapshotFrom(answer, mode, Date.now(), state.csrfToken, state.current.refreshToken);
+    adopt(snapshot, 'session:refreshed', 'local');
+  }
+
   return {
     mode,
     get signedIn() {
@@ -223,16 +281,25 @@ export function createClient(options: ClientOptions): JotClient {
     get expiresAt() {
       return state.current?.expiresAt;
     },
-    async login(email, password) {
-      const res = await send('/api/login', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password, delivery: mode }),
-      });
+    login: (email, password) => signIn('/api/login', { email, password, delivery: mode }),
+    completeMfa: (mfaToken, proof) =>
+      signIn('/api/login/mfa', { mfa_token: mfaToken, ...proofFields(proof) }),
+    async passkeyOptions(mfaToken) {
+      const res = await send(
+        mfaToken === undefined ? '/api/passkeys/login/options' : '/api/login/mfa/passkey-options',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(mfaToken === undefined ? {} : { mfa_token: mfaToken }),
+        },
+      );
       if (!res.ok) throw await errorFromResponse(res);
-      state.csrfToken = undefined;
-      adopt(snapshotFrom(await res.json(), mode, Date.now()), 'session:started', 'local');
+      return (await res.json()) as Record<string, unknown>;
     },
+    loginWithPasskey: (credential) => signIn('/api/passkeys/login', { credential, delivery: mode }),
+    stepUp: (proof) => confirmIdentity('/api/mfa/step-up', proofFields(proof)),
+    stepUpPasskeyOptions: () =>
+      json<Record<string, unknown>>('/api/mfa/step-up/passkey-options', { method: 'POST', body: {} }),
     async resume() {
       if (state.current !== undefined) return true;
       if (mode === 'bearer') return false;
@@ -253,30 +320,7 @@ export function createClient(options: ClientOptions): JotClient {
     },
     logout: () => endOnServer('/api/logout', 'logout'),
     logoutEverywhere: () => endOnServer('/api/logout-all', 'logout-everywhere'),
-    async reauthenticate(password) {
-      const noSession = (): JotClientError =>
-        new JotClientError('ERR_CLIENT_NO_SESSION', 'there is no session to re-authenticate; sign in first');
-      if (state.current === undefined) throw noSession();
-      const started = epoch;
-      let res: Response;
-      try {
-        // Through the authenticating fetch: the access token or the CSRF header, and one refresh on a plain 401.
-        res = await authFetch('/api/reauth', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ password }),
-        });
-      } catch (cause) {
-        if (cause instanceof JotClientError) throw cause;
-        throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
-      }
-      if (!res.ok) throw await errorFromResponse(res);
-      const body: unknown = await res.json();
-      // Signed out while the password was being checked: the answer must not sign this tab back in.
-      if (epoch !== started || state.current === undefined) throw noSession();
-      const snapshot = snapshotFrom(body, mode, Date.now(), state.csrfToken, state.current.refreshToken);
-      adopt(snapshot, 'session:refreshed', 'local');
-    },
+    reauthenticate: (password) => confirmIdentity('/api/reauth', { password }),
     async whoami() {
       const who = await json<WhoAmI>('/api/whoami');
       if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;

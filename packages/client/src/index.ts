@@ -5,6 +5,8 @@ export { JotClientError, CLIENT_ERROR_CODES } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { isStepUpError, isStepUpRequired, STEP_UP_ERROR } from './step-up.js';
 export type { StepUpChallenge } from './step-up.js';
+export { isMfaRequired, JotMfaRequiredError } from './mfa.js';
+export type { MfaMethod, MfaProof, PasskeyCredentialJSON } from './mfa.js';
 export type {
   ClientOptions,
   DeliveryMode,

@@ -16,6 +16,11 @@ export const STEP_UP_ERROR = 'insufficient_user_authentication';
 export interface StepUpChallenge {
   /** The largest acceptable age of the authentication, in seconds (`max_age`), when the server said. */
   maxAge: number | undefined;
+  /**
+   * The acceptable authentication levels (`acr_values`), when the server said: `aal2` asks for a second factor
+   * (`client.stepUp(proof)`) rather than the password.
+   */
+  acrValues: string | undefined;
 }
 
 // One auth-param (RFC 9110 §11.2): a token name, "=", then a token or a quoted string. A quoted string is consumed
@@ -48,7 +53,9 @@ export async function stepUpChallenge(response: Response): Promise<StepUpChallen
   if (header !== null) {
     const params = challengeParams(header);
     const error = params.get('error');
-    if (error === STEP_UP_ERROR) return { maxAge: maxAgeOf(params.get('max_age')) };
+    if (error === STEP_UP_ERROR) {
+      return { maxAge: maxAgeOf(params.get('max_age')), acrValues: params.get('acr_values') };
+    }
     // The header names another error: it is authoritative.
     if (error !== undefined) return undefined;
   }
@@ -56,7 +63,7 @@ export async function stepUpChallenge(response: Response): Promise<StepUpChallen
   try {
     const body: unknown = await response.clone().json();
     if (typeof body === 'object' && body !== null && (body as { error?: unknown }).error === STEP_UP_ERROR)
-      return { maxAge: undefined };
+      return { maxAge: undefined, acrValues: undefined };
   } catch {
     // Not JSON after all: not a step-up challenge.
   }
@@ -77,7 +84,8 @@ export async function isStepUpRequired(response: Response): Promise<boolean> {
 
 /**
  * True when `err` is the `JotClientError` of a step-up challenge (what `client.json()` throws for one): confirm the
- * password with `client.reauthenticate(password)` and try again.
+ * password with `client.reauthenticate(password)` — or, for a user with a second factor, the factor with
+ * `client.stepUp(proof)` — and try again.
  */
 export function isStepUpError(err: unknown): err is JotClientError {
   return err instanceof JotClientError && err.status === 401 && err.error === STEP_UP_ERROR;

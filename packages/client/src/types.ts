@@ -94,9 +94,10 @@ export interface SessionEvents {
   /**
    * A request was refused with a step-up challenge (RFC 9470 `insufficient_user_authentication`): the action needs
    * a recent password confirmation, `client.reauthenticate(password)`. `maxAge` is the challenge's `max_age` in
-   * seconds, when the server sent it (and the browser let the page read the header).
+   * seconds, when the server sent it (and the browser let the page read the header); `acrValues` (`aal2`) asks
+   * for a second factor, `client.stepUp(proof)`.
    */
-  'session:step-up-required': { maxAge: number | undefined };
+  'session:step-up-required': { maxAge: number | undefined; acrValues: string | undefined };
 }
 
 /** A handler of one event. */

@@ -61,6 +61,8 @@ export interface VerifyErrorDetails {
   readonly scope?: string;
   /** Seconds: the `max_age` of a step-up challenge (RFC 9470 §3). */
   readonly maxAge?: number;
+  /** Space-separated `acr` values that would satisfy a step-up challenge (RFC 9470 §3 `acr_values`). */
+  readonly acrValues?: string;
   /** Logged, never sent to the client. */
   readonly cause?: unknown;
 }
@@ -98,6 +100,7 @@ export class VerifyError extends Error {
   readonly reason: string | undefined;
   readonly scope: string | undefined;
   readonly maxAge: number | undefined;
+  readonly acrValues: string | undefined;
 
   constructor(code: VerifyErrorCode, message: string, details: VerifyErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -108,6 +111,7 @@ export class VerifyError extends Error {
     this.reason = details.reason;
     this.scope = details.scope;
     this.maxAge = details.maxAge;
+    this.acrValues = details.acrValues;
   }
 }
 
@@ -170,6 +174,7 @@ export function errorResponse(err: VerifyError, realm = 'jot'): ErrorResponse {
   } else if (err.status === 400 || err.status === 401 || err.error === 'insufficient_scope') {
     let challenge = `${realmPart}, error="${err.error}", error_description="${quote(err.message)}"`;
     if (err.scope !== undefined) challenge += `, scope="${quote(err.scope)}"`;
+    if (err.acrValues !== undefined) challenge += `, acr_values="${quote(err.acrValues)}"`;
     if (err.maxAge !== undefined) challenge += `, max_age="${err.maxAge}"`;
     headers['www-authenticate'] = challenge;
   } else if (err.status === 503) {

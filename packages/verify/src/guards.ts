@@ -1,7 +1,8 @@
 /**
  * Per-route requirements on an authenticated token: scopes (RFC 9068 `scope`), roles (Jot's `roles`),
  * permissions (a `permissions` array when the issuer adds one), and step-up (RFC 9470: `auth_time` no older
- * than `maxAuthAge`, answered with `insufficient_user_authentication` and `max_age`).
+ * than `maxAuthAge`, an `acr` among `acr`, every method of `amr` in the token's RFC 8176 `amr` — answered with
+ * `insufficient_user_authentication`, `max_age` and `acr_values`).
  */
 import { toMillis, type Duration } from './duration.js';
 import { VerifyError } from './errors.js';
@@ -12,8 +13,15 @@ export interface Guards {
   scopes?: readonly string[];
   roles?: readonly string[];
   permissions?: readonly string[];
-  /** Step-up: the user must have entered their password within this long (ms or `"5m"`). */
+  /** Step-up: the user must have authenticated within this long (ms or `"5m"`). */
   maxAuthAge?: Duration;
+  /**
+   * Step-up: the token's `acr` must be one of these (Jot issues `aal1` for a password, `aal2` for two factors);
+   * the challenge's `acr_values` lists them.
+   */
+  acr?: readonly string[];
+  /** Every one of these RFC 8176 methods must be in the token's `amr` (e.g. `['mfa']`, `['hwk']`). */
+  amr?: readonly string[];
 }
 
 /** Guards validated once, when the middleware is built. */
@@ -23,6 +31,8 @@ export interface CompiledGuards {
   readonly permissions: readonly string[];
   /** Seconds. */
   readonly maxAuthAge: number | undefined;
+  readonly acr: readonly string[];
+  readonly amr: readonly string[];
 }
 
 function names(value: unknown, name: string): readonly string[] {
@@ -60,6 +70,8 @@ export function compileGuards(guards: Guards = {}): CompiledGuards {
     roles: names(guards.roles, 'roles'),
     permissions: names(guards.permissions, 'permissions'),
     maxAuthAge,
+    acr: names(guards.acr, 'acr'),
+    amr: names(guards.amr, 'amr'),
   });
   compiled.add(result);
   return result;
@@ -108,11 +120,45 @@ export function enforceGuards(claims: AccessTokenClaims, guards: CompiledGuards,
       );
     }
   }
+  enforceAuthentication(claims, guards, now);
+}
+
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** The step-up part: `acr`, `amr` and `auth_time` (RFC 9470). */
+function enforceAuthentication(claims: AccessTokenClaims, guards: CompiledGuards, now: number): void {
+  const acrValues = guards.acr.length > 0 ? guards.acr.join(' ') : undefined;
+  const maxAge = guards.maxAuthAge;
+  if (guards.acr.length > 0 && !(typeof claims.acr === 'string' && guards.acr.includes(claims.acr))) {
+    throw new VerifyError(
+      'ERR_VERIFY_STEP_UP_REQUIRED',
+      `a stronger authentication (${acrValues}) is required`,
+      {
+        claim: 'acr',
+        reason: 'insufficient',
+        acrValues,
+        maxAge,
+      },
+    );
+  }
+  const methods = new Set(stringsOf(claims.amr));
+  const missing = guards.amr.find((m) => !methods.has(m));
+  if (missing !== undefined) {
+    throw new VerifyError('ERR_VERIFY_STEP_UP_REQUIRED', `an authentication with "${missing}" is required`, {
+      claim: 'amr',
+      reason: 'missing',
+      acrValues,
+      maxAge,
+    });
+  }
   if (guards.maxAuthAge !== undefined && !(now - claims.auth_time <= guards.maxAuthAge)) {
     throw new VerifyError('ERR_VERIFY_STEP_UP_REQUIRED', 'more recent authentication is required', {
       claim: 'auth_time',
       reason: 'too_old',
       maxAge: guards.maxAuthAge,
+      acrValues,
     });
   }
 }

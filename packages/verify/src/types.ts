@@ -24,6 +24,10 @@ export interface AccessTokenClaims {
   readonly permissions?: readonly string[];
   /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
   readonly cth?: string;
+  /** RFC 8176 methods of the authentication (`pwd`, `otp`, `hwk`, `mfa`, …). */
+  readonly amr?: readonly string[];
+  /** Level of the authentication: Jot issues `aal1` (one factor) and `aal2` (two). */
+  readonly acr?: string;
   readonly [claim: string]: unknown;
 }
 
