@@ -17,7 +17,7 @@ const T0 = 1_800_000_000_000;
 
 function suite(name: string, open: () => Promise<Store>, teardown: () => Promise<void>): void {
   describe(`mail outbox: ${name}`, () => {
-    let instances: Store[] = [];
+    const instances: Store[] = [];
     beforeAll(async () => {
       // One after the other: each open runs the migrations.
       for (let i = 0; i < 3; i++) instances.push(await open());
