@@ -34,6 +34,14 @@ export type JoseErrorCode =
   | 'ERR_KEY_INVALID'
   /** A DPoP proof (RFC 9449 §4.3) failed a check; `reason` says which (`htm`, `htu`, `ath`, `stale`, …). */
   | 'ERR_DPOP_PROOF_INVALID'
+  /** A DPoP proof was needed (a DPoP-bound token or session, or a policy) and none was sent. */
+  | 'ERR_DPOP_REQUIRED'
+  /** The DPoP proof key is not the key the token or refresh-token family is bound to (`cnf.jkt`). */
+  | 'ERR_DPOP_KEY_MISMATCH'
+  /** The DPoP proof's `jti` was seen before within the replay window. */
+  | 'ERR_DPOP_PROOF_REPLAYED'
+  /** The server wants a current nonce of its own in the proof (`use_dpop_nonce`, RFC 9449 §8–9). */
+  | 'ERR_DPOP_NONCE_REQUIRED'
   /** A compact JWE was refused before decryption: shape, algorithm, `zip`, `crit`, `cty`, `epk`, `p2c`, lengths. */
   | 'ERR_JWE_INVALID'
   /** The encrypted token is longer than `maxLength`, checked before any decoding. */
@@ -85,6 +93,10 @@ export const JOSE_ERROR_CODES: readonly JoseErrorCode[] = [
   'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
   'ERR_KEY_INVALID',
   'ERR_DPOP_PROOF_INVALID',
+  'ERR_DPOP_REQUIRED',
+  'ERR_DPOP_KEY_MISMATCH',
+  'ERR_DPOP_PROOF_REPLAYED',
+  'ERR_DPOP_NONCE_REQUIRED',
   'ERR_JWE_INVALID',
   'ERR_JWE_TOO_LARGE',
   'ERR_JWE_DECRYPTION_FAILED',

@@ -56,6 +56,14 @@ export {
   type VerifyDPoPProofOptions,
   type VerifiedDPoPProof,
 } from './dpop/verify-proof.js';
+export { createDPoPNonces, type DPoPNonces } from './dpop/nonce.js';
+export { memoryReplayStore, redisReplayStore, type DPoPReplayStore, type RedisSetNX } from './dpop/replay.js';
+export {
+  createDPoPChecker,
+  type DPoPChecker,
+  type DPoPCheckerOptions,
+  type DPoPRequest,
+} from './dpop/check-request.js';
 export {
   importEncryptionKey,
   JWE_KEY_ALGORITHMS,

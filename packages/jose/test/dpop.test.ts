@@ -14,7 +14,10 @@ import { describe, expect, it } from 'vitest';
 
 import {
   accessTokenHash,
+  createDPoPChecker,
+  createDPoPNonces,
   createDPoPProof,
+  memoryReplayStore,
   generateKeyPair,
   generateSecret,
   isJoseError,
@@ -130,5 +133,62 @@ describe('verifyDPoPProof', () => {
     });
     expect(payload).toMatchObject({ htm: 'GET', htu: URL_, iat: NOW });
     expect(await calculateJwkThumbprint(protectedHeader.jwk!)).toBe(key.thumbprint());
+  });
+});
+
+describe('createDPoPChecker', () => {
+  const nonceSecret = new Uint8Array(32).fill(7);
+
+  function checker(extra: { nonces?: boolean; clock?: () => number } = {}) {
+    const clock = extra.clock ?? (() => NOW * 1000);
+    return createDPoPChecker({
+      replay: memoryReplayStore({ clock }),
+      clock,
+      ...(extra.nonces ? { nonces: createDPoPNonces(nonceSecret, { clock }) } : {}),
+    });
+  }
+
+  async function code(promise: Promise<unknown>): Promise<string> {
+    return promise.then(
+      () => 'accepted',
+      (err: unknown) => (isJoseError(err) ? err.code : String(err)),
+    );
+  }
+
+  it('refuses a replayed proof, a second DPoP header, no proof, and a proof from another key', async () => {
+    const dpop = checker();
+    const proof = createDPoPProof(key, { htm: 'GET', htu: URL_, iat: NOW, accessToken: 'tok' });
+    const request = { method: 'GET', url: URL_, proof, accessToken: 'tok', boundJkt: key.thumbprint() };
+    expect((await dpop.check(request)).jkt).toBe(key.thumbprint());
+    expect(await code(dpop.check(request))).toBe('ERR_DPOP_PROOF_REPLAYED');
+    expect(await code(dpop.check({ ...request, proof: [proof, proof] }))).toBe('ERR_DPOP_PROOF_INVALID');
+    expect(await code(dpop.check({ ...request, proof: undefined }))).toBe('ERR_DPOP_REQUIRED');
+    const other = generateKeyPair('ES256');
+    const foreign = createDPoPProof(other, { htm: 'GET', htu: URL_, iat: NOW, accessToken: 'tok' });
+    expect(await code(dpop.check({ ...request, proof: foreign }))).toBe('ERR_DPOP_KEY_MISMATCH');
+  });
+
+  it('asks for a nonce, accepts the current and the previous one, refuses older or forged ones', async () => {
+    let now = NOW * 1000;
+    const dpop = checker({ nonces: true, clock: () => now });
+    const make = (nonce?: string): string =>
+      createDPoPProof(key, { htm: 'POST', htu: URL_, iat: Math.floor(now / 1000), nonce });
+    const request = (proof: string) => ({ method: 'POST', url: URL_, proof });
+    expect(await code(dpop.check(request(make())))).toBe('ERR_DPOP_NONCE_REQUIRED');
+    const nonce = dpop.nonce()!;
+    expect(await code(dpop.check(request(make(nonce))))).toBe('accepted');
+    now += 300_000; // next window: the previous nonce is still good
+    expect(await code(dpop.check(request(make(nonce))))).toBe('accepted');
+    now += 300_000;
+    expect(await code(dpop.check(request(make(nonce))))).toBe('ERR_DPOP_NONCE_REQUIRED');
+    const forged = `${dpop.nonce()!.split('.')[0]}.${'A'.repeat(22)}`;
+    expect(await code(dpop.check(request(make(forged))))).toBe('ERR_DPOP_NONCE_REQUIRED');
+  });
+
+  it('refuses HMAC algorithms and a missing replay store when built', () => {
+    expect(() => createDPoPChecker({ replay: memoryReplayStore(), algorithms: ['HS256'] })).toThrow(
+      TypeError,
+    );
+    expect(() => createDPoPChecker({} as never)).toThrow(TypeError);
   });
 });

@@ -50,6 +50,7 @@ import { createClientKeys } from './services/client-keys.js';
 import { createClientService } from './services/clients.js';
 import { createScopePolicy } from './services/scopes.js';
 import { createTokenStatus } from './services/token-status.js';
+import { createServerDPoP } from './services/dpop.js';
 import { createMetrics } from './services/metrics.js';
 import { createMfaServices } from './services/mfa-services.js';
 import { createPasswordHasher } from './services/passwords.js';
@@ -176,6 +177,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
         audience: config.audience,
         accessTokenTtlSeconds: Math.floor(config.accessTokenTtlMs / 1000),
         clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
+        encryptionKeys: config.encryptionKeys,
       },
       clock,
     );
@@ -234,6 +236,14 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       }),
       clientKeys: createClientKeys(clock),
       tokenStatus: createTokenStatus({ tokens, revocations, store, clock }),
+      dpop: createServerDPoP({
+        config,
+        store,
+        redis,
+        clock,
+        onRedisError: (err) =>
+          app.log.warn({ err }, 'Redis failed for a DPoP replay check; used the database'),
+      }),
     };
     await context.clients.ensureFirstParty();
     app.decorate('jot', context);
@@ -247,6 +257,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       store.mfa
         .pruneChallenges()
         .catch((err: unknown) => app.log.warn({ err }, 'pruning MFA challenges failed'));
+      store.pruneDPoPProofs().catch((err: unknown) => app.log.warn({ err }, 'pruning DPoP proofs failed'));
     }, 60_000);
     pruneTimer.unref();
     let mirror: RedisMirror | undefined;
@@ -304,7 +315,8 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
       origin: [...origins],
       credentials: true,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token'],
+      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'dpop'],
+      exposedHeaders: ['dpop-nonce', 'www-authenticate'],
       maxAge: 600,
     });
   }

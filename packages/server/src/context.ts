@@ -4,6 +4,8 @@
  */
 import type { Redis } from 'ioredis';
 
+import type { DPoPChecker } from '@jot/jose';
+
 import type { Config } from './config/index.js';
 import type { KeyManager } from './keys/types.js';
 import type { AccountMail } from './services/account-mail.js';
@@ -57,6 +59,8 @@ export interface ServerContext {
   readonly scopes: ScopePolicy;
   /** Whether any token this server issued is active. */
   readonly tokenStatus: TokenStatus;
+  /** DPoP proof checks (RFC 9449), shared by the token endpoints and `authenticate`. */
+  readonly dpop: DPoPChecker;
 }
 
 /** Who a request is authenticated as (set by the `authenticate` pre-handler). */
@@ -65,8 +69,8 @@ export interface AuthContext {
   readonly claims: AccessTokenClaims;
   /** The raw access token (never logged). */
   readonly token: string;
-  /** How the token arrived. */
-  readonly via: 'bearer' | 'cookie';
+  /** How the token arrived (`dpop`: `Authorization: DPoP` with a verified proof). */
+  readonly via: 'bearer' | 'cookie' | 'dpop';
 }
 
 /** The claims of a Jot access token (RFC 9068 plus Jot's `sid`, `ver`, `roles`, `cth`). */
@@ -94,6 +98,8 @@ export interface AccessTokenClaims {
   /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
   cth?: string;
   client_id?: string;
+  /** RFC 9449 §6.1 confirmation: the thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
   [claim: string]: unknown;
 }
 

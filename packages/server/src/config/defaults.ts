@@ -116,6 +116,29 @@ export const defaults = {
   tokenDelivery: 'bearer',
   /** `Secure` cookie attribute: `auto` (the server sets it whenever it is served over https), `true` or `false`. @default 'auto' */
   cookieSecure: 'auto',
+  /**
+   * DPoP (RFC 9449) at sign-in and refresh: `optional` binds a session to the key of the proof sent with the
+   * sign-in (and then requires proofs from it); `required` refuses sign-in and refresh without a proof. @default 'optional'
+   */
+  dpop: 'optional',
+  /** Demand a server nonce (`DPoP-Nonce`, RFC 9449 §8) in every DPoP proof the server checks. @default false */
+  dpopNonce: false,
+  /** How long after its `iat` a DPoP proof is accepted (its `jti` is remembered that long). @default '60s' */
+  dpopProofMaxAge: '60s',
+  /** Algorithms accepted for DPoP proofs, comma list (asymmetric only). @default 'ES256,ES384,ES512,EdDSA,PS256,RS256' */
+  dpopAlgorithms: 'ES256,ES384,ES512,EdDSA,PS256,RS256',
+  /**
+   * The API's external URL as clients address it (`https://auth.example.com`, plus the path prefix a proxy strips),
+   * which DPoP proofs must name in `htu`. @default from each request: its Host (and X-Forwarded-Proto/Host when
+   * JOT_TRUST_PROXY trusts the proxy)
+   */
+  externalUrl: undefined,
+  /**
+   * Audiences whose access tokens are encrypted (nested JWT, RFC 7519 §11.2): a JSON object mapping each audience
+   * to its JWK (`alg` `RSA-OAEP-256` or `ECDH-ES+A256KW`), or the path of a file holding it. Public for other
+   * services; private for the server's own audiences (JOT_AUDIENCE), whose tokens it must read. @default none
+   */
+  encryptionKeys: undefined,
   /** argon2id memory cost in KiB (OWASP minimum with t=2). @default 19456 */
   argon2MemoryKib: 19456,
   /** argon2id iterations. @default 2 */
@@ -228,6 +251,12 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   corsOrigins: 'JOT_CORS_ORIGINS',
   tokenDelivery: 'JOT_TOKEN_DELIVERY',
   cookieSecure: 'JOT_COOKIE_SECURE',
+  dpop: 'JOT_DPOP',
+  dpopNonce: 'JOT_DPOP_NONCE',
+  dpopProofMaxAge: 'JOT_DPOP_PROOF_MAX_AGE',
+  dpopAlgorithms: 'JOT_DPOP_ALGS',
+  externalUrl: 'JOT_EXTERNAL_URL',
+  encryptionKeys: 'JOT_ENCRYPTION_KEYS',
   argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
   argon2TimeCost: 'JOT_ARGON2_TIME_COST',
   argon2Parallelism: 'JOT_ARGON2_PARALLELISM',
@@ -262,4 +291,5 @@ export const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set([
   'redisUrl',
   'databaseUrl',
   'smtpUrl',
+  'encryptionKeys',
 ]);

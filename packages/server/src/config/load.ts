@@ -12,6 +12,7 @@ import type { SettingKey, SettingValue, Settings } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type { SettingSource } from './errors.js';
 import { findConfigFile, readConfigFile } from './file.js';
+import { checkOwnAudiences, dpopAlgorithms, encryptionKeys } from './dpop-jwe.js';
 import { loadDevKek, parseKek } from './kek.js';
 import * as p from './parsers.js';
 import type { Config, EmailVerification, LogLevel, NodeEnv } from './types.js';
@@ -267,6 +268,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     corsOrigins: get('corsOrigins', (v) => p.list(v).map(p.origin)),
     tokenDelivery: get('tokenDelivery', (v) => p.oneOf(v, ['bearer', 'cookie', 'memory'])),
     cookieSecure: get('cookieSecure', (v) => (p.string(v).toLowerCase() === 'auto' ? 'auto' : p.boolean(v))),
+    dpop: get('dpop', (v) => p.oneOf(v, ['optional', 'required'])),
+    dpopNonce: get('dpopNonce', p.boolean),
+    dpopProofMaxAgeMs: duration('dpopProofMaxAge', 1000),
+    dpopAlgorithms: get('dpopAlgorithms', dpopAlgorithms),
+    externalUrl: read('externalUrl', (v) => p.httpUrl(v).replace(/\/+$/, '')),
+    encryptionKeys: read('encryptionKeys', (v) => encryptionKeys(v, cwd)) ?? {},
     argon2MemoryKib,
     argon2TimeCost: get('argon2TimeCost', (v) => p.integer(v, 1, 1000)),
     argon2Parallelism,
@@ -274,6 +281,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...loadSecuritySettings(get, read, issuer),
     configFile,
   };
+  const encryptionProblem = checkOwnAudiences(config.audience, config.encryptionKeys);
+  if (encryptionProblem !== undefined)
+    fail('encryptionKeys', raw('encryptionKeys').source, encryptionProblem);
+  if (config.dpop === 'required' && config.tokenDelivery === 'cookie') {
+    fail(
+      'dpop',
+      raw('dpop').source,
+      'DPoP needs the access token in the page: JOT_TOKEN_DELIVERY must be memory or bearer',
+    );
+  }
   // JSON.stringify (and so pino) of the config never shows the secrets.
   Object.defineProperty(config, 'toJSON', {
     enumerable: false,
@@ -283,6 +300,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       revocationSecret: config.revocationSecret && '[redacted]',
       redisUrl: config.redisUrl?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
       adminPassword: config.adminPassword && '[redacted]',
+      encryptionKeys: Object.fromEntries(
+        Object.keys(config.encryptionKeys).map((aud) => [aud, '[redacted]']),
+      ),
       databaseUrl: config.databaseUrl.replace(/\/\/[^@/]*@/, '//[redacted]@'),
       smtpUrl: config.smtpUrl?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     }),

@@ -3,7 +3,7 @@
  * (the field name ends in `Ms`); see defaults.ts for the defaults and the environment variables.
  */
 import type { Buffer } from 'node:buffer';
-import type { Algorithm } from '@jot/jose';
+import type { Algorithm, JWK } from '@jot/jose';
 
 /** Runtime mode. */
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -89,6 +89,17 @@ export interface Config {
   corsOrigins: readonly string[];
   tokenDelivery: TokenDelivery;
   cookieSecure: 'auto' | boolean;
+  /** DPoP at sign-in and refresh: `optional` binds when a proof comes; `required` refuses requests without. */
+  dpop: 'optional' | 'required';
+  /** Demand server nonces in DPoP proofs. */
+  dpopNonce: boolean;
+  dpopProofMaxAgeMs: number;
+  /** Asymmetric algorithms accepted for DPoP proofs. */
+  dpopAlgorithms: readonly Algorithm[];
+  /** The external base URL (no trailing slash) DPoP proofs name, or undefined to take it from each request. */
+  externalUrl: string | undefined;
+  /** Audience → public JWK: access tokens for these audiences are encrypted. */
+  encryptionKeys: Readonly<Record<string, JWK>>;
   argon2MemoryKib: number;
   argon2TimeCost: number;
   argon2Parallelism: number;

@@ -13,7 +13,8 @@ export type IntrospectionResponse = { active: false } | ({ active: true } & Reco
 export function accessTokenIntrospection(claims: IssuedTokenClaims | undefined): IntrospectionResponse {
   if (claims === undefined) return { active: false };
   const { cth: _cth, ...rest } = claims;
-  return { active: true, ...rest, token_type: 'Bearer' };
+  // RFC 9449 §6.2: a DPoP-bound token introspects with its `cnf` and `token_type: DPoP`.
+  return { active: true, ...rest, token_type: rest.cnf === undefined ? 'Bearer' : 'DPoP' };
 }
 
 /** The answer for a live refresh token (RFC 7662 §2.2 members that apply to it). */

@@ -18,7 +18,7 @@ export const tokenResponseSchema = {
   required: ['token_type', 'expires_in'],
   properties: {
     access_token: { type: 'string' },
-    token_type: { type: 'string', enum: ['Bearer'] },
+    token_type: { type: 'string', enum: ['Bearer', 'DPoP'] },
     expires_in: { type: 'integer' },
     refresh_token: { type: 'string' },
     csrf_token: { type: 'string' },

@@ -12,7 +12,8 @@ import { cookiesSecure, setTokenCookies } from './cookies.js';
 /** The body of a token response. */
 export interface TokenResponseBody {
   access_token?: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to a DPoP key (RFC 9449 §5.1). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token?: string;
   csrf_token?: string;
@@ -26,7 +27,10 @@ export function tokenResponse(
 ): TokenResponseBody {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   const delivery = pair.session.delivery;
-  const body: TokenResponseBody = { token_type: 'Bearer', expires_in: pair.expiresIn };
+  const body: TokenResponseBody = {
+    token_type: pair.claims.cnf === undefined ? 'Bearer' : 'DPoP',
+    expires_in: pair.expiresIn,
+  };
   if (delivery === 'bearer') {
     body.access_token = pair.accessToken;
     if (pair.refreshToken !== undefined) body.refresh_token = pair.refreshToken;

@@ -13,6 +13,7 @@ import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, emailSchema, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
+import { loginProof } from '../http/dpop-proof.js';
 import { StoreError, type SessionDelivery, type Store, type User } from '../store/index.js';
 import { authenticate, authOf } from './auth.js';
 
@@ -112,6 +113,9 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { email, password } = request.body;
+      const delivery = request.body.delivery ?? config.tokenDelivery;
+      // The proof first: a missing nonce costs the client one round trip, not a second password hash.
+      const dpopJkt = await loginProof(request, reply, delivery);
       const user = await store.getUserByEmail(email);
       const ok =
         user === undefined
@@ -139,9 +143,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       if (mfaRequired !== undefined)
         return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
       app.jot.metrics.logins.inc({ result: 'ok' });
-      const pair = await sessions.start(user, clientInfo(request), {
-        delivery: request.body.delivery ?? config.tokenDelivery,
-      });
+      const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
       return tokenResponse(request, reply, pair);
     },
   );

@@ -3,7 +3,9 @@
  * else from the HttpOnly access cookie, is verified (signature, `typ`, issuer, audience, times) and then checked
  * against every kind of revocation, on every request. A request authenticated by cookie with an unsafe method must
  * carry `X-Csrf-Token` matching the token's `cth` claim (403 `ERR_CSRF` otherwise); Bearer requests need none,
- * since a browser never attaches them by itself. Failures are RFC 6750 401s with a stable `code`.
+ * since a browser never attaches them by itself. A DPoP-bound token (`cnf.jkt`) must come as `Authorization: DPoP`
+ * with a proof from its key (RFC 9449 §7; see http/dpop-proof.ts). Failures are RFC 6750 / RFC 9449 401s with a
+ * stable `code`.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
@@ -13,6 +15,7 @@ import type { AuthContext } from '../context.js';
 import { accessCookie } from '../http/cookies.js';
 import { forbidden, HttpError, unauthorized } from '../http/errors.js';
 import { checkStepUp, enforceMfaPolicy } from './step-up.js';
+import { resourceProof } from '../http/dpop-proof.js';
 
 /** The token in an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -21,18 +24,26 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** Verifies a raw access token (signature, `typ`, issuer, audience, times); throws a 401 `HttpError`. */
+/** The scheme and token of an `Authorization: DPoP <token>` header (RFC 9449 §7.1), or undefined. */
+export function dpopToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const match = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * Verifies a raw access token (decrypted first when it is a JWE; signature, `typ`, issuer, audience, times);
+ * throws a 401 `HttpError`.
+ */
 async function verifyToken(
   request: FastifyRequest,
   token: string,
   via: AuthContext['via'],
 ): Promise<AuthContext> {
+  const { tokens } = request.server.jot;
   try {
-    return {
-      claims: await request.server.jot.tokens.fresh(() => request.server.jot.tokens.verify(token)),
-      token,
-      via,
-    };
+    const jws = await tokens.open(token);
+    return { claims: await tokens.fresh(() => tokens.verify(jws)), token, via };
   } catch (err) {
     if (isJoseError(err)) throw unauthorized(err.code, `the access token is not valid: ${err.message}`);
     throw err;
@@ -54,15 +65,25 @@ export async function authenticateToken(
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * The request's access token (Bearer, else the access cookie), verified but not yet checked for revocation; a
- * cookie on an unsafe method must come with the session's `X-Csrf-Token`.
+ * The request's access token (Bearer or DPoP, else the access cookie), verified but not yet checked for
+ * revocation; a DPoP-bound token needs its proof; a cookie on an unsafe method must come with the session's
+ * `X-Csrf-Token`.
  */
 export async function verifiedCredential(request: FastifyRequest): Promise<AuthContext> {
   const header = request.headers.authorization;
-  const token = bearerToken(header);
-  if (token !== undefined) return verifyToken(request, token, 'bearer');
+  const bearer = bearerToken(header);
+  const dpop = bearer === undefined ? dpopToken(header) : undefined;
+  const token = bearer ?? dpop;
+  if (token !== undefined) {
+    const auth = await verifyToken(request, token, dpop === undefined ? 'bearer' : 'dpop');
+    await resourceProof(request, token, dpop === undefined ? 'bearer' : 'dpop', auth.claims.cnf?.jkt);
+    return auth;
+  }
   if (header !== undefined) {
-    throw unauthorized('ERR_AUTH_REQUIRED', 'the Authorization header must be "Bearer <token>"');
+    throw unauthorized(
+      'ERR_AUTH_REQUIRED',
+      'the Authorization header must be "Bearer <token>" or "DPoP <token>"',
+    );
   }
   const cookie = accessCookie(request);
   if (cookie === undefined) {
@@ -71,6 +92,8 @@ export async function verifiedCredential(request: FastifyRequest): Promise<AuthC
     });
   }
   const auth = await verifyToken(request, cookie, 'cookie');
+  // A bound token is only ever sent with its proof; in a cookie it can have none (the page cannot compute ath).
+  await resourceProof(request, cookie, 'bearer', auth.claims.cnf?.jkt);
   const presented = request.headers['x-csrf-token'];
   const csrfOk = request.server.jot.csrf.matchesClaim(
     auth.claims.cth,

@@ -10,6 +10,7 @@ import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
+import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { hashSecret } from '../services/secrets.js';
 import { isSessionLive } from '../services/sessions.js';
 import { clientInfo } from '../http/client-info.js';
@@ -63,6 +64,10 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
           token,
           clientInfo(request),
           fromCookie === undefined ? undefined : { csrfHeader: csrfHeader(request.headers['x-csrf-token']) },
+          {
+            dpopProof: (boundJkt) =>
+              tokenEndpointProof(request, reply, { boundJkt, required: config.dpop === 'required' }),
+          },
         )
         .catch((err: unknown) => {
           metrics.refreshes.inc({ result: err instanceof HttpError ? err.code : 'error' });

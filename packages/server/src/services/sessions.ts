@@ -57,7 +57,12 @@ export interface SessionService {
   start(
     user: User,
     client: ClientInfo,
-    options?: { delivery?: SessionDelivery; amr?: readonly string[]; acr?: string },
+    options?: {
+      delivery?: SessionDelivery;
+      amr?: readonly string[];
+      acr?: string;
+      dpopJkt?: string;
+    },
   ): Promise<TokenPair>;
   /**
    * Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). `fromCookie` carries the
@@ -90,7 +95,16 @@ export interface RefreshOptions {
   clientId?: string;
   /** Narrower scopes for this access token (RFC 6749 §6); never wider than the session's. */
   scope?: readonly string[];
+  /**
+   * Checks the request's DPoP proof against the session's bound key (null when unbound) and resolves to the
+   * proof's thumbprint; it runs before the token is spent, so a refused proof costs the client nothing. A bound
+   * session refreshed without it is refused.
+   */
+  dpopProof?: DPoPProofCheck;
 }
+
+/** Checks a request's DPoP proof against a bound thumbprint; resolves to the proof's thumbprint, if one was sent. */
+export type DPoPProofCheck = (boundJkt: string | null) => Promise<string | undefined>;
 
 const GRANT_INVALID = 'the refresh token is invalid or expired; sign in again';
 
@@ -129,7 +143,12 @@ export function createSessionService(deps: {
     return user;
   }
 
-  async function accessFor(user: User, session: Session, narrowTo?: readonly string[]) {
+  async function accessFor(
+    user: User,
+    session: Session,
+    narrowTo: readonly string[] | undefined,
+    dpopJkt: string | null,
+  ) {
     let granted = await scopes.forUser(user.roles, session.clientId);
     if (narrowTo !== undefined) {
       const wider = narrowTo.filter((scope) => !granted.includes(scope));
@@ -152,16 +171,19 @@ export function createSessionService(deps: {
       scope: scopeText(granted),
       amr: session.amr,
       acr: session.acr,
+      dpopJkt: dpopJkt ?? undefined,
     });
   }
 
+  /** The token pair; the access token is bound to `dpopJkt` (default: the session's key) and sealed if registered. */
   async function pair(
     user: User,
     session: Session,
     refreshToken?: string,
     narrowTo?: readonly string[],
+    dpopJkt: string | null = session.dpopJkt,
   ): Promise<TokenPair> {
-    const access = await accessFor(user, session, narrowTo);
+    const access = await tokens.seal(await accessFor(user, session, narrowTo, dpopJkt));
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
@@ -220,6 +242,7 @@ export function createSessionService(deps: {
           delivery,
           amr: options.amr,
           acr: options.acr,
+          dpopJkt: options.dpopJkt ?? null,
         });
         if (refreshToken !== undefined) {
           await tx.insertRefreshToken({
@@ -257,6 +280,15 @@ export function createSessionService(deps: {
           },
         );
       }
+      const proofJkt = options.dpopProof === undefined ? undefined : await options.dpopProof(session.dpopJkt);
+      if (session.dpopJkt !== null && proofJkt !== session.dpopJkt) {
+        throw new HttpError(
+          400,
+          'ERR_DPOP_REQUIRED',
+          'this session is bound to a DPoP key: send a proof made with it',
+          { error: 'invalid_dpop_proof' },
+        );
+      }
       const successor = newSecret();
       const result = await store.rotateRefreshToken(
         hash,
@@ -292,7 +324,9 @@ export function createSessionService(deps: {
         throw err;
       });
       await store.touchSession(session.id, now);
-      return pair(user, await stillLive(session.id), issued, options.scope);
+      // An unbound session's refresh with a proof gets an access token bound to that key (RFC 9449 §5).
+      const jkt = session.dpopJkt ?? proofJkt ?? null;
+      return pair(user, await stillLive(session.id), issued, options.scope, jkt);
     },
 
     async renew(claims) {

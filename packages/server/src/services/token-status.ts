@@ -40,7 +40,8 @@ export function createTokenStatus(deps: {
   }
 
   async function check(token: string): Promise<IssuedTokenClaims> {
-    const claims = await tokens.fresh(() => tokens.verifyIssued(token));
+    const jws = await tokens.open(token);
+    const claims = await tokens.fresh(() => tokens.verifyIssued(jws));
     if (typeof claims.sid === 'string') {
       if (typeof claims.ver !== 'number') throw unauthorized('ERR_TOKEN_REVOKED', 'the token has no "ver"');
       await revocations.check(claims as AccessTokenClaims);

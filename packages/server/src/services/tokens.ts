@@ -10,6 +10,7 @@ import {
   createVerifier,
   isJoseError,
   JoseError,
+  type JWK,
   type JWTSigner,
   type JWTVerifier,
 } from '@jot/jose';
@@ -17,6 +18,7 @@ import {
 import type { Clock } from '../context.js';
 import type { AccessTokenClaims } from '../context.js';
 import type { KeyManager } from '../keys/types.js';
+import { createTokenSealer } from './token-encryption.js';
 
 /** RFC 9068 §2.1 media type of Jot access tokens. */
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -58,6 +60,8 @@ export interface ClientTokenInput {
   scope?: string;
   audience: string | string[];
   ttlSeconds: number;
+  /** Bind the token to this DPoP key thumbprint (`cnf.jkt`, RFC 9449 §6). */
+  dpopJkt?: string;
 }
 
 /** What goes into an access token besides the standard claims. */
@@ -85,6 +89,8 @@ export interface AccessTokenInput {
   amr?: readonly string[];
   /** Authentication context class of the session's last authentication (`aal1`, `aal2`). */
   acr?: string;
+  /** Bind the token to this DPoP key thumbprint (`cnf.jkt`, RFC 9449 §6). */
+  dpopJkt?: string;
 }
 
 /** An issued access token. */
@@ -93,6 +99,8 @@ export interface IssuedAccessToken {
   claims: AccessTokenClaims;
   /** Lifetime in seconds (`expires_in`). */
   expiresIn: number;
+  /** True once `seal` encrypted it to its audience's key. */
+  encrypted?: boolean;
 }
 
 /** Issues and verifies access tokens. */
@@ -100,6 +108,12 @@ export interface TokenService {
   issue(input: AccessTokenInput): IssuedAccessToken;
   /** A client's own token (client credentials): `sub` = `client_id`, no session. */
   issueForClient(input: ClientTokenInput): { token: string; claims: IssuedTokenClaims; expiresIn: number };
+  /** Encrypts an issued token when its audience registered an encryption key (`JOT_ENCRYPTION_KEYS`). */
+  seal<T extends { token: string; claims: { aud: string | string[] } }>(
+    issued: T,
+  ): Promise<T & { encrypted?: boolean }>;
+  /** The JWS inside an encrypted token (with the server's private keys), or the token itself; throws `JoseError`. */
+  open(token: string): Promise<string>;
   /** Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. */
   verify(token: string): AccessTokenClaims;
   /**
@@ -121,6 +135,8 @@ export interface TokenSettings {
   audience: readonly string[];
   accessTokenTtlSeconds: number;
   clockToleranceSeconds: number;
+  /** Audience → JWK of the audiences whose tokens are encrypted. */
+  encryptionKeys?: Readonly<Record<string, JWK>>;
 }
 
 /** Builds the token service over the key manager. Signers are cached per key. */
@@ -129,6 +145,7 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
   const audience = settings.audience.length === 1 ? settings.audience[0] : [...settings.audience];
   let verifier: { algs: string; verify: JWTVerifier } | undefined;
   let anyVerifier: { algs: string; verify: JWTVerifier } | undefined;
+  const sealer = createTokenSealer(settings.encryptionKeys ?? {});
 
   function signerFor(): JWTSigner {
     const key = keys.activeKey();
@@ -214,6 +231,7 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
       if (input.act !== undefined) claims.act = input.act;
       if (input.amr !== undefined) claims.amr = [...input.amr];
       if (input.acr !== undefined) claims.acr = input.acr;
+      if (input.dpopJkt !== undefined) claims.cnf = { jkt: input.dpopJkt };
       const token = sign(claims, iat);
       return {
         token,
@@ -231,6 +249,7 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
         jti: randomBytes(16).toString('base64url'),
       };
       if (input.scope !== undefined) claims.scope = input.scope;
+      if (input.dpopJkt !== undefined) claims.cnf = { jkt: input.dpopJkt };
       const token = sign(claims, iat);
       return {
         token,
@@ -238,6 +257,8 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
         expiresIn: input.ttlSeconds,
       };
     },
+    seal: (issued) => sealer.seal(issued),
+    open: (token) => sealer.open(token),
     verifyIssued(token) {
       const { payload } = issuedVerifierFor()<IssuedTokenClaims>(token, { currentDate: new Date(clock()) });
       if (typeof payload.client_id !== 'string') {

@@ -56,6 +56,8 @@ export interface SessionsTable {
   amr: Generated<string>;
   /** The `acr` of the session's last authentication: `'aal1'` or `'aal2'` (migration 0007). */
   acr: Generated<string>;
+  /** RFC 7638 thumbprint of the DPoP key the session is bound to; null = not bound (migration 0008). */
+  dpop_jkt: string | null;
 }
 
 /** `refresh_tokens`: one opaque refresh token, known only by its hash. */
@@ -281,6 +283,13 @@ export interface ClusterStateTable {
   value: number;
 }
 
+/** `dpop_proofs`: DPoP proof `jti`s seen (migration 0008), keyed by `<jkt>:<jti>`. */
+export interface DPoPProofsTable {
+  key: string;
+  /** The proof is stale after this; the row may be pruned. */
+  expires_at: number;
+}
+
 /** All tables, for `Kysely<Schema>`. */
 export interface Schema {
   users: UsersTable;
@@ -302,6 +311,7 @@ export interface Schema {
   known_devices: KnownDevicesTable;
   session_sightings: SessionSightingsTable;
   cluster_state: ClusterStateTable;
+  dpop_proofs: DPoPProofsTable;
 }
 
 /** Which database is underneath. */

@@ -38,6 +38,8 @@ export interface Session {
   amr: string[];
   /** Assurance level of the last authentication: `'aal1'` (one factor) or `'aal2'` (two). */
   acr: string;
+  /** Thumbprint of the DPoP key the session's tokens are bound to, or null. */
+  dpopJkt: string | null;
 }
 
 /** Input of `createSession`. */
@@ -62,6 +64,8 @@ export interface NewSession {
   amr?: readonly string[];
   /** @default 'aal1' */
   acr?: string;
+  /** Bind the session to this DPoP key thumbprint. @default null */
+  dpopJkt?: string | null;
 }
 
 type Db = Kysely<Schema>;
@@ -85,6 +89,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     clientId: row.client_id,
     amr: parseStringArray(row.amr),
     acr: row.acr,
+    dpopJkt: row.dpop_jkt ?? null,
   };
 }
 
@@ -109,6 +114,7 @@ export async function createSession(db: Db, input: NewSession, now: number): Pro
       client_id: input.clientId ?? 'jot',
       amr: JSON.stringify(input.amr ?? ['pwd']),
       acr: input.acr ?? 'aal1',
+      dpop_jkt: input.dpopJkt ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -16,6 +16,7 @@ import { StoreError } from './errors.js';
 import * as clients from './clients.js';
 import type { NewOAuthClient, OAuthClient, OAuthClientPatch } from './clients.js';
 import type { StoreLogger } from './logger.js';
+import * as dpopProofs from './dpop-proofs.js';
 import * as events from './events.js';
 import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
 import * as keys from './keys.js';
@@ -446,6 +447,21 @@ export class Store {
   listSecurityEvents(query: SecurityEventQuery): Promise<SecurityEvent[]> {
     assertPageSize(query.limit);
     return this.#run((db) => events.listSecurityEvents(db, query));
+  }
+
+  // ── DPoP proofs ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Remembers a DPoP proof key (`<jkt>:<jti>`) until `expiresAt`; true when it was new, false for a replay.
+   * Atomic: one insert that does nothing on a primary-key conflict, so exactly one of N instances wins.
+   */
+  claimDPoPProof(key: string, expiresAt: number): Promise<boolean> {
+    return this.#run((db) => dpopProofs.claimDPoPProof(db, key, expiresAt));
+  }
+
+  /** Deletes remembered proofs past their expiry; returns how many. */
+  pruneDPoPProofs(now = this.#clock()): Promise<number> {
+    return this.#run((db) => dpopProofs.pruneDPoPProofs(db, now));
   }
 
   // ── one-time tokens ──────────────────────────────────────────────────────────────────────────

@@ -10,6 +10,7 @@ import * as m0003 from './0003_cluster_state.js';
 import * as m0005 from './0005_oauth_clients.js';
 import * as m0006 from './0006_accounts_mail.js';
 import * as m0007 from './0007_mfa.js';
+import * as m0008 from './0008_dpop.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -23,6 +24,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0005_oauth_clients': m0005,
   '0006_accounts_mail': m0006,
   '0007_mfa': m0007,
+  '0008_dpop': m0008,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */

@@ -1,0 +1,65 @@
+/**
+ * The server's DPoP checker (RFC 9449): proofs verified by the shared `@jot/jose` checker, `jti`s claimed in Redis
+ * (`SET NX`) when configured — falling back to the database's atomic insert if Redis fails — or in the database,
+ * so a proof is accepted once across every instance; nonces are HMACs under a key derived from the KEK, so every
+ * instance issues and accepts the same ones without sharing state.
+ */
+import { hkdfSync } from 'node:crypto';
+
+import type { Redis } from 'ioredis';
+
+import {
+  createDPoPChecker,
+  createDPoPNonces,
+  redisReplayStore,
+  type DPoPChecker,
+  type DPoPReplayStore,
+} from '@jot/jose';
+
+import type { Config } from '../config/index.js';
+import type { Clock } from '../context.js';
+import type { Store } from '../store/index.js';
+
+/** Where proofs are remembered: Redis first when there is one, the database otherwise (or when Redis fails). */
+function replayStore(
+  store: Store,
+  redis: Redis | undefined,
+  clock: Clock,
+  onRedisError: (err: unknown) => void,
+): DPoPReplayStore {
+  const database: DPoPReplayStore = {
+    claim: (key, ttlMs) => store.claimDPoPProof(key, clock() + ttlMs),
+  };
+  if (redis === undefined) return database;
+  const viaRedis = redisReplayStore(redis, 'jot:dpop:');
+  return {
+    async claim(key, ttlMs) {
+      try {
+        return await viaRedis.claim(key, ttlMs);
+      } catch (err) {
+        onRedisError(err);
+        return database.claim(key, ttlMs);
+      }
+    },
+  };
+}
+
+/** Builds the checker from the configuration. */
+export function createServerDPoP(deps: {
+  config: Config;
+  store: Store;
+  redis: Redis | undefined;
+  clock: Clock;
+  onRedisError: (err: unknown) => void;
+}): DPoPChecker {
+  const { config, clock } = deps;
+  const nonceKey = Buffer.from(hkdfSync('sha256', config.kek, Buffer.alloc(0), 'jot dpop nonce v1', 32));
+  return createDPoPChecker({
+    algorithms: config.dpopAlgorithms,
+    maxAge: Math.floor(config.dpopProofMaxAgeMs / 1000),
+    clockTolerance: Math.floor(config.clockToleranceMs / 1000),
+    replay: replayStore(deps.store, deps.redis, clock, deps.onRedisError),
+    nonces: config.dpopNonce ? createDPoPNonces(nonceKey, { clock }) : undefined,
+    clock,
+  });
+}
