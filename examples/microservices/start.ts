@@ -1,11 +1,14 @@
 /**
- * Starts the Jot auth server and two resource services on free localhost ports:
+ * Starts the Jot auth server and three services on free localhost ports:
  * - "orders" (Express) and "profile" (Hono), each verifying tokens locally from the JWKS with `replicated`
- *   revocation (snapshot + SSE stream) and a small staleness bound.
+ *   revocation (snapshot + SSE stream) and a small staleness bound;
+ * - "reports" (node:http), which calls orders with its own client-credentials token, while profile calls orders on
+ *   a user's behalf with token exchange. Both are OAuth clients registered with their public keys
+ *   (`private_key_jwt`); in production that is `jot clients add`, here it is done in-process.
  *
  * Run all three: `npx vite-node -c vitest.config.ts examples/microservices/run.ts`.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -15,17 +18,20 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 
 import { createServer, loadConfig } from '@jot/server';
+import { createServiceClient, type ServiceClient } from '@jot/service';
 import { createVerifier, type Duration, type Verifier } from '@jot/verify';
 
-import { createOrdersApp } from './orders.js';
+import { createOrdersApp, ORDERS_AUDIENCE } from './orders.js';
 import { createProfileApp } from './profile.js';
+import { createReportsServer } from './reports.js';
 
 /** The running demo. */
 export interface Microservices {
   auth: string;
   orders: string;
   profile: string;
-  verifiers: { orders: Verifier; profile: Verifier };
+  reports: string;
+  verifiers: { orders: Verifier; ordersInternal: Verifier; profile: Verifier };
   close(): Promise<void>;
 }
 
@@ -62,6 +68,8 @@ export async function startMicroservices(
       issuer,
       dataDir,
       revocationSecret: secret,
+      // Every user may read orders; services get tokens narrowed to what they are registered for.
+      roleScopes: '*=profile orders:read',
       signingAlg: 'ES256',
       logLevel: options.quiet ? 'silent' : 'warn',
       argon2MemoryKib: 8192,
@@ -78,30 +86,74 @@ export async function startMicroservices(
       revocation: { strategy: 'replicated', secret, maxStaleness: options.maxStaleness ?? '10s' },
       logger: options.quiet ? { info() {}, warn() {}, error() {} } : undefined,
     });
-  const verifiers = { orders: verifierFor(), profile: verifierFor() };
-  await Promise.all([verifiers.orders.ready(), verifiers.profile.ready()]);
+  const verifiers = {
+    orders: verifierFor(),
+    // Tokens other services obtain for the orders audience: RFC 9068 profile (a service's own token has no session).
+    ordersInternal: createVerifier({
+      issuer,
+      audience: ORDERS_AUDIENCE,
+      profile: 'rfc9068',
+      revocation: { strategy: 'replicated', secret, maxStaleness: options.maxStaleness ?? '10s' },
+      logger: options.quiet ? { info() {}, warn() {}, error() {} } : undefined,
+    }),
+    profile: verifierFor(),
+  };
+  await Promise.all(Object.values(verifiers).map((v) => v.ready()));
 
-  const ordersServer = createOrdersApp(verifiers.orders).listen(0, '127.0.0.1');
+  const serviceFor = async (clientId: string, grant: string): Promise<ServiceClient> => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await auth.jot.clients.register({
+      client_id: clientId,
+      name: `The ${clientId} service`,
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: {
+        keys: [{ ...publicKey.export({ format: 'jwk' }), kid: `${clientId}-1`, alg: 'ES256', use: 'sig' }],
+      },
+      grant_types: [grant],
+      scopes: ['orders:read'],
+      audiences: [ORDERS_AUDIENCE],
+    });
+    return createServiceClient({
+      issuer,
+      clientId,
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      kid: `${clientId}-1`,
+    });
+  };
+  const services = {
+    reports: await serviceFor('reports', 'client_credentials'),
+    profile: await serviceFor('profile', 'urn:ietf:params:oauth:grant-type:token-exchange'),
+  };
+
+  let orders = '';
+  const ordersServer = createOrdersApp(verifiers.orders, verifiers.ordersInternal).listen(0, '127.0.0.1');
   const profileServer = serve({
-    fetch: createProfileApp(verifiers.profile).fetch,
+    fetch: createProfileApp(verifiers.profile, { service: services.profile, ordersUrl: () => orders }).fetch,
     port: 0,
     hostname: '127.0.0.1',
   }) as Server;
-  const [orders, profile] = await Promise.all([listen(ordersServer), listen(profileServer)]);
+  const reportsServer = createReportsServer(services.reports, () => orders).listen(0, '127.0.0.1');
+  const [ordersUrl, profile, reports] = await Promise.all([
+    listen(ordersServer),
+    listen(profileServer),
+    listen(reportsServer),
+  ]);
+  orders = ordersUrl;
 
   return {
     auth: issuer,
     orders,
     profile,
+    reports,
     verifiers,
     async close() {
-      await Promise.all([verifiers.orders.close(), verifiers.profile.close()]);
-      ordersServer.closeAllConnections();
-      profileServer.closeAllConnections();
-      await Promise.all([
-        new Promise((resolve) => ordersServer.close(resolve)),
-        new Promise((resolve) => profileServer.close(resolve)),
-      ]);
+      await Promise.all(Object.values(verifiers).map((v) => v.close()));
+      for (const server of [ordersServer, profileServer, reportsServer]) server.closeAllConnections();
+      await Promise.all(
+        [ordersServer, profileServer, reportsServer].map(
+          (server) => new Promise((resolve) => server.close(resolve)),
+        ),
+      );
       await auth.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

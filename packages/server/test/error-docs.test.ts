@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { JOSE_ERROR_CODES } from '@jot/jose';
 import { CLI_ERROR_CODES } from '../../cli/src/index.js';
 import { CLIENT_ERROR_CODES } from '../../client/src/index.js';
+import { SERVICE_ERROR_CODES } from '../../service/src/index.js';
 import { VERIFY_ERROR_CODES } from '../../verify/src/index.js';
 import { ConfigError, KEY_ERROR_CODES, SERVER_ERROR_CODES, STORE_ERROR_CODES } from '../src/index.js';
 
@@ -18,6 +19,7 @@ const existing = new Set<string>([
   ...STORE_ERROR_CODES,
   ...KEY_ERROR_CODES,
   ...VERIFY_ERROR_CODES,
+  ...SERVICE_ERROR_CODES,
   ...CLIENT_ERROR_CODES,
   ...CLI_ERROR_CODES,
   new ConfigError('port', 'x').code,

@@ -29,19 +29,43 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Which claims a token must carry: Jot's own user tokens, or any RFC 9068 access token. */
+export type ClaimsProfile = 'jot' | 'rfc9068';
+
+function isActor(value: unknown, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || depth > 8) return false;
+  const act = value as Record<string, unknown>;
+  return typeof act.sub === 'string' && (act.act === undefined || isActor(act.act, depth + 1));
+}
+
 /**
- * Narrows a verified payload to deep-frozen `AccessTokenClaims` or throws `ERR_JWT_CLAIM_INVALID`.
+ * Narrows a verified payload to deep-frozen `AccessTokenClaims` or throws `ERR_JWT_CLAIM_INVALID`. Under `'jot'`
+ * (the default) `sid`, `ver` and `auth_time` are required; under `'rfc9068'` they are only type-checked when
+ * present, and `client_id` is required (RFC 9068 §2.2).
  *
  * @example
  * const claims = asAccessTokenClaims(payload);
  */
-export function asAccessTokenClaims(payload: JWTPayload): AccessTokenClaims {
-  if (typeof payload.sid !== 'string' || payload.sid.length === 0)
+export function asAccessTokenClaims(payload: JWTPayload, profile: ClaimsProfile = 'jot'): AccessTokenClaims {
+  const jot = profile === 'jot';
+  if ((jot || payload.sid !== undefined) && (typeof payload.sid !== 'string' || payload.sid.length === 0))
     throw invalid('sid', 'the "sid" claim must be a string');
-  if (typeof payload.ver !== 'number' || !Number.isFinite(payload.ver))
+  if (
+    (jot || payload.ver !== undefined) &&
+    (typeof payload.ver !== 'number' || !Number.isFinite(payload.ver))
+  )
     throw invalid('ver', 'the "ver" claim must be a number');
-  if (typeof payload.auth_time !== 'number' || !Number.isFinite(payload.auth_time)) {
+  if (
+    (jot || payload.auth_time !== undefined) &&
+    (typeof payload.auth_time !== 'number' || !Number.isFinite(payload.auth_time))
+  ) {
     throw invalid('auth_time', 'the "auth_time" claim must be a number');
+  }
+  if ((!jot || payload.client_id !== undefined) && typeof payload.client_id !== 'string') {
+    throw invalid('client_id', 'the "client_id" claim must be a string');
+  }
+  if (payload.act !== undefined && !isActor(payload.act)) {
+    throw invalid('act', 'the "act" claim must be an object with a string "sub"');
   }
   if (payload.roles !== undefined && !isStringArray(payload.roles))
     throw invalid('roles', 'the "roles" claim must be an array of strings');

@@ -7,7 +7,7 @@
 import { createVerifier as createJWTVerifier, isJoseError } from '@jot/jose';
 
 import { VerificationCache, type CacheStats } from './cache.js';
-import { asAccessTokenClaims } from './claims.js';
+import { asAccessTokenClaims, type ClaimsProfile } from './claims.js';
 import { checkCsrf, SAFE_METHODS } from './csrf.js';
 import { toMillis } from './duration.js';
 import {
@@ -45,6 +45,16 @@ import {
 
 /** Entries of the verification cache unless `cache.maxEntries` says otherwise (~1.5 KB each with a typical token). */
 export const DEFAULT_CACHE_ENTRIES = 10_000;
+
+/**
+ * The claims each profile requires (besides `exp`, always required). `jot`: Jot's user tokens (`sid`, `ver`;
+ * `auth_time` is checked in claims.ts). `rfc9068`: RFC 9068 §2.2 — `iss`, `exp`, `aud`, `sub`, `client_id`,
+ * `iat`, `jti` — and nothing of Jot's, so tokens from Auth0, Keycloak or a Jot client-credentials grant pass.
+ */
+const REQUIRED_CLAIMS: Readonly<Record<ClaimsProfile, readonly string[]>> = {
+  jot: ['sub', 'iat', 'jti', 'sid', 'ver'],
+  rfc9068: ['iss', 'sub', 'aud', 'iat', 'jti', 'client_id'],
+};
 
 /** The outcome of `authenticate`: the auth context, or the error and the response to send. */
 export type AuthResult =
@@ -92,7 +102,7 @@ export interface Verifier {
  * if (result.ok) console.log(result.auth.claims.sub);
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  const { algorithms, audience } = checkCoreOptions(options);
+  const { algorithms, audience, profile } = checkCoreOptions(options);
   // Every request the verifier makes (discovery, JWKS, the revocation feed) ends when it is closed, so close()
   // leaves no connection behind to keep the process alive.
   const lifetime = new AbortController();
@@ -130,7 +140,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     issuer: options.issuer,
     audience,
     typ: 'at+jwt',
-    requiredClaims: ['sub', 'iat', 'jti', 'sid', 'ver'],
+    requiredClaims: REQUIRED_CLAIMS[profile],
     clockTolerance: Math.floor(toMillis(options.clockTolerance ?? '5s', 'clockTolerance') / 1000),
     maxTokenLength: options.maxTokenLength,
   });
@@ -146,7 +156,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const { payload, key } = offload.shouldOffload()
       ? await offload.track(verifyJWT.async(token, { currentDate }))
       : verifyJWT(token, { currentDate });
-    const claims = asAccessTokenClaims(payload);
+    const claims = asAccessTokenClaims(payload, profile);
     cache?.set(token, claims, keyThumbprint(key));
     return claims;
   }

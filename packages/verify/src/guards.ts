@@ -1,6 +1,7 @@
 /**
  * Per-route requirements on an authenticated token: scopes (RFC 9068 `scope`), roles (Jot's `roles`),
- * permissions (a `permissions` array when the issuer adds one), and step-up (RFC 9470: `auth_time` no older
+ * permissions (a `permissions` array when the issuer adds one), the client the token was issued to (RFC 9068
+ * `client_id`), who acts for the subject (RFC 8693 `act`), and step-up (RFC 9470: `auth_time` no older
  * than `maxAuthAge`, an `acr` among `acr`, every method of `amr` in the token's RFC 8176 `amr` — answered with
  * `insufficient_user_authentication`, `max_age` and `acr_values`).
  */
@@ -22,6 +23,13 @@ export interface Guards {
   acr?: readonly string[];
   /** Every one of these RFC 8176 methods must be in the token's `amr` (e.g. `['mfa']`, `['hwk']`). */
   amr?: readonly string[];
+  /** The token's `client_id` must be one of these (e.g. only the billing service may call this route). */
+  clientIds?: readonly string[];
+  /**
+   * Token exchange (RFC 8693 `act`): a list means the token must have been obtained by one of these actors for
+   * its subject (`act.sub`, the immediate actor); `false` means it must not be delegated at all (no `act`).
+   */
+  actors?: readonly string[] | false;
 }
 
 /** Guards validated once, when the middleware is built. */
@@ -33,6 +41,9 @@ export interface CompiledGuards {
   readonly maxAuthAge: number | undefined;
   readonly acr: readonly string[];
   readonly amr: readonly string[];
+  readonly clientIds: readonly string[];
+  /** Undefined: any; false: no `act`; a list: `act.sub` among them. */
+  readonly actors: readonly string[] | false | undefined;
 }
 
 function names(value: unknown, name: string): readonly string[] {
@@ -72,6 +83,9 @@ export function compileGuards(guards: Guards = {}): CompiledGuards {
     maxAuthAge,
     acr: names(guards.acr, 'acr'),
     amr: names(guards.amr, 'amr'),
+    clientIds: names(guards.clientIds, 'clientIds'),
+    actors:
+      guards.actors === undefined || guards.actors === false ? guards.actors : names(guards.actors, 'actors'),
   });
   compiled.add(result);
   return result;
@@ -120,7 +134,38 @@ export function enforceGuards(claims: AccessTokenClaims, guards: CompiledGuards,
       );
     }
   }
+  enforceCaller(claims, guards);
   enforceAuthentication(claims, guards, now);
+}
+
+/** The calling client (`client_id`) and the actor of a delegated token (`act.sub`). */
+function enforceCaller(claims: AccessTokenClaims, guards: CompiledGuards): void {
+  const clientId = claims.client_id;
+  if (guards.clientIds.length > 0 && !(typeof clientId === 'string' && guards.clientIds.includes(clientId))) {
+    throw new VerifyError(
+      'ERR_VERIFY_FORBIDDEN',
+      `this request is only for the clients ${guards.clientIds.join(', ')}`,
+      { claim: 'client_id', reason: clientId === undefined ? 'missing' : 'mismatch' },
+    );
+  }
+  const actor = claims.act?.sub;
+  if (guards.actors === false && claims.act !== undefined) {
+    throw new VerifyError(
+      'ERR_VERIFY_FORBIDDEN',
+      'this request does not accept delegated (exchanged) tokens',
+      {
+        claim: 'act',
+        reason: 'delegated',
+      },
+    );
+  }
+  if (Array.isArray(guards.actors) && !(actor !== undefined && guards.actors.includes(actor))) {
+    throw new VerifyError(
+      'ERR_VERIFY_FORBIDDEN',
+      `this request needs a token exchanged by ${guards.actors.join(', ')}`,
+      { claim: 'act', reason: actor === undefined ? 'missing' : 'mismatch' },
+    );
+  }
 }
 
 function stringsOf(value: unknown): string[] {
@@ -153,7 +198,9 @@ function enforceAuthentication(claims: AccessTokenClaims, guards: CompiledGuards
       maxAge,
     });
   }
-  if (guards.maxAuthAge !== undefined && !(now - claims.auth_time <= guards.maxAuthAge)) {
+  // A token without `auth_time` (a service's own, or another issuer's) never satisfies a step-up guard.
+  const authTime = claims.auth_time;
+  if (guards.maxAuthAge !== undefined && !(authTime !== undefined && now - authTime <= guards.maxAuthAge)) {
     throw new VerifyError('ERR_VERIFY_STEP_UP_REQUIRED', 'more recent authentication is required', {
       claim: 'auth_time',
       reason: 'too_old',

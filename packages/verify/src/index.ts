@@ -40,8 +40,10 @@ export { noRevocation, type RevocationStrategy, type RevocationStats } from './r
 export { VerificationCache, type CacheStats } from './cache.js';
 export { toMillis, type Duration } from './duration.js';
 export { authOf } from './auth-of.js';
+export type { ClaimsProfile } from './claims.js';
 export type {
   AccessTokenClaims,
+  ActorClaim,
   VerifiedAuth,
   Logger,
   FetchLike,

@@ -4,6 +4,7 @@
  */
 import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
+import type { ClaimsProfile } from './claims.js';
 import { discoverIssuer, type IssuerMetadata } from './discovery.js';
 import { toMillis, type Duration } from './duration.js';
 import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
@@ -79,6 +80,13 @@ export interface VerifierOptions {
   issuer: string;
   /** This resource server's audience; `aud` must contain one of these. */
   audience: string | readonly string[];
+  /**
+   * Which claims a token must carry. `'jot'` (default): Jot's user tokens — `sub`, `iat`, `jti`, `exp`, `sid`,
+   * `ver`, `auth_time`. `'rfc9068'`: any RFC 9068 access token (`typ: at+jwt`) from any issuer — `iss`, `exp`,
+   * `aud`, `sub`, `client_id`, `iat`, `jti` — including a Jot service's client-credentials token, which has no
+   * session. @default 'jot'
+   */
+  profile?: ClaimsProfile;
   /** Accepted algorithms. HMAC is refused (its keys are never published). @default every asymmetric algorithm */
   algorithms?: readonly Algorithm[];
   /** @default discovered from the issuer's metadata */
@@ -135,6 +143,7 @@ export const consoleLogger: Logger = {
 export function checkCoreOptions(options: VerifierOptions): {
   algorithms: readonly Algorithm[];
   audience: string[];
+  profile: ClaimsProfile;
 } {
   if (typeof options !== 'object' || options === null) throw new TypeError('verify: options are required');
   if (typeof options.issuer !== 'string' || !/^https?:\/\/[^/]/.test(options.issuer)) {
@@ -164,7 +173,10 @@ export function checkCoreOptions(options: VerifierOptions): {
       'verify: "revocation" is required: "none", { strategy: "replicated" } or { strategy: "strict" }',
     );
   }
-  return { algorithms: algorithms as Algorithm[], audience: audience as string[] };
+  const profile: unknown = options.profile ?? 'jot';
+  if (profile !== 'jot' && profile !== 'rfc9068')
+    throw new TypeError('verify: "profile" must be "jot" or "rfc9068"');
+  return { algorithms: algorithms as Algorithm[], audience: audience as string[], profile };
 }
 
 /** Memoized discovery that forgets failures, so a later call retries. */

@@ -1,8 +1,20 @@
 /** Shapes shared by the verifier core, the strategies and the adapters. */
 
+/** RFC 8693 §4.1 `act`: the party acting for the subject; a nested `act` is the one before it. */
+export interface ActorClaim {
+  readonly sub: string;
+  readonly act?: ActorClaim;
+  readonly [claim: string]: unknown;
+}
+
 /**
- * The claims of a Jot access token (RFC 9068 plus Jot's `sid`, `ver`, `roles`, `cth`), as verified. Deep-frozen:
- * the verification cache shares one object between requests, so copy before changing anything.
+ * The claims of a verified access token, as verified. Deep-frozen: the verification cache shares one object
+ * between requests, so copy before changing anything.
+ *
+ * Under the default `profile: 'jot'` every Jot claim below is present and typed: `sid`, `ver` and `auth_time` are
+ * required (a Jot user token always has them). Under `profile: 'rfc9068'` only the RFC 9068 §2.2 claims are
+ * required (`iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`); `sid`, `ver` and `auth_time` are checked for
+ * type when present, and a service's own client-credentials token has none of them.
  */
 export interface AccessTokenClaims {
   readonly iss: string;
@@ -11,12 +23,16 @@ export interface AccessTokenClaims {
   readonly exp: number;
   readonly iat: number;
   readonly jti: string;
-  /** Session id; a logout revokes it. */
-  readonly sid: string;
-  /** The user's token version when issued; a role change or disable bumps it. */
-  readonly ver: number;
-  /** Epoch seconds of the last password authentication (RFC 9470 step-up). */
-  readonly auth_time: number;
+  /** Session id; a logout revokes it. Always present under `profile: 'jot'`. */
+  readonly sid?: string;
+  /** The user's token version when issued; a role change or disable bumps it. Always present under `'jot'`. */
+  readonly ver?: number;
+  /** Epoch seconds of the last password authentication (RFC 9470 step-up). Always present under `'jot'`. */
+  readonly auth_time?: number;
+  /** The OAuth client the token was issued to (RFC 9068 §2.2; required under `'rfc9068'`). */
+  readonly client_id?: string;
+  /** Token exchange (RFC 8693): who acts for `sub`. */
+  readonly act?: ActorClaim;
   readonly roles: readonly string[];
   /** Space-separated scopes (RFC 9068 §2.2.3). */
   readonly scope?: string;

@@ -146,7 +146,8 @@ export class RedisRevocation implements RevocationStrategy {
     try {
       values = await withTimeout(
         this.#connection().then((client) =>
-          client.mget(KEYS.jti(claims.jti), KEYS.sid(claims.sid), KEYS.user(claims.sub)),
+          // A token without a session (a service's own) looks up an empty sid key, which never exists.
+          client.mget(KEYS.jti(claims.jti), KEYS.sid(claims.sid ?? ''), KEYS.user(claims.sub)),
         ),
         this.#s.timeoutMs,
       );
@@ -166,7 +167,8 @@ export class RedisRevocation implements RevocationStrategy {
     const expires_at = now + 60;
     const state = new RevocationState();
     if (jti) state.apply({ id: '', kind: 'jti', subject: claims.jti, data: {}, expires_at });
-    if (sid) state.apply({ id: '', kind: 'sid', subject: claims.sid, data: {}, expires_at });
+    if (sid && claims.sid !== undefined)
+      state.apply({ id: '', kind: 'sid', subject: claims.sid, data: {}, expires_at });
     if (user !== undefined)
       state.apply({ id: '', kind: 'user', subject: claims.sub, data: user, expires_at });
     state.check(claims, now);

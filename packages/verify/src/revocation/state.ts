@@ -92,7 +92,7 @@ export class RevocationState {
         reason: 'jti',
       });
     }
-    const sid = this.#sid.get(claims.sid);
+    const sid = claims.sid === undefined ? undefined : this.#sid.get(claims.sid);
     if (sid !== undefined && sid > at) {
       throw new VerifyError('ERR_VERIFY_SESSION_ENDED', 'the session has ended; sign in again', {
         claim: 'sid',
@@ -117,7 +117,7 @@ export class RevocationState {
         },
       );
     }
-    if (claims.ver < user.ver) {
+    if (claims.ver !== undefined && claims.ver < user.ver) {
       throw new VerifyError(
         'ERR_VERIFY_TOKEN_REVOKED',
         'the account changed (roles or status); refresh the access token',

@@ -1,0 +1,237 @@
+/**
+ * `createServiceClient`: what a service needs to call another service with Jot tokens.
+ * - `token()`: a client-credentials token (RFC 6749 §4.4) for an audience, the client authenticated by an RFC 7523
+ *   assertion signed with its private key (`private_key_jwt`) or by its secret; cached and renewed before expiry.
+ * - `exchange()`: a user's token exchanged (RFC 8693) for a short-lived one for another service, naming this
+ *   service as the actor — the SERVER1 → SERVER2 call on the user's behalf; cached per user token and audience.
+ * - `fetch()` / `fetchAs()`: a `fetch` that sends the token, and on a 401 `invalid_token` drops it and retries once
+ *   with a fresh one (the token may have been revoked or the key rotated).
+ */
+import { createHash } from 'node:crypto';
+import { Buffer } from 'node:buffer';
+
+import { importJWK, importPEM, importSecret, Key, type Algorithm, type JWK } from '@jot/jose';
+
+import { assertionMaker } from './assertion.js';
+import { requestToken, tokenEndpointOf, type FetchLike, type TokenResponse } from './token-endpoint.js';
+import { TokenCache } from './token-cache.js';
+
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** How the service authenticates to the token endpoint. */
+export type ServiceCredentials =
+  /**
+   * `private_key_jwt`: the private key as PEM (PKCS#8), a private JWK, or an imported `Key`. `kid` must be the
+   * `kid` of the registered public key (default: the JWK's own, else its RFC 7638 thumbprint); `alg` is needed
+   * when the key does not fix one (an RSA key can sign RS256 or PS256).
+   */
+  | { privateKey: string | JWK | Key; kid?: string; alg?: Algorithm }
+  /** `client_secret_basic` (default) or `client_secret_jwt`. */
+  | { clientSecret: string; method?: 'client_secret_basic' | 'client_secret_jwt' };
+
+/** Options of `createServiceClient`. */
+export type ServiceClientOptions = ServiceCredentials & {
+  /** The Jot issuer URL; the token endpoint is discovered from its RFC 8414 metadata. */
+  issuer: string;
+  /** This service's client_id. */
+  clientId: string;
+  /** @default discovered `token_endpoint` */
+  tokenEndpoint?: string;
+  /** Renew a cached token this long (ms) before it expires. @default 60_000 */
+  renewBeforeMs?: number;
+  /** Bound on each token request (ms). @default 5000 */
+  timeoutMs?: number;
+  fetch?: FetchLike;
+  /** Epoch ms. @default Date.now */
+  clock?: () => number;
+};
+
+/** What a token is for. */
+export interface TokenTarget {
+  /** The audience (RFC 8707 `resource`) of the service to call; it must be registered for this client. */
+  audience?: string;
+  /** Space-separated scopes; registered ones only. @default every scope the client is registered for */
+  scope?: string;
+}
+
+/** The helper. */
+export interface ServiceClient {
+  /** A client-credentials token for `target` (cached until shortly before it expires). */
+  token(target?: TokenTarget): Promise<string>;
+  /** Exchanges `subjectToken` (a user's access token) for a token for `target` that acts for the user. */
+  exchange(subjectToken: string, target?: TokenTarget): Promise<string>;
+  /** `fetch` with this service's own token for `target`. */
+  fetch(url: string | URL, target?: TokenTarget, init?: RequestInit): Promise<Response>;
+  /** `fetch` on behalf of the user whose token is `subjectToken` (token exchange). */
+  fetchAs(
+    subjectToken: string,
+    url: string | URL,
+    target?: TokenTarget,
+    init?: RequestInit,
+  ): Promise<Response>;
+  /** Forgets every cached token. */
+  clear(): void;
+}
+
+function importPrivateKey(
+  value: string | JWK | Key,
+  kid: string | undefined,
+  alg: Algorithm | undefined,
+): Key {
+  if (value instanceof Key) {
+    if (value.type !== 'private') throw new TypeError('service: "privateKey" must be a private key');
+    return value;
+  }
+  const keyOptions = { ...(kid === undefined ? {} : { kid }), ...(alg === undefined ? {} : { alg }) };
+  const key = typeof value === 'string' ? importPEM(value, keyOptions) : importJWK(value, keyOptions);
+  if (key.type !== 'private') throw new TypeError('service: "privateKey" must be a private key');
+  return key;
+}
+
+function checkOptions(options: ServiceClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('service: options are required');
+  if (typeof options.issuer !== 'string' || !/^https?:\/\/[^/]/.test(options.issuer)) {
+    throw new TypeError('service: "issuer" must be an http(s) URL');
+  }
+  if (typeof options.clientId !== 'string' || options.clientId.length === 0) {
+    throw new TypeError('service: "clientId" is required');
+  }
+  if ('privateKey' in options === 'clientSecret' in options) {
+    throw new TypeError('service: give exactly one of "privateKey" (private_key_jwt) or "clientSecret"');
+  }
+}
+
+function hash(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+/**
+ * Builds the helper. Option errors are `TypeError`s thrown here; token failures are `ServiceError`s.
+ *
+ * @example
+ * const service = createServiceClient({
+ *   issuer: 'https://auth.example.com',
+ *   clientId: 'billing',
+ *   privateKey: process.env.BILLING_PRIVATE_KEY!, // PEM; its public JWK is registered with `jot clients add`
+ * });
+ * const res = await service.fetch('https://orders.internal/orders', { audience: 'https://orders.internal' });
+ */
+export function createServiceClient(options: ServiceClientOptions): ServiceClient {
+  checkOptions(options);
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const clock = options.clock ?? Date.now;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const endpoint =
+    options.tokenEndpoint === undefined
+      ? tokenEndpointOf(options.issuer, fetchImpl, timeoutMs)
+      : (
+          (url: string) => () =>
+            Promise.resolve(url)
+        )(new URL(options.tokenEndpoint).href);
+  const cache = new TokenCache({ renewBeforeMs: options.renewBeforeMs ?? 60_000, clock });
+  const { clientId, issuer } = options;
+
+  let authenticate: (params: URLSearchParams) => Record<string, string>;
+  if ('privateKey' in options) {
+    const makeAssertion = assertionMaker(
+      importPrivateKey(options.privateKey, options.kid, options.alg),
+      clientId,
+      issuer,
+    );
+    authenticate = (params) => {
+      params.set('client_assertion_type', ASSERTION_TYPE);
+      params.set('client_assertion', makeAssertion(clock()));
+      return {};
+    };
+  } else if (options.method === 'client_secret_jwt') {
+    const makeAssertion = assertionMaker(
+      importSecret(Buffer.from(options.clientSecret, 'utf8'), { alg: 'HS256' }),
+      clientId,
+      issuer,
+    );
+    authenticate = (params) => {
+      params.set('client_assertion_type', ASSERTION_TYPE);
+      params.set('client_assertion', makeAssertion(clock()));
+      return {};
+    };
+  } else {
+    // RFC 6749 §2.3.1: id and secret are form-encoded before they are joined.
+    const credentials = `${encodeURIComponent(clientId)}:${encodeURIComponent(options.clientSecret)}`;
+    const header = { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
+    authenticate = () => header;
+  }
+
+  async function post(params: URLSearchParams): Promise<TokenResponse> {
+    const headers = authenticate(params);
+    return requestToken(fetchImpl, await endpoint(), params, headers, timeoutMs);
+  }
+
+  function targetParams(params: URLSearchParams, target: TokenTarget): URLSearchParams {
+    if (target.audience !== undefined) params.set('resource', target.audience);
+    if (target.scope !== undefined) params.set('scope', target.scope);
+    return params;
+  }
+
+  const keyOf = (kind: string, target: TokenTarget, subject = ''): string =>
+    JSON.stringify([kind, target.audience ?? '', target.scope ?? '', subject]);
+
+  function token(target: TokenTarget = {}): Promise<string> {
+    return cache.get(keyOf('cc', target), () =>
+      post(targetParams(new URLSearchParams({ grant_type: 'client_credentials' }), target)),
+    );
+  }
+
+  function exchange(subjectToken: string, target: TokenTarget = {}): Promise<string> {
+    return cache.get(keyOf('te', target, hash(subjectToken)), () =>
+      post(
+        targetParams(
+          new URLSearchParams({
+            grant_type: EXCHANGE_GRANT,
+            subject_token: subjectToken,
+            subject_token_type: ACCESS_TOKEN_TYPE,
+            requested_token_type: ACCESS_TOKEN_TYPE,
+          }),
+          target,
+        ),
+      ),
+    );
+  }
+
+  async function send(
+    get: () => Promise<string>,
+    key: string,
+    url: string | URL,
+    init: RequestInit = {},
+  ): Promise<Response> {
+    const attempt = async (): Promise<{ response: Response; token: string }> => {
+      const token = await get();
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      return { response: await fetchImpl(String(url), { ...init, headers }), token };
+    };
+    const first = await attempt();
+    const challenge = first.response.headers.get('www-authenticate') ?? '';
+    if (
+      first.response.status !== 401 ||
+      !/invalid_token/.test(challenge) ||
+      init.body instanceof ReadableStream
+    ) {
+      return first.response;
+    }
+    // The token was refused (revoked, or signed by a key the service has not seen yet): one retry with a new one.
+    await first.response.body?.cancel();
+    cache.drop(key, first.token);
+    return (await attempt()).response;
+  }
+
+  return {
+    token,
+    exchange,
+    fetch: (url, target = {}, init) => send(() => token(target), keyOf('cc', target), url, init),
+    fetchAs: (subjectToken, url, target = {}, init) =>
+      send(() => exchange(subjectToken, target), keyOf('te', target, hash(subjectToken)), url, init),
+    clear: () => cache.clear(),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * One request to an OAuth token endpoint (RFC 6749 §3.2): a form post, the RFC 6749 §5.1 response checked for
+ * shape, the §5.2 error turned into a `ServiceError` carrying `error` and `status`. The token endpoint itself comes
+ * from the issuer's RFC 8414 metadata (once; a failed discovery is retried on the next call).
+ */
+import { ServiceError } from './errors.js';
+
+/** The `fetch` the helper uses (injectable for tests and proxies). */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** A successful token response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: string;
+  /** Seconds. */
+  expires_in: number;
+  scope?: string;
+  issued_token_type?: string;
+}
+
+/** Posts `params` to `url` and returns the token response. */
+export async function requestToken(
+  fetchImpl: FetchLike,
+  url: string,
+  params: URLSearchParams,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<TokenResponse> {
+  let response: Response;
+  let body: unknown;
+  try {
+    response = await fetchImpl(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        ...headers,
+      },
+      body: params.toString(),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = await response.json().catch(() => undefined);
+  } catch (err) {
+    throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint did not answer (${url})`, {
+      cause: err,
+    });
+  }
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  if (!response.ok) {
+    const error = typeof fields.error === 'string' ? fields.error : undefined;
+    const description = typeof fields.error_description === 'string' ? `: ${fields.error_description}` : '';
+    if (error === undefined) {
+      throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint answered ${response.status}`, {
+        status: response.status,
+      });
+    }
+    throw new ServiceError(
+      'ERR_SERVICE_TOKEN_REFUSED',
+      `the token endpoint refused: ${error}${description}`,
+      {
+        error,
+        status: response.status,
+      },
+    );
+  }
+  const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = fields;
+  if (
+    typeof accessToken !== 'string' ||
+    typeof tokenType !== 'string' ||
+    tokenType.toLowerCase() !== 'bearer' ||
+    typeof expiresIn !== 'number' ||
+    !(expiresIn > 0)
+  ) {
+    throw new ServiceError(
+      'ERR_SERVICE_UNAVAILABLE',
+      'the token endpoint answered something that is not a Bearer token response',
+    );
+  }
+  return {
+    access_token: accessToken,
+    token_type: tokenType,
+    expires_in: expiresIn,
+    ...(typeof fields.scope === 'string' ? { scope: fields.scope } : {}),
+    ...(typeof fields.issued_token_type === 'string' ? { issued_token_type: fields.issued_token_type } : {}),
+  };
+}
+
+/** The issuer's `token_endpoint` from its RFC 8414 metadata, memoized; a failure is retried on the next call. */
+export function tokenEndpointOf(
+  issuer: string,
+  fetchImpl: FetchLike,
+  timeoutMs: number,
+): () => Promise<string> {
+  let pending: Promise<string> | undefined;
+  const url = new URL(issuer);
+  const path = url.pathname.replace(/\/+$/, '');
+  const metadataUrl = `${url.origin}/.well-known/oauth-authorization-server${path}`;
+  async function discover(): Promise<string> {
+    let doc: Record<string, unknown>;
+    try {
+      const response = await fetchImpl(metadataUrl, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      doc = (await response.json()) as Record<string, unknown>;
+    } catch (err) {
+      throw new ServiceError(
+        'ERR_SERVICE_DISCOVERY',
+        `the issuer metadata could not be read (${metadataUrl})`,
+        {
+          cause: err,
+        },
+      );
+    }
+    // RFC 8414 §3.3: the document must be the issuer's own.
+    if (doc.issuer !== issuer || typeof doc.token_endpoint !== 'string') {
+      throw new ServiceError(
+        'ERR_SERVICE_DISCOVERY',
+        'the issuer metadata has another issuer or no token_endpoint',
+      );
+    }
+    const endpoint = new URL(doc.token_endpoint);
+    if (url.protocol === 'https:' && endpoint.protocol !== 'https:') {
+      throw new ServiceError('ERR_SERVICE_DISCOVERY', 'an https issuer must have an https token_endpoint');
+    }
+    return endpoint.href;
+  }
+  return () => {
+    pending ??= discover().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
