@@ -59,6 +59,7 @@ import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js'
 import { createRevocationService } from './services/revocation.js';
 import { createSecurityEvents } from './services/security-events.js';
 import { createSessionService } from './services/sessions.js';
+import { watchFailures, watchSessions } from './services/theft-signals.js';
 import { createTokenService } from './services/tokens.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -208,6 +209,9 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       clock,
       clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
     });
+    // Theft signals (issue 13): failure bursts on the events, session signals and new-device mail on the sessions.
+    const theft = { store, revocations, config, clock, logger: app.log, mailer };
+    const watchedEvents = watchFailures(events, theft);
     const context: ServerContext = {
       config,
       store,
@@ -215,12 +219,12 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       keys,
       passwords,
       tokens,
-      sessions,
+      sessions: watchSessions(sessions, { ...theft, events: watchedEvents }),
       revocations,
-      events,
+      events: watchedEvents,
       csrf,
       metrics: createMetrics({ processMetrics: true }),
-      mfa: createMfaServices({ store, keys, config, clock, events }),
+      mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents }),
       redis,
       mailer,
       oneTimeTokens,

@@ -101,6 +101,17 @@ export const BUILT_IN_TEMPLATES = {
       `<p>The password of <b>{{email}}</b> was just reset and every session was signed out.</p><p>If that was not you, reset it again now.</p>${button('Reset my password')}`,
     ),
   },
+  'new-device': {
+    subject: 'New sign-in to your account',
+    text:
+      'Your account {{email}} was just signed in to from a device or network we had not seen before:\n\n' +
+      '  When: {{time}}\n  Browser: {{userAgent}}\n  Address: {{ip}}\n\n' +
+      'If this was you, nothing needs doing. If not, change your password and sign out everywhere here:\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Your account <b>{{email}}</b> was just signed in to from a device or network we had not seen before.</p><p>When: {{time}}<br>Browser: {{userAgent}}<br>Address: {{ip}}</p><p>If this was you, nothing needs doing. If not, change your password and sign out everywhere:</p>${button('Review my account')}`,
+    ),
+  },
 } satisfies Record<string, MailTemplate>;
 
 /** A built-in template's name. */

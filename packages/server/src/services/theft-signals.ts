@@ -1,0 +1,208 @@
+/**
+ * Theft signals beyond refresh-token reuse, each recorded as a security event and answered as configured
+ * (`JOT_THEFT_RESPONSES`: `record`, `step_up` — the session must authenticate afresh, with a second factor when the
+ * user has one, before any sensitive action — or `revoke`):
+ * - `session_network_changed` / `session_agent_changed`: a session refreshed from another IP network (/24, /48) or
+ *   another browser (user agent without version numbers) within `JOT_THEFT_WINDOW` of its last use;
+ * - `refresh_anomaly`: more rotations of one session within one access-token lifetime than `JOT_REFRESH_ANOMALY_LIMIT`
+ *   (a client that honours `expires_in` needs one or two);
+ * - `failure_burst`: `JOT_FAILURE_BURST` failed sign-ins or second-factor attempts on one account (its sessions).
+ * And a sign-in from a device or network the account never used is recorded and mailed to the user.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+
+import type { FastifyBaseLogger } from 'fastify';
+
+import type { Config, TheftSignal } from '../config/index.js';
+import type { Clock } from '../context.js';
+import { HttpError } from '../http/errors.js';
+import type { Session, Store, User } from '../store/index.js';
+import type { Mailer } from './mail/mailer.js';
+import type { RevocationService } from './revocation.js';
+import type { SecurityEvents } from './security-events.js';
+import type { ClientInfo, SessionService } from './sessions.js';
+
+/** The network an address belongs to: /24 for IPv4, /48 for IPv6 (what one household or office gets). */
+export function networkOf(ip: string | null | undefined): string {
+  if (ip === null || ip === undefined || ip === '') return 'unknown';
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+)\.\d+$/i.exec(ip);
+  if (v4 !== null) return `${v4[1]}.0/24`;
+  if (isIP(ip) === 6) {
+    const head = ip.split('::')[0]!.split(':');
+    return `${[...head, '0', '0', '0'].slice(0, 3).join(':')}::/48`;
+  }
+  return ip;
+}
+
+/** A user agent without its version numbers: the same browser on the same system after an update stays equal. */
+export function agentFamily(userAgent: string | null | undefined): string {
+  if (!userAgent) return 'unknown';
+  return userAgent
+    .replace(/\d+([._]\d+)*/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
+}
+
+/** What the signals need. */
+export interface TheftDeps {
+  store: Store;
+  revocations: RevocationService;
+  events: SecurityEvents;
+  config: Config;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  mailer?: Mailer;
+}
+
+/** Applies the configured response to one session. */
+async function respond(
+  deps: TheftDeps,
+  signal: TheftSignal,
+  session: Session,
+): Promise<'revoked' | undefined> {
+  const response = deps.config.theftResponses[signal];
+  if (response === 'revoke') {
+    await deps.revocations.revokeSession(session.id, signal);
+    return 'revoked';
+  }
+  if (response === 'step_up') {
+    await deps.store.setSessionAuthentication(session.id, { authTime: 0, amr: ['pwd'], acr: 'aal1' });
+  }
+  return undefined;
+}
+
+async function raise(
+  deps: TheftDeps,
+  signal: TheftSignal,
+  session: Session,
+  client: ClientInfo,
+  detail: Record<string, unknown>,
+): Promise<'revoked' | undefined> {
+  const response = deps.config.theftResponses[signal];
+  await deps.events.record(signal, {
+    userId: session.userId,
+    sessionId: session.id,
+    ip: client.ip,
+    detail: { ...detail, response },
+  });
+  return respond(deps, signal, session);
+}
+
+/** The signals of one refresh: where the session is used from, and how often it rotates. */
+async function checkRefresh(deps: TheftDeps, session: Session, client: ClientInfo): Promise<void> {
+  const { store, config, clock } = deps;
+  const now = clock();
+  const network = networkOf(client.ip);
+  const agent = agentFamily(client.userAgent);
+  const before = await store.mfa.sightSession(session.id, { network, userAgent: agent });
+  const outcomes: ('revoked' | undefined)[] = [];
+  if (before !== undefined && now - before.seenAt <= config.theftWindowMs) {
+    if (before.network !== network) {
+      outcomes.push(
+        await raise(deps, 'session_network_changed', session, client, { from: before.network, to: network }),
+      );
+    }
+    if (before.userAgent !== agent) {
+      outcomes.push(
+        await raise(deps, 'session_agent_changed', session, client, { from: before.userAgent, to: agent }),
+      );
+    }
+  }
+  const rotations = await store.mfa.countRotationsSince(session.id, now - config.accessTokenTtlMs);
+  // Exactly at the threshold: one event per burst, not one per further refresh.
+  if (rotations === config.refreshAnomalyLimit + 1) {
+    outcomes.push(await raise(deps, 'refresh_anomaly', session, client, { rotations }));
+  }
+  if (outcomes.includes('revoked')) {
+    throw new HttpError(401, 'ERR_SESSION_ENDED', 'the session has ended for safety; sign in again', {
+      error: 'invalid_grant',
+    });
+  }
+}
+
+/** A sign-in: remembers the device, and tells the user when it is new (not for the very first one). */
+async function noteSignIn(deps: TheftDeps, user: User, session: Session, client: ClientInfo): Promise<void> {
+  const { store, clock } = deps;
+  const network = networkOf(client.ip);
+  const agent = agentFamily(client.userAgent);
+  await store.mfa.sightSession(session.id, { network, userAgent: agent });
+  const device = createHash('sha256').update(`${agent}|${network}`).digest('base64url');
+  const known = await store.mfa.countDevices(user.id);
+  if (!(await store.mfa.rememberDevice(user.id, device)) || known === 0) return;
+  await deps.events.record('new_device_sign_in', {
+    userId: user.id,
+    sessionId: session.id,
+    ip: client.ip,
+    detail: { network, userAgent: client.userAgent?.slice(0, 200) ?? null },
+  });
+  await deps.mailer?.send({
+    to: user.email,
+    template: 'new-device',
+    values: {
+      time: new Date(clock()).toUTCString(),
+      userAgent: client.userAgent?.slice(0, 200) ?? 'unknown',
+      ip: client.ip ?? 'unknown',
+      link: deps.mailer.link('/account'),
+    },
+    idempotencyKey: `new-device:${session.id}`,
+  });
+}
+
+/** The session service with the session signals and the new-device notice. Detection failures are logged only. */
+export function watchSessions(sessions: SessionService, deps: TheftDeps): SessionService {
+  const quietly = async (what: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      deps.logger.warn({ err }, `theft signals: ${what} failed`);
+    }
+  };
+  return {
+    ...sessions,
+    async start(user, client, options) {
+      const pair = await sessions.start(user, client, options);
+      await quietly('new-device check', () => noteSignIn(deps, user, pair.session, client));
+      return pair;
+    },
+    async refresh(token, client, fromCookie) {
+      const pair = await sessions.refresh(token, client, fromCookie);
+      await quietly('refresh check', () => checkRefresh(deps, pair.session, client));
+      return pair;
+    },
+  };
+}
+
+const FAILURES = ['login_failed', 'mfa_failed'] as const;
+
+/** Security events with the failure-burst signal: the account's sessions get the configured response. */
+export function watchFailures(events: SecurityEvents, deps: Omit<TheftDeps, 'events'>): SecurityEvents {
+  const { store, config, clock, revocations } = deps;
+  return {
+    async record(type, facts) {
+      await events.record(type, facts);
+      if (!(FAILURES as readonly string[]).includes(type) || !facts.userId) return;
+      const userId = facts.userId;
+      try {
+        const count = await store.mfa.countUserEventsSince(
+          userId,
+          FAILURES,
+          clock() - config.failureBurst.windowMs,
+        );
+        if (count !== config.failureBurst.max) return;
+        const response = config.theftResponses.failure_burst;
+        await events.record('failure_burst', { userId, ip: facts.ip, detail: { failures: count, response } });
+        if (response === 'revoke') await revocations.revokeAllForUser(userId, 'failure_burst');
+        if (response === 'step_up') {
+          for (const session of await store.listSessionsForUser(userId)) {
+            await store.setSessionAuthentication(session.id, { authTime: 0, amr: ['pwd'], acr: 'aal1' });
+          }
+        }
+      } catch (err) {
+        deps.logger.warn({ err }, 'theft signals: failure-burst check failed');
+      }
+    },
+  };
+}
