@@ -2,7 +2,7 @@
  * Runs an administration command against the configured database with the server's own services
  * (`openAdminOps` from `@jot/server`), closing them afterwards; resolves users by email or id.
  */
-import { loadConfig, openAdminOps, type AdminOps, type User } from '@jot/server';
+import { loadConfig, openAdminOps, publicUser, type AdminOps, type User } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -30,18 +30,8 @@ export function requireYes(yes: boolean | undefined, what: string): void {
     throw new CliError('ERR_CLI_CONFIRM', `${what} cannot be undone; run again with --yes to confirm`);
 }
 
-/** A user as the CLI prints it (never hashes). */
-export function userView(user: User): Record<string, unknown> {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    roles: user.roles,
-    status: user.status,
-    email_verified: user.emailVerifiedAt !== null,
-    created_at: new Date(user.createdAt).toISOString(),
-  };
-}
+/** A user as the CLI prints it: the API's public view (never hashes). */
+export const userView = (user: User): Record<string, unknown> => publicUser(user);
 
 /** Splits a comma (and/or space) separated list of roles. */
 export function parseRoles(values: readonly string[]): string[] {

@@ -7,16 +7,14 @@
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authRateLimit, mailAddressLimit } from '../http/rate-limit.js';
-import { emailSchema } from '../http/schemas.js';
+import { authRateLimit } from '../http/rate-limit.js';
 import { publicUser, userSchema } from '../http/views.js';
 import { linkUsed } from '../services/one-time-tokens.js';
-import { ANONYMOUS_MAIL_FLOOR_MS, withTimeFloor } from './password-reset.js';
+import { mailRequestRoute } from './mail-request-route.js';
 
 /** Registers the verification routes. */
 export async function emailVerificationPlugin(app: FastifyInstance): Promise<void> {
   const { store, events, config, oneTimeTokens, accountMail } = app.jot;
-  const perAddress = mailAddressLimit(app, config);
   const limit = { rateLimit: authRateLimit(config) };
 
   app.post<{ Body: { token: string } }>(
@@ -47,40 +45,17 @@ export async function emailVerificationPlugin(app: FastifyInstance): Promise<voi
     },
   );
 
-  app.post<{ Body: { email: string } }>(
-    '/api/email/verification',
-    {
-      config: limit,
-      schema: {
-        tags: ['accounts'],
-        summary: 'Send a new verification link. Same answer whether or not the account exists.',
-        body: {
-          type: 'object',
-          required: ['email'],
-          additionalProperties: false,
-          properties: { email: emailSchema },
-        },
-        response: {
-          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
-          400: { $ref: 'JotError#' },
-          429: { $ref: 'JotError#' },
-        },
-      },
-    },
-    async (request, reply) => {
+  mailRequestRoute(app, {
+    path: '/api/email/verification',
+    summary: 'Send a new verification link. Same answer whether or not the account exists.',
+    message: 'if an unverified account uses this address, a new verification link is on its way',
+    precheck() {
       if (config.emailVerification === 'off') {
         throw new HttpError(404, 'ERR_NOT_FOUND', 'email verification is turned off on this server');
       }
-      await perAddress(request, request.body.email);
-      await withTimeFloor(app, ANONYMOUS_MAIL_FLOOR_MS, async () => {
-        const user = await store.getUserByEmail(request.body.email);
-        if (user === undefined || user.status !== 'active' || user.emailVerifiedAt !== null) return;
-        await accountMail.sendVerification(user);
-      });
-      return reply.code(202).send({
-        status: 'accepted',
-        message: 'if an unverified account uses this address, a new verification link is on its way',
-      });
     },
-  );
+    async send(user) {
+      if (user.emailVerifiedAt === null) await accountMail.sendVerification(user);
+    },
+  });
 }

@@ -5,73 +5,28 @@
  * takes the one-time link token: it works once, only while the password it was issued for is still the current one
  * (compare-and-set), and a completed reset ends every session and every token of the account.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authRateLimit, mailAddressLimit } from '../http/rate-limit.js';
-import { emailSchema, passwordSchema } from '../http/schemas.js';
+import { authRateLimit } from '../http/rate-limit.js';
+import { passwordSchema } from '../http/schemas.js';
 import { checkPasswordStrength } from '../services/password-policy.js';
 import { linkUsed } from '../services/one-time-tokens.js';
-
-/** Every answer of a mail-sending anonymous endpoint takes at least this long (hides whether work was done). */
-export const ANONYMOUS_MAIL_FLOOR_MS = 400;
-
-const FORGOT_ANSWER = {
-  status: 'accepted',
-  message: 'if an account uses this address, a link to reset its password is on its way',
-};
-
-/**
- * Runs `work` but answers after `floorMs` whatever it does: work that finishes sooner is awaited, work that takes
- * longer carries on in the background (its failure is logged), so the response time never depends on it.
- */
-export async function withTimeFloor(
-  app: FastifyInstance,
-  floorMs: number,
-  work: () => Promise<void>,
-): Promise<void> {
-  const done = work().catch((err: unknown) => app.log.error({ err }, 'background account mail failed'));
-  await Promise.all([sleep(floorMs), Promise.race([done, sleep(floorMs)])]);
-}
+import { mailRequestRoute } from './mail-request-route.js';
 
 /** Registers `POST /api/password/forgot` and `POST /api/password/reset`. */
 export async function passwordResetPlugin(app: FastifyInstance): Promise<void> {
   const { store, passwords, revocations, events, config, oneTimeTokens, accountMail } = app.jot;
-  const perAddress = mailAddressLimit(app, config);
 
-  app.post<{ Body: { email: string } }>(
-    '/api/password/forgot',
-    {
-      config: { rateLimit: authRateLimit(config) },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Ask for a password-reset link by mail. Same answer whether or not the account exists.',
-        body: {
-          type: 'object',
-          required: ['email'],
-          additionalProperties: false,
-          properties: { email: emailSchema },
-        },
-        response: {
-          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
-          400: { $ref: 'JotError#' },
-          429: { $ref: 'JotError#' },
-        },
-      },
+  mailRequestRoute(app, {
+    path: '/api/password/forgot',
+    summary: 'Ask for a password-reset link by mail. Same answer whether or not the account exists.',
+    message: 'if an account uses this address, a link to reset its password is on its way',
+    async send(user, request) {
+      await accountMail.sendPasswordReset(user);
+      await events.record('password_reset_requested', { userId: user.id, ip: request.ip });
     },
-    async (request, reply) => {
-      await perAddress(request, request.body.email);
-      await withTimeFloor(app, ANONYMOUS_MAIL_FLOOR_MS, async () => {
-        const user = await store.getUserByEmail(request.body.email);
-        if (user === undefined || user.status !== 'active') return;
-        await accountMail.sendPasswordReset(user);
-        await events.record('password_reset_requested', { userId: user.id, ip: request.ip });
-      });
-      return reply.code(202).send(FORGOT_ANSWER);
-    },
-  );
+  });
 
   app.post<{ Body: { token: string; new_password: string } }>(
     '/api/password/reset',

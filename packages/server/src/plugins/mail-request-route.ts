@@ -1,0 +1,77 @@
+/**
+ * The shape of an anonymous "send me a link" endpoint (forgotten password, new verification link): `{ email }` in,
+ * `202` with the same body after the same minimum time whether or not an account has the address (the work for a
+ * real account runs behind that floor), limited per client (`JOT_RATE_LIMIT_AUTH`) and per address
+ * (`JOT_RATE_LIMIT_MAIL`, applied alike to unknown addresses so a 429 reveals nothing).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { authRateLimit, mailAddressLimit } from '../http/rate-limit.js';
+import { emailSchema } from '../http/schemas.js';
+import type { User } from '../store/index.js';
+
+/** Every answer takes at least this long. */
+export const ANONYMOUS_MAIL_FLOOR_MS = 400;
+
+/**
+ * Runs `work` but answers after `floorMs` whatever it does: work that finishes sooner is awaited, work that takes
+ * longer carries on in the background (its failure is logged), so the response time never depends on it.
+ */
+export async function withTimeFloor(
+  app: FastifyInstance,
+  floorMs: number,
+  work: () => Promise<void>,
+): Promise<void> {
+  const done = work().catch((err: unknown) => app.log.error({ err }, 'background account mail failed'));
+  await Promise.all([sleep(floorMs), Promise.race([done, sleep(floorMs)])]);
+}
+
+/** Registers one such endpoint; `send` runs only for an existing active account. */
+export function mailRequestRoute(
+  app: FastifyInstance,
+  route: {
+    path: string;
+    summary: string;
+    /** The one answer, account or not. */
+    message: string;
+    /** Refuses the request outright (e.g. the feature is off), before any lookup. */
+    precheck?: () => void;
+    send: (user: User, request: FastifyRequest) => Promise<void>;
+  },
+): void {
+  const { store, config } = app.jot;
+  const perAddress = mailAddressLimit(app, config);
+  app.post<{ Body: { email: string } }>(
+    route.path,
+    {
+      config: { rateLimit: authRateLimit(config) },
+      schema: {
+        tags: ['accounts'],
+        summary: route.summary,
+        body: {
+          type: 'object',
+          required: ['email'],
+          additionalProperties: false,
+          properties: { email: emailSchema },
+        },
+        response: {
+          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
+          400: { $ref: 'JotError#' },
+          404: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      route.precheck?.();
+      await perAddress(request, request.body.email);
+      await withTimeFloor(app, ANONYMOUS_MAIL_FLOOR_MS, async () => {
+        const user = await store.getUserByEmail(request.body.email);
+        if (user !== undefined && user.status === 'active') await route.send(user, request);
+      });
+      return reply.code(202).send({ status: 'accepted', message: route.message });
+    },
+  );
+}
