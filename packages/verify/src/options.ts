@@ -63,9 +63,15 @@ export interface StrictRedisOptions {
    * (`redis://…`, needs the `ioredis` package; the verifier creates and closes the client).
    */
   redis: RedisClientLike | string;
-  secret?: never;
-  introspectionUrl?: never;
-  /** Accept verified tokens when Redis does not answer. @default false */
+  /**
+   * The introspection credential, to fall back on introspection whenever Redis cannot answer or its mirror is not
+   * known to be complete (the server writes `jot:rev:complete` after a full copy; a Redis that lost its data has
+   * none). Without it such checks fail closed (or open, with `failOpen`).
+   */
+  secret?: string;
+  /** Where to introspect when falling back. @default discovered `introspection_endpoint`, else `<issuer>/api/introspect` */
+  introspectionUrl?: string;
+  /** Accept verified tokens when neither Redis (complete) nor the fallback answers. @default false */
   failOpen?: boolean;
   /** Bound on each Redis round trip. @default '500ms' */
   timeout?: Duration;
@@ -272,18 +278,28 @@ export function buildStrategy(
   }
   if ('strategy' in revocation && revocation.strategy === 'strict') {
     const viaIntrospection = revocation.secret !== undefined || revocation.introspectionUrl !== undefined;
+    const introspection = (): IntrospectionRevocation =>
+      new IntrospectionRevocation({
+        secret: secretOf(revocation),
+        introspectionUrl: endpoint(
+          revocation.introspectionUrl,
+          metadata,
+          (m) => m.introspection_endpoint,
+          `${base}/api/introspect`,
+        ),
+        failOpen: revocation.failOpen === true,
+        timeoutMs: toMillis(revocation.timeout ?? '2s', 'timeout'),
+        fetch: deps.fetch,
+        logger: deps.logger,
+      });
     if (revocation.redis !== undefined) {
-      if (viaIntrospection) {
-        throw new TypeError(
-          'verify: strict revocation takes either "redis" or "secret"/"introspectionUrl" (introspection), not both',
-        );
-      }
       return new RedisRevocation({
         redis: checkRedisOption(revocation.redis),
         failOpen: revocation.failOpen === true,
         timeoutMs: toMillis(revocation.timeout ?? '500ms', 'timeout'),
         clock: deps.clock,
         logger: deps.logger,
+        ...(viaIntrospection ? { fallback: introspection() } : {}),
       });
     }
     if (!viaIntrospection) {
@@ -291,19 +307,7 @@ export function buildStrategy(
         'verify: strict revocation needs "redis" (the server\'s JOT_REDIS_URL or a client) or "secret" (introspection)',
       );
     }
-    return new IntrospectionRevocation({
-      secret: secretOf(revocation),
-      introspectionUrl: endpoint(
-        revocation.introspectionUrl,
-        metadata,
-        (m) => m.introspection_endpoint,
-        `${base}/api/introspect`,
-      ),
-      failOpen: revocation.failOpen === true,
-      timeoutMs: toMillis(revocation.timeout ?? '2s', 'timeout'),
-      fetch: deps.fetch,
-      logger: deps.logger,
-    });
+    return introspection();
   }
   throw new TypeError('verify: "revocation.strategy" must be "replicated" or "strict"');
 }

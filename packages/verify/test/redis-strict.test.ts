@@ -25,6 +25,8 @@ const DOWN_URL = 'redis://127.0.0.1:1';
 const SECRET = 'redis-strict-revocation-secret-0123456789';
 const ISSUER = 'http://jot.test'; // TEST_SETTINGS' issuer
 const PASSWORD = 'correct horse battery';
+/** The server's completeness marker (`jot:rev:complete`), as a mocked Redis answers it. */
+const COMPLETE = '{"cursor":1}';
 
 const available = await requireRedis('the Redis strict-revocation tests');
 
@@ -205,7 +207,7 @@ describe('strict through Redis when Redis cannot answer', () => {
     const client: RedisClientLike = {
       mget(...keys) {
         calls.push(keys);
-        return hang ? new Promise(() => {}) : Promise.resolve([null, null, null]);
+        return hang ? new Promise(() => {}) : Promise.resolve([null, null, null, COMPLETE]);
       },
     };
     const logger = recordingLogger();
@@ -218,6 +220,7 @@ describe('strict through Redis when Redis cannot answer', () => {
       `jot:rev:jti:${claims.jti}`,
       `jot:rev:sid:${claims.sid}`,
       `jot:rev:user:${claims.sub}`,
+      'jot:rev:complete',
     ]);
     expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'info']);
     expect(v.stats().revocation).toMatchObject({ stale: false, failClosed: 2, requests: 3 });
@@ -225,7 +228,10 @@ describe('strict through Redis when Redis cannot answer', () => {
 
   it('applies the replicated rules to the answer: cut-off, version, status', async () => {
     let user: string | null = null;
-    const v = build({ strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, user]) } });
+    const v = build({
+      strategy: 'strict',
+      redis: { mget: () => Promise.resolve([null, null, user, COMPLETE]) },
+    });
     user = JSON.stringify({ valid_after: claims.iat - 1, ver: 0, status: 'active' });
     expect(await outcome(v.verify(token))).toBe('accepted');
     user = JSON.stringify({ valid_after: claims.iat, ver: 0, status: 'active' });
@@ -236,8 +242,49 @@ describe('strict through Redis when Redis cannot answer', () => {
     expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_USER_DISABLED disabled');
   });
 
+  it('refuses when the mirror is not known to be complete (no marker: Redis lost its data), never accepts', async () => {
+    const logger = recordingLogger();
+    const v = build(
+      { strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, null, null]) } },
+      logger,
+    );
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+    expect(v.stats().revocation.lastError).toMatch(/jot:rev:complete/);
+    const open = build({
+      strategy: 'strict',
+      redis: { mget: () => Promise.resolve([null, null, null, null]) },
+      failOpen: true,
+    });
+    expect(await outcome(open.verify(token))).toBe('accepted');
+    expect(open.stats().revocation).toMatchObject({ failOpen: 1 });
+  });
+
+  it('with a secret, asks the introspection endpoint while the mirror is incomplete or Redis is down', async () => {
+    const other = await signUp(server, 'fallback@example.com');
+    expect((await server.request('POST', '/api/logout', { token: other.access_token })).status).toBe(204);
+    const introspect = `${server.url}/api/introspect`;
+    const empty = { mget: () => Promise.resolve([null, null, null, null]) };
+    const incomplete = build({
+      strategy: 'strict',
+      redis: empty,
+      secret: SECRET,
+      introspectionUrl: introspect,
+    });
+    expect(await outcome(incomplete.verify(token))).toBe('accepted');
+    // The empty mirror does not know this logout; the server does.
+    expect(await outcome(incomplete.verify(other.access_token))).toBe(
+      'ERR_VERIFY_TOKEN_INACTIVE introspection',
+    );
+    const down = build({ strategy: 'strict', redis: DOWN_URL, secret: SECRET, introspectionUrl: introspect });
+    expect(await outcome(down.verify(other.access_token))).toBe('ERR_VERIFY_TOKEN_INACTIVE introspection');
+    expect(await outcome(down.verify(token))).toBe('accepted');
+  });
+
   it('fails closed on a user value that is not a JSON object (a fault, not a pass)', async () => {
-    const v = build({ strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, 'not json']) } });
+    const v = build({
+      strategy: 'strict',
+      redis: { mget: () => Promise.resolve([null, null, 'not json', COMPLETE]) },
+    });
     expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
   });
 });
@@ -250,14 +297,12 @@ describe('strict through Redis: misuse is a TypeError when the verifier is built
       revocation: revocation as VerifierOptions['revocation'],
       logger: recordingLogger(),
     });
-  const client = { mget: () => Promise.resolve([null, null, null]) };
+  const client = { mget: () => Promise.resolve([null, null, null, COMPLETE]) };
 
-  it('takes exactly one of redis and secret/introspectionUrl', () => {
-    // @ts-expect-error -- the types allow only one of the two variants
-    const both: VerifierOptions['revocation'] = { strategy: 'strict', redis: REDIS_URL, secret: SECRET };
-    expect(make(both)).toThrow(/either "redis" or "secret"/);
+  it('needs redis or a secret; an introspection fallback beside redis needs the secret', () => {
+    expect(make({ strategy: 'strict', redis: client, secret: SECRET })).not.toThrow();
     expect(make({ strategy: 'strict', redis: client, introspectionUrl: 'http://127.0.0.1:9/i' })).toThrow(
-      TypeError,
+      /needs "secret"/,
     );
     expect(make({ strategy: 'strict' })).toThrow(/needs "redis".*or "secret"/);
   });

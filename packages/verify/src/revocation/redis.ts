@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 
+import { describeError } from '../http.js';
 import { CentralCheck } from './central-check.js';
 import type { AccessTokenClaims, Clock, Logger } from '../types.js';
 import { RevocationState } from './state.js';
@@ -25,6 +26,12 @@ const KEYS = {
   jti: (jti: string): string => `jot:rev:jti:${jti}`,
   sid: (sid: string): string => `jot:rev:sid:${sid}`,
   user: (sub: string): string => `jot:rev:user:${sub}`,
+  /**
+   * Present only while the mirror is known to hold every live entry: written by the server after a full copy and
+   * kept alive by its publisher. Absent after Redis lost its data (a restart without persistence) until the copy
+   * is done.
+   */
+  complete: 'jot:rev:complete',
 };
 
 /** Resolved settings of the Redis strict strategy. */
@@ -35,6 +42,11 @@ export interface RedisStrictSettings {
   timeoutMs: number;
   clock: Clock;
   logger: Logger;
+  /**
+   * Asked instead when Redis cannot answer or the mirror is not known to be complete (introspection, when a
+   * `secret` is configured); without it such checks fail closed (or open, with `failOpen`).
+   */
+  fallback?: RevocationStrategy;
 }
 
 /**
@@ -139,7 +151,7 @@ export class RedisRevocation implements RevocationStrategy {
     return this.#connection().then(() => undefined);
   }
 
-  async check(claims: AccessTokenClaims): Promise<void> {
+  async check(claims: AccessTokenClaims, token: string): Promise<void> {
     let values: (string | null)[];
     let user: Record<string, unknown> | undefined;
     this.#central.started();
@@ -147,14 +159,23 @@ export class RedisRevocation implements RevocationStrategy {
       values = await withTimeout(
         this.#connection().then((client) =>
           // A token without a session (a service's own) looks up an empty sid key, which never exists.
-          client.mget(KEYS.jti(claims.jti), KEYS.sid(claims.sid ?? ''), KEYS.user(claims.sub)),
+          client.mget(KEYS.jti(claims.jti), KEYS.sid(claims.sid ?? ''), KEYS.user(claims.sub), KEYS.complete),
         ),
         this.#s.timeoutMs,
       );
-      if (!Array.isArray(values) || values.length !== 3) throw new Error('MGET did not answer three values');
+      if (!Array.isArray(values) || values.length !== 4) throw new Error('MGET did not answer four values');
+      // An empty Redis (restarted, flushed) looks exactly like "nothing is revoked": only the marker tells a
+      // complete mirror from a lost one.
+      if (typeof values[3] !== 'string') {
+        throw new Error('the Redis mirror is not known to be complete (no jot:rev:complete marker)');
+      }
       user = typeof values[2] === 'string' ? parseUserData(values[2]) : undefined;
       this.#central.answered();
     } catch (err) {
+      if (this.#s.fallback !== undefined) {
+        this.#central.noteError(describeError(err));
+        return this.#s.fallback.check(claims, token);
+      }
       this.#central.failed(err);
       return;
     }
@@ -181,6 +202,7 @@ export class RedisRevocation implements RevocationStrategy {
   /** Disconnects the client this strategy created from a URL; a client that was passed in stays open. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#s.fallback?.close();
     const owned = this.#owned;
     if (owned === undefined) return;
     this.#owned = undefined;
