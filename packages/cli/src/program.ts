@@ -17,6 +17,7 @@ import { registerSessions } from './commands/sessions.js';
 import { registerSign } from './commands/sign.js';
 import { registerKeys } from './commands/signing-keys.js';
 import { registerUsers } from './commands/users.js';
+import { registerClients } from './commands/clients.js';
 import { registerVerify } from './commands/verify.js';
 import { describeFailure, EXIT, formatFailure } from './errors.js';
 import { processIo, writeLine, type CliIo } from './io.js';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo): Command {
     registerSign,
     registerAdmin,
     registerUsers,
+    registerClients,
     registerSessions,
     registerKeys,
     registerOutbox,

@@ -8,10 +8,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 
 import type { Config } from './config/index.js';
+import { createKek } from './keys/kek.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
 import { deleteAccount } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
+import { createClientService, type ClientService } from './services/clients.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { createOneTimeTokens } from './services/one-time-tokens.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
@@ -36,6 +38,8 @@ export interface AdminOps {
   invite(email: string, roles: readonly string[]): Promise<Invitation>;
   readonly keys: KeyManager;
   readonly mailer: Mailer;
+  /** The OAuth client registry (`jot clients`): the same service as `/api/admin/clients`. */
+  readonly clients: ClientService;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,14 @@ export async function openAdminOps(
       store,
       keys,
       mailer,
+      clients: createClientService({
+        store,
+        kek: createKek(config.kek),
+        revocations,
+        clock,
+        production: config.nodeEnv === 'production',
+        defaultTokenTtlMs: config.accessTokenTtlMs,
+      }),
       async findUser(ref) {
         return ref.includes('@') ? store.getUserByEmail(ref) : store.getUserById(ref);
       },

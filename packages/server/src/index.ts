@@ -23,3 +23,13 @@ export {
 export { checkPasswordStrength } from './services/password-policy.js';
 export type { Invitation, OutboxMessage, OutboxStatus, Session, User } from './store/index.js';
 export type { Mailer, MailRequest } from './services/mail/mailer.js';
+export {
+  clientView,
+  GRANT_TYPES,
+  AUTH_METHODS,
+  TOKEN_EXCHANGE_GRANT,
+  type ClientService,
+  type ClientRegistration,
+  type ClientView,
+} from './services/clients.js';
+export type { OAuthClient, ClientAuthMethod } from './store/index.js';

@@ -1,0 +1,211 @@
+/**
+ * `jot clients add|list|show|rotate-secret|remove`: the OAuth client registry in the configured database — the
+ * same service and rules as `/api/admin/clients`. A secret is printed once, when it is made; removing a client
+ * revokes every token issued to it.
+ */
+import type { Command } from 'commander';
+
+import { importJWK, importPEM } from '@jot/jose';
+import {
+  clientView,
+  HttpError,
+  TOKEN_EXCHANGE_GRANT,
+  type AdminOps,
+  type ClientRegistration,
+  type ClientView,
+} from '@jot/server';
+
+import { CliError } from '../errors.js';
+import { writeJson, writeLine, type CliIo } from '../io.js';
+import { examples, requireYes, withAdminOps } from '../lib/admin-ops.js';
+import { readText } from '../lib/files.js';
+
+interface AddOptions {
+  name: string;
+  id?: string;
+  auth: string;
+  jwksFile?: string;
+  publicKey?: string;
+  jwksUri?: string;
+  grant: string[];
+  scope: string[];
+  audience: string[];
+  ttl?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `token-exchange` is accepted for the RFC 8693 URN. */
+function grantName(value: string): string {
+  return value === 'token-exchange' ? TOKEN_EXCHANGE_GRANT : value;
+}
+
+function print(io: CliIo, view: ClientView, secret: string | undefined, json: boolean | undefined): void {
+  if (json === true)
+    return writeJson(io.stdout, secret === undefined ? view : { ...view, client_secret: secret });
+  const rows: [string, string][] = [
+    ['client_id', view.client_id],
+    ['name', view.name],
+    ['auth method', view.token_endpoint_auth_method],
+    ['grant types', view.grant_types.join(', ') || '—'],
+    ['scopes', view.scopes.join(' ') || '(any the roles grant)'],
+    ['audiences', view.audiences.join(', ') || '—'],
+    ['token ttl', view.access_token_ttl === null ? 'server default' : `${view.access_token_ttl} s`],
+    [
+      'keys',
+      view.jwks_uri ?? (view.jwks === undefined ? '—' : `${(view.jwks.keys as unknown[]).length} registered`),
+    ],
+    ['created', view.created_at],
+  ];
+  for (const [key, value] of rows) writeLine(io.stdout, `${key.padEnd(13)}${value}`);
+  if (secret !== undefined) {
+    writeLine(io.stdout, `${'secret'.padEnd(13)}${secret}`);
+    writeLine(io.stderr, 'Store the secret now: it is not shown again (only its hash is kept).');
+  }
+}
+
+/** Reads `--jwks-file` (a JWKS or one JWK) or `--public-key` (a PEM public key) into a JWKS. */
+function keysOf(io: CliIo, options: AddOptions): unknown {
+  if (options.jwksFile !== undefined) {
+    const parsed: unknown = JSON.parse(readText(io, options.jwksFile, '--jwks-file'));
+    return typeof parsed === 'object' && parsed !== null && 'keys' in parsed ? parsed : { keys: [parsed] };
+  }
+  if (options.publicKey !== undefined) {
+    const key = importPEM(readText(io, options.publicKey, '--public-key'));
+    if (key.type !== 'public')
+      throw new CliError('ERR_CLI_USAGE', '--public-key must be a public key (never send the private one)');
+    return { keys: [{ ...importJWK(key.toJWK()).toJWK(), use: 'sig' }] };
+  }
+  return undefined;
+}
+
+/** Server validation errors become usage errors with the server's message. */
+async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promise<T> {
+  return withAdminOps(io, async (ops) => {
+    try {
+      return await fn(ops);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        throw new CliError(
+          err.statusCode === 404 ? 'ERR_CLI_NOT_FOUND' : 'ERR_CLI_USAGE',
+          `${err.message} (${err.code})`,
+        );
+      }
+      throw err;
+    }
+  });
+}
+
+/** Registers `jot clients`. */
+export function registerClients(program: Command, io: CliIo): void {
+  const clients = program
+    .command('clients')
+    .description('manage OAuth clients (services and apps) in the configured database');
+
+  clients
+    .command('add')
+    .description('register a client; a secret method prints its secret once')
+    .requiredOption('--name <name>', 'a human-readable name')
+    .option('--id <client_id>', 'the client_id (default: generated)')
+    .requiredOption(
+      '--auth <method>',
+      'private_key_jwt | client_secret_jwt | client_secret_basic | client_secret_post | none',
+    )
+    .option('--public-key <file>', 'private_key_jwt: the public key (PEM)')
+    .option('--jwks-file <file>', 'private_key_jwt: a JWKS (or one JWK) file with the public keys')
+    .option('--jwks-uri <url>', 'private_key_jwt: where the client publishes its keys')
+    .option(
+      '--grant <type>',
+      'client_credentials (default), refresh_token, token-exchange; repeatable',
+      collect,
+      [],
+    )
+    .option('--scope <scope>', 'a scope the client may get; repeatable', collect, [])
+    .option('--audience <uri>', 'a resource server the client may get tokens for; repeatable', collect, [])
+    .option('--ttl <seconds>', 'access-token lifetime for this client (default: the server setting)')
+    .option('--json', 'print the client as JSON (with client_secret when one was made)')
+    .addHelpText(
+      'after',
+      examples(
+        'jot clients add --name Billing --id billing --auth private_key_jwt --public-key billing.pub.pem \\',
+        '  --scope orders:read --audience https://orders.internal',
+        'jot clients add --name Gateway --auth client_secret_basic --grant token-exchange --audience https://orders.internal',
+      ),
+    )
+    .action((options: AddOptions) =>
+      registry(io, async (ops) => {
+        const jwks = keysOf(io, options);
+        const ttl = options.ttl === undefined ? undefined : Number(options.ttl);
+        const registration: ClientRegistration = {
+          name: options.name,
+          token_endpoint_auth_method: options.auth as ClientRegistration['token_endpoint_auth_method'],
+          ...(options.id === undefined ? {} : { client_id: options.id }),
+          ...(jwks === undefined ? {} : { jwks }),
+          ...(options.jwksUri === undefined ? {} : { jwks_uri: options.jwksUri }),
+          ...(options.grant.length === 0 ? {} : { grant_types: options.grant.map(grantName) }),
+          scopes: options.scope,
+          audiences: options.audience,
+          ...(ttl === undefined ? {} : { access_token_ttl: ttl }),
+        };
+        const { client, clientSecret } = await ops.clients.register(registration);
+        print(io, clientView(client), clientSecret, options.json);
+      }),
+    );
+
+  clients
+    .command('list')
+    .description('list the registered clients (the first-party client "jot" included)')
+    .addHelpText('after', examples('jot clients list', 'jot clients list --json'))
+    .option('--json', 'print {"clients": [...]}')
+    .action((options: { json?: boolean }) =>
+      registry(io, async (ops) => {
+        const views = (await ops.clients.list()).map(clientView);
+        if (options.json === true) return writeJson(io.stdout, { clients: views });
+        for (const c of views) {
+          writeLine(
+            io.stdout,
+            `${c.client_id.padEnd(24)} ${c.token_endpoint_auth_method.padEnd(20)} ${c.name}`,
+          );
+        }
+      }),
+    );
+
+  clients
+    .command('show <client_id>')
+    .description('one client')
+    .addHelpText('after', examples('jot clients show billing --json'))
+    .option('--json', 'print the client as JSON')
+    .action((clientId: string, options: { json?: boolean }) =>
+      registry(io, async (ops) => {
+        const client = await ops.clients.get(clientId);
+        if (client === undefined) throw new CliError('ERR_CLI_NOT_FOUND', `no client "${clientId}"`);
+        print(io, clientView(client), undefined, options.json);
+      }),
+    );
+
+  clients
+    .command('rotate-secret <client_id>')
+    .description('replace the secret (the old one stops working at once) and print the new one')
+    .addHelpText('after', examples('jot clients rotate-secret reports'))
+    .option('--json', 'print the client and its new client_secret as JSON')
+    .action((clientId: string, options: { json?: boolean }) =>
+      registry(io, async (ops) => {
+        const { client, clientSecret } = await ops.clients.rotateSecret(clientId);
+        print(io, clientView(client), clientSecret, options.json);
+      }),
+    );
+
+  clients
+    .command('remove <client_id>')
+    .description('remove a client; every token issued to it stops working')
+    .addHelpText('after', examples('jot clients remove reports --yes'))
+    .option('--yes', 'confirm')
+    .action((clientId: string, options: { yes?: boolean }) =>
+      registry(io, async (ops) => {
+        requireYes(options.yes, `removing client "${clientId}"`);
+        await ops.clients.remove(clientId);
+        writeLine(io.stdout, `removed client ${clientId}; its tokens are revoked`);
+      }),
+    );
+}

@@ -1,0 +1,143 @@
+/**
+ * `jot clients add|list|show|rotate-secret|remove` against a temporary SQLite data directory, with the effects
+ * checked through the real server on the same database: a registered client gets tokens at /oauth/token, a rotated
+ * secret replaces the old one at once, a removed client's tokens stop working.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createServer, loadConfig } from '@jot/server';
+import { errorLine, jot, serverEnv, tempDir } from './support.js';
+
+const dataDir = tempDir();
+const env = serverEnv(dataDir);
+let app: FastifyInstance;
+
+function basic(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+}
+
+async function clientCredentials(id: string, secret: string) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { authorization: basic(id, secret), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: 'grant_type=client_credentials',
+  });
+  return { status: res.statusCode, body: res.json<{ access_token?: string; error?: string }>() };
+}
+
+beforeAll(async () => {
+  app = await createServer({ config: loadConfig({ env, file: false }), logger: false });
+});
+afterAll(async () => {
+  await app.close();
+});
+
+describe('jot clients', () => {
+  it('adds a secret client whose secret is printed once and works at the token endpoint', async () => {
+    const added = await jot(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Reports',
+        '--id',
+        'reports',
+        '--auth',
+        'client_secret_basic',
+        '--scope',
+        'orders:read',
+        '--audience',
+        'https://orders.internal',
+        '--json',
+      ],
+      { env },
+    );
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    const view = JSON.parse(added.stdout) as { client_id: string; client_secret: string; scopes: string[] };
+    expect(view).toMatchObject({
+      client_id: 'reports',
+      scopes: ['orders:read'],
+      grant_types: ['client_credentials'],
+    });
+    expect(view.client_secret).toMatch(/^[\w-]{43}$/);
+    const ok = await clientCredentials('reports', view.client_secret);
+    expect(ok.status).toBe(200);
+
+    const shown = await jot(['clients', 'show', 'reports'], { env });
+    expect(shown.stdout).toMatch(/client_id\s+reports/);
+    expect(shown.stdout).not.toContain(view.client_secret);
+    const listed = await jot(['clients', 'list'], { env });
+    expect(listed.stdout).toMatch(/^jot\s+none/m);
+    expect(listed.stdout).toMatch(/^reports\s+client_secret_basic\s+Reports$/m);
+
+    const rotated = await jot(['clients', 'rotate-secret', 'reports', '--json'], { env });
+    const fresh = (JSON.parse(rotated.stdout) as { client_secret: string }).client_secret;
+    expect((await clientCredentials('reports', view.client_secret)).status).toBe(401);
+    const token = await clientCredentials('reports', fresh);
+    expect(token.status).toBe(200);
+
+    expect(await app.jot.tokenStatus.active(token.body.access_token!)).toMatchObject({
+      client_id: 'reports',
+    });
+    expect(errorLine(await jot(['clients', 'remove', 'reports'], { env }))).toMatch(/ERR_CLI_CONFIRM/);
+    const removed = await jot(['clients', 'remove', 'reports', '--yes'], { env });
+    expect(removed.code).toBe(0);
+    expect((await clientCredentials('reports', fresh)).status).toBe(401);
+    // The token issued before the removal is no longer active (the same check introspection makes).
+    expect(await app.jot.tokenStatus.active(token.body.access_token!)).toBeUndefined();
+  });
+
+  it('adds a private_key_jwt client from a public key PEM, and refuses bad input with the reason', async () => {
+    const dir = tempDir();
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(join(dir, 'svc.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    writeFileSync(join(dir, 'svc.key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const added = await jot(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Svc',
+        '--id',
+        'svc',
+        '--auth',
+        'private_key_jwt',
+        '--public-key',
+        'svc.pub.pem',
+        '--grant',
+        'client_credentials',
+        '--grant',
+        'token-exchange',
+        '--audience',
+        'https://a.internal',
+        '--json',
+      ],
+      { env, cwd: dir },
+    );
+    expect(added.code).toBe(0);
+    const view = JSON.parse(added.stdout) as {
+      jwks: { keys: { kty: string; kid: string }[] };
+      grant_types: string[];
+    };
+    expect(view.jwks.keys[0]).toMatchObject({ kty: 'EC', use: 'sig' });
+    expect(view.grant_types).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
+    const privateRefused = await jot(
+      ['clients', 'add', '--name', 'X', '--auth', 'private_key_jwt', '--public-key', 'svc.key.pem'],
+      { env, cwd: dir },
+    );
+    expect(privateRefused.code).not.toBe(0);
+    const noAudience = await jot(['clients', 'add', '--name', 'X', '--auth', 'client_secret_post'], { env });
+    expect(errorLine(noAudience)).toMatch(/ERR_CLI_USAGE.*audiences/);
+    const missing = await jot(['clients', 'show', 'nope'], { env });
+    expect(errorLine(missing)).toMatch(/ERR_CLI_NOT_FOUND/);
+    const firstParty = await jot(['clients', 'remove', 'jot', '--yes'], { env });
+    expect(errorLine(firstParty)).toMatch(/ERR_CLIENT_PROTECTED/);
+  });
+});
