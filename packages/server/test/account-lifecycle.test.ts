@@ -238,6 +238,39 @@ describe('invitations', () => {
     expect(taken.body.code).toBe('ERR_EMAIL_TAKEN');
   });
 
+  it('JOT_REGISTRATION=invite: registration is refused, an invitation still makes an account', async () => {
+    const closed = await startServer({
+      smtpUrl: smtp.url,
+      registration: 'invite',
+      adminEmail: 'root@example.com',
+      adminPassword: 'correct horse battery',
+    });
+    try {
+      const { ensureBootstrapAdmin } = await import('@jot/server');
+      await ensureBootstrapAdmin(closed.app);
+      const reg = await closed.request('POST', '/api/register', {
+        body: { email: 'walk-in@example.com', password: 'correct horse battery' },
+      });
+      expect(reg.status).toBe(403);
+      expect(reg.body.code).toBe('ERR_REGISTRATION_INVITE_ONLY');
+      const root = await closed.request('POST', '/api/login', {
+        body: { email: 'root@example.com', password: 'correct horse battery' },
+      });
+      const invite = await closed.request('POST', '/api/admin/invitations', {
+        token: root.body.access_token,
+        body: { email: 'walk-in@example.com' },
+      });
+      expect(invite.status).toBe(201);
+      const link = linkIn(await mailTo('walk-in@example.com', /invited/i));
+      const accept = await closed.request('POST', '/api/invitations/accept', {
+        body: { token: tokenIn(link), password: 'invited after all' },
+      });
+      expect(accept.status).toBe(201);
+    } finally {
+      await closed.close();
+    }
+  });
+
   it('is for admins only', async () => {
     const user = await signUp(server, 'not-admin@example.com');
     const res = await server.request('POST', '/api/admin/invitations', {

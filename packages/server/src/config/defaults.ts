@@ -163,6 +163,8 @@ export const defaults = {
    * (unverified accounts cannot sign in). @default 'optional'
    */
   emailVerification: 'optional',
+  /** Who may create an account: `open` (anyone, `POST /api/register`) or `invite` (admin invitations only). @default 'open' */
+  registration: 'open',
   /** Lifetime of a password-reset link. @default '15m' */
   passwordResetTtl: '15m',
   /** Lifetime of an email-verification link. @default '24h' */
@@ -266,6 +268,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   mailTemplatesDir: 'JOT_MAIL_TEMPLATES_DIR',
   mailRetryBase: 'JOT_MAIL_RETRY_BASE',
   emailVerification: 'JOT_EMAIL_VERIFICATION',
+  registration: 'JOT_REGISTRATION',
   passwordResetTtl: 'JOT_PASSWORD_RESET_TTL',
   emailVerificationTtl: 'JOT_EMAIL_VERIFICATION_TTL',
   emailChangeTtl: 'JOT_EMAIL_CHANGE_TTL',

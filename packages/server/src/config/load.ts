@@ -15,7 +15,7 @@ import { findConfigFile, readConfigFile } from './file.js';
 import { checkOwnAudiences, dpopAlgorithms, encryptionKeys } from './dpop-jwe.js';
 import { loadDevKek, parseKek } from './kek.js';
 import * as p from './parsers.js';
-import type { Config, EmailVerification, LogLevel, NodeEnv } from './types.js';
+import type { Config, EmailVerification, LogLevel, NodeEnv, Registration } from './types.js';
 import { loadSecuritySettings } from './security-settings.js';
 
 /** Options of {@link loadConfig}. */
@@ -205,6 +205,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       emailVerification: get('emailVerification', (v): EmailVerification =>
         p.oneOf(v, ['off', 'optional', 'required']),
       ),
+      registration: get('registration', (v): Registration => p.oneOf(v, ['open', 'invite'])),
       oneTimeTokenTtlMs: {
         passwordReset: duration('passwordResetTtl', 60_000),
         emailVerification: duration('emailVerificationTtl', 60_000),

@@ -17,6 +17,9 @@ export type TokenDelivery = 'bearer' | 'cookie' | 'memory';
 /** How sessions issue tokens. */
 export type TokenMode = 'refresh' | 'single';
 
+/** Registration policy. */
+export type Registration = 'open' | 'invite';
+
 /** Email verification policy. */
 export type EmailVerification = 'off' | 'optional' | 'required';
 /** Who must use a second factor: nobody is forced, admins, or every account. */
@@ -112,6 +115,8 @@ export interface Config {
   /** Absolute path of the operator's template folder, if any. */
   mailTemplatesDir: string | undefined;
   emailVerification: EmailVerification;
+  /** Who may create an account. */
+  registration: Registration;
   /** Lifetimes of the one-time links, by kind. */
   oneTimeTokenTtlMs: {
     readonly passwordReset: number;

@@ -67,6 +67,13 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
+      if (config.registration === 'invite') {
+        throw new HttpError(
+          403,
+          'ERR_REGISTRATION_INVITE_ONLY',
+          'accounts on this server are created from invitations only; ask an administrator for one',
+        );
+      }
       const { email, password, name } = request.body;
       checkPasswordStrength(password, email);
       let user: User;
