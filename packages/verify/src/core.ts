@@ -6,17 +6,13 @@
  */
 import { createVerifier as createJWTVerifier, isJoseError } from '@jot/jose';
 
+import { createTokenOpener, isCompactJWE } from './decrypt.js';
+import { createRequestDPoP } from './dpop.js';
 import { VerificationCache, type CacheStats } from './cache.js';
 import { asAccessTokenClaims, type ClaimsProfile } from './claims.js';
 import { checkCsrf, SAFE_METHODS } from './csrf.js';
 import { toMillis } from './duration.js';
-import {
-  errorResponse,
-  fromJoseError,
-  isVerifyError,
-  type ErrorResponse,
-  type VerifyError,
-} from './errors.js';
+import { errorResponse, fromJoseError, isVerifyError, type ErrorResponse, VerifyError } from './errors.js';
 import {
   compileGuards,
   enforceGuards,
@@ -144,6 +140,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     clockTolerance: Math.floor(toMillis(options.clockTolerance ?? '5s', 'clockTolerance') / 1000),
     maxTokenLength: options.maxTokenLength,
   });
+  const clockToleranceMs = toMillis(options.clockTolerance ?? '5s', 'clockTolerance');
+  const dpop = createRequestDPoP(options.dpop ?? {}, clock, clockToleranceMs);
+  const dpopAlgs = options.dpop === undefined ? undefined : dpop.algorithms.join(' ');
+  const opener = options.decryption === undefined ? undefined : createTokenOpener(options.decryption);
   const revocation = buildStrategy(options, metadata, { fetch: fetchImpl, clock, logger });
   revocation.subscribe?.((entry) => cache?.revoke(entry));
   void jwks.load().catch(() => undefined);
@@ -152,10 +152,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const rejections = new Map<string, number>();
 
   /** One signature + claims check, inline or on the thread pool as the offload policy says. */
-  async function checkToken(token: string, currentDate: Date): Promise<AccessTokenClaims> {
+  /** `token` as presented (the cache key); `jws` the signed token inside it (the same unless it was encrypted). */
+  async function checkToken(token: string, jws: string, currentDate: Date): Promise<AccessTokenClaims> {
     const { payload, key } = offload.shouldOffload()
-      ? await offload.track(verifyJWT.async(token, { currentDate }))
-      : verifyJWT(token, { currentDate });
+      ? await offload.track(verifyJWT.async(jws, { currentDate }))
+      : verifyJWT(jws, { currentDate });
     const claims = asAccessTokenClaims(payload, profile);
     cache?.set(token, claims, keyThumbprint(key));
     return claims;
@@ -164,12 +165,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function verifySignature(token: string, now: number): Promise<AccessTokenClaims> {
     await jwks.ensure();
     const currentDate = new Date(now);
+    if (opener?.required && !isCompactJWE(token)) {
+      throw new VerifyError('ERR_VERIFY_NOT_ENCRYPTED', 'this service accepts encrypted access tokens only');
+    }
+    const jws = opener === undefined ? token : await opener.open(token);
     try {
-      return await checkToken(token, currentDate);
+      return await checkToken(token, jws, currentDate);
     } catch (err) {
       // A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once.
       if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
-        return checkToken(token, currentDate);
+        return checkToken(token, jws, currentDate);
       }
       throw err;
     }
@@ -202,6 +207,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           guards === undefined ? defaultGuards : isCompiledGuards(guards) ? guards : compileGuards(guards);
         const { token, via } = extractToken(request, cookieNames);
         const claims = await verify(token);
+        await dpop.check(request, token, via, claims);
         if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
           checkCsrf(readHeader(request.headers, 'x-csrf-token'), claims.cth);
         }
@@ -211,7 +217,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       } catch (err) {
         if (!isVerifyError(err)) throw err;
         rejections.set(err.code, (rejections.get(err.code) ?? 0) + 1);
-        return { ok: false, error: err, response: errorResponse(err, realm) };
+        return { ok: false, error: err, response: errorResponse(err, realm, dpopAlgs) };
       }
     },
     async ready() {

@@ -30,7 +30,9 @@ export type VerifyOwnCode =
   /** The token lacks a required role or permission. 403 `insufficient_scope`. */
   | 'ERR_VERIFY_FORBIDDEN'
   /** `auth_time` is older than the route's `maxAuthAge` (RFC 9470 step-up). 401 `insufficient_user_authentication`. */
-  | 'ERR_VERIFY_STEP_UP_REQUIRED';
+  | 'ERR_VERIFY_STEP_UP_REQUIRED'
+  /** `decryption.required` is set and the token is a plain signed JWT, not an encrypted one. 401. */
+  | 'ERR_VERIFY_NOT_ENCRYPTED';
 
 /** Every code a `VerifyError` can carry: ours, plus the JOSE codes of a token that failed verification. */
 export type VerifyErrorCode = VerifyOwnCode | JoseErrorCode;
@@ -49,6 +51,7 @@ export const VERIFY_ERROR_CODES: readonly VerifyOwnCode[] = [
   'ERR_VERIFY_INSUFFICIENT_SCOPE',
   'ERR_VERIFY_FORBIDDEN',
   'ERR_VERIFY_STEP_UP_REQUIRED',
+  'ERR_VERIFY_NOT_ENCRYPTED',
 ];
 
 /** Machine-readable facts about a refusal. */
@@ -63,6 +66,8 @@ export interface VerifyErrorDetails {
   readonly maxAge?: number;
   /** Space-separated `acr` values that would satisfy a step-up challenge (RFC 9470 §3 `acr_values`). */
   readonly acrValues?: string;
+  /** A DPoP refusal (RFC 9449 §7.1): the `algs` of the challenge and the nonce to send in `DPoP-Nonce`. */
+  readonly dpop?: { readonly algs: string; readonly nonce?: string };
   /** Logged, never sent to the client. */
   readonly cause?: unknown;
 }
@@ -80,6 +85,7 @@ const STATUS: Readonly<Record<VerifyOwnCode, number>> = {
   ERR_VERIFY_INSUFFICIENT_SCOPE: 403,
   ERR_VERIFY_FORBIDDEN: 403,
   ERR_VERIFY_STEP_UP_REQUIRED: 401,
+  ERR_VERIFY_NOT_ENCRYPTED: 401,
 };
 
 /**
@@ -101,18 +107,32 @@ export class VerifyError extends Error {
   readonly scope: string | undefined;
   readonly maxAge: number | undefined;
   readonly acrValues: string | undefined;
+  /** Set for DPoP refusals: answered with a `WWW-Authenticate: DPoP` challenge. */
+  readonly dpop: { readonly algs: string; readonly nonce?: string } | undefined;
 
   constructor(code: VerifyErrorCode, message: string, details: VerifyErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.status = (STATUS as Readonly<Record<string, number>>)[code] ?? 401;
-    this.error = errorName(code, this.status);
+    this.error =
+      details.dpop === undefined ? errorName(code, this.status) : dpopErrorName(code, details.reason);
     this.claim = details.claim;
     this.reason = details.reason;
     this.scope = details.scope;
     this.maxAge = details.maxAge;
     this.acrValues = details.acrValues;
+    this.dpop = details.dpop;
   }
+}
+
+/**
+ * RFC 9449 §7.1 error names: `use_dpop_nonce` for a missing nonce, `invalid_token` when the token was sent with
+ * the wrong scheme (or is not bound), `invalid_dpop_proof` for everything about the proof.
+ */
+function dpopErrorName(code: VerifyErrorCode, reason: string | undefined): string {
+  if (code === 'ERR_DPOP_NONCE_REQUIRED') return 'use_dpop_nonce';
+  if (reason === 'scheme' || reason === 'unbound' || reason === 'policy') return 'invalid_token';
+  return 'invalid_dpop_proof';
 }
 
 function errorName(code: VerifyErrorCode, status: number): string {
@@ -166,11 +186,18 @@ function quote(value: string): string {
  * @example
  * const { status, headers, body } = errorResponse(err, 'orders');
  */
-export function errorResponse(err: VerifyError, realm = 'jot'): ErrorResponse {
+export function errorResponse(err: VerifyError, realm = 'jot', dpopAlgs?: string): ErrorResponse {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   const realmPart = `Bearer realm="${quote(realm)}"`;
-  if (err.code === 'ERR_VERIFY_NO_TOKEN') {
-    headers['www-authenticate'] = realmPart; // RFC 6750 §3.1: no error code when no credentials were sent
+  if (err.dpop !== undefined) {
+    // RFC 9449 §7.1: the DPoP scheme's challenge, with the proof algorithms accepted and, for nonces, the nonce.
+    headers['www-authenticate'] =
+      `DPoP error="${err.error}", error_description="${quote(err.message)}", algs="${err.dpop.algs}"`;
+    if (err.dpop.nonce !== undefined) headers['dpop-nonce'] = err.dpop.nonce;
+  } else if (err.code === 'ERR_VERIFY_NO_TOKEN') {
+    // RFC 6750 §3.1: no error code when no credentials were sent; both schemes offered when DPoP is on.
+    headers['www-authenticate'] =
+      dpopAlgs === undefined ? realmPart : `${realmPart}, DPoP algs="${dpopAlgs}"`;
   } else if (err.status === 400 || err.status === 401 || err.error === 'insufficient_scope') {
     let challenge = `${realmPart}, error="${err.error}", error_description="${quote(err.message)}"`;
     if (err.scope !== undefined) challenge += `, scope="${quote(err.scope)}"`;

@@ -55,3 +55,5 @@ export { expressAuth } from './express.js';
 export { fastifyAuth, jotFastify, type JotFastifyOptions } from './fastify.js';
 export { honoAuth, type JotHonoEnv } from './hono.js';
 export { nodeAuth, fetchAuth, sendErrorResponse, toWebResponse } from './node.js';
+export { createRequestDPoP, requestUrl, type DPoPOptions, type RequestDPoP } from './dpop.js';
+export { createTokenOpener, isCompactJWE, type DecryptionOptions, type TokenOpener } from './decrypt.js';

@@ -2,6 +2,8 @@
  * The options of `createVerifier`, validated once: a misconfigured verifier is a `TypeError` at start, never an
  * "invalid token" later. Also builds the chosen revocation strategy over lazily discovered endpoints.
  */
+import type { DecryptionOptions } from './decrypt.js';
+import type { DPoPOptions } from './dpop.js';
 import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
 import type { ClaimsProfile } from './claims.js';
@@ -131,6 +133,13 @@ export interface VerifierOptions {
   clock?: Clock;
   /** @default console (warnings and errors only) */
   logger?: Logger;
+  /**
+   * DPoP (RFC 9449): bound tokens always need their proof; these settings choose the external URL, the replay
+   * store, nonces and whether unbound tokens are refused. See docs/dpop.md.
+   */
+  dpop?: DPoPOptions;
+  /** Encrypted access tokens: this service's private keys. See docs/encryption.md. */
+  decryption?: DecryptionOptions;
 }
 
 /** The asymmetric algorithms: a remote JWKS never carries a usable HMAC secret. */

@@ -1,5 +1,6 @@
 /**
- * Where the access token comes from: `Authorization: Bearer` (RFC 6750 §2.1) first, else the access cookie.
+ * Where the access token comes from: `Authorization: Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449 §7.1), else the
+ * access cookie.
  * A present but malformed `Authorization` header is refused rather than silently falling back to the cookie.
  */
 import { VerifyError } from './errors.js';
@@ -11,10 +12,12 @@ export const DEFAULT_COOKIE_NAMES: readonly string[] = ['__Host-jot_at'];
 /** A token and how it arrived. */
 export interface ExtractedToken {
   readonly token: string;
-  readonly via: 'bearer' | 'cookie';
+  readonly via: 'bearer' | 'cookie' | 'dpop';
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** RFC 9449 §7.1: `Authorization: DPoP <token>`, the token68 syntax of RFC 7235. */
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** The first cookie among `names` in a `Cookie` header (RFC 6265 §5.4), read without building an object. */
 export function readCookie(header: string, names: readonly string[]): string | undefined {
@@ -39,17 +42,15 @@ export function readCookie(header: string, names: readonly string[]): string | u
 export function extractToken(request: RequestLike, cookieNames: readonly string[]): ExtractedToken {
   const authorization = readHeader(request.headers, 'authorization');
   if (authorization !== undefined) {
-    const match = BEARER.exec(authorization);
-    if (match?.[1] === undefined) {
-      throw new VerifyError(
-        'ERR_VERIFY_BAD_AUTHORIZATION',
-        'the Authorization header must be "Bearer <token>"',
-        {
-          reason: 'scheme',
-        },
-      );
-    }
-    return { token: match[1], via: 'bearer' };
+    const bearer = BEARER.exec(authorization)?.[1];
+    if (bearer !== undefined) return { token: bearer, via: 'bearer' };
+    const dpop = DPOP.exec(authorization)?.[1];
+    if (dpop !== undefined) return { token: dpop, via: 'dpop' };
+    throw new VerifyError(
+      'ERR_VERIFY_BAD_AUTHORIZATION',
+      'the Authorization header must be "Bearer <token>" or "DPoP <token>"',
+      { reason: 'scheme' },
+    );
   }
   if (cookieNames.length > 0) {
     const cookie = readHeader(request.headers, 'cookie');

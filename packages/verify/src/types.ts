@@ -40,6 +40,8 @@ export interface AccessTokenClaims {
   readonly permissions?: readonly string[];
   /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
   readonly cth?: string;
+  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
+  readonly cnf?: { readonly jkt: string };
   /** RFC 8176 methods of the authentication (`pwd`, `otp`, `hwk`, `mfa`, …). */
   readonly amr?: readonly string[];
   /** Level of the authentication: Jot issues `aal1` (one factor) and `aal2` (two). */
@@ -53,8 +55,8 @@ export interface VerifiedAuth {
   readonly claims: AccessTokenClaims;
   /** The raw access token, to forward downstream. Never log it. */
   readonly token: string;
-  /** Where the token came from. */
-  readonly via: 'bearer' | 'cookie';
+  /** Where the token came from (`dpop`: `Authorization: DPoP` with a verified proof). */
+  readonly via: 'bearer' | 'cookie' | 'dpop';
 }
 
 /** Where log lines go. Tokens and secrets are never passed to it. */
@@ -75,6 +77,12 @@ export type HeaderSource =
 export interface RequestLike {
   readonly method?: string;
   readonly headers: HeaderSource;
+  /** The path (`node:http`, Fastify, Express) or the absolute URL (Web `Request`), for DPoP's `htu`. */
+  readonly url?: string;
+  /** Express: the URL before mounting rewrote `url`. */
+  readonly originalUrl?: string;
+  /** Express and Fastify: `http` or `https` (honouring their trust-proxy settings). */
+  readonly protocol?: string;
 }
 
 /** A clock in epoch milliseconds. */

@@ -1,0 +1,162 @@
+/**
+ * DPoP at the resource server (RFC 9449 §7): a token bound to a key (`cnf.jkt`) is accepted only as
+ * `Authorization: DPoP <token>` with a proof from that key for this method and URL, carrying `ath` of the token —
+ * checked by the same `@jot/jose` checker the Jot server uses. Replayed proofs are refused within the window
+ * (this process's memory, or Redis `SET NX` across instances); server nonces are optional. Behind a proxy the URL
+ * is the configured external one.
+ */
+import {
+  createDPoPChecker,
+  createDPoPNonces,
+  isJoseError,
+  memoryReplayStore,
+  redisReplayStore,
+  type Algorithm,
+  type DPoPChecker,
+  type RedisSetNX,
+} from '@jot/jose';
+
+import { toMillis, type Duration } from './duration.js';
+import { VerifyError } from './errors.js';
+import { readHeader, type AccessTokenClaims, type Clock, type RequestLike } from './types.js';
+
+/** DPoP settings of a verifier. */
+export interface DPoPOptions {
+  /**
+   * The external origin (and path prefix) clients address this service at, e.g. `https://api.example.com`; the
+   * request path is appended. @default the request's own URL (a Web `Request`'s, else `http(s)://<Host>` + path)
+   */
+  externalUrl?: string;
+  /** Refuse requests whose token is not DPoP-bound (every client must use DPoP). @default false */
+  required?: boolean;
+  /** Where proof `jti`s are remembered: this process (`'memory'`), or Redis shared by every instance. @default 'memory' */
+  replay?: 'memory' | { redis: RedisSetNX; prefix?: string };
+  /** Demand nonces of this service (RFC 9449 §9): a secret of 32+ bytes shared by its instances. @default none */
+  nonce?: { secret: string | Uint8Array; window?: Duration };
+  /** Seconds of proof age accepted. @default '60s' */
+  maxAge?: Duration;
+  /** Proof algorithms accepted. @default ES256, ES384, ES512, EdDSA, PS256, RS256 */
+  algorithms?: readonly Algorithm[];
+}
+
+/** The per-request DPoP step. */
+export interface RequestDPoP {
+  readonly algorithms: readonly Algorithm[];
+  /** Checks the request's proof for a verified token; throws `VerifyError`. */
+  check(
+    request: RequestLike,
+    token: string,
+    scheme: 'bearer' | 'cookie' | 'dpop',
+    claims: AccessTokenClaims,
+  ): Promise<void>;
+  /** The current nonce, when nonces are on. */
+  nonce(): string | undefined;
+}
+
+/** The absolute URL of a request: a Web `Request`'s own, else the external URL (or Host) + the path. */
+export function requestUrl(request: RequestLike, externalUrl: string | undefined): string {
+  const raw = request.originalUrl ?? request.url ?? '/';
+  if (/^https?:\/\//i.test(raw)) {
+    if (externalUrl === undefined) return raw;
+    const parsed = new URL(raw);
+    return externalUrl + parsed.pathname + parsed.search;
+  }
+  if (externalUrl !== undefined) return externalUrl + raw;
+  const host = readHeader(request.headers, 'host') ?? 'localhost';
+  const protocol = request.protocol === 'https' ? 'https' : 'http';
+  return `${protocol}://${host}${raw}`;
+}
+
+function jkt(claims: AccessTokenClaims): string | undefined {
+  const cnf = claims.cnf;
+  if (typeof cnf !== 'object' || cnf === null) return undefined;
+  const value = (cnf as { jkt?: unknown }).jkt;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Builds the DPoP step; misuse is a `TypeError` here. */
+export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToleranceMs: number): RequestDPoP {
+  const externalUrl = options.externalUrl?.replace(/\/+$/, '');
+  if (externalUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(externalUrl)) {
+    throw new TypeError('dpop.externalUrl must be an absolute http(s) URL without query');
+  }
+  const replay =
+    options.replay === undefined || options.replay === 'memory'
+      ? memoryReplayStore({ clock })
+      : redisReplayStore(options.replay.redis, options.replay.prefix ?? 'jot:dpop:');
+  let nonces;
+  if (options.nonce !== undefined) {
+    const secret =
+      typeof options.nonce.secret === 'string'
+        ? new TextEncoder().encode(options.nonce.secret)
+        : options.nonce.secret;
+    nonces = createDPoPNonces(secret, {
+      clock,
+      windowSeconds: Math.floor(toMillis(options.nonce.window ?? '5m', 'dpop.nonce.window') / 1000),
+    });
+  }
+  const checker: DPoPChecker = createDPoPChecker({
+    algorithms: options.algorithms,
+    maxAge: Math.floor(toMillis(options.maxAge ?? '60s', 'dpop.maxAge') / 1000),
+    clockTolerance: Math.floor(clockToleranceMs / 1000),
+    replay,
+    nonces,
+    clock,
+  });
+  const algs = checker.algorithms.join(' ');
+  const fail = (
+    code: ConstructorParameters<typeof VerifyError>[0],
+    message: string,
+    reason?: string,
+  ): VerifyError => new VerifyError(code, message, { reason, dpop: { algs, nonce: checker.nonce() } });
+
+  return {
+    algorithms: checker.algorithms,
+    nonce: () => checker.nonce(),
+    async check(request, token, scheme, claims) {
+      const bound = jkt(claims);
+      if (bound === undefined) {
+        if (scheme === 'dpop') {
+          throw fail(
+            'ERR_DPOP_KEY_MISMATCH',
+            'this access token is not DPoP-bound; send it as Bearer',
+            'unbound',
+          );
+        }
+        if (options.required)
+          throw fail('ERR_DPOP_REQUIRED', 'this service accepts DPoP-bound tokens only', 'policy');
+        return;
+      }
+      if (scheme !== 'dpop') {
+        throw fail(
+          'ERR_DPOP_REQUIRED',
+          'this access token is DPoP-bound: send it as "DPoP <token>" with a proof',
+          'scheme',
+        );
+      }
+      const values: string[] = [];
+      const headers = request.headers;
+      if (typeof (headers as { get?: unknown }).get === 'function') {
+        const value = (headers as { get(name: string): string | null }).get('dpop');
+        // A Web Headers object joins repeated headers with ", " — a proof never contains one.
+        if (value !== null) values.push(...value.split(', '));
+      } else {
+        const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>).dpop;
+        if (typeof value === 'string') values.push(...value.split(', '));
+        else if (value !== undefined) values.push(...value);
+      }
+      try {
+        await checker.check({
+          method: (request.method ?? 'GET').toUpperCase(),
+          url: requestUrl(request, externalUrl),
+          proof: values,
+          accessToken: token,
+          boundJkt: bound,
+        });
+      } catch (err) {
+        if (isJoseError(err)) throw fail(err.code, err.message, err.reason);
+        throw err;
+      }
+    },
+  };
+}
