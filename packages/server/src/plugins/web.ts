@@ -1,6 +1,7 @@
 /**
- * Serves the built web UI (`packages/web/dist`) at `/`: files are read once at start and served from memory with a
- * strict Content-Security-Policy; any other GET outside `/api` and `/.well-known` gets `index.html` (client-side
+ * Serves the built web UI at `/`: `packages/web/dist` in the repository, or the copy an installed `@jot/server`
+ * carries in its `web/` folder (put there by `npm pack`). Files are read once at start and served from memory with
+ * a strict Content-Security-Policy; any other GET outside `/api` and `/.well-known` gets `index.html` (client-side
  * routes). When the UI is not built, `/` says how to build it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -11,8 +12,16 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
 
-/** Where the built UI lives, relative to this file in both `src/plugins` and `dist/plugins`. */
-export const WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Where the built UI lives, relative to this file in both `src/plugins` and `dist/plugins`: the repository's fresh
+ * build first, else the copy packed into `@jot/server` (scripts/bundle-web.js).
+ */
+export const WEB_DIST =
+  [resolve(HERE, '../../../web/dist'), resolve(HERE, '../../web')].find((dir) =>
+    existsSync(join(dir, 'index.html')),
+  ) ?? resolve(HERE, '../../../web/dist');
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
