@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { call, cleanup, login, requireBuiltServer, serverEnv, spawnServer } from './support/processes.js';
+import {
+  call,
+  cleanup,
+  login,
+  requireBuiltServer,
+  serverEnv,
+  spawnServer,
+  waitFor,
+} from './support/processes.js';
 
 describe('SQLite: SIGKILL during a refresh storm', () => {
   afterAll(cleanup);
