@@ -9,6 +9,7 @@ import { acceptInvitationPage } from './pages/accept-invitation.js';
 import { accountPage } from './pages/account.js';
 import { adminInvitationsPage } from './pages/admin-invitations.js';
 import { adminEventsPage } from './pages/admin-events.js';
+import { adminClientsPage } from './pages/admin-clients.js';
 import { adminKeysPage } from './pages/admin-keys.js';
 import { adminUsersPage } from './pages/admin-users.js';
 import { debuggerPage } from './pages/debugger.js';
@@ -34,6 +35,7 @@ const routes: Route[] = [
     page: adminInvitationsPage,
     nav: true,
   },
+  { path: '/admin/clients', title: 'OAuth clients', access: 'admin', page: adminClientsPage, nav: true },
   { path: '/admin/keys', title: 'Signing keys', access: 'admin', page: adminKeysPage, nav: true },
   { path: '/admin/events', title: 'Security events', access: 'admin', page: adminEventsPage, nav: true },
 ];

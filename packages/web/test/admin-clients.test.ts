@@ -1,0 +1,107 @@
+/**
+ * The OAuth clients page in a real browser: an admin registers a secret client (the secret is shown once and works
+ * at the token endpoint) and a key-pair client from a pasted JWK, rotates a secret, removes a client after
+ * confirming; the page fits a 390 px screen and a desktop width.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
+import { postForm, startIssuer } from '../../server/test/support/oauth.js';
+import { available, ensureBuilt, horizontalOverflow, launchChromium } from './support/browser.js';
+
+const PASSWORD = 'correct horse battery';
+const ADMIN = 'admin@clients.test';
+
+describe.runIf(available)('OAuth clients page in a real browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  async function adminPage(width = 1280): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(8_000);
+    await page.goto(`${server.url}/#/signin`);
+    await page.locator('#signin-email').fill(ADMIN);
+    await page.locator('#signin-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    if (width >= 1000) await page.getByRole('link', { name: 'OAuth clients' }).click();
+    else await page.goto(`${server.url}/#/admin/clients`);
+    await page.getByRole('heading', { name: 'OAuth clients' }).waitFor();
+    await page.waitForFunction(() => !document.getElementById('main')?.hasAttribute('aria-busy'));
+    return page;
+  }
+
+  const basic = (id: string, secret: string) => ({
+    authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+  });
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    server = await startIssuer({ tokenDelivery: 'cookie' });
+    await signUp(server, ADMIN, PASSWORD);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('registers, rotates and removes clients', async () => {
+    const page = await adminPage();
+    await page.getByRole('cell', { name: 'jot', exact: true }).waitFor();
+
+    await page.locator('#client-name').fill('Reports');
+    await page.locator('#client-id').fill('reports');
+    await page.locator('#client-method').selectOption('client_secret_basic');
+    await page.locator('#client-scopes').fill('orders:read');
+    await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Registered reports.').waitFor();
+    const secret = (await page.locator('#new-client-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^[\w-]{43}$/);
+    const grant = { grant_type: 'client_credentials' };
+    expect((await postForm(server, '/oauth/token', grant, basic('reports', secret))).status).toBe(200);
+
+    await page.locator('#rotate-reports').click();
+    await page.getByText('A new secret for reports; the old one no longer works.').waitFor();
+    const fresh = (await page.locator('#new-client-secret').textContent()) ?? '';
+    expect(fresh).not.toBe(secret);
+    expect((await postForm(server, '/oauth/token', grant, basic('reports', secret))).status).toBe(401);
+    expect((await postForm(server, '/oauth/token', grant, basic('reports', fresh))).status).toBe(200);
+
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await page.locator('#client-name').fill('Billing');
+    await page.locator('#client-id').fill('billing');
+    await page.locator('#client-method').selectOption('private_key_jwt');
+    await page
+      .locator('#client-jwks')
+      .fill(JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid: 'b1' }));
+    await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Registered billing.').waitFor();
+    await expect(page.locator('#new-client-secret').count()).resolves.toBe(0);
+    expect((await server.app.jot.store.getClient('billing'))?.jwks).toMatchObject({ keys: [{ kid: 'b1' }] });
+
+    await page.locator('#remove-reports').click();
+    const dialog = page.getByRole('dialog', { name: 'Remove the client reports?' });
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('Removed reports.').waitFor();
+    expect(await server.app.jot.store.getClient('reports')).toBeUndefined();
+    await expect(page.locator('#remove-jot').count()).resolves.toBe(0); // the first-party client stays
+  });
+
+  it('fits a 390 px screen and a desktop width', async () => {
+    for (const width of [390, 1280]) {
+      const page = await adminPage(width);
+      await page.locator('table code', { hasText: /^jot$/ }).waitFor();
+      expect({ width, ...(await horizontalOverflow(page)) }).toEqual({ width, overflow: 0, culprits: [] });
+    }
+  });
+});
