@@ -66,18 +66,22 @@ export function createPasskeyService(deps: { store: Store; config: Config; clock
   const rpID = config.webauthnRpId;
   const origins = [...config.webauthnOrigins];
 
-  async function newChallenge(kind: MfaChallengeKind, userId: string | null): Promise<string> {
-    const challenge = randomBytes(32).toString('base64url');
+  /** A fresh challenge, recorded by the hash of its base64url form (what the client data carries back). */
+  async function newChallenge(
+    kind: MfaChallengeKind,
+    userId: string | null,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const challenge = randomBytes(32);
     await store.mfa.insertChallenge({
-      idHash: hashSecret(`webauthn:${challenge}`),
+      idHash: hashSecret(`webauthn:${challenge.toString('base64url')}`),
       kind,
       userId,
       expiresAt: clock() + CHALLENGE_TTL_MS,
     });
-    return challenge;
+    return Uint8Array.from(challenge);
   }
 
-  /** Consumes `challenge` once; true when it was live, of `kind`, and issued for `userId` (or for anyone). */
+  /** Consumes `challenge` (base64url) once; true when it was live, of `kind`, and issued for `userId` (or for anyone). */
   async function consume(challenge: string, kind: MfaChallengeKind, userId: string): Promise<boolean> {
     const record = await store.mfa.consumeChallenge(hashSecret(`webauthn:${challenge}`), kind);
     return record !== undefined && (record.userId === null || record.userId === userId);

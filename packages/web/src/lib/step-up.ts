@@ -8,6 +8,7 @@ import { isStepUpError, JotClientError } from '@jot/client';
 
 import { busy, field, h, Notice } from './dom.js';
 import { currentUser, jot } from './session.js';
+import { askSecondFactor, myMethods } from './step-up-mfa.js';
 
 /** The user closed the password dialog without confirming; `busy` shows it as information, not as a failure. */
 export class StepUpCancelled extends Notice {
@@ -21,10 +22,12 @@ let pending: Promise<boolean> | undefined;
 
 /** Asks for the password; resolves true once `jot.reauthenticate` accepted it, false when the user gave up. */
 export function confirmPassword(): Promise<boolean> {
-  // Two actions refused at once share one dialog.
-  pending ??= askPassword().finally(() => {
-    pending = undefined;
-  });
+  // Two actions refused at once share one dialog. A user with a second factor confirms with it (acr aal2).
+  pending ??= myMethods()
+    .then((methods) => (methods.length > 0 ? askSecondFactor(methods) : askPassword()))
+    .finally(() => {
+      pending = undefined;
+    });
   return pending;
 }
 

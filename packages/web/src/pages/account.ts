@@ -7,6 +7,7 @@ import type { JotClient } from '@jot/client';
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { currentUser, jot, loadUser } from '../lib/session.js';
+import { mfaSection } from './account-mfa.js';
 import { claimsList } from './claims.js';
 import { deleteSection, profileSection } from './profile.js';
 import { afterConfirm } from '../lib/confirm.js';
@@ -172,6 +173,7 @@ export async function accountPage(main: ParentNode): Promise<void> {
       ),
     ),
     profileSection(user),
+    await mfaSection(),
     await sessionsSection(jot),
     passwordSection(jot),
     deleteSection(user),

@@ -10,7 +10,57 @@ import { formatIso } from '../lib/format.js';
 import { currentUser, jot } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
 
-function row(user: JotUser, out: HTMLElement, reload: () => Promise<void>): (Node | string)[] {
+/** Second factors per user (`GET /api/admin/mfa`). */
+type MfaByUser = ReadonlyMap<string, { totp: number; webauthn: number }>;
+
+/** The MFA cell: what the user has, and a reset (a step-up action, recorded as an event). */
+function mfaCell(
+  user: JotUser,
+  mfa: MfaByUser,
+  out: HTMLElement,
+  reload: () => Promise<void>,
+): Node | string {
+  const has = mfa.get(user.id);
+  if (has === undefined) return 'off';
+  const kinds = [has.totp > 0 ? 'app' : '', has.webauthn > 0 ? `${has.webauthn} passkey(s)` : '']
+    .filter((k) => k !== '')
+    .join(', ');
+  const reset = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      id: `mfa-reset-${user.id}`,
+      'aria-label': `Reset MFA of ${user.email}`,
+    },
+    'Reset',
+  );
+  reset.addEventListener('click', () => {
+    void busy(reset, out, () =>
+      afterConfirm(
+        {
+          title: `Reset two-step verification of ${user.email}?`,
+          text: 'Their authenticator app, passkeys and recovery codes are removed; they sign in with the password alone until they set up a new factor.',
+          confirm: 'Reset',
+        },
+        () =>
+          withStepUp(reset, async () => {
+            await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}/mfa`, { method: 'DELETE' });
+            await reload();
+            return `Two-step verification of ${user.email} reset.`;
+          }),
+      ),
+    );
+  });
+  return h('span', { class: 'inline' }, `on (${kinds})`, reset);
+}
+
+function row(
+  user: JotUser,
+  mfa: MfaByUser,
+  out: HTMLElement,
+  reload: () => Promise<void>,
+): (Node | string)[] {
   const self = currentUser()?.user.id === user.id;
   const rolesId = `roles-${user.id}`;
   const roles = h('input', {
@@ -103,6 +153,7 @@ function row(user: JotUser, out: HTMLElement, reload: () => Promise<void>): (Nod
     user.name ?? '—',
     h('span', { class: 'inline' }, roles, save),
     h('span', { class: `status status-${user.status}` }, user.status),
+    mfaCell(user, mfa, out, reload),
     formatIso(user.created_at),
     h('span', { class: 'inline' }, toggle, remove),
   ];
@@ -120,9 +171,11 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
   const reload = async (): Promise<void> => {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     if (query.value.trim() !== '') params.set('q', query.value.trim());
-    const { users, total } = await jot.json<{ users: JotUser[]; total: number }>(
-      `/api/admin/users?${params}`,
-    );
+    const [{ users, total }, mfa] = await Promise.all([
+      jot.json<{ users: JotUser[]; total: number }>(`/api/admin/users?${params}`),
+      jot.json<{ users: { user_id: string; totp: number; webauthn: number }[] }>('/api/admin/mfa'),
+    ]);
+    const mfaByUser: MfaByUser = new Map(mfa.users.map((u) => [u.user_id, u]));
     if (users.length === 0 && offset > 0 && total > 0) {
       offset = Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
       return reload();
@@ -130,8 +183,8 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
     holder.replaceChildren(
       table(
         'Users, oldest first. Roles are comma-separated.',
-        ['Email', 'Name', 'Roles', 'Status', 'Created', ''],
-        users.map((u) => row(u, out, reload)),
+        ['Email', 'Name', 'Roles', 'Status', 'Two-step', 'Created', ''],
+        users.map((u) => row(u, mfaByUser, out, reload)),
       ),
     );
     const prev = h('button', { type: 'button', class: 'secondary' }, 'Previous');

@@ -1,9 +1,10 @@
 /** Sign in and register. The first account registered on a server becomes its admin. */
-import { JotClientError } from '@jot/client';
+import { isMfaRequired, JotClientError } from '@jot/client';
 
 import { postAnonymous } from '../lib/api.js';
 import { busy, field, h, heading, message } from '../lib/dom.js';
 import { jot, loadUser, takeNotice } from '../lib/session.js';
+import { passkeySignIn, showSecondStep } from './signin-mfa.js';
 
 function input(
   id: string,
@@ -50,6 +51,7 @@ export function signInPage(main: ParentNode): void {
     submit,
     h('p', {}, h('a', { href: '#/forgot-password' }, 'Forgot your password?')),
     out,
+    passkeySignIn(),
   );
   signIn.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -59,6 +61,11 @@ export function signInPage(main: ParentNode): void {
       } catch (err) {
         if (err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED') {
           out.replaceChildren(unverified(email.value));
+          return;
+        }
+        if (isMfaRequired(err)) {
+          password.value = '';
+          showSecondStep(signIn, err);
           return;
         }
         throw err;

@@ -1,0 +1,81 @@
+/**
+ * The second-factor prompt shared by the sign-in's second step and the step-up dialog: one field that takes the
+ * 6-digit code of the authenticator app or a recovery code, and a "Use a passkey" button when the account has one.
+ */
+import type { MfaProof } from '@jot/client';
+
+import { busy, field, h } from './dom.js';
+import { passkeyAssertion, passkeysSupported } from './passkeys.js';
+
+/** What the form does with a proof. */
+export interface FactorFormOptions {
+  /** Id prefix of the controls (two forms may be on screen). */
+  id: string;
+  /** The methods the account has (`totp`, `webauthn`, `recovery_code`). */
+  methods: readonly string[];
+  /** WebAuthn options for the passkey button. */
+  passkeyOptions: () => Promise<Record<string, unknown>>;
+  /** Sends the proof; throws to show an error. */
+  submit: (proof: MfaProof) => Promise<void>;
+}
+
+/** A typed code as a proof: six digits are an app code, anything else a recovery code. */
+export function codeProof(value: string): MfaProof {
+  const code = value.replace(/\s/g, '');
+  return /^\d{6}$/.test(code) ? { code } : { recoveryCode: value.trim() };
+}
+
+/** Builds the form (its outcome line included). */
+export function factorForm(options: FactorFormOptions): HTMLFormElement {
+  const code = h('input', {
+    id: `${options.id}-code`,
+    name: 'code',
+    type: 'text',
+    inputmode: 'numeric',
+    autocomplete: 'one-time-code',
+    required: true,
+    maxlength: '40',
+  });
+  const out = h('div', { id: `${options.id}-out`, 'aria-live': 'polite' });
+  const verify = h('button', { type: 'submit' }, 'Verify');
+  const hasApp = options.methods.includes('totp');
+  const form = h(
+    'form',
+    { class: 'factor-form' },
+    hasApp || options.methods.includes('recovery_code')
+      ? field(
+          hasApp ? 'Code from your authenticator app' : 'Recovery code',
+          code,
+          'Lost your device? Type one of your recovery codes instead.',
+        )
+      : null,
+    h('div', { class: 'actions' }, hasApp || options.methods.includes('recovery_code') ? verify : null),
+    out,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(verify, out, async () => {
+      try {
+        await options.submit(codeProof(code.value));
+      } finally {
+        code.value = '';
+        code.focus();
+      }
+    });
+  });
+  if (options.methods.includes('webauthn') && passkeysSupported()) {
+    const passkey = h(
+      'button',
+      { type: 'button', class: 'secondary', id: `${options.id}-passkey` },
+      'Use a passkey',
+    );
+    passkey.addEventListener('click', () => {
+      void busy(passkey, out, async () => {
+        const assertion = await passkeyAssertion(await options.passkeyOptions());
+        await options.submit({ passkey: assertion });
+      });
+    });
+    form.querySelector('.actions')!.append(passkey);
+  }
+  return form;
+}
