@@ -4,6 +4,7 @@
  * refresh and one retry — except a step-up challenge (RFC 9470), which a refresh cannot answer: it is reported with
  * `onStepUp` and returned as is. Requests to any other URL pass through untouched.
  */
+import type { DPoPSigner } from './dpop.js';
 import type { SessionState } from './session-state.js';
 import { stepUpChallenge, type StepUpChallenge } from './step-up.js';
 import { isUnsafeMethod, type Transport } from './transport.js';
@@ -20,6 +21,8 @@ export interface AuthFetchDeps {
   refresh: () => Promise<boolean>;
   /** True when the timer should already have refreshed (throttled tab, sleep, clock jump). */
   isStale: () => boolean;
+  /** Set when the session is DPoP-bound: every request to the server carries a proof (RFC 9449 §7). */
+  dpop?: DPoPSigner;
   /** Called for a step-up challenge from the server (before the response is returned). */
   onStepUp: (challenge: StepUpChallenge) => void;
 }
@@ -51,12 +54,16 @@ export function createAuthFetch(
       const request = template.clone();
       const accessToken = state.current?.accessToken;
       if (mode !== 'cookie' && accessToken !== undefined)
-        request.headers.set('authorization', `Bearer ${accessToken}`);
+        request.headers.set('authorization', `${deps.dpop === undefined ? 'Bearer' : 'DPoP'} ${accessToken}`);
       if (mode === 'cookie' && isUnsafeMethod(request.method)) {
         const csrf = await csrfToken();
         if (csrf !== undefined) request.headers.set('x-csrf-token', csrf);
       }
-      return { response: await transport.fetch(request), generation };
+      const response =
+        deps.dpop === undefined
+          ? await transport.fetch(request)
+          : await deps.dpop.send(request, accessToken, (r) => transport.fetch(r));
+      return { response, generation };
     };
 
     // Refresh first when the timer should already have fired (throttled background tab, sleep, clock jump).

@@ -5,6 +5,7 @@
  * tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage.
  */
+import { createDPoPSigner } from './dpop.js';
 import { createEmitter } from './emitter.js';
 import { errorFromResponse, JotClientError } from './errors.js';
 import { createSessionState } from './session-state.js';
@@ -104,6 +105,15 @@ export function createClient(options: ClientOptions): JotClient {
   }
   const key = options.storageKey ?? 'jot';
   const transport = createTransport(options.baseUrl ?? '', options.fetch);
+  if (options.dpop !== undefined && options.dpop !== false && mode === 'cookie') {
+    throw new TypeError(
+      "createClient: dpop needs mode 'memory' or 'bearer' (a proof must cover a token the page holds)",
+    );
+  }
+  const dpop =
+    options.dpop === undefined || options.dpop === false
+      ? undefined
+      : createDPoPSigner(options.dpop === true ? undefined : options.dpop);
   const state = createSessionState();
   const events = createEmitter();
   const usesCookie = mode !== 'bearer';
@@ -194,12 +204,18 @@ export function createClient(options: ClientOptions): JotClient {
     csrfToken,
     refresh,
     isStale: () => state.current !== undefined && !state.isFresh(Date.now(), marginFor()),
+    dpop,
     onStepUp: ({ maxAge, acrValues }) => events.emit('session:step-up-required', { maxAge, acrValues }),
   });
 
   async function send(path: string, init: RequestInit): Promise<Response> {
     try {
-      return await transport.fetch(transport.resolve(path).href, { credentials, ...init });
+      const url = transport.resolve(path).href;
+      if (dpop === undefined) return await transport.fetch(url, { credentials, ...init });
+      // Sign-in, refresh: the proof binds (or proves) the session's key; no access token goes along.
+      return await dpop.send(new Request(url, { credentials, ...init }), undefined, (r) =>
+        transport.fetch(r),
+      );
     } catch (cause) {
       throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
     }

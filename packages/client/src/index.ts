@@ -20,3 +20,5 @@ export type {
   TokenResponse,
   WhoAmI,
 } from './types.js';
+export { createDPoPSigner, type DPoPSigner } from './dpop.js';
+export { defaultKeyStore, indexedDBKeyStore, memoryKeyStore, type DPoPKeyStore } from './dpop-key-store.js';

@@ -2,6 +2,7 @@
  * Public types of `@jot/client`: options, delivery modes, the server's token and whoami responses, and the
  * typed session events.
  */
+import type { DPoPKeyStore } from './dpop-key-store.js';
 
 /**
  * How the browser holds the session (see docs/browser.md):
@@ -31,6 +32,12 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** Namespace of the cross-tab lock and BroadcastChannel names. Nothing is ever written to storage. @default 'jot' */
   storageKey?: string;
+  /**
+   * DPoP (RFC 9449): `true` makes a non-extractable ES256 key (kept in IndexedDB in browsers, so it survives reloads)
+   * and sends a proof with sign-in, refresh and every request to the server, so a token copied out of the page is
+   * useless without the key. Not with `mode: 'cookie'`. @default false
+   */
+  dpop?: boolean | DPoPKeyStore;
   /** Cross-tab lock manager; `null` turns cross-tab locking off. @default globalThis.navigator?.locks */
   locks?: LocksLike | null;
   /** Tell other tabs about refreshes and logouts over a BroadcastChannel. @default true when BroadcastChannel exists */
@@ -42,7 +49,8 @@ export interface ClientOptions {
  * appear depends on the mode.
  */
 export interface TokenResponse {
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to the client's DPoP key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   access_token?: string;
   refresh_token?: string;

@@ -167,8 +167,9 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
       await quietly('new-device check', () => noteSignIn(deps, user, pair.session, client));
       return pair;
     },
-    async refresh(token, client, fromCookie) {
-      const pair = await sessions.refresh(token, client, fromCookie);
+    async refresh(token, client, fromCookie, options) {
+      // Every argument passes through: the options carry the client binding, scope narrowing and the DPoP check.
+      const pair = await sessions.refresh(token, client, fromCookie, options);
       await quietly('refresh check', () => checkRefresh(deps, pair.session, client));
       return pair;
     },

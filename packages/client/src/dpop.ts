@@ -1,0 +1,106 @@
+/**
+ * DPoP proofs (RFC 9449 §4) made with WebCrypto: one per request, for its method and URL (query and fragment left
+ * out), with `ath` when an access token goes along and the server's latest nonce; a `use_dpop_nonce` answer
+ * (400 at the token endpoints, 401 at resources) is retried once with the nonce it carries (§8–9).
+ */
+import { defaultKeyStore, type DPoPKeyStore } from './dpop-key-store.js';
+
+/** Sends requests with proofs. */
+export interface DPoPSigner {
+  /** A proof for `method` `url`, bound to `accessToken` when given. */
+  proof(method: string, url: string, accessToken?: string): Promise<string>;
+  /** Sends `request` with a fresh proof; retries once with a new nonce when the server asks for one. */
+  send(
+    request: Request,
+    accessToken: string | undefined,
+    fetch: (request: Request) => Promise<Response>,
+  ): Promise<Response>;
+  readonly keys: DPoPKeyStore;
+}
+
+const encoder = new TextEncoder();
+
+function base64url(bytes: ArrayBuffer | Uint8Array): string {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let binary = '';
+  for (const byte of view) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function htu(url: string): string {
+  const parsed = new URL(url);
+  parsed.search = '';
+  parsed.hash = '';
+  return parsed.href;
+}
+
+async function asksForNonce(response: Response): Promise<boolean> {
+  if (response.status !== 400 && response.status !== 401) return false;
+  if (response.headers.get('dpop-nonce') === null) return false;
+  if (/error="use_dpop_nonce"/.test(response.headers.get('www-authenticate') ?? '')) return true;
+  const body = (await response
+    .clone()
+    .json()
+    .catch(() => undefined)) as { error?: unknown } | undefined;
+  return body?.error === 'use_dpop_nonce';
+}
+
+/** Creates the signer over a key store (IndexedDB in browsers by default). */
+export function createDPoPSigner(keys: DPoPKeyStore = defaultKeyStore()): DPoPSigner {
+  /** The latest nonce per origin (RFC 9449 §8.2: any response may carry a new one). */
+  const nonces = new Map<string, string>();
+  let header: Promise<string> | undefined;
+
+  async function encodedHeader(publicKey: CryptoKey): Promise<string> {
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', publicKey);
+    return base64url(
+      encoder.encode(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })),
+    );
+  }
+
+  async function proof(method: string, url: string, accessToken?: string): Promise<string> {
+    const pair = await keys.keyPair();
+    header ??= encodedHeader(pair.publicKey).catch((err: unknown) => {
+      header = undefined;
+      throw err;
+    });
+    const claims: Record<string, unknown> = {
+      jti: base64url(crypto.getRandomValues(new Uint8Array(16))),
+      htm: method.toUpperCase(),
+      htu: htu(url),
+      iat: Math.floor(Date.now() / 1000),
+    };
+    if (accessToken !== undefined) {
+      claims.ath = base64url(await crypto.subtle.digest('SHA-256', encoder.encode(accessToken)));
+    }
+    const nonce = nonces.get(new URL(url).origin);
+    if (nonce !== undefined) claims.nonce = nonce;
+    const input = `${await header}.${base64url(encoder.encode(JSON.stringify(claims)))}`;
+    // WebCrypto's ECDSA signature is r‖s, exactly JWS's ES256 format (RFC 7518 §3.4).
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      pair.privateKey,
+      encoder.encode(input),
+    );
+    return `${input}.${base64url(signature)}`;
+  }
+
+  return {
+    keys,
+    proof,
+    async send(request, accessToken, fetch) {
+      const origin = new URL(request.url).origin;
+      const attempt = async (): Promise<Response> => {
+        const copy = request.clone();
+        copy.headers.set('dpop', await proof(copy.method, copy.url, accessToken));
+        const response = await fetch(copy);
+        const nonce = response.headers.get('dpop-nonce');
+        if (nonce !== null) nonces.set(origin, nonce);
+        return response;
+      };
+      const first = await attempt();
+      if (!(await asksForNonce(first))) return first;
+      return attempt();
+    },
+  };
+}
