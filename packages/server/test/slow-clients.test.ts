@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { loadConfig } from '../src/config/index.js';
 import { defaults } from '../src/config/defaults.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 
@@ -117,6 +118,16 @@ describe('timeout settings', () => {
     expect(server.app.server.headersTimeout).toBe(1000);
     expect(server.app.server.requestTimeout).toBe(2000);
     expect(server.app.server.keepAliveTimeout).toBe(1000);
+  });
+
+  it('refuse a headers timeout longer than the request timeout, naming the variable', () => {
+    expect(() =>
+      loadConfig({
+        env: {},
+        file: false,
+        overrides: { nodeEnv: 'test', headersTimeout: '40s', requestTimeout: '30s' },
+      }),
+    ).toThrow(/^JOT_HEADERS_TIMEOUT .*must be at most JOT_REQUEST_TIMEOUT/);
   });
 
   it('have the defaults docs/config.md and the README give', () => {
