@@ -5,49 +5,26 @@
  * answered with the passkey. The server runs on http://localhost:<port> (a WebAuthn RP id must be a domain) in cookie
  * mode. Without /usr/bin/chromium the suite is skipped with a warning, except in CI.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import {
+  available,
+  CHROMIUM,
+  ensureBuilt,
+  horizontalOverflow,
+  launchChromium,
+  SHOTS,
+} from './support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const here = dirname(fileURLToPath(import.meta.url));
-const SHOTS =
-  process.env.JOT_SCREENSHOTS === '1'
-    ? resolve(here, '../../../docs/screenshots')
-    : resolve(tmpdir(), 'jot-screenshots');
 const EMAIL = 'mfa-admin@jot.test';
 const PASSWORD = 'correct horse battery';
-const available = existsSync(CHROMIUM);
-
-function newest(dir: string): number {
-  return Math.max(
-    0,
-    ...readdirSync(dir).map((name) => {
-      const stat = statSync(join(dir, name));
-      return stat.isDirectory() ? newest(join(dir, name)) : stat.mtimeMs;
-    }),
-  );
-}
-
-/** Builds the UI when it is missing or older than its sources. */
-async function ensureBuilt(): Promise<void> {
-  const index = resolve(here, '../dist/index.html');
-  const stale =
-    !existsSync(index) ||
-    [resolve(here, '../src'), resolve(here, '../../client/src')].some(
-      (dir) => newest(dir) > statSync(index).mtimeMs,
-    );
-  if (stale) await build({ configFile: resolve(here, '../vite.config.ts'), logLevel: 'warn' });
-}
 
 /** A free TCP port on loopback (the origin must be known before the server's configuration). */
 function freePort(): Promise<number> {
@@ -112,18 +89,7 @@ describe.runIf(available || process.env.CI !== undefined)(
       expect(reg.status).toBe(201);
       adminId = reg.body.id;
       mkdirSync(SHOTS, { recursive: true });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
       page = await context.newPage();
       cdp = await context.newCDPSession(page);
@@ -222,8 +188,7 @@ describe.runIf(available || process.env.CI !== undefined)(
       await page.setViewportSize({ width: 390, height: 844 });
       await page.goto(`${origin}/#/account`);
       await page.getByRole('heading', { name: 'Two-step verification' }).waitFor();
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow).toBeLessThanOrEqual(0);
+      expect(await horizontalOverflow(page)).toMatchObject({ overflow: 0, culprits: [] });
       await page.setViewportSize({ width: 1000, height: 800 });
     });
   },
