@@ -1,22 +1,34 @@
 /** Start-up chores: the bootstrap admin from JOT_ADMIN_EMAIL / JOT_ADMIN_PASSWORD, and loud development warnings. */
 import type { FastifyInstance } from 'fastify';
 
+import { StoreError } from './store/index.js';
+
 /** Creates the configured admin if no account has that email; makes an existing one admin. */
 export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> {
   const { config, store, passwords } = app.jot;
   if (config.adminEmail === undefined || config.adminPassword === undefined) return;
-  const existing = await store.getUserByEmail(config.adminEmail);
+  let existing = await store.getUserByEmail(config.adminEmail);
   if (existing === undefined) {
-    const user = await store.createUser({
-      email: config.adminEmail,
-      passwordHash: await passwords.hash(config.adminPassword),
-      name: 'Administrator',
-      roles: ['admin'],
-      // The operator configured this address; it needs no link to prove it.
-      emailVerifiedAt: Date.now(),
-    });
-    app.log.info({ userId: user.id }, 'bootstrap admin created from JOT_ADMIN_EMAIL');
-  } else if (!existing.roles.includes('admin')) {
+    const passwordHash = await passwords.hash(config.adminPassword);
+    try {
+      const user = await store.createUser({
+        email: config.adminEmail,
+        passwordHash,
+        name: 'Administrator',
+        roles: ['admin'],
+        // The operator configured this address; it needs no link to prove it.
+        emailVerifiedAt: Date.now(),
+      });
+      app.log.info({ userId: user.id }, 'bootstrap admin created from JOT_ADMIN_EMAIL');
+      return;
+    } catch (err) {
+      // Another instance starting at the same time created it first (the unique email decides): use that one.
+      if (!(err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT')) throw err;
+      existing = await store.getUserByEmail(config.adminEmail);
+      if (existing === undefined) throw err;
+    }
+  }
+  if (!existing.roles.includes('admin')) {
     if (existing.emailVerifiedAt === null) await store.markEmailVerified(existing.id, existing.email);
     await store.setRoles(existing.id, [...existing.roles, 'admin']);
     app.log.info({ userId: existing.id }, 'bootstrap admin granted the admin role');
