@@ -8,7 +8,7 @@
  *   npm run bench                     full run (about 7 minutes on 2 cores: ~4 of them HTTP, ~20 s revocation)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
- *   npm run bench -- --only=revocation   one section (jose, http, auth, growth, propagation, revocation)
+ *   npm run bench -- --only=revocation   one section (jose, http, auth, growth, propagation, revocation, dpop-jwe)
  *   npm run bench -- --write          also write docs/benchmarks.md (a section not run keeps its previous text)
  *
  * Imports the BUILT packages (packages/jose/dist, packages/verify/dist); builds them first when dist is missing or
@@ -40,12 +40,13 @@ import { AUTH_HEADING, renderAuth } from './auth/report-auth.js';
 import { GROWTH_HEADING, benchGrowth, renderGrowth } from './auth/growth.js';
 import { PROPAGATION_HEADING, benchPropagation, renderPropagation } from './propagation.js';
 import { PROBES, benchRevocation } from './revocation.js';
+import { SENDER_HEADING, benchSenderConstraint, renderSenderConstraint } from './sender-constraint.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
 const VERIFY = join(ROOT, 'packages/verify');
 const DOC = join(ROOT, 'docs/benchmarks.md');
-const SECTIONS = ['jose', 'http', 'auth', 'growth', 'propagation', 'revocation'];
+const SECTIONS = ['jose', 'http', 'auth', 'growth', 'propagation', 'revocation', 'dpop-jwe'];
 const log = (...args) => console.error(...args);
 
 function parseArgs(argv) {
@@ -282,6 +283,13 @@ async function runPropagation(args) {
   return renderPropagation(await benchPropagation(verifyLib, { samples: args.quick ? 10 : 100 }, log));
 }
 
+/** The DPoP and JWE section: per-request cost of sender-constrained and encrypted tokens. */
+async function runSenderConstraint(profile) {
+  ensureBuilt('jose', []);
+  const jose = await import(pathToFileURL(join(JOSE, 'dist/index.js')).href);
+  return renderSenderConstraint(await benchSenderConstraint(jose, profile, log));
+}
+
 /** The @jot/verify revocation-list section. */
 async function runRevocation(profile, info) {
   ensureBuilt('verify', ['jose']);
@@ -304,6 +312,7 @@ async function main() {
   const growth = args.only.includes('growth') ? await runGrowth(args) : undefined;
   const propagation = args.only.includes('propagation') ? await runPropagation(args) : undefined;
   const revocation = args.only.includes('revocation') ? await runRevocation(profile, info) : undefined;
+  const sender = args.only.includes('dpop-jwe') ? await runSenderConstraint(profile) : undefined;
   const durationS = (Date.now() - started) / 1000;
   const loadAfter = os.loadavg()[0];
   const failures = jose?.failures ?? [];
@@ -321,6 +330,7 @@ async function main() {
   if (growth !== undefined) console.log(growth.markdown);
   if (propagation !== undefined) console.log(propagation.markdown);
   if (revocation !== undefined) console.log(revocation);
+  if (sender !== undefined) console.log(sender);
 
   if (args.write) {
     if (args.quick || args.algs !== ALGS || args.only !== SECTIONS)
@@ -351,11 +361,19 @@ async function main() {
       growth?.markdown ?? sectionOf(previous, GROWTH_HEADING),
       propagation?.markdown ?? sectionOf(previous, PROPAGATION_HEADING),
       revocation ?? sectionOf(previous, REVOCATION_HEADING),
+      sender ?? sectionOf(previous, SENDER_HEADING),
     ].filter((section) => section !== undefined);
     writeFileSync(
       DOC,
       [
-        headOf(doc, [HTTP_HEADING, AUTH_HEADING, GROWTH_HEADING, PROPAGATION_HEADING, REVOCATION_HEADING]),
+        headOf(doc, [
+          HTTP_HEADING,
+          AUTH_HEADING,
+          GROWTH_HEADING,
+          PROPAGATION_HEADING,
+          REVOCATION_HEADING,
+          SENDER_HEADING,
+        ]),
         ...tail,
       ].join('\n'),
     );
