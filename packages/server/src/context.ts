@@ -109,6 +109,11 @@ declare module 'fastify' {
     tags?: readonly string[];
     summary?: string;
     description?: string;
+    /**
+     * Documentation only: the parameters of an `application/x-www-form-urlencoded` body (the OAuth endpoints parse
+     * and check it themselves), published as the operation's form request body.
+     */
+    formBody?: Readonly<Record<string, unknown>>;
   }
   interface FastifyInstance {
     jot: ServerContext;

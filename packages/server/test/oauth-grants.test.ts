@@ -381,3 +381,20 @@ describe('client registry', () => {
     expect((await cc(rotated.body.client_secret)).status).toBe(200);
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the OAuth endpoints with their form bodies, and the client admin routes', async () => {
+    const doc = (await server.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>;
+    };
+    for (const path of ['/oauth/token', '/oauth/revoke', '/oauth/introspect']) {
+      expect(Object.keys(doc.paths[path]?.post?.requestBody?.content ?? {})).toEqual([
+        'application/x-www-form-urlencoded',
+      ]);
+    }
+    expect(Object.keys(doc.paths['/api/admin/clients'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(doc.paths['/api/admin/clients/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
+    expect(doc.paths['/api/admin/clients/{id}/secret']?.post).toBeDefined();
+    expect(doc.paths['/.well-known/openid-configuration']).toBeUndefined();
+  });
+});

@@ -65,6 +65,24 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
     OAUTH_PATHS.introspection,
     {
       schema: {
+        formBody: {
+          type: 'object',
+          required: ['token'],
+          properties: {
+            token: { type: 'string', description: 'the access or refresh token' },
+            token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
+            client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
+            client_secret: { type: 'string', description: 'client_secret_post' },
+            client_assertion_type: {
+              type: 'string',
+              description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            },
+            client_assertion: {
+              type: 'string',
+              description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
+            },
+          },
+        },
         tags: ['oauth'],
         summary:
           'RFC 7662 introspection (form-encoded): is this access or refresh token active, and its claims.',

@@ -24,6 +24,24 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
     OAUTH_PATHS.revocation,
     {
       schema: {
+        formBody: {
+          type: 'object',
+          required: ['token'],
+          properties: {
+            token: { type: 'string', description: 'the access or refresh token' },
+            token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
+            client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
+            client_secret: { type: 'string', description: 'client_secret_post' },
+            client_assertion_type: {
+              type: 'string',
+              description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            },
+            client_assertion: {
+              type: 'string',
+              description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
+            },
+          },
+        },
         tags: ['oauth'],
         summary:
           'RFC 7009 revocation (form-encoded): a refresh token ends its session; an access token its jti.',

@@ -30,6 +30,40 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
     {
       config: { rateLimit: authRateLimit(config) },
       schema: {
+        formBody: {
+          type: 'object',
+          required: ['grant_type'],
+          properties: {
+            grant_type: {
+              type: 'string',
+              description:
+                'refresh_token | client_credentials | urn:ietf:params:oauth:grant-type:token-exchange',
+            },
+            refresh_token: { type: 'string', description: 'refresh_token grant' },
+            scope: { type: 'string', description: 'space-separated; narrower only' },
+            resource: { type: 'string', description: 'RFC 8707 audience; may repeat' },
+            audience: { type: 'string', description: 'RFC 8693 audience; may repeat' },
+            subject_token: { type: 'string', description: 'token exchange: the user access token' },
+            subject_token_type: {
+              type: 'string',
+              description: 'urn:ietf:params:oauth:token-type:access_token',
+            },
+            requested_token_type: {
+              type: 'string',
+              description: 'urn:ietf:params:oauth:token-type:access_token',
+            },
+            client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
+            client_secret: { type: 'string', description: 'client_secret_post' },
+            client_assertion_type: {
+              type: 'string',
+              description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            },
+            client_assertion: {
+              type: 'string',
+              description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
+            },
+          },
+        },
         tags: ['oauth'],
         summary:
           'OAuth 2 token endpoint (form-encoded): refresh_token, client_credentials and token exchange (RFC 8693).',

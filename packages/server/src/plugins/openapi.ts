@@ -124,6 +124,11 @@ function operation(route: CollectedRoute): JsonObject {
     const required = isObject(body) && Array.isArray(body.required) && body.required.length > 0;
     op.requestBody = { required, content: { 'application/json': { schema: rewriteRefs(body) } } };
   }
+  if (isObject(schema.formBody)) {
+    const form = schema.formBody;
+    const required = Array.isArray(form.required) && form.required.length > 0;
+    op.requestBody = { required, content: { 'application/x-www-form-urlencoded': { schema: form } } };
+  }
   op.responses = responses(schema);
   return op;
 }
