@@ -350,6 +350,9 @@ describe('account deletion', () => {
       const events = await store.listSecurityEvents({ limit: 100, userId: user.userId });
       expect(events.map((e) => e.type)).toContain('account_deleted');
       expect(events.every((e) => e.ip === null)).toBe(true);
+      expect(
+        events.filter((e) => e.type !== 'account_deleted').every((e) => JSON.stringify(e.detail) === '{}'),
+      ).toBe(true);
       expect(JSON.stringify(events)).not.toContain('leaving@example.com');
     } finally {
       await clocked.close();

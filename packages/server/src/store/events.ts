@@ -74,11 +74,14 @@ export async function listSecurityEvents(db: Db, query: SecurityEventQuery): Pro
   return rows.map(toSecurityEvent);
 }
 
-/** Clears the IP address of every event about a user; returns how many. */
+/**
+ * Clears the personal data of every event about a user — the IP address and the detail (which may hold addresses,
+ * devices or networks) — keeping what happened and when; returns how many.
+ */
 export async function scrubSecurityEvents(db: Db, userId: string): Promise<number> {
   const result = await db
     .updateTable('security_events')
-    .set({ ip: null })
+    .set({ ip: null, detail: '{}' })
     .where('user_id', '=', userId)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -438,7 +438,7 @@ export class Store {
     return this.#run((db) => events.addSecurityEvent(db, input, now));
   }
 
-  /** Drops the IP addresses recorded with a user's events (their account is being deleted); returns how many. */
+  /** Drops the IP addresses and details recorded with a user's events (their account is being deleted); returns how many. */
   scrubSecurityEvents(userId: string): Promise<number> {
     return this.#run((db) => events.scrubSecurityEvents(db, userId));
   }
