@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { buildProgram, CLI_ERROR_CODES } from '../src/index.js';
+import { describeFailure, formatFailure } from '../src/errors.js';
 import { processIo } from '../src/io.js';
 import { errorLine, jot } from './support.js';
 
@@ -85,6 +86,19 @@ describe('jot', () => {
     expect(errorLine(result)).toMatch(
       /^jot: ERR_CLI_USAGE: required option '--claims <json\|@file>' not specified/,
     );
+  });
+});
+
+describe('failures nothing else classifies', () => {
+  it('reports an unexpected error as ERR_CLI_UNEXPECTED on one line, exit 2', () => {
+    const failure = describeFailure(new Error('disk on fire\nsecond line'));
+    expect(failure).toEqual({
+      code: 'ERR_CLI_UNEXPECTED',
+      message: 'disk on fire\nsecond line',
+      exitCode: 2,
+    });
+    expect(formatFailure(failure)).toBe('jot: ERR_CLI_UNEXPECTED: disk on fire second line');
+    expect(describeFailure('thrown string').code).toBe('ERR_CLI_UNEXPECTED');
   });
 });
 

@@ -17,6 +17,7 @@ import { installInputGuard } from './http/input-guard.js';
 import { collectRoutes } from './http/route-table.js';
 import { fallbackRateLimitStore } from './http/rate-limit-store.js';
 import { errorSchema } from './http/schemas.js';
+import { schemaController } from './http/validation.js';
 import { createKeyManager } from './keys/key-manager.js';
 import { accountsPlugin } from './plugins/accounts.js';
 import { adminDeleteUserPlugin } from './plugins/admin-delete-user.js';
@@ -150,7 +151,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       // Node checks the two timeouts above on this interval (30 s by default, which would stretch them).
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
     },
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    schemaController,
   });
   const store =
     options.store ?? (await openStore({ url: config.databaseUrl, dataDir: config.dataDir, now: clock }));
@@ -167,10 +168,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       parallelism: config.argon2Parallelism,
     });
     const events = createSecurityEvents(store, app.log);
-    const revocations = createRevocationService(store, clock, {
-      accessTokenTtlMs: config.accessTokenTtlMs,
-      clockToleranceMs: config.clockToleranceMs,
-    });
+    const metrics = createMetrics({ processMetrics: true });
+    const revocations = createRevocationService(
+      store,
+      clock,
+      { accessTokenTtlMs: config.accessTokenTtlMs, clockToleranceMs: config.clockToleranceMs },
+      metrics.revocations,
+    );
     const tokens = createTokenService(
       keys,
       {
@@ -181,6 +185,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
         encryptionKeys: config.encryptionKeys,
       },
       clock,
+      metrics.tokensIssued,
     );
     const csrf = createCsrfTokens(config.kek);
     const scopes = createScopePolicy(config.roleScopes, store);
@@ -223,7 +228,7 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       revocations,
       events: watchedEvents,
       csrf,
-      metrics: createMetrics({ processMetrics: true }),
+      metrics,
       mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents }),
       redis,
       mailer,

@@ -70,7 +70,7 @@ describe('store: sqlite specifics', () => {
   it('opens an in-memory database', async () => {
     const store = await openStore({ url: ':memory:', dataDir: '/nonexistent' });
     expect(store.dialect).toBe('sqlite');
-    expect(await store.countUsers()).toBe(0);
+    expect(await store.listUsers({ limit: 1 })).toEqual([]);
     await store.close();
   });
 
@@ -88,6 +88,24 @@ describe('store: opening', () => {
     await expect(
       openStore({ url: 'postgres://nobody@127.0.0.1:1/none', dataDir: tempDir() }),
     ).rejects.toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+  });
+
+  it('reports a migration that cannot apply as ERR_STORE_MIGRATION, and leaves the file as it was', async () => {
+    const dir = tempDir();
+    try {
+      // A database some other program created: our first migration collides with its "users" table.
+      const foreign = new Database(join(dir, 'jot.db'));
+      foreign.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, note TEXT)');
+      foreign.close();
+      const err = await openStore({ dataDir: dir }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_MIGRATION' });
+      const after = new Database(join(dir, 'jot.db'), { readonly: true });
+      const columns = after.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+      after.close();
+      expect(columns.map((c) => c.name)).toEqual(['id', 'note']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('resolves database URLs', () => {

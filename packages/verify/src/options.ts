@@ -31,8 +31,8 @@ export interface ReplicatedRevocationOptions {
   failOpen?: boolean;
   /**
    * A connected stream silent for this long is treated as dead and reconnected; also bounds the wait for the
-   * stream's response. At most `maxStaleness` (a `TypeError` otherwise); keep it above the server's ping interval
-   * (15 s). @default two thirds of `maxStaleness`, at most '45s' (20 s with the default `maxStaleness`)
+   * stream's response. At most `maxStaleness` (a `TypeError` otherwise); keep it above the server's heartbeat
+   * interval (a comment line every 5 s). @default two thirds of `maxStaleness`, at most '45s' (20 s with the default `maxStaleness`)
    */
   heartbeatTimeout?: Duration;
   /** Reconnect backoff bounds. @default { min: 250, max: '30s' } */

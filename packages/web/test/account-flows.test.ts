@@ -182,7 +182,7 @@ describe.runIf(available)('account flows in a real browser, links read from a re
     await page.locator('#user-search').fill('bulk-5');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByText('1–10 of 10').waitFor();
-    await page.screenshot({ path: resolve(SHOTS, 'admin-users-search.png') });
+    await page.screenshot({ path: resolve(SHOTS, 'admin-users.png') });
     await page.getByRole('button', { name: 'Delete bulk-55@flows.test' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete bulk-55@flows.test?' });
     await dialog.getByRole('button', { name: 'Delete' }).click();
@@ -265,7 +265,7 @@ describe.runIf(available)('account flows in a real browser, links read from a re
       expect(m.sameRow).toBe(true);
       expect(m.gapRight).toBeLessThan(1);
       expect(m.header + m.payload).toBeGreaterThan(m.decoded * 0.9);
-      if (width === 1300) await page.screenshot({ path: resolve(SHOTS, 'debugger-wide.png') });
+      if (width === 1300) await page.screenshot({ path: resolve(SHOTS, 'debugger.png') });
     }
   });
 });

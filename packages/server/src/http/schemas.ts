@@ -33,8 +33,14 @@ export const emailSchema = {
   pattern: '^[^\\s@]+@[^\\s@]+$',
 } as const;
 
-/** A password as submitted (strength rules are checked in code, with a clearer message). */
+/** A password presented to sign in or confirm (never longer than a password can be set to). */
 export const passwordSchema = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+/**
+ * A password being chosen: only a string here, so every length rule is the policy's `ERR_WEAK_PASSWORD` with its
+ * clear message (a 1,025-character password is weak, not malformed); the body limit bounds its size.
+ */
+export const newPasswordSchema = { type: 'string' } as const;
 
 /** Error responses a protected route can give. */
 export const authErrors = {

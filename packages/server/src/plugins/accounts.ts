@@ -11,7 +11,13 @@ import { checkPasswordStrength } from '../services/password-policy.js';
 
 import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
-import { authErrors, emailSchema, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
+import {
+  authErrors,
+  emailSchema,
+  newPasswordSchema,
+  passwordSchema,
+  tokenResponseSchema,
+} from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { loginProof } from '../http/dpop-proof.js';
 import { StoreError, type SessionDelivery, type Store, type User } from '../store/index.js';
@@ -59,7 +65,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           additionalProperties: false,
           properties: {
             email: emailSchema,
-            password: passwordSchema,
+            password: newPasswordSchema,
             name: { type: 'string', maxLength: 200 },
           },
         },
@@ -129,11 +135,12 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           ? (await passwords.verifyDummy(password), false)
           : await passwords.verify(user.passwordHash, password);
       if (user === undefined || !ok) {
-        app.jot.metrics.logins.inc({ result: 'failed' });
+        app.jot.metrics.logins.inc({ result: 'failure' });
         await events.record('login_failed', { userId: user?.id, ip: request.ip });
         throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
       }
       if (user.status !== 'active') {
+        app.jot.metrics.logins.inc({ result: 'disabled' });
         throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
       }
       if (config.emailVerification === 'required' && user.emailVerifiedAt === null) {
@@ -149,8 +156,9 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       const mfaRequired = await app.jot.mfa.signIn.challenge(user, request.body.delivery);
       if (mfaRequired !== undefined)
         return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
-      app.jot.metrics.logins.inc({ result: 'ok' });
       const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
+      app.jot.metrics.logins.inc({ result: 'success' });
+      await events.record('login_succeeded', { userId: user.id, sessionId: pair.session.id, ip: request.ip });
       return tokenResponse(request, reply, pair);
     },
   );

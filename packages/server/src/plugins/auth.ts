@@ -100,6 +100,10 @@ export async function verifiedCredential(request: FastifyRequest): Promise<AuthC
     typeof presented === 'string' ? presented : undefined,
   );
   if (!SAFE_METHODS.has(request.method) && !csrfOk) {
+    // Recorded without holding up the refusal; a store failure here is logged, never the request's answer.
+    request.server.jot.events
+      .record('csrf_rejected', { userId: auth.claims.sub, sessionId: auth.claims.sid, ip: request.ip })
+      .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
     throw new HttpError(403, 'ERR_CSRF', 'this request needs the X-Csrf-Token header of your session', {
       error: 'forbidden',
     });

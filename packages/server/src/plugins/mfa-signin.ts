@@ -47,7 +47,7 @@ export async function mfaSignInPlugin(app: FastifyInstance): Promise<void> {
         const left = await mfa.factors.recoveryCodesLeft(done.user.id);
         await events.record('recovery_code_used', { userId: done.user.id, ip: request.ip, detail: { left } });
       }
-      metrics.logins.inc({ result: 'ok' });
+      metrics.logins.inc({ result: 'success' });
       const pair = await sessions.start(done.user, clientInfo(request), {
         delivery: done.delivery ?? config.tokenDelivery,
         amr: done.amr,

@@ -140,7 +140,7 @@ export async function passkeysPlugin(app: FastifyInstance): Promise<void> {
       if (user === undefined || user.status !== 'active') {
         throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
       }
-      metrics.logins.inc({ result: 'ok' });
+      metrics.logins.inc({ result: 'success' });
       const pair = await sessions.start(user, clientInfo(request), {
         delivery: request.body.delivery ?? config.tokenDelivery,
         amr: PASSWORDLESS_AMR,

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
-import { authErrors, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
+import { authErrors, newPasswordSchema, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { checkPasswordStrength } from '../services/password-policy.js';
 import type { User } from '../store/index.js';
@@ -39,7 +39,7 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
           type: 'object',
           required: ['current_password', 'new_password'],
           additionalProperties: false,
-          properties: { current_password: passwordSchema, new_password: passwordSchema },
+          properties: { current_password: passwordSchema, new_password: newPasswordSchema },
         },
         response: { 200: tokenResponseSchema, ...authErrors },
       },

@@ -14,7 +14,7 @@ import { HttpError } from '../http/errors.js';
 import { PAGE_SIZE, parseCursor, toWire } from '../http/feed-wire.js';
 
 // Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
-const HEARTBEAT_MS = 5_000;
+export const HEARTBEAT_MS = 5_000;
 /** The reconnect window a shutting-down server gives its readers (they spread their reconnects over it). */
 const SHUTDOWN_RETRY_MS = 1000;
 /** Streams one server holds open at most; each is a poll loop and a listener. */

@@ -11,6 +11,7 @@ import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { tokenEndpointProof } from '../http/dpop-proof.js';
+import { refreshResultOf } from '../services/metrics.js';
 import { hashSecret } from '../services/secrets.js';
 import { isSessionLive } from '../services/sessions.js';
 import { clientInfo } from '../http/client-info.js';
@@ -70,10 +71,10 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
           },
         )
         .catch((err: unknown) => {
-          metrics.refreshes.inc({ result: err instanceof HttpError ? err.code : 'error' });
+          metrics.refreshes.inc({ result: refreshResultOf(err instanceof HttpError ? err.code : undefined) });
           throw err;
         });
-      metrics.refreshes.inc({ result: 'ok' });
+      metrics.refreshes.inc({ result: 'success' });
       return tokenResponse(request, reply, pair);
     },
   );

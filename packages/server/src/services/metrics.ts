@@ -12,14 +12,43 @@ export interface Metrics {
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   /** `jot_http_request_duration_seconds{method,route,status}`. */
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  /** `jot_logins_total{result}`, e.g. `logins.inc({ result: 'success' })`. */
-  readonly logins: Counter<'result'>;
-  /** `jot_refreshes_total{result}`; `result: 'reused'` counts refresh-token reuse detections. */
-  readonly refreshes: Counter<'result'>;
+  /** `jot_logins_total{result}` with {@link LoginResult} labels. */
+  readonly logins: ResultCounter<LoginResult>;
+  /** `jot_refreshes_total{result}` with {@link RefreshResult} labels (`reused` = reuse detected, session ended). */
+  readonly refreshes: ResultCounter<RefreshResult>;
   /** `jot_revocations_total{kind}` with the revocation kinds `jti`, `sid`, `user`. */
   readonly revocations: Counter<'kind'>;
-  /** `jot_tokens_issued_total`: access tokens signed. */
+  /** `jot_tokens_issued_total`: access tokens signed (login, refresh, renew, re-authentication, password change). */
   readonly tokensIssued: Counter;
+}
+
+/** A counter whose one label, `result`, takes only the documented values (a typo is a type error). */
+export interface ResultCounter<R extends string> {
+  inc(labels: { result: R }, value?: number): void;
+}
+
+/** The `result` label values of `jot_logins_total` (docs/deploy.md lists them). */
+export type LoginResult = 'success' | 'failure' | 'disabled';
+
+/** The `result` label values of `jot_refreshes_total`. */
+export type RefreshResult = 'success' | 'reused' | 'invalid' | 'ended' | 'csrf' | 'disabled' | 'error';
+
+/** The refresh `result` label for the error code a refresh failed with; unknown failures are `error`. */
+export function refreshResultOf(code: string | undefined): RefreshResult {
+  switch (code) {
+    case 'ERR_REFRESH_TOKEN_REUSED':
+      return 'reused';
+    case 'ERR_REFRESH_TOKEN_INVALID':
+      return 'invalid';
+    case 'ERR_SESSION_ENDED':
+      return 'ended';
+    case 'ERR_CSRF':
+      return 'csrf';
+    case 'ERR_USER_DISABLED':
+      return 'disabled';
+    default:
+      return 'error';
+  }
 }
 
 /** Options of {@link createMetrics}. */

@@ -11,6 +11,8 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { Counter } from 'prom-client';
+
 import type { AccessTokenClaims, Clock } from '../context.js';
 import { unauthorized } from '../http/errors.js';
 import type { Revocation, Store, User } from '../store/index.js';
@@ -89,6 +91,7 @@ export function createRevocationService(
   store: Store,
   clock: Clock,
   lifetimes: { accessTokenTtlMs: number; clockToleranceMs: number },
+  published?: Pick<Counter<'kind'>, 'inc'>,
 ): RevocationService {
   const coverMs = lifetimes.accessTokenTtlMs + lifetimes.clockToleranceMs;
   const changes = new EventEmitter<{ added: [Revocation]; remote: [] }>();
@@ -107,7 +110,10 @@ export function createRevocationService(
 
   /** After commit: wakes this server's streams and waits (bounded) for the write-through copies. */
   async function announce(entries: readonly Revocation[]): Promise<void> {
-    for (const entry of entries) changes.emit('added', entry);
+    for (const entry of entries) {
+      published?.inc({ kind: entry.kind });
+      changes.emit('added', entry);
+    }
     if (sinks.size === 0 || entries.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -59,7 +59,8 @@ export interface SecurityEvents {
 export function createSecurityEvents(store: Store, logger: FastifyBaseLogger): SecurityEvents {
   return {
     async record(type, facts) {
-      logger.warn(
+      // A successful sign-in is routine: info, so warnings stay worth reading.
+      logger[type === 'login_succeeded' ? 'info' : 'warn'](
         { securityEvent: type, userId: facts.userId, sessionId: facts.sessionId },
         'security event',
       );

@@ -271,6 +271,11 @@ export function createSessionService(deps: {
         throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
       }
       if (fromCookie !== undefined && !csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
+        await events.record('csrf_rejected', {
+          userId: session.userId,
+          sessionId: session.id,
+          ip: client.ip,
+        });
         throw new HttpError(
           403,
           'ERR_CSRF',

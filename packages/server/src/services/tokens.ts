@@ -15,6 +15,8 @@ import {
   type JWTVerifier,
 } from '@jot/jose';
 
+import type { Counter } from 'prom-client';
+
 import type { Clock } from '../context.js';
 import type { AccessTokenClaims } from '../context.js';
 import type { KeyManager } from '../keys/types.js';
@@ -139,8 +141,13 @@ export interface TokenSettings {
   encryptionKeys?: Readonly<Record<string, JWK>>;
 }
 
-/** Builds the token service over the key manager. Signers are cached per key. */
-export function createTokenService(keys: KeyManager, settings: TokenSettings, clock: Clock): TokenService {
+/** Builds the token service over the key manager. Signers are cached per key; `issued` counts each signed token. */
+export function createTokenService(
+  keys: KeyManager,
+  settings: TokenSettings,
+  clock: Clock,
+  issued?: Pick<Counter, 'inc'>,
+): TokenService {
   const signers = new Map<string, JWTSigner>();
   const audience = settings.audience.length === 1 ? settings.audience[0] : [...settings.audience];
   let verifier: { algs: string; verify: JWTVerifier } | undefined;
@@ -197,7 +204,9 @@ export function createTokenService(keys: KeyManager, settings: TokenSettings, cl
   }
 
   function sign(claims: Record<string, unknown>, iat: number): string {
-    return signerFor()(claims, { currentDate: new Date(iat * 1000) });
+    const token = signerFor()(claims, { currentDate: new Date(iat * 1000) });
+    issued?.inc();
+    return token;
   }
 
   return {

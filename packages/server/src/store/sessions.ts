@@ -151,9 +151,7 @@ export async function listLiveSessionsForUser(db: Db, userId: string, now: numbe
 }
 
 /** The columns a session update may change. */
-type SessionPatch = Partial<
-  Pick<SessionsTable, 'last_used_at' | 'csrf_hash' | 'auth_time'> & { amr: string; acr: string }
->;
+type SessionPatch = Partial<Pick<SessionsTable, 'last_used_at' | 'auth_time'> & { amr: string; acr: string }>;
 
 /** UPDATE a session that is not revoked; whether a row changed. */
 export async function updateUnrevokedSession(db: Db, id: string, patch: SessionPatch): Promise<boolean> {
@@ -174,20 +172,4 @@ export async function revokeSession(db: Db, id: string, reason: string, now: num
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
-}
-
-export async function revokeSessionsForUser(
-  db: Db,
-  userId: string,
-  reason: string,
-  now: number,
-): Promise<string[]> {
-  const rows = await db
-    .updateTable('sessions')
-    .set({ revoked_at: now, revoked_reason: reason })
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .returning('id')
-    .execute();
-  return rows.map((r) => r.id).sort();
 }

@@ -164,11 +164,6 @@ export class Store {
     return this.#run((db) => users.createUser(db, input, now));
   }
 
-  /** Number of users (e.g. to decide whether to bootstrap an admin). */
-  countUsers(): Promise<number> {
-    return this.#run((db) => users.countUsers(db));
-  }
-
   getUserById(id: string): Promise<User | undefined> {
     return this.#run((db) => users.getUserBy(db, 'id', id));
   }
@@ -296,16 +291,6 @@ export class Store {
    */
   revokeSession(id: string, reason: string, now = this.#clock()): Promise<boolean> {
     return this.#run((db) => sessions.revokeSession(db, id, reason, now));
-  }
-
-  /** Revokes every unrevoked session of a user in one UPDATE; returns the ids it revoked (sorted). */
-  revokeAllSessionsForUser(userId: string, reason: string, now = this.#clock()): Promise<string[]> {
-    return this.#run((db) => sessions.revokeSessionsForUser(db, userId, reason, now));
-  }
-
-  /** Sets (or clears) the CSRF token hash of an unrevoked session; whether it changed. */
-  setSessionCsrfHash(id: string, csrfHash: string | null): Promise<boolean> {
-    return this.#run((db) => sessions.updateUnrevokedSession(db, id, { csrf_hash: csrfHash }));
   }
 
   /**

@@ -93,14 +93,6 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<U
   return toUser(row);
 }
 
-export async function countUsers(db: Db): Promise<number> {
-  const row = await db
-    .selectFrom('users')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function getUserBy(db: Db, column: 'id' | 'email', value: string): Promise<User | undefined> {
   const key = column === 'email' ? normalizeEmail(value) : value;
   const row = await db.selectFrom('users').selectAll().where(column, '=', key).executeTakeFirst();

@@ -59,7 +59,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const other = await backend.open();
         await other.close();
         await other.close();
-        await expect(other.countUsers()).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' });
+        await expect(other.listUsers({ limit: 1 })).rejects.toMatchObject({ code: 'ERR_STORE_CLOSED' });
       });
     });
 
@@ -98,11 +98,10 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect((err as Error).message).not.toContain(address);
       });
 
-      it('counts and pages users in a stable order', async () => {
-        const before = await store.countUsers();
+      it('pages users in a stable order', async () => {
+        const before = (await store.listUsers({ limit: 1000 })).length;
         for (let i = 0; i < 3; i++)
           await store.createUser({ email: email(), passwordHash: 'h' }, T0 + 10 * MIN + i);
-        expect(await store.countUsers()).toBe(before + 3);
         const all = await store.listUsers({ limit: 1000 });
         expect(all).toHaveLength(before + 3);
         const page = await store.listUsers({ limit: 2, offset: 1 });
@@ -211,27 +210,15 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.revokeSession(s.id, 'admin', T0 + 2)).toBe(false);
         expect(await store.getSession(s.id)).toMatchObject({ revokedAt: T0 + 1, revokedReason: 'logout' });
         expect(await store.touchSession(s.id)).toBe(false);
-        expect(await store.setSessionCsrfHash(s.id, 'x')).toBe(false);
+        expect(await store.setSessionAuthTime(s.id, T0 + 3)).toBe(false);
         expect(await store.revokeSession(randomUUID(), 'logout')).toBe(false);
       });
 
-      it('revokes all of a user’s sessions and returns their ids', async () => {
-        const userId = await newUser();
-        const a = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
-        const b = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
-        await store.revokeSession(a.id, 'logout');
-        expect(await store.revokeAllSessionsForUser(userId, 'password_changed')).toEqual([b.id]);
-        expect(await store.revokeAllSessionsForUser(userId, 'again')).toEqual([]);
-      });
-
-      it('sets the CSRF hash and auth time of a live session', async () => {
+      it('sets the auth time of a live session', async () => {
         const userId = await newUser();
         const s = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
-        expect(await store.setSessionCsrfHash(s.id, sha256('csrf'))).toBe(true);
         expect(await store.setSessionAuthTime(s.id, T0 + 7)).toBe(true);
-        expect(await store.getSession(s.id)).toMatchObject({ csrfHash: sha256('csrf'), authTime: T0 + 7 });
-        expect(await store.setSessionCsrfHash(s.id, null)).toBe(true);
-        expect((await store.getSession(s.id))?.csrfHash).toBeNull();
+        expect(await store.getSession(s.id)).toMatchObject({ authTime: T0 + 7 });
       });
     });
 

@@ -4,6 +4,7 @@
  * a refresh token works only for the client it was issued to — and an optional narrower `scope`.
  */
 import { oauthError } from '../../http/oauth-errors.js';
+import { refreshResultOf } from '../metrics.js';
 import { scopeList, scopeText } from '../scopes.js';
 import type { GrantHandler } from './types.js';
 
@@ -18,11 +19,11 @@ export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo
     .refresh(refreshToken, clientInfo, undefined, { clientId: client.clientId, scope: narrow })
     .catch((err: unknown) => {
       jot.metrics.refreshes.inc({
-        result: err instanceof Error && 'code' in err ? String(err.code) : 'error',
+        result: refreshResultOf(err instanceof Error && 'code' in err ? String(err.code) : undefined),
       });
       throw err;
     });
-  jot.metrics.refreshes.inc({ result: 'ok' });
+  jot.metrics.refreshes.inc({ result: 'success' });
   const scope = typeof pair.claims.scope === 'string' ? pair.claims.scope : scopeText([]);
   return {
     access_token: pair.accessToken,
