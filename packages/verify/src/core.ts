@@ -99,15 +99,7 @@ export interface Verifier {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const { algorithms, audience, profile } = checkCoreOptions(options);
-  // Every request the verifier makes (discovery, JWKS, the revocation feed) ends when it is closed, so close()
-  // leaves no connection behind to keep the process alive.
-  const lifetime = new AbortController();
-  const baseFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-  const fetchImpl: FetchLike = (input, init) =>
-    baseFetch(input, {
-      ...init,
-      signal: init?.signal ? AbortSignal.any([init.signal, lifetime.signal]) : lifetime.signal,
-    });
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? consoleLogger;
   const realm = options.realm ?? 'jot';
@@ -237,7 +229,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       };
     },
     close: async () => {
-      lifetime.abort();
       offload.close();
       await revocation.close();
     },
