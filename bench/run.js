@@ -363,6 +363,10 @@ async function main() {
       revocation ?? sectionOf(previous, REVOCATION_HEADING),
       sender ?? sectionOf(previous, SENDER_HEADING),
     ].filter((section) => section !== undefined);
+    for (const { file, svg } of [...(jose?.charts ?? []), ...(http?.charts ?? [])]) {
+      mkdirSync(dirname(join(ROOT, 'docs', file)), { recursive: true });
+      writeFileSync(join(ROOT, 'docs', file), svg);
+    }
     writeFileSync(
       DOC,
       [
