@@ -274,7 +274,9 @@ function fuzzSuite(name: string, start: () => Promise<{ server: TestServer; clea
           { numRuns: RUNS_PER_ROUTE },
         );
       }
-    });
+      // Bounded by the number of runs, not by time: ~100 routes × RUNS_PER_ROUTE requests take 10–20 s on a loaded
+      // 2-core machine; each request still has its own DEADLINE_MS.
+    }, 180_000);
   });
 }
 
