@@ -25,6 +25,8 @@ export type CliErrorCode =
   | 'ERR_CLI_NO_TTY'
   /** The password is too short, too long, equal to the email, or the two entries differ. */
   | 'ERR_CLI_PASSWORD_REJECTED'
+  /** `jot users add`: an account with this email (or a look-alike of it) already exists. */
+  | 'ERR_CLI_ACCOUNT_EXISTS'
   /** Ctrl-C at a prompt. */
   | 'ERR_CLI_ABORTED'
   /** The user, session or message named does not exist. */
@@ -44,6 +46,7 @@ export const CLI_ERROR_CODES: readonly CliErrorCode[] = [
   'ERR_CLI_ENV_MISSING',
   'ERR_CLI_NO_TTY',
   'ERR_CLI_PASSWORD_REJECTED',
+  'ERR_CLI_ACCOUNT_EXISTS',
   'ERR_CLI_ABORTED',
   'ERR_CLI_NOT_FOUND',
   'ERR_CLI_CONFIRM',

@@ -16,6 +16,7 @@ const COMMANDS = [
   'verify',
   'sign',
   'admin create',
+  'users add',
   'users list',
   'users show',
   'users disable',

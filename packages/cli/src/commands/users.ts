@@ -1,10 +1,12 @@
 /**
- * `jot users list|show|disable|enable|set-roles|invite|delete`: account administration against the configured
+ * `jot users add|list|show|disable|enable|set-roles|invite|delete`: account administration against the configured
  * database, with the same effects as the admin API (tokens stop working at once; a deletion removes personal data).
+ * `add` lives in users-add.ts.
  */
 import type { Command } from 'commander';
 
 import { writeJson, writeLine, type CliIo } from '../io.js';
+import { registerUsersAdd } from './users-add.js';
 import { examples, parseRoles, requireYes, userOf, userView, withAdminOps } from '../lib/admin-ops.js';
 
 interface JsonOption {
@@ -26,6 +28,7 @@ function printUser(io: CliIo, view: Record<string, unknown>, json: boolean | und
 /** Registers `jot users`. */
 export function registerUsers(program: Command, io: CliIo): void {
   const users = program.command('users').description('manage accounts in the configured database');
+  registerUsersAdd(users, io);
 
   users
     .command('list')

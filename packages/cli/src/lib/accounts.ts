@@ -1,15 +1,39 @@
 /**
- * The server's own account services for `jot admin`: the configured store (SQLite or Postgres, migrated on open)
- * and the argon2id hasher with the configured cost, so the CLI hashes exactly as the server does. Nothing else of
- * the server starts: no keys are created, no Redis is needed.
+ * The server's own account services for `jot admin` and `jot users`: the configured store (SQLite or Postgres,
+ * migrated on open), the argon2id hasher with the configured cost, and the server's account service, so the CLI
+ * normalises emails, applies the password policy, hashes and records security events exactly as the server does.
+ * Nothing else of the server starts: no keys are created, no Redis is needed.
  */
-import { createPasswordHasher, openStore, type Config, type Store } from '@jot/server';
+import {
+  createAccountService,
+  createPasswordHasher,
+  createSecurityEvents,
+  HttpError,
+  openStore,
+  type Config,
+  type NewAccount,
+  type SecurityEvents,
+  type Store,
+  type User,
+} from '@jot/server';
 
-/** What `jot admin` needs, and how to let go of it. */
+import { CliError } from '../errors.js';
+
+/** What `jot admin` and `jot users` need, and how to let go of it. */
 export interface Accounts {
   readonly store: Store;
+  readonly events: SecurityEvents;
   hashPassword(password: string): Promise<string>;
+  /** Creates an account through the server's account service; its refusals become CLI errors. */
+  create(input: NewAccount): Promise<User>;
   close(): Promise<void>;
+}
+
+/** The CLI code for a refusal of the account service. */
+function cliCode(code: string): 'ERR_CLI_PASSWORD_REJECTED' | 'ERR_CLI_ACCOUNT_EXISTS' | 'ERR_CLI_USAGE' {
+  if (code === 'ERR_EMAIL_TAKEN') return 'ERR_CLI_ACCOUNT_EXISTS';
+  if (code === 'ERR_EMAIL_INVALID') return 'ERR_CLI_USAGE';
+  return 'ERR_CLI_PASSWORD_REJECTED';
 }
 
 /** Opens the configured store and hasher. Call `close()` when done. */
@@ -20,9 +44,21 @@ export async function openAccounts(config: Config): Promise<Accounts> {
     timeCost: config.argon2TimeCost,
     parallelism: config.argon2Parallelism,
   });
+  // Events are stored for admins to see; the CLI does not print them.
+  const events = createSecurityEvents(store, { warn: () => undefined, info: () => undefined });
+  const service = createAccountService({ store, passwords, events });
   return {
     store,
+    events,
     hashPassword: (password) => passwords.hash(password),
+    async create(input) {
+      try {
+        return await service.create(input);
+      } catch (err) {
+        if (err instanceof HttpError) throw new CliError(cliCode(err.code), err.message);
+        throw err;
+      }
+    },
     close: () => store.close(),
   };
 }

@@ -21,7 +21,16 @@ async function main(): Promise<void> {
   }
   const app = await createServer({ config });
   warnAboutDevelopmentDefaults(app);
-  await ensureBootstrapAdmin(app);
+  try {
+    await ensureBootstrapAdmin(app);
+  } catch (err) {
+    await app.close();
+    if (err instanceof ConfigError) {
+      process.stderr.write(`jot-server: configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   await app.listen({ port: config.port, host: config.host });
   app.log.info(`Jot is serving ${config.issuer} (JWKS at ${config.issuer}/.well-known/jwks.json)`);
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -139,6 +139,23 @@ export const defaults = {
    * services; private for the server's own audiences (JOT_AUDIENCE), whose tokens it must read. @default none
    */
   encryptionKeys: undefined,
+  /**
+   * Sign-in throttle per account, across all addresses: `<free failures>/<first lock>`. After that many consecutive
+   * failed sign-ins each further attempt locks the account's sign-in for the lock, doubling each time. @default '5/30s'
+   */
+  loginLockout: '5/30s',
+  /** The longest sign-in lock of the exponential back-off. @default '15m' */
+  loginLockoutMax: '15m',
+  /**
+   * Renewals per session in single-token mode: `<max>/<window>`; each renewal also adds one revocation-feed entry,
+   * so this bounds how fast one session can grow the feed. @default '6/min'
+   */
+  rateLimitRenew: '6/min',
+  /**
+   * Bearer token (at least 32 characters) that `GET /metrics` requires. Without it, `/metrics` answers only outside
+   * production. @default none
+   */
+  metricsToken: undefined,
   /** argon2id memory cost in KiB (OWASP minimum with t=2). @default 19456 */
   argon2MemoryKib: 19456,
   /** argon2id iterations. @default 2 */
@@ -163,8 +180,12 @@ export const defaults = {
    * (unverified accounts cannot sign in). @default 'optional'
    */
   emailVerification: 'optional',
-  /** Who may create an account: `open` (anyone, `POST /api/register`) or `invite` (admin invitations only). @default 'open' */
-  registration: 'open',
+  /**
+   * Who may create an account: `open` (anyone, `POST /api/register`), `invite` (admin invitations only) or `closed`
+   * (only admins: the API, the web UI, `jot users add`). Outside production the first account registered becomes an
+   * admin; in production never. @default 'closed' in production, 'open' in development and test
+   */
+  registration: undefined,
   /** Lifetime of a password-reset link. @default '15m' */
   passwordResetTtl: '15m',
   /** Lifetime of an email-verification link. @default '24h' */
@@ -259,6 +280,10 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   dpopAlgorithms: 'JOT_DPOP_ALGS',
   externalUrl: 'JOT_EXTERNAL_URL',
   encryptionKeys: 'JOT_ENCRYPTION_KEYS',
+  loginLockout: 'JOT_LOGIN_LOCKOUT',
+  loginLockoutMax: 'JOT_LOGIN_LOCKOUT_MAX',
+  rateLimitRenew: 'JOT_RATE_LIMIT_RENEW',
+  metricsToken: 'JOT_METRICS_TOKEN',
   argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
   argon2TimeCost: 'JOT_ARGON2_TIME_COST',
   argon2Parallelism: 'JOT_ARGON2_PARALLELISM',
@@ -295,4 +320,5 @@ export const SECRET_SETTINGS: ReadonlySet<SettingKey> = new Set([
   'databaseUrl',
   'smtpUrl',
   'encryptionKeys',
+  'metricsToken',
 ]);

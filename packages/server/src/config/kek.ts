@@ -30,6 +30,17 @@ export function parseKek(value: unknown): Buffer {
 }
 
 /**
+ * Whether a 32-byte key is obviously not random: fewer than 16 distinct byte values (all zeros, a repeated byte or a
+ * short repeated pattern; 32 random bytes have about 30) or an arithmetic sequence (00 01 02 …). Production refuses
+ * such a key.
+ */
+export function weakKek(key: Buffer): boolean {
+  if (new Set(key).size < 16) return true;
+  const step = (key[1]! - key[0]! + 256) % 256;
+  return key.every((byte, i) => i === 0 || (byte - key[i - 1]! + 256) % 256 === step);
+}
+
+/**
  * Reads `<dataDir>/dev-kek`, creating it (mode 0600, directory 0700) with a fresh random key when missing.
  * Creation uses an exclusive open, so two processes starting at once end up sharing one key.
  */

@@ -13,7 +13,7 @@ import { ConfigError } from './errors.js';
 import type { SettingSource } from './errors.js';
 import { findConfigFile, readConfigFile } from './file.js';
 import { checkOwnAudiences, dpopAlgorithms, encryptionKeys } from './dpop-jwe.js';
-import { loadDevKek, parseKek } from './kek.js';
+import { loadDevKek, parseKek, weakKek } from './kek.js';
 import * as p from './parsers.js';
 import type { Config, EmailVerification, LogLevel, NodeEnv, Registration } from './types.js';
 import { loadSecuritySettings } from './security-settings.js';
@@ -131,6 +131,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }) ?? [issuer];
 
   let kek: Buffer | undefined = read('kek', parseKek);
+  if (kek !== undefined && production && weakKek(kek)) {
+    fail(
+      'kek',
+      raw('kek').source,
+      'the key has too little entropy (all zeros, repeated or sequential bytes); use 32 random bytes (jot kek)',
+    );
+  }
   let kekGenerated = false;
   if (kek === undefined) {
     if (production) missing('kek', 'a 32-byte key (base64url or hex) that encrypts the signing keys at rest');
@@ -205,7 +212,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       emailVerification: get('emailVerification', (v): EmailVerification =>
         p.oneOf(v, ['off', 'optional', 'required']),
       ),
-      registration: get('registration', (v): Registration => p.oneOf(v, ['open', 'invite'])),
+      registration:
+        read('registration', (v): Registration => p.oneOf(v, ['open', 'invite', 'closed'])) ??
+        (production ? 'closed' : 'open'),
       oneTimeTokenTtlMs: {
         passwordReset: duration('passwordResetTtl', 60_000),
         emailVerification: duration('emailVerificationTtl', 60_000),
@@ -275,6 +284,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     dpopAlgorithms: get('dpopAlgorithms', dpopAlgorithms),
     externalUrl: read('externalUrl', (v) => p.httpUrl(v).replace(/\/+$/, '')),
     encryptionKeys: read('encryptionKeys', (v) => encryptionKeys(v, cwd)) ?? {},
+    loginLockout: (() => {
+      const { max, windowMs } = get('loginLockout', p.rate);
+      return {
+        freeFailures: max,
+        baseMs: windowMs,
+        maxMs: Math.max(windowMs, duration('loginLockoutMax', 1000)),
+      };
+    })(),
+    rateLimitRenew: get('rateLimitRenew', p.rate),
+    metricsToken: read('metricsToken', (v) => {
+      const s = typeof v === 'string' ? v : '';
+      if (s.length < 32) throw new p.Invalid('expected a token of at least 32 characters');
+      return s;
+    }),
     argon2MemoryKib,
     argon2TimeCost: get('argon2TimeCost', (v) => p.integer(v, 1, 1000)),
     argon2Parallelism,
@@ -304,6 +327,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       encryptionKeys: Object.fromEntries(
         Object.keys(config.encryptionKeys).map((aud) => [aud, '[redacted]']),
       ),
+      metricsToken: config.metricsToken && '[redacted]',
       databaseUrl: config.databaseUrl.replace(/\/\/[^@/]*@/, '//[redacted]@'),
       smtpUrl: config.smtpUrl?.replace(/\/\/[^@/]*@/, '//[redacted]@'),
     }),

@@ -17,8 +17,11 @@ export type TokenDelivery = 'bearer' | 'cookie' | 'memory';
 /** How sessions issue tokens. */
 export type TokenMode = 'refresh' | 'single';
 
-/** Registration policy. */
-export type Registration = 'open' | 'invite';
+/**
+ * Who may create accounts: `open` self-registration, `invite` (admin invitations only) or `closed` (admins create
+ * them).
+ */
+export type Registration = 'open' | 'invite' | 'closed';
 
 /** Email verification policy. */
 export type EmailVerification = 'off' | 'optional' | 'required';
@@ -31,6 +34,8 @@ export type TheftSignal =
 
 /** What the server does when a theft signal fires (the event is always recorded). */
 export type TheftResponse = 'record' | 'step_up' | 'revoke';
+/** The same union as {@link Registration}. */
+export type RegistrationMode = Registration;
 
 /** The loaded configuration. */
 export interface Config {
@@ -103,6 +108,12 @@ export interface Config {
   externalUrl: string | undefined;
   /** Audience → public JWK: access tokens for these audiences are encrypted. */
   encryptionKeys: Readonly<Record<string, JWK>>;
+  /** Per-account sign-in throttle: free failures, first lock, longest lock. */
+  loginLockout: { readonly freeFailures: number; readonly baseMs: number; readonly maxMs: number };
+  /** Renewals per session (single-token mode). */
+  rateLimitRenew: { readonly max: number; readonly windowMs: number };
+  /** Bearer token for `GET /metrics`; never log it. */
+  metricsToken: string | undefined;
   argon2MemoryKib: number;
   argon2TimeCost: number;
   argon2Parallelism: number;

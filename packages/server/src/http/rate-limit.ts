@@ -1,30 +1,85 @@
 /**
- * Per-route rate-limit settings for the authentication endpoints. Anonymous endpoints are keyed by client IP;
- * endpoints that check a password for an already signed-in user (password change, re-authentication) are keyed by
- * the credential itself, so one stolen token cannot guess passwords faster by spreading over many addresses.
+ * Rate limits on the authentication endpoints key on who is acting, never on how a header is spelled:
+ * - every auth route: per client address (`request.ip`, which honours `JOT_TRUST_PROXY` only), per route;
+ * - routes that check the signed-in user's password (password change, re-authentication): ALSO per verified user
+ *   (the `sub` of the access token after it verified), one budget shared by both routes, so a stolen token cannot
+ *   guess faster by re-spelling `Authorization`, adding cookies or spreading over addresses;
+ * - single-token renewal: per session (`sid`), which also bounds how fast a session can grow the revocation feed.
+ * Sign-in is also throttled per account across addresses (services/login-throttle.ts).
  */
 import { createHash } from 'node:crypto';
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
 import type { Config } from '../config/index.js';
+import type { SecurityEvents } from '../services/security-events.js';
 import { HttpError } from './errors.js';
 
-/** The `config.rateLimit` of an auth route, from `JOT_RATE_LIMIT_AUTH`. */
-export function authRateLimit(
-  config: Config,
-  options: { perCredential?: boolean } = {},
-): { max: number; timeWindow: number; keyGenerator?: (request: FastifyRequest) => string } {
-  const limit = { max: config.rateLimitAuth.max, timeWindow: config.rateLimitAuth.windowMs };
-  if (!options.perCredential) return limit;
-  return {
-    ...limit,
-    keyGenerator: (request) => {
-      const credential = request.headers.authorization ?? request.headers.cookie;
-      return credential === undefined
-        ? `ip:${request.ip}`
-        : `cred:${createHash('sha256').update(credential).digest('base64url')}`;
-    },
+/** The 429 every limit answers with. */
+export function rateLimited(seconds: number): HttpError {
+  const after = Math.max(1, Math.ceil(seconds));
+  return new HttpError(429, 'ERR_RATE_LIMITED', `too many attempts; try again in ${after} s`, {
+    error: 'rate_limited',
+    headers: { 'retry-after': String(after) },
+  });
+}
+
+/** The `config.rateLimit` of an auth route (per address), from `JOT_RATE_LIMIT_AUTH`. */
+export function authRateLimit(config: Config): { max: number; timeWindow: number } {
+  return { max: config.rateLimitAuth.max, timeWindow: config.rateLimitAuth.windowMs };
+}
+
+/**
+ * A pre-handler (run after `authenticate`) limiting by a key taken from the verified token. `name` separates the
+ * budgets of different limits in the shared store.
+ */
+export function verifiedLimit(
+  app: FastifyInstance,
+  name: string,
+  limit: { max: number; windowMs: number },
+  keyOf: (request: FastifyRequest) => string,
+): preHandlerAsyncHookHandler {
+  const check = app.createRateLimit({
+    max: limit.max,
+    timeWindow: limit.windowMs,
+    keyGenerator: (request) => `${name}:${keyOf(request)}`,
+  });
+  return async function verifiedLimitHandler(request) {
+    const result = await check(request);
+    if (!result.isAllowed && result.isExceeded) {
+      await app.jot.events
+        .record('rate_limited', {
+          userId: request.auth?.claims.sub,
+          sessionId: request.auth?.claims.sid,
+          ip: request.ip,
+          detail: { limit: name },
+        })
+        .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
+      throw rateLimited(result.ttlInSeconds);
+    }
+  };
+}
+
+/**
+ * `onExceeded` for the per-address limits: one `rate_limited` event per key and window on this instance (a flood
+ * of refused requests must not become a flood of rows).
+ */
+export function rateLimitEvents(
+  events: SecurityEvents,
+  windowMs: number,
+): (request: FastifyRequest, key: string) => void {
+  const seen = new Map<string, number>();
+  return (request, key) => {
+    const now = Date.now();
+    for (const [k, until] of seen) if (until <= now) seen.delete(k);
+    if (seen.has(key) || seen.size > 10_000) return;
+    seen.set(key, now + windowMs);
+    events
+      .record('rate_limited', {
+        ip: request.ip,
+        detail: { limit: 'address', route: request.routeOptions.url ?? null },
+      })
+      .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
 }
 

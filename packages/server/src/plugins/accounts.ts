@@ -1,13 +1,14 @@
 /**
  * Accounts: registration, sign-in and `whoami`.
- * Unknown email and wrong password are indistinguishable: same status, same body, and a dummy argon2 verification
- * so they take the same time.
+ * Unknown email and wrong password are indistinguishable: same status, same body, a dummy argon2 verification and
+ * a failure padded to the slowest recent verification, so they take the same time whatever the stored hash.
  */
+import { performance } from 'node:perf_hooks';
+
 import type { FastifyInstance } from 'fastify';
 
 import { clientInfo } from '../http/client-info.js';
 import { publicUser, userSchema } from '../http/views.js';
-import { checkPasswordStrength } from '../services/password-policy.js';
 
 import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
@@ -24,9 +25,9 @@ import { StoreError, type SessionDelivery, type Store, type User } from '../stor
 import { authenticate, authOf } from './auth.js';
 
 /**
- * The first account becomes the admin (unless JOT_ADMIN_EMAIL names one). Being the oldest account is not enough
- * when two register at once (commit order can differ from timestamps), so the role is also claimed through a
- * fixed primary key that only one insert can win.
+ * In development and test only (never in production), the first account becomes the admin unless JOT_ADMIN_EMAIL
+ * names one. Being the oldest account is not enough when two register at once (commit order can differ from
+ * timestamps), so the role is also claimed through a fixed primary key that only one insert can win.
  */
 async function claimFirstAdmin(user: User, store: Store): Promise<boolean> {
   const [first] = await store.listUsers({ limit: 1 });
@@ -49,7 +50,7 @@ const INVALID_CREDENTIALS = 'the email or password is incorrect';
 
 /** Registers the account routes. */
 export async function accountsPlugin(app: FastifyInstance): Promise<void> {
-  const { store, passwords, sessions, events, config } = app.jot;
+  const { store, passwords, sessions, events, config, accounts, loginThrottle } = app.jot;
   const authLimit = { rateLimit: authRateLimit(config) };
 
   app.post<{ Body: { email: string; password: string; name?: string } }>(
@@ -58,7 +59,8 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       config: authLimit,
       schema: {
         tags: ['accounts'],
-        summary: 'Create an account. The first account becomes an admin.',
+        summary:
+          'Create an account, when JOT_REGISTRATION=open. Outside production the first account becomes an admin.',
         body: {
           type: 'object',
           required: ['email', 'password'],
@@ -69,7 +71,12 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
             name: { type: 'string', maxLength: 200 },
           },
         },
-        response: { 201: userSchema, 400: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' } },
+        response: {
+          201: userSchema,
+          400: { $ref: 'JotError#' },
+          403: { $ref: 'JotError#' },
+          409: { $ref: 'JotError#' },
+        },
       },
     },
     async (request, reply) => {
@@ -80,24 +87,27 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           'accounts on this server are created from invitations only; ask an administrator for one',
         );
       }
-      const { email, password, name } = request.body;
-      checkPasswordStrength(password, email);
-      let user: User;
-      try {
-        user = await store.createUser({
-          email,
-          passwordHash: await passwords.hash(password),
-          name: name ?? null,
-          roles: [],
-        });
-      } catch (err) {
-        if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
-          throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
-        }
-        throw err;
+      if (config.registration !== 'open') {
+        throw new HttpError(
+          403,
+          'ERR_REGISTRATION_CLOSED',
+          'registration is closed on this server; ask an administrator for an account',
+        );
       }
-      if (config.adminEmail === undefined && (await claimFirstAdmin(user, store))) {
-        user = (await store.setRoles(user.id, ['admin'])) ?? user;
+      const { email, password, name } = request.body;
+      let user = await accounts.create({ email, password, name, via: 'register', ip: request.ip });
+      if (
+        config.nodeEnv !== 'production' &&
+        config.adminEmail === undefined &&
+        (await claimFirstAdmin(user, store))
+      ) {
+        const promoted = await store.setRoles(user.id, ['admin']);
+        if (typeof promoted === 'object') user = promoted;
+        await events.record('admin_created', {
+          userId: user.id,
+          ip: request.ip,
+          detail: { via: 'first_registrant' },
+        });
       }
       if (config.emailVerification !== 'off') await app.jot.accountMail.sendVerification(user);
       return reply.code(201).send(publicUser(user));
@@ -121,7 +131,12 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
             delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
           },
         },
-        response: { 200: tokenResponseSchema, 400: { $ref: 'JotError#' }, 401: { $ref: 'JotError#' } },
+        response: {
+          200: tokenResponseSchema,
+          400: { $ref: 'JotError#' },
+          401: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
       },
     },
     async (request, reply) => {
@@ -129,16 +144,33 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
+      const attempt = await loginThrottle.begin(email).catch(async (err: unknown) => {
+        if (err instanceof HttpError)
+          await events.record('rate_limited', { ip: request.ip, detail: { limit: 'login_account' } });
+        throw err;
+      });
+      // Read BEFORE the password check: the session will carry this credential generation (services/sessions.ts).
       const user = await store.getUserByEmail(email);
+      const started = performance.now();
       const ok =
         user === undefined
           ? (await passwords.verifyDummy(password), false)
           : await passwords.verify(user.passwordHash, password);
       if (user === undefined || !ok) {
+        const lock = await attempt.finish(false);
         app.jot.metrics.logins.inc({ result: 'failure' });
         await events.record('login_failed', { userId: user?.id, ip: request.ip });
+        if (lock > 0) {
+          await events.record('account_locked', {
+            userId: user?.id,
+            ip: request.ip,
+            detail: { seconds: Math.ceil(lock / 1000) },
+          });
+        }
+        await passwords.padFailure(started);
         throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
       }
+      await attempt.finish(true);
       if (user.status !== 'active') {
         app.jot.metrics.logins.inc({ result: 'disabled' });
         throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
@@ -150,8 +182,12 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           'confirm your email address first with the link we sent you; to get a new link, POST your email to /api/email/verification (or use "Send a new link" on the sign-in page)',
         );
       }
-      if (passwords.needsRehash(user.passwordHash))
-        await store.updatePasswordHash(user.id, await passwords.hash(password));
+      if (passwords.needsRehash(user.passwordHash)) {
+        // Compare-and-swap: if the password changed since it was read, the new hash is simply not written.
+        await store.updatePasswordHash(user.id, await passwords.hash(password), {
+          expect: user.passwordHash,
+        });
+      }
       // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts).
       const mfaRequired = await app.jot.mfa.signIn.challenge(user, request.body.delivery);
       if (mfaRequired !== undefined)

@@ -1,14 +1,22 @@
 /**
- * Admin: users (list, disable, enable, set roles) and security events. A status or role change bumps the user's
- * token version in the same UPDATE and is published to the revocation feed, so old tokens stop working everywhere.
+ * Admin: users (list, create, disable, enable, set roles) and security events. A status or role change bumps the
+ * user's token version in the same UPDATE and is published to the revocation feed, so old tokens stop working
+ * everywhere. The last active admin can be neither demoted nor disabled (409 `ERR_LAST_ADMIN`).
  */
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authErrors } from '../http/schemas.js';
+import { authErrors, emailSchema, passwordSchema } from '../http/schemas.js';
 import type { User } from '../store/index.js';
 import { publicUser, userSchema } from '../http/views.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
+
+const rolesSchema = {
+  type: 'array',
+  maxItems: 32,
+  uniqueItems: true,
+  items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' },
+} as const;
 
 const idParams = {
   type: 'object',
@@ -18,7 +26,7 @@ const idParams = {
 
 /** Registers the admin user routes. */
 export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
-  const { store, revocations, events } = app.jot;
+  const { store, revocations, events, accounts } = app.jot;
   const admin = requireRole('admin');
   const sensitive = requireRecentAuth('admin');
 
@@ -26,6 +34,54 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
     if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such user');
     return user;
   }
+
+  /** The store's refusal to demote or disable the last active admin, as a 409 (thrown inside the transaction). */
+  function unlessLastAdmin(user: User | undefined | 'last_admin'): User | undefined {
+    if (user === 'last_admin') {
+      throw new HttpError(
+        409,
+        'ERR_LAST_ADMIN',
+        'this is the last active admin; make another account an admin first',
+      );
+    }
+    return user;
+  }
+
+  app.post<{ Body: { email: string; password: string; name?: string; roles?: string[] } }>(
+    '/api/admin/users',
+    {
+      preHandler: sensitive,
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an account (with roles); works whatever JOT_REGISTRATION says.',
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          additionalProperties: false,
+          properties: {
+            email: emailSchema,
+            password: passwordSchema,
+            name: { type: 'string', maxLength: 200 },
+            roles: rolesSchema,
+          },
+        },
+        response: { 201: userSchema, 409: { $ref: 'JotError#' }, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const user = await accounts.create({
+        email: request.body.email,
+        password: request.body.password,
+        name: request.body.name,
+        roles: request.body.roles ?? [],
+        via: 'admin',
+        by: claims.sub,
+        ip: request.ip,
+      });
+      return reply.code(201).send(publicUser(user));
+    },
+  );
 
   app.get<{ Querystring: { limit?: number; offset?: number; q?: string } }>(
     '/api/admin/users',
@@ -74,7 +130,12 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
               ? 'Disable a user: every token of theirs stops working.'
               : 'Enable a user again.',
           params: idParams,
-          response: { 200: userSchema, 404: { $ref: 'JotError#' }, ...authErrors },
+          response: {
+            200: userSchema,
+            404: { $ref: 'JotError#' },
+            409: { $ref: 'JotError#' },
+            ...authErrors,
+          },
         },
       },
       async (request) => {
@@ -83,7 +144,11 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
           throw new HttpError(400, 'ERR_VALIDATION', 'you cannot disable your own account');
         }
         // The new status and its feed entry commit together; ending the sessions follows.
-        const user = found(await revocations.updateUser((tx) => tx.setStatus(request.params.id, status)));
+        const user = found(
+          await revocations.updateUser(async (tx) =>
+            unlessLastAdmin(await tx.setStatus(request.params.id, status)),
+          ),
+        );
         if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
         await events.record(status === 'disabled' ? 'user_disabled' : 'user_enabled', {
           userId: user.id,
@@ -108,27 +173,33 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
           required: ['roles'],
           additionalProperties: false,
           properties: {
-            roles: {
-              type: 'array',
-              maxItems: 32,
-              uniqueItems: true,
-              items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' },
-            },
+            roles: rolesSchema,
           },
         },
-        response: { 200: userSchema, 404: { $ref: 'JotError#' }, ...authErrors },
+        response: { 200: userSchema, 404: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' }, ...authErrors },
       },
     },
     async (request) => {
       const { claims } = authOf(request);
+      const before = await store.getUserById(request.params.id);
+      // The new roles and their feed entry commit together (or, for the last admin, nothing does).
       const user = found(
-        await revocations.updateUser((tx) => tx.setRoles(request.params.id, request.body.roles)),
+        await revocations.updateUser(async (tx) =>
+          unlessLastAdmin(await tx.setRoles(request.params.id, request.body.roles)),
+        ),
       );
       await events.record('roles_changed', {
         userId: user.id,
         ip: request.ip,
-        detail: { by: claims.sub, roles: user.roles },
+        detail: { by: claims.sub, roles: user.roles, before: before?.roles ?? [] },
       });
+      if (user.roles.includes('admin') && !(before?.roles.includes('admin') ?? false)) {
+        await events.record('admin_created', {
+          userId: user.id,
+          ip: request.ip,
+          detail: { via: 'roles', by: claims.sub },
+        });
+      }
       return publicUser(user);
     },
   );

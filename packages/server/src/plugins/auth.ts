@@ -13,7 +13,8 @@ import { isJoseError } from '@jot/jose';
 
 import type { AuthContext } from '../context.js';
 import { accessCookie } from '../http/cookies.js';
-import { forbidden, HttpError, unauthorized } from '../http/errors.js';
+import { csrfRejected } from '../http/csrf-events.js';
+import { forbidden, unauthorized } from '../http/errors.js';
 import { checkStepUp, enforceMfaPolicy } from './step-up.js';
 import { resourceProof } from '../http/dpop-proof.js';
 
@@ -100,12 +101,9 @@ export async function verifiedCredential(request: FastifyRequest): Promise<AuthC
     typeof presented === 'string' ? presented : undefined,
   );
   if (!SAFE_METHODS.has(request.method) && !csrfOk) {
-    // Recorded without holding up the refusal; a store failure here is logged, never the request's answer.
-    request.server.jot.events
-      .record('csrf_rejected', { userId: auth.claims.sub, sessionId: auth.claims.sid, ip: request.ip })
-      .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
-    throw new HttpError(403, 'ERR_CSRF', 'this request needs the X-Csrf-Token header of your session', {
-      error: 'forbidden',
+    throw csrfRejected('this request needs the X-Csrf-Token header of your session', {
+      userId: auth.claims.sub,
+      sessionId: auth.claims.sid,
     });
   }
   return auth;

@@ -1,8 +1,15 @@
 /**
  * `GET /metrics` in the Prometheus text format, and the HTTP request counter and duration histogram for every
  * route. Its hooks must see every route, so the plugin opts out of encapsulation (what `fastify-plugin` does).
+ * With a token (`JOT_METRICS_TOKEN`) the scraper must send `Authorization: Bearer <token>` (compared in constant
+ * time); without one, `/metrics` answers only outside production.
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+
+import { HttpError } from '../http/errors.js';
+import { bearerToken } from './auth.js';
 
 import { createMetrics } from '../services/metrics.js';
 import type { Metrics } from '../services/metrics.js';
@@ -11,6 +18,40 @@ import type { Metrics } from '../services/metrics.js';
 export interface MetricsPluginOptions {
   /** The metrics the other plugins increment; a private set is created when absent. */
   metrics?: Metrics;
+  /** Bearer token the scraper must present. */
+  token?: string;
+  /** Without a token: false refuses every request (production). @default true */
+  openWithoutToken?: boolean;
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/** Throws 401 `ERR_METRICS_AUTH` unless the request may read the metrics. */
+function checkAccess(request: FastifyRequest, options: MetricsPluginOptions): void {
+  if (options.token === undefined) {
+    if (options.openWithoutToken ?? true) return;
+    throw new HttpError(
+      401,
+      'ERR_METRICS_AUTH',
+      '/metrics is off in production until JOT_METRICS_TOKEN is set',
+      {
+        error: 'invalid_token',
+        headers: { 'www-authenticate': 'Bearer realm="jot-metrics"' },
+      },
+    );
+  }
+  const presented = bearerToken(request.headers.authorization);
+  if (presented === undefined || !timingSafeEqual(digest(presented), digest(options.token))) {
+    throw new HttpError(
+      401,
+      'ERR_METRICS_AUTH',
+      '/metrics needs "Authorization: Bearer <JOT_METRICS_TOKEN>"',
+      {
+        error: 'invalid_token',
+        headers: { 'www-authenticate': 'Bearer realm="jot-metrics"' },
+      },
+    );
+  }
 }
 
 /** Label for requests no route matched, so scanners cannot blow up the label cardinality. */
@@ -35,10 +76,11 @@ async function metrics(app: FastifyInstance, options: MetricsPluginOptions): Pro
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format).',
-        response: { 200: { type: 'string' } },
+        response: { 200: { type: 'string' }, 401: { $ref: 'JotError#' } },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      checkAccess(request, options);
       const text = await registry.metrics();
       return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
     },

@@ -14,7 +14,7 @@ import {
   publicFactor,
   type ProofBody,
 } from '../http/mfa-schemas.js';
-import { authRateLimit } from '../http/rate-limit.js';
+import { authRateLimit, verifiedLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { ACR } from '../services/mfa.js';
@@ -29,7 +29,14 @@ const recoveryCodesSchema = { type: 'array', items: { type: 'string' } } as cons
 export async function mfaPlugin(app: FastifyInstance): Promise<void> {
   const { store, sessions, events, config, clock, mfa } = app.jot;
   const fresh = requireStepUp({ always: true });
-  const credentialLimit = { rateLimit: authRateLimit(config, { perCredential: true }) };
+  // Code-checking routes: limited per address and per verified user (never per header spelling).
+  const credentialLimit = { rateLimit: authRateLimit(config) };
+  const perUser = verifiedLimit(
+    app,
+    'mfa-check',
+    config.rateLimitAuth,
+    (request) => authOf(request).claims.sub,
+  );
 
   async function userOf(id: string): Promise<User> {
     const user = await store.getUserById(id);
@@ -105,7 +112,7 @@ export async function mfaPlugin(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { factor_id: string; code: string } }>(
     '/api/mfa/totp/confirm',
     {
-      preHandler: authenticate,
+      preHandler: [authenticate, perUser],
       config: credentialLimit,
       schema: {
         tags: ['mfa'],
@@ -226,7 +233,7 @@ export async function mfaPlugin(app: FastifyInstance): Promise<void> {
   app.post<{ Body: ProofBody }>(
     '/api/mfa/step-up',
     {
-      preHandler: authenticate,
+      preHandler: [authenticate, perUser],
       config: credentialLimit,
       schema: {
         tags: ['mfa'],

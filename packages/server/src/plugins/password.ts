@@ -1,11 +1,11 @@
 /**
  * Password change and step-up re-authentication (RFC 9470): both check the signed-in user's password, so both are
- * rate limited per credential as well as per address.
+ * rate limited per address AND per verified user (one budget for both routes; http/rate-limit.ts).
  */
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authRateLimit } from '../http/rate-limit.js';
+import { authRateLimit, verifiedLimit } from '../http/rate-limit.js';
 import { authErrors, newPasswordSchema, passwordSchema, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { checkPasswordStrength } from '../services/password-policy.js';
@@ -15,7 +15,14 @@ import { authenticate, authOf, requireStepUp } from './auth.js';
 /** Registers `POST /api/password` and `POST /api/reauth`. */
 export async function passwordPlugin(app: FastifyInstance): Promise<void> {
   const { store, passwords, sessions, revocations, events, config } = app.jot;
-  const credentialLimit = { rateLimit: authRateLimit(config, { perCredential: true }) };
+  const perAddress = { rateLimit: authRateLimit(config) };
+  const perUser = verifiedLimit(
+    app,
+    'password-check',
+    config.rateLimitAuth,
+    (request) => authOf(request).claims.sub,
+  );
+  const preHandler = [authenticate, perUser];
 
   /** The signed-in user, if `password` is theirs; else 403 (never 401: the access token itself is fine). */
   async function confirmPassword(userId: string, password: string): Promise<User> {
@@ -30,8 +37,8 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
     '/api/password',
     {
       // With a second factor enrolled, the current password alone is not enough: a fresh MFA step-up is needed.
-      preHandler: requireStepUp({ always: false }),
-      config: credentialLimit,
+      preHandler: [requireStepUp({ always: false }), perUser],
+      config: perAddress,
       schema: {
         tags: ['accounts'],
         summary: 'Change the password. Signs out every other session and invalidates every earlier token.',
@@ -41,14 +48,40 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
           additionalProperties: false,
           properties: { current_password: passwordSchema, new_password: newPasswordSchema },
         },
-        response: { 200: tokenResponseSchema, ...authErrors },
+        response: {
+          200: tokenResponseSchema,
+          ...authErrors,
+          409: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
       },
     },
     async (request, reply) => {
       const { claims } = authOf(request);
-      const user = await confirmPassword(claims.sub, request.body.current_password);
+      let user = await confirmPassword(claims.sub, request.body.current_password);
       checkPasswordStrength(request.body.new_password, user.email);
-      await store.updatePasswordHash(user.id, await passwords.hash(request.body.new_password));
+      const newHash = await passwords.hash(request.body.new_password);
+      // Compare-and-swap on the hash that was just checked. A sign-in's rehash (same password, new parameters) may
+      // have replaced it meanwhile: then the current password is checked again against what is stored now; a real
+      // change by someone else fails that check (409).
+      for (let attempt = 0; ; attempt++) {
+        const changed = await store.updatePasswordHash(user.id, newHash, { expect: user.passwordHash });
+        if (changed !== undefined) break;
+        const now = await store.getUserById(user.id);
+        if (
+          attempt >= 3 ||
+          now === undefined ||
+          !(await passwords.verify(now.passwordHash, request.body.current_password))
+        ) {
+          throw new HttpError(
+            409,
+            'ERR_PASSWORD_CHANGED_MEANWHILE',
+            'the password was changed meanwhile; sign in again',
+          );
+        }
+        user = now;
+      }
+      // Ends every other session, including those a sign-in is still creating (credential generation).
       await revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: claims.sid });
       await events.record('password_changed', { userId: user.id, sessionId: claims.sid, ip: request.ip });
       return tokenResponse(request, reply, await sessions.reissue(claims.sid, { rotateRefreshToken: true }));
@@ -58,8 +91,8 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { password: string } }>(
     '/api/reauth',
     {
-      preHandler: authenticate,
-      config: credentialLimit,
+      preHandler,
+      config: perAddress,
       schema: {
         tags: ['accounts'],
         summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',
@@ -69,7 +102,12 @@ export async function passwordPlugin(app: FastifyInstance): Promise<void> {
           additionalProperties: false,
           properties: { password: passwordSchema },
         },
-        response: { 200: tokenResponseSchema, ...authErrors },
+        response: {
+          200: tokenResponseSchema,
+          ...authErrors,
+          409: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
       },
     },
     async (request, reply) => {

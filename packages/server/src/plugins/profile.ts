@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { clearTokenCookies } from '../http/cookies.js';
 import { HttpError } from '../http/errors.js';
-import { authRateLimit } from '../http/rate-limit.js';
+import { authRateLimit, verifiedLimit } from '../http/rate-limit.js';
 import { authErrors, emailSchema } from '../http/schemas.js';
 import { publicUser, userSchema } from '../http/views.js';
 import { deleteAccount } from '../services/account-deletion.js';
@@ -19,6 +19,13 @@ import { authenticate, authOf, requireRecentAuth } from './auth.js';
 export async function profilePlugin(app: FastifyInstance): Promise<void> {
   const { store, events, config, oneTimeTokens, accountMail } = app.jot;
   const stepUp = requireRecentAuth();
+  // Email changes send mail: limited per address and per signed-in user (not per header spelling).
+  const perUser = verifiedLimit(
+    app,
+    'email-change',
+    config.rateLimitAuth,
+    (request) => authOf(request).claims.sub,
+  );
 
   async function me(id: string): Promise<User> {
     const user = await store.getUserById(id);
@@ -53,8 +60,8 @@ export async function profilePlugin(app: FastifyInstance): Promise<void> {
   app.post<{ Body: { new_email: string } }>(
     '/api/email/change',
     {
-      preHandler: stepUp,
-      config: { rateLimit: authRateLimit(config, { perCredential: true }) },
+      preHandler: [stepUp, perUser],
+      config: { rateLimit: authRateLimit(config) },
       schema: {
         tags: ['accounts'],
         summary:

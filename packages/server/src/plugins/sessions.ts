@@ -8,7 +8,7 @@ import { authenticate, authOf } from './auth.js';
 
 /** Registers the session routes. */
 export async function sessionsPlugin(app: FastifyInstance): Promise<void> {
-  const { store, revocations } = app.jot;
+  const { store, revocations, events } = app.jot;
 
   app.get(
     '/api/sessions',
@@ -53,6 +53,12 @@ export async function sessionsPlugin(app: FastifyInstance): Promise<void> {
         throw new HttpError(404, 'ERR_NOT_FOUND', 'no such session');
       }
       await revocations.revokeSession(session.id, 'revoked_by_user');
+      await events.record('session_revoked', {
+        userId: claims.sub,
+        sessionId: session.id,
+        ip: request.ip,
+        detail: { by: claims.sub, from_session: claims.sid },
+      });
       return reply.code(204).send();
     },
   );

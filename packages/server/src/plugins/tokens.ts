@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { clearTokenCookies, refreshCookie, REFRESH_PATH } from '../http/cookies.js';
 import { HttpError } from '../http/errors.js';
-import { authRateLimit } from '../http/rate-limit.js';
+import { authRateLimit, verifiedLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { tokenEndpointProof } from '../http/dpop-proof.js';
@@ -24,6 +24,14 @@ function csrfHeader(value: string | string[] | undefined): string | undefined {
 /** Registers the token routes. */
 export async function tokensPlugin(app: FastifyInstance): Promise<void> {
   const { sessions, revocations, events, config, store, csrf, clock, metrics } = app.jot;
+  // Renewal is limited per session (the sid of the verified token): this also bounds how fast one session can add
+  // entries to the revocation feed.
+  const renewLimit = verifiedLimit(
+    app,
+    'renew',
+    config.rateLimitRenew,
+    (request) => authOf(request).claims.sid,
+  );
 
   app.post<{ Body: { refresh_token?: string } | undefined }>(
     REFRESH_PATH,
@@ -108,6 +116,22 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
   app.post(
     '/api/token/renew',
     {
+      config: { rateLimit: authRateLimit(config) },
+      preHandler: [
+        async (request) => {
+          if (config.tokenMode !== 'single') {
+            throw new HttpError(
+              400,
+              'ERR_RENEW_NOT_ENABLED',
+              'token renewal is only available in single-token mode (JOT_TOKEN_MODE=single)',
+            );
+          }
+          // Verified here without the revocation check: the renewal claims the token's jti first, so a second use
+          // of an already renewed token is recognised as such instead of a plain "revoked".
+          request.auth = await verifiedCredential(request);
+        },
+        renewLimit,
+      ],
       schema: {
         tags: ['tokens'],
         summary:
@@ -115,18 +139,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
         response: { 200: tokenResponseSchema, ...authErrors },
       },
     },
-    async (request, reply) => {
-      if (config.tokenMode !== 'single') {
-        throw new HttpError(
-          400,
-          'ERR_RENEW_NOT_ENABLED',
-          'token renewal is only available in single-token mode (JOT_TOKEN_MODE=single)',
-        );
-      }
-      // Verified here without the revocation check: the renewal claims the token's jti first, so a second use of
-      // an already renewed token is recognised as reuse (and ends the session) instead of a plain "revoked".
-      return tokenResponse(request, reply, await sessions.renew((await verifiedCredential(request)).claims));
-    },
+    async (request, reply) => tokenResponse(request, reply, await sessions.renew(authOf(request).claims)),
   );
 
   app.post(
@@ -143,6 +156,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
       const { claims } = authOf(request);
       await revocations.revokeSession(claims.sid, 'logout');
       await revocations.revokeToken(claims.jti, claims.exp);
+      await events.record('logout', { userId: claims.sub, sessionId: claims.sid, ip: request.ip });
       clearTokenCookies(reply);
       return reply.code(204).send();
     },

@@ -4,9 +4,18 @@
  * refresh tokens and one-time tokens (cascade), its queued mail and invitations go, and the IP addresses recorded
  * with its security events are cleared. One `account_deleted` event remains, carrying only the opaque user id.
  */
+import { HttpError } from '../http/errors.js';
 import type { Store, User } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
+
+function lastAdmin(): HttpError {
+  return new HttpError(
+    409,
+    'ERR_LAST_ADMIN',
+    'this is the last active admin; make another account an admin first',
+  );
+}
 
 /** Who asked for the deletion. */
 export type DeletedBy = { by: 'self' } | { by: 'admin'; adminId: string } | { by: 'cli' };
@@ -18,8 +27,11 @@ export async function deleteAccount(
   deletedBy: DeletedBy,
 ): Promise<void> {
   const { store, revocations, events } = deps;
+  // The last active admin cannot go (neither can they be demoted or disabled): checked before anything ends, and
+  // again, under lock, by the delete itself.
+  if (await store.isLastActiveAdmin(user.id)) throw lastAdmin();
   await revocations.revokeAllForUser(user.id, 'account_deleted');
-  await store.deleteUser(user.id);
+  if ((await store.deleteUser(user.id)) === 'last_admin') throw lastAdmin();
   await store.deleteMailTo(user.email);
   await store.deleteInvitationsFor(user.email);
   await store.scrubSecurityEvents(user.id);

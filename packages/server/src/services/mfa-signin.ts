@@ -103,7 +103,12 @@ export function createMfaSignIn(deps: {
     async challenge(user, delivery) {
       const methods = await mfa.methods(user.id);
       if (methods.length === 0) return undefined;
-      const { token, expiresIn } = await tokens.issue(user.id, delivery === undefined ? {} : { delivery });
+      // The credential generation read before the password check travels with the MFA token: a password change,
+      // logout-everywhere or disable before the second step ends this sign-in (services/sessions.ts).
+      const { token, expiresIn } = await tokens.issue(user.id, {
+        ...(delivery === undefined ? {} : { delivery }),
+        generation: user.credentialGeneration,
+      });
       return {
         error: 'mfa_required',
         error_description: 'the password is correct; complete the sign-in with a second factor',
@@ -138,6 +143,14 @@ export function createMfaSignIn(deps: {
       const user = await store.getUserById(claims.sub);
       if (user === undefined || user.status !== 'active') {
         throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+      }
+      if (record.data.generation !== user.credentialGeneration) {
+        throw new HttpError(
+          401,
+          'ERR_CREDENTIALS_CHANGED',
+          'the password or the account changed while signing in; sign in again',
+          { error: 'invalid_grant' },
+        );
       }
       const delivery = record.data.delivery;
       return {

@@ -168,7 +168,12 @@ export function createRevocationService(
       if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) {
         throw unauthorized('ERR_TOKEN_REVOKED', 'the account was signed out everywhere; sign in again');
       }
-      if (session === undefined || session.userId !== user.id || !sessionLive(session, now)) {
+      if (
+        session === undefined ||
+        session.userId !== user.id ||
+        !sessionLive(session, now) ||
+        session.credentialGeneration !== user.credentialGeneration
+      ) {
         throw unauthorized('ERR_SESSION_ENDED', 'the session has ended; sign in again');
       }
     },
@@ -187,9 +192,10 @@ export function createRevocationService(
       // user entry) or none of it, never a cut-off that resource servers were not told about.
       const entries = await store.transaction(async (tx) => {
         const now = clock();
-        const current = await tx.getUserById(userId);
-        // The cut-off never moves backwards, even if another instance's clock is behind.
-        const user = await tx.setTokensValidAfter(userId, Math.max(now, current?.tokensValidAfter ?? 0));
+        // One UPDATE moves the cut-off (never backwards, even if another instance's clock is behind) and increments
+        // the credential generation: a session created by a sign-in whose password check began before this is dead
+        // at its first use, and the sign-in itself re-reads the generation after creating it (sessions.ts).
+        const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
         // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this
         // ran issues a token after the cut-off, which resource servers must still reject.
         const added: Revocation[] = [];

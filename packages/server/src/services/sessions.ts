@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { AccessTokenClaims, Clock } from '../context.js';
+import { csrfRejected } from '../http/csrf-events.js';
 import { HttpError } from '../http/errors.js';
 import { StoreError, type Session, type SessionDelivery, type Store, type User } from '../store/index.js';
 import type { CsrfTokens } from './csrf.js';
@@ -51,8 +52,11 @@ export interface SessionSettings {
 /** The session service. */
 export interface SessionService {
   /**
-   * Starts a session for an authenticated user. Browser deliveries (`cookie`, `memory`) get an anti-CSRF token
-   * whose hash is bound into every access token of the session.
+   * Starts a session for an authenticated user. `user` must be the record read BEFORE the credential check: the
+   * session records its `credentialGeneration`, and once the session row exists the user is read again — if a
+   * password change, logout-everywhere or disable committed meanwhile, the session is revoked and the sign-in fails
+   * with 401 `ERR_CREDENTIALS_CHANGED`. Browser deliveries (`cookie`, `memory`) get an anti-CSRF token whose hash is
+   * bound into every access token of the session.
    */
   start(
     user: User,
@@ -134,10 +138,17 @@ export function createSessionService(deps: {
 }): SessionService {
   const { store, tokens, revocations, events, csrf, scopes, clock, settings } = deps;
 
-  async function activeUser(userId: string): Promise<User> {
-    const user = await store.getUserById(userId);
+  /** The session's user, if active and still on the session's credential generation. */
+  async function activeUser(session: Session): Promise<User> {
+    const user = await store.getUserById(session.userId);
     if (user === undefined || user.status !== 'active') {
       throw grantError('ERR_USER_DISABLED', 'this account is disabled or no longer exists');
+    }
+    if (user.credentialGeneration !== session.credentialGeneration) {
+      throw grantError(
+        'ERR_SESSION_ENDED',
+        'the session has ended (password changed or signed out everywhere); sign in again',
+      );
     }
     await revocations.waitPastCutoff(user);
     return user;
@@ -221,9 +232,9 @@ export function createSessionService(deps: {
   }
 
   return {
-    async start(user, client, options = {}) {
+    async start(before, client, options = {}) {
       const now = clock();
-      await revocations.waitPastCutoff(user);
+      await revocations.waitPastCutoff(before);
       const delivery = options.delivery ?? 'bearer';
       const id = randomUUID();
       // The session and its first refresh token commit together: a lost connection leaves neither.
@@ -231,7 +242,7 @@ export function createSessionService(deps: {
       const session = await store.transaction(async (tx) => {
         const created = await tx.createSession({
           id,
-          userId: user.id,
+          userId: before.id,
           absoluteExpiresAt: now + settings.maxLifetimeMs,
           idleTimeoutMs: settings.mode === 'refresh' ? settings.idleTimeoutMs : null,
           authTime: now,
@@ -243,6 +254,7 @@ export function createSessionService(deps: {
           amr: options.amr,
           acr: options.acr,
           dpopJkt: options.dpopJkt ?? null,
+          credentialGeneration: before.credentialGeneration,
         });
         if (refreshToken !== undefined) {
           await tx.insertRefreshToken({
@@ -253,6 +265,26 @@ export function createSessionService(deps: {
         }
         return created;
       });
+      // The session row is committed; read the user again. Either this read sees a cut-off that committed during
+      // the password check (and the session is ended here), or the cut-off commits later and its sweep sees this
+      // session. Either way no session outlives the credential check it came from.
+      const user = await store.getUserById(before.id);
+      if (
+        user === undefined ||
+        user.status !== 'active' ||
+        user.credentialGeneration !== before.credentialGeneration
+      ) {
+        // No token of this session was issued, so no feed entry is needed: ending the row (and its refresh token)
+        // is enough, and takes no lock a concurrent cut-off's sweep could be waiting on.
+        await store.revokeSession(session.id, 'credentials_changed');
+        await store.deleteRefreshTokensForSession(session.id);
+        throw new HttpError(
+          401,
+          'ERR_CREDENTIALS_CHANGED',
+          'the password or the account changed while signing in; sign in again',
+          { error: 'invalid_grant' },
+        );
+      }
       return pair(user, session, refreshToken);
     },
 
@@ -271,19 +303,10 @@ export function createSessionService(deps: {
         throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
       }
       if (fromCookie !== undefined && !csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
-        await events.record('csrf_rejected', {
+        throw csrfRejected('a cookie refresh needs the X-Csrf-Token header of this session', {
           userId: session.userId,
           sessionId: session.id,
-          ip: client.ip,
         });
-        throw new HttpError(
-          403,
-          'ERR_CSRF',
-          'a cookie refresh needs the X-Csrf-Token header of this session',
-          {
-            error: 'forbidden',
-          },
-        );
       }
       const proofJkt = options.dpopProof === undefined ? undefined : await options.dpopProof(session.dpopJkt);
       if (session.dpopJkt !== null && proofJkt !== session.dpopJkt) {
@@ -321,10 +344,17 @@ export function createSessionService(deps: {
         if (again === undefined) return endForReuse(session, client, rotated.generation);
         issued = again;
       }
-      const user = await activeUser(session.userId).catch(async (err: unknown) => {
-        // Only a disabled or deleted account ends the session; a database outage must not.
-        if (err instanceof HttpError && err.code === 'ERR_USER_DISABLED') {
-          await revocations.revokeSession(session.id, 'user_disabled');
+      const user = await activeUser(session).catch(async (err: unknown) => {
+        // Only a disabled or deleted account, or a session of an older credential generation, ends the session;
+        // a database outage must not.
+        if (
+          err instanceof HttpError &&
+          (err.code === 'ERR_USER_DISABLED' || err.code === 'ERR_SESSION_ENDED')
+        ) {
+          await revocations.revokeSession(
+            session.id,
+            err.code === 'ERR_USER_DISABLED' ? 'user_disabled' : 'credentials_changed',
+          );
         }
         throw err;
       });
@@ -353,7 +383,7 @@ export function createSessionService(deps: {
         throw err;
       }
       await revocations.check(claims);
-      const user = await activeUser(claims.sub);
+      const user = await activeUser(await stillLive(claims.sid));
       await revocations.revokeToken(claims.jti, claims.exp);
       await store.touchSession(claims.sid);
       return pair(user, await stillLive(claims.sid));
@@ -369,7 +399,7 @@ export function createSessionService(deps: {
         });
       }
       const before = await stillLive(sessionId);
-      const user = await activeUser(before.userId);
+      const user = await activeUser(before);
       let refreshToken: string | undefined;
       if (options.rotateRefreshToken && before.mode === 'refresh') {
         // A password change also replaces this device's refresh token: a copy stolen before it is dead. Both in

@@ -27,3 +27,5 @@ export type { MfaStore } from './mfa-store.js';
 export type { MfaFactor, MfaFactorKind, NewMfaFactor } from './mfa-factors.js';
 export type { MfaChallenge, MfaChallengeKind, NewMfaChallenge } from './mfa-challenges.js';
 export type { SessionSighting } from './sightings.js';
+export type { LoginThrottle } from './login-throttles.js';
+export { InvalidEmailError, displayEmail, emailKey, type EmailProblem } from './email.js';

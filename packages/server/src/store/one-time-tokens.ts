@@ -67,3 +67,8 @@ export async function consumeOneTimeToken(
     .executeTakeFirst();
   return row && toOneTimeToken(row);
 }
+
+export async function pruneExpiredOneTimeTokens(db: Db, now: number): Promise<number> {
+  const result = await db.deleteFrom('one_time_tokens').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

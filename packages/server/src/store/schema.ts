@@ -9,8 +9,10 @@ import type { Generated } from 'kysely';
 export interface UsersTable {
   /** Random UUID. */
   id: string;
-  /** Unique; stored trimmed and lowercased. */
+  /** The display form (trimmed, NFC); see email.ts. */
   email: string;
+  /** The comparison form, unique (migration 0004). */
+  email_key: string;
   /** Encoded password hash (e.g. argon2id PHC string); the store never sees a password. */
   password_hash: string;
   name: string | null;
@@ -22,6 +24,10 @@ export interface UsersTable {
   token_version: number;
   /** Tokens issued before this epoch ms are rejected; 0 = none. */
   tokens_valid_after: number;
+  /** Bumped by password change, logout-everywhere and disable; sessions must match it (migration 0004). */
+  credential_generation: number;
+  /** Who created the account (migration 0004). */
+  created_via: string;
   created_at: number;
   updated_at: number;
   /** When the address was last proven by a link sent to it; null = not verified (migration 0006). */
@@ -58,6 +64,8 @@ export interface SessionsTable {
   acr: Generated<string>;
   /** RFC 7638 thumbprint of the DPoP key the session is bound to; null = not bound (migration 0008). */
   dpop_jkt: string | null;
+  /** The user's credential generation read before the password check that created it (migration 0004). */
+  credential_generation: number;
 }
 
 /** `refresh_tokens`: one opaque refresh token, known only by its hash. */
@@ -290,8 +298,19 @@ export interface DPoPProofsTable {
   expires_at: number;
 }
 
+/** `login_throttles`: consecutive failed sign-ins per account key, across addresses (migration 0004). */
+export interface LoginThrottlesTable {
+  /** SHA-256 of the email's comparison key (unknown accounts are throttled the same way). */
+  account_key: string;
+  failures: number;
+  /** Sign-ins are refused until this epoch ms. */
+  locked_until: number;
+  updated_at: number;
+}
+
 /** All tables, for `Kysely<Schema>`. */
 export interface Schema {
+  login_throttles: LoginThrottlesTable;
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;

@@ -40,6 +40,8 @@ export interface Session {
   acr: string;
   /** Thumbprint of the DPoP key the session's tokens are bound to, or null. */
   dpopJkt: string | null;
+  /** The user's credential generation when the sign-in began; the session is dead once the user's differs. */
+  credentialGeneration: number;
 }
 
 /** Input of `createSession`. */
@@ -66,6 +68,8 @@ export interface NewSession {
   acr?: string;
   /** Bind the session to this DPoP key thumbprint. @default null */
   dpopJkt?: string | null;
+  /** The user's `credentialGeneration` read before the password check. @default 0 */
+  credentialGeneration?: number;
 }
 
 type Db = Kysely<Schema>;
@@ -90,6 +94,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     amr: parseStringArray(row.amr),
     acr: row.acr,
     dpopJkt: row.dpop_jkt ?? null,
+    credentialGeneration: row.credential_generation,
   };
 }
 
@@ -115,6 +120,7 @@ export async function createSession(db: Db, input: NewSession, now: number): Pro
       amr: JSON.stringify(input.amr ?? ['pwd']),
       acr: input.acr ?? 'aal1',
       dpop_jkt: input.dpopJkt ?? null,
+      credential_generation: input.credentialGeneration ?? 0,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

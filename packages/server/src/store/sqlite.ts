@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
+
+import { secureSqliteFile } from './sqlite-file.js';
 import type { Dialect } from 'kysely';
 import { withStatementCache } from './statement-cache.js';
 
@@ -19,6 +21,7 @@ const BUSY_TIMEOUT_MS = 5000;
  */
 export function createSqliteDialect(filename: string): Dialect {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  secureSqliteFile(filename);
   const database = new Database(filename);
   // WAL lets readers run alongside the writer; busy_timeout makes a second process wait instead of failing;
   // foreign keys are off by default in SQLite and the schema relies on ON DELETE CASCADE.

@@ -24,6 +24,8 @@ import { createMfaStore, type MfaStore } from './mfa-store.js';
 import type { NewSigningKey, SigningKeyPatch, SigningKeyRecord } from './keys.js';
 import * as invitations from './invitations.js';
 import type { Invitation, NewInvitation } from './invitations.js';
+import * as throttles from './login-throttles.js';
+import type { LoginThrottle } from './login-throttles.js';
 import * as ott from './one-time-tokens.js';
 import * as outbox from './outbox.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery } from './outbox.js';
@@ -36,6 +38,7 @@ import type { DialectName, Schema } from './schema.js';
 import * as sessions from './sessions.js';
 import type { NewSession, Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
+import { displayEmail, emailKey } from './email.js';
 import { translateError } from './translate-error.js';
 import * as users from './users.js';
 import type { NewUser, User, UserQuery, UserStatus } from './users.js';
@@ -157,8 +160,10 @@ export class Store {
   // ── users ────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Creates a user with a random UUID, `tokenVersion` 1 and the email trimmed and lowercased.
-   * @throws {StoreError} `ERR_STORE_CONFLICT` when the (normalised) email is taken; atomic via the unique index.
+   * Creates a user with a random UUID, `tokenVersion` 1, the email's display form and its comparison key
+   * (see email.ts).
+   * @throws {StoreError} `ERR_STORE_CONFLICT` when the email's key is taken; atomic via the unique index.
+   * @throws {InvalidEmailError} for an address with invisible characters or without a valid domain.
    */
   createUser(input: NewUser, now = this.#clock()): Promise<User> {
     return this.#run((db) => users.createUser(db, input, now));
@@ -168,7 +173,7 @@ export class Store {
     return this.#run((db) => users.getUserBy(db, 'id', id));
   }
 
-  /** Looks up by the normalised email, so `' Ada@Example.COM'` finds `ada@example.com`. */
+  /** Looks up by the email's comparison key, so `' Ada@Example.COM.'` finds `ada@example.com`. */
   getUserByEmail(email: string): Promise<User | undefined> {
     return this.#run((db) => users.getUserBy(db, 'email', email));
   }
@@ -210,7 +215,7 @@ export class Store {
 
   /** Sets the display name; returns the updated user, or undefined if none. */
   setName(id: string, name: string | null, now = this.#clock()): Promise<User | undefined> {
-    return this.#run((db) => users.updateUser(db, id, { name }, false, now));
+    return this.#run((db) => users.updateUser(db, id, { name }, {}, now));
   }
 
   /**
@@ -219,45 +224,127 @@ export class Store {
    */
   setVerifiedEmail(id: string, email: string, now = this.#clock()): Promise<User | undefined> {
     return this.#run((db) =>
-      users.updateUser(db, id, { email: users.normalizeEmail(email), email_verified_at: now }, false, now),
+      users.updateUser(
+        db,
+        id,
+        { email: displayEmail(email), email_key: emailKey(email), email_verified_at: now },
+        {},
+        now,
+      ),
     );
   }
 
-  /** Deletes a user and, by cascade, their sessions, refresh tokens and one-time tokens; returns what was deleted. */
-  deleteUser(id: string): Promise<User | undefined> {
-    return this.#run((db) => users.deleteUser(db, id));
+  /**
+   * Deletes a user and, by cascade, their sessions, refresh tokens and one-time tokens; returns what was deleted.
+   * Refuses (`'last_admin'`) to delete the last active admin.
+   */
+  deleteUser(id: string): Promise<User | undefined | 'last_admin'> {
+    return this.#run((db) => users.deleteUnlessLastAdmin(db, this.dialect, id));
   }
 
-  /** Replaces the password hash; returns the updated user, or undefined if none. Does not bump `tokenVersion`. */
-  updatePasswordHash(id: string, passwordHash: string, now = this.#clock()): Promise<User | undefined> {
-    return this.#run((db) => users.updateUser(db, id, { password_hash: passwordHash }, false, now));
+  /** Whether `id` is the only active admin (a pre-check; the write itself re-checks under lock). */
+  async isLastActiveAdmin(id: string): Promise<boolean> {
+    const admins = await this.#run((db) =>
+      db
+        .selectFrom('users')
+        .select('id')
+        .where('status', '=', 'active')
+        .where('roles', 'like', '%"admin"%')
+        .limit(2)
+        .execute(),
+    );
+    return admins.length === 1 && admins[0]!.id === id;
+  }
+
+  /**
+   * Replaces the password hash; returns the updated user, or undefined if none. Does not bump `tokenVersion`.
+   * With `expect` it is a compare-and-swap: nothing changes (undefined) unless the stored hash is still `expect`, so
+   * a rehash computed from an old read never overwrites a password changed since. `endSessions` also increments
+   * `credentialGeneration` in the same UPDATE (a password change: every existing session ends).
+   */
+  updatePasswordHash(
+    id: string,
+    passwordHash: string,
+    options: { expect?: string; endSessions?: boolean } = {},
+    now = this.#clock(),
+  ): Promise<User | undefined> {
+    return this.#run((db) =>
+      users.updateUser(
+        db,
+        id,
+        { password_hash: passwordHash },
+        { generation: options.endSessions },
+        now,
+        options.expect,
+      ),
+    );
   }
 
   /**
    * Sets the status and bumps `tokenVersion` in the same UPDATE (a status change is an authorization
-   * change: tokens carrying the old `ver` go stale). Returns the updated user, or undefined if none.
+   * change: tokens carrying the old `ver` go stale); disabling also increments `credentialGeneration`, so no session
+   * of before comes back when the account is enabled again. Refuses (`'last_admin'`) to disable the last active
+   * admin. Returns the updated user, or undefined if none.
    */
-  setStatus(id: string, status: UserStatus, now = this.#clock()): Promise<User | undefined> {
-    return this.#run((db) => users.updateUser(db, id, { status }, true, now));
+  setStatus(id: string, status: UserStatus, now = this.#clock()): Promise<User | undefined | 'last_admin'> {
+    return this.#run((db) =>
+      users.updateUnlessLastAdmin(
+        db,
+        this.dialect,
+        id,
+        { status },
+        { version: true, generation: status === 'disabled' },
+        now,
+      ),
+    );
   }
 
   /**
    * Replaces the roles and bumps `tokenVersion` in the same UPDATE (`token_version = token_version + 1`),
-   * so no reader sees the new roles with the old version. Returns the updated user, or undefined if none.
+   * so no reader sees the new roles with the old version. Refuses (`'last_admin'`) to take `admin` from the last
+   * active admin. Returns the updated user, or undefined if none.
    */
-  setRoles(id: string, roles: readonly string[], now = this.#clock()): Promise<User | undefined> {
-    return this.#run((db) => users.updateUser(db, id, { roles: JSON.stringify(roles) }, true, now));
+  setRoles(
+    id: string,
+    roles: readonly string[],
+    now = this.#clock(),
+  ): Promise<User | undefined | 'last_admin'> {
+    return this.#run((db) =>
+      users.updateUnlessLastAdmin(
+        db,
+        this.dialect,
+        id,
+        { roles: JSON.stringify(roles) },
+        { version: true },
+        now,
+      ),
+    );
   }
 
   /** Atomically increments `tokenVersion`; returns the new version, or undefined if there is no such user. */
   async bumpTokenVersion(id: string, now = this.#clock()): Promise<number | undefined> {
-    const user = await this.#run((db) => users.updateUser(db, id, {}, true, now));
+    const user = await this.#run((db) => users.updateUser(db, id, {}, { version: true }, now));
     return user?.tokenVersion;
+  }
+
+  /**
+   * Moves `tokensValidAfter` forward to `validAfter` (epoch ms; tokens issued earlier are invalid; it never moves
+   * back) and increments `credentialGeneration`, ending every session that exists now or is being created by a
+   * sign-in whose password check began before. `keepSession` (the caller's own, on a password change) moves to the
+   * new generation in the same transaction. Returns the updated user.
+   */
+  cutOffUser(
+    id: string,
+    validAfter: number,
+    options: { keepSession?: string } = {},
+    now = this.#clock(),
+  ): Promise<User | undefined> {
+    return this.#run((db) => users.cutOffUser(db, id, validAfter, now, options.keepSession));
   }
 
   /** Sets `tokensValidAfter` (epoch ms; tokens issued earlier are invalid). Returns the updated user. */
   setTokensValidAfter(id: string, validAfter: number, now = this.#clock()): Promise<User | undefined> {
-    return this.#run((db) => users.updateUser(db, id, { tokens_valid_after: validAfter }, false, now));
+    return this.#run((db) => users.updateUser(db, id, { tokens_valid_after: validAfter }, {}, now));
   }
 
   // ── sessions ─────────────────────────────────────────────────────────────────────────────────
@@ -627,5 +714,37 @@ export class Store {
   /** Drops assertion ids whose assertion has expired; returns how many. */
   pruneAssertionJtis(now = this.#clock()): Promise<number> {
     return this.#run((db) => clients.pruneAssertionJtis(db, now));
+  }
+
+  /** Deletes one-time tokens that expired before `now` (consumed or not); returns how many. */
+  pruneExpiredOneTimeTokens(now = this.#clock()): Promise<number> {
+    return this.#run((db) => ott.pruneExpiredOneTimeTokens(db, now));
+  }
+
+  // ── login throttles ──────────────────────────────────────────────────────────────────────────
+
+  /** The failed-sign-in state of an account key; undefined when it has none. */
+  getLoginThrottle(accountKey: string): Promise<LoginThrottle | undefined> {
+    return this.#run((db) => throttles.getLoginThrottle(db, accountKey));
+  }
+
+  /** One more failed sign-in for an account key (atomic; a count idle since `staleBefore` restarts); the new count. */
+  recordLoginFailure(accountKey: string, staleBefore: number, now = this.#clock()): Promise<number> {
+    return this.#run((db) => throttles.recordLoginFailure(db, accountKey, staleBefore, now));
+  }
+
+  /** Moves an account key's sign-in lock forward to `until` (never back). */
+  extendLoginLock(accountKey: string, until: number): Promise<void> {
+    return this.#run((db) => throttles.extendLoginLock(db, accountKey, until));
+  }
+
+  /** Forgets an account's failures (after a successful sign-in). */
+  clearLoginThrottle(accountKey: string): Promise<void> {
+    return this.#run((db) => throttles.clearLoginThrottle(db, accountKey));
+  }
+
+  /** Deletes throttle rows untouched since `before` whose lock has expired; returns how many. */
+  pruneLoginThrottles(before: number, now = this.#clock()): Promise<number> {
+    return this.#run((db) => throttles.pruneLoginThrottles(db, before, now));
   }
 }

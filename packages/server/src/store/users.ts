@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 import { parseStringArray } from './json.js';
+import { displayEmail, emailKey, InvalidEmailError } from './email.js';
 import type { Schema, UsersTable } from './schema.js';
+import { inTransaction } from './transaction.js';
 
 /** Account status. */
 export type UserStatus = 'active' | 'disabled';
@@ -14,8 +16,10 @@ export type UserStatus = 'active' | 'disabled';
 /** A user as callers see it. Times are epoch ms. */
 export interface User {
   id: string;
-  /** Trimmed and lowercased. */
+  /** The display form (trimmed, NFC), as the user typed it. */
   email: string;
+  /** The comparison form: unique across accounts (see email.ts). */
+  emailKey: string;
   passwordHash: string;
   name: string | null;
   roles: string[];
@@ -24,6 +28,13 @@ export interface User {
   tokenVersion: number;
   /** Tokens issued before this time are invalid; 0 = none. */
   tokensValidAfter: number;
+  /**
+   * Incremented by every password change, logout-everywhere and disable: a session is valid only while it carries
+   * the current value.
+   */
+  credentialGeneration: number;
+  /** Who created the account: `register`, `admin`, `cli`, `bootstrap`, or `unknown` (before migration 0004). */
+  createdVia: string;
   createdAt: number;
   updatedAt: number;
   /** When the email address was proven by a link sent to it; null = not verified. */
@@ -39,6 +50,8 @@ export interface NewUser {
   status?: UserStatus;
   /** Set when the address is already proven (an accepted invitation). */
   emailVerifiedAt?: number | null;
+  /** @default 'unknown' */
+  createdVia?: string;
 }
 
 /** Filter and page of `searchUsers`. */
@@ -51,21 +64,24 @@ export interface UserQuery {
 
 type Db = Kysely<Schema>;
 
-/** The canonical form emails are stored and looked up in. */
+/** The canonical form emails are compared in (see email.ts); throws `InvalidEmailError`. */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return emailKey(email);
 }
 
 export function toUser(row: Selectable<UsersTable>): User {
   return {
     id: row.id,
     email: row.email,
+    emailKey: row.email_key,
     passwordHash: row.password_hash,
     name: row.name,
     roles: parseStringArray(row.roles),
     status: row.status === 'disabled' ? 'disabled' : 'active',
     tokenVersion: row.token_version,
     tokensValidAfter: row.tokens_valid_after,
+    credentialGeneration: row.credential_generation,
+    createdVia: row.created_via,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     emailVerifiedAt: row.email_verified_at ?? null,
@@ -77,13 +93,16 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<U
     .insertInto('users')
     .values({
       id: randomUUID(),
-      email: normalizeEmail(input.email),
+      email: displayEmail(input.email),
+      email_key: emailKey(input.email),
       password_hash: input.passwordHash,
       name: input.name ?? null,
       roles: JSON.stringify(input.roles ?? []),
       status: input.status ?? 'active',
       token_version: 1,
       tokens_valid_after: 0,
+      credential_generation: 0,
+      created_via: input.createdVia ?? 'unknown',
       created_at: now,
       updated_at: now,
       email_verified_at: input.emailVerifiedAt ?? null,
@@ -94,8 +113,20 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<U
 }
 
 export async function getUserBy(db: Db, column: 'id' | 'email', value: string): Promise<User | undefined> {
-  const key = column === 'email' ? normalizeEmail(value) : value;
-  const row = await db.selectFrom('users').selectAll().where(column, '=', key).executeTakeFirst();
+  let key = value;
+  if (column === 'email') {
+    try {
+      key = emailKey(value);
+    } catch (err) {
+      if (err instanceof InvalidEmailError) return undefined; // no account can have such an address
+      throw err;
+    }
+  }
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where(column === 'email' ? 'email_key' : 'id', '=', key)
+    .executeTakeFirst();
   return row && toUser(row);
 }
 
@@ -171,7 +202,7 @@ export async function markEmailVerified(
     .updateTable('users')
     .set({ email_verified_at: now, updated_at: now })
     .where('id', '=', id)
-    .where('email', '=', normalizeEmail(email))
+    .where('email_key', '=', normalizeEmail(email))
     .returningAll()
     .executeTakeFirst();
   return row && toUser(row);
@@ -200,31 +231,145 @@ export async function listUsers(db: Db, limit: number, offset: number): Promise<
   return rows.map(toUser);
 }
 
-/** The columns an update may change; `bumpVersion` adds `token_version = token_version + 1`. */
+/** The columns an update may change. */
 interface UserPatch {
   password_hash?: string;
   status?: UserStatus;
   roles?: string;
   tokens_valid_after?: number;
   email?: string;
+  email_key?: string;
   name?: string | null;
   email_verified_at?: number | null;
 }
 
-/** One UPDATE … RETURNING on a user; undefined when there is no such user. */
+/** Counters an update may increment in the same statement. */
+export interface UserBumps {
+  /** `token_version = token_version + 1`: tokens carrying the old `ver` go stale. */
+  version?: boolean;
+  /** `credential_generation = credential_generation + 1`: every existing session ends. */
+  generation?: boolean;
+}
+
+/**
+ * One UPDATE … RETURNING on a user; undefined when there is no such user, or when `expectHash` is given and the
+ * stored password hash is no longer that one (compare-and-swap).
+ */
 export async function updateUser(
   db: Db,
   id: string,
   patch: UserPatch,
-  bumpVersion: boolean,
+  bumps: UserBumps,
   now: number,
+  expectHash?: string,
 ): Promise<User | undefined> {
-  const row = await db
+  let query = db
     .updateTable('users')
     .set((eb) => ({
       ...patch,
       updated_at: now,
-      ...(bumpVersion ? { token_version: eb('token_version', '+', 1) } : {}),
+      ...(bumps.version ? { token_version: eb('token_version', '+', 1) } : {}),
+      ...(bumps.generation ? { credential_generation: eb('credential_generation', '+', 1) } : {}),
+    }))
+    .where('id', '=', id);
+  if (expectHash !== undefined) query = query.where('password_hash', '=', expectHash);
+  const row = await query.returningAll().executeTakeFirst();
+  return row && toUser(row);
+}
+
+/** Matches the JSON `roles` text of a user holding `admin` (role names cannot contain quotes). */
+const ADMIN_ROLE_LIKE = '%"admin"%';
+
+/**
+ * Applies `patch` to user `id` unless it would leave no active admin: the active admins' rows are locked first
+ * (`FOR UPDATE` on Postgres; SQLite transactions are serial), so two admins demoting each other at once cannot both
+ * succeed. Returns `'last_admin'` when refused.
+ */
+export async function updateUnlessLastAdmin(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  id: string,
+  patch: UserPatch,
+  bumps: UserBumps,
+  now: number,
+): Promise<User | undefined | 'last_admin'> {
+  return inTransaction(db, async (tx) => {
+    let admins = tx
+      .selectFrom('users')
+      .select(['id', 'status', 'roles'])
+      .where('status', '=', 'active')
+      .where('roles', 'like', ADMIN_ROLE_LIKE);
+    if (dialect === 'postgres') admins = admins.forUpdate();
+    const current = await admins.execute();
+    const next = { ...patch };
+    const targetIsAdmin = current.some((row) => row.id === id);
+    const staysAdmin =
+      (next.status === undefined || next.status === 'active') &&
+      (next.roles === undefined || parseStringArray(next.roles).includes('admin'));
+    if (targetIsAdmin && !staysAdmin && current.length <= 1) return 'last_admin';
+    return updateUser(tx, id, patch, bumps, now);
+  });
+}
+
+/**
+ * Deletes user `id` unless it is the last active admin (same locking as {@link updateUnlessLastAdmin}); returns the
+ * deleted user, undefined when there is none, or `'last_admin'`.
+ */
+export async function deleteUnlessLastAdmin(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  id: string,
+): Promise<User | undefined | 'last_admin'> {
+  return inTransaction(db, async (tx) => {
+    let admins = tx
+      .selectFrom('users')
+      .select(['id'])
+      .where('status', '=', 'active')
+      .where('roles', 'like', ADMIN_ROLE_LIKE);
+    if (dialect === 'postgres') admins = admins.forUpdate();
+    const current = await admins.execute();
+    if (current.length <= 1 && current.some((row) => row.id === id)) return 'last_admin';
+    return deleteUser(tx, id);
+  });
+}
+
+/**
+ * `tokens_valid_after = max(tokens_valid_after, validAfter)` and `credential_generation + 1` in one UPDATE; with
+ * `keepSession`, that session (of this user, unrevoked) moves to the new generation in the same transaction.
+ */
+export async function cutOffUser(
+  db: Db,
+  id: string,
+  validAfter: number,
+  now: number,
+  keepSession?: string,
+): Promise<User | undefined> {
+  if (keepSession !== undefined) {
+    return inTransaction(db, async (tx) => {
+      const user = await cutOffUser(tx, id, validAfter, now);
+      if (user !== undefined) {
+        await tx
+          .updateTable('sessions')
+          .set({ credential_generation: user.credentialGeneration })
+          .where('id', '=', keepSession)
+          .where('user_id', '=', id)
+          .where('revoked_at', 'is', null)
+          .execute();
+      }
+      return user;
+    });
+  }
+  const row = await db
+    .updateTable('users')
+    .set((eb) => ({
+      tokens_valid_after: eb
+        .case()
+        .when('tokens_valid_after', '>', validAfter)
+        .then(eb.ref('tokens_valid_after'))
+        .else(validAfter)
+        .end(),
+      credential_generation: eb('credential_generation', '+', 1),
+      updated_at: now,
     }))
     .where('id', '=', id)
     .returningAll()

@@ -54,11 +54,21 @@ export const TEST_SETTINGS: Settings = {
 /** Starts a server. `dataDir` reuses a directory (restart tests). */
 export async function startServer(
   settings: Settings = {},
-  options: { dataDir?: string; clock?: () => number; store?: Store } = {},
+  options: {
+    dataDir?: string;
+    clock?: () => number;
+    store?: Store;
+    logger?: Parameters<typeof createServer>[0]['logger'];
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'jot-e2e-'));
   const config = loadConfig({ env: {}, file: false, overrides: { ...TEST_SETTINGS, dataDir, ...settings } });
-  const app = await createServer({ config, clock: options.clock, logger: false, store: options.store });
+  const app = await createServer({
+    config,
+    clock: options.clock,
+    logger: options.logger ?? false,
+    store: options.store,
+  });
   await app.listen({ port: config.port, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -64,14 +64,15 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
     });
 
     describe('users', () => {
-      it('stores the email trimmed and lowercased and finds it in any case', async () => {
+      it('keeps the email display form, compares by its key, and finds it in any case', async () => {
         const raw = `  Ada.${randomUUID()}@Example.COM `;
         const user = await store.createUser(
           { email: raw, passwordHash: 'argon', name: 'Ada', roles: ['admin'] },
           T0,
         );
         expect(user).toMatchObject({
-          email: raw.trim().toLowerCase(),
+          email: raw.trim(),
+          emailKey: raw.trim().toLowerCase(),
           passwordHash: 'argon',
           name: 'Ada',
           roles: ['admin'],
@@ -113,7 +114,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const id = await newUser();
         const updated = await store.setRoles(id, ['admin', 'billing'], T0 + MIN);
         expect(updated).toMatchObject({ roles: ['admin', 'billing'], tokenVersion: 2, updatedAt: T0 + MIN });
-        expect((await store.setRoles(id, []))?.tokenVersion).toBe(3);
+        expect(await store.setRoles(id, [])).toMatchObject({ tokenVersion: 3 });
         expect(await store.setRoles(randomUUID(), ['x'])).toBeUndefined();
       });
 
@@ -130,6 +131,116 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           tokenVersion: 3,
         });
         expect(await store.bumpTokenVersion(randomUUID())).toBeUndefined();
+      });
+
+      it('refuses look-alike emails as the same account, and invisible characters outright', async () => {
+        const id = randomUUID().slice(0, 8);
+        await store.createUser({ email: `ops-${id}@example.com`, passwordHash: 'h' });
+        const lookAlikes = [
+          `OPS-${id}@EXAMPLE.COM`,
+          `ｏｐｓ-${id}@example.com`, // fullwidth letters
+          `ops-${id}@example.com.`, // trailing root dot
+          `ops-${id}＠example.com`, // fullwidth at sign
+        ];
+        for (const address of lookAlikes) {
+          await expect(store.createUser({ email: address, passwordHash: 'h' })).rejects.toMatchObject({
+            code: 'ERR_STORE_CONFLICT',
+          });
+        }
+        const accent = `jose\u0301-${id}@example.com`; // decomposed é
+        await store.createUser({ email: `josé-${id}@example.com`, passwordHash: 'h' });
+        await expect(store.createUser({ email: accent, passwordHash: 'h' })).rejects.toMatchObject({
+          code: 'ERR_STORE_CONFLICT',
+        });
+        for (const bad of ['\u200b', '\u202e', '\u2066', '\u0007', '\ufeff']) {
+          await expect(
+            store.createUser({ email: `ops-${id}${bad}x@example.com`, passwordHash: 'h' }),
+          ).rejects.toMatchObject({ name: 'InvalidEmailError' });
+        }
+        expect(await store.getUserByEmail(`ＯＰＳ-${id}@Example.com.`)).toMatchObject({
+          email: `ops-${id}@example.com`,
+        });
+        const idn = await store.createUser({ email: `a-${id}@Bücher.example`, passwordHash: 'h' });
+        expect(idn).toMatchObject({
+          email: `a-${id}@Bücher.example`,
+          emailKey: `a-${id}@xn--bcher-kva.example`,
+        });
+      });
+
+      it('updatePasswordHash with expect is a compare-and-swap; endSessions bumps the credential generation', async () => {
+        const id = await newUser();
+        expect(await store.updatePasswordHash(id, 'h2', { expect: 'other' })).toBeUndefined();
+        expect(await store.updatePasswordHash(id, 'h2', { expect: 'h' })).toMatchObject({
+          passwordHash: 'h2',
+          credentialGeneration: 0,
+        });
+        const racing = await Promise.all(
+          ['a', 'b', 'c'].map((h) => store.updatePasswordHash(id, h, { expect: 'h2', endSessions: true })),
+        );
+        expect(racing.filter((u) => u !== undefined)).toHaveLength(1);
+        expect((await store.getUserById(id))?.credentialGeneration).toBe(1);
+      });
+
+      it('cutOffUser moves the cut-off forward only, bumps the generation and carries the kept session along', async () => {
+        const id = await newUser();
+        const kept = await store.createSession({ userId: id, absoluteExpiresAt: T0 + 10 * MIN }, T0);
+        const other = await store.createSession({ userId: id, absoluteExpiresAt: T0 + 10 * MIN }, T0);
+        const user = await store.cutOffUser(id, T0 + 5, { keepSession: kept.id });
+        expect(user).toMatchObject({ tokensValidAfter: T0 + 5, credentialGeneration: 1 });
+        expect((await store.getSession(kept.id))?.credentialGeneration).toBe(1);
+        expect((await store.getSession(other.id))?.credentialGeneration).toBe(0);
+        expect(await store.cutOffUser(id, T0)).toMatchObject({
+          tokensValidAfter: T0 + 5,
+          credentialGeneration: 2,
+        });
+      });
+
+      it('never leaves zero active admins, even when two admins demote each other at once', async () => {
+        for (let round = 0; round < 5; round++) {
+          const a = await newUser();
+          const b = await newUser();
+          expect(await store.setRoles(a, ['admin'])).toMatchObject({ roles: ['admin'] });
+          expect(await store.setRoles(b, ['admin'])).toMatchObject({ roles: ['admin'] });
+          // Whatever admins earlier tests left are demoted, so a and b are the only active ones.
+          for (const u of await store.listUsers({ limit: 1000 })) {
+            if (u.id !== a && u.id !== b && u.status === 'active' && u.roles.includes('admin')) {
+              await store.setRoles(u.id, []);
+            }
+          }
+          const results = await Promise.all([store.setRoles(a, []), store.setStatus(b, 'disabled')]);
+          expect(results.filter((r) => r === 'last_admin')).toHaveLength(1);
+          const left = (await store.listUsers({ limit: 1000 })).filter(
+            (u) => u.status === 'active' && u.roles.includes('admin'),
+          );
+          expect(left).toHaveLength(1);
+          expect(await store.setRoles(left[0]!.id, ['billing'])).toBe('last_admin');
+          expect(await store.setStatus(left[0]!.id, 'disabled')).toBe('last_admin');
+          expect(await store.setRoles(left[0]!.id, ['admin', 'billing'])).toMatchObject({ status: 'active' });
+        }
+      });
+
+      it('login throttles count failures atomically and only move the lock forward', async () => {
+        const key = `k-${randomUUID()}`;
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+        const counts = await Promise.all(
+          Array.from({ length: 6 }, () => store.recordLoginFailure(key, T0 - MIN, T0)),
+        );
+        expect(counts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+        await store.extendLoginLock(key, T0 + 2 * MIN);
+        await store.extendLoginLock(key, T0 + MIN);
+        expect(await store.getLoginThrottle(key)).toEqual({
+          accountKey: key,
+          failures: 6,
+          lockedUntil: T0 + 2 * MIN,
+          updatedAt: T0,
+        });
+        // A count idle since before `staleBefore` starts over.
+        expect(await store.recordLoginFailure(key, T0 + 1, T0 + 3 * MIN)).toBe(1);
+        expect(await store.pruneLoginThrottles(T0 + 4 * MIN, T0 + 4 * MIN)).toBeGreaterThanOrEqual(1);
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+        await store.recordLoginFailure(key, T0, T0);
+        await store.clearLoginThrottle(key);
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
       });
 
       it('bumps token_version atomically under concurrency (no lost updates)', async () => {

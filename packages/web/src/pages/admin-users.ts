@@ -1,6 +1,6 @@
 /**
- * Admin: users — disable or enable an account, and edit its roles. Both are step-up actions: the server may ask for
- * the password again first (see lib/step-up.ts).
+ * Admin: users — create an account, disable or enable one, and edit its roles. All are step-up actions: the server
+ * may ask for the password again first (see lib/step-up.ts).
  */
 import type { JotUser } from '@jot/client';
 
@@ -161,6 +161,61 @@ function row(
 
 const PAGE_SIZE = 25;
 
+/** The "Create a user" form (works whatever JOT_REGISTRATION says). */
+function createUserForm(reload: () => Promise<void>): HTMLFormElement {
+  const input = (id: string, type: string, extra: Record<string, string | boolean> = {}): HTMLInputElement =>
+    h('input', { id, name: id, type, autocomplete: 'off', ...extra });
+  const email = input('new-user-email', 'email', { required: true });
+  const name = input('new-user-name', 'text');
+  const password = input('new-user-password', 'password', {
+    autocomplete: 'new-password',
+    minlength: '8',
+    required: true,
+  });
+  const roles = input('new-user-roles', 'text');
+  const out = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', id: 'new-user-submit' }, 'Create user');
+  const form = h(
+    'form',
+    { 'aria-labelledby': 'new-user-h', class: 'create-user' },
+    h('h2', { id: 'new-user-h' }, 'Create a user'),
+    field('Email', email),
+    field('Name (optional)', name),
+    field(
+      'Password',
+      password,
+      'At least 8 characters; common passwords are refused. Share it with the user safely.',
+    ),
+    field('Roles (optional)', roles, 'Comma-separated, e.g. admin, support.'),
+    submit,
+    out,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void busy(submit, out, () =>
+      withStepUp(submit, async () => {
+        const list = roles.value
+          .split(',')
+          .map((r) => r.trim())
+          .filter((r) => r !== '');
+        const created = await jot.json<JotUser>('/api/admin/users', {
+          method: 'POST',
+          body: {
+            email: email.value,
+            password: password.value,
+            ...(name.value.trim() === '' ? {} : { name: name.value.trim() }),
+            roles: [...new Set(list)],
+          },
+        });
+        form.reset();
+        await reload();
+        return `Created ${created.email}.`;
+      }),
+    );
+  });
+  return form;
+}
+
 /** Renders the users page: server-side search and paging over every user. */
 export async function adminUsersPage(main: ParentNode): Promise<void> {
   const out = h('div', { 'aria-live': 'polite' });
@@ -222,6 +277,7 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
     out,
     holder,
     pager,
+    createUserForm(reload),
   );
   await reload().catch((err: unknown) =>
     out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),

@@ -1,4 +1,4 @@
-/** Sign in and register. The first account registered on a server becomes its admin. */
+/** Sign in and register (when the server's JOT_REGISTRATION is open). In development the first account becomes the admin. */
 import { isMfaRequired, JotClientError } from '@jot/client';
 
 import { postAnonymous } from '../lib/api.js';
@@ -87,7 +87,7 @@ export function signInPage(main: ParentNode): void {
     h('h2', { id: 'register-h' }, 'Create an account'),
     field('Email', regEmail),
     field('Name (optional)', regName),
-    field('Password', regPassword, 'At least 8 characters, not your email address.'),
+    field('Password', regPassword, 'At least 8 characters, not a common password, not your email address.'),
     regSubmit,
     regOut,
   );

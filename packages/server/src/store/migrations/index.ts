@@ -11,6 +11,7 @@ import * as m0005 from './0005_oauth_clients.js';
 import * as m0006 from './0006_accounts_mail.js';
 import * as m0007 from './0007_mfa.js';
 import * as m0008 from './0008_dpop.js';
+import * as m0004 from './0004_account_security.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -25,6 +26,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0006_accounts_mail': m0006,
   '0007_mfa': m0007,
   '0008_dpop': m0008,
+  '0004_account_security': m0004,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */

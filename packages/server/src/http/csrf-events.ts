@@ -1,0 +1,43 @@
+/**
+ * `csrf_rejected` security events. Every `ERR_CSRF` answer carries, as its (never serialised) `cause`, whom the
+ * refused request claimed to be; an `onError` hook records it, at most once per session (or address) and minute on
+ * this instance, since a hostile page can make a victim's browser send such requests in bulk.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { HttpError } from './errors.js';
+
+/** Who a request refused for CSRF claimed to be. */
+export interface CsrfSubject {
+  userId?: string;
+  sessionId?: string;
+}
+
+/** The 403 `ERR_CSRF` answer, carrying `subject` for the event. */
+export function csrfRejected(message: string, subject: CsrfSubject): HttpError {
+  return new HttpError(403, 'ERR_CSRF', message, { error: 'forbidden', cause: { csrf: subject } });
+}
+
+const WINDOW_MS = 60_000;
+
+/** Registers the hook on `app` (call on the root instance). */
+export function recordCsrfRejections(app: FastifyInstance): void {
+  const seen = new Map<string, number>();
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof HttpError) || error.code !== 'ERR_CSRF') return;
+    const subject = (error.cause as { csrf?: CsrfSubject } | undefined)?.csrf ?? {};
+    const key = subject.sessionId ?? `ip:${request.ip}`;
+    const now = Date.now();
+    for (const [k, until] of seen) if (until <= now) seen.delete(k);
+    if (seen.has(key) || seen.size > 10_000) return;
+    seen.set(key, now + WINDOW_MS);
+    await app.jot.events
+      .record('csrf_rejected', {
+        userId: subject.userId,
+        sessionId: subject.sessionId,
+        ip: request.ip,
+        detail: { route: request.routeOptions.url ?? null, method: request.method },
+      })
+      .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
+  });
+}

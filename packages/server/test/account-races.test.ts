@@ -1,0 +1,200 @@
+/**
+ * No session outlives the credential check it came from (issue 9), on SQLite and on PostgreSQL: many rounds of
+ * sign-ins with the current password racing a password change, and racing a disable (then an enable); afterwards no
+ * session any of those sign-ins created works — neither its access token nor its refresh token, nor after the
+ * re-enable. And the rehash at sign-in after an argon2 parameter change never writes the old password back over a
+ * password change (compare-and-swap).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createPasswordHasher, openStore } from '../src/index.js';
+import { createTestSchema } from './support/postgres.js';
+import { startServer, type TestServer } from './support/jot-server.js';
+
+const target = await createTestSchema();
+if ('error' in target) {
+  if (process.env.CI || target.broken)
+    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
+  console.warn(`SKIPPED account-races on PostgreSQL: not reachable (${target.error})`);
+}
+const pg = 'error' in target ? undefined : target;
+
+/** Limits out of the way: these tests are about ordering, not throttling. */
+const SETTINGS = { loginLockout: '100000/1s', rateLimitAuth: '100000/min' } as const;
+const ROUNDS = 15;
+const LOGINS_PER_ROUND = 6;
+
+interface Backend {
+  name: string;
+  start(): Promise<{ server: TestServer; cleanup: () => Promise<void> }>;
+}
+
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    async start() {
+      const server = await startServer(SETTINGS);
+      return { server, cleanup: () => server.close() };
+    },
+  },
+];
+if (pg !== undefined) {
+  backends.push({
+    name: 'PostgreSQL',
+    async start() {
+      const dataDir = mkdtempSync(join(tmpdir(), 'jot-race-pg-'));
+      const store = await openStore({ url: pg.url, dataDir, postgres: { schema: pg.schema } });
+      const server = await startServer(SETTINGS, { dataDir, store });
+      return {
+        server,
+        cleanup: async () => {
+          await server.close();
+          await store.close();
+          await pg.drop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  });
+}
+
+/** Every way a session of `login` could still be used: its access token on the server, its refresh token. */
+async function usable(
+  server: TestServer,
+  login: { access_token: string; refresh_token: string },
+): Promise<string[]> {
+  const alive: string[] = [];
+  const who = await server.request('GET', '/api/whoami', { token: login.access_token });
+  if (who.status === 200) alive.push('access token');
+  const refresh = await server.request('POST', '/api/token/refresh', {
+    body: { refresh_token: login.refresh_token },
+  });
+  if (refresh.status === 200) alive.push('refresh token');
+  return alive;
+}
+
+for (const backend of backends) {
+  describe(`racing credential changes on ${backend.name}`, () => {
+    let server: TestServer;
+    let cleanup: () => Promise<void>;
+    let adminToken: string;
+
+    beforeAll(async () => {
+      ({ server, cleanup } = await backend.start());
+      const reg = await server.request('POST', '/api/register', {
+        body: { email: 'admin@example.com', password: 'the admin password 1' },
+      });
+      expect(reg.status).toBe(201);
+      const login = await server.request('POST', '/api/login', {
+        body: { email: 'admin@example.com', password: 'the admin password 1' },
+      });
+      adminToken = login.body.access_token;
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    it(`a sign-in racing a password change never keeps its session (${ROUNDS} rounds)`, async () => {
+      const email = 'racer@example.com';
+      let password = 'racing password 0';
+      expect((await server.request('POST', '/api/register', { body: { email, password } })).status).toBe(201);
+      let changer = (await server.request('POST', '/api/login', { body: { email, password } })).body;
+      let raced = 0;
+      for (let round = 1; round <= ROUNDS; round++) {
+        const next = `racing password ${round}`;
+        const logins = Array.from({ length: LOGINS_PER_ROUND }, (_, i) =>
+          new Promise((resolve) => setTimeout(resolve, i)).then(() =>
+            server.request('POST', '/api/login', { body: { email, password } }),
+          ),
+        );
+        const change = server.request('POST', '/api/password', {
+          token: changer.access_token,
+          body: { current_password: password, new_password: next },
+        });
+        const [changed, ...results] = await Promise.all([change, ...logins]);
+        expect(changed.status).toBe(200);
+        changer = changed.body;
+        password = next;
+        for (const res of results) {
+          if (res.status !== 200) {
+            expect([401, 403]).toContain(res.status);
+            continue;
+          }
+          raced++;
+          expect({ round, alive: await usable(server, res.body) }).toEqual({ round, alive: [] });
+        }
+        // The session that changed the password goes on.
+        expect((await server.request('GET', '/api/whoami', { token: changer.access_token })).status).toBe(
+          200,
+        );
+      }
+      // The race was real: some sign-ins with the old password got through their check (and then lost).
+      expect(raced).toBeGreaterThan(0);
+    }, 180_000);
+
+    it(`a sign-in racing a disable never keeps a session, not even after the account is enabled again (${ROUNDS} rounds)`, async () => {
+      const email = 'disabled-racer@example.com';
+      const password = 'disable racing password';
+      const reg = await server.request('POST', '/api/register', { body: { email, password } });
+      expect(reg.status).toBe(201);
+      const id = reg.body.id as string;
+      for (let round = 1; round <= ROUNDS; round++) {
+        const logins = Array.from({ length: LOGINS_PER_ROUND }, (_, i) =>
+          new Promise((resolve) => setTimeout(resolve, i)).then(() =>
+            server.request('POST', '/api/login', { body: { email, password } }),
+          ),
+        );
+        const disable = server.request('POST', `/api/admin/users/${id}/disable`, { token: adminToken });
+        const [disabled, ...results] = await Promise.all([disable, ...logins]);
+        expect(disabled.status).toBe(200);
+        const enabled = await server.request('POST', `/api/admin/users/${id}/enable`, { token: adminToken });
+        expect(enabled.status).toBe(200);
+        for (const res of results) {
+          if (res.status === 200) {
+            expect({ round, alive: await usable(server, res.body) }).toEqual({ round, alive: [] });
+          }
+        }
+      }
+      // Enabled again, the account signs in normally.
+      expect((await server.request('POST', '/api/login', { body: { email, password } })).status).toBe(200);
+    }, 180_000);
+
+    it('the rehash after a parameter change never writes the old password back over a password change', async () => {
+      const { store } = server.app.jot;
+      // Hashes made with other (older) argon2 parameters than the server's, so every sign-in rehashes.
+      const old = await createPasswordHasher({ memoryKiB: 2048, timeCost: 2, parallelism: 1 });
+      const email = 'rehash@example.com';
+      const reg = await server.request('POST', '/api/register', {
+        body: { email, password: 'rehash password 0' },
+      });
+      const id = reg.body.id as string;
+      for (let round = 1; round <= 12; round++) {
+        const before = `rehash password ${round - 1}`;
+        const after = `rehash password ${round}`;
+        await store.updatePasswordHash(id, await old.hash(before));
+        const changer = (await server.request('POST', '/api/login', { body: { email, password: before } }))
+          .body;
+        await store.updatePasswordHash(id, await old.hash(before));
+        const logins = Array.from({ length: 4 }, () =>
+          server.request('POST', '/api/login', { body: { email, password: before } }),
+        );
+        const change = server.request('POST', '/api/password', {
+          token: changer.access_token,
+          body: { current_password: before, new_password: after },
+        });
+        const [changed] = await Promise.all([change, ...logins]);
+        expect(changed.status).toBe(200);
+        const stored = (await store.getUserById(id))!.passwordHash;
+        expect({ round, newWorks: await server.app.jot.passwords.verify(stored, after) }).toEqual({
+          round,
+          newWorks: true,
+        });
+        expect(await server.app.jot.passwords.verify(stored, before)).toBe(false);
+      }
+    }, 120_000);
+  });
+}
