@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { SECURITY_EVENT_TYPES } from '../src/index.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 
 let server: TestServer;
@@ -61,12 +62,12 @@ describe('POST /api/password', () => {
 describe('POST /api/register', () => {
   it('refuses a 1,025-character password as ERR_WEAK_PASSWORD and accepts 1,024', async () => {
     const long = await server.request('POST', '/api/register', {
-      body: { email: 'long@example.com', password: 'x'.repeat(1025) },
+      body: { email: 'long@example.com', password: 'correct horse battery '.repeat(50).slice(0, 1025) },
     });
     expect(long.status).toBe(400);
     expect(long.body.code).toBe('ERR_WEAK_PASSWORD');
     const limit = await server.request('POST', '/api/register', {
-      body: { email: 'limit@example.com', password: 'x'.repeat(1024) },
+      body: { email: 'limit@example.com', password: 'correct horse battery '.repeat(50).slice(0, 1024) },
     });
     expect(limit.status).toBe(201);
   });
@@ -158,9 +159,7 @@ describe('the documented security-event types', () => {
   });
 
   it('documents exactly the event types the server declares', () => {
-    const source = readFileSync(new URL('../src/services/security-events.ts', import.meta.url), 'utf8');
-    const union = /export type SecurityEventType =([^;]*);/.exec(source)?.[1] ?? '';
-    const declared = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]);
+    const declared: string[] = [...SECURITY_EVENT_TYPES];
     const doc = readFileSync(new URL('../../../docs/http-api.md', import.meta.url), 'utf8');
     const paragraph =
       /The types:\n([^]*?)\.\n/.exec(doc.slice(doc.indexOf('Security events are')))?.[1] ?? '';
