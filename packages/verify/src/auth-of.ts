@@ -3,7 +3,7 @@ import { VerifyError } from './errors.js';
 import type { VerifiedAuth } from './types.js';
 
 /**
- * The auth context of a request that passed the middleware; throws `ERR_VERIFY_NO_TOKEN` if it did not (a route
+ * The auth context of a request that passed the middleware; throws `ERR_AUTH_REQUIRED` if it did not (a route
  * mounted without the middleware is a bug that must not look like an anonymous request).
  *
  * @example
@@ -12,7 +12,7 @@ import type { VerifiedAuth } from './types.js';
 export function authOf(request: object): VerifiedAuth {
   const auth = (request as { auth?: unknown }).auth;
   if (typeof auth !== 'object' || auth === null) {
-    throw new VerifyError('ERR_VERIFY_NO_TOKEN', 'this endpoint requires an access token', {
+    throw new VerifyError('ERR_AUTH_REQUIRED', 'this endpoint requires an access token', {
       reason: 'no_middleware',
     });
   }

@@ -10,16 +10,9 @@ import { createTokenOpener, isCompactJWE } from './decrypt.js';
 import { createRequestDPoP } from './dpop.js';
 import { VerificationCache, type CacheStats } from './cache.js';
 import { asAccessTokenClaims, type ClaimsProfile } from './claims.js';
-import { checkCsrf, SAFE_METHODS } from './csrf.js';
 import { toMillis } from './duration.js';
-import { errorResponse, fromJoseError, isVerifyError, type ErrorResponse, VerifyError } from './errors.js';
-import {
-  compileGuards,
-  enforceGuards,
-  isCompiledGuards,
-  type CompiledGuards,
-  type Guards,
-} from './guards.js';
+import { fromJoseError, type ErrorResponse, VerifyError } from './errors.js';
+import type { CompiledGuards, Guards } from './guards.js';
 import {
   buildStrategy,
   checkCoreOptions,
@@ -30,14 +23,9 @@ import {
 import { createOffloadPolicy } from './offload.js';
 import { keyThumbprint, RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats } from './revocation/strategy.js';
-import { DEFAULT_COOKIE_NAMES, extractToken } from './token.js';
-import {
-  readHeader,
-  type AccessTokenClaims,
-  type FetchLike,
-  type RequestLike,
-  type VerifiedAuth,
-} from './types.js';
+import { createRequestAuth } from './request.js';
+import { DEFAULT_COOKIE_NAMES } from './token.js';
+import type { AccessTokenClaims, FetchLike, RequestLike, VerifiedAuth } from './types.js';
 
 /** Entries of the verification cache unless `cache.maxEntries` says otherwise (~1.5 KB each with a typical token). */
 export const DEFAULT_CACHE_ENTRIES = 10_000;
@@ -139,7 +127,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const revocation = buildStrategy(options, metadata, { fetch: fetchImpl, clock, logger });
   revocation.subscribe?.((entry) => cache?.revoke(entry));
   void jwks.load().catch(() => undefined);
-  const defaultGuards = compileGuards();
   let verified = 0;
   const rejections = new Map<string, number>();
 
@@ -172,17 +159,22 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  async function verify(token: string): Promise<AccessTokenClaims> {
+  /** Signature and claims, through the cache (a hit skips the signature check). */
+  async function verifyClaims(token: string): Promise<AccessTokenClaims> {
     const now = clock();
+    const claims = cache?.get(token, Math.floor(now / 1000));
+    if (claims !== undefined) {
+      // A hit skips the key set, so refresh an expired set here too: a key removed or replaced at the issuer
+      // must evict the cached tokens it verified even when every request hits the cache. Never waits.
+      void jwks.ensure().catch(() => undefined);
+      return claims;
+    }
+    return verifySignature(token, now);
+  }
+
+  async function verify(token: string): Promise<AccessTokenClaims> {
     try {
-      let claims = cache?.get(token, Math.floor(now / 1000));
-      if (claims === undefined) {
-        claims = await verifySignature(token, now);
-      } else {
-        // A hit skips the key set, so refresh an expired set here too: a key removed or replaced at the issuer
-        // must evict the cached tokens it verified even when every request hits the cache. Never waits.
-        void jwks.ensure().catch(() => undefined);
-      }
+      const claims = await verifyClaims(token);
       await revocation.check(claims, token);
       return claims;
     } catch (err) {
@@ -190,27 +182,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
+  const requestAuth = createRequestAuth({
+    verifyToken: verifyClaims,
+    checkRevocation: async (claims, token) => {
+      await revocation.check(claims, token);
+    },
+    dpop,
+    cookieNames,
+    clock,
+    realm,
+    dpopAlgs,
+  });
+
   return {
     realm,
     verify,
     async authenticate(request, guards) {
-      try {
-        const compiled =
-          guards === undefined ? defaultGuards : isCompiledGuards(guards) ? guards : compileGuards(guards);
-        const { token, via } = extractToken(request, cookieNames);
-        const claims = await verify(token);
-        await dpop.check(request, token, via, claims);
-        if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
-          checkCsrf(readHeader(request.headers, 'x-csrf-token'), claims.cth);
-        }
-        enforceGuards(claims, compiled, Math.floor(clock() / 1000));
+      const result = await requestAuth.authenticate(request, guards);
+      if (result.ok) {
         verified += 1;
-        return { ok: true, auth: { claims, token, via } };
-      } catch (err) {
-        if (!isVerifyError(err)) throw err;
-        rejections.set(err.code, (rejections.get(err.code) ?? 0) + 1);
-        return { ok: false, error: err, response: errorResponse(err, realm, dpopAlgs) };
+        return result;
       }
+      const { code } = result.error;
+      rejections.set(code, (rejections.get(code) ?? 0) + 1);
+      return { ok: false, error: result.error, response: result.response };
     },
     async ready() {
       await Promise.all([jwks.load(), revocation.ready()]);

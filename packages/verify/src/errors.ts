@@ -5,52 +5,59 @@
  */
 import { isJoseError, type JoseErrorCode } from '@jot/jose';
 
-/** Codes of `@jot/verify` itself. Documented in docs/verify.md. */
+/**
+ * The codes of request authentication, the same from the Jot server's own routes and from every `@jot/verify`
+ * adapter (both run `createRequestAuth`): one condition, one code. Documented in docs/errors.md and docs/verify.md.
+ */
+export type RequestAuthCode =
+  /**
+   * No access token: no `Authorization` header and no access cookie, or an `Authorization` header of another scheme
+   * (RFC 6750 §3.1: an unsupported authentication method is no authentication information). 401, challenge without
+   * an error.
+   */
+  | 'ERR_AUTH_REQUIRED'
+  /** An `Authorization: Bearer` (or `DPoP`) header whose credentials are not one token (RFC 6750 §2.1, §3.1). 400. */
+  | 'ERR_AUTH_MALFORMED'
+  /**
+   * The token was revoked, whoever checks it and however: its `jti`, its session (logout), its user (disabled,
+   * deleted, signed out everywhere, token version), or an introspection answering `active: false`. `reason` says
+   * which, when known. 401 `invalid_token`.
+   */
+  | 'ERR_TOKEN_REVOKED'
+  /** Cookie authentication on a mutating request without the session's `X-Csrf-Token`. 403. */
+  | 'ERR_CSRF'
+  /** The token lacks a scope, role or permission the route needs, or comes from another client or actor. 403. */
+  | 'ERR_FORBIDDEN'
+  /** RFC 9470 step-up: the authentication is too old, too weak (`acr`) or lacks a method (`amr`). 401. */
+  | 'ERR_STEP_UP_REQUIRED';
+
+/** Codes only a resource server's verifier raises (its key set, revocation copy and decryption). */
 export type VerifyOwnCode =
-  /** No access token in the `Authorization` header or the access cookie (RFC 6750 §3.1: challenge without error). */
-  | 'ERR_VERIFY_NO_TOKEN'
-  /** An `Authorization` header that is not `Bearer <token>`: a malformed request (RFC 6750 §3.1). 400. */
-  | 'ERR_VERIFY_BAD_AUTHORIZATION'
-  /** The token was revoked: its `jti`, a per-user cut-off (`iat <= valid_after`) or an old token version. See `reason`. */
-  | 'ERR_VERIFY_TOKEN_REVOKED'
-  /** The token's session (`sid`) was ended (logout). */
-  | 'ERR_VERIFY_SESSION_ENDED'
-  /** The token's user is disabled. */
-  | 'ERR_VERIFY_USER_DISABLED'
-  /** The introspection endpoint (strict mode) answered `active: false`. */
-  | 'ERR_VERIFY_TOKEN_INACTIVE'
   /** The revocation copy is older than `maxStaleness` (fail closed), or the central list could not be asked. 503. */
   | 'ERR_VERIFY_REVOCATION_UNAVAILABLE'
   /** No key set has ever been loaded from the issuer. 503. */
   | 'ERR_VERIFY_KEYS_UNAVAILABLE'
-  /** Cookie authentication on a mutating request without a matching `X-Csrf-Token`. 403. */
-  | 'ERR_VERIFY_CSRF'
-  /** The token lacks a required scope. 403 `insufficient_scope`. */
-  | 'ERR_VERIFY_INSUFFICIENT_SCOPE'
-  /** The token lacks a required role or permission. 403 `insufficient_scope`. */
-  | 'ERR_VERIFY_FORBIDDEN'
-  /** `auth_time` is older than the route's `maxAuthAge` (RFC 9470 step-up). 401 `insufficient_user_authentication`. */
-  | 'ERR_VERIFY_STEP_UP_REQUIRED'
   /** `decryption.required` is set and the token is a plain signed JWT, not an encrypted one. 401. */
   | 'ERR_VERIFY_NOT_ENCRYPTED';
 
-/** Every code a `VerifyError` can carry: ours, plus the JOSE codes of a token that failed verification. */
-export type VerifyErrorCode = VerifyOwnCode | JoseErrorCode;
+/** Every code a `VerifyError` can carry: request authentication's, ours, and the JOSE codes of a bad token. */
+export type VerifyErrorCode = RequestAuthCode | VerifyOwnCode | JoseErrorCode;
 
-/** All of `@jot/verify`'s own codes, for documentation checks and exhaustive switches. */
-export const VERIFY_ERROR_CODES: readonly VerifyOwnCode[] = [
-  'ERR_VERIFY_NO_TOKEN',
-  'ERR_VERIFY_BAD_AUTHORIZATION',
-  'ERR_VERIFY_TOKEN_REVOKED',
-  'ERR_VERIFY_SESSION_ENDED',
-  'ERR_VERIFY_USER_DISABLED',
-  'ERR_VERIFY_TOKEN_INACTIVE',
+/** The codes of request authentication (server and verifier alike). */
+export const REQUEST_AUTH_ERROR_CODES: readonly RequestAuthCode[] = [
+  'ERR_AUTH_REQUIRED',
+  'ERR_AUTH_MALFORMED',
+  'ERR_TOKEN_REVOKED',
+  'ERR_CSRF',
+  'ERR_FORBIDDEN',
+  'ERR_STEP_UP_REQUIRED',
+];
+
+/** All codes `@jot/verify` raises besides the JOSE ones, for documentation checks and exhaustive switches. */
+export const VERIFY_ERROR_CODES: readonly (RequestAuthCode | VerifyOwnCode)[] = [
+  ...REQUEST_AUTH_ERROR_CODES,
   'ERR_VERIFY_REVOCATION_UNAVAILABLE',
   'ERR_VERIFY_KEYS_UNAVAILABLE',
-  'ERR_VERIFY_CSRF',
-  'ERR_VERIFY_INSUFFICIENT_SCOPE',
-  'ERR_VERIFY_FORBIDDEN',
-  'ERR_VERIFY_STEP_UP_REQUIRED',
   'ERR_VERIFY_NOT_ENCRYPTED',
 ];
 
@@ -72,19 +79,15 @@ export interface VerifyErrorDetails {
   readonly cause?: unknown;
 }
 
-const STATUS: Readonly<Record<VerifyOwnCode, number>> = {
-  ERR_VERIFY_NO_TOKEN: 401,
-  ERR_VERIFY_BAD_AUTHORIZATION: 400,
-  ERR_VERIFY_TOKEN_REVOKED: 401,
-  ERR_VERIFY_SESSION_ENDED: 401,
-  ERR_VERIFY_USER_DISABLED: 401,
-  ERR_VERIFY_TOKEN_INACTIVE: 401,
+const STATUS: Readonly<Record<RequestAuthCode | VerifyOwnCode, number>> = {
+  ERR_AUTH_REQUIRED: 401,
+  ERR_AUTH_MALFORMED: 400,
+  ERR_TOKEN_REVOKED: 401,
+  ERR_CSRF: 403,
+  ERR_FORBIDDEN: 403,
+  ERR_STEP_UP_REQUIRED: 401,
   ERR_VERIFY_REVOCATION_UNAVAILABLE: 503,
   ERR_VERIFY_KEYS_UNAVAILABLE: 503,
-  ERR_VERIFY_CSRF: 403,
-  ERR_VERIFY_INSUFFICIENT_SCOPE: 403,
-  ERR_VERIFY_FORBIDDEN: 403,
-  ERR_VERIFY_STEP_UP_REQUIRED: 401,
   ERR_VERIFY_NOT_ENCRYPTED: 401,
 };
 
@@ -93,7 +96,7 @@ const STATUS: Readonly<Record<VerifyOwnCode, number>> = {
  *
  * @example
  * const result = await verifier.authenticate(request);
- * if (!result.ok && result.error.code === 'ERR_VERIFY_STEP_UP_REQUIRED') redirectToReauth(result.error.maxAge);
+ * if (!result.ok && result.error.code === 'ERR_STEP_UP_REQUIRED') redirectToReauth(result.error.maxAge);
  */
 export class VerifyError extends Error {
   override readonly name = 'VerifyError';
@@ -136,9 +139,8 @@ function dpopErrorName(code: VerifyErrorCode, reason: string | undefined): strin
 }
 
 function errorName(code: VerifyErrorCode, status: number): string {
-  if (code === 'ERR_VERIFY_NO_TOKEN' || code === 'ERR_VERIFY_CSRF' || status === 400)
-    return 'invalid_request';
-  if (code === 'ERR_VERIFY_STEP_UP_REQUIRED') return 'insufficient_user_authentication';
+  if (code === 'ERR_AUTH_REQUIRED' || code === 'ERR_CSRF' || status === 400) return 'invalid_request';
+  if (code === 'ERR_STEP_UP_REQUIRED') return 'insufficient_user_authentication';
   if (status === 403) return 'insufficient_scope';
   if (status === 503) return 'temporarily_unavailable';
   return 'invalid_token';
@@ -175,8 +177,9 @@ export interface ErrorResponse {
   readonly body: ErrorBody;
 }
 
+/** Keeps only what RFC 6750 §3 allows inside a quoted challenge parameter (%x20-21 / %x23-5B / %x5D-7E). */
 function quote(value: string): string {
-  return value.replace(/["\\\r\n]/g, '');
+  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
 /**
@@ -192,9 +195,9 @@ export function errorResponse(err: VerifyError, realm = 'jot', dpopAlgs?: string
   if (err.dpop !== undefined) {
     // RFC 9449 §7.1: the DPoP scheme's challenge, with the proof algorithms accepted and, for nonces, the nonce.
     headers['www-authenticate'] =
-      `DPoP error="${err.error}", error_description="${quote(err.message)}", algs="${err.dpop.algs}"`;
+      `DPoP error="${err.error}", error_description="${quote(err.message)}", algs="${quote(err.dpop.algs)}"`;
     if (err.dpop.nonce !== undefined) headers['dpop-nonce'] = err.dpop.nonce;
-  } else if (err.code === 'ERR_VERIFY_NO_TOKEN') {
+  } else if (err.code === 'ERR_AUTH_REQUIRED') {
     // RFC 6750 §3.1: no error code when no credentials were sent; both schemes offered when DPoP is on.
     headers['www-authenticate'] =
       dpopAlgs === undefined ? realmPart : `${realmPart}, DPoP algs="${dpopAlgs}"`;
@@ -212,4 +215,46 @@ export function errorResponse(err: VerifyError, realm = 'jot', dpopAlgs?: string
     headers,
     body: { error: err.error, error_description: err.message, code: err.code },
   };
+}
+
+/** Why a token counts as revoked (`VerifyError.reason` of `ERR_TOKEN_REVOKED`). */
+export type RevokedReason =
+  /** Its own `jti` was revoked (logout, RFC 7009 revocation, single-token renewal). */
+  | 'jti'
+  /** Its session (`sid`) has ended. */
+  | 'session'
+  /** Its user is disabled. */
+  | 'disabled'
+  /** Its user no longer exists. */
+  | 'deleted'
+  /** It was issued up to the user's cut-off (signed out everywhere, password change). */
+  | 'cutoff'
+  /** It carries an old token version (roles or status changed since). */
+  | 'version'
+  /** Its client is no longer registered (a client's own token). */
+  | 'client'
+  /** The issuer's introspection answered `active: false` (the reason is not known here). */
+  | 'inactive';
+
+const REVOKED: Readonly<Record<RevokedReason, readonly [claim: string | undefined, message: string]>> = {
+  jti: ['jti', 'this access token has been revoked'],
+  session: ['sid', 'the session has ended; sign in again'],
+  disabled: ['sub', 'this account is disabled'],
+  deleted: ['sub', 'the account no longer exists'],
+  cutoff: ['iat', 'the account was signed out everywhere; sign in again'],
+  version: ['ver', 'the account changed (roles or status); refresh the access token'],
+  client: ['client_id', 'the client this token was issued to is no longer registered'],
+  inactive: [undefined, 'the access token is no longer active'],
+};
+
+/**
+ * The one `ERR_TOKEN_REVOKED` refusal for `reason`: the same code, message and challenge whether the Jot server
+ * checks its database or a resource server its replicated copy.
+ *
+ * @example
+ * if (state.sessionEnded(claims.sid)) throw tokenRevoked('session');
+ */
+export function tokenRevoked(reason: RevokedReason): VerifyError {
+  const [claim, message] = REVOKED[reason];
+  return new VerifyError('ERR_TOKEN_REVOKED', message, { claim, reason });
 }

@@ -102,15 +102,11 @@ export function enforceGuards(claims: AccessTokenClaims, guards: CompiledGuards,
     const granted = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : []);
     const missing = guards.scopes.filter((scope) => !granted.has(scope));
     if (missing.length > 0) {
-      throw new VerifyError(
-        'ERR_VERIFY_INSUFFICIENT_SCOPE',
-        `this request needs the scope "${missing.join(' ')}"`,
-        {
-          claim: 'scope',
-          reason: 'missing',
-          scope: guards.scopes.join(' '),
-        },
-      );
+      throw new VerifyError('ERR_FORBIDDEN', `this request needs the scope "${missing.join(' ')}"`, {
+        claim: 'scope',
+        reason: 'missing',
+        scope: guards.scopes.join(' '),
+      });
     }
   }
   for (const [list, claim] of [
@@ -125,7 +121,7 @@ export function enforceGuards(claims: AccessTokenClaims, guards: CompiledGuards,
     const missing = list.find((item) => !granted.has(item));
     if (missing !== undefined) {
       throw new VerifyError(
-        'ERR_VERIFY_FORBIDDEN',
+        'ERR_FORBIDDEN',
         `this request needs the ${claim === 'roles' ? 'role' : 'permission'} "${missing}"`,
         {
           claim,
@@ -143,25 +139,21 @@ function enforceCaller(claims: AccessTokenClaims, guards: CompiledGuards): void 
   const clientId = claims.client_id;
   if (guards.clientIds.length > 0 && !(typeof clientId === 'string' && guards.clientIds.includes(clientId))) {
     throw new VerifyError(
-      'ERR_VERIFY_FORBIDDEN',
+      'ERR_FORBIDDEN',
       `this request is only for the clients ${guards.clientIds.join(', ')}`,
       { claim: 'client_id', reason: clientId === undefined ? 'missing' : 'mismatch' },
     );
   }
   const actor = claims.act?.sub;
   if (guards.actors === false && claims.act !== undefined) {
-    throw new VerifyError(
-      'ERR_VERIFY_FORBIDDEN',
-      'this request does not accept delegated (exchanged) tokens',
-      {
-        claim: 'act',
-        reason: 'delegated',
-      },
-    );
+    throw new VerifyError('ERR_FORBIDDEN', 'this request does not accept delegated (exchanged) tokens', {
+      claim: 'act',
+      reason: 'delegated',
+    });
   }
   if (Array.isArray(guards.actors) && !(actor !== undefined && guards.actors.includes(actor))) {
     throw new VerifyError(
-      'ERR_VERIFY_FORBIDDEN',
+      'ERR_FORBIDDEN',
       `this request needs a token exchanged by ${guards.actors.join(', ')}`,
       { claim: 'act', reason: actor === undefined ? 'missing' : 'mismatch' },
     );
@@ -176,35 +168,30 @@ function stringsOf(value: unknown): string[] {
 function enforceAuthentication(claims: AccessTokenClaims, guards: CompiledGuards, now: number): void {
   const acrValues = guards.acr.length > 0 ? guards.acr.join(' ') : undefined;
   const maxAge = guards.maxAuthAge;
+  const within = maxAge === undefined ? '' : ` within the last ${maxAge} seconds`;
   if (guards.acr.length > 0 && !(typeof claims.acr === 'string' && guards.acr.includes(claims.acr))) {
     throw new VerifyError(
-      'ERR_VERIFY_STEP_UP_REQUIRED',
-      `a stronger authentication (${acrValues}) is required`,
-      {
-        claim: 'acr',
-        reason: 'insufficient',
-        acrValues,
-        maxAge,
-      },
+      'ERR_STEP_UP_REQUIRED',
+      `this request needs an authentication of level ${acrValues}${within}`,
+      { claim: 'acr', reason: 'insufficient', acrValues, maxAge },
     );
   }
   const methods = new Set(stringsOf(claims.amr));
   const missing = guards.amr.find((m) => !methods.has(m));
   if (missing !== undefined) {
-    throw new VerifyError('ERR_VERIFY_STEP_UP_REQUIRED', `an authentication with "${missing}" is required`, {
-      claim: 'amr',
-      reason: 'missing',
-      acrValues,
-      maxAge,
-    });
+    throw new VerifyError(
+      'ERR_STEP_UP_REQUIRED',
+      `this request needs an authentication with "${missing}"${within}`,
+      { claim: 'amr', reason: 'missing', acrValues, maxAge },
+    );
   }
   // A token without `auth_time` (a service's own, or another issuer's) never satisfies a step-up guard.
   const authTime = claims.auth_time;
-  if (guards.maxAuthAge !== undefined && !(authTime !== undefined && now - authTime <= guards.maxAuthAge)) {
-    throw new VerifyError('ERR_VERIFY_STEP_UP_REQUIRED', 'more recent authentication is required', {
+  if (maxAge !== undefined && !(authTime !== undefined && now - authTime <= maxAge)) {
+    throw new VerifyError('ERR_STEP_UP_REQUIRED', `this request needs an authentication${within}`, {
       claim: 'auth_time',
       reason: 'too_old',
-      maxAge: guards.maxAuthAge,
+      maxAge,
       acrValues,
     });
   }

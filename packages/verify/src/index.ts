@@ -14,10 +14,22 @@ export {
 } from './options.js';
 export type { RedisClientLike } from './revocation/redis.js';
 export {
+  createRequestAuth,
+  type RequestAuth,
+  type RequestAuthOptions,
+  type RequestAuthContext,
+  type RequestAuthResult,
+  type AuthenticateOptions,
+} from './request.js';
+export {
   VerifyError,
   isVerifyError,
   errorResponse,
+  tokenRevoked,
   VERIFY_ERROR_CODES,
+  REQUEST_AUTH_ERROR_CODES,
+  type RequestAuthCode,
+  type RevokedReason,
   type VerifyErrorCode,
   type VerifyOwnCode,
   type VerifyErrorDetails,
@@ -26,7 +38,13 @@ export {
 } from './errors.js';
 export { compileGuards, enforceGuards, type Guards, type CompiledGuards } from './guards.js';
 export { checkCsrf } from './csrf.js';
-export { extractToken, readCookie, DEFAULT_COOKIE_NAMES, type ExtractedToken } from './token.js';
+export {
+  extractToken,
+  parseAuthorization,
+  readCookie,
+  DEFAULT_COOKIE_NAMES,
+  type ExtractedToken,
+} from './token.js';
 export { discoverIssuer, type IssuerMetadata } from './discovery.js';
 export { RemoteJWKS, cacheLifetime, type RemoteJWKSOptions, type JWKSState } from './remote-jwks.js';
 export {

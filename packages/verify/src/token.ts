@@ -1,7 +1,11 @@
 /**
  * Where the access token comes from: `Authorization: Bearer` (RFC 6750 §2.1) or `DPoP` (RFC 9449 §7.1), else the
- * access cookie.
- * A present but malformed `Authorization` header is refused rather than silently falling back to the cookie.
+ * access cookie. One parser for the Jot server's routes and every `@jot/verify` adapter:
+ * - no header and no cookie, or a header of another scheme (`Basic …`): `ERR_AUTH_REQUIRED`, 401 with a challenge
+ *   that names no error (RFC 6750 §3.1: an unsupported authentication method is no authentication information);
+ * - `Bearer` / `DPoP` with anything but exactly one token68 value: `ERR_AUTH_MALFORMED`, 400 `invalid_request`
+ *   (RFC 6750 §3.1 "otherwise malformed").
+ * A present `Authorization` header is never passed over for the cookie, whatever it holds.
  */
 import { VerifyError } from './errors.js';
 import { readHeader, type RequestLike } from './types.js';
@@ -15,9 +19,33 @@ export interface ExtractedToken {
   readonly via: 'bearer' | 'cookie' | 'dpop';
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-/** RFC 9449 §7.1: `Authorization: DPoP <token>`, the token68 syntax of RFC 7235. */
-const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** `<scheme> <token68>` (RFC 7235 §2.1: the scheme is case-insensitive; one or more spaces; no other parameters). */
+const CREDENTIALS = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/;
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=* *$/;
+
+/**
+ * Reads an `Authorization` header: the token of a `Bearer` or `DPoP` header, `undefined` for another scheme (or no
+ * header); throws `ERR_AUTH_MALFORMED` for a `Bearer` / `DPoP` header whose credentials are not one token.
+ *
+ * @example
+ * parseAuthorization('Bearer eyJ…'); // { token: 'eyJ…', via: 'bearer' }
+ * parseAuthorization('Basic dXNlcg=='); // undefined
+ */
+export function parseAuthorization(header: string | undefined): ExtractedToken | undefined {
+  if (header === undefined) return undefined;
+  const match = CREDENTIALS.exec(header.trim());
+  const scheme = match?.[1]?.toLowerCase();
+  if (scheme !== 'bearer' && scheme !== 'dpop') return undefined;
+  const credentials = match?.[2] ?? '';
+  if (!TOKEN68.test(credentials)) {
+    throw new VerifyError(
+      'ERR_AUTH_MALFORMED',
+      `the Authorization header must be "${scheme === 'bearer' ? 'Bearer' : 'DPoP'} <token>" with exactly one token`,
+      { reason: 'syntax' },
+    );
+  }
+  return { token: credentials.trimEnd(), via: scheme === 'bearer' ? 'bearer' : 'dpop' };
+}
 
 /** The first cookie among `names` in a `Cookie` header (RFC 6265 §5.4), read without building an object. */
 export function readCookie(header: string, names: readonly string[]): string | undefined {
@@ -34,7 +62,7 @@ export function readCookie(header: string, names: readonly string[]): string | u
 }
 
 /**
- * Finds the access token of a request, or throws `ERR_VERIFY_NO_TOKEN` / `ERR_VERIFY_BAD_AUTHORIZATION`.
+ * Finds the access token of a request, or throws `ERR_AUTH_REQUIRED` / `ERR_AUTH_MALFORMED`.
  *
  * @example
  * const { token, via } = extractToken(req, ['__Host-jot_at']);
@@ -42,13 +70,11 @@ export function readCookie(header: string, names: readonly string[]): string | u
 export function extractToken(request: RequestLike, cookieNames: readonly string[]): ExtractedToken {
   const authorization = readHeader(request.headers, 'authorization');
   if (authorization !== undefined) {
-    const bearer = BEARER.exec(authorization)?.[1];
-    if (bearer !== undefined) return { token: bearer, via: 'bearer' };
-    const dpop = DPOP.exec(authorization)?.[1];
-    if (dpop !== undefined) return { token: dpop, via: 'dpop' };
+    const found = parseAuthorization(authorization);
+    if (found !== undefined) return found;
     throw new VerifyError(
-      'ERR_VERIFY_BAD_AUTHORIZATION',
-      'the Authorization header must be "Bearer <token>" or "DPoP <token>"',
+      'ERR_AUTH_REQUIRED',
+      'this endpoint accepts only "Authorization: Bearer <token>" or "DPoP <token>"',
       { reason: 'scheme' },
     );
   }
@@ -57,7 +83,7 @@ export function extractToken(request: RequestLike, cookieNames: readonly string[
     const token = cookie === undefined ? undefined : readCookie(cookie, cookieNames);
     if (token !== undefined) return { token, via: 'cookie' };
   }
-  throw new VerifyError('ERR_VERIFY_NO_TOKEN', 'this endpoint requires an access token', {
+  throw new VerifyError('ERR_AUTH_REQUIRED', 'this endpoint requires an access token', {
     reason: 'missing',
   });
 }

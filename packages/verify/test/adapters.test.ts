@@ -71,19 +71,44 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     expect(res.body).toEqual({
       error: 'invalid_request',
       error_description: 'this endpoint requires an access token',
-      code: 'ERR_VERIFY_NO_TOKEN',
+      code: 'ERR_AUTH_REQUIRED',
     });
   });
 
-  it('refuses a malformed Authorization header with 400 invalid_request (RFC 6750 §3.1), never falling back to the cookie', async () => {
+  it('treats an Authorization header of another scheme as no credentials (RFC 6750 §3.1), never falling back to the cookie', async () => {
     const res = await call('/me', {
-      headers: { authorization: 'Basic abc', cookie: `jot_at=${issuer.sign()}` },
+      headers: { authorization: 'Basic YWxpY2U6c2VjcmV0', cookie: `jot_at=${issuer.sign()}` },
     });
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('ERR_VERIFY_BAD_AUTHORIZATION');
-    expect(res.body.error).toBe('invalid_request');
-    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="jot", error="invalid_request"/);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="jot"');
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'this endpoint accepts only "Authorization: Bearer <token>" or "DPoP <token>"',
+      code: 'ERR_AUTH_REQUIRED',
+    });
   });
+
+  it.each([
+    ['no token', 'Bearer'],
+    ['two tokens', 'Bearer abc def'],
+    ['a character outside token68', 'Bearer abc"def'],
+    ['a parameter instead of a token', 'Bearer token=abc,x=y'],
+  ])(
+    'refuses a Bearer header with %s as 400 invalid_request (RFC 6750 §3.1), never falling back to the cookie',
+    async (_case, authorization) => {
+      const res = await call('/me', { headers: { authorization, cookie: `jot_at=${issuer.sign()}` } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_request',
+        error_description: 'the Authorization header must be "Bearer <token>" with exactly one token',
+        code: 'ERR_AUTH_MALFORMED',
+      });
+      expect(res.headers.get('www-authenticate')).toBe(
+        // RFC 6750 §3: a quoted parameter cannot hold a double quote, so the description loses them.
+        'Bearer realm="jot", error="invalid_request", error_description="the Authorization header must be Bearer <token> with exactly one token"',
+      );
+    },
+  );
 
   it('passes JOSE codes through for a bad token, with an invalid_token challenge', async () => {
     const expired = issuer.sign({ iat: 1_700_000_000, exp: 1_700_000_100, auth_time: 1_700_000_000 });
@@ -106,7 +131,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     await revoke('jti', jti);
     const res = await call('/me', { token });
     expect(res.status).toBe(401);
-    expect(res.body.code).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(res.body.code).toBe('ERR_TOKEN_REVOKED');
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
@@ -115,7 +140,11 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     const token = issuer.sign({ sid });
     expect((await call('/me', { token })).status).toBe(200);
     await revoke('sid', sid);
-    expect((await call('/me', { token })).body.code).toBe('ERR_VERIFY_SESSION_ENDED');
+    expect((await call('/me', { token })).body).toEqual({
+      error: 'invalid_token',
+      error_description: 'the session has ended; sign in again',
+      code: 'ERR_TOKEN_REVOKED',
+    });
   });
 
   it('rejects tokens issued up to a per-user cut-off (logout everywhere), not later ones', async () => {
@@ -123,7 +152,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     const now = Math.floor(Date.now() / 1000);
     const old = issuer.sign({ sub, iat: now - 10 });
     await revoke('user', sub, { valid_after: now - 5, ver: 1, status: 'active' });
-    expect((await call('/me', { token: old })).body.code).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect((await call('/me', { token: old })).body.code).toBe('ERR_TOKEN_REVOKED');
     expect((await call('/me', { token: issuer.sign({ sub, iat: now }) })).status).toBe(200);
   });
 
@@ -132,14 +161,17 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     const token = issuer.sign({ sub, ver: 1 });
     await revoke('user', sub, { valid_after: 0, ver: 2, status: 'active' });
     const res = await call('/me', { token });
-    expect(res.body.code).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(res.body.code).toBe('ERR_TOKEN_REVOKED');
     expect((await call('/me', { token: issuer.sign({ sub, ver: 2 }) })).status).toBe(200);
   });
 
   it('rejects every token of a disabled user', async () => {
     const sub = unique('user');
     await revoke('user', sub, { valid_after: 0, ver: 1, status: 'disabled' });
-    expect((await call('/me', { token: issuer.sign({ sub }) })).body.code).toBe('ERR_VERIFY_USER_DISABLED');
+    expect((await call('/me', { token: issuer.sign({ sub }) })).body).toMatchObject({
+      error_description: 'this account is disabled',
+      code: 'ERR_TOKEN_REVOKED',
+    });
   });
 
   it('reads the access cookie and enforces the CSRF header on mutating requests only', async () => {
@@ -151,9 +183,9 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     expect(get.body.via).toBe('cookie');
     const missing = await call('/orders', { method: 'POST', headers: { cookie } });
     expect(missing.status).toBe(403);
-    expect(missing.body.code).toBe('ERR_VERIFY_CSRF');
+    expect(missing.body.code).toBe('ERR_CSRF');
     const wrong = await call('/orders', { method: 'POST', headers: { cookie, 'x-csrf-token': 'nope' } });
-    expect(wrong.body.code).toBe('ERR_VERIFY_CSRF');
+    expect(wrong.body.code).toBe('ERR_CSRF');
     const right = await call('/orders', { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
     expect(right.status).toBe(200);
     // A cookie token not bound to a CSRF token can never make a mutating request.
@@ -161,7 +193,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
       method: 'POST',
       headers: { cookie: `jot_at=${issuer.sign()}`, 'x-csrf-token': csrf },
     });
-    expect(unbound.body.code).toBe('ERR_VERIFY_CSRF');
+    expect(unbound.body.code).toBe('ERR_CSRF');
     // Bearer requests are not subject to CSRF.
     expect((await call('/orders', { method: 'POST', token: issuer.sign() })).status).toBe(200);
   });
@@ -169,11 +201,11 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
   it('answers 403 insufficient_scope for a missing role or scope', async () => {
     const role = await call('/admin', { token: issuer.sign({ roles: ['user'] }) });
     expect(role.status).toBe(403);
-    expect(role.body).toMatchObject({ error: 'insufficient_scope', code: 'ERR_VERIFY_FORBIDDEN' });
+    expect(role.body).toMatchObject({ error: 'insufficient_scope', code: 'ERR_FORBIDDEN' });
     expect((await call('/admin', { token: issuer.sign({ roles: ['user', 'admin'] }) })).status).toBe(200);
     const scope = await call('/scoped', { token: issuer.sign({ scope: 'orders:read' }) });
     expect(scope.status).toBe(403);
-    expect(scope.body.code).toBe('ERR_VERIFY_INSUFFICIENT_SCOPE');
+    expect(scope.body.code).toBe('ERR_FORBIDDEN');
     expect(scope.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="orders:write"/);
     expect(
       (await call('/scoped', { token: issuer.sign({ scope: 'orders:read orders:write' }) })).status,
@@ -185,12 +217,12 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     const res = await call('/sensitive', { token: issuer.sign({ auth_time: now - 3600 }) });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(
-      'Bearer realm="jot", error="insufficient_user_authentication", error_description="more recent authentication is required", max_age="60"',
+      'Bearer realm="jot", error="insufficient_user_authentication", error_description="this request needs an authentication within the last 60 seconds", max_age="60"',
     );
     expect(res.body).toEqual({
       error: 'insufficient_user_authentication',
-      error_description: 'more recent authentication is required',
-      code: 'ERR_VERIFY_STEP_UP_REQUIRED',
+      error_description: 'this request needs an authentication within the last 60 seconds',
+      code: 'ERR_STEP_UP_REQUIRED',
     });
     expect((await call('/sensitive', { token: issuer.sign({ auth_time: now - 5 }) })).status).toBe(200);
   });

@@ -119,7 +119,7 @@ describe('cached claims', () => {
     // The cache hands out the same (unchanged) object, and guards still work on it.
     const second = await v.authenticate(request, admin);
     expect(v.stats().cache?.hits).toBe(1);
-    expect(second.ok ? 'accepted' : second.error.code).toBe('ERR_VERIFY_FORBIDDEN');
+    expect(second.ok ? 'accepted' : second.error.code).toBe('ERR_FORBIDDEN');
     const guarded = await v.authenticate(
       request,
       compileGuards({ roles: ['user'], permissions: ['read'], scopes: ['orders:read'], maxAuthAge: '5m' }),

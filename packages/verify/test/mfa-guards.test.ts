@@ -45,9 +45,9 @@ describe('acr and amr guards', () => {
 
   it('refuses a one-factor token with an RFC 9470 challenge naming acr_values and max_age', () => {
     const err = refusal(claims({ acr: 'aal1', amr: ['pwd'] }), { acr: ['aal2'], maxAuthAge: '5m' });
-    expect(err).toMatchObject({ code: 'ERR_VERIFY_STEP_UP_REQUIRED', status: 401, claim: 'acr' });
+    expect(err).toMatchObject({ code: 'ERR_STEP_UP_REQUIRED', status: 401, claim: 'acr' });
     expect(errorResponse(err).headers['www-authenticate']).toBe(
-      'Bearer realm="jot", error="insufficient_user_authentication", error_description="a stronger authentication (aal2) is required", acr_values="aal2", max_age="300"',
+      'Bearer realm="jot", error="insufficient_user_authentication", error_description="this request needs an authentication of level aal2 within the last 300 seconds", acr_values="aal2", max_age="300"',
     );
   });
 

@@ -86,7 +86,7 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
     const { access_token: token } = await signUp(server, 'logout@example.com');
     expect(await outcome(verifier.verify(token))).toBe('accepted');
     expect((await server.request('POST', '/api/logout', { token })).status).toBe(204);
-    expect(await outcome(verifier.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED jti');
+    expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED jti');
     expect(verifier.stats().revocation).toMatchObject({ strategy: 'strict', stale: false, failClosed: 0 });
   });
 
@@ -98,10 +98,10 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
     const token = second.body.access_token as string;
     expect(await outcome(verifier.verify(token))).toBe('accepted');
     expect((await server.request('POST', '/api/logout-all', { token: first.access_token })).status).toBe(204);
-    expect(await outcome(verifier.verify(token))).toBe('ERR_VERIFY_SESSION_ENDED sid');
+    expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED session');
     // The per-user cut-off alone (valid_after) refuses it too.
     await redis.del(`jot:rev:sid:${claimsOf(token).sid}`);
-    expect(await outcome(verifier.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED cutoff');
+    expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
     const again = await server.request('POST', '/api/login', {
       body: { email: 'everywhere@example.com', password: PASSWORD },
     });
@@ -116,7 +116,7 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
       body: { roles: ['editor'] },
     });
     expect(set.status).toBe(200);
-    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_VERIFY_TOKEN_REVOKED version');
+    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED version');
     const refreshed = await server.request('POST', '/api/token/refresh', {
       body: { refresh_token: user.refresh_token },
     });
@@ -130,9 +130,9 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
       token: admin.access_token,
     });
     expect(disabled.status).toBe(200);
-    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_VERIFY_SESSION_ENDED sid');
+    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED session');
     await redis.del(`jot:rev:sid:${claimsOf(user.access_token).sid}`);
-    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_VERIFY_USER_DISABLED disabled');
+    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED disabled');
     const result = await verifier.authenticate(bearer(user.access_token));
     expect(result.ok === false && result.response.status).toBe(401);
   });
@@ -235,11 +235,11 @@ describe('strict through Redis when Redis cannot answer', () => {
     user = JSON.stringify({ valid_after: claims.iat - 1, ver: 0, status: 'active' });
     expect(await outcome(v.verify(token))).toBe('accepted');
     user = JSON.stringify({ valid_after: claims.iat, ver: 0, status: 'active' });
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED cutoff');
+    expect(await outcome(v.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
     user = JSON.stringify({ valid_after: 0, ver: 99, status: 'active' });
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_TOKEN_REVOKED version');
+    expect(await outcome(v.verify(token))).toBe('ERR_TOKEN_REVOKED version');
     user = JSON.stringify({ valid_after: 0, ver: 0, status: 'disabled' });
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_USER_DISABLED disabled');
+    expect(await outcome(v.verify(token))).toBe('ERR_TOKEN_REVOKED disabled');
   });
 
   it('refuses when the mirror is not known to be complete (no marker: Redis lost its data), never accepts', async () => {
@@ -272,11 +272,9 @@ describe('strict through Redis when Redis cannot answer', () => {
     });
     expect(await outcome(incomplete.verify(token))).toBe('accepted');
     // The empty mirror does not know this logout; the server does.
-    expect(await outcome(incomplete.verify(other.access_token))).toBe(
-      'ERR_VERIFY_TOKEN_INACTIVE introspection',
-    );
+    expect(await outcome(incomplete.verify(other.access_token))).toBe('ERR_TOKEN_REVOKED inactive');
     const down = build({ strategy: 'strict', redis: DOWN_URL, secret: SECRET, introspectionUrl: introspect });
-    expect(await outcome(down.verify(other.access_token))).toBe('ERR_VERIFY_TOKEN_INACTIVE introspection');
+    expect(await outcome(down.verify(other.access_token))).toBe('ERR_TOKEN_REVOKED inactive');
     expect(await outcome(down.verify(token))).toBe('accepted');
   });
 

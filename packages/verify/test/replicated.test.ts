@@ -51,11 +51,11 @@ describe('replicated revocation', () => {
     const v = build();
     await v.ready();
     expect(v.stats().revocation.entries).toEqual({ jti: 0, sid: 1, user: 0 });
-    expect(await codeOf(v.verify(issuer.sign({ sid: 'old-session' })))).toBe('ERR_VERIFY_SESSION_ENDED');
+    expect(await codeOf(v.verify(issuer.sign({ sid: 'old-session' })))).toBe('ERR_TOKEN_REVOKED');
     await waitFor(connected(v));
     issuer.revoke('jti', 'j-live');
     await waitFor(() => v.stats().revocation.events === 1);
-    expect(await codeOf(v.verify(issuer.sign({ jti: 'j-live' })))).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(issuer.sign({ jti: 'j-live' })))).toBe('ERR_TOKEN_REVOKED');
     expect(v.stats().revocation.cursor).toBe('2');
   });
 
@@ -74,7 +74,7 @@ describe('replicated revocation', () => {
     await waitFor(() => v.stats().revocation.events === 2);
     expect(issuer.streamResumes.at(-1)).toBe('1');
     expect(issuer.counts.snapshot).toBe(1); // no new snapshot needed
-    expect(await codeOf(v.verify(issuer.sign({ jti: 'missed' })))).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(issuer.sign({ jti: 'missed' })))).toBe('ERR_TOKEN_REVOKED');
   });
 
   it('reloads the snapshot on a reset event', async () => {
@@ -87,7 +87,7 @@ describe('replicated revocation', () => {
     await waitFor(() => issuer.counts.snapshot === 2, 2000, 'second snapshot');
     await waitFor(connected(v));
     expect(v.stats().revocation.snapshots).toBe(2);
-    expect(await codeOf(v.verify(issuer.sign({ sid: 's1' })))).toBe('ERR_VERIFY_SESSION_ENDED');
+    expect(await codeOf(v.verify(issuer.sign({ sid: 's1' })))).toBe('ERR_TOKEN_REVOKED');
   });
 
   it('fails closed once the feed has been down longer than maxStaleness, and says so', async () => {
@@ -129,7 +129,7 @@ describe('replicated revocation', () => {
     await waitFor(() => !v.stats().revocation.connected);
     now += 1000;
     expect(await codeOf(v.verify(issuer.sign()))).toBe('accepted');
-    expect(await codeOf(v.verify(issuer.sign({ jti: 'known' })))).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(issuer.sign({ jti: 'known' })))).toBe('ERR_TOKEN_REVOKED');
     expect(v.stats().revocation.failOpen).toBe(2);
     expect(logger.lines.some((l) => /failing open/.test(l.message))).toBe(true);
   });
@@ -160,7 +160,7 @@ describe('replicated revocation', () => {
     issuer.revoke('sid', 'cached-session');
     await waitFor(() => v.stats().revocation.events === 1);
     expect(v.stats().cache?.size).toBe(0);
-    expect(await codeOf(v.verify(token))).toBe('ERR_VERIFY_SESSION_ENDED');
+    expect(await codeOf(v.verify(token))).toBe('ERR_TOKEN_REVOKED');
     // Never past exp: an expired cached token misses and fails full verification.
     const short = issuer.sign({ exp: Math.floor(now / 1000) + 2 });
     await v.verify(short);

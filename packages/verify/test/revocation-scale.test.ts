@@ -58,9 +58,9 @@ describe('revocation state at scale', () => {
     expect(state.counts()).toEqual({ jti: 600_000, sid: 300_000, user: 100_000 });
 
     const key = (kind: string, i: number) => `${kind}-${i.toString(36)}-${'x'.repeat(12)}`;
-    expect(codeOf(state, claims({ jti: key('jti', 1) }))).toBe('ERR_VERIFY_TOKEN_REVOKED');
-    expect(codeOf(state, claims({ sid: key('sid', 7) }))).toBe('ERR_VERIFY_SESSION_ENDED');
-    expect(codeOf(state, claims({ sub: key('user', 9), ver: 1 }))).toBe('ERR_VERIFY_TOKEN_REVOKED');
+    expect(codeOf(state, claims({ jti: key('jti', 1) }))).toBe('ERR_TOKEN_REVOKED');
+    expect(codeOf(state, claims({ sid: key('sid', 7) }))).toBe('ERR_TOKEN_REVOKED');
+    expect(codeOf(state, claims({ sub: key('user', 9), ver: 1 }))).toBe('ERR_TOKEN_REVOKED');
     expect(codeOf(state, claims({ sub: key('user', 9), ver: 2 }))).toBe('ok');
     expect(codeOf(state, claims({ jti: key('jti', 10) }))).toBe('ok'); // expired entry: no longer matters
     expect(codeOf(state, claims({ jti: 'never-revoked' }))).toBe('ok');

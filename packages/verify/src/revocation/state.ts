@@ -3,7 +3,7 @@
  * the epoch second after which it no longer matters. Lookups are O(1) whatever the size. Expiry times are stored
  * relative to `EPOCH_BASE` so they fit V8's small integers and cost no heap number per entry.
  */
-import { VerifyError } from '../errors.js';
+import { tokenRevoked } from '../errors.js';
 import type { AccessTokenClaims } from '../types.js';
 
 /** A feed entry as the Jot server publishes it (`GET /api/revocations`, SSE `revocation` events). */
@@ -56,7 +56,7 @@ export function parseFeedEntry(value: unknown): FeedEntry | undefined {
  * @example
  * const state = new RevocationState();
  * state.apply({ id: '1', kind: 'sid', subject: 'sess-1', data: {}, expires_at: exp });
- * state.check(claims, Math.floor(Date.now() / 1000)); // throws ERR_VERIFY_SESSION_ENDED
+ * state.check(claims, Math.floor(Date.now() / 1000)); // throws ERR_TOKEN_REVOKED (reason 'session')
  */
 export class RevocationState {
   readonly #jti = new Map<string, number>();
@@ -86,47 +86,14 @@ export class RevocationState {
   check(claims: AccessTokenClaims, now: number): void {
     const at = now - EPOCH_BASE;
     const jti = this.#jti.get(claims.jti);
-    if (jti !== undefined && jti > at) {
-      throw new VerifyError('ERR_VERIFY_TOKEN_REVOKED', 'this access token has been revoked', {
-        claim: 'jti',
-        reason: 'jti',
-      });
-    }
+    if (jti !== undefined && jti > at) throw tokenRevoked('jti');
     const sid = claims.sid === undefined ? undefined : this.#sid.get(claims.sid);
-    if (sid !== undefined && sid > at) {
-      throw new VerifyError('ERR_VERIFY_SESSION_ENDED', 'the session has ended; sign in again', {
-        claim: 'sid',
-        reason: 'sid',
-      });
-    }
+    if (sid !== undefined && sid > at) throw tokenRevoked('session');
     const user = this.#user.get(claims.sub);
     if (user === undefined || user.expires <= at) return;
-    if (user.disabled) {
-      throw new VerifyError('ERR_VERIFY_USER_DISABLED', 'this account is disabled', {
-        claim: 'sub',
-        reason: 'disabled',
-      });
-    }
-    if (claims.iat <= user.validAfter) {
-      throw new VerifyError(
-        'ERR_VERIFY_TOKEN_REVOKED',
-        'the account was signed out everywhere; sign in again',
-        {
-          claim: 'iat',
-          reason: 'cutoff',
-        },
-      );
-    }
-    if (claims.ver !== undefined && claims.ver < user.ver) {
-      throw new VerifyError(
-        'ERR_VERIFY_TOKEN_REVOKED',
-        'the account changed (roles or status); refresh the access token',
-        {
-          claim: 'ver',
-          reason: 'version',
-        },
-      );
-    }
+    if (user.disabled) throw tokenRevoked('disabled');
+    if (claims.iat <= user.validAfter) throw tokenRevoked('cutoff');
+    if (claims.ver !== undefined && claims.ver < user.ver) throw tokenRevoked('version');
   }
 
   /** Drops entries expired at `now` (epoch seconds); returns how many. */

@@ -4,7 +4,7 @@
  * the price of a network round trip per request. If the endpoint cannot be reached the request fails closed (503)
  * unless `failOpen` is set. The other strict variant reads the list the server mirrors into Redis (`redis.ts`).
  */
-import { VerifyError } from '../errors.js';
+import { tokenRevoked } from '../errors.js';
 import { CentralCheck } from './central-check.js';
 import { fetchOk, readJSONObject } from '../http.js';
 import type { AccessTokenClaims, FetchLike, Logger } from '../types.js';
@@ -63,9 +63,7 @@ export class IntrospectionRevocation implements RevocationStrategy {
       return;
     }
     if (!active) {
-      throw new VerifyError('ERR_VERIFY_TOKEN_INACTIVE', 'the access token is no longer active', {
-        reason: 'introspection',
-      });
+      throw tokenRevoked('inactive');
     }
   }
 

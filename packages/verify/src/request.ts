@@ -1,0 +1,140 @@
+/**
+ * Request authentication, framework-free, in one place: the Jot server's own routes and every `@jot/verify` adapter
+ * run this same code, so one request gets one answer wherever it is sent. The steps, in order:
+ *
+ * 1. the token, from `Authorization: Bearer` / `DPoP` (RFC 6750 §2.1, RFC 9449 §7.1) or else the access cookie
+ *    (`token.ts`);
+ * 2. its signature and claims (`verifyToken`: the verifier's JWKS, or the server's own keys);
+ * 3. its DPoP binding: a bound token only as `DPoP` with a proof from its key (`dpop.ts`);
+ * 4. CSRF: a cookie on an unsafe method needs the session's `X-Csrf-Token` (`csrf.ts`);
+ * 5. revocation (`checkRevocation`: the replicated copy, introspection, or the server's database);
+ * 6. the route's guards: scopes, roles, permissions, client, actor, then RFC 9470 step-up (`guards.ts`).
+ *
+ * Every refusal is a `VerifyError` whose answer (status, `WWW-Authenticate` challenge, body) `errorResponse` writes.
+ */
+import { checkCsrf, SAFE_METHODS } from './csrf.js';
+import type { RequestDPoP } from './dpop.js';
+import {
+  errorResponse,
+  fromJoseError,
+  isVerifyError,
+  type ErrorResponse,
+  type VerifyError,
+} from './errors.js';
+import {
+  compileGuards,
+  enforceGuards,
+  isCompiledGuards,
+  type CompiledGuards,
+  type Guards,
+} from './guards.js';
+import { extractToken } from './token.js';
+import { readHeader, type AccessTokenClaims, type Clock, type RequestLike } from './types.js';
+
+/** What `createRequestAuth` plugs together. */
+export interface RequestAuthOptions<C extends AccessTokenClaims = AccessTokenClaims> {
+  /** Verifies the token's signature and claims (opening it first when encrypted); throws a `JoseError` or `VerifyError`. */
+  verifyToken: (token: string) => Promise<C>;
+  /** Applies every revocation that concerns the claims; throws a `VerifyError` (`tokenRevoked`, or a 503). */
+  checkRevocation: (claims: C, token: string) => Promise<void>;
+  /** The DPoP step (RFC 9449 §7). */
+  dpop: Pick<RequestDPoP, 'check'>;
+  /** The access-cookie names read when there is no `Authorization` header (none: cookies are not read). */
+  cookieNames: readonly string[];
+  /** @default Date.now */
+  clock?: Clock;
+  /** The realm of the challenges. @default 'jot' */
+  realm?: string;
+  /** The DPoP proof algorithms offered next to `Bearer` when no token was sent; unset: `Bearer` only. */
+  dpopAlgs?: string;
+}
+
+/** An authenticated request. */
+export interface RequestAuthContext<C extends AccessTokenClaims = AccessTokenClaims> {
+  readonly claims: C;
+  /** The raw access token, to forward downstream. Never log it. */
+  readonly token: string;
+  readonly via: 'bearer' | 'cookie' | 'dpop';
+}
+
+/** The outcome of `authenticate`: the context, or the refusal and the response to send. */
+export type RequestAuthResult<C extends AccessTokenClaims = AccessTokenClaims> =
+  | { readonly ok: true; readonly auth: RequestAuthContext<C> }
+  | {
+      readonly ok: false;
+      readonly error: VerifyError;
+      readonly response: ErrorResponse;
+      /** The verified claims when the refusal came after verification (DPoP, CSRF, revocation, guards). */
+      readonly claims: C | undefined;
+    };
+
+/** Per-call options of `authenticate`. */
+export interface AuthenticateOptions {
+  /** Skip the revocation step (the caller checks it itself, as a renewal that claims the `jti` first). @default true */
+  revocation?: boolean;
+}
+
+/** The request authenticator. */
+export interface RequestAuth<C extends AccessTokenClaims = AccessTokenClaims> {
+  /** Authenticates a request and applies `guards`. Never throws for bad input; other failures propagate. */
+  authenticate(
+    request: RequestLike,
+    guards?: Guards | CompiledGuards,
+    options?: AuthenticateOptions,
+  ): Promise<RequestAuthResult<C>>;
+  /** Applies guards to claims already authenticated (a route's later, stricter check); throws a `VerifyError`. */
+  enforce(claims: C, guards: Guards | CompiledGuards): void;
+  /** The response for a refusal, with this authenticator's realm and DPoP offer. */
+  respond(error: VerifyError): ErrorResponse;
+  readonly realm: string;
+}
+
+/**
+ * Builds the request authenticator.
+ *
+ * @example
+ * const auth = createRequestAuth({ verifyToken, checkRevocation, dpop, cookieNames: ['__Host-jot_at'] });
+ * const result = await auth.authenticate(request, { roles: ['admin'] });
+ * if (!result.ok) send(result.response);
+ */
+export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaims>(
+  options: RequestAuthOptions<C>,
+): RequestAuth<C> {
+  const { verifyToken, checkRevocation, dpop, cookieNames, dpopAlgs } = options;
+  const clock = options.clock ?? Date.now;
+  const realm = options.realm ?? 'jot';
+  const noGuards = compileGuards();
+  const compiledOf = (guards: Guards | CompiledGuards | undefined): CompiledGuards =>
+    guards === undefined ? noGuards : isCompiledGuards(guards) ? guards : compileGuards(guards);
+  const respond = (error: VerifyError): ErrorResponse => errorResponse(error, realm, dpopAlgs);
+  const enforce = (claims: C, guards: Guards | CompiledGuards): void =>
+    enforceGuards(claims, compiledOf(guards), Math.floor(clock() / 1000));
+
+  return {
+    realm,
+    respond,
+    enforce,
+    async authenticate(request, guards, authOptions = {}) {
+      let claims: C | undefined;
+      try {
+        const compiled = compiledOf(guards);
+        const { token, via } = extractToken(request, cookieNames);
+        try {
+          claims = await verifyToken(token);
+        } catch (err) {
+          throw fromJoseError(err);
+        }
+        await dpop.check(request, token, via, claims);
+        if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
+          checkCsrf(readHeader(request.headers, 'x-csrf-token'), claims.cth);
+        }
+        if (authOptions.revocation !== false) await checkRevocation(claims, token);
+        enforce(claims, compiled);
+        return { ok: true, auth: { claims, token, via } };
+      } catch (err) {
+        if (!isVerifyError(err)) throw err;
+        return { ok: false, error: err, response: respond(err), claims };
+      }
+    },
+  };
+}
