@@ -94,22 +94,6 @@ const KNOWN_GAPS: Readonly<Record<string, { raised: boolean; tested: boolean; wh
   ERR_MFA_NOT_ENROLLED: { raised: true, tested: false, why: MFA_UNTESTED },
   ERR_PASSKEY_INVALID: { raised: true, tested: false, why: MFA_UNTESTED },
   ERR_PASSKEY_EXISTS: { raised: true, tested: false, why: MFA_UNTESTED },
-  ERR_LINK_EXPIRED: { raised: true, tested: false, why: 'issue 12: no test lets a one-time link expire yet' },
-  ERR_STORE_BAD_VALUE: {
-    raised: true,
-    tested: false,
-    why: 'no store test feeds a value the database refuses',
-  },
-  ERR_CREDENTIALS_CHANGED: {
-    raised: true,
-    tested: false,
-    why: 'only a sign-in racing a credential change sees it; account-races.test.ts proves no session survives',
-  },
-  ERR_PASSWORD_CHANGED_MEANWHILE: {
-    raised: true,
-    tested: false,
-    why: 'only two password changes racing see it; the store suite proves the compare-and-swap underneath',
-  },
   ERR_GRANT_UNSUPPORTED: { raised: true, tested: false, why: OAUTH_UNTESTED },
   ERR_SCOPE_INVALID: { raised: true, tested: false, why: OAUTH_UNTESTED },
   ERR_CLIENT_INVALID: { raised: true, tested: false, why: OAUTH_UNTESTED },

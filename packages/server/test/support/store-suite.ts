@@ -63,6 +63,30 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       });
     });
 
+    describe('values the database refuses', () => {
+      // The HTTP input guard keeps such values from every route (input-fuzz.test.ts); this is the store's own
+      // answer when a caller gets one through anyway: a stable code, never a raw driver error.
+      it('answers a non-integer page offset with ERR_STORE_BAD_VALUE', async () => {
+        const err: unknown = await store.listUsers({ limit: 1, offset: 1.5 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreError);
+        expect(err).toMatchObject({ code: 'ERR_STORE_BAD_VALUE' });
+        // The store keeps working afterwards.
+        await expect(store.listUsers({ limit: 1, offset: 0 })).resolves.toBeInstanceOf(Array);
+      });
+
+      it('answers a name the column cannot hold with ERR_STORE_BAD_VALUE, or keeps it exactly', async () => {
+        const id = await newUser();
+        // PostgreSQL refuses U+0000 in text (SQLSTATE 22021); SQLite stores it.
+        const result: unknown = await store.setName(id, 'a\u0000b').catch((e: unknown) => e);
+        if (name === 'postgres') {
+          expect(result).toMatchObject({ code: 'ERR_STORE_BAD_VALUE' });
+          expect((await store.getUserById(id))?.name).toBeNull();
+        } else {
+          expect(result).toMatchObject({ name: 'a\u0000b' });
+        }
+      });
+    });
+
     describe('users', () => {
       it('keeps the email display form, compares by its key, and finds it in any case', async () => {
         const raw = `  Ada.${randomUUID()}@Example.COM `;
