@@ -48,6 +48,7 @@ import { createAccountMail } from './services/account-mail.js';
 import { createCsrfTokens } from './services/csrf.js';
 import { createMailer } from './services/mail/mailer.js';
 import { createOneTimeTokens } from './services/one-time-tokens.js';
+import { pruneExpired, PRUNE_INTERVAL_MS } from './services/pruning.js';
 import { createKek } from './keys/kek.js';
 import { createClientKeys } from './services/client-keys.js';
 import { createClientService } from './services/clients.js';
@@ -265,21 +266,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     app.decorateRequest('auth', undefined);
 
     const pruneTimer = setInterval(() => {
-      revocations.prune().catch((err: unknown) => app.log.warn({ err }, 'pruning revocations failed'));
-      store
-        .pruneAssertionJtis()
-        .catch((err: unknown) => app.log.warn({ err }, 'pruning assertion ids failed'));
-      store.mfa
-        .pruneChallenges()
-        .catch((err: unknown) => app.log.warn({ err }, 'pruning MFA challenges failed'));
-      store.pruneDPoPProofs().catch((err: unknown) => app.log.warn({ err }, 'pruning DPoP proofs failed'));
-      store
-        .pruneExpiredOneTimeTokens()
-        .catch((err: unknown) => app.log.warn({ err }, 'pruning one-time tokens failed'));
-      context.loginThrottle
-        .prune()
-        .catch((err: unknown) => app.log.warn({ err }, 'pruning sign-in throttles failed'));
-    }, 60_000);
+      void pruneExpired({
+        store,
+        revocations,
+        loginThrottle: context.loginThrottle,
+        warn: (err, what) => app.log.warn({ err }, what),
+      });
+    }, PRUNE_INTERVAL_MS);
     pruneTimer.unref();
     let mirror: RedisMirror | undefined;
     if (redis !== undefined) {

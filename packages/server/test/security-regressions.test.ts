@@ -102,33 +102,6 @@ describe('revocation reaches resource servers', () => {
   });
 });
 
-describe('single-token renew', () => {
-  it('of N parallel renewals of one token exactly one wins, and the session ends (reuse)', async () => {
-    const single = await startServer({ tokenMode: 'single' });
-    try {
-      await single.request('POST', '/api/register', {
-        body: { email: 'renew@example.com', password: 'a long password' },
-      });
-      const login = await single.request('POST', '/api/login', {
-        body: { email: 'renew@example.com', password: 'a long password' },
-      });
-      const results = await Promise.all(
-        Array.from({ length: 6 }, () =>
-          single.request('POST', '/api/token/renew', { token: login.body.access_token }),
-        ),
-      );
-      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
-      const winner = results.find((r) => r.status === 200)!;
-      // A second use of the same token is theft or a bug: the session is over for everyone.
-      expect((await single.request('GET', '/api/whoami', { token: winner.body.access_token })).status).toBe(
-        401,
-      );
-    } finally {
-      await single.close();
-    }
-  });
-});
-
 describe('hostile alg values', () => {
   it('answers a non-ASCII or CRLF alg with a 401 in the JSON shape, not a 500', async () => {
     const [, payload, sig] = admin.access_token.split('.');

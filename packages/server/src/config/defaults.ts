@@ -147,8 +147,8 @@ export const defaults = {
   /** The longest sign-in lock of the exponential back-off. @default '15m' */
   loginLockoutMax: '15m',
   /**
-   * Renewals per session in single-token mode: `<max>/<window>`; each renewal also adds one revocation-feed entry,
-   * so this bounds how fast one session can grow the feed. @default '6/min'
+   * Single-token mode: renewals per session, and renewals that revoke the renewed token (early ones; each adds a
+   * revocation-feed entry) per account: `<max>/<window>`. Bounds feed growth from renewals per account. @default '6/min'
    */
   rateLimitRenew: '6/min',
   /**

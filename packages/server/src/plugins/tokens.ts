@@ -13,7 +13,7 @@ import { tokenResponse } from '../http/token-response.js';
 import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { refreshResultOf } from '../services/metrics.js';
 import { hashSecret } from '../services/secrets.js';
-import { isSessionLive } from '../services/sessions.js';
+import { isSessionLive, renewalRevokes } from '../services/sessions.js';
 import { clientInfo } from '../http/client-info.js';
 import { authenticate, authOf, verifiedCredential } from './auth.js';
 
@@ -24,13 +24,20 @@ function csrfHeader(value: string | string[] | undefined): string | undefined {
 /** Registers the token routes. */
 export async function tokensPlugin(app: FastifyInstance): Promise<void> {
   const { sessions, revocations, events, config, store, csrf, clock, metrics } = app.jot;
-  // Renewal is limited per session (the sid of the verified token): this also bounds how fast one session can add
-  // entries to the revocation feed.
+  // Renewal is limited per session (the sid of the verified token). A renewal that revokes the renewed token (one
+  // early in its life, see `renewalRevokes`) also spends from a per-user budget of the same size: that bounds how
+  // fast one account, over all its sessions, can add entries to the revocation feed.
   const renewLimit = verifiedLimit(
     app,
     'renew',
     config.rateLimitRenew,
     (request) => authOf(request).claims.sid,
+  );
+  const feedEntryLimit = verifiedLimit(
+    app,
+    'renew-revoking',
+    config.rateLimitRenew,
+    (request) => authOf(request).claims.sub,
   );
 
   app.post<{ Body: { refresh_token?: string } | undefined }>(
@@ -126,20 +133,26 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
               'token renewal is only available in single-token mode (JOT_TOKEN_MODE=single)',
             );
           }
-          // Verified here without the revocation check: the renewal claims the token's jti first, so a second use
-          // of an already renewed token is recognised as such instead of a plain "revoked".
+          // Verified here without the revocation check: the renewal looks up the token's earlier renewal first, so a
+          // repeat within the grace window gets its successor even if the token was revoked by that renewal, and a
+          // later repeat is recognised as reuse instead of a plain "revoked".
           request.auth = await verifiedCredential(request);
         },
         renewLimit,
+        async function renewFeedLimit(request, reply) {
+          if (renewalRevokes(authOf(request).claims, clock()))
+            await feedEntryLimit.call(this, request, reply);
+        },
       ],
       schema: {
         tags: ['tokens'],
         summary:
-          'Single-token mode: exchange a still-valid access token for a fresh one; the old one is revoked.',
+          'Single-token mode: exchange a still-valid access token for a fresh one (the same one again for a repeat within the grace window).',
         response: { 200: tokenResponseSchema, ...authErrors },
       },
     },
-    async (request, reply) => tokenResponse(request, reply, await sessions.renew(authOf(request).claims)),
+    async (request, reply) =>
+      tokenResponse(request, reply, await sessions.renew(authOf(request), clientInfo(request))),
   );
 
   app.post(

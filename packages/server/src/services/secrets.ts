@@ -74,3 +74,17 @@ export function sealSuccessor(previous: string, successor: string): string {
 export function openSuccessor(previous: string, sealed: string): string | undefined {
   return openWith(successorKey(previous), sealed);
 }
+
+function renewalKey(renewed: string): Buffer {
+  return deriveKey(renewed, 'jot renewal successor v1');
+}
+
+/** Encrypts a renewed access token's `successor` under a key derived from the renewed token. */
+export function sealRenewal(renewed: string, successor: string): string {
+  return sealWith(renewalKey(renewed), successor);
+}
+
+/** Decrypts what `sealRenewal` made; `undefined` if it does not open with this token. */
+export function openRenewal(renewed: string, sealed: string): string | undefined {
+  return openWith(renewalKey(renewed), sealed);
+}

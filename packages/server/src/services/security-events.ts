@@ -16,6 +16,7 @@ export const SECURITY_EVENT_TYPES = [
   'logout_all',
   'session_revoked',
   'refresh_token_reuse',
+  'renewal_reuse',
   'csrf_rejected',
   'rate_limited',
   'password_changed',

@@ -13,11 +13,19 @@ import { randomUUID } from 'node:crypto';
 import type { AccessTokenClaims, Clock } from '../context.js';
 import { csrfRejected } from '../http/csrf-events.js';
 import { HttpError } from '../http/errors.js';
-import { StoreError, type Session, type SessionDelivery, type Store, type User } from '../store/index.js';
+import type { Session, SessionDelivery, Store, TokenRenewal, User } from '../store/index.js';
 import type { CsrfTokens } from './csrf.js';
 import type { RevocationService } from './revocation.js';
 import { scopeText, type ScopePolicy } from './scopes.js';
-import { hashForClaim, hashSecret, newSecret, openSuccessor, sealSuccessor } from './secrets.js';
+import {
+  hashForClaim,
+  hashSecret,
+  newSecret,
+  openRenewal,
+  openSuccessor,
+  sealRenewal,
+  sealSuccessor,
+} from './secrets.js';
 import type { SecurityEvents } from './security-events.js';
 import type { TokenService } from './tokens.js';
 
@@ -80,9 +88,11 @@ export interface SessionService {
   ): Promise<TokenPair>;
   /**
    * Single-token mode: a still-valid access token (signature and claims verified, revocation not yet checked) for
-   * a fresh one; the old `jti` is consumed atomically, so a second renewal of it ends the session.
+   * a fresh one. Each token is renewed once, atomically across instances; a repeat within the grace window gets
+   * the same successor, a repeat after it (or of a token whose successor was renewed in turn) is reuse: the session
+   * ends with 401 `ERR_TOKEN_ALREADY_RENEWED`. The renewed token is revoked only when {@link renewalRevokes}.
    */
-  renew(claims: AccessTokenClaims): Promise<TokenPair>;
+  renew(presented: { claims: AccessTokenClaims; token: string }, client?: ClientInfo): Promise<TokenPair>;
   /**
    * New tokens for an existing live session (after a password change or re-authentication); `rotateRefreshToken`
    * also replaces the session's refresh token.
@@ -123,6 +133,15 @@ function grantError(code: string, message: string): HttpError {
 export function isSessionLive(session: Session, now: number): boolean {
   if (session.revokedAt !== null || session.absoluteExpiresAt <= now) return false;
   return session.idleTimeoutMs === null || session.lastUsedAt + session.idleTimeoutMs > now;
+}
+
+/**
+ * Whether renewing this token now revokes it (one revocation-feed entry): only when it still has more than half its
+ * lifetime left. A client renewing on schedule (`@jot/client`: at most half the lifetime before expiry) adds none;
+ * the renewed token then stays valid for the rest of its life, as an access token does after a refresh.
+ */
+export function renewalRevokes(claims: Pick<AccessTokenClaims, 'iat' | 'exp'>, now: number): boolean {
+  return claims.exp * 1000 - now > ((claims.exp - claims.iat) * 1000) / 2;
 }
 
 /** Builds the session service. */
@@ -229,6 +248,58 @@ export function createSessionService(deps: {
       'ERR_REFRESH_TOKEN_REUSED',
       'this refresh token was already used; the session has been ended for safety — sign in again',
     );
+  }
+
+  async function endForRenewalReuse(
+    session: Session | undefined,
+    client: ClientInfo,
+    renewal: TokenRenewal,
+    now: number,
+  ): Promise<never> {
+    // Recorded once, by whichever request ended the session.
+    if (session !== undefined && (await revocations.revokeSession(session.id, 'renewal_reuse'))) {
+      await events.record('renewal_reuse', {
+        userId: session.userId,
+        sessionId: session.id,
+        ip: client.ip,
+        detail: { renewedMsAgo: now - renewal.renewedAt },
+      });
+    }
+    throw grantError(
+      'ERR_TOKEN_ALREADY_RENEWED',
+      'this access token was already renewed; the session has been ended for safety — sign in again',
+    );
+  }
+
+  /**
+   * A renewal of a token that was renewed already. Within the grace window, and while its successor has not been
+   * renewed in turn, it gets that same successor (two tabs renewing at once); otherwise it is reuse — a copy of the
+   * token renewed twice — and the session ends.
+   */
+  async function renewedAgain(
+    claims: AccessTokenClaims,
+    token: string,
+    renewal: TokenRenewal,
+    now: number,
+    client: ClientInfo,
+  ): Promise<TokenPair> {
+    const session = await store.getSession(claims.sid);
+    const withinGrace =
+      now - renewal.renewedAt < settings.graceMs &&
+      (await store.getTokenRenewal(renewal.successorHash)) === undefined;
+    const successor = withinGrace ? openRenewal(token, renewal.successorCiphertext) : undefined;
+    if (successor === undefined) return endForRenewalReuse(session, client, renewal, now);
+    const live = await stillLive(claims.sid);
+    await activeUser(live);
+    const opened = await tokens.open(successor);
+    const successorClaims = await tokens.fresh(() => tokens.verify(opened));
+    return {
+      accessToken: successor,
+      expiresIn: Math.max(0, successorClaims.exp - Math.floor(now / 1000)),
+      csrfToken: live.delivery === 'bearer' ? undefined : csrf.forSession(live.id),
+      claims: successorClaims,
+      session: live,
+    };
   }
 
   return {
@@ -364,29 +435,43 @@ export function createSessionService(deps: {
       return pair(user, await stillLive(session.id), issued, options.scope, jkt);
     },
 
-    async renew(claims) {
-      await stillLive(claims.sid);
-      // Each access token renews once: the jti is claimed atomically (a primary key), so of N parallel renewals
-      // exactly one wins; a second use is treated like refresh-token reuse and ends the session.
+    async renew({ claims, token }, client = {}) {
+      const now = clock();
+      const claim = hashSecret(`renew:${claims.jti}`);
+      const earlier = await store.getTokenRenewal(claim);
+      if (earlier !== undefined) return renewedAgain(claims, token, earlier, now, client);
       try {
-        await store.insertOneTimeToken({
-          tokenHash: hashSecret(`renew:${claims.jti}`),
-          purpose: 'renew',
-          userId: claims.sub,
-          expiresAt: claims.exp * 1000 + settings.clockToleranceMs,
-        });
+        await revocations.check(claims);
       } catch (err) {
-        if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
-          const session = await store.getSession(claims.sid);
-          if (session !== undefined) return endForReuse(session, {}, 0);
-        }
+        // Another instance may have renewed (and so revoked) this token since the read above: answer as a repeat.
+        const meanwhile = await store.getTokenRenewal(claim);
+        if (meanwhile !== undefined) return renewedAgain(claims, token, meanwhile, now, client);
         throw err;
       }
-      await revocations.check(claims);
       const user = await activeUser(await stillLive(claims.sid));
-      await revocations.revokeToken(claims.jti, claims.exp);
-      await store.touchSession(claims.sid);
-      return pair(user, await stillLive(claims.sid));
+      const next = await pair(user, await stillLive(claims.sid));
+      const won = await store.claimTokenRenewal(
+        {
+          tokenHash: claim,
+          sessionId: claims.sid,
+          successorHash: hashSecret(`renew:${next.claims.jti}`),
+          successorCiphertext: sealRenewal(token, next.accessToken),
+          expiresAt: claims.exp * 1000 + settings.clockToleranceMs,
+        },
+        now,
+      );
+      if (!won) {
+        // Lost a race with a renewal of the same token on this or another instance: its successor is the answer.
+        const winner = await store.getTokenRenewal(claim);
+        if (winner === undefined)
+          throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+        return renewedAgain(claims, token, winner, now, client);
+      }
+      // The renewed token stays valid until it expires, as an access token does after a refresh — unless it had
+      // more than half its lifetime left: then it is revoked (one feed entry, limited per user by the route).
+      if (renewalRevokes(claims, now)) await revocations.revokeToken(claims.jti, claims.exp);
+      await store.touchSession(claims.sid, now);
+      return next;
     },
 
     async reissue(sessionId, options = {}) {

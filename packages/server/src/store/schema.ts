@@ -139,6 +139,23 @@ export interface OneTimeTokensTable {
   consumed_at: number | null;
 }
 
+/**
+ * `token_renewals`: single-token renewals (migration 0009), one row per renewed access token, kept until that token
+ * expires.
+ */
+export interface TokenRenewalsTable {
+  /** Hex SHA-256 of `renew:<jti>` of the renewed token. */
+  token_hash: string;
+  session_id: string;
+  /** The same hash of the successor's `jti` (whether the successor was renewed in turn). */
+  successor_hash: string;
+  /** The successor access token, sealed under a key derived from the renewed token. */
+  successor_ciphertext: string;
+  renewed_at: number;
+  /** When the renewed token expires (plus clock tolerance); the row may be pruned after. */
+  expires_at: number;
+}
+
 /** `mail_outbox`: every message, queued durably before anything is sent (migration 0006). */
 export interface MailOutboxTable {
   id: string;
@@ -318,6 +335,7 @@ export interface Schema {
   signing_keys: SigningKeysTable;
   security_events: SecurityEventsTable;
   one_time_tokens: OneTimeTokensTable;
+  token_renewals: TokenRenewalsTable;
   mail_outbox: MailOutboxTable;
   invitations: InvitationsTable;
   oauth_clients: OAuthClientsTable;

@@ -36,6 +36,8 @@ import * as revocations from './revocations.js';
 import type { NewRevocation, Revocation, RevocationPage } from './revocations.js';
 import type { DialectName, Schema } from './schema.js';
 import * as sessions from './sessions.js';
+import * as renewals from './token-renewals.js';
+import type { NewTokenRenewal, TokenRenewal } from './token-renewals.js';
 import type { NewSession, Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
 import { displayEmail, emailKey } from './email.js';
@@ -534,6 +536,28 @@ export class Store {
   /** Deletes remembered proofs past their expiry; returns how many. */
   pruneDPoPProofs(now = this.#clock()): Promise<number> {
     return this.#run((db) => dpopProofs.pruneDPoPProofs(db, now));
+  }
+
+  // ── single-token renewals ────────────────────────────────────────────────────────────────────
+
+  /**
+   * Claims the renewal of an access token, storing its sealed successor. ATOMIC: `INSERT … ON CONFLICT DO NOTHING
+   * RETURNING`, so of any number of concurrent callers on any number of instances exactly one gets `true`; the
+   * others read the winner's row with {@link getTokenRenewal}.
+   * @throws {StoreError} `ERR_STORE_REFERENCE` for an unknown session.
+   */
+  claimTokenRenewal(input: NewTokenRenewal, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => renewals.claimTokenRenewal(db, input, now));
+  }
+
+  /** The renewal of a token (by the hash of `renew:<jti>`), if it was renewed and not yet pruned. */
+  getTokenRenewal(tokenHash: string): Promise<TokenRenewal | undefined> {
+    return this.#run((db) => renewals.getTokenRenewal(db, tokenHash));
+  }
+
+  /** Deletes renewals whose renewed token has expired; returns how many. */
+  pruneTokenRenewals(now = this.#clock()): Promise<number> {
+    return this.#run((db) => renewals.pruneTokenRenewals(db, now));
   }
 
   // ── one-time tokens ──────────────────────────────────────────────────────────────────────────

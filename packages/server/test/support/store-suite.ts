@@ -463,6 +463,87 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.consumeOneTimeToken(tokenHash, 'email_verify', T0 + MIN)).toBeUndefined();
         expect(await store.consumeOneTimeToken(tokenHash, 'email_verify', T0 + MIN - 1)).toBeDefined();
       });
+
+      it('prunes expired tokens, consumed or not, and keeps live ones', async () => {
+        const userId = await newUser();
+        const expired = sha256(randomUUID());
+        const consumed = sha256(randomUUID());
+        const live = sha256(randomUUID());
+        await store.insertOneTimeToken(
+          { tokenHash: expired, purpose: 'p', userId, expiresAt: T0 + 100 * MIN },
+          T0,
+        );
+        await store.insertOneTimeToken(
+          { tokenHash: consumed, purpose: 'p', userId, expiresAt: T0 + 100 * MIN },
+          T0,
+        );
+        await store.insertOneTimeToken(
+          { tokenHash: live, purpose: 'p', userId, expiresAt: T0 + 300 * MIN },
+          T0,
+        );
+        expect(await store.consumeOneTimeToken(consumed, 'p', T0 + 1)).toBeDefined();
+        expect(await store.pruneExpiredOneTimeTokens(T0 + 200 * MIN)).toBeGreaterThanOrEqual(2);
+        // Deleted, not merely expired: looked up at a time they were valid, they are gone.
+        expect(await store.consumeOneTimeToken(expired, 'p', T0 + 2)).toBeUndefined();
+        await expect(
+          store.insertOneTimeToken({ tokenHash: consumed, purpose: 'p', userId, expiresAt: T0 + MIN }, T0),
+        ).resolves.toMatchObject({ tokenHash: consumed });
+        expect(await store.consumeOneTimeToken(live, 'p', T0 + 250 * MIN)).toBeDefined();
+      });
+    });
+
+    describe('token renewals', () => {
+      it('claims a renewal exactly once under concurrency, and every caller reads the one winner', async () => {
+        const userId = await newUser();
+        const session = await store.createSession({ userId, absoluteExpiresAt: T0 + 10 * MIN }, T0);
+        const tokenHash = sha256(randomUUID());
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.claimTokenRenewal(
+              {
+                tokenHash,
+                sessionId: session.id,
+                successorHash: sha256(`successor ${i}`),
+                successorCiphertext: `sealed ${i}`,
+                expiresAt: T0 + MIN,
+              },
+              T0 + i,
+            ),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.getTokenRenewal(tokenHash)).toEqual({
+          tokenHash,
+          sessionId: session.id,
+          successorHash: sha256(`successor ${winner}`),
+          successorCiphertext: `sealed ${winner}`,
+          renewedAt: T0 + winner,
+          expiresAt: T0 + MIN,
+        });
+      });
+
+      it('prunes renewals whose renewed token expired, keeps live ones, and goes with its session', async () => {
+        const userId = await newUser();
+        const session = await store.createSession({ userId, absoluteExpiresAt: T0 + 500 * MIN }, T0);
+        const row = (tokenHash: string, expiresAt: number) => ({
+          tokenHash,
+          sessionId: session.id,
+          successorHash: sha256(randomUUID()),
+          successorCiphertext: 'sealed',
+          expiresAt,
+        });
+        const expired = sha256(randomUUID());
+        const live = sha256(randomUUID());
+        expect(await store.claimTokenRenewal(row(expired, T0 + 100 * MIN), T0)).toBe(true);
+        expect(await store.claimTokenRenewal(row(live, T0 + 300 * MIN), T0)).toBe(true);
+        expect(await store.pruneTokenRenewals(T0 + 200 * MIN)).toBeGreaterThanOrEqual(1);
+        expect(await store.getTokenRenewal(expired)).toBeUndefined();
+        expect(await store.getTokenRenewal(live)).toBeDefined();
+        await expect(
+          store.claimTokenRenewal({ ...row(sha256(randomUUID()), T0), sessionId: randomUUID() }, T0),
+        ).rejects.toMatchObject({ code: 'ERR_STORE_REFERENCE' });
+      });
     });
 
     describe('revocations', () => {
