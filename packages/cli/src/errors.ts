@@ -4,54 +4,12 @@
  * usage, configuration, unreadable files, unreachable JWKS), 130 cancelled at a prompt.
  */
 import { CommanderError } from 'commander';
-import { isJoseError, type JoseErrorCode } from '@jot/jose';
+import { CLI_ERROR_CODES, type CliErrorCode, type JoseErrorCode } from '@jot/contract';
+import { isJoseError } from '@jot/jose';
 import { ConfigError } from '@jot/server';
 
-/** Codes of errors raised by the CLI itself. Documented in docs/cli.md. */
-export type CliErrorCode =
-  /** Bad arguments or options: unknown option, wrong choice, malformed JSON, an unusable combination. */
-  | 'ERR_CLI_USAGE'
-  /** A file to read does not exist or cannot be read. */
-  | 'ERR_CLI_FILE_UNREADABLE'
-  /** A file to write already exists; pass `--force` to replace it. */
-  | 'ERR_CLI_FILE_EXISTS'
-  /** A file cannot be written: missing directory, no permission. */
-  | 'ERR_CLI_FILE_UNWRITABLE'
-  /** A JWKS URL could not be fetched in time or did not return JSON. */
-  | 'ERR_CLI_JWKS_FETCH'
-  /** An environment variable named by an option (`--secret-env`, `--password-env`) is unset or empty. */
-  | 'ERR_CLI_ENV_MISSING'
-  /** A password was needed, none was given, and stdin is not a terminal to prompt on. */
-  | 'ERR_CLI_NO_TTY'
-  /** The password is too short, too long, equal to the email, or the two entries differ. */
-  | 'ERR_CLI_PASSWORD_REJECTED'
-  /** `jot users add`: an account with this email (or a look-alike of it) already exists. */
-  | 'ERR_CLI_ACCOUNT_EXISTS'
-  /** Ctrl-C at a prompt. */
-  | 'ERR_CLI_ABORTED'
-  /** The user, session or message named does not exist. */
-  | 'ERR_CLI_NOT_FOUND'
-  /** A destructive command was run without `--yes`. */
-  | 'ERR_CLI_CONFIRM'
-  /** Anything else; the message says what happened. */
-  | 'ERR_CLI_UNEXPECTED';
-
-/** Every CLI code, for documentation checks. */
-export const CLI_ERROR_CODES: readonly CliErrorCode[] = [
-  'ERR_CLI_USAGE',
-  'ERR_CLI_FILE_UNREADABLE',
-  'ERR_CLI_FILE_EXISTS',
-  'ERR_CLI_FILE_UNWRITABLE',
-  'ERR_CLI_JWKS_FETCH',
-  'ERR_CLI_ENV_MISSING',
-  'ERR_CLI_NO_TTY',
-  'ERR_CLI_PASSWORD_REJECTED',
-  'ERR_CLI_ACCOUNT_EXISTS',
-  'ERR_CLI_ABORTED',
-  'ERR_CLI_NOT_FOUND',
-  'ERR_CLI_CONFIRM',
-  'ERR_CLI_UNEXPECTED',
-];
+/** Codes of errors raised by the CLI itself and the list of them (the registry in `@jot/contract`). See docs/cli.md. */
+export { CLI_ERROR_CODES, type CliErrorCode };
 
 /** Exit codes. */
 export const EXIT = { ok: 0, checkFailed: 1, error: 2, aborted: 130 } as const;

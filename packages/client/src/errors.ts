@@ -3,22 +3,16 @@
  * the client itself have `ERR_CLIENT_*` codes. Messages never contain a token or password.
  */
 
-/** Codes raised by the client itself (server codes such as `ERR_INVALID_CREDENTIALS` pass through as strings). */
-export const CLIENT_ERROR_CODES = [
-  'ERR_CLIENT_NETWORK',
-  'ERR_CLIENT_NO_SESSION',
-  'ERR_CLIENT_BAD_RESPONSE',
-  'ERR_CLIENT_DELIVERY_MISMATCH',
-] as const;
+import { CLIENT_ERROR_CODES, type ClientErrorCode, type JotErrorCode } from '@jot/contract';
 
-/** A code raised by the client itself. */
-export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
+/** Codes raised by the client itself (server codes such as `ERR_INVALID_CREDENTIALS` pass through). */
+export { CLIENT_ERROR_CODES, type ClientErrorCode };
 
 /** A failed call: `status` is the HTTP status (0 when no response arrived). */
 export class JotClientError extends Error {
   override readonly name = 'JotClientError';
-  /** A server code (`ERR_CSRF`, `ERR_INVALID_CREDENTIALS`, …) or a {@link ClientErrorCode}. */
-  readonly code: ClientErrorCode | (string & {});
+  /** A server code (`ERR_CSRF`, `ERR_INVALID_CREDENTIALS`, …) or a {@link ClientErrorCode}; an unknown code of a newer server stays a string. */
+  readonly code: JotErrorCode | (string & {});
   /** HTTP status, or 0 for network and client errors. */
   readonly status: number;
   /** The RFC 6749 `error` name the server gave, if any. */

@@ -9,28 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { JOSE_ERROR_CODES } from '@jot/jose';
-import { CLI_ERROR_CODES } from '../../cli/src/index.js';
-import { CLIENT_ERROR_CODES } from '../../client/src/index.js';
-import { SERVICE_ERROR_CODES } from '../../service/src/index.js';
-import { VERIFY_ERROR_CODES } from '../../verify/src/index.js';
-import { ConfigError, KEY_ERROR_CODES, SERVER_ERROR_CODES, STORE_ERROR_CODES } from '../src/index.js';
+import { ERROR_CODES } from '@jot/contract';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
 const documented = new Set([...doc.matchAll(/^\| `(ERR_[A-Z0-9_]+)`/gm)].map((m) => m[1]!));
 
-const existing = new Set<string>([
-  ...JOSE_ERROR_CODES,
-  ...SERVER_ERROR_CODES,
-  ...STORE_ERROR_CODES,
-  ...KEY_ERROR_CODES,
-  ...VERIFY_ERROR_CODES,
-  ...SERVICE_ERROR_CODES,
-  ...CLIENT_ERROR_CODES,
-  ...CLI_ERROR_CODES,
-  new ConfigError('port', 'x').code,
-]);
+/** Every code of every package: the one registry in `@jot/contract`. */
+const existing = new Set<string>(Object.values(ERROR_CODES).flat());
 
 function filesUnder(dir: string): string[] {
   let names: string[];

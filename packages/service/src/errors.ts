@@ -4,21 +4,10 @@
  * token, a secret or key material.
  */
 
-/** Codes of `@jot/service`. Documented in docs/errors.md. */
-export type ServiceErrorCode =
-  /** The token endpoint refused the request (`error` says why: `invalid_client`, `invalid_grant`, …). */
-  | 'ERR_SERVICE_TOKEN_REFUSED'
-  /** The issuer's metadata could not be read, or has no usable `token_endpoint`. */
-  | 'ERR_SERVICE_DISCOVERY'
-  /** The token endpoint could not be reached, timed out, or answered something that is not a token response. */
-  | 'ERR_SERVICE_UNAVAILABLE';
+import { SERVICE_ERROR_CODES, type ServiceErrorCode } from '@jot/contract';
 
-/** Every code, for documentation checks and exhaustive switches. */
-export const SERVICE_ERROR_CODES: readonly ServiceErrorCode[] = [
-  'ERR_SERVICE_TOKEN_REFUSED',
-  'ERR_SERVICE_DISCOVERY',
-  'ERR_SERVICE_UNAVAILABLE',
-];
+/** Codes of `@jot/service` and the list of them (the registry in `@jot/contract`). Documented in docs/errors.md. */
+export { SERVICE_ERROR_CODES, type ServiceErrorCode };
 
 /**
  * A failure to obtain a token.

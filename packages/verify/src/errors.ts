@@ -3,62 +3,33 @@
  * (`ERR_VERIFY_…`, or a `@jot/jose` code passed through for a bad token), an HTTP status and the RFC 6750 / RFC 9470
  * challenge to answer with. Messages are written for the client and never contain the token.
  */
-import { isJoseError, type JoseErrorCode } from '@jot/jose';
+import {
+  REQUEST_AUTH_ERROR_CODES,
+  VERIFY_OWN_ERROR_CODES,
+  type ErrorBody,
+  type JoseErrorCode,
+  type RequestAuthCode,
+  type VerifyOwnCode,
+} from '@jot/contract';
+import { isJoseError } from '@jot/jose';
 
 /**
  * The codes of request authentication, the same from the Jot server's own routes and from every `@jot/verify`
- * adapter (both run `createRequestAuth`): one condition, one code. Documented in docs/errors.md and docs/verify.md.
+ * adapter (both run `createRequestAuth`): one condition, one code; and the codes only a resource server's verifier
+ * raises. Both lists live in `@jot/contract`; documented in docs/errors.md and docs/verify.md.
  */
-export type RequestAuthCode =
-  /**
-   * No access token: no `Authorization` header and no access cookie, or an `Authorization` header of another scheme
-   * (RFC 6750 §3.1: an unsupported authentication method is no authentication information). 401, challenge without
-   * an error.
-   */
-  | 'ERR_AUTH_REQUIRED'
-  /** An `Authorization: Bearer` (or `DPoP`) header whose credentials are not one token (RFC 6750 §2.1, §3.1). 400. */
-  | 'ERR_AUTH_MALFORMED'
-  /**
-   * The token was revoked, whoever checks it and however: its `jti`, its session (logout), its user (disabled,
-   * deleted, signed out everywhere, token version), or an introspection answering `active: false`. `reason` says
-   * which, when known. 401 `invalid_token`.
-   */
-  | 'ERR_TOKEN_REVOKED'
-  /** Cookie authentication on a mutating request without the session's `X-Csrf-Token`. 403. */
-  | 'ERR_CSRF'
-  /** The token lacks a scope, role or permission the route needs, or comes from another client or actor. 403. */
-  | 'ERR_FORBIDDEN'
-  /** RFC 9470 step-up: the authentication is too old, too weak (`acr`) or lacks a method (`amr`). 401. */
-  | 'ERR_STEP_UP_REQUIRED';
-
-/** Codes only a resource server's verifier raises (its key set, revocation copy and decryption). */
-export type VerifyOwnCode =
-  /** The revocation copy is older than `maxStaleness` (fail closed), or the central list could not be asked. 503. */
-  | 'ERR_VERIFY_REVOCATION_UNAVAILABLE'
-  /** No key set has ever been loaded from the issuer. 503. */
-  | 'ERR_VERIFY_KEYS_UNAVAILABLE'
-  /** `decryption.required` is set and the token is a plain signed JWT, not an encrypted one. 401. */
-  | 'ERR_VERIFY_NOT_ENCRYPTED';
+export type { RequestAuthCode, VerifyOwnCode };
 
 /** Every code a `VerifyError` can carry: request authentication's, ours, and the JOSE codes of a bad token. */
 export type VerifyErrorCode = RequestAuthCode | VerifyOwnCode | JoseErrorCode;
 
 /** The codes of request authentication (server and verifier alike). */
-export const REQUEST_AUTH_ERROR_CODES: readonly RequestAuthCode[] = [
-  'ERR_AUTH_REQUIRED',
-  'ERR_AUTH_MALFORMED',
-  'ERR_TOKEN_REVOKED',
-  'ERR_CSRF',
-  'ERR_FORBIDDEN',
-  'ERR_STEP_UP_REQUIRED',
-];
+export { REQUEST_AUTH_ERROR_CODES };
 
 /** All codes `@jot/verify` raises besides the JOSE ones, for documentation checks and exhaustive switches. */
 export const VERIFY_ERROR_CODES: readonly (RequestAuthCode | VerifyOwnCode)[] = [
   ...REQUEST_AUTH_ERROR_CODES,
-  'ERR_VERIFY_REVOCATION_UNAVAILABLE',
-  'ERR_VERIFY_KEYS_UNAVAILABLE',
-  'ERR_VERIFY_NOT_ENCRYPTED',
+  ...VERIFY_OWN_ERROR_CODES,
 ];
 
 /** Machine-readable facts about a refusal. */
@@ -164,11 +135,7 @@ export function fromJoseError(err: unknown): VerifyError {
 }
 
 /** The JSON body of every refusal, the same shape as the Jot server's. */
-export interface ErrorBody {
-  error: string;
-  error_description: string;
-  code: string;
-}
+export type { ErrorBody };
 
 /** A ready-to-send refusal. */
 export interface ErrorResponse {

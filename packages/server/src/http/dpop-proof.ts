@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import type { JotErrorCode } from '@jot/contract';
 import { isJoseError, type JoseError, type VerifiedDPoPProof } from '@jot/jose';
 
 import { HttpError } from './errors.js';
@@ -124,7 +125,7 @@ export async function resourceProof(
   jkt: string | undefined,
 ): Promise<VerifiedDPoPProof | undefined> {
   if (jkt === undefined && scheme === 'bearer') return undefined;
-  const refuse = (code: string, error: string, message: string): HttpError =>
+  const refuse = (code: JotErrorCode, error: string, message: string): HttpError =>
     new HttpError(401, code, message, { error, headers: dpopChallenge(request, error, message) });
   if (jkt === undefined) {
     throw refuse(

@@ -5,13 +5,14 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+import type { ServerErrorCode } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
 import { KeyError } from '../keys/errors.js';
 import { StoreError } from '../store/index.js';
 import { HttpError, unauthorized, type ErrorBody } from './errors.js';
 
-const FASTIFY_CODES: Readonly<Record<string, [number, string, string]>> = {
+const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'ERR_BODY_TOO_LARGE', 'the request body is too large'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'ERR_BAD_JSON', 'the JSON body is empty'],

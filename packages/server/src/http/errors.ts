@@ -4,96 +4,23 @@
  * Details that help an operator (causes, stack traces) go to the log only, never to the client.
  */
 
+import type { ErrorBody, JotErrorCode } from '@jot/contract';
+
 /** Every `code` the server itself answers with (JOSE codes from `@jot/jose` pass through for token failures). */
-export const SERVER_ERROR_CODES = [
-  'ERR_VALIDATION',
-  'ERR_BAD_JSON',
-  'ERR_BODY_TOO_LARGE',
-  'ERR_UNSUPPORTED_MEDIA_TYPE',
-  'ERR_NOT_FOUND',
-  'ERR_AUTH_REQUIRED',
-  'ERR_TOKEN_REVOKED',
-  'ERR_SESSION_ENDED',
-  'ERR_USER_DISABLED',
-  'ERR_INVALID_CREDENTIALS',
-  'ERR_REFRESH_TOKEN_INVALID',
-  'ERR_REFRESH_TOKEN_REUSED',
-  'ERR_RENEW_NOT_ENABLED',
-  'ERR_TOKEN_ALREADY_RENEWED',
-  'ERR_FORBIDDEN',
-  'ERR_EMAIL_TAKEN',
-  'ERR_EMAIL_INVALID',
-  'ERR_WEAK_PASSWORD',
-  'ERR_PASSWORD_COMMON',
-  'ERR_PASSWORD_BLANK',
-  'ERR_PASSWORD_CHANGED_MEANWHILE',
-  'ERR_CREDENTIALS_CHANGED',
-  'ERR_REGISTRATION_CLOSED',
-  'ERR_LAST_ADMIN',
-  'ERR_LOGIN_LOCKED',
-  'ERR_METRICS_AUTH',
-  'ERR_RATE_LIMITED',
-  'ERR_CSRF',
-  'ERR_STEP_UP_REQUIRED',
-  'ERR_MFA_REQUIRED',
-  'ERR_MFA_TOKEN_INVALID',
-  'ERR_MFA_CODE_INVALID',
-  'ERR_MFA_LOCKED',
-  'ERR_MFA_ALREADY_ENROLLED',
-  'ERR_MFA_NOT_ENROLLED',
-  'ERR_MFA_ENROLLMENT_REQUIRED',
-  'ERR_PASSKEY_INVALID',
-  'ERR_PASSKEY_EXISTS',
-  'ERR_FEED_AUTH',
-  'ERR_LINK_INVALID',
-  'ERR_LINK_EXPIRED',
-  'ERR_LINK_USED',
-  'ERR_EMAIL_NOT_VERIFIED',
-  'ERR_REGISTRATION_INVITE_ONLY',
-  'ERR_OAUTH_REQUEST',
-  'ERR_CLIENT_AUTH_FAILED',
-  'ERR_CLIENT_ASSERTION_INVALID',
-  'ERR_CLIENT_ASSERTION_REPLAYED',
-  'ERR_GRANT_UNSUPPORTED',
-  'ERR_GRANT_NOT_ALLOWED',
-  'ERR_SCOPE_INVALID',
-  'ERR_SCOPE_WIDENED',
-  'ERR_INVALID_TARGET',
-  'ERR_EXCHANGE_SUBJECT',
-  'ERR_TOKEN_NOT_YOURS',
-  'ERR_CLIENT_INVALID',
-  'ERR_CLIENT_EXISTS',
-  'ERR_CLIENT_NO_SECRET',
-  'ERR_CLIENT_PROTECTED',
-  'ERR_UNAVAILABLE',
-  'ERR_INTERNAL',
-] as const;
-
-/** A server error code. */
-export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
-
-/** The JSON body of every error response. */
-export interface ErrorBody {
-  /** RFC 6749 §5.2 / RFC 6750 §3.1 error name (`invalid_request`, `invalid_token`, …). */
-  error: string;
-  /** A sentence a person can act on. Never contains a token, password or key. */
-  error_description: string;
-  /** Jot's stable code, e.g. `ERR_JWT_EXPIRED`. */
-  code: string;
-}
+export { SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from '@jot/contract';
 
 /** An error with an HTTP status, thrown by handlers and turned into an `ErrorBody` by the error handler. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   readonly statusCode: number;
-  readonly code: string;
+  readonly code: JotErrorCode;
   readonly error: string;
   /** Extra response headers (`WWW-Authenticate`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     statusCode: number,
-    code: ServerErrorCode | (string & {}),
+    code: JotErrorCode,
     message: string,
     options: { error?: string; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
@@ -129,7 +56,7 @@ function quote(value: string): string {
  * no error (§3.1: "SHOULD NOT include an error code" when the request lacked authentication).
  */
 export function unauthorized(
-  code: string,
+  code: JotErrorCode,
   message: string,
   options: { noCredentials?: boolean } = {},
 ): HttpError {

@@ -3,6 +3,8 @@
  * `invalid_client` is a 401 with a `WWW-Authenticate` challenge; every other OAuth error is a 400 (not the 401 the
  * JSON browser API answers with). The body keeps Jot's one shape: `{ error, error_description, code }`.
  */
+import type { JotErrorCode, ServerErrorCode } from '@jot/contract';
+
 import { HttpError } from './errors.js';
 
 /** OAuth error names the endpoints answer with (RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 7009 §2.2.1). */
@@ -17,7 +19,7 @@ export type OAuthErrorName =
   | 'unsupported_token_type';
 
 /** A 401 `invalid_client` (RFC 6749 §5.2) with its challenge. */
-export function invalidClient(code: string, message: string): HttpError {
+export function invalidClient(code: ServerErrorCode, message: string): HttpError {
   return new HttpError(401, code, message, {
     error: 'invalid_client',
     headers: { 'www-authenticate': 'Basic realm="jot", charset="UTF-8"' },
@@ -25,7 +27,7 @@ export function invalidClient(code: string, message: string): HttpError {
 }
 
 /** A 400 OAuth error. */
-export function oauthError(error: OAuthErrorName, code: string, message: string): HttpError {
+export function oauthError(error: OAuthErrorName, code: JotErrorCode, message: string): HttpError {
   return new HttpError(400, code, message, { error });
 }
 

@@ -3,11 +3,13 @@
  * 1024, no composition rules, and refused when it is a common password (the bundled list), one character repeated,
  * whitespace only, or the account's email. Each refusal has its own code.
  */
+import type { ServerErrorCode } from '@jot/contract';
+
 import { HttpError } from '../http/errors.js';
 import { isCommonPassword } from './common-passwords.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js';
 
-function refuse(code: string, message: string): never {
+function refuse(code: ServerErrorCode, message: string): never {
   throw new HttpError(400, code, message);
 }
 

@@ -10,6 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
+import type { ServerErrorCode } from '@jot/contract';
+
 import type { AccessTokenClaims, Clock } from '../context.js';
 import { csrfRejected } from '../http/csrf-events.js';
 import { HttpError } from '../http/errors.js';
@@ -122,7 +124,7 @@ export type DPoPProofCheck = (boundJkt: string | null) => Promise<string | undef
 
 const GRANT_INVALID = 'the refresh token is invalid or expired; sign in again';
 
-function grantError(code: string, message: string): HttpError {
+function grantError(code: ServerErrorCode, message: string): HttpError {
   return new HttpError(401, code, message, { error: 'invalid_grant' });
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Names on the HTTP wire that more than one package must spell the same: cookies, headers, and the paths a
+ * resource server or client finds the issuer at.
+ */
+
+/**
+ * The browser cookies. Over https the prefixed names (`__Host-` pins the access cookie to the host and `Path=/`;
+ * the refresh cookie is scoped by `Path` to the refresh endpoint, so it can only be `__Secure-`); plain-http
+ * development on localhost uses the unprefixed names.
+ */
+export const COOKIES = {
+  access: { secure: '__Host-jot_at', plain: 'jot_at' },
+  refresh: { secure: '__Secure-jot_rt', plain: 'jot_rt' },
+} as const;
+
+/** Request and response headers, lower-case as Node gives them. */
+export const HEADERS = {
+  /** RFC 6750 §2.1 / RFC 9449 §7.1: `Bearer <token>` or `DPoP <token>`. */
+  authorization: 'authorization',
+  /** Echoes the session's `csrf_token` on cookie-authenticated writes (double submit, checked against `cth`). */
+  csrf: 'x-csrf-token',
+  /** RFC 9449 §4: the DPoP proof. */
+  dpop: 'dpop',
+  /** RFC 9449 §8: the nonce a server wants in the next proof. */
+  dpopNonce: 'dpop-nonce',
+  /** RFC 6750 §3 / RFC 9449 §7.1 / RFC 9470 §3 challenges. */
+  wwwAuthenticate: 'www-authenticate',
+  /** Server-Sent Events resumption: the cursor of the last entry seen. */
+  lastEventId: 'last-event-id',
+  retryAfter: 'retry-after',
+} as const;
+
+/** The paths an issuer publishes its keys and metadata at (RFC 8414, RFC 8615). */
+export const WELL_KNOWN = {
+  jwks: '/.well-known/jwks.json',
+  /** RFC 8414 §3: `/.well-known/oauth-authorization-server` (inserted before an issuer's own path). */
+  authorizationServer: '/.well-known/oauth-authorization-server',
+  /** OpenID Connect Discovery 1.0 §4 (appended to an issuer's path). */
+  openidConfiguration: '/.well-known/openid-configuration',
+} as const;
+
+/** The endpoints the SDKs call, relative to the issuer. */
+export const ENDPOINTS = {
+  token: '/oauth/token',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
+  login: '/api/login',
+  loginMfa: '/api/login/mfa',
+  logout: '/api/logout',
+  refresh: '/api/token/refresh',
+  renew: '/api/token/renew',
+  reauth: '/api/reauth',
+  whoami: '/api/whoami',
+  revocationFeed: '/api/revocations',
+  revocationStream: '/api/revocations/stream',
+} as const;

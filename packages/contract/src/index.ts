@@ -1,0 +1,73 @@
+/**
+ * `@jot/contract`: the one home of everything that crosses a process boundary between Jot's packages — the claims
+ * of an access token, error codes and the error body, token responses, the revocation feed, the views the server's
+ * API returns, and the cookie, header, path and Redis names. Pure data and types; no runtime dependencies.
+ */
+export {
+  CLI_ERROR_CODES,
+  CLIENT_ERROR_CODES,
+  CONFIG_ERROR_CODES,
+  ERROR_CODES,
+  isJotErrorCode,
+  JOSE_ERROR_CODES,
+  KEY_ERROR_CODES,
+  SERVER_ERROR_CODES,
+  SERVICE_ERROR_CODES,
+  STORE_ERROR_CODES,
+  REQUEST_AUTH_ERROR_CODES,
+  VERIFY_OWN_ERROR_CODES,
+  type CliErrorCode,
+  type ClientErrorCode,
+  type ConfigErrorCode,
+  type ErrorArea,
+  type JoseErrorCode,
+  type JotErrorCode,
+  type KeyErrorCode,
+  type RequestAuthCode,
+  type ServerErrorCode,
+  type ServiceErrorCode,
+  type StoreErrorCode,
+  type VerifyOwnCode,
+} from './error-codes.js';
+export type { ErrorBody } from './error-body.js';
+export {
+  ACCESS_TOKEN_TYPE,
+  FIRST_PARTY_CLIENT_ID,
+  type AccessTokenClaims,
+  type ActorClaim,
+  type ConfirmationClaim,
+  type UserAccessTokenClaims,
+} from './claims.js';
+export type {
+  IntrospectionResponse,
+  MfaRequiredBody,
+  OAuthTokenResponse,
+  SessionTokenResponse,
+  TokenType,
+} from './token-responses.js';
+export {
+  FEED_EVENTS,
+  FEED_PAGE_SIZE,
+  REVOCATION_KINDS,
+  type FeedEntry,
+  type FeedEventName,
+  type FeedPage,
+  type FeedResetData,
+  type FeedShutdownData,
+  type RevocationKind,
+  type UserRevocationState,
+} from './revocation-feed.js';
+export type {
+  ClientAuthMethod,
+  ClientView,
+  InvitationView,
+  MfaFactorView,
+  MfaStatusView,
+  SecurityEventView,
+  SessionView,
+  SigningKeyView,
+  UserView,
+  WhoAmIResponse,
+} from './views.js';
+export { COOKIES, ENDPOINTS, HEADERS, WELL_KNOWN } from './http-names.js';
+export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';

@@ -1,0 +1,111 @@
+/**
+ * What the server's JSON API shows of its records: snake_case members, times as ISO-8601 strings, never a hash,
+ * secret or key material. The server builds these (`http/views.ts` and the admin routes); `@jot/client` and the
+ * web UI read them.
+ */
+import type { AccessTokenClaims } from './claims.js';
+
+/** A user (`/api/whoami`, `/api/profile`, `/api/admin/users`, …). */
+export interface UserView {
+  id: string;
+  email: string;
+  name: string | null;
+  roles: string[];
+  status: 'active' | 'disabled';
+  email_verified: boolean;
+  created_at: string;
+}
+
+/** A session of the signed-in user (`GET /api/sessions`). */
+export interface SessionView {
+  id: string;
+  /** The session the request was made with. */
+  current: boolean;
+  created_at: string;
+  last_used_at: string;
+  /** When it ends unless used: the earlier of its idle and absolute limits. */
+  expires_at: string;
+  /** The last password (or second-factor) authentication. */
+  auth_time: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** `GET /api/whoami`: the verified claims of the request's token, its user and (cookie mode) the CSRF token. */
+export interface WhoAmIResponse {
+  claims: AccessTokenClaims;
+  user: UserView;
+  csrf_token?: string;
+}
+
+/** A signing key (`GET /api/admin/keys`, `POST /api/admin/keys/rotate`). */
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  state: 'pending' | 'active' | 'retired';
+  created_at: string;
+  activates_at: string;
+  retired_at: string | null;
+  expires_at: string | null;
+}
+
+/** How an OAuth client authenticates at the token endpoint (RFC 7591 §2 `token_endpoint_auth_method`). */
+export type ClientAuthMethod =
+  'private_key_jwt' | 'client_secret_jwt' | 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** A registered OAuth client (`/api/admin/clients`); never its secret, except once in `client_secret`. */
+export interface ClientView {
+  client_id: string;
+  name: string;
+  token_endpoint_auth_method: ClientAuthMethod;
+  jwks?: Record<string, unknown>;
+  jwks_uri?: string;
+  grant_types: string[];
+  scopes: string[];
+  audiences: string[];
+  /** Seconds; null: the server's default. */
+  access_token_ttl: number | null;
+  first_party: boolean;
+  created_at: string;
+  updated_at: string;
+  secret_rotated_at: string | null;
+}
+
+/** A security event (`GET /api/admin/events`). */
+export interface SecurityEventView {
+  id: number;
+  type: string;
+  user_id: string | null;
+  user_email: string | null;
+  session_id: string | null;
+  ip: string | null;
+  detail: unknown;
+  created_at: string;
+}
+
+/** An open invitation (`/api/admin/invitations`). */
+export interface InvitationView {
+  id: string;
+  email: string;
+  roles: string[];
+  created_at: string;
+  expires_at: string;
+}
+
+/** A second factor (`GET /api/mfa`). */
+export interface MfaFactorView {
+  id: string;
+  kind: 'totp' | 'webauthn';
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** `GET /api/mfa`. */
+export interface MfaStatusView {
+  enabled: boolean;
+  /** Whether policy requires this user to have a second factor. */
+  required: boolean;
+  factors: MfaFactorView[];
+  recovery_codes_left: number;
+}
