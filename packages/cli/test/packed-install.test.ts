@@ -126,7 +126,9 @@ afterAll(() => {
 
 describe('the packed packages', () => {
   it('are every publishable package, without build leftovers, the server carrying the web UI', async () => {
-    expect(PUBLISHED).toEqual(expect.arrayContaining(['jose', 'server', 'verify', 'client', 'cli']));
+    expect(PUBLISHED).toEqual(
+      expect.arrayContaining(['contract', 'jose', 'server', 'verify', 'client', 'cli']),
+    );
     expect(tarballs.map((path) => path.split('/').pop()).sort()).toEqual(
       PUBLISHED.map((name) => `jot-${name}-0.1.0.tgz`).sort(),
     );
