@@ -4,10 +4,10 @@
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
 
+import type { SERVER_ERROR_CODES } from '../src/index.js';
 import {
   ERROR_CODES,
   isJotErrorCode,
-  SERVER_ERROR_CODES,
   type ErrorBody,
   type JotErrorCode,
   type ServerErrorCode,
