@@ -7,6 +7,23 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { oauthError } from './oauth-errors.js';
 
+/**
+ * The client-authentication parameters every OAuth endpoint accepts in its form (RFC 6749 §2.3.1 `client_secret_post`,
+ * RFC 7523 §2.2 assertions, `client_id` alone for a public client), as JSON-schema properties for the route docs.
+ */
+export const CLIENT_AUTH_FORM_FIELDS = {
+  client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
+  client_secret: { type: 'string', description: 'client_secret_post' },
+  client_assertion_type: {
+    type: 'string',
+    description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  },
+  client_assertion: {
+    type: 'string',
+    description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
+  },
+} as const;
+
 /** The parsed form: each parameter once. Undefined members were not sent. */
 export type OAuthForm = Readonly<Record<string, string | undefined>>;
 

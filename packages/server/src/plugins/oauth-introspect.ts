@@ -13,7 +13,7 @@ import {
   type IntrospectionResponse,
 } from '../http/introspection.js';
 import { invalidClient } from '../http/oauth-errors.js';
-import { oauthForm, required } from '../http/oauth-form.js';
+import { CLIENT_AUTH_FORM_FIELDS, oauthForm, required } from '../http/oauth-form.js';
 import type { OAuthClient } from '../store/index.js';
 import { isSessionLive } from '../services/sessions.js';
 import { scopeText } from '../services/scopes.js';
@@ -71,16 +71,7 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
           properties: {
             token: { type: 'string', description: 'the access or refresh token' },
             token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
-            client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
-            client_secret: { type: 'string', description: 'client_secret_post' },
-            client_assertion_type: {
-              type: 'string',
-              description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-            },
-            client_assertion: {
-              type: 'string',
-              description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
-            },
+            ...CLIENT_AUTH_FORM_FIELDS,
           },
         },
         tags: ['oauth'],
@@ -105,7 +96,9 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
       const form = oauthForm(request);
       const token = required(form, 'token');
       const client = await caller(request, reply, form);
-      if (token.split('.').length !== 3) return refreshToken(token, client);
+      // A JWS has three segments, an encrypted token (JWE) five; anything else can only be a refresh token.
+      const segments = token.split('.', 6).length;
+      if (segments !== 3 && segments !== 5) return refreshToken(token, client);
       const claims = await tokenStatus.active(token);
       if (claims !== undefined && client?.authMethod === 'none' && claims.client_id !== client.clientId) {
         return INACTIVE;

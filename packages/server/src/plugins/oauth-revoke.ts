@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { isJoseError } from '@jot/jose';
 
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
-import { oauthForm, required } from '../http/oauth-form.js';
+import { CLIENT_AUTH_FORM_FIELDS, oauthForm, required } from '../http/oauth-form.js';
 import { hashSecret } from '../services/secrets.js';
 import { clientOf, OAUTH_PATHS } from './oauth.js';
 
@@ -30,16 +30,7 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
           properties: {
             token: { type: 'string', description: 'the access or refresh token' },
             token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
-            client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
-            client_secret: { type: 'string', description: 'client_secret_post' },
-            client_assertion_type: {
-              type: 'string',
-              description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-            },
-            client_assertion: {
-              type: 'string',
-              description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
-            },
+            ...CLIENT_AUTH_FORM_FIELDS,
           },
         },
         tags: ['oauth'],
@@ -59,13 +50,16 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
       }
       const { clientId } = authenticated.client;
       // The hint only orders the lookups (§2.1); both kinds are tried.
-      if (token.split('.').length === 3) {
+      // A JWS has three segments, an encrypted token (JWE) five: opened with the server's keys first.
+      const segments = token.split('.', 6).length;
+      if (segments === 3 || segments === 5) {
         try {
-          const claims = tokens.verifyIssued(token);
+          const claims = tokens.verifyIssued(await tokens.open(token));
           if (claims.client_id !== clientId) notYours();
           await revocations.revokeToken(claims.jti, claims.exp);
         } catch (err) {
-          if (!isJoseError(err)) throw err; // expired, foreign or malformed: nothing to revoke
+          // Expired, foreign, malformed, or encrypted to a key this server does not hold: nothing to revoke.
+          if (!isJoseError(err)) throw err;
         }
         return reply.code(200).send();
       }

@@ -1,19 +1,22 @@
 /**
  * `POST /oauth/token` (RFC 6749 §3.2): authenticate the client, check it may use the grant, dispatch to the grant's
  * handler (services/grants/), answer RFC 6749 §5.1. The grants: `refresh_token`, `client_credentials` and token
- * exchange (RFC 8693).
+ * exchange (RFC 8693). A `DPoP` proof (RFC 9449 §5) binds what is issued to its key; refusals are 400
+ * `invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header when server nonces are on.
  */
 import type { FastifyInstance } from 'fastify';
 
 import { clientInfo } from '../http/client-info.js';
+import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
-import { formTargets, oauthForm, required } from '../http/oauth-form.js';
+import { CLIENT_AUTH_FORM_FIELDS, formTargets, oauthForm, required } from '../http/oauth-form.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { TOKEN_EXCHANGE_GRANT } from '../services/clients.js';
 import { clientCredentialsGrant } from '../services/grants/client-credentials.js';
 import { refreshTokenGrant } from '../services/grants/refresh-token.js';
 import { tokenExchangeGrant } from '../services/grants/token-exchange.js';
 import type { GrantHandler } from '../services/grants/types.js';
+import type { OAuthClient } from '../store/index.js';
 import { clientOf, OAUTH_PATHS } from './oauth.js';
 
 const GRANTS: ReadonlyMap<string, GrantHandler> = new Map([
@@ -21,6 +24,14 @@ const GRANTS: ReadonlyMap<string, GrantHandler> = new Map([
   ['client_credentials', clientCredentialsGrant],
   [TOKEN_EXCHANGE_GRANT, tokenExchangeGrant],
 ]);
+
+/**
+ * Whether the client must send a DPoP proof: the first-party client follows `JOT_DPOP` (as at sign-in and
+ * `/api/token/refresh`).
+ */
+function dpopRequired(client: OAuthClient, serverPolicy: 'optional' | 'required'): boolean {
+  return client.firstParty && serverPolicy === 'required';
+}
 
 /** Registers the token endpoint. */
 export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
@@ -52,16 +63,7 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
               type: 'string',
               description: 'urn:ietf:params:oauth:token-type:access_token',
             },
-            client_id: { type: 'string', description: 'the client (public clients, client_secret_post)' },
-            client_secret: { type: 'string', description: 'client_secret_post' },
-            client_assertion_type: {
-              type: 'string',
-              description: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-            },
-            client_assertion: {
-              type: 'string',
-              description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
-            },
+            ...CLIENT_AUTH_FORM_FIELDS,
           },
         },
         tags: ['oauth'],
@@ -69,14 +71,16 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
           'OAuth 2 token endpoint (form-encoded): refresh_token, client_credentials and token exchange (RFC 8693).',
         description:
           'Client authentication: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt ' +
-          '(RFC 7523), or client_id alone for the public first-party client. Errors follow RFC 6749 §5.2.',
+          '(RFC 7523), or client_id alone for the public first-party client. Errors follow RFC 6749 §5.2. ' +
+          'A DPoP header (RFC 9449) binds the access token (token_type "DPoP") and a refresh-token family to ' +
+          "the proof's key; refusals are invalid_dpop_proof, or use_dpop_nonce with a DPoP-Nonce header.",
         response: {
           200: {
             type: 'object',
             required: ['access_token', 'token_type', 'expires_in'],
             properties: {
               access_token: { type: 'string' },
-              token_type: { type: 'string', enum: ['Bearer'] },
+              token_type: { type: 'string', enum: ['Bearer', 'DPoP'] },
               expires_in: { type: 'integer' },
               scope: { type: 'string' },
               refresh_token: { type: 'string' },
@@ -88,7 +92,7 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const form = oauthForm(request);
       const grantType = required(form, 'grant_type');
       const authenticated = await clientOf(request, form, OAUTH_PATHS.token);
@@ -117,6 +121,11 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
           form,
           targets: formTargets(request),
           clientInfo: clientInfo(request),
+          dpop: (boundJkt) =>
+            tokenEndpointProof(request, reply, {
+              boundJkt,
+              required: dpopRequired(client, config.dpop),
+            }),
         },
         app.jot,
       );

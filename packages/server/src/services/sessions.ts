@@ -207,15 +207,14 @@ export function createSessionService(deps: {
     });
   }
 
-  /** The token pair; the access token is bound to `dpopJkt` (default: the session's key) and sealed if registered. */
+  /** The token pair; the access token is bound to the session's DPoP key (if any) and sealed if registered. */
   async function pair(
     user: User,
     session: Session,
     refreshToken?: string,
     narrowTo?: readonly string[],
-    dpopJkt: string | null = session.dpopJkt,
   ): Promise<TokenPair> {
-    const access = await tokens.seal(await accessFor(user, session, narrowTo, dpopJkt));
+    const access = await tokens.seal(await accessFor(user, session, narrowTo, session.dpopJkt));
     return {
       accessToken: access.token,
       expiresIn: access.expiresIn,
@@ -381,6 +380,12 @@ export function createSessionService(deps: {
           sessionId: session.id,
         });
       }
+      // A token rotated longer ago than the grace window is reuse whoever presents it, with or without a proof:
+      // ended here, before the proof check, so a thief who bound a stolen family to their own key (below) cannot
+      // hide the reuse behind the victim's missing proof.
+      if (record.rotatedAt !== null && now - record.rotatedAt >= settings.graceMs) {
+        return endForReuse(session, client, record.generation);
+      }
       const proofJkt = options.dpopProof === undefined ? undefined : await options.dpopProof(session.dpopJkt);
       if (session.dpopJkt !== null && proofJkt !== session.dpopJkt) {
         throw new HttpError(
@@ -389,6 +394,22 @@ export function createSessionService(deps: {
           'this session is bound to a DPoP key: send a proof made with it',
           { error: 'invalid_dpop_proof' },
         );
+      }
+      // An unbound session refreshed with a proof is bound to that key from now on — its access token and its
+      // refresh-token family (RFC 9449 §5: a public client's refresh tokens are bound to its key). Concurrent
+      // binds with different keys: the first wins, the other is refused like any proof from the wrong key.
+      if (session.dpopJkt === null && proofJkt !== undefined) {
+        const bound = await store.bindSessionDPoPKey(session.id, proofJkt);
+        if (bound === undefined)
+          throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+        if (bound !== proofJkt) {
+          throw new HttpError(
+            400,
+            'ERR_DPOP_KEY_MISMATCH',
+            'this session is bound to another DPoP key: send a proof made with it',
+            { error: 'invalid_dpop_proof' },
+          );
+        }
       }
       const successor = newSecret();
       const result = await store.rotateRefreshToken(
@@ -432,9 +453,7 @@ export function createSessionService(deps: {
         throw err;
       });
       await store.touchSession(session.id, now);
-      // An unbound session's refresh with a proof gets an access token bound to that key (RFC 9449 §5).
-      const jkt = session.dpopJkt ?? proofJkt ?? null;
-      return pair(user, await stillLive(session.id), issued, options.scope, jkt);
+      return pair(user, await stillLive(session.id), issued, options.scope);
     },
 
     async renew({ claims, token }, client = {}) {

@@ -170,6 +170,27 @@ export async function updateUnrevokedSession(db: Db, id: string, patch: SessionP
   return result.numUpdatedRows > 0n;
 }
 
+/**
+ * Binds an unbound, unrevoked session to a DPoP key (`WHERE dpop_jkt IS NULL`): of concurrent binds exactly one
+ * changes the row. Resolves to the thumbprint the session is bound to afterwards (this one or an earlier one), or
+ * undefined when the session is revoked or gone.
+ */
+export async function bindSessionDPoPKey(db: Db, id: string, jkt: string): Promise<string | undefined> {
+  await db
+    .updateTable('sessions')
+    .set({ dpop_jkt: jkt })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where('dpop_jkt', 'is', null)
+    .executeTakeFirst();
+  const row = await db
+    .selectFrom('sessions')
+    .select(['dpop_jkt', 'revoked_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row === undefined || row.revoked_at !== null ? undefined : (row.dpop_jkt ?? undefined);
+}
+
 export async function revokeSession(db: Db, id: string, reason: string, now: number): Promise<boolean> {
   const result = await db
     .updateTable('sessions')

@@ -375,6 +375,14 @@ export class Store {
   }
 
   /**
+   * Binds an unbound live session's refresh-token family to a DPoP key thumbprint (RFC 9449 §5); a session already
+   * bound keeps its key. Resolves to the thumbprint the session is bound to now, or undefined if it is revoked.
+   */
+  bindSessionDPoPKey(id: string, jkt: string): Promise<string | undefined> {
+    return this.#run((db) => sessions.bindSessionDPoPKey(db, id, jkt));
+  }
+
+  /**
    * Revokes a session: a conditional UPDATE (`WHERE revoked_at IS NULL`), so it is idempotent and the first
    * reason wins. Returns true only for the call that revoked it.
    */

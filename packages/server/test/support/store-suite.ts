@@ -355,6 +355,26 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.setSessionAuthTime(s.id, T0 + 7)).toBe(true);
         expect(await store.getSession(s.id)).toMatchObject({ authTime: T0 + 7 });
       });
+
+      it('binds an unbound live session to one DPoP key: of concurrent binds the first wins', async () => {
+        const userId = await newUser();
+        const s = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
+        const results = await Promise.all(
+          ['jkt-a', 'jkt-b', 'jkt-c'].map((jkt) => store.bindSessionDPoPKey(s.id, jkt)),
+        );
+        const winner = (await store.getSession(s.id))?.dpopJkt;
+        expect(['jkt-a', 'jkt-b', 'jkt-c']).toContain(winner);
+        expect(results).toEqual([winner, winner, winner]);
+        expect(await store.bindSessionDPoPKey(s.id, 'jkt-d')).toBe(winner);
+        await store.revokeSession(s.id, 'logout', T0 + 1);
+        expect(await store.bindSessionDPoPKey(s.id, 'jkt-d')).toBeUndefined();
+        expect(await store.bindSessionDPoPKey(randomUUID(), 'jkt-d')).toBeUndefined();
+        const bound = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + MIN, dpopJkt: 'jkt-x' },
+          T0,
+        );
+        expect(await store.bindSessionDPoPKey(bound.id, 'jkt-y')).toBe('jkt-x');
+      });
     });
 
     describe('refresh tokens', () => {

@@ -1,22 +1,27 @@
 /**
  * `grant_type=refresh_token` (RFC 6749 §6) for OAuth clients: the same rotation, reuse detection and grace window as
  * the JSON `POST /api/token/refresh` (one implementation, `SessionService.refresh`), plus the RFC's client binding —
- * a refresh token works only for the client it was issued to — and an optional narrower `scope`.
+ * a refresh token works only for the client it was issued to — and an optional narrower `scope`. DPoP as there
+ * (RFC 9449 §5): a bound family needs a proof from its key; an unbound one refreshed with a proof is bound to it.
  */
 import { oauthError } from '../../http/oauth-errors.js';
 import { refreshResultOf } from '../metrics.js';
 import { scopeList, scopeText } from '../scopes.js';
-import type { GrantHandler } from './types.js';
+import { tokenTypeOf, type GrantHandler } from './types.js';
 
 /** The refresh-token grant. */
-export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo }, jot) => {
+export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo, dpop }, jot) => {
   const refreshToken = form.refresh_token;
   if (refreshToken === undefined || refreshToken.length > 512) {
     throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "refresh_token" parameter is required');
   }
   const narrow = form.scope === undefined ? undefined : scopeList(form.scope);
   const pair = await jot.sessions
-    .refresh(refreshToken, clientInfo, undefined, { clientId: client.clientId, scope: narrow })
+    .refresh(refreshToken, clientInfo, undefined, {
+      clientId: client.clientId,
+      scope: narrow,
+      dpopProof: dpop,
+    })
     .catch((err: unknown) => {
       jot.metrics.refreshes.inc({
         result: refreshResultOf(err instanceof Error && 'code' in err ? String(err.code) : undefined),
@@ -27,7 +32,7 @@ export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo
   const scope = typeof pair.claims.scope === 'string' ? pair.claims.scope : scopeText([]);
   return {
     access_token: pair.accessToken,
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(pair.claims),
     expires_in: pair.expiresIn,
     ...(pair.refreshToken === undefined ? {} : { refresh_token: pair.refreshToken }),
     ...(scope === undefined ? {} : { scope }),

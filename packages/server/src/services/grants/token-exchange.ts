@@ -4,7 +4,9 @@
  * and the user's session as `sid` — so it dies with the session, like the user's own tokens — names the service in
  * `act` (§4.1; a chain of delegation nests), carries the service as `client_id`, and has equal or narrower scope:
  * within the subject token's scopes and the client's registered ones; asking for more is `invalid_scope`. It
- * lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`.
+ * lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`. A DPoP proof binds it to the
+ * proof's key (the acting service's, not the user's); an audience with a registered encryption key gets it
+ * encrypted.
  */
 import { isJoseError } from '@jot/jose';
 
@@ -12,14 +14,14 @@ import { oauthError } from '../../http/oauth-errors.js';
 import { scopeList, scopeText } from '../scopes.js';
 import type { ActorClaim } from '../tokens.js';
 import { chooseAudience, chooseScopes } from './targets.js';
-import type { GrantHandler } from './types.js';
+import { tokenTypeOf, type GrantHandler } from './types.js';
 
 /** RFC 8693 §3 token type identifiers. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 /** The token-exchange grant. */
-export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets }, jot) => {
+export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
   const subjectToken = form.subject_token;
   if (subjectToken === undefined) {
     throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "subject_token" parameter is required');
@@ -65,22 +67,26 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets }
     throw oauthError('invalid_grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
   const act: ActorClaim = { sub: client.clientId };
   if (subject.act !== undefined) act.act = subject.act;
-  const issued = jot.tokens.issue({
-    userId: subject.sub,
-    sessionId: subject.sid,
-    tokenVersion: subject.ver,
-    authTime: (subject.auth_time ?? now) * 1000,
-    roles: subject.roles ?? [],
-    clientId: client.clientId,
-    audience,
-    ttlSeconds: ttl,
-    scope,
-    act,
-  });
+  const dpopJkt = await dpop(null);
+  const issued = await jot.tokens.seal(
+    jot.tokens.issue({
+      userId: subject.sub,
+      sessionId: subject.sid,
+      tokenVersion: subject.ver,
+      authTime: (subject.auth_time ?? now) * 1000,
+      roles: subject.roles ?? [],
+      clientId: client.clientId,
+      audience,
+      ttlSeconds: ttl,
+      scope,
+      act,
+      ...(dpopJkt === undefined ? {} : { dpopJkt }),
+    }),
+  );
   return {
     access_token: issued.token,
     issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: 'Bearer',
+    token_type: tokenTypeOf(issued.claims),
     expires_in: issued.expiresIn,
     ...(scope === undefined ? {} : { scope }),
   };

@@ -1,17 +1,19 @@
 /**
  * The shape every grant of the token endpoint shares: an authenticated client and the request's parameters in, an
- * RFC 6749 §5.1 response out. Each grant lives in its own file, so a check that applies to all of them (a DPoP
- * proof, say) slots in at the endpoint, before the dispatch, and a grant-specific one in that grant's file.
+ * RFC 6749 §5.1 response out. Each grant lives in its own file; checks that apply to all of them happen at the
+ * endpoint, before the dispatch. The DPoP proof (RFC 9449 §5) comes as a check each grant runs where it fits: the
+ * refresh grant against the session's bound key, before the refresh token is spent; the others before issuing.
  */
 import type { ServerContext } from '../../context.js';
 import type { OAuthForm } from '../../http/oauth-form.js';
 import type { OAuthClient } from '../../store/index.js';
-import type { ClientInfo } from '../sessions.js';
+import type { ClientInfo, DPoPProofCheck } from '../sessions.js';
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1) successful response. */
 export interface TokenEndpointResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to the proof's key (RFC 9449 §5.1). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope?: string;
   refresh_token?: string;
@@ -27,6 +29,16 @@ export interface GrantRequest {
   targets: readonly string[];
   /** Request facts for the session records. */
   clientInfo: ClientInfo;
+  /**
+   * The request's DPoP proof checked against a bound key (null: none bound): resolves to the proof key's
+   * thumbprint, or undefined when no proof came and none is required; throws the RFC 9449 §5 refusal.
+   */
+  dpop: DPoPProofCheck;
+}
+
+/** `DPoP` for a token bound to a key (`cnf.jkt`), else `Bearer`. */
+export function tokenTypeOf(claims: object): 'Bearer' | 'DPoP' {
+  return 'cnf' in claims && claims.cnf !== undefined ? 'DPoP' : 'Bearer';
 }
 
 /** One grant type's handler. */
