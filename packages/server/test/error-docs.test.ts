@@ -58,7 +58,6 @@ const quoted = (code: string): RegExp => new RegExp(`['"\`]${code}['"\`]`);
 // Tests also assert codes inside CLI output lines ("jot: ERR_CLI_USAGE: …"), so any whole-word mention counts.
 const mentioned = (code: string): boolean => new RegExp(`\\b${code}\\b`).test(testSource);
 
-const MFA_UNTESTED = 'issue 13: no test asserts this code yet';
 const OAUTH_UNTESTED = 'issue 11: the OAuth tests check the RFC `error` name, none asserts this `code` yet';
 
 /**
@@ -76,10 +75,6 @@ const KNOWN_GAPS: Readonly<Record<string, { raised: boolean; tested: boolean; wh
     tested: false,
     why: 'issue 14: the client service helper has no test asserting this code yet',
   },
-  ERR_MFA_ALREADY_ENROLLED: { raised: true, tested: false, why: MFA_UNTESTED },
-  ERR_MFA_NOT_ENROLLED: { raised: true, tested: false, why: MFA_UNTESTED },
-  ERR_PASSKEY_INVALID: { raised: true, tested: false, why: MFA_UNTESTED },
-  ERR_PASSKEY_EXISTS: { raised: true, tested: false, why: MFA_UNTESTED },
   ERR_GRANT_UNSUPPORTED: { raised: true, tested: false, why: OAUTH_UNTESTED },
   ERR_SCOPE_INVALID: { raised: true, tested: false, why: OAUTH_UNTESTED },
   ERR_CLIENT_INVALID: { raised: true, tested: false, why: OAUTH_UNTESTED },
