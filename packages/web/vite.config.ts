@@ -1,6 +1,6 @@
 /**
- * Vite build of the web UI into `packages/web/dist`, served by the Jot server at `/`. `@jot/client` resolves to
- * its TypeScript source so the UI always ships the client in this checkout.
+ * Vite build of the web UI into `packages/web/dist`, served by the Jot server at `/`. `@jot/client` and
+ * `@jot/contract` resolve to their TypeScript sources so the UI always ships the code in this checkout.
  */
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +11,12 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 export default defineConfig({
   root: here('.'),
   base: '/',
-  resolve: { alias: { '@jot/client': here('../client/src/index.ts') } },
+  resolve: {
+    alias: {
+      '@jot/client': here('../client/src/index.ts'),
+      '@jot/contract': here('../contract/src/index.ts'),
+    },
+  },
   build: {
     outDir: here('dist'),
     emptyOutDir: true,

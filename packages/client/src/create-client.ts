@@ -5,6 +5,8 @@
  * tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage.
  */
+import type { WhoAmIResponse } from '@jot/contract';
+
 import { createDPoPSigner } from './dpop.js';
 import { createEmitter } from './emitter.js';
 import { errorFromResponse, JotClientError } from './errors.js';
@@ -23,7 +25,6 @@ import type {
   SessionEndReason,
   SessionEventHandler,
   SessionEvents,
-  WhoAmI,
 } from './types.js';
 
 /** A Jot client; see {@link createClient}. */
@@ -62,7 +63,7 @@ export interface JotClient {
   /** Ends every session of the user (all devices), then signs this tab and the others out. */
   logoutEverywhere(): Promise<void>;
   /** `GET /api/whoami`: the verified claims and the profile. */
-  whoami(): Promise<WhoAmI>;
+  whoami(): Promise<WhoAmIResponse>;
   /**
    * Step-up (RFC 9470): confirms the signed-in user's password with `POST /api/reauth` and adopts the new access
    * token (fresh `auth_time`) like a refresh — `session:refreshed`, also in the other tabs. Answers a step-up
@@ -321,7 +322,7 @@ export function createClient(options: ClientOptions): JotClient {
       if (mode === 'bearer') return false;
       if (mode === 'cookie') {
         const res = await send('/api/whoami', { method: 'GET' });
-        const who = res.ok ? ((await res.json()) as WhoAmI) : undefined;
+        const who = res.ok ? ((await res.json()) as WhoAmIResponse) : undefined;
         const exp = who?.claims.exp;
         if (who !== undefined && typeof exp === 'number' && Number.isFinite(exp) && exp > 0) {
           adopt(
@@ -338,7 +339,7 @@ export function createClient(options: ClientOptions): JotClient {
     logoutEverywhere: () => endOnServer('/api/logout-all', 'logout-everywhere'),
     reauthenticate: (password) => confirmIdentity('/api/reauth', { password }),
     async whoami() {
-      const who = await json<WhoAmI>('/api/whoami');
+      const who = await json<WhoAmIResponse>('/api/whoami');
       if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;
       return who;
     },

@@ -11,14 +11,11 @@ export type {
   ClientOptions,
   DeliveryMode,
   FetchLike,
-  JotClaims,
-  JotUser,
   LocksLike,
   SessionEndReason,
   SessionEventHandler,
   SessionEvents,
-  TokenResponse,
-  WhoAmI,
 } from './types.js';
+export type { AccessTokenClaims, SessionTokenResponse, UserView, WhoAmIResponse } from '@jot/contract';
 export { createDPoPSigner, type DPoPSigner } from './dpop.js';
 export { defaultKeyStore, indexedDBKeyStore, memoryKeyStore, type DPoPKeyStore } from './dpop-key-store.js';

@@ -3,6 +3,8 @@
  * the one the mode promises. A cookie-mode client that receives a token in the body (a server that ignored
  * `delivery`) refuses it rather than silently holding a token script can read.
  */
+import type { SessionTokenResponse } from '@jot/contract';
+
 import { JotClientError } from './errors.js';
 import type { SessionSnapshot } from './session-state.js';
 import type { DeliveryMode } from './types.js';
@@ -22,7 +24,9 @@ export function snapshotFrom(
   previousCsrf?: string,
   previousRefresh?: string,
 ): SessionSnapshot {
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  // The members of the contract's response, each still unchecked: a renamed member fails to compile here.
+  const fields: Partial<Record<keyof SessionTokenResponse, unknown>> =
+    typeof body === 'object' && body !== null ? body : {};
   const expiresIn = fields.expires_in;
   if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
     throw new JotClientError('ERR_CLIENT_BAD_RESPONSE', 'the token response has no valid expires_in');

@@ -44,50 +44,6 @@ export interface ClientOptions {
   broadcast?: boolean;
 }
 
-/**
- * A successful token response (`POST /api/login`, `POST /api/token/refresh`, `POST /api/reauth`); which fields
- * appear depends on the mode.
- */
-export interface TokenResponse {
-  /** `DPoP` when the access token is bound to the client's DPoP key. */
-  token_type: 'Bearer' | 'DPoP';
-  expires_in: number;
-  access_token?: string;
-  refresh_token?: string;
-  csrf_token?: string;
-}
-
-/** A user as the server shows it. */
-export interface JotUser {
-  id: string;
-  email: string;
-  name: string | null;
-  roles: string[];
-  status: string;
-  created_at: string;
-}
-
-/** The verified claims of an access token (registered claims plus Jot's). */
-export interface JotClaims {
-  iss?: string;
-  sub: string;
-  aud?: string | string[];
-  exp: number;
-  iat?: number;
-  nbf?: number;
-  jti?: string;
-  sid?: string;
-  roles?: string[];
-  [claim: string]: unknown;
-}
-
-/** `GET /api/whoami`. */
-export interface WhoAmI {
-  claims: JotClaims;
-  user: JotUser;
-  csrf_token?: string;
-}
-
 /** Why a session ended. */
 export type SessionEndReason = 'logout' | 'logout-everywhere' | 'refresh-failed' | 'other-tab';
 

@@ -24,7 +24,7 @@ export interface ConfirmationClaim {
 export interface AccessTokenClaims {
   readonly iss: string;
   readonly sub: string;
-  readonly aud: string | readonly string[];
+  readonly aud: string | string[];
   /** Epoch seconds. */
   readonly exp: number;
   /** Epoch seconds. */
@@ -68,7 +68,7 @@ export interface UserAccessTokenClaims extends AccessTokenClaims {
 }
 
 /** The `typ` header of a Jot access token (RFC 9068 §2.1). */
-export const ACCESS_TOKEN_TYPE = 'at+jwt';
+export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /** The `client_id` of Jot's own first-party sessions (the web UI, `@jot/client`). */
 export const FIRST_PARTY_CLIENT_ID = 'jot';

@@ -31,7 +31,7 @@ export {
 } from './error-codes.js';
 export type { ErrorBody } from './error-body.js';
 export {
-  ACCESS_TOKEN_TYPE,
+  ACCESS_TOKEN_TYP,
   FIRST_PARTY_CLIENT_ID,
   type AccessTokenClaims,
   type ActorClaim,

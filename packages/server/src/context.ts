@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 
+import type { UserAccessTokenClaims } from '@jot/contract';
 import type { DPoPChecker } from '@jot/jose';
 
 import type { Config } from './config/index.js';
@@ -70,41 +71,11 @@ export interface ServerContext {
 /** Who a request is authenticated as (set by the `authenticate` pre-handler). */
 export interface AuthContext {
   /** The verified access-token claims. */
-  readonly claims: AccessTokenClaims;
+  readonly claims: UserAccessTokenClaims;
   /** The raw access token (never logged). */
   readonly token: string;
   /** How the token arrived (`dpop`: `Authorization: DPoP` with a verified proof). */
   readonly via: 'bearer' | 'cookie' | 'dpop';
-}
-
-/** The claims of a Jot access token (RFC 9068 plus Jot's `sid`, `ver`, `roles`, `cth`). */
-export interface AccessTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  /** Session id (the refresh-token family). */
-  sid: string;
-  /** The user's token version when issued; a role change or disable bumps it. */
-  ver: number;
-  /** Seconds since the epoch of the last password authentication (RFC 9470 step-up). */
-  auth_time: number;
-  roles: string[];
-  /** Whether the account's email address has been verified by a link. */
-  email_verified?: boolean;
-  scope?: string;
-  /** RFC 8176 authentication methods of the session's last authentication (`pwd`, `otp`, `hwk`, `mfa`, …). */
-  amr?: string[];
-  /** The level of that authentication: `aal1` (one factor) or `aal2` (two). */
-  acr?: string;
-  /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
-  cth?: string;
-  client_id?: string;
-  /** RFC 9449 §6.1 confirmation: the thumbprint of the DPoP key the token is bound to. */
-  cnf?: { jkt: string };
-  [claim: string]: unknown;
 }
 
 declare module 'fastify' {

@@ -1,53 +1,20 @@
 /** Shapes shared by the verifier core, the strategies and the adapters. */
 
-/** RFC 8693 §4.1 `act`: the party acting for the subject; a nested `act` is the one before it. */
-export interface ActorClaim {
-  readonly sub: string;
-  readonly act?: ActorClaim;
-  readonly [claim: string]: unknown;
-}
+import type { AccessTokenClaims as WireClaims } from '@jot/contract';
+
+export type { ActorClaim } from '@jot/contract';
 
 /**
- * The claims of a verified access token, as verified. Deep-frozen: the verification cache shares one object
- * between requests, so copy before changing anything.
+ * The claims of a verified access token: the wire claims of `@jot/contract`, with `roles` always present (`[]`
+ * when the token carries none). Deep-frozen: the verification cache shares one object between requests, so copy
+ * before changing anything.
  *
- * Under the default `profile: 'jot'` every Jot claim below is present and typed: `sid`, `ver` and `auth_time` are
- * required (a Jot user token always has them). Under `profile: 'rfc9068'` only the RFC 9068 §2.2 claims are
- * required (`iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`); `sid`, `ver` and `auth_time` are checked for
- * type when present, and a service's own client-credentials token has none of them.
+ * Under the default `profile: 'jot'` the session claims `sid`, `ver` and `auth_time` are required and checked (a
+ * Jot user token always has them). Under `profile: 'rfc9068'` only the RFC 9068 §2.2 claims are required (`iss`,
+ * `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`); `sid`, `ver` and `auth_time` are checked for type when present,
+ * and a service's own client-credentials token has none of them.
  */
-export interface AccessTokenClaims {
-  readonly iss: string;
-  readonly sub: string;
-  readonly aud: string | readonly string[];
-  readonly exp: number;
-  readonly iat: number;
-  readonly jti: string;
-  /** Session id; a logout revokes it. Always present under `profile: 'jot'`. */
-  readonly sid?: string;
-  /** The user's token version when issued; a role change or disable bumps it. Always present under `'jot'`. */
-  readonly ver?: number;
-  /** Epoch seconds of the last password authentication (RFC 9470 step-up). Always present under `'jot'`. */
-  readonly auth_time?: number;
-  /** The OAuth client the token was issued to (RFC 9068 §2.2; required under `'rfc9068'`). */
-  readonly client_id?: string;
-  /** Token exchange (RFC 8693): who acts for `sub`. */
-  readonly act?: ActorClaim;
-  readonly roles: readonly string[];
-  /** Space-separated scopes (RFC 9068 §2.2.3). */
-  readonly scope?: string;
-  /** Fine-grained permissions, when the issuer adds them. */
-  readonly permissions?: readonly string[];
-  /** base64url SHA-256 of the session's anti-CSRF token (cookie mode only). */
-  readonly cth?: string;
-  /** RFC 9449 §6.1: the thumbprint of the DPoP key the token is bound to. */
-  readonly cnf?: { readonly jkt: string };
-  /** RFC 8176 methods of the authentication (`pwd`, `otp`, `hwk`, `mfa`, …). */
-  readonly amr?: readonly string[];
-  /** Level of the authentication: Jot issues `aal1` (one factor) and `aal2` (two). */
-  readonly acr?: string;
-  readonly [claim: string]: unknown;
-}
+export type AccessTokenClaims = WireClaims & { readonly roles: readonly string[] };
 
 /** What an adapter puts on the request as `auth`. */
 export interface VerifiedAuth {

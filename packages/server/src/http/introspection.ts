@@ -3,14 +3,15 @@
  * `/api/introspect`): `active`, then the token's claims — `token_type: "Bearer"` for access tokens (the RFC 6749
  * §7.1 type, not the kind of token) — never the CSRF hash. A refresh token is described by its session.
  */
+import type { AccessTokenClaims } from '@jot/contract';
+
 import type { Session } from '../store/index.js';
-import type { IssuedTokenClaims } from '../services/tokens.js';
 
 /** The introspection response body. */
 export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
 
 /** The answer for an access token: its claims when active. */
-export function accessTokenIntrospection(claims: IssuedTokenClaims | undefined): IntrospectionResponse {
+export function accessTokenIntrospection(claims: AccessTokenClaims | undefined): IntrospectionResponse {
   if (claims === undefined) return { active: false };
   const { cth: _cth, ...rest } = claims;
   // RFC 9449 §6.2: a DPoP-bound token introspects with its `cnf` and `token_type: DPoP`.

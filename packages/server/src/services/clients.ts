@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
+import { FIRST_PARTY_CLIENT_ID } from '@jot/contract';
 import { KeySet } from '@jot/jose';
 
 import type { Clock } from '../context.js';
@@ -22,7 +23,6 @@ import {
 } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 import { hashSecret, newSecret } from './secrets.js';
-import { FIRST_PARTY_CLIENT_ID } from './tokens.js';
 
 /** RFC 8693 §2.1 grant type of token exchange. */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';

@@ -13,7 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Counter } from 'prom-client';
 
-import type { AccessTokenClaims, Clock } from '../context.js';
+import type { UserAccessTokenClaims } from '@jot/contract';
+
+import type { Clock } from '../context.js';
 import { unauthorized } from '../http/errors.js';
 import type { Revocation, Store, User } from '../store/index.js';
 
@@ -29,7 +31,7 @@ export interface UserRevocationState {
 /** The revocation service. */
 export interface RevocationService {
   /** Throws a 401 `HttpError` if any revocation applies to these (already verified) claims. */
-  check(claims: AccessTokenClaims): Promise<void>;
+  check(claims: UserAccessTokenClaims): Promise<void>;
   /** Revokes one access token until it expires. */
   revokeToken(jti: string, exp: number): Promise<void>;
   /** Ends a session: its refresh tokens stop working and its access tokens are rejected. Idempotent. */

@@ -10,9 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { ServerErrorCode } from '@jot/contract';
+import type { ServerErrorCode, UserAccessTokenClaims } from '@jot/contract';
 
-import type { AccessTokenClaims, Clock } from '../context.js';
+import type { Clock } from '../context.js';
 import { csrfRejected } from '../http/csrf-events.js';
 import { HttpError } from '../http/errors.js';
 import type { Session, SessionDelivery, Store, TokenRenewal, User } from '../store/index.js';
@@ -40,7 +40,7 @@ export interface TokenPair {
   refreshToken?: string;
   /** The session's anti-CSRF token, when the session was made for cookie delivery. */
   csrfToken?: string;
-  claims: AccessTokenClaims;
+  claims: UserAccessTokenClaims;
   session: Session;
 }
 
@@ -94,7 +94,7 @@ export interface SessionService {
    * the same successor, a repeat after it (or of a token whose successor was renewed in turn) is reuse: the session
    * ends with 401 `ERR_TOKEN_ALREADY_RENEWED`. The renewed token is revoked only when {@link renewalRevokes}.
    */
-  renew(presented: { claims: AccessTokenClaims; token: string }, client?: ClientInfo): Promise<TokenPair>;
+  renew(presented: { claims: UserAccessTokenClaims; token: string }, client?: ClientInfo): Promise<TokenPair>;
   /**
    * New tokens for an existing live session (after a password change or re-authentication); `rotateRefreshToken`
    * also replaces the session's refresh token.
@@ -142,7 +142,7 @@ export function isSessionLive(session: Session, now: number): boolean {
  * lifetime left. A client renewing on schedule (`@jot/client`: at most half the lifetime before expiry) adds none;
  * the renewed token then stays valid for the rest of its life, as an access token does after a refresh.
  */
-export function renewalRevokes(claims: Pick<AccessTokenClaims, 'iat' | 'exp'>, now: number): boolean {
+export function renewalRevokes(claims: Pick<UserAccessTokenClaims, 'iat' | 'exp'>, now: number): boolean {
   return claims.exp * 1000 - now > ((claims.exp - claims.iat) * 1000) / 2;
 }
 
@@ -278,7 +278,7 @@ export function createSessionService(deps: {
    * token renewed twice — and the session ends.
    */
   async function renewedAgain(
-    claims: AccessTokenClaims,
+    claims: UserAccessTokenClaims,
     token: string,
     renewal: TokenRenewal,
     now: number,

@@ -5,20 +5,21 @@
  * token exchange, which therefore dies with the user's session. A client's own token needs its client to still be
  * registered, since before its (re)registration. Used by introspection, revocation and token exchange.
  */
+import { FIRST_PARTY_CLIENT_ID, type UserAccessTokenClaims } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
-import type { AccessTokenClaims, Clock } from '../context.js';
+import type { Clock } from '../context.js';
 import { HttpError, unauthorized } from '../http/errors.js';
 import type { Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
-import { FIRST_PARTY_CLIENT_ID, type IssuedTokenClaims, type TokenService } from './tokens.js';
+import type { ClientBoundClaims, TokenService } from './tokens.js';
 
 /** The checker. */
 export interface TokenStatus {
   /** The token's claims when it is active; otherwise throws a 401 `HttpError` (or a `JoseError`) saying why. */
-  check(token: string): Promise<IssuedTokenClaims>;
+  check(token: string): Promise<ClientBoundClaims>;
   /** The claims when active, else undefined (introspection's `active: false`). */
-  active(token: string): Promise<IssuedTokenClaims | undefined>;
+  active(token: string): Promise<ClientBoundClaims | undefined>;
 }
 
 /** Builds the checker. */
@@ -30,7 +31,7 @@ export function createTokenStatus(deps: {
 }): TokenStatus {
   const { tokens, revocations, store, clock } = deps;
 
-  async function checkClient(claims: IssuedTokenClaims): Promise<void> {
+  async function checkClient(claims: ClientBoundClaims): Promise<void> {
     if (claims.client_id === FIRST_PARTY_CLIENT_ID) return;
     const client = await store.getClient(claims.client_id);
     // Whole seconds: `iat` is floored, so a token issued in the client's creation second still counts.
@@ -39,12 +40,12 @@ export function createTokenStatus(deps: {
     }
   }
 
-  async function check(token: string): Promise<IssuedTokenClaims> {
+  async function check(token: string): Promise<ClientBoundClaims> {
     const jws = await tokens.open(token);
     const claims = await tokens.fresh(() => tokens.verifyIssued(jws));
     if (typeof claims.sid === 'string') {
       if (typeof claims.ver !== 'number') throw unauthorized('ERR_TOKEN_REVOKED', 'the token has no "ver"');
-      await revocations.check(claims as AccessTokenClaims);
+      await revocations.check(claims as UserAccessTokenClaims);
     } else {
       if (claims.sub !== claims.client_id) {
         throw unauthorized('ERR_TOKEN_REVOKED', "a token without a session must be a client's own token");

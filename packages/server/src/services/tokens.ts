@@ -6,6 +6,13 @@
 import { randomBytes } from 'node:crypto';
 
 import {
+  ACCESS_TOKEN_TYP,
+  FIRST_PARTY_CLIENT_ID,
+  type AccessTokenClaims,
+  type ActorClaim,
+  type UserAccessTokenClaims,
+} from '@jot/contract';
+import {
   createSigner,
   createVerifier,
   isJoseError,
@@ -18,43 +25,8 @@ import {
 import type { Counter } from 'prom-client';
 
 import type { Clock } from '../context.js';
-import type { AccessTokenClaims } from '../context.js';
 import type { KeyManager } from '../keys/types.js';
 import { createTokenSealer } from './token-encryption.js';
-
-/** RFC 9068 §2.1 media type of Jot access tokens. */
-export const ACCESS_TOKEN_TYP = 'at+jwt';
-
-/** The first-party client: the browser and app sign-in (`/api/login`), registered like any other client. */
-export const FIRST_PARTY_CLIENT_ID = 'jot';
-
-/** RFC 8693 §4.1 `act`: who acts for the subject; a nested `act` names the actor before. */
-export interface ActorClaim {
-  sub: string;
-  client_id?: string;
-  act?: ActorClaim;
-}
-
-/**
- * The claims of any access token this server issued: a user's (with `sid`, `ver`, `auth_time`, `roles`) or a
- * client's own (client credentials: `sub` = `client_id`, no session).
- */
-export interface IssuedTokenClaims {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  scope?: string;
-  sid?: string;
-  ver?: number;
-  auth_time?: number;
-  roles?: string[];
-  act?: ActorClaim;
-  [claim: string]: unknown;
-}
 
 /** What goes into a client-credentials token. */
 export interface ClientTokenInput {
@@ -98,18 +70,21 @@ export interface AccessTokenInput {
 /** An issued access token. */
 export interface IssuedAccessToken {
   token: string;
-  claims: AccessTokenClaims;
+  claims: UserAccessTokenClaims;
   /** Lifetime in seconds (`expires_in`). */
   expiresIn: number;
   /** True once `seal` encrypted it to its audience's key. */
   encrypted?: boolean;
 }
 
+/** The claims of any token this server issued, its `client_id` checked present (RFC 9068 §2.2). */
+export type ClientBoundClaims = AccessTokenClaims & { readonly client_id: string };
+
 /** Issues and verifies access tokens. */
 export interface TokenService {
   issue(input: AccessTokenInput): IssuedAccessToken;
   /** A client's own token (client credentials): `sub` = `client_id`, no session. */
-  issueForClient(input: ClientTokenInput): { token: string; claims: IssuedTokenClaims; expiresIn: number };
+  issueForClient(input: ClientTokenInput): { token: string; claims: AccessTokenClaims; expiresIn: number };
   /** Encrypts an issued token when its audience registered an encryption key (`JOT_ENCRYPTION_KEYS`). */
   seal<T extends { token: string; claims: { aud: string | string[] } }>(
     issued: T,
@@ -117,7 +92,7 @@ export interface TokenService {
   /** The JWS inside an encrypted token (with the server's private keys), or the token itself; throws `JoseError`. */
   open(token: string): Promise<string>;
   /** Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. */
-  verify(token: string): AccessTokenClaims;
+  verify(token: string): UserAccessTokenClaims;
   /**
    * Runs a verification (`() => tokens.verify(t)`); if it fails because the token names a kid this instance does
    * not know yet (another instance just rotated), re-reads the key ring — at most once a second, shared by
@@ -128,7 +103,7 @@ export interface TokenService {
    * Any access token this server issued, for any audience (introspection, revocation, token exchange): signature,
    * `typ`, `iss`, times, `sub`, `jti`, `client_id`; throws `JoseError`.
    */
-  verifyIssued(token: string): IssuedTokenClaims;
+  verifyIssued(token: string): ClientBoundClaims;
 }
 
 /** Settings the token service needs. */
@@ -149,7 +124,8 @@ export function createTokenService(
   issued?: Pick<Counter, 'inc'>,
 ): TokenService {
   const signers = new Map<string, JWTSigner>();
-  const audience = settings.audience.length === 1 ? settings.audience[0] : [...settings.audience];
+  const [only, ...others] = settings.audience;
+  const audience = only !== undefined && others.length === 0 ? only : [...settings.audience];
   let verifier: { algs: string; verify: JWTVerifier } | undefined;
   let anyVerifier: { algs: string; verify: JWTVerifier } | undefined;
   const sealer = createTokenSealer(settings.encryptionKeys ?? {});
@@ -203,8 +179,10 @@ export function createTokenService(
     return anyVerifier.verify;
   }
 
-  function sign(claims: Record<string, unknown>, iat: number): string {
-    const token = signerFor()(claims, { currentDate: new Date(iat * 1000) });
+  /** Signs `claims`; the signer writes `iss` and `iat` (from `claims.iat`) itself. */
+  function sign(claims: AccessTokenClaims): string {
+    const { iss: _iss, iat, ...payload } = claims;
+    const token = signerFor()(payload, { currentDate: new Date(iat * 1000) });
     issued?.inc();
     return token;
   }
@@ -223,7 +201,9 @@ export function createTokenService(
       const now = clock();
       const iat = Math.floor(now / 1000);
       const ttl = input.ttlSeconds ?? settings.accessTokenTtlSeconds;
-      const claims: Record<string, unknown> = {
+      const claims: UserAccessTokenClaims = {
+        iss: settings.issuer,
+        iat,
         aud: input.audience ?? audience,
         sub: input.userId,
         exp: iat + ttl,
@@ -233,53 +213,45 @@ export function createTokenService(
         auth_time: Math.floor(input.authTime / 1000),
         roles: [...input.roles],
         client_id: input.clientId ?? FIRST_PARTY_CLIENT_ID,
+        ...(input.emailVerified === undefined ? {} : { email_verified: input.emailVerified }),
+        ...(input.scope === undefined ? {} : { scope: input.scope }),
+        ...(input.csrfHash === undefined ? {} : { cth: input.csrfHash }),
+        ...(input.act === undefined ? {} : { act: input.act }),
+        ...(input.amr === undefined ? {} : { amr: [...input.amr] }),
+        ...(input.acr === undefined ? {} : { acr: input.acr }),
+        ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
       };
-      if (input.emailVerified !== undefined) claims.email_verified = input.emailVerified;
-      if (input.scope !== undefined) claims.scope = input.scope;
-      if (input.csrfHash !== undefined) claims.cth = input.csrfHash;
-      if (input.act !== undefined) claims.act = input.act;
-      if (input.amr !== undefined) claims.amr = [...input.amr];
-      if (input.acr !== undefined) claims.acr = input.acr;
-      if (input.dpopJkt !== undefined) claims.cnf = { jkt: input.dpopJkt };
-      const token = sign(claims, iat);
-      return {
-        token,
-        claims: { ...claims, iss: settings.issuer, iat } as AccessTokenClaims,
-        expiresIn: ttl,
-      };
+      return { token: sign(claims), claims, expiresIn: ttl };
     },
     issueForClient(input) {
       const iat = Math.floor(clock() / 1000);
-      const claims: Record<string, unknown> = {
+      const claims: AccessTokenClaims = {
+        iss: settings.issuer,
+        iat,
         aud: input.audience,
         sub: input.clientId,
         client_id: input.clientId,
         exp: iat + input.ttlSeconds,
         jti: randomBytes(16).toString('base64url'),
+        ...(input.scope === undefined ? {} : { scope: input.scope }),
+        ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
       };
-      if (input.scope !== undefined) claims.scope = input.scope;
-      if (input.dpopJkt !== undefined) claims.cnf = { jkt: input.dpopJkt };
-      const token = sign(claims, iat);
-      return {
-        token,
-        claims: { ...claims, iss: settings.issuer, iat } as IssuedTokenClaims,
-        expiresIn: input.ttlSeconds,
-      };
+      return { token: sign(claims), claims, expiresIn: input.ttlSeconds };
     },
     seal: (issued) => sealer.seal(issued),
     open: (token) => sealer.open(token),
     verifyIssued(token) {
-      const { payload } = issuedVerifierFor()<IssuedTokenClaims>(token, { currentDate: new Date(clock()) });
+      const { payload } = issuedVerifierFor()<AccessTokenClaims>(token, { currentDate: new Date(clock()) });
       if (typeof payload.client_id !== 'string') {
         throw new JoseError('ERR_JWT_CLAIM_INVALID', 'the "client_id" claim must be a string', {
           claim: 'client_id',
           reason: 'type',
         });
       }
-      return payload;
+      return payload as ClientBoundClaims;
     },
     verify(token) {
-      const { payload } = verifierFor()<AccessTokenClaims>(token, { currentDate: new Date(clock()) });
+      const { payload } = verifierFor()<UserAccessTokenClaims>(token, { currentDate: new Date(clock()) });
       return payload;
     },
   };

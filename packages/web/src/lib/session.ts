@@ -2,20 +2,20 @@
  * The page's one Jot client (cookie mode: the tokens stay in HttpOnly cookies, scripts see only the CSRF token)
  * and the signed-in user, loaded from `GET /api/whoami`.
  */
-import { createClient, type WhoAmI } from '@jot/client';
+import { createClient, type WhoAmIResponse } from '@jot/client';
 
 /** The client every page uses. */
 export const jot = createClient({ mode: 'cookie' });
 
-let current: WhoAmI | undefined;
+let current: WhoAmIResponse | undefined;
 
 /** The signed-in user as last loaded, if any. */
-export function currentUser(): WhoAmI | undefined {
+export function currentUser(): WhoAmIResponse | undefined {
   return current;
 }
 
 /** Reloads the signed-in user; undefined when there is no session. */
-export async function loadUser(): Promise<WhoAmI | undefined> {
+export async function loadUser(): Promise<WhoAmIResponse | undefined> {
   current = jot.signedIn ? await jot.whoami().catch(() => undefined) : undefined;
   return current;
 }

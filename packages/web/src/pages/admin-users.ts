@@ -2,7 +2,7 @@
  * Admin: users — create an account, disable or enable one, and edit its roles. All are step-up actions: the server
  * may ask for the password again first (see lib/step-up.ts).
  */
-import type { JotUser } from '@jot/client';
+import type { UserView } from '@jot/contract';
 
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
@@ -15,7 +15,7 @@ type MfaByUser = ReadonlyMap<string, { totp: number; webauthn: number }>;
 
 /** The MFA cell: what the user has, and a reset (a step-up action, recorded as an event). */
 function mfaCell(
-  user: JotUser,
+  user: UserView,
   mfa: MfaByUser,
   out: HTMLElement,
   reload: () => Promise<void>,
@@ -56,7 +56,7 @@ function mfaCell(
 }
 
 function row(
-  user: JotUser,
+  user: UserView,
   mfa: MfaByUser,
   out: HTMLElement,
   reload: () => Promise<void>,
@@ -198,7 +198,7 @@ function createUserForm(reload: () => Promise<void>): HTMLFormElement {
           .split(',')
           .map((r) => r.trim())
           .filter((r) => r !== '');
-        const created = await jot.json<JotUser>('/api/admin/users', {
+        const created = await jot.json<UserView>('/api/admin/users', {
           method: 'POST',
           body: {
             email: email.value,
@@ -227,7 +227,7 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     if (query.value.trim() !== '') params.set('q', query.value.trim());
     const [{ users, total }, mfa] = await Promise.all([
-      jot.json<{ users: JotUser[]; total: number }>(`/api/admin/users?${params}`),
+      jot.json<{ users: UserView[]; total: number }>(`/api/admin/users?${params}`),
       jot.json<{ users: { user_id: string; totp: number; webauthn: number }[] }>('/api/admin/mfa'),
     ]);
     const mfaByUser: MfaByUser = new Map(mfa.users.map((u) => [u.user_id, u]));

@@ -2,7 +2,7 @@
  * The account page's profile parts: display name, email change (confirmed by a link to the new address) and account
  * deletion. Changing the email and deleting need a recent password (step-up); deleting also asks for confirmation.
  */
-import type { JotUser } from '@jot/client';
+import type { UserView } from '@jot/contract';
 
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, field, h, message } from '../lib/dom.js';
@@ -10,7 +10,7 @@ import { jot, loadUser, setNotice } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
 
 /** Name and email, with the email's verification state. */
-export function profileSection(user: JotUser & { email_verified?: boolean }): HTMLElement {
+export function profileSection(user: UserView): HTMLElement {
   const name = h('input', { id: 'profile-name', type: 'text', autocomplete: 'name', value: user.name ?? '' });
   const out = h('div', { 'aria-live': 'polite' });
   const save = h('button', { type: 'submit' }, 'Save name');
@@ -64,7 +64,7 @@ export function profileSection(user: JotUser & { email_verified?: boolean }): HT
 }
 
 /** Delete my account. */
-export function deleteSection(user: JotUser): HTMLElement {
+export function deleteSection(user: UserView): HTMLElement {
   const out = h('div', { 'aria-live': 'polite' });
   const remove = h('button', { type: 'button', class: 'danger', id: 'delete-account' }, 'Delete my account');
   remove.addEventListener('click', () => {

@@ -8,11 +8,11 @@
  * proof's key (the acting service's, not the user's); an audience with a registered encryption key gets it
  * encrypted.
  */
+import type { ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
 import { oauthError } from '../../http/oauth-errors.js';
 import { scopeList, scopeText } from '../scopes.js';
-import type { ActorClaim } from '../tokens.js';
 import { chooseAudience, chooseScopes } from './targets.js';
 import { tokenTypeOf, type GrantHandler } from './types.js';
 
@@ -65,8 +65,8 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   const ttl = Math.min(Math.floor(jot.config.exchangedTokenTtlMs / 1000), subject.exp - now);
   if (ttl < 1)
     throw oauthError('invalid_grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
-  const act: ActorClaim = { sub: client.clientId };
-  if (subject.act !== undefined) act.act = subject.act;
+  const act: ActorClaim =
+    subject.act === undefined ? { sub: client.clientId } : { sub: client.clientId, act: subject.act };
   const dpopJkt = await dpop(null);
   const issued = await jot.tokens.seal(
     jot.tokens.issue({
