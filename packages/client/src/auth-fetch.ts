@@ -4,6 +4,8 @@
  * refresh and one retry — except a step-up challenge (RFC 9470), which a refresh cannot answer: it is reported with
  * `onStepUp` and returned as is. Requests to any other URL pass through untouched.
  */
+import { HEADERS } from '@jot/contract';
+
 import type { DPoPSigner } from './dpop.js';
 import type { SessionState } from './session-state.js';
 import { stepUpChallenge, type StepUpChallenge } from './step-up.js';
@@ -57,7 +59,7 @@ export function createAuthFetch(
         request.headers.set('authorization', `${deps.dpop === undefined ? 'Bearer' : 'DPoP'} ${accessToken}`);
       if (mode === 'cookie' && isUnsafeMethod(request.method)) {
         const csrf = await csrfToken();
-        if (csrf !== undefined) request.headers.set('x-csrf-token', csrf);
+        if (csrf !== undefined) request.headers.set(HEADERS.csrf, csrf);
       }
       const response =
         deps.dpop === undefined

@@ -3,6 +3,8 @@
  * out), with `ath` when an access token goes along and the server's latest nonce; a `use_dpop_nonce` answer
  * (400 at the token endpoints, 401 at resources) is retried once with the nonce it carries (§8–9).
  */
+import { HEADERS } from '@jot/contract';
+
 import { defaultKeyStore, type DPoPKeyStore } from './dpop-key-store.js';
 
 /** Sends requests with proofs. */
@@ -36,7 +38,7 @@ function htu(url: string): string {
 
 async function asksForNonce(response: Response): Promise<boolean> {
   if (response.status !== 400 && response.status !== 401) return false;
-  if (response.headers.get('dpop-nonce') === null) return false;
+  if (response.headers.get(HEADERS.dpopNonce) === null) return false;
   if (/error="use_dpop_nonce"/.test(response.headers.get('www-authenticate') ?? '')) return true;
   const body = (await response
     .clone()
@@ -92,9 +94,9 @@ export function createDPoPSigner(keys: DPoPKeyStore = defaultKeyStore()): DPoPSi
       const origin = new URL(request.url).origin;
       const attempt = async (): Promise<Response> => {
         const copy = request.clone();
-        copy.headers.set('dpop', await proof(copy.method, copy.url, accessToken));
+        copy.headers.set(HEADERS.dpop, await proof(copy.method, copy.url, accessToken));
         const response = await fetch(copy);
-        const nonce = response.headers.get('dpop-nonce');
+        const nonce = response.headers.get(HEADERS.dpopNonce);
         if (nonce !== null) nonces.set(origin, nonce);
         return response;
       };

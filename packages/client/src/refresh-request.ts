@@ -5,6 +5,8 @@
  * arrives after the session was ended locally (a sign-out while the refresh was in flight) is dropped: it must
  * not sign the tab back in.
  */
+import { HEADERS } from '@jot/contract';
+
 import { errorFromResponse } from './errors.js';
 import type { SessionSnapshot, SessionState } from './session-state.js';
 import { snapshotFrom } from './token-response.js';
@@ -55,7 +57,7 @@ export function createRefreshRequest({ mode, state, send, adopt, end, epoch }: R
         if (wasSignedIn) end('refresh-failed', true);
         return false;
       }
-      headers['x-csrf-token'] = csrf;
+      headers[HEADERS.csrf] = csrf;
     }
     const res = await send('/api/token/refresh', { method: 'POST', headers, body });
     if (stale()) return false;

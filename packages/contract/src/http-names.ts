@@ -13,21 +13,14 @@ export const COOKIES = {
   refresh: { secure: '__Secure-jot_rt', plain: 'jot_rt' },
 } as const;
 
-/** Request and response headers, lower-case as Node gives them. */
+/** Jot's own and the DPoP request and response headers, lower-case as Node gives them. */
 export const HEADERS = {
-  /** RFC 6750 §2.1 / RFC 9449 §7.1: `Bearer <token>` or `DPoP <token>`. */
-  authorization: 'authorization',
   /** Echoes the session's `csrf_token` on cookie-authenticated writes (double submit, checked against `cth`). */
   csrf: 'x-csrf-token',
   /** RFC 9449 §4: the DPoP proof. */
   dpop: 'dpop',
   /** RFC 9449 §8: the nonce a server wants in the next proof. */
   dpopNonce: 'dpop-nonce',
-  /** RFC 6750 §3 / RFC 9449 §7.1 / RFC 9470 §3 challenges. */
-  wwwAuthenticate: 'www-authenticate',
-  /** Server-Sent Events resumption: the cursor of the last entry seen. */
-  lastEventId: 'last-event-id',
-  retryAfter: 'retry-after',
 } as const;
 
 /** The paths an issuer publishes its keys and metadata at (RFC 8414, RFC 8615). */

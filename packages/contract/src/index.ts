@@ -48,8 +48,10 @@ export type {
 export {
   FEED_EVENTS,
   FEED_PAGE_SIZE,
+  isRevocationKind,
   REVOCATION_KINDS,
   type FeedEntry,
+  type FeedEventData,
   type FeedEventName,
   type FeedPage,
   type FeedResetData,

@@ -10,6 +10,11 @@ export type RevocationKind = 'jti' | 'sid' | 'user';
 /** Every {@link RevocationKind}, for parsers. */
 export const REVOCATION_KINDS: readonly RevocationKind[] = ['jti', 'sid', 'user'];
 
+/** Whether `value` is a {@link RevocationKind} (for parsing untrusted feed entries). */
+export function isRevocationKind(value: unknown): value is RevocationKind {
+  return REVOCATION_KINDS.includes(value as RevocationKind);
+}
+
 /** Per-user state, the `data` of a `user` entry and the value of its Redis key. */
 export interface UserRevocationState {
   /** Tokens need `iat > valid_after` (epoch seconds); 0 = no cut-off. */
@@ -67,4 +72,11 @@ export interface FeedResetData {
 /** The `data` of a `shutdown` event. */
 export interface FeedShutdownData {
   reason: 'shutdown';
+}
+
+/** The JSON `data` of each revocation-stream event. */
+export interface FeedEventData {
+  revocation: FeedEntry;
+  reset: FeedResetData;
+  shutdown: FeedShutdownData;
 }

@@ -8,6 +8,8 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 
+import { HEADERS, REDIS_PREFIXES } from '@jot/contract';
+
 import type { Config } from './config/index.js';
 import type { Clock, ServerContext } from './context.js';
 import { installDrain } from './http/drain.js';
@@ -84,7 +86,7 @@ export interface CreateServerOptions {
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
-  'req.headers["x-csrf-token"]',
+  `req.headers["${HEADERS.csrf}"]`,
   'res.headers["set-cookie"]',
 ];
 
@@ -330,8 +332,8 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
       origin: [...origins],
       credentials: true,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'dpop'],
-      exposedHeaders: ['dpop-nonce', 'www-authenticate'],
+      allowedHeaders: ['authorization', 'content-type', HEADERS.csrf, HEADERS.dpop],
+      exposedHeaders: [HEADERS.dpopNonce, 'www-authenticate'],
       maxAge: 600,
     });
   }
@@ -340,9 +342,14 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
     // With Redis the limits hold across every instance; while Redis fails, each instance counts on its own.
     ...(app.jot.redis === undefined
       ? {}
-      : { store: fallbackRateLimitStore(app.jot.redis, 'jot:rl:', app.log), skipOnError: true }),
+      : {
+          store: fallbackRateLimitStore(app.jot.redis, REDIS_PREFIXES.rateLimit, app.log),
+          skipOnError: true,
+        }),
     // With Redis the limits hold across every instance; if Redis fails, requests pass rather than all failing.
-    ...(app.jot.redis === undefined ? {} : { redis: app.jot.redis, skipOnError: true, nameSpace: 'jot:rl:' }),
+    ...(app.jot.redis === undefined
+      ? {}
+      : { redis: app.jot.redis, skipOnError: true, nameSpace: REDIS_PREFIXES.rateLimit }),
     onExceeded: rateLimitEvents(app.jot.events, app.jot.config.rateLimitAuth.windowMs),
     errorResponseBuilder: (_request, context) =>
       new HttpError(

@@ -10,9 +10,7 @@ export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';
 export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.js';
 export type { AuthContext, ServerContext, Clock } from './context.js';
 export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from './http/errors.js';
-export type { FeedEntry, FeedPage } from './http/feed-wire.js';
 export type { RouteEntry } from './http/route-table.js';
-export type { UserRevocationState } from './services/revocation.js';
 export type { KeyManager, SigningKeyInfo } from './keys/types.js';
 export {
   createPasswordHasher,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUnverified } from '@jot/jose';
 import { createVerifier, isVerifyError, type Verifier } from '@jot/verify';
 
-import { REDIS_KEYS } from '../src/services/redis-mirror.js';
+import { REDIS_KEYS } from '@jot/contract';
 import { startServer } from './support/jot-server.js';
 import {
   call,

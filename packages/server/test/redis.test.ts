@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 
 import { decodeUnverified } from '@jot/jose';
 
-import { REDIS_KEYS } from '../src/services/redis-mirror.js';
+import { REDIS_KEYS } from '@jot/contract';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 

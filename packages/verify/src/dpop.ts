@@ -5,6 +5,7 @@
  * (this process's memory, or Redis `SET NX` across instances); server nonces are optional. Behind a proxy the URL
  * is the configured external one.
  */
+import { HEADERS, REDIS_PREFIXES } from '@jot/contract';
 import {
   createDPoPChecker,
   createDPoPNonces,
@@ -83,7 +84,7 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
   const replay =
     options.replay === undefined || options.replay === 'memory'
       ? memoryReplayStore({ clock })
-      : redisReplayStore(options.replay.redis, options.replay.prefix ?? 'jot:dpop:');
+      : redisReplayStore(options.replay.redis, options.replay.prefix ?? REDIS_PREFIXES.dpopReplay);
   let nonces;
   if (options.nonce !== undefined) {
     const secret =
@@ -137,7 +138,7 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
       const values: string[] = [];
       const headers = request.headers;
       if (typeof (headers as { get?: unknown }).get === 'function') {
-        const value = (headers as { get(name: string): string | null }).get('dpop');
+        const value = (headers as { get(name: string): string | null }).get(HEADERS.dpop);
         // A Web Headers object joins repeated headers with ", " — a proof never contains one.
         if (value !== null) values.push(...value.split(', '));
       } else {

@@ -4,6 +4,7 @@
  * challenge to answer with. Messages are written for the client and never contain the token.
  */
 import {
+  HEADERS,
   REQUEST_AUTH_ERROR_CODES,
   VERIFY_OWN_ERROR_CODES,
   type ErrorBody,
@@ -163,7 +164,7 @@ export function errorResponse(err: VerifyError, realm = 'jot', dpopAlgs?: string
     // RFC 9449 §7.1: the DPoP scheme's challenge, with the proof algorithms accepted and, for nonces, the nonce.
     headers['www-authenticate'] =
       `DPoP error="${err.error}", error_description="${quote(err.message)}", algs="${quote(err.dpop.algs)}"`;
-    if (err.dpop.nonce !== undefined) headers['dpop-nonce'] = err.dpop.nonce;
+    if (err.dpop.nonce !== undefined) headers[HEADERS.dpopNonce] = err.dpop.nonce;
   } else if (err.code === 'ERR_AUTH_REQUIRED') {
     // RFC 6750 §3.1: no error code when no credentials were sent; both schemes offered when DPoP is on.
     headers['www-authenticate'] =

@@ -12,6 +12,8 @@
  *
  * Every refusal is a `VerifyError` whose answer (status, `WWW-Authenticate` challenge, body) `errorResponse` writes.
  */
+import { HEADERS } from '@jot/contract';
+
 import { checkCsrf, SAFE_METHODS } from './csrf.js';
 import type { RequestDPoP } from './dpop.js';
 import {
@@ -126,7 +128,7 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         }
         await dpop.check(request, token, via, claims);
         if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
-          checkCsrf(readHeader(request.headers, 'x-csrf-token'), claims.cth);
+          checkCsrf(readHeader(request.headers, HEADERS.csrf), claims.cth);
         }
         if (authOptions.revocation !== false) await checkRevocation(claims, token);
         enforce(claims, compiled);

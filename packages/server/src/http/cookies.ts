@@ -6,13 +6,15 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { COOKIES } from '@jot/contract';
+
 import type { Config } from '../config/index.js';
 
 /** The path the refresh cookie is scoped to. */
 export const REFRESH_PATH = '/api/token/refresh';
 
-const ACCESS = { secure: '__Host-jot_at', plain: 'jot_at' } as const;
-const REFRESH = { secure: '__Secure-jot_rt', plain: 'jot_rt' } as const;
+const ACCESS = COOKIES.access;
+const REFRESH = COOKIES.refresh;
 
 /** Whether cookies set in answer to this request get `Secure`. */
 export function cookiesSecure(config: Config, request: FastifyRequest): boolean {

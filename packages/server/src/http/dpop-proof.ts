@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { JotErrorCode } from '@jot/contract';
+import { HEADERS, type JotErrorCode } from '@jot/contract';
 import { isJoseError, type JoseError, type VerifiedDPoPProof } from '@jot/jose';
 
 import { HttpError } from './errors.js';
@@ -42,8 +42,8 @@ function quote(value: string): string {
 function offerNonce(request: FastifyRequest, reply?: FastifyReply): Record<string, string> {
   const nonce = request.server.jot.dpop.nonce();
   if (nonce === undefined) return {};
-  reply?.header('dpop-nonce', nonce);
-  return { 'dpop-nonce': nonce };
+  reply?.header(HEADERS.dpopNonce, nonce);
+  return { [HEADERS.dpopNonce]: nonce };
 }
 
 /**

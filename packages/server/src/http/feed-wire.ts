@@ -1,27 +1,8 @@
 /** The revocation feed's wire format (shared by the polling endpoint, the SSE stream and the Redis channel). */
+import type { FeedEntry, FeedEventData, FeedEventName, FeedPage } from '@jot/contract';
+
 import { HttpError } from '../http/errors.js';
 import type { Revocation, RevocationPage } from '../store/index.js';
-
-/** A feed entry on the wire. */
-export interface FeedEntry {
-  id: string;
-  kind: Revocation['kind'];
-  subject: string;
-  data: Record<string, unknown>;
-  /** Epoch seconds after which the entry no longer matters. */
-  expires_at: number;
-}
-
-/** One page of the feed on the wire. */
-export interface FeedPage {
-  entries: FeedEntry[];
-  cursor: string;
-  has_more: boolean;
-  snapshot: boolean;
-}
-
-/** The largest page the feed returns. */
-export const PAGE_SIZE = 1000;
 
 /** An entry as resource servers see it (times in epoch seconds). */
 export function toWire(entry: Revocation): FeedEntry {
@@ -42,6 +23,11 @@ export function pageToWire(page: RevocationPage): FeedPage {
     has_more: page.hasMore,
     snapshot: page.snapshot,
   };
+}
+
+/** One Server-Sent Events frame of the revocation stream (`id` for `revocation` events: the entry's cursor). */
+export function sseFrame<E extends FeedEventName>(event: E, data: FeedEventData[E], id?: string): string {
+  return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
 }
 
 /** A cursor from a query string or `Last-Event-ID`; 400 when it is not one we issued. */

@@ -9,6 +9,7 @@
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
+import { HEADERS } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
 import type { AuthContext } from '../context.js';
@@ -95,7 +96,7 @@ export async function verifiedCredential(request: FastifyRequest): Promise<AuthC
   const auth = await verifyToken(request, cookie, 'cookie');
   // A bound token is only ever sent with its proof; in a cookie it can have none (the page cannot compute ath).
   await resourceProof(request, cookie, 'bearer', auth.claims.cnf?.jkt);
-  const presented = request.headers['x-csrf-token'];
+  const presented = request.headers[HEADERS.csrf];
   const csrfOk = request.server.jot.csrf.matchesClaim(
     auth.claims.cth,
     typeof presented === 'string' ? presented : undefined,

@@ -9,8 +9,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import { FEED_PAGE_SIZE } from '@jot/contract';
+
 import { feedCredential } from '../http/feed-credential.js';
-import { PAGE_SIZE, pageToWire, parseCursor } from '../http/feed-wire.js';
+import { pageToWire, parseCursor } from '../http/feed-wire.js';
 import { accessTokenIntrospection } from '../http/introspection.js';
 import { registerRevocationStream } from './revocation-stream.js';
 
@@ -32,7 +34,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
           type: 'object',
           properties: {
             since: { type: 'string', maxLength: 20 },
-            limit: { type: 'integer', minimum: 1, maximum: PAGE_SIZE },
+            limit: { type: 'integer', minimum: 1, maximum: FEED_PAGE_SIZE },
           },
         },
       },
@@ -40,7 +42,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
     async (request, reply) => {
       const page = await store.listRevocationsSince(
         parseCursor(request.query.since),
-        request.query.limit ?? PAGE_SIZE,
+        request.query.limit ?? FEED_PAGE_SIZE,
       );
       reply.header('cache-control', 'no-store');
       return pageToWire(page);

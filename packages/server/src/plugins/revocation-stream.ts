@@ -10,8 +10,10 @@
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 
+import { FEED_PAGE_SIZE } from '@jot/contract';
+
 import { HttpError } from '../http/errors.js';
-import { PAGE_SIZE, parseCursor, toWire } from '../http/feed-wire.js';
+import { parseCursor, sseFrame, toWire } from '../http/feed-wire.js';
 
 // Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
 export const HEARTBEAT_MS = 5_000;
@@ -96,10 +98,10 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
             if (clock() >= credential.exp * 1000) break;
             await revocations.check(credential);
           }
-          const page = await store.listRevocationsSince(cursor, PAGE_SIZE);
-          if (page.snapshot) res.write(`event: reset\ndata: {"cursor":"${page.cursor}"}\n\n`);
+          const page = await store.listRevocationsSince(cursor, FEED_PAGE_SIZE);
+          if (page.snapshot) res.write(sseFrame('reset', { cursor: String(page.cursor) }));
           for (const entry of page.entries)
-            res.write(`event: revocation\nid: ${entry.id}\ndata: ${JSON.stringify(toWire(entry))}\n\n`);
+            res.write(sseFrame('revocation', toWire(entry), String(entry.id)));
           if (page.entries.length === 0 && page.snapshot) res.write(`id: ${page.cursor}\ndata: {}\n\n`);
           cursor = page.cursor;
           if (page.hasMore || pending) continue;
@@ -121,7 +123,7 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
         revocations.changes.off('added', onAdded);
         revocations.changes.off('remote', onAdded);
         if (app.drain.draining && !res.destroyed) {
-          res.write(`retry: ${SHUTDOWN_RETRY_MS}\nevent: shutdown\ndata: {"reason":"shutdown"}\n\n`);
+          res.write(`retry: ${SHUTDOWN_RETRY_MS}\n${sseFrame('shutdown', { reason: 'shutdown' })}`);
         }
         res.end();
       }

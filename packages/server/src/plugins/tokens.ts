@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import { HEADERS } from '@jot/contract';
+
 import { clearTokenCookies, refreshCookie, REFRESH_PATH } from '../http/cookies.js';
 import { HttpError } from '../http/errors.js';
 import { authRateLimit, verifiedLimit } from '../http/rate-limit.js';
@@ -79,7 +81,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
         .refresh(
           token,
           clientInfo(request),
-          fromCookie === undefined ? undefined : { csrfHeader: csrfHeader(request.headers['x-csrf-token']) },
+          fromCookie === undefined ? undefined : { csrfHeader: csrfHeader(request.headers[HEADERS.csrf]) },
           {
             dpopProof: (boundJkt) =>
               tokenEndpointProof(request, reply, { boundJkt, required: config.dpop === 'required' }),

@@ -8,6 +8,7 @@ import { hkdfSync } from 'node:crypto';
 
 import type { Redis } from 'ioredis';
 
+import { REDIS_PREFIXES } from '@jot/contract';
 import {
   createDPoPChecker,
   createDPoPNonces,
@@ -31,7 +32,7 @@ function replayStore(
     claim: (key, ttlMs) => store.claimDPoPProof(key, clock() + ttlMs),
   };
   if (redis === undefined) return database;
-  const viaRedis = redisReplayStore(redis, 'jot:dpop:');
+  const viaRedis = redisReplayStore(redis, REDIS_PREFIXES.dpopReplay);
   return {
     async claim(key, ttlMs) {
       try {

@@ -24,19 +24,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ChainableCommander, Redis } from 'ioredis';
 
+import { REDIS_KEYS } from '@jot/contract';
+
 import { toWire } from '../http/feed-wire.js';
 import type { Revocation, Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
-
-/** Redis key names shared with `@jot/verify`. */
-export const REDIS_KEYS = {
-  jti: (jti: string): string => `jot:rev:jti:${jti}`,
-  sid: (sid: string): string => `jot:rev:sid:${sid}`,
-  user: (userId: string): string => `jot:rev:user:${userId}`,
-  /** Present only while the mirror is known to hold every live entry. */
-  complete: 'jot:rev:complete',
-  channel: 'jot:revocations',
-} as const;
 
 /** How long a completeness marker lives unless a caught-up pass renews it. */
 export const MARKER_LEASE_MS = 10_000;

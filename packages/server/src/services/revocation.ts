@@ -13,20 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Counter } from 'prom-client';
 
-import type { UserAccessTokenClaims } from '@jot/contract';
+import type { UserAccessTokenClaims, UserRevocationState } from '@jot/contract';
 
 import type { Clock } from '../context.js';
 import { unauthorized } from '../http/errors.js';
 import type { Revocation, Store, User } from '../store/index.js';
-
-/** Per-user revocation state as published in `user` feed entries (times in epoch seconds). */
-export interface UserRevocationState {
-  /** Tokens need `iat > valid_after`; 0 = no cut-off. */
-  valid_after: number;
-  /** Tokens need `ver >= ver`. */
-  ver: number;
-  status: 'active' | 'disabled';
-}
 
 /** The revocation service. */
 export interface RevocationService {

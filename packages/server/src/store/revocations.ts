@@ -2,6 +2,7 @@
  * Queries on `revocations`, the feed resource servers poll by cursor. Entries expire with the
  * tokens they cover and are pruned, so a full snapshot stays small.
  */
+import type { RevocationKind } from '@jot/contract';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 import { parseJsonObject } from './json.js';
@@ -10,7 +11,7 @@ import type { DialectName, RevocationsTable, Schema } from './schema.js';
 import { inTransaction } from './transaction.js';
 
 /** What a revocation is about: one token (`jti`), one session (`sid`) or every token of a user. */
-export type RevocationKind = 'jti' | 'sid' | 'user';
+export type { RevocationKind };
 
 /** A revocation feed entry. */
 export interface Revocation {

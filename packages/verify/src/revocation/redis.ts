@@ -10,6 +10,8 @@
  */
 import { createRequire } from 'node:module';
 
+import { REDIS_KEYS } from '@jot/contract';
+
 import { describeError } from '../http.js';
 import { CentralCheck } from './central-check.js';
 import type { AccessTokenClaims, Clock, Logger } from '../types.js';
@@ -20,19 +22,6 @@ import type { RevocationStats, RevocationStrategy } from './strategy.js';
 export interface RedisClientLike {
   mget(...keys: string[]): Promise<(string | null)[]>;
 }
-
-/** The key names the Jot server writes (`packages/server/src/services/redis-mirror.ts`). */
-const KEYS = {
-  jti: (jti: string): string => `jot:rev:jti:${jti}`,
-  sid: (sid: string): string => `jot:rev:sid:${sid}`,
-  user: (sub: string): string => `jot:rev:user:${sub}`,
-  /**
-   * Present only while the mirror is known to hold every live entry: written by the server after a full copy and
-   * kept alive by its publisher. Absent after Redis lost its data (a restart without persistence) until the copy
-   * is done.
-   */
-  complete: 'jot:rev:complete',
-};
 
 /** Resolved settings of the Redis strict strategy. */
 export interface RedisStrictSettings {
@@ -159,7 +148,12 @@ export class RedisRevocation implements RevocationStrategy {
       values = await withTimeout(
         this.#connection().then((client) =>
           // A token without a session (a service's own) looks up an empty sid key, which never exists.
-          client.mget(KEYS.jti(claims.jti), KEYS.sid(claims.sid ?? ''), KEYS.user(claims.sub), KEYS.complete),
+          client.mget(
+            REDIS_KEYS.jti(claims.jti),
+            REDIS_KEYS.sid(claims.sid ?? ''),
+            REDIS_KEYS.user(claims.sub),
+            REDIS_KEYS.complete,
+          ),
         ),
         this.#s.timeoutMs,
       );

@@ -15,6 +15,8 @@
  * An entry the copy cannot apply (malformed, or of an unknown kind) is never skipped: the cursor stays before it,
  * the snapshot is reloaded, and the copy counts as stale from that moment until a snapshot parses cleanly.
  */
+import { FEED_EVENTS, type FeedPage } from '@jot/contract';
+
 import { VerifyError } from '../errors.js';
 import { describeError, FetchError, fetchOk, readJSONObject } from '../http.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger } from '../types.js';
@@ -280,7 +282,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
     for (let page = 0; ; page += 1) {
       const url = new URL(base);
       if (cursor !== undefined) url.searchParams.set('since', cursor);
-      const body = await this.#untilClosed(
+      // The contract's members, each still unchecked: a renamed member fails to compile here.
+      const body: Partial<Record<keyof FeedPage, unknown>> = await this.#untilClosed(
         fetchOk(this.#s.fetch, url.href, this.#request({ accept: 'application/json' })).then((response) =>
           readJSONObject(response, url.href, { maxBytes: 64 << 20 }),
         ),
@@ -378,16 +381,16 @@ export class ReplicatedRevocation implements RevocationStrategy {
   }
 
   #handle(event: SSEEvent, parser: SSEParser): void {
-    if (event.event === 'reset') {
+    if (event.event === FEED_EVENTS.reset) {
       this.#resetRequested = true;
       return;
     }
-    if (event.event === 'shutdown') {
+    if (event.event === FEED_EVENTS.shutdown) {
       this.#s.logger.info('the revocation feed is shutting down; reconnecting');
       this.#moveWithin = parser.retry ?? this.#s.minReconnectDelay;
       return;
     }
-    if (event.event === 'revocation') {
+    if (event.event === FEED_EVENTS.revocation) {
       let raw: unknown;
       try {
         raw = JSON.parse(event.data);

@@ -3,20 +3,13 @@
  * the epoch second after which it no longer matters. Lookups are O(1) whatever the size. Expiry times are stored
  * relative to `EPOCH_BASE` so they fit V8's small integers and cost no heap number per entry.
  */
+import { isRevocationKind, type FeedEntry } from '@jot/contract';
+
 import { tokenRevoked } from '../errors.js';
 import type { AccessTokenClaims } from '../types.js';
 
 /** A feed entry as the Jot server publishes it (`GET /api/revocations`, SSE `revocation` events). */
-export interface FeedEntry {
-  id: string;
-  kind: 'jti' | 'sid' | 'user';
-  /** The jti, sid or user id. */
-  subject: string;
-  /** For `user` entries: `{ valid_after, ver, status }`. */
-  data: Record<string, unknown>;
-  /** Epoch seconds after which the entry can be dropped. */
-  expires_at: number;
-}
+export type { FeedEntry };
 
 /** Per-user state of a `user` entry (RFC-less, Jot's own): tokens need `iat > validAfter` and `ver >= ver`. */
 interface UserState {
@@ -40,9 +33,10 @@ export interface RevocationCounts {
 /** Parses an untrusted feed entry; undefined when it is malformed. */
 export function parseFeedEntry(value: unknown): FeedEntry | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const entry = value as Record<string, unknown>;
+  // The contract's members, each still unchecked: a renamed member fails to compile here.
+  const entry: Partial<Record<keyof FeedEntry, unknown>> = value;
   const { kind, subject, expires_at: expiresAt } = entry;
-  if (kind !== 'jti' && kind !== 'sid' && kind !== 'user') return undefined;
+  if (!isRevocationKind(kind)) return undefined;
   if (typeof subject !== 'string' || subject.length === 0) return undefined;
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined;
   const data =
