@@ -32,10 +32,13 @@ export const AUTH_PROFILES = {
   quick: { rounds: 1, seconds: 2, connections: 20, loginConnections: 4 },
 };
 
-/** Starts jot-server with `env` (on `port`, or a free one) and waits until `/readyz` answers 200. */
-export async function startServer(env, port) {
+/**
+ * Starts jot-server with `env` (on `port`, or a free one; `nodeArgs` before the script, e.g. `--cpu-prof`) and waits
+ * until `/readyz` answers 200.
+ */
+export async function startServer(env, port, nodeArgs = []) {
   port ??= await freePort();
-  const child = spawn(process.execPath, [BIN], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
