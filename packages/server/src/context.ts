@@ -26,7 +26,7 @@ import type { RevocationService } from './services/revocation.js';
 import type { SessionService } from './services/sessions.js';
 import type { TokenService } from './services/tokens.js';
 import type { SecurityEvents } from './services/security-events.js';
-import type { Store } from './store/index.js';
+import type { Store, User } from './store/index.js';
 
 /** A clock in epoch milliseconds; tests inject their own. */
 export type Clock = () => number;
@@ -76,6 +76,8 @@ export interface AuthContext {
   readonly token: string;
   /** How the token arrived (`dpop`: `Authorization: DPoP` with a verified proof). */
   readonly via: 'bearer' | 'cookie' | 'dpop';
+  /** The user as the request's revocation check read it (set by `authenticate`), so a route need not read it again. */
+  readonly user?: User;
 }
 
 declare module 'fastify' {

@@ -220,8 +220,10 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { claims } = authOf(request);
-      const user = await store.getUserById(claims.sub);
+      // The user as this request's revocation check read it: the same statement that proved the token unrevoked.
+      const auth = authOf(request);
+      const { claims } = auth;
+      const user = auth.user ?? (await store.getUserById(claims.sub));
       if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'the account no longer exists');
       reply.header('cache-control', 'no-store');
       // A page that reloaded bootstraps from here: the CSRF token of its cookie session comes with the claims.

@@ -116,8 +116,8 @@ export const authenticate: preHandlerAsyncHookHandler = async function authentic
   _reply: FastifyReply,
 ): Promise<void> {
   const auth = await verifiedCredential(request);
-  await request.server.jot.revocations.check(auth.claims);
-  request.auth = auth;
+  const { user } = await request.server.jot.revocations.check(auth.claims);
+  request.auth = { ...auth, user };
   await enforceMfaPolicy(request, false);
 };
 

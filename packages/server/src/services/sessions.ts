@@ -15,7 +15,7 @@ import type { ServerErrorCode, UserAccessTokenClaims } from '@jot/contract';
 import type { Clock } from '../context.js';
 import { csrfRejected } from '../http/csrf-events.js';
 import { HttpError } from '../http/errors.js';
-import type { Session, SessionDelivery, Store, TokenRenewal, User } from '../store/index.js';
+import type { RefreshToken, Session, SessionDelivery, Store, TokenRenewal, User } from '../store/index.js';
 import type { CsrfTokens } from './csrf.js';
 import type { RevocationService } from './revocation.js';
 import { scopeText, type ScopePolicy } from './scopes.js';
@@ -303,6 +303,30 @@ export function createSessionService(deps: {
     };
   }
 
+  /**
+   * A refresh found its session not live, or its user not active on the session's credential generation (the touch
+   * matched nothing): reads both again to say which. A disabled or deleted account, or an older credential
+   * generation, ends the session; a database outage does not (the read throws first).
+   */
+  async function sessionEnded(session: Session): Promise<never> {
+    const [current, user] = await Promise.all([
+      store.getSession(session.id),
+      store.getUserById(session.userId),
+    ]);
+    if (current === undefined || !isSessionLive(current, clock())) {
+      throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+    }
+    if (user === undefined || user.status !== 'active') {
+      await revocations.revokeSession(session.id, 'user_disabled');
+      throw grantError('ERR_USER_DISABLED', 'this account is disabled or no longer exists');
+    }
+    await revocations.revokeSession(session.id, 'credentials_changed');
+    throw grantError(
+      'ERR_SESSION_ENDED',
+      'the session has ended (password changed or signed out everywhere); sign in again',
+    );
+  }
+
   return {
     async start(before, client, options = {}) {
       const now = clock();
@@ -363,10 +387,12 @@ export function createSessionService(deps: {
     async refresh(refreshToken, client, fromCookie, options = {}) {
       const now = clock();
       const hash = hashSecret(refreshToken);
-      const record = await store.getRefreshToken(hash);
-      if (record === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
-      const session = await store.getSession(record.sessionId);
-      if (session === undefined || !isSessionLive(session, now)) {
+      // One statement reads the token, its session and the session's user; the transaction below re-checks the
+      // session and the user's status and generation atomically with the rotation.
+      const state = await store.getRefreshState(hash);
+      if (state === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+      const { token: record, session } = state;
+      if (!isSessionLive(session, now)) {
         throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
       }
       // RFC 6749 §6: a refresh token is bound to the client it was issued to. Checked before rotation, so another
@@ -411,20 +437,30 @@ export function createSessionService(deps: {
           );
         }
       }
-      const successor = newSecret();
-      const result = await store.rotateRefreshToken(
-        hash,
-        {
-          hash: hashSecret(successor),
-          ciphertext: sealSuccessor(refreshToken, successor),
-          generation: record.generation + 1,
-        },
-        now,
-      );
-      if (result.status === 'not_found') throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
-      let issued = successor;
-      if (result.status === 'already_rotated') {
-        const rotated = result.token;
+      let issued: string | undefined;
+      let touched: Session | undefined;
+      // A token already rotated when read is a second use: no transaction can change that, so it goes straight to
+      // the grace-window rule.
+      let rotated: RefreshToken | undefined = record.rotatedAt === null ? undefined : record;
+      if (rotated === undefined) {
+        const successor = newSecret();
+        const result = await store.rotateRefreshToken(
+          hash,
+          {
+            hash: hashSecret(successor),
+            ciphertext: sealSuccessor(refreshToken, successor),
+            generation: record.generation + 1,
+          },
+          now,
+          { touchSession: session.id },
+        );
+        if (result.status === 'not_found') throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+        if (result.status === 'session_ended') return sessionEnded(session);
+        touched = result.session;
+        issued = successor;
+        if (result.status === 'already_rotated') rotated = result.token;
+      }
+      if (rotated !== undefined) {
         const next =
           rotated.successorHash === null ? undefined : await store.getRefreshToken(rotated.successorHash);
         const withinGrace =
@@ -437,23 +473,16 @@ export function createSessionService(deps: {
             : undefined;
         if (again === undefined) return endForReuse(session, client, rotated.generation);
         issued = again;
+        touched ??= await store.touchLiveSession(session.id, now);
+        if (touched === undefined) return sessionEnded(session);
       }
-      const user = await activeUser(session).catch(async (err: unknown) => {
-        // Only a disabled or deleted account, or a session of an older credential generation, ends the session;
-        // a database outage must not.
-        if (
-          err instanceof HttpError &&
-          (err.code === 'ERR_USER_DISABLED' || err.code === 'ERR_SESSION_ENDED')
-        ) {
-          await revocations.revokeSession(
-            session.id,
-            err.code === 'ERR_USER_DISABLED' ? 'user_disabled' : 'credentials_changed',
-          );
-        }
-        throw err;
-      });
-      await store.touchSession(session.id, now);
-      return pair(user, await stillLive(session.id), issued, options.scope);
+      // The touch above proved the user active on the session's generation when it ran; the claims come from the
+      // user as read with the token (a role change since is caught by the `ver` check of the token it yields).
+      const user = state.user;
+      if (user === undefined || touched === undefined || issued === undefined) return sessionEnded(session);
+      // Waiting for the user's cut-off second may outlast a logout-everywhere: then look at the session again.
+      const live = (await revocations.waitPastCutoff(user)) ? await stillLive(session.id) : touched;
+      return pair(user, live, issued, options.scope);
     },
 
     async renew({ claims, token }, client = {}) {

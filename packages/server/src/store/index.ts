@@ -17,6 +17,7 @@ export type { User, NewUser, UserQuery, UserStatus } from './users.js';
 export type { OutboxMessage, NewOutboxMessage, OutboxQuery, OutboxStatus } from './outbox.js';
 export type { Invitation, NewInvitation } from './invitations.js';
 export type { Session, NewSession, SessionMode, SessionDelivery } from './sessions.js';
+export type { AuthState, RefreshState } from './joined.js';
 export type { RefreshToken, NewRefreshToken, RefreshTokenSuccessor, RotateResult } from './refresh-tokens.js';
 export type { Revocation, NewRevocation, RevocationKind, RevocationPage } from './revocations.js';
 export type { SigningKeyRecord, NewSigningKey, SigningKeyPatch } from './keys.js';

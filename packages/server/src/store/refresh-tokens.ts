@@ -4,6 +4,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { RefreshTokensTable, Schema } from './schema.js';
+import { touchLiveSession, type Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
 
 /** A refresh token record as callers see it (never the token itself, only its hash). */
@@ -40,11 +41,15 @@ export interface RefreshTokenSuccessor {
  * - `already_rotated`: another call rotated it first; `token` is the record as it stands, with
  *   `rotatedAt`, `successorHash` and `successorCiphertext`, for the grace-window decision.
  * - `not_found`: no such token.
+ * - `session_ended`: asked to touch the session first, it was not live (or its user not active on its credential
+ *   generation); nothing changed.
+ * `session` is the touched session, when a touch was asked for.
  */
 export type RotateResult =
-  | { status: 'rotated'; token: RefreshToken; successor: RefreshToken }
-  | { status: 'already_rotated'; token: RefreshToken }
-  | { status: 'not_found' };
+  | { status: 'rotated'; token: RefreshToken; successor: RefreshToken; session?: Session }
+  | { status: 'already_rotated'; token: RefreshToken; session?: Session }
+  | { status: 'not_found' }
+  | { status: 'session_ended' };
 
 type Db = Kysely<Schema>;
 
@@ -91,8 +96,16 @@ export async function rotateRefreshToken(
   oldHash: string,
   successor: RefreshTokenSuccessor,
   now: number,
+  touchSession?: string,
 ): Promise<RotateResult> {
   return inTransaction(db, async (trx) => {
+    // The session first (the order a revocation takes its locks in: session row, then its refresh tokens), so a
+    // token of a session that ended meanwhile is never rotated.
+    let session: Session | undefined;
+    if (touchSession !== undefined) {
+      session = await touchLiveSession(trx, touchSession, now);
+      if (session === undefined) return { status: 'session_ended' };
+    }
     // The WHERE rotated_at IS NULL is the whole lock: in Postgres a concurrent UPDATE blocks on the row
     // and re-checks the condition after the winner commits (READ COMMITTED), matching nothing; in SQLite
     // writers are serialised. Either way exactly one caller gets a row back.
@@ -117,7 +130,7 @@ export async function rotateRefreshToken(
         })
         .returningAll()
         .executeTakeFirstOrThrow();
-      return { status: 'rotated', token: toRefreshToken(won), successor: toRefreshToken(next) };
+      return { status: 'rotated', token: toRefreshToken(won), successor: toRefreshToken(next), session };
     }
     const existing = await trx
       .selectFrom('refresh_tokens')
@@ -125,7 +138,7 @@ export async function rotateRefreshToken(
       .where('token_hash', '=', oldHash)
       .executeTakeFirst();
     return existing
-      ? { status: 'already_rotated', token: toRefreshToken(existing) }
+      ? { status: 'already_rotated', token: toRefreshToken(existing), session }
       : { status: 'not_found' };
   });
 }

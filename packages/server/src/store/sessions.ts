@@ -132,6 +132,40 @@ export async function getSession(db: Db, id: string): Promise<Session | undefine
   return row && toSession(row);
 }
 
+/**
+ * Marks a session used at `now` if it is live (not revoked, within its absolute expiry and idle timeout) and its
+ * user is active on the session's credential generation; returns the session as it now stands, or undefined when
+ * any of that fails. One statement: in PostgreSQL it also locks the session row until the transaction ends, so a
+ * concurrent revocation (which updates the same row first) is either seen here or waits for this transaction.
+ */
+export async function touchLiveSession(db: Db, id: string, now: number): Promise<Session | undefined> {
+  const row = await db
+    .updateTable('sessions')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .where('absolute_expires_at', '>', now)
+    .where((eb) =>
+      eb.or([
+        eb('idle_timeout_ms', 'is', null),
+        eb(eb('last_used_at', '+', eb.ref('idle_timeout_ms')), '>', now),
+      ]),
+    )
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('users')
+          .select('users.id')
+          .whereRef('users.id', '=', 'sessions.user_id')
+          .where('users.status', '=', 'active')
+          .whereRef('users.credential_generation', '=', 'sessions.credential_generation'),
+      ),
+    )
+    .returningAll()
+    .executeTakeFirst();
+  return row && toSession(row);
+}
+
 /** `SELECT * FROM sessions` restricted to sessions live at `now`. */
 function liveSessions(db: Db, now: number) {
   return db

@@ -23,6 +23,8 @@ import * as keys from './keys.js';
 import { createMfaStore, type MfaStore } from './mfa-store.js';
 import type { NewSigningKey, SigningKeyPatch, SigningKeyRecord } from './keys.js';
 import * as invitations from './invitations.js';
+import * as joined from './joined.js';
+import type { AuthState, RefreshState } from './joined.js';
 import type { Invitation, NewInvitation } from './invitations.js';
 import * as throttles from './login-throttles.js';
 import type { LoginThrottle } from './login-throttles.js';
@@ -369,6 +371,30 @@ export class Store {
     return this.#run((db) => sessions.listLiveSessionsForUser(db, userId, now));
   }
 
+  /**
+   * Sets `lastUsedAt` on a session that is live at `now` and whose user is active on the session's credential
+   * generation; the session as it now stands, or undefined when any of that fails (nothing changed). One statement.
+   */
+  touchLiveSession(id: string, now = this.#clock()): Promise<Session | undefined> {
+    return this.#run((db) => sessions.touchLiveSession(db, id, now));
+  }
+
+  /**
+   * What a revocation check needs about an access token: its user, its session (undefined when either is gone) and
+   * whether its `jti` is revoked at `now`. One statement (a second one only when the user is gone).
+   */
+  authState(
+    query: { jti: string; userId: string; sessionId: string },
+    now = this.#clock(),
+  ): Promise<AuthState> {
+    return this.#run((db) => joined.authState(db, query, now));
+  }
+
+  /** A refresh token with its session and the session's user (one statement); undefined for an unknown hash. */
+  getRefreshState(tokenHash: string): Promise<RefreshState | undefined> {
+    return this.#run((db) => joined.refreshState(db, tokenHash));
+  }
+
   /** Sets `lastUsedAt` on an unrevoked session; whether it changed. */
   touchSession(id: string, now = this.#clock()): Promise<boolean> {
     return this.#run((db) => sessions.updateUnrevokedSession(db, id, { last_used_at: now }));
@@ -432,14 +458,18 @@ export class Store {
    * `UPDATE … SET rotated_at, successor_hash, successor_ciphertext WHERE token_hash = ? AND rotated_at IS NULL`
    * and, if it matched, the INSERT of the successor (same session). Of any number of concurrent callers
    * exactly one gets `rotated`; the others get `already_rotated` with the row as the winner left it, to apply
-   * the grace-window rule (hand out the same successor, or treat it as reuse). It does not check the session.
+   * the grace-window rule (hand out the same successor, or treat it as reuse). With `options.touchSession` it first
+   * does `touchLiveSession` on that session in the same transaction and, if the session is not live (or its user
+   * not active on its generation), rotates nothing and answers `session_ended`; without, it does not check the
+   * session.
    */
   rotateRefreshToken(
     oldHash: string,
     successor: RefreshTokenSuccessor,
     now = this.#clock(),
+    options: { touchSession?: string } = {},
   ): Promise<RotateResult> {
-    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now));
+    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now, options.touchSession));
   }
 
   /** Deletes every refresh token of a session (e.g. after revoking it); returns how many. */

@@ -447,6 +447,70 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.rotateRefreshToken(sha256('nope'), third)).toEqual({ status: 'not_found' });
       });
 
+      it('reads a token with its session and the session’s user in one statement (getRefreshState)', async () => {
+        const { sessionId, hash } = await newFamily();
+        const session = (await store.getSession(sessionId))!;
+        expect(await store.getRefreshState(hash)).toEqual({
+          token: await store.getRefreshToken(hash),
+          session,
+          user: await store.getUserById(session.userId),
+        });
+        expect(await store.getRefreshState(sha256('nope'))).toBeUndefined();
+      });
+
+      it('rotates with touchSession only while the session is live and its user active on its generation', async () => {
+        const { sessionId, hash } = await newFamily();
+        const second = { hash: sha256(randomUUID()), ciphertext: 'c2', generation: 2 };
+        const won = await store.rotateRefreshToken(hash, second, T0 + MIN, { touchSession: sessionId });
+        expect(won).toMatchObject({ status: 'rotated', session: { id: sessionId, lastUsedAt: T0 + MIN } });
+        const again = await store.rotateRefreshToken(hash, second, T0 + 2 * MIN, { touchSession: sessionId });
+        expect(again).toMatchObject({ status: 'already_rotated', session: { lastUsedAt: T0 + 2 * MIN } });
+
+        // A disabled user: nothing rotates, nothing is touched.
+        const userId = (await store.getSession(sessionId))!.userId;
+        await store.setStatus(userId, 'disabled', T0);
+        const third = { hash: sha256(randomUUID()), ciphertext: 'c3', generation: 3 };
+        expect(
+          await store.rotateRefreshToken(second.hash, third, T0 + 3 * MIN, { touchSession: sessionId }),
+        ).toEqual({ status: 'session_ended' });
+        expect(await store.getRefreshToken(second.hash)).toMatchObject({ rotatedAt: null });
+        expect(await store.getSession(sessionId)).toMatchObject({ lastUsedAt: T0 + 2 * MIN });
+        expect(await store.touchLiveSession(sessionId, T0 + 3 * MIN)).toBeUndefined();
+
+        // An older credential generation (password changed): the same.
+        const other = await newFamily();
+        const owner = (await store.getSession(other.sessionId))!.userId;
+        await store.cutOffUser(owner, T0);
+        expect(
+          await store.rotateRefreshToken(other.hash, third, T0 + MIN, { touchSession: other.sessionId }),
+        ).toEqual({ status: 'session_ended' });
+        expect(await store.getRefreshToken(third.hash)).toBeUndefined();
+      });
+
+      it('touches only live sessions (touchLiveSession): not revoked, not idle or past absolute expiry', async () => {
+        const userId = await newUser();
+        const live = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, idleTimeoutMs: 10 * MIN },
+          T0,
+        );
+        const idle = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, idleTimeoutMs: MIN },
+          T0,
+        );
+        const absolute = await store.createSession({ userId, absoluteExpiresAt: T0 + 2 * MIN }, T0);
+        const revoked = await store.createSession({ userId, absoluteExpiresAt: T0 + 60 * MIN }, T0);
+        await store.revokeSession(revoked.id, 'logout', T0);
+        expect(await store.touchLiveSession(live.id, T0 + 5 * MIN)).toEqual({
+          ...live,
+          lastUsedAt: T0 + 5 * MIN,
+        });
+        for (const ended of [idle, absolute, revoked]) {
+          expect(await store.touchLiveSession(ended.id, T0 + 5 * MIN)).toBeUndefined();
+          expect((await store.getSession(ended.id))?.lastUsedAt).toBe(T0);
+        }
+        expect(await store.touchLiveSession(randomUUID(), T0)).toBeUndefined();
+      });
+
       it('deletes a session’s tokens', async () => {
         const { sessionId, hash } = await newFamily();
         await store.rotateRefreshToken(hash, { hash: sha256(randomUUID()), ciphertext: 'c', generation: 2 });
@@ -569,6 +633,34 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
     describe('revocations', () => {
       // Runs on its own time line far in the future so other tests' entries are long expired.
       const R0 = T0 + 1_000_000_000;
+
+      it('reads what a revocation check needs in one go (authState): user, session, jti revoked', async () => {
+        const userId = await newUser();
+        const session = await store.createSession({ userId, absoluteExpiresAt: R0 + 60 * MIN }, R0);
+        const user = await store.getUserById(userId);
+        const jti = randomUUID();
+        expect(await store.authState({ jti, userId, sessionId: session.id }, R0)).toEqual({
+          jtiRevoked: false,
+          user,
+          session,
+        });
+        await store.addRevocation({ kind: 'jti', subject: jti, expiresAt: R0 + MIN }, R0);
+        expect(await store.authState({ jti, userId, sessionId: session.id }, R0 + 1)).toMatchObject({
+          jtiRevoked: true,
+          user,
+        });
+        // Expired entries no longer count; an unknown session or user reads as undefined.
+        expect(await store.authState({ jti, userId, sessionId: randomUUID() }, R0 + MIN)).toEqual({
+          jtiRevoked: false,
+          user,
+          session: undefined,
+        });
+        expect(await store.authState({ jti, userId: randomUUID(), sessionId: session.id }, R0 + 1)).toEqual({
+          jtiRevoked: true,
+          user: undefined,
+          session: undefined,
+        });
+      });
 
       it('serves a snapshot, then entries after a cursor, and prunes expired ones without reusing ids', async () => {
         await store.pruneExpiredRevocations(Number.MAX_SAFE_INTEGER);

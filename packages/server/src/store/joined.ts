@@ -1,0 +1,170 @@
+/**
+ * Reads that join tables, so a hot request asks the database once instead of once per table: the state a
+ * request's revocation check needs (the user, the session and whether the `jti` is revoked), and the state a refresh
+ * starts from (the refresh token, its session and the session's user). Each table's columns come back under a
+ * prefix and are mapped by the same functions as the single-table reads, so the shapes cannot drift.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+
+import { toRefreshToken, type RefreshToken } from './refresh-tokens.js';
+import type { RefreshTokensTable, Schema, SessionsTable, UsersTable } from './schema.js';
+import { toSession, type Session } from './sessions.js';
+import { toUser, type User } from './users.js';
+
+type Db = Kysely<Schema>;
+
+/** Every column of `T`, checked by the compiler in both directions (no column missing, none unknown). */
+function columns<T>() {
+  return <const C extends readonly (keyof T & string)[]>(
+    list: C & ([Exclude<keyof T, C[number]>] extends [never] ? unknown : 'a column is missing'),
+  ): C => list;
+}
+
+const USER_COLUMNS = columns<UsersTable>()([
+  'id',
+  'email',
+  'email_key',
+  'password_hash',
+  'name',
+  'roles',
+  'status',
+  'token_version',
+  'tokens_valid_after',
+  'credential_generation',
+  'created_via',
+  'created_at',
+  'updated_at',
+  'email_verified_at',
+]);
+
+const SESSION_COLUMNS = columns<SessionsTable>()([
+  'id',
+  'user_id',
+  'created_at',
+  'last_used_at',
+  'absolute_expires_at',
+  'idle_timeout_ms',
+  'revoked_at',
+  'revoked_reason',
+  'auth_time',
+  'user_agent',
+  'ip',
+  'csrf_hash',
+  'delivery',
+  'mode',
+  'client_id',
+  'amr',
+  'acr',
+  'dpop_jkt',
+  'credential_generation',
+]);
+
+const REFRESH_COLUMNS = columns<RefreshTokensTable>()([
+  'token_hash',
+  'session_id',
+  'generation',
+  'created_at',
+  'rotated_at',
+  'successor_hash',
+  'successor_ciphertext',
+]);
+
+/** `alias.column AS prefix_column` for each column. */
+function prefixed(alias: string, list: readonly string[]) {
+  return list.map((column) => sql.ref(`${alias}.${column}`).as(`${alias}_${column}`));
+}
+
+/** The columns of `alias` out of a joined row, unprefixed; undefined when the outer join found no row. */
+function part<T>(row: Record<string, unknown>, alias: string, list: readonly string[]): T | undefined {
+  if (row[`${alias}_${list[0]}`] === null || row[`${alias}_${list[0]}`] === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const column of list) out[column] = row[`${alias}_${column}`];
+  return out as T;
+}
+
+/** SQLite answers EXISTS with 0/1, PostgreSQL with a boolean. */
+function truthy(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n || value === '1';
+}
+
+/** What a revocation check needs about one access token. */
+export interface AuthState {
+  jtiRevoked: boolean;
+  user: User | undefined;
+  /** Undefined when the user is gone or the session does not exist. */
+  session: Session | undefined;
+}
+
+/** The user, the session and the `jti` revocation of one access token, in one statement (two if the user is gone). */
+export async function authState(
+  db: Db,
+  query: { jti: string; userId: string; sessionId: string },
+  now: number,
+): Promise<AuthState> {
+  const row = (await db
+    .selectFrom('users as u')
+    .leftJoin('sessions as s', (join) => join.on('s.id', '=', query.sessionId))
+    .select((eb) => [
+      ...prefixed('u', USER_COLUMNS),
+      ...prefixed('s', SESSION_COLUMNS),
+      eb
+        .exists(
+          eb
+            .selectFrom('revocations')
+            .select('id')
+            .where('kind', '=', 'jti')
+            .where('subject', '=', query.jti)
+            .where('expires_at', '>', now),
+        )
+        .as('jti_revoked'),
+    ])
+    .where('u.id', '=', query.userId)
+    .executeTakeFirst()) as Record<string, unknown> | undefined;
+  if (row === undefined) {
+    const revoked = await db
+      .selectFrom('revocations')
+      .select('id')
+      .where('kind', '=', 'jti')
+      .where('subject', '=', query.jti)
+      .where('expires_at', '>', now)
+      .limit(1)
+      .executeTakeFirst();
+    return { jtiRevoked: revoked !== undefined, user: undefined, session: undefined };
+  }
+  const user = part<Selectable<UsersTable>>(row, 'u', USER_COLUMNS);
+  const session = part<Selectable<SessionsTable>>(row, 's', SESSION_COLUMNS);
+  return {
+    jtiRevoked: truthy(row.jti_revoked),
+    user: user && toUser(user),
+    session: session && toSession(session),
+  };
+}
+
+/** Where a refresh starts from. */
+export interface RefreshState {
+  token: RefreshToken;
+  session: Session;
+  /** Undefined when the session's user no longer exists. */
+  user: User | undefined;
+}
+
+/** A refresh token with its session and the session's user, in one statement; undefined for an unknown token. */
+export async function refreshState(db: Db, tokenHash: string): Promise<RefreshState | undefined> {
+  const row = await db
+    .selectFrom('refresh_tokens as r')
+    .innerJoin('sessions as s', 's.id', 'r.session_id')
+    .leftJoin('users as u', 'u.id', 's.user_id')
+    .select([
+      ...prefixed('r', REFRESH_COLUMNS),
+      ...prefixed('s', SESSION_COLUMNS),
+      ...prefixed('u', USER_COLUMNS),
+    ])
+    .where('r.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const token = part<Selectable<RefreshTokensTable>>(row, 'r', REFRESH_COLUMNS);
+  const session = part<Selectable<SessionsTable>>(row, 's', SESSION_COLUMNS);
+  if (token === undefined || session === undefined) return undefined;
+  const user = part<Selectable<UsersTable>>(row, 'u', USER_COLUMNS);
+  return { token: toRefreshToken(token), session: toSession(session), user: user && toUser(user) };
+}
