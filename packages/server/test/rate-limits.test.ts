@@ -1,0 +1,352 @@
+/**
+ * Every rate limit of the server, driven to its 429 and back (issue 9: "today no test ever triggers a 429"):
+ * - per client address and route (`JOT_RATE_LIMIT_AUTH`): found by probing every route of the OpenAPI document, so
+ *   a route that gains or loses the limit fails here until the list below says so;
+ * - per verified user (`password-check`: password change and step-up; `mfa-check`: TOTP confirmation and MFA
+ *   step-up; `email-change`), across addresses and header spellings;
+ * - per mail address (`JOT_RATE_LIMIT_MAIL`): forgotten password and new verification link;
+ * - per account across addresses (`JOT_LOGIN_LOCKOUT`): the sign-in lock with exponential back-off, with a
+ *   controlled clock;
+ * - per account for second-factor attempts (`JOT_MFA_ACCOUNT_LIMIT`), with a controlled clock.
+ * Single-token renewal (per session, `JOT_RATE_LIMIT_RENEW`) is driven the same way in token-renewal.test.ts.
+ *
+ * Each 429 carries a stable code and a `Retry-After` (whole seconds, at least 1, at most the window), and the limit
+ * lets requests through again once that time has passed — waited for with deadlines, or by moving the clock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { base32Decode, totpCode } from '../src/services/totp.js';
+import { waitFor } from './support/processes.js';
+import { signUp, startServer, type TestServer } from './support/jot-server.js';
+
+const PASSWORD = 'correct horse battery';
+/** A short window, so recovery is observed in seconds (the shortest JOT_RATE_LIMIT_* window is 1 s). */
+const WINDOW_S = 3;
+const RATE = `2/${WINDOW_S}s`;
+
+let nextAddress = 1;
+/** A fresh client address (the servers trust X-Forwarded-For, as behind a proxy). */
+const freshAddress = (): string =>
+  `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress++ & 255}`;
+
+interface Probe {
+  status: number;
+  code?: string;
+  retryAfter: number | null;
+  at: number;
+}
+
+/** One request with a deadline; the body is read only when it is JSON (a stream is cancelled). */
+async function send(
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { address: string; token?: string; body?: unknown },
+): Promise<Probe> {
+  const headers: Record<string, string> = { 'x-forwarded-for': options.address };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (method !== 'GET' && method !== 'HEAD') {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.body ?? {});
+  }
+  const res = await fetch(server.url + path, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+  let code: string | undefined;
+  if ((res.headers.get('content-type') ?? '').includes('json')) {
+    code = ((await res.json()) as { code?: string }).code;
+  } else {
+    await res.body?.cancel();
+  }
+  const after = res.headers.get('retry-after');
+  return { status: res.status, code, retryAfter: after === null ? null : Number(after), at: Date.now() };
+}
+
+function expectRetryAfter(probe: Probe, code: string, windowSeconds: number): void {
+  expect(probe.status).toBe(429);
+  expect(probe.code).toBe(code);
+  expect(probe.retryAfter).not.toBeNull();
+  expect(Number.isInteger(probe.retryAfter)).toBe(true);
+  expect(probe.retryAfter).toBeGreaterThanOrEqual(1);
+  expect(probe.retryAfter).toBeLessThanOrEqual(windowSeconds);
+}
+
+/**
+ * Waits (deadline, not a sleep) until `attempt` is no longer refused, and checks it was not refused for much longer
+ * than the `Retry-After` of `limited` said.
+ */
+async function expectRecovers(what: string, limited: Probe, attempt: () => Promise<Probe>): Promise<Probe> {
+  const after = await waitFor(
+    `${what} to be allowed again`,
+    async () => {
+      const probe = await attempt();
+      return probe.status === 429 ? undefined : probe;
+    },
+    limited.retryAfter! * 1000 + 20_000,
+    100,
+  );
+  // Generous slack for a loaded machine: the point is that the promised time is not a lie by whole windows.
+  expect(after.at - limited.at).toBeLessThanOrEqual(limited.retryAfter! * 1000 + 10_000);
+  return after;
+}
+
+/**
+ * The routes limited per client address. The probe below must find exactly these: adding the limit to a route or
+ * taking it away is a decision this list records.
+ */
+const LIMITED_PER_ADDRESS = [
+  'POST /api/register',
+  'POST /api/login',
+  'POST /api/login/mfa',
+  'POST /api/login/mfa/passkey-options',
+  'POST /api/passkeys/login/options',
+  'POST /api/passkeys/login',
+  'POST /api/password',
+  'POST /api/reauth',
+  'POST /api/mfa/totp/confirm',
+  'POST /api/mfa/step-up',
+  'POST /api/token/refresh',
+  'POST /api/token/renew',
+  'POST /api/password/forgot',
+  'POST /api/password/reset',
+  'POST /api/email/verify',
+  'POST /api/email/verification',
+  'POST /api/email/change',
+  'POST /api/email/change/confirm',
+  'POST /api/invitations/accept',
+  'POST /oauth/token',
+].sort();
+
+describe('per client address (JOT_RATE_LIMIT_AUTH)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ rateLimitAuth: RATE, trustProxy: true });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('every route of the OpenAPI document is probed; exactly the listed ones answer their third request with 429, then recover', async () => {
+    const doc = (await server.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const found: Array<{ route: string; path: string; method: string; address: string; limited: Probe }> = [];
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      const concrete = path.replace(/\{[^}]+\}/g, '00000000-0000-4000-8000-000000000000');
+      for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+        const address = freshAddress();
+        const probes: Probe[] = [];
+        for (let i = 0; i < 3; i++) probes.push(await send(server, method, concrete, { address }));
+        const route = `${method} ${path}`;
+        if (probes[2]!.status !== 429) {
+          expect(probes.map((p) => p.status)).not.toContain(429);
+          continue;
+        }
+        // The budget is two: the first two were answered on their merits.
+        expect({ route, refused: probes.slice(0, 2).filter((p) => p.status === 429) }).toEqual({
+          route,
+          refused: [],
+        });
+        expectRetryAfter(probes[2]!, 'ERR_RATE_LIMITED', WINDOW_S);
+        found.push({ route, path: concrete, method, address, limited: probes[2]! });
+      }
+    }
+    expect(found.map((f) => f.route).sort()).toEqual(LIMITED_PER_ADDRESS);
+    // Another address is not affected; the limited one is let through again after its Retry-After.
+    await Promise.all(
+      found.map(async (f) => {
+        expect((await send(server, f.method, f.path, { address: freshAddress() })).status).not.toBe(429);
+        await expectRecovers(f.route, f.limited, () =>
+          send(server, f.method, f.path, { address: f.address }),
+        );
+      }),
+    );
+    // Refusals are recorded (one event per address and route and window, not one per refused request).
+    const events = await server.app.jot.store.listSecurityEvents({ limit: 500, type: 'rate_limited' });
+    expect(events.filter((e) => e.detail.limit === 'address').length).toBeGreaterThanOrEqual(found.length);
+  }, 180_000);
+});
+
+describe('per verified user, across addresses', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Per-address limits out of the way: every request below comes from a fresh address anyway.
+    server = await startServer({ rateLimitAuth: RATE, trustProxy: true });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const cases = [
+    {
+      limit: 'password-check',
+      routes: [
+        ['POST', '/api/reauth', { password: 'a wrong guess' }],
+        ['POST', '/api/password', { current_password: 'a wrong guess', new_password: 'a new passphrase 1' }],
+      ],
+    },
+    {
+      limit: 'mfa-check',
+      routes: [
+        [
+          'POST',
+          '/api/mfa/totp/confirm',
+          { factor_id: '00000000-0000-4000-8000-000000000000', code: '000000' },
+        ],
+        ['POST', '/api/mfa/step-up', { code: '000000' }],
+      ],
+    },
+    {
+      limit: 'email-change',
+      routes: [['POST', '/api/email/change', { new_email: 'taken@example.com' }]],
+    },
+  ] as const;
+
+  for (const { limit, routes } of cases) {
+    it(`${limit}: ${routes.map((r) => r[1]).join(' and ')} share one budget per user, 429 with Retry-After, then recover`, async () => {
+      if ((await server.app.jot.store.getUserByEmail('taken@example.com')) === undefined) {
+        await signUp(server, 'taken@example.com', PASSWORD);
+      }
+      const user = await signUp(server, `${limit}@example.com`, PASSWORD);
+      const attempt = (i: number) => {
+        const [method, path, body] = routes[i % routes.length]!;
+        return send(server, method, path, { address: freshAddress(), token: user.access_token, body });
+      };
+      const answered = [await attempt(0), await attempt(1)];
+      for (const probe of answered) expect(probe.status).not.toBe(429);
+      const limited = await attempt(2);
+      expectRetryAfter(limited, 'ERR_RATE_LIMITED', WINDOW_S);
+      // Every route of the budget is refused now, from any address.
+      for (let i = 0; i < routes.length; i++) expect((await attempt(i)).status).toBe(429);
+      const events = await server.app.jot.store.listSecurityEvents({
+        limit: 50,
+        userId: user.userId,
+        type: 'rate_limited',
+      });
+      expect(events.some((e) => e.detail.limit === limit)).toBe(true);
+      await expectRecovers(limit, limited, () => attempt(0));
+    });
+  }
+});
+
+describe('per mail address (JOT_RATE_LIMIT_MAIL)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ rateLimitMail: RATE, rateLimitAuth: '10000/min', trustProxy: true });
+    await signUp(server, 'mail-limited@example.com', PASSWORD);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  for (const path of ['/api/password/forgot', '/api/email/verification']) {
+    for (const email of ['mail-limited@example.com', 'no-such-account@example.com']) {
+      it(`${path} for ${email.startsWith('no-') ? 'an unknown' : 'a known'} address: 429 with Retry-After from any client address, then recovers`, async () => {
+        const attempt = () => send(server, 'POST', path, { address: freshAddress(), body: { email } });
+        expect((await attempt()).status).toBe(202);
+        expect((await attempt()).status).toBe(202);
+        const limited = await attempt();
+        expectRetryAfter(limited, 'ERR_RATE_LIMITED', WINDOW_S);
+        const recovered = await expectRecovers(`${path} for ${email}`, limited, attempt);
+        expect(recovered.status).toBe(202);
+      });
+    }
+  }
+});
+
+describe('per account across addresses (JOT_LOGIN_LOCKOUT), controlled clock', () => {
+  let now = Date.UTC(2031, 2, 1, 9, 0, 0);
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(
+      { loginLockout: '2/30s', loginLockoutMax: '2m', rateLimitAuth: '10000/min', trustProxy: true },
+      { clock: () => now },
+    );
+    await signUp(server, 'locked@example.com', PASSWORD);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const login = (email: string, password: string) =>
+    send(server, 'POST', '/api/login', { address: freshAddress(), body: { email, password } });
+
+  for (const email of ['locked@example.com', 'unknown-account@example.com']) {
+    it(`${email.startsWith('unknown') ? 'an unknown' : 'a known'} account: locked with exponential back-off up to the maximum, 429 ERR_LOGIN_LOCKED with Retry-After, then free again`, async () => {
+      expect((await login(email, 'wrong one')).status).toBe(401);
+      expect((await login(email, 'wrong two')).status).toBe(401);
+      // Locked for 30 s: even the right password is not checked.
+      const locked = await login(email, PASSWORD);
+      expectRetryAfter(locked, 'ERR_LOGIN_LOCKED', 30);
+      expect(locked.retryAfter).toBe(30);
+      now += 10_000;
+      expect((await login(email, PASSWORD)).retryAfter).toBe(20);
+      now += 20_000;
+      // Free again; a further failure doubles the lock: 60 s, then 120 s, then capped at the 2 min maximum.
+      for (const expected of [60, 120, 120]) {
+        expect((await login(email, 'wrong again')).status).toBe(401);
+        const again = await login(email, PASSWORD);
+        expectRetryAfter(again, 'ERR_LOGIN_LOCKED', expected);
+        expect(again.retryAfter).toBe(expected);
+        now += expected * 1000;
+      }
+      const after = await login(email, PASSWORD);
+      expect(after.status).toBe(email === 'locked@example.com' ? 200 : 401);
+    });
+  }
+
+  it('records account_locked for the account', async () => {
+    const events = await server.app.jot.store.listSecurityEvents({ limit: 100, type: 'account_locked' });
+    expect(events.length).toBeGreaterThan(0);
+  });
+});
+
+describe('second-factor attempts per account (JOT_MFA_ACCOUNT_LIMIT), controlled clock', () => {
+  let now = Date.UTC(2031, 2, 1, 9, 0, 10);
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(
+      { mfaAccountLimit: '3/1m', rateLimitAuth: '10000/min', trustProxy: true, accessTokenTtl: '1h' },
+      { clock: () => now },
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('the attempt over the budget gets 429 ERR_MFA_LOCKED with Retry-After, the right code included, until the window passes', async () => {
+    const email = 'mfa-limited@example.com';
+    const user = await signUp(server, email, PASSWORD);
+    const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
+    const secret = base32Decode(start.body.secret as string);
+    const confirm = await server.request('POST', '/api/mfa/totp/confirm', {
+      token: user.access_token,
+      body: { factor_id: start.body.factor_id, code: totpCode(secret, now) },
+    });
+    expect(confirm.status).toBe(200);
+    now += 30_000; // the next TOTP step, so codes below are fresh
+    const mfaToken = async (): Promise<string> => {
+      const res = await server.request('POST', '/api/login', {
+        headers: { 'x-forwarded-for': freshAddress() },
+        body: { email, password: PASSWORD },
+      });
+      expect(res.status).toBe(403);
+      return res.body.mfa_token as string;
+    };
+    const second = async (token: string, code: string) =>
+      send(server, 'POST', '/api/login/mfa', { address: freshAddress(), body: { mfa_token: token, code } });
+    const wrong = totpCode(secret, now + 10 * 30_000);
+    const token = await mfaToken();
+    for (let i = 0; i < 3; i++) expect((await second(token, wrong)).code).toBe('ERR_MFA_CODE_INVALID');
+    const locked = await second(await mfaToken(), totpCode(secret, now));
+    expectRetryAfter(locked, 'ERR_MFA_LOCKED', 60);
+    now += locked.retryAfter! * 1000;
+    const ok = await second(await mfaToken(), totpCode(secret, now));
+    expect(ok.status).toBe(200);
+    const events = await server.app.jot.store.listSecurityEvents({
+      limit: 20,
+      userId: user.userId,
+      type: 'mfa_locked',
+    });
+    expect(events.length).toBeGreaterThan(0);
+  });
+});
