@@ -1,8 +1,8 @@
 /**
  * `createClient`: sign in, sign out, and a `fetch` that authenticates requests to the Jot server and keeps the
- * session alive — a timer refreshes before expiry, a 401 triggers one refresh and one retry, refreshes are
- * single-flight within a tab and serialised across tabs, and sign-in/refresh/sign-out are broadcast to the other
- * tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
+ * session alive — a timer refreshes (in single-token mode: renews the access token) before expiry, a 401 triggers
+ * one refresh and one retry, refreshes are single-flight within a tab and serialised across tabs, and
+ * sign-in/refresh/sign-out are broadcast to the other tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage.
  */
 import type { WhoAmIResponse } from '@jot/contract';
@@ -100,6 +100,10 @@ export function createClient(options: ClientOptions): JotClient {
   if (mode !== 'cookie' && mode !== 'memory' && mode !== 'bearer') {
     throw new TypeError("createClient: mode must be 'cookie', 'memory' or 'bearer'");
   }
+  const tokenMode = options.tokenMode ?? 'refresh';
+  if (tokenMode !== 'refresh' && tokenMode !== 'single') {
+    throw new TypeError("createClient: tokenMode must be 'refresh' or 'single'");
+  }
   const marginSeconds = options.refreshMarginSeconds ?? 30;
   if (!Number.isFinite(marginSeconds) || marginSeconds < 0) {
     throw new TypeError('createClient: refreshMarginSeconds must be a non-negative number');
@@ -191,8 +195,10 @@ export function createClient(options: ClientOptions): JotClient {
 
   const { csrfToken, refreshNow } = createRefreshRequest({
     mode,
+    tokenMode,
     state,
     send,
+    sendAuthenticated,
     adopt,
     end,
     epoch: () => epoch,
@@ -217,6 +223,23 @@ export function createClient(options: ClientOptions): JotClient {
       return await dpop.send(new Request(url, { credentials, ...init }), undefined, (r) =>
         transport.fetch(r),
       );
+    } catch (cause) {
+      throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
+    }
+  }
+
+  /** A request to the server with the access token (memory, bearer; with its DPoP proof) or the access cookie. */
+  async function sendAuthenticated(
+    path: string,
+    init: RequestInit,
+    accessToken: string | undefined,
+  ): Promise<Response> {
+    try {
+      const request = new Request(transport.resolve(path).href, { credentials, ...init });
+      if (mode !== 'cookie' && accessToken !== undefined)
+        request.headers.set('authorization', `${dpop === undefined ? 'Bearer' : 'DPoP'} ${accessToken}`);
+      if (dpop === undefined) return await transport.fetch(request);
+      return await dpop.send(request, accessToken, (r) => transport.fetch(r));
     } catch (cause) {
       throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
     }
@@ -261,7 +284,11 @@ export function createClient(options: ClientOptions): JotClient {
     });
     if (!res.ok) throw (await mfaRequiredFrom(res)) ?? (await errorFromResponse(res));
     state.csrfToken = undefined;
-    adopt(snapshotFrom(await res.json(), mode, Date.now()), 'session:started', 'local');
+    adopt(
+      snapshotFrom(await res.json(), mode, Date.now(), undefined, undefined, tokenMode),
+      'session:started',
+      'local',
+    );
   }
 
   /** Re-authentication of the signed-in user (password or second factor): the fresher token is adopted. */
@@ -286,7 +313,14 @@ export function createClient(options: ClientOptions): JotClient {
     const answer: unknown = await res.json();
     // Signed out while the proof was being checked: the answer must not sign this tab back in.
     if (epoch !== started || state.current === undefined) throw noSession();
-    const snapshot = snapshotFrom(answer, mode, Date.now(), state.csrfToken, state.current.refreshToken);
+    const snapshot = snapshotFrom(
+      answer,
+      mode,
+      Date.now(),
+      state.csrfToken,
+      state.current.refreshToken,
+      tokenMode,
+    );
     adopt(snapshot, 'session:refreshed', 'local');
   }
 

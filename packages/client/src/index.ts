@@ -15,6 +15,7 @@ export type {
   SessionEndReason,
   SessionEventHandler,
   SessionEvents,
+  TokenMode,
 } from './types.js';
 export type { AccessTokenClaims, SessionTokenResponse, UserView, WhoAmIResponse } from '@jot/contract';
 export { createDPoPSigner, type DPoPSigner } from './dpop.js';

@@ -1,6 +1,9 @@
 /**
  * One refresh request, per mode: bearer sends its refresh token in the body; cookie and memory send `{}` with the
- * refresh cookie and `X-Csrf-Token` (fetching the CSRF token first when a reload lost it). A refused refresh
+ * refresh cookie and `X-Csrf-Token` (fetching the CSRF token first when a reload lost it). In single-token mode the
+ * access token itself is renewed instead (`POST /api/token/renew`, authenticated like any request: the token in
+ * `Authorization`, or the access cookie with `X-Csrf-Token`); the server answers two renewals of one token within
+ * its grace window with the same successor, so racing tabs cannot end the session. A refused refresh
  * (400/401/403) ends the session; a transient failure (429, 5xx, network) throws and keeps it. An answer that
  * arrives after the session was ended locally (a sign-out while the refresh was in flight) is dropped: it must
  * not sign the tab back in.
@@ -10,13 +13,16 @@ import { HEADERS } from '@jot/contract';
 import { errorFromResponse } from './errors.js';
 import type { SessionSnapshot, SessionState } from './session-state.js';
 import { snapshotFrom } from './token-response.js';
-import type { DeliveryMode, SessionEndReason } from './types.js';
+import type { DeliveryMode, SessionEndReason, TokenMode } from './types.js';
 
 /** What the refresh request needs from its client. */
 export interface RefreshDeps {
   mode: DeliveryMode;
+  tokenMode: TokenMode;
   state: SessionState;
   send: (path: string, init: RequestInit) => Promise<Response>;
+  /** Sends a request authenticated with `accessToken` (memory and bearer modes; cookie mode sends the cookie). */
+  sendAuthenticated: (path: string, init: RequestInit, accessToken: string | undefined) => Promise<Response>;
   adopt: (snapshot: SessionSnapshot, event: 'session:started' | 'session:refreshed', source: 'local') => void;
   end: (reason: SessionEndReason, broadcast: boolean) => void;
   /** Changes whenever the session is ended locally; a refresh started in another epoch is void. */
@@ -24,7 +30,16 @@ export interface RefreshDeps {
 }
 
 /** The CSRF bootstrap and the refresh itself (not single-flight: wrap it with `createSingleFlight`). */
-export function createRefreshRequest({ mode, state, send, adopt, end, epoch }: RefreshDeps): {
+export function createRefreshRequest({
+  mode,
+  tokenMode,
+  state,
+  send,
+  sendAuthenticated,
+  adopt,
+  end,
+  epoch,
+}: RefreshDeps): {
   csrfToken: () => Promise<string | undefined>;
   refreshNow: () => Promise<boolean>;
 } {
@@ -44,6 +59,7 @@ export function createRefreshRequest({ mode, state, send, adopt, end, epoch }: R
     const started = epoch();
     const stale = (): boolean => epoch() !== started;
     const wasSignedIn = state.current !== undefined;
+    if (tokenMode === 'single') return renewNow(stale, wasSignedIn);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     let body = '{}';
     if (mode === 'bearer') {
@@ -60,9 +76,41 @@ export function createRefreshRequest({ mode, state, send, adopt, end, epoch }: R
       headers[HEADERS.csrf] = csrf;
     }
     const res = await send('/api/token/refresh', { method: 'POST', headers, body });
+    return settle(res, stale, wasSignedIn);
+  }
+
+  /** Single-token mode: renews the current access token; without one (a reload in memory mode) there is none. */
+  async function renewNow(stale: () => boolean, wasSignedIn: boolean): Promise<boolean> {
+    if (!wasSignedIn) return false;
+    const headers: Record<string, string> = {};
+    const accessToken = state.current?.accessToken;
+    if (mode === 'cookie') {
+      const csrf = await csrfToken();
+      if (stale()) return false;
+      if (csrf === undefined) {
+        end('refresh-failed', true);
+        return false;
+      }
+      headers['x-csrf-token'] = csrf;
+    } else if (accessToken === undefined) {
+      return false;
+    }
+    const res = await sendAuthenticated('/api/token/renew', { method: 'POST', headers }, accessToken);
+    return settle(res, stale, wasSignedIn);
+  }
+
+  /** Adopts a successful answer; ends the session on a refusal; throws for a transient failure. */
+  async function settle(res: Response, stale: () => boolean, wasSignedIn: boolean): Promise<boolean> {
     if (stale()) return false;
     if (res.ok) {
-      const snapshot = snapshotFrom(await res.json(), mode, Date.now(), state.csrfToken);
+      const snapshot = snapshotFrom(
+        await res.json(),
+        mode,
+        Date.now(),
+        state.csrfToken,
+        undefined,
+        tokenMode,
+      );
       if (stale()) return false;
       adopt(snapshot, wasSignedIn ? 'session:refreshed' : 'session:started', 'local');
       return true;

@@ -7,7 +7,7 @@ import type { SessionTokenResponse } from '@jot/contract';
 
 import { JotClientError } from './errors.js';
 import type { SessionSnapshot } from './session-state.js';
-import type { DeliveryMode } from './types.js';
+import type { DeliveryMode, TokenMode } from './types.js';
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -16,6 +16,7 @@ function str(value: unknown): string | undefined {
 /**
  * Validates `body` for `mode` and returns the snapshot, with `expiresAt` computed from `now`. `previousRefresh`
  * (bearer mode) is kept when the answer carries no refresh token: `POST /api/reauth` renews only the access token.
+ * In single-token mode (`tokenMode: 'single'`) there is never a refresh token, in the body or in a cookie.
  */
 export function snapshotFrom(
   body: unknown,
@@ -23,6 +24,7 @@ export function snapshotFrom(
   now: number,
   previousCsrf?: string,
   previousRefresh?: string,
+  tokenMode: TokenMode = 'refresh',
 ): SessionSnapshot {
   // The members of the contract's response, each still unchecked: a renamed member fails to compile here.
   const fields: Partial<Record<keyof SessionTokenResponse, unknown>> =
@@ -48,6 +50,12 @@ export function snapshotFrom(
     );
   switch (mode) {
     case 'bearer':
+      if (tokenMode === 'single') {
+        if (accessToken === undefined || bodyRefreshToken !== undefined)
+          throw mismatch('an access_token and no refresh_token (single-token mode)');
+        snapshot.accessToken = accessToken;
+        break;
+      }
       if (accessToken === undefined || refreshToken === undefined)
         throw mismatch('access_token and refresh_token in the body');
       snapshot.accessToken = accessToken;

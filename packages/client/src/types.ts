@@ -12,6 +12,14 @@ import type { DPoPKeyStore } from './dpop-key-store.js';
  */
 export type DeliveryMode = 'cookie' | 'memory' | 'bearer';
 
+/**
+ * How the server keeps sessions alive (its `JOT_TOKEN_MODE`):
+ * - `refresh`: a rotating refresh token (in the body or an HttpOnly cookie) buys new access tokens;
+ * - `single`: there is no refresh token; the access token itself is renewed (`POST /api/token/renew`) before it
+ *   expires. A page reload keeps the session in cookie mode only (memory mode has nothing left to renew with).
+ */
+export type TokenMode = 'refresh' | 'single';
+
 /** The `fetch` signature the client needs (the global one, or a fake in tests). */
 export type FetchLike = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
@@ -26,7 +34,9 @@ export interface ClientOptions {
   baseUrl?: string;
   /** Token delivery mode. */
   mode: DeliveryMode;
-  /** Refresh this many seconds before the access token expires (at most half its lifetime). @default 30 */
+  /** The server's `JOT_TOKEN_MODE`: refresh tokens, or renewal of the access token. @default 'refresh' */
+  tokenMode?: TokenMode;
+  /** Refresh (or renew) this many seconds before the access token expires (at most half its lifetime). @default 30 */
   refreshMarginSeconds?: number;
   /** The fetch to use. @default globalThis.fetch */
   fetch?: FetchLike;

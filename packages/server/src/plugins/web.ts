@@ -2,7 +2,9 @@
  * Serves the built web UI at `/`: `packages/web/dist` in the repository, or the copy an installed `@jot/server`
  * carries in its `web/` folder (put there by `npm pack`). Files are read once at start and served from memory with
  * a strict Content-Security-Policy; any other GET outside `/api` and `/.well-known` gets `index.html` (client-side
- * routes). When the UI is not built, `/` says how to build it.
+ * routes). When the UI is not built, `/` says how to build it. `index.html` gets a `<meta name="jot-token-mode">`
+ * with the server's `JOT_TOKEN_MODE`, so the page's client renews its access token in single-token mode instead of
+ * refreshing (no inline script: the strict CSP stays).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
@@ -80,16 +82,25 @@ function send(reply: FastifyReply, asset: Asset): FastifyReply {
   return reply.send(asset.body);
 }
 
+/** `index.html` with the server's token mode in a meta element right after `<head>`. */
+function withTokenMode(index: Asset, mode: string): Asset {
+  const html = index.body.toString('utf8');
+  const meta = `<meta name="jot-token-mode" content="${mode === 'single' ? 'single' : 'refresh'}" />`;
+  return { ...index, body: Buffer.from(html.replace(/<head(\s[^>]*)?>/i, (head) => `${head}${meta}`)) };
+}
+
 /** Registers the UI routes. */
 export async function webPlugin(app: FastifyInstance): Promise<void> {
   const assets = existsSync(join(WEB_DIST, 'index.html')) ? loadAssets(WEB_DIST) : new Map<string, Asset>();
-  const index = assets.get('/index.html') ?? {
+  const built = assets.get('/index.html');
+  const index = (built && withTokenMode(built, app.jot.config.tokenMode)) ?? {
     body: Buffer.from(
       '<!doctype html><title>Jot</title><main><h1>Jot</h1><p>The auth server is running. The web UI is not built: run <code>npm run build</code>.</p></main>',
     ),
     type: 'text/html; charset=utf-8',
     immutable: false,
   };
+  if (built !== undefined) assets.set('/index.html', index);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => send(reply, index));
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {

@@ -1,11 +1,18 @@
 /**
  * The page's one Jot client (cookie mode: the tokens stay in HttpOnly cookies, scripts see only the CSRF token)
- * and the signed-in user, loaded from `GET /api/whoami`.
+ * and the signed-in user, loaded from `GET /api/whoami`. The server names its token mode in
+ * `<meta name="jot-token-mode">`: in single-token mode the client renews the access token instead of refreshing.
  */
-import { createClient, type WhoAmIResponse } from '@jot/client';
+import { createClient, type TokenMode, type WhoAmIResponse } from '@jot/client';
+
+/** The server's `JOT_TOKEN_MODE`, as the page that served this script says (refresh when it does not say). */
+function serverTokenMode(): TokenMode {
+  const meta = globalThis.document?.querySelector('meta[name="jot-token-mode"]');
+  return meta?.getAttribute('content') === 'single' ? 'single' : 'refresh';
+}
 
 /** The client every page uses. */
-export const jot = createClient({ mode: 'cookie' });
+export const jot = createClient({ mode: 'cookie', tokenMode: serverTokenMode() });
 
 let current: WhoAmIResponse | undefined;
 
