@@ -172,7 +172,7 @@ export function fakeServer(ttlSeconds = 60): FakeServer {
                   'content-type': 'application/json; charset=utf-8',
                   ...(server.stepUpHeader
                     ? {
-                        'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${description}", max_age=${server.stepUpMaxAge}`,
+                        'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${description}", max_age="${server.stepUpMaxAge}"`,
                       }
                     : {}),
                 },

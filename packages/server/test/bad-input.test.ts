@@ -83,13 +83,20 @@ describe('hostile tokens', () => {
     expect(res.text).not.toContain('aaaa');
   });
 
-  it('garbage bearer values → 401', async () => {
-    for (const token of ['x', 'a.b', 'a.b.c.d', '....', '%%%.%%%.%%%']) {
+  it('garbage bearer values → 401 invalid_token; a value outside the token syntax → 400 ERR_AUTH_MALFORMED', async () => {
+    for (const token of ['x', 'a.b', 'a.b.c.d', '....']) {
       const res = await server.request('GET', '/api/whoami', {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(res.status).toBe(401);
+      expect(res.body.error).toBe('invalid_token');
     }
+    // RFC 6750 §2.1: `%` is not in the b64token syntax, so this is a malformed request, not a bad token (§3.1).
+    const malformed = await server.request('GET', '/api/whoami', {
+      headers: { authorization: 'Bearer %%%.%%%.%%%' },
+    });
+    expect(malformed.status).toBe(400);
+    expectErrorShape(malformed.body, 'ERR_AUTH_MALFORMED');
     const basic = await server.request('GET', '/api/whoami', {
       headers: { authorization: 'Basic Zm9vOmJhcg==' },
     });

@@ -94,7 +94,7 @@ describe('MFA policy and step-up through @jot/client', () => {
     });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(
-      /error="insufficient_user_authentication", error_description="[^"]+", acr_values="aal2", max_age=900$/,
+      /error="insufficient_user_authentication", error_description="[^"]+", acr_values="aal2", max_age="900"$/,
     );
 
     await client.reauthenticate(PASSWORD);

@@ -159,7 +159,10 @@ describe('revocation (RFC 7009)', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const whoami = await server.request('GET', '/api/whoami', { token: user.access_token });
     expect(whoami.status).toBe(401);
-    expect(whoami.body.code).toBe('ERR_SESSION_ENDED');
+    expect(whoami.body).toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+      error_description: 'the session has ended; sign in again',
+    });
     const refresh = await postForm(server, '/oauth/token', {
       grant_type: 'refresh_token',
       refresh_token: user.refresh_token,

@@ -40,7 +40,7 @@ describe('sensitive admin actions', () => {
         error: 'insufficient_user_authentication',
       });
       expect(res.headers.get('www-authenticate')).toMatch(
-        /^Bearer realm="jot", error="insufficient_user_authentication", error_description="[^"]+", max_age=900$/,
+        /^Bearer realm="jot", error="insufficient_user_authentication", error_description="[^"]+", max_age="900"$/,
       );
     }
     expect((await server.request('GET', '/api/admin/users', { token: admin.access_token })).status).toBe(200);

@@ -104,6 +104,29 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
     nonces,
     clock,
   });
+  return requestDPoP(checker, { externalUrl, required: options.required });
+}
+
+/** How `requestDPoP` finds the request's URL and what it demands. */
+export interface RequestDPoPSettings {
+  /** The external origin (and path prefix) of the service; see `DPoPOptions.externalUrl`. */
+  externalUrl?: string;
+  /** Refuse tokens that are not DPoP-bound. @default false */
+  required?: boolean;
+  /** The absolute URL of a request (`htu`), when the framework knows it better than `requestUrl`. */
+  url?: (request: RequestLike) => string;
+}
+
+/**
+ * The per-request DPoP step over an existing checker (its replay store, nonces and algorithms): what the Jot server
+ * plugs into `createRequestAuth` with the checker its token endpoints use.
+ *
+ * @example
+ * const dpop = requestDPoP(createDPoPChecker({ replay: memoryReplayStore() }), { externalUrl: 'https://api.example.com' });
+ */
+export function requestDPoP(checker: DPoPChecker, settings: RequestDPoPSettings = {}): RequestDPoP {
+  const { externalUrl, required } = settings;
+  const urlOf = settings.url ?? ((request: RequestLike) => requestUrl(request, externalUrl));
   const algs = checker.algorithms.join(' ');
   const fail = (
     code: ConstructorParameters<typeof VerifyError>[0],
@@ -124,7 +147,7 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
             'unbound',
           );
         }
-        if (options.required)
+        if (required)
           throw fail('ERR_DPOP_REQUIRED', 'this service accepts DPoP-bound tokens only', 'policy');
         return;
       }
@@ -149,7 +172,7 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
       try {
         await checker.check({
           method: (request.method ?? 'GET').toUpperCase(),
-          url: requestUrl(request, externalUrl),
+          url: urlOf(request),
           proof: values,
           accessToken: token,
           boundJkt: bound,

@@ -150,16 +150,53 @@ function quote(value: string): string {
   return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
+/** The parameters of a `WWW-Authenticate: Bearer` challenge. */
+export interface BearerChallenge {
+  /** @default 'jot' */
+  realm?: string;
+  /** The RFC 6750 §3.1 / RFC 9470 error name; none: the bare challenge of a request without credentials. */
+  error?: string;
+  description?: string;
+  /** Space-separated scopes that would do (RFC 6750 §3). */
+  scope?: string;
+  /** RFC 9470 §3. */
+  acrValues?: string;
+  /** RFC 9470 §3: seconds, written quoted as in the RFC's examples. */
+  maxAge?: number;
+  /** Proof algorithms: also offer the `DPoP` scheme (RFC 9449 §7.1). Only in the bare challenge. */
+  dpopAlgs?: string;
+}
+
+/**
+ * The one writer of `WWW-Authenticate: Bearer` challenges (RFC 6750 §3, RFC 9470 §3), for the server's routes and
+ * every adapter: parameters in a fixed order, quoted values stripped to RFC 6750's quoted-string characters.
+ *
+ * @example
+ * bearerChallenge({ error: 'insufficient_user_authentication', description: 'too old', maxAge: 300 });
+ * // 'Bearer realm="jot", error="insufficient_user_authentication", error_description="too old", max_age="300"'
+ */
+export function bearerChallenge(params: BearerChallenge): string {
+  let challenge = `Bearer realm="${quote(params.realm ?? 'jot')}"`;
+  if (params.error === undefined) {
+    return params.dpopAlgs === undefined ? challenge : `${challenge}, DPoP algs="${quote(params.dpopAlgs)}"`;
+  }
+  challenge += `, error="${quote(params.error)}"`;
+  if (params.description !== undefined) challenge += `, error_description="${quote(params.description)}"`;
+  if (params.scope !== undefined) challenge += `, scope="${quote(params.scope)}"`;
+  if (params.acrValues !== undefined) challenge += `, acr_values="${quote(params.acrValues)}"`;
+  if (params.maxAge !== undefined) challenge += `, max_age="${params.maxAge}"`;
+  return challenge;
+}
+
 /**
  * The HTTP answer for a refusal: RFC 6750 §3 `WWW-Authenticate` for 400s, 401s and `insufficient_scope` 403s,
- * RFC 9470 §3 `max_age` for step-up, `Retry-After` for 503s.
+ * RFC 9470 §3 `max_age` for step-up, RFC 9449 §7.1 `DPoP` challenges, `Retry-After` for 503s.
  *
  * @example
  * const { status, headers, body } = errorResponse(err, 'orders');
  */
 export function errorResponse(err: VerifyError, realm = 'jot', dpopAlgs?: string): ErrorResponse {
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  const realmPart = `Bearer realm="${quote(realm)}"`;
   if (err.dpop !== undefined) {
     // RFC 9449 §7.1: the DPoP scheme's challenge, with the proof algorithms accepted and, for nonces, the nonce.
     headers['www-authenticate'] =
@@ -167,14 +204,16 @@ export function errorResponse(err: VerifyError, realm = 'jot', dpopAlgs?: string
     if (err.dpop.nonce !== undefined) headers[HEADERS.dpopNonce] = err.dpop.nonce;
   } else if (err.code === 'ERR_AUTH_REQUIRED') {
     // RFC 6750 §3.1: no error code when no credentials were sent; both schemes offered when DPoP is on.
-    headers['www-authenticate'] =
-      dpopAlgs === undefined ? realmPart : `${realmPart}, DPoP algs="${dpopAlgs}"`;
+    headers['www-authenticate'] = bearerChallenge({ realm, dpopAlgs });
   } else if (err.status === 400 || err.status === 401 || err.error === 'insufficient_scope') {
-    let challenge = `${realmPart}, error="${err.error}", error_description="${quote(err.message)}"`;
-    if (err.scope !== undefined) challenge += `, scope="${quote(err.scope)}"`;
-    if (err.acrValues !== undefined) challenge += `, acr_values="${quote(err.acrValues)}"`;
-    if (err.maxAge !== undefined) challenge += `, max_age="${err.maxAge}"`;
-    headers['www-authenticate'] = challenge;
+    headers['www-authenticate'] = bearerChallenge({
+      realm,
+      error: err.error,
+      description: err.message,
+      scope: err.scope,
+      acrValues: err.acrValues,
+      maxAge: err.maxAge,
+    });
   } else if (err.status === 503) {
     headers['retry-after'] = '1';
   }

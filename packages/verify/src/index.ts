@@ -25,11 +25,13 @@ export {
   VerifyError,
   isVerifyError,
   errorResponse,
+  bearerChallenge,
   tokenRevoked,
   VERIFY_ERROR_CODES,
   REQUEST_AUTH_ERROR_CODES,
   type RequestAuthCode,
   type RevokedReason,
+  type BearerChallenge,
   type VerifyErrorCode,
   type VerifyOwnCode,
   type VerifyErrorDetails,
@@ -73,5 +75,12 @@ export { expressAuth } from './express.js';
 export { fastifyAuth, jotFastify, type JotFastifyOptions } from './fastify.js';
 export { honoAuth, type JotHonoEnv } from './hono.js';
 export { nodeAuth, fetchAuth, sendErrorResponse, toWebResponse } from './node.js';
-export { createRequestDPoP, requestUrl, type DPoPOptions, type RequestDPoP } from './dpop.js';
+export {
+  createRequestDPoP,
+  requestDPoP,
+  requestUrl,
+  type DPoPOptions,
+  type RequestDPoP,
+  type RequestDPoPSettings,
+} from './dpop.js';
 export { createTokenOpener, isCompactJWE, type DecryptionOptions, type TokenOpener } from './decrypt.js';

@@ -37,12 +37,18 @@ import { readHeader, type AccessTokenClaims, type Clock, type RequestLike } from
 export interface RequestAuthOptions<C extends AccessTokenClaims = AccessTokenClaims> {
   /** Verifies the token's signature and claims (opening it first when encrypted); throws a `JoseError` or `VerifyError`. */
   verifyToken: (token: string) => Promise<C>;
-  /** Applies every revocation that concerns the claims; throws a `VerifyError` (`tokenRevoked`, or a 503). */
-  checkRevocation: (claims: C, token: string) => Promise<void>;
+  /**
+   * Applies every revocation that concerns the claims; throws a `VerifyError` (`tokenRevoked`, or a 503). Gets the
+   * request too, for a caller that keeps what its check read (the server keeps the user row for the route).
+   */
+  checkRevocation: (claims: C, token: string, request: RequestLike) => Promise<void>;
   /** The DPoP step (RFC 9449 §7). */
   dpop: Pick<RequestDPoP, 'check'>;
-  /** The access-cookie names read when there is no `Authorization` header (none: cookies are not read). */
-  cookieNames: readonly string[];
+  /**
+   * The access-cookie names read when there is no `Authorization` header (none: cookies are not read), or a function
+   * of the request (the server reads only the spelling it would set on that request).
+   */
+  cookieNames: readonly string[] | ((request: RequestLike) => readonly string[]);
   /** @default Date.now */
   clock?: Clock;
   /** The realm of the challenges. @default 'jot' */
@@ -120,7 +126,8 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
       let claims: C | undefined;
       try {
         const compiled = compiledOf(guards);
-        const { token, via } = extractToken(request, cookieNames);
+        const names = typeof cookieNames === 'function' ? cookieNames(request) : cookieNames;
+        const { token, via } = extractToken(request, names);
         try {
           claims = await verifyToken(token);
         } catch (err) {
@@ -130,7 +137,7 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
           checkCsrf(readHeader(request.headers, HEADERS.csrf), claims.cth);
         }
-        if (authOptions.revocation !== false) await checkRevocation(claims, token);
+        if (authOptions.revocation !== false) await checkRevocation(claims, token, request);
         enforce(claims, compiled);
         return { ok: true, auth: { claims, token, via } };
       } catch (err) {

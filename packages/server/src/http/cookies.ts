@@ -33,6 +33,11 @@ function read(request: FastifyRequest, names: { secure: string; plain: string })
   return cookies?.[cookiesSecure(request.server.jot.config, request) ? names.secure : names.plain];
 }
 
+/** The name of the access cookie this request would be sent (the spelling `read` accepts). */
+export function accessCookieName(request: FastifyRequest): string {
+  return cookiesSecure(request.server.jot.config, request) ? ACCESS.secure : ACCESS.plain;
+}
+
 /** The access token from its cookie, if any. */
 export function accessCookie(request: FastifyRequest): string | undefined {
   return read(request, ACCESS);

@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { HttpError } from './errors.js';
+import { VerifyError } from '@jot/verify';
+
+import { fromVerifyError, HttpError } from './errors.js';
 
 /** Who a request refused for CSRF claimed to be. */
 export interface CsrfSubject {
@@ -13,9 +15,13 @@ export interface CsrfSubject {
   sessionId?: string;
 }
 
-/** The 403 `ERR_CSRF` answer, carrying `subject` for the event. */
-export function csrfRejected(message: string, subject: CsrfSubject): HttpError {
-  return new HttpError(403, 'ERR_CSRF', message, { error: 'forbidden', cause: { csrf: subject } });
+/**
+ * The 403 `ERR_CSRF` answer — the one request authentication gives (`@jot/verify`'s refusal, or a message for the
+ * refresh cookie's check) — carrying `subject` for the event.
+ */
+export function csrfRejected(refusal: string | VerifyError, subject: CsrfSubject): HttpError {
+  const error = typeof refusal === 'string' ? new VerifyError('ERR_CSRF', refusal) : refusal;
+  return fromVerifyError(error, { cause: { csrf: subject } });
 }
 
 const WINDOW_MS = 60_000;

@@ -1,13 +1,13 @@
 /**
  * DPoP on the server's routes. At token endpoints (sign-in, refresh) a proof is optional or required and binds the
  * session; refusals are RFC 9449 §5 400s (`invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header).
- * At protected routes a DPoP-bound token needs `Authorization: DPoP` and a proof from its key for this method and
- * URL; refusals are §7.1 401s with a `WWW-Authenticate: DPoP` challenge.
+ * At protected routes the shared request authentication (`@jot/verify`'s `requestDPoP`, over this server's checker
+ * and `requestUrl`) requires a DPoP-bound token to come as `Authorization: DPoP` with a proof from its key.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { HEADERS, type JotErrorCode } from '@jot/contract';
-import { isJoseError, type JoseError, type VerifiedDPoPProof } from '@jot/jose';
+import { HEADERS } from '@jot/contract';
+import { isJoseError, type JoseError } from '@jot/jose';
 
 import { HttpError } from './errors.js';
 
@@ -32,10 +32,6 @@ function proofHeader(request: FastifyRequest): string | string[] | undefined {
 
 function errorName(err: JoseError): string {
   return err.code === 'ERR_DPOP_NONCE_REQUIRED' ? 'use_dpop_nonce' : 'invalid_dpop_proof';
-}
-
-function quote(value: string): string {
-  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
 }
 
 /** Sends the current nonce (when nonces are on) with this answer, as §8.2 allows on any response. */
@@ -99,58 +95,4 @@ export async function loginProof(
     );
   }
   return tokenEndpointProof(request, reply, { required });
-}
-
-/** The `WWW-Authenticate: DPoP` challenge of a refusal at a protected route (RFC 9449 §7.1). */
-export function dpopChallenge(
-  request: FastifyRequest,
-  error: string,
-  message: string,
-): Record<string, string> {
-  const algs = request.server.jot.dpop.algorithms.join(' ');
-  return {
-    'www-authenticate': `DPoP error="${error}", error_description="${quote(message)}", algs="${algs}"`,
-    ...offerNonce(request),
-  };
-}
-
-/**
- * Protected routes: a token bound to `jkt` came with `scheme`; requires the DPoP scheme and a proof from that key
- * for this request, with `ath` of `token`. Throws a 401 `HttpError` with the DPoP challenge.
- */
-export async function resourceProof(
-  request: FastifyRequest,
-  token: string,
-  scheme: 'bearer' | 'dpop',
-  jkt: string | undefined,
-): Promise<VerifiedDPoPProof | undefined> {
-  if (jkt === undefined && scheme === 'bearer') return undefined;
-  const refuse = (code: JotErrorCode, error: string, message: string): HttpError =>
-    new HttpError(401, code, message, { error, headers: dpopChallenge(request, error, message) });
-  if (jkt === undefined) {
-    throw refuse(
-      'ERR_DPOP_KEY_MISMATCH',
-      'invalid_token',
-      'this access token is not DPoP-bound; send it as Bearer',
-    );
-  }
-  if (scheme === 'bearer') {
-    throw refuse(
-      'ERR_DPOP_REQUIRED',
-      'invalid_token',
-      'this access token is DPoP-bound: send it as "DPoP <token>" with a proof',
-    );
-  }
-  try {
-    return await request.server.jot.dpop.check({
-      method: request.method,
-      url: requestUrl(request),
-      proof: proofHeader(request),
-      accessToken: token,
-      boundJkt: jkt,
-    });
-  } catch (err) {
-    if (!isJoseError(err)) throw err;
-    throw refuse(err.code, errorName(err), err.message);
-  }
 }

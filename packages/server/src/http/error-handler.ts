@@ -7,10 +7,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 
 import type { ServerErrorCode } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
+import { isVerifyError } from '@jot/verify';
 
 import { KeyError } from '../keys/errors.js';
 import { StoreError } from '../store/index.js';
-import { HttpError, unauthorized, type ErrorBody } from './errors.js';
+import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
 
 const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
@@ -25,6 +26,7 @@ const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>>
 function toHttpError(error: FastifyError | Error): HttpError {
   if (error instanceof HttpError) return error;
   if (isJoseError(error)) return unauthorized(error.code, error.message);
+  if (isVerifyError(error)) return fromVerifyError(error);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const where = fastifyError.validationContext ?? 'request';

@@ -5,6 +5,7 @@
  */
 
 import type { ErrorBody, JotErrorCode } from '@jot/contract';
+import { bearerChallenge, errorResponse, type VerifyError } from '@jot/verify';
 
 /** Every `code` the server itself answers with (JOSE codes from `@jot/jose` pass through for token failures). */
 export { SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from '@jot/contract';
@@ -46,14 +47,10 @@ function defaultErrorName(status: number): string {
   return 'invalid_request';
 }
 
-/** Keeps only what RFC 6750 §3 allows inside a quoted challenge parameter (%x20-21 / %x23-5B / %x5D-7E). */
-function quote(value: string): string {
-  return value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '');
-}
-
 /**
- * A 401 for a bearer-protected resource with its RFC 6750 §3 challenge. Without credentials the challenge carries
- * no error (§3.1: "SHOULD NOT include an error code" when the request lacked authentication).
+ * A 401 for a bearer-protected resource with its RFC 6750 §3 challenge (written by `@jot/verify`'s
+ * `bearerChallenge`, as on every protected route). Without credentials the challenge carries no error (§3.1:
+ * "SHOULD NOT include an error code" when the request lacked authentication).
  */
 export function unauthorized(
   code: JotErrorCode,
@@ -61,40 +58,26 @@ export function unauthorized(
   options: { noCredentials?: boolean } = {},
 ): HttpError {
   const challenge = options.noCredentials
-    ? 'Bearer realm="jot"'
-    : `Bearer realm="jot", error="invalid_token", error_description="${quote(message)}"`;
+    ? bearerChallenge({})
+    : bearerChallenge({ error: 'invalid_token', description: message });
   return new HttpError(401, code, message, {
     error: options.noCredentials ? 'invalid_request' : 'invalid_token',
     headers: { 'www-authenticate': challenge },
   });
 }
 
-/** A 403 for a valid token that lacks a role or scope (RFC 6750 §3.1 `insufficient_scope`). */
-export function forbidden(message: string, scope?: string): HttpError {
-  const scopePart = scope === undefined ? '' : `, scope="${quote(scope)}"`;
-  return new HttpError(403, 'ERR_FORBIDDEN', message, {
-    error: 'insufficient_scope',
-    headers: {
-      'www-authenticate': `Bearer realm="jot", error="insufficient_scope", error_description="${quote(message)}"${scopePart}`,
-    },
-  });
-}
-
 /**
- * A 401 asking for a fresher or stronger authentication (RFC 9470 §3): the token is valid but its `auth_time` is
- * older than `maxAgeSeconds`, or (with `acrValues`) its `acr` is below what the action needs. The client
- * re-authenticates (`POST /api/reauth`, or `POST /api/mfa/step-up` for a second factor) and retries.
+ * A refusal of request authentication (`@jot/verify`'s `VerifyError`: the same code, status, challenge and body as
+ * every resource server's) as an `HttpError` for the error handler; `cause` rides along unserialised.
  */
-export function stepUpRequired(maxAgeSeconds: number, acrValues?: string): HttpError {
-  const message =
-    acrValues === undefined
-      ? `this action needs a password confirmation within the last ${maxAgeSeconds} seconds`
-      : `this action needs a second factor (acr ${acrValues}) confirmed within the last ${maxAgeSeconds} seconds`;
-  const acr = acrValues === undefined ? '' : `, acr_values="${quote(acrValues)}"`;
-  return new HttpError(401, 'ERR_STEP_UP_REQUIRED', message, {
-    error: 'insufficient_user_authentication',
-    headers: {
-      'www-authenticate': `Bearer realm="jot", error="insufficient_user_authentication", error_description="${quote(message)}"${acr}, max_age=${maxAgeSeconds}`,
-    },
+export function fromVerifyError(
+  err: VerifyError,
+  options: { dpopAlgs?: string; cause?: unknown } = {},
+): HttpError {
+  const response = errorResponse(err, 'jot', options.dpopAlgs);
+  return new HttpError(response.status, err.code, err.message, {
+    error: response.body.error,
+    headers: { ...response.headers },
+    cause: options.cause,
   });
 }

@@ -1,113 +1,109 @@
 /**
- * Request authentication for the server's own protected routes: the access token from `Authorization: Bearer`, or
- * else from the HttpOnly access cookie, is verified (signature, `typ`, issuer, audience, times) and then checked
- * against every kind of revocation, on every request. A request authenticated by cookie with an unsafe method must
- * carry `X-Csrf-Token` matching the token's `cth` claim (403 `ERR_CSRF` otherwise); Bearer requests need none,
- * since a browser never attaches them by itself. A DPoP-bound token (`cnf.jkt`) must come as `Authorization: DPoP`
- * with a proof from its key (RFC 9449 §7; see http/dpop-proof.ts). Failures are RFC 6750 / RFC 9449 401s with a
- * stable `code`.
+ * Request authentication for the server's own protected routes. It is `@jot/verify`'s `createRequestAuth` — the
+ * same code every resource server runs — with the server's own parts plugged in: its keys (`TokenService`), its
+ * DPoP checker and its database revocation check. So the token comes from `Authorization: Bearer` / `DPoP`, or else
+ * the HttpOnly access cookie; a DPoP-bound token needs its proof (RFC 9449 §7); a cookie on an unsafe method needs
+ * the session's `X-Csrf-Token` (403 `ERR_CSRF`); every kind of revocation is checked on every request; and a
+ * refusal is the same status, code and `WWW-Authenticate` challenge a resource server would answer
+ * (docs/errors.md, "Request authentication").
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
-import { HEADERS } from '@jot/contract';
-import { isJoseError } from '@jot/jose';
+import type { UserAccessTokenClaims } from '@jot/contract';
+import {
+  compileGuards,
+  createRequestAuth,
+  parseAuthorization,
+  requestDPoP,
+  type CompiledGuards,
+  type RequestAuth,
+  type RequestAuthResult,
+} from '@jot/verify';
 
-import type { AuthContext } from '../context.js';
-import { accessCookie } from '../http/cookies.js';
+import type { AuthContext, ServerContext } from '../context.js';
+import { accessCookieName } from '../http/cookies.js';
 import { csrfRejected } from '../http/csrf-events.js';
-import { forbidden, unauthorized } from '../http/errors.js';
+import { requestUrl } from '../http/dpop-proof.js';
+import { fromVerifyError, type HttpError } from '../http/errors.js';
+import type { User } from '../store/index.js';
 import { checkStepUp, enforceMfaPolicy } from './step-up.js';
-import { resourceProof } from '../http/dpop-proof.js';
 
-/** The token in an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined. */
+/** The token in an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or undefined (another scheme, malformed). */
 export function bearerToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  return match?.[1];
-}
-
-/** The scheme and token of an `Authorization: DPoP <token>` header (RFC 9449 §7.1), or undefined. */
-export function dpopToken(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const match = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  return match?.[1];
-}
-
-/**
- * Verifies a raw access token (decrypted first when it is a JWE; signature, `typ`, issuer, audience, times);
- * throws a 401 `HttpError`.
- */
-async function verifyToken(
-  request: FastifyRequest,
-  token: string,
-  via: AuthContext['via'],
-): Promise<AuthContext> {
-  const { tokens } = request.server.jot;
   try {
-    const jws = await tokens.open(token);
-    return { claims: await tokens.fresh(() => tokens.verify(jws)), token, via };
-  } catch (err) {
-    if (isJoseError(err)) throw unauthorized(err.code, `the access token is not valid: ${err.message}`);
-    throw err;
+    const found = parseAuthorization(header);
+    return found?.via === 'bearer' ? found.token : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-/** Verifies a raw access token and applies the revocation checks; throws a 401 `HttpError`. */
+const authenticators = new WeakMap<ServerContext, RequestAuth<UserAccessTokenClaims>>();
+/** The user row each request's revocation check read, put on `request.auth` so a route need not read it again. */
+const checkedUsers = new WeakMap<object, User>();
+
+/** Verifies a raw access token: opened first when it is a JWE; signature, `typ`, issuer, audience, times. */
+async function verifyAccessToken(jot: ServerContext, token: string): Promise<UserAccessTokenClaims> {
+  const jws = await jot.tokens.open(token);
+  return jot.tokens.fresh(() => jot.tokens.verify(jws));
+}
+
+/** The server's request authenticator (one per server context). */
+function requestAuthOf(jot: ServerContext): RequestAuth<UserAccessTokenClaims> {
+  let auth = authenticators.get(jot);
+  if (auth === undefined) {
+    auth = createRequestAuth<UserAccessTokenClaims>({
+      verifyToken: (token) => verifyAccessToken(jot, token),
+      checkRevocation: async (claims, _token, request) => {
+        const { user } = await jot.revocations.check(claims);
+        checkedUsers.set(request, user);
+      },
+      dpop: requestDPoP(jot.dpop, { url: (request) => requestUrl(request as FastifyRequest) }),
+      cookieNames: (request) => [accessCookieName(request as FastifyRequest)],
+      clock: jot.clock,
+    });
+    authenticators.set(jot, auth);
+  }
+  return auth;
+}
+
+/** A refusal as the `HttpError` the error handler answers; a CSRF refusal carries whom it claimed to be. */
+function refusal(result: Extract<RequestAuthResult<UserAccessTokenClaims>, { ok: false }>): HttpError {
+  if (result.error.code === 'ERR_CSRF') {
+    return csrfRejected(result.error, { userId: result.claims?.sub, sessionId: result.claims?.sid });
+  }
+  return fromVerifyError(result.error);
+}
+
+/** Authenticates the request (with `guards`), or throws the refusal. */
+async function run(
+  request: FastifyRequest,
+  guards?: CompiledGuards,
+  options?: { revocation?: boolean },
+): Promise<AuthContext> {
+  const result = await requestAuthOf(request.server.jot).authenticate(request, guards, options);
+  if (!result.ok) throw refusal(result);
+  const user = checkedUsers.get(request);
+  return user === undefined ? result.auth : { ...result.auth, user };
+}
+
+/** Verifies a raw access token and applies the revocation checks (no request around it); throws a 401 `HttpError`. */
 export async function authenticateToken(
   request: FastifyRequest,
   token: string,
   via: AuthContext['via'],
 ): Promise<AuthContext> {
-  const auth = await verifyToken(request, token, via);
-  await request.server.jot.revocations.check(auth.claims);
-  return auth;
+  const claims = await verifyAccessToken(request.server.jot, token);
+  const { user } = await request.server.jot.revocations.check(claims);
+  return { claims, token, via, user };
 }
 
-/** Methods that must not change state (RFC 9110 §9.2.1); all others need the CSRF header under cookies. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /**
- * The request's access token (Bearer or DPoP, else the access cookie), verified but not yet checked for
- * revocation; a DPoP-bound token needs its proof; a cookie on an unsafe method must come with the session's
- * `X-Csrf-Token`.
+ * The request's access token, verified — DPoP proof and CSRF header included — but not checked for revocation (a
+ * single-token renewal claims the `jti` first, to tell a second use from a plain revocation).
  */
 export async function verifiedCredential(request: FastifyRequest): Promise<AuthContext> {
-  const header = request.headers.authorization;
-  const bearer = bearerToken(header);
-  const dpop = bearer === undefined ? dpopToken(header) : undefined;
-  const token = bearer ?? dpop;
-  if (token !== undefined) {
-    const auth = await verifyToken(request, token, dpop === undefined ? 'bearer' : 'dpop');
-    await resourceProof(request, token, dpop === undefined ? 'bearer' : 'dpop', auth.claims.cnf?.jkt);
-    return auth;
-  }
-  if (header !== undefined) {
-    throw unauthorized(
-      'ERR_AUTH_REQUIRED',
-      'the Authorization header must be "Bearer <token>" or "DPoP <token>"',
-    );
-  }
-  const cookie = accessCookie(request);
-  if (cookie === undefined) {
-    throw unauthorized('ERR_AUTH_REQUIRED', 'this endpoint requires an access token', {
-      noCredentials: true,
-    });
-  }
-  const auth = await verifyToken(request, cookie, 'cookie');
-  // A bound token is only ever sent with its proof; in a cookie it can have none (the page cannot compute ath).
-  await resourceProof(request, cookie, 'bearer', auth.claims.cnf?.jkt);
-  const presented = request.headers[HEADERS.csrf];
-  const csrfOk = request.server.jot.csrf.matchesClaim(
-    auth.claims.cth,
-    typeof presented === 'string' ? presented : undefined,
-  );
-  if (!SAFE_METHODS.has(request.method) && !csrfOk) {
-    throw csrfRejected('this request needs the X-Csrf-Token header of your session', {
-      userId: auth.claims.sub,
-      sessionId: auth.claims.sid,
-    });
-  }
-  return auth;
+  return run(request, undefined, { revocation: false });
 }
 
 /** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */
@@ -115,19 +111,16 @@ export const authenticate: preHandlerAsyncHookHandler = async function authentic
   request: FastifyRequest,
   _reply: FastifyReply,
 ): Promise<void> {
-  const auth = await verifiedCredential(request);
-  const { user } = await request.server.jot.revocations.check(auth.claims);
-  request.auth = { ...auth, user };
+  request.auth = await run(request);
   await enforceMfaPolicy(request, false);
 };
 
-/** Pre-handler: `authenticate`, then requires `role` among the token's roles. */
+/** Pre-handler: `authenticate`, then requires `role` among the token's roles (403 `ERR_FORBIDDEN`). */
 export function requireRole(role: string): preHandlerAsyncHookHandler {
-  return async function requireRoleHandler(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    await authenticate.call(this, request, reply);
-    if (!request.auth?.claims.roles.includes(role))
-      throw forbidden(`this action requires the "${role}" role`, role);
-    if (role === 'admin') await enforceMfaPolicy(request, true);
+  const guards = compileGuards({ roles: [role] });
+  return async function requireRoleHandler(request: FastifyRequest): Promise<void> {
+    request.auth = await run(request, guards);
+    await enforceMfaPolicy(request, role === 'admin');
   };
 }
 

@@ -8,7 +8,10 @@
  */
 import type { FastifyRequest } from 'fastify';
 
-import { HttpError, stepUpRequired } from '../http/errors.js';
+import type { UserAccessTokenClaims } from '@jot/contract';
+import { compileGuards, enforceGuards, isVerifyError, type Guards } from '@jot/verify';
+
+import { fromVerifyError, HttpError } from '../http/errors.js';
 import { ACR } from '../services/mfa.js';
 
 /** Routes a user without a second factor may still use under `JOT_MFA_REQUIRED=all`: enough to enrol one. */
@@ -31,11 +34,24 @@ async function hasMfa(request: FastifyRequest, userId: string): Promise<boolean>
 }
 
 /**
+ * Applies step-up guards with `@jot/verify`'s guard code, so the refusal and its RFC 9470 challenge are the ones a
+ * resource server gives for the same guards.
+ */
+function enforceStepUp(request: FastifyRequest, claims: UserAccessTokenClaims, guards: Guards): void {
+  try {
+    enforceGuards(claims, compileGuards(guards), Math.floor(request.server.jot.clock() / 1000));
+  } catch (err) {
+    if (isVerifyError(err)) throw fromVerifyError(err);
+    throw err;
+  }
+}
+
+/**
  * Requires a recent authentication of the authenticated request's user: multi-factor when the user has a factor.
  * `always: false` checks only users with a factor (password change: the current password is the proof otherwise).
  */
 export async function checkStepUp(request: FastifyRequest, options: { always: boolean }): Promise<void> {
-  const { config, clock, store } = request.server.jot;
+  const { config, store } = request.server.jot;
   const claims = request.auth?.claims;
   if (claims === undefined) throw new Error('checkStepUp needs an authenticated request');
   const withMfa = await hasMfa(request, claims.sub);
@@ -44,11 +60,12 @@ export async function checkStepUp(request: FastifyRequest, options: { always: bo
   // The session row, when there is one, can only lower what the token claims (a theft signal's step-up).
   const session = await store.getSession(claims.sid);
   const authTime = Math.min(claims.auth_time, Math.floor((session?.authTime ?? Infinity) / 1000));
-  const acrOk = claims.acr === ACR.multi && (session === undefined || session.acr === ACR.multi);
-  if (withMfa && !acrOk) throw stepUpRequired(maxAge, ACR.multi);
-  if (Math.floor(clock() / 1000) - authTime > maxAge) {
-    throw stepUpRequired(maxAge, withMfa ? ACR.multi : undefined);
-  }
+  const acr = session !== undefined && session.acr !== ACR.multi ? session.acr : claims.acr;
+  enforceStepUp(
+    request,
+    { ...claims, auth_time: authTime, acr },
+    { maxAuthAge: `${maxAge}s`, acr: withMfa ? [ACR.multi] : undefined },
+  );
 }
 
 /** A 403 for a user who must enrol a second factor before this action. */
@@ -72,7 +89,11 @@ export async function enforceMfaPolicy(request: FastifyRequest, admin: boolean):
       : admin && config.mfaRequired === 'admins';
   if (!applies) return;
   if (await hasMfa(request, claims.sub)) {
-    throw stepUpRequired(Math.floor(config.stepUpMaxAgeMs / 1000), ACR.multi);
+    // The token's `acr` is below `aal2`: the acr guard refuses, its challenge naming the step-up window too.
+    enforceStepUp(request, claims, {
+      acr: [ACR.multi],
+      maxAuthAge: `${Math.floor(config.stepUpMaxAgeMs / 1000)}s`,
+    });
   }
   throw enrolmentRequired(config.mfaRequired === 'all' ? 'accounts on this server' : 'admin actions');
 }

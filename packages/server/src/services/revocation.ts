@@ -14,10 +14,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Counter } from 'prom-client';
 
 import type { UserAccessTokenClaims, UserRevocationState } from '@jot/contract';
+import { tokenRevoked, type RevokedReason } from '@jot/verify';
 
 import type { Clock } from '../context.js';
-import { unauthorized } from '../http/errors.js';
+import { fromVerifyError, type HttpError } from '../http/errors.js';
 import type { Revocation, Session, Store, User } from '../store/index.js';
+
+/** The `ERR_TOKEN_REVOKED` answer for `reason`, as `@jot/verify` words it. */
+function revoked(reason: RevokedReason): HttpError {
+  return fromVerifyError(tokenRevoked(reason));
+}
 
 /** The revocation service. */
 export interface RevocationService {
@@ -151,26 +157,20 @@ export function createRevocationService(
         { jti: claims.jti, userId: claims.sub, sessionId: claims.sid },
         now,
       );
-      if (jtiRevoked) throw unauthorized('ERR_TOKEN_REVOKED', 'this access token has been revoked');
-      if (user === undefined) throw unauthorized('ERR_TOKEN_REVOKED', 'the account no longer exists');
-      if (user.status !== 'active') throw unauthorized('ERR_USER_DISABLED', 'this account is disabled');
-      if (claims.ver !== user.tokenVersion) {
-        throw unauthorized(
-          'ERR_TOKEN_REVOKED',
-          'the account changed (roles or status); refresh the access token',
-        );
-      }
-      if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) {
-        throw unauthorized('ERR_TOKEN_REVOKED', 'the account was signed out everywhere; sign in again');
-      }
+      // One refusal per reason, the same code and message a resource server's verifier gives (@jot/verify).
+      if (jtiRevoked) throw revoked('jti');
+      if (user === undefined) throw revoked('deleted');
       if (
         session === undefined ||
         session.userId !== user.id ||
         !sessionLive(session, now) ||
         session.credentialGeneration !== user.credentialGeneration
       ) {
-        throw unauthorized('ERR_SESSION_ENDED', 'the session has ended; sign in again');
+        throw revoked('session');
       }
+      if (user.status !== 'active') throw revoked('disabled');
+      if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) throw revoked('cutoff');
+      if (claims.ver !== user.tokenVersion) throw revoked('version');
       return { user, session };
     },
     async revokeToken(jti, exp) {

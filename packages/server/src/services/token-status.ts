@@ -7,9 +7,10 @@
  */
 import { FIRST_PARTY_CLIENT_ID, type UserAccessTokenClaims } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
+import { tokenRevoked } from '@jot/verify';
 
 import type { Clock } from '../context.js';
-import { HttpError, unauthorized } from '../http/errors.js';
+import { fromVerifyError, HttpError, unauthorized } from '../http/errors.js';
 import type { Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 import type { ClientBoundClaims, TokenService } from './tokens.js';
@@ -36,7 +37,7 @@ export function createTokenStatus(deps: {
     const client = await store.getClient(claims.client_id);
     // Whole seconds: `iat` is floored, so a token issued in the client's creation second still counts.
     if (client === undefined || claims.iat < Math.floor(client.createdAt / 1000)) {
-      throw unauthorized('ERR_TOKEN_REVOKED', 'the client this token was issued to is no longer registered');
+      throw fromVerifyError(tokenRevoked('client'));
     }
   }
 
@@ -51,7 +52,7 @@ export function createTokenStatus(deps: {
         throw unauthorized('ERR_TOKEN_REVOKED', "a token without a session must be a client's own token");
       }
       if (await store.isJtiRevoked(claims.jti, clock())) {
-        throw unauthorized('ERR_TOKEN_REVOKED', 'this access token has been revoked');
+        throw fromVerifyError(tokenRevoked('jti'));
       }
     }
     await checkClient(claims);
