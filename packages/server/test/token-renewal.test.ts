@@ -17,6 +17,7 @@ import { openStore } from '../src/index.js';
 import { hashSecret } from '../src/services/secrets.js';
 import { pruneExpired } from '../src/services/pruning.js';
 import { createTestSchema } from './support/postgres.js';
+import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 
 const FEED = 'r'.repeat(40);
@@ -346,3 +347,45 @@ for (const backend of backends) {
     });
   });
 }
+
+const redis = pg !== undefined && (await requireRedis('token-renewal across instances'));
+
+describe.runIf(redis)('renewal flood across three instances sharing PostgreSQL and Redis', () => {
+  it('the per-account bound on feed entries holds over all instances together', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'jot-renew-redis-'));
+    cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
+    const instances: TestServer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const store = await openStore({ url: pg!.url, dataDir, postgres: { schema: pg!.schema } });
+      const server = await startServer(
+        { ...SINGLE, rateLimitRenew: '4/min', redisUrl: TEST_REDIS_URL },
+        { dataDir, store },
+      );
+      instances.push(server);
+      cleanups.unshift(async () => {
+        await server.close({ keepData: true });
+        await store.close();
+      });
+    }
+    const email = `flood-${Date.now()}@example.com`;
+    const sessions = [];
+    for (const server of instances) sessions.push(await signIn(server, email));
+    const cursor = await feedCursor(instances[0]!);
+    let ok = 0;
+    await Promise.all(
+      sessions.map(async (first, i) => {
+        let token = first;
+        for (let n = 0; n < 6; n++) {
+          // Each session's renewals go round the instances.
+          const res = await renew(instances[(i + n) % instances.length]!, token);
+          if (res.status === 200) {
+            ok++;
+            token = res.body.access_token;
+          } else expect(res.status).toBe(429);
+        }
+      }),
+    );
+    expect(ok).toBe(4);
+    expect(await jtiEntriesSince(instances[0]!, cursor)).toHaveLength(4);
+  });
+});

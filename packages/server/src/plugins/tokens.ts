@@ -150,7 +150,7 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
         tags: ['tokens'],
         summary:
           'Single-token mode: exchange a still-valid access token for a fresh one (the same one again for a repeat within the grace window).',
-        response: { 200: tokenResponseSchema, ...authErrors },
+        response: { 200: tokenResponseSchema, ...authErrors, 429: { $ref: 'JotError#' } },
       },
     },
     async (request, reply) =>
