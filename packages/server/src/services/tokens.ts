@@ -1,7 +1,13 @@
 /**
  * Access tokens (RFC 9068 JWT profile): `typ: at+jwt`, signed by the active key with its `kid`, small enough to
  * pass any proxy (a typical token is well under 1 KB). Verification here covers signature and claims only; the
- * revocation checks are `RevocationService.check`.
+ * revocation checks are `RevocationService.check`, on every request whatever this file remembers.
+ *
+ * `verify` keeps the tokens it verified (bounded, least recently used dropped first): a token presented again skips
+ * the signature check, never the rest. A hit is only served while the token is unexpired by the same rule the
+ * verifier applies, while its `alg` and `kid` still select the very key object that verified it (a key retired,
+ * removed or replaced under the same `kid` makes every token it verified a miss, verified afresh), and while the
+ * key ring's algorithms are the ones it was verified under. Keyed on the whole token text.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -20,6 +26,7 @@ import {
   type JWK,
   type JWTSigner,
   type JWTVerifier,
+  type Key,
 } from '@jot/jose';
 
 import type { Counter } from 'prom-client';
@@ -91,7 +98,10 @@ export interface TokenService {
   ): Promise<T & { encrypted?: boolean }>;
   /** The JWS inside an encrypted token (with the server's private keys), or the token itself; throws `JoseError`. */
   open(token: string): Promise<string>;
-  /** Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. */
+  /**
+   * Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. Tokens verified before are
+   * answered from a bounded cache (the claims are frozen), re-checking expiry and the verifying key; see above.
+   */
   verify(token: string): UserAccessTokenClaims;
   /**
    * Runs a verification (`() => tokens.verify(t)`); if it fails because the token names a kid this instance does
@@ -116,13 +126,35 @@ export interface TokenSettings {
   encryptionKeys?: Readonly<Record<string, JWK>>;
 }
 
+/** How many verified access tokens `verify` keeps (about 2 KB each with their claims). */
+export const VERIFICATION_CACHE_SIZE = 10_000;
+
+/** A verified token as the cache keeps it. */
+interface Verified {
+  readonly claims: UserAccessTokenClaims;
+  readonly alg: string;
+  readonly kid: string | undefined;
+  /** The key object that verified the signature; a hit needs the key ring to select this same object. */
+  readonly key: Key;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /** Builds the token service over the key manager. Signers are cached per key; `issued` counts each signed token. */
 export function createTokenService(
   keys: KeyManager,
   settings: TokenSettings,
   clock: Clock,
   issued?: Pick<Counter, 'inc'>,
+  cacheSize = VERIFICATION_CACHE_SIZE,
 ): TokenService {
+  const verified = new Map<string, Verified>();
   const signers = new Map<string, JWTSigner>();
   const [only, ...others] = settings.audience;
   const audience = only !== undefined && others.length === 0 ? only : [...settings.audience];
@@ -146,6 +178,7 @@ export function createTokenService(
     const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
     const id = algs.join(',');
     if (verifier?.algs !== id) {
+      verified.clear();
       verifier = {
         algs: id,
         verify: createVerifier(keys, {
@@ -177,6 +210,15 @@ export function createTokenService(
       };
     }
     return anyVerifier.verify;
+  }
+
+  /** Whether the key ring still selects, for the token's `alg` and `kid`, the key object that verified it. */
+  function stillSelects(entry: Verified): boolean {
+    try {
+      return keys.select(entry.alg as Parameters<KeyManager['select']>[0], entry.kid) === entry.key;
+    } catch {
+      return false;
+    }
   }
 
   /** Signs `claims`; the signer writes `iss` and `iat` (from `claims.iat`) itself. */
@@ -251,7 +293,21 @@ export function createTokenService(
       return payload as ClientBoundClaims;
     },
     verify(token) {
-      const { payload } = verifierFor()<UserAccessTokenClaims>(token, { currentDate: new Date(clock()) });
+      const verify = verifierFor();
+      const now = clock();
+      const hit = verified.get(token);
+      if (hit !== undefined) {
+        verified.delete(token);
+        if (hit.claims.exp > Math.floor(now / 1000) - settings.clockToleranceSeconds && stillSelects(hit)) {
+          verified.set(token, hit);
+          return hit.claims;
+        }
+      }
+      const { payload, header, key } = verify<UserAccessTokenClaims>(token, { currentDate: new Date(now) });
+      if (cacheSize > 0) {
+        verified.set(token, { claims: deepFreeze(payload), alg: header.alg, kid: header.kid, key });
+        if (verified.size > cacheSize) verified.delete(verified.keys().next().value as string);
+      }
       return payload;
     },
   };
