@@ -100,10 +100,12 @@ describe('whoami', () => {
     expect(res.body.user).toMatchObject({ email: 'whoami@example.com', status: 'active' });
   });
 
-  it('answers a missing token with an RFC 6750 challenge without error code', async () => {
+  it('answers a missing token with an RFC 6750 challenge without error code, offering DPoP too (RFC 9449 §7.1)', async () => {
     const res = await server.request('GET', '/api/whoami');
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="jot"');
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer realm="jot", DPoP algs="ES256 ES384 ES512 EdDSA PS256 RS256"',
+    );
     expect(res.body.code).toBe('ERR_AUTH_REQUIRED');
   });
 

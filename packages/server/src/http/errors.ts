@@ -5,7 +5,7 @@
  */
 
 import type { ErrorBody, JotErrorCode } from '@jot/contract';
-import { bearerChallenge, errorResponse, type VerifyError } from '@jot/verify';
+import { bearerChallenge, errorResponse, type ErrorResponse, type VerifyError } from '@jot/verify';
 
 /** Every `code` the server itself answers with (JOSE codes from `@jot/jose` pass through for token failures). */
 export { SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from '@jot/contract';
@@ -72,9 +72,10 @@ export function unauthorized(
  */
 export function fromVerifyError(
   err: VerifyError,
-  options: { dpopAlgs?: string; cause?: unknown } = {},
+  options: { response?: ErrorResponse; cause?: unknown } = {},
 ): HttpError {
-  const response = errorResponse(err, 'jot', options.dpopAlgs);
+  // `response`: the one `createRequestAuth` wrote (with its realm and DPoP offer); else written here.
+  const response = options.response ?? errorResponse(err);
   return new HttpError(response.status, err.code, err.message, {
     error: response.body.error,
     headers: { ...response.headers },

@@ -61,6 +61,8 @@ function requestAuthOf(jot: ServerContext): RequestAuth<UserAccessTokenClaims> {
       dpop: requestDPoP(jot.dpop, { url: (request) => requestUrl(request as FastifyRequest) }),
       cookieNames: (request) => [accessCookieName(request as FastifyRequest)],
       clock: jot.clock,
+      // Protected routes accept DPoP-bound tokens: a request without credentials is offered both schemes (RFC 9449 §7.1).
+      dpopAlgs: jot.dpop.algorithms.join(' '),
     });
     authenticators.set(jot, auth);
   }
@@ -72,7 +74,7 @@ function refusal(result: Extract<RequestAuthResult<UserAccessTokenClaims>, { ok:
   if (result.error.code === 'ERR_CSRF') {
     return csrfRejected(result.error, { userId: result.claims?.sub, sessionId: result.claims?.sid });
   }
-  return fromVerifyError(result.error);
+  return fromVerifyError(result.error, { response: result.response });
 }
 
 /** Authenticates the request (with `guards`), or throws the refusal. */

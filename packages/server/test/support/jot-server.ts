@@ -59,6 +59,8 @@ export async function startServer(
     clock?: () => number;
     store?: Store;
     logger?: Parameters<typeof createServer>[0]['logger'];
+    /** Registers test-only routes on the app before it listens (e.g. behind the real auth pre-handlers). */
+    routes?: (app: FastifyInstance) => void | Promise<void>;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'jot-e2e-'));
@@ -69,6 +71,7 @@ export async function startServer(
     logger: options.logger ?? false,
     store: options.store,
   });
+  await options.routes?.(app);
   await app.listen({ port: config.port, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -1,7 +1,8 @@
 /**
  * The same small app mounted four ways (Express, Fastify, Hono, node:http), so one behavioural suite runs
  * against every adapter. Routes: GET /me, POST /orders, GET /admin (role), GET /scoped (scope),
- * GET /sensitive (step-up, maxAuthAge 60 s).
+ * GET /sensitive (step-up, maxAuthAge 60 s). `jot-server-routes.ts` mounts the same app on a real Jot server, behind
+ * the server's own auth pre-handlers, so the server-parity suite can send every request to both.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,7 +39,8 @@ const ROUTES: readonly { method: 'GET' | 'POST'; path: string; guards?: Guards }
   { method: 'GET', path: '/sensitive', guards: { maxAuthAge: '60s' } },
 ];
 
-function body(auth: { claims: { sub: string }; via: string }, path: string): Record<string, unknown> {
+/** What every mount answers for an authenticated request. */
+export function body(auth: { claims: { sub: string }; via: string }, path: string): Record<string, unknown> {
   return { sub: auth.claims.sub, via: auth.via, path };
 }
 
