@@ -41,6 +41,19 @@ if ('error' in target) {
 const pg = 'error' in target ? undefined : target;
 
 const servers: TestServer[] = [];
+let sharedDataDir: string | undefined;
+/**
+ * The data directory of every instance on the PostgreSQL schema: they share its key-encryption key, as the
+ * instances of a deployment share JOT_KEK (the signing keys in the schema are sealed under it).
+ */
+function pgDataDir(): string {
+  if (sharedDataDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'jot-renew-pg-'));
+    sharedDataDir = dir;
+    cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
+  }
+  return sharedDataDir;
+}
 /** Run after the servers close: the PostgreSQL instances (then their schema is dropped). */
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -310,9 +323,7 @@ if (pg !== undefined) {
     name: 'PostgreSQL (three instances)',
     async start() {
       const instances: TestServer[] = [];
-      // One data directory: the instances share its key-encryption key, as a deployment shares JOT_KEK.
-      const dataDir = mkdtempSync(join(tmpdir(), 'jot-renew-pg-'));
-      cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
+      const dataDir = pgDataDir();
       for (let i = 0; i < 3; i++) {
         const store = await openStore({ url: pg.url, dataDir, postgres: { schema: pg.schema } });
         const server = await startServer({ ...SINGLE, ...RACE }, { dataDir, store });
@@ -352,8 +363,7 @@ const redis = pg !== undefined && (await requireRedis('token-renewal across inst
 
 describe.runIf(redis)('renewal flood across three instances sharing PostgreSQL and Redis', () => {
   it('the per-account bound on feed entries holds over all instances together', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'jot-renew-redis-'));
-    cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
+    const dataDir = pgDataDir();
     const instances: TestServer[] = [];
     for (let i = 0; i < 3; i++) {
       const store = await openStore({ url: pg!.url, dataDir, postgres: { schema: pg!.schema } });
