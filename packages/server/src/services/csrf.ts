@@ -2,12 +2,13 @@
  * Anti-CSRF tokens for cookie-authenticated sessions. A session's token is HMAC-SHA256(csrfKey, sid), with the
  * key derived from the KEK, so it is stable for the session and can be handed again to a page that reloaded without
  * being stored anywhere. Its SHA-256 is bound into every access token of the session as the `cth` claim; a
- * mutating request authenticated by cookie must carry the token in `X-Csrf-Token`.
+ * mutating request authenticated by cookie must carry the token in `X-Csrf-Token` — checked against `cth` by the
+ * shared request authentication (`@jot/verify`'s `checkCsrf`), as at every resource server.
  */
 import { Buffer } from 'node:buffer';
 import { createHmac, hkdfSync } from 'node:crypto';
 
-import { hashForClaim, safeEqual } from './secrets.js';
+import { safeEqual } from './secrets.js';
 
 /** Derives and checks CSRF tokens. */
 export interface CsrfTokens {
@@ -15,8 +16,6 @@ export interface CsrfTokens {
   forSession(sessionId: string): string;
   /** Whether `presented` is the session's token. Constant time. */
   matchesSession(sessionId: string, presented: string | undefined): boolean;
-  /** Whether `presented` hashes to the `cth` claim. Constant time. */
-  matchesClaim(cth: string | undefined, presented: string | undefined): boolean;
 }
 
 /** Builds the CSRF token service from the key-encryption key. */
@@ -28,10 +27,5 @@ export function createCsrfTokens(kek: Uint8Array): CsrfTokens {
     forSession,
     matchesSession: (sessionId, presented) =>
       presented !== undefined && safeEqual(forSession(sessionId), presented),
-    matchesClaim: (cth, presented) =>
-      cth !== undefined &&
-      presented !== undefined &&
-      presented.length <= 128 &&
-      safeEqual(hashForClaim(presented), cth),
   };
 }
