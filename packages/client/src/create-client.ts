@@ -5,7 +5,7 @@
  * sign-in/refresh/sign-out are broadcast to the other tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage.
  */
-import type { WhoAmIResponse } from '@jot/contract';
+import { ENDPOINTS, type WhoAmIResponse } from '@jot/contract';
 
 import { createDPoPSigner } from './dpop.js';
 import { createEmitter } from './emitter.js';
@@ -332,9 +332,9 @@ export function createClient(options: ClientOptions): JotClient {
     get expiresAt() {
       return state.current?.expiresAt;
     },
-    login: (email, password) => signIn('/api/login', { email, password, delivery: mode }),
+    login: (email, password) => signIn(ENDPOINTS.login, { email, password, delivery: mode }),
     completeMfa: (mfaToken, proof) =>
-      signIn('/api/login/mfa', { mfa_token: mfaToken, ...proofFields(proof) }),
+      signIn(ENDPOINTS.loginMfa, { mfa_token: mfaToken, ...proofFields(proof) }),
     async passkeyOptions(mfaToken) {
       const res = await send(
         mfaToken === undefined ? '/api/passkeys/login/options' : '/api/login/mfa/passkey-options',
@@ -355,7 +355,7 @@ export function createClient(options: ClientOptions): JotClient {
       if (state.current !== undefined) return true;
       if (mode === 'bearer') return false;
       if (mode === 'cookie') {
-        const res = await send('/api/whoami', { method: 'GET' });
+        const res = await send(ENDPOINTS.whoami, { method: 'GET' });
         const who = res.ok ? ((await res.json()) as WhoAmIResponse) : undefined;
         const exp = who?.claims.exp;
         if (who !== undefined && typeof exp === 'number' && Number.isFinite(exp) && exp > 0) {
@@ -369,11 +369,11 @@ export function createClient(options: ClientOptions): JotClient {
       }
       return refresh().catch(() => false);
     },
-    logout: () => endOnServer('/api/logout', 'logout'),
+    logout: () => endOnServer(ENDPOINTS.logout, 'logout'),
     logoutEverywhere: () => endOnServer('/api/logout-all', 'logout-everywhere'),
-    reauthenticate: (password) => confirmIdentity('/api/reauth', { password }),
+    reauthenticate: (password) => confirmIdentity(ENDPOINTS.reauth, { password }),
     async whoami() {
-      const who = await json<WhoAmIResponse>('/api/whoami');
+      const who = await json<WhoAmIResponse>(ENDPOINTS.whoami);
       if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;
       return who;
     },

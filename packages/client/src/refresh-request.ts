@@ -8,7 +8,7 @@
  * arrives after the session was ended locally (a sign-out while the refresh was in flight) is dropped: it must
  * not sign the tab back in.
  */
-import { HEADERS } from '@jot/contract';
+import { ENDPOINTS, HEADERS } from '@jot/contract';
 
 import { errorFromResponse } from './errors.js';
 import type { SessionSnapshot, SessionState } from './session-state.js';
@@ -48,7 +48,7 @@ export function createRefreshRequest({
   /** The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload). */
   async function csrfToken(): Promise<string | undefined> {
     if (state.csrfToken !== undefined) return state.csrfToken;
-    const res = await send('/api/token/refresh/csrf', { method: 'GET' });
+    const res = await send(ENDPOINTS.refreshCsrf, { method: 'GET' });
     if (!res.ok) return undefined;
     const body = (await res.json()) as { csrf_token?: unknown };
     if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
@@ -75,7 +75,7 @@ export function createRefreshRequest({
       }
       headers[HEADERS.csrf] = csrf;
     }
-    const res = await send('/api/token/refresh', { method: 'POST', headers, body });
+    const res = await send(ENDPOINTS.refresh, { method: 'POST', headers, body });
     return settle(res, stale, wasSignedIn);
   }
 
@@ -91,11 +91,11 @@ export function createRefreshRequest({
         end('refresh-failed', true);
         return false;
       }
-      headers['x-csrf-token'] = csrf;
+      headers[HEADERS.csrf] = csrf;
     } else if (accessToken === undefined) {
       return false;
     }
-    const res = await sendAuthenticated('/api/token/renew', { method: 'POST', headers }, accessToken);
+    const res = await sendAuthenticated(ENDPOINTS.renew, { method: 'POST', headers }, accessToken);
     return settle(res, stale, wasSignedIn);
   }
 

@@ -41,6 +41,8 @@ export const ENDPOINTS = {
   loginMfa: '/api/login/mfa',
   logout: '/api/logout',
   refresh: '/api/token/refresh',
+  /** Cookie mode: the CSRF token of the session whose refresh cookie comes with the request. */
+  refreshCsrf: '/api/token/refresh/csrf',
   renew: '/api/token/renew',
   reauth: '/api/reauth',
   whoami: '/api/whoami',

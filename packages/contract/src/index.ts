@@ -72,4 +72,5 @@ export type {
   WhoAmIResponse,
 } from './views.js';
 export { COOKIES, ENDPOINTS, HEADERS, WELL_KNOWN } from './http-names.js';
+export { OAUTH_URIS } from './oauth-names.js';
 export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';

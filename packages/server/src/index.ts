@@ -25,10 +25,8 @@ export {
   clientView,
   GRANT_TYPES,
   AUTH_METHODS,
-  TOKEN_EXCHANGE_GRANT,
   type ClientService,
   type ClientRegistration,
-  type ClientView,
 } from './services/clients.js';
 export type { OAuthClient, ClientAuthMethod } from './store/index.js';
 export {

@@ -12,4 +12,5 @@ export {
   type TokenTarget,
 } from './service-client.js';
 export { ServiceError, isServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
-export type { FetchLike, TokenResponse } from './token-endpoint.js';
+export type { FetchLike } from './token-endpoint.js';
+export type { OAuthTokenResponse } from '@jot/contract';

@@ -10,15 +10,12 @@
 import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 
+import { OAUTH_URIS, type OAuthTokenResponse } from '@jot/contract';
 import { importJWK, importPEM, importSecret, Key, type Algorithm, type JWK } from '@jot/jose';
 
 import { assertionMaker } from './assertion.js';
-import { requestToken, tokenEndpointOf, type FetchLike, type TokenResponse } from './token-endpoint.js';
+import { requestToken, tokenEndpointOf, type FetchLike } from './token-endpoint.js';
 import { TokenCache } from './token-cache.js';
-
-const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-const EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** How the service authenticates to the token endpoint. */
 export type ServiceCredentials =
@@ -141,7 +138,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       issuer,
     );
     authenticate = (params) => {
-      params.set('client_assertion_type', ASSERTION_TYPE);
+      params.set('client_assertion_type', OAUTH_URIS.jwtBearerAssertion);
       params.set('client_assertion', makeAssertion(clock()));
       return {};
     };
@@ -152,7 +149,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       issuer,
     );
     authenticate = (params) => {
-      params.set('client_assertion_type', ASSERTION_TYPE);
+      params.set('client_assertion_type', OAUTH_URIS.jwtBearerAssertion);
       params.set('client_assertion', makeAssertion(clock()));
       return {};
     };
@@ -163,7 +160,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     authenticate = () => header;
   }
 
-  async function post(params: URLSearchParams): Promise<TokenResponse> {
+  async function post(params: URLSearchParams): Promise<OAuthTokenResponse> {
     const headers = authenticate(params);
     return requestToken(fetchImpl, await endpoint(), params, headers, timeoutMs);
   }
@@ -188,10 +185,10 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       post(
         targetParams(
           new URLSearchParams({
-            grant_type: EXCHANGE_GRANT,
+            grant_type: OAUTH_URIS.tokenExchangeGrant,
             subject_token: subjectToken,
-            subject_token_type: ACCESS_TOKEN_TYPE,
-            requested_token_type: ACCESS_TOKEN_TYPE,
+            subject_token_type: OAUTH_URIS.accessTokenType,
+            requested_token_type: OAUTH_URIS.accessTokenType,
           }),
           target,
         ),

@@ -2,7 +2,7 @@
  * Tokens by what they are for (audience, scope, subject), each kept until shortly before it expires and fetched
  * once however many callers ask at the same time (single flight). A failed fetch is not cached.
  */
-import type { TokenResponse } from './token-endpoint.js';
+import type { OAuthTokenResponse } from '@jot/contract';
 
 interface Entry {
   token: string;
@@ -25,7 +25,7 @@ export class TokenCache {
   }
 
   /** The cached token for `key`, or the one `fetch` gets (shared by concurrent callers). */
-  get(key: string, fetch: () => Promise<TokenResponse>): Promise<string> {
+  get(key: string, fetch: () => Promise<OAuthTokenResponse>): Promise<string> {
     const entry = this.#entries.get(key);
     if (entry !== undefined && this.#clock() < entry.renewAt) return Promise.resolve(entry.token);
     let pending = this.#pending.get(key);

@@ -3,20 +3,12 @@
  * shape, the §5.2 error turned into a `ServiceError` carrying `error` and `status`. The token endpoint itself comes
  * from the issuer's RFC 8414 metadata (once; a failed discovery is retried on the next call).
  */
+import { WELL_KNOWN, type ErrorBody, type OAuthTokenResponse } from '@jot/contract';
+
 import { ServiceError } from './errors.js';
 
 /** The `fetch` the helper uses (injectable for tests and proxies). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
-
-/** A successful token response. */
-export interface TokenResponse {
-  access_token: string;
-  token_type: string;
-  /** Seconds. */
-  expires_in: number;
-  scope?: string;
-  issued_token_type?: string;
-}
 
 /** Posts `params` to `url` and returns the token response. */
 export async function requestToken(
@@ -25,7 +17,7 @@ export async function requestToken(
   params: URLSearchParams,
   headers: Record<string, string>,
   timeoutMs: number,
-): Promise<TokenResponse> {
+): Promise<OAuthTokenResponse> {
   let response: Response;
   let body: unknown;
   try {
@@ -45,7 +37,9 @@ export async function requestToken(
       cause: err,
     });
   }
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  // The contract's members (a success or an error body), each still unchecked: a renamed one fails to compile here.
+  const fields: Partial<Record<keyof OAuthTokenResponse | keyof ErrorBody, unknown>> =
+    typeof body === 'object' && body !== null ? body : {};
   if (!response.ok) {
     const error = typeof fields.error === 'string' ? fields.error : undefined;
     const description = typeof fields.error_description === 'string' ? `: ${fields.error_description}` : '';
@@ -78,7 +72,7 @@ export async function requestToken(
   }
   return {
     access_token: accessToken,
-    token_type: tokenType,
+    token_type: 'Bearer',
     expires_in: expiresIn,
     ...(typeof fields.scope === 'string' ? { scope: fields.scope } : {}),
     ...(typeof fields.issued_token_type === 'string' ? { issued_token_type: fields.issued_token_type } : {}),
@@ -94,7 +88,7 @@ export function tokenEndpointOf(
   let pending: Promise<string> | undefined;
   const url = new URL(issuer);
   const path = url.pathname.replace(/\/+$/, '');
-  const metadataUrl = `${url.origin}/.well-known/oauth-authorization-server${path}`;
+  const metadataUrl = `${url.origin}${WELL_KNOWN.authorizationServer}${path}`;
   async function discover(): Promise<string> {
     let doc: Record<string, unknown>;
     try {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { OAuthTokenResponse } from '@jot/contract';
 import { createVerifier, nodeAuth, type Verifier } from '@jot/verify';
 
 import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
@@ -199,7 +200,7 @@ describe('TokenCache', () => {
     let issued = 0;
     const cache = new TokenCache({ renewBeforeMs: 60_000, clock: () => now });
     const fetchToken = (expiresIn: number) => () =>
-      Promise.resolve({ access_token: `t${++issued}`, token_type: 'Bearer', expires_in: expiresIn });
+      Promise.resolve({ access_token: `t${++issued}`, token_type: 'Bearer' as const, expires_in: expiresIn });
     expect(await cache.get('a', fetchToken(900))).toBe('t1');
     now += 839_000;
     expect(await cache.get('a', fetchToken(900))).toBe('t1');
@@ -217,7 +218,7 @@ describe('TokenCache', () => {
     let calls = 0;
     const slow = () => {
       calls += 1;
-      return new Promise<{ access_token: string; token_type: string; expires_in: number }>((resolve) =>
+      return new Promise<OAuthTokenResponse>((resolve) =>
         setImmediate(() => resolve({ access_token: `t${calls}`, token_type: 'Bearer', expires_in: 900 })),
       );
     };

@@ -9,6 +9,8 @@
  * One that is not is ignored with a warning, and the default `<issuer>/api/…` path is used instead; options given
  * explicitly may still point anywhere.
  */
+import { WELL_KNOWN } from '@jot/contract';
+
 import { describeError, fetchOk, readJSONObject } from './http.js';
 import { silentLogger, type FetchLike, type Logger } from './types.js';
 
@@ -27,8 +29,8 @@ function metadataUrls(issuer: string): string[] {
   const path = url.pathname.replace(/\/+$/, '');
   const origin = url.origin;
   return [
-    `${origin}${path}/.well-known/openid-configuration`,
-    `${origin}/.well-known/oauth-authorization-server${path}`,
+    `${origin}${path}${WELL_KNOWN.openidConfiguration}`,
+    `${origin}${WELL_KNOWN.authorizationServer}${path}`,
   ];
 }
 

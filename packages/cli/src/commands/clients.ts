@@ -6,14 +6,8 @@
 import type { Command } from 'commander';
 
 import { importJWK, importPEM } from '@jot/jose';
-import {
-  clientView,
-  HttpError,
-  TOKEN_EXCHANGE_GRANT,
-  type AdminOps,
-  type ClientRegistration,
-  type ClientView,
-} from '@jot/server';
+import { OAUTH_URIS, type ClientView } from '@jot/contract';
+import { clientView, HttpError, type AdminOps, type ClientRegistration } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
@@ -38,7 +32,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 /** `token-exchange` is accepted for the RFC 8693 URN. */
 function grantName(value: string): string {
-  return value === 'token-exchange' ? TOKEN_EXCHANGE_GRANT : value;
+  return value === 'token-exchange' ? OAUTH_URIS.tokenExchangeGrant : value;
 }
 
 function print(io: CliIo, view: ClientView, secret: string | undefined, json: boolean | undefined): void {

@@ -20,7 +20,7 @@ function text(value: unknown): string {
   return typeof value === 'number' || typeof value === 'boolean' ? `${value}` : JSON.stringify(value);
 }
 
-function printUser(io: CliIo, view: Record<string, unknown>, json: boolean | undefined): void {
+function printUser(io: CliIo, view: object, json: boolean | undefined): void {
   if (json === true) return writeJson(io.stdout, view);
   for (const [key, value] of Object.entries(view)) writeLine(io.stdout, `${key.padEnd(15)}${text(value)}`);
 }

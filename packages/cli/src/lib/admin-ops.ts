@@ -2,6 +2,7 @@
  * Runs an administration command against the configured database with the server's own services
  * (`openAdminOps` from `@jot/server`), closing them afterwards; resolves users by email or id.
  */
+import type { UserView } from '@jot/contract';
 import { loadConfig, openAdminOps, publicUser, type AdminOps, type User } from '@jot/server';
 
 import { CliError } from '../errors.js';
@@ -31,7 +32,7 @@ export function requireYes(yes: boolean | undefined, what: string): void {
 }
 
 /** A user as the CLI prints it: the API's public view (never hashes). */
-export const userView = (user: User): Record<string, unknown> => publicUser(user);
+export const userView = (user: User): UserView => publicUser(user);
 
 /** Splits a comma (and/or space) separated list of roles. */
 export function parseRoles(values: readonly string[]): string[] {

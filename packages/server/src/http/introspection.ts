@@ -3,12 +3,12 @@
  * `/api/introspect`): `active`, then the token's claims — `token_type: "Bearer"` for access tokens (the RFC 6749
  * §7.1 type, not the kind of token) — never the CSRF hash. A refresh token is described by its session.
  */
-import type { AccessTokenClaims } from '@jot/contract';
+import type { AccessTokenClaims, IntrospectionResponse } from '@jot/contract';
 
 import type { Session } from '../store/index.js';
 
 /** The introspection response body. */
-export type IntrospectionResponse = { active: false } | ({ active: true } & Record<string, unknown>);
+export type { IntrospectionResponse };
 
 /** The answer for an access token: its claims when active. */
 export function accessTokenIntrospection(claims: AccessTokenClaims | undefined): IntrospectionResponse {
@@ -26,7 +26,7 @@ export function refreshTokenIntrospection(
   issuedAt: number,
 ): IntrospectionResponse {
   const idleEnd = session.idleTimeoutMs === null ? Infinity : session.lastUsedAt + session.idleTimeoutMs;
-  const body: Record<string, unknown> = {
+  const body: IntrospectionResponse = {
     active: true,
     client_id: session.clientId,
     sub: session.userId,
@@ -36,5 +36,5 @@ export function refreshTokenIntrospection(
     exp: Math.floor(Math.min(session.absoluteExpiresAt, idleEnd) / 1000),
   };
   if (scope !== undefined) body.scope = scope;
-  return body as IntrospectionResponse;
+  return body;
 }

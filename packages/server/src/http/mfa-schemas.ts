@@ -1,6 +1,8 @@
 /** Request schemas and views of the MFA routes, and the proof a second step or step-up carries. */
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
+import type { MfaFactorView } from '@jot/contract';
+
 import type { MfaProof } from '../services/mfa.js';
 import type { MfaFactor } from '../store/index.js';
 import { HttpError } from './errors.js';
@@ -39,7 +41,7 @@ export function proofOf(body: ProofBody): MfaProof {
 }
 
 /** A factor as the API shows it (never the secret or key). */
-export function publicFactor(factor: MfaFactor): Record<string, unknown> {
+export function publicFactor(factor: MfaFactor): MfaFactorView {
   return {
     id: factor.id,
     kind: factor.kind,

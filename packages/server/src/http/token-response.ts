@@ -6,28 +6,20 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import type { SessionTokenResponse } from '@jot/contract';
+
 import type { TokenPair } from '../services/sessions.js';
 import { cookiesSecure, setTokenCookies } from './cookies.js';
-
-/** The body of a token response. */
-export interface TokenResponseBody {
-  access_token?: string;
-  /** `DPoP` when the access token is bound to a DPoP key (RFC 9449 §5.1). */
-  token_type: 'Bearer' | 'DPoP';
-  expires_in: number;
-  refresh_token?: string;
-  csrf_token?: string;
-}
 
 /** Sends a token pair in the form its session's delivery asks for. */
 export function tokenResponse(
   request: FastifyRequest,
   reply: FastifyReply,
   pair: TokenPair,
-): TokenResponseBody {
+): SessionTokenResponse {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   const delivery = pair.session.delivery;
-  const body: TokenResponseBody = {
+  const body: SessionTokenResponse = {
     token_type: pair.claims.cnf === undefined ? 'Bearer' : 'DPoP',
     expires_in: pair.expiresIn,
   };

@@ -1,8 +1,10 @@
 /** What the API shows of users and sessions (never hashes or internal fields), with their response schemas. */
+import type { SessionView, UserView } from '@jot/contract';
+
 import type { Session, User } from '../store/index.js';
 
 /** The public view of a user. */
-export function publicUser(user: User): Record<string, unknown> {
+export function publicUser(user: User): UserView {
   return {
     id: user.id,
     email: user.email,
@@ -33,7 +35,7 @@ function iso(ms: number): string {
 }
 
 /** The public view of a session. */
-export function publicSession(session: Session, currentId?: string): Record<string, unknown> {
+export function publicSession(session: Session, currentId?: string): SessionView {
   return {
     id: session.id,
     current: session.id === currentId,

@@ -7,6 +7,8 @@ import { performance } from 'node:perf_hooks';
 
 import type { FastifyInstance } from 'fastify';
 
+import type { WhoAmIResponse } from '@jot/contract';
+
 import { clientInfo } from '../http/client-info.js';
 import { publicUser, userSchema } from '../http/views.js';
 
@@ -228,7 +230,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       reply.header('cache-control', 'no-store');
       // A page that reloaded bootstraps from here: the CSRF token of its cookie session comes with the claims.
       const csrfToken = claims.cth === undefined ? undefined : app.jot.csrf.forSession(claims.sid);
-      return { claims, user: publicUser(user), csrf_token: csrfToken };
+      return { claims, user: publicUser(user), csrf_token: csrfToken } satisfies WhoAmIResponse;
     },
   );
 }

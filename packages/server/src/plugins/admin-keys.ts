@@ -5,21 +5,24 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import type { SigningKeyView } from '@jot/contract';
+
 import { authErrors } from '../http/schemas.js';
 import type { SigningKeyInfo } from '../keys/types.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 /** The public view of a `SigningKeyInfo`: snake_case with ISO-8601 times, like the other admin routes. */
-export function publicSigningKey(info: SigningKeyInfo): Record<string, unknown> {
-  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+export function publicSigningKey(info: SigningKeyInfo): SigningKeyView {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
   return {
     kid: info.kid,
     alg: info.alg,
     state: info.state,
     created_at: iso(info.createdAt),
     activates_at: iso(info.activatesAt),
-    retired_at: iso(info.retiredAt),
-    expires_at: iso(info.expiresAt),
+    retired_at: isoOrNull(info.retiredAt),
+    expires_at: isoOrNull(info.expiresAt),
   };
 }
 

@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import type { SecurityEventView } from '@jot/contract';
+
 import { HttpError } from '../http/errors.js';
 import { authErrors, emailSchema, passwordSchema } from '../http/schemas.js';
 import type { User } from '../store/index.js';
@@ -229,7 +231,7 @@ export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
       });
       const emails = await store.emailsOf(list.flatMap((e) => (e.userId === null ? [] : [e.userId])));
       return {
-        events: list.map((e) => ({
+        events: list.map((e): SecurityEventView => ({
           id: e.id,
           type: e.type,
           user_id: e.userId,

@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import type { InvitationView } from '@jot/contract';
+
 import { HttpError } from '../http/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { authErrors, emailSchema, passwordSchema } from '../http/schemas.js';
@@ -33,7 +35,7 @@ export const rolesSchema = {
   items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' },
 } as const;
 
-function view(invitation: Invitation): Record<string, unknown> {
+function view(invitation: Invitation): InvitationView {
   return {
     id: invitation.id,
     email: invitation.email,

@@ -10,6 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import { ENDPOINTS, WELL_KNOWN } from '@jot/contract';
 import { SUPPORTED_ALGORITHMS } from '@jot/jose';
 
 import { AUTH_METHODS, GRANT_TYPES } from '../services/clients.js';
@@ -22,12 +23,12 @@ export interface JwksPluginOptions {
 }
 
 const DEFAULT_ENDPOINTS = {
-  token: '/oauth/token',
-  revocation: '/oauth/revoke',
-  introspection: '/oauth/introspect',
-  login: '/api/login',
-  revocationFeed: '/api/revocations',
-  revocationStream: '/api/revocations/stream',
+  token: ENDPOINTS.token,
+  revocation: ENDPOINTS.revocation,
+  introspection: ENDPOINTS.introspection,
+  login: ENDPOINTS.login,
+  revocationFeed: ENDPOINTS.revocationFeed,
+  revocationStream: ENDPOINTS.revocationStream,
 } as const;
 
 const jwksSchema = {
@@ -96,7 +97,7 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
   }
 
   app.get(
-    '/.well-known/jwks.json',
+    WELL_KNOWN.jwks,
     {
       schema: {
         tags: ['discovery'],
@@ -116,7 +117,7 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
     const methods = [...AUTH_METHODS];
     return {
       issuer: config.issuer,
-      jwks_uri: url('/.well-known/jwks.json'),
+      jwks_uri: url(WELL_KNOWN.jwks),
       token_endpoint: url(endpoints.token),
       token_endpoint_auth_methods_supported: methods,
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
@@ -138,7 +139,7 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
   }
 
   app.get(
-    '/.well-known/oauth-authorization-server',
+    WELL_KNOWN.authorizationServer,
     {
       schema: {
         tags: ['discovery'],

@@ -5,6 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import type { MfaStatusView } from '@jot/contract';
+
 import {
   factorNameSchema,
   factorParams,
@@ -76,7 +78,7 @@ export async function mfaPlugin(app: FastifyInstance): Promise<void> {
         required,
         factors: factors.map(publicFactor),
         recovery_codes_left: await mfa.factors.recoveryCodesLeft(claims.sub),
-      };
+      } satisfies MfaStatusView;
     },
   );
 

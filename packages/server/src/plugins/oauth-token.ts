@@ -6,12 +6,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import { OAUTH_URIS } from '@jot/contract';
+
 import { clientInfo } from '../http/client-info.js';
 import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
 import { CLIENT_AUTH_FORM_FIELDS, formTargets, oauthForm, required } from '../http/oauth-form.js';
 import { authRateLimit } from '../http/rate-limit.js';
-import { TOKEN_EXCHANGE_GRANT } from '../services/clients.js';
 import { clientCredentialsGrant } from '../services/grants/client-credentials.js';
 import { refreshTokenGrant } from '../services/grants/refresh-token.js';
 import { tokenExchangeGrant } from '../services/grants/token-exchange.js';
@@ -22,7 +23,7 @@ import { clientOf, OAUTH_PATHS } from './oauth.js';
 const GRANTS: ReadonlyMap<string, GrantHandler> = new Map([
   ['refresh_token', refreshTokenGrant],
   ['client_credentials', clientCredentialsGrant],
-  [TOKEN_EXCHANGE_GRANT, tokenExchangeGrant],
+  [OAUTH_URIS.tokenExchangeGrant, tokenExchangeGrant],
 ]);
 
 /**

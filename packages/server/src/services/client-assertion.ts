@@ -25,9 +25,6 @@ import type { OAuthClient, Store } from '../store/index.js';
 import type { ClientKeys } from './client-keys.js';
 import { hashSecret } from './secrets.js';
 
-/** RFC 7523 §2.2 `client_assertion_type`. */
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-
 /** Assertions longer than this are refused before any decoding. */
 export const MAX_ASSERTION_LENGTH = 8192;
 

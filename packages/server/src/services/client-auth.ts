@@ -8,10 +8,12 @@
  */
 import { Buffer } from 'node:buffer';
 
+import { OAUTH_URIS } from '@jot/contract';
+
 import type { OAuthForm } from '../http/oauth-form.js';
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
 import type { ClientAuthMethod, OAuthClient } from '../store/index.js';
-import { JWT_BEARER_ASSERTION, verifyClientAssertion, type AssertionDeps } from './client-assertion.js';
+import { verifyClientAssertion, type AssertionDeps } from './client-assertion.js';
 import { hashSecret, safeEqual } from './secrets.js';
 
 /** An authenticated client and how it authenticated. */
@@ -87,10 +89,10 @@ export async function authenticateClient(
     return bySecret(deps, id, secret, 'client_secret_basic');
   }
   if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
-    if (form.client_assertion_type !== JWT_BEARER_ASSERTION || form.client_assertion === undefined) {
+    if (form.client_assertion_type !== OAUTH_URIS.jwtBearerAssertion || form.client_assertion === undefined) {
       throw invalidClient(
         'ERR_CLIENT_ASSERTION_INVALID',
-        `send client_assertion with client_assertion_type=${JWT_BEARER_ASSERTION}`,
+        `send client_assertion with client_assertion_type=${OAUTH_URIS.jwtBearerAssertion}`,
       );
     }
     const client = await verifyClientAssertion(deps, form.client_assertion, audiences, form.client_id);

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { FIRST_PARTY_CLIENT_ID } from '@jot/contract';
+import { FIRST_PARTY_CLIENT_ID, OAUTH_URIS, type ClientView } from '@jot/contract';
 import { KeySet } from '@jot/jose';
 
 import type { Clock } from '../context.js';
@@ -24,11 +24,8 @@ import {
 import type { RevocationService } from './revocation.js';
 import { hashSecret, newSecret } from './secrets.js';
 
-/** RFC 8693 §2.1 grant type of token exchange. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-
 /** The grant types a client may be allowed. */
-export const GRANT_TYPES = ['client_credentials', 'refresh_token', TOKEN_EXCHANGE_GRANT] as const;
+export const GRANT_TYPES = ['client_credentials', 'refresh_token', OAUTH_URIS.tokenExchangeGrant] as const;
 
 /** Client authentication methods (RFC 8414 §2 `token_endpoint_auth_methods_supported`). */
 export const AUTH_METHODS: readonly ClientAuthMethod[] = [
@@ -51,23 +48,6 @@ export interface ClientRegistration {
   audiences?: readonly string[];
   /** Seconds. */
   access_token_ttl?: number;
-}
-
-/** A registered client, as the admin API shows it (never the secret or its hash). */
-export interface ClientView {
-  client_id: string;
-  name: string;
-  token_endpoint_auth_method: ClientAuthMethod;
-  jwks?: Record<string, unknown>;
-  jwks_uri?: string;
-  grant_types: string[];
-  scopes: string[];
-  audiences: string[];
-  access_token_ttl: number | null;
-  first_party: boolean;
-  created_at: string;
-  updated_at: string;
-  secret_rotated_at: string | null;
 }
 
 /** The registry. */

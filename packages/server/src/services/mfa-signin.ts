@@ -4,6 +4,8 @@
  * are counted atomically before the proof is checked: at most `MFA_TOKEN_ATTEMPTS` per MFA token, and
  * `JOT_MFA_ACCOUNT_LIMIT` per account across all tokens and step-ups (so signing in again does not reset it).
  */
+import type { MfaRequiredBody } from '@jot/contract';
+
 import type { Config } from '../config/index.js';
 import { HttpError } from '../http/errors.js';
 import type { SessionDelivery, Store, User } from '../store/index.js';
@@ -12,16 +14,7 @@ import { MFA_TOKEN_ATTEMPTS, mfaTokenInvalid, type MfaTokens } from './mfa-token
 import type { SecurityEvents } from './security-events.js';
 
 /** The body of the `mfa_required` answer to the password step (HTTP 403, as OAuth servers commonly do). */
-export interface MfaRequiredBody {
-  error: 'mfa_required';
-  error_description: string;
-  code: 'ERR_MFA_REQUIRED';
-  mfa_token: string;
-  /** Seconds. */
-  mfa_token_expires_in: number;
-  /** What the second step accepts: `totp`, `webauthn`, `recovery_code`. */
-  mfa_methods: string[];
-}
+export type { MfaRequiredBody };
 
 /** A completed second step. */
 export interface MfaSignInResult {

@@ -1,12 +1,12 @@
 /** Queries on `oauth_clients` (the client registry) and `assertion_jtis` (single-use client-assertion ids). */
+import type { ClientAuthMethod } from '@jot/contract';
 import type { Kysely, Selectable } from 'kysely';
 
 import { parseJsonObject, parseStringArray } from './json.js';
 import type { OAuthClientsTable, Schema } from './schema.js';
 
 /** How a client authenticates at the token, revocation and introspection endpoints (RFC 8414 §2 names). */
-export type ClientAuthMethod =
-  'private_key_jwt' | 'client_secret_jwt' | 'client_secret_basic' | 'client_secret_post' | 'none';
+export type { ClientAuthMethod };
 
 /** A registered client as callers see it. Times are epoch ms. */
 export interface OAuthClient {

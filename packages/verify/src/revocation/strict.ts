@@ -4,6 +4,8 @@
  * the price of a network round trip per request. If the endpoint cannot be reached the request fails closed (503)
  * unless `failOpen` is set. The other strict variant reads the list the server mirrors into Redis (`redis.ts`).
  */
+import type { IntrospectionResponse } from '@jot/contract';
+
 import { tokenRevoked } from '../errors.js';
 import { CentralCheck } from './central-check.js';
 import { fetchOk, readJSONObject } from '../http.js';
@@ -54,7 +56,8 @@ export class IntrospectionRevocation implements RevocationStrategy {
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
         timeoutMs: this.#s.timeoutMs,
       });
-      const body = await readJSONObject(response, url);
+      // The contract's members, each still unchecked: a renamed member fails to compile here.
+      const body: Partial<Record<keyof IntrospectionResponse, unknown>> = await readJSONObject(response, url);
       // An active answer must be about this very token (RFC 7662 §2.2 members, when present).
       active = body.active === true && (body.jti === undefined || body.jti === claims.jti);
       this.#central.answered();

@@ -2,17 +2,17 @@
  * Step-up with a second factor (RFC 9470 `acr_values="aal2"`): for a user who has one, the step-up dialog asks for
  * a code, a recovery code or a passkey instead of the password, and `jot.stepUp()` adopts the stronger token.
  */
+import type { MfaStatusView } from '@jot/contract';
+
 import { h } from './dom.js';
 import { factorForm } from './factor-form.js';
 import { jot } from './session.js';
 
 /** The signed-in user's second-factor methods; empty when they have none (or it cannot be told). */
 export async function myMethods(): Promise<string[]> {
-  const status = await jot
-    .json<{ enabled: boolean; factors: { kind: string }[]; recovery_codes_left: number }>('/api/mfa')
-    .catch(() => undefined);
+  const status = await jot.json<MfaStatusView>('/api/mfa').catch(() => undefined);
   if (status === undefined || !status.enabled) return [];
-  const kinds = new Set(status.factors.map((f) => f.kind));
+  const kinds = new Set<string>(status.factors.map((f) => f.kind));
   if (status.recovery_codes_left > 0) kinds.add('recovery_code');
   return [...kinds];
 }

@@ -3,27 +3,14 @@
  * up an authenticator app (QR code drawn here as SVG, and the secret as text, confirmed by a first code), adding a
  * passkey, and recovery codes (shown once). Adding and removing need a fresh confirmation (lib/step-up.ts).
  */
+import type { MfaStatusView } from '@jot/contract';
+
 import { busy, field, h, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { passkeyRegistration, passkeysSupported } from '../lib/passkeys.js';
 import { qrSvg } from '../lib/qr.js';
 import { jot } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
-
-interface Factor {
-  id: string;
-  kind: 'totp' | 'webauthn';
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-}
-
-interface MfaStatus {
-  enabled: boolean;
-  required: boolean;
-  factors: Factor[];
-  recovery_codes_left: number;
-}
 
 /** The recovery codes, once, with a hint to keep them. */
 function recoveryCodes(codes: readonly string[]): HTMLElement {
@@ -45,7 +32,7 @@ export async function mfaSection(): Promise<HTMLElement> {
   const extra = h('div', { id: 'mfa-extra' });
 
   async function render(): Promise<void> {
-    const status = await jot.json<MfaStatus>('/api/mfa');
+    const status = await jot.json<MfaStatusView>('/api/mfa');
     const rows = status.factors.map((f) => {
       const rename = h(
         'button',

@@ -3,6 +3,7 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
+import type { SessionView } from '@jot/contract';
 
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
@@ -11,16 +12,6 @@ import { mfaSection } from './account-mfa.js';
 import { claimsList } from './claims.js';
 import { deleteSection, profileSection } from './profile.js';
 import { afterConfirm } from '../lib/confirm.js';
-
-interface SessionView {
-  id: string;
-  current: boolean;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
 
 async function sessionsSection(client: JotClient): Promise<HTMLElement> {
   const section = h(

@@ -3,23 +3,21 @@
  * for `private_key_jwt`, or a generated secret shown once), rotate a secret and remove a client (its tokens stop
  * working). Changes are step-up actions; removals ask for confirmation.
  */
+import { OAUTH_URIS, type ClientAuthMethod, type ClientView } from '@jot/contract';
+
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
 import { jot } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
 
-interface ClientView {
-  client_id: string;
-  name: string;
-  token_endpoint_auth_method: string;
-  grant_types: string[];
-  scopes: string[];
-  audiences: string[];
-  first_party: boolean;
-}
-
-const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const METHODS = ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'none'];
+const EXCHANGE = OAUTH_URIS.tokenExchangeGrant;
+const METHODS: ClientAuthMethod[] = [
+  'private_key_jwt',
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'none',
+];
 const GRANTS: [string, string][] = [
   ['client_credentials', 'Client credentials (its own token)'],
   [EXCHANGE, 'Token exchange (on a user’s behalf)'],

@@ -1,24 +1,15 @@
 /** Admin: security events (sign-in failures, refresh-token reuse, role changes, key rotations…), newest first. */
+import type { SecurityEventView } from '@jot/contract';
+
 import { h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
-
-interface EventView {
-  id: number;
-  type: string;
-  user_id: string | null;
-  user_email?: string | null;
-  session_id: string | null;
-  ip: string | null;
-  detail: unknown;
-  created_at: string;
-}
 
 /** Renders the events page. */
 export async function adminEventsPage(main: ParentNode): Promise<void> {
   main.append(heading('Security events'));
   try {
-    const { events } = await jot.json<{ events: EventView[] }>('/api/admin/events?limit=200');
+    const { events } = await jot.json<{ events: SecurityEventView[] }>('/api/admin/events?limit=200');
     main.append(
       table(
         'The latest 200 events, newest first',

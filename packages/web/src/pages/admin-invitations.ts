@@ -1,17 +1,11 @@
 /** Admin: invite people by email with roles (step-up), and revoke open invitations (with confirmation). */
+import type { InvitationView } from '@jot/contract';
+
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
-
-interface InvitationView {
-  id: string;
-  email: string;
-  roles: string[];
-  created_at: string;
-  expires_at: string;
-}
 
 /** Renders the invitations page. */
 export async function adminInvitationsPage(main: ParentNode): Promise<void> {

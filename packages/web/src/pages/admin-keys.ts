@@ -2,28 +2,20 @@
  * Admin: signing keys — list them (never key material) and rotate, pre-published or immediately. Rotation is a
  * step-up action: the server may ask for the password again first (see lib/step-up.ts).
  */
+import type { SigningKeyView } from '@jot/contract';
+
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, h, heading, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
 import { withStepUp } from '../lib/step-up.js';
 
-interface KeyView {
-  kid: string;
-  alg: string;
-  state: 'pending' | 'active' | 'retired';
-  created_at: string;
-  activates_at: string;
-  retired_at: string | null;
-  expires_at: string | null;
-}
-
 /** Renders the keys page. */
 export async function adminKeysPage(main: ParentNode): Promise<void> {
   const out = h('div', { 'aria-live': 'polite' });
   const holder = h('div');
   const reload = async (): Promise<void> => {
-    const { keys } = await jot.json<{ keys: KeyView[] }>('/api/admin/keys');
+    const { keys } = await jot.json<{ keys: SigningKeyView[] }>('/api/admin/keys');
     holder.replaceChildren(
       table(
         'Signing keys, newest first',
@@ -69,7 +61,7 @@ export async function adminKeysPage(main: ParentNode): Promise<void> {
         },
         () =>
           withStepUp(rotate, async () => {
-            const key = await jot.json<KeyView>('/api/admin/keys/rotate', { method: 'POST', body });
+            const key = await jot.json<SigningKeyView>('/api/admin/keys/rotate', { method: 'POST', body });
             await reload();
             return `Created key ${key.kid} (${key.state}).`;
           }),

@@ -4,6 +4,8 @@
  * request it makes is fetching the server's public JWKS. A verification answers for the token and key it started
  * with: editing either (or starting another check) discards an answer still on its way.
  */
+import { WELL_KNOWN } from '@jot/contract';
+
 import { field, h, heading, message } from '../lib/dom.js';
 import { decodeJwt, DecodeError, type DecodedJwt } from '../lib/jwt-decode.js';
 import { verifyWithJwks, verifyWithPasted, type VerifyResult } from '../lib/jwt-verify.js';
@@ -149,7 +151,7 @@ export function debuggerPage(main: ParentNode): void {
   serverButton.addEventListener('click', () => {
     void check(serverButton, async () => {
       const jwt = needToken();
-      const res = await fetch('/.well-known/jwks.json', { credentials: 'omit' });
+      const res = await fetch(WELL_KNOWN.jwks, { credentials: 'omit' });
       if (!res.ok) throw new Error(`Could not load the JWKS (${res.status}).`);
       return verifyWithJwks(jwt, (await res.json()) as { keys?: unknown });
     });

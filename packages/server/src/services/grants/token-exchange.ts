@@ -8,7 +8,7 @@
  * proof's key (the acting service's, not the user's); an audience with a registered encryption key gets it
  * encrypted.
  */
-import type { ActorClaim } from '@jot/contract';
+import { OAUTH_URIS, type ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
 import { oauthError } from '../../http/oauth-errors.js';
@@ -16,25 +16,28 @@ import { scopeList, scopeText } from '../scopes.js';
 import { chooseAudience, chooseScopes } from './targets.js';
 import { tokenTypeOf, type GrantHandler } from './types.js';
 
-/** RFC 8693 §3 token type identifiers. */
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-
 /** The token-exchange grant. */
 export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
   const subjectToken = form.subject_token;
   if (subjectToken === undefined) {
     throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "subject_token" parameter is required');
   }
-  if (form.subject_token_type !== ACCESS_TOKEN_TYPE && form.subject_token_type !== JWT_TOKEN_TYPE) {
+  if (
+    form.subject_token_type !== OAUTH_URIS.accessTokenType &&
+    form.subject_token_type !== OAUTH_URIS.jwtTokenType
+  ) {
     throw oauthError(
       'invalid_request',
       'ERR_OAUTH_REQUEST',
-      `"subject_token_type" must be ${ACCESS_TOKEN_TYPE}`,
+      `"subject_token_type" must be ${OAUTH_URIS.accessTokenType}`,
     );
   }
-  if (form.requested_token_type !== undefined && form.requested_token_type !== ACCESS_TOKEN_TYPE) {
-    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', `only ${ACCESS_TOKEN_TYPE} can be requested`);
+  if (form.requested_token_type !== undefined && form.requested_token_type !== OAUTH_URIS.accessTokenType) {
+    throw oauthError(
+      'invalid_request',
+      'ERR_OAUTH_REQUEST',
+      `only ${OAUTH_URIS.accessTokenType} can be requested`,
+    );
   }
   if (form.actor_token !== undefined || form.actor_token_type !== undefined) {
     throw oauthError(
@@ -85,7 +88,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   );
   return {
     access_token: issued.token,
-    issued_token_type: ACCESS_TOKEN_TYPE,
+    issued_token_type: OAUTH_URIS.accessTokenType,
     token_type: tokenTypeOf(issued.claims),
     expires_in: issued.expiresIn,
     ...(scope === undefined ? {} : { scope }),

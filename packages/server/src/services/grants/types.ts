@@ -4,21 +4,12 @@
  * endpoint, before the dispatch. The DPoP proof (RFC 9449 §5) comes as a check each grant runs where it fits: the
  * refresh grant against the session's bound key, before the refresh token is spent; the others before issuing.
  */
+import type { OAuthTokenResponse, TokenType } from '@jot/contract';
+
 import type { ServerContext } from '../../context.js';
 import type { OAuthForm } from '../../http/oauth-form.js';
 import type { OAuthClient } from '../../store/index.js';
 import type { ClientInfo, DPoPProofCheck } from '../sessions.js';
-
-/** RFC 6749 §5.1 (and RFC 8693 §2.2.1) successful response. */
-export interface TokenEndpointResponse {
-  access_token: string;
-  /** `DPoP` when the access token is bound to the proof's key (RFC 9449 §5.1). */
-  token_type: 'Bearer' | 'DPoP';
-  expires_in: number;
-  scope?: string;
-  refresh_token?: string;
-  issued_token_type?: string;
-}
 
 /** A token request after client authentication. */
 export interface GrantRequest {
@@ -37,9 +28,9 @@ export interface GrantRequest {
 }
 
 /** `DPoP` for a token bound to a key (`cnf.jkt`), else `Bearer`. */
-export function tokenTypeOf(claims: object): 'Bearer' | 'DPoP' {
+export function tokenTypeOf(claims: object): TokenType {
   return 'cnf' in claims && claims.cnf !== undefined ? 'DPoP' : 'Bearer';
 }
 
 /** One grant type's handler. */
-export type GrantHandler = (request: GrantRequest, jot: ServerContext) => Promise<TokenEndpointResponse>;
+export type GrantHandler = (request: GrantRequest, jot: ServerContext) => Promise<OAuthTokenResponse>;
