@@ -337,7 +337,7 @@ export function createClient(options: ClientOptions): JotClient {
       signIn(ENDPOINTS.loginMfa, { mfa_token: mfaToken, ...proofFields(proof) }),
     async passkeyOptions(mfaToken) {
       const res = await send(
-        mfaToken === undefined ? '/api/passkeys/login/options' : '/api/login/mfa/passkey-options',
+        mfaToken === undefined ? ENDPOINTS.passkeyLoginOptions : ENDPOINTS.loginMfaPasskeyOptions,
         {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -347,10 +347,10 @@ export function createClient(options: ClientOptions): JotClient {
       if (!res.ok) throw await errorFromResponse(res);
       return (await res.json()) as Record<string, unknown>;
     },
-    loginWithPasskey: (credential) => signIn('/api/passkeys/login', { credential, delivery: mode }),
-    stepUp: (proof) => confirmIdentity('/api/mfa/step-up', proofFields(proof)),
+    loginWithPasskey: (credential) => signIn(ENDPOINTS.passkeyLogin, { credential, delivery: mode }),
+    stepUp: (proof) => confirmIdentity(ENDPOINTS.mfaStepUp, proofFields(proof)),
     stepUpPasskeyOptions: () =>
-      json<Record<string, unknown>>('/api/mfa/step-up/passkey-options', { method: 'POST', body: {} }),
+      json<Record<string, unknown>>(ENDPOINTS.mfaStepUpPasskeyOptions, { method: 'POST', body: {} }),
     async resume() {
       if (state.current !== undefined) return true;
       if (mode === 'bearer') return false;
@@ -370,7 +370,7 @@ export function createClient(options: ClientOptions): JotClient {
       return refresh().catch(() => false);
     },
     logout: () => endOnServer(ENDPOINTS.logout, 'logout'),
-    logoutEverywhere: () => endOnServer('/api/logout-all', 'logout-everywhere'),
+    logoutEverywhere: () => endOnServer(ENDPOINTS.logoutAll, 'logout-everywhere'),
     reauthenticate: (password) => confirmIdentity(ENDPOINTS.reauth, { password }),
     async whoami() {
       const who = await json<WhoAmIResponse>(ENDPOINTS.whoami);

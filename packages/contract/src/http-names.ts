@@ -39,12 +39,21 @@ export const ENDPOINTS = {
   introspection: '/oauth/introspect',
   login: '/api/login',
   loginMfa: '/api/login/mfa',
+  /** Passkey sign-in (WebAuthn): the options, then the signed assertion. */
+  passkeyLoginOptions: '/api/passkeys/login/options',
+  passkeyLogin: '/api/passkeys/login',
+  /** The second step's passkey options, for an `mfa_token`. */
+  loginMfaPasskeyOptions: '/api/login/mfa/passkey-options',
   logout: '/api/logout',
+  logoutAll: '/api/logout-all',
   refresh: '/api/token/refresh',
   /** Cookie mode: the CSRF token of the session whose refresh cookie comes with the request. */
   refreshCsrf: '/api/token/refresh/csrf',
   renew: '/api/token/renew',
   reauth: '/api/reauth',
+  /** RFC 9470 step-up with a second factor, and its passkey options. */
+  mfaStepUp: '/api/mfa/step-up',
+  mfaStepUpPasskeyOptions: '/api/mfa/step-up/passkey-options',
   whoami: '/api/whoami',
   revocationFeed: '/api/revocations',
   revocationStream: '/api/revocations/stream',
