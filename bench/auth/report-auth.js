@@ -44,7 +44,7 @@ export function renderAuth({ rows, argon2PerCpu }, profile) {
   };
   parts.push(
     '',
-    `Raw argon2id verify (the \`argon2\` binding, same parameters): ${fmt(argon2PerCpu)} per CPU-s.`,
+    `Raw argon2id verify (the \`@node-rs/argon2\` binding the server uses, same parameters): ${fmt(argon2PerCpu)} per CPU-s.`,
     '',
   );
   if (sqlite) {

@@ -1,15 +1,34 @@
 /**
- * Password hashing with argon2id (OWASP: m = 19 MiB, t = 2, p = 1 by default). Hashes made with other parameters
+ * Password hashing with argon2id (OWASP: m = 19 MiB, t = 2, p = 1 by default), computed by `@node-rs/argon2` on
+ * libuv's thread pool. Hashes are standard PHC strings (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`): those the `argon2`
+ * package wrote before verify unchanged, and the reverse. Hashes made with other parameters (or argon2i/argon2d)
  * still verify and are flagged for a rehash at the next successful login. Unknown emails are checked against a
  * dummy hash, and every failed sign-in is padded to the time a verification takes with the costliest parameters in
  * use (`padFailure`), so a failure takes the same time whether the account exists and whatever parameters its hash
  * was made with. Verification times are remembered per parameter set: a flood of cheap verifications cannot make
  * the server forget how long an old hash takes (then probe one address and see it stand out).
+ *
+ * At most `HASHING_CONCURRENCY` hashes run at once (one core is left to the event loop), the rest wait in line:
+ * a login storm then slows logins, not every other request, and never fills the thread pool that RS signing and
+ * file I/O also use. Known and unknown accounts wait in the same line, and a verification is timed inside its
+ * slot, so the wait reveals nothing and does not inflate the failure floor.
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import argon2 from 'argon2';
+import {
+  hash as argon2Hash,
+  parseOptions,
+  verify as argon2Verify,
+  type Algorithm,
+  type Version,
+} from '@node-rs/argon2';
+
+/** `Algorithm.Argon2id` (a `const enum`, which isolated modules cannot import by name). */
+const ARGON2ID = 2 as Algorithm;
+/** `Version.V0x13`, the only version written since 2016 (`v=19`). */
+const V0X13 = 1 as Version;
 
 /** argon2id cost parameters. */
 export interface Argon2Params {
@@ -42,9 +61,12 @@ const PARAMS_FORGOTTEN_AFTER_MS = 86_400_000;
 /** At most this many parameter sets are remembered (the oldest seen is dropped first). */
 const MAX_PARAMETER_SETS = 16;
 
-/** The parameter part of a PHC string (`m=…,t=…,p=…`), which decides the cost of verifying it. */
+/**
+ * The parameter part of a PHC string (`m=…,t=…,p=…`), which decides the cost of verifying it; sorted, since bindings
+ * write the same parameters in different orders (`m,p,t` by the `argon2` package, `m,t,p` by `@node-rs/argon2`).
+ */
 function parametersOf(hash: string): string {
-  return hash.split('$')[3] ?? 'unparsable';
+  return hash.split('$')[3]?.split(',').sort().join(',') ?? 'unparsable';
 }
 
 function median(values: readonly number[]): number {
@@ -60,15 +82,41 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** The longest, to bound hashing work. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-/** Builds a hasher with the given parameters. */
-export async function createPasswordHasher(params: Argon2Params): Promise<PasswordHasher> {
-  const options = {
-    type: argon2.argon2id,
+/** How many hashes or verifications run at once: every core but one, at least one. */
+export const HASHING_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+
+/** Runs at most `limit` tasks at once, the others in arrival order as slots free up. */
+export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (active < limit) active += 1;
+    // A finishing task hands its slot straight to the next in line (`active` unchanged).
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next === undefined) active -= 1;
+      else next();
+    }
+  };
+}
+
+/** Builds a hasher with the given parameters; `concurrency` bounds the hashes running at once. */
+export async function createPasswordHasher(
+  params: Argon2Params,
+  options: { concurrency?: number } = {},
+): Promise<PasswordHasher> {
+  const cost = {
+    algorithm: ARGON2ID,
     memoryCost: params.memoryKiB,
     timeCost: params.timeCost,
     parallelism: params.parallelism,
-  } as const;
-  const dummy = await argon2.hash('jot-dummy-password-for-timing', options);
+  };
+  const limited = createLimiter(options.concurrency ?? HASHING_CONCURRENCY);
+  const dummy = await argon2Hash('jot-dummy-password-for-timing', cost);
   /** Per parameter set: the last verification times, and when it was last seen (Date.now()). */
   const costs = new Map<string, { times: number[]; seenAt: number }>();
   function remember(hash: string, ms: number): void {
@@ -81,15 +129,17 @@ export async function createPasswordHasher(params: Argon2Params): Promise<Passwo
     costs.set(key, entry);
     while (costs.size > MAX_PARAMETER_SETS) costs.delete(costs.keys().next().value!);
   }
-  async function timed(hash: string, password: string): Promise<boolean> {
-    const started = performance.now();
-    try {
-      return await argon2.verify(hash, password);
-    } catch {
-      return false;
-    } finally {
-      remember(hash, performance.now() - started);
-    }
+  function timed(hash: string, password: string): Promise<boolean> {
+    return limited(async () => {
+      const started = performance.now();
+      try {
+        return await argon2Verify(hash, password);
+      } catch {
+        return false;
+      } finally {
+        remember(hash, performance.now() - started);
+      }
+    });
   }
   function floor(): number {
     const now = Date.now();
@@ -101,7 +151,7 @@ export async function createPasswordHasher(params: Argon2Params): Promise<Passwo
     return Math.min(FAILURE_FLOOR_CAP_MS, slowest);
   }
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: (password) => limited(() => argon2Hash(password, cost)),
     verify: timed,
     async verifyDummy(password) {
       await timed(dummy, password);
@@ -112,7 +162,14 @@ export async function createPasswordHasher(params: Argon2Params): Promise<Passwo
     },
     needsRehash: (hash) => {
       try {
-        return argon2.needsRehash(hash, options);
+        const made = parseOptions(hash);
+        return (
+          made.algorithm !== ARGON2ID ||
+          made.version !== V0X13 ||
+          made.memoryCost !== cost.memoryCost ||
+          made.timeCost !== cost.timeCost ||
+          made.parallelism !== cost.parallelism
+        );
       } catch {
         return true;
       }
