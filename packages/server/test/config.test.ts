@@ -234,6 +234,20 @@ describe('loadConfig validation', () => {
     });
   });
 
+  it('in single-token mode, refuses a renewal budget below one renewal per half token lifetime', () => {
+    const single = { JOT_TOKEN_MODE: 'single', JOT_ACCESS_TOKEN_TTL: '10s' };
+    const err = errorOf(() => load({ ...single, JOT_RATE_LIMIT_RENEW: '6/min' }));
+    expect(err).toMatchObject({ setting: 'JOT_RATE_LIMIT_RENEW' });
+    expect(err.message).toMatch(/every half JOT_ACCESS_TOKEN_TTL \(5s\).*at least 12 per window/);
+    expect(load({ ...single, JOT_RATE_LIMIT_RENEW: '12/min' }).rateLimitRenew).toEqual({
+      max: 12,
+      windowMs: 60_000,
+    });
+    // The defaults fit (15-minute tokens, 6/min), and refresh mode does not renew at all.
+    expect(load({ JOT_TOKEN_MODE: 'single' }).tokenMode).toBe('single');
+    expect(load({ JOT_ACCESS_TOKEN_TTL: '10s', JOT_RATE_LIMIT_RENEW: '1/min' }).tokenMode).toBe('refresh');
+  });
+
   it('names the file key when the bad value comes from the config file', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'jot.config.json'), JSON.stringify({ port: 'eighty' }));

@@ -315,6 +315,19 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       'DPoP needs the access token in the page: JOT_TOKEN_DELIVERY must be memory or bearer',
     );
   }
+  if (config.tokenMode === 'single') {
+    // A client renews once per half lifetime: a budget below that signs every user out when a token expires.
+    const needed = Math.ceil(config.rateLimitRenew.windowMs / (config.accessTokenTtlMs / 2));
+    if (config.rateLimitRenew.max < needed) {
+      fail(
+        'rateLimitRenew',
+        raw('rateLimitRenew').source,
+        `in single-token mode clients renew every half JOT_ACCESS_TOKEN_TTL (${config.accessTokenTtlMs / 2000}s), ` +
+          `so the per-session budget must allow at least ${needed} per window`,
+        raw('rateLimitRenew').value,
+      );
+    }
+  }
   // JSON.stringify (and so pino) of the config never shows the secrets.
   Object.defineProperty(config, 'toJSON', {
     enumerable: false,
