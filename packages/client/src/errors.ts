@@ -3,7 +3,7 @@
  * the client itself have `ERR_CLIENT_*` codes. Messages never contain a token or password.
  */
 
-import { CLIENT_ERROR_CODES, type ClientErrorCode, type JotErrorCode } from '@jot/contract';
+import { CLIENT_ERROR_CODES, type ClientErrorCode, type ErrorBody, type JotErrorCode } from '@jot/contract';
 
 /** Codes raised by the client itself (server codes such as `ERR_INVALID_CREDENTIALS` pass through). */
 export { CLIENT_ERROR_CODES, type ClientErrorCode };
@@ -38,7 +38,9 @@ export async function errorFromResponse(response: Response): Promise<JotClientEr
   } catch {
     body = undefined;
   }
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  // The contract's members, each still unchecked: a renamed member fails to compile here.
+  const fields: Partial<Record<keyof ErrorBody, unknown>> =
+    typeof body === 'object' && body !== null ? body : {};
   const code = typeof fields.code === 'string' ? fields.code : `HTTP_${response.status}`;
   const description =
     typeof fields.error_description === 'string'

@@ -4,6 +4,8 @@
  * an authenticator-app code, a recovery code, or a passkey assertion (the JSON `@simplewebauthn/browser`'s
  * `startAuthentication` returns; this package does not run the WebAuthn ceremony itself).
  */
+import type { MfaRequiredBody } from '@jot/contract';
+
 import { JotClientError } from './errors.js';
 
 /** A WebAuthn assertion or registration as JSON (`AuthenticationResponseJSON` of `@simplewebauthn/browser`). */
@@ -27,7 +29,7 @@ export class JotMfaRequiredError extends JotClientError {
   /** Seconds the MFA token stays valid. */
   readonly expiresIn: number;
 
-  constructor(body: { mfa_token: string; mfa_methods?: unknown; mfa_token_expires_in?: unknown }) {
+  constructor(body: Partial<Record<keyof MfaRequiredBody, unknown>> & { mfa_token: string }) {
     super('ERR_MFA_REQUIRED', 'the password is correct; complete the sign-in with a second factor', {
       status: 403,
       error: 'mfa_required',
@@ -51,9 +53,11 @@ export async function mfaRequiredFrom(response: Response): Promise<JotMfaRequire
   try {
     const body: unknown = await response.clone().json();
     if (typeof body !== 'object' || body === null) return undefined;
-    const fields = body as Record<string, unknown>;
-    if (fields.error !== 'mfa_required' || typeof fields.mfa_token !== 'string') return undefined;
-    return new JotMfaRequiredError(fields as { mfa_token: string });
+    // The contract's members, each still unchecked: a renamed member fails to compile here.
+    const fields: Partial<Record<keyof MfaRequiredBody, unknown>> = body;
+    const { error, mfa_token: mfaToken } = fields;
+    if (error !== 'mfa_required' || typeof mfaToken !== 'string') return undefined;
+    return new JotMfaRequiredError({ ...fields, mfa_token: mfaToken });
   } catch {
     return undefined;
   }

@@ -61,7 +61,9 @@ export {
 } from './revocation-feed.js';
 export type {
   ClientAuthMethod,
+  ClientRegistration,
   ClientView,
+  ClientWithSecret,
   InvitationView,
   MfaFactorView,
   MfaStatusView,

@@ -71,6 +71,26 @@ export interface ClientView {
   secret_rotated_at: string | null;
 }
 
+/** What an admin sends to register a client (`POST /api/admin/clients`). */
+export interface ClientRegistration {
+  client_id?: string;
+  name: string;
+  token_endpoint_auth_method: ClientAuthMethod;
+  jwks?: unknown;
+  jwks_uri?: string;
+  grant_types?: readonly string[];
+  scopes?: readonly string[];
+  audiences?: readonly string[];
+  /** Seconds. */
+  access_token_ttl?: number;
+}
+
+/** The answer to a registration or a secret rotation: the client, and its secret once for secret methods. */
+export interface ClientWithSecret {
+  client: ClientView;
+  client_secret?: string;
+}
+
 /** A security event (`GET /api/admin/events`). */
 export interface SecurityEventView {
   id: number;

@@ -15,6 +15,7 @@ import {
   WELL_KNOWN,
   type AccessTokenClaims,
   type ClientView,
+  type ClientWithSecret,
   type ErrorBody,
   type FeedEntry,
   type FeedEventData,
@@ -165,6 +166,10 @@ const CLIENT = {
   updated_at: true,
   secret_rotated_at: true,
 } satisfies Record<keyof ClientView, boolean>;
+const CLIENT_WITH_SECRET = { client: true, client_secret: false } satisfies Record<
+  keyof ClientWithSecret,
+  boolean
+>;
 const MFA_STATUS = {
   enabled: true,
   required: true,
@@ -274,7 +279,8 @@ describe('the server answers exactly the contract (run time)', () => {
       },
     });
     expect(created.status).toBe(201);
-    expectShape(created.body.client, CLIENT, 'POST /api/admin/clients');
+    expectShape(created.body, CLIENT_WITH_SECRET, 'POST /api/admin/clients');
+    expectShape(created.body.client, CLIENT, 'POST /api/admin/clients client');
     const basic = Buffer.from(`contract-svc:${created.body.client_secret as string}`).toString('base64');
     const res = await fetch(server.url + ENDPOINTS.token, {
       method: 'POST',

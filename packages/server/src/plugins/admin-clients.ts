@@ -4,9 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import type { ClientRegistration, ClientWithSecret } from '@jot/contract';
+
 import { HttpError } from '../http/errors.js';
 import { authErrors } from '../http/schemas.js';
-import { AUTH_METHODS, clientView, GRANT_TYPES, type ClientRegistration } from '../services/clients.js';
+import { AUTH_METHODS, clientView, GRANT_TYPES } from '../services/clients.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 const idParams = {
@@ -120,7 +122,7 @@ export async function adminClientsPlugin(app: FastifyInstance): Promise<void> {
       return {
         client: clientView(client),
         ...(clientSecret === undefined ? {} : { client_secret: clientSecret }),
-      };
+      } satisfies ClientWithSecret;
     },
   );
 
@@ -144,7 +146,7 @@ export async function adminClientsPlugin(app: FastifyInstance): Promise<void> {
         detail: { client_id: client.clientId },
       });
       reply.header('cache-control', 'no-store');
-      return { client: clientView(client), client_secret: clientSecret };
+      return { client: clientView(client), client_secret: clientSecret } satisfies ClientWithSecret;
     },
   );
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { FIRST_PARTY_CLIENT_ID, OAUTH_URIS, type ClientView } from '@jot/contract';
+import { FIRST_PARTY_CLIENT_ID, OAUTH_URIS, type ClientRegistration, type ClientView } from '@jot/contract';
 import { KeySet } from '@jot/jose';
 
 import type { Clock } from '../context.js';
@@ -37,18 +37,7 @@ export const AUTH_METHODS: readonly ClientAuthMethod[] = [
 ];
 
 /** What an admin sends to register a client. */
-export interface ClientRegistration {
-  client_id?: string;
-  name: string;
-  token_endpoint_auth_method: ClientAuthMethod;
-  jwks?: unknown;
-  jwks_uri?: string;
-  grant_types?: readonly string[];
-  scopes?: readonly string[];
-  audiences?: readonly string[];
-  /** Seconds. */
-  access_token_ttl?: number;
-}
+export type { ClientRegistration };
 
 /** The registry. */
 export interface ClientService {

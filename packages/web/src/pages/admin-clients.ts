@@ -3,7 +3,13 @@
  * for `private_key_jwt`, or a generated secret shown once), rotate a secret and remove a client (its tokens stop
  * working). Changes are step-up actions; removals ask for confirmation.
  */
-import { OAUTH_URIS, type ClientAuthMethod, type ClientView } from '@jot/contract';
+import {
+  OAUTH_URIS,
+  type ClientAuthMethod,
+  type ClientRegistration,
+  type ClientView,
+  type ClientWithSecret,
+} from '@jot/contract';
 
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
@@ -156,9 +162,9 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
     event.preventDefault();
     void busy(register, out, () =>
       withStepUp(register, async () => {
-        const body: Record<string, unknown> = {
+        const body: ClientRegistration = {
           name: name.value,
-          token_endpoint_auth_method: method.value,
+          token_endpoint_auth_method: method.value as ClientAuthMethod,
           grant_types: grants.filter((g) => g.box.checked).map((g) => g.box.value),
           scopes: words(scopes.value),
           audiences: words(audiences.value),
@@ -174,7 +180,7 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
           body.jwks =
             typeof parsed === 'object' && parsed !== null && 'keys' in parsed ? parsed : { keys: [parsed] };
         }
-        const res = await jot.json<{ client: ClientView; client_secret?: string }>('/api/admin/clients', {
+        const res = await jot.json<ClientWithSecret>('/api/admin/clients', {
           method: 'POST',
           body,
         });
