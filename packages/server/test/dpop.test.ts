@@ -56,6 +56,13 @@ describe('DPoP-bound sessions', () => {
     expect(who.body.claims.cnf.jkt).toBe(client.key.thumbprint());
   });
 
+  it('the revocation feed refuses the bound (admin) token as Bearer: its binding is checked there too', async () => {
+    const feed = await server.request('GET', '/api/revocations', { token: access });
+    expect(feed.status).toBe(401);
+    expect(feed.body.code).toBe('ERR_DPOP_REQUIRED');
+    expect(challenge(feed)).toMatch(/^DPoP error="invalid_token"/);
+  });
+
   it('refuses the bound token as Bearer, or as DPoP without a proof, with DPoP challenges', async () => {
     const bearer = await server.request('GET', '/api/whoami', { token: access });
     expect(bearer.status).toBe(401);

@@ -14,8 +14,10 @@ import {
   compileGuards,
   createRequestAuth,
   parseAuthorization,
+  isVerifyError,
   requestDPoP,
   type CompiledGuards,
+  type RequestDPoP,
   type RequestAuth,
   type RequestAuthResult,
 } from '@jot/verify';
@@ -39,6 +41,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 const authenticators = new WeakMap<ServerContext, RequestAuth<UserAccessTokenClaims>>();
+const dpopSteps = new WeakMap<ServerContext, RequestDPoP>();
 /** The user row each request's revocation check read, put on `request.auth` so a route need not read it again. */
 const checkedUsers = new WeakMap<object, User>();
 
@@ -46,6 +49,16 @@ const checkedUsers = new WeakMap<object, User>();
 async function verifyAccessToken(jot: ServerContext, token: string): Promise<UserAccessTokenClaims> {
   const jws = await jot.tokens.open(token);
   return jot.tokens.fresh(() => jot.tokens.verify(jws));
+}
+
+/** The DPoP step over the server's own checker (the one its token endpoints use), per server context. */
+function dpopStepOf(jot: ServerContext): RequestDPoP {
+  let step = dpopSteps.get(jot);
+  if (step === undefined) {
+    step = requestDPoP(jot.dpop, { url: (request) => requestUrl(request as FastifyRequest) });
+    dpopSteps.set(jot, step);
+  }
+  return step;
 }
 
 /** The server's request authenticator (one per server context). */
@@ -58,7 +71,7 @@ function requestAuthOf(jot: ServerContext): RequestAuth<UserAccessTokenClaims> {
         const { user } = await jot.revocations.check(claims);
         checkedUsers.set(request, user);
       },
-      dpop: requestDPoP(jot.dpop, { url: (request) => requestUrl(request as FastifyRequest) }),
+      dpop: dpopStepOf(jot),
       cookieNames: (request) => [accessCookieName(request as FastifyRequest)],
       clock: jot.clock,
       // Protected routes accept DPoP-bound tokens: a request without credentials is offered both schemes (RFC 9449 §7.1).
@@ -89,13 +102,22 @@ async function run(
   return user === undefined ? result.auth : { ...result.auth, user };
 }
 
-/** Verifies a raw access token and applies the revocation checks (no request around it); throws a 401 `HttpError`. */
+/**
+ * Verifies a raw access token presented `via` a scheme (the revocation feed's Bearer credential), its DPoP binding
+ * (a bound token is never accepted as Bearer) and every revocation; throws a 401 `HttpError`.
+ */
 export async function authenticateToken(
   request: FastifyRequest,
   token: string,
   via: AuthContext['via'],
 ): Promise<AuthContext> {
   const claims = await verifyAccessToken(request.server.jot, token);
+  try {
+    await dpopStepOf(request.server.jot).check(request, token, via, claims);
+  } catch (err) {
+    if (isVerifyError(err)) throw fromVerifyError(err);
+    throw err;
+  }
   const { user } = await request.server.jot.revocations.check(claims);
   return { claims, token, via, user };
 }
