@@ -122,12 +122,16 @@ export async function authenticateToken(
   return { claims, token, via, user };
 }
 
+/** A renewal is the user's own: a token obtained by a service through token exchange (`act`) is refused. */
+const ownToken = compileGuards({ actors: false });
+
 /**
  * The request's access token, verified — DPoP proof and CSRF header included — but not checked for revocation (a
- * single-token renewal claims the `jti` first, to tell a second use from a plain revocation).
+ * single-token renewal claims the `jti` first, to tell a second use from a plain revocation). A delegated token
+ * (`act`, RFC 8693) is refused (403 `ERR_FORBIDDEN`): renewing it would give the service the user's full token.
  */
 export async function verifiedCredential(request: FastifyRequest): Promise<AuthContext> {
-  return run(request, undefined, { revocation: false });
+  return run(request, ownToken, { revocation: false });
 }
 
 /** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */

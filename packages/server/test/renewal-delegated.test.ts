@@ -1,0 +1,71 @@
+/**
+ * Single-token renewal is for the user's own token only. A token from token exchange (RFC 8693) names the acting
+ * service in `act`, carries the service as `client_id` and a narrower scope; when the service was registered for
+ * the server's own audience, that token passes the server's verification — and a renewal of it must not hand the
+ * service a full token of the user (the session's scope, no `act`, bound to the user's key or to none).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { decodeUnverified } from '@jot/jose';
+
+import { signUp, type TestServer } from './support/jot-server.js';
+import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
+
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const AT = 'urn:ietf:params:oauth:token-type:access_token';
+
+let server: TestServer;
+let admin: string;
+
+beforeAll(async () => {
+  server = await startIssuer({
+    tokenMode: 'single',
+    revocationSecret: 'r'.repeat(40),
+    roleScopes: '*=profile orders:read orders:write',
+    rateLimitAuth: '100000/min',
+  });
+  admin = await adminToken(server);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('renewal of a delegated token', () => {
+  it('refuses a token-exchange token (act) with 403 ERR_FORBIDDEN, and the user can still renew their own', async () => {
+    const own = decodeUnverified(admin).payload as { aud: string | string[] };
+    const audience = Array.isArray(own.aud) ? own.aud[0]! : own.aud;
+    const { client, client_secret } = await registerClient(server, admin, {
+      client_id: 'self-gateway',
+      name: 'Gateway to the auth server itself',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: [EXCHANGE],
+      scopes: ['orders:read'],
+      audiences: [audience],
+    });
+    const user = await signUp(server, 'delegated@example.com');
+    const exchanged = await postForm(server, '/oauth/token', {
+      grant_type: EXCHANGE,
+      subject_token: user.access_token,
+      subject_token_type: AT,
+      scope: 'orders:read',
+      client_id: client.client_id,
+      client_secret: client_secret!,
+    });
+    expect(exchanged.status).toBe(200);
+    const delegated = exchanged.body.access_token as string;
+    expect(decodeUnverified(delegated).payload).toMatchObject({
+      act: { sub: 'self-gateway' },
+      scope: 'orders:read',
+    });
+
+    const renewed = await server.request('POST', '/api/token/renew', { token: delegated });
+    expect(renewed.status).toBe(403);
+    expect(renewed.body.code).toBe('ERR_FORBIDDEN');
+    expect(renewed.body.access_token).toBeUndefined();
+
+    // The refusal did not end or spend the user's session: their own token renews.
+    const mine = await server.request('POST', '/api/token/renew', { token: user.access_token });
+    expect(mine.status).toBe(200);
+    expect(decodeUnverified(mine.body.access_token as string).payload).not.toHaveProperty('act');
+  });
+});
