@@ -16,6 +16,7 @@ import { KeySet, createVerifier } from '@jot/jose';
 
 import type { Config } from '../src/config/index.js';
 import type { ServerContext } from '../src/context.js';
+import { createServerDPoP } from '../src/services/dpop.js';
 import { createMfaServices } from '../src/services/mfa-services.js';
 import { installDrain } from '../src/http/drain.js';
 import { installErrorHandlers } from '../src/http/error-handler.js';
@@ -55,6 +56,9 @@ const config = {
   webauthnRpId: 'auth.example.com',
   webauthnRpName: 'Jot',
   webauthnOrigins: [ISSUER],
+  dpopAlgorithms: ['ES256'],
+  dpopProofMaxAgeMs: MINUTE,
+  dpopNonce: false,
 } satisfies Partial<Config>;
 
 interface Harness {
@@ -83,7 +87,17 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
     clock,
     keys,
     tokens,
-    revocations: { check: () => Promise.resolve() },
+    // Nothing is revoked here; the check hands back the caller's user row as the real one does.
+    revocations: {
+      check: () => Promise.resolve({ user: { id: 'u1', status: 'active' }, session: { id: 's1' } }),
+    },
+    dpop: createServerDPoP({
+      config: config as unknown as Config,
+      store,
+      redis: undefined,
+      clock,
+      onRedisError: () => undefined,
+    }),
     scopes: { supported: () => Promise.resolve(['orders:read', 'profile']) },
     events: { record },
     mfa: createMfaServices({ store, keys, config: config as unknown as Config, clock, events: { record } }),
