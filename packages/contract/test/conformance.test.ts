@@ -39,7 +39,8 @@ import {
 import type { JotClient } from '../../client/src/index.js';
 import type { snapshotFrom } from '../../client/src/token-response.js';
 import type { HttpError } from '../../server/src/http/errors.js';
-import type { pageToWire, sseFrame, toWire } from '../../server/src/http/feed-wire.js';
+import type { sseFrame } from '../../server/src/http/feed-wire.js';
+import type { pageToWire, toWire } from '../../server/src/services/feed-wire.js';
 import type { accessTokenIntrospection } from '../../server/src/http/introspection.js';
 import type { publicFactor } from '../../server/src/http/mfa-schemas.js';
 import type { tokenResponse } from '../../server/src/http/token-response.js';

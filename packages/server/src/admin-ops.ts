@@ -4,7 +4,6 @@
  * and to Redis when `JOT_REDIS_URL` is set —, a deletion removes the personal data, an invitation goes through the
  * outbox). Open with `openAdminOps(config)`, `close()` when done.
  */
-import { HttpError } from './http/errors.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 
@@ -12,7 +11,7 @@ import type { Config } from './config/index.js';
 import { createKek } from './keys/kek.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
-import { deleteAccount } from './services/account-deletion.js';
+import { deleteAccount, lastAdmin } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
 import { createClientService, type ClientService } from './services/clients.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
@@ -104,11 +103,7 @@ export async function openAdminOps(
     const must = (user: User | undefined | 'last_admin'): User => {
       if (user === undefined) throw new Error('the user no longer exists');
       if (user === 'last_admin') {
-        throw new HttpError(
-          409,
-          'ERR_LAST_ADMIN',
-          'this is the last active admin; make another account an admin first',
-        );
+        throw lastAdmin();
       }
       return user;
     };

@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { HEADERS, REDIS_PREFIXES } from '@jot/contract';
 
 import type { Config } from './config/index.js';
-import type { Clock, ServerContext } from './context.js';
+import type { Clock } from './clock.js';
+import type { ServerContext } from './context.js';
 import { installDrain } from './http/drain.js';
 import { installErrorHandlers } from './http/error-handler.js';
 import { recordCsrfRejections } from './http/csrf-events.js';

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { ConfigError } from './config/index.js';
-import { HttpError } from './http/errors.js';
+import { DomainError } from './services/errors.js';
 
 /**
  * Creates the configured admin if no account has that email. An account the bootstrap did not create (someone
@@ -31,7 +31,7 @@ export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> 
       return;
     } catch (err) {
       // Another instance starting at the same time created it first (the unique email decides): use that one.
-      if (!(err instanceof HttpError && err.code === 'ERR_EMAIL_TAKEN')) throw err;
+      if (!(err instanceof DomainError && err.code === 'ERR_EMAIL_TAKEN')) throw err;
       existing = await store.getUserByEmail(config.adminEmail);
       if (existing === undefined) throw err;
     }

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { UserAccessTokenClaims } from '@jot/contract';
 import type { DPoPChecker } from '@jot/jose';
 
+import type { Clock } from './clock.js';
 import type { Config } from './config/index.js';
 import type { KeyManager } from './keys/types.js';
 import type { AccountMail } from './services/account-mail.js';
@@ -27,9 +28,6 @@ import type { SessionService } from './services/sessions.js';
 import type { TokenService } from './services/tokens.js';
 import type { SecurityEvents } from './services/security-events.js';
 import type { Store, User } from './store/index.js';
-
-/** A clock in epoch milliseconds; tests inject their own. */
-export type Clock = () => number;
 
 /** The shared services. */
 export interface ServerContext {

@@ -8,8 +8,10 @@ export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.
 export { loadConfig, ConfigError, type Config } from './config/index.js';
 export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';
 export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.js';
-export type { AuthContext, ServerContext, Clock } from './context.js';
+export type { AuthContext, ServerContext } from './context.js';
+export type { Clock } from './clock.js';
 export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from './http/errors.js';
+export { DomainError, type DomainErrorKind } from './services/errors.js';
 export type { RouteEntry } from './http/route-table.js';
 export type { KeyManager, SigningKeyInfo } from './keys/types.js';
 export {

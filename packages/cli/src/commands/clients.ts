@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 
 import { importJWK, importPEM } from '@jot/jose';
 import { OAUTH_URIS, type ClientView } from '@jot/contract';
-import { clientView, HttpError, type AdminOps, type ClientRegistration } from '@jot/server';
+import { clientView, DomainError, type AdminOps, type ClientRegistration } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
@@ -80,9 +80,9 @@ async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promis
     try {
       return await fn(ops);
     } catch (err) {
-      if (err instanceof HttpError) {
+      if (err instanceof DomainError) {
         throw new CliError(
-          err.statusCode === 404 ? 'ERR_CLI_NOT_FOUND' : 'ERR_CLI_USAGE',
+          err.kind === 'not_found' ? 'ERR_CLI_NOT_FOUND' : 'ERR_CLI_USAGE',
           `${err.message} (${err.code})`,
         );
       }

@@ -8,7 +8,7 @@ import {
   createAccountService,
   createPasswordHasher,
   createSecurityEvents,
-  HttpError,
+  DomainError,
   openStore,
   type Config,
   type NewAccount,
@@ -55,7 +55,7 @@ export async function openAccounts(config: Config): Promise<Accounts> {
       try {
         return await service.create(input);
       } catch (err) {
-        if (err instanceof HttpError) throw new CliError(cliCode(err.code), err.message);
+        if (err instanceof DomainError) throw new CliError(cliCode(err.code), err.message);
         throw err;
       }
     },

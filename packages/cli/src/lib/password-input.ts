@@ -3,7 +3,7 @@
  * by `--password-env`, or a no-echo prompt asked twice — never from the command line, where it would land in shell
  * history and `ps`. The server's own policy (length, common passwords, whitespace, the email) decides.
  */
-import { checkPasswordStrength, HttpError } from '@jot/server';
+import { checkPasswordStrength, DomainError } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -14,7 +14,7 @@ export function checkPassword(password: string, email: string): void {
   try {
     checkPasswordStrength(password, email);
   } catch (err) {
-    if (err instanceof HttpError) throw new CliError('ERR_CLI_PASSWORD_REJECTED', err.message);
+    if (err instanceof DomainError) throw new CliError('ERR_CLI_PASSWORD_REJECTED', err.message);
     throw err;
   }
 }

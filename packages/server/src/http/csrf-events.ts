@@ -5,23 +5,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { VerifyError } from '@jot/verify';
+import { isVerifyError, type VerifyError } from '@jot/verify';
 
+import { csrfRefusal, type CsrfSubject } from '../services/csrf.js';
 import { fromVerifyError, HttpError } from './errors.js';
 
-/** Who a request refused for CSRF claimed to be. */
-export interface CsrfSubject {
-  userId?: string;
-  sessionId?: string;
-}
-
-/**
- * The 403 `ERR_CSRF` answer — the one request authentication gives (`@jot/verify`'s refusal, or a message for the
- * refresh cookie's check) — carrying `subject` for the event.
- */
+/** The 403 `ERR_CSRF` answer of a route (see `csrfRefusal`), carrying `subject` for the event. */
 export function csrfRejected(refusal: string | VerifyError, subject: CsrfSubject): HttpError {
-  const error = typeof refusal === 'string' ? new VerifyError('ERR_CSRF', refusal) : refusal;
-  return fromVerifyError(error, { cause: { csrf: subject } });
+  const error = csrfRefusal(refusal, subject);
+  return fromVerifyError(error, { cause: error.cause });
 }
 
 const WINDOW_MS = 60_000;
@@ -30,7 +22,7 @@ const WINDOW_MS = 60_000;
 export function recordCsrfRejections(app: FastifyInstance): void {
   const seen = new Map<string, number>();
   app.addHook('onError', async (request, _reply, error) => {
-    if (!(error instanceof HttpError) || error.code !== 'ERR_CSRF') return;
+    if (!(error instanceof HttpError || isVerifyError(error)) || error.code !== 'ERR_CSRF') return;
     const subject = (error.cause as { csrf?: CsrfSubject } | undefined)?.csrf ?? {};
     const key = subject.sessionId ?? `ip:${request.ip}`;
     const now = Date.now();

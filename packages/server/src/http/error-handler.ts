@@ -1,6 +1,7 @@
 /**
  * The one error handler: every failure becomes `{ error, error_description, code }` with the right status.
- * Fastify's own errors (schema validation, bad JSON, body too large, wrong media type) become clear 4xx answers;
+ * Services raise `DomainError`s, which know nothing of HTTP: this is the one place that maps their kinds to
+ * statuses, error names and challenges. Fastify's own errors (schema validation, bad JSON, body too large, wrong media type) become clear 4xx answers;
  * anything unexpected is a 500 whose details go to the log only.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,8 +11,10 @@ import { isJoseError } from '@jot/jose';
 import { isVerifyError } from '@jot/verify';
 
 import { KeyError } from '../keys/errors.js';
+import { DomainError, type DomainErrorKind } from '../services/errors.js';
 import { StoreError } from '../store/index.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
+import { invalidClient } from './oauth-errors.js';
 
 const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
@@ -23,9 +26,48 @@ const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>>
   FST_ERR_CTP_EMPTY_TYPE: [400, 'ERR_VALIDATION', 'the Content-Type header is empty'],
 };
 
-function toHttpError(error: FastifyError | Error): HttpError {
+/** The status and RFC 6749/6750 error name of each kind of domain error. */
+const DOMAIN_KINDS: Readonly<Record<Exclude<DomainErrorKind, 'token' | 'client'>, [number, string]>> = {
+  invalid: [400, 'invalid_request'],
+  grant: [401, 'invalid_grant'],
+  forbidden: [403, 'forbidden'],
+  not_found: [404, 'not_found'],
+  conflict: [409, 'invalid_request'],
+  throttled: [429, 'rate_limited'],
+};
+
+/** Codes whose protocol names their own error (RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 8707 §2, RFC 9449 §7.1). */
+const ERROR_NAMES: Readonly<Record<string, string>> = {
+  ERR_SCOPE_INVALID: 'invalid_scope',
+  ERR_SCOPE_WIDENED: 'invalid_scope',
+  ERR_INVALID_TARGET: 'invalid_target',
+  ERR_CLIENT_INVALID: 'invalid_client_metadata',
+  ERR_CLIENT_EXISTS: 'invalid_client_metadata',
+  ERR_DPOP_REQUIRED: 'invalid_dpop_proof',
+  ERR_DPOP_KEY_MISMATCH: 'invalid_dpop_proof',
+  ERR_DPOP_PROOF_INVALID: 'invalid_dpop_proof',
+};
+
+/** The HTTP answer to a domain error. */
+export function fromDomainError(error: DomainError): HttpError {
+  if (error.kind === 'token') return unauthorized(error.code, error.message);
+  if (error.kind === 'client') return invalidClient(error.code, error.message);
+  const [status, name] = DOMAIN_KINDS[error.kind];
+  const retryAfter = error.retryAfterSeconds;
+  return new HttpError(status, error.code, error.message, {
+    error: ERROR_NAMES[error.code] ?? name,
+    headers: retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+    cause: error.cause,
+  });
+}
+
+/** Any thrown value as the `HttpError` to answer with. */
+export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof DomainError) return fromDomainError(error);
   if (isJoseError(error)) return unauthorized(error.code, error.message);
+  if (!(error instanceof Error))
+    return new HttpError(500, 'ERR_INTERNAL', 'an internal error occurred; it has been logged');
   if (isVerifyError(error)) return fromVerifyError(error);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

@@ -1,29 +1,7 @@
-/** The revocation feed's wire format (shared by the polling endpoint, the SSE stream and the Redis channel). */
-import type { FeedEntry, FeedEventData, FeedEventName, FeedPage } from '@jot/contract';
+/** The revocation feed's HTTP framing: Server-Sent Events frames, and the cursor resource servers send back. */
+import type { FeedEventData, FeedEventName } from '@jot/contract';
 
-import { HttpError } from '../http/errors.js';
-import type { Revocation, RevocationPage } from '../store/index.js';
-
-/** An entry as resource servers see it (times in epoch seconds). */
-export function toWire(entry: Revocation): FeedEntry {
-  return {
-    id: String(entry.id),
-    kind: entry.kind,
-    subject: entry.subject,
-    data: entry.data,
-    expires_at: Math.ceil(entry.expiresAt / 1000),
-  };
-}
-
-/** A page as resource servers see it. */
-export function pageToWire(page: RevocationPage): FeedPage {
-  return {
-    entries: page.entries.map(toWire),
-    cursor: String(page.cursor),
-    has_more: page.hasMore,
-    snapshot: page.snapshot,
-  };
-}
+import { HttpError } from './errors.js';
 
 /** One Server-Sent Events frame of the revocation stream (`id` for `revocation` events: the entry's cursor). */
 export function sseFrame<E extends FeedEventName>(event: E, data: FeedEventData[E], id?: string): string {

@@ -19,7 +19,7 @@ export type OAuthErrorName =
   | 'unsupported_token_type';
 
 /** A 401 `invalid_client` (RFC 6749 §5.2) with its challenge. */
-export function invalidClient(code: ServerErrorCode, message: string): HttpError {
+export function invalidClient(code: JotErrorCode, message: string): HttpError {
   return new HttpError(401, code, message, {
     error: 'invalid_client',
     headers: { 'www-authenticate': 'Basic realm="jot", charset="UTF-8"' },

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+import type { OAuthForm } from '../services/grants/types.js';
 import { oauthError } from './oauth-errors.js';
 
 /**
@@ -23,9 +24,6 @@ export const CLIENT_AUTH_FORM_FIELDS = {
     description: 'RFC 7523 assertion (private_key_jwt, client_secret_jwt)',
   },
 } as const;
-
-/** The parsed form: each parameter once. Undefined members were not sent. */
-export type OAuthForm = Readonly<Record<string, string | undefined>>;
 
 const DUPLICATE = Symbol('duplicate parameter');
 const TARGETS = Symbol('resource and audience values');

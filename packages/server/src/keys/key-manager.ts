@@ -7,7 +7,7 @@ import { KeySet, generateKeyPair, generateSecret } from '@jot/jose';
 import type { Algorithm, JWK, JWKS, Key } from '@jot/jose';
 
 import type { Config } from '../config/index.js';
-import type { Clock } from '../context.js';
+import type { Clock } from '../clock.js';
 import type { SigningKeyRecord, Store } from '../store/index.js';
 import { KeyError } from './errors.js';
 import { createKek } from './kek.js';

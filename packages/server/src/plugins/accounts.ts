@@ -13,6 +13,7 @@ import { clientInfo } from '../http/client-info.js';
 import { publicUser, userSchema } from '../http/views.js';
 
 import { HttpError } from '../http/errors.js';
+import { DomainError } from '../services/errors.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import {
   authErrors,
@@ -147,7 +148,7 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
       const attempt = await loginThrottle.begin(email).catch(async (err: unknown) => {
-        if (err instanceof HttpError)
+        if (err instanceof DomainError)
           await events.record('rate_limited', { ip: request.ip, detail: { limit: 'login_account' } });
         throw err;
       });

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { feedCredential } from '../http/feed-credential.js';
+import { feedCredential } from './feed-credential.js';
 import {
   accessTokenIntrospection,
   refreshTokenIntrospection,
@@ -18,7 +18,7 @@ import type { OAuthClient } from '../store/index.js';
 import { isSessionLive } from '../services/sessions.js';
 import { scopeText } from '../services/scopes.js';
 import { hashSecret } from '../services/secrets.js';
-import { clientOf, OAUTH_PATHS } from './oauth.js';
+import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
 const INACTIVE: IntrospectionResponse = { active: false };
 

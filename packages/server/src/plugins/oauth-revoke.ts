@@ -11,7 +11,7 @@ import { isJoseError } from '@jot/jose';
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
 import { CLIENT_AUTH_FORM_FIELDS, oauthForm, required } from '../http/oauth-form.js';
 import { hashSecret } from '../services/secrets.js';
-import { clientOf, OAUTH_PATHS } from './oauth.js';
+import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
 function notYours(): never {
   throw oauthError('unauthorized_client', 'ERR_TOKEN_NOT_YOURS', 'this token was issued to another client');

@@ -18,7 +18,7 @@ import { refreshTokenGrant } from '../services/grants/refresh-token.js';
 import { tokenExchangeGrant } from '../services/grants/token-exchange.js';
 import type { GrantHandler } from '../services/grants/types.js';
 import type { OAuthClient } from '../store/index.js';
-import { clientOf, OAUTH_PATHS } from './oauth.js';
+import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
 const GRANTS: ReadonlyMap<string, GrantHandler> = new Map([
   ['refresh_token', refreshTokenGrant],

@@ -11,8 +11,9 @@ import type { FastifyInstance } from 'fastify';
 
 import { FEED_PAGE_SIZE } from '@jot/contract';
 
-import { feedCredential } from '../http/feed-credential.js';
-import { pageToWire, parseCursor } from '../http/feed-wire.js';
+import { parseCursor } from '../http/feed-wire.js';
+import { pageToWire } from '../services/feed-wire.js';
+import { feedCredential } from './feed-credential.js';
 import { accessTokenIntrospection } from '../http/introspection.js';
 import { registerRevocationStream } from './revocation-stream.js';
 

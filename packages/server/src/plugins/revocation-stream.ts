@@ -13,7 +13,9 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { FEED_PAGE_SIZE } from '@jot/contract';
 
 import { HttpError } from '../http/errors.js';
-import { parseCursor, sseFrame, toWire } from '../http/feed-wire.js';
+import { parseCursor, sseFrame } from '../http/feed-wire.js';
+import { DomainError } from '../services/errors.js';
+import { toWire } from '../services/feed-wire.js';
 
 // Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
 export const HEARTBEAT_MS = 5_000;
@@ -115,7 +117,8 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
           });
         }
       } catch (err) {
-        if (!(err instanceof HttpError)) request.log.error({ err }, 'revocation stream failed');
+        if (!(err instanceof HttpError || err instanceof DomainError))
+          request.log.error({ err }, 'revocation stream failed');
       } finally {
         openStreams -= 1;
         clearInterval(heartbeat);

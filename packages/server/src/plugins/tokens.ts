@@ -9,6 +9,7 @@ import { HEADERS } from '@jot/contract';
 
 import { clearTokenCookies, refreshCookie, REFRESH_PATH } from '../http/cookies.js';
 import { HttpError } from '../http/errors.js';
+import { DomainError } from '../services/errors.js';
 import { authRateLimit, verifiedLimit } from '../http/rate-limit.js';
 import { authErrors, tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
@@ -88,7 +89,11 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
           },
         )
         .catch((err: unknown) => {
-          metrics.refreshes.inc({ result: refreshResultOf(err instanceof HttpError ? err.code : undefined) });
+          metrics.refreshes.inc({
+            result: refreshResultOf(
+              err instanceof HttpError || err instanceof DomainError ? err.code : undefined,
+            ),
+          });
           throw err;
         });
       metrics.refreshes.inc({ result: 'success' });

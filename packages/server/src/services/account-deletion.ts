@@ -4,14 +4,15 @@
  * refresh tokens and one-time tokens (cascade), its queued mail and invitations go, and the IP addresses recorded
  * with its security events are cleared. One `account_deleted` event remains, carrying only the opaque user id.
  */
-import { HttpError } from '../http/errors.js';
 import type { Store, User } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
+import { DomainError } from './errors.js';
 
-function lastAdmin(): HttpError {
-  return new HttpError(
-    409,
+/** The refusal to delete, disable or demote the last active admin. */
+export function lastAdmin(): DomainError {
+  return new DomainError(
+    'conflict',
     'ERR_LAST_ADMIN',
     'this is the last active admin; make another account an admin first',
   );

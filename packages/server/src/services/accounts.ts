@@ -3,12 +3,12 @@
  * the bootstrap admin): the email is normalised and checked for look-alike characters, the password must pass the
  * policy, the hash is argon2id, a taken address is 409 `ERR_EMAIL_TAKEN`, and the creation is a security event.
  */
-import { HttpError } from '../http/errors.js';
 import { InvalidEmailError } from '../store/email.js';
 import { StoreError, type Store, type User } from '../store/index.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { SecurityEvents } from './security-events.js';
+import { DomainError } from './errors.js';
 
 /** How an account came to be (stored as `users.created_via`). */
 export type AccountOrigin = 'register' | 'admin' | 'cli' | 'bootstrap' | (string & {});
@@ -29,13 +29,15 @@ export interface NewAccount {
 
 /** Creates accounts. */
 export interface AccountService {
-  /** @throws {HttpError} 400 `ERR_EMAIL_INVALID` / `ERR_WEAK_PASSWORD`, 409 `ERR_EMAIL_TAKEN`. */
+  /** @throws {DomainError} `ERR_EMAIL_INVALID` / `ERR_WEAK_PASSWORD` (invalid), `ERR_EMAIL_TAKEN` (conflict). */
   create(input: NewAccount): Promise<User>;
 }
 
 /** Maps an address refused by the store to 400 `ERR_EMAIL_INVALID`. */
 export function emailError(err: unknown): unknown {
-  return err instanceof InvalidEmailError ? new HttpError(400, 'ERR_EMAIL_INVALID', err.message) : err;
+  return err instanceof InvalidEmailError
+    ? new DomainError('invalid', 'ERR_EMAIL_INVALID', err.message)
+    : err;
 }
 
 /** Builds the account service. */
@@ -60,7 +62,7 @@ export function createAccountService(deps: {
         });
       } catch (err) {
         if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
-          throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+          throw new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
         }
         throw emailError(err);
       }

@@ -19,11 +19,11 @@ import {
   type KeyResolver,
 } from '@jot/jose';
 
-import type { Clock } from '../context.js';
-import { invalidClient } from '../http/oauth-errors.js';
+import type { Clock } from '../clock.js';
 import type { OAuthClient, Store } from '../store/index.js';
 import type { ClientKeys } from './client-keys.js';
 import { hashSecret } from './secrets.js';
+import { DomainError } from './errors.js';
 
 /** Assertions longer than this are refused before any decoding. */
 export const MAX_ASSERTION_LENGTH = 8192;
@@ -43,7 +43,11 @@ export interface AssertionDeps {
 }
 
 function refused(message: string): never {
-  throw invalidClient('ERR_CLIENT_ASSERTION_INVALID', `the client assertion is not valid: ${message}`);
+  throw new DomainError(
+    'client',
+    'ERR_CLIENT_ASSERTION_INVALID',
+    `the client assertion is not valid: ${message}`,
+  );
 }
 
 function algorithmsOf(keys: readonly Key[], family: 'asymmetric' | 'oct'): Algorithm[] {
@@ -59,7 +63,7 @@ function algorithmsOf(keys: readonly Key[], family: 'asymmetric' | 'oct'): Algor
 
 /**
  * Verifies a client assertion for the endpoint at one of `audiences`; returns the authenticated client.
- * @throws {HttpError} 401 `invalid_client` naming what was wrong.
+ * @throws {DomainError} of kind `client`, naming what was wrong.
  */
 export async function verifyClientAssertion(
   deps: AssertionDeps,
@@ -78,7 +82,8 @@ export async function verifyClientAssertion(
   if (typeof iss !== 'string' || iss !== sub) refused('"iss" and "sub" must both be the client_id');
   if (clientIdParam !== undefined && clientIdParam !== iss) refused('"iss" is not the client_id parameter');
   const client = await deps.store.getClient(iss);
-  if (client === undefined) throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication failed');
+  if (client === undefined)
+    throw new DomainError('client', 'ERR_CLIENT_AUTH_FAILED', 'client authentication failed');
 
   let resolver: KeyResolver;
   let algorithms: Algorithm[];
@@ -93,7 +98,8 @@ export async function verifyClientAssertion(
     resolver = key;
     algorithms = algorithmsOf([key], 'oct');
   } else {
-    throw invalidClient(
+    throw new DomainError(
+      'client',
       'ERR_CLIENT_AUTH_FAILED',
       `this client authenticates with ${client.authMethod}, not an assertion`,
     );
@@ -149,7 +155,8 @@ export async function verifyClientAssertion(
     exp * 1000 + deps.clockToleranceSeconds * 1000,
   );
   if (!first) {
-    throw invalidClient(
+    throw new DomainError(
+      'client',
       'ERR_CLIENT_ASSERTION_REPLAYED',
       'this client assertion was already used; make a new one (fresh "jti")',
     );

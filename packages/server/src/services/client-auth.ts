@@ -10,11 +10,11 @@ import { Buffer } from 'node:buffer';
 
 import { OAUTH_URIS } from '@jot/contract';
 
-import type { OAuthForm } from '../http/oauth-form.js';
-import { invalidClient, oauthError } from '../http/oauth-errors.js';
+import type { OAuthForm } from './grants/types.js';
 import type { ClientAuthMethod, OAuthClient } from '../store/index.js';
 import { verifyClientAssertion, type AssertionDeps } from './client-assertion.js';
 import { hashSecret, safeEqual } from './secrets.js';
+import { DomainError } from './errors.js';
 
 /** An authenticated client and how it authenticated. */
 export interface AuthenticatedClient {
@@ -26,7 +26,7 @@ export interface AuthenticatedClient {
 const DUMMY_HASH = hashSecret('jot: no such client');
 
 function failed(): never {
-  throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication failed');
+  throw new DomainError('client', 'ERR_CLIENT_AUTH_FAILED', 'client authentication failed');
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-encoded, then joined by ':' and base64-encoded. */
@@ -34,12 +34,13 @@ function parseBasic(header: string): { id: string; secret: string } {
   const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
   const decoded = match === null ? '' : Buffer.from(match[1] ?? '', 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 1) throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'the Basic credentials are malformed');
+  if (colon < 1)
+    throw new DomainError('client', 'ERR_CLIENT_AUTH_FAILED', 'the Basic credentials are malformed');
   try {
     const decode = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '));
     return { id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
   } catch {
-    throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'the Basic credentials are malformed');
+    throw new DomainError('client', 'ERR_CLIENT_AUTH_FAILED', 'the Basic credentials are malformed');
   }
 }
 
@@ -53,7 +54,8 @@ async function bySecret(
   const matches = safeEqual(hashSecret(secret), client?.secretHash ?? DUMMY_HASH);
   if (client === undefined || client.secretHash === null || !matches) failed();
   if (client.authMethod !== method) {
-    throw invalidClient(
+    throw new DomainError(
+      'client',
       'ERR_CLIENT_AUTH_FAILED',
       `this client is registered for ${client.authMethod}, not ${method}`,
     );
@@ -77,8 +79,8 @@ export async function authenticateClient(
     Boolean,
   ).length;
   if (used > 1) {
-    throw oauthError(
-      'invalid_request',
+    throw new DomainError(
+      'invalid',
       'ERR_OAUTH_REQUEST',
       'use exactly one client authentication method (RFC 6749 §2.3)',
     );
@@ -90,7 +92,8 @@ export async function authenticateClient(
   }
   if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
     if (form.client_assertion_type !== OAUTH_URIS.jwtBearerAssertion || form.client_assertion === undefined) {
-      throw invalidClient(
+      throw new DomainError(
+        'client',
         'ERR_CLIENT_ASSERTION_INVALID',
         `send client_assertion with client_assertion_type=${OAUTH_URIS.jwtBearerAssertion}`,
       );
@@ -106,7 +109,11 @@ export async function authenticateClient(
   const client = form.client_id.length <= 64 ? await deps.store.getClient(form.client_id) : undefined;
   if (client === undefined) failed();
   if (client.authMethod !== 'none') {
-    throw invalidClient('ERR_CLIENT_AUTH_FAILED', `this client must authenticate (${client.authMethod})`);
+    throw new DomainError(
+      'client',
+      'ERR_CLIENT_AUTH_FAILED',
+      `this client must authenticate (${client.authMethod})`,
+    );
   }
   return { client, method: 'none' };
 }

@@ -5,7 +5,7 @@
  */
 import { KeySet } from '@jot/jose';
 
-import type { Clock } from '../context.js';
+import type { Clock } from '../clock.js';
 import type { OAuthClient } from '../store/index.js';
 
 const CACHE_MS = 5 * 60_000;

@@ -10,8 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { FIRST_PARTY_CLIENT_ID, OAUTH_URIS, type ClientRegistration, type ClientView } from '@jot/contract';
 import { KeySet } from '@jot/jose';
 
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { Kek } from '../keys/kek.js';
 import { SCOPE_TOKEN } from '../config/parsers.js';
 import {
@@ -23,6 +22,7 @@ import {
 } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 import { hashSecret, newSecret } from './secrets.js';
+import { DomainError } from './errors.js';
 
 /** The grant types a client may be allowed. */
 export const GRANT_TYPES = ['client_credentials', 'refresh_token', OAUTH_URIS.tokenExchangeGrant] as const;
@@ -59,8 +59,8 @@ const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TTL_SECONDS = 24 * 3600;
 
-function invalid(message: string): HttpError {
-  return new HttpError(400, 'ERR_CLIENT_INVALID', message, { error: 'invalid_client_metadata' });
+function invalid(message: string): DomainError {
+  return new DomainError('invalid', 'ERR_CLIENT_INVALID', message);
 }
 
 function names(value: readonly string[] | undefined, what: string, check: (s: string) => boolean): string[] {
@@ -197,7 +197,7 @@ export function createClientService(deps: {
 
   async function found(clientId: string): Promise<OAuthClient> {
     const client = await store.getClient(clientId);
-    if (client === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `no client "${clientId}"`);
+    if (client === undefined) throw new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${clientId}"`);
     return client;
   }
 
@@ -214,9 +214,11 @@ export function createClientService(deps: {
         return clientSecret === undefined ? { client } : { client, clientSecret };
       } catch (err) {
         if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
-          throw new HttpError(409, 'ERR_CLIENT_EXISTS', `a client "${row.clientId}" is already registered`, {
-            error: 'invalid_client_metadata',
-          });
+          throw new DomainError(
+            'conflict',
+            'ERR_CLIENT_EXISTS',
+            `a client "${row.clientId}" is already registered`,
+          );
         }
         throw err;
       }
@@ -224,13 +226,10 @@ export function createClientService(deps: {
     async rotateSecret(clientId) {
       const client = await found(clientId);
       if (!usesSecret(client.authMethod)) {
-        throw new HttpError(
-          400,
+        throw new DomainError(
+          'invalid',
           'ERR_CLIENT_NO_SECRET',
           `client "${clientId}" authenticates with ${client.authMethod}, not a secret`,
-          {
-            error: 'invalid_request',
-          },
         );
       }
       const clientSecret = newSecret();
@@ -238,18 +237,17 @@ export function createClientService(deps: {
         ...secretFields(clientId, client.authMethod, clientSecret),
         secretRotatedAt: clock(),
       });
-      if (updated === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `no client "${clientId}"`);
+      if (updated === undefined)
+        throw new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${clientId}"`);
       return { client: updated, clientSecret };
     },
     async remove(clientId) {
       const client = await found(clientId);
       if (client.firstParty) {
-        throw new HttpError(409, 'ERR_CLIENT_PROTECTED', 'the first-party client cannot be removed', {
-          error: 'invalid_request',
-        });
+        throw new DomainError('conflict', 'ERR_CLIENT_PROTECTED', 'the first-party client cannot be removed');
       }
       if (!(await store.deleteClient(clientId)))
-        throw new HttpError(404, 'ERR_NOT_FOUND', `no client "${clientId}"`);
+        throw new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${clientId}"`);
       await revocations.revokeClientTokens(clientId, client.tokenTtlMs ?? deps.defaultTokenTtlMs);
     },
     get: (clientId) => store.getClient(clientId),

@@ -8,7 +8,25 @@
 import { Buffer } from 'node:buffer';
 import { createHmac, hkdfSync } from 'node:crypto';
 
+import { VerifyError } from '@jot/verify';
+
 import { safeEqual } from './secrets.js';
+
+/** Who a request refused for CSRF claimed to be (recorded as a `csrf_rejected` event by `http/csrf-events.ts`). */
+export interface CsrfSubject {
+  userId?: string;
+  sessionId?: string;
+}
+
+/**
+ * The `ERR_CSRF` refusal — the one request authentication gives (`@jot/verify`'s, or a message for the refresh
+ * cookie's check) — carrying `subject` (never serialised) as its cause for the security event.
+ */
+export function csrfRefusal(refusal: string | VerifyError, subject: CsrfSubject): VerifyError {
+  const cause = { csrf: subject };
+  if (typeof refusal === 'string') return new VerifyError('ERR_CSRF', refusal, { cause });
+  return new VerifyError('ERR_CSRF', refusal.message, { reason: refusal.reason, cause });
+}
 
 /** Derives and checks CSRF tokens. */
 export interface CsrfTokens {

@@ -18,7 +18,7 @@ import {
 } from '@jot/jose';
 
 import type { Config } from '../config/index.js';
-import type { Clock } from '../context.js';
+import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 
 /** Where proofs are remembered: Redis first when there is one, the database otherwise (or when Redis fails). */

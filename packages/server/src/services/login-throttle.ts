@@ -8,9 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import { emailKey, type Store } from '../store/index.js';
+import { DomainError } from './errors.js';
 
 /** Throttle settings (from `JOT_LOGIN_LOCKOUT` and `JOT_LOGIN_LOCKOUT_MAX`). */
 export interface LoginThrottleSettings {
@@ -52,13 +52,13 @@ export function lockMs(failures: number, settings: LoginThrottleSettings): numbe
   return Math.min(settings.maxMs, settings.baseMs * 2 ** exponent);
 }
 
-function locked(retryMs: number): HttpError {
+function locked(retryMs: number): DomainError {
   const seconds = Math.max(1, Math.ceil(retryMs / 1000));
-  return new HttpError(
-    429,
+  return new DomainError(
+    'throttled',
     'ERR_LOGIN_LOCKED',
     `too many failed sign-ins for this account; try again in ${seconds} s`,
-    { error: 'rate_limited', headers: { 'retry-after': String(seconds) } },
+    { retryAfterSeconds: seconds },
   );
 }
 

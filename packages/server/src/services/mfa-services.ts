@@ -1,6 +1,6 @@
 /** The MFA services the routes share (`app.jot.mfa`): factors, passkeys, MFA tokens and the two-step sign-in. */
 import type { Config } from '../config/index.js';
-import type { Clock } from '../context.js';
+import type { Clock } from '../clock.js';
 import type { KeyManager } from '../keys/types.js';
 import type { Store } from '../store/index.js';
 import { createMfaService, type MfaService } from './mfa.js';

@@ -7,11 +7,11 @@
 import type { MfaRequiredBody } from '@jot/contract';
 
 import type { Config } from '../config/index.js';
-import { HttpError } from '../http/errors.js';
 import type { SessionDelivery, Store, User } from '../store/index.js';
 import { ACR, type MfaProof, type MfaService } from './mfa.js';
 import { MFA_TOKEN_ATTEMPTS, mfaTokenInvalid, type MfaTokens } from './mfa-token.js';
 import type { SecurityEvents } from './security-events.js';
+import { DomainError, isDomainError } from './errors.js';
 
 /** The body of the `mfa_required` answer to the password step (HTTP 403, as OAuth servers commonly do). */
 export type { MfaRequiredBody };
@@ -63,11 +63,11 @@ export function createMfaSignIn(deps: {
     if (count > limit.max) {
       const seconds = Math.ceil(limit.windowMs / 1000);
       await events.record('mfa_locked', { userId, ip, detail: { attempts: count } });
-      throw new HttpError(
-        429,
+      throw new DomainError(
+        'throttled',
         'ERR_MFA_LOCKED',
         `too many second-factor attempts on this account; try again in up to ${seconds} s`,
-        { error: 'rate_limited', headers: { 'retry-after': String(seconds) } },
+        { retryAfterSeconds: seconds },
       );
     }
     try {
@@ -75,16 +75,13 @@ export function createMfaSignIn(deps: {
       await store.mfa.refundAccountAttempt(userId);
       return amr;
     } catch (err) {
-      if (err instanceof HttpError && err.statusCode === 401) {
+      if (isDomainError(err, 'grant')) {
         await events.record('mfa_failed', { userId, ip, detail: { code: err.code } });
         if (err.code === 'ERR_MFA_CODE_INVALID' && attemptsLeft !== undefined) {
-          throw new HttpError(
-            401,
+          throw new DomainError(
+            'grant',
             err.code,
             `${err.message} (${attemptsLeft} attempts left with this MFA token)`,
-            {
-              error: 'invalid_grant',
-            },
           );
         }
       }
@@ -135,14 +132,17 @@ export function createMfaSignIn(deps: {
       }
       const user = await store.getUserById(claims.sub);
       if (user === undefined || user.status !== 'active') {
-        throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+        throw new DomainError(
+          'forbidden',
+          'ERR_USER_DISABLED',
+          'this account is disabled; contact an administrator',
+        );
       }
       if (record.data.generation !== user.credentialGeneration) {
-        throw new HttpError(
-          401,
+        throw new DomainError(
+          'grant',
           'ERR_CREDENTIALS_CHANGED',
           'the password or the account changed while signing in; sign in again',
-          { error: 'invalid_grant' },
         );
       }
       const delivery = record.data.delivery;

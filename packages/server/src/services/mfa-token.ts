@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 
 import { createSigner, createVerifier, isJoseError, type JWTVerifier } from '@jot/jose';
 
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { KeyManager } from '../keys/types.js';
 import type { Store } from '../store/index.js';
 import { hashSecret } from './secrets.js';
+import { DomainError } from './errors.js';
 
 /** The JOSE `typ` of MFA tokens. */
 export const MFA_TOKEN_TYP = 'mfa+jwt';
@@ -39,14 +39,11 @@ export interface MfaTokens {
 }
 
 /** A 401 for an MFA token that cannot be used (any more). */
-export function mfaTokenInvalid(why: string): HttpError {
-  return new HttpError(
-    401,
+export function mfaTokenInvalid(why: string): DomainError {
+  return new DomainError(
+    'grant',
     'ERR_MFA_TOKEN_INVALID',
     `the MFA token ${why}; sign in with your password again`,
-    {
-      error: 'invalid_grant',
-    },
   );
 }
 

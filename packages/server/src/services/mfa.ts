@@ -7,12 +7,12 @@ import { randomUUID } from 'node:crypto';
 
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { MfaFactor, Store, User } from '../store/index.js';
 import type { MfaSecrets } from './mfa-secrets.js';
 import type { PasskeyService } from './passkeys.js';
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
+import { DomainError } from './errors.js';
 
 /** What the user presents as a second factor. */
 export type MfaProof =
@@ -61,11 +61,9 @@ export interface MfaService {
 }
 
 /** A 401 for a wrong or reused second-factor code. */
-export function codeInvalid(attemptsLeft?: number): HttpError {
+export function codeInvalid(attemptsLeft?: number): DomainError {
   const left = attemptsLeft === undefined ? '' : ` (${attemptsLeft} attempts left with this MFA token)`;
-  return new HttpError(401, 'ERR_MFA_CODE_INVALID', `the code is incorrect or was already used${left}`, {
-    error: 'invalid_grant',
-  });
+  return new DomainError('grant', 'ERR_MFA_CODE_INVALID', `the code is incorrect or was already used${left}`);
 }
 
 /** Builds the MFA service. */
@@ -114,8 +112,8 @@ export function createMfaService(deps: {
 
     async startTotp(user) {
       if ((await confirmed(user.id)).some((f) => f.kind === 'totp')) {
-        throw new HttpError(
-          409,
+        throw new DomainError(
+          'conflict',
           'ERR_MFA_ALREADY_ENROLLED',
           'an authenticator app is already set up; remove it before adding another',
         );
@@ -142,7 +140,11 @@ export function createMfaService(deps: {
         (f) => f.id === factorId && f.kind === 'totp' && f.confirmedAt === null,
       );
       if (factor === undefined) {
-        throw new HttpError(404, 'ERR_NOT_FOUND', 'no pending authenticator-app enrolment with this id');
+        throw new DomainError(
+          'not_found',
+          'ERR_NOT_FOUND',
+          'no pending authenticator-app enrolment with this id',
+        );
       }
       const step = await totpStep(factor, code);
       if (step === undefined || !(await store.mfa.claimTotpStep(factor.id, step))) throw codeInvalid();
@@ -153,7 +155,11 @@ export function createMfaService(deps: {
 
     async newRecoveryCodes(userId) {
       if ((await confirmed(userId)).length === 0) {
-        throw new HttpError(409, 'ERR_MFA_NOT_ENROLLED', 'set up a second factor before recovery codes');
+        throw new DomainError(
+          'conflict',
+          'ERR_MFA_NOT_ENROLLED',
+          'set up a second factor before recovery codes',
+        );
       }
       return issueRecoveryCodes(userId);
     },
@@ -182,13 +188,13 @@ export function createMfaService(deps: {
 
     async rename(userId, factorId, name) {
       if (!(await store.mfa.renameFactor(userId, factorId, name))) {
-        throw new HttpError(404, 'ERR_NOT_FOUND', 'no such factor');
+        throw new DomainError('not_found', 'ERR_NOT_FOUND', 'no such factor');
       }
     },
 
     async remove(userId, factorId) {
       if ((await store.mfa.deleteFactors(userId, { id: factorId })) === 0) {
-        throw new HttpError(404, 'ERR_NOT_FOUND', 'no such factor');
+        throw new DomainError('not_found', 'ERR_NOT_FOUND', 'no such factor');
       }
       if ((await confirmed(userId)).length === 0) await store.mfa.deleteRecoveryCodes(userId);
     },

@@ -10,10 +10,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 import { createSigner, createVerifier, importSecret, isJoseError, type JWTPayload } from '@jot/jose';
 
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 import { deriveKey, hashSecret, safeEqual } from './secrets.js';
+import { DomainError } from './errors.js';
 
 /** The kinds of one-time token. */
 export type OneTimeKind = 'email_verification' | 'password_reset' | 'invitation' | 'email_change';
@@ -60,9 +60,9 @@ export interface OneTimeTokens {
 }
 
 /** The error for a link that was already used (also the answer for an unknown `jti`). */
-export function linkUsed(): HttpError {
-  return new HttpError(
-    400,
+export function linkUsed(): DomainError {
+  return new DomainError(
+    'invalid',
     'ERR_LINK_USED',
     'this link was already used; ask for a new one if you still need it',
   );
@@ -129,10 +129,10 @@ export function createOneTimeTokens(deps: {
       } catch (err) {
         if (!isJoseError(err)) throw err;
         if (err.code === 'ERR_JWT_EXPIRED') {
-          throw new HttpError(400, 'ERR_LINK_EXPIRED', 'this link has expired; ask for a new one');
+          throw new DomainError('invalid', 'ERR_LINK_EXPIRED', 'this link has expired; ask for a new one');
         }
-        throw new HttpError(
-          400,
+        throw new DomainError(
+          'invalid',
           'ERR_LINK_INVALID',
           'this link is not valid; check that you copied all of it',
         );

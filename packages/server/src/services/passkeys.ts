@@ -18,10 +18,10 @@ import {
 } from '@simplewebauthn/server';
 
 import type { Config } from '../config/index.js';
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { MfaChallengeKind, MfaFactor, Store, User } from '../store/index.js';
 import { hashSecret } from './secrets.js';
+import { DomainError } from './errors.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 
@@ -50,10 +50,8 @@ export interface PasskeyService {
 }
 
 /** A 401 for a passkey response that does not verify. */
-export function passkeyInvalid(why: string): HttpError {
-  return new HttpError(401, 'ERR_PASSKEY_INVALID', `the passkey could not be verified: ${why}`, {
-    error: 'invalid_grant',
-  });
+export function passkeyInvalid(why: string): DomainError {
+  return new DomainError('grant', 'ERR_PASSKEY_INVALID', `the passkey could not be verified: ${why}`);
 }
 
 function why(err: unknown): string {
@@ -138,7 +136,7 @@ export function createPasskeyService(deps: { store: Store; config: Config; clock
         });
       } catch (err) {
         if (err instanceof Error && 'code' in err && err.code === 'ERR_STORE_CONFLICT') {
-          throw new HttpError(409, 'ERR_PASSKEY_EXISTS', 'this passkey is already registered');
+          throw new DomainError('conflict', 'ERR_PASSKEY_EXISTS', 'this passkey is already registered');
         }
         throw err;
       }

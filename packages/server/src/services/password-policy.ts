@@ -5,12 +5,12 @@
  */
 import type { ServerErrorCode } from '@jot/contract';
 
-import { HttpError } from '../http/errors.js';
 import { isCommonPassword } from './common-passwords.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js';
+import { DomainError } from './errors.js';
 
 function refuse(code: ServerErrorCode, message: string): never {
-  throw new HttpError(400, code, message);
+  throw new DomainError('invalid', code, message);
 }
 
 /**

@@ -26,7 +26,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 import { REDIS_KEYS } from '@jot/contract';
 
-import { toWire } from '../http/feed-wire.js';
+import { toWire } from './feed-wire.js';
 import type { Revocation, Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 

@@ -14,21 +14,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Counter } from 'prom-client';
 
 import type { UserAccessTokenClaims, UserRevocationState } from '@jot/contract';
-import { tokenRevoked, type RevokedReason } from '@jot/verify';
+import { tokenRevoked } from '@jot/verify';
 
-import type { Clock } from '../context.js';
-import { fromVerifyError, type HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { Revocation, Session, Store, User } from '../store/index.js';
 
 /** The `ERR_TOKEN_REVOKED` answer for `reason`, as `@jot/verify` words it. */
-function revoked(reason: RevokedReason): HttpError {
-  return fromVerifyError(tokenRevoked(reason));
-}
-
 /** The revocation service. */
 export interface RevocationService {
   /**
-   * Throws a 401 `HttpError` if any revocation applies to these (already verified) claims; otherwise resolves to the
+   * Throws `@jot/verify`'s `VerifyError` (the refusal every resource server gives) if any revocation applies to these (already verified) claims; otherwise resolves to the
    * user and session as this check read them (one database statement), so the request need not read them again.
    */
   check(claims: UserAccessTokenClaims): Promise<{ user: User; session: Session }>;
@@ -158,19 +153,19 @@ export function createRevocationService(
         now,
       );
       // One refusal per reason, the same code and message a resource server's verifier gives (@jot/verify).
-      if (jtiRevoked) throw revoked('jti');
-      if (user === undefined) throw revoked('deleted');
+      if (jtiRevoked) throw tokenRevoked('jti');
+      if (user === undefined) throw tokenRevoked('deleted');
       if (
         session === undefined ||
         session.userId !== user.id ||
         !sessionLive(session, now) ||
         session.credentialGeneration !== user.credentialGeneration
       ) {
-        throw revoked('session');
+        throw tokenRevoked('session');
       }
-      if (user.status !== 'active') throw revoked('disabled');
-      if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) throw revoked('cutoff');
-      if (claims.ver !== user.tokenVersion) throw revoked('version');
+      if (user.status !== 'active') throw tokenRevoked('disabled');
+      if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) throw tokenRevoked('cutoff');
+      if (claims.ver !== user.tokenVersion) throw tokenRevoked('version');
       return { user, session };
     },
     async revokeToken(jti, exp) {

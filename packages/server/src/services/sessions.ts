@@ -12,11 +12,9 @@ import { randomUUID } from 'node:crypto';
 
 import type { ServerErrorCode, UserAccessTokenClaims } from '@jot/contract';
 
-import type { Clock } from '../context.js';
-import { csrfRejected } from '../http/csrf-events.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { RefreshToken, Session, SessionDelivery, Store, TokenRenewal, User } from '../store/index.js';
-import type { CsrfTokens } from './csrf.js';
+import { csrfRefusal, type CsrfTokens } from './csrf.js';
 import type { RevocationService } from './revocation.js';
 import { scopeText, type ScopePolicy } from './scopes.js';
 import {
@@ -30,6 +28,7 @@ import {
 } from './secrets.js';
 import type { SecurityEvents } from './security-events.js';
 import type { TokenService } from './tokens.js';
+import { DomainError } from './errors.js';
 
 /** What a successful sign-in, refresh or renewal returns. */
 export interface TokenPair {
@@ -124,8 +123,8 @@ export type DPoPProofCheck = (boundJkt: string | null) => Promise<string | undef
 
 const GRANT_INVALID = 'the refresh token is invalid or expired; sign in again';
 
-function grantError(code: ServerErrorCode, message: string): HttpError {
-  return new HttpError(401, code, message, { error: 'invalid_grant' });
+function grantError(code: ServerErrorCode, message: string): DomainError {
+  return new DomainError('grant', code, message);
 }
 
 /**
@@ -185,9 +184,11 @@ export function createSessionService(deps: {
     if (narrowTo !== undefined) {
       const wider = narrowTo.filter((scope) => !granted.includes(scope));
       if (wider.length > 0) {
-        throw new HttpError(400, 'ERR_SCOPE_WIDENED', `the session was not granted "${wider.join(' ')}"`, {
-          error: 'invalid_scope',
-        });
+        throw new DomainError(
+          'invalid',
+          'ERR_SCOPE_WIDENED',
+          `the session was not granted "${wider.join(' ')}"`,
+        );
       }
       granted = [...narrowTo];
     }
@@ -374,11 +375,10 @@ export function createSessionService(deps: {
         // is enough, and takes no lock a concurrent cut-off's sweep could be waiting on.
         await store.revokeSession(session.id, 'credentials_changed');
         await store.deleteRefreshTokensForSession(session.id);
-        throw new HttpError(
-          401,
+        throw new DomainError(
+          'grant',
           'ERR_CREDENTIALS_CHANGED',
           'the password or the account changed while signing in; sign in again',
-          { error: 'invalid_grant' },
         );
       }
       return pair(user, session, refreshToken);
@@ -401,7 +401,7 @@ export function createSessionService(deps: {
         throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
       }
       if (fromCookie !== undefined && !csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
-        throw csrfRejected('a cookie refresh needs the X-Csrf-Token header of this session', {
+        throw csrfRefusal('a cookie refresh needs the X-Csrf-Token header of this session', {
           userId: session.userId,
           sessionId: session.id,
         });
@@ -414,11 +414,10 @@ export function createSessionService(deps: {
       }
       const proofJkt = options.dpopProof === undefined ? undefined : await options.dpopProof(session.dpopJkt);
       if (session.dpopJkt !== null && proofJkt !== session.dpopJkt) {
-        throw new HttpError(
-          400,
+        throw new DomainError(
+          'invalid',
           'ERR_DPOP_REQUIRED',
           'this session is bound to a DPoP key: send a proof made with it',
-          { error: 'invalid_dpop_proof' },
         );
       }
       // An unbound session refreshed with a proof is bound to that key from now on — its access token and its
@@ -429,11 +428,10 @@ export function createSessionService(deps: {
         if (bound === undefined)
           throw grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');
         if (bound !== proofJkt) {
-          throw new HttpError(
-            400,
+          throw new DomainError(
+            'invalid',
             'ERR_DPOP_KEY_MISMATCH',
             'this session is bound to another DPoP key: send a proof made with it',
-            { error: 'invalid_dpop_proof' },
           );
         }
       }

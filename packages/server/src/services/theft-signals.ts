@@ -15,13 +15,13 @@ import { isIP } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { Config, TheftSignal } from '../config/index.js';
-import type { Clock } from '../context.js';
-import { HttpError } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { Session, Store, User } from '../store/index.js';
 import type { Mailer } from './mail/mailer.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
 import type { ClientInfo, SessionService } from './sessions.js';
+import { DomainError } from './errors.js';
 
 /** The network an address belongs to: /24 for IPv4, /48 for IPv6 (what one household or office gets). */
 export function networkOf(ip: string | null | undefined): string {
@@ -116,9 +116,7 @@ async function checkRefresh(deps: TheftDeps, session: Session, client: ClientInf
     outcomes.push(await raise(deps, 'refresh_anomaly', session, client, { rotations }));
   }
   if (outcomes.includes('revoked')) {
-    throw new HttpError(401, 'ERR_SESSION_ENDED', 'the session has ended for safety; sign in again', {
-      error: 'invalid_grant',
-    });
+    throw new DomainError('grant', 'ERR_SESSION_ENDED', 'the session has ended for safety; sign in again');
   }
 }
 
@@ -156,7 +154,7 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
     try {
       await work();
     } catch (err) {
-      if (err instanceof HttpError) throw err;
+      if (err instanceof DomainError) throw err;
       deps.logger.warn({ err }, `theft signals: ${what} failed`);
     }
   };

@@ -7,17 +7,17 @@
  */
 import { FIRST_PARTY_CLIENT_ID, type UserAccessTokenClaims } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
-import { tokenRevoked } from '@jot/verify';
+import { isVerifyError, tokenRevoked } from '@jot/verify';
 
-import type { Clock } from '../context.js';
-import { fromVerifyError, HttpError, unauthorized } from '../http/errors.js';
+import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
+import { DomainError, isDomainError } from './errors.js';
 import type { ClientBoundClaims, TokenService } from './tokens.js';
 
 /** The checker. */
 export interface TokenStatus {
-  /** The token's claims when it is active; otherwise throws a 401 `HttpError` (or a `JoseError`) saying why. */
+  /** The token's claims when it is active; otherwise throws a `VerifyError` or `DomainError` of kind `token` (or a `JoseError`) saying why. */
   check(token: string): Promise<ClientBoundClaims>;
   /** The claims when active, else undefined (introspection's `active: false`). */
   active(token: string): Promise<ClientBoundClaims | undefined>;
@@ -37,7 +37,7 @@ export function createTokenStatus(deps: {
     const client = await store.getClient(claims.client_id);
     // Whole seconds: `iat` is floored, so a token issued in the client's creation second still counts.
     if (client === undefined || claims.iat < Math.floor(client.createdAt / 1000)) {
-      throw fromVerifyError(tokenRevoked('client'));
+      throw tokenRevoked('client');
     }
   }
 
@@ -45,14 +45,19 @@ export function createTokenStatus(deps: {
     const jws = await tokens.open(token);
     const claims = await tokens.fresh(() => tokens.verifyIssued(jws));
     if (typeof claims.sid === 'string') {
-      if (typeof claims.ver !== 'number') throw unauthorized('ERR_TOKEN_REVOKED', 'the token has no "ver"');
+      if (typeof claims.ver !== 'number')
+        throw new DomainError('token', 'ERR_TOKEN_REVOKED', 'the token has no "ver"');
       await revocations.check(claims as UserAccessTokenClaims);
     } else {
       if (claims.sub !== claims.client_id) {
-        throw unauthorized('ERR_TOKEN_REVOKED', "a token without a session must be a client's own token");
+        throw new DomainError(
+          'token',
+          'ERR_TOKEN_REVOKED',
+          "a token without a session must be a client's own token",
+        );
       }
       if (await store.isJtiRevoked(claims.jti, clock())) {
-        throw fromVerifyError(tokenRevoked('jti'));
+        throw tokenRevoked('jti');
       }
     }
     await checkClient(claims);
@@ -65,7 +70,7 @@ export function createTokenStatus(deps: {
       try {
         return await check(token);
       } catch (err) {
-        if (isJoseError(err) || (err instanceof HttpError && err.statusCode === 401)) return undefined;
+        if (isJoseError(err) || isVerifyError(err) || isDomainError(err, 'token')) return undefined;
         throw err;
       }
     },

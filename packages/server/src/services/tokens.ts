@@ -31,7 +31,7 @@ import {
 
 import type { Counter } from 'prom-client';
 
-import type { Clock } from '../context.js';
+import type { Clock } from '../clock.js';
 import type { KeyManager } from '../keys/types.js';
 import { createTokenSealer } from './token-encryption.js';
 

@@ -4,16 +4,16 @@
  * a refresh token works only for the client it was issued to — and an optional narrower `scope`. DPoP as there
  * (RFC 9449 §5): a bound family needs a proof from its key; an unbound one refreshed with a proof is bound to it.
  */
-import { oauthError } from '../../http/oauth-errors.js';
 import { refreshResultOf } from '../metrics.js';
 import { scopeList, scopeText } from '../scopes.js';
 import { tokenTypeOf, type GrantHandler } from './types.js';
+import { DomainError } from '../errors.js';
 
 /** The refresh-token grant. */
 export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo, dpop }, jot) => {
   const refreshToken = form.refresh_token;
   if (refreshToken === undefined || refreshToken.length > 512) {
-    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "refresh_token" parameter is required');
+    throw new DomainError('invalid', 'ERR_OAUTH_REQUEST', 'the "refresh_token" parameter is required');
   }
   const narrow = form.scope === undefined ? undefined : scopeList(form.scope);
   const pair = await jot.sessions

@@ -3,24 +3,24 @@
  * `audience` (RFC 8693 §2.1), each of which must be registered for the client (`invalid_target` otherwise), or the
  * client's first registered audience; and the scopes asked for, each within what is allowed (`invalid_scope`).
  */
-import { oauthError } from '../../http/oauth-errors.js';
 import type { OAuthClient } from '../../store/index.js';
 import { SCOPE_TOKEN } from '../../config/parsers.js';
+import { DomainError } from '../errors.js';
 
 /** The `aud` for the token: one string, or an array when several targets were asked for. */
 export function chooseAudience(client: OAuthClient, targets: readonly string[]): string | string[] {
   if (targets.length === 0) {
     const first = client.audiences[0];
     if (first === undefined) {
-      throw oauthError('invalid_target', 'ERR_INVALID_TARGET', 'the client has no registered audience');
+      throw new DomainError('invalid', 'ERR_INVALID_TARGET', 'the client has no registered audience');
     }
     return first;
   }
   const allowed = new Set(client.audiences);
   const refused = targets.filter((target) => !allowed.has(target));
   if (refused.length > 0) {
-    throw oauthError(
-      'invalid_target',
+    throw new DomainError(
+      'invalid',
       'ERR_INVALID_TARGET',
       `the client may not get tokens for ${refused.map((t) => `"${t}"`).join(', ')}`,
     );
@@ -37,8 +37,8 @@ export function chooseScopes(requested: string | undefined, allowed: readonly st
   if (requested === undefined) return [...allowed];
   const asked = requested.split(' ').filter((s) => s.length > 0);
   if (asked.length === 0 || !asked.every((s) => SCOPE_TOKEN.test(s))) {
-    throw oauthError(
-      'invalid_scope',
+    throw new DomainError(
+      'invalid',
       'ERR_SCOPE_INVALID',
       'the "scope" parameter is malformed (RFC 6749 §3.3)',
     );
@@ -46,7 +46,7 @@ export function chooseScopes(requested: string | undefined, allowed: readonly st
   const allowedSet = new Set(allowed);
   const wider = asked.filter((s) => !allowedSet.has(s));
   if (wider.length > 0) {
-    throw oauthError('invalid_scope', 'ERR_SCOPE_WIDENED', `not allowed: "${wider.join(' ')}"`);
+    throw new DomainError('invalid', 'ERR_SCOPE_WIDENED', `not allowed: "${wider.join(' ')}"`);
   }
   return [...new Set(asked)];
 }

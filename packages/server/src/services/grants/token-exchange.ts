@@ -11,53 +11,49 @@
 import { OAUTH_URIS, type ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
-import { oauthError } from '../../http/oauth-errors.js';
 import { scopeList, scopeText } from '../scopes.js';
 import { chooseAudience, chooseScopes } from './targets.js';
 import { tokenTypeOf, type GrantHandler } from './types.js';
+import { DomainError } from '../errors.js';
 
 /** The token-exchange grant. */
 export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
   const subjectToken = form.subject_token;
   if (subjectToken === undefined) {
-    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', 'the "subject_token" parameter is required');
+    throw new DomainError('invalid', 'ERR_OAUTH_REQUEST', 'the "subject_token" parameter is required');
   }
   if (
     form.subject_token_type !== OAUTH_URIS.accessTokenType &&
     form.subject_token_type !== OAUTH_URIS.jwtTokenType
   ) {
-    throw oauthError(
-      'invalid_request',
+    throw new DomainError(
+      'invalid',
       'ERR_OAUTH_REQUEST',
       `"subject_token_type" must be ${OAUTH_URIS.accessTokenType}`,
     );
   }
   if (form.requested_token_type !== undefined && form.requested_token_type !== OAUTH_URIS.accessTokenType) {
-    throw oauthError(
-      'invalid_request',
+    throw new DomainError(
+      'invalid',
       'ERR_OAUTH_REQUEST',
       `only ${OAUTH_URIS.accessTokenType} can be requested`,
     );
   }
   if (form.actor_token !== undefined || form.actor_token_type !== undefined) {
-    throw oauthError(
-      'invalid_request',
+    throw new DomainError(
+      'invalid',
       'ERR_OAUTH_REQUEST',
       'actor_token is not supported: the authenticated client is the actor',
     );
   }
   const subject = await jot.tokenStatus.check(subjectToken).catch((err: unknown) => {
     if (isJoseError(err)) {
-      throw oauthError('invalid_grant', err.code, `the subject token is not valid: ${err.message}`);
+      throw new DomainError('grant', err.code, `the subject token is not valid: ${err.message}`);
     }
     throw err;
   });
   if (typeof subject.sid !== 'string' || typeof subject.ver !== 'number') {
-    throw oauthError(
-      'invalid_grant',
-      'ERR_EXCHANGE_SUBJECT',
-      "the subject token must be a user's access token",
-    );
+    throw new DomainError('grant', 'ERR_EXCHANGE_SUBJECT', "the subject token must be a user's access token");
   }
   const subjectScopes = scopeList(subject.scope);
   const allowed =
@@ -66,8 +62,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   const audience = chooseAudience(client, targets);
   const now = Math.floor(jot.clock() / 1000);
   const ttl = Math.min(Math.floor(jot.config.exchangedTokenTtlMs / 1000), subject.exp - now);
-  if (ttl < 1)
-    throw oauthError('invalid_grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
+  if (ttl < 1) throw new DomainError('grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
   const act: ActorClaim =
     subject.act === undefined ? { sub: client.clientId } : { sub: client.clientId, act: subject.act };
   const dpopJkt = await dpop(null);

@@ -6,10 +6,26 @@
  */
 import type { OAuthTokenResponse, TokenType } from '@jot/contract';
 
-import type { ServerContext } from '../../context.js';
-import type { OAuthForm } from '../../http/oauth-form.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/index.js';
 import type { OAuthClient } from '../../store/index.js';
-import type { ClientInfo, DPoPProofCheck } from '../sessions.js';
+import type { Metrics } from '../metrics.js';
+import type { ClientInfo, DPoPProofCheck, SessionService } from '../sessions.js';
+import type { TokenStatus } from '../token-status.js';
+import type { TokenService } from '../tokens.js';
+
+/** An OAuth request's parameters (parsed by `http/oauth-form.ts`): each once; undefined members were not sent. */
+export type OAuthForm = Readonly<Record<string, string | undefined>>;
+
+/** The services a grant uses (the server's `ServerContext` is one). */
+export interface GrantServices {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly tokens: TokenService;
+  readonly sessions: SessionService;
+  readonly tokenStatus: TokenStatus;
+  readonly metrics: Metrics;
+}
 
 /** A token request after client authentication. */
 export interface GrantRequest {
@@ -33,4 +49,4 @@ export function tokenTypeOf(claims: object): TokenType {
 }
 
 /** One grant type's handler. */
-export type GrantHandler = (request: GrantRequest, jot: ServerContext) => Promise<OAuthTokenResponse>;
+export type GrantHandler = (request: GrantRequest, jot: GrantServices) => Promise<OAuthTokenResponse>;

@@ -14,7 +14,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 
 import type { Config } from '../../config/index.js';
-import type { Clock } from '../../context.js';
+import type { Clock } from '../../clock.js';
 import type { Store } from '../../store/index.js';
 import { deriveKey, openWith, sealWith } from '../secrets.js';
 import { startOutboxSender, type OutboxSender, type SenderSettings } from './outbox-sender.js';

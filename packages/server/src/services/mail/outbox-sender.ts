@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { FastifyBaseLogger } from 'fastify';
 
-import type { Clock } from '../../context.js';
+import type { Clock } from '../../clock.js';
 import type { OutboxMessage, Store } from '../../store/index.js';
 import type { MailTransport } from './transports.js';
 import type { RenderedMail } from './templates.js';

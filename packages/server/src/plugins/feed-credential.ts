@@ -8,8 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 
 import type { Config } from '../config/index.js';
-import { authenticateToken, bearerToken } from '../plugins/auth.js';
-import { unauthorized } from './errors.js';
+import { unauthorized } from '../http/errors.js';
+import { authenticateToken, bearerToken } from './auth.js';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
