@@ -3,7 +3,7 @@
  * `invalid_client` is a 401 with a `WWW-Authenticate` challenge; every other OAuth error is a 400 (not the 401 the
  * JSON browser API answers with). The body keeps Jot's one shape: `{ error, error_description, code }`.
  */
-import type { JotErrorCode, ServerErrorCode } from '@jot/contract';
+import type { JotErrorCode } from '@jot/contract';
 
 import { HttpError } from './errors.js';
 
