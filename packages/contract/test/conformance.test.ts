@@ -83,8 +83,12 @@ describe('the server writes the contract (types)', () => {
   });
 
   it('signs the contract claims', () => {
-    expectTypeOf<ReturnType<TokenService['issue']>['claims']>().toEqualTypeOf<UserAccessTokenClaims>();
-    expectTypeOf<ReturnType<TokenService['issueForClient']>['claims']>().toEqualTypeOf<AccessTokenClaims>();
+    expectTypeOf<
+      Awaited<ReturnType<TokenService['issue']>>['claims']
+    >().toEqualTypeOf<UserAccessTokenClaims>();
+    expectTypeOf<
+      Awaited<ReturnType<TokenService['issueForClient']>>['claims']
+    >().toEqualTypeOf<AccessTokenClaims>();
     expectTypeOf<ReturnType<TokenService['verify']>>().toEqualTypeOf<UserAccessTokenClaims>();
     expectTypeOf<UserAccessTokenClaims>().toMatchTypeOf<AccessTokenClaims>();
   });

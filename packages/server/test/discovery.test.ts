@@ -159,8 +159,8 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function bearer(roles: string[]): { authorization: string } {
-    const { token } = h.tokens.issue({
+  async function bearer(roles: string[]): Promise<{ authorization: string }> {
+    const { token } = await h.tokens.issue({
       userId: 'u1',
       sessionId: 's1',
       tokenVersion: 1,
@@ -179,7 +179,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
     expect(jwks).toEqual(h.keys.jwks());
     expect(jwks.keys[0]).not.toHaveProperty('d');
 
-    const { token } = h.tokens.issue({
+    const { token } = await h.tokens.issue({
       userId: 'u1',
       sessionId: 's1',
       tokenVersion: 1,
@@ -240,7 +240,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       const user = await h.app.inject({
         method: 'POST',
         url: '/api/admin/keys/rotate',
-        headers: bearer(['user']),
+        headers: await bearer(['user']),
         payload: {},
       });
       expect(user.statusCode).toBe(403);
@@ -248,7 +248,11 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
     });
 
     it('lists keys with their state and no key material', async () => {
-      const res = await h.app.inject({ method: 'GET', url: '/api/admin/keys', headers: bearer(['admin']) });
+      const res = await h.app.inject({
+        method: 'GET',
+        url: '/api/admin/keys',
+        headers: await bearer(['admin']),
+      });
       expect(res.statusCode).toBe(200);
       const [key] = res.json().keys;
       expect(key).toEqual({
@@ -267,7 +271,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       const res = await h.app.inject({
         method: 'POST',
         url: '/api/admin/keys/rotate',
-        headers: bearer(['admin']),
+        headers: await bearer(['admin']),
         payload: {},
       });
       expect(res.statusCode).toBe(201);
@@ -288,7 +292,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       const urgent = await h.app.inject({
         method: 'POST',
         url: '/api/admin/keys/rotate',
-        headers: bearer(['admin']),
+        headers: await bearer(['admin']),
         payload: { immediate: true },
       });
       expect(urgent.statusCode).toBe(201);
@@ -297,7 +301,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       const bodiless = await h.app.inject({
         method: 'POST',
         url: '/api/admin/keys/rotate',
-        headers: bearer(['admin']),
+        headers: await bearer(['admin']),
       });
       expect(bodiless.statusCode).toBe(201);
       expect(bodiless.json().state).toBe('pending');
@@ -308,7 +312,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
         const res = await h.app.inject({
           method: 'POST',
           url: '/api/admin/keys/rotate',
-          headers: bearer(['admin']),
+          headers: await bearer(['admin']),
           payload,
         });
         expect(res.statusCode).toBe(400);

@@ -48,9 +48,15 @@ function service(keys: KeyManager, clock: () => number, cacheSize?: number): Tok
   );
 }
 
-function issue(tokens: TokenService, user = 'u1'): string {
-  return tokens.issue({ userId: user, sessionId: 's1', tokenVersion: 1, authTime: T0, roles: ['user'] })
-    .token;
+async function issue(tokens: TokenService, user = 'u1'): Promise<string> {
+  const issued = await tokens.issue({
+    userId: user,
+    sessionId: 's1',
+    tokenVersion: 1,
+    authTime: T0,
+    roles: ['user'],
+  });
+  return issued.token;
 }
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -63,11 +69,11 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('the verification cache', () => {
-  it('answers a token verified before from the cache: the same frozen claims', () => {
+  it('answers a token verified before from the cache: the same frozen claims', async () => {
     const keys = ring(generateKeyPair('ES256', { kid: 'k1' }));
     const now = T0;
     const tokens = service(keys.manager, () => now);
-    const token = issue(tokens);
+    const token = await issue(tokens);
     const first = tokens.verify(token);
     const second = tokens.verify(token);
     expect(second).toBe(first);
@@ -76,11 +82,11 @@ describe('the verification cache', () => {
     expect(first).toMatchObject({ sub: 'u1', sid: 's1', iss: ISSUER });
   });
 
-  it('refuses a cached token once it has expired, by the same rule and tolerance as the verifier', () => {
+  it('refuses a cached token once it has expired, by the same rule and tolerance as the verifier', async () => {
     const keys = ring(generateKeyPair('ES256', { kid: 'k1' }));
     let now = T0;
     const tokens = service(keys.manager, () => now);
-    const token = issue(tokens);
+    const token = await issue(tokens);
     tokens.verify(token);
     // Still inside the tolerance after exp: accepted, with or without the cache.
     now = T0 + (TTL + TOLERANCE - 1) * 1000;
@@ -90,11 +96,11 @@ describe('the verification cache', () => {
     expect(codeOf(() => service(keys.manager, () => now).verify(token))).toBe('ERR_JWT_EXPIRED');
   });
 
-  it('refuses a cached token whose key left the key ring', () => {
+  it('refuses a cached token whose key left the key ring', async () => {
     const old = generateKeyPair('ES256', { kid: 'k1' });
     const keys = ring(old);
     const tokens = service(keys.manager, () => T0);
-    const token = issue(tokens);
+    const token = await issue(tokens);
     tokens.verify(token);
     const next = generateKeyPair('ES256', { kid: 'k2' });
     keys.publish([old, next]);
@@ -104,29 +110,33 @@ describe('the verification cache', () => {
     expect(codeOf(() => tokens.verify(token))).toBe('ERR_JWKS_NO_MATCHING_KEY');
   });
 
-  it('refuses a cached token when its kid now names other key material (re-keyed under the same kid)', () => {
+  it('refuses a cached token when its kid now names other key material (re-keyed under the same kid)', async () => {
     const keys = ring(generateKeyPair('ES256', { kid: 'k1' }));
     const tokens = service(keys.manager, () => T0);
-    const token = issue(tokens);
+    const token = await issue(tokens);
     tokens.verify(token);
     keys.publish([generateKeyPair('ES256', { kid: 'k1' })]);
     expect(codeOf(() => tokens.verify(token))).toBe('ERR_JWS_SIGNATURE_INVALID');
   });
 
-  it('refuses a cached token when the ring’s algorithms change to exclude its own', () => {
+  it('refuses a cached token when the ring’s algorithms change to exclude its own', async () => {
     const es = generateKeyPair('ES256', { kid: 'k1' });
     const keys = ring(es);
     const tokens = service(keys.manager, () => T0);
-    const token = issue(tokens);
+    const token = await issue(tokens);
     tokens.verify(token);
     keys.publish([generateKeyPair('EdDSA', { kid: 'k1' })]);
     expect(codeOf(() => tokens.verify(token))).toBeDefined();
   });
 
-  it('is bounded: the least recently used token is dropped first', () => {
+  it('is bounded: the least recently used token is dropped first', async () => {
     const keys = ring(generateKeyPair('ES256', { kid: 'k1' }));
     const tokens = service(keys.manager, () => T0, 2);
-    const [a, b, c] = ['a', 'b', 'c'].map((user) => issue(tokens, user)) as [string, string, string];
+    const [a, b, c] = (await Promise.all(['a', 'b', 'c'].map((user) => issue(tokens, user)))) as [
+      string,
+      string,
+      string,
+    ];
     const claimsA = tokens.verify(a);
     const claimsB = tokens.verify(b);
     expect(tokens.verify(a)).toBe(claimsA); // a is now the most recently used
@@ -136,10 +146,10 @@ describe('the verification cache', () => {
     expect(tokens.verify(b)).toEqual(claimsB);
   });
 
-  it('keeps nothing when its size is 0', () => {
+  it('keeps nothing when its size is 0', async () => {
     const keys = ring(generateKeyPair('ES256', { kid: 'k1' }));
     const tokens = service(keys.manager, () => T0, 0);
-    const token = issue(tokens);
+    const token = await issue(tokens);
     expect(tokens.verify(token)).not.toBe(tokens.verify(token));
   });
 });

@@ -16,7 +16,7 @@ export const clientCredentialsGrant: GrantHandler = async ({ client, form, targe
   const ttlMs = client.tokenTtlMs ?? jot.config.accessTokenTtlMs;
   const dpopJkt = await dpop(null);
   const issued = await jot.tokens.seal(
-    jot.tokens.issueForClient({
+    await jot.tokens.issueForClient({
       clientId: client.clientId,
       scope,
       audience,

@@ -67,7 +67,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
     subject.act === undefined ? { sub: client.clientId } : { sub: client.clientId, act: subject.act };
   const dpopJkt = await dpop(null);
   const issued = await jot.tokens.seal(
-    jot.tokens.issue({
+    await jot.tokens.issue({
       userId: subject.sub,
       sessionId: subject.sid,
       tokenVersion: subject.ver,
