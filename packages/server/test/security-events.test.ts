@@ -171,7 +171,10 @@ describe('security events', () => {
     );
     const CHROME =
       'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
-    const from = (ip: string, ua = CHROME) => ({ 'x-forwarded-for': ip, 'user-agent': ua });
+    const from = (ip: string, ua = CHROME): Record<string, string> => ({
+      'x-forwarded-for': ip,
+      'user-agent': ua,
+    });
     const home = from('203.0.113.5');
     const req = (method: string, path: string, body?: unknown, token?: string, headers = home) =>
       lifecycle.request(method, path, { body, token, headers });
