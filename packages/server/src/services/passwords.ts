@@ -48,13 +48,13 @@ export interface PasswordHasher {
   needsRehash(hash: string): boolean;
   /**
    * Waits until `startedAt` (a `performance.now()` reading taken before the verification) is as far back as a
-   * verification with the costliest parameter set seen in the last day takes (the median of its last few
+   * verification with the costliest parameter set seen in the last day takes (the slowest of its last few
    * verifications, real or dummy), capped at `FAILURE_FLOOR_CAP_MS`.
    */
   padFailure(startedAt: number): Promise<void>;
 }
 
-/** How many recent verification times are kept per parameter set (their median is the set's cost). */
+/** How many recent verification times are kept per parameter set (the slowest of them is the set's cost). */
 const RECENT_VERIFICATIONS = 9;
 /** A parameter set no hash was verified with for this long no longer sets the floor. */
 const PARAMS_FORGOTTEN_AFTER_MS = 86_400_000;
@@ -69,11 +69,6 @@ function parametersOf(hash: string): string {
   return hash.split('$')[3]?.split(',').sort().join(',') ?? 'unparsable';
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 /** The failure floor never exceeds this, whatever a slow moment measured. */
 export const FAILURE_FLOOR_CAP_MS = 2000;
 
@@ -146,7 +141,7 @@ export async function createPasswordHasher(
     let slowest = 0;
     for (const [key, entry] of costs) {
       if (now - entry.seenAt > PARAMS_FORGOTTEN_AFTER_MS) costs.delete(key);
-      else slowest = Math.max(slowest, median(entry.times));
+      else slowest = Math.max(slowest, ...entry.times);
     }
     return Math.min(FAILURE_FLOOR_CAP_MS, slowest);
   }
