@@ -69,3 +69,31 @@ describe('renewal of a delegated token', () => {
     expect(decodeUnverified(mine.body.access_token as string).payload).not.toHaveProperty('act');
   });
 });
+
+describe("a dead token and the account's renewal budget", () => {
+  it("a logged-out session's token, renewed over and over, spends nothing of the account's budget", async () => {
+    const limited = await startIssuer({
+      tokenMode: 'single',
+      revocationSecret: 'r'.repeat(40),
+      rateLimitAuth: '100000/min',
+      rateLimitRenew: '3/1min',
+    });
+    try {
+      const stolen = await signUp(limited, 'budget@example.com');
+      const login = await limited.request('POST', '/api/login', {
+        body: { email: 'budget@example.com', password: 'correct horse battery' },
+      });
+      const mine = login.body.access_token as string;
+      expect((await limited.request('POST', '/api/logout', { token: stolen.access_token })).status).toBe(204);
+      for (let i = 0; i < 5; i++) {
+        const res = await limited.request('POST', '/api/token/renew', { token: stolen.access_token });
+        expect(res.status).not.toBe(200);
+      }
+      // The user's live session renews early (a revoking renewal) as if nothing had happened.
+      const renewed = await limited.request('POST', '/api/token/renew', { token: mine });
+      expect(renewed.status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -147,8 +147,18 @@ export async function tokensPlugin(app: FastifyInstance): Promise<void> {
         },
         renewLimit,
         async function renewFeedLimit(request, reply) {
-          if (renewalRevokes(authOf(request).claims, clock()))
-            await feedEntryLimit.call(this, request, reply);
+          const { claims } = authOf(request);
+          if (!renewalRevokes(claims, clock())) return;
+          // Only a live token's renewal can add a feed entry: a revoked one (its session ended, or renewed already)
+          // spends nothing, so a dead copy of a token cannot exhaust the account's budget.
+          const live = await revocations.check(claims).then(
+            () => true,
+            (err: unknown) => {
+              if ((err as { code?: unknown } | null)?.code === 'ERR_TOKEN_REVOKED') return false;
+              throw err;
+            },
+          );
+          if (live) await feedEntryLimit.call(this, request, reply);
         },
       ],
       schema: {
