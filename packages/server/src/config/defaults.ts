@@ -108,7 +108,11 @@ export const defaults = {
    * their connections; in-flight requests get at most this long to finish before the rest are cut. @default '5s'
    */
   drainTimeout: '5s',
-  /** Rate limit of login/refresh per client: `<max>/<window>`, e.g. `10/min`, `100/15m`. @default '10/min' */
+  /**
+   * Requests per client address and route on every route that checks a credential or sends mail, and the same
+   * budget per verified user on the password-, code- and email-change routes: `<max>/<window>`, e.g. `10/min`,
+   * `100/15m`. @default '10/min'
+   */
   rateLimitAuth: '10/min',
   /** Browser origins allowed by CORS, comma list of `scheme://host[:port]`. @default none */
   corsOrigins: '',
