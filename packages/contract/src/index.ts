@@ -74,5 +74,6 @@ export type {
   WhoAmIResponse,
 } from './views.js';
 export { COOKIES, ENDPOINTS, HEADERS, WELL_KNOWN } from './http-names.js';
+export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';
 export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';

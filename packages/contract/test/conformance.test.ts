@@ -14,6 +14,7 @@ import {
   isJotErrorCode,
   WELL_KNOWN,
   type AccessTokenClaims,
+  type AuthorizationServerMetadata,
   type ClientView,
   type ClientWithSecret,
   type ErrorBody,
@@ -55,6 +56,7 @@ import type { requestToken } from '../../service/src/token-endpoint.js';
 import type {
   AccessTokenClaims as VerifiedClaims,
   ErrorResponse,
+  IssuerMetadata,
   parseFeedEntry,
 } from '../../verify/src/index.js';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
@@ -95,7 +97,8 @@ describe('the server writes the contract (types)', () => {
 });
 
 describe('the SDKs read the contract (types)', () => {
-  it('@jot/verify: claims, feed entries and error bodies', () => {
+  it('@jot/verify: claims, feed entries, error bodies and discovery', () => {
+    expectTypeOf<IssuerMetadata>().toMatchTypeOf<Partial<AuthorizationServerMetadata>>();
     expectTypeOf<VerifiedClaims>().toMatchTypeOf<AccessTokenClaims>();
     expectTypeOf<ReturnType<typeof parseFeedEntry>>().toEqualTypeOf<FeedEntry | undefined>();
     expectTypeOf<ErrorResponse['body']>().toEqualTypeOf<ErrorBody>();
@@ -210,6 +213,27 @@ const OAUTH_TOKENS = {
   issued_token_type: false,
 } satisfies Record<keyof OAuthTokenResponse, boolean>;
 
+const METADATA = {
+  issuer: true,
+  jwks_uri: true,
+  token_endpoint: true,
+  token_endpoint_auth_methods_supported: true,
+  token_endpoint_auth_signing_alg_values_supported: true,
+  grant_types_supported: true,
+  response_types_supported: true,
+  scopes_supported: true,
+  revocation_endpoint: true,
+  revocation_endpoint_auth_methods_supported: true,
+  revocation_endpoint_auth_signing_alg_values_supported: true,
+  introspection_endpoint: true,
+  introspection_endpoint_auth_methods_supported: true,
+  introspection_endpoint_auth_signing_alg_values_supported: true,
+  access_token_signing_alg_values_supported: true,
+  login_endpoint: true,
+  revocation_feed_endpoint: true,
+  revocation_stream_endpoint: true,
+} satisfies Record<keyof AuthorizationServerMetadata, boolean>;
+
 /** Checks that `value` has every required member of `shape` and nothing the shape does not declare. */
 function expectShape(value: unknown, shape: Record<string, boolean>, what: string): void {
   expect(typeof value, what).toBe('object');
@@ -319,6 +343,15 @@ describe('the server answers exactly the contract (run time)', () => {
       expect(res.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
       expectErrorBody(res.body, `${method} ${path} (${res.status})`);
     }
+  });
+
+  it('publishes RFC 8414 metadata with the contract members, its endpoints at the contract paths', async () => {
+    const res = await server.request('GET', WELL_KNOWN.authorizationServer);
+    expectShape(res.body, METADATA, WELL_KNOWN.authorizationServer);
+    const metadata = res.body as AuthorizationServerMetadata;
+    expect(metadata.jwks_uri).toBe(server.config.issuer + WELL_KNOWN.jwks);
+    expect(metadata.token_endpoint).toBe(server.config.issuer + ENDPOINTS.token);
+    expect(metadata.revocation_feed_endpoint).toBe(server.config.issuer + ENDPOINTS.revocationFeed);
   });
 
   it('serves every endpoint and well-known path the SDKs call', () => {

@@ -3,7 +3,12 @@
  * shape, the §5.2 error turned into a `ServiceError` carrying `error` and `status`. The token endpoint itself comes
  * from the issuer's RFC 8414 metadata (once; a failed discovery is retried on the next call).
  */
-import { WELL_KNOWN, type ErrorBody, type OAuthTokenResponse } from '@jot/contract';
+import {
+  WELL_KNOWN,
+  type AuthorizationServerMetadata,
+  type ErrorBody,
+  type OAuthTokenResponse,
+} from '@jot/contract';
 
 import { ServiceError } from './errors.js';
 
@@ -90,14 +95,15 @@ export function tokenEndpointOf(
   const path = url.pathname.replace(/\/+$/, '');
   const metadataUrl = `${url.origin}${WELL_KNOWN.authorizationServer}${path}`;
   async function discover(): Promise<string> {
-    let doc: Record<string, unknown>;
+    // The contract's members, each still unchecked: a renamed member fails to compile here.
+    let doc: Partial<Record<keyof AuthorizationServerMetadata, unknown>>;
     try {
       const response = await fetchImpl(metadataUrl, {
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      doc = (await response.json()) as Record<string, unknown>;
+      doc = (await response.json()) as Partial<Record<keyof AuthorizationServerMetadata, unknown>>;
     } catch (err) {
       throw new ServiceError(
         'ERR_SERVICE_DISCOVERY',

@@ -9,20 +9,27 @@
  * One that is not is ignored with a warning, and the default `<issuer>/api/…` path is used instead; options given
  * explicitly may still point anywhere.
  */
-import { WELL_KNOWN } from '@jot/contract';
+import { WELL_KNOWN, type AuthorizationServerMetadata } from '@jot/contract';
 
 import { describeError, fetchOk, readJSONObject } from './http.js';
 import { silentLogger, type FetchLike, type Logger } from './types.js';
 
 /** The members of issuer metadata the verifier uses. */
-export interface IssuerMetadata {
-  readonly issuer: string;
-  readonly jwks_uri: string;
-  readonly introspection_endpoint?: string;
-  readonly revocation_feed_endpoint?: string;
-  readonly revocation_stream_endpoint?: string;
-  readonly access_token_signing_alg_values_supported?: readonly string[];
-}
+export type IssuerMetadata = Readonly<
+  Pick<AuthorizationServerMetadata, 'issuer' | 'jwks_uri'> &
+    Partial<
+      Pick<
+        AuthorizationServerMetadata,
+        | 'introspection_endpoint'
+        | 'revocation_feed_endpoint'
+        | 'revocation_stream_endpoint'
+        | 'access_token_signing_alg_values_supported'
+      >
+    >
+>;
+
+/** A fetched metadata document: the contract's members, each still unchecked. */
+type MetadataDocument = Partial<Record<keyof AuthorizationServerMetadata, unknown>>;
 
 function metadataUrls(issuer: string): string[] {
   const url = new URL(issuer);
@@ -44,7 +51,7 @@ function parseUrl(value: unknown): URL | undefined {
 }
 
 /** The `jwks_uri`, if usable: any origin (a CDN may serve it), but https when the issuer is. */
-function jwksUrl(doc: Record<string, unknown>, issuer: URL): string | undefined {
+function jwksUrl(doc: MetadataDocument, issuer: URL): string | undefined {
   const url = parseUrl(doc.jwks_uri);
   if (url === undefined || (issuer.protocol === 'https:' && url.protocol !== 'https:')) return undefined;
   return url.href;
@@ -52,8 +59,8 @@ function jwksUrl(doc: Record<string, unknown>, issuer: URL): string | undefined 
 
 /** An endpoint that will receive the revocation secret: only on the issuer's exact origin. */
 function sameOriginUrl(
-  doc: Record<string, unknown>,
-  name: string,
+  doc: MetadataDocument,
+  name: keyof AuthorizationServerMetadata,
   issuer: URL,
   logger: Logger,
 ): string | undefined {
@@ -94,7 +101,7 @@ export async function discoverIssuer(
         headers: { accept: 'application/json' },
         timeoutMs: options.timeoutMs ?? 5000,
       });
-      const doc = await readJSONObject(response, url, { requireJSONType: true });
+      const doc: MetadataDocument = await readJSONObject(response, url, { requireJSONType: true });
       if (doc.issuer !== issuer) {
         failures.push(`${url}: "issuer" does not match the configured issuer`);
         continue;

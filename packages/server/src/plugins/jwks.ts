@@ -10,7 +10,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { ENDPOINTS, WELL_KNOWN } from '@jot/contract';
+import { ENDPOINTS, WELL_KNOWN, type AuthorizationServerMetadata } from '@jot/contract';
 import { SUPPORTED_ALGORITHMS } from '@jot/jose';
 
 import { AUTH_METHODS, GRANT_TYPES } from '../services/clients.js';
@@ -112,7 +112,7 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
     },
   );
 
-  async function metadata(): Promise<Record<string, unknown>> {
+  async function metadata(): Promise<AuthorizationServerMetadata> {
     const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
     const methods = [...AUTH_METHODS];
     return {
@@ -120,16 +120,16 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
       jwks_uri: url(WELL_KNOWN.jwks),
       token_endpoint: url(endpoints.token),
       token_endpoint_auth_methods_supported: methods,
-      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+      token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
       grant_types_supported: [...GRANT_TYPES],
       response_types_supported: [],
       scopes_supported: await scopes.supported(),
       revocation_endpoint: url(endpoints.revocation),
       revocation_endpoint_auth_methods_supported: methods,
-      revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+      revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
       introspection_endpoint: url(endpoints.introspection),
       introspection_endpoint_auth_methods_supported: methods,
-      introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+      introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
       // Not registered in RFC 8414: the algorithms of the access tokens Jot signs (verifiers' allow-list).
       access_token_signing_alg_values_supported: algs,
       login_endpoint: url(endpoints.login),
