@@ -59,6 +59,7 @@ export {
   type RevocationKind,
   type UserRevocationState,
 } from './revocation-feed.js';
+export { SECURITY_EVENT_TYPES, type SecurityEventType } from './views.js';
 export type {
   ClientAuthMethod,
   ClientRegistration,
