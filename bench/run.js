@@ -5,7 +5,9 @@
  * (heap per entry, check cost, ratio to the smallest list). Prints Markdown on stdout (progress on
  * stderr).
  *
- *   npm run bench                     full run (about 7 minutes on 2 cores: ~4 of them HTTP, ~20 s revocation)
+ *   npm run bench                     full run (about 17 minutes on 2 quiet cores: core ~2.5, HTTP ~4.5, auth ~3,
+ *                                     growth ~4, propagation ~1.5, revocation and DPoP/JWE ~1.5; each section's
+ *                                     time is logged on stderr as it ends)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
  *   npm run bench -- --only=revocation   one section (jose, http, auth, growth, propagation, revocation, dpop-jwe)
@@ -306,14 +308,25 @@ async function main() {
   const started = Date.now();
   const loadBefore = os.loadavg()[0];
   const info = machine();
-  const jose = args.only.includes('jose') ? await runJose(args, profile) : undefined;
-  const http = args.only.includes('http') ? await runHttp(args) : undefined;
-  const auth = args.only.includes('auth') ? await runAuth(args) : undefined;
-  const growth = args.only.includes('growth') ? await runGrowth(args) : undefined;
-  const propagation = args.only.includes('propagation') ? await runPropagation(args) : undefined;
-  const revocation = args.only.includes('revocation') ? await runRevocation(profile, info) : undefined;
-  const sender = args.only.includes('dpop-jwe') ? await runSenderConstraint(profile) : undefined;
+  const timings = [];
+  /** Runs a section if selected, logging how long it took (the full run's budget is planned from these). */
+  const section = async (name, run) => {
+    if (!args.only.includes(name)) return undefined;
+    const at = Date.now();
+    const result = await run();
+    timings.push(`${name} ${((Date.now() - at) / 1000).toFixed(0)} s`);
+    log(`section ${timings.at(-1)}`);
+    return result;
+  };
+  const jose = await section('jose', () => runJose(args, profile));
+  const http = await section('http', () => runHttp(args));
+  const auth = await section('auth', () => runAuth(args));
+  const growth = await section('growth', () => runGrowth(args));
+  const propagation = await section('propagation', () => runPropagation(args));
+  const revocation = await section('revocation', () => runRevocation(profile, info));
+  const sender = await section('dpop-jwe', () => runSenderConstraint(profile));
   const durationS = (Date.now() - started) / 1000;
+  log(`sections: ${timings.join(', ')}; total ${durationS.toFixed(0)} s`);
   const loadAfter = os.loadavg()[0];
   const failures = jose?.failures ?? [];
 

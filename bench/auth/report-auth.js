@@ -25,6 +25,9 @@ export function renderAuth({ rows, argon2PerCpu }, profile) {
       `Refresh: ${profile.connections} connections, each following its own rotation chain; login: ` +
       `${profile.loginConnections} connections; \`/healthz\` probed by one more connection during the login storm.`,
     '',
+    'Where the CPU of refresh, whoami and login goes, before and after the work on them: [profiles.md](profiles.md) ' +
+      '(from `node bench/profile.js <endpoint>`; this generator leaves that file alone).',
+    '',
     '| database | endpoint | req/s | per CPU-s | per CPU-s + DB | failed |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
