@@ -10,7 +10,7 @@ const MAX_STALENESS_MS = 10_000;
 let demo: Microservices;
 
 beforeAll(async () => {
-  demo = await startMicroservices({ maxStaleness: MAX_STALENESS_MS, quiet: true });
+  demo = await startMicroservices({ maxStaleness: `${MAX_STALENESS_MS}ms`, quiet: true });
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { startMicroservices, type Microservices } from '../start.js';
 let demo: Microservices;
 
 beforeAll(async () => {
-  demo = await startMicroservices({ maxStaleness: 10_000, quiet: true });
+  demo = await startMicroservices({ maxStaleness: '10s', quiet: true });
 });
 afterAll(async () => {
   await demo?.close();

@@ -17,7 +17,7 @@ export {
   type KeyFamily,
 } from './lib/algorithms.js';
 export { encodeBase64url, decodeBase64url, isCanonicalBase64url } from './lib/base64url.js';
-export { parseDuration } from './lib/duration.js';
+export { parseDuration, parseDurationMs, type Duration } from './lib/duration.js';
 export { Key, MIN_RSA_BITS, type KeyOptions, type KeyType } from './jwk/key.js';
 export { importJWK } from './jwk/import-jwk.js';
 export { importPEM } from './jwk/import-pem.js';

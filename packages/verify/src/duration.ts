@@ -1,8 +1,10 @@
-/** Durations in options: a number of milliseconds, or a string such as `"500ms"`, `"2s"`, `"5m"`, `"1h"`. */
-import { parseDuration } from '@jot/jose';
+/**
+ * Durations in options: seconds (`5`), or a string such as `'500ms'`, `'2s'`, `'5m'`, `'1h'` — `@jot/jose`'s one
+ * parser, so `clockTolerance: 5` means five seconds here exactly as it does in `@jot/jose` and the server's config.
+ */
+import { parseDurationMs, type Duration } from '@jot/jose';
 
-/** A duration as options accept it. */
-export type Duration = number | `${number}ms` | (string & {});
+export type { Duration };
 
 /**
  * Milliseconds for a duration option; a `TypeError` naming the option for anything else (misuse, thrown when the
@@ -10,18 +12,12 @@ export type Duration = number | `${number}ms` | (string & {});
  *
  * @example
  * toMillis('2s', 'maxStaleness'); // 2000
+ * toMillis(5, 'clockTolerance'); // 5000
  */
 export function toMillis(value: Duration, name: string): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0)
-      throw new TypeError(`verify: "${name}" must be a non-negative duration`);
-    return value;
-  }
-  const ms = /^\s*(\d+(?:\.\d+)?)\s*ms\s*$/i.exec(String(value));
-  if (ms !== null) return Number(ms[1]);
   try {
-    return parseDuration(value) * 1000;
-  } catch {
-    throw new TypeError(`verify: "${name}" must be milliseconds or a duration such as "2s" or "5m"`);
+    return parseDurationMs(value);
+  } catch (err) {
+    throw new TypeError(`verify: "${name}": ${(err as Error).message}`);
   }
 }

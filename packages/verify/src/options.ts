@@ -35,7 +35,7 @@ export interface ReplicatedRevocationOptions {
    * interval (a comment line every 5 s). @default two thirds of `maxStaleness`, at most '45s' (20 s with the default `maxStaleness`)
    */
   heartbeatTimeout?: Duration;
-  /** Reconnect backoff bounds. @default { min: 250, max: '30s' } */
+  /** Reconnect backoff bounds. @default { min: '250ms', max: '30s' } */
   reconnectDelay?: { min?: Duration; max?: Duration };
   /** How often expired entries are dropped. @default '60s' */
   pruneInterval?: Duration;
@@ -82,7 +82,7 @@ export interface StrictRedisOptions {
 /** `strict`: check the central list on every verification, through Redis or the introspection endpoint. */
 export type StrictRevocationOptions = StrictIntrospectionOptions | StrictRedisOptions;
 
-/** Options of `createVerifier`. Durations are milliseconds or strings such as `"2s"`. */
+/** Options of `createVerifier`. Durations are seconds or strings such as `"500ms"`, `"2s"` (`@jot/jose`'s parser). */
 export interface VerifierOptions {
   /** The issuer URL; `iss` must equal it exactly, and metadata is discovered from it. */
   issuer: string;
@@ -278,7 +278,7 @@ export function buildStrategy(
       maxStaleness,
       failOpen: revocation.failOpen === true,
       heartbeatTimeout: heartbeatTimeoutOf(revocation.heartbeatTimeout, maxStaleness),
-      minReconnectDelay: toMillis(revocation.reconnectDelay?.min ?? 250, 'reconnectDelay.min'),
+      minReconnectDelay: toMillis(revocation.reconnectDelay?.min ?? '250ms', 'reconnectDelay.min'),
       maxReconnectDelay: toMillis(revocation.reconnectDelay?.max ?? '30s', 'reconnectDelay.max'),
       pruneInterval: Math.max(1000, toMillis(revocation.pruneInterval ?? '60s', 'pruneInterval')),
       timeoutMs: toMillis(revocation.timeout ?? '10s', 'timeout'),

@@ -27,7 +27,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
         strategy: 'replicated',
         secret: SECRET,
         maxStaleness: '10s',
-        reconnectDelay: { min: 20, max: 100 },
+        reconnectDelay: { min: '20ms', max: '100ms' },
       },
       cookies: ['__Host-jot_at', 'jot_at'],
       logger: recordingLogger(),

@@ -89,7 +89,7 @@ describe('discovery', () => {
     verifier = createVerifier({
       issuer: ISSUER,
       audience: 'https://api.example.com',
-      revocation: { strategy: 'replicated', secret: SECRET, reconnectDelay: { min: 10, max: 50 } },
+      revocation: { strategy: 'replicated', secret: SECRET, reconnectDelay: { min: '10ms', max: '50ms' } },
       fetch,
       logger,
     });

@@ -211,7 +211,7 @@ describe('strict through Redis when Redis cannot answer', () => {
       },
     };
     const logger = recordingLogger();
-    const v = build({ strategy: 'strict', redis: client, timeout: 30 }, logger);
+    const v = build({ strategy: 'strict', redis: client, timeout: '30ms' }, logger);
     expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
     expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
     hang = false;

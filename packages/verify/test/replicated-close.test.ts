@@ -91,7 +91,7 @@ function build(base: string, revocation: Partial<Revocation> = {}, options: Part
       strategy: 'replicated',
       secret: SECRET,
       maxStaleness: '60s',
-      reconnectDelay: { min: 10, max: 50 },
+      reconnectDelay: { min: '10ms', max: '50ms' },
       feedUrl: `${base}/feed`,
       streamUrl: `${base}/stream`,
       ...revocation,

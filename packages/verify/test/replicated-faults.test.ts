@@ -48,7 +48,7 @@ function build(
       strategy: 'replicated',
       secret: SECRET,
       maxStaleness: '2s',
-      reconnectDelay: { min: 10, max: 50 },
+      reconnectDelay: { min: '10ms', max: '50ms' },
       ...revocation,
     },
     clock,
@@ -109,8 +109,8 @@ describe('a stream that never answers', () => {
     const v = build({
       feedUrl: `${base}/feed`,
       streamUrl: `${base}/stream`,
-      maxStaleness: 500,
-      heartbeatTimeout: 100,
+      maxStaleness: '500ms',
+      heartbeatTimeout: '100ms',
     });
     await v.ready();
     await waitFor(() => streamRequests >= 3, 2000, 'stream retried');
@@ -170,7 +170,7 @@ describe('entries that cannot be applied', () => {
 
 describe('a feed that keeps answering reset', () => {
   it('reloads the snapshot with exponential backoff, not in a hot loop', async () => {
-    const v = build({ reconnectDelay: { min: 10, max: 200 } }, { cache: { maxEntries: 10 } });
+    const v = build({ reconnectDelay: { min: '10ms', max: '200ms' } }, { cache: { maxEntries: 10 } });
     await v.ready();
     await waitFor(connected(v));
     issuer.resetOnConnect = true;

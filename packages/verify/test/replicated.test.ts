@@ -35,7 +35,7 @@ function build(
       strategy: 'replicated',
       secret: SECRET,
       maxStaleness: '2s',
-      reconnectDelay: { min: 10, max: 50 },
+      reconnectDelay: { min: '10ms', max: '50ms' },
       ...revocation,
     },
     clock,
@@ -119,7 +119,7 @@ describe('replicated revocation', () => {
   });
 
   it('fails open when configured, still applying what it knows, and counts it', async () => {
-    const v = build({ maxStaleness: 500, failOpen: true });
+    const v = build({ maxStaleness: '500ms', failOpen: true });
     await v.ready();
     await waitFor(connected(v));
     issuer.revoke('jti', 'known');
@@ -141,7 +141,7 @@ describe('replicated revocation', () => {
   });
 
   it('treats a connected but silent stream as dead after heartbeatTimeout', async () => {
-    const v = build({ heartbeatTimeout: 100 });
+    const v = build({ heartbeatTimeout: '100ms' });
     await v.ready();
     await waitFor(connected(v));
     const connections = issuer.counts.stream;
