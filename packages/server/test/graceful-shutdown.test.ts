@@ -107,7 +107,7 @@ async function connectedVerifier(url: string): Promise<{ verifier: Verifier; lin
       strategy: 'replicated',
       secret: SECRET,
       maxStaleness: '30s',
-      reconnectDelay: { min: 50, max: 1000 },
+      reconnectDelay: { min: '50ms', max: '1s' },
     },
     logger: { info: log, warn: log, error: log },
   });
