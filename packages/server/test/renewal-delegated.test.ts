@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { decodeUnverified } from '@jot/jose';
 
-import { signUp, type TestServer } from './support/jot-server.js';
-import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
+import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { adminToken, freePort, postForm, registerClient, startIssuer } from './support/oauth.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
@@ -94,6 +94,68 @@ describe("a dead token and the account's renewal budget", () => {
       expect(renewed.status).toBe(200);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe("a delegated token on the server's own routes", () => {
+  it('is refused (403 ERR_FORBIDDEN) when JOT_AUDIENCE shares an audience a service may exchange tokens for', async () => {
+    // A deployment whose API accepts the users' tokens too: JOT_AUDIENCE lists the server and the API.
+    const api = 'https://api.example.com';
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const both = await startServer({
+      port,
+      issuer,
+      audience: `${issuer},${api}`,
+      rateLimitAuth: '100000/min',
+    });
+    try {
+      const root = await adminToken(both, 'root@example.com');
+      const { client, client_secret } = await registerClient(both, root, {
+        client_id: 'api-gateway',
+        name: 'API gateway',
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: [EXCHANGE],
+        scopes: ['profile'],
+        audiences: [api],
+      });
+      const exchange = async (subject: string) => {
+        const res = await postForm(both, '/oauth/token', {
+          grant_type: EXCHANGE,
+          subject_token: subject,
+          subject_token_type: AT,
+          audience: api,
+          client_id: client.client_id,
+          client_secret: client_secret!,
+        });
+        expect(res.status).toBe(200);
+        return res.body.access_token as string;
+      };
+      const user = await signUp(both, 'victim@example.com');
+      const delegated = await exchange(user.access_token);
+      for (const [method, path] of [
+        ['GET', '/api/whoami'],
+        ['GET', '/api/sessions'],
+        ['POST', '/api/logout-all'],
+      ] as const) {
+        const res = await both.request(method, path, { token: delegated });
+        expect(res.status, `${method} ${path}`).toBe(403);
+        expect(res.body.code).toBe('ERR_FORBIDDEN');
+      }
+      // The admin's delegated token (it carries the admin role) reaches no admin route, nor the revocation feed.
+      const adminDelegated = await exchange(root);
+      expect(decodeUnverified(adminDelegated).payload).toMatchObject({ roles: ['admin'] });
+      const users = await both.request('GET', '/api/admin/users', { token: adminDelegated });
+      expect(users.status).toBe(403);
+      expect(users.body.code).toBe('ERR_FORBIDDEN');
+      expect((await both.request('GET', '/api/revocations', { token: adminDelegated })).status).toBe(401);
+      // The users' own tokens are untouched.
+      expect((await both.request('GET', '/api/sessions', { token: user.access_token })).status).toBe(200);
+      expect((await both.request('GET', '/api/admin/users', { token: root })).status).toBe(200);
+      expect((await both.request('GET', '/api/revocations', { token: root })).status).toBe(200);
+    } finally {
+      await both.close();
     }
   });
 });

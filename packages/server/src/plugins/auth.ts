@@ -122,13 +122,18 @@ export async function authenticateToken(
   return { claims, token, via, user };
 }
 
-/** A renewal is the user's own: a token obtained by a service through token exchange (`act`) is refused. */
+/**
+ * The server's own routes (account, sessions, renewal, admin) are the user's own: a token a service obtained by
+ * token exchange (`act`, RFC 8693) is refused with 403 `ERR_FORBIDDEN`. Such a token reaches the server when
+ * `JOT_AUDIENCE` lists an audience a client may exchange tokens for; it carries the user's `sid` and roles, so it
+ * would otherwise end the user's sessions, renew into the user's full token, or act as an admin.
+ */
 const ownToken = compileGuards({ actors: false });
 
 /**
  * The request's access token, verified — DPoP proof and CSRF header included — but not checked for revocation (a
  * single-token renewal claims the `jti` first, to tell a second use from a plain revocation). A delegated token
- * (`act`, RFC 8693) is refused (403 `ERR_FORBIDDEN`): renewing it would give the service the user's full token.
+ * is refused, as on every route here.
  */
 export async function verifiedCredential(request: FastifyRequest): Promise<AuthContext> {
   return run(request, ownToken, { revocation: false });
@@ -139,13 +144,13 @@ export const authenticate: preHandlerAsyncHookHandler = async function authentic
   request: FastifyRequest,
   _reply: FastifyReply,
 ): Promise<void> {
-  request.auth = await run(request);
+  request.auth = await run(request, ownToken);
   await enforceMfaPolicy(request, false);
 };
 
 /** Pre-handler: `authenticate`, then requires `role` among the token's roles (403 `ERR_FORBIDDEN`). */
 export function requireRole(role: string): preHandlerAsyncHookHandler {
-  const guards = compileGuards({ roles: [role] });
+  const guards = compileGuards({ roles: [role], actors: false });
   return async function requireRoleHandler(request: FastifyRequest): Promise<void> {
     request.auth = await run(request, guards);
     await enforceMfaPolicy(request, role === 'admin');

@@ -29,7 +29,7 @@ export function feedCredential(config: Config): preHandlerAsyncHookHandler {
     if (secretDigest !== undefined && timingSafeEqual(digest(presented), secretDigest)) return;
     if (presented.split('.').length === 3) {
       const auth = await authenticateToken(request, presented, 'bearer');
-      if (auth.claims.roles.includes('admin')) {
+      if (auth.claims.roles.includes('admin') && auth.claims.act === undefined) {
         request.auth = auth; // a stream re-checks it as it goes
         return;
       }
