@@ -40,13 +40,16 @@ import {
 import type { JotClient } from '../../client/src/index.js';
 import type { snapshotFrom } from '../../client/src/token-response.js';
 import type { HttpError } from '../../server/src/http/errors.js';
+import type { errorSchema, tokenResponseSchema } from '../../server/src/http/schemas.js';
 import type { sseFrame } from '../../server/src/http/feed-wire.js';
 import type { pageToWire, toWire } from '../../server/src/services/feed-wire.js';
 import type { accessTokenIntrospection } from '../../server/src/http/introspection.js';
-import type { publicFactor } from '../../server/src/http/mfa-schemas.js';
+import type { factorSchema, publicFactor } from '../../server/src/http/mfa-schemas.js';
 import type { tokenResponse } from '../../server/src/http/token-response.js';
-import type { publicSession, publicUser } from '../../server/src/http/views.js';
-import type { publicSigningKey } from '../../server/src/plugins/admin-keys.js';
+import type { publicSession, publicUser, sessionSchema, userSchema } from '../../server/src/http/views.js';
+import type { clientSchema } from '../../server/src/plugins/admin-clients.js';
+import type { publicSigningKey, signingKeySchema } from '../../server/src/plugins/admin-keys.js';
+import type { metadataSchema } from '../../server/src/plugins/jwks.js';
 import type { clientView } from '../../server/src/services/clients.js';
 import type { GrantHandler } from '../../server/src/services/grants/types.js';
 import type { MfaRequiredBody as ServerMfaRequiredBody } from '../../server/src/services/mfa-signin.js';
@@ -93,6 +96,26 @@ describe('the server writes the contract (types)', () => {
     >().toEqualTypeOf<AccessTokenClaims>();
     expectTypeOf<ReturnType<TokenService['verify']>>().toEqualTypeOf<UserAccessTokenClaims>();
     expectTypeOf<UserAccessTokenClaims>().toMatchTypeOf<AccessTokenClaims>();
+  });
+});
+
+/** The members a JSON response schema lets through (Fastify's serialiser drops any other). */
+type SchemaMembers<S> = S extends { readonly properties: infer P } ? keyof P : never;
+/** The members a JSON response schema requires. */
+type SchemaRequired<S> = S extends { readonly required: readonly (infer R)[] } ? R : never;
+
+describe("the server's response schemas list the contract members (types)", () => {
+  it('documents and serialises exactly the members of each view', () => {
+    expectTypeOf<SchemaMembers<typeof userSchema>>().toEqualTypeOf<keyof UserView>();
+    expectTypeOf<SchemaMembers<typeof sessionSchema>>().toEqualTypeOf<keyof SessionView>();
+    expectTypeOf<SchemaMembers<typeof signingKeySchema>>().toEqualTypeOf<keyof SigningKeyView>();
+    expectTypeOf<SchemaMembers<typeof clientSchema>>().toEqualTypeOf<keyof ClientView>();
+    expectTypeOf<SchemaMembers<typeof factorSchema>>().toEqualTypeOf<keyof MfaFactorView>();
+    expectTypeOf<SchemaMembers<typeof metadataSchema>>().toEqualTypeOf<keyof AuthorizationServerMetadata>();
+    expectTypeOf<SchemaMembers<typeof tokenResponseSchema>>().toEqualTypeOf<keyof SessionTokenResponse>();
+    expectTypeOf<SchemaMembers<typeof errorSchema>>().toEqualTypeOf<keyof ErrorBody>();
+    expectTypeOf<SchemaRequired<typeof errorSchema>>().toEqualTypeOf<keyof ErrorBody>();
+    expectTypeOf<SchemaRequired<typeof tokenResponseSchema>>().toEqualTypeOf<'token_type' | 'expires_in'>();
   });
 });
 

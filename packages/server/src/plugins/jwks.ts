@@ -56,7 +56,8 @@ const uri = { type: 'string', format: 'uri' } as const;
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
-const metadataSchema = {
+/** JSON schema of the RFC 8414 metadata document (the contract's `AuthorizationServerMetadata`). */
+export const metadataSchema = {
   type: 'object',
   required: ['issuer', 'jwks_uri', 'response_types_supported'],
   properties: {
