@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeUnverified } from '@jot/jose';
 
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { dpopClient } from './support/dpop.js';
 import { adminToken, freePort, postForm, registerClient, startIssuer } from './support/oauth.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -156,6 +157,75 @@ describe("a delegated token on the server's own routes", () => {
       expect((await both.request('GET', '/api/revocations', { token: root })).status).toBe(200);
     } finally {
       await both.close();
+    }
+  });
+});
+
+describe('renewal of a DPoP-bound or cookie token', () => {
+  it('a bound token renews only with a proof from its key, into a successor bound to the same key', async () => {
+    const bound = await startServer({ tokenMode: 'single', rateLimitAuth: '100000/min' });
+    try {
+      await bound.request('POST', '/api/register', {
+        body: { email: 'dpop-renew@example.com', password: 'correct horse battery' },
+      });
+      const owner = dpopClient(bound);
+      const login = await owner.request('POST', '/api/login', {
+        body: { email: 'dpop-renew@example.com', password: 'correct horse battery' },
+      });
+      expect(login.status).toBe(200);
+      const token = login.body.access_token as string;
+      // A thief with the token but not the key: as Bearer, or with a proof from another key.
+      const asBearer = await bound.request('POST', '/api/token/renew', { token });
+      expect(asBearer.status).toBe(401);
+      expect(asBearer.body.code).toBe('ERR_DPOP_REQUIRED');
+      const thief = await dpopClient(bound).request('POST', '/api/token/renew', { token });
+      expect(thief.status).toBe(401);
+      expect(thief.body.code).toBe('ERR_DPOP_KEY_MISMATCH');
+      // The owner renews; the successor is bound to the owner's key.
+      const renewed = await owner.request('POST', '/api/token/renew', { token });
+      expect(renewed.status).toBe(200);
+      expect(renewed.body.token_type).toBe('DPoP');
+      expect(decodeUnverified(renewed.body.access_token as string).payload.cnf).toEqual({
+        jkt: owner.key.thumbprint(),
+      });
+    } finally {
+      await bound.close();
+    }
+  });
+
+  it('a cookie renewal needs the X-Csrf-Token of the session (403 ERR_CSRF)', async () => {
+    const cookies = await startServer({ tokenMode: 'single', rateLimitAuth: '100000/min' });
+    try {
+      await cookies.request('POST', '/api/register', {
+        body: { email: 'cookie-renew@example.com', password: 'correct horse battery' },
+      });
+      const login = await cookies.request('POST', '/api/login', {
+        body: { email: 'cookie-renew@example.com', password: 'correct horse battery', delivery: 'cookie' },
+      });
+      expect(login.status).toBe(200);
+      const jar = (login.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
+      expect(jar).toMatch(/jot_at=/);
+      const csrf = login.body.csrf_token as string;
+      const forged = await cookies.request('POST', '/api/token/renew', { headers: { cookie: jar } });
+      expect(forged.status).toBe(403);
+      expect(forged.body.code).toBe('ERR_CSRF');
+      // A cross-site form's text/plain body is refused too, never renewed.
+      const plain = await cookies.request('POST', '/api/token/renew', {
+        headers: { cookie: jar },
+        contentType: 'text/plain',
+        raw: 'x',
+      });
+      expect([403, 415]).toContain(plain.status);
+      const wrong = await cookies.request('POST', '/api/token/renew', {
+        headers: { cookie: jar, 'x-csrf-token': `${csrf}x` },
+      });
+      expect(wrong.status).toBe(403);
+      const ok = await cookies.request('POST', '/api/token/renew', {
+        headers: { cookie: jar, 'x-csrf-token': csrf },
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await cookies.close();
     }
   });
 });
