@@ -3,8 +3,13 @@
  * request's revocation check needs (the user, the session and whether the `jti` is revoked), and the state a refresh
  * starts from (the refresh token, its session and the session's user). Each table's columns come back under a
  * prefix and are mapped by the same functions as the single-table reads, so the shapes cannot drift.
+ *
+ * Both run on every refresh or authenticated request, so each is built by Kysely once per connection object and
+ * compiled with stand-in values; a call swaps its own values into the compiled parameters (profiles showed query
+ * building at about a fifth of refresh CPU). The SQL text is the same every time, so the prepared-statement cache
+ * hits too.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable } from 'kysely';
 
 import { toRefreshToken, type RefreshToken } from './refresh-tokens.js';
 import type { RefreshTokensTable, Schema, SessionsTable, UsersTable } from './schema.js';
@@ -12,6 +17,42 @@ import { toSession, type Session } from './sessions.js';
 import { toUser, type User } from './users.js';
 
 type Db = Kysely<Schema>;
+
+/**
+ * A query built and compiled once per `db` with a stand-in for each named value; the function returned executes it
+ * with real values (its first row). A stand-in is a unique string, found again among the compiled parameters, so its
+ * position does not matter; one that is not found is a bug in `build` and throws.
+ */
+function precompiled<K extends string>(
+  names: readonly K[],
+  build: (db: Db, values: Record<K, string>) => Compilable<unknown>,
+): (db: Db, values: Record<K, unknown>) => Promise<Record<string, unknown> | undefined> {
+  const compiled = new WeakMap<Db, { sql: string; slots: readonly ({ name: K } | { value: unknown })[] }>();
+  return async (db, values) => {
+    let query = compiled.get(db);
+    if (query === undefined) {
+      const standIns = Object.fromEntries(names.map((name) => [name, `\u0000jot:${name}`])) as Record<
+        K,
+        string
+      >;
+      const byStandIn = new Map<unknown, K>(names.map((name) => [standIns[name], name]));
+      const { sql: text, parameters } = build(db, standIns).compile();
+      query = {
+        sql: text,
+        slots: parameters.map((value) => {
+          const name = byStandIn.get(value);
+          return name === undefined ? { value } : { name };
+        }),
+      };
+      const missing = names.filter((name) => !parameters.includes(standIns[name]));
+      if (missing.length > 0) throw new Error(`precompiled query does not bind ${missing.join(', ')}`);
+      compiled.set(db, query);
+    }
+    const parameters = query.slots.map((slot) => ('name' in slot ? values[slot.name] : slot.value));
+    const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, parameters));
+    return result.rows[0];
+  };
+}
 
 /** Every column of `T`, checked by the compiler in both directions (no column missing, none unknown). */
 function columns<T>() {
@@ -95,15 +136,10 @@ export interface AuthState {
   session: Session | undefined;
 }
 
-/** The user, the session and the `jti` revocation of one access token, in one statement (two if the user is gone). */
-export async function authState(
-  db: Db,
-  query: { jti: string; userId: string; sessionId: string },
-  now: number,
-): Promise<AuthState> {
-  const row = (await db
+const authStateQuery = precompiled(['sessionId', 'jti', 'now', 'userId'], (db, v) =>
+  db
     .selectFrom('users as u')
-    .leftJoin('sessions as s', (join) => join.on('s.id', '=', query.sessionId))
+    .leftJoin('sessions as s', (join) => join.on('s.id', '=', v.sessionId))
     .select((eb) => [
       ...prefixed('u', USER_COLUMNS),
       ...prefixed('s', SESSION_COLUMNS),
@@ -113,13 +149,26 @@ export async function authState(
             .selectFrom('revocations')
             .select('id')
             .where('kind', '=', 'jti')
-            .where('subject', '=', query.jti)
-            .where('expires_at', '>', now),
+            .where('subject', '=', v.jti)
+            .where('expires_at', '>', sql<number>`${v.now}`),
         )
         .as('jti_revoked'),
     ])
-    .where('u.id', '=', query.userId)
-    .executeTakeFirst()) as Record<string, unknown> | undefined;
+    .where('u.id', '=', v.userId),
+);
+
+/** The user, the session and the `jti` revocation of one access token, in one statement (two if the user is gone). */
+export async function authState(
+  db: Db,
+  query: { jti: string; userId: string; sessionId: string },
+  now: number,
+): Promise<AuthState> {
+  const row = await authStateQuery(db, {
+    sessionId: query.sessionId,
+    jti: query.jti,
+    now,
+    userId: query.userId,
+  });
   if (row === undefined) {
     const revoked = await db
       .selectFrom('revocations')
@@ -148,9 +197,8 @@ export interface RefreshState {
   user: User | undefined;
 }
 
-/** A refresh token with its session and the session's user, in one statement; undefined for an unknown token. */
-export async function refreshState(db: Db, tokenHash: string): Promise<RefreshState | undefined> {
-  const row = await db
+const refreshStateQuery = precompiled(['tokenHash'], (db, v) =>
+  db
     .selectFrom('refresh_tokens as r')
     .innerJoin('sessions as s', 's.id', 'r.session_id')
     .leftJoin('users as u', 'u.id', 's.user_id')
@@ -159,8 +207,12 @@ export async function refreshState(db: Db, tokenHash: string): Promise<RefreshSt
       ...prefixed('s', SESSION_COLUMNS),
       ...prefixed('u', USER_COLUMNS),
     ])
-    .where('r.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+    .where('r.token_hash', '=', v.tokenHash),
+);
+
+/** A refresh token with its session and the session's user, in one statement; undefined for an unknown token. */
+export async function refreshState(db: Db, tokenHash: string): Promise<RefreshState | undefined> {
+  const row = await refreshStateQuery(db, { tokenHash });
   if (row === undefined) return undefined;
   const token = part<Selectable<RefreshTokensTable>>(row, 'r', REFRESH_COLUMNS);
   const session = part<Selectable<SessionsTable>>(row, 's', SESSION_COLUMNS);
