@@ -1,7 +1,8 @@
 /**
- * `jot clients add|list|show|rotate-secret|remove` against a temporary SQLite data directory, with the effects
- * checked through the real server on the same database: a registered client gets tokens at /oauth/token, a rotated
- * secret replaces the old one at once, a removed client's tokens stop working.
+ * `jot clients add|list|show|update|rotate-secret|remove` against a temporary SQLite data directory, with the
+ * effects checked through the real server on the same database: a registered client gets tokens at /oauth/token, a
+ * rotated secret replaces the old one at once, a removed client's tokens stop working, a client whose DPoP policy is
+ * `required` gets none without a proof.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -134,10 +135,75 @@ describe('jot clients', () => {
     );
     expect(privateRefused.code).not.toBe(0);
     const noAudience = await jot(['clients', 'add', '--name', 'X', '--auth', 'client_secret_post'], { env });
-    expect(errorLine(noAudience)).toMatch(/ERR_CLI_USAGE.*audiences/);
+    expect(errorLine(noAudience)).toMatch(/ERR_CLI_USAGE.*audiences.*\(ERR_CLIENT_INVALID\)/);
+    const again = await jot(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Svc',
+        '--id',
+        'svc',
+        '--auth',
+        'private_key_jwt',
+        '--public-key',
+        'svc.pub.pem',
+        '--audience',
+        'https://a.internal',
+      ],
+      { env, cwd: dir },
+    );
+    expect(errorLine(again)).toMatch(/ERR_CLI_USAGE.*\(ERR_CLIENT_EXISTS\)/);
+    const noSecret = await jot(['clients', 'rotate-secret', 'svc'], { env });
+    expect(errorLine(noSecret)).toMatch(/ERR_CLI_USAGE.*private_key_jwt.*\(ERR_CLIENT_NO_SECRET\)/);
     const missing = await jot(['clients', 'show', 'nope'], { env });
     expect(errorLine(missing)).toMatch(/ERR_CLI_NOT_FOUND/);
     const firstParty = await jot(['clients', 'remove', 'jot', '--yes'], { env });
     expect(errorLine(firstParty)).toMatch(/ERR_CLIENT_PROTECTED/);
+  });
+
+  it('sets the DPoP policy at registration and with update; a required client gets no token without a proof', async () => {
+    const added = await jot(
+      [
+        'clients',
+        'add',
+        '--name',
+        'Strict',
+        '--id',
+        'strict',
+        '--auth',
+        'client_secret_basic',
+        '--audience',
+        'https://orders.internal',
+        '--dpop',
+        'required',
+        '--json',
+      ],
+      { env },
+    );
+    expect(added.code).toBe(0);
+    const view = JSON.parse(added.stdout) as { client_secret: string; dpop: string };
+    expect(view).toMatchObject({ dpop: 'required', dpop_bound_access_tokens: true });
+    const refused = await clientCredentials('strict', view.client_secret);
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' },
+    });
+    expect((await jot(['clients', 'show', 'strict'], { env })).stdout).toMatch(/^dpop\s+required$/m);
+
+    const relaxed = await jot(['clients', 'update', 'strict', '--dpop', 'optional'], { env });
+    expect(relaxed.code).toBe(0);
+    expect(relaxed.stdout).toMatch(/^dpop\s+optional$/m);
+    expect((await clientCredentials('strict', view.client_secret)).status).toBe(200);
+
+    expect(errorLine(await jot(['clients', 'update', 'strict', '--dpop', 'always'], { env }))).toMatch(
+      /ERR_CLI_USAGE: --dpop must be one of optional, required/,
+    );
+    expect(errorLine(await jot(['clients', 'update', 'jot', '--dpop', 'required'], { env }))).toMatch(
+      /JOT_DPOP.*\(ERR_CLIENT_INVALID\)/,
+    );
+    expect(errorLine(await jot(['clients', 'update', 'nope', '--dpop', 'required'], { env }))).toMatch(
+      /ERR_CLI_NOT_FOUND/,
+    );
   });
 });

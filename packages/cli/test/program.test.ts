@@ -27,6 +27,7 @@ const COMMANDS = [
   'clients add',
   'clients list',
   'clients show',
+  'clients update',
   'clients rotate-secret',
   'clients remove',
   'sessions list',

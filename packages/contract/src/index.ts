@@ -62,7 +62,9 @@ export {
 export { SECURITY_EVENT_TYPES, type SecurityEventType } from './views.js';
 export type {
   ClientAuthMethod,
+  ClientDPoPPolicy,
   ClientRegistration,
+  ClientUpdate,
   ClientView,
   ClientWithSecret,
   InvitationView,

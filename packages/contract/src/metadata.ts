@@ -22,6 +22,8 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint: string;
   introspection_endpoint_auth_methods_supported: ClientAuthMethod[];
   introspection_endpoint_auth_signing_alg_values_supported: string[];
+  /** RFC 9449 §5.1: the DPoP proof algorithms the token endpoint accepts. */
+  dpop_signing_alg_values_supported: string[];
   /** Jot's: the algorithms of the access tokens it signs (a verifier's allow-list). */
   access_token_signing_alg_values_supported: string[];
   /** Jot's: first-party password sign-in. */

@@ -53,6 +53,9 @@ export interface SigningKeyView {
 export type ClientAuthMethod =
   'private_key_jwt' | 'client_secret_jwt' | 'client_secret_basic' | 'client_secret_post' | 'none';
 
+/** Whether a client's token requests must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+export type ClientDPoPPolicy = 'optional' | 'required';
+
 /** A registered OAuth client (`/api/admin/clients`); never its secret, except once in `client_secret`. */
 export interface ClientView {
   client_id: string;
@@ -66,6 +69,10 @@ export interface ClientView {
   /** Seconds; null: the server's default. */
   access_token_ttl: number | null;
   first_party: boolean;
+  /** `required`: the token endpoint refuses this client's requests without a DPoP proof (RFC 9449). */
+  dpop: ClientDPoPPolicy;
+  /** RFC 9449 §5.2 client metadata: the same as `dpop: 'required'`. */
+  dpop_bound_access_tokens: boolean;
   created_at: string;
   updated_at: string;
   secret_rotated_at: string | null;
@@ -83,6 +90,17 @@ export interface ClientRegistration {
   audiences?: readonly string[];
   /** Seconds. */
   access_token_ttl?: number;
+  /** `required`: token requests without a DPoP proof are refused (RFC 9449). @default 'optional' */
+  dpop?: ClientDPoPPolicy;
+  /** RFC 9449 §5.2 client metadata: `true` is `dpop: 'required'` (must agree with `dpop` when both are sent). */
+  dpop_bound_access_tokens?: boolean;
+}
+
+/** `PATCH /api/admin/clients/:id`: what an admin may change on a registered client. */
+export interface ClientUpdate {
+  dpop?: ClientDPoPPolicy;
+  /** RFC 9449 §5.2 client metadata: `true` is `dpop: 'required'`, `false` is `'optional'`. */
+  dpop_bound_access_tokens?: boolean;
 }
 
 /** The answer to a registration or a secret rotation: the client, and its secret once for secret methods. */
@@ -124,6 +142,7 @@ export const SECURITY_EVENT_TYPES = [
   'invitation_accepted',
   'account_deleted',
   'client_registered',
+  'client_updated',
   'client_secret_rotated',
   'client_removed',
   'mfa_enrolled',

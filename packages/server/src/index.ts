@@ -27,10 +27,12 @@ export {
   clientView,
   GRANT_TYPES,
   AUTH_METHODS,
+  DPOP_POLICIES,
   type ClientService,
   type ClientRegistration,
+  type ClientUpdate,
 } from './services/clients.js';
-export type { OAuthClient, ClientAuthMethod } from './store/index.js';
+export type { OAuthClient, ClientAuthMethod, ClientDPoPPolicy } from './store/index.js';
 export {
   createAccountService,
   emailError,

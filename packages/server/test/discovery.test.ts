@@ -223,6 +223,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
       introspection_endpoint: `${ISSUER}/oauth/introspect`,
       introspection_endpoint_auth_methods_supported: methods,
       introspection_endpoint_auth_signing_alg_values_supported: algs,
+      dpop_signing_alg_values_supported: ['ES256'],
       access_token_signing_alg_values_supported: ['ES256'],
       login_endpoint: `${ISSUER}/api/login`,
       revocation_feed_endpoint: `${ISSUER}/api/revocations`,

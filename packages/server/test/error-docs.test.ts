@@ -58,8 +58,6 @@ const quoted = (code: string): RegExp => new RegExp(`['"\`]${code}['"\`]`);
 // Tests also assert codes inside CLI output lines ("jot: ERR_CLI_USAGE: …"), so any whole-word mention counts.
 const mentioned = (code: string): boolean => new RegExp(`\\b${code}\\b`).test(testSource);
 
-const OAUTH_UNTESTED = 'issue 11: the OAuth tests check the RFC `error` name, none asserts this `code` yet';
-
 /**
  * Codes known to fall short today, each with what is missing. The list may only shrink: a listed code that is
  * now raised and tested fails the last test below until it is taken off.
@@ -75,11 +73,6 @@ const KNOWN_GAPS: Readonly<Record<string, { raised: boolean; tested: boolean; wh
     tested: false,
     why: 'issue 14: the client service helper has no test asserting this code yet',
   },
-  ERR_GRANT_UNSUPPORTED: { raised: true, tested: false, why: OAUTH_UNTESTED },
-  ERR_SCOPE_INVALID: { raised: true, tested: false, why: OAUTH_UNTESTED },
-  ERR_CLIENT_INVALID: { raised: true, tested: false, why: OAUTH_UNTESTED },
-  ERR_CLIENT_EXISTS: { raised: true, tested: false, why: OAUTH_UNTESTED },
-  ERR_CLIENT_NO_SECRET: { raised: true, tested: false, why: OAUTH_UNTESTED },
 };
 
 describe('docs/errors.md and the error codes', () => {

@@ -140,6 +140,62 @@ describe('DPoP at /oauth/token', () => {
     });
   });
 
+  it('per-client policy: a required client gets nothing without a proof; admins change it; discovery lists the algorithms', async () => {
+    const { client, client_secret } = await registerClient(server, admin, {
+      name: 'Strict',
+      token_endpoint_auth_method: 'client_secret_basic',
+      audiences: [ORDERS],
+      dpop_bound_access_tokens: true,
+    });
+    expect(client).toMatchObject({ dpop: 'required', dpop_bound_access_tokens: true });
+    const headers = basic(client.client_id, client_secret!);
+    const cc = (extra: Record<string, string> = {}) =>
+      postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, { ...headers, ...extra });
+    expect(refusal(await cc())).toEqual({
+      status: 400,
+      error: 'invalid_dpop_proof',
+      code: 'ERR_DPOP_REQUIRED',
+    });
+    const key = generateKeyPair('ES256');
+    const bound = await cc({ dpop: tokenProof(server, key) });
+    expect(bound.status).toBe(200);
+    expect(bound.body.token_type).toBe('DPoP');
+
+    const path = `/api/admin/clients/${client.client_id}`;
+    const relaxed = await server.request('PATCH', path, { token: admin, body: { dpop: 'optional' } });
+    expect(relaxed.status).toBe(200);
+    expect(relaxed.body).toMatchObject({ dpop: 'optional', dpop_bound_access_tokens: false });
+    expect((await cc()).body.token_type).toBe('Bearer');
+    for (const body of [{}, { dpop: 'always' }, { dpop: 'required', dpop_bound_access_tokens: false }]) {
+      const res = await server.request('PATCH', path, { token: admin, body });
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+    }
+    const mixed = await server.request('PATCH', path, {
+      token: admin,
+      body: { dpop: 'required', dpop_bound_access_tokens: false },
+    });
+    expect(mixed.body.code).toBe('ERR_CLIENT_INVALID');
+    const firstParty = await server.request('PATCH', '/api/admin/clients/jot', {
+      token: admin,
+      body: { dpop: 'required' },
+    });
+    expect(firstParty.body).toMatchObject({ code: 'ERR_CLIENT_INVALID' });
+    expect(
+      (await server.request('PATCH', '/api/admin/clients/nope', { token: admin, body: { dpop: 'required' } }))
+        .status,
+    ).toBe(404);
+    const events = await server.request('GET', '/api/admin/events?limit=500', { token: admin });
+    const updates = (events.body.events as { type: string; detail: unknown }[]).filter(
+      (e) => e.type === 'client_updated',
+    );
+    expect(updates.map((e) => e.detail)).toContainEqual({ client_id: client.client_id, dpop: 'optional' });
+
+    const metadata = await server.request('GET', '/.well-known/oauth-authorization-server');
+    expect(metadata.body.dpop_signing_alg_values_supported).toEqual(
+      expect.arrayContaining(['ES256', 'EdDSA', 'RS256']),
+    );
+  });
+
   describe('refresh_token grant (the first-party client)', () => {
     const refresh = (token: string, headers: Record<string, string> = {}) =>
       postForm(

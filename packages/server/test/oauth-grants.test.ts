@@ -4,6 +4,8 @@
  * 200 for unknown tokens and refuses other clients' tokens; RFC 6749 §5.2 errors for malformed requests; client
  * removal kills the client's tokens; registry validation.
  */
+import { generateKeyPairSync } from 'node:crypto';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signUp, type TestServer } from './support/jot-server.js';
@@ -220,7 +222,7 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(twice.body).toMatchObject({ error: 'invalid_request', code: 'ERR_OAUTH_REQUEST' });
     const unknown = await postForm(server, '/oauth/token', { grant_type: 'password', client_id: 'jot' });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error).toBe('unsupported_grant_type');
+    expect(unknown.body).toMatchObject({ error: 'unsupported_grant_type', code: 'ERR_GRANT_UNSUPPORTED' });
     const anonymous = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="jot"/);
@@ -264,7 +266,16 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     });
     const cc = (extra: Record<string, string>) =>
       postForm(server, '/oauth/token', { grant_type: 'client_credentials', ...extra }, svc.headers);
-    expect((await cc({ scope: 'c' })).body).toMatchObject({ error: 'invalid_scope' });
+    expect((await cc({ scope: 'c' })).body).toMatchObject({
+      error: 'invalid_scope',
+      code: 'ERR_SCOPE_WIDENED',
+    });
+    for (const scope of ['a"b', '  ', 'a\\b'])
+      expect({ scope, ...(await cc({ scope })).body }).toMatchObject({
+        scope,
+        error: 'invalid_scope',
+        code: 'ERR_SCOPE_INVALID',
+      });
     expect((await cc({ resource: 'https://three.internal' })).body).toMatchObject({
       error: 'invalid_target',
     });
@@ -335,7 +346,10 @@ describe('client registry', () => {
     ];
     for (const body of bad) {
       const res = await server.request('POST', '/api/admin/clients', { token: admin, body });
-      expect({ body, status: res.status, code: res.body.code }).toMatchObject({ status: 400 });
+      expect({ body, status: res.status, code: res.body.code }).toMatchObject({
+        status: 400,
+        code: 'ERR_CLIENT_INVALID',
+      });
     }
     const dup = await server.request('POST', '/api/admin/clients', {
       token: admin,
@@ -347,6 +361,7 @@ describe('client registry', () => {
       },
     });
     expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ error: 'invalid_client_metadata', code: 'ERR_CLIENT_EXISTS' });
     expect((await server.request('DELETE', '/api/admin/clients/jot', { token: admin })).body.code).toBe(
       'ERR_CLIENT_PROTECTED',
     );
@@ -383,6 +398,24 @@ describe('client registry', () => {
     expect((await cc(client_secret!)).status).toBe(401);
     expect((await cc(rotated.body.client_secret)).status).toBe(200);
   });
+
+  it('refuses a new secret for a client that authenticates without one', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { client } = await registerClient(server, admin, {
+      name: 'Keyed',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' }] },
+      audiences: ['https://orders.internal'],
+    });
+    for (const id of [client.client_id, 'jot']) {
+      const res = await server.request('POST', `/api/admin/clients/${id}/secret`, { token: admin });
+      expect({ id, status: res.status, code: res.body.code }).toEqual({
+        id,
+        status: 400,
+        code: 'ERR_CLIENT_NO_SECRET',
+      });
+    }
+  });
 });
 
 describe('OpenAPI', () => {
@@ -396,7 +429,11 @@ describe('OpenAPI', () => {
       ]);
     }
     expect(Object.keys(doc.paths['/api/admin/clients'] ?? {}).sort()).toEqual(['get', 'post']);
-    expect(Object.keys(doc.paths['/api/admin/clients/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
+    expect(Object.keys(doc.paths['/api/admin/clients/{id}'] ?? {}).sort()).toEqual([
+      'delete',
+      'get',
+      'patch',
+    ]);
     expect(doc.paths['/api/admin/clients/{id}/secret']?.post).toBeDefined();
     expect(doc.paths['/.well-known/openid-configuration']).toBeUndefined();
   });

@@ -1,7 +1,8 @@
 /**
  * The OAuth clients page in a real browser: an admin registers a secret client (the secret is shown once and works
- * at the token endpoint) and a key-pair client from a pasted JWK, rotates a secret, removes a client after
- * confirming; the page fits a 390 px screen and a desktop width.
+ * at the token endpoint) and a key-pair client from a pasted JWK, requires DPoP of a client and makes it optional
+ * again (the token endpoint follows), rotates a secret, removes a client after confirming; the page fits a 390 px
+ * screen and a desktop width.
  */
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -69,6 +70,19 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
     const grant = { grant_type: 'client_credentials' };
     expect((await postForm(server, '/oauth/token', grant, basic('reports', secret))).status).toBe(200);
 
+    // Require DPoP: the token endpoint refuses the client without a proof, until it is optional again.
+    await page.locator('#dpop-reports').click();
+    await page.getByText('reports now needs a DPoP proof with every token request.').waitFor();
+    expect(await postForm(server, '/oauth/token', grant, basic('reports', secret))).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' },
+    });
+    await expect(page.locator('#dpop-reports').textContent()).resolves.toBe('Make DPoP optional');
+    await page.locator('#dpop-reports').click();
+    await page.getByText('DPoP is optional for reports again.').waitFor();
+    expect((await postForm(server, '/oauth/token', grant, basic('reports', secret))).status).toBe(200);
+    await expect(page.locator('#dpop-jot').count()).resolves.toBe(0); // the first-party client follows JOT_DPOP
+
     await page.locator('#rotate-reports').click();
     await page.getByText('A new secret for reports; the old one no longer works.').waitFor();
     const fresh = (await page.locator('#new-client-secret').textContent()) ?? '';
@@ -84,10 +98,14 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
       .locator('#client-jwks')
       .fill(JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid: 'b1' }));
     await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.locator('#client-dpop').check();
     await page.getByRole('button', { name: 'Register' }).click();
     await page.getByText('Registered billing.').waitFor();
     await expect(page.locator('#new-client-secret').count()).resolves.toBe(0);
-    expect((await server.app.jot.store.getClient('billing'))?.jwks).toMatchObject({ keys: [{ kid: 'b1' }] });
+    expect(await server.app.jot.store.getClient('billing')).toMatchObject({
+      jwks: { keys: [{ kid: 'b1' }] },
+      dpop: 'required',
+    });
 
     await page.locator('#remove-reports').click();
     const dialog = page.getByRole('dialog', { name: 'Remove the client reports?' });

@@ -1,13 +1,20 @@
 /**
- * `jot clients add|list|show|rotate-secret|remove`: the OAuth client registry in the configured database — the
- * same service and rules as `/api/admin/clients`. A secret is printed once, when it is made; removing a client
- * revokes every token issued to it.
+ * `jot clients add|list|show|update|rotate-secret|remove`: the OAuth client registry in the configured database —
+ * the same service and rules as `/api/admin/clients`. A secret is printed once, when it is made; removing a client
+ * revokes every token issued to it; `update --dpop required` makes the client's token requests need a DPoP proof.
  */
 import type { Command } from 'commander';
 
 import { importJWK, importPEM } from '@jot/jose';
 import { OAUTH_URIS, type ClientView } from '@jot/contract';
-import { clientView, DomainError, type AdminOps, type ClientRegistration } from '@jot/server';
+import {
+  clientView,
+  DomainError,
+  DPOP_POLICIES,
+  type AdminOps,
+  type ClientDPoPPolicy,
+  type ClientRegistration,
+} from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
@@ -25,6 +32,7 @@ interface AddOptions {
   scope: string[];
   audience: string[];
   ttl?: string;
+  dpop?: string;
   json?: boolean;
 }
 
@@ -46,6 +54,7 @@ function print(io: CliIo, view: ClientView, secret: string | undefined, json: bo
     ['scopes', view.scopes.join(' ') || '(any the roles grant)'],
     ['audiences', view.audiences.join(', ') || '—'],
     ['token ttl', view.access_token_ttl === null ? 'server default' : `${view.access_token_ttl} s`],
+    ['dpop', view.first_party ? `${view.dpop} (and JOT_DPOP)` : view.dpop],
     [
       'keys',
       view.jwks_uri ?? (view.jwks === undefined ? '—' : `${(view.jwks.keys as unknown[]).length} registered`),
@@ -72,6 +81,15 @@ function keysOf(io: CliIo, options: AddOptions): unknown {
     return { keys: [{ ...importJWK(key.toJWK()).toJWK(), use: 'sig' }] };
   }
   return undefined;
+}
+
+/** `--dpop`: optional or required. */
+function dpopPolicy(value: string | undefined): ClientDPoPPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (!(DPOP_POLICIES as readonly string[]).includes(value)) {
+    throw new CliError('ERR_CLI_USAGE', `--dpop must be one of ${DPOP_POLICIES.join(', ')}`);
+  }
+  return value as ClientDPoPPolicy;
 }
 
 /** Server validation errors become usage errors with the server's message. */
@@ -118,6 +136,7 @@ export function registerClients(program: Command, io: CliIo): void {
     .option('--scope <scope>', 'a scope the client may get; repeatable', collect, [])
     .option('--audience <uri>', 'a resource server the client may get tokens for; repeatable', collect, [])
     .option('--ttl <seconds>', 'access-token lifetime for this client (default: the server setting)')
+    .option('--dpop <policy>', 'optional (default) | required: refuse token requests without a DPoP proof')
     .option('--json', 'print the client as JSON (with client_secret when one was made)')
     .addHelpText(
       'after',
@@ -131,6 +150,7 @@ export function registerClients(program: Command, io: CliIo): void {
       registry(io, async (ops) => {
         const jwks = keysOf(io, options);
         const ttl = options.ttl === undefined ? undefined : Number(options.ttl);
+        const dpop = dpopPolicy(options.dpop);
         const registration: ClientRegistration = {
           name: options.name,
           token_endpoint_auth_method: options.auth as ClientRegistration['token_endpoint_auth_method'],
@@ -141,6 +161,7 @@ export function registerClients(program: Command, io: CliIo): void {
           scopes: options.scope,
           audiences: options.audience,
           ...(ttl === undefined ? {} : { access_token_ttl: ttl }),
+          ...(dpop === undefined ? {} : { dpop }),
         };
         const { client, clientSecret } = await ops.clients.register(registration);
         print(io, clientView(client), clientSecret, options.json);
@@ -174,6 +195,19 @@ export function registerClients(program: Command, io: CliIo): void {
       registry(io, async (ops) => {
         const client = await ops.clients.get(clientId);
         if (client === undefined) throw new CliError('ERR_CLI_NOT_FOUND', `no client "${clientId}"`);
+        print(io, clientView(client), undefined, options.json);
+      }),
+    );
+
+  clients
+    .command('update <client_id>')
+    .description("change a client's DPoP policy (it applies to the client's next token request)")
+    .requiredOption('--dpop <policy>', 'optional | required: refuse token requests without a DPoP proof')
+    .addHelpText('after', examples('jot clients update billing --dpop required'))
+    .option('--json', 'print the client as JSON')
+    .action((clientId: string, options: { dpop: string; json?: boolean }) =>
+      registry(io, async (ops) => {
+        const client = await ops.clients.update(clientId, { dpop: dpopPolicy(options.dpop) });
         print(io, clientView(client), undefined, options.json);
       }),
     );

@@ -1,14 +1,15 @@
 /**
- * Admin: the OAuth client registry — list, show, register, rotate a secret, remove. Changes need a recent password
- * authentication (step-up), since a client can mint tokens. A secret is in the response once, when it is made.
+ * Admin: the OAuth client registry — list, show, register, change the DPoP policy, rotate a secret, remove. Changes
+ * need a recent password authentication (step-up), since a client can mint tokens. A secret is in the response
+ * once, when it is made.
  */
 import type { FastifyInstance } from 'fastify';
 
-import type { ClientRegistration, ClientWithSecret } from '@jot/contract';
+import type { ClientRegistration, ClientUpdate, ClientWithSecret } from '@jot/contract';
 
 import { HttpError } from '../http/errors.js';
 import { authErrors } from '../http/schemas.js';
-import { AUTH_METHODS, clientView, GRANT_TYPES } from '../services/clients.js';
+import { AUTH_METHODS, clientView, DPOP_POLICIES, GRANT_TYPES } from '../services/clients.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 const idParams = {
@@ -34,10 +35,22 @@ export const clientSchema = {
     audiences: { type: 'array', items: { type: 'string' } },
     access_token_ttl: { type: ['integer', 'null'] },
     first_party: { type: 'boolean' },
+    dpop: { type: 'string', enum: [...DPOP_POLICIES] },
+    dpop_bound_access_tokens: { type: 'boolean' },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
     secret_rotated_at: { type: ['string', 'null'] },
   },
+} as const;
+
+/** The DPoP policy, as Jot names it and as RFC 9449 §5.2 client metadata. */
+const dpopFields = {
+  dpop: {
+    type: 'string',
+    enum: [...DPOP_POLICIES],
+    description: 'required: token requests without a DPoP proof are refused (default optional)',
+  },
+  dpop_bound_access_tokens: { type: 'boolean', description: 'RFC 9449 §5.2: true is dpop "required"' },
 } as const;
 
 const withSecret = {
@@ -106,6 +119,7 @@ export async function adminClientsPlugin(app: FastifyInstance): Promise<void> {
             scopes: stringList(100, 128),
             audiences: stringList(20, 512),
             access_token_ttl: { type: 'integer', minimum: 1, maximum: 86_400 },
+            ...dpopFields,
           },
         },
         response: { 201: withSecret, 409: { $ref: 'JotError#' }, ...authErrors },
@@ -123,6 +137,30 @@ export async function adminClientsPlugin(app: FastifyInstance): Promise<void> {
         client: clientView(client),
         ...(clientSecret === undefined ? {} : { client_secret: clientSecret }),
       } satisfies ClientWithSecret;
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: ClientUpdate }>(
+    '/api/admin/clients/:id',
+    {
+      preHandler: sensitive,
+      schema: {
+        tags: ['admin'],
+        summary:
+          "Change a client's DPoP policy (optional or required); it applies to its next token request.",
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: dpopFields },
+        response: { 200: clientSchema, 404: { $ref: 'JotError#' }, ...authErrors },
+      },
+    },
+    async (request) => {
+      const client = await clients.update(request.params.id, request.body);
+      await events.record('client_updated', {
+        userId: authOf(request).claims.sub,
+        ip: request.ip,
+        detail: { client_id: client.clientId, dpop: client.dpop },
+      });
+      return clientView(client);
     },
   );
 

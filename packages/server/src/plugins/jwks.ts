@@ -76,6 +76,7 @@ export const metadataSchema = {
     introspection_endpoint_auth_methods_supported: strings,
     introspection_endpoint_auth_signing_alg_values_supported: strings,
     access_token_signing_alg_values_supported: strings,
+    dpop_signing_alg_values_supported: strings,
     login_endpoint: uri,
     revocation_feed_endpoint: uri,
     revocation_stream_endpoint: uri,
@@ -131,6 +132,8 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
       introspection_endpoint: url(endpoints.introspection),
       introspection_endpoint_auth_methods_supported: methods,
       introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
+      // RFC 9449 §5.1: the proof algorithms the token endpoint accepts.
+      dpop_signing_alg_values_supported: [...config.dpopAlgorithms],
       // Not registered in RFC 8414: the algorithms of the access tokens Jot signs (verifiers' allow-list).
       access_token_signing_alg_values_supported: algs,
       login_endpoint: url(endpoints.login),

@@ -27,11 +27,11 @@ const GRANTS: ReadonlyMap<string, GrantHandler> = new Map([
 ]);
 
 /**
- * Whether the client must send a DPoP proof: the first-party client follows `JOT_DPOP` (as at sign-in and
- * `/api/token/refresh`).
+ * Whether the client must send a DPoP proof: its registered policy (RFC 9449 §5.2 `dpop_bound_access_tokens`); the
+ * first-party client follows `JOT_DPOP`, as at sign-in and `/api/token/refresh`.
  */
 function dpopRequired(client: OAuthClient, serverPolicy: 'optional' | 'required'): boolean {
-  return client.firstParty && serverPolicy === 'required';
+  return client.dpop === 'required' || (client.firstParty && serverPolicy === 'required');
 }
 
 /** Registers the token endpoint. */

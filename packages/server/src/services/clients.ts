@@ -3,11 +3,17 @@
  * field validated once, here. Secrets are 256 random bits shown once and stored as a SHA-256 hash; a
  * `client_secret_jwt` client's secret is also kept sealed under the KEK, because verifying its HMAC assertions
  * needs the key itself. Removing a client revokes every token issued to it, on this server and (through the feed)
- * in every resource server.
+ * in every resource server. A client's DPoP policy (`optional` or `required`, RFC 9449 §5.2) can be changed later.
  */
 import { randomBytes } from 'node:crypto';
 
-import { FIRST_PARTY_CLIENT_ID, OAUTH_URIS, type ClientRegistration, type ClientView } from '@jot/contract';
+import {
+  FIRST_PARTY_CLIENT_ID,
+  OAUTH_URIS,
+  type ClientRegistration,
+  type ClientUpdate,
+  type ClientView,
+} from '@jot/contract';
 import { KeySet } from '@jot/jose';
 
 import type { Clock } from '../clock.js';
@@ -16,6 +22,7 @@ import { SCOPE_TOKEN } from '../config/parsers.js';
 import {
   StoreError,
   type ClientAuthMethod,
+  type ClientDPoPPolicy,
   type NewOAuthClient,
   type OAuthClient,
   type Store,
@@ -36,8 +43,11 @@ export const AUTH_METHODS: readonly ClientAuthMethod[] = [
   'none',
 ];
 
+/** The DPoP policies a client may have. */
+export const DPOP_POLICIES: readonly ClientDPoPPolicy[] = ['optional', 'required'];
+
 /** What an admin sends to register a client. */
-export type { ClientRegistration };
+export type { ClientRegistration, ClientUpdate };
 
 /** The registry. */
 export interface ClientService {
@@ -45,6 +55,8 @@ export interface ClientService {
   register(input: ClientRegistration): Promise<{ client: OAuthClient; clientSecret?: string }>;
   /** A new secret; the old one stops working at once. */
   rotateSecret(clientId: string): Promise<{ client: OAuthClient; clientSecret: string }>;
+  /** Changes a client's settings (its DPoP policy). */
+  update(clientId: string, changes: ClientUpdate): Promise<OAuthClient>;
   /** Deletes the client and revokes every token issued to it. */
   remove(clientId: string): Promise<void>;
   get(clientId: string): Promise<OAuthClient | undefined>;
@@ -88,6 +100,8 @@ export function clientView(client: OAuthClient): ClientView {
     audiences: client.audiences,
     access_token_ttl: client.tokenTtlMs === null ? null : Math.floor(client.tokenTtlMs / 1000),
     first_party: client.firstParty,
+    dpop: client.dpop,
+    dpop_bound_access_tokens: client.dpop === 'required',
     created_at: new Date(client.createdAt).toISOString(),
     updated_at: new Date(client.updatedAt).toISOString(),
     secret_rotated_at:
@@ -96,6 +110,21 @@ export function clientView(client: OAuthClient): ClientView {
   if (client.jwks !== null) view.jwks = client.jwks;
   if (client.jwksUri !== null) view.jwks_uri = client.jwksUri;
   return view;
+}
+
+/** The DPoP policy asked for by `dpop` and/or `dpop_bound_access_tokens` (which must agree), if any. */
+function dpopPolicyOf(input: ClientUpdate): ClientDPoPPolicy | undefined {
+  const { dpop, dpop_bound_access_tokens: bound } = input;
+  if (dpop !== undefined && !DPOP_POLICIES.includes(dpop)) {
+    throw invalid(`dpop must be one of ${DPOP_POLICIES.join(', ')}`);
+  }
+  if (bound !== undefined && typeof bound !== 'boolean')
+    throw invalid('dpop_bound_access_tokens: true or false');
+  const fromBound = bound === undefined ? undefined : bound ? 'required' : 'optional';
+  if (dpop !== undefined && fromBound !== undefined && dpop !== fromBound) {
+    throw invalid('"dpop" and "dpop_bound_access_tokens" disagree; send one of them');
+  }
+  return dpop ?? fromBound;
 }
 
 /** Checks a registration and turns it into a store row (without the secret). */
@@ -165,6 +194,7 @@ function validate(
     audiences,
     tokenTtlMs: ttl === undefined ? null : ttl * 1000,
     firstParty: false,
+    dpop: dpopPolicyOf(input) ?? 'optional',
   };
 }
 
@@ -240,6 +270,18 @@ export function createClientService(deps: {
       if (updated === undefined)
         throw new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${clientId}"`);
       return { client: updated, clientSecret };
+    },
+    async update(clientId, changes) {
+      const client = await found(clientId);
+      const dpop = dpopPolicyOf(changes);
+      if (dpop === undefined) throw invalid('nothing to change: send "dpop" (optional or required)');
+      if (client.firstParty) {
+        throw invalid('the first-party client follows the server setting JOT_DPOP; change that instead');
+      }
+      const updated = await store.updateClient(clientId, { dpop });
+      if (updated === undefined)
+        throw new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${clientId}"`);
+      return updated;
     },
     async remove(clientId) {
       const client = await found(clientId);

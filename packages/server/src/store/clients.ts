@@ -1,5 +1,5 @@
 /** Queries on `oauth_clients` (the client registry) and `assertion_jtis` (single-use client-assertion ids). */
-import type { ClientAuthMethod } from '@jot/contract';
+import type { ClientAuthMethod, ClientDPoPPolicy } from '@jot/contract';
 import type { Kysely, Selectable } from 'kysely';
 
 import { parseJsonObject, parseStringArray } from './json.js';
@@ -7,6 +7,9 @@ import type { OAuthClientsTable, Schema } from './schema.js';
 
 /** How a client authenticates at the token, revocation and introspection endpoints (RFC 8414 §2 names). */
 export type { ClientAuthMethod };
+
+/** Whether a client's token requests must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+export type { ClientDPoPPolicy };
 
 /** A registered client as callers see it. Times are epoch ms. */
 export interface OAuthClient {
@@ -26,13 +29,18 @@ export interface OAuthClient {
   /** Access-token lifetime for this client; null = the server's default. */
   tokenTtlMs: number | null;
   firstParty: boolean;
+  /** `required`: the token endpoint refuses this client's requests without a DPoP proof. */
+  dpop: ClientDPoPPolicy;
   createdAt: number;
   updatedAt: number;
   secretRotatedAt: number | null;
 }
 
 /** Input of `createClient`. */
-export type NewOAuthClient = Omit<OAuthClient, 'createdAt' | 'updatedAt' | 'secretRotatedAt'>;
+export type NewOAuthClient = Omit<OAuthClient, 'createdAt' | 'updatedAt' | 'secretRotatedAt' | 'dpop'> & {
+  /** @default 'optional' */
+  dpop?: ClientDPoPPolicy;
+};
 
 /** What `updateClient` may change. */
 export type OAuthClientPatch = Partial<
@@ -48,6 +56,7 @@ export type OAuthClientPatch = Partial<
     | 'audiences'
     | 'tokenTtlMs'
     | 'secretRotatedAt'
+    | 'dpop'
   >
 >;
 
@@ -76,6 +85,8 @@ function toClient(row: Selectable<OAuthClientsTable>): OAuthClient {
     audiences: parseStringArray(row.audiences),
     tokenTtlMs: row.token_ttl_ms === null ? null : Number(row.token_ttl_ms),
     firstParty: Number(row.first_party) === 1,
+    // Anything but `optional` reads as `required`: a hand-edited value fails closed.
+    dpop: row.dpop_policy === 'optional' ? 'optional' : 'required',
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     secretRotatedAt: row.secret_rotated_at === null ? null : Number(row.secret_rotated_at),
@@ -94,6 +105,7 @@ function patchRow(patch: OAuthClientPatch): Partial<Selectable<OAuthClientsTable
   if (patch.audiences !== undefined) row.audiences = JSON.stringify(patch.audiences);
   if (patch.tokenTtlMs !== undefined) row.token_ttl_ms = patch.tokenTtlMs;
   if (patch.secretRotatedAt !== undefined) row.secret_rotated_at = patch.secretRotatedAt;
+  if (patch.dpop !== undefined) row.dpop_policy = patch.dpop;
   return row;
 }
 
@@ -116,6 +128,7 @@ export async function createClient(
     audiences: JSON.stringify(input.audiences),
     token_ttl_ms: input.tokenTtlMs,
     first_party: input.firstParty ? 1 : 0,
+    dpop_policy: input.dpop ?? 'optional',
     created_at: now,
     updated_at: now,
     secret_rotated_at: null,

@@ -24,7 +24,13 @@ export type { SigningKeyRecord, NewSigningKey, SigningKeyPatch } from './keys.js
 export type { SecurityEvent, NewSecurityEvent, SecurityEventQuery } from './events.js';
 export type { OneTimeToken, NewOneTimeToken } from './one-time-tokens.js';
 export type { TokenRenewal, NewTokenRenewal } from './token-renewals.js';
-export type { OAuthClient, NewOAuthClient, OAuthClientPatch, ClientAuthMethod } from './clients.js';
+export type {
+  OAuthClient,
+  NewOAuthClient,
+  OAuthClientPatch,
+  ClientAuthMethod,
+  ClientDPoPPolicy,
+} from './clients.js';
 export type { MfaStore } from './mfa-store.js';
 export type { MfaFactor, MfaFactorKind, NewMfaFactor } from './mfa-factors.js';
 export type { MfaChallenge, MfaChallengeKind, NewMfaChallenge } from './mfa-challenges.js';

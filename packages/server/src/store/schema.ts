@@ -213,6 +213,8 @@ export interface OAuthClientsTable {
   token_ttl_ms: number | null;
   /** 1 for the built-in first-party client (it cannot be removed). */
   first_party: number;
+  /** `optional` or `required`: whether token requests must carry a DPoP proof (migration 0010). */
+  dpop_policy: Generated<string>;
   created_at: number;
   updated_at: number;
   secret_rotated_at: number | null;

@@ -1,7 +1,8 @@
 /**
  * Admin: OAuth clients — the services and apps that get tokens from Jot. List them, register one (its public key
- * for `private_key_jwt`, or a generated secret shown once), rotate a secret and remove a client (its tokens stop
- * working). Changes are step-up actions; removals ask for confirmation.
+ * for `private_key_jwt`, or a generated secret shown once), require DPoP proofs of a client or make them optional,
+ * rotate a secret and remove a client (its tokens stop working). Changes are step-up actions; removals ask for
+ * confirmation.
  */
 import {
   OAUTH_URIS,
@@ -52,6 +53,33 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
 
   const actionsFor = (c: ClientView): HTMLElement => {
     const cell = h('div', { class: 'actions' });
+    if (!c.first_party) {
+      const next = c.dpop === 'required' ? 'optional' : 'required';
+      const toggle = h(
+        'button',
+        {
+          type: 'button',
+          id: `dpop-${c.client_id}`,
+          'aria-label': `${next === 'required' ? 'Require' : 'Stop requiring'} DPoP for ${c.client_id}`,
+        },
+        next === 'required' ? 'Require DPoP' : 'Make DPoP optional',
+      );
+      toggle.addEventListener('click', () => {
+        void busy(toggle, out, () =>
+          withStepUp(toggle, async () => {
+            await jot.json(`/api/admin/clients/${encodeURIComponent(c.client_id)}`, {
+              method: 'PATCH',
+              body: { dpop: next },
+            });
+            await reload();
+            return next === 'required'
+              ? `${c.client_id} now needs a DPoP proof with every token request.`
+              : `DPoP is optional for ${c.client_id} again.`;
+          }),
+        );
+      });
+      cell.append(toggle);
+    }
     if (c.token_endpoint_auth_method.startsWith('client_secret')) {
       const rotate = h('button', { type: 'button', id: `rotate-${c.client_id}` }, 'New secret');
       rotate.addEventListener('click', () => {
@@ -106,7 +134,7 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
     holder.replaceChildren(
       table(
         'Registered clients',
-        ['Client id', 'Name', 'Authentication', 'Grants', 'Scopes', 'Audiences', ''],
+        ['Client id', 'Name', 'Authentication', 'Grants', 'Scopes', 'Audiences', 'DPoP', ''],
         clients.map((c) => [
           h('code', {}, c.client_id),
           c.name,
@@ -114,6 +142,7 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
           c.grant_types.map((g) => (g === EXCHANGE ? 'token-exchange' : g)).join(', '),
           c.scopes.join(' ') || (c.first_party ? 'from roles' : '—'),
           c.audiences.join(', ') || '—',
+          c.first_party ? 'server setting' : c.dpop,
           actionsFor(c),
         ]),
       ),
@@ -141,6 +170,7 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
   });
   const scopes = h('input', { id: 'client-scopes', type: 'text', autocomplete: 'off' });
   const audiences = h('input', { id: 'client-audiences', type: 'text', autocomplete: 'off' });
+  const requireDPoP = h('input', { id: 'client-dpop', type: 'checkbox' });
   const register = h('button', { type: 'submit', id: 'register-client' }, 'Register');
   method.addEventListener('change', () => {
     keysField.hidden = method.value !== 'private_key_jwt';
@@ -156,6 +186,12 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
     h('fieldset', {}, h('legend', {}, 'Grants'), ...grants.map((g) => g.row)),
     field('Scopes', scopes, 'Space- or comma-separated, e.g. orders:read orders:write.'),
     field('Audiences', audiences, 'The services it may call (URIs), e.g. https://orders.internal.'),
+    h(
+      'div',
+      { class: 'check' },
+      requireDPoP,
+      h('label', { for: requireDPoP.id }, 'Require DPoP: refuse token requests without a proof of its key'),
+    ),
     register,
   );
   form.addEventListener('submit', (event) => {
@@ -168,6 +204,7 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
           grant_types: grants.filter((g) => g.box.checked).map((g) => g.box.value),
           scopes: words(scopes.value),
           audiences: words(audiences.value),
+          dpop: requireDPoP.checked ? 'required' : 'optional',
         };
         if (clientId.value.trim() !== '') body.client_id = clientId.value.trim();
         if (method.value === 'private_key_jwt') {
