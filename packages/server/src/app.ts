@@ -347,10 +347,6 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
           store: fallbackRateLimitStore(app.jot.redis, REDIS_PREFIXES.rateLimit, app.log),
           skipOnError: true,
         }),
-    // With Redis the limits hold across every instance; if Redis fails, requests pass rather than all failing.
-    ...(app.jot.redis === undefined
-      ? {}
-      : { redis: app.jot.redis, skipOnError: true, nameSpace: REDIS_PREFIXES.rateLimit }),
     onExceeded: rateLimitEvents(app.jot.events, app.jot.config.rateLimitAuth.windowMs),
     errorResponseBuilder: (_request, context) =>
       new HttpError(

@@ -9,22 +9,39 @@
  *   controlled clock;
  * - per account for second-factor attempts (`JOT_MFA_ACCOUNT_LIMIT`), with a controlled clock.
  * Single-token renewal (per session, `JOT_RATE_LIMIT_RENEW`) is driven the same way in token-renewal.test.ts.
+ * And with two instances on one PostgreSQL database and one Redis, every kind of limit is one budget for both.
  *
  * Each 429 carries a stable code and a `Retry-After` (whole seconds, at least 1, at most the window), and the limit
  * lets requests through again once that time has passed — waited for with deadlines, or by moving the clock.
  */
+import { randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { openStore, type Store } from '../src/index.js';
 import { base32Decode, totpCode } from '../src/services/totp.js';
+import { createTestSchema } from './support/postgres.js';
 import { waitFor } from './support/processes.js';
+import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+
+const redisAvailable = await requireRedis('the rate limits across instances');
+const pgTarget = await createTestSchema();
+if ('error' in pgTarget && (process.env.CI || pgTarget.broken))
+  throw new Error(`PostgreSQL is required for the rate limits across instances: ${pgTarget.error}`);
+const pg = 'error' in pgTarget ? undefined : pgTarget;
+if (pg === undefined) console.warn('SKIPPED rate limits across instances: PostgreSQL not reachable');
 
 const PASSWORD = 'correct horse battery';
 /** A short window, so recovery is observed in seconds (the shortest JOT_RATE_LIMIT_* window is 1 s). */
 const WINDOW_S = 3;
 const RATE = `2/${WINDOW_S}s`;
 
-let nextAddress = 1;
+// A random start: runs at the same time (sharing Redis) never share an address.
+let nextAddress = randomInt(1, 2 ** 24 - 100_000);
 /** A fresh client address (the servers trust X-Forwarded-For, as behind a proxy). */
 const freshAddress = (): string =>
   `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress++ & 255}`;
@@ -348,5 +365,91 @@ describe('second-factor attempts per account (JOT_MFA_ACCOUNT_LIMIT), controlled
       type: 'mfa_locked',
     });
     expect(events.length).toBeGreaterThan(0);
+  });
+});
+
+describe.runIf(redisAvailable && pg !== undefined)('across two instances (one PostgreSQL, one Redis)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jot-limits-'));
+  const stores: Store[] = [];
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const settings = {
+      rateLimitAuth: RATE,
+      rateLimitMail: RATE,
+      loginLockout: '2/30s',
+      trustProxy: true,
+      redisUrl: TEST_REDIS_URL,
+    };
+    const instances: TestServer[] = [];
+    for (let i = 0; i < 2; i++) {
+      const store = await openStore({ url: pg!.url, dataDir, postgres: { schema: pg!.schema } });
+      stores.push(store);
+      instances.push(await startServer(settings, { dataDir, store }));
+    }
+    [a, b] = instances as [TestServer, TestServer];
+  });
+  afterAll(async () => {
+    for (const server of [a, b]) await server?.close({ keepData: true });
+    for (const store of stores) await store.close();
+    await pg?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Registers and signs in from fresh addresses (the register and login budgets are shared too). */
+  async function account(email: string): Promise<{ access_token: string }> {
+    const register = await send(a, 'POST', '/api/register', {
+      address: freshAddress(),
+      body: { email, password: PASSWORD },
+    });
+    expect(register.status).toBe(201);
+    const login = await a.request('POST', '/api/login', {
+      headers: { 'x-forwarded-for': freshAddress() },
+      body: { email, password: PASSWORD },
+    });
+    expect(login.status).toBe(200);
+    return login.body as { access_token: string };
+  }
+
+  it('per address: two requests on one instance and one on the other spend one budget', async () => {
+    const address = freshAddress();
+    const body = { email: 'nobody-at-all@example.com', password: 'not the password' };
+    expect((await send(a, 'POST', '/api/login', { address, body })).status).toBe(401);
+    expect((await send(b, 'POST', '/api/login', { address, body })).status).toBe(401);
+    expectRetryAfter(await send(a, 'POST', '/api/login', { address, body }), 'ERR_RATE_LIMITED', WINDOW_S);
+  });
+
+  it('per verified user: guesses spread over both instances and many addresses share one budget', async () => {
+    const user = await account(`across-${Date.now()}@example.com`);
+    const guess = (server: TestServer) =>
+      send(server, 'POST', '/api/reauth', {
+        address: freshAddress(),
+        token: user.access_token,
+        body: { password: 'a wrong guess' },
+      });
+    expect((await guess(a)).status).toBe(403);
+    expect((await guess(b)).status).toBe(403);
+    expectRetryAfter(await guess(a), 'ERR_RATE_LIMITED', WINDOW_S);
+    expectRetryAfter(await guess(b), 'ERR_RATE_LIMITED', WINDOW_S);
+  });
+
+  it('per mail address: requests for one address on both instances share one budget', async () => {
+    const email = `mail-across-${Date.now()}@example.com`;
+    const ask = (server: TestServer) =>
+      send(server, 'POST', '/api/password/forgot', { address: freshAddress(), body: { email } });
+    expect((await ask(a)).status).toBe(202);
+    expect((await ask(b)).status).toBe(202);
+    expectRetryAfter(await ask(a), 'ERR_RATE_LIMITED', WINDOW_S);
+  });
+
+  it('per account: failed sign-ins on both instances lock the account on both', async () => {
+    const email = `lock-across-${Date.now()}@example.com`;
+    await account(email);
+    const login = (server: TestServer, password: string) =>
+      send(server, 'POST', '/api/login', { address: freshAddress(), body: { email, password } });
+    expect((await login(a, 'wrong one')).status).toBe(401);
+    expect((await login(b, 'wrong two')).status).toBe(401);
+    expectRetryAfter(await login(a, PASSWORD), 'ERR_LOGIN_LOCKED', 30);
+    expectRetryAfter(await login(b, PASSWORD), 'ERR_LOGIN_LOCKED', 30);
   });
 });
