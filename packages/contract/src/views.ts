@@ -202,3 +202,25 @@ export interface MfaStatusView {
   factors: MfaFactorView[];
   recovery_codes_left: number;
 }
+
+/** `POST /api/mfa/totp`: an authenticator app's secret (as text and as an `otpauth://` URI), to confirm with a code. */
+export interface TotpEnrolmentView {
+  factor_id: string;
+  secret: string;
+  otpauth_uri: string;
+}
+
+/**
+ * Fresh recovery codes, shown once: `POST /api/mfa/recovery-codes` always; confirming a first factor
+ * (`POST /api/mfa/totp/confirm`, `POST /api/passkeys/register`) adds them to its answer.
+ */
+export interface RecoveryCodesView {
+  recovery_codes: string[];
+}
+
+/** `GET /api/admin/mfa`: per user with a second factor, how many of each kind. */
+export interface MfaUserSummaryView {
+  user_id: string;
+  totp: number;
+  webauthn: number;
+}

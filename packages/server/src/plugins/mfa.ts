@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import type { MfaStatusView } from '@jot/contract';
+import type { MfaStatusView, RecoveryCodesView, TotpEnrolmentView } from '@jot/contract';
 
 import {
   factorNameSchema,
@@ -107,7 +107,11 @@ export async function mfaPlugin(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const enrolment = await mfa.factors.startTotp(await userOf(authOf(request).claims.sub));
       reply.header('cache-control', 'no-store');
-      return { factor_id: enrolment.factorId, secret: enrolment.secret, otpauth_uri: enrolment.uri };
+      return {
+        factor_id: enrolment.factorId,
+        secret: enrolment.secret,
+        otpauth_uri: enrolment.uri,
+      } satisfies TotpEnrolmentView;
     },
   );
 
@@ -180,7 +184,7 @@ export async function mfaPlugin(app: FastifyInstance): Promise<void> {
         ip: request.ip,
       });
       reply.header('cache-control', 'no-store');
-      return { recovery_codes: codes };
+      return { recovery_codes: codes } satisfies RecoveryCodesView;
     },
   );
 

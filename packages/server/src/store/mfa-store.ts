@@ -2,6 +2,7 @@
  * The store's MFA and theft-signal operations (`store.mfa`), bound to the store's connection, clock and error
  * translation. Atomicity is stated per query in mfa-factors.ts, mfa-challenges.ts and sightings.ts.
  */
+import type { MfaUserSummaryView } from '@jot/contract';
 import type { Kysely } from 'kysely';
 
 import * as challenges from './mfa-challenges.js';
@@ -35,7 +36,7 @@ export interface MfaStore {
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   countRecoveryCodes(userId: string): Promise<number>;
   /** Per user with a confirmed factor: how many of each kind. */
-  summary(): Promise<{ user_id: string; totp: number; webauthn: number }[]>;
+  summary(): Promise<MfaUserSummaryView[]>;
   deleteRecoveryCodes(userId: string): Promise<void>;
   /** @throws {StoreError} `ERR_STORE_CONFLICT` for a duplicate id hash. */
   insertChallenge(input: NewMfaChallenge): Promise<void>;

@@ -3,7 +3,7 @@
  * up an authenticator app (QR code drawn here as SVG, and the secret as text, confirmed by a first code), adding a
  * passkey, and recovery codes (shown once). Adding and removing need a fresh confirmation (lib/step-up.ts).
  */
-import type { MfaStatusView } from '@jot/contract';
+import type { MfaStatusView, RecoveryCodesView, TotpEnrolmentView } from '@jot/contract';
 
 import { busy, field, h, message, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
@@ -100,10 +100,7 @@ export async function mfaSection(): Promise<HTMLElement> {
     start.addEventListener('click', () => {
       void busy(start, out, () =>
         withStepUp(start, async () => {
-          const enrolment = await jot.json<{ factor_id: string; secret: string; otpauth_uri: string }>(
-            '/api/mfa/totp',
-            { method: 'POST' },
-          );
+          const enrolment = await jot.json<TotpEnrolmentView>('/api/mfa/totp', { method: 'POST' });
           extra.replaceChildren(totpEnrolment(enrolment));
           document.getElementById('totp-code')?.focus();
         }),
@@ -138,7 +135,7 @@ export async function mfaSection(): Promise<HTMLElement> {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void busy(confirm, result, async () => {
-        const answer = await jot.json<{ recovery_codes?: string[] }>('/api/mfa/totp/confirm', {
+        const answer = await jot.json<Partial<RecoveryCodesView>>('/api/mfa/totp/confirm', {
           method: 'POST',
           body: { factor_id: enrolment.factor_id, code: code.value.trim() },
         });
@@ -167,7 +164,7 @@ export async function mfaSection(): Promise<HTMLElement> {
             method: 'POST',
           });
           const credential = await passkeyRegistration(options);
-          const answer = await jot.json<{ recovery_codes?: string[] }>('/api/passkeys/register', {
+          const answer = await jot.json<Partial<RecoveryCodesView>>('/api/passkeys/register', {
             method: 'POST',
             body: { credential, ...(name.value.trim() === '' ? {} : { name: name.value.trim() }) },
           });
@@ -191,10 +188,9 @@ export async function mfaSection(): Promise<HTMLElement> {
     again.addEventListener('click', () => {
       void busy(again, out, () =>
         withStepUp(again, async () => {
-          const { recovery_codes: codes } = await jot.json<{ recovery_codes: string[] }>(
-            '/api/mfa/recovery-codes',
-            { method: 'POST' },
-          );
+          const { recovery_codes: codes } = await jot.json<RecoveryCodesView>('/api/mfa/recovery-codes', {
+            method: 'POST',
+          });
           await render();
           extra.replaceChildren(recoveryCodes(codes));
         }),

@@ -2,7 +2,7 @@
  * Admin: users — create an account, disable or enable one, and edit its roles. All are step-up actions: the server
  * may ask for the password again first (see lib/step-up.ts).
  */
-import type { UserView } from '@jot/contract';
+import type { MfaUserSummaryView, UserView } from '@jot/contract';
 
 import { afterConfirm } from '../lib/confirm.js';
 import { busy, field, h, heading, message, table } from '../lib/dom.js';
@@ -228,7 +228,7 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
     if (query.value.trim() !== '') params.set('q', query.value.trim());
     const [{ users, total }, mfa] = await Promise.all([
       jot.json<{ users: UserView[]; total: number }>(`/api/admin/users?${params}`),
-      jot.json<{ users: { user_id: string; totp: number; webauthn: number }[] }>('/api/admin/mfa'),
+      jot.json<{ users: MfaUserSummaryView[] }>('/api/admin/mfa'),
     ]);
     const mfaByUser: MfaByUser = new Map(mfa.users.map((u) => [u.user_id, u]));
     if (users.length === 0 && offset > 0 && total > 0) {
