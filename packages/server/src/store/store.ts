@@ -325,12 +325,6 @@ export class Store {
     );
   }
 
-  /** Atomically increments `tokenVersion`; returns the new version, or undefined if there is no such user. */
-  async bumpTokenVersion(id: string, now = this.#clock()): Promise<number | undefined> {
-    const user = await this.#run((db) => users.updateUser(db, id, {}, { version: true }, now));
-    return user?.tokenVersion;
-  }
-
   /**
    * Moves `tokensValidAfter` forward to `validAfter` (epoch ms; tokens issued earlier are invalid; it never moves
    * back) and increments `credentialGeneration`, ending every session that exists now or is being created by a
@@ -344,11 +338,6 @@ export class Store {
     now = this.#clock(),
   ): Promise<User | undefined> {
     return this.#run((db) => users.cutOffUser(db, id, validAfter, now, options.keepSession));
-  }
-
-  /** Sets `tokensValidAfter` (epoch ms; tokens issued earlier are invalid). Returns the updated user. */
-  setTokensValidAfter(id: string, validAfter: number, now = this.#clock()): Promise<User | undefined> {
-    return this.#run((db) => users.updateUser(db, id, { tokens_valid_after: validAfter }, {}, now));
   }
 
   // ── sessions ─────────────────────────────────────────────────────────────────────────────────
@@ -431,11 +420,6 @@ export class Store {
         ...(auth.acr === undefined ? {} : { acr: auth.acr }),
       }),
     );
-  }
-
-  /** Records a fresh password authentication on an unrevoked session; whether it changed. */
-  setSessionAuthTime(id: string, authTime: number): Promise<boolean> {
-    return this.#run((db) => sessions.updateUnrevokedSession(db, id, { auth_time: authTime }));
   }
 
   // ── refresh tokens ───────────────────────────────────────────────────────────────────────────

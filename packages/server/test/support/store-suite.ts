@@ -142,19 +142,18 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.setRoles(randomUUID(), ['x'])).toBeUndefined();
       });
 
-      it('setStatus and bumpTokenVersion bump the version; a password change and tokensValidAfter do not', async () => {
+      it('setStatus bumps the version; a password change and a cut-off do not', async () => {
         const id = await newUser();
         expect(await store.setStatus(id, 'disabled')).toMatchObject({ status: 'disabled', tokenVersion: 2 });
-        expect(await store.bumpTokenVersion(id)).toBe(3);
         expect(await store.updatePasswordHash(id, 'new')).toMatchObject({
           passwordHash: 'new',
-          tokenVersion: 3,
+          tokenVersion: 2,
         });
-        expect(await store.setTokensValidAfter(id, T0 + 5)).toMatchObject({
+        expect(await store.cutOffUser(id, T0 + 5)).toMatchObject({
           tokensValidAfter: T0 + 5,
-          tokenVersion: 3,
+          tokenVersion: 2,
         });
-        expect(await store.bumpTokenVersion(randomUUID())).toBeUndefined();
+        expect(await store.setStatus(randomUUID(), 'disabled')).toBeUndefined();
       });
 
       it('refuses look-alike emails as the same account, and invisible characters outright', async () => {
@@ -269,7 +268,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
 
       it('bumps token_version atomically under concurrency (no lost updates)', async () => {
         const id = await newUser();
-        await Promise.all(Array.from({ length: 10 }, () => store.bumpTokenVersion(id)));
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.setRoles(id, [`role-${i}`])));
         expect((await store.getUserById(id))?.tokenVersion).toBe(11);
       });
     });
@@ -345,14 +344,14 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.revokeSession(s.id, 'admin', T0 + 2)).toBe(false);
         expect(await store.getSession(s.id)).toMatchObject({ revokedAt: T0 + 1, revokedReason: 'logout' });
         expect(await store.touchSession(s.id)).toBe(false);
-        expect(await store.setSessionAuthTime(s.id, T0 + 3)).toBe(false);
+        expect(await store.setSessionAuthentication(s.id, { authTime: T0 + 3 })).toBe(false);
         expect(await store.revokeSession(randomUUID(), 'logout')).toBe(false);
       });
 
       it('sets the auth time of a live session', async () => {
         const userId = await newUser();
         const s = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
-        expect(await store.setSessionAuthTime(s.id, T0 + 7)).toBe(true);
+        expect(await store.setSessionAuthentication(s.id, { authTime: T0 + 7 })).toBe(true);
         expect(await store.getSession(s.id)).toMatchObject({ authTime: T0 + 7 });
       });
 
