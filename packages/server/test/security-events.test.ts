@@ -242,7 +242,7 @@ describe('security events', () => {
         (await req('POST', '/api/invitations/accept', { token: inviteToken, password: PASSWORD })).status,
       ).toBe(201);
 
-      // client_registered, client_secret_rotated, client_removed
+      // client_registered, client_updated, client_secret_rotated, client_removed
       const client = await req(
         'POST',
         '/api/admin/clients',
@@ -257,6 +257,13 @@ describe('security events', () => {
       expect(client.status, client.text).toBe(201);
       secrets.push(client.body.client_secret);
       const clientId = client.body.client.client_id as string;
+      const updated = await req(
+        'PATCH',
+        `/api/admin/clients/${clientId}`,
+        { dpop: 'required' },
+        boss.access_token,
+      );
+      expect(updated.status, updated.text).toBe(200);
       const rotated = await req(
         'POST',
         `/api/admin/clients/${clientId}/secret`,
