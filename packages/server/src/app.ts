@@ -52,6 +52,7 @@ import { createCsrfTokens } from './services/csrf.js';
 import { createMailer } from './services/mail/mailer.js';
 import { createOneTimeTokens } from './services/one-time-tokens.js';
 import { pruneExpired, PRUNE_INTERVAL_MS } from './services/pruning.js';
+
 import { createKek } from './keys/kek.js';
 import { createClientKeys } from './services/client-keys.js';
 import { createClientService } from './services/clients.js';
@@ -71,6 +72,9 @@ import { createSessionService } from './services/sessions.js';
 import { watchFailures, watchSessions } from './services/theft-signals.js';
 import { createTokenService } from './services/tokens.js';
 import { openStore, type Store } from './store/index.js';
+
+/** How often the argon2 parameter sets of the stored hashes are read again (see services/passwords.ts). */
+const LEARN_HASH_PARAMETERS_INTERVAL_MS = 3_600_000;
 
 /** Options of `createServer`. */
 export interface CreateServerOptions {
@@ -268,7 +272,18 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     app.decorate('jot', context);
     app.decorateRequest('auth', undefined);
 
+    // Failed sign-ins are padded to the costliest argon2 parameters in use: learn those the stored hashes use now
+    // (after a restart the server remembers none) and again every hour, off the request path.
+    let lastLearnedAt = 0;
+    const learnHashParameters = (): void => {
+      lastLearnedAt = Date.now();
+      passwords
+        .learn(() => store.passwordHashParameters())
+        .catch((err: unknown) => app.log.warn({ err }, 'reading the stored password hash parameters failed'));
+    };
+    learnHashParameters();
     const pruneTimer = setInterval(() => {
+      if (Date.now() - lastLearnedAt >= LEARN_HASH_PARAMETERS_INTERVAL_MS) learnHashParameters();
       void pruneExpired({
         store,
         revocations,

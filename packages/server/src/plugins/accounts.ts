@@ -160,6 +160,8 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
           ? (await passwords.verifyDummy(password), false)
           : await passwords.verify(user.passwordHash, password);
       if (user === undefined || !ok) {
+        // Padded straight after the check: the bookkeeping below costs the same for every account, outside it.
+        await passwords.padFailure(started);
         const lock = await attempt.finish(false);
         app.jot.metrics.logins.inc({ result: 'failure' });
         await events.record('login_failed', { userId: user?.id, ip: request.ip });
@@ -170,7 +172,6 @@ export async function accountsPlugin(app: FastifyInstance): Promise<void> {
             detail: { seconds: Math.ceil(lock / 1000) },
           });
         }
-        await passwords.padFailure(started);
         throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
       }
       await attempt.finish(true);

@@ -6,7 +6,11 @@
  * dummy hash, and every failed sign-in is padded to the time a verification takes with the costliest parameters in
  * use (`padFailure`), so a failure takes the same time whether the account exists and whatever parameters its hash
  * was made with. Verification times are remembered per parameter set: a flood of cheap verifications cannot make
- * the server forget how long an old hash takes (then probe one address and see it stand out).
+ * the server forget how long an old hash takes (then probe one address and see it stand out). That memory is
+ * in-process, so it is seeded (`learn`): at start-up and now and then after, the server reads which parameter sets
+ * the stored hashes use and times a few verifications of a dummy hash made with each, so the first failed sign-in
+ * after a restart for an account with an old hash takes no longer than one for an unknown email. Until the first
+ * seeding has finished, a failure waits for it.
  *
  * At most `HASHING_CONCURRENCY` hashes run at once (one core is left to the event loop), the rest wait in line:
  * a login storm then slows logins, not every other request, and never fills the thread pool that RS signing and
@@ -52,6 +56,14 @@ export interface PasswordHasher {
    * verifications, real or dummy), capped at `FAILURE_FLOOR_CAP_MS`.
    */
   padFailure(startedAt: number): Promise<void>;
+  /**
+   * Seeds the per-parameter-set verification times from `load()`, the parameter prefixes of the stored hashes
+   * (`$argon2id$v=19$m=…,t=…,p=…`, see `Store.passwordHashParameters`): a dummy hash is made with each set and
+   * verified `SEED_SAMPLES` times, each in a hashing slot. Unparsable sets and those costlier than
+   * `SEED_MAX_MEMORY_KIB` are skipped. Until the first call has settled, `padFailure` waits for it. Rejects if
+   * `load` does.
+   */
+  learn(load: () => Promise<readonly string[]>): Promise<void>;
 }
 
 /** How many recent verification times are kept per parameter set (the slowest of them is the set's cost). */
@@ -68,6 +80,13 @@ const MAX_PARAMETER_SETS = 16;
 function parametersOf(hash: string): string {
   return hash.split('$')[3]?.split(',').sort().join(',') ?? 'unparsable';
 }
+
+/** How many verifications of a dummy hash seed the time of one parameter set. */
+const SEED_SAMPLES = 3;
+/** Parameter sets with more memory than this (1 GiB) are not seeded (a stored hash should never ask for that). */
+export const SEED_MAX_MEMORY_KIB = 1_048_576;
+/** A salt and digest that make a parameter prefix a parsable PHC string. */
+const PHC_TAIL = '$c2FsdHNhbHQ$aGFzaA';
 
 /** The failure floor never exceeds this, whatever a slow moment measured. */
 export const FAILURE_FLOOR_CAP_MS = 2000;
@@ -145,13 +164,47 @@ export async function createPasswordHasher(
     }
     return Math.min(FAILURE_FLOOR_CAP_MS, slowest);
   }
+  async function seed(prefix: string): Promise<void> {
+    let made;
+    try {
+      made = parseOptions(prefix + PHC_TAIL);
+    } catch {
+      return;
+    }
+    if (made.memoryCost > SEED_MAX_MEMORY_KIB) return;
+    const sample = await limited(() =>
+      argon2Hash('jot-dummy-password-for-timing', {
+        algorithm: made.algorithm,
+        version: made.version,
+        memoryCost: made.memoryCost,
+        timeCost: made.timeCost,
+        parallelism: made.parallelism,
+      }),
+    );
+    for (let i = 0; i < SEED_SAMPLES; i++) {
+      const started = performance.now();
+      await timed(sample, 'not-the-dummy-password');
+      if (performance.now() - started > FAILURE_FLOOR_CAP_MS) break;
+    }
+  }
+  /** The first seeding, which failures wait for (it never rejects). */
+  let firstLearning: Promise<void> | undefined;
   return {
     hash: (password) => limited(() => argon2Hash(password, cost)),
+    learn(load) {
+      const learning = (async () => {
+        const prefixes = await load();
+        for (const prefix of prefixes.slice(0, MAX_PARAMETER_SETS)) await seed(prefix);
+      })();
+      firstLearning ??= learning.catch(() => undefined);
+      return learning;
+    },
     verify: timed,
     async verifyDummy(password) {
       await timed(dummy, password);
     },
     async padFailure(startedAt) {
+      if (firstLearning !== undefined) await firstLearning;
       const wait = startedAt + floor() - performance.now();
       if (wait > 0) await sleep(wait);
     },

@@ -182,6 +182,14 @@ export class Store {
     return this.#run((db) => users.getUserBy(db, 'email', email));
   }
 
+  /**
+   * The distinct parameter parts of the stored password hashes (`$argon2id$v=19$m=…,t=…,p=…`, the PHC string up to
+   * its salt), at most `limit` of them: which argon2 costs a failed sign-in may have to match (services/passwords.ts).
+   */
+  passwordHashParameters(limit = 64): Promise<string[]> {
+    return this.#run((db) => users.passwordHashParameters(db, this.dialect, limit));
+  }
+
   /** A page of users, oldest first (stable order: created_at, id). */
   listUsers(page: { limit: number; offset?: number }): Promise<User[]> {
     assertPageSize(page.limit);

@@ -376,3 +376,26 @@ export async function cutOffUser(
     .executeTakeFirst();
   return row && toUser(row);
 }
+
+/**
+ * The distinct parameter prefixes of the stored password hashes (`$argon2id$v=19$m=…,t=…,p=…`: the PHC string up to
+ * its salt), at most `limit`, computed by the database (one scan of `users`, no hash leaves it). Hashes without an
+ * `$m=` part are left out.
+ */
+export async function passwordHashParameters(
+  db: Db,
+  dialect: 'sqlite' | 'postgres',
+  limit: number,
+): Promise<string[]> {
+  const pos = sql.raw(dialect === 'postgres' ? 'strpos' : 'instr');
+  // The `$` before `m=` is at i; the next `$` (before the salt) is j characters after it.
+  const i = sql`${pos}(password_hash, '$m=')`;
+  const j = sql`${pos}(substr(password_hash, ${i} + 1), '$')`;
+  const { rows } = await sql<{ prefix: string }>`
+    select distinct substr(password_hash, 1, ${i} + ${j} - 1) as prefix
+    from users
+    where ${i} > 0
+    order by prefix
+    limit ${limit}`.execute(db);
+  return rows.map((row) => row.prefix);
+}

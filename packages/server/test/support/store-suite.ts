@@ -204,6 +204,31 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect((await store.getUserById(id))?.credentialGeneration).toBe(1);
       });
 
+      it('passwordHashParameters lists each distinct parameter prefix of the stored hashes once', async () => {
+        const tail = (n: number): string => `$${'c2FsdHNhbHQ'.repeat(n)}$aGFzaGhhc2g${n}`;
+        const hashes = [
+          `$argon2id$v=19$m=65536,t=4,p=1${tail(1)}`,
+          `$argon2id$v=19$m=65536,t=4,p=1${tail(2)}`,
+          `$argon2id$v=19$m=19456,t=2,p=1${tail(3)}`,
+          `$argon2i$v=19$m=4096,p=1,t=3${tail(1)}`,
+          `$argon2d$m=2048,t=1,p=2${tail(4)}`,
+        ];
+        for (const passwordHash of hashes) await store.createUser({ email: email(), passwordHash }, T0);
+        const found = await store.passwordHashParameters();
+        // Other tests' users have hashes without parameters ('h', 'h2', …): never listed.
+        expect(found.filter((p) => !p.includes('$m='))).toEqual([]);
+        expect(found).toEqual(
+          expect.arrayContaining([
+            '$argon2id$v=19$m=65536,t=4,p=1',
+            '$argon2id$v=19$m=19456,t=2,p=1',
+            '$argon2i$v=19$m=4096,p=1,t=3',
+            '$argon2d$m=2048,t=1,p=2',
+          ]),
+        );
+        expect(new Set(found).size).toBe(found.length);
+        expect(await store.passwordHashParameters(2)).toHaveLength(2);
+      });
+
       it('cutOffUser moves the cut-off forward only, bumps the generation and carries the kept session along', async () => {
         const id = await newUser();
         const kept = await store.createSession({ userId: id, absoluteExpiresAt: T0 + 10 * MIN }, T0);
