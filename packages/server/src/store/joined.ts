@@ -9,7 +9,9 @@
  * building at about a fifth of refresh CPU). The SQL text is the same every time, so the prepared-statement cache
  * hits too.
  */
-import { CompiledQuery, sql, type Compilable, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+
+import { precompiled } from './precompiled.js';
 
 import { toRefreshToken, type RefreshToken } from './refresh-tokens.js';
 import type { RefreshTokensTable, Schema, SessionsTable, UsersTable } from './schema.js';
@@ -17,42 +19,6 @@ import { toSession, type Session } from './sessions.js';
 import { toUser, type User } from './users.js';
 
 type Db = Kysely<Schema>;
-
-/**
- * A query built and compiled once per `db` with a stand-in for each named value; the function returned executes it
- * with real values (its first row). A stand-in is a unique string, found again among the compiled parameters, so its
- * position does not matter; one that is not found is a bug in `build` and throws.
- */
-function precompiled<K extends string>(
-  names: readonly K[],
-  build: (db: Db, values: Record<K, string>) => Compilable<unknown>,
-): (db: Db, values: Record<K, unknown>) => Promise<Record<string, unknown> | undefined> {
-  const compiled = new WeakMap<Db, { sql: string; slots: readonly ({ name: K } | { value: unknown })[] }>();
-  return async (db, values) => {
-    let query = compiled.get(db);
-    if (query === undefined) {
-      const standIns = Object.fromEntries(names.map((name) => [name, `\u0000jot:${name}`])) as Record<
-        K,
-        string
-      >;
-      const byStandIn = new Map<unknown, K>(names.map((name) => [standIns[name], name]));
-      const { sql: text, parameters } = build(db, standIns).compile();
-      query = {
-        sql: text,
-        slots: parameters.map((value) => {
-          const name = byStandIn.get(value);
-          return name === undefined ? { value } : { name };
-        }),
-      };
-      const missing = names.filter((name) => !parameters.includes(standIns[name]));
-      if (missing.length > 0) throw new Error(`precompiled query does not bind ${missing.join(', ')}`);
-      compiled.set(db, query);
-    }
-    const parameters = query.slots.map((slot) => ('name' in slot ? values[slot.name] : slot.value));
-    const result = await db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(query.sql, parameters));
-    return result.rows[0];
-  };
-}
 
 /** Every column of `T`, checked by the compiler in both directions (no column missing, none unknown). */
 function columns<T>() {

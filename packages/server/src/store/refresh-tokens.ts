@@ -2,7 +2,8 @@
  * Queries on `refresh_tokens`, above all the atomic rotation: a single conditional UPDATE decides
  * which of several concurrent uses of one token wins, so the race cannot mint two successors.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { precompiled } from './precompiled.js';
 import type { RefreshTokensTable, Schema } from './schema.js';
 import { touchLiveSession, type Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
@@ -91,6 +92,34 @@ export async function getRefreshToken(db: Db, hash: string): Promise<RefreshToke
   return row && toRefreshToken(row);
 }
 
+/** The rotation's conditional UPDATE and the successor's INSERT, compiled once (see precompiled.ts). */
+const rotateQuery = precompiled(['now', 'hash', 'ciphertext', 'oldHash'], (db, v) =>
+  db
+    .updateTable('refresh_tokens')
+    .set({
+      rotated_at: sql<number>`${v.now}`,
+      successor_hash: v.hash,
+      successor_ciphertext: v.ciphertext,
+    })
+    .where('token_hash', '=', v.oldHash)
+    .where('rotated_at', 'is', null)
+    .returningAll(),
+);
+const successorQuery = precompiled(['hash', 'sessionId', 'generation', 'now'], (db, v) =>
+  db
+    .insertInto('refresh_tokens')
+    .values({
+      token_hash: v.hash,
+      session_id: v.sessionId,
+      generation: sql<number>`${v.generation}`,
+      created_at: sql<number>`${v.now}`,
+      rotated_at: null,
+      successor_hash: null,
+      successor_ciphertext: null,
+    })
+    .returningAll(),
+);
+
 export async function rotateRefreshToken(
   db: Db,
   oldHash: string,
@@ -109,27 +138,20 @@ export async function rotateRefreshToken(
     // The WHERE rotated_at IS NULL is the whole lock: in Postgres a concurrent UPDATE blocks on the row
     // and re-checks the condition after the winner commits (READ COMMITTED), matching nothing; in SQLite
     // writers are serialised. Either way exactly one caller gets a row back.
-    const won = await trx
-      .updateTable('refresh_tokens')
-      .set({ rotated_at: now, successor_hash: successor.hash, successor_ciphertext: successor.ciphertext })
-      .where('token_hash', '=', oldHash)
-      .where('rotated_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
+    const won = (await rotateQuery(trx, {
+      now,
+      hash: successor.hash,
+      ciphertext: successor.ciphertext,
+      oldHash,
+    })) as Selectable<RefreshTokensTable> | undefined;
     if (won) {
-      const next = await trx
-        .insertInto('refresh_tokens')
-        .values({
-          token_hash: successor.hash,
-          session_id: won.session_id,
-          generation: successor.generation,
-          created_at: now,
-          rotated_at: null,
-          successor_hash: null,
-          successor_ciphertext: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const next = (await successorQuery(trx, {
+        hash: successor.hash,
+        sessionId: won.session_id,
+        generation: successor.generation,
+        now,
+      })) as Selectable<RefreshTokensTable> | undefined;
+      if (next === undefined) throw new Error('the successor refresh token was not inserted');
       return { status: 'rotated', token: toRefreshToken(won), successor: toRefreshToken(next), session };
     }
     const existing = await trx

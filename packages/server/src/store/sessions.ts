@@ -3,8 +3,9 @@
  * and, if it has an idle timeout, used within it; that rule is written once, in {@link liveSessions}.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { parseStringArray } from './json.js';
+import { precompiled } from './precompiled.js';
 import type { Schema, SessionsTable } from './schema.js';
 
 /** How a session's tokens are issued: a rotating refresh token, or a single access token. */
@@ -132,17 +133,13 @@ export async function getSession(db: Db, id: string): Promise<Session | undefine
   return row && toSession(row);
 }
 
-/**
- * Marks a session used at `now` if it is live (not revoked, within its absolute expiry and idle timeout) and its
- * user is active on the session's credential generation; returns the session as it now stands, or undefined when
- * any of that fails. One statement: in PostgreSQL it also locks the session row until the transaction ends, so a
- * concurrent revocation (which updates the same row first) is either seen here or waits for this transaction.
- */
-export async function touchLiveSession(db: Db, id: string, now: number): Promise<Session | undefined> {
-  const row = await db
+/** `touchLiveSession`'s UPDATE, compiled once (see precompiled.ts). */
+const touchLiveQuery = precompiled(['id', 'now'], (db, v) => {
+  const now = sql<number>`${v.now}`;
+  return db
     .updateTable('sessions')
     .set({ last_used_at: now })
-    .where('id', '=', id)
+    .where('id', '=', v.id)
     .where('revoked_at', 'is', null)
     .where('absolute_expires_at', '>', now)
     .where((eb) =>
@@ -161,9 +158,18 @@ export async function touchLiveSession(db: Db, id: string, now: number): Promise
           .whereRef('users.credential_generation', '=', 'sessions.credential_generation'),
       ),
     )
-    .returningAll()
-    .executeTakeFirst();
-  return row && toSession(row);
+    .returningAll();
+});
+
+/**
+ * Marks a session used at `now` if it is live (not revoked, within its absolute expiry and idle timeout) and its
+ * user is active on the session's credential generation; returns the session as it now stands, or undefined when
+ * any of that fails. One statement: in PostgreSQL it also locks the session row until the transaction ends, so a
+ * concurrent revocation (which updates the same row first) is either seen here or waits for this transaction.
+ */
+export async function touchLiveSession(db: Db, id: string, now: number): Promise<Session | undefined> {
+  const row = await touchLiveQuery(db, { id, now });
+  return row && toSession(row as Selectable<SessionsTable>);
 }
 
 /** `SELECT * FROM sessions` restricted to sessions live at `now`. */
