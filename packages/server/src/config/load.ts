@@ -7,11 +7,9 @@ import { resolve } from 'node:path';
 import { isAlgorithm, SUPPORTED_ALGORITHMS } from '@jot/jose';
 import type { Algorithm } from '@jot/jose';
 import { parseDatabaseUrl } from '../store/database-url.js';
-import { defaults, ENV_VARS, SECRET_SETTINGS } from './defaults.js';
-import type { SettingKey, SettingValue, Settings } from './defaults.js';
-import { ConfigError } from './errors.js';
-import type { SettingSource } from './errors.js';
+import type { SettingKey, Settings } from './defaults.js';
 import { findConfigFile, readConfigFile } from './file.js';
+import { createSettingsReader, type SettingsReader } from './reader.js';
 import { checkOwnAudiences, dpopAlgorithms, encryptionKeys } from './dpop-jwe.js';
 import { loadDevKek, parseKek, weakKek } from './kek.js';
 import * as p from './parsers.js';
@@ -30,11 +28,6 @@ export interface LoadConfigOptions {
   cwd?: string;
 }
 
-interface Raw {
-  value: SettingValue;
-  source: SettingSource;
-}
-
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function freeze<T>(value: T): T {
@@ -42,6 +35,54 @@ function freeze<T>(value: T): T {
   else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value))
     Object.values(value).forEach(freeze);
   return ArrayBuffer.isView(value) ? value : Object.freeze(value);
+}
+
+/** The key-encryption key: configured (and, in production, strong), or a development key kept in `dataDir`. */
+function readKek(
+  { read, raw, fail, missing }: SettingsReader,
+  production: boolean,
+  dataDir: string,
+): { kek: Buffer; kekGenerated: boolean } {
+  const kek = read('kek', parseKek);
+  if (kek !== undefined) {
+    if (production && weakKek(kek)) {
+      fail(
+        'kek',
+        raw('kek').source,
+        'the key has too little entropy (all zeros, repeated or sequential bytes); use 32 random bytes (jot kek)',
+      );
+    }
+    return { kek, kekGenerated: false };
+  }
+  if (production) missing('kek', 'a 32-byte key (base64url or hex) that encrypts the signing keys at rest');
+  try {
+    return { kek: loadDevKek(dataDir), kekGenerated: true };
+  } catch (err) {
+    if (err instanceof p.Invalid) fail('kek', undefined, err.message);
+    throw err;
+  }
+}
+
+/** The bootstrap admin's email and password: both or neither. */
+function readBootstrapAdmin({ read, fail }: SettingsReader): {
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+} {
+  const adminEmail = read('adminEmail', (v) => {
+    const s = p.string(v);
+    if (!/^[^\s@]+@[^\s@]+$/.test(s)) throw new p.Invalid('expected an email address');
+    return s;
+  });
+  const adminPassword = read('adminPassword', (v) => {
+    const s = typeof v === 'string' ? v : '';
+    if (s.length < 8) throw new p.Invalid('expected a password of at least 8 characters');
+    return s;
+  });
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    const unset: SettingKey = adminEmail === undefined ? 'adminEmail' : 'adminPassword';
+    fail(unset, undefined, 'JOT_ADMIN_EMAIL and JOT_ADMIN_PASSWORD must be set together');
+  }
+  return { adminEmail, adminPassword };
 }
 
 /**
@@ -57,51 +98,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
   const configFile = findConfigFile(options.file, env.JOT_CONFIG, cwd);
   const fromFile = configFile === undefined ? {} : readConfigFile(configFile);
-  const overrides = options.overrides ?? {};
 
-  function raw(key: SettingKey): Raw {
-    if (overrides[key] !== undefined) return { value: overrides[key], source: 'override' };
-    const fromEnv = env[ENV_VARS[key]];
-    if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, source: 'env' };
-    if (fromFile[key] !== undefined) return { value: fromFile[key], source: 'file' };
-    return { value: defaults[key], source: 'default' };
-  }
-
-  function fail(
-    key: SettingKey,
-    source: SettingSource | undefined,
-    message: string,
-    value?: SettingValue,
-  ): never {
-    const where =
-      source === 'file'
-        ? ` ("${key}" in ${configFile})`
-        : source === 'override'
-          ? ` (override "${key}")`
-          : '';
-    const shown = value === undefined || SECRET_SETTINGS.has(key) ? '' : `, got ${JSON.stringify(value)}`;
-    throw new ConfigError(ENV_VARS[key], `${ENV_VARS[key]}${where} is invalid: ${message}${shown}`, source);
-  }
-
-  /** Parses a setting, or returns undefined when it is unset (no value anywhere, default undefined). */
-  function read<T>(key: SettingKey, parse: (value: SettingValue) => T): T | undefined {
-    const { value, source } = raw(key);
-    if (value === undefined) return undefined;
-    try {
-      return parse(value);
-    } catch (err) {
-      if (err instanceof p.Invalid) fail(key, source, err.message, value);
-      throw err;
-    }
-  }
-  function get<T>(key: SettingKey, parse: (value: SettingValue) => T): T {
-    const value = read(key, parse);
-    if (value === undefined) fail(key, undefined, 'a value is required');
-    return value;
-  }
-  function missing(key: SettingKey, why: string): never {
-    throw new ConfigError(ENV_VARS[key], `${ENV_VARS[key]} is required in production: ${why}`);
-  }
+  const reader = createSettingsReader({ overrides: options.overrides ?? {}, env, fromFile, configFile });
+  const { raw, read, get, fail, missing } = reader;
 
   const nodeEnv = get<NodeEnv>('nodeEnv', (v) => p.oneOf(v, ['development', 'production', 'test']));
   const production = nodeEnv === 'production';
@@ -130,25 +129,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return items;
   }) ?? [issuer];
 
-  let kek: Buffer | undefined = read('kek', parseKek);
-  if (kek !== undefined && production && weakKek(kek)) {
-    fail(
-      'kek',
-      raw('kek').source,
-      'the key has too little entropy (all zeros, repeated or sequential bytes); use 32 random bytes (jot kek)',
-    );
-  }
-  let kekGenerated = false;
-  if (kek === undefined) {
-    if (production) missing('kek', 'a 32-byte key (base64url or hex) that encrypts the signing keys at rest');
-    try {
-      kek = loadDevKek(dataDir);
-    } catch (err) {
-      if (err instanceof p.Invalid) fail('kek', undefined, err.message);
-      throw err;
-    }
-    kekGenerated = true;
-  }
+  const { kek, kekGenerated } = readKek(reader, production, dataDir);
 
   const duration = (key: SettingKey, minMs: number): number => get(key, (v) => p.durationMs(v, minMs));
   const keyPrepublishMs = duration('keyPrepublish', 0);
@@ -171,20 +152,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     fail('headersTimeout', raw('headersTimeout').source, 'must be at most JOT_REQUEST_TIMEOUT');
   }
 
-  const adminEmail = read('adminEmail', (v) => {
-    const s = p.string(v);
-    if (!/^[^\s@]+@[^\s@]+$/.test(s)) throw new p.Invalid('expected an email address');
-    return s;
-  });
-  const adminPassword = read('adminPassword', (v) => {
-    const s = typeof v === 'string' ? v : '';
-    if (s.length < 8) throw new p.Invalid('expected a password of at least 8 characters');
-    return s;
-  });
-  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
-    const missing: SettingKey = adminEmail === undefined ? 'adminEmail' : 'adminPassword';
-    fail(missing, undefined, 'JOT_ADMIN_EMAIL and JOT_ADMIN_PASSWORD must be set together');
-  }
+  const { adminEmail, adminPassword } = readBootstrapAdmin(reader);
 
   const argon2Parallelism = get('argon2Parallelism', (v) => p.integer(v, 1, 255));
   const argon2MemoryKib = get('argon2MemoryKib', (v) => p.integer(v, 1024, 4_194_304));

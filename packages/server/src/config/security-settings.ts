@@ -2,12 +2,10 @@
  * The MFA, passkey and theft-signal settings (their defaults and meanings are in defaults.ts), parsed with the
  * loader's own `get`/`read`, so a bad value fails like every other setting.
  */
-import type { SettingKey, SettingValue } from './defaults.js';
+import type { SettingValue } from './defaults.js';
 import * as p from './parsers.js';
+import type { Get, Read } from './reader.js';
 import type { MfaPolicy, TheftResponse, TheftSignal } from './types.js';
-
-type Get = <T>(key: SettingKey, parse: (value: SettingValue) => T) => T;
-type Read = <T>(key: SettingKey, parse: (value: SettingValue) => T) => T | undefined;
 
 /** Every theft signal, in the order the docs list them. */
 export const THEFT_SIGNALS: readonly TheftSignal[] = [
