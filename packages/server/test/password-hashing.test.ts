@@ -100,4 +100,38 @@ describe('password hashing', () => {
     await expect(run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await run(() => Promise.resolve('next'))).toBe('next');
   });
+
+  it('learns the cost of the stored parameter sets: failures wait for the first learning, then are padded to it', async () => {
+    const hasher = await createPasswordHasher({ memoryKiB: 1024, timeCost: 1, parallelism: 1 });
+    let release!: (prefixes: string[]) => void;
+    const learning = hasher.learn(() => new Promise<string[]>((resolve) => (release = resolve)));
+    let padded = false;
+    const pad = hasher.padFailure(performance.now()).then(() => (padded = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(padded).toBe(false); // the stored parameter sets are not known yet
+    // Unparsable prefixes and absurd memory costs are skipped, not fatal.
+    release(['$argon2id$v=19$m=32768,p=1,t=3', 'not a hash', '$argon2id$v=19$m=99999999,t=1,p=1']);
+    await learning;
+    await pad;
+
+    // A verification at the learned parameters costs several times the current ones: a failure now waits at least
+    // about that long (generous factor: the machine is shared).
+    const old = await createPasswordHasher({ memoryKiB: 32768, timeCost: 3, parallelism: 1 });
+    const oldHash = await old.hash(PASSWORD);
+    const costs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      await old.verify(oldHash, 'wrong');
+      costs.push(performance.now() - started);
+    }
+    const started = performance.now();
+    await hasher.padFailure(started);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(0.5 * Math.min(...costs));
+  });
+
+  it('a learning whose read fails rejects, and failures are then padded without it', async () => {
+    const hasher = await createPasswordHasher({ memoryKiB: 1024, timeCost: 1, parallelism: 1 });
+    await expect(hasher.learn(() => Promise.reject(new Error('store down')))).rejects.toThrow('store down');
+    await hasher.padFailure(performance.now());
+  });
 });
