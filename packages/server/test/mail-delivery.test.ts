@@ -106,8 +106,12 @@ describe('over SMTP', () => {
     }
     const mail = await smtp.waitFor(to('grace@example.com'), 30_000);
     expect(linkIn(mail)).toContain('#/reset-password?token=');
-    const rows = await server.app.jot.store.listOutbox({ limit: 50 });
-    const sent = rows.find((r) => r.to === 'grace@example.com' && r.template === 'password-reset');
+    // The SMTP server has the message before the worker records the delivery: wait for the row to say so.
+    const sent = await eventually(async () => {
+      const rows = await server.app.jot.store.listOutbox({ limit: 50 });
+      const row = rows.find((r) => r.to === 'grace@example.com' && r.template === 'password-reset');
+      return row?.status === 'sent' ? row : undefined;
+    });
     expect(sent).toMatchObject({ status: 'sent', payload: '' });
     // Exactly one delivery for one request.
     expect(smtp.messages.filter(to('grace@example.com'))).toHaveLength(1);
