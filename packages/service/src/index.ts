@@ -13,4 +13,5 @@ export {
 } from './service-client.js';
 export { ServiceError, isServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export type { FetchLike } from './token-endpoint.js';
+export { generateDPoPKey } from './dpop.js';
 export type { OAuthTokenResponse } from '@jot/contract';

@@ -6,6 +6,8 @@
  *   service as the actor — the SERVER1 → SERVER2 call on the user's behalf; cached per user token and audience.
  * - `fetch()` / `fetchAs()`: a `fetch` that sends the token, and on a 401 `invalid_token` drops it and retries once
  *   with a fresh one (the token may have been revoked or the key rotated).
+ * - `dpop`: tokens bound to a non-extractable ES256 key (RFC 9449): a proof on every token request and every call
+ *   (`Authorization: DPoP`, with `ath`), `DPoP-Nonce` challenges answered once, from Jot and from resource servers.
  */
 import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
@@ -14,6 +16,7 @@ import { OAUTH_URIS, type OAuthTokenResponse } from '@jot/contract';
 import { importJWK, importPEM, importSecret, Key, type Algorithm, type JWK } from '@jot/jose';
 
 import { assertionMaker } from './assertion.js';
+import { createServiceDPoP, type ServiceDPoP } from './dpop.js';
 import { requestToken, tokenEndpointOf, type FetchLike } from './token-endpoint.js';
 import { TokenCache } from './token-cache.js';
 
@@ -43,6 +46,12 @@ export type ServiceClientOptions = ServiceCredentials & {
   fetch?: FetchLike;
   /** Epoch ms. @default Date.now */
   clock?: () => number;
+  /**
+   * DPoP (RFC 9449): `true` makes a non-extractable ES256 key (WebCrypto) for this helper; or pass your own ECDSA
+   * P-256 `CryptoKeyPair` (e.g. one kept across restarts). Every token is then bound to the key and sent as
+   * `Authorization: DPoP` with a proof. @default false
+   */
+  dpop?: boolean | CryptoKeyPair;
 };
 
 /** What a token is for. */
@@ -129,6 +138,10 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         )(new URL(options.tokenEndpoint).href);
   const cache = new TokenCache({ renewBeforeMs: options.renewBeforeMs ?? 60_000, clock });
   const { clientId, issuer } = options;
+  const dpop: ServiceDPoP | undefined =
+    options.dpop === undefined || options.dpop === false
+      ? undefined
+      : createServiceDPoP(options.dpop === true ? undefined : options.dpop);
 
   let authenticate: (params: URLSearchParams) => Record<string, string>;
   if ('privateKey' in options) {
@@ -161,8 +174,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   }
 
   async function post(params: URLSearchParams): Promise<OAuthTokenResponse> {
-    const headers = authenticate(params);
-    return requestToken(fetchImpl, await endpoint(), params, headers, timeoutMs);
+    // Built per attempt: a retry (a DPoP nonce challenge) needs a fresh client assertion.
+    const build = () => {
+      const copy = new URLSearchParams(params);
+      return { params: copy, headers: authenticate(copy) };
+    };
+    return requestToken(fetchImpl, await endpoint(), build, timeoutMs, dpop);
   }
 
   function targetParams(params: URLSearchParams, target: TokenTarget): URLSearchParams {
@@ -202,11 +219,33 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     url: string | URL,
     init: RequestInit = {},
   ): Promise<Response> {
+    const target = String(url);
+    const method = init.method ?? 'GET';
+    const once = async (token: string): Promise<Response> => {
+      const headers = new Headers(init.headers);
+      if (dpop === undefined) {
+        headers.set('authorization', `Bearer ${token}`);
+        return fetchImpl(target, { ...init, headers });
+      }
+      headers.set('authorization', `DPoP ${token}`);
+      headers.set('dpop', await dpop.proof(method, target, token));
+      const response = await fetchImpl(target, { ...init, headers });
+      dpop.remember(target, response);
+      return response;
+    };
     const attempt = async (): Promise<{ response: Response; token: string }> => {
       const token = await get();
-      const headers = new Headers(init.headers);
-      headers.set('authorization', `Bearer ${token}`);
-      return { response: await fetchImpl(String(url), { ...init, headers }), token };
+      let response = await once(token);
+      // A resource server that wants its nonce (RFC 9449 §9): once more, with it.
+      if (
+        dpop !== undefined &&
+        !(init.body instanceof ReadableStream) &&
+        (await dpop.asksForNonce(response))
+      ) {
+        await response.body?.cancel();
+        response = await once(token);
+      }
+      return { response, token };
     };
     const first = await attempt();
     const challenge = first.response.headers.get('www-authenticate') ?? '';

@@ -10,32 +10,51 @@ import {
   type OAuthTokenResponse,
 } from '@jot/contract';
 
+import type { ServiceDPoP } from './dpop.js';
 import { ServiceError } from './errors.js';
 
 /** The `fetch` the helper uses (injectable for tests and proxies). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
-/** Posts `params` to `url` and returns the token response. */
+/** One request's form and headers, built again for a retry (a client assertion is used once). */
+export type TokenRequestBuilder = () => { params: URLSearchParams; headers: Record<string, string> };
+
+/**
+ * Posts the form `build` makes to `url` and returns the token response. With `dpop`, each attempt carries a proof,
+ * a `use_dpop_nonce` answer is retried once with the nonce it brought, and the answer must be a DPoP token.
+ */
 export async function requestToken(
   fetchImpl: FetchLike,
   url: string,
-  params: URLSearchParams,
-  headers: Record<string, string>,
+  build: TokenRequestBuilder,
   timeoutMs: number,
+  dpop?: ServiceDPoP,
 ): Promise<OAuthTokenResponse> {
   let response: Response;
   let body: unknown;
   try {
-    response = await fetchImpl(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-        ...headers,
-      },
-      body: params.toString(),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    const attempt = async (): Promise<Response> => {
+      const { params, headers } = build();
+      const proof: Record<string, string> = dpop === undefined ? {} : { dpop: await dpop.proof('POST', url) };
+      const answer = await fetchImpl(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          ...headers,
+          ...proof,
+        },
+        body: params.toString(),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      dpop?.remember(url, answer);
+      return answer;
+    };
+    response = await attempt();
+    if (dpop !== undefined && (await dpop.asksForNonce(response))) {
+      await response.body?.cancel();
+      response = await attempt();
+    }
     body = await response.json().catch(() => undefined);
   } catch (err) {
     throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint did not answer (${url})`, {
@@ -63,16 +82,17 @@ export async function requestToken(
     );
   }
   const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = fields;
+  const expected = dpop === undefined ? 'Bearer' : 'DPoP';
   if (
     typeof accessToken !== 'string' ||
     typeof tokenType !== 'string' ||
-    tokenType.toLowerCase() !== 'bearer' ||
+    tokenType.toLowerCase() !== expected.toLowerCase() ||
     typeof expiresIn !== 'number' ||
     !(expiresIn > 0)
   ) {
     throw new ServiceError(
       'ERR_SERVICE_UNAVAILABLE',
-      'the token endpoint answered something that is not a Bearer token response',
+      `the token endpoint answered something that is not a ${expected} token response`,
     );
   }
   return {

@@ -15,7 +15,7 @@ import { createVerifier, nodeAuth, type Verifier } from '@jot/verify';
 
 import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
 import { adminToken, registerClient, startIssuer } from '../../server/test/support/oauth.js';
-import { createServiceClient, isServiceError, ServiceError } from '../src/index.js';
+import { createServiceClient, generateDPoPKey, isServiceError, ServiceError } from '../src/index.js';
 import { TokenCache } from '../src/token-cache.js';
 
 const ORDERS = 'https://orders.internal';
@@ -230,5 +230,172 @@ describe('TokenCache', () => {
     expect(await cache.get('x', slow)).toBe('t2');
     cache.drop('k', 't1');
     expect(await cache.get('k', slow)).toBe('t3');
+  });
+});
+
+describe('DPoP (RFC 9449)', () => {
+  let issuer: TestServer;
+  let secret: string;
+  let admin: string;
+  let api: { url: string; server: Server; verifier: Verifier; seen: Record<string, unknown>[] };
+  const tokenCalls: number[] = [];
+
+  beforeAll(async () => {
+    // Jot demands its nonces; the resource server demands its own, and refuses unbound tokens.
+    issuer = await startIssuer({ dpopNonce: true });
+    admin = await adminToken(issuer);
+    const registered = await registerClient(issuer, admin, {
+      client_id: 'ledger',
+      name: 'Ledger',
+      token_endpoint_auth_method: 'client_secret_basic',
+      audiences: [ORDERS],
+      dpop: 'required',
+    });
+    secret = registered.client_secret!;
+    const verifier = createVerifier({
+      issuer: issuer.url,
+      audience: ORDERS,
+      profile: 'rfc9068',
+      revocation: 'none',
+      dpop: { required: true, nonce: { secret: 'n'.repeat(40) } },
+    });
+    const guard = nodeAuth(verifier);
+    const seen: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      void guard(req, res).then((auth) => {
+        if (auth === undefined) return;
+        seen.push({ ...auth.claims });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ via: auth.via }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    api = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, verifier, seen };
+  });
+  afterAll(async () => {
+    api?.server.closeAllConnections();
+    await new Promise((resolve) => api?.server.close(resolve));
+    await api?.verifier.close();
+    await issuer?.close();
+  });
+
+  const counting = (input: string, init?: RequestInit): Promise<Response> => {
+    if (input.endsWith('/oauth/token')) tokenCalls.push(Date.now());
+    return fetch(input, init);
+  };
+
+  it('binds its tokens to a non-extractable key and answers the nonce challenges of Jot and of the API', async () => {
+    const keys = await generateDPoPKey();
+    expect(keys.privateKey.extractable).toBe(false);
+    const service = createServiceClient({
+      issuer: issuer.url,
+      clientId: 'ledger',
+      clientSecret: secret,
+      dpop: keys,
+      fetch: counting,
+    });
+    const before = tokenCalls.length;
+    const res = await service.fetch(`${api.url}/entries?page=2`, { audience: ORDERS });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ via: 'dpop' });
+    // One use_dpop_nonce round at the token endpoint, then the token.
+    expect(tokenCalls.length - before).toBe(2);
+    const claims = api.seen.at(-1)!;
+    expect(claims.cnf).toEqual({ jkt: expect.stringMatching(/^[\w-]{43}$/) });
+    // Later calls reuse the token and the nonces: a POST with a body goes through at once.
+    const post = await service.fetch(
+      `${api.url}/entries`,
+      { audience: ORDERS },
+      { method: 'POST', body: '{}' },
+    );
+    expect(post.status).toBe(200);
+    expect(tokenCalls.length - before).toBe(2);
+
+    // The token alone is worth nothing: as Bearer, or as DPoP without the key's proof.
+    const token = await service.token({ audience: ORDERS });
+    const bearer = await fetch(`${api.url}/entries`, { headers: { authorization: `Bearer ${token}` } });
+    expect(bearer.status).toBe(401);
+    const noProof = await fetch(`${api.url}/entries`, { headers: { authorization: `DPoP ${token}` } });
+    expect(noProof.status).toBe(401);
+    expect(noProof.headers.get('www-authenticate')).toMatch(/^DPoP /);
+  });
+
+  it('a client registered with DPoP required gets no token without it', async () => {
+    const plain = createServiceClient({ issuer: issuer.url, clientId: 'ledger', clientSecret: secret });
+    const err = await plain.token({ audience: ORDERS }).catch((e: unknown) => e);
+    expect(isServiceError(err, 'ERR_SERVICE_TOKEN_REFUSED')).toBe(true);
+    expect(err).toMatchObject({ error: 'invalid_dpop_proof', status: 400 });
+  });
+
+  it('uses a fresh client assertion for the nonce retry (private_key_jwt)', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await registerClient(issuer, admin, {
+      client_id: 'keyed',
+      name: 'Keyed',
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'keyed-1', alg: 'ES256' }] },
+      audiences: [ORDERS],
+    });
+    const service = createServiceClient({
+      issuer: issuer.url,
+      clientId: 'keyed',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      kid: 'keyed-1',
+      dpop: true,
+    });
+    const res = await service.fetch(`${api.url}/entries`, { audience: ORDERS });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('discovery and transport failures', () => {
+  it('ERR_SERVICE_DISCOVERY when the issuer metadata cannot be read or names another issuer', async () => {
+    const lost = createServiceClient({
+      issuer: 'http://127.0.0.1:9',
+      clientId: 'billing',
+      clientSecret: 'x',
+      timeoutMs: 500,
+    });
+    await expect(lost.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_DISCOVERY' });
+    const impostor = createServiceClient({
+      issuer: `${jot.url}/`,
+      clientId: 'billing',
+      clientSecret: 'x',
+    });
+    await expect(impostor.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_DISCOVERY' });
+  });
+
+  it('ERR_SERVICE_UNAVAILABLE when the token endpoint does not answer or answers no token', async () => {
+    const down = createServiceClient({
+      issuer: jot.url,
+      tokenEndpoint: 'http://127.0.0.1:9/oauth/token',
+      clientId: 'billing',
+      clientSecret: 'x',
+      timeoutMs: 500,
+    });
+    await expect(down.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_UNAVAILABLE' });
+    // 200 with something that is not a token response, and a 502 without an OAuth error.
+    const answers = [
+      { status: 200, body: '{"hello":"world"}' },
+      { status: 502, body: '<html>bad gateway</html>' },
+    ];
+    let next = 0;
+    const odd = createServer((_req, res) => {
+      const answer = answers[next++ % answers.length]!;
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+    });
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    try {
+      const service = createServiceClient({
+        issuer: jot.url,
+        tokenEndpoint: `http://127.0.0.1:${(odd.address() as AddressInfo).port}/oauth/token`,
+        clientId: 'billing',
+        clientSecret: 'x',
+      });
+      await expect(service.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_UNAVAILABLE' });
+      await expect(service.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_UNAVAILABLE', status: 502 });
+    } finally {
+      odd.closeAllConnections();
+      await new Promise((resolve) => odd.close(resolve));
+    }
   });
 });
