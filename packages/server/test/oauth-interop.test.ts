@@ -1,15 +1,23 @@
 /**
  * Interoperability with a stock OAuth client: openid-client 6, used exactly as its documentation shows — RFC 8414
  * discovery, the refresh grant as the first-party public client, client credentials with private_key_jwt and
- * client_secret_basic, token exchange (RFC 8693), revocation (RFC 7009) and introspection (RFC 7662). No Jot glue:
- * every call is an openid-client call, and the tokens are checked with `jose`, another stock library.
+ * client_secret_basic, token exchange (RFC 8693), revocation (RFC 7009), introspection (RFC 7662) and DPoP (RFC 9449,
+ * openid-client's DPoP handle). No Jot glue: every call is an openid-client call (but one: a DPoP proof made by `jose`
+ * is posted as a plain form), and the tokens are checked with `jose`, another stock library.
  */
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestServer } from './support/jot-server.js';
-import { adminToken, clientKeyPair, registerClient, startIssuer } from './support/oauth.js';
+import { adminToken, clientKeyPair, postForm, registerClient, startIssuer } from './support/oauth.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -210,5 +218,81 @@ describe('openid-client 6 against Jot', () => {
     expect(await oidc.tokenIntrospection(rs, user.access_token)).toEqual({ active: false });
     // Unknown tokens: 200, nothing to do (RFC 7009 §2.2).
     await oidc.tokenRevocation(jot, 'no-such-token');
+  });
+});
+
+describe('DPoP (RFC 9449) with stock clients', () => {
+  it('openid-client binds client-credentials tokens with its DPoP handle, for a client that requires DPoP', async () => {
+    const { client, client_secret } = await registerClient(server, admin, {
+      name: 'Bound service',
+      token_endpoint_auth_method: 'client_secret_basic',
+      audiences: ['https://orders.internal'],
+      dpop: 'required',
+    });
+    const config = await discover(client.client_id, oidc.ClientSecretBasic(client_secret));
+    await expect(oidc.clientCredentialsGrant(config)).rejects.toMatchObject({ error: 'invalid_dpop_proof' });
+    const keyPair = await oidc.randomDPoPKeyPair('ES256');
+    const DPoP = oidc.getDPoPHandle(config, keyPair);
+    const result = await oidc.clientCredentialsGrant(config, undefined, { DPoP });
+    expect(result.token_type).toBe('dpop');
+    const { payload } = await verifyWithJose(result.access_token, 'https://orders.internal');
+    expect(payload.cnf).toEqual({ jkt: await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)) });
+  });
+
+  it('openid-client refreshes with DPoP, and calls a protected route with the bound token', async () => {
+    const tokens = await login('dpop-interop@example.com');
+    const config = await discover('jot', oidc.None());
+    const DPoP = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+    expect(refreshed.token_type).toBe('dpop');
+    const whoami = new URL(`${server.url}/api/whoami`);
+    const res = await oidc.fetchProtectedResource(
+      config,
+      refreshed.access_token,
+      whoami,
+      'GET',
+      undefined,
+      undefined,
+      {
+        DPoP,
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { claims: { cnf: unknown } }).claims.cnf).toBeDefined();
+    // The family is bound now: a refresh without the handle is refused.
+    await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({
+      error: 'invalid_dpop_proof',
+    });
+  });
+
+  it('accepts a proof made by jose', async () => {
+    const { client, client_secret } = await registerClient(server, admin, {
+      name: 'jose prover',
+      token_endpoint_auth_method: 'client_secret_basic',
+      audiences: ['https://orders.internal'],
+    });
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const proof = await new SignJWT({
+      htm: 'POST',
+      htu: `${server.url}/oauth/token`,
+      jti: crypto.randomUUID(),
+    })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+      .setIssuedAt()
+      .sign(privateKey);
+    const res = await postForm(
+      server,
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      {
+        authorization: `Basic ${Buffer.from(`${client.client_id}:${client_secret!}`).toString('base64')}`,
+        dpop: proof,
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.token_type).toBe('DPoP');
+    const { payload } = await verifyWithJose(res.body.access_token, 'https://orders.internal');
+    expect(payload.cnf).toEqual({ jkt: await calculateJwkThumbprint(jwk) });
   });
 });
