@@ -25,6 +25,17 @@ export const CLIENT_AUTH_FORM_FIELDS = {
   },
 } as const;
 
+/** The form of the endpoints that take one token (RFC 7009 §2.1 revocation, RFC 7662 §2.1 introspection). */
+export const TOKEN_FORM_BODY = {
+  type: 'object',
+  required: ['token'],
+  properties: {
+    token: { type: 'string', description: 'the access or refresh token' },
+    token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
+    ...CLIENT_AUTH_FORM_FIELDS,
+  },
+} as const;
+
 const DUPLICATE = Symbol('duplicate parameter');
 const TARGETS = Symbol('resource and audience values');
 

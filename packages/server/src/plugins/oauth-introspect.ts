@@ -13,7 +13,7 @@ import {
   type IntrospectionResponse,
 } from '../http/introspection.js';
 import { invalidClient } from '../http/oauth-errors.js';
-import { CLIENT_AUTH_FORM_FIELDS, oauthForm, required } from '../http/oauth-form.js';
+import { TOKEN_FORM_BODY, oauthForm, required } from '../http/oauth-form.js';
 import type { OAuthClient } from '../store/index.js';
 import { isSessionLive } from '../services/sessions.js';
 import { scopeText } from '../services/scopes.js';
@@ -65,15 +65,7 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
     OAUTH_PATHS.introspection,
     {
       schema: {
-        formBody: {
-          type: 'object',
-          required: ['token'],
-          properties: {
-            token: { type: 'string', description: 'the access or refresh token' },
-            token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
-            ...CLIENT_AUTH_FORM_FIELDS,
-          },
-        },
+        formBody: TOKEN_FORM_BODY,
         tags: ['oauth'],
         summary:
           'RFC 7662 introspection (form-encoded): is this access or refresh token active, and its claims.',

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { isJoseError } from '@jot/jose';
 
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
-import { CLIENT_AUTH_FORM_FIELDS, oauthForm, required } from '../http/oauth-form.js';
+import { TOKEN_FORM_BODY, oauthForm, required } from '../http/oauth-form.js';
 import { hashSecret } from '../services/secrets.js';
 import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
@@ -24,15 +24,7 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
     OAUTH_PATHS.revocation,
     {
       schema: {
-        formBody: {
-          type: 'object',
-          required: ['token'],
-          properties: {
-            token: { type: 'string', description: 'the access or refresh token' },
-            token_type_hint: { type: 'string', description: 'access_token | refresh_token (a hint only)' },
-            ...CLIENT_AUTH_FORM_FIELDS,
-          },
-        },
+        formBody: TOKEN_FORM_BODY,
         tags: ['oauth'],
         summary:
           'RFC 7009 revocation (form-encoded): a refresh token ends its session; an access token its jti.',
