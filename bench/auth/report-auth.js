@@ -1,4 +1,5 @@
 /** Markdown for the auth-server section, each target judged against a figure from the same run. */
+import { createTargets } from '../lib/targets.js';
 
 export const AUTH_HEADING = '## Auth server (per second of server CPU)';
 
@@ -12,18 +13,22 @@ export const AUTH_TARGETS = {
   healthP99Ms: 10,
 };
 
+const ENDPOINTS = ['refresh', 'whoami', 'login', 'client credentials'];
 const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
-const judge = (ok, text) => (ok ? `${text} ✅` : `**${text}** ❌`);
+const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : 'n/a (no probe answered)');
 
-export function renderAuth({ rows, argon2PerCpu }, profile) {
-  const parts = [
+/** The section's opening: how it was measured. */
+function intro(profile) {
+  return [
     AUTH_HEADING,
     '',
     `The built \`jot-server\` (RS256, default argon2id cost) in its own process, loaded by autocannon from the bench ` +
       `process; ${profile.rounds} round(s) of ${profile.seconds} s per endpoint, median. "per CPU-s" divides answered ` +
       'requests by the server process\'s CPU time (from `/proc`); "+ DB" adds the CPU of its PostgreSQL backends. ' +
       `Refresh: ${profile.connections} connections, each following its own rotation chain; login: ` +
-      `${profile.loginConnections} connections; \`/healthz\` probed by one more connection during the login storm.`,
+      `${profile.loginConnections} connections. During the login storm one more connection asks for \`/healthz\` ` +
+      'every 20 ms and times each answer in ms with decimals (from when it was due, so a stall counts for every ' +
+      'probe it delays); its p99 is over all rounds.',
     '',
     'Where the CPU of refresh, whoami and login goes, before and after the work on them: [profiles.md](profiles.md) ' +
       '(from `node bench/profile.js <endpoint>`; this generator leaves that file alone).',
@@ -31,58 +36,94 @@ export function renderAuth({ rows, argon2PerCpu }, profile) {
     '| database | endpoint | req/s | per CPU-s | per CPU-s + DB | failed |',
     '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const row of rows) {
-    for (const name of ['refresh', 'whoami', 'login', 'client credentials']) {
+}
+
+/** One table row per database and endpoint. */
+function tableRows(rows) {
+  return rows.flatMap((row) =>
+    ENDPOINTS.map((name) => {
       const s = row[name];
       const withDb = row.dialect === 'postgres' ? fmt(s.perCpuWithDb) : '—';
-      parts.push(`| ${row.dialect} | ${name} | ${fmt(s.rps)} | ${fmt(s.perCpu)} | ${withDb} | ${s.bad} |`);
-    }
+      return `| ${row.dialect} | ${name} | ${fmt(s.rps)} | ${fmt(s.perCpu)} | ${withDb} | ${s.bad} |`;
+    }),
+  );
+}
+
+/**
+ * The figures every auth note may read (bench/target-notes.js): the raw argon2id rate and its CPU per verification,
+ * one RS256 signature's CPU, the load after the SQLite rounds, and per database and endpoint the CPU per request
+ * (µs: in all, with the database, on the event loop, on other threads) and req/s.
+ */
+function factsOf({ rows, argon2PerCpu, rsSignCpuUs, cores }) {
+  const sqlite = rows.find((r) => r.dialect === 'sqlite');
+  const facts = { argon2PerCpu, argon2CpuUs: 1e6 / argon2PerCpu, rsSignCpuUs, cores, load: sqlite?.load };
+  for (const row of rows) {
+    facts[row.dialect] = Object.fromEntries(
+      ENDPOINTS.map((name) => {
+        const s = row[name];
+        const perRequest = { cpuUs: 1e6 / s.perCpu, cpuWithDbUs: 1e6 / s.perCpuWithDb };
+        return [name, { ...perRequest, mainCpuUs: s.mainCpuUs, otherCpuUs: s.otherCpuUs, rps: s.rps }];
+      }),
+    );
   }
+  return facts;
+}
+
+/** The SQLite targets, judged by `targets`. */
+function sqliteVerdicts(targets, sqlite, argon2PerCpu) {
+  const T = AUTH_TARGETS;
+  const login = sqlite.login.perCpu / argon2PerCpu;
+  return [
+    targets.check(
+      'auth.refresh-sqlite',
+      sqlite.refresh.perCpu >= T.refreshSqlite,
+      `refresh on SQLite ${fmt(sqlite.refresh.perCpu)}/CPU-s (target ≥ ${fmt(T.refreshSqlite)})`,
+    ),
+    targets.check(
+      'auth.client-credentials',
+      sqlite['client credentials'].perCpu >= T.clientCredentials,
+      `client credentials ${fmt(sqlite['client credentials'].perCpu)}/CPU-s (target ≥ ${fmt(T.clientCredentials)})`,
+    ),
+    targets.check(
+      'auth.whoami',
+      sqlite.whoami.perCpu >= T.whoami,
+      `whoami ${fmt(sqlite.whoami.perCpu)}/CPU-s (target ≥ ${fmt(T.whoami)})`,
+    ),
+    targets.check(
+      'auth.login-vs-argon2',
+      login >= T.loginVsArgon2,
+      `login ${login.toFixed(2)}× the raw argon2id rate (target ≥ ${T.loginVsArgon2}×)`,
+    ),
+    targets.check(
+      'auth.healthz-p99-login-storm',
+      sqlite.health.p99 <= T.healthP99Ms,
+      `/healthz p99 during a login storm ${ms(sqlite.health.p99)} (target ≤ ${T.healthP99Ms} ms)`,
+      { health: sqlite.health },
+    ),
+  ];
+}
+
+export function renderAuth(section, profile) {
+  const { rows, argon2PerCpu } = section;
+  const parts = [...intro(profile), ...tableRows(rows)];
   const sqlite = rows.find((r) => r.dialect === 'sqlite');
   const postgres = rows.find((r) => r.dialect === 'postgres');
-  const missed = [];
-  const target = (ok, text) => {
-    if (!ok) missed.push(text);
-    return `- ${judge(ok, text)}`;
-  };
+  const targets = createTargets(factsOf(section));
   parts.push(
     '',
     `Raw argon2id verify (the \`@node-rs/argon2\` binding the server uses, same parameters): ${fmt(argon2PerCpu)} per CPU-s.`,
     '',
   );
-  if (sqlite) {
-    const T = AUTH_TARGETS;
-    parts.push(
-      target(
-        sqlite.refresh.perCpu >= T.refreshSqlite,
-        `refresh on SQLite ${fmt(sqlite.refresh.perCpu)}/CPU-s (target ≥ ${fmt(T.refreshSqlite)})`,
-      ),
-      target(
-        sqlite['client credentials'].perCpu >= T.clientCredentials,
-        `client credentials ${fmt(sqlite['client credentials'].perCpu)}/CPU-s (target ≥ ${fmt(T.clientCredentials)})`,
-      ),
-      target(
-        sqlite.whoami.perCpu >= T.whoami,
-        `whoami ${fmt(sqlite.whoami.perCpu)}/CPU-s (target ≥ ${fmt(T.whoami)})`,
-      ),
-      target(
-        sqlite.login.perCpu >= T.loginVsArgon2 * argon2PerCpu,
-        `login ${(sqlite.login.perCpu / argon2PerCpu).toFixed(2)}× the raw argon2id rate (target ≥ ${T.loginVsArgon2}×)`,
-      ),
-      target(
-        sqlite.healthP99 <= T.healthP99Ms,
-        `/healthz p99 during a login storm ${sqlite.healthP99} ms (target ≤ ${T.healthP99Ms} ms)`,
-      ),
-    );
-  }
+  if (sqlite) parts.push(...sqliteVerdicts(targets, sqlite, argon2PerCpu));
   if (postgres) {
     parts.push(
-      target(
+      targets.check(
+        'auth.refresh-postgres-with-db',
         postgres.refresh.perCpuWithDb >= AUTH_TARGETS.refreshPostgresWithDb,
         `refresh on PostgreSQL ${fmt(postgres.refresh.perCpuWithDb)}/CPU-s counting PostgreSQL's CPU (target ≥ ${fmt(AUTH_TARGETS.refreshPostgresWithDb)})`,
       ),
     );
   }
   parts.push('');
-  return { markdown: parts.join('\n'), missed };
+  return { markdown: parts.join('\n'), missed: targets.missed };
 }

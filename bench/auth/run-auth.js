@@ -11,16 +11,17 @@
  * - `/healthz` p99 while a login storm runs.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
 
 import { freePort, postJSON } from '../lib/net.js';
-import { cpuSeconds, median } from '../lib/proc.js';
+import { latencySummary, probeLatency } from '../lib/probe.js';
+import { cpuSeconds, median, threadCpuSeconds } from '../lib/proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'packages/server/dist/bin/jot-server.js');
@@ -97,14 +98,26 @@ async function pgCpu(pg, database) {
   return rows.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
 }
 
-/** Runs `options` under load, measuring the server's (and its database's) CPU. */
+/**
+ * Runs `options` under load, measuring the server's (and its database's) CPU: `cpu` in all, `mainCpu` on its main
+ * thread (the event loop) and `otherCpu` on its other threads (libuv's pool: argon2, RS signing; V8's helpers).
+ */
 export async function measured(server, db, options) {
   const before = cpuSeconds(server.child.pid);
+  const threadsBefore = threadCpuSeconds(server.child.pid);
   const pgBefore = await pgCpu(db?.pg, db?.name);
   const run = await load(options);
   const cpu = cpuSeconds(server.child.pid) - before;
+  const threads = threadCpuSeconds(server.child.pid);
   const pgUsed = (await pgCpu(db?.pg, db?.name)) - pgBefore;
-  return { ...run, cpu, pgCpu: pgUsed, rps: run.ok / run.seconds };
+  return {
+    ...run,
+    cpu,
+    mainCpu: threads.main - threadsBefore.main,
+    otherCpu: threads.others - threadsBefore.others,
+    pgCpu: pgUsed,
+    rps: run.ok / run.seconds,
+  };
 }
 
 /**
@@ -234,6 +247,93 @@ async function pgDatabase(log) {
   };
 }
 
+/**
+ * CPU µs of one RS256 signature in this process (RSA-2048, `crypto.sign` over a token-sized input, synchronous):
+ * the least every token the server issues costs, whichever thread it runs on.
+ */
+function rsSignCpuUs() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = randomBytes(370);
+  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey);
+  const count = 300;
+  const start = process.cpuUsage();
+  for (let i = 0; i < count; i++) sign('sha256', data, privateKey);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / count;
+}
+
+/**
+ * A login storm with a paced `/healthz` probe beside it (bench/lib/probe.js): the probe's latencies show whether
+ * hashing starves the event loop. The probe's own requests (50 a second, a few µs of CPU each) are counted in the
+ * storm's CPU: under 1 % of it.
+ */
+async function loginStorm(server, db, plan, profile) {
+  const probe = probeLatency(`${server.base}/healthz`, { seconds: profile.seconds });
+  const sample = await measured(server, db, plan.login());
+  return { sample, probe: await probe };
+}
+
+/** `profile.rounds` interleaved rounds of every endpoint; the samples per endpoint and the probe's latencies. */
+async function runRounds(server, db, plan, profile, log) {
+  const samples = { refresh: [], whoami: [], login: [], 'client credentials': [] };
+  const health = { latencies: [], failed: 0 };
+  for (let round = 0; round < profile.rounds; round++) {
+    for (const name of Object.keys(samples)) {
+      if (name === 'login') {
+        const { sample, probe } = await loginStorm(server, db, plan, profile);
+        samples.login.push(sample);
+        health.latencies.push(...probe.latencies);
+        health.failed += probe.failed;
+      } else samples[name].push(await measured(server, db, plan[name]()));
+      log(
+        `auth ${db ? 'postgres' : 'sqlite'} round ${round + 1} ${name}: ${Math.round(samples[name].at(-1).rps)} req/s`,
+      );
+    }
+  }
+  return { samples, health: latencySummary(health.latencies, health.failed) };
+}
+
+/** An endpoint's medians over its rounds (per CPU-second, with and without the database, req/s; CPU split). */
+function summary(list) {
+  return {
+    perCpu: median(list.map((s) => s.ok / s.cpu)),
+    perCpuWithDb: median(list.map((s) => s.ok / (s.cpu + s.pgCpu))),
+    rps: median(list.map((s) => s.rps)),
+    mainCpuUs: median(list.map((s) => (s.mainCpu / s.ok) * 1e6)),
+    otherCpuUs: median(list.map((s) => (s.otherCpu / s.ok) * 1e6)),
+    bad: list.reduce((n, s) => n + s.bad, 0),
+  };
+}
+
+/** One database's row: a server of its own, seeded, every endpoint over the rounds. */
+async function benchDialect(dialect, { dir, kek, profile, log }) {
+  const db = dialect === 'postgres' ? await pgDatabase(log) : undefined;
+  if (dialect === 'postgres' && !db) return undefined;
+  const server = await startServer({
+    JOT_DATA_DIR: join(dir, dialect),
+    JOT_KEK: kek,
+    ...(db ? { JOT_DATABASE_URL: db.url } : {}),
+  });
+  try {
+    const count = profile.connections * (2 * profile.rounds + 1) + 1;
+    log(`auth ${dialect}: seeding ${count} sessions…`);
+    const sessions = await seed(server.base, count);
+    const client = await registerClient(server.base, sessions[0].access_token);
+    const plan = scenarios(server.base, sessions, profile, client);
+    const { samples, health } = await runRounds(server, db, plan, profile, log);
+    return {
+      dialect,
+      ...Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, summary(list)])),
+      health,
+      load: loadavg()[0],
+    };
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => server.child.once('exit', resolve));
+    await db?.drop();
+  }
+}
+
 /** Runs the section: rows per database, each endpoint's medians over the rounds. */
 export async function benchAuth(profile, log) {
   const rows = [];
@@ -241,59 +341,12 @@ export async function benchAuth(profile, log) {
   const kek = randomBytes(32).toString('hex');
   try {
     for (const dialect of ['sqlite', 'postgres']) {
-      const db = dialect === 'postgres' ? await pgDatabase(log) : undefined;
-      if (dialect === 'postgres' && !db) continue;
-      const server = await startServer({
-        JOT_DATA_DIR: join(dir, dialect),
-        JOT_KEK: kek,
-        ...(db ? { JOT_DATABASE_URL: db.url } : {}),
-      });
-      try {
-        const count = profile.connections * (2 * profile.rounds + 1) + 1;
-        log(`auth ${dialect}: seeding ${count} sessions…`);
-        const sessions = await seed(server.base, count);
-        const client = await registerClient(server.base, sessions[0].access_token);
-        const plan = scenarios(server.base, sessions, profile, client);
-        const samples = { refresh: [], whoami: [], login: [], 'client credentials': [] };
-        let healthP99 = [];
-        for (let round = 0; round < profile.rounds; round++) {
-          for (const name of Object.keys(samples)) {
-            if (name === 'login') {
-              // A login storm with a /healthz probe beside it: the probe's p99 shows whether hashing starves the loop.
-              const probe = load({
-                url: `${server.base}/healthz`,
-                connections: 1,
-                duration: profile.seconds,
-              });
-              samples.login.push(await measured(server, db, plan.login()));
-              healthP99.push((await probe).p99);
-            } else samples[name].push(await measured(server, db, plan[name]()));
-            log(`auth ${dialect} round ${round + 1} ${name}: ${Math.round(samples[name].at(-1).rps)} req/s`);
-          }
-        }
-        const summary = (list) => ({
-          perCpu: median(list.map((s) => s.ok / s.cpu)),
-          perCpuWithDb: median(list.map((s) => s.ok / (s.cpu + s.pgCpu))),
-          rps: median(list.map((s) => s.rps)),
-          bad: list.reduce((n, s) => n + s.bad, 0),
-        });
-        rows.push({
-          dialect,
-          refresh: summary(samples.refresh),
-          whoami: summary(samples.whoami),
-          login: summary(samples.login),
-          'client credentials': summary(samples['client credentials']),
-          healthP99: median(healthP99),
-        });
-      } finally {
-        server.child.kill('SIGTERM');
-        await new Promise((resolve) => server.child.once('exit', resolve));
-        await db?.drop();
-      }
+      const row = await benchDialect(dialect, { dir, kek, profile, log });
+      if (row) rows.push(row);
     }
-    log('auth: raw argon2id rate…');
+    log('auth: raw argon2id rate and RS256 signing cost…');
     const argon2PerCpu = await rawArgon2(profile.seconds);
-    return { rows, argon2PerCpu };
+    return { rows, argon2PerCpu, rsSignCpuUs: rsSignCpuUs(), cores: cpus().length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

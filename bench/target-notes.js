@@ -1,0 +1,115 @@
+/**
+ * Why a target the bench reports as missed cannot be met, measured: for each target id (see bench/lib/targets.js;
+ * the ids are printed beside every verdict) a note that turns the figures of the same run into a sentence. A note
+ * registered for a family (`growth`) covers every id under it (`growth.login.1000000`) that has none of its own.
+ *
+ * A note receives `facts` — the section's figures merged with the target's own (each section documents what it
+ * passes) — and returns a sentence, or undefined when a figure it needs was not measured in this run (a `--quick`
+ * or partial run). Say what was measured, not what might be: prefer "X costs N µs = P % of the budget" to prose
+ * that would stay the same whatever the run measured.
+ */
+
+const round = (n) => Math.round(n).toLocaleString('en-US');
+const us = (n) => `${round(n)} µs`;
+const ms = (n) => `${(n / 1000).toFixed(1)} ms`;
+const pct = (part, whole) => `${Math.round((100 * part) / whole)} %`;
+const known = (...values) => values.every((v) => Number.isFinite(v));
+
+/** An endpoint's CPU per request against its per-CPU-second target, split by thread, and what one RS256 signature is. */
+function budgetNote(endpoint, target, { label = endpoint, signs }) {
+  return (facts) => {
+    const row = facts.sqlite?.[endpoint];
+    if (!row || !known(row.cpuUs, row.mainCpuUs, row.otherCpuUs)) return undefined;
+    const budget = 1e6 / target;
+    const sentence =
+      `one ${label} costs ${us(row.cpuUs)} of server CPU against a budget of ${us(budget)} (1/${round(target)} s): ` +
+      `${us(row.mainCpuUs)} on the event loop and ${us(row.otherCpuUs)} on other threads`;
+    if (!signs || !known(facts.rsSignCpuUs)) return `${sentence}.`;
+    return (
+      `${sentence}; the one RS256 signature it issues costs ${us(facts.rsSignCpuUs)} of CPU by itself ` +
+      `(crypto.sign in the bench process: ${pct(facts.rsSignCpuUs, budget)} of the budget).`
+    );
+  };
+}
+
+/** How far apart a list's values are, as ± % around their median. */
+function spread(values) {
+  if (!Array.isArray(values) || values.length < 2) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted[sorted.length >> 1];
+  return (sorted.at(-1) - sorted[0]) / 2 / mid;
+}
+
+/** Target id (or family) → (facts, id) => sentence | undefined. */
+export const TARGET_NOTES = {
+  'auth.refresh-sqlite': budgetNote('refresh', 1200, { signs: true }),
+  'auth.client-credentials': budgetNote('client credentials', 1500, {
+    label: 'client-credentials grant',
+    signs: true,
+  }),
+  'auth.whoami': budgetNote('whoami', 5000, { signs: false }),
+
+  'auth.refresh-postgres-with-db'(facts) {
+    const row = facts.postgres?.refresh;
+    if (!row || !known(row.cpuUs, row.cpuWithDbUs)) return undefined;
+    const budget = 1e6 / 800;
+    const database = row.cpuWithDbUs - row.cpuUs;
+    return (
+      `one refresh costs ${us(row.cpuWithDbUs)} of CPU against a budget of ${us(budget)}: the server ` +
+      `${us(row.cpuUs)} and PostgreSQL's own backends ${us(database)} (${pct(database, budget)} of the budget).`
+    );
+  },
+
+  'auth.login-vs-argon2'(facts) {
+    const login = facts.sqlite?.login;
+    if (!login || !known(login.cpuUs, login.mainCpuUs, login.otherCpuUs, facts.argon2CpuUs)) return undefined;
+    const beyond = login.cpuUs - facts.argon2CpuUs;
+    const sign = known(facts.rsSignCpuUs) ? `, of which one RS256 signature is ${ms(facts.rsSignCpuUs)}` : '';
+    return (
+      `one login costs ${ms(login.cpuUs)} of server CPU and one argon2id verification alone ${ms(facts.argon2CpuUs)} ` +
+      `(the raw rate): ${ms(beyond)} beyond the hash (${pct(beyond, login.cpuUs)} of a login)${sign}. By thread: ` +
+      `${ms(login.mainCpuUs)} on the event loop, ${ms(login.otherCpuUs)} on the others (argon2 and signing on ` +
+      "libuv's pool, V8's helpers)."
+    );
+  },
+
+  'auth.healthz-p99-login-storm'(facts) {
+    const { health } = facts;
+    const login = facts.sqlite?.login;
+    if (!health || !login || !known(health.p50, health.p99, login.mainCpuUs, login.rps)) return undefined;
+    const busy = (login.mainCpuUs * login.rps) / 1e6;
+    const load = known(facts.load, facts.cores)
+      ? `; 1-minute load ${facts.load.toFixed(1)} on ${facts.cores} cores`
+      : '';
+    return (
+      `over ${health.samples} probes p50 ${health.p50.toFixed(1)} ms, p99 ${health.p99.toFixed(1)} ms, max ` +
+      `${health.max.toFixed(1)} ms; the event loop was busy ${pct(busy, 1)} of the storm (its CPU time)${load}.`
+    );
+  },
+
+  growth(facts) {
+    const { ratio, rounds, baseRounds, size, baseSize, endpoint } = facts;
+    const here = spread(rounds);
+    const there = spread(baseRounds);
+    if (!known(ratio, here, there)) return undefined;
+    const noise = Math.max(here, there);
+    const text =
+      `${endpoint}'s rounds ranged ±${(there * 100).toFixed(0)} % around their median at ${round(baseSize)} and ` +
+      `±${(here * 100).toFixed(0)} % at ${round(size)}`;
+    const change = `${ratio >= 1 ? '+' : '−'}${Math.abs((ratio - 1) * 100).toFixed(0)} %`;
+    return noise >= Math.abs(ratio - 1)
+      ? `${text}: the difference (${change}) is within this run's own noise.`
+      : `${text}; the difference (${change}) is larger than that noise (a real change; what causes it is not ` +
+          'measured yet).';
+  },
+
+  'revocation.scattered-lookup'(facts) {
+    const { hotNs, baseHotNs, missNs, baseMissNs, heapBytes } = facts;
+    if (!known(hotNs, baseHotNs, missNs, baseMissNs, heapBytes)) return undefined;
+    return (
+      `the same checks on one hot token cost ${(hotNs / baseHotNs).toFixed(2)}× the small list's, so the lookups' ` +
+      `work does not grow; on scattered tokens (${(missNs / baseMissNs).toFixed(2)}×) each probe of the ` +
+      `${(heapBytes / 2 ** 20).toFixed(0)} MiB list waits for memory instead of the CPU caches.`
+    );
+  },
+};
