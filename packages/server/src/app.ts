@@ -45,7 +45,7 @@ import { passwordResetPlugin } from './plugins/password-reset.js';
 import { profilePlugin } from './plugins/profile.js';
 import { revocationFeedPlugin } from './plugins/revocation-feed.js';
 import { sessionsPlugin } from './plugins/sessions.js';
-import { tokensPlugin } from './plugins/tokens.js';
+import { tokensPlugin } from './plugins/tokens/index.js';
 import { webPlugin } from './plugins/web.js';
 import { createAccountMail } from './services/account-mail.js';
 import { createCsrfTokens } from './services/csrf.js';

@@ -1,0 +1,123 @@
+/**
+ * `POST /api/token/refresh`: rotation — the refresh token from the body, or from its cookie together with the
+ * session's `X-Csrf-Token`; and `GET /api/token/refresh/csrf`, the CSRF bootstrap for a page that reloaded.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { HEADERS } from '@jot/contract';
+
+import { refreshCookie, REFRESH_PATH } from '../../http/cookies.js';
+import { HttpError } from '../../http/errors.js';
+import { DomainError } from '../../services/errors.js';
+import { authRateLimit } from '../../http/rate-limit.js';
+import { tokenResponseSchema } from '../../http/schemas.js';
+import { tokenResponse } from '../../http/token-response.js';
+import { tokenEndpointProof } from '../../http/dpop-proof.js';
+import { refreshResultOf } from '../../services/metrics.js';
+import { hashSecret } from '../../services/secrets.js';
+import { isSessionLive } from '../../services/sessions.js';
+import { clientInfo } from '../../http/client-info.js';
+
+function csrfHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The refresh token presented: from the body, else from its cookie (which then needs the CSRF header). */
+function presentedRefreshToken(request: FastifyRequest<{ Body: { refresh_token?: string } | undefined }>): {
+  token: string;
+  fromCookie: boolean;
+} {
+  const fromBody = request.body?.refresh_token;
+  const fromCookie = fromBody === undefined ? refreshCookie(request) : undefined;
+  const token = fromBody ?? fromCookie;
+  if (token === undefined) {
+    throw new HttpError(
+      400,
+      'ERR_VALIDATION',
+      'send {"refresh_token": "…"} or the refresh cookie with X-Csrf-Token',
+      {
+        error: 'invalid_request',
+      },
+    );
+  }
+  return { token, fromCookie: fromCookie !== undefined };
+}
+
+const refreshSchema = {
+  tags: ['tokens'],
+  summary:
+    'Exchange a refresh token (in the body, or in its cookie with X-Csrf-Token) for new tokens; the old one is spent.',
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { refresh_token: { type: 'string', minLength: 1, maxLength: 512 } },
+  },
+  response: {
+    200: tokenResponseSchema,
+    400: { $ref: 'JotError#' },
+    401: { $ref: 'JotError#' },
+    403: { $ref: 'JotError#' },
+  },
+};
+
+/** Registers `POST /api/token/refresh`. */
+export function registerRefreshRoute(app: FastifyInstance): void {
+  const { sessions, config, metrics } = app.jot;
+  app.post<{ Body: { refresh_token?: string } | undefined }>(
+    REFRESH_PATH,
+    { config: { rateLimit: authRateLimit(config) }, schema: refreshSchema },
+    async (request, reply) => {
+      const { token, fromCookie } = presentedRefreshToken(request);
+      const pair = await sessions
+        .refresh(
+          token,
+          clientInfo(request),
+          fromCookie ? { csrfHeader: csrfHeader(request.headers[HEADERS.csrf]) } : undefined,
+          {
+            dpopProof: (boundJkt) =>
+              tokenEndpointProof(request, reply, { boundJkt, required: config.dpop === 'required' }),
+          },
+        )
+        .catch((err: unknown) => {
+          metrics.refreshes.inc({
+            result: refreshResultOf(
+              err instanceof HttpError || err instanceof DomainError ? err.code : undefined,
+            ),
+          });
+          throw err;
+        });
+      metrics.refreshes.inc({ result: 'success' });
+      return tokenResponse(request, reply, pair);
+    },
+  );
+}
+
+/** Registers `GET /api/token/refresh/csrf`. */
+export function registerRefreshCsrfRoute(app: FastifyInstance): void {
+  const { store, csrf, clock } = app.jot;
+  app.get(
+    `${REFRESH_PATH}/csrf`,
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: "The CSRF token of the refresh cookie's session, for a page that reloaded and lost it.",
+        response: {
+          200: { type: 'object', properties: { csrf_token: { type: 'string' } } },
+          401: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const token = refreshCookie(request);
+      const record = token === undefined ? undefined : await store.getRefreshToken(hashSecret(token));
+      const session = record === undefined ? undefined : await store.getSession(record.sessionId);
+      if (session === undefined || !isSessionLive(session, clock()) || session.delivery === 'bearer') {
+        throw new HttpError(401, 'ERR_SESSION_ENDED', 'no live browser session; sign in again', {
+          error: 'invalid_grant',
+        });
+      }
+      reply.header('cache-control', 'no-store');
+      return { csrf_token: csrf.forSession(session.id) };
+    },
+  );
+}
