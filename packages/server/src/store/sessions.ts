@@ -1,9 +1,17 @@
 /**
  * Queries on `sessions`. A session is live while it is not revoked, not past its absolute expiry
- * and, if it has an idle timeout, used within it; that rule is written once, in {@link liveSessions}.
+ * and, if it has an idle timeout, used within it; that rule is written once, in {@link liveAt}.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+} from 'kysely';
 import { parseStringArray } from './json.js';
 import { precompiled } from './precompiled.js';
 import type { Schema, SessionsTable } from './schema.js';
@@ -133,6 +141,24 @@ export async function getSession(db: Db, id: string): Promise<Session | undefine
   return row && toSession(row);
 }
 
+/**
+ * The live-session predicate: not revoked, before its absolute expiry and, if it has an idle timeout, used within
+ * it at `now`. Every query that asks "is this session live" builds its WHERE from here.
+ */
+function liveAt(
+  eb: ExpressionBuilder<Schema, 'sessions'>,
+  now: number | RawBuilder<number>,
+): Expression<SqlBool> {
+  return eb.and([
+    eb('revoked_at', 'is', null),
+    eb('absolute_expires_at', '>', now),
+    eb.or([
+      eb('idle_timeout_ms', 'is', null),
+      eb(eb('last_used_at', '+', eb.ref('idle_timeout_ms')), '>', now),
+    ]),
+  ]);
+}
+
 /** `touchLiveSession`'s UPDATE, compiled once (see precompiled.ts). */
 const touchLiveQuery = precompiled(['id', 'now'], (db, v) => {
   const now = sql<number>`${v.now}`;
@@ -140,14 +166,7 @@ const touchLiveQuery = precompiled(['id', 'now'], (db, v) => {
     .updateTable('sessions')
     .set({ last_used_at: now })
     .where('id', '=', v.id)
-    .where('revoked_at', 'is', null)
-    .where('absolute_expires_at', '>', now)
-    .where((eb) =>
-      eb.or([
-        eb('idle_timeout_ms', 'is', null),
-        eb(eb('last_used_at', '+', eb.ref('idle_timeout_ms')), '>', now),
-      ]),
-    )
+    .where((eb) => liveAt(eb, now))
     .where((eb) =>
       eb.exists(
         eb
@@ -177,14 +196,7 @@ function liveSessions(db: Db, now: number) {
   return db
     .selectFrom('sessions')
     .selectAll()
-    .where('revoked_at', 'is', null)
-    .where('absolute_expires_at', '>', now)
-    .where((eb) =>
-      eb.or([
-        eb('idle_timeout_ms', 'is', null),
-        eb(eb('last_used_at', '+', eb.ref('idle_timeout_ms')), '>', now),
-      ]),
-    );
+    .where((eb) => liveAt(eb, now));
 }
 
 export async function listLiveSessionsForUser(db: Db, userId: string, now: number): Promise<Session[]> {

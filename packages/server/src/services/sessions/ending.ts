@@ -1,0 +1,72 @@
+/** How a refresh or renewal ends a session it finds stolen or no longer valid, and the error it answers with. */
+import type { Session, TokenRenewal } from '../../store/index.js';
+import {
+  credentialsEndedError,
+  grantError,
+  isSessionLive,
+  sessionEndedError,
+  userDisabledError,
+} from './rules.js';
+import type { ClientInfo, SessionDeps } from './types.js';
+
+/** A refresh token used again after its grace: the session ends, and the reuse is recorded. */
+export async function endForReuse(
+  deps: SessionDeps,
+  session: Session,
+  client: ClientInfo,
+  generation: number,
+): Promise<never> {
+  await deps.revocations.revokeSession(session.id, 'refresh_token_reuse');
+  await deps.events.record('refresh_token_reuse', {
+    userId: session.userId,
+    sessionId: session.id,
+    ip: client.ip,
+    detail: { generation },
+  });
+  throw grantError(
+    'ERR_REFRESH_TOKEN_REUSED',
+    'this refresh token was already used; the session has been ended for safety — sign in again',
+  );
+}
+
+/** An access token renewed twice: the session ends, recorded once, by whichever request ended it. */
+export async function endForRenewalReuse(
+  deps: SessionDeps,
+  session: Session | undefined,
+  client: ClientInfo,
+  renewal: TokenRenewal,
+  now: number,
+): Promise<never> {
+  if (session !== undefined && (await deps.revocations.revokeSession(session.id, 'renewal_reuse'))) {
+    await deps.events.record('renewal_reuse', {
+      userId: session.userId,
+      sessionId: session.id,
+      ip: client.ip,
+      detail: { renewedMsAgo: now - renewal.renewedAt },
+    });
+  }
+  throw grantError(
+    'ERR_TOKEN_ALREADY_RENEWED',
+    'this access token was already renewed; the session has been ended for safety — sign in again',
+  );
+}
+
+/**
+ * A refresh found its session not live, or its user not active on the session's credential generation (the touch
+ * matched nothing): reads both again to say which. A disabled or deleted account, or an older credential
+ * generation, ends the session; a database outage does not (the read throws first).
+ */
+export async function sessionEnded(deps: SessionDeps, session: Session): Promise<never> {
+  const { store, revocations } = deps;
+  const [current, user] = await Promise.all([
+    store.getSession(session.id),
+    store.getUserById(session.userId),
+  ]);
+  if (current === undefined || !isSessionLive(current, deps.clock())) throw sessionEndedError();
+  if (user === undefined || user.status !== 'active') {
+    await revocations.revokeSession(session.id, 'user_disabled');
+    throw userDisabledError();
+  }
+  await revocations.revokeSession(session.id, 'credentials_changed');
+  throw credentialsEndedError();
+}

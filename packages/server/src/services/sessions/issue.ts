@@ -1,0 +1,84 @@
+/** Issuing a session's tokens: the checks right before, the access token's claims, and the pair returned. */
+import type { Session, User } from '../../store/index.js';
+import { DomainError } from '../errors.js';
+import { scopeText } from '../scopes.js';
+import type { IssuedAccessToken } from '../tokens.js';
+import { credentialsEndedError, isSessionLive, sessionEndedError, userDisabledError } from './rules.js';
+import type { SessionDeps, TokenPair } from './types.js';
+
+/** The session's user, if active and still on the session's credential generation. */
+export async function activeUser(deps: SessionDeps, session: Session): Promise<User> {
+  const user = await deps.store.getUserById(session.userId);
+  if (user === undefined || user.status !== 'active') throw userDisabledError();
+  if (user.credentialGeneration !== session.credentialGeneration) throw credentialsEndedError();
+  await deps.revocations.waitPastCutoff(user);
+  return user;
+}
+
+/**
+ * The session as it is now, if still live. Checked again right before tokens are issued: issuing may have waited
+ * for the user's cut-off, and a logout-everywhere may have ended the session meanwhile.
+ */
+export async function stillLive(deps: SessionDeps, sessionId: string): Promise<Session> {
+  const session = await deps.store.getSession(sessionId);
+  if (session === undefined || !isSessionLive(session, deps.clock())) throw sessionEndedError();
+  return session;
+}
+
+/** The scopes of the access token: the user's for the session's client, narrowed (never widened) on request. */
+async function grantedScopes(
+  deps: SessionDeps,
+  user: User,
+  session: Session,
+  narrowTo: readonly string[] | undefined,
+): Promise<string[]> {
+  const granted = await deps.scopes.forUser(user.roles, session.clientId);
+  if (narrowTo === undefined) return granted;
+  const wider = narrowTo.filter((scope) => !granted.includes(scope));
+  if (wider.length > 0) {
+    throw new DomainError('invalid', 'ERR_SCOPE_WIDENED', `the session was not granted "${wider.join(' ')}"`);
+  }
+  return [...narrowTo];
+}
+
+async function accessFor(
+  deps: SessionDeps,
+  user: User,
+  session: Session,
+  narrowTo: readonly string[] | undefined,
+): Promise<IssuedAccessToken> {
+  const granted = await grantedScopes(deps, user, session, narrowTo);
+  return deps.tokens.issue({
+    userId: user.id,
+    sessionId: session.id,
+    tokenVersion: user.tokenVersion,
+    authTime: session.authTime,
+    roles: user.roles,
+    emailVerified: user.emailVerifiedAt !== null,
+    csrfHash: session.csrfHash ?? undefined,
+    clientId: session.clientId,
+    scope: scopeText(granted),
+    amr: session.amr,
+    acr: session.acr,
+    dpopJkt: session.dpopJkt ?? undefined,
+  });
+}
+
+/** The token pair; the access token is bound to the session's DPoP key (if any) and sealed if registered. */
+export async function pair(
+  deps: SessionDeps,
+  user: User,
+  session: Session,
+  refreshToken?: string,
+  narrowTo?: readonly string[],
+): Promise<TokenPair> {
+  const access = await deps.tokens.seal(await accessFor(deps, user, session, narrowTo));
+  return {
+    accessToken: access.token,
+    expiresIn: access.expiresIn,
+    refreshToken,
+    csrfToken: session.delivery === 'bearer' ? undefined : deps.csrf.forSession(session.id),
+    claims: access.claims,
+    session,
+  };
+}

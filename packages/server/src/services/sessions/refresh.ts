@@ -1,0 +1,168 @@
+/**
+ * Refresh-token rotation (RFC 9700 §4.14.2): each refresh token is used once. A second use of a rotated token is
+ * reuse — a sign that it was stolen — and ends the whole session, except for one case: the *immediately previous*
+ * token presented again within `graceMs` of its rotation (two tabs refreshing at once) receives the same successor,
+ * decrypted from the rotated row with a key only that token yields. The token two generations back, or the previous
+ * one after the window (`elapsed >= graceMs`), is reuse.
+ */
+import type { RefreshState, RefreshToken, Session } from '../../store/index.js';
+import { csrfRefusal } from '../csrf.js';
+import { DomainError } from '../errors.js';
+import { hashSecret, newSecret, openSuccessor, sealSuccessor } from '../secrets.js';
+import { endForReuse, sessionEnded } from './ending.js';
+import { pair, stillLive } from './issue.js';
+import { GRANT_INVALID, grantError, isSessionLive, sessionEndedError } from './rules.js';
+import type { ClientInfo, RefreshOptions, SessionDeps, TokenPair } from './types.js';
+
+/** What a refresh hands out: the refresh token and the session as the rotation left it. */
+interface Spent {
+  issued: string;
+  touched: Session;
+}
+
+/**
+ * The token, its session and the session's user, read in one statement, with the checks that need no write: the
+ * session is live, belongs to the requesting client, and (for a cookie) the CSRF header matches.
+ */
+async function readState(
+  deps: SessionDeps,
+  hash: string,
+  now: number,
+  fromCookie: { csrfHeader: string | undefined } | undefined,
+  options: RefreshOptions,
+): Promise<RefreshState> {
+  const state = await deps.store.getRefreshState(hash);
+  if (state === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+  const { session } = state;
+  if (!isSessionLive(session, now)) throw sessionEndedError();
+  // RFC 6749 §6: a refresh token is bound to the client it was issued to. Checked before rotation, so another
+  // client's attempt neither spends the token nor counts as reuse.
+  if (options.clientId !== undefined && options.clientId !== session.clientId) {
+    throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
+  }
+  if (fromCookie !== undefined && !deps.csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
+    throw csrfRefusal('a cookie refresh needs the X-Csrf-Token header of this session', {
+      userId: session.userId,
+      sessionId: session.id,
+    });
+  }
+  return state;
+}
+
+/**
+ * The request's DPoP proof against the session's key. An unbound session refreshed with a proof is bound to that key
+ * from now on — its access token and its refresh-token family (RFC 9449 §5: a public client's refresh tokens are
+ * bound to its key). Concurrent binds with different keys: the first wins, the other is refused like any proof
+ * from the wrong key.
+ */
+async function checkProof(deps: SessionDeps, session: Session, options: RefreshOptions): Promise<void> {
+  const proofJkt = options.dpopProof === undefined ? undefined : await options.dpopProof(session.dpopJkt);
+  if (session.dpopJkt !== null && proofJkt !== session.dpopJkt) {
+    throw new DomainError(
+      'invalid',
+      'ERR_DPOP_REQUIRED',
+      'this session is bound to a DPoP key: send a proof made with it',
+    );
+  }
+  if (session.dpopJkt !== null || proofJkt === undefined) return;
+  const bound = await deps.store.bindSessionDPoPKey(session.id, proofJkt);
+  if (bound === undefined) throw sessionEndedError();
+  if (bound !== proofJkt) {
+    throw new DomainError(
+      'invalid',
+      'ERR_DPOP_KEY_MISMATCH',
+      'this session is bound to another DPoP key: send a proof made with it',
+    );
+  }
+}
+
+/**
+ * A second use of a rotated token: within the grace window, and while its successor is unused, it gets that same
+ * successor (two tabs refreshing at once); otherwise it is reuse and the session ends.
+ */
+async function againWithinGrace(
+  deps: SessionDeps,
+  refreshToken: string,
+  rotated: RefreshToken,
+  session: Session,
+  client: ClientInfo,
+  touched: Session | undefined,
+  now: number,
+): Promise<Spent> {
+  const next =
+    rotated.successorHash === null ? undefined : await deps.store.getRefreshToken(rotated.successorHash);
+  const withinGrace =
+    rotated.rotatedAt !== null && now - rotated.rotatedAt < deps.settings.graceMs && next?.rotatedAt === null;
+  const again =
+    withinGrace && rotated.successorCiphertext !== null
+      ? openSuccessor(refreshToken, rotated.successorCiphertext)
+      : undefined;
+  if (again === undefined) return endForReuse(deps, session, client, rotated.generation);
+  const live = touched ?? (await deps.store.touchLiveSession(session.id, now));
+  if (live === undefined) return sessionEnded(deps, session);
+  return { issued: again, touched: live };
+}
+
+/**
+ * Spends the token: rotates it (touching its session in the same transaction) or, if it was rotated already when
+ * read or by a concurrent request meanwhile, applies the grace-window rule.
+ */
+async function spend(
+  deps: SessionDeps,
+  refreshToken: string,
+  hash: string,
+  { token: record, session }: RefreshState,
+  client: ClientInfo,
+  now: number,
+): Promise<Spent> {
+  // A token already rotated when read is a second use: no transaction can change that, so it goes straight to
+  // the grace-window rule.
+  if (record.rotatedAt !== null)
+    return againWithinGrace(deps, refreshToken, record, session, client, undefined, now);
+  const successor = newSecret();
+  const result = await deps.store.rotateRefreshToken(
+    hash,
+    {
+      hash: hashSecret(successor),
+      ciphertext: sealSuccessor(refreshToken, successor),
+      generation: record.generation + 1,
+    },
+    now,
+    { touchSession: session.id },
+  );
+  if (result.status === 'not_found') throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+  if (result.status === 'session_ended' || result.session === undefined) return sessionEnded(deps, session);
+  if (result.status === 'already_rotated') {
+    return againWithinGrace(deps, refreshToken, result.token, session, client, result.session, now);
+  }
+  return { issued: successor, touched: result.session };
+}
+
+/** See {@link SessionService.refresh}. */
+export async function refreshSession(
+  deps: SessionDeps,
+  refreshToken: string,
+  client: ClientInfo,
+  fromCookie: { csrfHeader: string | undefined } | undefined,
+  options: RefreshOptions = {},
+): Promise<TokenPair> {
+  const now = deps.clock();
+  const hash = hashSecret(refreshToken);
+  const state = await readState(deps, hash, now, fromCookie, options);
+  const { token: record, session } = state;
+  // A token rotated longer ago than the grace window is reuse whoever presents it, with or without a proof:
+  // ended here, before the proof check, so a thief who bound a stolen family to their own key (below) cannot
+  // hide the reuse behind the victim's missing proof.
+  if (record.rotatedAt !== null && now - record.rotatedAt >= deps.settings.graceMs) {
+    return endForReuse(deps, session, client, record.generation);
+  }
+  await checkProof(deps, session, options);
+  const { issued, touched } = await spend(deps, refreshToken, hash, state, client, now);
+  // The touch proved the user active on the session's generation when it ran; the claims come from the user as
+  // read with the token (a role change since is caught by the `ver` check of the token it yields).
+  const user = state.user;
+  if (user === undefined) return sessionEnded(deps, session);
+  // Waiting for the user's cut-off second may outlast a logout-everywhere: then look at the session again.
+  const live = (await deps.revocations.waitPastCutoff(user)) ? await stillLive(deps, session.id) : touched;
+  return pair(deps, user, live, issued, options.scope);
+}

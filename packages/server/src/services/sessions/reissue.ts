@@ -1,0 +1,35 @@
+/** New tokens for a live session after a password change or a re-authentication. */
+import { hashSecret, newSecret } from '../secrets.js';
+import { activeUser, pair, stillLive } from './issue.js';
+import type { ReissueOptions, SessionDeps, TokenPair } from './types.js';
+
+/** See {@link SessionService.reissue}. */
+export async function reissueTokens(
+  deps: SessionDeps,
+  sessionId: string,
+  options: ReissueOptions = {},
+): Promise<TokenPair> {
+  const { store } = deps;
+  await stillLive(deps, sessionId);
+  if (options.authTime !== undefined) {
+    await store.setSessionAuthentication(sessionId, {
+      authTime: options.authTime,
+      amr: options.amr,
+      acr: options.acr,
+    });
+  }
+  const before = await stillLive(deps, sessionId);
+  const user = await activeUser(deps, before);
+  let refreshToken: string | undefined;
+  if (options.rotateRefreshToken && before.mode === 'refresh') {
+    // A password change also replaces this device's refresh token: a copy stolen before it is dead. Both in
+    // one transaction, so the session is never left without one.
+    const fresh = newSecret();
+    await store.transaction(async (tx) => {
+      await tx.deleteRefreshTokensForSession(sessionId);
+      await tx.insertRefreshToken({ tokenHash: hashSecret(fresh), sessionId, generation: 1 });
+    });
+    refreshToken = fresh;
+  }
+  return pair(deps, user, await stillLive(deps, sessionId), refreshToken);
+}

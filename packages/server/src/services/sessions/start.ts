@@ -1,0 +1,82 @@
+/** Sign-in: a new session, its first refresh token, and the re-read that ends it if the credentials changed. */
+import { randomUUID } from 'node:crypto';
+
+import type { Session, User } from '../../store/index.js';
+import { DomainError } from '../errors.js';
+import { hashForClaim, hashSecret, newSecret } from '../secrets.js';
+import { pair } from './issue.js';
+import type { ClientInfo, SessionDeps, StartOptions, TokenPair } from './types.js';
+
+/** The session row and its first refresh token, committed together: a lost connection leaves neither. */
+function createSession(
+  deps: SessionDeps,
+  before: User,
+  client: ClientInfo,
+  options: StartOptions,
+  refreshToken: string | undefined,
+  now: number,
+): Promise<Session> {
+  const { store, csrf, settings } = deps;
+  const delivery = options.delivery ?? 'bearer';
+  const id = randomUUID();
+  return store.transaction(async (tx) => {
+    const created = await tx.createSession({
+      id,
+      userId: before.id,
+      absoluteExpiresAt: now + settings.maxLifetimeMs,
+      idleTimeoutMs: settings.mode === 'refresh' ? settings.idleTimeoutMs : null,
+      authTime: now,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip ?? null,
+      csrfHash: delivery === 'bearer' ? null : hashForClaim(csrf.forSession(id)),
+      mode: settings.mode,
+      delivery,
+      amr: options.amr,
+      acr: options.acr,
+      dpopJkt: options.dpopJkt ?? null,
+      credentialGeneration: before.credentialGeneration,
+    });
+    if (refreshToken !== undefined) {
+      await tx.insertRefreshToken({
+        tokenHash: hashSecret(refreshToken),
+        sessionId: created.id,
+        generation: 1,
+      });
+    }
+    return created;
+  });
+}
+
+/** See {@link SessionService.start}. */
+export async function startSession(
+  deps: SessionDeps,
+  before: User,
+  client: ClientInfo,
+  options: StartOptions = {},
+): Promise<TokenPair> {
+  const { store } = deps;
+  const now = deps.clock();
+  await deps.revocations.waitPastCutoff(before);
+  const refreshToken = deps.settings.mode === 'refresh' ? newSecret() : undefined;
+  const session = await createSession(deps, before, client, options, refreshToken, now);
+  // The session row is committed; read the user again. Either this read sees a cut-off that committed during
+  // the password check (and the session is ended here), or the cut-off commits later and its sweep sees this
+  // session. Either way no session outlives the credential check it came from.
+  const user = await store.getUserById(before.id);
+  if (
+    user === undefined ||
+    user.status !== 'active' ||
+    user.credentialGeneration !== before.credentialGeneration
+  ) {
+    // No token of this session was issued, so no feed entry is needed: ending the row (and its refresh token)
+    // is enough, and takes no lock a concurrent cut-off's sweep could be waiting on.
+    await store.revokeSession(session.id, 'credentials_changed');
+    await store.deleteRefreshTokensForSession(session.id);
+    throw new DomainError(
+      'grant',
+      'ERR_CREDENTIALS_CHANGED',
+      'the password or the account changed while signing in; sign in again',
+    );
+  }
+  return pair(deps, user, session, refreshToken);
+}

@@ -1,0 +1,117 @@
+/** The session service's shapes: what it returns, what it is given, and what it is built from. */
+import type { UserAccessTokenClaims } from '@jot/contract';
+
+import type { Clock } from '../../clock.js';
+import type { Session, SessionDelivery, Store, User } from '../../store/index.js';
+import type { CsrfTokens } from '../csrf.js';
+import type { RevocationService } from '../revocation.js';
+import type { ScopePolicy } from '../scopes.js';
+import type { SecurityEvents } from '../security-events.js';
+import type { TokenService } from '../tokens.js';
+
+/** What a successful sign-in, refresh or renewal returns. */
+export interface TokenPair {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  /** Absent in single-token mode. */
+  refreshToken?: string;
+  /** The session's anti-CSRF token, when the session was made for cookie delivery. */
+  csrfToken?: string;
+  claims: UserAccessTokenClaims;
+  session: Session;
+}
+
+/** Request facts stored with a session. */
+export interface ClientInfo {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+/** Session settings. */
+export interface SessionSettings {
+  mode: 'refresh' | 'single';
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  graceMs: number;
+  clockToleranceMs: number;
+}
+
+/** Checks a request's DPoP proof against a bound thumbprint; resolves to the proof's thumbprint, if one was sent. */
+export type DPoPProofCheck = (boundJkt: string | null) => Promise<string | undefined>;
+
+/** Options of a refresh through the OAuth token endpoint. */
+export interface RefreshOptions {
+  /** The authenticated client: the session must belong to it (RFC 6749 §6). */
+  clientId?: string;
+  /** Narrower scopes for this access token (RFC 6749 §6); never wider than the session's. */
+  scope?: readonly string[];
+  /**
+   * Checks the request's DPoP proof against the session's bound key (null when unbound) and resolves to the
+   * proof's thumbprint; it runs before the token is spent, so a refused proof costs the client nothing. A bound
+   * session refreshed without it is refused.
+   */
+  dpopProof?: DPoPProofCheck;
+}
+
+/** Options of a sign-in. */
+export interface StartOptions {
+  delivery?: SessionDelivery;
+  amr?: readonly string[];
+  acr?: string;
+  dpopJkt?: string;
+}
+
+/** Options of a reissue. */
+export interface ReissueOptions {
+  authTime?: number;
+  amr?: readonly string[];
+  acr?: string;
+  rotateRefreshToken?: boolean;
+}
+
+/** The session service. */
+export interface SessionService {
+  /**
+   * Starts a session for an authenticated user. `user` must be the record read BEFORE the credential check: the
+   * session records its `credentialGeneration`, and once the session row exists the user is read again — if a
+   * password change, logout-everywhere or disable committed meanwhile, the session is revoked and the sign-in fails
+   * with 401 `ERR_CREDENTIALS_CHANGED`. Browser deliveries (`cookie`, `memory`) get an anti-CSRF token whose hash is
+   * bound into every access token of the session.
+   */
+  start(user: User, client: ClientInfo, options?: StartOptions): Promise<TokenPair>;
+  /**
+   * Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). `fromCookie` carries the
+   * `X-Csrf-Token` header when the refresh token came from a cookie: it must be the session's CSRF token.
+   */
+  refresh(
+    refreshToken: string,
+    client: ClientInfo,
+    fromCookie?: { csrfHeader: string | undefined },
+    options?: RefreshOptions,
+  ): Promise<TokenPair>;
+  /**
+   * Single-token mode: a still-valid access token (signature and claims verified, revocation not yet checked) for
+   * a fresh one. Each token is renewed once, atomically across instances; a repeat within the grace window gets
+   * the same successor, a repeat after it (or of a token whose successor was renewed in turn) is reuse: the session
+   * ends with 401 `ERR_TOKEN_ALREADY_RENEWED`. The renewed token is revoked only when `renewalRevokes`.
+   */
+  renew(presented: { claims: UserAccessTokenClaims; token: string }, client?: ClientInfo): Promise<TokenPair>;
+  /**
+   * New tokens for an existing live session (after a password change or re-authentication); `rotateRefreshToken`
+   * also replaces the session's refresh token.
+   */
+  reissue(sessionId: string, options?: ReissueOptions): Promise<TokenPair>;
+}
+
+/** What the session service is built from; every part of it takes these. */
+export interface SessionDeps {
+  store: Store;
+  tokens: TokenService;
+  revocations: RevocationService;
+  events: SecurityEvents;
+  csrf: CsrfTokens;
+  scopes: ScopePolicy;
+  clock: Clock;
+  settings: SessionSettings;
+}
