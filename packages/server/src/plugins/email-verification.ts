@@ -7,43 +7,23 @@
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authRateLimit } from '../http/rate-limit.js';
 import { publicUser, userSchema } from '../http/views.js';
-import { linkUsed } from '../services/one-time-tokens.js';
-import { mailRequestRoute } from './mail-request-route.js';
+import { confirmEmailVerification } from '../services/account-links.js';
+import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
 /** Registers the verification routes. */
 export async function emailVerificationPlugin(app: FastifyInstance): Promise<void> {
-  const { store, events, config, oneTimeTokens, accountMail } = app.jot;
-  const limit = { rateLimit: authRateLimit(config) };
+  const { config, accountMail } = app.jot;
 
-  app.post<{ Body: { token: string } }>(
-    '/api/email/verify',
-    {
-      config: limit,
-      schema: {
-        tags: ['accounts'],
-        summary: 'Verify an email address with the link token.',
-        body: {
-          type: 'object',
-          required: ['token'],
-          additionalProperties: false,
-          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
-        },
-        response: { 200: userSchema, 400: { $ref: 'JotError#' } },
-      },
+  linkConfirmRoute<{ token: string }>(app, {
+    path: '/api/email/verify',
+    summary: 'Verify an email address with the link token.',
+    properties: {},
+    response: { 200: userSchema, 400: { $ref: 'JotError#' } },
+    async confirm(request) {
+      return publicUser(await confirmEmailVerification(app.jot, request.body.token, request.ip));
     },
-    async (request) => {
-      const claims = oneTimeTokens.verify('email_verification', request.body.token);
-      const user = await store.getUserById(claims.sub);
-      if (user === undefined || user.email !== claims.email) throw linkUsed();
-      await oneTimeTokens.consume('email_verification', claims);
-      const updated = await store.markEmailVerified(user.id, claims.email);
-      if (updated === undefined) throw linkUsed();
-      await events.record('email_verified', { userId: user.id, ip: request.ip });
-      return publicUser(updated);
-    },
-  );
+  });
 
   mailRequestRoute(app, {
     path: '/api/email/verification',

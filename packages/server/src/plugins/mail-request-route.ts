@@ -1,8 +1,10 @@
 /**
- * The shape of an anonymous "send me a link" endpoint (forgotten password, new verification link): `{ email }` in,
+ * The two shapes of the mail-link endpoints. An anonymous "send me a link" endpoint (forgotten password, new verification link): `{ email }` in,
  * `202` with the same body after the same minimum time whether or not an account has the address (the work for a
  * real account runs behind that floor), limited per client (`JOT_RATE_LIMIT_AUTH`) and per address
- * (`JOT_RATE_LIMIT_MAIL`, applied alike to unknown addresses so a 429 reveals nothing).
+ * (`JOT_RATE_LIMIT_MAIL`, applied alike to unknown addresses so a 429 reveals nothing). A "follow the link"
+ * endpoint (verify the address, reset the password): the link's `{ token }` (and the route's other fields) in, the
+ * service's answer out, limited per client.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -73,5 +75,37 @@ export function mailRequestRoute(
       });
       return reply.code(202).send({ status: 'accepted', message: route.message });
     },
+  );
+}
+
+/** Registers a "follow the link" endpoint: the body is `token` plus `properties` (all required). */
+export function linkConfirmRoute<Body extends { token: string }>(
+  app: FastifyInstance,
+  route: {
+    path: string;
+    summary: string;
+    /** The body's fields besides `token`. */
+    properties: Record<string, unknown>;
+    response: Record<number, unknown>;
+    confirm: (request: FastifyRequest<{ Body: Body }>) => Promise<unknown>;
+  },
+): void {
+  app.post<{ Body: Body }>(
+    route.path,
+    {
+      config: { rateLimit: authRateLimit(app.jot.config) },
+      schema: {
+        tags: ['accounts'],
+        summary: route.summary,
+        body: {
+          type: 'object',
+          required: ['token', ...Object.keys(route.properties)],
+          additionalProperties: false,
+          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 }, ...route.properties },
+        },
+        response: route.response,
+      },
+    },
+    async (request) => route.confirm(request),
   );
 }

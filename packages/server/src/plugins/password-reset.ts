@@ -7,16 +7,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { HttpError } from '../http/errors.js';
-import { authRateLimit } from '../http/rate-limit.js';
 import { passwordSchema } from '../http/schemas.js';
-import { checkPasswordStrength } from '../services/password-policy.js';
-import { linkUsed } from '../services/one-time-tokens.js';
-import { mailRequestRoute } from './mail-request-route.js';
+import { resetPasswordWithLink } from '../services/account-links.js';
+import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
 /** Registers `POST /api/password/forgot` and `POST /api/password/reset`. */
 export async function passwordResetPlugin(app: FastifyInstance): Promise<void> {
-  const { store, passwords, revocations, events, config, oneTimeTokens, accountMail } = app.jot;
+  const { events, accountMail } = app.jot;
 
   mailRequestRoute(app, {
     path: '/api/password/forgot',
@@ -28,48 +25,19 @@ export async function passwordResetPlugin(app: FastifyInstance): Promise<void> {
     },
   });
 
-  app.post<{ Body: { token: string; new_password: string } }>(
-    '/api/password/reset',
-    {
-      config: { rateLimit: authRateLimit(config) },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Set a new password with the link token. Ends every session of the account.',
-        body: {
-          type: 'object',
-          required: ['token', 'new_password'],
-          additionalProperties: false,
-          properties: {
-            token: { type: 'string', minLength: 1, maxLength: 4096 },
-            new_password: passwordSchema,
-          },
-        },
-        response: {
-          200: { type: 'object', properties: { status: { type: 'string' }, email: { type: 'string' } } },
-          400: { $ref: 'JotError#' },
-          403: { $ref: 'JotError#' },
-        },
-      },
+  linkConfirmRoute<{ token: string; new_password: string }>(app, {
+    path: '/api/password/reset',
+    summary: 'Set a new password with the link token. Ends every session of the account.',
+    properties: { new_password: passwordSchema },
+    response: {
+      200: { type: 'object', properties: { status: { type: 'string' }, email: { type: 'string' } } },
+      400: { $ref: 'JotError#' },
+      403: { $ref: 'JotError#' },
     },
-    async (request) => {
-      const claims = oneTimeTokens.verify('password_reset', request.body.token);
-      const user = await store.getUserById(claims.sub);
-      // A password changed since the link was sent (by a reset or otherwise) kills the link.
-      if (user === undefined || !oneTimeTokens.matchesCredential(claims, user.passwordHash)) throw linkUsed();
-      if (user.status !== 'active') {
-        throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
-      }
-      checkPasswordStrength(request.body.new_password, user.email);
-      const hash = await passwords.hash(request.body.new_password);
-      await oneTimeTokens.consume('password_reset', claims);
-      const updated = await store.replacePasswordHash(user.id, user.passwordHash, hash);
-      if (updated === undefined) throw linkUsed();
-      // Following the link proved the mailbox, as a verification link would.
-      if (updated.emailVerifiedAt === null) await store.markEmailVerified(user.id, user.email);
-      await revocations.revokeAllForUser(user.id, 'password_reset');
-      await events.record('password_reset', { userId: user.id, ip: request.ip });
-      await accountMail.sendPasswordResetDone(updated);
+    async confirm(request) {
+      const { token, new_password: password } = request.body;
+      const updated = await resetPasswordWithLink(app.jot, token, password, request.ip);
       return { status: 'reset', email: updated.email };
     },
-  );
+  });
 }

@@ -1,0 +1,94 @@
+/**
+ * What a followed mail link does, once its one-time token is checked: email verification marks the address
+ * verified (only while it is still the account's address); a password reset sets the new password (only while the
+ * password the link was issued for is still the current one: compare-and-set) and ends every session and token of
+ * the account. Both open the link the same way: verify the token, load its account, check the link still applies,
+ * consume it.
+ */
+import type { Store, User } from '../store/index.js';
+import type { AccountMail } from './account-mail.js';
+import { DomainError } from './errors.js';
+import { linkUsed, type OneTimeClaims, type OneTimeTokens } from './one-time-tokens.js';
+import { checkPasswordStrength } from './password-policy.js';
+import type { PasswordHasher } from './passwords.js';
+import type { RevocationService } from './revocation.js';
+import type { SecurityEvents } from './security-events.js';
+
+/** What the link confirmations use. */
+export interface AccountLinkDeps {
+  store: Store;
+  oneTimeTokens: OneTimeTokens;
+  events: SecurityEvents;
+  passwords: PasswordHasher;
+  revocations: RevocationService;
+  accountMail: AccountMail;
+}
+
+/**
+ * Checks a link token and loads its account; `applies` says whether the link still applies to it (else the link is
+ * used up). The caller consumes the token once its own checks pass.
+ */
+async function openLink(
+  deps: Pick<AccountLinkDeps, 'store' | 'oneTimeTokens'>,
+  kind: 'email_verification' | 'password_reset',
+  token: string,
+  applies: (user: User, claims: OneTimeClaims) => boolean,
+): Promise<{ user: User; claims: OneTimeClaims }> {
+  const claims = deps.oneTimeTokens.verify(kind, token);
+  const user = await deps.store.getUserById(claims.sub);
+  if (user === undefined || !applies(user, claims)) throw linkUsed();
+  return { user, claims };
+}
+
+/** Follows a verification link: the account with its address marked verified. */
+export async function confirmEmailVerification(
+  deps: Pick<AccountLinkDeps, 'store' | 'oneTimeTokens' | 'events'>,
+  token: string,
+  ip: string,
+): Promise<User> {
+  const { user, claims } = await openLink(
+    deps,
+    'email_verification',
+    token,
+    (candidate, link) => candidate.email === link.email,
+  );
+  await deps.oneTimeTokens.consume('email_verification', claims);
+  const updated = await deps.store.markEmailVerified(user.id, claims.email);
+  if (updated === undefined) throw linkUsed();
+  await deps.events.record('email_verified', { userId: user.id, ip });
+  return updated;
+}
+
+/** Follows a password-reset link with the new password: the account after the reset. */
+export async function resetPasswordWithLink(
+  deps: AccountLinkDeps,
+  token: string,
+  newPassword: string,
+  ip: string,
+): Promise<User> {
+  const { user, claims } = await openLink(
+    deps,
+    'password_reset',
+    token,
+    // A password changed since the link was sent (by a reset or otherwise) kills the link.
+    (candidate, link) => deps.oneTimeTokens.matchesCredential(link, candidate.passwordHash),
+  );
+  if (user.status !== 'active') {
+    throw new DomainError(
+      'forbidden',
+      'ERR_USER_DISABLED',
+      'this account is disabled; contact an administrator',
+    );
+  }
+  checkPasswordStrength(newPassword, user.email);
+  const hash = await deps.passwords.hash(newPassword);
+  await deps.oneTimeTokens.consume('password_reset', claims);
+  const updated = await deps.store.replacePasswordHash(user.id, user.passwordHash, hash);
+  if (updated === undefined) throw linkUsed();
+  // Following the link proved the mailbox, as a verification link would.
+  if (updated.emailVerifiedAt === null) await deps.store.markEmailVerified(user.id, user.email);
+  await deps.revocations.revokeAllForUser(user.id, 'password_reset');
+  await deps.events.record('password_reset', { userId: user.id, ip });
+  await deps.accountMail.sendPasswordResetDone(updated);
+  return updated;
+}
