@@ -18,9 +18,17 @@ import {
   type ReceivedMail,
   type TestSmtp,
 } from '../../server/test/support/smtp.js';
-import { available, ensureBuilt, horizontalOverflow, launchChromium, SHOTS } from './support/browser.js';
+import {
+  available,
+  ensureBuilt,
+  horizontalOverflow,
+  launchChromium,
+  openPage,
+  PASSWORD,
+  SHOTS,
+  signInWithForm,
+} from './support/browser.js';
 
-const PASSWORD = 'correct horse battery';
 const ADMIN = 'admin@flows.test';
 
 describe.runIf(available)('account flows in a real browser, links read from a real SMTP server', () => {
@@ -29,14 +37,7 @@ describe.runIf(available)('account flows in a real browser, links read from a re
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
-  async function newPage(width = 1000): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    // Fail with the locator's name well before the test's own timeout.
-    page.setDefaultTimeout(8_000);
-    return page;
-  }
+  const newPage = (width = 1000): Promise<Page> => openPage(browser, contexts, width);
   const mailTo = (address: string, subject: RegExp): Promise<ReceivedMail> =>
     smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
   /** Follows a message's link: it must point at this server's web UI. */
@@ -45,14 +46,8 @@ describe.runIf(available)('account flows in a real browser, links read from a re
     expect(link.startsWith(`${server.url}/#/`)).toBe(true);
     await page.goto(link);
   }
-  async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-    await page.goto(`${server.url}/#/signin`);
-    await page.getByRole('heading', { name: 'Sign in to Jot' }).waitFor();
-    await page.locator('#signin-email').fill(email);
-    await page.locator('#signin-password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'My account' }).waitFor();
-  }
+  const signIn = (page: Page, email: string, password = PASSWORD): Promise<void> =>
+    signInWithForm(page, server.url, email, password);
 
   beforeAll(async () => {
     await ensureBuilt();

@@ -11,9 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
 import { postForm, startIssuer } from '../../server/test/support/oauth.js';
-import { available, ensureBuilt, horizontalOverflow, launchChromium } from './support/browser.js';
+import {
+  available,
+  ensureBuilt,
+  horizontalOverflow,
+  launchChromium,
+  openPage,
+  PASSWORD,
+  signInWithForm,
+} from './support/browser.js';
 
-const PASSWORD = 'correct horse battery';
 const ADMIN = 'admin@clients.test';
 
 describe.runIf(available)('OAuth clients page in a real browser', () => {
@@ -22,15 +29,8 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
   const contexts: BrowserContext[] = [];
 
   async function adminPage(width = 1280): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    await page.goto(`${server.url}/#/signin`);
-    await page.locator('#signin-email').fill(ADMIN);
-    await page.locator('#signin-password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    const page = await openPage(browser, contexts, width, 900);
+    await signInWithForm(page, server.url, ADMIN);
     if (width >= 1000) await page.getByRole('link', { name: 'OAuth clients' }).click();
     else await page.goto(`${server.url}/#/admin/clients`);
     await page.getByRole('heading', { name: 'OAuth clients' }).waitFor();

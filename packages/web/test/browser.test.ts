@@ -12,26 +12,20 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { available, CHROMIUM, ensureBuilt, launchChromium, SHOTS } from './support/browser.js';
+import {
+  available,
+  CHROMIUM,
+  ensureBuilt,
+  launchChromium,
+  PASSWORD,
+  SHOTS,
+  signInWithForm,
+  warnIfUnavailable,
+} from './support/browser.js';
 
 const EMAIL = 'admin@jot.test';
-const PASSWORD = 'correct horse battery';
 
-/** Signs in through the form and waits for the account page. */
-async function signIn(page: Page, url: string): Promise<void> {
-  await page.goto(`${url}/`);
-  await page.getByRole('heading', { name: 'Sign in to Jot' }).waitFor();
-  await page.getByLabel('Email').first().fill(EMAIL);
-  await page.locator('#signin-password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'My account' }).waitFor();
-}
-
-if (!available && process.env.CI === undefined) {
-  console.warn(
-    `\n⚠ ${CHROMIUM} is missing: the real-browser tests of packages/web are SKIPPED (apt-get install -y chromium).\n`,
-  );
-}
+warnIfUnavailable('the real-browser tests of packages/web are');
 
 describe.runIf(!available && process.env.CI !== undefined)('browser prerequisites', () => {
   it('has Chromium installed in CI', () => {
@@ -300,7 +294,7 @@ describe.runIf(available)('step-up on the admin pages (cookie mode, 1 s step-up 
       if (r.method() === 'POST' && /\/api\/(reauth|token\/refresh)$/.test(r.url()))
         sent.push(new URL(r.url()).pathname);
     });
-    await signIn(page, server.url);
+    await signInWithForm(page, server.url, EMAIL);
     // auth_time has whole seconds and the server refuses when now − auth_time > 1: after 2.1 s that is certain.
     await page.waitForTimeout(2_100);
     await page.getByRole('link', { name: 'Users' }).click();
@@ -344,7 +338,7 @@ describe.runIf(available)('step-up on the admin pages (cookie mode, 1 s step-up 
   it('an admin creates a user from the users page (with step-up), who can then sign in; it fits 390 px', async () => {
     const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
     const page = await context.newPage();
-    await signIn(page, server.url);
+    await signInWithForm(page, server.url, EMAIL);
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Create a user' }).waitFor();
     await page.waitForTimeout(2_100); // past the 1 s step-up window

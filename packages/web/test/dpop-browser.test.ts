@@ -4,25 +4,24 @@
  * after a reload carries a proof from the same key); and a token copied out of the page is refused when replayed
  * from Node — as Bearer, as DPoP without a proof, with a replayed proof, or with a proof from another key.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDPoPProof, generateKeyPair } from '@jot/jose';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import { available, launchChromium, PASSWORD } from './support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const EMAIL = 'dpop@jot.test';
-const PASSWORD = 'correct horse battery';
 
-describe.runIf(existsSync(CHROMIUM))('DPoP-bound session in Chromium (memory mode)', () => {
+describe.runIf(available)('DPoP-bound session in Chromium (memory mode)', () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
@@ -49,17 +48,7 @@ describe.runIf(existsSync(CHROMIUM))('DPoP-bound session in Chromium (memory mod
     server = await startServer({ tokenDelivery: 'memory', accessTokenTtl: '30s' });
     const reg = await server.request('POST', '/api/register', { body: { email: EMAIL, password: PASSWORD } });
     expect(reg.status).toBe(201);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext();
     // The page is served on the server's own origin (same-origin client, cookies and IndexedDB of that origin).
     await context.route(`${server.url}/dpop-page/**`, (route) => {

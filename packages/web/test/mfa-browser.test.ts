@@ -6,7 +6,6 @@
  * mode. Without /usr/bin/chromium the suite is skipped with a warning, except in CI.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { resolve } from 'node:path';
 
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
@@ -14,33 +13,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import { freePort } from '../../server/test/support/smtp.js';
 import {
   available,
-  CHROMIUM,
   ensureBuilt,
   horizontalOverflow,
   launchChromium,
+  PASSWORD,
   SHOTS,
+  warnIfUnavailable,
 } from './support/browser.js';
 
 const EMAIL = 'mfa-admin@jot.test';
-const PASSWORD = 'correct horse battery';
 
-/** A free TCP port on loopback (the origin must be known before the server's configuration). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createNetServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => done(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-if (!available && process.env.CI === undefined) {
-  console.warn(`\n⚠ ${CHROMIUM} is missing: the passkey browser tests are SKIPPED.\n`);
-}
+warnIfUnavailable('the passkey browser tests are');
 
 describe.runIf(available || process.env.CI !== undefined)(
   'two-step verification and passkeys in Chromium',

@@ -9,10 +9,9 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { available, ensureBuilt, launchChromium } from './support/browser.js';
+import { available, ensureBuilt, launchChromium, PASSWORD } from './support/browser.js';
 
 const EMAIL = 'single@jot.test';
-const PASSWORD = 'correct horse battery';
 const TTL_S = 3;
 
 describe.runIf(available)('web UI in single-token mode (3 s access tokens, no refresh token)', () => {

@@ -1,19 +1,28 @@
 /**
  * Shared by the real-browser suites: Debian's Chromium through playwright-core, the UI built when missing or stale,
- * the screenshot folder, and layout measurements.
+ * the screenshot folder, fresh pages, signing in through the form, and layout measurements.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 /** Whether the browser suites can run here. */
 export const available = existsSync(CHROMIUM);
+
+/** The password the suites register their accounts with. */
+export const PASSWORD = 'correct horse battery';
+
+/** Says on the console that `what` is skipped (outside CI: in CI a missing Chromium fails, see browser.test.ts). */
+export function warnIfUnavailable(what: string): void {
+  if (!available && process.env.CI === undefined)
+    console.warn(`\n⚠ ${CHROMIUM} is missing: ${what} SKIPPED (apt-get install -y chromium).\n`);
+}
 
 // `npm run screenshots` refreshes the committed pictures in docs/screenshots; ordinary runs write to a temp dir so
 // that a test run never leaves the work tree changed.
@@ -68,6 +77,38 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * A page in a context of its own (its own cookies) at `width` × `height`; `contexts` collects the context for the
+ * suite to close. Locators fail after 8 s, well before a test's own timeout, naming what they waited for.
+ */
+export async function openPage(
+  browser: Browser,
+  contexts: BrowserContext[],
+  width = 1000,
+  height = 800,
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(8_000);
+  return page;
+}
+
+/** Signs in through the sign-in form of the server at `url` and waits for the account page. */
+export async function signInWithForm(
+  page: Page,
+  url: string,
+  email: string,
+  password = PASSWORD,
+): Promise<void> {
+  await page.goto(`${url}/#/signin`);
+  await page.getByRole('heading', { name: 'Sign in to Jot' }).waitFor();
+  await page.locator('#signin-email').fill(email);
+  await page.locator('#signin-password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'My account' }).waitFor();
 }
 
 /** How far the page reaches beyond the viewport horizontally (0 = no horizontal overflow), and what sticks out. */
