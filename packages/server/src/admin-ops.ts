@@ -7,18 +7,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 
+import type { Clock } from './clock.js';
+import { clientsFromConfig, oneTimeTokensFromConfig, revocationsFromConfig } from './compose/from-config.js';
 import type { Config } from './config/index.js';
-import { createKek } from './keys/kek.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
 import { deleteAccount, lastAdmin } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
-import { createClientService, type ClientService } from './services/clients.js';
+import type { ClientService } from './services/clients.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
-import { createOneTimeTokens } from './services/one-time-tokens.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
-import { createRevocationService } from './services/revocation.js';
-import { createSecurityEvents } from './services/security-events.js';
+import type { RevocationService } from './services/revocation.js';
+import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
 import { openStore, type Invitation, type Session, type Store, type User } from './store/index.js';
 
 /** What the CLI can do; every change is recorded as a security event with `by: 'cli'`. */
@@ -74,97 +74,29 @@ export async function openAdminOps(
   let mailer: Mailer | undefined;
   try {
     const events = createSecurityEvents(store, logger);
-    const revocations = createRevocationService(store, clock, {
-      accessTokenTtlMs: config.accessTokenTtlMs,
-      clockToleranceMs: config.clockToleranceMs,
-    });
+    const revocations = revocationsFromConfig(config, store, clock);
     if (config.redisUrl !== undefined) {
-      redis = new Redis(config.redisUrl, {
-        maxRetriesPerRequest: 2,
-        connectTimeout: 3000,
-        lazyConnect: true,
-      });
-      redis.on('error', () => undefined);
-      await redis.connect();
+      redis = await connectAdminRedis(config.redisUrl);
       mirror = await createRedisMirror(redis, store, revocations, logger);
     }
     keys = await createKeyManager({ store, config, clock, logger });
     mailer = createMailer({ config, store, logger, clock });
-    const oneTimeTokens = createOneTimeTokens({
-      kek: config.kek,
-      issuer: config.issuer,
-      store,
-      clock,
-      clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
-    });
-    const accountMail = createAccountMail({ config, mailer, tokens: oneTimeTokens });
-    const record = (type: Parameters<typeof events.record>[0], userId: string, detail = {}) =>
-      events.record(type, { userId, detail: { by: 'cli', ...detail } });
-    const must = (user: User | undefined | 'last_admin'): User => {
-      if (user === undefined) throw new Error('the user no longer exists');
-      if (user === 'last_admin') {
-        throw lastAdmin();
-      }
-      return user;
+    const services: AdminServices = { config, store, clock, events, revocations, mailer };
+    const close = async (): Promise<void> => {
+      await mailer?.close();
+      keys?.close();
+      mirror?.close();
+      await redis?.quit().catch(() => undefined);
+      await store.close();
     };
-    const ops: AdminOps = {
+    return {
       store,
       keys,
       mailer,
-      clients: createClientService({
-        store,
-        kek: createKek(config.kek),
-        revocations,
-        clock,
-        production: config.nodeEnv === 'production',
-        defaultTokenTtlMs: config.accessTokenTtlMs,
-      }),
-      async findUser(ref) {
-        return ref.includes('@') ? store.getUserByEmail(ref) : store.getUserById(ref);
-      },
-      async setStatus(user, status) {
-        const updated = must(await store.setStatus(user.id, status));
-        if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
-        await revocations.publishUser(must(await store.getUserById(user.id)));
-        await record(status === 'disabled' ? 'user_disabled' : 'user_enabled', user.id);
-        return updated;
-      },
-      async setRoles(user, roles) {
-        const updated = must(await store.setRoles(user.id, roles));
-        await revocations.publishUser(updated);
-        await record('roles_changed', user.id, { roles: updated.roles });
-        return updated;
-      },
-      deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
-      listSessions: (user) => store.listSessionsForUser(user.id),
-      revokeSession: (id) => revocations.revokeSession(id, 'cli'),
-      async revokeAllSessions(user) {
-        await revocations.revokeAllForUser(user.id, 'logout_all');
-        await record('logout_all', user.id);
-      },
-      async invite(email, roles) {
-        const invitation = await store.createInvitation({
-          email,
-          roles,
-          invitedBy: null,
-          expiresAt: clock() + config.oneTimeTokenTtlMs.invitation,
-        });
-        await accountMail.sendInvitation(invitation);
-        await mailer!.flush();
-        await events.record('invitation_created', {
-          detail: { by: 'cli', invitation: invitation.id, roles: invitation.roles },
-        });
-        return invitation;
-      },
-      async close() {
-        await mailer?.close();
-        keys?.close();
-        mirror?.close();
-        await redis?.quit().catch(() => undefined);
-        await store.close();
-      },
+      clients: clientsFromConfig(config, store, revocations, clock),
+      ...userOperations(services),
+      close,
     };
-    return ops;
   } catch (err) {
     await mailer?.close();
     keys?.close();
@@ -173,4 +105,86 @@ export async function openAdminOps(
     await store.close();
     throw err;
   }
+}
+
+/** The CLI's Redis client: a couple of retries per command, errors left to the commands that fail. */
+async function connectAdminRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 2,
+    connectTimeout: 3000,
+    lazyConnect: true,
+  });
+  redis.on('error', () => undefined);
+  await redis.connect();
+  return redis;
+}
+
+/** What the user operations work with. */
+interface AdminServices {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  events: SecurityEvents;
+  revocations: RevocationService;
+  mailer: Mailer;
+}
+
+type UserOperations = Omit<AdminOps, 'store' | 'keys' | 'mailer' | 'clients' | 'close'>;
+
+/** The operations on users, their sessions and invitations, each recorded with `by: 'cli'`. */
+function userOperations(services: AdminServices): UserOperations {
+  const { config, store, clock, events, revocations, mailer } = services;
+  const accountMail = createAccountMail({
+    config,
+    mailer,
+    tokens: oneTimeTokensFromConfig(config, store, clock),
+  });
+  const record = (type: Parameters<typeof events.record>[0], userId: string, detail = {}) =>
+    events.record(type, { userId, detail: { by: 'cli', ...detail } });
+  return {
+    async findUser(ref) {
+      return ref.includes('@') ? store.getUserByEmail(ref) : store.getUserById(ref);
+    },
+    async setStatus(user, status) {
+      const updated = must(await store.setStatus(user.id, status));
+      if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
+      await revocations.publishUser(must(await store.getUserById(user.id)));
+      await record(status === 'disabled' ? 'user_disabled' : 'user_enabled', user.id);
+      return updated;
+    },
+    async setRoles(user, roles) {
+      const updated = must(await store.setRoles(user.id, roles));
+      await revocations.publishUser(updated);
+      await record('roles_changed', user.id, { roles: updated.roles });
+      return updated;
+    },
+    deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
+    listSessions: (user) => store.listSessionsForUser(user.id),
+    revokeSession: (id) => revocations.revokeSession(id, 'cli'),
+    async revokeAllSessions(user) {
+      await revocations.revokeAllForUser(user.id, 'logout_all');
+      await record('logout_all', user.id);
+    },
+    async invite(email, roles) {
+      const invitation = await store.createInvitation({
+        email,
+        roles,
+        invitedBy: null,
+        expiresAt: clock() + config.oneTimeTokenTtlMs.invitation,
+      });
+      await accountMail.sendInvitation(invitation);
+      await mailer.flush();
+      await events.record('invitation_created', {
+        detail: { by: 'cli', invitation: invitation.id, roles: invitation.roles },
+      });
+      return invitation;
+    },
+  };
+}
+
+/** The user a store update returned; a missing user or the last admin is refused. */
+function must(user: User | undefined | 'last_admin'): User {
+  if (user === undefined) throw new Error('the user no longer exists');
+  if (user === 'last_admin') throw lastAdmin();
+  return user;
 }

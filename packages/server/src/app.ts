@@ -6,12 +6,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import { HEADERS, REDIS_PREFIXES } from '@jot/contract';
 
 import type { Config } from './config/index.js';
 import type { Clock } from './clock.js';
+import { startBackgroundWork } from './compose/background.js';
+import { createServerContext } from './compose/context.js';
 import type { ServerContext } from './context.js';
 import { installDrain } from './http/drain.js';
 import { installErrorHandlers } from './http/error-handler.js';
@@ -23,7 +25,6 @@ import { fallbackRateLimitStore } from './http/rate-limit-store.js';
 import { rateLimitEvents } from './http/rate-limit.js';
 import { errorSchema } from './http/schemas.js';
 import { schemaController } from './http/validation.js';
-import { createKeyManager } from './keys/key-manager.js';
 import { accountsPlugin } from './plugins/accounts.js';
 import { adminDeleteUserPlugin } from './plugins/admin-delete-user.js';
 import { adminClientsPlugin } from './plugins/admin-clients.js';
@@ -47,34 +48,8 @@ import { revocationFeedPlugin } from './plugins/revocation-feed.js';
 import { sessionsPlugin } from './plugins/sessions.js';
 import { tokensPlugin } from './plugins/tokens/index.js';
 import { webPlugin } from './plugins/web.js';
-import { createAccountMail } from './services/account-mail.js';
-import { createCsrfTokens } from './services/csrf.js';
-import { createMailer } from './services/mail/mailer.js';
-import { createOneTimeTokens } from './services/one-time-tokens.js';
-import { pruneExpired, PRUNE_INTERVAL_MS } from './services/pruning.js';
-
-import { createKek } from './keys/kek.js';
-import { createClientKeys } from './services/client-keys.js';
-import { createClientService } from './services/clients.js';
-import { createScopePolicy } from './services/scopes.js';
-import { createTokenStatus } from './services/token-status.js';
-import { createServerDPoP } from './services/dpop.js';
-import { createAccountService } from './services/accounts.js';
-import { createLoginThrottle } from './services/login-throttle.js';
-import { createMetrics } from './services/metrics.js';
-import { createMfaServices } from './services/mfa-services.js';
-import { createPasswordHasher } from './services/passwords.js';
-import { startClusterSync } from './services/cluster-sync.js';
-import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
-import { createRevocationService } from './services/revocation.js';
-import { createSecurityEvents } from './services/security-events.js';
-import { createSessionService } from './services/sessions.js';
-import { watchFailures, watchSessions } from './services/theft-signals.js';
-import { createTokenService } from './services/tokens.js';
+import { connectRedis } from './services/redis-connection.js';
 import { openStore, type Store } from './store/index.js';
-
-/** How often the argon2 parameter sets of the stored hashes are read again (see services/passwords.ts). */
-const LEARN_HASH_PARAMETERS_INTERVAL_MS = 3_600_000;
 
 /** Options of `createServer`. */
 export interface CreateServerOptions {
@@ -95,46 +70,6 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-/**
- * Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). Redis only
- * accelerates, so every command fails fast: nothing is queued while disconnected, nothing is retried, and no command
- * waits longer than `timeoutMs`; the client reconnects in the background for as long as it takes.
- */
-async function connectRedis(url: string, timeoutMs: number): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    commandTimeout: timeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
-  redis.on('error', () => undefined); // reported by connect() below; the server adds a logging listener after
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(
-      `JOT_REDIS_URL: Redis did not answer (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-}
-
-/** Logs Redis connection errors once per outage (a reconnecting client repeats them many times a second). */
-function redisErrorLogger(log: FastifyInstance['log']): (err: Error) => void {
-  let last = '';
-  let at = 0;
-  return (err) => {
-    const now = Date.now();
-    if (err.message === last && now - at < 60_000) return;
-    last = err.message;
-    at = now;
-    log.warn({ err }, 'Redis error (Redis-backed features fall back until it answers)');
-  };
-}
-
 /** Fastify's `trustProxy` from ours: a hop count becomes the equivalent function. */
 function trustProxyOption(
   value: Config['trustProxy'],
@@ -143,12 +78,10 @@ function trustProxyOption(
   return typeof value === 'boolean' ? value : [...value];
 }
 
-/** Builds the Fastify instance with every plugin, opening the store and creating the services. */
-export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
-  const { config } = options;
-  const clock = options.clock ?? Date.now;
-  const app = Fastify({
-    logger: options.logger ?? {
+/** The Fastify instance for `config`, before any plugin. */
+function createFastify(config: Config, logger: CreateServerOptions['logger']): FastifyInstance {
+  return Fastify({
+    logger: logger ?? {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
@@ -165,159 +98,34 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
     },
     schemaController,
   });
+}
+
+/**
+ * Builds the Fastify instance with every plugin, opening the store (unless given one) and Redis (when configured),
+ * creating the services (`compose/context.ts`) and starting their background work (`compose/background.ts`). A
+ * failure on the way closes what was opened.
+ */
+export async function createServer(options: CreateServerOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const clock = options.clock ?? Date.now;
+  const app = createFastify(config, options.logger);
   const store =
     options.store ?? (await openStore({ url: config.databaseUrl, dataDir: config.dataDir, now: clock }));
   const ownsStore = options.store === undefined;
   let redis: Redis | undefined;
-  let mailerToClose: { close(): Promise<void> } | undefined;
+  let context: ServerContext | undefined;
   try {
     redis =
       config.redisUrl === undefined ? undefined : await connectRedis(config.redisUrl, config.redisTimeoutMs);
-    const keys = await createKeyManager({ store, config, clock, logger: app.log });
-    const passwords = await createPasswordHasher({
-      memoryKiB: config.argon2MemoryKib,
-      timeCost: config.argon2TimeCost,
-      parallelism: config.argon2Parallelism,
-    });
-    const events = createSecurityEvents(store, app.log);
-    const metrics = createMetrics({ processMetrics: true });
-    const revocations = createRevocationService(
-      store,
-      clock,
-      { accessTokenTtlMs: config.accessTokenTtlMs, clockToleranceMs: config.clockToleranceMs },
-      metrics.revocations,
-    );
-    const tokens = createTokenService(
-      keys,
-      {
-        issuer: config.issuer,
-        audience: config.audience,
-        accessTokenTtlSeconds: Math.floor(config.accessTokenTtlMs / 1000),
-        clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
-        encryptionKeys: config.encryptionKeys,
-      },
-      clock,
-      metrics.tokensIssued,
-    );
-    const csrf = createCsrfTokens(config.kek);
-    const scopes = createScopePolicy(config.roleScopes, store);
-    const sessions = createSessionService({
-      csrf,
-      scopes,
-      store,
-      tokens,
-      revocations,
-      events,
-      clock,
-      settings: {
-        mode: config.tokenMode,
-        idleTimeoutMs: config.refreshIdleTimeoutMs,
-        maxLifetimeMs: config.sessionMaxLifetimeMs,
-        graceMs: config.refreshGraceWindowMs,
-        clockToleranceMs: config.clockToleranceMs,
-      },
-    });
-    const mailer = createMailer({ config, store, logger: app.log, clock });
-    mailerToClose = mailer;
-    const oneTimeTokens = createOneTimeTokens({
-      kek: config.kek,
-      issuer: config.issuer,
-      store,
-      clock,
-      clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
-    });
-    // Theft signals (issue 13): failure bursts on the events, session signals and new-device mail on the sessions.
-    const theft = { store, revocations, config, clock, logger: app.log, mailer };
-    const watchedEvents = watchFailures(events, theft);
-    const context: ServerContext = {
-      config,
-      store,
-      clock,
-      keys,
-      passwords,
-      tokens,
-      sessions: watchSessions(sessions, { ...theft, events: watchedEvents }),
-      revocations,
-      events: watchedEvents,
-      accounts: createAccountService({ store, passwords, events: watchedEvents }),
-      loginThrottle: createLoginThrottle(store, clock, config.loginLockout),
-      csrf,
-      metrics,
-      mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents }),
-      redis,
-      mailer,
-      oneTimeTokens,
-      accountMail: createAccountMail({ config, mailer, tokens: oneTimeTokens }),
-      scopes,
-      clients: createClientService({
-        store,
-        kek: createKek(config.kek),
-        revocations,
-        clock,
-        production: config.nodeEnv === 'production',
-        defaultTokenTtlMs: config.accessTokenTtlMs,
-      }),
-      clientKeys: createClientKeys(clock),
-      tokenStatus: createTokenStatus({ tokens, revocations, store, clock }),
-      dpop: createServerDPoP({
-        config,
-        store,
-        redis,
-        clock,
-        onRedisError: (err) =>
-          app.log.warn({ err }, 'Redis failed for a DPoP replay check; used the database'),
-      }),
-    };
+    context = await createServerContext({ config, store, clock, redis, logger: app.log });
     await context.clients.ensureFirstParty();
     app.decorate('jot', context);
     app.decorateRequest('auth', undefined);
-
-    // Failed sign-ins are padded to the costliest argon2 parameters in use: learn those the stored hashes use now
-    // (after a restart the server remembers none) and again every hour, off the request path.
-    let lastLearnedAt = 0;
-    const learnHashParameters = (): void => {
-      lastLearnedAt = Date.now();
-      passwords
-        .learn(() => store.passwordHashParameters())
-        .catch((err: unknown) => app.log.warn({ err }, 'reading the stored password hash parameters failed'));
-    };
-    learnHashParameters();
-    const pruneTimer = setInterval(() => {
-      if (Date.now() - lastLearnedAt >= LEARN_HASH_PARAMETERS_INTERVAL_MS) learnHashParameters();
-      void pruneExpired({
-        store,
-        revocations,
-        loginThrottle: context.loginThrottle,
-        warn: (err, what) => app.log.warn({ err }, what),
-      });
-    }, PRUNE_INTERVAL_MS);
-    pruneTimer.unref();
-    let mirror: RedisMirror | undefined;
-    if (redis !== undefined) {
-      redis.on('error', redisErrorLogger(app.log));
-      mirror = await createRedisMirror(redis, store, revocations, app.log);
-    }
-    const cluster = startClusterSync({
-      store,
-      keys,
-      revocations,
-      pollIntervalMs: config.clusterPollIntervalMs,
-      logger: app.log,
-    });
-    app.addHook('onClose', async () => {
-      clearInterval(pruneTimer);
-      keys.close();
-      mirror?.close();
-      await mailer.close();
-      await cluster.close();
-      await redis?.quit().catch(() => undefined);
-      if (ownsStore) await store.close();
-    });
-
+    await startBackgroundWork(app, ownsStore);
     await buildApp(app);
     return app;
   } catch (err) {
-    await mailerToClose?.close();
+    await context?.mailer.close();
     redis?.disconnect();
     if (ownsStore) await store.close();
     await app.close().catch(() => undefined);
@@ -341,18 +149,27 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
     reply.header('x-frame-options', 'DENY');
   });
   await app.register(cookie);
+  await registerCors(app);
+  await registerRateLimit(app);
+  await registerFeatures(app);
+}
+
+/** CORS for the configured origins only: an Origin not on the list gets no CORS headers (never a reflected '*'). */
+async function registerCors(app: FastifyInstance): Promise<void> {
   const origins = app.jot.config.corsOrigins;
-  if (origins.length > 0) {
-    // An explicit allow-list only: an Origin not on it gets no CORS headers at all (never a reflected '*').
-    await app.register(cors, {
-      origin: [...origins],
-      credentials: true,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', HEADERS.csrf, HEADERS.dpop],
-      exposedHeaders: [HEADERS.dpopNonce, 'www-authenticate'],
-      maxAge: 600,
-    });
-  }
+  if (origins.length === 0) return;
+  await app.register(cors, {
+    origin: [...origins],
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', HEADERS.csrf, HEADERS.dpop],
+    exposedHeaders: [HEADERS.dpopNonce, 'www-authenticate'],
+    maxAge: 600,
+  });
+}
+
+/** The rate limiter the routes opt into; its refusal is the common error body with `Retry-After`. */
+async function registerRateLimit(app: FastifyInstance): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     // With Redis the limits hold across every instance; while Redis fails, each instance counts on its own.
@@ -374,6 +191,10 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
         },
       ),
   });
+}
+
+/** The feature plugins, one per area of the API. */
+async function registerFeatures(app: FastifyInstance): Promise<void> {
   await app.register(openapiPlugin);
   await app.register(metricsPlugin, {
     metrics: app.jot.metrics,

@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['bin'],
   ['index.ts'],
   ['app.ts', 'admin-ops.ts'], // the composition roots: the server, and the CLI's operations
-  ['bootstrap.ts', 'shutdown.ts'],
+  ['bootstrap.ts', 'shutdown.ts', 'compose'], // compose/: the services and background work built from a Config
   ['plugins'], // routes
   ['http'], // HTTP mechanics: the error mapping, schemas, cookies, views, rate limits
   ['context.ts'], // the services every route shares (`app.jot`)

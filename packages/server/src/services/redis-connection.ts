@@ -1,0 +1,47 @@
+/**
+ * The server's Redis client. Redis only accelerates (rate limits across instances, the revocation mirror, DPoP
+ * replay checks), so the client fails fast and reconnects in the background, and its errors are logged once per
+ * outage.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { Redis } from 'ioredis';
+
+/**
+ * Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). Every command fails
+ * fast: nothing is queued while disconnected, nothing is retried, and no command waits longer than `timeoutMs`; the
+ * client reconnects in the background for as long as it takes.
+ */
+export async function connectRedis(url: string, timeoutMs: number): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    commandTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  redis.on('error', () => undefined); // reported by connect() below; the server adds a logging listener after
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(
+      `JOT_REDIS_URL: Redis did not answer (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+}
+
+/** An 'error' listener that logs Redis connection errors once per outage (a reconnecting client repeats them). */
+export function logRedisErrors(log: FastifyBaseLogger): (err: Error) => void {
+  let last = '';
+  let at = 0;
+  return (err) => {
+    const now = Date.now();
+    if (err.message === last && now - at < 60_000) return;
+    last = err.message;
+    at = now;
+    log.warn({ err }, 'Redis error (Redis-backed features fall back until it answers)');
+  };
+}
