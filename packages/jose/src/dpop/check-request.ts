@@ -56,6 +56,58 @@ function sameThumbprint(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
+/** The one proof a request carries; none or several are refused (§4.3 check 1). */
+function singleProof(proof: DPoPRequest['proof']): string {
+  const values = typeof proof === 'string' ? [proof] : (proof ?? []);
+  if (values.length === 0) {
+    throw new JoseError('ERR_DPOP_REQUIRED', 'this request needs a DPoP proof (the DPoP header)', {
+      reason: 'missing',
+    });
+  }
+  if (values.length > 1) {
+    throw new JoseError('ERR_DPOP_PROOF_INVALID', 'send exactly one DPoP header', { reason: 'multiple' });
+  }
+  return values[0] as string;
+}
+
+/** The proof's key must be the one the token or refresh-token family is bound to. */
+function checkBinding(proof: VerifiedDPoPProof, boundJkt: string | undefined): void {
+  if (boundJkt !== undefined && !sameThumbprint(proof.jkt, boundJkt)) {
+    throw new JoseError(
+      'ERR_DPOP_KEY_MISMATCH',
+      'the DPoP proof was made with another key than the token is bound to',
+      {
+        reason: 'jkt',
+        claim: 'cnf',
+      },
+    );
+  }
+}
+
+/** With server nonces on, the proof must carry a current one. */
+function checkNonce(proof: VerifiedDPoPProof, nonces: DPoPNonces | undefined): void {
+  if (nonces !== undefined && (proof.nonce === undefined || !nonces.isValid(proof.nonce))) {
+    throw new JoseError('ERR_DPOP_NONCE_REQUIRED', 'use the nonce in the DPoP-Nonce header in a new proof', {
+      reason: proof.nonce === undefined ? 'missing' : 'stale',
+      claim: 'nonce',
+    });
+  }
+}
+
+/** Remembers the proof's `jti` for `ttlMs`; a proof seen before is refused. */
+async function claimOnce(replay: DPoPReplayStore, proof: VerifiedDPoPProof, ttlMs: number): Promise<void> {
+  if (!(await replay.claim(`${proof.jkt}:${proof.jti}`, ttlMs))) {
+    throw new JoseError(
+      'ERR_DPOP_PROOF_REPLAYED',
+      'this DPoP proof was used before; make a new one per request',
+      {
+        reason: 'replay',
+        claim: 'jti',
+      },
+    );
+  }
+}
+
 /**
  * Builds the checker. Wrong options are a `TypeError` here.
  *
@@ -81,16 +133,7 @@ export function createDPoPChecker(options: DPoPCheckerOptions): DPoPChecker {
     algorithms,
     nonce: () => options.nonces?.current(),
     async check(request) {
-      const values = typeof request.proof === 'string' ? [request.proof] : (request.proof ?? []);
-      if (values.length === 0) {
-        throw new JoseError('ERR_DPOP_REQUIRED', 'this request needs a DPoP proof (the DPoP header)', {
-          reason: 'missing',
-        });
-      }
-      if (values.length > 1) {
-        throw new JoseError('ERR_DPOP_PROOF_INVALID', 'send exactly one DPoP header', { reason: 'multiple' });
-      }
-      const proof = verifyDPoPProof(values[0], {
+      const proof = verifyDPoPProof(singleProof(request.proof), {
         method: request.method,
         url: request.url,
         accessToken: request.accessToken,
@@ -99,40 +142,10 @@ export function createDPoPChecker(options: DPoPCheckerOptions): DPoPChecker {
         clockTolerance: tolerance,
         currentDate: new Date(clock()),
       });
-      if (request.boundJkt !== undefined && !sameThumbprint(proof.jkt, request.boundJkt)) {
-        throw new JoseError(
-          'ERR_DPOP_KEY_MISMATCH',
-          'the DPoP proof was made with another key than the token is bound to',
-          {
-            reason: 'jkt',
-            claim: 'cnf',
-          },
-        );
-      }
-      if (
-        options.nonces !== undefined &&
-        (proof.nonce === undefined || !options.nonces.isValid(proof.nonce))
-      ) {
-        throw new JoseError(
-          'ERR_DPOP_NONCE_REQUIRED',
-          'use the nonce in the DPoP-Nonce header in a new proof',
-          {
-            reason: proof.nonce === undefined ? 'missing' : 'stale',
-            claim: 'nonce',
-          },
-        );
-      }
+      checkBinding(proof, request.boundJkt);
+      checkNonce(proof, options.nonces);
       // After every other check: an invalid proof must not burn the jti of a valid one made later.
-      if (!(await options.replay.claim(`${proof.jkt}:${proof.jti}`, ttlMs))) {
-        throw new JoseError(
-          'ERR_DPOP_PROOF_REPLAYED',
-          'this DPoP proof was used before; make a new one per request',
-          {
-            reason: 'replay',
-            claim: 'jti',
-          },
-        );
-      }
+      await claimOnce(options.replay, proof, ttlMs);
       return proof;
     },
   };

@@ -6,6 +6,7 @@
 import { JoseError } from '../errors.js';
 import { isAlgorithm, type Algorithm } from '../lib/algorithms.js';
 import { importJWK } from '../jwk/import-jwk.js';
+import type { Key } from '../jwk/key.js';
 import type { JWK } from '../jwk/types.js';
 import { parseJSONObject, decodeJSONObject } from '../jws/segments.js';
 import { verifyJWS } from '../jws/verify.js';
@@ -72,18 +73,11 @@ function stringClaim(payload: Record<string, unknown>, name: string, max: number
   return value;
 }
 
-/**
- * Verifies a `DPoP` header value for a request; throws `JoseError` `ERR_DPOP_PROOF_INVALID` with a `reason`
- * (`malformed`, `typ`, `alg`, `jwk`, `signature`, `claim`, `htm`, `htu`, `stale`, `future`, `ath`).
- *
- * @example
- * const proof = verifyDPoPProof(req.headers.dpop, { method: 'GET', url: 'https://api.example.com/orders', accessToken });
- * if (proof.jkt !== claims.cnf.jkt) refuse();
- */
-export function verifyDPoPProof(proof: unknown, options: VerifyDPoPProofOptions): VerifiedDPoPProof {
-  if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_DPOP_PROOF_LENGTH) {
-    throw invalid('the DPoP header must be one compact JWS of reasonable size', 'malformed');
-  }
+/** The proof's protected header: `typ`, an accepted asymmetric `alg`, and a public `jwk`. */
+function proofHeader(
+  proof: string,
+  options: VerifyDPoPProofOptions,
+): { alg: Algorithm; jwk: Record<string, unknown> } {
   const algorithms = (options.algorithms ?? DPOP_ALGORITHMS).filter((alg) => !alg.startsWith('HS'));
   const dot = proof.indexOf('.');
   if (dot <= 0) throw invalid('the DPoP proof is not a compact JWS', 'malformed');
@@ -105,6 +99,15 @@ export function verifyDPoPProof(proof: unknown, options: VerifyDPoPProofOptions)
   if (PRIVATE_MEMBERS.some((name) => Object.hasOwn(jwk, name))) {
     throw invalid('the DPoP proof "jwk" must not contain private key material', 'jwk', 'jwk');
   }
+  return { alg, jwk: jwk as Record<string, unknown> };
+}
+
+/** The proof's signature, by the key in its own header; returns that key and the payload object. */
+function verifiedPayload(
+  proof: string,
+  alg: Algorithm,
+  jwk: Record<string, unknown>,
+): { key: Key; payload: Record<string, unknown> } {
   let verified: ReturnType<typeof verifyJWS>;
   try {
     const key = importJWK(jwk, { alg });
@@ -116,12 +119,55 @@ export function verifyDPoPProof(proof: unknown, options: VerifyDPoPProofOptions)
       throw invalid('the DPoP proof signature does not verify', 'signature');
     throw invalid('the DPoP proof is not a valid JWS', 'malformed');
   }
-  let payload: Record<string, unknown>;
   try {
-    payload = parseJSONObject(verified.payload, 'DPoP proof payload', 'ERR_DPOP_PROOF_INVALID');
+    const payload = parseJSONObject(verified.payload, 'DPoP proof payload', 'ERR_DPOP_PROOF_INVALID');
+    return { key: verified.key, payload };
   } catch {
     throw invalid('the DPoP proof payload is not a JSON object', 'malformed');
   }
+}
+
+/** `iat` within `maxAge` (and not in the future), with the clock tolerance. */
+function checkIat(iat: number, options: VerifyDPoPProofOptions): void {
+  const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
+  const tolerance = options.clockTolerance ?? 5;
+  if (iat > now + tolerance) throw invalid('the DPoP proof "iat" is in the future', 'future', 'iat');
+  if (iat < now - (options.maxAge ?? 60) - tolerance) {
+    throw invalid('the DPoP proof is too old; make a new one for each request', 'stale', 'iat');
+  }
+}
+
+/** The request the proof was made for: `htm` and `htu`. */
+function checkRequest(htm: string, htu: string, options: VerifyDPoPProofOptions): void {
+  if (htm !== options.method) throw invalid('the DPoP proof was made for another HTTP method', 'htm', 'htm');
+  const expected = normalizeHtu(options.url);
+  if (expected === undefined) throw new TypeError('verifyDPoPProof: url must be an absolute http(s) URL');
+  if (normalizeHtu(htu) !== expected) throw invalid('the DPoP proof was made for another URL', 'htu', 'htu');
+}
+
+/** With an access token, the proof's `ath` must be its hash. */
+function checkAth(payload: Record<string, unknown>, accessToken: string | undefined): void {
+  if (accessToken === undefined) return;
+  const ath = Object.hasOwn(payload, 'ath') ? payload.ath : undefined;
+  if (typeof ath !== 'string' || ath !== accessTokenHash(accessToken)) {
+    throw invalid('the DPoP proof "ath" does not match the access token', 'ath', 'ath');
+  }
+}
+
+/**
+ * Verifies a `DPoP` header value for a request; throws `JoseError` `ERR_DPOP_PROOF_INVALID` with a `reason`
+ * (`malformed`, `typ`, `alg`, `jwk`, `signature`, `claim`, `htm`, `htu`, `stale`, `future`, `ath`).
+ *
+ * @example
+ * const proof = verifyDPoPProof(req.headers.dpop, { method: 'GET', url: 'https://api.example.com/orders', accessToken });
+ * if (proof.jkt !== claims.cnf.jkt) refuse();
+ */
+export function verifyDPoPProof(proof: unknown, options: VerifyDPoPProofOptions): VerifiedDPoPProof {
+  if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_DPOP_PROOF_LENGTH) {
+    throw invalid('the DPoP header must be one compact JWS of reasonable size', 'malformed');
+  }
+  const { alg, jwk } = proofHeader(proof, options);
+  const { key, payload } = verifiedPayload(proof, alg, jwk);
   const jti = stringClaim(payload, 'jti', 256);
   const htm = stringClaim(payload, 'htm', 32);
   const htu = stringClaim(payload, 'htu', 2048);
@@ -129,28 +175,15 @@ export function verifyDPoPProof(proof: unknown, options: VerifyDPoPProofOptions)
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat)) {
     throw invalid('the DPoP proof needs an integer "iat"', 'claim', 'iat');
   }
-  if (htm !== options.method) throw invalid('the DPoP proof was made for another HTTP method', 'htm', 'htm');
-  const expected = normalizeHtu(options.url);
-  if (expected === undefined) throw new TypeError('verifyDPoPProof: url must be an absolute http(s) URL');
-  if (normalizeHtu(htu) !== expected) throw invalid('the DPoP proof was made for another URL', 'htu', 'htu');
-  const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
-  const tolerance = options.clockTolerance ?? 5;
-  if (iat > now + tolerance) throw invalid('the DPoP proof "iat" is in the future', 'future', 'iat');
-  if (iat < now - (options.maxAge ?? 60) - tolerance) {
-    throw invalid('the DPoP proof is too old; make a new one for each request', 'stale', 'iat');
-  }
-  if (options.accessToken !== undefined) {
-    const ath = Object.hasOwn(payload, 'ath') ? payload.ath : undefined;
-    if (typeof ath !== 'string' || ath !== accessTokenHash(options.accessToken)) {
-      throw invalid('the DPoP proof "ath" does not match the access token', 'ath', 'ath');
-    }
-  }
+  checkRequest(htm, htu, options);
+  checkIat(iat, options);
+  checkAth(payload, options.accessToken);
   const nonce = Object.hasOwn(payload, 'nonce') ? payload.nonce : undefined;
   if (nonce !== undefined && (typeof nonce !== 'string' || nonce.length === 0 || nonce.length > 512)) {
     throw invalid('the DPoP proof "nonce" must be a string', 'claim', 'nonce');
   }
   return {
-    jkt: verified.key.thumbprint(),
+    jkt: key.thumbprint(),
     jti,
     iat,
     htm,

@@ -160,61 +160,24 @@ export class Key {
   }
 }
 
-function describe(keyObject: KeyObject): {
+/** What a KeyObject is, for `Key`: its family, curve, size and the algorithms it may serve. */
+interface KeyDescription {
   family: KeyFamily;
   curve: string | undefined;
   bits: number;
   algorithms: Algorithm[];
-} {
-  if (keyObject.type === 'secret') {
-    const bytes = keyObject.symmetricKeySize ?? 0;
-    const algorithms = (['HS256', 'HS384', 'HS512'] as const).filter(
-      (alg) => bytes >= (ALGORITHMS.get(alg)?.minSecretBytes ?? Infinity),
-    );
-    if (algorithms.length === 0) {
-      throw new JoseError(
-        'ERR_KEY_INVALID',
-        `HMAC secrets must be at least 256 bits of random data; this one has ${bytes * 8}`,
-        { reason: 'too_short' },
-      );
-    }
-    return { family: 'oct', curve: undefined, bits: bytes * 8, algorithms };
-  }
+}
+
+function describe(keyObject: KeyObject): KeyDescription {
+  if (keyObject.type === 'secret') return describeSecret(keyObject.symmetricKeySize ?? 0);
   const details = keyObject.asymmetricKeyDetails ?? {};
   switch (keyObject.asymmetricKeyType) {
     case 'rsa':
-    case 'rsa-pss': {
-      const bits = details.modulusLength ?? 0;
-      if (bits < MIN_RSA_BITS) {
-        throw new JoseError(
-          'ERR_KEY_INVALID',
-          `RSA keys must be at least ${MIN_RSA_BITS} bits; this one has ${bits}`,
-          {
-            reason: 'too_short',
-          },
-        );
-      }
-      const pss: Algorithm[] = ['PS256', 'PS384', 'PS512'];
+    case 'rsa-pss':
       // An RSASSA-PSS key (id-RSASSA-PSS) is restricted to PSS by its own parameters.
-      const algorithms: Algorithm[] =
-        keyObject.asymmetricKeyType === 'rsa-pss' ? pss : ['RS256', 'RS384', 'RS512', ...pss];
-      return { family: 'RSA', curve: undefined, bits, algorithms };
-    }
-    case 'ec': {
-      const curve = EC_CURVES.get(details.namedCurve ?? '');
-      if (curve === undefined) {
-        throw new JoseError('ERR_KEY_INVALID', `unsupported EC curve ${details.namedCurve ?? '(unknown)'}`, {
-          reason: 'unsupported',
-        });
-      }
-      const alg = curve === 'P-256' ? 'ES256' : curve === 'P-384' ? 'ES384' : 'ES512';
-      return {
-        family: 'EC',
-        curve,
-        bits: curve === 'P-521' ? 521 : Number(curve.slice(2)),
-        algorithms: [alg],
-      };
-    }
+      return describeRSA(details.modulusLength ?? 0, keyObject.asymmetricKeyType === 'rsa-pss');
+    case 'ec':
+      return describeEC(details.namedCurve);
     case 'ed25519':
       return { family: 'OKP', curve: 'Ed25519', bits: 256, algorithms: ['EdDSA', 'Ed25519'] };
     default:
@@ -226,6 +189,52 @@ function describe(keyObject: KeyObject): {
         },
       );
   }
+}
+
+/** An HMAC secret of `bytes` bytes serves every HS algorithm whose minimum it meets. */
+function describeSecret(bytes: number): KeyDescription {
+  const algorithms = (['HS256', 'HS384', 'HS512'] as const).filter(
+    (alg) => bytes >= (ALGORITHMS.get(alg)?.minSecretBytes ?? Infinity),
+  );
+  if (algorithms.length === 0) {
+    throw new JoseError(
+      'ERR_KEY_INVALID',
+      `HMAC secrets must be at least 256 bits of random data; this one has ${bytes * 8}`,
+      { reason: 'too_short' },
+    );
+  }
+  return { family: 'oct', curve: undefined, bits: bytes * 8, algorithms };
+}
+
+function describeRSA(bits: number, pssOnly: boolean): KeyDescription {
+  if (bits < MIN_RSA_BITS) {
+    throw new JoseError(
+      'ERR_KEY_INVALID',
+      `RSA keys must be at least ${MIN_RSA_BITS} bits; this one has ${bits}`,
+      {
+        reason: 'too_short',
+      },
+    );
+  }
+  const pss: Algorithm[] = ['PS256', 'PS384', 'PS512'];
+  const algorithms: Algorithm[] = pssOnly ? pss : ['RS256', 'RS384', 'RS512', ...pss];
+  return { family: 'RSA', curve: undefined, bits, algorithms };
+}
+
+function describeEC(namedCurve: string | undefined): KeyDescription {
+  const curve = EC_CURVES.get(namedCurve ?? '');
+  if (curve === undefined) {
+    throw new JoseError('ERR_KEY_INVALID', `unsupported EC curve ${namedCurve ?? '(unknown)'}`, {
+      reason: 'unsupported',
+    });
+  }
+  const alg = curve === 'P-256' ? 'ES256' : curve === 'P-384' ? 'ES384' : 'ES512';
+  return {
+    family: 'EC',
+    curve,
+    bits: curve === 'P-521' ? 521 : Number(curve.slice(2)),
+    algorithms: [alg],
+  };
 }
 
 function describeKey(key: Key): string {

@@ -3,11 +3,12 @@
  * payload that are UTF-8 JSON objects, and a header whose parameters have the right types. Everything here throws
  * `JoseError` and nothing else, whatever the input.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 
 import { JoseError, type JoseErrorCode } from '../errors.js';
 import { ALGORITHMS, type AlgorithmSpec } from '../lib/algorithms.js';
-import { decodeBase64url } from '../lib/base64url.js';
+import { isCanonicalBase64url } from '../lib/base64url.js';
+import { scratch } from '../lib/scratch.js';
 import type { JWSHeader } from './types.js';
 
 /** The default and recommended limit on a token's length, in characters (= bytes; tokens are ASCII). */
@@ -53,29 +54,64 @@ export function splitCompact(token: unknown, maxLength: number): Segments {
   };
 }
 
+/** Throws `code` unless `segment` is canonical base64url. */
+export function requireCanonical(
+  segment: string,
+  what: string,
+  code: JoseErrorCode = 'ERR_JWS_INVALID',
+): void {
+  if (!isCanonicalBase64url(segment))
+    throw new JoseError(code, `the ${what} is not canonical base64url`, { reason: 'base64url' });
+}
+
 /** Decodes a canonical base64url segment or throws `code`. */
 export function decodeSegment(
   segment: string,
   what: string,
   code: JoseErrorCode = 'ERR_JWS_INVALID',
 ): Buffer {
-  const bytes = decodeBase64url(segment);
-  if (bytes === undefined)
-    throw new JoseError(code, `the ${what} is not canonical base64url`, { reason: 'base64url' });
-  return bytes;
+  requireCanonical(segment, what, code);
+  return Buffer.from(segment, 'base64url');
+}
+
+/** Characters needed to write `bytes` bytes as unpadded base64url. */
+export function encodedLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
+
+/** `bytes[start, end)` as text, refusing invalid UTF-8 (Node's decoder would replace it silently). */
+function utf8Text(bytes: Buffer, start: number, end: number, what: string, code: JoseErrorCode): string {
+  const text = bytes.toString('utf8', start, end);
+  if (!text.includes('\uFFFD')) return text;
+  // Only a real U+FFFD may stay.
+  try {
+    return fatalUtf8.decode(bytes.subarray(start, end));
+  } catch {
+    throw new JoseError(code, `the ${what} is not valid UTF-8`, { reason: 'utf8' });
+  }
 }
 
 /** Parses bytes holding a UTF-8 JSON object; anything else throws `code`. */
 export function parseJSONObject(bytes: Buffer, what: string, code: JoseErrorCode): Record<string, unknown> {
-  let text = bytes.toString('utf8');
-  if (text.includes('\uFFFD')) {
-    // Only a real U+FFFD may stay; Node's decoder would have replaced invalid sequences silently.
-    try {
-      text = fatalUtf8.decode(bytes);
-    } catch {
-      throw new JoseError(code, `the ${what} is not valid UTF-8`, { reason: 'utf8' });
-    }
-  }
+  return parseJSONText(utf8Text(bytes, 0, bytes.length, what, code), what, code);
+}
+
+/**
+ * Decodes an already canonical base64url segment holding a UTF-8 JSON object through the scratch buffer (no Buffer
+ * of its own) and parses it; anything else throws `code`. Synchronous use only.
+ */
+export function parseCanonicalJSONSegment(
+  segment: string,
+  what: string,
+  code: JoseErrorCode,
+): Record<string, unknown> {
+  const bytes = scratch(segment.length);
+  const length = bytes.write(segment, 0, 'base64url');
+  return parseJSONText(utf8Text(bytes, 0, length, what, code), what, code);
+}
+
+/** Parses text holding a JSON object; anything else throws `code`. */
+function parseJSONText(text: string, what: string, code: JoseErrorCode): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -94,36 +94,47 @@ function numericDate(payload: JWTPayload, claim: 'exp' | 'nbf' | 'iat'): number 
   return value;
 }
 
-/** Checks `payload` (and the `typ` header) against `rules` at time `now` (epoch seconds). */
-export function validateClaims(
-  payload: JWTPayload,
-  header: Readonly<JWSHeader>,
-  rules: ClaimRules,
-  now: number,
-): void {
-  if (rules.typ !== undefined) {
-    if (typeof header.typ !== 'string')
-      throw fail('typ', 'missing', `the token has no "typ"; expected ${rules.typ}`);
-    if (normalizeTyp(header.typ) !== rules.typ)
-      throw fail('typ', 'mismatch', `the token "typ" is not ${rules.typ}`);
-  }
-  for (const claim of rules.required) {
+function checkTyp(header: Readonly<JWSHeader>, expected: string): void {
+  if (typeof header.typ !== 'string')
+    throw fail('typ', 'missing', `the token has no "typ"; expected ${expected}`);
+  if (normalizeTyp(header.typ) !== expected)
+    throw fail('typ', 'mismatch', `the token "typ" is not ${expected}`);
+}
+
+function checkRequired(payload: JWTPayload, required: readonly string[]): void {
+  for (let i = 0; i < required.length; i++) {
+    const claim = required[i] as string;
     if (!Object.hasOwn(payload, claim) || payload[claim] === undefined) {
       throw fail(claim, 'missing', `the "${claim}" claim is required`);
     }
   }
-  for (const claim of ['iss', 'sub', 'jti'] as const) {
-    if (Object.hasOwn(payload, claim) && typeof payload[claim] !== 'string') {
-      throw fail(claim, 'type', `the "${claim}" claim must be a string`);
-    }
-  }
-  const aud = payload.aud;
-  if (aud !== undefined && typeof aud !== 'string') {
-    if (!Array.isArray(aud) || !aud.every((item) => typeof item === 'string')) {
-      throw fail('aud', 'type', 'the "aud" claim must be a string or an array of strings');
-    }
-  }
+}
 
+function stringClaim(payload: JWTPayload, claim: 'iss' | 'sub' | 'jti'): void {
+  if (Object.hasOwn(payload, claim) && typeof payload[claim] !== 'string') {
+    throw fail(claim, 'type', `the "${claim}" claim must be a string`);
+  }
+}
+
+function isStringArray(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return false;
+  return true;
+}
+
+/** Registered claims have their JSON types whether or not a rule asks about them. */
+function checkClaimTypes(payload: JWTPayload): void {
+  stringClaim(payload, 'iss');
+  stringClaim(payload, 'sub');
+  stringClaim(payload, 'jti');
+  const aud = payload.aud;
+  if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud)) {
+    throw fail('aud', 'type', 'the "aud" claim must be a string or an array of strings');
+  }
+}
+
+/** `exp`, `nbf`, `iat` and the maximum age, each with the clock tolerance. */
+function checkTimes(payload: JWTPayload, rules: ClaimRules, now: number): void {
   const tolerance = rules.tolerance;
   const exp = numericDate(payload, 'exp');
   const nbf = numericDate(payload, 'nbf');
@@ -146,7 +157,17 @@ export function validateClaims(
       reason: 'too_old',
     });
   }
+}
 
+function audienceMatches(aud: unknown, audiences: ReadonlySet<string>): boolean {
+  if (typeof aud === 'string') return audiences.has(aud);
+  if (!Array.isArray(aud)) return false;
+  for (let i = 0; i < aud.length; i++) if (audiences.has(aud[i] as string)) return true;
+  return false;
+}
+
+/** `iss`, `sub` and `aud` against the accepted values (types were checked before). */
+function checkParties(payload: JWTPayload, rules: ClaimRules): void {
   if (rules.issuers !== undefined && (typeof payload.iss !== 'string' || !rules.issuers.has(payload.iss))) {
     throw fail(
       'iss',
@@ -157,15 +178,22 @@ export function validateClaims(
   if (rules.subject !== undefined && payload.sub !== rules.subject) {
     throw fail('sub', payload.sub === undefined ? 'missing' : 'mismatch', 'the token subject does not match');
   }
-  if (rules.audiences !== undefined) {
-    const audiences = rules.audiences;
-    const matches =
-      typeof aud === 'string' ? audiences.has(aud) : Array.isArray(aud) && aud.some((a) => audiences.has(a));
-    if (!matches)
-      throw fail(
-        'aud',
-        aud === undefined ? 'missing' : 'mismatch',
-        'the token is not meant for this audience',
-      );
+  if (rules.audiences !== undefined && !audienceMatches(payload.aud, rules.audiences)) {
+    const reason = payload.aud === undefined ? 'missing' : 'mismatch';
+    throw fail('aud', reason, 'the token is not meant for this audience');
   }
+}
+
+/** Checks `payload` (and the `typ` header) against `rules` at time `now` (epoch seconds). */
+export function validateClaims(
+  payload: JWTPayload,
+  header: Readonly<JWSHeader>,
+  rules: ClaimRules,
+  now: number,
+): void {
+  if (rules.typ !== undefined) checkTyp(header, rules.typ);
+  checkRequired(payload, rules.required);
+  checkClaimTypes(payload);
+  checkTimes(payload, rules, now);
+  checkParties(payload, rules);
 }

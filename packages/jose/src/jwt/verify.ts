@@ -6,9 +6,9 @@
 import { epochSeconds } from '../lib/clock.js';
 import type { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
-import { parseJSONObject } from '../jws/segments.js';
+import { createJWSCore, type CheckedJWS, type VerifyJWSOptions } from '../jws/core.js';
+import { parseCanonicalJSONSegment } from '../jws/segments.js';
 import type { JWSHeader } from '../jws/types.js';
-import { createJWSVerifier, type VerifiedJWS, type VerifyJWSOptions } from '../jws/verify.js';
 import { compileClaimRules, validateClaims, type ClaimOptions } from './claims.js';
 import type { JWTPayload } from './types.js';
 
@@ -53,16 +53,17 @@ export interface JWTVerifier {
  */
 export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVerifier {
   if (typeof options !== 'object' || options === null) throw new TypeError('verify: options are required');
-  const verifyJWS = createJWSVerifier(keys, options);
+  const verifyJWS = createJWSCore(keys, options);
   const rules = compileClaimRules(options);
   const fixedDate = options.currentDate;
   if (fixedDate !== undefined) epochSeconds(fixedDate); // TypeError now for an invalid Date, not per token
 
-  function claimsOf<P extends JWTPayload>(jws: VerifiedJWS, at?: { currentDate?: Date }): VerifiedJWT<P> {
-    const { header, payload: bytes, key } = jws;
-    const payload = parseJSONObject(bytes, 'JWT claims set', 'ERR_JWT_INVALID') as P;
+  // The payload is decoded and parsed only now, after its signature verified.
+  function claimsOf<P extends JWTPayload>(jws: CheckedJWS, at?: { currentDate?: Date }): VerifiedJWT<P> {
+    const { header } = jws.parsed;
+    const payload = parseCanonicalJSONSegment(jws.parts.payload, 'JWT claims set', 'ERR_JWT_INVALID') as P;
     validateClaims(payload, header, rules, epochSeconds(at?.currentDate ?? fixedDate));
-    return { header, payload, key };
+    return { header, payload, key: jws.key };
   }
 
   const verifyJWT = (<P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }) =>

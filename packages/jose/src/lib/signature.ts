@@ -76,24 +76,26 @@ export function createSignatureAsync(
 }
 
 /**
- * Verifies `signature` over the signing input. The caller has already checked the signature length; HMAC tags are
- * compared with `timingSafeEqual`.
+ * Verifies `signature` over the signing input (its ASCII text, or those bytes already written out). The caller has
+ * already checked the signature length; HMAC tags are compared with `timingSafeEqual`.
  */
 export function verifySignature(
   spec: AlgorithmSpec,
   keyObject: KeyObject,
   input: KeyInput,
-  signingInput: string,
-  signature: Buffer,
+  signingInput: string | Uint8Array,
+  signature: Uint8Array,
 ): boolean {
   if (spec.family === 'oct') {
-    const expected = createHmac(spec.hash ?? 'sha256', keyObject)
-      .update(signingInput, 'latin1')
-      .digest();
+    const hmac = createHmac(spec.hash ?? 'sha256', keyObject);
+    const expected = (
+      typeof signingInput === 'string' ? hmac.update(signingInput, 'latin1') : hmac.update(signingInput)
+    ).digest();
     return expected.length === signature.length && timingSafeEqual(expected, signature);
   }
+  const data = typeof signingInput === 'string' ? Buffer.from(signingInput, 'latin1') : signingInput;
   try {
-    return cryptoVerify(spec.hash ?? null, Buffer.from(signingInput, 'latin1'), input, signature);
+    return cryptoVerify(spec.hash ?? null, data, input, signature);
   } catch {
     // OpenSSL refuses some malformed inputs by throwing; for the caller that is simply a bad signature.
     return false;
