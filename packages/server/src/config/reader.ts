@@ -34,6 +34,8 @@ export interface SettingsReader {
   ) => never;
   /** Refuses a setting that production requires and that is unset. */
   readonly missing: (key: SettingKey, why: string) => never;
+  /** A required duration in milliseconds, at least `minMs` (bare numbers are seconds). */
+  readonly duration: (key: SettingKey, minMs: number) => number;
 }
 
 /** Builds the reader over the sources, highest priority first. */
@@ -90,5 +92,7 @@ export function createSettingsReader(sources: {
     throw new ConfigError(ENV_VARS[key], `${ENV_VARS[key]} is required in production: ${why}`);
   }
 
-  return { raw, read, get, fail, missing };
+  const duration = (key: SettingKey, minMs: number): number => get(key, (v) => p.durationMs(v, minMs));
+
+  return { raw, read, get, fail, missing, duration };
 }

@@ -1,0 +1,31 @@
+/** Settings that are each valid but do not work together, refused once the whole configuration is read. */
+import { checkOwnAudiences } from './dpop-jwe.js';
+import type { SettingsReader } from './reader.js';
+import type { Config } from './types.js';
+
+/** Fails, naming the setting to change, when two settings contradict each other. */
+export function checkCombinations(config: Config, { raw, fail }: SettingsReader): void {
+  const encryptionProblem = checkOwnAudiences(config.audience, config.encryptionKeys);
+  if (encryptionProblem !== undefined)
+    fail('encryptionKeys', raw('encryptionKeys').source, encryptionProblem);
+  if (config.dpop === 'required' && config.tokenDelivery === 'cookie') {
+    fail(
+      'dpop',
+      raw('dpop').source,
+      'DPoP needs the access token in the page: JOT_TOKEN_DELIVERY must be memory or bearer',
+    );
+  }
+  if (config.tokenMode === 'single') {
+    // A client renews once per half lifetime: a budget below that signs every user out when a token expires.
+    const needed = Math.ceil(config.rateLimitRenew.windowMs / (config.accessTokenTtlMs / 2));
+    if (config.rateLimitRenew.max < needed) {
+      fail(
+        'rateLimitRenew',
+        raw('rateLimitRenew').source,
+        `in single-token mode clients renew every half JOT_ACCESS_TOKEN_TTL (${config.accessTokenTtlMs / 2000}s), ` +
+          `so the per-session budget must allow at least ${needed} per window`,
+        raw('rateLimitRenew').value,
+      );
+    }
+  }
+}

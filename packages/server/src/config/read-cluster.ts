@@ -1,0 +1,28 @@
+/** Running several instances: Redis, how often an instance polls for the others' changes, the feed's secret. */
+import * as p from './parsers.js';
+import type { SettingsReader } from './reader.js';
+import type { Config } from './types.js';
+
+/** The multi-instance settings. */
+export type ClusterSettings = Pick<
+  Config,
+  'redisUrl' | 'redisTimeoutMs' | 'clusterPollIntervalMs' | 'revocationSecret'
+>;
+
+/** Reads the multi-instance settings. */
+export function readClusterSettings({ read, get }: SettingsReader): ClusterSettings {
+  return {
+    redisUrl: read('redisUrl', (v) => {
+      const s = p.string(v);
+      if (!/^rediss?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected a redis:// or rediss:// URL');
+      return s;
+    }),
+    redisTimeoutMs: get('redisTimeout', (v) => p.durationMsFine(v, 10)),
+    clusterPollIntervalMs: get('clusterPollInterval', (v) => p.durationMsFine(v, 100)),
+    revocationSecret: read('revocationSecret', (v) => {
+      const s = typeof v === 'string' ? v : '';
+      if (s.length < 32) throw new p.Invalid('expected a secret of at least 32 characters');
+      return s;
+    }),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Limits on guessing and hashing: the sign-in lockout, the renewal budget, and argon2's memory and parallelism
+ * (read early, with their RFC 9106 cross-check).
+ */
+import * as p from './parsers.js';
+import type { SettingsReader } from './reader.js';
+import type { Config } from './types.js';
+
+/** argon2's memory and lanes. */
+export type Argon2Memory = Pick<Config, 'argon2MemoryKib' | 'argon2Parallelism'>;
+
+/** Reads argon2's memory and parallelism: at least 8 KiB per lane. */
+export function readArgon2Memory({ raw, get, fail }: SettingsReader): Argon2Memory {
+  const argon2Parallelism = get('argon2Parallelism', (v) => p.integer(v, 1, 255));
+  const argon2MemoryKib = get('argon2MemoryKib', (v) => p.integer(v, 1024, 4_194_304));
+  if (argon2MemoryKib < 8 * argon2Parallelism) {
+    fail(
+      'argon2MemoryKib',
+      raw('argon2MemoryKib').source,
+      'must be at least 8 × JOT_ARGON2_PARALLELISM (RFC 9106 §3.1)',
+    );
+  }
+  return { argon2MemoryKib, argon2Parallelism };
+}
+
+/** The sign-in lockout and the per-session renewal budget. */
+export type LoginLimits = Pick<Config, 'loginLockout' | 'rateLimitRenew'>;
+
+/**
+ * Reads the sign-in lockout (`JOT_LOGIN_LOCKOUT`'s free failures and base delay, capped by the maximum) and the
+ * renewal budget.
+ */
+export function readLoginLimits({ get, duration }: SettingsReader): LoginLimits {
+  const { max, windowMs } = get('loginLockout', p.rate);
+  return {
+    loginLockout: {
+      freeFailures: max,
+      baseMs: windowMs,
+      maxMs: Math.max(windowMs, duration('loginLockoutMax', 1000)),
+    },
+    rateLimitRenew: get('rateLimitRenew', p.rate),
+  };
+}
