@@ -127,7 +127,8 @@ function checkProbes(state, { miss, hit }, now, n) {
  * Measures every size.
  *
  * @param {{ RevocationState: new () => { apply(e: object): void, check(c: object, now: number): void,
- *   counts(): { jti: number, sid: number, user: number } } }} verify the built `@jot/verify`
+ *   counts(): { jti: number, sid: number, user: number } } }} verify the built
+ *   packages/verify/dist/revocation/state.js (internal to `@jot/verify`)
  * @param {{ warmupMs: number, rounds: number, roundMs: number }} profile
  * @returns {Promise<{ size: number, heapBytes: number, buildMs: number, missNs: number, hotNs: number,
  *   hitNs: number }[]>} times in ns per check: not revoked (cold, hot), revoked (cold)

@@ -56,12 +56,9 @@ import type { MfaRequiredBody as ServerMfaRequiredBody } from '../../server/src/
 import type { userState } from '../../server/src/services/revocation.js';
 import type { TokenService } from '../../server/src/services/tokens.js';
 import type { requestToken } from '../../service/src/token-endpoint.js';
-import type {
-  AccessTokenClaims as VerifiedClaims,
-  ErrorResponse,
-  IssuerMetadata,
-  parseFeedEntry,
-} from '../../verify/src/index.js';
+import type { AccessTokenClaims as VerifiedClaims, ErrorResponse } from '../../verify/src/index.js';
+import type { IssuerMetadata } from '../../verify/src/discovery.js';
+import type { parseFeedEntry } from '../../verify/src/revocation/state.js';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 
 describe('the server writes the contract (types)', () => {

@@ -4,14 +4,12 @@
  * the chosen revocation strategy, then against the route's guards. Adapters for Express, Fastify, Hono and
  * `node:http` are thin wrappers over `authenticate`.
  */
-import { createVerifier as createJWTVerifier, isJoseError } from '@jot/jose';
-
-import { createTokenOpener, isCompactJWE } from './decrypt.js';
-import { createRequestDPoP } from './dpop.js';
 import { VerificationCache, type CacheStats } from './cache.js';
-import { asAccessTokenClaims, type ClaimsProfile } from './claims.js';
-import { toMillis } from './duration.js';
-import { fromJoseError, type ErrorResponse, VerifyError } from './errors.js';
+import { createTokenOpener } from './decrypt.js';
+import { VERIFIER_DEFAULTS } from './defaults.js';
+import { createRequestDPoP, type RequestDPoP } from './dpop.js';
+import { toMillis, type Duration } from './duration.js';
+import { fromJoseError, type ErrorResponse, type VerifyError } from './errors.js';
 import type { CompiledGuards, Guards } from './guards.js';
 import {
   buildStrategy,
@@ -20,25 +18,12 @@ import {
   lazyMetadata,
   type VerifierOptions,
 } from './options.js';
-import { createOffloadPolicy } from './offload.js';
-import { keyThumbprint, RemoteJWKS, type JWKSState } from './remote-jwks.js';
-import type { RevocationStats } from './revocation/strategy.js';
+import { createOffloadPolicy, type OffloadPolicy } from './offload.js';
+import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
+import type { RevocationStats, RevocationStrategy } from './revocation/strategy.js';
 import { createRequestAuth } from './request.js';
-import { DEFAULT_COOKIE_NAMES } from './token.js';
-import type { AccessTokenClaims, FetchLike, RequestLike, VerifiedAuth } from './types.js';
-
-/** Entries of the verification cache unless `cache.maxEntries` says otherwise (~1.5 KB each with a typical token). */
-export const DEFAULT_CACHE_ENTRIES = 10_000;
-
-/**
- * The claims each profile requires (besides `exp`, always required). `jot`: Jot's user tokens (`sid`, `ver`;
- * `auth_time` is checked in claims.ts). `rfc9068`: RFC 9068 §2.2 — `iss`, `exp`, `aud`, `sub`, `client_id`,
- * `iat`, `jti` — and nothing of Jot's, so tokens from Auth0, Keycloak or a Jot client-credentials grant pass.
- */
-const REQUIRED_CLAIMS: Readonly<Record<ClaimsProfile, readonly string[]>> = {
-  jot: ['sub', 'iat', 'jti', 'sid', 'ver'],
-  rfc9068: ['iss', 'sub', 'aud', 'iat', 'jti', 'client_id'],
-};
+import { createTokenCheck, type TokenCheckSettings } from './token-check.js';
+import type { AccessTokenClaims, Clock, FetchLike, Logger, RequestLike, VerifiedAuth } from './types.js';
 
 /** The outcome of `authenticate`: the auth context, or the error and the response to send. */
 export type AuthResult =
@@ -73,6 +58,118 @@ export interface Verifier {
   readonly realm: string;
 }
 
+/** The options every part of the verifier shares, resolved once (defaults from `VERIFIER_DEFAULTS`). */
+interface Shared {
+  fetch: FetchLike;
+  clock: Clock;
+  logger: Logger;
+  metadata: ReturnType<typeof lazyMetadata>;
+  cache: VerificationCache | undefined;
+}
+
+function sharedParts(options: VerifierOptions): Shared {
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const logger = options.logger ?? consoleLogger;
+  const cache =
+    options.cache === false
+      ? undefined
+      : new VerificationCache(options.cache?.maxEntries ?? VERIFIER_DEFAULTS.cache.maxEntries);
+  return {
+    fetch: fetchImpl,
+    clock: options.clock ?? Date.now,
+    logger,
+    metadata: lazyMetadata(options.issuer, fetchImpl, logger),
+    cache,
+  };
+}
+
+/** The issuer's key set, fetched from `jwksUri` or the discovered `jwks_uri`; dropped keys evict cached tokens. */
+function remoteJwks(options: VerifierOptions, shared: Shared): RemoteJWKS {
+  const given = options.jwks ?? {};
+  const defaults = VERIFIER_DEFAULTS.jwks;
+  return new RemoteJWKS({
+    uri: options.jwksUri ?? (async () => (await shared.metadata()).jwks_uri),
+    fetch: shared.fetch,
+    clock: shared.clock,
+    logger: shared.logger,
+    cooldown: toMillis(given.cooldown ?? defaults.cooldown, 'jwks.cooldown'),
+    minCacheAge: toMillis(given.minCacheAge ?? defaults.minCacheAge, 'jwks.minCacheAge'),
+    maxCacheAge: toMillis(given.maxCacheAge ?? defaults.maxCacheAge, 'jwks.maxCacheAge'),
+    defaultCacheAge: toMillis(given.defaultCacheAge ?? defaults.defaultCacheAge, 'jwks.defaultCacheAge'),
+    timeoutMs: toMillis(given.timeout ?? defaults.timeout, 'jwks.timeout'),
+    onKeysRemoved: (thumbprints) => shared.cache?.removeKeys(thumbprints),
+  });
+}
+
+function cookieNamesOf(options: VerifierOptions): string[] {
+  const cookies = options.cookies ?? VERIFIER_DEFAULTS.cookies;
+  return cookies === false ? [] : [...cookies];
+}
+
+function clockToleranceOf(options: VerifierOptions): Duration {
+  return options.clockTolerance ?? VERIFIER_DEFAULTS.clockTolerance;
+}
+
+/** The DPoP step, and the algorithms its challenge names (only when `dpop` is configured). */
+function verifierDPoP(options: VerifierOptions, clock: Clock): { dpop: RequestDPoP; dpopAlgs?: string } {
+  const clockToleranceMs = toMillis(clockToleranceOf(options), 'clockTolerance');
+  const dpop = createRequestDPoP(options.dpop ?? {}, clock, clockToleranceMs);
+  return { dpop, dpopAlgs: options.dpop === undefined ? undefined : dpop.algorithms.join(' ') };
+}
+
+/** The signature-and-claims check of `createVerifier`'s options. */
+function verifierTokenCheck(
+  options: VerifierOptions,
+  core: ReturnType<typeof checkCoreOptions>,
+  parts: Pick<TokenCheckSettings, 'jwks' | 'cache' | 'offload' | 'clock'>,
+): (token: string) => Promise<AccessTokenClaims> {
+  return createTokenCheck({
+    ...core,
+    ...parts,
+    issuer: options.issuer,
+    clockTolerance: Math.floor(toMillis(clockToleranceOf(options), 'clockTolerance') / 1000),
+    maxTokenLength: options.maxTokenLength ?? VERIFIER_DEFAULTS.maxTokenLength,
+    opener: options.decryption === undefined ? undefined : createTokenOpener(options.decryption),
+  });
+}
+
+/** The parts `stats()` reads. */
+interface StatsSources {
+  jwks: RemoteJWKS;
+  revocation: RevocationStrategy;
+  cache: VerificationCache | undefined;
+  offload: OffloadPolicy;
+}
+
+/** Counts outcomes of `authenticate` and reports them with every part's own counters. */
+function verifierCounters(sources: StatsSources): {
+  count(result: AuthResult): AuthResult;
+  stats(): VerifierStats;
+} {
+  let verified = 0;
+  const rejections = new Map<string, number>();
+  return {
+    count(result) {
+      if (result.ok) verified += 1;
+      else rejections.set(result.error.code, (rejections.get(result.error.code) ?? 0) + 1);
+      return result;
+    },
+    stats() {
+      let rejected = 0;
+      for (const count of rejections.values()) rejected += count;
+      return {
+        verified,
+        rejected,
+        rejections: Object.fromEntries(rejections),
+        jwks: sources.jwks.state(),
+        revocation: sources.revocation.stats(),
+        cache: sources.cache?.stats(),
+        offload: sources.offload.stats(),
+      };
+    },
+  };
+}
+
 /**
  * Builds a verifier. Option errors are `TypeError`s thrown here.
  *
@@ -86,143 +183,51 @@ export interface Verifier {
  * if (result.ok) console.log(result.auth.claims.sub);
  */
 export function createVerifier(options: VerifierOptions): Verifier {
-  const { algorithms, audience, profile } = checkCoreOptions(options);
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-  const clock = options.clock ?? Date.now;
-  const logger = options.logger ?? consoleLogger;
-  const realm = options.realm ?? 'jot';
-  const cookieNames = options.cookies === false ? [] : [...(options.cookies ?? DEFAULT_COOKIE_NAMES)];
-  const metadata = lazyMetadata(options.issuer, fetchImpl, logger);
-  const cache =
-    options.cache === false
-      ? undefined
-      : new VerificationCache(options.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES);
-  const offload = createOffloadPolicy(options.offload);
-  const jwksOptions = options.jwks ?? {};
-  const jwks = new RemoteJWKS({
-    uri: options.jwksUri ?? (async () => (await metadata()).jwks_uri),
-    fetch: fetchImpl,
-    clock,
-    logger,
-    cooldown: toMillis(jwksOptions.cooldown ?? '30s', 'jwks.cooldown'),
-    minCacheAge: toMillis(jwksOptions.minCacheAge ?? '30s', 'jwks.minCacheAge'),
-    maxCacheAge: toMillis(jwksOptions.maxCacheAge ?? '24h', 'jwks.maxCacheAge'),
-    defaultCacheAge: toMillis(jwksOptions.defaultCacheAge ?? '10m', 'jwks.defaultCacheAge'),
-    timeoutMs: toMillis(jwksOptions.timeout ?? '5s', 'jwks.timeout'),
-    onKeysRemoved: (thumbprints) => cache?.removeKeys(thumbprints),
-  });
-  const verifyJWT = createJWTVerifier(jwks, {
-    algorithms,
-    issuer: options.issuer,
-    audience,
-    typ: 'at+jwt',
-    requiredClaims: REQUIRED_CLAIMS[profile],
-    clockTolerance: Math.floor(toMillis(options.clockTolerance ?? '5s', 'clockTolerance') / 1000),
-    maxTokenLength: options.maxTokenLength,
-  });
-  const clockToleranceMs = toMillis(options.clockTolerance ?? '5s', 'clockTolerance');
-  const dpop = createRequestDPoP(options.dpop ?? {}, clock, clockToleranceMs);
-  const dpopAlgs = options.dpop === undefined ? undefined : dpop.algorithms.join(' ');
-  const opener = options.decryption === undefined ? undefined : createTokenOpener(options.decryption);
-  const revocation = buildStrategy(options, metadata, { fetch: fetchImpl, clock, logger });
+  const core = checkCoreOptions(options);
+  const shared = sharedParts(options);
+  const { cache, clock } = shared;
+  const realm = options.realm ?? VERIFIER_DEFAULTS.realm;
+  const offload = createOffloadPolicy(options.offload ?? VERIFIER_DEFAULTS.offload);
+  const jwks = remoteJwks(options, shared);
+  const { dpop, dpopAlgs } = verifierDPoP(options, clock);
+  const verifyClaims = verifierTokenCheck(options, core, { jwks, cache, offload, clock });
+  // Built last: a strategy may open connections, so every option is validated before it exists.
+  const revocation = buildStrategy(options, shared.metadata, shared);
   revocation.subscribe?.((entry) => cache?.revoke(entry));
   void jwks.load().catch(() => undefined);
-  let verified = 0;
-  const rejections = new Map<string, number>();
-
-  /** One signature + claims check, inline or on the thread pool as the offload policy says. */
-  /** `token` as presented (the cache key); `jws` the signed token inside it (the same unless it was encrypted). */
-  async function checkToken(token: string, jws: string, currentDate: Date): Promise<AccessTokenClaims> {
-    const { payload, key } = offload.shouldOffload()
-      ? await offload.track(verifyJWT.async(jws, { currentDate }))
-      : verifyJWT(jws, { currentDate });
-    const claims = asAccessTokenClaims(payload, profile);
-    cache?.set(token, claims, keyThumbprint(key));
-    return claims;
-  }
-
-  async function verifySignature(token: string, now: number): Promise<AccessTokenClaims> {
-    await jwks.ensure();
-    const currentDate = new Date(now);
-    if (opener?.required && !isCompactJWE(token)) {
-      throw new VerifyError('ERR_VERIFY_NOT_ENCRYPTED', 'this service accepts encrypted access tokens only');
-    }
-    const jws = opener === undefined ? token : await opener.open(token);
-    try {
-      return await checkToken(token, jws, currentDate);
-    } catch (err) {
-      // A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once.
-      if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
-        return checkToken(token, jws, currentDate);
-      }
-      throw err;
-    }
-  }
-
-  /** Signature and claims, through the cache (a hit skips the signature check). */
-  async function verifyClaims(token: string): Promise<AccessTokenClaims> {
-    const now = clock();
-    const claims = cache?.get(token, Math.floor(now / 1000));
-    if (claims !== undefined) {
-      // A hit skips the key set, so refresh an expired set here too: a key removed or replaced at the issuer
-      // must evict the cached tokens it verified even when every request hits the cache. Never waits.
-      void jwks.ensure().catch(() => undefined);
-      return claims;
-    }
-    return verifySignature(token, now);
-  }
-
-  async function verify(token: string): Promise<AccessTokenClaims> {
-    try {
-      const claims = await verifyClaims(token);
-      await revocation.check(claims, token);
-      return claims;
-    } catch (err) {
-      throw fromJoseError(err);
-    }
-  }
-
   const requestAuth = createRequestAuth({
     verifyToken: verifyClaims,
     checkRevocation: async (claims, token) => {
       await revocation.check(claims, token);
     },
     dpop,
-    cookieNames,
+    cookieNames: cookieNamesOf(options),
     clock,
     realm,
     dpopAlgs,
   });
-
+  const counters = verifierCounters({ jwks, revocation, cache, offload });
   return {
     realm,
-    verify,
+    verify: async (token) => {
+      try {
+        const claims = await verifyClaims(token);
+        await revocation.check(claims, token);
+        return claims;
+      } catch (err) {
+        throw fromJoseError(err);
+      }
+    },
     async authenticate(request, guards) {
       const result = await requestAuth.authenticate(request, guards);
-      if (result.ok) {
-        verified += 1;
-        return result;
-      }
-      const { code } = result.error;
-      rejections.set(code, (rejections.get(code) ?? 0) + 1);
-      return { ok: false, error: result.error, response: result.response };
+      return counters.count(
+        result.ok ? result : { ok: false, error: result.error, response: result.response },
+      );
     },
     async ready() {
       await Promise.all([jwks.load(), revocation.ready()]);
     },
-    stats() {
-      let rejected = 0;
-      for (const count of rejections.values()) rejected += count;
-      return {
-        verified,
-        rejected,
-        rejections: Object.fromEntries(rejections),
-        jwks: jwks.state(),
-        revocation: revocation.stats(),
-        cache: cache?.stats(),
-        offload: offload.stats(),
-      };
-    },
+    stats: () => counters.stats(),
     close: async () => {
       offload.close();
       await revocation.close();

@@ -5,6 +5,8 @@
  */
 import { decryptJWT, importEncryptionKey, type EncryptionKey, type JWK } from '@jot/jose';
 
+import { VERIFIER_DEFAULTS } from './defaults.js';
+
 /** Decryption settings of a verifier. */
 export interface DecryptionOptions {
   /** This service's private JWKs (`RSA-OAEP-256` or `ECDH-ES+A256KW`); several during a key rollover. */
@@ -44,10 +46,10 @@ export function createTokenOpener(options: DecryptionOptions): TokenOpener {
     return key;
   });
   return {
-    required: options.required ?? false,
+    required: options.required ?? VERIFIER_DEFAULTS.decryption.required,
     open: (token) =>
       isCompactJWE(token)
-        ? decryptJWT(token, keys, { maxLength: options.maxLength })
+        ? decryptJWT(token, keys, { maxLength: options.maxLength ?? VERIFIER_DEFAULTS.decryption.maxLength })
         : Promise.resolve(token),
   };
 }

@@ -17,6 +17,7 @@ import {
   type RedisSetNX,
 } from '@jot/jose';
 
+import { VERIFIER_DEFAULTS } from './defaults.js';
 import { toMillis, type Duration } from './duration.js';
 import { VerifyError } from './errors.js';
 import { readHeader, type AccessTokenClaims, type Clock, type RequestLike } from './types.js';
@@ -81,10 +82,11 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
   if (externalUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(externalUrl)) {
     throw new TypeError('dpop.externalUrl must be an absolute http(s) URL without query');
   }
+  const replayOption = options.replay ?? VERIFIER_DEFAULTS.dpop.replay;
   const replay =
-    options.replay === undefined || options.replay === 'memory'
+    replayOption === 'memory'
       ? memoryReplayStore({ clock })
-      : redisReplayStore(options.replay.redis, options.replay.prefix ?? REDIS_PREFIXES.dpopReplay);
+      : redisReplayStore(replayOption.redis, replayOption.prefix ?? REDIS_PREFIXES.dpopReplay);
   let nonces;
   if (options.nonce !== undefined) {
     const secret =
@@ -93,18 +95,20 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
         : options.nonce.secret;
     nonces = createDPoPNonces(secret, {
       clock,
-      windowSeconds: Math.floor(toMillis(options.nonce.window ?? '5m', 'dpop.nonce.window') / 1000),
+      windowSeconds: Math.floor(
+        toMillis(options.nonce.window ?? VERIFIER_DEFAULTS.dpop.nonce.window, 'dpop.nonce.window') / 1000,
+      ),
     });
   }
   const checker: DPoPChecker = createDPoPChecker({
     algorithms: options.algorithms,
-    maxAge: Math.floor(toMillis(options.maxAge ?? '60s', 'dpop.maxAge') / 1000),
+    maxAge: Math.floor(toMillis(options.maxAge ?? VERIFIER_DEFAULTS.dpop.maxAge, 'dpop.maxAge') / 1000),
     clockTolerance: Math.floor(clockToleranceMs / 1000),
     replay,
     nonces,
     clock,
   });
-  return requestDPoP(checker, { externalUrl, required: options.required });
+  return requestDPoP(checker, { externalUrl, required: options.required ?? VERIFIER_DEFAULTS.dpop.required });
 }
 
 /** How `requestDPoP` finds the request's URL and what it demands. */

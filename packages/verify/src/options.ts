@@ -7,6 +7,7 @@ import type { DPoPOptions } from './dpop.js';
 import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
 import type { ClaimsProfile } from './claims.js';
+import { VERIFIER_DEFAULTS } from './defaults.js';
 import { discoverIssuer, type IssuerMetadata } from './discovery.js';
 import { toMillis, type Duration } from './duration.js';
 import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
@@ -142,11 +143,6 @@ export interface VerifierOptions {
   decryption?: DecryptionOptions;
 }
 
-/** The asymmetric algorithms: a remote JWKS never carries a usable HMAC secret. */
-export const ASYMMETRIC_ALGORITHMS: readonly Algorithm[] = [...ALGORITHMS.values()]
-  .filter((spec) => spec.family !== 'oct')
-  .map((spec) => spec.alg);
-
 /** A console logger that drops `info`. */
 export const consoleLogger: Logger = {
   info() {},
@@ -174,7 +170,7 @@ export function checkCoreOptions(options: VerifierOptions): {
   if (audience.length === 0 || !audience.every((a) => typeof a === 'string' && a.length > 0)) {
     throw new TypeError('verify: "audience" is required (a string or an array of strings)');
   }
-  const algorithmsInput: unknown = options.algorithms ?? ASYMMETRIC_ALGORITHMS;
+  const algorithmsInput: unknown = options.algorithms ?? VERIFIER_DEFAULTS.algorithms;
   const algorithms: unknown[] = Array.isArray(algorithmsInput) ? [...(algorithmsInput as unknown[])] : [];
   if (algorithms.length === 0) throw new TypeError('verify: "algorithms" must be a non-empty array');
   for (const alg of algorithms) {
@@ -188,7 +184,7 @@ export function checkCoreOptions(options: VerifierOptions): {
       'verify: "revocation" is required: "none", { strategy: "replicated" } or { strategy: "strict" }',
     );
   }
-  const profile: unknown = options.profile ?? 'jot';
+  const profile: unknown = options.profile ?? VERIFIER_DEFAULTS.profile;
   if (profile !== 'jot' && profile !== 'rfc9068')
     throw new TypeError('verify: "profile" must be "jot" or "rfc9068"');
   return { algorithms: algorithms as Algorithm[], audience: audience as string[], profile };
@@ -238,7 +234,10 @@ function secretOf(options: { secret?: unknown }): string {
  * of `maxStaleness` to reconnect before requests start failing.
  */
 function heartbeatTimeoutOf(given: Duration | undefined, maxStaleness: number): number {
-  if (given === undefined) return Math.max(1, Math.min(45_000, Math.floor((maxStaleness * 2) / 3)));
+  if (given === undefined) {
+    const ceiling = toMillis(VERIFIER_DEFAULTS.replicated.heartbeatTimeoutMax, 'heartbeatTimeout');
+    return Math.max(1, Math.min(ceiling, Math.floor((maxStaleness * 2) / 3)));
+  }
   const heartbeatTimeout = toMillis(given, 'heartbeatTimeout');
   if (heartbeatTimeout <= 0 || heartbeatTimeout > maxStaleness) {
     throw new TypeError(
@@ -248,6 +247,95 @@ function heartbeatTimeoutOf(given: Duration | undefined, maxStaleness: number): 
   return heartbeatTimeout;
 }
 
+/** What every strategy builder needs besides its own options. */
+interface StrategyContext {
+  /** The issuer without trailing slashes: the base of the default endpoints. */
+  base: string;
+  metadata: () => Promise<IssuerMetadata>;
+  deps: { fetch: FetchLike; clock: Clock; logger: Logger };
+}
+
+function replicatedStrategy(
+  revocation: ReplicatedRevocationOptions,
+  { base, metadata, deps }: StrategyContext,
+): ReplicatedRevocation {
+  const defaults = VERIFIER_DEFAULTS.replicated;
+  const maxStaleness = toMillis(revocation.maxStaleness ?? defaults.maxStaleness, 'maxStaleness');
+  return new ReplicatedRevocation({
+    secret: secretOf(revocation),
+    feedUrl: endpoint(
+      revocation.feedUrl,
+      metadata,
+      (m) => m.revocation_feed_endpoint,
+      `${base}/api/revocations`,
+    ),
+    streamUrl: endpoint(
+      revocation.streamUrl,
+      metadata,
+      (m) => m.revocation_stream_endpoint,
+      `${base}/api/revocations/stream`,
+    ),
+    maxStaleness,
+    failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
+    heartbeatTimeout: heartbeatTimeoutOf(revocation.heartbeatTimeout, maxStaleness),
+    minReconnectDelay: toMillis(
+      revocation.reconnectDelay?.min ?? defaults.reconnectDelay.min,
+      'reconnectDelay.min',
+    ),
+    maxReconnectDelay: toMillis(
+      revocation.reconnectDelay?.max ?? defaults.reconnectDelay.max,
+      'reconnectDelay.max',
+    ),
+    pruneInterval: Math.max(
+      1000,
+      toMillis(revocation.pruneInterval ?? defaults.pruneInterval, 'pruneInterval'),
+    ),
+    timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),
+    ...deps,
+  });
+}
+
+function introspectionStrategy(
+  revocation: StrictRevocationOptions,
+  { base, metadata, deps }: StrategyContext,
+): IntrospectionRevocation {
+  const defaults = VERIFIER_DEFAULTS.introspection;
+  return new IntrospectionRevocation({
+    secret: secretOf(revocation),
+    introspectionUrl: endpoint(
+      revocation.introspectionUrl,
+      metadata,
+      (m) => m.introspection_endpoint,
+      `${base}/api/introspect`,
+    ),
+    failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
+    timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),
+    fetch: deps.fetch,
+    logger: deps.logger,
+  });
+}
+
+function strictStrategy(revocation: StrictRevocationOptions, context: StrategyContext): RevocationStrategy {
+  const viaIntrospection = revocation.secret !== undefined || revocation.introspectionUrl !== undefined;
+  if (revocation.redis !== undefined) {
+    const defaults = VERIFIER_DEFAULTS.redis;
+    return new RedisRevocation({
+      redis: checkRedisOption(revocation.redis),
+      failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
+      timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),
+      clock: context.deps.clock,
+      logger: context.deps.logger,
+      ...(viaIntrospection ? { fallback: introspectionStrategy(revocation, context) } : {}),
+    });
+  }
+  if (!viaIntrospection) {
+    throw new TypeError(
+      'verify: strict revocation needs "redis" (the server\'s JOT_REDIS_URL or a client) or "secret" (introspection)',
+    );
+  }
+  return introspectionStrategy(revocation, context);
+}
+
 /** Builds the revocation strategy the options ask for. */
 export function buildStrategy(
   options: VerifierOptions,
@@ -255,68 +343,13 @@ export function buildStrategy(
   deps: { fetch: FetchLike; clock: Clock; logger: Logger },
 ): RevocationStrategy {
   const revocation = options.revocation;
-  const base = options.issuer.replace(/\/+$/, '');
+  const context: StrategyContext = { base: options.issuer.replace(/\/+$/, ''), metadata, deps };
   if (revocation === 'none') return noRevocation();
   if (typeof revocation !== 'object' || revocation === null) throw new TypeError('verify: bad "revocation"');
   if ('check' in revocation && typeof revocation.check === 'function') return revocation;
-  if ('strategy' in revocation && revocation.strategy === 'replicated') {
-    const maxStaleness = toMillis(revocation.maxStaleness ?? '30s', 'maxStaleness');
-    return new ReplicatedRevocation({
-      secret: secretOf(revocation),
-      feedUrl: endpoint(
-        revocation.feedUrl,
-        metadata,
-        (m) => m.revocation_feed_endpoint,
-        `${base}/api/revocations`,
-      ),
-      streamUrl: endpoint(
-        revocation.streamUrl,
-        metadata,
-        (m) => m.revocation_stream_endpoint,
-        `${base}/api/revocations/stream`,
-      ),
-      maxStaleness,
-      failOpen: revocation.failOpen === true,
-      heartbeatTimeout: heartbeatTimeoutOf(revocation.heartbeatTimeout, maxStaleness),
-      minReconnectDelay: toMillis(revocation.reconnectDelay?.min ?? '250ms', 'reconnectDelay.min'),
-      maxReconnectDelay: toMillis(revocation.reconnectDelay?.max ?? '30s', 'reconnectDelay.max'),
-      pruneInterval: Math.max(1000, toMillis(revocation.pruneInterval ?? '60s', 'pruneInterval')),
-      timeoutMs: toMillis(revocation.timeout ?? '10s', 'timeout'),
-      ...deps,
-    });
-  }
-  if ('strategy' in revocation && revocation.strategy === 'strict') {
-    const viaIntrospection = revocation.secret !== undefined || revocation.introspectionUrl !== undefined;
-    const introspection = (): IntrospectionRevocation =>
-      new IntrospectionRevocation({
-        secret: secretOf(revocation),
-        introspectionUrl: endpoint(
-          revocation.introspectionUrl,
-          metadata,
-          (m) => m.introspection_endpoint,
-          `${base}/api/introspect`,
-        ),
-        failOpen: revocation.failOpen === true,
-        timeoutMs: toMillis(revocation.timeout ?? '2s', 'timeout'),
-        fetch: deps.fetch,
-        logger: deps.logger,
-      });
-    if (revocation.redis !== undefined) {
-      return new RedisRevocation({
-        redis: checkRedisOption(revocation.redis),
-        failOpen: revocation.failOpen === true,
-        timeoutMs: toMillis(revocation.timeout ?? '500ms', 'timeout'),
-        clock: deps.clock,
-        logger: deps.logger,
-        ...(viaIntrospection ? { fallback: introspection() } : {}),
-      });
-    }
-    if (!viaIntrospection) {
-      throw new TypeError(
-        'verify: strict revocation needs "redis" (the server\'s JOT_REDIS_URL or a client) or "secret" (introspection)',
-      );
-    }
-    return introspection();
-  }
+  if ('strategy' in revocation && revocation.strategy === 'replicated')
+    return replicatedStrategy(revocation, context);
+  if ('strategy' in revocation && revocation.strategy === 'strict')
+    return strictStrategy(revocation, context);
   throw new TypeError('verify: "revocation.strategy" must be "replicated" or "strict"');
 }

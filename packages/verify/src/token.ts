@@ -7,13 +7,8 @@
  *   (RFC 6750 §3.1 "otherwise malformed").
  * A present `Authorization` header is never passed over for the cookie, whatever it holds.
  */
-import { COOKIES } from '@jot/contract';
-
 import { VerifyError } from './errors.js';
 import { readHeader, type RequestLike } from './types.js';
-
-/** The default access-cookie names: `__Host-jot_at` (Secure, host-only). Add `jot_at` for plain-http development. */
-export const DEFAULT_COOKIE_NAMES: readonly string[] = [COOKIES.access.secure];
 
 /** A token and how it arrived. */
 export interface ExtractedToken {

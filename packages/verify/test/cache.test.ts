@@ -8,11 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   compileGuards,
   createVerifier,
-  VerificationCache,
   type AccessTokenClaims,
   type Verifier,
   type VerifierOptions,
 } from '../src/index.js';
+import { VerificationCache } from '../src/cache.js';
 import { codeOf } from './support/outcome.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { createVerifier, discoverIssuer, type FetchLike, type Verifier } from '../src/index.js';
+import { createVerifier, type FetchLike, type Verifier } from '../src/index.js';
+import { discoverIssuer } from '../src/discovery.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 const ISSUER = 'https://auth.example.com';

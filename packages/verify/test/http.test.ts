@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPair } from '@jot/jose';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { RemoteJWKS } from '../src/index.js';
+import { RemoteJWKS } from '../src/remote-jwks.js';
 import { readJSONObject, readText } from '../src/http.js';
 
 let server: Server | undefined;

@@ -4,14 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { generateKeyPair } from '@jot/jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import {
-  cacheLifetime,
-  createVerifier,
-  discoverIssuer,
-  isVerifyError,
-  type Verifier,
-  type VerifierOptions,
-} from '../src/index.js';
+import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { discoverIssuer } from '../src/discovery.js';
+import { cacheLifetime } from '../src/remote-jwks.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 

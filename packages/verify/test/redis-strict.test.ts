@@ -11,13 +11,8 @@ import { decodeUnverified } from '@jot/jose';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js';
-import {
-  createVerifier,
-  isVerifyError,
-  type RedisClientLike,
-  type Verifier,
-  type VerifierOptions,
-} from '../src/index.js';
+import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import type { RedisClientLike } from '../src/revocation/redis.js';
 import { recordingLogger } from './support/wait.js';
 
 const REDIS_URL = TEST_REDIS_URL;

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { isVerifyError, RevocationState, type AccessTokenClaims } from '../src/index.js';
+import { isVerifyError, type AccessTokenClaims } from '../src/index.js';
+import { RevocationState } from '../src/revocation/state.js';
 
 const N = 1_000_000;
 const NOW = 1_800_000_000;

@@ -1,7 +1,7 @@
 /** The SSE parser: fields, comments, line ends split across chunks, the resume id, a BOM, and its memory bound. */
 import { describe, expect, it } from 'vitest';
 
-import { SSEParser } from '../src/index.js';
+import { SSEParser } from '../src/revocation/sse.js';
 
 describe('SSE parser', () => {
   it('parses the feed framing, including ids, comments and the reset event', () => {

@@ -321,11 +321,21 @@ export class ReplicatedRevocation implements RevocationStrategy {
     const url = await this.#untilClosed(this.#s.streamUrl());
     const controller = new AbortController();
     this.#stream = controller;
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (this.#cursor !== undefined) headers['last-event-id'] = this.#cursor;
     // Armed before the request: a feed that accepts the connection but never answers is abandoned like a silent
     // one, and the caller retries with backoff.
     this.#arm(controller);
+    const body = await this.#openStream(url, controller);
+    this.#connected = true;
+    this.#counters.connections += 1;
+    this.#alive();
+    onConnected();
+    await this.#readStream(body, controller);
+  }
+
+  /** Requests the stream (resuming after the cursor) and checks it is one; disarms the watchdog on failure. */
+  async #openStream(url: string, controller: AbortController): Promise<ReadableStream<Uint8Array>> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.#cursor !== undefined) headers['last-event-id'] = this.#cursor;
     let response: Response;
     try {
       response = await this.#untilClosed(
@@ -351,13 +361,14 @@ export class ReplicatedRevocation implements RevocationStrategy {
       clearTimeout(this.#watchdog);
       throw new FetchError(`${url} answered no body`);
     }
-    this.#connected = true;
-    this.#counters.connections += 1;
-    this.#alive();
-    onConnected();
+    return response.body;
+  }
+
+  /** Applies the stream's events until it ends, fails, goes silent, or a `reset` or `shutdown` arrives. */
+  async #readStream(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<void> {
     const parser = new SSEParser(this.#cursor);
     const decoder = new TextDecoder();
-    const reader = response.body.getReader();
+    const reader = body.getReader();
     try {
       for (;;) {
         const { done, value } = await this.#untilClosed(reader.read());
