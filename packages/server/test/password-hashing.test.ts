@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { createLimiter, createPasswordHasher, HASHING_CONCURRENCY } from '../src/services/passwords.js';
+import { createLimiter } from '../src/services/limiter.js';
+import { createPasswordHasher, HASHING_CONCURRENCY } from '../src/services/passwords.js';
 
 const PASSWORD = 'correct horse battery staple ✓';
 const DEFAULTS = { memoryKiB: 19456, timeCost: 2, parallelism: 1 };
