@@ -42,7 +42,7 @@ import { HTTP_PROFILES, benchHttp } from './http/run-http.js';
 import { HTTP_HEADING, renderHttp } from './http/report-http.js';
 import { AUTH_PROFILES, benchAuth } from './auth/run-auth.js';
 import { AUTH_HEADING, renderAuth } from './auth/report-auth.js';
-import { GROWTH_HEADING, benchGrowth, renderGrowth } from './auth/growth.js';
+import { GROWTH_HEADING, GROWTH_PROFILES, benchGrowth, renderGrowth } from './auth/growth.js';
 import { PROPAGATION_HEADING, benchPropagation, renderPropagation } from './propagation.js';
 import { PROBES, benchRevocation } from './revocation.js';
 import { SENDER_HEADING, benchSenderConstraint, renderSenderConstraint } from './sender-constraint.js';
@@ -146,6 +146,84 @@ function tamper(token) {
   return `${h}.${p.slice(0, i)}${p[i] === 'A' ? 'B' : 'A'}${p.slice(i + 1)}.${s}`;
 }
 
+/** One algorithm's shared context: its keys for Jot, a token signed by Jot, its signing input and signature. */
+function algContext(jotLib, alg, material) {
+  const jotKeys = alg.startsWith('HS')
+    ? {
+        sign: jotLib.importSecret(material.secret, { alg }),
+        verify: jotLib.importSecret(material.secret, { alg }),
+      }
+    : {
+        sign: jotLib.importPEM(material.privatePem, { alg }),
+        verify: jotLib.importPEM(material.publicPem, { alg }),
+      };
+  const token = jotLib.createSigner(jotKeys.sign, {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: LIFETIME,
+  })(CLAIMS);
+  const signingInput = token.slice(0, token.lastIndexOf('.'));
+  return {
+    alg,
+    material,
+    jotLib,
+    jotKeys,
+    kid: jotKeys.sign.kid,
+    token,
+    signingInput,
+    data: Buffer.from(signingInput, 'latin1'),
+    signature: Buffer.from(token.slice(signingInput.length + 1), 'base64url'),
+  };
+}
+
+/**
+ * The verifiers that accept the context's token and (all but raw node:crypto) reject a tampered copy, as harness
+ * entries; the others are reported in `failures` and left out.
+ */
+async function checkedVerifiers(ctx, verifiers, failures) {
+  const entries = [];
+  for (const contender of verifiers) {
+    const fn = await contender.verify(ctx);
+    if (fn === null) continue;
+    const ok = await attempt(fn);
+    if (ok.error || !accepted(ok.value)) {
+      const why = ok.error?.message ?? 'bad result';
+      failures.push(`${contender.name} ${ctx.alg} verify: did not accept the token (${why})`);
+      continue;
+    }
+    if (contender.name !== 'node:crypto') {
+      const rejected = await attempt(await contender.verify({ ...ctx, token: tamper(ctx.token) }));
+      if (!rejected.error && rejected.value !== false) {
+        failures.push(`${contender.name} ${ctx.alg} verify: accepted a tampered token`);
+        continue;
+      }
+    }
+    entries.push({ name: contender.name, fn, async: contender.async });
+  }
+  return entries;
+}
+
+/** The signers whose tokens verify with Jot (`jotVerify`), as harness entries; the others go to `failures`. */
+async function checkedSigners(ctx, signers, jotVerify, failures) {
+  const entries = [];
+  for (const contender of signers) {
+    const fn = await contender.sign(ctx);
+    if (fn === null) continue;
+    const made = await attempt(fn);
+    const check =
+      made.error ??
+      (contender.name === 'node:crypto' ? undefined : (await attempt(() => jotVerify(made.value))).error);
+    if (check) {
+      failures.push(
+        `${contender.name} ${ctx.alg} sign: its token does not verify with Jot (${check.message})`,
+      );
+      continue;
+    }
+    entries.push({ name: contender.name, fn, async: contender.async });
+  }
+  return entries;
+}
+
 /** The @jot/jose section: every contender, every algorithm. */
 async function runJose(args, profile) {
   ensureBuilt('jose');
@@ -153,7 +231,6 @@ async function runJose(args, profile) {
   const { SIGNERS, VERIFIERS } = await import('./contenders.js');
   log(`keys…`);
   const keys = makeKeys(args.algs);
-
   const verify = new Map();
   const sign = new Map();
   const failures = [];
@@ -162,84 +239,22 @@ async function runJose(args, profile) {
   const oneShotAlg = args.algs.includes('HS256') ? 'HS256' : args.algs[0];
 
   for (const alg of args.algs) {
-    const material = keys.get(alg);
-    const jotKeys = alg.startsWith('HS')
-      ? {
-          sign: jotLib.importSecret(material.secret, { alg }),
-          verify: jotLib.importSecret(material.secret, { alg }),
-        }
-      : {
-          sign: jotLib.importPEM(material.privatePem, { alg }),
-          verify: jotLib.importPEM(material.publicPem, { alg }),
-        };
-    const kid = jotKeys.sign.kid;
-    const token = jotLib.createSigner(jotKeys.sign, {
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      expiresIn: LIFETIME,
-    })(CLAIMS);
-    const signingInput = token.slice(0, token.lastIndexOf('.'));
-    payloadBytes ??= Buffer.from(signingInput.split('.')[1], 'base64url').length;
-    const ctx = {
-      alg,
-      material,
-      jotLib,
-      jotKeys,
-      kid,
-      token,
-      data: Buffer.from(signingInput, 'latin1'),
-      signature: Buffer.from(token.slice(signingInput.length + 1), 'base64url'),
-    };
-    const jotVerify = jotLib.createVerifier(jotKeys.verify, {
-      algorithms: [alg],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-    });
-
-    const entries = [];
-    for (const contender of VERIFIERS) {
-      const fn = await contender.verify(ctx);
-      if (fn === null) continue;
-      const ok = await attempt(fn);
-      if (ok.error || !accepted(ok.value)) {
-        failures.push(
-          `${contender.name} ${alg} verify: did not accept the token (${ok.error?.message ?? 'bad result'})`,
-        );
-        continue;
-      }
-      if (contender.name !== 'node:crypto') {
-        const rejected = await attempt(await contender.verify({ ...ctx, token: tamper(token) }));
-        if (!rejected.error && rejected.value !== false) {
-          failures.push(`${contender.name} ${alg} verify: accepted a tampered token`);
-          continue;
-        }
-      }
-      entries.push({ name: contender.name, fn, async: contender.async });
-    }
-    if (alg === oneShotAlg) {
-      const options = { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE };
-      entries.push({ name: ONE_SHOT, fn: () => jotLib.verify(token, jotKeys.verify, options) });
-    }
+    const ctx = algContext(jotLib, alg, keys.get(alg));
+    payloadBytes ??= Buffer.from(ctx.signingInput.split('.')[1], 'base64url').length;
+    const options = { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE };
+    const jotVerify = jotLib.createVerifier(ctx.jotKeys.verify, options);
+    const entries = await checkedVerifiers(ctx, VERIFIERS, failures);
+    if (alg === oneShotAlg)
+      entries.push({
+        name: ONE_SHOT,
+        fn: () => jotLib.verify(ctx.token, ctx.jotKeys.verify, { ...options }),
+      });
     const verified = await measureGroup(entries, profile);
     logGroup(alg, 'verify', verified);
     verify.set(alg, hzOf(verified));
     if (verified.has(ONE_SHOT)) oneShot = { alg, hz: verified.get(ONE_SHOT).hz };
 
-    entries.length = 0;
-    for (const contender of SIGNERS) {
-      const fn = await contender.sign(ctx);
-      if (fn === null) continue;
-      const made = await attempt(fn);
-      const check =
-        made.error ??
-        (contender.name === 'node:crypto' ? undefined : (await attempt(() => jotVerify(made.value))).error);
-      if (check) {
-        failures.push(`${contender.name} ${alg} sign: its token does not verify with Jot (${check.message})`);
-        continue;
-      }
-      entries.push({ name: contender.name, fn, async: contender.async });
-    }
-    const signed = await measureGroup(entries, profile);
+    const signed = await measureGroup(await checkedSigners(ctx, SIGNERS, jotVerify, failures), profile);
     logGroup(alg, 'sign', signed);
     sign.set(alg, hzOf(signed));
   }
@@ -277,8 +292,10 @@ async function runAuth(args) {
 /** The growth section: the auth server's throughput with 1 k → 1 M users and sessions. */
 async function runGrowth(args) {
   ensureBuilt('server', ['jose']);
-  const profile = args.quick ? AUTH_PROFILES.quick : AUTH_PROFILES.default;
-  return renderGrowth(await benchGrowth(profile, log));
+  const profile = args.quick
+    ? { ...AUTH_PROFILES.quick, ...GROWTH_PROFILES.quick }
+    : { ...AUTH_PROFILES.default, ...GROWTH_PROFILES.default };
+  return renderGrowth(await benchGrowth(profile, log), profile);
 }
 
 /** The propagation section: logout on one instance → refusal at 1, 4 and 8 replicated verifiers. */
@@ -307,34 +324,10 @@ async function runRevocation(profile, info) {
   return renderRevocation(rows, { info, profile, durationS, probes: PROBES });
 }
 
-async function main() {
-  const args = parseArgs(process.argv.slice(2));
-  const profile = args.quick ? PROFILES.quick : PROFILES.default;
-  const started = Date.now();
-  const loadBefore = os.loadavg()[0];
-  const info = machine();
-  const timings = [];
-  /** Runs a section if selected, logging how long it took (the full run's budget is planned from these). */
-  const section = async (name, run) => {
-    if (!args.only.includes(name)) return undefined;
-    const at = Date.now();
-    const result = await run();
-    timings.push(`${name} ${((Date.now() - at) / 1000).toFixed(0)} s`);
-    log(`section ${timings.at(-1)}`);
-    return result;
-  };
-  const jose = await section('jose', () => runJose(args, profile));
-  const http = await section('http', () => runHttp(args));
-  const auth = await section('auth', () => runAuth(args));
-  const growth = await section('growth', () => runGrowth(args));
-  const propagation = await section('propagation', () => runPropagation(args));
-  const revocation = await section('revocation', () => runRevocation(profile, info));
-  const sender = await section('dpop-jwe', () => runSenderConstraint(profile));
-  const durationS = (Date.now() - started) / 1000;
-  log(`sections: ${timings.join(', ')}; total ${durationS.toFixed(0)} s`);
-  const loadAfter = os.loadavg()[0];
-  const failures = jose?.failures ?? [];
-
+/** Prints the run's Markdown on stdout: the header line, then every section that ran. */
+function printReport(run) {
+  const { info, durationS, loadBefore, loadAfter, failures, results } = run;
+  const { jose, http, auth, growth, propagation, revocation, sender } = results;
   console.log(
     `${info.cpu} · ${info.cores} cores · Node ${info.node} · OpenSSL ${info.openssl} · ${durationS.toFixed(0)} s` +
       ` · load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}\n`,
@@ -343,21 +336,23 @@ async function main() {
   if (busy !== '' || jose !== undefined) console.log(busy + (jose?.markdown ?? ''));
   if (failures.length)
     console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
-  if (http !== undefined) console.log(http.markdown);
-  if (auth !== undefined) console.log(auth.markdown);
-  if (growth !== undefined) console.log(growth.markdown);
-  if (propagation !== undefined) console.log(propagation.markdown);
-  if (revocation !== undefined) console.log(revocation.markdown);
+  for (const section of [http, auth, growth, propagation, revocation])
+    if (section !== undefined) console.log(section.markdown);
   if (sender !== undefined) console.log(sender);
+}
 
-  if (args.write) {
-    if (args.quick || args.algs !== ALGS || args.only !== SECTIONS)
-      log('note: writing a --quick or partial run to docs/benchmarks.md');
-    const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;
-    let doc;
-    if (jose !== undefined) {
-      doc =
-        renderDocument({
+/** Writes docs/benchmarks.md (and the charts): the sections that ran, the others as the document had them. */
+function writeDocument(args, run) {
+  const { info, profile, durationS, loadBefore, loadAfter, failures, results } = run;
+  const { jose, http, auth, growth, propagation, revocation, sender } = results;
+  if (args.quick || args.algs !== ALGS || args.only !== SECTIONS)
+    log('note: writing a --quick or partial run to docs/benchmarks.md');
+  const previous = existsSync(DOC) ? readFileSync(DOC, 'utf8') : undefined;
+  const doc =
+    jose === undefined
+      ? (previous ??
+        '# Benchmarks\n\nGenerated by `npm run bench -- --write` (`bench/run.js`); do not edit by hand.\n')
+      : renderDocument({
           tables: jose.markdown,
           info,
           profile,
@@ -367,42 +362,70 @@ async function main() {
           versions: jose.versions,
           payloadBytes: jose.payloadBytes,
         }) + (failures.length ? `\nChecks failed:\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');
-    } else {
-      doc =
-        previous ??
-        '# Benchmarks\n\nGenerated by `npm run bench -- --write` (`bench/run.js`); do not edit by hand.\n';
-    }
-    // A section that did not run keeps what the document said before.
-    const tail = [
-      http?.markdown ?? sectionOf(previous, HTTP_HEADING),
-      auth?.markdown ?? sectionOf(previous, AUTH_HEADING),
-      growth?.markdown ?? sectionOf(previous, GROWTH_HEADING),
-      propagation?.markdown ?? sectionOf(previous, PROPAGATION_HEADING),
-      revocation?.markdown ?? sectionOf(previous, REVOCATION_HEADING),
-      sender ?? sectionOf(previous, SENDER_HEADING),
-    ].filter((section) => section !== undefined);
-    for (const { file, svg } of [...(jose?.charts ?? []), ...(http?.charts ?? [])]) {
-      mkdirSync(dirname(join(ROOT, 'docs', file)), { recursive: true });
-      writeFileSync(join(ROOT, 'docs', file), svg);
-    }
-    writeFileSync(
-      DOC,
-      [
-        headOf(doc, [
-          HTTP_HEADING,
-          AUTH_HEADING,
-          GROWTH_HEADING,
-          PROPAGATION_HEADING,
-          REVOCATION_HEADING,
-          SENDER_HEADING,
-        ]),
-        ...tail,
-      ].join('\n'),
-    );
-    log('wrote docs/benchmarks.md');
+  // A section that did not run keeps what the document said before.
+  const tail = [
+    http?.markdown ?? sectionOf(previous, HTTP_HEADING),
+    auth?.markdown ?? sectionOf(previous, AUTH_HEADING),
+    growth?.markdown ?? sectionOf(previous, GROWTH_HEADING),
+    propagation?.markdown ?? sectionOf(previous, PROPAGATION_HEADING),
+    revocation?.markdown ?? sectionOf(previous, REVOCATION_HEADING),
+    sender ?? sectionOf(previous, SENDER_HEADING),
+  ].filter((section) => section !== undefined);
+  for (const { file, svg } of [...(jose?.charts ?? []), ...(http?.charts ?? [])]) {
+    mkdirSync(dirname(join(ROOT, 'docs', file)), { recursive: true });
+    writeFileSync(join(ROOT, 'docs', file), svg);
   }
-  if (failures.length || http?.failures.length) process.exitCode = 1;
+  const headings = [
+    HTTP_HEADING,
+    AUTH_HEADING,
+    GROWTH_HEADING,
+    PROPAGATION_HEADING,
+    REVOCATION_HEADING,
+    SENDER_HEADING,
+  ];
+  writeFileSync(DOC, [headOf(doc, headings), ...tail].join('\n'));
+  log('wrote docs/benchmarks.md');
+}
+
+/** Runs the selected sections in order, logging how long each took (the full run's budget is planned from these). */
+async function runSections(args, profile, info) {
+  const timings = [];
+  const section = async (name, run) => {
+    if (!args.only.includes(name)) return undefined;
+    const at = Date.now();
+    const result = await run();
+    timings.push(`${name} ${((Date.now() - at) / 1000).toFixed(0)} s`);
+    log(`section ${timings.at(-1)}`);
+    return result;
+  };
+  const results = {};
+  results.jose = await section('jose', () => runJose(args, profile));
+  results.http = await section('http', () => runHttp(args));
+  results.auth = await section('auth', () => runAuth(args));
+  results.growth = await section('growth', () => runGrowth(args));
+  results.propagation = await section('propagation', () => runPropagation(args));
+  results.revocation = await section('revocation', () => runRevocation(profile, info));
+  results.sender = await section('dpop-jwe', () => runSenderConstraint(profile));
+  return { results, timings };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const profile = args.quick ? PROFILES.quick : PROFILES.default;
+  const started = Date.now();
+  const loadBefore = os.loadavg()[0];
+  const info = machine();
+  const { results, timings } = await runSections(args, profile, info);
+  const durationS = (Date.now() - started) / 1000;
+  log(`sections: ${timings.join(', ')}; total ${durationS.toFixed(0)} s`);
+  const loadAfter = os.loadavg()[0];
+  const failures = results.jose?.failures ?? [];
+  const run = { info, profile, durationS, loadBefore, loadAfter, failures, results };
+  printReport(run);
+  if (args.write) writeDocument(args, run);
+  if (failures.length || results.http?.failures.length) process.exitCode = 1;
   // Every missed target with its id and measured reason (bench/target-notes.js), as the Markdown above has them.
+  const { jose, http, auth, growth, propagation, revocation } = results;
   log(
     missedSummary(
       [jose, http, auth, growth, propagation, revocation].flatMap((section) => section?.missed ?? []),

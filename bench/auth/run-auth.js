@@ -15,7 +15,7 @@ import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import autocannon from 'autocannon';
 
@@ -24,8 +24,9 @@ import { latencySummary, probeLatency } from '../lib/probe.js';
 import { cpuSeconds, median, threadCpuSeconds } from '../lib/proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = join(ROOT, 'packages/server/dist/bin/jot-server.js');
-const PASSWORD = 'bench correct horse battery';
+const SERVER_DIST = join(ROOT, 'packages/server/dist');
+const BIN = join(SERVER_DIST, 'bin/jot-server.js');
+export const PASSWORD = 'bench correct horse battery';
 const PG_ADMIN = process.env.JOT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export const AUTH_PROFILES = {
@@ -196,21 +197,28 @@ async function registerClient(base, adminToken) {
   return { id: client.client_id, secret };
 }
 
-/** The raw argon2id verify rate of the binding the server uses (`@node-rs/argon2`), per CPU-second of this process. */
-async function rawArgon2(seconds) {
+/**
+ * The raw argon2id verify rate of the binding the server uses (`@node-rs/argon2`), per CPU-second of this process:
+ * the server's default parameters and as many verifications at once as the server runs (`HASHING_CONCURRENCY`, from
+ * the built server), for `seconds`. Returns the verifications and the CPU seconds they took.
+ */
+export async function rawArgon2(seconds) {
   const argon2 = await import('@node-rs/argon2');
+  const { defaults } = await import(pathToFileURL(join(SERVER_DIST, 'config/defaults.js')).href);
+  const { HASHING_CONCURRENCY } = await import(
+    pathToFileURL(join(SERVER_DIST, 'services/passwords.js')).href
+  );
   const hash = await argon2.hash(PASSWORD, {
     algorithm: 2, // Argon2id
-    memoryCost: 19456,
-    timeCost: 2,
-    parallelism: 1,
+    memoryCost: defaults.argon2MemoryKib,
+    timeCost: defaults.argon2TimeCost,
+    parallelism: defaults.argon2Parallelism,
   });
-  const concurrency = cpus().length;
   const start = process.cpuUsage();
   const until = Date.now() + seconds * 1000;
   let done = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: HASHING_CONCURRENCY }, async () => {
       while (Date.now() < until) {
         await argon2.verify(hash, PASSWORD);
         done++;
@@ -218,7 +226,7 @@ async function rawArgon2(seconds) {
     }),
   );
   const used = process.cpuUsage(start);
-  return done / ((used.user + used.system) / 1e6);
+  return { done, cpu: (used.user + used.system) / 1e6, concurrency: HASHING_CONCURRENCY };
 }
 
 /** Creates a throwaway PostgreSQL database, or undefined when PostgreSQL is not reachable. */
@@ -264,33 +272,44 @@ function rsSignCpuUs() {
 
 /**
  * A login storm with a paced `/healthz` probe beside it (bench/lib/probe.js): the probe's latencies show whether
- * hashing starves the event loop. The probe's own requests (50 a second, a few µs of CPU each) are counted in the
- * storm's CPU: under 1 % of it.
+ * hashing starves the event loop. It is a storm of its own, after the measured one, so the probe's requests are not
+ * counted in the login CPU.
  */
-async function loginStorm(server, db, plan, profile) {
+async function probedLoginStorm(server, plan, profile) {
   const probe = probeLatency(`${server.base}/healthz`, { seconds: profile.seconds });
-  const sample = await measured(server, db, plan.login());
-  return { sample, probe: await probe };
+  await load(plan.login());
+  return probe;
 }
 
-/** `profile.rounds` interleaved rounds of every endpoint; the samples per endpoint and the probe's latencies. */
-async function runRounds(server, db, plan, profile, log) {
+/**
+ * `profile.rounds` interleaved rounds of every endpoint; the samples per endpoint. With `sqliteExtras` (the SQLite
+ * server, where the login targets are judged), each measured login storm is followed by the raw argon2id rate
+ * (`rawArgon2`), so the two are compared round by round under the same load on the machine, and by a second storm
+ * with the `/healthz` probe.
+ */
+async function runRounds(server, db, plan, profile, log, sqliteExtras = false) {
   const samples = { refresh: [], whoami: [], login: [], 'client credentials': [] };
   const health = { latencies: [], failed: 0 };
+  const argon2 = [];
   for (let round = 0; round < profile.rounds; round++) {
     for (const name of Object.keys(samples)) {
-      if (name === 'login') {
-        const { sample, probe } = await loginStorm(server, db, plan, profile);
-        samples.login.push(sample);
+      samples[name].push(await measured(server, db, plan[name]()));
+      if (name === 'login' && sqliteExtras) {
+        argon2.push(await rawArgon2(profile.seconds));
+        const probe = await probedLoginStorm(server, plan, profile);
         health.latencies.push(...probe.latencies);
         health.failed += probe.failed;
-      } else samples[name].push(await measured(server, db, plan[name]()));
+      }
       log(
         `auth ${db ? 'postgres' : 'sqlite'} round ${round + 1} ${name}: ${Math.round(samples[name].at(-1).rps)} req/s`,
       );
     }
   }
-  return { samples, health: latencySummary(health.latencies, health.failed) };
+  return {
+    samples,
+    health: sqliteExtras ? latencySummary(health.latencies, health.failed) : undefined,
+    argon2,
+  };
 }
 
 /** An endpoint's medians over its rounds (per CPU-second, with and without the database, req/s; CPU split). */
@@ -320,12 +339,18 @@ async function benchDialect(dialect, { dir, kek, profile, log }) {
     const sessions = await seed(server.base, count);
     const client = await registerClient(server.base, sessions[0].access_token);
     const plan = scenarios(server.base, sessions, profile, client);
-    const { samples, health } = await runRounds(server, db, plan, profile, log);
+    const { samples, health, argon2 } = await runRounds(server, db, plan, profile, log, dialect === 'sqlite');
     return {
       dialect,
       ...Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, summary(list)])),
       health,
       load: loadavg()[0],
+      ...(argon2.length && {
+        argon2PerCpu: median(argon2.map((r) => r.done / r.cpu)),
+        argon2Concurrency: argon2[0].concurrency,
+        // Round by round: each login storm against the raw rate measured right after it.
+        loginVsArgon2: median(samples.login.map((s, i) => s.ok / s.cpu / (argon2[i].done / argon2[i].cpu))),
+      }),
     };
   } finally {
     server.child.kill('SIGTERM');
@@ -344,9 +369,15 @@ export async function benchAuth(profile, log) {
       const row = await benchDialect(dialect, { dir, kek, profile, log });
       if (row) rows.push(row);
     }
-    log('auth: raw argon2id rate and RS256 signing cost…');
-    const argon2PerCpu = await rawArgon2(profile.seconds);
-    return { rows, argon2PerCpu, rsSignCpuUs: rsSignCpuUs(), cores: cpus().length };
+    log('auth: RS256 signing cost…');
+    const sqlite = rows.find((row) => row.dialect === 'sqlite');
+    return {
+      rows,
+      argon2PerCpu: sqlite?.argon2PerCpu,
+      argon2Concurrency: sqlite?.argon2Concurrency,
+      rsSignCpuUs: rsSignCpuUs(),
+      cores: cpus().length,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
