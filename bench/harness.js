@@ -3,14 +3,18 @@
  * clock is negligible) and warmed up; then the group is timed in interleaved rounds — round 1 of every function,
  * then round 2 of every function, … — with a full GC before each. On a shared machine a burst of other work then
  * slows every contender of a group alike instead of one of them, which keeps the ratios honest. The result is the
- * median ops/s over the rounds. For an async function one operation is one awaited promise, started `concurrency`
- * at a time (its best case).
+ * median ops/s over the rounds. Each round also records the process CPU time per operation (`process.cpuUsage`):
+ * unlike the wall clock it does not count time the process spent waiting for a core, so differences between two
+ * synchronous contenders (an overhead in µs) are taken from it, round by round. A round lasts at least `roundMs`
+ * and `minOps` operations: at 35 ms an ES512 verify (~1.5 ms) would get some 20 operations per round, too few to
+ * resolve a few µs of overhead. For an async function one operation is one awaited promise, started
+ * `concurrency` at a time (its best case), and its CPU time includes libuv's threads.
  */
 
 /** Settings for the default and the `--quick` run. */
 export const PROFILES = {
-  default: { warmupMs: 150, rounds: 15, roundMs: 35 },
-  quick: { warmupMs: 30, rounds: 3, roundMs: 30 },
+  default: { warmupMs: 150, rounds: 15, roundMs: 35, minOps: 100 },
+  quick: { warmupMs: 30, rounds: 3, roundMs: 30, minOps: 20 },
 };
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
@@ -19,20 +23,28 @@ const nowNs = () => process.hrtime.bigint();
 // Every result is written here so no call can be treated as dead code.
 let sink;
 
-function runSync(fn, batch, minNs) {
+/** Process CPU time (user + system, all threads) in ns since `start` (a `process.cpuUsage()` reading). */
+function cpuNsSince(start) {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) * 1000;
+}
+
+function runSync(fn, batch, minNs, minOps) {
   let ops = 0;
+  const cpu = process.cpuUsage();
   const start = nowNs();
   let elapsed;
   do {
     for (let i = 0; i < batch; i++) sink = fn();
     ops += batch;
     elapsed = nowNs() - start;
-  } while (elapsed < minNs);
-  return { ops, ns: Number(elapsed) };
+  } while (elapsed < minNs || ops < minOps);
+  return { ops, ns: Number(elapsed), cpuNs: cpuNsSince(cpu) };
 }
 
-async function runAsync(fn, batch, minNs, concurrency) {
+async function runAsync(fn, batch, minNs, minOps, concurrency) {
   let ops = 0;
+  const cpu = process.cpuUsage();
   const start = nowNs();
   let elapsed;
   const pending = new Array(concurrency);
@@ -43,8 +55,8 @@ async function runAsync(fn, batch, minNs, concurrency) {
     }
     ops += batch * concurrency;
     elapsed = nowNs() - start;
-  } while (elapsed < minNs);
-  return { ops, ns: Number(elapsed) };
+  } while (elapsed < minNs || ops < minOps);
+  return { ops, ns: Number(elapsed), cpuNs: cpuNsSince(cpu) };
 }
 
 function median(values) {
@@ -56,20 +68,21 @@ function median(values) {
 function runner(entry) {
   const concurrency = entry.async ? (entry.concurrency ?? 16) : 1;
   return entry.async
-    ? (batch, ns) => runAsync(entry.fn, batch, ns, concurrency)
-    : (batch, ns) => Promise.resolve(runSync(entry.fn, batch, ns));
+    ? (batch, ns, minOps = 0) => runAsync(entry.fn, batch, ns, minOps, concurrency)
+    : (batch, ns, minOps = 0) => Promise.resolve(runSync(entry.fn, batch, ns, minOps));
 }
 
 /**
  * Measures a group of functions that are to be compared with one another.
  *
  * @param {{ name: string, fn: () => unknown, async?: boolean, concurrency?: number }[]} entries
- * @param {{ warmupMs: number, rounds: number, roundMs: number }} profile
- * @returns {Promise<Map<string, { hz: number, best: number, spread: number }>>} per name: the median ops/s, the
- *   fastest round, and (max - min) / median of the rounds as a rough noise figure
+ * @param {{ warmupMs: number, rounds: number, roundMs: number, minOps?: number }} profile
+ * @returns {Promise<Map<string, { hz: number, best: number, spread: number, cpuNs: number[] }>>} per name: the
+ *   median ops/s, the fastest round, (max - min) / median of the rounds as a rough noise figure, and the CPU ns
+ *   per operation of each round (rounds in the same order for every name, so round i of two names can be paired)
  */
 export async function measureGroup(entries, profile) {
-  const { warmupMs, rounds, roundMs } = profile;
+  const { warmupMs, rounds, roundMs, minOps = 0 } = profile;
   const runs = [];
   for (const entry of entries) {
     const run = runner(entry);
@@ -80,23 +93,24 @@ export async function measureGroup(entries, profile) {
       batch *= ns < 1e5 ? 8 : 2;
     }
     await run(batch, warmupMs * 1e6);
-    runs.push({ name: entry.name, run, batch, rates: [] });
+    runs.push({ name: entry.name, run, batch, rates: [], cpuNs: [] });
   }
   for (let round = 0; round < rounds; round++) {
     // Rotate who goes first so no contender always runs right after the same neighbour.
     for (let i = 0; i < runs.length; i++) {
       const r = runs[(i + round) % runs.length];
       gc();
-      const { ops, ns } = await r.run(r.batch, roundMs * 1e6);
+      const { ops, ns, cpuNs } = await r.run(r.batch, roundMs * 1e6, minOps);
       r.rates.push((ops * 1e9) / ns);
+      r.cpuNs.push(cpuNs / ops);
     }
   }
   if (sink === Symbol.for('never')) throw new Error('unreachable');
   const results = new Map();
-  for (const { name, rates } of runs) {
+  for (const { name, rates, cpuNs } of runs) {
     const hz = median(rates);
     const best = Math.max(...rates);
-    results.set(name, { hz, best, spread: (best - Math.min(...rates)) / hz });
+    results.set(name, { hz, best, spread: (best - Math.min(...rates)) / hz, cpuNs });
   }
   return results;
 }

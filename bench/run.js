@@ -232,6 +232,7 @@ async function runJose(args, profile) {
   log(`keys…`);
   const keys = makeKeys(args.algs);
   const verify = new Map();
+  const verifyCpu = new Map();
   const sign = new Map();
   const failures = [];
   let oneShot;
@@ -252,6 +253,7 @@ async function runJose(args, profile) {
     const verified = await measureGroup(entries, profile);
     logGroup(alg, 'verify', verified);
     verify.set(alg, hzOf(verified));
+    verifyCpu.set(alg, new Map([...verified].map(([name, { cpuNs }]) => [name, cpuNs])));
     if (verified.has(ONE_SHOT)) oneShot = { alg, hz: verified.get(ONE_SHOT).hz };
 
     const signed = await measureGroup(await checkedSigners(ctx, SIGNERS, jotVerify, failures), profile);
@@ -262,6 +264,7 @@ async function runJose(args, profile) {
   const { markdown, missed, charts } = renderTables({
     algs: args.algs,
     verify,
+    verifyCpu,
     sign,
     verifierNames: VERIFIERS.map((c) => c.name),
     signerNames: SIGNERS.map((c) => c.name),

@@ -32,8 +32,67 @@ function budgetNote(endpoint, target, { label = endpoint, signs }) {
   };
 }
 
+/**
+ * Jot's verify overhead judged against its budget: whether this run's rounds can resolve it (the 95 % interval of the
+ * paired median against the budget) and what the raw operation costs, since its noise is what hides the overhead.
+ */
+function overheadNote() {
+  return (facts) => {
+    const { alg, budgetUs: limit, rawCpuUs, rounds, jotUs: median, jotLowUs: low, jotHighUs: high } = facts;
+    if (!known(median, low, high, limit, rawCpuUs, rounds)) return undefined;
+    const range = `${low.toFixed(1)} and ${high.toFixed(1)} µs (95 % interval of the median of ${rounds} paired rounds)`;
+    const raw = `one raw ${alg} check costs ${rawCpuUs.toFixed(1)} µs of CPU`;
+    if (low <= limit && high > limit) {
+      return `the overhead lies between ${range}, which straddles the limit of ${limit.toFixed(2)} µs (${raw}): this run's rounds do not resolve whether it is met.`;
+    }
+    return `the overhead lies between ${range}, above the limit of ${limit.toFixed(2)} µs (${raw}).`;
+  };
+}
+
+/**
+ * The guarded route against the best rival, uncached: server and load generator share the machine's cores, so the
+ * CPU both spend per request bounds the rate; says what Jot spends, what that bound allows and what the target needs.
+ */
+function httpUncachedNote(facts) {
+  const { runs, cores } = facts;
+  const find = (contender) => runs?.find((r) => r.contender === contender && r.traffic === 'one token');
+  const jot = find('jot');
+  const bare = find('bare');
+  const best = [find('jose'), find('fastify-jwt')].filter(Boolean).sort((a, b) => b.rps - a.rps)[0];
+  if (
+    !jot ||
+    !bare ||
+    !best ||
+    !known(jot.cpuUs, jot.mainCpuUs, jot.loaderCpuUs, best.rps, bare.cpuUs, cores)
+  )
+    return undefined;
+  const needed = 1.3 * best.rps;
+  const ceiling = (cores * 1e6) / (jot.cpuUs + jot.loaderCpuUs);
+  const budget = (cores * 1e6) / needed - jot.loaderCpuUs;
+  return (
+    `Jot spent ${us(jot.cpuUs)} of server CPU per request (${us(jot.mainCpuUs)} on the event loop; bare Fastify ` +
+    `${us(bare.cpuUs)}, ${best.contender} ${us(best.cpuUs)}) and autocannon, on the same ${cores} cores, ` +
+    `${us(jot.loaderCpuUs)} per request: together they allow at most ${round(ceiling)} req/s. 1.3× ` +
+    `${best.contender} is ${round(needed)} req/s, which leaves Jot ${us(budget)} of CPU per request with this ` +
+    `load generator${budget <= bare.cpuUs ? ', no more than bare Fastify alone' : ''}.`
+  );
+}
+
 /** Target id (or family) → (facts, id) => sentence | undefined. */
 export const TARGET_NOTES = {
+  'http.uncached-vs-best': httpUncachedNote,
+  'core.verify-overhead': overheadNote(),
+  'core.vs-fast-jwt'(facts) {
+    const { jotUs, jotLowUs, jotHighUs, fastUs, fastLowUs, fastHighUs, rawCpuUs, alg, rounds } = facts;
+    if (!known(jotUs, jotLowUs, jotHighUs, fastUs, fastLowUs, fastHighUs, rawCpuUs, rounds)) return undefined;
+    const both =
+      `Jot ${jotLowUs.toFixed(1)} to ${jotHighUs.toFixed(1)} µs and fast-jwt ${fastLowUs.toFixed(1)} to ` +
+      `${fastHighUs.toFixed(1)} µs over raw (95 % intervals of the medians of ${rounds} paired rounds; one raw ` +
+      `${alg} check costs ${rawCpuUs.toFixed(1)} µs of CPU)`;
+    return fastLowUs < 0 || jotLowUs <= fastHighUs / 2
+      ? `${both}: the intervals overlap the half-of-fast-jwt line, so this run does not resolve the comparison.`
+      : `${both}: Jot's overhead is above half of fast-jwt's even at the ends of the intervals.`;
+  },
   'auth.refresh-sqlite': budgetNote('refresh', 1200, { signs: true }),
   'auth.client-credentials': budgetNote('client credentials', 1500, {
     label: 'client-credentials grant',

@@ -1,4 +1,6 @@
 /** Markdown for the resource-server section, with its two targets judged from the same run. */
+import os from 'node:os';
+
 import { barChart } from '../lib/svg.js';
 import { createTargets } from '../lib/targets.js';
 
@@ -18,7 +20,9 @@ export function renderHttp({ results, failures }, profile) {
     '',
     `Each contender in its own process; autocannon with ${profile.connections} connections from the bench process ` +
       `(the two share the machine's cores); ${profile.rounds} interleaved round(s) of ${profile.seconds} s, median. ` +
-      '"CPU/req" is the server process\'s user + system CPU time per answered request, from `/proc`. Jot runs ' +
+      '"CPU/req" is the server process\'s user + system CPU time per answered request, from `/proc` (all its ' +
+      'threads; "of which event loop": its main thread), and "autocannon CPU/req" what the load generator in the ' +
+      'bench process spent per request on the same cores. Jot runs ' +
       "with `revocation: 'none'` here (its replicated list is a local lookup; see the revocation section).",
     '',
   ];
@@ -31,13 +35,14 @@ export function renderHttp({ results, failures }, profile) {
     parts.push(
       `### ${alg}`,
       '',
-      '| contender | traffic | req/s | CPU/req (µs) | × bare |',
-      '| --- | --- | ---: | ---: | ---: |',
+      '| contender | traffic | req/s | CPU/req (µs) | of which event loop | autocannon CPU/req | × bare |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const r of runs) {
       const base = get('bare', r.traffic) ?? bare;
       parts.push(
-        `| ${r.contender} | ${r.traffic} | ${fmt(r.rps)} | ${fmt(r.cpuUs)} | ${(r.rps / base.rps).toFixed(2)}× |` +
+        `| ${r.contender} | ${r.traffic} | ${fmt(r.rps)} | ${fmt(r.cpuUs)} | ${fmt(r.mainCpuUs)} | ` +
+          `${fmt(r.loaderCpuUs)} | ${(r.rps / base.rps).toFixed(2)}× |` +
           (r.bad ? ` (${r.bad} failed)` : ''),
       );
     }
@@ -66,7 +71,7 @@ export function renderHttp({ results, failures }, profile) {
         `http.uncached-vs-best.${alg}`,
         uncached >= HTTP_TARGETS.uncachedVsBest,
         `Jot uncached ÷ best of jose and @fastify/jwt (target ≥ ${HTTP_TARGETS.uncachedVsBest}×): ${ratio(uncached)}`,
-        { alg, runs },
+        { alg, runs, cores: os.cpus().length },
       ),
       targets.check(
         `http.cached-zipf-vs-bare.${alg}`,

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
 
-import { cpuSeconds, median } from '../lib/proc.js';
+import { median, threadCpuSeconds } from '../lib/proc.js';
 import { zipfSampler } from '../lib/zipf.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -115,7 +115,8 @@ async function check(name, url, token) {
 
 /**
  * Runs the section. `jotLib` is the built `@jot/jose` (used to sign the tokens). Returns rows per algorithm:
- * `{ alg, runs: [{ contender, traffic, rps, cpuUs, bad }] }` plus any failed checks.
+ * `{ alg, runs: [{ contender, traffic, rps, cpuUs, mainCpuUs, loaderCpuUs, bad }] }` plus any failed checks
+ * (`mainCpuUs`: the server's event-loop thread; `loaderCpuUs`: autocannon's, in this process).
  */
 export async function benchHttp(jotLib, profile, log) {
   const dir = mkdtempSync(join(tmpdir(), 'jot-bench-http-'));
@@ -156,12 +157,18 @@ export async function benchHttp(jotLib, profile, log) {
           const order = plan.map((_, i) => plan[(i + round) % plan.length]);
           for (const [contender, kind] of order) {
             const { child, url } = servers.get(contender);
-            const before = cpuSeconds(child.pid);
+            const before = threadCpuSeconds(child.pid);
+            // autocannon runs in this process: its CPU per request is what the load itself costs the machine.
+            const loader = process.cpuUsage();
             const run = await load(url, traffic[kind], profile);
-            const cpu = cpuSeconds(child.pid) - before;
+            const loaderUs = process.cpuUsage(loader);
+            const after = threadCpuSeconds(child.pid);
+            const perRequest = (us) => (run.ok > 0 ? us / run.ok : NaN);
             samples.get(`${contender}|${kind}`).push({
               rps: run.ok / run.seconds,
-              cpuUs: run.ok > 0 ? (cpu * 1e6) / run.ok : NaN,
+              cpuUs: perRequest((after.main + after.others - before.main - before.others) * 1e6),
+              mainCpuUs: perRequest((after.main - before.main) * 1e6),
+              loaderCpuUs: perRequest(loaderUs.user + loaderUs.system),
               bad: run.bad,
             });
             log(
@@ -178,6 +185,8 @@ export async function benchHttp(jotLib, profile, log) {
               traffic: kind,
               rps: median(s.map((x) => x.rps)),
               cpuUs: median(s.map((x) => x.cpuUs)),
+              mainCpuUs: median(s.map((x) => x.mainCpuUs)),
+              loaderCpuUs: median(s.map((x) => x.loaderCpuUs)),
               bad: s.reduce((n, x) => n + x.bad, 0),
             };
           }),

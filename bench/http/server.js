@@ -19,7 +19,7 @@ async function fastifyApp() {
 }
 
 /** `@jot/verify`'s Fastify guard over a remote JWKS, with or without its verification cache. */
-function jotBuilder(cache) {
+function jotBuilder(cache, offload) {
   return async () => {
     const verify = await import('../../packages/verify/dist/index.js');
     const verifier = verify.createVerifier({
@@ -30,6 +30,7 @@ function jotBuilder(cache) {
       revocation: 'none',
       cookies: false,
       cache: cache ? {} : false,
+      ...(offload === undefined ? {} : { offload }),
     });
     await verifier.ready();
     const app = await fastifyApp();
@@ -49,6 +50,9 @@ const builders = {
   },
   jot: jotBuilder(false),
   'jot (cache)': jotBuilder(true),
+  // Diagnostics for the offload switch: every signature check on the event loop, or every one on the thread pool.
+  'jot (inline)': jotBuilder(false, 'never'),
+  'jot (pool)': jotBuilder(false, 'always'),
   async 'fastify-jwt'() {
     const { default: fastifyJwt } = await import('@fastify/jwt');
     const app = await fastifyApp();

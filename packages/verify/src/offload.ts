@@ -6,6 +6,12 @@
  * `'auto'` offloads while the event loop was busy for more than `busyAbove` of the last sampling interval, and
  * keeps offloading while earlier offloaded checks are still pending (a loop that offloads looks idle, which must not
  * flip it back while the queue lasts); otherwise it verifies inline.
+ *
+ * The same switch serves every asymmetric algorithm, RS256 included, because the hop is cheap next to what it frees:
+ * measured through `verify()` (uncached, 50 checks in flight, 2 cores), an RS256 check costs 40 µs of CPU inline and
+ * 44 µs offloaded (all threads), of which 16 µs stay on the event loop; ES256 82 µs inline, 87 µs offloaded, 25 µs
+ * on the loop. So offloading RS256 spends about 3 µs more CPU to take 24 µs off the loop, which pays as soon as
+ * the loop is the bottleneck; when it is not, `'auto'` stays inline and pays nothing.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
