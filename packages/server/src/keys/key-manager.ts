@@ -1,39 +1,23 @@
 /**
  * The signing-key service: keys live in the store with their private halves sealed under the KEK; this module
  * loads and decrypts them, derives the active key from the stored times on every call (so instances agree without
- * coordinating), rotates on a schedule with a pre-publication period, and publishes the JWKS.
+ * coordinating), rotates on a schedule with a pre-publication period, and publishes the JWKS. The opened ring is
+ * `key-ring.ts`; the locked changes to the stored ring are `ring-changes.ts`.
  */
-import { KeySet, generateKeyPair, generateSecret } from '@jot/jose';
-import type { Algorithm, JWK, JWKS, Key } from '@jot/jose';
+import { KeySet } from '@jot/jose';
+import type { Algorithm, JWK, JWKS } from '@jot/jose';
 
-import type { Config } from '../config/index.js';
 import type { Clock } from '../clock.js';
-import type { SigningKeyRecord, Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { KeyError } from './errors.js';
 import { createKek } from './kek.js';
 import type { Kek } from './kek.js';
-import { openSigningKey, publicJwkOf, sealSigningKey } from './sealed-key.js';
-import { activeOf, compareAge, isPublished, isRotationDue, missingRetirements, stateOf } from './timeline.js';
-import type { KeyManager } from './types.js';
+import { createKeyRing, type KeyRing, type LoadedKey } from './key-ring.js';
+import { ringChanges } from './ring-changes.js';
+import { activeOf, isPublished, stateOf } from './timeline.js';
+import type { KeyManager, KeyManagerConfig, KeyManagerLogger } from './types.js';
 
-/** The settings the key manager reads (a `Config` fits). */
-export type KeyManagerConfig = Pick<
-  Config,
-  | 'kek'
-  | 'signingAlg'
-  | 'accessTokenTtlMs'
-  | 'clockToleranceMs'
-  | 'keyRotationIntervalMs'
-  | 'keyPrepublishMs'
-  | 'jwksMaxAgeMs'
->;
-
-/** The logging the key manager does (a pino / Fastify logger fits). Key material is never passed. */
-export interface KeyManagerLogger {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-  error(details: object, message: string): void;
-}
+export type { KeyManagerConfig, KeyManagerLogger } from './types.js';
 
 /** Options of {@link createKeyManager}. */
 export interface KeyManagerOptions {
@@ -46,22 +30,10 @@ export interface KeyManagerOptions {
   tickIntervalMs?: number;
 }
 
-interface LoadedKey extends SigningKeyRecord {
-  key: Key;
-  /** Undefined for HMAC secrets, which are never published. */
-  jwk: JWK | undefined;
-  /** The key that verifies: the public half, or the secret itself. */
-  verifier: Key;
-}
-
 /** An instance that meets a kid it does not know re-reads the key ring at most this often. */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
 
 const silent: KeyManagerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-function newKey(alg: Algorithm): Key {
-  return alg.startsWith('HS') ? generateSecret(alg as 'HS256' | 'HS384' | 'HS512') : generateKeyPair(alg);
-}
 
 function checkConfig(config: KeyManagerConfig): void {
   const { keyRotationIntervalMs: interval, keyPrepublishMs: prepublish } = config;
@@ -97,102 +69,71 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
   const clock = options.clock ?? Date.now;
   const logger = options.logger ?? silent;
   const tickIntervalMs = options.tickIntervalMs ?? 60_000;
-  const marginMs = config.accessTokenTtlMs + config.clockToleranceMs;
-  let keys: LoadedKey[] = [];
-  let keySet: { id: string; set: KeySet } | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  const ring = createKeyRing(store, kek);
+  const changes = ringChanges({ store, ring, kek, config, clock, logger });
+  const serial = serialQueue();
   let closed = false;
-  let unknownKidReload: Promise<boolean> | undefined;
-  let lastUnknownKidReload = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
 
-  /** Runs store-mutating work one at a time within this instance. */
-  function serial<T>(work: () => Promise<T>): Promise<T> {
+  const manager: KeyManager = {
+    ...ringView(ring, clock, config, tickIntervalMs),
+    rotate(rotateOptions = {}) {
+      return serial(async () => {
+        const kid = await changes.rotate(rotateOptions.immediate === true);
+        const info = manager.list().find((k) => k.kid === kid);
+        if (info === undefined) throw new Error('the new signing key vanished from the store');
+        return info;
+      });
+    },
+    tick() {
+      return serial(async () => {
+        if (closed) return;
+        await changes.tick();
+      });
+    },
+    refresh() {
+      return serial(() => ring.reload());
+    },
+    refreshForUnknownKid: unknownKidRefresher(ring, () => manager.refresh()),
+    close() {
+      closed = true;
+      if (timer !== undefined) clearInterval(timer);
+    },
+  };
+
+  await manager.tick();
+  warnOfPendingAlgorithm(ring, config, logger);
+  if (tickIntervalMs > 0) {
+    timer = setInterval(() => {
+      manager.tick().catch((err: unknown) => logger.error({ err }, 'signing key schedule failed'));
+    }, tickIntervalMs);
+    timer.unref();
+  }
+  return manager;
+}
+
+/** Runs store-mutating work one at a time within this instance. */
+function serialQueue(): <T>(work: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (work) => {
     const run = queue.then(work);
     queue = run.catch(() => undefined);
     return run;
-  }
+  };
+}
 
-  /** Reads the key ring through `source` (the store, or the locked transaction changing it), reusing opened keys. */
-  async function load(source: Store): Promise<LoadedKey[]> {
-    const previous = new Map(keys.map((k) => [k.kid, k]));
-    const records = await source.listSigningKeys();
-    return records
-      .map((record): LoadedKey => {
-        const known = previous.get(record.kid);
-        if (
-          known !== undefined &&
-          known.alg === record.alg &&
-          known.privateKeyCiphertext === record.privateKeyCiphertext
-        ) {
-          return { ...record, key: known.key, jwk: known.jwk, verifier: known.verifier };
-        }
-        const key = openSigningKey(kek, record);
-        return {
-          ...record,
-          key,
-          jwk: key.type === 'secret' ? undefined : publicJwkOf(key),
-          verifier: key.type === 'secret' ? key : key.publicKey(),
-        };
-      })
-      .sort(compareAge);
-  }
-
-  /** Makes the committed ring the one this instance signs and verifies with. */
-  async function reload(): Promise<void> {
-    keys = await load(store);
-  }
-
-  async function applyRetirements(tx: Store, ring: LoadedKey[]): Promise<boolean> {
-    const patches = missingRetirements(ring, marginMs);
-    for (const patch of patches) {
-      await tx.updateSigningKey(patch.kid, { retiredAt: patch.retiredAt, expiresAt: patch.expiresAt });
-      logger.info(
-        { kid: patch.kid, retiredAt: patch.retiredAt, expiresAt: patch.expiresAt },
-        'signing key retirement scheduled',
-      );
-    }
-    return patches.length > 0;
-  }
-
-  /** Creates a key inside the locked transaction `tx`; `ring` is the ring as `tx` sees it. */
-  async function createKey(tx: Store, ring: LoadedKey[], immediate: boolean): Promise<string> {
-    const now = clock();
-    const newest = ring.at(-1);
-    // Strictly after the newest key, so the age order is never decided by a random kid.
-    const createdAt = newest === undefined ? now : Math.max(now, newest.createdAt + 1);
-    const activatesAt = immediate ? now : now + config.keyPrepublishMs;
-    const sealed = sealSigningKey(kek, newKey(config.signingAlg));
-    await tx.insertSigningKey({ ...sealed, activatesAt }, createdAt);
-    await applyRetirements(tx, await load(tx));
-    logger.info({ kid: sealed.kid, alg: sealed.alg, activatesAt, immediate }, 'signing key created');
-    return sealed.kid;
-  }
-
-  /**
-   * Runs a change of the key ring under the database-wide key lock, so however many instances do it at once (a
-   * cold start of all of them on an empty database) each decides on the ring as the previous one left it: one
-   * first key, one rotation. Other instances are told on commit (LISTEN/NOTIFY) and re-read the ring.
-   */
-  async function locked<T>(
-    work: (tx: Store, ring: LoadedKey[]) => Promise<{ changed: boolean; result: T }>,
-  ): Promise<T> {
-    // Nothing uncommitted is ever signed with: this instance adopts the ring only after the commit.
-    const { result } = await store.withLock('lock:signing_keys', async (tx) => {
-      const outcome = await work(tx, await load(tx));
-      if (outcome.changed) await tx.notifyChange('keys');
-      return outcome;
-    });
-    await reload();
-    return result;
-  }
-
-  function published(now: number): LoadedKey[] {
-    return keys.filter((k) => isPublished(k, now));
-  }
-
-  const manager: KeyManager = {
+/** What the manager shows of the ring: the active key, the verification keys, the JWKS and the key list. */
+function ringView(
+  ring: KeyRing,
+  clock: Clock,
+  config: KeyManagerConfig,
+  tickIntervalMs: number,
+): Pick<KeyManager, 'activeKey' | 'select' | 'jwks' | 'jwksMaxAgeSeconds' | 'list'> {
+  let keySet: { id: string; set: KeySet } | undefined;
+  const published = (now: number): LoadedKey[] => ring.current().filter((k) => isPublished(k, now));
+  return {
     activeKey() {
-      const active = activeOf(keys, clock());
+      const active = activeOf(ring.current(), clock());
       if (active === undefined) throw new KeyError('ERR_KEY_NO_ACTIVE', 'no signing key is active');
       return active.key;
     },
@@ -214,7 +155,7 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
     },
     list() {
       const now = clock();
-      const active = activeOf(keys, now);
+      const active = activeOf(ring.current(), now);
       return published(now)
         .reverse()
         .map((k) => ({
@@ -227,75 +168,43 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
           expiresAt: k.expiresAt,
         }));
     },
-    rotate(rotateOptions = {}) {
-      return serial(async () => {
-        const kid = await locked(async (tx, ring) => ({
-          changed: true,
-          result: await createKey(tx, ring, rotateOptions.immediate === true),
-        }));
-        const info = manager.list().find((k) => k.kid === kid);
-        if (info === undefined) throw new Error('the new signing key vanished from the store');
-        return info;
-      });
-    },
-    tick() {
-      return serial(async () => {
-        if (closed) return;
-        await locked(async (tx, ring) => {
-          const now = clock();
-          let changed = false;
-          if (activeOf(ring, now) === undefined) {
-            await createKey(tx, ring, true);
-            changed = true;
-          } else if (isRotationDue(ring, now, config.keyRotationIntervalMs, config.keyPrepublishMs)) {
-            await createKey(tx, ring, false);
-            changed = true;
-          }
-          if (!changed && (await applyRetirements(tx, ring))) changed = true;
-          const deleted = await tx.deleteExpiredKeys(now);
-          if (deleted.length > 0) logger.info({ kids: deleted }, 'expired signing keys deleted');
-          return { changed: changed || deleted.length > 0, result: undefined };
-        });
-      });
-    },
-    refresh() {
-      return serial(() => reload());
-    },
-    refreshForUnknownKid() {
-      // Shared by every request that meets an unknown kid meanwhile, and at most once per UNKNOWN_KID_RELOAD_MS.
-      const now = Date.now();
-      if (unknownKidReload !== undefined) return unknownKidReload;
-      if (now - lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) return Promise.resolve(false);
-      lastUnknownKidReload = now;
-      const before = keys.map((k) => `${k.kid}:${k.activatesAt}:${k.expiresAt}`).join(',');
-      unknownKidReload = manager
-        .refresh()
-        .then(() => keys.map((k) => `${k.kid}:${k.activatesAt}:${k.expiresAt}`).join(',') !== before)
-        .finally(() => {
-          unknownKidReload = undefined;
-        });
-      return unknownKidReload;
-    },
-    close() {
-      closed = true;
-      if (timer !== undefined) clearInterval(timer);
-    },
   };
+}
 
-  await manager.tick();
-  const newest = keys.at(-1);
+/**
+ * `refreshForUnknownKid`: shared by every request that meets an unknown kid meanwhile, and at most once per
+ * UNKNOWN_KID_RELOAD_MS; resolves whether the ring changed.
+ */
+function unknownKidRefresher(ring: KeyRing, refresh: () => Promise<void>): () => Promise<boolean> {
+  let pending: Promise<boolean> | undefined;
+  let last = -Infinity;
+  const fingerprint = (): string =>
+    ring
+      .current()
+      .map((k) => `${k.kid}:${k.activatesAt}:${k.expiresAt}`)
+      .join(',');
+  return () => {
+    const now = Date.now();
+    if (pending !== undefined) return pending;
+    if (now - last < UNKNOWN_KID_RELOAD_MS) return Promise.resolve(false);
+    last = now;
+    const before = fingerprint();
+    pending = refresh()
+      .then(() => fingerprint() !== before)
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
+/** Says so when the newest key's algorithm is not the configured one (it changes at the next rotation). */
+function warnOfPendingAlgorithm(ring: KeyRing, config: KeyManagerConfig, logger: KeyManagerLogger): void {
+  const newest = ring.current().at(-1);
   if (newest !== undefined && newest.alg !== config.signingAlg) {
     logger.warn(
       { kid: newest.kid, alg: newest.alg, configured: config.signingAlg },
       'JOT_SIGNING_ALG takes effect at the next rotation (POST /api/admin/keys/rotate to rotate now)',
     );
   }
-  const timer =
-    tickIntervalMs > 0
-      ? setInterval(() => {
-          manager.tick().catch((err: unknown) => logger.error({ err }, 'signing key schedule failed'));
-        }, tickIntervalMs)
-      : undefined;
-  timer?.unref();
-  return manager;
 }

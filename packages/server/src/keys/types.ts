@@ -1,6 +1,8 @@
 /** The signing-key service contract the rest of the server relies on (implemented by `key-manager.ts`). */
 import type { Algorithm, JWKS, Key, KeyResolver } from '@jot/jose';
 
+import type { Config } from '../config/index.js';
+
 /** What the admin API and logs may know about a signing key (never key material). */
 export interface SigningKeyInfo {
   kid: string;
@@ -40,4 +42,23 @@ export interface KeyManager extends KeyResolver {
   refreshForUnknownKid(): Promise<boolean>;
   /** Stops the schedule. */
   close(): void;
+}
+
+/** The settings the key manager reads (a `Config` fits). */
+export type KeyManagerConfig = Pick<
+  Config,
+  | 'kek'
+  | 'signingAlg'
+  | 'accessTokenTtlMs'
+  | 'clockToleranceMs'
+  | 'keyRotationIntervalMs'
+  | 'keyPrepublishMs'
+  | 'jwksMaxAgeMs'
+>;
+
+/** The logging the key manager does (a pino / Fastify logger fits). Key material is never passed. */
+export interface KeyManagerLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
 }
