@@ -1,0 +1,129 @@
+/**
+ * `POST /api/login`: sign-in with email and password. Unknown email and wrong password are indistinguishable: same
+ * status, same body, a dummy argon2 verification and a failure padded to the slowest recent verification, so they
+ * take the same time whatever the stored hash.
+ */
+import { performance } from 'node:perf_hooks';
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { clientInfo } from '../../http/client-info.js';
+import { HttpError } from '../../http/errors.js';
+import { DomainError } from '../../services/errors.js';
+import { authRateLimit } from '../../http/rate-limit.js';
+import { emailSchema, passwordSchema, tokenResponseSchema } from '../../http/schemas.js';
+import { tokenResponse } from '../../http/token-response.js';
+import { loginProof } from '../../http/dpop-proof.js';
+import type { SessionDelivery, User } from '../../store/index.js';
+
+const INVALID_CREDENTIALS = 'the email or password is incorrect';
+
+const loginSchema = {
+  tags: ['accounts'],
+  summary: 'Sign in with email and password; returns an access token and a refresh token.',
+  body: {
+    type: 'object',
+    required: ['email', 'password'],
+    additionalProperties: false,
+    properties: {
+      email: emailSchema,
+      password: passwordSchema,
+      delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
+    },
+  },
+  response: {
+    200: tokenResponseSchema,
+    400: { $ref: 'JotError#' },
+    401: { $ref: 'JotError#' },
+    429: { $ref: 'JotError#' },
+  },
+};
+
+/**
+ * The account whose password this is, through the per-account throttle; else the one refusal for an unknown email
+ * and a wrong password alike (padded to the same time, counted and recorded).
+ */
+async function checkCredentials(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  email: string,
+  password: string,
+): Promise<User> {
+  const { store, passwords, events, loginThrottle, metrics } = app.jot;
+  const attempt = await loginThrottle.begin(email).catch(async (err: unknown) => {
+    if (err instanceof DomainError)
+      await events.record('rate_limited', { ip: request.ip, detail: { limit: 'login_account' } });
+    throw err;
+  });
+  // Read BEFORE the password check: the session will carry this credential generation (services/sessions.ts).
+  const user = await store.getUserByEmail(email);
+  const started = performance.now();
+  const ok =
+    user === undefined
+      ? (await passwords.verifyDummy(password), false)
+      : await passwords.verify(user.passwordHash, password);
+  if (user === undefined || !ok) {
+    // Padded straight after the check: the bookkeeping below costs the same for every account, outside it.
+    await passwords.padFailure(started);
+    const lock = await attempt.finish(false);
+    metrics.logins.inc({ result: 'failure' });
+    await events.record('login_failed', { userId: user?.id, ip: request.ip });
+    if (lock > 0) {
+      await events.record('account_locked', {
+        userId: user?.id,
+        ip: request.ip,
+        detail: { seconds: Math.ceil(lock / 1000) },
+      });
+    }
+    throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
+  }
+  await attempt.finish(true);
+  return user;
+}
+
+/** Refuses a disabled account or (with `required` verification) an unverified address; upgrades an old hash. */
+async function admit(app: FastifyInstance, user: User, password: string): Promise<void> {
+  const { store, passwords, config, metrics } = app.jot;
+  if (user.status !== 'active') {
+    metrics.logins.inc({ result: 'disabled' });
+    throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+  }
+  if (config.emailVerification === 'required' && user.emailVerifiedAt === null) {
+    throw new HttpError(
+      403,
+      'ERR_EMAIL_NOT_VERIFIED',
+      'confirm your email address first with the link we sent you; to get a new link, POST your email to /api/email/verification (or use "Send a new link" on the sign-in page)',
+    );
+  }
+  if (passwords.needsRehash(user.passwordHash)) {
+    // Compare-and-swap: if the password changed since it was read, the new hash is simply not written.
+    await store.updatePasswordHash(user.id, await passwords.hash(password), {
+      expect: user.passwordHash,
+    });
+  }
+}
+
+/** Registers `POST /api/login`. */
+export function registerLoginRoute(app: FastifyInstance): void {
+  const { sessions, events, config } = app.jot;
+  app.post<{ Body: { email: string; password: string; delivery?: SessionDelivery } }>(
+    '/api/login',
+    { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      const delivery = request.body.delivery ?? config.tokenDelivery;
+      // The proof first: a missing nonce costs the client one round trip, not a second password hash.
+      const dpopJkt = await loginProof(request, reply, delivery);
+      const user = await checkCredentials(app, request, email, password);
+      await admit(app, user, password);
+      // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts).
+      const mfaRequired = await app.jot.mfa.signIn.challenge(user, request.body.delivery);
+      if (mfaRequired !== undefined)
+        return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
+      const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
+      app.jot.metrics.logins.inc({ result: 'success' });
+      await events.record('login_succeeded', { userId: user.id, sessionId: pair.session.id, ip: request.ip });
+      return tokenResponse(request, reply, pair);
+    },
+  );
+}

@@ -1,0 +1,35 @@
+/** `POST /api/register`: self-registration (`JOT_REGISTRATION=open`). */
+import type { FastifyInstance } from 'fastify';
+
+import { newAccountBody } from '../../http/account-schemas.js';
+import { authRateLimit } from '../../http/rate-limit.js';
+import { newPasswordSchema } from '../../http/schemas.js';
+import { publicUser, userSchema } from '../../http/views.js';
+import { registerAccount } from '../../services/registration.js';
+
+/** Registers `POST /api/register`. */
+export function registerRegisterRoute(app: FastifyInstance): void {
+  app.post<{ Body: { email: string; password: string; name?: string } }>(
+    '/api/register',
+    {
+      config: { rateLimit: authRateLimit(app.jot.config) },
+      schema: {
+        tags: ['accounts'],
+        summary:
+          'Create an account, when JOT_REGISTRATION=open. Outside production the first account becomes an admin.',
+        body: newAccountBody(newPasswordSchema),
+        response: {
+          201: userSchema,
+          400: { $ref: 'JotError#' },
+          403: { $ref: 'JotError#' },
+          409: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { email, password, name } = request.body;
+      const user = await registerAccount(app.jot, { email, password, name, ip: request.ip });
+      return reply.code(201).send(publicUser(user));
+    },
+  );
+}

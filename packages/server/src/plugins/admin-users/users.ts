@@ -1,0 +1,77 @@
+/** `POST /api/admin/users` (create an account with roles) and `GET /api/admin/users` (search and page). */
+import type { FastifyInstance } from 'fastify';
+
+import { newAccountBody } from '../../http/account-schemas.js';
+import { authErrors, passwordSchema } from '../../http/schemas.js';
+import { publicUser, userSchema } from '../../http/views.js';
+import { authOf, requireRecentAuth, requireRole } from '../auth.js';
+import { rolesSchema } from './schemas.js';
+
+/** Registers `POST /api/admin/users`. */
+export function registerUserCreateRoute(app: FastifyInstance): void {
+  const { accounts } = app.jot;
+  app.post<{ Body: { email: string; password: string; name?: string; roles?: string[] } }>(
+    '/api/admin/users',
+    {
+      preHandler: requireRecentAuth('admin'),
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an account (with roles); works whatever JOT_REGISTRATION says.',
+        body: newAccountBody(passwordSchema, { roles: rolesSchema }),
+        response: { 201: userSchema, 409: { $ref: 'JotError#' }, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const { email, password, name, roles = [] } = request.body;
+      const user = await accounts.create({
+        email,
+        password,
+        name,
+        roles,
+        via: 'admin',
+        by: claims.sub,
+        ip: request.ip,
+      });
+      return reply.code(201).send(publicUser(user));
+    },
+  );
+}
+
+/** Registers `GET /api/admin/users`. */
+export function registerUserListRoute(app: FastifyInstance): void {
+  const { store } = app.jot;
+  app.get<{ Querystring: { limit?: number; offset?: number; q?: string } }>(
+    '/api/admin/users',
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags: ['admin'],
+        summary: 'Search and page through users, oldest first; `total` counts every match.',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+            offset: { type: 'integer', minimum: 0 },
+            q: { type: 'string', maxLength: 254 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { users: { type: 'array', items: userSchema }, total: { type: 'integer' } },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { users, total } = await store.searchUsers({
+        q: request.query.q,
+        limit: request.query.limit ?? 100,
+        offset: request.query.offset ?? 0,
+      });
+      return { users: users.map(publicUser), total };
+    },
+  );
+}
