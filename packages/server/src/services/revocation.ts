@@ -8,16 +8,18 @@
  * for the user are not issued within the cut-off's own second (`waitPastCutoff`), so a fresh login right after a
  * logout-everywhere is never caught by it.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Counter } from 'prom-client';
 
 import type { UserAccessTokenClaims, UserRevocationState } from '@jot/contract';
-import { tokenRevoked } from '@jot/verify';
 
 import type { Clock } from '../clock.js';
 import type { Revocation, Session, Store, User } from '../store/index.js';
+import { createRevocationAnnouncer } from './revocation-announcer.js';
+import { checkRevocation } from './revocation-check.js';
+import { revocationEntries } from './revocation-entries.js';
 
 /** The `ERR_TOKEN_REVOKED` answer for `reason`, as `@jot/verify` words it. */
 /** The revocation service. */
@@ -62,22 +64,8 @@ export interface RevocationService {
   addSink(sink: (entry: Revocation) => Promise<void>): () => void;
 }
 
-/** How long a revocation waits for its write-through copies before answering anyway. */
-export const SINK_WAIT_MS = 250;
-
-/** The user-state entry for the feed. */
-export function userState(user: User): UserRevocationState {
-  return {
-    valid_after: Math.floor(user.tokensValidAfter / 1000),
-    ver: user.tokenVersion,
-    status: user.status === 'disabled' ? 'disabled' : 'active',
-  };
-}
-
-/** Whether a session can still back tokens at `now` (not revoked, before its absolute expiry). */
-function sessionLive(session: { revokedAt: number | null; absoluteExpiresAt: number }, now: number): boolean {
-  return session.revokedAt === null && session.absoluteExpiresAt > now;
-}
+export { SINK_WAIT_MS } from './revocation-announcer.js';
+export { userState } from './revocation-entries.js';
 
 /**
  * Builds the revocation service. Entries live as long as a token they cover can still be presented: a `jti` entry
@@ -91,44 +79,8 @@ export function createRevocationService(
   published?: Pick<Counter<'kind'>, 'inc'>,
 ): RevocationService {
   const coverMs = lifetimes.accessTokenTtlMs + lifetimes.clockToleranceMs;
-  const changes = new EventEmitter<{ added: [Revocation]; remote: [] }>();
-  const sinks = new Set<(entry: Revocation) => Promise<void>>();
-
-  /** Appends a feed entry (through `tx` when it is part of a larger transaction). */
-  function record(
-    tx: Store,
-    kind: Revocation['kind'],
-    subject: string,
-    data: Record<string, unknown>,
-    expiresAt: number,
-  ): Promise<Revocation> {
-    return tx.addRevocation({ kind, subject, data, expiresAt });
-  }
-
-  /** After commit: wakes this server's streams and waits (bounded) for the write-through copies. */
-  async function announce(entries: readonly Revocation[]): Promise<void> {
-    for (const entry of entries) {
-      published?.inc({ kind: entry.kind });
-      changes.emit('added', entry);
-    }
-    if (sinks.size === 0 || entries.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(entries.flatMap((entry) => [...sinks].map((sink) => sink(entry)))),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, SINK_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
-
-  /** Ends a session inside `tx`: the session row, its refresh tokens and its feed entry change together. */
-  async function endSession(tx: Store, sessionId: string, reason: string): Promise<Revocation | undefined> {
-    const changed = await tx.revokeSession(sessionId, reason);
-    await tx.deleteRefreshTokensForSession(sessionId);
-    // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
-    return changed ? record(tx, 'sid', sessionId, {}, clock() + coverMs + 1000) : undefined;
-  }
+  const { changes, addSink, announce } = createRevocationAnnouncer(published);
+  const { record, userEntry, endSession, cutOffUser } = revocationEntries(clock, coverMs);
 
   async function revokeSession(sessionId: string, reason: string): Promise<boolean> {
     const entry = await store.transaction((tx) => endSession(tx, sessionId, reason));
@@ -137,37 +89,13 @@ export function createRevocationService(
   }
 
   async function publishUser(user: User): Promise<void> {
-    await announce([await record(store, 'user', user.id, { ...userState(user) }, clock() + coverMs)]);
+    await announce([await userEntry(store, user)]);
   }
 
   return {
     changes,
-    addSink(sink) {
-      sinks.add(sink);
-      return () => sinks.delete(sink);
-    },
-    async check(claims) {
-      const now = clock();
-      const { jtiRevoked, user, session } = await store.authState(
-        { jti: claims.jti, userId: claims.sub, sessionId: claims.sid },
-        now,
-      );
-      // One refusal per reason, the same code and message a resource server's verifier gives (@jot/verify).
-      if (jtiRevoked) throw tokenRevoked('jti');
-      if (user === undefined) throw tokenRevoked('deleted');
-      if (
-        session === undefined ||
-        session.userId !== user.id ||
-        !sessionLive(session, now) ||
-        session.credentialGeneration !== user.credentialGeneration
-      ) {
-        throw tokenRevoked('session');
-      }
-      if (user.status !== 'active') throw tokenRevoked('disabled');
-      if (claims.iat <= Math.floor(user.tokensValidAfter / 1000)) throw tokenRevoked('cutoff');
-      if (claims.ver !== user.tokenVersion) throw tokenRevoked('version');
-      return { user, session };
-    },
+    addSink,
+    check: (claims) => checkRevocation(store, claims, clock()),
     async revokeToken(jti, exp) {
       await announce([await record(store, 'jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs)]);
     },
@@ -181,44 +109,30 @@ export function createRevocationService(
     async revokeAllForUser(userId, reason, options = {}) {
       // One transaction: a lost connection leaves either all of it (cut-off, ended sessions, their entries and the
       // user entry) or none of it, never a cut-off that resource servers were not told about.
-      const entries = await store.transaction(async (tx) => {
-        const now = clock();
-        // One UPDATE moves the cut-off (never backwards, even if another instance's clock is behind) and increments
-        // the credential generation: a session created by a sign-in whose password check began before this is dead
-        // at its first use, and the sign-in itself re-reads the generation after creating it (sessions.ts).
-        const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
-        // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this
-        // ran issues a token after the cut-off, which resource servers must still reject.
-        const added: Revocation[] = [];
-        for (const session of await tx.listSessionsForUser(userId, now)) {
-          if (session.id === options.exceptSession) continue;
-          const entry = await endSession(tx, session.id, reason);
-          if (entry !== undefined) added.push(entry);
-        }
-        if (user) added.push(await record(tx, 'user', user.id, { ...userState(user) }, clock() + coverMs));
-        return added;
-      });
+      const entries = await store.transaction((tx) => cutOffUser(tx, userId, reason, options));
       await announce(entries);
     },
     async updateUser(change) {
       const result = await store.transaction(async (tx) => {
         const user = await change(tx);
         if (user === undefined) return undefined;
-        const entry = await record(tx, 'user', user.id, { ...userState(user) }, clock() + coverMs);
-        return { user, entry };
+        return { user, entry: await userEntry(tx, user) };
       });
       if (result === undefined) return undefined;
       await announce([result.entry]);
       return result.user;
     },
     publishUser,
-    async waitPastCutoff(user) {
-      const cutoffSecond = Math.floor(user.tokensValidAfter / 1000);
-      const now = clock();
-      if (Math.floor(now / 1000) > cutoffSecond) return false;
-      await sleep((cutoffSecond + 1) * 1000 - now + 1);
-      return true;
-    },
+    waitPastCutoff: (user) => waitPastCutoff(user, clock),
     prune: () => store.pruneExpiredRevocations(),
   };
+}
+
+/** Waits until tokens issued now are past the user's cut-off second; whether it had to wait. */
+async function waitPastCutoff(user: User, clock: Clock): Promise<boolean> {
+  const cutoffSecond = Math.floor(user.tokensValidAfter / 1000);
+  const now = clock();
+  if (Math.floor(now / 1000) > cutoffSecond) return false;
+  await sleep((cutoffSecond + 1) * 1000 - now + 1);
+  return true;
 }

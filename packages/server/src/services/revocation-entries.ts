@@ -1,0 +1,79 @@
+/**
+ * Writing revocation-feed entries inside a transaction, each kept as long as a token it covers can still be
+ * presented: a `jti` entry until that token's `exp` plus the clock tolerance; session and user entries for a whole
+ * access-token lifetime plus the tolerance after the event. Announcing them after commit is `revocation-announcer.ts`.
+ */
+import type { UserRevocationState } from '@jot/contract';
+
+import type { Clock } from '../clock.js';
+import type { Revocation, Store, User } from '../store/index.js';
+
+/** The user-state entry for the feed. */
+export function userState(user: User): UserRevocationState {
+  return {
+    valid_after: Math.floor(user.tokensValidAfter / 1000),
+    ver: user.tokenVersion,
+    status: user.status === 'disabled' ? 'disabled' : 'active',
+  };
+}
+
+/** The entry writers, each through the given transaction (or the store). */
+export interface RevocationEntries {
+  /** Appends a feed entry. */
+  readonly record: (
+    tx: Store,
+    kind: Revocation['kind'],
+    subject: string,
+    data: Record<string, unknown>,
+    expiresAt: number,
+  ) => Promise<Revocation>;
+  /** The user's current version and status. */
+  readonly userEntry: (tx: Store, user: User) => Promise<Revocation>;
+  /** Ends a session: the session row, its refresh tokens and its feed entry change together. */
+  readonly endSession: (tx: Store, sessionId: string, reason: string) => Promise<Revocation | undefined>;
+  /** Cuts a user off now and ends their sessions (but `exceptSession`): the entries written. */
+  readonly cutOffUser: (
+    tx: Store,
+    userId: string,
+    reason: string,
+    options: { exceptSession?: string },
+  ) => Promise<Revocation[]>;
+}
+
+/** The writers; `coverMs` is the access-token lifetime plus the clock tolerance. */
+export function revocationEntries(clock: Clock, coverMs: number): RevocationEntries {
+  const record: RevocationEntries['record'] = (tx, kind, subject, data, expiresAt) =>
+    tx.addRevocation({ kind, subject, data, expiresAt });
+  const userEntry: RevocationEntries['userEntry'] = (tx, user) =>
+    record(tx, 'user', user.id, { ...userState(user) }, clock() + coverMs);
+
+  async function endSession(tx: Store, sessionId: string, reason: string): Promise<Revocation | undefined> {
+    const changed = await tx.revokeSession(sessionId, reason);
+    await tx.deleteRefreshTokensForSession(sessionId);
+    // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
+    return changed ? record(tx, 'sid', sessionId, {}, clock() + coverMs + 1000) : undefined;
+  }
+
+  return {
+    record,
+    userEntry,
+    endSession,
+    cutOffUser: async (tx, userId, reason, options) => {
+      const now = clock();
+      // One UPDATE moves the cut-off (never backwards, even if another instance's clock is behind) and increments
+      // the credential generation: a session created by a sign-in whose password check began before this is dead
+      // at its first use, and the sign-in itself re-reads the generation after creating it (sessions.ts).
+      const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
+      // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this
+      // ran issues a token after the cut-off, which resource servers must still reject.
+      const added: Revocation[] = [];
+      for (const session of await tx.listSessionsForUser(userId, now)) {
+        if (session.id === options.exceptSession) continue;
+        const entry = await endSession(tx, session.id, reason);
+        if (entry !== undefined) added.push(entry);
+      }
+      if (user) added.push(await userEntry(tx, user));
+      return added;
+    },
+  };
+}
