@@ -50,7 +50,7 @@ import type { publicSession, publicUser, sessionSchema, userSchema } from '../..
 import type { clientSchema } from '../../server/src/plugins/admin-clients.js';
 import type { publicSigningKey, signingKeySchema } from '../../server/src/plugins/admin-keys.js';
 import type { metadataSchema } from '../../server/src/plugins/jwks.js';
-import type { clientView } from '../../server/src/services/clients.js';
+import type { clientView } from '../../server/src/services/client-view.js';
 import type { GrantHandler } from '../../server/src/services/grants/types.js';
 import type { MfaRequiredBody as ServerMfaRequiredBody } from '../../server/src/services/mfa-signin.js';
 import type { userState } from '../../server/src/services/revocation.js';

@@ -23,15 +23,9 @@ export {
 export { checkPasswordStrength } from './services/password-policy.js';
 export type { Invitation, OutboxMessage, OutboxStatus, Session, User } from './store/index.js';
 export type { Mailer, MailRequest } from './services/mail/mailer.js';
-export {
-  clientView,
-  GRANT_TYPES,
-  AUTH_METHODS,
-  DPOP_POLICIES,
-  type ClientService,
-  type ClientRegistration,
-  type ClientUpdate,
-} from './services/clients.js';
+export { type ClientService, type ClientRegistration, type ClientUpdate } from './services/clients.js';
+export { clientView } from './services/client-view.js';
+export { GRANT_TYPES, AUTH_METHODS, DPOP_POLICIES } from './services/client-rules.js';
 export type { OAuthClient, ClientAuthMethod, ClientDPoPPolicy } from './store/index.js';
 export {
   createAccountService,

@@ -9,7 +9,8 @@ import type { ClientRegistration, ClientUpdate, ClientWithSecret } from '@jot/co
 
 import { HttpError } from '../http/errors.js';
 import { authErrors } from '../http/schemas.js';
-import { AUTH_METHODS, clientView, DPOP_POLICIES, GRANT_TYPES } from '../services/clients.js';
+import { AUTH_METHODS, DPOP_POLICIES, GRANT_TYPES } from '../services/client-rules.js';
+import { clientView } from '../services/client-view.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 const idParams = {

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { ENDPOINTS, WELL_KNOWN, type AuthorizationServerMetadata } from '@jot/contract';
 import { SUPPORTED_ALGORITHMS } from '@jot/jose';
 
-import { AUTH_METHODS, GRANT_TYPES } from '../services/clients.js';
+import { AUTH_METHODS, GRANT_TYPES } from '../services/client-rules.js';
 
 /** Paths of the endpoints the metadata advertises (relative to the issuer). */
 export interface JwksPluginOptions {

@@ -23,48 +23,96 @@ export interface AccountMail {
   sendEmailChanged(oldEmail: string, user: User): Promise<void>;
 }
 
-/** Builds the lifecycle mail over the mailer and the one-time tokens. */
-export function createAccountMail(deps: {
+/** What the messages are made with. */
+interface AccountMailDeps {
   config: Config;
   mailer: Mailer;
   tokens: OneTimeTokens;
-}): AccountMail {
-  const { config, mailer, tokens } = deps;
-  const ttl = config.oneTimeTokenTtlMs;
+}
+
+async function sendVerification({ config, mailer, tokens }: AccountMailDeps, user: User): Promise<void> {
+  const ttlMs = config.oneTimeTokenTtlMs.emailVerification;
+  const { token, jti } = await tokens.issue('email_verification', {
+    subject: user.id,
+    email: user.email,
+    ttlMs,
+  });
+  await mailer.send({
+    to: user.email,
+    template: 'verify-email',
+    values: { link: mailer.link('/verify-email', { token }), expiresIn: humanDuration(ttlMs) },
+    idempotencyKey: `verify-email:${jti}`,
+  });
+}
+
+async function sendPasswordReset({ config, mailer, tokens }: AccountMailDeps, user: User): Promise<void> {
+  const ttlMs = config.oneTimeTokenTtlMs.passwordReset;
+  const { token, jti } = await tokens.issue('password_reset', {
+    subject: user.id,
+    email: user.email,
+    ttlMs,
+    claims: { pwd: tokens.credentialMac(user.passwordHash) },
+  });
+  await mailer.send({
+    to: user.email,
+    template: 'password-reset',
+    values: { link: mailer.link('/reset-password', { token }), expiresIn: humanDuration(ttlMs) },
+    idempotencyKey: `password-reset:${jti}`,
+  });
+}
+
+async function sendInvitation({ mailer, tokens }: AccountMailDeps, invitation: Invitation): Promise<void> {
+  const { token } = await tokens.issue('invitation', {
+    subject: invitation.id,
+    jti: invitation.id,
+    email: invitation.email,
+    ttlMs: invitation.expiresAt - invitation.createdAt,
+  });
+  await mailer.send({
+    to: invitation.email,
+    template: 'invitation',
+    values: {
+      link: mailer.link('/accept-invitation', { token }),
+      expiresIn: humanDuration(invitation.expiresAt - invitation.createdAt),
+      roles: invitation.roles.join(', '),
+    },
+    idempotencyKey: `invitation:${invitation.id}`,
+  });
+}
+
+async function sendEmailChange(
+  { config, mailer, tokens }: AccountMailDeps,
+  user: User,
+  newEmail: string,
+): Promise<void> {
+  const ttlMs = config.oneTimeTokenTtlMs.emailChange;
+  const { token, jti } = await tokens.issue('email_change', {
+    subject: user.id,
+    email: user.email,
+    ttlMs,
+    claims: { new_email: newEmail },
+  });
+  const values = { newEmail, expiresIn: humanDuration(ttlMs) };
+  await mailer.send({
+    to: newEmail,
+    template: 'email-change-confirm',
+    values: { ...values, email: user.email, link: mailer.link('/confirm-email', { token }) },
+    idempotencyKey: `email-change-confirm:${jti}`,
+  });
+  await mailer.send({
+    to: user.email,
+    template: 'email-change-requested',
+    values: { ...values, link: mailer.link('/account') },
+    idempotencyKey: `email-change-requested:${jti}`,
+  });
+}
+
+/** Builds the lifecycle mail over the mailer and the one-time tokens. */
+export function createAccountMail(deps: AccountMailDeps): AccountMail {
+  const { mailer } = deps;
   return {
-    async sendVerification(user) {
-      const { token, jti } = await tokens.issue('email_verification', {
-        subject: user.id,
-        email: user.email,
-        ttlMs: ttl.emailVerification,
-      });
-      await mailer.send({
-        to: user.email,
-        template: 'verify-email',
-        values: {
-          link: mailer.link('/verify-email', { token }),
-          expiresIn: humanDuration(ttl.emailVerification),
-        },
-        idempotencyKey: `verify-email:${jti}`,
-      });
-    },
-    async sendPasswordReset(user) {
-      const { token, jti } = await tokens.issue('password_reset', {
-        subject: user.id,
-        email: user.email,
-        ttlMs: ttl.passwordReset,
-        claims: { pwd: tokens.credentialMac(user.passwordHash) },
-      });
-      await mailer.send({
-        to: user.email,
-        template: 'password-reset',
-        values: {
-          link: mailer.link('/reset-password', { token }),
-          expiresIn: humanDuration(ttl.passwordReset),
-        },
-        idempotencyKey: `password-reset:${jti}`,
-      });
-    },
+    sendVerification: (user) => sendVerification(deps, user),
+    sendPasswordReset: (user) => sendPasswordReset(deps, user),
     async sendPasswordResetDone(user) {
       await mailer.send({
         to: user.email,
@@ -73,45 +121,8 @@ export function createAccountMail(deps: {
         idempotencyKey: `password-reset-done:${user.id}:${user.updatedAt}`,
       });
     },
-    async sendInvitation(invitation) {
-      const { token } = await tokens.issue('invitation', {
-        subject: invitation.id,
-        jti: invitation.id,
-        email: invitation.email,
-        ttlMs: invitation.expiresAt - invitation.createdAt,
-      });
-      await mailer.send({
-        to: invitation.email,
-        template: 'invitation',
-        values: {
-          link: mailer.link('/accept-invitation', { token }),
-          expiresIn: humanDuration(invitation.expiresAt - invitation.createdAt),
-          roles: invitation.roles.join(', '),
-        },
-        idempotencyKey: `invitation:${invitation.id}`,
-      });
-    },
-    async sendEmailChange(user, newEmail) {
-      const { token, jti } = await tokens.issue('email_change', {
-        subject: user.id,
-        email: user.email,
-        ttlMs: ttl.emailChange,
-        claims: { new_email: newEmail },
-      });
-      const values = { newEmail, expiresIn: humanDuration(ttl.emailChange) };
-      await mailer.send({
-        to: newEmail,
-        template: 'email-change-confirm',
-        values: { ...values, email: user.email, link: mailer.link('/confirm-email', { token }) },
-        idempotencyKey: `email-change-confirm:${jti}`,
-      });
-      await mailer.send({
-        to: user.email,
-        template: 'email-change-requested',
-        values: { ...values, link: mailer.link('/account') },
-        idempotencyKey: `email-change-requested:${jti}`,
-      });
-    },
+    sendInvitation: (invitation) => sendInvitation(deps, invitation),
+    sendEmailChange: (user, newEmail) => sendEmailChange(deps, user, newEmail),
     async sendEmailChanged(oldEmail, user) {
       await mailer.send({
         to: oldEmail,

@@ -15,8 +15,10 @@ import {
   importSecret,
   isJoseError,
   type Algorithm,
+  type JWTVerifier,
   type Key,
   type KeyResolver,
+  type VerifiedJWT,
 } from '@jot/jose';
 
 import type { Clock } from '../clock.js';
@@ -61,14 +63,10 @@ function algorithmsOf(keys: readonly Key[], family: 'asymmetric' | 'oct'): Algor
   return [...algs];
 }
 
-/**
- * Verifies a client assertion for the endpoint at one of `audiences`; returns the authenticated client.
- * @throws {DomainError} of kind `client`, naming what was wrong.
- */
-export async function verifyClientAssertion(
+/** Size, shape and `iss` = `sub` = the client_id: the registered client the assertion claims to come from. */
+async function claimedClient(
   deps: AssertionDeps,
   assertion: string,
-  audiences: readonly string[],
   clientIdParam: string | undefined,
 ): Promise<OAuthClient> {
   if (assertion.length > MAX_ASSERTION_LENGTH) refused(`it is longer than ${MAX_ASSERTION_LENGTH} bytes`);
@@ -84,19 +82,23 @@ export async function verifyClientAssertion(
   const client = await deps.store.getClient(iss);
   if (client === undefined)
     throw new DomainError('client', 'ERR_CLIENT_AUTH_FAILED', 'client authentication failed');
+  return client;
+}
 
-  let resolver: KeyResolver;
-  let algorithms: Algorithm[];
+/** The client's keys and the algorithms they allow: key pairs for `private_key_jwt`, the secret for `client_secret_jwt`. */
+async function keysOf(
+  deps: AssertionDeps,
+  client: OAuthClient,
+): Promise<{ resolver: KeyResolver; algorithms: Algorithm[] }> {
+  let keys: { resolver: KeyResolver; algorithms: Algorithm[] };
   if (client.authMethod === 'private_key_jwt') {
     const set = await deps.keys.keysFor(client).catch(() => refused("the client's keys cannot be loaded"));
-    resolver = set;
-    algorithms = algorithmsOf(set.keys, 'asymmetric');
+    keys = { resolver: set, algorithms: algorithmsOf(set.keys, 'asymmetric') };
   } else if (client.authMethod === 'client_secret_jwt') {
     const secret = deps.openSecret(client);
     if (secret === undefined) refused('the client has no secret');
     const key = importSecret(Buffer.from(secret, 'utf8'));
-    resolver = key;
-    algorithms = algorithmsOf([key], 'oct');
+    keys = { resolver: key, algorithms: algorithmsOf([key], 'oct') };
   } else {
     throw new DomainError(
       'client',
@@ -104,9 +106,19 @@ export async function verifyClientAssertion(
       `this client authenticates with ${client.authMethod}, not an assertion`,
     );
   }
-  if (algorithms.length === 0) refused('the client has no usable key');
+  if (keys.algorithms.length === 0) refused('the client has no usable key');
+  return keys;
+}
 
-  const verifierFor = (keys: KeyResolver) =>
+/** Signature and claims; a `kid` not yet known may be the client's new key, so its `jwks_uri` is refetched once. */
+async function verifySigned(
+  deps: AssertionDeps,
+  client: OAuthClient,
+  assertion: string,
+  audiences: readonly string[],
+): Promise<VerifiedJWT> {
+  const { resolver, algorithms } = await keysOf(deps, client);
+  const verifierFor = (keys: KeyResolver): JWTVerifier =>
     createVerifier(keys, {
       algorithms,
       issuer: client.clientId,
@@ -117,23 +129,25 @@ export async function verifyClientAssertion(
       maxTokenLength: MAX_ASSERTION_LENGTH,
     });
   const at = { currentDate: new Date(deps.clock()) };
-  let verified;
   try {
     try {
-      verified = verifierFor(resolver)(assertion, at);
+      return verifierFor(resolver)(assertion, at);
     } catch (err) {
       // A kid we do not know may be the client's new key: refetch its jwks_uri once (rate-limited) and retry.
       const fresh = isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY')
         ? await deps.keys.refresh(client)
         : undefined;
       if (fresh === undefined) throw err;
-      verified = verifierFor(fresh)(assertion, at);
+      return verifierFor(fresh)(assertion, at);
     }
   } catch (err) {
     if (isJoseError(err)) refused(err.message);
     throw err;
   }
-  const { header, payload } = verified;
+}
+
+/** The `typ`, if any, names a client assertion, and the lifetime (`exp` - `iat`) is within the server's bound. */
+function checkTypeAndLifetime(deps: AssertionDeps, { header, payload }: VerifiedJWT): void {
   if (
     typeof header.typ === 'string' &&
     !ASSERTION_TYPS.has(header.typ.toLowerCase().replace(/^application\//, ''))
@@ -147,12 +161,16 @@ export async function verifyClientAssertion(
       `its lifetime (exp - iat) is over the ${Math.floor(deps.maxLifetimeMs / 1000)} s this server accepts`,
     );
   }
+}
+
+/** Uses the `jti` up, once across every instance, until the assertion expires. */
+async function useJti(deps: AssertionDeps, client: OAuthClient, { payload }: VerifiedJWT): Promise<void> {
   const jti = payload.jti as string;
   if (jti.length > 256) refused('"jti" is longer than 256 characters');
   const first = await deps.store.recordAssertionJti(
     hashSecret(`${client.clientId}\n${jti}`),
     client.clientId,
-    exp * 1000 + deps.clockToleranceSeconds * 1000,
+    (payload.exp as number) * 1000 + deps.clockToleranceSeconds * 1000,
   );
   if (!first) {
     throw new DomainError(
@@ -161,5 +179,21 @@ export async function verifyClientAssertion(
       'this client assertion was already used; make a new one (fresh "jti")',
     );
   }
+}
+
+/**
+ * Verifies a client assertion for the endpoint at one of `audiences`; returns the authenticated client.
+ * @throws {DomainError} of kind `client`, naming what was wrong.
+ */
+export async function verifyClientAssertion(
+  deps: AssertionDeps,
+  assertion: string,
+  audiences: readonly string[],
+  clientIdParam: string | undefined,
+): Promise<OAuthClient> {
+  const client = await claimedClient(deps, assertion, clientIdParam);
+  const verified = await verifySigned(deps, client, assertion, audiences);
+  checkTypeAndLifetime(deps, verified);
+  await useJti(deps, client, verified);
   return client;
 }

@@ -68,27 +68,37 @@ export function linkUsed(): DomainError {
   );
 }
 
-/** Builds the service over the KEK. */
-export function createOneTimeTokens(deps: {
+/** What the service is built over. */
+interface OneTimeDeps {
   kek: Buffer;
   issuer: string;
   store: Store;
   clock: Clock;
   clockToleranceSeconds: number;
-}): OneTimeTokens {
-  const { issuer, store, clock } = deps;
+}
+
+type OneTimeSigner = ReturnType<typeof createSigner>;
+type OneTimeVerifier = ReturnType<typeof createVerifier>;
+
+const KINDS = Object.keys(ONE_TIME_KINDS) as OneTimeKind[];
+
+/** A signer and a verifier per kind, each with the kind's `typ` and its endpoint as the audience. */
+function signersAndVerifiers(deps: OneTimeDeps): {
+  signers: Map<OneTimeKind, OneTimeSigner>;
+  verifiers: Map<OneTimeKind, OneTimeVerifier>;
+} {
+  const { issuer } = deps;
   const key = importSecret(deriveKey(deps.kek, 'jot one-time tokens v1'), { alg: 'HS256', kid: 'jot-ott-1' });
-  const macKey = deriveKey(deps.kek, 'jot reset credential binding v1');
   const audienceOf = (kind: OneTimeKind): string =>
     `${issuer.replace(/\/+$/, '')}${ONE_TIME_KINDS[kind].path}`;
   const signers = new Map(
-    (Object.keys(ONE_TIME_KINDS) as OneTimeKind[]).map((kind) => [
+    KINDS.map((kind) => [
       kind,
       createSigner(key, { typ: ONE_TIME_KINDS[kind].typ, issuer, audience: audienceOf(kind) }),
     ]),
   );
   const verifiers = new Map(
-    (Object.keys(ONE_TIME_KINDS) as OneTimeKind[]).map((kind) => [
+    KINDS.map((kind) => [
       kind,
       createVerifier(key, {
         algorithms: ['HS256'],
@@ -100,44 +110,62 @@ export function createOneTimeTokens(deps: {
       }),
     ]),
   );
+  return { signers, verifiers };
+}
+
+/** Registers the `jti` (but for invitations) and signs the token. */
+async function issue(
+  deps: OneTimeDeps,
+  sign: OneTimeSigner,
+  kind: OneTimeKind,
+  input: Parameters<OneTimeTokens['issue']>[1],
+): Promise<{ token: string; jti: string; expiresAt: number }> {
+  const iat = Math.floor(deps.clock() / 1000);
+  const exp = iat + Math.max(1, Math.floor(input.ttlMs / 1000));
+  const jti = input.jti ?? randomBytes(16).toString('base64url');
+  if (kind !== 'invitation') {
+    await deps.store.insertOneTimeToken({
+      tokenHash: hashSecret(`${kind}:${jti}`),
+      purpose: kind,
+      userId: input.subject,
+      expiresAt: exp * 1000 + deps.clockToleranceSeconds * 1000,
+    });
+  }
+  const token = sign(
+    { ...input.claims, sub: input.subject, jti, email: input.email, exp },
+    { currentDate: new Date(iat * 1000) },
+  );
+  return { token, jti, expiresAt: exp * 1000 };
+}
+
+/** The claims of a valid token; an expired one is `ERR_LINK_EXPIRED`, anything else `ERR_LINK_INVALID`. */
+function verify(verifier: OneTimeVerifier, token: string, now: number): OneTimeClaims {
+  try {
+    return verifier<OneTimeClaims>(token, { currentDate: new Date(now) }).payload;
+  } catch (err) {
+    if (!isJoseError(err)) throw err;
+    if (err.code === 'ERR_JWT_EXPIRED') {
+      throw new DomainError('invalid', 'ERR_LINK_EXPIRED', 'this link has expired; ask for a new one');
+    }
+    throw new DomainError(
+      'invalid',
+      'ERR_LINK_INVALID',
+      'this link is not valid; check that you copied all of it',
+    );
+  }
+}
+
+/** Builds the service over the KEK. */
+export function createOneTimeTokens(deps: OneTimeDeps): OneTimeTokens {
+  const { store, clock } = deps;
+  const { signers, verifiers } = signersAndVerifiers(deps);
+  const macKey = deriveKey(deps.kek, 'jot reset credential binding v1');
   const mac = (passwordHash: string): string =>
     createHmac('sha256', macKey).update(passwordHash).digest().subarray(0, 16).toString('base64url');
 
   return {
-    async issue(kind, input) {
-      const now = clock();
-      const iat = Math.floor(now / 1000);
-      const exp = iat + Math.max(1, Math.floor(input.ttlMs / 1000));
-      const jti = input.jti ?? randomBytes(16).toString('base64url');
-      if (kind !== 'invitation') {
-        await store.insertOneTimeToken({
-          tokenHash: hashSecret(`${kind}:${jti}`),
-          purpose: kind,
-          userId: input.subject,
-          expiresAt: exp * 1000 + deps.clockToleranceSeconds * 1000,
-        });
-      }
-      const token = signers.get(kind)!(
-        { ...input.claims, sub: input.subject, jti, email: input.email, exp },
-        { currentDate: new Date(iat * 1000) },
-      );
-      return { token, jti, expiresAt: exp * 1000 };
-    },
-    verify(kind, token) {
-      try {
-        return verifiers.get(kind)!<OneTimeClaims>(token, { currentDate: new Date(clock()) }).payload;
-      } catch (err) {
-        if (!isJoseError(err)) throw err;
-        if (err.code === 'ERR_JWT_EXPIRED') {
-          throw new DomainError('invalid', 'ERR_LINK_EXPIRED', 'this link has expired; ask for a new one');
-        }
-        throw new DomainError(
-          'invalid',
-          'ERR_LINK_INVALID',
-          'this link is not valid; check that you copied all of it',
-        );
-      }
-    },
+    issue: (kind, input) => issue(deps, signers.get(kind)!, kind, input),
+    verify: (kind, token) => verify(verifiers.get(kind)!, token, clock()),
     async consume(kind, claims) {
       const record = await store.consumeOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
       if (record === undefined || record.userId !== claims.sub) throw linkUsed();

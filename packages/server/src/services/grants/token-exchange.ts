@@ -13,39 +13,38 @@ import { isJoseError } from '@jot/jose';
 
 import { scopeList, scopeText } from '../scopes.js';
 import { chooseAudience, chooseScopes } from './targets.js';
-import { tokenTypeOf, type GrantHandler } from './types.js';
+import type { ClientBoundClaims } from '../tokens.js';
+import { tokenTypeOf, type GrantHandler, type GrantServices, type OAuthForm } from './types.js';
 import { DomainError } from '../errors.js';
 
-/** The token-exchange grant. */
-export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
+function badRequest(message: string): DomainError {
+  return new DomainError('invalid', 'ERR_OAUTH_REQUEST', message);
+}
+
+/** The RFC 8693 §2.1 parameters this server supports: an access token as the subject, no separate actor token. */
+function checkExchangeForm(form: OAuthForm): string {
   const subjectToken = form.subject_token;
-  if (subjectToken === undefined) {
-    throw new DomainError('invalid', 'ERR_OAUTH_REQUEST', 'the "subject_token" parameter is required');
-  }
+  if (subjectToken === undefined) throw badRequest('the "subject_token" parameter is required');
   if (
     form.subject_token_type !== OAUTH_URIS.accessTokenType &&
     form.subject_token_type !== OAUTH_URIS.jwtTokenType
   ) {
-    throw new DomainError(
-      'invalid',
-      'ERR_OAUTH_REQUEST',
-      `"subject_token_type" must be ${OAUTH_URIS.accessTokenType}`,
-    );
+    throw badRequest(`"subject_token_type" must be ${OAUTH_URIS.accessTokenType}`);
   }
   if (form.requested_token_type !== undefined && form.requested_token_type !== OAUTH_URIS.accessTokenType) {
-    throw new DomainError(
-      'invalid',
-      'ERR_OAUTH_REQUEST',
-      `only ${OAUTH_URIS.accessTokenType} can be requested`,
-    );
+    throw badRequest(`only ${OAUTH_URIS.accessTokenType} can be requested`);
   }
   if (form.actor_token !== undefined || form.actor_token_type !== undefined) {
-    throw new DomainError(
-      'invalid',
-      'ERR_OAUTH_REQUEST',
-      'actor_token is not supported: the authenticated client is the actor',
-    );
+    throw badRequest('actor_token is not supported: the authenticated client is the actor');
   }
+  return subjectToken;
+}
+
+/** The subject token's claims, after the same checks as any access token (revocation included); a user's only. */
+async function userSubject(
+  jot: GrantServices,
+  subjectToken: string,
+): Promise<ClientBoundClaims & { sid: string; ver: number }> {
   const subject = await jot.tokenStatus.check(subjectToken).catch((err: unknown) => {
     if (isJoseError(err)) {
       throw new DomainError('grant', err.code, `the subject token is not valid: ${err.message}`);
@@ -55,6 +54,12 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   if (typeof subject.sid !== 'string' || typeof subject.ver !== 'number') {
     throw new DomainError('grant', 'ERR_EXCHANGE_SUBJECT', "the subject token must be a user's access token");
   }
+  return { ...subject, sid: subject.sid, ver: subject.ver };
+}
+
+/** The token-exchange grant. */
+export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
+  const subject = await userSubject(jot, checkExchangeForm(form));
   const subjectScopes = scopeList(subject.scope);
   const allowed =
     client.scopes.length === 0 ? subjectScopes : subjectScopes.filter((s) => client.scopes.includes(s));
