@@ -41,120 +41,136 @@ export function mfaAmr(first: readonly string[], method: readonly string[]): str
   return [...new Set([...first.filter((m) => m !== 'mfa'), ...method, 'mfa'])];
 }
 
-/** Builds the two-step sign-in. */
-export function createMfaSignIn(deps: {
+/** What the sign-in works with. */
+interface SignInDeps {
   store: Store;
   mfa: MfaService;
   tokens: MfaTokens;
   events: SecurityEvents;
   config: Config;
-}): MfaSignIn {
-  const { store, mfa, tokens, events, config } = deps;
-  const limit = config.mfaAccountLimit;
+}
 
-  /** Counts the attempt against the account, runs the check, and records a failure. */
-  async function guarded(
-    userId: string,
-    ip: string,
-    check: () => Promise<string[]>,
-    attemptsLeft?: number,
-  ): Promise<string[]> {
-    const count = await store.mfa.countAccountAttempt(userId, limit.windowMs);
-    if (count > limit.max) {
-      const seconds = Math.ceil(limit.windowMs / 1000);
-      await events.record('mfa_locked', { userId, ip, detail: { attempts: count } });
-      throw new DomainError(
-        'throttled',
-        'ERR_MFA_LOCKED',
-        `too many second-factor attempts on this account; try again in up to ${seconds} s`,
-        { retryAfterSeconds: seconds },
-      );
-    }
-    try {
-      const amr = await check();
-      await store.mfa.refundAccountAttempt(userId);
-      return amr;
-    } catch (err) {
-      if (isDomainError(err, 'grant')) {
-        await events.record('mfa_failed', { userId, ip, detail: { code: err.code } });
-        if (err.code === 'ERR_MFA_CODE_INVALID' && attemptsLeft !== undefined) {
-          throw new DomainError(
-            'grant',
-            err.code,
-            `${err.message} (${attemptsLeft} attempts left with this MFA token)`,
-          );
-        }
-      }
-      throw err;
-    }
-  }
+/** The 429 once an account has used up its second-factor attempts (recorded as `mfa_locked`). */
+async function locked(deps: SignInDeps, userId: string, ip: string, attempts: number): Promise<DomainError> {
+  const seconds = Math.ceil(deps.config.mfaAccountLimit.windowMs / 1000);
+  await deps.events.record('mfa_locked', { userId, ip, detail: { attempts } });
+  return new DomainError(
+    'throttled',
+    'ERR_MFA_LOCKED',
+    `too many second-factor attempts on this account; try again in up to ${seconds} s`,
+    { retryAfterSeconds: seconds },
+  );
+}
 
-  return {
-    async challenge(user, delivery) {
-      const methods = await mfa.methods(user.id);
-      if (methods.length === 0) return undefined;
-      // The credential generation read before the password check travels with the MFA token: a password change,
-      // logout-everywhere or disable before the second step ends this sign-in (services/sessions.ts).
-      const { token, expiresIn } = await tokens.issue(user.id, {
-        ...(delivery === undefined ? {} : { delivery }),
-        generation: user.credentialGeneration,
-      });
-      return {
-        error: 'mfa_required',
-        error_description: 'the password is correct; complete the sign-in with a second factor',
-        code: 'ERR_MFA_REQUIRED',
-        mfa_token: token,
-        mfa_token_expires_in: expiresIn,
-        mfa_methods: methods,
-      };
-    },
-
-    async userOf(mfaToken) {
-      const claims = tokens.verify(mfaToken);
-      return claims.sub;
-    },
-
-    async complete(mfaToken, proof, ip) {
-      const claims = tokens.verify(mfaToken);
-      const id = tokens.idHash(claims.jti);
-      const record = await store.mfa.takeAttempt(id, 'mfa_token', MFA_TOKEN_ATTEMPTS);
-      if (record === undefined || record.userId !== claims.sub) {
-        throw mfaTokenInvalid('has expired, was already used, or has no attempts left');
-      }
-      const method = await guarded(
-        claims.sub,
-        ip,
-        () => mfa.verify(claims.sub, proof),
-        MFA_TOKEN_ATTEMPTS - record.attempts,
-      );
-      if ((await store.mfa.consumeChallenge(id, 'mfa_token')) === undefined) {
-        throw mfaTokenInvalid('was already used');
-      }
-      const user = await store.getUserById(claims.sub);
-      if (user === undefined || user.status !== 'active') {
-        throw new DomainError(
-          'forbidden',
-          'ERR_USER_DISABLED',
-          'this account is disabled; contact an administrator',
-        );
-      }
-      if (record.data.generation !== user.credentialGeneration) {
+/** Counts the attempt against the account, runs the check, and records a failure. */
+async function guarded(
+  deps: SignInDeps,
+  attempt: { userId: string; ip: string; attemptsLeft?: number },
+  check: () => Promise<string[]>,
+): Promise<string[]> {
+  const { store, events, config } = deps;
+  const { userId, ip, attemptsLeft } = attempt;
+  const count = await store.mfa.countAccountAttempt(userId, config.mfaAccountLimit.windowMs);
+  if (count > config.mfaAccountLimit.max) throw await locked(deps, userId, ip, count);
+  try {
+    const amr = await check();
+    await store.mfa.refundAccountAttempt(userId);
+    return amr;
+  } catch (err) {
+    if (isDomainError(err, 'grant')) {
+      await events.record('mfa_failed', { userId, ip, detail: { code: err.code } });
+      if (err.code === 'ERR_MFA_CODE_INVALID' && attemptsLeft !== undefined) {
         throw new DomainError(
           'grant',
-          'ERR_CREDENTIALS_CHANGED',
-          'the password or the account changed while signing in; sign in again',
+          err.code,
+          `${err.message} (${attemptsLeft} attempts left with this MFA token)`,
         );
       }
-      const delivery = record.data.delivery;
-      return {
-        user,
-        amr: mfaAmr(claims.amr, method),
-        acr: ACR.multi,
-        delivery:
-          delivery === 'bearer' || delivery === 'cookie' || delivery === 'memory' ? delivery : undefined,
-      };
-    },
+    }
+    throw err;
+  }
+}
 
-    stepUp: (userId, proof, ip) => guarded(userId, ip, () => mfa.verify(userId, proof)),
+async function challenge(
+  deps: SignInDeps,
+  user: User,
+  delivery: SessionDelivery | undefined,
+): Promise<MfaRequiredBody | undefined> {
+  const methods = await deps.mfa.methods(user.id);
+  if (methods.length === 0) return undefined;
+  // The credential generation read before the password check travels with the MFA token: a password change,
+  // logout-everywhere or disable before the second step ends this sign-in (services/sessions.ts).
+  const { token, expiresIn } = await deps.tokens.issue(user.id, {
+    ...(delivery === undefined ? {} : { delivery }),
+    generation: user.credentialGeneration,
+  });
+  return {
+    error: 'mfa_required',
+    error_description: 'the password is correct; complete the sign-in with a second factor',
+    code: 'ERR_MFA_REQUIRED',
+    mfa_token: token,
+    mfa_token_expires_in: expiresIn,
+    mfa_methods: methods,
+  };
+}
+
+/** The user to sign in: still active, and with the credentials the MFA token was issued under. */
+async function signingInUser(store: Store, userId: string, generation: unknown): Promise<User> {
+  const user = await store.getUserById(userId);
+  if (user === undefined || user.status !== 'active') {
+    throw new DomainError(
+      'forbidden',
+      'ERR_USER_DISABLED',
+      'this account is disabled; contact an administrator',
+    );
+  }
+  if (generation !== user.credentialGeneration) {
+    throw new DomainError(
+      'grant',
+      'ERR_CREDENTIALS_CHANGED',
+      'the password or the account changed while signing in; sign in again',
+    );
+  }
+  return user;
+}
+
+async function complete(
+  deps: SignInDeps,
+  mfaToken: string,
+  proof: MfaProof,
+  ip: string,
+): Promise<MfaSignInResult> {
+  const { store, tokens } = deps;
+  const claims = tokens.verify(mfaToken);
+  const id = tokens.idHash(claims.jti);
+  const record = await store.mfa.takeAttempt(id, 'mfa_token', MFA_TOKEN_ATTEMPTS);
+  if (record === undefined || record.userId !== claims.sub) {
+    throw mfaTokenInvalid('has expired, was already used, or has no attempts left');
+  }
+  const method = await guarded(
+    deps,
+    { userId: claims.sub, ip, attemptsLeft: MFA_TOKEN_ATTEMPTS - record.attempts },
+    () => deps.mfa.verify(claims.sub, proof),
+  );
+  if ((await store.mfa.consumeChallenge(id, 'mfa_token')) === undefined) {
+    throw mfaTokenInvalid('was already used');
+  }
+  const user = await signingInUser(store, claims.sub, record.data.generation);
+  const delivery = record.data.delivery;
+  return {
+    user,
+    amr: mfaAmr(claims.amr, method),
+    acr: ACR.multi,
+    delivery: delivery === 'bearer' || delivery === 'cookie' || delivery === 'memory' ? delivery : undefined,
+  };
+}
+
+/** Builds the two-step sign-in. */
+export function createMfaSignIn(deps: SignInDeps): MfaSignIn {
+  return {
+    challenge: (user, delivery) => challenge(deps, user, delivery),
+    userOf: async (mfaToken) => deps.tokens.verify(mfaToken).sub,
+    complete: (mfaToken, proof, ip) => complete(deps, mfaToken, proof, ip),
+    stepUp: (userId, proof, ip) => guarded(deps, { userId, ip }, () => deps.mfa.verify(userId, proof)),
   };
 }

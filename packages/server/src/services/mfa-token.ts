@@ -47,20 +47,49 @@ export function mfaTokenInvalid(why: string): DomainError {
   );
 }
 
-/** Builds the MFA token service. */
-export function createMfaTokens(deps: {
+/** What MFA tokens are made with. */
+interface MfaTokenDeps {
   keys: KeyManager;
   store: Store;
   clock: Clock;
   issuer: string;
   ttlMs: number;
   clockToleranceSeconds: number;
-}): MfaTokens {
+}
+
+/** Signs a token with the active key and records its `jti` (hashed) with the sign-in's `data`. */
+async function issue(
+  deps: MfaTokenDeps,
+  audience: string,
+  userId: string,
+  data: Record<string, unknown>,
+): Promise<{ token: string; expiresIn: number }> {
   const { keys, store, clock, issuer } = deps;
-  const audience = `${issuer.replace(/\/$/, '')}/api/login/mfa`;
   const ttlSeconds = Math.floor(deps.ttlMs / 1000);
+  const jti = randomBytes(16).toString('base64url');
+  const iat = Math.floor(clock() / 1000);
+  const signer = createSigner(keys.activeKey(), { typ: MFA_TOKEN_TYP, issuer, audience });
+  const token = signer(
+    { sub: userId, jti, exp: iat + ttlSeconds, amr: ['pwd'] },
+    { currentDate: new Date(iat * 1000) },
+  );
+  await store.mfa.insertChallenge({
+    idHash: hashSecret(`mfa:${jti}`),
+    kind: 'mfa_token',
+    userId,
+    data,
+    expiresAt: (iat + ttlSeconds) * 1000,
+  });
+  return { token, expiresIn: ttlSeconds };
+}
+
+/** Builds the MFA token service. */
+export function createMfaTokens(deps: MfaTokenDeps): MfaTokens {
+  const { keys, clock, issuer } = deps;
+  const audience = `${issuer.replace(/\/$/, '')}/api/login/mfa`;
   let verifier: { algs: string; verify: JWTVerifier } | undefined;
 
+  /** The verifier for the algorithms of the current keys (remade when they change). */
   function verifierFor(): JWTVerifier {
     const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
     if (verifier?.algs !== algs.join(',')) {
@@ -81,24 +110,7 @@ export function createMfaTokens(deps: {
 
   return {
     idHash: (jti) => hashSecret(`mfa:${jti}`),
-    async issue(userId, data) {
-      const now = clock();
-      const jti = randomBytes(16).toString('base64url');
-      const iat = Math.floor(now / 1000);
-      const signer = createSigner(keys.activeKey(), { typ: MFA_TOKEN_TYP, issuer, audience });
-      const token = signer(
-        { sub: userId, jti, exp: iat + ttlSeconds, amr: ['pwd'] },
-        { currentDate: new Date(iat * 1000) },
-      );
-      await store.mfa.insertChallenge({
-        idHash: hashSecret(`mfa:${jti}`),
-        kind: 'mfa_token',
-        userId,
-        data,
-        expiresAt: (iat + ttlSeconds) * 1000,
-      });
-      return { token, expiresIn: ttlSeconds };
-    },
+    issue: (userId, data) => issue(deps, audience, userId, data),
     verify(token) {
       try {
         const { payload } = verifierFor()<Record<string, unknown>>(token, { currentDate: new Date(clock()) });

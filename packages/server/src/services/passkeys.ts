@@ -15,6 +15,7 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
+  type WebAuthnCredential,
 } from '@simplewebauthn/server';
 
 import type { Config } from '../config/index.js';
@@ -58,134 +59,189 @@ function why(err: unknown): string {
   return err instanceof Error ? err.message.slice(0, 200) : 'verification failed';
 }
 
+/** What the passkey operations work with. */
+interface PasskeyDeps {
+  store: Store;
+  config: Config;
+  clock: Clock;
+  rpID: string;
+  origins: string[];
+}
+
+/** A fresh challenge, recorded by the hash of its base64url form (what the client data carries back). */
+async function newChallenge(
+  { store, clock }: PasskeyDeps,
+  kind: MfaChallengeKind,
+  userId: string | null,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const challenge = randomBytes(32);
+  await store.mfa.insertChallenge({
+    idHash: hashSecret(`webauthn:${challenge.toString('base64url')}`),
+    kind,
+    userId,
+    expiresAt: clock() + CHALLENGE_TTL_MS,
+  });
+  return Uint8Array.from(challenge);
+}
+
+/** Consumes `challenge` (base64url) once; true when it was live, of `kind`, and issued for `userId` (or for anyone). */
+async function consume(
+  store: Store,
+  challenge: string,
+  kind: MfaChallengeKind,
+  userId: string,
+): Promise<boolean> {
+  const record = await store.mfa.consumeChallenge(hashSecret(`webauthn:${challenge}`), kind);
+  return record !== undefined && (record.userId === null || record.userId === userId);
+}
+
+async function passkeysOf(store: Store, userId: string): Promise<MfaFactor[]> {
+  return (await store.mfa.listFactors(userId)).filter(
+    (f) => f.kind === 'webauthn' && f.credentialId !== null,
+  );
+}
+
+async function registrationOptions(
+  deps: PasskeyDeps,
+  user: User,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const existing = await passkeysOf(deps.store, user.id);
+  return generateRegistrationOptions({
+    rpName: deps.config.webauthnRpName,
+    rpID: deps.rpID,
+    userName: user.email,
+    userDisplayName: user.name ?? user.email,
+    userID: new TextEncoder().encode(user.id),
+    challenge: await newChallenge(deps, 'webauthn_register', user.id),
+    attestationType: 'none',
+    excludeCredentials: existing.map((f) => ({ id: f.credentialId!, transports: f.transports })),
+    authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+  });
+}
+
+/** Verifies an attestation against a registration challenge issued for `user`; returns the new credential. */
+async function verifiedCredential(
+  deps: PasskeyDeps,
+  user: User,
+  response: RegistrationResponseJSON,
+): Promise<WebAuthnCredential> {
+  let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  try {
+    result = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_register', user.id),
+      expectedOrigin: deps.origins,
+      expectedRPID: deps.rpID,
+      requireUserVerification: false,
+    });
+  } catch (err) {
+    throw passkeyInvalid(why(err));
+  }
+  if (!result.verified) throw passkeyInvalid('the registration did not verify');
+  return result.registrationInfo.credential;
+}
+
+async function register(
+  deps: PasskeyDeps,
+  user: User,
+  response: RegistrationResponseJSON,
+  name: string,
+): Promise<MfaFactor> {
+  const credential = await verifiedCredential(deps, user, response);
+  try {
+    return await deps.store.mfa.insertFactor({
+      id: randomUUID(),
+      userId: user.id,
+      kind: 'webauthn',
+      name,
+      credentialId: credential.id,
+      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+      counter: credential.counter,
+      transports: credential.transports ?? [],
+      confirmedAt: deps.clock(),
+    });
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ERR_STORE_CONFLICT') {
+      throw new DomainError('conflict', 'ERR_PASSKEY_EXISTS', 'this passkey is already registered');
+    }
+    throw err;
+  }
+}
+
+async function authenticationOptions(
+  deps: PasskeyDeps,
+  userId: string | undefined,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const allow = userId === undefined ? [] : await passkeysOf(deps.store, userId);
+  return generateAuthenticationOptions({
+    rpID: deps.rpID,
+    challenge: await newChallenge(deps, 'webauthn_login', userId ?? null),
+    allowCredentials: allow.map((f) => ({ id: f.credentialId!, transports: f.transports })),
+    userVerification: userId === undefined ? 'required' : 'preferred',
+  });
+}
+
+/** The confirmed passkey an assertion names, of `userId` when given. */
+async function assertedFactor(
+  store: Store,
+  response: AuthenticationResponseJSON,
+  userId: string | undefined,
+): Promise<MfaFactor & { publicKey: string }> {
+  const factor =
+    typeof response?.id === 'string' ? await store.mfa.getFactorByCredentialId(response.id) : undefined;
+  if (factor === undefined || factor.publicKey === null || factor.confirmedAt === null) {
+    throw passkeyInvalid('this passkey is not registered here');
+  }
+  if (userId !== undefined && factor.userId !== userId) {
+    throw passkeyInvalid('this passkey belongs to another account');
+  }
+  return { ...factor, publicKey: factor.publicKey };
+}
+
+async function verifyAssertion(
+  deps: PasskeyDeps,
+  response: AuthenticationResponseJSON,
+  options: { userId?: string; requireUserVerification: boolean },
+): Promise<VerifiedPasskey> {
+  const factor = await assertedFactor(deps.store, response, options.userId);
+  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  try {
+    verified = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_login', factor.userId),
+      expectedOrigin: deps.origins,
+      expectedRPID: deps.rpID,
+      credential: {
+        id: factor.credentialId!,
+        publicKey: Buffer.from(factor.publicKey, 'base64url'),
+        counter: factor.counter,
+        transports: factor.transports,
+      },
+      requireUserVerification: options.requireUserVerification,
+    });
+  } catch (err) {
+    throw passkeyInvalid(why(err));
+  }
+  if (!verified.verified) throw passkeyInvalid('the signature did not verify');
+  await deps.store.mfa.touchFactor(factor.id, verified.authenticationInfo.newCounter);
+  return {
+    userId: factor.userId,
+    factorId: factor.id,
+    userVerified: verified.authenticationInfo.userVerified,
+  };
+}
+
 /** Builds the passkey service. */
 export function createPasskeyService(deps: { store: Store; config: Config; clock: Clock }): PasskeyService {
-  const { store, config, clock } = deps;
-  const rpID = config.webauthnRpId;
-  const origins = [...config.webauthnOrigins];
-
-  /** A fresh challenge, recorded by the hash of its base64url form (what the client data carries back). */
-  async function newChallenge(
-    kind: MfaChallengeKind,
-    userId: string | null,
-  ): Promise<Uint8Array<ArrayBuffer>> {
-    const challenge = randomBytes(32);
-    await store.mfa.insertChallenge({
-      idHash: hashSecret(`webauthn:${challenge.toString('base64url')}`),
-      kind,
-      userId,
-      expiresAt: clock() + CHALLENGE_TTL_MS,
-    });
-    return Uint8Array.from(challenge);
-  }
-
-  /** Consumes `challenge` (base64url) once; true when it was live, of `kind`, and issued for `userId` (or for anyone). */
-  async function consume(challenge: string, kind: MfaChallengeKind, userId: string): Promise<boolean> {
-    const record = await store.mfa.consumeChallenge(hashSecret(`webauthn:${challenge}`), kind);
-    return record !== undefined && (record.userId === null || record.userId === userId);
-  }
-
-  async function passkeysOf(userId: string): Promise<MfaFactor[]> {
-    return (await store.mfa.listFactors(userId)).filter(
-      (f) => f.kind === 'webauthn' && f.credentialId !== null,
-    );
-  }
-
+  const ctx: PasskeyDeps = {
+    ...deps,
+    rpID: deps.config.webauthnRpId,
+    origins: [...deps.config.webauthnOrigins],
+  };
   return {
-    async registrationOptions(user) {
-      const existing = await passkeysOf(user.id);
-      return generateRegistrationOptions({
-        rpName: config.webauthnRpName,
-        rpID,
-        userName: user.email,
-        userDisplayName: user.name ?? user.email,
-        userID: new TextEncoder().encode(user.id),
-        challenge: await newChallenge('webauthn_register', user.id),
-        attestationType: 'none',
-        excludeCredentials: existing.map((f) => ({ id: f.credentialId!, transports: f.transports })),
-        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
-      });
-    },
-
-    async register(user, response, name) {
-      let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
-      try {
-        result = await verifyRegistrationResponse({
-          response,
-          expectedChallenge: (challenge) => consume(challenge, 'webauthn_register', user.id),
-          expectedOrigin: origins,
-          expectedRPID: rpID,
-          requireUserVerification: false,
-        });
-      } catch (err) {
-        throw passkeyInvalid(why(err));
-      }
-      if (!result.verified) throw passkeyInvalid('the registration did not verify');
-      const { credential } = result.registrationInfo;
-      try {
-        return await store.mfa.insertFactor({
-          id: randomUUID(),
-          userId: user.id,
-          kind: 'webauthn',
-          name,
-          credentialId: credential.id,
-          publicKey: Buffer.from(credential.publicKey).toString('base64url'),
-          counter: credential.counter,
-          transports: credential.transports ?? [],
-          confirmedAt: clock(),
-        });
-      } catch (err) {
-        if (err instanceof Error && 'code' in err && err.code === 'ERR_STORE_CONFLICT') {
-          throw new DomainError('conflict', 'ERR_PASSKEY_EXISTS', 'this passkey is already registered');
-        }
-        throw err;
-      }
-    },
-
-    async authenticationOptions(userId) {
-      const allow = userId === undefined ? [] : await passkeysOf(userId);
-      return generateAuthenticationOptions({
-        rpID,
-        challenge: await newChallenge('webauthn_login', userId ?? null),
-        allowCredentials: allow.map((f) => ({ id: f.credentialId!, transports: f.transports })),
-        userVerification: userId === undefined ? 'required' : 'preferred',
-      });
-    },
-
-    async verifyAssertion(response, options) {
-      const factor =
-        typeof response?.id === 'string' ? await store.mfa.getFactorByCredentialId(response.id) : undefined;
-      if (factor === undefined || factor.publicKey === null || factor.confirmedAt === null) {
-        throw passkeyInvalid('this passkey is not registered here');
-      }
-      if (options.userId !== undefined && factor.userId !== options.userId) {
-        throw passkeyInvalid('this passkey belongs to another account');
-      }
-      let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
-      try {
-        verified = await verifyAuthenticationResponse({
-          response,
-          expectedChallenge: (challenge) => consume(challenge, 'webauthn_login', factor.userId),
-          expectedOrigin: origins,
-          expectedRPID: rpID,
-          credential: {
-            id: factor.credentialId!,
-            publicKey: Buffer.from(factor.publicKey, 'base64url'),
-            counter: factor.counter,
-            transports: factor.transports,
-          },
-          requireUserVerification: options.requireUserVerification,
-        });
-      } catch (err) {
-        throw passkeyInvalid(why(err));
-      }
-      if (!verified.verified) throw passkeyInvalid('the signature did not verify');
-      await store.mfa.touchFactor(factor.id, verified.authenticationInfo.newCounter);
-      return {
-        userId: factor.userId,
-        factorId: factor.id,
-        userVerified: verified.authenticationInfo.userVerified,
-      };
-    },
+    registrationOptions: (user) => registrationOptions(ctx, user),
+    register: (user, response, name) => register(ctx, user, response, name),
+    authenticationOptions: (userId) => authenticationOptions(ctx, userId),
+    verifyAssertion: (response, options) => verifyAssertion(ctx, response, options),
   };
 }
