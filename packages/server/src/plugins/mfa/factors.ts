@@ -1,0 +1,93 @@
+/** New recovery codes, and renaming and removing a factor. */
+import type { FastifyInstance } from 'fastify';
+
+import type { RecoveryCodesView } from '@jot/contract';
+
+import { factorNameSchema, factorParams } from '../../http/mfa-schemas.js';
+import { authErrors } from '../../http/schemas.js';
+import { authenticate, authOf } from '../auth.js';
+import { recoveryCodesSchema, type MfaGuards } from './guards.js';
+
+/** Registers `POST /api/mfa/recovery-codes`. */
+function registerRecoveryCodesRoute(app: FastifyInstance, guards: MfaGuards): void {
+  const { events, mfa } = app.jot;
+  app.post(
+    '/api/mfa/recovery-codes',
+    {
+      preHandler: guards.fresh,
+      schema: {
+        tags: ['mfa'],
+        summary: 'Replace the recovery codes with 10 new ones (shown once; the old ones stop working).',
+        response: {
+          200: { type: 'object', properties: { recovery_codes: recoveryCodesSchema } },
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const codes = await mfa.factors.newRecoveryCodes(claims.sub);
+      await events.record('recovery_codes_regenerated', {
+        userId: claims.sub,
+        sessionId: claims.sid,
+        ip: request.ip,
+      });
+      reply.header('cache-control', 'no-store');
+      return { recovery_codes: codes } satisfies RecoveryCodesView;
+    },
+  );
+}
+
+/** Registers the recovery-codes, rename and remove routes. */
+export function registerFactorRoutes(app: FastifyInstance, guards: MfaGuards): void {
+  const { events, mfa } = app.jot;
+  registerRecoveryCodesRoute(app, guards);
+
+  app.patch<{ Params: { id: string }; Body: { name: string } }>(
+    '/api/mfa/factors/:id',
+    {
+      preHandler: authenticate,
+      schema: {
+        tags: ['mfa'],
+        summary: 'Rename a factor.',
+        params: factorParams,
+        body: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: factorNameSchema },
+        },
+        response: { 204: { type: 'null' }, ...authErrors, 404: { $ref: 'JotError#' } },
+      },
+    },
+    async (request, reply) => {
+      await mfa.factors.rename(authOf(request).claims.sub, request.params.id, request.body.name.trim());
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/mfa/factors/:id',
+    {
+      preHandler: guards.fresh,
+      schema: {
+        tags: ['mfa'],
+        summary:
+          'Remove a factor (needs a recent multi-factor sign-in). With the last one go the recovery codes.',
+        params: factorParams,
+        response: { 204: { type: 'null' }, ...authErrors, 404: { $ref: 'JotError#' } },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      await mfa.factors.remove(claims.sub, request.params.id);
+      await events.record('mfa_removed', {
+        userId: claims.sub,
+        sessionId: claims.sid,
+        ip: request.ip,
+        detail: { factor: request.params.id },
+      });
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,48 @@
+/** `GET /api/mfa`: the signed-in user's second factors and recovery codes left. */
+import type { FastifyInstance } from 'fastify';
+
+import type { MfaStatusView } from '@jot/contract';
+
+import { factorSchema, publicFactor } from '../../http/mfa-schemas.js';
+import { authErrors } from '../../http/schemas.js';
+import { authenticate, authOf } from '../auth.js';
+
+/** Registers `GET /api/mfa`. */
+export function registerMfaStatusRoute(app: FastifyInstance): void {
+  const { config, mfa } = app.jot;
+  app.get(
+    '/api/mfa',
+    {
+      preHandler: authenticate,
+      schema: {
+        tags: ['mfa'],
+        summary: "The signed-in user's second factors and recovery codes left.",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              enabled: { type: 'boolean' },
+              required: { type: 'boolean' },
+              factors: { type: 'array', items: factorSchema },
+              recovery_codes_left: { type: 'integer' },
+            },
+          },
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const factors = await mfa.factors.factors(claims.sub);
+      const required =
+        config.mfaRequired === 'all' || (config.mfaRequired === 'admins' && claims.roles.includes('admin'));
+      reply.header('cache-control', 'no-store');
+      return {
+        enabled: factors.length > 0,
+        required,
+        factors: factors.map(publicFactor),
+        recovery_codes_left: await mfa.factors.recoveryCodesLeft(claims.sub),
+      } satisfies MfaStatusView;
+    },
+  );
+}

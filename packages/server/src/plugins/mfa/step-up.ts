@@ -1,0 +1,44 @@
+/** `POST /api/mfa/step-up` (RFC 9470 with a second factor) and the WebAuthn options for a passkey step-up. */
+import type { FastifyInstance } from 'fastify';
+
+import { proofOf, proofProperties, type ProofBody } from '../../http/mfa-schemas.js';
+import { authErrors, tokenResponseSchema } from '../../http/schemas.js';
+import { tokenResponse } from '../../http/token-response.js';
+import { stepUpWithSecondFactor } from '../../services/mfa-enrolment.js';
+import { authenticate, authOf } from '../auth.js';
+import type { MfaGuards } from './guards.js';
+
+/** Registers the step-up routes. */
+export function registerStepUpRoutes(app: FastifyInstance, guards: MfaGuards): void {
+  app.post<{ Body: ProofBody }>(
+    '/api/mfa/step-up',
+    {
+      preHandler: [authenticate, guards.perUser],
+      config: guards.credentialLimit,
+      schema: {
+        tags: ['mfa'],
+        summary: 'Step-up (RFC 9470) with a second factor: tokens with a fresh auth_time and acr aal2.',
+        body: { type: 'object', additionalProperties: false, properties: proofProperties },
+        response: { 200: tokenResponseSchema, ...authErrors, 429: { $ref: 'JotError#' } },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const caller = { userId: claims.sub, sessionId: claims.sid, ip: request.ip };
+      const pair = await stepUpWithSecondFactor(app.jot, caller, proofOf(request.body));
+      return tokenResponse(request, reply, pair);
+    },
+  );
+
+  app.post(
+    '/api/mfa/step-up/passkey-options',
+    {
+      preHandler: authenticate,
+      schema: { tags: ['mfa'], summary: "WebAuthn options for a step-up with one of the user's passkeys." },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return app.jot.mfa.passkeys.authenticationOptions(authOf(request).claims.sub);
+    },
+  );
+}

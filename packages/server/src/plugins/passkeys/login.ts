@@ -1,0 +1,78 @@
+/**
+ * Passwordless sign-in with a discoverable passkey that verified the user (PIN or biometric) — a multi-factor
+ * authentication on its own (`amr` hwk + user + mfa, `acr` aal2).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+
+import { clientInfo } from '../../http/client-info.js';
+import { HttpError } from '../../http/errors.js';
+import { authRateLimit } from '../../http/rate-limit.js';
+import { tokenResponseSchema } from '../../http/schemas.js';
+import { tokenResponse } from '../../http/token-response.js';
+import { ACR } from '../../services/mfa.js';
+import type { SessionDelivery } from '../../store/index.js';
+import { credentialSchema } from './schemas.js';
+
+/** The `amr` of a passwordless passkey sign-in (RFC 8176: key, user verified, more than one factor). */
+export const PASSWORDLESS_AMR = ['hwk', 'user', 'mfa'] as const;
+
+const loginSchema = {
+  tags: ['accounts'],
+  summary: 'Passwordless sign-in with a passkey (user verification required).',
+  body: {
+    type: 'object',
+    required: ['credential'],
+    additionalProperties: false,
+    properties: {
+      credential: credentialSchema,
+      delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
+    },
+  },
+  response: {
+    200: tokenResponseSchema,
+    400: { $ref: 'JotError#' },
+    401: { $ref: 'JotError#' },
+    403: { $ref: 'JotError#' },
+  },
+};
+
+/** Registers `POST /api/passkeys/login/options` and `POST /api/passkeys/login`. */
+export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
+  const { store, sessions, config, mfa, metrics } = app.jot;
+  const limit = { rateLimit: authRateLimit(config) };
+
+  app.post(
+    '/api/passkeys/login/options',
+    {
+      config: limit,
+      schema: { tags: ['accounts'], summary: 'WebAuthn options for a passwordless sign-in with a passkey.' },
+    },
+    async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return mfa.passkeys.authenticationOptions();
+    },
+  );
+
+  app.post<{ Body: { credential: Record<string, unknown>; delivery?: SessionDelivery } }>(
+    '/api/passkeys/login',
+    { config: limit, schema: loginSchema },
+    async (request, reply) => {
+      const verified = await mfa.passkeys.verifyAssertion(
+        request.body.credential as unknown as AuthenticationResponseJSON,
+        { requireUserVerification: true },
+      );
+      const user = await store.getUserById(verified.userId);
+      if (user === undefined || user.status !== 'active') {
+        throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+      }
+      metrics.logins.inc({ result: 'success' });
+      const pair = await sessions.start(user, clientInfo(request), {
+        delivery: request.body.delivery ?? config.tokenDelivery,
+        amr: PASSWORDLESS_AMR,
+        acr: ACR.multi,
+      });
+      return tokenResponse(request, reply, pair);
+    },
+  );
+}
