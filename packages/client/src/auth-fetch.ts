@@ -29,11 +29,36 @@ export interface AuthFetchDeps {
   onStepUp: (challenge: StepUpChallenge) => void;
 }
 
+/** One answer, and the session generation it was sent with. */
+interface Attempt {
+  response: Response;
+  generation: number;
+}
+
+/** Sends a copy of `template` with the current access token (and DPoP proof) or, unsafe in cookie mode, CSRF header. */
+async function sendOnce(deps: AuthFetchDeps, template: Request): Promise<Attempt> {
+  const { mode, state, transport, dpop } = deps;
+  const generation = state.generation;
+  const request = template.clone();
+  const accessToken = state.current?.accessToken;
+  if (mode !== 'cookie' && accessToken !== undefined)
+    request.headers.set('authorization', `${dpop === undefined ? 'Bearer' : 'DPoP'} ${accessToken}`);
+  if (mode === 'cookie' && isUnsafeMethod(request.method)) {
+    const csrf = await deps.csrfToken();
+    if (csrf !== undefined) request.headers.set(HEADERS.csrf, csrf);
+  }
+  const response =
+    dpop === undefined
+      ? await transport.fetch(request)
+      : await dpop.send(request, accessToken, (r) => transport.fetch(r));
+  return { response, generation };
+}
+
 /** Creates the fetch wrapper. */
 export function createAuthFetch(
   deps: AuthFetchDeps,
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
-  const { mode, transport, state, credentials, csrfToken, refresh } = deps;
+  const { transport, state, credentials, refresh } = deps;
   async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
     // Resolve once: the URL that is checked is the URL that is requested (a `Request` already holds an absolute URL).
     let target: URL;
@@ -51,22 +76,7 @@ export function createAuthFetch(
     if (template.url !== target.href)
       throw new TypeError('client.fetch: the request URL changed while building it');
 
-    const attempt = async (): Promise<{ response: Response; generation: number }> => {
-      const generation = state.generation;
-      const request = template.clone();
-      const accessToken = state.current?.accessToken;
-      if (mode !== 'cookie' && accessToken !== undefined)
-        request.headers.set('authorization', `${deps.dpop === undefined ? 'Bearer' : 'DPoP'} ${accessToken}`);
-      if (mode === 'cookie' && isUnsafeMethod(request.method)) {
-        const csrf = await csrfToken();
-        if (csrf !== undefined) request.headers.set(HEADERS.csrf, csrf);
-      }
-      const response =
-        deps.dpop === undefined
-          ? await transport.fetch(request)
-          : await deps.dpop.send(request, accessToken, (r) => transport.fetch(r));
-      return { response, generation };
-    };
+    const attempt = (): Promise<Attempt> => sendOnce(deps, template);
 
     // Refresh first when the timer should already have fired (throttled background tab, sleep, clock jump).
     if (deps.isStale()) await refresh().catch(() => false);

@@ -29,100 +29,88 @@ export interface RefreshDeps {
   epoch: () => number;
 }
 
+/** The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload). */
+async function fetchCsrfToken({ state, send }: RefreshDeps): Promise<string | undefined> {
+  if (state.csrfToken !== undefined) return state.csrfToken;
+  const res = await send(ENDPOINTS.refreshCsrf, { method: 'GET' });
+  if (!res.ok) return undefined;
+  const body = (await res.json()) as { csrf_token?: unknown };
+  if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
+  return state.csrfToken;
+}
+
+async function refreshNow(deps: RefreshDeps): Promise<boolean> {
+  const { mode, state, epoch } = deps;
+  const started = epoch();
+  const stale = (): boolean => epoch() !== started;
+  const wasSignedIn = state.current !== undefined;
+  if (deps.tokenMode === 'single') return renewNow(deps, stale, wasSignedIn);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  let body = '{}';
+  if (mode === 'bearer') {
+    const refreshToken = state.current?.refreshToken;
+    if (refreshToken === undefined) return false;
+    body = JSON.stringify({ refresh_token: refreshToken });
+  } else {
+    const csrf = await fetchCsrfToken(deps);
+    if (stale()) return false;
+    if (csrf === undefined) {
+      if (wasSignedIn) deps.end('refresh-failed', true);
+      return false;
+    }
+    headers[HEADERS.csrf] = csrf;
+  }
+  const res = await deps.send(ENDPOINTS.refresh, { method: 'POST', headers, body });
+  return settle(deps, res, stale, wasSignedIn);
+}
+
+/** Single-token mode: renews the current access token; without one (a reload in memory mode) there is none. */
+async function renewNow(deps: RefreshDeps, stale: () => boolean, wasSignedIn: boolean): Promise<boolean> {
+  if (!wasSignedIn) return false;
+  const headers: Record<string, string> = {};
+  const accessToken = deps.state.current?.accessToken;
+  if (deps.mode === 'cookie') {
+    const csrf = await fetchCsrfToken(deps);
+    if (stale()) return false;
+    if (csrf === undefined) {
+      deps.end('refresh-failed', true);
+      return false;
+    }
+    headers[HEADERS.csrf] = csrf;
+  } else if (accessToken === undefined) {
+    return false;
+  }
+  const res = await deps.sendAuthenticated(ENDPOINTS.renew, { method: 'POST', headers }, accessToken);
+  return settle(deps, res, stale, wasSignedIn);
+}
+
+/** Adopts a successful answer; ends the session on a refusal; throws for a transient failure. */
+async function settle(
+  { mode, tokenMode, state, adopt, end }: RefreshDeps,
+  res: Response,
+  stale: () => boolean,
+  wasSignedIn: boolean,
+): Promise<boolean> {
+  if (stale()) return false;
+  if (res.ok) {
+    const snapshot = snapshotFrom(await res.json(), mode, Date.now(), state.csrfToken, undefined, tokenMode);
+    if (stale()) return false;
+    adopt(snapshot, wasSignedIn ? 'session:refreshed' : 'session:started', 'local');
+    return true;
+  }
+  // 400/401/403: the refresh token is spent, revoked or missing — the session is over. Other statuses (429,
+  // 5xx) are transient: keep the session, let the next request try again, and do not loop.
+  if (res.status === 400 || res.status === 401 || res.status === 403) {
+    end('refresh-failed', mode !== 'bearer');
+    return false;
+  }
+  throw await errorFromResponse(res);
+}
+
 /** The CSRF bootstrap and the refresh itself (not single-flight: wrap it with `createSingleFlight`). */
-export function createRefreshRequest({
-  mode,
-  tokenMode,
-  state,
-  send,
-  sendAuthenticated,
-  adopt,
-  end,
-  epoch,
-}: RefreshDeps): {
+export function createRefreshRequest(deps: RefreshDeps): {
   csrfToken: () => Promise<string | undefined>;
   refreshNow: () => Promise<boolean>;
 } {
-  const usesCookie = mode !== 'bearer';
-
-  /** The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload). */
-  async function csrfToken(): Promise<string | undefined> {
-    if (state.csrfToken !== undefined) return state.csrfToken;
-    const res = await send(ENDPOINTS.refreshCsrf, { method: 'GET' });
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { csrf_token?: unknown };
-    if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
-    return state.csrfToken;
-  }
-
-  async function refreshNow(): Promise<boolean> {
-    const started = epoch();
-    const stale = (): boolean => epoch() !== started;
-    const wasSignedIn = state.current !== undefined;
-    if (tokenMode === 'single') return renewNow(stale, wasSignedIn);
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    let body = '{}';
-    if (mode === 'bearer') {
-      const refreshToken = state.current?.refreshToken;
-      if (refreshToken === undefined) return false;
-      body = JSON.stringify({ refresh_token: refreshToken });
-    } else {
-      const csrf = await csrfToken();
-      if (stale()) return false;
-      if (csrf === undefined) {
-        if (wasSignedIn) end('refresh-failed', true);
-        return false;
-      }
-      headers[HEADERS.csrf] = csrf;
-    }
-    const res = await send(ENDPOINTS.refresh, { method: 'POST', headers, body });
-    return settle(res, stale, wasSignedIn);
-  }
-
-  /** Single-token mode: renews the current access token; without one (a reload in memory mode) there is none. */
-  async function renewNow(stale: () => boolean, wasSignedIn: boolean): Promise<boolean> {
-    if (!wasSignedIn) return false;
-    const headers: Record<string, string> = {};
-    const accessToken = state.current?.accessToken;
-    if (mode === 'cookie') {
-      const csrf = await csrfToken();
-      if (stale()) return false;
-      if (csrf === undefined) {
-        end('refresh-failed', true);
-        return false;
-      }
-      headers[HEADERS.csrf] = csrf;
-    } else if (accessToken === undefined) {
-      return false;
-    }
-    const res = await sendAuthenticated(ENDPOINTS.renew, { method: 'POST', headers }, accessToken);
-    return settle(res, stale, wasSignedIn);
-  }
-
-  /** Adopts a successful answer; ends the session on a refusal; throws for a transient failure. */
-  async function settle(res: Response, stale: () => boolean, wasSignedIn: boolean): Promise<boolean> {
-    if (stale()) return false;
-    if (res.ok) {
-      const snapshot = snapshotFrom(
-        await res.json(),
-        mode,
-        Date.now(),
-        state.csrfToken,
-        undefined,
-        tokenMode,
-      );
-      if (stale()) return false;
-      adopt(snapshot, wasSignedIn ? 'session:refreshed' : 'session:started', 'local');
-      return true;
-    }
-    // 400/401/403: the refresh token is spent, revoked or missing — the session is over. Other statuses (429,
-    // 5xx) are transient: keep the session, let the next request try again, and do not loop.
-    if (res.status === 400 || res.status === 401 || res.status === 403) {
-      end('refresh-failed', usesCookie);
-      return false;
-    }
-    throw await errorFromResponse(res);
-  }
-
-  return { csrfToken, refreshNow };
+  return { csrfToken: () => fetchCsrfToken(deps), refreshNow: () => refreshNow(deps) };
 }

@@ -1,0 +1,147 @@
+/**
+ * The client's requests that change who is signed in: sign-in (password, second step, passkey), re-authentication
+ * of the signed-in user (password or second factor, RFC 9470 step-up), sign-out, and picking up a session after a
+ * page load. Each adopts or ends the session through the client's lifecycle.
+ */
+import { ENDPOINTS, type WhoAmIResponse } from '@jot/contract';
+
+import { errorFromResponse, JotClientError } from './errors.js';
+import { mfaRequiredFrom } from './mfa.js';
+import type { RefreshTimer } from './refresh-timer.js';
+import type { Senders } from './senders.js';
+import type { SessionLifecycle } from './session-lifecycle.js';
+import type { SessionState } from './session-state.js';
+import { snapshotFrom } from './token-response.js';
+import type { DeliveryMode, SessionEndReason, TokenMode } from './types.js';
+
+/** The parts of a client these requests use. */
+export interface ClientCore extends Senders, SessionLifecycle {
+  mode: DeliveryMode;
+  tokenMode: TokenMode;
+  /** Cookie and memory modes: the session lives in cookies shared by the tabs. */
+  usesCookie: boolean;
+  state: SessionState;
+  timer: RefreshTimer;
+  /** The authenticating fetch. */
+  authFetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /** The single-flight refresh. */
+  refresh: () => Promise<boolean>;
+}
+
+/** A JSON `POST`. */
+function jsonPost(body: unknown): RequestInit {
+  return { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** JSON over the authenticating fetch: sends `body` as JSON, parses the answer, throws `JotClientError` on non-2xx. */
+export async function requestJson<T>(
+  core: ClientCore,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
+  const res = await core.authFetch(path, {
+    method: init.method ?? 'GET',
+    ...(init.body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+  });
+  if (!res.ok) throw await errorFromResponse(res);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+/** A sign-in request (password, second step, passkey): the session it answers with is adopted. */
+export async function signIn(core: ClientCore, path: string, body: Record<string, unknown>): Promise<void> {
+  const res = await core.send(path, jsonPost(body));
+  if (!res.ok) throw (await mfaRequiredFrom(res)) ?? (await errorFromResponse(res));
+  core.state.csrfToken = undefined;
+  const snapshot = snapshotFrom(
+    await res.json(),
+    core.mode,
+    Date.now(),
+    undefined,
+    undefined,
+    core.tokenMode,
+  );
+  core.adopt(snapshot, 'session:started', 'local');
+}
+
+/** WebAuthn request options for a passkey: the second sign-in step with `mfaToken`, else a passwordless sign-in. */
+export async function passkeyOptions(core: ClientCore, mfaToken?: string): Promise<Record<string, unknown>> {
+  const path = mfaToken === undefined ? ENDPOINTS.passkeyLoginOptions : ENDPOINTS.loginMfaPasskeyOptions;
+  const res = await core.send(path, jsonPost(mfaToken === undefined ? {} : { mfa_token: mfaToken }));
+  if (!res.ok) throw await errorFromResponse(res);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Re-authentication of the signed-in user (password or second factor): the fresher token is adopted. */
+export async function confirmIdentity(
+  core: ClientCore,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<void> {
+  const { state } = core;
+  const noSession = (): JotClientError =>
+    new JotClientError('ERR_CLIENT_NO_SESSION', 'there is no session to re-authenticate; sign in first');
+  if (state.current === undefined) throw noSession();
+  const started = core.epoch();
+  let res: Response;
+  try {
+    // Through the authenticating fetch: the access token or the CSRF header, and one refresh on a plain 401.
+    res = await core.authFetch(path, jsonPost(body));
+  } catch (cause) {
+    if (cause instanceof JotClientError) throw cause;
+    throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  const answer: unknown = await res.json();
+  // Signed out while the proof was being checked: the answer must not sign this tab back in.
+  if (core.epoch() !== started || state.current === undefined) throw noSession();
+  const { csrfToken, current } = state;
+  const snapshot = snapshotFrom(
+    answer,
+    core.mode,
+    Date.now(),
+    csrfToken,
+    current.refreshToken,
+    core.tokenMode,
+  );
+  core.adopt(snapshot, 'session:refreshed', 'local');
+}
+
+/** Ends the session on the server, then locally (also when the server call fails, which is then thrown). */
+export async function endOnServer(core: ClientCore, path: string, reason: SessionEndReason): Promise<void> {
+  // The user chose to leave: no timer refresh may start now, and one already in flight must not sign us back in.
+  core.timer.cancel();
+  core.bumpEpoch();
+  let failure: Error | undefined;
+  try {
+    const res = await core.authFetch(path, { method: 'POST' });
+    if (!res.ok && res.status !== 401) failure = await errorFromResponse(res);
+  } catch (err) {
+    failure =
+      err instanceof Error
+        ? err
+        : new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause: err });
+  }
+  core.end(reason, core.usesCookie);
+  if (failure !== undefined) throw failure;
+}
+
+/** Picks up an existing session after a page load (cookie: `whoami`; cookie and memory: a refresh). */
+export async function resume(core: ClientCore): Promise<boolean> {
+  const { state, mode } = core;
+  if (state.current !== undefined) return true;
+  if (mode === 'bearer') return false;
+  if (mode === 'cookie') {
+    const res = await core.send(ENDPOINTS.whoami, { method: 'GET' });
+    const who = res.ok ? ((await res.json()) as WhoAmIResponse) : undefined;
+    const exp = who?.claims.exp;
+    if (who !== undefined && typeof exp === 'number' && Number.isFinite(exp) && exp > 0) {
+      const snapshot = { expiresAt: exp * 1000, csrfToken: who.csrf_token ?? state.csrfToken };
+      core.adopt(snapshot, 'session:started', 'local');
+      return true;
+    }
+  }
+  return core.refresh().catch(() => false);
+}
