@@ -18,6 +18,17 @@ function withSerialId<T extends string>(
 
 /** Creates every table and index. */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
+  await createUsers(db);
+  await createSessions(db);
+  await createRefreshTokens(db);
+  await createRevocations(db, dialect);
+  await createSigningKeys(db);
+  await createSecurityEvents(db, dialect);
+  await createOneTimeTokens(db);
+}
+
+/** The table `users`. */
+async function createUsers(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('users')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -32,7 +43,10 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addCheckConstraint('users_status_check', sql`status in ('active', 'disabled')`)
     .execute();
+}
 
+/** The table `sessions` and its indexes. */
+async function createSessions(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('sessions')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -50,7 +64,10 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('mode', 'text', (c) => c.notNull().defaultTo('refresh'))
     .execute();
   await db.schema.createIndex('sessions_user_id_idx').on('sessions').column('user_id').execute();
+}
 
+/** The table `refresh_tokens` and its indexes. */
+async function createRefreshTokens(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('refresh_tokens')
     .addColumn('token_hash', 'text', (c) => c.primaryKey())
@@ -66,7 +83,10 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .on('refresh_tokens')
     .column('session_id')
     .execute();
+}
 
+/** The table `revocations` and its indexes. */
+async function createRevocations(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   await withSerialId(db.schema.createTable('revocations'), dialect)
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('subject', 'text', (c) => c.notNull())
@@ -81,7 +101,10 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .columns(['kind', 'subject'])
     .execute();
   await db.schema.createIndex('revocations_expires_at_idx').on('revocations').column('expires_at').execute();
+}
 
+/** The table `signing_keys`. */
+async function createSigningKeys(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('signing_keys')
     .addColumn('kid', 'text', (c) => c.primaryKey())
@@ -93,7 +116,10 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('retired_at', 'bigint')
     .addColumn('expires_at', 'bigint')
     .execute();
+}
 
+/** The table `security_events` and its indexes. */
+async function createSecurityEvents(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   await withSerialId(db.schema.createTable('security_events'), dialect)
     .addColumn('type', 'text', (c) => c.notNull())
     .addColumn('user_id', 'text')
@@ -107,7 +133,10 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .on('security_events')
     .columns(['user_id', 'id'])
     .execute();
+}
 
+/** The table `one_time_tokens` and its indexes. */
+async function createOneTimeTokens(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('one_time_tokens')
     .addColumn('token_hash', 'text', (c) => c.primaryKey())

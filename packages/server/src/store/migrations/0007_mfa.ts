@@ -10,6 +10,18 @@ import type { DialectName } from '../schema.js';
 
 /** Creates the MFA tables and adds `sessions.amr` / `sessions.acr`. */
 export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<void> {
+  await alterSessions(db);
+  await createMfaFactors(db);
+  await createMfaUsedSteps(db);
+  await createMfaRecoveryCodes(db);
+  await createMfaChallenges(db);
+  await createMfaFailures(db);
+  await createKnownDevices(db);
+  await createSessionSightings(db);
+}
+
+/** New columns of `sessions`. */
+async function alterSessions(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('sessions')
     .addColumn('amr', 'text', (c) => c.notNull().defaultTo('["pwd"]'))
@@ -18,7 +30,10 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .alterTable('sessions')
     .addColumn('acr', 'text', (c) => c.notNull().defaultTo('aal1'))
     .execute();
+}
 
+/** The table `mfa_factors` and its indexes. */
+async function createMfaFactors(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('mfa_factors')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -36,7 +51,10 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .addCheckConstraint('mfa_factors_kind_check', sql`kind in ('totp', 'webauthn')`)
     .execute();
   await db.schema.createIndex('mfa_factors_user_id_idx').on('mfa_factors').column('user_id').execute();
+}
 
+/** The table `mfa_used_steps`. */
+async function createMfaUsedSteps(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('mfa_used_steps')
     .addColumn('factor_id', 'text', (c) => c.notNull().references('mfa_factors.id').onDelete('cascade'))
@@ -44,7 +62,10 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .addColumn('used_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('mfa_used_steps_pk', ['factor_id', 'step'])
     .execute();
+}
 
+/** The table `mfa_recovery_codes` and its indexes. */
+async function createMfaRecoveryCodes(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('mfa_recovery_codes')
     .addColumn('code_hash', 'text', (c) => c.primaryKey())
@@ -57,7 +78,10 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .on('mfa_recovery_codes')
     .column('user_id')
     .execute();
+}
 
+/** The table `mfa_challenges` and its indexes. */
+async function createMfaChallenges(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('mfa_challenges')
     .addColumn('id_hash', 'text', (c) => c.primaryKey())
@@ -74,14 +98,20 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .on('mfa_challenges')
     .column('expires_at')
     .execute();
+}
 
+/** The table `mfa_failures`. */
+async function createMfaFailures(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('mfa_failures')
     .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
     .addColumn('window_start', 'bigint', (c) => c.notNull())
     .addColumn('count', 'integer', (c) => c.notNull())
     .execute();
+}
 
+/** The table `known_devices`. */
+async function createKnownDevices(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('known_devices')
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
@@ -89,7 +119,10 @@ export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<vo
     .addColumn('first_seen', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('known_devices_pk', ['user_id', 'device_hash'])
     .execute();
+}
 
+/** The table `session_sightings`. */
+async function createSessionSightings(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('session_sightings')
     .addColumn('session_id', 'text', (c) => c.primaryKey().references('sessions.id').onDelete('cascade'))
