@@ -20,6 +20,11 @@ export function scopeList(scope: string | undefined): string[] {
 export interface ScopePolicy {
   /** The scopes a user's token carries for `clientId`. */
   forUser(roles: readonly string[], clientId: string): Promise<string[]>;
+  /**
+   * The same, for a client whose registered scopes the caller read already (a refresh reads them with its token);
+   * `clientScopes` undefined means the client no longer exists, and narrows nothing, as in {@link forUser}.
+   */
+  forUserOfClient(roles: readonly string[], clientScopes: readonly string[] | undefined): string[];
   /** Every scope the server may issue (`scopes_supported`). */
   supported(): Promise<string[]>;
 }
@@ -29,14 +34,24 @@ export function createScopePolicy(
   roleScopes: ReadonlyMap<string, readonly string[]>,
   store: Store,
 ): ScopePolicy {
+  const byRoles = (roles: readonly string[]): Set<string> => {
+    const granted = new Set(roleScopes.get('*') ?? []);
+    for (const role of roles) for (const scope of roleScopes.get(role) ?? []) granted.add(scope);
+    return granted;
+  };
+  const narrowed = (granted: Set<string>, clientScopes: readonly string[] | undefined): string[] => {
+    const allowed =
+      clientScopes === undefined || clientScopes.length === 0 ? undefined : new Set(clientScopes);
+    return [...granted].filter((scope) => allowed === undefined || allowed.has(scope)).sort();
+  };
   return {
     async forUser(roles, clientId) {
-      const granted = new Set(roleScopes.get('*') ?? []);
-      for (const role of roles) for (const scope of roleScopes.get(role) ?? []) granted.add(scope);
+      const granted = byRoles(roles);
       if (granted.size === 0) return [];
-      const client = await store.getClient(clientId);
-      const allowed = client === undefined || client.scopes.length === 0 ? undefined : new Set(client.scopes);
-      return [...granted].filter((scope) => allowed === undefined || allowed.has(scope)).sort();
+      return narrowed(granted, (await store.getClient(clientId))?.scopes);
+    },
+    forUserOfClient(roles, clientScopes) {
+      return narrowed(byRoles(roles), clientScopes);
     },
     async supported() {
       const all = new Set<string>();

@@ -13,6 +13,7 @@ export { isSessionLive, renewalRevokes } from './sessions/rules.js';
 export type {
   ClientInfo,
   DPoPProofCheck,
+  RefreshSignals,
   RefreshOptions,
   ReissueOptions,
   SessionDeps,

@@ -20,7 +20,7 @@ import type { Session, Store, User } from '../store/index.js';
 import type { Mailer } from './mail/mailer.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
-import type { ClientInfo, SessionService } from './sessions.js';
+import type { ClientInfo, RefreshSignals, SessionService } from './sessions.js';
 import { DomainError } from './errors.js';
 
 /** The network an address belongs to: /24 for IPv4, /48 for IPv6 (what one household or office gets). */
@@ -90,13 +90,22 @@ async function raise(
   return respond(deps, signal, session);
 }
 
-/** The signals of one refresh: where the session is used from, and how often it rotates. */
-async function checkRefresh(deps: TheftDeps, session: Session, client: ClientInfo): Promise<void> {
+/**
+ * The signals of one refresh: where the session is used from, and how often it rotates. The previous sighting and
+ * the rotation count came with the refresh's own read (`signals`); only the new sighting is written here.
+ */
+async function checkRefresh(
+  deps: TheftDeps,
+  session: Session,
+  signals: RefreshSignals,
+  client: ClientInfo,
+): Promise<void> {
   const { store, config, clock } = deps;
   const now = clock();
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
-  const before = await store.mfa.sightSession(session.id, { network, userAgent: agent });
+  await store.mfa.recordSighting(session.id, { network, userAgent: agent });
+  const before = signals.sighting;
   const outcomes: ('revoked' | undefined)[] = [];
   if (before !== undefined && now - before.seenAt <= config.theftWindowMs) {
     if (before.network !== network) {
@@ -110,7 +119,7 @@ async function checkRefresh(deps: TheftDeps, session: Session, client: ClientInf
       );
     }
   }
-  const rotations = await store.mfa.countRotationsSince(session.id, now - config.accessTokenTtlMs);
+  const { rotations } = signals;
   // Exactly at the threshold: one event per burst, not one per further refresh.
   if (rotations === config.refreshAnomalyLimit + 1) {
     outcomes.push(await raise(deps, 'refresh_anomaly', session, client, { rotations }));
@@ -167,9 +176,16 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
     },
     async refresh(token, client, fromCookie, options) {
       // Every argument passes through: the options carry the client binding, scope narrowing and the DPoP check.
-      const pair = await sessions.refresh(token, client, fromCookie, options);
-      await quietly('refresh check', () => checkRefresh(deps, pair.session, client));
-      return pair;
+      // The rotation window asks the refresh to read the signals' facts with its token (no read of its own here).
+      const pair = await sessions.refresh(token, client, fromCookie, {
+        ...options,
+        rotationWindowMs: deps.config.accessTokenTtlMs,
+      });
+      const { signals, ...answer } = pair;
+      if (signals !== undefined) {
+        await quietly('refresh check', () => checkRefresh(deps, pair.session, signals, client));
+      }
+      return answer;
     },
   };
 }

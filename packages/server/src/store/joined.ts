@@ -1,7 +1,7 @@
 /**
  * Reads that join tables, so a hot request asks the database once instead of once per table: the state a
  * request's revocation check needs (the user, the session and whether the `jti` is revoked), and the state a refresh
- * starts from (the refresh token, its session and the session's user). Each table's columns come back under a
+ * starts from (the refresh token, its session, the session's user and client, and what the theft signals compare). Each table's columns come back under a
  * prefix and are mapped by the same functions as the single-table reads, so the shapes cannot drift.
  *
  * Both run on every refresh or authenticated request, so each is built by Kysely once per connection object and
@@ -11,11 +11,13 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 
+import { parseStringArray } from './json.js';
 import { precompiled } from './precompiled.js';
 
 import { toRefreshToken, type RefreshToken } from './refresh-tokens.js';
 import type { RefreshTokensTable, Schema, SessionsTable, UsersTable } from './schema.js';
 import { toSession, type Session } from './sessions.js';
+import type { SessionSighting } from './sightings.js';
 import { toUser, type User } from './users.js';
 
 type Db = Kysely<Schema>;
@@ -161,28 +163,65 @@ export interface RefreshState {
   session: Session;
   /** Undefined when the session's user no longer exists. */
   user: User | undefined;
+  /** The scopes the session's client is registered for; undefined when the client no longer exists. */
+  clientScopes: string[] | undefined;
+  /** Where the session was last used (the theft signals compare it with this refresh). */
+  sighting: SessionSighting | undefined;
+  /** Rotations of the session's refresh tokens after the `rotationsSince` asked for. */
+  rotations: number;
 }
 
-const refreshStateQuery = precompiled(['tokenHash'], (db, v) =>
+const refreshStateQuery = precompiled(['tokenHash', 'since'], (db, v) =>
   db
     .selectFrom('refresh_tokens as r')
     .innerJoin('sessions as s', 's.id', 'r.session_id')
     .leftJoin('users as u', 'u.id', 's.user_id')
-    .select([
+    .leftJoin('oauth_clients as c', 'c.client_id', 's.client_id')
+    .leftJoin('session_sightings as g', 'g.session_id', 's.id')
+    .select((eb) => [
       ...prefixed('r', REFRESH_COLUMNS),
       ...prefixed('s', SESSION_COLUMNS),
       ...prefixed('u', USER_COLUMNS),
+      'c.scopes as c_scopes',
+      'g.network as g_network',
+      'g.user_agent as g_user_agent',
+      'g.seen_at as g_seen_at',
+      eb
+        .selectFrom('refresh_tokens as f')
+        .select((f) => f.fn.countAll<number | string>().as('n'))
+        .whereRef('f.session_id', '=', 's.id')
+        .where('f.rotated_at', '>', sql<number>`${v.since}`)
+        .as('rotations'),
     ])
     .where('r.token_hash', '=', v.tokenHash),
 );
 
-/** A refresh token with its session and the session's user, in one statement; undefined for an unknown token. */
-export async function refreshState(db: Db, tokenHash: string): Promise<RefreshState | undefined> {
-  const row = await refreshStateQuery(db, { tokenHash });
+/**
+ * A refresh token with its session, the session's user and client's scopes, the session's last sighting and its
+ * rotations after `rotationsSince`, in one statement; undefined for an unknown token.
+ */
+export async function refreshState(
+  db: Db,
+  tokenHash: string,
+  rotationsSince: number,
+): Promise<RefreshState | undefined> {
+  const row = await refreshStateQuery(db, { tokenHash, since: rotationsSince });
   if (row === undefined) return undefined;
   const token = part<Selectable<RefreshTokensTable>>(row, 'r', REFRESH_COLUMNS);
   const session = part<Selectable<SessionsTable>>(row, 's', SESSION_COLUMNS);
   if (token === undefined || session === undefined) return undefined;
   const user = part<Selectable<UsersTable>>(row, 'u', USER_COLUMNS);
-  return { token: toRefreshToken(token), session: toSession(session), user: user && toUser(user) };
+  const scopes = row.c_scopes;
+  const seenAt = row.g_seen_at;
+  return {
+    token: toRefreshToken(token),
+    session: toSession(session),
+    user: user && toUser(user),
+    clientScopes: typeof scopes === 'string' ? parseStringArray(scopes) : undefined,
+    sighting:
+      seenAt === null || seenAt === undefined
+        ? undefined
+        : { network: String(row.g_network), userAgent: String(row.g_user_agent), seenAt: Number(seenAt) },
+    rotations: Number(row.rotations ?? 0),
+  };
 }

@@ -56,7 +56,8 @@ export interface MfaStore {
     sessionId: string,
     sighting: Omit<SessionSighting, 'seenAt'>,
   ): Promise<SessionSighting | undefined>;
-  countRotationsSince(sessionId: string, since: number): Promise<number>;
+  /** Records where a session is used (the previous sighting came with the refresh's own read). */
+  recordSighting(sessionId: string, sighting: Omit<SessionSighting, 'seenAt'>): Promise<void>;
   countUserEventsSince(userId: string, types: readonly string[], since: number): Promise<number>;
 }
 
@@ -89,8 +90,8 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
     countDevices: (userId) => run((db) => sightings.countDevices(db, userId)),
     sightSession: (sessionId, sighting) =>
       run((db) => sightings.sightSession(db, sessionId, { ...sighting, seenAt: clock() })),
-    countRotationsSince: (sessionId, since) =>
-      run((db) => sightings.countRotationsSince(db, sessionId, since)),
+    recordSighting: (sessionId, sighting) =>
+      run((db) => sightings.recordSighting(db, sessionId, { ...sighting, seenAt: clock() })),
     countUserEventsSince: (userId, types, since) =>
       run((db) => sightings.countUserEventsSince(db, userId, types, since)),
   };

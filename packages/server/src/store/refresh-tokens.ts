@@ -2,10 +2,10 @@
  * Queries on `refresh_tokens`, above all the atomic rotation: a single conditional UPDATE decides
  * which of several concurrent uses of one token wins, so the race cannot mint two successors.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable } from 'kysely';
 import { precompiled } from './precompiled.js';
-import type { RefreshTokensTable, Schema } from './schema.js';
-import { touchLiveSession, type Session } from './sessions.js';
+import type { RefreshTokensTable, Schema, SessionsTable } from './schema.js';
+import { toSession, touchLive, touchLiveSession, type Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
 
 /** A refresh token record as callers see it (never the token itself, only its hash). */
@@ -92,18 +92,26 @@ export async function getRefreshToken(db: Db, hash: string): Promise<RefreshToke
   return row && toRefreshToken(row);
 }
 
+/**
+ * The rotation's conditional UPDATE: marks the token rotated and records its successor, only while it is unrotated
+ * (`WHERE rotated_at IS NULL`). Built here for both forms of the rotation below.
+ */
+function rotate(
+  db: QueryCreator<Schema>,
+  oldHash: string,
+  successor: { hash: string; ciphertext: string },
+  now: RawBuilder<number>,
+) {
+  return db
+    .updateTable('refresh_tokens')
+    .set({ rotated_at: now, successor_hash: successor.hash, successor_ciphertext: successor.ciphertext })
+    .where('token_hash', '=', oldHash)
+    .where('rotated_at', 'is', null);
+}
+
 /** The rotation's conditional UPDATE and the successor's INSERT, compiled once (see precompiled.ts). */
 const rotateQuery = precompiled(['now', 'hash', 'ciphertext', 'oldHash'], (db, v) =>
-  db
-    .updateTable('refresh_tokens')
-    .set({
-      rotated_at: sql<number>`${v.now}`,
-      successor_hash: v.hash,
-      successor_ciphertext: v.ciphertext,
-    })
-    .where('token_hash', '=', v.oldHash)
-    .where('rotated_at', 'is', null)
-    .returningAll(),
+  rotate(db, v.oldHash, v, sql<number>`${v.now}`).returningAll(),
 );
 const successorQuery = precompiled(['hash', 'sessionId', 'generation', 'now'], (db, v) =>
   db
@@ -163,6 +171,78 @@ export async function rotateRefreshToken(
       ? { status: 'already_rotated', token: toRefreshToken(existing), session }
       : { status: 'not_found' };
   });
+}
+
+/**
+ * The PostgreSQL rotation as one statement (no BEGIN/COMMIT round trips): the touch of the session, the conditional
+ * UPDATE of the token — which runs only when the touch matched (`EXISTS (SELECT 1 FROM touched)`, evaluated first,
+ * so the session row is locked before the token row, the order a revocation takes them in) — and the successor's
+ * INSERT from the rotated row. One statement is one transaction: all of it commits or none.
+ */
+const rotateAtOnceQuery = precompiled(
+  ['sessionId', 'now', 'hash', 'ciphertext', 'oldHash', 'generation'],
+  (db, v) => {
+    const now = sql<number>`${v.now}`;
+    return db
+      .with('touched', (qb) => touchLive(qb, v.sessionId, now))
+      .with('won', (qb) =>
+        // The same UPDATE as the two-statement form; `touched` is only named in raw SQL, so the CTE's type
+        // need not be known to it.
+        rotate(qb as unknown as QueryCreator<Schema>, v.oldHash, v, now)
+          .where(sql<boolean>`exists (select 1 from touched)`)
+          .returningAll(),
+      )
+      .with('added', (qb) =>
+        qb
+          .insertInto('refresh_tokens')
+          .columns(['token_hash', 'session_id', 'generation', 'created_at'])
+          .expression(
+            sql`select ${v.hash}, won.session_id, cast(${v.generation} as integer), cast(${v.now} as bigint) from won`,
+          )
+          .returningAll(),
+      )
+      .selectFrom('touched')
+      .leftJoin('won', (join) => join.onTrue())
+      .leftJoin('added', (join) => join.onTrue())
+      .select([
+        sql<unknown>`row_to_json(touched)`.as('session'),
+        sql<unknown>`row_to_json(won)`.as('token'),
+        sql<unknown>`row_to_json(added)`.as('successor'),
+      ]);
+  },
+);
+
+/**
+ * `rotateRefreshToken` with a touch, in one PostgreSQL statement (see `rotateAtOnceQuery`). Its answers are the same;
+ * a token found rotated is read again by a second statement, which sees the winner's commit.
+ */
+export async function rotateRefreshTokenAtOnce(
+  db: Db,
+  oldHash: string,
+  successor: RefreshTokenSuccessor,
+  now: number,
+  sessionId: string,
+): Promise<RotateResult> {
+  const row = await rotateAtOnceQuery(db, {
+    sessionId,
+    now,
+    hash: successor.hash,
+    ciphertext: successor.ciphertext,
+    oldHash,
+    generation: successor.generation,
+  });
+  if (row === undefined) return { status: 'session_ended' };
+  const session = toSession(row.session as Selectable<SessionsTable>);
+  if (row.token !== null && row.successor !== null) {
+    return {
+      status: 'rotated',
+      token: toRefreshToken(row.token as Selectable<RefreshTokensTable>),
+      successor: toRefreshToken(row.successor as Selectable<RefreshTokensTable>),
+      session,
+    };
+  }
+  const existing = await getRefreshToken(db, oldHash);
+  return existing ? { status: 'already_rotated', token: existing, session } : { status: 'not_found' };
 }
 
 export async function deleteRefreshTokensForSession(db: Db, sessionId: string): Promise<number> {

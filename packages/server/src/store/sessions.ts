@@ -8,6 +8,7 @@ import {
   type Expression,
   type ExpressionBuilder,
   type Kysely,
+  type QueryCreator,
   type RawBuilder,
   type Selectable,
   type SqlBool,
@@ -159,13 +160,16 @@ function liveAt(
   ]);
 }
 
-/** `touchLiveSession`'s UPDATE, compiled once (see precompiled.ts). */
-const touchLiveQuery = precompiled(['id', 'now'], (db, v) => {
-  const now = sql<number>`${v.now}`;
+/**
+ * The touch: `UPDATE sessions SET last_used_at = now` where the session is live and its user active on the
+ * session's credential generation, `RETURNING *`. Built here once for `touchLiveSession` and for the PostgreSQL
+ * rotation that runs it as the first step of one statement (refresh-tokens.ts).
+ */
+export function touchLive(db: QueryCreator<Schema>, id: string, now: RawBuilder<number>) {
   return db
     .updateTable('sessions')
     .set({ last_used_at: now })
-    .where('id', '=', v.id)
+    .where('id', '=', id)
     .where((eb) => liveAt(eb, now))
     .where((eb) =>
       eb.exists(
@@ -178,7 +182,10 @@ const touchLiveQuery = precompiled(['id', 'now'], (db, v) => {
       ),
     )
     .returningAll();
-});
+}
+
+/** `touchLiveSession`'s UPDATE, compiled once (see precompiled.ts). */
+const touchLiveQuery = precompiled(['id', 'now'], (db, v) => touchLive(db, v.id, sql<number>`${v.now}`));
 
 /**
  * Marks a session used at `now` if it is live (not revoked, within its absolute expiry and idle timeout) and its

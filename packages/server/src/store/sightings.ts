@@ -3,7 +3,9 @@
  * INSERT so a new device is reported once however many instances see it) and where each session was last used
  * (`session_sightings`).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+
+import { precompiled } from './precompiled.js';
 
 import type { Schema } from './schema.js';
 
@@ -41,6 +43,22 @@ export async function countDevices(db: Db, userId: string): Promise<number> {
   return Number(row.n);
 }
 
+/** `recordSighting`'s upsert, compiled once (see precompiled.ts): it runs on every refresh. */
+const upsertSightingQuery = precompiled(['sessionId', 'network', 'userAgent', 'seenAt'], (db, v) => {
+  const seenAt = sql<number>`${v.seenAt}`;
+  return db
+    .insertInto('session_sightings')
+    .values({ session_id: v.sessionId, network: v.network, user_agent: v.userAgent, seen_at: seenAt })
+    .onConflict((oc) =>
+      oc.column('session_id').doUpdateSet({ network: v.network, user_agent: v.userAgent, seen_at: seenAt }),
+    );
+});
+
+/** Records where a session is used now (an upsert: one row per session). */
+export async function recordSighting(db: Db, sessionId: string, sighting: SessionSighting): Promise<void> {
+  await upsertSightingQuery(db, { sessionId, ...sighting });
+}
+
 /** Records where a session is used now; returns the previous sighting, if any. */
 export async function sightSession(
   db: Db,
@@ -52,34 +70,8 @@ export async function sightSession(
     .selectAll()
     .where('session_id', '=', sessionId)
     .executeTakeFirst();
-  await db
-    .insertInto('session_sightings')
-    .values({
-      session_id: sessionId,
-      network: sighting.network,
-      user_agent: sighting.userAgent,
-      seen_at: sighting.seenAt,
-    })
-    .onConflict((oc) =>
-      oc.column('session_id').doUpdateSet({
-        network: sighting.network,
-        user_agent: sighting.userAgent,
-        seen_at: sighting.seenAt,
-      }),
-    )
-    .execute();
+  await recordSighting(db, sessionId, sighting);
   return before && { network: before.network, userAgent: before.user_agent, seenAt: before.seen_at };
-}
-
-/** Rotations of a session's refresh tokens since `since` (the "impossible refresh pattern" signal). */
-export async function countRotationsSince(db: Db, sessionId: string, since: number): Promise<number> {
-  const row = await db
-    .selectFrom('refresh_tokens')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('session_id', '=', sessionId)
-    .where('rotated_at', '>', since)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** Security events of one type for a user since `since` (the failure-burst signal). */

@@ -387,9 +387,13 @@ export class Store {
     return this.#run((db) => joined.authState(db, query, now));
   }
 
-  /** A refresh token with its session and the session's user (one statement); undefined for an unknown hash. */
-  getRefreshState(tokenHash: string): Promise<RefreshState | undefined> {
-    return this.#run((db) => joined.refreshState(db, tokenHash));
+  /**
+   * A refresh token with its session, the session's user, the scopes of the session's client, the session's last
+   * sighting and how many of its tokens were rotated after `rotationsSince` (one statement); undefined for an
+   * unknown hash.
+   */
+  getRefreshState(tokenHash: string, rotationsSince = this.#clock()): Promise<RefreshState | undefined> {
+    return this.#run((db) => joined.refreshState(db, tokenHash, rotationsSince));
   }
 
   /** Sets `lastUsedAt` on an unrevoked session; whether it changed. */
@@ -461,7 +465,12 @@ export class Store {
     now = this.#clock(),
     options: { touchSession?: string } = {},
   ): Promise<RotateResult> {
-    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now, options.touchSession));
+    const { touchSession } = options;
+    // PostgreSQL does it in one statement (no BEGIN/COMMIT round trips); SQLite, in-process, in a transaction.
+    if (this.dialect === 'postgres' && touchSession !== undefined) {
+      return this.#run((db) => refresh.rotateRefreshTokenAtOnce(db, oldHash, successor, now, touchSession));
+    }
+    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now, touchSession));
   }
 
   /** Deletes every refresh token of a session (e.g. after revoking it); returns how many. */

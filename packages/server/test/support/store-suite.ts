@@ -471,15 +471,27 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.rotateRefreshToken(sha256('nope'), third)).toEqual({ status: 'not_found' });
       });
 
-      it('reads a token with its session and the session’s user in one statement (getRefreshState)', async () => {
+      it('reads a token with its session, user, client scopes, sighting and rotations in one statement (getRefreshState)', async () => {
         const { sessionId, hash } = await newFamily();
         const session = (await store.getSession(sessionId))!;
-        expect(await store.getRefreshState(hash)).toEqual({
+        expect(await store.getRefreshState(hash, T0 - MIN)).toEqual({
           token: await store.getRefreshToken(hash),
           session,
           user: await store.getUserById(session.userId),
+          clientScopes: (await store.getClient(session.clientId))?.scopes,
+          sighting: undefined,
+          rotations: 0,
         });
         expect(await store.getRefreshState(sha256('nope'))).toBeUndefined();
+
+        // After one rotation and one sighting: both come back with the successor's state.
+        const second = { hash: sha256(randomUUID()), ciphertext: 'c2', generation: 2 };
+        await store.rotateRefreshToken(hash, second, T0 + MIN, { touchSession: sessionId });
+        await store.mfa.recordSighting(sessionId, { network: '10.0.0.0/24', userAgent: 'Firefox' });
+        const state = (await store.getRefreshState(second.hash, T0))!;
+        expect(state.rotations).toBe(1);
+        expect(state.sighting).toMatchObject({ network: '10.0.0.0/24', userAgent: 'Firefox' });
+        expect((await store.getRefreshState(second.hash, T0 + MIN))!.rotations).toBe(0);
       });
 
       it('rotates with touchSession only while the session is live and its user active on its generation', async () => {

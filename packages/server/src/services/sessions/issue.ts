@@ -25,14 +25,27 @@ export async function stillLive(deps: SessionDeps, sessionId: string): Promise<S
   return session;
 }
 
+/**
+ * What decides the access token's scopes beyond the user's roles: narrower scopes asked for, and the client's
+ * registered scopes when the caller read them already (else they are read here).
+ */
+export interface ScopeRequest {
+  narrowTo?: readonly string[];
+  client?: { scopes: readonly string[] | undefined };
+}
+
 /** The scopes of the access token: the user's for the session's client, narrowed (never widened) on request. */
 async function grantedScopes(
   deps: SessionDeps,
   user: User,
   session: Session,
-  narrowTo: readonly string[] | undefined,
+  request: ScopeRequest,
 ): Promise<string[]> {
-  const granted = await deps.scopes.forUser(user.roles, session.clientId);
+  const { narrowTo, client } = request;
+  const granted =
+    client === undefined
+      ? await deps.scopes.forUser(user.roles, session.clientId)
+      : deps.scopes.forUserOfClient(user.roles, client.scopes);
   if (narrowTo === undefined) return granted;
   const wider = narrowTo.filter((scope) => !granted.includes(scope));
   if (wider.length > 0) {
@@ -45,9 +58,9 @@ async function accessFor(
   deps: SessionDeps,
   user: User,
   session: Session,
-  narrowTo: readonly string[] | undefined,
+  request: ScopeRequest,
 ): Promise<IssuedAccessToken> {
-  const granted = await grantedScopes(deps, user, session, narrowTo);
+  const granted = await grantedScopes(deps, user, session, request);
   return deps.tokens.issue({
     userId: user.id,
     sessionId: session.id,
@@ -70,9 +83,9 @@ export async function pair(
   user: User,
   session: Session,
   refreshToken?: string,
-  narrowTo?: readonly string[],
+  scopes: ScopeRequest = {},
 ): Promise<TokenPair> {
-  const access = await deps.tokens.seal(await accessFor(deps, user, session, narrowTo));
+  const access = await deps.tokens.seal(await accessFor(deps, user, session, scopes));
   return {
     accessToken: access.token,
     expiresIn: access.expiresIn,

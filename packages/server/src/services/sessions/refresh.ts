@@ -18,6 +18,8 @@ import type { ClientInfo, RefreshOptions, SessionDeps, TokenPair } from './types
 interface Spent {
   issued: string;
   touched: Session;
+  /** Whether this request rotated the token (not a repeat within the grace window). */
+  rotated: boolean;
 }
 
 /**
@@ -31,7 +33,8 @@ async function readState(
   fromCookie: { csrfHeader: string | undefined } | undefined,
   options: RefreshOptions,
 ): Promise<RefreshState> {
-  const state = await deps.store.getRefreshState(hash);
+  const since = options.rotationWindowMs === undefined ? now : now - options.rotationWindowMs;
+  const state = await deps.store.getRefreshState(hash, since);
   if (state === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
   const { session } = state;
   if (!isSessionLive(session, now)) throw sessionEndedError();
@@ -100,7 +103,7 @@ async function againWithinGrace(
   if (again === undefined) return endForReuse(deps, session, client, rotated.generation);
   const live = touched ?? (await deps.store.touchLiveSession(session.id, now));
   if (live === undefined) return sessionEnded(deps, session);
-  return { issued: again, touched: live };
+  return { issued: again, touched: live, rotated: false };
 }
 
 /**
@@ -135,7 +138,7 @@ async function spend(
   if (result.status === 'already_rotated') {
     return againWithinGrace(deps, refreshToken, result.token, session, client, result.session, now);
   }
-  return { issued: successor, touched: result.session };
+  return { issued: successor, touched: result.session, rotated: true };
 }
 
 /** See {@link SessionService.refresh}. */
@@ -157,12 +160,20 @@ export async function refreshSession(
     return endForReuse(deps, session, client, record.generation);
   }
   await checkProof(deps, session, options);
-  const { issued, touched } = await spend(deps, refreshToken, hash, state, client, now);
+  const { issued, touched, rotated } = await spend(deps, refreshToken, hash, state, client, now);
   // The touch proved the user active on the session's generation when it ran; the claims come from the user as
   // read with the token (a role change since is caught by the `ver` check of the token it yields).
   const user = state.user;
   if (user === undefined) return sessionEnded(deps, session);
   // Waiting for the user's cut-off second may outlast a logout-everywhere: then look at the session again.
   const live = (await deps.revocations.waitPastCutoff(user)) ? await stillLive(deps, session.id) : touched;
-  return pair(deps, user, live, issued, options.scope);
+  const issuedPair = await pair(deps, user, live, issued, {
+    narrowTo: options.scope,
+    client: { scopes: state.clientScopes },
+  });
+  if (options.rotationWindowMs === undefined) return issuedPair;
+  return {
+    ...issuedPair,
+    signals: { sighting: state.sighting, rotations: state.rotations + (rotated ? 1 : 0) },
+  };
 }

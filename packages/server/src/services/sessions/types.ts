@@ -2,7 +2,7 @@
 import type { UserAccessTokenClaims } from '@jot/contract';
 
 import type { Clock } from '../../clock.js';
-import type { Session, SessionDelivery, Store, User } from '../../store/index.js';
+import type { Session, SessionDelivery, SessionSighting, Store, User } from '../../store/index.js';
 import type { CsrfTokens } from '../csrf.js';
 import type { RevocationService } from '../revocation.js';
 import type { ScopePolicy } from '../scopes.js';
@@ -20,6 +20,16 @@ export interface TokenPair {
   csrfToken?: string;
   claims: UserAccessTokenClaims;
   session: Session;
+  /** A refresh's facts for the theft signals, read with its token (when `rotationWindowMs` was asked for). */
+  signals?: RefreshSignals;
+}
+
+/** What the theft signals compare a refresh with, read in the refresh's own first statement. */
+export interface RefreshSignals {
+  /** Where the session was used before this refresh. */
+  sighting: SessionSighting | undefined;
+  /** Rotations of the session's refresh tokens within `rotationWindowMs`, this refresh's own included. */
+  rotations: number;
 }
 
 /** Request facts stored with a session. */
@@ -52,6 +62,8 @@ export interface RefreshOptions {
    * session refreshed without it is refused.
    */
   dpopProof?: DPoPProofCheck;
+  /** Count the session's rotations within this window (ms) into the pair's `signals`. */
+  rotationWindowMs?: number;
 }
 
 /** Options of a sign-in. */
