@@ -224,3 +224,44 @@ export interface MfaUserSummaryView {
   totp: number;
   webauthn: number;
 }
+
+/** `GET /api/admin/users`: one page of a search, oldest first; `total` counts every match. */
+export interface UserPageView {
+  users: UserView[];
+  total: number;
+}
+
+/** `GET /api/sessions`: the signed-in user's live sessions, most recently used first. */
+export interface SessionListView {
+  sessions: SessionView[];
+}
+
+/** `GET /api/admin/keys`: the signing keys, newest first. */
+export interface SigningKeyListView {
+  keys: SigningKeyView[];
+}
+
+/** `GET /api/admin/clients`: the registered OAuth clients. */
+export interface ClientListView {
+  clients: ClientView[];
+}
+
+/** `GET /api/admin/events`: security events, newest first. */
+export interface SecurityEventListView {
+  events: SecurityEventView[];
+}
+
+/** `GET /api/admin/invitations`: the open invitations, newest first. */
+export interface InvitationListView {
+  invitations: InvitationView[];
+}
+
+/** `GET /api/admin/mfa`: the users with a second factor. */
+export interface MfaUserSummaryListView {
+  users: MfaUserSummaryView[];
+}
+
+/** A request accepted for later (`202`, e.g. `POST /api/email/change`): what happens next, for a person. */
+export interface AcceptedView {
+  message: string;
+}

@@ -36,6 +36,21 @@ export function message(text: string, kind: 'error' | 'ok' | 'info' = 'info'): H
   return h('p', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
+/** What went wrong, as a person reads it: an Error's message, anything else as text. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** An error status line for `err` (see {@link message}). */
+export function failure(err: unknown): HTMLParagraphElement {
+  return message(errorText(err), 'error');
+}
+
+/** An outcome line: what an action answers is announced politely (errors arrive as alerts, see `busy`). */
+export function outcome(props: Props = {}): HTMLDivElement {
+  return h('div', { 'aria-live': 'polite', ...props });
+}
+
 /** A page heading that receives focus on navigation (so screen readers announce the new page). */
 export function heading(text: string): HTMLHeadingElement {
   return h('h1', { tabindex: '-1' }, text);
@@ -56,6 +71,11 @@ export function field(
     control,
     hint === undefined ? null : h('small', { id: hintId }, hint),
   );
+}
+
+/** A checkbox with its label after it, tied by id. */
+export function checkbox(box: HTMLInputElement, label: string): HTMLDivElement {
+  return h('div', { class: 'check' }, box, h('label', { for: box.id }, label));
 }
 
 /**
@@ -96,7 +116,7 @@ export async function busy(
     if (typeof ok === 'string') out.replaceChildren(message(ok, 'ok'));
   } catch (err) {
     if (err instanceof Notice) out.replaceChildren(message(err.message, 'info'));
-    else out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error'));
+    else out.replaceChildren(failure(err));
   } finally {
     button.disabled = false;
   }

@@ -6,6 +6,7 @@ import type { MfaStatusView } from '@jot/contract';
 
 import { h } from './dom.js';
 import { factorForm } from './factor-form.js';
+import { showModal } from './modal.js';
 import { jot } from './session.js';
 
 /** The signed-in user's second-factor methods; empty when they have none (or it cannot be told). */
@@ -20,7 +21,6 @@ export async function myMethods(): Promise<string[]> {
 /** Opens the dialog; resolves true once a factor was accepted, false when the user gave up. */
 export function askSecondFactor(methods: readonly string[]): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    let settled = false;
     const form = factorForm({
       id: 'step-up-mfa',
       methods,
@@ -39,23 +39,10 @@ export function askSecondFactor(methods: readonly string[]): Promise<boolean> {
       h('p', { id: 'step-up-mfa-desc' }, 'This action needs a fresh confirmation with your second factor.'),
       form,
     );
-    const off = jot.on('session:ended', () => finish(false));
-    const onNavigate = (): void => finish(false);
-    function finish(ok: boolean): void {
-      if (settled) return;
-      settled = true;
-      off();
-      window.removeEventListener('hashchange', onNavigate);
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve(ok);
-    }
-    window.addEventListener('hashchange', onNavigate);
-    dialog.addEventListener('cancel', () => finish(false));
-    dialog.addEventListener('close', () => finish(false));
-    cancel.addEventListener('click', () => finish(false));
-    document.body.append(dialog);
-    dialog.showModal();
+    const finish = showModal(dialog, resolve, {
+      cancel,
+      giveUpOn: (giveUp) => jot.on('session:ended', giveUp),
+    });
     (dialog.querySelector('input') ?? dialog.querySelector('button'))?.focus();
   });
 }

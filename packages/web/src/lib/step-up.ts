@@ -7,6 +7,7 @@
 import { isStepUpError, JotClientError } from '@jot/client';
 
 import { busy, field, h, Notice } from './dom.js';
+import { showModal } from './modal.js';
 import { currentUser, jot } from './session.js';
 import { askSecondFactor, myMethods } from './step-up-mfa.js';
 
@@ -31,84 +32,85 @@ export function confirmPassword(): Promise<boolean> {
   return pending;
 }
 
+/** The password dialog's parts. */
+interface PasswordDialog {
+  dialog: HTMLDialogElement;
+  form: HTMLFormElement;
+  password: HTMLInputElement;
+  out: HTMLElement;
+  confirm: HTMLButtonElement;
+  cancel: HTMLButtonElement;
+}
+
+function passwordDialog(email: string | undefined): PasswordDialog {
+  const password = h('input', {
+    id: 'step-up-password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  // The outcome line: an error arrives as role="alert" (see `busy`), so it is announced at once.
+  const out = h('div', { id: 'step-up-out' });
+  const confirm = h('button', { type: 'submit' }, 'Confirm');
+  const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+  const form = h(
+    'form',
+    {},
+    h('h2', { id: 'step-up-h' }, 'Confirm your password to continue'),
+    h(
+      'p',
+      { id: 'step-up-desc' },
+      'This action needs a recent sign-in. Enter your password to confirm it is you.',
+    ),
+    // For password managers: the account the password belongs to.
+    email === undefined
+      ? null
+      : h('input', { type: 'email', autocomplete: 'username', value: email, hidden: true, readonly: true }),
+    field('Password', password),
+    out,
+    h('div', { class: 'actions' }, confirm, cancel),
+  );
+  const dialog = h(
+    'dialog',
+    { class: 'step-up', 'aria-labelledby': 'step-up-h', 'aria-describedby': 'step-up-desc' },
+    form,
+  );
+  return { dialog, form, password, out, confirm, cancel };
+}
+
+/** Sends the typed password; a refusal empties and marks the field and says so in the dialog. */
+async function reauthenticate(password: HTMLInputElement): Promise<void> {
+  try {
+    await jot.reauthenticate(password.value);
+  } catch (err) {
+    password.value = '';
+    password.setAttribute('aria-invalid', 'true');
+    password.setAttribute('aria-errormessage', 'step-up-out');
+    password.focus();
+    if (err instanceof JotClientError && err.code === 'ERR_INVALID_CREDENTIALS')
+      throw new Error('That password is not correct. Try again.');
+    throw err;
+  }
+}
+
 function askPassword(): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const password = h('input', {
-      id: 'step-up-password',
-      name: 'password',
-      type: 'password',
-      autocomplete: 'current-password',
-      required: true,
-    });
-    const email = currentUser()?.user.email;
-    // The outcome line: an error arrives as role="alert" (see `busy`), so it is announced at once.
-    const out = h('div', { id: 'step-up-out' });
-    const confirm = h('button', { type: 'submit' }, 'Confirm');
-    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
-    const form = h(
-      'form',
-      {},
-      h('h2', { id: 'step-up-h' }, 'Confirm your password to continue'),
-      h(
-        'p',
-        { id: 'step-up-desc' },
-        'This action needs a recent sign-in. Enter your password to confirm it is you.',
-      ),
-      // For password managers: the account the password belongs to.
-      email === undefined
-        ? null
-        : h('input', { type: 'email', autocomplete: 'username', value: email, hidden: true, readonly: true }),
-      field('Password', password),
-      out,
-      h('div', { class: 'actions' }, confirm, cancel),
-    );
-    const dialog = h(
-      'dialog',
-      { class: 'step-up', 'aria-labelledby': 'step-up-h', 'aria-describedby': 'step-up-desc' },
-      form,
-    );
-
-    let settled = false;
-    const finish = (ok: boolean): void => {
-      if (settled) return;
-      settled = true;
-      off();
-      window.removeEventListener('hashchange', onNavigate);
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      resolve(ok);
-    };
-    const onNavigate = (): void => finish(false);
+    const parts = passwordDialog(currentUser()?.user.email);
     // The session ended (here or in another tab), or the user navigated away: the question is moot.
-    const off = jot.on('session:ended', () => finish(false));
-    window.addEventListener('hashchange', onNavigate);
-
-    // Escape: the browser fires `cancel` on a modal dialog, then closes it.
-    dialog.addEventListener('cancel', () => finish(false));
-    dialog.addEventListener('close', () => finish(false));
-    cancel.addEventListener('click', () => finish(false));
-    form.addEventListener('submit', (event) => {
+    const finish = showModal(parts.dialog, resolve, {
+      cancel: parts.cancel,
+      giveUpOn: (giveUp) => jot.on('session:ended', giveUp),
+    });
+    parts.form.addEventListener('submit', (event) => {
       event.preventDefault();
-      void busy(confirm, out, async () => {
-        try {
-          await jot.reauthenticate(password.value);
-          finish(true);
-        } catch (err) {
-          password.value = '';
-          password.setAttribute('aria-invalid', 'true');
-          password.setAttribute('aria-errormessage', 'step-up-out');
-          password.focus();
-          if (err instanceof JotClientError && err.code === 'ERR_INVALID_CREDENTIALS')
-            throw new Error('That password is not correct. Try again.');
-          throw err;
-        }
+      void busy(parts.confirm, parts.out, async () => {
+        await reauthenticate(parts.password);
+        finish(true);
       });
     });
-
-    document.body.append(dialog);
-    // showModal() makes the rest of the page inert and lets Escape cancel; focus goes to the password field.
-    dialog.showModal();
-    password.focus();
+    // The modal makes the rest of the page inert and lets Escape cancel; focus goes to the password field.
+    parts.password.focus();
   });
 }
 

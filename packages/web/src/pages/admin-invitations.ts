@@ -1,65 +1,56 @@
 /** Admin: invite people by email with roles (step-up), and revoke open invitations (with confirmation). */
-import type { InvitationView } from '@jot/contract';
+import type { InvitationListView, InvitationView } from '@jot/contract';
 
-import { afterConfirm } from '../lib/confirm.js';
-import { busy, field, h, heading, message, table } from '../lib/dom.js';
+import { onClick, onSubmit } from '../lib/actions.js';
+import { failure, field, h, heading, outcome, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
+import { commaList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
-import { withStepUp } from '../lib/step-up.js';
 
-/** Renders the invitations page. */
-export async function adminInvitationsPage(main: ParentNode): Promise<void> {
-  const out = h('div', { 'aria-live': 'polite' });
-  const holder = h('div');
-  const reload = async (): Promise<void> => {
-    const { invitations } = await jot.json<{ invitations: InvitationView[] }>('/api/admin/invitations');
-    holder.replaceChildren(
-      invitations.length === 0
-        ? h('p', { class: 'muted' }, 'No open invitations.')
-        : table(
-            'Open invitations, newest first',
-            ['Email', 'Roles', 'Sent', 'Expires', ''],
-            invitations.map((i) => {
-              const revoke = h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'danger',
-                  id: `revoke-${i.id}`,
-                  'aria-label': `Revoke the invitation of ${i.email}`,
-                },
-                'Revoke',
-              );
-              revoke.addEventListener('click', () => {
-                void busy(revoke, out, () =>
-                  afterConfirm(
-                    {
-                      title: `Revoke the invitation of ${i.email}?`,
-                      text: 'Its link stops working.',
-                      confirm: 'Revoke',
-                    },
-                    async () => {
-                      await jot.json(`/api/admin/invitations/${encodeURIComponent(i.id)}`, {
-                        method: 'DELETE',
-                      });
-                      await reload();
-                      return `The invitation of ${i.email} was revoked.`;
-                    },
-                  ),
-                );
-              });
-              return [
-                i.email,
-                i.roles.join(', ') || 'none',
-                formatIso(i.created_at),
-                formatIso(i.expires_at),
-                revoke,
-              ];
-            }),
-          ),
-    );
+function revokeButton(i: InvitationView, out: HTMLElement, reload: () => Promise<void>): HTMLButtonElement {
+  const revoke = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      id: `revoke-${i.id}`,
+      'aria-label': `Revoke the invitation of ${i.email}`,
+    },
+    'Revoke',
+  );
+  const confirm = {
+    title: `Revoke the invitation of ${i.email}?`,
+    text: 'Its link stops working.',
+    confirm: 'Revoke',
   };
+  const run = async (): Promise<string> => {
+    await jot.json(`/api/admin/invitations/${encodeURIComponent(i.id)}`, { method: 'DELETE' });
+    await reload();
+    return `The invitation of ${i.email} was revoked.`;
+  };
+  return onClick(revoke, out, run, { confirm });
+}
 
+function invitationsTable(
+  invitations: readonly InvitationView[],
+  out: HTMLElement,
+  reload: () => Promise<void>,
+): HTMLElement {
+  if (invitations.length === 0) return h('p', { class: 'muted' }, 'No open invitations.');
+  return table(
+    'Open invitations, newest first',
+    ['Email', 'Roles', 'Sent', 'Expires', ''],
+    invitations.map((i) => [
+      i.email,
+      i.roles.join(', ') || 'none',
+      formatIso(i.created_at),
+      formatIso(i.expires_at),
+      revokeButton(i, out, reload),
+    ]),
+  );
+}
+
+function inviteForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElement {
   const email = h('input', { id: 'invite-new-email', type: 'email', required: true, autocomplete: 'off' });
   const roles = h('input', { id: 'invite-new-roles', type: 'text', autocomplete: 'off' });
   const send = h('button', { type: 'submit', id: 'send-invitation' }, 'Send invitation');
@@ -71,30 +62,28 @@ export async function adminInvitationsPage(main: ParentNode): Promise<void> {
     field('Roles', roles, 'Comma-separated, e.g. editor, viewer. Leave empty for none.'),
     send,
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const list = [
-      ...new Set(
-        roles.value
-          .split(',')
-          .map((r) => r.trim())
-          .filter((r) => r !== ''),
-      ),
-    ];
-    void busy(send, out, () =>
-      withStepUp(send, async () => {
-        await jot.json('/api/admin/invitations', {
-          method: 'POST',
-          body: { email: email.value, roles: list },
-        });
-        const sent = email.value;
-        email.value = '';
-        roles.value = '';
-        await reload();
-        return `Invitation sent to ${sent}.`;
-      }),
-    );
-  });
+  const invite = async (): Promise<string> => {
+    const sent = email.value;
+    await jot.json('/api/admin/invitations', {
+      method: 'POST',
+      body: { email: sent, roles: commaList(roles.value) },
+    });
+    email.value = '';
+    roles.value = '';
+    await reload();
+    return `Invitation sent to ${sent}.`;
+  };
+  return onSubmit(form, send, out, invite, { stepUp: true });
+}
+
+/** Renders the invitations page. */
+export async function adminInvitationsPage(main: ParentNode): Promise<void> {
+  const out = outcome();
+  const holder = h('div');
+  const reload = async (): Promise<void> => {
+    const { invitations } = await jot.json<InvitationListView>('/api/admin/invitations');
+    holder.replaceChildren(invitationsTable(invitations, out, reload));
+  };
   main.append(
     heading('Invitations'),
     h(
@@ -102,11 +91,9 @@ export async function adminInvitationsPage(main: ParentNode): Promise<void> {
       { class: 'muted' },
       'The invited person gets a link to choose a password; the account has the roles you give here.',
     ),
-    form,
+    inviteForm(out, reload),
     out,
     holder,
   );
-  await reload().catch((err: unknown) =>
-    out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),
-  );
+  await reload().catch((err: unknown) => out.replaceChildren(failure(err)));
 }

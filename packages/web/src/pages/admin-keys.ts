@@ -2,36 +2,31 @@
  * Admin: signing keys — list them (never key material) and rotate, pre-published or immediately. Rotation is a
  * step-up action: the server may ask for the password again first (see lib/step-up.ts).
  */
-import type { SigningKeyView } from '@jot/contract';
+import type { SigningKeyListView, SigningKeyView } from '@jot/contract';
 
-import { afterConfirm } from '../lib/confirm.js';
-import { busy, h, heading, message, table } from '../lib/dom.js';
+import { runAction } from '../lib/actions.js';
+import { checkbox, failure, h, heading, outcome, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
-import { withStepUp } from '../lib/step-up.js';
 
-/** Renders the keys page. */
-export async function adminKeysPage(main: ParentNode): Promise<void> {
-  const out = h('div', { 'aria-live': 'polite' });
-  const holder = h('div');
-  const reload = async (): Promise<void> => {
-    const { keys } = await jot.json<{ keys: SigningKeyView[] }>('/api/admin/keys');
-    holder.replaceChildren(
-      table(
-        'Signing keys, newest first',
-        ['Key id', 'Algorithm', 'State', 'Created', 'Signs from', 'Retired', 'Leaves the JWKS'],
-        keys.map((k) => [
-          h('code', {}, k.kid),
-          k.alg,
-          h('span', { class: `status status-${k.state}` }, k.state),
-          formatIso(k.created_at),
-          formatIso(k.activates_at),
-          formatIso(k.retired_at),
-          formatIso(k.expires_at),
-        ]),
-      ),
-    );
-  };
+function keysTable(keys: readonly SigningKeyView[]): HTMLTableElement {
+  return table(
+    'Signing keys, newest first',
+    ['Key id', 'Algorithm', 'State', 'Created', 'Signs from', 'Retired', 'Leaves the JWKS'],
+    keys.map((k) => [
+      h('code', {}, k.kid),
+      k.alg,
+      h('span', { class: `status status-${k.state}` }, k.state),
+      formatIso(k.created_at),
+      formatIso(k.activates_at),
+      formatIso(k.retired_at),
+      formatIso(k.expires_at),
+    ]),
+  );
+}
+
+/** The rotation form: confirmed, then a step-up action. */
+function rotateForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElement {
   const immediate = h('input', { id: 'rotate-immediate', type: 'checkbox' });
   const rotate = h('button', { type: 'submit' }, 'Rotate now');
   const form = h(
@@ -39,37 +34,37 @@ export async function adminKeysPage(main: ParentNode): Promise<void> {
     { 'aria-labelledby': 'rotate-h', class: 'card' },
     h('h2', { id: 'rotate-h' }, 'Rotate'),
     h('p', {}, 'A new key is published first and signs once verifiers have had time to fetch it.'),
-    h(
-      'div',
-      { class: 'check' },
-      immediate,
-      h('label', { for: 'rotate-immediate' }, 'Sign with the new key immediately (after a key compromise)'),
-    ),
+    checkbox(immediate, 'Sign with the new key immediately (after a key compromise)'),
     rotate,
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const body = { immediate: immediate.checked };
-    void busy(rotate, out, () =>
-      afterConfirm(
-        {
-          title: 'Rotate the signing key?',
-          text: body.immediate
-            ? 'The new key signs at once: verifiers that have not fetched it yet reject new tokens until they do.'
-            : 'A new key is published now and signs once verifiers have had time to fetch it.',
-          confirm: 'Rotate',
-        },
-        () =>
-          withStepUp(rotate, async () => {
-            const key = await jot.json<SigningKeyView>('/api/admin/keys/rotate', { method: 'POST', body });
-            await reload();
-            return `Created key ${key.kid} (${key.state}).`;
-          }),
-      ),
-    );
+    const confirm = {
+      title: 'Rotate the signing key?',
+      text: body.immediate
+        ? 'The new key signs at once: verifiers that have not fetched it yet reject new tokens until they do.'
+        : 'A new key is published now and signs once verifiers have had time to fetch it.',
+      confirm: 'Rotate',
+    };
+    const run = async (): Promise<string> => {
+      const key = await jot.json<SigningKeyView>('/api/admin/keys/rotate', { method: 'POST', body });
+      await reload();
+      return `Created key ${key.kid} (${key.state}).`;
+    };
+    void runAction(rotate, out, run, { confirm, stepUp: true });
   });
-  main.append(heading('Signing keys'), out, holder, form);
-  await reload().catch((err: unknown) =>
-    out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),
-  );
+  return form;
+}
+
+/** Renders the keys page. */
+export async function adminKeysPage(main: ParentNode): Promise<void> {
+  const out = outcome();
+  const holder = h('div');
+  const reload = async (): Promise<void> => {
+    const { keys } = await jot.json<SigningKeyListView>('/api/admin/keys');
+    holder.replaceChildren(keysTable(keys));
+  };
+  main.append(heading('Signing keys'), out, holder, rotateForm(out, reload));
+  await reload().catch((err: unknown) => out.replaceChildren(failure(err)));
 }

@@ -1,25 +1,31 @@
 /**
- * Admin: users — create an account, disable or enable one, and edit its roles. All are step-up actions: the server
- * may ask for the password again first (see lib/step-up.ts).
+ * Admin: users — search and page through every user, create an account, disable or enable one, edit its roles,
+ * reset its second factors and delete it. All are step-up actions: the server may ask for the password again first
+ * (see lib/step-up.ts); the destructive ones ask for confirmation.
  */
-import type { MfaUserSummaryView, UserView } from '@jot/contract';
+import type { MfaUserSummaryListView, UserPageView, UserView } from '@jot/contract';
 
-import { afterConfirm } from '../lib/confirm.js';
-import { busy, field, h, heading, message, table } from '../lib/dom.js';
+import { onClick } from '../lib/actions.js';
+import { failure, field, h, heading, outcome, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
+import { commaList } from '../lib/lists.js';
 import { currentUser, jot } from '../lib/session.js';
-import { withStepUp } from '../lib/step-up.js';
+import { createUserForm } from './admin-user-form.js';
 
 /** Second factors per user (`GET /api/admin/mfa`). */
 type MfaByUser = ReadonlyMap<string, { totp: number; webauthn: number }>;
 
+/** What a row's buttons act on: the outcome line and the reload of the table. */
+interface UsersPage {
+  out: HTMLElement;
+  reload: () => Promise<void>;
+}
+
+const userPath = (user: UserView, rest = ''): string =>
+  `/api/admin/users/${encodeURIComponent(user.id)}${rest}`;
+
 /** The MFA cell: what the user has, and a reset (a step-up action, recorded as an event). */
-function mfaCell(
-  user: UserView,
-  mfa: MfaByUser,
-  out: HTMLElement,
-  reload: () => Promise<void>,
-): Node | string {
+function mfaCell(user: UserView, mfa: MfaByUser, page: UsersPage): Node | string {
   const has = mfa.get(user.id);
   if (has === undefined) return 'off';
   const kinds = [has.totp > 0 ? 'app' : '', has.webauthn > 0 ? `${has.webauthn} passkey(s)` : '']
@@ -35,36 +41,28 @@ function mfaCell(
     },
     'Reset',
   );
-  reset.addEventListener('click', () => {
-    void busy(reset, out, () =>
-      afterConfirm(
-        {
-          title: `Reset two-step verification of ${user.email}?`,
-          text: 'Their authenticator app, passkeys and recovery codes are removed; they sign in with the password alone until they set up a new factor.',
-          confirm: 'Reset',
-        },
-        () =>
-          withStepUp(reset, async () => {
-            await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}/mfa`, { method: 'DELETE' });
-            await reload();
-            return `Two-step verification of ${user.email} reset.`;
-          }),
-      ),
-    );
-  });
-  return h('span', { class: 'inline' }, `on (${kinds})`, reset);
+  const confirm = {
+    title: `Reset two-step verification of ${user.email}?`,
+    text: 'Their authenticator app, passkeys and recovery codes are removed; they sign in with the password alone until they set up a new factor.',
+    confirm: 'Reset',
+  };
+  const run = async (): Promise<string> => {
+    await jot.json(userPath(user, '/mfa'), { method: 'DELETE' });
+    await page.reload();
+    return `Two-step verification of ${user.email} reset.`;
+  };
+  return h(
+    'span',
+    { class: 'inline' },
+    `on (${kinds})`,
+    onClick(reset, page.out, run, { confirm, stepUp: true }),
+  );
 }
 
-function row(
-  user: UserView,
-  mfa: MfaByUser,
-  out: HTMLElement,
-  reload: () => Promise<void>,
-): (Node | string)[] {
-  const self = currentUser()?.user.id === user.id;
-  const rolesId = `roles-${user.id}`;
+/** The roles field and its save button. */
+function rolesCell(user: UserView, page: UsersPage): HTMLElement {
   const roles = h('input', {
-    id: rolesId,
+    id: `roles-${user.id}`,
     type: 'text',
     value: user.roles.join(', '),
     'aria-label': `Roles of ${user.email}`,
@@ -81,181 +79,125 @@ function row(
     },
     'Save roles',
   );
-  save.addEventListener('click', () => {
-    const list = roles.value
-      .split(',')
-      .map((r) => r.trim())
-      .filter((r) => r !== '');
-    void busy(save, out, () =>
-      withStepUp(save, async () => {
-        await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}/roles`, {
-          method: 'PUT',
-          body: { roles: [...new Set(list)] },
-        });
-        await reload();
-        return `Roles of ${user.email} saved.`;
-      }),
-    );
-  });
+  const run = async (): Promise<string> => {
+    await jot.json(userPath(user, '/roles'), { method: 'PUT', body: { roles: commaList(roles.value) } });
+    await page.reload();
+    return `Roles of ${user.email} saved.`;
+  };
+  return h('span', { class: 'inline' }, roles, onClick(save, page.out, run, { stepUp: true }));
+}
+
+/** Disable (after confirming) or enable; nobody disables themselves. */
+function statusButton(user: UserView, self: boolean, page: UsersPage): HTMLButtonElement {
   const verb = user.status === 'disabled' ? 'enable' : 'disable';
+  const label = verb === 'disable' ? 'Disable' : 'Enable';
   const toggle = h(
     'button',
     { type: 'button', class: verb === 'disable' ? 'danger' : '', id: `status-${user.id}` },
-    verb === 'disable' ? 'Disable' : 'Enable',
+    label,
   );
-  toggle.setAttribute('aria-label', `${verb === 'disable' ? 'Disable' : 'Enable'} ${user.email}`);
+  toggle.setAttribute('aria-label', `${label} ${user.email}`);
   if (self && verb === 'disable') toggle.disabled = true;
-  const act = (): Promise<string> =>
-    withStepUp(toggle, async () => {
-      await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}/${verb}`, { method: 'POST' });
-      await reload();
-      return `${user.email} ${verb}d.`;
-    });
-  toggle.addEventListener('click', () => {
-    void busy(toggle, out, () =>
-      verb === 'disable'
-        ? afterConfirm(
-            {
-              title: `Disable ${user.email}?`,
-              text: 'Their sessions end and every token of theirs stops working at once.',
-              confirm: 'Disable',
-            },
-            act,
-          )
-        : act(),
-    );
-  });
+  const confirm =
+    verb === 'disable'
+      ? {
+          title: `Disable ${user.email}?`,
+          text: 'Their sessions end and every token of theirs stops working at once.',
+          confirm: 'Disable',
+        }
+      : undefined;
+  const run = async (): Promise<string> => {
+    await jot.json(userPath(user, `/${verb}`), { method: 'POST' });
+    await page.reload();
+    return `${user.email} ${verb}d.`;
+  };
+  return onClick(toggle, page.out, run, { confirm, stepUp: true });
+}
+
+/** Delete (after confirming); nobody deletes themselves here. */
+function deleteButton(user: UserView, self: boolean, page: UsersPage): HTMLButtonElement {
   const remove = h(
     'button',
     { type: 'button', class: 'danger', id: `delete-${user.id}`, 'aria-label': `Delete ${user.email}` },
     'Delete',
   );
   if (self) remove.disabled = true;
-  remove.addEventListener('click', () => {
-    void busy(remove, out, () =>
-      afterConfirm(
-        {
-          title: `Delete ${user.email}?`,
-          text: 'The account and its personal data are removed and every session ends. This cannot be undone.',
-          confirm: 'Delete',
-        },
-        () =>
-          withStepUp(remove, async () => {
-            await jot.json(`/api/admin/users/${encodeURIComponent(user.id)}`, { method: 'DELETE' });
-            await reload();
-            return `${user.email} deleted.`;
-          }),
-      ),
-    );
-  });
+  const confirm = {
+    title: `Delete ${user.email}?`,
+    text: 'The account and its personal data are removed and every session ends. This cannot be undone.',
+    confirm: 'Delete',
+  };
+  const run = async (): Promise<string> => {
+    await jot.json(userPath(user), { method: 'DELETE' });
+    await page.reload();
+    return `${user.email} deleted.`;
+  };
+  return onClick(remove, page.out, run, { confirm, stepUp: true });
+}
+
+function row(user: UserView, mfa: MfaByUser, page: UsersPage): (Node | string)[] {
+  const self = currentUser()?.user.id === user.id;
   return [
     h('span', {}, user.email, self ? h('strong', {}, ' (you)') : null),
     user.name ?? '—',
-    h('span', { class: 'inline' }, roles, save),
+    rolesCell(user, page),
     h('span', { class: `status status-${user.status}` }, user.status),
-    mfaCell(user, mfa, out, reload),
+    mfaCell(user, mfa, page),
     formatIso(user.created_at),
-    h('span', { class: 'inline' }, toggle, remove),
+    h('span', { class: 'inline' }, statusButton(user, self, page), deleteButton(user, self, page)),
   ];
 }
 
 const PAGE_SIZE = 25;
 
-/** The "Create a user" form (works whatever JOT_REGISTRATION says). */
-function createUserForm(reload: () => Promise<void>): HTMLFormElement {
-  const input = (id: string, type: string, extra: Record<string, string | boolean> = {}): HTMLInputElement =>
-    h('input', { id, name: id, type, autocomplete: 'off', ...extra });
-  const email = input('new-user-email', 'email', { required: true });
-  const name = input('new-user-name', 'text');
-  const password = input('new-user-password', 'password', {
-    autocomplete: 'new-password',
-    minlength: '8',
-    required: true,
-  });
-  const roles = input('new-user-roles', 'text');
-  const out = h('div', { 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit', id: 'new-user-submit' }, 'Create user');
-  const form = h(
-    'form',
-    { 'aria-labelledby': 'new-user-h', class: 'create-user' },
-    h('h2', { id: 'new-user-h' }, 'Create a user'),
-    field('Email', email),
-    field('Name (optional)', name),
-    field(
-      'Password',
-      password,
-      'At least 8 characters; common passwords are refused. Share it with the user safely.',
-    ),
-    field('Roles (optional)', roles, 'Comma-separated, e.g. admin, support.'),
-    submit,
-    out,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(submit, out, () =>
-      withStepUp(submit, async () => {
-        const list = roles.value
-          .split(',')
-          .map((r) => r.trim())
-          .filter((r) => r !== '');
-        const created = await jot.json<UserView>('/api/admin/users', {
-          method: 'POST',
-          body: {
-            email: email.value,
-            password: password.value,
-            ...(name.value.trim() === '' ? {} : { name: name.value.trim() }),
-            roles: [...new Set(list)],
-          },
-        });
-        form.reset();
-        await reload();
-        return `Created ${created.email}.`;
-      }),
-    );
-  });
-  return form;
+/** Previous, "26–50 of 80", Next. */
+function pagerControls(offset: number, shown: number, total: number, go: (offset: number) => void): Node[] {
+  const prev = h('button', { type: 'button', class: 'secondary' }, 'Previous');
+  const next = h('button', { type: 'button', class: 'secondary' }, 'Next');
+  prev.disabled = offset === 0;
+  next.disabled = offset + shown >= total;
+  prev.addEventListener('click', () => go(Math.max(0, offset - PAGE_SIZE)));
+  next.addEventListener('click', () => go(offset + PAGE_SIZE));
+  const text = total === 0 ? 'No users match.' : `${offset + 1}–${offset + shown} of ${total}`;
+  return [prev, h('span', { class: 'muted', 'data-count': String(total) }, text), next];
 }
 
 /** Renders the users page: server-side search and paging over every user. */
 export async function adminUsersPage(main: ParentNode): Promise<void> {
-  const out = h('div', { 'aria-live': 'polite' });
   const holder = h('div');
   const query = h('input', { id: 'user-search', type: 'search', placeholder: 'email or name' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of users' });
   let offset = 0;
-  const reload = async (): Promise<void> => {
-    const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
-    if (query.value.trim() !== '') params.set('q', query.value.trim());
-    const [{ users, total }, mfa] = await Promise.all([
-      jot.json<{ users: UserView[]; total: number }>(`/api/admin/users?${params}`),
-      jot.json<{ users: MfaUserSummaryView[] }>('/api/admin/mfa'),
-    ]);
-    const mfaByUser: MfaByUser = new Map(mfa.users.map((u) => [u.user_id, u]));
-    if (users.length === 0 && offset > 0 && total > 0) {
-      offset = Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
-      return reload();
-    }
-    holder.replaceChildren(
-      table(
-        'Users, oldest first. Roles are comma-separated.',
-        ['Email', 'Name', 'Roles', 'Status', 'Two-step', 'Created', ''],
-        users.map((u) => row(u, mfaByUser, out, reload)),
-      ),
-    );
-    const prev = h('button', { type: 'button', class: 'secondary' }, 'Previous');
-    const next = h('button', { type: 'button', class: 'secondary' }, 'Next');
-    prev.disabled = offset === 0;
-    next.disabled = offset + users.length >= total;
-    prev.addEventListener('click', () => {
-      offset = Math.max(0, offset - PAGE_SIZE);
-      void reload();
-    });
-    next.addEventListener('click', () => {
-      offset += PAGE_SIZE;
-      void reload();
-    });
-    const shown = total === 0 ? 'No users match.' : `${offset + 1}–${offset + users.length} of ${total}`;
-    pager.replaceChildren(prev, h('span', { class: 'muted', 'data-count': String(total) }, shown), next);
+  const page: UsersPage = {
+    out: outcome(),
+    reload: async () => {
+      const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
+      if (query.value.trim() !== '') params.set('q', query.value.trim());
+      const [{ users, total }, mfa] = await Promise.all([
+        jot.json<UserPageView>(`/api/admin/users?${params}`),
+        jot.json<MfaUserSummaryListView>('/api/admin/mfa'),
+      ]);
+      if (users.length === 0 && offset > 0 && total > 0) {
+        offset = Math.max(0, Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE);
+        return page.reload();
+      }
+      const mfaByUser: MfaByUser = new Map(mfa.users.map((u) => [u.user_id, u]));
+      const rows = users.map((u) => row(u, mfaByUser, page));
+      holder.replaceChildren(
+        table(
+          'Users, oldest first. Roles are comma-separated.',
+          ['Email', 'Name', 'Roles', 'Status', 'Two-step', 'Created', ''],
+          rows,
+        ),
+      );
+      pager.replaceChildren(...pagerControls(offset, users.length, total, go));
+    },
+  };
+  const show = (): Promise<void> =>
+    page.reload().catch((err: unknown) => page.out.replaceChildren(failure(err)));
+  const go = (to: number): void => {
+    offset = to;
+    void page.reload();
   };
   const search = h(
     'form',
@@ -266,20 +208,16 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
   search.addEventListener('submit', (event) => {
     event.preventDefault();
     offset = 0;
-    void reload().catch((err: unknown) =>
-      out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),
-    );
+    void show();
   });
   main.append(
     heading('Users'),
     h('p', { class: 'muted' }, 'Disabling a user or changing roles stops their existing tokens at once.'),
     search,
-    out,
+    page.out,
     holder,
     pager,
-    createUserForm(reload),
+    createUserForm(page.reload),
   );
-  await reload().catch((err: unknown) =>
-    out.replaceChildren(message(err instanceof Error ? err.message : String(err), 'error')),
-  );
+  await show();
 }
