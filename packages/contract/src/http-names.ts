@@ -58,3 +58,14 @@ export const ENDPOINTS = {
   revocationFeed: '/api/revocations',
   revocationStream: '/api/revocations/stream',
 } as const;
+
+/**
+ * The `<meta name>`s the server puts into the web UI's `index.html` (read by the page's script; no inline script, so
+ * the strict CSP stays).
+ */
+export const WEB_UI_META = {
+  /** `refresh` or `single` (`JOT_TOKEN_MODE`): in single-token mode the page renews instead of refreshing. */
+  tokenMode: 'jot-token-mode',
+  /** `open`, `invite` or `closed` (`JOT_REGISTRATION`): the sign-in page offers an account only when `open`. */
+  registration: 'jot-registration',
+} as const;

@@ -2,16 +2,19 @@
  * Serves the built web UI at `/`: `packages/web/dist` in the repository, or the copy an installed `@jot/server`
  * carries in its `web/` folder (put there by `npm pack`). Files are read once at start and served from memory with
  * a strict Content-Security-Policy; any other GET outside `/api` and `/.well-known` gets `index.html` (client-side
- * routes). When the UI is not built, `/` says how to build it. `index.html` gets a `<meta name="jot-token-mode">`
+ * routes). When the UI is not built, `/` says how to build it. `index.html` gets `<meta>` elements (`WEB_UI_META`)
  * with the server's `JOT_TOKEN_MODE`, so the page's client renews its access token in single-token mode instead of
- * refreshing (no inline script: the strict CSP stays).
+ * refreshing, and its `JOT_REGISTRATION`, so the sign-in page offers an account only when registration is open
+ * (no inline script: the strict CSP stays).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { WEB_UI_META } from '@jot/contract';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
+import type { Config } from '../config/index.js';
 import { HttpError } from '../http/errors.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -82,10 +85,15 @@ function send(reply: FastifyReply, asset: Asset): FastifyReply {
   return reply.send(asset.body);
 }
 
-/** `index.html` with the server's token mode in a meta element right after `<head>`. */
-function withTokenMode(index: Asset, mode: string): Asset {
+/** `index.html` with the server's token mode and registration in meta elements right after `<head>`. */
+function withSettings(index: Asset, config: Pick<Config, 'tokenMode' | 'registration'>): Asset {
   const html = index.body.toString('utf8');
-  const meta = `<meta name="jot-token-mode" content="${mode === 'single' ? 'single' : 'refresh'}" />`;
+  // Both values come from closed lists; anything else is written as the safe default.
+  const mode = config.tokenMode === 'single' ? 'single' : 'refresh';
+  const registration = ['open', 'invite'].includes(config.registration) ? config.registration : 'closed';
+  const meta =
+    `<meta name="${WEB_UI_META.tokenMode}" content="${mode}" />` +
+    `<meta name="${WEB_UI_META.registration}" content="${registration}" />`;
   return { ...index, body: Buffer.from(html.replace(/<head(\s[^>]*)?>/i, (head) => `${head}${meta}`)) };
 }
 
@@ -93,7 +101,7 @@ function withTokenMode(index: Asset, mode: string): Asset {
 export async function webPlugin(app: FastifyInstance): Promise<void> {
   const assets = existsSync(join(WEB_DIST, 'index.html')) ? loadAssets(WEB_DIST) : new Map<string, Asset>();
   const built = assets.get('/index.html');
-  const index = (built && withTokenMode(built, app.jot.config.tokenMode)) ?? {
+  const index = (built && withSettings(built, app.jot.config)) ?? {
     body: Buffer.from(
       '<!doctype html><title>Jot</title><main><h1>Jot</h1><p>The auth server is running. The web UI is not built: run <code>npm run build</code>.</p></main>',
     ),

@@ -1,14 +1,28 @@
 /**
  * The page's one Jot client (cookie mode: the tokens stay in HttpOnly cookies, scripts see only the CSRF token)
- * and the signed-in user, loaded from `GET /api/whoami`. The server names its token mode in
- * `<meta name="jot-token-mode">`: in single-token mode the client renews the access token instead of refreshing.
+ * and the signed-in user, loaded from `GET /api/whoami`. The server names its settings in `<meta>` elements
+ * (`WEB_UI_META`): its token mode (in single-token mode the client renews the access token instead of refreshing)
+ * and whether anyone may register.
  */
 import { createClient, type TokenMode, type WhoAmIResponse } from '@jot/client';
+import { WEB_UI_META } from '@jot/contract';
 
-/** The server's `JOT_TOKEN_MODE`, as the page that served this script says (refresh when it does not say). */
+/** A setting of the server, as the page that served this script says (undefined when it does not say). */
+function serverSetting(name: string): string | undefined {
+  return globalThis.document?.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? undefined;
+}
+
+/** The server's `JOT_TOKEN_MODE` (refresh when the page does not say). */
 function serverTokenMode(): TokenMode {
-  const meta = globalThis.document?.querySelector('meta[name="jot-token-mode"]');
-  return meta?.getAttribute('content') === 'single' ? 'single' : 'refresh';
+  return serverSetting(WEB_UI_META.tokenMode) === 'single' ? 'single' : 'refresh';
+}
+
+/**
+ * Whether the server's `JOT_REGISTRATION` is `open`, so the sign-in page offers to create an account. A page that
+ * does not say (a server before the setting was advertised) keeps offering it; the server decides either way.
+ */
+export function registrationOpen(): boolean {
+  return (serverSetting(WEB_UI_META.registration) ?? 'open') === 'open';
 }
 
 /** The client every page uses. */

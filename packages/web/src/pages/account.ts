@@ -3,91 +3,88 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
-import type { SessionView } from '@jot/contract';
+import type { SessionListView, SessionView } from '@jot/contract';
 
-import { busy, field, h, heading, message, table } from '../lib/dom.js';
+import { onClick, onSubmit } from '../lib/actions.js';
+import { failure, field, h, heading, message, outcome, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { currentUser, jot, loadUser } from '../lib/session.js';
 import { mfaSection } from './account-mfa.js';
 import { claimsList } from './claims.js';
 import { deleteSection, profileSection } from './profile.js';
-import { afterConfirm } from '../lib/confirm.js';
+
+const device = (s: SessionView): string => s.user_agent ?? 'unknown device';
+
+/** Revokes another session, after confirming. */
+function revokeButton(
+  s: SessionView,
+  client: JotClient,
+  out: HTMLElement,
+  reload: () => Promise<void>,
+): HTMLElement {
+  const revoke = h(
+    'button',
+    { type: 'button', class: 'secondary', 'aria-label': `Revoke session from ${device(s)}` },
+    'Revoke',
+  );
+  const confirm = {
+    title: 'Revoke this session?',
+    text: `The device ${device(s)} is signed out at once.`,
+    confirm: 'Revoke',
+  };
+  const run = async (): Promise<string> => {
+    await client.json(`/api/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
+    await reload();
+    return 'Session revoked.';
+  };
+  return onClick(revoke, out, run, { confirm });
+}
+
+function sessionsTable(
+  sessions: readonly SessionView[],
+  client: JotClient,
+  out: HTMLElement,
+  reload: () => Promise<void>,
+): HTMLTableElement {
+  return table(
+    'Live sessions, most recently used first',
+    ['Device', 'IP address', 'Last used', 'Signed in', ''],
+    sessions.map((s) => [
+      h('span', { class: 'ua' }, device(s), s.current ? h('strong', {}, ' (this device)') : null),
+      s.ip ?? '—',
+      formatIso(s.last_used_at),
+      formatIso(s.created_at),
+      s.current ? 'Use “Sign out”' : revokeButton(s, client, out, reload),
+    ]),
+  );
+}
+
+function signOutEverywhere(client: JotClient, out: HTMLElement): HTMLElement {
+  const everywhere = h('button', { type: 'button', class: 'danger' }, 'Sign out everywhere');
+  const confirm = {
+    title: 'Sign out everywhere?',
+    text: 'Every session on every device ends, this one included.',
+    confirm: 'Sign out everywhere',
+  };
+  onClick(everywhere, out, () => client.logoutEverywhere(), { confirm });
+  return h('p', {}, 'Ends every session on every device, this one included. ', everywhere);
+}
 
 async function sessionsSection(client: JotClient): Promise<HTMLElement> {
+  const out = outcome();
   const section = h(
     'section',
     { 'aria-labelledby': 'sessions-h' },
     h('h2', { id: 'sessions-h' }, 'My sessions'),
+    out,
   );
-  const out = h('div', { 'aria-live': 'polite' });
   const render = async (): Promise<void> => {
-    const { sessions } = await client.json<{ sessions: SessionView[] }>('/api/sessions');
-    const rows = sessions.map((s) => {
-      const revoke = h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          'aria-label': `Revoke session from ${s.user_agent ?? 'unknown device'}`,
-        },
-        'Revoke',
-      );
-      revoke.addEventListener('click', () => {
-        void busy(revoke, out, () =>
-          afterConfirm(
-            {
-              title: 'Revoke this session?',
-              text: `The device ${s.user_agent ?? 'unknown device'} is signed out at once.`,
-              confirm: 'Revoke',
-            },
-            async () => {
-              await client.json(`/api/sessions/${encodeURIComponent(s.id)}`, { method: 'DELETE' });
-              await render();
-              return 'Session revoked.';
-            },
-          ),
-        );
-      });
-      return [
-        h(
-          'span',
-          { class: 'ua' },
-          s.user_agent ?? 'unknown device',
-          s.current ? h('strong', {}, ' (this device)') : null,
-        ),
-        s.ip ?? '—',
-        formatIso(s.last_used_at),
-        formatIso(s.created_at),
-        s.current ? 'Use “Sign out”' : revoke,
-      ];
-    });
+    const { sessions } = await client.json<SessionListView>('/api/sessions');
     section.querySelector('table')?.remove();
-    section.insertBefore(
-      table(
-        'Live sessions, most recently used first',
-        ['Device', 'IP address', 'Last used', 'Signed in', ''],
-        rows,
-      ),
-      out,
-    );
+    section.insertBefore(sessionsTable(sessions, client, out, render), out);
   };
-  section.append(out);
-  await render().catch((err: unknown) => out.replaceChildren(message(String(err), 'error')));
-
-  const everywhere = h('button', { type: 'button', class: 'danger' }, 'Sign out everywhere');
-  everywhere.addEventListener('click', () => {
-    void busy(everywhere, out, () =>
-      afterConfirm(
-        {
-          title: 'Sign out everywhere?',
-          text: 'Every session on every device ends, this one included.',
-          confirm: 'Sign out everywhere',
-        },
-        () => client.logoutEverywhere(),
-      ),
-    );
-  });
-  section.append(h('p', {}, 'Ends every session on every device, this one included. ', everywhere));
+  await render().catch((err: unknown) => out.replaceChildren(failure(err)));
+  section.append(signOutEverywhere(client, out));
   return section;
 }
 
@@ -105,7 +102,7 @@ function passwordSection(client: JotClient): HTMLElement {
     required: true,
     minlength: '8',
   });
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = outcome();
   const submit = h('button', { type: 'submit' }, 'Change password');
   const form = h(
     'form',
@@ -116,19 +113,15 @@ function passwordSection(client: JotClient): HTMLElement {
     submit,
     out,
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(submit, out, async () => {
-      await client.json('/api/password', {
-        method: 'POST',
-        body: { current_password: current.value, new_password: next.value },
-      });
-      current.value = '';
-      next.value = '';
-      return 'Password changed. Your other sessions were signed out.';
+  return onSubmit(form, submit, out, async () => {
+    await client.json('/api/password', {
+      method: 'POST',
+      body: { current_password: current.value, new_password: next.value },
     });
+    current.value = '';
+    next.value = '';
+    return 'Password changed. Your other sessions were signed out.';
   });
-  return form;
 }
 
 /** Renders the account page. */

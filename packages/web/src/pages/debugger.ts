@@ -6,11 +6,11 @@
  */
 import { WELL_KNOWN } from '@jot/contract';
 
-import { field, h, heading, message } from '../lib/dom.js';
+import { failure, field, h, heading, message, outcome } from '../lib/dom.js';
 import { decodeJwt, DecodeError, type DecodedJwt } from '../lib/jwt-decode.js';
 import { verifyWithJwks, verifyWithPasted, type VerifyResult } from '../lib/jwt-verify.js';
 import { warningsFor } from '../lib/jwt-warnings.js';
-import { createLatest } from '../lib/latest.js';
+import { createLatest, type Latest } from '../lib/latest.js';
 import { claimsList } from './claims.js';
 
 function verdict(result: VerifyResult): HTMLElement {
@@ -82,89 +82,102 @@ function decodedView(jwt: DecodedJwt): HTMLElement {
   );
 }
 
+/** A monospace text area for pasted tokens and keys. */
+function pasteArea(id: string): HTMLTextAreaElement {
+  return h('textarea', { id, rows: '5', spellcheck: 'false', autocomplete: 'off', class: 'mono' });
+}
+
+/** Decodes `text` into `output`: the decoded view, or why it is not a JWT (nothing for empty input). */
+function showDecoded(text: string, output: HTMLElement): DecodedJwt | undefined {
+  if (text.trim() === '') {
+    output.replaceChildren();
+    return undefined;
+  }
+  try {
+    const decoded = decodeJwt(text);
+    output.replaceChildren(decodedView(decoded));
+    return decoded;
+  } catch (err) {
+    output.replaceChildren(message(err instanceof DecodeError ? err.message : 'This is not a JWT.', 'error'));
+    return undefined;
+  }
+}
+
+/** This server's public keys (the only request the page makes). */
+async function serverJwks(): Promise<{ keys?: unknown }> {
+  const res = await fetch(WELL_KNOWN.jwks, { credentials: 'omit' });
+  if (!res.ok) throw new Error(`Could not load the JWKS (${res.status}).`);
+  return (await res.json()) as { keys?: unknown };
+}
+
+/**
+ * A button that runs one check; its verdict (or error) goes to `out` only if nothing was edited or started
+ * meanwhile (`latest`).
+ */
+function checkButton(
+  label: string,
+  props: { class?: string },
+  out: HTMLElement,
+  latest: Latest,
+  run: () => Promise<VerifyResult>,
+): HTMLButtonElement {
+  const button = h('button', { type: 'button', ...props }, label);
+  button.addEventListener('click', () => {
+    void (async () => {
+      const ticket = latest.next();
+      button.disabled = true;
+      out.replaceChildren();
+      let shown: HTMLElement;
+      try {
+        shown = verdict(await run());
+      } catch (err) {
+        shown = failure(err);
+      } finally {
+        button.disabled = false;
+      }
+      if (latest.isCurrent(ticket)) out.replaceChildren(shown);
+    })();
+  });
+  return button;
+}
+
 /** Renders the debugger page. */
 export function debuggerPage(main: ParentNode): void {
-  const token = h('textarea', {
-    id: 'jwt-input',
-    rows: '5',
-    spellcheck: 'false',
-    autocomplete: 'off',
-    class: 'mono',
-  });
-  const output = h('div', { 'aria-live': 'polite' });
-  const key = h('textarea', {
-    id: 'key-input',
-    rows: '5',
-    spellcheck: 'false',
-    autocomplete: 'off',
-    class: 'mono',
-  });
-  const verifyOut = h('div', { 'aria-live': 'polite' });
-  const serverButton = h('button', { type: 'button' }, "Verify with this server's keys");
-  const keyButton = h('button', { type: 'button', class: 'secondary' }, 'Verify with the pasted key');
+  const token = pasteArea('jwt-input');
+  const key = pasteArea('key-input');
+  const output = outcome();
+  const verifyOut = outcome();
   let decoded: DecodedJwt | undefined;
   // Every edit (and every new check) makes answers still on their way stale.
   const latest = createLatest();
-
-  const update = (): void => {
+  const edited = (): void => {
     latest.next();
-    decoded = undefined;
     verifyOut.replaceChildren();
-    if (token.value.trim() === '') {
-      output.replaceChildren();
-      return;
-    }
-    try {
-      decoded = decodeJwt(token.value);
-      output.replaceChildren(decodedView(decoded));
-    } catch (err) {
-      output.replaceChildren(
-        message(err instanceof DecodeError ? err.message : 'This is not a JWT.', 'error'),
-      );
-    }
   };
-  token.addEventListener('input', update);
-  key.addEventListener('input', () => {
-    latest.next();
-    verifyOut.replaceChildren();
+  token.addEventListener('input', () => {
+    edited();
+    decoded = showDecoded(token.value, output);
   });
-
+  key.addEventListener('input', edited);
   const needToken = (): DecodedJwt => {
     if (decoded === undefined) throw new Error('Paste a token first.');
     return decoded;
   };
-  /** Runs one check; its verdict (or error) is shown only if nothing was edited or started meanwhile. */
-  const check = async (button: HTMLButtonElement, run: () => Promise<VerifyResult>): Promise<void> => {
-    const ticket = latest.next();
-    button.disabled = true;
-    verifyOut.replaceChildren();
-    let shown: HTMLElement;
-    try {
-      shown = verdict(await run());
-    } catch (err) {
-      shown = message(err instanceof Error ? err.message : String(err), 'error');
-    } finally {
-      button.disabled = false;
-    }
-    if (latest.isCurrent(ticket)) verifyOut.replaceChildren(shown);
-  };
-  serverButton.addEventListener('click', () => {
-    void check(serverButton, async () => {
-      const jwt = needToken();
-      const res = await fetch(WELL_KNOWN.jwks, { credentials: 'omit' });
-      if (!res.ok) throw new Error(`Could not load the JWKS (${res.status}).`);
-      return verifyWithJwks(jwt, (await res.json()) as { keys?: unknown });
-    });
+  const serverButton = checkButton("Verify with this server's keys", {}, verifyOut, latest, async () => {
+    const jwt = needToken();
+    return verifyWithJwks(jwt, await serverJwks());
   });
-  keyButton.addEventListener('click', () => {
-    void check(keyButton, async () => {
+  const keyButton = checkButton(
+    'Verify with the pasted key',
+    { class: 'secondary' },
+    verifyOut,
+    latest,
+    async () => {
       const jwt = needToken();
-      const text = key.value;
-      if (text.trim() === '') throw new Error('Paste a public key (JWK, JWKS or PEM) first.');
-      return verifyWithPasted(jwt, text);
-    });
-  });
-
+      if (key.value.trim() === '') throw new Error('Paste a public key (JWK, JWKS or PEM) first.');
+      return verifyWithPasted(jwt, key.value);
+    },
+  );
   main.append(
     heading('Token debugger'),
     h(

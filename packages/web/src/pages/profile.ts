@@ -2,17 +2,16 @@
  * The account page's profile parts: display name, email change (confirmed by a link to the new address) and account
  * deletion. Changing the email and deleting need a recent password (step-up); deleting also asks for confirmation.
  */
-import type { UserView } from '@jot/contract';
+import type { AcceptedView, UserView } from '@jot/contract';
 
-import { afterConfirm } from '../lib/confirm.js';
-import { busy, field, h, message } from '../lib/dom.js';
+import { onClick, onSubmit } from '../lib/actions.js';
+import { field, h, message, outcome } from '../lib/dom.js';
 import { jot, loadUser, setNotice } from '../lib/session.js';
-import { withStepUp } from '../lib/step-up.js';
 
 /** Name and email, with the email's verification state. */
 export function profileSection(user: UserView): HTMLElement {
   const name = h('input', { id: 'profile-name', type: 'text', autocomplete: 'name', value: user.name ?? '' });
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = outcome();
   const save = h('button', { type: 'submit' }, 'Save name');
   const nameForm = h(
     'form',
@@ -22,17 +21,14 @@ export function profileSection(user: UserView): HTMLElement {
     save,
     out,
   );
-  nameForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(save, out, async () => {
-      await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } });
-      await loadUser();
-      return 'Name saved.';
-    });
+  onSubmit(nameForm, save, out, async () => {
+    await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } });
+    await loadUser();
+    return 'Name saved.';
   });
 
   const newEmail = h('input', { id: 'new-email', type: 'email', autocomplete: 'email', required: true });
-  const emailOut = h('div', { 'aria-live': 'polite' });
+  const emailOut = outcome();
   const change = h('button', { type: 'submit', id: 'change-email' }, 'Change email');
   const emailForm = h(
     'form',
@@ -48,42 +44,32 @@ export function profileSection(user: UserView): HTMLElement {
     change,
     emailOut,
   );
-  emailForm.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(change, emailOut, () =>
-      withStepUp(change, async () => {
-        const res = await jot.json<{ message: string }>('/api/email/change', {
-          method: 'POST',
-          body: { new_email: newEmail.value },
-        });
-        return `Check your inbox: ${res.message}.`;
-      }),
-    );
-  });
+  const changeEmail = async (): Promise<string> => {
+    const res = await jot.json<AcceptedView>('/api/email/change', {
+      method: 'POST',
+      body: { new_email: newEmail.value },
+    });
+    return `Check your inbox: ${res.message}.`;
+  };
+  onSubmit(emailForm, change, emailOut, changeEmail, { stepUp: true });
   return h('div', { class: 'columns' }, nameForm, emailForm);
 }
 
 /** Delete my account. */
 export function deleteSection(user: UserView): HTMLElement {
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = outcome();
   const remove = h('button', { type: 'button', class: 'danger', id: 'delete-account' }, 'Delete my account');
-  remove.addEventListener('click', () => {
-    void busy(remove, out, () =>
-      afterConfirm(
-        {
-          title: 'Delete your account?',
-          text: `The account ${user.email} and its personal data are removed and every session ends. This cannot be undone.`,
-          confirm: 'Delete my account',
-        },
-        () =>
-          withStepUp(remove, async () => {
-            await jot.json('/api/account', { method: 'DELETE' });
-            setNotice('Your account was deleted.');
-            await jot.logout().catch(() => undefined);
-          }),
-      ),
-    );
-  });
+  const confirm = {
+    title: 'Delete your account?',
+    text: `The account ${user.email} and its personal data are removed and every session ends. This cannot be undone.`,
+    confirm: 'Delete my account',
+  };
+  const deleteAccount = async (): Promise<void> => {
+    await jot.json('/api/account', { method: 'DELETE' });
+    setNotice('Your account was deleted.');
+    await jot.logout().catch(() => undefined);
+  };
+  onClick(remove, out, deleteAccount, { confirm, stepUp: true });
   return h(
     'section',
     { 'aria-labelledby': 'delete-h', class: 'card danger-zone' },
