@@ -19,68 +19,51 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
 /** One request's form and headers, built again for a retry (a client assertion is used once). */
 export type TokenRequestBuilder = () => { params: URLSearchParams; headers: Record<string, string> };
 
-/**
- * Posts the form `build` makes to `url` and returns the token response. With `dpop`, each attempt carries a proof,
- * a `use_dpop_nonce` answer is retried once with the nonce it brought, and the answer must be a DPoP token.
- */
-export async function requestToken(
+/** The contract's members (a success or an error body), each still unchecked: a renamed one fails to compile here. */
+type TokenAnswerFields = Partial<Record<keyof OAuthTokenResponse | keyof ErrorBody, unknown>>;
+
+/** One POST of the form, with a fresh DPoP proof when `dpop` is set. */
+async function postForm(
   fetchImpl: FetchLike,
   url: string,
   build: TokenRequestBuilder,
   timeoutMs: number,
-  dpop?: ServiceDPoP,
-): Promise<OAuthTokenResponse> {
-  let response: Response;
-  let body: unknown;
-  try {
-    const attempt = async (): Promise<Response> => {
-      const { params, headers } = build();
-      const proof: Record<string, string> = dpop === undefined ? {} : { dpop: await dpop.proof('POST', url) };
-      const answer = await fetchImpl(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-          ...headers,
-          ...proof,
-        },
-        body: params.toString(),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      dpop?.remember(url, answer);
-      return answer;
-    };
-    response = await attempt();
-    if (dpop !== undefined && (await dpop.asksForNonce(response))) {
-      await response.body?.cancel();
-      response = await attempt();
-    }
-    body = await response.json().catch(() => undefined);
-  } catch (err) {
-    throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint did not answer (${url})`, {
-      cause: err,
+  dpop: ServiceDPoP | undefined,
+): Promise<Response> {
+  const { params, headers } = build();
+  const proof: Record<string, string> = dpop === undefined ? {} : { dpop: await dpop.proof('POST', url) };
+  const answer = await fetchImpl(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...headers,
+      ...proof,
+    },
+    body: params.toString(),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  dpop?.remember(url, answer);
+  return answer;
+}
+
+/** The refusal of a non-2xx answer: the OAuth error when it names one, else the endpoint is unavailable. */
+function refusal(response: Response, fields: TokenAnswerFields): ServiceError {
+  const error = typeof fields.error === 'string' ? fields.error : undefined;
+  const description = typeof fields.error_description === 'string' ? `: ${fields.error_description}` : '';
+  if (error === undefined) {
+    return new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint answered ${response.status}`, {
+      status: response.status,
     });
   }
-  // The contract's members (a success or an error body), each still unchecked: a renamed one fails to compile here.
-  const fields: Partial<Record<keyof OAuthTokenResponse | keyof ErrorBody, unknown>> =
-    typeof body === 'object' && body !== null ? body : {};
-  if (!response.ok) {
-    const error = typeof fields.error === 'string' ? fields.error : undefined;
-    const description = typeof fields.error_description === 'string' ? `: ${fields.error_description}` : '';
-    if (error === undefined) {
-      throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint answered ${response.status}`, {
-        status: response.status,
-      });
-    }
-    throw new ServiceError(
-      'ERR_SERVICE_TOKEN_REFUSED',
-      `the token endpoint refused: ${error}${description}`,
-      {
-        error,
-        status: response.status,
-      },
-    );
-  }
+  return new ServiceError('ERR_SERVICE_TOKEN_REFUSED', `the token endpoint refused: ${error}${description}`, {
+    error,
+    status: response.status,
+  });
+}
+
+/** The token response of a 2xx answer, which must be a Bearer (or, with DPoP, a DPoP) token response. */
+function tokenResponseOf(fields: TokenAnswerFields, dpop: ServiceDPoP | undefined): OAuthTokenResponse {
   const { access_token: accessToken, token_type: tokenType, expires_in: expiresIn } = fields;
   const expected = dpop === undefined ? 'Bearer' : 'DPoP';
   if (
@@ -102,6 +85,36 @@ export async function requestToken(
     ...(typeof fields.scope === 'string' ? { scope: fields.scope } : {}),
     ...(typeof fields.issued_token_type === 'string' ? { issued_token_type: fields.issued_token_type } : {}),
   };
+}
+
+/**
+ * Posts the form `build` makes to `url` and returns the token response. With `dpop`, each attempt carries a proof,
+ * a `use_dpop_nonce` answer is retried once with the nonce it brought, and the answer must be a DPoP token.
+ */
+export async function requestToken(
+  fetchImpl: FetchLike,
+  url: string,
+  build: TokenRequestBuilder,
+  timeoutMs: number,
+  dpop?: ServiceDPoP,
+): Promise<OAuthTokenResponse> {
+  let response: Response;
+  let body: unknown;
+  try {
+    response = await postForm(fetchImpl, url, build, timeoutMs, dpop);
+    if (dpop !== undefined && (await dpop.asksForNonce(response))) {
+      await response.body?.cancel();
+      response = await postForm(fetchImpl, url, build, timeoutMs, dpop);
+    }
+    body = await response.json().catch(() => undefined);
+  } catch (err) {
+    throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint did not answer (${url})`, {
+      cause: err,
+    });
+  }
+  const fields: TokenAnswerFields = typeof body === 'object' && body !== null ? body : {};
+  if (!response.ok) throw refusal(response, fields);
+  return tokenResponseOf(fields, dpop);
 }
 
 /** The issuer's `token_endpoint` from its RFC 8414 metadata, memoized; a failure is retried on the next call. */
