@@ -88,11 +88,8 @@ const ASSERTION_ALGS: readonly string[] = [...SUPPORTED_ALGORITHMS].sort();
 
 /** Registers the JWKS and the metadata document. */
 export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOptions = {}): Promise<void> {
-  const { config, keys, scopes } = app.jot;
+  const { keys } = app.jot;
   const endpoints = { ...DEFAULT_ENDPOINTS, ...options.endpoints };
-  // Endpoint URLs are the issuer URL plus the path (the issuer is the server's public base URL, RFC 8414 §2).
-  const base = config.issuer.replace(/\/+$/, '');
-  const url = (path: string): string => `${base}${path}`;
 
   function cacheControl(): string {
     return `public, max-age=${keys.jwksMaxAgeSeconds()}`;
@@ -114,34 +111,6 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
     },
   );
 
-  async function metadata(): Promise<AuthorizationServerMetadata> {
-    const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
-    const methods = [...AUTH_METHODS];
-    return {
-      issuer: config.issuer,
-      jwks_uri: url(WELL_KNOWN.jwks),
-      token_endpoint: url(endpoints.token),
-      token_endpoint_auth_methods_supported: methods,
-      token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
-      grant_types_supported: [...GRANT_TYPES],
-      response_types_supported: [],
-      scopes_supported: await scopes.supported(),
-      revocation_endpoint: url(endpoints.revocation),
-      revocation_endpoint_auth_methods_supported: methods,
-      revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
-      introspection_endpoint: url(endpoints.introspection),
-      introspection_endpoint_auth_methods_supported: methods,
-      introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
-      // RFC 9449 §5.1: the proof algorithms the token endpoint accepts.
-      dpop_signing_alg_values_supported: [...config.dpopAlgorithms],
-      // Not registered in RFC 8414: the algorithms of the access tokens Jot signs (verifiers' allow-list).
-      access_token_signing_alg_values_supported: algs,
-      login_endpoint: url(endpoints.login),
-      revocation_feed_endpoint: url(endpoints.revocationFeed),
-      revocation_stream_endpoint: url(endpoints.revocationStream),
-    };
-  }
-
   app.get(
     WELL_KNOWN.authorizationServer,
     {
@@ -154,7 +123,43 @@ export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOption
     },
     async (_request, reply) => {
       reply.header('cache-control', cacheControl());
-      return metadata();
+      return metadata(app, endpoints);
     },
   );
+}
+
+/** The RFC 8414 metadata document of this server, its endpoint paths from `endpoints`. */
+async function metadata(
+  app: FastifyInstance,
+  endpoints: Record<keyof typeof DEFAULT_ENDPOINTS, string>,
+): Promise<AuthorizationServerMetadata> {
+  const { config, keys, scopes } = app.jot;
+  // Endpoint URLs are the issuer URL plus the path (the issuer is the server's public base URL, RFC 8414 §2).
+  const base = config.issuer.replace(/\/+$/, '');
+  const url = (path: string): string => `${base}${path}`;
+  const algs = [...new Set(keys.list().map((k) => k.alg))].sort();
+  const methods = [...AUTH_METHODS];
+  return {
+    issuer: config.issuer,
+    jwks_uri: url(WELL_KNOWN.jwks),
+    token_endpoint: url(endpoints.token),
+    token_endpoint_auth_methods_supported: methods,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
+    grant_types_supported: [...GRANT_TYPES],
+    response_types_supported: [],
+    scopes_supported: await scopes.supported(),
+    revocation_endpoint: url(endpoints.revocation),
+    revocation_endpoint_auth_methods_supported: methods,
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
+    introspection_endpoint: url(endpoints.introspection),
+    introspection_endpoint_auth_methods_supported: methods,
+    introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
+    // RFC 9449 §5.1: the proof algorithms the token endpoint accepts.
+    dpop_signing_alg_values_supported: [...config.dpopAlgorithms],
+    // Not registered in RFC 8414: the algorithms of the access tokens Jot signs (verifiers' allow-list).
+    access_token_signing_alg_values_supported: algs,
+    login_endpoint: url(endpoints.login),
+    revocation_feed_endpoint: url(endpoints.revocationFeed),
+    revocation_stream_endpoint: url(endpoints.revocationStream),
+  };
 }
