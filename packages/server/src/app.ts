@@ -41,7 +41,7 @@ import { mfaPlugin } from './plugins/mfa/index.js';
 import { mfaSignInPlugin } from './plugins/mfa-signin.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { passkeysPlugin } from './plugins/passkeys/index.js';
-import { passwordPlugin } from './plugins/password.js';
+import { passwordPlugin } from './plugins/password/index.js';
 import { passwordResetPlugin } from './plugins/password-reset.js';
 import { profilePlugin } from './plugins/profile.js';
 import { revocationFeedPlugin } from './plugins/revocation-feed.js';

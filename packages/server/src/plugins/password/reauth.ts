@@ -1,0 +1,46 @@
+/** `POST /api/reauth`: step-up (RFC 9470) with the password — tokens with a fresh `auth_time`. */
+import type { FastifyInstance } from 'fastify';
+
+import { authErrors, passwordSchema, tokenResponseSchema } from '../../http/schemas.js';
+import { tokenResponse } from '../../http/token-response.js';
+import { confirmPassword } from '../../services/password-change.js';
+import { authenticate, authOf } from '../auth.js';
+import type { PasswordCheckLimits } from './limits.js';
+
+/** Registers `POST /api/reauth`. */
+export function registerReauthRoute(app: FastifyInstance, limits: PasswordCheckLimits): void {
+  app.post<{ Body: { password: string } }>(
+    '/api/reauth',
+    {
+      preHandler: [authenticate, limits.perUser],
+      config: limits.perAddress,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',
+        body: {
+          type: 'object',
+          required: ['password'],
+          additionalProperties: false,
+          properties: { password: passwordSchema },
+        },
+        response: {
+          200: tokenResponseSchema,
+          ...authErrors,
+          409: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      await confirmPassword(app.jot, claims.sub, request.body.password);
+      // A password-only confirmation: the session's authentication becomes one factor (`acr` aal1) again.
+      const pair = await app.jot.sessions.reissue(claims.sid, {
+        authTime: app.jot.clock(),
+        amr: ['pwd'],
+        acr: 'aal1',
+      });
+      return tokenResponse(request, reply, pair);
+    },
+  );
+}
