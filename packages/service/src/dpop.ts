@@ -27,6 +27,36 @@ export async function generateDPoPKey(): Promise<CryptoKeyPair> {
   return await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 }
 
+/** The proof's JOSE header (base64url): ES256 with the public key; the pair must be ECDSA P-256. */
+async function encodedHeader({ publicKey, privateKey }: CryptoKeyPair): Promise<string> {
+  if (
+    privateKey.algorithm.name !== 'ECDSA' ||
+    (privateKey.algorithm as EcKeyAlgorithm).namedCurve !== 'P-256'
+  ) {
+    throw new TypeError('service: the DPoP key must be an ECDSA P-256 key pair (ES256)');
+  }
+  const { kty, crv, x, y } = await subtle.exportKey('jwk', publicKey);
+  return base64url(Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })));
+}
+
+/** A proof's claims (RFC 9449 §4.2): `ath` binds the access token, `nonce` is the origin's last one. */
+function proofClaims(
+  method: string,
+  target: URL,
+  accessToken: string | undefined,
+  nonce: string | undefined,
+): Record<string, unknown> {
+  const claims: Record<string, unknown> = {
+    jti: randomBytes(16).toString('base64url'),
+    htm: method.toUpperCase(),
+    htu: `${target.origin}${target.pathname}`,
+    iat: Math.floor(Date.now() / 1000),
+  };
+  if (accessToken !== undefined) claims.ath = createHash('sha256').update(accessToken).digest('base64url');
+  if (nonce !== undefined) claims.nonce = nonce;
+  return claims;
+}
+
 /** The proof maker over `keys` (made on first use when not given). */
 export function createServiceDPoP(keys?: CryptoKeyPair | Promise<CryptoKeyPair>): ServiceDPoP {
   let pair: Promise<CryptoKeyPair> | undefined = keys === undefined ? undefined : Promise.resolve(keys);
@@ -38,35 +68,16 @@ export function createServiceDPoP(keys?: CryptoKeyPair | Promise<CryptoKeyPair>)
     return pair;
   }
 
-  async function encodedHeader(): Promise<string> {
-    const { publicKey, privateKey } = await keyPair();
-    if (
-      privateKey.algorithm.name !== 'ECDSA' ||
-      (privateKey.algorithm as EcKeyAlgorithm).namedCurve !== 'P-256'
-    ) {
-      throw new TypeError('service: the DPoP key must be an ECDSA P-256 key pair (ES256)');
-    }
-    const { kty, crv, x, y } = await subtle.exportKey('jwk', publicKey);
-    return base64url(Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })));
-  }
-
   return {
     async proof(method, url, accessToken) {
-      header ??= encodedHeader().catch((err: unknown) => {
-        header = undefined;
-        throw err;
-      });
+      header ??= keyPair()
+        .then(encodedHeader)
+        .catch((err: unknown) => {
+          header = undefined;
+          throw err;
+        });
       const target = new URL(url);
-      const claims: Record<string, unknown> = {
-        jti: randomBytes(16).toString('base64url'),
-        htm: method.toUpperCase(),
-        htu: `${target.origin}${target.pathname}`,
-        iat: Math.floor(Date.now() / 1000),
-      };
-      if (accessToken !== undefined)
-        claims.ath = createHash('sha256').update(accessToken).digest('base64url');
-      const nonce = nonces.get(target.origin);
-      if (nonce !== undefined) claims.nonce = nonce;
+      const claims = proofClaims(method, target, accessToken, nonces.get(target.origin));
       const input = `${await header}.${base64url(Buffer.from(JSON.stringify(claims)))}`;
       // WebCrypto's ECDSA signature is r‖s: exactly JWS's ES256 form (RFC 7518 §3.4).
       const signature = await subtle.sign(
