@@ -19,7 +19,7 @@ import { registerRevocationStream } from './revocation-stream.js';
 
 /** Registers the feed routes. */
 export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> {
-  const { store, config, tokenStatus } = app.jot;
+  const { store, config } = app.jot;
 
   const feedAuth = { preHandler: feedCredential(config) };
 
@@ -52,6 +52,11 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
 
   registerRevocationStream(app, feedAuth.preHandler);
 
+  registerIntrospection(app, feedAuth.preHandler);
+}
+
+/** `POST /api/introspect` for the feed's clients (RFC 7662), behind the same credential as the feed. */
+function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<typeof feedCredential>): void {
   // RFC 7662 clients send application/x-www-form-urlencoded; accepted on this route only.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -64,7 +69,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
   app.post<{ Body: { token: string } }>(
     '/api/introspect',
     {
-      ...feedAuth,
+      preHandler,
       schema: {
         tags: ['revocation'],
         summary:
@@ -78,7 +83,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return accessTokenIntrospection(await tokenStatus.active(request.body.token));
+      return accessTokenIntrospection(await app.jot.tokenStatus.active(request.body.token));
     },
   );
 }
