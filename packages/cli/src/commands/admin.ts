@@ -9,6 +9,7 @@ import { loadConfig } from '@jot/server';
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { openAccounts } from '../lib/accounts.js';
+import { configuredExamples } from '../lib/admin-ops.js';
 import { readNewPassword } from '../lib/password-input.js';
 
 interface CreateOptions {
@@ -70,14 +71,10 @@ export function registerAdmin(program: Command, io: CliIo): void {
     .option('--json', 'print {"id", "email", "action": "created" | "promoted" | "unchanged"}')
     .addHelpText(
       'after',
-      [
-        '',
-        'Reads the same configuration as the server (JOT_* variables, JOT_CONFIG or ./jot.config.json).',
-        '',
-        'Examples:',
-        '  jot admin create --email admin@example.com                 # prompts for the password',
-        '  ADMIN_PASSWORD=… jot admin create --email admin@example.com --password-env ADMIN_PASSWORD',
-      ].join('\n'),
+      configuredExamples(
+        'jot admin create --email admin@example.com                 # prompts for the password',
+        'ADMIN_PASSWORD=… jot admin create --email admin@example.com --password-env ADMIN_PASSWORD',
+      ),
     )
     .action((options: CreateOptions) => createAdmin(io, options));
 }

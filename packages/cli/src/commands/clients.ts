@@ -109,12 +109,27 @@ async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promis
   });
 }
 
-/** Registers `jot clients`. */
-export function registerClients(program: Command, io: CliIo): void {
-  const clients = program
-    .command('clients')
-    .description('manage OAuth clients (services and apps) in the configured database');
+/** The registration `jot clients add` sends, from its options. */
+function registrationOf(io: CliIo, options: AddOptions): ClientRegistration {
+  const jwks = keysOf(io, options);
+  const ttl = options.ttl === undefined ? undefined : Number(options.ttl);
+  const dpop = dpopPolicy(options.dpop);
+  return {
+    name: options.name,
+    token_endpoint_auth_method: options.auth as ClientRegistration['token_endpoint_auth_method'],
+    ...(options.id === undefined ? {} : { client_id: options.id }),
+    ...(jwks === undefined ? {} : { jwks }),
+    ...(options.jwksUri === undefined ? {} : { jwks_uri: options.jwksUri }),
+    ...(options.grant.length === 0 ? {} : { grant_types: options.grant.map(grantName) }),
+    scopes: options.scope,
+    audiences: options.audience,
+    ...(ttl === undefined ? {} : { access_token_ttl: ttl }),
+    ...(dpop === undefined ? {} : { dpop }),
+  };
+}
 
+/** `jot clients add`. */
+function addCommand(clients: Command, io: CliIo): void {
   clients
     .command('add')
     .description('register a client; a secret method prints its secret once')
@@ -148,26 +163,14 @@ export function registerClients(program: Command, io: CliIo): void {
     )
     .action((options: AddOptions) =>
       registry(io, async (ops) => {
-        const jwks = keysOf(io, options);
-        const ttl = options.ttl === undefined ? undefined : Number(options.ttl);
-        const dpop = dpopPolicy(options.dpop);
-        const registration: ClientRegistration = {
-          name: options.name,
-          token_endpoint_auth_method: options.auth as ClientRegistration['token_endpoint_auth_method'],
-          ...(options.id === undefined ? {} : { client_id: options.id }),
-          ...(jwks === undefined ? {} : { jwks }),
-          ...(options.jwksUri === undefined ? {} : { jwks_uri: options.jwksUri }),
-          ...(options.grant.length === 0 ? {} : { grant_types: options.grant.map(grantName) }),
-          scopes: options.scope,
-          audiences: options.audience,
-          ...(ttl === undefined ? {} : { access_token_ttl: ttl }),
-          ...(dpop === undefined ? {} : { dpop }),
-        };
-        const { client, clientSecret } = await ops.clients.register(registration);
+        const { client, clientSecret } = await ops.clients.register(registrationOf(io, options));
         print(io, clientView(client), clientSecret, options.json);
       }),
     );
+}
 
+/** `jot clients list`. */
+function listCommand(clients: Command, io: CliIo): void {
   clients
     .command('list')
     .description('list the registered clients (the first-party client "jot" included)')
@@ -185,7 +188,10 @@ export function registerClients(program: Command, io: CliIo): void {
         }
       }),
     );
+}
 
+/** `jot clients show`. */
+function showCommand(clients: Command, io: CliIo): void {
   clients
     .command('show <client_id>')
     .description('one client')
@@ -198,7 +204,10 @@ export function registerClients(program: Command, io: CliIo): void {
         print(io, clientView(client), undefined, options.json);
       }),
     );
+}
 
+/** `jot clients update`. */
+function updateCommand(clients: Command, io: CliIo): void {
   clients
     .command('update <client_id>')
     .description("change a client's DPoP policy (it applies to the client's next token request)")
@@ -211,7 +220,10 @@ export function registerClients(program: Command, io: CliIo): void {
         print(io, clientView(client), undefined, options.json);
       }),
     );
+}
 
+/** `jot clients rotate-secret`. */
+function rotateSecretCommand(clients: Command, io: CliIo): void {
   clients
     .command('rotate-secret <client_id>')
     .description('replace the secret (the old one stops working at once) and print the new one')
@@ -223,7 +235,10 @@ export function registerClients(program: Command, io: CliIo): void {
         print(io, clientView(client), clientSecret, options.json);
       }),
     );
+}
 
+/** `jot clients remove`. */
+function removeCommand(clients: Command, io: CliIo): void {
   clients
     .command('remove <client_id>')
     .description('remove a client; every token issued to it stops working')
@@ -236,4 +251,17 @@ export function registerClients(program: Command, io: CliIo): void {
         writeLine(io.stdout, `removed client ${clientId}; its tokens are revoked`);
       }),
     );
+}
+
+/** Registers `jot clients`. */
+export function registerClients(program: Command, io: CliIo): void {
+  const clients = program
+    .command('clients')
+    .description('manage OAuth clients (services and apps) in the configured database');
+  addCommand(clients, io);
+  listCommand(clients, io);
+  showCommand(clients, io);
+  updateCommand(clients, io);
+  rotateSecretCommand(clients, io);
+  removeCommand(clients, io);
 }

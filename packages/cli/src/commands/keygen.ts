@@ -30,6 +30,49 @@ function serialize(key: Key, format: 'jwk' | 'pem', includePrivate: boolean): st
   return `${JSON.stringify(key.toJWK({ includePrivate }), null, 2)}\n`;
 }
 
+/** Makes the key pair and writes it to files (with a summary) or prints it. */
+function runKeygen(io: CliIo, options: KeygenOptions): void {
+  const key = generateKeyPair(options.alg, { kid: options.kid });
+  const privateText = serialize(key, options.format, true);
+  const publicText = serialize(key.publicKey(), options.format, false);
+  if (options.out !== undefined) {
+    const publicPath = publicPathFor(options.out);
+    writeFiles(
+      io,
+      [
+        { path: options.out, contents: privateText, secret: true },
+        { path: publicPath, contents: publicText, secret: false },
+      ],
+      options.force === true,
+    );
+    const summary = {
+      alg: options.alg,
+      kid: key.kid,
+      privateKeyFile: options.out,
+      publicKeyFile: publicPath,
+    };
+    if (options.json === true) writeJson(io.stdout, summary);
+    else {
+      writeLine(io.stdout, `private key: ${options.out} (mode 0600, keep it secret)`);
+      writeLine(io.stdout, `public key:  ${publicPath}`);
+      writeLine(io.stdout, `alg ${options.alg}, kid ${key.kid}`);
+    }
+    return;
+  }
+  if (options.format === 'pem' && options.json !== true) {
+    io.stdout.write(privateText + publicText);
+    return;
+  }
+  const value = (k: Key, includePrivate: boolean): unknown =>
+    options.format === 'pem' ? k.toPEM() : k.toJWK({ includePrivate });
+  writeJson(io.stdout, {
+    alg: options.alg,
+    kid: key.kid,
+    privateKey: value(key, true),
+    publicKey: value(key.publicKey(), false),
+  });
+}
+
 /** Registers `jot keygen`. */
 export function registerKeygen(program: Command, io: CliIo): void {
   program
@@ -54,45 +97,5 @@ export function registerKeygen(program: Command, io: CliIo): void {
         '  jot keygen --alg RS256 --format pem --kid k1 --out rs.pem',
       ].join('\n'),
     )
-    .action((options: KeygenOptions) => {
-      const key = generateKeyPair(options.alg, { kid: options.kid });
-      const privateText = serialize(key, options.format, true);
-      const publicText = serialize(key.publicKey(), options.format, false);
-      if (options.out !== undefined) {
-        const publicPath = publicPathFor(options.out);
-        writeFiles(
-          io,
-          [
-            { path: options.out, contents: privateText, secret: true },
-            { path: publicPath, contents: publicText, secret: false },
-          ],
-          options.force === true,
-        );
-        const summary = {
-          alg: options.alg,
-          kid: key.kid,
-          privateKeyFile: options.out,
-          publicKeyFile: publicPath,
-        };
-        if (options.json === true) writeJson(io.stdout, summary);
-        else {
-          writeLine(io.stdout, `private key: ${options.out} (mode 0600, keep it secret)`);
-          writeLine(io.stdout, `public key:  ${publicPath}`);
-          writeLine(io.stdout, `alg ${options.alg}, kid ${key.kid}`);
-        }
-        return;
-      }
-      if (options.format === 'pem' && options.json !== true) {
-        io.stdout.write(privateText + publicText);
-        return;
-      }
-      const value = (k: Key, includePrivate: boolean): unknown =>
-        options.format === 'pem' ? k.toPEM() : k.toJWK({ includePrivate });
-      writeJson(io.stdout, {
-        alg: options.alg,
-        kid: key.kid,
-        privateKey: value(key, true),
-        publicKey: value(key.publicKey(), false),
-      });
-    });
+    .action((options: KeygenOptions) => runKeygen(io, options));
 }

@@ -9,6 +9,7 @@ import { loadConfig } from '@jot/server';
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { openAccounts } from '../lib/accounts.js';
+import { configuredExamples } from '../lib/admin-ops.js';
 import { readNewPassword } from '../lib/password-input.js';
 
 interface AddOptions {
@@ -67,14 +68,10 @@ export function registerUsersAdd(users: Command, io: CliIo): void {
     .option('--json', 'print {"id", "email", "name", "roles"}')
     .addHelpText(
       'after',
-      [
-        '',
-        'Reads the same configuration as the server (JOT_* variables, JOT_CONFIG or ./jot.config.json).',
-        '',
-        'Examples:',
-        '  jot users add --email ada@example.com --name Ada                 # prompts for the password',
-        '  PW=… jot users add --email ops@example.com --role admin --password-env PW --json',
-      ].join('\n'),
+      configuredExamples(
+        'jot users add --email ada@example.com --name Ada                 # prompts for the password',
+        'PW=… jot users add --email ops@example.com --role admin --password-env PW --json',
+      ),
     )
     .action((options: AddOptions) => addUser(io, options));
 }

@@ -25,11 +25,8 @@ function printUser(io: CliIo, view: object, json: boolean | undefined): void {
   for (const [key, value] of Object.entries(view)) writeLine(io.stdout, `${key.padEnd(15)}${text(value)}`);
 }
 
-/** Registers `jot users`. */
-export function registerUsers(program: Command, io: CliIo): void {
-  const users = program.command('users').description('manage accounts in the configured database');
-  registerUsersAdd(users, io);
-
+/** `jot users list`. */
+function listCommand(users: Command, io: CliIo): void {
   users
     .command('list')
     .addHelpText('after', examples('jot users list --query example.com --limit 50', 'jot users list --json'))
@@ -57,7 +54,10 @@ export function registerUsers(program: Command, io: CliIo): void {
         );
       }),
     );
+}
 
+/** `jot users show`. */
+function showCommand(users: Command, io: CliIo): void {
   users
     .command('show <user>')
     .addHelpText('after', examples('jot users show ada@example.com'))
@@ -70,7 +70,10 @@ export function registerUsers(program: Command, io: CliIo): void {
         printUser(io, { ...userView(user), live_sessions: sessions.length }, options.json);
       }),
     );
+}
 
+/** `jot users disable` and `jot users enable`. */
+function statusCommands(users: Command, io: CliIo): void {
   for (const [verb, status] of [
     ['disable', 'disabled'],
     ['enable', 'active'],
@@ -90,7 +93,10 @@ export function registerUsers(program: Command, io: CliIo): void {
         }),
       );
   }
+}
 
+/** `jot users set-roles`. */
+function setRolesCommand(users: Command, io: CliIo): void {
   users
     .command('set-roles <user> [roles...]')
     .addHelpText(
@@ -109,7 +115,10 @@ export function registerUsers(program: Command, io: CliIo): void {
         writeLine(io.stdout, `${user.email} now has roles: ${user.roles.join(', ') || 'none'}`);
       }),
     );
+}
 
+/** `jot users invite`. */
+function inviteCommand(users: Command, io: CliIo): void {
   users
     .command('invite <email>')
     .addHelpText('after', examples('jot users invite new.hire@example.com --roles editor'))
@@ -129,7 +138,10 @@ export function registerUsers(program: Command, io: CliIo): void {
         writeLine(io.stdout, `invited ${view.email} (invitation ${view.id}, expires ${view.expires_at})`);
       }),
     );
+}
 
+/** `jot users delete`. */
+function deleteCommand(users: Command, io: CliIo): void {
   users
     .command('delete <user>')
     .addHelpText('after', examples('jot users delete leaver@example.com --yes'))
@@ -143,4 +155,16 @@ export function registerUsers(program: Command, io: CliIo): void {
         writeLine(io.stdout, `deleted ${user.email} (id ${user.id})`);
       }),
     );
+}
+
+/** Registers `jot users`. */
+export function registerUsers(program: Command, io: CliIo): void {
+  const users = program.command('users').description('manage accounts in the configured database');
+  registerUsersAdd(users, io);
+  listCommand(users, io);
+  showCommand(users, io);
+  statusCommands(users, io);
+  setRolesCommand(users, io);
+  inviteCommand(users, io);
+  deleteCommand(users, io);
 }

@@ -51,6 +51,72 @@ async function resolveKeys(io: CliIo, options: VerifyCommandOptions): Promise<Ke
   return loadSecretEnv(io, options.secretEnv ?? '', options.secretEncoding);
 }
 
+/** The verifier the options ask for; a misuse jose reports is a usage error (every option came from the command line). */
+function verifierOf(
+  keys: Awaited<ReturnType<typeof resolveKeys>>,
+  options: VerifyCommandOptions,
+): JWTVerifier {
+  try {
+    return createVerifier(keys, {
+      algorithms: options.alg,
+      issuer: nonEmpty(options.iss),
+      audience: nonEmpty(options.aud),
+      typ: options.typ,
+      clockTolerance: options.clockTolerance,
+    });
+  } catch (err) {
+    // jose reports misuse as TypeError; here every option came from the command line.
+    if (err instanceof TypeError) throw new CliError('ERR_CLI_USAGE', err.message.replace(/^verify: /, ''));
+    throw err;
+  }
+}
+
+/** Prints a verified token: JSON, or the header, payload and times for a reader. */
+function printVerified(io: CliIo, result: VerifiedJWT, now: Date, json: boolean | undefined): void {
+  const { header, payload, key } = result;
+  if (json === true) {
+    writeJson(io.stdout, { valid: true, header, payload });
+    return;
+  }
+  const times = timeViews(payload, now);
+  const lines = [
+    `VERIFIED: signature (${header.alg}, kid ${key.kid}) and claims are valid.`,
+    '',
+    'Header:',
+    JSON.stringify(header, null, 2),
+    '',
+    'Payload:',
+    JSON.stringify(payload, null, 2),
+  ];
+  if (times.length > 0) lines.push('', 'Times:', ...formatTimes(times));
+  writeLine(io.stdout, lines.join('\n'));
+}
+
+/** `jot verify`: exit 0 with the claims, or exit 1 with the error code (as JSON too with --json). */
+async function runVerify(io: CliIo, arg: string, options: VerifyCommandOptions): Promise<void> {
+  const token = await readToken(io, arg);
+  const verifier = verifierOf(await resolveKeys(io, options), options);
+  const now = io.now();
+  let result: VerifiedJWT;
+  try {
+    result = verifier(token, { currentDate: now });
+  } catch (err) {
+    if (!isJoseError(err)) throw err;
+    if (options.json === true) {
+      writeJson(io.stdout, {
+        valid: false,
+        code: err.code,
+        claim: err.claim,
+        reason: err.reason,
+        message: err.message,
+      });
+    }
+    const claim = err.claim === undefined ? '' : ` (${err.claim})`;
+    throw new CliError(err.code, `${err.message}${claim}`, EXIT.checkFailed);
+  }
+  printVerified(io, result, now, options.json);
+}
+
 /** Registers `jot verify`. */
 export function registerVerify(program: Command, io: CliIo): void {
   program
@@ -95,58 +161,5 @@ export function registerVerify(program: Command, io: CliIo): void {
         '  jot verify - --alg HS256 --secret-env JWT_SECRET',
       ].join('\n'),
     )
-    .action(async (arg: string, options: VerifyCommandOptions) => {
-      const token = await readToken(io, arg);
-      const keys = await resolveKeys(io, options);
-      let verifier: JWTVerifier;
-      try {
-        verifier = createVerifier(keys, {
-          algorithms: options.alg,
-          issuer: nonEmpty(options.iss),
-          audience: nonEmpty(options.aud),
-          typ: options.typ,
-          clockTolerance: options.clockTolerance,
-        });
-      } catch (err) {
-        // jose reports misuse as TypeError; here every option came from the command line.
-        if (err instanceof TypeError)
-          throw new CliError('ERR_CLI_USAGE', err.message.replace(/^verify: /, ''));
-        throw err;
-      }
-      const now = io.now();
-      let result: VerifiedJWT;
-      try {
-        result = verifier(token, { currentDate: now });
-      } catch (err) {
-        if (!isJoseError(err)) throw err;
-        if (options.json === true) {
-          writeJson(io.stdout, {
-            valid: false,
-            code: err.code,
-            claim: err.claim,
-            reason: err.reason,
-            message: err.message,
-          });
-        }
-        const claim = err.claim === undefined ? '' : ` (${err.claim})`;
-        throw new CliError(err.code, `${err.message}${claim}`, EXIT.checkFailed);
-      }
-      const { header, payload, key } = result;
-      if (options.json === true) {
-        writeJson(io.stdout, { valid: true, header, payload });
-        return;
-      }
-      const times = timeViews(payload, now);
-      const lines = [
-        `VERIFIED: signature (${header.alg}, kid ${key.kid}) and claims are valid.`,
-        '',
-        'Header:',
-        JSON.stringify(header, null, 2),
-        '',
-        'Payload:',
-        JSON.stringify(payload, null, 2),
-      ];
-      if (times.length > 0) lines.push('', 'Times:', ...formatTimes(times));
-      writeLine(io.stdout, lines.join('\n'));
-    });
+    .action((arg: string, options: VerifyCommandOptions) => runVerify(io, arg, options));
 }

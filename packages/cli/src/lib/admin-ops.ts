@@ -50,3 +50,12 @@ export function parseRoles(values: readonly string[]): string[] {
 export function examples(...lines: string[]): string {
   return ['', 'Examples:', ...lines.map((l) => `  ${l}`)].join('\n');
 }
+
+/** Help text of a command that opens the configured database: where the configuration comes from, then examples. */
+export function configuredExamples(...lines: string[]): string {
+  return [
+    '',
+    'Reads the same configuration as the server (JOT_* variables, JOT_CONFIG or ./jot.config.json).',
+    examples(...lines),
+  ].join('\n');
+}
