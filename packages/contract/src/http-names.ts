@@ -13,6 +13,12 @@ export const COOKIES = {
   refresh: { secure: '__Secure-jot_rt', plain: 'jot_rt' },
 } as const;
 
+/**
+ * Where a request's access token was found: `Authorization: Bearer`, the access cookie, or `Authorization: DPoP`
+ * with a verified proof. The server's routes and `@jot/verify` report it alike.
+ */
+export type TokenLocation = 'bearer' | 'cookie' | 'dpop';
+
 /** Jot's own and the DPoP request and response headers, lower-case as Node gives them. */
 export const HEADERS = {
   /** Echoes the session's `csrf_token` on cookie-authenticated writes (double submit, checked against `cth`). */

@@ -87,7 +87,7 @@ export type {
   UserView,
   WhoAmIResponse,
 } from './views.js';
-export { COOKIES, ENDPOINTS, HEADERS, WEB_UI_META, WELL_KNOWN } from './http-names.js';
+export { COOKIES, ENDPOINTS, HEADERS, WEB_UI_META, WELL_KNOWN, type TokenLocation } from './http-names.js';
 export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';
 export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';

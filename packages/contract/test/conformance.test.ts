@@ -31,6 +31,7 @@ import {
   type SessionTokenResponse,
   type SessionView,
   type SigningKeyView,
+  type TokenLocation,
   type UserAccessTokenClaims,
   type UserRevocationState,
   type UserView,
@@ -40,6 +41,7 @@ import {
 import type { JotClient } from '../../client/src/index.js';
 import type { snapshotFrom } from '../../client/src/token-response.js';
 import type { HttpError } from '../../server/src/http/errors.js';
+import type { AuthContext } from '../../server/src/context.js';
 import type { errorSchema, tokenResponseSchema } from '../../server/src/http/schemas.js';
 import type { sseFrame } from '../../server/src/http/feed-wire.js';
 import type { pageToWire, toWire } from '../../server/src/services/feed-wire.js';
@@ -59,6 +61,9 @@ import type { requestToken } from '../../service/src/token-endpoint.js';
 import type { AccessTokenClaims as VerifiedClaims, ErrorResponse } from '../../verify/src/index.js';
 import type { IssuerMetadata } from '../../verify/src/discovery.js';
 import type { parseFeedEntry } from '../../verify/src/revocation/state.js';
+import type { RequestAuthContext } from '../../verify/src/request.js';
+import type { ExtractedToken } from '../../verify/src/token.js';
+import type { VerifiedAuth } from '../../verify/src/types.js';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 
 describe('the server writes the contract (types)', () => {
@@ -93,6 +98,13 @@ describe('the server writes the contract (types)', () => {
     >().toEqualTypeOf<AccessTokenClaims>();
     expectTypeOf<ReturnType<TokenService['verify']>>().toEqualTypeOf<UserAccessTokenClaims>();
     expectTypeOf<UserAccessTokenClaims>().toMatchTypeOf<AccessTokenClaims>();
+  });
+
+  it('names where a token was found with the one contract type, in the server and in @jot/verify', () => {
+    expectTypeOf<AuthContext['via']>().toEqualTypeOf<TokenLocation>();
+    expectTypeOf<ExtractedToken['via']>().toEqualTypeOf<TokenLocation>();
+    expectTypeOf<VerifiedAuth['via']>().toEqualTypeOf<TokenLocation>();
+    expectTypeOf<RequestAuthContext['via']>().toEqualTypeOf<TokenLocation>();
   });
 });
 

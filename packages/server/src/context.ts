@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 
-import type { UserAccessTokenClaims } from '@jot/contract';
+import type { TokenLocation, UserAccessTokenClaims } from '@jot/contract';
 import type { DPoPChecker } from '@jot/jose';
 
 import type { Clock } from './clock.js';
@@ -73,7 +73,7 @@ export interface AuthContext {
   /** The raw access token (never logged). */
   readonly token: string;
   /** How the token arrived (`dpop`: `Authorization: DPoP` with a verified proof). */
-  readonly via: 'bearer' | 'cookie' | 'dpop';
+  readonly via: TokenLocation;
   /** The user as the request's revocation check read it (set by `authenticate`), so a route need not read it again. */
   readonly user?: User;
 }

@@ -5,7 +5,7 @@
  * (this process's memory, or Redis `SET NX` across instances); server nonces are optional. Behind a proxy the URL
  * is the configured external one.
  */
-import { HEADERS, REDIS_PREFIXES } from '@jot/contract';
+import { HEADERS, REDIS_PREFIXES, type TokenLocation } from '@jot/contract';
 import {
   createDPoPChecker,
   createDPoPNonces,
@@ -45,12 +45,7 @@ export interface DPoPOptions {
 export interface RequestDPoP {
   readonly algorithms: readonly Algorithm[];
   /** Checks the request's proof for a verified token; throws `VerifyError`. */
-  check(
-    request: RequestLike,
-    token: string,
-    scheme: 'bearer' | 'cookie' | 'dpop',
-    claims: AccessTokenClaims,
-  ): Promise<void>;
+  check(request: RequestLike, token: string, scheme: TokenLocation, claims: AccessTokenClaims): Promise<void>;
   /** The current nonce, when nonces are on. */
   nonce(): string | undefined;
 }

@@ -12,7 +12,7 @@
  *
  * Every refusal is a `VerifyError` whose answer (status, `WWW-Authenticate` challenge, body) `errorResponse` writes.
  */
-import { HEADERS } from '@jot/contract';
+import { HEADERS, type TokenLocation } from '@jot/contract';
 
 import { checkCsrf, SAFE_METHODS } from './csrf.js';
 import type { RequestDPoP } from './dpop.js';
@@ -62,7 +62,7 @@ export interface RequestAuthContext<C extends AccessTokenClaims = AccessTokenCla
   readonly claims: C;
   /** The raw access token, to forward downstream. Never log it. */
   readonly token: string;
-  readonly via: 'bearer' | 'cookie' | 'dpop';
+  readonly via: TokenLocation;
 }
 
 /** The outcome of `authenticate`: the context, or the refusal and the response to send. */

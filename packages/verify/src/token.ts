@@ -7,13 +7,15 @@
  *   (RFC 6750 §3.1 "otherwise malformed").
  * A present `Authorization` header is never passed over for the cookie, whatever it holds.
  */
+import type { TokenLocation } from '@jot/contract';
+
 import { VerifyError } from './errors.js';
 import { readHeader, type RequestLike } from './types.js';
 
 /** A token and how it arrived. */
 export interface ExtractedToken {
   readonly token: string;
-  readonly via: 'bearer' | 'cookie' | 'dpop';
+  readonly via: TokenLocation;
 }
 
 /** `<scheme> <token68>` (RFC 7235 §2.1: the scheme is case-insensitive; one or more spaces; no other parameters). */

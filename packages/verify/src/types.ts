@@ -1,6 +1,6 @@
 /** Shapes shared by the verifier core, the strategies and the adapters. */
 
-import type { AccessTokenClaims as WireClaims } from '@jot/contract';
+import type { AccessTokenClaims as WireClaims, TokenLocation } from '@jot/contract';
 
 export type { ActorClaim } from '@jot/contract';
 
@@ -23,7 +23,7 @@ export interface VerifiedAuth {
   /** The raw access token, to forward downstream. Never log it. */
   readonly token: string;
   /** Where the token came from (`dpop`: `Authorization: DPoP` with a verified proof). */
-  readonly via: 'bearer' | 'cookie' | 'dpop';
+  readonly via: TokenLocation;
 }
 
 /** Where log lines go. Tokens and secrets are never passed to it. */
