@@ -1,9 +1,13 @@
-/** Sign in and register (when the server's JOT_REGISTRATION is open). In development the first account becomes the admin. */
+/**
+ * Sign in, and register when the server's `JOT_REGISTRATION` is `open` (lib/session.ts reads it from the page). In
+ * development the first account becomes the admin.
+ */
 import { isMfaRequired, JotClientError } from '@jot/client';
 
 import { postAnonymous } from '../lib/api.js';
-import { busy, field, h, heading, message } from '../lib/dom.js';
-import { jot, loadUser, takeNotice } from '../lib/session.js';
+import { onSubmit } from '../lib/actions.js';
+import { busy, field, h, heading, message, outcome } from '../lib/dom.js';
+import { jot, loadUser, registrationOpen, takeNotice } from '../lib/session.js';
 import { passkeySignIn, showSecondStep } from './signin-mfa.js';
 
 function input(
@@ -17,7 +21,7 @@ function input(
 
 /** What to do when sign-in needs a verified address: open the link, or ask for a new one. */
 function unverified(address: string): HTMLElement {
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = outcome();
   const resend = h('button', { type: 'button', class: 'secondary' }, 'Send a new link');
   resend.addEventListener('click', () => {
     void busy(resend, out, async () => {
@@ -34,15 +38,21 @@ function unverified(address: string): HTMLElement {
   );
 }
 
-/** Renders the sign-in page. */
-export function signInPage(main: ParentNode): void {
-  const notice = takeNotice();
+const notVerified = (err: unknown): boolean =>
+  err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED';
 
+/** Loads the signed-in user and opens the account page. */
+async function enterAccount(): Promise<void> {
+  await loadUser();
+  location.hash = '#/account';
+}
+
+function signInForm(): HTMLFormElement {
   const email = input('signin-email', 'email', 'username');
   const password = input('signin-password', 'password', 'current-password');
-  const out = h('div', { 'aria-live': 'polite' });
+  const out = outcome();
   const submit = h('button', { type: 'submit' }, 'Sign in');
-  const signIn = h(
+  const form = h(
     'form',
     { 'aria-labelledby': 'signin-h' },
     h('h2', { id: 'signin-h' }, 'Sign in'),
@@ -53,72 +63,63 @@ export function signInPage(main: ParentNode): void {
     out,
     passkeySignIn(),
   );
-  signIn.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(submit, out, async () => {
-      try {
-        await jot.login(email.value, password.value);
-      } catch (err) {
-        if (err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED') {
-          out.replaceChildren(unverified(email.value));
-          return;
-        }
-        if (isMfaRequired(err)) {
-          password.value = '';
-          showSecondStep(signIn, err);
-          return;
-        }
-        throw err;
+  return onSubmit(form, submit, out, async () => {
+    try {
+      await jot.login(email.value, password.value);
+    } catch (err) {
+      if (notVerified(err)) {
+        out.replaceChildren(unverified(email.value));
+        return;
       }
+      if (!isMfaRequired(err)) throw err;
       password.value = '';
-      await loadUser();
-      location.hash = '#/account';
-    });
+      showSecondStep(form, err);
+      return;
+    }
+    password.value = '';
+    await enterAccount();
   });
+}
 
-  const regEmail = input('register-email', 'email', 'username');
-  const regName = h('input', { id: 'register-name', name: 'name', type: 'text', autocomplete: 'name' });
-  const regPassword = input('register-password', 'password', 'new-password', { minlength: '8' });
-  const regOut = h('div', { 'aria-live': 'polite' });
-  const regSubmit = h('button', { type: 'submit' }, 'Create account');
-  const register = h(
+/** Create an account (only offered when the server's registration is open). */
+function registerForm(): HTMLFormElement {
+  const email = input('register-email', 'email', 'username');
+  const name = h('input', { id: 'register-name', name: 'name', type: 'text', autocomplete: 'name' });
+  const password = input('register-password', 'password', 'new-password', { minlength: '8' });
+  const out = outcome();
+  const submit = h('button', { type: 'submit' }, 'Create account');
+  const form = h(
     'form',
     { 'aria-labelledby': 'register-h' },
     h('h2', { id: 'register-h' }, 'Create an account'),
-    field('Email', regEmail),
-    field('Name (optional)', regName),
-    field('Password', regPassword, 'At least 8 characters, not a common password, not your email address.'),
-    regSubmit,
-    regOut,
+    field('Email', email),
+    field('Name (optional)', name),
+    field('Password', password, 'At least 8 characters, not a common password, not your email address.'),
+    submit,
+    out,
   );
-  register.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(regSubmit, regOut, async () => {
-      await jot.json('/api/register', {
-        method: 'POST',
-        body: {
-          email: regEmail.value,
-          password: regPassword.value,
-          ...(regName.value ? { name: regName.value } : {}),
-        },
-      });
-      try {
-        await jot.login(regEmail.value, regPassword.value);
-      } catch (err) {
-        if (err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED') {
-          regPassword.value = '';
-          regOut.replaceChildren(unverified(regEmail.value));
-          return;
-        }
-        throw err;
-      }
-      regPassword.value = '';
-      await loadUser();
-      location.hash = '#/account';
+  return onSubmit(form, submit, out, async () => {
+    await jot.json('/api/register', {
+      method: 'POST',
+      body: { email: email.value, password: password.value, ...(name.value ? { name: name.value } : {}) },
     });
+    try {
+      await jot.login(email.value, password.value);
+    } catch (err) {
+      if (!notVerified(err)) throw err;
+      password.value = '';
+      out.replaceChildren(unverified(email.value));
+      return;
+    }
+    password.value = '';
+    await enterAccount();
   });
+}
 
+/** Renders the sign-in page. */
+export function signInPage(main: ParentNode): void {
+  const notice = takeNotice();
   main.append(heading('Sign in to Jot'));
   if (notice !== undefined) main.append(message(notice, 'info'));
-  main.append(h('div', { class: 'columns' }, signIn, register));
+  main.append(h('div', { class: 'columns' }, signInForm(), registrationOpen() ? registerForm() : null));
 }
