@@ -33,19 +33,38 @@ function numericDate(value: unknown): number | 'absent' | 'bad' {
   return typeof value === 'number' && Number.isFinite(value) ? value : 'bad';
 }
 
+type Checked = Pick<DecodedJwt, 'header' | 'payload' | 'signature'> &
+  Partial<Pick<DecodedJwt, 'nonCanonical'>>;
+
 /** Findings for `jwt` at time `nowSeconds`. */
-export function warningsFor(
-  jwt: Pick<DecodedJwt, 'header' | 'payload' | 'signature'> & Partial<Pick<DecodedJwt, 'nonCanonical'>>,
-  nowSeconds = Date.now() / 1000,
-): Warning[] {
-  const { header, payload } = jwt;
+export function warningsFor(jwt: Checked, nowSeconds = Date.now() / 1000): Warning[] {
   const out: Warning[] = [];
+  encodingWarnings(jwt, out);
+  headerWarnings(jwt, out);
+  timeWarnings(jwt.payload, nowSeconds, out);
+  const names: string[] = [];
+  sensitiveNames(jwt.payload, '', names);
+  if (names.length > 0)
+    out.push({
+      level: 'warning',
+      id: 'sensitive-claims',
+      text: `Sensitive-looking claims (readable by anyone holding the token): ${names.join(', ')}.`,
+    });
+  return out;
+}
+
+function encodingWarnings(jwt: Checked, out: Warning[]): void {
   if (jwt.nonCanonical !== undefined && jwt.nonCanonical.length > 0)
     out.push({
       level: 'danger',
       id: 'non-canonical',
       text: `Non-canonical encoding — Jot rejects this token: the ${jwt.nonCanonical.join(', ')} ${jwt.nonCanonical.length === 1 ? 'is' : 'are'} not in canonical base64url (stray bits or padding), so the same bytes could be written several ways.`,
     });
+}
+
+/** The algorithm, the signature, and keys announced in the header. */
+function headerWarnings(jwt: Checked, out: Warning[]): void {
+  const { header } = jwt;
   const alg = header.alg;
   if (typeof alg !== 'string')
     out.push({
@@ -68,7 +87,10 @@ export function warningsFor(
         id: `header-${member}`,
         text: `The header carries "${member}": a verifier must never take its key from the token itself.`,
       });
+}
 
+/** exp, nbf and iat: malformed, absent, expired, not yet valid, from the future, too long a lifetime. */
+function timeWarnings(payload: Checked['payload'], nowSeconds: number, out: Warning[]): void {
   const exp = numericDate(payload.exp);
   const iat = numericDate(payload.iat);
   const nbf = numericDate(payload.nbf);
@@ -102,14 +124,4 @@ export function warningsFor(
       id: 'long-lifetime',
       text: `Long lifetime: ${Math.round((exp - start) / 3600)} hours. Access tokens should live minutes.`,
     });
-
-  const names: string[] = [];
-  sensitiveNames(payload, '', names);
-  if (names.length > 0)
-    out.push({
-      level: 'warning',
-      id: 'sensitive-claims',
-      text: `Sensitive-looking claims (readable by anyone holding the token): ${names.join(', ')}.`,
-    });
-  return out;
 }
