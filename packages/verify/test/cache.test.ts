@@ -3,61 +3,36 @@
  * kids), an expired key set is refreshed even when every request hits the cache, and cached claims are frozen.
  */
 import { generateKeyPair } from '@jot/jose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import {
-  compileGuards,
-  createVerifier,
-  type AccessTokenClaims,
-  type Verifier,
-  type VerifierOptions,
-} from '../src/index.js';
+import { compileGuards, type AccessTokenClaims } from '../src/index.js';
 import { VerificationCache } from '../src/cache.js';
 import { codeOf } from './support/outcome.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
-import { recordingLogger, waitFor } from './support/wait.js';
+import { AUDIENCE } from './support/fake-issuer.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
+import { waitFor } from './support/wait.js';
 
-let issuer: FakeIssuer;
-let verifier: Verifier | undefined;
 let now: number;
 const clock = (): number => now;
+const harness = useIssuerVerifier({ cache: { maxEntries: 100 }, clock });
+const build = harness.build;
 
-beforeEach(async () => {
-  issuer = await startFakeIssuer();
+beforeEach(() => {
   now = Date.now();
 });
 
-afterEach(async () => {
-  await verifier?.close();
-  verifier = undefined;
-  await issuer.close();
-});
-
-function build(options: Partial<VerifierOptions> = {}): Verifier {
-  verifier = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: 'none',
-    cache: { maxEntries: 100 },
-    clock,
-    logger: recordingLogger(),
-    ...options,
-  });
-  return verifier;
-}
-
 describe('verification cache and keys', () => {
   it('drops a cached token when the issuer replaces its key under the same kid, refreshing from a cache hit', async () => {
-    issuer.jwksCacheControl = 'max-age=60';
+    harness.issuer.jwksCacheControl = 'max-age=60';
     const v = build({ jwks: { minCacheAge: 0 } });
     await v.ready();
-    const old = issuer.keys[0]!;
-    const token = issuer.sign();
+    const old = harness.issuer.keys[0]!;
+    const token = harness.issuer.sign();
     await v.verify(token);
     await v.verify(token);
     expect(v.stats().cache).toMatchObject({ size: 1, hits: 1 });
     // The old key leaks; the issuer publishes fresh material under the same kid.
-    issuer.keys = [generateKeyPair('ES256', { kid: old.kid })];
+    harness.issuer.keys = [generateKeyPair('ES256', { kid: old.kid })];
     now += 61_000;
     // Every request hits the cache: the hit itself must start the refresh of the expired set.
     expect(await codeOf(v.verify(token))).toBe('accepted');
@@ -65,20 +40,20 @@ describe('verification cache and keys', () => {
     expect(v.stats().jwks.kids).toEqual([old.kid]);
     expect(v.stats().cache?.size).toBe(0);
     expect(await codeOf(v.verify(token))).toBe('ERR_JWS_SIGNATURE_INVALID');
-    expect((await v.verify(issuer.sign({ sub: 'fresh' }))).sub).toBe('fresh');
+    expect((await v.verify(harness.issuer.sign({ sub: 'fresh' }))).sub).toBe('fresh');
   });
 
   it('keeps cached tokens whose key is still published when another key goes', async () => {
-    issuer.jwksCacheControl = 'max-age=60';
+    harness.issuer.jwksCacheControl = 'max-age=60';
     const v = build({ jwks: { minCacheAge: 0 } });
-    const kept = issuer.keys[0]!;
-    const gone = issuer.rotate();
+    const kept = harness.issuer.keys[0]!;
+    const gone = harness.issuer.rotate();
     await v.ready();
-    const keptToken = issuer.sign({}, { key: kept });
-    const goneToken = issuer.sign({}, { key: gone });
+    const keptToken = harness.issuer.sign({}, { key: kept });
+    const goneToken = harness.issuer.sign({}, { key: gone });
     await v.verify(keptToken);
     await v.verify(goneToken);
-    issuer.keys = [kept];
+    harness.issuer.keys = [kept];
     now += 61_000;
     await v.verify(keptToken);
     await waitFor(() => v.stats().jwks.fetchedAt === now, 2000, 'refreshed key set');
@@ -102,7 +77,11 @@ describe('cached claims', () => {
   it('are deep-frozen, so a handler cannot change what later requests with the token see', async () => {
     const v = build();
     await v.ready();
-    const token = issuer.sign({ aud: [AUDIENCE, 'other'], permissions: ['read'], extra: { nested: [1] } });
+    const token = harness.issuer.sign({
+      aud: [AUDIENCE, 'other'],
+      permissions: ['read'],
+      extra: { nested: [1] },
+    });
     const request = { method: 'GET', headers: { authorization: `Bearer ${token}` } };
     const admin = compileGuards({ roles: ['admin'] });
     const first = await v.authenticate(request);
@@ -131,7 +110,7 @@ describe('cached claims', () => {
   it('are frozen without a cache too, including the default empty roles', async () => {
     const v = build({ cache: false });
     await v.ready();
-    const claims = await v.verify(issuer.sign({ roles: undefined }));
+    const claims = await v.verify(harness.issuer.sign({ roles: undefined }));
     expect(claims.roles).toEqual([]);
     expect(Object.isFrozen(claims)).toBe(true);
     expect(Object.isFrozen(claims.roles)).toBe(true);

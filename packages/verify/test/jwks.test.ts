@@ -2,41 +2,23 @@
 import { randomBytes } from 'node:crypto';
 
 import { generateKeyPair } from '@jot/jose';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createVerifier, isVerifyError } from '../src/index.js';
 import { discoverIssuer } from '../src/discovery.js';
 import { cacheLifetime } from '../src/remote-jwks.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { AUDIENCE } from './support/fake-issuer.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
-let issuer: FakeIssuer;
-let verifier: Verifier | undefined;
 let now: number;
 const clock = (): number => now;
+const harness = useIssuerVerifier({ clock });
+const build = harness.build;
 
-beforeEach(async () => {
-  issuer = await startFakeIssuer();
+beforeEach(() => {
   now = Date.now();
 });
-
-afterEach(async () => {
-  await verifier?.close();
-  verifier = undefined;
-  await issuer.close();
-});
-
-function build(options: Partial<VerifierOptions> = {}): Verifier {
-  verifier = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: 'none',
-    clock,
-    logger: recordingLogger(),
-    ...options,
-  });
-  return verifier;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<string> {
   try {
@@ -52,89 +34,90 @@ describe('remote JWKS', () => {
   it('discovers jwks_uri from the issuer metadata when not given', async () => {
     const v = build();
     await v.ready();
-    expect(issuer.counts.metadata).toBe(1);
-    expect(v.stats().jwks.uri).toBe(`${issuer.url}/.well-known/jwks.json`);
-    expect((await v.verify(issuer.sign({ sub: 'a' }))).sub).toBe('a');
+    expect(harness.issuer.counts.metadata).toBe(1);
+    expect(v.stats().jwks.uri).toBe(`${harness.issuer.url}/.well-known/jwks.json`);
+    expect((await v.verify(harness.issuer.sign({ sub: 'a' }))).sub).toBe('a');
   });
 
   it('refuses metadata whose issuer is not the configured one (RFC 8414 §3.3)', async () => {
-    await expect(discoverIssuer(`${issuer.url}/other`)).rejects.toThrow(/does not match|404/);
+    await expect(discoverIssuer(`${harness.issuer.url}/other`)).rejects.toThrow(/does not match|404/);
   });
 
   it('sees a key rotated in without a restart: an unknown kid triggers one refetch', async () => {
-    const v = build({ jwksUri: `${issuer.url}/.well-known/jwks.json` });
+    const v = build({ jwksUri: `${harness.issuer.url}/.well-known/jwks.json` });
     await v.ready();
-    expect(issuer.counts.metadata).toBe(0);
-    expect(issuer.counts.jwks).toBe(1);
+    expect(harness.issuer.counts.metadata).toBe(0);
+    expect(harness.issuer.counts.jwks).toBe(1);
     now += 60_000; // past the cooldown since the first fetch
-    const next = issuer.rotate({ activate: true, removeOld: true });
-    const claims = await v.verify(issuer.sign({ sub: 'rotated' }, { key: next }));
+    const next = harness.issuer.rotate({ activate: true, removeOld: true });
+    const claims = await v.verify(harness.issuer.sign({ sub: 'rotated' }, { key: next }));
     expect(claims.sub).toBe('rotated');
-    expect(issuer.counts.jwks).toBe(2);
+    expect(harness.issuer.counts.jwks).toBe(2);
     expect(v.stats().jwks.kids).toEqual([next.kid]);
   });
 
   it('sees a pre-published key when the cache expires (Cache-Control max-age)', async () => {
-    issuer.jwksCacheControl = 'public, max-age=120';
+    harness.issuer.jwksCacheControl = 'public, max-age=120';
     const v = build({ jwks: { minCacheAge: 0 } });
     await v.ready();
     expect(v.stats().jwks.expiresAt! - v.stats().jwks.fetchedAt!).toBe(120_000);
-    const next = issuer.rotate();
-    await v.verify(issuer.sign());
-    expect(issuer.counts.jwks).toBe(1);
+    const next = harness.issuer.rotate();
+    await v.verify(harness.issuer.sign());
+    expect(harness.issuer.counts.jwks).toBe(1);
     now += 121_000;
-    await v.verify(issuer.sign()); // served from the expired set while a background refresh runs
+    await v.verify(harness.issuer.sign()); // served from the expired set while a background refresh runs
     await waitFor(() => v.stats().jwks.kids.includes(next.kid), 1000, 'refreshed key set');
-    expect(issuer.counts.jwks).toBe(2);
+    expect(harness.issuer.counts.jwks).toBe(2);
   });
 
   it('fetches at most once per cooldown during a flood of unknown kids', async () => {
     const v = build({ jwks: { cooldown: '30s' } });
     await v.ready();
     now += 31_000;
-    const before = issuer.counts.jwks;
+    const before = harness.issuer.counts.jwks;
     const results = await Promise.all(
       Array.from({ length: 200 }, () => {
         const rogue = generateKeyPair('ES256', { kid: randomBytes(8).toString('hex') });
-        return rejection(v.verify(issuer.sign({}, { key: rogue })));
+        return rejection(v.verify(harness.issuer.sign({}, { key: rogue })));
       }),
     );
     expect(new Set(results)).toEqual(new Set(['ERR_JWKS_NO_MATCHING_KEY']));
-    expect(issuer.counts.jwks - before).toBe(1);
+    expect(harness.issuer.counts.jwks - before).toBe(1);
     expect(v.stats().jwks.throttled).toBeGreaterThanOrEqual(190);
     // Still throttled a little later; one more fetch once the cooldown has passed.
     now += 10_000;
-    await rejection(v.verify(issuer.sign({}, { key: generateKeyPair('ES256', { kid: 'x1' }) })));
-    expect(issuer.counts.jwks - before).toBe(1);
+    await rejection(v.verify(harness.issuer.sign({}, { key: generateKeyPair('ES256', { kid: 'x1' }) })));
+    expect(harness.issuer.counts.jwks - before).toBe(1);
     now += 21_000;
-    await rejection(v.verify(issuer.sign({}, { key: generateKeyPair('ES256', { kid: 'x2' }) })));
-    expect(issuer.counts.jwks - before).toBe(2);
+    await rejection(v.verify(harness.issuer.sign({}, { key: generateKeyPair('ES256', { kid: 'x2' }) })));
+    expect(harness.issuer.counts.jwks - before).toBe(2);
   });
 
   it('keeps serving the last good key set while the issuer is down, and says so in its state', async () => {
-    issuer.jwksCacheControl = 'max-age=60';
+    harness.issuer.jwksCacheControl = 'max-age=60';
     const logger = recordingLogger();
     const v = build({ logger, jwks: { minCacheAge: 0, cooldown: '10s' } });
     await v.ready();
-    issuer.jwksDown = true;
+    harness.issuer.jwksDown = true;
     now += 61_000;
-    for (let i = 0; i < 20; i += 1) expect((await v.verify(issuer.sign({ sub: `u${i}` }))).sub).toBe(`u${i}`);
+    for (let i = 0; i < 20; i += 1)
+      expect((await v.verify(harness.issuer.sign({ sub: `u${i}` }))).sub).toBe(`u${i}`);
     await waitFor(() => v.stats().jwks.failures === 1, 2000, 'failed refresh');
     const state = v.stats().jwks;
     expect(state.stale).toBe(true);
     expect(state.lastError).toMatch(/jwks\.json/);
     expect(state.kids).toHaveLength(1);
-    expect(issuer.counts.jwks).toBe(2); // one failed attempt, not one per request
+    expect(harness.issuer.counts.jwks).toBe(2); // one failed attempt, not one per request
     expect(logger.lines.some((l) => l.level === 'warn' && /last good key set/.test(l.message))).toBe(true);
   });
 
   it('answers 503 ERR_VERIFY_KEYS_UNAVAILABLE when no key set was ever loaded', async () => {
-    issuer.jwksDown = true;
+    harness.issuer.jwksDown = true;
     const v = build();
     await expect(v.ready()).rejects.toThrow();
     const result = await v.authenticate({
       method: 'GET',
-      headers: { authorization: `Bearer ${issuer.sign()}` },
+      headers: { authorization: `Bearer ${harness.issuer.sign()}` },
     });
     expect(result.ok).toBe(false);
     if (!result.ok) {
@@ -154,10 +137,12 @@ describe('remote JWKS', () => {
     expect(() => createVerifier({ issuer: 'nope', audience: AUDIENCE, revocation: 'none' })).toThrow(
       TypeError,
     );
-    expect(() => createVerifier({ issuer: issuer.url, audience: [], revocation: 'none' })).toThrow(TypeError);
+    expect(() => createVerifier({ issuer: harness.issuer.url, audience: [], revocation: 'none' })).toThrow(
+      TypeError,
+    );
     expect(() =>
       createVerifier({
-        issuer: issuer.url,
+        issuer: harness.issuer.url,
         audience: AUDIENCE,
         revocation: { strategy: 'replicated', secret: '' },
       }),

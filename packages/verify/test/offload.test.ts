@@ -3,37 +3,15 @@
  * switch (inline when idle, offloaded while the loop is busy or offloaded checks are pending), and the verification
  * cache being on by default.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
 import { createOffloadPolicy, SAMPLE_INTERVAL_MS } from '../src/offload.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
 import { codeOf } from './support/outcome.js';
-import { recordingLogger, waitFor } from './support/wait.js';
+import { waitFor } from './support/wait.js';
 
-let issuer: FakeIssuer;
-let verifier: Verifier | undefined;
-
-beforeEach(async () => {
-  issuer = await startFakeIssuer();
-});
-
-afterEach(async () => {
-  await verifier?.close();
-  verifier = undefined;
-  await issuer.close();
-});
-
-function build(options: Partial<VerifierOptions> = {}): Verifier {
-  verifier = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: 'none',
-    logger: recordingLogger(),
-    ...options,
-  });
-  return verifier;
-}
+const harness = useIssuerVerifier();
+const build = harness.build;
 
 /** Flips one bit of the signature, keeping its length. */
 function tamper(token: string): string {
@@ -49,12 +27,12 @@ describe('offloaded signature checks', () => {
       const v = build({ offload, cache: false });
       await v.ready();
       const now = Math.floor(Date.now() / 1000);
-      expect((await v.verify(issuer.sign())).sub).toBeTypeOf('string');
-      expect(await codeOf(v.verify(tamper(issuer.sign())))).toBe('ERR_JWS_SIGNATURE_INVALID');
-      expect(await codeOf(v.verify(issuer.sign({ iat: now - 7200, exp: now - 3600 })))).toBe(
+      expect((await v.verify(harness.issuer.sign())).sub).toBeTypeOf('string');
+      expect(await codeOf(v.verify(tamper(harness.issuer.sign())))).toBe('ERR_JWS_SIGNATURE_INVALID');
+      expect(await codeOf(v.verify(harness.issuer.sign({ iat: now - 7200, exp: now - 3600 })))).toBe(
         'ERR_JWT_EXPIRED',
       );
-      expect(await codeOf(v.verify(issuer.sign({}, { typ: 'JWT' })))).toMatch(/^ERR_/);
+      expect(await codeOf(v.verify(harness.issuer.sign({}, { typ: 'JWT' })))).toMatch(/^ERR_/);
       const { offloaded, inline } = v.stats().offload;
       expect(offload === 'always' ? [offloaded, inline] : [inline, offloaded]).toEqual([4, 0]);
     });
@@ -63,8 +41,8 @@ describe('offloaded signature checks', () => {
   it('verifies a token signed by a key rotated in after start on the pool too (unknown kid → refetch)', async () => {
     const v = build({ offload: 'always', cache: false, jwks: { cooldown: 0 } });
     await v.ready();
-    const key = issuer.rotate({ activate: true });
-    expect((await v.verify(issuer.sign({}, { key }))).sub).toBeTypeOf('string');
+    const key = harness.issuer.rotate({ activate: true });
+    expect((await v.verify(harness.issuer.sign({}, { key }))).sub).toBeTypeOf('string');
   });
 
   it('refuses an unknown offload mode when the verifier is built', () => {
@@ -106,7 +84,7 @@ describe('verification cache default', () => {
   it('is on by default and still checks revocation on a hit', async () => {
     const v = build({ revocation: 'none' });
     await v.ready();
-    const token = issuer.sign();
+    const token = harness.issuer.sign();
     await v.verify(token);
     await v.verify(token);
     expect(v.stats().cache).toMatchObject({ size: 1, hits: 1 });
@@ -115,7 +93,7 @@ describe('verification cache default', () => {
   it('is off with cache: false', async () => {
     const v = build({ cache: false });
     await v.ready();
-    await v.verify(issuer.sign());
+    await v.verify(harness.issuer.sign());
     expect(v.stats().cache).toBeUndefined();
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * The setup most verifier tests share: a fresh fake issuer per test, and a `build` that creates a verifier for it
+ * (its issuer and audience, no revocation, a recording logger, plus the file's and the test's options), closing
+ * both after each test.
+ */
+import { afterEach, beforeEach } from 'vitest';
+
+import { createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
+import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './fake-issuer.js';
+import { recordingLogger } from './wait.js';
+
+export interface IssuerVerifier {
+  /** This test's fake issuer. */
+  readonly issuer: FakeIssuer;
+  /** A verifier for `issuer`: `defaults`, then `options`, over the shared base; closed after the test. */
+  build: (options?: Partial<VerifierOptions>) => Verifier;
+}
+
+export function useIssuerVerifier(defaults: Partial<VerifierOptions> = {}): IssuerVerifier {
+  let issuer: FakeIssuer | undefined;
+  let verifier: Verifier | undefined;
+
+  beforeEach(async () => {
+    issuer = await startFakeIssuer();
+  });
+
+  afterEach(async () => {
+    await verifier?.close();
+    verifier = undefined;
+    await issuer?.close();
+    issuer = undefined;
+  });
+
+  const harness: IssuerVerifier = {
+    get issuer(): FakeIssuer {
+      if (issuer === undefined) throw new Error('the fake issuer runs only inside a test');
+      return issuer;
+    },
+    build: (options = {}) => {
+      verifier = createVerifier({
+        issuer: harness.issuer.url,
+        audience: AUDIENCE,
+        revocation: 'none',
+        logger: recordingLogger(),
+        ...defaults,
+        ...options,
+      });
+      return verifier;
+    },
+  };
+  return harness;
+}
