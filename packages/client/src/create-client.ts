@@ -19,7 +19,7 @@ import {
   signIn,
   type ClientCore,
 } from './identity.js';
-import { proofFields, type MfaProof, type PasskeyCredentialJSON } from './mfa.js';
+import { mfaSignInBody, proofFields, type MfaProof, type PasskeyCredentialJSON } from './mfa.js';
 import { createRefreshRequest } from './refresh-request.js';
 import { createRefreshTimer } from './refresh-timer.js';
 import { createSenders } from './senders.js';
@@ -196,8 +196,7 @@ export function createClient(options: ClientOptions): JotClient {
       return state.current?.expiresAt;
     },
     login: (email, password) => signIn(core, ENDPOINTS.login, { email, password, delivery: mode }),
-    completeMfa: (mfaToken, proof) =>
-      signIn(core, ENDPOINTS.loginMfa, { mfa_token: mfaToken, ...proofFields(proof) }),
+    completeMfa: (mfaToken, proof) => signIn(core, ENDPOINTS.loginMfa, mfaSignInBody(mfaToken, proof)),
     passkeyOptions: (mfaToken) => passkeyOptions(core, mfaToken),
     loginWithPasskey: (credential) => signIn(core, ENDPOINTS.passkeyLogin, { credential, delivery: mode }),
     stepUp: (proof) => confirmIdentity(core, ENDPOINTS.mfaStepUp, proofFields(proof)),

@@ -4,7 +4,7 @@
  * an authenticator-app code, a recovery code, or a passkey assertion (the JSON `@simplewebauthn/browser`'s
  * `startAuthentication` returns; this package does not run the WebAuthn ceremony itself).
  */
-import type { MfaRequiredBody } from '@jot/contract';
+import type { MfaProofFields, MfaRequiredBody, MfaSignInBody } from '@jot/contract';
 
 import { JotClientError } from './errors.js';
 
@@ -63,8 +63,13 @@ export async function mfaRequiredFrom(response: Response): Promise<JotMfaRequire
   }
 }
 
+/** The body of `POST /api/login/mfa` for `proof`. */
+export function mfaSignInBody(mfaToken: string, proof: MfaProof): MfaSignInBody {
+  return { mfa_token: mfaToken, ...proofFields(proof) };
+}
+
 /** The request fields of a proof (`code`, `recovery_code` or `webauthn`). */
-export function proofFields(proof: MfaProof): Record<string, unknown> {
+export function proofFields(proof: MfaProof): MfaProofFields {
   if ('code' in proof) return { code: proof.code };
   if ('recoveryCode' in proof) return { recovery_code: proof.recoveryCode };
   if ('passkey' in proof) return { webauthn: proof.passkey };

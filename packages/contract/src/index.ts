@@ -30,6 +30,7 @@ export {
   type VerifyOwnCode,
 } from './error-codes.js';
 export type { ErrorBody } from './error-body.js';
+export type { MfaProofFields, MfaSignInBody } from './request-bodies.js';
 export {
   ACCESS_TOKEN_TYP,
   FIRST_PARTY_CLIENT_ID,

@@ -24,7 +24,9 @@ import {
   type FeedPage,
   type IntrospectionResponse,
   type MfaFactorView,
+  type MfaProofFields,
   type MfaRequiredBody,
+  type MfaSignInBody,
   type MfaStatusView,
   type OAuthTokenResponse,
   type SecurityEventView,
@@ -39,6 +41,7 @@ import {
 } from '../src/index.js';
 
 import type { JotClient } from '../../client/src/index.js';
+import type { mfaSignInBody, proofFields } from '../../client/src/mfa.js';
 import type { snapshotFrom } from '../../client/src/token-response.js';
 import type { HttpError } from '../../server/src/http/errors.js';
 import type { AuthContext } from '../../server/src/context.js';
@@ -46,7 +49,12 @@ import type { errorSchema, tokenResponseSchema } from '../../server/src/http/sch
 import type { sseFrame } from '../../server/src/http/feed-wire.js';
 import type { pageToWire, toWire } from '../../server/src/services/feed-wire.js';
 import type { accessTokenIntrospection } from '../../server/src/http/introspection.js';
-import type { factorSchema, publicFactor } from '../../server/src/http/mfa-schemas.js';
+import type {
+  factorSchema,
+  proofOf,
+  proofProperties,
+  publicFactor,
+} from '../../server/src/http/mfa-schemas.js';
 import type { tokenResponse } from '../../server/src/http/token-response.js';
 import type { publicSession, publicUser, sessionSchema, userSchema } from '../../server/src/http/views.js';
 import type { clientSchema } from '../../server/src/plugins/admin-clients.js';
@@ -141,6 +149,14 @@ describe('the SDKs read the contract (types)', () => {
     expectTypeOf<Awaited<ReturnType<JotClient['whoami']>>>().toEqualTypeOf<WhoAmIResponse>();
     expectTypeOf<WhoAmIResponse['user']>().toEqualTypeOf<UserView>();
     expectTypeOf<Parameters<typeof snapshotFrom>[0]>().toEqualTypeOf<unknown>();
+  });
+
+  it('@jot/client sends the second-factor bodies the server reads and documents', () => {
+    expectTypeOf<ReturnType<typeof proofFields>>().toEqualTypeOf<MfaProofFields>();
+    expectTypeOf<ReturnType<typeof mfaSignInBody>>().toEqualTypeOf<MfaSignInBody>();
+    expectTypeOf<Parameters<typeof proofOf>[0]>().toEqualTypeOf<MfaProofFields>();
+    expectTypeOf<keyof typeof proofProperties>().toEqualTypeOf<keyof MfaProofFields>();
+    expectTypeOf<keyof MfaSignInBody>().toEqualTypeOf<keyof MfaProofFields | 'mfa_token'>();
   });
 
   it('@jot/service: OAuth token responses', () => {

@@ -1,18 +1,14 @@
 /** Request schemas and views of the MFA routes, and the proof a second step or step-up carries. */
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
-import type { MfaFactorView } from '@jot/contract';
+import type { MfaFactorView, MfaProofFields } from '@jot/contract';
 
 import type { MfaProof } from '../services/mfa.js';
 import type { MfaFactor } from '../store/index.js';
 import { HttpError } from './errors.js';
 
-/** The fields of a second-factor proof: exactly one of them. */
-export interface ProofBody {
-  code?: string;
-  recovery_code?: string;
-  webauthn?: Record<string, unknown>;
-}
+/** The fields of a second-factor proof (the contract's `MfaProofFields`): exactly one of them. */
+export type ProofBody = MfaProofFields;
 
 /** JSON-schema properties of a proof. */
 export const proofProperties = {

@@ -5,8 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import type { MfaSignInBody } from '@jot/contract';
+
 import { clientInfo } from '../http/client-info.js';
-import { proofOf, proofProperties, type ProofBody } from '../http/mfa-schemas.js';
+import { proofOf, proofProperties } from '../http/mfa-schemas.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { tokenResponseSchema } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
@@ -18,7 +20,7 @@ export async function mfaSignInPlugin(app: FastifyInstance): Promise<void> {
   const { config, sessions, mfa, events, metrics } = app.jot;
   const limit = { rateLimit: authRateLimit(config) };
 
-  app.post<{ Body: ProofBody & { mfa_token: string } }>(
+  app.post<{ Body: MfaSignInBody }>(
     '/api/login/mfa',
     {
       config: limit,
