@@ -22,80 +22,79 @@ import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
 const INACTIVE: IntrospectionResponse = { active: false };
 
+const INTROSPECT_SCHEMA = {
+  formBody: TOKEN_FORM_BODY,
+  tags: ['oauth'],
+  summary: 'RFC 7662 introspection (form-encoded): is this access or refresh token active, and its claims.',
+  description:
+    'Client authentication as at /oauth/token, or Authorization: Bearer <JOT_REVOCATION_SECRET>. ' +
+    'Access tokens answer token_type "Bearer".',
+  response: {
+    200: {
+      type: 'object',
+      required: ['active'],
+      properties: { active: { type: 'boolean' } },
+      additionalProperties: true,
+    },
+    400: { $ref: 'JotError#' },
+    401: { $ref: 'JotError#' },
+  },
+};
+
+/** The calling client, or undefined for a resource server (secret or admin token). */
+async function caller(
+  app: FastifyInstance,
+  resourceServer: ReturnType<typeof feedCredential>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form: ReturnType<typeof oauthForm>,
+): Promise<OAuthClient | undefined> {
+  if (/^Bearer /i.test(request.headers.authorization ?? '')) {
+    await resourceServer.call(app, request, reply);
+    return undefined;
+  }
+  const authenticated = await clientOf(request, form, OAUTH_PATHS.introspection);
+  if (authenticated === undefined) {
+    throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7662 §2.1)');
+  }
+  return authenticated.client;
+}
+
+/** A refresh token's introspection: active only for the client it was issued to, on a live session. */
+async function refreshToken(
+  app: FastifyInstance,
+  token: string,
+  client: OAuthClient | undefined,
+): Promise<IntrospectionResponse> {
+  const { store, clock, config, scopes } = app.jot;
+  if (client === undefined || token.length > 512) return INACTIVE;
+  const record = await store.getRefreshToken(hashSecret(token));
+  if (record === undefined || record.rotatedAt !== null) return INACTIVE;
+  const session = await store.getSession(record.sessionId);
+  if (session === undefined || session.clientId !== client.clientId || !isSessionLive(session, clock())) {
+    return INACTIVE;
+  }
+  const user = await store.getUserById(session.userId);
+  if (user === undefined || user.status !== 'active') return INACTIVE;
+  const scope = scopeText(await scopes.forUser(user.roles, session.clientId));
+  return refreshTokenIntrospection(session, config.issuer, scope, record.createdAt);
+}
+
 /** Registers the introspection endpoint. */
 export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void> {
-  const { tokenStatus, store, clock, config, scopes } = app.jot;
+  const { tokenStatus, config } = app.jot;
   const resourceServer = feedCredential(config);
-
-  /** The calling client, or undefined for a resource server (secret or admin token). */
-  async function caller(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    form: ReturnType<typeof oauthForm>,
-  ): Promise<OAuthClient | undefined> {
-    if (/^Bearer /i.test(request.headers.authorization ?? '')) {
-      await resourceServer.call(app, request, reply);
-      return undefined;
-    }
-    const authenticated = await clientOf(request, form, OAUTH_PATHS.introspection);
-    if (authenticated === undefined) {
-      throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7662 §2.1)');
-    }
-    return authenticated.client;
-  }
-
-  async function refreshToken(
-    token: string,
-    client: OAuthClient | undefined,
-  ): Promise<IntrospectionResponse> {
-    if (client === undefined || token.length > 512) return INACTIVE;
-    const record = await store.getRefreshToken(hashSecret(token));
-    if (record === undefined || record.rotatedAt !== null) return INACTIVE;
-    const session = await store.getSession(record.sessionId);
-    if (session === undefined || session.clientId !== client.clientId || !isSessionLive(session, clock())) {
+  app.post(OAUTH_PATHS.introspection, { schema: INTROSPECT_SCHEMA }, async (request, reply) => {
+    const form = oauthForm(request);
+    const token = required(form, 'token');
+    const client = await caller(app, resourceServer, request, reply, form);
+    // A JWS has three segments, an encrypted token (JWE) five; anything else can only be a refresh token.
+    const segments = token.split('.', 6).length;
+    if (segments !== 3 && segments !== 5) return refreshToken(app, token, client);
+    const claims = await tokenStatus.active(token);
+    if (claims !== undefined && client?.authMethod === 'none' && claims.client_id !== client.clientId) {
       return INACTIVE;
     }
-    const user = await store.getUserById(session.userId);
-    if (user === undefined || user.status !== 'active') return INACTIVE;
-    const scope = scopeText(await scopes.forUser(user.roles, session.clientId));
-    return refreshTokenIntrospection(session, config.issuer, scope, record.createdAt);
-  }
-
-  app.post(
-    OAUTH_PATHS.introspection,
-    {
-      schema: {
-        formBody: TOKEN_FORM_BODY,
-        tags: ['oauth'],
-        summary:
-          'RFC 7662 introspection (form-encoded): is this access or refresh token active, and its claims.',
-        description:
-          'Client authentication as at /oauth/token, or Authorization: Bearer <JOT_REVOCATION_SECRET>. ' +
-          'Access tokens answer token_type "Bearer".',
-        response: {
-          200: {
-            type: 'object',
-            required: ['active'],
-            properties: { active: { type: 'boolean' } },
-            additionalProperties: true,
-          },
-          400: { $ref: 'JotError#' },
-          401: { $ref: 'JotError#' },
-        },
-      },
-    },
-    async (request, reply) => {
-      const form = oauthForm(request);
-      const token = required(form, 'token');
-      const client = await caller(request, reply, form);
-      // A JWS has three segments, an encrypted token (JWE) five; anything else can only be a refresh token.
-      const segments = token.split('.', 6).length;
-      if (segments !== 3 && segments !== 5) return refreshToken(token, client);
-      const claims = await tokenStatus.active(token);
-      if (claims !== undefined && client?.authMethod === 'none' && claims.client_id !== client.clientId) {
-        return INACTIVE;
-      }
-      return accessTokenIntrospection(claims);
-    },
-  );
+    return accessTokenIntrospection(claims);
+  });
 }
