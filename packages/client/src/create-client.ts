@@ -5,7 +5,7 @@
  * sign-in/refresh/sign-out are broadcast to the other tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage.
  */
-import { ENDPOINTS, type WhoAmIResponse } from '@jot/contract';
+import { durationOptionMs, ENDPOINTS, refuseRenamedOptions, type WhoAmIResponse } from '@jot/contract';
 
 import { createAuthFetch } from './auth-fetch.js';
 import { createDPoPSigner, type DPoPSigner } from './dpop.js';
@@ -109,10 +109,8 @@ function checkOptions(options: ClientOptions): Settings {
   if (tokenMode !== 'refresh' && tokenMode !== 'single') {
     throw new TypeError("createClient: tokenMode must be 'refresh' or 'single'");
   }
-  const marginSeconds = options.refreshMarginSeconds ?? 30;
-  if (!Number.isFinite(marginSeconds) || marginSeconds < 0) {
-    throw new TypeError('createClient: refreshMarginSeconds must be a non-negative number');
-  }
+  refuseRenamedOptions(options, 'createClient', { refreshMarginSeconds: 'refreshMargin' });
+  const marginMs = durationOptionMs(options.refreshMargin ?? 30, 'createClient', 'refreshMargin');
   if (options.dpop !== undefined && options.dpop !== false && mode === 'cookie') {
     throw new TypeError(
       "createClient: dpop needs mode 'memory' or 'bearer' (a proof must cover a token the page holds)",
@@ -122,7 +120,7 @@ function checkOptions(options: ClientOptions): Settings {
     options.dpop === undefined || options.dpop === false
       ? undefined
       : createDPoPSigner(options.dpop === true ? undefined : options.dpop);
-  return { mode, tokenMode, marginMs: marginSeconds * 1000, key: options.storageKey ?? 'jot', dpop };
+  return { mode, tokenMode, marginMs, key: options.storageKey ?? 'jot', dpop };
 }
 
 /** A client's parts, wired together: the session, its timer and tab channel, the senders, refresh and fetch. */

@@ -17,6 +17,12 @@ export type {
   SessionEvents,
   TokenMode,
 } from './types.js';
-export type { AccessTokenClaims, SessionTokenResponse, UserView, WhoAmIResponse } from '@jot/contract';
+export type {
+  AccessTokenClaims,
+  Duration,
+  SessionTokenResponse,
+  UserView,
+  WhoAmIResponse,
+} from '@jot/contract';
 export { createDPoPSigner, type DPoPSigner } from './dpop.js';
 export { defaultKeyStore, indexedDBKeyStore, memoryKeyStore, type DPoPKeyStore } from './dpop-key-store.js';

@@ -2,6 +2,8 @@
  * Public types of `@jot/client`: options, delivery modes, the server's token and whoami responses, and the
  * typed session events.
  */
+import type { Duration } from '@jot/contract';
+
 import type { DPoPKeyStore } from './dpop-key-store.js';
 
 /**
@@ -36,8 +38,11 @@ export interface ClientOptions {
   mode: DeliveryMode;
   /** The server's `JOT_TOKEN_MODE`: refresh tokens, or renewal of the access token. @default 'refresh' */
   tokenMode?: TokenMode;
-  /** Refresh (or renew) this many seconds before the access token expires (at most half its lifetime). @default 30 */
-  refreshMarginSeconds?: number;
+  /**
+   * Refresh (or renew) this long before the access token expires (at most half its lifetime): seconds, or a string
+   * such as `'45s'`, `'2m'`. @default 30
+   */
+  refreshMargin?: Duration;
   /** The fetch to use. @default globalThis.fetch */
   fetch?: FetchLike;
   /** Namespace of the cross-tab lock and BroadcastChannel names. Nothing is ever written to storage. @default 'jot' */

@@ -34,7 +34,7 @@ function pathOf(input: RequestInfo | URL, init?: RequestInit): string {
 }
 
 function bearer(fetch: FetchLike, margin = 10): JotClient {
-  client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMarginSeconds: margin, locks: null });
+  client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: margin, locks: null });
   return client;
 }
 

@@ -1,7 +1,7 @@
 /** Delivery modes of `@jot/client`: what each sends, what it keeps, and what it refuses. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { createClient, JotClientError, type JotClient } from '../src/index.js';
+import { createClient, JotClientError, type ClientOptions, type JotClient } from '../src/index.js';
 import { fakeServer } from './fake-server.js';
 
 const BASE = 'http://jot.test';
@@ -20,8 +20,23 @@ describe('options', () => {
     expect(() => createClient({ mode: 'local' as 'cookie' })).toThrow(TypeError);
     expect(() => createClient({ mode: 'bearer' })).toThrow(/baseUrl is required/);
     expect(() => createClient({ mode: 'bearer', baseUrl: 'ftp://x' })).toThrow(TypeError);
-    expect(() => createClient({ mode: 'bearer', baseUrl: BASE, refreshMarginSeconds: -1 })).toThrow(
-      TypeError,
+  });
+
+  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, '5 parsecs', '', 'soon'])(
+    'refuses refreshMargin %p with a TypeError naming the option',
+    (refreshMargin) => {
+      expect(() => createClient({ mode: 'bearer', baseUrl: BASE, refreshMargin })).toThrow(
+        /createClient: "refreshMargin": invalid duration/,
+      );
+    },
+  );
+
+  it('refuses the old refreshMarginSeconds, saying the new name', () => {
+    const old = { mode: 'bearer', baseUrl: BASE, refreshMarginSeconds: 30 } as unknown as ClientOptions;
+    expect(() => createClient(old)).toThrow(
+      new TypeError(
+        'createClient: "refreshMarginSeconds" was renamed "refreshMargin" (a number of seconds or a string such as "5s")',
+      ),
     );
   });
 });

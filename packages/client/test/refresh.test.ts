@@ -17,12 +17,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function bearer(margin = 10): JotClient {
+function bearer(margin: number | string = 10): JotClient {
   client = createClient({
     baseUrl: BASE,
     mode: 'bearer',
     fetch: server.fetch,
-    refreshMarginSeconds: margin,
+    refreshMargin: margin,
     locks: null,
   });
   return client;
@@ -60,6 +60,15 @@ describe('refresh before expiry', () => {
     expect(refreshed).toHaveBeenCalledWith({ expiresAt: expect.any(Number), source: 'local' });
     await client.fetch('/api/data');
     expect(server.authHeaders.at(-1)).toBe('Bearer at-2');
+  });
+
+  it.each([120, '2m', '120s'])('reads refreshMargin %p as 120 seconds', async (margin) => {
+    server.ttlSeconds = 600;
+    await bearer(margin).login('a@b.c', 'pw');
+    await vi.advanceTimersByTimeAsync(479_000);
+    expect(server.count('POST /api/token/refresh')).toBe(0);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(server.count('POST /api/token/refresh')).toBe(1);
   });
 
   it('caps the margin at half the lifetime, so a 2 s token is renewed at mid-life, not in a loop', async () => {

@@ -1,7 +1,8 @@
 /**
  * `@jot/contract`: the one home of everything that crosses a process boundary between Jot's packages — the claims
  * of an access token, error codes and the error body, token responses, the revocation feed, the views the server's
- * API returns, and the cookie, header, path and Redis names. Pure data and types; no runtime dependencies.
+ * API returns, the cookie, header, path and Redis names, and the one duration parser every option uses. Pure data,
+ * types and small pure functions; no runtime dependencies.
  */
 export {
   CLI_ERROR_CODES,
@@ -92,3 +93,10 @@ export { COOKIES, ENDPOINTS, HEADERS, WEB_UI_META, WELL_KNOWN, type TokenLocatio
 export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';
 export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';
+export {
+  durationOptionMs,
+  parseDuration,
+  parseDurationMs,
+  refuseRenamedOptions,
+  type Duration,
+} from './duration.js';

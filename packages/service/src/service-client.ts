@@ -12,7 +12,13 @@
 import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 
-import { OAUTH_URIS, type OAuthTokenResponse } from '@jot/contract';
+import {
+  durationOptionMs,
+  OAUTH_URIS,
+  refuseRenamedOptions,
+  type Duration,
+  type OAuthTokenResponse,
+} from '@jot/contract';
 import { importJWK, importPEM, importSecret, Key, type Algorithm, type JWK } from '@jot/jose';
 
 import { assertionMaker } from './assertion.js';
@@ -39,10 +45,10 @@ export type ServiceClientOptions = ServiceCredentials & {
   clientId: string;
   /** @default discovered `token_endpoint` */
   tokenEndpoint?: string;
-  /** Renew a cached token this long (ms) before it expires. @default 60_000 */
-  renewBeforeMs?: number;
-  /** Bound on each token request (ms). @default 5000 */
-  timeoutMs?: number;
+  /** Renew a cached token this long before it expires: seconds, or a string such as `'90s'`, `'2m'`. @default 60 */
+  renewBefore?: Duration;
+  /** Bound on each token request: seconds, or a string such as `'500ms'`, `'5s'`. @default 5 */
+  timeout?: Duration;
   fetch?: FetchLike;
   /** Epoch ms. @default Date.now */
   clock?: () => number;
@@ -96,7 +102,8 @@ function importPrivateKey(
   return key;
 }
 
-function checkOptions(options: ServiceClientOptions): void {
+/** Validates the options; the duration options in milliseconds. */
+function checkOptions(options: ServiceClientOptions): { renewBeforeMs: number; timeoutMs: number } {
   if (typeof options !== 'object' || options === null) throw new TypeError('service: options are required');
   if (typeof options.issuer !== 'string' || !/^https?:\/\/[^/]/.test(options.issuer)) {
     throw new TypeError('service: "issuer" must be an http(s) URL');
@@ -107,6 +114,11 @@ function checkOptions(options: ServiceClientOptions): void {
   if ('privateKey' in options === 'clientSecret' in options) {
     throw new TypeError('service: give exactly one of "privateKey" (private_key_jwt) or "clientSecret"');
   }
+  refuseRenamedOptions(options, 'service', { renewBeforeMs: 'renewBefore', timeoutMs: 'timeout' });
+  return {
+    renewBeforeMs: durationOptionMs(options.renewBefore ?? 60, 'service', 'renewBefore'),
+    timeoutMs: durationOptionMs(options.timeout ?? 5, 'service', 'timeout'),
+  };
 }
 
 function hash(value: string): string {
@@ -125,10 +137,9 @@ function hash(value: string): string {
  * const res = await service.fetch('https://orders.internal/orders', { audience: 'https://orders.internal' });
  */
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
-  checkOptions(options);
+  const { renewBeforeMs, timeoutMs } = checkOptions(options);
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const clock = options.clock ?? Date.now;
-  const timeoutMs = options.timeoutMs ?? 5000;
   const endpoint =
     options.tokenEndpoint === undefined
       ? tokenEndpointOf(options.issuer, fetchImpl, timeoutMs)
@@ -136,7 +147,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           (url: string) => () =>
             Promise.resolve(url)
         )(new URL(options.tokenEndpoint).href);
-  const cache = new TokenCache({ renewBeforeMs: options.renewBeforeMs ?? 60_000, clock });
+  const cache = new TokenCache({ renewBeforeMs, clock });
   const { clientId, issuer } = options;
   const dpop: ServiceDPoP | undefined =
     options.dpop === undefined || options.dpop === false

@@ -187,7 +187,7 @@ describe('createServiceClient', () => {
       issuer: 'http://127.0.0.1:9',
       clientId: 'billing',
       privateKey: privatePem,
-      timeoutMs: 500,
+      timeout: 0.5,
     });
     await expect(lost.token()).rejects.toBeInstanceOf(ServiceError);
     expect(() => createServiceClient({ issuer: jot.url, clientId: 'billing' } as never)).toThrow(TypeError);
@@ -353,7 +353,7 @@ describe('discovery and transport failures', () => {
       issuer: 'http://127.0.0.1:9',
       clientId: 'billing',
       clientSecret: 'x',
-      timeoutMs: 500,
+      timeout: 0.5,
     });
     await expect(lost.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_DISCOVERY' });
     const impostor = createServiceClient({
@@ -370,7 +370,7 @@ describe('discovery and transport failures', () => {
       tokenEndpoint: 'http://127.0.0.1:9/oauth/token',
       clientId: 'billing',
       clientSecret: 'x',
-      timeoutMs: 500,
+      timeout: 0.5,
     });
     await expect(down.token()).rejects.toMatchObject({ code: 'ERR_SERVICE_UNAVAILABLE' });
     // 200 with something that is not a token response, and a 502 without an OAuth error.

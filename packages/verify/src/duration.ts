@@ -1,8 +1,8 @@
 /**
- * Durations in options: seconds (`5`), or a string such as `'500ms'`, `'2s'`, `'5m'`, `'1h'` — `@jot/jose`'s one
+ * Durations in options: seconds (`5`), or a string such as `'500ms'`, `'2s'`, `'5m'`, `'1h'` — `@jot/contract`'s one
  * parser, so `clockTolerance: 5` means five seconds here exactly as it does in `@jot/jose` and the server's config.
  */
-import { parseDurationMs, type Duration } from '@jot/jose';
+import { durationOptionMs, type Duration } from '@jot/contract';
 
 export type { Duration };
 
@@ -15,9 +15,5 @@ export type { Duration };
  * toMillis(5, 'clockTolerance'); // 5000
  */
 export function toMillis(value: Duration, name: string): number {
-  try {
-    return parseDurationMs(value);
-  } catch (err) {
-    throw new TypeError(`verify: "${name}": ${(err as Error).message}`);
-  }
+  return durationOptionMs(value, 'verify', name);
 }
