@@ -10,8 +10,13 @@ import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 /** Registers the admin MFA routes. */
 export async function adminMfaPlugin(app: FastifyInstance): Promise<void> {
-  const { store, events, mfa } = app.jot;
+  registerMfaSummaryRoute(app);
+  registerMfaResetRoute(app);
+}
 
+/** `GET /api/admin/mfa`: users with a second factor, counted by kind. */
+function registerMfaSummaryRoute(app: FastifyInstance): void {
+  const { store } = app.jot;
   app.get(
     '/api/admin/mfa',
     {
@@ -42,7 +47,11 @@ export async function adminMfaPlugin(app: FastifyInstance): Promise<void> {
     },
     async () => ({ users: await store.mfa.summary() }),
   );
+}
 
+/** `DELETE /api/admin/users/:id/mfa`: resets a user's second factors (step-up), recorded as a security event. */
+function registerMfaResetRoute(app: FastifyInstance): void {
+  const { store, events, mfa } = app.jot;
   app.delete<{ Params: { id: string } }>(
     '/api/admin/users/:id/mfa',
     {
