@@ -112,12 +112,17 @@ async function measure(
 
 describe('failed sign-ins after an argon2 parameter change', () => {
   it('take the same time for accounts at old parameters, at new parameters and for unknown emails', async () => {
-    // Unpadded, an old-parameter verification costs several times a new one; check that the setup shows it.
+    // Unpadded, an old-parameter verification costs several times a new one; check that the setup shows it. The
+    // fastest of five runs of each: a loaded machine only ever adds time, and one stall must not decide it.
     const old = await server.app.jot.store.getUserByEmail(oldAccounts[0]!);
     const cost = async (hash: string) => {
-      const started = performance.now();
-      for (let i = 0; i < 3; i++) await server.app.jot.passwords.verify(hash, 'x');
-      return (performance.now() - started) / 3;
+      let fastest = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await server.app.jot.passwords.verify(hash, 'x');
+        fastest = Math.min(fastest, performance.now() - started);
+      }
+      return fastest;
     };
     const fresh = await server.app.jot.store.getUserByEmail(newAccounts[0]!);
     expect(await cost(old!.passwordHash)).toBeGreaterThan(3 * (await cost(fresh!.passwordHash)));
