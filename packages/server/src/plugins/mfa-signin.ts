@@ -17,9 +17,14 @@ const mfaTokenSchema = { type: 'string', minLength: 20, maxLength: 4096 } as con
 
 /** Registers the second-step routes. */
 export async function mfaSignInPlugin(app: FastifyInstance): Promise<void> {
+  registerMfaSignInRoute(app);
+  registerPasskeyOptionsRoute(app);
+}
+
+/** `POST /api/login/mfa`: the MFA token plus a second factor, for the normal token response. */
+function registerMfaSignInRoute(app: FastifyInstance): void {
   const { config, sessions, mfa, events, metrics } = app.jot;
   const limit = { rateLimit: authRateLimit(config) };
-
   app.post<{ Body: MfaSignInBody }>(
     '/api/login/mfa',
     {
@@ -58,7 +63,12 @@ export async function mfaSignInPlugin(app: FastifyInstance): Promise<void> {
       return tokenResponse(request, reply, pair);
     },
   );
+}
 
+/** `POST /api/login/mfa/passkey-options`: WebAuthn options for the account the MFA token is for. */
+function registerPasskeyOptionsRoute(app: FastifyInstance): void {
+  const { config, mfa } = app.jot;
+  const limit = { rateLimit: authRateLimit(config) };
   app.post<{ Body: { mfa_token: string } }>(
     '/api/login/mfa/passkey-options',
     {
