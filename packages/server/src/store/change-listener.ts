@@ -26,6 +26,71 @@ export interface ChangeListener {
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 2_000;
 
+/** The mutable state of one listener, shared by the connect/lost cycle. */
+interface ListenerState {
+  readonly connectionString: string;
+  readonly channel: string;
+  readonly handlers: ChangeHandlers;
+  readonly logger: StoreLogger | undefined;
+  client: pg.Client | undefined;
+  listening: boolean;
+  closed: boolean;
+  attempt: number;
+  retry: NodeJS.Timeout | undefined;
+  lastWarning: string;
+}
+
+function warnOnce(state: ListenerState, message: string): void {
+  if (message !== state.lastWarning) state.logger?.warn(message);
+  state.lastWarning = message;
+}
+
+/** Drops a lost connection and schedules a reconnect with backoff (unless closed). */
+function lost(state: ListenerState, current: pg.Client, err?: Error): void {
+  if (state.client !== current) return;
+  state.client = undefined;
+  state.listening = false;
+  current.removeAllListeners('notification');
+  current.end().catch(() => undefined);
+  if (state.closed) return;
+  warnOnce(
+    state,
+    `postgres change listener lost its connection${err ? `: ${err.message}` : ''}; reconnecting`,
+  );
+  const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** state.attempt);
+  state.attempt += 1;
+  state.retry = setTimeout(() => connect(state), delay);
+  state.retry.unref();
+}
+
+/** The LISTEN is up on `current`: resets backoff and reports it. */
+function listeningOn(state: ListenerState, current: pg.Client): void {
+  if (state.client !== current || state.closed) return;
+  state.listening = true;
+  state.attempt = 0;
+  if (state.lastWarning !== '') state.logger?.info('postgres change listener is listening again');
+  state.lastWarning = '';
+  state.handlers.onListening();
+}
+
+/** Opens a fresh dedicated connection and LISTENs on the channel. */
+function connect(state: ListenerState): void {
+  if (state.closed) return;
+  const { connectionString, channel, handlers } = state;
+  const current = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 5_000 });
+  state.client = current;
+  current.on('error', (err) => lost(state, current, err));
+  current.on('end', () => lost(state, current));
+  current.on('notification', (message) => {
+    if (message.channel === channel) handlers.onChange(message.payload ?? '');
+  });
+  current
+    .connect()
+    .then(() => current.query(`LISTEN "${channel}"`))
+    .then(() => listeningOn(state, current))
+    .catch((err: unknown) => lost(state, current, err instanceof Error ? err : new Error(String(err))));
+}
+
 /** Starts listening on `channel`; never rejects (an unreachable database is retried in the background). */
 export function startChangeListener(
   connectionString: string,
@@ -33,66 +98,29 @@ export function startChangeListener(
   handlers: ChangeHandlers,
   logger?: StoreLogger,
 ): ChangeListener {
-  let client: pg.Client | undefined;
-  let listening = false;
-  let closed = false;
-  let attempt = 0;
-  let retry: NodeJS.Timeout | undefined;
-  let lastWarning = '';
-
-  function warnOnce(message: string): void {
-    if (message !== lastWarning) logger?.warn(message);
-    lastWarning = message;
-  }
-
-  function lost(current: pg.Client, err?: Error): void {
-    if (client !== current) return;
-    client = undefined;
-    listening = false;
-    current.removeAllListeners('notification');
-    current.end().catch(() => undefined);
-    if (closed) return;
-    warnOnce(`postgres change listener lost its connection${err ? `: ${err.message}` : ''}; reconnecting`);
-    const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** attempt);
-    attempt += 1;
-    retry = setTimeout(connect, delay);
-    retry.unref();
-  }
-
-  function connect(): void {
-    if (closed) return;
-    const current = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 5_000 });
-    client = current;
-    current.on('error', (err) => lost(current, err));
-    current.on('end', () => lost(current));
-    current.on('notification', (message) => {
-      if (message.channel === channel) handlers.onChange(message.payload ?? '');
-    });
-    current
-      .connect()
-      .then(() => current.query(`LISTEN "${channel}"`))
-      .then(() => {
-        if (client !== current || closed) return;
-        listening = true;
-        attempt = 0;
-        if (lastWarning !== '') logger?.info('postgres change listener is listening again');
-        lastWarning = '';
-        handlers.onListening();
-      })
-      .catch((err: unknown) => lost(current, err instanceof Error ? err : new Error(String(err))));
-  }
-
-  connect();
+  const state: ListenerState = {
+    connectionString,
+    channel,
+    handlers,
+    logger,
+    client: undefined,
+    listening: false,
+    closed: false,
+    attempt: 0,
+    retry: undefined,
+    lastWarning: '',
+  };
+  connect(state);
   return {
     get listening() {
-      return listening;
+      return state.listening;
     },
     async close() {
-      closed = true;
-      clearTimeout(retry);
-      const current = client;
-      client = undefined;
-      listening = false;
+      state.closed = true;
+      clearTimeout(state.retry);
+      const current = state.client;
+      state.client = undefined;
+      state.listening = false;
       await current?.end().catch(() => undefined);
     },
   };
