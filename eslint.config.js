@@ -30,6 +30,27 @@ export default tseslint.config(
     },
   },
   {
+    // A function a reader can hold in their head: split anything longer into named steps (issue #10).
+    files: ['packages/*/src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Still to split (issue #10 is open until this list is empty); do not add to it.
+    files: [
+      'packages/server/src/plugins/admin-clients.ts',
+      'packages/server/src/plugins/invitations.ts',
+      'packages/server/src/plugins/oauth-token.ts',
+      'packages/server/src/plugins/profile.ts',
+      'packages/server/src/plugins/revocation-stream.ts',
+      'packages/server/src/services/mail/outbox-sender.ts',
+      'packages/server/src/services/redis-mirror.ts',
+      'packages/service/src/service-client.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     files: ['packages/*/test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
