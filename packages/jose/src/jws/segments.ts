@@ -196,7 +196,17 @@ export function parseHeader(segment: string, allowed: ReadonlySet<string>): Pars
     }
     kid = header.kid;
   }
-  return Object.freeze({ header: Object.freeze(header) as Readonly<JWSHeader>, spec, kid });
+  // Deeply frozen: a verifier's header cache hands this object to every token with the same header text, so a
+  // caller changing a nested member (a `jwk`, say) must not change what later tokens see.
+  return Object.freeze({ header: deepFreeze(header) as Readonly<JWSHeader>, spec, kid });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 function checkCrit(header: Record<string, unknown>): void {
