@@ -33,7 +33,7 @@ import { adminMfaPlugin } from './plugins/admin-mfa.js';
 import { adminUsersPlugin } from './plugins/admin-users/index.js';
 import { emailVerificationPlugin } from './plugins/email-verification.js';
 import { healthPlugin } from './plugins/health.js';
-import { invitationsPlugin } from './plugins/invitations.js';
+import { invitationsPlugin } from './plugins/invitations/index.js';
 import { jwksPlugin } from './plugins/jwks.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { oauthPlugin } from './plugins/oauth.js';
