@@ -1,0 +1,172 @@
+/**
+ * The revocation maps' hash filter (src/revocation/key-filter.ts, filtered-map.ts): a key that is present is never
+ * reported absent — whatever the collisions, clusters that wrap around the table's end, duplicates, deletions and
+ * resizes — because a false "absent" would let a revoked token through. Checked against a plain model.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { FilteredMap } from '../src/revocation/filtered-map.js';
+import { KeyFilter, keyHash } from '../src/revocation/key-filter.js';
+
+/** A deterministic generator (xorshift32), so a failure replays. */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+/** Checks the filter against a multiset model: every held hash answers true, and the size agrees. */
+function agrees(filter: KeyFilter, model: Map<number, number>): void {
+  let held = 0;
+  for (const [h, n] of model) {
+    held += n;
+    if (!filter.mayHave(h)) throw new Error(`hash ${h} (held ${n}×) reported absent`);
+  }
+  expect(filter.size).toBe(held);
+}
+
+describe('KeyFilter', () => {
+  it('never reports a held hash absent through adds, removes, duplicates and resizes', () => {
+    const next = rng(0x9e3779b9);
+    const filter = new KeyFilter();
+    const model = new Map<number, number>();
+    // A small hash space forces collisions, duplicates and long clusters; nonzero values with equal low bits
+    // share a home slot, so clusters form and wrap around the end of the table.
+    const pick = () => (next() % 5000) * 1024 + 1 + (next() % 7);
+    for (let step = 0; step < 60_000; step += 1) {
+      const h = pick() | 0;
+      if (next() % 3 === 0 && model.size > 0) {
+        const n = model.get(h);
+        filter.remove(h);
+        if (n === undefined) continue;
+        if (n === 1) model.delete(h);
+        else model.set(h, n - 1);
+      } else {
+        filter.add(h);
+        model.set(h, (model.get(h) ?? 0) + 1);
+      }
+      if (step % 5000 === 0) agrees(filter, model);
+    }
+    agrees(filter, model);
+    // Drain everything: the table shrinks back and every removed hash is gone.
+    for (const [h, n] of [...model]) for (let i = 0; i < n; i += 1) filter.remove(h);
+    expect(filter.size).toBe(0);
+    expect(filter.bytes).toBe(5120);
+    for (const h of model.keys()) expect(filter.mayHave(h)).toBe(false);
+  });
+
+  it('keeps members reachable when a cluster wraps past the last slot and one is removed', () => {
+    const filter = new KeyFilter();
+    const last = 1023; // home slot of every hash below: the table's last slot (1,024 slots)
+    const hashes = [1, 2, 3, 4].map((k) => (k << 10) | last);
+    for (const h of hashes) filter.add(h);
+    filter.add(5); // home slot 5, itself displaced by nothing
+    filter.remove(hashes[1]!);
+    for (const h of [hashes[0]!, hashes[2]!, hashes[3]!, 5]) expect(filter.mayHave(h)).toBe(true);
+    expect(filter.mayHave(hashes[1]!)).toBe(false);
+    expect(filter.size).toBe(4);
+  });
+
+  it('keys that hash alike share one slot, so their number cannot lengthen a probe', () => {
+    const filter = new KeyFilter();
+    // Same length, same last 8 characters: the same hash, however many there are.
+    for (let i = 0; i < 10_000; i += 1)
+      filter.add(keyHash(`client-${String(i).padStart(5, '0')}-billing-svc`));
+    expect(filter.size).toBe(10_000);
+    expect(filter.bytes).toBe(5120);
+    const h = keyHash('client-00000-billing-svc');
+    // Past 255 the count sticks: the slot stays a "maybe" (the map decides), never a wrong "absent".
+    for (let i = 0; i < 10_000; i += 1) filter.remove(h);
+    expect(filter.mayHave(h)).toBe(true);
+    expect(filter.size).toBe(0);
+  });
+
+  it('a count below 255 goes back to absent when the last occurrence leaves', () => {
+    const filter = new KeyFilter();
+    const h = keyHash('client-00000-billing-svc');
+    for (let i = 0; i < 254; i += 1) filter.add(h);
+    for (let i = 0; i < 253; i += 1) filter.remove(h);
+    expect(filter.mayHave(h)).toBe(true);
+    filter.remove(h);
+    expect(filter.mayHave(h)).toBe(false);
+    expect(filter.size).toBe(0);
+  });
+
+  it('removing a hash it does not hold changes nothing', () => {
+    const filter = new KeyFilter();
+    filter.add(42);
+    filter.remove(43);
+    filter.remove(42 + 1024); // same home slot, different hash
+    expect(filter.mayHave(42)).toBe(true);
+    expect(filter.size).toBe(1);
+  });
+
+  it('grows past half full and shrinks when an eighth full', () => {
+    const filter = new KeyFilter();
+    for (let i = 1; i <= 513; i += 1) filter.add(keyHash(`k${i}`));
+    expect(filter.bytes).toBe(10240);
+    for (let i = 1; i <= 500; i += 1) filter.remove(keyHash(`k${i}`));
+    expect(filter.bytes).toBe(5120);
+    for (let i = 501; i <= 513; i += 1) expect(filter.mayHave(keyHash(`k${i}`))).toBe(true);
+  });
+});
+
+describe('keyHash', () => {
+  it('is never 0 and depends on the length and on each of the last 8 characters', () => {
+    const seen = new Set<number>();
+    const base = 'b3c1e7a2-4f5d-4a8b-9c0d-1e2f3a4b5c6d';
+    for (let i = base.length - 8; i < base.length; i += 1) {
+      const changed = base.slice(0, i) + (base[i] === 'x' ? 'y' : 'x') + base.slice(i + 1);
+      seen.add(keyHash(changed));
+    }
+    seen.add(keyHash(base));
+    seen.add(keyHash(`0${base}`));
+    expect(seen.size).toBe(10);
+    for (const key of ['', 'a', 'ab', 'abcdefghi']) expect(keyHash(key)).not.toBe(0);
+  });
+
+  it('spreads random UUIDs over the slots', () => {
+    const buckets = new Uint32Array(1024);
+    const next = rng(7);
+    for (let i = 0; i < 102_400; i += 1) {
+      const hex = [next(), next(), next(), next()].map((w) => w.toString(16).padStart(8, '0')).join('');
+      const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      buckets[keyHash(uuid) & 1023]! += 1;
+    }
+    // 100 per bucket on average; a uniform spread stays well inside 100 ± 50.
+    expect(Math.min(...buckets)).toBeGreaterThan(50);
+    expect(Math.max(...buckets)).toBeLessThan(150);
+  });
+});
+
+describe('FilteredMap', () => {
+  it('answers exactly as a Map under random sets, deletes and pruning', () => {
+    const next = rng(12345);
+    const map = new FilteredMap<number>();
+    const model = new Map<string, number>();
+    for (let step = 0; step < 40_000; step += 1) {
+      const key = `key-${next() % 3000}`;
+      const op = next() % 10;
+      if (op < 5) {
+        const value = next() % 100;
+        map.set(key, value);
+        model.set(key, value);
+      } else if (op < 8) {
+        expect(map.delete(key)).toBe(model.delete(key));
+      } else if (op === 8) {
+        const cut = next() % 100;
+        let dropped = 0;
+        for (const [k, v] of model) if (v < cut) dropped += Number(model.delete(k));
+        expect(map.deleteWhere((v) => v < cut)).toBe(dropped);
+      }
+      expect(map.get(key)).toBe(model.get(key));
+    }
+    expect(map.size).toBe(model.size);
+    for (let i = 0; i < 3000; i += 1) expect(map.get(`key-${i}`)).toBe(model.get(`key-${i}`));
+    for (const key of ['__proto__', 'constructor', 'toString', '']) expect(map.get(key)).toBeUndefined();
+  });
+});
