@@ -42,7 +42,6 @@ export default tseslint.config(
       'packages/server/src/plugins/admin-clients.ts',
       'packages/server/src/plugins/oauth-token.ts',
       'packages/server/src/plugins/profile.ts',
-      'packages/server/src/plugins/revocation-stream.ts',
       'packages/server/src/services/mail/outbox-sender.ts',
       'packages/server/src/services/redis-mirror.ts',
       'packages/service/src/service-client.ts',

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-import { HEARTBEAT_MS } from '../../server/src/plugins/revocation-stream.js';
+import { HEARTBEAT_MS } from '../../server/src/plugins/revocation-stream/wakeups.js';
 import { VERIFIER_DEFAULTS, VERIFY_ERROR_CODES } from '../src/index.js';
 
 describe('docs/verify.md', () => {

@@ -15,7 +15,7 @@ import { parseCursor } from '../http/feed-wire.js';
 import { pageToWire } from '../services/feed-wire.js';
 import { feedCredential } from './feed-credential.js';
 import { accessTokenIntrospection } from '../http/introspection.js';
-import { registerRevocationStream } from './revocation-stream.js';
+import { registerRevocationStream } from './revocation-stream/index.js';
 
 /** Registers the feed routes. */
 export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> {
