@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, type JotClient, type SessionEvents } from '../src/index.js';
 import { parseTabMessage } from '../src/tab-channel.js';
-import { fakeLocks, fakeServer } from './fake-server.js';
+import { fakeServer } from '../../../test-support/session-api.js';
+import { fakeLocks } from './fake-locks.js';
 
 const BASE = 'http://jot.test';
 const tabs: JotClient[] = [];

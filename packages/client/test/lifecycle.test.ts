@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, type FetchLike, type JotClient } from '../src/index.js';
 import { createRefreshTimer, MAX_TIMEOUT_MS } from '../src/refresh-timer.js';
-import { fakeServer, type FakeServer } from './fake-server.js';
+import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
 
 const BASE = 'http://jot.test';
 const DAY_MS = 86_400_000;

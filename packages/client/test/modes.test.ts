@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, JotClientError, type ClientOptions, type JotClient } from '../src/index.js';
-import { fakeServer } from './fake-server.js';
+import { fakeServer } from '../../../test-support/session-api.js';
 
 const BASE = 'http://jot.test';
 const clients: JotClient[] = [];
@@ -61,7 +61,7 @@ describe('bearer mode', () => {
     await client.fetch('/api/data');
     await client.fetch('https://elsewhere.example/api/data');
     await client.fetch(`${BASE}.evil.example/api/data`);
-    expect(server.authHeaders.at(-1)).toBe('Bearer at-1');
+    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[0]}`);
     expect(seen).toEqual([null, null]);
   });
 
@@ -149,7 +149,7 @@ describe('memory mode', () => {
     await client.login('a@b.c', 'pw');
     server.revokeAccessTokens();
     expect((await client.fetch('/api/data')).status).toBe(200);
-    expect(server.authHeaders.at(-1)).toBe('Bearer at-2');
+    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[1]}`);
     expect(server.count('POST /api/token/refresh')).toBe(1);
   });
 });

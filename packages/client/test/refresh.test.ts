@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, type JotClient } from '../src/index.js';
-import { fakeServer, type FakeServer } from './fake-server.js';
+import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
 
 const BASE = 'http://jot.test';
 let server: FakeServer;
@@ -59,7 +59,7 @@ describe('refresh before expiry', () => {
     expect(server.count('POST /api/token/refresh')).toBe(1);
     expect(refreshed).toHaveBeenCalledWith({ expiresAt: expect.any(Number), source: 'local' });
     await client.fetch('/api/data');
-    expect(server.authHeaders.at(-1)).toBe('Bearer at-2');
+    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[1]}`);
   });
 
   it.each([120, '2m', '120s'])('reads refreshMargin %p as 120 seconds', async (margin) => {

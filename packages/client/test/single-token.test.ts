@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { createClient, JotClientError, type JotClient, type SessionEvents } from '../src/index.js';
 import { snapshotFrom } from '../src/token-response.js';
-import { fakeLocks } from './fake-server.js';
+import { fakeLocks } from './fake-locks.js';
 
 const PASSWORD = 'correct horse battery';
 let server: TestServer;

@@ -11,7 +11,8 @@ import {
   type SessionEvents,
 } from '../src/index.js';
 import { challengeParams } from '../src/step-up.js';
-import { fakeLocks, fakeServer, type FakeServer } from './fake-server.js';
+import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
+import { fakeLocks } from './fake-locks.js';
 
 const BASE = 'http://jot.test';
 const clients: JotClient[] = [];
@@ -192,11 +193,11 @@ describe('reauthenticate', () => {
     vi.setSystemTime(Date.now() + 1000);
     await client.reauthenticate('pw');
     expect(server.calls.at(-1)).toBe('POST /api/reauth');
-    expect(server.authHeaders.at(-1)).toBe('Bearer at-1');
+    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[0]}`);
     expect(refreshed).toHaveBeenCalledWith({ expiresAt: client.expiresAt, source: 'local' });
     expect(client.expiresAt).toBeGreaterThan(before);
     expect((await putThing(client)).status).toBe(200);
-    expect(server.authHeaders.at(-1)).toBe('Bearer at-2');
+    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[1]}`);
     // The refresh token from sign-in is still the session's: a later refresh works, with no reuse alarm.
     server.revokeAccessTokens();
     expect((await client.fetch('/api/data')).status).toBe(200);
@@ -228,7 +229,7 @@ describe('reauthenticate', () => {
     const before = client.expiresAt!;
     await client.reauthenticate('pw');
     expect(seen).toEqual(['csrf-token-1']);
-    expect(server.jar.at).toBe('at-2');
+    expect(server.jar.at).toBe(server.accessTokens[1]);
     expect(client.expiresAt).toBe(before + 20_000);
     expect((await putThing(client)).status).toBe(200);
     // The same cookie jar: another tab of the browser passes too.
@@ -295,6 +296,6 @@ describe('reauthenticate', () => {
     await a.reauthenticate('pw');
     expect(await refreshedInB).toEqual({ expiresAt: a.expiresAt, source: 'other-tab' });
     expect((await putThing(b)).status).toBe(200);
-    expect(server.authHeaders.at(-1)).toBe('Bearer at-2');
+    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[1]}`);
   });
 });
