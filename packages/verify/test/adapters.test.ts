@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createVerifier, type Verifier } from '../src/index.js';
 import { ADAPTERS, type Mounted } from './support/adapters.js';
-import { AUDIENCE, csrfHash, SECRET, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import {
+  AUDIENCE,
+  csrfHash,
+  SECRET,
+  startFakeIssuer,
+  type FakeIssuer,
+} from '../../../test-support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 const unique = (prefix: string): string => `${prefix}-${randomBytes(6).toString('hex')}`;

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { compileGuards, type AccessTokenClaims } from '../src/index.js';
 import { VerificationCache } from '../src/cache.js';
 import { codeOf } from './support/outcome.js';
-import { AUDIENCE } from './support/fake-issuer.js';
+import { AUDIENCE } from '../../../test-support/fake-issuer.js';
 import { useIssuerVerifier } from './support/issuer-verifier.js';
 import { waitFor } from './support/wait.js';
 

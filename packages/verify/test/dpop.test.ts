@@ -13,7 +13,7 @@ import { accessTokenHash, createDPoPProof, generateKeyPair, type DPoPProofInput 
 import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js';
 import { createVerifier, type DPoPOptions, type Verifier } from '../src/index.js';
 import { ADAPTERS, type Mounted } from './support/adapters.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger } from './support/wait.js';
 
 const key = generateKeyPair('ES256');

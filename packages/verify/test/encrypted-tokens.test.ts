@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptJWT, importEncryptionKey, signJWS, type JWK } from '@jot/jose';
 
 import { createVerifier, type Verifier } from '../src/index.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger } from './support/wait.js';
 
 const ec = {

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createVerifier, isVerifyError } from '../src/index.js';
 import { discoverIssuer } from '../src/discovery.js';
 import { cacheLifetime } from '../src/remote-jwks.js';
-import { AUDIENCE } from './support/fake-issuer.js';
+import { AUDIENCE } from '../../../test-support/fake-issuer.js';
 import { useIssuerVerifier } from './support/issuer-verifier.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 

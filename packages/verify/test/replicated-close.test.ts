@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
-import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 /** How long close() may take on a loaded machine; a hang is many seconds. */

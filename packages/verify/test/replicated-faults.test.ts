@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
 import { codeOf, connected } from './support/outcome.js';
-import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from './support/fake-issuer.js';
+import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 type ReplicatedOptions = Extract<VerifierOptions['revocation'], { strategy: 'replicated' }>;

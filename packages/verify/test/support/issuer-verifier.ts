@@ -6,7 +6,7 @@
 import { afterEach, beforeEach } from 'vitest';
 
 import { createVerifier, type Verifier, type VerifierOptions } from '../../src/index.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from './fake-issuer.js';
+import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../../test-support/fake-issuer.js';
 import { recordingLogger } from './wait.js';
 
 export interface IssuerVerifier {
