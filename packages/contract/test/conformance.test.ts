@@ -57,7 +57,7 @@ import type {
 } from '../../server/src/http/mfa-schemas.js';
 import type { tokenResponse } from '../../server/src/http/token-response.js';
 import type { publicSession, publicUser, sessionSchema, userSchema } from '../../server/src/http/views.js';
-import type { clientSchema } from '../../server/src/plugins/admin-clients.js';
+import type { clientSchema } from '../../server/src/plugins/admin-clients/schemas.js';
 import type { publicSigningKey, signingKeySchema } from '../../server/src/plugins/admin-keys.js';
 import type { metadataSchema } from '../../server/src/plugins/jwks.js';
 import type { clientView } from '../../server/src/services/client-view.js';

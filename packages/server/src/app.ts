@@ -27,7 +27,7 @@ import { errorSchema } from './http/schemas.js';
 import { schemaController } from './http/validation.js';
 import { accountsPlugin } from './plugins/accounts/index.js';
 import { adminDeleteUserPlugin } from './plugins/admin-delete-user.js';
-import { adminClientsPlugin } from './plugins/admin-clients.js';
+import { adminClientsPlugin } from './plugins/admin-clients/index.js';
 import { adminKeysPlugin } from './plugins/admin-keys.js';
 import { adminMfaPlugin } from './plugins/admin-mfa.js';
 import { adminUsersPlugin } from './plugins/admin-users/index.js';

@@ -1,0 +1,46 @@
+/** Schemas the admin client routes share: the client as the API shows it, its id, its DPoP policy. */
+import { DPOP_POLICIES } from '../../services/client-rules.js';
+
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+/** A client as the API shows it. */
+export const clientSchema = {
+  type: 'object',
+  properties: {
+    client_id: { type: 'string' },
+    name: { type: 'string' },
+    token_endpoint_auth_method: { type: 'string' },
+    jwks: { type: 'object', additionalProperties: true },
+    jwks_uri: { type: 'string' },
+    grant_types: { type: 'array', items: { type: 'string' } },
+    scopes: { type: 'array', items: { type: 'string' } },
+    audiences: { type: 'array', items: { type: 'string' } },
+    access_token_ttl: { type: ['integer', 'null'] },
+    first_party: { type: 'boolean' },
+    dpop: { type: 'string', enum: [...DPOP_POLICIES] },
+    dpop_bound_access_tokens: { type: 'boolean' },
+    created_at: { type: 'string' },
+    updated_at: { type: 'string' },
+    secret_rotated_at: { type: ['string', 'null'] },
+  },
+} as const;
+
+/** The DPoP policy, as Jot names it and as RFC 9449 §5.2 client metadata. */
+export const dpopFields = {
+  dpop: {
+    type: 'string',
+    enum: [...DPOP_POLICIES],
+    description: 'required: token requests without a DPoP proof are refused (default optional)',
+  },
+  dpop_bound_access_tokens: { type: 'boolean', description: 'RFC 9449 §5.2: true is dpop "required"' },
+} as const;
+
+/** A client with its new secret: the only answers that carry one. */
+export const withSecret = {
+  type: 'object',
+  properties: { client: clientSchema, client_secret: { type: 'string' } },
+} as const;
