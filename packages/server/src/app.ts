@@ -43,7 +43,7 @@ import { openapiPlugin } from './plugins/openapi.js';
 import { passkeysPlugin } from './plugins/passkeys/index.js';
 import { passwordPlugin } from './plugins/password/index.js';
 import { passwordResetPlugin } from './plugins/password-reset.js';
-import { profilePlugin } from './plugins/profile.js';
+import { profilePlugin } from './plugins/profile/index.js';
 import { revocationFeedPlugin } from './plugins/revocation-feed.js';
 import { sessionsPlugin } from './plugins/sessions.js';
 import { tokensPlugin } from './plugins/tokens/index.js';

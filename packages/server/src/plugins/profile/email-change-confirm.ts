@@ -1,0 +1,55 @@
+/**
+ * `POST /api/email/change/confirm`: the link token from the new address sets it as the account's (verified) email,
+ * once; the old address is told. No sign-in needed: the link is the proof.
+ */
+import type { FastifyInstance } from 'fastify';
+
+import { HttpError } from '../../http/errors.js';
+import { authRateLimit } from '../../http/rate-limit.js';
+import { publicUser, userSchema } from '../../http/views.js';
+import { linkUsed } from '../../services/one-time-tokens.js';
+import { StoreError, type User } from '../../store/index.js';
+
+/** Registers `POST /api/email/change/confirm`. */
+export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
+  const { store, events, config, oneTimeTokens, accountMail } = app.jot;
+  app.post<{ Body: { token: string } }>(
+    '/api/email/change/confirm',
+    {
+      config: { rateLimit: authRateLimit(config) },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Confirm a new email address with the link token.',
+        body: {
+          type: 'object',
+          required: ['token'],
+          additionalProperties: false,
+          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
+        },
+        response: { 200: userSchema, 400: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' } },
+      },
+    },
+    async (request) => {
+      const claims = oneTimeTokens.verify('email_change', request.body.token);
+      const user = await store.getUserById(claims.sub);
+      // The link is for a change from the address the account still has; any other change since kills it.
+      if (user === undefined || user.email !== claims.email || typeof claims.new_email !== 'string') {
+        throw linkUsed();
+      }
+      await oneTimeTokens.consume('email_change', claims);
+      let updated: User | undefined;
+      try {
+        updated = await store.setVerifiedEmail(user.id, claims.new_email);
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
+          throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'another account took this address meanwhile');
+        }
+        throw err;
+      }
+      if (updated === undefined) throw linkUsed();
+      await events.record('email_changed', { userId: user.id, ip: request.ip });
+      await accountMail.sendEmailChanged(user.email, updated);
+      return publicUser(updated);
+    },
+  );
+}

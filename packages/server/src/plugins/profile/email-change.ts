@@ -1,0 +1,67 @@
+/**
+ * `POST /api/email/change`: a confirmation link goes to the new address and a notice to the current one; the email
+ * changes only when the link is opened (`email-change-confirm.ts`).
+ */
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+
+import { HttpError } from '../../http/errors.js';
+import { authRateLimit, verifiedLimit } from '../../http/rate-limit.js';
+import { authErrors, emailSchema } from '../../http/schemas.js';
+import { authOf } from '../auth.js';
+import { ownAccount } from './own-account.js';
+
+/** Registers `POST /api/email/change` behind `stepUp` (a recent authentication). */
+export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandlerAsyncHookHandler): void {
+  const { store, events, config, accountMail } = app.jot;
+  // Email changes send mail: limited per address and per signed-in user (not per header spelling).
+  const perUser = verifiedLimit(
+    app,
+    'email-change',
+    config.rateLimitAuth,
+    (request) => authOf(request).claims.sub,
+  );
+  app.post<{ Body: { new_email: string } }>(
+    '/api/email/change',
+    {
+      preHandler: [stepUp, perUser],
+      config: { rateLimit: authRateLimit(config) },
+      schema: {
+        tags: ['accounts'],
+        summary:
+          'Change your email: a confirmation link goes to the new address, a notice to the current one.',
+        body: {
+          type: 'object',
+          required: ['new_email'],
+          additionalProperties: false,
+          properties: { new_email: emailSchema },
+        },
+        response: {
+          202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
+          409: { $ref: 'JotError#' },
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { claims } = authOf(request);
+      const user = await ownAccount(store, claims.sub);
+      const newEmail = request.body.new_email.trim().toLowerCase();
+      if (newEmail === user.email) {
+        throw new HttpError(400, 'ERR_VALIDATION', 'that is already the email of your account');
+      }
+      if ((await store.getUserByEmail(newEmail)) !== undefined) {
+        throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+      }
+      await accountMail.sendEmailChange(user, newEmail);
+      await events.record('email_change_requested', {
+        userId: user.id,
+        sessionId: claims.sid,
+        ip: request.ip,
+      });
+      return reply.code(202).send({
+        status: 'accepted',
+        message: `open the link we sent to ${newEmail} to confirm it; your email stays ${user.email} until then`,
+      });
+    },
+  );
+}
