@@ -10,7 +10,7 @@ import { asOAuthError } from '../http/oauth-errors.js';
 import { addFormParser } from '../http/oauth-form.js';
 import { oauthIntrospectRoutes } from './oauth-introspect.js';
 import { oauthRevokeRoutes } from './oauth-revoke.js';
-import { oauthTokenRoutes } from './oauth-token.js';
+import { oauthTokenRoutes } from './oauth-token/index.js';
 
 /** Form-body size limit of the OAuth endpoints (an assertion is at most 8 KiB; a subject token likewise). */
 const FORM_LIMIT = 32 * 1024;
