@@ -1,29 +1,78 @@
 /**
  * `@jot/client` against the real `@jot/server` over HTTP (not the fake): sign-in, whoami, the refresh-and-retry of
- * a refused token, step-up, the server's codes passed through, sign-out, and an unreachable server. Bearer mode:
- * Node's fetch keeps no cookies, and the browser modes are driven in real Chromium by the web UI's tests.
+ * a refused token, refresh-token rotation and reuse, step-up (the challenge, then re-authentication), the server's
+ * codes passed through, sign-out here and everywhere, and an unreachable server. Bearer mode; the browser modes
+ * run against the real server in real-server-browser-modes.test.ts (with a cookie jar) and in Chromium (web UI).
  */
 import { createServer } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { createClient, JotClientError, type JotClient } from '../src/index.js';
+import {
+  createClient,
+  isStepUpRequired,
+  JotClientError,
+  type FetchLike,
+  type JotClient,
+  type SessionEvents,
+} from '../src/index.js';
 
 let server: TestServer;
 let client: JotClient;
 const email = 'client@example.com';
 const password = 'correct horse battery';
+/** How far the server's clock runs ahead of the real one (step-up tests age a sign-in without waiting). */
+let skewMs = 0;
+const others: JotClient[] = [];
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ stepUpMaxAge: '60s' }, { clock: () => Date.now() + skewMs });
   await signUp(server, email, password);
   client = createClient({ baseUrl: server.url, mode: 'bearer', locks: null, broadcast: false });
 });
 afterAll(async () => {
   client.close();
+  for (const other of others) other.close();
   await server.close();
 });
+
+/** A bearer client of the real server; its requests are recorded as "METHOD /path status", its refresh tokens kept. */
+function recordedClient(): { client: JotClient; calls: string[]; refreshTokens: string[] } {
+  const calls: string[] = [];
+  const refreshTokens: string[] = [];
+  const recording: FetchLike = async (input, init) => {
+    const req = new Request(input, init);
+    const res = await fetch(req);
+    calls.push(`${req.method} ${new URL(req.url).pathname} ${res.status}`);
+    if (res.ok && res.headers.get('content-type')?.includes('json')) {
+      const body = (await res.clone().json()) as { refresh_token?: unknown };
+      if (typeof body.refresh_token === 'string') refreshTokens.push(body.refresh_token);
+    }
+    return res;
+  };
+  const c = createClient({
+    baseUrl: server.url,
+    mode: 'bearer',
+    locks: null,
+    broadcast: false,
+    fetch: recording,
+  });
+  others.push(c);
+  return { client: c, calls, refreshTokens };
+}
+
+/** The next payload of `event` on `c`, or a failure after a deadline (never a hang). */
+function next<E extends keyof SessionEvents>(c: JotClient, event: E): Promise<SessionEvents[E]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within 10 s`)), 10_000);
+    const off = c.on(event, (payload) => {
+      clearTimeout(timer);
+      off();
+      resolve(payload);
+    });
+  });
+}
 
 async function failure(promise: Promise<unknown>): Promise<JotClientError> {
   const err = await promise.then(
@@ -88,6 +137,77 @@ describe('@jot/client against the real server', () => {
       expect(err).toMatchObject({ code: 'ERR_CLIENT_NETWORK', status: 0 });
     } finally {
       offline.close();
+    }
+  });
+
+  it('rotates the refresh token; replaying the spent one is reuse, which ends the session in the client', async () => {
+    await signUp(server, 'rotation@example.com', password);
+    const { client: c, calls, refreshTokens } = recordedClient();
+    await c.login('rotation@example.com', password);
+    const { jti, exp } = (await c.whoami()).claims;
+    await server.app.jot.revocations.revokeToken(jti, exp);
+    expect((await c.fetch('/api/whoami')).status).toBe(200); // refreshed, then retried
+    expect(refreshTokens).toHaveLength(2);
+    expect(refreshTokens[1]).not.toBe(refreshTokens[0]);
+    // Within the grace window a replay is a racing tab: it gets the same successor, and nothing ends.
+    const raced = await server.request('POST', '/api/token/refresh', {
+      body: { refresh_token: refreshTokens[0] },
+    });
+    expect(raced).toMatchObject({ status: 200, body: { refresh_token: refreshTokens[1] } });
+    // Later, the spent token replayed is reuse (RFC 9700 §4.14.2): the whole session ends.
+    skewMs = 30_000; // past the 10 s grace window
+    try {
+      const replay = await server.request('POST', '/api/token/refresh', {
+        body: { refresh_token: refreshTokens[0] },
+      });
+      expect(replay).toMatchObject({ status: 401, body: { code: 'ERR_REFRESH_TOKEN_REUSED' } });
+    } finally {
+      skewMs = 0;
+    }
+    const ended = next(c, 'session:ended');
+    expect((await c.fetch('/api/whoami')).status).toBe(401);
+    expect(await ended).toEqual({ reason: 'refresh-failed' });
+    expect(c.signedIn).toBe(false);
+    expect(calls.filter((call) => call.startsWith('POST /api/token/refresh'))).toEqual([
+      'POST /api/token/refresh 200',
+      'POST /api/token/refresh 401',
+    ]);
+  });
+
+  it('signs out everywhere: another signed-in client of the user is signed out at its next request', async () => {
+    await signUp(server, 'everywhere@example.com', password);
+    const laptop = recordedClient().client;
+    const phone = recordedClient();
+    await laptop.login('everywhere@example.com', password);
+    await phone.client.login('everywhere@example.com', password);
+    expect((await phone.client.fetch('/api/whoami')).status).toBe(200);
+    await laptop.logoutEverywhere();
+    expect(laptop.signedIn).toBe(false);
+    const ended = next(phone.client, 'session:ended');
+    expect((await phone.client.fetch('/api/whoami')).status).toBe(401);
+    expect(await ended).toEqual({ reason: 'refresh-failed' });
+    expect(phone.client.signedIn).toBe(false);
+    expect(phone.calls.slice(-2)).toEqual(['GET /api/whoami 401', 'POST /api/token/refresh 401']);
+  });
+
+  it('a step-up route answers with the challenge: announced, not refreshed; reauthenticate lets it through', async () => {
+    await signUp(server, 'step-up@example.com', password);
+    const { client: c, calls } = recordedClient();
+    await c.login('step-up@example.com', password);
+    skewMs = 120_000; // the sign-in is now two minutes old; the server wants one within 60 s (RFC 9470 §3)
+    try {
+      const announced = next(c, 'session:step-up-required');
+      const res = await c.fetch('/api/account', { method: 'DELETE' });
+      expect(res.status).toBe(401);
+      expect(await isStepUpRequired(res)).toBe(true);
+      expect(await res.json()).toMatchObject({ code: 'ERR_STEP_UP_REQUIRED' });
+      expect(await announced).toMatchObject({ maxAge: 60 });
+      expect(c.signedIn).toBe(true);
+      await c.reauthenticate(password);
+      expect((await c.fetch('/api/account', { method: 'DELETE' })).status).toBe(204);
+      expect(calls.filter((call) => call.startsWith('POST /api/token/refresh'))).toEqual([]);
+    } finally {
+      skewMs = 0;
     }
   });
 });
