@@ -48,3 +48,13 @@ export const authErrors = {
   401: { $ref: 'JotError#' },
   403: { $ref: 'JotError#' },
 } as const;
+
+/**
+ * The responses of a route that answers with tokens (sign-in, refresh, renew, step-up, password change): the token
+ * response, and the `JotError` body under each status in `errors`.
+ */
+export function tokenRouteResponses(...errors: readonly number[]): Record<number, object> {
+  const responses: Record<number, object> = { 200: tokenResponseSchema };
+  for (const status of errors) responses[status] = { $ref: 'JotError#' };
+  return responses;
+}

@@ -10,7 +10,7 @@ import type { MfaSignInBody } from '@jot/contract';
 import { clientInfo } from '../http/client-info.js';
 import { proofOf, proofProperties } from '../http/mfa-schemas.js';
 import { authRateLimit } from '../http/rate-limit.js';
-import { tokenResponseSchema } from '../http/schemas.js';
+import { tokenRouteResponses } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 
 const mfaTokenSchema = { type: 'string', minLength: 20, maxLength: 4096 } as const;
@@ -38,13 +38,7 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
           additionalProperties: false,
           properties: { mfa_token: mfaTokenSchema, ...proofProperties },
         },
-        response: {
-          200: tokenResponseSchema,
-          400: { $ref: 'JotError#' },
-          401: { $ref: 'JotError#' },
-          403: { $ref: 'JotError#' },
-          429: { $ref: 'JotError#' },
-        },
+        response: tokenRouteResponses(400, 401, 403, 429),
       },
     },
     async (request, reply) => {

@@ -11,7 +11,7 @@ import { clientInfo } from '../../http/client-info.js';
 import { HttpError } from '../../http/errors.js';
 import { DomainError } from '../../services/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
-import { emailSchema, passwordSchema, tokenResponseSchema } from '../../http/schemas.js';
+import { emailSchema, passwordSchema, tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { loginProof } from '../../http/dpop-proof.js';
 import type { SessionDelivery, User } from '../../store/index.js';
@@ -31,12 +31,7 @@ const loginSchema = {
       delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
     },
   },
-  response: {
-    200: tokenResponseSchema,
-    400: { $ref: 'JotError#' },
-    401: { $ref: 'JotError#' },
-    429: { $ref: 'JotError#' },
-  },
+  response: tokenRouteResponses(400, 401, 429),
 };
 
 /**

@@ -2,10 +2,11 @@
 import type { FastifyInstance } from 'fastify';
 
 import { proofOf, proofProperties, type ProofBody } from '../../http/mfa-schemas.js';
-import { authErrors, tokenResponseSchema } from '../../http/schemas.js';
+import { tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { stepUpWithSecondFactor } from '../../services/mfa-enrolment.js';
 import { authenticate, authOf } from '../auth.js';
+import { callerOf } from '../caller.js';
 import type { MfaGuards } from './guards.js';
 
 /** Registers the step-up routes. */
@@ -19,13 +20,11 @@ export function registerStepUpRoutes(app: FastifyInstance, guards: MfaGuards): v
         tags: ['mfa'],
         summary: 'Step-up (RFC 9470) with a second factor: tokens with a fresh auth_time and acr aal2.',
         body: { type: 'object', additionalProperties: false, properties: proofProperties },
-        response: { 200: tokenResponseSchema, ...authErrors, 429: { $ref: 'JotError#' } },
+        response: tokenRouteResponses(400, 401, 403, 429),
       },
     },
     async (request, reply) => {
-      const { claims } = authOf(request);
-      const caller = { userId: claims.sub, sessionId: claims.sid, ip: request.ip };
-      const pair = await stepUpWithSecondFactor(app.jot, caller, proofOf(request.body));
+      const pair = await stepUpWithSecondFactor(app.jot, callerOf(request), proofOf(request.body));
       return tokenResponse(request, reply, pair);
     },
   );

@@ -8,7 +8,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { clientInfo } from '../../http/client-info.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
-import { tokenResponseSchema } from '../../http/schemas.js';
+import { tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { ACR } from '../../services/mfa.js';
 import type { SessionDelivery } from '../../store/index.js';
@@ -29,12 +29,7 @@ const loginSchema = {
       delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
     },
   },
-  response: {
-    200: tokenResponseSchema,
-    400: { $ref: 'JotError#' },
-    401: { $ref: 'JotError#' },
-    403: { $ref: 'JotError#' },
-  },
+  response: tokenRouteResponses(400, 401, 403),
 };
 
 /** Registers `POST /api/passkeys/login/options` and `POST /api/passkeys/login`. */

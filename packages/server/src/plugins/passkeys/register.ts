@@ -6,6 +6,7 @@ import { factorNameSchema, factorSchema, publicFactor } from '../../http/mfa-sch
 import { authErrors } from '../../http/schemas.js';
 import { existingUser, registerPasskey } from '../../services/mfa-enrolment.js';
 import { authOf, requireStepUp } from '../auth.js';
+import { callerOf } from '../caller.js';
 import { credentialSchema } from './schemas.js';
 
 /** Registers `POST /api/passkeys/register/options` and `POST /api/passkeys/register`. */
@@ -54,8 +55,7 @@ export function registerPasskeyRegistrationRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const { claims } = authOf(request);
-      const caller = { userId: claims.sub, sessionId: claims.sid, ip: request.ip };
+      const caller = callerOf(request);
       const credential = request.body.credential as unknown as RegistrationResponseJSON;
       const name = request.body.name?.trim() || 'Passkey';
       const { factor, codes } = await registerPasskey(app.jot, caller, credential, name);

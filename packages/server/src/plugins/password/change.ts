@@ -1,10 +1,11 @@
 /** `POST /api/password`: change the password; signs out every other session and invalidates earlier tokens. */
 import type { FastifyInstance } from 'fastify';
 
-import { authErrors, newPasswordSchema, passwordSchema, tokenResponseSchema } from '../../http/schemas.js';
-import { tokenResponse } from '../../http/token-response.js';
+import { newPasswordSchema, passwordSchema, tokenRouteResponses } from '../../http/schemas.js';
 import { changePassword } from '../../services/password-change.js';
-import { authOf, requireStepUp } from '../auth.js';
+import { requireStepUp } from '../auth.js';
+import { callerOf } from '../caller.js';
+import { reissueResponse } from '../reissue-response.js';
 import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/password`. */
@@ -24,23 +25,17 @@ export function registerPasswordChangeRoute(app: FastifyInstance, limits: Passwo
           additionalProperties: false,
           properties: { current_password: passwordSchema, new_password: newPasswordSchema },
         },
-        response: {
-          200: tokenResponseSchema,
-          ...authErrors,
-          409: { $ref: 'JotError#' },
-          429: { $ref: 'JotError#' },
-        },
+        response: tokenRouteResponses(400, 401, 403, 409, 429),
       },
     },
     async (request, reply) => {
-      const { claims } = authOf(request);
-      const caller = { userId: claims.sub, sessionId: claims.sid, ip: request.ip };
-      await changePassword(app.jot, caller, request.body.current_password, request.body.new_password);
-      return tokenResponse(
-        request,
-        reply,
-        await app.jot.sessions.reissue(claims.sid, { rotateRefreshToken: true }),
+      await changePassword(
+        app.jot,
+        callerOf(request),
+        request.body.current_password,
+        request.body.new_password,
       );
+      return reissueResponse(request, reply, { rotateRefreshToken: true });
     },
   );
 }

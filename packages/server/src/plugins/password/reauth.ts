@@ -1,10 +1,10 @@
 /** `POST /api/reauth`: step-up (RFC 9470) with the password — tokens with a fresh `auth_time`. */
 import type { FastifyInstance } from 'fastify';
 
-import { authErrors, passwordSchema, tokenResponseSchema } from '../../http/schemas.js';
-import { tokenResponse } from '../../http/token-response.js';
+import { passwordSchema, tokenRouteResponses } from '../../http/schemas.js';
 import { confirmPassword } from '../../services/password-change.js';
 import { authenticate, authOf } from '../auth.js';
+import { reissueResponse } from '../reissue-response.js';
 import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/reauth`. */
@@ -23,24 +23,13 @@ export function registerReauthRoute(app: FastifyInstance, limits: PasswordCheckL
           additionalProperties: false,
           properties: { password: passwordSchema },
         },
-        response: {
-          200: tokenResponseSchema,
-          ...authErrors,
-          409: { $ref: 'JotError#' },
-          429: { $ref: 'JotError#' },
-        },
+        response: tokenRouteResponses(400, 401, 403, 409, 429),
       },
     },
     async (request, reply) => {
-      const { claims } = authOf(request);
-      await confirmPassword(app.jot, claims.sub, request.body.password);
+      await confirmPassword(app.jot, authOf(request).claims.sub, request.body.password);
       // A password-only confirmation: the session's authentication becomes one factor (`acr` aal1) again.
-      const pair = await app.jot.sessions.reissue(claims.sid, {
-        authTime: app.jot.clock(),
-        amr: ['pwd'],
-        acr: 'aal1',
-      });
-      return tokenResponse(request, reply, pair);
+      return reissueResponse(request, reply, { authTime: app.jot.clock(), amr: ['pwd'], acr: 'aal1' });
     },
   );
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { clearTokenCookies } from '../../http/cookies.js';
 import { authErrors } from '../../http/schemas.js';
 import { authenticate, authOf } from '../auth.js';
+import { callerOf } from '../caller.js';
 
 /** Registers the two logout routes. */
 export function registerLogoutRoutes(app: FastifyInstance): void {
@@ -23,7 +24,7 @@ export function registerLogoutRoutes(app: FastifyInstance): void {
       const { claims } = authOf(request);
       await revocations.revokeSession(claims.sid, 'logout');
       await revocations.revokeToken(claims.jti, claims.exp);
-      await events.record('logout', { userId: claims.sub, sessionId: claims.sid, ip: request.ip });
+      await events.record('logout', callerOf(request));
       clearTokenCookies(reply);
       return reply.code(204).send();
     },
@@ -43,7 +44,7 @@ export function registerLogoutRoutes(app: FastifyInstance): void {
     async (request, reply) => {
       const { claims } = authOf(request);
       await revocations.revokeAllForUser(claims.sub, 'logout_all');
-      await events.record('logout_all', { userId: claims.sub, sessionId: claims.sid, ip: request.ip });
+      await events.record('logout_all', callerOf(request));
       clearTokenCookies(reply);
       return reply.code(204).send();
     },

@@ -10,7 +10,7 @@ import { refreshCookie, REFRESH_PATH } from '../../http/cookies.js';
 import { HttpError } from '../../http/errors.js';
 import { DomainError } from '../../services/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
-import { tokenResponseSchema } from '../../http/schemas.js';
+import { tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { tokenEndpointProof } from '../../http/dpop-proof.js';
 import { refreshResultOf } from '../../services/metrics.js';
@@ -52,12 +52,7 @@ const refreshSchema = {
     additionalProperties: false,
     properties: { refresh_token: { type: 'string', minLength: 1, maxLength: 512 } },
   },
-  response: {
-    200: tokenResponseSchema,
-    400: { $ref: 'JotError#' },
-    401: { $ref: 'JotError#' },
-    403: { $ref: 'JotError#' },
-  },
+  response: tokenRouteResponses(400, 401, 403),
 };
 
 /** Registers `POST /api/token/refresh`. */

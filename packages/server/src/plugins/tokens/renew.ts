@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit, verifiedLimit } from '../../http/rate-limit.js';
-import { authErrors, tokenResponseSchema } from '../../http/schemas.js';
+import { tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { renewalRevokes } from '../../services/sessions.js';
 import { clientInfo } from '../../http/client-info.js';
@@ -74,7 +74,7 @@ export function registerRenewRoute(app: FastifyInstance): void {
         tags: ['tokens'],
         summary:
           'Single-token mode: exchange a still-valid access token for a fresh one (the same one again for a repeat within the grace window).',
-        response: { 200: tokenResponseSchema, ...authErrors, 429: { $ref: 'JotError#' } },
+        response: tokenRouteResponses(400, 401, 403, 429),
       },
     },
     async (request, reply) =>
