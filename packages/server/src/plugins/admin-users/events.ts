@@ -3,28 +3,17 @@ import type { FastifyInstance } from 'fastify';
 
 import type { SecurityEventView } from '@jot/contract';
 
-import { requireRole } from '../auth.js';
+import { adminListRoute } from './list-route.js';
 
 /** Registers `GET /api/admin/events`. */
 export function registerSecurityEventsRoute(app: FastifyInstance): void {
   const { store } = app.jot;
   app.get<{ Querystring: { limit?: number; before?: number; user_id?: string } }>(
     '/api/admin/events',
-    {
-      preHandler: requireRole('admin'),
-      schema: {
-        tags: ['admin'],
-        summary: 'Security events, newest first.',
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 500 },
-            before: { type: 'integer', minimum: 1 },
-            user_id: { type: 'string', maxLength: 64 },
-          },
-        },
-      },
-    },
+    adminListRoute('Security events, newest first.', {
+      before: { type: 'integer', minimum: 1 },
+      user_id: { type: 'string', maxLength: 64 },
+    }),
     async (request) => {
       const list = await store.listSecurityEvents({
         limit: request.query.limit ?? 100,

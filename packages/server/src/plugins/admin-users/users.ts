@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { newAccountBody } from '../../http/account-schemas.js';
 import { authErrors, passwordSchema } from '../../http/schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
-import { authOf, requireRecentAuth, requireRole } from '../auth.js';
+import { authOf, requireRecentAuth } from '../auth.js';
+import { adminListRoute } from './list-route.js';
 import { rolesSchema } from './schemas.js';
 
 /** Registers `POST /api/admin/users`. */
@@ -43,28 +44,17 @@ export function registerUserListRoute(app: FastifyInstance): void {
   const { store } = app.jot;
   app.get<{ Querystring: { limit?: number; offset?: number; q?: string } }>(
     '/api/admin/users',
-    {
-      preHandler: requireRole('admin'),
-      schema: {
-        tags: ['admin'],
-        summary: 'Search and page through users, oldest first; `total` counts every match.',
-        querystring: {
+    adminListRoute(
+      'Search and page through users, oldest first; `total` counts every match.',
+      { offset: { type: 'integer', minimum: 0 }, q: { type: 'string', maxLength: 254 } },
+      {
+        200: {
           type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 500 },
-            offset: { type: 'integer', minimum: 0 },
-            q: { type: 'string', maxLength: 254 },
-          },
+          properties: { users: { type: 'array', items: userSchema }, total: { type: 'integer' } },
         },
-        response: {
-          200: {
-            type: 'object',
-            properties: { users: { type: 'array', items: userSchema }, total: { type: 'integer' } },
-          },
-          ...authErrors,
-        },
+        ...authErrors,
       },
-    },
+    ),
     async (request) => {
       const { users, total } = await store.searchUsers({
         q: request.query.q,

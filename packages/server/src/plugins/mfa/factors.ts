@@ -6,32 +6,24 @@ import type { RecoveryCodesView } from '@jot/contract';
 import { factorNameSchema, factorParams } from '../../http/mfa-schemas.js';
 import { authErrors } from '../../http/schemas.js';
 import { authenticate, authOf } from '../auth.js';
+import { callerOf } from '../caller.js';
 import { recoveryCodesSchema, type MfaGuards } from './guards.js';
+import { sensitiveMfaRoute } from './sensitive-route.js';
 
 /** Registers `POST /api/mfa/recovery-codes`. */
 function registerRecoveryCodesRoute(app: FastifyInstance, guards: MfaGuards): void {
   const { events, mfa } = app.jot;
   app.post(
     '/api/mfa/recovery-codes',
-    {
-      preHandler: guards.fresh,
-      schema: {
-        tags: ['mfa'],
-        summary: 'Replace the recovery codes with 10 new ones (shown once; the old ones stop working).',
-        response: {
-          200: { type: 'object', properties: { recovery_codes: recoveryCodesSchema } },
-          ...authErrors,
-        },
-      },
-    },
+    sensitiveMfaRoute(
+      guards,
+      'Replace the recovery codes with 10 new ones (shown once; the old ones stop working).',
+      { 200: { type: 'object', properties: { recovery_codes: recoveryCodesSchema } } },
+    ),
     async (request, reply) => {
-      const { claims } = authOf(request);
-      const codes = await mfa.factors.newRecoveryCodes(claims.sub);
-      await events.record('recovery_codes_regenerated', {
-        userId: claims.sub,
-        sessionId: claims.sid,
-        ip: request.ip,
-      });
+      const caller = callerOf(request);
+      const codes = await mfa.factors.newRecoveryCodes(caller.userId);
+      await events.record('recovery_codes_regenerated', caller);
       reply.header('cache-control', 'no-store');
       return { recovery_codes: codes } satisfies RecoveryCodesView;
     },
@@ -68,25 +60,16 @@ export function registerFactorRoutes(app: FastifyInstance, guards: MfaGuards): v
 
   app.delete<{ Params: { id: string } }>(
     '/api/mfa/factors/:id',
-    {
-      preHandler: guards.fresh,
-      schema: {
-        tags: ['mfa'],
-        summary:
-          'Remove a factor (needs a recent multi-factor sign-in). With the last one go the recovery codes.',
-        params: factorParams,
-        response: { 204: { type: 'null' }, ...authErrors, 404: { $ref: 'JotError#' } },
-      },
-    },
+    sensitiveMfaRoute(
+      guards,
+      'Remove a factor (needs a recent multi-factor sign-in). With the last one go the recovery codes.',
+      { 204: { type: 'null' }, 404: { $ref: 'JotError#' } },
+      factorParams,
+    ),
     async (request, reply) => {
-      const { claims } = authOf(request);
-      await mfa.factors.remove(claims.sub, request.params.id);
-      await events.record('mfa_removed', {
-        userId: claims.sub,
-        sessionId: claims.sid,
-        ip: request.ip,
-        detail: { factor: request.params.id },
-      });
+      const caller = callerOf(request);
+      await mfa.factors.remove(caller.userId, request.params.id);
+      await events.record('mfa_removed', { ...caller, detail: { factor: request.params.id } });
       return reply.code(204).send();
     },
   );

@@ -8,33 +8,30 @@ import { authErrors, tokenResponseSchema } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { confirmTotpEnrolment, existingUser } from '../../services/mfa-enrolment.js';
 import { authenticate, authOf } from '../auth.js';
+import { callerOf } from '../caller.js';
 import { recoveryCodesSchema, type MfaGuards } from './guards.js';
+import { sensitiveMfaRoute } from './sensitive-route.js';
 
 /** Registers `POST /api/mfa/totp`. */
 function registerTotpStartRoute(app: FastifyInstance, guards: MfaGuards): void {
   const { store, mfa } = app.jot;
   app.post(
     '/api/mfa/totp',
-    {
-      preHandler: guards.fresh,
-      schema: {
-        tags: ['mfa'],
-        summary:
-          'Start setting up an authenticator app: the secret as text and as an otpauth:// URI (QR code).',
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              factor_id: { type: 'string' },
-              secret: { type: 'string' },
-              otpauth_uri: { type: 'string' },
-            },
+    sensitiveMfaRoute(
+      guards,
+      'Start setting up an authenticator app: the secret as text and as an otpauth:// URI (QR code).',
+      {
+        200: {
+          type: 'object',
+          properties: {
+            factor_id: { type: 'string' },
+            secret: { type: 'string' },
+            otpauth_uri: { type: 'string' },
           },
-          ...authErrors,
-          409: { $ref: 'JotError#' },
         },
+        409: { $ref: 'JotError#' },
       },
-    },
+    ),
     async (request, reply) => {
       const enrolment = await mfa.factors.startTotp(await existingUser(store, authOf(request).claims.sub));
       reply.header('cache-control', 'no-store');
@@ -76,8 +73,7 @@ function registerTotpConfirmRoute(app: FastifyInstance, guards: MfaGuards): void
       },
     },
     async (request, reply) => {
-      const { claims } = authOf(request);
-      const caller = { userId: claims.sub, sessionId: claims.sid, ip: request.ip };
+      const caller = callerOf(request);
       const { factor_id: factorId, code } = request.body;
       const { codes, pair } = await confirmTotpEnrolment(app.jot, caller, factorId, code.trim());
       return { ...tokenResponse(request, reply, pair), recovery_codes: codes };
