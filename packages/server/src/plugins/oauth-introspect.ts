@@ -14,10 +14,8 @@ import {
 } from '../http/introspection.js';
 import { invalidClient } from '../http/oauth-errors.js';
 import { TOKEN_FORM_BODY, oauthForm, required } from '../http/oauth-form.js';
+import { liveRefreshToken } from '../services/refresh-token-introspection.js';
 import type { OAuthClient } from '../store/index.js';
-import { isSessionLive } from '../services/sessions.js';
-import { scopeText } from '../services/scopes.js';
-import { hashSecret } from '../services/secrets.js';
 import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
 const INACTIVE: IntrospectionResponse = { active: false };
@@ -66,18 +64,9 @@ async function refreshToken(
   token: string,
   client: OAuthClient | undefined,
 ): Promise<IntrospectionResponse> {
-  const { store, clock, config, scopes } = app.jot;
-  if (client === undefined || token.length > 512) return INACTIVE;
-  const record = await store.getRefreshToken(hashSecret(token));
-  if (record === undefined || record.rotatedAt !== null) return INACTIVE;
-  const session = await store.getSession(record.sessionId);
-  if (session === undefined || session.clientId !== client.clientId || !isSessionLive(session, clock())) {
-    return INACTIVE;
-  }
-  const user = await store.getUserById(session.userId);
-  if (user === undefined || user.status !== 'active') return INACTIVE;
-  const scope = scopeText(await scopes.forUser(user.roles, session.clientId));
-  return refreshTokenIntrospection(session, config.issuer, scope, record.createdAt);
+  const live = await liveRefreshToken(app.jot, token, client?.clientId);
+  if (live === undefined) return INACTIVE;
+  return refreshTokenIntrospection(live.session, app.jot.config.issuer, live.scope, live.issuedAt);
 }
 
 /** Registers the introspection endpoint. */
