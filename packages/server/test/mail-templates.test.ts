@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_TEMPLATES, Templates } from '../src/services/mail/templates.js';
 import { fileTransport } from '../src/services/mail/transports.js';
 import { humanDuration } from '../src/services/mail/mailer.js';
-import { backoffMs } from '../src/services/mail/outbox-sender.js';
+import { backoffMs } from '../src/services/mail/outbox-backoff.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jot-templates-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
