@@ -16,14 +16,8 @@ export const TOKEN_SCHEMA = {
       resource: { type: 'string', description: 'RFC 8707 audience; may repeat' },
       audience: { type: 'string', description: 'RFC 8693 audience; may repeat' },
       subject_token: { type: 'string', description: 'token exchange: the user access token' },
-      subject_token_type: {
-        type: 'string',
-        description: 'urn:ietf:params:oauth:token-type:access_token',
-      },
-      requested_token_type: {
-        type: 'string',
-        description: 'urn:ietf:params:oauth:token-type:access_token',
-      },
+      subject_token_type: { type: 'string', description: 'urn:ietf:params:oauth:token-type:access_token' },
+      requested_token_type: { type: 'string', description: 'urn:ietf:params:oauth:token-type:access_token' },
       ...CLIENT_AUTH_FORM_FIELDS,
     },
   },
