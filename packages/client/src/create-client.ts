@@ -5,7 +5,13 @@
  * sign-in/refresh/sign-out are broadcast to the other tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage.
  */
-import { durationOptionMs, ENDPOINTS, refuseRenamedOptions, type WhoAmIResponse } from '@jot/contract';
+import {
+  durationOptionMs,
+  ENDPOINTS,
+  isSessionDelivery,
+  refuseRenamedOptions,
+  type WhoAmIResponse,
+} from '@jot/contract';
 
 import { createAuthFetch } from './auth-fetch.js';
 import { createDPoPSigner, type DPoPSigner } from './dpop.js';
@@ -21,6 +27,7 @@ import {
 } from './identity.js';
 import { mfaSignInBody, proofFields, type MfaProof, type PasskeyCredentialJSON } from './mfa.js';
 import { createRefreshRequest } from './refresh-request.js';
+import { loginBody, passkeyLoginBody, reauthBody } from './session-bodies.js';
 import { createRefreshTimer } from './refresh-timer.js';
 import { createSenders } from './senders.js';
 import { createSessionLifecycle } from './session-lifecycle.js';
@@ -102,7 +109,7 @@ interface Settings {
 
 function checkOptions(options: ClientOptions): Settings {
   const { mode } = options;
-  if (mode !== 'cookie' && mode !== 'memory' && mode !== 'bearer') {
+  if (!isSessionDelivery(mode)) {
     throw new TypeError("createClient: mode must be 'cookie', 'memory' or 'bearer'");
   }
   const tokenMode = options.tokenMode ?? 'refresh';
@@ -193,17 +200,18 @@ export function createClient(options: ClientOptions): JotClient {
     get expiresAt() {
       return state.current?.expiresAt;
     },
-    login: (email, password) => signIn(core, ENDPOINTS.login, { email, password, delivery: mode }),
+    login: (email, password) => signIn(core, ENDPOINTS.login, loginBody(email, password, mode)),
     completeMfa: (mfaToken, proof) => signIn(core, ENDPOINTS.loginMfa, mfaSignInBody(mfaToken, proof)),
     passkeyOptions: (mfaToken) => passkeyOptions(core, mfaToken),
-    loginWithPasskey: (credential) => signIn(core, ENDPOINTS.passkeyLogin, { credential, delivery: mode }),
+    loginWithPasskey: (credential) =>
+      signIn(core, ENDPOINTS.passkeyLogin, passkeyLoginBody(credential, mode)),
     stepUp: (proof) => confirmIdentity(core, ENDPOINTS.mfaStepUp, proofFields(proof)),
     stepUpPasskeyOptions: () =>
       json<Record<string, unknown>>(ENDPOINTS.mfaStepUpPasskeyOptions, { method: 'POST', body: {} }),
     resume: () => resume(core),
     logout: () => endOnServer(core, ENDPOINTS.logout, 'logout'),
     logoutEverywhere: () => endOnServer(core, ENDPOINTS.logoutAll, 'logout-everywhere'),
-    reauthenticate: (password) => confirmIdentity(core, ENDPOINTS.reauth, { password }),
+    reauthenticate: (password) => confirmIdentity(core, ENDPOINTS.reauth, reauthBody(password)),
     async whoami() {
       const who = await json<WhoAmIResponse>(ENDPOINTS.whoami);
       if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;

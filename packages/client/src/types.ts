@@ -2,7 +2,7 @@
  * Public types of `@jot/client`: options, delivery modes, the server's token and whoami responses, and the
  * typed session events.
  */
-import type { Duration } from '@jot/contract';
+import type { Duration, SessionDelivery } from '@jot/contract';
 
 import type { DPoPKeyStore } from './dpop-key-store.js';
 
@@ -12,7 +12,7 @@ import type { DPoPKeyStore } from './dpop-key-store.js';
  * - `memory`: the access token in this tab's memory, the refresh token in an HttpOnly cookie.
  * - `bearer`: both tokens in memory (Node services, CLIs, native apps). Never written to any storage.
  */
-export type DeliveryMode = 'cookie' | 'memory' | 'bearer';
+export type DeliveryMode = SessionDelivery;
 
 /**
  * How the server keeps sessions alive (its `JOT_TOKEN_MODE`):

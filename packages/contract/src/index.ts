@@ -31,7 +31,18 @@ export {
   type VerifyOwnCode,
 } from './error-codes.js';
 export type { ErrorBody } from './error-body.js';
-export type { MfaProofFields, MfaSignInBody } from './request-bodies.js';
+export {
+  isSessionDelivery,
+  SESSION_DELIVERIES,
+  type LoginBody,
+  type MfaProofFields,
+  type MfaSignInBody,
+  type PasskeyLoginBody,
+  type PasswordChangeBody,
+  type ReauthBody,
+  type RegisterBody,
+  type SessionDelivery,
+} from './request-bodies.js';
 export {
   ACCESS_TOKEN_TYP,
   FIRST_PARTY_CLIENT_ID,

@@ -2,6 +2,8 @@
  * The HTTP server: logging, proxies, body size, timeouts (read early, with their cross-check), rate limits, CORS,
  * and how tokens reach the browser.
  */
+import { SESSION_DELIVERIES } from '@jot/contract';
+
 import * as p from './parsers.js';
 import type { SettingsReader } from './reader.js';
 import type { Config, LogLevel } from './types.js';
@@ -47,7 +49,7 @@ export function readHttpSettings({ get, duration }: SettingsReader, timeouts: Ti
     drainTimeoutMs: duration('drainTimeout', 0),
     rateLimitAuth: get('rateLimitAuth', p.rate),
     corsOrigins: get('corsOrigins', (v) => p.list(v).map(p.origin)),
-    tokenDelivery: get('tokenDelivery', (v) => p.oneOf(v, ['bearer', 'cookie', 'memory'])),
+    tokenDelivery: get('tokenDelivery', (v) => p.oneOf(v, SESSION_DELIVERIES)),
     cookieSecure: get('cookieSecure', (v) => (p.string(v).toLowerCase() === 'auto' ? 'auto' : p.boolean(v))),
   };
 }

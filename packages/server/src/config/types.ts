@@ -4,6 +4,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import type { Algorithm, JWK } from '@jot/jose';
+import type { SessionDelivery } from '@jot/contract';
 
 /** Runtime mode. */
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -11,8 +12,8 @@ export type NodeEnv = 'development' | 'production' | 'test';
 /** Pino log levels. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** How access and refresh tokens reach a browser. */
-export type TokenDelivery = 'bearer' | 'cookie' | 'memory';
+/** How access and refresh tokens reach a browser (the contract's `SessionDelivery`). */
+export type TokenDelivery = SessionDelivery;
 
 /** How sessions issue tokens. */
 export type TokenMode = 'refresh' | 'single';

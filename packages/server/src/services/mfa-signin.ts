@@ -4,7 +4,7 @@
  * are counted atomically before the proof is checked: at most `MFA_TOKEN_ATTEMPTS` per MFA token, and
  * `JOT_MFA_ACCOUNT_LIMIT` per account across all tokens and step-ups (so signing in again does not reset it).
  */
-import type { MfaRequiredBody } from '@jot/contract';
+import { isSessionDelivery, type MfaRequiredBody } from '@jot/contract';
 
 import type { Config } from '../config/index.js';
 import type { SessionDelivery, Store, User } from '../store/index.js';
@@ -161,7 +161,7 @@ async function complete(
     user,
     amr: mfaAmr(claims.amr, method),
     acr: ACR.multi,
-    delivery: delivery === 'bearer' || delivery === 'cookie' || delivery === 'memory' ? delivery : undefined,
+    delivery: isSessionDelivery(delivery) ? delivery : undefined,
   };
 }
 

@@ -13,6 +13,9 @@ import {
   type Selectable,
   type SqlBool,
 } from 'kysely';
+
+import { isSessionDelivery, type SessionDelivery } from '@jot/contract';
+
 import { parseStringArray } from './json.js';
 import { precompiled } from './precompiled.js';
 import type { Schema, SessionsTable } from './schema.js';
@@ -21,7 +24,7 @@ import type { Schema, SessionsTable } from './schema.js';
 export type SessionMode = 'refresh' | 'single';
 
 /** How a session's tokens reach the client: JSON body, HttpOnly cookies, or access in body + refresh cookie. */
-export type SessionDelivery = 'bearer' | 'cookie' | 'memory';
+export type { SessionDelivery };
 
 /** A session (refresh-token family) as callers see it. Times are epoch ms. */
 export interface Session {
@@ -99,7 +102,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
     ip: row.ip,
     csrfHash: row.csrf_hash,
     mode: row.mode === 'single' ? 'single' : 'refresh',
-    delivery: row.delivery === 'cookie' || row.delivery === 'memory' ? row.delivery : 'bearer',
+    delivery: isSessionDelivery(row.delivery) ? row.delivery : 'bearer',
     clientId: row.client_id,
     amr: parseStringArray(row.amr),
     acr: row.acr,

@@ -3,7 +3,7 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
-import type { SessionListView, SessionView } from '@jot/contract';
+import type { PasswordChangeBody, SessionListView, SessionView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, message, outcome, table } from '../lib/dom.js';
@@ -116,7 +116,7 @@ function passwordSection(client: JotClient): HTMLElement {
   return onSubmit(form, submit, out, async () => {
     await client.json('/api/password', {
       method: 'POST',
-      body: { current_password: current.value, new_password: next.value },
+      body: { current_password: current.value, new_password: next.value } satisfies PasswordChangeBody,
     });
     current.value = '';
     next.value = '';

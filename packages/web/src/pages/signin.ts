@@ -3,6 +3,7 @@
  * development the first account becomes the admin.
  */
 import { isMfaRequired, JotClientError } from '@jot/client';
+import type { RegisterBody } from '@jot/contract';
 
 import { postAnonymous } from '../lib/api.js';
 import { onSubmit } from '../lib/actions.js';
@@ -101,7 +102,11 @@ function registerForm(): HTMLFormElement {
   return onSubmit(form, submit, out, async () => {
     await jot.json('/api/register', {
       method: 'POST',
-      body: { email: email.value, password: password.value, ...(name.value ? { name: name.value } : {}) },
+      body: {
+        email: email.value,
+        password: password.value,
+        ...(name.value ? { name: name.value } : {}),
+      } satisfies RegisterBody,
     });
     try {
       await jot.login(email.value, password.value);

@@ -7,30 +7,24 @@ import { performance } from 'node:perf_hooks';
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+import type { LoginBody } from '@jot/contract';
+
 import { clientInfo } from '../../http/client-info.js';
 import { HttpError } from '../../http/errors.js';
 import { DomainError } from '../../services/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
-import { emailSchema, passwordSchema, tokenRouteResponses } from '../../http/schemas.js';
+import { tokenRouteResponses } from '../../http/schemas.js';
+import { loginBodySchema } from '../../http/session-body-schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { loginProof } from '../../http/dpop-proof.js';
-import type { SessionDelivery, User } from '../../store/index.js';
+import type { User } from '../../store/index.js';
 
 const INVALID_CREDENTIALS = 'the email or password is incorrect';
 
 const loginSchema = {
   tags: ['accounts'],
   summary: 'Sign in with email and password; returns an access token and a refresh token.',
-  body: {
-    type: 'object',
-    required: ['email', 'password'],
-    additionalProperties: false,
-    properties: {
-      email: emailSchema,
-      password: passwordSchema,
-      delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
-    },
-  },
+  body: loginBodySchema,
   response: tokenRouteResponses(400, 401, 429),
 };
 
@@ -101,7 +95,7 @@ async function admit(app: FastifyInstance, user: User, password: string): Promis
 /** Registers `POST /api/login`. */
 export function registerLoginRoute(app: FastifyInstance): void {
   const { sessions, events, config } = app.jot;
-  app.post<{ Body: { email: string; password: string; delivery?: SessionDelivery } }>(
+  app.post<{ Body: LoginBody }>(
     '/api/login',
     { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },
     async (request, reply) => {

@@ -1,15 +1,16 @@
 /** `POST /api/register`: self-registration (`JOT_REGISTRATION=open`). */
 import type { FastifyInstance } from 'fastify';
 
-import { newAccountBody } from '../../http/account-schemas.js';
+import type { RegisterBody } from '@jot/contract';
+
 import { authRateLimit } from '../../http/rate-limit.js';
-import { newPasswordSchema } from '../../http/schemas.js';
+import { registerBodySchema } from '../../http/session-body-schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { registerAccount } from '../../services/registration.js';
 
 /** Registers `POST /api/register`. */
 export function registerRegisterRoute(app: FastifyInstance): void {
-  app.post<{ Body: { email: string; password: string; name?: string } }>(
+  app.post<{ Body: RegisterBody }>(
     '/api/register',
     {
       config: { rateLimit: authRateLimit(app.jot.config) },
@@ -17,7 +18,7 @@ export function registerRegisterRoute(app: FastifyInstance): void {
         tags: ['accounts'],
         summary:
           'Create an account, when JOT_REGISTRATION=open. Outside production the first account becomes an admin.',
-        body: newAccountBody(newPasswordSchema),
+        body: registerBodySchema,
         response: {
           201: userSchema,
           400: { $ref: 'JotError#' },

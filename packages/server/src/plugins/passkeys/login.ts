@@ -5,19 +5,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
+import type { PasskeyLoginBody } from '@jot/contract';
+
 import { clientInfo } from '../../http/client-info.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
+import { deliverySchema } from '../../http/session-body-schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { ACR } from '../../services/mfa.js';
-import type { SessionDelivery } from '../../store/index.js';
 import { credentialSchema } from './schemas.js';
 
 /** The `amr` of a passwordless passkey sign-in (RFC 8176: key, user verified, more than one factor). */
 export const PASSWORDLESS_AMR = ['hwk', 'user', 'mfa'] as const;
 
-const loginSchema = {
+export const loginSchema = {
   tags: ['accounts'],
   summary: 'Passwordless sign-in with a passkey (user verification required).',
   body: {
@@ -26,11 +28,11 @@ const loginSchema = {
     additionalProperties: false,
     properties: {
       credential: credentialSchema,
-      delivery: { type: 'string', enum: ['bearer', 'cookie', 'memory'] },
+      delivery: deliverySchema,
     },
   },
   response: tokenRouteResponses(400, 401, 403),
-};
+} as const;
 
 /** Registers `POST /api/passkeys/login/options` and `POST /api/passkeys/login`. */
 export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
@@ -49,7 +51,7 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
     },
   );
 
-  app.post<{ Body: { credential: Record<string, unknown>; delivery?: SessionDelivery } }>(
+  app.post<{ Body: PasskeyLoginBody }>(
     '/api/passkeys/login',
     { config: limit, schema: loginSchema },
     async (request, reply) => {

@@ -1,7 +1,10 @@
 /** `POST /api/password`: change the password; signs out every other session and invalidates earlier tokens. */
 import type { FastifyInstance } from 'fastify';
 
-import { newPasswordSchema, passwordSchema, tokenRouteResponses } from '../../http/schemas.js';
+import type { PasswordChangeBody } from '@jot/contract';
+
+import { tokenRouteResponses } from '../../http/schemas.js';
+import { passwordChangeBodySchema } from '../../http/session-body-schemas.js';
 import { changePassword } from '../../services/password-change.js';
 import { requireStepUp } from '../auth.js';
 import { callerOf } from '../caller.js';
@@ -10,7 +13,7 @@ import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/password`. */
 export function registerPasswordChangeRoute(app: FastifyInstance, limits: PasswordCheckLimits): void {
-  app.post<{ Body: { current_password: string; new_password: string } }>(
+  app.post<{ Body: PasswordChangeBody }>(
     '/api/password',
     {
       // With a second factor enrolled, the current password alone is not enough: a fresh MFA step-up is needed.
@@ -19,12 +22,7 @@ export function registerPasswordChangeRoute(app: FastifyInstance, limits: Passwo
       schema: {
         tags: ['accounts'],
         summary: 'Change the password. Signs out every other session and invalidates every earlier token.',
-        body: {
-          type: 'object',
-          required: ['current_password', 'new_password'],
-          additionalProperties: false,
-          properties: { current_password: passwordSchema, new_password: newPasswordSchema },
-        },
+        body: passwordChangeBodySchema,
         response: tokenRouteResponses(400, 401, 403, 409, 429),
       },
     },

@@ -1,7 +1,10 @@
 /** `POST /api/reauth`: step-up (RFC 9470) with the password — tokens with a fresh `auth_time`. */
 import type { FastifyInstance } from 'fastify';
 
-import { passwordSchema, tokenRouteResponses } from '../../http/schemas.js';
+import type { ReauthBody } from '@jot/contract';
+
+import { tokenRouteResponses } from '../../http/schemas.js';
+import { reauthBodySchema } from '../../http/session-body-schemas.js';
 import { confirmPassword } from '../../services/password-change.js';
 import { authenticate, authOf } from '../auth.js';
 import { reissueResponse } from '../reissue-response.js';
@@ -9,7 +12,7 @@ import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/reauth`. */
 export function registerReauthRoute(app: FastifyInstance, limits: PasswordCheckLimits): void {
-  app.post<{ Body: { password: string } }>(
+  app.post<{ Body: ReauthBody }>(
     '/api/reauth',
     {
       preHandler: [authenticate, limits.perUser],
@@ -17,12 +20,7 @@ export function registerReauthRoute(app: FastifyInstance, limits: PasswordCheckL
       schema: {
         tags: ['accounts'],
         summary: 'Step-up: confirm the password to get an access token with a fresh auth_time (RFC 9470).',
-        body: {
-          type: 'object',
-          required: ['password'],
-          additionalProperties: false,
-          properties: { password: passwordSchema },
-        },
+        body: reauthBodySchema,
         response: tokenRouteResponses(400, 401, 403, 409, 429),
       },
     },

@@ -1,0 +1,25 @@
+/**
+ * The bodies `@jot/client` sends to sign in and to confirm the password, built as the `@jot/contract` types the
+ * server's JSON schemas are pinned to: a member renamed on one side fails to compile on the other.
+ */
+import type { LoginBody, PasskeyLoginBody, ReauthBody, SessionDelivery } from '@jot/contract';
+
+import type { PasskeyCredentialJSON } from './mfa.js';
+
+/** `POST /api/login`: the session is delivered the way this client holds it. */
+export function loginBody(email: string, password: string, delivery: SessionDelivery): LoginBody {
+  return { email, password, delivery };
+}
+
+/** `POST /api/passkeys/login`: a passwordless sign-in, delivered the way this client holds the session. */
+export function passkeyLoginBody(
+  credential: PasskeyCredentialJSON,
+  delivery: SessionDelivery,
+): PasskeyLoginBody {
+  return { credential, delivery };
+}
+
+/** `POST /api/reauth`: step-up (RFC 9470) with the password. */
+export function reauthBody(password: string): ReauthBody {
+  return { password };
+}
