@@ -48,6 +48,8 @@ export interface FakeServer {
   stepUpHeader: boolean;
   /** The auth_time (epoch ms) of the current session. */
   authTime: number;
+  /** The server's `JOT_TOKEN_MODE=single`: no refresh token; the access token is renewed (`POST /api/token/renew`). */
+  singleToken: boolean;
 }
 
 /** The password every account of the fake has. */
@@ -138,7 +140,7 @@ export function fakeServer(ttlSeconds = 60, tokens: TokenIssuer = createTokenIss
     delivery = typeof body.delivery === 'string' ? body.delivery : 'bearer';
     server.authTime = Date.now();
     sid = randomBytes(6).toString('hex');
-    return issue(true);
+    return issue(!server.singleToken);
   };
 
   const refreshRoute = ({ req, body }: Call): Response => {
@@ -242,6 +244,7 @@ export function fakeServer(ttlSeconds = 60, tokens: TokenIssuer = createTokenIss
     stepUpMaxAge: 900,
     stepUpHeader: true,
     authTime: 0,
+    singleToken: false,
     count: (call) => server.calls.filter((c) => c === call).length,
     revokeAccessTokens: () => live.clear(),
     endSession: () => {
