@@ -77,7 +77,9 @@ export function createLoginThrottle(
       return {
         async finish(ok) {
           if (ok) {
-            await store.clearLoginThrottle(key);
+            // Nothing to clear when the account had no count when this attempt began (the usual sign-in): a
+            // failure counted meanwhile, by a concurrent attempt, is left standing rather than wiped.
+            if (row !== undefined) await store.clearLoginThrottle(key);
             return 0;
           }
           const at = clock();

@@ -129,15 +129,20 @@ async function checkRefresh(
   }
 }
 
-/** A sign-in: remembers the device, and tells the user when it is new (not for the very first one). */
+/**
+ * A sign-in: remembers the device, and tells the user when it is new (not for the very first one). The session is
+ * new, so it has no earlier sighting to read: its first is written. The account's devices are counted only when
+ * this one was not known (counted after it was added, so "the very first one" is a count of one), which keeps the
+ * usual sign-in, from a known device, to two statements.
+ */
 async function noteSignIn(deps: TheftDeps, user: User, session: Session, client: ClientInfo): Promise<void> {
   const { store, clock } = deps;
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
-  await store.mfa.sightSession(session.id, { network, userAgent: agent });
+  await store.mfa.recordSighting(session.id, { network, userAgent: agent });
   const device = createHash('sha256').update(`${agent}|${network}`).digest('base64url');
-  const known = await store.mfa.countDevices(user.id);
-  if (!(await store.mfa.rememberDevice(user.id, device)) || known === 0) return;
+  if (!(await store.mfa.rememberDevice(user.id, device))) return;
+  if ((await store.mfa.countDevices(user.id)) <= 1) return;
   await deps.events.record('new_device_sign_in', {
     userId: user.id,
     sessionId: session.id,

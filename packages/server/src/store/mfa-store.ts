@@ -51,12 +51,7 @@ export interface MfaStore {
   /** ATOMIC (primary key): true when the device was new for the user. */
   rememberDevice(userId: string, deviceHash: string): Promise<boolean>;
   countDevices(userId: string): Promise<number>;
-  /** Records where a session is used; returns the previous sighting. */
-  sightSession(
-    sessionId: string,
-    sighting: Omit<SessionSighting, 'seenAt'>,
-  ): Promise<SessionSighting | undefined>;
-  /** Records where a session is used (the previous sighting came with the refresh's own read). */
+  /** Records where a session is used (on a refresh, the previous sighting came with the refresh's own read). */
   recordSighting(sessionId: string, sighting: Omit<SessionSighting, 'seenAt'>): Promise<void>;
   countUserEventsSince(userId: string, types: readonly string[], since: number): Promise<number>;
 }
@@ -88,8 +83,6 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
     refundAccountAttempt: (userId) => run((db) => challenges.refundAccountAttempt(db, userId)),
     rememberDevice: (userId, hash) => run((db) => sightings.rememberDevice(db, userId, hash, clock())),
     countDevices: (userId) => run((db) => sightings.countDevices(db, userId)),
-    sightSession: (sessionId, sighting) =>
-      run((db) => sightings.sightSession(db, sessionId, { ...sighting, seenAt: clock() })),
     recordSighting: (sessionId, sighting) =>
       run((db) => sightings.recordSighting(db, sessionId, { ...sighting, seenAt: clock() })),
     countUserEventsSince: (userId, types, since) =>

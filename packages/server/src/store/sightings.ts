@@ -59,21 +59,6 @@ export async function recordSighting(db: Db, sessionId: string, sighting: Sessio
   await upsertSightingQuery(db, { sessionId, ...sighting });
 }
 
-/** Records where a session is used now; returns the previous sighting, if any. */
-export async function sightSession(
-  db: Db,
-  sessionId: string,
-  sighting: SessionSighting,
-): Promise<SessionSighting | undefined> {
-  const before = await db
-    .selectFrom('session_sightings')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .executeTakeFirst();
-  await recordSighting(db, sessionId, sighting);
-  return before && { network: before.network, userAgent: before.user_agent, seenAt: before.seen_at };
-}
-
 /** Security events of one type for a user since `since` (the failure-burst signal). */
 export async function countUserEventsSince(
   db: Db,
