@@ -5,7 +5,8 @@
 import type { Config } from '../config/index.js';
 import type { Invitation, User } from '../store/index.js';
 import { humanDuration, type Mailer } from './mail/mailer.js';
-import type { OneTimeTokens } from './one-time-tokens.js';
+import type { TemplateName } from './mail/templates.js';
+import type { OneTimeKind, OneTimeTokens } from './one-time-tokens.js';
 
 /** Sends the lifecycle messages. */
 export interface AccountMail {
@@ -30,34 +31,48 @@ interface AccountMailDeps {
   tokens: OneTimeTokens;
 }
 
-async function sendVerification({ config, mailer, tokens }: AccountMailDeps, user: User): Promise<void> {
-  const ttlMs = config.oneTimeTokenTtlMs.emailVerification;
-  const { token, jti } = await tokens.issue('email_verification', {
+/** A link mailed to the user's current address: its token's kind and lifetime, the template, the page it opens. */
+interface UserLink {
+  kind: OneTimeKind;
+  ttlMs: number;
+  claims?: Record<string, string>;
+  template: TemplateName;
+  path: string;
+}
+
+/** Issues the link's one-time token for the user and queues the message carrying it (keyed by the token's `jti`). */
+async function sendUserLink({ mailer, tokens }: AccountMailDeps, user: User, link: UserLink): Promise<void> {
+  const { token, jti } = await tokens.issue(link.kind, {
     subject: user.id,
     email: user.email,
-    ttlMs,
+    ttlMs: link.ttlMs,
+    ...(link.claims === undefined ? {} : { claims: link.claims }),
   });
   await mailer.send({
     to: user.email,
-    template: 'verify-email',
-    values: { link: mailer.link('/verify-email', { token }), expiresIn: humanDuration(ttlMs) },
-    idempotencyKey: `verify-email:${jti}`,
+    template: link.template,
+    values: { link: mailer.link(link.path, { token }), expiresIn: humanDuration(link.ttlMs) },
+    idempotencyKey: `${link.template}:${jti}`,
   });
 }
 
-async function sendPasswordReset({ config, mailer, tokens }: AccountMailDeps, user: User): Promise<void> {
-  const ttlMs = config.oneTimeTokenTtlMs.passwordReset;
-  const { token, jti } = await tokens.issue('password_reset', {
-    subject: user.id,
-    email: user.email,
-    ttlMs,
-    claims: { pwd: tokens.credentialMac(user.passwordHash) },
+function sendVerification(deps: AccountMailDeps, user: User): Promise<void> {
+  return sendUserLink(deps, user, {
+    kind: 'email_verification',
+    ttlMs: deps.config.oneTimeTokenTtlMs.emailVerification,
+    template: 'verify-email',
+    path: '/verify-email',
   });
-  await mailer.send({
-    to: user.email,
+}
+
+function sendPasswordReset(deps: AccountMailDeps, user: User): Promise<void> {
+  // Bound to the current password hash (checked when the link is used): a changed password voids the link.
+  return sendUserLink(deps, user, {
+    kind: 'password_reset',
+    ttlMs: deps.config.oneTimeTokenTtlMs.passwordReset,
+    claims: { pwd: deps.tokens.credentialMac(user.passwordHash) },
     template: 'password-reset',
-    values: { link: mailer.link('/reset-password', { token }), expiresIn: humanDuration(ttlMs) },
-    idempotencyKey: `password-reset:${jti}`,
+    path: '/reset-password',
   });
 }
 

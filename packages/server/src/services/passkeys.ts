@@ -59,6 +59,24 @@ function why(err: unknown): string {
   return err instanceof Error ? err.message.slice(0, 200) : 'verification failed';
 }
 
+/**
+ * Runs one `@simplewebauthn` verification: what it throws (wrong challenge, origin or RP id, malformed data) and a
+ * result that did not verify are both 401 `ERR_PASSKEY_INVALID` (`refusal` says why for the latter), never a 500.
+ */
+async function verifiedOrInvalid<T extends { verified: boolean }>(
+  verify: () => Promise<T>,
+  refusal: string,
+): Promise<T & { verified: true }> {
+  let result: T;
+  try {
+    result = await verify();
+  } catch (err) {
+    throw passkeyInvalid(why(err));
+  }
+  if (!result.verified) throw passkeyInvalid(refusal);
+  return result as T & { verified: true };
+}
+
 /** What the passkey operations work with. */
 interface PasskeyDeps {
   store: Store;
@@ -125,19 +143,17 @@ async function verifiedCredential(
   user: User,
   response: RegistrationResponseJSON,
 ): Promise<WebAuthnCredential> {
-  let result: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
-  try {
-    result = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_register', user.id),
-      expectedOrigin: deps.origins,
-      expectedRPID: deps.rpID,
-      requireUserVerification: false,
-    });
-  } catch (err) {
-    throw passkeyInvalid(why(err));
-  }
-  if (!result.verified) throw passkeyInvalid('the registration did not verify');
+  const result = await verifiedOrInvalid(
+    () =>
+      verifyRegistrationResponse({
+        response,
+        expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_register', user.id),
+        expectedOrigin: deps.origins,
+        expectedRPID: deps.rpID,
+        requireUserVerification: false,
+      }),
+    'the registration did not verify',
+  );
   return result.registrationInfo.credential;
 }
 
@@ -204,25 +220,23 @@ async function verifyAssertion(
   options: { userId?: string; requireUserVerification: boolean },
 ): Promise<VerifiedPasskey> {
   const factor = await assertedFactor(deps.store, response, options.userId);
-  let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
-  try {
-    verified = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_login', factor.userId),
-      expectedOrigin: deps.origins,
-      expectedRPID: deps.rpID,
-      credential: {
-        id: factor.credentialId!,
-        publicKey: Buffer.from(factor.publicKey, 'base64url'),
-        counter: factor.counter,
-        transports: factor.transports,
-      },
-      requireUserVerification: options.requireUserVerification,
-    });
-  } catch (err) {
-    throw passkeyInvalid(why(err));
-  }
-  if (!verified.verified) throw passkeyInvalid('the signature did not verify');
+  const verified = await verifiedOrInvalid(
+    () =>
+      verifyAuthenticationResponse({
+        response,
+        expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_login', factor.userId),
+        expectedOrigin: deps.origins,
+        expectedRPID: deps.rpID,
+        credential: {
+          id: factor.credentialId!,
+          publicKey: Buffer.from(factor.publicKey, 'base64url'),
+          counter: factor.counter,
+          transports: factor.transports,
+        },
+        requireUserVerification: options.requireUserVerification,
+      }),
+    'the signature did not verify',
+  );
   await deps.store.mfa.touchFactor(factor.id, verified.authenticationInfo.newCounter);
   return {
     userId: factor.userId,
