@@ -99,7 +99,7 @@ async function challenge(
   const methods = await deps.mfa.methods(user.id);
   if (methods.length === 0) return undefined;
   // The credential generation read before the password check travels with the MFA token: a password change,
-  // logout-everywhere or disable before the second step ends this sign-in (services/sessions.ts).
+  // logout-everywhere or disable before the second step ends this sign-in (services/sessions/start.ts).
   const { token, expiresIn } = await deps.tokens.issue(user.id, {
     ...(delivery === undefined ? {} : { delivery }),
     generation: user.credentialGeneration,

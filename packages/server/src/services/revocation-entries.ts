@@ -62,7 +62,7 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
       const now = clock();
       // One UPDATE moves the cut-off (never backwards, even if another instance's clock is behind) and increments
       // the credential generation: a session created by a sign-in whose password check began before this is dead
-      // at its first use, and the sign-in itself re-reads the generation after creating it (sessions.ts).
+      // at its first use, and the sign-in itself re-reads the generation after creating it (sessions/start.ts).
       const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
       // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this
       // ran issues a token after the cut-off, which resource servers must still reject.

@@ -44,7 +44,7 @@ async function checkCredentials(
       await events.record('rate_limited', { ip: request.ip, detail: { limit: 'login_account' } });
     throw err;
   });
-  // Read BEFORE the password check: the session will carry this credential generation (services/sessions.ts).
+  // Read BEFORE the password check: the session will carry this credential generation (services/sessions/start.ts).
   const user = await store.getUserByEmail(email);
   const started = performance.now();
   const ok =
