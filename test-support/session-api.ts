@@ -13,8 +13,12 @@ import {
   ENDPOINTS,
   FIRST_PARTY_CLIENT_ID,
   HEADERS,
+  isSessionDelivery,
   type AccessTokenClaims,
   type ErrorBody,
+  type LoginBody,
+  type ReauthBody,
+  type SessionDelivery,
   type SessionTokenResponse,
   type WhoAmIResponse,
 } from '@jot/contract';
@@ -80,10 +84,13 @@ const wrongPassword = (status: 401 | 403): Response =>
     code: 'ERR_INVALID_CREDENTIALS',
   });
 
+/** A parsed JSON body: any of the members the routes read, each unchecked until a route checks it. */
+type AnyBody = Partial<Record<keyof LoginBody | keyof ReauthBody | 'refresh_token', unknown>>;
+
 /** One request as the routes see it. */
 interface Call {
   req: Request;
-  body: Record<string, unknown>;
+  body: AnyBody;
   /** The access token presented (Authorization, else the jar's cookie) and its claims when it is live. */
   token: string | undefined;
   claims: AccessTokenClaims | undefined;
@@ -98,7 +105,7 @@ export function fakeServer(ttlSeconds = 60, tokens: TokenIssuer = createTokenIss
   const spent = new Set<string>();
   let refresh: string | undefined;
   let sid = '';
-  let delivery = 'bearer';
+  let delivery: SessionDelivery = 'bearer';
 
   /** Signs an access token for the session; `rotate` also issues a new refresh token and spends the old one. */
   const issue = (rotate: boolean): Response => {
@@ -137,7 +144,7 @@ export function fakeServer(ttlSeconds = 60, tokens: TokenIssuer = createTokenIss
 
   const login = ({ body }: Call): Response => {
     if (body.password !== FAKE_PASSWORD) return wrongPassword(401);
-    delivery = typeof body.delivery === 'string' ? body.delivery : 'bearer';
+    delivery = isSessionDelivery(body.delivery) ? body.delivery : 'bearer';
     server.authTime = Date.now();
     sid = randomBytes(6).toString('hex');
     return issue(!server.singleToken);
@@ -255,8 +262,7 @@ export function fakeServer(ttlSeconds = 60, tokens: TokenIssuer = createTokenIss
       const path = new URL(req.url).pathname;
       server.calls.push(`${req.method} ${path}`);
       server.authHeaders.push(req.headers.get('authorization'));
-      const body =
-        req.method === 'GET' ? {} : ((await req.json().catch(() => ({}))) as Record<string, unknown>);
+      const body = req.method === 'GET' ? {} : ((await req.json().catch(() => ({}))) as AnyBody);
       const presented = /^Bearer (.+)$/.exec(req.headers.get('authorization') ?? '')?.[1];
       const token = presented ?? server.jar.at;
       const csrfOk = presented !== undefined || req.headers.get(HEADERS.csrf) === FAKE_CSRF;
