@@ -3,7 +3,9 @@ export { createServer, buildApp, REDACTED_PATHS, type CreateServerOptions } from
 export { shutdownGracefully, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
 export type { Drain } from './http/drain.js';
 export { openAdminOps, type AdminOps } from './admin-ops.js';
-export { publicUser } from './http/views.js';
+export { publicSession, publicUser } from './http/views.js';
+export { publicSigningKey } from './plugins/admin-keys.js';
+export { invitationView } from './plugins/invitations/view.js';
 export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
 export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';

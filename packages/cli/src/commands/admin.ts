@@ -4,6 +4,8 @@
  * prompt, never from the command line, where it would land in shell history and `ps`.
  */
 import type { Command } from 'commander';
+
+import type { UserView } from '@jot/contract';
 import { loadConfig } from '@jot/server';
 
 import { CliError } from '../errors.js';
@@ -25,7 +27,7 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
   }
   const config = loadConfig({ env: io.env, cwd: io.cwd });
   const accounts = await openAccounts(config);
-  let result: { id: string; email: string; action: 'created' | 'promoted' | 'unchanged' };
+  let result: Pick<UserView, 'id' | 'email'> & { action: 'created' | 'promoted' | 'unchanged' };
   try {
     const existing = await accounts.store.getUserByEmail(email);
     if (existing === undefined) {

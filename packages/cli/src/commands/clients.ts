@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 
 import { importJWK, importPEM } from '@jot/jose';
-import { OAUTH_URIS, type ClientView } from '@jot/contract';
+import { OAUTH_URIS, type ClientListView, type ClientView, type ClientWithSecret } from '@jot/contract';
 import {
   clientView,
   DomainError,
@@ -43,9 +43,12 @@ function grantName(value: string): string {
   return value === 'token-exchange' ? OAUTH_URIS.tokenExchangeGrant : value;
 }
 
+/** `--json`: the API's client view, with the secret beside its members when one was just made. */
+type PrintedClient = ClientView & Pick<ClientWithSecret, 'client_secret'>;
+
 function print(io: CliIo, view: ClientView, secret: string | undefined, json: boolean | undefined): void {
-  if (json === true)
-    return writeJson(io.stdout, secret === undefined ? view : { ...view, client_secret: secret });
+  const printed: PrintedClient = secret === undefined ? view : { ...view, client_secret: secret };
+  if (json === true) return writeJson(io.stdout, printed);
   const rows: [string, string][] = [
     ['client_id', view.client_id],
     ['name', view.name],
@@ -179,7 +182,7 @@ function listCommand(clients: Command, io: CliIo): void {
     .action((options: { json?: boolean }) =>
       registry(io, async (ops) => {
         const views = (await ops.clients.list()).map(clientView);
-        if (options.json === true) return writeJson(io.stdout, { clients: views });
+        if (options.json === true) return writeJson(io.stdout, { clients: views } satisfies ClientListView);
         for (const c of views) {
           writeLine(
             io.stdout,

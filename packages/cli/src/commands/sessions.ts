@@ -1,6 +1,9 @@
 /** `jot sessions list|revoke`: a user's live sessions, and ending one or all of them. */
 import type { Command } from 'commander';
 
+import type { SessionListView } from '@jot/contract';
+import { publicSession } from '@jot/server';
+
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, userOf, withAdminOps } from '../lib/admin-ops.js';
@@ -13,18 +16,13 @@ export function registerSessions(program: Command, io: CliIo): void {
     .command('list <user>')
     .addHelpText('after', examples('jot sessions list ada@example.com'))
     .description("a user's live sessions (by email or id), most recently used first")
-    .option('--json', 'print JSON')
+    .option('--json', 'print {"sessions": [...]} as GET /api/sessions does')
     .action((ref: string, options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
         const list = await ops.listSessions(await userOf(ops, ref));
-        const views = list.map((s) => ({
-          id: s.id,
-          created_at: new Date(s.createdAt).toISOString(),
-          last_used_at: new Date(s.lastUsedAt).toISOString(),
-          ip: s.ip,
-          user_agent: s.userAgent,
-        }));
-        if (options.json === true) return writeJson(io.stdout, { sessions: views });
+        // The API's session view (`current` is false: the CLI holds none of them).
+        const views = list.map((s) => publicSession(s));
+        if (options.json === true) return writeJson(io.stdout, { sessions: views } satisfies SessionListView);
         for (const v of views)
           writeLine(io.stdout, `${v.id}  last used ${v.last_used_at}  ${v.ip ?? '-'}  ${v.user_agent ?? ''}`);
         writeLine(io.stdout, `${views.length} live session${views.length === 1 ? '' : 's'}`);

@@ -1,6 +1,9 @@
 /** `jot keys list|rotate`: the server's signing keys in the configured database (never key material). */
 import type { Command } from 'commander';
 
+import type { SigningKeyListView, SigningKeyView } from '@jot/contract';
+import { publicSigningKey } from '@jot/server';
+
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, withAdminOps } from '../lib/admin-ops.js';
 
@@ -12,15 +15,15 @@ export function registerKeys(program: Command, io: CliIo): void {
     .command('list')
     .addHelpText('after', examples('jot keys list'))
     .description('every published key: kid, algorithm, state and times')
-    .option('--json', 'print JSON')
+    .option('--json', 'print {"keys": [...]} as GET /api/admin/keys does')
     .action((options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
-        const list = ops.keys.list();
-        if (options.json === true) return writeJson(io.stdout, { keys: list });
+        const list = ops.keys.list().map(publicSigningKey);
+        if (options.json === true) return writeJson(io.stdout, { keys: list } satisfies SigningKeyListView);
         for (const k of list) {
           writeLine(
             io.stdout,
-            `${k.kid}  ${k.alg.padEnd(6)} ${k.state.padEnd(8)} activates ${new Date(k.activatesAt).toISOString()}`,
+            `${k.kid}  ${k.alg.padEnd(6)} ${k.state.padEnd(8)} activates ${k.activates_at}`,
           );
         }
       }),
@@ -37,7 +40,9 @@ export function registerKeys(program: Command, io: CliIo): void {
     .option('--json', 'print the new key as JSON')
     .action((options: { immediate?: boolean; json?: boolean }) =>
       withAdminOps(io, async (ops) => {
-        const key = await ops.keys.rotate({ immediate: options.immediate === true });
+        const key: SigningKeyView = publicSigningKey(
+          await ops.keys.rotate({ immediate: options.immediate === true }),
+        );
         if (options.json === true) return writeJson(io.stdout, key);
         writeLine(
           io.stdout,

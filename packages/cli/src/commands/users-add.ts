@@ -4,6 +4,8 @@
  * `JOT_REGISTRATION` says. The password comes from an environment variable or a no-echo prompt.
  */
 import type { Command } from 'commander';
+
+import type { UserView } from '@jot/contract';
 import { loadConfig } from '@jot/server';
 
 import { CliError } from '../errors.js';
@@ -45,7 +47,13 @@ async function addUser(io: CliIo, options: AddOptions): Promise<void> {
     await accounts.close();
   }
   if (options.json === true) {
-    writeJson(io.stdout, { id: user.id, email: user.email, name: user.name, roles: user.roles });
+    const view: Pick<UserView, 'id' | 'email' | 'name' | 'roles'> = {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      roles: user.roles,
+    };
+    writeJson(io.stdout, view);
     return;
   }
   const withRoles = user.roles.length === 0 ? '' : ` with roles ${user.roles.join(', ')}`;

@@ -5,6 +5,9 @@
  */
 import type { Command } from 'commander';
 
+import type { InvitationView, UserPageView, UserView } from '@jot/contract';
+import { invitationView } from '@jot/server';
+
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { registerUsersAdd } from './users-add.js';
 import { examples, parseRoles, requireYes, userOf, userView, withAdminOps } from '../lib/admin-ops.js';
@@ -34,14 +37,14 @@ function listCommand(users: Command, io: CliIo): void {
     .option('-q, --query <text>', 'only users whose email or name contains this')
     .option('--limit <n>', 'at most this many', '100')
     .option('--offset <n>', 'skip this many', '0')
-    .option('--json', 'print {"users": [...], "total": n}')
+    .option('--json', 'print {"users": [...], "total": n} as GET /api/admin/users does')
     .action((options: { query?: string; limit: string; offset: string } & JsonOption) =>
       withAdminOps(io, async (ops) => {
         const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
         const offset = Math.max(0, Number.parseInt(options.offset, 10) || 0);
         const page = await ops.store.searchUsers({ q: options.query, limit, offset });
-        if (options.json === true)
-          return writeJson(io.stdout, { users: page.users.map(userView), total: page.total });
+        const view: UserPageView = { users: page.users.map(userView), total: page.total };
+        if (options.json === true) return writeJson(io.stdout, view);
         for (const u of page.users) {
           writeLine(
             io.stdout,
@@ -62,12 +65,16 @@ function showCommand(users: Command, io: CliIo): void {
     .command('show <user>')
     .addHelpText('after', examples('jot users show ada@example.com'))
     .description('show one user (by email or id) and their live sessions')
-    .option('--json', 'print JSON')
+    .option('--json', 'print the user as GET /api/admin/users/:id does, with live_sessions')
     .action((ref: string, options: JsonOption) =>
       withAdminOps(io, async (ops) => {
         const user = await userOf(ops, ref);
         const sessions = await ops.listSessions(user);
-        printUser(io, { ...userView(user), live_sessions: sessions.length }, options.json);
+        const view: UserView & { live_sessions: number } = {
+          ...userView(user),
+          live_sessions: sessions.length,
+        };
+        printUser(io, view, options.json);
       }),
     );
 }
@@ -124,16 +131,11 @@ function inviteCommand(users: Command, io: CliIo): void {
     .addHelpText('after', examples('jot users invite new.hire@example.com --roles editor'))
     .description('invite an address: a link to choose a password is mailed (the outbox delivers it)')
     .option('--roles <roles>', 'roles the account will have, comma separated', '')
-    .option('--json', 'print the invitation as JSON')
+    .option('--json', 'print the invitation as GET /api/admin/invitations lists it')
     .action((email: string, options: { roles: string } & JsonOption) =>
       withAdminOps(io, async (ops) => {
         const invitation = await ops.invite(email.trim().toLowerCase(), parseRoles([options.roles]));
-        const view = {
-          id: invitation.id,
-          email: invitation.email,
-          roles: invitation.roles,
-          expires_at: new Date(invitation.expiresAt).toISOString(),
-        };
+        const view: InvitationView = invitationView(invitation);
         if (options.json === true) return writeJson(io.stdout, view);
         writeLine(io.stdout, `invited ${view.email} (invitation ${view.id}, expires ${view.expires_at})`);
       }),
