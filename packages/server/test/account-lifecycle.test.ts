@@ -88,6 +88,23 @@ describe('one-time tokens', () => {
   });
 });
 
+describe('POST /api/password/reset', () => {
+  it('refuses a 1,025-character new password as ERR_WEAK_PASSWORD (as registration does); the link still works', async () => {
+    await signUp(server, 'long-reset@example.com');
+    await forgot('long-reset@example.com');
+    const token = tokenIn(linkIn(await mailTo('long-reset@example.com', /reset your password/i)));
+    const long = await server.request('POST', '/api/password/reset', {
+      body: { token, new_password: 'a fine new passphrase '.repeat(50).slice(0, 1025) },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.code).toBe('ERR_WEAK_PASSWORD');
+    const res = await server.request('POST', '/api/password/reset', {
+      body: { token, new_password: 'a fine new passphrase '.repeat(50).slice(0, 1024) },
+    });
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('POST /api/password/forgot', () => {
   it('answers the same, after the same floor, whether or not the account exists', async () => {
     await signUp(server, 'exists@example.com');
@@ -198,6 +215,12 @@ describe('invitations', () => {
       body: { token: tokenIn(link), password: 'short' },
     });
     expect(weak.body.code).toBe('ERR_WEAK_PASSWORD');
+    // Too long is the policy's answer too (the schema does not cap a password being chosen), and spends no link.
+    const long = await server.request('POST', '/api/invitations/accept', {
+      body: { token: tokenIn(link), password: 'invited and happy '.repeat(60).slice(0, 1025) },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.code).toBe('ERR_WEAK_PASSWORD');
     const accept = await server.request('POST', '/api/invitations/accept', {
       body: { token: tokenIn(link), password: 'invited and happy', name: 'Invitee' },
     });

@@ -91,6 +91,21 @@ describe('POST /api/register', () => {
   });
 });
 
+describe('POST /api/admin/users', () => {
+  it("judges the new account's password by the policy: 1,025 characters is ERR_WEAK_PASSWORD", async () => {
+    const admin = await server.request('POST', '/api/login', {
+      body: { email: 'admin@example.com', password: 'correct horse battery' },
+    });
+    const res = await server.request('POST', '/api/admin/users', {
+      token: admin.body.access_token,
+      body: { email: 'made-long@example.com', password: 'correct horse battery '.repeat(50).slice(0, 1025) },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('ERR_WEAK_PASSWORD');
+    expect(await server.app.jot.store.getUserByEmail('made-long@example.com')).toBeUndefined();
+  });
+});
+
 describe('POST /api/login', () => {
   it('refuses a password longer than any account can have with ERR_VALIDATION', async () => {
     const res = await server.request('POST', '/api/login', {

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { passwordSchema } from '../http/schemas.js';
+import { newPasswordSchema } from '../http/schemas.js';
 import { resetPasswordWithLink } from '../services/account-links.js';
 import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
@@ -28,7 +28,7 @@ export async function passwordResetPlugin(app: FastifyInstance): Promise<void> {
   linkConfirmRoute<{ token: string; new_password: string }>(app, {
     path: '/api/password/reset',
     summary: 'Set a new password with the link token. Ends every session of the account.',
-    properties: { new_password: passwordSchema },
+    properties: { new_password: newPasswordSchema },
     response: {
       200: { type: 'object', properties: { status: { type: 'string' }, email: { type: 'string' } } },
       400: { $ref: 'JotError#' },

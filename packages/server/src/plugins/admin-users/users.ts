@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { newAccountBody } from '../../http/account-schemas.js';
-import { authErrors, passwordSchema } from '../../http/schemas.js';
+import { authErrors, newPasswordSchema } from '../../http/schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { authOf, requireRecentAuth } from '../auth.js';
 import { adminListRoute } from './list-route.js';
@@ -18,7 +18,7 @@ export function registerUserCreateRoute(app: FastifyInstance): void {
       schema: {
         tags: ['admin'],
         summary: 'Create an account (with roles); works whatever JOT_REGISTRATION says.',
-        body: newAccountBody(passwordSchema, { roles: rolesSchema }),
+        body: newAccountBody(newPasswordSchema, { roles: rolesSchema }),
         response: { 201: userSchema, 409: { $ref: 'JotError#' }, ...authErrors },
       },
     },

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../../context.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
-import { passwordSchema } from '../../http/schemas.js';
+import { newPasswordSchema } from '../../http/schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { checkPasswordStrength } from '../../services/password-policy.js';
 import { linkUsed } from '../../services/one-time-tokens.js';
@@ -36,7 +36,7 @@ export function registerInvitationAcceptRoute(app: FastifyInstance): void {
           additionalProperties: false,
           properties: {
             token: { type: 'string', minLength: 1, maxLength: 4096 },
-            password: passwordSchema,
+            password: newPasswordSchema,
             name: { type: 'string', maxLength: 200 },
           },
         },
