@@ -17,56 +17,26 @@
  *   restarts during the copy never gets a marker over a partial list.
  *
  * Keys: `jot:rev:jti:<jti>` = "1", `jot:rev:sid:<sid>` = "1", `jot:rev:user:<user id>` = JSON
- * `{ valid_after, ver, status }`; all expire with their entries (`PXAT`).
+ * `{ valid_after, ver, status }`; all expire with their entries (`PXAT`). The pass is `redis-mirror-pass.ts`, its
+ * scheduling `redis-mirror-sync.ts`, the Redis writes `redis-mirror-writes.ts`.
  */
-import { randomUUID } from 'node:crypto';
-
 import type { FastifyBaseLogger } from 'fastify';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
-import { REDIS_KEYS } from '@jot/contract';
-
-import { toWire } from './feed-wire.js';
+import { publisherPass, type MirrorPassContext } from './redis-mirror-pass.js';
+import { serialisedPasses } from './redis-mirror-sync.js';
+import { writeEntryNow } from './redis-mirror-writes.js';
 import type { Revocation, Store } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 
-/** How long a completeness marker lives unless a caught-up pass renews it. */
-export const MARKER_LEASE_MS = 10_000;
 /** How often every instance runs a publisher pass. */
 const PASS_INTERVAL_MS = 1_000;
-/** Entries per Redis pipeline. */
-const BATCH = 500;
-
-const SET_MARKER_IF_SENTINEL = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-`;
 
 /** A running mirror. */
 export interface RedisMirror {
   /** Runs a publisher pass now (resolves whether Redis is caught up; never rejects). */
   sync(): Promise<boolean>;
   close(): void;
-}
-
-function queueWrite(pipeline: ChainableCommander, entry: Revocation, now: number): void {
-  if (entry.expiresAt <= now) return;
-  if (entry.kind === 'user') {
-    pipeline.set(REDIS_KEYS.user(entry.subject), JSON.stringify(entry.data), 'PXAT', entry.expiresAt);
-  } else {
-    const key = entry.kind === 'jti' ? REDIS_KEYS.jti(entry.subject) : REDIS_KEYS.sid(entry.subject);
-    pipeline.set(key, '1', 'PXAT', entry.expiresAt);
-  }
-}
-
-async function exec(pipeline: ChainableCommander): Promise<void> {
-  const results = (await pipeline.exec()) ?? [];
-  const failed = results.find(([err]) => err !== null);
-  if (failed?.[0]) throw failed[0];
 }
 
 /** Starts mirroring `revocations` into `redis`; the first pass runs before it resolves (failures are logged). */
@@ -76,122 +46,19 @@ export async function createRedisMirror(
   revocations: RevocationService,
   logger: FastifyBaseLogger,
 ): Promise<RedisMirror> {
-  let closed = false;
-  let running: Promise<boolean> | undefined;
-  let queued: Promise<boolean> | undefined;
-  let healthy = true;
-  let copyNeeded = true;
+  const ctx: MirrorPassContext = { redis, store, logger, state: { closed: false, copyNeeded: true } };
+  const sync = serialisedPasses(() => publisherPass(ctx), logger);
 
-  /** Copies every live entry, then sets the marker — unless Redis lost the sentinel meanwhile. */
-  async function fullCopy(tx: Store): Promise<void> {
-    const sentinel = `jot:rev:copying:${randomUUID()}`;
-    await redis.set(sentinel, '1', 'PX', 10 * 60_000);
-    let cursor: number | undefined;
-    for (;;) {
-      const page = await tx.listRevocationsSince(cursor, BATCH);
-      const pipeline = redis.pipeline();
-      for (const entry of page.entries) queueWrite(pipeline, entry, Date.now());
-      await exec(pipeline);
-      cursor = page.cursor;
-      if (!page.hasMore) break;
-    }
-    const marker = JSON.stringify({ cursor, at: Date.now() });
-    const set = await redis.eval(
-      SET_MARKER_IF_SENTINEL,
-      2,
-      sentinel,
-      REDIS_KEYS.complete,
-      marker,
-      MARKER_LEASE_MS,
-    );
-    if (set !== 1) throw new Error('Redis restarted during the copy; copying again');
-    logger.info({ cursor }, 'revocation list copied to Redis in full');
-  }
-
-  /** Publishes everything after the shared cursor; copies in full first if the marker is gone. */
-  async function pass(): Promise<boolean> {
-    if (closed || redis.status !== 'ready') return false;
-    return store.withLock('lock:redis_publisher', async (tx) => {
-      // In full at start, after every reconnect (Redis may have restarted, or lost keys), and whenever the marker
-      // is gone.
-      const copied = copyNeeded || (await redis.exists(REDIS_KEYS.complete)) === 0;
-      if (copied) {
-        copyNeeded = false;
-        await fullCopy(tx).catch((err: unknown) => {
-          copyNeeded = true;
-          throw err;
-        });
-      }
-      let cursor = await tx.getClusterValue('redis:published');
-      for (;;) {
-        const page = await tx.listRevocationsSince(cursor, BATCH);
-        if (page.entries.length > 0) {
-          const pipeline = redis.pipeline();
-          const now = Date.now();
-          for (const entry of page.entries) {
-            queueWrite(pipeline, entry, now);
-            pipeline.publish(REDIS_KEYS.channel, JSON.stringify(toWire(entry)));
-          }
-          await exec(pipeline);
-        }
-        cursor = await tx.advanceClusterValue('redis:published', page.cursor);
-        if (!page.hasMore) break;
-      }
-      // Caught up with the database: the mirror is complete, for another lease.
-      if (!copied) {
-        const marker = JSON.stringify({ cursor, at: Date.now() });
-        await redis.set(REDIS_KEYS.complete, marker, 'PX', MARKER_LEASE_MS, 'XX');
-      }
-      return true;
-    });
-  }
-
-  /** One pass at a time per instance; a request during a pass is served by one more pass after it. */
-  function sync(): Promise<boolean> {
-    if (running === undefined) {
-      running = pass()
-        .then(
-          (ok) => {
-            if (ok && !healthy) logger.info('Redis revocation mirror caught up');
-            healthy ||= ok;
-            return ok;
-          },
-          (err: unknown) => {
-            if (healthy) logger.warn({ err }, 'publishing revocations to Redis failed; will retry');
-            healthy = false;
-            return false;
-          },
-        )
-        .finally(() => {
-          running = undefined;
-        });
-      return running;
-    }
-    queued ??= running.then(() => {
-      queued = undefined;
-      return sync();
-    });
-    return queued;
-  }
-
-  // The write-through: SET at once (strict verifiers see it before the client hears the logout succeeded), then a
-  // pass publishes it and moves the cursor.
+  // The write-through: SET at once, then a pass publishes the entry and moves the cursor.
   const writeThrough = async (entry: Revocation): Promise<void> => {
-    try {
-      if (redis.status !== 'ready') throw new Error('Redis is not connected');
-      const pipeline = redis.pipeline();
-      queueWrite(pipeline, entry, Date.now());
-      await exec(pipeline);
-    } catch (err) {
-      logger.warn({ err }, 'writing a revocation to Redis failed; it is published when Redis answers again');
-    }
+    await writeEntryNow(redis, entry, logger);
     void sync();
   };
   const onReady = (): void => {
     void sync();
   };
   const onLost = (): void => {
-    copyNeeded = true;
+    ctx.state.copyNeeded = true;
   };
   await sync();
   const removeSink = revocations.addSink(writeThrough);
@@ -202,7 +69,7 @@ export async function createRedisMirror(
   return {
     sync,
     close() {
-      closed = true;
+      ctx.state.closed = true;
       clearInterval(timer);
       removeSink();
       redis.off('ready', onReady);
