@@ -4,13 +4,8 @@
  * exchanges a user's token for one to call another service on the user's behalf (RFC 8693), and sends them on its
  * outgoing requests. The incoming side — verifying those tokens — is `@jot/verify` (`profile: 'rfc9068'`).
  */
-export {
-  createServiceClient,
-  type ServiceClient,
-  type ServiceClientOptions,
-  type ServiceCredentials,
-  type TokenTarget,
-} from './service-client.js';
+export { createServiceClient, type ServiceClient } from './service-client.js';
+export type { ServiceClientOptions, ServiceCredentials, TokenTarget } from './options.js';
 export { ServiceError, isServiceError, SERVICE_ERROR_CODES, type ServiceErrorCode } from './errors.js';
 export type { FetchLike } from './token-endpoint.js';
 export { generateDPoPKey } from './dpop.js';
