@@ -73,6 +73,7 @@ import type { RequestAuthContext } from '../../verify/src/request.js';
 import type { ExtractedToken } from '../../verify/src/token.js';
 import type { VerifiedAuth } from '../../verify/src/types.js';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import type { SchemaMembers, SchemaRequired } from './support/schema-types.js';
 
 describe('the server writes the contract (types)', () => {
   it('serialises users, sessions, keys, clients, factors and feed entries as the contract views', () => {
@@ -115,11 +116,6 @@ describe('the server writes the contract (types)', () => {
     expectTypeOf<RequestAuthContext['via']>().toEqualTypeOf<TokenLocation>();
   });
 });
-
-/** The members a JSON response schema lets through (Fastify's serialiser drops any other). */
-type SchemaMembers<S> = S extends { readonly properties: infer P } ? keyof P : never;
-/** The members a JSON response schema requires. */
-type SchemaRequired<S> = S extends { readonly required: readonly (infer R)[] } ? R : never;
 
 describe("the server's response schemas list the contract members (types)", () => {
   it('documents and serialises exactly the members of each view', () => {

@@ -32,13 +32,7 @@ import type {
 import type { loginSchema as passkeyLoginSchema } from '../../server/src/plugins/passkeys/login.js';
 import type { Session } from '../../server/src/store/index.js';
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-
-/** The members a JSON body schema lets through (`additionalProperties: false` refuses any other). */
-type SchemaMembers<S> = S extends { readonly properties: infer P } ? keyof P : never;
-/** The members a JSON body schema requires. */
-type SchemaRequired<S> = S extends { readonly required: readonly (infer R)[] } ? R : never;
-/** The members a type requires. */
-type RequiredKeys<T> = { [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? never : K }[keyof T];
+import type { RequiredKeys, SchemaMembers, SchemaRequired } from './support/schema-types.js';
 
 describe("the server's body schemas accept exactly the contract bodies (types)", () => {
   it('lists every member of each body and requires exactly its required ones', () => {
