@@ -56,6 +56,20 @@ export function heading(text: string): HTMLHeadingElement {
   return h('h1', { tabindex: '-1' }, text);
 }
 
+/**
+ * A form or section named by its `<h2>`: `heading` is the heading's id, which `aria-labelledby` points at, so a screen
+ * reader announces the region by its title; the other props are the region's own attributes.
+ */
+export function titled<K extends 'form' | 'section'>(
+  tag: K,
+  props: Props & { heading: string },
+  title: string,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const { heading, ...rest } = props;
+  return h(tag, { 'aria-labelledby': heading, ...rest }, h('h2', { id: heading }, title), ...children);
+}
+
 /** A labelled form field; the label is tied to the control by id. */
 export function field(
   label: string,

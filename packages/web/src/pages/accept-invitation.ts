@@ -1,6 +1,6 @@
 /** Accept an invitation: choose a password (and a name); the account is created and signed in. */
 import { peekClaims, postAnonymous, takeLinkToken } from '../lib/api.js';
-import { busy, field, h, heading, message } from '../lib/dom.js';
+import { busy, field, h, heading, message, titled } from '../lib/dom.js';
 import { jot, loadUser } from '../lib/session.js';
 
 /** Renders the accept-invitation page. */
@@ -30,10 +30,10 @@ export function acceptInvitationPage(main: ParentNode): void {
   });
   const out = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit' }, 'Create my account');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'invite-h' },
-    h('h2', { id: 'invite-h' }, 'Your account'),
+    { heading: 'invite-h' },
+    'Your account',
     field('Email', email),
     field('Name (optional)', name),
     field('Password', password, 'At least 8 characters, not your email address.'),

@@ -6,7 +6,7 @@ import type { JotClient } from '@jot/client';
 import type { PasswordChangeBody, SessionListView, SessionView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
-import { failure, field, h, heading, message, outcome, table } from '../lib/dom.js';
+import { failure, field, h, heading, message, outcome, table, titled } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { currentUser, jot, loadUser } from '../lib/session.js';
 import { mfaSection } from './account-mfa.js';
@@ -72,12 +72,7 @@ function signOutEverywhere(client: JotClient, out: HTMLElement): HTMLElement {
 
 async function sessionsSection(client: JotClient): Promise<HTMLElement> {
   const out = outcome();
-  const section = h(
-    'section',
-    { 'aria-labelledby': 'sessions-h' },
-    h('h2', { id: 'sessions-h' }, 'My sessions'),
-    out,
-  );
+  const section = titled('section', { heading: 'sessions-h' }, 'My sessions', out);
   const render = async (): Promise<void> => {
     const { sessions } = await client.json<SessionListView>('/api/sessions');
     section.querySelector('table')?.remove();
@@ -104,10 +99,10 @@ function passwordSection(client: JotClient): HTMLElement {
   });
   const out = outcome();
   const submit = h('button', { type: 'submit' }, 'Change password');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'password-h' },
-    h('h2', { id: 'password-h' }, 'Change password'),
+    { heading: 'password-h' },
+    'Change password',
     field('Current password', current),
     field('New password', next, 'Other sessions are signed out when the password changes.'),
     submit,
@@ -134,10 +129,10 @@ export async function accountPage(main: ParentNode): Promise<void> {
   }
   const { user, claims } = who;
   main.append(
-    h(
+    titled(
       'section',
-      { 'aria-labelledby': 'whoami-h' },
-      h('h2', { id: 'whoami-h' }, 'Who am I'),
+      { heading: 'whoami-h' },
+      'Who am I',
       h(
         'p',
         {},

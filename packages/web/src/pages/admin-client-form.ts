@@ -10,7 +10,7 @@ import {
 } from '@jot/contract';
 
 import { onSubmit } from '../lib/actions.js';
-import { checkbox, field, h } from '../lib/dom.js';
+import { checkbox, field, h, titled } from '../lib/dom.js';
 import { wordList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
 
@@ -112,10 +112,10 @@ export function registerClientForm(page: {
     keysField.hidden = f.method.value !== 'private_key_jwt';
   });
   const register = h('button', { type: 'submit', id: 'register-client' }, 'Register');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'register-client-h', class: 'card' },
-    h('h2', { id: 'register-client-h' }, 'Register a client'),
+    { heading: 'register-client-h', class: 'card' },
+    'Register a client',
     field('Name', f.name),
     field('Client id', f.clientId, 'Optional; generated when empty.'),
     field('Authentication', f.method),

@@ -2,7 +2,7 @@
 import type { InvitationListView, InvitationView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
-import { failure, field, h, heading, outcome, table } from '../lib/dom.js';
+import { failure, field, h, heading, outcome, table, titled } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { commaList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
@@ -54,10 +54,10 @@ function inviteForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElem
   const email = h('input', { id: 'invite-new-email', type: 'email', required: true, autocomplete: 'off' });
   const roles = h('input', { id: 'invite-new-roles', type: 'text', autocomplete: 'off' });
   const send = h('button', { type: 'submit', id: 'send-invitation' }, 'Send invitation');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'invite-new-h' },
-    h('h2', { id: 'invite-new-h' }, 'Invite someone'),
+    { heading: 'invite-new-h' },
+    'Invite someone',
     field('Email', email),
     field('Roles', roles, 'Comma-separated, e.g. editor, viewer. Leave empty for none.'),
     send,

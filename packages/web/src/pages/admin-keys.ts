@@ -5,7 +5,7 @@
 import type { SigningKeyListView, SigningKeyView } from '@jot/contract';
 
 import { runAction } from '../lib/actions.js';
-import { checkbox, failure, h, heading, outcome, table } from '../lib/dom.js';
+import { checkbox, failure, h, heading, outcome, table, titled } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
 
@@ -29,10 +29,10 @@ function keysTable(keys: readonly SigningKeyView[]): HTMLTableElement {
 function rotateForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElement {
   const immediate = h('input', { id: 'rotate-immediate', type: 'checkbox' });
   const rotate = h('button', { type: 'submit' }, 'Rotate now');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'rotate-h', class: 'card' },
-    h('h2', { id: 'rotate-h' }, 'Rotate'),
+    { heading: 'rotate-h', class: 'card' },
+    'Rotate',
     h('p', {}, 'A new key is published first and signs once verifiers have had time to fetch it.'),
     checkbox(immediate, 'Sign with the new key immediately (after a key compromise)'),
     rotate,

@@ -2,7 +2,7 @@
 import type { UserView } from '@jot/contract';
 
 import { onSubmit } from '../lib/actions.js';
-import { field, h, outcome } from '../lib/dom.js';
+import { field, h, outcome, titled } from '../lib/dom.js';
 import { commaList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
 
@@ -22,10 +22,10 @@ export function createUserForm(reload: () => Promise<void>): HTMLFormElement {
   const roles = input('new-user-roles', 'text');
   const out = outcome();
   const submit = h('button', { type: 'submit', id: 'new-user-submit' }, 'Create user');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'new-user-h', class: 'create-user' },
-    h('h2', { id: 'new-user-h' }, 'Create a user'),
+    { heading: 'new-user-h', class: 'create-user' },
+    'Create a user',
     field('Email', email),
     field('Name (optional)', name),
     field(

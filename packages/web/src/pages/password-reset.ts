@@ -1,16 +1,16 @@
 /** Forgot password (ask for a link by mail) and reset password (the page the link opens). */
 import { postAnonymous, takeLinkToken } from '../lib/api.js';
-import { busy, field, h, heading, message } from '../lib/dom.js';
+import { busy, field, h, heading, message, titled } from '../lib/dom.js';
 
 /** Renders the forgot-password page. */
 export function forgotPasswordPage(main: ParentNode): void {
   const email = h('input', { id: 'forgot-email', type: 'email', autocomplete: 'username', required: true });
   const out = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit' }, 'Send me a link');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'forgot-h' },
-    h('h2', { id: 'forgot-h' }, 'Reset your password by email'),
+    { heading: 'forgot-h' },
+    'Reset your password by email',
     field('Email', email, 'We send a link that lets you choose a new password.'),
     submit,
     out,
@@ -49,10 +49,10 @@ export function resetPasswordPage(main: ParentNode): void {
   });
   const out = h('div', { 'aria-live': 'polite' });
   const submit = h('button', { type: 'submit' }, 'Set new password');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'reset-h' },
-    h('h2', { id: 'reset-h' }, 'New password'),
+    { heading: 'reset-h' },
+    'New password',
     field('New password', password, 'At least 8 characters. Every session of the account is signed out.'),
     submit,
     out,

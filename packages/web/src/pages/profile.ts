@@ -5,7 +5,7 @@
 import type { AcceptedView, UserView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
-import { field, h, message, outcome } from '../lib/dom.js';
+import { field, h, message, outcome, titled } from '../lib/dom.js';
 import { jot, loadUser, setNotice } from '../lib/session.js';
 
 /** Name and email, with the email's verification state. */
@@ -13,14 +13,7 @@ export function profileSection(user: UserView): HTMLElement {
   const name = h('input', { id: 'profile-name', type: 'text', autocomplete: 'name', value: user.name ?? '' });
   const out = outcome();
   const save = h('button', { type: 'submit' }, 'Save name');
-  const nameForm = h(
-    'form',
-    { 'aria-labelledby': 'profile-h' },
-    h('h2', { id: 'profile-h' }, 'Profile'),
-    field('Name', name),
-    save,
-    out,
-  );
+  const nameForm = titled('form', { heading: 'profile-h' }, 'Profile', field('Name', name), save, out);
   onSubmit(nameForm, save, out, async () => {
     await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } });
     await loadUser();
@@ -30,10 +23,10 @@ export function profileSection(user: UserView): HTMLElement {
   const newEmail = h('input', { id: 'new-email', type: 'email', autocomplete: 'email', required: true });
   const emailOut = outcome();
   const change = h('button', { type: 'submit', id: 'change-email' }, 'Change email');
-  const emailForm = h(
+  const emailForm = titled(
     'form',
-    { 'aria-labelledby': 'email-h' },
-    h('h2', { id: 'email-h' }, 'Email address'),
+    { heading: 'email-h' },
+    'Email address',
     h(
       'p',
       {},
@@ -70,10 +63,10 @@ export function deleteSection(user: UserView): HTMLElement {
     await jot.logout().catch(() => undefined);
   };
   onClick(remove, out, deleteAccount, { confirm, stepUp: true });
-  return h(
+  return titled(
     'section',
-    { 'aria-labelledby': 'delete-h', class: 'card danger-zone' },
-    h('h2', { id: 'delete-h' }, 'Delete account'),
+    { heading: 'delete-h', class: 'card danger-zone' },
+    'Delete account',
     message('Deleting removes your account and personal data and signs you out everywhere.', 'info'),
     h('p', {}, remove),
     out,

@@ -7,7 +7,7 @@ import type { RegisterBody } from '@jot/contract';
 
 import { postAnonymous } from '../lib/api.js';
 import { onSubmit } from '../lib/actions.js';
-import { busy, field, h, heading, message, outcome } from '../lib/dom.js';
+import { busy, field, h, heading, message, outcome, titled } from '../lib/dom.js';
 import { jot, loadUser, registrationOpen, takeNotice } from '../lib/session.js';
 import { passkeySignIn, showSecondStep } from './signin-mfa.js';
 
@@ -53,10 +53,10 @@ function signInForm(): HTMLFormElement {
   const password = input('signin-password', 'password', 'current-password');
   const out = outcome();
   const submit = h('button', { type: 'submit' }, 'Sign in');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'signin-h' },
-    h('h2', { id: 'signin-h' }, 'Sign in'),
+    { heading: 'signin-h' },
+    'Sign in',
     field('Email', email),
     field('Password', password),
     submit,
@@ -89,10 +89,10 @@ function registerForm(): HTMLFormElement {
   const password = input('register-password', 'password', 'new-password', { minlength: '8' });
   const out = outcome();
   const submit = h('button', { type: 'submit' }, 'Create account');
-  const form = h(
+  const form = titled(
     'form',
-    { 'aria-labelledby': 'register-h' },
-    h('h2', { id: 'register-h' }, 'Create an account'),
+    { heading: 'register-h' },
+    'Create an account',
     field('Email', email),
     field('Name (optional)', name),
     field('Password', password, 'At least 8 characters, not a common password, not your email address.'),
