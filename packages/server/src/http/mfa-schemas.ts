@@ -61,10 +61,3 @@ export const factorSchema = {
 
 /** A user-chosen factor name. */
 export const factorNameSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
-
-/** `:id` of a factor. */
-export const factorParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;

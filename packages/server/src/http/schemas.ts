@@ -42,6 +42,13 @@ export const passwordSchema = { type: 'string', minLength: 1, maxLength: 1024 } 
  */
 export const newPasswordSchema = { type: 'string' } as const;
 
+/** The path parameters of a route on one row (`/…/:id`): a user, session, factor or client id. */
+export const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
 /** Error responses a protected route can give. */
 export const authErrors = {
   400: { $ref: 'JotError#' },

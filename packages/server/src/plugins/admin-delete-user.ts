@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authErrors } from '../http/schemas.js';
+import { authErrors, idParams } from '../http/schemas.js';
 import { deleteAccount } from '../services/account-deletion.js';
 import { authOf, requireRecentAuth } from './auth.js';
 
@@ -15,11 +15,7 @@ export async function adminDeleteUserPlugin(app: FastifyInstance): Promise<void>
       schema: {
         tags: ['admin'],
         summary: 'Delete a user: their sessions and tokens end and their personal data is removed.',
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
+        params: idParams,
         response: { 204: { type: 'null' }, 404: { $ref: 'JotError#' }, ...authErrors },
       },
     },

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authErrors } from '../http/schemas.js';
+import { authErrors, idParams } from '../http/schemas.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 /** Registers the admin MFA routes. */
@@ -60,11 +60,7 @@ function registerMfaResetRoute(app: FastifyInstance): void {
         tags: ['admin'],
         summary:
           "Reset a user's second factors and recovery codes (they sign in with the password alone again).",
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
+        params: idParams,
         response: {
           200: { type: 'object', properties: { removed: { type: 'integer' } } },
           404: { $ref: 'JotError#' },

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
-import { authErrors } from '../http/schemas.js';
+import { authErrors, idParams } from '../http/schemas.js';
 import { publicSession, sessionSchema } from '../http/views.js';
 import { authenticate, authOf } from './auth.js';
 
@@ -37,11 +37,7 @@ export async function sessionsPlugin(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['sessions'],
         summary: 'End one of your sessions (sign a device out).',
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
+        params: idParams,
         response: { 204: { type: 'null' }, 404: { $ref: 'JotError#' }, ...authErrors },
       },
     },

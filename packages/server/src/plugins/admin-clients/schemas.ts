@@ -1,11 +1,7 @@
 /** Schemas the admin client routes share: the client as the API shows it, its id, its DPoP policy. */
 import { DPOP_POLICIES } from '../../services/client-rules.js';
 
-export const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
+export { idParams } from '../../http/schemas.js';
 
 /** A client as the API shows it. */
 export const clientSchema = {

@@ -12,8 +12,4 @@ export const rolesSchema = {
 } as const;
 
 /** `:id` of a user or an invitation. */
-export const idParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
+export { idParams } from '../../http/schemas.js';

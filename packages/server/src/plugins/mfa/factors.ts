@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 
 import type { RecoveryCodesView } from '@jot/contract';
 
-import { factorNameSchema, factorParams } from '../../http/mfa-schemas.js';
-import { authErrors } from '../../http/schemas.js';
+import { factorNameSchema } from '../../http/mfa-schemas.js';
+import { authErrors, idParams } from '../../http/schemas.js';
 import { authenticate, authOf } from '../auth.js';
 import { callerOf } from '../caller.js';
 import { recoveryCodesSchema, type MfaGuards } from './guards.js';
@@ -42,7 +42,7 @@ export function registerFactorRoutes(app: FastifyInstance, guards: MfaGuards): v
       schema: {
         tags: ['mfa'],
         summary: 'Rename a factor.',
-        params: factorParams,
+        params: idParams,
         body: {
           type: 'object',
           required: ['name'],
@@ -64,7 +64,7 @@ export function registerFactorRoutes(app: FastifyInstance, guards: MfaGuards): v
       guards,
       'Remove a factor (needs a recent multi-factor sign-in). With the last one go the recovery codes.',
       { 204: { type: 'null' }, 404: { $ref: 'JotError#' } },
-      factorParams,
+      idParams,
     ),
     async (request, reply) => {
       const caller = callerOf(request);
