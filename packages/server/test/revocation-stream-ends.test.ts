@@ -1,7 +1,8 @@
 /**
  * How `GET /api/revocations/stream` refuses or ends a stream, apart from a graceful shutdown (graceful-shutdown
  * test) and a revoked admin token (security-regressions test): the per-server cap, a cursor we never issued, an
- * admin token that expires while its stream is open, and a store that fails in the middle of a stream.
+ * admin token that expires while its stream is open, a store that fails in the middle of a stream, and a drain that
+ * begins while the stream is reading the store.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
@@ -180,5 +181,46 @@ describe('a store that fails in the middle of a stream', () => {
     const next = await openStream(server.url, FEED_SECRET);
     expect(next.res.statusCode).toBe(200);
     await waitFor('the snapshot on the next stream', () => next.text().includes('event: reset'), 5000);
+  });
+});
+
+describe('a drain that begins while the stream reads the store', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jot-stream-drain-'));
+  let hooked: HookedStore;
+  let server: TestServer;
+  beforeAll(async () => {
+    hooked = hookStore(await openStore({ dataDir }));
+    // A poll interval far beyond the test's deadlines: only a wake-up or the drain can move the stream on.
+    server = await startServer(
+      { revocationSecret: FEED_SECRET, clusterPollInterval: '10m' },
+      { dataDir, store: hooked.store },
+    );
+  });
+  afterAll(async () => {
+    await server.close({ keepData: true });
+    await hooked.store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('ends the stream with event: shutdown when that read returns, not a poll interval later', async () => {
+    const stream = await openStream(server.url, FEED_SECRET);
+    await waitFor('the snapshot', () => stream.text().includes('event: reset'), 5000);
+
+    let reading = false;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    void hooked.once('listRevocationsSince', async (call) => {
+      reading = true;
+      await released;
+      return call();
+    });
+    // What another instance's entry does (services/cluster-sync.ts): one wake-up, into the read the hook holds.
+    server.app.jot.revocations.changes.emit('remote');
+    await waitFor('the stream to be reading', () => reading, 5000);
+    server.app.drain.start();
+    release();
+
+    await endsWithin(stream, 5000);
+    expect(stream.text()).toContain('event: shutdown');
   });
 });

@@ -39,6 +39,8 @@ export async function pumpRevocations(
     writePage(res, page);
     cursor = page.cursor;
     if (page.hasMore || state.pending) continue;
+    // Closed during the read (the reader left, the drain began): end now, not a poll interval later.
+    if (state.closed) break;
     await sleepUntilWoken(state, config.clusterPollIntervalMs);
   }
 }
