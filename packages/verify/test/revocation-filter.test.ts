@@ -34,10 +34,10 @@ describe('KeyFilter', () => {
     const next = rng(0x9e3779b9);
     const filter = new KeyFilter();
     const model = new Map<number, number>();
-    // A small hash space forces collisions, duplicates and long clusters; nonzero values with equal low bits
-    // share a home slot, so clusters form and wrap around the end of the table.
-    const pick = () => (next() % 5000) * 1024 + 1 + (next() % 7);
-    for (let step = 0; step < 60_000; step += 1) {
+    // A small hash space forces collisions, duplicates and long clusters: the low 20 bits (the home slot at every
+    // table size up to 2^20) are among the table's last 8 slots, so clusters form there and wrap past the end.
+    const pick = () => ((next() % 400) << 20) | (0xfffff - (next() % 8));
+    for (let step = 0; step < 20_000; step += 1) {
       const h = pick() | 0;
       if (next() % 3 === 0 && model.size > 0) {
         const n = model.get(h);
@@ -49,7 +49,7 @@ describe('KeyFilter', () => {
         filter.add(h);
         model.set(h, (model.get(h) ?? 0) + 1);
       }
-      if (step % 5000 === 0) agrees(filter, model);
+      if (step % 2000 === 0) agrees(filter, model);
     }
     agrees(filter, model);
     // Drain everything: the table shrinks back and every removed hash is gone.
@@ -57,6 +57,30 @@ describe('KeyFilter', () => {
     expect(filter.size).toBe(0);
     expect(filter.bytes).toBe(5120);
     for (const h of model.keys()) expect(filter.mayHave(h)).toBe(false);
+  });
+
+  it('keeps members reachable when the hole is the last slot and the cluster goes on at slot 0', () => {
+    const filter = new KeyFilter();
+    const home = (slot: number, k: number) => (k << 10) | slot; // 1,024 slots: the low 10 bits are the home
+    const [h1, h2, h3, h4] = [home(1022, 1), home(1022, 2), home(1022, 3), home(1023, 4)];
+    for (const h of [h1, h2, h3, h4]) filter.add(h); // slots 1022, 1023, 0, 1
+    filter.remove(h2); // hole at 1023: h3 (home 1022) moves from 0 to 1023, then h4 (home 1023) from 1 to 0
+    for (const h of [h1, h3, h4]) expect(filter.mayHave(h)).toBe(true);
+    expect(filter.mayHave(h2)).toBe(false);
+    filter.remove(h3);
+    filter.remove(h1);
+    expect(filter.mayHave(h4)).toBe(true);
+    expect(filter.size).toBe(1);
+  });
+
+  it('holds no table until the first hash, and answers absent meanwhile', () => {
+    const filter = new KeyFilter();
+    expect(filter.bytes).toBe(0);
+    expect(filter.mayHave(keyHash('anything'))).toBe(false);
+    filter.remove(keyHash('anything'));
+    filter.add(keyHash('anything'));
+    expect(filter.bytes).toBe(5120);
+    expect(filter.mayHave(keyHash('anything'))).toBe(true);
   });
 
   it('keeps members reachable when a cluster wraps past the last slot and one is removed', () => {

@@ -13,7 +13,7 @@
 /** A count that has reached this stays: the slot keeps answering "maybe". */
 const STUCK = 255;
 
-/** Smallest table: 1,024 slots. */
+/** Smallest table once a hash is added: 1,024 slots. An empty filter holds no table at all. */
 const MIN_SLOTS = 1 << 10;
 
 /** Characters hashed from the end of a key: see `keyHash`. */
@@ -45,9 +45,11 @@ export function keyHash(key: string): number {
  * know which), `mayHave` false only when no key with that hash is present.
  */
 export class KeyFilter {
-  #hashes = new Int32Array(MIN_SLOTS);
-  #counts = new Uint8Array(MIN_SLOTS);
-  #mask = MIN_SLOTS - 1;
+  // No table until the first add: the `redis` strict strategy builds a state per check that finds entries, and
+  // most of its maps stay empty.
+  #hashes = new Int32Array(0);
+  #counts = new Uint8Array(0);
+  #mask = 0;
   /** Slots in use (distinct hashes). */
   #used = 0;
   /** Occurrences held (adds not yet removed). */
@@ -65,6 +67,7 @@ export class KeyFilter {
 
   /** False when no key with hash `h` was added (and not removed); true means "look in the map". */
   mayHave(h: number): boolean {
+    if (this.#used === 0) return false;
     const hashes = this.#hashes;
     const mask = this.#mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -76,6 +79,7 @@ export class KeyFilter {
 
   /** Adds one occurrence of `h` (a hash from `keyHash`); the table doubles past half full. */
   add(h: number): void {
+    if (this.#hashes.length === 0) this.#resize(MIN_SLOTS);
     const i = this.#slotOf(h);
     this.#size += 1;
     if (this.#hashes[i] === h) {
@@ -90,6 +94,7 @@ export class KeyFilter {
 
   /** Removes one occurrence of `h`; a no-op when there is none. Shrinks when an eighth full. */
   remove(h: number): void {
+    if (this.#used === 0) return;
     let i = this.#slotOf(h);
     const hashes = this.#hashes;
     const counts = this.#counts;
