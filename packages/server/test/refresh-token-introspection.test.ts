@@ -80,6 +80,24 @@ describe('refresh-token introspection', () => {
     expect((await asOwner(user.refresh_token)).body).toEqual({ active: false });
   });
 
+  it('is inactive when the user row says disabled even while the session still looks live', async () => {
+    // Disabling ends the sessions too (above), so that case never reaches the status check: here the store is
+    // hooked to report the user disabled while the session stays live (a disable caught between its steps).
+    const user = await signUp(server, 'status-only@example.com');
+    const { store } = server.app.jot;
+    const real = store.getUserById.bind(store);
+    store.getUserById = async (id: string) => {
+      const found = await real(id);
+      return found && id === user.userId ? { ...found, status: 'disabled' } : found;
+    };
+    try {
+      expect((await asOwner(user.refresh_token)).body).toEqual({ active: false });
+    } finally {
+      store.getUserById = real;
+    }
+    expect((await asOwner(user.refresh_token)).body).toMatchObject({ active: true, sub: user.userId });
+  });
+
   it('answers inactive, not an error, for unknown and oversized tokens', async () => {
     for (const token of ['no-such-token', 'x'.repeat(513)]) {
       const res = await asOwner(token);
