@@ -135,8 +135,8 @@ export const TARGET_NOTES = {
     return (
       `one login costs ${ms(login.cpuUs)} of server CPU, one argon2id verification alone ${ms(facts.argon2CpuUs)} ` +
       `(the raw rate): ${ms(beyond)} beyond the hash, where the target allows ${ms(allowed)}${sign}${floor}. ` +
-      `By thread: ${ms(login.mainCpuUs)} on the event loop, ${ms(login.otherCpuUs)} on the others (argon2 and ` +
-      "signing on libuv's pool, V8's helpers)."
+      `By thread: ${ms(login.mainCpuUs)} on the event loop (12 SQL statements from a known device, through Kysely; ` +
+      `HTTP, JSON), ${ms(login.otherCpuUs)} on the others (argon2 and RS256 signing on libuv's pool, V8's helpers).`
     );
   },
 
