@@ -12,6 +12,7 @@ import { proofOf, proofProperties } from '../http/mfa-schemas.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { tokenRouteResponses } from '../http/schemas.js';
 import { tokenResponse } from '../http/token-response.js';
+import { passkeyOptions } from './passkey-options.js';
 
 const mfaTokenSchema = { type: 'string', minLength: 20, maxLength: 4096 } as const;
 
@@ -79,9 +80,7 @@ function registerPasskeyOptionsRoute(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const userId = await mfa.signIn.userOf(request.body.mfa_token);
-      reply.header('cache-control', 'no-store');
-      return mfa.passkeys.authenticationOptions(userId);
+      return passkeyOptions(reply, await mfa.signIn.userOf(request.body.mfa_token));
     },
   );
 }

@@ -7,6 +7,7 @@ import { tokenResponse } from '../../http/token-response.js';
 import { stepUpWithSecondFactor } from '../../services/mfa-enrolment.js';
 import { authenticate, authOf } from '../auth.js';
 import { callerOf } from '../caller.js';
+import { passkeyOptions } from '../passkey-options.js';
 import type { MfaGuards } from './guards.js';
 
 /** Registers the step-up routes. */
@@ -35,9 +36,6 @@ export function registerStepUpRoutes(app: FastifyInstance, guards: MfaGuards): v
       preHandler: authenticate,
       schema: { tags: ['mfa'], summary: "WebAuthn options for a step-up with one of the user's passkeys." },
     },
-    async (request, reply) => {
-      reply.header('cache-control', 'no-store');
-      return app.jot.mfa.passkeys.authenticationOptions(authOf(request).claims.sub);
-    },
+    async (request, reply) => passkeyOptions(reply, authOf(request).claims.sub),
   );
 }

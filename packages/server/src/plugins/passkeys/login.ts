@@ -14,6 +14,7 @@ import { tokenRouteResponses } from '../../http/schemas.js';
 import { deliverySchema } from '../../http/session-body-schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { ACR } from '../../services/mfa.js';
+import { passkeyOptions } from '../passkey-options.js';
 import { credentialSchema } from './schemas.js';
 
 /** The `amr` of a passwordless passkey sign-in (RFC 8176: key, user verified, more than one factor). */
@@ -45,10 +46,7 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
       config: limit,
       schema: { tags: ['accounts'], summary: 'WebAuthn options for a passwordless sign-in with a passkey.' },
     },
-    async (_request, reply) => {
-      reply.header('cache-control', 'no-store');
-      return mfa.passkeys.authenticationOptions();
-    },
+    async (_request, reply) => passkeyOptions(reply),
   );
 
   app.post<{ Body: PasskeyLoginBody }>(
