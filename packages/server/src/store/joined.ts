@@ -7,7 +7,8 @@
  * Both run on every refresh or authenticated request, so each is built by Kysely once per connection object and
  * compiled with stand-in values; a call swaps its own values into the compiled parameters (profiles showed query
  * building at about a fifth of refresh CPU). The SQL text is the same every time, so the prepared-statement cache
- * hits too.
+ * hits too; on PostgreSQL both are named prepared statements (their columns are listed, never `*`), parsed and
+ * planned once per connection (named-statements.ts).
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 
@@ -104,25 +105,28 @@ export interface AuthState {
   session: Session | undefined;
 }
 
-const authStateQuery = precompiled(['sessionId', 'jti', 'now', 'userId'], (db, v) =>
-  db
-    .selectFrom('users as u')
-    .leftJoin('sessions as s', (join) => join.on('s.id', '=', v.sessionId))
-    .select((eb) => [
-      ...prefixed('u', USER_COLUMNS),
-      ...prefixed('s', SESSION_COLUMNS),
-      eb
-        .exists(
-          eb
-            .selectFrom('revocations')
-            .select('id')
-            .where('kind', '=', 'jti')
-            .where('subject', '=', v.jti)
-            .where('expires_at', '>', sql<number>`${v.now}`),
-        )
-        .as('jti_revoked'),
-    ])
-    .where('u.id', '=', v.userId),
+const authStateQuery = precompiled(
+  ['sessionId', 'jti', 'now', 'userId'],
+  (db, v) =>
+    db
+      .selectFrom('users as u')
+      .leftJoin('sessions as s', (join) => join.on('s.id', '=', v.sessionId))
+      .select((eb) => [
+        ...prefixed('u', USER_COLUMNS),
+        ...prefixed('s', SESSION_COLUMNS),
+        eb
+          .exists(
+            eb
+              .selectFrom('revocations')
+              .select('id')
+              .where('kind', '=', 'jti')
+              .where('subject', '=', v.jti)
+              .where('expires_at', '>', sql<number>`${v.now}`),
+          )
+          .as('jti_revoked'),
+      ])
+      .where('u.id', '=', v.userId),
+  { named: 'auth_state' },
 );
 
 /** The user, the session and the `jti` revocation of one access token, in one statement (two if the user is gone). */
@@ -171,29 +175,32 @@ export interface RefreshState {
   rotations: number;
 }
 
-const refreshStateQuery = precompiled(['tokenHash', 'since'], (db, v) =>
-  db
-    .selectFrom('refresh_tokens as r')
-    .innerJoin('sessions as s', 's.id', 'r.session_id')
-    .leftJoin('users as u', 'u.id', 's.user_id')
-    .leftJoin('oauth_clients as c', 'c.client_id', 's.client_id')
-    .leftJoin('session_sightings as g', 'g.session_id', 's.id')
-    .select((eb) => [
-      ...prefixed('r', REFRESH_COLUMNS),
-      ...prefixed('s', SESSION_COLUMNS),
-      ...prefixed('u', USER_COLUMNS),
-      'c.scopes as c_scopes',
-      'g.network as g_network',
-      'g.user_agent as g_user_agent',
-      'g.seen_at as g_seen_at',
-      eb
-        .selectFrom('refresh_tokens as f')
-        .select((f) => f.fn.countAll<number | string>().as('n'))
-        .whereRef('f.session_id', '=', 's.id')
-        .where('f.rotated_at', '>', sql<number>`${v.since}`)
-        .as('rotations'),
-    ])
-    .where('r.token_hash', '=', v.tokenHash),
+const refreshStateQuery = precompiled(
+  ['tokenHash', 'since'],
+  (db, v) =>
+    db
+      .selectFrom('refresh_tokens as r')
+      .innerJoin('sessions as s', 's.id', 'r.session_id')
+      .leftJoin('users as u', 'u.id', 's.user_id')
+      .leftJoin('oauth_clients as c', 'c.client_id', 's.client_id')
+      .leftJoin('session_sightings as g', 'g.session_id', 's.id')
+      .select((eb) => [
+        ...prefixed('r', REFRESH_COLUMNS),
+        ...prefixed('s', SESSION_COLUMNS),
+        ...prefixed('u', USER_COLUMNS),
+        'c.scopes as c_scopes',
+        'g.network as g_network',
+        'g.user_agent as g_user_agent',
+        'g.seen_at as g_seen_at',
+        eb
+          .selectFrom('refresh_tokens as f')
+          .select((f) => f.fn.countAll<number | string>().as('n'))
+          .whereRef('f.session_id', '=', 's.id')
+          .where('f.rotated_at', '>', sql<number>`${v.since}`)
+          .as('rotations'),
+      ])
+      .where('r.token_hash', '=', v.tokenHash),
+  { named: 'refresh_state' },
 );
 
 /**

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PostgresDialect } from 'kysely';
 import type { Dialect } from 'kysely';
 import type { StoreLogger } from './logger.js';
+import { namingPool } from './named-statements.js';
 
 /** OID of INT8/BIGINT; pg returns it as a string by default because it can exceed 2^53. */
 const INT8_OID = 20;
@@ -65,5 +66,6 @@ export function createPostgresDialect(
   pool.on('connect', (client) => {
     client.on('error', (err) => logger?.warn(`postgres connection lost: ${err.message}`));
   });
-  return new PostgresDialect({ pool });
+  // The hot statements go by name, parsed and planned once per connection (named-statements.ts).
+  return new PostgresDialect({ pool: namingPool(pool) });
 }

@@ -1,10 +1,13 @@
 /**
  * Queries on the hot paths (every refresh, every authenticated request), built and compiled by Kysely once per
  * dialect and then only re-bound: query building showed at about a fifth of refresh CPU in profiles. The
- * SQL text is the same every time, so the prepared-statement cache (statement-cache.ts) hits too.
+ * SQL text is the same every time, so the prepared-statement cache (statement-cache.ts) hits too; on PostgreSQL a
+ * query given a `named` label goes as a named prepared statement (named-statements.ts) — only for queries whose
+ * result columns are listed explicitly.
  */
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 
+import { nameStatement } from './named-statements.js';
 import type { Schema } from './schema.js';
 
 type Db = Kysely<Schema>;
@@ -12,11 +15,13 @@ type Db = Kysely<Schema>;
 /**
  * A query built and compiled once per dialect with a stand-in for each named value; the function returned executes it
  * with real values (its first row). A stand-in is a unique string, found again among the compiled parameters, so its
- * position does not matter; one that is not found is a bug in `build` and throws.
+ * position does not matter; one that is not found is a bug in `build` and throws. With `named`, PostgreSQL receives
+ * it as a named prepared statement labelled so.
  */
 export function precompiled<K extends string>(
   names: readonly K[],
   build: (db: Db, values: Record<K, string>) => Compilable<unknown>,
+  options: { named?: string } = {},
 ): (db: Db, values: Record<K, unknown>) => Promise<Record<string, unknown> | undefined> {
   const compiled = new WeakMap<
     object,
@@ -42,6 +47,7 @@ export function precompiled<K extends string>(
       };
       const missing = names.filter((name) => !parameters.includes(standIns[name]));
       if (missing.length > 0) throw new Error(`precompiled query does not bind ${missing.join(', ')}`);
+      if (options.named !== undefined) nameStatement(options.named, text);
       compiled.set(dialect, query);
     }
     const parameters = query.slots.map((slot) => ('name' in slot ? values[slot.name] : slot.value));

@@ -210,6 +210,8 @@ const rotateAtOnceQuery = precompiled(
         sql<unknown>`row_to_json(added)`.as('successor'),
       ]);
   },
+  // Its result is three `json` columns whatever columns the tables gain, so a cached plan stays valid.
+  { named: 'rotate' },
 );
 
 /**

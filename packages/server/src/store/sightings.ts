@@ -43,16 +43,23 @@ export async function countDevices(db: Db, userId: string): Promise<number> {
   return Number(row.n);
 }
 
-/** `recordSighting`'s upsert, compiled once (see precompiled.ts): it runs on every refresh. */
-const upsertSightingQuery = precompiled(['sessionId', 'network', 'userAgent', 'seenAt'], (db, v) => {
-  const seenAt = sql<number>`${v.seenAt}`;
-  return db
-    .insertInto('session_sightings')
-    .values({ session_id: v.sessionId, network: v.network, user_agent: v.userAgent, seen_at: seenAt })
-    .onConflict((oc) =>
-      oc.column('session_id').doUpdateSet({ network: v.network, user_agent: v.userAgent, seen_at: seenAt }),
-    );
-});
+/**
+ * `recordSighting`'s upsert, compiled once (see precompiled.ts) and a named statement on PostgreSQL (it returns
+ * nothing): it runs on every refresh.
+ */
+const upsertSightingQuery = precompiled(
+  ['sessionId', 'network', 'userAgent', 'seenAt'],
+  (db, v) => {
+    const seenAt = sql<number>`${v.seenAt}`;
+    return db
+      .insertInto('session_sightings')
+      .values({ session_id: v.sessionId, network: v.network, user_agent: v.userAgent, seen_at: seenAt })
+      .onConflict((oc) =>
+        oc.column('session_id').doUpdateSet({ network: v.network, user_agent: v.userAgent, seen_at: seenAt }),
+      );
+  },
+  { named: 'sighting' },
+);
 
 /** Records where a session is used now (an upsert: one row per session). */
 export async function recordSighting(db: Db, sessionId: string, sighting: SessionSighting): Promise<void> {
