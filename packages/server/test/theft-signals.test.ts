@@ -198,4 +198,25 @@ describe.each<[string, Responses]>([
     expect(notice).toHaveLength(1);
     expect(notice[0]).toContain('curl/8.5.0');
   });
+
+  it('a new device is still told of when counting the devices fails (it is remembered already)', async () => {
+    const s = await session('203.0.113.5', CHROME);
+    const { mfa } = server.app.jot.store;
+    const real = mfa.countDevices.bind(mfa);
+    mfa.countDevices = async () => {
+      throw new Error('database unavailable');
+    };
+    try {
+      const login = await server.request('POST', '/api/login', {
+        body: { email: s.email, password: PASSWORD },
+        headers: from('192.0.2.40', CURL),
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      mfa.countDevices = real;
+    }
+    expect(await events('new_device_sign_in', s.userId)).toEqual([
+      { network: '192.0.2.0/24', userAgent: CURL },
+    ]);
+  });
 });

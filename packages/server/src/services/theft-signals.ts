@@ -142,7 +142,13 @@ async function noteSignIn(deps: TheftDeps, user: User, session: Session, client:
   await store.mfa.recordSighting(session.id, { network, userAgent: agent });
   const device = createHash('sha256').update(`${agent}|${network}`).digest('base64url');
   if (!(await store.mfa.rememberDevice(user.id, device))) return;
-  if ((await store.mfa.countDevices(user.id)) <= 1) return;
+  // The device is remembered now, so this is the only sign-in that can tell of it: a count that fails is taken as
+  // "not the first device" (a notice too many beats a new device never told).
+  const devices = await store.mfa.countDevices(user.id).catch((err: unknown) => {
+    deps.logger.warn({ err }, 'theft signals: counting devices failed; telling of the new device anyway');
+    return Number.POSITIVE_INFINITY;
+  });
+  if (devices <= 1) return;
   await deps.events.record('new_device_sign_in', {
     userId: user.id,
     sessionId: session.id,
