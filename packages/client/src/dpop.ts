@@ -3,7 +3,7 @@
  * out), with `ath` when an access token goes along and the server's latest nonce; a `use_dpop_nonce` answer
  * (400 at the token endpoints, 401 at resources) is retried once with the nonce it carries (§8–9).
  */
-import { HEADERS } from '@jot/contract';
+import { asksForDPoPNonce, HEADERS } from '@jot/contract';
 
 import { defaultKeyStore, type DPoPKeyStore } from './dpop-key-store.js';
 
@@ -34,17 +34,6 @@ function htu(url: string): string {
   parsed.search = '';
   parsed.hash = '';
   return parsed.href;
-}
-
-async function asksForNonce(response: Response): Promise<boolean> {
-  if (response.status !== 400 && response.status !== 401) return false;
-  if (response.headers.get(HEADERS.dpopNonce) === null) return false;
-  if (/error="use_dpop_nonce"/.test(response.headers.get('www-authenticate') ?? '')) return true;
-  const body = (await response
-    .clone()
-    .json()
-    .catch(() => undefined)) as { error?: unknown } | undefined;
-  return body?.error === 'use_dpop_nonce';
 }
 
 /** Creates the signer over a key store (IndexedDB in browsers by default). */
@@ -101,7 +90,7 @@ export function createDPoPSigner(keys: DPoPKeyStore = defaultKeyStore()): DPoPSi
         return response;
       };
       const first = await attempt();
-      if (!(await asksForNonce(first))) return first;
+      if (!(await asksForDPoPNonce(first))) return first;
       return attempt();
     },
   };

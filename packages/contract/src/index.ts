@@ -101,6 +101,7 @@ export type {
   WhoAmIResponse,
 } from './views.js';
 export { COOKIES, ENDPOINTS, HEADERS, WEB_UI_META, WELL_KNOWN, type TokenLocation } from './http-names.js';
+export { asksForDPoPNonce } from './dpop-nonce.js';
 export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';
 export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';

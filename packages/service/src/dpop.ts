@@ -6,6 +6,8 @@
  */
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 
+import { asksForDPoPNonce, HEADERS } from '@jot/contract';
+
 /** Proofs for one key. */
 export interface ServiceDPoP {
   /** A proof for `method` `url`, bound to `accessToken` when given, with the origin's latest nonce. */
@@ -88,18 +90,9 @@ export function createServiceDPoP(keys?: CryptoKeyPair | Promise<CryptoKeyPair>)
       return `${input}.${base64url(signature)}`;
     },
     remember(url, response) {
-      const nonce = response.headers.get('dpop-nonce');
+      const nonce = response.headers.get(HEADERS.dpopNonce);
       if (nonce !== null && nonce.length <= 512) nonces.set(new URL(url).origin, nonce);
     },
-    async asksForNonce(response) {
-      if (response.status !== 400 && response.status !== 401) return false;
-      if (response.headers.get('dpop-nonce') === null) return false;
-      if (/error="use_dpop_nonce"/.test(response.headers.get('www-authenticate') ?? '')) return true;
-      const body = (await response
-        .clone()
-        .json()
-        .catch(() => undefined)) as { error?: unknown } | undefined;
-      return body?.error === 'use_dpop_nonce';
-    },
+    asksForNonce: asksForDPoPNonce,
   };
 }
