@@ -14,6 +14,7 @@ import {
   FIRST_PARTY_CLIENT_ID,
   HEADERS,
   isSessionDelivery,
+  SESSION_DELIVERIES,
   type AccessTokenClaims,
   type ErrorBody,
   type LoginBody,
@@ -84,6 +85,13 @@ const wrongPassword = (status: 401 | 403): Response =>
     code: 'ERR_INVALID_CREDENTIALS',
   });
 
+const invalidDelivery = (): Response =>
+  error(400, {
+    error: 'invalid_request',
+    error_description: `body/delivery must be one of ${SESSION_DELIVERIES.join(', ')}`,
+    code: 'ERR_VALIDATION',
+  });
+
 /** A parsed JSON body: any of the members the routes read, each unchecked until a route checks it. */
 type AnyBody = Partial<Record<keyof LoginBody | keyof ReauthBody | 'refresh_token', unknown>>;
 
@@ -143,8 +151,10 @@ export function fakeServer(ttlSeconds = 60, tokens: TokenIssuer = createTokenIss
   };
 
   const login = ({ body }: Call): Response => {
+    // Like the real server's body schema: an absent delivery is the default, any other value is refused.
+    if (body.delivery !== undefined && !isSessionDelivery(body.delivery)) return invalidDelivery();
     if (body.password !== FAKE_PASSWORD) return wrongPassword(401);
-    delivery = isSessionDelivery(body.delivery) ? body.delivery : 'bearer';
+    delivery = body.delivery ?? 'bearer';
     server.authTime = Date.now();
     sid = randomBytes(6).toString('hex');
     return issue(!server.singleToken);

@@ -2,11 +2,13 @@
  * The fake issuer the client suite runs against is the one the verify suite uses, and it is faithful where the
  * client's tests rely on it: over HTTP, the access token a client signs in for is a real RFC 9068 JWT that
  * `@jot/verify` accepts against the JWKS the same issuer publishes, and that its revocation feed can revoke; in
- * memory, single-token mode renews the access token (`POST /api/token/renew`) and spends the one it renewed.
+ * memory, single-token mode renews the access token (`POST /api/token/renew`) and spends the one it renewed, and
+ * a sign-in with a `delivery` the contract does not name is refused with 400 `ERR_VALIDATION`, as the real server
+ * refuses it (packages/contract/test/request-bodies.test.ts).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { ACCESS_TOKEN_TYP, FIRST_PARTY_CLIENT_ID } from '@jot/contract';
+import { ACCESS_TOKEN_TYP, ENDPOINTS, FIRST_PARTY_CLIENT_ID, type LoginBody } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
 import { createVerifier, isVerifyError, type Verifier } from '@jot/verify';
 
@@ -80,5 +82,23 @@ describe('the shared fake issuer', () => {
       headers: { authorization: `Bearer ${first}` },
     });
     expect(spent.status).toBe(401);
+  });
+
+  it('refuses a sign-in whose delivery the contract does not name, as the real server does', async () => {
+    const server = fakeServer();
+    const signIn = (body: Record<string, unknown>): Promise<Response> =>
+      server.fetch(`http://jot.test${ENDPOINTS.login}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await signIn({ email: 'a@b.c', password: FAKE_PASSWORD, delivery: 'carrier-pigeon' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_request', code: 'ERR_VALIDATION' });
+    expect(server.accessTokens).toEqual([]);
+    const body = { email: 'a@b.c', password: FAKE_PASSWORD, delivery: 'memory' } satisfies LoginBody;
+    const accepted = await signIn(body);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({ csrf_token: expect.any(String) });
   });
 });

@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { COOKIES } from '@jot/contract';
+
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { cookieJar, type CookieJar } from '../../../test-support/cookie-jar.js';
 import { createClient, type DeliveryMode, type JotClient, type SessionEvents } from '../src/index.js';
@@ -98,8 +100,8 @@ describe('cookie mode against the real server', () => {
     });
     clients.push(spy);
     await c.login('cookie@example.com', PASSWORD);
-    expect(b.jar.get(host, 'jot_at')).toMatch(/^eyJ/);
-    expect(b.jar.get(host, 'jot_rt')).toBeDefined();
+    expect(b.jar.get(host, COOKIES.access.plain)).toMatch(/^eyJ/);
+    expect(b.jar.get(host, COOKIES.refresh.plain)).toBeDefined();
     expect(await spy.resume()).toBe(true);
     const res = await spy.fetch('/api/account', {
       method: 'PATCH',
@@ -147,8 +149,8 @@ describe('cookie mode against the real server', () => {
     const ended = next(other, 'session:ended');
     await a.logout();
     expect(await ended).toEqual({ reason: 'other-tab' });
-    expect(b.jar.get(host, 'jot_at')).toBeUndefined();
-    expect(b.jar.get(host, 'jot_rt')).toBeUndefined();
+    expect(b.jar.get(host, COOKIES.access.plain)).toBeUndefined();
+    expect(b.jar.get(host, COOKIES.refresh.plain)).toBeUndefined();
     expect(await tab(b, 'cookie').resume()).toBe(false);
   });
 });
@@ -159,8 +161,8 @@ describe('memory mode against the real server', () => {
     const b = browser();
     const c = tab(b, 'memory');
     await c.login('memory@example.com', PASSWORD);
-    expect(b.jar.get(host, 'jot_at')).toBeUndefined();
-    expect(b.jar.get(host, 'jot_rt')).toBeDefined();
+    expect(b.jar.get(host, COOKIES.access.plain)).toBeUndefined();
+    expect(b.jar.get(host, COOKIES.refresh.plain)).toBeDefined();
     await revokeAccessToken(c);
     expect((await c.fetch('/api/whoami')).status).toBe(200);
     expect(b.calls.slice(-3)).toEqual([

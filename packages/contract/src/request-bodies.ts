@@ -1,7 +1,8 @@
 /**
  * Request bodies the web UI and `@jot/client` send to the server's session API, and the session-delivery choice a
  * sign-in makes. Type aliases, not interfaces, so a body is a `Record<string, unknown>` the client's JSON sender
- * accepts. The server's JSON schemas for these routes are pinned to them (packages/contract/test/conformance.test.ts).
+ * accepts. The server's JSON schemas for these routes are pinned to them
+ * (packages/contract/test/request-bodies.test.ts).
  */
 
 /**
