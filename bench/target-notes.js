@@ -113,9 +113,19 @@ export const TARGET_NOTES = {
     if (!row || !known(row.cpuUs, row.cpuWithDbUs)) return undefined;
     const budget = 1e6 / 800;
     const database = row.cpuWithDbUs - row.cpuUs;
+    const sqlite = facts.sqlite?.refresh?.cpuUs;
+    // A refresh runs three statements on PostgreSQL (the joined read, the rotation as one WITH…UPDATE…RETURNING,
+    // the sighting upsert), each a named prepared statement, in two commits (docs/profiles.md, refresh).
+    const server = known(sqlite)
+      ? ` The server's own part alone is ${pct(row.cpuUs, budget)} of the budget: the same refresh on SQLite ` +
+        `costs it ${us(sqlite)} in this run, SQL included; the other ${us(Math.max(0, row.cpuUs - sqlite))} are what ` +
+        `talking to PostgreSQL costs the server (pg's protocol and pool, three round trips); even with PostgreSQL's CPU at nothing it would reach ` +
+        `${round(1e6 / row.cpuUs)} per CPU-second.`
+      : '';
     return (
       `one refresh costs ${us(row.cpuWithDbUs)} of CPU against a budget of ${us(budget)}: the server ` +
-      `${us(row.cpuUs)} and PostgreSQL's own backends ${us(database)} (${pct(database, budget)} of the budget).`
+      `${us(row.cpuUs)} and PostgreSQL's own backends ${us(database)} (${pct(database, budget)} of the budget; ` +
+      `about ${us(database / 3)} for each of its three statements and their two commits).${server}`
     );
   },
 

@@ -92,11 +92,26 @@ async function load(options) {
   };
 }
 
-/** CPU seconds of the PostgreSQL backends serving `database` (0 on SQLite). */
+/**
+ * CPU seconds so far of each PostgreSQL backend serving `database` (the server's pool, its LISTEN connection and
+ * autovacuum on that database; never the bench's own connection, which is on another database), by pid.
+ */
 async function pgCpu(pg, database) {
-  if (!pg) return 0;
+  const byPid = new Map();
+  if (!pg) return byPid;
   const { rows } = await pg.query('select pid from pg_stat_activity where datname = $1', [database]);
-  return rows.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
+  for (const { pid } of rows) byPid.set(pid, cpuSeconds(pid));
+  return byPid;
+}
+
+/**
+ * The backends' CPU between two readings: each backend's growth, a new one's whole CPU. A backend that ended
+ * meanwhile takes its CPU with it (subtracting its first reading would count less than nothing).
+ */
+function pgCpuUsed(before, after) {
+  let used = 0;
+  for (const [pid, cpu] of after) used += cpu - (before.get(pid) ?? 0);
+  return used;
 }
 
 /**
@@ -110,7 +125,7 @@ export async function measured(server, db, options) {
   const run = await load(options);
   const cpu = cpuSeconds(server.child.pid) - before;
   const threads = threadCpuSeconds(server.child.pid);
-  const pgUsed = (await pgCpu(db?.pg, db?.name)) - pgBefore;
+  const pgUsed = pgCpuUsed(pgBefore, await pgCpu(db?.pg, db?.name));
   return {
     ...run,
     cpu,
