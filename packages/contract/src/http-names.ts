@@ -63,6 +63,8 @@ export const ENDPOINTS = {
   whoami: '/api/whoami',
   revocationFeed: '/api/revocations',
   revocationStream: '/api/revocations/stream',
+  /** RFC 7662 introspection behind the feed's credential, for `@jot/verify`'s `strict` strategy. */
+  feedIntrospection: '/api/introspect',
 } as const;
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { DecryptionOptions } from './decrypt.js';
 import type { DPoPOptions } from './dpop.js';
+import { ENDPOINTS } from '@jot/contract';
 import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
 import type { ClaimsProfile } from './claims.js';
@@ -267,13 +268,13 @@ function replicatedStrategy(
       revocation.feedUrl,
       metadata,
       (m) => m.revocation_feed_endpoint,
-      `${base}/api/revocations`,
+      `${base}${ENDPOINTS.revocationFeed}`,
     ),
     streamUrl: endpoint(
       revocation.streamUrl,
       metadata,
       (m) => m.revocation_stream_endpoint,
-      `${base}/api/revocations/stream`,
+      `${base}${ENDPOINTS.revocationStream}`,
     ),
     maxStaleness,
     failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
@@ -306,7 +307,7 @@ function introspectionStrategy(
       revocation.introspectionUrl,
       metadata,
       (m) => m.introspection_endpoint,
-      `${base}/api/introspect`,
+      `${base}${ENDPOINTS.feedIntrospection}`,
     ),
     failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
     timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),

@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { FEED_PAGE_SIZE } from '@jot/contract';
+import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
 import { parseCursor } from '../http/feed-wire.js';
 import { pageToWire } from '../services/feed-wire.js';
@@ -24,7 +24,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
   const feedAuth = { preHandler: feedCredential(config) };
 
   app.get<{ Querystring: { since?: string; limit?: number } }>(
-    '/api/revocations',
+    ENDPOINTS.revocationFeed,
     {
       ...feedAuth,
       schema: {
@@ -67,7 +67,7 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
   );
 
   app.post<{ Body: { token: string } }>(
-    '/api/introspect',
+    ENDPOINTS.feedIntrospection,
     {
       preHandler,
       schema: {

@@ -12,6 +12,7 @@
  * `wakeups.ts` what wakes or ends that loop (new entries, the reader leaving, the drain) and the heartbeat.
  */
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { ENDPOINTS } from '@jot/contract';
 
 import { HttpError } from '../../http/errors.js';
 import { parseCursor } from '../../http/feed-wire.js';
@@ -27,7 +28,7 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
   app.jot.revocations.changes.setMaxListeners(2 * MAX_STREAMS + 16);
 
   app.get<{ Querystring: { since?: string } }>(
-    '/api/revocations/stream',
+    ENDPOINTS.revocationStream,
     {
       preHandler: feedAuth,
       schema: {
