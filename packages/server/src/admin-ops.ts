@@ -67,7 +67,11 @@ export async function openAdminOps(
 ): Promise<AdminOps> {
   const logger = options.logger ?? silentLogger();
   const clock = Date.now;
-  const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    postgres: { namedStatements: config.databaseNamedStatements },
+  });
   let redis: Redis | undefined;
   let mirror: RedisMirror | undefined;
   let keys: KeyManager | undefined;

@@ -110,7 +110,13 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   const clock = options.clock ?? Date.now;
   const app = createFastify(config, options.logger);
   const store =
-    options.store ?? (await openStore({ url: config.databaseUrl, dataDir: config.dataDir, now: clock }));
+    options.store ??
+    (await openStore({
+      url: config.databaseUrl,
+      dataDir: config.dataDir,
+      now: clock,
+      postgres: { namedStatements: config.databaseNamedStatements },
+    }));
   const ownsStore = options.store === undefined;
   let redis: Redis | undefined;
   let context: ServerContext | undefined;

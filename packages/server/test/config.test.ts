@@ -135,6 +135,8 @@ describe('loadConfig layering', () => {
     });
     expect(load({ JOT_TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(load({ JOT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(load({}).databaseNamedStatements).toBe(true);
+    expect(load({ JOT_DATABASE_NAMED_STATEMENTS: 'false' }).databaseNamedStatements).toBe(false);
   });
 
   it('reads the file named by JOT_CONFIG, below the environment and above the defaults', () => {
@@ -190,6 +192,7 @@ describe('loadConfig validation', () => {
     ['JOT_TOKEN_MODE', 'double', /JOT_TOKEN_MODE.*refresh, single/],
     ['JOT_TOKEN_DELIVERY', 'pigeon', /JOT_TOKEN_DELIVERY.*bearer, cookie, memory/],
     ['JOT_TRUST_PROXY', 'maybe', /JOT_TRUST_PROXY.*hop count/],
+    ['JOT_DATABASE_NAMED_STATEMENTS', 'sometimes', /JOT_DATABASE_NAMED_STATEMENTS/],
     ['JOT_BODY_LIMIT', 'huge', /JOT_BODY_LIMIT.*16kb/],
     ['JOT_RATE_LIMIT_AUTH', 'ten', /JOT_RATE_LIMIT_AUTH.*10\/min/],
     ['JOT_CORS_ORIGINS', 'https://a.example/', /JOT_CORS_ORIGINS.*no trailing slash/],

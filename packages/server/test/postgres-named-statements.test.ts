@@ -89,6 +89,24 @@ describePg('PostgreSQL named statements', () => {
     expect(spent?.rotations).toBe(8);
   });
 
+  it('prepares nothing when named statements are switched off (an old transaction-mode PgBouncer)', async () => {
+    const unnamed = new Kysely<Schema>({
+      dialect: createPostgresDialect(schema.url, {
+        schema: schema.schema,
+        poolMax: 1,
+        namedStatements: false,
+      }),
+    });
+    try {
+      const state = await refreshState(unnamed, hash, T0);
+      expect(state?.token).toMatchObject({ tokenHash: hash, rotatedAt: null });
+      const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(unnamed);
+      expect(rows).toEqual([]);
+    } finally {
+      await unnamed.destroy();
+    }
+  });
+
   it('keeps answering on the same connection after a migration adds columns to the tables they read', async () => {
     for (const table of ['sessions', 'refresh_tokens', 'users', 'session_sightings', 'oauth_clients']) {
       await sql`alter table ${sql.table(table)} add column added_later text`.execute(db);

@@ -17,6 +17,11 @@ export const defaults = {
   dataDir: './data',
   /** `postgres://…` selects Postgres; otherwise a SQLite file path, or `:memory:`. @default '<dataDir>/jot.db' */
   databaseUrl: undefined,
+  /**
+   * PostgreSQL: send a refresh's and a request's hot statements as named prepared statements, planned once per
+   * connection. Set `false` behind PgBouncer older than 1.21 in transaction mode. @default true
+   */
+  databaseNamedStatements: true,
   /** The `iss` of every token: an absolute http(s) URL. Required in production. @default 'http://localhost:<port>' */
   issuer: undefined,
   /** The `aud` of access tokens; a comma list allowed. @default the issuer */
@@ -244,6 +249,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   host: 'JOT_HOST',
   dataDir: 'JOT_DATA_DIR',
   databaseUrl: 'JOT_DATABASE_URL',
+  databaseNamedStatements: 'JOT_DATABASE_NAMED_STATEMENTS',
   issuer: 'JOT_ISSUER',
   audience: 'JOT_AUDIENCE',
   kek: 'JOT_KEK',

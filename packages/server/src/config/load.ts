@@ -65,6 +65,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     host: read('host', p.string) ?? (production ? '0.0.0.0' : '127.0.0.1'),
     dataDir: basics.dataDir,
     databaseUrl: basics.databaseUrl,
+    databaseNamedStatements: basics.databaseNamedStatements,
     issuer: basics.issuer,
     audience: basics.audience,
     kek,

@@ -10,7 +10,10 @@ import type { SettingsReader } from './reader.js';
 import type { Config, NodeEnv } from './types.js';
 
 /** The basic settings, and whether this is production. */
-export type Basics = Pick<Config, 'nodeEnv' | 'port' | 'dataDir' | 'databaseUrl' | 'issuer' | 'audience'> & {
+export type Basics = Pick<
+  Config,
+  'nodeEnv' | 'port' | 'dataDir' | 'databaseUrl' | 'databaseNamedStatements' | 'issuer' | 'audience'
+> & {
   production: boolean;
 };
 
@@ -31,6 +34,7 @@ export function readBasics({ read, get, missing }: SettingsReader, cwd: string):
           : err;
       }
     }) ?? resolve(dataDir, 'jot.db');
+  const databaseNamedStatements = get('databaseNamedStatements', p.boolean);
 
   const issuer =
     read('issuer', p.httpUrl) ??
@@ -42,5 +46,5 @@ export function readBasics({ read, get, missing }: SettingsReader, cwd: string):
     if (items.length === 0) throw new p.Invalid('expected one or more audience values, comma-separated');
     return items;
   }) ?? [issuer];
-  return { nodeEnv, production, port, dataDir, databaseUrl, issuer, audience };
+  return { nodeEnv, production, port, dataDir, databaseUrl, databaseNamedStatements, issuer, audience };
 }

@@ -47,6 +47,8 @@ export interface Config {
   dataDir: string;
   /** `postgres://…`, an absolute SQLite file path, or `:memory:`. */
   databaseUrl: string;
+  /** PostgreSQL: hot statements as named prepared statements (off behind an old transaction-mode PgBouncer). */
+  databaseNamedStatements: boolean;
   issuer: string;
   /** At least one entry. */
   audience: readonly string[];

@@ -24,6 +24,11 @@ export interface PostgresOptions {
   schema?: string;
   /** Maximum pool size. @default 10 */
   poolMax?: number;
+  /**
+   * Send the hot statements as named prepared statements (named-statements.ts). Off for a pooler that cannot hold
+   * them (PgBouncer before 1.21 in transaction mode). @default true
+   */
+  namedStatements?: boolean;
 }
 
 const builtinParser: (oid: number, format?: 'text' | 'binary') => unknown = pg.types.getTypeParser;
@@ -41,7 +46,7 @@ export function createPostgresDialect(
   options: PostgresOptions = {},
   logger?: StoreLogger,
 ): Dialect {
-  const { schema, poolMax = 10 } = options;
+  const { schema, poolMax = 10, namedStatements = true } = options;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/i.test(schema)) {
     throw new TypeError('postgres schema must be a plain identifier');
   }
@@ -66,6 +71,7 @@ export function createPostgresDialect(
   pool.on('connect', (client) => {
     client.on('error', (err) => logger?.warn(`postgres connection lost: ${err.message}`));
   });
-  // The hot statements go by name, parsed and planned once per connection (named-statements.ts).
-  return new PostgresDialect({ pool: namingPool(pool) });
+  // The hot statements go by name, parsed and planned once per connection (named-statements.ts), unless the
+  // operator's pooler cannot hold prepared statements.
+  return new PostgresDialect({ pool: namedStatements ? namingPool(pool) : pool });
 }
