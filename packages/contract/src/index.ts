@@ -31,6 +31,17 @@ export {
   type VerifyOwnCode,
 } from './error-codes.js';
 export type { ErrorBody } from './error-body.js';
+export type {
+  AdminUserCreateBody,
+  EmailChangeBody,
+  InvitationAcceptBody,
+  InvitationCreateBody,
+  LinkTokenBody,
+  MailLinkRequestBody,
+  PasswordResetBody,
+  ProfileBody,
+  RolesChangeBody,
+} from './account-bodies.js';
 export {
   isSessionDelivery,
   SESSION_DELIVERIES,

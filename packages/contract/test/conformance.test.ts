@@ -23,6 +23,7 @@ import {
   type FeedEventName,
   type FeedPage,
   type IntrospectionResponse,
+  type InvitationView,
   type MfaFactorView,
   type MfaProofFields,
   type MfaRequiredBody,
@@ -59,6 +60,7 @@ import type { tokenResponse } from '../../server/src/http/token-response.js';
 import type { publicSession, publicUser, sessionSchema, userSchema } from '../../server/src/http/views.js';
 import type { clientSchema } from '../../server/src/plugins/admin-clients/schemas.js';
 import type { publicSigningKey, signingKeySchema } from '../../server/src/plugins/admin-keys.js';
+import type { invitationSchema, invitationView } from '../../server/src/plugins/invitations/view.js';
 import type { metadataSchema } from '../../server/src/plugins/jwks.js';
 import type { clientView } from '../../server/src/services/client-view.js';
 import type { GrantHandler } from '../../server/src/services/grants/types.js';
@@ -76,12 +78,13 @@ import { signUp, startServer, type TestServer } from '../../server/test/support/
 import type { SchemaMembers, SchemaRequired } from './support/schema-types.js';
 
 describe('the server writes the contract (types)', () => {
-  it('serialises users, sessions, keys, clients, factors and feed entries as the contract views', () => {
+  it('serialises users, sessions, keys, clients, factors, invitations and feed entries as the contract views', () => {
     expectTypeOf<ReturnType<typeof publicUser>>().toEqualTypeOf<UserView>();
     expectTypeOf<ReturnType<typeof publicSession>>().toEqualTypeOf<SessionView>();
     expectTypeOf<ReturnType<typeof publicSigningKey>>().toEqualTypeOf<SigningKeyView>();
     expectTypeOf<ReturnType<typeof clientView>>().toEqualTypeOf<ClientView>();
     expectTypeOf<ReturnType<typeof publicFactor>>().toEqualTypeOf<MfaFactorView>();
+    expectTypeOf<ReturnType<typeof invitationView>>().toEqualTypeOf<InvitationView>();
     expectTypeOf<ReturnType<typeof toWire>>().toEqualTypeOf<FeedEntry>();
     expectTypeOf<ReturnType<typeof pageToWire>>().toEqualTypeOf<FeedPage>();
     expectTypeOf<ReturnType<typeof userState>>().toEqualTypeOf<UserRevocationState>();
@@ -124,6 +127,7 @@ describe("the server's response schemas list the contract members (types)", () =
     expectTypeOf<SchemaMembers<typeof signingKeySchema>>().toEqualTypeOf<keyof SigningKeyView>();
     expectTypeOf<SchemaMembers<typeof clientSchema>>().toEqualTypeOf<keyof ClientView>();
     expectTypeOf<SchemaMembers<typeof factorSchema>>().toEqualTypeOf<keyof MfaFactorView>();
+    expectTypeOf<SchemaMembers<typeof invitationSchema>>().toEqualTypeOf<keyof InvitationView>();
     expectTypeOf<SchemaMembers<typeof metadataSchema>>().toEqualTypeOf<keyof AuthorizationServerMetadata>();
     expectTypeOf<SchemaMembers<typeof tokenResponseSchema>>().toEqualTypeOf<keyof SessionTokenResponse>();
     expectTypeOf<SchemaMembers<typeof errorSchema>>().toEqualTypeOf<keyof ErrorBody>();

@@ -1,9 +1,17 @@
-/** The body of the two routes that create an account: self-registration and an admin's `POST /api/admin/users`. */
+/**
+ * The bodies of the account routes: the two that create an account with a chosen password (self-registration, an
+ * admin's `POST /api/admin/users`), accepting an invitation, the "send me a link" and "follow the link" routes, and
+ * the profile changes. Their members are pinned to `@jot/contract`'s bodies by packages/contract/test/
+ * account-bodies.test.ts, so the schema Fastify validates with and the type the web UI sends cannot drift apart.
+ */
 
-import { emailSchema } from './schemas.js';
+import { emailSchema, newPasswordSchema } from './schemas.js';
 
 /** A display name. */
 const nameSchema = { type: 'string', maxLength: 200 } as const;
+
+/** A one-time link's token. */
+const linkTokenSchema = { type: 'string', minLength: 1, maxLength: 4096 } as const;
 
 /** The JSON schema {@link newAccountBody} builds; its member names are kept in the type (the contract pins them). */
 export interface NewAccountBodySchema<Password, Extra> {
@@ -25,3 +33,61 @@ export function newAccountBody<
     properties: { email: emailSchema, password, name: nameSchema, ...extra },
   };
 }
+
+/** The JSON schema {@link linkBody} builds: the link's `token` and the route's other fields, all required. */
+export interface LinkBodySchema<Extra> {
+  type: 'object';
+  required: ('token' | keyof Extra)[];
+  additionalProperties: false;
+  properties: { token: typeof linkTokenSchema } & Extra;
+}
+
+/** The body of a "follow the link" route: `{ token, …extra }`, every member required. */
+export function linkBody<Extra extends Record<string, unknown> = Record<never, never>>(
+  extra: Extra = {} as Extra,
+): LinkBodySchema<Extra> {
+  return {
+    type: 'object',
+    required: ['token', ...(Object.keys(extra) as (keyof Extra)[])],
+    additionalProperties: false,
+    properties: { token: linkTokenSchema, ...extra },
+  };
+}
+
+/** `POST /api/email/verify` and `POST /api/email/change/confirm`: the link's token alone. */
+export const linkTokenBodySchema = linkBody();
+
+/** `POST /api/password/reset`: the link's token and the new password (the policy applies). */
+export const passwordResetBodySchema = linkBody({ new_password: newPasswordSchema });
+
+/** `POST /api/password/forgot` and `POST /api/email/verification`: the address to send a link to. */
+export const mailLinkRequestBodySchema = {
+  type: 'object',
+  required: ['email'],
+  additionalProperties: false,
+  properties: { email: emailSchema },
+} as const;
+
+/** `POST /api/invitations/accept`: the invitation's token, the password chosen, a display name. */
+export const invitationAcceptBodySchema = {
+  type: 'object',
+  required: ['token', 'password'],
+  additionalProperties: false,
+  properties: { token: linkTokenSchema, password: newPasswordSchema, name: nameSchema },
+} as const;
+
+/** `PATCH /api/account`: the display name; `null` (or blank) clears it. */
+export const profileBodySchema = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: ['string', 'null'], maxLength: 200 } },
+} as const;
+
+/** `POST /api/email/change`: the new address. */
+export const emailChangeBodySchema = {
+  type: 'object',
+  required: ['new_email'],
+  additionalProperties: false,
+  properties: { new_email: emailSchema },
+} as const;

@@ -4,8 +4,10 @@
  * to an address — anonymous, because with `required` an unverified user cannot sign in — with the same answer and
  * timing whether or not an account has it, limited per client and per address like the password reset.
  */
+import type { LinkTokenBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
+import { linkTokenBodySchema } from '../http/account-schemas.js';
 import { HttpError } from '../http/errors.js';
 import { publicUser, userSchema } from '../http/views.js';
 import { confirmEmailVerification } from '../services/account-links.js';
@@ -15,10 +17,10 @@ import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 export async function emailVerificationPlugin(app: FastifyInstance): Promise<void> {
   const { config, accountMail } = app.jot;
 
-  linkConfirmRoute<{ token: string }>(app, {
+  linkConfirmRoute<LinkTokenBody>(app, {
     path: '/api/email/verify',
     summary: 'Verify an email address with the link token.',
-    properties: {},
+    body: linkTokenBodySchema,
     response: { 200: userSchema, 400: { $ref: 'JotError#' } },
     async confirm(request) {
       return publicUser(await confirmEmailVerification(app.jot, request.body.token, request.ip));

@@ -8,10 +8,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { MailLinkRequestBody } from '@jot/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+import { mailLinkRequestBodySchema, type LinkBodySchema } from '../http/account-schemas.js';
 import { authRateLimit, mailAddressLimit } from '../http/rate-limit.js';
-import { emailSchema } from '../http/schemas.js';
 import type { User } from '../store/index.js';
 
 /** Every answer takes at least this long. */
@@ -45,19 +46,14 @@ export function mailRequestRoute(
 ): void {
   const { store, config } = app.jot;
   const perAddress = mailAddressLimit(app, config);
-  app.post<{ Body: { email: string } }>(
+  app.post<{ Body: MailLinkRequestBody }>(
     route.path,
     {
       config: { rateLimit: authRateLimit(config) },
       schema: {
         tags: ['accounts'],
         summary: route.summary,
-        body: {
-          type: 'object',
-          required: ['email'],
-          additionalProperties: false,
-          properties: { email: emailSchema },
-        },
+        body: mailLinkRequestBodySchema,
         response: {
           202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
           400: { $ref: 'JotError#' },
@@ -78,14 +74,14 @@ export function mailRequestRoute(
   );
 }
 
-/** Registers a "follow the link" endpoint: the body is `token` plus `properties` (all required). */
+/** Registers a "follow the link" endpoint: `body` is a `linkBody` schema (`token` and the route's other fields). */
 export function linkConfirmRoute<Body extends { token: string }>(
   app: FastifyInstance,
   route: {
     path: string;
     summary: string;
-    /** The body's fields besides `token`. */
-    properties: Record<string, unknown>;
+    /** The body's schema: a `linkBody` of http/account-schemas.ts (its `token` and the route's other fields). */
+    body: Pick<LinkBodySchema<unknown>, 'type' | 'additionalProperties'> & { properties: { token: unknown } };
     response: Record<number, unknown>;
     confirm: (request: FastifyRequest<{ Body: Body }>) => Promise<unknown>;
   },
@@ -97,12 +93,7 @@ export function linkConfirmRoute<Body extends { token: string }>(
       schema: {
         tags: ['accounts'],
         summary: route.summary,
-        body: {
-          type: 'object',
-          required: ['token', ...Object.keys(route.properties)],
-          additionalProperties: false,
-          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 }, ...route.properties },
-        },
+        body: route.body,
         response: route.response,
       },
     },

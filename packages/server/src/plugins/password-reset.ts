@@ -5,9 +5,10 @@
  * takes the one-time link token: it works once, only while the password it was issued for is still the current one
  * (compare-and-set), and a completed reset ends every session and every token of the account.
  */
+import type { PasswordResetBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
-import { newPasswordSchema } from '../http/schemas.js';
+import { passwordResetBodySchema } from '../http/account-schemas.js';
 import { resetPasswordWithLink } from '../services/account-links.js';
 import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
@@ -25,10 +26,10 @@ export async function passwordResetPlugin(app: FastifyInstance): Promise<void> {
     },
   });
 
-  linkConfirmRoute<{ token: string; new_password: string }>(app, {
+  linkConfirmRoute<PasswordResetBody>(app, {
     path: '/api/password/reset',
     summary: 'Set a new password with the link token. Ends every session of the account.',
-    properties: { new_password: newPasswordSchema },
+    body: passwordResetBodySchema,
     response: {
       200: { type: 'object', properties: { status: { type: 'string' }, email: { type: 'string' } } },
       400: { $ref: 'JotError#' },

@@ -1,4 +1,6 @@
 /** Accept an invitation: choose a password (and a name); the account is created and signed in. */
+import type { InvitationAcceptBody, UserView } from '@jot/contract';
+
 import { peekClaims, postAnonymous, takeLinkToken } from '../lib/api.js';
 import { busy, field, h, heading, message, titled } from '../lib/dom.js';
 import { jot, loadUser } from '../lib/session.js';
@@ -43,11 +45,11 @@ export function acceptInvitationPage(main: ParentNode): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void busy(submit, out, async () => {
-      const user = await postAnonymous<{ email: string }>('/api/invitations/accept', {
+      const user = await postAnonymous<UserView>('/api/invitations/accept', {
         token,
         password: password.value,
         ...(name.value.trim() === '' ? {} : { name: name.value.trim() }),
-      });
+      } satisfies InvitationAcceptBody);
       await jot.login(user.email, password.value);
       password.value = '';
       await loadUser();

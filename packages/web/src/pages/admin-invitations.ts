@@ -1,5 +1,5 @@
 /** Admin: invite people by email with roles (step-up), and revoke open invitations (with confirmation). */
-import type { InvitationListView, InvitationView } from '@jot/contract';
+import type { InvitationCreateBody, InvitationListView, InvitationView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, outcome, table, titled } from '../lib/dom.js';
@@ -66,7 +66,7 @@ function inviteForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElem
     const sent = email.value;
     await jot.json('/api/admin/invitations', {
       method: 'POST',
-      body: { email: sent, roles: commaList(roles.value) },
+      body: { email: sent, roles: commaList(roles.value) } satisfies InvitationCreateBody,
     });
     email.value = '';
     roles.value = '';

@@ -1,5 +1,5 @@
 /** The users page's "Create a user" form (works whatever JOT_REGISTRATION says); a step-up action. */
-import type { UserView } from '@jot/contract';
+import type { AdminUserCreateBody, UserView } from '@jot/contract';
 
 import { onSubmit } from '../lib/actions.js';
 import { field, h, outcome, titled } from '../lib/dom.js';
@@ -45,7 +45,7 @@ export function createUserForm(reload: () => Promise<void>): HTMLFormElement {
         password: password.value,
         ...(name.value.trim() === '' ? {} : { name: name.value.trim() }),
         roles: commaList(roles.value),
-      },
+      } satisfies AdminUserCreateBody,
     });
     form.reset();
     await reload();

@@ -3,7 +3,7 @@
  * reset its second factors and delete it. All are step-up actions: the server may ask for the password again first
  * (see lib/step-up.ts); the destructive ones ask for confirmation.
  */
-import type { MfaUserSummaryListView, UserPageView, UserView } from '@jot/contract';
+import type { MfaUserSummaryListView, RolesChangeBody, UserPageView, UserView } from '@jot/contract';
 
 import { onClick } from '../lib/actions.js';
 import { failure, field, h, heading, outcome, table } from '../lib/dom.js';
@@ -80,7 +80,10 @@ function rolesCell(user: UserView, page: UsersPage): HTMLElement {
     'Save roles',
   );
   const run = async (): Promise<string> => {
-    await jot.json(userPath(user, '/roles'), { method: 'PUT', body: { roles: commaList(roles.value) } });
+    await jot.json(userPath(user, '/roles'), {
+      method: 'PUT',
+      body: { roles: commaList(roles.value) } satisfies RolesChangeBody,
+    });
     await page.reload();
     return `Roles of ${user.email} saved.`;
   };

@@ -2,6 +2,8 @@
  * The pages the verification and email-change links open: each posts its token once, on load, and says what
  * happened. A signed-in page reloads the user so the new address or verified state shows at once.
  */
+import type { LinkTokenBody, UserView } from '@jot/contract';
+
 import { postAnonymous, takeLinkToken } from '../lib/api.js';
 import { h, heading, message } from '../lib/dom.js';
 import { currentUser, loadUser } from '../lib/session.js';
@@ -19,7 +21,7 @@ async function redeem(
     return;
   }
   try {
-    const user = await postAnonymous<{ email: string }>(path, { token });
+    const user = await postAnonymous<UserView>(path, { token } satisfies LinkTokenBody);
     if (currentUser() !== undefined) await loadUser();
     main.append(message(done(user.email), 'ok'));
   } catch (err) {

@@ -1,4 +1,6 @@
 /** Forgot password (ask for a link by mail) and reset password (the page the link opens). */
+import type { MailLinkRequestBody, PasswordResetBody } from '@jot/contract';
+
 import { postAnonymous, takeLinkToken } from '../lib/api.js';
 import { busy, field, h, heading, message, titled } from '../lib/dom.js';
 
@@ -18,7 +20,7 @@ export function forgotPasswordPage(main: ParentNode): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void busy(submit, out, async () => {
-      await postAnonymous('/api/password/forgot', { email: email.value });
+      await postAnonymous('/api/password/forgot', { email: email.value } satisfies MailLinkRequestBody);
       return `If an account uses ${email.value}, a link is on its way. It works once, for a short time.`;
     });
   });
@@ -60,7 +62,10 @@ export function resetPasswordPage(main: ParentNode): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void busy(submit, out, async () => {
-      await postAnonymous('/api/password/reset', { token, new_password: password.value });
+      await postAnonymous('/api/password/reset', {
+        token,
+        new_password: password.value,
+      } satisfies PasswordResetBody);
       password.value = '';
       submit.remove();
       out.after(h('p', {}, h('a', { href: '#/signin' }, 'Sign in with your new password')));

@@ -2,7 +2,7 @@
  * The account page's profile parts: display name, email change (confirmed by a link to the new address) and account
  * deletion. Changing the email and deleting need a recent password (step-up); deleting also asks for confirmation.
  */
-import type { AcceptedView, UserView } from '@jot/contract';
+import type { AcceptedView, EmailChangeBody, ProfileBody, UserView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { field, h, message, outcome, titled } from '../lib/dom.js';
@@ -15,7 +15,7 @@ export function profileSection(user: UserView): HTMLElement {
   const save = h('button', { type: 'submit' }, 'Save name');
   const nameForm = titled('form', { heading: 'profile-h' }, 'Profile', field('Name', name), save, out);
   onSubmit(nameForm, save, out, async () => {
-    await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } });
+    await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } satisfies ProfileBody });
     await loadUser();
     return 'Name saved.';
   });
@@ -40,7 +40,7 @@ export function profileSection(user: UserView): HTMLElement {
   const changeEmail = async (): Promise<string> => {
     const res = await jot.json<AcceptedView>('/api/email/change', {
       method: 'POST',
-      body: { new_email: newEmail.value },
+      body: { new_email: newEmail.value } satisfies EmailChangeBody,
     });
     return `Check your inbox: ${res.message}.`;
   };

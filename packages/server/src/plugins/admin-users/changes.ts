@@ -1,11 +1,12 @@
 /** `POST /api/admin/users/:id/disable|enable` and `PUT /api/admin/users/:id/roles`. */
+import type { RolesChangeBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
 import { authErrors } from '../../http/schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { setUserRoles, setUserStatus } from '../../services/user-admin.js';
 import { authOf, requireRecentAuth } from '../auth.js';
-import { idParams, rolesSchema } from './schemas.js';
+import { idParams, rolesBodySchema } from './schemas.js';
 
 /** Registers the status and role changes. */
 export function registerUserChangeRoutes(app: FastifyInstance): void {
@@ -37,7 +38,7 @@ export function registerUserChangeRoutes(app: FastifyInstance): void {
     );
   }
 
-  app.put<{ Params: { id: string }; Body: { roles: string[] } }>(
+  app.put<{ Params: { id: string }; Body: RolesChangeBody }>(
     '/api/admin/users/:id/roles',
     {
       preHandler: sensitive,
@@ -45,14 +46,7 @@ export function registerUserChangeRoutes(app: FastifyInstance): void {
         tags: ['admin'],
         summary: "Replace a user's roles; tokens carrying the old roles stop working.",
         params: idParams,
-        body: {
-          type: 'object',
-          required: ['roles'],
-          additionalProperties: false,
-          properties: {
-            roles: rolesSchema,
-          },
-        },
+        body: rolesBodySchema,
         response: { 200: userSchema, 404: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' }, ...authErrors },
       },
     },

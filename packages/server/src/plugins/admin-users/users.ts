@@ -1,24 +1,24 @@
 /** `POST /api/admin/users` (create an account with roles) and `GET /api/admin/users` (search and page). */
+import type { AdminUserCreateBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
-import { newAccountBody } from '../../http/account-schemas.js';
-import { authErrors, newPasswordSchema } from '../../http/schemas.js';
+import { authErrors } from '../../http/schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { authOf, requireRecentAuth } from '../auth.js';
 import { adminListRoute } from './list-route.js';
-import { rolesSchema } from './schemas.js';
+import { adminUserBodySchema } from './schemas.js';
 
 /** Registers `POST /api/admin/users`. */
 export function registerUserCreateRoute(app: FastifyInstance): void {
   const { accounts } = app.jot;
-  app.post<{ Body: { email: string; password: string; name?: string; roles?: string[] } }>(
+  app.post<{ Body: AdminUserCreateBody }>(
     '/api/admin/users',
     {
       preHandler: requireRecentAuth('admin'),
       schema: {
         tags: ['admin'],
         summary: 'Create an account (with roles); works whatever JOT_REGISTRATION says.',
-        body: newAccountBody(newPasswordSchema, { roles: rolesSchema }),
+        body: adminUserBodySchema,
         response: { 201: userSchema, 409: { $ref: 'JotError#' }, ...authErrors },
       },
     },

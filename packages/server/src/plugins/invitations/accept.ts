@@ -3,43 +3,28 @@
  * revoked. The account is created with the invited roles and its email verified (the link proved the mailbox), in
  * the same transaction that marks the invitation accepted, so a link creates one account across every instance.
  */
+import type { InvitationAcceptBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
 import type { ServerContext } from '../../context.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
-import { newPasswordSchema } from '../../http/schemas.js';
+import { invitationAcceptBodySchema } from '../../http/account-schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { checkPasswordStrength } from '../../services/password-policy.js';
 import { linkUsed } from '../../services/one-time-tokens.js';
 import { StoreError, type Invitation, type User } from '../../store/index.js';
 
-/** The body of `POST /api/invitations/accept`. */
-interface AcceptBody {
-  token: string;
-  password: string;
-  name?: string;
-}
-
 /** Registers `POST /api/invitations/accept`. */
 export function registerInvitationAcceptRoute(app: FastifyInstance): void {
-  app.post<{ Body: AcceptBody }>(
+  app.post<{ Body: InvitationAcceptBody }>(
     '/api/invitations/accept',
     {
       config: { rateLimit: authRateLimit(app.jot.config) },
       schema: {
         tags: ['accounts'],
         summary: 'Accept an invitation: choose a password; the account is created with the invited roles.',
-        body: {
-          type: 'object',
-          required: ['token', 'password'],
-          additionalProperties: false,
-          properties: {
-            token: { type: 'string', minLength: 1, maxLength: 4096 },
-            password: newPasswordSchema,
-            name: { type: 'string', maxLength: 200 },
-          },
-        },
+        body: invitationAcceptBodySchema,
         response: { 201: userSchema, 400: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' } },
       },
     },
@@ -80,7 +65,7 @@ async function invitationOfLink(jot: ServerContext, token: string): Promise<Invi
 async function createInvitedAccount(
   jot: ServerContext,
   invitation: Invitation,
-  body: AcceptBody,
+  body: InvitationAcceptBody,
 ): Promise<User> {
   checkPasswordStrength(body.password, invitation.email);
   const passwordHash = await jot.passwords.hash(body.password);

@@ -2,8 +2,10 @@
  * `POST /api/email/change/confirm`: the link token from the new address sets it as the account's (verified) email,
  * once; the old address is told. No sign-in needed: the link is the proof.
  */
+import type { LinkTokenBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
+import { linkTokenBodySchema } from '../../http/account-schemas.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { publicUser, userSchema } from '../../http/views.js';
@@ -13,19 +15,14 @@ import { StoreError, type User } from '../../store/index.js';
 /** Registers `POST /api/email/change/confirm`. */
 export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
   const { store, events, config, oneTimeTokens, accountMail } = app.jot;
-  app.post<{ Body: { token: string } }>(
+  app.post<{ Body: LinkTokenBody }>(
     '/api/email/change/confirm',
     {
       config: { rateLimit: authRateLimit(config) },
       schema: {
         tags: ['accounts'],
         summary: 'Confirm a new email address with the link token.',
-        body: {
-          type: 'object',
-          required: ['token'],
-          additionalProperties: false,
-          properties: { token: { type: 'string', minLength: 1, maxLength: 4096 } },
-        },
+        body: linkTokenBodySchema,
         response: { 200: userSchema, 400: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' } },
       },
     },

@@ -2,11 +2,13 @@
  * `POST /api/email/change`: a confirmation link goes to the new address and a notice to the current one; the email
  * changes only when the link is opened (`email-change-confirm.ts`).
  */
+import type { EmailChangeBody } from '@jot/contract';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit, verifiedLimit } from '../../http/rate-limit.js';
-import { authErrors, emailSchema } from '../../http/schemas.js';
+import { emailChangeBodySchema } from '../../http/account-schemas.js';
+import { authErrors } from '../../http/schemas.js';
 import { authOf } from '../auth.js';
 import { ownAccount } from './own-account.js';
 
@@ -20,7 +22,7 @@ export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandle
     config.rateLimitAuth,
     (request) => authOf(request).claims.sub,
   );
-  app.post<{ Body: { new_email: string } }>(
+  app.post<{ Body: EmailChangeBody }>(
     '/api/email/change',
     {
       preHandler: [stepUp, perUser],
@@ -29,12 +31,7 @@ export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandle
         tags: ['accounts'],
         summary:
           'Change your email: a confirmation link goes to the new address, a notice to the current one.',
-        body: {
-          type: 'object',
-          required: ['new_email'],
-          additionalProperties: false,
-          properties: { new_email: emailSchema },
-        },
+        body: emailChangeBodySchema,
         response: {
           202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
           409: { $ref: 'JotError#' },

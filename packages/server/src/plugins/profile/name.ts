@@ -1,6 +1,8 @@
 /** `PATCH /api/account`: set or clear the display name (blank clears it). */
+import type { ProfileBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
+import { profileBodySchema } from '../../http/account-schemas.js';
 import { authErrors } from '../../http/schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { authenticate, authOf } from '../auth.js';
@@ -9,19 +11,14 @@ import { ownAccount } from './own-account.js';
 /** Registers `PATCH /api/account`. */
 export function registerProfileNameRoute(app: FastifyInstance): void {
   const { store } = app.jot;
-  app.patch<{ Body: { name: string | null } }>(
+  app.patch<{ Body: ProfileBody }>(
     '/api/account',
     {
       preHandler: authenticate,
       schema: {
         tags: ['accounts'],
         summary: 'Update your profile (display name).',
-        body: {
-          type: 'object',
-          required: ['name'],
-          additionalProperties: false,
-          properties: { name: { type: ['string', 'null'], maxLength: 200 } },
-        },
+        body: profileBodySchema,
         response: { 200: userSchema, ...authErrors },
       },
     },
