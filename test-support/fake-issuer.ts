@@ -19,8 +19,15 @@ import { createTokenIssuer, type TokenIssuer } from './token-issuer.js';
 export { AUDIENCE, csrfHash } from './token-issuer.js';
 export { SECRET } from './revocation-feed.js';
 
-export interface FakeIssuer extends TokenIssuer, Omit<RevocationFeed, 'counts' | 'page' | 'stream'> {
-  counts: { jwks: number; metadata: number; snapshot: number; stream: number };
+export interface FakeIssuer {
+  /** Where the issuer listens: the `iss` of its tokens. */
+  readonly url: string;
+  /** Keys, token signing and the JWKS: `tokens.sign(…)`, `tokens.rotate(…)`, `tokens.keys`. */
+  tokens: TokenIssuer;
+  /** The revocation feed and its faults: `feed.revoke(…)`, `feed.feedDown`, `feed.counts.stream`, … */
+  feed: Omit<RevocationFeed, 'page' | 'stream'>;
+  /** Fetches of the JWKS and of the discovery metadata. */
+  counts: { jwks: number; metadata: number };
   /** `Cache-Control` of the JWKS. */
   jwksCacheControl: string;
   /** The JWKS request's connection is destroyed. */
@@ -76,85 +83,39 @@ function metadata(url: string): ResourceServerMetadata {
 export async function startFakeIssuer(options: { ttlSeconds?: number } = {}): Promise<FakeIssuer> {
   const tokens = createTokenIssuer();
   const feed = createRevocationFeed();
-  const session = fakeServer(options.ttlSeconds ?? 60, tokens);
-  const counts = { jwks: 0, metadata: 0 };
-  const issuer: FakeIssuer = {
-    get url() {
-      return tokens.url;
-    },
-    set url(value) {
-      tokens.url = value;
-    },
-    get keys() {
-      return tokens.keys;
-    },
-    set keys(value) {
-      tokens.keys = value;
-    },
-    sign: (claims, signOptions) => tokens.sign(claims, signOptions),
-    rotate: (rotateOptions) => tokens.rotate(rotateOptions),
-    jwks: () => tokens.jwks(),
-    counts: {
-      get jwks() {
-        return counts.jwks;
-      },
-      get metadata() {
-        return counts.metadata;
-      },
-      get snapshot() {
-        return feed.counts.snapshot;
-      },
-      get stream() {
-        return feed.counts.stream;
-      },
-    },
-    get streamResumes() {
-      return feed.streamResumes;
-    },
-    get feedDown() {
-      return feed.feedDown;
-    },
-    set feedDown(value) {
-      feed.feedDown = value;
-    },
-    get resetOnConnect() {
-      return feed.resetOnConnect;
-    },
-    set resetOnConnect(value) {
-      feed.resetOnConnect = value;
-    },
-    revoke: (kind, subject, data) => feed.revoke(kind, subject, data),
-    dropStreams: () => feed.dropStreams(),
-    resetStreams: () => feed.resetStreams(),
-    sendRaw: (text) => feed.sendRaw(text),
-    jwksCacheControl: 'public, max-age=600',
-    jwksDown: false,
-    session,
-    close() {
-      feed.dropStreams();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', issuer.url);
     switch (url.pathname) {
       case WELL_KNOWN.openidConfiguration:
-        counts.metadata += 1;
+        issuer.counts.metadata += 1;
         return json(res, 200, metadata(issuer.url));
       case WELL_KNOWN.jwks:
-        counts.jwks += 1;
+        issuer.counts.jwks += 1;
         if (issuer.jwksDown) return void res.socket?.destroy();
-        return json(res, 200, issuer.jwks(), { 'cache-control': issuer.jwksCacheControl });
+        return json(res, 200, tokens.jwks(), { 'cache-control': issuer.jwksCacheControl });
       case ENDPOINTS.revocationFeed:
         return feed.page(req, res, url);
       case ENDPOINTS.revocationStream:
         return feed.stream(req, res);
       default:
-        return void forward(req, res, url, session).catch(() => res.destroy());
+        return void forward(req, res, url, issuer.session).catch(() => res.destroy());
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Tokens carry the listening URL as their `iss`, which is only known now.
+  tokens.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer: FakeIssuer = {
+    url: tokens.url,
+    tokens,
+    feed,
+    counts: { jwks: 0, metadata: 0 },
+    jwksCacheControl: 'public, max-age=600',
+    jwksDown: false,
+    session: fakeServer(options.ttlSeconds ?? 60, tokens),
+    close() {
+      feed.dropStreams();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
   return issuer;
 }

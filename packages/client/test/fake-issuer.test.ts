@@ -34,7 +34,10 @@ describe('the shared fake issuer', () => {
     await client.login('a@b.c', FAKE_PASSWORD);
     const who = await client.whoami();
     const token = issuer.session.accessTokens.at(-1)!;
-    expect(decodeUnverified(token).header).toMatchObject({ typ: ACCESS_TOKEN_TYP, kid: issuer.keys[0]!.kid });
+    expect(decodeUnverified(token).header).toMatchObject({
+      typ: ACCESS_TOKEN_TYP,
+      kid: issuer.tokens.keys[0]!.kid,
+    });
 
     verifier = createVerifier({ issuer: issuer.url, audience: AUDIENCE, revocation: 'none' });
     expect(await verifier.verify(token)).toMatchObject({
@@ -46,7 +49,7 @@ describe('the shared fake issuer', () => {
     });
     await verifier.close();
 
-    issuer.revoke('sid', who.claims.sid!);
+    issuer.feed.revoke('sid', who.claims.sid!);
     verifier = createVerifier({
       issuer: issuer.url,
       audience: AUDIENCE,

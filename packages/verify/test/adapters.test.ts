@@ -60,12 +60,12 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
   /** Revokes through the feed and waits until the verifier has applied it. */
   async function revoke(kind: 'jti' | 'sid' | 'user', subject: string, data?: Record<string, unknown>) {
     const before = verifier.stats().revocation.events ?? 0;
-    issuer.revoke(kind, subject, data);
+    issuer.feed.revoke(kind, subject, data);
     await waitFor(() => (verifier.stats().revocation.events ?? 0) > before, 2000, 'revocation applied');
   }
 
   it('accepts a valid bearer token and exposes its claims as auth', async () => {
-    const res = await call('/me', { token: issuer.sign({ sub: 'alice' }) });
+    const res = await call('/me', { token: issuer.tokens.sign({ sub: 'alice' }) });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ sub: 'alice', via: 'bearer', path: '/me' });
   });
@@ -83,7 +83,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
 
   it('treats an Authorization header of another scheme as no credentials (RFC 6750 §3.1), never falling back to the cookie', async () => {
     const res = await call('/me', {
-      headers: { authorization: 'Basic YWxpY2U6c2VjcmV0', cookie: `jot_at=${issuer.sign()}` },
+      headers: { authorization: 'Basic YWxpY2U6c2VjcmV0', cookie: `jot_at=${issuer.tokens.sign()}` },
     });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="jot"');
@@ -102,7 +102,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
   ])(
     'refuses a Bearer header with %s as 400 invalid_request (RFC 6750 §3.1), never falling back to the cookie',
     async (_case, authorization) => {
-      const res = await call('/me', { headers: { authorization, cookie: `jot_at=${issuer.sign()}` } });
+      const res = await call('/me', { headers: { authorization, cookie: `jot_at=${issuer.tokens.sign()}` } });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({
         error: 'invalid_request',
@@ -117,22 +117,22 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
   );
 
   it('passes JOSE codes through for a bad token, with an invalid_token challenge', async () => {
-    const expired = issuer.sign({ iat: 1_700_000_000, exp: 1_700_000_100, auth_time: 1_700_000_000 });
+    const expired = issuer.tokens.sign({ iat: 1_700_000_000, exp: 1_700_000_100, auth_time: 1_700_000_000 });
     const res = await call('/me', { token: expired });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('ERR_JWT_EXPIRED');
     expect(res.headers.get('www-authenticate')).toMatch(
       /^Bearer realm="jot", error="invalid_token", error_description="[^"]+"$/,
     );
-    const wrongTyp = await call('/me', { token: issuer.sign({}, { typ: 'JWT' }) });
+    const wrongTyp = await call('/me', { token: issuer.tokens.sign({}, { typ: 'JWT' }) });
     expect(wrongTyp.body.code).toBe('ERR_JWT_CLAIM_INVALID');
-    const noSid = await call('/me', { token: issuer.sign({ sid: undefined }) });
+    const noSid = await call('/me', { token: issuer.tokens.sign({ sid: undefined }) });
     expect(noSid.body.code).toBe('ERR_JWT_CLAIM_INVALID');
   });
 
   it('rejects a token whose jti was revoked', async () => {
     const jti = unique('jti');
-    const token = issuer.sign({ jti });
+    const token = issuer.tokens.sign({ jti });
     expect((await call('/me', { token })).status).toBe(200);
     await revoke('jti', jti);
     const res = await call('/me', { token });
@@ -143,7 +143,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
 
   it('rejects a token whose session was ended (logout)', async () => {
     const sid = unique('sid');
-    const token = issuer.sign({ sid });
+    const token = issuer.tokens.sign({ sid });
     expect((await call('/me', { token })).status).toBe(200);
     await revoke('sid', sid);
     expect((await call('/me', { token })).body).toEqual({
@@ -156,25 +156,25 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
   it('rejects tokens issued up to a per-user cut-off (logout everywhere), not later ones', async () => {
     const sub = unique('user');
     const now = Math.floor(Date.now() / 1000);
-    const old = issuer.sign({ sub, iat: now - 10 });
+    const old = issuer.tokens.sign({ sub, iat: now - 10 });
     await revoke('user', sub, { valid_after: now - 5, ver: 1, status: 'active' });
     expect((await call('/me', { token: old })).body.code).toBe('ERR_TOKEN_REVOKED');
-    expect((await call('/me', { token: issuer.sign({ sub, iat: now }) })).status).toBe(200);
+    expect((await call('/me', { token: issuer.tokens.sign({ sub, iat: now }) })).status).toBe(200);
   });
 
   it('rejects tokens carrying an old token version', async () => {
     const sub = unique('user');
-    const token = issuer.sign({ sub, ver: 1 });
+    const token = issuer.tokens.sign({ sub, ver: 1 });
     await revoke('user', sub, { valid_after: 0, ver: 2, status: 'active' });
     const res = await call('/me', { token });
     expect(res.body.code).toBe('ERR_TOKEN_REVOKED');
-    expect((await call('/me', { token: issuer.sign({ sub, ver: 2 }) })).status).toBe(200);
+    expect((await call('/me', { token: issuer.tokens.sign({ sub, ver: 2 }) })).status).toBe(200);
   });
 
   it('rejects every token of a disabled user', async () => {
     const sub = unique('user');
     await revoke('user', sub, { valid_after: 0, ver: 1, status: 'disabled' });
-    expect((await call('/me', { token: issuer.sign({ sub }) })).body).toMatchObject({
+    expect((await call('/me', { token: issuer.tokens.sign({ sub }) })).body).toMatchObject({
       error_description: 'this account is disabled',
       code: 'ERR_TOKEN_REVOKED',
     });
@@ -182,7 +182,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
 
   it('reads the access cookie and enforces the CSRF header on mutating requests only', async () => {
     const csrf = randomBytes(16).toString('base64url');
-    const token = issuer.sign({ cth: csrfHash(csrf) });
+    const token = issuer.tokens.sign({ cth: csrfHash(csrf) });
     const cookie = `other=1; __Host-jot_at=${token}`;
     const get = await call('/me', { headers: { cookie } });
     expect(get.status).toBe(200);
@@ -197,30 +197,32 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
     // A cookie token not bound to a CSRF token can never make a mutating request.
     const unbound = await call('/orders', {
       method: 'POST',
-      headers: { cookie: `jot_at=${issuer.sign()}`, 'x-csrf-token': csrf },
+      headers: { cookie: `jot_at=${issuer.tokens.sign()}`, 'x-csrf-token': csrf },
     });
     expect(unbound.body.code).toBe('ERR_CSRF');
     // Bearer requests are not subject to CSRF.
-    expect((await call('/orders', { method: 'POST', token: issuer.sign() })).status).toBe(200);
+    expect((await call('/orders', { method: 'POST', token: issuer.tokens.sign() })).status).toBe(200);
   });
 
   it('answers 403 insufficient_scope for a missing role or scope', async () => {
-    const role = await call('/admin', { token: issuer.sign({ roles: ['user'] }) });
+    const role = await call('/admin', { token: issuer.tokens.sign({ roles: ['user'] }) });
     expect(role.status).toBe(403);
     expect(role.body).toMatchObject({ error: 'insufficient_scope', code: 'ERR_FORBIDDEN' });
-    expect((await call('/admin', { token: issuer.sign({ roles: ['user', 'admin'] }) })).status).toBe(200);
-    const scope = await call('/scoped', { token: issuer.sign({ scope: 'orders:read' }) });
+    expect((await call('/admin', { token: issuer.tokens.sign({ roles: ['user', 'admin'] }) })).status).toBe(
+      200,
+    );
+    const scope = await call('/scoped', { token: issuer.tokens.sign({ scope: 'orders:read' }) });
     expect(scope.status).toBe(403);
     expect(scope.body.code).toBe('ERR_FORBIDDEN');
     expect(scope.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="orders:write"/);
     expect(
-      (await call('/scoped', { token: issuer.sign({ scope: 'orders:read orders:write' }) })).status,
+      (await call('/scoped', { token: issuer.tokens.sign({ scope: 'orders:read orders:write' }) })).status,
     ).toBe(200);
   });
 
   it('answers an RFC 9470 step-up challenge when auth_time is older than maxAuthAge', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const res = await call('/sensitive', { token: issuer.sign({ auth_time: now - 3600 }) });
+    const res = await call('/sensitive', { token: issuer.tokens.sign({ auth_time: now - 3600 }) });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(
       'Bearer realm="jot", error="insufficient_user_authentication", error_description="this request needs an authentication within the last 60 seconds", max_age="60"',
@@ -230,6 +232,8 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
       error_description: 'this request needs an authentication within the last 60 seconds',
       code: 'ERR_STEP_UP_REQUIRED',
     });
-    expect((await call('/sensitive', { token: issuer.sign({ auth_time: now - 5 }) })).status).toBe(200);
+    expect((await call('/sensitive', { token: issuer.tokens.sign({ auth_time: now - 5 }) })).status).toBe(
+      200,
+    );
   });
 });

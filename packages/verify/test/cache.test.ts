@@ -26,13 +26,13 @@ describe('verification cache and keys', () => {
     harness.issuer.jwksCacheControl = 'max-age=60';
     const v = build({ jwks: { minCacheAge: 0 } });
     await v.ready();
-    const old = harness.issuer.keys[0]!;
-    const token = harness.issuer.sign();
+    const old = harness.issuer.tokens.keys[0]!;
+    const token = harness.issuer.tokens.sign();
     await v.verify(token);
     await v.verify(token);
     expect(v.stats().cache).toMatchObject({ size: 1, hits: 1 });
     // The old key leaks; the issuer publishes fresh material under the same kid.
-    harness.issuer.keys = [generateKeyPair('ES256', { kid: old.kid })];
+    harness.issuer.tokens.keys = [generateKeyPair('ES256', { kid: old.kid })];
     now += 61_000;
     // Every request hits the cache: the hit itself must start the refresh of the expired set.
     expect(await codeOf(v.verify(token))).toBe('accepted');
@@ -40,20 +40,20 @@ describe('verification cache and keys', () => {
     expect(v.stats().jwks.kids).toEqual([old.kid]);
     expect(v.stats().cache?.size).toBe(0);
     expect(await codeOf(v.verify(token))).toBe('ERR_JWS_SIGNATURE_INVALID');
-    expect((await v.verify(harness.issuer.sign({ sub: 'fresh' }))).sub).toBe('fresh');
+    expect((await v.verify(harness.issuer.tokens.sign({ sub: 'fresh' }))).sub).toBe('fresh');
   });
 
   it('keeps cached tokens whose key is still published when another key goes', async () => {
     harness.issuer.jwksCacheControl = 'max-age=60';
     const v = build({ jwks: { minCacheAge: 0 } });
-    const kept = harness.issuer.keys[0]!;
-    const gone = harness.issuer.rotate();
+    const kept = harness.issuer.tokens.keys[0]!;
+    const gone = harness.issuer.tokens.rotate();
     await v.ready();
-    const keptToken = harness.issuer.sign({}, { key: kept });
-    const goneToken = harness.issuer.sign({}, { key: gone });
+    const keptToken = harness.issuer.tokens.sign({}, { key: kept });
+    const goneToken = harness.issuer.tokens.sign({}, { key: gone });
     await v.verify(keptToken);
     await v.verify(goneToken);
-    harness.issuer.keys = [kept];
+    harness.issuer.tokens.keys = [kept];
     now += 61_000;
     await v.verify(keptToken);
     await waitFor(() => v.stats().jwks.fetchedAt === now, 2000, 'refreshed key set');
@@ -77,7 +77,7 @@ describe('cached claims', () => {
   it('are deep-frozen, so a handler cannot change what later requests with the token see', async () => {
     const v = build();
     await v.ready();
-    const token = harness.issuer.sign({
+    const token = harness.issuer.tokens.sign({
       aud: [AUDIENCE, 'other'],
       permissions: ['read'],
       extra: { nested: [1] },
@@ -110,7 +110,7 @@ describe('cached claims', () => {
   it('are frozen without a cache too, including the default empty roles', async () => {
     const v = build({ cache: false });
     await v.ready();
-    const claims = await v.verify(harness.issuer.sign({ roles: undefined }));
+    const claims = await v.verify(harness.issuer.tokens.sign({ roles: undefined }));
     expect(claims.roles).toEqual([]);
     expect(Object.isFrozen(claims)).toBe(true);
     expect(Object.isFrozen(claims.roles)).toBe(true);

@@ -62,7 +62,7 @@ describe.each(ADAPTERS)('%s adapter with DPoP-bound tokens', (_name, mount) => {
     await Promise.all(verifiers.map((v) => v.ready()));
     app = await mount(verifiers[0]!);
     nonceApp = await mount(verifiers[1]!);
-    token = issuer.sign({ cnf: { jkt: key.thumbprint() } });
+    token = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
   });
   afterAll(async () => {
     await app?.close();
@@ -132,7 +132,7 @@ describe.each(ADAPTERS)('%s adapter with DPoP-bound tokens', (_name, mount) => {
   });
 
   it('refuses an unbound token sent as DPoP, and keeps Bearer working for it', async () => {
-    const plain = issuer.sign();
+    const plain = issuer.tokens.sign();
     const asDPoP = await call('/me', {}, { token: plain });
     expect(asDPoP.body).toMatchObject({ error: 'invalid_token', code: 'ERR_DPOP_KEY_MISMATCH' });
     expect((await send(`${app.url}/me`, { headers: { authorization: `Bearer ${plain}` } })).status).toBe(200);
@@ -170,7 +170,7 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
   it('checks htu against the configured external URL', async () => {
     const verifier = verifierFor(issuer, { externalUrl: 'https://api.example.com/v1/' });
     await verifier.ready();
-    const token = issuer.sign({ cnf: { jkt: key.thumbprint() } });
+    const token = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
     const external = createDPoPProof(key, {
       htm: 'GET',
       htu: 'https://api.example.com/v1/orders',
@@ -196,7 +196,7 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
     await verifier.ready();
     const { privateKey, publicKey } = await joseKeyPair('ES256');
     const jwk = await exportJWK(publicKey);
-    const token = issuer.sign({ cnf: { jkt: await calculateJwkThumbprint(jwk) } });
+    const token = issuer.tokens.sign({ cnf: { jkt: await calculateJwkThumbprint(jwk) } });
     const proof = await new SignJWT({ htm: 'GET', htu: 'https://api.test/me', ath: accessTokenHash(token) })
       .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
       .setIssuedAt()
@@ -214,7 +214,7 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
     const verifiers = redis.map((r) => verifierFor(issuer, { replay: { redis: r, prefix } }));
     try {
       await Promise.all(verifiers.map((v) => v.ready()));
-      const token = issuer.sign({ cnf: { jkt: key.thumbprint() } });
+      const token = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
       const proof = createDPoPProof(key, { htm: 'GET', htu: 'https://api.test/me', accessToken: token });
       const results = await Promise.all(
         [0, 1, 0, 1].map((i) => verifiers[i]!.authenticate(request('https://api.test/me', token, proof))),

@@ -63,7 +63,7 @@ describe('encrypted access tokens in @jot/verify', () => {
     ['ECDH-ES+A256KW', ec],
     ['RSA-OAEP-256', rsa],
   ] as const)('decrypts %s tokens and verifies the inner JWS', async (_alg, jwk) => {
-    const inner = issuer.sign({ sub: 'enc-user' });
+    const inner = issuer.tokens.sign({ sub: 'enc-user' });
     const { d: _d, ...pub } = jwk as Record<string, unknown>;
     const jwe = await encryptJWT(inner, importEncryptionKey(pub), { typ: 'at+jwt' });
     const result = await verifier.authenticate(bearer(jwe));
@@ -72,7 +72,7 @@ describe('encrypted access tokens in @jot/verify', () => {
   });
 
   it('decrypts a token the jose package encrypted', async () => {
-    const inner = issuer.sign({ sub: 'jose-user' });
+    const inner = issuer.tokens.sign({ sub: 'jose-user' });
     const jwe = await new CompactEncrypt(new TextEncoder().encode(inner))
       .setProtectedHeader({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', cty: 'JWT', kid: 'svc-ec' })
       .encrypt(importEncryptionKey(ec).publicJwk);
@@ -83,7 +83,7 @@ describe('encrypted access tokens in @jot/verify', () => {
   it('refuses tampering, RSA1_5, zip, and an inner JWS without typ', async () => {
     const { d: _d, ...pub } = ec as Record<string, unknown>;
     const key = importEncryptionKey(pub);
-    const jwe = await encryptJWT(issuer.sign(), key);
+    const jwe = await encryptJWT(issuer.tokens.sign(), key);
     const parts = jwe.split('.');
     parts[3] = `${parts[3]!.slice(0, -2)}${parts[3]!.endsWith('AA') ? 'AB' : 'AA'}`;
     const codes = await Promise.all(
@@ -94,13 +94,13 @@ describe('encrypted access tokens in @jot/verify', () => {
     );
     expect(codes[0]).toMatch(/^401:ERR_JWE_(DECRYPTION_FAILED|INVALID)$/);
     expect(codes.slice(1)).toEqual(['401:ERR_JWE_INVALID', '401:ERR_JWE_INVALID']);
-    const untyped = signJWS(JSON.stringify({ sub: 'x' }), issuer.keys[0]!);
+    const untyped = signJWS(JSON.stringify({ sub: 'x' }), issuer.tokens.keys[0]!);
     const r = await verifier.authenticate(bearer(await encryptJWT(untyped, key)));
     expect(!r.ok && r.error.code).toBe('ERR_JWE_INVALID');
   });
 
   it('refuses plain signed tokens when encryption is required', async () => {
-    const r = await strict.authenticate(bearer(issuer.sign()));
+    const r = await strict.authenticate(bearer(issuer.tokens.sign()));
     expect(!r.ok && r.error.code).toBe('ERR_VERIFY_NOT_ENCRYPTED');
   });
 

@@ -36,7 +36,7 @@ describe('remote JWKS', () => {
     await v.ready();
     expect(harness.issuer.counts.metadata).toBe(1);
     expect(v.stats().jwks.uri).toBe(`${harness.issuer.url}/.well-known/jwks.json`);
-    expect((await v.verify(harness.issuer.sign({ sub: 'a' }))).sub).toBe('a');
+    expect((await v.verify(harness.issuer.tokens.sign({ sub: 'a' }))).sub).toBe('a');
   });
 
   it('refuses metadata whose issuer is not the configured one (RFC 8414 §3.3)', async () => {
@@ -49,8 +49,8 @@ describe('remote JWKS', () => {
     expect(harness.issuer.counts.metadata).toBe(0);
     expect(harness.issuer.counts.jwks).toBe(1);
     now += 60_000; // past the cooldown since the first fetch
-    const next = harness.issuer.rotate({ activate: true, removeOld: true });
-    const claims = await v.verify(harness.issuer.sign({ sub: 'rotated' }, { key: next }));
+    const next = harness.issuer.tokens.rotate({ activate: true, removeOld: true });
+    const claims = await v.verify(harness.issuer.tokens.sign({ sub: 'rotated' }, { key: next }));
     expect(claims.sub).toBe('rotated');
     expect(harness.issuer.counts.jwks).toBe(2);
     expect(v.stats().jwks.kids).toEqual([next.kid]);
@@ -61,11 +61,11 @@ describe('remote JWKS', () => {
     const v = build({ jwks: { minCacheAge: 0 } });
     await v.ready();
     expect(v.stats().jwks.expiresAt! - v.stats().jwks.fetchedAt!).toBe(120_000);
-    const next = harness.issuer.rotate();
-    await v.verify(harness.issuer.sign());
+    const next = harness.issuer.tokens.rotate();
+    await v.verify(harness.issuer.tokens.sign());
     expect(harness.issuer.counts.jwks).toBe(1);
     now += 121_000;
-    await v.verify(harness.issuer.sign()); // served from the expired set while a background refresh runs
+    await v.verify(harness.issuer.tokens.sign()); // served from the expired set while a background refresh runs
     await waitFor(() => v.stats().jwks.kids.includes(next.kid), 1000, 'refreshed key set');
     expect(harness.issuer.counts.jwks).toBe(2);
   });
@@ -78,7 +78,7 @@ describe('remote JWKS', () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, () => {
         const rogue = generateKeyPair('ES256', { kid: randomBytes(8).toString('hex') });
-        return rejection(v.verify(harness.issuer.sign({}, { key: rogue })));
+        return rejection(v.verify(harness.issuer.tokens.sign({}, { key: rogue })));
       }),
     );
     expect(new Set(results)).toEqual(new Set(['ERR_JWKS_NO_MATCHING_KEY']));
@@ -86,10 +86,14 @@ describe('remote JWKS', () => {
     expect(v.stats().jwks.throttled).toBeGreaterThanOrEqual(190);
     // Still throttled a little later; one more fetch once the cooldown has passed.
     now += 10_000;
-    await rejection(v.verify(harness.issuer.sign({}, { key: generateKeyPair('ES256', { kid: 'x1' }) })));
+    await rejection(
+      v.verify(harness.issuer.tokens.sign({}, { key: generateKeyPair('ES256', { kid: 'x1' }) })),
+    );
     expect(harness.issuer.counts.jwks - before).toBe(1);
     now += 21_000;
-    await rejection(v.verify(harness.issuer.sign({}, { key: generateKeyPair('ES256', { kid: 'x2' }) })));
+    await rejection(
+      v.verify(harness.issuer.tokens.sign({}, { key: generateKeyPair('ES256', { kid: 'x2' }) })),
+    );
     expect(harness.issuer.counts.jwks - before).toBe(2);
   });
 
@@ -101,7 +105,7 @@ describe('remote JWKS', () => {
     harness.issuer.jwksDown = true;
     now += 61_000;
     for (let i = 0; i < 20; i += 1)
-      expect((await v.verify(harness.issuer.sign({ sub: `u${i}` }))).sub).toBe(`u${i}`);
+      expect((await v.verify(harness.issuer.tokens.sign({ sub: `u${i}` }))).sub).toBe(`u${i}`);
     await waitFor(() => v.stats().jwks.failures === 1, 2000, 'failed refresh');
     const state = v.stats().jwks;
     expect(state.stale).toBe(true);
@@ -117,7 +121,7 @@ describe('remote JWKS', () => {
     await expect(v.ready()).rejects.toThrow();
     const result = await v.authenticate({
       method: 'GET',
-      headers: { authorization: `Bearer ${harness.issuer.sign()}` },
+      headers: { authorization: `Bearer ${harness.issuer.tokens.sign()}` },
     });
     expect(result.ok).toBe(false);
     if (!result.ok) {

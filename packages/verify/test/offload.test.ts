@@ -27,12 +27,12 @@ describe('offloaded signature checks', () => {
       const v = build({ offload, cache: false });
       await v.ready();
       const now = Math.floor(Date.now() / 1000);
-      expect((await v.verify(harness.issuer.sign())).sub).toBeTypeOf('string');
-      expect(await codeOf(v.verify(tamper(harness.issuer.sign())))).toBe('ERR_JWS_SIGNATURE_INVALID');
-      expect(await codeOf(v.verify(harness.issuer.sign({ iat: now - 7200, exp: now - 3600 })))).toBe(
+      expect((await v.verify(harness.issuer.tokens.sign())).sub).toBeTypeOf('string');
+      expect(await codeOf(v.verify(tamper(harness.issuer.tokens.sign())))).toBe('ERR_JWS_SIGNATURE_INVALID');
+      expect(await codeOf(v.verify(harness.issuer.tokens.sign({ iat: now - 7200, exp: now - 3600 })))).toBe(
         'ERR_JWT_EXPIRED',
       );
-      expect(await codeOf(v.verify(harness.issuer.sign({}, { typ: 'JWT' })))).toMatch(/^ERR_/);
+      expect(await codeOf(v.verify(harness.issuer.tokens.sign({}, { typ: 'JWT' })))).toMatch(/^ERR_/);
       const { offloaded, inline } = v.stats().offload;
       expect(offload === 'always' ? [offloaded, inline] : [inline, offloaded]).toEqual([4, 0]);
     });
@@ -41,8 +41,8 @@ describe('offloaded signature checks', () => {
   it('verifies a token signed by a key rotated in after start on the pool too (unknown kid → refetch)', async () => {
     const v = build({ offload: 'always', cache: false, jwks: { cooldown: 0 } });
     await v.ready();
-    const key = harness.issuer.rotate({ activate: true });
-    expect((await v.verify(harness.issuer.sign({}, { key }))).sub).toBeTypeOf('string');
+    const key = harness.issuer.tokens.rotate({ activate: true });
+    expect((await v.verify(harness.issuer.tokens.sign({}, { key }))).sub).toBeTypeOf('string');
   });
 
   it('refuses an unknown offload mode when the verifier is built', () => {
@@ -84,7 +84,7 @@ describe('verification cache default', () => {
   it('is on by default and still checks revocation on a hit', async () => {
     const v = build({ revocation: 'none' });
     await v.ready();
-    const token = harness.issuer.sign();
+    const token = harness.issuer.tokens.sign();
     await v.verify(token);
     await v.verify(token);
     expect(v.stats().cache).toMatchObject({ size: 1, hits: 1 });
@@ -93,7 +93,7 @@ describe('verification cache default', () => {
   it('is off with cache: false', async () => {
     const v = build({ cache: false });
     await v.ready();
-    await v.verify(harness.issuer.sign());
+    await v.verify(harness.issuer.tokens.sign());
     expect(v.stats().cache).toBeUndefined();
   });
 });

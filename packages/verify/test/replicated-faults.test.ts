@@ -30,10 +30,10 @@ describe('staleness of a silent stream', () => {
     await waitFor(connected(v));
     setup.now += 1500;
     expect(v.stats().revocation).toMatchObject({ connected: true, stalenessMs: 1500, stale: false });
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('accepted');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('accepted');
     setup.now += 1000; // 2.5 s without a byte, the stream still open
     expect(v.stats().revocation).toMatchObject({ connected: true, stalenessMs: 2500, stale: true });
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
   });
 
   it('keeps the last byte as the time the copy was current when the stream drops', async () => {
@@ -41,12 +41,12 @@ describe('staleness of a silent stream', () => {
     await v.ready();
     await waitFor(connected(v));
     setup.now += 1500;
-    setup.issuer.feedDown = true;
-    setup.issuer.dropStreams();
+    setup.issuer.feed.feedDown = true;
+    setup.issuer.feed.dropStreams();
     await waitFor(() => !v.stats().revocation.connected);
     expect(v.stats().revocation.stalenessMs).toBe(1500);
     setup.now += 600;
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
   });
 
   it('refuses a heartbeatTimeout above maxStaleness, and defaults it below', () => {
@@ -90,28 +90,28 @@ describe('entries that cannot be applied', () => {
     const v = setup.build();
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.revoke('jti', 'a');
+    setup.issuer.feed.revoke('jti', 'a');
     await waitFor(() => v.stats().revocation.events === 1);
     expect(v.stats().revocation.cursor).toBe('1');
-    setup.issuer.sendRaw(
+    setup.issuer.feed.sendRaw(
       'event: revocation\nid: 99\ndata: {"id":"99","kind":"client","subject":"c","expires_at":1}\n\n',
     );
-    await waitFor(() => setup.issuer.counts.snapshot === 2, 2000, 'snapshot reloaded');
+    await waitFor(() => setup.issuer.feed.counts.snapshot === 2, 2000, 'snapshot reloaded');
     await waitFor(connected(v), 2000, 'reconnected');
     expect(v.stats().revocation.cursor).toBe('1'); // never 99
     expect(v.stats().revocation.snapshots).toBe(2);
     expect(setup.logger.lines.some((l) => l.level === 'warn' && /could not be applied/.test(l.message))).toBe(
       true,
     );
-    expect(await codeOf(v.verify(setup.issuer.sign({ jti: 'a' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ jti: 'a' })))).toBe('ERR_TOKEN_REVOKED');
   });
 
   it('malformed JSON on the stream is treated the same way', async () => {
     const v = setup.build();
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.sendRaw('event: revocation\nid: 5\ndata: {not json\n\n');
-    await waitFor(() => setup.issuer.counts.snapshot === 2, 2000, 'snapshot reloaded');
+    setup.issuer.feed.sendRaw('event: revocation\nid: 5\ndata: {not json\n\n');
+    await waitFor(() => setup.issuer.feed.counts.snapshot === 2, 2000, 'snapshot reloaded');
     expect(v.stats().revocation.cursor).toBe('0');
   });
 
@@ -119,18 +119,18 @@ describe('entries that cannot be applied', () => {
     const v = setup.build({ maxStaleness: '2s' });
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.revoke('jti', 'known');
+    setup.issuer.feed.revoke('jti', 'known');
     await waitFor(() => v.stats().revocation.events === 1);
     // An entry of a kind this verifier does not know: on the stream, then in every snapshot.
-    setup.issuer.revoke('client' as 'jti', 'c-1');
+    setup.issuer.feed.revoke('client' as 'jti', 'c-1');
     await waitFor(() => (v.stats().revocation.failures ?? 0) >= 2, 2000, 'snapshot refused');
     const stats = v.stats().revocation;
     expect(stats.connected).toBe(false);
     expect(stats.cursor).toBe('1');
     expect(stats.lastError).toMatch(/malformed or unknown revocation entry/);
-    expect(await codeOf(v.verify(setup.issuer.sign({ jti: 'known' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ jti: 'known' })))).toBe('ERR_TOKEN_REVOKED');
     setup.now += 2500;
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
   });
 });
 
@@ -139,15 +139,15 @@ describe('a feed that keeps answering reset', () => {
     const v = setup.build({ reconnectDelay: { min: '10ms', max: '200ms' } }, { cache: { maxEntries: 10 } });
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.resetOnConnect = true;
-    setup.issuer.resetStreams();
-    const before = setup.issuer.counts.snapshot;
+    setup.issuer.feed.resetOnConnect = true;
+    setup.issuer.feed.resetStreams();
+    const before = setup.issuer.feed.counts.snapshot;
     await new Promise((resolve) => setTimeout(resolve, 700));
-    const snapshots = setup.issuer.counts.snapshot - before;
+    const snapshots = setup.issuer.feed.counts.snapshot - before;
     expect(snapshots).toBeGreaterThanOrEqual(3);
     expect(snapshots).toBeLessThan(20);
     // Once the feed behaves, it settles.
-    setup.issuer.resetOnConnect = false;
+    setup.issuer.feed.resetOnConnect = false;
     await waitFor(connected(v), 2000, 'settled');
   });
 });

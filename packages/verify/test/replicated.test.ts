@@ -9,15 +9,17 @@ const setup = useReplicatedVerifier();
 
 describe('replicated revocation', () => {
   it('loads the snapshot, then applies streamed entries', async () => {
-    setup.issuer.revoke('sid', 'old-session');
+    setup.issuer.feed.revoke('sid', 'old-session');
     const v = setup.build();
     await v.ready();
     expect(v.stats().revocation.entries).toEqual({ jti: 0, sid: 1, user: 0 });
-    expect(await codeOf(v.verify(setup.issuer.sign({ sid: 'old-session' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ sid: 'old-session' })))).toBe(
+      'ERR_TOKEN_REVOKED',
+    );
     await waitFor(connected(v));
-    setup.issuer.revoke('jti', 'j-live');
+    setup.issuer.feed.revoke('jti', 'j-live');
     await waitFor(() => v.stats().revocation.events === 1);
-    expect(await codeOf(v.verify(setup.issuer.sign({ jti: 'j-live' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ jti: 'j-live' })))).toBe('ERR_TOKEN_REVOKED');
     expect(v.stats().revocation.cursor).toBe('2');
   });
 
@@ -25,44 +27,46 @@ describe('replicated revocation', () => {
     const v = setup.build();
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.revoke('jti', 'a');
+    setup.issuer.feed.revoke('jti', 'a');
     await waitFor(() => v.stats().revocation.events === 1);
-    setup.issuer.feedDown = true;
-    setup.issuer.dropStreams();
+    setup.issuer.feed.feedDown = true;
+    setup.issuer.feed.dropStreams();
     await waitFor(() => !v.stats().revocation.connected);
-    setup.issuer.revoke('jti', 'missed'); // published while we are away
-    setup.issuer.feedDown = false;
+    setup.issuer.feed.revoke('jti', 'missed'); // published while we are away
+    setup.issuer.feed.feedDown = false;
     await waitFor(connected(v), 2000, 'reconnected');
     await waitFor(() => v.stats().revocation.events === 2);
-    expect(setup.issuer.streamResumes.at(-1)).toBe('1');
-    expect(setup.issuer.counts.snapshot).toBe(1); // no new snapshot needed
-    expect(await codeOf(v.verify(setup.issuer.sign({ jti: 'missed' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(setup.issuer.feed.streamResumes.at(-1)).toBe('1');
+    expect(setup.issuer.feed.counts.snapshot).toBe(1); // no new snapshot needed
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ jti: 'missed' })))).toBe('ERR_TOKEN_REVOKED');
   });
 
   it('reloads the snapshot on a reset event', async () => {
     const v = setup.build();
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.revoke('sid', 's1');
+    setup.issuer.feed.revoke('sid', 's1');
     await waitFor(() => v.stats().revocation.events === 1);
-    setup.issuer.resetStreams();
-    await waitFor(() => setup.issuer.counts.snapshot === 2, 2000, 'second snapshot');
+    setup.issuer.feed.resetStreams();
+    await waitFor(() => setup.issuer.feed.counts.snapshot === 2, 2000, 'second snapshot');
     await waitFor(connected(v));
     expect(v.stats().revocation.snapshots).toBe(2);
-    expect(await codeOf(v.verify(setup.issuer.sign({ sid: 's1' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ sid: 's1' })))).toBe('ERR_TOKEN_REVOKED');
   });
 
   it('fails closed once the feed has been down longer than maxStaleness, and says so', async () => {
     const v = setup.build({ maxStaleness: '2s' });
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.feedDown = true;
-    setup.issuer.dropStreams();
+    setup.issuer.feed.feedDown = true;
+    setup.issuer.feed.dropStreams();
     await waitFor(() => !v.stats().revocation.connected);
     setup.now += 1500; // within the bound: still accepted
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('accepted');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('accepted');
     setup.now += 1000; // 2.5 s: past the bound
-    const result = await v.authenticate({ headers: { authorization: `Bearer ${setup.issuer.sign()}` } });
+    const result = await v.authenticate({
+      headers: { authorization: `Bearer ${setup.issuer.tokens.sign()}` },
+    });
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.error.code).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
@@ -74,9 +78,9 @@ describe('replicated revocation', () => {
     expect(stats.stalenessMs).toBeGreaterThan(2000);
     expect(setup.logger.lines.filter((l) => /failing closed/.test(l.message))).toHaveLength(1);
     // Back up: current again, accepted again, logged.
-    setup.issuer.feedDown = false;
+    setup.issuer.feed.feedDown = false;
     await waitFor(connected(v), 2000, 'reconnected');
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('accepted');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('accepted');
     expect(setup.logger.lines.some((l) => /current again/.test(l.message))).toBe(true);
   });
 
@@ -84,47 +88,47 @@ describe('replicated revocation', () => {
     const v = setup.build({ maxStaleness: '500ms', failOpen: true });
     await v.ready();
     await waitFor(connected(v));
-    setup.issuer.revoke('jti', 'known');
+    setup.issuer.feed.revoke('jti', 'known');
     await waitFor(() => v.stats().revocation.events === 1);
-    setup.issuer.feedDown = true;
-    setup.issuer.dropStreams();
+    setup.issuer.feed.feedDown = true;
+    setup.issuer.feed.dropStreams();
     await waitFor(() => !v.stats().revocation.connected);
     setup.now += 1000;
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('accepted');
-    expect(await codeOf(v.verify(setup.issuer.sign({ jti: 'known' })))).toBe('ERR_TOKEN_REVOKED');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('accepted');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign({ jti: 'known' })))).toBe('ERR_TOKEN_REVOKED');
     expect(v.stats().revocation.failOpen).toBe(2);
     expect(setup.logger.lines.some((l) => /failing open/.test(l.message))).toBe(true);
   });
 
   it('rejects everything before the first snapshot (never loaded = infinitely stale)', async () => {
-    setup.issuer.feedDown = true;
+    setup.issuer.feed.feedDown = true;
     const v = setup.build();
-    expect(await codeOf(v.verify(setup.issuer.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
+    expect(await codeOf(v.verify(setup.issuer.tokens.sign()))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE');
   });
 
   it('treats a connected but silent stream as dead after heartbeatTimeout', async () => {
     const v = setup.build({ heartbeatTimeout: '100ms' });
     await v.ready();
     await waitFor(connected(v));
-    const connections = setup.issuer.counts.stream;
+    const connections = setup.issuer.feed.counts.stream;
     // The fake sends no heartbeats: the watchdog aborts and the client reconnects.
-    await waitFor(() => setup.issuer.counts.stream > connections, 2000, 'reconnect after silence');
+    await waitFor(() => setup.issuer.feed.counts.stream > connections, 2000, 'reconnect after silence');
   });
 
   it('keeps a verification cache that revocations invalidate', async () => {
     const v = setup.build({}, { cache: { maxEntries: 100 } });
     await v.ready();
     await waitFor(connected(v));
-    const token = setup.issuer.sign({ sid: 'cached-session' });
+    const token = setup.issuer.tokens.sign({ sid: 'cached-session' });
     await v.verify(token);
     await v.verify(token);
     expect(v.stats().cache).toMatchObject({ size: 1, hits: 1, misses: 1 });
-    setup.issuer.revoke('sid', 'cached-session');
+    setup.issuer.feed.revoke('sid', 'cached-session');
     await waitFor(() => v.stats().revocation.events === 1);
     expect(v.stats().cache?.size).toBe(0);
     expect(await codeOf(v.verify(token))).toBe('ERR_TOKEN_REVOKED');
     // Never past exp: an expired cached token misses and fails full verification.
-    const short = setup.issuer.sign({ exp: Math.floor(setup.now / 1000) + 2 });
+    const short = setup.issuer.tokens.sign({ exp: Math.floor(setup.now / 1000) + 2 });
     await v.verify(short);
     setup.now += 10_000;
     expect(await codeOf(v.verify(short))).toBe('ERR_JWT_EXPIRED');
