@@ -4,10 +4,11 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { createClient, type JotClient, type SessionEvents } from '../src/index.js';
+import { createClient, type JotClient } from '../src/index.js';
 import { parseTabMessage } from '../src/tab-channel.js';
 import { fakeServer } from '../../../test-support/session-api.js';
 import { fakeLocks } from './fake-locks.js';
+import { next } from './session-events.js';
 
 const BASE = 'http://jot.test';
 const tabs: JotClient[] = [];
@@ -30,15 +31,6 @@ function twoTabs(mode: 'cookie' | 'memory'): {
   const b = createClient({ baseUrl: BASE, mode, fetch: server.fetch, locks, storageKey });
   tabs.push(a, b);
   return { a, b, server, locks };
-}
-
-function next<E extends keyof SessionEvents>(tab: JotClient, event: E): Promise<SessionEvents[E]> {
-  return new Promise((resolve) => {
-    const off = tab.on(event, (payload) => {
-      off();
-      resolve(payload);
-    });
-  });
 }
 
 describe.each(['cookie', 'memory'] as const)('two tabs in %s mode', (mode) => {

@@ -11,8 +11,9 @@ import { COOKIES } from '@jot/contract';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { cookieJar, type CookieJar } from '../../../test-support/cookie-jar.js';
-import { createClient, type DeliveryMode, type JotClient, type SessionEvents } from '../src/index.js';
+import { createClient, type DeliveryMode, type JotClient } from '../src/index.js';
 import { fakeLocks } from './fake-locks.js';
+import { next } from './session-events.js';
 
 const PASSWORD = 'correct horse battery';
 let server: TestServer;
@@ -61,18 +62,6 @@ function tab(b: Browser, mode: DeliveryMode): JotClient {
   });
   clients.push(c);
   return c;
-}
-
-/** The next payload of `event` on `c`, or a failure after a deadline (never a hang). */
-function next<E extends keyof SessionEvents>(c: JotClient, event: E): Promise<SessionEvents[E]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within 10 s`)), 10_000);
-    const off = c.on(event, (payload) => {
-      clearTimeout(timer);
-      off();
-      resolve(payload);
-    });
-  });
 }
 
 /** Revokes the access token the session currently holds (as a logout elsewhere or an admin would). */

@@ -15,8 +15,8 @@ import {
   JotClientError,
   type FetchLike,
   type JotClient,
-  type SessionEvents,
 } from '../src/index.js';
+import { next } from './session-events.js';
 
 let server: TestServer;
 let client: JotClient;
@@ -60,18 +60,6 @@ function recordedClient(): { client: JotClient; calls: string[]; refreshTokens: 
   });
   others.push(c);
   return { client: c, calls, refreshTokens };
-}
-
-/** The next payload of `event` on `c`, or a failure after a deadline (never a hang). */
-function next<E extends keyof SessionEvents>(c: JotClient, event: E): Promise<SessionEvents[E]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within 10 s`)), 10_000);
-    const off = c.on(event, (payload) => {
-      clearTimeout(timer);
-      off();
-      resolve(payload);
-    });
-  });
 }
 
 async function failure(promise: Promise<unknown>): Promise<JotClientError> {

@@ -8,9 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { createClient, JotClientError, type JotClient, type SessionEvents } from '../src/index.js';
+import { createClient, JotClientError, type JotClient } from '../src/index.js';
 import { snapshotFrom } from '../src/token-response.js';
 import { fakeLocks } from './fake-locks.js';
+import { times } from './session-events.js';
 
 const PASSWORD = 'correct horse battery';
 let server: TestServer;
@@ -50,30 +51,6 @@ function client(options: Partial<Parameters<typeof createClient>[0]> = {}): JotC
   });
   clients.push(c);
   return c;
-}
-
-/** Resolves once `tab` has emitted `event` `count` times (a deadline fails the test instead of hanging). */
-function times<E extends keyof SessionEvents>(
-  tab: JotClient,
-  event: E,
-  count: number,
-  timeoutMs = 30_000,
-): Promise<Array<SessionEvents[E]>> {
-  return new Promise((resolve, reject) => {
-    const seen: Array<SessionEvents[E]> = [];
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`only ${seen.length} of ${count} ${event} events within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = tab.on(event, (payload) => {
-      seen.push(payload);
-      if (seen.length === count) {
-        clearTimeout(timer);
-        off();
-        resolve(seen);
-      }
-    });
-  });
 }
 
 const count = (prefix: string): number => calls.filter((c) => c.startsWith(prefix)).length;
