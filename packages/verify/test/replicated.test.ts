@@ -10,7 +10,9 @@ const setup = useReplicatedVerifier();
 describe('replicated revocation', () => {
   it('loads the snapshot, then applies streamed entries', async () => {
     setup.issuer.feed.revoke('sid', 'old-session');
-    const v = setup.build();
+    // A silent stream is only abandoned (and a reconnect would replay what it missed) after a minute: within the
+    // wait below, nothing but the open stream can deliver the new entry.
+    const v = setup.build({ maxStaleness: '60s', heartbeatTimeout: '60s' });
     await v.ready();
     expect(v.stats().revocation.entries).toEqual({ jti: 0, sid: 1, user: 0 });
     expect(await codeOf(v.verify(setup.issuer.tokens.sign({ sid: 'old-session' })))).toBe(
@@ -21,6 +23,9 @@ describe('replicated revocation', () => {
     await waitFor(() => v.stats().revocation.events === 1);
     expect(await codeOf(v.verify(setup.issuer.tokens.sign({ jti: 'j-live' })))).toBe('ERR_TOKEN_REVOKED');
     expect(v.stats().revocation.cursor).toBe('2');
+    // Pushed on the connection that was open before the revocation: no second stream, no second snapshot.
+    expect(setup.issuer.feed.counts.stream).toBe(1);
+    expect(setup.issuer.feed.counts.snapshot).toBe(1);
   });
 
   it('resumes from the last cursor after a disconnect, catching up on what it missed', async () => {
