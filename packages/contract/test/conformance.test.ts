@@ -23,6 +23,7 @@ import {
   type FeedEventName,
   type FeedPage,
   type IntrospectionResponse,
+  type InvitationListView,
   type InvitationView,
   type MfaFactorView,
   type MfaProofFields,
@@ -224,6 +225,14 @@ const CLIENT = {
   updated_at: true,
   secret_rotated_at: true,
 } satisfies Record<keyof ClientView, boolean>;
+const INVITATION = {
+  id: true,
+  email: true,
+  roles: true,
+  created_at: true,
+  expires_at: true,
+} satisfies Record<keyof InvitationView, boolean>;
+const INVITATION_LIST = { invitations: true } satisfies Record<keyof InvitationListView, boolean>;
 const CLIENT_WITH_SECRET = { client: true, client_secret: false } satisfies Record<
   keyof ClientWithSecret,
   boolean
@@ -345,6 +354,22 @@ describe('the server answers exactly the contract (run time)', () => {
     expectShape(mfa.body, MFA_STATUS, 'GET /api/mfa');
     const users = await server.request('GET', '/api/admin/users', { token: admin.access_token });
     for (const user of users.body.users) expectShape(user, USER, 'GET /api/admin/users');
+  });
+
+  it('creates and lists invitations in the contract view', async () => {
+    const created = await server.request('POST', '/api/admin/invitations', {
+      token: admin.access_token,
+      body: { email: 'contract-invitee@example.com', roles: ['editor'] },
+    });
+    expect(created.status).toBe(201);
+    expectShape(created.body, INVITATION, 'POST /api/admin/invitations');
+    const list = await server.request('GET', '/api/admin/invitations', { token: admin.access_token });
+    expect(list.status).toBe(200);
+    expectShape(list.body, INVITATION_LIST, 'GET /api/admin/invitations');
+    expect(list.body.invitations.map((i: InvitationView) => i.id)).toContain(created.body.id);
+    for (const invitation of list.body.invitations) {
+      expectShape(invitation, INVITATION, 'GET /api/admin/invitations');
+    }
   });
 
   it('registers a client and issues it an RFC 6749 token response', async () => {
