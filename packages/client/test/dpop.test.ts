@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { createClient, createDPoPSigner, memoryKeyStore } from '../src/index.js';
+import { next } from './session-events.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -56,8 +57,7 @@ describe.each([
       expect(replay.status).toBe(401);
 
       // The 2 s token is refreshed by the timer, with a proof from the same key.
-      const refreshed = new Promise<void>((resolve) => client.on('session:refreshed', () => resolve()));
-      await refreshed;
+      await next(client, 'session:refreshed');
       expect(seen.filter((r) => r.url.endsWith('/api/token/refresh')).length).toBeGreaterThan(0);
       expect((await client.whoami()).user.email).toBe('c@example.com');
       await client.logout();

@@ -13,6 +13,7 @@ import {
 import { challengeParams } from '../src/step-up.js';
 import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
 import { fakeLocks } from './fake-locks.js';
+import { next } from './session-events.js';
 
 const BASE = 'http://jot.test';
 const clients: JotClient[] = [];
@@ -287,12 +288,10 @@ describe('reauthenticate', () => {
     const storageKey = `step-up-${++key}`;
     const a = make(server, 'memory', { locks, storageKey, broadcast: true });
     const b = make(server, 'memory', { locks, storageKey, broadcast: true });
-    const startedInB = new Promise((resolve) => b.on('session:started', resolve));
+    const startedInB = next(b, 'session:started');
     await a.login('a@b.c', 'pw');
     await startedInB;
-    const refreshedInB = new Promise<SessionEvents['session:refreshed']>((resolve) =>
-      b.on('session:refreshed', resolve),
-    );
+    const refreshedInB = next(b, 'session:refreshed');
     await a.reauthenticate('pw');
     expect(await refreshedInB).toEqual({ expiresAt: a.expiresAt, source: 'other-tab' });
     expect((await putThing(b)).status).toBe(200);
