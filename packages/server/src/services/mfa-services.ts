@@ -42,5 +42,9 @@ export function createMfaServices(deps: {
     ttlMs: config.mfaTokenTtlMs,
     clockToleranceSeconds: Math.floor(config.clockToleranceMs / 1000),
   });
-  return { factors, passkeys, signIn: createMfaSignIn({ store, mfa: factors, tokens, events, config }) };
+  return {
+    factors,
+    passkeys,
+    signIn: createMfaSignIn({ store, mfa: factors, tokens, events, config, clock }),
+  };
 }

@@ -6,6 +6,7 @@
  */
 import { isSessionDelivery, type MfaRequiredBody } from '@jot/contract';
 
+import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { SessionDelivery, Store, User } from '../store/index.js';
 import { ACR, type MfaProof, type MfaService } from './mfa.js';
@@ -48,16 +49,25 @@ interface SignInDeps {
   tokens: MfaTokens;
   events: SecurityEvents;
   config: Config;
+  clock: Clock;
 }
 
-/** The 429 once an account has used up its second-factor attempts (recorded as `mfa_locked`). */
-async function locked(deps: SignInDeps, userId: string, ip: string, attempts: number): Promise<DomainError> {
-  const seconds = Math.ceil(deps.config.mfaAccountLimit.windowMs / 1000);
-  await deps.events.record('mfa_locked', { userId, ip, detail: { attempts } });
+/**
+ * The 429 once an account has used up its second-factor attempts (recorded as `mfa_locked`), with the time until
+ * the window that holds them ends — not the whole window, which would keep a user out longer than the lock does.
+ */
+async function locked(
+  deps: SignInDeps,
+  attempt: { userId: string; ip: string },
+  window: { count: number; windowStart: number },
+): Promise<DomainError> {
+  const endsInMs = window.windowStart + deps.config.mfaAccountLimit.windowMs - deps.clock();
+  const seconds = Math.max(1, Math.ceil(endsInMs / 1000));
+  await deps.events.record('mfa_locked', { ...attempt, detail: { attempts: window.count } });
   return new DomainError(
     'throttled',
     'ERR_MFA_LOCKED',
-    `too many second-factor attempts on this account; try again in up to ${seconds} s`,
+    `too many second-factor attempts on this account; try again in ${seconds} s`,
     { retryAfterSeconds: seconds },
   );
 }
@@ -70,8 +80,8 @@ async function guarded(
 ): Promise<string[]> {
   const { store, events, config } = deps;
   const { userId, ip, attemptsLeft } = attempt;
-  const count = await store.mfa.countAccountAttempt(userId, config.mfaAccountLimit.windowMs);
-  if (count > config.mfaAccountLimit.max) throw await locked(deps, userId, ip, count);
+  const window = await store.mfa.countAccountAttempt(userId, config.mfaAccountLimit.windowMs);
+  if (window.count > config.mfaAccountLimit.max) throw await locked(deps, { userId, ip }, window);
   try {
     const amr = await check();
     await store.mfa.refundAccountAttempt(userId);

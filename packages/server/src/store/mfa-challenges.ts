@@ -115,14 +115,15 @@ export async function pruneChallenges(db: Db, now: number): Promise<number> {
 
 /**
  * Counts a second-factor attempt against the account, in one upsert: the window restarts when the stored one is
- * older than `windowMs`. Returns the attempts in the current window, this one included.
+ * older than `windowMs`. Returns the attempts in the current window, this one included, and when that window
+ * began (so a lock can say when it ends).
  */
 export async function countAccountAttempt(
   db: Db,
   userId: string,
   windowMs: number,
   now: number,
-): Promise<number> {
+): Promise<{ count: number; windowStart: number }> {
   const stale = now - windowMs;
   const row = await db
     .insertInto('mfa_failures')
@@ -133,9 +134,9 @@ export async function countAccountAttempt(
         window_start: sql<number>`CASE WHEN mfa_failures.window_start <= ${stale} THEN ${now} ELSE mfa_failures.window_start END`,
       }),
     )
-    .returning('count')
+    .returning(['count', 'window_start'])
     .executeTakeFirstOrThrow();
-  return Number(row.count);
+  return { count: Number(row.count), windowStart: Number(row.window_start) };
 }
 
 /** Takes back one counted attempt (a correct code does not count against the account). */

@@ -45,8 +45,8 @@ export interface MfaStore {
   /** ATOMIC: consumes a live challenge; only one caller gets it. */
   consumeChallenge(idHash: string, kind: MfaChallengeKind): Promise<MfaChallenge | undefined>;
   pruneChallenges(): Promise<number>;
-  /** ATOMIC upsert: the account's attempts in the current window, this one included. */
-  countAccountAttempt(userId: string, windowMs: number): Promise<number>;
+  /** ATOMIC upsert: the account's attempts in the current window, this one included, and when it began. */
+  countAccountAttempt(userId: string, windowMs: number): Promise<{ count: number; windowStart: number }>;
   refundAccountAttempt(userId: string): Promise<void>;
   /** ATOMIC (primary key): true when the device was new for the user. */
   rememberDevice(userId: string, deviceHash: string): Promise<boolean>;
