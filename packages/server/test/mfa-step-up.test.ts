@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { decodeUnverified } from '@jot/jose';
 import { createClient, isMfaRequired, isStepUpError, type JotClient } from '@jot/client';
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
@@ -220,5 +221,40 @@ describe('JOT_MFA_REQUIRED=all', () => {
       body: { name: 'N' },
     });
     expect(after.status).toBe(200);
+  });
+
+  /** A new account with an authenticator app: its id and the aal2 access token the confirmation answered. */
+  async function enrolled(email: string): Promise<{ userId: string; token: string; sid: string }> {
+    const { access_token: first, userId } = await signUp(strict, email);
+    const start = await strict.request('POST', '/api/mfa/totp', { token: first });
+    const confirm = await strict.request('POST', '/api/mfa/totp/confirm', {
+      token: first,
+      body: { factor_id: start.body.factor_id, code: totpCode(base32Decode(start.body.secret), Date.now()) },
+    });
+    const token: string = confirm.body.access_token;
+    const claims = decodeUnverified(token).payload as { acr: string; sid: string };
+    expect(claims.acr).toBe('aal2');
+    return { userId, token, sid: claims.sid };
+  }
+
+  it("the session row's acr, not the token's, decides: a theft signal's step-up holds at once", async () => {
+    const { token, sid } = await enrolled('lowered@example.com');
+    const patch = () => strict.request('PATCH', '/api/account', { token, body: { name: 'L' } });
+    expect((await patch()).status).toBe(200);
+    // What a theft signal that demands step-up does to the session row.
+    await strict.app.jot.store.setSessionAuthentication(sid, { authTime: 0, amr: ['pwd'], acr: 'aal1' });
+    const refused = await patch();
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('acr_values="aal2"');
+  });
+
+  it('a multi-factor token minted before the last factor was reset no longer passes the policy', async () => {
+    const { userId, token } = await enrolled('reset@example.com');
+    const patch = () => strict.request('PATCH', '/api/account', { token, body: { name: 'R' } });
+    expect((await patch()).status).toBe(200);
+    await strict.app.jot.mfa.factors.reset(userId);
+    const refused = await patch();
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('ERR_MFA_ENROLLMENT_REQUIRED');
   });
 });

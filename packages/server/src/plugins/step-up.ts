@@ -2,7 +2,8 @@
  * Step-up (RFC 9470) and the MFA policy for the server's own routes. A sensitive action needs an authentication no
  * older than `JOT_STEP_UP_MAX_AGE`; when the user has a second factor it must also be a multi-factor one
  * (`acr` `aal2`), so a stolen password — or a stolen token plus the password — is not enough. The session row is
- * authoritative over the token's claims: a theft signal that demands step-up resets it at once.
+ * authoritative over the token's claims: a theft signal that demands step-up resets it at once; and a token minted
+ * before the user's last factor was removed or reset no longer counts as multi-factor.
  * `JOT_MFA_REQUIRED` makes a second factor compulsory for admin actions (`admins`) or for every route (`all`)
  * except those a user needs to enrol one.
  */
@@ -78,22 +79,48 @@ function enrolmentRequired(scope: string): HttpError {
   );
 }
 
+/**
+ * What the MFA policy decides on: whether the user has a factor now, and the `acr` it may rely on — the token's,
+ * lowered by the session row (a theft signal's step-up resets it) and by the factors (a token minted before a reset
+ * or the removal of the last factor no longer counts as multi-factor). Read only where the policy applies.
+ */
+async function policyState(
+  request: FastifyRequest,
+  claims: UserAccessTokenClaims,
+): Promise<{ acr: string | undefined; withMfa: boolean }> {
+  const { store, mfa } = request.server.jot;
+  if (claims.acr !== ACR.multi) return { acr: claims.acr, withMfa: await hasMfa(request, claims.sub) };
+  const [session, factors] = await Promise.all([
+    store.getSession(claims.sid),
+    mfa.factors.factors(claims.sub),
+  ]);
+  const withMfa = factors.length > 0;
+  // No session row (it ended meanwhile) fails closed, as one-factor.
+  return { acr: withMfa && session?.acr === ACR.multi ? ACR.multi : ACR.single, withMfa };
+}
+
 /** Applies `JOT_MFA_REQUIRED` to an authenticated request (`admin`: the route needs the admin role). */
 export async function enforceMfaPolicy(request: FastifyRequest, admin: boolean): Promise<void> {
   const { config } = request.server.jot;
   const claims = request.auth?.claims;
-  if (claims === undefined || config.mfaRequired === 'none' || claims.acr === ACR.multi) return;
+  if (claims === undefined || config.mfaRequired === 'none') return;
   const applies =
     config.mfaRequired === 'all'
       ? !isEnrolmentRoute(request.routeOptions.url)
       : admin && config.mfaRequired === 'admins';
   if (!applies) return;
-  if (await hasMfa(request, claims.sub)) {
-    // The token's `acr` is below `aal2`: the acr guard refuses, its challenge naming the step-up window too.
-    enforceStepUp(request, claims, {
-      acr: [ACR.multi],
-      maxAuthAge: `${Math.floor(config.stepUpMaxAgeMs / 1000)}s`,
-    });
+  const { acr, withMfa } = await policyState(request, claims);
+  if (acr === ACR.multi) return;
+  if (withMfa) {
+    // The `acr` is below `aal2`: the acr guard refuses, its challenge naming the step-up window too.
+    enforceStepUp(
+      request,
+      { ...claims, acr },
+      {
+        acr: [ACR.multi],
+        maxAuthAge: `${Math.floor(config.stepUpMaxAgeMs / 1000)}s`,
+      },
+    );
   }
   throw enrolmentRequired(config.mfaRequired === 'all' ? 'accounts on this server' : 'admin actions');
 }
