@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 
+import { precompiled } from './precompiled.js';
 import type { LoginThrottlesTable, Schema } from './schema.js';
 
 /** An account's sign-in throttle state. */
@@ -27,13 +28,14 @@ function toThrottle(row: Selectable<LoginThrottlesTable>): LoginThrottle {
   };
 }
 
+/** `getLoginThrottle`'s read, compiled once (see precompiled.ts): every sign-in runs it. */
+const throttleQuery = precompiled(['key'], (db, v) =>
+  db.selectFrom('login_throttles').selectAll().where('account_key', '=', v.key),
+);
+
 export async function getLoginThrottle(db: Db, key: string): Promise<LoginThrottle | undefined> {
-  const row = await db
-    .selectFrom('login_throttles')
-    .selectAll()
-    .where('account_key', '=', key)
-    .executeTakeFirst();
-  return row && toThrottle(row);
+  const row = await throttleQuery(db, { key });
+  return row && toThrottle(row as Selectable<LoginThrottlesTable>);
 }
 
 /**

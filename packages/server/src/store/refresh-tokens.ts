@@ -67,20 +67,15 @@ export function toRefreshToken(row: Selectable<RefreshTokensTable>): RefreshToke
 }
 
 export async function insertRefreshToken(db: Db, input: NewRefreshToken, now: number): Promise<RefreshToken> {
-  const row = await db
-    .insertInto('refresh_tokens')
-    .values({
-      token_hash: input.tokenHash,
-      session_id: input.sessionId,
-      generation: input.generation,
-      created_at: now,
-      rotated_at: null,
-      successor_hash: null,
-      successor_ciphertext: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toRefreshToken(row);
+  // The same INSERT as a rotation's successor, compiled once: every sign-in runs it.
+  const row = await successorQuery(db, {
+    hash: input.tokenHash,
+    sessionId: input.sessionId,
+    generation: input.generation,
+    now,
+  });
+  if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
+  return toRefreshToken(row as Selectable<RefreshTokensTable>);
 }
 
 export async function getRefreshToken(db: Db, hash: string): Promise<RefreshToken | undefined> {

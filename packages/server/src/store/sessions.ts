@@ -111,33 +111,76 @@ export function toSession(row: Selectable<SessionsTable>): Session {
   };
 }
 
-export async function createSession(db: Db, input: NewSession, now: number): Promise<Session> {
-  const row = await db
+/** The columns `createSession` binds, by name. */
+const SESSION_VALUES = [
+  'id',
+  'userId',
+  'now',
+  'absoluteExpiresAt',
+  'idleTimeoutMs',
+  'authTime',
+  'userAgent',
+  'ip',
+  'csrfHash',
+  'mode',
+  'delivery',
+  'clientId',
+  'amr',
+  'acr',
+  'dpopJkt',
+  'credentialGeneration',
+] as const;
+
+/** `createSession`'s INSERT, compiled once (see precompiled.ts): every sign-in runs it. */
+const insertSessionQuery = precompiled(SESSION_VALUES, (db, v) => {
+  const number = (standIn: string) => sql<number>`${standIn}`;
+  return db
     .insertInto('sessions')
     .values({
-      id: input.id ?? randomUUID(),
-      user_id: input.userId,
-      created_at: now,
-      last_used_at: now,
-      absolute_expires_at: input.absoluteExpiresAt,
-      idle_timeout_ms: input.idleTimeoutMs ?? null,
+      id: v.id,
+      user_id: v.userId,
+      created_at: number(v.now),
+      last_used_at: number(v.now),
+      absolute_expires_at: number(v.absoluteExpiresAt),
+      idle_timeout_ms: sql<number | null>`${v.idleTimeoutMs}`,
       revoked_at: null,
       revoked_reason: null,
-      auth_time: input.authTime ?? now,
-      user_agent: input.userAgent ?? null,
-      ip: input.ip ?? null,
-      csrf_hash: input.csrfHash ?? null,
-      mode: input.mode ?? 'refresh',
-      delivery: input.delivery ?? 'bearer',
-      client_id: input.clientId ?? 'jot',
-      amr: JSON.stringify(input.amr ?? ['pwd']),
-      acr: input.acr ?? 'aal1',
-      dpop_jkt: input.dpopJkt ?? null,
-      credential_generation: input.credentialGeneration ?? 0,
+      auth_time: number(v.authTime),
+      user_agent: v.userAgent,
+      ip: v.ip,
+      csrf_hash: v.csrfHash,
+      mode: v.mode,
+      delivery: v.delivery,
+      client_id: v.clientId,
+      amr: v.amr,
+      acr: v.acr,
+      dpop_jkt: v.dpopJkt,
+      credential_generation: number(v.credentialGeneration),
     })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  return toSession(row);
+    .returningAll();
+});
+
+export async function createSession(db: Db, input: NewSession, now: number): Promise<Session> {
+  const row = await insertSessionQuery(db, {
+    id: input.id ?? randomUUID(),
+    userId: input.userId,
+    now,
+    absoluteExpiresAt: input.absoluteExpiresAt,
+    idleTimeoutMs: input.idleTimeoutMs ?? null,
+    authTime: input.authTime ?? now,
+    userAgent: input.userAgent ?? null,
+    ip: input.ip ?? null,
+    csrfHash: input.csrfHash ?? null,
+    mode: input.mode ?? 'refresh',
+    delivery: input.delivery ?? 'bearer',
+    clientId: input.clientId ?? 'jot',
+    amr: JSON.stringify(input.amr ?? ['pwd']),
+    acr: input.acr ?? 'aal1',
+    dpopJkt: input.dpopJkt ?? null,
+    credentialGeneration: input.credentialGeneration ?? 0,
+  });
+  if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
+  return toSession(row as Selectable<SessionsTable>);
 }
 
 export async function getSession(db: Db, id: string): Promise<Session | undefined> {

@@ -18,6 +18,15 @@ export interface SessionSighting {
 
 type Db = Kysely<Schema>;
 
+/** `rememberDevice`'s INSERT, compiled once (see precompiled.ts): every sign-in runs it. */
+const rememberDeviceQuery = precompiled(['userId', 'deviceHash', 'now'], (db, v) =>
+  db
+    .insertInto('known_devices')
+    .values({ user_id: v.userId, device_hash: v.deviceHash, first_seen: sql<number>`${v.now}` })
+    .onConflict((oc) => oc.columns(['user_id', 'device_hash']).doNothing())
+    .returning('user_id'),
+);
+
 /** Remembers a device for a user; true when it was new. */
 export async function rememberDevice(
   db: Db,
@@ -25,12 +34,8 @@ export async function rememberDevice(
   deviceHash: string,
   now: number,
 ): Promise<boolean> {
-  const result = await db
-    .insertInto('known_devices')
-    .values({ user_id: userId, device_hash: deviceHash, first_seen: now })
-    .onConflict((oc) => oc.columns(['user_id', 'device_hash']).doNothing())
-    .executeTakeFirst();
-  return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  // RETURNING gives a row only when the INSERT added one (not on the conflict), in SQLite and PostgreSQL alike.
+  return (await rememberDeviceQuery(db, { userId, deviceHash, now })) !== undefined;
 }
 
 /** How many devices the user is known on. */
