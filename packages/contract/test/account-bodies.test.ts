@@ -35,46 +35,25 @@ import type {
 } from '../../server/src/plugins/admin-users/schemas.js';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from '../../server/test/support/smtp.js';
-import type { RequiredKeys, SchemaMembers, SchemaRequired } from './support/schema-types.js';
+import type { BodyKeys, SchemaKeys } from './support/schema-types.js';
 
 describe("the server's account body schemas accept exactly the contract bodies (types)", () => {
   it('lists every member of each body and requires exactly its required ones', () => {
-    expectTypeOf<SchemaMembers<typeof adminUserBodySchema>>().toEqualTypeOf<keyof AdminUserCreateBody>();
-    expectTypeOf<SchemaRequired<typeof adminUserBodySchema>>().toEqualTypeOf<
-      RequiredKeys<AdminUserCreateBody>
+    expectTypeOf<SchemaKeys<typeof adminUserBodySchema>>().toEqualTypeOf<BodyKeys<AdminUserCreateBody>>();
+    expectTypeOf<SchemaKeys<typeof rolesBodySchema>>().toEqualTypeOf<BodyKeys<RolesChangeBody>>();
+    expectTypeOf<SchemaKeys<typeof invitationCreateBodySchema>>().toEqualTypeOf<
+      BodyKeys<InvitationCreateBody>
     >();
-    expectTypeOf<SchemaMembers<typeof rolesBodySchema>>().toEqualTypeOf<keyof RolesChangeBody>();
-    expectTypeOf<SchemaRequired<typeof rolesBodySchema>>().toEqualTypeOf<RequiredKeys<RolesChangeBody>>();
-    expectTypeOf<SchemaMembers<typeof invitationCreateBodySchema>>().toEqualTypeOf<
-      keyof InvitationCreateBody
+    expectTypeOf<SchemaKeys<typeof invitationAcceptBodySchema>>().toEqualTypeOf<
+      BodyKeys<InvitationAcceptBody>
     >();
-    expectTypeOf<SchemaRequired<typeof invitationCreateBodySchema>>().toEqualTypeOf<
-      RequiredKeys<InvitationCreateBody>
+    expectTypeOf<SchemaKeys<typeof mailLinkRequestBodySchema>>().toEqualTypeOf<
+      BodyKeys<MailLinkRequestBody>
     >();
-    expectTypeOf<SchemaMembers<typeof invitationAcceptBodySchema>>().toEqualTypeOf<
-      keyof InvitationAcceptBody
-    >();
-    expectTypeOf<SchemaRequired<typeof invitationAcceptBodySchema>>().toEqualTypeOf<
-      RequiredKeys<InvitationAcceptBody>
-    >();
-    expectTypeOf<SchemaMembers<typeof mailLinkRequestBodySchema>>().toEqualTypeOf<
-      keyof MailLinkRequestBody
-    >();
-    expectTypeOf<SchemaRequired<typeof mailLinkRequestBodySchema>>().toEqualTypeOf<
-      RequiredKeys<MailLinkRequestBody>
-    >();
-    expectTypeOf<SchemaMembers<typeof passwordResetBodySchema>>().toEqualTypeOf<keyof PasswordResetBody>();
-    expectTypeOf<SchemaRequired<typeof passwordResetBodySchema>>().toEqualTypeOf<
-      RequiredKeys<PasswordResetBody>
-    >();
-    expectTypeOf<SchemaMembers<typeof linkTokenBodySchema>>().toEqualTypeOf<keyof LinkTokenBody>();
-    expectTypeOf<SchemaRequired<typeof linkTokenBodySchema>>().toEqualTypeOf<RequiredKeys<LinkTokenBody>>();
-    expectTypeOf<SchemaMembers<typeof profileBodySchema>>().toEqualTypeOf<keyof ProfileBody>();
-    expectTypeOf<SchemaRequired<typeof profileBodySchema>>().toEqualTypeOf<RequiredKeys<ProfileBody>>();
-    expectTypeOf<SchemaMembers<typeof emailChangeBodySchema>>().toEqualTypeOf<keyof EmailChangeBody>();
-    expectTypeOf<SchemaRequired<typeof emailChangeBodySchema>>().toEqualTypeOf<
-      RequiredKeys<EmailChangeBody>
-    >();
+    expectTypeOf<SchemaKeys<typeof passwordResetBodySchema>>().toEqualTypeOf<BodyKeys<PasswordResetBody>>();
+    expectTypeOf<SchemaKeys<typeof linkTokenBodySchema>>().toEqualTypeOf<BodyKeys<LinkTokenBody>>();
+    expectTypeOf<SchemaKeys<typeof profileBodySchema>>().toEqualTypeOf<BodyKeys<ProfileBody>>();
+    expectTypeOf<SchemaKeys<typeof emailChangeBodySchema>>().toEqualTypeOf<BodyKeys<EmailChangeBody>>();
     // `null` clears the display name, so the schema must take it.
     expectTypeOf<(typeof profileBodySchema)['properties']['name']['type']>().toEqualTypeOf<
       readonly ['string', 'null']

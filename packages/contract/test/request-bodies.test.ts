@@ -32,23 +32,16 @@ import type {
 import type { loginSchema as passkeyLoginSchema } from '../../server/src/plugins/passkeys/login.js';
 import type { Session } from '../../server/src/store/index.js';
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import type { RequiredKeys, SchemaMembers, SchemaRequired } from './support/schema-types.js';
+import type { BodyKeys, SchemaKeys } from './support/schema-types.js';
 
 describe("the server's body schemas accept exactly the contract bodies (types)", () => {
   it('lists every member of each body and requires exactly its required ones', () => {
-    expectTypeOf<SchemaMembers<typeof loginBodySchema>>().toEqualTypeOf<keyof LoginBody>();
-    expectTypeOf<SchemaRequired<typeof loginBodySchema>>().toEqualTypeOf<RequiredKeys<LoginBody>>();
-    expectTypeOf<SchemaMembers<typeof registerBodySchema>>().toEqualTypeOf<keyof RegisterBody>();
-    expectTypeOf<SchemaRequired<typeof registerBodySchema>>().toEqualTypeOf<RequiredKeys<RegisterBody>>();
-    expectTypeOf<SchemaMembers<typeof reauthBodySchema>>().toEqualTypeOf<keyof ReauthBody>();
-    expectTypeOf<SchemaRequired<typeof reauthBodySchema>>().toEqualTypeOf<RequiredKeys<ReauthBody>>();
-    expectTypeOf<SchemaMembers<typeof passwordChangeBodySchema>>().toEqualTypeOf<keyof PasswordChangeBody>();
-    expectTypeOf<SchemaRequired<typeof passwordChangeBodySchema>>().toEqualTypeOf<
-      RequiredKeys<PasswordChangeBody>
-    >();
+    expectTypeOf<SchemaKeys<typeof loginBodySchema>>().toEqualTypeOf<BodyKeys<LoginBody>>();
+    expectTypeOf<SchemaKeys<typeof registerBodySchema>>().toEqualTypeOf<BodyKeys<RegisterBody>>();
+    expectTypeOf<SchemaKeys<typeof reauthBodySchema>>().toEqualTypeOf<BodyKeys<ReauthBody>>();
+    expectTypeOf<SchemaKeys<typeof passwordChangeBodySchema>>().toEqualTypeOf<BodyKeys<PasswordChangeBody>>();
     type PasskeyBody = (typeof passkeyLoginSchema)['body'];
-    expectTypeOf<SchemaMembers<PasskeyBody>>().toEqualTypeOf<keyof PasskeyLoginBody>();
-    expectTypeOf<SchemaRequired<PasskeyBody>>().toEqualTypeOf<RequiredKeys<PasskeyLoginBody>>();
+    expectTypeOf<SchemaKeys<PasskeyBody>>().toEqualTypeOf<BodyKeys<PasskeyLoginBody>>();
   });
 
   it('names the session deliveries once: schema, configuration, store and client', () => {

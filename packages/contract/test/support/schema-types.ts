@@ -13,3 +13,15 @@ export type SchemaRequired<S> = S extends { readonly required: readonly (infer R
 export type RequiredKeys<T> = {
   [K in keyof T]-?: Record<never, never> extends Pick<T, K> ? never : K;
 }[keyof T];
+
+/** What a body schema accepts, for one comparison with {@link BodyKeys}: the members it lists and those it requires. */
+export interface SchemaKeys<S> {
+  members: SchemaMembers<S>;
+  required: SchemaRequired<S>;
+}
+
+/** What a body type declares: its members and its required ones. */
+export interface BodyKeys<T> {
+  members: keyof T;
+  required: RequiredKeys<T>;
+}
