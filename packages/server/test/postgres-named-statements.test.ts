@@ -56,7 +56,7 @@ describePg('PostgreSQL named statements', () => {
 
   /** Reads the current token, rotates it, and checks both answers; returns the successor's hash. */
   async function refreshOnce(current: string, step: number): Promise<string> {
-    const state = await refreshState(db, current, T0);
+    const state = await refreshState(db, current, { since: T0, atMost: 10 });
     expect(state?.token).toMatchObject({ tokenHash: current, rotatedAt: null, generation: step });
     expect(state?.session.id).toBe(sessionId);
     const next = sha256(`token-${step + 1}`);
@@ -84,7 +84,7 @@ describePg('PostgreSQL named statements', () => {
     expect(names.some((name) => name.startsWith('jot_refresh_state_'))).toBe(true);
     expect(names.some((name) => name.startsWith('jot_rotate_'))).toBe(true);
     // A reused token reads as rotated, and rotating it again finds it so.
-    const spent = await refreshState(db, sha256('first'), T0);
+    const spent = await refreshState(db, sha256('first'), { since: T0, atMost: 10 });
     expect(spent?.token.rotatedAt).toBe(T0 + 1);
     expect(spent?.rotations).toBe(8);
   });
@@ -98,7 +98,7 @@ describePg('PostgreSQL named statements', () => {
       }),
     });
     try {
-      const state = await refreshState(unnamed, hash, T0);
+      const state = await refreshState(unnamed, hash, { since: T0, atMost: 10 });
       expect(state?.token).toMatchObject({ tokenHash: hash, rotatedAt: null });
       const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(unnamed);
       expect(rows).toEqual([]);

@@ -188,9 +188,11 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
     async refresh(token, client, fromCookie, options) {
       // Every argument passes through: the options carry the client binding, scope narrowing and the DPoP check.
       // The rotation window asks the refresh to read the signals' facts with its token (no read of its own here).
+      // The signal fires at exactly limit + 1 rotations (this one included), so counting past limit + 2 tells nothing.
       const pair = await sessions.refresh(token, client, fromCookie, {
         ...options,
         rotationWindowMs: deps.config.accessTokenTtlMs,
+        rotationCountCap: deps.config.refreshAnomalyLimit + 2,
       });
       const { signals, ...answer } = pair;
       if (signals !== undefined) {

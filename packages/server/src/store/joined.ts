@@ -171,12 +171,12 @@ export interface RefreshState {
   clientScopes: string[] | undefined;
   /** Where the session was last used (the theft signals compare it with this refresh). */
   sighting: SessionSighting | undefined;
-  /** Rotations of the session's refresh tokens after the `rotationsSince` asked for. */
+  /** Rotations of the session's refresh tokens after the `since` asked for, at most the `atMost` asked for. */
   rotations: number;
 }
 
 const refreshStateQuery = precompiled(
-  ['tokenHash', 'since'],
+  ['tokenHash', 'since', 'atMost'],
   (db, v) =>
     db
       .selectFrom('refresh_tokens as r')
@@ -192,11 +192,19 @@ const refreshStateQuery = precompiled(
         'g.network as g_network',
         'g.user_agent as g_user_agent',
         'g.seen_at as g_seen_at',
+        // A range of the (session_id, rotated_at) index (migration 0011), cut at `atMost` rows: the count costs the
+        // same however long the session has lived and however fast it rotates.
         eb
-          .selectFrom('refresh_tokens as f')
+          .selectFrom((inner) =>
+            inner
+              .selectFrom('refresh_tokens as f')
+              .select('f.rotated_at')
+              .whereRef('f.session_id', '=', 's.id')
+              .where('f.rotated_at', '>', sql<number>`${v.since}`)
+              .limit(sql<number>`${v.atMost}`)
+              .as('recent'),
+          )
           .select((f) => f.fn.countAll<number | string>().as('n'))
-          .whereRef('f.session_id', '=', 's.id')
-          .where('f.rotated_at', '>', sql<number>`${v.since}`)
           .as('rotations'),
       ])
       .where('r.token_hash', '=', v.tokenHash),
@@ -205,14 +213,15 @@ const refreshStateQuery = precompiled(
 
 /**
  * A refresh token with its session, the session's user and client's scopes, the session's last sighting and its
- * rotations after `rotationsSince`, in one statement; undefined for an unknown token.
+ * rotations after `rotations.since` — counted up to `rotations.atMost` (a signal that compares the count with a limit
+ * needs no more) — in one statement; undefined for an unknown token.
  */
 export async function refreshState(
   db: Db,
   tokenHash: string,
-  rotationsSince: number,
+  rotations: { since: number; atMost: number },
 ): Promise<RefreshState | undefined> {
-  const row = await refreshStateQuery(db, { tokenHash, since: rotationsSince });
+  const row = await refreshStateQuery(db, { tokenHash, since: rotations.since, atMost: rotations.atMost });
   if (row === undefined) return undefined;
   const token = part<Selectable<RefreshTokensTable>>(row, 'r', REFRESH_COLUMNS);
   const session = part<Selectable<SessionsTable>>(row, 's', SESSION_COLUMNS);

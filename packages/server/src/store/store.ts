@@ -389,11 +389,17 @@ export class Store {
 
   /**
    * A refresh token with its session, the session's user, the scopes of the session's client, the session's last
-   * sighting and how many of its tokens were rotated after `rotationsSince` (one statement); undefined for an
-   * unknown hash.
+   * sighting and how many of its tokens were rotated after `rotationsSince`, counted up to `rotationsAtMost` (one
+   * statement); undefined for an unknown hash.
    */
-  getRefreshState(tokenHash: string, rotationsSince = this.#clock()): Promise<RefreshState | undefined> {
-    return this.#run((db) => joined.refreshState(db, tokenHash, rotationsSince));
+  getRefreshState(
+    tokenHash: string,
+    rotationsSince = this.#clock(),
+    rotationsAtMost = Number.MAX_SAFE_INTEGER,
+  ): Promise<RefreshState | undefined> {
+    return this.#run((db) =>
+      joined.refreshState(db, tokenHash, { since: rotationsSince, atMost: rotationsAtMost }),
+    );
   }
 
   /** Sets `lastUsedAt` on an unrevoked session; whether it changed. */

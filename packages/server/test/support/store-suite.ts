@@ -494,6 +494,40 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect((await store.getRefreshState(second.hash, T0 + MIN))!.rotations).toBe(0);
       });
 
+      it('counts only the rotations after the window start, and no more than asked (getRefreshState)', async () => {
+        const { sessionId, hash: first } = await newFamily();
+        // A long-lived session: 12 rotations, one a minute.
+        let hash = first;
+        for (let i = 1; i <= 12; i++) {
+          const next = { hash: sha256(randomUUID()), ciphertext: `c${i}`, generation: i + 1 };
+          const result = await store.rotateRefreshToken(hash, next, T0 + i * MIN, {
+            touchSession: sessionId,
+          });
+          expect(result.status).toBe('rotated');
+          hash = next.hash;
+        }
+        const rotations = async (since: number, atMost?: number): Promise<number | undefined> =>
+          (await store.getRefreshState(hash, since, atMost))?.rotations;
+        // Rotated at T0 + 1..12 min: strictly after the start only.
+        expect(await rotations(T0)).toBe(12);
+        expect(await rotations(T0 + 9 * MIN)).toBe(3);
+        expect(await rotations(T0 + 9 * MIN - 1)).toBe(4);
+        expect(await rotations(T0 + 12 * MIN)).toBe(0);
+        // The cap: exact below it, the cap itself at or above it.
+        expect(await rotations(T0, 5)).toBe(5);
+        expect(await rotations(T0 + 9 * MIN, 3)).toBe(3);
+        expect(await rotations(T0 + 9 * MIN, 4)).toBe(3);
+        expect(await rotations(T0, 0)).toBe(0);
+        // Another session's rotations never count.
+        const other = await newFamily();
+        await store.rotateRefreshToken(
+          other.hash,
+          { hash: sha256(randomUUID()), ciphertext: 'o', generation: 2 },
+          T0 + 13 * MIN,
+        );
+        expect(await rotations(T0 + 12 * MIN)).toBe(0);
+      });
+
       it('rotates with touchSession only while the session is live and its user active on its generation', async () => {
         const { sessionId, hash } = await newFamily();
         const second = { hash: sha256(randomUUID()), ciphertext: 'c2', generation: 2 };

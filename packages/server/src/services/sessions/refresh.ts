@@ -33,8 +33,12 @@ async function readState(
   fromCookie: { csrfHeader: string | undefined } | undefined,
   options: RefreshOptions,
 ): Promise<RefreshState> {
-  const since = options.rotationWindowMs === undefined ? now : now - options.rotationWindowMs;
-  const state = await deps.store.getRefreshState(hash, since);
+  // Without a window nobody looks at the count: a cap of 0 reads none.
+  const rotations =
+    options.rotationWindowMs === undefined
+      ? { since: now, atMost: 0 }
+      : { since: now - options.rotationWindowMs, atMost: options.rotationCountCap };
+  const state = await deps.store.getRefreshState(hash, rotations.since, rotations.atMost);
   if (state === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
   const { session } = state;
   if (!isSessionLive(session, now)) throw sessionEndedError();

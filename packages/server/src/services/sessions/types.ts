@@ -28,7 +28,10 @@ export interface TokenPair {
 export interface RefreshSignals {
   /** Where the session was used before this refresh. */
   sighting: SessionSighting | undefined;
-  /** Rotations of the session's refresh tokens within `rotationWindowMs`, this refresh's own included. */
+  /**
+   * Rotations of the session's refresh tokens within `rotationWindowMs`, this refresh's own included; read up to
+   * `rotationCountCap` (one more when this refresh rotated).
+   */
   rotations: number;
 }
 
@@ -64,6 +67,11 @@ export interface RefreshOptions {
   dpopProof?: DPoPProofCheck;
   /** Count the session's rotations within this window (ms) into the pair's `signals`. */
   rotationWindowMs?: number;
+  /**
+   * Count at most this many of them (a signal that compares the count with a limit needs no more, and the count then
+   * costs the same however fast the session rotates); unbounded when absent.
+   */
+  rotationCountCap?: number;
 }
 
 /** Options of a sign-in. */

@@ -14,6 +14,7 @@ import * as m0008 from './0008_dpop.js';
 import * as m0004 from './0004_account_security.js';
 import * as m0009 from './0009_token_renewals.js';
 import * as m0010 from './0010_client_dpop.js';
+import * as m0011 from './0011_refresh_rotations_index.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -31,6 +32,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0004_account_security': m0004,
   '0009_token_renewals': m0009,
   '0010_client_dpop': m0010,
+  '0011_refresh_rotations_index': m0011,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
