@@ -22,7 +22,7 @@ import { createOffloadPolicy, type OffloadPolicy } from './offload.js';
 import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats, RevocationStrategy } from './revocation/strategy.js';
 import { createRequestAuth } from './request.js';
-import { createTokenCheck, type TokenCheckSettings } from './token-check.js';
+import { createTokenCheck, type ClaimsOrPromise, type TokenCheckSettings } from './token-check.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger, RequestLike, VerifiedAuth } from './types.js';
 
 /** The outcome of `authenticate`: the auth context, or the error and the response to send. */
@@ -122,7 +122,7 @@ function verifierTokenCheck(
   options: VerifierOptions,
   core: ReturnType<typeof checkCoreOptions>,
   parts: Pick<TokenCheckSettings, 'jwks' | 'cache' | 'offload' | 'clock'>,
-): (token: string) => Promise<AccessTokenClaims> {
+): (token: string) => ClaimsOrPromise {
   return createTokenCheck({
     ...core,
     ...parts,
@@ -197,9 +197,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   void jwks.load().catch(() => undefined);
   const requestAuth = createRequestAuth({
     verifyToken: verifyClaims,
-    checkRevocation: async (claims, token) => {
-      await revocation.check(claims, token);
-    },
+    checkRevocation: (claims, token) => revocation.check(claims, token),
     dpop,
     cookieNames: cookieNamesOf(options),
     clock,
@@ -218,12 +216,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw fromJoseError(err);
       }
     },
-    async authenticate(request, guards) {
-      const result = await requestAuth.authenticate(request, guards);
-      return counters.count(
-        result.ok ? result : { ok: false, error: result.error, response: result.response },
-      );
-    },
+    authenticate: (request, guards) =>
+      requestAuth
+        .authenticate(request, guards)
+        .then((result) =>
+          counters.count(result.ok ? result : { ok: false, error: result.error, response: result.response }),
+        ),
     async ready() {
       await Promise.all([jwks.load(), revocation.ready()]);
     },

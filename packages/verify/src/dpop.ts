@@ -44,8 +44,16 @@ export interface DPoPOptions {
 /** The per-request DPoP step. */
 export interface RequestDPoP {
   readonly algorithms: readonly Algorithm[];
-  /** Checks the request's proof for a verified token; throws `VerifyError`. */
-  check(request: RequestLike, token: string, scheme: TokenLocation, claims: AccessTokenClaims): Promise<void>;
+  /**
+   * Checks the request's proof for a verified token; throws (or rejects with) a `VerifyError`. Answers
+   * synchronously when there is no proof to check (an unbound token sent as `Bearer`), so that case waits for nothing.
+   */
+  check(
+    request: RequestLike,
+    token: string,
+    scheme: TokenLocation,
+    claims: AccessTokenClaims,
+  ): Promise<void> | undefined;
   /** The current nonce, when nonces are on. */
   nonce(): string | undefined;
 }
@@ -133,53 +141,61 @@ export function requestDPoP(checker: DPoPChecker, settings: RequestDPoPSettings 
     reason?: string,
   ): VerifyError => new VerifyError(code, message, { reason, dpop: { algs, nonce: checker.nonce() } });
 
+  /** A bound token: it must come as `DPoP` with a valid proof from its key. */
+  async function checkProof(
+    request: RequestLike,
+    token: string,
+    scheme: TokenLocation,
+    bound: string,
+  ): Promise<void> {
+    if (scheme !== 'dpop') {
+      throw fail(
+        'ERR_DPOP_REQUIRED',
+        'this access token is DPoP-bound: send it as "DPoP <token>" with a proof',
+        'scheme',
+      );
+    }
+    try {
+      await checker.check({
+        method: (request.method ?? 'GET').toUpperCase(),
+        url: urlOf(request),
+        proof: proofValues(request.headers),
+        accessToken: token,
+        boundJkt: bound,
+      });
+    } catch (err) {
+      if (isJoseError(err)) throw fail(err.code, err.message, err.reason);
+      throw err;
+    }
+  }
+
   return {
     algorithms: checker.algorithms,
     nonce: () => checker.nonce(),
-    async check(request, token, scheme, claims) {
+    check(request, token, scheme, claims) {
       const bound = jkt(claims);
-      if (bound === undefined) {
-        if (scheme === 'dpop') {
-          throw fail(
-            'ERR_DPOP_KEY_MISMATCH',
-            'this access token is not DPoP-bound; send it as Bearer',
-            'unbound',
-          );
-        }
-        if (required)
-          throw fail('ERR_DPOP_REQUIRED', 'this service accepts DPoP-bound tokens only', 'policy');
-        return;
-      }
-      if (scheme !== 'dpop') {
+      if (bound !== undefined) return checkProof(request, token, scheme, bound);
+      if (scheme === 'dpop') {
         throw fail(
-          'ERR_DPOP_REQUIRED',
-          'this access token is DPoP-bound: send it as "DPoP <token>" with a proof',
-          'scheme',
+          'ERR_DPOP_KEY_MISMATCH',
+          'this access token is not DPoP-bound; send it as Bearer',
+          'unbound',
         );
       }
-      const values: string[] = [];
-      const headers = request.headers;
-      if (typeof (headers as { get?: unknown }).get === 'function') {
-        const value = (headers as { get(name: string): string | null }).get(HEADERS.dpop);
-        // A Web Headers object joins repeated headers with ", " — a proof never contains one.
-        if (value !== null) values.push(...value.split(', '));
-      } else {
-        const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>).dpop;
-        if (typeof value === 'string') values.push(...value.split(', '));
-        else if (value !== undefined) values.push(...value);
-      }
-      try {
-        await checker.check({
-          method: (request.method ?? 'GET').toUpperCase(),
-          url: urlOf(request),
-          proof: values,
-          accessToken: token,
-          boundJkt: bound,
-        });
-      } catch (err) {
-        if (isJoseError(err)) throw fail(err.code, err.message, err.reason);
-        throw err;
-      }
+      if (required) throw fail('ERR_DPOP_REQUIRED', 'this service accepts DPoP-bound tokens only', 'policy');
+      return undefined;
     },
   };
+}
+
+/** The `DPoP` header values of a request (Node headers or Web `Headers`). */
+function proofValues(headers: RequestLike['headers']): string[] {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    const value = (headers as { get(name: string): string | null }).get(HEADERS.dpop);
+    // A Web Headers object joins repeated headers with ", " — a proof never contains one.
+    return value === null ? [] : value.split(', ');
+  }
+  const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>).dpop;
+  if (typeof value === 'string') return value.split(', ');
+  return value === undefined ? [] : [...value];
 }

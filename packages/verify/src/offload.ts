@@ -71,13 +71,13 @@ export function createOffloadPolicy(
       else inline += 1;
       return decision;
     },
-    async track(promise) {
+    track(promise) {
       pending += 1;
-      try {
-        return await promise;
-      } finally {
+      const settled = (): void => {
         pending -= 1;
-      }
+      };
+      promise.then(settled, settled);
+      return promise;
     },
     stats: () => ({ offloaded, inline }),
     close() {

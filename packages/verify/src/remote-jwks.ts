@@ -146,29 +146,34 @@ export class RemoteJWKS implements KeyResolver {
    * ever loaded and the issuer cannot be reached.
    */
   async ensure(): Promise<void> {
+    if (this.usable()) return;
     const now = this.#clock();
+    if (this.#inFlight === undefined && this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown) {
+      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
+        reason: 'jwks',
+      });
+    }
+    await this.load().catch(() => undefined);
     if (this.#keys === undefined) {
-      if (this.#inFlight === undefined && this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown) {
-        throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
-          reason: 'jwks',
-        });
-      }
-      await this.load().catch(() => undefined);
-      if (this.#keys === undefined) {
-        throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
-          reason: 'jwks',
-        });
-      }
-      return;
+      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
+        reason: 'jwks',
+      });
     }
-    const expired = this.#expiresAt !== undefined && now >= this.#expiresAt;
-    if (
-      expired &&
-      this.#inFlight === undefined &&
-      !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)
-    ) {
-      void this.load().catch(() => undefined);
+  }
+
+  /**
+   * Whether a set is loaded (once loaded, one always is), starting a background refresh when it has expired: the
+   * synchronous half of `ensure`, so a verification with keys at hand never waits for a promise. Never throws.
+   */
+  usable(): boolean {
+    if (this.#keys === undefined) return false;
+    if (this.#expiresAt !== undefined && this.#inFlight === undefined) {
+      const now = this.#clock();
+      if (now >= this.#expiresAt && !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)) {
+        void this.load().catch(() => undefined);
+      }
     }
+    return true;
   }
 
   /**

@@ -35,13 +35,16 @@ import { readHeader, type AccessTokenClaims, type Clock, type RequestLike } from
 
 /** What `createRequestAuth` plugs together. */
 export interface RequestAuthOptions<C extends AccessTokenClaims = AccessTokenClaims> {
-  /** Verifies the token's signature and claims (opening it first when encrypted); throws a `JoseError` or `VerifyError`. */
-  verifyToken: (token: string) => Promise<C>;
+  /**
+   * Verifies the token's signature and claims (opening it first when encrypted); throws (or rejects with) a
+   * `JoseError` or `VerifyError`. May answer synchronously: nothing is awaited that needs no waiting.
+   */
+  verifyToken: (token: string) => C | Promise<C>;
   /**
    * Applies every revocation that concerns the claims; throws a `VerifyError` (`tokenRevoked`, or a 503). Gets the
    * request too, for a caller that keeps what its check read (the server keeps the user row for the route).
    */
-  checkRevocation: (claims: C, token: string, request: RequestLike) => Promise<void>;
+  checkRevocation: (claims: C, token: string, request: RequestLike) => void | Promise<void>;
   /** The DPoP step (RFC 9449 §7). */
   dpop: Pick<RequestDPoP, 'check'>;
   /**
@@ -129,15 +132,20 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         const names = typeof cookieNames === 'function' ? cookieNames(request) : cookieNames;
         const { token, via } = extractToken(request, names);
         try {
-          claims = await verifyToken(token);
+          const verified = verifyToken(token);
+          claims = verified instanceof Promise ? await verified : verified;
         } catch (err) {
           throw fromJoseError(err);
         }
-        await dpop.check(request, token, via, claims);
+        const proven = dpop.check(request, token, via, claims);
+        if (proven !== undefined) await proven;
         if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
           checkCsrf(readHeader(request.headers, HEADERS.csrf), claims.cth);
         }
-        if (authOptions.revocation !== false) await checkRevocation(claims, token, request);
+        if (authOptions.revocation !== false) {
+          const checked = checkRevocation(claims, token, request);
+          if (checked !== undefined) await checked;
+        }
         enforce(claims, compiled);
         return { ok: true, auth: { claims, token, via } };
       } catch (err) {

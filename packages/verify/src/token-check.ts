@@ -4,7 +4,12 @@
  * a refetch when its `kid` is unknown (a key rotated in since the last fetch). Revocation is not checked here: the
  * caller checks it on every request, hit or miss.
  */
-import { createVerifier as createJWTVerifier, isJoseError, type Algorithm } from '@jot/jose';
+import {
+  createVerifier as createJWTVerifier,
+  isJoseError,
+  type Algorithm,
+  type VerifiedJWT,
+} from '@jot/jose';
 
 import type { VerificationCache } from './cache.js';
 import { asAccessTokenClaims, type ClaimsProfile } from './claims.js';
@@ -40,10 +45,15 @@ export interface TokenCheckSettings {
   clock: Clock;
 }
 
-/** Builds `(token) => claims`: signature and claims through the cache; throws a `JoseError` or `VerifyError`. */
-export function createTokenCheck(
-  settings: TokenCheckSettings,
-): (token: string) => Promise<AccessTokenClaims> {
+/** The claims, or the promise of them when the check had to wait (keys, decryption, the thread pool, a refetch). */
+export type ClaimsOrPromise = AccessTokenClaims | Promise<AccessTokenClaims>;
+
+/**
+ * Builds `(token) => claims`: signature and claims through the cache; throws (or rejects with) a `JoseError` or
+ * `VerifyError`. A cache hit, and a miss verified inline with the keys at hand, answer synchronously: no promise is
+ * made on the hot path unless something has to be waited for.
+ */
+export function createTokenCheck(settings: TokenCheckSettings): (token: string) => ClaimsOrPromise {
   const { jwks, cache, offload, opener, profile, clock } = settings;
   const verifyJWT = createJWTVerifier(jwks, {
     algorithms: settings.algorithms,
@@ -55,43 +65,65 @@ export function createTokenCheck(
     maxTokenLength: settings.maxTokenLength,
   });
 
-  /** One signature + claims check; `token` as presented (the cache key), `jws` the signed token inside it. */
-  async function checkToken(token: string, jws: string, currentDate: Date): Promise<AccessTokenClaims> {
-    const { payload, key } = offload.shouldOffload()
-      ? await offload.track(verifyJWT.async(jws, { currentDate }))
-      : verifyJWT(jws, { currentDate });
+  /** Narrows and caches a verified payload; `token` as presented is the cache key. */
+  function accept(token: string, { payload, key }: VerifiedJWT): AccessTokenClaims {
     const claims = asAccessTokenClaims(payload, profile);
     cache?.set(token, claims, keyThumbprint(key));
     return claims;
   }
 
-  async function verifySignature(token: string, now: number): Promise<AccessTokenClaims> {
+  /** One signature + claims check of `jws`, the signed token inside `token`: inline, or on the thread pool. */
+  function checkToken(token: string, jws: string, currentDate: Date): ClaimsOrPromise {
+    if (!offload.shouldOffload()) return accept(token, verifyJWT(jws, { currentDate }));
+    return offload.track(verifyJWT.async(jws, { currentDate })).then((verified) => accept(token, verified));
+  }
+
+  /** A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once. */
+  async function retryUnknownKid(
+    err: unknown,
+    token: string,
+    jws: string,
+    currentDate: Date,
+  ): Promise<AccessTokenClaims> {
+    if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
+      return checkToken(token, jws, currentDate);
+    }
+    throw err;
+  }
+
+  /** `checkToken`, retried once on an unknown kid, whether it failed at once or on the pool. */
+  function checkOrRetry(token: string, jws: string, currentDate: Date): ClaimsOrPromise {
+    let result: ClaimsOrPromise;
+    try {
+      result = checkToken(token, jws, currentDate);
+    } catch (err) {
+      // Only an unknown kid has anything to wait for; every other refusal is thrown as it is.
+      if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY')) return retryUnknownKid(err, token, jws, currentDate);
+      throw err;
+    }
+    if (!(result instanceof Promise)) return result;
+    return result.catch((err: unknown) => retryUnknownKid(err, token, jws, currentDate));
+  }
+
+  /** The path that waits: keys not loaded yet, or a token to decrypt first. */
+  async function verifyAfterWaiting(token: string, currentDate: Date): Promise<AccessTokenClaims> {
     await jwks.ensure();
-    const currentDate = new Date(now);
     if (opener?.required && !isCompactJWE(token)) {
       throw new VerifyError('ERR_VERIFY_NOT_ENCRYPTED', 'this service accepts encrypted access tokens only');
     }
     const jws = opener === undefined ? token : await opener.open(token);
-    try {
-      return await checkToken(token, jws, currentDate);
-    } catch (err) {
-      // A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once.
-      if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
-        return checkToken(token, jws, currentDate);
-      }
-      throw err;
-    }
+    return checkOrRetry(token, jws, currentDate);
   }
 
-  return async (token) => {
+  return (token) => {
     const now = clock();
     const claims = cache?.get(token, Math.floor(now / 1000));
-    if (claims !== undefined) {
-      // A hit skips the key set, so refresh an expired set here too: a key removed or replaced at the issuer
-      // must evict the cached tokens it verified even when every request hits the cache. Never waits.
-      void jwks.ensure().catch(() => undefined);
-      return claims;
-    }
-    return verifySignature(token, now);
+    // A hit skips the key set, so `usable()` refreshes an expired set here too: a key removed or replaced at the
+    // issuer must evict the cached tokens it verified even when every request hits the cache. Never waits.
+    const usable = jwks.usable();
+    if (claims !== undefined) return claims;
+    const currentDate = new Date(now);
+    if (!usable || opener !== undefined) return verifyAfterWaiting(token, currentDate);
+    return checkOrRetry(token, token, currentDate);
   };
 }
