@@ -92,7 +92,8 @@ async function raise(
 
 /**
  * The signals of one refresh: where the session is used from, and how often it rotates. The previous sighting and
- * the rotation count came with the refresh's own read (`signals`); only the new sighting is written here.
+ * the rotation count came with the refresh's own read (`signals`), and the new sighting was written with the rotation
+ * — here only when it was not (a repeat within the grace window of a token already rotated when read).
  */
 async function checkRefresh(
   deps: TheftDeps,
@@ -104,7 +105,7 @@ async function checkRefresh(
   const now = clock();
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
-  await store.mfa.recordSighting(session.id, { network, userAgent: agent });
+  if (!signals.sighted) await store.mfa.recordSighting(session.id, { network, userAgent: agent });
   const before = signals.sighting;
   const outcomes: ('revoked' | undefined)[] = [];
   if (before !== undefined && now - before.seenAt <= config.theftWindowMs) {
@@ -189,10 +190,12 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
       // Every argument passes through: the options carry the client binding, scope narrowing and the DPoP check.
       // The rotation window asks the refresh to read the signals' facts with its token (no read of its own here).
       // The signal fires at exactly limit + 1 rotations (this one included), so counting past limit + 2 tells nothing.
+      // Where the refresh comes from is recorded with its rotation (one statement and commit fewer).
       const pair = await sessions.refresh(token, client, fromCookie, {
         ...options,
         rotationWindowMs: deps.config.accessTokenTtlMs,
         rotationCountCap: deps.config.refreshAnomalyLimit + 2,
+        sighting: { network: networkOf(client.ip), userAgent: agentFamily(client.userAgent) },
       });
       const { signals, ...answer } = pair;
       if (signals !== undefined) {

@@ -18,7 +18,13 @@ export type { OutboxMessage, NewOutboxMessage, OutboxQuery, OutboxStatus } from 
 export type { Invitation, NewInvitation } from './invitations.js';
 export type { Session, NewSession, SessionMode, SessionDelivery } from './sessions.js';
 export type { AuthState, RefreshState } from './joined.js';
-export type { RefreshToken, NewRefreshToken, RefreshTokenSuccessor, RotateResult } from './refresh-tokens.js';
+export type {
+  RefreshToken,
+  NewRefreshToken,
+  RefreshTokenSuccessor,
+  RotateOptions,
+  RotateResult,
+} from './refresh-tokens.js';
 export type { Revocation, NewRevocation, RevocationKind, RevocationPage } from './revocations.js';
 export type { SigningKeyRecord, NewSigningKey, SigningKeyPatch } from './keys.js';
 export type { SecurityEvent, NewSecurityEvent, SecurityEventQuery } from './events.js';

@@ -6,6 +6,7 @@ import { sql, type Kysely, type QueryCreator, type RawBuilder, type Selectable }
 import { precompiled } from './precompiled.js';
 import type { RefreshTokensTable, Schema, SessionsTable } from './schema.js';
 import { toSession, touchLive, touchLiveSession, type Session } from './sessions.js';
+import { recordSighting, type SessionSighting } from './sightings.js';
 import { inTransaction } from './transaction.js';
 
 /** A refresh token record as callers see it (never the token itself, only its hash). */
@@ -53,6 +54,16 @@ export type RotateResult =
   | { status: 'session_ended' };
 
 type Db = Kysely<Schema>;
+
+/**
+ * What a rotation does besides rotating: `touchSession` touches that session first (and rotates nothing unless it is
+ * live); `sighting`, with a touch, records where the session is used now in the same statement or transaction (only
+ * when the touch matched).
+ */
+export interface RotateOptions {
+  touchSession?: string;
+  sighting?: Omit<SessionSighting, 'seenAt'>;
+}
 
 export function toRefreshToken(row: Selectable<RefreshTokensTable>): RefreshToken {
   return {
@@ -128,7 +139,7 @@ export async function rotateRefreshToken(
   oldHash: string,
   successor: RefreshTokenSuccessor,
   now: number,
-  touchSession?: string,
+  { touchSession, sighting }: RotateOptions = {},
 ): Promise<RotateResult> {
   return inTransaction(db, async (trx) => {
     // The session first (the order a revocation takes its locks in: session row, then its refresh tokens), so a
@@ -137,6 +148,7 @@ export async function rotateRefreshToken(
     if (touchSession !== undefined) {
       session = await touchLiveSession(trx, touchSession, now);
       if (session === undefined) return { status: 'session_ended' };
+      if (sighting !== undefined) await recordSighting(trx, touchSession, { ...sighting, seenAt: now });
     }
     // The WHERE rotated_at IS NULL is the whole lock: in Postgres a concurrent UPDATE blocks on the row
     // and re-checks the condition after the winner commits (READ COMMITTED), matching nothing; in SQLite
@@ -171,47 +183,68 @@ export async function rotateRefreshToken(
 /**
  * The PostgreSQL rotation as one statement (no BEGIN/COMMIT round trips): the touch of the session, the conditional
  * UPDATE of the token — which runs only when the touch matched (`EXISTS (SELECT 1 FROM touched)`, evaluated first,
- * so the session row is locked before the token row, the order a revocation takes them in) — and the successor's
- * INSERT from the rotated row. One statement is one transaction: all of it commits or none.
+ * so the session row is locked before the token row, the order a revocation takes them in) — the successor's
+ * INSERT from the rotated row and, when `sighted` is true, the upsert of where the session is used now (a refresh's
+ * sighting: its own statement and commit otherwise). One statement is one transaction: all of it commits or none.
  */
 const rotateAtOnceQuery = precompiled(
-  ['sessionId', 'now', 'hash', 'ciphertext', 'oldHash', 'generation'],
+  ['sessionId', 'now', 'hash', 'ciphertext', 'oldHash', 'generation', 'sighted', 'network', 'userAgent'],
   (db, v) => {
     const now = sql<number>`${v.now}`;
-    return db
-      .with('touched', (qb) => touchLive(qb, v.sessionId, now))
-      .with('won', (qb) =>
-        // The same UPDATE as the two-statement form; `touched` is only named in raw SQL, so the CTE's type
-        // need not be known to it.
-        rotate(qb as unknown as QueryCreator<Schema>, v.oldHash, v, now)
-          .where(sql<boolean>`exists (select 1 from touched)`)
-          .returningAll(),
-      )
-      .with('added', (qb) =>
-        qb
-          .insertInto('refresh_tokens')
-          .columns(['token_hash', 'session_id', 'generation', 'created_at'])
-          .expression(
-            sql`select ${v.hash}, won.session_id, cast(${v.generation} as integer), cast(${v.now} as bigint) from won`,
-          )
-          .returningAll(),
-      )
-      .selectFrom('touched')
-      .leftJoin('won', (join) => join.onTrue())
-      .leftJoin('added', (join) => join.onTrue())
-      .select([
-        sql<unknown>`row_to_json(touched)`.as('session'),
-        sql<unknown>`row_to_json(won)`.as('token'),
-        sql<unknown>`row_to_json(added)`.as('successor'),
-      ]);
+    return (
+      db
+        .with('touched', (qb) => touchLive(qb, v.sessionId, now))
+        // From the touched row, so only when the touch matched; also when the rotation then loses to a concurrent
+        // one (the session was used from here all the same, as the separate upsert would record).
+        .with('sighted', (qb) =>
+          qb
+            .insertInto('session_sightings')
+            .columns(['session_id', 'network', 'user_agent', 'seen_at'])
+            .expression(
+              sql`select touched.id, ${v.network}, ${v.userAgent}, cast(${v.now} as bigint) from touched where cast(${v.sighted} as boolean)`,
+            )
+            .onConflict((oc) =>
+              oc.column('session_id').doUpdateSet({
+                network: sql`excluded.network`,
+                user_agent: sql`excluded.user_agent`,
+                seen_at: sql`excluded.seen_at`,
+              }),
+            ),
+        )
+        .with('won', (qb) =>
+          // The same UPDATE as the two-statement form; `touched` is only named in raw SQL, so the CTE's type
+          // need not be known to it.
+          rotate(qb as unknown as QueryCreator<Schema>, v.oldHash, v, now)
+            .where(sql<boolean>`exists (select 1 from touched)`)
+            .returningAll(),
+        )
+        .with('added', (qb) =>
+          qb
+            .insertInto('refresh_tokens')
+            .columns(['token_hash', 'session_id', 'generation', 'created_at'])
+            .expression(
+              sql`select ${v.hash}, won.session_id, cast(${v.generation} as integer), cast(${v.now} as bigint) from won`,
+            )
+            .returningAll(),
+        )
+        .selectFrom('touched')
+        .leftJoin('won', (join) => join.onTrue())
+        .leftJoin('added', (join) => join.onTrue())
+        .select([
+          sql<unknown>`row_to_json(touched)`.as('session'),
+          sql<unknown>`row_to_json(won)`.as('token'),
+          sql<unknown>`row_to_json(added)`.as('successor'),
+        ])
+    );
   },
   // Its result is three `json` columns whatever columns the tables gain, so a cached plan stays valid.
   { named: 'rotate' },
 );
 
 /**
- * `rotateRefreshToken` with a touch, in one PostgreSQL statement (see `rotateAtOnceQuery`). Its answers are the same;
- * a token found rotated is read again by a second statement, which sees the winner's commit.
+ * `rotateRefreshToken` with a touch (and a sighting, if given), in one PostgreSQL statement (see `rotateAtOnceQuery`).
+ * Its answers are the same; a token found rotated is read again by a second statement, which sees the winner's
+ * commit.
  */
 export async function rotateRefreshTokenAtOnce(
   db: Db,
@@ -219,6 +252,7 @@ export async function rotateRefreshTokenAtOnce(
   successor: RefreshTokenSuccessor,
   now: number,
   sessionId: string,
+  sighting?: Omit<SessionSighting, 'seenAt'>,
 ): Promise<RotateResult> {
   const row = await rotateAtOnceQuery(db, {
     sessionId,
@@ -227,6 +261,9 @@ export async function rotateRefreshTokenAtOnce(
     ciphertext: successor.ciphertext,
     oldHash,
     generation: successor.generation,
+    sighted: sighting !== undefined,
+    network: sighting?.network ?? '',
+    userAgent: sighting?.userAgent ?? '',
   });
   if (row === undefined) return { status: 'session_ended' };
   const session = toSession(row.session as Selectable<SessionsTable>);

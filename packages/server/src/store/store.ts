@@ -33,7 +33,13 @@ import * as outbox from './outbox.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxQuery } from './outbox.js';
 import type { NewOneTimeToken, OneTimeToken } from './one-time-tokens.js';
 import * as refresh from './refresh-tokens.js';
-import type { NewRefreshToken, RefreshToken, RefreshTokenSuccessor, RotateResult } from './refresh-tokens.js';
+import type {
+  NewRefreshToken,
+  RefreshToken,
+  RefreshTokenSuccessor,
+  RotateOptions,
+  RotateResult,
+} from './refresh-tokens.js';
 import * as revocations from './revocations.js';
 import type { NewRevocation, Revocation, RevocationPage } from './revocations.js';
 import type { DialectName, Schema } from './schema.js';
@@ -463,20 +469,23 @@ export class Store {
    * the grace-window rule (hand out the same successor, or treat it as reuse). With `options.touchSession` it first
    * does `touchLiveSession` on that session in the same transaction and, if the session is not live (or its user
    * not active on its generation), rotates nothing and answers `session_ended`; without, it does not check the
-   * session.
+   * session. With `options.sighting` too, a touch that matched also records where the session is used now (as
+   * `mfa.recordSighting` does), in the same statement or transaction: whenever the answer is not `session_ended`.
    */
   rotateRefreshToken(
     oldHash: string,
     successor: RefreshTokenSuccessor,
     now = this.#clock(),
-    options: { touchSession?: string } = {},
+    options: RotateOptions = {},
   ): Promise<RotateResult> {
-    const { touchSession } = options;
+    const { touchSession, sighting } = options;
     // PostgreSQL does it in one statement (no BEGIN/COMMIT round trips); SQLite, in-process, in a transaction.
     if (this.dialect === 'postgres' && touchSession !== undefined) {
-      return this.#run((db) => refresh.rotateRefreshTokenAtOnce(db, oldHash, successor, now, touchSession));
+      return this.#run((db) =>
+        refresh.rotateRefreshTokenAtOnce(db, oldHash, successor, now, touchSession, sighting),
+      );
     }
-    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now, touchSession));
+    return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now, options));
   }
 
   /** Deletes every refresh token of a session (e.g. after revoking it); returns how many. */

@@ -557,6 +557,44 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.getRefreshToken(third.hash)).toBeUndefined();
       });
 
+      it('records the sighting with a rotation whose touch matched, and never for an ended session', async () => {
+        const { sessionId, hash } = await newFamily();
+        const sightingOf = async (tokenHash: string) =>
+          (await store.getRefreshState(tokenHash, T0))?.sighting;
+        const second = { hash: sha256(randomUUID()), ciphertext: 'c2', generation: 2 };
+        const here = { network: '192.0.2.0/24', userAgent: 'Firefox' };
+        expect(
+          await store.rotateRefreshToken(hash, second, T0 + MIN, { touchSession: sessionId, sighting: here }),
+        ).toMatchObject({ status: 'rotated' });
+        expect(await sightingOf(second.hash)).toEqual({ ...here, seenAt: T0 + MIN });
+
+        // A rotation that loses (already rotated) still touched the session: the sighting moves on.
+        const there = { network: '198.51.100.0/24', userAgent: 'Chrome' };
+        expect(
+          await store.rotateRefreshToken(hash, second, T0 + 2 * MIN, {
+            touchSession: sessionId,
+            sighting: there,
+          }),
+        ).toMatchObject({ status: 'already_rotated' });
+        expect(await sightingOf(second.hash)).toEqual({ ...there, seenAt: T0 + 2 * MIN });
+
+        // Without a sighting, none is written.
+        const third = { hash: sha256(randomUUID()), ciphertext: 'c3', generation: 3 };
+        await store.rotateRefreshToken(second.hash, third, T0 + 3 * MIN, { touchSession: sessionId });
+        expect(await sightingOf(third.hash)).toEqual({ ...there, seenAt: T0 + 2 * MIN });
+
+        // An ended session: nothing rotates and the sighting stays as it was.
+        await store.revokeSession(sessionId, 'logout', T0 + 4 * MIN);
+        const fourth = { hash: sha256(randomUUID()), ciphertext: 'c4', generation: 4 };
+        expect(
+          await store.rotateRefreshToken(third.hash, fourth, T0 + 5 * MIN, {
+            touchSession: sessionId,
+            sighting: here,
+          }),
+        ).toEqual({ status: 'session_ended' });
+        expect(await sightingOf(third.hash)).toEqual({ ...there, seenAt: T0 + 2 * MIN });
+      });
+
       it('touches only live sessions (touchLiveSession): not revoked, not idle or past absolute expiry', async () => {
         const userId = await newUser();
         const live = await store.createSession(

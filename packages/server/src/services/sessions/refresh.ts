@@ -20,6 +20,8 @@ interface Spent {
   touched: Session;
   /** Whether this request rotated the token (not a repeat within the grace window). */
   rotated: boolean;
+  /** Whether the rotation recorded the `sighting` asked for (its session was touched). */
+  sighted: boolean;
 }
 
 /**
@@ -107,7 +109,7 @@ async function againWithinGrace(
   if (again === undefined) return endForReuse(deps, session, client, rotated.generation);
   const live = touched ?? (await deps.store.touchLiveSession(session.id, now));
   if (live === undefined) return sessionEnded(deps, session);
-  return { issued: again, touched: live, rotated: false };
+  return { issued: again, touched: live, rotated: false, sighted: touched !== undefined };
 }
 
 /**
@@ -121,6 +123,7 @@ async function spend(
   { token: record, session }: RefreshState,
   client: ClientInfo,
   now: number,
+  sighting: RefreshOptions['sighting'],
 ): Promise<Spent> {
   // A token already rotated when read is a second use: no transaction can change that, so it goes straight to
   // the grace-window rule.
@@ -135,14 +138,14 @@ async function spend(
       generation: record.generation + 1,
     },
     now,
-    { touchSession: session.id },
+    { touchSession: session.id, sighting },
   );
   if (result.status === 'not_found') throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
   if (result.status === 'session_ended' || result.session === undefined) return sessionEnded(deps, session);
   if (result.status === 'already_rotated') {
     return againWithinGrace(deps, refreshToken, result.token, session, client, result.session, now);
   }
-  return { issued: successor, touched: result.session, rotated: true };
+  return { issued: successor, touched: result.session, rotated: true, sighted: sighting !== undefined };
 }
 
 /** See {@link SessionService.refresh}. */
@@ -164,7 +167,8 @@ export async function refreshSession(
     return endForReuse(deps, session, client, record.generation);
   }
   await checkProof(deps, session, options);
-  const { issued, touched, rotated } = await spend(deps, refreshToken, hash, state, client, now);
+  const spent = await spend(deps, refreshToken, hash, state, client, now, options.sighting);
+  const { issued, touched, rotated } = spent;
   // The touch proved the user active on the session's generation when it ran; the claims come from the user as
   // read with the token (a role change since is caught by the `ver` check of the token it yields).
   const user = state.user;
@@ -178,6 +182,10 @@ export async function refreshSession(
   if (options.rotationWindowMs === undefined) return issuedPair;
   return {
     ...issuedPair,
-    signals: { sighting: state.sighting, rotations: state.rotations + (rotated ? 1 : 0) },
+    signals: {
+      sighting: state.sighting,
+      rotations: state.rotations + (rotated ? 1 : 0),
+      sighted: spent.sighted,
+    },
   };
 }

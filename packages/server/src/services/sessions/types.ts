@@ -33,6 +33,8 @@ export interface RefreshSignals {
    * `rotationCountCap` (one more when this refresh rotated).
    */
   rotations: number;
+  /** Whether the refresh recorded the `sighting` it was given (else it is the caller's to write). */
+  sighted: boolean;
 }
 
 /** Request facts stored with a session. */
@@ -72,6 +74,11 @@ export interface RefreshOptions {
    * costs the same however fast the session rotates); unbounded when absent.
    */
   rotationCountCap?: number;
+  /**
+   * Where this refresh comes from: recorded as the session's sighting with the rotation itself (one statement on
+   * PostgreSQL), and the pair's `signals.sighted` says whether it was.
+   */
+  sighting?: { network: string; userAgent: string };
 }
 
 /** Options of a sign-in. */
