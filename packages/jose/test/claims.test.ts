@@ -302,3 +302,35 @@ describe('__proto__ claims stay plain own properties', () => {
     expect(Object.getOwnPropertyDescriptor(payload, '__proto__')?.value).toEqual({ admin: true });
   });
 });
+
+// A verifier with exactly one accepted issuer or audience compares strings directly instead of looking them up in a
+// set: both forms must accept and refuse exactly the same values.
+describe('one accepted issuer or audience, or several', () => {
+  const ISSUER = 'https://auth.example.com';
+  const AUDIENCE = 'https://api.example.com';
+  it('one accepted issuer and several are compared alike: exact match only, a different string never verifies', () => {
+    const near = [`${ISSUER}/`, ISSUER.slice(0, -1), ISSUER.toUpperCase(), `${ISSUER}\u0000`];
+    for (const accepted of [ISSUER, [ISSUER], [ISSUER, 'https://other']]) {
+      expect(run(claims({ iss: ISSUER }), { issuer: accepted }).payload.iss).toBe(ISSUER);
+      for (const wrong of near) {
+        expectJoseError(() => run(claims({ iss: wrong }), { issuer: accepted }), 'ERR_JWT_CLAIM_INVALID', {
+          claim: 'iss',
+          reason: 'mismatch',
+        });
+      }
+    }
+  });
+  it('one accepted audience and several are compared alike, for a string aud and inside an array', () => {
+    const near = [`${AUDIENCE}/`, AUDIENCE.slice(0, -1), AUDIENCE.toUpperCase()];
+    for (const accepted of [AUDIENCE, [AUDIENCE], ['https://x', AUDIENCE]]) {
+      expect(run(claims({ aud: AUDIENCE }), { audience: accepted }).payload.aud).toBe(AUDIENCE);
+      expect(run(claims({ aud: [...near, AUDIENCE] }), { audience: accepted }).payload.aud).toHaveLength(4);
+      for (const wrong of [...near, near]) {
+        expectJoseError(() => run(claims({ aud: wrong }), { audience: accepted }), 'ERR_JWT_CLAIM_INVALID', {
+          claim: 'aud',
+          reason: 'mismatch',
+        });
+      }
+    }
+  });
+});

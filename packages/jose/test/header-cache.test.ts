@@ -151,4 +151,20 @@ describe('the reused decode buffer never mixes tokens', () => {
     expect(verifier(huge).payload.sub).toBe('h');
     expect(verifier(forge({ alg: 'HS256' }, claims())).payload.sub).toBe('user-1');
   });
+
+  it('the signature is read from the new buffer after it grows, never through a view of the old one', () => {
+    const verifier = createVerifier(SECRET_KEY, { ...HS, maxTokenLength: 1_000_000 });
+    const small = forge({ alg: 'HS256' }, claims({ sub: 's' }));
+    expect(verifier(small).payload.sub).toBe('s');
+    // Each token is larger than any buffer before it, so each verify replaces the buffer.
+    for (const size of [20_000, 80_000, 320_000]) {
+      const big = forge({ alg: 'HS256' }, claims({ sub: `b${size}`, pad: 'q'.repeat(size) }));
+      expect(verifier(big).payload.sub).toBe(`b${size}`);
+      const wrong = `${big.slice(0, big.lastIndexOf('.'))}.${small.slice(small.lastIndexOf('.') + 1)}`;
+      expectJoseError(() => verifier(wrong), 'ERR_JWS_SIGNATURE_INVALID');
+    }
+    expect(verifier(small).payload.sub).toBe('s');
+    const tampered = `${small.slice(0, -2)}${small.endsWith('AA') ? 'AQ' : 'AA'}`;
+    expectJoseError(() => verifier(tampered), 'ERR_JWS_SIGNATURE_INVALID');
+  });
 });

@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 
 import { JoseError } from '../errors.js';
 import { allowList, type Algorithm } from '../lib/algorithms.js';
-import { scratch } from '../lib/scratch.js';
+import { scratch, scratchHead } from '../lib/scratch.js';
 import { signatureLength, verifySignature, verifySignatureAsync } from '../lib/signature.js';
 import { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
@@ -90,7 +90,7 @@ function verifiesInline({ parts, parsed: { spec }, key, signatureBytes }: Prepar
   const input = parts.signingInput;
   const bytes = scratch(signatureBytes + input.length);
   bytes.write(parts.signature, 0, signatureBytes, 'base64url');
-  const signature = bytes.subarray(0, signatureBytes);
+  const signature = scratchHead(signatureBytes);
   let data: string | Buffer = input;
   if (spec.family !== 'oct') {
     bytes.write(input, signatureBytes, input.length, 'latin1');

@@ -32,6 +32,10 @@ export interface ClaimOptions {
 export interface ClaimRules {
   readonly issuers: ReadonlySet<string> | undefined;
   readonly audiences: ReadonlySet<string> | undefined;
+  /** The accepted issuer when there is exactly one (compared with `===`: no string hashing per token). */
+  readonly issuer: string | undefined;
+  /** The accepted audience when there is exactly one. */
+  readonly audience: string | undefined;
   readonly subject: string | undefined;
   readonly typ: string | undefined;
   readonly required: readonly string[];
@@ -47,6 +51,11 @@ function stringSet(value: unknown, name: string): ReadonlySet<string> | undefine
     throw new TypeError(`verify: "${name}" must be a non-empty string or array of strings`);
   }
   return new Set(list as string[]);
+}
+
+/** The one member of a set of exactly one, else `undefined`. */
+function only(set: ReadonlySet<string> | undefined): string | undefined {
+  return set?.size === 1 ? set.values().next().value : undefined;
 }
 
 function normalizeTyp(typ: string): string {
@@ -70,9 +79,13 @@ export function compileClaimRules(options: ClaimOptions): ClaimRules {
   if (options.typ !== undefined && (typeof options.typ !== 'string' || options.typ.length === 0)) {
     throw new TypeError('verify: "typ" must be a non-empty string');
   }
+  const issuers = stringSet(options.issuer, 'issuer');
+  const audiences = stringSet(options.audience, 'audience');
   return Object.freeze({
-    issuers: stringSet(options.issuer, 'issuer'),
-    audiences: stringSet(options.audience, 'audience'),
+    issuers,
+    audiences,
+    issuer: only(issuers),
+    audience: only(audiences),
     subject: options.subject,
     typ: options.typ === undefined ? undefined : normalizeTyp(options.typ),
     required: [...required],
@@ -159,16 +172,24 @@ function checkTimes(payload: JWTPayload, rules: ClaimRules, now: number): void {
   }
 }
 
-function audienceMatches(aud: unknown, audiences: ReadonlySet<string>): boolean {
-  if (typeof aud === 'string') return audiences.has(aud);
-  if (!Array.isArray(aud)) return false;
-  for (let i = 0; i < aud.length; i++) if (audiences.has(aud[i] as string)) return true;
+/**
+ * Whether `value` is one of the accepted strings. With a single accepted value a string compare does it: a `Set`
+ * lookup would hash the token's string first (it is a new string on every token), which costs more.
+ */
+function accepted(value: unknown, set: ReadonlySet<string>, single: string | undefined): boolean {
+  if (typeof value !== 'string') return false;
+  return single === undefined ? set.has(value) : value === single;
+}
+
+function audienceMatches(aud: unknown, audiences: ReadonlySet<string>, single: string | undefined): boolean {
+  if (!Array.isArray(aud)) return accepted(aud, audiences, single);
+  for (let i = 0; i < aud.length; i++) if (accepted(aud[i], audiences, single)) return true;
   return false;
 }
 
 /** `iss`, `sub` and `aud` against the accepted values (types were checked before). */
 function checkParties(payload: JWTPayload, rules: ClaimRules): void {
-  if (rules.issuers !== undefined && (typeof payload.iss !== 'string' || !rules.issuers.has(payload.iss))) {
+  if (rules.issuers !== undefined && !accepted(payload.iss, rules.issuers, rules.issuer)) {
     throw fail(
       'iss',
       payload.iss === undefined ? 'missing' : 'mismatch',
@@ -178,7 +199,7 @@ function checkParties(payload: JWTPayload, rules: ClaimRules): void {
   if (rules.subject !== undefined && payload.sub !== rules.subject) {
     throw fail('sub', payload.sub === undefined ? 'missing' : 'mismatch', 'the token subject does not match');
   }
-  if (rules.audiences !== undefined && !audienceMatches(payload.aud, rules.audiences)) {
+  if (rules.audiences !== undefined && !audienceMatches(payload.aud, rules.audiences, rules.audience)) {
     const reason = payload.aud === undefined ? 'missing' : 'mismatch';
     throw fail('aud', reason, 'the token is not meant for this audience');
   }
