@@ -86,9 +86,39 @@ function httpUncachedNote(facts) {
   );
 }
 
+/**
+ * The guarded route with its cache on Zipf traffic against bare Fastify on the same traffic: as for the uncached
+ * note, the busiest share of the cores any of the two reached bounds the rate, and sets the server CPU per request
+ * that 0.6× bare Fastify allows Jot at that share.
+ */
+function httpCachedNote(facts) {
+  const { runs, cores } = facts;
+  const find = (contender) => runs?.find((r) => r.contender === contender && r.traffic === 'Zipf 10k');
+  const jot = find('jot (cache)');
+  const bare = find('bare');
+  if (!jot || !bare || !known(jot.cpuUs, jot.mainCpuUs, jot.loaderCpuUs, bare.cpuUs, bare.loaderCpuUs, cores))
+    return undefined;
+  const perRequest = jot.cpuUs + jot.loaderCpuUs;
+  const busiest = Math.max(bare.rps * (bare.cpuUs + bare.loaderCpuUs), jot.rps * perRequest);
+  const needed = 0.6 * bare.rps;
+  const budget = busiest / needed - jot.loaderCpuUs;
+  const verdict =
+    jot.cpuUs <= budget
+      ? `Jot's CPU per request is within that budget: its rate fell short of what its CPU allows, at a share of ` +
+        `${pct(jot.rps * perRequest, cores * 1e6)} (other load on the machine moved between rounds)`
+      : `Jot spends ${us(jot.cpuUs - budget)} more than that`;
+  return (
+    `Jot with its cache spent ${us(jot.cpuUs)} of server CPU per request on Zipf traffic (${us(jot.mainCpuUs)} ` +
+    `on the event loop) against bare Fastify's ${us(bare.cpuUs)}, and autocannon ${us(jot.loaderCpuUs)}. The ` +
+    `busiest either kept the ${cores} cores was ${pct(busiest, cores * 1e6)}; at that share 0.6× bare Fastify ` +
+    `(${round(needed)} req/s) allows at most ${us(budget)} of server CPU per request. ${verdict}.`
+  );
+}
+
 /** Target id (or family) → (facts, id) => sentence | undefined. */
 export const TARGET_NOTES = {
   'http.uncached-vs-best': httpUncachedNote,
+  'http.cached-zipf-vs-bare': httpCachedNote,
   'core.verify-overhead': overheadNote(),
   'core.vs-fast-jwt'(facts) {
     const { jotUs, jotLowUs, jotHighUs, fastUs, fastLowUs, fastHighUs, rawCpuUs, alg, rounds } = facts;

@@ -78,7 +78,7 @@ export function renderHttp({ results, failures }, profile) {
         cached >= HTTP_TARGETS.cachedZipfVsBare,
         `Jot with its cache on Zipf traffic over ${'10,000'} tokens ÷ bare Fastify on the same traffic (target ≥ ` +
           `${HTTP_TARGETS.cachedZipfVsBare}×): ${ratio(cached)}`,
-        { alg, runs },
+        { alg, runs, cores: os.cpus().length },
       ),
       '',
     );
