@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
-import { emailKey, type Store } from '../store/index.js';
+import { emailKey, type Store, type User } from '../store/index.js';
 import { DomainError } from './errors.js';
 
 /** Throttle settings (from `JOT_LOGIN_LOCKOUT` and `JOT_LOGIN_LOCKOUT_MAX`). */
@@ -19,15 +19,22 @@ export interface LoginThrottleSettings {
   maxMs: number;
 }
 
-/** An attempt that passed the lock check. */
+/** An attempt that passed the lock check, with the account it is for (read in the same statement as the lock). */
 export interface LoginAttempt {
+  /** The user with this email, read before the password check; undefined for an unknown address. */
+  user: User | undefined;
+  /** Whether that user has a confirmed second factor (the sign-in then asks for it). */
+  hasConfirmedFactor: boolean;
   /** Report the result; resolves to the lock a failure set (ms from now), or 0. */
   finish(ok: boolean): Promise<number>;
 }
 
 /** The sign-in throttle. */
 export interface LoginThrottleService {
-  /** Checks the account's lock for `email`; throws 429 `ERR_LOGIN_LOCKED` (with `Retry-After`) while locked. */
+  /**
+   * Checks the account's lock for `email` and reads the account (one statement); throws 429 `ERR_LOGIN_LOCKED`
+   * (with `Retry-After`) while locked.
+   */
   begin(email: string): Promise<LoginAttempt>;
   /** Drops state untouched for a day whose lock has expired. */
   prune(): Promise<number>;
@@ -72,9 +79,11 @@ export function createLoginThrottle(
     async begin(email) {
       const key = accountKey(email);
       const now = clock();
-      const row = await store.getLoginThrottle(key);
+      const { throttle: row, user, hasConfirmedFactor } = await store.getSignInState(key, email);
       if (row !== undefined && row.lockedUntil > now) throw locked(row.lockedUntil - now);
       return {
+        user,
+        hasConfirmedFactor,
         async finish(ok) {
           if (ok) {
             // Nothing to clear when the account had no count when this attempt began (the usual sign-in): a

@@ -42,4 +42,5 @@ export type { MfaFactor, MfaFactorKind, NewMfaFactor } from './mfa-factors.js';
 export type { MfaChallenge, MfaChallengeKind, NewMfaChallenge } from './mfa-challenges.js';
 export type { SessionSighting } from './sightings.js';
 export type { LoginThrottle } from './login-throttles.js';
+export type { SignInState, UserForSession } from './sign-in-read.js';
 export { InvalidEmailError, displayEmail, emailKey, type EmailProblem } from './email.js';

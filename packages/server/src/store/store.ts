@@ -44,6 +44,8 @@ import * as revocations from './revocations.js';
 import type { NewRevocation, Revocation, RevocationPage } from './revocations.js';
 import type { DialectName, Schema } from './schema.js';
 import * as sessions from './sessions.js';
+import * as signInRead from './sign-in-read.js';
+import type { SignInState, UserForSession } from './sign-in-read.js';
 import * as renewals from './token-renewals.js';
 import type { NewTokenRenewal, TokenRenewal } from './token-renewals.js';
 import type { NewSession, Session } from './sessions.js';
@@ -804,6 +806,22 @@ export class Store {
   /** The failed-sign-in state of an account key; undefined when it has none. */
   getLoginThrottle(accountKey: string): Promise<LoginThrottle | undefined> {
     return this.#run((db) => throttles.getLoginThrottle(db, accountKey));
+  }
+
+  /**
+   * A sign-in's read before the password check, in one statement: the account key's throttle state, the user with
+   * `email` and whether that user has a confirmed second factor (see sign-in-read.ts).
+   */
+  getSignInState(accountKey: string, email: string): Promise<SignInState> {
+    return this.#run((db) => signInRead.getSignInState(db, accountKey, email));
+  }
+
+  /**
+   * The user read again after a sign-in's session was committed, with the registered scopes of the session's client
+   * (undefined when there is no such client), in one statement (see sign-in-read.ts).
+   */
+  getUserForSession(userId: string, clientId: string): Promise<UserForSession> {
+    return this.#run((db) => signInRead.getUserForSession(db, userId, clientId));
   }
 
   /** One more failed sign-in for an account key (atomic; a count idle since `staleBefore` restarts); the new count. */

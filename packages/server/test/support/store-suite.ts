@@ -291,6 +291,76 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.getLoginThrottle(key)).toBeUndefined();
       });
 
+      it("a sign-in's one read gives the throttle, the user and whether a factor is confirmed, each on its own", async () => {
+        const key = `k-${randomUUID()}`;
+        const address = email();
+        // Nothing known: no throttle, no user; an address no account can have reads the same way.
+        expect(await store.getSignInState(key, address)).toEqual({
+          throttle: undefined,
+          user: undefined,
+          hasConfirmedFactor: false,
+        });
+        expect(await store.getSignInState(key, 'not an address')).toEqual({
+          throttle: undefined,
+          user: undefined,
+          hasConfirmedFactor: false,
+        });
+        // A throttle without a user (failures on an unknown address are counted too).
+        await store.recordLoginFailure(key, T0 - MIN, T0);
+        await store.extendLoginLock(key, T0 + MIN);
+        const throttle = { accountKey: key, failures: 1, lockedUntil: T0 + MIN, updatedAt: T0 };
+        expect(await store.getSignInState(key, address)).toEqual({
+          throttle,
+          user: undefined,
+          hasConfirmedFactor: false,
+        });
+        const user = await store.createUser({ email: address, passwordHash: 'h' }, T0);
+        // The user by its address however it is spelled; another account's throttle does not leak in.
+        expect(await store.getSignInState(key, address.toUpperCase())).toEqual({
+          throttle,
+          user: await store.getUserById(user.id),
+          hasConfirmedFactor: false,
+        });
+        expect((await store.getSignInState(`other-${key}`, address)).throttle).toBeUndefined();
+        // A pending enrolment is no factor yet; once confirmed it is.
+        const factor = { id: randomUUID(), userId: user.id, kind: 'totp' as const, name: 'phone' };
+        await store.mfa.insertFactor(factor);
+        expect((await store.getSignInState(key, address)).hasConfirmedFactor).toBe(false);
+        expect(await store.mfa.confirmFactor(user.id, factor.id)).toBe(true);
+        expect((await store.getSignInState(key, address)).hasConfirmedFactor).toBe(true);
+        // Another user's confirmed factor is not this user's.
+        const other = await store.createUser({ email: email(), passwordHash: 'h' }, T0);
+        expect((await store.getSignInState(key, other.email)).hasConfirmedFactor).toBe(false);
+      });
+
+      it("a sign-in's read after the commit gives the user and the scopes of the session's client", async () => {
+        const user = await store.createUser({ email: email(), passwordHash: 'h' }, T0);
+        const clientId = `c-${randomUUID()}`;
+        expect(await store.getUserForSession(user.id, clientId)).toEqual({ user, clientScopes: undefined });
+        await store.createClient({
+          clientId,
+          name: 'app',
+          authMethod: 'none',
+          secretHash: null,
+          sealedSecret: null,
+          jwks: null,
+          jwksUri: null,
+          grantTypes: ['refresh_token'],
+          scopes: ['read', 'write'],
+          audiences: [],
+          tokenTtlMs: null,
+          firstParty: false,
+        });
+        expect(await store.getUserForSession(user.id, clientId)).toEqual({
+          user,
+          clientScopes: ['read', 'write'],
+        });
+        expect(await store.getUserForSession(randomUUID(), clientId)).toEqual({
+          user: undefined,
+          clientScopes: undefined,
+        });
+      });
+
       it('bumps token_version atomically under concurrency (no lost updates)', async () => {
         const id = await newUser();
         await Promise.all(Array.from({ length: 10 }, (_, i) => store.setRoles(id, [`role-${i}`])));

@@ -29,7 +29,7 @@ const loginSchema = {
 };
 
 /**
- * The account whose password this is, through the per-account throttle; else the one refusal for an unknown email
+ * The account whose password this is (and whether it has a second factor), through the per-account throttle; else the one refusal for an unknown email
  * and a wrong password alike (padded to the same time, counted and recorded).
  */
 async function checkCredentials(
@@ -37,15 +37,16 @@ async function checkCredentials(
   request: FastifyRequest,
   email: string,
   password: string,
-): Promise<User> {
-  const { store, passwords, events, loginThrottle, metrics } = app.jot;
+): Promise<{ user: User; hasConfirmedFactor: boolean }> {
+  const { passwords, events, loginThrottle, metrics } = app.jot;
   const attempt = await loginThrottle.begin(email).catch(async (err: unknown) => {
     if (err instanceof DomainError)
       await events.record('rate_limited', { ip: request.ip, detail: { limit: 'login_account' } });
     throw err;
   });
-  // Read BEFORE the password check: the session will carry this credential generation (services/sessions/start.ts).
-  const user = await store.getUserByEmail(email);
+  // The user was read with the lock, BEFORE the password check: the session will carry this credential generation
+  // (services/sessions/start.ts).
+  const { user } = attempt;
   const started = performance.now();
   const ok =
     user === undefined
@@ -67,7 +68,7 @@ async function checkCredentials(
     throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
   }
   await attempt.finish(true);
-  return user;
+  return { user, hasConfirmedFactor: attempt.hasConfirmedFactor };
 }
 
 /** Refuses a disabled account or (with `required` verification) an unverified address; upgrades an old hash. */
@@ -103,10 +104,13 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
-      const user = await checkCredentials(app, request, email, password);
+      const { user, hasConfirmedFactor } = await checkCredentials(app, request, email, password);
       await admit(app, user, password);
-      // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts).
-      const mfaRequired = await app.jot.mfa.signIn.challenge(user, request.body.delivery);
+      // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
+      // there is one came with the account's read; without one there is nothing more to read.
+      const mfaRequired = hasConfirmedFactor
+        ? await app.jot.mfa.signIn.challenge(user, request.body.delivery)
+        : undefined;
       if (mfaRequired !== undefined)
         return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
       const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });

@@ -61,8 +61,8 @@ export async function startSession(
   const session = await createSession(deps, before, client, options, refreshToken, now);
   // The session row is committed; read the user again. Either this read sees a cut-off that committed during
   // the password check (and the session is ended here), or the cut-off commits later and its sweep sees this
-  // session. Either way no session outlives the credential check it came from.
-  const user = await store.getUserById(before.id);
+  // session. Either way no session outlives the credential check it came from. The client's scopes come with it.
+  const { user, clientScopes } = await store.getUserForSession(before.id, session.clientId);
   if (
     user === undefined ||
     user.status !== 'active' ||
@@ -78,5 +78,5 @@ export async function startSession(
       'the password or the account changed while signing in; sign in again',
     );
   }
-  return pair(deps, user, session, refreshToken);
+  return pair(deps, user, session, refreshToken, { client: { scopes: clientScopes } });
 }
