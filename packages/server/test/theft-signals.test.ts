@@ -154,6 +154,19 @@ describe.each<[string, Responses]>([
       { rotations: 6, response: responses.anomaly },
     ]);
     await expectResponse(responses.anomaly, s.sid, last);
+    if (responses.anomaly !== 'record') return;
+
+    // Past the limit (the session lives on when the response only records): neither a further rotation nor a
+    // repeat of the token it spent, within the grace window, raises the signal again — the count is read only up
+    // to limit + 2, which still tells 7 from the 6 that fires.
+    now += 1000;
+    const seventh = await refresh(token, '203.0.113.5', CHROME);
+    expect(seventh.status).toBe(200);
+    now += 1000;
+    const repeat = await refresh(token, '203.0.113.5', CHROME);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body.refresh_token).toBe(seventh.body.refresh_token);
+    expect(await events('refresh_anomaly', s.userId)).toHaveLength(1);
   });
 
   it('failure_burst: failed sign-ins on one account reach the limit', async () => {
