@@ -133,7 +133,9 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         const { token, via } = extractToken(request, names);
         try {
           const verified = verifyToken(token);
-          claims = verified instanceof Promise ? await verified : verified;
+          // Any thenable is waited for (a caller's promise library), not only a native Promise.
+          claims =
+            typeof (verified as Partial<PromiseLike<C>>).then === 'function' ? await verified : verified;
         } catch (err) {
           throw fromJoseError(err);
         }

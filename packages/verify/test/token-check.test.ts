@@ -124,6 +124,13 @@ describe('request authentication with synchronous steps', () => {
     expect(result.ok ? 'accepted' : result.error.code).toBe('ERR_VERIFY_KEYS_UNAVAILABLE');
   });
 
+  it('waits for a verifyToken that answers with a thenable of another promise library', async () => {
+    const claims = { sub: 'u', sid: 's', ver: 0, roles: [] } as unknown as AccessTokenClaims;
+    const thenable = { then: (resolve: (value: AccessTokenClaims) => void) => resolve(claims) };
+    const result = await auth(() => thenable as unknown as AccessTokenClaims).authenticate(request);
+    expect(result.ok ? result.auth.claims.sub : result.error.code).toBe('u');
+  });
+
   it('refuses a token that is not DPoP-bound when it comes as DPoP, synchronously checked', async () => {
     const claims = { sub: 'u', sid: 's', ver: 0, roles: [] } as unknown as AccessTokenClaims;
     const result = await auth(() => claims).authenticate({
