@@ -115,8 +115,9 @@ export const defaults = {
   drainTimeout: '5s',
   /**
    * Requests per client address and route on every route that checks a credential or sends mail, and the same
-   * budget per verified user on the password-, code- and email-change routes: `<max>/<window>`, e.g. `10/min`,
-   * `100/15m`. @default '10/min'
+   * budget per verified user on the password-, code- and email-change routes; and failed client authentications
+   * per address and per client id at the introspection, revocation and feed endpoints: `<max>/<window>`, e.g.
+   * `10/min`, `100/15m`. @default '10/min'
    */
   rateLimitAuth: '10/min',
   /** Browser origins allowed by CORS, comma list of `scheme://host[:port]`. @default none */
@@ -160,6 +161,13 @@ export const defaults = {
    * revocation-feed entry) per account: `<max>/<window>`. Bounds feed growth from renewals per account. @default '6/min'
    */
   rateLimitRenew: '6/min',
+  /**
+   * Calls one authenticated caller may make to `/oauth/introspect`, `/oauth/revoke` and `/api/introspect`, one
+   * budget for the three: per OAuth client, per admin, or per address for the resource-server secret's holders:
+   * `<max>/<window>`. Failed client authentications there are limited by `JOT_RATE_LIMIT_AUTH`, per address and
+   * per client id. @default '1000/s'
+   */
+  rateLimitClient: '1000/s',
   /**
    * Bearer token (at least 32 characters) that `GET /metrics` requires. Without it, `/metrics` answers only outside
    * production. @default none
@@ -293,6 +301,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   loginLockout: 'JOT_LOGIN_LOCKOUT',
   loginLockoutMax: 'JOT_LOGIN_LOCKOUT_MAX',
   rateLimitRenew: 'JOT_RATE_LIMIT_RENEW',
+  rateLimitClient: 'JOT_RATE_LIMIT_CLIENT',
   metricsToken: 'JOT_METRICS_TOKEN',
   argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
   argon2TimeCost: 'JOT_ARGON2_TIME_COST',

@@ -1,6 +1,7 @@
 /**
- * Limits on guessing and hashing: the sign-in lockout, the renewal budget, and argon2's memory and parallelism
- * (read early, with their RFC 9106 cross-check).
+ * Limits on guessing and hashing: the sign-in lockout, the renewal budget, the per-caller budget of the
+ * introspection and revocation endpoints, and argon2's memory and parallelism (read early, with their RFC 9106
+ * cross-check).
  */
 import * as p from './parsers.js';
 import type { SettingsReader } from './reader.js';
@@ -23,12 +24,12 @@ export function readArgon2Memory({ raw, get, fail }: SettingsReader): Argon2Memo
   return { argon2MemoryKib, argon2Parallelism };
 }
 
-/** The sign-in lockout and the per-session renewal budget. */
-export type LoginLimits = Pick<Config, 'loginLockout' | 'rateLimitRenew'>;
+/** The sign-in lockout, the per-session renewal budget and the per-caller budget of introspection and revocation. */
+export type LoginLimits = Pick<Config, 'loginLockout' | 'rateLimitRenew' | 'rateLimitClient'>;
 
 /**
  * Reads the sign-in lockout (`JOT_LOGIN_LOCKOUT`'s free failures and base delay, capped by the maximum) and the
- * renewal budget.
+ * renewal budget, and the calls per caller at the introspection and revocation endpoints.
  */
 export function readLoginLimits({ get, duration }: SettingsReader): LoginLimits {
   const { max, windowMs } = get('loginLockout', p.rate);
@@ -39,5 +40,6 @@ export function readLoginLimits({ get, duration }: SettingsReader): LoginLimits 
       maxMs: Math.max(windowMs, duration('loginLockoutMax', 1000)),
     },
     rateLimitRenew: get('rateLimitRenew', p.rate),
+    rateLimitClient: get('rateLimitClient', p.rate),
   };
 }

@@ -115,6 +115,8 @@ export interface Config {
   loginLockout: { readonly freeFailures: number; readonly baseMs: number; readonly maxMs: number };
   /** Renewals per session (single-token mode). */
   rateLimitRenew: { readonly max: number; readonly windowMs: number };
+  /** Calls per authenticated caller of the introspection and revocation endpoints. */
+  rateLimitClient: { readonly max: number; readonly windowMs: number };
   /** Bearer token for `GET /metrics`; never log it. */
   metricsToken: string | undefined;
   argon2MemoryKib: number;

@@ -1,7 +1,8 @@
 /**
  * The credential of resource servers for the revocation feed, its stream and introspection:
  * `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time on SHA-256 digests), or an admin's
- * access token — which is then kept on the request, so a long-lived stream can re-check it as it goes.
+ * access token — which is then kept on the request, so a long-lived stream can re-check it as it goes. Failed
+ * credentials are limited per address (plugins/caller-limits.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -10,6 +11,7 @@ import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Config } from '../config/index.js';
 import { unauthorized } from '../http/errors.js';
 import { authenticateToken, bearerToken } from './auth.js';
+import { callerLimits } from './caller-limits.js';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -19,13 +21,7 @@ function digest(value: string): Buffer {
 export function feedCredential(config: Config): preHandlerAsyncHookHandler {
   const secretDigest = config.revocationSecret === undefined ? undefined : digest(config.revocationSecret);
 
-  return async function requireFeedCredential(request: FastifyRequest): Promise<void> {
-    const presented = bearerToken(request.headers.authorization);
-    if (presented === undefined) {
-      throw unauthorized('ERR_FEED_AUTH', 'the revocation feed requires the resource-server credential', {
-        noCredentials: true,
-      });
-    }
+  async function check(request: FastifyRequest, presented: string): Promise<void> {
     if (secretDigest !== undefined && timingSafeEqual(digest(presented), secretDigest)) return;
     if (presented.split('.').length === 3) {
       const auth = await authenticateToken(request, presented, 'bearer');
@@ -35,5 +31,21 @@ export function feedCredential(config: Config): preHandlerAsyncHookHandler {
       }
     }
     throw unauthorized('ERR_FEED_AUTH', 'the credential is not valid for the revocation feed');
+  }
+
+  return async function requireFeedCredential(request: FastifyRequest): Promise<void> {
+    const presented = bearerToken(request.headers.authorization);
+    if (presented === undefined) {
+      throw unauthorized('ERR_FEED_AUTH', 'the revocation feed requires the resource-server credential', {
+        noCredentials: true,
+      });
+    }
+    // Failed credentials count per address: the secret cannot be guessed without bound.
+    await callerLimits(request.server).authenticate(request, undefined, () => check(request, presented));
   };
+}
+
+/** Who is calling, once `feedCredential` admitted the request: an admin, or the secret's holder at an address. */
+export function feedCaller(request: FastifyRequest): string {
+  return request.auth === undefined ? `resource-server:${request.ip}` : `user:${request.auth.claims.sub}`;
 }

@@ -3,10 +3,12 @@
  * `private_key_jwt`, …), or a resource server with `Authorization: Bearer <JOT_REVOCATION_SECRET>` (or an admin's
  * token). A confidential client or a resource server may introspect any access token; a public client only its
  * own. A refresh token is introspectable only by the client it was issued to (anyone else learns `active: false`).
+ * Failed client authentications are limited per address and client id, calls per caller (plugins/caller-limits.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { feedCredential } from './feed-credential.js';
+import { callerLimits, claimedClientId } from './caller-limits.js';
+import { feedCaller, feedCredential } from './feed-credential.js';
 import {
   accessTokenIntrospection,
   refreshTokenIntrospection,
@@ -36,6 +38,7 @@ const INTROSPECT_SCHEMA = {
     },
     400: { $ref: 'JotError#' },
     401: { $ref: 'JotError#' },
+    429: { $ref: 'JotError#' },
   },
 };
 
@@ -47,14 +50,20 @@ async function caller(
   reply: FastifyReply,
   form: ReturnType<typeof oauthForm>,
 ): Promise<OAuthClient | undefined> {
+  const limits = callerLimits(app);
   if (/^Bearer /i.test(request.headers.authorization ?? '')) {
     await resourceServer.call(app, request, reply);
+    await limits.admit(request, feedCaller(request));
     return undefined;
   }
-  const authenticated = await clientOf(request, form, OAUTH_PATHS.introspection);
+  const claimed = claimedClientId(request.headers.authorization, form);
+  const authenticated = await limits.authenticate(request, claimed, () =>
+    clientOf(request, form, OAUTH_PATHS.introspection),
+  );
   if (authenticated === undefined) {
     throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7662 §2.1)');
   }
+  await limits.admit(request, `client:${authenticated.client.clientId}`);
   return authenticated.client;
 }
 

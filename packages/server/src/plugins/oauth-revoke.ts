@@ -3,6 +3,7 @@
  * access token has its `jti` revoked until it expires. The client must authenticate (a public client by its
  * `client_id`, holding the token being proof enough, §2.1) and may only revoke tokens issued to it. A token the
  * server does not know, or that is already invalid, answers 200 as well (§2.2): there is nothing left to revoke.
+ * Failed client authentications are limited per address and client id, calls per client (plugins/caller-limits.ts).
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -11,64 +12,71 @@ import { isJoseError } from '@jot/jose';
 import { invalidClient, oauthError } from '../http/oauth-errors.js';
 import { TOKEN_FORM_BODY, oauthForm, required } from '../http/oauth-form.js';
 import { hashSecret } from '../services/secrets.js';
+import { callerLimits, claimedClientId } from './caller-limits.js';
 import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
 function notYours(): never {
   throw oauthError('unauthorized_client', 'ERR_TOKEN_NOT_YOURS', 'this token was issued to another client');
 }
 
+const REVOKE_SCHEMA = {
+  formBody: TOKEN_FORM_BODY,
+  tags: ['oauth'],
+  summary: 'RFC 7009 revocation (form-encoded): a refresh token ends its session; an access token its jti.',
+  description:
+    'Unknown or already invalid tokens answer 200 too. The client authenticates as at /oauth/token.',
+  response: {
+    200: { type: 'null' },
+    400: { $ref: 'JotError#' },
+    401: { $ref: 'JotError#' },
+    429: { $ref: 'JotError#' },
+  },
+};
+
 /** Registers the revocation endpoint. */
 export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
   const { tokens, revocations, store, events } = app.jot;
-  app.post(
-    OAUTH_PATHS.revocation,
-    {
-      schema: {
-        formBody: TOKEN_FORM_BODY,
-        tags: ['oauth'],
-        summary:
-          'RFC 7009 revocation (form-encoded): a refresh token ends its session; an access token its jti.',
-        description:
-          'Unknown or already invalid tokens answer 200 too. The client authenticates as at /oauth/token.',
-        response: { 200: { type: 'null' }, 400: { $ref: 'JotError#' }, 401: { $ref: 'JotError#' } },
-      },
-    },
-    async (request, reply) => {
-      const form = oauthForm(request);
-      const token = required(form, 'token');
-      const authenticated = await clientOf(request, form, OAUTH_PATHS.revocation);
-      if (authenticated === undefined) {
-        throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7009 §2.1)');
-      }
-      const { clientId } = authenticated.client;
-      // The hint only orders the lookups (§2.1); both kinds are tried.
-      // A JWS has three segments, an encrypted token (JWE) five: opened with the server's keys first.
-      const segments = token.split('.', 6).length;
-      if (segments === 3 || segments === 5) {
-        try {
-          const claims = tokens.verifyIssued(await tokens.open(token));
-          if (claims.client_id !== clientId) notYours();
-          await revocations.revokeToken(claims.jti, claims.exp);
-        } catch (err) {
-          // Expired, foreign, malformed, or encrypted to a key this server does not hold: nothing to revoke.
-          if (!isJoseError(err)) throw err;
-        }
-        return reply.code(200).send();
-      }
-      const record = token.length <= 512 ? await store.getRefreshToken(hashSecret(token)) : undefined;
-      const session = record === undefined ? undefined : await store.getSession(record.sessionId);
-      if (session !== undefined) {
-        if (session.clientId !== clientId) notYours();
-        if (await revocations.revokeSession(session.id, 'revoked_by_client')) {
-          await events.record('session_revoked', {
-            userId: session.userId,
-            sessionId: session.id,
-            ip: request.ip,
-            detail: { client_id: clientId },
-          });
-        }
+  const limits = callerLimits(app);
+  app.post(OAUTH_PATHS.revocation, { schema: REVOKE_SCHEMA }, async (request, reply) => {
+    const form = oauthForm(request);
+    const token = required(form, 'token');
+    const authenticated = await limits.authenticate(
+      request,
+      claimedClientId(request.headers.authorization, form),
+      () => clientOf(request, form, OAUTH_PATHS.revocation),
+    );
+    if (authenticated === undefined) {
+      throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 7009 §2.1)');
+    }
+    const { clientId } = authenticated.client;
+    await limits.admit(request, `client:${clientId}`);
+    // The hint only orders the lookups (§2.1); both kinds are tried.
+    // A JWS has three segments, an encrypted token (JWE) five: opened with the server's keys first.
+    const segments = token.split('.', 6).length;
+    if (segments === 3 || segments === 5) {
+      try {
+        const claims = tokens.verifyIssued(await tokens.open(token));
+        if (claims.client_id !== clientId) notYours();
+        await revocations.revokeToken(claims.jti, claims.exp);
+      } catch (err) {
+        // Expired, foreign, malformed, or encrypted to a key this server does not hold: nothing to revoke.
+        if (!isJoseError(err)) throw err;
       }
       return reply.code(200).send();
-    },
-  );
+    }
+    const record = token.length <= 512 ? await store.getRefreshToken(hashSecret(token)) : undefined;
+    const session = record === undefined ? undefined : await store.getSession(record.sessionId);
+    if (session !== undefined) {
+      if (session.clientId !== clientId) notYours();
+      if (await revocations.revokeSession(session.id, 'revoked_by_client')) {
+        await events.record('session_revoked', {
+          userId: session.userId,
+          sessionId: session.id,
+          ip: request.ip,
+          detail: { client_id: clientId },
+        });
+      }
+    }
+    return reply.code(200).send();
+  });
 }

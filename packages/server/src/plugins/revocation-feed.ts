@@ -5,7 +5,8 @@
  * - `POST /api/introspect` — RFC 7662 introspection, for the `strict` strategy (the same answers as
  *   `POST /oauth/introspect`, which also takes OAuth client authentication).
  * All three take `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time), or an admin's access
- * token. Entries carry `expires_at`, after which they can be dropped.
+ * token; failed credentials are limited per address, introspection calls per caller (plugins/caller-limits.ts).
+ * Entries carry `expires_at`, after which they can be dropped.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -13,7 +14,8 @@ import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
 import { parseCursor } from '../http/feed-wire.js';
 import { pageToWire } from '../services/feed-wire.js';
-import { feedCredential } from './feed-credential.js';
+import { callerLimits } from './caller-limits.js';
+import { feedCaller, feedCredential } from './feed-credential.js';
 import { accessTokenIntrospection } from '../http/introspection.js';
 import { registerRevocationStream } from './revocation-stream/index.js';
 
@@ -57,6 +59,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
 
 /** `POST /api/introspect` for the feed's clients (RFC 7662), behind the same credential as the feed. */
 function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<typeof feedCredential>): void {
+  const limits = callerLimits(app);
   // RFC 7662 clients send application/x-www-form-urlencoded; accepted on this route only.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -82,6 +85,7 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
       },
     },
     async (request, reply) => {
+      await limits.admit(request, feedCaller(request));
       reply.header('cache-control', 'no-store');
       return accessTokenIntrospection(await app.jot.tokenStatus.active(request.body.token));
     },

@@ -1,0 +1,144 @@
+/**
+ * Limits on who acts at the introspection and revocation endpoints (`/oauth/introspect`, `/oauth/revoke`,
+ * `/api/introspect`) and at the resource-server credential of the revocation feed:
+ * - failed client authentications, per client address and per claimed `client_id` (`JOT_RATE_LIMIT_AUTH`): once
+ *   either has used its budget, attempts are refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is
+ *   checked, so a wrong secret cannot be guessed without bound, even a right one being refused meanwhile;
+ * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client, an admin, or the holder of the
+ *   resource-server secret at one address (429 `ERR_RATE_LIMITED`).
+ * Both are shared through Redis when configured, so they hold across instances; without it each instance counts.
+ */
+import { createHash } from 'node:crypto';
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { decodeUnverified } from '@jot/jose';
+
+import type { ServerContext } from '../context.js';
+import { HttpError } from '../http/errors.js';
+import { rateLimited } from '../http/rate-limit.js';
+import { isDomainError } from '../services/errors.js';
+import { createFailureLimiter, type FailureLimiter } from '../services/limiter.js';
+
+/** The limits of one server (every route shares them). */
+export interface CallerLimits {
+  /**
+   * Runs `check` (a client or resource-server authentication) unless the address or `claimedClientId` has used up
+   * its failures; counts the failure when `check` refuses the credential.
+   */
+  authenticate<T>(
+    request: FastifyRequest,
+    claimedClientId: string | undefined,
+    check: () => Promise<T>,
+  ): Promise<T>;
+  /** Spends one call of `caller`'s budget (an authenticated caller); throws 429 once it is used up. */
+  admit(request: FastifyRequest, caller: string): Promise<void>;
+}
+
+/** The form fields a claimed client id is read from. */
+interface ClientFields {
+  client_id?: string;
+  client_assertion?: string;
+}
+
+/** Redis key prefix of the failure counts (beside the other rate limits' `jot:rl:`). */
+const FAILURE_PREFIX = 'jot:rl:client-auth:';
+
+const byContext = new WeakMap<ServerContext, CallerLimits>();
+
+function hashed(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('base64url');
+}
+
+/**
+ * The client id a request claims, before anything is verified: the Basic user name, the assertion's `sub`, or the
+ * form's `client_id`. Only a key for counting failures: nothing is trusted because of it.
+ */
+export function claimedClientId(authorization: string | undefined, form: ClientFields): string | undefined {
+  const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization ?? '');
+  if (basic !== null) {
+    const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
+    const id = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
+    if (id !== '') return id;
+  }
+  if (form.client_assertion !== undefined) {
+    try {
+      const { sub, iss } = decodeUnverified(form.client_assertion).payload;
+      if (typeof sub === 'string') return sub;
+      if (typeof iss === 'string') return iss;
+    } catch {
+      // Not a JWT: the address still counts the failure.
+    }
+  }
+  return form.client_id;
+}
+
+/** Whether an authentication's error refuses a presented credential (not a malformed or missing request). */
+function isCredentialRefusal(err: unknown): boolean {
+  return isDomainError(err, 'client', 'token') || (err instanceof HttpError && err.statusCode === 401);
+}
+
+function locked(waitMs: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new HttpError(
+    429,
+    'ERR_CLIENT_AUTH_LOCKED',
+    `too many failed client authentications from this address or for this client; try again in ${seconds} s`,
+    { error: 'rate_limited', headers: { 'retry-after': String(seconds) } },
+  );
+}
+
+function build(app: FastifyInstance): CallerLimits {
+  const { config, redis, events } = app.jot;
+  const failures: FailureLimiter = createFailureLimiter({
+    redis,
+    prefix: FAILURE_PREFIX,
+    max: config.rateLimitAuth.max,
+    windowMs: config.rateLimitAuth.windowMs,
+  });
+  const callerOf = new WeakMap<FastifyRequest, string>();
+  const calls = app.createRateLimit({
+    max: config.rateLimitClient.max,
+    timeWindow: config.rateLimitClient.windowMs,
+    keyGenerator: (request) => `caller:${callerOf.get(request) ?? `ip:${request.ip}`}`,
+  });
+  const record = (request: FastifyRequest): void => {
+    events
+      .record('rate_limited', {
+        ip: request.ip,
+        detail: { limit: 'client-auth', route: request.routeOptions.url ?? null },
+      })
+      .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
+  };
+  return {
+    async authenticate(request, claimed, check) {
+      const keys = [`ip:${request.ip}`, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
+      const wait = await failures.blockedFor(keys);
+      if (wait > 0) throw locked(wait);
+      try {
+        return await check();
+      } catch (err) {
+        // One event per key reaching its budget in a window, not one per refused attempt.
+        if (isCredentialRefusal(err) && (await failures.fail(keys)) === config.rateLimitAuth.max) {
+          record(request);
+        }
+        throw err;
+      }
+    },
+    async admit(request, caller) {
+      callerOf.set(request, caller);
+      const result = await calls(request);
+      if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+    },
+  };
+}
+
+/** The limits of the server `app` belongs to (built once, shared by every route). */
+export function callerLimits(app: FastifyInstance): CallerLimits {
+  let limits = byContext.get(app.jot);
+  if (limits === undefined) {
+    limits = build(app);
+    byContext.set(app.jot, limits);
+  }
+  return limits;
+}

@@ -1,0 +1,147 @@
+/**
+ * Limits on who acts at `/oauth/introspect` (RFC 7662), `/oauth/revoke` (RFC 7009) and `/api/introspect`:
+ * - failed client authentications per claimed client_id and per address (`JOT_RATE_LIMIT_AUTH`): once used up,
+ *   even the right secret is refused (429 `ERR_CLIENT_AUTH_LOCKED`, `Retry-After`) — guessing gains nothing —
+ *   while other clients and addresses go on; the resource-server secret is limited per address the same way;
+ * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`), one budget across the endpoints.
+ * Failures below the budget keep their RFC answers (401 `invalid_client` with its challenge). The budgets over
+ * Redis, shared by instances, are in failure-limiter.test.ts; the per-caller budget uses the shared rate-limit store.
+ */
+import { randomInt } from 'node:crypto';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { TestResponse, TestServer } from './support/jot-server.js';
+import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
+
+const FEED_SECRET = 'resource-server-secret-of-forty-characters';
+const FAILURES = 3;
+const WINDOW_S = 60;
+
+let server: TestServer;
+let admin: string;
+let nextAddress = randomInt(1, 2 ** 24 - 10_000);
+const freshAddress = (): string =>
+  `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress++ & 255}`;
+
+const basic = (id: string, secret: string): string =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+async function secretClient(name: string): Promise<{ id: string; secret: string }> {
+  const { client, client_secret } = await registerClient(server, admin, {
+    name,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    audiences: ['https://api.example'],
+  });
+  return { id: client.client_id, secret: client_secret! };
+}
+
+function call(path: string, address: string, authorization: string, token = 'x.y.z'): Promise<TestResponse> {
+  return postForm(server, path, { token }, { authorization, 'x-forwarded-for': address });
+}
+
+function expectLocked(res: TestResponse, code: string): void {
+  expect(res.status).toBe(429);
+  expect(res.body).toMatchObject({ code, error: 'rate_limited' });
+  const after = Number(res.headers.get('retry-after'));
+  expect(Number.isInteger(after)).toBe(true);
+  expect(after).toBeGreaterThanOrEqual(1);
+  expect(after).toBeLessThanOrEqual(WINDOW_S);
+}
+
+beforeAll(async () => {
+  server = await startIssuer({
+    rateLimitAuth: `${FAILURES}/${WINDOW_S}s`,
+    rateLimitClient: `4/${WINDOW_S}s`,
+    trustProxy: true,
+    revocationSecret: FEED_SECRET,
+  });
+  admin = await adminToken(server);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authentications at %s', (path) => {
+  it('per client_id: after the budget of wrong secrets, even the right one is refused, from any address', async () => {
+    const victim = await secretClient(`victim ${path}`);
+    for (let i = 0; i < FAILURES; i++) {
+      const wrong = await call(path, freshAddress(), basic(victim.id, `guess ${i}`));
+      // Below the budget the RFC answer is unchanged.
+      expect(wrong.status).toBe(401);
+      expect(wrong.body).toMatchObject({ error: 'invalid_client', code: 'ERR_CLIENT_AUTH_FAILED' });
+      expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic /);
+    }
+    expectLocked(await call(path, freshAddress(), basic(victim.id, victim.secret)), 'ERR_CLIENT_AUTH_LOCKED');
+    // Another client is not affected.
+    const other = await secretClient(`bystander ${path}`);
+    expect((await call(path, freshAddress(), basic(other.id, other.secret))).status).toBe(200);
+  });
+
+  it('per address: wrong secrets for many client ids close the address, not the clients', async () => {
+    const address = freshAddress();
+    for (let i = 0; i < FAILURES; i++) {
+      expect((await call(path, address, basic(`no-such-client-${i}`, 'guess'))).status).toBe(401);
+    }
+    const client = await secretClient(`spread ${path}`);
+    expectLocked(await call(path, address, basic(client.id, client.secret)), 'ERR_CLIENT_AUTH_LOCKED');
+    expect((await call(path, freshAddress(), basic(client.id, client.secret))).status).toBe(200);
+    const events = await server.app.jot.store.listSecurityEvents({ limit: 100, type: 'rate_limited' });
+    expect(events.some((e) => e.ip === address && e.detail.limit === 'client-auth')).toBe(true);
+  });
+
+  it('a request without credentials is refused as before and costs no budget', async () => {
+    const address = freshAddress();
+    for (let i = 0; i < FAILURES + 1; i++) {
+      const res = await postForm(server, path, { token: 'x.y.z' }, { 'x-forwarded-for': address });
+      expect(res.status).toBe(401);
+    }
+    const client = await secretClient(`anonymous ${path}`);
+    expect((await call(path, address, basic(client.id, client.secret))).status).toBe(200);
+  });
+});
+
+describe('the resource-server credential (/api/introspect, /oauth/introspect, the feed)', () => {
+  it('wrong secrets close the address for every route that takes the credential; other addresses go on', async () => {
+    const address = freshAddress();
+    const wrong = await call('/api/introspect', address, 'Bearer not-the-secret');
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.code).toBe('ERR_FEED_AUTH');
+    // The OAuth endpoint answers it in RFC 6749 terms, as before.
+    const oauth = await call('/oauth/introspect', address, 'Bearer still-not-it');
+    expect(oauth.status).toBe(400);
+    expect(oauth.body.code).toBe('ERR_FEED_AUTH');
+    const feed = await server.request('GET', '/api/revocations', {
+      headers: { authorization: 'Bearer nor-this', 'x-forwarded-for': address },
+    });
+    expect(feed.status).toBe(401);
+    expectLocked(await call('/api/introspect', address, `Bearer ${FEED_SECRET}`), 'ERR_CLIENT_AUTH_LOCKED');
+    const other = await call('/api/introspect', freshAddress(), `Bearer ${FEED_SECRET}`);
+    expect(other.status).toBe(200);
+    expect(other.body).toEqual({ active: false });
+  });
+});
+
+describe('calls per authenticated caller (JOT_RATE_LIMIT_CLIENT)', () => {
+  it('one budget per client across introspection and revocation, from any address; others unaffected', async () => {
+    const busy = await secretClient('busy');
+    const auth = basic(busy.id, busy.secret);
+    for (const path of ['/oauth/introspect', '/oauth/revoke', '/oauth/introspect', '/oauth/revoke']) {
+      expect((await call(path, freshAddress(), auth)).status).toBe(200);
+    }
+    expectLocked(await call('/oauth/introspect', freshAddress(), auth), 'ERR_RATE_LIMITED');
+    expectLocked(await call('/oauth/revoke', freshAddress(), auth), 'ERR_RATE_LIMITED');
+    const calm = await secretClient('calm');
+    expect((await call('/oauth/introspect', freshAddress(), basic(calm.id, calm.secret))).status).toBe(200);
+  });
+
+  it('the resource-server secret has a budget per address', async () => {
+    const address = freshAddress();
+    for (let i = 0; i < 4; i++) {
+      expect((await call('/api/introspect', address, `Bearer ${FEED_SECRET}`)).status).toBe(200);
+    }
+    expectLocked(await call('/api/introspect', address, `Bearer ${FEED_SECRET}`), 'ERR_RATE_LIMITED');
+    expect((await call('/oauth/introspect', freshAddress(), `Bearer ${FEED_SECRET}`)).status).toBe(200);
+  });
+});

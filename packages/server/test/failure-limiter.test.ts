@@ -1,0 +1,91 @@
+/**
+ * The failure budget behind the client-authentication limits (services/limiter.ts): checking does not count, a key
+ * is refused once it holds `max` failures, until its window ends; several keys at once (address and client id);
+ * and, over one Redis, two limiters — two server instances — spend one budget.
+ */
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { createFailureLimiter } from '../src/services/limiter.js';
+import { waitFor } from './support/processes.js';
+import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+
+const redisAvailable = await requireRedis('the shared failure budget');
+
+describe('failure budget in one instance (controlled clock)', () => {
+  let now = 1_000_000;
+  const limiter = createFailureLimiter({
+    redis: undefined,
+    prefix: 'unused:',
+    max: 3,
+    windowMs: 10_000,
+    clock: () => now,
+  });
+
+  it('checking costs nothing; the third failure closes the key until its window ends', async () => {
+    for (let i = 0; i < 5; i++) expect(await limiter.blockedFor(['a'])).toBe(0);
+    expect(await limiter.fail(['a'])).toBe(1);
+    now += 4_000;
+    expect(await limiter.fail(['a'])).toBe(2);
+    expect(await limiter.blockedFor(['a'])).toBe(0);
+    expect(await limiter.fail(['a'])).toBe(3);
+    // The window began at the first failure: 6 s of it are left.
+    expect(await limiter.blockedFor(['a'])).toBe(6_000);
+    now += 5_999;
+    expect(await limiter.blockedFor(['a'])).toBe(1);
+    now += 1;
+    expect(await limiter.blockedFor(['a'])).toBe(0);
+    expect(await limiter.fail(['a'])).toBe(1);
+  });
+
+  it('any closed key of several closes the attempt; each key counts on its own', async () => {
+    for (let i = 0; i < 3; i++) await limiter.fail(['ip:1', 'client:x']);
+    expect(await limiter.blockedFor(['ip:1', 'client:y'])).toBeGreaterThan(0);
+    expect(await limiter.blockedFor(['ip:2', 'client:x'])).toBeGreaterThan(0);
+    expect(await limiter.blockedFor(['ip:2', 'client:y'])).toBe(0);
+  });
+
+  it('refuses a budget that is not a positive integer', () => {
+    expect(() => createFailureLimiter({ redis: undefined, prefix: '', max: 0, windowMs: 1000 })).toThrow(
+      TypeError,
+    );
+  });
+});
+
+describe.runIf(redisAvailable)('failure budget over one Redis (two instances)', () => {
+  const connections: Redis[] = [];
+  afterAll(() => {
+    for (const c of connections) c.disconnect();
+  });
+
+  async function connected(): Promise<Redis> {
+    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    connections.push(redis);
+    await redis.ping();
+    return redis;
+  }
+
+  it('failures on either instance fill one budget; both refuse; both reopen when the window ends', async () => {
+    const prefix = `jot:test:failures:${randomUUID()}:`;
+    const options = { prefix, max: 2, windowMs: 1_500 };
+    const a = createFailureLimiter({ ...options, redis: await connected() });
+    const b = createFailureLimiter({ ...options, redis: await connected() });
+    expect(await a.fail(['client:x'])).toBe(1);
+    expect(await b.blockedFor(['client:x'])).toBe(0);
+    expect(await b.fail(['client:x'])).toBe(2);
+    const waitA = await a.blockedFor(['client:x']);
+    expect(waitA).toBeGreaterThan(0);
+    expect(waitA).toBeLessThanOrEqual(1_500);
+    expect(await b.blockedFor(['ip:elsewhere', 'client:x'])).toBeGreaterThan(0);
+    expect(await a.blockedFor(['client:other'])).toBe(0);
+    await waitFor(
+      'the shared window to end',
+      async () => ((await b.blockedFor(['client:x'])) === 0 ? true : undefined),
+      10_000,
+      50,
+    );
+    expect(await a.blockedFor(['client:x'])).toBe(0);
+  });
+});
