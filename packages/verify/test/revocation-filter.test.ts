@@ -1,10 +1,13 @@
 /**
  * The revocation maps' hash filter (src/revocation/key-filter.ts, filtered-map.ts): a key that is present is never
  * reported absent — whatever the collisions, clusters that wrap around the table's end, duplicates, deletions and
- * resizes — because a false "absent" would let a revoked token through. Checked against a plain model.
+ * resizes — because a false "absent" would let a revoked token through. Checked against a plain model. The same
+ * holds for the Bloom filter in front of each table (block-bloom.ts), which is rebuilt from the table after
+ * removals and resizes.
  */
 import { describe, expect, it } from 'vitest';
 
+import { BlockBloom } from '../src/revocation/block-bloom.js';
 import { FilteredMap } from '../src/revocation/filtered-map.js';
 import { KeyFilter, keyHash } from '../src/revocation/key-filter.js';
 
@@ -55,7 +58,7 @@ describe('KeyFilter', () => {
     // Drain everything: the table shrinks back and every removed hash is gone.
     for (const [h, n] of [...model]) for (let i = 0; i < n; i += 1) filter.remove(h);
     expect(filter.size).toBe(0);
-    expect(filter.bytes).toBe(5120);
+    expect(filter.bytes).toBe(5632);
     for (const h of model.keys()) expect(filter.mayHave(h)).toBe(false);
   });
 
@@ -79,7 +82,7 @@ describe('KeyFilter', () => {
     expect(filter.mayHave(keyHash('anything'))).toBe(false);
     filter.remove(keyHash('anything'));
     filter.add(keyHash('anything'));
-    expect(filter.bytes).toBe(5120);
+    expect(filter.bytes).toBe(5632);
     expect(filter.mayHave(keyHash('anything'))).toBe(true);
   });
 
@@ -101,7 +104,7 @@ describe('KeyFilter', () => {
     for (let i = 0; i < 10_000; i += 1)
       filter.add(keyHash(`client-${String(i).padStart(5, '0')}-billing-svc`));
     expect(filter.size).toBe(10_000);
-    expect(filter.bytes).toBe(5120);
+    expect(filter.bytes).toBe(5632);
     const h = keyHash('client-00000-billing-svc');
     // Past 255 the count sticks: the slot stays a "maybe" (the map decides), never a wrong "absent".
     for (let i = 0; i < 10_000; i += 1) filter.remove(h);
@@ -129,13 +132,94 @@ describe('KeyFilter', () => {
     expect(filter.size).toBe(1);
   });
 
+  it('rebuilds its Bloom filter from the held hashes once an eighth of the slots were vacated', () => {
+    const next = rng(99);
+    const filter = new KeyFilter();
+    const held: number[] = [];
+    while (held.length < 500) held.push(next() | 0 || 1); // 1,024 slots: no growth
+    for (const h of held) filter.add(h);
+    const full = filter.prefilterFill;
+    // 129 removals vacate more than 1,024 / 8 slots: the filter is rebuilt from the 371 left, exactly as a fresh
+    // filter of those would hold them.
+    const removed = held.splice(0, 129);
+    for (const h of removed) filter.remove(h);
+    const fresh = new KeyFilter();
+    for (const h of held) fresh.add(h);
+    expect(filter.bytes).toBe(fresh.bytes);
+    expect(filter.prefilterFill).toBe(fresh.prefilterFill);
+    expect(filter.prefilterFill).toBeLessThan(full);
+    for (const h of held) expect(filter.mayHave(h)).toBe(true);
+    for (const h of removed) expect(filter.mayHave(h)).toBe(false);
+  });
+
+  it("keeps removed hashes' bits until the rebuild, and held hashes after it, through churn", () => {
+    const next = rng(4242);
+    const filter = new KeyFilter();
+    const held = new Set<number>();
+    // Steady churn at ~300 held: every removal is followed by an add, so the table is never resized and only the
+    // stale-bit rebuild clears anything.
+    while (held.size < 300) {
+      const h = next() | 0 || 1;
+      held.add(h);
+      filter.add(h);
+    }
+    for (let step = 0; step < 5_000; step += 1) {
+      const victim = [...held][next() % held.size]!;
+      held.delete(victim);
+      filter.remove(victim);
+      expect(filter.mayHave(victim)).toBe(false);
+      const h = next() | 0 || 1;
+      if (!held.has(h)) {
+        held.add(h);
+        filter.add(h);
+      }
+      if (step % 97 === 0) for (const x of held) expect(filter.mayHave(x)).toBe(true);
+    }
+    expect(filter.bytes).toBe(5632);
+    // Never more than 128 stale hashes beside the ~300 held: the filter stays about as sparse as a fresh one.
+    const fresh = new KeyFilter();
+    for (const h of held) fresh.add(h);
+    expect(filter.prefilterFill).toBeLessThan(fresh.prefilterFill * 1.5);
+  });
+
   it('grows past half full and shrinks when an eighth full', () => {
     const filter = new KeyFilter();
     for (let i = 1; i <= 513; i += 1) filter.add(keyHash(`k${i}`));
-    expect(filter.bytes).toBe(10240);
+    expect(filter.bytes).toBe(11264);
     for (let i = 1; i <= 500; i += 1) filter.remove(keyHash(`k${i}`));
-    expect(filter.bytes).toBe(5120);
+    expect(filter.bytes).toBe(5632);
     for (let i = 501; i <= 513; i += 1) expect(filter.mayHave(keyHash(`k${i}`))).toBe(true);
+  });
+});
+
+describe('BlockBloom', () => {
+  it('never reports an added hash absent, and passes few others at 8 bits per hash', () => {
+    const next = rng(0x2545f491);
+    const bloom = new BlockBloom(256); // 32,768 bits
+    const added = new Set<number>();
+    while (added.size < 4096) added.add(next() | 0);
+    for (const h of added) bloom.add(h);
+    for (const h of added) expect(bloom.mayHave(h)).toBe(true);
+    let passed = 0;
+    let tried = 0;
+    while (tried < 100_000) {
+      const h = next() | 0;
+      if (added.has(h)) continue;
+      tried += 1;
+      if (bloom.mayHave(h)) passed += 1;
+    }
+    // Four bits per hash in a 128-bit block at 8 bits per hash: about 3 % pass; the table decides those.
+    expect(passed / tried).toBeLessThan(0.05);
+    expect(bloom.fill).toBeGreaterThan(0.3);
+    expect(bloom.fill).toBeLessThan(0.5);
+  });
+
+  it('forgets every hash when cleared', () => {
+    const bloom = new BlockBloom(4);
+    for (let h = 1; h < 100; h += 1) bloom.add(h);
+    bloom.clear();
+    expect(bloom.fill).toBe(0);
+    for (let h = 1; h < 100; h += 1) expect(bloom.mayHave(h)).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The revocation copy at 1 M entries: lookups still answer correctly for hits and misses of every kind, and
- * pruning drops exactly the expired ones. Correctness only; memory and lookup times are printed, not asserted.
+ * pruning drops exactly the expired ones. Correctness only: memory and lookup times are the benchmark's
+ * (bench/revocation.js), never timed here.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -38,8 +39,6 @@ function codeOf(state: RevocationState, c: AccessTokenClaims): string {
 
 describe('revocation state at scale', () => {
   it('holds 1 M entries with correct lookups and pruning', () => {
-    globalThis.gc?.();
-    const heapBefore = process.memoryUsage().heapUsed;
     const state = new RevocationState();
     // 60% jti, 30% sid, 10% user — a plausible mix; every 10th entry is already expired.
     for (let i = 0; i < N; i += 1) {
@@ -54,8 +53,6 @@ describe('revocation state at scale', () => {
         expires_at,
       });
     }
-    globalThis.gc?.();
-    const heapAfter = process.memoryUsage().heapUsed;
     expect(state.counts()).toEqual({ jti: 600_000, sid: 300_000, user: 100_000 });
 
     const key = (kind: string, i: number) => `${kind}-${i.toString(36)}-${'x'.repeat(12)}`;
@@ -67,34 +64,30 @@ describe('revocation state at scale', () => {
     expect(codeOf(state, claims({ jti: 'never-revoked' }))).toBe('ok');
     expect(codeOf(state, claims({ jti: '__proto__', sid: 'constructor', sub: 'toString' }))).toBe('ok');
 
-    const lookups = 1_000_000;
-    const probe = [claims({ jti: 'miss-1' }), claims({ sid: key('sid', 8) }), claims({ jti: key('jti', 3) })];
-    const started = process.hrtime.bigint();
-    let rejected = 0;
-    for (let i = 0; i < lookups; i += 1) {
-      try {
-        state.check(probe[i % 3]!, NOW);
-      } catch {
-        rejected += 1;
+    // Live entries of every kind (a sample: each refusal builds an error) are found, and still are after pruning
+    // removed 100 k others from the tables (their Bloom bits stay set until a rebuild: key-filter.ts).
+    const STRIDE = 37;
+    const refusedSample = (): number => {
+      let refused = 0;
+      for (let i = 1; i < N; i += STRIDE) {
+        if (i % 10 === 0) continue;
+        const kind = i % 10 < 6 ? 'jti' : i % 10 < 9 ? 'sid' : 'user';
+        const at =
+          kind === 'jti'
+            ? { jti: key(kind, i) }
+            : kind === 'sid'
+              ? { sid: key(kind, i) }
+              : { sub: key(kind, i) };
+        if (codeOf(state, claims(at)) === 'ERR_TOKEN_REVOKED') refused += 1;
       }
-    }
-    const nsPerLookup = Number(process.hrtime.bigint() - started) / lookups;
-    expect(rejected).toBe(Math.floor((lookups * 2) / 3) + (lookups % 3 === 2 ? 1 : 0));
-
-    const missStarted = process.hrtime.bigint();
-    const miss = claims({ jti: 'miss-2' });
-    for (let i = 0; i < lookups; i += 1) state.check(miss, NOW);
-    const nsPerMiss = Number(process.hrtime.bigint() - missStarted) / lookups;
-
-    const pruneStarted = process.hrtime.bigint();
+      return refused;
+    };
+    let live = 0;
+    for (let i = 1; i < N; i += STRIDE) if (i % 10 !== 0) live += 1;
+    expect(refusedSample()).toBe(live);
     expect(state.prune(NOW)).toBe(100_000);
-    const pruneMs = Number(process.hrtime.bigint() - pruneStarted) / 1e6;
     expect(state.counts()).toEqual({ jti: 500_000, sid: 300_000, user: 100_000 });
-    console.log(
-      `[revocation-scale] ${N} entries: heap +${((heapAfter - heapBefore) / 2 ** 20).toFixed(0)} MiB ` +
-        `(${Math.round((heapAfter - heapBefore) / N)} B/entry${globalThis.gc ? '' : ', without --expose-gc'}); ` +
-        `check ${nsPerMiss.toFixed(0)} ns (not revoked: 3 map lookups), ${nsPerLookup.toFixed(0)} ns mixed ` +
-        `(2/3 revoked, each building a VerifyError); prune ${pruneMs.toFixed(0)} ms`,
-    );
+    expect(refusedSample()).toBe(live);
+    for (let i = 0; i < N; i += 10 * STRIDE) expect(codeOf(state, claims({ jti: key('jti', i) }))).toBe('ok');
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 /**
  * `strict` through Redis: every verification reads the central list from the Redis the Jot server mirrors its
  * revocations into (`JOT_REDIS_URL`), in one round trip — `MGET jot:rev:jti:<jti> jot:rev:sid:<sid>
- * jot:rev:user:<sub>` — and applies the replicated strategy's rules (`RevocationState`) to the answer, so both
+ * jot:rev:user:<sub>` — and applies the replicated strategy's rules (rules.ts) to the answer, so both
  * strategies refuse a token with the same code and reason. Redis expires the keys with the entries.
  *
  * ioredis is loaded (dynamic import) only when `redis` is given as a URL; a client object is used as is, typed by
@@ -15,7 +15,7 @@ import { REDIS_KEYS } from '@jot/contract';
 import { describeError } from '../http.js';
 import { CentralCheck } from './central-check.js';
 import type { AccessTokenClaims, Clock, Logger } from '../types.js';
-import { RevocationState } from './state.js';
+import { checkRevocationFacts, userRule } from './rules.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
 
 /** The part of a Redis client the strict strategy uses: an ioredis `Redis` instance fits. */
@@ -176,17 +176,14 @@ export class RedisRevocation implements RevocationStrategy {
     const jti = typeof values[0] === 'string';
     const sid = typeof values[1] === 'string';
     if (!jti && !sid && user === undefined) return;
-    // Redis already dropped expired keys: whatever is present applies now. The replicated strategy's own state
-    // decides, so the two strategies cannot drift apart on the rules, codes or reasons.
-    const now = Math.floor(this.#s.clock() / 1000);
-    const expires_at = now + 60;
-    const state = new RevocationState();
-    if (jti) state.apply({ id: '', kind: 'jti', subject: claims.jti, data: {}, expires_at });
-    if (sid && claims.sid !== undefined)
-      state.apply({ id: '', kind: 'sid', subject: claims.sid, data: {}, expires_at });
-    if (user !== undefined)
-      state.apply({ id: '', kind: 'user', subject: claims.sub, data: user, expires_at });
-    state.check(claims, now);
+    // Redis already dropped expired keys: whatever is present applies now. The replicated strategy's rules decide
+    // (rules.ts), so the two strategies cannot drift apart on the rules, codes or reasons.
+    checkRevocationFacts(
+      claims,
+      jti,
+      sid && claims.sid !== undefined,
+      user === undefined ? undefined : userRule(user),
+    );
   }
 
   stats(): RevocationStats {

@@ -7,18 +7,15 @@
  */
 import { isRevocationKind, type FeedEntry } from '@jot/contract';
 
-import { tokenRevoked } from '../errors.js';
 import type { AccessTokenClaims } from '../types.js';
 import { FilteredMap } from './filtered-map.js';
+import { checkRevocationFacts, userRule, type UserRule } from './rules.js';
 
 /** A feed entry as the Jot server publishes it (`GET /api/revocations`, SSE `revocation` events). */
 export type { FeedEntry };
 
-/** Per-user state of a `user` entry (RFC-less, Jot's own): tokens need `iat > validAfter` and `ver >= ver`. */
-interface UserState {
-  validAfter: number;
-  ver: number;
-  disabled: boolean;
+/** Per-user state of a `user` entry: its rule (rules.ts) and when the entry stops mattering. */
+interface UserState extends UserRule {
   /** Relative to EPOCH_BASE. */
   expires: number;
 }
@@ -69,12 +66,9 @@ export class RevocationState {
       map.set(entry.subject, previous === undefined ? expires : Math.max(previous, expires));
       return;
     }
-    const { valid_after: validAfter, ver, status } = entry.data;
     const previous = this.#user.get(entry.subject);
     this.#user.set(entry.subject, {
-      validAfter: typeof validAfter === 'number' && Number.isFinite(validAfter) ? validAfter : 0,
-      ver: typeof ver === 'number' && Number.isFinite(ver) ? ver : 0,
-      disabled: status === 'disabled',
+      ...userRule(entry.data),
       expires: previous === undefined ? expires : Math.max(previous.expires, expires),
     });
   }
@@ -83,14 +77,16 @@ export class RevocationState {
   check(claims: AccessTokenClaims, now: number): void {
     const at = now - EPOCH_BASE;
     const jti = this.#jti.get(claims.jti);
-    if (jti !== undefined && jti > at) throw tokenRevoked('jti');
     const sid = claims.sid === undefined ? undefined : this.#sid.get(claims.sid);
-    if (sid !== undefined && sid > at) throw tokenRevoked('session');
     const user = this.#user.get(claims.sub);
-    if (user === undefined || user.expires <= at) return;
-    if (user.disabled) throw tokenRevoked('disabled');
-    if (claims.iat <= user.validAfter) throw tokenRevoked('cutoff');
-    if (claims.ver !== undefined && claims.ver < user.ver) throw tokenRevoked('version');
+    // Nearly every token is in no map: that answer needs no rule.
+    if (jti === undefined && sid === undefined && user === undefined) return;
+    checkRevocationFacts(
+      claims,
+      jti !== undefined && jti > at,
+      sid !== undefined && sid > at,
+      user !== undefined && user.expires > at ? user : undefined,
+    );
   }
 
   /** Drops entries expired at `now` (epoch seconds); returns how many. */
