@@ -9,12 +9,18 @@
  * and `minOps` operations: at 35 ms an ES512 verify (~1.5 ms) would get some 20 operations per round, too few to
  * resolve a few µs of overhead. For an async function one operation is one awaited promise, started
  * `concurrency` at a time (its best case), and its CPU time includes libuv's threads.
+ *
+ * Where a few rounds cannot resolve what is asked of them (a raw ES512 check costs ~1 ms, and its round-to-round
+ * noise is several µs), a group can be extended: more rounds of the same kind, of a named subset of its entries
+ * only, until the caller's condition holds or a wall-time cap is reached. The extra rounds are ordinary paired
+ * rounds, appended to the same series.
  */
 
 /** Settings for the default and the `--quick` run. */
 export const PROFILES = {
-  default: { warmupMs: 150, rounds: 15, roundMs: 35, minOps: 100 },
-  quick: { warmupMs: 30, rounds: 3, roundMs: 30, minOps: 20 },
+  // extendCapMs: the most wall time a group may spend on extra rounds (see `measureGroup`'s `extend`); none in --quick.
+  default: { warmupMs: 150, rounds: 15, roundMs: 35, minOps: 100, extendCapMs: 20_000 },
+  quick: { warmupMs: 30, rounds: 3, roundMs: 30, minOps: 20, extendCapMs: 0 },
 };
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
@@ -77,11 +83,16 @@ function runner(entry) {
  *
  * @param {{ name: string, fn: () => unknown, async?: boolean, concurrency?: number }[]} entries
  * @param {{ warmupMs: number, rounds: number, roundMs: number, minOps?: number }} profile
- * @returns {Promise<Map<string, { hz: number, best: number, spread: number, cpuNs: number[] }>>} per name: the
- *   median ops/s, the fastest round, (max - min) / median of the rounds as a rough noise figure, and the CPU ns
- *   per operation of each round (rounds in the same order for every name, so round i of two names can be paired)
+ * @param {{ names: string[], done: (cpuNs: Map<string, number[]>) => boolean, capMs: number, batch?: number }}
+ *   [extend] after the profile's rounds, more rounds of the entries in `names` only, until `done` says their
+ *   per-round CPU times suffice or `capMs` of wall time has passed
+ * @returns {Promise<Map<string, { hz: number, best: number, spread: number, cpuNs: number[], extended?: {
+ *   extraRounds: number, capHit: boolean, capMs: number } }>>} per name: the median ops/s, the fastest round,
+ *   (max - min) / median of the rounds as a rough noise figure, the CPU ns per operation of each round (rounds in
+ *   the same order for every name, so round i of two names can be paired; the extended names have more of them,
+ *   the same number each) and, for the extended names, what the extension did
  */
-export async function measureGroup(entries, profile) {
+export async function measureGroup(entries, profile, extend) {
   const { warmupMs, rounds, roundMs, minOps = 0 } = profile;
   const runs = [];
   for (const entry of entries) {
@@ -95,24 +106,47 @@ export async function measureGroup(entries, profile) {
     await run(batch, warmupMs * 1e6);
     runs.push({ name: entry.name, run, batch, rates: [], cpuNs: [] });
   }
-  for (let round = 0; round < rounds; round++) {
+  const timeRound = async (group, round) => {
     // Rotate who goes first so no contender always runs right after the same neighbour.
-    for (let i = 0; i < runs.length; i++) {
-      const r = runs[(i + round) % runs.length];
+    for (let i = 0; i < group.length; i++) {
+      const r = group[(i + round) % group.length];
       gc();
       const { ops, ns, cpuNs } = await r.run(r.batch, roundMs * 1e6, minOps);
       r.rates.push((ops * 1e9) / ns);
       r.cpuNs.push(cpuNs / ops);
     }
-  }
+  };
+  for (let round = 0; round < rounds; round++) await timeRound(runs, round);
+  const extension = extend ? await extendRounds(runs, rounds, extend, timeRound) : undefined;
   if (sink === Symbol.for('never')) throw new Error('unreachable');
   const results = new Map();
   for (const { name, rates, cpuNs } of runs) {
     const hz = median(rates);
     const best = Math.max(...rates);
-    results.set(name, { hz, best, spread: (best - Math.min(...rates)) / hz, cpuNs });
+    const extended = extension !== undefined && extend.names.includes(name) ? extension : undefined;
+    results.set(name, { hz, best, spread: (best - Math.min(...rates)) / hz, cpuNs, extended });
   }
   return results;
+}
+
+/**
+ * Extra rounds of the entries named in `extend.names`, `extend.batch` (default 5) at a time, until
+ * `extend.done(cpuNsByName)` or `extend.capMs` of wall time. Returns how many were added and whether the cap ended it.
+ */
+async function extendRounds(runs, rounds, extend, timeRound) {
+  const group = runs.filter((r) => extend.names.includes(r.name));
+  const cpuNsByName = () => new Map(group.map((r) => [r.name, r.cpuNs]));
+  const deadline = nowNs() + BigInt(Math.round(extend.capMs * 1e6));
+  let extraRounds = 0;
+  let capHit = false;
+  while (group.length > 0 && !extend.done(cpuNsByName())) {
+    if (nowNs() >= deadline) {
+      capHit = true;
+      break;
+    }
+    for (let k = 0; k < (extend.batch ?? 5); k++) await timeRound(group, rounds + extraRounds++);
+  }
+  return { extraRounds, capHit, capMs: extend.capMs };
 }
 
 /** Measures one function on its own (see `measureGroup`). */

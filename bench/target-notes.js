@@ -33,6 +33,11 @@ function budgetNote(endpoint, target, { label = endpoint, signs }) {
   };
 }
 
+/** `, extended until the 20 s cap`: said when a group's extra rounds ended at the cap, not because they sufficed. */
+function capNote({ capHit, capS, extraRounds }) {
+  return capHit ? `, ${extraRounds} of them extra rounds that stopped at the ${capS} s cap` : '';
+}
+
 /**
  * Jot's verify overhead judged against its budget: whether this run's rounds can resolve it (the 95 % interval of the
  * paired median against the budget) and what the raw operation costs, since its noise is what hides the overhead.
@@ -41,7 +46,7 @@ function overheadNote() {
   return (facts) => {
     const { alg, budgetUs: limit, rawCpuUs, rounds, jotUs: median, jotLowUs: low, jotHighUs: high } = facts;
     if (!known(median, low, high, limit, rawCpuUs, rounds)) return undefined;
-    const range = `${low.toFixed(1)} and ${high.toFixed(1)} µs (95 % interval of the median of ${rounds} paired rounds)`;
+    const range = `${low.toFixed(1)} and ${high.toFixed(1)} µs (95 % interval of the median of ${rounds} paired rounds${capNote(facts)})`;
     const raw = `one raw ${alg} check costs ${rawCpuUs.toFixed(1)} µs of CPU`;
     if (low <= limit && high > limit) {
       return `the overhead lies between ${range}, which straddles the limit of ${limit.toFixed(2)} µs (${raw}): this run's rounds do not resolve whether it is met.`;
@@ -126,7 +131,7 @@ export const TARGET_NOTES = {
     if (!known(jotUs, jotLowUs, jotHighUs, fastUs, fastLowUs, fastHighUs, rawCpuUs, rounds)) return undefined;
     const both =
       `Jot ${jotLowUs.toFixed(1)} to ${jotHighUs.toFixed(1)} µs and fast-jwt ${fastLowUs.toFixed(1)} to ` +
-      `${fastHighUs.toFixed(1)} µs over raw (95 % intervals of the medians of ${rounds} paired rounds; one raw ` +
+      `${fastHighUs.toFixed(1)} µs over raw (95 % intervals of the medians of ${rounds} paired rounds${capNote(facts)}; one raw ` +
       `${alg} check costs ${rawCpuUs.toFixed(1)} µs of CPU)`;
     return fastLowUs < 0 || jotLowUs <= fastHighUs / 2
       ? `${both}: the intervals overlap the half-of-fast-jwt line, so this run does not resolve the comparison.`
