@@ -1,7 +1,7 @@
 /**
  * DPoP (RFC 9449) at `POST /oauth/token`: a proof binds the client-credentials or exchanged token (`cnf.jkt`,
  * `token_type: DPoP`) and the refresh-token family; a bound family refreshes only with a proof from its key, and an
- * unbound one refreshed with a proof becomes bound; every refusal is a 400 `invalid_dpop_proof` (or
+ * unbound one refreshed with a proof becomes bound; a bound subject token is exchanged only with a proof; every refusal is a 400 `invalid_dpop_proof` (or
  * `use_dpop_nonce` with a `DPoP-Nonce` header); a proof is accepted once across instances. Also: tokens issued here
  * for an audience with a registered encryption key are encrypted, and `jose` opens them.
  */
@@ -138,6 +138,59 @@ describe('DPoP at /oauth/token', () => {
       act: { sub: 'billing' },
       cnf: { jkt: key.thumbprint() },
     });
+  });
+
+  it('exchanges a DPoP-bound user token only with a proof, and binds the new token to the acting service’s key', async () => {
+    const userKey = generateKeyPair('ES256');
+    const user = await signIn(server, 'bound-subject@example.com', userKey);
+    expect(decodeUnverified(user.body.access_token).payload.cnf).toEqual({ jkt: userKey.thumbprint() });
+    const exchange = (subject: string, headers: Record<string, string> = {}) =>
+      postForm(
+        server,
+        '/oauth/token',
+        { grant_type: EXCHANGE, subject_token: subject, subject_token_type: AT },
+        { ...service, ...headers },
+      );
+    // Without a proof the binding would be shed: a stolen bound token would come out as a bearer token.
+    const laundered = await exchange(user.body.access_token);
+    expect(refusal(laundered)).toEqual({
+      status: 400,
+      error: 'invalid_request',
+      code: 'ERR_EXCHANGE_DPOP_REQUIRED',
+    });
+    expect(laundered.body.error_description).toMatch(/send a DPoP proof/);
+    expect(laundered.body.access_token).toBeUndefined();
+    // A proof that does not verify is refused as any other; the binding rule does not weaken the proof check.
+    const stale = await exchange(user.body.access_token, {
+      dpop: tokenProof(server, generateKeyPair('ES256'), { htm: 'GET' }),
+    });
+    expect(refusal(stale)).toMatchObject({ status: 400, error: 'invalid_dpop_proof' });
+
+    const serviceKey = generateKeyPair('ES256');
+    const bound = await exchange(user.body.access_token, { dpop: tokenProof(server, serviceKey) });
+    expect(bound.status).toBe(200);
+    expect(bound.body).toMatchObject({ token_type: 'DPoP', issued_token_type: AT });
+    expect(decodeUnverified(bound.body.access_token).payload).toMatchObject({
+      sub: subOf(user),
+      act: { sub: 'billing' },
+      cnf: { jkt: serviceKey.thumbprint() },
+    });
+    // The exchanged token is bound in turn: exchanging it again (delegation chain) needs a proof too.
+    expect(refusal(await exchange(bound.body.access_token))).toMatchObject({
+      code: 'ERR_EXCHANGE_DPOP_REQUIRED',
+    });
+    const chained = await exchange(bound.body.access_token, { dpop: tokenProof(server, serviceKey) });
+    expect(chained.status).toBe(200);
+    expect(decodeUnverified(chained.body.access_token).payload).toMatchObject({
+      act: { sub: 'billing', act: { sub: 'billing' } },
+      cnf: { jkt: serviceKey.thumbprint() },
+    });
+    // An unbound subject token still exchanges without a proof, for a bearer token.
+    const plainUser = await signIn(server, 'plain-subject@example.com');
+    const plain = await exchange(plainUser.body.access_token);
+    expect(plain.status).toBe(200);
+    expect(plain.body.token_type).toBe('Bearer');
+    expect(decodeUnverified(plain.body.access_token).payload.cnf).toBeUndefined();
   });
 
   it('per-client policy: a required client gets nothing without a proof; admins change it; discovery lists the algorithms', async () => {

@@ -2,7 +2,7 @@
  * Interoperability with a stock OAuth client: openid-client 6, used exactly as its documentation shows — RFC 8414
  * discovery, the refresh grant as the first-party public client, client credentials with private_key_jwt and
  * client_secret_basic, token exchange (RFC 8693), revocation (RFC 7009), introspection (RFC 7662) and DPoP (RFC 9449,
- * openid-client's DPoP handle). No Jot glue: every call is an openid-client call (but one: a DPoP proof made by `jose`
+ * openid-client's DPoP handle, also for exchanging a DPoP-bound token). No Jot glue: every call is an openid-client call (but one: a DPoP proof made by `jose`
  * is posted as a plain form), and the tokens are checked with `jose`, another stock library.
  */
 import * as oidc from 'openid-client';
@@ -262,6 +262,48 @@ describe('DPoP (RFC 9449) with stock clients', () => {
     // The family is bound now: a refresh without the handle is refused.
     await expect(oidc.refreshTokenGrant(config, refreshed.refresh_token!)).rejects.toMatchObject({
       error: 'invalid_dpop_proof',
+    });
+  });
+
+  it('openid-client exchanges a DPoP-bound user token only with its DPoP handle; the new token is bound to it', async () => {
+    const userHandle = oidc.getDPoPHandle(
+      await discover('jot', oidc.None()),
+      await oidc.randomDPoPKeyPair('ES256'),
+    );
+    const tokens = await login('dpop-exchange@example.com');
+    const user = await oidc.refreshTokenGrant(
+      await discover('jot', oidc.None()),
+      tokens.refresh_token,
+      undefined,
+      {
+        DPoP: userHandle,
+      },
+    );
+    expect(user.token_type).toBe('dpop');
+    const { client, client_secret } = await registerClient(server, admin, {
+      name: 'Exchanging service',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [EXCHANGE],
+      audiences: ['https://inventory.internal'],
+    });
+    const config = await discover(client.client_id, oidc.ClientSecretBasic(client_secret));
+    const parameters = { subject_token: user.access_token, subject_token_type: ACCESS_TOKEN_TYPE };
+    const refused = await oidc.genericGrantRequest(config, EXCHANGE, parameters).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(oidc.ResponseBodyError);
+    expect(refused).toMatchObject({
+      status: 400,
+      error: 'invalid_request',
+      cause: { code: 'ERR_EXCHANGE_DPOP_REQUIRED' },
+    });
+    const keyPair = await oidc.randomDPoPKeyPair('ES256');
+    const exchanged = await oidc.genericGrantRequest(config, EXCHANGE, parameters, {
+      DPoP: oidc.getDPoPHandle(config, keyPair),
+    });
+    expect(exchanged).toMatchObject({ token_type: 'dpop', issued_token_type: ACCESS_TOKEN_TYPE });
+    const { payload } = await verifyWithJose(exchanged.access_token, 'https://inventory.internal');
+    expect(payload).toMatchObject({
+      act: { sub: client.client_id },
+      cnf: { jkt: await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)) },
     });
   });
 

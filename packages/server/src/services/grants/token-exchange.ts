@@ -6,7 +6,9 @@
  * within the subject token's scopes and the client's registered ones; asking for more is `invalid_scope`. It
  * lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`. A DPoP proof binds it to the
  * proof's key (the acting service's, not the user's); an audience with a registered encryption key gets it
- * encrypted.
+ * encrypted. A sender-constrained subject token (any `cnf`: DPoP's `cnf.jkt`, RFC 9449) is exchanged only with a
+ * proof, so the new token is constrained too: otherwise a stolen bound token, laundered through any client allowed
+ * to exchange, would come out as a bearer token anyone can use.
  */
 import { OAUTH_URIS, type ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
@@ -14,7 +16,13 @@ import { isJoseError } from '@jot/jose';
 import { scopeList, scopeText } from '../scopes.js';
 import { chooseAudience, chooseScopes } from './targets.js';
 import type { ClientBoundClaims } from '../tokens.js';
-import { tokenTypeOf, type GrantHandler, type GrantServices, type OAuthForm } from './types.js';
+import {
+  tokenTypeOf,
+  type GrantHandler,
+  type GrantRequest,
+  type GrantServices,
+  type OAuthForm,
+} from './types.js';
 import { DomainError } from '../errors.js';
 
 function badRequest(message: string): DomainError {
@@ -57,6 +65,25 @@ async function userSubject(
   return { ...subject, sid: subject.sid, ver: subject.ver };
 }
 
+/**
+ * The proof key the new token is bound to: the request's DPoP proof (checked as the client's policy says), which a
+ * bound subject token makes required. The acting client proves its own key — it cannot hold the user's — so the
+ * binding moves to it rather than being dropped. Fails closed on any `cnf`, should another confirmation method
+ * (e.g. mTLS's `x5t#S256`, RFC 8705, which this server does not issue) ever appear.
+ */
+async function boundKey(subject: ClientBoundClaims, dpop: GrantRequest['dpop']): Promise<string | undefined> {
+  const jkt = await dpop(null);
+  if (jkt === undefined && subject.cnf !== undefined) {
+    throw new DomainError(
+      'invalid',
+      'ERR_EXCHANGE_DPOP_REQUIRED',
+      'the subject token is sender-constrained (DPoP, cnf.jkt): send a DPoP proof of your own key with the ' +
+        'exchange request, and the new token is bound to that key',
+    );
+  }
+  return jkt;
+}
+
 /** The token-exchange grant. */
 export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
   const subject = await userSubject(jot, checkExchangeForm(form));
@@ -70,7 +97,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   if (ttl < 1) throw new DomainError('grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
   const act: ActorClaim =
     subject.act === undefined ? { sub: client.clientId } : { sub: client.clientId, act: subject.act };
-  const dpopJkt = await dpop(null);
+  const dpopJkt = await boundKey(subject, dpop);
   const issued = await jot.tokens.seal(
     await jot.tokens.issue({
       userId: subject.sub,
