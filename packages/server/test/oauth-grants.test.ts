@@ -2,7 +2,7 @@
  * The OAuth endpoints' rules beyond the happy path: token exchange narrows scope and audience and refuses widening,
  * and its token dies with the user's session; RFC 7009 revocation ends sessions, revokes access tokens, answers
  * 200 for unknown tokens and refuses other clients' tokens; RFC 6749 §5.2 errors for malformed requests; client
- * removal kills the client's tokens; registry validation.
+ * removal kills the client's tokens; registry validation; the registry's events name the acting admin session.
  */
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -397,6 +397,39 @@ describe('client registry', () => {
     expect(rotated.status).toBe(200);
     expect((await cc(client_secret!)).status).toBe(401);
     expect((await cc(rotated.body.client_secret)).status).toBe(200);
+  });
+
+  it('records who changed a client — the admin, their session and address — in every client event', async () => {
+    // A second session of the admin: the events must name the session that acted, not just the account.
+    const login = await server.request('POST', '/api/login', {
+      body: { email: 'admin@example.com', password: 'correct horse battery' },
+    });
+    expect(login.status).toBe(200);
+    const token = login.body.access_token as string;
+    const { sub, sid } = claimsOf(token);
+    expect(sid).not.toBe(claimsOf(admin).sid);
+    const { client } = await registerClient(server, token, {
+      name: 'Audited',
+      token_endpoint_auth_method: 'client_secret_basic',
+      audiences: ['https://orders.internal'],
+    });
+    const path = `/api/admin/clients/${client.client_id}`;
+    expect((await server.request('PATCH', path, { token, body: { dpop: 'required' } })).status).toBe(200);
+    expect((await server.request('POST', `${path}/secret`, { token })).status).toBe(200);
+    expect((await server.request('DELETE', path, { token })).status).toBe(204);
+    const events = await server.request('GET', '/api/admin/events?limit=500', { token });
+    const ofClient = (events.body.events as Record<string, unknown>[]).filter(
+      (e) => (e.detail as { client_id?: unknown } | null)?.client_id === client.client_id,
+    );
+    expect(ofClient.map((e) => e.type).sort()).toEqual([
+      'client_registered',
+      'client_removed',
+      'client_secret_rotated',
+      'client_updated',
+    ]);
+    for (const event of ofClient) {
+      expect(event).toMatchObject({ user_id: sub, session_id: sid, ip: '127.0.0.1' });
+    }
   });
 
   it('refuses a new secret for a client that authenticates without one', async () => {

@@ -52,8 +52,10 @@ export function registerClientRegisterRoute(
     },
     async (request, reply) => {
       const { client, clientSecret } = await clients.register(request.body);
+      const { claims } = authOf(request);
       await events.record('client_registered', {
-        userId: authOf(request).claims.sub,
+        userId: claims.sub,
+        sessionId: claims.sid,
         ip: request.ip,
         detail: { client_id: client.clientId, method: client.authMethod },
       });

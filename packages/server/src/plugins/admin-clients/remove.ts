@@ -30,8 +30,10 @@ export function registerClientRemoveRoute(app: FastifyInstance, sensitive: preHa
     },
     async (request, reply) => {
       await clients.remove(request.params.id);
+      const { claims } = authOf(request);
       await events.record('client_removed', {
-        userId: authOf(request).claims.sub,
+        userId: claims.sub,
+        sessionId: claims.sid,
         ip: request.ip,
         detail: { client_id: request.params.id },
       });

@@ -28,8 +28,10 @@ export function registerClientSecretRoute(app: FastifyInstance, sensitive: preHa
     },
     async (request, reply) => {
       const { client, clientSecret } = await clients.rotateSecret(request.params.id);
+      const { claims } = authOf(request);
       await events.record('client_secret_rotated', {
-        userId: authOf(request).claims.sub,
+        userId: claims.sub,
+        sessionId: claims.sid,
         ip: request.ip,
         detail: { client_id: client.clientId },
       });

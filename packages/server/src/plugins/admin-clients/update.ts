@@ -26,8 +26,10 @@ export function registerClientUpdateRoute(app: FastifyInstance, sensitive: preHa
     },
     async (request) => {
       const client = await clients.update(request.params.id, request.body);
+      const { claims } = authOf(request);
       await events.record('client_updated', {
-        userId: authOf(request).claims.sub,
+        userId: claims.sub,
+        sessionId: claims.sid,
         ip: request.ip,
         detail: { client_id: client.clientId, dpop: client.dpop },
       });
