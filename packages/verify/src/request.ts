@@ -100,6 +100,11 @@ export interface RequestAuth<C extends AccessTokenClaims = AccessTokenClaims> {
   readonly realm: string;
 }
 
+/** Any thenable, not only a native Promise: a caller's `verifyToken` may use another promise library. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as Partial<PromiseLike<T>>).then === 'function';
+}
+
 /**
  * Builds the request authenticator.
  *
@@ -133,9 +138,7 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         const { token, via } = extractToken(request, names);
         try {
           const verified = verifyToken(token);
-          // Any thenable is waited for (a caller's promise library), not only a native Promise.
-          claims =
-            typeof (verified as Partial<PromiseLike<C>>).then === 'function' ? await verified : verified;
+          claims = isThenable(verified) ? await verified : verified;
         } catch (err) {
           throw fromJoseError(err);
         }
