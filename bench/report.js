@@ -320,7 +320,7 @@ absolute numbers depend on the CPU, the ratios much less.
 | Date | ${info.date} |
 | Load average (1 min) before / after | ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)} |
 | Libraries | ${versions} |
-| Run | ${profile.rounds} rounds × ${profile.roundMs} ms after ${profile.warmupMs} ms warm-up, median; total ${durationS.toFixed(0)} s |
+| Run | ${profile.rounds} rounds × ${profile.roundMs} ms after ${profile.warmupMs} ms warm-up, median${profile.extendCapMs ? ` (a verify group whose overhead interval is wider than its budget: more rounds, up to ${profile.extendCapMs / 1000} s)` : ''}; total ${durationS.toFixed(0)} s |
 
 ${busyNote(info.cores, loadBefore, loadAfter)}## What is measured
 
