@@ -1,6 +1,7 @@
 /** Markdown for the resource-server section, with its two targets judged from the same run. */
 import os from 'node:os';
 
+import { median } from '../lib/proc.js';
 import { barChart } from '../lib/svg.js';
 import { createTargets } from '../lib/targets.js';
 
@@ -13,13 +14,25 @@ const fmt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') :
 
 const ratio = (value) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'n/a');
 
+/**
+ * `a` ÷ `b` paired round by round (`b` a run or several, of which each round takes the fastest), the median of the
+ * rounds: a change of the machine's load between rounds moves both sides of a pair, not one median alone.
+ */
+function pairedRatio(a, b) {
+  const rivals = [b].flat().filter(Boolean);
+  if (!a?.roundRps || rivals.length === 0) return NaN;
+  const ratios = a.roundRps.map((rps, i) => rps / Math.max(...rivals.map((r) => r.roundRps[i] ?? 0)));
+  return median(ratios.filter(Number.isFinite));
+}
+
 /** @param {{ results: { alg: string, runs: object[] }[] }} section @param {object} profile */
 export function renderHttp({ results, failures }, profile) {
   const parts = [
     HTTP_HEADING,
     '',
     `Each contender in its own process; autocannon with ${profile.connections} connections from the bench process ` +
-      `(the two share the machine's cores); ${profile.rounds} interleaved round(s) of ${profile.seconds} s, median. ` +
+      `(the two share the machine's cores); ${profile.rounds} interleaved round(s) of ${profile.seconds} s, median ` +
+      '(ratios: the median of the ratios within each round). ' +
       '"CPU/req" is the server process\'s user + system CPU time per answered request, from `/proc` (all its ' +
       'threads; "of which event loop": its main thread), and "autocannon CPU/req" what the load generator in the ' +
       'bench process spent per request on the same cores. Jot runs ' +
@@ -42,13 +55,12 @@ export function renderHttp({ results, failures }, profile) {
       const base = get('bare', r.traffic) ?? bare;
       parts.push(
         `| ${r.contender} | ${r.traffic} | ${fmt(r.rps)} | ${fmt(r.cpuUs)} | ${fmt(r.mainCpuUs)} | ` +
-          `${fmt(r.loaderCpuUs)} | ${(r.rps / base.rps).toFixed(2)}× |` +
+          `${fmt(r.loaderCpuUs)} | ${pairedRatio(r, base).toFixed(2)}× |` +
           (r.bad ? ` (${r.bad} failed)` : ''),
       );
     }
-    const best = Math.max(get('jose')?.rps ?? 0, get('fastify-jwt')?.rps ?? 0);
-    const uncached = get('jot').rps / best;
-    const cached = get('jot (cache)', 'Zipf 10k').rps / get('bare', 'Zipf 10k').rps;
+    const uncached = pairedRatio(get('jot'), [get('jose'), get('fastify-jwt')]);
+    const cached = pairedRatio(get('jot (cache)', 'Zipf 10k'), get('bare', 'Zipf 10k'));
     const file = `bench/http-${alg}.svg`;
     charts.push({
       file,
