@@ -1,7 +1,8 @@
 /**
  * The replicated revocation list of `@jot/verify` (`RevocationState`, from the built packages/verify/dist) at 10 k,
  * 100 k and 1 M entries (60% jti, 30% sid, 10% users): the memory each entry keeps (heap, and the maps' hash
- * filters, which are typed arrays outside it), and the cost of a check for a token
+ * filters — exact hash tables with a Bloom filter in front — which are typed arrays outside it), and the cost of a
+ * check for a token
  * that is not revoked and for one that is, with each size's ratio to the smallest (flat ≈ 1.0×).
  *
  * Keys have the server's shapes (a 22-character base64url `jti`, UUID session and user ids) and are flat strings, as

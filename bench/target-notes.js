@@ -240,9 +240,10 @@ export const TARGET_NOTES = {
     if (!known(hotNs, baseHotNs, missNs, baseMissNs, filterBytes)) return undefined;
     return (
       `the same checks on one hot token cost ${(hotNs / baseHotNs).toFixed(2)}× the small list's, so the lookups' ` +
-      `work does not grow; on scattered tokens (${(missNs / baseMissNs).toFixed(2)}×) each of a check's three ` +
-      `probes of the ${(filterBytes / 2 ** 20).toFixed(0)} MiB of hash filters waits for memory instead of the ` +
-      'CPU caches (a probe is one 4-byte slot, the least a lookup of a list that size can read).'
+      `work does not grow; on scattered tokens (${(missNs / baseMissNs).toFixed(2)}×) a check's three probes ` +
+      `still wait for memory: each reads one 16-byte block of the Bloom filters (4 bits per table slot, about a ` +
+      `tenth of the ${(filterBytes / 2 ** 20).toFixed(0)} MiB of hash filters) and, for the few hashes a block ` +
+      'passes, one slot of the exact tables.'
     );
   },
 };
