@@ -132,15 +132,14 @@ async function checkRefresh(
 
 /**
  * A sign-in: remembers the device, and tells the user when it is new (not for the very first one). The session is
- * new, so it has no earlier sighting to read: its first is written. The account's devices are counted only when
- * this one was not known (counted after it was added, so "the very first one" is a count of one), which keeps the
- * usual sign-in, from a known device, to two statements.
+ * new, so it has no earlier sighting to read; its first was written with the session (`StartOptions.sighting`). The
+ * account's devices are counted only when this one was not known (counted after it was added, so "the very first
+ * one" is a count of one), which keeps the usual sign-in, from a known device, to one statement here.
  */
 async function noteSignIn(deps: TheftDeps, user: User, session: Session, client: ClientInfo): Promise<void> {
   const { store, clock } = deps;
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
-  await store.mfa.recordSighting(session.id, { network, userAgent: agent });
   const device = createHash('sha256').update(`${agent}|${network}`).digest('base64url');
   if (!(await store.mfa.rememberDevice(user.id, device))) return;
   // The device is remembered now, so this is the only sign-in that can tell of it: a count that fails is taken as
@@ -182,7 +181,9 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
   return {
     ...sessions,
     async start(user, client, options) {
-      const pair = await sessions.start(user, client, options);
+      // Where the sign-in comes from is recorded with the session itself (one statement and commit fewer).
+      const sighting = { network: networkOf(client.ip), userAgent: agentFamily(client.userAgent) };
+      const pair = await sessions.start(user, client, { ...options, sighting });
       await quietly('new-device check', () => noteSignIn(deps, user, pair.session, client));
       return pair;
     },

@@ -7,7 +7,10 @@ import { hashForClaim, hashSecret, newSecret } from '../secrets.js';
 import { pair } from './issue.js';
 import type { ClientInfo, SessionDeps, StartOptions, TokenPair } from './types.js';
 
-/** The session row and its first refresh token, committed together: a lost connection leaves neither. */
+/**
+ * The session row, its first refresh token and its first sighting (when given), committed together: a lost
+ * connection leaves none of them.
+ */
 function createSession(
   deps: SessionDeps,
   before: User,
@@ -43,6 +46,7 @@ function createSession(
         generation: 1,
       });
     }
+    if (options.sighting !== undefined) await tx.mfa.recordSighting(created.id, options.sighting);
     return created;
   });
 }
