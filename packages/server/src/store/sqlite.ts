@@ -5,9 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
 
-import { secureSqliteFile } from './sqlite-file.js';
+import { MIGRATION_WAIT_MS, MigratingSqliteDialect, secureSqliteFile } from './sqlite-file.js';
 import type { Dialect } from 'kysely';
 import { withStatementCache } from './statement-cache.js';
 
@@ -25,9 +24,11 @@ export function createSqliteDialect(filename: string): Dialect {
   const database = new Database(filename);
   // WAL lets readers run alongside the writer; busy_timeout makes a second process wait instead of failing;
   // foreign keys are off by default in SQLite and the schema relies on ON DELETE CASCADE.
+  // busy_timeout first (the long wait until the migrations are done, then BUSY_TIMEOUT_MS): switching a new file
+  // to WAL takes a lock another process opening it may hold.
+  database.pragma(`busy_timeout = ${MIGRATION_WAIT_MS}`);
   database.pragma('journal_mode = WAL');
-  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
   database.pragma('synchronous = NORMAL');
-  return new SqliteDialect({ database: withStatementCache(database) });
+  return new MigratingSqliteDialect({ database: withStatementCache(database) }, BUSY_TIMEOUT_MS);
 }
