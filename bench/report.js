@@ -463,9 +463,9 @@ export function renderRevocation(rows, { info, profile, durationS, probes }) {
     wrap(
       `${sizeLabel(last.size)} vs ${small}: memory per entry ${Math.round(bytesOf(last) / last.size)} B vs ` +
         `${Math.round(bytesOf(base) / base.size)} B; the lookups alone (hot) ${vs(last, 'hotNs')}; a not-revoked ` +
-        `check on scattered tokens ${vs(last, 'missNs')} (${fmtNs(last.missNs)} ns: the three probes of the ` +
-        `${((last.filterBytes ?? 0) / 2 ** 20).toFixed(0)} MiB of hash filters miss the CPU caches, where the ` +
-        `${small} list's filters stay in them); a revoked one ${vs(last, 'hitNs')}.`,
+        `check on scattered tokens ${vs(last, 'missNs')} (${fmtNs(last.missNs)} ns: each of the three probes reads one block of ` +
+        `the Bloom filters in front of the ${((last.filterBytes ?? 0) / 2 ** 20).toFixed(0)} MiB of hash filters, ` +
+        `which stay in the CPU caches less often than the ${small} list's); a revoked one ${vs(last, 'hitNs')}.`,
     ),
     '',
     ...revocationVerdicts(rows, targets),
