@@ -583,11 +583,13 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await rotations(T0 + 9 * MIN)).toBe(3);
         expect(await rotations(T0 + 9 * MIN - 1)).toBe(4);
         expect(await rotations(T0 + 12 * MIN)).toBe(0);
-        // The cap: exact below it, the cap itself at or above it.
-        expect(await rotations(T0, 5)).toBe(5);
+        // The cap, on PostgreSQL: exact below it, the cap itself at or above it. SQLite counts them all (from the
+        // index alone, cheaper there than stopping).
+        const capped = name === 'postgres';
+        expect(await rotations(T0, 5)).toBe(capped ? 5 : 12);
         expect(await rotations(T0 + 9 * MIN, 3)).toBe(3);
         expect(await rotations(T0 + 9 * MIN, 4)).toBe(3);
-        expect(await rotations(T0, 0)).toBe(0);
+        expect(await rotations(T0, 0)).toBe(capped ? 0 : 12);
         // Another session's rotations never count.
         const other = await newFamily();
         await store.rotateRefreshToken(
