@@ -54,8 +54,8 @@ export function keyHash(key: string): number {
  * know which), `mayHave` false only when no key with that hash is present.
  */
 export class KeyFilter {
-  // No table until the first add: the `redis` strict strategy builds a state per check that finds entries, and
-  // most of its maps stay empty.
+  // No table until the first add: a list that never holds an entry of one kind (no users revoked, say) costs nothing
+  // for that kind's map.
   #hashes = new Int32Array(0);
   #counts = new Uint8Array(0);
   #mask = 0;

@@ -3,7 +3,9 @@
  * access-token lifetime) reads `refresh_tokens` by `(session_id, rotated_at)`, so it visits only the rotations in the
  * window instead of the session's whole chain, however long the session lives. The index replaces the one on
  * `session_id` alone: its first column serves every lookup that one did (a session's tokens, the cascade from
- * `sessions`), so a rotation maintains as many indexes as before.
+ * `sessions`), so a rotation maintains as many indexes as before. `IF NOT EXISTS`: an operator with a very large
+ * PostgreSQL table may build the index beforehand with `CREATE INDEX CONCURRENTLY` (docs/deploy.md), without
+ * blocking writes; the migration then only drops the old one.
  */
 import type { Kysely } from 'kysely';
 
@@ -13,10 +15,11 @@ import type { DialectName } from '../schema.js';
 export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<void> {
   await db.schema
     .createIndex('refresh_tokens_session_rotated_idx')
+    .ifNotExists()
     .on('refresh_tokens')
     .columns(['session_id', 'rotated_at'])
     .execute();
-  await db.schema.dropIndex('refresh_tokens_session_id_idx').execute();
+  await db.schema.dropIndex('refresh_tokens_session_id_idx').ifExists().execute();
 }
 
 /** Puts the index on `session_id` back. */
