@@ -174,7 +174,7 @@ function verifyRow(alg, row, cpu, extended, verifierNames, { targets, targetLine
   ];
 }
 
-/** `: in this run ES384 115 rounds (cap of 20 s reached), …` for the extended algorithms. */
+/** `: in this run ES384 115 rounds (cap of 60 s reached), …` for the extended algorithms. */
 function extendedSentence(algs, rounds, extendedByAlg) {
   const items = algs
     .filter((alg) => extendedByAlg?.get(alg)?.extraRounds)

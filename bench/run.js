@@ -5,8 +5,8 @@
  * (heap per entry, check cost, ratio to the smallest list). Prints Markdown on stdout (progress on
  * stderr).
  *
- *   npm run bench                     full run (about 17–18 minutes on 2 quiet cores: core ~2.5–3.5 (an algorithm
- *                                     whose overhead interval is wider than its budget gets up to 20 s of extra
+ *   npm run bench                     full run (about 17–20 minutes on 2 quiet cores: core ~2.5–5 (an algorithm
+ *                                     whose overhead interval is wider than its budget gets up to 60 s of extra
  *                                     rounds), HTTP ~4.5, auth ~3, growth ~4, propagation ~1.5, revocation and
  *                                     DPoP/JWE ~1.5; each section's time is logged on stderr as it ends)
  *   npm run bench -- --quick          short rounds, for a smoke test

@@ -33,7 +33,7 @@ function budgetNote(endpoint, target, { label = endpoint, signs }) {
   };
 }
 
-/** `, extended until the 20 s cap`: said when a group's extra rounds ended at the cap, not because they sufficed. */
+/** `, extended until the 60 s cap`: said when a group's extra rounds ended at the cap, not because they sufficed. */
 function capNote({ capHit, capS, extraRounds }) {
   return capHit ? `, ${extraRounds} of them extra rounds that stopped at the ${capS} s cap` : '';
 }
