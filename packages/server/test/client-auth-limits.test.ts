@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authentications at %s', (path) => {
-  it('per client_id: after the budget of wrong secrets, even the right one is refused, from any address', async () => {
+  it('per client_id: wrong secrets from many addresses never refuse the right one (client ids are public)', async () => {
     const victim = await secretClient(`victim ${path}`);
     for (let i = 0; i < FAILURES; i++) {
       const wrong = await call(path, freshAddress(), basic(victim.id, `guess ${i}`));
@@ -73,7 +73,7 @@ describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authenticat
       expect(wrong.body).toMatchObject({ error: 'invalid_client', code: 'ERR_CLIENT_AUTH_FAILED' });
       expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic /);
     }
-    expectLocked(await call(path, freshAddress(), basic(victim.id, victim.secret)), 'ERR_CLIENT_AUTH_LOCKED');
+    expect((await call(path, freshAddress(), basic(victim.id, victim.secret))).status).toBe(200);
     // Another client is not affected.
     const other = await secretClient(`bystander ${path}`);
     expect((await call(path, freshAddress(), basic(other.id, other.secret))).status).toBe(200);

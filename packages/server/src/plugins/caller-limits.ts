@@ -113,7 +113,9 @@ function build(app: FastifyInstance): CallerLimits {
   return {
     async authenticate(request, claimed, check) {
       const keys = [`ip:${request.ip}`, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
-      const wait = await failures.blockedFor(keys);
+      // Only the address locks before the credential: client ids are public, so a lock per client id would let
+      // anyone refuse a client its right secret (failures per client are still counted, for the events).
+      const wait = await failures.blockedFor([`ip:${request.ip}`]);
       if (wait > 0) throw locked(wait);
       try {
         return await check();
