@@ -3,7 +3,8 @@
  * - failed client authentications per claimed client_id and per address (`JOT_RATE_LIMIT_AUTH`): once used up,
  *   even the right secret is refused (429 `ERR_CLIENT_AUTH_LOCKED`, `Retry-After`) — guessing gains nothing —
  *   while other clients and addresses go on; the resource-server secret is limited per address the same way;
- * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`), one budget across the endpoints.
+ * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`), one budget across the endpoints — per OAuth client or
+ *   admin; the resource-server secret's holders have none (a strict verifier asks once per request).
  * Failures below the budget keep their RFC answers (401 `invalid_client` with its challenge). The budgets over
  * Redis, shared by instances, are in failure-limiter.test.ts; the per-caller budget uses the shared rate-limit store.
  */
@@ -12,6 +13,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestResponse, TestServer } from './support/jot-server.js';
+import { claimedClientId } from '../src/plugins/caller-limits.js';
 import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
 
 const FEED_SECRET = 'resource-server-secret-of-forty-characters';
@@ -136,12 +138,32 @@ describe('calls per authenticated caller (JOT_RATE_LIMIT_CLIENT)', () => {
     expect((await call('/oauth/introspect', freshAddress(), basic(calm.id, calm.secret))).status).toBe(200);
   });
 
-  it('the resource-server secret has a budget per address', async () => {
+  it("the resource-server secret has no call budget (strict verifiers ask per request); an admin's token has one", async () => {
     const address = freshAddress();
-    for (let i = 0; i < 4; i++) {
-      expect((await call('/api/introspect', address, `Bearer ${FEED_SECRET}`)).status).toBe(200);
+    for (let i = 0; i < 12; i++) {
+      const path = i % 2 === 0 ? '/api/introspect' : '/oauth/introspect';
+      expect((await call(path, address, `Bearer ${FEED_SECRET}`)).status).toBe(200);
     }
-    expectLocked(await call('/api/introspect', address, `Bearer ${FEED_SECRET}`), 'ERR_RATE_LIMITED');
-    expect((await call('/oauth/introspect', freshAddress(), `Bearer ${FEED_SECRET}`)).status).toBe(200);
+    const adminAddress = freshAddress();
+    for (let i = 0; i < 4; i++) {
+      expect((await call('/api/introspect', adminAddress, `Bearer ${admin}`)).status).toBe(200);
+    }
+    expectLocked(await call('/oauth/introspect', freshAddress(), `Bearer ${admin}`), 'ERR_RATE_LIMITED');
+    // The secret's holders at that address are still not refused.
+    expect((await call('/api/introspect', adminAddress, `Bearer ${FEED_SECRET}`)).status).toBe(200);
+  });
+});
+
+describe('the claimed client id failures are counted under', () => {
+  it('is the Basic user name decoded as the authentication decodes it (RFC 6749 §2.3.1 form-encoding)', () => {
+    expect(claimedClientId(basic('svc 1', 'x'), {})).toBe('svc 1');
+    const spelled = `Basic ${Buffer.from('%73vc+1:x').toString('base64')}`;
+    expect(claimedClientId(spelled, {})).toBe('svc 1');
+  });
+
+  it('falls back to the form when the Basic credentials are malformed', () => {
+    const malformed = `Basic ${Buffer.from('%E0%A4%A:x').toString('base64')}`;
+    expect(claimedClientId(malformed, { client_id: 'form-id' })).toBe('form-id');
+    expect(claimedClientId('Basic !!!', {})).toBeUndefined();
   });
 });

@@ -4,8 +4,8 @@
  * - failed client authentications, per client address and per claimed `client_id` (`JOT_RATE_LIMIT_AUTH`): once
  *   either has used its budget, attempts are refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is
  *   checked, so a wrong secret cannot be guessed without bound, even a right one being refused meanwhile;
- * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client, an admin, or the holder of the
- *   resource-server secret at one address (429 `ERR_RATE_LIMITED`).
+ * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`).
+ *   The holders of the resource-server secret have none (feed-credential.ts `admitFeedCaller`).
  * Both are shared through Redis when configured, so they hold across instances; without it each instance counts.
  */
 import { createHash } from 'node:crypto';
@@ -17,6 +17,7 @@ import { decodeUnverified } from '@jot/jose';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http/errors.js';
 import { rateLimited } from '../http/rate-limit.js';
+import { parseBasic } from '../services/client-auth.js';
 import { isDomainError } from '../services/errors.js';
 import { createFailureLimiter, type FailureLimiter } from '../services/limiter.js';
 
@@ -55,11 +56,13 @@ function hashed(value: string): string {
  * form's `client_id`. Only a key for counting failures: nothing is trusted because of it.
  */
 export function claimedClientId(authorization: string | undefined, form: ClientFields): string | undefined {
-  const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(authorization ?? '');
-  if (basic !== null) {
-    const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
-    const id = decoded.slice(0, Math.max(0, decoded.indexOf(':')));
-    if (id !== '') return id;
+  if (authorization !== undefined && /^Basic /i.test(authorization)) {
+    try {
+      // The same decoding as the authentication itself (form-encoded id), so `%73vc` counts as `svc`.
+      return parseBasic(authorization).id;
+    } catch {
+      // Malformed: the address still counts the failure.
+    }
   }
   if (form.client_assertion !== undefined) {
     try {

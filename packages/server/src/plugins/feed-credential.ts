@@ -45,7 +45,14 @@ export function feedCredential(config: Config): preHandlerAsyncHookHandler {
   };
 }
 
-/** Who is calling, once `feedCredential` admitted the request: an admin, or the secret's holder at an address. */
-export function feedCaller(request: FastifyRequest): string {
-  return request.auth === undefined ? `resource-server:${request.ip}` : `user:${request.auth.claims.sub}`;
+/**
+ * Spends one call of the caller's budget (`JOT_RATE_LIMIT_CLIENT`) once `feedCredential` admitted the request: an
+ * admin's per user. The revocation secret's holders are Jot's own resource servers — a `strict` verifier asks once
+ * per request it serves, and many share one secret and one address behind a NAT — so they have no call budget: a
+ * 429 there would refuse (or, failing open, accept) tokens at every resource server. Their wrong secrets are still
+ * limited per address before any check.
+ */
+export async function admitFeedCaller(request: FastifyRequest): Promise<void> {
+  if (request.auth === undefined) return;
+  await callerLimits(request.server).admit(request, `user:${request.auth.claims.sub}`);
 }

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { callerLimits, claimedClientId } from './caller-limits.js';
-import { feedCaller, feedCredential } from './feed-credential.js';
+import { admitFeedCaller, feedCredential } from './feed-credential.js';
 import {
   accessTokenIntrospection,
   refreshTokenIntrospection,
@@ -53,7 +53,7 @@ async function caller(
   const limits = callerLimits(app);
   if (/^Bearer /i.test(request.headers.authorization ?? '')) {
     await resourceServer.call(app, request, reply);
-    await limits.admit(request, feedCaller(request));
+    await admitFeedCaller(request);
     return undefined;
   }
   const claimed = claimedClientId(request.headers.authorization, form);

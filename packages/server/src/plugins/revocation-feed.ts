@@ -5,7 +5,8 @@
  * - `POST /api/introspect` — RFC 7662 introspection, for the `strict` strategy (the same answers as
  *   `POST /oauth/introspect`, which also takes OAuth client authentication).
  * All three take `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time), or an admin's access
- * token; failed credentials are limited per address, introspection calls per caller (plugins/caller-limits.ts).
+ * token; failed credentials are limited per address (plugins/caller-limits.ts), an admin's introspection calls per
+ * user; the secret's holders have no call budget (a `strict` verifier asks once per request it serves).
  * Entries carry `expires_at`, after which they can be dropped.
  */
 import type { FastifyInstance } from 'fastify';
@@ -14,8 +15,7 @@ import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
 import { parseCursor } from '../http/feed-wire.js';
 import { pageToWire } from '../services/feed-wire.js';
-import { callerLimits } from './caller-limits.js';
-import { feedCaller, feedCredential } from './feed-credential.js';
+import { admitFeedCaller, feedCredential } from './feed-credential.js';
 import { accessTokenIntrospection } from '../http/introspection.js';
 import { registerRevocationStream } from './revocation-stream/index.js';
 
@@ -59,7 +59,6 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
 
 /** `POST /api/introspect` for the feed's clients (RFC 7662), behind the same credential as the feed. */
 function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<typeof feedCredential>): void {
-  const limits = callerLimits(app);
   // RFC 7662 clients send application/x-www-form-urlencoded; accepted on this route only.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -85,7 +84,7 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
       },
     },
     async (request, reply) => {
-      await limits.admit(request, feedCaller(request));
+      await admitFeedCaller(request);
       reply.header('cache-control', 'no-store');
       return accessTokenIntrospection(await app.jot.tokenStatus.active(request.body.token));
     },

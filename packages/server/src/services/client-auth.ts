@@ -30,7 +30,7 @@ function failed(): never {
 }
 
 /** RFC 6749 §2.3.1: id and secret are form-encoded, then joined by ':' and base64-encoded. */
-function parseBasic(header: string): { id: string; secret: string } {
+export function parseBasic(header: string): { id: string; secret: string } {
   const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
   const decoded = match === null ? '' : Buffer.from(match[1] ?? '', 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
