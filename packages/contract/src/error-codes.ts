@@ -172,6 +172,11 @@ export const KEY_ERROR_CODES = [
 export const VERIFY_OWN_ERROR_CODES = [
   /** The revocation copy is older than `maxStaleness` (fail closed), or the central list could not be asked. 503. */
   'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+  /**
+   * The issuer answered the revocation check with a refusal (4xx: rate limited, wrong secret): always fails closed,
+   * even with `failOpen` — an attacker who can make the issuer refuse must not make revoked tokens pass. 503.
+   */
+  'ERR_VERIFY_REVOCATION_REFUSED',
   /** No key set has ever been loaded from the issuer. 503. */
   'ERR_VERIFY_KEYS_UNAVAILABLE',
   /** `decryption.required` is set and the token is a plain signed JWT, not an encrypted one. 401. */

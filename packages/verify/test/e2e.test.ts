@@ -133,3 +133,32 @@ describe('against the real server', () => {
     expect(passed.ok).toBe(true);
   });
 });
+
+describe('strict: refusals and outages', () => {
+  it('strict: a refusal by the issuer (429, wrong secret) fails closed even with failOpen; an outage fails open', async () => {
+    const { access_token: token } = await signUp(server, 'strict-refused@example.com');
+    await server.request('POST', '/api/logout', { token });
+    const strict = {
+      strategy: 'strict',
+      failOpen: true,
+      introspectionUrl: `${server.url}/api/introspect`,
+    } as const;
+    const wrongSecret = build({ ...strict, secret: 'not-the-revocation-secret-0123456789' });
+    expect(await codeOf(wrongSecret.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED');
+    // The issuer's answer is a 429 (its budget spent): still refused, never accepted.
+    const throttled = build(
+      { ...strict, secret: SECRET },
+      {
+        fetch: async (url, init) =>
+          String(url).endsWith('/api/introspect')
+            ? new Response('{"error":"rate_limited","code":"ERR_RATE_LIMITED"}', { status: 429 })
+            : fetch(url, init),
+      },
+    );
+    expect(await codeOf(throttled.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED');
+    expect(throttled.stats().revocation).toMatchObject({ failClosed: 1, failOpen: 0, stale: true });
+    // An unreachable endpoint is an outage: failOpen accepts the verified token, as documented.
+    const down = build({ ...strict, secret: SECRET, introspectionUrl: 'http://127.0.0.1:9/api/introspect' });
+    expect(await codeOf(down.verify(token))).toBe('accepted');
+  });
+});

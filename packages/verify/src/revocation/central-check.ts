@@ -73,6 +73,28 @@ export class CentralCheck {
     );
   }
 
+  /**
+   * The central list answered with a refusal (rate limited, credential refused): not an outage, so never failing
+   * open — otherwise whoever can make the issuer refuse (spending an address's budget) would make revoked tokens
+   * pass. Throws 503 `ERR_VERIFY_REVOCATION_REFUSED`, logged once until the list answers again.
+   */
+  refused(err: unknown): never {
+    this.#failures += 1;
+    this.#closedDecisions += 1;
+    this.#lastError = describeError(err);
+    if (!this.#down) {
+      this.#down = true;
+      this.#logger.warn(`${this.#name} revocation check refused; failing closed: rejecting tokens`, {
+        error: this.#lastError,
+      });
+    }
+    throw new VerifyError(
+      'ERR_VERIFY_REVOCATION_REFUSED',
+      'the issuer refused the revocation check (rate limited or credential refused); retry shortly',
+      { reason: this.#name, cause: err },
+    );
+  }
+
   /** The `stats().revocation` of a strict verifier. */
   stats(): RevocationStats {
     return {
