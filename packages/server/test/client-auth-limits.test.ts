@@ -2,7 +2,8 @@
  * Limits on who acts at `/oauth/introspect` (RFC 7662), `/oauth/revoke` (RFC 7009) and `/api/introspect`:
  * - failed client authentications per claimed client_id and per address (`JOT_RATE_LIMIT_AUTH`): once used up,
  *   even the right secret is refused (429 `ERR_CLIENT_AUTH_LOCKED`, `Retry-After`) — guessing gains nothing —
- *   while other clients and addresses go on; the resource-server secret is limited per address the same way;
+ *   while other clients and addresses go on; wrong resource-server secrets are limited per address the same way,
+ *   but the right secret is never refused (resource servers behind one NAT must not be shut out by a neighbour);
  * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`), one budget across the endpoints — per OAuth client or
  *   admin; the resource-server secret's holders have none (a strict verifier asks once per request).
  * Failures below the budget keep their RFC answers (401 `invalid_client` with its challenge). The budgets over
@@ -105,7 +106,7 @@ describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authenticat
 });
 
 describe('the resource-server credential (/api/introspect, /oauth/introspect, the feed)', () => {
-  it('wrong secrets close the address for every route that takes the credential; other addresses go on', async () => {
+  it('wrong secrets close the address to guesses and admin tokens on every route; the right secret still passes', async () => {
     const address = freshAddress();
     const wrong = await call('/api/introspect', address, 'Bearer not-the-secret');
     expect(wrong.status).toBe(401);
@@ -118,7 +119,19 @@ describe('the resource-server credential (/api/introspect, /oauth/introspect, th
       headers: { authorization: 'Bearer nor-this', 'x-forwarded-for': address },
     });
     expect(feed.status).toBe(401);
-    expectLocked(await call('/api/introspect', address, `Bearer ${FEED_SECRET}`), 'ERR_CLIENT_AUTH_LOCKED');
+    expectLocked(
+      await call('/api/introspect', address, 'Bearer yet-another-guess'),
+      'ERR_CLIENT_AUTH_LOCKED',
+    );
+    expectLocked(await call('/api/introspect', address, `Bearer ${admin}`), 'ERR_CLIENT_AUTH_LOCKED');
+    // The resource servers behind that address (a NAT) are not shut out by whoever guessed beside them.
+    const right = await call('/api/introspect', address, `Bearer ${FEED_SECRET}`);
+    expect(right.status).toBe(200);
+    expect(right.body).toEqual({ active: false });
+    const stream = await server.request('GET', '/api/revocations', {
+      headers: { authorization: `Bearer ${FEED_SECRET}`, 'x-forwarded-for': address },
+    });
+    expect(stream.status).toBe(200);
     const other = await call('/api/introspect', freshAddress(), `Bearer ${FEED_SECRET}`);
     expect(other.status).toBe(200);
     expect(other.body).toEqual({ active: false });

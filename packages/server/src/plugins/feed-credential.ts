@@ -21,8 +21,10 @@ function digest(value: string): Buffer {
 export function feedCredential(config: Config): preHandlerAsyncHookHandler {
   const secretDigest = config.revocationSecret === undefined ? undefined : digest(config.revocationSecret);
 
+  const isSecret = (presented: string): boolean =>
+    secretDigest !== undefined && timingSafeEqual(digest(presented), secretDigest);
+
   async function check(request: FastifyRequest, presented: string): Promise<void> {
-    if (secretDigest !== undefined && timingSafeEqual(digest(presented), secretDigest)) return;
     if (presented.split('.').length === 3) {
       const auth = await authenticateToken(request, presented, 'bearer');
       if (auth.claims.roles.includes('admin') && auth.claims.act === undefined) {
@@ -40,7 +42,11 @@ export function feedCredential(config: Config): preHandlerAsyncHookHandler {
         noCredentials: true,
       });
     }
-    // Failed credentials count per address: the secret cannot be guessed without bound.
+    // The right secret passes even while its address is locked: otherwise anyone sharing the resource servers'
+    // address (a NAT, a proxy without JOT_TRUST_PROXY) could shut every strict verifier out with ten wrong guesses.
+    // Guessing gains nothing from it: the secret has at least 32 characters, and wrong ones are still counted.
+    if (isSecret(presented)) return;
+    // Failed credentials count per address: an admin's token and the wrong secrets are limited.
     await callerLimits(request.server).authenticate(request, undefined, () => check(request, presented));
   };
 }
