@@ -29,7 +29,11 @@ export interface ReplicatedRevocationOptions {
   streamUrl?: string;
   /** Reject (or, with `failOpen`, accept) when the copy is older than this. @default '30s' */
   maxStaleness?: Duration;
-  /** Accept tokens not known to be revoked when the copy is stale. @default false (fail closed) */
+  /**
+   * Accept tokens not known to be revoked when the copy is stale because the feed is unreachable. Never when the feed
+   * refused the verifier (4xx, a redirect, not a feed answer): `ERR_VERIFY_REVOCATION_REFUSED`.
+   * @default false (fail closed)
+   */
   failOpen?: boolean;
   /**
    * A connected stream silent for this long is treated as dead and reconnected; also bounds the wait for the
@@ -53,7 +57,11 @@ export interface StrictIntrospectionOptions {
   /** @default discovered `introspection_endpoint`, else `<issuer>/api/introspect` */
   introspectionUrl?: string;
   redis?: never;
-  /** Accept verified tokens when the endpoint is unreachable. @default false */
+  /**
+   * Accept verified tokens when the endpoint is unreachable (no answer, 500/502/503/504/408). An answer that refuses
+   * (4xx, a redirect, not an introspection answer) always fails closed (`ERR_VERIFY_REVOCATION_REFUSED`).
+   * @default false
+   */
   failOpen?: boolean;
   /** @default '2s' */
   timeout?: Duration;
@@ -70,12 +78,13 @@ export interface StrictRedisOptions {
   /**
    * The introspection credential, to fall back on introspection whenever Redis cannot answer or its mirror is not
    * known to be complete (the server writes `jot:rev:complete` after a full copy; a Redis that lost its data has
-   * none). Without it such checks fail closed (or open, with `failOpen`).
+   * none). Without it an unreachable Redis fails closed (or open, with `failOpen`); an incomplete mirror or refused
+   * Redis credentials always fail closed (`ERR_VERIFY_REVOCATION_REFUSED`).
    */
   secret?: string;
   /** Where to introspect when falling back. @default discovered `introspection_endpoint`, else `<issuer>/api/introspect` */
   introspectionUrl?: string;
-  /** Accept verified tokens when neither Redis (complete) nor the fallback answers. @default false */
+  /** Accept verified tokens when neither Redis nor the fallback answers (an outage, never a refusal). @default false */
   failOpen?: boolean;
   /** Bound on each Redis round trip. @default '500ms' */
   timeout?: Duration;

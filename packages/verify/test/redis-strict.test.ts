@@ -243,15 +243,23 @@ describe('strict through Redis when Redis cannot answer', () => {
       { strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, null, null]) } },
       logger,
     );
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
     expect(v.stats().revocation.lastError).toMatch(/jot:rev:complete/);
+    // Redis answered: an empty mirror is not an outage, so failOpen does not accept either.
     const open = build({
       strategy: 'strict',
       redis: { mget: () => Promise.resolve([null, null, null, null]) },
       failOpen: true,
     });
-    expect(await outcome(open.verify(token))).toBe('accepted');
-    expect(open.stats().revocation).toMatchObject({ failOpen: 1 });
+    expect(await outcome(open.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(open.stats().revocation).toMatchObject({ failOpen: 0, failClosed: 1 });
+    // Nor does Redis refusing the credentials (ACL), which a wrong or rotated password looks like.
+    const denied = build({
+      strategy: 'strict',
+      redis: { mget: () => Promise.reject(new Error('WRONGPASS invalid username-password pair')) },
+      failOpen: true,
+    });
+    expect(await outcome(denied.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
   });
 
   it('with a secret, asks the introspection endpoint while the mirror is incomplete or Redis is down', async () => {

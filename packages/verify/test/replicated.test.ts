@@ -105,6 +105,25 @@ describe('replicated revocation', () => {
     expect(setup.logger.lines.some((l) => /failing open/.test(l.message))).toBe(true);
   });
 
+  it('never fails open on a feed that refuses it (wrong secret): only an outage may fail open', async () => {
+    const v = setup.build({
+      maxStaleness: '500ms',
+      failOpen: true,
+      secret: 'not-the-feed-secret-0123456789-abcdef',
+    });
+    await waitFor(() => (v.stats().revocation.failures ?? 0) > 0, 5000, 'the feed refused');
+    const result = await v.authenticate({
+      headers: { authorization: `Bearer ${setup.issuer.tokens.sign()}` },
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe('ERR_VERIFY_REVOCATION_REFUSED');
+      expect(result.response.status).toBe(503);
+    }
+    expect(v.stats().revocation).toMatchObject({ failOpen: 0, failClosed: 1 });
+    expect(v.stats().revocation.lastError).toMatch(/401/);
+  });
+
   it('rejects everything before the first snapshot (never loaded = infinitely stale)', async () => {
     setup.issuer.feed.feedDown = true;
     const v = setup.build();

@@ -18,7 +18,8 @@ export class CentralCheck {
   #openDecisions = 0;
   #closedDecisions = 0;
   #lastError: string | undefined;
-  #down = false;
+  /** What the current episode is: an outage, a refusal, or none (answering). */
+  #down: 'outage' | 'refusal' | undefined;
 
   /** `name` says what is asked in log lines and the error `reason` (`introspection`, `redis`). */
   constructor(name: string, options: { failOpen: boolean; logger: Logger }) {
@@ -34,8 +35,8 @@ export class CentralCheck {
 
   /** The list answered: ends an outage, if there was one. */
   answered(): void {
-    if (!this.#down) return;
-    this.#down = false;
+    if (this.#down === undefined) return;
+    this.#down = undefined;
     this.#logger.info(`${this.#name} revocation check reachable again`);
   }
 
@@ -51,8 +52,8 @@ export class CentralCheck {
   failed(err: unknown): void {
     this.#failures += 1;
     this.#lastError = describeError(err);
-    if (!this.#down) {
-      this.#down = true;
+    if (this.#down !== 'outage') {
+      this.#down = 'outage';
       this.#logger.warn(
         `${this.#name} revocation check failed; failing ${this.#failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
         { error: this.#lastError, failOpen: this.#failOpen },
@@ -74,23 +75,23 @@ export class CentralCheck {
   }
 
   /**
-   * The central list answered with a refusal (rate limited, credential refused): not an outage, so never failing
-   * open — otherwise whoever can make the issuer refuse (spending an address's budget) would make revoked tokens
-   * pass. Throws 503 `ERR_VERIFY_REVOCATION_REFUSED`, logged once until the list answers again.
+   * The central list answered with a refusal (refusal.ts: rate limited, credential refused, a redirect, not the
+   * answer asked for): not an outage, so never failing open — otherwise whoever can make the issuer refuse
+   * (spending an address's budget) would make revoked tokens pass. Throws 503 `ERR_VERIFY_REVOCATION_REFUSED`.
    */
   refused(err: unknown): never {
     this.#failures += 1;
     this.#closedDecisions += 1;
     this.#lastError = describeError(err);
-    if (!this.#down) {
-      this.#down = true;
+    if (this.#down !== 'refusal') {
+      this.#down = 'refusal'; // logged when an episode starts or changes kind (an outage turning into refusals)
       this.#logger.warn(`${this.#name} revocation check refused; failing closed: rejecting tokens`, {
         error: this.#lastError,
       });
     }
     throw new VerifyError(
       'ERR_VERIFY_REVOCATION_REFUSED',
-      'the issuer refused the revocation check (rate limited or credential refused); retry shortly',
+      'the revocation check was refused (rate limited, credential refused, or not the expected answer); retry shortly',
       { reason: this.#name, cause: err },
     );
   }
@@ -99,7 +100,7 @@ export class CentralCheck {
   stats(): RevocationStats {
     return {
       strategy: 'strict',
-      stale: this.#down,
+      stale: this.#down !== undefined,
       stalenessMs: 0,
       failOpen: this.#openDecisions,
       failClosed: this.#closedDecisions,

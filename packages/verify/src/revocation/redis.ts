@@ -95,6 +95,16 @@ async function connect(url: string, onError: (err: Error) => void): Promise<Owne
   return client;
 }
 
+/** Redis answered, but not with a trustworthy mirror: a refusal, not an outage (refusal.ts). */
+class MirrorRefusal extends Error {}
+
+/** An incomplete mirror, an odd answer, or Redis refusing our credentials (ACL / AUTH errors). */
+function isMirrorRefusal(err: unknown): boolean {
+  return (
+    err instanceof MirrorRefusal || (err instanceof Error && /^(NOAUTH|WRONGPASS|NOPERM)\b/.test(err.message))
+  );
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
@@ -157,11 +167,12 @@ export class RedisRevocation implements RevocationStrategy {
         ),
         this.#s.timeoutMs,
       );
-      if (!Array.isArray(values) || values.length !== 4) throw new Error('MGET did not answer four values');
+      if (!Array.isArray(values) || values.length !== 4)
+        throw new MirrorRefusal('MGET did not answer four values');
       // An empty Redis (restarted, flushed) looks exactly like "nothing is revoked": only the marker tells a
       // complete mirror from a lost one.
       if (typeof values[3] !== 'string') {
-        throw new Error('the Redis mirror is not known to be complete (no jot:rev:complete marker)');
+        throw new MirrorRefusal('the Redis mirror is not known to be complete (no jot:rev:complete marker)');
       }
       user = typeof values[2] === 'string' ? parseUserData(values[2]) : undefined;
       this.#central.answered();
@@ -170,6 +181,8 @@ export class RedisRevocation implements RevocationStrategy {
         this.#central.noteError(describeError(err));
         return this.#s.fallback.check(claims, token);
       }
+      // Redis answered, but not with a complete mirror (or refused our credentials): never failing open on it.
+      if (isMirrorRefusal(err)) this.#central.refused(err);
       this.#central.failed(err);
       return;
     }

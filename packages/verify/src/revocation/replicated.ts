@@ -20,6 +20,7 @@ import { FEED_EVENTS, type FeedPage } from '@jot/contract';
 import { VerifyError } from '../errors.js';
 import { describeError, FetchError, fetchOk, readJSONObject } from '../http.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger } from '../types.js';
+import { isRefusal } from './refusal.js';
 import { SSEParser, type SSEEvent } from './sse.js';
 import { parseFeedEntry, RevocationState, type FeedEntry } from './state.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
@@ -77,6 +78,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
   #staleEpisode = false;
   #counters = { failOpen: 0, failClosed: 0, connections: 0, failures: 0, snapshots: 0, events: 0 };
   #lastError: string | undefined;
+  /** The last failure to reach the feed was an answer that refused (refusal.ts), not an outage. */
+  #refused = false;
   readonly #loop: Promise<void>;
 
   constructor(settings: ReplicatedSettings) {
@@ -116,8 +119,17 @@ export class ReplicatedRevocation implements RevocationStrategy {
       if (!this.#staleEpisode) {
         this.#staleEpisode = true;
         this.#s.logger.warn(
-          `revocation copy is stale (> maxStaleness ${this.#s.maxStaleness} ms); failing ${this.#s.failOpen ? 'open: accepting tokens not known to be revoked' : 'closed: rejecting tokens'}`,
+          `revocation copy is stale (> maxStaleness ${this.#s.maxStaleness} ms); failing ${this.#s.failOpen && !this.#refused ? 'open: accepting tokens not known to be revoked' : 'closed: rejecting tokens'}`,
           { stalenessMs: Number.isFinite(staleness) ? staleness : null, failOpen: this.#s.failOpen },
+        );
+      }
+      if (this.#refused) {
+        // The feed answered and refused (wrong secret, rate limited, a redirect): never failing open on it.
+        this.#counters.failClosed += 1;
+        throw new VerifyError(
+          'ERR_VERIFY_REVOCATION_REFUSED',
+          'the revocation feed refused this verifier (credential, rate limit or not the expected answer); retry shortly',
+          { reason: 'stale' },
         );
       }
       if (!this.#s.failOpen) {
@@ -212,14 +224,17 @@ export class ReplicatedRevocation implements RevocationStrategy {
           await this.#loadSnapshot();
           needSnapshot = false;
           attempt = 0;
+          this.#refused = false;
         }
         await this.#follow(() => {
           attempt = 0;
+          this.#refused = false;
         });
       } catch (err) {
         if (this.#closed) break;
         this.#counters.failures += 1;
         this.#lastError = describeError(err);
+        this.#refused = isRefusal(err);
         this.#s.logger.warn('revocation feed unavailable; will retry', { error: this.#lastError, attempt });
       }
       this.#disconnected();

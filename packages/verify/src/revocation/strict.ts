@@ -2,13 +2,15 @@
  * `strict`: every verification asks the central list, through the issuer's RFC 7662 introspection endpoint
  * (`POST /api/introspect`, authenticated with the feed secret). A logout is honoured on the very next request, at
  * the price of a network round trip per request. If the endpoint cannot be reached the request fails closed (503)
- * unless `failOpen` is set; if it answers with a refusal (4xx: rate limited, secret refused) it always fails closed. The other strict variant reads the list the server mirrors into Redis (`redis.ts`).
+ * unless `failOpen` is set; an answer that refuses (refusal.ts) always fails closed. The other strict variant reads
+ * the list the server mirrors into Redis (`redis.ts`).
  */
 import type { IntrospectionResponse } from '@jot/contract';
 
 import { tokenRevoked } from '../errors.js';
 import { CentralCheck } from './central-check.js';
-import { FetchError, fetchOk, readJSONObject } from '../http.js';
+import { fetchOk, readJSONObject } from '../http.js';
+import { isRefusal } from './refusal.js';
 import type { AccessTokenClaims, FetchLike, Logger } from '../types.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
 
@@ -62,10 +64,8 @@ export class IntrospectionRevocation implements RevocationStrategy {
       active = body.active === true && (body.jti === undefined || body.jti === claims.jti);
       this.#central.answered();
     } catch (err) {
-      // The issuer answered and refused (429, 401, …): fail closed whatever `failOpen` says.
-      if (err instanceof FetchError && err.status !== undefined && err.status >= 400 && err.status < 500) {
-        this.#central.refused(err);
-      }
+      // An answer that refused (429, 401, a redirect, a proxy's page) fails closed whatever `failOpen` says.
+      if (isRefusal(err)) this.#central.refused(err);
       this.#central.failed(err);
       return;
     }

@@ -1,0 +1,28 @@
+/**
+ * Whether a failed revocation check was refused or merely unanswered. Only an outage — no answer at all (network
+ * error, timeout) or a server error that says so (500, 502, 503, 504) — may fail open with `failOpen`. Every other
+ * answer is a refusal and always fails closed (`ERR_VERIFY_REVOCATION_REFUSED`): a 4xx (rate limited, secret
+ * refused, address locked), a redirect, or a 2xx whose body is not the answer asked for (a proxy's page). Otherwise
+ * whoever can make the issuer or a proxy refuse would make revoked tokens pass.
+ */
+import { FetchError } from '../http.js';
+
+/** Statuses that announce an outage of the answering server (RFC 9110 §15.6), not a judgement on the request. */
+const OUTAGE_STATUSES = new Set([500, 502, 503, 504]);
+
+/** True when `err` is an answer that refused (or was not) the check, rather than no answer at all. */
+export function isRefusal(err: unknown): boolean {
+  if (!(err instanceof FetchError)) return false;
+  if (err.status === undefined) return causedByRedirect(err);
+  if (err.status === 408) return false; // the server gave up waiting: an outage
+  return !OUTAGE_STATUSES.has(err.status);
+}
+
+/** `fetch` with `redirect: 'error'` rejects a redirect as a network error; its cause says so. */
+function causedByRedirect(err: Error): boolean {
+  for (let cause: unknown = err.cause, depth = 0; cause instanceof Error && depth < 4; depth++) {
+    if (/redirect/i.test(cause.message)) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
