@@ -4,7 +4,7 @@
  * `jti`, `ath` when an access token goes along — and the latest `DPoP-Nonce` each origin sent (RFC 9449 §8–9): a
  * `use_dpop_nonce` answer (400 at the token endpoint, 401 at a resource server) is retried once with it.
  */
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 
 import { asksForDPoPNonce, HEADERS } from '@jot/contract';
 
@@ -24,9 +24,22 @@ function base64url(bytes: ArrayBuffer | Uint8Array): string {
   return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('base64url');
 }
 
-/** A new non-extractable ES256 key pair. */
+/**
+ * A new non-extractable ES256 key pair. Generated encoded and imported, so the keys do not share their key data (and
+ * its mutex) with Node's generation job, whose destructor locks it: a garbage collection during the public key's
+ * JWK export (every proof) could otherwise deadlock the thread (see @jot/jose `generateKeyPair`).
+ */
 export async function generateDPoPKey(): Promise<CryptoKeyPair> {
-  return await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+  });
+  const algorithm = { name: 'ECDSA', namedCurve: 'P-256' };
+  return {
+    privateKey: await subtle.importKey('pkcs8', privateKey, algorithm, false, ['sign']),
+    publicKey: await subtle.importKey('spki', publicKey, algorithm, true, ['verify']),
+  };
 }
 
 /** The proof's JOSE header (base64url): ES256 with the public key; the pair must be ECDSA P-256. */
