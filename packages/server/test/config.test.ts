@@ -72,6 +72,7 @@ describe('loadConfig defaults', () => {
       argon2MemoryKib: 19456,
       argon2TimeCost: 2,
       argon2Parallelism: 1,
+      hashConcurrency: undefined,
       configFile: undefined,
       kekGenerated: true,
     });
@@ -139,6 +140,11 @@ describe('loadConfig layering', () => {
     expect(load({ JOT_DATABASE_NAMED_STATEMENTS: 'false' }).databaseNamedStatements).toBe(false);
   });
 
+  it('reads the hashing concurrency (the CPUs a container may use), undefined meaning every core but one', () => {
+    expect(load({ JOT_HASH_CONCURRENCY: '3' }).hashConcurrency).toBe(3);
+    expect(load().hashConcurrency).toBeUndefined();
+  });
+
   it('reads the file named by JOT_CONFIG, below the environment and above the defaults', () => {
     const dir = tempDir();
     const file = join(dir, 'custom.json');
@@ -201,6 +207,8 @@ describe('loadConfig validation', () => {
     ['JOT_LOG_LEVEL', 'loud', /JOT_LOG_LEVEL.*info/],
     ['JOT_ARGON2_MEMORY_KIB', '12', /JOT_ARGON2_MEMORY_KIB.*1024/],
     ['JOT_ARGON2_TIME_COST', '0', /JOT_ARGON2_TIME_COST/],
+    ['JOT_HASH_CONCURRENCY', '0', /JOT_HASH_CONCURRENCY.*1 to 256/],
+    ['JOT_HASH_CONCURRENCY', 'all', /JOT_HASH_CONCURRENCY.*integer/],
     ['JOT_DATABASE_URL', 'mysql://x@y/z', /JOT_DATABASE_URL.*postgres:\/\//],
     ['JOT_KEY_PREPUBLISH', '5m', /JOT_KEY_PREPUBLISH.*at least JOT_JWKS_MAX_AGE/],
     ['JOT_KEY_ROTATION_INTERVAL', '30m', /JOT_KEY_ROTATION_INTERVAL.*longer than JOT_KEY_PREPUBLISH/],

@@ -65,11 +65,14 @@ export async function createServerContext(inputs: ContextInputs): Promise<Server
 async function createCoreServices(inputs: ContextInputs): Promise<CoreServices> {
   const { config, store, clock, logger } = inputs;
   const keys: KeyManager = await createKeyManager({ store, config, clock, logger });
-  const passwords = await createPasswordHasher({
-    memoryKiB: config.argon2MemoryKib,
-    timeCost: config.argon2TimeCost,
-    parallelism: config.argon2Parallelism,
-  });
+  const passwords = await createPasswordHasher(
+    {
+      memoryKiB: config.argon2MemoryKib,
+      timeCost: config.argon2TimeCost,
+      parallelism: config.argon2Parallelism,
+    },
+    { concurrency: config.hashConcurrency },
+  );
   const events = createSecurityEvents(store, logger);
   const metrics = createMetrics({ processMetrics: true });
   const revocations = revocationsFromConfig(config, store, clock, metrics.revocations);

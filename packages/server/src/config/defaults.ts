@@ -179,6 +179,11 @@ export const defaults = {
   argon2TimeCost: 2,
   /** argon2id lanes. @default 1 */
   argon2Parallelism: 1,
+  /**
+   * Password hashes and verifications run at once; the rest wait in line. Set it to the CPUs a container may use
+   * (CPU quotas are not visible to Node). @default every core but one, at least one
+   */
+  hashConcurrency: undefined,
   /** Public URL of the web UI, the base of every link in messages (an absolute http(s) URL). @default the issuer */
   publicUrl: undefined,
   /**
@@ -306,6 +311,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
   argon2TimeCost: 'JOT_ARGON2_TIME_COST',
   argon2Parallelism: 'JOT_ARGON2_PARALLELISM',
+  hashConcurrency: 'JOT_HASH_CONCURRENCY',
   publicUrl: 'JOT_PUBLIC_URL',
   smtpUrl: 'JOT_SMTP_URL',
   mailFrom: 'JOT_MAIL_FROM',

@@ -85,6 +85,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     argon2MemoryKib: argon2.argon2MemoryKib,
     argon2TimeCost: get('argon2TimeCost', (v) => p.integer(v, 1, 1000)),
     argon2Parallelism: argon2.argon2Parallelism,
+    hashConcurrency: read('hashConcurrency', (v) => p.integer(v, 1, 256)),
     ...readMailSettings(reader, { issuer: basics.issuer, production, cwd }),
     ...loadSecuritySettings(get, read, basics.issuer),
     configFile,

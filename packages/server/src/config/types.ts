@@ -122,6 +122,8 @@ export interface Config {
   argon2MemoryKib: number;
   argon2TimeCost: number;
   argon2Parallelism: number;
+  /** Hashes running at once; undefined = every core but one (`HASHING_CONCURRENCY`). */
+  hashConcurrency: number | undefined;
   /** Base URL of the web UI for links in messages (no trailing slash). */
   publicUrl: string;
   /** `smtp://` or `smtps://` URL; undefined = development mail (log + .eml files). Never log it. */
