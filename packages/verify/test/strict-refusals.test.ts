@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SECRET } from '../../../test-support/fake-issuer.js';
+import { FetchError } from '../src/http.js';
+import { isRefusal } from '../src/revocation/refusal.js';
 import { codeOf } from './support/outcome.js';
 import { useIssuerVerifier } from './support/issuer-verifier.js';
 
@@ -69,5 +71,20 @@ describe('strict introspection with failOpen', () => {
     answer = { status: 200, body: '{"active":false}' };
     const live = strict();
     expect(await codeOf(live.verify(setup.issuer.tokens.sign()))).toBe('ERR_TOKEN_REVOKED');
+  });
+});
+
+describe('what counts as a refusal (shared by strict, Redis strict and the replicated feed)', () => {
+  it('a redirect rejected by fetch, wrapped or not; never an outage whose URL merely says "redirect"', () => {
+    const redirected = new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+    expect(isRefusal(redirected)).toBe(true);
+    expect(isRefusal(new FetchError('request to https://a.example/x failed', undefined, redirected))).toBe(
+      true,
+    );
+    const refused = new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') });
+    expect(
+      isRefusal(new FetchError('request to https://a.example/redirect failed', undefined, refused)),
+    ).toBe(false);
+    expect(isRefusal(new Error('socket hang up'))).toBe(false);
   });
 });

@@ -12,15 +12,17 @@ const OUTAGE_STATUSES = new Set([500, 502, 503, 504]);
 
 /** True when `err` is an answer that refused (or was not) the check, rather than no answer at all. */
 export function isRefusal(err: unknown): boolean {
-  if (!(err instanceof FetchError)) return false;
-  if (err.status === undefined) return causedByRedirect(err);
+  // A redirect refused by `fetch` (`redirect: 'error'`) is a network error, wrapped in a FetchError or not.
+  if (!(err instanceof FetchError) || err.status === undefined) return causedByRedirect(err);
   if (err.status === 408) return false; // the server gave up waiting: an outage
   return !OUTAGE_STATUSES.has(err.status);
 }
 
 /** `fetch` with `redirect: 'error'` rejects a redirect as a network error; its cause says so. */
-function causedByRedirect(err: Error): boolean {
-  for (let cause: unknown = err.cause, depth = 0; cause instanceof Error && depth < 4; depth++) {
+function causedByRedirect(err: unknown): boolean {
+  // A FetchError's own message names the URL, which may say anything: only what it wraps is read.
+  const first = err instanceof FetchError ? err.cause : err;
+  for (let cause: unknown = first, depth = 0; cause instanceof Error && depth < 5; depth++) {
     if (/redirect/i.test(cause.message)) return true;
     cause = cause.cause;
   }
