@@ -4,7 +4,6 @@
  * rotated secret replaces the old one at once, a removed client's tokens stop working, a client whose DPoP policy is
  * `required` gets none without a proof.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createServer, loadConfig } from '@jot/server';
 import { errorLine, jot, serverEnv, tempDir } from './support.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const dataDir = tempDir();
 const env = serverEnv(dataDir);
@@ -97,7 +97,7 @@ describe('jot clients', () => {
 
   it('adds a private_key_jwt client from a public key PEM, and refuses bad input with the reason', async () => {
     const dir = tempDir();
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey, privateKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
     writeFileSync(join(dir, 'svc.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
     writeFileSync(join(dir, 'svc.key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     const added = await jot(

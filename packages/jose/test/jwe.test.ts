@@ -2,7 +2,7 @@
  * Nested JWTs (sign, then encrypt): round trips with each accepted algorithm, decryption by the `jose` package
  * (interop), the RFC 7520 cookbook vectors, and every known JWE attack refused before decryption.
  */
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { CompactEncrypt, compactDecrypt, exportJWK } from 'jose';
@@ -21,6 +21,7 @@ import {
   type EncryptionKey,
   type JWEKeyAlgorithm,
 } from '../src/index.js';
+import { keyPair as freshKeyPair } from '../../../test-support/key-pair.js';
 
 const vector = (name: string): any =>
   JSON.parse(readFileSync(new URL(`./vectors/rfc7520/${name}.json`, import.meta.url), 'utf8'));
@@ -28,8 +29,8 @@ const vector = (name: string): any =>
 function keyPair(alg: JWEKeyAlgorithm, curve = 'P-256'): { priv: EncryptionKey; pub: EncryptionKey } {
   const { privateKey } =
     alg === 'RSA-OAEP-256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: curve });
+      ? freshKeyPair({ type: 'rsa', modulusLength: 2048 })
+      : freshKeyPair({ type: 'ec', namedCurve: curve });
   const jwk = privateKey.export({ format: 'jwk' });
   const priv = importEncryptionKey({ ...jwk, alg, kid: 'svc-1' });
   return { priv, pub: importEncryptionKey(priv.publicJwk) };
@@ -135,7 +136,7 @@ describe('JWE attacks are refused before decryption', () => {
     expect(await refusal(withHeader(jwe, { epk: { ...epk, y: y.toString('base64url') } }), [ec.priv])).toBe(
       'ERR_JWE_INVALID:epk',
     );
-    const p384 = await exportJWK(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey);
+    const p384 = await exportJWK(freshKeyPair({ type: 'ec', namedCurve: 'P-384' }).publicKey);
     expect(await refusal(withHeader(jwe, { epk: p384 }), [ec.priv])).toBe('ERR_JWE_INVALID:epk');
     expect(await refusal(withHeader(jwe, { epk: { ...epk, d: 'AAAA' } }), [ec.priv])).toBe(
       'ERR_JWE_INVALID:epk',
@@ -166,7 +167,7 @@ describe('JWE attacks are refused before decryption', () => {
     const rsaJwk = vector('5_2.key_encryption_using_rsa-oaep_with_aes-gcm').input.key;
     expect(() => importEncryptionKey(rsaJwk)).toThrow(/RSA-OAEP-256/);
     expect(() => importEncryptionKey({ ...rsaJwk, alg: 'RSA1_5' })).toThrow(/RSA-OAEP-256/);
-    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
+    const small = freshKeyPair({ type: 'rsa', modulusLength: 1024 }).publicKey.export({ format: 'jwk' });
     expect(() => importEncryptionKey({ ...small, alg: 'RSA-OAEP-256' })).toThrow(/2048/);
     expect(() => importEncryptionKey({ ...ec.pub.publicJwk, use: 'sig' })).toThrow(/enc/);
   });

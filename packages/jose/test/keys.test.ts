@@ -4,7 +4,7 @@
  * the default `kid` is the RFC 7638 thumbprint.
  */
 import { Buffer } from 'node:buffer';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 import { calculateJwkThumbprint } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -22,11 +22,12 @@ import {
 } from '../src/index.js';
 import { expectJoseError } from './support/assert.js';
 import { ASYMMETRIC_ALGS, fixture } from './support/keys.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 describe('weak keys are refused', () => {
-  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const weak = keyPair({ type: 'rsa', modulusLength: 1024 });
 
   it(`RSA keys under ${MIN_RSA_BITS} bits: PEM and JWK, public and private → ERR_KEY_INVALID (too_short)`, () => {
     const inputs = [
@@ -184,7 +185,7 @@ describe('importJWK', () => {
     ['a non-string y', { ...publicJwk, y: 1 }],
     ['a point off the curve', { ...publicJwk, y: publicJwk.x }],
     ['an empty kid', { ...publicJwk, kid: '' }],
-    ['an X25519 (encryption) key', generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' })],
+    ['an X25519 (encryption) key', keyPair({ type: 'x25519' }).publicKey.export({ format: 'jwk' })],
     ['an array', [publicJwk]],
     ['null', null],
     ['a string', JSON.stringify(publicJwk)],
@@ -227,7 +228,7 @@ describe('importPEM', () => {
     expectJoseError(() => importPEM(rsa.publicPem!, { alg: 'ES256' }), 'ERR_KEY_INVALID');
     expectJoseError(
       () =>
-        importPEM(generateKeyPairSync('x25519').publicKey.export({ format: 'pem', type: 'spki' }) as string),
+        importPEM(keyPair({ type: 'x25519' }).publicKey.export({ format: 'pem', type: 'spki' }) as string),
       'ERR_KEY_INVALID',
     );
   });

@@ -34,6 +34,7 @@ import {
   forge,
   forgeSegments,
 } from './support/tokens.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
   const actual = await importOriginal<typeof nodeCrypto>();
@@ -329,7 +330,7 @@ describe('crit: unknown names rejected; empty, non-array or absent names rejecte
 describe('jku, x5u, x5c, jwk in a header are never key sources, and never cause a network request', () => {
   it('an attacker-signed token naming its own key is refused, and nothing is fetched (CVE-2018-0114)', () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
-    const attacker = nodeCrypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const attacker = keyPair({ type: 'ec', namedCurve: 'P-256' });
     const header = b64json({
       alg: 'ES256',
       jwk: attacker.publicKey.export({ format: 'jwk' }),

@@ -4,7 +4,7 @@
  * limit applied before any decoding. Each forged token carries a valid HMAC so only the rule under test can fail.
  */
 import { Buffer } from 'node:buffer';
-import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { sign as cryptoSign } from 'node:crypto';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -33,6 +33,7 @@ import {
   forgeSegments,
   hmac,
 } from './support/tokens.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const HS256 = { algorithms: ['HS256'] as Algorithm[], currentDate: NOW_DATE };
 const check = (token: unknown) => verify(token as string, SECRET_KEY, HS256);
@@ -282,7 +283,7 @@ describe('typed header parameters', () => {
 describe('jku, x5u, jwk and x5c are never key sources', () => {
   afterEach(() => vi.restoreAllMocks());
   const es = fixture('ES256');
-  const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const attacker = keyPair({ type: 'ec', namedCurve: 'P-256' });
   const attackerJwk = attacker.publicKey.export({ format: 'jwk' });
 
   function attackerToken(extra: Record<string, unknown>): string {

@@ -3,7 +3,6 @@
  * holder reads — the server itself for its own audience, `jose` as a stock decrypter — and the loader refuses
  * registrations that would leave the server unable to read its own tokens.
  */
-import { generateKeyPairSync } from 'node:crypto';
 
 import { compactDecrypt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +12,13 @@ import { loadConfig } from '@jot/server';
 
 import { dpopClient } from './support/dpop.js';
 import { startServer, TEST_SETTINGS, type TestServer } from './support/jot-server.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const PASSWORD = 'correct horse battery';
 const AUDIENCE = 'https://api.example.com';
 
 function ecJwk(alg = 'ECDH-ES+A256KW') {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
   return { ...privateKey.export({ format: 'jwk' }), alg, kid: 'api-enc-1' };
 }
 
@@ -27,7 +27,7 @@ describe.each([
   [
     'RSA-OAEP-256',
     () => ({
-      ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+      ...keyPair({ type: 'rsa', modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
       alg: 'RSA-OAEP-256',
       kid: 'api-enc-2',
     }),

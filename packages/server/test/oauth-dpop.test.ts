@@ -5,7 +5,6 @@
  * `use_dpop_nonce` with a `DPoP-Nonce` header); a proof is accepted once across instances. Also: tokens issued here
  * for an audience with a registered encryption key are encrypted, and `jose` opens them.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { createDPoPProof, decodeUnverified, generateKeyPair, type Key } from '@j
 
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { adminToken, freePort, postForm, registerClient, startIssuer } from './support/oauth.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const PASSWORD = 'correct horse battery';
 const ORDERS = 'https://orders.internal';
@@ -442,7 +442,7 @@ describe('DPoP proofs at /oauth/token across instances', () => {
 });
 
 describe('encrypted tokens from /oauth/token', () => {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
   const ordersKey = { ...privateKey.export({ format: 'jwk' }), alg: 'ECDH-ES+A256KW', kid: 'orders-enc-1' };
   let server: TestServer;
   let headers: Record<string, string>;

@@ -4,12 +4,12 @@
  * 200 for unknown tokens and refuses other clients' tokens; RFC 6749 §5.2 errors for malformed requests; client
  * removal kills the client's tokens; registry validation; the registry's events name the acting admin session.
  */
-import { generateKeyPairSync } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signUp, type TestServer } from './support/jot-server.js';
 import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const AT = 'urn:ietf:params:oauth:token-type:access_token';
@@ -433,7 +433,7 @@ describe('client registry', () => {
   });
 
   it('refuses a new secret for a client that authenticates without one', async () => {
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
     const { client } = await registerClient(server, admin, {
       name: 'Keyed',
       token_endpoint_auth_method: 'private_key_jwt',

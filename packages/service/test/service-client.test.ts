@@ -4,7 +4,6 @@
  * or a secret, cached and renewed before expiry, fetched once for concurrent callers; token exchange on a user's
  * behalf; the retry after a 401 `invalid_token`; token-endpoint refusals as `ServiceError`s.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +16,7 @@ import { signUp, type TestServer } from '../../server/test/support/jot-server.js
 import { adminToken, registerClient, startIssuer } from '../../server/test/support/oauth.js';
 import { createServiceClient, generateDPoPKey, isServiceError, ServiceError } from '../src/index.js';
 import { TokenCache } from '../src/token-cache.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const ORDERS = 'https://orders.internal';
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -36,7 +36,7 @@ const countingFetch = (input: string, init?: RequestInit): Promise<Response> => 
 beforeAll(async () => {
   jot = await startIssuer({ roleScopes: '*=profile orders:read' });
   admin = await adminToken(jot);
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
   privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'billing-1', alg: 'ES256', use: 'sig' };
   await registerClient(jot, admin, {
@@ -162,7 +162,7 @@ describe('createServiceClient', () => {
   });
 
   it('reports refusals as ServiceErrors with the RFC 6749 error', async () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
     const wrongKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const service = createServiceClient({
       issuer: jot.url,
@@ -327,7 +327,7 @@ describe('DPoP (RFC 9449)', () => {
   });
 
   it('uses a fresh client assertion for the nonce retry (private_key_jwt)', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
     await registerClient(issuer, admin, {
       client_id: 'keyed',
       name: 'Keyed',

@@ -3,7 +3,6 @@
  * decrypted with the service's private key and their inner JWS verified as usual; tampering, attack headers,
  * a missing inner `typ` and plain tokens under `required` are refused.
  */
-import { generateKeyPairSync } from 'node:crypto';
 
 import { CompactEncrypt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +12,15 @@ import { encryptJWT, importEncryptionKey, signJWS, type JWK } from '@jot/jose';
 import { createVerifier, type Verifier } from '../src/index.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger } from './support/wait.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const ec = {
-  ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+  ...keyPair({ type: 'ec', namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
   alg: 'ECDH-ES+A256KW',
   kid: 'svc-ec',
 } as JWK;
 const rsa = {
-  ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+  ...keyPair({ type: 'rsa', modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
   alg: 'RSA-OAEP-256',
   kid: 'svc-rsa',
 } as JWK;

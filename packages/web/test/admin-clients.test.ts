@@ -4,7 +4,6 @@
  * again (the token endpoint follows), rotates a secret, removes a client after confirming; the page fits a 390 px
  * screen and a desktop width.
  */
-import { generateKeyPairSync } from 'node:crypto';
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import {
   PASSWORD,
   signInWithForm,
 } from './support/browser.js';
+import { keyPair } from '../../../test-support/key-pair.js';
 
 const ADMIN = 'admin@clients.test';
 
@@ -90,7 +90,7 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
     expect((await postForm(server, '/oauth/token', grant, basic('reports', secret))).status).toBe(401);
     expect((await postForm(server, '/oauth/token', grant, basic('reports', fresh))).status).toBe(200);
 
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { publicKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
     await page.locator('#client-name').fill('Billing');
     await page.locator('#client-id').fill('billing');
     await page.locator('#client-method').selectOption('private_key_jwt');

@@ -3,9 +3,10 @@
  * pair, one secret per HMAC size. Each is offered as Jot `Key`s, PEM text and Node `KeyObject`s for interop.
  */
 import type { Buffer } from 'node:buffer';
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 
 import { importPEM, importSecret, type Algorithm, type Key } from '../../src/index.js';
+import { keyPair } from '../../../../test-support/key-pair.js';
 
 /** Every algorithm name Jot implements except the `Ed25519` alias. */
 export const ALL_ALGS = [
@@ -47,9 +48,9 @@ const pairs = new Map<string, { publicKey: KeyObject; privateKey: KeyObject }>()
 function pair(kind: 'rsa' | 'P-256' | 'P-384' | 'P-521' | 'ed25519') {
   let found = pairs.get(kind);
   if (found === undefined) {
-    if (kind === 'rsa') found = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    else if (kind === 'ed25519') found = generateKeyPairSync('ed25519');
-    else found = generateKeyPairSync('ec', { namedCurve: kind });
+    if (kind === 'rsa') found = keyPair({ type: 'rsa', modulusLength: 2048 });
+    else if (kind === 'ed25519') found = keyPair({ type: 'ed25519' });
+    else found = keyPair({ type: 'ec', namedCurve: kind });
     pairs.set(kind, found);
   }
   return found;

@@ -4,9 +4,10 @@
  * in the JSON shapes browsers hand to `@simplewebauthn/browser`. Unlike a browser it ignores `excludeCredentials`
  * when asked to, so a test can present one credential twice.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 
 import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { keyPair } from '../../../../test-support/key-pair.js';
 
 /** One credential held by the authenticator. */
 export interface SoftCredential {
@@ -34,7 +35,7 @@ function clientData(type: 'webauthn.create' | 'webauthn.get', challenge: string,
 
 /** Creates a fresh credential (not yet registered anywhere). */
 export function newCredential(userHandle: string): SoftCredential {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' });
   const cose = new Map<number, number | Uint8Array>([
     [1, 2], // kty: EC2
