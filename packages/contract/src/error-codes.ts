@@ -173,8 +173,9 @@ export const VERIFY_OWN_ERROR_CODES = [
   /** The revocation copy is older than `maxStaleness` (fail closed), or the central list could not be asked. 503. */
   'ERR_VERIFY_REVOCATION_UNAVAILABLE',
   /**
-   * The issuer answered the revocation check with a refusal (4xx: rate limited, wrong secret): always fails closed,
-   * even with `failOpen` — an attacker who can make the issuer refuse must not make revoked tokens pass. 503.
+   * The revocation feed, introspection endpoint or Redis mirror answered with a refusal (4xx, a redirect, not the
+   * expected answer, an incomplete mirror): always fails closed, even with `failOpen` — whoever can make the issuer
+   * refuse must not make revoked tokens pass. 503.
    */
   'ERR_VERIFY_REVOCATION_REFUSED',
   /** No key set has ever been loaded from the issuer. 503. */

@@ -1,8 +1,8 @@
 /**
  * Limits on who acts at `/oauth/introspect` (RFC 7662), `/oauth/revoke` (RFC 7009) and `/api/introspect`:
- * - failed client authentications per claimed client_id and per address (`JOT_RATE_LIMIT_AUTH`): once used up,
- *   even the right secret is refused (429 `ERR_CLIENT_AUTH_LOCKED`, `Retry-After`) — guessing gains nothing —
- *   while other clients and addresses go on; wrong resource-server secrets are limited per address the same way,
+ * - failed client authentications per address (`JOT_RATE_LIMIT_AUTH`): once used up, even the right secret from
+ *   it is refused (429 `ERR_CLIENT_AUTH_LOCKED`, `Retry-After`) — guessing gains nothing — while other addresses go
+ *   on; wrong secrets for one client id from many addresses never refuse its right secret (ids are public); wrong resource-server secrets are limited per address the same way,
  *   but the right secret is never refused (resource servers behind one NAT must not be shut out by a neighbour);
  * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`), one budget across the endpoints — per OAuth client or
  *   admin; the resource-server secret's holders have none (a strict verifier asks once per request).

@@ -116,7 +116,7 @@ export const defaults = {
   /**
    * Requests per client address and route on every route that checks a credential or sends mail, and the same
    * budget per verified user on the password-, code- and email-change routes; and failed client authentications
-   * per address and per client id at the introspection, revocation and feed endpoints: `<max>/<window>`, e.g.
+   * per address (counted per client id) at the introspection, revocation and feed endpoints: `<max>/<window>`, e.g.
    * `10/min`, `100/15m`. @default '10/min'
    */
   rateLimitAuth: '10/min',

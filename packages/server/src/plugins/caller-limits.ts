@@ -1,9 +1,10 @@
 /**
  * Limits on who acts at the introspection and revocation endpoints (`/oauth/introspect`, `/oauth/revoke`,
  * `/api/introspect`) and at the resource-server credential of the revocation feed:
- * - failed client authentications, per client address and per claimed `client_id` (`JOT_RATE_LIMIT_AUTH`): once
- *   either has used its budget, attempts are refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is
- *   checked, so a wrong secret cannot be guessed without bound, even a right one being refused meanwhile;
+ * - failed client authentications (`JOT_RATE_LIMIT_AUTH`): once an address has used its budget, its attempts are
+ *   refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is checked, so a wrong secret cannot be guessed
+ *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
+ *   (client ids are public: a lock per id would let anyone refuse a client its right secret);
  * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`).
  *   The holders of the resource-server secret have none (feed-credential.ts `admitFeedCaller`).
  * Both are shared through Redis when configured, so they hold across instances; without it each instance counts.
@@ -24,8 +25,8 @@ import { createFailureLimiter, type FailureLimiter } from '../services/limiter.j
 /** The limits of one server (every route shares them). */
 export interface CallerLimits {
   /**
-   * Runs `check` (a client or resource-server authentication) unless the address or `claimedClientId` has used up
-   * its failures; counts the failure when `check` refuses the credential.
+   * Runs `check` (a client or resource-server authentication) unless the address has used up its failures; counts
+   * the failure, for the address and `claimedClientId`, when `check` refuses the credential.
    */
   authenticate<T>(
     request: FastifyRequest,
@@ -86,7 +87,7 @@ function locked(waitMs: number): HttpError {
   return new HttpError(
     429,
     'ERR_CLIENT_AUTH_LOCKED',
-    `too many failed client authentications from this address or for this client; try again in ${seconds} s`,
+    `too many failed client authentications from this address; try again in ${seconds} s`,
     { error: 'rate_limited', headers: { 'retry-after': String(seconds) } },
   );
 }

@@ -3,7 +3,7 @@
  * `private_key_jwt`, …), or a resource server with `Authorization: Bearer <JOT_REVOCATION_SECRET>` (or an admin's
  * token). A confidential client or a resource server may introspect any access token; a public client only its
  * own. A refresh token is introspectable only by the client it was issued to (anyone else learns `active: false`).
- * Failed client authentications are limited per address and client id, calls per caller (plugins/caller-limits.ts).
+ * Failed client authentications are limited per address (counted per client id too), calls per caller (plugins/caller-limits.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 

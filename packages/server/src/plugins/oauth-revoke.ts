@@ -3,7 +3,7 @@
  * access token has its `jti` revoked until it expires. The client must authenticate (a public client by its
  * `client_id`, holding the token being proof enough, §2.1) and may only revoke tokens issued to it. A token the
  * server does not know, or that is already invalid, answers 200 as well (§2.2): there is nothing left to revoke.
- * Failed client authentications are limited per address and client id, calls per client (plugins/caller-limits.ts).
+ * Failed client authentications are limited per address (counted per client id too), calls per client (plugins/caller-limits.ts).
  */
 import type { FastifyInstance } from 'fastify';
 
