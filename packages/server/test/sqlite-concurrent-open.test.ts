@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { openStore } from '../src/store/open.js';
 import { requireBuiltServer } from './support/processes.js';
 
 const SERVER = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -84,4 +85,30 @@ describe('SQLite: one new file opened by several processes at once', () => {
       }
     }
   }, 120_000);
+});
+
+describe('SQLite: the migrations wait for a write lock held in this very process', () => {
+  it('opens once the holder commits, without blocking the event loop the holder needs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jot-sqlite-inproc-'));
+    dirs.push(dir);
+    const file = join(dir, 'jot.db');
+    const first = await openStore({ url: file, dataDir: dir });
+    const holder = new Database(file);
+    try {
+      holder.exec('BEGIN IMMEDIATE'); // a write transaction spanning event-loop turns, as a busy server's can
+      const released = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          holder.exec('COMMIT');
+          resolve();
+        }, 300),
+      );
+      // SQLite's busy_timeout would wait synchronously, so the commit above could never run.
+      const second = await openStore({ url: file, dataDir: dir });
+      await released;
+      await second.close();
+    } finally {
+      holder.close();
+      await first.close();
+    }
+  });
 });

@@ -41,6 +41,34 @@ export function secureSqliteFile(filename: string): void {
  */
 export const MIGRATION_WAIT_MS = 120_000;
 
+/** Whether `err` is SQLite's "database is locked" (better-sqlite3's `SqliteError`). */
+function isBusy(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { code?: unknown }).code === 'SQLITE_BUSY';
+}
+
+/**
+ * `BEGIN IMMEDIATE`, waiting for the write lock up to `MIGRATION_WAIT_MS` without blocking the event loop: SQLite's
+ * own `busy_timeout` waits synchronously, so a holder in this very process (another server over the same file, a
+ * transaction spanning an await) could never finish and the wait always ran out. Retries every 25–100 ms instead.
+ */
+async function beginImmediate(connection: DatabaseConnection): Promise<void> {
+  const deadline = Date.now() + MIGRATION_WAIT_MS;
+  await connection.executeQuery(CompiledQuery.raw('PRAGMA busy_timeout = 0'));
+  try {
+    for (let pause = 25; ; pause = Math.min(100, pause * 2)) {
+      try {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+        return;
+      } catch (err) {
+        if (!isBusy(err) || Date.now() + pause > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  } finally {
+    await connection.executeQuery(CompiledQuery.raw(`PRAGMA busy_timeout = ${MIGRATION_WAIT_MS}`));
+  }
+}
+
 /** Shared by a dialect's driver and adapter: whether the next transaction is the migrations'. */
 interface MigrationState {
   next: boolean;
@@ -60,7 +88,7 @@ class MigrationAwareDriver extends SqliteDriver {
     this.state.next = false;
     // The write lock before the migrator reads which migrations ran: a deferred BEGIN would read first, and its
     // first write would fail at once (SQLITE_BUSY) once another process had committed meanwhile.
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    await beginImmediate(connection);
   }
 }
 
