@@ -26,6 +26,7 @@ export { createRequestDPoP, requestDPoP, type DPoPOptions, type RequestDPoP } fr
 export type { DecryptionOptions } from './decrypt.js';
 export { extractToken, parseAuthorization } from './token.js';
 export { checkCsrf } from './csrf.js';
+export { RecencyMap } from './recency-map.js';
 export { compileGuards, enforceGuards, type Guards, type CompiledGuards } from './guards.js';
 export {
   VerifyError,

@@ -1,12 +1,13 @@
 /**
- * The bounded cache of access tokens `TokenService.verify` has verified, least recently used dropped first, keyed on
- * the whole token text. A hit is served only while the token is unexpired by the verifier's own rule (`exp` against
+ * The bounded cache of access tokens `TokenService.verify` has verified, least recently used dropped first
+ * (`RecencyMap`: a token presented over and over is not moved on every hit), keyed on the whole token text. A hit is served only while the token is unexpired by the verifier's own rule (`exp` against
  * now minus the clock tolerance) and while the key ring still selects, for its `alg` and `kid`, the very key object
  * that verified it: a key retired, removed or replaced under the same `kid` turns every token it verified into a
  * miss. The claims it hands out are frozen.
  */
 import type { UserAccessTokenClaims } from '@jot/contract';
 import type { Key } from '@jot/jose';
+import { RecencyMap } from '@jot/verify';
 
 import type { KeyManager } from '../keys/types.js';
 
@@ -43,7 +44,7 @@ export function createVerifiedTokens(
   size: number,
   toleranceSeconds: number,
 ): VerifiedTokens {
-  const verified = new Map<string, VerifiedToken>();
+  const verified = size > 0 ? new RecencyMap<string, VerifiedToken>(size) : undefined;
 
   /** Whether the key ring still selects, for the token's `alg` and `kid`, the key object that verified it. */
   function stillSelects(entry: VerifiedToken): boolean {
@@ -56,20 +57,15 @@ export function createVerifiedTokens(
 
   return {
     get(token, now) {
-      const hit = verified.get(token);
+      const hit = verified?.get(token);
       if (hit === undefined) return undefined;
-      verified.delete(token);
-      if (hit.claims.exp > Math.floor(now / 1000) - toleranceSeconds && stillSelects(hit)) {
-        verified.set(token, hit);
-        return hit.claims;
-      }
+      if (hit.claims.exp > Math.floor(now / 1000) - toleranceSeconds && stillSelects(hit)) return hit.claims;
+      verified?.delete(token);
       return undefined;
     },
     put(token, entry) {
-      if (size <= 0) return;
-      verified.set(token, { ...entry, claims: deepFreeze(entry.claims) });
-      if (verified.size > size) verified.delete(verified.keys().next().value as string);
+      verified?.set(token, { ...entry, claims: deepFreeze(entry.claims) });
     },
-    clear: () => verified.clear(),
+    clear: () => verified?.clear(),
   };
 }

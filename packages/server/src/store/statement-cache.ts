@@ -6,24 +6,21 @@
  */
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
+import { RecencyMap } from '@jot/verify';
+
 /** Distinct SQL texts kept; the store issues a few dozen, so this only bounds pathological callers. */
 export const STATEMENT_CACHE_SIZE = 256;
 
 /** Wraps `database` so `prepare(sql)` returns a cached statement for SQL it has seen (least recently used dropped). */
 export function withStatementCache(database: SqliteDatabase, size = STATEMENT_CACHE_SIZE): SqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
+  // Not a delete and re-insert per use: the hottest statements would pile holes into the Map (recency-map.ts).
+  const statements = new RecencyMap<string, SqliteStatement>(size);
   return {
     prepare(sql: string): SqliteStatement {
       const cached = statements.get(sql);
-      if (cached !== undefined) {
-        // Map keeps insertion order: re-inserting marks the entry as most recently used.
-        statements.delete(sql);
-        statements.set(sql, cached);
-        return cached;
-      }
+      if (cached !== undefined) return cached;
       const statement = database.prepare(sql);
       statements.set(sql, statement);
-      if (statements.size > size) statements.delete(statements.keys().next().value as string);
       return statement;
     },
     close(): void {
