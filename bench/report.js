@@ -281,15 +281,28 @@ export function machine() {
   };
 }
 
-/** A warning when other work was competing for the CPU during the run. */
-export function busyNote(cores, loadBefore, loadAfter) {
-  const load = Math.max(loadBefore, loadAfter);
-  if (load < cores * 0.5) return '';
+/**
+ * A warning when other work was competing for the CPU: a 1-minute load above half the cores before the run started
+ * (the run's own load afterwards says nothing), or other processes and the hypervisor's steal taking a quarter of a
+ * core or more while the core section was timed (`contention` from `contentionMeter`, when that section ran).
+ */
+export function busyNote(cores, loadBefore, contention) {
+  const reasons = [];
+  if (loadBefore >= cores * 0.5)
+    reasons.push(`1-minute load ${loadBefore.toFixed(2)} on ${cores} cores before the run`);
+  const taken = contention === undefined ? 0 : contention.otherCores + contention.stealCores;
+  if (taken >= 0.25) reasons.push(`${contentionText(contention)} while the core section was timed`);
+  if (reasons.length === 0) return '';
   return (
-    `> **The machine was busy** (1-minute load ${load.toFixed(2)} on ${cores} cores): absolute numbers are lower and ` +
+    `> **The machine was busy** (${reasons.join('; ')}): absolute numbers are lower and ` +
     'noisier than on an idle machine. Contenders of one row are timed in interleaved rounds, so the ratios are ' +
     'affected much less than the absolute numbers.\n\n'
   );
+}
+
+/** "other processes 0.02 cores, hypervisor steal 0.00 cores". */
+export function contentionText({ otherCores, stealCores }) {
+  return `other processes ${otherCores.toFixed(2)} cores, hypervisor steal ${stealCores.toFixed(2)} cores`;
 }
 
 /** The whole docs/benchmarks.md. */
@@ -299,7 +312,7 @@ export function renderDocument({
   profile,
   durationS,
   loadBefore,
-  loadAfter,
+  contention,
   versions,
   payloadBytes,
 }) {
@@ -318,11 +331,11 @@ absolute numbers depend on the CPU, the ratios much less.
 | Node | ${info.node} (V8 ${info.v8}) |
 | OpenSSL | ${info.openssl} |
 | Date | ${info.date} |
-| Load average (1 min) before / after | ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)} |
-| Libraries | ${versions} |
+| Load average (1 min) before the run | ${loadBefore.toFixed(2)} |
+${contention === undefined ? '' : `| Competing for the CPU while the core section was timed (${contention.seconds.toFixed(0)} s, on average) | ${contentionText(contention)} |\n`}| Libraries | ${versions} |
 | Run | ${profile.rounds} rounds × ${profile.roundMs} ms after ${profile.warmupMs} ms warm-up, median${profile.extendCapMs ? ` (a verify group whose overhead interval is wider than its budget: more rounds, up to ${profile.extendCapMs / 1000} s)` : ''}; total ${durationS.toFixed(0)} s |
 
-${busyNote(info.cores, loadBefore, loadAfter)}## What is measured
+${busyNote(info.cores, loadBefore, contention)}## What is measured
 
 - **Jot**: \`createSigner\` / \`createVerifier\` from \`@jot/jose\` (the built \`dist\`), prepared once per algorithm;
   verify checks the allow-listed \`alg\`, the signature, \`exp\`, \`iss\` and \`aud\`, and returns header, payload and key.

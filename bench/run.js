@@ -31,6 +31,7 @@ import { PROFILES, measureGroup } from './harness.js';
 import { ALGS, AUDIENCE, CLAIMS, ISSUER, LIFETIME, makeKeys } from './fixtures.js';
 import {
   busyNote,
+  contentionText,
   machine,
   renderDocument,
   renderRevocation,
@@ -49,6 +50,7 @@ import { PROPAGATION_HEADING, benchPropagation, renderPropagation } from './prop
 import { PROBES, benchRevocation } from './revocation.js';
 import { SENDER_HEADING, benchSenderConstraint, renderSenderConstraint } from './sender-constraint.js';
 import { missedSummary } from './lib/targets.js';
+import { contentionMeter } from './lib/proc.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
@@ -233,6 +235,7 @@ async function runJose(args, profile) {
   const { SIGNERS, VERIFIERS } = await import('./contenders.js');
   log(`keys…`);
   const keys = makeKeys(args.algs);
+  const contended = contentionMeter();
   const verify = new Map();
   const verifyCpu = new Map();
   const verifyExtended = new Map();
@@ -269,6 +272,8 @@ async function runJose(args, profile) {
     sign.set(alg, hzOf(signed));
   }
 
+  const contention = contended();
+  log(`core section: ${contentionText(contention)} competing`);
   const { markdown, missed, charts } = renderTables({
     algs: args.algs,
     verify,
@@ -283,7 +288,7 @@ async function runJose(args, profile) {
   const versions = ['fast-jwt', 'jsonwebtoken', 'jose']
     .map((name) => `${name} ${require(`${name}/package.json`).version}`)
     .join(', ');
-  return { markdown, missed, charts, failures, versions, payloadBytes };
+  return { markdown, missed, charts, failures, versions, payloadBytes, contention };
 }
 
 /** The resource-server section: HTTP contenders under autocannon, in their own processes. */
@@ -344,7 +349,7 @@ function printReport(run) {
     `${info.cpu} · ${info.cores} cores · Node ${info.node} · OpenSSL ${info.openssl} · ${durationS.toFixed(0)} s` +
       ` · load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}\n`,
   );
-  const busy = busyNote(info.cores, loadBefore, loadAfter);
+  const busy = busyNote(info.cores, loadBefore, jose?.contention);
   if (busy !== '' || jose !== undefined) console.log(busy + (jose?.markdown ?? ''));
   if (failures.length)
     console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
@@ -370,7 +375,7 @@ function writeDocument(args, run) {
           profile,
           durationS,
           loadBefore,
-          loadAfter,
+          contention: jose.contention,
           versions: jose.versions,
           payloadBytes: jose.payloadBytes,
         }) + (failures.length ? `\nChecks failed:\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : '');

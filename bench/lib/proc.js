@@ -38,6 +38,41 @@ export function threadCpuSeconds(pid) {
   return { main: statCpu(`/proc/${pid}/task/${pid}/stat`), others };
 }
 
+/**
+ * The whole machine's CPU seconds so far from `/proc/stat`: `busy` (user, nice, system, irq, softirq — every
+ * process's work) and `steal` (time the hypervisor gave this VM's virtual CPUs to someone else).
+ */
+export function machineCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal = 0] = fields;
+    return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK };
+  } catch {
+    return { busy: NaN, steal: NaN };
+  }
+}
+
+/**
+ * Measures what competed with this process for the CPU between `start()` and `stop()`: the other processes' CPU and
+ * the hypervisor's steal, each in cores on average (machine busy time minus this process's own CPU time).
+ */
+export function contentionMeter() {
+  const machine = machineCpuSeconds();
+  const own = process.cpuUsage();
+  const at = process.hrtime.bigint();
+  return () => {
+    const seconds = Number(process.hrtime.bigint() - at) / 1e9;
+    const now = machineCpuSeconds();
+    const { user, system } = process.cpuUsage(own);
+    const others = now.busy - machine.busy - (user + system) / 1e6;
+    return {
+      otherCores: Math.max(0, others) / seconds,
+      stealCores: (now.steal - machine.steal) / seconds,
+      seconds,
+    };
+  };
+}
+
 /** The `p`-th percentile (0–100, nearest rank) of a list of numbers. */
 export function percentile(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
