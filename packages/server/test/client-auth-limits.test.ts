@@ -180,3 +180,59 @@ describe('the claimed client id failures are counted under', () => {
     expect(claimedClientId('Basic !!!', {})).toBeUndefined();
   });
 });
+
+describe('the ceiling on the resource-server secret per address (JOT_RATE_LIMIT_RESOURCE_SERVER)', () => {
+  const CEILING = 5;
+  let limited: TestServer;
+  beforeAll(async () => {
+    limited = await startIssuer({
+      rateLimitResourceServer: `${CEILING}/${WINDOW_S}s`,
+      trustProxy: true,
+      revocationSecret: FEED_SECRET,
+    });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  const withSecret = (path: string, address: string): Promise<TestResponse> =>
+    path === '/api/revocations'
+      ? limited.request('GET', path, {
+          headers: { authorization: `Bearer ${FEED_SECRET}`, 'x-forwarded-for': address },
+        })
+      : postForm(
+          limited,
+          path,
+          { token: 'x.y.z' },
+          { authorization: `Bearer ${FEED_SECRET}`, 'x-forwarded-for': address },
+        );
+
+  it('counts introspection and the feed together per address, refuses beyond it, and leaves other addresses alone', async () => {
+    const address = freshAddress();
+    const paths = ['/api/introspect', '/oauth/introspect', '/api/revocations'];
+    for (let i = 0; i < CEILING; i++) expect((await withSecret(paths[i % 3]!, address)).status).toBe(200);
+    for (const path of paths) {
+      const refused = await withSecret(path, address);
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('ERR_RATE_LIMITED');
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    expect((await withSecret('/api/introspect', freshAddress())).status).toBe(200);
+  });
+
+  it('does not count a wrong secret against it (wrong secrets have their own budget)', async () => {
+    const address = freshAddress();
+    const wrong = await postForm(
+      limited,
+      '/api/introspect',
+      { token: 'x.y.z' },
+      {
+        authorization: 'Bearer not-the-secret',
+        'x-forwarded-for': address,
+      },
+    );
+    expect(wrong.status).toBe(401);
+    for (let i = 0; i < CEILING; i++) expect((await withSecret('/api/introspect', address)).status).toBe(200);
+    expect((await withSecret('/api/introspect', address)).status).toBe(429);
+  });
+});

@@ -259,6 +259,18 @@ describe('loadConfig validation', () => {
     expect(load({ JOT_ACCESS_TOKEN_TTL: '10s', JOT_RATE_LIMIT_RENEW: '1/min' }).tokenMode).toBe('refresh');
   });
 
+  it('reads the resource-server ceiling as a rate or off (the default)', () => {
+    expect(load({}).rateLimitResourceServer).toBeUndefined();
+    expect(load({ JOT_RATE_LIMIT_RESOURCE_SERVER: 'OFF' }).rateLimitResourceServer).toBeUndefined();
+    expect(load({ JOT_RATE_LIMIT_RESOURCE_SERVER: '5000/s' }).rateLimitResourceServer).toEqual({
+      max: 5000,
+      windowMs: 1000,
+    });
+    expect(errorOf(() => load({ JOT_RATE_LIMIT_RESOURCE_SERVER: 'unlimited' }))).toMatchObject({
+      setting: 'JOT_RATE_LIMIT_RESOURCE_SERVER',
+    });
+  });
+
   it('names the file key when the bad value comes from the config file', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'jot.config.json'), JSON.stringify({ port: 'eighty' }));

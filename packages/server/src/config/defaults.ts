@@ -163,11 +163,18 @@ export const defaults = {
   rateLimitRenew: '6/min',
   /**
    * Calls one authenticated caller may make to `/oauth/introspect`, `/oauth/revoke` and `/api/introspect`, one
-   * budget for the three: per OAuth client, per admin, or per address for the resource-server secret's holders:
-   * `<max>/<window>`. Failed client authentications there are limited by `JOT_RATE_LIMIT_AUTH`, per address and
-   * per client id. @default '1000/s'
+   * budget for the three: per OAuth client or per admin: `<max>/<window>`. The resource-server secret's holders
+   * have their own (`rateLimitResourceServer`). Failed client authentications there are limited by
+   * `JOT_RATE_LIMIT_AUTH`, per address. @default '1000/s'
    */
   rateLimitClient: '1000/s',
+  /**
+   * Calls per address by holders of `JOT_REVOCATION_SECRET` at `/api/introspect`, `/oauth/introspect` and the
+   * revocation feed: `<max>/<window>`, or `off`. A ceiling against a leaked secret loading the database; a strict
+   * verifier refused by it fails closed, so set it well above what your resource servers behind one address send
+   * (one introspection per request they serve). @default 'off'
+   */
+  rateLimitResourceServer: 'off',
   /**
    * Bearer token (at least 32 characters) that `GET /metrics` requires. Without it, `/metrics` answers only outside
    * production. @default none
@@ -307,6 +314,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   loginLockoutMax: 'JOT_LOGIN_LOCKOUT_MAX',
   rateLimitRenew: 'JOT_RATE_LIMIT_RENEW',
   rateLimitClient: 'JOT_RATE_LIMIT_CLIENT',
+  rateLimitResourceServer: 'JOT_RATE_LIMIT_RESOURCE_SERVER',
   metricsToken: 'JOT_METRICS_TOKEN',
   argon2MemoryKib: 'JOT_ARGON2_MEMORY_KIB',
   argon2TimeCost: 'JOT_ARGON2_TIME_COST',

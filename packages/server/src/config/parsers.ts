@@ -110,6 +110,11 @@ export function rate(value: unknown): { max: number; windowMs: number } {
   return { max, windowMs };
 }
 
+/** A rate as `rate` reads it, or `off` for none. */
+export function rateOrOff(value: unknown): { max: number; windowMs: number } | undefined {
+  return text(value).trim().toLowerCase() === 'off' ? undefined : rate(value);
+}
+
 /** An absolute http(s) URL without query or fragment (OpenID Connect Discovery §3 for issuers). */
 export function httpUrl(value: unknown): string {
   const s = string(value);

@@ -25,13 +25,16 @@ export function readArgon2Memory({ raw, get, fail }: SettingsReader): Argon2Memo
 }
 
 /** The sign-in lockout, the per-session renewal budget and the per-caller budget of introspection and revocation. */
-export type LoginLimits = Pick<Config, 'loginLockout' | 'rateLimitRenew' | 'rateLimitClient'>;
+export type LoginLimits = Pick<
+  Config,
+  'loginLockout' | 'rateLimitRenew' | 'rateLimitClient' | 'rateLimitResourceServer'
+>;
 
 /**
  * Reads the sign-in lockout (`JOT_LOGIN_LOCKOUT`'s free failures and base delay, capped by the maximum) and the
  * renewal budget, and the calls per caller at the introspection and revocation endpoints.
  */
-export function readLoginLimits({ get, duration }: SettingsReader): LoginLimits {
+export function readLoginLimits({ get, read, duration }: SettingsReader): LoginLimits {
   const { max, windowMs } = get('loginLockout', p.rate);
   return {
     loginLockout: {
@@ -41,5 +44,6 @@ export function readLoginLimits({ get, duration }: SettingsReader): LoginLimits 
     },
     rateLimitRenew: get('rateLimitRenew', p.rate),
     rateLimitClient: get('rateLimitClient', p.rate),
+    rateLimitResourceServer: read('rateLimitResourceServer', p.rateOrOff),
   };
 }

@@ -117,6 +117,8 @@ export interface Config {
   rateLimitRenew: { readonly max: number; readonly windowMs: number };
   /** Calls per authenticated caller of the introspection and revocation endpoints. */
   rateLimitClient: { readonly max: number; readonly windowMs: number };
+  /** Calls per address by the revocation secret's holders; `undefined`: no ceiling. */
+  rateLimitResourceServer: { readonly max: number; readonly windowMs: number } | undefined;
   /** Bearer token for `GET /metrics`; never log it. */
   metricsToken: string | undefined;
   argon2MemoryKib: number;

@@ -5,8 +5,9 @@
  *   refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is checked, so a wrong secret cannot be guessed
  *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
  *   (client ids are public: a lock per id would let anyone refuse a client its right secret);
- * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`).
- *   The holders of the resource-server secret have none (feed-credential.ts `admitFeedCaller`).
+ * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`);
+ * - calls per address by holders of the resource-server secret (`JOT_RATE_LIMIT_RESOURCE_SERVER`, off by default:
+ *   a strict verifier asks once per request it serves, and many share one address; feed-credential.ts).
  * Both are shared through Redis when configured, so they hold across instances; without it each instance counts.
  */
 import { createHash } from 'node:crypto';
@@ -35,6 +36,8 @@ export interface CallerLimits {
   ): Promise<T>;
   /** Spends one call of `caller`'s budget (an authenticated caller); throws 429 once it is used up. */
   admit(request: FastifyRequest, caller: string): Promise<void>;
+  /** Spends one call of the address's resource-server ceiling, when one is set; throws 429 once it is used up. */
+  admitResourceServer(request: FastifyRequest): Promise<void>;
 }
 
 /** The form fields a claimed client id is read from. */
@@ -106,6 +109,15 @@ function build(app: FastifyInstance): CallerLimits {
     timeWindow: config.rateLimitClient.windowMs,
     keyGenerator: (request) => `caller:${callerOf.get(request) ?? `ip:${request.ip}`}`,
   });
+  const ceiling = config.rateLimitResourceServer;
+  const resourceServerCalls =
+    ceiling === undefined
+      ? undefined
+      : app.createRateLimit({
+          max: ceiling.max,
+          timeWindow: ceiling.windowMs,
+          keyGenerator: (request) => `resource-server:ip:${request.ip}`,
+        });
   const record = (request: FastifyRequest): void => {
     events
       .record('rate_limited', {
@@ -134,6 +146,11 @@ function build(app: FastifyInstance): CallerLimits {
     async admit(request, caller) {
       callerOf.set(request, caller);
       const result = await calls(request);
+      if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+    },
+    async admitResourceServer(request) {
+      if (resourceServerCalls === undefined) return;
+      const result = await resourceServerCalls(request);
       if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
     },
   };

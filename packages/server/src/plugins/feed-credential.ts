@@ -2,7 +2,8 @@
  * The credential of resource servers for the revocation feed, its stream and introspection:
  * `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time on SHA-256 digests), or an admin's
  * access token — which is then kept on the request, so a long-lived stream can re-check it as it goes. Failed
- * credentials are limited per address (plugins/caller-limits.ts).
+ * credentials are limited per address (plugins/caller-limits.ts); the secret's calls only by the optional
+ * `JOT_RATE_LIMIT_RESOURCE_SERVER` ceiling per address.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -45,20 +46,21 @@ export function feedCredential(config: Config): preHandlerAsyncHookHandler {
     // The right secret passes even while its address is locked: otherwise anyone sharing the resource servers'
     // address (a NAT, a proxy without JOT_TRUST_PROXY) could shut every strict verifier out with ten wrong guesses.
     // Guessing gains nothing from it: the secret has at least 32 characters, and wrong ones are still counted.
-    if (isSecret(presented)) return;
+    // Its only limit is the optional ceiling per address, on every route this credential opens.
+    if (isSecret(presented)) return callerLimits(request.server).admitResourceServer(request);
     // Failed credentials count per address: an admin's token and the wrong secrets are limited.
     await callerLimits(request.server).authenticate(request, undefined, () => check(request, presented));
   };
 }
 
 /**
- * Spends one call of the caller's budget (`JOT_RATE_LIMIT_CLIENT`) once `feedCredential` admitted the request: an
- * admin's per user. The revocation secret's holders are Jot's own resource servers — a `strict` verifier asks once
- * per request it serves, and many share one secret and one address behind a NAT — so they have no call budget: a
- * 429 there would refuse (or, failing open, accept) tokens at every resource server. Their wrong secrets are still
- * limited per address before any check.
+ * Spends one call of the caller's budget once `feedCredential` admitted the request: an admin's per user
+ * (`JOT_RATE_LIMIT_CLIENT`). The revocation secret's holders are Jot's own resource servers — a `strict` verifier
+ * asks once per request it serves, and many share one secret and one address behind a NAT — so they are held only
+ * to the optional ceiling per address (`JOT_RATE_LIMIT_RESOURCE_SERVER`, off by default): a 429 refuses tokens at
+ * every strict verifier behind that address. Their wrong secrets are limited per address before any check.
  */
 export async function admitFeedCaller(request: FastifyRequest): Promise<void> {
-  if (request.auth === undefined) return;
+  if (request.auth === undefined) return; // the secret: its ceiling was spent by `feedCredential`
   await callerLimits(request.server).admit(request, `user:${request.auth.claims.sub}`);
 }
