@@ -65,10 +65,19 @@ interface Shared {
   logger: Logger;
   metadata: ReturnType<typeof lazyMetadata>;
   cache: VerificationCache | undefined;
+  /** Aborted by `close()`: every request of the verifier (discovery, JWKS, revocation) ends with it. */
+  closing: AbortController;
+}
+
+/** `fetchImpl` whose requests also end when `closing` is aborted. */
+function closable(fetchImpl: FetchLike, closing: AbortSignal): FetchLike {
+  return (input, init) =>
+    fetchImpl(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, closing]) : closing });
 }
 
 function sharedParts(options: VerifierOptions): Shared {
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const closing = new AbortController();
+  const fetchImpl = closable(options.fetch ?? ((input, init) => fetch(input, init)), closing.signal);
   const logger = options.logger ?? consoleLogger;
   const cache =
     options.cache === false
@@ -80,6 +89,7 @@ function sharedParts(options: VerifierOptions): Shared {
     logger,
     metadata: lazyMetadata(options.issuer, fetchImpl, logger),
     cache,
+    closing,
   };
 }
 
@@ -98,6 +108,7 @@ function remoteJwks(options: VerifierOptions, shared: Shared): RemoteJWKS {
     defaultCacheAge: toMillis(given.defaultCacheAge ?? defaults.defaultCacheAge, 'jwks.defaultCacheAge'),
     timeoutMs: toMillis(given.timeout ?? defaults.timeout, 'jwks.timeout'),
     onKeysRemoved: (thumbprints) => shared.cache?.removeKeys(thumbprints),
+    closed: shared.closing.signal,
   });
 }
 
@@ -229,6 +240,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     close: async () => {
       offload.close();
       await revocation.close();
+      // A discovery or key-set fetch still in flight would otherwise hold its socket until its timeout.
+      shared.closing.abort();
     },
   };
 }

@@ -34,6 +34,8 @@ export interface RemoteJWKSOptions {
    * replaced under the same `kid` (a verification cache drops the tokens they verified).
    */
   onKeysRemoved?: (thumbprints: readonly string[]) => void;
+  /** Aborted when the owner closes (its `fetch` ends requests with it): a fetch ended so is not logged as a failure. */
+  closed?: AbortSignal;
 }
 
 /** What `state()` reports. */
@@ -249,6 +251,7 @@ export class RemoteJWKS implements KeyResolver {
       this.#failures += 1;
       this.#lastFailed = true;
       this.#lastError = describeError(err);
+      if (this.#options.closed?.aborted === true) throw err;
       this.#logger.warn(
         this.#keys === undefined
           ? 'jwks fetch failed; no keys loaded yet'

@@ -1,0 +1,51 @@
+/**
+ * `close()` of a verifier ends its own requests: a discovery or key-set fetch still in flight is aborted at once
+ * rather than holding its connection until its timeout (5 s by default), so a process that closes its verifier can
+ * exit. Requests the caller's `fetch` makes see the abort through their signal.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { createVerifier, type FetchLike } from '../src/index.js';
+import { recordingLogger, waitFor } from './support/wait.js';
+
+/** A fetch that never answers and records the signal of each request. */
+function stalledFetch(): { fetch: FetchLike; signals: AbortSignal[]; urls: string[] } {
+  const signals: AbortSignal[] = [];
+  const urls: string[] = [];
+  const fetchImpl: FetchLike = (input, init) => {
+    urls.push(input);
+    const signal = init?.signal;
+    if (signal) signals.push(signal);
+    return new Promise<Response>((_, reject) => {
+      signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+    });
+  };
+  return { fetch: fetchImpl, signals, urls };
+}
+
+describe('verifier close()', () => {
+  it.each([
+    ['issuer discovery', {}],
+    ['the key set', { jwksUri: 'https://issuer.example/jwks.json' }],
+  ])('aborts %s still in flight at once, well before its timeout', async (_, extra) => {
+    const stalled = stalledFetch();
+    const logger = recordingLogger();
+    const verifier = createVerifier({
+      logger,
+      issuer: 'https://issuer.example',
+      audience: 'https://api.example',
+      algorithms: ['ES256'],
+      revocation: 'none',
+      fetch: stalled.fetch,
+      jwks: { timeout: '60s' },
+      ...extra,
+    });
+    await waitFor(() => stalled.signals.length > 0, 5000, 'the first request');
+    expect(stalled.signals.every((signal) => !signal.aborted)).toBe(true);
+    await verifier.close();
+    expect(stalled.signals.every((signal) => signal.aborted)).toBe(true);
+    // Ended by close(), not failed: nothing to warn about.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logger.lines).toEqual([]);
+  });
+});
