@@ -65,19 +65,13 @@ interface Shared {
   logger: Logger;
   metadata: ReturnType<typeof lazyMetadata>;
   cache: VerificationCache | undefined;
-  /** Aborted by `close()`: every request of the verifier (discovery, JWKS, revocation) ends with it. */
+  /** Aborted by `close()`: discovery and key-set requests still in flight end with it (revocation has its own). */
   closing: AbortController;
-}
-
-/** `fetchImpl` whose requests also end when `closing` is aborted. */
-function closable(fetchImpl: FetchLike, closing: AbortSignal): FetchLike {
-  return (input, init) =>
-    fetchImpl(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, closing]) : closing });
 }
 
 function sharedParts(options: VerifierOptions): Shared {
   const closing = new AbortController();
-  const fetchImpl = closable(options.fetch ?? ((input, init) => fetch(input, init)), closing.signal);
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const logger = options.logger ?? consoleLogger;
   const cache =
     options.cache === false
@@ -87,7 +81,7 @@ function sharedParts(options: VerifierOptions): Shared {
     fetch: fetchImpl,
     clock: options.clock ?? Date.now,
     logger,
-    metadata: lazyMetadata(options.issuer, fetchImpl, logger),
+    metadata: lazyMetadata(options.issuer, fetchImpl, logger, closing.signal),
     cache,
     closing,
   };

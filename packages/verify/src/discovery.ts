@@ -89,7 +89,7 @@ function sameOriginUrl(
  */
 export async function discoverIssuer(
   issuer: string,
-  options: { fetch?: FetchLike; timeoutMs?: number; logger?: Logger } = {},
+  options: { fetch?: FetchLike; timeoutMs?: number; logger?: Logger; signal?: AbortSignal } = {},
 ): Promise<IssuerMetadata> {
   const fetchImpl = options.fetch ?? fetch;
   const logger = options.logger ?? silentLogger;
@@ -100,6 +100,7 @@ export async function discoverIssuer(
       const response = await fetchOk(fetchImpl, url, {
         headers: { accept: 'application/json' },
         timeoutMs: options.timeoutMs ?? 5000,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       const doc: MetadataDocument = await readJSONObject(response, url, { requireJSONType: true });
       if (doc.issuer !== issuer) {

@@ -18,6 +18,27 @@ export class FetchError extends Error {
 export const JSON_CONTENT_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 
 /**
+ * Runs `operation` (requests and the reading of their bodies) with a signal that `closed` aborts, linked only while
+ * it runs. Not `AbortSignal.any([closed, …])` per request: Node keeps every signal combined with a long-lived one
+ * for as long as that one lives (nodejs/node#55351, #64476), a leak per request.
+ */
+export async function untilClosed<T>(
+  closed: AbortSignal | undefined,
+  operation: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (closed === undefined) return operation(undefined);
+  const ending = new AbortController();
+  const end = (): void => ending.abort(closed.reason);
+  if (closed.aborted) end();
+  else closed.addEventListener('abort', end, { once: true });
+  try {
+    return await operation(ending.signal);
+  } finally {
+    closed.removeEventListener('abort', end);
+  }
+}
+
+/**
  * `fetch` with a timeout (covering the body too) and `redirect: 'error'`, so a credential is never replayed to
  * wherever a redirect points; non-2xx answers become a `FetchError`.
  */

@@ -10,6 +10,7 @@ import { ALGORITHMS, type Algorithm } from '@jot/jose';
 import type { ClaimsProfile } from './claims.js';
 import { VERIFIER_DEFAULTS } from './defaults.js';
 import { discoverIssuer, type IssuerMetadata } from './discovery.js';
+import { untilClosed } from './http.js';
 import { toMillis, type Duration } from './duration.js';
 import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
 import { ReplicatedRevocation } from './revocation/replicated.js';
@@ -205,10 +206,13 @@ export function lazyMetadata(
   issuer: string,
   fetchImpl: FetchLike,
   logger?: Logger,
+  closed?: AbortSignal,
 ): () => Promise<IssuerMetadata> {
   let pending: Promise<IssuerMetadata> | undefined;
   return () => {
-    pending ??= discoverIssuer(issuer, { fetch: fetchImpl, logger }).catch((err: unknown) => {
+    pending ??= untilClosed(closed, (signal) =>
+      discoverIssuer(issuer, { fetch: fetchImpl, logger, ...(signal === undefined ? {} : { signal }) }),
+    ).catch((err: unknown) => {
       pending = undefined;
       throw err;
     });

@@ -8,7 +8,7 @@
 import { KeySet, type Algorithm, type Key, type KeyResolver } from '@jot/jose';
 
 import { VerifyError } from './errors.js';
-import { describeError, FetchError, fetchOk, readJSONObject } from './http.js';
+import { describeError, FetchError, fetchOk, readJSONObject, untilClosed } from './http.js';
 import type { Clock, FetchLike, Logger } from './types.js';
 import { silentLogger } from './types.js';
 
@@ -223,12 +223,16 @@ export class RemoteJWKS implements KeyResolver {
         this.#uri = new URL(await find()).href;
       }
       const uri = this.#uri;
-      const response = await fetchOk(this.#options.fetch ?? fetch, uri, {
-        headers: { accept: 'application/jwk-set+json, application/json' },
-        timeoutMs: this.#options.timeoutMs ?? 5000,
+      const doc = await untilClosed(this.#options.closed, async (signal) => {
+        const response = await fetchOk(this.#options.fetch ?? fetch, uri, {
+          headers: { accept: 'application/jwk-set+json, application/json' },
+          timeoutMs: this.#options.timeoutMs ?? 5000,
+          ...(signal === undefined ? {} : { signal }),
+        });
+        return { response, body: await readJSONObject(response, uri, { requireJSONType: true }) };
       });
-      const doc = await readJSONObject(response, uri, { requireJSONType: true });
-      const keys = KeySet.fromJWKS(doc);
+      const response = doc.response;
+      const keys = KeySet.fromJWKS(doc.body);
       if (keys.keys.length === 0) throw new FetchError(`${uri} has no usable signing keys`);
       const previous = this.#keys;
       this.#keys = keys;

@@ -3,8 +3,11 @@
  * rather than holding its connection until its timeout (5 s by default), so a process that closes its verifier can
  * exit. Requests the caller's `fetch` makes see the abort through their signal.
  */
+import { getEventListeners } from 'node:events';
+
 import { describe, expect, it } from 'vitest';
 
+import { untilClosed } from '../src/http.js';
 import { createVerifier, type FetchLike } from '../src/index.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
@@ -47,5 +50,34 @@ describe('verifier close()', () => {
     // Ended by close(), not failed: nothing to warn about.
     await new Promise((resolve) => setImmediate(resolve));
     expect(logger.lines).toEqual([]);
+  });
+});
+
+describe('untilClosed', () => {
+  it('aborts the signal of an operation still running when the long-lived signal aborts', async () => {
+    const closing = new AbortController();
+    let seen: AbortSignal | undefined;
+    const running = untilClosed(
+      closing.signal,
+      (signal) =>
+        new Promise<never>((_, reject) => {
+          seen = signal;
+          signal?.addEventListener('abort', () => reject(new Error('ended')), { once: true });
+        }),
+    );
+    closing.abort();
+    await expect(running).rejects.toThrow('ended');
+    expect(seen?.aborted).toBe(true);
+    // Already closed: the next operation starts aborted.
+    await untilClosed(closing.signal, async (signal) => expect(signal?.aborted).toBe(true));
+  });
+
+  it('leaves nothing attached to the long-lived signal once each operation ends (no AbortSignal.any per request)', async () => {
+    const closing = new AbortController();
+    for (let i = 0; i < 100; i++) {
+      await untilClosed(closing.signal, async () => 'done');
+      await untilClosed(closing.signal, () => Promise.reject(new Error('failed'))).catch(() => undefined);
+    }
+    expect(getEventListeners(closing.signal, 'abort')).toHaveLength(0);
   });
 });
