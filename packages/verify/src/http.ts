@@ -39,6 +39,29 @@ export async function untilClosed<T>(
 }
 
 /**
+ * A request's signal: aborted after `timeoutMs` (the body included) or when `caller` aborts. The link to `caller` —
+ * often long-lived, a strategy's closing signal — is dropped when the timeout fires, so a caller signal shared by
+ * every request never holds more than the requests of the last `timeoutMs` (see `untilClosed`).
+ */
+function requestSignal(caller: AbortSignal | null | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  if (caller === null || caller === undefined) return timeout;
+  const request = new AbortController();
+  const fromCaller = (): void => request.abort(caller.reason);
+  if (caller.aborted) fromCaller();
+  else caller.addEventListener('abort', fromCaller, { once: true });
+  timeout.addEventListener(
+    'abort',
+    () => {
+      caller.removeEventListener('abort', fromCaller);
+      request.abort(timeout.reason);
+    },
+    { once: true },
+  );
+  return request.signal;
+}
+
+/**
  * `fetch` with a timeout (covering the body too) and `redirect: 'error'`, so a credential is never replayed to
  * wherever a redirect points; non-2xx answers become a `FetchError`.
  */
@@ -47,15 +70,10 @@ export async function fetchOk(
   url: string,
   init: RequestInit & { timeoutMs: number },
 ): Promise<Response> {
-  const { timeoutMs, ...rest } = init;
-  const signal = AbortSignal.timeout(timeoutMs);
+  const { timeoutMs, signal: caller, ...rest } = init;
   let response: Response;
   try {
-    response = await fetchImpl(url, {
-      ...rest,
-      redirect: 'error',
-      signal: rest.signal ? AbortSignal.any([rest.signal, signal]) : signal,
-    });
+    response = await fetchImpl(url, { ...rest, redirect: 'error', signal: requestSignal(caller, timeoutMs) });
   } catch (err) {
     throw new FetchError(`request to ${url} failed`, undefined, err);
   }

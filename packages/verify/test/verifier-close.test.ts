@@ -7,7 +7,7 @@ import { getEventListeners } from 'node:events';
 
 import { describe, expect, it } from 'vitest';
 
-import { untilClosed } from '../src/http.js';
+import { fetchOk, untilClosed } from '../src/http.js';
 import { createVerifier, type FetchLike } from '../src/index.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
@@ -79,5 +79,46 @@ describe('untilClosed', () => {
       await untilClosed(closing.signal, () => Promise.reject(new Error('failed'))).catch(() => undefined);
     }
     expect(getEventListeners(closing.signal, 'abort')).toHaveLength(0);
+  });
+});
+
+/**
+ * What holds on to a signal: its abort listeners, and the signals AbortSignal.any() made from it (Node's internal
+ * set, read when this Node has it: those are what leaked, nodejs/node#55351).
+ */
+function linksTo(signal: AbortSignal): number {
+  const dependants = Object.getOwnPropertySymbols(signal).find((s) => s.description === 'kDependantSignals');
+  const set =
+    dependants === undefined ? undefined : (signal as unknown as Record<symbol, unknown>)[dependants];
+  return getEventListeners(signal, 'abort').length + (set instanceof Set ? set.size : 0);
+}
+
+describe('fetchOk with a long-lived caller signal', () => {
+  // Like undici's fetch, it listens to the request's signal (an observed signal is what Node cannot collect).
+  const answering: FetchLike = (_, init) => {
+    init?.signal?.addEventListener('abort', () => undefined, { once: true });
+    return Promise.resolve(new Response('{}', { status: 200 }));
+  };
+
+  it('drops its link to the caller signal once its timeout passes, however many requests shared it', async () => {
+    const closing = new AbortController();
+    for (let i = 0; i < 50; i++)
+      await fetchOk(answering, 'http://x.test/', { timeoutMs: 30, signal: closing.signal });
+    await waitFor(() => linksTo(closing.signal) === 0, 5000, 'the links to drop');
+  });
+
+  it('is aborted by the caller before its timeout, and by its timeout without the caller', async () => {
+    const signals: AbortSignal[] = [];
+    const recording: FetchLike = (_, init) => {
+      signals.push(init!.signal!);
+      return Promise.resolve(new Response('{}', { status: 200 }));
+    };
+    const closing = new AbortController();
+    await fetchOk(recording, 'http://x.test/', { timeoutMs: 60_000, signal: closing.signal });
+    await fetchOk(recording, 'http://x.test/', { timeoutMs: 30 });
+    expect(signals[0]!.aborted).toBe(false);
+    closing.abort();
+    expect(signals[0]!.aborted).toBe(true);
+    await waitFor(() => signals[1]!.aborted, 5000, 'the timeout');
   });
 });
