@@ -273,7 +273,7 @@ async function runJose(args, profile) {
   }
 
   const contention = contended();
-  log(`core section: ${contentionText(contention)} competing`);
+  if (contention !== undefined) log(`core section: ${contentionText(contention)} competing`);
   const { markdown, missed, charts } = renderTables({
     algs: args.algs,
     verify,

@@ -46,15 +46,17 @@ export function machineCpuSeconds() {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const [user, nice, system, , , irq, softirq, steal = 0] = fields;
-    return { busy: (user + nice + system + irq + softirq) / CLK_TCK, steal: steal / CLK_TCK };
+    const busy = (user + nice + system + irq + softirq) / CLK_TCK;
+    return Number.isFinite(busy) ? { busy, steal: steal / CLK_TCK } : undefined;
   } catch {
-    return { busy: NaN, steal: NaN };
+    return undefined; // no /proc/stat (not Linux)
   }
 }
 
 /**
  * Measures what competed with this process for the CPU between `start()` and `stop()`: the other processes' CPU and
- * the hypervisor's steal, each in cores on average (machine busy time minus this process's own CPU time).
+ * the hypervisor's steal, each in cores on average (machine busy time minus this process's own CPU time);
+ * `undefined` where the machine's CPU time cannot be read.
  */
 export function contentionMeter() {
   const machine = machineCpuSeconds();
@@ -63,6 +65,7 @@ export function contentionMeter() {
   return () => {
     const seconds = Number(process.hrtime.bigint() - at) / 1e9;
     const now = machineCpuSeconds();
+    if (machine === undefined || now === undefined) return undefined;
     const { user, system } = process.cpuUsage(own);
     const others = now.busy - machine.busy - (user + system) / 1e6;
     return {

@@ -27,7 +27,7 @@ describe('memoryReplayStore', () => {
     expect(await store.claim('d', 60_000)).toBe(false);
   });
 
-  it('drops expired entries first, so a full store does not evict a live one while expired ones remain', async () => {
+  it('drops expired entries at the oldest end before evicting a live one', async () => {
     let now = 1_000;
     const store = memoryReplayStore({ maxEntries: 3, clock: () => now });
     await store.claim('short-1', 10);
@@ -37,5 +37,16 @@ describe('memoryReplayStore', () => {
     expect(await store.claim('new-1', 60_000)).toBe(true);
     expect(await store.claim('new-2', 60_000)).toBe(true);
     for (const key of ['long', 'new-1', 'new-2']) expect(await store.claim(key, 60_000)).toBe(false);
+  });
+
+  it('with entries of mixed lifetimes, a full store sweeps expired ones behind a live one before evicting it', async () => {
+    let now = 1_000;
+    const store = memoryReplayStore({ maxEntries: 3, clock: () => now });
+    await store.claim('long', 60_000);
+    await store.claim('short', 10);
+    await store.claim('other', 60_000);
+    now += 10;
+    expect(await store.claim('new', 60_000)).toBe(true); // 'short' is swept; 'long' stays
+    for (const key of ['long', 'other', 'new']) expect(await store.claim(key, 60_000)).toBe(false);
   });
 });

@@ -233,9 +233,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     stats: () => counters.stats(),
     close: async () => {
       offload.close();
-      await revocation.close();
-      // A discovery or key-set fetch still in flight would otherwise hold its socket until its timeout.
-      shared.closing.abort();
+      try {
+        await revocation.close();
+      } finally {
+        // A discovery or key-set fetch still in flight would otherwise hold its socket until its timeout.
+        shared.closing.abort();
+      }
     },
   };
 }

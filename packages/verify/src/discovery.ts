@@ -123,6 +123,8 @@ export async function discoverIssuer(
           Array.isArray(algs) && algs.every((a) => typeof a === 'string') ? algs : undefined,
       };
     } catch (err) {
+      // Closed meanwhile: no point asking the next address.
+      if (options.signal?.aborted === true) throw err;
       failures.push(`${url}: ${describeError(err)}`);
     }
   }

@@ -78,7 +78,10 @@ export class RecencyMap<K, V> {
     this.#entries.clear();
   }
 
-  /** Entries from the least to the most recently placed; deleting while iterating is allowed. */
+  /**
+   * Entries from the least to the most recently placed. Deleting while iterating is allowed; `get` and `set` are
+   * not (an entry they move would be visited again).
+   */
   *entries(): IterableIterator<[K, V]> {
     for (const [key, slot] of this.#entries) yield [key, slot.value];
   }

@@ -252,10 +252,11 @@ export class RemoteJWKS implements KeyResolver {
         if (removed.length > 0) this.#options.onKeysRemoved?.(removed);
       }
     } catch (err) {
+      // Ended by the owner's close(): not a failure of the issuer.
+      if (this.#options.closed?.aborted === true) throw err;
       this.#failures += 1;
       this.#lastFailed = true;
       this.#lastError = describeError(err);
-      if (this.#options.closed?.aborted === true) throw err;
       this.#logger.warn(
         this.#keys === undefined
           ? 'jwks fetch failed; no keys loaded yet'

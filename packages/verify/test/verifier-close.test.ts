@@ -47,9 +47,32 @@ describe('verifier close()', () => {
     expect(stalled.signals.every((signal) => !signal.aborted)).toBe(true);
     await verifier.close();
     expect(stalled.signals.every((signal) => signal.aborted)).toBe(true);
-    // Ended by close(), not failed: nothing to warn about.
+    // Ended by close(), not failed: nothing to warn about or count, and no second discovery address asked.
     await new Promise((resolve) => setImmediate(resolve));
     expect(logger.lines).toEqual([]);
+    expect(verifier.stats().jwks.failures).toBe(0);
+    expect(stalled.urls).toHaveLength(1);
+  });
+
+  it('aborts them even when the revocation strategy fails to close', async () => {
+    const stalled = stalledFetch();
+    const verifier = createVerifier({
+      issuer: 'https://issuer.example',
+      audience: 'https://api.example',
+      algorithms: ['ES256'],
+      jwksUri: 'https://issuer.example/jwks.json',
+      logger: recordingLogger(),
+      fetch: stalled.fetch,
+      revocation: {
+        ready: () => Promise.resolve(),
+        check: () => Promise.resolve(),
+        stats: () => ({ strategy: 'none', stale: false, stalenessMs: 0, failOpen: 0, failClosed: 0 }),
+        close: () => Promise.reject(new Error('cannot close')),
+      },
+    });
+    await waitFor(() => stalled.signals.length > 0, 5000, 'the key-set request');
+    await expect(verifier.close()).rejects.toThrow('cannot close');
+    expect(stalled.signals.every((signal) => signal.aborted)).toBe(true);
   });
 });
 

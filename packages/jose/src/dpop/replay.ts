@@ -15,9 +15,11 @@ export interface RedisSetNX {
 }
 
 /**
- * An in-memory store, bounded: expired entries are dropped from the oldest end, and when it is full the oldest go
- * even if live (which can only let an old, already stale proof through the `jti` check; its `iat` check still
- * refuses it).
+ * An in-memory store for one process, bounded: expired entries are dropped, and when it is full of live entries
+ * the oldest live one goes. An entry lives as long as its proof's `iat` is acceptable, so an evicted proof is still
+ * fresh and could be replayed once: someone able to send `maxEntries` proofs within the proof lifetime can push
+ * another client's proof out. Use `redisReplayStore` (or the server's database store) for a single-use guarantee
+ * that holds under such load and across instances.
  *
  * @example
  * const replay = memoryReplayStore({ maxEntries: 100_000 });
@@ -28,15 +30,25 @@ export function memoryReplayStore(
   const maxEntries = options.maxEntries ?? 100_000;
   const clock = options.clock ?? Date.now;
   const seen = new Map<string, number>();
+  let lastSweepAt = -Infinity;
   return {
     claim(key, ttlMs) {
       const now = clock();
       const until = seen.get(key);
       if (until !== undefined && until > now) return Promise.resolve(false);
-      // From the oldest end only, stopping at the first live entry once there is room: a full store of live
-      // entries costs one eviction per claim, not a scan of every entry (100,000 by default) per request.
+      // Expired entries from the oldest end, stopping at the first live one: O(1) per claim when every entry has
+      // the same lifetime (one checker per store). Entries of mixed lifetimes can leave expired ones behind a live
+      // one, so a full store sweeps them all first — at most once a second, not per claim (100,000 entries).
       for (const [k, expiry] of seen) {
-        if (expiry > now && seen.size < maxEntries) break;
+        if (expiry > now) break;
+        seen.delete(k);
+      }
+      if (seen.size >= maxEntries && Math.abs(now - lastSweepAt) >= 1000) {
+        lastSweepAt = now;
+        for (const [k, expiry] of seen) if (expiry <= now) seen.delete(k);
+      }
+      for (const k of seen.keys()) {
+        if (seen.size < maxEntries) break;
         seen.delete(k);
       }
       seen.delete(key);

@@ -8,7 +8,7 @@
  * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`);
  * - calls per address by holders of the resource-server secret (`JOT_RATE_LIMIT_RESOURCE_SERVER`, off by default:
  *   a strict verifier asks once per request it serves, and many share one address; feed-credential.ts).
- * Both are shared through Redis when configured, so they hold across instances; without it each instance counts.
+ * All three are shared through Redis when configured, so they hold across instances; without it each instance counts.
  */
 import { createHash } from 'node:crypto';
 

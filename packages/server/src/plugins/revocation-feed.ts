@@ -6,7 +6,8 @@
  *   `POST /oauth/introspect`, which also takes OAuth client authentication).
  * All three take `Authorization: Bearer <JOT_REVOCATION_SECRET>` (compared in constant time), or an admin's access
  * token; failed credentials are limited per address (plugins/caller-limits.ts), an admin's introspection calls per
- * user; the secret's holders have no call budget (a `strict` verifier asks once per request it serves).
+ * user; the secret's holders have no call budget (a `strict` verifier asks once per request it serves), only the
+ * optional ceiling per address `JOT_RATE_LIMIT_RESOURCE_SERVER` (off by default).
  * Entries carry `expires_at`, after which they can be dropped.
  */
 import type { FastifyInstance } from 'fastify';
