@@ -52,3 +52,28 @@ export function keyPair(spec: KeyPairSpec): { privateKey: KeyObject; publicKey: 
     publicKey: createPublicKey({ key: publicKey, format: 'der', type: 'spki' }),
   };
 }
+
+/** The WebCrypto algorithms tests make pairs for, with the node:crypto spec behind each. */
+export type WebCryptoKeyAlgorithm =
+  | { name: 'ECDSA'; namedCurve: 'P-256' | 'P-384' | 'P-521' }
+  | { name: 'RSASSA-PKCS1-v1_5'; modulusLength: number; hash: 'SHA-256' | 'SHA-384' | 'SHA-512' };
+
+/**
+ * `crypto.subtle.generateKey` for tests, without its generation job: WebCrypto's keys share their data (and its
+ * mutex) with the job the same way, so the pair is generated encoded by node:crypto and imported (extractable).
+ */
+export async function webCryptoKeyPair(algorithm: WebCryptoKeyAlgorithm): Promise<CryptoKeyPair> {
+  const spec: KeyPairSpec =
+    algorithm.name === 'ECDSA'
+      ? { type: 'ec', namedCurve: algorithm.namedCurve }
+      : { type: 'rsa', modulusLength: algorithm.modulusLength };
+  const { privateKey, publicKey } = encodedPair(spec);
+  const params: EcKeyImportParams | RsaHashedImportParams =
+    algorithm.name === 'ECDSA'
+      ? { name: 'ECDSA', namedCurve: algorithm.namedCurve }
+      : { name: 'RSASSA-PKCS1-v1_5', hash: algorithm.hash };
+  return {
+    privateKey: await crypto.subtle.importKey('pkcs8', new Uint8Array(privateKey), params, true, ['sign']),
+    publicKey: await crypto.subtle.importKey('spki', new Uint8Array(publicKey), params, true, ['verify']),
+  };
+}

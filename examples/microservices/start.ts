@@ -8,7 +8,7 @@
  *
  * Run all three: `npx vite-node -c vitest.config.ts examples/microservices/run.ts`.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -101,13 +101,26 @@ export async function startMicroservices(
   await Promise.all(Object.values(verifiers).map((v) => v.ready()));
 
   const serviceFor = async (clientId: string, grant: string): Promise<ServiceClient> => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    // Asked for already encoded: exporting a key object straight from the generation job can deadlock Node
+    // (its destructor and the export lock the same key); a key imported from the PEM is independent of it.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     await auth.jot.clients.register({
       client_id: clientId,
       name: `The ${clientId} service`,
       token_endpoint_auth_method: 'private_key_jwt',
       jwks: {
-        keys: [{ ...publicKey.export({ format: 'jwk' }), kid: `${clientId}-1`, alg: 'ES256', use: 'sig' }],
+        keys: [
+          {
+            ...createPublicKey(publicKey).export({ format: 'jwk' }),
+            kid: `${clientId}-1`,
+            alg: 'ES256',
+            use: 'sig',
+          },
+        ],
       },
       grant_types: [grant],
       scopes: ['orders:read'],
@@ -116,7 +129,7 @@ export async function startMicroservices(
     return createServiceClient({
       issuer,
       clientId,
-      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      privateKey,
       kid: `${clientId}-1`,
     });
   };

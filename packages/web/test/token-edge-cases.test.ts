@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { webCryptoKeyPair } from '../../../test-support/key-pair.js';
 import { formatClaim } from '../src/lib/format.js';
 import { decodeJwt, isCanonicalBase64url } from '../src/lib/jwt-decode.js';
 import { verifyWithJwk, verifyWithPasted, type Jwk } from '../src/lib/jwt-verify.js';
@@ -143,16 +144,11 @@ describe('algorithm lookup and key checks', () => {
 
   it('warns about an RSA key under 2048 bits (JWK and PEM) but not about a 2048-bit one', async () => {
     const rsa = async (bits: number): Promise<{ token: string; jwk: Jwk; pem: string }> => {
-      const pair = await crypto.subtle.generateKey(
-        {
-          name: 'RSASSA-PKCS1-v1_5',
-          modulusLength: bits,
-          publicExponent: new Uint8Array([1, 0, 1]),
-          hash: 'SHA-256',
-        },
-        true,
-        ['sign', 'verify'],
-      );
+      const pair = await webCryptoKeyPair({
+        name: 'RSASSA-PKCS1-v1_5',
+        modulusLength: bits,
+        hash: 'SHA-256',
+      });
       const input = `${b64url(JSON.stringify({ alg: 'RS256' }))}.${b64url('{}')}`;
       const sig = new Uint8Array(
         await crypto.subtle.sign('RSASSA-PKCS1-v1_5', pair.privateKey, new TextEncoder().encode(input)),

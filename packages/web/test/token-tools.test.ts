@@ -1,6 +1,7 @@
 /** The debugger's decoding, findings and WebCrypto verification (run in Node, whose WebCrypto matches browsers'). */
 import { describe, expect, it } from 'vitest';
 
+import { webCryptoKeyPair } from '../../../test-support/key-pair.js';
 import { decodeJwt, DecodeError } from '../src/lib/jwt-decode.js';
 import { verifyWithJwk, verifyWithJwks, verifyWithPasted } from '../src/lib/jwt-verify.js';
 import { warningsFor } from '../src/lib/jwt-warnings.js';
@@ -16,10 +17,7 @@ async function es256(
   payload: object,
   kid = 'k1',
 ): Promise<{ token: string; jwk: JsonWebKey; pair: CryptoKeyPair }> {
-  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-    'sign',
-    'verify',
-  ]);
+  const pair = await webCryptoKeyPair({ name: 'ECDSA', namedCurve: 'P-256' });
   const input = `${b64url(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid }))}.${b64url(JSON.stringify(payload))}`;
   const sig = new Uint8Array(
     await crypto.subtle.sign(
@@ -114,16 +112,7 @@ describe('verification', () => {
   });
 
   it('verifies RS256 with a pasted PEM public key and ES256 with a pasted JWKS', async () => {
-    const pair = await crypto.subtle.generateKey(
-      {
-        name: 'RSASSA-PKCS1-v1_5',
-        modulusLength: 2048,
-        publicExponent: new Uint8Array([1, 0, 1]),
-        hash: 'SHA-256',
-      },
-      true,
-      ['sign', 'verify'],
-    );
+    const pair = await webCryptoKeyPair({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, hash: 'SHA-256' });
     const input = `${b64url(JSON.stringify({ alg: 'RS256' }))}.${b64url(JSON.stringify({ sub: 'u' }))}`;
     const sig = new Uint8Array(
       await crypto.subtle.sign('RSASSA-PKCS1-v1_5', pair.privateKey, new TextEncoder().encode(input)),
