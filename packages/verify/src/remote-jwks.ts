@@ -34,7 +34,7 @@ export interface RemoteJWKSOptions {
    * replaced under the same `kid` (a verification cache drops the tokens they verified).
    */
   onKeysRemoved?: (thumbprints: readonly string[]) => void;
-  /** Aborted when the owner closes (its `fetch` ends requests with it): a fetch ended so is not logged as a failure. */
+  /** Aborted when the owner closes: ends a fetch in flight, which is then neither logged nor counted as a failure. */
   closed?: AbortSignal;
 }
 

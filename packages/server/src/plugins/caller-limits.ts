@@ -95,6 +95,15 @@ function locked(waitMs: number): HttpError {
   );
 }
 
+/** One call of a budget; 429 `ERR_RATE_LIMITED` once it is used up. */
+async function spend(
+  limit: ReturnType<FastifyInstance['createRateLimit']>,
+  request: FastifyRequest,
+): Promise<void> {
+  const result = await limit(request);
+  if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+}
+
 function build(app: FastifyInstance): CallerLimits {
   const { config, redis, events } = app.jot;
   const failures: FailureLimiter = createFailureLimiter({
@@ -145,13 +154,10 @@ function build(app: FastifyInstance): CallerLimits {
     },
     async admit(request, caller) {
       callerOf.set(request, caller);
-      const result = await calls(request);
-      if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+      await spend(calls, request);
     },
     async admitResourceServer(request) {
-      if (resourceServerCalls === undefined) return;
-      const result = await resourceServerCalls(request);
-      if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+      if (resourceServerCalls !== undefined) await spend(resourceServerCalls, request);
     },
   };
 }
