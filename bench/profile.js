@@ -1,6 +1,7 @@
 /**
- * `node bench/profile.js <refresh|whoami|login|client-credentials> [--seconds=8] [--keep=DIR]`: runs one auth-server
- * endpoint under load with the server started with `--cpu-prof` (SQLite, RS256, the bench's settings) and prints
+ * `node bench/profile.js <refresh|whoami|login|client-credentials> [--seconds=8] [--keep=DIR] [--postgres]`: runs one
+ * auth-server endpoint under load with the server started with `--cpu-prof` (RS256, the bench's settings; SQLite, or
+ * with `--postgres` a throwaway database on the bench's PostgreSQL, `JOT_BENCH_DATABASE_URL`) and prints
  * the top self-time entries of the profile as a Markdown table — the "Profiles" of docs/profiles.md come from here.
  * The `.cpuprofile` is written to a temporary directory and deleted, unless `--keep=DIR` names where to keep it
  * (open it in Chrome DevTools or speedscope). Profiles are never committed.
@@ -14,17 +15,18 @@ import { join } from 'node:path';
 
 import autocannon from 'autocannon';
 
-import { seed, scenarios, startServer } from './auth/run-auth.js';
+import { pgDatabase, seed, scenarios, startServer } from './auth/run-auth.js';
 import { topSelfTime } from './lib/cpuprofile.js';
 import { postJSON } from './lib/net.js';
 
 const ENDPOINTS = ['refresh', 'whoami', 'login', 'client-credentials'];
 
 function parseArgs(argv) {
-  const args = { endpoint: undefined, seconds: 8, keep: undefined };
+  const args = { endpoint: undefined, seconds: 8, keep: undefined, postgres: false };
   for (const arg of argv) {
     if (arg.startsWith('--seconds=')) args.seconds = Number(arg.slice(10));
     else if (arg.startsWith('--keep=')) args.keep = arg.slice(7);
+    else if (arg === '--postgres') args.postgres = true;
     else if (ENDPOINTS.includes(arg)) args.endpoint = arg;
     else throw new Error(`unknown argument ${arg}; usage: node bench/profile.js <${ENDPOINTS.join('|')}>`);
   }
@@ -38,8 +40,14 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jot-profile-'));
   const profiles = join(dir, 'profiles');
   mkdirSync(profiles);
+  const db = args.postgres ? await pgDatabase((line) => console.error(line)) : undefined;
+  if (args.postgres && db === undefined) throw new Error('--postgres: PostgreSQL is not reachable');
   const server = await startServer(
-    { JOT_DATA_DIR: join(dir, 'data'), JOT_KEK: randomBytes(32).toString('hex') },
+    {
+      JOT_DATA_DIR: join(dir, 'data'),
+      JOT_KEK: randomBytes(32).toString('hex'),
+      ...(db && { JOT_DATABASE_URL: db.url }),
+    },
     undefined,
     ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
   );
@@ -76,6 +84,7 @@ async function main() {
   } finally {
     server.child.kill('SIGTERM');
     await new Promise((resolve) => server.child.once('exit', resolve));
+    await db?.drop();
   }
   const [file] = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error('the server wrote no .cpuprofile (did it exit cleanly?)');

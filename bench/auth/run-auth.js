@@ -245,7 +245,7 @@ export async function rawArgon2(seconds) {
 }
 
 /** Creates a throwaway PostgreSQL database, or undefined when PostgreSQL is not reachable. */
-async function pgDatabase(log) {
+export async function pgDatabase(log) {
   let pg;
   try {
     const { default: pgLib } = await import('pg');

@@ -2,7 +2,6 @@
  * The claims of the access tokens this server signs (RFC 9068): a user's token, bound to a session, and a client's
  * own token (client credentials). Pure functions of their input and the clock; `tokens.ts` signs what they build.
  */
-import { randomBytes } from 'node:crypto';
 
 import {
   FIRST_PARTY_CLIENT_ID,
@@ -10,6 +9,8 @@ import {
   type ActorClaim,
   type UserAccessTokenClaims,
 } from '@jot/contract';
+
+import { randomBase64url } from './random-pool.js';
 
 /** What goes into a client-credentials token. */
 export interface ClientTokenInput {
@@ -72,7 +73,7 @@ export function userTokenClaims(
     aud: input.audience ?? defaults.audience,
     sub: input.userId,
     exp: iat + ttl,
-    jti: randomBytes(16).toString('base64url'),
+    jti: randomBase64url(16),
     sid: input.sessionId,
     ver: input.tokenVersion,
     auth_time: Math.floor(input.authTime / 1000),
@@ -99,7 +100,7 @@ export function clientTokenClaims(input: ClientTokenInput, issuer: string, now: 
     sub: input.clientId,
     client_id: input.clientId,
     exp: iat + input.ttlSeconds,
-    jti: randomBytes(16).toString('base64url'),
+    jti: randomBase64url(16),
     ...(input.scope === undefined ? {} : { scope: input.scope }),
     ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
   };

@@ -4,13 +4,13 @@
  * lived. An access-token verifier refuses it (wrong `typ`, wrong audience), and this one refuses access tokens.
  * Its `jti` is recorded hashed in `mfa_challenges`, which counts the attempts made with it and consumes it once.
  */
-import { randomBytes } from 'node:crypto';
 
 import { createSigner, createVerifier, isJoseError, type JWTVerifier } from '@jot/jose';
 
 import type { Clock } from '../clock.js';
 import type { KeyManager } from '../keys/types.js';
 import type { Store } from '../store/index.js';
+import { randomBase64url } from './random-pool.js';
 import { hashSecret } from './secrets.js';
 import { DomainError } from './errors.js';
 
@@ -66,7 +66,7 @@ async function issue(
 ): Promise<{ token: string; expiresIn: number }> {
   const { keys, store, clock, issuer } = deps;
   const ttlSeconds = Math.floor(deps.ttlMs / 1000);
-  const jti = randomBytes(16).toString('base64url');
+  const jti = randomBase64url(16);
   const iat = Math.floor(clock() / 1000);
   const signer = createSigner(keys.activeKey(), { typ: MFA_TOKEN_TYP, issuer, audience });
   const token = signer(

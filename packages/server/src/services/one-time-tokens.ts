@@ -6,12 +6,13 @@
  * trusting the JWKS never accepts one. Each `jti` is registered at issue time and consumed by one conditional
  * UPDATE, so a link works once across every instance; invitations use their own row for that.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 import { createSigner, createVerifier, importSecret, isJoseError, type JWTPayload } from '@jot/jose';
 
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
+import { randomBase64url } from './random-pool.js';
 import { deriveKey, hashSecret, safeEqual } from './secrets.js';
 import { DomainError } from './errors.js';
 
@@ -122,7 +123,7 @@ async function issue(
 ): Promise<{ token: string; jti: string; expiresAt: number }> {
   const iat = Math.floor(deps.clock() / 1000);
   const exp = iat + Math.max(1, Math.floor(input.ttlMs / 1000));
-  const jti = input.jti ?? randomBytes(16).toString('base64url');
+  const jti = input.jti ?? randomBase64url(16);
   if (kind !== 'invitation') {
     await deps.store.insertOneTimeToken({
       tokenHash: hashSecret(`${kind}:${jti}`),

@@ -5,18 +5,13 @@
  * — a database reader learns nothing.
  */
 import { Buffer } from 'node:buffer';
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+import { randomBase64url, randomBytesPooled } from './random-pool.js';
 
 /** A fresh 256-bit secret, base64url (43 characters). */
 export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBase64url(32);
 }
 
 /** Hex SHA-256 of a secret: what the store keeps. */
@@ -42,7 +37,7 @@ function successorKey(previous: string): Buffer {
 
 /** AES-256-GCM under `key`: base64url of iv ‖ tag ‖ ciphertext. */
 export function sealWith(key: Buffer, plaintext: string): string {
-  const iv = randomBytes(12);
+  const iv = randomBytesPooled(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
