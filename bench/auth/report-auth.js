@@ -53,7 +53,8 @@ function tableRows(rows) {
 /**
  * The figures every auth note may read (bench/target-notes.js): the raw argon2id rate and its CPU per verification,
  * one RS256 signature's CPU, the load after the SQLite rounds, and per database and endpoint the CPU per request
- * (µs: in all, with the database, on the event loop, on other threads) and req/s.
+ * (µs: in all, with the database, on the event loop, on other threads) and req/s; on PostgreSQL, the floor of a
+ * read and of a committed write (`postgresFloor`, pg-floor.js).
  */
 function factsOf({ rows, argon2PerCpu, rsSignCpuUs, cores }) {
   const sqlite = rows.find((r) => r.dialect === 'sqlite');
@@ -64,6 +65,7 @@ function factsOf({ rows, argon2PerCpu, rsSignCpuUs, cores }) {
     rsSignCpuUs,
     cores,
     load: sqlite?.load,
+    postgresFloor: rows.find((r) => r.dialect === 'postgres')?.floor,
   };
   for (const row of rows) {
     facts[row.dialect] = Object.fromEntries(

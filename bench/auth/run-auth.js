@@ -8,7 +8,8 @@
  * - whoami: `GET /api/whoami` with an access token;
  * - login: `POST /api/login` (argon2id), beside the raw argon2id verify rate of the binding, per CPU-second;
  * - client credentials: `POST /oauth/token` with `client_secret_basic`, a client registered through the admin API;
- * - `/healthz` p99 while a login storm runs.
+ * - `/healthz` p99 while a login storm runs;
+ * - on PostgreSQL, the floor under a refresh there: one read and one committed write by themselves (pg-floor.js).
  */
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -22,6 +23,7 @@ import autocannon from 'autocannon';
 import { freePort, postJSON } from '../lib/net.js';
 import { latencySummary, probeLatency } from '../lib/probe.js';
 import { cpuSeconds, median, threadCpuSeconds } from '../lib/proc.js';
+import { pgFloor } from './pg-floor.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER_DIST = join(ROOT, 'packages/server/dist');
@@ -355,8 +357,11 @@ async function benchDialect(dialect, { dir, kek, profile, log }) {
     const client = await registerClient(server.base, sessions[0].access_token);
     const plan = scenarios(server.base, sessions, profile, client);
     const { samples, health, argon2 } = await runRounds(server, db, plan, profile, log, dialect === 'sqlite');
+    if (db) log('auth postgres: the floor of a read and of a committed write…');
+    const floor = db ? await pgFloor(db.url, profile.seconds) : undefined;
     return {
       dialect,
+      ...(floor && { floor }),
       ...Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, summary(list)])),
       health,
       load: loadavg()[0],
