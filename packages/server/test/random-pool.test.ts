@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { randomBase64url, randomBytesPooled } from '../src/services/random-pool.js';
+import { sealWith } from '../src/services/secrets.js';
 
 describe('pooled random bytes', () => {
   it('never hands out the same bytes twice, across several refills of the 4 KiB pool', () => {
     const seen = new Set<string>();
-    // 2,000 × 12 bytes is almost six pools; a draw that straddles a refill is among them.
+    // 2,000 × 12 bytes is over twenty 1 KiB pools; draws that would straddle a refill are among them.
     for (let i = 0; i < 2_000; i++) {
       const iv = randomBytesPooled(12).toString('hex');
       expect(iv).toHaveLength(24);
@@ -27,14 +28,28 @@ describe('pooled random bytes', () => {
   });
 
   it('returns Buffers of their own: later draws and refills do not change them', () => {
+    // Over memory of their own, too: not a slice of Node's shared pool, whose other contents `.buffer` would show.
+    expect(randomBytesPooled(12).buffer.byteLength).toBe(12);
     const first = randomBytesPooled(32);
     const hex = first.toString('hex');
     expect(hex).not.toMatch(/^0+$/); // a view of the pool would be zeroed already
-    for (let i = 0; i < 600; i++) randomBase64url(32); // several refills of the pool
+    for (let i = 0; i < 200; i++) randomBase64url(32); // several refills of the pool
     expect(first.toString('hex')).toBe(hex);
   });
 
+  it('gives every sealed value its own AES-GCM IV', () => {
+    const key = Buffer.alloc(32, 7);
+    const ivs = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const sealed = Buffer.from(sealWith(key, 'same plaintext'), 'base64url');
+      ivs.add(sealed.subarray(0, 12).toString('hex'));
+    }
+    expect(ivs.size).toBe(500);
+  });
+
   it('serves requests larger than it pools straight from the CSPRNG', () => {
+    expect(randomBytesPooled(256)).toHaveLength(256);
+    expect(randomBytesPooled(257)).toHaveLength(257);
     const big = randomBytesPooled(10_000);
     expect(big).toHaveLength(10_000);
     // All-zero 1 KiB runs would mean unfilled memory.
