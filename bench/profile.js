@@ -50,7 +50,10 @@ async function main() {
     },
     undefined,
     ['--cpu-prof', `--cpu-prof-dir=${profiles}`],
-  );
+  ).catch(async (error) => {
+    await db?.drop(); // the throwaway database goes with a server that never started
+    throw error;
+  });
   try {
     const connections = args.endpoint === 'login' ? 8 : 50;
     const sessions = await seed(server.base, connections * 3 + 1);

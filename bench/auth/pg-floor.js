@@ -16,10 +16,9 @@ const ROWS = 1000;
 async function backendPids(pool) {
   const clients = await Promise.all(Array.from({ length: POOL }, () => pool.connect()));
   try {
-    const pids = await Promise.all(
+    return await Promise.all(
       clients.map(async (client) => (await client.query('select pg_backend_pid() as pid')).rows[0].pid),
     );
-    return pids;
   } finally {
     for (const client of clients) client.release();
   }

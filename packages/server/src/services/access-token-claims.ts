@@ -2,7 +2,6 @@
  * The claims of the access tokens this server signs (RFC 9068): a user's token, bound to a session, and a client's
  * own token (client credentials). Pure functions of their input and the clock; `tokens.ts` signs what they build.
  */
-
 import {
   FIRST_PARTY_CLIENT_ID,
   type AccessTokenClaims,

@@ -4,7 +4,6 @@
  * lived. An access-token verifier refuses it (wrong `typ`, wrong audience), and this one refuses access tokens.
  * Its `jti` is recorded hashed in `mfa_challenges`, which counts the attempts made with it and consumes it once.
  */
-
 import { createSigner, createVerifier, isJoseError, type JWTVerifier } from '@jot/jose';
 
 import type { Clock } from '../clock.js';
