@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 
+import { anchorText, driftNote } from './lib/host-anchor.js';
 import { barChart } from './lib/svg.js';
 import { createTargets } from './lib/targets.js';
 
@@ -312,6 +313,7 @@ export function renderDocument({
   profile,
   durationS,
   loadBefore,
+  anchors,
   contention,
   versions,
   payloadBytes,
@@ -332,10 +334,11 @@ absolute numbers depend on the CPU, the ratios much less.
 | OpenSSL | ${info.openssl} |
 | Date | ${info.date} |
 | Load average (1 min) before the run | ${loadBefore.toFixed(2)} |
+| Host speed, start → end of the run (bench/lib/host-anchor.js: compare runs only where these agree) | ${anchorText(anchors.start, anchors.end)} |
 ${contention === undefined ? '' : `| Competing for the CPU while the core section was timed (${contention.seconds.toFixed(0)} s, on average) | ${contentionText(contention)} |\n`}| Libraries | ${versions} |
 | Run | ${profile.rounds} rounds × ${profile.roundMs} ms after ${profile.warmupMs} ms warm-up, median${profile.extendCapMs ? ` (a verify group whose overhead interval is wider than its budget: more rounds, up to ${profile.extendCapMs / 1000} s)` : ''}; total ${durationS.toFixed(0)} s |
 
-${busyNote(info.cores, loadBefore, contention)}## What is measured
+${busyNote(info.cores, loadBefore, contention)}${driftNote(anchors.start, anchors.end)}## What is measured
 
 - **Jot**: \`createSigner\` / \`createVerifier\` from \`@jot/jose\` (the built \`dist\`), prepared once per algorithm;
   verify checks the allow-listed \`alg\`, the signature, \`exp\`, \`iss\` and \`aud\`, and returns header, payload and key.

@@ -51,6 +51,7 @@ import { PROBES, benchRevocation } from './revocation.js';
 import { SENDER_HEADING, benchSenderConstraint, renderSenderConstraint } from './sender-constraint.js';
 import { missedSummary } from './lib/targets.js';
 import { contentionMeter } from './lib/proc.js';
+import { anchorText, driftNote, hostAnchors } from './lib/host-anchor.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const JOSE = join(ROOT, 'packages/jose');
@@ -343,13 +344,13 @@ async function runRevocation(profile, info) {
 
 /** Prints the run's Markdown on stdout: the header line, then every section that ran. */
 function printReport(run) {
-  const { info, durationS, loadBefore, loadAfter, failures, results } = run;
+  const { info, durationS, loadBefore, loadAfter, anchors, failures, results } = run;
   const { jose, http, auth, growth, propagation, revocation, sender } = results;
   console.log(
     `${info.cpu} · ${info.cores} cores · Node ${info.node} · OpenSSL ${info.openssl} · ${durationS.toFixed(0)} s` +
-      ` · load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}\n`,
+      ` · load ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} · ${anchorText(anchors.start, anchors.end)}\n`,
   );
-  const busy = busyNote(info.cores, loadBefore, jose?.contention);
+  const busy = busyNote(info.cores, loadBefore, jose?.contention) + driftNote(anchors.start, anchors.end);
   if (busy !== '' || jose !== undefined) console.log(busy + (jose?.markdown ?? ''));
   if (failures.length)
     console.log(`### Not measured (checks failed)\n\n${failures.map((f) => `- ${f}`).join('\n')}\n`);
@@ -360,7 +361,7 @@ function printReport(run) {
 
 /** Writes docs/benchmarks.md (and the charts): the sections that ran, the others as the document had them. */
 function writeDocument(args, run) {
-  const { info, profile, durationS, loadBefore, loadAfter, failures, results } = run;
+  const { info, profile, durationS, loadBefore, anchors, failures, results } = run;
   const { jose, http, auth, growth, propagation, revocation, sender } = results;
   if (args.quick || args.algs !== ALGS || args.only !== SECTIONS)
     log('note: writing a --quick or partial run to docs/benchmarks.md');
@@ -375,6 +376,7 @@ function writeDocument(args, run) {
           profile,
           durationS,
           loadBefore,
+          anchors,
           contention: jose.contention,
           versions: jose.versions,
           payloadBytes: jose.payloadBytes,
@@ -432,12 +434,14 @@ async function main() {
   const started = Date.now();
   const loadBefore = os.loadavg()[0];
   const info = machine();
+  const anchorsAtStart = await hostAnchors();
   const { results, timings } = await runSections(args, profile, info);
+  const anchors = { start: anchorsAtStart, end: await hostAnchors() };
   const durationS = (Date.now() - started) / 1000;
   log(`sections: ${timings.join(', ')}; total ${durationS.toFixed(0)} s`);
   const loadAfter = os.loadavg()[0];
   const failures = results.jose?.failures ?? [];
-  const run = { info, profile, durationS, loadBefore, loadAfter, failures, results };
+  const run = { info, profile, durationS, loadBefore, loadAfter, anchors, failures, results };
   printReport(run);
   if (args.write) writeDocument(args, run);
   if (failures.length || results.http?.failures.length) process.exitCode = 1;

@@ -12,7 +12,7 @@
  * - on PostgreSQL, the floor under a refresh there: one read and one committed write by themselves (pg-floor.js).
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import autocannon from 'autocannon';
 
+import { rsSignCpuUs } from '../lib/host-anchor.js';
 import { freePort, postJSON } from '../lib/net.js';
 import { latencySummary, probeLatency } from '../lib/probe.js';
 import { cpuSeconds, median, threadCpuSeconds } from '../lib/proc.js';
@@ -270,21 +271,6 @@ export async function pgDatabase(log) {
       await pg.end();
     },
   };
-}
-
-/**
- * CPU µs of one RS256 signature in this process (RSA-2048, `crypto.sign` over a token-sized input, synchronous):
- * the least every token the server issues costs, whichever thread it runs on.
- */
-function rsSignCpuUs() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const data = randomBytes(370);
-  for (let i = 0; i < 20; i++) sign('sha256', data, privateKey);
-  const count = 300;
-  const start = process.cpuUsage();
-  for (let i = 0; i < count; i++) sign('sha256', data, privateKey);
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / count;
 }
 
 /**
