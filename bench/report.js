@@ -71,8 +71,11 @@ export function pairedOverheadUs(cpuNs, rawCpuNs, hz, rawHz) {
   return medianInterval(cpuNs.map((ns, i) => (ns - rawCpuNs[i]) / 1000));
 }
 
-/** The verify contenders whose overheads the targets judge: a group that needs more rounds times only these. */
-export const OVERHEAD_NAMES = ['Jot', 'node:crypto', 'fast-jwt'];
+/**
+ * The verify contenders whose overheads the targets judge (the floor explains them): a group that needs more rounds
+ * times only these.
+ */
+export const OVERHEAD_NAMES = ['Jot', 'node:crypto', 'floor', 'fast-jwt'];
 
 /**
  * `measureGroup`'s `extend` for one algorithm's verify group: extra paired rounds of Jot, raw node:crypto and
@@ -135,6 +138,7 @@ function verifyRow(alg, row, cpu, extended, verifierNames, { targets, targetLine
   const rawCpu = cpu.get('node:crypto');
   const jotPaired = pairedOverheadUs(cpu.get('Jot'), rawCpu, row.get('Jot'), raw);
   const fastPaired = pairedOverheadUs(cpu.get('fast-jwt'), rawCpu, row.get('fast-jwt'), raw);
+  const floorPaired = pairedOverheadUs(cpu.get('floor'), rawCpu, row.get('floor'), raw);
   const jot = jotPaired?.median;
   const fast = fastPaired?.median;
   bars.push({ label: `${alg} Jot`, value: jot, accent: true }, { label: `${alg} fast-jwt`, value: fast });
@@ -152,6 +156,9 @@ function verifyRow(alg, row, cpu, extended, verifierNames, { targets, targetLine
     jotHighUs: jotPaired?.high,
     fastLowUs: fastPaired?.low,
     fastHighUs: fastPaired?.high,
+    floorUs: floorPaired?.median,
+    floorLowUs: floorPaired?.low,
+    floorHighUs: floorPaired?.high,
     rawCpuUs: rawCpu === undefined ? undefined : medianInterval(rawCpu).median / 1000,
     rounds: rawCpu?.length,
     extraRounds: extended?.extraRounds ?? 0,
@@ -170,6 +177,7 @@ function verifyRow(alg, row, cpu, extended, verifierNames, { targets, targetLine
     alg,
     ...verifierNames.map((name) => fmtHz(row.get(name))),
     fmtUs(jot, withinBudget) + fmtInterval(jotPaired),
+    fmtUs(floorPaired?.median) + fmtInterval(floorPaired),
     fmtUs(fast, halfOfFast) + fmtInterval(fastPaired),
     fmtRatio(ratio(row.get('Jot'), row.get('fast-jwt'))),
   ];
@@ -242,14 +250,17 @@ export function renderTables(results) {
   const parts = [
     '### Verify (ops/s, median)',
     '',
-    table(['alg', ...verifierNames, 'Jot over raw', 'fast-jwt over raw', 'Jot/fast-jwt'], verifyRows),
+    table(
+      ['alg', ...verifierNames, 'Jot over raw', 'floor over raw', 'fast-jwt over raw', 'Jot/fast-jwt'],
+      verifyRows,
+    ),
     '',
     '"over raw": the median over the rounds of (CPU time per verify − CPU time per raw signature check of the same ' +
       'round), in µs, with the 95 % interval of that median in brackets. Where the raw operation itself takes ' +
       'hundreds of µs (ES384, ES512) its round-to-round noise is larger than a few µs of overhead, and the interval ' +
-      'says so. Where an interval is still wider than the budget after the usual rounds, Jot, node:crypto and ' +
-      'fast-jwt get more interleaved rounds (the same paired method, only those three) until both intervals are ' +
-      'narrower than the budget or a time cap is reached' +
+      'says so. Where an interval is still wider than the budget after the usual rounds, Jot, node:crypto, the ' +
+      'floor and fast-jwt get more interleaved rounds (the same paired method, only those four) until the intervals ' +
+      "of Jot's and fast-jwt's overheads are narrower than the budget or a time cap is reached" +
       extendedSentence(algs, roundsOf, results.verifyExtended),
     '',
     ...oneShotLines(results.oneShot, verify),
@@ -347,6 +358,11 @@ ${busyNote(info.cores, loadBefore, contention)}${driftNote(anchors.start, anchor
   No parsing, no base64url, no JSON, no claims: the ceiling for any JWT library on this machine.
 - **fast-jwt**: \`createSigner\` / \`createVerifier\` with \`allowedIss\`/\`allowedAud\`; the ratio uses it **without** its
   cache. With \`cache: true\` the same token is a cache hit (no crypto at all), shown for reference only.
+- **floor** (verify only; not a library): the least any JWT verifier must do besides the signature — cut the token at
+  its dots, decode signature and payload from base64url with Node's lenient decoder, \`JSON.parse\` the payload,
+  compare \`iss\`, \`aud\` and \`exp\` — with none of the checks RFC 8725 asks for (canonical base64url, the header's
+  allow-list and parameter types, claim types). "floor over raw" is the part of an overhead budget no verifier can
+  save.
 - **jsonwebtoken**: \`sign\` / \`verify\` with KeyObjects (a PEM string would be re-parsed on every call) and the same
   \`issuer\`/\`audience\` checks. It does not support EdDSA.
 - **jose**: keys imported once as \`CryptoKey\`, \`SignJWT\` / \`jwtVerify\` with the same checks. It is async: one

@@ -48,11 +48,32 @@ function overheadNote() {
     if (!known(median, low, high, limit, rawCpuUs, rounds)) return undefined;
     const range = `${low.toFixed(1)} and ${high.toFixed(1)} µs (95 % interval of the median of ${rounds} paired rounds${capNote(facts)})`;
     const raw = `one raw ${alg} check costs ${rawCpuUs.toFixed(1)} µs of CPU`;
+    const floor = floorSentence(facts);
     if (low <= limit && high > limit) {
-      return `the overhead lies between ${range}, which straddles the limit of ${limit.toFixed(2)} µs (${raw}): this run's rounds do not resolve whether it is met.`;
+      return `the overhead lies between ${range}, which straddles the limit of ${limit.toFixed(2)} µs (${raw}): this run's rounds do not resolve whether it is met.${floor}`;
     }
-    return `the overhead lies between ${range}, above the limit of ${limit.toFixed(2)} µs (${raw}).`;
+    return `the overhead lies between ${range}, above the limit of ${limit.toFixed(2)} µs (${raw}).${floor}`;
   };
+}
+
+/**
+ * What the floor (bench/contenders.js: split, lenient base64url, `JSON.parse`, three comparisons — no RFC 8725
+ * check) takes of the budget in the same rounds, and what Jot's own checks cost beyond it; '' when not measured.
+ */
+function floorSentence({ budgetUs: limit, jotUs, floorUs, floorLowUs, floorHighUs }) {
+  if (!known(limit, jotUs, floorUs, floorLowUs, floorHighUs)) return '';
+  const floor =
+    ` The floor — what any verifier does besides the signature (split, decode, \`JSON.parse\`, compare three claims), ` +
+    `none of RFC 8725's checks — costs ${floorUs.toFixed(2)} µs over raw (${floorLowUs.toFixed(1)}–${floorHighUs.toFixed(1)}) in the same rounds`;
+  if (floorLowUs > limit)
+    return `${floor}: above the budget, so no verifier on node:crypto and \`JSON.parse\` meets it in this run.`;
+  if (floorUs <= 0) return `${floor}: within the noise of the raw operation.`;
+  const beyond = jotUs - floorUs;
+  const room = limit - floorUs;
+  return (
+    `${floor} (${pct(floorUs, limit)} of the budget), leaving ${room.toFixed(2)} µs for the checks; Jot's ` +
+    `(canonical base64url, the header's allow-list and types, claim types) cost ${beyond.toFixed(2)} µs.`
+  );
 }
 
 /**
