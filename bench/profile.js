@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import { pgDatabase, seed, scenarios, startServer } from './auth/run-auth.js';
 import { topSelfTime } from './lib/cpuprofile.js';
 import { postJSON } from './lib/net.js';
+import { threadCpuSeconds } from './lib/proc.js';
 
 const ENDPOINTS = ['refresh', 'whoami', 'login', 'client-credentials'];
 
@@ -41,6 +42,7 @@ async function main() {
   const profiles = join(dir, 'profiles');
   mkdirSync(profiles);
   const db = args.postgres ? await pgDatabase((line) => console.error(line)) : undefined;
+  let loopCpuShare;
   if (args.postgres && db === undefined) throw new Error('--postgres: PostgreSQL is not reachable');
   const server = await startServer(
     {
@@ -78,9 +80,16 @@ async function main() {
       { connections, loginConnections: connections, seconds: args.seconds },
       client,
     );
+    const before = threadCpuSeconds(server.child.pid);
+    const startedAt = process.hrtime.bigint();
     const result = await autocannon(
       plan[args.endpoint === 'client-credentials' ? 'client credentials' : args.endpoint](),
     );
+    const wallS = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    const after = threadCpuSeconds(server.child.pid);
+    // The sampler counts a thread's samples while it waits to be scheduled again too (after waking a PostgreSQL
+    // backend with a write, say); /proc counts only the CPU it used. The two side by side show the difference.
+    loopCpuShare = (after.main - before.main) / wallS;
     console.error(
       `${args.endpoint}: ${result['2xx']} answered, ${result.non2xx + result.errors + result.timeouts} failed`,
     );
@@ -100,7 +109,9 @@ async function main() {
   console.log(`\n| self time | file or package |\n| ---: | --- |`);
   for (const r of byFile) console.log(`| ${(r.share * 100).toFixed(1)} % | ${r.where} |`);
   console.log(
-    `\n(shares of non-idle samples; the main thread was busy ${(busyShare * 100).toFixed(0)} % of the run)`,
+    `\n(shares of non-idle samples; the main thread was busy ${(busyShare * 100).toFixed(0)} % of the run by its ` +
+      `samples, and used ${(loopCpuShare * 100).toFixed(0)} % of a core by /proc: samples also count the time ` +
+      'it waited to run again, charged to the call it made last)',
   );
   if (args.keep !== undefined) {
     mkdirSync(args.keep, { recursive: true });
