@@ -52,6 +52,18 @@ class LocalWindows {
   }
 }
 
+/** The route a limit is attached to, as @fastify/rate-limit passes it to `child`. */
+interface RouteInfo {
+  method?: string | string[];
+  url?: string;
+}
+
+/** `POST/api/login` for a route's limit; '' for a limit of its own (`createRateLimit`). */
+function routeKey({ routeInfo }: { routeInfo?: RouteInfo }): string {
+  const method = Array.isArray(routeInfo?.method) ? routeInfo.method.join(',') : (routeInfo?.method ?? '');
+  return `${method}${routeInfo?.url ?? ''}`;
+}
+
 /** A `store` option for @fastify/rate-limit over `redis`, keys prefixed with `prefix`. */
 export function fallbackRateLimitStore(
   redis: Redis,
@@ -94,8 +106,9 @@ export function fallbackRateLimitStore(
   function storeFor(keyPrefix: string): FastifyRateLimitStore {
     return {
       incr: (key, callback, timeWindow) => incr(keyPrefix + key, callback, timeWindow),
-      child: (routeOptions) =>
-        storeFor(`${prefix}${routeOptions.method as string}${routeOptions.url ?? routeOptions.path}-`),
+      // One key space per route, as @fastify/rate-limit's own Redis store: its route is `routeInfo` of the merged
+      // options (empty for a `createRateLimit` limit, whose keys carry their own name).
+      child: (options) => storeFor(`${prefix}${routeKey(options as { routeInfo?: RouteInfo })}-`),
     };
   }
 
