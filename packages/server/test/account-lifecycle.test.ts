@@ -338,6 +338,48 @@ describe('profile and email change', () => {
     });
     expect(login.status).toBe(200);
   });
+
+  it('knows its own address in any spelling, and keeps the display form of a new one', async () => {
+    const user = await signUp(server, 'Mixed.Case@Example.com');
+    for (const same of ['Mixed.Case@Example.com', 'mixed.case@example.com', 'ＭＩＸＥＤ.case@example.com.']) {
+      const refused = await server.request('POST', '/api/email/change', {
+        token: user.access_token,
+        body: { new_email: same },
+      });
+      expect(refused.status, same).toBe(400);
+      expect(refused.body.code).toBe('ERR_VALIDATION');
+    }
+    const change = await server.request('POST', '/api/email/change', {
+      token: user.access_token,
+      body: { new_email: 'New.Display@Example.com' },
+    });
+    expect(change.status).toBe(202);
+    // Mail transports may lower-case the domain of the envelope address.
+    const confirm = await smtp.waitFor(
+      (m) =>
+        m.to.some((to) => to.toLowerCase() === 'new.display@example.com') &&
+        /confirm your new/i.test(m.subject),
+    );
+    const done = await server.request('POST', '/api/email/change/confirm', {
+      body: { token: tokenIn(linkIn(confirm)) },
+    });
+    expect(done.body).toMatchObject({ email: 'New.Display@Example.com' });
+  });
+
+  it('limits the mail to a new address per recipient (JOT_RATE_LIMIT_MAIL), as the other mail endpoints', async () => {
+    const user = await signUp(server, 'sender@example.com');
+    const change = (newEmail: string) =>
+      server.request('POST', '/api/email/change', {
+        token: user.access_token,
+        body: { new_email: newEmail },
+      });
+    for (let i = 0; i < 3; i++) expect((await change('bombed@example.com')).status).toBe(202);
+    const limited = await change('Bombed@Example.com');
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('ERR_RATE_LIMITED');
+    // Another recipient has a budget of its own.
+    expect((await change('someone-else@example.com')).status).toBe(202);
+  });
 });
 
 describe('account deletion', () => {

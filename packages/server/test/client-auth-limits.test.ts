@@ -94,6 +94,28 @@ describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authenticat
     expect(events.some((e) => e.ip === address && e.detail.limit === 'client-auth')).toBe(true);
   });
 
+  it('per address: an IPv6 /64 is one address, however its addresses are spelled', async () => {
+    const net = `2001:db8:${randomInt(0x10000).toString(16)}:${randomInt(0x10000).toString(16)}`;
+    const spelled = [`${net}::1`, `${net}:0:0:0:2`, `${net.toUpperCase()}:abcd::3`];
+    for (let i = 0; i < FAILURES; i++) {
+      expect((await call(path, spelled[i]!, basic(`no-such-client-${i}`, 'guess'))).status).toBe(401);
+    }
+    const client = await secretClient(`ipv6 ${path}`);
+    expectLocked(
+      await call(path, `${net}:ffff::9`, basic(client.id, client.secret)),
+      'ERR_CLIENT_AUTH_LOCKED',
+    );
+    expect(
+      (
+        await call(
+          path,
+          `2001:db8:ffff:${randomInt(0x10000).toString(16)}::1`,
+          basic(client.id, client.secret),
+        )
+      ).status,
+    ).toBe(200);
+  });
+
   it('a request without credentials is refused as before and costs no budget', async () => {
     const address = freshAddress();
     for (let i = 0; i < FAILURES + 1; i++) {

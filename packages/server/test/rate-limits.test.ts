@@ -270,6 +270,31 @@ describe('per mail address (JOT_RATE_LIMIT_MAIL)', () => {
   }
 });
 
+describe('per mail address, however it is spelled', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ rateLimitMail: RATE, rateLimitAuth: '10000/min', trustProxy: true });
+    await signUp(server, 'spelled@example.com', PASSWORD);
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  // Case, fullwidth letters (NFKC) and the root dot reach the same account, so they share its budget.
+  const spellings = ['Spelled@Example.com', 'ｓｐｅｌｌｅｄ@example.com', 'spelled@example.com.'];
+
+  for (const path of ['/api/password/forgot', '/api/email/verification']) {
+    it(`${path}: one budget for every spelling of the address`, async () => {
+      const attempt = (email: string) =>
+        send(server, 'POST', path, { address: freshAddress(), body: { email } });
+      expect((await attempt(spellings[0]!)).status).toBe(202);
+      expect((await attempt(spellings[1]!)).status).toBe(202);
+      expectRetryAfter(await attempt(spellings[2]!), 'ERR_RATE_LIMITED', WINDOW_S);
+      expectRetryAfter(await attempt('SPELLED@EXAMPLE.COM'), 'ERR_RATE_LIMITED', WINDOW_S);
+    });
+  }
+});
+
 describe('per account across addresses (JOT_LOGIN_LOCKOUT), controlled clock', () => {
   let now = Date.UTC(2031, 2, 1, 9, 0, 0);
   let server: TestServer;

@@ -13,7 +13,10 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 
 import type { Config } from '../config/index.js';
 import type { SecurityEvents } from '../services/security-events.js';
+import { emailKey, InvalidEmailError } from '../store/index.js';
+import { addressKey } from './address-key.js';
 import { HttpError } from './errors.js';
+import { eventThrottle } from './event-throttle.js';
 
 /** The 429 every limit answers with. */
 export function rateLimited(seconds: number): HttpError {
@@ -62,30 +65,34 @@ export function verifiedLimit(
 
 /**
  * `onExceeded` for the per-address limits: one `rate_limited` event per key and window on this instance (a flood
- * of refused requests must not become a flood of rows).
+ * of refused requests must not become a flood of rows); when more keys than that are refused in one window, one
+ * event with `suppressed: true` says that the others of the window go unrecorded (http/event-throttle.ts).
  */
 export function rateLimitEvents(
   events: SecurityEvents,
   windowMs: number,
 ): (request: FastifyRequest, key: string) => void {
-  const seen = new Map<string, number>();
+  const throttle = eventThrottle(windowMs);
   return (request, key) => {
-    const now = Date.now();
-    for (const [k, until] of seen) if (until <= now) seen.delete(k);
-    if (seen.has(key) || seen.size > 10_000) return;
-    seen.set(key, now + windowMs);
+    const decision = throttle(key, Date.now());
+    if (decision === 'skip') return;
     events
       .record('rate_limited', {
         ip: request.ip,
-        detail: { limit: 'address', route: request.routeOptions.url ?? null },
+        detail: {
+          limit: 'address',
+          route: request.routeOptions.url ?? null,
+          ...(decision === 'overflow' && { suppressed: true }),
+        },
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
 }
 
 /**
- * A per-address limit for endpoints that send mail (`JOT_RATE_LIMIT_MAIL`): keyed by a hash of the normalised
- * address, shared through Redis when configured. It applies the same way whether or not an account has that
+ * A per-address limit for endpoints that send mail (`JOT_RATE_LIMIT_MAIL`): keyed by a hash of the address's
+ * comparison key (store/email.ts: the form accounts are found by, so `ＡＤＡ@example.com.` and `ada@example.com` share
+ * one budget), shared through Redis when configured. It applies the same way whether or not an account has that
  * address, so its 429 tells nothing about which addresses exist.
  */
 export function mailAddressLimit(
@@ -96,10 +103,10 @@ export function mailAddressLimit(
   const limit = app.createRateLimit({
     max: config.rateLimitMail.max,
     timeWindow: config.rateLimitMail.windowMs,
-    keyGenerator: (request) => keyOf.get(request) ?? `ip:${request.ip}`,
+    keyGenerator: (request) => keyOf.get(request) ?? `ip:${addressKey(request.ip)}`,
   });
   return async (request, email) => {
-    keyOf.set(request, `mail:${createHash('sha256').update(email.trim().toLowerCase()).digest('base64url')}`);
+    keyOf.set(request, `mail:${createHash('sha256').update(mailKey(email)).digest('base64url')}`);
     const result = await limit(request);
     if (!result.isAllowed && result.isExceeded) {
       throw new HttpError(
@@ -110,4 +117,14 @@ export function mailAddressLimit(
       );
     }
   };
+}
+
+/** The address as accounts are found by it; an address no account can have (refused by the store) as typed. */
+function mailKey(email: string): string {
+  try {
+    return emailKey(email);
+  } catch (err) {
+    if (err instanceof InvalidEmailError) return email.trim().toLowerCase();
+    throw err;
+  }
 }

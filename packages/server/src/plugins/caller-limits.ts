@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeUnverified } from '@jot/jose';
 
 import type { ServerContext } from '../context.js';
+import { addressKey } from '../http/address-key.js';
 import { HttpError } from '../http/errors.js';
 import { rateLimited } from '../http/rate-limit.js';
 import { parseBasic } from '../services/client-auth.js';
@@ -116,7 +117,7 @@ function build(app: FastifyInstance): CallerLimits {
   const calls = app.createRateLimit({
     max: config.rateLimitClient.max,
     timeWindow: config.rateLimitClient.windowMs,
-    keyGenerator: (request) => `caller:${callerOf.get(request) ?? `ip:${request.ip}`}`,
+    keyGenerator: (request) => `caller:${callerOf.get(request) ?? `ip:${addressKey(request.ip)}`}`,
   });
   const ceiling = config.rateLimitResourceServer;
   const resourceServerCalls =
@@ -125,7 +126,7 @@ function build(app: FastifyInstance): CallerLimits {
       : app.createRateLimit({
           max: ceiling.max,
           timeWindow: ceiling.windowMs,
-          keyGenerator: (request) => `resource-server:ip:${request.ip}`,
+          keyGenerator: (request) => `resource-server:ip:${addressKey(request.ip)}`,
         });
   const record = (request: FastifyRequest): void => {
     events
@@ -137,10 +138,12 @@ function build(app: FastifyInstance): CallerLimits {
   };
   return {
     async authenticate(request, claimed, check) {
-      const keys = [`ip:${request.ip}`, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
+      // The address as its limits group it (an IPv6 /64), as the route limits do.
+      const address = `ip:${addressKey(request.ip)}`;
+      const keys = [address, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
       // Only the address locks before the credential: client ids are public, so a lock per client id would let
       // anyone refuse a client its right secret (failures per client are still counted, for the events).
-      const wait = await failures.blockedFor([`ip:${request.ip}`]);
+      const wait = await failures.blockedFor([address]);
       if (wait > 0) throw locked(wait);
       try {
         return await check();

@@ -6,16 +6,20 @@ import type { EmailChangeBody } from '@jot/contract';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 
 import { HttpError } from '../../http/errors.js';
-import { authRateLimit, verifiedLimit } from '../../http/rate-limit.js';
+import { authRateLimit, mailAddressLimit, verifiedLimit } from '../../http/rate-limit.js';
 import { emailChangeBodySchema } from '../../http/account-schemas.js';
 import { authErrors } from '../../http/schemas.js';
+import { emailError } from '../../services/accounts.js';
+import { displayEmail, emailKey } from '../../store/index.js';
 import { authOf } from '../auth.js';
 import { ownAccount } from './own-account.js';
 
 /** Registers `POST /api/email/change` behind `stepUp` (a recent authentication). */
 export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandlerAsyncHookHandler): void {
   const { store, events, config, accountMail } = app.jot;
-  // Email changes send mail: limited per address and per signed-in user (not per header spelling).
+  // Email changes send mail: limited per client address, per signed-in user (not per header spelling) and, like
+  // every endpoint that mails an address someone typed, per recipient (`JOT_RATE_LIMIT_MAIL`).
+  const perRecipient = mailAddressLimit(app, config);
   const perUser = verifiedLimit(
     app,
     'email-change',
@@ -42,13 +46,20 @@ export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandle
     async (request, reply) => {
       const { claims } = authOf(request);
       const user = await ownAccount(store, claims.sub);
-      const newEmail = request.body.new_email.trim().toLowerCase();
-      if (newEmail === user.email) {
-        throw new HttpError(400, 'ERR_VALIDATION', 'that is already the email of your account');
+      // The display form is what the account will show; the comparison key decides whether it is the same address.
+      let newEmail: string;
+      let same: boolean;
+      try {
+        newEmail = displayEmail(request.body.new_email);
+        same = emailKey(newEmail) === emailKey(user.email);
+      } catch (err) {
+        throw emailError(err);
       }
+      if (same) throw new HttpError(400, 'ERR_VALIDATION', 'that is already the email of your account');
       if ((await store.getUserByEmail(newEmail)) !== undefined) {
         throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
       }
+      await perRecipient(request, newEmail);
       await accountMail.sendEmailChange(user, newEmail);
       await events.record('email_change_requested', {
         userId: user.id,
