@@ -16,7 +16,7 @@ import { startBackgroundWork } from './compose/background.js';
 import { createServerContext } from './compose/context.js';
 import type { ServerContext } from './context.js';
 import { installDrain } from './http/drain.js';
-import { installErrorHandlers } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
 import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
 import { installInputGuard } from './http/input-guard.js';
@@ -97,6 +97,8 @@ function createFastify(config: Config, logger: CreateServerOptions['logger']): F
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
     },
     schemaController,
+    clientErrorHandler,
+    frameworkErrors,
   });
 }
 

@@ -65,6 +65,7 @@ describe('a slow client is cut off', () => {
     const elapsed = await closedWithin(connection, 8000);
     expect(elapsed).toBeGreaterThanOrEqual(900);
     expect(connection.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(connection.received()).toContain('"code":"ERR_REQUEST_TIMEOUT"');
   });
 
   it('a connection that never sends a byte: closed after the headers timeout', async () => {
@@ -87,6 +88,7 @@ describe('a slow client is cut off', () => {
       clearInterval(dribble);
     }
     expect(connection.received()).toMatch(/^HTTP\/1\.1 408/);
+    expect(connection.received()).toContain('"code":"ERR_REQUEST_TIMEOUT"');
   });
 
   it('an idle keep-alive connection: closed after the keep-alive timeout', async () => {

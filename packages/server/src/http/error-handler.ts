@@ -2,8 +2,11 @@
  * The one error handler: every failure becomes `{ error, error_description, code }` with the right status.
  * Services raise `DomainError`s, which know nothing of HTTP: this is the one place that maps their kinds to
  * statuses, error names and challenges. Fastify's own errors (schema validation, bad JSON, body too large, wrong media type) become clear 4xx answers;
- * anything unexpected is a 500 whose details go to the log only.
+ * anything unexpected is a 500 whose details go to the log only. What is refused before any route — a request Node's
+ * HTTP parser cannot read, headers that are too large or too slow, a path that does not decode — gets the same body.
  */
+import type { Duplex } from 'node:stream';
+
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ServerErrorCode } from '@jot/contract';
@@ -24,6 +27,9 @@ const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>>
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'ERR_VALIDATION', 'the Content-Length does not match the body'],
   FST_ERR_CTP_INVALID_TYPE: [400, 'ERR_VALIDATION', 'the Content-Type header is not valid'],
   FST_ERR_CTP_EMPTY_TYPE: [400, 'ERR_VALIDATION', 'the Content-Type header is empty'],
+  // Refused by the router before any route (`frameworkErrors`).
+  FST_ERR_BAD_URL: [400, 'ERR_HTTP_MALFORMED', 'the path has a percent-escape that does not decode'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'ERR_VALIDATION', 'a path segment is longer than 100 characters'],
 };
 
 /** The status and RFC 6749/6750 error name of each kind of domain error. */
@@ -111,6 +117,48 @@ export function sendError(reply: FastifyReply, error: HttpError): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   const body: ErrorBody = error.toBody();
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (malformed, headers too large, too slow) gets
+ * the common body on the raw socket, which then closes — the parser cannot tell where a next request would start.
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  err: Error & { code?: string },
+  socket: Duplex,
+): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, error] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [
+          408,
+          'Request Timeout',
+          new HttpError(408, 'ERR_REQUEST_TIMEOUT', 'the request did not arrive in time'),
+        ]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            new HttpError(431, 'ERR_HEADERS_TOO_LARGE', 'the request headers are too large'),
+          ]
+        : [400, 'Bad Request', new HttpError(400, 'ERR_HTTP_MALFORMED', 'the request is not valid HTTP')];
+  this.log.debug({ code: err.code, status }, 'client error');
+  const body = JSON.stringify(error.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+/** Fastify's `frameworkErrors` (a path that does not decode, a path parameter too long): the common body. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const httpError = toHttpError(error);
+  request.log.info({ code: httpError.code, status: httpError.statusCode }, 'request refused');
+  void sendError(reply, httpError);
 }
 
 /** Installs the error and not-found handlers. */
