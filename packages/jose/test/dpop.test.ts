@@ -55,6 +55,18 @@ describe('verifyDPoPProof', () => {
     expect(normalizeHtu('ftp://x/y')).toBeUndefined();
   });
 
+  it('normalises percent-escapes in htu (RFC 3986 §6.2.2.1-2): unreserved ones decoded, the others upper-cased', () => {
+    expect(normalizeHtu('https://api.example.com/%6Frders')).toBe(URL_);
+    expect(normalizeHtu('https://api.example.com/%6frder%73')).toBe(URL_);
+    expect(normalizeHtu('https://api.example.com/a%2fb%7e')).toBe('https://api.example.com/a%2Fb~');
+    // A reserved character stays escaped: %2F is not a path separator.
+    expect(normalizeHtu('https://api.example.com/a%2Fb')).not.toBe(
+      normalizeHtu('https://api.example.com/a/b'),
+    );
+    const proof = createDPoPProof(key, { htm: 'GET', htu: 'https://api.example.com/%6frders', iat: NOW });
+    expect(verifyDPoPProof(proof, { method: 'GET', url: URL_, currentDate: at }).htu).toBe(URL_);
+  });
+
   it.each([
     ['another method', { htm: 'POST' }, {}, 'htm'],
     ['another URL', { htu: 'https://api.example.com/other' }, {}, 'htu'],

@@ -133,10 +133,11 @@ describe('the resource-server credential (/api/introspect, /oauth/introspect, th
     const wrong = await call('/api/introspect', address, 'Bearer not-the-secret');
     expect(wrong.status).toBe(401);
     expect(wrong.body.code).toBe('ERR_FEED_AUTH');
-    // The OAuth endpoint answers it in RFC 6749 terms, as before.
+    // The OAuth endpoint answers a bad bearer credential as RFC 7662 §2.3 says: a 401 as in RFC 6750 §3.
     const oauth = await call('/oauth/introspect', address, 'Bearer still-not-it');
-    expect(oauth.status).toBe(400);
-    expect(oauth.body.code).toBe('ERR_FEED_AUTH');
+    expect(oauth.status).toBe(401);
+    expect(oauth.body).toMatchObject({ error: 'invalid_token', code: 'ERR_FEED_AUTH' });
+    expect(oauth.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
     const feed = await server.request('GET', '/api/revocations', {
       headers: { authorization: 'Bearer nor-this', 'x-forwarded-for': address },
     });

@@ -204,6 +204,9 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
     const algs = res.json().token_endpoint_auth_signing_alg_values_supported as string[];
     expect(algs).toEqual(expect.arrayContaining(['ES256', 'RS256', 'PS256', 'HS256', 'EdDSA']));
     expect(algs.map((a) => a.toLowerCase())).not.toContain('none');
+    // A client secret as the server issues it (43 characters) is too short a key for HS384 and HS512.
+    expect(algs).not.toContain('HS384');
+    expect(algs).not.toContain('HS512');
     expect(res.json()).toEqual({
       issuer: ISSUER,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,

@@ -118,16 +118,17 @@ describe('token exchange (RFC 8693)', () => {
     // …and a dead subject token cannot be exchanged again (logout revoked its jti and its session).
     const res = await exchange(user.access_token);
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'invalid_grant', code: 'ERR_TOKEN_REVOKED' });
+    // RFC 8693 §2.2.2: an invalid or unacceptable subject_token is invalid_request.
+    expect(res.body).toMatchObject({ error: 'invalid_request', code: 'ERR_TOKEN_REVOKED' });
   });
 
   it('refuses subject tokens that are not live user tokens, and bad parameters', async () => {
     const own = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, svc.headers);
     const asSubject = await exchange(own.body.access_token);
-    expect(asSubject.body).toMatchObject({ error: 'invalid_grant', code: 'ERR_EXCHANGE_SUBJECT' });
+    expect(asSubject.body).toMatchObject({ error: 'invalid_request', code: 'ERR_EXCHANGE_SUBJECT' });
     const garbage = await exchange('a.b.c');
     expect(garbage.status).toBe(400);
-    expect(garbage.body.error).toBe('invalid_grant');
+    expect(garbage.body.error).toBe('invalid_request');
     const user = await signUp(server, 'params@example.com');
     const wrongType = await exchange(user.access_token, {
       subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
@@ -233,6 +234,52 @@ describe('token endpoint errors (RFC 6749 §5.2)', () => {
     expect(publicCc.body).toMatchObject({ error: 'unauthorized_client' });
     for (const res of [json, twice, unknown, anonymous])
       expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('keeps error_description to the characters RFC 6749 §5.2 allows (no double quote, nothing beyond ASCII)', async () => {
+    const allowed = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+    const answers = [
+      await postForm(server, '/oauth/token', { grant_type: 'password', client_id: 'jot' }),
+      await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }),
+      await postForm(server, '/oauth/revoke', { client_id: 'jot' }),
+      await postForm(server, '/oauth/introspect', { client_id: 'jot' }),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.body.error_description).toMatch(allowed);
+    }
+    expect(answers[0]!.body.error_description).toBe("the grant type 'password' is not supported");
+    expect(answers[1]!.body.error_description).toContain('RFC 6749 section 2.3');
+  });
+
+  it('treats a parameter sent without a value as omitted, so it is no repetition (RFC 6749 §3.1)', async () => {
+    const { headers } = await secretClient({
+      name: 'Empty parameters',
+      grant_types: ['client_credentials'],
+      audiences: ['https://orders.internal'],
+    });
+    const res = await server.request('POST', '/oauth/token', {
+      raw: 'grant_type=&grant_type=client_credentials&scope=',
+      contentType: 'application/x-www-form-urlencoded',
+      headers,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.token_type).toBe('Bearer');
+  });
+
+  it('refuses a public client introspecting an access token (RFC 7662 §2.1), not its own refresh token', async () => {
+    const user = await signUp(server, 'public-introspect@example.com');
+    const access = await postForm(server, '/oauth/introspect', {
+      token: user.access_token,
+      client_id: 'jot',
+    });
+    expect(access.status).toBe(401);
+    expect(access.body).toMatchObject({ error: 'invalid_client', code: 'ERR_CLIENT_AUTH_FAILED' });
+    const refresh = await postForm(server, '/oauth/introspect', {
+      token: user.refresh_token,
+      client_id: 'jot',
+    });
+    expect(refresh.body).toMatchObject({ active: true, client_id: 'jot' });
   });
 
   it('a refresh token does not work for another client, and is not spent by the attempt', async () => {

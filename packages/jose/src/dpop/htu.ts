@@ -5,12 +5,24 @@
  */
 import { createHash } from 'node:crypto';
 
+/** Characters RFC 3986 §2.3 calls unreserved: a percent-escape of one of them means the character itself. */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** RFC 3986 §6.2.2.1–2: escapes of unreserved characters decoded, the hex digits of the others upper-cased. */
+function normalizeEscapes(path: string): string {
+  return path.replace(/%([0-9a-fA-F]{2})/g, (_escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
+  });
+}
+
 /**
- * The `htu` form of a URL: scheme and host lower-cased, default port dropped, dot segments resolved, query and
- * fragment removed. Returns `undefined` for anything that is not an absolute http(s) URL.
+ * The `htu` form of a URL: scheme and host lower-cased, default port dropped, dot segments resolved,
+ * percent-escapes normalised (`%7e` is `~`, `%2f` is `%2F`), query and fragment removed. Returns `undefined` for
+ * anything that is not an absolute http(s) URL.
  *
  * @example
- * normalizeHtu('HTTPS://API.example.com:443/a/../orders?id=1'); // 'https://api.example.com/orders'
+ * normalizeHtu('HTTPS://API.example.com:443/a/../%6Frders?id=1'); // 'https://api.example.com/orders'
  */
 export function normalizeHtu(url: string): string | undefined {
   let parsed: URL;
@@ -21,9 +33,7 @@ export function normalizeHtu(url: string): string | undefined {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
   if (parsed.username !== '' || parsed.password !== '') return undefined;
-  parsed.search = '';
-  parsed.hash = '';
-  return parsed.href;
+  return `${parsed.origin}${normalizeEscapes(parsed.pathname)}`;
 }
 
 /**

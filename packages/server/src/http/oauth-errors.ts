@@ -31,19 +31,53 @@ export function oauthError(error: OAuthErrorName, code: JotErrorCode, message: s
   return new HttpError(400, code, message, { error });
 }
 
+/** Errors an OAuth endpoint answers as they are (see `asProtectedResourceError`). */
+const asTheyAre = new WeakSet<HttpError>();
+
+/**
+ * Marks the refusal of a bearer credential presented to an OAuth endpoint as a protected resource's: RFC 7662 §2.3
+ * answers a resource server's invalid or insufficient bearer token at introspection with a 401 as RFC 6750 §3
+ * describes (`WWW-Authenticate: Bearer error="invalid_token"`), not with a token endpoint's 400.
+ */
+export function asProtectedResourceError(err: HttpError): HttpError {
+  asTheyAre.add(err);
+  return err;
+}
+
+/**
+ * `text` in the characters RFC 6749 §5.2 allows in `error_description` (%x20-21 / %x23-5B / %x5D-7E): a double
+ * quote becomes a single one, `§` "section", a backslash a slash, and anything else outside the set `?`.
+ */
+export function oauthDescription(text: string): string {
+  return text
+    .replace(/"/g, "'")
+    .replace(/§\s?/g, 'section ')
+    .replace(/\\/g, '/')
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '?');
+}
+
+/** `err` with its description in RFC 6749 §5.2's characters (the same object when it already is). */
+function describedForOAuth(err: HttpError, status = err.statusCode, error = err.error): HttpError {
+  const message = oauthDescription(err.message);
+  if (message === err.message && status === err.statusCode && error === err.error) return err;
+  return new HttpError(status, err.code, message, { error, headers: { ...err.headers }, cause: err.cause });
+}
+
 /**
  * An error thrown below the OAuth endpoints, in RFC 6749 §5.2 terms: services shared with the JSON API answer
  * `invalid_grant` as a 401 (the browser API's rule); here it is a 400. Authentication challenges for bearer tokens
- * become `invalid_grant` too (a bad subject token is a bad grant, not a bad client).
+ * become `invalid_grant` too (a bad refresh token is a bad grant, not a bad client), except a protected resource's
+ * (`asProtectedResourceError`). Every description is kept to §5.2's characters.
  */
 export function asOAuthError(err: unknown): unknown {
-  if (!(err instanceof HttpError) || err.error === 'invalid_client') return err;
+  if (!(err instanceof HttpError)) return err;
+  if (err.error === 'invalid_client' || asTheyAre.has(err)) return describedForOAuth(err);
   if (err.statusCode === 401 || err.statusCode === 403) {
     const error =
       err.error === 'invalid_grant' || err.error === 'invalid_token' ? 'invalid_grant' : err.error;
-    return new HttpError(400, err.code, err.message, {
+    return new HttpError(400, err.code, oauthDescription(err.message), {
       error: error === 'forbidden' ? 'invalid_grant' : error,
     });
   }
-  return err;
+  return describedForOAuth(err);
 }

@@ -1,7 +1,8 @@
 /**
  * `application/x-www-form-urlencoded` bodies of the OAuth endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
- * A parameter sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once"), and so is a body in
- * any other media type: a JSON body is not an OAuth request.
+ * A parameter sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once") — one sent without a
+ * value counts as omitted, so it is no second one — and so is a body in any other media type: a JSON body is not
+ * an OAuth request.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -53,11 +54,10 @@ export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
       const form = Object.create(null) as ParsedBody;
       const targets: string[] = [];
       for (const [name, value] of new URLSearchParams(body as string)) {
-        if (REPEATABLE.has(name)) {
-          if (value !== '') targets.push(value);
-        } else if (Object.hasOwn(form, name)) {
-          form[DUPLICATE] = name;
-        }
+        // A parameter without a value counts as omitted (RFC 6749 §3.1), so `scope=&scope=x` sends one scope.
+        if (value === '') continue;
+        if (REPEATABLE.has(name)) targets.push(value);
+        else if (Object.hasOwn(form, name)) form[DUPLICATE] = name;
         form[name] ??= value;
       }
       form[TARGETS] = targets;

@@ -11,9 +11,10 @@
 import type { FastifyInstance } from 'fastify';
 
 import { ENDPOINTS, WELL_KNOWN, type AuthorizationServerMetadata } from '@jot/contract';
-import { SUPPORTED_ALGORITHMS } from '@jot/jose';
+import { importSecret, SUPPORTED_ALGORITHMS } from '@jot/jose';
 
 import { AUTH_METHODS, GRANT_TYPES } from '../services/client-rules.js';
+import { newSecret } from '../services/secrets.js';
 
 /** Paths of the endpoints the metadata advertises (relative to the issuer). */
 export interface JwksPluginOptions {
@@ -83,8 +84,15 @@ export const metadataSchema = {
   },
 } as const;
 
-/** Client assertion algorithms (RFC 7523): every asymmetric one, and HMAC for `client_secret_jwt`; never `none`. */
-const ASSERTION_ALGS: readonly string[] = [...SUPPORTED_ALGORITHMS].sort();
+/**
+ * Client assertion algorithms (RFC 7523): every asymmetric one and, for `client_secret_jwt`, the HMAC ones a client
+ * secret as this server issues it is long enough for (RFC 7518 §3.2: a key at least as long as the hash; a
+ * 43-character secret allows HS256 only); never `none`. What the metadata lists, a client can use.
+ */
+const ASSERTION_ALGS: readonly string[] = [
+  ...SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS')),
+  ...importSecret(Buffer.from(newSecret(), 'utf8')).algorithms,
+].sort();
 
 /** Registers the JWKS and the metadata document. */
 export async function jwksPlugin(app: FastifyInstance, options: JwksPluginOptions = {}): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * `POST /oauth/introspect` (RFC 7662). Callers: an OAuth client authenticating as at the token endpoint (Basic,
  * `private_key_jwt`, …), or a resource server with `Authorization: Bearer <JOT_REVOCATION_SECRET>` (or an admin's
- * token). A confidential client or a resource server may introspect any access token; a public client only its
- * own. A refresh token is introspectable only by the client it was issued to (anyone else learns `active: false`).
+ * token). A confidential client or a resource server may introspect any access token; a public client none (its
+ * `client_id` is no credential: RFC 7662 §2.1), only its own refresh tokens. A refresh token is introspectable only by the client it was issued to (anyone else learns `active: false`).
  * Failed client authentications are limited per address (counted per client id too), calls per caller (plugins/caller-limits.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +14,8 @@ import {
   refreshTokenIntrospection,
   type IntrospectionResponse,
 } from '../http/introspection.js';
-import { invalidClient } from '../http/oauth-errors.js';
+import { toHttpError } from '../http/error-handler.js';
+import { asProtectedResourceError, invalidClient } from '../http/oauth-errors.js';
 import { TOKEN_FORM_BODY, oauthForm, required } from '../http/oauth-form.js';
 import { liveRefreshToken } from '../services/refresh-token-introspection.js';
 import type { OAuthClient } from '../store/index.js';
@@ -52,7 +53,12 @@ async function caller(
 ): Promise<OAuthClient | undefined> {
   const limits = callerLimits(app);
   if (/^Bearer /i.test(request.headers.authorization ?? '')) {
-    await resourceServer.call(app, request, reply);
+    try {
+      await resourceServer.call(app, request, reply);
+    } catch (err) {
+      // RFC 7662 §2.3: an invalid or insufficient bearer token is a 401 as RFC 6750 §3 describes.
+      throw asProtectedResourceError(toHttpError(err));
+    }
     await admitFeedCaller(request);
     return undefined;
   }
@@ -89,10 +95,16 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
     // A JWS has three segments, an encrypted token (JWE) five; anything else can only be a refresh token.
     const segments = token.split('.', 6).length;
     if (segments !== 3 && segments !== 5) return refreshToken(app, token, client);
-    const claims = await tokenStatus.active(token);
-    if (claims !== undefined && client?.authMethod === 'none' && claims.client_id !== client.clientId) {
-      return INACTIVE;
+    // RFC 7662 §2.1: introspection MUST require authorization, and a public client's `client_id` is none. Its own
+    // refresh token (above) is: the same secret the token endpoint accepts from it alone (RFC 6749 §6).
+    if (client?.authMethod === 'none') {
+      throw invalidClient(
+        'ERR_CLIENT_AUTH_FAILED',
+        'introspecting an access token needs a client credential (RFC 7662 §2.1); a public client may ' +
+          'introspect only its own refresh tokens',
+      );
     }
+    const claims = await tokenStatus.active(token);
     return accessTokenIntrospection(claims);
   });
 }

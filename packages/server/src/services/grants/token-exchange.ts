@@ -12,6 +12,7 @@
  */
 import { OAUTH_URIS, type ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
+import { isVerifyError } from '@jot/verify';
 
 import { scopeList, scopeText } from '../scopes.js';
 import { chooseAudience, chooseScopes } from './targets.js';
@@ -23,7 +24,7 @@ import {
   type GrantServices,
   type OAuthForm,
 } from './types.js';
-import { DomainError } from '../errors.js';
+import { DomainError, isDomainError } from '../errors.js';
 
 function badRequest(message: string): DomainError {
   return new DomainError('invalid', 'ERR_OAUTH_REQUEST', message);
@@ -48,19 +49,30 @@ function checkExchangeForm(form: OAuthForm): string {
   return subjectToken;
 }
 
-/** The subject token's claims, after the same checks as any access token (revocation included); a user's only. */
+/**
+ * The subject token's claims, after the same checks as any access token (revocation included); a user's only. Every
+ * refusal of the subject token is `invalid_request` (RFC 8693 §2.2.2: "If … the subject_token … [is] invalid or
+ * unacceptable, the authorization server MUST set the error response parameter to invalid_request"), its `code`
+ * saying why.
+ */
 async function userSubject(
   jot: GrantServices,
   subjectToken: string,
 ): Promise<ClientBoundClaims & { sid: string; ver: number }> {
   const subject = await jot.tokenStatus.check(subjectToken).catch((err: unknown) => {
-    if (isJoseError(err)) {
-      throw new DomainError('grant', err.code, `the subject token is not valid: ${err.message}`);
+    if (isJoseError(err) || isVerifyError(err) || isDomainError(err, 'token')) {
+      throw new DomainError('invalid', err.code, `the subject token is not valid: ${err.message}`, {
+        cause: err,
+      });
     }
     throw err;
   });
   if (typeof subject.sid !== 'string' || typeof subject.ver !== 'number') {
-    throw new DomainError('grant', 'ERR_EXCHANGE_SUBJECT', "the subject token must be a user's access token");
+    throw new DomainError(
+      'invalid',
+      'ERR_EXCHANGE_SUBJECT',
+      "the subject token must be a user's access token",
+    );
   }
   return { ...subject, sid: subject.sid, ver: subject.ver };
 }
@@ -94,7 +106,8 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   const audience = chooseAudience(client, targets);
   const now = Math.floor(jot.clock() / 1000);
   const ttl = Math.min(Math.floor(jot.config.exchangedTokenTtlMs / 1000), subject.exp - now);
-  if (ttl < 1) throw new DomainError('grant', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
+  if (ttl < 1)
+    throw new DomainError('invalid', 'ERR_EXCHANGE_SUBJECT', 'the subject token is about to expire');
   const act: ActorClaim =
     subject.act === undefined ? { sub: client.clientId } : { sub: client.clientId, act: subject.act };
   const dpopJkt = await boundKey(subject, dpop);
