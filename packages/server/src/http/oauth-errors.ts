@@ -57,10 +57,14 @@ export function oauthDescription(text: string): string {
 }
 
 /** `err` with its description in RFC 6749 §5.2's characters (the same object when it already is). */
-function describedForOAuth(err: HttpError, status = err.statusCode, error = err.error): HttpError {
+function describedForOAuth(err: HttpError): HttpError {
   const message = oauthDescription(err.message);
-  if (message === err.message && status === err.statusCode && error === err.error) return err;
-  return new HttpError(status, err.code, message, { error, headers: { ...err.headers }, cause: err.cause });
+  if (message === err.message) return err;
+  return new HttpError(err.statusCode, err.code, message, {
+    error: err.error,
+    headers: { ...err.headers },
+    cause: err.cause,
+  });
 }
 
 /**

@@ -2,8 +2,9 @@
  * `POST /oauth/introspect` (RFC 7662). Callers: an OAuth client authenticating as at the token endpoint (Basic,
  * `private_key_jwt`, …), or a resource server with `Authorization: Bearer <JOT_REVOCATION_SECRET>` (or an admin's
  * token). A confidential client or a resource server may introspect any access token; a public client none (its
- * `client_id` is no credential: RFC 7662 §2.1), only its own refresh tokens. A refresh token is introspectable only by the client it was issued to (anyone else learns `active: false`).
- * Failed client authentications are limited per address (counted per client id too), calls per caller (plugins/caller-limits.ts).
+ * `client_id` is no credential: RFC 7662 §2.1), only its own refresh tokens. A refresh token is introspectable only
+ * by the client it was issued to (anyone else learns `active: false`). Failed client authentications are limited per
+ * address (counted per client id too), calls per caller (plugins/caller-limits.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
