@@ -73,7 +73,9 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof DomainError) return fromDomainError(error);
   if (isJoseError(error)) return unauthorized(error.code, error.message);
   if (!(error instanceof Error))
-    return new HttpError(500, 'ERR_INTERNAL', 'an internal error occurred; it has been logged');
+    return new HttpError(500, 'ERR_INTERNAL', 'an internal error occurred; it has been logged', {
+      cause: error,
+    });
   if (isVerifyError(error)) return fromVerifyError(error);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
@@ -109,7 +111,9 @@ export function toHttpError(error: unknown): HttpError {
   if (status !== undefined && status >= 400 && status < 500) {
     return new HttpError(status, 'ERR_VALIDATION', 'the request could not be processed');
   }
-  return new HttpError(500, 'ERR_INTERNAL', 'an internal error occurred; it has been logged');
+  return new HttpError(500, 'ERR_INTERNAL', 'an internal error occurred; it has been logged', {
+    cause: error,
+  });
 }
 
 /** Sends an error in the common shape. */
