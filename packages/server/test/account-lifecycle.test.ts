@@ -366,6 +366,77 @@ describe('profile and email change', () => {
     expect(done.body).toMatchObject({ email: 'New.Display@Example.com' });
   });
 
+  /** Asks for a change of `user`'s email to `to`; the confirmation link's token. */
+  async function changeLink(user: { access_token: string }, to: string): Promise<string> {
+    const after = smtp.messages.length;
+    const asked = await server.request('POST', '/api/email/change', {
+      token: user.access_token,
+      body: { new_email: to },
+    });
+    expect(asked.status).toBe(202);
+    return tokenIn(linkIn(await mailTo(to, /confirm your new email/i, after)));
+  }
+  const confirmChange = (token: string) =>
+    server.request('POST', '/api/email/change/confirm', { body: { token } });
+
+  it('a pending change dies when the owner changes the password or signs out everywhere (what the notice says to do)', async () => {
+    const signedOut = await signUp(server, 'taken-over-1@example.com');
+    const afterSignOut = await changeLink(signedOut, 'thief-1@example.com');
+    expect((await server.request('POST', '/api/logout-all', { token: signedOut.access_token })).status).toBe(
+      204,
+    );
+    expect((await confirmChange(afterSignOut)).body.code).toBe('ERR_LINK_USED');
+
+    const changed = await signUp(server, 'taken-over-2@example.com');
+    const afterPassword = await changeLink(changed, 'thief-2@example.com');
+    const password = await server.request('POST', '/api/password', {
+      token: changed.access_token,
+      body: { current_password: 'correct horse battery', new_password: 'another good passphrase' },
+    });
+    expect(password.status).toBe(200);
+    expect((await confirmChange(afterPassword)).body.code).toBe('ERR_LINK_USED');
+    const who = await server.request('POST', '/api/login', {
+      body: { email: 'taken-over-2@example.com', password: 'another good passphrase' },
+    });
+    expect(who.status).toBe(200);
+  });
+
+  it('changes the address by compare-and-set, so of two links confirmed at once only one can win', async () => {
+    const user = await signUp(server, 'two-links@example.com');
+    const { store } = server.app.jot;
+    const before = (await store.getUserById(user.userId))!;
+    // What the confirmation expects: the address the link was sent for, in the generation it was asked in.
+    const stale = { email: 'elsewhere@example.com', credentialGeneration: before.credentialGeneration };
+    expect(
+      await store.setVerifiedEmail(user.userId, 'first-of-two@example.com', undefined, stale),
+    ).toBeUndefined();
+    const older = { email: before.email, credentialGeneration: before.credentialGeneration - 1 };
+    expect(
+      await store.setVerifiedEmail(user.userId, 'first-of-two@example.com', undefined, older),
+    ).toBeUndefined();
+    const current = { email: before.email, credentialGeneration: before.credentialGeneration };
+    const won = await store.setVerifiedEmail(user.userId, 'first-of-two@example.com', undefined, current);
+    expect(won?.email).toBe('first-of-two@example.com');
+    // The second link expected the same address, which is no longer the account's.
+    expect(
+      await store.setVerifiedEmail(user.userId, 'second-of-two@example.com', undefined, current),
+    ).toBeUndefined();
+  });
+
+  it('a reset link sent to the old address dies once the email changes', async () => {
+    await signUp(server, 'moving@example.com');
+    await forgot('moving@example.com');
+    const reset = tokenIn(linkIn(await mailTo('moving@example.com', /reset your password/i)));
+    const login = await server.request('POST', '/api/login', {
+      body: { email: 'moving@example.com', password: 'correct horse battery' },
+    });
+    expect((await confirmChange(await changeLink(login.body, 'moved@example.com'))).status).toBe(200);
+    const res = await server.request('POST', '/api/password/reset', {
+      body: { token: reset, new_password: 'attacker chosen phrase' },
+    });
+    expect(res.body.code).toBe('ERR_LINK_USED');
+  });
+
   it('limits the mail to a new address per recipient (JOT_RATE_LIMIT_MAIL), as the other mail endpoints', async () => {
     const user = await signUp(server, 'sender@example.com');
     const change = (newEmail: string) =>

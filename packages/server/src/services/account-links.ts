@@ -1,8 +1,8 @@
 /**
  * What a followed mail link does, once its one-time token is checked: email verification marks the address
  * verified (only while it is still the account's address); a password reset sets the new password (only while the
- * password the link was issued for is still the current one: compare-and-set) and ends every session and token of
- * the account. Both open the link the same way: verify the token, load its account, check the link still applies,
+ * address it went to and the password it was issued for are still the account's: compare-and-set) and ends every
+ * session and token of the account. Both open the link the same way: verify the token, load its account, check the link still applies,
  * consume it.
  */
 import type { Store, User } from '../store/index.js';
@@ -70,8 +70,10 @@ export async function resetPasswordWithLink(
     deps,
     'password_reset',
     token,
-    // A password changed since the link was sent (by a reset or otherwise) kills the link.
-    (candidate, link) => deps.oneTimeTokens.matchesCredential(link, candidate.passwordHash),
+    // A password changed since the link was sent (by a reset or otherwise) kills the link, and so does a change of
+    // address: the mailbox it went to no longer speaks for the account (a former employer's, say).
+    (candidate, link) =>
+      candidate.email === link.email && deps.oneTimeTokens.matchesCredential(link, candidate.passwordHash),
   );
   if (user.status !== 'active') {
     throw new DomainError(

@@ -105,7 +105,9 @@ async function sendEmailChange(
     subject: user.id,
     email: user.email,
     ttlMs,
-    claims: { new_email: newEmail },
+    // The credential generation it was asked in: changing the password, a reset, signing out everywhere or a
+    // disable bumps it, which kills the link — the remedy the notice to the current address recommends.
+    claims: { new_email: newEmail, cg: String(user.credentialGeneration) },
   });
   const values = { newEmail, expiresIn: humanDuration(ttlMs) };
   await mailer.send({

@@ -39,6 +39,8 @@ export interface OneTimeClaims extends JWTPayload {
   email: string;
   /** Email change: the new address. */
   new_email?: string;
+  /** Email change: the account's credential generation when it was asked for (decimal). */
+  cg?: string;
   /** Password reset: a MAC of the credential it may replace. */
   pwd?: string;
 }

@@ -242,7 +242,12 @@ export class Store {
    * Replaces the email (normalised) and records it as verified at `now` (a change is confirmed by a link to it).
    * @throws {StoreError} `ERR_STORE_CONFLICT` when another account has it.
    */
-  setVerifiedEmail(id: string, email: string, now = this.#clock()): Promise<User | undefined> {
+  setVerifiedEmail(
+    id: string,
+    email: string,
+    now = this.#clock(),
+    expect?: users.EmailChangeExpectation,
+  ): Promise<User | undefined> {
     return this.#run((db) =>
       users.updateUser(
         db,
@@ -250,6 +255,8 @@ export class Store {
         { email: displayEmail(email), email_key: emailKey(email), email_verified_at: now },
         {},
         now,
+        undefined,
+        expect,
       ),
     );
   }

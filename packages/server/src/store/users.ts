@@ -260,6 +260,16 @@ export interface UserBumps {
  * One UPDATE … RETURNING on a user; undefined when there is no such user, or when `expectHash` is given and the
  * stored password hash is no longer that one (compare-and-swap).
  */
+/**
+ * What an email change expects the account to still be, or it changes nothing: the address the link was sent for,
+ * the credential generation it was issued in (a password change or reset, signing out everywhere or a disable since
+ * bumps it) and active. Two links confirmed at once cannot both win: the first changes the address.
+ */
+export interface EmailChangeExpectation {
+  email: string;
+  credentialGeneration: number;
+}
+
 export async function updateUser(
   db: Db,
   id: string,
@@ -267,6 +277,7 @@ export async function updateUser(
   bumps: UserBumps,
   now: number,
   expectHash?: string,
+  expectAccount?: EmailChangeExpectation,
 ): Promise<User | undefined> {
   let query = db
     .updateTable('users')
@@ -278,6 +289,12 @@ export async function updateUser(
     }))
     .where('id', '=', id);
   if (expectHash !== undefined) query = query.where('password_hash', '=', expectHash);
+  if (expectAccount !== undefined) {
+    query = query
+      .where('email', '=', expectAccount.email)
+      .where('credential_generation', '=', expectAccount.credentialGeneration)
+      .where('status', '=', 'active');
+  }
   const row = await query.returningAll().executeTakeFirst();
   return row && toUser(row);
 }

@@ -23,20 +23,39 @@ export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
         tags: ['accounts'],
         summary: 'Confirm a new email address with the link token.',
         body: linkTokenBodySchema,
-        response: { 200: userSchema, 400: { $ref: 'JotError#' }, 409: { $ref: 'JotError#' } },
+        response: {
+          200: userSchema,
+          400: { $ref: 'JotError#' },
+          403: { $ref: 'JotError#' },
+          409: { $ref: 'JotError#' },
+        },
       },
     },
     async (request) => {
       const claims = oneTimeTokens.verify('email_change', request.body.token);
       const user = await store.getUserById(claims.sub);
-      // The link is for a change from the address the account still has; any other change since kills it.
-      if (user === undefined || user.email !== claims.email || typeof claims.new_email !== 'string') {
+      // The link is for a change from the address the account still has, in the credential generation it was asked
+      // in: another change of address, a password change or reset, signing out everywhere or a disable since kill
+      // it (a link without the generation predates the rule and is refused too).
+      if (
+        user === undefined ||
+        user.email !== claims.email ||
+        typeof claims.new_email !== 'string' ||
+        claims.cg !== String(user.credentialGeneration)
+      ) {
         throw linkUsed();
+      }
+      if (user.status !== 'active') {
+        throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
       }
       await oneTimeTokens.consume('email_change', claims);
       let updated: User | undefined;
       try {
-        updated = await store.setVerifiedEmail(user.id, claims.new_email);
+        // Only while the account is still as checked above: of two links confirmed at once, one wins.
+        updated = await store.setVerifiedEmail(user.id, claims.new_email, undefined, {
+          email: claims.email,
+          credentialGeneration: user.credentialGeneration,
+        });
       } catch (err) {
         if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
           throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'another account took this address meanwhile');
