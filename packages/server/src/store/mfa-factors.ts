@@ -167,7 +167,12 @@ export async function claimTotpStep(db: Db, factorId: string, step: number, now:
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
 }
 
-/** Replaces the user's recovery codes with new ones (by hash), in one transaction. */
+/**
+ * Replaces the user's recovery codes with new ones (by hash), in one transaction that first locks the user's row (a
+ * no-op UPDATE: a row lock on PostgreSQL, the write lock on SQLite). Without it two replacements at once, on
+ * PostgreSQL's READ COMMITTED, each deleted only the rows it saw and both sets stayed live (20 codes); now the later
+ * one deletes the earlier one's set.
+ */
 export async function replaceRecoveryCodes(
   db: Db,
   userId: string,
@@ -175,6 +180,11 @@ export async function replaceRecoveryCodes(
   now: number,
 ): Promise<void> {
   await db.transaction().execute(async (tx) => {
+    await tx
+      .updateTable('users')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', '=', userId)
+      .execute();
     await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
     if (hashes.length > 0) {
       await tx

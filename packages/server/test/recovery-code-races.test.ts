@@ -1,0 +1,73 @@
+/**
+ * Recovery codes replaced twice at once (two instances, or a TOTP confirmation racing a passkey registration) leave
+ * exactly one set: the later replacement deletes the earlier one's codes. On PostgreSQL's READ COMMITTED each
+ * replacement used to delete only the rows it saw, and both sets stayed live (20 codes). On PostgreSQL two stores
+ * over one database, as two instances would be; on SQLite one.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { openStore, type Store } from '../src/index.js';
+import { createTestSchema } from './support/postgres.js';
+
+const target = await createTestSchema();
+if ('error' in target) {
+  if (process.env.CI || target.broken)
+    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
+  console.warn(`SKIPPED recovery-code races on PostgreSQL: not reachable (${target.error})`);
+}
+const pg = 'error' in target ? undefined : target;
+const dirs: string[] = [];
+afterAll(async () => {
+  await pg?.drop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Two stores over one database, as two server instances have on PostgreSQL; on SQLite (one instance per file) the
+ * one store twice, its requests overlapping as a server's do.
+ */
+async function twoStores(dialect: 'sqlite' | 'postgres'): Promise<[Store, Store]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jot-recovery-'));
+  dirs.push(dataDir);
+  if (dialect === 'sqlite') {
+    const store = await openStore({ dataDir });
+    return [store, store];
+  }
+  const open = () => openStore({ url: pg!.url, dataDir, postgres: { schema: pg!.schema } });
+  const first = await open();
+  return [first, await open()];
+}
+
+const codes = (set: string, n = 10) => Array.from({ length: n }, (_, i) => `${set}-code-${i}`);
+
+describe.each(pg === undefined ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const))(
+  '%s',
+  (dialect) => {
+    it('two replacements at once leave one set of ten', async () => {
+      const [a, b] = await twoStores(dialect);
+      try {
+        for (let round = 0; round < 8; round++) {
+          const user = await a.createUser({ email: `races-${round}@example.com`, passwordHash: 'x' });
+          await a.mfa.replaceRecoveryCodes(user.id, codes('old'));
+          await Promise.all([
+            a.mfa.replaceRecoveryCodes(user.id, codes(`a${round}`)),
+            b.mfa.replaceRecoveryCodes(user.id, codes(`b${round}`)),
+          ]);
+          expect(await a.mfa.countRecoveryCodes(user.id), `round ${round}`).toBe(10);
+          const fromA = await a.mfa.consumeRecoveryCode(user.id, `a${round}-code-0`);
+          const fromB = await a.mfa.consumeRecoveryCode(user.id, `b${round}-code-0`);
+          // Exactly one of the two sets is the live one; the old set is gone.
+          expect([fromA, fromB].filter(Boolean)).toHaveLength(1);
+          expect(await a.mfa.consumeRecoveryCode(user.id, 'old-code-1')).toBe(false);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  },
+);
