@@ -2,8 +2,8 @@
  * What a followed mail link does, once its one-time token is checked: email verification marks the address
  * verified (only while it is still the account's address); a password reset sets the new password (only while the
  * address it went to and the password it was issued for are still the account's: compare-and-set) and ends every
- * session and token of the account. Both open the link the same way: verify the token, load its account, check the link still applies,
- * consume it.
+ * session and token of the account. Both open the link the same way: verify the token, load its account, check the
+ * link still applies, consume it.
  */
 import type { Store, User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';

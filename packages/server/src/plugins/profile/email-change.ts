@@ -55,8 +55,9 @@ export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandle
       } catch (err) {
         throw emailError(err);
       }
-      if (newKey === currentKey(user.email))
+      if (newKey === currentKey(user.email)) {
         throw new HttpError(400, 'ERR_VALIDATION', 'that is already the email of your account');
+      }
       if ((await store.getUserByEmail(newEmail)) !== undefined) {
         throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
       }
