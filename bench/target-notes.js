@@ -195,9 +195,10 @@ export const TARGET_NOTES = {
     }
     const least = floor.read.clientUs + floor.read.pgUs + floor.write.clientUs + floor.write.pgUs;
     const signature = known(facts.rsSignCpuUs) ? facts.rsSignCpuUs : 0;
-    const withSign = known(facts.rsSignCpuUs)
-      ? `; with the RS256 signature (${us(signature)}) ${us(least + signature)}, ${pct(least + signature, budget)} of it`
-      : '';
+    const withSign =
+      signature > 0
+        ? `; with the RS256 signature (${us(signature)}) ${us(least + signature)}, ${pct(least + signature, budget)} of it`
+        : '';
     return (
       `${split}${server} The floor on this machine, measured in the same run with nothing but pg and PostgreSQL: ` +
       `a one-row read by key costs ${us(floor.read.clientUs)} of the client's CPU and ${us(floor.read.pgUs)} of ` +

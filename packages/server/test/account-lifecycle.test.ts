@@ -379,7 +379,7 @@ describe('profile and email change', () => {
   const confirmChange = (token: string) =>
     server.request('POST', '/api/email/change/confirm', { body: { token } });
 
-  it('a pending change dies when the owner changes the password or signs out everywhere (what the notice says to do)', async () => {
+  it('a pending change dies when the owner changes the password or signs out everywhere (what the notice says to do), or an admin disables the account', async () => {
     const signedOut = await signUp(server, 'taken-over-1@example.com');
     const afterSignOut = await changeLink(signedOut, 'thief-1@example.com');
     expect((await server.request('POST', '/api/logout-all', { token: signedOut.access_token })).status).toBe(
@@ -399,6 +399,15 @@ describe('profile and email change', () => {
       body: { email: 'taken-over-2@example.com', password: 'another good passphrase' },
     });
     expect(who.status).toBe(200);
+
+    const disabled = await signUp(server, 'taken-over-3@example.com');
+    const afterDisable = await changeLink(disabled, 'thief-3@example.com');
+    const disable = await server.request('POST', `/api/admin/users/${disabled.userId}/disable`, {
+      token: admin.access_token,
+    });
+    expect(disable.status).toBe(200);
+    // Disabling ends every session (a new credential generation), which kills the link like the rest.
+    expect((await confirmChange(afterDisable)).body.code).toBe('ERR_LINK_USED');
   });
 
   it('changes the address by compare-and-set, so of two links confirmed at once only one can win', async () => {

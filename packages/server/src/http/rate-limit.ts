@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 
 import type { Config } from '../config/index.js';
 import type { SecurityEvents } from '../services/security-events.js';
-import { emailKey, InvalidEmailError } from '../store/index.js';
+import { emailKeyOf } from '../store/index.js';
 import { addressKey } from './address-key.js';
 import { HttpError } from './errors.js';
 import { eventThrottle } from './event-throttle.js';
@@ -106,7 +106,12 @@ export function mailAddressLimit(
     keyGenerator: (request) => keyOf.get(request) ?? `ip:${addressKey(request.ip)}`,
   });
   return async (request, email) => {
-    keyOf.set(request, `mail:${createHash('sha256').update(mailKey(email)).digest('base64url')}`);
+    keyOf.set(
+      request,
+      `mail:${createHash('sha256')
+        .update(emailKeyOf(email) ?? email.trim().toLowerCase())
+        .digest('base64url')}`,
+    );
     const result = await limit(request);
     if (!result.isAllowed && result.isExceeded) {
       throw new HttpError(
@@ -117,14 +122,4 @@ export function mailAddressLimit(
       );
     }
   };
-}
-
-/** The address as accounts are found by it; an address no account can have (refused by the store) as typed. */
-function mailKey(email: string): string {
-  try {
-    return emailKey(email);
-  } catch (err) {
-    if (err instanceof InvalidEmailError) return email.trim().toLowerCase();
-    throw err;
-  }
 }

@@ -53,3 +53,13 @@ export function emailKey(email: string): string {
   }
   return `${local}@${domain.toLowerCase()}`;
 }
+
+/** The comparison key of an address, or undefined for one no account can have (refused as `emailKey` refuses it). */
+export function emailKeyOf(email: string): string | undefined {
+  try {
+    return emailKey(email);
+  } catch (err) {
+    if (err instanceof InvalidEmailError) return undefined;
+    throw err;
+  }
+}

@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 
-import { emailKey, InvalidEmailError } from './email.js';
+import { emailKeyOf } from './email.js';
 import type { LoginThrottle } from './login-throttles.js';
 import { precompiled } from './precompiled.js';
 import { parseStringArray } from './json.js';
@@ -54,13 +54,8 @@ const signInQuery = precompiled(['accountKey', 'emailKey'], (db, v) =>
 
 /** Reads {@link SignInState} for `accountKey` (the throttle's key) and `email` in one statement. */
 export async function getSignInState(db: Db, accountKey: string, email: string): Promise<SignInState> {
-  let key: string;
-  try {
-    key = emailKey(email);
-  } catch (err) {
-    if (!(err instanceof InvalidEmailError)) throw err;
-    key = NO_EMAIL; // no account can have such an address; the throttle is still read
-  }
+  // No account can have an address emailKey refuses; the throttle is still read.
+  const key = emailKeyOf(email) ?? NO_EMAIL;
   const row = (await signInQuery(db, { accountKey, emailKey: key })) ?? {};
   const user = row.id === null || row.id === undefined ? undefined : toUser(row as Selectable<UsersTable>);
   const throttle =

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 import { parseStringArray } from './json.js';
-import { displayEmail, emailKey, InvalidEmailError } from './email.js';
+import { displayEmail, emailKey, emailKeyOf } from './email.js';
 import { precompiled } from './precompiled.js';
 import type { Schema, UsersTable } from './schema.js';
 import { inTransaction } from './transaction.js';
@@ -122,15 +122,8 @@ const userByIdQuery = precompiled(['key'], (db, v) =>
 );
 
 export async function getUserBy(db: Db, column: 'id' | 'email', value: string): Promise<User | undefined> {
-  let key = value;
-  if (column === 'email') {
-    try {
-      key = emailKey(value);
-    } catch (err) {
-      if (err instanceof InvalidEmailError) return undefined; // no account can have such an address
-      throw err;
-    }
-  }
+  const key = column === 'email' ? emailKeyOf(value) : value;
+  if (key === undefined) return undefined; // no account can have such an address
   const row = await (column === 'email' ? userByEmailKeyQuery : userByIdQuery)(db, { key });
   return row && toUser(row as Selectable<UsersTable>);
 }
