@@ -14,7 +14,7 @@ import { ENDPOINTS, WELL_KNOWN, type AuthorizationServerMetadata } from '@jot/co
 import { importSecret, SUPPORTED_ALGORITHMS } from '@jot/jose';
 
 import { AUTH_METHODS, GRANT_TYPES } from '../services/client-rules.js';
-import { newSecret } from '../services/secrets.js';
+import { SECRET_CHARS } from '../services/secrets.js';
 
 /** Paths of the endpoints the metadata advertises (relative to the issuer). */
 export interface JwksPluginOptions {
@@ -91,7 +91,7 @@ export const metadataSchema = {
  */
 const ASSERTION_ALGS: readonly string[] = [
   ...SUPPORTED_ALGORITHMS.filter((alg) => !alg.startsWith('HS')),
-  ...importSecret(Buffer.from(newSecret(), 'utf8')).algorithms,
+  ...importSecret(Buffer.alloc(SECRET_CHARS, 'x')).algorithms,
 ].sort();
 
 /** Registers the JWKS and the metadata document. */

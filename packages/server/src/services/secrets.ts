@@ -9,7 +9,10 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, timingSafeEqual
 
 import { randomBase64url, randomBytesPooled } from './random-pool.js';
 
-/** A fresh 256-bit secret, base64url (43 characters). */
+/** Characters in a secret {@link newSecret} hands out (32 bytes in base64url): as an HMAC key, this many bytes. */
+export const SECRET_CHARS = 43;
+
+/** A fresh 256-bit secret, base64url ({@link SECRET_CHARS} characters). */
 export function newSecret(): string {
   return randomBase64url(32);
 }
