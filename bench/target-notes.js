@@ -117,7 +117,36 @@ function httpUncachedNote(facts) {
       ? 'at that share not even a server that spent no CPU at all would reach it '
       : `Jot would have to spend at most ${us(budget)} per request` +
         `${budget <= bare.cpuUs ? ', no more than bare Fastify alone' : ''} `) +
-    `(it spends ${us(jot.cpuUs - bare.cpuUs)} above bare Fastify; one uncached signature check is part of that).`
+    `(it spends ${us(jot.cpuUs - bare.cpuUs)} above bare Fastify; one uncached signature check is part of that).` +
+    (budget > 0 ? httpFloorSentence(facts, find, { budget, best }) : '')
+  );
+}
+
+/**
+ * The least a guarded request can cost, measured in the same run: bare Fastify's request, one bare signature check
+ * (in the bench process) and, for a guard that hands the check to the thread pool, the hop (`jot (pool)` − `jot
+ * (inline)`); and what the event loop alone caps Jot at when every check stays on it. '' when not measured.
+ */
+function httpFloorSentence({ rawVerifyUs, alg }, find, { budget, best }) {
+  const bare = find('bare');
+  const inline = find('jot (inline)');
+  const pool = find('jot (pool)');
+  if (!inline || !pool || !known(rawVerifyUs, bare.cpuUs, inline.cpuUs, inline.mainCpuUs, pool.cpuUs))
+    return '';
+  const hop = Math.max(0, pool.cpuUs - inline.cpuUs);
+  const floor = bare.cpuUs + rawVerifyUs + hop;
+  const loopCap = 1e6 / inline.mainCpuUs;
+  const verdict =
+    floor > budget
+      ? `above the budget, so no guard that hands its check to the thread pool meets the target in this run`
+      : `${us(budget - floor)} under the budget, which leaves Jot's own work (header, token, claims, request ` +
+        `decoration) that much; it spends ${us(pool.cpuUs - floor)}`;
+  return (
+    ` The floor, measured in this run: bare Fastify's ${us(bare.cpuUs)} + one bare ${alg} check's ` +
+    `${us(rawVerifyUs)} + the hop to the thread pool's ${us(hop)} (jot (pool) ${us(pool.cpuUs)} − jot (inline) ` +
+    `${us(inline.cpuUs)} per request) = ${us(floor)}: ${verdict}. Kept on the event loop, every check costs Jot ` +
+    `${us(inline.mainCpuUs)} of that one thread per request, which caps it at ${round(loopCap)} req/s = ` +
+    `${(loopCap / best.rps).toFixed(2)}× ${best.contender}.`
   );
 }
 

@@ -36,12 +36,15 @@ export function renderHttp({ results, failures }, profile) {
       '"CPU/req" is the server process\'s user + system CPU time per answered request, from `/proc` (all its ' +
       'threads; "of which event loop": its main thread), and "autocannon CPU/req" what the load generator in the ' +
       'bench process spent per request on the same cores. Jot runs ' +
-      "with `revocation: 'none'` here (its replicated list is a local lookup; see the revocation section).",
+      "with `revocation: 'none'` here (its replicated list is a local lookup; see the revocation section). " +
+      '`jot (inline)` and `jot (pool)` are diagnostics of its offload switch (by default `auto`: inline while the ' +
+      'event loop is idle, on the thread pool under load): every signature check on the event loop, or every one ' +
+      'on the thread pool; their CPU per request differs by what the hop to the pool costs.',
     '',
   ];
   const targets = createTargets();
   const charts = [];
-  for (const { alg, runs } of results) {
+  for (const { alg, runs, rawVerifyUs } of results) {
     const get = (contender, traffic = 'one token') =>
       runs.find((r) => r.contender === contender && r.traffic === traffic);
     const bare = get('bare');
@@ -83,7 +86,7 @@ export function renderHttp({ results, failures }, profile) {
         `http.uncached-vs-best.${alg}`,
         uncached >= HTTP_TARGETS.uncachedVsBest,
         `Jot uncached ÷ best of jose and @fastify/jwt (target ≥ ${HTTP_TARGETS.uncachedVsBest}×): ${ratio(uncached)}`,
-        { alg, runs, cores: os.cpus().length },
+        { alg, runs, rawVerifyUs, cores: os.cpus().length },
       ),
       targets.check(
         `http.cached-zipf-vs-bare.${alg}`,

@@ -5,7 +5,7 @@
  * in interleaved rounds. Reports requests/s and the server's CPU time per request, read from /proc.
  */
 import { spawn } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,20 @@ import { zipfSampler } from '../lib/zipf.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const AUDIENCE = 'https://api.bench';
 export const HTTP_ALGS = ['RS256', 'ES256'];
-export const CONTENDERS = ['bare', 'jot', 'jot (cache)', 'fastify-jwt', 'jose', 'express-jwt'];
+/**
+ * `jot (inline)` and `jot (pool)` are diagnostics: Jot with every signature check on the event loop, and with every
+ * one on the thread pool. Their difference is what the hop to the pool costs in this run (the uncached note's floor).
+ */
+export const CONTENDERS = [
+  'bare',
+  'jot',
+  'jot (cache)',
+  'fastify-jwt',
+  'jose',
+  'express-jwt',
+  'jot (inline)',
+  'jot (pool)',
+];
 /** Distinct tokens in the realistic-traffic run, drawn with a Zipf(1) distribution. */
 export const DISTINCT_TOKENS = 10_000;
 
@@ -40,11 +53,33 @@ function keyMaterial(alg, dir) {
   const pemFile = join(dir, `${alg}.pem`);
   writeFileSync(pemFile, publicKey.export({ format: 'pem', type: 'spki' }));
   return {
+    publicKey,
     privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }),
     jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' },
     kid,
     pemFile,
   };
+}
+
+/**
+ * CPU µs of one bare `crypto.verify` of `token`'s signature in this process: no parsing, no claims, no HTTP — the
+ * part of a guarded request no verifier can spend less on.
+ */
+function rawVerifyCpuUs(alg, publicKey, token) {
+  const dot = token.lastIndexOf('.');
+  const data = Buffer.from(token.slice(0, dot), 'latin1');
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  const key = alg.startsWith('ES') ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey;
+  const once = () => {
+    if (!cryptoVerify('sha256', data, key, signature))
+      throw new Error(`raw ${alg} check refused the bench token`);
+  };
+  for (let i = 0; i < 50; i++) once();
+  const count = 2000;
+  const start = process.cpuUsage();
+  for (let i = 0; i < count; i++) once();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / count;
 }
 
 /** Serves the JWKS (and nothing else) on a loopback port. */
@@ -116,8 +151,9 @@ async function check(name, url, token) {
 
 /**
  * Runs the section. `jotLib` is the built `@jot/jose` (used to sign the tokens). Returns rows per algorithm:
- * `{ alg, runs: [{ contender, traffic, rps, roundRps, cpuUs, mainCpuUs, loaderCpuUs, bad }] }` plus any failed checks
- * (`mainCpuUs`: the server's event-loop thread; `loaderCpuUs`: autocannon's, in this process).
+ * `{ alg, rawVerifyUs, runs: [{ contender, traffic, rps, roundRps, cpuUs, mainCpuUs, loaderCpuUs, bad }] }` plus any failed checks
+ * (`mainCpuUs`: the server's event-loop thread; `loaderCpuUs`: autocannon's, in this process; `rawVerifyUs`: one bare
+ * signature check's CPU in this process).
  */
 export async function benchHttp(jotLib, profile, log) {
   const dir = mkdtempSync(join(tmpdir(), 'jot-bench-http-'));
@@ -139,6 +175,7 @@ export async function benchHttp(jotLib, profile, log) {
         signer({ sub: `user-${i}`, sid: `s-${i}`, ver: 0, auth_time: now, jti: randomUUID(), scope: 'read' });
       log(`http ${alg}: signing ${DISTINCT_TOKENS} tokens…`);
       const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) => tokenFor(i));
+      const rawVerifyUs = rawVerifyCpuUs(alg, material.publicKey, tokens[0]);
       const zipf = zipfSampler(DISTINCT_TOKENS);
       const traffic = { 'one token': () => tokens[0], 'Zipf 10k': () => tokens[zipf()] };
 
@@ -179,6 +216,7 @@ export async function benchHttp(jotLib, profile, log) {
         }
         results.push({
           alg,
+          rawVerifyUs,
           runs: plan.map(([contender, kind]) => {
             const s = samples.get(`${contender}|${kind}`);
             return {

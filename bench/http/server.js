@@ -99,6 +99,11 @@ const builders = {
       }),
     );
     app.get('/hello', (req, res) => res.json(reply(req.auth.sub)));
+    // An app's own error handler: Express's default one would print every refused token's stack to stderr.
+    app.use((error, req, res, next) => {
+      if (res.headersSent) return next(error);
+      res.status(error.status ?? 500).json({ error: error.code ?? 'server_error' });
+    });
     return {
       listen: ({ port, host }) =>
         new Promise((resolve) => {
