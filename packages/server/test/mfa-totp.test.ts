@@ -209,6 +209,38 @@ describe.each([
     expect(events[0]!.detail).toEqual({ left: 8 });
   });
 
+  it.skipIf(skip)(
+    'one MFA token raced with two recovery codes signs in once, and the losing code stays usable',
+    async () => {
+      now += 16 * 60_000; // a fresh window of the account limit
+      const token = await mfaToken();
+      const codes = [recovery[4]!, recovery[5]!];
+      const raced = await Promise.all(codes.map((code) => second(token, { recovery_code: code })));
+      expect(raced.map((r) => r.status).sort()).toEqual([200, 401]);
+      const loser = raced.findIndex((r) => r.status === 401);
+      expect(raced[loser]!.body.code).toBe('ERR_MFA_TOKEN_INVALID');
+      // The winner's code is spent; the loser's signed nothing in and still works, once.
+      expect((await second(await mfaToken(), { recovery_code: codes[1 - loser]! })).status).toBe(401);
+      expect((await second(await mfaToken(), { recovery_code: codes[loser]! })).status).toBe(200);
+      expect((await second(await mfaToken(), { recovery_code: codes[loser]! })).status).toBe(401);
+    },
+  );
+
+  it.skipIf(skip)(
+    'a recovery code sent after the user signed out everywhere is refused and given back',
+    async () => {
+      const { store } = server.app.jot;
+      const token = await mfaToken();
+      const user = await store.getUserByEmail(email);
+      await store.cutOffUser(user!.id, now); // what logout-everywhere does: a new credential generation
+      now += 2_000;
+      const refused = await second(token, { recovery_code: recovery[6]! });
+      expect(refused.status).toBe(401);
+      expect(refused.body.code).toBe('ERR_CREDENTIALS_CHANGED');
+      expect((await second(await mfaToken(), { recovery_code: recovery[6]! })).status).toBe(200);
+    },
+  );
+
   it.skipIf(skip)('an MFA token allows 5 attempts, then refuses even the right code', async () => {
     now += 16 * 60_000; // a fresh window of the account limit
     const token = await mfaToken();

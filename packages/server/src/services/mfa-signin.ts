@@ -9,7 +9,7 @@ import { isSessionDelivery, type MfaRequiredBody } from '@jot/contract';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import type { SessionDelivery, Store, User } from '../store/index.js';
-import { ACR, type MfaProof, type MfaService } from './mfa.js';
+import { ACR, type MfaProof, type MfaService, type MfaVerification } from './mfa.js';
 import { MFA_TOKEN_ATTEMPTS, mfaTokenInvalid, type MfaTokens } from './mfa-token.js';
 import type { SecurityEvents } from './security-events.js';
 import { DomainError, isDomainError } from './errors.js';
@@ -76,16 +76,16 @@ async function locked(
 async function guarded(
   deps: SignInDeps,
   attempt: { userId: string; ip: string; attemptsLeft?: number },
-  check: () => Promise<string[]>,
-): Promise<string[]> {
+  check: () => Promise<MfaVerification>,
+): Promise<MfaVerification> {
   const { store, events, config } = deps;
   const { userId, ip, attemptsLeft } = attempt;
   const window = await store.mfa.countAccountAttempt(userId, config.mfaAccountLimit.windowMs);
   if (window.count > config.mfaAccountLimit.max) throw await locked(deps, { userId, ip }, window);
   try {
-    const amr = await check();
+    const verified = await check();
     await store.mfa.refundAccountAttempt(userId);
-    return amr;
+    return verified;
   } catch (err) {
     if (isDomainError(err, 'grant')) {
       await events.record('mfa_failed', { userId, ip, detail: { code: err.code } });
@@ -157,19 +157,25 @@ async function complete(
   if (record === undefined || record.userId !== claims.sub) {
     throw mfaTokenInvalid('has expired, was already used, or has no attempts left');
   }
-  const method = await guarded(
+  const verified = await guarded(
     deps,
     { userId: claims.sub, ip, attemptsLeft: MFA_TOKEN_ATTEMPTS - record.attempts },
     () => deps.mfa.verify(claims.sub, proof),
   );
   if ((await store.mfa.consumeChallenge(id, 'mfa_token')) === undefined) {
+    // A concurrent request with the same MFA token (and another proof) signed in first: this proof signed nothing
+    // in, so a recovery code it used is given back rather than lost.
+    await verified.undo();
     throw mfaTokenInvalid('was already used');
   }
-  const user = await signingInUser(store, claims.sub, record.data.generation);
+  const user = await signingInUser(store, claims.sub, record.data.generation).catch(async (err: unknown) => {
+    await verified.undo(); // refused for the account's state, not for the proof
+    throw err;
+  });
   const delivery = record.data.delivery;
   return {
     user,
-    amr: mfaAmr(claims.amr, method),
+    amr: mfaAmr(claims.amr, verified.amr),
     acr: ACR.multi,
     delivery: isSessionDelivery(delivery) ? delivery : undefined,
   };
@@ -181,6 +187,7 @@ export function createMfaSignIn(deps: SignInDeps): MfaSignIn {
     challenge: (user, delivery) => challenge(deps, user, delivery),
     userOf: async (mfaToken) => deps.tokens.verify(mfaToken).sub,
     complete: (mfaToken, proof, ip) => complete(deps, mfaToken, proof, ip),
-    stepUp: (userId, proof, ip) => guarded(deps, { userId, ip }, () => deps.mfa.verify(userId, proof)),
+    stepUp: async (userId, proof, ip) =>
+      (await guarded(deps, { userId, ip }, () => deps.mfa.verify(userId, proof))).amr,
   };
 }

@@ -22,6 +22,16 @@ import { DomainError } from './errors.js';
 export { ACR, codeInvalid, METHOD_AMR, type MfaProof } from './mfa-proof.js';
 export type { TotpEnrolment } from './mfa-totp.js';
 
+/**
+ * A checked proof: the method's `amr`, and `undo` to give back what checking it spent when the sign-in it was for
+ * did not happen (a recovery code is used up by its check; a TOTP step or a passkey's counter spends nothing the
+ * user needs again, so for them `undo` does nothing).
+ */
+export interface MfaVerification {
+  amr: string[];
+  undo(): Promise<void>;
+}
+
 /** The MFA service. */
 export interface MfaService {
   /** The user's confirmed factors. */
@@ -35,7 +45,7 @@ export interface MfaService {
   newRecoveryCodes(userId: string): Promise<string[]>;
   recoveryCodesLeft(userId: string): Promise<number>;
   /** Checks a proof for the user; returns the method's `amr` values. Throws 401 `ERR_MFA_CODE_INVALID`. */
-  verify(userId: string, proof: MfaProof): Promise<string[]>;
+  verify(userId: string, proof: MfaProof): Promise<MfaVerification>;
   rename(userId: string, factorId: string, name: string): Promise<void>;
   /** Removes a factor; with the last one go the recovery codes. */
   remove(userId: string, factorId: string): Promise<void>;
@@ -43,30 +53,35 @@ export interface MfaService {
   reset(userId: string): Promise<number>;
 }
 
-/** Checks a proof for the user; returns the method's `amr` values. */
+const NOTHING_TO_UNDO = async (): Promise<void> => {};
+
+/** Checks a proof for the user; returns the method's `amr` values, and how to give back a used recovery code. */
 async function verifyProof(
   deps: FactorDeps & { passkeys: PasskeyService },
   userId: string,
   proof: MfaProof,
-): Promise<string[]> {
+): Promise<MfaVerification> {
   const { store, secrets } = deps;
   if (proof.type === 'totp') {
     for (const factor of (await confirmedFactors(store, userId)).filter((f) => f.kind === 'totp')) {
       const step = await totpStep(deps, factor, proof.code.trim());
       if (step !== undefined && (await store.mfa.claimTotpStep(factor.id, step))) {
         await store.mfa.touchFactor(factor.id);
-        return [...METHOD_AMR.totp];
+        return { amr: [...METHOD_AMR.totp], undo: NOTHING_TO_UNDO };
       }
     }
     throw codeInvalid();
   }
   if (proof.type === 'recovery_code') {
-    const ok = await store.mfa.consumeRecoveryCode(userId, secrets.hashRecoveryCode(userId, proof.code));
-    if (!ok) throw codeInvalid();
-    return [...METHOD_AMR.recovery_code];
+    const hash = secrets.hashRecoveryCode(userId, proof.code);
+    if (!(await store.mfa.consumeRecoveryCode(userId, hash))) throw codeInvalid();
+    return {
+      amr: [...METHOD_AMR.recovery_code],
+      undo: () => store.mfa.restoreRecoveryCode(userId, hash),
+    };
   }
   await deps.passkeys.verifyAssertion(proof.response, { userId, requireUserVerification: false });
-  return [...METHOD_AMR.webauthn];
+  return { amr: [...METHOD_AMR.webauthn], undo: NOTHING_TO_UNDO };
 }
 
 async function methodsOf(store: Store, userId: string): Promise<string[]> {

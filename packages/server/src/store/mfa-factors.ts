@@ -213,6 +213,19 @@ export async function consumeRecoveryCode(
   return row !== undefined;
 }
 
+/**
+ * Gives back a code `consumeRecoveryCode` used, when what it was spent on did not happen (the MFA token it came with
+ * was used meanwhile by a concurrent request). A code replaced or deleted since is not brought back.
+ */
+export async function restoreRecoveryCode(db: Db, userId: string, hash: string): Promise<void> {
+  await db
+    .updateTable('mfa_recovery_codes')
+    .set({ used_at: null })
+    .where('code_hash', '=', hash)
+    .where('user_id', '=', userId)
+    .execute();
+}
+
 /** How many unused recovery codes the user has left. */
 export async function countRecoveryCodes(db: Db, userId: string): Promise<number> {
   const row = await db

@@ -34,6 +34,8 @@ export interface MfaStore {
   replaceRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void>;
   /** ATOMIC (conditional UPDATE): true for the one caller that used the code. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
+  /** Gives back a used code (its use did not complete); a replaced or deleted code stays gone. */
+  restoreRecoveryCode(userId: string, hash: string): Promise<void>;
   countRecoveryCodes(userId: string): Promise<number>;
   /** Per user with a confirmed factor: how many of each kind. */
   summary(): Promise<MfaUserSummaryView[]>;
@@ -71,6 +73,7 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
       run((db) => factors.replaceRecoveryCodes(db, userId, hashes, clock())),
     consumeRecoveryCode: (userId, hash) =>
       run((db) => factors.consumeRecoveryCode(db, userId, hash, clock())),
+    restoreRecoveryCode: (userId, hash) => run((db) => factors.restoreRecoveryCode(db, userId, hash)),
     countRecoveryCodes: (userId) => run((db) => factors.countRecoveryCodes(db, userId)),
     summary: () => run((db) => factors.factorSummary(db)),
     deleteRecoveryCodes: (userId) => run((db) => factors.deleteRecoveryCodes(db, userId)),
