@@ -141,10 +141,14 @@ function httpFloorSentence({ rawVerifyUs, alg }, find, { budget, best }) {
       ? `above the budget, so no guard that hands its check to the thread pool meets the target in this run`
       : `${us(budget - floor)} under the budget, which leaves Jot's own work (header, token, claims, request ` +
         `decoration) that much; it spends ${us(pool.cpuUs - floor)}`;
+  const hopText =
+    pool.cpuUs > inline.cpuUs
+      ? `the hop to the thread pool's ${us(hop)} (jot (pool) ${us(pool.cpuUs)} − jot (inline) ${us(inline.cpuUs)} per request)`
+      : `no hop (on the pool the request cost less than inline: jot (pool) ${us(pool.cpuUs)}, jot (inline) ` +
+        `${us(inline.cpuUs)})`;
   return (
     ` The floor, measured in this run: bare Fastify's ${us(bare.cpuUs)} + one bare ${alg} check's ` +
-    `${us(rawVerifyUs)} + the hop to the thread pool's ${us(hop)} (jot (pool) ${us(pool.cpuUs)} − jot (inline) ` +
-    `${us(inline.cpuUs)} per request) = ${us(floor)}: ${verdict}. Kept on the event loop, every check costs Jot ` +
+    `${us(rawVerifyUs)} + ${hopText} = ${us(floor)}: ${verdict}. Kept on the event loop, every check costs Jot ` +
     `${us(inline.mainCpuUs)} of that one thread per request, which caps it at ${round(loopCap)} req/s = ` +
     `${(loopCap / best.rps).toFixed(2)}× ${best.contender}.`
   );
