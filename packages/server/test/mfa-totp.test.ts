@@ -15,6 +15,7 @@ import { openStore } from '@jot/server';
 import { base32Decode, base32Encode, hotp, totpCode } from '../src/services/totp.js';
 import { createTestSchema } from './support/postgres.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { newCredential, registrationResponse } from './support/soft-authenticator.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -238,6 +239,43 @@ describe.each([
       expect(refused.status).toBe(401);
       expect(refused.body.code).toBe('ERR_CREDENTIALS_CHANGED');
       expect((await second(await mfaToken(), { recovery_code: recovery[6]! })).status).toBe(200);
+    },
+  );
+
+  it.skipIf(skip)(
+    'two first factors added at once (an authenticator app, a passkey) show one set of recovery codes, the live one',
+    async () => {
+      const racer = await signUp(server, 'first-factors@example.com');
+      const token = racer.access_token;
+      const start = await server.request('POST', '/api/mfa/totp', { token });
+      const options = await server.request('POST', '/api/passkeys/register/options', { token });
+      expect([start.status, options.status]).toEqual([200, 200]);
+      const credential = registrationResponse(newCredential(racer.userId), options.body, 'http://jot.test');
+      const confirmed = await Promise.all([
+        server.request('POST', '/api/mfa/totp/confirm', {
+          token,
+          body: {
+            factor_id: start.body.factor_id,
+            code: totpCode(base32Decode(start.body.secret as string), now),
+          },
+        }),
+        server.request('POST', '/api/passkeys/register', { token, body: { credential, name: 'Soft key' } }),
+      ]);
+      // The registration either overlapped the confirmation, or came after it and needs a step-up (the account now
+      // has a factor); either way the user is shown one set of codes.
+      expect(confirmed[0].status).toBe(200);
+      if (confirmed[1].status !== 201) expect(confirmed[1].body.code).toBe('ERR_STEP_UP_REQUIRED');
+      const shown = confirmed.flatMap((r) => (r.body.recovery_codes as string[] | undefined) ?? []);
+      expect(shown).toHaveLength(10);
+      expect(await server.app.jot.store.mfa.countRecoveryCodes(racer.userId)).toBe(10);
+      // The codes shown are the ones that work.
+      const password = await server.request('POST', '/api/login', {
+        body: { email: 'first-factors@example.com', password: PASSWORD },
+      });
+      expect(password.status).toBe(403);
+      expect((await second(password.body.mfa_token as string, { recovery_code: shown[0]! })).status).toBe(
+        200,
+      );
     },
   );
 

@@ -1,6 +1,6 @@
 /**
- * Recovery codes replaced twice at once (two instances, or a TOTP confirmation racing a passkey registration) leave
- * exactly one set: the later replacement deletes the earlier one's codes. On PostgreSQL's READ COMMITTED each
+ * Recovery codes replaced twice at once (two instances) leave exactly one set: the later replacement deletes the
+ * earlier one's codes; two first sets at once (a TOTP confirmation racing a passkey registration) store one. On PostgreSQL's READ COMMITTED each
  * replacement used to delete only the rows it saw, and both sets stayed live (20 codes). On PostgreSQL two stores
  * over one database, as two instances would be; on SQLite one.
  */
@@ -63,6 +63,27 @@ describe.each(pg === undefined ? (['sqlite'] as const) : (['sqlite', 'postgres']
           // Exactly one of the two sets is the live one; the old set is gone.
           expect([fromA, fromB].filter(Boolean)).toHaveLength(1);
           expect(await a.mfa.consumeRecoveryCode(user.id, 'old-code-1')).toBe(false);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('two first sets at once: one is stored, the other refused; a user with codes gets none', async () => {
+      const [a, b] = await twoStores(dialect);
+      try {
+        for (let round = 0; round < 8; round++) {
+          const user = await a.createUser({ email: `first-${round}@example.com`, passwordHash: 'x' });
+          const stored = await Promise.all([
+            a.mfa.addFirstRecoveryCodes(user.id, codes(`first-a${round}`)),
+            b.mfa.addFirstRecoveryCodes(user.id, codes(`first-b${round}`)),
+          ]);
+          expect(stored.filter(Boolean), `round ${round}`).toHaveLength(1);
+          const live = stored[0] ? 'first-a' : 'first-b';
+          expect(await a.mfa.countRecoveryCodes(user.id)).toBe(10);
+          expect(await a.mfa.consumeRecoveryCode(user.id, `${live}${round}-code-3`)).toBe(true);
+          expect(await a.mfa.addFirstRecoveryCodes(user.id, codes(`late${round}`))).toBe(false);
         }
       } finally {
         await a.close();

@@ -87,10 +87,7 @@ export async function registerPasskey(
 ): Promise<{ factor: MfaFactor; codes: string[] | undefined }> {
   const user = await existingUser(deps.store, caller.userId);
   const factor = await deps.mfa.passkeys.register(user, credential, name);
-  const codes =
-    (await deps.mfa.factors.recoveryCodesLeft(user.id)) === 0
-      ? await deps.mfa.factors.newRecoveryCodes(user.id)
-      : undefined;
+  const codes = await deps.mfa.factors.firstRecoveryCodes(user.id);
   await recordEnrolment(deps, { ...caller, userId: user.id }, 'webauthn');
   return { factor, codes };
 }

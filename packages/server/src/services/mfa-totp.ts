@@ -43,6 +43,19 @@ export async function issueRecoveryCodes({ store, secrets }: FactorDeps, userId:
   return codes;
 }
 
+/**
+ * New recovery codes for a user who has no unused one (the first factor), stored atomically; undefined when the user
+ * has codes — also when a concurrent first factor stored its set first.
+ */
+export async function issueFirstRecoveryCodes(
+  { store, secrets }: FactorDeps,
+  userId: string,
+): Promise<string[] | undefined> {
+  const codes = secrets.newRecoveryCodes();
+  const hashes = codes.map((c) => secrets.hashRecoveryCode(userId, c));
+  return (await store.mfa.addFirstRecoveryCodes(userId, hashes)) ? codes : undefined;
+}
+
 /** The time step `code` matches for a TOTP factor, if any (the secret is wiped after use). */
 export async function totpStep(
   { secrets, clock }: FactorDeps,
@@ -106,6 +119,5 @@ export async function confirmTotp(
   const step = await totpStep(deps, factor, code);
   if (step === undefined || !(await store.mfa.claimTotpStep(factor.id, step))) throw codeInvalid();
   if (!(await store.mfa.confirmFactor(user.id, factor.id))) throw codeInvalid();
-  if ((await store.mfa.countRecoveryCodes(user.id)) > 0) return undefined;
-  return issueRecoveryCodes(deps, user.id);
+  return issueFirstRecoveryCodes(deps, user.id);
 }

@@ -10,6 +10,7 @@ import { codeInvalid, METHOD_AMR, type MfaProof } from './mfa-proof.js';
 import {
   confirmedFactors,
   confirmTotp,
+  issueFirstRecoveryCodes,
   issueRecoveryCodes,
   startTotp,
   totpStep,
@@ -44,6 +45,8 @@ export interface MfaService {
   /** Replaces the recovery codes; returns the new ones (shown once). */
   newRecoveryCodes(userId: string): Promise<string[]>;
   recoveryCodesLeft(userId: string): Promise<number>;
+  /** New recovery codes when the user has no unused one (a first factor), atomically; else undefined. */
+  firstRecoveryCodes(userId: string): Promise<string[] | undefined>;
   /** Checks a proof for the user; returns the method's `amr` values. Throws 401 `ERR_MFA_CODE_INVALID`. */
   verify(userId: string, proof: MfaProof): Promise<MfaVerification>;
   rename(userId: string, factorId: string, name: string): Promise<void>;
@@ -119,6 +122,7 @@ export function createMfaService(deps: {
     confirmTotp: (user, factorId, code) => confirmTotp(deps, user, factorId, code),
     newRecoveryCodes: (userId) => newRecoveryCodes(deps, userId),
     recoveryCodesLeft: (userId) => store.mfa.countRecoveryCodes(userId),
+    firstRecoveryCodes: (userId) => issueFirstRecoveryCodes(deps, userId),
     verify: (userId, proof) => verifyProof(deps, userId, proof),
     async rename(userId, factorId, name) {
       if (!(await store.mfa.renameFactor(userId, factorId, name))) throw noFactor();

@@ -168,10 +168,40 @@ export async function claimTotpStep(db: Db, factorId: string, step: number, now:
 }
 
 /**
- * Replaces the user's recovery codes with new ones (by hash), in one transaction that first locks the user's row (a
- * no-op UPDATE: a row lock on PostgreSQL, the write lock on SQLite). Without it two replacements at once, on
- * PostgreSQL's READ COMMITTED, each deleted only the rows it saw and both sets stayed live (20 codes); now the later
- * one deletes the earlier one's set.
+ * Runs `write` in one transaction that first locks the user's row (a no-op UPDATE: a row lock on PostgreSQL, the
+ * write lock on SQLite), so two writers of one user's recovery codes take turns.
+ */
+function withUserLocked<T>(db: Db, userId: string, write: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await tx
+      .updateTable('users')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', '=', userId)
+      .execute();
+    return write(tx);
+  });
+}
+
+/** Deletes the user's recovery codes and inserts `hashes` (inside a transaction holding the user's row). */
+async function writeRecoveryCodes(
+  tx: Db,
+  userId: string,
+  hashes: readonly string[],
+  now: number,
+): Promise<void> {
+  await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+  if (hashes.length > 0) {
+    await tx
+      .insertInto('mfa_recovery_codes')
+      .values(hashes.map((h) => ({ code_hash: h, user_id: userId, created_at: now, used_at: null })))
+      .execute();
+  }
+}
+
+/**
+ * Replaces the user's recovery codes with new ones (by hash), the user's row locked first. Without the lock two
+ * replacements at once, on PostgreSQL's READ COMMITTED, each deleted only the rows it saw and both sets stayed live
+ * (20 codes); now the later one deletes the earlier one's set.
  */
 export async function replaceRecoveryCodes(
   db: Db,
@@ -179,19 +209,24 @@ export async function replaceRecoveryCodes(
   hashes: readonly string[],
   now: number,
 ): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    await tx
-      .updateTable('users')
-      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
-      .where('id', '=', userId)
-      .execute();
-    await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
-    if (hashes.length > 0) {
-      await tx
-        .insertInto('mfa_recovery_codes')
-        .values(hashes.map((h) => ({ code_hash: h, user_id: userId, created_at: now, used_at: null })))
-        .execute();
-    }
+  await withUserLocked(db, userId, (tx) => writeRecoveryCodes(tx, userId, hashes, now));
+}
+
+/**
+ * Stores `hashes` as the user's recovery codes only while the user has no unused one, the user's row locked first;
+ * true when written. Two first factors added at once (a TOTP confirmation and a passkey) each offer codes: one set
+ * is stored and shown, the other neither, so no one is shown codes that do not work.
+ */
+export async function addFirstRecoveryCodes(
+  db: Db,
+  userId: string,
+  hashes: readonly string[],
+  now: number,
+): Promise<boolean> {
+  return withUserLocked(db, userId, async (tx) => {
+    if ((await countRecoveryCodes(tx, userId)) > 0) return false;
+    await writeRecoveryCodes(tx, userId, hashes, now);
+    return true;
   });
 }
 

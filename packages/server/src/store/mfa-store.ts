@@ -32,6 +32,8 @@ export interface MfaStore {
   /** ATOMIC (primary key): false when the step was already used for this factor. */
   claimTotpStep(factorId: string, step: number): Promise<boolean>;
   replaceRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void>;
+  /** ATOMIC (the user's row locked): stores the codes only while the user has no unused one; true when stored. */
+  addFirstRecoveryCodes(userId: string, hashes: readonly string[]): Promise<boolean>;
   /** ATOMIC (conditional UPDATE): true for the one caller that used the code. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   /** Gives back a used code (its use did not complete); a replaced or deleted code stays gone. */
@@ -71,6 +73,8 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
     claimTotpStep: (factorId, step) => run((db) => factors.claimTotpStep(db, factorId, step, clock())),
     replaceRecoveryCodes: (userId, hashes) =>
       run((db) => factors.replaceRecoveryCodes(db, userId, hashes, clock())),
+    addFirstRecoveryCodes: (userId, hashes) =>
+      run((db) => factors.addFirstRecoveryCodes(db, userId, hashes, clock())),
     consumeRecoveryCode: (userId, hash) =>
       run((db) => factors.consumeRecoveryCode(db, userId, hash, clock())),
     restoreRecoveryCode: (userId, hash) => run((db) => factors.restoreRecoveryCode(db, userId, hash)),
