@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPasswordHasher, openStore } from '../src/index.js';
+import { base32Decode, totpCode } from '../src/services/totp.js';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
 import { createTestSchema } from './support/postgres.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
@@ -105,6 +106,50 @@ describe.each([
       // The old password no longer signs in; the new one does.
       expect((await login(email, PASSWORD)).status).toBe(401);
       expect((await login(email, 'the changed passphrase')).status).toBe(200);
+    },
+  );
+
+  it.skipIf(skip)(
+    'a second step whose session commits as the password changes gets 401; its recovery code is given back, the refusal recorded',
+    async () => {
+      const email = 'second-step@example.com';
+      const user = await signUp(server, email, PASSWORD);
+      const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
+      const confirmed = await server.request('POST', '/api/mfa/totp/confirm', {
+        token: user.access_token,
+        body: {
+          factor_id: start.body.factor_id,
+          code: totpCode(base32Decode(start.body.secret as string), Date.now()),
+        },
+      });
+      expect(confirmed.status).toBe(200);
+      const recovery = confirmed.body.recovery_codes as string[];
+      const password = await login(email, PASSWORD);
+      expect(password.status).toBe(403);
+      await afterNextSessionCommits(async () => {
+        const changed = await server.request('POST', '/api/password', {
+          token: confirmed.body.access_token as string,
+          body: { current_password: PASSWORD, new_password: 'the changed passphrase' },
+        });
+        expect(changed.status).toBe(200);
+      });
+      const second = (mfaToken: unknown) =>
+        server.request('POST', '/api/login/mfa', {
+          body: { mfa_token: mfaToken, recovery_code: recovery[0] },
+        });
+      const refused = await second(password.body.mfa_token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.code).toBe('ERR_CREDENTIALS_CHANGED');
+      expect(await server.app.jot.store.mfa.countRecoveryCodes(user.userId)).toBe(10);
+      const events = await server.app.jot.store.listSecurityEvents({ limit: 50, type: 'mfa_failed' });
+      expect(events.find((e) => e.userId === user.userId)?.detail).toEqual({
+        code: 'ERR_CREDENTIALS_CHANGED',
+        proof_accepted: true,
+      });
+      // The code still signs in once, with the new password.
+      const again = await login(email, 'the changed passphrase');
+      expect((await second(again.body.mfa_token)).status).toBe(200);
+      expect(await server.app.jot.store.mfa.countRecoveryCodes(user.userId)).toBe(9);
     },
   );
 

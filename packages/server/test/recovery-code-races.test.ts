@@ -4,6 +4,7 @@
  * replacement used to delete only the rows it saw, and both sets stayed live (20 codes). On PostgreSQL two stores
  * over one database, as two instances would be; on SQLite one.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,18 @@ async function twoStores(dialect: 'sqlite' | 'postgres'): Promise<[Store, Store]
 
 const codes = (set: string, n = 10) => Array.from({ length: n }, (_, i) => `${set}-code-${i}`);
 
+/** A confirmed passkey factor for the user (as a registration stores it). */
+const addPasskey = (store: Store, userId: string, id: string) =>
+  store.mfa.insertFactor({
+    id: randomUUID(),
+    userId,
+    kind: 'webauthn',
+    name: 'key',
+    credentialId: `cred-${id}`,
+    publicKey: 'pk',
+    confirmedAt: Date.now(),
+  });
+
 describe.each(pg === undefined ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const))(
   '%s',
   (dialect) => {
@@ -75,6 +88,7 @@ describe.each(pg === undefined ? (['sqlite'] as const) : (['sqlite', 'postgres']
       try {
         for (let round = 0; round < 8; round++) {
           const user = await a.createUser({ email: `first-${round}@example.com`, passwordHash: 'x' });
+          await addPasskey(a, user.id, `first-${round}`);
           const stored = await Promise.all([
             a.mfa.addFirstRecoveryCodes(user.id, codes(`first-a${round}`)),
             b.mfa.addFirstRecoveryCodes(user.id, codes(`first-b${round}`)),
@@ -84,6 +98,30 @@ describe.each(pg === undefined ? (['sqlite'] as const) : (['sqlite', 'postgres']
           expect(await a.mfa.countRecoveryCodes(user.id)).toBe(10);
           expect(await a.mfa.consumeRecoveryCode(user.id, `${live}${round}-code-3`)).toBe(true);
           expect(await a.mfa.addFirstRecoveryCodes(user.id, codes(`late${round}`))).toBe(false);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('no codes outlive the last factor: a first set without a factor is refused, and removal races a first set', async () => {
+      const [a, b] = await twoStores(dialect);
+      try {
+        const lone = await a.createUser({ email: 'no-factor@example.com', passwordHash: 'x' });
+        expect(await a.mfa.addFirstRecoveryCodes(lone.id, codes('lone'))).toBe(false);
+        expect(await a.mfa.countRecoveryCodes(lone.id)).toBe(0);
+        for (let round = 0; round < 8; round++) {
+          const user = await a.createUser({ email: `removed-${round}@example.com`, passwordHash: 'x' });
+          await addPasskey(a, user.id, `removed-${round}`);
+          // An admin's reset (every factor) at the same moment as the passkey's registration stores its codes.
+          const [removed] = await Promise.all([
+            a.mfa.removeFactors(user.id),
+            b.mfa.addFirstRecoveryCodes(user.id, codes(`removed-${round}`)),
+          ]);
+          expect(removed, `round ${round}`).toBe(1);
+          expect(await a.mfa.listFactors(user.id)).toEqual([]);
+          expect(await a.mfa.countRecoveryCodes(user.id), `round ${round}`).toBe(0);
         }
       } finally {
         await a.close();

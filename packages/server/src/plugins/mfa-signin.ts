@@ -45,16 +45,22 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
     async (request, reply) => {
       const proof = proofOf(request.body);
       const done = await mfa.signIn.complete(request.body.mfa_token, proof, request.ip);
+      // The session re-reads the account after its row commits (services/sessions/start.ts): a sign-out everywhere
+      // or a disable in the meantime refuses it, and the proof's recovery code is given back.
+      const pair = await sessions
+        .start(done.user, clientInfo(request), {
+          delivery: done.delivery ?? config.tokenDelivery,
+          amr: done.amr,
+          acr: done.acr,
+        })
+        .catch(async (err: unknown) => {
+          throw await done.refused(err);
+        });
+      metrics.logins.inc({ result: 'success' });
       if (proof.type === 'recovery_code') {
         const left = await mfa.factors.recoveryCodesLeft(done.user.id);
         await events.record('recovery_code_used', { userId: done.user.id, ip: request.ip, detail: { left } });
       }
-      metrics.logins.inc({ result: 'success' });
-      const pair = await sessions.start(done.user, clientInfo(request), {
-        delivery: done.delivery ?? config.tokenDelivery,
-        amr: done.amr,
-        acr: done.acr,
-      });
       return tokenResponse(request, reply, pair);
     },
   );

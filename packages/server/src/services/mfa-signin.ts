@@ -23,6 +23,11 @@ export interface MfaSignInResult {
   amr: string[];
   acr: string;
   delivery: SessionDelivery | undefined;
+  /**
+   * For a sign-in that fails after all (the session could not be started, e.g. the account changed): gives back what
+   * the proof spent (a recovery code), records the refusal, and returns `err` for the caller to throw.
+   */
+  refused(err: unknown): Promise<unknown>;
 }
 
 /** The two-step sign-in. */
@@ -101,6 +106,25 @@ async function guarded(
   }
 }
 
+/**
+ * A proof was accepted but the sign-in refused (its MFA token used meanwhile by a concurrent request, the account
+ * changed, the session not started): what the proof spent is given back (a recovery code; if giving it back fails,
+ * it stays spent — fail closed), the refusal is recorded as `mfa_failed` with `proof_accepted`, and `err` is returned
+ * for the caller to throw. Without the record, a stolen code tried with a stale MFA token would be confirmed valid
+ * silently.
+ */
+async function refusedAfterProof(
+  deps: SignInDeps,
+  verified: MfaVerification,
+  attempt: { userId: string; ip: string },
+  err: unknown,
+): Promise<unknown> {
+  await verified.undo().catch(() => undefined);
+  const code = isDomainError(err) ? err.code : 'ERR_INTERNAL';
+  await deps.events.record('mfa_failed', { ...attempt, detail: { code, proof_accepted: true } });
+  return err;
+}
+
 async function challenge(
   deps: SignInDeps,
   user: User,
@@ -162,15 +186,14 @@ async function complete(
     { userId: claims.sub, ip, attemptsLeft: MFA_TOKEN_ATTEMPTS - record.attempts },
     () => deps.mfa.verify(claims.sub, proof),
   );
+  const attempt = { userId: claims.sub, ip };
+  // A concurrent request with the same MFA token (and another proof) signed in first, or the account changed: this
+  // proof signed nothing in, so a recovery code it used is given back rather than lost.
   if ((await store.mfa.consumeChallenge(id, 'mfa_token')) === undefined) {
-    // A concurrent request with the same MFA token (and another proof) signed in first: this proof signed nothing
-    // in, so a recovery code it used is given back rather than lost.
-    await verified.undo();
-    throw mfaTokenInvalid('was already used');
+    throw await refusedAfterProof(deps, verified, attempt, mfaTokenInvalid('was already used'));
   }
   const user = await signingInUser(store, claims.sub, record.data.generation).catch(async (err: unknown) => {
-    await verified.undo(); // refused for the account's state, not for the proof
-    throw err;
+    throw await refusedAfterProof(deps, verified, attempt, err);
   });
   const delivery = record.data.delivery;
   return {
@@ -178,6 +201,7 @@ async function complete(
     amr: mfaAmr(claims.amr, verified.amr),
     acr: ACR.multi,
     delivery: isSessionDelivery(delivery) ? delivery : undefined,
+    refused: (err) => refusedAfterProof(deps, verified, attempt, err),
   };
 }
 

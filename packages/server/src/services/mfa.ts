@@ -128,13 +128,8 @@ export function createMfaService(deps: {
       if (!(await store.mfa.renameFactor(userId, factorId, name))) throw noFactor();
     },
     async remove(userId, factorId) {
-      if ((await store.mfa.deleteFactors(userId, { id: factorId })) === 0) throw noFactor();
-      if ((await confirmedFactors(store, userId)).length === 0) await store.mfa.deleteRecoveryCodes(userId);
+      if ((await store.mfa.removeFactors(userId, { id: factorId })) === 0) throw noFactor();
     },
-    async reset(userId) {
-      const removed = await store.mfa.deleteFactors(userId);
-      await store.mfa.deleteRecoveryCodes(userId);
-      return removed;
-    },
+    reset: (userId) => store.mfa.removeFactors(userId),
   };
 }

@@ -212,10 +212,23 @@ export async function replaceRecoveryCodes(
   await withUserLocked(db, userId, (tx) => writeRecoveryCodes(tx, userId, hashes, now));
 }
 
+/** Whether the user has a confirmed factor. */
+async function hasConfirmedFactor(db: Db, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('mfa_factors')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('confirmed_at', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
- * Stores `hashes` as the user's recovery codes only while the user has no unused one, the user's row locked first;
- * true when written. Two first factors added at once (a TOTP confirmation and a passkey) each offer codes: one set
- * is stored and shown, the other neither, so no one is shown codes that do not work.
+ * Stores `hashes` as the user's recovery codes only while the user has a confirmed factor and no unused code, the
+ * user's row locked first; true when written. Two first factors added at once (a TOTP confirmation and a passkey)
+ * each offer codes: one set is stored and shown, the other neither, so no one is shown codes that do not work; and a
+ * factor removed (or an admin's reset) just before stores none, so no codes outlive every factor.
  */
 export async function addFirstRecoveryCodes(
   db: Db,
@@ -224,9 +237,24 @@ export async function addFirstRecoveryCodes(
   now: number,
 ): Promise<boolean> {
   return withUserLocked(db, userId, async (tx) => {
-    if ((await countRecoveryCodes(tx, userId)) > 0) return false;
+    if (!(await hasConfirmedFactor(tx, userId)) || (await countRecoveryCodes(tx, userId)) > 0) return false;
     await writeRecoveryCodes(tx, userId, hashes, now);
     return true;
+  });
+}
+
+/**
+ * Deletes factors of the user (as {@link deleteFactors}) and, when no confirmed factor is left, the recovery codes,
+ * the user's row locked first (so a first factor's codes added at the same moment are either removed with the last
+ * factor or belong to a factor that stays); returns how many factors went.
+ */
+export async function removeFactors(db: Db, userId: string, which: { id?: string } = {}): Promise<number> {
+  return withUserLocked(db, userId, async (tx) => {
+    const removed = await deleteFactors(tx, userId, which);
+    if (!(await hasConfirmedFactor(tx, userId))) {
+      await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+    }
+    return removed;
   });
 }
 

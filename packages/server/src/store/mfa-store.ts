@@ -32,8 +32,16 @@ export interface MfaStore {
   /** ATOMIC (primary key): false when the step was already used for this factor. */
   claimTotpStep(factorId: string, step: number): Promise<boolean>;
   replaceRecoveryCodes(userId: string, hashes: readonly string[]): Promise<void>;
-  /** ATOMIC (the user's row locked): stores the codes only while the user has no unused one; true when stored. */
+  /**
+   * ATOMIC (the user's row locked): stores the codes only while the user has a confirmed factor and no unused code;
+   * true when stored.
+   */
   addFirstRecoveryCodes(userId: string, hashes: readonly string[]): Promise<boolean>;
+  /**
+   * ATOMIC (the user's row locked): deletes one factor (`id`) or all, and the recovery codes when no confirmed factor
+   * is left; returns how many factors went.
+   */
+  removeFactors(userId: string, which?: { id?: string }): Promise<number>;
   /** ATOMIC (conditional UPDATE): true for the one caller that used the code. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   /** Gives back a used code (its use did not complete); a replaced or deleted code stays gone. */
@@ -75,6 +83,7 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
       run((db) => factors.replaceRecoveryCodes(db, userId, hashes, clock())),
     addFirstRecoveryCodes: (userId, hashes) =>
       run((db) => factors.addFirstRecoveryCodes(db, userId, hashes, clock())),
+    removeFactors: (userId, which) => run((db) => factors.removeFactors(db, userId, which)),
     consumeRecoveryCode: (userId, hash) =>
       run((db) => factors.consumeRecoveryCode(db, userId, hash, clock())),
     restoreRecoveryCode: (userId, hash) => run((db) => factors.restoreRecoveryCode(db, userId, hash)),
