@@ -189,7 +189,7 @@ async function writeRecoveryCodes(
   hashes: readonly string[],
   now: number,
 ): Promise<void> {
-  await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+  await deleteRecoveryCodes(tx, userId);
   if (hashes.length > 0) {
     await tx
       .insertInto('mfa_recovery_codes')
@@ -252,7 +252,7 @@ export async function removeFactors(db: Db, userId: string, which: { id?: string
   return withUserLocked(db, userId, async (tx) => {
     const removed = await deleteFactors(tx, userId, which);
     if (!(await hasConfirmedFactor(tx, userId))) {
-      await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+      await deleteRecoveryCodes(tx, userId);
     }
     return removed;
   });

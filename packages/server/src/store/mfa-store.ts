@@ -49,7 +49,6 @@ export interface MfaStore {
   countRecoveryCodes(userId: string): Promise<number>;
   /** Per user with a confirmed factor: how many of each kind. */
   summary(): Promise<MfaUserSummaryView[]>;
-  deleteRecoveryCodes(userId: string): Promise<void>;
   /** @throws {StoreError} `ERR_STORE_CONFLICT` for a duplicate id hash. */
   insertChallenge(input: NewMfaChallenge): Promise<void>;
   /** ATOMIC: counts an attempt on a live challenge below `maxAttempts`; undefined when none is left. */
@@ -89,7 +88,6 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
     restoreRecoveryCode: (userId, hash) => run((db) => factors.restoreRecoveryCode(db, userId, hash)),
     countRecoveryCodes: (userId) => run((db) => factors.countRecoveryCodes(db, userId)),
     summary: () => run((db) => factors.factorSummary(db)),
-    deleteRecoveryCodes: (userId) => run((db) => factors.deleteRecoveryCodes(db, userId)),
     insertChallenge: (input) => run((db) => challenges.insertChallenge(db, input, clock())),
     takeAttempt: (idHash, kind, max) => run((db) => challenges.takeAttempt(db, idHash, kind, max, clock())),
     consumeChallenge: (idHash, kind) => run((db) => challenges.consumeChallenge(db, idHash, kind, clock())),
