@@ -103,6 +103,8 @@ export class RemoteJWKS implements KeyResolver {
   readonly #cooldown: number;
   #uri: string | undefined;
   #keys: KeySet | undefined;
+  /** RFC 7638 thumbprints of the keys in `#keys`. */
+  #published = new Set<string>();
   #fetchedAt: number | undefined;
   #expiresAt: number | undefined;
   #lastAttemptAt = -Infinity;
@@ -133,6 +135,14 @@ export class RemoteJWKS implements KeyResolver {
       });
     }
     return this.#keys.select(alg, kid);
+  }
+
+  /**
+   * Whether the current set still holds `key` (by RFC 7638 thumbprint). A check that waited on the thread pool asks
+   * this before its result counts: a refresh may have withdrawn the key meanwhile.
+   */
+  publishes(key: Key): boolean {
+    return this.#published.has(keyThumbprint(key));
   }
 
   /** Fetches now (single flight). Rejects with a `VerifyError` when nothing could ever be loaded. */
@@ -235,7 +245,9 @@ export class RemoteJWKS implements KeyResolver {
       const keys = KeySet.fromJWKS(doc.body);
       if (keys.keys.length === 0) throw new FetchError(`${uri} has no usable signing keys`);
       const previous = this.#keys;
+      const current = new Set(keys.keys.map(keyThumbprint));
       this.#keys = keys;
+      this.#published = current;
       const now = this.#clock();
       const lifetime = cacheLifetime(response.headers) ?? this.#options.defaultCacheAge ?? 600_000;
       const bounded = Math.min(
@@ -247,7 +259,6 @@ export class RemoteJWKS implements KeyResolver {
       this.#lastFailed = false;
       this.#lastError = undefined;
       if (previous !== undefined) {
-        const current = new Set(keys.keys.map(keyThumbprint));
         const removed = previous.keys.map(keyThumbprint).filter((thumbprint) => !current.has(thumbprint));
         if (removed.length > 0) this.#options.onKeysRemoved?.(removed);
       }

@@ -7,6 +7,7 @@
 import {
   createVerifier as createJWTVerifier,
   isJoseError,
+  JoseError,
   type Algorithm,
   type VerifiedJWT,
 } from '@jot/jose';
@@ -49,21 +50,41 @@ export interface TokenCheckSettings {
 export type ClaimsOrPromise = AccessTokenClaims | Promise<AccessTokenClaims>;
 
 /**
+ * A check that waited on the thread pool counts only if the issuer still publishes its key: a key-set refresh that
+ * withdrew the key (a leaked one, say) may have landed meanwhile, after evicting that key's tokens from the cache.
+ * The refusal is an unknown key's, so the caller's refetch-and-retry applies as for any kid not in the set.
+ */
+function stillPublished(jwks: RemoteJWKS, verified: VerifiedJWT): VerifiedJWT {
+  if (!jwks.publishes(verified.key)) {
+    throw new JoseError('ERR_JWKS_NO_MATCHING_KEY', 'the issuer withdrew the key that signed this token', {
+      claim: 'kid',
+      reason: 'no_match',
+    });
+  }
+  return verified;
+}
+
+/** The JWT verifier of an access token (RFC 9068 `typ`, the profile's required claims) over the remote key set. */
+function accessTokenVerifier(settings: TokenCheckSettings): ReturnType<typeof createJWTVerifier> {
+  return createJWTVerifier(settings.jwks, {
+    algorithms: settings.algorithms,
+    issuer: settings.issuer,
+    audience: settings.audience,
+    typ: 'at+jwt',
+    requiredClaims: REQUIRED_CLAIMS[settings.profile],
+    clockTolerance: settings.clockTolerance,
+    maxTokenLength: settings.maxTokenLength,
+  });
+}
+
+/**
  * Builds `(token) => claims`: signature and claims through the cache; throws (or rejects with) a `JoseError` or
  * `VerifyError`. A cache hit, and a miss verified inline with the keys at hand, answer synchronously: no promise is
  * made on the hot path unless something has to be waited for.
  */
 export function createTokenCheck(settings: TokenCheckSettings): (token: string) => ClaimsOrPromise {
   const { jwks, cache, offload, opener, profile, clock } = settings;
-  const verifyJWT = createJWTVerifier(jwks, {
-    algorithms: settings.algorithms,
-    issuer: settings.issuer,
-    audience: settings.audience,
-    typ: 'at+jwt',
-    requiredClaims: REQUIRED_CLAIMS[profile],
-    clockTolerance: settings.clockTolerance,
-    maxTokenLength: settings.maxTokenLength,
-  });
+  const verifyJWT = accessTokenVerifier(settings);
 
   /** Narrows and caches a verified payload; `token` as presented is the cache key. */
   function accept(token: string, { payload, key }: VerifiedJWT): AccessTokenClaims {
@@ -75,7 +96,9 @@ export function createTokenCheck(settings: TokenCheckSettings): (token: string) 
   /** One signature + claims check of `jws`, the signed token inside `token`: inline, or on the thread pool. */
   function checkToken(token: string, jws: string, currentDate: Date): ClaimsOrPromise {
     if (!offload.shouldOffload()) return accept(token, verifyJWT(jws, { currentDate }));
-    return offload.track(verifyJWT.async(jws, { currentDate })).then((verified) => accept(token, verified));
+    return offload
+      .track(verifyJWT.async(jws, { currentDate }))
+      .then((verified) => accept(token, stillPublished(jwks, verified)));
   }
 
   /** A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once. */
