@@ -99,6 +99,8 @@ export function createRevocationFeed(): RevocationFeed {
       if (feed.resetOnConnect) res.write(RESET);
       const after = typeof last === 'string' ? Number(last) : 0;
       for (const entry of entries.filter((e) => Number(e.id) > after)) res.write(event(entry));
+      // As jot-server does once its first read of the feed succeeded: the reader's proof the copy is current.
+      res.write(': ping\n\n');
       streams.add(res);
       req.on('close', () => streams.delete(res));
     },

@@ -224,3 +224,47 @@ describe('a drain that begins while the stream reads the store', () => {
     expect(stream.text()).toContain('event: shutdown');
   });
 });
+
+describe('the heartbeat says the feed is being read', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jot-stream-heartbeat-'));
+  let hooked: HookedStore;
+  let server: TestServer;
+  beforeAll(async () => {
+    hooked = hookStore(await openStore({ dataDir }));
+    server = await startServer(
+      { revocationSecret: FEED_SECRET, clusterPollInterval: '100ms' },
+      { dataDir, store: hooked.store },
+    );
+  });
+  afterAll(async () => {
+    await server.close({ keepData: true });
+    await hooked.store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const pings = (stream: OpenStream): number => stream.text().split(': ping\n\n').length - 1;
+
+  it('pings as soon as its first read succeeds, and never while that read hangs', async () => {
+    // Stream A's first read hangs (a store that stopped answering); stream B's reads succeed.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    void hooked.once('listRevocationsSince', async (call) => {
+      await released;
+      return call();
+    });
+    const hung = await openStream(server.url, FEED_SECRET);
+    const healthy = await openStream(server.url, FEED_SECRET);
+    try {
+      // B's first ping follows its first read, well before the first beat (HEARTBEAT_MS, 5 s).
+      await waitFor('the ping after the first read', () => pings(healthy) >= 1, 3500);
+      // B's next ping is the timer's; A's timer, started before B's, has beaten by then — and said nothing.
+      await waitFor('the first beat', () => pings(healthy) >= 2, 15_000);
+      expect(pings(hung)).toBe(0);
+      expect(hung.text()).toBe('retry: 2000\n\n');
+    } finally {
+      release();
+    }
+    // Once its read returns, A is current again and says so.
+    await waitFor('the ping after the hung read returned', () => pings(hung) >= 1, 5000);
+  }, 30_000);
+});

@@ -6,8 +6,9 @@
  * instance is draining) means reconnect at a random point within its `retry:` window, with no backoff, so the load
  * balancer sends the stream to another instance. A check never touches the network.
  *
- * Staleness is the time since the copy was last known current: while the stream is connected, the time since its
- * last byte (heartbeats included); once it is lost, the time since that last byte. `heartbeatTimeout` (at most
+ * Staleness is the time since the copy was last known current: the snapshot's load, then the stream's last event
+ * or heartbeat (a connection that opens, or bytes without either, prove nothing: a buffering proxy, or a feed whose
+ * store fails and ends the stream at once). `heartbeatTimeout` (at most
  * `maxStaleness`) bounds how long a silent stream, or one that never answers, is waited on before reconnecting.
  * Past `maxStaleness` the strategy fails closed (503) unless `failOpen` is set; both are counted in `stats()` and
  * logged once per episode.
@@ -108,7 +109,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
   /** Milliseconds since the copy was last known current (Infinity before the first snapshot). */
   staleness(now = this.#s.clock()): number {
     if (!this.#loaded) return Infinity;
-    if (this.#connected && !this.#suspect) return Math.max(0, now - this.#lastChunkAt);
+    if (this.#connected && !this.#suspect)
+      return Math.max(0, now - Math.max(this.#lastChunkAt, this.#currentAt));
     return Math.max(0, now - this.#currentAt);
   }
 
@@ -342,9 +344,11 @@ export class ReplicatedRevocation implements RevocationStrategy {
     const body = await this.#openStream(url, controller);
     this.#connected = true;
     this.#counters.connections += 1;
-    this.#alive();
-    onConnected();
-    await this.#readStream(body, controller);
+    // Opening proves nothing about the copy: a proxy may pass the headers and hold the body back, or the feed may
+    // end at once (its store failing). The copy counts as current again, and the backoff starts over, only once the
+    // stream delivers an event or a heartbeat (#readStream); until then the watchdog runs from the open.
+    this.#arm(controller);
+    await this.#readStream(body, controller, onConnected);
   }
 
   /** Requests the stream (resuming after the cursor) and checks it is one; disarms the watchdog on failure. */
@@ -379,17 +383,35 @@ export class ReplicatedRevocation implements RevocationStrategy {
     return response.body;
   }
 
-  /** Applies the stream's events until it ends, fails, goes silent, or a `reset` or `shutdown` arrives. */
-  async #readStream(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<void> {
+  /**
+   * Applies the stream's events until it ends, fails, goes silent, or a `reset` or `shutdown` arrives. Only an event
+   * or a heartbeat (a comment line) shows the feed is serving: bytes without one (a bare `retry:`) re-arm nothing and
+   * make the copy no more current; the first one calls `onProof`. A stream that ends before any is a failure.
+   */
+  async #readStream(
+    body: ReadableStream<Uint8Array>,
+    controller: AbortController,
+    onProof: () => void,
+  ): Promise<void> {
     const parser = new SSEParser(this.#cursor);
     const decoder = new TextDecoder();
     const reader = body.getReader();
+    let proven = false;
     try {
       for (;;) {
         const { done, value } = await this.#untilClosed(reader.read());
-        if (done) break;
-        this.#alive();
-        for (const event of parser.push(decoder.decode(value, { stream: true }))) {
+        if (done) {
+          if (!proven) throw new FetchError('the revocation stream ended before any event or heartbeat');
+          break;
+        }
+        const heartbeats = parser.comments;
+        const events = parser.push(decoder.decode(value, { stream: true }));
+        if (events.length > 0 || parser.comments > heartbeats) {
+          this.#alive();
+          if (!proven) onProof();
+          proven = true;
+        }
+        for (const event of events) {
           this.#handle(event, parser);
           if (this.#resetRequested || this.#moveWithin !== undefined) return;
         }
@@ -445,7 +467,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
     if (event.id !== undefined && event.id !== '') this.#cursor = event.id;
   }
 
-  /** (Re)starts the watchdog that abandons `stream` after `heartbeatTimeout` without a byte. */
+  /** (Re)starts the watchdog that abandons `stream` after `heartbeatTimeout` without an event or a heartbeat. */
   #arm(stream: AbortController): void {
     clearTimeout(this.#watchdog);
     this.#watchdog = setTimeout(() => stream.abort(), this.#s.heartbeatTimeout);
@@ -463,7 +485,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
     clearTimeout(this.#watchdog);
     if (!this.#connected) return;
     this.#connected = false;
-    // Known current up to the last byte received, not up to now: the silence may have been a dead stream.
-    if (!this.#suspect) this.#currentAt = this.#lastChunkAt;
+    // Known current up to the last event or heartbeat (or the snapshot, if newer), not up to now: the silence may
+    // have been a dead stream.
+    if (!this.#suspect) this.#currentAt = Math.max(this.#currentAt, this.#lastChunkAt);
   }
 }

@@ -35,6 +35,8 @@ export class SSEParser {
   #lastId: string | undefined;
   /** The last `retry:` value, in milliseconds. */
   retry: number | undefined;
+  /** Comment lines seen (`: ping`): a feed's heartbeats. */
+  comments = 0;
 
   /**
    * @param lastEventId The id to resume from (`Last-Event-ID`).
@@ -90,7 +92,10 @@ export class SSEParser {
       if (data.length === 0) return undefined;
       return { event, data: data.join('\n'), id: this.#lastId };
     }
-    if (line.startsWith(':')) return undefined;
+    if (line.startsWith(':')) {
+      this.comments += 1;
+      return undefined;
+    }
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);

@@ -4,6 +4,7 @@
  * checks that token on every turn, so it ends when the token expires or is revoked.
  */
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 import { FEED_PAGE_SIZE, type UserAccessTokenClaims } from '@jot/contract';
 
@@ -37,6 +38,10 @@ export async function pumpRevocations(
     }
     const page = await store.listRevocationsSince(cursor, FEED_PAGE_SIZE);
     writePage(res, page);
+    // The first read succeeded: a heartbeat now, so the reader knows at once that its copy is current (it does not
+    // count the connection itself), rather than at the next beat.
+    if (state.readAt === -Infinity) res.write(': ping\n\n');
+    state.readAt = performance.now();
     cursor = page.cursor;
     if (page.hasMore || state.pending) continue;
     // Closed during the read (the reader left, the drain began): end now, not a poll interval later.

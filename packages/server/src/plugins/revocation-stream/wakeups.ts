@@ -2,9 +2,12 @@
  * What wakes or ends one revocation stream's loop, and its heartbeat. New entries (`added` here, `remote` from
  * another instance) wake it; the reader closing the connection or the server beginning to drain end it. The
  * heartbeat is a comment line; a reader that stops reading is cut off when its buffer is still full at the next
- * beat, rather than buffered for without bound.
+ * beat, rather than buffered for without bound. A heartbeat tells the reader its copy is current (@jot/verify counts
+ * only events and heartbeats as proof), so it is sent only while the loop keeps reading the feed: a store read that
+ * hangs silences the stream, and the reader's copy goes stale instead of looking current.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 import type { FastifyInstance } from 'fastify';
 
@@ -19,6 +22,8 @@ export interface StreamState {
   pending: boolean;
   /** Ends the current sleep at once; set while the loop sleeps. */
   wake: (() => void) | undefined;
+  /** When the loop last read the feed successfully (`performance.now()`); -Infinity before its first read. */
+  readAt: number;
 }
 
 /** A watched stream: its state, and `stop` to release the heartbeat and the listeners. */
@@ -30,7 +35,9 @@ export interface StreamWatch {
 /** Starts the heartbeat and the listeners that wake or end the stream on `res`. */
 export function watchStream(app: FastifyInstance, req: IncomingMessage, res: ServerResponse): StreamWatch {
   const { changes } = app.jot.revocations;
-  const state: StreamState = { closed: false, pending: false, wake: undefined };
+  const state: StreamState = { closed: false, pending: false, wake: undefined, readAt: -Infinity };
+  // A loop that reads at least every poll interval has read within this of any beat.
+  const readWithin = HEARTBEAT_MS + app.jot.config.clusterPollIntervalMs;
   const onAdded = (): void => {
     state.pending = true;
     state.wake?.();
@@ -39,7 +46,7 @@ export function watchStream(app: FastifyInstance, req: IncomingMessage, res: Ser
   changes.on('remote', onAdded);
   const heartbeat = setInterval(() => {
     if (res.writableNeedDrain) res.destroy();
-    else res.write(': ping\n\n');
+    else if (performance.now() - state.readAt <= readWithin) res.write(': ping\n\n');
   }, HEARTBEAT_MS);
   const stopOnDrain = app.drain.onStart(() => {
     state.closed = true;
