@@ -7,7 +7,7 @@
 import { VerificationCache, type CacheStats } from './cache.js';
 import { createTokenOpener } from './decrypt.js';
 import { VERIFIER_DEFAULTS } from './defaults.js';
-import { createRequestDPoP, type RequestDPoP } from './dpop.js';
+import { createRequestDPoP, refuseWithoutRequest, type RequestDPoP } from './dpop.js';
 import { toMillis, type Duration } from './duration.js';
 import { fromJoseError, type ErrorResponse, type VerifyError } from './errors.js';
 import type { CompiledGuards, Guards } from './guards.js';
@@ -45,7 +45,11 @@ export interface VerifierStats {
 
 /** A resource-server verifier. */
 export interface Verifier {
-  /** Verifies a raw access token (signature, claims, revocation); throws a `VerifyError`. */
+  /**
+   * Verifies a raw access token (signature, claims, revocation); throws a `VerifyError`. A DPoP-bound token (and with
+   * `dpop.required`, any token) is refused with `ERR_DPOP_REQUIRED`: only `authenticate` has the request whose proof
+   * it needs.
+   */
   verify(token: string): Promise<AccessTokenClaims>;
   /** Reads the token from a request (bearer or cookie + CSRF), verifies it and applies `guards`. Never throws for bad input. */
   authenticate(request: RequestLike, guards?: Guards | CompiledGuards): Promise<AuthResult>;
@@ -215,6 +219,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify: async (token) => {
       try {
         const claims = await verifyClaims(token);
+        refuseWithoutRequest(claims, options.dpop?.required === true);
         await revocation.check(claims, token);
         return claims;
       } catch (err) {

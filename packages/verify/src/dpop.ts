@@ -72,11 +72,29 @@ export function requestUrl(request: RequestLike, externalUrl: string | undefined
   return `${protocol}://${host}${raw}`;
 }
 
-function jkt(claims: AccessTokenClaims): string | undefined {
+/** The thumbprint a DPoP-bound token names (`cnf.jkt`), or undefined for an unbound token. */
+export function jkt(claims: AccessTokenClaims): string | undefined {
   const cnf = claims.cnf;
   if (typeof cnf !== 'object' || cnf === null) return undefined;
   const value = (cnf as { jkt?: unknown }).jkt;
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * For `verify(token)`, which has no request and so no proof to check: a DPoP-bound token, and with `required` any
+ * token, is refused (`ERR_DPOP_REQUIRED`) — checking only the signature would accept a stolen bound token. Such
+ * tokens go through `authenticate(request)`.
+ */
+export function refuseWithoutRequest(claims: AccessTokenClaims, required: boolean): void {
+  const bound = jkt(claims) !== undefined;
+  if (!bound && !required) return;
+  throw new VerifyError(
+    'ERR_DPOP_REQUIRED',
+    bound
+      ? 'this access token is DPoP-bound (cnf.jkt): verify it with authenticate(request), which checks its proof'
+      : 'this service accepts DPoP-bound tokens only: verify them with authenticate(request), which checks the proof',
+    { reason: bound ? 'no_request' : 'policy' },
+  );
 }
 
 /** Builds the DPoP step; misuse is a `TypeError` here. */

@@ -167,6 +167,25 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
     headers: { authorization: `DPoP ${token}`, dpop: proof },
   });
 
+  it('verify(token), which has no request to take a proof from, refuses a bound token; with required, any', async () => {
+    const refusal = async (verifier: Verifier, token: string) => {
+      try {
+        await verifier.verify(token);
+        return 'accepted';
+      } catch (err) {
+        return (err as { code?: string; reason?: string }).code + ' ' + (err as { reason?: string }).reason;
+      } finally {
+        await verifier.close();
+      }
+    };
+    const bound = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
+    const unbound = issuer.tokens.sign();
+    expect(await refusal(verifierFor(issuer, {}), bound)).toBe('ERR_DPOP_REQUIRED no_request');
+    expect(await refusal(verifierFor(issuer), bound)).toBe('ERR_DPOP_REQUIRED no_request');
+    expect(await refusal(verifierFor(issuer, { required: true }), unbound)).toBe('ERR_DPOP_REQUIRED policy');
+    expect(await refusal(verifierFor(issuer, {}), unbound)).toBe('accepted');
+  });
+
   it('checks htu against the configured external URL', async () => {
     const verifier = verifierFor(issuer, { externalUrl: 'https://api.example.com/v1/' });
     await verifier.ready();
