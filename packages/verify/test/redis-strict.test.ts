@@ -281,12 +281,16 @@ describe('strict through Redis when Redis cannot answer', () => {
     expect(await outcome(down.verify(token))).toBe('accepted');
   });
 
-  it('fails closed on a user value that is not a JSON object (a fault, not a pass)', async () => {
-    const v = build({
-      strategy: 'strict',
-      redis: { mget: () => Promise.resolve([null, null, 'not json', COMPLETE]) },
-    });
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+  it('refuses a user value that is not a JSON object, also with failOpen (an answer, not an outage)', async () => {
+    for (const odd of ['not json', '"disabled"', '[1]']) {
+      const redis = { mget: () => Promise.resolve([null, null, odd, COMPLETE]) };
+      expect(await outcome(build({ strategy: 'strict', redis }).verify(token)), odd).toBe(
+        'ERR_VERIFY_REVOCATION_REFUSED redis',
+      );
+      const open = build({ strategy: 'strict', redis, failOpen: true });
+      expect(await outcome(open.verify(token)), odd).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+      expect(open.stats().revocation).toMatchObject({ failOpen: 0 });
+    }
   });
 });
 

@@ -113,7 +113,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** The user key holds a feed entry's `data`: `{ valid_after, ver, status }`. Anything else is a fault. */
+/**
+ * The user key holds a feed entry's `data`: `{ valid_after, ver, status }`. Anything else is an answer we cannot
+ * read, a refusal (never failing open on it): whoever can write an odd value must not make revoked tokens pass.
+ */
 function parseUserData(raw: string): Record<string, unknown> {
   let data: unknown;
   try {
@@ -122,7 +125,7 @@ function parseUserData(raw: string): Record<string, unknown> {
     data = undefined;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new Error('a jot:rev:user value is not a JSON object');
+    throw new MirrorRefusal('a jot:rev:user value is not a JSON object');
   }
   return data as Record<string, unknown>;
 }
