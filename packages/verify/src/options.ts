@@ -123,7 +123,8 @@ export interface VerifierOptions {
   };
   /**
    * Verification cache (token → claims until `exp`, LRU; revocation is still checked on every hit). `false` turns
-   * it off. @default { maxEntries: 10_000 } (about 15 MB at most)
+   * it off. @default { maxEntries: 10_000 } (about 15 MB with typical tokens; at worst `maxEntries` × the longest
+   * accepted token of text: see docs/verify.md)
    */
   cache?: false | { maxEntries?: number };
   /**
