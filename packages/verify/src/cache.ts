@@ -15,9 +15,14 @@ interface CachedToken {
   readonly thumbprint: string;
 }
 
+/** What an entry is estimated to hold besides its token's text: the claims object and the map's slot. */
+export const ENTRY_OVERHEAD_BYTES = 1024;
+
 /** Counters of the cache. */
 export interface CacheStats {
   readonly size: number;
+  /** Estimated bytes held: each entry's token length plus `ENTRY_OVERHEAD_BYTES`. */
+  readonly bytes: number;
   readonly hits: number;
   readonly misses: number;
   readonly evictions: number;
@@ -25,7 +30,8 @@ export interface CacheStats {
 
 /**
  * A bounded cache of verified tokens, the least recently used dropped first (`RecencyMap`: a hot token costs no
- * reordering on every hit).
+ * reordering on every hit). Two bounds: `maxEntries`, and `maxBytes` of estimated memory — without the second, a
+ * client that can mint or re-encrypt many valid long tokens (a JWE may be 16 KiB) would hold `maxEntries` of them.
  *
  * @example
  * const cache = new VerificationCache(10_000);
@@ -38,11 +44,14 @@ export class VerificationCache {
   #misses = 0;
   #evictions = 0;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, maxBytes = Infinity) {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
       throw new TypeError('verify: "cache.maxEntries" must be a positive integer');
     }
-    this.#entries = new RecencyMap(maxEntries);
+    if (maxBytes !== Infinity && (!Number.isSafeInteger(maxBytes) || maxBytes < 64 * 1024)) {
+      throw new TypeError('verify: "cache.maxBytes" must be an integer of at least 65536');
+    }
+    this.#entries = new RecencyMap(maxEntries, maxBytes);
   }
 
   /** The claims of a cached, unexpired token (`now` in epoch seconds). */
@@ -63,7 +72,7 @@ export class VerificationCache {
 
   /** Caches verified claims with the thumbprint of the key that verified them. */
   set(token: string, claims: AccessTokenClaims, thumbprint: string): void {
-    this.#evictions += this.#entries.set(token, { claims, thumbprint });
+    this.#evictions += this.#entries.set(token, { claims, thumbprint }, token.length + ENTRY_OVERHEAD_BYTES);
   }
 
   /** Drops the tokens a revocation entry covers; everything on `'reset'`. */
@@ -88,7 +97,13 @@ export class VerificationCache {
   }
 
   stats(): CacheStats {
-    return { size: this.#entries.size, hits: this.#hits, misses: this.#misses, evictions: this.#evictions };
+    return {
+      size: this.#entries.size,
+      bytes: this.#entries.weight,
+      hits: this.#hits,
+      misses: this.#misses,
+      evictions: this.#evictions,
+    };
   }
 
   #drop(matches: (cached: CachedToken) => boolean): void {

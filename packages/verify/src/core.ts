@@ -80,7 +80,10 @@ function sharedParts(options: VerifierOptions): Shared {
   const cache =
     options.cache === false
       ? undefined
-      : new VerificationCache(options.cache?.maxEntries ?? VERIFIER_DEFAULTS.cache.maxEntries);
+      : new VerificationCache(
+          options.cache?.maxEntries ?? VERIFIER_DEFAULTS.cache.maxEntries,
+          options.cache?.maxBytes ?? VERIFIER_DEFAULTS.cache.maxBytes,
+        );
   return {
     fetch: fetchImpl,
     clock: options.clock ?? Date.now,

@@ -37,6 +37,8 @@ export const VERIFIER_DEFAULTS = deepFreeze({
   cache: {
     /** @default 10000 */
     maxEntries: 10_000,
+    /** Estimated bytes (token text plus a fixed 1 KiB per entry for its claims): 32 MiB. @default 33554432 */
+    maxBytes: 32 * 1024 * 1024,
   },
   /** The remote JWKS cache. */
   jwks: {

@@ -123,10 +123,11 @@ export interface VerifierOptions {
   };
   /**
    * Verification cache (token → claims until `exp`, LRU; revocation is still checked on every hit). `false` turns
-   * it off. @default { maxEntries: 10_000 } (about 15 MB with typical tokens; at worst `maxEntries` × the longest
-   * accepted token of text: see docs/verify.md)
+   * it off. Bounded by a count and by estimated bytes (each entry: its token's length plus 1 KiB for its claims),
+   * whichever is reached first. @default { maxEntries: 10_000, maxBytes: 33_554_432 } (32 MiB; about 15 MB with
+   * typical tokens, where `maxEntries` binds)
    */
-  cache?: false | { maxEntries?: number };
+  cache?: false | { maxEntries?: number; maxBytes?: number };
   /**
    * Where asymmetric signatures are checked: `'auto'` verifies inline while the event loop has room and on libuv's
    * thread pool once requests queue up (so one process uses every core); `'never'` / `'always'` force one.

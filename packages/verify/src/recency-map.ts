@@ -12,29 +12,42 @@
  * key moves at most once per `max / 2` insertions, and an entry used while it has fewer than `max / 2` entries after
  * it still outlives at least `max / 2` more insertions. For `max` ≤ 3 this is exact LRU.
  *
+ * An optional second bound, `maxWeight`, caps the sum of the entries' weights (given to `set`; 1 by default): the
+ * least recently used go until both bounds hold.
+ *
  * @example
- * const recent = new RecencyMap<string, Claims>(10_000);
- * recent.set(token, claims); // returns how many entries it evicted
+ * const recent = new RecencyMap<string, Claims>(10_000, 32 << 20);
+ * recent.set(token, claims, token.length); // returns how many entries it evicted
  * recent.get(token);
  */
 export class RecencyMap<K, V> {
   readonly #max: number;
+  readonly #maxWeight: number;
+  /** The sum of the entries' weights. */
+  #weight = 0;
   /** Insertions (and moves) after an entry below which a hit leaves it in place. */
   readonly #slack: number;
   /** Insertion order is recency order: the first entry is the next evicted. */
-  readonly #entries = new Map<K, { value: V; tick: number }>();
+  readonly #entries = new Map<K, Slot<V>>();
   /** Counts insertions and moves; an entry's `tick` is the count when it was last placed at the recent end. */
   #tick = 0;
 
-  constructor(max: number) {
+  constructor(max: number, maxWeight = Infinity) {
     if (!Number.isSafeInteger(max) || max < 1)
       throw new TypeError('RecencyMap: the bound must be a positive integer');
+    if (!(maxWeight > 0)) throw new TypeError('RecencyMap: the weight bound must be positive');
     this.#max = max;
+    this.#maxWeight = maxWeight;
     this.#slack = Math.floor(max / 2);
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** The sum of the entries' weights. */
+  get weight(): number {
+    return this.#weight;
   }
 
   /** The value of `key`, marking it used. */
@@ -50,32 +63,42 @@ export class RecencyMap<K, V> {
     return this.#entries.has(key);
   }
 
-  /** Sets `key` (marking it used) and evicts the least recently used beyond the bound; returns how many it evicted. */
-  set(key: K, value: V): number {
+  /**
+   * Sets `key` with `weight` (marking it used) and evicts the least recently used beyond the bounds; returns how many
+   * it evicted (an entry heavier than `maxWeight` alone evicts itself too).
+   */
+  set(key: K, value: V, weight = 1): number {
     const slot = this.#entries.get(key);
     if (slot !== undefined) {
+      this.#weight += weight - slot.weight;
       slot.value = value;
+      slot.weight = weight;
       this.#touch(key, slot);
-      return 0;
+    } else {
+      this.#tick += 1;
+      this.#entries.set(key, { value, tick: this.#tick, weight });
+      this.#weight += weight;
     }
-    this.#tick += 1;
-    this.#entries.set(key, { value, tick: this.#tick });
     let evicted = 0;
-    while (this.#entries.size > this.#max) {
+    while (this.#entries.size > this.#max || this.#weight > this.#maxWeight) {
       const oldest = this.#entries.keys().next();
       if (oldest.done === true) break;
-      this.#entries.delete(oldest.value);
+      this.delete(oldest.value);
       evicted += 1;
     }
     return evicted;
   }
 
   delete(key: K): boolean {
+    const slot = this.#entries.get(key);
+    if (slot === undefined) return false;
+    this.#weight -= slot.weight;
     return this.#entries.delete(key);
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#weight = 0;
   }
 
   /**
@@ -87,11 +110,19 @@ export class RecencyMap<K, V> {
   }
 
   /** Moves an entry to the recent end once enough entries came after it. */
-  #touch(key: K, slot: { value: V; tick: number }): void {
+  #touch(key: K, slot: Slot<V>): void {
     if (this.#tick - slot.tick < this.#slack) return;
     this.#entries.delete(key);
     this.#tick += 1;
     slot.tick = this.#tick;
     this.#entries.set(key, slot);
   }
+}
+
+/** One entry: its value, where it stands in recency, and its weight. */
+interface Slot<V> {
+  value: V;
+  /** The insertion count when it was last placed at the recent end. */
+  tick: number;
+  weight: number;
 }

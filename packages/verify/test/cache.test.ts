@@ -62,6 +62,22 @@ describe('verification cache and keys', () => {
     expect(v.stats().cache?.hits).toBe(2);
   });
 
+  it('holds no more estimated bytes than maxBytes: long tokens are bounded by size before count', () => {
+    expect(() => new VerificationCache(10, 1000)).toThrow(TypeError);
+    const cache = new VerificationCache(10_000, 1 << 20);
+    const claims = { exp: 2_000_000_000 } as AccessTokenClaims;
+    const long = (i: number) => `${i}.`.padEnd(16 * 1024, 'x'); // as long as an encrypted token may be
+    for (let i = 0; i < 1000; i++) cache.set(long(i), claims, 'thumb');
+    const { size, bytes, evictions } = cache.stats();
+    expect(bytes).toBeLessThanOrEqual(1 << 20);
+    expect(size).toBe(Math.floor((1 << 20) / (16 * 1024 + 1024)));
+    expect(evictions).toBe(1000 - size);
+    expect(cache.get(long(999), 0)).toBe(claims); // the most recent stay
+    expect(cache.get(long(0), 0)).toBeUndefined();
+    cache.revoke('reset');
+    expect(cache.stats()).toMatchObject({ size: 0, bytes: 0 });
+  });
+
   it('evicts by thumbprint (VerificationCache)', () => {
     const cache = new VerificationCache(10);
     const claims = { exp: 2_000_000_000 } as AccessTokenClaims;

@@ -108,4 +108,23 @@ describe('RecencyMap', () => {
     map.clear();
     expect(map.size).toBe(0);
   });
+
+  it('with a weight bound, drops the oldest until the weights fit too, and keeps the sum right', () => {
+    expect(() => new RecencyMap<number, string>(10, 0)).toThrow(TypeError);
+    const map = new RecencyMap<number, string>(100, 10);
+    expect(map.set(1, 'a', 4) + map.set(2, 'b', 4)).toBe(0);
+    expect(map.set(3, 'c', 4)).toBe(1); // 12 > 10: the oldest goes
+    expect(keysOf(map)).toEqual([2, 3]);
+    expect(map.weight).toBe(8);
+    expect(map.set(3, 'c', 1)).toBe(0); // a present key's new weight replaces its old one
+    expect(map.weight).toBe(5);
+    map.delete(2);
+    expect(map.weight).toBe(1);
+    expect(map.set(4, 'd', 11)).toBe(2); // heavier than the bound alone: everything goes, itself included
+    expect(map.size).toBe(0);
+    expect(map.weight).toBe(0);
+    map.set(5, 'e', 3);
+    map.clear();
+    expect(map.weight).toBe(0);
+  });
 });
