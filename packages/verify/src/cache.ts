@@ -16,7 +16,7 @@ interface CachedToken {
 }
 
 /** What an entry is estimated to hold besides its token's text: the claims object and the map's slot. */
-export const ENTRY_OVERHEAD_BYTES = 1024;
+const ENTRY_OVERHEAD_BYTES = 1024;
 
 /** Counters of the cache. */
 export interface CacheStats {

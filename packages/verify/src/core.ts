@@ -217,12 +217,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     dpopAlgs,
   });
   const counters = verifierCounters({ jwks, revocation, cache, offload });
+  const dpopRequired = options.dpop?.required === true;
   return {
     realm,
     verify: async (token) => {
       try {
         const claims = await verifyClaims(token);
-        refuseWithoutRequest(claims, options.dpop?.required === true);
+        refuseWithoutRequest(claims, dpopRequired);
         await revocation.check(claims, token);
         return claims;
       } catch (err) {

@@ -73,7 +73,7 @@ export function requestUrl(request: RequestLike, externalUrl: string | undefined
 }
 
 /** The thumbprint a DPoP-bound token names (`cnf.jkt`), or undefined for an unbound token. */
-export function jkt(claims: AccessTokenClaims): string | undefined {
+function jkt(claims: AccessTokenClaims): string | undefined {
   const cnf = claims.cnf;
   if (typeof cnf !== 'object' || cnf === null) return undefined;
   const value = (cnf as { jkt?: unknown }).jkt;

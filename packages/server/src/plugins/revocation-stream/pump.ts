@@ -12,7 +12,7 @@ import type { ServerContext } from '../../context.js';
 import { sseFrame } from '../../http/feed-wire.js';
 import { toWire } from '../../services/feed-wire.js';
 import type { RevocationPage } from '../../store/index.js';
-import { sleepUntilWoken, type StreamState } from './wakeups.js';
+import { HEARTBEAT, sleepUntilWoken, type StreamState } from './wakeups.js';
 
 /** Where a stream starts: its cursor, and the admin token that opened it (none for the feed secret). */
 export interface StreamStart {
@@ -40,7 +40,7 @@ export async function pumpRevocations(
     writePage(res, page);
     // The first read succeeded: a heartbeat now, so the reader knows at once that its copy is current (it does not
     // count the connection itself), rather than at the next beat.
-    if (state.readAt === -Infinity) res.write(': ping\n\n');
+    if (state.readAt === -Infinity) res.write(HEARTBEAT);
     state.readAt = performance.now();
     cursor = page.cursor;
     if (page.hasMore || state.pending) continue;

@@ -13,6 +13,8 @@ import type { FastifyInstance } from 'fastify';
 
 // Readers treat a stream that is silent for long as stale (their maxStaleness), so ping often: a comment line is cheap.
 export const HEARTBEAT_MS = 5_000;
+/** The heartbeat: an SSE comment line. */
+export const HEARTBEAT = ': ping\n\n';
 
 /** The state the loop and its wake-ups share. */
 export interface StreamState {
@@ -46,7 +48,7 @@ export function watchStream(app: FastifyInstance, req: IncomingMessage, res: Ser
   changes.on('remote', onAdded);
   const heartbeat = setInterval(() => {
     if (res.writableNeedDrain) res.destroy();
-    else if (performance.now() - state.readAt <= readWithin) res.write(': ping\n\n');
+    else if (performance.now() - state.readAt <= readWithin) res.write(HEARTBEAT);
   }, HEARTBEAT_MS);
   const stopOnDrain = app.drain.onStart(() => {
     state.closed = true;
