@@ -55,7 +55,10 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
     const segments = token.split('.', 6).length;
     if (segments === 3 || segments === 5) {
       try {
-        const claims = tokens.verifyIssued(await tokens.open(token));
+        const jws = await tokens.open(token);
+        // A key rotated in on another instance since this one last synced: reload the ring before concluding the
+        // token is not ours, or the caller would be told 200 while the token stays valid everywhere.
+        const claims = await tokens.fresh(() => tokens.verifyIssued(jws));
         if (claims.client_id !== clientId) notYours();
         await revocations.revokeToken(claims.jti, claims.exp);
       } catch (err) {
