@@ -47,11 +47,16 @@ async function grantedScopes(
       ? await deps.scopes.forUser(user.roles, session.clientId)
       : deps.scopes.forUserOfClient(user.roles, client.scopes);
   if (narrowTo === undefined) return granted;
-  const wider = narrowTo.filter((scope) => !granted.includes(scope));
+  refuseWidening(granted, narrowTo);
+  return [...narrowTo];
+}
+
+/** Refuses a requested scope the session was not granted (`ERR_SCOPE_WIDENED`, OAuth's `invalid_scope`). */
+export function refuseWidening(granted: readonly string[], narrowTo: readonly string[] | undefined): void {
+  const wider = narrowTo?.filter((scope) => !granted.includes(scope)) ?? [];
   if (wider.length > 0) {
     throw new DomainError('invalid', 'ERR_SCOPE_WIDENED', `the session was not granted "${wider.join(' ')}"`);
   }
-  return [...narrowTo];
 }
 
 async function accessFor(

@@ -10,7 +10,7 @@ import { csrfRefusal } from '../csrf.js';
 import { DomainError } from '../errors.js';
 import { hashSecret, newSecret, openSuccessor, sealSuccessor } from '../secrets.js';
 import { endForReuse, sessionEnded } from './ending.js';
-import { pair, stillLive } from './issue.js';
+import { pair, refuseWidening, stillLive } from './issue.js';
 import { GRANT_INVALID, grantError, isSessionLive, sessionEndedError } from './rules.js';
 import type { ClientInfo, RefreshOptions, SessionDeps, TokenPair } from './types.js';
 
@@ -165,6 +165,11 @@ export async function refreshSession(
   // hide the reuse behind the victim's missing proof.
   if (record.rotatedAt !== null && now - record.rotatedAt >= deps.settings.graceMs) {
     return endForReuse(deps, session, client, record.generation);
+  }
+  // A scope the session was not granted is refused before the token is spent: refused after, the client would
+  // keep a spent token whose next use (past the grace window) ends the session as reuse.
+  if (state.user !== undefined) {
+    refuseWidening(deps.scopes.forUserOfClient(state.user.roles, state.clientScopes), options.scope);
   }
   await checkProof(deps, session, options);
   const spent = await spend(deps, refreshToken, hash, state, client, now, options.sighting);
