@@ -45,6 +45,16 @@ async function scheduleRetirements(
   return patches.length > 0;
 }
 
+/**
+ * How long after its retirement a key may still have to verify a token it signed: the longest lifetime of any token
+ * the ring signs — user access tokens, MFA tokens, exchanged tokens, and each client's own `access_token_ttl` (up to
+ * a day), read inside the key lock — plus the clock tolerance.
+ */
+async function longestTokenLifetimeMs(tx: Store, config: KeyManagerConfig): Promise<number> {
+  const lifetimes = [config.accessTokenTtlMs, config.mfaTokenTtlMs ?? 0, config.exchangedTokenTtlMs ?? 0];
+  return Math.max(...lifetimes, await tx.longestClientTokenTtlMs()) + config.clockToleranceMs;
+}
+
 /** The changes over `ring`, writing through `store`. */
 export function ringChanges(deps: {
   store: Store;
@@ -55,9 +65,8 @@ export function ringChanges(deps: {
   logger: KeyManagerLogger;
 }): RingChanges {
   const { store, ring, kek, config, clock, logger } = deps;
-  const marginMs = config.accessTokenTtlMs + config.clockToleranceMs;
-  const applyRetirements = (tx: Store, keys: LoadedKey[]): Promise<boolean> =>
-    scheduleRetirements(tx, keys, marginMs, logger);
+  const applyRetirements = async (tx: Store, keys: LoadedKey[]): Promise<boolean> =>
+    scheduleRetirements(tx, keys, await longestTokenLifetimeMs(tx, config), logger);
 
   /** Creates a key inside the locked transaction `tx`; `keys` is the ring as `tx` sees it. */
   async function createKey(tx: Store, keys: LoadedKey[], immediate: boolean): Promise<string> {

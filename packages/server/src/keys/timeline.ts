@@ -57,7 +57,8 @@ export function stateOf(key: KeyTimes, active: KeyTimes | undefined, now: number
 
 /**
  * The retirements the rows imply but do not record yet: every key stops signing when a newer key activates, and
- * stays published `marginMs` longer (the access-token lifetime plus clock tolerance) so its tokens still verify.
+ * stays published `marginMs` longer (the longest lifetime of a token it signed, plus clock tolerance) so its tokens
+ * still verify.
  * Idempotent: once written, the same rows yield no patches.
  */
 export function missingRetirements(keys: readonly KeyTimes[], marginMs: number): RetirementPatch[] {

@@ -44,7 +44,10 @@ export interface KeyManager extends KeyResolver {
   close(): void;
 }
 
-/** The settings the key manager reads (a `Config` fits). */
+/**
+ * The settings the key manager reads (a `Config` fits). The MFA and exchanged-token lifetimes count towards how long
+ * a retired key stays published when given: those tokens are signed with the ring's keys too.
+ */
 export type KeyManagerConfig = Pick<
   Config,
   | 'kek'
@@ -54,7 +57,8 @@ export type KeyManagerConfig = Pick<
   | 'keyRotationIntervalMs'
   | 'keyPrepublishMs'
   | 'jwksMaxAgeMs'
->;
+> &
+  Partial<Pick<Config, 'mfaTokenTtlMs' | 'exchangedTokenTtlMs'>>;
 
 /** The logging the key manager does (a pino / Fastify logger fits). Key material is never passed. */
 export interface KeyManagerLogger {

@@ -172,6 +172,15 @@ export async function updateClient(
   return row && toClient(row);
 }
 
+/** The longest access-token lifetime any client is registered with (`access_token_ttl`), 0 when none sets one. */
+export async function longestTokenTtlMs(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('oauth_clients')
+    .select((eb) => eb.fn.max('token_ttl_ms').as('longest'))
+    .executeTakeFirst();
+  return row?.longest === null || row?.longest === undefined ? 0 : Number(row.longest);
+}
+
 export async function deleteClient(db: Db, clientId: string): Promise<boolean> {
   const result = await db
     .deleteFrom('oauth_clients')

@@ -790,6 +790,11 @@ export class Store {
     return this.#run((db) => clients.updateClient(db, clientId, patch, now));
   }
 
+  /** The longest per-client access-token lifetime registered, in ms (0 when no client sets one). */
+  longestClientTokenTtlMs(): Promise<number> {
+    return this.#run((db) => clients.longestTokenTtlMs(db));
+  }
+
   /** Deletes a client (never the first-party one); whether it deleted. */
   deleteClient(clientId: string): Promise<boolean> {
     return this.#run((db) => clients.deleteClient(db, clientId));
