@@ -91,9 +91,8 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
         await changes.tick();
       });
     },
-    refresh() {
-      return serial(() => ring.reload());
-    },
+    // Not queued behind `tick`/`rotate`: those may wait on the key lock, and a read of the committed ring needs none.
+    refresh: () => ring.reload(),
     refreshForUnknownKid: unknownKidRefresher(ring, () => manager.refresh()),
     close() {
       closed = true;

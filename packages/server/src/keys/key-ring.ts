@@ -25,7 +25,7 @@ export interface KeyRing {
   current(): LoadedKey[];
   /** Reads the ring through `source` (the store, or the locked transaction changing it) without adopting it. */
   load(source: Store): Promise<LoadedKey[]>;
-  /** Makes the committed ring the one this instance signs and verifies with. */
+  /** Makes the committed ring the one this instance signs and verifies with (never an older read over a newer). */
   reload(): Promise<void>;
 }
 
@@ -57,11 +57,19 @@ export function createKeyRing(store: Store, kek: Kek): KeyRing {
       .sort(compareAge);
   }
 
+  // Reloads may overlap (a refresh does not wait for a rotation under the lock): a read that started before another
+  // one already adopted must not put the older ring back.
+  let started = 0;
+  let adopted = 0;
   return {
     current: () => keys,
     load,
     async reload() {
-      keys = await load(store);
+      const generation = ++started;
+      const loaded = await load(store);
+      if (generation < adopted) return;
+      adopted = generation;
+      keys = loaded;
     },
   };
 }

@@ -14,7 +14,23 @@ type Db = Kysely<Schema>;
 /** The names a lock or cursor row may have (created by migration 0003). */
 export type ClusterStateName = 'lock:signing_keys' | 'lock:redis_publisher' | 'redis:published';
 
-export async function takeLock(db: Db, name: ClusterStateName): Promise<void> {
+/**
+ * How long a transaction waits for a lock row another holds before failing (PostgreSQL's `lock_timeout`, mapped to
+ * `ERR_STORE_UNAVAILABLE`): an emergency key rotation answers 503 instead of hanging behind a stuck holder.
+ */
+export const LOCK_WAIT_LIMIT = '10s';
+/**
+ * How long a lock holder may sit idle inside its transaction before PostgreSQL ends its session and so frees the
+ * lock (`idle_in_transaction_session_timeout`): an instance that froze or lost the network while holding it would
+ * otherwise keep every other instance's key schedule waiting until TCP keepalive gave up, hours later.
+ */
+export const LOCK_IDLE_LIMIT = '30s';
+
+export async function takeLock(db: Db, dialect: DialectName, name: ClusterStateName): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`SELECT set_config('lock_timeout', ${LOCK_WAIT_LIMIT}, true),
+      set_config('idle_in_transaction_session_timeout', ${LOCK_IDLE_LIMIT}, true)`.execute(db);
+  }
   const result = await db
     .updateTable('cluster_state')
     .set((eb) => ({ value: eb('value', '+', 1) }))

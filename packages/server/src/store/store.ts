@@ -103,11 +103,13 @@ export class Store {
 
   /**
    * Runs `work` in a transaction that first takes the named database lock, so across every instance only one runs
-   * such work at a time and each sees what the previous one committed.
+   * such work at a time and each sees what the previous one committed. On PostgreSQL the wait for the lock is
+   * bounded (`ERR_STORE_UNAVAILABLE` after `LOCK_WAIT_LIMIT`), and a holder idle in its transaction for longer than
+   * `LOCK_IDLE_LIMIT` loses its session, and the lock with it.
    */
   withLock<T>(name: ClusterStateName, work: (tx: Store) => Promise<T>): Promise<T> {
     return this.transaction(async (tx) => {
-      await tx.#run((db) => cluster.takeLock(db, name));
+      await tx.#run((db) => cluster.takeLock(db, this.dialect, name));
       return work(tx);
     });
   }

@@ -6,8 +6,20 @@ import { StoreError } from './errors.js';
 
 /** SQLSTATE classes/codes: https://www.postgresql.org/docs/current/errcodes-appendix.html */
 // 57P0x: the backend was terminated or the server is shutting down; 53xxx: out of resources; 40001/40P01: a
-// serialization failure or deadlock (the transaction was rolled back; a retry may succeed).
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '53100', '53200', '40001', '40P01']);
+// serialization failure or deadlock (the transaction was rolled back; a retry may succeed); 55P03: a lock not
+// granted within `lock_timeout`; 25P03: the session was ended for idling in its transaction.
+const PG_UNAVAILABLE = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '53100',
+  '53200',
+  '40001',
+  '40P01',
+  '55P03',
+  '25P03',
+]);
 const NET_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
