@@ -76,6 +76,14 @@ function describedForOAuth(err: HttpError): HttpError {
 export function asOAuthError(err: unknown): unknown {
   if (!(err instanceof HttpError)) return err;
   if (err.error === 'invalid_client' || asTheyAre.has(err)) return describedForOAuth(err);
+  if (err.statusCode === 415) {
+    // §5.2 has no 415: a body in another media type is a malformed request, and JSON is not the advice here.
+    return oauthError(
+      'invalid_request',
+      'ERR_OAUTH_REQUEST',
+      'send the parameters as application/x-www-form-urlencoded (RFC 6749 section 3.2)',
+    );
+  }
   if (err.statusCode === 401 || err.statusCode === 403) {
     const error =
       err.error === 'invalid_grant' || err.error === 'invalid_token' ? 'invalid_grant' : err.error;

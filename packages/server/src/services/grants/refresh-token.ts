@@ -8,13 +8,16 @@ import { refreshResultOf } from '../metrics.js';
 import { scopeList, scopeText } from '../scopes.js';
 import { tokenTypeOf, type GrantHandler } from './types.js';
 import { DomainError } from '../errors.js';
+import { GRANT_INVALID, grantError } from '../sessions/rules.js';
 
 /** The refresh-token grant. */
 export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo, dpop }, jot) => {
   const refreshToken = form.refresh_token;
-  if (refreshToken === undefined || refreshToken.length > 512) {
+  if (refreshToken === undefined) {
     throw new DomainError('invalid', 'ERR_OAUTH_REQUEST', 'the "refresh_token" parameter is required');
   }
+  // Longer than any token Jot issues: simply not a valid one (RFC 6749 §5.2 invalid_grant), never looked up.
+  if (refreshToken.length > 512) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
   const narrow = form.scope === undefined ? undefined : scopeList(form.scope);
   const pair = await jot.sessions
     .refresh(refreshToken, clientInfo, undefined, {

@@ -96,6 +96,19 @@ async function boundKey(subject: ClientBoundClaims, dpop: GrantRequest['dpop']):
   return jkt;
 }
 
+/**
+ * A delegated token is for one service: with several audiences each of them could replay it at the others (RFC 9700
+ * §2.3 audience restriction), so asking for more than one is refused.
+ */
+function oneAudience(audience: string | string[]): string {
+  if (typeof audience === 'string') return audience;
+  throw new DomainError(
+    'invalid',
+    'ERR_INVALID_TARGET',
+    'a token exchange issues a token for one audience: send one "audience" or "resource"',
+  );
+}
+
 /** The token-exchange grant. */
 export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
   const subject = await userSubject(jot, checkExchangeForm(form));
@@ -103,7 +116,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
   const allowed =
     client.scopes.length === 0 ? subjectScopes : subjectScopes.filter((s) => client.scopes.includes(s));
   const scope = scopeText(chooseScopes(form.scope, allowed));
-  const audience = chooseAudience(client, targets);
+  const audience = oneAudience(chooseAudience(client, targets));
   const now = Math.floor(jot.clock() / 1000);
   const ttl = Math.min(Math.floor(jot.config.exchangedTokenTtlMs / 1000), subject.exp - now);
   if (ttl < 1)
