@@ -10,6 +10,18 @@ export type DPoPSettings = Pick<
   'dpop' | 'dpopNonce' | 'dpopProofMaxAgeMs' | 'dpopAlgorithms' | 'externalUrl' | 'encryptionKeys'
 >;
 
+/**
+ * `JOT_EXTERNAL_URL`, without trailing slashes. Its path (the prefix a proxy strips) also scopes the refresh cookie
+ * (http/cookies.ts), whose `Path` cannot hold a `;`.
+ */
+function externalUrl(value: unknown): string {
+  const url = p.httpUrl(value).replace(/\/+$/, '');
+  if (new URL(url).pathname.includes(';')) {
+    throw new p.Invalid('expected a path without ";" (the path also scopes the refresh cookie)');
+  }
+  return url;
+}
+
 /** Reads the DPoP and encryption settings; key files are resolved against `cwd`. */
 export function readDPoPSettings({ read, get, duration }: SettingsReader, cwd: string): DPoPSettings {
   return {
@@ -17,7 +29,7 @@ export function readDPoPSettings({ read, get, duration }: SettingsReader, cwd: s
     dpopNonce: get('dpopNonce', p.boolean),
     dpopProofMaxAgeMs: duration('dpopProofMaxAge', 1000),
     dpopAlgorithms: get('dpopAlgorithms', dpopAlgorithms),
-    externalUrl: read('externalUrl', (v) => p.httpUrl(v).replace(/\/+$/, '')),
+    externalUrl: read('externalUrl', externalUrl),
     encryptionKeys: read('encryptionKeys', (v) => encryptionKeys(v, cwd)) ?? {},
   };
 }

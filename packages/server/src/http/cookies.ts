@@ -1,7 +1,8 @@
 /**
  * The two browser cookies. The access cookie is `HttpOnly; SameSite=Lax; Path=/` and named `__Host-jot_at` when
  * Secure (the prefix pins it to this host and path). The refresh cookie is `HttpOnly; SameSite=Strict` and scoped by
- * `Path` to the refresh endpoint, so it is sent nowhere else; `__Secure-jot_rt` when Secure (a `__Host-` cookie
+ * `Path` to the refresh endpoint as the browser addresses it (behind a proxy that strips a path prefix, the prefix of
+ * `JOT_EXTERNAL_URL` included), so it is sent nowhere else; `__Secure-jot_rt` when Secure (a `__Host-` cookie
  * must have `Path=/`). Plain-http development on localhost uses the unprefixed names without `Secure`.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,8 +11,18 @@ import { COOKIES } from '@jot/contract';
 
 import type { Config } from '../config/index.js';
 
-/** The path the refresh cookie is scoped to. */
+/** The refresh route (as this server serves it). */
 export const REFRESH_PATH = '/api/token/refresh';
+
+/**
+ * The path the refresh cookie is scoped to: the refresh route as browsers address it. Behind a proxy that strips a
+ * path prefix, `JOT_EXTERNAL_URL` carries that prefix (`https://example.com/auth`), and clients refresh at
+ * `/auth/api/token/refresh`: a cookie scoped to `/api/token/refresh` would never be sent there.
+ */
+export function refreshCookiePath(config: Pick<Config, 'externalUrl'>): string {
+  if (config.externalUrl === undefined) return REFRESH_PATH;
+  return new URL(config.externalUrl).pathname.replace(/\/+$/, '') + REFRESH_PATH;
+}
 
 const ACCESS = COOKIES.access;
 const REFRESH = COOKIES.refresh;
@@ -68,19 +79,20 @@ export function setTokenCookies(
       httpOnly: true,
       secure,
       sameSite: 'strict',
-      path: REFRESH_PATH,
+      path: refreshCookiePath(reply.server.jot.config),
       maxAge: tokens.refresh.maxAge,
     });
   }
 }
 
-/** Expires every Jot cookie (both spellings). */
+/** Expires every Jot cookie (both spellings), at the paths they were set with. */
 export function clearTokenCookies(reply: FastifyReply): void {
   for (const name of [ACCESS.secure, ACCESS.plain])
     reply.clearCookie(name, { path: '/', secure: name.startsWith('__'), httpOnly: true, sameSite: 'lax' });
+  const refreshPath = refreshCookiePath(reply.server.jot.config);
   for (const name of [REFRESH.secure, REFRESH.plain]) {
     reply.clearCookie(name, {
-      path: REFRESH_PATH,
+      path: refreshPath,
       secure: name.startsWith('__'),
       httpOnly: true,
       sameSite: 'strict',

@@ -1,6 +1,7 @@
 /**
  * The second step of the two-step sign-in: `POST /api/login/mfa` exchanges the MFA token of the password step
- * plus a code, a recovery code or a passkey assertion for the normal token response (`acr` aal2, `amr` with `mfa`).
+ * plus a code, a recovery code or a passkey assertion for the normal token response (`acr` aal2, `amr` with `mfa`),
+ * bound to the DPoP key the password step proved (which this step must prove again).
  * `POST /api/login/mfa/passkey-options` gives the WebAuthn options for the account the MFA token is for.
  */
 import type { FastifyInstance } from 'fastify';
@@ -8,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MfaSignInBody } from '@jot/contract';
 
 import { clientInfo } from '../http/client-info.js';
+import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { proofOf, proofProperties } from '../http/mfa-schemas.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { tokenRouteResponses } from '../http/schemas.js';
@@ -44,7 +46,10 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
     },
     async (request, reply) => {
       const proof = proofOf(request.body);
-      const done = await mfa.signIn.complete(request.body.mfa_token, proof, request.ip);
+      // The DPoP proof first, as at the password step (a nonce round trip costs no attempt of the MFA token); the
+      // service then requires its key to be the one the password step proved, before the second factor is checked.
+      const dpopJkt = await tokenEndpointProof(request, reply, { required: config.dpop === 'required' });
+      const done = await mfa.signIn.complete(request.body.mfa_token, proof, request.ip, dpopJkt);
       // The session re-reads the account after its row commits (services/sessions/start.ts): a sign-out everywhere
       // or a disable in the meantime refuses it, and the proof's recovery code is given back.
       const pair = await sessions
@@ -52,6 +57,7 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
           delivery: done.delivery ?? config.tokenDelivery,
           amr: done.amr,
           acr: done.acr,
+          dpopJkt: done.dpopJkt,
         })
         .catch(async (err: unknown) => {
           throw await done.refused(err);

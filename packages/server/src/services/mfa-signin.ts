@@ -23,6 +23,8 @@ export interface MfaSignInResult {
   amr: string[];
   acr: string;
   delivery: SessionDelivery | undefined;
+  /** The DPoP key the sign-in is bound to (the password step's, proved again at this step), if any. */
+  dpopJkt: string | undefined;
   /**
    * For a sign-in that fails after all (the session could not be started, e.g. the account changed): gives back what
    * the proof spent (a recovery code), records the refusal, and returns `err` for the caller to throw.
@@ -32,12 +34,22 @@ export interface MfaSignInResult {
 
 /** The two-step sign-in. */
 export interface MfaSignIn {
-  /** After a correct password: the `mfa_required` body when the user has a factor, else undefined. */
-  challenge(user: User, delivery: SessionDelivery | undefined): Promise<MfaRequiredBody | undefined>;
+  /**
+   * After a correct password: the `mfa_required` body when the user has a factor, else undefined. `dpopJkt` is the
+   * thumbprint of the password step's DPoP proof: the MFA token's record keeps it for the second step.
+   */
+  challenge(
+    user: User,
+    delivery: SessionDelivery | undefined,
+    dpopJkt?: string,
+  ): Promise<MfaRequiredBody | undefined>;
   /** The user an MFA token is for, after checking it (for the passkey options of the second step). */
   userOf(mfaToken: string): Promise<string>;
-  /** Second step: the MFA token and a proof for the token response's facts. */
-  complete(mfaToken: string, proof: MfaProof, ip: string): Promise<MfaSignInResult>;
+  /**
+   * Second step: the MFA token and a proof for the token response's facts. `dpopJkt` is the thumbprint of this
+   * request's (already checked) DPoP proof: it must be the password step's key, or absent when that step had none.
+   */
+  complete(mfaToken: string, proof: MfaProof, ip: string, dpopJkt?: string): Promise<MfaSignInResult>;
   /** A fresh second factor for a signed-in user (RFC 9470 step-up); returns the method's `amr`. */
   stepUp(userId: string, proof: MfaProof, ip: string): Promise<string[]>;
 }
@@ -129,13 +141,16 @@ async function challenge(
   deps: SignInDeps,
   user: User,
   delivery: SessionDelivery | undefined,
+  dpopJkt: string | undefined,
 ): Promise<MfaRequiredBody | undefined> {
   const methods = await deps.mfa.methods(user.id);
   if (methods.length === 0) return undefined;
   // The credential generation read before the password check travels with the MFA token: a password change,
-  // logout-everywhere or disable before the second step ends this sign-in (services/sessions/start.ts).
+  // logout-everywhere or disable before the second step ends this sign-in (services/sessions/start.ts). So does the
+  // password step's DPoP key: the session will be bound to it, and the second step must prove it again.
   const { token, expiresIn } = await deps.tokens.issue(user.id, {
     ...(delivery === undefined ? {} : { delivery }),
+    ...(dpopJkt === undefined ? {} : { dpopJkt }),
     generation: user.credentialGeneration,
   });
   return {
@@ -168,12 +183,39 @@ async function signingInUser(store: Store, userId: string, generation: unknown):
   return user;
 }
 
+/**
+ * The second step's DPoP key against the one the password step proved (`started`, from the MFA token's record): the
+ * session is bound to the key the sign-in started with, so the second step must prove that same key — and a sign-in
+ * started without DPoP takes no proof (a proof with an unbound token is a key mismatch, as at protected routes).
+ * Otherwise whoever holds an MFA token taken from a DPoP client could finish the sign-in with their own key, or
+ * without one for a bearer session. Checked before the second factor, so a refusal spends no code.
+ */
+function checkSameKey(started: unknown, proofJkt: string | undefined): string | undefined {
+  const bound = typeof started === 'string' ? started : undefined;
+  if (bound === proofJkt) return bound;
+  if (proofJkt === undefined) {
+    throw new DomainError(
+      'invalid',
+      'ERR_DPOP_REQUIRED',
+      'this sign-in was started with a DPoP key: send a DPoP proof made with it',
+    );
+  }
+  throw new DomainError(
+    'invalid',
+    'ERR_DPOP_KEY_MISMATCH',
+    bound === undefined
+      ? 'this sign-in was started without DPoP: send the second step without a DPoP proof, or sign in again with one'
+      : 'this sign-in was started with another DPoP key: send a DPoP proof made with it',
+  );
+}
+
 async function complete(
   deps: SignInDeps,
   mfaToken: string,
   proof: MfaProof,
-  ip: string,
+  request: { ip: string; dpopJkt: string | undefined },
 ): Promise<MfaSignInResult> {
+  const { ip } = request;
   const { store, tokens } = deps;
   const claims = tokens.verify(mfaToken);
   const id = tokens.idHash(claims.jti);
@@ -181,6 +223,7 @@ async function complete(
   if (record === undefined || record.userId !== claims.sub) {
     throw mfaTokenInvalid('has expired, was already used, or has no attempts left');
   }
+  const dpopJkt = checkSameKey(record.data.dpopJkt, request.dpopJkt);
   const verified = await guarded(
     deps,
     { userId: claims.sub, ip, attemptsLeft: MFA_TOKEN_ATTEMPTS - record.attempts },
@@ -201,6 +244,7 @@ async function complete(
     amr: mfaAmr(claims.amr, verified.amr),
     acr: ACR.multi,
     delivery: isSessionDelivery(delivery) ? delivery : undefined,
+    dpopJkt,
     refused: (err) => refusedAfterProof(deps, verified, attempt, err),
   };
 }
@@ -208,9 +252,9 @@ async function complete(
 /** Builds the two-step sign-in. */
 export function createMfaSignIn(deps: SignInDeps): MfaSignIn {
   return {
-    challenge: (user, delivery) => challenge(deps, user, delivery),
+    challenge: (user, delivery, dpopJkt) => challenge(deps, user, delivery, dpopJkt),
     userOf: async (mfaToken) => deps.tokens.verify(mfaToken).sub,
-    complete: (mfaToken, proof, ip) => complete(deps, mfaToken, proof, ip),
+    complete: (mfaToken, proof, ip, dpopJkt) => complete(deps, mfaToken, proof, { ip, dpopJkt }),
     stepUp: async (userId, proof, ip) =>
       (await guarded(deps, { userId, ip }, () => deps.mfa.verify(userId, proof))).amr,
   };

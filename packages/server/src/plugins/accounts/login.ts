@@ -108,8 +108,9 @@ export function registerLoginRoute(app: FastifyInstance): void {
       await admit(app, user, password);
       // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
       // there is one came with the account's read; without one there is nothing more to read.
+      // The MFA token's record keeps the proof's key: the second step must prove it again and is bound to it.
       const mfaRequired = hasConfirmedFactor
-        ? await app.jot.mfa.signIn.challenge(user, request.body.delivery)
+        ? await app.jot.mfa.signIn.challenge(user, request.body.delivery, dpopJkt)
         : undefined;
       if (mfaRequired !== undefined)
         return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);

@@ -1,6 +1,6 @@
 /**
  * Passwordless sign-in with a discoverable passkey that verified the user (PIN or biometric) — a multi-factor
- * authentication on its own (`amr` hwk + user + mfa, `acr` aal2).
+ * authentication on its own (`amr` hwk + user + mfa, `acr` aal2). A DPoP proof binds the session, as at `POST /api/login`.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
@@ -12,6 +12,7 @@ import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { deliverySchema } from '../../http/session-body-schemas.js';
+import { loginProof } from '../../http/dpop-proof.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { ACR } from '../../services/mfa.js';
 import { passkeyOptions } from '../passkey-options.js';
@@ -53,6 +54,9 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
     '/api/passkeys/login',
     { config: limit, schema: loginSchema },
     async (request, reply) => {
+      const delivery = request.body.delivery ?? config.tokenDelivery;
+      // The DPoP proof first, as at POST /api/login (a nonce round trip spends no challenge); it binds the session.
+      const dpopJkt = await loginProof(request, reply, delivery);
       const verified = await mfa.passkeys.verifyAssertion(
         request.body.credential as unknown as AuthenticationResponseJSON,
         { requireUserVerification: true },
@@ -63,9 +67,10 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
       }
       metrics.logins.inc({ result: 'success' });
       const pair = await sessions.start(user, clientInfo(request), {
-        delivery: request.body.delivery ?? config.tokenDelivery,
+        delivery,
         amr: PASSWORDLESS_AMR,
         acr: ACR.multi,
+        dpopJkt,
       });
       return tokenResponse(request, reply, pair);
     },
