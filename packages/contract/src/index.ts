@@ -72,6 +72,7 @@ export type {
 export {
   FEED_EVENTS,
   FEED_PAGE_SIZE,
+  FEED_RETENTION_SLACK_SECONDS,
   isRevocationKind,
   REVOCATION_KINDS,
   type FeedEntry,

@@ -48,6 +48,14 @@ export interface FeedPage {
   snapshot: boolean;
 }
 
+/**
+ * Seconds an entry stays on the feed (and in the Redis mirror) beyond what the server's own clock tolerance needs:
+ * a `jti` entry until the token's `exp` plus the server's tolerance plus this, a session or user entry likewise. A
+ * verifier accepts a token until `exp` plus its own `clockTolerance`, so with a tolerance up to this it still finds
+ * the entry of every revoked token it would otherwise accept, whatever the server's `JOT_CLOCK_TOLERANCE`.
+ */
+export const FEED_RETENTION_SLACK_SECONDS = 60;
+
 /** The largest page `GET /api/revocations` returns. */
 export const FEED_PAGE_SIZE = 1000;
 

@@ -4,7 +4,7 @@
  */
 import type { DecryptionOptions } from './decrypt.js';
 import type { DPoPOptions } from './dpop.js';
-import { ENDPOINTS } from '@jot/contract';
+import { ENDPOINTS, FEED_RETENTION_SLACK_SECONDS } from '@jot/contract';
 import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
 import type { ClaimsProfile } from './claims.js';
@@ -352,6 +352,21 @@ function strictStrategy(revocation: StrictRevocationOptions, context: StrategyCo
   return introspectionStrategy(revocation, context);
 }
 
+/**
+ * A copy of the revocation list (replicated, or the server's Redis) holds an entry until the revoked token's `exp`
+ * plus the server's tolerance plus `FEED_RETENTION_SLACK_SECONDS`: a verifier accepting tokens for longer after
+ * `exp` than that slack could meet a revoked token whose entry is already gone, so it is refused up front.
+ */
+function checkToleranceCovered(options: VerifierOptions): void {
+  const toleranceMs = toMillis(options.clockTolerance ?? VERIFIER_DEFAULTS.clockTolerance, 'clockTolerance');
+  if (toleranceMs > FEED_RETENTION_SLACK_SECONDS * 1000) {
+    throw new TypeError(
+      `verify: "clockTolerance" (${toleranceMs} ms) must be at most ${FEED_RETENTION_SLACK_SECONDS}s with a revocation ` +
+        "copy: the issuer keeps a revoked token's entry only that long past its exp beyond its own tolerance",
+    );
+  }
+}
+
 /** Builds the revocation strategy the options ask for. */
 export function buildStrategy(
   options: VerifierOptions,
@@ -363,9 +378,13 @@ export function buildStrategy(
   if (revocation === 'none') return noRevocation();
   if (typeof revocation !== 'object' || revocation === null) throw new TypeError('verify: bad "revocation"');
   if ('check' in revocation && typeof revocation.check === 'function') return revocation;
-  if ('strategy' in revocation && revocation.strategy === 'replicated')
+  if ('strategy' in revocation && revocation.strategy === 'replicated') {
+    checkToleranceCovered(options);
     return replicatedStrategy(revocation, context);
-  if ('strategy' in revocation && revocation.strategy === 'strict')
+  }
+  if ('strategy' in revocation && revocation.strategy === 'strict') {
+    if (revocation.redis !== undefined) checkToleranceCovered(options);
     return strictStrategy(revocation, context);
+  }
   throw new TypeError('verify: "revocation.strategy" must be "replicated" or "strict"');
 }

@@ -13,7 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Counter } from 'prom-client';
 
-import type { UserAccessTokenClaims, UserRevocationState } from '@jot/contract';
+import {
+  FEED_RETENTION_SLACK_SECONDS,
+  type UserAccessTokenClaims,
+  type UserRevocationState,
+} from '@jot/contract';
 
 import type { Clock } from '../clock.js';
 import type { Revocation, Session, Store, User } from '../store/index.js';
@@ -70,7 +74,8 @@ export { userState } from './revocation-entries.js';
 /**
  * Builds the revocation service. Entries live as long as a token they cover can still be presented: a `jti` entry
  * until that token's `exp` plus the clock tolerance; session and user entries for a whole access-token lifetime
- * plus the tolerance after the event.
+ * plus the tolerance after the event — the tolerance being the server's plus `FEED_RETENTION_SLACK_SECONDS`, which
+ * a verifier's `clockTolerance` may use.
  */
 export function createRevocationService(
   store: Store,
@@ -78,7 +83,9 @@ export function createRevocationService(
   lifetimes: { accessTokenTtlMs: number; clockToleranceMs: number },
   published?: Pick<Counter<'kind'>, 'inc'>,
 ): RevocationService {
-  const coverMs = lifetimes.accessTokenTtlMs + lifetimes.clockToleranceMs;
+  // Kept past what this server's tolerance needs by the slack, so verifiers with a larger one find them too.
+  const toleranceMs = lifetimes.clockToleranceMs + FEED_RETENTION_SLACK_SECONDS * 1000;
+  const coverMs = lifetimes.accessTokenTtlMs + toleranceMs;
   const { changes, addSink, announce } = createRevocationAnnouncer(published);
   const { record, userEntry, endSession, cutOffUser } = revocationEntries(clock, coverMs);
 
@@ -97,13 +104,13 @@ export function createRevocationService(
     addSink,
     check: (claims) => checkRevocation(store, claims, clock()),
     async revokeToken(jti, exp) {
-      await announce([await record(store, 'jti', jti, {}, exp * 1000 + lifetimes.clockToleranceMs)]);
+      await announce([await record(store, 'jti', jti, {}, exp * 1000 + toleranceMs)]);
     },
     revokeSession,
     async revokeClientTokens(clientId, maxTokenTtlMs) {
       const now = clock();
       const state: UserRevocationState = { valid_after: Math.floor(now / 1000), ver: 0, status: 'active' };
-      const expiresAt = now + maxTokenTtlMs + lifetimes.clockToleranceMs + 1000;
+      const expiresAt = now + maxTokenTtlMs + toleranceMs + 1000;
       await announce([await record(store, 'user', clientId, { ...state }, expiresAt)]);
     },
     async revokeAllForUser(userId, reason, options = {}) {
