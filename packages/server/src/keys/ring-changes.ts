@@ -32,9 +32,10 @@ async function scheduleRetirements(
   tx: Store,
   keys: LoadedKey[],
   marginMs: number,
+  now: number,
   logger: KeyManagerLogger,
 ): Promise<boolean> {
-  const patches = missingRetirements(keys, marginMs);
+  const patches = missingRetirements(keys, marginMs, now);
   for (const patch of patches) {
     await tx.updateSigningKey(patch.kid, { retiredAt: patch.retiredAt, expiresAt: patch.expiresAt });
     logger.info(
@@ -66,7 +67,7 @@ export function ringChanges(deps: {
 }): RingChanges {
   const { store, ring, kek, config, clock, logger } = deps;
   const applyRetirements = async (tx: Store, keys: LoadedKey[]): Promise<boolean> =>
-    scheduleRetirements(tx, keys, await longestTokenLifetimeMs(tx, config), logger);
+    scheduleRetirements(tx, keys, await longestTokenLifetimeMs(tx, config), clock(), logger);
 
   /** Creates a key inside the locked transaction `tx`; `keys` is the ring as `tx` sees it. */
   async function createKey(tx: Store, keys: LoadedKey[], immediate: boolean): Promise<string> {

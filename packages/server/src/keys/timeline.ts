@@ -58,10 +58,11 @@ export function stateOf(key: KeyTimes, active: KeyTimes | undefined, now: number
 /**
  * The retirements the rows imply but do not record yet: every key stops signing when a newer key activates, and
  * stays published `marginMs` longer (the longest lifetime of a token it signed, plus clock tolerance) so its tokens
- * still verify.
- * Idempotent: once written, the same rows yield no patches.
+ * still verify. A margin that grew since a retirement was written (a client registered with a longer
+ * `access_token_ttl` while the key still signed) lengthens the stay of a key still published at `now`; it is never
+ * shortened, and an expired key is never brought back. Idempotent: once written, the same rows yield no patches.
  */
-export function missingRetirements(keys: readonly KeyTimes[], marginMs: number): RetirementPatch[] {
+export function missingRetirements(keys: readonly KeyTimes[], marginMs: number, now: number): RetirementPatch[] {
   const sorted = [...keys].sort(compareAge);
   const patches: RetirementPatch[] = [];
   let successorActivation = Infinity;
@@ -69,9 +70,10 @@ export function missingRetirements(keys: readonly KeyTimes[], marginMs: number):
     const key = sorted[i] as KeyTimes;
     if (successorActivation !== Infinity) {
       const retiredAt = Math.min(successorActivation, key.retiredAt ?? Infinity);
-      if (key.retiredAt !== retiredAt || key.expiresAt === null) {
-        patches.push({ kid: key.kid, retiredAt, expiresAt: retiredAt + marginMs });
-      }
+      const expiresAt = retiredAt + marginMs;
+      const moved = key.retiredAt !== retiredAt || key.expiresAt === null;
+      const lengthened = key.expiresAt !== null && key.expiresAt > now && key.expiresAt < expiresAt;
+      if (moved || lengthened) patches.push({ kid: key.kid, retiredAt, expiresAt });
     }
     successorActivation = Math.min(successorActivation, key.activatesAt);
   }
