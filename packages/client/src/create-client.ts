@@ -27,6 +27,7 @@ import {
 } from './identity.js';
 import { mfaSignInBody, proofFields, type MfaProof, type PasskeyCredentialJSON } from './mfa.js';
 import { createRefreshRequest } from './refresh-request.js';
+import { retryOnTransientFailure } from './refresh-retry.js';
 import { loginBody, passkeyLoginBody, reauthBody } from './session-bodies.js';
 import { createRefreshTimer } from './refresh-timer.js';
 import { createSenders } from './senders.js';
@@ -140,6 +141,7 @@ function createClientCore(
   const transport = createTransport(options.baseUrl ?? '', options.fetch);
   const usesCookie = mode !== 'bearer';
   const credentials: RequestCredentials = usesCookie ? 'include' : 'same-origin';
+  // A transient failure is not dropped here: `retryOnTransientFailure` has re-armed the timer for a retry.
   const timer = createRefreshTimer(marginMs, () => {
     refresh().catch(() => undefined);
   });
@@ -162,7 +164,7 @@ function createClientCore(
     locks: options.locks === undefined ? defaultLocks() : options.locks,
     generation: () => state.generation,
     isFresh,
-    refresh: refreshNow,
+    refresh: retryOnTransientFailure(refreshNow, { tokenMode, state, timer, epoch: () => lifecycle.epoch() }),
   });
   const authFetch = createAuthFetch({
     mode,
