@@ -63,6 +63,9 @@ export async function signIn(core: ClientCore, path: string, body: Record<string
     undefined,
     core.tokenMode,
   );
+  // A new session: a refresh of the previous one still in flight must not be applied to it (its tokens, or its
+  // refusal ending this session in every tab).
+  core.bumpEpoch();
   core.adopt(snapshot, 'session:started', 'local');
 }
 

@@ -5,8 +5,9 @@
  * `Authorization`, or the access cookie with `X-Csrf-Token`); the server answers two renewals of one token within
  * its grace window with the same successor, so racing tabs cannot end the session. A refused refresh
  * (400/401/403) ends the session; a transient failure (429, 5xx, network) throws and keeps it. An answer that
- * arrives after the session was ended locally (a sign-out while the refresh was in flight) is dropped: it must
- * not sign the tab back in.
+ * arrives after the session was ended locally (a sign-out while the refresh was in flight) or after a new session
+ * started (a sign-in here or in another tab) is dropped: it must not sign the tab back in, nor replace or end the
+ * new session.
  */
 import { ENDPOINTS, HEADERS } from '@jot/contract';
 
@@ -25,7 +26,7 @@ export interface RefreshDeps {
   sendAuthenticated: (path: string, init: RequestInit, accessToken: string | undefined) => Promise<Response>;
   adopt: (snapshot: SessionSnapshot, event: 'session:started' | 'session:refreshed', source: 'local') => void;
   end: (reason: SessionEndReason, broadcast: boolean) => void;
-  /** Changes whenever the session is ended locally; a refresh started in another epoch is void. */
+  /** Changes whenever the session is ended locally or a new one starts; a refresh started in another epoch is void. */
   epoch: () => number;
 }
 

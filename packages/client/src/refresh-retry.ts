@@ -16,7 +16,7 @@ export interface RefreshRetryDeps {
   tokenMode: TokenMode;
   state: SessionState;
   timer: RefreshTimer;
-  /** Changes whenever the session is ended locally (or another one starts). */
+  /** Changes whenever the session is ended locally or a new one starts. */
   epoch: () => number;
 }
 
