@@ -104,7 +104,7 @@ export interface JotClient {
   json<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof SessionEvents>(event: E, handler: SessionEventHandler<E>): () => void;
-  /** Stops timers and closes the cross-tab channel (the session itself is left alone). */
+  /** Stops timers and closes the cross-tab channel (the session itself is left alone); no session events follow. */
   close(): void;
 }
 

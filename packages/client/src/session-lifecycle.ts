@@ -2,7 +2,8 @@
  * How a session starts, is refreshed and ends in this tab, and how those changes travel between tabs. `epoch` is
  * bumped by every local end of the session and by every new sign-in (here or in another tab): a refresh answer from
  * an earlier epoch is dropped, so a sign-out during an in-flight refresh stays a sign-out, and a refresh of the
- * previous session never lands on the new one. After `closed` is set nothing is adopted.
+ * previous session never lands on the new one. After `closed` is set nothing is adopted and `session:ended` is not
+ * emitted.
  */
 import type { Emitter } from './emitter.js';
 import { JotClientError } from './errors.js';
@@ -27,7 +28,7 @@ export interface SessionLifecycle {
   epoch(): number;
   /** Voids every refresh in flight (a sign-out is starting, or a new session was signed in). */
   bumpEpoch(): void;
-  /** Stops adopting anything (the client was closed). */
+  /** Stops adopting anything and emitting `session:ended` (the client was closed). */
   close(): void;
   adopt(
     snapshot: SessionSnapshot,
@@ -73,6 +74,8 @@ export function createSessionLifecycle({
       state.clear();
       timer.cancel();
       if (broadcast) post({ type: 'ended' });
+      // A closed client is done with: it tells its handlers nothing more (a sign-out or a refusal after close()).
+      if (closed) return;
       if (had || reason === 'logout' || reason === 'logout-everywhere')
         events.emit('session:ended', { reason });
     },
