@@ -31,10 +31,15 @@ export interface RefreshDeps {
   epoch: () => number;
 }
 
-/** The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload). */
+/**
+ * The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload); undefined when the server
+ * refuses (no session). A transient failure (network, 429, 5xx) throws, like a refresh's: it says nothing about
+ * the session, which is kept.
+ */
 async function fetchCsrfToken({ state, send }: RefreshDeps): Promise<string | undefined> {
   if (state.csrfToken !== undefined) return state.csrfToken;
   const res = await send(ENDPOINTS.refreshCsrf, { method: 'GET' });
+  if (res.status === 429 || res.status >= 500) throw await errorFromResponse(res);
   if (!res.ok) return undefined;
   const body = (await res.json()) as { csrf_token?: unknown };
   if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
