@@ -13,6 +13,7 @@ import {
   type WhoAmIResponse,
 } from '@jot/contract';
 
+import { changePassword, confirmTotp, type TotpConfirmation } from './account.js';
 import { createAuthFetch } from './auth-fetch.js';
 import { createDPoPSigner, type DPoPSigner } from './dpop.js';
 import { createEmitter, type Emitter } from './emitter.js';
@@ -27,6 +28,7 @@ import {
 } from './identity.js';
 import { mfaSignInBody, proofFields, type MfaProof, type PasskeyCredentialJSON } from './mfa.js';
 import { createRefreshRequest } from './refresh-request.js';
+import { retryOnTransientFailure } from './refresh-retry.js';
 import { loginBody, passkeyLoginBody, reauthBody } from './session-bodies.js';
 import { createRefreshTimer } from './refresh-timer.js';
 import { createSenders } from './senders.js';
@@ -82,13 +84,27 @@ export interface JotClient {
    * signed out (or signed out meanwhile).
    */
   reauthenticate(password: string): Promise<void>;
+  /**
+   * `POST /api/password`: changes the signed-in user's password, and this session goes on with the tokens of the
+   * answer (a new refresh token; every earlier token stops working, every other session ends) — also in the other
+   * tabs (`session:refreshed`). A refresh still in flight is voided. Throws a `JotClientError`:
+   * `ERR_INVALID_CREDENTIALS` (403) for a wrong current password, `ERR_WEAK_PASSWORD` (400), `ERR_STEP_UP_REQUIRED`
+   * (401) when the account has a second factor and needs a fresh `stepUp`, `ERR_CLIENT_NO_SESSION` when signed out.
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * `POST /api/mfa/totp/confirm`: confirms the authenticator app being set up (`factor_id` of `POST /api/mfa/totp`,
+   * which `json()` starts) with its first code, and adopts the answer's tokens (this session at the multi-factor
+   * level) like a refresh. Resolves the recovery codes when this is the account's first factor — show them once.
+   */
+  confirmTotp(factorId: string, code: string): Promise<TotpConfirmation>;
   /** `fetch` with authentication for requests to the Jot server; other URLs pass through untouched. */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** JSON convenience over {@link JotClient.fetch}: sends `body` as JSON, parses the answer, throws `JotClientError` on non-2xx. */
   json<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends keyof SessionEvents>(event: E, handler: SessionEventHandler<E>): () => void;
-  /** Stops timers and closes the cross-tab channel (the session itself is left alone). */
+  /** Stops timers and closes the cross-tab channel (the session itself is left alone); no session events follow. */
   close(): void;
 }
 
@@ -140,6 +156,7 @@ function createClientCore(
   const transport = createTransport(options.baseUrl ?? '', options.fetch);
   const usesCookie = mode !== 'bearer';
   const credentials: RequestCredentials = usesCookie ? 'include' : 'same-origin';
+  // A transient failure is not dropped here: `retryOnTransientFailure` has re-armed the timer for a retry.
   const timer = createRefreshTimer(marginMs, () => {
     refresh().catch(() => undefined);
   });
@@ -162,7 +179,7 @@ function createClientCore(
     locks: options.locks === undefined ? defaultLocks() : options.locks,
     generation: () => state.generation,
     isFresh,
-    refresh: refreshNow,
+    refresh: retryOnTransientFailure(refreshNow, { tokenMode, state, timer, epoch: () => lifecycle.epoch() }),
   });
   const authFetch = createAuthFetch({
     mode,
@@ -192,6 +209,9 @@ export function createClient(options: ClientOptions): JotClient {
   const { mode, state } = core;
   const json = <T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> =>
     requestJson<T>(core, path, init);
+  const reissue = async (path: string, body: Record<string, unknown>): Promise<void> => {
+    await confirmIdentity(core, path, body);
+  };
   return {
     mode,
     get signedIn() {
@@ -205,13 +225,15 @@ export function createClient(options: ClientOptions): JotClient {
     passkeyOptions: (mfaToken) => passkeyOptions(core, mfaToken),
     loginWithPasskey: (credential) =>
       signIn(core, ENDPOINTS.passkeyLogin, passkeyLoginBody(credential, mode)),
-    stepUp: (proof) => confirmIdentity(core, ENDPOINTS.mfaStepUp, proofFields(proof)),
+    stepUp: (proof) => reissue(ENDPOINTS.mfaStepUp, proofFields(proof)),
     stepUpPasskeyOptions: () =>
       json<Record<string, unknown>>(ENDPOINTS.mfaStepUpPasskeyOptions, { method: 'POST', body: {} }),
     resume: () => resume(core),
     logout: () => endOnServer(core, ENDPOINTS.logout, 'logout'),
     logoutEverywhere: () => endOnServer(core, ENDPOINTS.logoutAll, 'logout-everywhere'),
-    reauthenticate: (password) => confirmIdentity(core, ENDPOINTS.reauth, reauthBody(password)),
+    reauthenticate: (password) => reissue(ENDPOINTS.reauth, reauthBody(password)),
+    changePassword: (currentPassword, newPassword) => changePassword(core, currentPassword, newPassword),
+    confirmTotp: (factorId, code) => confirmTotp(core, factorId, code),
     async whoami() {
       const who = await json<WhoAmIResponse>(ENDPOINTS.whoami);
       if (typeof who.csrf_token === 'string') state.csrfToken = who.csrf_token;

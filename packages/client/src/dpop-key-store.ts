@@ -18,7 +18,10 @@ function generate(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(ALGORITHM, false, ['sign', 'verify']);
 }
 
-/** A key pair for this process's lifetime only. */
+/**
+ * A key pair for this process's (or page's) lifetime only, never shared with other tabs: for `bearer` mode. In
+ * `memory` mode the tabs share one session bound to one key, so each must use the same key (the IndexedDB store).
+ */
 export function memoryKeyStore(): DPoPKeyStore {
   let pair: Promise<CryptoKeyPair> | undefined;
   return {

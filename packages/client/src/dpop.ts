@@ -40,7 +40,11 @@ function htu(url: string): string {
 export function createDPoPSigner(keys: DPoPKeyStore = defaultKeyStore()): DPoPSigner {
   /** The latest nonce per origin (RFC 9449 §8.2: any response may carry a new one). */
   const nonces = new Map<string, string>();
-  let header: Promise<string> | undefined;
+  /**
+   * The encoded header (with the public JWK) per public key: after `keys.clear()` a new pair signs, and its proofs
+   * must carry its own key — a header cached once per signer would name the old one and no proof would verify.
+   */
+  const headers = new WeakMap<CryptoKey, Promise<string>>();
 
   async function encodedHeader(publicKey: CryptoKey): Promise<string> {
     const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', publicKey);
@@ -51,10 +55,12 @@ export function createDPoPSigner(keys: DPoPKeyStore = defaultKeyStore()): DPoPSi
 
   async function proof(method: string, url: string, accessToken?: string): Promise<string> {
     const pair = await keys.keyPair();
-    header ??= encodedHeader(pair.publicKey).catch((err: unknown) => {
-      header = undefined;
-      throw err;
-    });
+    let header = headers.get(pair.publicKey);
+    if (header === undefined) {
+      header = encodedHeader(pair.publicKey);
+      headers.set(pair.publicKey, header);
+      header.catch(() => headers.delete(pair.publicKey));
+    }
     const claims: Record<string, unknown> = {
       jti: base64url(crypto.getRandomValues(new Uint8Array(16))),
       htm: method.toUpperCase(),

@@ -17,17 +17,29 @@ export class JotClientError extends Error {
   readonly status: number;
   /** The RFC 6749 `error` name the server gave, if any. */
   readonly error: string | undefined;
+  /** Seconds the server asked to wait before trying again (`Retry-After` of a 429 or 503), when it said. */
+  readonly retryAfter: number | undefined;
 
   constructor(
     code: JotClientError['code'],
     message: string,
-    options: { status?: number; error?: string; cause?: unknown } = {},
+    options: { status?: number; error?: string; retryAfter?: number; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status ?? 0;
     this.error = options.error;
+    this.retryAfter = options.retryAfter;
   }
+}
+
+/** `Retry-After` (RFC 9110 §10.2.3) in seconds from now: delay-seconds or an HTTP date; undefined when absent or bad. */
+export function retryAfterSeconds(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d{1,10}$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** Builds a `JotClientError` from a non-2xx response, reading the server's JSON error body when there is one. */
@@ -46,8 +58,10 @@ export async function errorFromResponse(response: Response): Promise<JotClientEr
     typeof fields.error_description === 'string'
       ? fields.error_description
       : `the server answered ${response.status}`;
+  const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
   return new JotClientError(code, description, {
     status: response.status,
     error: typeof fields.error === 'string' ? fields.error : undefined,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The client's requests that change who is signed in: sign-in (password, second step, passkey), re-authentication
- * of the signed-in user (password or second factor, RFC 9470 step-up), sign-out, and picking up a session after a
- * page load. Each adopts or ends the session through the client's lifecycle.
+ * of the signed-in user (password or second factor, RFC 9470 step-up), a password change and the confirmation of an
+ * authenticator app (both answer with the session's new tokens), sign-out, and picking up a session after a page
+ * load. Each adopts or ends the session through the client's lifecycle.
  */
 import { ENDPOINTS, type WhoAmIResponse } from '@jot/contract';
 
@@ -63,6 +64,9 @@ export async function signIn(core: ClientCore, path: string, body: Record<string
     undefined,
     core.tokenMode,
   );
+  // A new session: a refresh of the previous one still in flight must not be applied to it (its tokens, or its
+  // refusal ending this session in every tab).
+  core.bumpEpoch();
   core.adopt(snapshot, 'session:started', 'local');
 }
 
@@ -74,15 +78,30 @@ export async function passkeyOptions(core: ClientCore, mfaToken?: string): Promi
   return (await res.json()) as Record<string, unknown>;
 }
 
-/** Re-authentication of the signed-in user (password or second factor): the fresher token is adopted. */
+/** Options of {@link confirmIdentity}. */
+export interface ConfirmOptions {
+  /**
+   * The answer carries the session's new refresh token and cuts off every earlier token (a password change): a
+   * refresh still in flight is void, so its older tokens — or its refusal of the replaced refresh token — are never
+   * applied over the answer's.
+   */
+  supersedes?: boolean;
+}
+
+/**
+ * A request of the signed-in user that answers with this session's new tokens (re-authentication with the password
+ * or a second factor, a password change, a confirmed authenticator app): the tokens are adopted like a refresh's.
+ * Resolves the parsed answer (for its other members, such as recovery codes).
+ */
 export async function confirmIdentity(
   core: ClientCore,
   path: string,
   body: Record<string, unknown>,
-): Promise<void> {
+  { supersedes = false }: ConfirmOptions = {},
+): Promise<unknown> {
   const { state } = core;
   const noSession = (): JotClientError =>
-    new JotClientError('ERR_CLIENT_NO_SESSION', 'there is no session to re-authenticate; sign in first');
+    new JotClientError('ERR_CLIENT_NO_SESSION', 'there is no session to act for; sign in first');
   if (state.current === undefined) throw noSession();
   const started = core.epoch();
   let res: Response;
@@ -106,7 +125,9 @@ export async function confirmIdentity(
     current.refreshToken,
     core.tokenMode,
   );
+  if (supersedes) core.bumpEpoch();
   core.adopt(snapshot, 'session:refreshed', 'local');
+  return answer;
 }
 
 /** Ends the session on the server, then locally (also when the server call fails, which is then thrown). */

@@ -1,6 +1,7 @@
 /** `@jot/client`: browser and Node client for a Jot server. */
 export { createClient } from './create-client.js';
 export type { JotClient } from './create-client.js';
+export type { TotpConfirmation } from './account.js';
 export { JotClientError, CLIENT_ERROR_CODES } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { isStepUpError, isStepUpRequired, STEP_UP_ERROR } from './step-up.js';

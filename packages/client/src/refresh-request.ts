@@ -4,13 +4,15 @@
  * access token itself is renewed instead (`POST /api/token/renew`, authenticated like any request: the token in
  * `Authorization`, or the access cookie with `X-Csrf-Token`); the server answers two renewals of one token within
  * its grace window with the same successor, so racing tabs cannot end the session. A refused refresh
- * (400/401/403) ends the session; a transient failure (429, 5xx, network) throws and keeps it. An answer that
- * arrives after the session was ended locally (a sign-out while the refresh was in flight) is dropped: it must
- * not sign the tab back in.
+ * (400/401/403) ends the session — in every tab, except when only this tab's DPoP proof was refused; a transient
+ * failure (429, 5xx, network) throws and keeps it. An answer that
+ * arrives after the session was ended locally (a sign-out while the refresh was in flight) or after a new session
+ * started (a sign-in here or in another tab) is dropped: it must not sign the tab back in, nor replace or end the
+ * new session.
  */
 import { ENDPOINTS, HEADERS } from '@jot/contract';
 
-import { errorFromResponse } from './errors.js';
+import { errorFromResponse, type JotClientError } from './errors.js';
 import type { SessionSnapshot, SessionState } from './session-state.js';
 import { snapshotFrom } from './token-response.js';
 import type { DeliveryMode, SessionEndReason, TokenMode } from './types.js';
@@ -25,14 +27,19 @@ export interface RefreshDeps {
   sendAuthenticated: (path: string, init: RequestInit, accessToken: string | undefined) => Promise<Response>;
   adopt: (snapshot: SessionSnapshot, event: 'session:started' | 'session:refreshed', source: 'local') => void;
   end: (reason: SessionEndReason, broadcast: boolean) => void;
-  /** Changes whenever the session is ended locally; a refresh started in another epoch is void. */
+  /** Changes whenever the session is ended locally or a new one starts; a refresh started in another epoch is void. */
   epoch: () => number;
 }
 
-/** The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload). */
+/**
+ * The anti-CSRF token, fetched with the refresh cookie when this tab lost it (a reload); undefined when the server
+ * refuses (no session). A transient failure (network, 429, 5xx) throws, like a refresh's: it says nothing about
+ * the session, which is kept.
+ */
 async function fetchCsrfToken({ state, send }: RefreshDeps): Promise<string | undefined> {
   if (state.csrfToken !== undefined) return state.csrfToken;
   const res = await send(ENDPOINTS.refreshCsrf, { method: 'GET' });
+  if (res.status === 429 || res.status >= 500) throw await errorFromResponse(res);
   if (!res.ok) return undefined;
   const body = (await res.json()) as { csrf_token?: unknown };
   if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
@@ -99,12 +106,23 @@ async function settle(
     return true;
   }
   // 400/401/403: the refresh token is spent, revoked or missing — the session is over. Other statuses (429,
-  // 5xx) are transient: keep the session, let the next request try again, and do not loop.
+  // 5xx) are transient: keep the session, and the timer retries (refresh-retry.ts).
   if (res.status === 400 || res.status === 401 || res.status === 403) {
-    end('refresh-failed', mode !== 'bearer');
+    const refusal = await errorFromResponse(res);
+    if (stale()) return false;
+    end('refresh-failed', mode !== 'bearer' && !isDPoPProofRefusal(refusal));
     return false;
   }
   throw await errorFromResponse(res);
+}
+
+/**
+ * A refusal of this tab's DPoP proof (`invalid_dpop_proof`: a key that is not the session's, a clock far off, …).
+ * The server checks the proof before it spends the refresh token, so the session is intact for the tabs that hold
+ * its key: this tab is signed out, the others are not told to end it.
+ */
+function isDPoPProofRefusal(refusal: JotClientError): boolean {
+  return refusal.status === 400 && refusal.error === 'invalid_dpop_proof';
 }
 
 /** The CSRF bootstrap and the refresh itself (not single-flight: wrap it with `createSingleFlight`). */

@@ -2,7 +2,13 @@
  * The bodies `@jot/client` sends to sign in and to confirm the password, built as the `@jot/contract` types the
  * server's JSON schemas are pinned to: a member renamed on one side fails to compile on the other.
  */
-import type { LoginBody, PasskeyLoginBody, ReauthBody, SessionDelivery } from '@jot/contract';
+import type {
+  LoginBody,
+  PasskeyLoginBody,
+  PasswordChangeBody,
+  ReauthBody,
+  SessionDelivery,
+} from '@jot/contract';
 
 import type { PasskeyCredentialJSON } from './mfa.js';
 
@@ -22,4 +28,9 @@ export function passkeyLoginBody(
 /** `POST /api/reauth`: step-up (RFC 9470) with the password. */
 export function reauthBody(password: string): ReauthBody {
   return { password };
+}
+
+/** `POST /api/password`: the current password and the new one. */
+export function passwordChangeBody(currentPassword: string, newPassword: string): PasswordChangeBody {
+  return { current_password: currentPassword, new_password: newPassword };
 }

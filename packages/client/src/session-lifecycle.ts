@@ -1,7 +1,9 @@
 /**
  * How a session starts, is refreshed and ends in this tab, and how those changes travel between tabs. `epoch` is
- * bumped by every local end of the session: a refresh answer from an earlier epoch is dropped, so a sign-out during
- * an in-flight refresh stays a sign-out. After `closed` is set nothing is adopted.
+ * bumped by every local end of the session and by every new sign-in (here or in another tab): a refresh answer from
+ * an earlier epoch is dropped, so a sign-out during an in-flight refresh stays a sign-out, and a refresh of the
+ * previous session never lands on the new one. After `closed` is set nothing is adopted and `session:ended` is not
+ * emitted.
  */
 import type { Emitter } from './emitter.js';
 import { JotClientError } from './errors.js';
@@ -22,11 +24,11 @@ export interface LifecycleSettings {
 
 /** The session's transitions. */
 export interface SessionLifecycle {
-  /** Changes whenever the session is ended locally. */
+  /** Changes whenever the session is ended locally or a new one starts. */
   epoch(): number;
-  /** Voids every refresh in flight (a sign-out is starting). */
+  /** Voids every refresh in flight (a sign-out is starting, or a new session was signed in). */
   bumpEpoch(): void;
-  /** Stops adopting anything (the client was closed). */
+  /** Stops adopting anything and emitting `session:ended` (the client was closed). */
   close(): void;
   adopt(
     snapshot: SessionSnapshot,
@@ -72,6 +74,8 @@ export function createSessionLifecycle({
       state.clear();
       timer.cancel();
       if (broadcast) post({ type: 'ended' });
+      // A closed client is done with: it tells its handlers nothing more (a sign-out or a refusal after close()).
+      if (closed) return;
       if (had || reason === 'logout' || reason === 'logout-everywhere')
         events.emit('session:ended', { reason });
     },
@@ -87,6 +91,8 @@ export function createSessionLifecycle({
         csrfToken: message.csrfToken ?? state.csrfToken,
       };
       if (mode === 'memory' && snapshot.accessToken === undefined) return;
+      // Another tab signed in: a refresh of the session this tab held before must not touch the new one.
+      if (message.type === 'started') epoch++;
       const event = state.current === undefined ? 'session:started' : 'session:refreshed';
       lifecycle.adopt(snapshot, event, 'other-tab');
     },

@@ -1,0 +1,58 @@
+/**
+ * A closed client emits no `session:ended`: `close()` is the app saying it is done with the client (a torn-down
+ * component, a finished script), so its handlers must not run afterwards — not for a sign-out called after close(),
+ * nor for a refusal of a refresh that was already in flight.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
+import { createClient, type FetchLike, type JotClient } from '../src/index.js';
+
+const BASE = 'http://jot.test';
+let server: FakeServer;
+let client: JotClient;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  server = fakeServer(60);
+});
+afterEach(() => {
+  client.close();
+  vi.useRealTimers();
+});
+
+describe('after close()', () => {
+  it('a sign-out ends the session on the server but emits no session:ended', async () => {
+    client = createClient({ baseUrl: BASE, mode: 'bearer', fetch: server.fetch, locks: null });
+    const ended = vi.fn();
+    client.on('session:ended', ended);
+    await client.login('a@b.c', 'pw');
+    client.close();
+    await client.logout();
+    expect(server.count('POST /api/logout')).toBe(1);
+    expect(client.signedIn).toBe(false);
+    expect(ended).not.toHaveBeenCalled();
+  });
+
+  it('a refresh in flight at close() that is refused emits no session:ended', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const fetch: FetchLike = async (input, init) => {
+      if (new URL(new Request(input, init).url).pathname === '/api/token/refresh') {
+        await held;
+        server.endSession(); // refused when it arrives
+      }
+      return server.fetch(input, init);
+    };
+    client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: 10, locks: null });
+    const ended = vi.fn();
+    client.on('session:ended', ended);
+    await client.login('a@b.c', 'pw');
+    await vi.advanceTimersByTimeAsync(50_500); // the timer's refresh is on the wire
+    client.close();
+    release();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(server.count('POST /api/token/refresh')).toBe(1);
+    expect(ended).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * A refresh that fails transiently is retried by the timer within the server's grace window. Here the timer's
+ * refresh reaches the server (which rotates the refresh token) but its answer is lost; without a retry the next
+ * refresh came only with the app's next request, past the grace window, presenting the spent token again: 401
+ * ERR_REFRESH_TOKEN_REUSED, the whole session revoked. The client's first retry comes 1 s after the failure, so the
+ * test's grace window is 2 s (the default is 10 s) and the app's request comes 3 s after the rotation.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import { createClient, type FetchLike, type JotClient } from '../src/index.js';
+
+const PASSWORD = 'correct horse battery';
+let server: TestServer;
+
+beforeAll(async () => {
+  // 4 s tokens (refreshed at 2 s), and a 2 s grace window so the test is quick (the default is 10 s).
+  server = await startServer({ accessTokenTtl: '4s', refreshGraceWindow: '2s', clockTolerance: '0s' });
+  const reg = await server.request('POST', '/api/register', {
+    body: { email: 'lost@example.com', password: PASSWORD },
+  });
+  expect(reg.status).toBe(201);
+});
+afterAll(() => server?.close());
+
+describe('a refresh whose answer is lost', () => {
+  it('is retried in time, so the session is not ended as refresh-token reuse', async () => {
+    let dropNextRefreshAnswer = false;
+    const calls: string[] = [];
+    const lossy: FetchLike = async (input, init) => {
+      const req = new Request(input, init);
+      const path = new URL(req.url).pathname;
+      const res = await fetch(req);
+      calls.push(`${req.method} ${path} ${res.status}`);
+      if (dropNextRefreshAnswer && path === '/api/token/refresh') {
+        dropNextRefreshAnswer = false;
+        throw new TypeError('fetch failed'); // the server did the rotation; the answer never arrived
+      }
+      return res;
+    };
+    const client: JotClient = createClient({
+      mode: 'bearer',
+      baseUrl: server.url,
+      fetch: lossy,
+      locks: null,
+      broadcast: false,
+    });
+    const ended = vi.fn();
+    client.on('session:ended', ended);
+    try {
+      await client.login('lost@example.com', PASSWORD);
+      dropNextRefreshAnswer = true;
+      await new Promise((r) => setTimeout(r, 5_000)); // timer refresh at ~2 s loses its answer; the app is idle
+      const who = await client.whoami().catch((e: unknown) => e);
+      expect(calls).not.toContain('POST /api/token/refresh 401');
+      expect(calls.filter((c) => c === 'POST /api/token/refresh 200')).toHaveLength(2); // the lost one, the retry
+      expect(ended).not.toHaveBeenCalled();
+      expect(who).toMatchObject({ user: { email: 'lost@example.com' } });
+    } finally {
+      client.close();
+    }
+  });
+});
