@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
 import { clientsFromConfig, oneTimeTokensFromConfig, revocationsFromConfig } from './compose/from-config.js';
 import type { Config } from './config/index.js';
+import { redactUrl } from './config/seal-config.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
 import { deleteAccount, lastAdmin } from './services/account-deletion.js';
@@ -111,16 +112,44 @@ export async function openAdminOps(
   }
 }
 
-/** The CLI's Redis client: a couple of retries per command, errors left to the commands that fail. */
+/** A service the admin operations need did not answer: the server's `ERR_UNAVAILABLE` (`jot: ERR_UNAVAILABLE: …`). */
+class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+  readonly code = 'ERR_UNAVAILABLE';
+}
+
+/** Redis did not answer: `ERR_UNAVAILABLE`, naming the setting and the URL without its credentials. */
+function redisUnavailable(url: string, cause: unknown): UnavailableError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new UnavailableError(`JOT_REDIS_URL: Redis at ${redactUrl(url)} did not answer (${detail})`, {
+    cause,
+  });
+}
+
+/**
+ * The CLI's Redis client: connected and answering, or disconnected (so it stops reconnecting and the process can
+ * exit) and `ERR_UNAVAILABLE` thrown. Once connected, a couple of retries per command; errors are left to the
+ * commands that fail.
+ */
 async function connectAdminRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,
     lazyConnect: true,
   });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  return redis;
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    // connect() rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, ENOTFOUND, …).
+    throw redisUnavailable(url, lastError ?? err);
+  }
 }
 
 /** What the user operations work with. */
