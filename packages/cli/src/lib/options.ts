@@ -2,6 +2,8 @@
 import { InvalidArgumentError } from 'commander';
 import { isAlgorithm, parseDuration, SUPPORTED_ALGORITHMS, type Algorithm } from '@jot/jose';
 
+import { CliError } from '../errors.js';
+
 /** HMAC algorithms, for `jot secret`. */
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 
@@ -50,4 +52,18 @@ export function parseAlgorithm(value: string): Algorithm {
 /** Turns an empty list (an option never given) into `undefined`. */
 export function nonEmpty<T>(list: readonly T[] | undefined): readonly T[] | undefined {
   return list === undefined || list.length === 0 ? undefined : list;
+}
+
+/**
+ * Checks that `name`, given to `option` (`--password-env`, `--secret-env`), is an environment variable's name. A
+ * password or secret passed there by mistake (`--password-env "$ADMIN_PASSWORD"`) is refused with `ERR_CLI_USAGE`
+ * and never echoed.
+ */
+export function envVarName(name: string, option: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return name;
+  throw new CliError(
+    'ERR_CLI_USAGE',
+    `${option} takes the name of an environment variable (letters, digits and _, not starting with a digit), ` +
+      'not its value; the value given is not shown',
+  );
 }
