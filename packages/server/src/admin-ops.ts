@@ -13,13 +13,14 @@ import type { Config } from './config/index.js';
 import { redactUrl } from './config/seal-config.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
-import { deleteAccount, lastAdmin } from './services/account-deletion.js';
+import { deleteAccount } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
 import type { ClientService } from './services/clients.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
 import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
+import { setUserRoles, setUserStatus, type AdminActor } from './services/user-admin.js';
 import { openStore, type Invitation, type Session, type Store, type User } from './store/index.js';
 
 /** What the CLI can do; every change is recorded as a security event with `by: 'cli'`. */
@@ -152,6 +153,9 @@ async function connectAdminRedis(url: string): Promise<Redis> {
   }
 }
 
+/** Who the CLI's changes are recorded as. */
+const CLI_ACTOR: AdminActor = { by: 'cli', ip: null };
+
 /** What the user operations work with. */
 interface AdminServices {
   config: Config;
@@ -178,19 +182,10 @@ function userOperations(services: AdminServices): UserOperations {
     async findUser(ref) {
       return ref.includes('@') ? store.getUserByEmail(ref) : store.getUserById(ref);
     },
-    async setStatus(user, status) {
-      const updated = must(await store.setStatus(user.id, status));
-      if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
-      await revocations.publishUser(must(await store.getUserById(user.id)));
-      await record(status === 'disabled' ? 'user_disabled' : 'user_enabled', user.id);
-      return updated;
-    },
-    async setRoles(user, roles) {
-      const updated = must(await store.setRoles(user.id, roles));
-      await revocations.publishUser(updated);
-      await record('roles_changed', user.id, { roles: updated.roles });
-      return updated;
-    },
+    // The admin API's own services: the change and its revocation-feed entry commit together, and the same events
+    // are recorded (`roles_changed` with the roles before, `admin_created` when admin is granted).
+    setStatus: (user, status) => setUserStatus({ store, revocations, events }, user.id, status, CLI_ACTOR),
+    setRoles: (user, roles) => setUserRoles({ store, revocations, events }, user.id, [...roles], CLI_ACTOR),
     deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
     listSessions: (user) => store.listSessionsForUser(user.id),
     revokeSession: (id) => revocations.revokeSession(id, 'cli'),
@@ -213,11 +208,4 @@ function userOperations(services: AdminServices): UserOperations {
       return invitation;
     },
   };
-}
-
-/** The user a store update returned; a missing user or the last admin is refused. */
-function must(user: User | undefined | 'last_admin'): User {
-  if (user === undefined) throw new Error('the user no longer exists');
-  if (user === 'last_admin') throw lastAdmin();
-  return user;
 }
