@@ -6,7 +6,9 @@
 import type { Command } from 'commander';
 
 import type { InvitationView, UserPageView, UserView } from '@jot/contract';
-import { invitationView } from '@jot/server';
+import { DomainError, invitationView, type AdminOps, type Invitation } from '@jot/server';
+
+import { CliError } from '../errors.js';
 
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { registerUsersAdd } from './users-add.js';
@@ -124,6 +126,21 @@ function setRolesCommand(users: Command, io: CliIo): void {
     );
 }
 
+/**
+ * Invites through the admin operations: a malformed address is a usage error; an address that has an account fails
+ * with the admin API's `ERR_EMAIL_TAKEN`.
+ */
+async function invite(ops: AdminOps, email: string, roles: string[]): Promise<Invitation> {
+  try {
+    return await ops.invite(email, roles);
+  } catch (err) {
+    if (err instanceof DomainError && err.kind === 'invalid') {
+      throw new CliError('ERR_CLI_USAGE', `"${email}": ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 /** `jot users invite`. */
 function inviteCommand(users: Command, io: CliIo): void {
   users
@@ -134,7 +151,7 @@ function inviteCommand(users: Command, io: CliIo): void {
     .option('--json', 'print the invitation as GET /api/admin/invitations lists it')
     .action((email: string, options: { roles: string } & JsonOption) =>
       withAdminOps(io, async (ops) => {
-        const invitation = await ops.invite(email.trim().toLowerCase(), parseRoles([options.roles]));
+        const invitation = await invite(ops, email.trim().toLowerCase(), parseRoles([options.roles]));
         const view: InvitationView = invitationView(invitation);
         if (options.json === true) return writeJson(io.stdout, view);
         writeLine(io.stdout, `invited ${view.email} (invitation ${view.id}, expires ${view.expires_at})`);
