@@ -71,10 +71,22 @@ function print(io: CliIo, view: ClientView, secret: string | undefined, json: bo
   }
 }
 
+/** Parses JSON read from `what`, or fails with a usage error naming it. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError('ERR_CLI_USAGE', `${what} is not JSON (expected a JWKS or one JWK)`);
+  }
+}
+
 /** Reads `--jwks-file` (a JWKS or one JWK) or `--public-key` (a PEM public key) into a JWKS. */
 function keysOf(io: CliIo, options: AddOptions): unknown {
   if (options.jwksFile !== undefined) {
-    const parsed: unknown = JSON.parse(readText(io, options.jwksFile, '--jwks-file'));
+    const parsed = parseJson(
+      readText(io, options.jwksFile, '--jwks-file'),
+      `--jwks-file "${options.jwksFile}"`,
+    );
     return typeof parsed === 'object' && parsed !== null && 'keys' in parsed ? parsed : { keys: [parsed] };
   }
   if (options.publicKey !== undefined) {

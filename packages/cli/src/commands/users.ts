@@ -13,6 +13,7 @@ import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { registerUsersAdd } from './users-add.js';
 import { examples, parseRoles, requireYes, userOf, userView, withAdminOps } from '../lib/admin-ops.js';
+import { wholeNumber } from '../lib/options.js';
 
 interface JsonOption {
   json?: boolean;
@@ -37,13 +38,12 @@ function listCommand(users: Command, io: CliIo): void {
     .addHelpText('after', examples('jot users list --query example.com --limit 50', 'jot users list --json'))
     .description('list users, oldest first (search with --query, page with --limit/--offset)')
     .option('-q, --query <text>', 'only users whose email or name contains this')
-    .option('--limit <n>', 'at most this many', '100')
-    .option('--offset <n>', 'skip this many', '0')
+    .option('--limit <n>', 'at most this many (1–10000)', wholeNumber(1, 10_000), 100)
+    .option('--offset <n>', 'skip this many', wholeNumber(0, Number.MAX_SAFE_INTEGER), 0)
     .option('--json', 'print {"users": [...], "total": n} as GET /api/admin/users does')
-    .action((options: { query?: string; limit: string; offset: string } & JsonOption) =>
+    .action((options: { query?: string; limit: number; offset: number } & JsonOption) =>
       withAdminOps(io, async (ops) => {
-        const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
-        const offset = Math.max(0, Number.parseInt(options.offset, 10) || 0);
+        const { limit, offset } = options;
         const page = await ops.store.searchUsers({ q: options.query, limit, offset });
         const view: UserPageView = { users: page.users.map(userView), total: page.total };
         if (options.json === true) return writeJson(io.stdout, view);

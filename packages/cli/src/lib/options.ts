@@ -21,6 +21,16 @@ export function durationSeconds(value: string): number {
   }
 }
 
+/** An option parser for a whole number from `min` to `max` (`--limit`, `--offset`): anything else is a usage error. */
+export function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max))
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
 /** Collects a repeatable option into an array (`--aud a --aud b`). */
 export function collect(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), value];
