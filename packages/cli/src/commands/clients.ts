@@ -259,10 +259,12 @@ function removeCommand(clients: Command, io: CliIo): void {
     .description('remove a client; every token issued to it stops working')
     .addHelpText('after', examples('jot clients remove reports --yes'))
     .option('--yes', 'confirm')
-    .action((clientId: string, options: { yes?: boolean }) =>
+    .option('--json', 'print {"client_id", "removed": true}')
+    .action((clientId: string, options: { yes?: boolean; json?: boolean }) =>
       registry(io, async (ops) => {
         requireYes(options.yes, `removing client "${clientId}"`);
         await ops.clients.remove(clientId);
+        if (options.json === true) return writeJson(io.stdout, { client_id: clientId, removed: true });
         writeLine(io.stdout, `removed client ${clientId}; its tokens are revoked`);
       }),
     );

@@ -69,11 +69,13 @@ export function registerOutbox(program: Command, io: CliIo): void {
     .command('retry [ids...]')
     .addHelpText('after', examples('jot outbox retry', 'jot outbox retry 3f2a…'))
     .description('make failed messages (or the given unsent ones) due now, with a fresh attempt count')
-    .action((ids: string[]) =>
+    .option('--json', 'print {"queued": n, "not_found": [ids]}')
+    .action((ids: string[], options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
         const { queued, notFound } = await retry(ops, ids);
         await ops.mailer.flush();
-        writeLine(io.stdout, `${queued} message${queued === 1 ? '' : 's'} queued again`);
+        if (options.json === true) writeJson(io.stdout, { queued, not_found: notFound });
+        else writeLine(io.stdout, `${queued} message${queued === 1 ? '' : 's'} queued again`);
         if (notFound.length > 0) {
           throw new CliError(
             'ERR_CLI_NOT_FOUND',

@@ -166,11 +166,14 @@ function deleteCommand(users: Command, io: CliIo): void {
     .addHelpText('after', examples('jot users delete leaver@example.com --yes'))
     .description('delete a user: sessions and tokens end, personal data is removed (needs --yes)')
     .option('--yes', 'confirm the deletion')
-    .action((ref: string, options: { yes?: boolean }) =>
+    .option('--json', 'print {"id", "email", "deleted": true}')
+    .action((ref: string, options: { yes?: boolean } & JsonOption) =>
       withAdminOps(io, async (ops) => {
         const user = await userOf(ops, ref);
         requireYes(options.yes, `deleting ${user.email}`);
         await ops.deleteUser(user);
+        if (options.json === true)
+          return writeJson(io.stdout, { id: user.id, email: user.email, deleted: true });
         writeLine(io.stdout, `deleted ${user.email} (id ${user.id})`);
       }),
     );
