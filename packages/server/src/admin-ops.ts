@@ -40,7 +40,11 @@ export interface AdminOps {
   revokeAllSessions(user: User): Promise<void>;
   /** Creates an invitation and queues its message (delivered now when the mail server answers). */
   invite(email: string, roles: readonly string[]): Promise<Invitation>;
-  readonly keys: KeyManager;
+  /**
+   * The signing keys, loaded on first use and brought up to date with their schedule (which may create or rotate
+   * a key, as a starting server would). Commands that do not ask never touch them.
+   */
+  keys(): Promise<KeyManager>;
   readonly mailer: Mailer;
   /** The OAuth client registry (`jot clients`): the same service as `/api/admin/clients`. */
   readonly clients: ClientService;
@@ -78,7 +82,7 @@ export async function openAdminOps(
   });
   let redis: Redis | undefined;
   let mirror: RedisMirror | undefined;
-  let keys: KeyManager | undefined;
+  let keys: Promise<KeyManager> | undefined;
   let mailer: Mailer | undefined;
   try {
     const events = createSecurityEvents(store, logger);
@@ -87,19 +91,19 @@ export async function openAdminOps(
       redis = await connectAdminRedis(config.redisUrl);
       mirror = await createRedisMirror(redis, store, revocations, logger);
     }
-    keys = await createKeyManager({ store, config, clock, logger });
     mailer = createMailer({ config, store, logger, clock });
     const services: AdminServices = { config, store, clock, events, revocations, mailer };
     const close = async (): Promise<void> => {
       await mailer?.close();
-      keys?.close();
+      (await keys?.catch(() => undefined))?.close();
       mirror?.close();
       await redis?.quit().catch(() => undefined);
       await store.close();
     };
     return {
       store,
-      keys,
+      // Only the key commands load (and schedule) the signing keys: nothing else creates one.
+      keys: () => (keys ??= createKeyManager({ store, config, clock, logger })),
       mailer,
       clients: clientsFromConfig(config, store, revocations, clock),
       ...userOperations(services),
@@ -107,7 +111,6 @@ export async function openAdminOps(
     };
   } catch (err) {
     await mailer?.close();
-    keys?.close();
     mirror?.close();
     redis?.disconnect();
     await store.close();
