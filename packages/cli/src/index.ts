@@ -21,11 +21,27 @@ function isMain(): boolean {
   }
 }
 
+/** Resolves once everything written to `stream` so far has been handed to the system (or the stream failed). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
 if (isMain()) {
   // `jot keygen | head -1`: a reader that goes away early is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
     process.exit(process.exitCode ?? 0);
   });
-  process.exitCode = await run(process.argv.slice(2), processIo());
+  const argv = process.argv.slice(2);
+  const code = await run(argv, processIo());
+  process.exitCode = code;
+  // `jot serve` has shut down gracefully when run() resolves. Any other command is done: exit even if a client it
+  // opened (a Redis reconnect, a keep-alive socket) would keep the event loop alive.
+  if (argv[0] !== 'serve') {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  }
 }

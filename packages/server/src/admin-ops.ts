@@ -10,15 +10,19 @@ import { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
 import { clientsFromConfig, oneTimeTokensFromConfig, revocationsFromConfig } from './compose/from-config.js';
 import type { Config } from './config/index.js';
+import { redactUrl } from './config/seal-config.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
-import { deleteAccount, lastAdmin } from './services/account-deletion.js';
+import { deleteAccount } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
+import { emailError } from './services/accounts.js';
 import type { ClientService } from './services/clients.js';
+import { DomainError } from './services/errors.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
 import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
+import { setUserRoles, setUserStatus, type AdminActor } from './services/user-admin.js';
 import { openStore, type Invitation, type Session, type Store, type User } from './store/index.js';
 
 /** What the CLI can do; every change is recorded as a security event with `by: 'cli'`. */
@@ -36,7 +40,11 @@ export interface AdminOps {
   revokeAllSessions(user: User): Promise<void>;
   /** Creates an invitation and queues its message (delivered now when the mail server answers). */
   invite(email: string, roles: readonly string[]): Promise<Invitation>;
-  readonly keys: KeyManager;
+  /**
+   * The signing keys, loaded on first use and brought up to date with their schedule (which may create or rotate
+   * a key, as a starting server would). Commands that do not ask never touch them.
+   */
+  keys(): Promise<KeyManager>;
   readonly mailer: Mailer;
   /** The OAuth client registry (`jot clients`): the same service as `/api/admin/clients`. */
   readonly clients: ClientService;
@@ -74,7 +82,7 @@ export async function openAdminOps(
   });
   let redis: Redis | undefined;
   let mirror: RedisMirror | undefined;
-  let keys: KeyManager | undefined;
+  let keys: Promise<KeyManager> | undefined;
   let mailer: Mailer | undefined;
   try {
     const events = createSecurityEvents(store, logger);
@@ -83,19 +91,19 @@ export async function openAdminOps(
       redis = await connectAdminRedis(config.redisUrl);
       mirror = await createRedisMirror(redis, store, revocations, logger);
     }
-    keys = await createKeyManager({ store, config, clock, logger });
     mailer = createMailer({ config, store, logger, clock });
     const services: AdminServices = { config, store, clock, events, revocations, mailer };
     const close = async (): Promise<void> => {
       await mailer?.close();
-      keys?.close();
+      (await keys?.catch(() => undefined))?.close();
       mirror?.close();
       await redis?.quit().catch(() => undefined);
       await store.close();
     };
     return {
       store,
-      keys,
+      // Only the key commands load (and schedule) the signing keys: nothing else creates one.
+      keys: () => (keys ??= createKeyManager({ store, config, clock, logger })),
       mailer,
       clients: clientsFromConfig(config, store, revocations, clock),
       ...userOperations(services),
@@ -103,7 +111,6 @@ export async function openAdminOps(
     };
   } catch (err) {
     await mailer?.close();
-    keys?.close();
     mirror?.close();
     redis?.disconnect();
     await store.close();
@@ -111,17 +118,48 @@ export async function openAdminOps(
   }
 }
 
-/** The CLI's Redis client: a couple of retries per command, errors left to the commands that fail. */
+/** A service the admin operations need did not answer: the server's `ERR_UNAVAILABLE` (`jot: ERR_UNAVAILABLE: …`). */
+class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+  readonly code = 'ERR_UNAVAILABLE';
+}
+
+/** Redis did not answer: `ERR_UNAVAILABLE`, naming the setting and the URL without its credentials. */
+function redisUnavailable(url: string, cause: unknown): UnavailableError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new UnavailableError(`JOT_REDIS_URL: Redis at ${redactUrl(url)} did not answer (${detail})`, {
+    cause,
+  });
+}
+
+/**
+ * The CLI's Redis client: connected and answering, or disconnected (so it stops reconnecting and the process can
+ * exit) and `ERR_UNAVAILABLE` thrown. Once connected, a couple of retries per command; errors are left to the
+ * commands that fail.
+ */
 async function connectAdminRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,
     lazyConnect: true,
   });
-  redis.on('error', () => undefined);
-  await redis.connect();
-  return redis;
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    // connect() rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, ENOTFOUND, …).
+    throw redisUnavailable(url, lastError ?? err);
+  }
 }
+
+/** Who the CLI's changes are recorded as. */
+const CLI_ACTOR: AdminActor = { by: 'cli', ip: null };
 
 /** What the user operations work with. */
 interface AdminServices {
@@ -149,19 +187,10 @@ function userOperations(services: AdminServices): UserOperations {
     async findUser(ref) {
       return ref.includes('@') ? store.getUserByEmail(ref) : store.getUserById(ref);
     },
-    async setStatus(user, status) {
-      const updated = must(await store.setStatus(user.id, status));
-      if (status === 'disabled') await revocations.revokeAllForUser(user.id, 'user_disabled');
-      await revocations.publishUser(must(await store.getUserById(user.id)));
-      await record(status === 'disabled' ? 'user_disabled' : 'user_enabled', user.id);
-      return updated;
-    },
-    async setRoles(user, roles) {
-      const updated = must(await store.setRoles(user.id, roles));
-      await revocations.publishUser(updated);
-      await record('roles_changed', user.id, { roles: updated.roles });
-      return updated;
-    },
+    // The admin API's own services: the change and its revocation-feed entry commit together, and the same events
+    // are recorded (`roles_changed` with the roles before, `admin_created` when admin is granted).
+    setStatus: (user, status) => setUserStatus({ store, revocations, events }, user.id, status, CLI_ACTOR),
+    setRoles: (user, roles) => setUserRoles({ store, revocations, events }, user.id, [...roles], CLI_ACTOR),
     deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
     listSessions: (user) => store.listSessionsForUser(user.id),
     revokeSession: (id) => revocations.revokeSession(id, 'cli'),
@@ -170,12 +199,7 @@ function userOperations(services: AdminServices): UserOperations {
       await record('logout_all', user.id);
     },
     async invite(email, roles) {
-      const invitation = await store.createInvitation({
-        email,
-        roles,
-        invitedBy: null,
-        expiresAt: clock() + config.oneTimeTokenTtlMs.invitation,
-      });
+      const invitation = await newInvitation(services, email, roles);
       await accountMail.sendInvitation(invitation);
       await mailer.flush();
       await events.record('invitation_created', {
@@ -186,9 +210,26 @@ function userOperations(services: AdminServices): UserOperations {
   };
 }
 
-/** The user a store update returned; a missing user or the last admin is refused. */
-function must(user: User | undefined | 'last_admin'): User {
-  if (user === undefined) throw new Error('the user no longer exists');
-  if (user === 'last_admin') throw lastAdmin();
-  return user;
+/**
+ * Stores an invitation with the checks of `POST /api/admin/invitations`: an address that already has an account is
+ * refused with its `ERR_EMAIL_TAKEN` (409 there), a malformed one with the account service's `ERR_EMAIL_INVALID`.
+ */
+async function newInvitation(
+  { store, clock, config }: AdminServices,
+  email: string,
+  roles: readonly string[],
+): Promise<Invitation> {
+  try {
+    if ((await store.getUserByEmail(email)) !== undefined) {
+      throw new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+    }
+    return await store.createInvitation({
+      email,
+      roles,
+      invitedBy: null,
+      expiresAt: clock() + config.oneTimeTokenTtlMs.invitation,
+    });
+  } catch (err) {
+    throw emailError(err);
+  }
 }

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaults, ENV_VARS } from '../src/config/defaults.js';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/load.js';
+import { redactUrl } from '../src/config/seal-config.js';
 import type { LoadConfigOptions } from '../src/config/load.js';
 
 const dirs: string[] = [];
@@ -101,6 +102,39 @@ describe('loadConfig defaults', () => {
 
   it('binds to all interfaces in production', () => {
     expect(load(PROD)).toMatchObject({ nodeEnv: 'production', host: '0.0.0.0', kekGenerated: false });
+  });
+});
+
+describe('URL credentials in the JSON form of the config', () => {
+  it('shows no part of a password: not after an "@" inside it, not in a password-like query parameter', () => {
+    const config = load({
+      JOT_DATABASE_URL: 'postgres://jot:p@ssword-SECRET@127.0.0.1:5432/jot?sslmode=require&PassWord=q-SECRET',
+      JOT_REDIS_URL: 'redis://:p@ss-SECRET@127.0.0.1:6379/0',
+      JOT_SMTP_URL: 'smtps://mailer:pa@ss-SECRET@mail.example.com:465?token=t-SECRET&pwd=x-SECRET',
+    });
+    const json = JSON.stringify(config);
+    expect(json).not.toContain('SECRET');
+    expect(JSON.parse(json)).toMatchObject({
+      databaseUrl: 'postgres://127.0.0.1:5432/jot?sslmode=require',
+      redisUrl: 'redis://127.0.0.1:6379/0',
+      smtpUrl: 'smtps://mail.example.com:465',
+    });
+  });
+
+  it('drops every password-like query parameter, whatever its case, and keeps the rest', () => {
+    const url =
+      'postgres://h/db?application_name=jot&password=1&PASS=2&pwd=3&Secret=4&token=5&key=6&sslkey=/k';
+    expect(redactUrl(url)).toBe('postgres://h/db?application_name=jot&sslkey=/k');
+  });
+
+  it('falls back to the scheme and [redacted] for a URL it cannot parse', () => {
+    expect(redactUrl('postgres://jot:se cret@[bad/db')).toBe('postgres://[redacted]');
+    expect(redactUrl('redis:%zz:secret@')).toBe('redis://[redacted]');
+  });
+
+  it('shows a SQLite path (no scheme) as it is', () => {
+    for (const path of ['/var/lib/jot/jot.db', 'C:\\jot\\jot.db', ':memory:'])
+      expect(redactUrl(path)).toBe(path);
   });
 });
 

@@ -71,10 +71,22 @@ function print(io: CliIo, view: ClientView, secret: string | undefined, json: bo
   }
 }
 
+/** Parses JSON read from `what`, or fails with a usage error naming it. */
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError('ERR_CLI_USAGE', `${what} is not JSON (expected a JWKS or one JWK)`);
+  }
+}
+
 /** Reads `--jwks-file` (a JWKS or one JWK) or `--public-key` (a PEM public key) into a JWKS. */
 function keysOf(io: CliIo, options: AddOptions): unknown {
   if (options.jwksFile !== undefined) {
-    const parsed: unknown = JSON.parse(readText(io, options.jwksFile, '--jwks-file'));
+    const parsed = parseJson(
+      readText(io, options.jwksFile, '--jwks-file'),
+      `--jwks-file "${options.jwksFile}"`,
+    );
     return typeof parsed === 'object' && parsed !== null && 'keys' in parsed ? parsed : { keys: [parsed] };
   }
   if (options.publicKey !== undefined) {
@@ -247,10 +259,12 @@ function removeCommand(clients: Command, io: CliIo): void {
     .description('remove a client; every token issued to it stops working')
     .addHelpText('after', examples('jot clients remove reports --yes'))
     .option('--yes', 'confirm')
-    .action((clientId: string, options: { yes?: boolean }) =>
+    .option('--json', 'print {"client_id", "removed": true}')
+    .action((clientId: string, options: { yes?: boolean; json?: boolean }) =>
       registry(io, async (ops) => {
         requireYes(options.yes, `removing client "${clientId}"`);
         await ops.clients.remove(clientId);
+        if (options.json === true) return writeJson(io.stdout, { client_id: clientId, removed: true });
         writeLine(io.stdout, `removed client ${clientId}; its tokens are revoked`);
       }),
     );

@@ -2,11 +2,19 @@
 import type { Command } from 'commander';
 
 import type { SessionListView } from '@jot/contract';
-import { publicSession } from '@jot/server';
+import { publicSession, type AdminOps } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, userOf, withAdminOps } from '../lib/admin-ops.js';
+
+/** `jot sessions revoke --user`: ends every session and token of the user. */
+async function revokeAll(io: CliIo, ops: AdminOps, ref: string, json: boolean | undefined): Promise<void> {
+  const user = await userOf(ops, ref);
+  await ops.revokeAllSessions(user);
+  if (json === true) return writeJson(io.stdout, { user_id: user.id, revoked_all: true });
+  writeLine(io.stdout, `every session of ${user.email} ended`);
+}
 
 /** Registers `jot sessions`. */
 export function registerSessions(program: Command, io: CliIo): void {
@@ -37,23 +45,23 @@ export function registerSessions(program: Command, io: CliIo): void {
     )
     .description('end one session by id, or every session of a user with --user')
     .option('--user <user>', 'end every session and token of this user (email or id)')
-    .action((id: string | undefined, options: { user?: string }) =>
+    .option(
+      '--json',
+      'print {"session_id", "revoked"} (false: it had ended already), or {"user_id", "revoked_all": true}',
+    )
+    .action((id: string | undefined, options: { user?: string; json?: boolean }) =>
       withAdminOps(io, async (ops) => {
         if ((id === undefined) === (options.user === undefined)) {
           throw new CliError('ERR_CLI_USAGE', 'name one session id, or --user <user> for all of theirs');
         }
-        if (options.user !== undefined) {
-          const user = await userOf(ops, options.user);
-          await ops.revokeAllSessions(user);
-          writeLine(io.stdout, `every session of ${user.email} ended`);
-          return;
-        }
+        if (options.user !== undefined) return revokeAll(io, ops, options.user, options.json);
         const session = await ops.store.getSession(id!);
         if (session === undefined) throw new CliError('ERR_CLI_NOT_FOUND', `no session ${id}`);
-        const changed = await ops.revokeSession(session.id);
+        const revoked = await ops.revokeSession(session.id);
+        if (options.json === true) return writeJson(io.stdout, { session_id: session.id, revoked });
         writeLine(
           io.stdout,
-          changed ? `session ${session.id} revoked` : `session ${session.id} had already ended`,
+          revoked ? `session ${session.id} revoked` : `session ${session.id} had already ended`,
         );
       }),
     );

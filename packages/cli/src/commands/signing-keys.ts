@@ -18,7 +18,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .option('--json', 'print {"keys": [...]} as GET /api/admin/keys does')
     .action((options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
-        const list = ops.keys.list().map(publicSigningKey);
+        const list = (await ops.keys()).list().map(publicSigningKey);
         if (options.json === true) return writeJson(io.stdout, { keys: list } satisfies SigningKeyListView);
         for (const k of list) {
           writeLine(
@@ -41,7 +41,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .action((options: { immediate?: boolean; json?: boolean }) =>
       withAdminOps(io, async (ops) => {
         const key: SigningKeyView = publicSigningKey(
-          await ops.keys.rotate({ immediate: options.immediate === true }),
+          await (await ops.keys()).rotate({ immediate: options.immediate === true }),
         );
         if (options.json === true) return writeJson(io.stdout, key);
         writeLine(

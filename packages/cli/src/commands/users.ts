@@ -6,11 +6,14 @@
 import type { Command } from 'commander';
 
 import type { InvitationView, UserPageView, UserView } from '@jot/contract';
-import { invitationView } from '@jot/server';
+import { DomainError, invitationView, type AdminOps, type Invitation } from '@jot/server';
+
+import { CliError } from '../errors.js';
 
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { registerUsersAdd } from './users-add.js';
 import { examples, parseRoles, requireYes, userOf, userView, withAdminOps } from '../lib/admin-ops.js';
+import { wholeNumber } from '../lib/options.js';
 
 interface JsonOption {
   json?: boolean;
@@ -35,13 +38,12 @@ function listCommand(users: Command, io: CliIo): void {
     .addHelpText('after', examples('jot users list --query example.com --limit 50', 'jot users list --json'))
     .description('list users, oldest first (search with --query, page with --limit/--offset)')
     .option('-q, --query <text>', 'only users whose email or name contains this')
-    .option('--limit <n>', 'at most this many', '100')
-    .option('--offset <n>', 'skip this many', '0')
+    .option('--limit <n>', 'at most this many (1–10000)', wholeNumber(1, 10_000), 100)
+    .option('--offset <n>', 'skip this many', wholeNumber(0, Number.MAX_SAFE_INTEGER), 0)
     .option('--json', 'print {"users": [...], "total": n} as GET /api/admin/users does')
-    .action((options: { query?: string; limit: string; offset: string } & JsonOption) =>
+    .action((options: { query?: string; limit: number; offset: number } & JsonOption) =>
       withAdminOps(io, async (ops) => {
-        const limit = Math.max(1, Math.min(10_000, Number.parseInt(options.limit, 10) || 100));
-        const offset = Math.max(0, Number.parseInt(options.offset, 10) || 0);
+        const { limit, offset } = options;
         const page = await ops.store.searchUsers({ q: options.query, limit, offset });
         const view: UserPageView = { users: page.users.map(userView), total: page.total };
         if (options.json === true) return writeJson(io.stdout, view);
@@ -124,6 +126,21 @@ function setRolesCommand(users: Command, io: CliIo): void {
     );
 }
 
+/**
+ * Invites through the admin operations: a malformed address is a usage error; an address that has an account fails
+ * with the admin API's `ERR_EMAIL_TAKEN`.
+ */
+async function invite(ops: AdminOps, email: string, roles: string[]): Promise<Invitation> {
+  try {
+    return await ops.invite(email, roles);
+  } catch (err) {
+    if (err instanceof DomainError && err.kind === 'invalid') {
+      throw new CliError('ERR_CLI_USAGE', `"${email}": ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 /** `jot users invite`. */
 function inviteCommand(users: Command, io: CliIo): void {
   users
@@ -134,7 +151,7 @@ function inviteCommand(users: Command, io: CliIo): void {
     .option('--json', 'print the invitation as GET /api/admin/invitations lists it')
     .action((email: string, options: { roles: string } & JsonOption) =>
       withAdminOps(io, async (ops) => {
-        const invitation = await ops.invite(email.trim().toLowerCase(), parseRoles([options.roles]));
+        const invitation = await invite(ops, email.trim().toLowerCase(), parseRoles([options.roles]));
         const view: InvitationView = invitationView(invitation);
         if (options.json === true) return writeJson(io.stdout, view);
         writeLine(io.stdout, `invited ${view.email} (invitation ${view.id}, expires ${view.expires_at})`);
@@ -149,11 +166,14 @@ function deleteCommand(users: Command, io: CliIo): void {
     .addHelpText('after', examples('jot users delete leaver@example.com --yes'))
     .description('delete a user: sessions and tokens end, personal data is removed (needs --yes)')
     .option('--yes', 'confirm the deletion')
-    .action((ref: string, options: { yes?: boolean }) =>
+    .option('--json', 'print {"id", "email", "deleted": true}')
+    .action((ref: string, options: { yes?: boolean } & JsonOption) =>
       withAdminOps(io, async (ops) => {
         const user = await userOf(ops, ref);
         requireYes(options.yes, `deleting ${user.email}`);
         await ops.deleteUser(user);
+        if (options.json === true)
+          return writeJson(io.stdout, { id: user.id, email: user.email, deleted: true });
         writeLine(io.stdout, `deleted ${user.email} (id ${user.id})`);
       }),
     );

@@ -16,6 +16,7 @@ import {
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readText } from './files.js';
+import { envVarName } from './options.js';
 
 /** Reads a key file holding a PEM (SPKI, PKCS #8, …) or one JWK. */
 export function loadKeyFile(io: CliIo, path: string, options: KeyOptions = {}): Key {
@@ -43,7 +44,7 @@ export function loadSecretEnv(
   encoding: SecretEncoding,
   options: KeyOptions = {},
 ): Key {
-  const value = io.env[name];
+  const value = io.env[envVarName(name, '--secret-env')];
   if (value === undefined || value === '') {
     throw new CliError(
       'ERR_CLI_ENV_MISSING',

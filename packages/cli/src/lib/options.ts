@@ -2,6 +2,8 @@
 import { InvalidArgumentError } from 'commander';
 import { isAlgorithm, parseDuration, SUPPORTED_ALGORITHMS, type Algorithm } from '@jot/jose';
 
+import { CliError } from '../errors.js';
+
 /** HMAC algorithms, for `jot secret`. */
 export const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
 
@@ -17,6 +19,16 @@ export function durationSeconds(value: string): number {
   } catch {
     throw new InvalidArgumentError('expected a duration such as 30s, 15m, 12h, 7d, or a number of seconds');
   }
+}
+
+/** An option parser for a whole number from `min` to `max` (`--limit`, `--offset`): anything else is a usage error. */
+export function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max))
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
 }
 
 /** Collects a repeatable option into an array (`--aud a --aud b`). */
@@ -50,4 +62,18 @@ export function parseAlgorithm(value: string): Algorithm {
 /** Turns an empty list (an option never given) into `undefined`. */
 export function nonEmpty<T>(list: readonly T[] | undefined): readonly T[] | undefined {
   return list === undefined || list.length === 0 ? undefined : list;
+}
+
+/**
+ * Checks that `name`, given to `option` (`--password-env`, `--secret-env`), is an environment variable's name. A
+ * password or secret passed there by mistake (`--password-env "$ADMIN_PASSWORD"`) is refused with `ERR_CLI_USAGE`
+ * and never echoed.
+ */
+export function envVarName(name: string, option: string): string {
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return name;
+  throw new CliError(
+    'ERR_CLI_USAGE',
+    `${option} takes the name of an environment variable (letters, digits and _, not starting with a digit), ` +
+      'not its value; the value given is not shown',
+  );
 }

@@ -8,6 +8,7 @@ import { checkPasswordStrength, DomainError } from '@jot/server';
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { promptHidden } from './input.js';
+import { envVarName } from './options.js';
 
 /** The server's password policy, as a CLI error. */
 export function checkPassword(password: string, email: string): void {
@@ -27,7 +28,7 @@ export async function readNewPassword(
 ): Promise<string> {
   let password: string;
   if (passwordEnv !== undefined) {
-    const value = io.env[passwordEnv];
+    const value = io.env[envVarName(passwordEnv, '--password-env')];
     if (value === undefined || value === '') {
       throw new CliError(
         'ERR_CLI_ENV_MISSING',

@@ -17,9 +17,10 @@ export interface UserAdminDeps {
 
 /** Who asks, from where. */
 export interface AdminActor {
-  /** The admin's user id. */
+  /** The admin's user id (`'cli'` for the `jot` CLI). */
   by: string;
-  ip: string;
+  /** The request's address; null from the CLI. */
+  ip: string | null;
 }
 
 function found(user: User | undefined): User {
