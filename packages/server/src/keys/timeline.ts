@@ -62,7 +62,11 @@ export function stateOf(key: KeyTimes, active: KeyTimes | undefined, now: number
  * `access_token_ttl` while the key still signed) lengthens the stay of a key still published at `now`; it is never
  * shortened, and an expired key is never brought back. Idempotent: once written, the same rows yield no patches.
  */
-export function missingRetirements(keys: readonly KeyTimes[], marginMs: number, now: number): RetirementPatch[] {
+export function missingRetirements(
+  keys: readonly KeyTimes[],
+  marginMs: number,
+  now: number,
+): RetirementPatch[] {
   const sorted = [...keys].sort(compareAge);
   const patches: RetirementPatch[] = [];
   let successorActivation = Infinity;
