@@ -146,4 +146,13 @@ describe('jot verify failures', () => {
       silent.close();
     }
   });
+
+  it('never shows the password of a JWKS URL, even one holding an @', async () => {
+    const result = await verifyAt(['--alg', 'ES256', '--jwks', 'http://ops:s3cr@t@127.0.0.1:9/jwks.json']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toBe(
+      'jot: ERR_CLI_USAGE: the JWKS URL http://127.0.0.1:9/jwks.json holds a user name or password: give a URL without credentials',
+    );
+    expect(result.stderr).not.toMatch(/s3cr|@t@/);
+  });
 });

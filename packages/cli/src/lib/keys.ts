@@ -12,6 +12,7 @@ import {
   type KeyOptions,
   type SecretEncoding,
 } from '@jot/jose';
+import { redactUrl } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -69,17 +70,20 @@ export async function loadJwks(io: CliIo, source: string, timeoutSeconds: number
   }
   const keys = KeySet.fromJWKS(document);
   if (keys.keys.length === 0) {
-    throw new CliError('ERR_KEY_INVALID', `the JWKS at ${shown(source)} holds no usable signing keys`);
+    throw new CliError('ERR_KEY_INVALID', `the JWKS at ${redactUrl(source)} holds no usable signing keys`);
   }
   return keys;
 }
 
 /** A URL as it may appear in a message: any `user:password@` part removed. */
-function shown(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//[redacted]@');
-}
-
 async function fetchJson(url: string, timeoutSeconds: number): Promise<unknown> {
+  // fetch refuses credentials in a URL, and its message would repeat them.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) {
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `the JWKS URL ${redactUrl(url)} holds a user name or password: give a URL without credentials`,
+    );
+  }
   let response: Response;
   try {
     response = await fetch(url, {
@@ -90,16 +94,19 @@ async function fetchJson(url: string, timeoutSeconds: number): Promise<unknown> 
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     const detail = timedOut ? `no answer within ${timeoutSeconds}s` : describeNetworkError(err);
-    throw new CliError('ERR_CLI_JWKS_FETCH', `cannot fetch the JWKS from ${shown(url)}: ${detail}`);
+    throw new CliError('ERR_CLI_JWKS_FETCH', `cannot fetch the JWKS from ${redactUrl(url)}: ${detail}`);
   }
   if (!response.ok) {
     await response.body?.cancel();
-    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${shown(url)} answered HTTP ${response.status}`);
+    throw new CliError(
+      'ERR_CLI_JWKS_FETCH',
+      `the JWKS URL ${redactUrl(url)} answered HTTP ${response.status}`,
+    );
   }
   try {
     return await response.json();
   } catch {
-    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${shown(url)} did not return JSON`);
+    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${redactUrl(url)} did not return JSON`);
   }
 }
 
