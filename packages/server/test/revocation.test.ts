@@ -212,4 +212,16 @@ describe('revocation feed', () => {
     });
     expect(form.body).toEqual({ active: false });
   });
+
+  it('introspection refuses a form parameter sent twice (RFC 6749 §3.1) instead of picking one', async () => {
+    const user = await signUp(server, 'introspect-twice@example.com');
+    const twice = new URLSearchParams({ token: user.access_token });
+    twice.append('token', 'something-else');
+    const res = await server.request('POST', '/api/introspect', {
+      token: FEED_SECRET,
+      raw: twice.toString(),
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'ERR_VALIDATION' });
+  });
 });

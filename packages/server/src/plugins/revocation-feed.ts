@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
+import { HttpError } from '../http/errors.js';
 import { parseCursor } from '../http/feed-wire.js';
 import { pageToWire } from '../services/feed-wire.js';
 import { admitFeedCaller, feedCredential } from './feed-credential.js';
@@ -65,7 +66,16 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 16_384 },
     (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      // A parameter sent twice is refused (RFC 6749 §3.1), not resolved to one of its values.
+      const form = Object.create(null) as Record<string, string>;
+      for (const [name, value] of new URLSearchParams(body as string)) {
+        if (Object.hasOwn(form, name)) {
+          done(new HttpError(400, 'ERR_VALIDATION', `the "${name}" parameter is sent more than once`));
+          return;
+        }
+        form[name] = value;
+      }
+      done(null, form);
     },
   );
 
