@@ -127,7 +127,10 @@ export function createDPoPChecker(options: DPoPCheckerOptions): DPoPChecker {
   if (typeof options.replay?.claim !== 'function')
     throw new TypeError('createDPoPChecker: a replay store is required');
   const clock = options.clock ?? Date.now;
-  const ttlMs = (maxAge + 2 * tolerance) * 1000;
+  // The jti is remembered for as long as the proof's iat is acceptable: `checkIat` counts whole seconds, so while
+  // floor(now / 1000) <= iat + maxAge + tolerance, i.e. until the start of the second after that.
+  const ttlMsOf = (proof: VerifiedDPoPProof): number =>
+    Math.max(1000, (proof.iat + maxAge + tolerance + 1) * 1000 - clock());
 
   return {
     algorithms,
@@ -145,7 +148,7 @@ export function createDPoPChecker(options: DPoPCheckerOptions): DPoPChecker {
       checkBinding(proof, request.boundJkt);
       checkNonce(proof, options.nonces);
       // After every other check: an invalid proof must not burn the jti of a valid one made later.
-      await claimOnce(options.replay, proof, ttlMs);
+      await claimOnce(options.replay, proof, ttlMsOf(proof));
       return proof;
     },
   };
