@@ -27,18 +27,21 @@ export function codeProof(value: string): MfaProof {
 
 /** Builds the form (its outcome line included). */
 export function factorForm(options: FactorFormOptions): HTMLFormElement {
+  const hasApp = options.methods.includes('totp');
+  // Recovery codes hold letters: a numeric keypad (which phones cannot switch from) only while an app code is asked.
   const code = h('input', {
     id: `${options.id}-code`,
     name: 'code',
     type: 'text',
-    inputmode: 'numeric',
+    inputmode: hasApp ? 'numeric' : 'text',
+    autocapitalize: 'none',
+    spellcheck: 'false',
     autocomplete: 'one-time-code',
     required: true,
     maxlength: '40',
   });
   const out = h('div', { id: `${options.id}-out`, 'aria-live': 'polite' });
   const verify = h('button', { type: 'submit' }, 'Verify');
-  const hasApp = options.methods.includes('totp');
   const form = h(
     'form',
     { class: 'factor-form' },
@@ -63,6 +66,8 @@ export function factorForm(options: FactorFormOptions): HTMLFormElement {
       }
     });
   });
+  if (hasApp && options.methods.includes('recovery_code'))
+    form.querySelector('.actions')!.append(recoveryToggle(code));
   if (options.methods.includes('webauthn') && passkeysSupported()) {
     const passkey = h(
       'button',
@@ -78,4 +83,21 @@ export function factorForm(options: FactorFormOptions): HTMLFormElement {
     form.querySelector('.actions')!.append(passkey);
   }
   return form;
+}
+
+/** "Use a recovery code": the field takes letters (a text keyboard) and says what it now expects. */
+function recoveryToggle(code: HTMLInputElement): HTMLButtonElement {
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'secondary', id: `${code.id}-recovery` },
+    'Use a recovery code',
+  );
+  toggle.addEventListener('click', () => {
+    code.inputMode = 'text';
+    const label = code.labels?.[0];
+    if (label !== undefined) label.textContent = 'Recovery code';
+    toggle.remove();
+    code.focus();
+  });
+  return toggle;
 }

@@ -6,7 +6,7 @@
  */
 import { isStepUpError, JotClientError } from '@jot/client';
 
-import { busy, field, h, Notice } from './dom.js';
+import { busy, failure, field, h, Notice } from './dom.js';
 import { showModal } from './modal.js';
 import { currentUser, jot } from './session.js';
 import { askSecondFactor, myMethods } from './step-up-mfa.js';
@@ -142,5 +142,20 @@ function returnFocus(el: HTMLElement): void {
     // Only when focus is nowhere in particular: never steal it from where the user has since moved it.
     const active = document.activeElement;
     if (now !== null && (active === null || active === document.body)) now.focus();
+  });
+}
+
+/**
+ * Loads a page's content through `withStepUp`, showing a failure in `out`: a page whose very reading needs a recent
+ * (two-factor) sign-in — every admin page when `JOT_MFA_REQUIRED` covers admins and the session is one-factor —
+ * asks for it instead of stopping at the server's message.
+ */
+export function loadWithStepUp(
+  opener: HTMLElement,
+  out: HTMLElement,
+  load: () => Promise<void>,
+): Promise<void> {
+  return withStepUp(opener, load).catch((err: unknown) => {
+    out.replaceChildren(failure(err));
   });
 }

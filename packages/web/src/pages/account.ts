@@ -3,7 +3,7 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
-import type { PasswordChangeBody, SessionListView, SessionView } from '@jot/contract';
+import type { SessionListView, SessionView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, message, outcome, table, titled } from '../lib/dom.js';
@@ -108,15 +108,20 @@ function passwordSection(client: JotClient): HTMLElement {
     submit,
     out,
   );
-  return onSubmit(form, submit, out, async () => {
-    await client.json('/api/password', {
-      method: 'POST',
-      body: { current_password: current.value, new_password: next.value } satisfies PasswordChangeBody,
-    });
-    current.value = '';
-    next.value = '';
-    return 'Password changed. Your other sessions were signed out.';
-  });
+  // An account with a second factor needs a recent two-factor sign-in for this (the step-up dialog asks for one);
+  // `changePassword` keeps this session on the tokens the answer carries.
+  return onSubmit(
+    form,
+    submit,
+    out,
+    async () => {
+      await client.changePassword(current.value, next.value);
+      current.value = '';
+      next.value = '';
+      return 'Password changed. Your other sessions were signed out.';
+    },
+    { stepUp: true },
+  );
 }
 
 /** Renders the account page. */

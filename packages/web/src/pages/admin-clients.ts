@@ -7,7 +7,8 @@
 import { OAUTH_URIS, type ClientListView, type ClientView, type ClientWithSecret } from '@jot/contract';
 
 import { onClick } from '../lib/actions.js';
-import { failure, h, heading, outcome, table } from '../lib/dom.js';
+import { h, heading, outcome, table } from '../lib/dom.js';
+import { loadWithStepUp } from '../lib/step-up.js';
 import { jot } from '../lib/session.js';
 import { registerClientForm, secretNotice } from './admin-client-form.js';
 
@@ -139,5 +140,5 @@ export async function adminClientsPage(main: ParentNode): Promise<void> {
     holder,
     registerClientForm(page),
   );
-  await page.reload().catch((err: unknown) => page.out.replaceChildren(failure(err)));
+  await loadWithStepUp(main.querySelector('h1') ?? page.out, page.out, page.reload);
 }

@@ -1,16 +1,20 @@
 /** Admin: security events (sign-in failures, refresh-token reuse, role changes, key rotations…), newest first. */
 import type { SecurityEventView } from '@jot/contract';
 
-import { h, heading, message, table } from '../lib/dom.js';
+import { h, heading, outcome, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
+import { loadWithStepUp } from '../lib/step-up.js';
 
 /** Renders the events page. */
 export async function adminEventsPage(main: ParentNode): Promise<void> {
-  main.append(heading('Security events'));
-  try {
+  const title = heading('Security events');
+  const out = outcome();
+  const holder = h('div');
+  main.append(title, out, holder);
+  await loadWithStepUp(title, out, async () => {
     const { events } = await jot.json<{ events: SecurityEventView[] }>('/api/admin/events?limit=200');
-    main.append(
+    holder.replaceChildren(
       table(
         'The latest 200 events, newest first',
         ['When', 'Event', 'User', 'IP address', 'Detail'],
@@ -25,7 +29,5 @@ export async function adminEventsPage(main: ParentNode): Promise<void> {
         ]),
       ),
     );
-  } catch (err) {
-    main.append(message(err instanceof Error ? err.message : String(err), 'error'));
-  }
+  });
 }

@@ -2,7 +2,8 @@
 import type { InvitationCreateBody, InvitationListView, InvitationView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
-import { failure, field, h, heading, outcome, table, titled } from '../lib/dom.js';
+import { field, h, heading, outcome, table, titled } from '../lib/dom.js';
+import { loadWithStepUp } from '../lib/step-up.js';
 import { formatIso } from '../lib/format.js';
 import { commaList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
@@ -28,7 +29,7 @@ function revokeButton(i: InvitationView, out: HTMLElement, reload: () => Promise
     await reload();
     return `The invitation of ${i.email} was revoked.`;
   };
-  return onClick(revoke, out, run, { confirm });
+  return onClick(revoke, out, run, { confirm, stepUp: true });
 }
 
 function invitationsTable(
@@ -95,5 +96,5 @@ export async function adminInvitationsPage(main: ParentNode): Promise<void> {
     out,
     holder,
   );
-  await reload().catch((err: unknown) => out.replaceChildren(failure(err)));
+  await loadWithStepUp(main.querySelector('h1') ?? out, out, reload);
 }

@@ -5,7 +5,8 @@
 import type { SigningKeyListView, SigningKeyView } from '@jot/contract';
 
 import { runAction } from '../lib/actions.js';
-import { checkbox, failure, h, heading, outcome, table, titled } from '../lib/dom.js';
+import { checkbox, h, heading, outcome, table, titled } from '../lib/dom.js';
+import { loadWithStepUp } from '../lib/step-up.js';
 import { formatIso } from '../lib/format.js';
 import { jot } from '../lib/session.js';
 
@@ -66,5 +67,5 @@ export async function adminKeysPage(main: ParentNode): Promise<void> {
     holder.replaceChildren(keysTable(keys));
   };
   main.append(heading('Signing keys'), out, holder, rotateForm(out, reload));
-  await reload().catch((err: unknown) => out.replaceChildren(failure(err)));
+  await loadWithStepUp(main.querySelector('h1') ?? out, out, reload);
 }

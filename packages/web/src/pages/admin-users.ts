@@ -6,7 +6,8 @@
 import type { MfaUserSummaryListView, RolesChangeBody, UserPageView, UserView } from '@jot/contract';
 
 import { onClick } from '../lib/actions.js';
-import { failure, field, h, heading, outcome, table } from '../lib/dom.js';
+import { field, h, heading, outcome, table } from '../lib/dom.js';
+import { loadWithStepUp } from '../lib/step-up.js';
 import { formatIso } from '../lib/format.js';
 import { commaList } from '../lib/lists.js';
 import { currentUser, jot } from '../lib/session.js';
@@ -196,8 +197,8 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
       pager.replaceChildren(...pagerControls(offset, users.length, total, go));
     },
   };
-  const show = (): Promise<void> =>
-    page.reload().catch((err: unknown) => page.out.replaceChildren(failure(err)));
+  const title = heading('Users');
+  const show = (): Promise<void> => loadWithStepUp(title, page.out, page.reload);
   const go = (to: number): void => {
     offset = to;
     void page.reload();
@@ -214,7 +215,7 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
     void show();
   });
   main.append(
-    heading('Users'),
+    title,
     h('p', { class: 'muted' }, 'Disabling a user or changing roles stops their existing tokens at once.'),
     search,
     page.out,
