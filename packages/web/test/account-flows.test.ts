@@ -87,6 +87,26 @@ describe.runIf(available)('account flows in a real browser, links read from a re
     await page.getByText('— verified').waitFor();
   });
 
+  it('sends a new verification link from the account page, and that link verifies', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/#/signin`);
+    await page.locator('#register-email').fill('again@flows.test');
+    await page.locator('#register-password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('— not verified yet').waitFor();
+    await mailTo('again@flows.test', /confirm your email/i);
+    const before = smtp.messages.filter((m) => m.to.includes('again@flows.test')).length;
+    await page.getByRole('button', { name: 'Send a new link' }).click();
+    await page.getByText('A new confirmation link is on its way to again@flows.test.').waitFor();
+    const second = await smtp.waitFor(
+      (m) =>
+        m.to.includes('again@flows.test') &&
+        smtp.messages.filter((x) => x.to.includes('again@flows.test')).indexOf(m) >= before,
+    );
+    await follow(page, second);
+    await page.getByText('again@flows.test is verified. Thank you.').waitFor();
+  });
+
   it('resets a forgotten password from the link, and the new password signs in', async () => {
     await signUp(server, 'forgetful@flows.test');
     const page = await newPage();

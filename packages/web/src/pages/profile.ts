@@ -5,6 +5,7 @@
 import type { AcceptedView, EmailChangeBody, ProfileBody, UserView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
+import { postAnonymous } from '../lib/api.js';
 import { field, h, message, outcome, titled } from '../lib/dom.js';
 import { jot, loadUser, setNotice } from '../lib/session.js';
 
@@ -33,6 +34,7 @@ export function profileSection(user: UserView): HTMLElement {
       h('strong', {}, user.email),
       user.email_verified === false ? ' — not verified yet' : user.email_verified ? ' — verified' : '',
     ),
+    user.email_verified === false ? resendVerification(user.email) : null,
     field('New email', newEmail, 'We send a confirmation link there; your email changes once you open it.'),
     change,
     emailOut,
@@ -46,6 +48,21 @@ export function profileSection(user: UserView): HTMLElement {
   };
   onSubmit(emailForm, change, emailOut, changeEmail, { stepUp: true });
   return h('div', { class: 'columns' }, nameForm, emailForm);
+}
+
+/** "Send a new link" for an address not verified yet (its first link may have expired or gone astray). */
+function resendVerification(email: string): HTMLElement {
+  const out = outcome();
+  const resend = h(
+    'button',
+    { type: 'button', class: 'secondary', id: 'resend-verification' },
+    'Send a new link',
+  );
+  onClick(resend, out, async () => {
+    await postAnonymous('/api/email/verification', { email });
+    return `A new confirmation link is on its way to ${email}.`;
+  });
+  return h('div', {}, h('p', {}, resend), out);
 }
 
 /** Delete my account. */
