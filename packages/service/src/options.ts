@@ -35,7 +35,7 @@ export type ServiceClientOptions = ServiceCredentials & {
   /** Bound on each token request: seconds, or a string such as `'500ms'`, `'5s'`. @default 5 */
   timeout?: Duration;
   fetch?: FetchLike;
-  /** Epoch ms. @default Date.now */
+  /** Epoch ms: the time of client assertions, DPoP proofs and the token cache. @default Date.now */
   clock?: () => number;
   /**
    * DPoP (RFC 9449): `true` makes a non-extractable ES256 key (WebCrypto) for this helper; or pass your own ECDSA

@@ -87,7 +87,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   const dpop: ServiceDPoP | undefined =
     options.dpop === undefined || options.dpop === false
       ? undefined
-      : createServiceDPoP(options.dpop === true ? undefined : options.dpop);
+      : createServiceDPoP(options.dpop === true ? undefined : options.dpop, clock);
   const authenticate = clientAuthentication(options, options.clientId, options.issuer, clock);
 
   async function post(params: URLSearchParams): Promise<OAuthTokenResponse> {
