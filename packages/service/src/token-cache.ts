@@ -7,6 +7,7 @@
  *   so that a service idle for a while does not send a token about to expire;
  * - a failed renewal never throws the cached token away: it is served until it expires, and no renewal starts
  *   again for 5 s. Only a caller with no valid token left gets the error. A failed fetch is not cached.
+ * The cache holds at most `maxEntries` tokens and forgets the least recently used first.
  */
 import type { OAuthTokenResponse } from '@jot/contract';
 
@@ -39,6 +40,7 @@ function entryOf(response: OAuthTokenResponse, started: number, renewBeforeMs: n
 
 /** The cache. */
 export class TokenCache {
+  /** In order of use: the least recently used first. */
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new Map<string, Promise<string>>();
   readonly #renewBeforeMs: number;
@@ -59,6 +61,8 @@ export class TokenCache {
       this.#entries.delete(key);
       return this.#fetch(key, fetch);
     }
+    this.#entries.delete(key); // most recently used: last
+    this.#entries.set(key, entry);
     if (now < entry.renewAt) return Promise.resolve(entry.token);
     const renewal = this.#pending.get(key) ?? (now < entry.retryAt ? undefined : this.#fetch(key, fetch));
     if (renewal === undefined || now < entry.waitAt) return Promise.resolve(entry.token);
@@ -76,8 +80,7 @@ export class TokenCache {
     const pending: Promise<string> = fetch()
       .then(
         (response) => {
-          if (this.#entries.size >= this.#maxEntries) this.#entries.clear();
-          this.#entries.set(key, entryOf(response, started, this.#renewBeforeMs));
+          this.#store(key, entryOf(response, started, this.#renewBeforeMs));
           return response.access_token;
         },
         (err: unknown) => {
@@ -93,6 +96,16 @@ export class TokenCache {
     void pending.catch(() => undefined);
     this.#pending.set(key, pending);
     return pending;
+  }
+
+  /** Caches `entry` as the most recently used, forgetting the least recently used one when full. */
+  #store(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, entry);
   }
 
   /** Forgets the token for `key` if it is still `token` (a resource server refused it). */
