@@ -35,7 +35,10 @@ export interface ServiceClient {
     target?: TokenTarget,
     init?: RequestInit,
   ): Promise<Response>;
-  /** Forgets every cached token. */
+  /**
+   * Forgets every cached token (e.g. after rotating the client's key). A token request already in flight still
+   * answers the calls waiting for it, but its token is not cached: the next call asks for a new one.
+   */
   clear(): void;
 }
 

@@ -7,7 +7,8 @@
  *   so that a service idle for a while does not send a token about to expire;
  * - a failed renewal never throws the cached token away: it is served until it expires, and no renewal starts
  *   again for 5 s. Only a caller with no valid token left gets the error. A failed fetch is not cached.
- * The cache holds at most `maxEntries` tokens and forgets the least recently used first.
+ * The cache holds at most `maxEntries` tokens and forgets the least recently used first. `clear()` also detaches
+ * fetches in flight: what they bring back is handed to the callers already waiting, but not cached.
  */
 import type { OAuthTokenResponse } from '@jot/contract';
 
@@ -46,6 +47,8 @@ export class TokenCache {
   readonly #renewBeforeMs: number;
   readonly #clock: () => number;
   readonly #maxEntries: number;
+  /** Bumped by `clear()`: a fetch started before stores nothing. */
+  #generation = 0;
 
   constructor(options: { renewBeforeMs: number; clock: () => number; maxEntries?: number }) {
     this.#renewBeforeMs = options.renewBeforeMs;
@@ -76,15 +79,18 @@ export class TokenCache {
   #fetch(key: string, fetch: () => Promise<OAuthTokenResponse>): Promise<string> {
     const inFlight = this.#pending.get(key);
     if (inFlight !== undefined) return inFlight;
+    const generation = this.#generation;
     const started = this.#clock();
     const pending: Promise<string> = fetch()
       .then(
         (response) => {
-          this.#store(key, entryOf(response, started, this.#renewBeforeMs));
+          if (generation === this.#generation) {
+            this.#store(key, entryOf(response, started, this.#renewBeforeMs));
+          }
           return response.access_token;
         },
         (err: unknown) => {
-          const entry = this.#entries.get(key);
+          const entry = generation === this.#generation ? this.#entries.get(key) : undefined;
           if (entry !== undefined) entry.retryAt = this.#clock() + RETRY_AFTER_MS;
           throw err;
         },
@@ -113,7 +119,10 @@ export class TokenCache {
     if (this.#entries.get(key)?.token === token) this.#entries.delete(key);
   }
 
+  /** Forgets every token; fetches in flight answer their callers but cache nothing, and the next call fetches anew. */
   clear(): void {
+    this.#generation += 1;
     this.#entries.clear();
+    this.#pending.clear();
   }
 }
