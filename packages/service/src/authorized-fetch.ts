@@ -2,8 +2,9 @@
  * One outgoing call with a token: `Authorization: Bearer`, or with DPoP (RFC 9449) `Authorization: DPoP` plus a
  * proof bound to the token (`ath`), a resource server's `DPoP-Nonce` challenge answered once (§9). A 401
  * `invalid_token` (RFC 6750 §3.1) means the token was refused — revoked, or signed by a key the resource server has
- * not seen yet — so it is dropped from the cache and the call made once more with a fresh one. A streamed body
- * cannot be sent twice, so such a call is never retried.
+ * not seen yet — so it is dropped from the cache and the call made once more with a fresh one. A body that can be
+ * read only once (a ReadableStream, a Node stream, any async iterable) cannot be sent twice, so such a call is never
+ * retried: the first response is handed back.
  */
 import type { ServiceDPoP } from './dpop.js';
 import type { TokenCache } from './token-cache.js';
@@ -14,6 +15,24 @@ export interface AuthorizedFetchContext {
   fetchImpl: FetchLike;
   dpop: ServiceDPoP | undefined;
   cache: TokenCache;
+}
+
+/**
+ * Whether `body` can be sent again: nothing, a string, a Blob, bytes, URLSearchParams or FormData. Anything else
+ * Node's fetch accepts — a ReadableStream, a Node stream, an async iterable (`duplex: 'half'`) — is consumed by the
+ * first request.
+ */
+function replayable(body: RequestInit['body']): boolean {
+  return (
+    body === undefined ||
+    body === null ||
+    typeof body === 'string' ||
+    body instanceof Blob ||
+    body instanceof ArrayBuffer ||
+    ArrayBuffer.isView(body) ||
+    body instanceof URLSearchParams ||
+    body instanceof FormData
+  );
 }
 
 /** One request with `token`, no retries. */
@@ -46,11 +65,7 @@ async function attempt(
   const token = await get();
   let response = await sendOnce(ctx, target, init, token);
   // A resource server that wants its nonce (RFC 9449 §9): once more, with it.
-  if (
-    ctx.dpop !== undefined &&
-    !(init.body instanceof ReadableStream) &&
-    (await ctx.dpop.asksForNonce(response))
-  ) {
+  if (ctx.dpop !== undefined && replayable(init.body) && (await ctx.dpop.asksForNonce(response))) {
     await response.body?.cancel();
     response = await sendOnce(ctx, target, init, token);
   }
@@ -68,11 +83,7 @@ export async function authorizedFetch(
   const target = String(url);
   const first = await attempt(ctx, get, target, init);
   const challenge = first.response.headers.get('www-authenticate') ?? '';
-  if (
-    first.response.status !== 401 ||
-    !/invalid_token/.test(challenge) ||
-    init.body instanceof ReadableStream
-  ) {
+  if (first.response.status !== 401 || !/invalid_token/.test(challenge) || !replayable(init.body)) {
     return first.response;
   }
   // The token was refused (revoked, or signed by a key the service has not seen yet): one retry with a new one.

@@ -54,8 +54,12 @@ async function encodedHeader({ publicKey, privateKey }: CryptoKeyPair): Promise<
   return base64url(Buffer.from(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } })));
 }
 
-/** A proof's claims (RFC 9449 §4.2): `ath` binds the access token, `nonce` is the origin's last one. */
+/**
+ * A proof's claims (RFC 9449 §4.2) at `now` (epoch ms): `ath` binds the access token, `nonce` is the origin's last
+ * one.
+ */
 function proofClaims(
+  now: number,
   method: string,
   target: URL,
   accessToken: string | undefined,
@@ -65,15 +69,18 @@ function proofClaims(
     jti: randomBytes(16).toString('base64url'),
     htm: method.toUpperCase(),
     htu: `${target.origin}${target.pathname}`,
-    iat: Math.floor(Date.now() / 1000),
+    iat: Math.floor(now / 1000),
   };
   if (accessToken !== undefined) claims.ath = createHash('sha256').update(accessToken).digest('base64url');
   if (nonce !== undefined) claims.nonce = nonce;
   return claims;
 }
 
-/** The proof maker over `keys` (made on first use when not given). */
-export function createServiceDPoP(keys?: CryptoKeyPair | Promise<CryptoKeyPair>): ServiceDPoP {
+/** The proof maker over `keys` (made on first use when not given); `clock` (epoch ms) sets each proof's `iat`. */
+export function createServiceDPoP(
+  keys?: CryptoKeyPair | Promise<CryptoKeyPair>,
+  clock: () => number = Date.now,
+): ServiceDPoP {
   let pair: Promise<CryptoKeyPair> | undefined = keys === undefined ? undefined : Promise.resolve(keys);
   let header: Promise<string> | undefined;
   const nonces = new Map<string, string>();
@@ -92,7 +99,7 @@ export function createServiceDPoP(keys?: CryptoKeyPair | Promise<CryptoKeyPair>)
           throw err;
         });
       const target = new URL(url);
-      const claims = proofClaims(method, target, accessToken, nonces.get(target.origin));
+      const claims = proofClaims(clock(), method, target, accessToken, nonces.get(target.origin));
       const input = `${await header}.${base64url(Buffer.from(JSON.stringify(claims)))}`;
       // WebCrypto's ECDSA signature is r‖s: exactly JWS's ES256 form (RFC 7518 §3.4).
       const signature = await subtle.sign(

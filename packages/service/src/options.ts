@@ -25,14 +25,17 @@ export type ServiceClientOptions = ServiceCredentials & {
   issuer: string;
   /** This service's client_id. */
   clientId: string;
-  /** @default discovered `token_endpoint` */
+  /**
+   * An http(s) URL without `user:password@` (credentials there would end up in errors and logs).
+   * @default discovered `token_endpoint`
+   */
   tokenEndpoint?: string;
   /** Renew a cached token this long before it expires: seconds, or a string such as `'90s'`, `'2m'`. @default 60 */
   renewBefore?: Duration;
   /** Bound on each token request: seconds, or a string such as `'500ms'`, `'5s'`. @default 5 */
   timeout?: Duration;
   fetch?: FetchLike;
-  /** Epoch ms. @default Date.now */
+  /** Epoch ms: the time of client assertions, DPoP proofs and the token cache. @default Date.now */
   clock?: () => number;
   /**
    * DPoP (RFC 9449): `true` makes a non-extractable ES256 key (WebCrypto) for this helper; or pass your own ECDSA
@@ -50,6 +53,19 @@ export interface TokenTarget {
   scope?: string;
 }
 
+/** `tokenEndpoint`, when given, must be an http(s) URL without credentials; the message never repeats it. */
+function checkTokenEndpoint(tokenEndpoint: unknown): void {
+  if (tokenEndpoint === undefined) return;
+  const url =
+    typeof tokenEndpoint === 'string' && URL.canParse(tokenEndpoint) ? new URL(tokenEndpoint) : undefined;
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new TypeError('service: "tokenEndpoint" must be an http(s) URL');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError('service: "tokenEndpoint" must not contain credentials (user:password@)');
+  }
+}
+
 /** Validates the options; the duration options in milliseconds. */
 export function checkOptions(options: ServiceClientOptions): { renewBeforeMs: number; timeoutMs: number } {
   if (typeof options !== 'object' || options === null) throw new TypeError('service: options are required');
@@ -62,6 +78,7 @@ export function checkOptions(options: ServiceClientOptions): { renewBeforeMs: nu
   if ('privateKey' in options === 'clientSecret' in options) {
     throw new TypeError('service: give exactly one of "privateKey" (private_key_jwt) or "clientSecret"');
   }
+  checkTokenEndpoint(options.tokenEndpoint);
   refuseRenamedOptions(options, 'service', { renewBeforeMs: 'renewBefore', timeoutMs: 'timeout' });
   return {
     renewBeforeMs: durationOptionMs(options.renewBefore ?? 60, 'service', 'renewBefore'),

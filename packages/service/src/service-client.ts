@@ -35,7 +35,10 @@ export interface ServiceClient {
     target?: TokenTarget,
     init?: RequestInit,
   ): Promise<Response>;
-  /** Forgets every cached token. */
+  /**
+   * Forgets every cached token (e.g. after rotating the client's key). A token request already in flight still
+   * answers the calls waiting for it, but its token is not cached: the next call asks for a new one.
+   */
   clear(): void;
 }
 
@@ -87,7 +90,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   const dpop: ServiceDPoP | undefined =
     options.dpop === undefined || options.dpop === false
       ? undefined
-      : createServiceDPoP(options.dpop === true ? undefined : options.dpop);
+      : createServiceDPoP(options.dpop === true ? undefined : options.dpop, clock);
   const authenticate = clientAuthentication(options, options.clientId, options.issuer, clock);
 
   async function post(params: URLSearchParams): Promise<OAuthTokenResponse> {

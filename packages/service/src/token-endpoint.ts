@@ -22,6 +22,12 @@ export type TokenRequestBuilder = () => { params: URLSearchParams; headers: Reco
 /** The contract's members (a success or an error body), each still unchecked: a renamed one fails to compile here. */
 type TokenAnswerFields = Partial<Record<keyof OAuthTokenResponse | keyof ErrorBody, unknown>>;
 
+/** How an endpoint is named in a message: origin and path, no query (and never credentials). */
+function shown(url: string): string {
+  const { origin, pathname } = new URL(url);
+  return `${origin}${pathname}`;
+}
+
 /** One POST of the form, with a fresh DPoP proof when `dpop` is set. */
 async function postForm(
   fetchImpl: FetchLike,
@@ -108,13 +114,37 @@ export async function requestToken(
     }
     body = await response.json().catch(() => undefined);
   } catch (err) {
-    throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint did not answer (${url})`, {
+    throw new ServiceError('ERR_SERVICE_UNAVAILABLE', `the token endpoint did not answer (${shown(url)})`, {
       cause: err,
     });
   }
   const fields: TokenAnswerFields = typeof body === 'object' && body !== null ? body : {};
   if (!response.ok) throw refusal(response, fields);
   return tokenResponseOf(fields, dpop);
+}
+
+/**
+ * The discovered `token_endpoint`, which must be a URL — https for an https issuer — without credentials (they
+ * would end up in errors and logs).
+ */
+function discoveredEndpoint(issuer: URL, tokenEndpoint: string): string {
+  const endpoint = URL.canParse(tokenEndpoint) ? new URL(tokenEndpoint) : undefined;
+  if (endpoint === undefined || !/^https?:$/.test(endpoint.protocol)) {
+    throw new ServiceError(
+      'ERR_SERVICE_DISCOVERY',
+      'the token_endpoint of the issuer metadata is not an http(s) URL',
+    );
+  }
+  if (issuer.protocol === 'https:' && endpoint.protocol !== 'https:') {
+    throw new ServiceError('ERR_SERVICE_DISCOVERY', 'an https issuer must have an https token_endpoint');
+  }
+  if (endpoint.username !== '' || endpoint.password !== '') {
+    throw new ServiceError(
+      'ERR_SERVICE_DISCOVERY',
+      'the token_endpoint of the issuer metadata has credentials',
+    );
+  }
+  return endpoint.href;
 }
 
 /** The issuer's `token_endpoint` from its RFC 8414 metadata, memoized; a failure is retried on the next call. */
@@ -153,11 +183,7 @@ export function tokenEndpointOf(
         'the issuer metadata has another issuer or no token_endpoint',
       );
     }
-    const endpoint = new URL(doc.token_endpoint);
-    if (url.protocol === 'https:' && endpoint.protocol !== 'https:') {
-      throw new ServiceError('ERR_SERVICE_DISCOVERY', 'an https issuer must have an https token_endpoint');
-    }
-    return endpoint.href;
+    return discoveredEndpoint(url, doc.token_endpoint);
   }
   return () => {
     pending ??= discover().catch((err: unknown) => {

@@ -38,6 +38,9 @@ function counted(options: Partial<ServiceClientOptions>): {
   };
 }
 
+/** Lets a background renewal finish. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('service duration options', () => {
   it.each([120, '2m', '120s'])(
     'renews a one-hour token 120 s before expiry for renewBefore %p',
@@ -45,8 +48,13 @@ describe('service duration options', () => {
       const helper = counted({ renewBefore: value });
       expect(await helper.at(0)).toBe('token-1');
       expect(await helper.at(3_479_000)).toBe('token-1');
-      expect(await helper.at(3_480_000)).toBe('token-2');
+      await settle();
+      expect(helper.requests()).toBe(1);
+      // The renewal starts in the background; the cached token is still served meanwhile.
+      expect(await helper.at(3_480_000)).toBe('token-1');
+      await settle();
       expect(helper.requests()).toBe(2);
+      expect(await helper.at(3_480_000)).toBe('token-2');
     },
   );
 
@@ -54,6 +62,11 @@ describe('service duration options', () => {
     const helper = counted({});
     await helper.at(0);
     expect(await helper.at(3_539_000)).toBe('token-1');
+    await settle();
+    expect(helper.requests()).toBe(1);
+    await helper.at(3_540_000);
+    await settle();
+    expect(helper.requests()).toBe(2);
     expect(await helper.at(3_540_000)).toBe('token-2');
   });
 

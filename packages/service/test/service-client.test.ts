@@ -195,21 +195,30 @@ describe('createServiceClient', () => {
 });
 
 describe('TokenCache', () => {
-  it('keeps a token until renewBefore ahead of its expiry, and a short-lived one until three quarters', async () => {
+  it('renews a token from renewBefore ahead of its expiry, and a short-lived one from three quarters', async () => {
     let now = 1_000_000;
     let issued = 0;
     const cache = new TokenCache({ renewBeforeMs: 60_000, clock: () => now });
     const fetchToken = (expiresIn: number) => () =>
       Promise.resolve({ access_token: `t${++issued}`, token_type: 'Bearer' as const, expires_in: expiresIn });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
     expect(await cache.get('a', fetchToken(900))).toBe('t1');
     now += 839_000;
     expect(await cache.get('a', fetchToken(900))).toBe('t1');
-    now += 1_000; // 60 s before expiry
+    await settle();
+    expect(issued).toBe(1);
+    now += 1_000; // 60 s before expiry: renewed in the background, the cached token served meanwhile
+    expect(await cache.get('a', fetchToken(900))).toBe('t1');
+    await settle();
     expect(await cache.get('a', fetchToken(900))).toBe('t2');
     expect(await cache.get('b', fetchToken(60))).toBe('t3');
     now += 44_999;
     expect(await cache.get('b', fetchToken(60))).toBe('t3');
+    await settle();
+    expect(issued).toBe(3);
     now += 1;
+    expect(await cache.get('b', fetchToken(60))).toBe('t3');
+    await settle();
     expect(await cache.get('b', fetchToken(60))).toBe('t4');
   });
 
