@@ -16,14 +16,15 @@ afterEach(async () => {
 
 const MIN = 60_000;
 
-it('keeps a retired key published until a client-credentials token it signed (client access_token_ttl) expires', async () => {
-  let now = Date.UTC(2031, 5, 1);
-  const server = await startServer(
-    { keyPrepublish: '10m', jwksMaxAge: '5m', accessTokenTtl: '15m' },
-    { clock: () => now },
-  );
-  running.push(server);
-  const admin = (await signUp(server, 'admin@example.com')).access_token;
+/** A batch-job client whose tokens live an hour (its own access_token_ttl), and one token of it. */
+async function hourLongClientToken(
+  server: TestServer,
+  admin: string,
+): Promise<{
+  client: { client_id: string };
+  basic: Record<string, string>;
+  issued: Awaited<ReturnType<typeof postForm>>;
+}> {
   const { client, client_secret } = await registerClient(server, admin, {
     token_endpoint_auth_method: 'client_secret_basic',
     name: 'Batch job',
@@ -36,6 +37,18 @@ it('keeps a retired key published until a client-credentials token it signed (cl
   };
   const issued = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, basic);
   expect(issued.status).toBe(200);
+  return { client, basic, issued };
+}
+
+it('keeps a retired key published until a client-credentials token it signed (client access_token_ttl) expires', async () => {
+  let now = Date.UTC(2031, 5, 1);
+  const server = await startServer(
+    { keyPrepublish: '10m', jwksMaxAge: '5m', accessTokenTtl: '15m' },
+    { clock: () => now },
+  );
+  running.push(server);
+  const admin = (await signUp(server, 'admin@example.com')).access_token;
+  const { client, basic, issued } = await hourLongClientToken(server, admin);
   expect(issued.body.expires_in).toBe(3600);
   const token = issued.body.access_token as string;
   const oldKid = decodeUnverified(token).header.kid;
@@ -73,18 +86,7 @@ it('lengthens the stay of a key already retiring when a client with a longer acc
   const rotated = await server.request('POST', '/api/admin/keys/rotate', { token: admin, body: {} });
   expect(rotated.status).toBe(201);
   now += 2 * MIN;
-  const { client, client_secret } = await registerClient(server, admin, {
-    token_endpoint_auth_method: 'client_secret_basic',
-    name: 'Batch job',
-    grant_types: ['client_credentials'],
-    audiences: ['https://api.example.com'],
-    access_token_ttl: 3600,
-  });
-  const basic = {
-    authorization: `Basic ${Buffer.from(`${client.client_id}:${client_secret}`).toString('base64')}`,
-  };
-  const issued = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, basic);
-  expect(issued.status).toBe(200);
+  const { client, issued } = await hourLongClientToken(server, admin);
   const token = issued.body.access_token as string;
   const oldKid = decodeUnverified(token).header.kid;
   expect(oldKid).not.toBe(rotated.body.kid); // signed by the key that is about to retire
