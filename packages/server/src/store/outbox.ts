@@ -135,6 +135,29 @@ export async function claimDueMail(
   return rows.map(toMessage);
 }
 
+/**
+ * Extends `owner`'s lease on a message to `now + leaseMs`, right before a delivery: only while the row is still
+ * pending and leased to `owner`. One conditional UPDATE, so it and a claim by another sender (whose WHERE needs the
+ * lease to have run out) cannot both succeed: false means another sender has the row (or it is settled), and it
+ * must not be delivered. A lease that ran out but that nobody claimed yet is still `owner`'s to renew.
+ */
+export async function renewMailLease(
+  db: Db,
+  id: string,
+  owner: string,
+  leaseMs: number,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('mail_outbox')
+    .set({ lease_until: now + leaseMs })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 /** Marks a leased message sent and drops its payload (links in it must not outlive delivery). */
 export async function markMailSent(db: Db, id: string, owner: string, now: number): Promise<boolean> {
   const result = await db
@@ -175,11 +198,21 @@ export async function markMailFailed(
   return result.numUpdatedRows > 0n;
 }
 
-/** Makes failed (or pending) messages due now with a fresh attempt count; all failed ones when `ids` is empty. */
+/**
+ * Makes failed (or pending) messages due now with a fresh attempt count; all failed ones when `ids` is empty. A
+ * lease that still holds is kept (a sender is delivering the row right now: clearing it would let a second sender
+ * claim and send it too); one that ran out is cleared. Each CASE reads the row as it was before this UPDATE.
+ */
 export async function retryMail(db: Db, ids: readonly string[], now: number): Promise<number> {
   let q = db
     .updateTable('mail_outbox')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null })
+    .set((eb) => ({
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
+      lease_until: eb.case().when('lease_until', '>', now).then(eb.ref('lease_until')).else(null).end(),
+    }))
     .where('payload', '!=', '');
   q =
     ids.length > 0

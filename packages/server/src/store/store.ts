@@ -676,6 +676,15 @@ export class Store {
     return this.#run((db) => outbox.claimDueMail(db, this.dialect, owner, limit, leaseMs, now));
   }
 
+  /**
+   * Extends `owner`'s lease on a message for `leaseMs` from now, before delivering it; false when the row is no
+   * longer `owner`'s (another sender claimed it after the lease ran out, or it was settled): then it must not be
+   * sent. ATOMIC: one conditional UPDATE, which a concurrent claim cannot interleave with.
+   */
+  renewMailLease(id: string, owner: string, leaseMs: number, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => outbox.renewMailLease(db, id, owner, leaseMs, now));
+  }
+
   /** Marks a message `owner` holds as sent and empties its payload; false when the lease was lost. */
   markMailSent(id: string, owner: string, now = this.#clock()): Promise<boolean> {
     return this.#run((db) => outbox.markMailSent(db, id, owner, now));
@@ -690,7 +699,10 @@ export class Store {
     return this.#run((db) => outbox.markMailFailed(db, id, owner, failure));
   }
 
-  /** Makes the given unsent messages (or, with no ids, every failed one) due now; returns how many. */
+  /**
+   * Makes the given unsent messages (or, with no ids, every failed one) due now; returns how many. A live lease is
+   * kept, so a message being delivered right now is not handed to a second sender.
+   */
   retryMail(ids: readonly string[] = [], now = this.#clock()): Promise<number> {
     return this.#run((db) => outbox.retryMail(db, ids, now));
   }
