@@ -265,10 +265,18 @@ export class Store {
 
   /**
    * Deletes a user and, by cascade, their sessions, refresh tokens and one-time tokens; returns what was deleted.
-   * Refuses (`'last_admin'`) to delete the last active admin.
+   * Refuses (`'last_admin'`) to delete the last active admin. `also` runs with the deleted user in the same
+   * transaction (the revocation feed's entry for the deleted account), so the delete and it commit together.
    */
-  deleteUser(id: string): Promise<User | undefined | 'last_admin'> {
-    return this.#run((db) => users.deleteUnlessLastAdmin(db, this.dialect, id));
+  deleteUser(
+    id: string,
+    also?: (tx: Store, deleted: User) => Promise<void>,
+  ): Promise<User | undefined | 'last_admin'> {
+    return this.transaction(async (tx) => {
+      const deleted = await tx.#run((db) => users.deleteUnlessLastAdmin(db, this.dialect, id));
+      if (deleted !== undefined && deleted !== 'last_admin') await also?.(tx, deleted);
+      return deleted;
+    });
   }
 
   /** Whether `id` is the only active admin (a pre-check; the write itself re-checks under lock). */
