@@ -36,7 +36,7 @@ export async function deleteAccount(
   // The delete publishes, in its own transaction, a `disabled` entry for the account: a sign-in that completed since
   // the cut-off above has a session the cascade removes without a `sid` entry, and its token must be refused too.
   if ((await revocations.deleteUser(user.id)) === 'last_admin') throw lastAdmin();
-  await store.deleteMailTo(user.email);
+  await store.deleteMailOf(user);
   await store.deleteInvitationsFor(user.email);
   await store.scrubSecurityEvents(user.id);
   await events.record('account_deleted', {

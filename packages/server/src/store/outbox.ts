@@ -28,6 +28,8 @@ export interface OutboxMessage {
   lastError: string | null;
   createdAt: number;
   sentAt: number | null;
+  /** The account the message is about; null for mail to no account (an invitation) or queued before 0012. */
+  userId: string | null;
 }
 
 /** Input of `enqueueMail`. */
@@ -36,6 +38,8 @@ export interface NewOutboxMessage {
   template: string;
   to: string;
   payload: string;
+  /** The account the message is about, so deleting the account deletes it; absent for mail to no account. */
+  userId?: string;
 }
 
 /** Filter of `listOutbox`. */
@@ -46,6 +50,11 @@ export interface OutboxQuery {
 }
 
 type Db = Kysely<Schema>;
+
+/** The form of a recipient the mailer queues (and the transport sends to): trimmed and lower-cased, as typed. */
+export function outboxAddress(to: string): string {
+  return to.trim().toLowerCase();
+}
 
 function toMessage(row: Selectable<MailOutboxTable>): OutboxMessage {
   return {
@@ -62,6 +71,7 @@ function toMessage(row: Selectable<MailOutboxTable>): OutboxMessage {
     lastError: row.last_error,
     createdAt: row.created_at,
     sentAt: row.sent_at,
+    userId: row.user_id,
   };
 }
 
@@ -87,6 +97,7 @@ export async function enqueueMail(
       last_error: null,
       created_at: now,
       sent_at: null,
+      user_id: input.userId ?? null,
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returningAll()
@@ -235,8 +246,21 @@ export async function listOutbox(db: Db, query: OutboxQuery): Promise<OutboxMess
   return rows.map(toMessage);
 }
 
-/** Deletes every message to an address (account deletion); returns how many. */
-export async function deleteMailTo(db: Db, address: string): Promise<number> {
-  const result = await db.deleteFrom('mail_outbox').where('to_address', '=', address).executeTakeFirst();
+/**
+ * Deletes every message about an account (account deletion): those carrying its id, and those without an account
+ * (queued before `user_id` existed, an invitation) to one of `addresses`; returns how many.
+ */
+export async function deleteMailOf(db: Db, userId: string, addresses: readonly string[]): Promise<number> {
+  const result = await db
+    .deleteFrom('mail_outbox')
+    .where((eb) =>
+      addresses.length === 0
+        ? eb('user_id', '=', userId)
+        : eb.or([
+            eb('user_id', '=', userId),
+            eb.and([eb('user_id', 'is', null), eb('to_address', 'in', [...addresses])]),
+          ]),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

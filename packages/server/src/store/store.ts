@@ -30,7 +30,7 @@ import * as throttles from './login-throttles.js';
 import type { LoginThrottle } from './login-throttles.js';
 import * as ott from './one-time-tokens.js';
 import * as outbox from './outbox.js';
-import type { NewOutboxMessage, OutboxMessage, OutboxQuery } from './outbox.js';
+import { outboxAddress, type NewOutboxMessage, type OutboxMessage, type OutboxQuery } from './outbox.js';
 import type { NewOneTimeToken, OneTimeToken } from './one-time-tokens.js';
 import * as refresh from './refresh-tokens.js';
 import type {
@@ -50,7 +50,7 @@ import * as renewals from './token-renewals.js';
 import type { NewTokenRenewal, TokenRenewal } from './token-renewals.js';
 import type { NewSession, Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
-import { displayEmail, emailKey } from './email.js';
+import { displayEmail, emailKey, emailKeyOf } from './email.js';
 import { translateError } from './translate-error.js';
 import * as users from './users.js';
 import type { NewUser, User, UserQuery, UserStatus } from './users.js';
@@ -721,9 +721,16 @@ export class Store {
     return this.#run((db) => outbox.listOutbox(db, query));
   }
 
-  /** Deletes every message to an address; returns how many. */
-  deleteMailTo(address: string): Promise<number> {
-    return this.#run((db) => outbox.deleteMailTo(db, users.normalizeEmail(address)));
+  /**
+   * Deletes every message about an account: those carrying its id (whatever address they went to: a former one, a
+   * pending new one) and those without an account to its address, as the mailer stores it or as its comparison key
+   * (rows queued before migration 0012, an invitation); returns how many.
+   */
+  deleteMailOf(user: Pick<User, 'id' | 'email'>): Promise<number> {
+    const addresses = new Set([outboxAddress(user.email)]);
+    const key = emailKeyOf(user.email);
+    if (key !== undefined) addresses.add(key);
+    return this.#run((db) => outbox.deleteMailOf(db, user.id, [...addresses]));
   }
 
   // ── invitations ──────────────────────────────────────────────────────────────────────────────
