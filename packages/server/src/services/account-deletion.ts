@@ -1,8 +1,9 @@
 /**
  * Deleting an account, the same way from the user's own request, an admin's, or the CLI: every session and token
  * ends (cut-off, per-session revocations, published to the feed), then the account row goes with its sessions,
- * refresh tokens and one-time tokens (cascade), its queued mail and invitations go, and the IP addresses recorded
- * with its security events are cleared. One `account_deleted` event remains, carrying only the opaque user id.
+ * refresh tokens and one-time tokens (cascade) together with a feed entry marking the account `disabled` for a whole
+ * access-token lifetime (so no token of it, however late it was issued, is accepted), its queued mail and
+ * invitations go, and the IP addresses recorded with its security events are cleared. One `account_deleted` event remains, carrying only the opaque user id.
  */
 import type { Store, User } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
@@ -32,8 +33,10 @@ export async function deleteAccount(
   // again, under lock, by the delete itself.
   if (await store.isLastActiveAdmin(user.id)) throw lastAdmin();
   await revocations.revokeAllForUser(user.id, 'account_deleted');
-  if ((await store.deleteUser(user.id)) === 'last_admin') throw lastAdmin();
-  await store.deleteMailTo(user.email);
+  // The delete publishes, in its own transaction, a `disabled` entry for the account: a sign-in that completed since
+  // the cut-off above has a session the cascade removes without a `sid` entry, and its token must be refused too.
+  if ((await revocations.deleteUser(user.id)) === 'last_admin') throw lastAdmin();
+  await store.deleteMailOf(user);
   await store.deleteInvitationsFor(user.email);
   await store.scrubSecurityEvents(user.id);
   await events.record('account_deleted', {

@@ -50,6 +50,7 @@ async function sendUserLink({ mailer, tokens }: AccountMailDeps, user: User, lin
   });
   await mailer.send({
     to: user.email,
+    userId: user.id,
     template: link.template,
     values: { link: mailer.link(link.path, { token }), expiresIn: humanDuration(link.ttlMs) },
     idempotencyKey: `${link.template}:${jti}`,
@@ -112,12 +113,14 @@ async function sendEmailChange(
   const values = { newEmail, expiresIn: humanDuration(ttlMs) };
   await mailer.send({
     to: newEmail,
+    userId: user.id,
     template: 'email-change-confirm',
     values: { ...values, email: user.email, link: mailer.link('/confirm-email', { token }) },
     idempotencyKey: `email-change-confirm:${jti}`,
   });
   await mailer.send({
     to: user.email,
+    userId: user.id,
     template: 'email-change-requested',
     values: { ...values, link: mailer.link('/account') },
     idempotencyKey: `email-change-requested:${jti}`,
@@ -133,6 +136,7 @@ export function createAccountMail(deps: AccountMailDeps): AccountMail {
     async sendPasswordResetDone(user) {
       await mailer.send({
         to: user.email,
+        userId: user.id,
         template: 'password-reset-done',
         values: { link: mailer.link('/forgot-password') },
         idempotencyKey: `password-reset-done:${user.id}:${user.updatedAt}`,
@@ -143,6 +147,7 @@ export function createAccountMail(deps: AccountMailDeps): AccountMail {
     async sendEmailChanged(oldEmail, user) {
       await mailer.send({
         to: oldEmail,
+        userId: user.id,
         template: 'email-changed',
         values: { email: oldEmail, newEmail: user.email },
         idempotencyKey: `email-changed:${user.id}:${user.updatedAt}`,

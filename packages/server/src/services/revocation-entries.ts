@@ -29,6 +29,11 @@ export interface RevocationEntries {
   ) => Promise<Revocation>;
   /** The user's current version and status. */
   readonly userEntry: (tx: Store, user: User) => Promise<Revocation>;
+  /**
+   * The entry of a deleted account: its last state with status `disabled`, so every token of it is refused
+   * (whatever its `iat`) for a whole access-token lifetime from now.
+   */
+  readonly deletedUserEntry: (tx: Store, user: User) => Promise<Revocation>;
   /** Ends a session: the session row, its refresh tokens and its feed entry change together. */
   readonly endSession: (tx: Store, sessionId: string, reason: string) => Promise<Revocation | undefined>;
   /** Cuts a user off now and ends their sessions (but `exceptSession`): the entries written. */
@@ -57,6 +62,10 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
   return {
     record,
     userEntry,
+    // +1 s: a sign-in whose session the delete cascaded away may still sign its token, after waiting up to a second
+    // for the cut-off (`waitPastCutoff`).
+    deletedUserEntry: (tx, user) =>
+      record(tx, 'user', user.id, { ...userState(user), status: 'disabled' }, clock() + coverMs + 1000),
     endSession,
     cutOffUser: async (tx, userId, reason, options) => {
       const now = clock();

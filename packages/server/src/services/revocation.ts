@@ -23,7 +23,7 @@ import type { Clock } from '../clock.js';
 import type { Revocation, Session, Store, User } from '../store/index.js';
 import { createRevocationAnnouncer } from './revocation-announcer.js';
 import { checkRevocation } from './revocation-check.js';
-import { revocationEntries } from './revocation-entries.js';
+import { revocationEntries, type RevocationEntries } from './revocation-entries.js';
 
 /** The `ERR_TOKEN_REVOKED` answer for `reason`, as `@jot/verify` words it. */
 /** The revocation service. */
@@ -45,6 +45,13 @@ export interface RevocationService {
    * shaped like user ids (UUIDs), so the entry cannot touch a user.
    */
   revokeClientTokens(clientId: string, maxTokenTtlMs: number): Promise<void>;
+  /**
+   * Deletes the user (`Store.deleteUser`) and, in the same transaction, writes a `user` entry with status
+   * `disabled` that lasts a whole access-token lifetime, then announces it: resource servers refuse every token of
+   * the account — also one from a sign-in that completed after the last cut-off, whose session the delete removed
+   * without a `sid` entry. Returns what the store returned.
+   */
+  deleteUser(userId: string): Promise<User | undefined | 'last_admin'>;
   /** Publishes the user's current version and status (after a role change, disable or enable). */
   publishUser(user: User): Promise<void>;
   /**
@@ -87,7 +94,8 @@ export function createRevocationService(
   const toleranceMs = lifetimes.clockToleranceMs + FEED_RETENTION_SLACK_SECONDS * 1000;
   const coverMs = lifetimes.accessTokenTtlMs + toleranceMs;
   const { changes, addSink, announce } = createRevocationAnnouncer(published);
-  const { record, userEntry, endSession, cutOffUser } = revocationEntries(clock, coverMs);
+  const entries = revocationEntries(clock, coverMs);
+  const { record, userEntry, endSession, cutOffUser } = entries;
 
   async function revokeSession(sessionId: string, reason: string): Promise<boolean> {
     const entry = await store.transaction((tx) => endSession(tx, sessionId, reason));
@@ -130,9 +138,25 @@ export function createRevocationService(
       return result.user;
     },
     publishUser,
+    deleteUser: (userId) => deleteUser(store, entries, announce, userId),
     waitPastCutoff: (user) => waitPastCutoff(user, clock),
     prune: () => store.pruneExpiredRevocations(),
   };
+}
+
+/** {@link RevocationService.deleteUser}: the delete and the deleted account's entry commit together. */
+async function deleteUser(
+  store: Store,
+  entries: RevocationEntries,
+  announce: (added: readonly Revocation[]) => Promise<void>,
+  userId: string,
+): Promise<User | undefined | 'last_admin'> {
+  const added: Revocation[] = [];
+  const deleted = await store.deleteUser(userId, async (tx, user) => {
+    added.push(await entries.deletedUserEntry(tx, user));
+  });
+  await announce(added);
+  return deleted;
 }
 
 /** Waits until tokens issued now are past the user's cut-off second; whether it had to wait. */

@@ -157,6 +157,7 @@ async function noteSignIn(deps: TheftDeps, user: User, session: Session, client:
   });
   await deps.mailer?.send({
     to: user.email,
+    userId: user.id,
     template: 'new-device',
     values: {
       time: new Date(clock()).toUTCString(),

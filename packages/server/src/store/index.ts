@@ -15,6 +15,7 @@ export type { DialectName } from './schema.js';
 export type { JsonObject } from './json.js';
 export type { User, NewUser, UserQuery, UserStatus } from './users.js';
 export type { OutboxMessage, NewOutboxMessage, OutboxQuery, OutboxStatus } from './outbox.js';
+export { outboxAddress } from './outbox.js';
 export type { Invitation, NewInvitation } from './invitations.js';
 export type { Session, NewSession, SessionMode, SessionDelivery } from './sessions.js';
 export type { AuthState, RefreshState } from './joined.js';

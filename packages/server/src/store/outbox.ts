@@ -28,6 +28,8 @@ export interface OutboxMessage {
   lastError: string | null;
   createdAt: number;
   sentAt: number | null;
+  /** The account the message is about; null for mail to no account (an invitation) or queued before 0012. */
+  userId: string | null;
 }
 
 /** Input of `enqueueMail`. */
@@ -36,6 +38,8 @@ export interface NewOutboxMessage {
   template: string;
   to: string;
   payload: string;
+  /** The account the message is about, so deleting the account deletes it; absent for mail to no account. */
+  userId?: string;
 }
 
 /** Filter of `listOutbox`. */
@@ -46,6 +50,11 @@ export interface OutboxQuery {
 }
 
 type Db = Kysely<Schema>;
+
+/** The form of a recipient the mailer queues (and the transport sends to): trimmed and lower-cased, as typed. */
+export function outboxAddress(to: string): string {
+  return to.trim().toLowerCase();
+}
 
 function toMessage(row: Selectable<MailOutboxTable>): OutboxMessage {
   return {
@@ -62,6 +71,7 @@ function toMessage(row: Selectable<MailOutboxTable>): OutboxMessage {
     lastError: row.last_error,
     createdAt: row.created_at,
     sentAt: row.sent_at,
+    userId: row.user_id,
   };
 }
 
@@ -87,6 +97,7 @@ export async function enqueueMail(
       last_error: null,
       created_at: now,
       sent_at: null,
+      user_id: input.userId ?? null,
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returningAll()
@@ -135,6 +146,29 @@ export async function claimDueMail(
   return rows.map(toMessage);
 }
 
+/**
+ * Extends `owner`'s lease on a message to `now + leaseMs`, right before a delivery: only while the row is still
+ * pending and leased to `owner`. One conditional UPDATE, so it and a claim by another sender (whose WHERE needs the
+ * lease to have run out) cannot both succeed: false means another sender has the row (or it is settled), and it
+ * must not be delivered. A lease that ran out but that nobody claimed yet is still `owner`'s to renew.
+ */
+export async function renewMailLease(
+  db: Db,
+  id: string,
+  owner: string,
+  leaseMs: number,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('mail_outbox')
+    .set({ lease_until: now + leaseMs })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 /** Marks a leased message sent and drops its payload (links in it must not outlive delivery). */
 export async function markMailSent(db: Db, id: string, owner: string, now: number): Promise<boolean> {
   const result = await db
@@ -175,11 +209,21 @@ export async function markMailFailed(
   return result.numUpdatedRows > 0n;
 }
 
-/** Makes failed (or pending) messages due now with a fresh attempt count; all failed ones when `ids` is empty. */
+/**
+ * Makes failed (or pending) messages due now with a fresh attempt count; all failed ones when `ids` is empty. A
+ * lease that still holds is kept (a sender is delivering the row right now: clearing it would let a second sender
+ * claim and send it too); one that ran out is cleared. Each CASE reads the row as it was before this UPDATE.
+ */
 export async function retryMail(db: Db, ids: readonly string[], now: number): Promise<number> {
   let q = db
     .updateTable('mail_outbox')
-    .set({ status: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null })
+    .set((eb) => ({
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      lease_owner: eb.case().when('lease_until', '>', now).then(eb.ref('lease_owner')).else(null).end(),
+      lease_until: eb.case().when('lease_until', '>', now).then(eb.ref('lease_until')).else(null).end(),
+    }))
     .where('payload', '!=', '');
   q =
     ids.length > 0
@@ -202,8 +246,21 @@ export async function listOutbox(db: Db, query: OutboxQuery): Promise<OutboxMess
   return rows.map(toMessage);
 }
 
-/** Deletes every message to an address (account deletion); returns how many. */
-export async function deleteMailTo(db: Db, address: string): Promise<number> {
-  const result = await db.deleteFrom('mail_outbox').where('to_address', '=', address).executeTakeFirst();
+/**
+ * Deletes every message about an account (account deletion): those carrying its id, and those without an account
+ * (queued before `user_id` existed, an invitation) to one of `addresses`; returns how many.
+ */
+export async function deleteMailOf(db: Db, userId: string, addresses: readonly string[]): Promise<number> {
+  const result = await db
+    .deleteFrom('mail_outbox')
+    .where((eb) =>
+      addresses.length === 0
+        ? eb('user_id', '=', userId)
+        : eb.or([
+            eb('user_id', '=', userId),
+            eb.and([eb('user_id', 'is', null), eb('to_address', 'in', [...addresses])]),
+          ]),
+    )
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -176,6 +176,8 @@ export interface MailOutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  /** The account the message is about (deleted with it); null for mail to no account (migration 0012). */
+  user_id: string | null;
 }
 
 /** `invitations`: an admin's invitation of an address, with the roles the account will get (migration 0006). */

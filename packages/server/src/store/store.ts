@@ -30,7 +30,7 @@ import * as throttles from './login-throttles.js';
 import type { LoginThrottle } from './login-throttles.js';
 import * as ott from './one-time-tokens.js';
 import * as outbox from './outbox.js';
-import type { NewOutboxMessage, OutboxMessage, OutboxQuery } from './outbox.js';
+import { outboxAddress, type NewOutboxMessage, type OutboxMessage, type OutboxQuery } from './outbox.js';
 import type { NewOneTimeToken, OneTimeToken } from './one-time-tokens.js';
 import * as refresh from './refresh-tokens.js';
 import type {
@@ -50,7 +50,7 @@ import * as renewals from './token-renewals.js';
 import type { NewTokenRenewal, TokenRenewal } from './token-renewals.js';
 import type { NewSession, Session } from './sessions.js';
 import { inTransaction } from './transaction.js';
-import { displayEmail, emailKey } from './email.js';
+import { displayEmail, emailKey, emailKeyOf } from './email.js';
 import { translateError } from './translate-error.js';
 import * as users from './users.js';
 import type { NewUser, User, UserQuery, UserStatus } from './users.js';
@@ -265,10 +265,18 @@ export class Store {
 
   /**
    * Deletes a user and, by cascade, their sessions, refresh tokens and one-time tokens; returns what was deleted.
-   * Refuses (`'last_admin'`) to delete the last active admin.
+   * Refuses (`'last_admin'`) to delete the last active admin. `also` runs with the deleted user in the same
+   * transaction (the revocation feed's entry for the deleted account), so the delete and it commit together.
    */
-  deleteUser(id: string): Promise<User | undefined | 'last_admin'> {
-    return this.#run((db) => users.deleteUnlessLastAdmin(db, this.dialect, id));
+  deleteUser(
+    id: string,
+    also?: (tx: Store, deleted: User) => Promise<void>,
+  ): Promise<User | undefined | 'last_admin'> {
+    return this.transaction(async (tx) => {
+      const deleted = await tx.#run((db) => users.deleteUnlessLastAdmin(db, this.dialect, id));
+      if (deleted !== undefined && deleted !== 'last_admin') await also?.(tx, deleted);
+      return deleted;
+    });
   }
 
   /** Whether `id` is the only active admin (a pre-check; the write itself re-checks under lock). */
@@ -676,6 +684,15 @@ export class Store {
     return this.#run((db) => outbox.claimDueMail(db, this.dialect, owner, limit, leaseMs, now));
   }
 
+  /**
+   * Extends `owner`'s lease on a message for `leaseMs` from now, before delivering it; false when the row is no
+   * longer `owner`'s (another sender claimed it after the lease ran out, or it was settled): then it must not be
+   * sent. ATOMIC: one conditional UPDATE, which a concurrent claim cannot interleave with.
+   */
+  renewMailLease(id: string, owner: string, leaseMs: number, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => outbox.renewMailLease(db, id, owner, leaseMs, now));
+  }
+
   /** Marks a message `owner` holds as sent and empties its payload; false when the lease was lost. */
   markMailSent(id: string, owner: string, now = this.#clock()): Promise<boolean> {
     return this.#run((db) => outbox.markMailSent(db, id, owner, now));
@@ -690,7 +707,10 @@ export class Store {
     return this.#run((db) => outbox.markMailFailed(db, id, owner, failure));
   }
 
-  /** Makes the given unsent messages (or, with no ids, every failed one) due now; returns how many. */
+  /**
+   * Makes the given unsent messages (or, with no ids, every failed one) due now; returns how many. A live lease is
+   * kept, so a message being delivered right now is not handed to a second sender.
+   */
   retryMail(ids: readonly string[] = [], now = this.#clock()): Promise<number> {
     return this.#run((db) => outbox.retryMail(db, ids, now));
   }
@@ -701,9 +721,16 @@ export class Store {
     return this.#run((db) => outbox.listOutbox(db, query));
   }
 
-  /** Deletes every message to an address; returns how many. */
-  deleteMailTo(address: string): Promise<number> {
-    return this.#run((db) => outbox.deleteMailTo(db, users.normalizeEmail(address)));
+  /**
+   * Deletes every message about an account: those carrying its id (whatever address they went to: a former one, a
+   * pending new one) and those without an account to its address, as the mailer stores it or as its comparison key
+   * (rows queued before migration 0012, an invitation); returns how many.
+   */
+  deleteMailOf(user: Pick<User, 'id' | 'email'>): Promise<number> {
+    const addresses = new Set([outboxAddress(user.email)]);
+    const key = emailKeyOf(user.email);
+    if (key !== undefined) addresses.add(key);
+    return this.#run((db) => outbox.deleteMailOf(db, user.id, [...addresses]));
   }
 
   // ── invitations ──────────────────────────────────────────────────────────────────────────────

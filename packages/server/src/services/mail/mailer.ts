@@ -6,6 +6,7 @@
  * @example
  * await app.jot.mailer.send({
  *   to: user.email,
+ *   userId: user.id,
  *   template: 'new-device',
  *   values: { link: app.jot.mailer.link('/account') },
  *   idempotencyKey: `new-device:${session.id}`,
@@ -15,7 +16,7 @@ import type { FastifyBaseLogger } from 'fastify';
 
 import type { Config } from '../../config/index.js';
 import type { Clock } from '../../clock.js';
-import type { Store } from '../../store/index.js';
+import { outboxAddress, type Store } from '../../store/index.js';
 import { deriveKey, openWith, sealWith } from '../secrets.js';
 import { startOutboxSender, type OutboxSender, type SenderSettings } from './outbox-sender.js';
 import { Templates, type MailTemplate, type RenderedMail, type TemplateName } from './templates.js';
@@ -29,6 +30,11 @@ export interface MailRequest {
   values?: Readonly<Record<string, string>>;
   /** One message per key, ever: e.g. `password-reset:<jti>`. */
   idempotencyKey: string;
+  /**
+   * The account the message is about (whatever address it goes to: a new one being confirmed, a former one told of
+   * a change), so deleting the account deletes the message; absent for mail to no account (an invitation).
+   */
+  userId?: string;
 }
 
 /** The mail service. */
@@ -99,7 +105,7 @@ export function createMailer(deps: {
   return {
     transport: transport.kind,
     async send(request) {
-      const to = request.to.trim().toLowerCase();
+      const to = outboxAddress(request.to);
       const rendered = templates.render(request.template, {
         appName: 'Jot',
         email: to,
@@ -110,6 +116,7 @@ export function createMailer(deps: {
         template: request.template,
         to,
         payload: sealWith(key, JSON.stringify(rendered)),
+        ...(request.userId === undefined ? {} : { userId: request.userId }),
       });
       if (created) sender.kick();
       return { id: message.id, queued: created };

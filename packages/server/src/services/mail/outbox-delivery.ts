@@ -1,5 +1,9 @@
 /**
- * Delivering one claimed outbox message: open the stored payload, hand it to the transport, mark it sent. A failure
+ * Delivering one claimed outbox message: renew the lease, open the stored payload, hand it to the transport, mark
+ * it sent. The renewal is a conditional UPDATE that fails once another sender has claimed the row (this sender's
+ * lease ran out while it delivered the messages before it in its batch, say to a slow mail server): the message is
+ * then skipped, so without a crash each message goes out once. A sender that dies mid-delivery may cause one resend
+ * after its lease runs out (at-least-once). A failure
  * (transport down, or a payload that no longer decrypts) makes the message due again after a back-off, or marks it
  * failed after the last attempt. Only the claim's owner can mark the row, so a sender whose lease ran out (another
  * instance claimed the message meanwhile) changes nothing and says so in the log.
@@ -21,14 +25,22 @@ export interface OutboxDelivery {
   open: (payload: string) => RenderedMail | undefined;
   logger: FastifyBaseLogger;
   clock: Clock;
-  settings: RetrySettings;
+  /** The retry policy, and how long a lease (renewed before each delivery) holds a row. */
+  settings: RetrySettings & { leaseMs: number };
   /** The sender's id, which its claims (leases) carry. */
   owner: string;
 }
 
-/** Delivers `message` and marks it sent, or failed (due again later, or for good). */
+/**
+ * Delivers `message` and marks it sent, or failed (due again later, or for good); skips it when this sender's lease
+ * on it is gone.
+ */
 export async function deliverMessage(delivery: OutboxDelivery, message: OutboxMessage): Promise<void> {
   const { store, transport, logger, clock, settings, owner } = delivery;
+  if (!(await store.renewMailLease(message.id, owner, settings.leaseMs))) {
+    logger.info({ outboxId: message.id }, 'mail outbox: lease lost before delivery; another sender has it');
+    return;
+  }
   const rendered = delivery.open(message.payload);
   try {
     if (rendered === undefined)

@@ -2,7 +2,9 @@
  * The outbox sender: claims due messages with a lease (so N instances never send the same row), delivers them and
  * marks them sent; a failure makes the message due again after an exponential back-off with jitter, until the last
  * attempt. Messages survive restarts because they are rows, not memory: a message whose sender died is claimed
- * again once its lease runs out. Database or transport outages are logged and retried; they never throw out.
+ * again once its lease runs out. A batch is claimed under one lease, but each row's lease is renewed right before
+ * it is delivered (`outbox-delivery.ts`), so a row another sender took after the lease ran out is skipped, not sent
+ * twice. Database or transport outages are logged and retried; they never throw out.
  * One message's delivery is `outbox-delivery.ts`; the back-off is `outbox-backoff.ts`.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +14,7 @@ import { deliverMessage, type OutboxDelivery } from './outbox-delivery.js';
 
 /** How the sender retries and polls. */
 export interface SenderSettings extends RetrySettings {
-  /** How long a claim holds a row; longer than any one delivery can take. */
+  /** How long a claim holds a row, renewed right before each delivery; longer than any one delivery can take. */
   leaseMs: number;
   /** How often the outbox is polled for due messages (enqueues on this instance wake it at once). */
   pollMs: number;

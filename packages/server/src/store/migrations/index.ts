@@ -15,6 +15,7 @@ import * as m0004 from './0004_account_security.js';
 import * as m0009 from './0009_token_renewals.js';
 import * as m0010 from './0010_client_dpop.js';
 import * as m0011 from './0011_refresh_rotations_index.js';
+import * as m0012 from './0012_outbox_user.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -33,6 +34,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0009_token_renewals': m0009,
   '0010_client_dpop': m0010,
   '0011_refresh_rotations_index': m0011,
+  '0012_outbox_user': m0012,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
