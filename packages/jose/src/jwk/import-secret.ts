@@ -1,6 +1,6 @@
 /** HMAC secret import. A secret is random bytes (≥ 256 bits), never a password, a PEM or a JWK's JSON text. */
 import { Buffer } from 'node:buffer';
-import { createPrivateKey, createPublicKey, createSecretKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, X509Certificate } from 'node:crypto';
 
 import { decodeBase64url } from '../lib/base64url.js';
 import { JoseError } from '../errors.js';
@@ -12,35 +12,52 @@ export type SecretEncoding = 'base64url' | 'hex' | 'utf8';
 const KEY_TEXT = /-----BEGIN|^\s*[{[]|^\s*ssh-|^\s*ecdsa-/;
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** The bytes as text in each encoding a key file may come in (UTF-8 when valid, Latin-1, UTF-16). */
+function asTexts(bytes: Buffer): string[] {
+  const texts = [bytes.toString('latin1'), bytes.toString('utf16le')];
+  try {
+    texts.unshift(fatalUtf8.decode(bytes));
+  } catch {
+    // not UTF-8: a PEM with one stray byte is still a PEM, found in the Latin-1 reading
+  }
+  return texts;
+}
+
+/** Whether `text` (a BOM allowed) is JSON: random bytes may begin with "{", so only a whole parse counts. */
+function isJsonText(text: string): boolean {
+  if (!/^\s*[{[]/.test(text)) return false;
+  try {
+    JSON.parse(text.replace(/^\uFEFF/, ''));
+    return true;
+  } catch {
+    return false; // not JSON: just random bytes that start with a bracket
+  }
+}
+
+/** The DER readings of a key or certificate: SPKI, PKCS #8, PKCS #1 (public and private), SEC 1, X.509. */
+const DER_READERS: ReadonlyArray<(bytes: Buffer) => unknown> = [
+  (key) => createPublicKey({ key, format: 'der', type: 'spki' }),
+  (key) => createPublicKey({ key, format: 'der', type: 'pkcs1' }),
+  (key) => createPrivateKey({ key, format: 'der', type: 'pkcs8' }),
+  (key) => createPrivateKey({ key, format: 'der', type: 'pkcs1' }),
+  (key) => createPrivateKey({ key, format: 'der', type: 'sec1' }),
+  (key) => new X509Certificate(key),
+];
+
 /**
- * True when bytes are the text of a PEM, JWK or SSH key, or a DER public/private key. Random bytes may begin with
- * "{", so a leading bracket only counts when the whole text parses as JSON.
+ * True when bytes are the text of a PEM, JWK or SSH key (in UTF-8, Latin-1 or UTF-16, a BOM allowed), or a DER
+ * key or certificate in any of the usual forms.
  */
 function looksLikeKeyBytes(bytes: Buffer): boolean {
-  let text: string | undefined;
-  try {
-    text = fatalUtf8.decode(bytes);
-  } catch {
-    text = undefined;
+  for (const text of asTexts(bytes)) {
+    if (/-----BEGIN|^\s*ssh-[a-z0-9]+ |^\s*ecdsa-sha2-/.test(text) || isJsonText(text)) return true;
   }
-  if (text !== undefined && /-----BEGIN|^\s*ssh-[a-z0-9]+ |^\s*ecdsa-sha2-/.test(text)) return true;
-  if (text !== undefined && /^\s*[{[]/.test(text)) {
+  for (const read of DER_READERS) {
     try {
-      JSON.parse(text);
+      read(bytes);
       return true;
     } catch {
-      // not JSON: just random bytes that start with a bracket
-    }
-  }
-  for (const read of [
-    () => createPublicKey({ key: bytes, format: 'der', type: 'spki' }),
-    () => createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' }),
-  ]) {
-    try {
-      read();
-      return true;
-    } catch {
-      // not a DER key
+      // not this DER form
     }
   }
   return false;

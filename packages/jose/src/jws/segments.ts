@@ -201,10 +201,15 @@ export function parseHeader(segment: string, allowed: ReadonlySet<string>): Pars
   return Object.freeze({ header: deepFreeze(header) as Readonly<JWSHeader>, spec, kid });
 }
 
+/** Freezes `value` and everything in it, with a stack of its own: a hostile header may nest thousands deep. */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next === 'object' && next !== null && !Object.isFrozen(next)) {
+      Object.freeze(next);
+      pending.push(...(Object.values(next) as unknown[]));
+    }
   }
   return value;
 }
