@@ -24,7 +24,7 @@ function refusal(bytes: Buffer): unknown {
 describe('importSecret refuses key material', () => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pem = rsa.publicKey.export({ format: 'pem', type: 'spki' });
+  const pem = String(rsa.publicKey.export({ format: 'pem', type: 'spki' }));
   const forms: Record<string, Buffer> = {
     'RSA public key, PKCS #1 DER': rsa.publicKey.export({ format: 'der', type: 'pkcs1' }),
     'RSA private key, PKCS #1 DER': rsa.privateKey.export({ format: 'der', type: 'pkcs1' }),
