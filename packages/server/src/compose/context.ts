@@ -127,7 +127,7 @@ function assembleContext(inputs: ContextInputs, core: CoreServices, mailer: Mail
       store,
       redis,
       clock,
-      onRedisError: (err) => logger.warn({ err }, 'Redis failed for a DPoP replay check; used the database'),
+      onRedisError: (err) => logger.warn({ err }, 'Redis failed for a DPoP replay check; the database alone decided'),
     }),
   };
 }

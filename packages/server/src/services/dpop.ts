@@ -1,7 +1,7 @@
 /**
- * The server's DPoP checker (RFC 9449): proofs verified by the shared `@jot/jose` checker, `jti`s claimed in Redis
- * (`SET NX`) when configured — falling back to the database's atomic insert if Redis fails — or in the database,
- * so a proof is accepted once across every instance; nonces are HMACs under a key derived from the KEK, so every
+ * The server's DPoP checker (RFC 9449): proofs verified by the shared `@jot/jose` checker, `jti`s claimed in the
+ * database's atomic insert (and in Redis, when configured and answering, as an early refusal), so a proof is
+ * accepted once across every instance whatever Redis does; nonces are HMACs under a key derived from the KEK, so every
  * instance issues and accepts the same ones without sharing state.
  */
 import { hkdfSync } from 'node:crypto';
@@ -21,7 +21,12 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 
-/** Where proofs are remembered: Redis first when there is one, the database otherwise (or when Redis fails). */
+/**
+ * Where proofs are remembered: always the database (its atomic insert is the one record every instance shares
+ * whatever Redis does), and Redis too while it answers, as an early refusal of a replay. Redis alone is not enough:
+ * a proof claimed in the database during an outage would be new to Redis once it is back, and one claimed in Redis
+ * new to the database once Redis drops.
+ */
 function replayStore(
   store: Store,
   redis: Redis | undefined,
@@ -35,12 +40,15 @@ function replayStore(
   const viaRedis = redisReplayStore(redis, REDIS_PREFIXES.dpopReplay);
   return {
     async claim(key, ttlMs) {
-      try {
-        return await viaRedis.claim(key, ttlMs);
-      } catch (err) {
-        onRedisError(err);
-        return database.claim(key, ttlMs);
-      }
+      const seenByRedis = await viaRedis.claim(key, ttlMs).then(
+        (fresh) => !fresh,
+        (err: unknown) => {
+          onRedisError(err);
+          return false;
+        },
+      );
+      if (seenByRedis) return false;
+      return database.claim(key, ttlMs);
     },
   };
 }
