@@ -14,6 +14,27 @@ import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 
 const redisAvailable = await requireRedis('the shared failure budget');
 
+describe('failure budget in memory when many keys fail (controlled clock)', () => {
+  it('a spent budget stays spent while 10 000 other keys fail once each in its window', async () => {
+    let now = 5_000_000;
+    const limiter = createFailureLimiter({
+      redis: undefined,
+      prefix: 'unused:',
+      max: 2,
+      windowMs: 15 * 60_000,
+      clock: () => now,
+    });
+    await limiter.fail(['victim']);
+    await limiter.fail(['victim']);
+    expect(await limiter.blockedFor(['victim'])).toBeGreaterThan(0);
+    for (let i = 0; i < 10_000; i++) {
+      now += 1;
+      await limiter.fail([`attacker-${i}`]);
+    }
+    expect(await limiter.blockedFor(['victim'])).toBeGreaterThan(0);
+  });
+});
+
 describe('failure budget in one instance (controlled clock)', () => {
   let now = 1_000_000;
   const limiter = createFailureLimiter({

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 
 /** How long counting stays local after Redis failed. */
 const FALLBACK_MS = 1_000;
-/** Keys one instance keeps in memory at most (oldest dropped first). */
+/** Keys one instance keeps in memory at most (ended windows dropped first, then unspent ones; see LocalWindows). */
 const LOCAL_MAX_KEYS = 10_000;
 
 const INCR_SCRIPT = `
@@ -31,24 +31,36 @@ export interface RateLimitLogger {
   info(message: string): void;
 }
 
-/** Per-instance windows, bounded in size. */
+/**
+ * Per-instance windows, bounded in size. To make room it drops, in this order: windows that have ended, then the
+ * oldest window still under its limit — never a spent budget whose window still runs, or a flood of new keys (many
+ * addresses) would reopen, say, one address's 15-minute mail budget. Only when every window held is spent does the
+ * oldest go.
+ */
 class LocalWindows {
-  readonly #windows = new Map<string, { count: number; endsAt: number }>();
+  readonly #windows = new Map<string, { count: number; endsAt: number; max: number }>();
 
-  incr(key: string, timeWindow: number): Result {
+  incr(key: string, timeWindow: number, max: number): Result {
     const now = Date.now();
     let window = this.#windows.get(key);
     if (window === undefined || window.endsAt <= now) {
       this.#windows.delete(key);
-      window = { count: 0, endsAt: now + timeWindow };
-      if (this.#windows.size >= LOCAL_MAX_KEYS) {
-        const oldest = this.#windows.keys().next();
-        if (oldest.done !== true) this.#windows.delete(oldest.value);
-      }
+      window = { count: 0, endsAt: now + timeWindow, max: Number.isFinite(max) ? max : Infinity };
+      if (this.#windows.size >= LOCAL_MAX_KEYS) this.#makeRoom(now);
       this.#windows.set(key, window);
     }
     window.count += 1;
     return { current: window.count, ttl: window.endsAt - now };
+  }
+
+  #makeRoom(now: number): void {
+    let unspent: string | undefined;
+    for (const [key, window] of this.#windows) {
+      if (window.endsAt <= now) this.#windows.delete(key);
+      else if (unspent === undefined && window.count < window.max) unspent = key;
+    }
+    if (this.#windows.size < LOCAL_MAX_KEYS) return;
+    this.#windows.delete(unspent ?? (this.#windows.keys().next().value as string));
   }
 }
 
@@ -82,10 +94,10 @@ export function fallbackRateLimitStore(
     });
   }
 
-  function incr(key: string, callback: Callback, timeWindow: number): void {
+  function incr(key: string, callback: Callback, timeWindow: number, max: number): void {
     const now = Date.now();
     if (redis.status !== 'ready' || now - failedAt < FALLBACK_MS) {
-      callback(null, local.incr(key, timeWindow));
+      callback(null, local.incr(key, timeWindow, max));
       return;
     }
     viaRedis(key, timeWindow).then(
@@ -98,14 +110,14 @@ export function fallbackRateLimitStore(
         if (failedAt === -Infinity)
           logger.warn({ err }, 'Redis failed; rate limits are counted per instance until it answers');
         failedAt = Date.now();
-        callback(null, local.incr(key, timeWindow));
+        callback(null, local.incr(key, timeWindow, max));
       },
     );
   }
 
   function storeFor(keyPrefix: string): FastifyRateLimitStore {
     return {
-      incr: (key, callback, timeWindow) => incr(keyPrefix + key, callback, timeWindow),
+      incr: (key, callback, timeWindow, max) => incr(keyPrefix + key, callback, timeWindow, max),
       // One key space per route, as @fastify/rate-limit's own Redis store: its route is `routeInfo` of the merged
       // options (empty for a `createRateLimit` limit, whose keys carry their own name).
       child: (options) => storeFor(`${prefix}${routeKey(options as { routeInfo?: RouteInfo })}-`),

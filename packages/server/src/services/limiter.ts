@@ -69,10 +69,28 @@ end
 return most
 `;
 
-/** Keys one instance keeps in memory at most (oldest dropped first). */
+/** Keys one instance keeps in memory at most (ended windows dropped first, then unspent ones; see `makeRoom`). */
 const LOCAL_MAX_KEYS = 10_000;
 /** How long counting stays local after Redis failed. */
 const FALLBACK_MS = 1_000;
+
+/**
+ * Frees one place: ended windows go first (one window length, so they are the oldest), then the oldest window still
+ * under `max` — a spent budget whose window runs is dropped only when every window held is spent, or a flood of new
+ * keys would reopen it.
+ */
+function makeRoom(windows: Map<string, { count: number; endsAt: number }>, max: number, now: number): void {
+  let unspent: string | undefined;
+  for (const [key, window] of windows) {
+    if (window.endsAt <= now) windows.delete(key);
+    else if (window.count < max) {
+      unspent = key;
+      break;
+    }
+  }
+  if (windows.size < LOCAL_MAX_KEYS) return;
+  windows.delete(unspent ?? (windows.keys().next().value as string));
+}
 
 /** Per-instance windows: what counts while Redis is absent or failing. */
 function localWindows(max: number, windowMs: number, clock: () => number): FailureLimiter {
@@ -98,7 +116,7 @@ function localWindows(max: number, windowMs: number, clock: () => number): Failu
       for (const key of keys) {
         let window = live(key, now);
         if (window === undefined) {
-          if (windows.size >= LOCAL_MAX_KEYS) windows.delete(windows.keys().next().value as string);
+          if (windows.size >= LOCAL_MAX_KEYS) makeRoom(windows, max, now);
           window = { count: 0, endsAt: now + windowMs };
           windows.set(key, window);
         }
