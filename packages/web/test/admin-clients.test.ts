@@ -107,6 +107,29 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
       dpop: 'required',
     });
 
+    // A batch job whose tokens live an hour, and a client whose keys are fetched from its JWKS URL.
+    await page.locator('#client-name').fill('Batch');
+    await page.locator('#client-id').fill('batch');
+    await page.locator('#client-method').selectOption('client_secret_basic');
+    await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.locator('#client-ttl').fill('3600');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Registered batch.').waitFor();
+    const batchSecret = (await page.locator('#new-client-secret').textContent()) ?? '';
+    const batchToken = await postForm(server, '/oauth/token', grant, basic('batch', batchSecret));
+    expect(batchToken.body.expires_in).toBe(3600);
+    await page.locator('#client-name').fill('Keyed');
+    await page.locator('#client-id').fill('keyed');
+    await page.locator('#client-method').selectOption('private_key_jwt');
+    await page.locator('#client-jwks-uri').fill('https://keyed.example/.well-known/jwks.json');
+    await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Registered keyed.').waitFor();
+    expect(await server.app.jot.store.getClient('keyed')).toMatchObject({
+      jwks: null,
+      jwksUri: 'https://keyed.example/.well-known/jwks.json',
+    });
+
     await page.locator('#remove-reports').click();
     const dialog = page.getByRole('dialog', { name: 'Remove the client reports?' });
     await dialog.getByRole('button', { name: 'Remove' }).click();

@@ -1,6 +1,7 @@
 /**
- * The clients page's "Register a client" form: name, id (generated when empty), how it authenticates (its public key
- * for `private_key_jwt`), grants, scopes, audiences and whether DPoP is required. A generated secret is shown once.
+ * The clients page's "Register a client" form: name, id (generated when empty), how it authenticates (its public key,
+ * or the URL of its JWKS, for `private_key_jwt`), grants, scopes, audiences, its tokens' lifetime and whether DPoP is
+ * required. A generated secret is shown once.
  */
 import {
   OAUTH_URIS,
@@ -43,10 +44,12 @@ interface ClientFields {
   clientId: HTMLInputElement;
   method: HTMLSelectElement;
   keys: HTMLTextAreaElement;
+  jwksUri: HTMLInputElement;
   grants: HTMLInputElement[];
   scopes: HTMLInputElement;
   audiences: HTMLInputElement;
   requireDPoP: HTMLInputElement;
+  tokenLifetime: HTMLInputElement;
 }
 
 function clientFields(): ClientFields {
@@ -63,10 +66,12 @@ function clientFields(): ClientFields {
     }),
     method: h('select', { id: 'client-method' }, ...METHODS.map((m) => h('option', { value: m }, m))),
     keys: h('textarea', { id: 'client-jwks', rows: '4', spellcheck: 'false' }),
+    jwksUri: h('input', { id: 'client-jwks-uri', type: 'url', autocomplete: 'off' }),
     grants,
     scopes: text('client-scopes'),
     audiences: text('client-audiences'),
     requireDPoP: h('input', { id: 'client-dpop', type: 'checkbox' }),
+    tokenLifetime: h('input', { id: 'client-ttl', type: 'number', min: '1', max: '86400', step: '1' }),
   };
 }
 
@@ -92,7 +97,12 @@ function registration(f: ClientFields): ClientRegistration {
     dpop: f.requireDPoP.checked ? 'required' : 'optional',
   };
   if (f.clientId.value.trim() !== '') body.client_id = f.clientId.value.trim();
-  if (f.method.value === 'private_key_jwt') body.jwks = parseJwks(f.keys.value);
+  if (f.method.value === 'private_key_jwt') {
+    // A JWKS URL (keys the client rotates itself) or the pasted keys.
+    if (f.jwksUri.value.trim() !== '') body.jwks_uri = f.jwksUri.value.trim();
+    else body.jwks = parseJwks(f.keys.value);
+  }
+  if (f.tokenLifetime.value !== '') body.access_token_ttl = Number(f.tokenLifetime.value);
   return body;
 }
 
@@ -108,8 +118,14 @@ export function registerClientForm(page: {
     f.keys,
     'For private_key_jwt: the public key(s), never the private one.',
   );
+  const jwksUriField = field(
+    'Or the URL of its JWKS',
+    f.jwksUri,
+    'For a client that publishes and rotates its own keys; used instead of the pasted key.',
+  );
   f.method.addEventListener('change', () => {
     keysField.hidden = f.method.value !== 'private_key_jwt';
+    jwksUriField.hidden = keysField.hidden;
   });
   const register = h('button', { type: 'submit', id: 'register-client' }, 'Register');
   const form = titled(
@@ -120,9 +136,15 @@ export function registerClientForm(page: {
     field('Client id', f.clientId, 'Optional; generated when empty.'),
     field('Authentication', f.method),
     keysField,
+    jwksUriField,
     h('fieldset', {}, h('legend', {}, 'Grants'), ...f.grants.map((box, i) => checkbox(box, GRANTS[i]![1]))),
     field('Scopes', f.scopes, 'Space- or comma-separated, e.g. orders:read orders:write.'),
     field('Audiences', f.audiences, 'The services it may call (URIs), e.g. https://orders.internal.'),
+    field(
+      'Token lifetime (seconds)',
+      f.tokenLifetime,
+      'Optional, up to 86400 (a day); the server default otherwise.',
+    ),
     checkbox(f.requireDPoP, 'Require DPoP: refuse token requests without a proof of its key'),
     register,
   );
@@ -136,6 +158,7 @@ export function registerClientForm(page: {
       page.shown.append(secretNotice(res.client.client_id, res.client_secret));
     form.reset();
     keysField.hidden = false;
+    jwksUriField.hidden = false;
     f.grants[0]!.checked = true;
     await page.reload();
     return `Registered ${res.client.client_id}.`;
