@@ -107,6 +107,23 @@ describe.runIf(available)('account flows in a real browser, links read from a re
     await page.getByText('again@flows.test is verified. Thank you.').waitFor();
   });
 
+  it('says what happened when a proxy answers with an HTML error page or the server cannot be reached', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/#/forgot-password`);
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
+    await page.route('**/api/password/forgot', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad Gateway</body></html>' }),
+    );
+    await page.locator('#forgot-email').fill('someone@flows.test');
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByText('The server answered 502; try again in a moment.').waitFor();
+    await page.unroute('**/api/password/forgot');
+    await page.route('**/api/password/forgot', (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByText('The server could not be reached. Check your connection and try again.').waitFor();
+    await page.unroute('**/api/password/forgot');
+  });
+
   it('resets a forgotten password from the link, and the new password signs in', async () => {
     await signUp(server, 'forgetful@flows.test');
     const page = await newPage();

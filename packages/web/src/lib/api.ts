@@ -16,20 +16,33 @@ export class ApiError extends Error {
   }
 }
 
+/** The body as JSON, or undefined when it is empty or not JSON (a proxy's HTML error page, say). */
+function jsonOf(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** POSTs JSON without credentials; resolves the JSON answer or throws an {@link ApiError}. */
 export async function postAnonymous<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(path, {
-    method: 'POST',
-    credentials: 'omit',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  const json: unknown = text === '' ? undefined : JSON.parse(text);
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      credentials: 'omit',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError('The server could not be reached. Check your connection and try again.', '', 0);
+  }
+  const json = jsonOf(await res.text());
   if (!res.ok) {
     const err = (json ?? {}) as { error_description?: string; code?: string };
     throw new ApiError(
-      err.error_description ?? `The server answered ${res.status}.`,
+      err.error_description ?? `The server answered ${res.status}; try again in a moment.`,
       err.code ?? '',
       res.status,
     );
