@@ -226,6 +226,19 @@ describe.runIf(available)('account flows in a real browser, links read from a re
     await page.getByRole('heading', { name: 'Security events' }).waitFor();
     await page.getByRole('cell', { name: 'bulk-07@flows.test' }).first().waitFor();
     expect(await page.getByText(/^[0-9a-f]{8}-[0-9a-f]{4}-/).count()).toBe(0);
+
+    // One user's events, a page at a time: over 120 of them for bulk-07, 100 per page.
+    const bulk = (await store.getUserByEmail('bulk-07@flows.test'))!;
+    for (let i = 0; i < 119; i++) await server.app.jot.events.record('login_failed', { userId: bulk.id });
+    await page.getByRole('link', { name: 'bulk-07@flows.test' }).first().click();
+    await page.getByRole('link', { name: 'Show every user’s events' }).waitFor();
+    const rows = page.locator('main table tbody tr');
+    await expect.poll(() => rows.count()).toBe(100);
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(120);
+    expect(await page.getByRole('button', { name: 'Older events' }).isVisible()).toBe(false);
+    const shown = await rows.count();
+    expect(await page.locator('main table tbody').getByText('bulk-07@flows.test').count()).toBe(shown);
   });
 
   it('no page overflows a 390 px screen horizontally (tables become cards)', async () => {
