@@ -127,7 +127,8 @@ function assembleContext(inputs: ContextInputs, core: CoreServices, mailer: Mail
       store,
       redis,
       clock,
-      onRedisError: (err) => logger.warn({ err }, 'Redis failed for a DPoP replay check; the database alone decided'),
+      onRedisError: (err) =>
+        logger.warn({ err }, 'Redis failed for a DPoP replay check; the database alone decided'),
     }),
   };
 }
