@@ -11,8 +11,8 @@
  * Measured on the bench's guarded Fastify route (uncached, 50 connections, 2 cores shared with the load generator,
  * server CPU per request from /proc, interleaved rounds; 2026-12-01, RS256 signature 212 µs): RS256 costs 39 µs
  * inline (38 on the event loop) and 46-47 µs offloaded (23 on the loop); ES256 78 µs inline and 72 offloaded (23 on
- * the loop). Most of the hop's ~8 µs are thread wake-ups (a batch shares them, below). Sending an evenly spread half of the checks to the pool was
- * no better than sending all (RS256 25.5k vs 26.0k req/s). Alternating runs of 50 pooled and 50 inline checks made
+ * the loop). Most of the hop's ~8 µs are thread wake-ups. Sending an evenly spread half of the checks to the pool
+ * was no better than sending all (RS256 25.5k vs 26.0k req/s). Alternating runs of 50 pooled and 50 inline checks made
  * RS256 17 % faster (29.8k vs 25.5k req/s, near the inline CPU: wake-ups shared by a batch) and ES256 15 % slower
  * (15.9k vs 18.6k). Which pattern wins depends on how many requests one turn of the loop sees, which the traffic
  * decides, so under load every check goes; when the loop is idle, `'auto'` stays inline and pays nothing.

@@ -168,7 +168,8 @@ export async function refreshSession(
   }
   // A scope the session was not granted is refused before the token is spent: refused after, the client would
   // keep a spent token whose next use (past the grace window) ends the session as reuse.
-  if (state.user !== undefined) {
+  // (Only when a scope is asked for: the common refresh computes the grant once, in `pair`.)
+  if (state.user !== undefined && options.scope !== undefined) {
     refuseWidening(deps.scopes.forUserOfClient(state.user.roles, state.clientScopes), options.scope);
   }
   await checkProof(deps, session, options);
