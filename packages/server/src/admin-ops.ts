@@ -15,9 +15,8 @@ import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
 import { deleteAccount } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
-import { emailError } from './services/accounts.js';
 import type { ClientService } from './services/clients.js';
-import { DomainError } from './services/errors.js';
+import { inviteAddress } from './services/invitations.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
@@ -199,37 +198,13 @@ function userOperations(services: AdminServices): UserOperations {
       await record('logout_all', user.id);
     },
     async invite(email, roles) {
-      const invitation = await newInvitation(services, email, roles);
-      await accountMail.sendInvitation(invitation);
+      const invitation = await inviteAddress(
+        { store, clock, config, accountMail, events },
+        { email, roles },
+        { userId: null, ip: null, detail: { by: 'cli' } },
+      );
       await mailer.flush();
-      await events.record('invitation_created', {
-        detail: { by: 'cli', invitation: invitation.id, roles: invitation.roles },
-      });
       return invitation;
     },
   };
-}
-
-/**
- * Stores an invitation with the checks of `POST /api/admin/invitations`: an address that already has an account is
- * refused with its `ERR_EMAIL_TAKEN` (409 there), a malformed one with the account service's `ERR_EMAIL_INVALID`.
- */
-async function newInvitation(
-  { store, clock, config }: AdminServices,
-  email: string,
-  roles: readonly string[],
-): Promise<Invitation> {
-  try {
-    if ((await store.getUserByEmail(email)) !== undefined) {
-      throw new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
-    }
-    return await store.createInvitation({
-      email,
-      roles,
-      invitedBy: null,
-      expiresAt: clock() + config.oneTimeTokenTtlMs.invitation,
-    });
-  } catch (err) {
-    throw emailError(err);
-  }
 }
