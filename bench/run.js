@@ -6,8 +6,8 @@
  * stderr).
  *
  *   npm run bench                     full run (about 17–20 minutes on 2 quiet cores: core ~2.5–5 (an algorithm
- *                                     whose overhead interval is wider than its budget gets up to 60 s of extra
- *                                     rounds), HTTP ~4.5, auth ~3, growth ~4, propagation ~1.5, revocation and
+ *                                     whose overhead interval is wider than its budget or does not resolve a
+ *                                     target gets up to 60 s of extra rounds), HTTP ~4.5, auth ~3, growth ~4, propagation ~1.5, revocation and
  *                                     DPoP/JWE ~1.5; each section's time is logged on stderr as it ends)
  *   npm run bench -- --quick          short rounds, for a smoke test
  *   npm run bench -- --alg=HS256,ES256
