@@ -143,6 +143,21 @@ function totpAccount(policy: 'optional' | 'required', email: string): () => Totp
   };
 }
 
+/**
+ * After a password step with a proof, a second step without one is refused (ERR_DPOP_REQUIRED) — under either
+ * policy — and the same step with the proof then binds the session.
+ */
+async function expectProoflessSecondStepRefused(
+  { clocked, client, secret }: TotpAccount,
+  email: string,
+): Promise<void> {
+  const mfaToken = await passwordStep(clocked, client, email);
+  const refused = await secondStep(clocked, client, mfaToken, secret, true);
+  expect(refused.status).toBe(400);
+  expect(refused.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' });
+  await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
+}
+
 describe('the TOTP second step (JOT_DPOP=optional)', () => {
   const email = 'mfa-dpop@example.com';
   const account = totpAccount('optional', email);
@@ -164,14 +179,8 @@ describe('the TOTP second step (JOT_DPOP=optional)', () => {
     await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
   });
 
-  it('refuses the second step without a proof when the password step had one (ERR_DPOP_REQUIRED)', async () => {
-    const { clocked, client, secret } = account();
-    const mfaToken = await passwordStep(clocked, client, email);
-    const refused = await secondStep(clocked, client, mfaToken, secret, true);
-    expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' });
-    await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
-  });
+  it('refuses the second step without a proof when the password step had one (ERR_DPOP_REQUIRED)', () =>
+    expectProoflessSecondStepRefused(account(), email));
 
   it('refuses a proof at the second step of a sign-in started without one (ERR_DPOP_KEY_MISMATCH)', async () => {
     const { clocked, client, secret } = account();
@@ -190,14 +199,8 @@ describe('the TOTP second step with JOT_DPOP=required', () => {
   const email = 'mfa-dpop-required@example.com';
   const account = totpAccount('required', email);
 
-  it('refuses the second step without a proof (ERR_DPOP_REQUIRED), and binds it with one', async () => {
-    const { clocked, client, secret } = account();
-    const mfaToken = await passwordStep(clocked, client, email);
-    const refused = await secondStep(clocked, client, mfaToken, secret, true);
-    expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' });
-    await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
-  });
+  it('refuses the second step without a proof (ERR_DPOP_REQUIRED), and binds it with one', () =>
+    expectProoflessSecondStepRefused(account(), email));
 });
 
 describe.each(['optional', 'required'] as const)('passkey sign-in (JOT_DPOP=%s)', (policy) => {
