@@ -100,16 +100,10 @@ describe('jot clients', () => {
     const { publicKey, privateKey } = keyPair({ type: 'ec', namedCurve: 'P-256' });
     writeFileSync(join(dir, 'svc.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }).toString());
     writeFileSync(join(dir, 'svc.key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const addSvc = ['clients', 'add', '--name', 'Svc', '--id', 'svc', '--auth', 'private_key_jwt'];
     const added = await jot(
       [
-        'clients',
-        'add',
-        '--name',
-        'Svc',
-        '--id',
-        'svc',
-        '--auth',
-        'private_key_jwt',
+        ...addSvc,
         '--public-key',
         'svc.pub.pem',
         '--grant',
@@ -136,23 +130,10 @@ describe('jot clients', () => {
     expect(privateRefused.code).not.toBe(0);
     const noAudience = await jot(['clients', 'add', '--name', 'X', '--auth', 'client_secret_post'], { env });
     expect(errorLine(noAudience)).toMatch(/ERR_CLI_USAGE.*audiences.*\(ERR_CLIENT_INVALID\)/);
-    const again = await jot(
-      [
-        'clients',
-        'add',
-        '--name',
-        'Svc',
-        '--id',
-        'svc',
-        '--auth',
-        'private_key_jwt',
-        '--public-key',
-        'svc.pub.pem',
-        '--audience',
-        'https://a.internal',
-      ],
-      { env, cwd: dir },
-    );
+    const again = await jot([...addSvc, '--public-key', 'svc.pub.pem', '--audience', 'https://a.internal'], {
+      env,
+      cwd: dir,
+    });
     expect(errorLine(again)).toMatch(/ERR_CLI_USAGE.*\(ERR_CLIENT_EXISTS\)/);
     const noSecret = await jot(['clients', 'rotate-secret', 'svc'], { env });
     expect(errorLine(noSecret)).toMatch(/ERR_CLI_USAGE.*private_key_jwt.*\(ERR_CLIENT_NO_SECRET\)/);

@@ -3,33 +3,22 @@
  * component, a finished script), so its handlers must not run afterwards — not for a sign-out called after close(),
  * nor for a refusal of a refresh that was already in flight.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
-import { createClient, type FetchLike, type JotClient } from '../src/index.js';
+import type { FetchLike } from '../src/index.js';
+import { fakeSessionPerTest } from './support/fake-session.js';
 
-const BASE = 'http://jot.test';
-let server: FakeServer;
-let client: JotClient;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  server = fakeServer(60);
-});
-afterEach(() => {
-  client.close();
-  vi.useRealTimers();
-});
+const fake = fakeSessionPerTest();
 
 describe('after close()', () => {
   it('a sign-out ends the session on the server but emits no session:ended', async () => {
-    client = createClient({ baseUrl: BASE, mode: 'bearer', fetch: server.fetch, locks: null });
+    const client = fake.bearer();
     const ended = vi.fn();
     client.on('session:ended', ended);
     await client.login('a@b.c', 'pw');
     client.close();
     await client.logout();
-    expect(server.count('POST /api/logout')).toBe(1);
+    expect(fake.server.count('POST /api/logout')).toBe(1);
     expect(client.signedIn).toBe(false);
     expect(ended).not.toHaveBeenCalled();
   });
@@ -40,11 +29,11 @@ describe('after close()', () => {
     const fetch: FetchLike = async (input, init) => {
       if (new URL(new Request(input, init).url).pathname === '/api/token/refresh') {
         await held;
-        server.endSession(); // refused when it arrives
+        fake.server.endSession(); // refused when it arrives
       }
-      return server.fetch(input, init);
+      return fake.server.fetch(input, init);
     };
-    client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: 10, locks: null });
+    const client = fake.bearer({ fetch, refreshMargin: 10 });
     const ended = vi.fn();
     client.on('session:ended', ended);
     await client.login('a@b.c', 'pw');
@@ -52,7 +41,7 @@ describe('after close()', () => {
     client.close();
     release();
     await vi.advanceTimersByTimeAsync(10);
-    expect(server.count('POST /api/token/refresh')).toBe(1);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(1);
     expect(ended).not.toHaveBeenCalled();
   });
 });

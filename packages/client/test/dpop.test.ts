@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { createClient, createDPoPSigner, memoryKeyStore } from '../src/index.js';
+import {
+  createClient,
+  createDPoPSigner,
+  memoryKeyStore,
+  type FetchLike,
+  type JotClient,
+} from '../src/index.js';
 import { next } from './session-events.js';
 
 const PASSWORD = 'correct horse battery';
@@ -22,19 +28,24 @@ describe.each([
   });
   afterAll(() => server?.close());
 
-  it('signs in, calls and refreshes with proofs; the token is refused without the key', async () => {
-    const seen: Request[] = [];
-    const client = createClient({
+  /** A bearer-mode DPoP client of the server, alone in its tab, sending its requests through `fetch`. */
+  function dpopClient(fetch: FetchLike): JotClient {
+    return createClient({
       mode: 'bearer',
       baseUrl: server.url,
       dpop: true,
       locks: null,
       broadcast: false,
-      fetch: (input, init) => {
-        const request = new Request(input, init);
-        seen.push(request.clone());
-        return fetch(request);
-      },
+      fetch,
+    });
+  }
+
+  it('signs in, calls and refreshes with proofs; the token is refused without the key', async () => {
+    const seen: Request[] = [];
+    const client = dpopClient((input, init) => {
+      const request = new Request(input, init);
+      seen.push(request.clone());
+      return fetch(request);
     });
     try {
       await client.login('c@example.com', PASSWORD);
@@ -68,21 +79,14 @@ describe.each([
 
   it('a refresh token taken out of the client is refused with a proof from another key', async () => {
     let refreshToken: string | undefined;
-    const client = createClient({
-      mode: 'bearer',
-      baseUrl: server.url,
-      dpop: true,
-      locks: null,
-      broadcast: false,
-      fetch: async (input, init) => {
-        const res = await fetch(new Request(input, init));
-        const body = (await res
-          .clone()
-          .json()
-          .catch(() => ({}))) as { refresh_token?: string };
-        refreshToken ??= body.refresh_token;
-        return res;
-      },
+    const client = dpopClient(async (input, init) => {
+      const res = await fetch(new Request(input, init));
+      const body = (await res
+        .clone()
+        .json()
+        .catch(() => ({}))) as { refresh_token?: string };
+      refreshToken ??= body.refresh_token;
+      return res;
     });
     try {
       await client.login('c@example.com', PASSWORD);

@@ -2,40 +2,22 @@
  * Session lifecycle edge cases: tokens longer-lived than `setTimeout` can wait, a sign-out racing a refresh that is
  * already on the wire, and a client closed while a refresh is in flight.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { createClient, type FetchLike, type JotClient } from '../src/index.js';
+import type { FetchLike, JotClient } from '../src/index.js';
 import { createRefreshTimer, MAX_TIMEOUT_MS } from '../src/refresh-timer.js';
-import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
+import { fakeSessionPerTest } from './support/fake-session.js';
+import { gate } from './support/gate.js';
 
-const BASE = 'http://jot.test';
 const DAY_MS = 86_400_000;
-let server: FakeServer;
-let client: JotClient;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  server = fakeServer(60);
-});
-afterEach(() => {
-  client.close();
-  vi.useRealTimers();
-});
-
-/** A promise the test releases by hand. */
-function gate(): { wait: Promise<void>; open: () => void } {
-  let open = (): void => undefined;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { wait, open };
-}
+const fake = fakeSessionPerTest();
 
 function pathOf(input: RequestInfo | URL, init?: RequestInit): string {
   return new URL(new Request(input, init).url).pathname;
 }
 
 function bearer(fetch: FetchLike, margin = 10): JotClient {
-  client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: margin, locks: null });
-  return client;
+  return fake.bearer({ fetch, refreshMargin: margin });
 }
 
 /** Records session events in order. */
@@ -49,15 +31,15 @@ function record(c: JotClient): string[] {
 
 describe('long-lived tokens (beyond the 2^31-1 ms setTimeout limit)', () => {
   it('does not refresh a 30-day token at once, and refreshes it before it expires', async () => {
-    server.ttlSeconds = 30 * 86_400;
-    await bearer(server.fetch, 30).login('a@b.c', 'pw');
+    fake.server.ttlSeconds = 30 * 86_400;
+    await bearer(fake.server.fetch, 30).login('a@b.c', 'pw');
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(server.count('POST /api/token/refresh')).toBe(0);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(0);
     // Past the first (clamped) wake-up at ~24.8 days: the token is still fresh, so the timer only re-arms.
     await vi.advanceTimersByTimeAsync(25 * DAY_MS);
-    expect(server.count('POST /api/token/refresh')).toBe(0);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(0);
     await vi.advanceTimersByTimeAsync(5 * DAY_MS - 60_000);
-    expect(server.count('POST /api/token/refresh')).toBe(1);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(1);
   });
 
   it('never arms a timer longer than setTimeout can hold, and refuses a non-finite expiry', () => {
@@ -84,11 +66,11 @@ describe('long-lived tokens (beyond the 2^31-1 ms setTimeout limit)', () => {
               refresh_token: 'r',
             }),
           )
-        : server.fetch(input, init);
+        : fake.server.fetch(input, init);
     await expect(bearer(huge).login('a@b.c', 'pw')).rejects.toMatchObject({
       code: 'ERR_CLIENT_BAD_RESPONSE',
     });
-    expect(client.signedIn).toBe(false);
+    expect(fake.client.signedIn).toBe(false);
   });
 });
 
@@ -97,18 +79,18 @@ describe('sign-out racing a refresh', () => {
     const logoutSent = gate();
     const slow: FetchLike = async (input, init) => {
       if (pathOf(input, init) === '/api/logout') await logoutSent.wait; // slow to reach the server
-      return server.fetch(input, init);
+      return fake.server.fetch(input, init);
     };
     const events = record(bearer(slow));
-    await client.login('a@b.c', 'pw');
+    await fake.client.login('a@b.c', 'pw');
     await vi.advanceTimersByTimeAsync(49_000); // 11 s left, margin 10 s: still fresh, the timer is due in 1 s
-    const out = client.logout();
+    const out = fake.client.logout();
     await vi.advanceTimersByTimeAsync(5_000); // the timer would have fired here
     logoutSent.open();
     await out;
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(server.count('POST /api/token/refresh')).toBe(0);
-    expect(client.signedIn).toBe(false);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(0);
+    expect(fake.client.signedIn).toBe(false);
     expect(events).toEqual(['started', 'ended:logout']);
   });
 
@@ -119,7 +101,7 @@ describe('sign-out racing a refresh', () => {
       const path = pathOf(input, init);
       // A resource that refuses the token, so the client refreshes.
       if (path === '/api/poll') return new Response('{}', { status: 401 });
-      const res = await server.fetch(input, init);
+      const res = await fake.server.fetch(input, init);
       if (path === '/api/token/refresh') {
         holding = true;
         await answer.wait; // the server rotated the token; the answer is slow to come back
@@ -127,18 +109,18 @@ describe('sign-out racing a refresh', () => {
       return res;
     };
     const events = record(bearer(net));
-    await client.login('a@b.c', 'pw');
-    const poll = client.fetch('/api/poll');
+    await fake.client.login('a@b.c', 'pw');
+    const poll = fake.client.fetch('/api/poll');
     await vi.waitFor(() => expect(holding).toBe(true));
-    await client.logout(); // the access token is still fresh: the logout goes out at once
-    expect(client.signedIn).toBe(false);
+    await fake.client.logout(); // the access token is still fresh: the logout goes out at once
+    expect(fake.client.signedIn).toBe(false);
     answer.open();
     expect((await poll).status).toBe(401);
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(client.signedIn).toBe(false);
-    expect(client.expiresAt).toBeUndefined();
+    expect(fake.client.signedIn).toBe(false);
+    expect(fake.client.expiresAt).toBeUndefined();
     expect(events).toEqual(['started', 'ended:logout']);
-    expect(server.count('POST /api/token/refresh')).toBe(1);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(1);
   });
 });
 
@@ -147,7 +129,7 @@ describe('close()', () => {
     const answer = gate();
     let holding = false;
     const net: FetchLike = async (input, init) => {
-      const res = await server.fetch(input, init);
+      const res = await fake.server.fetch(input, init);
       if (pathOf(input, init) === '/api/token/refresh') {
         holding = true;
         await answer.wait;
@@ -156,18 +138,18 @@ describe('close()', () => {
     };
     const refreshed = vi.fn();
     bearer(net).on('session:refreshed', refreshed);
-    await client.login('a@b.c', 'pw');
-    const expiresAt = client.expiresAt;
-    server.revokeAccessTokens();
-    const request = client.fetch('/api/data');
+    await fake.client.login('a@b.c', 'pw');
+    const expiresAt = fake.client.expiresAt;
+    fake.server.revokeAccessTokens();
+    const request = fake.client.fetch('/api/data');
     await vi.waitFor(() => expect(holding).toBe(true));
-    client.close();
+    fake.client.close();
     answer.open();
     await request;
     expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(10 * 60_000);
-    expect(server.count('POST /api/token/refresh')).toBe(1);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(1);
     expect(refreshed).not.toHaveBeenCalled();
-    expect(client.expiresAt).toBe(expiresAt);
+    expect(fake.client.expiresAt).toBe(expiresAt);
   });
 });

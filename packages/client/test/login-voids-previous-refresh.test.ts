@@ -4,61 +4,46 @@
  * new session's tokens with the old session's (an account switch undone), and a refusal ended the new session
  * ('refresh-failed') — in cookie/memory mode in every tab. The same holds for a sign-in in another tab.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, type FetchLike, type JotClient } from '../src/index.js';
-import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
+import { fakeServer } from '../../../test-support/session-api.js';
 import { fakeLocks } from './fake-locks.js';
 import { next } from './session-events.js';
-
-const BASE = 'http://jot.test';
-let server: FakeServer;
-let client: JotClient;
-
-function gate(): { wait: Promise<void>; open: () => void } {
-  let open = (): void => undefined;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { wait, open };
-}
+import { BASE, fakeSessionPerTest } from './support/fake-session.js';
+import { gate } from './support/gate.js';
 
 const isRefresh = (input: RequestInfo | URL, init?: RequestInit): boolean =>
   new URL(new Request(input, init).url).pathname === '/api/token/refresh';
 
 describe('a sign-in while a refresh of the previous session is in flight', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-    server = fakeServer(60);
-  });
-  afterEach(() => {
-    client.close();
-    vi.useRealTimers();
-  });
+  const fake = fakeSessionPerTest();
 
   it("does not adopt the previous session's refreshed tokens over the new sign-in", async () => {
     const hold = gate();
     const fetch: FetchLike = async (input, init) => {
-      const res = await server.fetch(input, init);
+      const res = await fake.server.fetch(input, init);
       if (isRefresh(input, init)) await hold.wait; // the answer is slow to come back
       return res;
     };
-    client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: 10, locks: null });
+    const client = fake.bearer({ fetch, refreshMargin: 10 });
     await client.login('a@b.c', 'pw'); // session 1: accessTokens[0]
     await vi.advanceTimersByTimeAsync(51_000); // timer refresh of session 1 on the wire: accessTokens[1]
-    expect(server.count('POST /api/token/refresh')).toBe(1);
+    expect(fake.server.count('POST /api/token/refresh')).toBe(1);
     await client.login('a@b.c', 'pw'); // session 2 (another account, in real life): accessTokens[2]
     hold.open();
     await vi.advanceTimersByTimeAsync(10);
     await client.fetch('/api/data');
-    expect(server.authHeaders.at(-1)).toBe(`Bearer ${server.accessTokens[2]}`);
+    expect(fake.server.authHeaders.at(-1)).toBe(`Bearer ${fake.server.accessTokens[2]}`);
   });
 
   it('does not end the new session when the previous session refresh is refused', async () => {
     const hold = gate();
     const fetch: FetchLike = async (input, init) => {
       if (isRefresh(input, init)) await hold.wait; // the request is slow to reach the server
-      return server.fetch(input, init);
+      return fake.server.fetch(input, init);
     };
-    client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: 10, locks: null });
+    const client = fake.bearer({ fetch, refreshMargin: 10 });
     const ended = vi.fn();
     client.on('session:ended', ended);
     await client.login('a@b.c', 'pw');
@@ -78,7 +63,7 @@ describe("another tab's sign-in while this tab refreshes the previous session", 
   });
 
   it("is not undone by the previous session's refresh answer, here or in the tab that signed in", async () => {
-    server = fakeServer(60);
+    const server = fakeServer(60);
     const locks = fakeLocks();
     const hold = gate();
     let holding = false;

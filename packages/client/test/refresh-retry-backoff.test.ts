@@ -3,23 +3,12 @@
  * server's 10 s refresh grace window); a 429's `Retry-After` is honoured within that cap; retries stop at a refusal
  * (which ends the session), a success, or `close()`. Refresh mode (single-token mode: single-token-renewal-retries).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
-import { createClient, type FetchLike, type JotClient } from '../src/index.js';
+import type { FetchLike } from '../src/index.js';
+import { fakeSessionPerTest } from './support/fake-session.js';
 
-const BASE = 'http://jot.test';
-let server: FakeServer;
-let client: JotClient;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  server = fakeServer(60);
-});
-afterEach(() => {
-  client.close();
-  vi.useRealTimers();
-});
+const fake = fakeSessionPerTest();
 
 /** A fetch whose refreshes answer `failures.shift()` while any are left, then reach the fake server. */
 function failingRefreshes(failures: Array<() => Response>, at: number[]): FetchLike {
@@ -30,7 +19,7 @@ function failingRefreshes(failures: Array<() => Response>, at: number[]): FetchL
       const failure = failures.shift();
       if (failure !== undefined) return failure();
     }
-    return server.fetch(req);
+    return fake.server.fetch(req);
   };
 }
 
@@ -43,7 +32,7 @@ const status =
     });
 
 async function signedIn(fetch: FetchLike): Promise<{ ended: ReturnType<typeof vi.fn>; t0: number }> {
-  client = createClient({ baseUrl: BASE, mode: 'bearer', fetch, refreshMargin: 10, locks: null });
+  const client = fake.bearer({ fetch, refreshMargin: 10 });
   const ended = vi.fn();
   client.on('session:ended', ended);
   const t0 = Date.now();
@@ -58,8 +47,8 @@ describe('retrying a refresh that failed transiently', () => {
     const { ended, t0 } = await signedIn(fetch);
     await vi.advanceTimersByTimeAsync(70_000);
     expect(at.map((t) => (t - t0) / 1000)).toEqual([50, 51, 53, 57, 61]);
-    expect(client.signedIn).toBe(true);
-    expect(client.expiresAt).toBe(t0 + 121_000);
+    expect(fake.client.signedIn).toBe(true);
+    expect(fake.client.expiresAt).toBe(t0 + 121_000);
     expect(ended).not.toHaveBeenCalled();
   });
 
@@ -72,7 +61,7 @@ describe('retrying a refresh that failed transiently', () => {
     const { t0 } = await signedIn(fetch);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(at.map((t) => (t - t0) / 1000)).toEqual([50, 53, 57]);
-    expect(client.signedIn).toBe(true);
+    expect(fake.client.signedIn).toBe(true);
   });
 
   it('stops at a refusal, which ends the session', async () => {
@@ -87,7 +76,7 @@ describe('retrying a refresh that failed transiently', () => {
     const at: number[] = [];
     await signedIn(failingRefreshes([status(503), status(503), status(503)], at));
     await vi.advanceTimersByTimeAsync(50_500);
-    client.close();
+    fake.client.close();
     await vi.advanceTimersByTimeAsync(60_000);
     expect(at).toHaveLength(1);
   });
@@ -96,7 +85,7 @@ describe('retrying a refresh that failed transiently', () => {
     const at: number[] = [];
     await signedIn(failingRefreshes([status(503)], at));
     await vi.advanceTimersByTimeAsync(50_500);
-    await client.logout(); // (a stale token is refreshed first, as any request does)
+    await fake.client.logout(); // (a stale token is refreshed first, as any request does)
     const before = at.length;
     await vi.advanceTimersByTimeAsync(60_000);
     expect(at).toHaveLength(before);

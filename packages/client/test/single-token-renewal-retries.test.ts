@@ -4,24 +4,12 @@
  * one renewal hit a blip was signed out at expiry, although the server was back a second later. Retries stop at the
  * token's expiry (an expired token cannot be renewed).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { createClient, type FetchLike, type JotClient } from '../src/index.js';
-import { fakeServer, type FakeServer } from '../../../test-support/session-api.js';
+import type { FetchLike } from '../src/index.js';
+import { fakeSessionPerTest } from './support/fake-session.js';
 
-const BASE = 'http://jot.test';
-let server: FakeServer;
-let client: JotClient;
-
-beforeEach(() => {
-  vi.useFakeTimers();
-  server = fakeServer(60);
-  server.singleToken = true;
-});
-afterEach(() => {
-  client.close();
-  vi.useRealTimers();
-});
+const fake = fakeSessionPerTest({ singleToken: true });
 
 describe('transient renewal failure', () => {
   it.each(['network', '503'] as const)(
@@ -40,16 +28,9 @@ describe('transient renewal failure', () => {
             headers: { 'content-type': 'application/json' },
           });
         }
-        return server.fetch(req);
+        return fake.server.fetch(req);
       };
-      client = createClient({
-        baseUrl: BASE,
-        mode: 'bearer',
-        tokenMode: 'single',
-        fetch,
-        refreshMargin: 10,
-        locks: null,
-      });
+      const client = fake.bearer({ fetch, tokenMode: 'single', refreshMargin: 10 });
       const ended = vi.fn();
       client.on('session:ended', ended);
       await client.login('a@b.c', 'pw');
@@ -69,18 +50,11 @@ describe('transient renewal failure', () => {
     let renewals = 0;
     const fetch: FetchLike = async (input, init) => {
       const req = new Request(input, init);
-      if (new URL(req.url).pathname !== '/api/token/renew') return server.fetch(req);
+      if (new URL(req.url).pathname !== '/api/token/renew') return fake.server.fetch(req);
       renewals++;
       throw new TypeError('fetch failed'); // the server stays unreachable
     };
-    client = createClient({
-      baseUrl: BASE,
-      mode: 'bearer',
-      tokenMode: 'single',
-      fetch,
-      refreshMargin: 10,
-      locks: null,
-    });
+    const client = fake.bearer({ fetch, tokenMode: 'single', refreshMargin: 10 });
     await client.login('a@b.c', 'pw');
     await vi.advanceTimersByTimeAsync(120_000);
     // At 50 s, then 1, 2, 4 and 4 s later (51, 53, 57 s); the next one (61 s) would be after the 60 s expiry.

@@ -18,6 +18,7 @@ import { createAccountMail } from './services/account-mail.js';
 import type { ClientService } from './services/clients.js';
 import { inviteAddress } from './services/invitations.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
+import { connectAnswering } from './services/redis-connection.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
 import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
@@ -142,19 +143,7 @@ async function connectAdminRedis(url: string): Promise<Redis> {
     connectTimeout: 3000,
     lazyConnect: true,
   });
-  let lastError: Error | undefined;
-  redis.on('error', (err: Error) => {
-    lastError = err;
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-    return redis;
-  } catch (err) {
-    redis.disconnect();
-    // connect() rejects with "Connection is closed."; the 'error' event says why (ECONNREFUSED, ENOTFOUND, …).
-    throw redisUnavailable(url, lastError ?? err);
-  }
+  return connectAnswering(redis, (cause) => redisUnavailable(url, cause));
 }
 
 /** Who the CLI's changes are recorded as. */

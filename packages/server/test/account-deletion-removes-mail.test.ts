@@ -6,17 +6,12 @@
  * invitation) are still matched by address, in either spelling, and another account's messages stay. The store part
  * on both backends. (Found by review: only rows to the current address's comparison key were deleted.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
-import { createTestSchema } from './support/postgres.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
+import { onBothBackends } from './support/store-backends.js';
 
 let smtp: TestSmtp;
 let server: TestServer;
@@ -119,32 +114,4 @@ function storeSuite(name: string, open: () => Promise<Store>, teardown: () => Pr
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'jot-delete-mail-'));
-storeSuite(
-  'sqlite',
-  () => openStore({ dataDir: dir }),
-  async () => rmSync(dir, { recursive: true, force: true }),
-);
-
-const pg = await createTestSchema();
-if ('error' in pg) {
-  if (process.env.CI || pg.broken) {
-    describe('Store.deleteMailOf: postgres', () => {
-      it('needs a working, reachable Postgres', () => {
-        throw new Error(pg.error);
-      });
-    });
-  } else {
-    console.warn(`\n⚠ SKIPPING the Postgres deleteMailOf suite: ${pg.error}\n`);
-  }
-} else {
-  const pgDir = mkdtempSync(join(tmpdir(), 'jot-delete-mail-pg-'));
-  storeSuite(
-    'postgres',
-    () => openStore({ url: pg.url, dataDir: pgDir, postgres: { schema: pg.schema } }),
-    async () => {
-      await pg.drop();
-      rmSync(pgDir, { recursive: true, force: true });
-    },
-  );
-}
+await onBothBackends('Store.deleteMailOf', storeSuite);

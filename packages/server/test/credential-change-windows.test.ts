@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPasswordHasher, openStore } from '../src/index.js';
-import { base32Decode, totpCode } from '../src/services/totp.js';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
 import { createTestSchema } from './support/postgres.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { enrolTotp } from './support/totp-enrolment.js';
 
 const target = await createTestSchema();
 if ('error' in target && (process.env.CI || target.broken))
@@ -114,15 +114,7 @@ describe.each([
     async () => {
       const email = 'second-step@example.com';
       const user = await signUp(server, email, PASSWORD);
-      const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
-      const confirmed = await server.request('POST', '/api/mfa/totp/confirm', {
-        token: user.access_token,
-        body: {
-          factor_id: start.body.factor_id,
-          code: totpCode(base32Decode(start.body.secret as string), Date.now()),
-        },
-      });
-      expect(confirmed.status).toBe(200);
+      const { confirmed } = await enrolTotp(server, user.access_token);
       const recovery = confirmed.body.recovery_codes as string[];
       const password = await login(email, PASSWORD);
       expect(password.status).toBe(403);

@@ -31,6 +31,8 @@ async function clockedServer(dpop: 'optional' | 'required') {
   };
 }
 
+type Clocked = Awaited<ReturnType<typeof clockedServer>>;
+
 /** Registers `email` and signs it in with `client`'s proof (so this works with `JOT_DPOP=required` too). */
 async function registerAndSignIn(
   server: TestServer,
@@ -49,11 +51,7 @@ async function registerAndSignIn(
 }
 
 /** Sets up an authenticator app for the signed-in `client`; returns its secret. */
-async function enrolTotp(
-  clocked: Awaited<ReturnType<typeof clockedServer>>,
-  client: DPoPClient,
-  token: string,
-): Promise<Buffer> {
+async function enrolTotp(clocked: Clocked, client: DPoPClient, token: string): Promise<Buffer> {
   const start = await client.request('POST', '/api/mfa/totp', { token, proof: clocked.iat() });
   expect(start.status, start.text).toBe(200);
   const secret = base32Decode(start.body.secret as string);
@@ -68,7 +66,7 @@ async function enrolTotp(
 
 /** The password step with `client`'s proof (or none with `omit`); returns the MFA token. */
 async function passwordStep(
-  clocked: Awaited<ReturnType<typeof clockedServer>>,
+  clocked: Clocked,
   client: DPoPClient,
   email: string,
   omit = false,
@@ -85,7 +83,7 @@ async function passwordStep(
 
 /** The second step with a TOTP code and `client`'s proof (or none with `omit`). */
 function secondStep(
-  clocked: Awaited<ReturnType<typeof clockedServer>>,
+  clocked: Clocked,
   client: DPoPClient,
   mfaToken: string,
   secret: Buffer,
@@ -98,11 +96,7 @@ function secondStep(
 }
 
 /** The answer is a session bound to `client`'s key, usable with its proofs. */
-async function expectBoundTo(
-  clocked: Awaited<ReturnType<typeof clockedServer>>,
-  res: TestResponse,
-  client: DPoPClient,
-): Promise<void> {
+async function expectBoundTo(clocked: Clocked, res: TestResponse, client: DPoPClient): Promise<void> {
   expect(res.status, res.text).toBe(200);
   expect(res.body.token_type).toBe('DPoP');
   expect(decodeUnverified(res.body.access_token as string).payload.cnf).toEqual({
@@ -118,29 +112,64 @@ async function expectBoundTo(
   expect(bearer.status).toBe(401);
 }
 
-describe('the TOTP second step (JOT_DPOP=optional)', () => {
-  let clocked: Awaited<ReturnType<typeof clockedServer>>;
-  let client: DPoPClient;
-  let secret: Buffer;
-  const email = 'mfa-dpop@example.com';
+/** A server, a DPoP client signed in to it, and the secret of the authenticator app that client set up. */
+interface TotpAccount {
+  clocked: Clocked;
+  client: DPoPClient;
+  secret: Buffer;
+}
 
+/**
+ * Before the block's tests: a server with `policy`, and `email` registered and signed in by a DPoP client that set
+ * up an authenticator app. The function it returns gives them to a test.
+ */
+function totpAccount(policy: 'optional' | 'required', email: string): () => TotpAccount {
+  let clocked: Clocked | undefined;
+  let account: TotpAccount | undefined;
   beforeAll(async () => {
-    clocked = await clockedServer('optional');
-    client = dpopClient(clocked.server);
-    secret = await enrolTotp(
+    clocked = await clockedServer(policy);
+    const client = dpopClient(clocked.server);
+    const secret = await enrolTotp(
       clocked,
       client,
       await registerAndSignIn(clocked.server, client, email, clocked.iat()),
     );
+    account = { clocked, client, secret };
   });
   afterAll(() => clocked?.server.close());
+  return () => {
+    if (account === undefined) throw new Error(`the account ${email} was not set up`);
+    return account;
+  };
+}
+
+/**
+ * After a password step with a proof, a second step without one is refused (ERR_DPOP_REQUIRED) — under either
+ * policy — and the same step with the proof then binds the session.
+ */
+async function expectProoflessSecondStepRefused(
+  { clocked, client, secret }: TotpAccount,
+  email: string,
+): Promise<void> {
+  const mfaToken = await passwordStep(clocked, client, email);
+  const refused = await secondStep(clocked, client, mfaToken, secret, true);
+  expect(refused.status).toBe(400);
+  expect(refused.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' });
+  await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
+}
+
+describe('the TOTP second step (JOT_DPOP=optional)', () => {
+  const email = 'mfa-dpop@example.com';
+  const account = totpAccount('optional', email);
 
   it('binds the session to the key the password step proved: token_type DPoP, cnf.jkt its thumbprint', async () => {
+    const { clocked, client, secret } = account();
     const mfaToken = await passwordStep(clocked, client, email);
     await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
   });
 
   it('refuses a proof from another key (ERR_DPOP_KEY_MISMATCH) before the code is checked', async () => {
+    const { clocked, client, secret } = account();
     const mfaToken = await passwordStep(clocked, client, email);
     const other = dpopClient(clocked.server);
     const refused = await secondStep(clocked, other, mfaToken, secret);
@@ -150,15 +179,11 @@ describe('the TOTP second step (JOT_DPOP=optional)', () => {
     await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
   });
 
-  it('refuses the second step without a proof when the password step had one (ERR_DPOP_REQUIRED)', async () => {
-    const mfaToken = await passwordStep(clocked, client, email);
-    const refused = await secondStep(clocked, client, mfaToken, secret, true);
-    expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' });
-    await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
-  });
+  it('refuses the second step without a proof when the password step had one (ERR_DPOP_REQUIRED)', () =>
+    expectProoflessSecondStepRefused(account(), email));
 
   it('refuses a proof at the second step of a sign-in started without one (ERR_DPOP_KEY_MISMATCH)', async () => {
+    const { clocked, client, secret } = account();
     const mfaToken = await passwordStep(clocked, client, email, true);
     const refused = await secondStep(clocked, client, mfaToken, secret);
     expect(refused.status).toBe(400);
@@ -171,33 +196,15 @@ describe('the TOTP second step (JOT_DPOP=optional)', () => {
 });
 
 describe('the TOTP second step with JOT_DPOP=required', () => {
-  let clocked: Awaited<ReturnType<typeof clockedServer>>;
-  let client: DPoPClient;
-  let secret: Buffer;
   const email = 'mfa-dpop-required@example.com';
+  const account = totpAccount('required', email);
 
-  beforeAll(async () => {
-    clocked = await clockedServer('required');
-    client = dpopClient(clocked.server);
-    secret = await enrolTotp(
-      clocked,
-      client,
-      await registerAndSignIn(clocked.server, client, email, clocked.iat()),
-    );
-  });
-  afterAll(() => clocked?.server.close());
-
-  it('refuses the second step without a proof (ERR_DPOP_REQUIRED), and binds it with one', async () => {
-    const mfaToken = await passwordStep(clocked, client, email);
-    const refused = await secondStep(clocked, client, mfaToken, secret, true);
-    expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error: 'invalid_dpop_proof', code: 'ERR_DPOP_REQUIRED' });
-    await expectBoundTo(clocked, await secondStep(clocked, client, mfaToken, secret), client);
-  });
+  it('refuses the second step without a proof (ERR_DPOP_REQUIRED), and binds it with one', () =>
+    expectProoflessSecondStepRefused(account(), email));
 });
 
 describe.each(['optional', 'required'] as const)('passkey sign-in (JOT_DPOP=%s)', (policy) => {
-  let clocked: Awaited<ReturnType<typeof clockedServer>>;
+  let clocked: Clocked;
   let client: DPoPClient;
   const credential = newCredential('pending');
 

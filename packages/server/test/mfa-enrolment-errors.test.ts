@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { base32Decode, totpCode } from '../src/services/totp.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import {
   assertionResponse,
@@ -15,6 +14,7 @@ import {
   registrationResponse,
   type SoftCredential,
 } from './support/soft-authenticator.js';
+import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
 const ORIGIN = 'http://jot.test';
@@ -57,17 +57,8 @@ describe('second-factor enrolment refusals', () => {
     const user = await signUp(server, 'totp-twice@example.com', PASSWORD);
     const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
     expect(start.status).toBe(200);
-    // Until confirmed, starting over is allowed (the pending enrolment is replaced).
-    const restart = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
-    expect(restart.status).toBe(200);
-    const confirmed = await server.request('POST', '/api/mfa/totp/confirm', {
-      token: user.access_token,
-      body: {
-        factor_id: restart.body.factor_id,
-        code: totpCode(base32Decode(restart.body.secret as string), Date.now()),
-      },
-    });
-    expect(confirmed.status).toBe(200);
+    // Until confirmed, starting over is allowed (the pending enrolment is replaced): the restart is confirmed.
+    const { confirmed } = await enrolTotp(server, user.access_token);
     const again = await server.request('POST', '/api/mfa/totp', { token: confirmed.body.access_token });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('ERR_MFA_ALREADY_ENROLLED');

@@ -11,6 +11,7 @@ import { createClient, isMfaRequired, isStepUpError, type JotClient } from '@jot
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
 let now = Date.UTC(2032, 2, 1, 9, 0, 5);
@@ -150,13 +151,7 @@ describe('MFA policy and step-up through @jot/client', () => {
     const login = await server.request('POST', '/api/login', {
       body: { email: 'user@example.com', password: PASSWORD },
     });
-    const token: string = login.body.access_token;
-    const start = await server.request('POST', '/api/mfa/totp', { token });
-    const userSecret = base32Decode(start.body.secret);
-    await server.request('POST', '/api/mfa/totp/confirm', {
-      token,
-      body: { factor_id: start.body.factor_id, code: totpCode(userSecret, now) },
-    });
+    await enrolTotp(server, login.body.access_token as string, { at: now });
     expect(
       (
         await server.request('POST', '/api/login', {
@@ -209,15 +204,9 @@ describe('JOT_MFA_REQUIRED=all', () => {
     const account = await strict.request('PATCH', '/api/account', { token, body: { name: 'N' } });
     expect(account.status).toBe(403);
     expect(account.body.code).toBe('ERR_MFA_ENROLLMENT_REQUIRED');
-    const start = await strict.request('POST', '/api/mfa/totp', { token });
-    expect(start.status).toBe(200);
-    const confirm = await strict.request('POST', '/api/mfa/totp/confirm', {
-      token,
-      body: { factor_id: start.body.factor_id, code: totpCode(base32Decode(start.body.secret), Date.now()) },
-    });
-    expect(confirm.status).toBe(200);
+    const { confirmed } = await enrolTotp(strict, token);
     const after = await strict.request('PATCH', '/api/account', {
-      token: confirm.body.access_token,
+      token: confirmed.body.access_token,
       body: { name: 'N' },
     });
     expect(after.status).toBe(200);
@@ -226,12 +215,8 @@ describe('JOT_MFA_REQUIRED=all', () => {
   /** A new account with an authenticator app: its id and the aal2 access token the confirmation answered. */
   async function enrolled(email: string): Promise<{ userId: string; token: string; sid: string }> {
     const { access_token: first, userId } = await signUp(strict, email);
-    const start = await strict.request('POST', '/api/mfa/totp', { token: first });
-    const confirm = await strict.request('POST', '/api/mfa/totp/confirm', {
-      token: first,
-      body: { factor_id: start.body.factor_id, code: totpCode(base32Decode(start.body.secret), Date.now()) },
-    });
-    const token: string = confirm.body.access_token;
+    const { confirmed } = await enrolTotp(strict, first);
+    const token: string = confirmed.body.access_token;
     const claims = decodeUnverified(token).payload as { acr: string; sid: string };
     expect(claims.acr).toBe('aal2');
     return { userId, token, sid: claims.sid };

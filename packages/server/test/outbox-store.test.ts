@@ -3,15 +3,10 @@
  * instances: an idempotency key makes one message; concurrent claimers never share a row; a lease keeps a row from
  * others until it runs out; only the lease holder can settle a row; failed messages come back with `retryMail`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
-import { createTestSchema } from './support/postgres.js';
+import { onBothBackends } from './support/store-backends.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -102,28 +97,4 @@ function suite(name: string, open: () => Promise<Store>, teardown: () => Promise
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'jot-outbox-'));
-suite(
-  'sqlite',
-  () => openStore({ dataDir: dir }),
-  async () => rmSync(dir, { recursive: true, force: true }),
-);
-
-const pg = await createTestSchema();
-if ('error' in pg) {
-  if (process.env.CI || pg.broken) {
-    describe('mail outbox: postgres', () => {
-      it('needs a working, reachable Postgres', () => {
-        throw new Error(pg.error);
-      });
-    });
-  } else {
-    console.warn(`\n⚠ SKIPPING the Postgres outbox suite: ${pg.error}\n`);
-  }
-} else {
-  suite(
-    'postgres',
-    () => openStore({ url: pg.url, dataDir: dir, postgres: { schema: pg.schema } }),
-    () => pg.drop(),
-  );
-}
+await onBothBackends('mail outbox', suite);

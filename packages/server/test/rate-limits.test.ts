@@ -22,11 +22,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openStore, type Store } from '../src/index.js';
-import { base32Decode, totpCode } from '../src/services/totp.js';
+import { totpCode } from '../src/services/totp.js';
 import { createTestSchema } from './support/postgres.js';
 import { waitFor } from './support/processes.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { enrolTotp } from './support/totp-enrolment.js';
 
 const redisAvailable = await requireRedis('the rate limits across instances');
 const pgTarget = await createTestSchema();
@@ -358,13 +359,7 @@ describe('second-factor attempts per account (JOT_MFA_ACCOUNT_LIMIT), controlled
   it('the attempt over the budget gets 429 ERR_MFA_LOCKED with Retry-After, the right code included, until the window passes', async () => {
     const email = 'mfa-limited@example.com';
     const user = await signUp(server, email, PASSWORD);
-    const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
-    const secret = base32Decode(start.body.secret as string);
-    const confirm = await server.request('POST', '/api/mfa/totp/confirm', {
-      token: user.access_token,
-      body: { factor_id: start.body.factor_id, code: totpCode(secret, now) },
-    });
-    expect(confirm.status).toBe(200);
+    const { secret } = await enrolTotp(server, user.access_token, { at: now });
     now += 30_000; // the next TOTP step, so codes below are fresh
     const mfaToken = async (): Promise<string> => {
       const res = await server.request('POST', '/api/login', {

@@ -9,9 +9,10 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SECURITY_EVENT_TYPES } from '../src/index.js';
-import { base32Decode, totpCode } from '../src/services/totp.js';
+import { totpCode } from '../src/services/totp.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
+import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'a different long password';
@@ -286,15 +287,10 @@ describe('security events', () => {
         (await req('POST', '/api/register', { email: 'careful@example.com', password: PASSWORD })).status,
       ).toBe(201);
       const careful = await signIn('careful@example.com');
-      const start = await req('POST', '/api/mfa/totp', undefined, careful.access_token);
-      const secret = base32Decode(start.body.secret as string);
-      const confirmed = await req(
-        'POST',
-        '/api/mfa/totp/confirm',
-        { factor_id: start.body.factor_id, code: totpCode(secret, now) },
-        careful.access_token,
-      );
-      expect(confirmed.status).toBe(200);
+      const { secret, factorId, confirmed } = await enrolTotp(lifecycle, careful.access_token, {
+        at: now,
+        headers: home,
+      });
       const recovery = confirmed.body.recovery_codes as string[];
       secrets.push(...recovery);
       const mfaToken = async () => {
@@ -323,28 +319,10 @@ describe('security events', () => {
         (await req('POST', '/api/mfa/recovery-codes', undefined, stepped.body.access_token)).status,
       ).toBe(200);
       expect(
-        (
-          await req(
-            'DELETE',
-            `/api/mfa/factors/${start.body.factor_id}`,
-            undefined,
-            stepped.body.access_token,
-          )
-        ).status,
+        (await req('DELETE', `/api/mfa/factors/${factorId}`, undefined, stepped.body.access_token)).status,
       ).toBe(204);
-      const again = await req('POST', '/api/mfa/totp', undefined, stepped.body.access_token);
-      const secondSecret = base32Decode(again.body.secret as string);
       now += 30_000;
-      expect(
-        (
-          await req(
-            'POST',
-            '/api/mfa/totp/confirm',
-            { factor_id: again.body.factor_id, code: totpCode(secondSecret, now) },
-            stepped.body.access_token,
-          )
-        ).status,
-      ).toBe(200);
+      await enrolTotp(lifecycle, stepped.body.access_token as string, { at: now, headers: home });
       for (let i = 0; i < 3; i++)
         await req('POST', '/api/login/mfa', { mfa_token: await mfaToken(), code: wrongCode });
       const locked = await req('POST', '/api/login/mfa', { mfa_token: await mfaToken(), code: wrongCode });

@@ -12,8 +12,7 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { freePort } from '../../server/test/support/smtp.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
   ensureBuilt,
@@ -23,6 +22,7 @@ import {
   SHOTS,
   warnIfUnavailable,
 } from './support/browser.js';
+import { addVirtualAuthenticator, startPasskeyServer } from './support/passkeys.js';
 
 const EMAIL = 'mfa-admin@jot.test';
 
@@ -60,15 +60,7 @@ describe.runIf(available || process.env.CI !== undefined)(
 
     beforeAll(async () => {
       await ensureBuilt();
-      const port = await freePort();
-      origin = `http://localhost:${port}`;
-      server = await startServer({
-        port,
-        issuer: origin,
-        tokenDelivery: 'cookie',
-        webauthnRpId: 'localhost',
-        webauthnOrigins: origin,
-      });
+      ({ server, origin } = await startPasskeyServer());
       const reg = await server.request('POST', '/api/register', {
         body: { email: EMAIL, password: PASSWORD, name: 'Ada Admin' },
       });
@@ -78,18 +70,7 @@ describe.runIf(available || process.env.CI !== undefined)(
       browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
       page = await context.newPage();
-      cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable', { enableUI: false });
-      ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      }));
+      ({ cdp, authenticatorId } = await addVirtualAuthenticator(page));
     });
 
     afterAll(async () => {

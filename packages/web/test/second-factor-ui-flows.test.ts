@@ -7,10 +7,11 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { base32Decode, totpCode } from '../../server/src/services/totp.js';
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import { freePort } from '../../server/test/support/smtp.js';
-import { available, ensureBuilt, launchChromium, PASSWORD } from './support/browser.js';
+import { totpCode } from '../../server/src/services/totp.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
+import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
+import { available, ensureBuilt, launchChromium, openPage, PASSWORD } from './support/browser.js';
+import { addVirtualAuthenticator, startPasskeyServer } from './support/passkeys.js';
 
 const ADMIN = 'admin@mfa-flows.test';
 const USER = 'user@mfa-flows.test';
@@ -24,22 +25,8 @@ describe.runIf(available)('second-factor flows that step up midway', () => {
   let recoveryCodes: string[];
 
   async function newPage(): Promise<{ page: Page; cdp: CDPSession }> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(8_000);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const page = await openPage(browser, contexts);
+    const { cdp } = await addVirtualAuthenticator(page);
     return { page, cdp };
   }
 
@@ -53,16 +40,7 @@ describe.runIf(available)('second-factor flows that step up midway', () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    const port = await freePort();
-    origin = `http://localhost:${port}`;
-    server = await startServer({
-      port,
-      issuer: origin,
-      tokenDelivery: 'cookie',
-      webauthnRpId: 'localhost',
-      webauthnOrigins: origin,
-      mfaRequired: 'admins',
-    });
+    ({ server, origin } = await startPasskeyServer({ mfaRequired: 'admins' }));
     for (const email of [ADMIN, USER]) {
       const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
       expect(reg.status).toBe(201);
@@ -71,16 +49,9 @@ describe.runIf(available)('second-factor flows that step up midway', () => {
     const login = await server.request('POST', '/api/login', {
       body: { email: USER, password: PASSWORD, delivery: 'bearer' },
     });
-    const token = login.body.access_token as string;
-    const start = await server.request('POST', '/api/mfa/totp', { token });
-    expect(start.status).toBe(200);
-    userSecret = base32Decode(start.body.secret as string);
-    const confirm = await server.request('POST', '/api/mfa/totp/confirm', {
-      token,
-      body: { factor_id: start.body.factor_id, code: totpCode(userSecret, Date.now()) },
-    });
-    expect(confirm.status).toBe(200);
-    recoveryCodes = confirm.body.recovery_codes as string[];
+    const enrolment = await enrolTotp(server, login.body.access_token as string);
+    userSecret = enrolment.secret;
+    recoveryCodes = enrolment.confirmed.body.recovery_codes as string[];
     browser = await launchChromium();
   });
 

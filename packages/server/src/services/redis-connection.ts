@@ -20,16 +20,34 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
-  redis.on('error', () => undefined); // reported by connect() below; the server adds a logging listener after
+  // The server adds a logging listener once connected.
+  return connectAnswering(
+    redis,
+    (cause) =>
+      new Error(
+        `JOT_REDIS_URL: Redis did not answer (${cause instanceof Error ? cause.message : String(cause)})`,
+      ),
+  );
+}
+
+/**
+ * Connects `redis` (made with `lazyConnect`) and checks it answers; otherwise disconnects it, so it stops
+ * reconnecting and the process can exit, and throws `refused(cause)`. The cause is the client's last 'error' event
+ * (ECONNREFUSED, ENOTFOUND, …): `connect()` itself only rejects with "Connection is closed.". The 'error' listener
+ * stays, so that later errors are not reported as unhandled; callers may add their own.
+ */
+export async function connectAnswering(redis: Redis, refused: (cause: unknown) => Error): Promise<Redis> {
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
   try {
     await redis.connect();
     await redis.ping();
     return redis;
   } catch (err) {
     redis.disconnect();
-    throw new Error(
-      `JOT_REDIS_URL: Redis did not answer (${err instanceof Error ? err.message : String(err)})`,
-    );
+    throw refused(lastError ?? err);
   }
 }
 
