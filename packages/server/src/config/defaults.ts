@@ -86,7 +86,12 @@ export const defaults = {
   clusterPollInterval: '2s',
   /** Shared secret (at least 32 characters) resource servers present to read the revocation feed. @default none */
   revocationSecret: undefined,
-  /** Email of an admin created at first start when there are no users; set with `adminPassword`. @default none */
+  /**
+   * Email of the bootstrap admin, created at any start when no account has this address. An existing account is
+   * made admin only when `adminPassword` is its password (else the server refuses to start); set with
+   * `adminPassword`.
+   * @default none
+   */
   adminEmail: undefined,
   /** Password of that bootstrap admin (at least 8 characters); set with `adminEmail`. @default none */
   adminPassword: undefined,

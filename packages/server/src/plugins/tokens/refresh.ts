@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { HEADERS } from '@jot/contract';
+import { isVerifyError } from '@jot/verify';
 
 import { refreshCookie, REFRESH_PATH } from '../../http/cookies.js';
 import { HttpError } from '../../http/errors.js';
@@ -17,6 +18,14 @@ import { refreshResultOf } from '../../services/metrics.js';
 import { hashSecret } from '../../services/secrets.js';
 import { isSessionLive } from '../../services/sessions.js';
 import { clientInfo } from '../../http/client-info.js';
+
+/**
+ * The code of a refusal, for the `jot_refreshes_total` result: the service throws `DomainError`s and `HttpError`s,
+ * and the cookie's CSRF check a `VerifyError` (`ERR_CSRF`, see services/csrf.ts).
+ */
+function refusalCode(err: unknown): string | undefined {
+  return err instanceof HttpError || err instanceof DomainError || isVerifyError(err) ? err.code : undefined;
+}
 
 function csrfHeader(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
@@ -74,11 +83,7 @@ export function registerRefreshRoute(app: FastifyInstance): void {
           },
         )
         .catch((err: unknown) => {
-          metrics.refreshes.inc({
-            result: refreshResultOf(
-              err instanceof HttpError || err instanceof DomainError ? err.code : undefined,
-            ),
-          });
+          metrics.refreshes.inc({ result: refreshResultOf(refusalCode(err)) });
           throw err;
         });
       metrics.refreshes.inc({ result: 'success' });
