@@ -9,20 +9,24 @@ import {
 } from './rules.js';
 import type { ClientInfo, SessionDeps } from './types.js';
 
-/** A refresh token used again after its grace: the session ends, and the reuse is recorded. */
+/**
+ * A refresh token used again after its grace: the session ends, and the reuse is recorded once — by whichever
+ * request ended it (replays racing on several instances all answer `ERR_REFRESH_TOKEN_REUSED`).
+ */
 export async function endForReuse(
   deps: SessionDeps,
   session: Session,
   client: ClientInfo,
   generation: number,
 ): Promise<never> {
-  await deps.revocations.revokeSession(session.id, 'refresh_token_reuse');
-  await deps.events.record('refresh_token_reuse', {
-    userId: session.userId,
-    sessionId: session.id,
-    ip: client.ip,
-    detail: { generation },
-  });
+  if (await deps.revocations.revokeSession(session.id, 'refresh_token_reuse')) {
+    await deps.events.record('refresh_token_reuse', {
+      userId: session.userId,
+      sessionId: session.id,
+      ip: client.ip,
+      detail: { generation },
+    });
+  }
   throw grantError(
     'ERR_REFRESH_TOKEN_REUSED',
     'this refresh token was already used; the session has been ended for safety — sign in again',
