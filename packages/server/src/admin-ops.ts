@@ -11,6 +11,7 @@ import type { Clock } from './clock.js';
 import { clientsFromConfig, oneTimeTokensFromConfig, revocationsFromConfig } from './compose/from-config.js';
 import type { Config } from './config/index.js';
 import { redactUrl } from './config/seal-config.js';
+import { requireDeploymentKek } from './keys/kek-check.js';
 import { createKeyManager } from './keys/key-manager.js';
 import type { KeyManager } from './keys/types.js';
 import { deleteAccount } from './services/account-deletion.js';
@@ -38,8 +39,17 @@ export interface AdminOps {
   revokeSession(sessionId: string): Promise<boolean>;
   /** Ends every session and token of the user. */
   revokeAllSessions(user: User): Promise<void>;
-  /** Creates an invitation and queues its message (delivered now when the mail server answers). */
+  /**
+   * Creates an invitation and queues its message (delivered now when the mail server answers). Checks `JOT_KEK`
+   * first (`requireKek`): the link is signed, and the message sealed, with keys derived from it.
+   */
   invite(email: string, roles: readonly string[]): Promise<Invitation>;
+  /**
+   * Refuses (`ERR_KEK_MISMATCH`) a `JOT_KEK` other than the one the stored signing keys were sealed with. Commands
+   * that write what only the deployment's KEK can read (queued mail, `client_secret_jwt` secrets) call it first;
+   * reading commands do not need the KEK to match.
+   */
+  requireKek(): Promise<void>;
   /**
    * The signing keys, loaded on first use and brought up to date with their schedule (which may create or rotate
    * a key, as a starting server would). Commands that do not ask never touch them.
@@ -186,7 +196,9 @@ function userOperations(services: AdminServices): UserOperations {
       await revocations.revokeAllForUser(user.id, 'logout_all');
       await record('logout_all', user.id);
     },
+    requireKek: () => requireDeploymentKek(store, config.kek),
     async invite(email, roles) {
+      await requireDeploymentKek(store, config.kek);
       const invitation = await inviteAddress(
         { store, clock, config, accountMail, events },
         { email, roles },

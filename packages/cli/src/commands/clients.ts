@@ -178,6 +178,7 @@ function addCommand(clients: Command, io: CliIo): void {
     )
     .action((options: AddOptions) =>
       registry(io, async (ops) => {
+        await ops.requireKek(); // a client_secret_jwt secret is sealed under JOT_KEK
         const { client, clientSecret } = await ops.clients.register(registrationOf(io, options));
         print(io, clientView(client), clientSecret, options.json);
       }),
@@ -246,6 +247,7 @@ function rotateSecretCommand(clients: Command, io: CliIo): void {
     .option('--json', 'print the client and its new client_secret as JSON')
     .action((clientId: string, options: { json?: boolean }) =>
       registry(io, async (ops) => {
+        await ops.requireKek();
         const { client, clientSecret } = await ops.clients.rotateSecret(clientId);
         print(io, clientView(client), clientSecret, options.json);
       }),

@@ -72,6 +72,7 @@ export function registerOutbox(program: Command, io: CliIo): void {
     .option('--json', 'print {"queued": n, "not_found": [ids]}')
     .action((ids: string[], options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
+        await ops.requireKek(); // the queued messages are sealed under JOT_KEK: another one could not send them
         const { queued, notFound } = await retry(ops, ids);
         await ops.mailer.flush();
         if (options.json === true) writeJson(io.stdout, { queued, not_found: notFound });
