@@ -92,20 +92,35 @@ export async function addRevocation(
   });
 }
 
+/**
+ * The newest committed id (`max`) and the highest id ever handed out (`high`, from the id sequence: ids are never
+ * reused, so an id pruned away still counts). A cursor above `high` comes from another database (a reset or a
+ * restore); one between `max` and `high` is merely past entries that were pruned. In PostgreSQL `high` may be the id
+ * of an insert still in flight, so only `max` bounds what a page may return.
+ */
+async function idMarks(db: Db, dialect: DialectName): Promise<{ max: number; high: number }> {
+  const high =
+    dialect === 'postgres'
+      ? sql`(SELECT last_value FROM pg_sequences
+          WHERE format('%I.%I', schemaname, sequencename) = pg_get_serial_sequence('revocations', 'id'))`
+      : sql`(SELECT seq FROM sqlite_sequence WHERE name = 'revocations')`;
+  const { rows } = await sql<{ max: number | string | null; high: number | string | null }>`
+    SELECT (SELECT max(id) FROM revocations) AS max, ${high} AS high`.execute(db);
+  const max = Number(rows[0]?.max ?? 0);
+  return { max, high: Math.max(max, Number(rows[0]?.high ?? 0)) };
+}
+
 export async function listRevocationsSince(
   db: Db,
+  dialect: DialectName,
   cursor: number | undefined,
   limit: number,
   now: number,
 ): Promise<RevocationPage> {
   // Read the high-water mark first and page only below it, so an insert landing between the two
   // queries is picked up by the next call rather than skipped.
-  const top = await db
-    .selectFrom('revocations')
-    .select((eb) => eb.fn.max('id').as('max'))
-    .executeTakeFirst();
-  const max = Number(top?.max ?? 0);
-  const snapshot = cursor === undefined || cursor > max;
+  const { max, high } = await idMarks(db, dialect);
+  const snapshot = cursor === undefined || cursor > high;
   const after = snapshot ? 0 : cursor;
   const rows = await db
     .selectFrom('revocations')
@@ -119,7 +134,8 @@ export async function listRevocationsSince(
   const hasMore = rows.length > limit;
   const entries = rows.slice(0, limit).map(toRevocation);
   const last = entries.at(-1);
-  return { entries, cursor: hasMore && last ? last.id : max, hasMore, snapshot };
+  // A cursor past the newest entries that were pruned stays where it is (never back to `max`).
+  return { entries, cursor: hasMore && last ? last.id : Math.max(after, max), hasMore, snapshot };
 }
 
 export async function isJtiRevoked(db: Db, jti: string, now: number): Promise<boolean> {
