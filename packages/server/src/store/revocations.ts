@@ -63,6 +63,20 @@ function toRevocation(row: Selectable<RevocationsTable>): Revocation {
   };
 }
 
+/**
+ * How long an insert waits for the table lock (PostgreSQL's `lock_timeout`, then 503 `ERR_STORE_UNAVAILABLE`). A
+ * healthy holder keeps it for a few inserts; one that froze mid-transaction keeps it until PostgreSQL ends its
+ * session (`LOCK_IDLE_LIMIT`), and meanwhile revocations must fail and free their pool connections, well within the
+ * time a request waits for one (`CONNECT_TIMEOUT_MS`), rather than queue until the pool is exhausted.
+ */
+export const TABLE_LOCK_WAIT = '3s';
+
+/** Takes the feed's table lock (see `addRevocation`), waiting at most `TABLE_LOCK_WAIT`. */
+async function lockTable(trx: Db): Promise<void> {
+  await sql`SELECT set_config('lock_timeout', ${TABLE_LOCK_WAIT}, true)`.execute(trx);
+  await sql`LOCK TABLE revocations IN EXCLUSIVE MODE`.execute(trx);
+}
+
 export async function addRevocation(
   db: Db,
   dialect: DialectName,
@@ -74,7 +88,7 @@ export async function addRevocation(
     // A reader must never see id n+1 committed while id n is still in flight, or its cursor would skip n.
     // SQLite has one writer at a time; in Postgres sequence order is not commit order, so inserts take a
     // table lock that serialises them (it does not block readers). Revocations are rare writes.
-    if (dialect === 'postgres') await sql`LOCK TABLE revocations IN EXCLUSIVE MODE`.execute(trx);
+    if (dialect === 'postgres') await lockTable(trx);
     const row = await trx
       .insertInto('revocations')
       .values({
