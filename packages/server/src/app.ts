@@ -118,6 +118,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
       dataDir: config.dataDir,
       now: clock,
       postgres: { namedStatements: config.databaseNamedStatements },
+      // Connection problems of the pool and the change listener, and the migrations applied, go to the server log.
+      logger: app.log,
     }));
   const ownsStore = options.store === undefined;
   let redis: Redis | undefined;

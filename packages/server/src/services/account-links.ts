@@ -85,11 +85,14 @@ export async function resetPasswordWithLink(
   checkPasswordStrength(newPassword, user.email);
   const hash = await deps.passwords.hash(newPassword);
   await deps.oneTimeTokens.consume('password_reset', claims);
-  const updated = await deps.store.replacePasswordHash(user.id, user.passwordHash, hash);
+  // The new hash commits with the end of every session, or not at all.
+  const updated = await deps.revocations.changeAndRevokeAll(user.id, 'password_reset', async (tx) => {
+    const replaced = await tx.replacePasswordHash(user.id, user.passwordHash, hash);
+    // Following the link proved the mailbox, as a verification link would.
+    if (replaced?.emailVerifiedAt === null) await tx.markEmailVerified(user.id, user.email);
+    return replaced;
+  });
   if (updated === undefined) throw linkUsed();
-  // Following the link proved the mailbox, as a verification link would.
-  if (updated.emailVerifiedAt === null) await deps.store.markEmailVerified(user.id, user.email);
-  await deps.revocations.revokeAllForUser(user.id, 'password_reset');
   await deps.events.record('password_reset', { userId: user.id, ip });
   await deps.accountMail.sendPasswordResetDone(updated);
   return updated;

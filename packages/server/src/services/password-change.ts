@@ -46,9 +46,17 @@ export async function changePassword(
   const newHash = await passwords.hash(next);
   // Compare-and-swap on the hash that was just checked. A sign-in's rehash (same password, new parameters) may
   // have replaced it meanwhile: then the current password is checked again against what is stored now; a real
-  // change by someone else fails that check (conflict).
+  // change by someone else fails that check (conflict). The new hash commits with the cut-off of every other session
+  // or not at all: a failure (503) leaves the old password in place for a retry, never a new one with the others
+  // still signed in.
   for (let attempt = 0; ; attempt++) {
-    const changed = await store.updatePasswordHash(user.id, newHash, { expect: user.passwordHash });
+    const expected = user.passwordHash;
+    const changed = await deps.revocations.changeAndRevokeAll(
+      caller.userId,
+      'password_changed',
+      (tx) => tx.updatePasswordHash(caller.userId, newHash, { expect: expected }),
+      { exceptSession: caller.sessionId },
+    );
     if (changed !== undefined) break;
     const now = await store.getUserById(user.id);
     if (attempt >= 3 || now === undefined || !(await passwords.verify(now.passwordHash, current))) {
@@ -60,7 +68,6 @@ export async function changePassword(
     }
     user = now;
   }
-  await deps.revocations.revokeAllForUser(user.id, 'password_changed', { exceptSession: caller.sessionId });
   await deps.events.record('password_changed', {
     userId: user.id,
     sessionId: caller.sessionId,

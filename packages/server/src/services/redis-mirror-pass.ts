@@ -13,7 +13,7 @@ import { REDIS_KEYS } from '@jot/contract';
 
 import { toWire } from './feed-wire.js';
 import { exec, queueWrite } from './redis-mirror-writes.js';
-import type { Store } from '../store/index.js';
+import type { RevocationPage, Store } from '../store/index.js';
 
 /** How long a completeness marker lives unless a caught-up pass renews it. */
 export const MARKER_LEASE_MS = 10_000;
@@ -39,18 +39,31 @@ export interface MirrorPassContext {
   state: { closed: boolean; copyNeeded: boolean };
 }
 
+/**
+ * The feed's pages from `from` on, each read from where the previous one ended (never from a stored cursor, which
+ * may not move), so a pass always ends. Only the first page may be a snapshot; a later one would restart from 0.
+ */
+async function* feedPages(tx: Store, from: number | undefined): AsyncGenerator<RevocationPage> {
+  let cursor = from;
+  for (let first = true; ; first = false) {
+    const page = await tx.listRevocationsSince(cursor, BATCH);
+    if (page.snapshot && !first) throw new Error('the revocation feed restarted in the middle of a pass');
+    yield page;
+    if (!page.hasMore) return;
+    cursor = page.cursor;
+  }
+}
+
 /** Copies every live entry, then sets the marker — unless Redis lost the sentinel meanwhile. */
 async function fullCopy(redis: Redis, tx: Store, logger: FastifyBaseLogger): Promise<void> {
   const sentinel = `jot:rev:copying:${randomUUID()}`;
   await redis.set(sentinel, '1', 'PX', 10 * 60_000);
   let cursor: number | undefined;
-  for (;;) {
-    const page = await tx.listRevocationsSince(cursor, BATCH);
+  for await (const page of feedPages(tx, undefined)) {
     const pipeline = redis.pipeline();
     for (const entry of page.entries) queueWrite(pipeline, entry, Date.now());
     await exec(pipeline);
     cursor = page.cursor;
-    if (!page.hasMore) break;
   }
   const marker = JSON.stringify({ cursor, at: Date.now() });
   const set = await redis.eval(
@@ -65,11 +78,17 @@ async function fullCopy(redis: Redis, tx: Store, logger: FastifyBaseLogger): Pro
   logger.info({ cursor }, 'revocation list copied to Redis in full');
 }
 
-/** SETs and PUBLISHes every entry after the shared cursor, moving it page by page; resolves the final cursor. */
-async function publishSinceCursor(redis: Redis, tx: Store): Promise<number> {
-  let cursor = await tx.getClusterValue('redis:published');
-  for (;;) {
-    const page = await tx.listRevocationsSince(cursor, BATCH);
+/**
+ * SETs and PUBLISHes every entry after the shared cursor, then moves it; resolves the final cursor. A cursor ahead
+ * of every id the store handed out (the database was reset or restored behind it) gets a snapshot: all of it is
+ * published and the cursor follows the store back.
+ */
+async function publishSinceCursor(redis: Redis, tx: Store, logger: FastifyBaseLogger): Promise<number> {
+  const stored = await tx.getClusterValue('redis:published');
+  let cursor = stored;
+  for await (const page of feedPages(tx, stored)) {
+    if (page.snapshot)
+      logger.warn({ stored, cursor: page.cursor }, 'the database is behind the Redis cursor');
     if (page.entries.length > 0) {
       const pipeline = redis.pipeline();
       const now = Date.now();
@@ -79,9 +98,11 @@ async function publishSinceCursor(redis: Redis, tx: Store): Promise<number> {
       }
       await exec(pipeline);
     }
-    cursor = await tx.advanceClusterValue('redis:published', page.cursor);
-    if (!page.hasMore) return cursor;
+    cursor = page.cursor;
   }
+  if (cursor < stored) await tx.resetClusterValue('redis:published', cursor);
+  else if (cursor > stored) await tx.advanceClusterValue('redis:published', cursor);
+  return cursor;
 }
 
 /** Publishes everything after the shared cursor; copies in full first if needed. False when it did not run. */
@@ -99,7 +120,7 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
         throw err;
       });
     }
-    const cursor = await publishSinceCursor(redis, tx);
+    const cursor = await publishSinceCursor(redis, tx, logger);
     // Caught up with the database: the mirror is complete, for another lease.
     if (!copied) {
       const marker = JSON.stringify({ cursor, at: Date.now() });

@@ -2,6 +2,10 @@
  * Writing revocation-feed entries inside a transaction, each kept as long as a token it covers can still be
  * presented: a `jti` entry until that token's `exp` plus the clock tolerance; session and user entries for a whole
  * access-token lifetime plus the tolerance after the event. Announcing them after commit is `revocation-announcer.ts`.
+ *
+ * Entries come last in every transaction that writes them, after each row it changes: in PostgreSQL an entry takes
+ * the feed's table lock until commit, and a row locked after it could deadlock with a transaction that holds that row
+ * and waits for the table (a single logout).
  */
 import type { UserRevocationState } from '@jot/contract';
 
@@ -52,11 +56,19 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
   const userEntry: RevocationEntries['userEntry'] = (tx, user) =>
     record(tx, 'user', user.id, { ...userState(user) }, clock() + coverMs);
 
-  async function endSession(tx: Store, sessionId: string, reason: string): Promise<Revocation | undefined> {
+  /** Ends the session (its row and refresh tokens); whether it was live. Writes no entry. */
+  async function closeSession(tx: Store, sessionId: string, reason: string): Promise<boolean> {
     const changed = await tx.revokeSession(sessionId, reason);
     await tx.deleteRefreshTokensForSession(sessionId);
-    // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
-    return changed ? record(tx, 'sid', sessionId, {}, clock() + coverMs + 1000) : undefined;
+    return changed;
+  }
+
+  // +1 s: token issuance may wait up to a second for the cut-off (`waitPastCutoff`).
+  const sessionEntry = (tx: Store, sessionId: string): Promise<Revocation> =>
+    record(tx, 'sid', sessionId, {}, clock() + coverMs + 1000);
+
+  async function endSession(tx: Store, sessionId: string, reason: string): Promise<Revocation | undefined> {
+    return (await closeSession(tx, sessionId, reason)) ? sessionEntry(tx, sessionId) : undefined;
   }
 
   return {
@@ -73,14 +85,18 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
       // the credential generation: a session created by a sign-in whose password check began before this is dead
       // at its first use, and the sign-in itself re-reads the generation after creating it (sessions/start.ts).
       const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
+      // Every session ends before the first entry is written: an entry takes the feed's table lock (PostgreSQL) and
+      // keeps it to commit, so a session row locked after it would deadlock with a single logout of that session,
+      // which locks its row first. Entries always come last in a revocation transaction.
+      const ended: string[] = [];
+      for (const session of await tx.listSessionsForUser(userId, now)) {
+        if (session.id === options.exceptSession) continue;
+        if (await closeSession(tx, session.id, reason)) ended.push(session.id);
+      }
       // Each ended session also gets its own `sid` entry: a refresh that was already past its checks when this
       // ran issues a token after the cut-off, which resource servers must still reject.
       const added: Revocation[] = [];
-      for (const session of await tx.listSessionsForUser(userId, now)) {
-        if (session.id === options.exceptSession) continue;
-        const entry = await endSession(tx, session.id, reason);
-        if (entry !== undefined) added.push(entry);
-      }
+      for (const sessionId of ended) added.push(await sessionEntry(tx, sessionId));
       if (user) added.push(await userEntry(tx, user));
       return added;
     },

@@ -40,6 +40,17 @@ export interface RevocationService {
   /** Ends every session of a user and invalidates every token issued up to now (logout-everywhere). */
   revokeAllForUser(userId: string, reason: string, options?: { exceptSession?: string }): Promise<void>;
   /**
+   * Runs `change` (a new password hash, say) and, unless it answers undefined (nothing changed: nothing is revoked
+   * either), what `revokeAllForUser` does, in ONE transaction; the entries are announced after commit. A failure
+   * leaves neither the change without the cut-off nor the cut-off without the change. Returns what `change` did.
+   */
+  changeAndRevokeAll<T>(
+    userId: string,
+    reason: string,
+    change: (tx: Store) => Promise<T | undefined>,
+    options?: { exceptSession?: string },
+  ): Promise<T | undefined>;
+  /**
    * Every token issued to a client so far is revoked (the client was removed): a `user`-kind entry for the
    * client's id, which is the `sub` of its client-credentials tokens, with a cut-off of now. Client ids are never
    * shaped like user ids (UUIDs), so the entry cannot touch a user.
@@ -127,6 +138,8 @@ export function createRevocationService(
       const entries = await store.transaction((tx) => cutOffUser(tx, userId, reason, options));
       await announce(entries);
     },
+    changeAndRevokeAll: (userId, reason, change, options = {}) =>
+      changeAndRevokeAll(store, entries, announce, { userId, reason, options }, change),
     async updateUser(change) {
       const result = await store.transaction(async (tx) => {
         const user = await change(tx);
@@ -157,6 +170,25 @@ async function deleteUser(
   });
   await announce(added);
   return deleted;
+}
+
+/** {@link RevocationService.changeAndRevokeAll}: the change, the cut-off and its entries commit together. */
+async function changeAndRevokeAll<T>(
+  store: Store,
+  entries: RevocationEntries,
+  announce: (added: readonly Revocation[]) => Promise<void>,
+  cutOff: { userId: string; reason: string; options: { exceptSession?: string } },
+  change: (tx: Store) => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const result = await store.transaction(async (tx) => {
+    const changed = await change(tx);
+    if (changed === undefined) return undefined;
+    const added = await entries.cutOffUser(tx, cutOff.userId, cutOff.reason, cutOff.options);
+    return { changed, added };
+  });
+  if (result === undefined) return undefined;
+  await announce(result.added);
+  return result.changed;
 }
 
 /** Waits until tokens issued now are past the user's cut-off second; whether it had to wait. */

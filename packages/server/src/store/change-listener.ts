@@ -7,6 +7,7 @@
 import pg from 'pg';
 
 import type { StoreLogger } from './logger.js';
+import { CONNECT_TIMEOUT_MS, KEEPALIVE_DELAY_MS } from './postgres.js';
 
 /** What a change listener reports. */
 export interface ChangeHandlers {
@@ -77,7 +78,13 @@ function listeningOn(state: ListenerState, current: pg.Client): void {
 function connect(state: ListenerState): void {
   if (state.closed) return;
   const { connectionString, channel, handlers } = state;
-  const current = new pg.Client({ connectionString, keepAlive: true, connectionTimeoutMillis: 5_000 });
+  // Keepalive probes soon: an idle LISTEN connection sends nothing, so a dead one is noticed only by them.
+  const current = new pg.Client({
+    connectionString,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   state.client = current;
   current.on('error', (err) => lost(state, current, err));
   current.on('end', () => lost(state, current));

@@ -5,13 +5,19 @@
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
 import type { Dialect } from 'kysely';
+import { LOCK_IDLE_LIMIT } from './cluster.js';
 import type { StoreLogger } from './logger.js';
 import { namingPool } from './named-statements.js';
 
 /** OID of INT8/BIGINT; pg returns it as a string by default because it can exceed 2^53. */
 const INT8_OID = 20;
 /** How long a request waits for a new database connection before failing with 503. */
-const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * TCP keepalive's first probe after this much silence (pool and LISTEN connections), so a peer that vanished (a
+ * failover, a dropped network) is noticed within about a minute, not after the kernel's default two hours.
+ */
+export const KEEPALIVE_DELAY_MS = 10_000;
 
 /** The LISTEN/NOTIFY channel of one Jot database (per schema, so stores in other schemas stay apart). */
 export function changeChannel(schema: string | undefined): string {
@@ -40,6 +46,20 @@ function parseInt8(value: string): number {
   return n;
 }
 
+/**
+ * A session left idle inside a transaction for `LOCK_IDLE_LIMIT` is ended by PostgreSQL: an instance that froze or
+ * lost the network mid-transaction (holding the revocations table lock, say) frees its locks within that time
+ * instead of blocking every other instance until TCP gives up. Sent as a SET on each new connection (queued before
+ * any statement of the pool's), not as a startup parameter, which PgBouncer would refuse.
+ */
+function limitIdleInTransaction(client: pg.PoolClient, logger: StoreLogger | undefined): void {
+  client
+    .query(`SET idle_in_transaction_session_timeout = '${LOCK_IDLE_LIMIT}'`)
+    .catch((err: unknown) =>
+      logger?.warn(`postgres: idle_in_transaction_session_timeout not set: ${String(err)}`),
+    );
+}
+
 /** A Kysely dialect over a pg Pool for `connectionString`. */
 export function createPostgresDialect(
   connectionString: string,
@@ -56,6 +76,7 @@ export function createPostgresDialect(
     // A database that does not answer fails the request (503) instead of holding it; dead peers are noticed.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     // Per pool, not pg.types.setTypeParser: that would change every pg user in the process.
     types: {
@@ -70,6 +91,7 @@ export function createPostgresDialect(
   // transaction is rolled back by the server, and pg-pool discards the broken client on release.
   pool.on('connect', (client) => {
     client.on('error', (err) => logger?.warn(`postgres connection lost: ${err.message}`));
+    limitIdleInTransaction(client, logger);
   });
   // The hot statements go by name, parsed and planned once per connection (named-statements.ts), unless the
   // operator's pooler cannot hold prepared statements.

@@ -63,6 +63,20 @@ function toRevocation(row: Selectable<RevocationsTable>): Revocation {
   };
 }
 
+/**
+ * How long an insert waits for the table lock (PostgreSQL's `lock_timeout`, then 503 `ERR_STORE_UNAVAILABLE`). A
+ * healthy holder keeps it for a few inserts; one that froze mid-transaction keeps it until PostgreSQL ends its
+ * session (`LOCK_IDLE_LIMIT`), and meanwhile revocations must fail and free their pool connections, well within the
+ * time a request waits for one (`CONNECT_TIMEOUT_MS`), rather than queue until the pool is exhausted.
+ */
+export const TABLE_LOCK_WAIT = '3s';
+
+/** Takes the feed's table lock (see `addRevocation`), waiting at most `TABLE_LOCK_WAIT`. */
+async function lockTable(trx: Db): Promise<void> {
+  await sql`SELECT set_config('lock_timeout', ${TABLE_LOCK_WAIT}, true)`.execute(trx);
+  await sql`LOCK TABLE revocations IN EXCLUSIVE MODE`.execute(trx);
+}
+
 export async function addRevocation(
   db: Db,
   dialect: DialectName,
@@ -74,7 +88,7 @@ export async function addRevocation(
     // A reader must never see id n+1 committed while id n is still in flight, or its cursor would skip n.
     // SQLite has one writer at a time; in Postgres sequence order is not commit order, so inserts take a
     // table lock that serialises them (it does not block readers). Revocations are rare writes.
-    if (dialect === 'postgres') await sql`LOCK TABLE revocations IN EXCLUSIVE MODE`.execute(trx);
+    if (dialect === 'postgres') await lockTable(trx);
     const row = await trx
       .insertInto('revocations')
       .values({
@@ -92,20 +106,35 @@ export async function addRevocation(
   });
 }
 
+/**
+ * The newest committed id (`max`) and the highest id ever handed out (`high`, from the id sequence: ids are never
+ * reused, so an id pruned away still counts). A cursor above `high` comes from another database (a reset or a
+ * restore); one between `max` and `high` is merely past entries that were pruned. In PostgreSQL `high` may be the id
+ * of an insert still in flight, so only `max` bounds what a page may return.
+ */
+async function idMarks(db: Db, dialect: DialectName): Promise<{ max: number; high: number }> {
+  const high =
+    dialect === 'postgres'
+      ? sql`(SELECT last_value FROM pg_sequences
+          WHERE format('%I.%I', schemaname, sequencename) = pg_get_serial_sequence('revocations', 'id'))`
+      : sql`(SELECT seq FROM sqlite_sequence WHERE name = 'revocations')`;
+  const { rows } = await sql<{ max: number | string | null; high: number | string | null }>`
+    SELECT (SELECT max(id) FROM revocations) AS max, ${high} AS high`.execute(db);
+  const max = Number(rows[0]?.max ?? 0);
+  return { max, high: Math.max(max, Number(rows[0]?.high ?? 0)) };
+}
+
 export async function listRevocationsSince(
   db: Db,
+  dialect: DialectName,
   cursor: number | undefined,
   limit: number,
   now: number,
 ): Promise<RevocationPage> {
   // Read the high-water mark first and page only below it, so an insert landing between the two
   // queries is picked up by the next call rather than skipped.
-  const top = await db
-    .selectFrom('revocations')
-    .select((eb) => eb.fn.max('id').as('max'))
-    .executeTakeFirst();
-  const max = Number(top?.max ?? 0);
-  const snapshot = cursor === undefined || cursor > max;
+  const { max, high } = await idMarks(db, dialect);
+  const snapshot = cursor === undefined || cursor > high;
   const after = snapshot ? 0 : cursor;
   const rows = await db
     .selectFrom('revocations')
@@ -119,7 +148,8 @@ export async function listRevocationsSince(
   const hasMore = rows.length > limit;
   const entries = rows.slice(0, limit).map(toRevocation);
   const last = entries.at(-1);
-  return { entries, cursor: hasMore && last ? last.id : max, hasMore, snapshot };
+  // A cursor past the newest entries that were pruned stays where it is (never back to `max`).
+  return { entries, cursor: hasMore && last ? last.id : Math.max(after, max), hasMore, snapshot };
 }
 
 export async function isJtiRevoked(db: Db, jti: string, now: number): Promise<boolean> {

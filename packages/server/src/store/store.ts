@@ -144,6 +144,16 @@ export class Store {
     return this.#run((db) => cluster.advanceValue(db, name, value));
   }
 
+  /**
+   * Sets a shared cursor to `value`, also back: for a cursor found ahead of the store it follows (the database was
+   * reset or restored behind it).
+   */
+  async resetClusterValue(name: ClusterStateName, value: number): Promise<void> {
+    await this.#run((db) =>
+      db.updateTable('cluster_state').set({ value }).where('name', '=', name).execute(),
+    );
+  }
+
   async #run<T>(op: (db: Kysely<Schema>) => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreError('ERR_STORE_CLOSED', 'the store is closed');
     try {
@@ -536,9 +546,10 @@ export class Store {
 
   /**
    * The unexpired entries after `cursor`, at most `limit`, in cursor order. Without a cursor (or with one
-   * beyond the newest entry, as after a database reset) it is a snapshot of all unexpired entries
-   * (`snapshot: true`). The returned `cursor` is the current high-water mark, or the last entry's id when
-   * `hasMore`. Two reads, high-water mark first, so nothing inserted in between is skipped.
+   * beyond every id the store ever handed out, as after a database reset or restore) it is a snapshot of all
+   * unexpired entries (`snapshot: true`); a cursor past entries that were since pruned is not. The returned
+   * `cursor` is the newest entry's id (or the given cursor, if higher), or the last entry's id when `hasMore`.
+   * Two reads, high-water mark first, so nothing inserted in between is skipped.
    */
   listRevocationsSince(
     cursor: number | undefined,
@@ -546,7 +557,7 @@ export class Store {
     now = this.#clock(),
   ): Promise<RevocationPage> {
     assertPageSize(limit);
-    return this.#run((db) => revocations.listRevocationsSince(db, cursor, limit, now));
+    return this.#run((db) => revocations.listRevocationsSince(db, this.dialect, cursor, limit, now));
   }
 
   /** Whether an unexpired `jti` entry exists for this token id. */
