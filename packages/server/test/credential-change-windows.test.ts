@@ -178,19 +178,16 @@ describe.each([
       const email = 'two-changes@example.com';
       const first = await signUp(server, email, PASSWORD);
       const second = (await login(email, PASSWORD)).body;
-      const hookDone = hooked.once(
-        'updatePasswordHash',
-        async (call) => {
-          // The other session's change commits between the first one's check and its write.
-          const other = await server.request('POST', '/api/password', {
-            token: second.access_token,
-            body: { current_password: PASSWORD, new_password: 'the second change wins' },
-          });
-          expect(other.status).toBe(200);
-          return call();
-        },
-        ([, , options]) => options?.expect !== undefined,
-      );
+      // The other session's change commits between the first one's check and its write (the transaction that writes
+      // the new hash with the cut-off).
+      const hookDone = hooked.once('transaction', async (call) => {
+        const other = await server.request('POST', '/api/password', {
+          token: second.access_token,
+          body: { current_password: PASSWORD, new_password: 'the second change wins' },
+        });
+        expect(other.status).toBe(200);
+        return call();
+      });
       const res = await server.request('POST', '/api/password', {
         token: first.access_token,
         body: { current_password: PASSWORD, new_password: 'the first change loses' },
@@ -210,16 +207,13 @@ describe.each([
       const email = 'rehashed-meanwhile@example.com';
       const user = await signUp(server, email, PASSWORD);
       const other = await createPasswordHasher({ memoryKiB: 2048, timeCost: 2, parallelism: 1 });
-      const hookDone = hooked.once(
-        'updatePasswordHash',
-        async (call, [id]) => {
-          // What a sign-in's rehash after a parameter change writes: the same password, another hash.
-          const rehashed = await hooked.store.updatePasswordHash(id, await other.hash(PASSWORD));
-          expect(rehashed).toBeDefined();
-          return call();
-        },
-        ([, , options]) => options?.expect !== undefined,
-      );
+      // Before the transaction that writes the new hash with the cut-off: what a sign-in's rehash after a parameter
+      // change writes (the same password, another hash).
+      const hookDone = hooked.once('transaction', async (call) => {
+        const rehashed = await hooked.store.updatePasswordHash(user.userId, await other.hash(PASSWORD));
+        expect(rehashed).toBeDefined();
+        return call();
+      });
       const res = await server.request('POST', '/api/password', {
         token: user.access_token,
         body: { current_password: PASSWORD, new_password: 'changed after a rehash' },
