@@ -87,7 +87,13 @@ export async function resetPasswordWithLink(
   await deps.oneTimeTokens.consume('password_reset', claims);
   // The new hash commits with the end of every session, or not at all.
   const updated = await deps.revocations.changeAndRevokeAll(user.id, 'password_reset', async (tx) => {
-    const replaced = await tx.replacePasswordHash(user.id, user.passwordHash, hash);
+    // Compared with the address too: an email change confirmed meanwhile (on any instance) kills the link, and the
+    // cut-off below moves the credential generation, which kills a pending email-change link in turn.
+    const replaced = await tx.replacePasswordHash(
+      user.id,
+      { passwordHash: user.passwordHash, email: user.email },
+      hash,
+    );
     // Following the link proved the mailbox, as a verification link would.
     if (replaced?.emailVerifiedAt === null) await tx.markEmailVerified(user.id, user.email);
     return replaced;

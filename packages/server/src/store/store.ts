@@ -228,12 +228,13 @@ export class Store {
   }
 
   /**
-   * Replaces the password hash only while it is still `expected` (ATOMIC compare-and-set: a reset link bound to the
-   * old credential can win once). Undefined when the user is gone or the hash changed meanwhile.
+   * Replaces the password hash only while the hash and the address are still `expected` (ATOMIC compare-and-set: a
+   * reset link bound to the old credential and mailed to the old address can win once, and not after an email
+   * change that committed meanwhile). Undefined when the user is gone or either changed meanwhile.
    */
   replacePasswordHash(
     id: string,
-    expected: string,
+    expected: { passwordHash: string; email: string },
     next: string,
     now = this.#clock(),
   ): Promise<User | undefined> {

@@ -175,7 +175,7 @@ export async function deleteUser(db: Db, id: string): Promise<User | undefined> 
 export async function replacePasswordHash(
   db: Db,
   id: string,
-  expected: string,
+  expected: { passwordHash: string; email: string },
   next: string,
   now: number,
 ): Promise<User | undefined> {
@@ -183,7 +183,8 @@ export async function replacePasswordHash(
     .updateTable('users')
     .set({ password_hash: next, updated_at: now })
     .where('id', '=', id)
-    .where('password_hash', '=', expected)
+    .where('password_hash', '=', expected.passwordHash)
+    .where('email', '=', expected.email)
     .returningAll()
     .executeTakeFirst();
   return row && toUser(row);
