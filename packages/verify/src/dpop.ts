@@ -69,8 +69,17 @@ export function requestUrl(request: RequestLike, externalUrl: string | undefined
   }
   if (externalUrl !== undefined) return externalUrl + raw;
   const host = readHeader(request.headers, 'host') ?? 'localhost';
-  const protocol = request.protocol === 'https' ? 'https' : 'http';
-  return `${protocol}://${host}${raw}`;
+  return `${requestProtocol(request)}://${host}${raw}`;
+}
+
+/**
+ * `https` or `http`: the framework's `protocol` (Express and Fastify, honouring their trust-proxy settings), else
+ * whether the connection is TLS (a bare `node:http` request on an `https` server has no `protocol`).
+ */
+function requestProtocol(request: RequestLike): 'https' | 'http' {
+  if (request.protocol !== undefined) return request.protocol === 'https' ? 'https' : 'http';
+  const socket = request.socket as { readonly encrypted?: unknown } | undefined;
+  return socket?.encrypted === true ? 'https' : 'http';
 }
 
 /** The thumbprint a DPoP-bound token names (`cnf.jkt`), or undefined for an unbound token. */
