@@ -21,7 +21,7 @@ import { FEED_EVENTS, type FeedPage } from '@jot/contract';
 import { VerifyError } from '../errors.js';
 import { describeError, FetchError, fetchOk, readJSONObject } from '../http.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger } from '../types.js';
-import { isRefusal } from './refusal.js';
+import { isRefusal, UnusableAnswer } from './refusal.js';
 import { SSEParser, type SSEEvent } from './sse.js';
 import { parseFeedEntry, RevocationState, type FeedEntry } from './state.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
@@ -236,7 +236,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
         if (this.#closed) break;
         this.#counters.failures += 1;
         this.#lastError = describeError(err);
-        this.#refused = isRefusal(err);
+        // While the copy lacks an entry the feed sent (suspect), no failure to reload is a reason to fail open.
+        this.#refused = this.#suspect || isRefusal(err);
         this.#s.logger.warn('revocation feed unavailable; will retry', { error: this.#lastError, attempt });
       }
       this.#disconnected();
@@ -306,7 +307,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
         ),
       );
       if (!Array.isArray(body.entries) || typeof body.cursor !== 'string') {
-        throw new FetchError(`${url.href} did not answer a revocation page`);
+        throw new UnusableAnswer(`${url.href} did not answer a revocation page`);
       }
       if (page > 0 && body.snapshot === true)
         throw new FetchError('the feed restarted while the snapshot loaded');
@@ -314,7 +315,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
         const entry = parseFeedEntry(raw);
         // Skipping it could drop a revocation: keep the current copy (going stale) and try again later.
         if (entry === undefined)
-          throw new FetchError(`${url.href} sent a malformed or unknown revocation entry`);
+          throw new UnusableAnswer(`${url.href} sent a malformed or unknown revocation entry`);
         state.apply(entry);
       }
       cursor = body.cursor;
@@ -405,7 +406,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
           break;
         }
         const heartbeats = parser.comments;
-        const events = parser.push(decoder.decode(value, { stream: true }));
+        const events = this.#parse(parser, decoder.decode(value, { stream: true }));
+        if (events === undefined) return;
         if (events.length > 0 || parser.comments > heartbeats) {
           this.#alive();
           if (!proven) onProof();
@@ -428,6 +430,29 @@ export class ReplicatedRevocation implements RevocationStrategy {
     }
   }
 
+  /** The events `text` completes; `undefined` when one grew past the parser's limit (an entry never applied). */
+  #parse(parser: SSEParser, text: string): SSEEvent[] | undefined {
+    try {
+      return parser.push(text);
+    } catch {
+      this.#cannotApply('a revocation event is larger than the 1 MiB limit', parser.lastEventId);
+      return undefined;
+    }
+  }
+
+  /**
+   * An event the copy cannot apply. Failing closed over time, never open: the cursor stays before it, the snapshot
+   * is reloaded, the copy ages from now until a snapshot parses cleanly, and until then the feed counts as refusing
+   * (`failOpen` does not apply: the feed answered, with something this verifier cannot use).
+   */
+  #cannotApply(message: string, id: string | undefined): void {
+    this.#s.logger.warn(`${message}; reloading`, { id });
+    this.#suspect = true;
+    this.#refused = true;
+    this.#currentAt = Math.min(this.#currentAt, this.#s.clock());
+    this.#resetRequested = true;
+  }
+
   #handle(event: SSEEvent, parser: SSEParser): void {
     if (event.event === FEED_EVENTS.reset) {
       this.#resetRequested = true;
@@ -447,17 +472,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
       }
       const entry = parseFeedEntry(raw);
       if (entry === undefined) {
-        // Fail closed over time, never open: the cursor stays before this entry, the snapshot is reloaded, and
-        // the copy ages from now until a snapshot parses cleanly.
-        this.#s.logger.warn(
-          'a revocation event could not be applied (malformed or unknown kind); reloading',
-          {
-            id: event.id,
-          },
-        );
-        this.#suspect = true;
-        this.#currentAt = Math.min(this.#currentAt, this.#s.clock());
-        this.#resetRequested = true;
+        this.#cannotApply('a revocation event could not be applied (malformed or unknown kind)', event.id);
         return;
       }
       this.#state.apply(entry);
