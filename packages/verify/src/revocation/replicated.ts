@@ -13,8 +13,10 @@
  * Past `maxStaleness` the strategy fails closed (503) unless `failOpen` is set; both are counted in `stats()` and
  * logged once per episode.
  *
- * An entry the copy cannot apply (malformed, or of an unknown kind) is never skipped: the cursor stays before it,
- * the snapshot is reloaded, and the copy counts as stale from that moment until a snapshot parses cleanly.
+ * An entry the copy cannot apply (malformed, of an unknown kind, past the 1 MiB event limit, or an event of an
+ * unknown name carrying an id) is never skipped: the cursor stays before it, the snapshot is reloaded, and the copy
+ * counts as stale — and the feed as refusing, whatever `failOpen` says — from that moment until a snapshot parses
+ * cleanly.
  */
 import { FEED_EVENTS, type FeedPage } from '@jot/contract';
 
@@ -453,33 +455,54 @@ export class ReplicatedRevocation implements RevocationStrategy {
     this.#resetRequested = true;
   }
 
+  /**
+   * One stream event. The cursor moves past `revocation` events applied and the id-only `message` an empty snapshot
+   * ends with, nothing else: an event of a name this verifier does not know that carries an id of its own may stand
+   * for an entry, so it is never skipped (see `#cannotApply`); one without an id moves nothing and is ignored.
+   */
   #handle(event: SSEEvent, parser: SSEParser): void {
-    if (event.event === FEED_EVENTS.reset) {
-      this.#resetRequested = true;
-      return;
-    }
-    if (event.event === FEED_EVENTS.shutdown) {
-      this.#s.logger.info('the revocation feed is shutting down; reconnecting');
-      this.#moveWithin = parser.retry ?? this.#s.minReconnectDelay;
-      return;
-    }
-    if (event.event === FEED_EVENTS.revocation) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(event.data);
-      } catch {
-        raw = undefined;
-      }
-      const entry = parseFeedEntry(raw);
-      if (entry === undefined) {
-        this.#cannotApply('a revocation event could not be applied (malformed or unknown kind)', event.id);
+    switch (event.event) {
+      case FEED_EVENTS.reset:
+        this.#resetRequested = true;
         return;
-      }
-      this.#state.apply(entry);
-      this.#counters.events += 1;
-      for (const listener of this.#listeners) listener(entry);
+      case FEED_EVENTS.shutdown:
+        this.#s.logger.info('the revocation feed is shutting down; reconnecting');
+        this.#moveWithin = parser.retry ?? this.#s.minReconnectDelay;
+        return;
+      case FEED_EVENTS.revocation:
+        if (!this.#apply(event)) return;
+        break;
+      case 'message': // `id: <cursor>` + `data: {}`: where an empty snapshot ends
+        break;
+      default:
+        if (event.id !== undefined && event.id !== '' && event.id !== this.#cursor) {
+          this.#cannotApply(
+            `a revocation-stream event of an unknown name (${event.event.slice(0, 64)})`,
+            event.id,
+          );
+        }
+        return;
     }
     if (event.id !== undefined && event.id !== '') this.#cursor = event.id;
+  }
+
+  /** Applies a `revocation` event; false (and the copy marked, see `#cannotApply`) when it cannot be applied. */
+  #apply(event: SSEEvent): boolean {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(event.data);
+    } catch {
+      raw = undefined;
+    }
+    const entry = parseFeedEntry(raw);
+    if (entry === undefined) {
+      this.#cannotApply('a revocation event could not be applied (malformed or unknown kind)', event.id);
+      return false;
+    }
+    this.#state.apply(entry);
+    this.#counters.events += 1;
+    for (const listener of this.#listeners) listener(entry);
+    return true;
   }
 
   /** (Re)starts the watchdog that abandons `stream` after `heartbeatTimeout` without an event or a heartbeat. */
