@@ -10,6 +10,7 @@ import { VERIFIER_DEFAULTS } from './defaults.js';
 import { createRequestDPoP, refuseWithoutRequest, type RequestDPoP } from './dpop.js';
 import { toMillis, type Duration } from './duration.js';
 import { fromJoseError, type ErrorResponse, type VerifyError } from './errors.js';
+import { describeError } from './http.js';
 import type { CompiledGuards, Guards } from './guards.js';
 import {
   buildStrategy,
@@ -21,7 +22,7 @@ import {
 import { createOffloadPolicy, type OffloadPolicy } from './offload.js';
 import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats, RevocationStrategy } from './revocation/strategy.js';
-import { createRequestAuth } from './request.js';
+import { createRequestAuth, unexpectedFailure } from './request.js';
 import { createTokenCheck, type ClaimsOrPromise, type TokenCheckSettings } from './token-check.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger, RequestLike, VerifiedAuth } from './types.js';
 
@@ -145,6 +146,15 @@ function verifierTokenCheck(
   });
 }
 
+/**
+ * A step of `authenticate` threw instead of answering (a dependency down, a bug): logged, and refused with 503 —
+ * the request is still answered, and nothing is accepted unchecked.
+ */
+function failed(logger: Logger, err: unknown): VerifyError {
+  logger.error('a request could not be authenticated: a step failed', { error: describeError(err) });
+  return unexpectedFailure(err);
+}
+
 /** The parts `stats()` reads. */
 interface StatsSources {
   jwks: RemoteJWKS;
@@ -215,6 +225,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     clock,
     realm,
     dpopAlgs,
+    onFailure: (err) => failed(shared.logger, err),
   });
   const counters = verifierCounters({ jwks, revocation, cache, offload });
   const dpopRequired = options.dpop?.required === true;

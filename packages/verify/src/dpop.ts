@@ -11,6 +11,7 @@ import {
   createDPoPNonces,
   isJoseError,
   memoryReplayStore,
+  normalizeHtu,
   redisReplayStore,
   type Algorithm,
   type DPoPChecker,
@@ -68,8 +69,17 @@ export function requestUrl(request: RequestLike, externalUrl: string | undefined
   }
   if (externalUrl !== undefined) return externalUrl + raw;
   const host = readHeader(request.headers, 'host') ?? 'localhost';
-  const protocol = request.protocol === 'https' ? 'https' : 'http';
-  return `${protocol}://${host}${raw}`;
+  return `${requestProtocol(request)}://${host}${raw}`;
+}
+
+/**
+ * `https` or `http`: the framework's `protocol` (Express and Fastify, honouring their trust-proxy settings), else
+ * whether the connection is TLS (a bare `node:http` request on an `https` server has no `protocol`).
+ */
+function requestProtocol(request: RequestLike): 'https' | 'http' {
+  if (request.protocol !== undefined) return request.protocol === 'https' ? 'https' : 'http';
+  const socket = request.socket as { readonly encrypted?: unknown } | undefined;
+  return socket?.encrypted === true ? 'https' : 'http';
 }
 
 /** The thumbprint a DPoP-bound token names (`cnf.jkt`), or undefined for an unbound token. */
@@ -173,16 +183,19 @@ export function requestDPoP(checker: DPoPChecker, settings: RequestDPoPSettings 
         'scheme',
       );
     }
+    const url = targetUrl(urlOf, request);
+    if (url === undefined) throw fail('ERR_DPOP_PROOF_INVALID', NO_URL, 'htu');
     try {
       await checker.check({
         method: (request.method ?? 'GET').toUpperCase(),
-        url: urlOf(request),
+        url,
         proof: proofValues(request.headers),
         accessToken: token,
         boundJkt: bound,
       });
     } catch (err) {
       if (isJoseError(err)) throw fail(err.code, err.message, err.reason);
+      // Not a judgement on the proof (the replay store, Redis, is down): `createRequestAuth` answers it with a 503.
       throw err;
     }
   }
@@ -204,6 +217,23 @@ export function requestDPoP(checker: DPoPChecker, settings: RequestDPoPSettings 
       return undefined;
     },
   };
+}
+
+/** The refusal of a request whose URL is not one (see `targetUrl`). */
+const NO_URL = 'the request URL (its Host header) is not a valid http(s) URL, so no DPoP proof can match it';
+
+/**
+ * The request's absolute URL, which the proof's `htu` must match, or `undefined` when its Host (or path) makes no
+ * valid http(s) URL (`Host: a b` passes Node's parser): such a request can match no proof.
+ */
+function targetUrl(urlOf: (request: RequestLike) => string, request: RequestLike): string | undefined {
+  let url: string;
+  try {
+    url = urlOf(request);
+  } catch {
+    return undefined;
+  }
+  return normalizeHtu(url) === undefined ? undefined : url;
 }
 
 /** The `DPoP` header values of a request (Node headers or Web `Headers`). */

@@ -23,13 +23,20 @@ declare module 'express-serve-static-core' {
 export function expressAuth(verifier: Verifier, guards?: Guards): RequestHandler {
   const compiled = compileGuards(guards);
   return (req, res, next) => {
+    // Both outcomes are handled here, and neither can throw: a callback that threw would be an unhandled rejection.
     verifier.authenticate(req, compiled).then((result) => {
       if (result.ok) {
         req.auth = result.auth;
         next();
         return;
       }
-      res.status(result.response.status).set(result.response.headers).json(result.response.body);
+      // Another middleware answered while this one waited (a request timeout): the refusal has nowhere to go.
+      if (res.headersSent) return;
+      try {
+        res.status(result.response.status).set(result.response.headers).json(result.response.body);
+      } catch (err) {
+        next(err);
+      }
     }, next);
   };
 }

@@ -27,6 +27,8 @@ export function fastifyAuth(
       (request as object as { auth?: VerifiedAuth }).auth = result.auth;
       return undefined;
     }
+    // Already answered (a timeout hook): the refusal has nowhere to go, and sending again only logs a warning.
+    if (reply.sent) return reply;
     return reply.code(result.response.status).headers(result.response.headers).send(result.response.body);
   };
 }

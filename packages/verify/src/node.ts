@@ -9,8 +9,12 @@ import type { ErrorResponse } from './errors.js';
 import { compileGuards, type Guards } from './guards.js';
 import type { VerifiedAuth } from './types.js';
 
-/** Writes a refusal to a `node:http` response. */
+/**
+ * Writes a refusal to a `node:http` response, unless something else already answered it (a request timeout): then
+ * there is nothing left to say, and `writeHead` would throw `ERR_HTTP_HEADERS_SENT`.
+ */
 export function sendErrorResponse(res: ServerResponse, response: ErrorResponse): void {
+  if (res.headersSent || res.writableEnded) return;
   res.writeHead(response.status, { ...response.headers, 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(response.body));
 }

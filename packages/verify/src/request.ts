@@ -16,13 +16,7 @@ import { HEADERS, type TokenLocation } from '@jot/contract';
 
 import { checkCsrf, SAFE_METHODS } from './csrf.js';
 import type { RequestDPoP } from './dpop.js';
-import {
-  errorResponse,
-  fromJoseError,
-  isVerifyError,
-  type ErrorResponse,
-  type VerifyError,
-} from './errors.js';
+import { errorResponse, fromJoseError, isVerifyError, VerifyError, type ErrorResponse } from './errors.js';
 import {
   compileGuards,
   enforceGuards,
@@ -58,6 +52,25 @@ export interface RequestAuthOptions<C extends AccessTokenClaims = AccessTokenCla
   realm?: string;
   /** The DPoP proof algorithms offered next to `Bearer` when no token was sent; unset: `Bearer` only. */
   dpopAlgs?: string;
+  /**
+   * The refusal for a step that failed instead of answering — it threw something other than a `VerifyError` or
+   * `JoseError` (a database or Redis down, a bug) — so that `authenticate` still resolves. Told the error, to log
+   * it; rethrowing from here lets it propagate instead (to a framework's own error handler).
+   * @default a 503 `ERR_VERIFY_REVOCATION_UNAVAILABLE`, `reason` `failure`, the error as its `cause`
+   */
+  onFailure?: (err: unknown) => VerifyError;
+}
+
+/**
+ * The default refusal for a step that failed rather than refused: 503 `ERR_VERIFY_REVOCATION_UNAVAILABLE` (`reason`
+ * `failure`, the error as `cause`), answered with `Retry-After` and never failing open.
+ */
+export function unexpectedFailure(err: unknown): VerifyError {
+  return new VerifyError(
+    'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+    'the request cannot be authenticated right now; retry shortly',
+    { reason: 'failure', cause: err },
+  );
 }
 
 /** An authenticated request. */
@@ -87,7 +100,11 @@ export interface AuthenticateOptions {
 
 /** The request authenticator. */
 export interface RequestAuth<C extends AccessTokenClaims = AccessTokenClaims> {
-  /** Authenticates a request and applies `guards`. Never throws for bad input; other failures propagate. */
+  /**
+   * Authenticates a request and applies `guards`. Never rejects for anything a request or a dependency can cause:
+   * a bad request is its refusal, a failing dependency the refusal `onFailure` makes (503 by default). Rejects only
+   * for guards that are not valid (a `TypeError`, the caller's mistake) or when `onFailure` rethrows.
+   */
   authenticate(
     request: RequestLike,
     guards?: Guards | CompiledGuards,
@@ -117,6 +134,7 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
   options: RequestAuthOptions<C>,
 ): RequestAuth<C> {
   const { verifyToken, checkRevocation, dpop, cookieNames, dpopAlgs } = options;
+  const onFailure = options.onFailure ?? unexpectedFailure;
   const clock = options.clock ?? Date.now;
   const realm = options.realm ?? 'jot';
   const noGuards = compileGuards();
@@ -131,9 +149,10 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
     respond,
     enforce,
     async authenticate(request, guards, authOptions = {}) {
+      // Outside the try: guards that are not valid are the caller's mistake, not the request's.
+      const compiled = compiledOf(guards);
       let claims: C | undefined;
       try {
-        const compiled = compiledOf(guards);
         const names = typeof cookieNames === 'function' ? cookieNames(request) : cookieNames;
         const { token, via } = extractToken(request, names);
         try {
@@ -154,8 +173,8 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         enforce(claims, compiled);
         return { ok: true, auth: { claims, token, via } };
       } catch (err) {
-        if (!isVerifyError(err)) throw err;
-        return { ok: false, error: err, response: respond(err), claims };
+        const error = isVerifyError(err) ? err : onFailure(err);
+        return { ok: false, error, response: respond(error), claims };
       }
     },
   };

@@ -50,6 +50,11 @@ export interface RequestLike {
   readonly originalUrl?: string;
   /** Express and Fastify: `http` or `https` (honouring their trust-proxy settings). */
   readonly protocol?: string;
+  /**
+   * `node:http` (and the frameworks over it): the connection, whose `encrypted` is `true` on TLS — what tells a bare
+   * request on an `https` server, which has no `protocol`. Typed loosely: a plain `net.Socket` has no `encrypted`.
+   */
+  readonly socket?: object;
 }
 
 /** A clock in epoch milliseconds. */

@@ -13,15 +13,17 @@
  * Past `maxStaleness` the strategy fails closed (503) unless `failOpen` is set; both are counted in `stats()` and
  * logged once per episode.
  *
- * An entry the copy cannot apply (malformed, or of an unknown kind) is never skipped: the cursor stays before it,
- * the snapshot is reloaded, and the copy counts as stale from that moment until a snapshot parses cleanly.
+ * An entry the copy cannot apply (malformed, of an unknown kind, past the 1 MiB event limit, or an event of an
+ * unknown name carrying an id) is never skipped: the cursor stays before it, the snapshot is reloaded, and the copy
+ * counts as stale — and the feed as refusing, whatever `failOpen` says — from that moment until a snapshot parses
+ * cleanly.
  */
 import { FEED_EVENTS, type FeedPage } from '@jot/contract';
 
 import { VerifyError } from '../errors.js';
 import { describeError, FetchError, fetchOk, readJSONObject } from '../http.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger } from '../types.js';
-import { isRefusal } from './refusal.js';
+import { isRefusal, UnusableAnswer } from './refusal.js';
 import { SSEParser, type SSEEvent } from './sse.js';
 import { parseFeedEntry, RevocationState, type FeedEntry } from './state.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
@@ -236,7 +238,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
         if (this.#closed) break;
         this.#counters.failures += 1;
         this.#lastError = describeError(err);
-        this.#refused = isRefusal(err);
+        // While the copy lacks an entry the feed sent (suspect), no failure to reload is a reason to fail open.
+        this.#refused = this.#suspect || isRefusal(err);
         this.#s.logger.warn('revocation feed unavailable; will retry', { error: this.#lastError, attempt });
       }
       this.#disconnected();
@@ -306,7 +309,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
         ),
       );
       if (!Array.isArray(body.entries) || typeof body.cursor !== 'string') {
-        throw new FetchError(`${url.href} did not answer a revocation page`);
+        throw new UnusableAnswer(`${url.href} did not answer a revocation page`);
       }
       if (page > 0 && body.snapshot === true)
         throw new FetchError('the feed restarted while the snapshot loaded');
@@ -314,7 +317,7 @@ export class ReplicatedRevocation implements RevocationStrategy {
         const entry = parseFeedEntry(raw);
         // Skipping it could drop a revocation: keep the current copy (going stale) and try again later.
         if (entry === undefined)
-          throw new FetchError(`${url.href} sent a malformed or unknown revocation entry`);
+          throw new UnusableAnswer(`${url.href} sent a malformed or unknown revocation entry`);
         state.apply(entry);
       }
       cursor = body.cursor;
@@ -405,7 +408,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
           break;
         }
         const heartbeats = parser.comments;
-        const events = parser.push(decoder.decode(value, { stream: true }));
+        const events = this.#parse(parser, decoder.decode(value, { stream: true }));
+        if (events === undefined) return;
         if (events.length > 0 || parser.comments > heartbeats) {
           this.#alive();
           if (!proven) onProof();
@@ -428,43 +432,77 @@ export class ReplicatedRevocation implements RevocationStrategy {
     }
   }
 
+  /** The events `text` completes; `undefined` when one grew past the parser's limit (an entry never applied). */
+  #parse(parser: SSEParser, text: string): SSEEvent[] | undefined {
+    try {
+      return parser.push(text);
+    } catch {
+      this.#cannotApply('a revocation event is larger than the 1 MiB limit', parser.lastEventId);
+      return undefined;
+    }
+  }
+
+  /**
+   * An event the copy cannot apply. Failing closed over time, never open: the cursor stays before it, the snapshot
+   * is reloaded, the copy ages from now until a snapshot parses cleanly, and until then the feed counts as refusing
+   * (`failOpen` does not apply: the feed answered, with something this verifier cannot use).
+   */
+  #cannotApply(message: string, id: string | undefined): void {
+    this.#s.logger.warn(`${message}; reloading`, { id });
+    this.#suspect = true;
+    this.#refused = true;
+    this.#currentAt = Math.min(this.#currentAt, this.#s.clock());
+    this.#resetRequested = true;
+  }
+
+  /**
+   * One stream event. The cursor moves past `revocation` events applied and the id-only `message` an empty snapshot
+   * ends with, nothing else: an event of a name this verifier does not know that carries an id of its own may stand
+   * for an entry, so it is never skipped (see `#cannotApply`); one without an id moves nothing and is ignored.
+   */
   #handle(event: SSEEvent, parser: SSEParser): void {
-    if (event.event === FEED_EVENTS.reset) {
-      this.#resetRequested = true;
-      return;
-    }
-    if (event.event === FEED_EVENTS.shutdown) {
-      this.#s.logger.info('the revocation feed is shutting down; reconnecting');
-      this.#moveWithin = parser.retry ?? this.#s.minReconnectDelay;
-      return;
-    }
-    if (event.event === FEED_EVENTS.revocation) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(event.data);
-      } catch {
-        raw = undefined;
-      }
-      const entry = parseFeedEntry(raw);
-      if (entry === undefined) {
-        // Fail closed over time, never open: the cursor stays before this entry, the snapshot is reloaded, and
-        // the copy ages from now until a snapshot parses cleanly.
-        this.#s.logger.warn(
-          'a revocation event could not be applied (malformed or unknown kind); reloading',
-          {
-            id: event.id,
-          },
-        );
-        this.#suspect = true;
-        this.#currentAt = Math.min(this.#currentAt, this.#s.clock());
+    switch (event.event) {
+      case FEED_EVENTS.reset:
         this.#resetRequested = true;
         return;
-      }
-      this.#state.apply(entry);
-      this.#counters.events += 1;
-      for (const listener of this.#listeners) listener(entry);
+      case FEED_EVENTS.shutdown:
+        this.#s.logger.info('the revocation feed is shutting down; reconnecting');
+        this.#moveWithin = parser.retry ?? this.#s.minReconnectDelay;
+        return;
+      case FEED_EVENTS.revocation:
+        if (!this.#apply(event)) return;
+        break;
+      case 'message': // `id: <cursor>` + `data: {}`: where an empty snapshot ends
+        break;
+      default:
+        if (event.id !== undefined && event.id !== '' && event.id !== this.#cursor) {
+          this.#cannotApply(
+            `a revocation-stream event of an unknown name (${event.event.slice(0, 64)})`,
+            event.id,
+          );
+        }
+        return;
     }
     if (event.id !== undefined && event.id !== '') this.#cursor = event.id;
+  }
+
+  /** Applies a `revocation` event; false (and the copy marked, see `#cannotApply`) when it cannot be applied. */
+  #apply(event: SSEEvent): boolean {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(event.data);
+    } catch {
+      raw = undefined;
+    }
+    const entry = parseFeedEntry(raw);
+    if (entry === undefined) {
+      this.#cannotApply('a revocation event could not be applied (malformed or unknown kind)', event.id);
+      return false;
+    }
+    this.#state.apply(entry);
+    this.#counters.events += 1;
+    for (const listener of this.#listeners) listener(entry);
+    return true;
   }
 
   /** (Re)starts the watchdog that abandons `stream` after `heartbeatTimeout` without an event or a heartbeat. */
