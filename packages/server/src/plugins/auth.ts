@@ -76,6 +76,10 @@ function requestAuthOf(jot: ServerContext): RequestAuth<UserAccessTokenClaims> {
       clock: jot.clock,
       // Protected routes accept DPoP-bound tokens: a request without credentials is offered both schemes (RFC 9449 §7.1).
       dpopAlgs: jot.dpop.algorithms.join(' '),
+      // A failing database or Redis reaches the server's error handler: 503 ERR_UNAVAILABLE, its cause logged.
+      onFailure: (err) => {
+        throw err;
+      },
     });
     authenticators.set(jot, auth);
   }
