@@ -1,12 +1,13 @@
 /**
  * Authenticator-app (TOTP, RFC 6238) factors: enrolment as a pending factor whose secret is sealed under the KEK,
  * confirmed by its first code; the time step a code matches, each step usable once per factor; and the recovery
- * codes a first factor comes with (stored hashed, shown once).
+ * codes a first factor comes with (stored hashed, shown once). One authenticator app per account: the schema allows
+ * one confirmed and one pending TOTP factor per user (migration 0013).
  */
 import { randomUUID } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
-import type { MfaFactor, Store, User } from '../store/index.js';
+import { StoreError, type MfaFactor, type Store, type User } from '../store/index.js';
 import type { MfaSecrets } from './mfa-secrets.js';
 import { codeInvalid } from './mfa-proof.js';
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
@@ -71,34 +72,63 @@ export async function totpStep(
   }
 }
 
-/** Starts an enrolment (replacing a pending one); refused while a confirmed authenticator app exists. */
+/** The answer while the account has a confirmed authenticator app. */
+function alreadyEnrolled(): DomainError {
+  return new DomainError(
+    'conflict',
+    'ERR_MFA_ALREADY_ENROLLED',
+    'an authenticator app is already set up; remove it before adding another',
+  );
+}
+
+/**
+ * Starts an enrolment, replacing a pending one (the delete and the insert in one transaction holding the user's row,
+ * so starts at once on several instances leave one pending factor); refused while a confirmed authenticator app
+ * exists.
+ */
 export async function startTotp(deps: FactorDeps, user: User, issuerLabel: string): Promise<TotpEnrolment> {
   const { store, secrets } = deps;
-  if ((await confirmedFactors(store, user.id)).some((f) => f.kind === 'totp')) {
-    throw new DomainError(
-      'conflict',
-      'ERR_MFA_ALREADY_ENROLLED',
-      'an authenticator app is already set up; remove it before adding another',
-    );
-  }
-  await store.mfa.deleteFactors(user.id, { kind: 'totp', pendingOnly: true });
   const factorId = randomUUID();
   const secret = newTotpSecret();
   try {
-    await store.mfa.insertFactor({
+    const factor = await store.mfa.replacePendingTotp({
       id: factorId,
       userId: user.id,
-      kind: 'totp',
       name: 'Authenticator app',
       secretCiphertext: secrets.sealTotp(secret, { userId: user.id, factorId }),
     });
+    if (factor === undefined) throw alreadyEnrolled();
     return { factorId, secret: base32Encode(secret), uri: otpauthUri(secret, issuerLabel, user.email) };
   } finally {
     secret.fill(0);
   }
 }
 
-/** Confirms the pending factor with its first code; returns new recovery codes if the user had none. */
+/**
+ * Refuses (409) the confirmation of a pending factor while the user has a confirmed authenticator app — one
+ * confirmed meanwhile, here or on another instance — and deletes the pending factor, which could never be confirmed.
+ */
+async function refuseSecondApp(store: Store, user: User, factorId: string): Promise<never> {
+  await store.mfa.deleteFactors(user.id, { id: factorId, pendingOnly: true });
+  throw alreadyEnrolled();
+}
+
+/** Confirms the factor; a unique violation (another authenticator app confirmed at once) is the 409. */
+async function confirmOnce(store: Store, user: User, factorId: string): Promise<boolean> {
+  try {
+    return await store.mfa.confirmFactor(user.id, factorId);
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT')
+      return refuseSecondApp(store, user, factorId);
+    throw err;
+  }
+}
+
+/**
+ * Confirms the pending factor with its first code; returns new recovery codes if the user had none. One confirmed
+ * authenticator app per account: while one exists the answer is 409 `ERR_MFA_ALREADY_ENROLLED`, also for a
+ * confirmation racing another (migration 0013's unique index decides).
+ */
 export async function confirmTotp(
   deps: FactorDeps,
   user: User,
@@ -106,9 +136,8 @@ export async function confirmTotp(
   code: string,
 ): Promise<string[] | undefined> {
   const { store } = deps;
-  const factor = (await store.mfa.listFactors(user.id)).find(
-    (f) => f.id === factorId && f.kind === 'totp' && f.confirmedAt === null,
-  );
+  const factors = await store.mfa.listFactors(user.id);
+  const factor = factors.find((f) => f.id === factorId && f.kind === 'totp' && f.confirmedAt === null);
   if (factor === undefined) {
     throw new DomainError(
       'not_found',
@@ -116,8 +145,10 @@ export async function confirmTotp(
       'no pending authenticator-app enrolment with this id',
     );
   }
+  if (factors.some((f) => f.kind === 'totp' && f.confirmedAt !== null))
+    await refuseSecondApp(store, user, factorId);
   const step = await totpStep(deps, factor, code);
   if (step === undefined || !(await store.mfa.claimTotpStep(factor.id, step))) throw codeInvalid();
-  if (!(await store.mfa.confirmFactor(user.id, factor.id))) throw codeInvalid();
+  if (!(await confirmOnce(store, user, factor.id))) throw codeInvalid();
   return issueFirstRecoveryCodes(deps, user.id);
 }

@@ -6,6 +6,7 @@ import type { Kysely, Selectable } from 'kysely';
 
 import { parseStringArray } from './json.js';
 import type { MfaFactorsTable, Schema } from './schema.js';
+import { inTransaction } from './transaction.js';
 
 /** The kind of a second factor. */
 export type MfaFactorKind = 'totp' | 'webauthn';
@@ -106,7 +107,11 @@ export async function getFactorByCredentialId(db: Db, credentialId: string): Pro
   return row && toFactor(row);
 }
 
-/** Confirms a pending factor; whether this call confirmed it. */
+/**
+ * Confirms a pending factor; whether this call confirmed it.
+ * @throws {StoreError} `ERR_STORE_CONFLICT` (translated by the store) for a TOTP factor of a user who has a confirmed
+ * one already: migration 0013's unique index, whichever instance confirmed it.
+ */
 export async function confirmFactor(db: Db, userId: string, id: string, now: number): Promise<boolean> {
   const result = await db
     .updateTable('mfa_factors')
@@ -169,10 +174,10 @@ export async function claimTotpStep(db: Db, factorId: string, step: number, now:
 
 /**
  * Runs `write` in one transaction that first locks the user's row (a no-op UPDATE: a row lock on PostgreSQL, the
- * write lock on SQLite), so two writers of one user's recovery codes take turns.
+ * write lock on SQLite), so two writers of one user's recovery codes (or TOTP enrolment) take turns.
  */
 function withUserLocked<T>(db: Db, userId: string, write: (tx: Db) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     await tx
       .updateTable('users')
       .set((eb) => ({ updated_at: eb.ref('updated_at') }))
@@ -212,16 +217,31 @@ export async function replaceRecoveryCodes(
   await withUserLocked(db, userId, (tx) => writeRecoveryCodes(tx, userId, hashes, now));
 }
 
-/** Whether the user has a confirmed factor. */
-async function hasConfirmedFactor(db: Db, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('mfa_factors')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('confirmed_at', 'is not', null)
-    .limit(1)
-    .executeTakeFirst();
+/** Whether the user has a confirmed factor (of `kind`, when given). */
+async function hasConfirmedFactor(db: Db, userId: string, kind?: MfaFactorKind): Promise<boolean> {
+  let q = db.selectFrom('mfa_factors').select('id').where('user_id', '=', userId);
+  if (kind !== undefined) q = q.where('kind', '=', kind);
+  const row = await q.where('confirmed_at', 'is not', null).limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * Starts a TOTP enrolment: deletes the user's pending TOTP factor and inserts `input` as the new pending one, in one
+ * transaction that locks the user's row first; undefined (nothing written) when the user has a confirmed TOTP
+ * factor. Without the lock, starts on several instances at once each deleted the pending factor before any of them
+ * inserted, and every one's factor stayed pending — and could be confirmed: several authenticator apps on one
+ * account. Now they take turns and each replaces the previous one (migration 0013 also allows one pending factor).
+ */
+export async function replacePendingTotp(
+  db: Db,
+  input: Omit<NewMfaFactor, 'kind' | 'confirmedAt'>,
+  now: number,
+): Promise<MfaFactor | undefined> {
+  return withUserLocked(db, input.userId, async (tx) => {
+    if (await hasConfirmedFactor(tx, input.userId, 'totp')) return undefined;
+    await deleteFactors(tx, input.userId, { kind: 'totp', pendingOnly: true });
+    return insertFactor(tx, { ...input, kind: 'totp', confirmedAt: null }, now);
+  });
 }
 
 /**

@@ -22,6 +22,15 @@ export interface MfaStore {
   /** The user's factors, pending ones included, oldest first. */
   listFactors(userId: string): Promise<MfaFactor[]>;
   getFactorByCredentialId(credentialId: string): Promise<MfaFactor | undefined>;
+  /**
+   * ATOMIC (the user's row locked): deletes the user's pending TOTP factor and inserts this one, pending; undefined
+   * (nothing written) when the user has a confirmed TOTP factor.
+   */
+  replacePendingTotp(input: Omit<NewMfaFactor, 'kind' | 'confirmedAt'>): Promise<MfaFactor | undefined>;
+  /**
+   * Confirms a pending factor; whether this call confirmed it.
+   * @throws {StoreError} `ERR_STORE_CONFLICT` for a TOTP factor when the user has a confirmed one (unique index).
+   */
   confirmFactor(userId: string, id: string): Promise<boolean>;
   renameFactor(userId: string, id: string, name: string): Promise<boolean>;
   touchFactor(id: string, counter?: number): Promise<void>;
@@ -73,6 +82,7 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
     insertFactor: (input) => run((db) => factors.insertFactor(db, input, clock())),
     listFactors: (userId) => run((db) => factors.listFactors(db, userId)),
     getFactorByCredentialId: (id) => run((db) => factors.getFactorByCredentialId(db, id)),
+    replacePendingTotp: (input) => run((db) => factors.replacePendingTotp(db, input, clock())),
     confirmFactor: (userId, id) => run((db) => factors.confirmFactor(db, userId, id, clock())),
     renameFactor: (userId, id, name) => run((db) => factors.renameFactor(db, userId, id, name)),
     touchFactor: (id, counter) => run((db) => factors.touchFactor(db, id, clock(), counter)),

@@ -16,6 +16,7 @@ import * as m0009 from './0009_token_renewals.js';
 import * as m0010 from './0010_client_dpop.js';
 import * as m0011 from './0011_refresh_rotations_index.js';
 import * as m0012 from './0012_outbox_user.js';
+import * as m0013 from './0013_one_totp_factor.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -35,6 +36,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0010_client_dpop': m0010,
   '0011_refresh_rotations_index': m0011,
   '0012_outbox_user': m0012,
+  '0013_one_totp_factor': m0013,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
