@@ -69,6 +69,7 @@ function registerTotpConfirmRoute(app: FastifyInstance, guards: MfaGuards): void
           },
           ...authErrors,
           404: { $ref: 'JotError#' },
+          409: { $ref: 'JotError#' },
         },
       },
     },
