@@ -75,7 +75,7 @@ it('a password change that fails to commit changes nothing, and the retry cuts t
   expect((await login('change@example.com', NEW)).status).toBe(200);
 });
 
-it('a password reset that fails to commit leaves the old password and the sessions as they were', async () => {
+it('a password reset that fails to commit leaves the old password, the sessions and the link as they were', async () => {
   const { userId } = await signUp(server, 'reset@example.com', OLD);
   const other = (await login('reset@example.com', OLD)).body;
   // The link the forgotten-password mail would carry.
@@ -98,4 +98,12 @@ it('a password reset that fails to commit leaves the old password and the sessio
   expect((await login('reset@example.com', NEW)).status).toBe(401);
   expect((await login('reset@example.com', OLD)).status).toBe(200);
   expect(await alive(other)).toBe(true);
+
+  // The link was not spent by the failed attempt (it is consumed in the same transaction): the retry works.
+  const retry = await server.request('POST', '/api/password/reset', { body: { token, new_password: NEW } });
+  expect(retry.status).toBe(200);
+  expect(await alive(other)).toBe(false);
+  expect((await login('reset@example.com', NEW)).status).toBe(200);
+  const again = await server.request('POST', '/api/password/reset', { body: { token, new_password: OLD } });
+  expect(again.body).toMatchObject({ code: 'ERR_LINK_USED' });
 });

@@ -84,9 +84,10 @@ export async function resetPasswordWithLink(
   }
   checkPasswordStrength(newPassword, user.email);
   const hash = await deps.passwords.hash(newPassword);
-  await deps.oneTimeTokens.consume('password_reset', claims);
-  // The new hash commits with the end of every session, or not at all.
+  // The link is spent, and the new hash committed with the end of every session, together or not at all: a reset
+  // that fails (503) leaves the link for the retry.
   const updated = await deps.revocations.changeAndRevokeAll(user.id, 'password_reset', async (tx) => {
+    await deps.oneTimeTokens.consume('password_reset', claims, tx);
     // Compared with the address too: an email change confirmed meanwhile (on any instance) kills the link, and the
     // cut-off below moves the credential generation, which kills a pending email-change link in turn.
     const replaced = await tx.replacePasswordHash(

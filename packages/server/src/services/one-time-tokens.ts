@@ -54,8 +54,11 @@ export interface OneTimeTokens {
   ): Promise<{ token: string; jti: string; expiresAt: number }>;
   /** Signature, `typ`, issuer, audience and lifetime; throws a 400 `ERR_LINK_INVALID` / `ERR_LINK_EXPIRED`. */
   verify(kind: OneTimeKind, token: string): OneTimeClaims;
-  /** Consumes the `jti` atomically; throws a 400 `ERR_LINK_USED` when it was used (or expired) already. */
-  consume(kind: Exclude<OneTimeKind, 'invitation'>, claims: OneTimeClaims): Promise<void>;
+  /**
+   * Consumes the `jti` atomically; throws a 400 `ERR_LINK_USED` when it was used (or expired) already. Pass the
+   * transaction (`tx`) of the change the link makes, so a change that fails does not spend the link.
+   */
+  consume(kind: Exclude<OneTimeKind, 'invitation'>, claims: OneTimeClaims, tx?: Store): Promise<void>;
   /** The MAC bound into a reset token for a password hash. */
   credentialMac(passwordHash: string): string;
   /** Constant-time check of a reset token's binding against the current password hash. */
@@ -169,8 +172,8 @@ export function createOneTimeTokens(deps: OneTimeDeps): OneTimeTokens {
   return {
     issue: (kind, input) => issue(deps, signers.get(kind)!, kind, input),
     verify: (kind, token) => verify(verifiers.get(kind)!, token, clock()),
-    async consume(kind, claims) {
-      const record = await store.consumeOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
+    async consume(kind, claims, tx = store) {
+      const record = await tx.consumeOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
       if (record === undefined || record.userId !== claims.sub) throw linkUsed();
     },
     credentialMac: mac,
