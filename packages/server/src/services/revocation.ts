@@ -106,7 +106,7 @@ export function createRevocationService(
   const coverMs = lifetimes.accessTokenTtlMs + toleranceMs;
   const { changes, addSink, announce } = createRevocationAnnouncer(published);
   const entries = revocationEntries(clock, coverMs);
-  const { record, userEntry, endSession, cutOffUser } = entries;
+  const { record, userEntry, endSession } = entries;
 
   async function revokeSession(sessionId: string, reason: string): Promise<boolean> {
     const entry = await store.transaction((tx) => endSession(tx, sessionId, reason));
@@ -132,11 +132,10 @@ export function createRevocationService(
       const expiresAt = now + maxTokenTtlMs + toleranceMs + 1000;
       await announce([await record(store, 'user', clientId, { ...state }, expiresAt)]);
     },
+    // One transaction: a lost connection leaves either all of it (cut-off, ended sessions, their entries and the
+    // user entry) or none of it, never a cut-off that resource servers were not told about.
     async revokeAllForUser(userId, reason, options = {}) {
-      // One transaction: a lost connection leaves either all of it (cut-off, ended sessions, their entries and the
-      // user entry) or none of it, never a cut-off that resource servers were not told about.
-      const entries = await store.transaction((tx) => cutOffUser(tx, userId, reason, options));
-      await announce(entries);
+      await changeAndRevokeAll(store, entries, announce, { userId, reason, options }, async () => true);
     },
     changeAndRevokeAll: (userId, reason, change, options = {}) =>
       changeAndRevokeAll(store, entries, announce, { userId, reason, options }, change),
