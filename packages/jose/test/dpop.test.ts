@@ -75,6 +75,9 @@ describe('verifyDPoPProof', () => {
     ['a future iat', { iat: NOW + 60 }, {}, 'future'],
     ['a wrong ath', { accessToken: 'other' }, { accessToken: 'tok' }, 'ath'],
     ['no ath with a token', {}, { accessToken: 'tok' }, 'ath'],
+    // The request's own URL is no URL (a malformed Host): a refusal, not a TypeError a server would answer 500.
+    ['a request URL that is no URL', {}, { url: 'https://a b/orders' }, 'htu'],
+    ['a request URL that is not http(s)', {}, { url: 'ftp://api.example.com/orders' }, 'htu'],
   ])('refuses %s', (_name, input, check, expected) => {
     const proof = createDPoPProof(key, { htm: 'GET', htu: URL_, iat: NOW, ...input });
     expect(

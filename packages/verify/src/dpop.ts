@@ -11,7 +11,6 @@ import {
   createDPoPNonces,
   isJoseError,
   memoryReplayStore,
-  normalizeHtu,
   redisReplayStore,
   type Algorithm,
   type DPoPChecker,
@@ -183,8 +182,13 @@ export function requestDPoP(checker: DPoPChecker, settings: RequestDPoPSettings 
         'scheme',
       );
     }
-    const url = targetUrl(urlOf, request);
-    if (url === undefined) throw fail('ERR_DPOP_PROOF_INVALID', NO_URL, 'htu');
+    let url: string;
+    try {
+      url = urlOf(request);
+    } catch {
+      // A `url` hook that cannot build one; a Host header that makes no URL is refused by the proof check below.
+      throw fail('ERR_DPOP_PROOF_INVALID', NO_URL, 'htu');
+    }
     try {
       await checker.check({
         method: (request.method ?? 'GET').toUpperCase(),
@@ -219,22 +223,8 @@ export function requestDPoP(checker: DPoPChecker, settings: RequestDPoPSettings 
   };
 }
 
-/** The refusal of a request whose URL is not one (see `targetUrl`). */
-const NO_URL = 'the request URL (its Host header) is not a valid http(s) URL, so no DPoP proof can match it';
-
-/**
- * The request's absolute URL, which the proof's `htu` must match, or `undefined` when its Host (or path) makes no
- * valid http(s) URL (`Host: a b` passes Node's parser): such a request can match no proof.
- */
-function targetUrl(urlOf: (request: RequestLike) => string, request: RequestLike): string | undefined {
-  let url: string;
-  try {
-    url = urlOf(request);
-  } catch {
-    return undefined;
-  }
-  return normalizeHtu(url) === undefined ? undefined : url;
-}
+/** The refusal of a request whose absolute URL cannot be built. */
+const NO_URL = 'the request URL is not a valid http(s) URL, so no DPoP proof can match it';
 
 /** The `DPoP` header values of a request (Node headers or Web `Headers`). */
 function proofValues(headers: RequestLike['headers']): string[] {

@@ -141,7 +141,14 @@ function checkIat(iat: number, options: VerifyDPoPProofOptions): void {
 function checkRequest(htm: string, htu: string, options: VerifyDPoPProofOptions): void {
   if (htm !== options.method) throw invalid('the DPoP proof was made for another HTTP method', 'htm', 'htm');
   const expected = normalizeHtu(options.url);
-  if (expected === undefined) throw new TypeError('verifyDPoPProof: url must be an absolute http(s) URL');
+  // The request URL comes from the request (its Host header): one that is no http(s) URL matches no proof.
+  if (expected === undefined) {
+    throw invalid(
+      'the request URL is not an absolute http(s) URL, so no DPoP proof can match it',
+      'htu',
+      'htu',
+    );
+  }
   if (normalizeHtu(htu) !== expected) throw invalid('the DPoP proof was made for another URL', 'htu', 'htu');
 }
 
@@ -156,7 +163,8 @@ function checkAth(payload: Record<string, unknown>, accessToken: string | undefi
 
 /**
  * Verifies a `DPoP` header value for a request; throws `JoseError` `ERR_DPOP_PROOF_INVALID` with a `reason`
- * (`malformed`, `typ`, `alg`, `jwk`, `signature`, `claim`, `htm`, `htu`, `stale`, `future`, `ath`).
+ * (`malformed`, `typ`, `alg`, `jwk`, `signature`, `claim`, `htm`, `htu`, `stale`, `future`, `ath`). A request
+ * `url` that is no absolute http(s) URL (a request with a malformed Host) is refused with reason `htu`.
  *
  * @example
  * const proof = verifyDPoPProof(req.headers.dpop, { method: 'GET', url: 'https://api.example.com/orders', accessToken });
