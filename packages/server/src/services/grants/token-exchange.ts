@@ -4,11 +4,12 @@
  * and the user's session as `sid` — so it dies with the session, like the user's own tokens — names the service in
  * `act` (§4.1; a chain of delegation nests), carries the service as `client_id`, and has equal or narrower scope:
  * within the subject token's scopes and the client's registered ones (none for a client registered with none);
- * asking for more is `invalid_scope`. It lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject
- * token's `exp`. A DPoP proof binds it to the proof's key (the acting service's, not the user's); an audience with
- * a registered encryption key gets it encrypted. A sender-constrained subject token (any `cnf`: DPoP's `cnf.jkt`,
- * RFC 9449) is exchanged only with a proof, so the new token is constrained too: otherwise a stolen bound token,
- * laundered through any client allowed to exchange, would come out as a bearer token anyone can use.
+ * asking for more is `invalid_scope`. It carries no roles (`roles: []`): an admin's token, exchanged, is no admin's.
+ * It lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`. A DPoP proof binds it to the
+ * proof's key (the acting service's, not the user's); an audience with a registered encryption key gets it
+ * encrypted. A sender-constrained subject token (any `cnf`: DPoP's `cnf.jkt`, RFC 9449) is exchanged only with a
+ * proof, so the new token is constrained too: otherwise a stolen bound token, laundered through any client allowed
+ * to exchange, would come out as a bearer token anyone can use.
  */
 import { OAUTH_URIS, type ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
@@ -138,7 +139,9 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
       sessionId: subject.sid,
       tokenVersion: subject.ver,
       authTime: (subject.auth_time ?? now) * 1000,
-      roles: subject.roles ?? [],
+      // The user's roles are not delegated: no registration bounds them (the scope is bounded above), so an admin's
+      // exchanged token would be an admin wherever a route guards by role. The service's power is its scope.
+      roles: [],
       clientId: client.clientId,
       audience,
       ttlSeconds: ttl,
