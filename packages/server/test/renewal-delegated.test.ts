@@ -144,13 +144,29 @@ describe("a delegated token on the server's own routes", () => {
         expect(res.status, `${method} ${path}`).toBe(403);
         expect(res.body.code).toBe('ERR_FORBIDDEN');
       }
-      // The admin's delegated token (it carries the admin role) reaches no admin route, nor the revocation feed.
+      // The admin's delegated token reaches no admin route, nor the revocation feed. An exchange no longer hands
+      // on the roles; a delegated token that still carries the admin role — as exchanges issued before that did,
+      // alive for JOT_EXCHANGED_TOKEN_TTL after an upgrade — is refused for its `act` alone.
       const adminDelegated = await exchange(root);
-      expect(decodeUnverified(adminDelegated).payload).toMatchObject({ roles: ['admin'] });
-      const users = await both.request('GET', '/api/admin/users', { token: adminDelegated });
-      expect(users.status).toBe(403);
-      expect(users.body.code).toBe('ERR_FORBIDDEN');
-      expect((await both.request('GET', '/api/revocations', { token: adminDelegated })).status).toBe(401);
+      expect(decodeUnverified(adminDelegated).payload).toMatchObject({ roles: [] });
+      const rootClaims = decodeUnverified(root).payload as { sub: string; sid: string; ver: number };
+      const withRole = await both.app.jot.tokens.issue({
+        userId: rootClaims.sub,
+        sessionId: rootClaims.sid,
+        tokenVersion: rootClaims.ver,
+        authTime: Date.now(),
+        roles: ['admin'],
+        clientId: client.client_id,
+        audience: api,
+        ttlSeconds: 300,
+        act: { sub: client.client_id },
+      });
+      for (const token of [adminDelegated, withRole.token]) {
+        const users = await both.request('GET', '/api/admin/users', { token });
+        expect(users.status).toBe(403);
+        expect(users.body.code).toBe('ERR_FORBIDDEN');
+        expect((await both.request('GET', '/api/revocations', { token })).status).toBe(401);
+      }
       // The users' own tokens are untouched.
       expect((await both.request('GET', '/api/sessions', { token: user.access_token })).status).toBe(200);
       expect((await both.request('GET', '/api/admin/users', { token: root })).status).toBe(200);

@@ -59,7 +59,8 @@ export const defaults = {
   /**
    * Scopes user tokens carry, by role: `<role>=<scope> <scope>` pairs, comma-separated; role `*` is every user. A
    * token gets the scopes of all its user's roles, narrowed to the client's registered scopes (if it lists any);
-   * `none` issues no `scope`.
+   * `none` issues no `scope`. A token a service gets by token exchange carries only the subject token's scopes the
+   * service is registered for (none if it lists none), and no roles.
    * @default '*=profile,admin=admin'
    */
   roleScopes: '*=profile,admin=admin',

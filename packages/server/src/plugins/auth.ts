@@ -129,8 +129,9 @@ export async function authenticateToken(
 /**
  * The server's own routes (account, sessions, renewal, admin) are the user's own: a token a service obtained by
  * token exchange (`act`, RFC 8693) is refused with 403 `ERR_FORBIDDEN`. Such a token reaches the server when
- * `JOT_AUDIENCE` lists an audience a client may exchange tokens for; it carries the user's `sid` and roles, so it
- * would otherwise end the user's sessions, renew into the user's full token, or act as an admin.
+ * `JOT_AUDIENCE` lists an audience a client may exchange tokens for; it carries the user's `sid`, so it would
+ * otherwise end the user's sessions or renew into the user's full token. It carries no roles (the exchange drops
+ * them), and an admin route refuses it for its `act` as well: whatever its roles, a delegated token is no admin.
  */
 const ownToken = compileGuards({ actors: false });
 

@@ -3,8 +3,9 @@
  * another registered audience, to call that service on the user's behalf. The new token keeps the user as `sub`
  * and the user's session as `sid` — so it dies with the session, like the user's own tokens — names the service in
  * `act` (§4.1; a chain of delegation nests), carries the service as `client_id`, and has equal or narrower scope:
- * within the subject token's scopes and the client's registered ones; asking for more is `invalid_scope`. It
- * lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`. A DPoP proof binds it to the
+ * within the subject token's scopes and the client's registered ones (none for a client registered with none);
+ * asking for more is `invalid_scope`. It carries no roles (`roles: []`): an admin's token, exchanged, is no admin's.
+ * It lives `JOT_EXCHANGED_TOKEN_TTL` at most, and never past the subject token's `exp`. A DPoP proof binds it to the
  * proof's key (the acting service's, not the user's); an audience with a registered encryption key gets it
  * encrypted. A sender-constrained subject token (any `cnf`: DPoP's `cnf.jkt`, RFC 9449) is exchanged only with a
  * proof, so the new token is constrained too: otherwise a stolen bound token, laundered through any client allowed
@@ -14,6 +15,7 @@ import { OAUTH_URIS, type ActorClaim } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 import { isVerifyError } from '@jot/verify';
 
+import type { OAuthClient } from '../../store/index.js';
 import { scopeList, scopeText } from '../scopes.js';
 import { chooseAudience, chooseScopes } from './targets.js';
 import type { ClientBoundClaims } from '../tokens.js';
@@ -109,13 +111,20 @@ function oneAudience(audience: string | string[]): string {
   );
 }
 
+/**
+ * The scopes a client may get for the subject: those of the subject token that the client is registered for. A
+ * client registered with no scopes may get none — as its client-credentials tokens carry none — not every scope of
+ * the user's token: what a service may do for a user is what an admin registered it for, never more.
+ */
+function delegableScopes(subject: ClientBoundClaims, client: OAuthClient): string[] {
+  const registered = new Set(client.scopes);
+  return scopeList(subject.scope).filter((scope) => registered.has(scope));
+}
+
 /** The token-exchange grant. */
 export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, dpop }, jot) => {
   const subject = await userSubject(jot, checkExchangeForm(form));
-  const subjectScopes = scopeList(subject.scope);
-  const allowed =
-    client.scopes.length === 0 ? subjectScopes : subjectScopes.filter((s) => client.scopes.includes(s));
-  const scope = scopeText(chooseScopes(form.scope, allowed));
+  const scope = scopeText(chooseScopes(form.scope, delegableScopes(subject, client)));
   const audience = oneAudience(chooseAudience(client, targets));
   const now = Math.floor(jot.clock() / 1000);
   const ttl = Math.min(Math.floor(jot.config.exchangedTokenTtlMs / 1000), subject.exp - now);
@@ -130,7 +139,9 @@ export const tokenExchangeGrant: GrantHandler = async ({ client, form, targets, 
       sessionId: subject.sid,
       tokenVersion: subject.ver,
       authTime: (subject.auth_time ?? now) * 1000,
-      roles: subject.roles ?? [],
+      // The user's roles are not delegated: no registration bounds them (the scope is bounded above), so an admin's
+      // exchanged token would be an admin wherever a route guards by role. The service's power is its scope.
+      roles: [],
       clientId: client.clientId,
       audience,
       ttlSeconds: ttl,
