@@ -22,7 +22,7 @@ import {
 import { createOffloadPolicy, type OffloadPolicy } from './offload.js';
 import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats, RevocationStrategy } from './revocation/strategy.js';
-import { createRequestAuth, unexpectedFailure } from './request.js';
+import { createRequestAuth, unexpectedFailure, type AuthStep } from './request.js';
 import { createTokenCheck, type ClaimsOrPromise, type TokenCheckSettings } from './token-check.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger, RequestLike, VerifiedAuth } from './types.js';
 
@@ -150,9 +150,9 @@ function verifierTokenCheck(
  * A step of `authenticate` threw instead of answering (a dependency down, a bug): logged, and refused with 503 —
  * the request is still answered, and nothing is accepted unchecked.
  */
-function failed(logger: Logger, err: unknown): VerifyError {
-  logger.error('a request could not be authenticated: a step failed', { error: describeError(err) });
-  return unexpectedFailure(err);
+function failed(logger: Logger, err: unknown, step: AuthStep): VerifyError {
+  logger.error('a request could not be authenticated: a step failed', { step, error: describeError(err) });
+  return unexpectedFailure(err, step);
 }
 
 /** The parts `stats()` reads. */
@@ -225,7 +225,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     clock,
     realm,
     dpopAlgs,
-    onFailure: (err) => failed(shared.logger, err),
+    onFailure: (err, step) => failed(shared.logger, err, step),
   });
   const counters = verifierCounters({ jwks, revocation, cache, offload });
   const dpopRequired = options.dpop?.required === true;
