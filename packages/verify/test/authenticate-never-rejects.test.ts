@@ -154,7 +154,7 @@ describe('a dependency that fails', () => {
     });
     expect(logger.lines).toContainEqual({
       level: 'error',
-      message: 'a request could not be authenticated: a step failed',
+      message: expect.stringMatching(/^a request could not be authenticated: its dpop step failed/),
     });
   });
 
