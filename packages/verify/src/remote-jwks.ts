@@ -2,13 +2,14 @@
  * The issuer's key set, fetched over HTTP and cached. The cache lives as long as the JWKS response's
  * `Cache-Control: max-age` says (clamped to `[minCacheAge, maxCacheAge]`); a token with an unknown `kid` triggers
  * a refetch (a rotated-in key), but at most one per `cooldown`, so random `kid`s cannot make us fetch per request.
- * When the issuer is unreachable the last good set keeps serving; `state()` says so. Keys are told apart by their
- * RFC 7638 thumbprint, not their `kid`: an issuer may republish new key material under an old `kid`.
+ * When the issuer is unreachable the last good set keeps serving; `state()` says so. A set the issuer answers with
+ * replaces the last one even when it holds no key we can use (`{"keys": []}`: every key withdrawn). Keys are told
+ * apart by their RFC 7638 thumbprint, not their `kid`: an issuer may republish new key material under an old `kid`.
  */
 import { KeySet, type Algorithm, type Key, type KeyResolver } from '@jot/jose';
 
 import { VerifyError } from './errors.js';
-import { describeError, FetchError, fetchOk, readJSONObject, untilClosed } from './http.js';
+import { describeError, fetchOk, readJSONObject, untilClosed } from './http.js';
 import type { Clock, FetchLike, Logger } from './types.js';
 import { silentLogger } from './types.js';
 
@@ -243,8 +244,16 @@ export class RemoteJWKS implements KeyResolver {
       });
       const response = doc.response;
       const keys = KeySet.fromJWKS(doc.body);
-      if (keys.keys.length === 0) throw new FetchError(`${uri} has no usable signing keys`);
       const previous = this.#keys;
+      // An empty set (or one of keys we cannot use) is the issuer's answer, not a failure: it publishes no key we
+      // can verify with — every key withdrawn, a compromised one say — so the keys it no longer publishes stop now,
+      // as when a set lacks a kid, instead of the last set serving on with no time limit.
+      if (keys.keys.length === 0 && (previous === undefined || previous.keys.length > 0)) {
+        this.#logger.warn(
+          'the issuer publishes no usable signing key; every token is refused until it does',
+          { uri, skipped: keys.skipped },
+        );
+      }
       const current = new Set(keys.keys.map(keyThumbprint));
       this.#keys = keys;
       this.#published = current;

@@ -115,6 +115,47 @@ describe('remote JWKS', () => {
     expect(logger.lines.some((l) => l.level === 'warn' && /last good key set/.test(l.message))).toBe(true);
   });
 
+  it('an empty key set is an answer, not a failure: tokens of the keys it no longer publishes are refused', async () => {
+    // Before, `{"keys": []}` counted as a failed fetch, so the withdrawn keys kept verifying with no time limit.
+    harness.issuer.jwksCacheControl = 'max-age=60';
+    const logger = recordingLogger();
+    const v = build({ logger, jwks: { minCacheAge: 0 } });
+    await v.ready();
+    const token = harness.issuer.tokens.sign({ sub: 'cached' });
+    expect((await v.verify(token)).sub).toBe('cached'); // now in the verification cache
+    harness.issuer.tokens.keys = []; // the operator withdraws every key (a compromised one, say)
+    now += 61_000;
+    await rejection(v.verify(token)); // starts the refresh of the expired set
+    await waitFor(() => v.stats().jwks.fetchedAt === now, 2000, 'the refreshed key set');
+    expect(v.stats().jwks).toMatchObject({ kids: [], failures: 0, stale: false, lastError: undefined });
+    expect(await rejection(v.verify(token))).toBe('ERR_JWKS_NO_MATCHING_KEY');
+    expect(await rejection(v.verify(harness.issuer.tokens.sign({}, { key: generateKeyPair('ES256') })))).toBe(
+      'ERR_JWKS_NO_MATCHING_KEY',
+    );
+    const result = await v.authenticate({ method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    expect(result).toMatchObject({ ok: false, response: { status: 401 } });
+    expect(logger.lines.filter((l) => /no usable signing key/.test(l.message))).toEqual([
+      { level: 'warn', message: expect.stringMatching(/every token is refused/) },
+    ]);
+  });
+
+  it('a key set with only keys it cannot use is an answer too; a key published later is found by its kid', async () => {
+    const jwksUri = `${harness.issuer.url}/custom-jwks.json`;
+    let body: unknown = { keys: [{ kty: 'EC', crv: 'P-192', x: 'AAAA', y: 'AAAA', kid: 'odd' }] };
+    const fetchJwks = async (input: string, init?: RequestInit): Promise<Response> =>
+      input === jwksUri
+        ? new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } })
+        : fetch(input, init);
+    const v = build({ jwksUri, fetch: fetchJwks, jwks: { cooldown: '30s' } });
+    await v.ready(); // the issuer answered: ready, with no key to verify with
+    const token = harness.issuer.tokens.sign({ sub: 'late' });
+    expect(await rejection(v.verify(token))).toBe('ERR_JWKS_NO_MATCHING_KEY');
+    expect(v.stats().jwks).toMatchObject({ kids: [], failures: 0 });
+    body = harness.issuer.tokens.jwks();
+    now += 31_000; // past the cooldown: the unknown kid refetches
+    expect((await v.verify(token)).sub).toBe('late');
+  });
+
   it('answers 503 ERR_VERIFY_KEYS_UNAVAILABLE when no key set was ever loaded', async () => {
     harness.issuer.jwksDown = true;
     const v = build();
