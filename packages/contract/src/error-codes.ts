@@ -184,7 +184,10 @@ export const VERIFY_OWN_ERROR_CODES = [
    * refuse must not make revoked tokens pass. 503.
    */
   'ERR_VERIFY_REVOCATION_REFUSED',
-  /** No key set has ever been loaded from the issuer. 503. */
+  /**
+   * No key set is loaded: none could ever be fetched from the issuer, or the last one could not be refreshed for
+   * `jwks.maxStale` past its lifetime and was dropped. 503.
+   */
   'ERR_VERIFY_KEYS_UNAVAILABLE',
   /**
    * A step of request authentication other than the revocation check failed instead of answering — a dependency

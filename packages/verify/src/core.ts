@@ -109,6 +109,7 @@ function remoteJwks(options: VerifierOptions, shared: Shared): RemoteJWKS {
     maxCacheAge: toMillis(given.maxCacheAge ?? defaults.maxCacheAge, 'jwks.maxCacheAge'),
     defaultCacheAge: toMillis(given.defaultCacheAge ?? defaults.defaultCacheAge, 'jwks.defaultCacheAge'),
     timeoutMs: toMillis(given.timeout ?? defaults.timeout, 'jwks.timeout'),
+    maxStale: toMillis(given.maxStale ?? defaults.maxStale, 'jwks.maxStale'),
     onKeysRemoved: (thumbprints) => shared.cache?.removeKeys(thumbprints),
     closed: shared.closing.signal,
   });

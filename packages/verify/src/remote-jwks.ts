@@ -31,6 +31,11 @@ export interface RemoteJWKSOptions {
   /** Per-request timeout. @default 5000 */
   timeoutMs?: number;
   /**
+   * How long past `expiresAt` a set that could not be refreshed keeps verifying; then it is dropped (its keys
+   * reported to `onKeysRemoved`) and a fetch must succeed before any token verifies again. @default 3600000
+   */
+  maxStale?: number;
+  /**
    * Called after a successful fetch with the RFC 7638 thumbprints of the keys that disappeared, including a key
    * replaced under the same `kid` (a verification cache drops the tokens they verified).
    */
@@ -116,6 +121,8 @@ export class RemoteJWKS implements KeyResolver {
   #unknownKidFetches = 0;
   #throttled = 0;
   #lastError: string | undefined;
+  /** Whether the set was dropped for being `maxStale` past its lifetime (and none was fetched since). */
+  #expired = false;
 
   constructor(options: RemoteJWKSOptions) {
     if (typeof options.uri !== 'string' && typeof options.uri !== 'function') {
@@ -130,11 +137,7 @@ export class RemoteJWKS implements KeyResolver {
 
   /** Picks the key for a token from the cached set (KeyResolver). */
   select(alg: Algorithm, kid: string | undefined): Key {
-    if (this.#keys === undefined) {
-      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available yet', {
-        reason: 'jwks',
-      });
-    }
+    if (this.#keys === undefined) throw this.#unavailable();
     return this.#keys.select(alg, kid);
   }
 
@@ -162,31 +165,65 @@ export class RemoteJWKS implements KeyResolver {
     if (this.usable()) return;
     const now = this.#clock();
     if (this.#inFlight === undefined && this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown) {
-      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
-        reason: 'jwks',
-      });
+      throw this.#unavailable();
     }
     await this.load().catch(() => undefined);
-    if (this.#keys === undefined) {
-      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
-        reason: 'jwks',
-      });
-    }
+    if (this.#keys === undefined) throw this.#unavailable();
   }
 
   /**
-   * Whether a set is loaded (once loaded, one always is), starting a background refresh when it has expired: the
-   * synchronous half of `ensure`, so a verification with keys at hand never waits for a promise. Never throws.
+   * Whether a set is loaded, starting a background refresh when it has expired: the synchronous half of `ensure`,
+   * so a verification with keys at hand never waits for a promise. A set more than `maxStale` past its lifetime is
+   * dropped here (false: the caller waits for a fetch). Never throws.
    */
   usable(): boolean {
     if (this.#keys === undefined) return false;
-    if (this.#expiresAt !== undefined && this.#inFlight === undefined) {
+    const expiresAt = this.#expiresAt;
+    if (expiresAt !== undefined) {
       const now = this.#clock();
-      if (now >= this.#expiresAt && !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)) {
-        void this.load().catch(() => undefined);
+      if (now >= expiresAt) {
+        if (now - expiresAt >= (this.#options.maxStale ?? 3_600_000)) {
+          this.#expire();
+          return false;
+        }
+        if (
+          this.#inFlight === undefined &&
+          !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)
+        ) {
+          void this.load().catch(() => undefined);
+        }
       }
     }
     return true;
+  }
+
+  /**
+   * Drops a set that could not be confirmed for `maxStale` past its lifetime: its keys stop verifying (their cached
+   * verifications are evicted) until a fetch succeeds, so a key the issuer withdrew meanwhile is trusted for a
+   * bounded time only.
+   */
+  #expire(): void {
+    const dropped = [...this.#published];
+    this.#keys = undefined;
+    this.#published = new Set();
+    this.#expired = true;
+    this.#logger.warn(
+      'the issuer key set is more than jwks.maxStale past its lifetime and could not be refreshed; it no longer ' +
+        'verifies tokens until the JWKS answers',
+      { uri: this.#uri, expiredAt: this.#expiresAt, lastError: this.#lastError },
+    );
+    if (dropped.length > 0) this.#options.onKeysRemoved?.(dropped);
+  }
+
+  /** 503: no set is loaded — none could be fetched yet (`jwks`), or the last one went `maxStale` (`stale`). */
+  #unavailable(): VerifyError {
+    return new VerifyError(
+      'ERR_VERIFY_KEYS_UNAVAILABLE',
+      this.#expired
+        ? 'the issuer keys could not be refreshed for too long; retry shortly'
+        : 'the issuer keys are not available',
+      { reason: this.#expired ? 'stale' : 'jwks' },
+    );
   }
 
   /**
@@ -265,6 +302,7 @@ export class RemoteJWKS implements KeyResolver {
       );
       this.#fetchedAt = now;
       this.#expiresAt = now + bounded;
+      this.#expired = false;
       this.#lastFailed = false;
       this.#lastError = undefined;
       if (previous !== undefined) {
