@@ -173,7 +173,10 @@ export const KEY_ERROR_CODES = [
 
 /** Codes only a resource server's verifier (`@jot/verify`) raises: its key set, revocation copy and decryption. */
 export const VERIFY_OWN_ERROR_CODES = [
-  /** The revocation copy is older than `maxStaleness` (fail closed), or the central list could not be asked. 503. */
+  /**
+   * The revocation copy is older than `maxStaleness` (fail closed), the central list could not be asked, or the
+   * revocation check threw instead of answering (`reason` `failure`). 503.
+   */
   'ERR_VERIFY_REVOCATION_UNAVAILABLE',
   /**
    * The revocation feed, introspection endpoint or Redis mirror answered with a refusal (4xx, a redirect, not the
@@ -181,8 +184,17 @@ export const VERIFY_OWN_ERROR_CODES = [
    * refuse must not make revoked tokens pass. 503.
    */
   'ERR_VERIFY_REVOCATION_REFUSED',
-  /** No key set has ever been loaded from the issuer. 503. */
+  /**
+   * No key set is loaded: none could ever be fetched from the issuer, or the last one could not be refreshed for
+   * `jwks.maxStale` past its lifetime and was dropped. 503.
+   */
   'ERR_VERIFY_KEYS_UNAVAILABLE',
+  /**
+   * A step of request authentication other than the revocation check failed instead of answering — a dependency
+   * down (the DPoP replay store on Redis), or a bug — so the request cannot be authenticated right now; `reason`
+   * names the step (`token`, `dpop`, `csrf`, `guards`). Never fails open. 503.
+   */
+  'ERR_VERIFY_UNAVAILABLE',
   /** `decryption.required` is set and the token is a plain signed JWT, not an encrypted one. 401. */
   'ERR_VERIFY_NOT_ENCRYPTED',
 ] as const;

@@ -10,7 +10,7 @@ import { VERIFIER_DEFAULTS } from './defaults.js';
 import { createRequestDPoP, refuseWithoutRequest, type RequestDPoP } from './dpop.js';
 import { toMillis, type Duration } from './duration.js';
 import { fromJoseError, type ErrorResponse, type VerifyError } from './errors.js';
-import { describeError } from './http.js';
+import { FailureLog } from './failure-log.js';
 import type { CompiledGuards, Guards } from './guards.js';
 import {
   buildStrategy,
@@ -109,6 +109,7 @@ function remoteJwks(options: VerifierOptions, shared: Shared): RemoteJWKS {
     maxCacheAge: toMillis(given.maxCacheAge ?? defaults.maxCacheAge, 'jwks.maxCacheAge'),
     defaultCacheAge: toMillis(given.defaultCacheAge ?? defaults.defaultCacheAge, 'jwks.defaultCacheAge'),
     timeoutMs: toMillis(given.timeout ?? defaults.timeout, 'jwks.timeout'),
+    maxStale: toMillis(given.maxStale ?? defaults.maxStale, 'jwks.maxStale'),
     onKeysRemoved: (thumbprints) => shared.cache?.removeKeys(thumbprints),
     closed: shared.closing.signal,
   });
@@ -146,13 +147,89 @@ function verifierTokenCheck(
   });
 }
 
+/** The steps `authenticate` runs, each reporting to `failures` when it ran and answered while an outage is open. */
+interface WatchedSteps {
+  verifyToken: (token: string) => ClaimsOrPromise;
+  checkRevocation: (claims: AccessTokenClaims, token: string) => void | Promise<void>;
+  dpop: Pick<RequestDPoP, 'check'>;
+}
+
 /**
- * A step of `authenticate` threw instead of answering (a dependency down, a bug): logged, and refused with 503 —
- * the request is still answered, and nothing is accepted unchecked.
+ * Wraps the steps so that, while one of them is failing, a run that answers tells `failures` it works again. Only a
+ * run that exercised what can fail counts: the DPoP step only when it checked a proof (not for an unbound token it
+ * let through). Nothing is added while no step is failing.
  */
-function failed(logger: Logger, err: unknown): VerifyError {
-  logger.error('a request could not be authenticated: a step failed', { error: describeError(err) });
-  return unexpectedFailure(err);
+function watchedSteps(
+  failures: FailureLog,
+  verifyClaims: (token: string) => ClaimsOrPromise,
+  revocation: RevocationStrategy,
+  dpop: RequestDPoP,
+): WatchedSteps {
+  return {
+    verifyToken(token) {
+      const claims = verifyClaims(token);
+      if (!failures.failing()) return claims;
+      if (!(claims instanceof Promise)) {
+        failures.succeeded('token');
+        return claims;
+      }
+      return claims.then((verified) => {
+        failures.succeeded('token');
+        return verified;
+      });
+    },
+    checkRevocation(claims, token) {
+      const checked = revocation.check(claims, token);
+      if (!failures.failing()) return checked;
+      if (checked === undefined) return void failures.succeeded('revocation');
+      return checked.then(() => failures.succeeded('revocation'));
+    },
+    dpop: {
+      check(request, token, via, claims) {
+        const proven = dpop.check(request, token, via, claims);
+        if (proven === undefined || !failures.failing()) return proven;
+        return proven.then(() => failures.succeeded('dpop'));
+      },
+    },
+  };
+}
+
+/**
+ * `createRequestAuth` over the verifier's steps: its `authenticate`. A step that throws instead of answering is
+ * refused with 503 and logged once per outage, not once per request (failure-log.ts).
+ */
+function verifierAuthenticate(
+  options: VerifierOptions,
+  shared: Shared,
+  parts: {
+    verifyClaims: (token: string) => ClaimsOrPromise;
+    revocation: RevocationStrategy;
+    dpop: RequestDPoP;
+    dpopAlgs: string | undefined;
+  },
+): Verifier['authenticate'] {
+  const failures = new FailureLog(shared.logger, shared.clock);
+  const requestAuth = createRequestAuth({
+    ...watchedSteps(failures, parts.verifyClaims, parts.revocation, parts.dpop),
+    cookieNames: cookieNamesOf(options),
+    clock: shared.clock,
+    realm: options.realm ?? VERIFIER_DEFAULTS.realm,
+    dpopAlgs: parts.dpopAlgs,
+    onFailure: (err, step) => {
+      failures.failed(step, err);
+      return unexpectedFailure(err, step);
+    },
+  });
+  return async (request, guards) => {
+    const result = await requestAuth.authenticate(request, guards);
+    if (!result.ok) return { ok: false, error: result.error, response: result.response };
+    if (failures.failing()) {
+      // Every step ran and answered; the token, DPoP and revocation steps report themselves.
+      failures.succeeded('csrf');
+      failures.succeeded('guards');
+    }
+    return result;
+  };
 }
 
 /** The parts `stats()` reads. */
@@ -217,16 +294,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const revocation = buildStrategy(options, shared.metadata, shared);
   revocation.subscribe?.((entry) => cache?.revoke(entry));
   void jwks.load().catch(() => undefined);
-  const requestAuth = createRequestAuth({
-    verifyToken: verifyClaims,
-    checkRevocation: (claims, token) => revocation.check(claims, token),
-    dpop,
-    cookieNames: cookieNamesOf(options),
-    clock,
-    realm,
-    dpopAlgs,
-    onFailure: (err) => failed(shared.logger, err),
-  });
+  const authenticate = verifierAuthenticate(options, shared, { verifyClaims, revocation, dpop, dpopAlgs });
   const counters = verifierCounters({ jwks, revocation, cache, offload });
   const dpopRequired = options.dpop?.required === true;
   return {
@@ -241,12 +309,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw fromJoseError(err);
       }
     },
-    authenticate: (request, guards) =>
-      requestAuth
-        .authenticate(request, guards)
-        .then((result) =>
-          counters.count(result.ok ? result : { ok: false, error: result.error, response: result.response }),
-        ),
+    authenticate: (request, guards) => authenticate(request, guards).then((result) => counters.count(result)),
     async ready() {
       await Promise.all([jwks.load(), revocation.ready()]);
     },

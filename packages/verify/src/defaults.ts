@@ -52,6 +52,11 @@ export const VERIFIER_DEFAULTS = deepFreeze({
     defaultCacheAge: '10m',
     /** Timeout of each JWKS request. @default '5s' */
     timeout: '5s',
+    /**
+     * How long past its lifetime a key set that cannot be refreshed keeps verifying; then tokens are refused with
+     * 503 until the JWKS answers again. @default '1h'
+     */
+    maxStale: '1h',
   },
   /** `revocation: { strategy: 'replicated' }`. */
   replicated: {

@@ -21,6 +21,7 @@ export {
   type RequestAuth,
   type RequestAuthOptions,
   type RequestAuthResult,
+  type AuthStep,
 } from './request.js';
 export { createRequestDPoP, requestDPoP, type DPoPOptions, type RequestDPoP } from './dpop.js';
 export type { DecryptionOptions } from './decrypt.js';

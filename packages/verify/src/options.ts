@@ -120,6 +120,13 @@ export interface VerifierOptions {
     maxCacheAge?: Duration;
     defaultCacheAge?: Duration;
     timeout?: Duration;
+    /**
+     * How long past its lifetime (`Cache-Control: max-age`, clamped) the cached key set keeps verifying while it
+     * cannot be refreshed (the JWKS endpoint down). Past it the set is dropped, its cached verifications with it, and
+     * tokens are refused (503 `ERR_VERIFY_KEYS_UNAVAILABLE`, `reason` `stale`) until a fetch succeeds: a key the
+     * issuer withdrew meanwhile is trusted for a bounded time only. @default '1h'
+     */
+    maxStale?: Duration;
   };
   /**
    * Verification cache (token → claims until `exp`, LRU; revocation is still checked on every hit). `false` turns

@@ -2,13 +2,14 @@
  * The issuer's key set, fetched over HTTP and cached. The cache lives as long as the JWKS response's
  * `Cache-Control: max-age` says (clamped to `[minCacheAge, maxCacheAge]`); a token with an unknown `kid` triggers
  * a refetch (a rotated-in key), but at most one per `cooldown`, so random `kid`s cannot make us fetch per request.
- * When the issuer is unreachable the last good set keeps serving; `state()` says so. Keys are told apart by their
- * RFC 7638 thumbprint, not their `kid`: an issuer may republish new key material under an old `kid`.
+ * When the issuer is unreachable the last good set keeps serving; `state()` says so. A set the issuer answers with
+ * replaces the last one even when it holds no key we can use (`{"keys": []}`: every key withdrawn). Keys are told
+ * apart by their RFC 7638 thumbprint, not their `kid`: an issuer may republish new key material under an old `kid`.
  */
 import { KeySet, type Algorithm, type Key, type KeyResolver } from '@jot/jose';
 
 import { VerifyError } from './errors.js';
-import { describeError, FetchError, fetchOk, readJSONObject, untilClosed } from './http.js';
+import { describeError, fetchOk, readJSONObject, untilClosed } from './http.js';
 import type { Clock, FetchLike, Logger } from './types.js';
 import { silentLogger } from './types.js';
 
@@ -29,6 +30,11 @@ export interface RemoteJWKSOptions {
   defaultCacheAge?: number;
   /** Per-request timeout. @default 5000 */
   timeoutMs?: number;
+  /**
+   * How long past `expiresAt` a set that could not be refreshed keeps verifying; then it is dropped (its keys
+   * reported to `onKeysRemoved`) and a fetch must succeed before any token verifies again. @default 3600000
+   */
+  maxStale?: number;
   /**
    * Called after a successful fetch with the RFC 7638 thumbprints of the keys that disappeared, including a key
    * replaced under the same `kid` (a verification cache drops the tokens they verified).
@@ -115,6 +121,8 @@ export class RemoteJWKS implements KeyResolver {
   #unknownKidFetches = 0;
   #throttled = 0;
   #lastError: string | undefined;
+  /** Whether the set was dropped for being `maxStale` past its lifetime (and none was fetched since). */
+  #expired = false;
 
   constructor(options: RemoteJWKSOptions) {
     if (typeof options.uri !== 'string' && typeof options.uri !== 'function') {
@@ -129,11 +137,7 @@ export class RemoteJWKS implements KeyResolver {
 
   /** Picks the key for a token from the cached set (KeyResolver). */
   select(alg: Algorithm, kid: string | undefined): Key {
-    if (this.#keys === undefined) {
-      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available yet', {
-        reason: 'jwks',
-      });
-    }
+    if (this.#keys === undefined) throw this.#unavailable();
     return this.#keys.select(alg, kid);
   }
 
@@ -161,31 +165,65 @@ export class RemoteJWKS implements KeyResolver {
     if (this.usable()) return;
     const now = this.#clock();
     if (this.#inFlight === undefined && this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown) {
-      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
-        reason: 'jwks',
-      });
+      throw this.#unavailable();
     }
     await this.load().catch(() => undefined);
-    if (this.#keys === undefined) {
-      throw new VerifyError('ERR_VERIFY_KEYS_UNAVAILABLE', 'the issuer keys are not available', {
-        reason: 'jwks',
-      });
-    }
+    if (this.#keys === undefined) throw this.#unavailable();
   }
 
   /**
-   * Whether a set is loaded (once loaded, one always is), starting a background refresh when it has expired: the
-   * synchronous half of `ensure`, so a verification with keys at hand never waits for a promise. Never throws.
+   * Whether a set is loaded, starting a background refresh when it has expired: the synchronous half of `ensure`,
+   * so a verification with keys at hand never waits for a promise. A set more than `maxStale` past its lifetime is
+   * dropped here (false: the caller waits for a fetch). Never throws.
    */
   usable(): boolean {
     if (this.#keys === undefined) return false;
-    if (this.#expiresAt !== undefined && this.#inFlight === undefined) {
+    const expiresAt = this.#expiresAt;
+    if (expiresAt !== undefined) {
       const now = this.#clock();
-      if (now >= this.#expiresAt && !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)) {
-        void this.load().catch(() => undefined);
+      if (now >= expiresAt) {
+        if (now - expiresAt >= (this.#options.maxStale ?? 3_600_000)) {
+          this.#expire();
+          return false;
+        }
+        if (
+          this.#inFlight === undefined &&
+          !(this.#lastFailed && now - this.#lastAttemptAt < this.#cooldown)
+        ) {
+          void this.load().catch(() => undefined);
+        }
       }
     }
     return true;
+  }
+
+  /**
+   * Drops a set that could not be confirmed for `maxStale` past its lifetime: its keys stop verifying (their cached
+   * verifications are evicted) until a fetch succeeds, so a key the issuer withdrew meanwhile is trusted for a
+   * bounded time only.
+   */
+  #expire(): void {
+    const dropped = [...this.#published];
+    this.#keys = undefined;
+    this.#published = new Set();
+    this.#expired = true;
+    this.#logger.warn(
+      'the issuer key set is more than jwks.maxStale past its lifetime and could not be refreshed; it no longer ' +
+        'verifies tokens until the JWKS answers',
+      { uri: this.#uri, expiredAt: this.#expiresAt, lastError: this.#lastError },
+    );
+    if (dropped.length > 0) this.#options.onKeysRemoved?.(dropped);
+  }
+
+  /** 503: no set is loaded — none could be fetched yet (`jwks`), or the last one went `maxStale` (`stale`). */
+  #unavailable(): VerifyError {
+    return new VerifyError(
+      'ERR_VERIFY_KEYS_UNAVAILABLE',
+      this.#expired
+        ? 'the issuer keys could not be refreshed for too long; retry shortly'
+        : 'the issuer keys are not available',
+      { reason: this.#expired ? 'stale' : 'jwks' },
+    );
   }
 
   /**
@@ -243,8 +281,16 @@ export class RemoteJWKS implements KeyResolver {
       });
       const response = doc.response;
       const keys = KeySet.fromJWKS(doc.body);
-      if (keys.keys.length === 0) throw new FetchError(`${uri} has no usable signing keys`);
       const previous = this.#keys;
+      // An empty set (or one of keys we cannot use) is the issuer's answer, not a failure: it publishes no key we
+      // can verify with — every key withdrawn, a compromised one say — so the keys it no longer publishes stop now,
+      // as when a set lacks a kid, instead of the last set serving on with no time limit.
+      if (keys.keys.length === 0 && (previous === undefined || previous.keys.length > 0)) {
+        this.#logger.warn(
+          'the issuer publishes no usable signing key; every token is refused until it does',
+          { uri, skipped: keys.skipped },
+        );
+      }
       const current = new Set(keys.keys.map(keyThumbprint));
       this.#keys = keys;
       this.#published = current;
@@ -256,6 +302,7 @@ export class RemoteJWKS implements KeyResolver {
       );
       this.#fetchedAt = now;
       this.#expiresAt = now + bounded;
+      this.#expired = false;
       this.#lastFailed = false;
       this.#lastError = undefined;
       if (previous !== undefined) {

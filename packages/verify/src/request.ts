@@ -54,22 +54,39 @@ export interface RequestAuthOptions<C extends AccessTokenClaims = AccessTokenCla
   dpopAlgs?: string;
   /**
    * The refusal for a step that failed instead of answering — it threw something other than a `VerifyError` or
-   * `JoseError` (a database or Redis down, a bug) — so that `authenticate` still resolves. Told the error, to log
-   * it; rethrowing from here lets it propagate instead (to a framework's own error handler).
-   * @default a 503 `ERR_VERIFY_REVOCATION_UNAVAILABLE`, `reason` `failure`, the error as its `cause`
+   * `JoseError` (a database or Redis down, a bug) — so that `authenticate` still resolves. Told the error and the
+   * step that threw, to log them; rethrowing from here lets the error propagate instead (to a framework's own error
+   * handler).
+   * @default a 503: `ERR_VERIFY_REVOCATION_UNAVAILABLE` (`reason` `failure`) for the revocation step,
+   * `ERR_VERIFY_UNAVAILABLE` (`reason` the step) for any other, the error as its `cause`
    */
-  onFailure?: (err: unknown) => VerifyError;
+  onFailure?: (err: unknown, step: AuthStep) => VerifyError;
 }
 
 /**
- * The default refusal for a step that failed rather than refused: 503 `ERR_VERIFY_REVOCATION_UNAVAILABLE` (`reason`
- * `failure`, the error as `cause`), answered with `Retry-After` and never failing open.
+ * The steps of `authenticate`, in order: the token (read from the request, then its signature and claims), its DPoP
+ * binding, CSRF, revocation, the route's guards. Told to `onFailure`: which one threw instead of answering.
  */
-export function unexpectedFailure(err: unknown): VerifyError {
+export type AuthStep = 'token' | 'dpop' | 'csrf' | 'revocation' | 'guards';
+
+/**
+ * The default refusal for a step that failed rather than refused, answered 503 with `Retry-After` and never failing
+ * open, the error as `cause`: the revocation check is `ERR_VERIFY_REVOCATION_UNAVAILABLE` (`reason` `failure`), as
+ * when the revocation list cannot be asked; any other step — a DPoP replay store down, a key check that threw — is
+ * `ERR_VERIFY_UNAVAILABLE` with the step as `reason` (it says nothing about revocation).
+ */
+export function unexpectedFailure(err: unknown, step: AuthStep): VerifyError {
+  if (step === 'revocation') {
+    return new VerifyError(
+      'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+      'revocation status cannot be confirmed right now; retry shortly',
+      { reason: 'failure', cause: err },
+    );
+  }
   return new VerifyError(
-    'ERR_VERIFY_REVOCATION_UNAVAILABLE',
+    'ERR_VERIFY_UNAVAILABLE',
     'the request cannot be authenticated right now; retry shortly',
-    { reason: 'failure', cause: err },
+    { reason: step, cause: err },
   );
 }
 
@@ -102,7 +119,8 @@ export interface AuthenticateOptions {
 export interface RequestAuth<C extends AccessTokenClaims = AccessTokenClaims> {
   /**
    * Authenticates a request and applies `guards`. Never rejects for anything a request or a dependency can cause:
-   * a bad request is its refusal, a failing dependency the refusal `onFailure` makes (503 by default). Rejects only
+   * a bad request is its refusal, a failing dependency the refusal `onFailure` makes (503 by default:
+   * `ERR_VERIFY_UNAVAILABLE`, or `ERR_VERIFY_REVOCATION_UNAVAILABLE` when the revocation check threw). Rejects only
    * for guards that are not valid (a `TypeError`, the caller's mistake) or when `onFailure` rethrows.
    */
   authenticate(
@@ -152,6 +170,8 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
       // Outside the try: guards that are not valid are the caller's mistake, not the request's.
       const compiled = compiledOf(guards);
       let claims: C | undefined;
+      /** The step running: what `onFailure` is told when one throws instead of refusing. */
+      let step: AuthStep = 'token';
       try {
         const names = typeof cookieNames === 'function' ? cookieNames(request) : cookieNames;
         const { token, via } = extractToken(request, names);
@@ -161,19 +181,23 @@ export function createRequestAuth<C extends AccessTokenClaims = AccessTokenClaim
         } catch (err) {
           throw fromJoseError(err);
         }
+        step = 'dpop';
         const proven = dpop.check(request, token, via, claims);
         if (proven !== undefined) await proven;
         if (via === 'cookie' && !SAFE_METHODS.has((request.method ?? 'GET').toUpperCase())) {
+          step = 'csrf';
           checkCsrf(readHeader(request.headers, HEADERS.csrf), claims.cth);
         }
         if (authOptions.revocation !== false) {
+          step = 'revocation';
           const checked = checkRevocation(claims, token, request);
           if (checked !== undefined) await checked;
         }
+        step = 'guards';
         enforce(claims, compiled);
         return { ok: true, auth: { claims, token, via } };
       } catch (err) {
-        const error = isVerifyError(err) ? err : onFailure(err);
+        const error = isVerifyError(err) ? err : onFailure(err, step);
         return { ok: false, error, response: respond(error), claims };
       }
     },

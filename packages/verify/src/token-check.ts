@@ -140,10 +140,11 @@ export function createTokenCheck(settings: TokenCheckSettings): (token: string) 
 
   return (token) => {
     const now = clock();
-    const claims = cache?.get(token, Math.floor(now / 1000));
     // A hit skips the key set, so `usable()` refreshes an expired set here too: a key removed or replaced at the
-    // issuer must evict the cached tokens it verified even when every request hits the cache. Never waits.
+    // issuer must evict the cached tokens it verified even when every request hits the cache. Never waits. Asked
+    // before the cache: a set it drops for being too stale evicts its tokens, this one included.
     const usable = jwks.usable();
+    const claims = cache?.get(token, Math.floor(now / 1000));
     if (claims !== undefined) return claims;
     const currentDate = new Date(now);
     if (!usable || opener !== undefined) return verifyAfterWaiting(token, currentDate);

@@ -118,7 +118,7 @@ describe('a Host header that makes no URL, with a DPoP-bound token', () => {
 });
 
 describe('a dependency that fails', () => {
-  it('a DPoP replay store that is down (Redis) is a 503, logged, not a rejection', async () => {
+  it('a DPoP replay store that is down (Redis) is a 503 ERR_VERIFY_UNAVAILABLE, logged, not a rejection', async () => {
     const logger = recordingLogger();
     const down = createVerifier({
       issuer: issuer.url,
@@ -137,14 +137,24 @@ describe('a dependency that fails', () => {
       headers: { host: 'api.example', authorization: `DPoP ${token}`, dpop: proof },
     });
     await down.close();
+    // Not a revocation problem: its own code, naming the step that failed.
     expect(result).toMatchObject({
       ok: false,
-      error: { code: 'ERR_VERIFY_REVOCATION_UNAVAILABLE', reason: 'failure', status: 503 },
-      response: { status: 503, headers: { 'retry-after': '1' } },
+      error: {
+        code: 'ERR_VERIFY_UNAVAILABLE',
+        reason: 'dpop',
+        status: 503,
+        error: 'temporarily_unavailable',
+      },
+      response: {
+        status: 503,
+        headers: { 'retry-after': '1' },
+        body: { code: 'ERR_VERIFY_UNAVAILABLE', error: 'temporarily_unavailable' },
+      },
     });
     expect(logger.lines).toContainEqual({
       level: 'error',
-      message: 'a request could not be authenticated: a step failed',
+      message: expect.stringMatching(/^a request could not be authenticated: its dpop step failed/),
     });
   });
 
@@ -159,6 +169,60 @@ describe('a dependency that fails', () => {
     const result = await auth.authenticate({ method: 'GET', headers: { authorization: 'Bearer abc' } });
     expect(result).toMatchObject({ ok: false, response: { status: 503 } });
     if (!result.ok) expect(result.error.cause).toBe(outage);
+  });
+
+  it('createRequestAuth: only the revocation step throwing is ERR_VERIFY_REVOCATION_UNAVAILABLE; any other step is ERR_VERIFY_UNAVAILABLE', async () => {
+    const outage = new Error('connection lost');
+    const throwing = (): never => {
+      throw outage;
+    };
+    const base = {
+      verifyToken: () => ({ sub: 'u1' }) as never,
+      checkRevocation: () => undefined,
+      dpop: createRequestDPoP({}, Date.now, 5000),
+      cookieNames: ['at'],
+    };
+    const bearer = { method: 'GET', headers: { authorization: 'Bearer abc' } };
+    const cases = [
+      [{ verifyToken: throwing }, bearer, 'ERR_VERIFY_UNAVAILABLE', 'token'],
+      [{ cookieNames: throwing }, bearer, 'ERR_VERIFY_UNAVAILABLE', 'token'],
+      [{ dpop: { check: () => Promise.reject(outage) } }, bearer, 'ERR_VERIFY_UNAVAILABLE', 'dpop'],
+      [
+        {
+          verifyToken: () =>
+            ({
+              sub: 'u1',
+              get cth(): never {
+                throw outage;
+              },
+            }) as never,
+        },
+        { method: 'POST', headers: { cookie: 'at=abc', 'x-csrf-token': 'x' } },
+        'ERR_VERIFY_UNAVAILABLE',
+        'csrf',
+      ],
+      [{ checkRevocation: throwing }, bearer, 'ERR_VERIFY_REVOCATION_UNAVAILABLE', 'failure'],
+    ] as const;
+    for (const [override, request, code, reason] of cases) {
+      const steps: string[] = [];
+      const told = createRequestAuth({
+        ...base,
+        ...override,
+        onFailure: (err, step) => {
+          steps.push(step);
+          throw err;
+        },
+      });
+      await expect(told.authenticate(request)).rejects.toBe(outage);
+      const auth = createRequestAuth({ ...base, ...override });
+      const result = await auth.authenticate(request);
+      expect(result, `${code} ${reason}`).toMatchObject({
+        ok: false,
+        error: { code, reason, status: 503, cause: outage },
+        response: { status: 503, headers: { 'retry-after': '1' } },
+      });
+      expect(steps).toEqual([reason === 'failure' ? 'revocation' : reason]);
+    }
   });
 
   it('createRequestAuth: onFailure makes the refusal, or rethrows to let the error propagate', async () => {

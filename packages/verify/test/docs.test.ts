@@ -9,6 +9,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 import { HEARTBEAT_MS } from '../../server/src/plugins/revocation-stream/wakeups.js';
+import { FAILURE_REPORT_INTERVAL_MS, FAILURE_SETTLE_MS } from '../src/failure-log.js';
 import { VERIFIER_DEFAULTS, VERIFY_ERROR_CODES } from '../src/index.js';
 
 describe('docs/verify.md', () => {
@@ -18,6 +19,13 @@ describe('docs/verify.md', () => {
     expect([...rows].sort()).toEqual([...VERIFY_ERROR_CODES].sort());
     const mentioned = new Set(doc.match(/ERR_VERIFY_[A-Z_]+/g));
     expect([...mentioned].filter((code) => !rows.has(code))).toEqual([]);
+  });
+
+  it('states the real throttle of dependency-failure log lines', () => {
+    const doc = readFileSync(new URL('../../../docs/verify.md', import.meta.url), 'utf8');
+    expect(FAILURE_REPORT_INTERVAL_MS).toBe(60_000);
+    expect(doc).toContain('at most one error line a minute per step');
+    expect(doc).toContain(`with no failure for ${FAILURE_SETTLE_MS / 1000} s`);
   });
 
   it("states the server's real heartbeat interval wherever heartbeatTimeout is explained", () => {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { generateKeyPair } from '@jot/jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { createVerifier, isVerifyError } from '../src/index.js';
+import { createVerifier, isVerifyError, VERIFIER_DEFAULTS } from '../src/index.js';
 import { discoverIssuer } from '../src/discovery.js';
 import { cacheLifetime } from '../src/remote-jwks.js';
 import { AUDIENCE } from '../../../test-support/fake-issuer.js';
@@ -19,6 +19,12 @@ const build = harness.build;
 beforeEach(() => {
   now = Date.now();
 });
+
+/** A token issued at the test clock's now (the issuer signs with the real clock). */
+function fresh(claims: Record<string, unknown> = {}): string {
+  const iat = Math.floor(now / 1000);
+  return harness.issuer.tokens.sign({ iat, exp: iat + 300, ...claims });
+}
 
 async function rejection(promise: Promise<unknown>): Promise<string> {
   try {
@@ -113,6 +119,91 @@ describe('remote JWKS', () => {
     expect(state.kids).toHaveLength(1);
     expect(harness.issuer.counts.jwks).toBe(2); // one failed attempt, not one per request
     expect(logger.lines.some((l) => l.level === 'warn' && /last good key set/.test(l.message))).toBe(true);
+  });
+
+  it('an empty key set is an answer, not a failure: tokens of the keys it no longer publishes are refused', async () => {
+    // Before, `{"keys": []}` counted as a failed fetch, so the withdrawn keys kept verifying with no time limit.
+    harness.issuer.jwksCacheControl = 'max-age=60';
+    const logger = recordingLogger();
+    const v = build({ logger, jwks: { minCacheAge: 0 } });
+    await v.ready();
+    const token = harness.issuer.tokens.sign({ sub: 'cached' });
+    expect((await v.verify(token)).sub).toBe('cached'); // now in the verification cache
+    harness.issuer.tokens.keys = []; // the operator withdraws every key (a compromised one, say)
+    now += 61_000;
+    await rejection(v.verify(token)); // starts the refresh of the expired set
+    await waitFor(() => v.stats().jwks.fetchedAt === now, 2000, 'the refreshed key set');
+    expect(v.stats().jwks).toMatchObject({ kids: [], failures: 0, stale: false, lastError: undefined });
+    expect(await rejection(v.verify(token))).toBe('ERR_JWKS_NO_MATCHING_KEY');
+    expect(await rejection(v.verify(harness.issuer.tokens.sign({}, { key: generateKeyPair('ES256') })))).toBe(
+      'ERR_JWKS_NO_MATCHING_KEY',
+    );
+    const result = await v.authenticate({ method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    expect(result).toMatchObject({ ok: false, response: { status: 401 } });
+    expect(logger.lines.filter((l) => /no usable signing key/.test(l.message))).toEqual([
+      { level: 'warn', message: expect.stringMatching(/every token is refused/) },
+    ]);
+  });
+
+  it('a key set with only keys it cannot use is an answer too; a key published later is found by its kid', async () => {
+    const jwksUri = `${harness.issuer.url}/custom-jwks.json`;
+    let body: unknown = { keys: [{ kty: 'EC', crv: 'P-192', x: 'AAAA', y: 'AAAA', kid: 'odd' }] };
+    const fetchJwks = async (input: string, init?: RequestInit): Promise<Response> =>
+      input === jwksUri
+        ? new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } })
+        : fetch(input, init);
+    const v = build({ jwksUri, fetch: fetchJwks, jwks: { cooldown: '30s' } });
+    await v.ready(); // the issuer answered: ready, with no key to verify with
+    const token = harness.issuer.tokens.sign({ sub: 'late' });
+    expect(await rejection(v.verify(token))).toBe('ERR_JWKS_NO_MATCHING_KEY');
+    expect(v.stats().jwks).toMatchObject({ kids: [], failures: 0 });
+    body = harness.issuer.tokens.jwks();
+    now += 31_000; // past the cooldown: the unknown kid refetches
+    expect((await v.verify(token)).sub).toBe('late');
+  });
+
+  it('trusts a key set it cannot refresh for at most jwks.maxStale past its lifetime, then refuses with 503', async () => {
+    // Before, the last good set kept verifying for as long as the JWKS endpoint failed: a key the issuer withdrew
+    // meanwhile stayed trusted with no time limit.
+    harness.issuer.jwksCacheControl = 'max-age=60';
+    const logger = recordingLogger();
+    const v = build({ logger, jwks: { minCacheAge: 0, cooldown: '10s', maxStale: '5m' } });
+    await v.ready();
+    const cached = fresh({ sub: 'cached', exp: Math.floor(now / 1000) + 7200 });
+    expect((await v.verify(cached)).sub).toBe('cached');
+    harness.issuer.jwksDown = true;
+    now += 60_000 + 299_000; // 1 s short of the bound: still served
+    expect((await v.verify(fresh({ sub: 'in-time' }))).sub).toBe('in-time');
+    await waitFor(() => v.stats().jwks.failures === 1, 2000, 'failed refresh');
+    now += 1_000;
+    const result = await v.authenticate({ method: 'GET', headers: { authorization: `Bearer ${cached}` } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_VERIFY_KEYS_UNAVAILABLE', reason: 'stale' },
+      response: { status: 503, headers: { 'retry-after': '1' } },
+    });
+    expect(await rejection(v.verify(fresh()))).toBe('ERR_VERIFY_KEYS_UNAVAILABLE');
+    expect(v.stats().jwks).toMatchObject({ kids: [], stale: true });
+    expect(v.stats().cache?.size).toBe(0);
+    expect(logger.lines.filter((l) => /maxStale/.test(l.message))).toEqual([
+      { level: 'warn', message: expect.stringMatching(/no longer verifies tokens/) },
+    ]);
+    // The issuer answers again: the next request past the cooldown fetches the set and is served.
+    harness.issuer.jwksDown = false;
+    now += 10_000;
+    expect((await v.verify(cached)).sub).toBe('cached');
+    expect(v.stats().jwks.stale).toBe(false);
+  });
+
+  it('a set past jwks.maxStale that nobody asked to refresh is fetched before it verifies, not refused', async () => {
+    harness.issuer.jwksCacheControl = 'max-age=60';
+    const v = build({ jwks: { minCacheAge: 0 } }); // maxStale: the default
+    await v.ready();
+    expect(VERIFIER_DEFAULTS.jwks.maxStale).toBe('1h');
+    now += 60_000 + 3_600_000; // an idle hour and more: no request, so no refresh
+    expect((await v.verify(fresh({ sub: 'after-idle' }))).sub).toBe('after-idle');
+    expect(harness.issuer.counts.jwks).toBe(2);
+    expect(() => build({ jwks: { maxStale: 'soon' } })).toThrow(TypeError);
   });
 
   it('answers 503 ERR_VERIFY_KEYS_UNAVAILABLE when no key set was ever loaded', async () => {
