@@ -117,12 +117,45 @@ export class Notice extends Error {
   override readonly name: string = 'Notice';
 }
 
-/** Runs `action` with `button` disabled and shows the outcome in `out`. */
+/** True when `el` is in the page, shown and enabled: somewhere the focus can go. */
+function focusable(el: Element | null): el is HTMLElement {
+  return (
+    el instanceof HTMLElement &&
+    el !== document.body &&
+    el.isConnected &&
+    el.getClientRects().length > 0 &&
+    !(el instanceof HTMLButtonElement && el.disabled)
+  );
+}
+
+/**
+ * Puts the focus back after an action, if it was lost: the browser drops the focus of a button while it is disabled,
+ * and of one the action re-rendered or removed, which sends a keyboard or screen-reader user back to the top of the
+ * page. In order: where the focus was before, the button (or the one that replaced it, by id), else the outcome line
+ * (what happened). Focus the user or the action has put somewhere is left alone.
+ */
+export function settleFocus(before: Element | null, button: HTMLElement, out: HTMLElement): void {
+  const active = document.activeElement;
+  if (active !== null && active !== document.body) return;
+  const replacement = button.id === '' ? null : document.getElementById(button.id);
+  const target = [before, button, replacement].find(focusable);
+  if (target !== undefined) {
+    target.focus();
+    return;
+  }
+  if (out.isConnected && out.textContent !== '') {
+    out.tabIndex = -1;
+    out.focus();
+  }
+}
+
+/** Runs `action` with `button` disabled and shows the outcome in `out`; the focus is not lost meanwhile. */
 export async function busy(
   button: HTMLButtonElement,
   out: HTMLElement,
   action: () => Promise<string | void>,
 ): Promise<void> {
+  const before = document.activeElement;
   button.disabled = true;
   out.replaceChildren();
   try {
@@ -133,5 +166,6 @@ export async function busy(
     else out.replaceChildren(failure(err));
   } finally {
     button.disabled = false;
+    settleFocus(before, button, out);
   }
 }

@@ -83,9 +83,9 @@ function passkeyForm(mfa: MfaSection): HTMLElement {
       body: { credential, ...(name.value.trim() === '' ? {} : { name: name.value.trim() }) },
     });
     await mfa.render();
-    mfa.extra.replaceChildren(
-      answer.recovery_codes === undefined ? '' : recoveryCodes(answer.recovery_codes),
-    );
+    const codes = answer.recovery_codes === undefined ? undefined : recoveryCodes(answer.recovery_codes);
+    mfa.extra.replaceChildren(codes ?? '');
+    codes?.focus();
     return 'Passkey added.';
   };
   return h(
@@ -103,7 +103,9 @@ function newCodesButton(mfa: MfaSection): HTMLButtonElement {
       method: 'POST',
     });
     await mfa.render();
-    mfa.extra.replaceChildren(recoveryCodes(codes));
+    const shown = recoveryCodes(codes);
+    mfa.extra.replaceChildren(shown);
+    shown.focus();
   };
   return onClick(again, mfa.out, run, { stepUp: true });
 }

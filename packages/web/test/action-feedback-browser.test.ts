@@ -1,0 +1,144 @@
+/**
+ * What a user perceives after pressing a button, in real Chromium: where the keyboard focus goes (never lost to the
+ * top of the page, which makes a keyboard or screen-reader user start over), what an error says (words, not a status
+ * code or a developer's phrase), that the outcome shows where the user is looking, and that every button in a list
+ * says what it acts on.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { base32Decode, totpCode } from '../../server/src/services/totp.js';
+import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import {
+  available,
+  ensureBuilt,
+  launchChromium,
+  openPage,
+  PASSWORD,
+  signInWithForm,
+} from './support/browser.js';
+
+const ADMIN = 'admin@feedback.test';
+const USER = 'user@feedback.test';
+const UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+describe.runIf(available)('feedback after an action', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  /** What has the focus: `body` when it was lost, else the element's id or its text. */
+  const focused = (page: Page): Promise<string> =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      if (el === null || el === document.body) return 'body';
+      return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
+    });
+  const focusSettled = async (page: Page): Promise<string> => {
+    await page.waitForTimeout(300);
+    return focused(page);
+  };
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    server = await startServer({ tokenDelivery: 'cookie' });
+    for (const email of [ADMIN, USER]) {
+      const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
+      expect(reg.status).toBe(201);
+    }
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('an error after a click leaves the focus on the button pressed', async () => {
+    const page = await openPage(browser, contexts, 390);
+    await page.goto(`${server.url}/#/signin`);
+    await page.locator('#signin-email').fill(ADMIN);
+    await page.locator('#signin-password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await focusSettled(page)).toBe('Sign in');
+
+    await signInWithForm(page, server.url, USER);
+    await page.locator('#current-password').fill('not the password');
+    await page.locator('#new-password').fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.locator('form[aria-labelledby="password-h"]').getByRole('alert').waitFor();
+    expect(await focusSettled(page)).toBe('Change password');
+  });
+
+  it('cancelling a confirmation gives the focus back to the button that asked', async () => {
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, USER);
+    for (const how of ['Cancel', 'Escape']) {
+      await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Sign out everywhere?' });
+      await dialog.waitFor();
+      if (how === 'Escape') await page.keyboard.press('Escape');
+      else await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByText('Cancelled: nothing was changed.').waitFor();
+      expect({ how, focus: await focusSettled(page) }).toEqual({ how, focus: 'Sign out everywhere' });
+    }
+  });
+
+  it('an action that removes its own button moves the focus to what happened', async () => {
+    await server.request('POST', '/api/login', {
+      body: { email: USER, password: PASSWORD },
+      headers: { 'user-agent': UA },
+    });
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, USER);
+    await page.getByRole('button', { name: /^Revoke session (\d+ )?from .*Chrome\/131\.0\.0\.0/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('Session revoked.').waitFor();
+    expect(await focusSettled(page)).toBe('Session revoked.');
+  });
+
+  it('after setting up an authenticator app the focus is on the recovery codes to save', async () => {
+    const email = 'totp@feedback.test';
+    expect(
+      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
+    ).toBe(201);
+    const page = await openPage(browser, contexts, 390);
+    await signInWithForm(page, server.url, email);
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
+    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    await page.waitForTimeout(300);
+    expect(
+      await page.evaluate(
+        () => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id,
+      ),
+    ).toBe('Your recovery codes');
+  });
+
+  it('paging through users keeps the focus on the pager', async () => {
+    const { store, passwords } = server.app.jot;
+    const hash = await passwords.hash(PASSWORD);
+    for (let i = 0; i < 30; i++)
+      await store.createUser({
+        email: `page-${String(i).padStart(2, '0')}@feedback.test`,
+        passwordHash: hash,
+      });
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, ADMIN);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('button', { name: 'Next' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText(/^26–/).waitFor();
+    // The last page: Next is disabled, so the focus moves to Previous rather than being lost.
+    expect(await focusSettled(page)).toBe('#users-prev');
+    await page.keyboard.press('Enter');
+    await page.getByText(/^1–25 of/).waitFor();
+    expect(await focusSettled(page)).toBe('#users-next');
+  });
+});
