@@ -141,4 +141,30 @@ describe.runIf(available)('feedback after an action', () => {
     await page.getByText(/^1–25 of/).waitFor();
     expect(await focusSettled(page)).toBe('#users-next');
   });
+
+  it('says in words what went wrong when the server answers with no JSON, or does not answer', async () => {
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, USER);
+    await page.locator('#profile-name').fill('Somebody');
+    const nameForm = page.locator('form[aria-labelledby="profile-h"]');
+    await page.route('**/api/account', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: '<html><body>Bad Gateway</body></html>' }),
+    );
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await nameForm.getByText('The server answered 502; try again in a moment.').waitFor();
+    await page.unroute('**/api/account');
+    await page.route('**/api/account', (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await nameForm
+      .getByText('The server could not be reached. Check your connection and try again.')
+      .waitFor();
+    await page.unroute('**/api/account');
+    // The server's own messages read as sentences.
+    await page.locator('#new-email').fill(ADMIN);
+    await page.getByRole('button', { name: 'Change email' }).click();
+    await page
+      .locator('form[aria-labelledby="email-h"]')
+      .getByText('An account with this email already exists.', { exact: true })
+      .waitFor();
+  });
 });

@@ -2,6 +2,9 @@
  * A small element builder. Text always goes in as text nodes (never innerHTML), so values from the server or from a
  * pasted token cannot inject markup; with the server's CSP (`script-src 'self'`) that closes the XSS doors.
  */
+import { JotClientError } from '@jot/client';
+
+import { ApiError } from './api.js';
 
 /** A child: nodes and strings; `null`, `undefined` and `false` are skipped (for conditionals). */
 export type Child = Node | string | null | undefined | false;
@@ -36,8 +39,36 @@ export function message(text: string, kind: 'error' | 'ok' | 'info' = 'info'): H
   return h('p', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
-/** What went wrong, as a person reads it: an Error's message, anything else as text. */
+const UNREACHABLE = 'The server could not be reached. Check your connection and try again.';
+
+/** `text` as a sentence: a capital first letter and a full stop (the server's messages are lower-case phrases). */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (t === '') return 'Something went wrong. Try again.';
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…)]$/.test(s) ? s : `${s}.`;
+}
+
+/**
+ * What went wrong, as a person reads it. The client's own failures (no answer, an answer that is no Jot error such as
+ * a proxy's HTML page) get words of their own; the server's messages become sentences; anything else is its message.
+ */
 export function errorText(err: unknown): string {
+  // `jot.json()` lets fetch's own failure through (a TypeError: "Failed to fetch", "Load failed", "NetworkError …").
+  if (err instanceof TypeError && /fetch|network|load failed/i.test(err.message)) return UNREACHABLE;
+  // …and the parser's, for a 2xx answer that is not JSON (a proxy's page).
+  if (err instanceof SyntaxError) return 'The server’s answer could not be read; try again in a moment.';
+  if (err instanceof JotClientError) {
+    if (err.code === 'ERR_CLIENT_NETWORK') return UNREACHABLE;
+    if (err.code === 'ERR_CLIENT_BAD_RESPONSE')
+      return 'The server’s answer could not be read; try again in a moment.';
+    if (err.code === 'ERR_CLIENT_NO_SESSION') return 'You are signed out. Sign in again to continue.';
+    if (/^HTTP_\d{3}$/.test(err.code)) return `The server answered ${err.status}; try again in a moment.`;
+    const wait =
+      err.retryAfter === undefined || err.retryAfter <= 0 ? '' : ` Try again in ${err.retryAfter} s.`;
+    return sentence(err.message) + wait;
+  }
+  if (err instanceof ApiError) return sentence(err.message);
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -6,7 +6,7 @@
  * screen-reader users land on the new content. `rerender()` (the session started or ended) checks the route again but
  * leaves a page that anyone may see in place — only the navigation changes — so nothing typed into it is lost.
  */
-import { message } from './dom.js';
+import { errorText, message } from './dom.js';
 
 /** Who may open a route. */
 export type Access = 'anyone' | 'signed-in' | 'admin';
@@ -77,7 +77,7 @@ export function startRouter(
     try {
       await route.page(root, mine.signal);
     } catch (err) {
-      root.append(message(err instanceof Error ? err.message : String(err), 'error'));
+      root.append(message(errorText(err), 'error'));
     }
     // Another navigation started while this page loaded: it owns <main> now.
     if (mine.signal.aborted) return;
