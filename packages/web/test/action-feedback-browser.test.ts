@@ -167,4 +167,53 @@ describe.runIf(available)('feedback after an action', () => {
       .getByText('An account with this email already exists.', { exact: true })
       .waitFor();
   });
+
+  it('a refused client registration is told by the form, in view on a phone', async () => {
+    const page = await openPage(browser, contexts, 390);
+    await signInWithForm(page, server.url, ADMIN);
+    await page.goto(`${server.url}/#/admin/clients`);
+    await page.getByRole('heading', { name: 'Register a client' }).waitFor();
+    await page.locator('#client-name').fill('Orders');
+    await page.locator('#client-jwks').fill('not a key');
+    await page.getByRole('button', { name: 'Register' }).click();
+    const form = page.locator('form[aria-labelledby="register-client-h"]');
+    const alert = form.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('The public key must be a JWK or a JWK Set (JSON).');
+    expect(await alert.isVisible()).toBe(true);
+    const inView = await alert.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    });
+    expect(inView).toBe(true);
+
+    // A generated secret is shown once, above the list: the view and the focus go there.
+    await page.locator('#client-name').fill('Phone');
+    await page.locator('#client-jwks').fill('');
+    await page.locator('#client-method').selectOption('client_secret_basic');
+    await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.getByRole('button', { name: 'Register' }).click();
+    const secret = page.locator('#new-client-secret');
+    await secret.waitFor();
+    await page.waitForTimeout(300);
+    expect(
+      await secret.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return {
+          focused: el.parentElement === document.activeElement,
+          inView: r.top >= 0 && r.bottom <= innerHeight,
+        };
+      }),
+    ).toEqual({ focused: true, inView: true });
+
+    // The same for a key rotation: its outcome is by the form at the bottom, not above the list of keys.
+    await page.goto(`${server.url}/#/admin/keys`);
+    await page.getByRole('heading', { name: 'Rotate' }).waitFor();
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate' }).click();
+    await page
+      .locator('form[aria-labelledby="rotate-h"]')
+      .getByText(/^Created key /)
+      .waitFor();
+  });
 });

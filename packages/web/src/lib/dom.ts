@@ -194,7 +194,11 @@ export async function busy(
     if (typeof ok === 'string') out.replaceChildren(message(ok, 'ok'));
   } catch (err) {
     if (err instanceof Notice) out.replaceChildren(message(err.message, 'info'));
-    else out.replaceChildren(failure(err));
+    else {
+      out.replaceChildren(failure(err));
+      // An error must be seen where it is: a button at the bottom of the screen has its outcome below the fold.
+      if (out.isConnected) out.scrollIntoView({ block: 'nearest' });
+    }
   } finally {
     button.disabled = false;
     settleFocus(before, button, out);
