@@ -216,4 +216,42 @@ describe.runIf(available)('feedback after an action', () => {
       .getByText(/^Created key /)
       .waitFor();
   });
+  it('buttons repeated in a list say what they act on', async () => {
+    await server.request('POST', '/api/login', {
+      body: { email: ADMIN, password: PASSWORD },
+      headers: { 'user-agent': UA },
+    });
+    await server.request('POST', '/api/login', {
+      body: { email: ADMIN, password: PASSWORD },
+      headers: { 'user-agent': UA },
+    });
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, ADMIN);
+    const names = async (): Promise<string[]> =>
+      (await page.locator('main').ariaSnapshot())
+        .split('\n')
+        .map((line) => /- button "([^"]+)"/.exec(line)?.[1])
+        .filter((name): name is string => name !== undefined);
+    const duplicates = (list: string[]): string[] => [
+      ...new Set(list.filter((n, i) => list.indexOf(n) !== i)),
+    ];
+    await page
+      .getByRole('button', { name: /^Revoke session (\d+ )?from/ })
+      .first()
+      .waitFor();
+    expect(duplicates(await names())).toEqual([]);
+
+    await page.goto(`${server.url}/#/admin/clients`);
+    await page.getByRole('heading', { name: 'Register a client' }).waitFor();
+    for (const name of ['Billing', 'Reports']) {
+      await page.locator('#client-name').fill(name);
+      await page.locator('#client-id').fill(name.toLowerCase());
+      await page.locator('#client-method').selectOption('client_secret_basic');
+      await page.locator('#client-audiences').fill('https://orders.internal');
+      await page.getByRole('button', { name: 'Register' }).click();
+      await page.getByText(`Registered ${name.toLowerCase()}.`).waitFor();
+    }
+    expect(duplicates(await names())).toEqual([]);
+    await page.getByRole('button', { name: 'New secret for billing' }).waitFor();
+  });
 });

@@ -49,7 +49,11 @@ function dpopButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
 }
 
 function rotateButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
-  const rotate = h('button', { type: 'button', id: `rotate-${c.client_id}` }, 'New secret');
+  const rotate = h(
+    'button',
+    { type: 'button', id: `rotate-${c.client_id}`, 'aria-label': `New secret for ${c.client_id}` },
+    'New secret',
+  );
   return onClick(
     rotate,
     page.out,
