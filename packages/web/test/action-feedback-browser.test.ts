@@ -254,4 +254,31 @@ describe.runIf(available)('feedback after an action', () => {
     expect(duplicates(await names())).toEqual([]);
     await page.getByRole('button', { name: 'New secret for billing' }).waitFor();
   });
+
+  it('removing a second factor asks first (it may turn two-step verification off)', async () => {
+    const email = 'remover@feedback.test';
+    expect(
+      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
+    ).toBe(201);
+    const page = await openPage(browser, contexts, 390);
+    await signInWithForm(page, server.url, email);
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
+    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    const remove = page.getByRole('button', { name: 'Remove Authenticator app' });
+    const row = page.getByRole('row').filter({ hasText: 'Authenticator app' });
+    const dialog = page.getByRole('dialog', { name: 'Remove Authenticator app?' });
+    await remove.click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByText('Cancelled: nothing was changed.').waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await focusSettled(page)).toMatch(/^#remove-factor-/);
+    await remove.click();
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('Authenticator app removed.').waitFor();
+    expect(await row.count()).toBe(0);
+  });
 });
