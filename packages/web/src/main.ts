@@ -99,9 +99,22 @@ function renderNav(nav: HTMLElement, active: Route): void {
   if (who !== undefined) nav.append(h('p', { class: 'who' }, h('span', {}, who.user.email), signOut));
 }
 
+/**
+ * The skip link moves the focus to the content without following its `#main`: that would replace the hash route, so
+ * a reload, a bookmark or the end of the session would no longer know which page the user is on.
+ */
+function skipToContent(main: HTMLElement): void {
+  document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    main.focus();
+    main.scrollIntoView();
+  });
+}
+
 async function boot(): Promise<void> {
   const nav = document.getElementById('nav')!;
   const main = document.getElementById('main')!;
+  skipToContent(main);
   if (await jot.resume().catch(() => false)) await loadUser();
   const router = startRouter(routes, main, {
     guard,

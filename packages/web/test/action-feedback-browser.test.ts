@@ -281,4 +281,20 @@ describe.runIf(available)('feedback after an action', () => {
     await page.getByText('Authenticator app removed.').waitFor();
     expect(await row.count()).toBe(0);
   });
+
+  it('the skip link moves the focus to the content without leaving the page’s route', async () => {
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, USER);
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await focused(page)).toBe('#main');
+    // The address still names the page: a reload, a bookmark or the end of the session all know where the user is.
+    expect(await page.evaluate(() => location.hash)).toBe('#/account');
+    await page.reload();
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+    // An address left with a bare fragment (an old bookmark) opens a page rather than an empty one.
+    await page.goto(`${server.url}/#main`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'My account' }).waitFor();
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * A hash router (`#/account`): each route names its page, its title and who may see it. Other hashes (a skip
- * link's `#main`) are left to the browser. A page renders into a detached fragment that is put into `<main>` only
+ * link's `#main`) are left to the browser once a page is shown. A page renders into a detached fragment that is put into `<main>` only
  * if no other navigation happened meanwhile — a page still loading when the user moves on is aborted (its signal)
  * and whatever it renders late goes nowhere. After each navigation the page's h1 takes focus so keyboard and
  * screen-reader users land on the new content. `rerender()` (the session started or ended) checks the route again but
@@ -50,7 +50,9 @@ export function startRouter(
   let shown: { route: Route; hash: string } | undefined;
   async function render(keepOpenPage = false): Promise<void> {
     const hash = location.hash;
-    if (hash !== '' && !hash.startsWith('#/')) return;
+    // Another fragment (a skip link's `#main`) is left to the browser — once a page is on screen; an address that
+    // arrives with one opens the start page.
+    if (hash !== '' && !hash.startsWith('#/') && shown !== undefined) return;
     // A link from a message carries its token as a query: `#/reset-password?token=…`.
     const [rawPath = '', query = ''] = hash.slice(1).split('?');
     const path = rawPath || '/';
