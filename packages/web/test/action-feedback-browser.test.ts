@@ -297,4 +297,17 @@ describe.runIf(available)('feedback after an action', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'My account' }).waitFor();
   });
+
+  it('after the oldest events are shown the focus is not lost with the hidden "Older events" button', async () => {
+    const { store, events } = server.app.jot;
+    const user = (await store.getUserByEmail(USER))!;
+    for (let i = 0; i < 101; i++) await events.record('login_failed', { userId: user.id });
+    const page = await openPage(browser, contexts, 1280);
+    await signInWithForm(page, server.url, ADMIN);
+    await page.goto(`${server.url}/#/admin/events?user_id=${user.id}`);
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await page.getByText('These are the oldest events.').waitFor();
+    expect(await page.getByRole('button', { name: 'Older events' }).isVisible()).toBe(false);
+    expect(await focusSettled(page)).toBe('These are the oldest events.');
+  });
 });
