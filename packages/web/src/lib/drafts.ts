@@ -103,16 +103,18 @@ export function restoreDraft(main: HTMLElement, route: string, userId: string): 
     restored++;
   }
   if (restored === 0) return;
-  const note = message(
-    'What you had typed here is back. Passwords and codes are never kept: type them again.',
-    'info',
-  );
+  // An empty status line first, its words a moment later: a live region announces a change, not its first content.
+  const note = message('', 'info');
   note.id = 'draft-restored';
   const title = main.querySelector('h1');
   if (title !== null) {
     title.after(note);
     title.setAttribute('aria-describedby', note.id);
   } else main.prepend(h('div', {}, note));
+  setTimeout(() => {
+    note.textContent =
+      'What you had typed here is back. Passwords and codes are never kept: type them again.';
+  }, 50);
   const focus = draft.focus === undefined ? null : document.getElementById(draft.focus);
   if (focus !== null && main.contains(focus)) focus.focus();
 }
