@@ -64,8 +64,11 @@ export function errorText(err: unknown): string {
       return 'The server’s answer could not be read; try again in a moment.';
     if (err.code === 'ERR_CLIENT_NO_SESSION') return 'You are signed out. Sign in again to continue.';
     if (/^HTTP_\d{3}$/.test(err.code)) return `The server answered ${err.status}; try again in a moment.`;
+    // The wait, unless the server's message already says it (its own rate limits do).
     const wait =
-      err.retryAfter === undefined || err.retryAfter <= 0 ? '' : ` Try again in ${err.retryAfter} s.`;
+      err.retryAfter === undefined || err.retryAfter <= 0 || /try again in \d/i.test(err.message)
+        ? ''
+        : ` Try again in ${err.retryAfter} s.`;
     return sentence(err.message) + wait;
   }
   if (err instanceof ApiError) return sentence(err.message);
