@@ -1,8 +1,20 @@
 /**
  * The Jot web UI: picks up an existing session (cookie mode), then routes between the pages. Session events from
  * the client — including sign-in and sign-out in other tabs — re-render the navigation and re-check the route.
+ * A page that needs a session sends a signed-out user to sign in and back (lib/return-to.ts); when the session ends
+ * under the user (not by their own sign-out here) what they had typed is kept for their return (lib/drafts.ts).
  */
+import type { SessionEndReason } from '@jot/client';
+
 import { h } from './lib/dom.js';
+import { discardDraft, keepDraft, restoreDraft } from './lib/drafts.js';
+import {
+  allowReturnTo,
+  DEFAULT_ROUTE,
+  normalizeRoute,
+  requestedReturn,
+  signInReturningTo,
+} from './lib/return-to.js';
 import { startRouter, type Route } from './lib/router.js';
 import { currentUser, forgetUser, hasRole, jot, loadUser, setNotice } from './lib/session.js';
 import { acceptInvitationPage } from './pages/accept-invitation.js';
@@ -40,20 +52,29 @@ const routes: Route[] = [
   { path: '/admin/events', title: 'Security events', access: 'admin', page: adminEventsPage, nav: true },
 ];
 
-function guard(route: Route): string | undefined {
+allowReturnTo(routes.filter((r) => r.access !== 'anyone'));
+
+function guard(route: Route, query: string): string | undefined {
   const signedIn = currentUser() !== undefined;
-  if (route.path === '/') return signedIn ? '/account' : '/signin';
-  if (route.path === '/signin' && signedIn) return '/account';
-  if (route.access !== 'anyone' && !signedIn) return '/signin';
-  if (route.access === 'admin' && !hasRole('admin')) return '/account';
+  if (route.path === '/') return signedIn ? DEFAULT_ROUTE : '/signin';
+  if (route.path === '/signin' && signedIn) return requestedReturn() ?? DEFAULT_ROUTE;
+  if (route.access !== 'anyone' && !signedIn) return signInReturningTo(route.path, query);
+  if (route.access === 'admin' && !hasRole('admin')) return DEFAULT_ROUTE;
   return undefined;
 }
+
+/** The hash route shown now, query included (`/admin/events?user_id=…`), as the return route spells it. */
+const currentRoute = (): string => normalizeRoute(location.hash.slice(1));
+
+/** The user signed out here (this tab, on purpose): nothing is kept, and the sign-in page starts afresh. */
+const deliberate = (reason: SessionEndReason): boolean =>
+  reason === 'logout' || reason === 'logout-everywhere';
 
 function renderNav(nav: HTMLElement, active: Route): void {
   const who = currentUser();
   document.body.dataset.session = who === undefined ? 'signed-out' : 'signed-in';
   const links = routes
-    .filter((r) => r.nav === true && guard(r) === undefined)
+    .filter((r) => r.nav === true && guard(r, '') === undefined)
     .map((r) =>
       h('li', {}, h('a', { href: `#${r.path}`, 'aria-current': r === active ? 'page' : undefined }, r.title)),
     );
@@ -78,23 +99,53 @@ function renderNav(nav: HTMLElement, active: Route): void {
   if (who !== undefined) nav.append(h('p', { class: 'who' }, h('span', {}, who.user.email), signOut));
 }
 
+/**
+ * The skip link moves the focus to the content without following its `#main`: that would replace the hash route, so
+ * a reload, a bookmark or the end of the session would no longer know which page the user is on.
+ */
+function skipToContent(main: HTMLElement): void {
+  document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    main.focus();
+    main.scrollIntoView();
+  });
+}
+
 async function boot(): Promise<void> {
   const nav = document.getElementById('nav')!;
   const main = document.getElementById('main')!;
+  skipToContent(main);
   if (await jot.resume().catch(() => false)) await loadUser();
-  const router = startRouter(routes, main, guard, (route) => renderNav(nav, route));
+  const router = startRouter(routes, main, {
+    guard,
+    onRoute: (route) => renderNav(nav, route),
+    afterRender: (route) => {
+      const who = currentUser();
+      if (route.access !== 'anyone' && who !== undefined) restoreDraft(main, currentRoute(), who.user.id);
+    },
+  });
 
   jot.on('session:ended', ({ reason }) => {
+    const who = currentUser();
+    const onPage = routes.find((r) => r.path === main.dataset.route);
+    if (deliberate(reason)) discardDraft();
+    else if (who !== undefined && onPage !== undefined && onPage.access !== 'anyone')
+      keepDraft(main, currentRoute(), who.user.id);
     forgetUser();
     setNotice(
       reason === 'other-tab'
         ? 'You were signed out in another tab.'
         : reason === 'refresh-failed'
           ? 'Your session has ended. Please sign in again.'
-          : 'You are signed out.',
+          : reason === 'logout-everywhere'
+            ? 'You are signed out on every device.'
+            : 'You are signed out.',
       { ifNone: true },
     );
-    router.rerender();
+    // Signed out on purpose: the sign-in page without a way back (a page that needs a session would add one).
+    if (deliberate(reason) && (onPage?.access !== 'anyone' || currentRoute().startsWith('/signin?')))
+      location.replace('#/signin');
+    else router.rerender();
   });
   jot.on('session:started', ({ source }) => {
     if (source === 'other-tab') void loadUser().then(() => router.rerender());

@@ -139,6 +139,10 @@ describe.runIf(available || process.env.CI !== undefined)(
         await server.app.jot.store.setSessionAuthentication(s.id, { authTime: 0, amr: ['pwd'], acr: 'aal1' });
       }
       await page.getByRole('button', { name: 'Remove Authenticator app' }).click();
+      await page
+        .getByRole('dialog', { name: 'Remove Authenticator app?' })
+        .getByRole('button', { name: 'Remove' })
+        .click();
       const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
       await dialog.waitFor();
       await shot('mfa-step-up');

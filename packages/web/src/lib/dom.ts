@@ -2,6 +2,9 @@
  * A small element builder. Text always goes in as text nodes (never innerHTML), so values from the server or from a
  * pasted token cannot inject markup; with the server's CSP (`script-src 'self'`) that closes the XSS doors.
  */
+import { JotClientError } from '@jot/client';
+
+import { ApiError } from './api.js';
 
 /** A child: nodes and strings; `null`, `undefined` and `false` are skipped (for conditionals). */
 export type Child = Node | string | null | undefined | false;
@@ -36,8 +39,39 @@ export function message(text: string, kind: 'error' | 'ok' | 'info' = 'info'): H
   return h('p', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
 
-/** What went wrong, as a person reads it: an Error's message, anything else as text. */
+const UNREACHABLE = 'The server could not be reached. Check your connection and try again.';
+
+/** `text` as a sentence: a capital first letter and a full stop (the server's messages are lower-case phrases). */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (t === '') return 'Something went wrong. Try again.';
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…)]$/.test(s) ? s : `${s}.`;
+}
+
+/**
+ * What went wrong, as a person reads it. The client's own failures (no answer, an answer that is no Jot error such as
+ * a proxy's HTML page) get words of their own; the server's messages become sentences; anything else is its message.
+ */
 export function errorText(err: unknown): string {
+  // `jot.json()` lets fetch's own failure through (a TypeError: "Failed to fetch", "Load failed", "NetworkError …").
+  if (err instanceof TypeError && /fetch|network|load failed/i.test(err.message)) return UNREACHABLE;
+  // …and the parser's, for a 2xx answer that is not JSON (a proxy's page).
+  if (err instanceof SyntaxError) return 'The server’s answer could not be read; try again in a moment.';
+  if (err instanceof JotClientError) {
+    if (err.code === 'ERR_CLIENT_NETWORK') return UNREACHABLE;
+    if (err.code === 'ERR_CLIENT_BAD_RESPONSE')
+      return 'The server’s answer could not be read; try again in a moment.';
+    if (err.code === 'ERR_CLIENT_NO_SESSION') return 'You are signed out. Sign in again to continue.';
+    if (/^HTTP_\d{3}$/.test(err.code)) return `The server answered ${err.status}; try again in a moment.`;
+    // The wait, unless the server's message already says it (its own rate limits do).
+    const wait =
+      err.retryAfter === undefined || err.retryAfter <= 0 || /try again in \d/i.test(err.message)
+        ? ''
+        : ` Try again in ${err.retryAfter} s.`;
+    return sentence(err.message) + wait;
+  }
+  if (err instanceof ApiError) return sentence(err.message);
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -117,12 +151,45 @@ export class Notice extends Error {
   override readonly name: string = 'Notice';
 }
 
-/** Runs `action` with `button` disabled and shows the outcome in `out`. */
+/** True when `el` is in the page, shown and enabled: somewhere the focus can go. */
+function focusable(el: Element | null): el is HTMLElement {
+  return (
+    el instanceof HTMLElement &&
+    el !== document.body &&
+    el.isConnected &&
+    el.getClientRects().length > 0 &&
+    !(el instanceof HTMLButtonElement && el.disabled)
+  );
+}
+
+/**
+ * Puts the focus back after an action, if it was lost: the browser drops the focus of a button while it is disabled,
+ * and of one the action re-rendered or removed, which sends a keyboard or screen-reader user back to the top of the
+ * page. In order: where the focus was before, the button (or the one that replaced it, by id), else the outcome line
+ * (what happened). Focus the user or the action has put somewhere is left alone.
+ */
+export function settleFocus(before: Element | null, button: HTMLElement, out: HTMLElement): void {
+  const active = document.activeElement;
+  if (active !== null && active !== document.body) return;
+  const replacement = button.id === '' ? null : document.getElementById(button.id);
+  const target = [before, button, replacement].find(focusable);
+  if (target !== undefined) {
+    target.focus();
+    return;
+  }
+  if (out.isConnected && out.textContent !== '') {
+    out.tabIndex = -1;
+    out.focus();
+  }
+}
+
+/** Runs `action` with `button` disabled and shows the outcome in `out`; the focus is not lost meanwhile. */
 export async function busy(
   button: HTMLButtonElement,
   out: HTMLElement,
   action: () => Promise<string | void>,
 ): Promise<void> {
+  const before = document.activeElement;
   button.disabled = true;
   out.replaceChildren();
   try {
@@ -130,8 +197,13 @@ export async function busy(
     if (typeof ok === 'string') out.replaceChildren(message(ok, 'ok'));
   } catch (err) {
     if (err instanceof Notice) out.replaceChildren(message(err.message, 'info'));
-    else out.replaceChildren(failure(err));
+    else {
+      out.replaceChildren(failure(err));
+      // An error must be seen where it is: a button at the bottom of the screen has its outcome below the fold.
+      if (out.isConnected) out.scrollIntoView({ block: 'nearest' });
+    }
   } finally {
     button.disabled = false;
+    settleFocus(before, button, out);
   }
 }

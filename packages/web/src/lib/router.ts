@@ -1,11 +1,12 @@
 /**
  * A hash router (`#/account`): each route names its page, its title and who may see it. Other hashes (a skip
- * link's `#main`) are left to the browser. A page renders into a detached fragment that is put into `<main>` only
+ * link's `#main`) are left to the browser once a page is shown. A page renders into a detached fragment that is put into `<main>` only
  * if no other navigation happened meanwhile — a page still loading when the user moves on is aborted (its signal)
  * and whatever it renders late goes nowhere. After each navigation the page's h1 takes focus so keyboard and
- * screen-reader users land on the new content.
+ * screen-reader users land on the new content. `rerender()` (the session started or ended) checks the route again but
+ * leaves a page that anyone may see in place — only the navigation changes — so nothing typed into it is lost.
  */
-import { message } from './dom.js';
+import { errorText, message } from './dom.js';
 
 /** Who may open a route. */
 export type Access = 'anyone' | 'signed-in' | 'admin';
@@ -26,25 +27,46 @@ export interface Route {
   nav?: boolean;
 }
 
-/** Starts routing; `guard` may redirect (return another path) before a page renders. */
+/** What the router calls around a navigation. */
+export interface RouterHooks {
+  /**
+   * May redirect (return another hash route, query included) before a page renders; `query` is the current route's
+   * query (`next=…`), without the `?`.
+   */
+  guard: (route: Route, query: string) => string | undefined;
+  /** A route is about to render (or, on `rerender`, stays): update the navigation. */
+  onRoute: (route: Route) => void;
+  /** The page has rendered into `main` and taken the focus. */
+  afterRender?: (route: Route, query: string) => void;
+}
+
+/** Starts routing. */
 export function startRouter(
   routes: Route[],
   main: HTMLElement,
-  guard: (route: Route) => string | undefined,
-  onRoute: (route: Route) => void,
+  { guard, onRoute, afterRender }: RouterHooks,
 ): { go(path: string): void; rerender(): void } {
   let current: AbortController | undefined;
-  async function render(): Promise<void> {
+  let shown: { route: Route; hash: string } | undefined;
+  async function render(keepOpenPage = false): Promise<void> {
     const hash = location.hash;
-    if (hash !== '' && !hash.startsWith('#/')) return;
+    // Another fragment (a skip link's `#main`) is left to the browser — once a page is on screen; an address that
+    // arrives with one opens the start page.
+    if (hash !== '' && !hash.startsWith('#/') && shown !== undefined) return;
     // A link from a message carries its token as a query: `#/reset-password?token=…`.
-    const path = (hash.slice(1) || '/').split('?')[0] || '/';
+    const [rawPath = '', query = ''] = hash.slice(1).split('?');
+    const path = rawPath || '/';
     const route = routes.find((r) => r.path === path) ?? routes[0]!;
-    const redirect = guard(route);
-    if (redirect !== undefined && redirect !== path) {
+    const redirect = guard(route, query);
+    if (redirect !== undefined && redirect !== path && redirect !== hash.slice(1)) {
       location.replace(`#${redirect}`);
       return;
     }
+    if (keepOpenPage && route.access === 'anyone' && shown?.route === route && shown.hash === hash) {
+      onRoute(route);
+      return;
+    }
+    shown = { route, hash };
     current?.abort();
     const mine = new AbortController();
     current = mine;
@@ -57,13 +79,14 @@ export function startRouter(
     try {
       await route.page(root, mine.signal);
     } catch (err) {
-      root.append(message(err instanceof Error ? err.message : String(err), 'error'));
+      root.append(message(errorText(err), 'error'));
     }
     // Another navigation started while this page loaded: it owns <main> now.
     if (mine.signal.aborted) return;
     main.replaceChildren(root);
     main.removeAttribute('aria-busy');
     main.querySelector<HTMLElement>('h1')?.focus();
+    afterRender?.(route, query);
   }
   window.addEventListener('hashchange', () => void render());
   void render();
@@ -72,6 +95,6 @@ export function startRouter(
       if (location.hash === `#${path}`) void render();
       else location.hash = path;
     },
-    rerender: () => void render(),
+    rerender: () => void render(true),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The account page's two-factor section: the factors (authenticator app, passkeys) with rename and remove, setting
  * up an authenticator app (see account-totp.ts), adding a passkey, and recovery codes (shown once). Adding and
- * removing need a fresh confirmation (lib/step-up.ts).
+ * removing need a fresh confirmation (lib/step-up.ts); removing asks first.
  */
 import type { MfaFactorView, MfaStatusView, RecoveryCodesView } from '@jot/contract';
 
@@ -32,27 +32,35 @@ function renameButton(f: MfaFactorView, mfa: MfaSection): HTMLButtonElement {
   return rename;
 }
 
-function removeButton(f: MfaFactorView, mfa: MfaSection): HTMLButtonElement {
+/** Remove a factor, after confirming: with the last one goes two-step verification, recovery codes included. */
+function removeButton(f: MfaFactorView, last: boolean, mfa: MfaSection): HTMLButtonElement {
   const remove = h(
     'button',
     { type: 'button', class: 'danger', id: `remove-factor-${f.id}`, 'aria-label': `Remove ${f.name}` },
     'Remove',
   );
+  const confirm = {
+    title: `Remove ${f.name}?`,
+    text: last
+      ? 'It is your only second factor: two-step verification turns off and your recovery codes stop working. Sign-ins ask for the password alone.'
+      : `Sign-ins no longer accept ${f.kind === 'totp' ? 'codes from this app' : 'this passkey'}.`,
+    confirm: 'Remove',
+  };
   const run = async (): Promise<string> => {
     await jot.json(factorPath(f), { method: 'DELETE' });
     await mfa.render();
     return `${f.name} removed.`;
   };
-  return onClick(remove, mfa.out, run, { stepUp: true });
+  return onClick(remove, mfa.out, run, { confirm, stepUp: true });
 }
 
-function factorRow(f: MfaFactorView, mfa: MfaSection): (Node | string)[] {
+function factorRow(f: MfaFactorView, last: boolean, mfa: MfaSection): (Node | string)[] {
   return [
     f.name,
     f.kind === 'totp' ? 'Authenticator app' : 'Passkey',
     formatIso(f.created_at),
     f.last_used_at === null ? 'never' : formatIso(f.last_used_at),
-    h('span', { class: 'inline' }, renameButton(f, mfa), removeButton(f, mfa)),
+    h('span', { class: 'inline' }, renameButton(f, mfa), removeButton(f, last, mfa)),
   ];
 }
 
@@ -83,9 +91,9 @@ function passkeyForm(mfa: MfaSection): HTMLElement {
       body: { credential, ...(name.value.trim() === '' ? {} : { name: name.value.trim() }) },
     });
     await mfa.render();
-    mfa.extra.replaceChildren(
-      answer.recovery_codes === undefined ? '' : recoveryCodes(answer.recovery_codes),
-    );
+    const codes = answer.recovery_codes === undefined ? undefined : recoveryCodes(answer.recovery_codes);
+    mfa.extra.replaceChildren(codes ?? '');
+    codes?.focus();
     return 'Passkey added.';
   };
   return h(
@@ -103,14 +111,16 @@ function newCodesButton(mfa: MfaSection): HTMLButtonElement {
       method: 'POST',
     });
     await mfa.render();
-    mfa.extra.replaceChildren(recoveryCodes(codes));
+    const shown = recoveryCodes(codes);
+    mfa.extra.replaceChildren(shown);
+    shown.focus();
   };
   return onClick(again, mfa.out, run, { stepUp: true });
 }
 
 /** The section's contents for `status`. */
 function sectionContents(status: MfaStatusView, mfa: MfaSection): (Node | string)[] {
-  const rows = status.factors.map((f) => factorRow(f, mfa));
+  const rows = status.factors.map((f) => factorRow(f, status.factors.length === 1, mfa));
   const actions = h('p', { class: 'inline' });
   if (!status.factors.some((f) => f.kind === 'totp')) actions.append(totpButton(mfa));
   if (passkeysSupported()) actions.append(passkeyForm(mfa));

@@ -16,11 +16,14 @@ export interface MfaSection {
   render: () => Promise<void>;
 }
 
-/** The recovery codes, once, with a hint to keep them. */
+/**
+ * The recovery codes, once, with a hint to keep them. Whoever shows them gives them the focus (`showCodes`): the user
+ * must save them now, and the button that led here may be gone.
+ */
 export function recoveryCodes(codes: readonly string[]): HTMLElement {
   return h(
     'div',
-    { class: 'recovery-codes', role: 'region', 'aria-label': 'Your recovery codes' },
+    { class: 'recovery-codes', role: 'region', 'aria-label': 'Your recovery codes', tabindex: '-1' },
     message(
       'Save these recovery codes now: each signs you in once if you lose your device. They are not shown again.',
       'info',
@@ -60,10 +63,15 @@ function totpEnrolment(enrolment: TotpEnrolmentView, mfa: MfaSection): HTMLEleme
         body: { factor_id: enrolment.factor_id, code: code.value.trim() },
       });
       await mfa.render();
-      mfa.extra.replaceChildren(
-        message('Authenticator app added: sign-ins now ask for its code.', 'ok'),
-        answer.recovery_codes === undefined ? '' : recoveryCodes(answer.recovery_codes),
-      );
+      const codes = answer.recovery_codes === undefined ? undefined : recoveryCodes(answer.recovery_codes);
+      const added = message('Authenticator app added: sign-ins now ask for its code.', 'ok');
+      mfa.extra.replaceChildren(added, codes ?? '');
+      // The form and its button are gone: the focus goes to the codes to save, else to the confirmation.
+      if (codes !== undefined) codes.focus();
+      else {
+        added.tabIndex = -1;
+        added.focus();
+      }
     });
   });
   return form;

@@ -18,15 +18,14 @@ const device = (s: SessionView): string => s.user_agent ?? 'unknown device';
 /** Revokes another session, after confirming. */
 function revokeButton(
   s: SessionView,
+  row: number,
   client: JotClient,
   out: HTMLElement,
   reload: () => Promise<void>,
 ): HTMLElement {
-  const revoke = h(
-    'button',
-    { type: 'button', class: 'secondary', 'aria-label': `Revoke session from ${device(s)}` },
-    'Revoke',
-  );
+  // Sessions from the same browser share a device name: the label also says its row, where from and since when.
+  const label = `Revoke session ${row} from ${device(s)}, ${s.ip ?? 'unknown address'}, signed in ${formatIso(s.created_at)}`;
+  const revoke = h('button', { type: 'button', class: 'secondary', 'aria-label': label }, 'Revoke');
   const confirm = {
     title: 'Revoke this session?',
     text: `The device ${device(s)} is signed out at once.`,
@@ -49,12 +48,12 @@ function sessionsTable(
   return table(
     'Live sessions, most recently used first',
     ['Device', 'IP address', 'Last used', 'Signed in', ''],
-    sessions.map((s) => [
+    sessions.map((s, i) => [
       h('span', { class: 'ua' }, device(s), s.current ? h('strong', {}, ' (this device)') : null),
       s.ip ?? '—',
       formatIso(s.last_used_at),
       formatIso(s.created_at),
-      s.current ? 'Use “Sign out”' : revokeButton(s, client, out, reload),
+      s.current ? 'Use “Sign out”' : revokeButton(s, i + 1, client, out, reload),
     ]),
   );
 }

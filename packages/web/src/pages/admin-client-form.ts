@@ -11,7 +11,7 @@ import {
 } from '@jot/contract';
 
 import { onSubmit } from '../lib/actions.js';
-import { checkbox, field, h, titled } from '../lib/dom.js';
+import { checkbox, field, h, outcome, titled } from '../lib/dom.js';
 import { wordList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
 
@@ -28,14 +28,23 @@ const GRANTS: [string, string][] = [
   ['refresh_token', 'Refresh token'],
 ];
 
-/** Shows a new secret once, with a note that it will not be shown again. */
+/**
+ * Shows a new secret once, with a note that it will not be shown again. It takes the focus once shown (`showSecret`):
+ * on a phone it sits a screen or more away from the button that made it.
+ */
 export function secretNotice(clientId: string, secret: string): HTMLElement {
   return h(
     'div',
-    { class: 'card', role: 'status' },
+    { class: 'card', role: 'status', tabindex: '-1' },
     h('p', {}, `The secret of ${clientId} — copy it now, it is not shown again:`),
     h('code', { id: 'new-client-secret', class: 'secret' }, secret),
   );
+}
+
+/** Shows `notice` in `shown` (in place of any earlier one) and moves the focus, and the view, to it. */
+export function showSecret(shown: HTMLElement, notice: HTMLElement | undefined): void {
+  shown.replaceChildren(notice ?? '');
+  notice?.focus();
 }
 
 /** The form's controls. */
@@ -108,7 +117,6 @@ function registration(f: ClientFields): ClientRegistration {
 
 /** Builds the form; a registration shows its secret (if any) in `page.shown` and reloads the table. */
 export function registerClientForm(page: {
-  out: HTMLElement;
   shown: HTMLElement;
   reload: () => Promise<void>;
 }): HTMLFormElement {
@@ -128,6 +136,8 @@ export function registerClientForm(page: {
     jwksUriField.hidden = keysField.hidden;
   });
   const register = h('button', { type: 'submit', id: 'register-client' }, 'Register');
+  // The outcome shows by the button: the page's own line is a screen or more above on a phone.
+  const out = outcome({ id: 'register-client-out' });
   const form = titled(
     'form',
     { heading: 'register-client-h', class: 'card' },
@@ -147,21 +157,23 @@ export function registerClientForm(page: {
     ),
     checkbox(f.requireDPoP, 'Require DPoP: refuse token requests without a proof of its key'),
     register,
+    out,
   );
   const submit = async (): Promise<string> => {
     const res = await jot.json<ClientWithSecret>('/api/admin/clients', {
       method: 'POST',
       body: registration(f),
     });
-    page.shown.replaceChildren();
-    if (res.client_secret !== undefined)
-      page.shown.append(secretNotice(res.client.client_id, res.client_secret));
     form.reset();
     keysField.hidden = false;
     jwksUriField.hidden = false;
     f.grants[0]!.checked = true;
     await page.reload();
+    showSecret(
+      page.shown,
+      res.client_secret === undefined ? undefined : secretNotice(res.client.client_id, res.client_secret),
+    );
     return `Registered ${res.client.client_id}.`;
   };
-  return onSubmit(form, register, page.out, submit, { stepUp: true });
+  return onSubmit(form, register, out, submit, { stepUp: true });
 }

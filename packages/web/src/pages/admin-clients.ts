@@ -10,7 +10,7 @@ import { onClick } from '../lib/actions.js';
 import { h, heading, outcome, table } from '../lib/dom.js';
 import { loadWithStepUp } from '../lib/step-up.js';
 import { jot } from '../lib/session.js';
-import { registerClientForm, secretNotice } from './admin-client-form.js';
+import { registerClientForm, secretNotice, showSecret } from './admin-client-form.js';
 
 const EXCHANGE = OAUTH_URIS.tokenExchangeGrant;
 
@@ -49,14 +49,19 @@ function dpopButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
 }
 
 function rotateButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
-  const rotate = h('button', { type: 'button', id: `rotate-${c.client_id}` }, 'New secret');
+  const rotate = h(
+    'button',
+    { type: 'button', id: `rotate-${c.client_id}`, 'aria-label': `New secret for ${c.client_id}` },
+    'New secret',
+  );
   return onClick(
     rotate,
     page.out,
     async () => {
       const res = await jot.json<ClientWithSecret>(`${clientPath(c)}/secret`, { method: 'POST' });
-      page.shown.replaceChildren(
-        res.client_secret === undefined ? '' : secretNotice(c.client_id, res.client_secret),
+      showSecret(
+        page.shown,
+        res.client_secret === undefined ? undefined : secretNotice(c.client_id, res.client_secret),
       );
       return `A new secret for ${c.client_id}; the old one no longer works.`;
     },

@@ -74,7 +74,11 @@ export async function adminEventsPage(main: ParentNode): Promise<void> {
     render();
     more.hidden = events.length < PAGE;
   };
-  onClick(more, out, load);
+  // Once the oldest are shown the button hides: saying so gives the focus somewhere to go (the outcome line).
+  onClick(more, out, async () => {
+    await load();
+    return more.hidden ? 'These are the oldest events.' : undefined;
+  });
   main.append(
     title,
     userId === undefined ? '' : h('p', {}, h('a', { href: '#/admin/events' }, 'Show every user’s events')),

@@ -26,10 +26,11 @@ function keysTable(keys: readonly SigningKeyView[]): HTMLTableElement {
   );
 }
 
-/** The rotation form: confirmed, then a step-up action. */
-function rotateForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElement {
+/** The rotation form: confirmed, then a step-up action; its outcome shows by its button. */
+function rotateForm(reload: () => Promise<void>): HTMLFormElement {
   const immediate = h('input', { id: 'rotate-immediate', type: 'checkbox' });
-  const rotate = h('button', { type: 'submit' }, 'Rotate now');
+  const rotate = h('button', { type: 'submit', id: 'rotate-key' }, 'Rotate now');
+  const out = outcome({ id: 'rotate-out' });
   const form = titled(
     'form',
     { heading: 'rotate-h', class: 'card' },
@@ -37,6 +38,7 @@ function rotateForm(out: HTMLElement, reload: () => Promise<void>): HTMLFormElem
     h('p', {}, 'A new key is published first and signs once verifiers have had time to fetch it.'),
     checkbox(immediate, 'Sign with the new key immediately (after a key compromise)'),
     rotate,
+    out,
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -66,6 +68,6 @@ export async function adminKeysPage(main: ParentNode): Promise<void> {
     const { keys } = await jot.json<SigningKeyListView>('/api/admin/keys');
     holder.replaceChildren(keysTable(keys));
   };
-  main.append(heading('Signing keys'), out, holder, rotateForm(out, reload));
+  main.append(heading('Signing keys'), out, holder, rotateForm(reload));
   await loadWithStepUp(main.querySelector('h1') ?? out, out, reload);
 }

@@ -156,14 +156,26 @@ const PAGE_SIZE = 25;
 
 /** Previous, "26–50 of 80", Next. */
 function pagerControls(offset: number, shown: number, total: number, go: (offset: number) => void): Node[] {
-  const prev = h('button', { type: 'button', class: 'secondary' }, 'Previous');
-  const next = h('button', { type: 'button', class: 'secondary' }, 'Next');
+  const prev = h('button', { type: 'button', class: 'secondary', id: 'users-prev' }, 'Previous');
+  const next = h('button', { type: 'button', class: 'secondary', id: 'users-next' }, 'Next');
   prev.disabled = offset === 0;
   next.disabled = offset + shown >= total;
   prev.addEventListener('click', () => go(Math.max(0, offset - PAGE_SIZE)));
   next.addEventListener('click', () => go(offset + PAGE_SIZE));
   const text = total === 0 ? 'No users match.' : `${offset + 1}–${offset + shown} of ${total}`;
   return [prev, h('span', { class: 'muted', 'data-count': String(total) }, text), next];
+}
+
+/**
+ * The pager is drawn anew with each page: the focus goes to the button pressed (`back`: Previous), or to the other
+ * one once that is disabled (the first or last page), instead of back to the top of the document.
+ */
+function keepPagerFocus(pager: HTMLElement, back: boolean): void {
+  const active = document.activeElement;
+  if (active !== null && active !== document.body) return;
+  const [same, other] = back ? ['#users-prev', '#users-next'] : ['#users-next', '#users-prev'];
+  const button = pager.querySelector<HTMLButtonElement>(same);
+  (button !== null && !button.disabled ? button : pager.querySelector<HTMLButtonElement>(other))?.focus();
 }
 
 /** Renders the users page: server-side search and paging over every user. */
@@ -201,7 +213,8 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
   const show = (): Promise<void> => loadWithStepUp(title, page.out, page.reload);
   const go = (to: number): void => {
     offset = to;
-    void page.reload();
+    const back = document.activeElement?.id === 'users-prev';
+    void show().then(() => keepPagerFocus(pager, back));
   };
   const search = h(
     'form',

@@ -5,7 +5,7 @@
 import type { LinkTokenBody, UserView } from '@jot/contract';
 
 import { postAnonymous, takeLinkToken } from '../lib/api.js';
-import { h, heading, message } from '../lib/dom.js';
+import { errorText, h, heading, message } from '../lib/dom.js';
 import { currentUser, loadUser } from '../lib/session.js';
 
 async function redeem(
@@ -25,7 +25,7 @@ async function redeem(
     if (currentUser() !== undefined) await loadUser();
     main.append(message(done(user.email), 'ok'));
   } catch (err) {
-    main.append(message(err instanceof Error ? err.message : String(err), 'error'));
+    main.append(message(errorText(err), 'error'));
   }
   main.append(
     h('p', {}, h('a', { href: currentUser() === undefined ? '#/signin' : '#/account' }, 'Continue')),

@@ -7,11 +7,13 @@ import type { JotMfaRequiredError } from '@jot/client';
 import { busy, h } from '../lib/dom.js';
 import { factorForm } from '../lib/factor-form.js';
 import { passkeyAssertion, passkeysSupported } from '../lib/passkeys.js';
+import { goOnAfterSignIn } from '../lib/return-to.js';
 import { jot, loadUser } from '../lib/session.js';
 
+/** Loads the signed-in user and goes on: back to the page that sent them here, or the account page. */
 async function signedIn(): Promise<void> {
   await loadUser();
-  location.hash = '#/account';
+  goOnAfterSignIn();
 }
 
 /** Replaces the password form's contents with the second step for `challenge`. */

@@ -8,6 +8,8 @@ import type { RegisterBody } from '@jot/contract';
 import { postAnonymous } from '../lib/api.js';
 import { onSubmit } from '../lib/actions.js';
 import { busy, field, h, heading, message, outcome, titled } from '../lib/dom.js';
+import { hasDraft } from '../lib/drafts.js';
+import { goOnAfterSignIn, requestedReturn, returnTitle } from '../lib/return-to.js';
 import { jot, loadUser, registrationOpen, takeNotice } from '../lib/session.js';
 import { passkeySignIn, showSecondStep } from './signin-mfa.js';
 
@@ -42,10 +44,10 @@ function unverified(address: string): HTMLElement {
 const notVerified = (err: unknown): boolean =>
   err instanceof JotClientError && err.code === 'ERR_EMAIL_NOT_VERIFIED';
 
-/** Loads the signed-in user and opens the account page. */
+/** Loads the signed-in user and goes on: back to the page that sent them here, or the account page. */
 async function enterAccount(): Promise<void> {
   await loadUser();
-  location.hash = '#/account';
+  goOnAfterSignIn();
 }
 
 function signInForm(): HTMLFormElement {
@@ -121,10 +123,32 @@ function registerForm(): HTMLFormElement {
   });
 }
 
+/** Why the user is here and where they go next, as status lines the heading points at. */
+function notices(): HTMLElement[] {
+  const lines: HTMLElement[] = [];
+  const notice = takeNotice();
+  if (notice !== undefined) lines.push(message(notice, 'info'));
+  const title = returnTitle();
+  const next = requestedReturn();
+  if (title !== undefined && next !== undefined)
+    lines.push(
+      message(
+        `After signing in you go back to “${title}”${
+          hasDraft(next) ? ', with what you had typed there (passwords and codes are not kept).' : '.'
+        }`,
+        'info',
+      ),
+    );
+  lines.forEach((line, i) => (line.id = `signin-notice-${i}`));
+  return lines;
+}
+
 /** Renders the sign-in page. */
 export function signInPage(main: ParentNode): void {
-  const notice = takeNotice();
-  main.append(heading('Sign in to Jot'));
-  if (notice !== undefined) main.append(message(notice, 'info'));
+  const title = heading('Sign in to Jot');
+  const lines = notices();
+  // Focus lands on the heading after navigation: it carries the notices, so a screen reader reads why.
+  if (lines.length > 0) title.setAttribute('aria-describedby', lines.map((l) => l.id).join(' '));
+  main.append(title, ...lines);
   main.append(h('div', { class: 'columns' }, signInForm(), registrationOpen() ? registerForm() : null));
 }
