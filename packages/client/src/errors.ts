@@ -65,3 +65,27 @@ export async function errorFromResponse(response: Response): Promise<JotClientEr
     ...(retryAfter === undefined ? {} : { retryAfter }),
   });
 }
+
+/**
+ * The JSON body of a 2xx answer. A body that is not JSON (a proxy's HTML page) is `ERR_CLIENT_BAD_RESPONSE`; a
+ * connection lost while the body arrives is `ERR_CLIENT_NETWORK`.
+ */
+export async function jsonOf<T>(response: Response): Promise<T> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    throw new JotClientError('ERR_CLIENT_NETWORK', 'the connection was lost while the answer arrived', {
+      cause,
+    });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (cause) {
+    throw new JotClientError(
+      'ERR_CLIENT_BAD_RESPONSE',
+      `the server answered ${response.status} with something that is not JSON`,
+      { status: response.status, cause },
+    );
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { ENDPOINTS, type WhoAmIResponse } from '@jot/contract';
 
-import { errorFromResponse, JotClientError } from './errors.js';
+import { errorFromResponse, JotClientError, jsonOf } from './errors.js';
 import { mfaRequiredFrom } from './mfa.js';
 import type { RefreshTimer } from './refresh-timer.js';
 import type { Senders } from './senders.js';
@@ -40,15 +40,22 @@ export async function requestJson<T>(
   path: string,
   init: { method?: string; body?: unknown } = {},
 ): Promise<T> {
-  const res = await core.authFetch(path, {
-    method: init.method ?? 'GET',
-    ...(init.body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
-  });
+  let res: Response;
+  try {
+    res = await core.authFetch(path, {
+      method: init.method ?? 'GET',
+      ...(init.body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+    });
+  } catch (cause) {
+    // The authenticating fetch lets fetch's own failures through, as fetch does; this call promises a JotClientError.
+    if (cause instanceof JotClientError) throw cause;
+    throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
+  }
   if (!res.ok) throw await errorFromResponse(res);
   if (res.status === 204) return undefined as T;
-  return (await res.json()) as T;
+  return jsonOf<T>(res);
 }
 
 /** A sign-in request (password, second step, passkey): the session it answers with is adopted. */
@@ -57,7 +64,7 @@ export async function signIn(core: ClientCore, path: string, body: Record<string
   if (!res.ok) throw (await mfaRequiredFrom(res)) ?? (await errorFromResponse(res));
   core.state.csrfToken = undefined;
   const snapshot = snapshotFrom(
-    await res.json(),
+    await jsonOf(res),
     core.mode,
     Date.now(),
     undefined,
@@ -75,7 +82,7 @@ export async function passkeyOptions(core: ClientCore, mfaToken?: string): Promi
   const path = mfaToken === undefined ? ENDPOINTS.passkeyLoginOptions : ENDPOINTS.loginMfaPasskeyOptions;
   const res = await core.send(path, jsonPost(mfaToken === undefined ? {} : { mfa_token: mfaToken }));
   if (!res.ok) throw await errorFromResponse(res);
-  return (await res.json()) as Record<string, unknown>;
+  return jsonOf<Record<string, unknown>>(res);
 }
 
 /** Options of {@link confirmIdentity}. */
@@ -113,7 +120,7 @@ export async function confirmIdentity(
     throw new JotClientError('ERR_CLIENT_NETWORK', 'the server could not be reached', { cause });
   }
   if (!res.ok) throw await errorFromResponse(res);
-  const answer: unknown = await res.json();
+  const answer: unknown = await jsonOf(res);
   // Signed out while the proof was being checked: the answer must not sign this tab back in.
   if (core.epoch() !== started || state.current === undefined) throw noSession();
   const { csrfToken, current } = state;
@@ -156,7 +163,7 @@ export async function resume(core: ClientCore): Promise<boolean> {
   if (mode === 'bearer') return false;
   if (mode === 'cookie') {
     const res = await core.send(ENDPOINTS.whoami, { method: 'GET' });
-    const who = res.ok ? ((await res.json()) as WhoAmIResponse) : undefined;
+    const who = res.ok ? await jsonOf<WhoAmIResponse>(res) : undefined;
     const exp = who?.claims.exp;
     if (who !== undefined && typeof exp === 'number' && Number.isFinite(exp) && exp > 0) {
       const snapshot = { expiresAt: exp * 1000, csrfToken: who.csrf_token ?? state.csrfToken };

@@ -12,7 +12,7 @@
  */
 import { ENDPOINTS, HEADERS } from '@jot/contract';
 
-import { errorFromResponse, type JotClientError } from './errors.js';
+import { errorFromResponse, jsonOf, type JotClientError } from './errors.js';
 import type { SessionSnapshot, SessionState } from './session-state.js';
 import { snapshotFrom } from './token-response.js';
 import type { DeliveryMode, SessionEndReason, TokenMode } from './types.js';
@@ -41,7 +41,7 @@ async function fetchCsrfToken({ state, send }: RefreshDeps): Promise<string | un
   const res = await send(ENDPOINTS.refreshCsrf, { method: 'GET' });
   if (res.status === 429 || res.status >= 500) throw await errorFromResponse(res);
   if (!res.ok) return undefined;
-  const body = (await res.json()) as { csrf_token?: unknown };
+  const body = await jsonOf<{ csrf_token?: unknown }>(res);
   if (typeof body.csrf_token === 'string') state.csrfToken = body.csrf_token;
   return state.csrfToken;
 }
@@ -100,7 +100,7 @@ async function settle(
 ): Promise<boolean> {
   if (stale()) return false;
   if (res.ok) {
-    const snapshot = snapshotFrom(await res.json(), mode, Date.now(), state.csrfToken, undefined, tokenMode);
+    const snapshot = snapshotFrom(await jsonOf(res), mode, Date.now(), state.csrfToken, undefined, tokenMode);
     if (stale()) return false;
     adopt(snapshot, wasSignedIn ? 'session:refreshed' : 'session:started', 'local');
     return true;
