@@ -21,6 +21,7 @@ import type { TokenStatus } from './services/token-status.js';
 import type { Metrics } from './services/metrics.js';
 import type { OneTimeTokens } from './services/one-time-tokens.js';
 import type { MfaServices } from './services/mfa-services.js';
+import type { LoginDeviceService } from './services/login-devices.js';
 import type { LoginThrottleService } from './services/login-throttle.js';
 import type { PasswordHasher } from './services/passwords.js';
 import type { RevocationService } from './services/revocation.js';
@@ -42,6 +43,8 @@ export interface ServerContext {
   readonly events: SecurityEvents;
   readonly accounts: AccountService;
   readonly loginThrottle: LoginThrottleService;
+  /** Device credentials: what a successful sign-in gives the client, for the throttle to trust it later. */
+  readonly loginDevices: LoginDeviceService;
   readonly csrf: CsrfTokens;
   readonly metrics: Metrics;
   /** Second factors, passkeys and the two-step sign-in. */

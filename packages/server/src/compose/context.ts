@@ -15,6 +15,7 @@ import { createAccountService } from '../services/accounts.js';
 import { createClientKeys } from '../services/client-keys.js';
 import { createCsrfTokens } from '../services/csrf.js';
 import { createServerDPoP } from '../services/dpop.js';
+import { createLoginDevices } from '../services/login-devices.js';
 import { createLoginThrottle } from '../services/login-throttle.js';
 import { createMailer, type Mailer } from '../services/mail/mailer.js';
 import { createMetrics } from '../services/metrics.js';
@@ -105,6 +106,7 @@ function assembleContext(inputs: ContextInputs, core: CoreServices, mailer: Mail
   // Theft signals (issue 13): failure bursts on the events, session signals and new-device mail on the sessions.
   const theft = { store, revocations, config, clock, logger, mailer };
   const watchedEvents = watchFailures(events, theft);
+  const loginDevices = createLoginDevices(config.kek, clock, config.loginDeviceTtlMs);
   return {
     ...core,
     config,
@@ -113,7 +115,8 @@ function assembleContext(inputs: ContextInputs, core: CoreServices, mailer: Mail
     sessions: watchSessions(core.sessions, { ...theft, events: watchedEvents }),
     events: watchedEvents,
     accounts: createAccountService({ store, passwords, events: watchedEvents }),
-    loginThrottle: createLoginThrottle(store, clock, config.loginLockout),
+    loginThrottle: createLoginThrottle(store, clock, config.loginLockout, loginDevices),
+    loginDevices,
     mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents }),
     redis,
     mailer,

@@ -157,11 +157,20 @@ export const defaults = {
   encryptionKeys: undefined,
   /**
    * Sign-in throttle per account, across all addresses: `<free failures>/<first lock>`. After that many consecutive
-   * failed sign-ins each further attempt locks the account's sign-in for the lock, doubling each time. @default '5/30s'
+   * failed sign-ins each further attempt locks the account's sign-in for the lock, doubling each time. A sign-in
+   * with a device credential of the account is counted and locked per device instead, on the same schedule.
+   * @default '5/30s'
    */
   loginLockout: '5/30s',
   /** The longest sign-in lock of the exponential back-off. @default '15m' */
   loginLockoutMax: '15m',
+  /**
+   * How long a device credential stays valid: the HttpOnly cookie a successful sign-in gives a browser, with which
+   * its later password sign-ins to that account are throttled per device (same `JOT_LOGIN_LOCKOUT`) instead of by
+   * the account-wide lock others' failures set. A sign-in in its second half gives a new one; `0` turns device
+   * credentials off (every sign-in under the account-wide lock). @default '90d'
+   */
+  loginDeviceTtl: '90d',
   /**
    * Single-token mode: renewals per session, and renewals that revoke the renewed token (early ones; each adds a
    * revocation-feed entry) per account: `<max>/<window>`. Bounds feed growth from renewals per account. @default '6/min'
@@ -318,6 +327,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   encryptionKeys: 'JOT_ENCRYPTION_KEYS',
   loginLockout: 'JOT_LOGIN_LOCKOUT',
   loginLockoutMax: 'JOT_LOGIN_LOCKOUT_MAX',
+  loginDeviceTtl: 'JOT_LOGIN_DEVICE_TTL',
   rateLimitRenew: 'JOT_RATE_LIMIT_RENEW',
   rateLimitClient: 'JOT_RATE_LIMIT_CLIENT',
   rateLimitResourceServer: 'JOT_RATE_LIMIT_RESOURCE_SERVER',

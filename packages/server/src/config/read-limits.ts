@@ -27,12 +27,12 @@ export function readArgon2Memory({ raw, get, fail }: SettingsReader): Argon2Memo
 /** The sign-in lockout, the per-session renewal budget and the per-caller budget of introspection and revocation. */
 export type LoginLimits = Pick<
   Config,
-  'loginLockout' | 'rateLimitRenew' | 'rateLimitClient' | 'rateLimitResourceServer'
+  'loginLockout' | 'loginDeviceTtlMs' | 'rateLimitRenew' | 'rateLimitClient' | 'rateLimitResourceServer'
 >;
 
 /**
- * Reads the sign-in lockout (`JOT_LOGIN_LOCKOUT`'s free failures and base delay, capped by the maximum) and the
- * renewal budget, and the calls per caller at the introspection and revocation endpoints.
+ * Reads the sign-in lockout (`JOT_LOGIN_LOCKOUT`'s free failures and base delay, capped by the maximum), the
+ * lifetime of device credentials, the renewal budget, and the calls per caller at the introspection and revocation endpoints.
  */
 export function readLoginLimits({ get, read, duration }: SettingsReader): LoginLimits {
   const { max, windowMs } = get('loginLockout', p.rate);
@@ -42,6 +42,7 @@ export function readLoginLimits({ get, read, duration }: SettingsReader): LoginL
       baseMs: windowMs,
       maxMs: Math.max(windowMs, duration('loginLockoutMax', 1000)),
     },
+    loginDeviceTtlMs: duration('loginDeviceTtl', 0),
     rateLimitRenew: get('rateLimitRenew', p.rate),
     rateLimitClient: get('rateLimitClient', p.rate),
     rateLimitResourceServer: read('rateLimitResourceServer', p.rateOrOff),

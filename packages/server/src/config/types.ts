@@ -113,6 +113,8 @@ export interface Config {
   encryptionKeys: Readonly<Record<string, JWK>>;
   /** Per-account sign-in throttle: free failures, first lock, longest lock. */
   loginLockout: { readonly freeFailures: number; readonly baseMs: number; readonly maxMs: number };
+  /** Lifetime of a device credential (the sign-in's device cookie); 0: device credentials are off. */
+  loginDeviceTtlMs: number;
   /** Renewals per session (single-token mode). */
   rateLimitRenew: { readonly max: number; readonly windowMs: number };
   /** Calls per authenticated caller of the introspection and revocation endpoints. */

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { MfaSignInBody } from '@jot/contract';
 
 import { clientInfo } from '../http/client-info.js';
+import { giveDeviceCredential } from '../http/device-cookie.js';
 import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { proofOf, proofProperties } from '../http/mfa-schemas.js';
 import { authRateLimit } from '../http/rate-limit.js';
@@ -67,6 +68,8 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
         const left = await mfa.factors.recoveryCodesLeft(done.user.id);
         await events.record('recovery_code_used', { userId: done.user.id, ip: request.ip, detail: { left } });
       }
+      // The sign-in is complete only now: the device gets its credential here, not at the password step.
+      giveDeviceCredential(request, reply, done.user.id);
       return tokenResponse(request, reply, pair);
     },
   );

@@ -44,4 +44,5 @@ export type { MfaChallenge, MfaChallengeKind, NewMfaChallenge } from './mfa-chal
 export type { SessionSighting } from './sightings.js';
 export type { LoginThrottle } from './login-throttles.js';
 export type { SignInState, UserForSession } from './sign-in-read.js';
+export { MAX_DEVICE_KEYS } from './sign-in-read.js';
 export { InvalidEmailError, displayEmail, emailKey, emailKeyOf, type EmailProblem } from './email.js';

@@ -319,9 +319,15 @@ export interface DPoPProofsTable {
   expires_at: number;
 }
 
-/** `login_throttles`: consecutive failed sign-ins per account key, across addresses (migration 0004). */
+/**
+ * `login_throttles`: consecutive failed sign-ins per account key, across addresses (migration 0004), and per
+ * device credential.
+ */
 export interface LoginThrottlesTable {
-  /** SHA-256 of the email's comparison key (unknown accounts are throttled the same way). */
+  /**
+   * SHA-256 of the email's comparison key (unknown accounts are throttled the same way), or a device credential's
+   * key (`device:` + SHA-256 of its token; see services/login-devices.ts).
+   */
   account_key: string;
   failures: number;
   /** Sign-ins are refused until this epoch ms. */

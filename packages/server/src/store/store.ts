@@ -869,10 +869,11 @@ export class Store {
 
   /**
    * A sign-in's read before the password check, in one statement: the account key's throttle state, the user with
-   * `email` and whether that user has a confirmed second factor (see sign-in-read.ts).
+   * `email`, whether that user has a confirmed second factor, and the throttle state under each of `deviceKeys`
+   * (at most `MAX_DEVICE_KEYS`: the presented device credentials') (see sign-in-read.ts).
    */
-  getSignInState(accountKey: string, email: string): Promise<SignInState> {
-    return this.#run((db) => signInRead.getSignInState(db, accountKey, email));
+  getSignInState(accountKey: string, email: string, deviceKeys?: readonly string[]): Promise<SignInState> {
+    return this.#run((db) => signInRead.getSignInState(db, accountKey, email, deviceKeys));
   }
 
   /**

@@ -1,7 +1,9 @@
 /**
  * `POST /api/login`: sign-in with email and password. Unknown email and wrong password are indistinguishable: same
  * status, same body, a dummy argon2 verification and a failure padded to the slowest recent verification, so they
- * take the same time whatever the stored hash.
+ * take the same time whatever the stored hash. The device cookie's credentials go to the throttle (a live one of
+ * this account is judged on its own count, not held by the account-wide lock); a success without MFA gives the
+ * device its credential (http/device-cookie.ts).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -10,8 +12,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LoginBody } from '@jot/contract';
 
 import { clientInfo } from '../../http/client-info.js';
+import { deviceTokens, giveDeviceCredential } from '../../http/device-cookie.js';
 import { HttpError } from '../../http/errors.js';
-import { DomainError } from '../../services/errors.js';
+import { LoginLockedError } from '../../services/login-throttle.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { loginBodySchema } from '../../http/session-body-schemas.js';
@@ -29,8 +32,9 @@ const loginSchema = {
 };
 
 /**
- * The account whose password this is (and whether it has a second factor), through the per-account throttle; else the one refusal for an unknown email
- * and a wrong password alike (padded to the same time, counted and recorded).
+ * The account whose password this is (and whether it has a second factor), through the sign-in throttle (with the
+ * request's device credentials); else the one refusal for an unknown email and a wrong password alike (padded to the
+ * same time, counted and recorded).
  */
 async function checkCredentials(
   app: FastifyInstance,
@@ -39,9 +43,11 @@ async function checkCredentials(
   password: string,
 ): Promise<{ user: User; hasConfirmedFactor: boolean }> {
   const { passwords, events, loginThrottle, metrics } = app.jot;
-  const attempt = await loginThrottle.begin(email).catch(async (err: unknown) => {
-    if (err instanceof DomainError)
-      await events.record('rate_limited', { ip: request.ip, detail: { limit: 'login_account' } });
+  const attempt = await loginThrottle.begin(email, deviceTokens(request)).catch(async (err: unknown) => {
+    if (err instanceof LoginLockedError) {
+      const limit = err.scope === 'device' ? 'login_device' : 'login_account';
+      await events.record('rate_limited', { ip: request.ip, detail: { limit } });
+    }
     throw err;
   });
   // The user was read with the lock, BEFORE the password check: the session will carry this credential generation
@@ -55,14 +61,21 @@ async function checkCredentials(
   if (user === undefined || !ok) {
     // Padded straight after the check: the bookkeeping below costs the same for every account, outside it.
     await passwords.padFailure(started);
-    const lock = await attempt.finish(false);
+    const locks = await attempt.finish(false);
     metrics.logins.inc({ result: 'failure' });
     await events.record('login_failed', { userId: user?.id, ip: request.ip });
-    if (lock > 0) {
+    if (locks.account > 0) {
       await events.record('account_locked', {
         userId: user?.id,
         ip: request.ip,
-        detail: { seconds: Math.ceil(lock / 1000) },
+        detail: { seconds: Math.ceil(locks.account / 1000) },
+      });
+    }
+    if (locks.device > 0) {
+      await events.record('account_locked', {
+        userId: user?.id,
+        ip: request.ip,
+        detail: { seconds: Math.ceil(locks.device / 1000), device: true },
       });
     }
     throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
@@ -117,6 +130,7 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
       app.jot.metrics.logins.inc({ result: 'success' });
       await events.record('login_succeeded', { userId: user.id, sessionId: pair.session.id, ip: request.ip });
+      giveDeviceCredential(request, reply, user.id);
       return tokenResponse(request, reply, pair);
     },
   );

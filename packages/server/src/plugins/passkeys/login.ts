@@ -14,6 +14,7 @@ import { tokenRouteResponses } from '../../http/schemas.js';
 import { deliverySchema } from '../../http/session-body-schemas.js';
 import { loginProof } from '../../http/dpop-proof.js';
 import { tokenResponse } from '../../http/token-response.js';
+import { giveDeviceCredential } from '../../http/device-cookie.js';
 import { ACR } from '../../services/mfa.js';
 import { passkeyOptions } from '../passkey-options.js';
 import { credentialSchema } from './schemas.js';
@@ -72,6 +73,8 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
         acr: ACR.multi,
         dpopJkt,
       });
+      // A passwordless sign-in is a sign-in too: the device's later password sign-ins are not held by the lock.
+      giveDeviceCredential(request, reply, user.id);
       return tokenResponse(request, reply, pair);
     },
   );

@@ -1,0 +1,157 @@
+/**
+ * Device credentials (OWASP "device cookies"): the defence against anyone who knows an address keeping that
+ * account's password sign-in locked. A successful sign-in gives the client a credential for the account; a later
+ * sign-in presenting a live one for THAT account is throttled on the credential's own count (login-throttle.ts)
+ * instead of by the account-wide lock that attempts without one set.
+ *
+ * A credential is signed, not stored: base64url of its issue time (8 bytes, epoch ms) ‖ 16 random bytes ‖ the first
+ * 16 bytes of HMAC-SHA-256, under a key derived from `JOT_KEK`, over the account's id and those 24 bytes. So it is
+ * bound to the account (one of account A proves nothing for B, nor for a new account at a deleted one's address),
+ * holds on every instance (they share the KEK), and costs no row and no statement to issue or check: the server keeps
+ * nothing per device but, once it has failed, its failure count — in `login_throttles` under `device:` + the token's
+ * SHA-256, never the token.
+ *
+ * A credential lives `JOT_LOGIN_DEVICE_TTL` from its issue. A sign-in with it in the second half of its life gets a
+ * new one; earlier, it keeps it. `0` turns all of it off.
+ */
+import { Buffer } from 'node:buffer';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+import type { Clock } from '../clock.js';
+import { MAX_DEVICE_KEYS } from '../store/index.js';
+import { randomBytesPooled } from './random-pool.js';
+import { deriveKey } from './secrets.js';
+
+/** What marks a device credential's throttle key (an account's key is plain base64url, without `:`). */
+export const DEVICE_KEY_PREFIX = 'device:';
+
+const ISSUED_BYTES = 8;
+const NONCE_BYTES = 16;
+const MAC_BYTES = 16;
+const SIGNED_BYTES = ISSUED_BYTES + NONCE_BYTES;
+const TOKEN_BYTES = SIGNED_BYTES + MAC_BYTES;
+
+/** Characters of a device token (40 bytes in base64url). */
+export const DEVICE_TOKEN_CHARS = Math.ceil((TOKEN_BYTES * 4) / 3);
+
+/** No account has this id (ids are UUIDs): what an unknown address's MAC checks run against. */
+const NO_ACCOUNT = '';
+
+/** A device credential of the account signing in that the request presented, with its throttle state. */
+export interface PresentedDevice {
+  /** The token as the client holds it. */
+  token: string;
+  /** Its throttle key: `device:` + base64url SHA-256 of the token. */
+  key: string;
+  /** When it was issued (epoch ms). */
+  issuedAt: number;
+  /** Consecutive failed sign-ins presenting it (0: none counted). */
+  failures: number;
+  /** Its sign-ins are refused until this epoch ms (0: not locked). */
+  lockedUntil: number;
+}
+
+/** What the client should hold for the account after a successful sign-in. */
+export interface IssuedDevice {
+  /** The token to keep. */
+  token: string;
+  /** The presented token of this account it replaces (or keeps: then `token` itself); undefined for a first one. */
+  replaces: string | undefined;
+}
+
+/** The device-credential service. */
+export interface LoginDeviceService {
+  /** Whether device credentials are on (`JOT_LOGIN_DEVICE_TTL` > 0). */
+  readonly enabled: boolean;
+  /** Their lifetime, ms. */
+  readonly ttlMs: number;
+  /** The presented tokens that are well formed and, by their issue time, still live (at most `MAX_DEVICE_KEYS`). */
+  live(tokens: readonly string[]): string[];
+  /** Whether a well-formed `token` was issued for `userId` (a constant-time MAC check; the lifetime is not checked). */
+  belongsTo(token: string, userId: string): boolean;
+  /** After a successful sign-in of `userId`: its live credential among `presented`, kept or renewed, or a new one. */
+  issue(userId: string, presented: readonly string[]): IssuedDevice;
+}
+
+/** The key a device token is throttled under: `device:` + base64url SHA-256. */
+export function deviceKey(token: string): string {
+  return DEVICE_KEY_PREFIX + createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+/** The 40 bytes of a token in its one canonical spelling, or undefined. */
+function decode(token: string): Buffer | undefined {
+  if (token.length !== DEVICE_TOKEN_CHARS) return undefined;
+  const bytes = Buffer.from(token, 'base64url');
+  if (bytes.length !== TOKEN_BYTES || bytes.toString('base64url') !== token) return undefined;
+  return bytes;
+}
+
+/** Builds the service: `kek` keys the MAC (`JOT_KEK`), `ttlMs` is the lifetime (0: off). */
+export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number): LoginDeviceService {
+  const macKey = deriveKey(Buffer.from(kek), 'jot login device v1');
+  const mac = (userId: string, signed: Uint8Array): Buffer =>
+    createHmac('sha256', macKey).update(`${userId}|`).update(signed).digest().subarray(0, MAC_BYTES);
+  const issuedAt = (bytes: Buffer): number => Number(bytes.readBigUInt64BE(0));
+  const isLive = (at: number, now: number): boolean => at > now - ttlMs;
+  const belongsTo = (token: string, userId: string): boolean => {
+    const bytes = decode(token);
+    if (bytes === undefined) return false;
+    return timingSafeEqual(mac(userId, bytes.subarray(0, SIGNED_BYTES)), bytes.subarray(SIGNED_BYTES));
+  };
+  const mint = (userId: string, now: number): string => {
+    const signed = Buffer.alloc(SIGNED_BYTES);
+    signed.writeBigUInt64BE(BigInt(now), 0);
+    randomBytesPooled(NONCE_BYTES).copy(signed, ISSUED_BYTES);
+    return Buffer.concat([signed, mac(userId, signed)]).toString('base64url');
+  };
+  return {
+    enabled: ttlMs > 0,
+    ttlMs,
+    live(tokens) {
+      const now = clock();
+      const live = tokens.filter((token) => {
+        const bytes = decode(token);
+        return bytes !== undefined && isLive(issuedAt(bytes), now);
+      });
+      return [...new Set(live)].slice(0, MAX_DEVICE_KEYS);
+    },
+    belongsTo,
+    issue(userId, presented) {
+      const now = clock();
+      const current = presented.find((token) => {
+        const bytes = decode(token);
+        return bytes !== undefined && isLive(issuedAt(bytes), now) && belongsTo(token, userId);
+      });
+      if (current !== undefined && now - issuedAt(decode(current)!) < ttlMs / 2)
+        return { token: current, replaces: current };
+      return { token: mint(userId, now), replaces: current };
+    },
+  };
+}
+
+/**
+ * Of the live `tokens` (their throttle states alongside, in the same order), the one issued for `userId`, or
+ * undefined. Every token's MAC is checked whatever the answer — for an unknown address (`userId` undefined) against
+ * an id no account has — so the work does not depend on whether the address has an account.
+ */
+export function presentedDevice(
+  devices: LoginDeviceService,
+  userId: string | undefined,
+  tokens: readonly string[],
+  throttles: readonly ({ failures: number; lockedUntil: number } | undefined)[],
+): PresentedDevice | undefined {
+  let found: PresentedDevice | undefined;
+  tokens.forEach((token, i) => {
+    const mine = devices.belongsTo(token, userId ?? NO_ACCOUNT);
+    if (!mine || userId === undefined || found !== undefined) return;
+    const bytes = Buffer.from(token, 'base64url');
+    found = {
+      token,
+      key: deviceKey(token),
+      issuedAt: Number(bytes.readBigUInt64BE(0)),
+      failures: throttles[i]?.failures ?? 0,
+      lockedUntil: throttles[i]?.lockedUntil ?? 0,
+    };
+  });
+  return found;
+}
