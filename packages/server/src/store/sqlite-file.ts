@@ -26,12 +26,25 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 
-/** Makes sure `filename` exists and it and its WAL companions are readable by the owner only. */
+/** Whether `err` is the file system's "no such file" (the file went away between two calls). */
+function isMissing(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/**
+ * Makes sure `filename` exists and it and its WAL companions are readable by the owner only. Another process over
+ * the same file may delete the `-wal` / `-shm` companions at any moment (SQLite does when its last connection
+ * closes), so a companion that is gone by the time it is looked at or tightened is skipped, not an error.
+ */
 export function secureSqliteFile(filename: string): void {
   if (filename === ':memory:') return;
   if (!existsSync(filename)) closeSync(openSync(filename, 'a', 0o600));
   for (const path of [filename, `${filename}-wal`, `${filename}-shm`]) {
-    if (existsSync(path) && (statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+    try {
+      if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+    } catch (err) {
+      if (path === filename || !isMissing(err)) throw err;
+    }
   }
 }
 
