@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources through the "@jot/source" export condition,
@@ -14,5 +16,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most of the suite's time is spent waiting on child processes, sockets, PostgreSQL and Chromium, so files run
+    // at least two at a time even on a 2-core machine (Vitest's default there is one). Each file has its own
+    // PostgreSQL database or schema and each worker its own Redis database (test/support/redis.ts).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

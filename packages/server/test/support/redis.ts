@@ -1,11 +1,16 @@
 /**
  * Test helper: is the Redis the suites use reachable? In CI a missing Redis must fail the suite; elsewhere it is
- * skipped with a visible message. `JOT_TEST_REDIS_URL` overrides the address.
+ * skipped with a visible message. `JOT_TEST_REDIS_URL` overrides the address (and the per-worker database).
  */
 import { Redis } from 'ioredis';
 
-/** The Redis the suites talk to. */
-export const TEST_REDIS_URL = process.env.JOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/**
+ * The Redis the suites talk to: one logical database per Vitest worker (`VITEST_POOL_ID`, 1 … workers), so test
+ * files running side by side never share revocation mirror keys, the mirror's completeness marker or rate-limit
+ * counters (every Jot deployment on one Redis database shares them, as it should).
+ */
+export const TEST_REDIS_URL =
+  process.env.JOT_TEST_REDIS_URL ?? `redis://127.0.0.1:6379/${Number(process.env.VITEST_POOL_ID ?? 0) % 16}`;
 
 /** Why Redis cannot be used, or undefined when it answers. */
 async function unreachable(url: string): Promise<string | undefined> {
