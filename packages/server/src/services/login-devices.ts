@@ -69,6 +69,8 @@ export interface LoginDeviceService {
   live(tokens: readonly string[]): string[];
   /** Whether a well-formed `token` was issued for `userId` (a constant-time MAC check; the lifetime is not checked). */
   belongsTo(token: string, userId: string): boolean;
+  /** When a well-formed `token` says it was issued (epoch ms; trustworthy once `belongsTo`), or undefined. */
+  issuedAt(token: string): number | undefined;
   /** After a successful sign-in of `userId`: its live credential among `presented`, kept or renewed, or a new one. */
   issue(userId: string, presented: readonly string[]): IssuedDevice;
 }
@@ -91,8 +93,11 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
   const macKey = deriveKey(Buffer.from(kek), 'jot login device v1');
   const mac = (userId: string, signed: Uint8Array): Buffer =>
     createHmac('sha256', macKey).update(`${userId}|`).update(signed).digest().subarray(0, MAC_BYTES);
-  const issuedAt = (bytes: Buffer): number => Number(bytes.readBigUInt64BE(0));
-  const isLive = (at: number, now: number): boolean => at > now - ttlMs;
+  const issuedAt = (token: string): number | undefined => {
+    const bytes = decode(token);
+    return bytes === undefined ? undefined : Number(bytes.readBigUInt64BE(0));
+  };
+  const isLive = (at: number | undefined, now: number): at is number => at !== undefined && at > now - ttlMs;
   const belongsTo = (token: string, userId: string): boolean => {
     const bytes = decode(token);
     if (bytes === undefined) return false;
@@ -109,22 +114,21 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
     ttlMs,
     live(tokens) {
       const now = clock();
-      const live = tokens.filter((token) => {
-        const bytes = decode(token);
-        return bytes !== undefined && isLive(issuedAt(bytes), now);
-      });
+      const live = tokens.filter((token) => isLive(issuedAt(token), now));
       return [...new Set(live)].slice(0, MAX_DEVICE_KEYS);
     },
     belongsTo,
+    issuedAt,
     issue(userId, presented) {
       const now = clock();
-      const current = presented.find((token) => {
-        const bytes = decode(token);
-        return bytes !== undefined && isLive(issuedAt(bytes), now) && belongsTo(token, userId);
-      });
-      if (current !== undefined && now - issuedAt(decode(current)!) < ttlMs / 2)
-        return { token: current, replaces: current };
-      return { token: mint(userId, now), replaces: current };
+      for (const token of presented) {
+        const at = issuedAt(token);
+        if (!isLive(at, now) || !belongsTo(token, userId)) continue;
+        return now - at < ttlMs / 2
+          ? { token, replaces: token }
+          : { token: mint(userId, now), replaces: token };
+      }
+      return { token: mint(userId, now), replaces: undefined };
     },
   };
 }
@@ -144,11 +148,10 @@ export function presentedDevice(
   tokens.forEach((token, i) => {
     const mine = devices.belongsTo(token, userId ?? NO_ACCOUNT);
     if (!mine || userId === undefined || found !== undefined) return;
-    const bytes = Buffer.from(token, 'base64url');
     found = {
       token,
       key: deviceKey(token),
-      issuedAt: Number(bytes.readBigUInt64BE(0)),
+      issuedAt: devices.issuedAt(token) ?? 0,
       failures: throttles[i]?.failures ?? 0,
       lockedUntil: throttles[i]?.lockedUntil ?? 0,
     };
