@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
+import { KeyError } from '../keys/errors.js';
 import { StoreError, type MfaFactor, type Store, type User } from '../store/index.js';
 import type { MfaSecrets } from './mfa-secrets.js';
 import { codeInvalid } from './mfa-proof.js';
@@ -57,6 +58,25 @@ export async function issueFirstRecoveryCodes(
   return (await store.mfa.addFirstRecoveryCodes(userId, hashes)) ? codes : undefined;
 }
 
+/**
+ * The factor's secret. One sealed under another KEK (the operator replaced a lost `JOT_KEK`: docs/keys.md) or
+ * damaged can never be checked again: the user is told to use another factor or an admin reset, not sent a 500.
+ */
+function openSecret(secrets: MfaSecrets, factor: MfaFactor & { secretCiphertext: string }): Buffer {
+  try {
+    return secrets.openTotp(factor.secretCiphertext, { userId: factor.userId, factorId: factor.id });
+  } catch (err) {
+    if (!(err instanceof KeyError)) throw err;
+    throw new DomainError(
+      'conflict',
+      'ERR_MFA_FACTOR_UNREADABLE',
+      "this authenticator app can no longer be checked: the server's encryption key changed since it was set up; " +
+        'sign in with a passkey, or ask an administrator to reset your two-step sign-in',
+      { cause: err },
+    );
+  }
+}
+
 /** The time step `code` matches for a TOTP factor, if any (the secret is wiped after use). */
 export async function totpStep(
   { secrets, clock }: FactorDeps,
@@ -64,7 +84,7 @@ export async function totpStep(
   code: string,
 ): Promise<number | undefined> {
   if (factor.secretCiphertext === null) return undefined;
-  const secret = secrets.openTotp(factor.secretCiphertext, { userId: factor.userId, factorId: factor.id });
+  const secret = openSecret(secrets, { ...factor, secretCiphertext: factor.secretCiphertext });
   try {
     return matchTotp(secret, code, clock());
   } finally {
