@@ -11,11 +11,11 @@ export type ThrottleDecision = 'record' | 'overflow' | 'skip';
 /** How many distinct keys one window remembers by default. */
 export const EVENT_KEYS_PER_WINDOW = 10_000;
 
+/** Says for `key` at `now` whether to record an event. */
+export type EventThrottle = (key: string, now: number) => ThrottleDecision;
+
 /** A throttle over `windowMs` remembering at most `limit` keys (see the file header). */
-export function eventThrottle(
-  windowMs: number,
-  limit: number = EVENT_KEYS_PER_WINDOW,
-): (key: string, now: number) => ThrottleDecision {
+export function eventThrottle(windowMs: number, limit: number = EVENT_KEYS_PER_WINDOW): EventThrottle {
   // Every entry lives windowMs from its insertion, so insertion order is expiry order: expired entries are at the
   // front, and dropping them costs nothing per call beyond the ones that expired.
   const until = new Map<string, number>();

@@ -47,17 +47,22 @@ export function verifiedLimit(
     timeWindow: limit.windowMs,
     keyGenerator: (request) => `${name}:${keyOf(request)}`,
   });
+  // One event per key and window, not one per refused request (http/event-throttle.ts).
+  const throttle = eventThrottle(limit.windowMs);
   return async function verifiedLimitHandler(request) {
     const result = await check(request);
     if (!result.isAllowed && result.isExceeded) {
-      await app.jot.events
-        .record('rate_limited', {
-          userId: request.auth?.claims.sub,
-          sessionId: request.auth?.claims.sid,
-          ip: request.ip,
-          detail: { limit: name },
-        })
-        .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
+      const decision = throttle(keyOf(request), Date.now());
+      if (decision !== 'skip') {
+        await app.jot.events
+          .record('rate_limited', {
+            userId: request.auth?.claims.sub,
+            sessionId: request.auth?.claims.sid,
+            ip: request.ip,
+            detail: { limit: name, ...(decision === 'overflow' && { suppressed: true }) },
+          })
+          .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
+      }
       throw rateLimited(result.ttlInSeconds);
     }
   };

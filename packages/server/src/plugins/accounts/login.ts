@@ -11,8 +11,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { LoginBody } from '@jot/contract';
 
+import { addressKey } from '../../http/address-key.js';
 import { clientInfo } from '../../http/client-info.js';
 import { deviceTokens, giveDeviceCredential } from '../../http/device-cookie.js';
+import { eventThrottle, type EventThrottle } from '../../http/event-throttle.js';
 import { HttpError } from '../../http/errors.js';
 import { LoginLockedError } from '../../services/login-throttle.js';
 import { authRateLimit } from '../../http/rate-limit.js';
@@ -20,7 +22,7 @@ import { tokenRouteResponses } from '../../http/schemas.js';
 import { loginBodySchema } from '../../http/session-body-schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { loginProof } from '../../http/dpop-proof.js';
-import type { User } from '../../store/index.js';
+import { emailKeyOf, type User } from '../../store/index.js';
 
 const INVALID_CREDENTIALS = 'the email or password is incorrect';
 
@@ -39,6 +41,7 @@ const loginSchema = {
 async function checkCredentials(
   app: FastifyInstance,
   request: FastifyRequest,
+  lockedEvents: EventThrottle,
   email: string,
   password: string,
 ): Promise<{ user: User; hasConfirmedFactor: boolean }> {
@@ -46,7 +49,17 @@ async function checkCredentials(
   const attempt = await loginThrottle.begin(email, deviceTokens(request)).catch(async (err: unknown) => {
     if (err instanceof LoginLockedError) {
       const limit = err.scope === 'device' ? 'login_device' : 'login_account';
-      await events.record('rate_limited', { ip: request.ip, detail: { limit } });
+      // One event per lock, address and account in a window: a locked account hammered is not a row per attempt.
+      const decision = lockedEvents(
+        `${limit}|${addressKey(request.ip)}|${emailKeyOf(email) ?? email}`,
+        Date.now(),
+      );
+      if (decision !== 'skip') {
+        await events.record('rate_limited', {
+          ip: request.ip,
+          detail: { limit, ...(decision === 'overflow' && { suppressed: true }) },
+        });
+      }
     }
     throw err;
   });
@@ -109,6 +122,7 @@ async function admit(app: FastifyInstance, user: User, password: string): Promis
 /** Registers `POST /api/login`. */
 export function registerLoginRoute(app: FastifyInstance): void {
   const { sessions, events, config } = app.jot;
+  const lockedEvents = eventThrottle(config.rateLimitAuth.windowMs);
   app.post<{ Body: LoginBody }>(
     '/api/login',
     { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },
@@ -117,7 +131,13 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
-      const { user, hasConfirmedFactor } = await checkCredentials(app, request, email, password);
+      const { user, hasConfirmedFactor } = await checkCredentials(
+        app,
+        request,
+        lockedEvents,
+        email,
+        password,
+      );
       await admit(app, user, password);
       // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
       // there is one came with the account's read; without one there is nothing more to read.
