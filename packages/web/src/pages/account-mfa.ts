@@ -1,12 +1,12 @@
 /**
- * The account page's two-factor section: the factors (authenticator app, passkeys) with rename and remove, setting
- * up an authenticator app (see account-totp.ts), adding a passkey, and recovery codes (shown once). Adding and
- * removing need a fresh confirmation (lib/step-up.ts); removing asks first.
+ * The account page's two-factor section: the factors (authenticator app, passkeys) with rename (a form in the
+ * factor's row) and remove, setting up an authenticator app (see account-totp.ts), adding a passkey, and recovery
+ * codes (shown once). Adding and removing need a fresh confirmation (lib/step-up.ts); removing asks first.
  */
 import type { MfaFactorView, MfaStatusView, RecoveryCodesView } from '@jot/contract';
 
-import { onClick } from '../lib/actions.js';
-import { busy, failure, field, h, message, outcome, table } from '../lib/dom.js';
+import { onClick, onSubmit } from '../lib/actions.js';
+import { failure, field, h, message, outcome, table } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
 import { passkeyRegistration, passkeysSupported } from '../lib/passkeys.js';
 import { jot } from '../lib/session.js';
@@ -14,20 +14,61 @@ import { recoveryCodes, totpButton, type MfaSection } from './account-totp.js';
 
 const factorPath = (f: MfaFactorView): string => `/api/mfa/factors/${encodeURIComponent(f.id)}`;
 
-function renameButton(f: MfaFactorView, mfa: MfaSection): HTMLButtonElement {
+/** The Rename button's id: stable across re-renders, so the focus can come back to it. */
+const renameId = (f: MfaFactorView): string => `rename-factor-${f.id}`;
+
+/**
+ * The inline rename form that takes the place of the factor's name in its row: the current name to edit, Save
+ * (Enter) and Cancel (Escape). `close` puts the name back and the focus on the Rename button.
+ */
+function renameForm(f: MfaFactorView, mfa: MfaSection, close: () => void): HTMLFormElement {
+  const name = h('input', {
+    id: `rename-factor-${f.id}-name`,
+    type: 'text',
+    value: f.name,
+    maxlength: '64',
+    autocomplete: 'off',
+    'aria-label': `New name for ${f.name}`,
+  });
+  const save = h('button', { type: 'submit' }, 'Save');
+  const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+  const out = outcome({ class: 'rename-out' });
+  const form = h('form', { class: 'rename-form', 'aria-label': `Rename ${f.name}` }, name, save, cancel, out);
+  cancel.addEventListener('click', close);
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    close();
+  });
+  return onSubmit(form, save, out, async () => {
+    const wanted = name.value.trim();
+    if (wanted === '') throw new Error('Give it a name, or cancel.');
+    await jot.json(factorPath(f), { method: 'PATCH', body: { name: wanted } });
+    await mfa.render();
+    mfa.out.replaceChildren(message(`Renamed to ${wanted}.`, 'ok'));
+    document.getElementById(renameId(f))?.focus();
+  });
+}
+
+/** Rename: swaps the name in `cell` for the inline rename form, with the focus on its text field. */
+function renameButton(f: MfaFactorView, cell: HTMLElement, mfa: MfaSection): HTMLButtonElement {
   const rename = h(
     'button',
-    { type: 'button', class: 'secondary', 'aria-label': `Rename ${f.name}` },
+    { type: 'button', class: 'secondary', id: renameId(f), 'aria-label': `Rename ${f.name}` },
     'Rename',
   );
+  const close = (): void => {
+    cell.replaceChildren(f.name);
+    rename.disabled = false;
+    rename.focus();
+  };
   rename.addEventListener('click', () => {
-    const name = window.prompt('New name', f.name);
-    if (name === null || name.trim() === '') return;
-    void busy(rename, mfa.out, async () => {
-      await jot.json(factorPath(f), { method: 'PATCH', body: { name } });
-      await mfa.render();
-      return 'Renamed.';
-    });
+    const form = renameForm(f, mfa, close);
+    cell.replaceChildren(form);
+    rename.disabled = true;
+    const input = form.querySelector('input');
+    input?.focus();
+    input?.select();
   });
   return rename;
 }
@@ -55,12 +96,13 @@ function removeButton(f: MfaFactorView, last: boolean, mfa: MfaSection): HTMLBut
 }
 
 function factorRow(f: MfaFactorView, last: boolean, mfa: MfaSection): (Node | string)[] {
+  const name = h('span', { class: 'factor-name' }, f.name);
   return [
-    f.name,
+    name,
     f.kind === 'totp' ? 'Authenticator app' : 'Passkey',
     formatIso(f.created_at),
     f.last_used_at === null ? 'never' : formatIso(f.last_used_at),
-    h('span', { class: 'inline' }, renameButton(f, mfa), removeButton(f, last, mfa)),
+    h('span', { class: 'inline' }, renameButton(f, name, mfa), removeButton(f, last, mfa)),
   ];
 }
 

@@ -1,18 +1,32 @@
 /**
  * The pages the verification and email-change links open: each posts its token once, on load, and says what
- * happened. A signed-in page reloads the user so the new address or verified state shows at once.
+ * happened. A signed-in page reloads the user so the new address or verified state shows at once. A verification
+ * link the server refuses (expired, used already, not valid) offers a new one, to the address it was sent to.
  */
 import type { LinkTokenBody, UserView } from '@jot/contract';
 
-import { postAnonymous, takeLinkToken } from '../lib/api.js';
+import { peekClaims, postAnonymous, takeLinkToken } from '../lib/api.js';
 import { errorText, h, heading, message } from '../lib/dom.js';
+import { linkRefused, offerNewLink, type LinkRequestOptions } from '../lib/link-request.js';
 import { currentUser, loadUser } from '../lib/session.js';
+
+/** A verification link the server refused: a form for a new one, the address filled in (`email`, if known). */
+const newVerification = (email: string | undefined): LinkRequestOptions => ({
+  id: 'verification',
+  title: 'Ask for a new link',
+  path: '/api/email/verification',
+  ...(email === undefined ? {} : { email }),
+  hint: 'We send a new link to confirm this address.',
+  button: 'Send a new link',
+  sent: (address) => `If ${address} still needs confirming, a new link is on its way.`,
+});
 
 async function redeem(
   main: ParentNode,
   title: string,
   path: string,
   done: (email: string) => string,
+  again?: (email: string | undefined) => LinkRequestOptions,
 ): Promise<void> {
   const token = takeLinkToken();
   main.append(heading(title));
@@ -25,7 +39,14 @@ async function redeem(
     if (currentUser() !== undefined) await loadUser();
     main.append(message(done(user.email), 'ok'));
   } catch (err) {
-    main.append(message(errorText(err), 'error'));
+    if (again !== undefined && linkRefused(err)) {
+      const claimed = peekClaims(token).email;
+      offerNewLink(
+        (...nodes) => main.append(...nodes),
+        err,
+        again(typeof claimed === 'string' ? claimed : undefined),
+      );
+    } else main.append(message(errorText(err), 'error'));
   }
   main.append(
     h('p', {}, h('a', { href: currentUser() === undefined ? '#/signin' : '#/account' }, 'Continue')),
@@ -39,6 +60,7 @@ export function verifyEmailPage(main: ParentNode): Promise<void> {
     'Verify your email',
     '/api/email/verify',
     (email) => `${email} is verified. Thank you.`,
+    newVerification,
   );
 }
 

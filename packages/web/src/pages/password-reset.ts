@@ -1,32 +1,29 @@
-/** Forgot password (ask for a link by mail) and reset password (the page the link opens). */
-import type { MailLinkRequestBody, PasswordResetBody } from '@jot/contract';
+/**
+ * Forgot password (ask for a link by mail) and reset password (the page the link opens). A link the server refuses
+ * (expired, used already, not valid) is no dead end: the page offers a new one, to the address the link was for.
+ */
+import type { PasswordResetBody } from '@jot/contract';
 
-import { postAnonymous, takeLinkToken } from '../lib/api.js';
+import { peekClaims, postAnonymous, takeLinkToken } from '../lib/api.js';
 import { busy, field, h, heading, message, titled } from '../lib/dom.js';
+import { linkRefused, linkRequestForm, offerNewLink, type LinkRequestOptions } from '../lib/link-request.js';
+
+/** The forgot-password form; `email` fills in the address. */
+const forgotForm = (email?: string, again = false): LinkRequestOptions => ({
+  id: 'forgot',
+  title: again ? 'Ask for a new link' : 'Reset your password by email',
+  path: '/api/password/forgot',
+  ...(email === undefined ? {} : { email }),
+  hint: 'We send a link that lets you choose a new password.',
+  button: again ? 'Send me a new link' : 'Send me a link',
+  sent: (address) => `If an account uses ${address}, a link is on its way. It works once, for a short time.`,
+});
 
 /** Renders the forgot-password page. */
 export function forgotPasswordPage(main: ParentNode): void {
-  const email = h('input', { id: 'forgot-email', type: 'email', autocomplete: 'username', required: true });
-  const out = h('div', { 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit' }, 'Send me a link');
-  const form = titled(
-    'form',
-    { heading: 'forgot-h' },
-    'Reset your password by email',
-    field('Email', email, 'We send a link that lets you choose a new password.'),
-    submit,
-    out,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    void busy(submit, out, async () => {
-      await postAnonymous('/api/password/forgot', { email: email.value } satisfies MailLinkRequestBody);
-      return `If an account uses ${email.value}, a link is on its way. It works once, for a short time.`;
-    });
-  });
   main.append(
     heading('Forgot your password?'),
-    form,
+    linkRequestForm(forgotForm()),
     h('p', {}, h('a', { href: '#/signin' }, 'Back to sign in')),
   );
 }
@@ -59,13 +56,23 @@ export function resetPasswordPage(main: ParentNode): void {
     submit,
     out,
   );
+  // The address the link was sent to, to ask for a new one (the server checks the link; this is only a default).
+  const claimed = peekClaims(token).email;
+  const email = typeof claimed === 'string' ? claimed : undefined;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void busy(submit, out, async () => {
-      await postAnonymous('/api/password/reset', {
-        token,
-        new_password: password.value,
-      } satisfies PasswordResetBody);
+      try {
+        await postAnonymous('/api/password/reset', {
+          token,
+          new_password: password.value,
+        } satisfies PasswordResetBody);
+      } catch (err) {
+        if (!linkRefused(err)) throw err;
+        password.value = '';
+        offerNewLink((...nodes) => form.replaceWith(...nodes), err, forgotForm(email, true));
+        return;
+      }
       password.value = '';
       submit.remove();
       out.after(h('p', {}, h('a', { href: '#/signin' }, 'Sign in with your new password')));
