@@ -17,6 +17,7 @@ import { KeyError } from '../keys/errors.js';
 import { DomainError, type DomainErrorKind } from '../services/errors.js';
 import { StoreError } from '../store/index.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
+import { failureLog } from './failure-log.js';
 import { invalidClient } from './oauth-errors.js';
 
 const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>> = {
@@ -165,12 +166,24 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   void sendError(reply, httpError);
 }
 
-/** Installs the error and not-found handlers. */
-export function installErrorHandlers(app: FastifyInstance): void {
+/**
+ * Installs the error and not-found handlers. A failure of the server's own (5xx) is logged once per cause and
+ * window (http/failure-log.ts); `now` is the clock that window runs on.
+ */
+export function installErrorHandlers(app: FastifyInstance, now: () => number = Date.now): void {
+  const failures = failureLog();
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const httpError = toHttpError(error);
-    if (httpError.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: httpError.code, status: httpError.statusCode }, 'request refused');
+    if (httpError.statusCode >= 500) {
+      const { log, suppressed } = failures(`${httpError.code}|${error.name}|${error.message}`, now());
+      if (log && suppressed === 0) request.log.error({ err: error }, 'request failed');
+      else if (log) {
+        request.log.error(
+          { err: error, suppressed },
+          `request failed (${suppressed} more failed the same way since this was last logged)`,
+        );
+      }
+    } else request.log.info({ code: httpError.code, status: httpError.statusCode }, 'request refused');
     return sendError(reply, httpError);
   });
   app.setNotFoundHandler((request, reply) =>
