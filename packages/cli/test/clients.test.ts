@@ -2,7 +2,8 @@
  * `jot clients add|list|show|update|rotate-secret|remove` against a temporary SQLite data directory, with the
  * effects checked through the real server on the same database: a registered client gets tokens at /oauth/token, a
  * rotated secret replaces the old one at once, a removed client's tokens stop working, a client whose DPoP policy is
- * `required` gets none without a proof.
+ * `required` gets none without a proof, a client's introspection policy decides whether it learns about another
+ * client's token.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,16 @@ let app: FastifyInstance;
 
 function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+}
+
+async function introspect(token: string, id: string, secret: string): Promise<unknown> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/oauth/introspect',
+    headers: { authorization: basic(id, secret), 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ token }).toString(),
+  });
+  return res.json();
 }
 
 async function clientCredentials(id: string, secret: string) {
@@ -185,6 +196,47 @@ describe('jot clients', () => {
     );
     expect(errorLine(await jot(['clients', 'update', 'nope', '--dpop', 'required'], { env }))).toMatch(
       /ERR_CLI_NOT_FOUND/,
+    );
+  });
+
+  it('sets the introspection policy at registration and with update; own sees only its own tokens', async () => {
+    const add = (id: string, ...extra: string[]) =>
+      jot(
+        [
+          ...['clients', 'add', '--name', id, '--id', id, '--auth', 'client_secret_basic'],
+          ...['--audience', 'https://orders.internal', ...extra, '--json'],
+        ],
+        { env },
+      );
+    const issuer = JSON.parse((await add('issuing')).stdout) as {
+      client_secret: string;
+      introspection: string;
+    };
+    expect(issuer.introspection).toBe('own');
+    const added = await add('orders-api', '--introspection', 'any');
+    expect(added.code).toBe(0);
+    const rs = JSON.parse(added.stdout) as { client_secret: string; introspection: string };
+    expect(rs.introspection).toBe('any');
+    expect((await jot(['clients', 'show', 'orders-api'], { env })).stdout).toMatch(/^introspection\s+any$/m);
+
+    const token = (await clientCredentials('issuing', issuer.client_secret)).body.access_token!;
+    expect(await introspect(token, 'orders-api', rs.client_secret)).toMatchObject({
+      active: true,
+      client_id: 'issuing',
+    });
+    const narrowed = await jot(['clients', 'update', 'orders-api', '--introspection', 'own'], { env });
+    expect(narrowed.code).toBe(0);
+    expect(narrowed.stdout).toMatch(/^introspection\s+own$/m);
+    expect(await introspect(token, 'orders-api', rs.client_secret)).toEqual({ active: false });
+
+    expect(errorLine(await add('bad', '--introspection', 'all'))).toMatch(
+      /ERR_CLI_USAGE: --introspection must be one of own, any/,
+    );
+    expect(errorLine(await jot(['clients', 'update', 'orders-api'], { env }))).toMatch(
+      /ERR_CLI_USAGE: nothing to change/,
+    );
+    expect(errorLine(await jot(['clients', 'update', 'jot', '--introspection', 'any'], { env }))).toMatch(
+      /public client.*\(ERR_CLIENT_INVALID\)/,
     );
   });
 });

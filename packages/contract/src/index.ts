@@ -90,6 +90,7 @@ export type {
   ClientAuthMethod,
   ClientListView,
   ClientDPoPPolicy,
+  ClientIntrospectionPolicy,
   ClientRegistration,
   ClientUpdate,
   ClientView,

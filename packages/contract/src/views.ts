@@ -56,6 +56,12 @@ export type ClientAuthMethod =
 /** Whether a client's token requests must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
 export type ClientDPoPPolicy = 'optional' | 'required';
 
+/**
+ * Which access tokens a client may introspect at `/oauth/introspect` (RFC 7662 §4): `own` — those issued to it
+ * (`client_id`) or naming it in `aud`; `any` — every one (a resource server). Others answer `{"active": false}`.
+ */
+export type ClientIntrospectionPolicy = 'own' | 'any';
+
 /** A registered OAuth client (`/api/admin/clients`); never its secret, except once in `client_secret`. */
 export interface ClientView {
   client_id: string;
@@ -73,6 +79,8 @@ export interface ClientView {
   dpop: ClientDPoPPolicy;
   /** RFC 9449 §5.2 client metadata: the same as `dpop: 'required'`. */
   dpop_bound_access_tokens: boolean;
+  /** Which access tokens it may introspect: `own` (issued to it or naming it in `aud`) or `any`. */
+  introspection: ClientIntrospectionPolicy;
   created_at: string;
   updated_at: string;
   secret_rotated_at: string | null;
@@ -94,6 +102,8 @@ export interface ClientRegistration {
   dpop?: ClientDPoPPolicy;
   /** RFC 9449 §5.2 client metadata: `true` is `dpop: 'required'` (must agree with `dpop` when both are sent). */
   dpop_bound_access_tokens?: boolean;
+  /** Which access tokens it may introspect (`any`: a resource server). @default 'own' */
+  introspection?: ClientIntrospectionPolicy;
 }
 
 /** `PATCH /api/admin/clients/:id`: what an admin may change on a registered client. */
@@ -101,6 +111,8 @@ export interface ClientUpdate {
   dpop?: ClientDPoPPolicy;
   /** RFC 9449 §5.2 client metadata: `true` is `dpop: 'required'`, `false` is `'optional'`. */
   dpop_bound_access_tokens?: boolean;
+  /** Which access tokens it may introspect: `own` or `any`. */
+  introspection?: ClientIntrospectionPolicy;
 }
 
 /** The answer to a registration or a secret rotation: the client, and its secret once for secret methods. */

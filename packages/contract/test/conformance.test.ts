@@ -221,6 +221,7 @@ const CLIENT = {
   first_party: true,
   dpop: true,
   dpop_bound_access_tokens: true,
+  introspection: true,
   created_at: true,
   updated_at: true,
   secret_rotated_at: true,

@@ -28,8 +28,13 @@ export type { Invitation, OutboxMessage, OutboxStatus, Session, User } from './s
 export type { Mailer, MailRequest } from './services/mail/mailer.js';
 export { type ClientService, type ClientRegistration, type ClientUpdate } from './services/clients.js';
 export { clientView } from './services/client-view.js';
-export { GRANT_TYPES, AUTH_METHODS, DPOP_POLICIES } from './services/client-rules.js';
-export type { OAuthClient, ClientAuthMethod, ClientDPoPPolicy } from './store/index.js';
+export { GRANT_TYPES, AUTH_METHODS, DPOP_POLICIES, INTROSPECTION_POLICIES } from './services/client-rules.js';
+export type {
+  OAuthClient,
+  ClientAuthMethod,
+  ClientDPoPPolicy,
+  ClientIntrospectionPolicy,
+} from './store/index.js';
 export {
   createAccountService,
   emailError,

@@ -344,7 +344,12 @@ describe('client registry', () => {
     const svc = await secretClient({ name: 'Short-lived', audiences: ['https://orders.internal'] });
     const token = (await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, svc.headers))
       .body.access_token as string;
-    const inspector = await secretClient({ name: 'Inspector', audiences: ['https://orders.internal'] });
+    // A resource server authenticating as a client: it introspects other clients' tokens (`any`).
+    const inspector = await secretClient({
+      name: 'Inspector',
+      audiences: ['https://orders.internal'],
+      introspection: 'any',
+    });
     const introspect = () => postForm(server, '/oauth/introspect', { token }, inspector.headers);
     expect((await introspect()).body).toMatchObject({
       active: true,

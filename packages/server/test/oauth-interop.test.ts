@@ -191,6 +191,7 @@ describe('openid-client 6 against Jot', () => {
       name: 'Resource server',
       token_endpoint_auth_method: 'client_secret_basic',
       audiences: ['https://orders.internal'],
+      introspection: 'any', // it introspects the users' tokens, issued to `jot`
     });
     const rs = await discover(client.client_id, oidc.ClientSecretBasic(client_secret));
     const live = await oidc.tokenIntrospection(rs, user.access_token);

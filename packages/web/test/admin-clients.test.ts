@@ -1,8 +1,9 @@
 /**
  * The OAuth clients page in a real browser: an admin registers a secret client (the secret is shown once and works
  * at the token endpoint) and a key-pair client from a pasted JWK, requires DPoP of a client and makes it optional
- * again (the token endpoint follows), rotates a secret, removes a client after confirming; the page fits a 390 px
- * screen and a desktop width.
+ * again (the token endpoint follows), lets a client introspect any access token or only its own (the introspection
+ * endpoint follows), rotates a secret, removes a client after confirming; the page fits a 390 px screen and a
+ * desktop width.
  */
 
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -136,6 +137,46 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
     await page.getByText('Removed reports.').waitFor();
     expect(await server.app.jot.store.getClient('reports')).toBeUndefined();
     await expect(page.locator('#remove-jot').count()).resolves.toBe(0); // the first-party client stays
+  });
+
+  it('registers a resource server that introspects any token, and narrows it to its own', async () => {
+    const page = await adminPage();
+    await page.locator('#client-name').fill('Orders API');
+    await page.locator('#client-id').fill('orders-api');
+    await page.locator('#client-method').selectOption('client_secret_basic');
+    await page.locator('#client-audiences').fill('https://orders.internal');
+    await page.locator('#client-introspection').check();
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Registered orders-api.').waitFor();
+    const secret = (await page.locator('#new-client-secret').textContent()) ?? '';
+    expect(await server.app.jot.store.getClient('orders-api')).toMatchObject({ introspection: 'any' });
+    // Another service's token (this server delivers users' tokens in cookies).
+    const other = await server.app.jot.clients.register({
+      name: 'Other',
+      token_endpoint_auth_method: 'client_secret_basic',
+      audiences: ['https://orders.internal'],
+    });
+    const issued = await postForm(
+      server,
+      '/oauth/token',
+      { grant_type: 'client_credentials' },
+      basic(other.client.clientId, other.clientSecret!),
+    );
+    const token = issued.body.access_token as string;
+    const introspect = async () =>
+      (await postForm(server, '/oauth/introspect', { token }, basic('orders-api', secret))).body;
+    expect(await introspect()).toMatchObject({ active: true, client_id: other.client.clientId });
+
+    await expect(page.locator('#introspection-orders-api').textContent()).resolves.toBe(
+      'Only its own tokens',
+    );
+    await page.locator('#introspection-orders-api').click();
+    await page.getByText('orders-api now introspects only the tokens issued to it or naming it.').waitFor();
+    expect(await introspect()).toEqual({ active: false });
+    await page.locator('#introspection-orders-api').click();
+    await page.getByText('orders-api may now introspect any access token.').waitFor();
+    expect(await introspect()).toMatchObject({ active: true });
+    await expect(page.locator('#introspection-jot').count()).resolves.toBe(0); // a public client introspects none
   });
 
   it('fits a 390 px screen and a desktop width', async () => {

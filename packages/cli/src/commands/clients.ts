@@ -1,7 +1,8 @@
 /**
  * `jot clients add|list|show|update|rotate-secret|remove`: the OAuth client registry in the configured database —
  * the same service and rules as `/api/admin/clients`. A secret is printed once, when it is made; removing a client
- * revokes every token issued to it; `update --dpop required` makes the client's token requests need a DPoP proof.
+ * revokes every token issued to it; `update --dpop required` makes the client's token requests need a DPoP proof,
+ * `--introspection any` lets it introspect every access token (a resource server), not only its own.
  */
 import type { Command } from 'commander';
 
@@ -11,9 +12,12 @@ import {
   clientView,
   DomainError,
   DPOP_POLICIES,
+  INTROSPECTION_POLICIES,
   type AdminOps,
   type ClientDPoPPolicy,
+  type ClientIntrospectionPolicy,
   type ClientRegistration,
+  type ClientUpdate,
 } from '@jot/server';
 
 import { CliError } from '../errors.js';
@@ -33,6 +37,7 @@ interface AddOptions {
   audience: string[];
   ttl?: string;
   dpop?: string;
+  introspection?: string;
   json?: boolean;
 }
 
@@ -58,15 +63,17 @@ function print(io: CliIo, view: ClientView, secret: string | undefined, json: bo
     ['audiences', view.audiences.join(', ') || '—'],
     ['token ttl', view.access_token_ttl === null ? 'server default' : `${view.access_token_ttl} s`],
     ['dpop', view.first_party ? `${view.dpop} (and JOT_DPOP)` : view.dpop],
+    ['introspection', view.introspection],
     [
       'keys',
       view.jwks_uri ?? (view.jwks === undefined ? '—' : `${(view.jwks.keys as unknown[]).length} registered`),
     ],
     ['created', view.created_at],
   ];
-  for (const [key, value] of rows) writeLine(io.stdout, `${key.padEnd(13)}${value}`);
+  const width = Math.max(...rows.map(([key]) => key.length)) + 2;
+  for (const [key, value] of rows) writeLine(io.stdout, `${key.padEnd(width)}${value}`);
   if (secret !== undefined) {
-    writeLine(io.stdout, `${'secret'.padEnd(13)}${secret}`);
+    writeLine(io.stdout, `${'secret'.padEnd(width)}${secret}`);
     writeLine(io.stderr, 'Store the secret now: it is not shown again (only its hash is kept).');
   }
 }
@@ -107,6 +114,19 @@ function dpopPolicy(value: string | undefined): ClientDPoPPolicy | undefined {
   return value as ClientDPoPPolicy;
 }
 
+/** `--introspection`: own or any. */
+function introspectionPolicy(value: string | undefined): ClientIntrospectionPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (!(INTROSPECTION_POLICIES as readonly string[]).includes(value)) {
+    throw new CliError(
+      'ERR_CLI_USAGE',
+      `--introspection must be one of ${INTROSPECTION_POLICIES.join(', ')} (own: only tokens issued to ` +
+        'the client or naming it in aud; any: every access token, for a resource server)',
+    );
+  }
+  return value as ClientIntrospectionPolicy;
+}
+
 /** Server validation errors become usage errors with the server's message. */
 async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promise<T> {
   return withAdminOps(io, async (ops) => {
@@ -129,6 +149,7 @@ function registrationOf(io: CliIo, options: AddOptions): ClientRegistration {
   const jwks = keysOf(io, options);
   const ttl = options.ttl === undefined ? undefined : Number(options.ttl);
   const dpop = dpopPolicy(options.dpop);
+  const introspection = introspectionPolicy(options.introspection);
   return {
     name: options.name,
     token_endpoint_auth_method: options.auth as ClientRegistration['token_endpoint_auth_method'],
@@ -140,6 +161,20 @@ function registrationOf(io: CliIo, options: AddOptions): ClientRegistration {
     audiences: options.audience,
     ...(ttl === undefined ? {} : { access_token_ttl: ttl }),
     ...(dpop === undefined ? {} : { dpop }),
+    ...(introspection === undefined ? {} : { introspection }),
+  };
+}
+
+/** The change `jot clients update` sends, from its options: at least one of them. */
+function updateOf(options: { dpop?: string; introspection?: string }): ClientUpdate {
+  const dpop = dpopPolicy(options.dpop);
+  const introspection = introspectionPolicy(options.introspection);
+  if (dpop === undefined && introspection === undefined) {
+    throw new CliError('ERR_CLI_USAGE', 'nothing to change: give --dpop and/or --introspection');
+  }
+  return {
+    ...(dpop === undefined ? {} : { dpop }),
+    ...(introspection === undefined ? {} : { introspection }),
   };
 }
 
@@ -167,6 +202,10 @@ function addCommand(clients: Command, io: CliIo): void {
     .option('--audience <uri>', 'a resource server the client may get tokens for; repeatable', collect, [])
     .option('--ttl <seconds>', 'access-token lifetime for this client (default: the server setting)')
     .option('--dpop <policy>', 'optional (default) | required: refuse token requests without a DPoP proof')
+    .option(
+      '--introspection <policy>',
+      'own (default): introspect only tokens issued to it or naming it in aud | any: every access token',
+    )
     .option('--json', 'print the client as JSON (with client_secret when one was made)')
     .addHelpText(
       'after',
@@ -174,6 +213,8 @@ function addCommand(clients: Command, io: CliIo): void {
         'jot clients add --name Billing --id billing --auth private_key_jwt --public-key billing.pub.pem \\',
         '  --scope orders:read --audience https://orders.internal',
         'jot clients add --name Gateway --auth client_secret_basic --grant token-exchange --audience https://orders.internal',
+        'jot clients add --name Orders --id orders-api --auth client_secret_basic --audience https://orders.internal \\',
+        '  --introspection any',
       ),
     )
     .action((options: AddOptions) =>
@@ -226,13 +267,26 @@ function showCommand(clients: Command, io: CliIo): void {
 function updateCommand(clients: Command, io: CliIo): void {
   clients
     .command('update <client_id>')
-    .description("change a client's DPoP policy (it applies to the client's next token request)")
-    .requiredOption('--dpop <policy>', 'optional | required: refuse token requests without a DPoP proof')
-    .addHelpText('after', examples('jot clients update billing --dpop required'))
+    .description(
+      "change a client's DPoP policy (it applies to the client's next token request) or which access tokens " +
+        'it may introspect',
+    )
+    .option('--dpop <policy>', 'optional | required: refuse token requests without a DPoP proof')
+    .option(
+      '--introspection <policy>',
+      'own: only tokens issued to it or naming it in aud | any: every access token (a resource server)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'jot clients update billing --dpop required',
+        'jot clients update orders-api --introspection any',
+      ),
+    )
     .option('--json', 'print the client as JSON')
-    .action((clientId: string, options: { dpop: string; json?: boolean }) =>
+    .action((clientId: string, options: { dpop?: string; introspection?: string; json?: boolean }) =>
       registry(io, async (ops) => {
-        const client = await ops.clients.update(clientId, { dpop: dpopPolicy(options.dpop) });
+        const client = await ops.clients.update(clientId, updateOf(options));
         print(io, clientView(client), undefined, options.json);
       }),
     );

@@ -1,10 +1,12 @@
 /**
  * `POST /oauth/introspect` (RFC 7662). Callers: an OAuth client authenticating as at the token endpoint (Basic,
  * `private_key_jwt`, …), or a resource server with `Authorization: Bearer <JOT_REVOCATION_SECRET>` (or an admin's
- * token). A confidential client or a resource server may introspect any access token; a public client none (its
- * `client_id` is no credential: RFC 7662 §2.1), only its own refresh tokens. A refresh token is introspectable only
- * by the client it was issued to (anyone else learns `active: false`). Failed client authentications are limited per
- * address (counted per client id too), calls per caller (plugins/caller-limits.ts).
+ * token). A resource server may introspect any access token; a confidential client those its `introspection` policy
+ * allows (services/introspection-policy.ts: `own` — issued to it or naming it in `aud` — or `any`), and any other
+ * answers `active: false`, as a dead token does; a public client none (its `client_id` is no credential: RFC 7662
+ * §2.1), only its own refresh tokens. A refresh token is introspectable only by the client it was issued to (anyone
+ * else learns `active: false`). Failed client authentications are limited per address (counted per client id too),
+ * calls per caller (plugins/caller-limits.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -18,6 +20,7 @@ import {
 import { toHttpError } from '../http/error-handler.js';
 import { asProtectedResourceError, invalidClient } from '../http/oauth-errors.js';
 import { TOKEN_FORM_BODY, oauthForm, required } from '../http/oauth-form.js';
+import { mayIntrospect } from '../services/introspection-policy.js';
 import { liveRefreshToken } from '../services/refresh-token-introspection.js';
 import type { OAuthClient } from '../store/index.js';
 import { clientOf, OAUTH_PATHS } from './oauth-client.js';
@@ -30,7 +33,8 @@ const INTROSPECT_SCHEMA = {
   summary: 'RFC 7662 introspection (form-encoded): is this access or refresh token active, and its claims.',
   description:
     'Client authentication as at /oauth/token, or Authorization: Bearer <JOT_REVOCATION_SECRET>. ' +
-    'Access tokens answer token_type "Bearer".',
+    'Access tokens answer token_type "Bearer". A client registered with introspection "own" (the default) ' +
+    'learns only about access tokens issued to it or naming it in aud; any other answers {"active": false}.',
   response: {
     200: {
       type: 'object',
@@ -106,6 +110,8 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
       );
     }
     const claims = await tokenStatus.active(token);
+    // RFC 7662 §2.2: a token not meant for this caller is `active: false`, never an error that would confirm it live.
+    if (claims !== undefined && client !== undefined && !mayIntrospect(client, claims)) return INACTIVE;
     return accessTokenIntrospection(claims);
   });
 }

@@ -10,7 +10,13 @@ import { KeySet } from '@jot/jose';
 
 import { SCOPE_TOKEN } from '../config/parsers.js';
 import type { ClientAuthMethod, NewOAuthClient } from '../store/index.js';
-import { AUTH_METHODS, clientInvalid as invalid, dpopPolicyOf, GRANT_TYPES } from './client-rules.js';
+import {
+  AUTH_METHODS,
+  clientInvalid as invalid,
+  dpopPolicyOf,
+  GRANT_TYPES,
+  introspectionPolicyOf,
+} from './client-rules.js';
 
 /** A validated registration: the store row but for the secret. */
 export type ClientRow = Omit<NewOAuthClient, 'secretHash' | 'sealedSecret'>;
@@ -130,5 +136,6 @@ export function validateRegistration(input: ClientRegistration, production: bool
     tokenTtlMs,
     firstParty: false,
     dpop: dpopPolicyOf(input) ?? 'optional',
+    introspection: introspectionPolicyOf(input, method) ?? 'own',
   };
 }

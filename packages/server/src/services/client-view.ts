@@ -16,6 +16,7 @@ export function clientView(client: OAuthClient): ClientView {
     first_party: client.firstParty,
     dpop: client.dpop,
     dpop_bound_access_tokens: client.dpop === 'required',
+    introspection: client.introspection,
     created_at: new Date(client.createdAt).toISOString(),
     updated_at: new Date(client.updatedAt).toISOString(),
     secret_rotated_at:

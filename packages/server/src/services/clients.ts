@@ -3,7 +3,8 @@
  * field validated once (client-registration.ts). Secrets are 256 random bits shown once and stored as a SHA-256 hash; a
  * `client_secret_jwt` client's secret is also kept sealed under the KEK, because verifying its HMAC assertions
  * needs the key itself. Removing a client revokes every token issued to it, on this server and (through the feed)
- * in every resource server. A client's DPoP policy (`optional` or `required`, RFC 9449 §5.2) can be changed later.
+ * in every resource server. A client's DPoP policy (`optional` or `required`, RFC 9449 §5.2) and which access tokens
+ * it may introspect (`own` or `any`, RFC 7662 §4) can be changed later.
  */
 import { FIRST_PARTY_CLIENT_ID, type ClientRegistration, type ClientUpdate } from '@jot/contract';
 
@@ -11,7 +12,7 @@ import type { Clock } from '../clock.js';
 import type { Kek } from '../keys/kek.js';
 import { StoreError, type ClientAuthMethod, type OAuthClient, type Store } from '../store/index.js';
 import { validateRegistration } from './client-registration.js';
-import { clientInvalid, dpopPolicyOf, usesSecret } from './client-rules.js';
+import { clientInvalid, dpopPolicyOf, introspectionPolicyOf, usesSecret } from './client-rules.js';
 import type { RevocationService } from './revocation.js';
 import { hashSecret, newSecret } from './secrets.js';
 import { DomainError } from './errors.js';
@@ -25,7 +26,7 @@ export interface ClientService {
   register(input: ClientRegistration): Promise<{ client: OAuthClient; clientSecret?: string }>;
   /** A new secret; the old one stops working at once. */
   rotateSecret(clientId: string): Promise<{ client: OAuthClient; clientSecret: string }>;
-  /** Changes a client's settings (its DPoP policy). */
+  /** Changes a client's settings (its DPoP policy, its introspection policy). */
   update(clientId: string, changes: ClientUpdate): Promise<OAuthClient>;
   /** Deletes the client and revokes every token issued to it. */
   remove(clientId: string): Promise<void>;
@@ -126,11 +127,19 @@ async function rotateSecret(
 async function update(store: Store, clientId: string, changes: ClientUpdate): Promise<OAuthClient> {
   const client = await found(store, clientId);
   const dpop = dpopPolicyOf(changes);
-  if (dpop === undefined) throw clientInvalid('nothing to change: send "dpop" (optional or required)');
-  if (client.firstParty) {
+  const introspection = introspectionPolicyOf(changes, client.authMethod);
+  if (dpop === undefined && introspection === undefined) {
+    throw clientInvalid(
+      'nothing to change: send "dpop" (optional or required) or "introspection" (own or any)',
+    );
+  }
+  if (dpop !== undefined && client.firstParty) {
     throw clientInvalid('the first-party client follows the server setting JOT_DPOP; change that instead');
   }
-  const updated = await store.updateClient(clientId, { dpop });
+  const updated = await store.updateClient(clientId, {
+    ...(dpop === undefined ? {} : { dpop }),
+    ...(introspection === undefined ? {} : { introspection }),
+  });
   if (updated === undefined) throw noClient(clientId);
   return updated;
 }

@@ -1,5 +1,5 @@
 /** Queries on `oauth_clients` (the client registry) and `assertion_jtis` (single-use client-assertion ids). */
-import type { ClientAuthMethod, ClientDPoPPolicy } from '@jot/contract';
+import type { ClientAuthMethod, ClientDPoPPolicy, ClientIntrospectionPolicy } from '@jot/contract';
 import type { Kysely, Selectable } from 'kysely';
 
 import { parseJsonObject, parseStringArray } from './json.js';
@@ -10,6 +10,9 @@ export type { ClientAuthMethod };
 
 /** Whether a client's token requests must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
 export type { ClientDPoPPolicy };
+
+/** Which access tokens a client may introspect (RFC 7662 §4): those issued to it or naming it, or any. */
+export type { ClientIntrospectionPolicy };
 
 /** A registered client as callers see it. Times are epoch ms. */
 export interface OAuthClient {
@@ -31,15 +34,22 @@ export interface OAuthClient {
   firstParty: boolean;
   /** `required`: the token endpoint refuses this client's requests without a DPoP proof. */
   dpop: ClientDPoPPolicy;
+  /** `own`: it may introspect only access tokens issued to it or naming it in `aud`; `any`: every one. */
+  introspection: ClientIntrospectionPolicy;
   createdAt: number;
   updatedAt: number;
   secretRotatedAt: number | null;
 }
 
 /** Input of `createClient`. */
-export type NewOAuthClient = Omit<OAuthClient, 'createdAt' | 'updatedAt' | 'secretRotatedAt' | 'dpop'> & {
+export type NewOAuthClient = Omit<
+  OAuthClient,
+  'createdAt' | 'updatedAt' | 'secretRotatedAt' | 'dpop' | 'introspection'
+> & {
   /** @default 'optional' */
   dpop?: ClientDPoPPolicy;
+  /** @default 'own' */
+  introspection?: ClientIntrospectionPolicy;
 };
 
 /** What `updateClient` may change. */
@@ -57,6 +67,7 @@ export type OAuthClientPatch = Partial<
     | 'tokenTtlMs'
     | 'secretRotatedAt'
     | 'dpop'
+    | 'introspection'
   >
 >;
 
@@ -87,6 +98,8 @@ function toClient(row: Selectable<OAuthClientsTable>): OAuthClient {
     firstParty: Number(row.first_party) === 1,
     // Anything but `optional` reads as `required`: a hand-edited value fails closed.
     dpop: row.dpop_policy === 'optional' ? 'optional' : 'required',
+    // Likewise anything but `any` reads as `own`.
+    introspection: row.introspection === 'any' ? 'any' : 'own',
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     secretRotatedAt: row.secret_rotated_at === null ? null : Number(row.secret_rotated_at),
@@ -106,6 +119,7 @@ function patchRow(patch: OAuthClientPatch): Partial<Selectable<OAuthClientsTable
   if (patch.tokenTtlMs !== undefined) row.token_ttl_ms = patch.tokenTtlMs;
   if (patch.secretRotatedAt !== undefined) row.secret_rotated_at = patch.secretRotatedAt;
   if (patch.dpop !== undefined) row.dpop_policy = patch.dpop;
+  if (patch.introspection !== undefined) row.introspection = patch.introspection;
   return row;
 }
 
@@ -129,6 +143,7 @@ export async function createClient(
     token_ttl_ms: input.tokenTtlMs,
     first_party: input.firstParty ? 1 : 0,
     dpop_policy: input.dpop ?? 'optional',
+    introspection: input.introspection ?? 'own',
     created_at: now,
     updated_at: now,
     secret_rotated_at: null,

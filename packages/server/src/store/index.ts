@@ -37,6 +37,7 @@ export type {
   OAuthClientPatch,
   ClientAuthMethod,
   ClientDPoPPolicy,
+  ClientIntrospectionPolicy,
 } from './clients.js';
 export type { MfaStore } from './mfa-store.js';
 export type { MfaFactor, MfaFactorKind, NewMfaFactor } from './mfa-factors.js';

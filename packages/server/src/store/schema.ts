@@ -217,6 +217,8 @@ export interface OAuthClientsTable {
   first_party: number;
   /** `optional` or `required`: whether token requests must carry a DPoP proof (migration 0010). */
   dpop_policy: Generated<string>;
+  /** `own` or `any`: which access tokens the client may introspect (migration 0014; the column defaults to `own`). */
+  introspection: Generated<string>;
   created_at: number;
   updated_at: number;
   secret_rotated_at: number | null;

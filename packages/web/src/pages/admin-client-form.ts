@@ -1,7 +1,8 @@
 /**
  * The clients page's "Register a client" form: name, id (generated when empty), how it authenticates (its public key,
- * or the URL of its JWKS, for `private_key_jwt`), grants, scopes, audiences, its tokens' lifetime and whether DPoP is
- * required. A generated secret is shown once.
+ * or the URL of its JWKS, for `private_key_jwt`), grants, scopes, audiences, its tokens' lifetime, whether DPoP is
+ * required and whether it may introspect any access token (a resource server) or only its own. A generated secret
+ * is shown once.
  */
 import {
   OAUTH_URIS,
@@ -58,6 +59,7 @@ interface ClientFields {
   scopes: HTMLInputElement;
   audiences: HTMLInputElement;
   requireDPoP: HTMLInputElement;
+  introspectAny: HTMLInputElement;
   tokenLifetime: HTMLInputElement;
 }
 
@@ -80,6 +82,7 @@ function clientFields(): ClientFields {
     scopes: text('client-scopes'),
     audiences: text('client-audiences'),
     requireDPoP: h('input', { id: 'client-dpop', type: 'checkbox' }),
+    introspectAny: h('input', { id: 'client-introspection', type: 'checkbox' }),
     tokenLifetime: h('input', { id: 'client-ttl', type: 'number', min: '1', max: '86400', step: '1' }),
   };
 }
@@ -104,6 +107,7 @@ function registration(f: ClientFields): ClientRegistration {
     scopes: wordList(f.scopes.value),
     audiences: wordList(f.audiences.value),
     dpop: f.requireDPoP.checked ? 'required' : 'optional',
+    introspection: f.introspectAny.checked ? 'any' : 'own',
   };
   if (f.clientId.value.trim() !== '') body.client_id = f.clientId.value.trim();
   if (f.method.value === 'private_key_jwt') {
@@ -113,6 +117,22 @@ function registration(f: ClientFields): ClientRegistration {
   }
   if (f.tokenLifetime.value !== '') body.access_token_ttl = Number(f.tokenLifetime.value);
   return body;
+}
+
+/** The client's token settings: its tokens' lifetime, whether DPoP is required, which tokens it may introspect. */
+function tokenSettings(f: ClientFields): HTMLElement[] {
+  return [
+    field(
+      'Token lifetime (seconds)',
+      f.tokenLifetime,
+      'Optional, up to 86400 (a day); the server default otherwise.',
+    ),
+    checkbox(f.requireDPoP, 'Require DPoP: refuse token requests without a proof of its key'),
+    checkbox(
+      f.introspectAny,
+      'Introspect any access token (a resource server); otherwise only tokens issued to it or naming it',
+    ),
+  ];
 }
 
 /** Builds the form; a registration shows its secret (if any) in `page.shown` and reloads the table. */
@@ -150,12 +170,7 @@ export function registerClientForm(page: {
     h('fieldset', {}, h('legend', {}, 'Grants'), ...f.grants.map((box, i) => checkbox(box, GRANTS[i]![1]))),
     field('Scopes', f.scopes, 'Space- or comma-separated, e.g. orders:read orders:write.'),
     field('Audiences', f.audiences, 'The services it may call (URIs), e.g. https://orders.internal.'),
-    field(
-      'Token lifetime (seconds)',
-      f.tokenLifetime,
-      'Optional, up to 86400 (a day); the server default otherwise.',
-    ),
-    checkbox(f.requireDPoP, 'Require DPoP: refuse token requests without a proof of its key'),
+    ...tokenSettings(f),
     register,
     out,
   );

@@ -1,8 +1,8 @@
 /**
  * Admin: OAuth clients — the services and apps that get tokens from Jot. List them, register one (its public key
  * for `private_key_jwt`, or a generated secret shown once), require DPoP proofs of a client or make them optional,
- * rotate a secret and remove a client (its tokens stop working). Changes are step-up actions; removals ask for
- * confirmation.
+ * let a client introspect any access token or only its own, rotate a secret and remove a client (its tokens stop
+ * working). Changes are step-up actions; removals ask for confirmation.
  */
 import { OAUTH_URIS, type ClientListView, type ClientView, type ClientWithSecret } from '@jot/contract';
 
@@ -43,6 +43,31 @@ function dpopButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
       return next === 'required'
         ? `${c.client_id} now needs a DPoP proof with every token request.`
         : `DPoP is optional for ${c.client_id} again.`;
+    },
+    { stepUp: true },
+  );
+}
+
+function introspectionButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
+  const next = c.introspection === 'any' ? 'own' : 'any';
+  const toggle = h(
+    'button',
+    {
+      type: 'button',
+      id: `introspection-${c.client_id}`,
+      'aria-label': `${next === 'any' ? 'Let' : 'Stop letting'} ${c.client_id} introspect any access token`,
+    },
+    next === 'any' ? 'Introspect any token' : 'Only its own tokens',
+  );
+  return onClick(
+    toggle,
+    page.out,
+    async () => {
+      await jot.json(clientPath(c), { method: 'PATCH', body: { introspection: next } });
+      await page.reload();
+      return next === 'any'
+        ? `${c.client_id} may now introspect any access token.`
+        : `${c.client_id} now introspects only the tokens issued to it or naming it.`;
     },
     { stepUp: true },
   );
@@ -92,12 +117,17 @@ function removeButton(c: ClientView, page: ClientsPage): HTMLButtonElement {
   );
 }
 
-/** The row's buttons: DPoP policy and removal for registered clients, a new secret for secret methods. */
+/**
+ * The row's buttons: DPoP policy and removal for registered clients, the introspection policy for confidential ones
+ * (a public client introspects no access token), a new secret for secret methods.
+ */
 function actionsFor(c: ClientView, page: ClientsPage): HTMLElement {
+  const isPublic = c.token_endpoint_auth_method === 'none';
   return h(
     'div',
     { class: 'actions' },
     c.first_party ? null : dpopButton(c, page),
+    isPublic ? null : introspectionButton(c, page),
     c.token_endpoint_auth_method.startsWith('client_secret') ? rotateButton(c, page) : null,
     c.first_party ? null : removeButton(c, page),
   );
@@ -106,7 +136,7 @@ function actionsFor(c: ClientView, page: ClientsPage): HTMLElement {
 function clientsTable(clients: readonly ClientView[], page: ClientsPage): HTMLTableElement {
   return table(
     'Registered clients',
-    ['Client id', 'Name', 'Authentication', 'Grants', 'Scopes', 'Audiences', 'DPoP', ''],
+    ['Client id', 'Name', 'Authentication', 'Grants', 'Scopes', 'Audiences', 'DPoP', 'Introspects', ''],
     clients.map((c) => [
       h('code', {}, c.client_id),
       c.name,
@@ -115,6 +145,7 @@ function clientsTable(clients: readonly ClientView[], page: ClientsPage): HTMLTa
       c.scopes.join(' ') || (c.first_party ? 'from roles' : '—'),
       c.audiences.join(', ') || '—',
       c.first_party ? 'server setting' : c.dpop,
+      c.token_endpoint_auth_method === 'none' ? 'own refresh tokens' : c.introspection,
       actionsFor(c, page),
     ]),
   );

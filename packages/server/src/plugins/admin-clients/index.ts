@@ -1,7 +1,7 @@
 /**
- * Admin: the OAuth client registry — list, show, register, change the DPoP policy, rotate a secret, remove. Changes
- * need a recent password authentication (step-up), since a client can mint tokens. A secret is in the response
- * once, when it is made. One file a route group.
+ * Admin: the OAuth client registry — list, show, register, change the DPoP or introspection policy, rotate a secret,
+ * remove. Changes need a recent password authentication (step-up), since a client can mint tokens. A secret is in
+ * the response once, when it is made. One file a route group.
  */
 import type { FastifyInstance } from 'fastify';
 

@@ -10,7 +10,7 @@ import { authErrors } from '../../http/schemas.js';
 import { AUTH_METHODS, GRANT_TYPES } from '../../services/client-rules.js';
 import { clientView } from '../../services/client-view.js';
 import { authOf } from '../auth.js';
-import { dpopFields, withSecret } from './schemas.js';
+import { dpopFields, introspectionField, withSecret } from './schemas.js';
 
 const stringList = (maxItems: number, maxLength: number) =>
   ({ type: 'array', maxItems, items: { type: 'string', minLength: 1, maxLength } }) as const;
@@ -30,6 +30,7 @@ const registrationBody = {
     audiences: stringList(20, 512),
     access_token_ttl: { type: 'integer', minimum: 1, maximum: 86_400 },
     ...dpopFields,
+    ...introspectionField,
   },
 } as const;
 

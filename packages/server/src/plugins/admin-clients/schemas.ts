@@ -1,5 +1,8 @@
-/** Schemas the admin client routes share: the client as the API shows it, its id, its DPoP policy. */
-import { DPOP_POLICIES } from '../../services/client-rules.js';
+/**
+ * Schemas the admin client routes share: the client as the API shows it, its id, its DPoP and introspection
+ * policies.
+ */
+import { DPOP_POLICIES, INTROSPECTION_POLICIES } from '../../services/client-rules.js';
 
 export { idParams } from '../../http/schemas.js';
 
@@ -19,6 +22,7 @@ export const clientSchema = {
     first_party: { type: 'boolean' },
     dpop: { type: 'string', enum: [...DPOP_POLICIES] },
     dpop_bound_access_tokens: { type: 'boolean' },
+    introspection: { type: 'string', enum: [...INTROSPECTION_POLICIES] },
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
     secret_rotated_at: { type: ['string', 'null'] },
@@ -33,6 +37,20 @@ export const dpopFields = {
     description: 'required: token requests without a DPoP proof are refused (default optional)',
   },
   dpop_bound_access_tokens: { type: 'boolean', description: 'RFC 9449 §5.2: true is dpop "required"' },
+} as const;
+
+/**
+ * Which access tokens the client may introspect. A string, not an enum: a wrong value is the registry's 400
+ * `ERR_CLIENT_INVALID`, whose message names the two values and what each means.
+ */
+export const introspectionField = {
+  introspection: {
+    type: 'string',
+    maxLength: 16,
+    description:
+      'own (default): only access tokens issued to this client or naming it in aud; any: every access token ' +
+      '(a resource server). Others introspect as {"active": false}',
+  },
 } as const;
 
 /** A client with its new secret: the only answers that carry one. */

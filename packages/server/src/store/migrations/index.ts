@@ -17,6 +17,7 @@ import * as m0010 from './0010_client_dpop.js';
 import * as m0011 from './0011_refresh_rotations_index.js';
 import * as m0012 from './0012_outbox_user.js';
 import * as m0013 from './0013_one_totp_factor.js';
+import * as m0014 from './0014_client_introspection.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -37,6 +38,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0011_refresh_rotations_index': m0011,
   '0012_outbox_user': m0012,
   '0013_one_totp_factor': m0013,
+  '0014_client_introspection': m0014,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
