@@ -13,7 +13,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts'],
     environment: 'node',
-    testTimeout: 20_000,
+    // A deadline for hangs, not a speed check: multi-instance tests on a 2-core machine running two files at once
+    // take 15–20 s under load (token-renewal's three PostgreSQL instances did).
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Most of the suite's time is spent waiting on child processes, sockets, PostgreSQL and Chromium, so files run
