@@ -20,10 +20,15 @@ export interface RefreshRetryDeps {
   epoch: () => number;
 }
 
-/** A failure worth retrying: no answer at all, 429 or 5xx. `retryAfterMs` is the server's `Retry-After`, if any. */
+/**
+ * A failure worth retrying: no answer at all, an answer that is not the server's (a proxy's or captive portal's page
+ * instead of JSON: the server may have rotated the token, and its answer was lost on the way), 429 or 5xx.
+ * `retryAfterMs` is the server's `Retry-After`, if any.
+ */
 export function transientFailure(err: unknown): { retryAfterMs: number | undefined } | undefined {
   if (!(err instanceof JotClientError)) return undefined;
-  if (err.code !== 'ERR_CLIENT_NETWORK' && err.status !== 429 && err.status < 500) return undefined;
+  const noAnswer = err.code === 'ERR_CLIENT_NETWORK' || err.code === 'ERR_CLIENT_BAD_RESPONSE';
+  if (!noAnswer && err.status !== 429 && err.status < 500) return undefined;
   return { retryAfterMs: err.retryAfter === undefined ? undefined : err.retryAfter * 1000 };
 }
 

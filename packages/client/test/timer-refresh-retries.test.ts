@@ -65,4 +65,51 @@ describe('a refresh whose answer is lost', () => {
       client.close();
     }
   });
+
+  it('a 200 whose body is not JSON (a proxy or captive portal page) is retried too, not left unrefreshed', async () => {
+    const reg = await server.request('POST', '/api/register', {
+      body: { email: 'portal@example.com', password: PASSWORD },
+    });
+    expect(reg.status).toBe(201);
+    let replaceNextRefreshAnswer = false;
+    const calls: string[] = [];
+    const portal: FetchLike = async (input, init) => {
+      const req = new Request(input, init);
+      const path = new URL(req.url).pathname;
+      const res = await fetch(req);
+      calls.push(`${req.method} ${path} ${res.status}`);
+      if (replaceNextRefreshAnswer && path === '/api/token/refresh') {
+        replaceNextRefreshAnswer = false;
+        return new Response('<html><body>Please sign in to the Wi-Fi</body></html>', {
+          status: 200,
+          headers: { 'content-type': 'text/html' },
+        });
+      }
+      return res;
+    };
+    const client: JotClient = createClient({
+      mode: 'bearer',
+      baseUrl: server.url,
+      fetch: portal,
+      locks: null,
+      broadcast: false,
+    });
+    const ended = vi.fn();
+    client.on('session:ended', ended);
+    try {
+      await client.login('portal@example.com', PASSWORD);
+      replaceNextRefreshAnswer = true;
+      const refreshed = () => calls.filter((c) => c === 'POST /api/token/refresh 200').length;
+      await vi.waitFor(() => expect(refreshed()).toBeGreaterThanOrEqual(2), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      const who = await client.whoami().catch((e: unknown) => e);
+      expect(calls).not.toContain('POST /api/token/refresh 401');
+      expect(ended).not.toHaveBeenCalled();
+      expect(who).toMatchObject({ user: { email: 'portal@example.com' } });
+    } finally {
+      client.close();
+    }
+  });
 });
