@@ -15,7 +15,10 @@ export const COOKIES = {
   device: { secure: '__Host-jot_device', plain: 'jot_device' },
 } as const;
 
-/** How many device credentials a client presents and keeps at most (one per account signed in to from it). */
+/**
+ * How many device credentials a client presents and keeps at most (one per account signed in to from it): the
+ * device cookie's tokens, and the `device_token` of a sign-in body.
+ */
 export const MAX_DEVICE_TOKENS = 4;
 
 /**

@@ -158,7 +158,7 @@ describe('the SDKs read the contract (types)', () => {
     expectTypeOf<ReturnType<typeof mfaSignInBody>>().toEqualTypeOf<MfaSignInBody>();
     expectTypeOf<Parameters<typeof proofOf>[0]>().toEqualTypeOf<MfaProofFields>();
     expectTypeOf<keyof typeof proofProperties>().toEqualTypeOf<keyof MfaProofFields>();
-    expectTypeOf<keyof MfaSignInBody>().toEqualTypeOf<keyof MfaProofFields | 'mfa_token'>();
+    expectTypeOf<keyof MfaSignInBody>().toEqualTypeOf<keyof MfaProofFields | 'mfa_token' | 'device_token'>();
   });
 
   it('@jot/service: OAuth token responses', () => {
@@ -250,6 +250,7 @@ const SESSION_TOKENS = {
   access_token: false,
   refresh_token: false,
   csrf_token: false,
+  device_token: false,
 } satisfies Record<keyof SessionTokenResponse, boolean>;
 const WHOAMI = { claims: true, user: true, csrf_token: false } satisfies Record<
   keyof WhoAmIResponse,
