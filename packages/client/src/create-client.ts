@@ -3,7 +3,8 @@
  * session alive — a timer refreshes (in single-token mode: renews the access token) before expiry, a 401 triggers
  * one refresh and one retry, refreshes are single-flight within a tab and serialised across tabs, and
  * sign-in/refresh/sign-out are broadcast to the other tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
- * live in memory only; nothing is written to localStorage or sessionStorage.
+ * live in memory only; nothing is written to localStorage or sessionStorage (bearer mode keeps only the sign-in
+ * device credential, in its `deviceTokens` store).
  */
 import {
   durationOptionMs,
@@ -15,6 +16,8 @@ import {
 
 import { changePassword, confirmTotp, type TotpConfirmation } from './account.js';
 import { createAuthFetch } from './auth-fetch.js';
+import { defaultDeviceTokenStore, type DeviceTokenStore } from './device-token-store.js';
+import { createDeviceCredentials, deviceAccount } from './device-tokens.js';
 import { createDPoPSigner, type DPoPSigner } from './dpop.js';
 import { createEmitter, type Emitter } from './emitter.js';
 import {
@@ -121,6 +124,8 @@ interface Settings {
   /** Prefix of the tab channel and the refresh lock. */
   key: string;
   dpop: DPoPSigner | undefined;
+  /** Bearer mode: where the device credentials are kept (undefined: not kept). */
+  deviceTokens: DeviceTokenStore | undefined;
 }
 
 function checkOptions(options: ClientOptions): Settings {
@@ -143,18 +148,28 @@ function checkOptions(options: ClientOptions): Settings {
     options.dpop === undefined || options.dpop === false
       ? undefined
       : createDPoPSigner(options.dpop === true ? undefined : options.dpop);
-  return { mode, tokenMode, marginMs, key: options.storageKey ?? 'jot', dpop };
+  if (options.deviceTokens !== undefined && options.deviceTokens !== false && mode !== 'bearer') {
+    throw new TypeError(
+      "createClient: deviceTokens needs mode 'bearer' (the other modes keep the device credential in its HttpOnly cookie)",
+    );
+  }
+  const deviceTokens =
+    mode !== 'bearer' || options.deviceTokens === false
+      ? undefined
+      : (options.deviceTokens ?? defaultDeviceTokenStore());
+  return { mode, tokenMode, marginMs, key: options.storageKey ?? 'jot', dpop, deviceTokens };
 }
 
 /** A client's parts, wired together: the session, its timer and tab channel, the senders, refresh and fetch. */
 function createClientCore(
   options: ClientOptions,
-  { mode, tokenMode, marginMs, key, dpop }: Settings,
+  { mode, tokenMode, marginMs, key, dpop, deviceTokens }: Settings,
 ): ClientCore & { events: Emitter; channel: TabChannel } {
   const state = createSessionState();
   const events = createEmitter();
   const transport = createTransport(options.baseUrl ?? '', options.fetch);
   const usesCookie = mode !== 'bearer';
+  // Bearer mode sends no cookie to another origin: its session and device credential travel in the body.
   const credentials: RequestCredentials = usesCookie ? 'include' : 'same-origin';
   // A transient failure is not dropped here: `retryOnTransientFailure` has re-armed the timer for a retry.
   const timer = createRefreshTimer(marginMs, () => {
@@ -192,8 +207,10 @@ function createClientCore(
     isStale: () => state.current !== undefined && !isFresh(),
     onStepUp: ({ maxAge, acrValues }) => events.emit('session:step-up-required', { maxAge, acrValues }),
   });
+  const server = transport.resolve('/').href;
+  const devices = deviceTokens === undefined ? undefined : createDeviceCredentials(deviceTokens, server);
   const core = { ...senders, ...lifecycle, mode, tokenMode, usesCookie, state, timer, authFetch, refresh };
-  return { ...core, events, channel };
+  return { ...core, devices, events, channel };
 }
 
 /**
@@ -220,11 +237,17 @@ export function createClient(options: ClientOptions): JotClient {
     get expiresAt() {
       return state.current?.expiresAt;
     },
-    login: (email, password) => signIn(core, ENDPOINTS.login, loginBody(email, password, mode)),
-    completeMfa: (mfaToken, proof) => signIn(core, ENDPOINTS.loginMfa, mfaSignInBody(mfaToken, proof)),
+    login: (email, password) =>
+      signIn(core, ENDPOINTS.login, deviceAccount(email), (device) =>
+        loginBody(email, password, mode, device),
+      ),
+    completeMfa: (mfaToken, proof) =>
+      signIn(core, ENDPOINTS.loginMfa, core.devices?.accountOf(mfaToken), (device) =>
+        mfaSignInBody(mfaToken, proof, device),
+      ),
     passkeyOptions: (mfaToken) => passkeyOptions(core, mfaToken),
     loginWithPasskey: (credential) =>
-      signIn(core, ENDPOINTS.passkeyLogin, passkeyLoginBody(credential, mode)),
+      signIn(core, ENDPOINTS.passkeyLogin, undefined, (device) => passkeyLoginBody(credential, mode, device)),
     stepUp: (proof) => reissue(ENDPOINTS.mfaStepUp, proofFields(proof)),
     stepUpPasskeyOptions: () =>
       json<Record<string, unknown>>(ENDPOINTS.mfaStepUpPasskeyOptions, { method: 'POST', body: {} }),

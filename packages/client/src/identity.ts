@@ -6,6 +6,7 @@
  */
 import { ENDPOINTS, type WhoAmIResponse } from '@jot/contract';
 
+import type { DeviceCredentials } from './device-tokens.js';
 import { errorFromResponse, JotClientError, jsonOf } from './errors.js';
 import { mfaRequiredFrom } from './mfa.js';
 import type { RefreshTimer } from './refresh-timer.js';
@@ -27,6 +28,8 @@ export interface ClientCore extends Senders, SessionLifecycle {
   authFetch: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   /** The single-flight refresh. */
   refresh: () => Promise<boolean>;
+  /** Bearer mode: the device credentials kept and presented at sign-in (undefined: the cookie has them, or none). */
+  devices: DeviceCredentials | undefined;
 }
 
 /** A JSON `POST`. */
@@ -58,23 +61,33 @@ export async function requestJson<T>(
   return jsonOf<T>(res);
 }
 
-/** A sign-in request (password, second step, passkey): the session it answers with is adopted. */
-export async function signIn(core: ClientCore, path: string, body: Record<string, unknown>): Promise<void> {
-  const res = await core.send(path, jsonPost(body));
-  if (!res.ok) throw (await mfaRequiredFrom(res)) ?? (await errorFromResponse(res));
+/**
+ * A sign-in request (password, second step, passkey) for `account` (its address; undefined when unknown, a passkey):
+ * `body` is built with the device credential to present, the session it answers with is adopted, and the device
+ * credential it answers kept (bearer mode).
+ */
+export async function signIn(
+  core: ClientCore,
+  path: string,
+  account: string | undefined,
+  body: (deviceToken: string | undefined) => Record<string, unknown>,
+): Promise<void> {
+  const { devices } = core;
+  const res = await core.send(path, jsonPost(body(await devices?.present(account))));
+  if (!res.ok) {
+    const mfa = await mfaRequiredFrom(res);
+    // The second step keeps its credential for this address (the MFA token does not name it).
+    if (mfa !== undefined && account !== undefined) devices?.awaitSecondStep(mfa.mfaToken, account);
+    throw mfa ?? (await errorFromResponse(res));
+  }
   core.state.csrfToken = undefined;
-  const snapshot = snapshotFrom(
-    await jsonOf(res),
-    core.mode,
-    Date.now(),
-    undefined,
-    undefined,
-    core.tokenMode,
-  );
+  const answer: unknown = await jsonOf(res);
+  const snapshot = snapshotFrom(answer, core.mode, Date.now(), undefined, undefined, core.tokenMode);
   // A new session: a refresh of the previous one still in flight must not be applied to it (its tokens, or its
   // refusal ending this session in every tab).
   core.bumpEpoch();
   core.adopt(snapshot, 'session:started', 'local');
+  await devices?.keep(account, answer);
 }
 
 /** WebAuthn request options for a passkey: the second sign-in step with `mfaToken`, else a passwordless sign-in. */

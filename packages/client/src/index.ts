@@ -27,3 +27,10 @@ export type {
 } from '@jot/contract';
 export { createDPoPSigner, type DPoPSigner } from './dpop.js';
 export { defaultKeyStore, indexedDBKeyStore, memoryKeyStore, type DPoPKeyStore } from './dpop-key-store.js';
+export {
+  defaultDeviceTokenStore,
+  indexedDBDeviceTokenStore,
+  memoryDeviceTokenStore,
+  type DeviceTokenStore,
+  type KeptDeviceToken,
+} from './device-token-store.js';

@@ -63,9 +63,13 @@ export async function mfaRequiredFrom(response: Response): Promise<JotMfaRequire
   }
 }
 
-/** The body of `POST /api/login/mfa` for `proof`. */
-export function mfaSignInBody(mfaToken: string, proof: MfaProof): MfaSignInBody {
-  return { mfa_token: mfaToken, ...proofFields(proof) };
+/** The body of `POST /api/login/mfa` for `proof` (with the device credential to present, in bearer mode). */
+export function mfaSignInBody(mfaToken: string, proof: MfaProof, deviceToken?: string): MfaSignInBody {
+  return {
+    mfa_token: mfaToken,
+    ...proofFields(proof),
+    ...(deviceToken === undefined ? {} : { device_token: deviceToken }),
+  };
 }
 
 /** The request fields of a proof (`code`, `recovery_code` or `webauthn`). */

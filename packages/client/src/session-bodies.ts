@@ -12,17 +12,28 @@ import type {
 
 import type { PasskeyCredentialJSON } from './mfa.js';
 
+/** The `device_token` member: only when there is a credential to present (bearer mode, device-tokens.ts). */
+export function deviceTokenMember(deviceToken: string | undefined): { device_token?: string } {
+  return deviceToken === undefined ? {} : { device_token: deviceToken };
+}
+
 /** `POST /api/login`: the session is delivered the way this client holds it. */
-export function loginBody(email: string, password: string, delivery: SessionDelivery): LoginBody {
-  return { email, password, delivery };
+export function loginBody(
+  email: string,
+  password: string,
+  delivery: SessionDelivery,
+  deviceToken?: string,
+): LoginBody {
+  return { email, password, delivery, ...deviceTokenMember(deviceToken) };
 }
 
 /** `POST /api/passkeys/login`: a passwordless sign-in, delivered the way this client holds the session. */
 export function passkeyLoginBody(
   credential: PasskeyCredentialJSON,
   delivery: SessionDelivery,
+  deviceToken?: string,
 ): PasskeyLoginBody {
-  return { credential, delivery };
+  return { credential, delivery, ...deviceTokenMember(deviceToken) };
 }
 
 /** `POST /api/reauth`: step-up (RFC 9470) with the password. */

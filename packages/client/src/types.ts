@@ -4,13 +4,15 @@
  */
 import type { Duration, SessionDelivery } from '@jot/contract';
 
+import type { DeviceTokenStore } from './device-token-store.js';
 import type { DPoPKeyStore } from './dpop-key-store.js';
 
 /**
  * How the browser holds the session (see docs/browser.md):
  * - `cookie`: both tokens in HttpOnly cookies; scripts only see the anti-CSRF token.
  * - `memory`: the access token in this tab's memory, the refresh token in an HttpOnly cookie.
- * - `bearer`: both tokens in memory (Node services, CLIs, native apps). Never written to any storage.
+ * - `bearer`: both tokens in memory (Node services, CLIs, native apps). Never written to any storage (only the
+ *   sign-in device credential is kept, see {@link ClientOptions.deviceTokens}).
  */
 export type DeliveryMode = SessionDelivery;
 
@@ -45,7 +47,10 @@ export interface ClientOptions {
   refreshMargin?: Duration;
   /** The fetch to use. @default globalThis.fetch */
   fetch?: FetchLike;
-  /** Namespace of the cross-tab lock and BroadcastChannel names. Nothing is ever written to storage. @default 'jot' */
+  /**
+   * Namespace of the cross-tab lock and BroadcastChannel names. No token is ever written to storage (bearer mode's
+   * device credential is kept in `deviceTokens`). @default 'jot'
+   */
   storageKey?: string;
   /**
    * DPoP (RFC 9449): `true` makes a non-extractable ES256 key (kept in IndexedDB in browsers, so it survives reloads)
@@ -53,6 +58,14 @@ export interface ClientOptions {
    * useless without the key. Not with `mode: 'cookie'`. @default false
    */
   dpop?: boolean | DPoPKeyStore;
+  /**
+   * Bearer mode: where the device credential each sign-in answers (`device_token`) is kept, per address, to be sent
+   * on the next sign-ins — it keeps the account-wide sign-in lock that others can set from locking this client out.
+   * Not a session token: alone it signs no one in. IndexedDB in browsers, memory elsewhere (pass a store that
+   * outlives the process to keep it across restarts); `false` keeps none. Not with the other modes, whose browser
+   * keeps it in an HttpOnly cookie. @default defaultDeviceTokenStore()
+   */
+  deviceTokens?: DeviceTokenStore | false;
   /** Cross-tab lock manager; `null` turns cross-tab locking off. @default globalThis.navigator?.locks */
   locks?: LocksLike | null;
   /** Tell other tabs about refreshes and logouts over a BroadcastChannel. @default true when BroadcastChannel exists */

@@ -198,4 +198,24 @@ describe('@jot/client against the real server', () => {
       skewMs = 0;
     }
   });
+
+  it('keeps the device credential of its sign-in: the account-wide lock others set does not keep it out', async () => {
+    const owner = 'device-owner@example.com';
+    await signUp(server, owner, password);
+    const app = createClient({ baseUrl: server.url, mode: 'bearer', locks: null, broadcast: false });
+    const stranger = createClient({ baseUrl: server.url, mode: 'bearer', locks: null, broadcast: false });
+    others.push(app, stranger);
+    await app.login(owner, password);
+    // Someone who knows the address fails until the account's password sign-in is locked.
+    for (let i = 0; ; i++) {
+      const res = await server.request('POST', '/api/login', {
+        body: { email: owner, password: `guess ${i}` },
+      });
+      if (res.status === 429) break;
+      expect(res.status).toBe(401);
+    }
+    await expect(stranger.login(owner, password)).rejects.toMatchObject({ code: 'ERR_LOGIN_LOCKED' });
+    await app.login(owner, password);
+    expect(app.signedIn).toBe(true);
+  });
 });

@@ -4,14 +4,22 @@
  */
 
 /**
- * The browser cookies. Over https the prefixed names (`__Host-` pins the access cookie to the host and `Path=/`;
- * the refresh cookie is scoped by `Path` to the refresh endpoint, so it can only be `__Secure-`); plain-http
- * development on localhost uses the unprefixed names.
+ * The browser cookies. Over https the prefixed names (`__Host-` pins the access and device cookies to the host and
+ * `Path=/`; the refresh cookie is scoped by `Path` to the refresh endpoint, so it can only be `__Secure-`);
+ * plain-http development on localhost uses the unprefixed names.
  */
 export const COOKIES = {
   access: { secure: '__Host-jot_at', plain: 'jot_at' },
   refresh: { secure: '__Secure-jot_rt', plain: 'jot_rt' },
+  /** The sign-in device credentials (up to {@link MAX_DEVICE_TOKENS} tokens joined by `.`), not a session token. */
+  device: { secure: '__Host-jot_device', plain: 'jot_device' },
 } as const;
+
+/**
+ * How many device credentials a client presents and keeps at most (one per account signed in to from it): the
+ * device cookie's tokens, and the `device_token` of a sign-in body.
+ */
+export const MAX_DEVICE_TOKENS = 4;
 
 /**
  * Where a request's access token was found: `Authorization: Bearer`, the access cookie, or `Authorization: DPoP`

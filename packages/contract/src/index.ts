@@ -113,7 +113,15 @@ export type {
   UserView,
   WhoAmIResponse,
 } from './views.js';
-export { COOKIES, ENDPOINTS, HEADERS, WEB_UI_META, WELL_KNOWN, type TokenLocation } from './http-names.js';
+export {
+  COOKIES,
+  ENDPOINTS,
+  HEADERS,
+  MAX_DEVICE_TOKENS,
+  WEB_UI_META,
+  WELL_KNOWN,
+  type TokenLocation,
+} from './http-names.js';
 export { asksForDPoPNonce } from './dpop-nonce.js';
 export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';

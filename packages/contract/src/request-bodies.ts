@@ -25,6 +25,12 @@ export type LoginBody = {
   email: string;
   password: string;
   delivery?: SessionDelivery;
+  /**
+   * A client without a cookie jar: the `device_token` an earlier sign-in answered (or up to `MAX_DEVICE_TOKENS`
+   * joined by `.`), presented as the device cookie would be. One not well formed, expired or of another account is
+   * simply no credential.
+   */
+  device_token?: string;
 };
 
 /**
@@ -34,6 +40,8 @@ export type LoginBody = {
 export type PasskeyLoginBody = {
   credential: Record<string, unknown>;
   delivery?: SessionDelivery;
+  /** As for {@link LoginBody}: kept (or renewed) by this sign-in rather than a new one given. */
+  device_token?: string;
 };
 
 /** `POST /api/register` (when `JOT_REGISTRATION=open`): the new account. */
@@ -69,5 +77,8 @@ export type MfaProofFields = {
   webauthn?: Record<string, unknown>;
 };
 
-/** `POST /api/login/mfa`: the second step of a sign-in, with the `mfa_token` of the `mfa_required` answer. */
-export type MfaSignInBody = MfaProofFields & { mfa_token: string };
+/**
+ * `POST /api/login/mfa`: the second step of a sign-in, with the `mfa_token` of the `mfa_required` answer;
+ * `device_token` as for {@link PasskeyLoginBody}.
+ */
+export type MfaSignInBody = MfaProofFields & { mfa_token: string; device_token?: string };

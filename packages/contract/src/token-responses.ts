@@ -20,6 +20,12 @@ export interface SessionTokenResponse {
   refresh_token?: string;
   /** The anti-CSRF token to echo in the CSRF header on cookie-authenticated writes. */
   csrf_token?: string;
+  /**
+   * `bearer` sign-ins only (password, second step, passkey): the device credential for the account, which a client
+   * without a cookie jar keeps and sends as `device_token` on its next sign-ins (the other deliveries have it in the
+   * device cookie, `COOKIES.device`).
+   */
+  device_token?: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 
 import type { FEED_EVENTS } from '../src/index.js';
 import {
+  COOKIES,
   ENDPOINTS,
   isJotErrorCode,
   WELL_KNOWN,
@@ -157,7 +158,7 @@ describe('the SDKs read the contract (types)', () => {
     expectTypeOf<ReturnType<typeof mfaSignInBody>>().toEqualTypeOf<MfaSignInBody>();
     expectTypeOf<Parameters<typeof proofOf>[0]>().toEqualTypeOf<MfaProofFields>();
     expectTypeOf<keyof typeof proofProperties>().toEqualTypeOf<keyof MfaProofFields>();
-    expectTypeOf<keyof MfaSignInBody>().toEqualTypeOf<keyof MfaProofFields | 'mfa_token'>();
+    expectTypeOf<keyof MfaSignInBody>().toEqualTypeOf<keyof MfaProofFields | 'mfa_token' | 'device_token'>();
   });
 
   it('@jot/service: OAuth token responses', () => {
@@ -250,6 +251,7 @@ const SESSION_TOKENS = {
   access_token: false,
   refresh_token: false,
   csrf_token: false,
+  device_token: false,
 } satisfies Record<keyof SessionTokenResponse, boolean>;
 const WHOAMI = { claims: true, user: true, csrf_token: false } satisfies Record<
   keyof WhoAmIResponse,
@@ -320,7 +322,7 @@ let server: TestServer;
 let admin: Awaited<ReturnType<typeof signUp>>;
 
 beforeAll(async () => {
-  server = await startServer({ revocationSecret: FEED_SECRET });
+  server = await startServer({ revocationSecret: FEED_SECRET, trustProxy: true });
   admin = await signUp(server, 'contract-admin@example.com');
 });
 
@@ -339,6 +341,24 @@ describe('the server answers exactly the contract (run time)', () => {
     expectShape(who.body, WHOAMI, 'GET /api/whoami');
     expectShape(who.body.user, USER, 'whoami user');
     expect(who.body.claims).toMatchObject({ sub: admin.userId, sid: expect.any(String), roles: ['admin'] });
+  });
+
+  it('sets only the cookies the contract names, in the spelling of the connection', async () => {
+    const names = (secure: boolean): string[] =>
+      Object.values(COOKIES).map((cookie) => (secure ? cookie.secure : cookie.plain));
+    const set = (res: { headers: Headers }): string[] =>
+      res.headers.getSetCookie().map((line) => line.slice(0, line.indexOf('=')));
+    const login = await server.request('POST', ENDPOINTS.login, {
+      body: { email: 'contract-admin@example.com', password: 'correct horse battery', delivery: 'cookie' },
+    });
+    expect(login.status).toBe(200);
+    // The access, refresh and device cookies of a cookie-delivery sign-in: each one the contract names.
+    expect(set(login).sort()).toEqual(names(false).sort());
+    const https = await server.request('POST', ENDPOINTS.login, {
+      body: { email: 'contract-admin@example.com', password: 'correct horse battery', delivery: 'cookie' },
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(set(https).sort()).toEqual(names(true).sort());
   });
 
   it('lists sessions, keys, events and second factors in the contract views', async () => {

@@ -77,6 +77,8 @@ const login = (delivery: SessionDelivery): Required<LoginBody> => ({
   email: EMAIL,
   password: PASSWORD,
   delivery,
+  // No credential the server gave: simply none (the sign-in goes on as without one).
+  device_token: 'not-a-device-token',
 });
 const REAUTH = { password: PASSWORD } satisfies Required<ReauthBody>;
 const CHANGE = {
@@ -128,12 +130,15 @@ describe('the server accepts the contract bodies and nothing else (run time)', (
   it('signs in with every session delivery the contract names', async () => {
     await expectOnlyContract(ENDPOINTS.login, login('bearer'), ['email', 'password']);
     await expectRefused(ENDPOINTS.login, { ...login('bearer'), delivery: 'carrier-pigeon' });
+    await expectRefused(ENDPOINTS.login, { ...login('bearer'), device_token: 42 });
     for (const delivery of SESSION_DELIVERIES) {
       const res = await server.request('POST', ENDPOINTS.login, { body: login(delivery) });
       expect(res.status, delivery).toBe(200);
       // RFC 6749 §5.1 body for bearer; the anti-CSRF token instead of a body refresh token for the cookie modes.
       expect(res.body.refresh_token !== undefined, delivery).toBe(delivery === 'bearer');
       expect(res.body.csrf_token !== undefined, delivery).toBe(delivery !== 'bearer');
+      // The device credential in the body for bearer only; the cookie modes have it in the device cookie.
+      expect(res.body.device_token !== undefined, delivery).toBe(delivery === 'bearer');
     }
   });
 

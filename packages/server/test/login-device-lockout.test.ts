@@ -9,6 +9,8 @@ import { randomInt } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { COOKIES } from '@jot/contract';
+
 import { deviceKey } from '../src/services/login-devices.js';
 import { totpCode } from '../src/services/totp.js';
 import { clusterBackendsAvailable, startCluster, type Cluster } from './support/cluster.js';
@@ -17,7 +19,7 @@ import { assertionResponse, newCredential, registrationResponse } from './suppor
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
-const DEVICE = 'jot_device';
+const DEVICE = COOKIES.device.plain;
 
 // A random start: runs at the same time (sharing Redis in the cluster part) never share an address.
 let nextAddress = randomInt(1, 2 ** 24 - 100_000);
@@ -109,7 +111,7 @@ describe('device credentials against the account-wide sign-in lock (one instance
     expect(line).toMatch(/; Max-Age=2592000/); // JOT_LOGIN_DEVICE_TTL: 30 days
     expect(line).not.toMatch(/; Secure/i);
     const https = await login(server, email, PASSWORD, undefined, { 'x-forwarded-proto': 'https' });
-    const secure = https.headers.getSetCookie().find((l) => l.startsWith(`__Host-${DEVICE}=`));
+    const secure = https.headers.getSetCookie().find((l) => l.startsWith(`${COOKIES.device.secure}=`));
     expect(secure).toMatch(/; Secure/i);
     expect(secure).toMatch(/; Path=\/(;|$)/);
     expect(deviceCookieOf(https)).toBeUndefined();

@@ -22,6 +22,11 @@ export const tokenResponseSchema = {
     expires_in: { type: 'integer' },
     refresh_token: { type: 'string' },
     csrf_token: { type: 'string' },
+    device_token: {
+      type: 'string',
+      description:
+        'After a sign-in with body delivery (bearer): the device credential, to send as device_token on the next sign-ins.',
+    },
   },
 } as const;
 

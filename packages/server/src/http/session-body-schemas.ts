@@ -12,12 +12,28 @@ import { emailSchema, newPasswordSchema, passwordSchema } from './schemas.js';
 /** Where the new session's tokens go (the contract's `SessionDelivery`); absent: `JOT_TOKEN_DELIVERY`. */
 export const deliverySchema = { type: 'string', enum: SESSION_DELIVERIES } as const;
 
+/**
+ * The device credentials a client without a cookie jar presents (http/device-credential.ts): the `device_token` of
+ * an earlier sign-in's answer, or several joined by `.` as in the device cookie. Anything not well formed is simply
+ * no credential; the bound only keeps an absurd value from being split.
+ */
+export const deviceTokenSchema = {
+  type: 'string',
+  maxLength: 1024,
+  description: 'The device_token of an earlier sign-in (body delivery), or several joined by ".".',
+} as const;
+
 /** `POST /api/login`. */
 export const loginBodySchema = {
   type: 'object',
   required: ['email', 'password'],
   additionalProperties: false,
-  properties: { email: emailSchema, password: passwordSchema, delivery: deliverySchema },
+  properties: {
+    email: emailSchema,
+    password: passwordSchema,
+    delivery: deliverySchema,
+    device_token: deviceTokenSchema,
+  },
 } as const;
 
 /** `POST /api/register`: the account-creation body with a password being chosen. */

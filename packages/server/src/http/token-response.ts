@@ -1,6 +1,6 @@
 /**
  * Token responses in the session's delivery form, with RFC 6749 §5.1's `Cache-Control: no-store`:
- * - `bearer`: every token in the JSON body;
+ * - `bearer`: every token in the JSON body — after a sign-in, the device credential too (`device_token`);
  * - `cookie`: access and refresh tokens only in HttpOnly cookies; the body has the CSRF token and the lifetime;
  * - `memory`: the access token in the body (the page keeps it in memory), the refresh token in its cookie.
  */
@@ -11,11 +11,15 @@ import type { SessionTokenResponse } from '@jot/contract';
 import type { TokenPair } from '../services/sessions.js';
 import { cookiesSecure, setTokenCookies } from './cookies.js';
 
-/** Sends a token pair in the form its session's delivery asks for. */
+/**
+ * Sends a token pair in the form its session's delivery asks for. `deviceToken`, the credential a sign-in gave
+ * (http/device-credential.ts), goes into the body only with body delivery: the other deliveries have the cookie.
+ */
 export function tokenResponse(
   request: FastifyRequest,
   reply: FastifyReply,
   pair: TokenPair,
+  deviceToken?: string,
 ): SessionTokenResponse {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   const delivery = pair.session.delivery;
@@ -26,6 +30,7 @@ export function tokenResponse(
   if (delivery === 'bearer') {
     body.access_token = pair.accessToken;
     if (pair.refreshToken !== undefined) body.refresh_token = pair.refreshToken;
+    if (deviceToken !== undefined) body.device_token = deviceToken;
     return body;
   }
   const { config } = request.server.jot;

@@ -9,11 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import type { MfaSignInBody } from '@jot/contract';
 
 import { clientInfo } from '../http/client-info.js';
-import { giveDeviceCredential } from '../http/device-cookie.js';
+import { giveDeviceCredential } from '../http/device-credential.js';
 import { tokenEndpointProof } from '../http/dpop-proof.js';
 import { proofOf, proofProperties } from '../http/mfa-schemas.js';
 import { authRateLimit } from '../http/rate-limit.js';
 import { tokenRouteResponses } from '../http/schemas.js';
+import { deviceTokenSchema } from '../http/session-body-schemas.js';
 import { tokenResponse } from '../http/token-response.js';
 import { passkeyOptions } from './passkey-options.js';
 
@@ -40,7 +41,7 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
           type: 'object',
           required: ['mfa_token'],
           additionalProperties: false,
-          properties: { mfa_token: mfaTokenSchema, ...proofProperties },
+          properties: { mfa_token: mfaTokenSchema, ...proofProperties, device_token: deviceTokenSchema },
         },
         response: tokenRouteResponses(400, 401, 403, 429),
       },
@@ -69,8 +70,8 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
         await events.record('recovery_code_used', { userId: done.user.id, ip: request.ip, detail: { left } });
       }
       // The sign-in is complete only now: the device gets its credential here, not at the password step.
-      giveDeviceCredential(request, reply, done.user.id);
-      return tokenResponse(request, reply, pair);
+      const deviceToken = giveDeviceCredential(request, reply, done.user.id, request.body.device_token);
+      return tokenResponse(request, reply, pair, deviceToken);
     },
   );
 }

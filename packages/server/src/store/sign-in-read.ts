@@ -7,6 +7,8 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 
+import { MAX_DEVICE_TOKENS } from '@jot/contract';
+
 import { emailKeyOf } from './email.js';
 import type { LoginThrottle } from './login-throttles.js';
 import { precompiled } from './precompiled.js';
@@ -29,10 +31,11 @@ export interface SignInState {
   deviceThrottles?: (LoginThrottle | undefined)[];
 }
 
-/** How many device keys one sign-in reads (one browser, several accounts). */
-export const MAX_DEVICE_KEYS = 4;
+/** How many device keys one sign-in reads (one browser, several accounts): the contract's bound on presented tokens. */
+export const MAX_DEVICE_KEYS = MAX_DEVICE_TOKENS;
 
-const DEVICE_SLOTS = [0, 1, 2, 3] as const;
+/** One slot per key the statement reads (a bound changed in the contract fails to compile here). */
+const DEVICE_SLOTS = [0, 1, 2, 3] as const satisfies { length: typeof MAX_DEVICE_KEYS };
 
 type Db = Kysely<Schema>;
 

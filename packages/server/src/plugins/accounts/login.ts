@@ -1,9 +1,9 @@
 /**
  * `POST /api/login`: sign-in with email and password. Unknown email and wrong password are indistinguishable: same
  * status, same body, a dummy argon2 verification and a failure padded to the slowest recent verification, so they
- * take the same time whatever the stored hash. The device cookie's credentials go to the throttle (a live one of
- * this account is judged on its own count, not held by the account-wide lock); a success without MFA gives the
- * device its credential (http/device-cookie.ts).
+ * take the same time whatever the stored hash. The device credentials presented (the cookie's, and the body's
+ * `device_token`) go to the throttle (a live one of this account is judged on its own count, not held by the
+ * account-wide lock); a success without MFA gives the device its credential (http/device-credential.ts).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -13,7 +13,7 @@ import type { LoginBody } from '@jot/contract';
 
 import { addressKey } from '../../http/address-key.js';
 import { clientInfo } from '../../http/client-info.js';
-import { deviceTokens, giveDeviceCredential } from '../../http/device-cookie.js';
+import { deviceTokens, giveDeviceCredential } from '../../http/device-credential.js';
 import { eventThrottle, type EventThrottle } from '../../http/event-throttle.js';
 import { HttpError } from '../../http/errors.js';
 import { LoginLockedError } from '../../services/login-throttle.js';
@@ -42,11 +42,11 @@ async function checkCredentials(
   app: FastifyInstance,
   request: FastifyRequest,
   lockedEvents: EventThrottle,
-  email: string,
-  password: string,
+  { email, password, device_token: deviceToken }: LoginBody,
 ): Promise<{ user: User; hasConfirmedFactor: boolean }> {
   const { passwords, events, loginThrottle, metrics } = app.jot;
-  const attempt = await loginThrottle.begin(email, deviceTokens(request)).catch(async (err: unknown) => {
+  const presented = deviceTokens(request, deviceToken);
+  const attempt = await loginThrottle.begin(email, presented).catch(async (err: unknown) => {
     if (err instanceof LoginLockedError) {
       const limit = err.scope === 'device' ? 'login_device' : 'login_account';
       // One event per lock, address and account in a window: a locked account hammered is not a row per attempt.
@@ -127,17 +127,11 @@ export function registerLoginRoute(app: FastifyInstance): void {
     '/api/login',
     { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },
     async (request, reply) => {
-      const { email, password } = request.body;
+      const { password } = request.body;
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
-      const { user, hasConfirmedFactor } = await checkCredentials(
-        app,
-        request,
-        lockedEvents,
-        email,
-        password,
-      );
+      const { user, hasConfirmedFactor } = await checkCredentials(app, request, lockedEvents, request.body);
       await admit(app, user, password);
       // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
       // there is one came with the account's read; without one there is nothing more to read.
@@ -150,8 +144,8 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
       app.jot.metrics.logins.inc({ result: 'success' });
       await events.record('login_succeeded', { userId: user.id, sessionId: pair.session.id, ip: request.ip });
-      giveDeviceCredential(request, reply, user.id);
-      return tokenResponse(request, reply, pair);
+      const deviceToken = giveDeviceCredential(request, reply, user.id, request.body.device_token);
+      return tokenResponse(request, reply, pair, deviceToken);
     },
   );
 }

@@ -11,10 +11,10 @@ import { clientInfo } from '../../http/client-info.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
-import { deliverySchema } from '../../http/session-body-schemas.js';
+import { deliverySchema, deviceTokenSchema } from '../../http/session-body-schemas.js';
 import { loginProof } from '../../http/dpop-proof.js';
 import { tokenResponse } from '../../http/token-response.js';
-import { giveDeviceCredential } from '../../http/device-cookie.js';
+import { giveDeviceCredential } from '../../http/device-credential.js';
 import { ACR } from '../../services/mfa.js';
 import { passkeyOptions } from '../passkey-options.js';
 import { credentialSchema } from './schemas.js';
@@ -32,6 +32,7 @@ export const loginSchema = {
     properties: {
       credential: credentialSchema,
       delivery: deliverySchema,
+      device_token: deviceTokenSchema,
     },
   },
   response: tokenRouteResponses(400, 401, 403),
@@ -74,8 +75,8 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
         dpopJkt,
       });
       // A passwordless sign-in is a sign-in too: the device's later password sign-ins are not held by the lock.
-      giveDeviceCredential(request, reply, user.id);
-      return tokenResponse(request, reply, pair);
+      const deviceToken = giveDeviceCredential(request, reply, user.id, request.body.device_token);
+      return tokenResponse(request, reply, pair, deviceToken);
     },
   );
 }
