@@ -105,6 +105,7 @@ export type {
   SecurityEventListView,
   SecurityEventView,
   SessionListView,
+  SessionsRevokedView,
   SessionView,
   SigningKeyListView,
   SigningKeyView,
