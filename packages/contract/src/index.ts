@@ -106,6 +106,7 @@ export type {
   SecurityEventListView,
   SecurityEventView,
   SessionListView,
+  SessionsRevokedView,
   SessionView,
   SigningKeyListView,
   SigningKeyView,

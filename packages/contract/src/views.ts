@@ -237,6 +237,11 @@ export interface MfaUserSummaryView {
   webauthn: number;
 }
 
+/** `DELETE /api/admin/users/:id/sessions`: how many live sessions of the user ended (0 when none was left). */
+export interface SessionsRevokedView {
+  revoked: number;
+}
+
 /** `GET /api/admin/users`: one page of a search, oldest first; `total` counts every match. */
 export interface UserPageView {
   users: UserView[];

@@ -34,6 +34,7 @@ import {
   type OAuthTokenResponse,
   type SecurityEventView,
   type SessionTokenResponse,
+  type SessionsRevokedView,
   type SessionView,
   type SigningKeyView,
   type TokenLocation,
@@ -61,6 +62,7 @@ import type {
 import type { tokenResponse } from '../../server/src/http/token-response.js';
 import type { publicSession, publicUser, sessionSchema, userSchema } from '../../server/src/http/views.js';
 import type { clientSchema } from '../../server/src/plugins/admin-clients/schemas.js';
+import type { sessionsRevokedSchema } from '../../server/src/plugins/admin-users/sessions.js';
 import type { publicSigningKey, signingKeySchema } from '../../server/src/plugins/admin-keys.js';
 import type { invitationSchema, invitationView } from '../../server/src/plugins/invitations/view.js';
 import type { metadataSchema } from '../../server/src/plugins/jwks.js';
@@ -130,6 +132,7 @@ describe("the server's response schemas list the contract members (types)", () =
     expectTypeOf<SchemaMembers<typeof clientSchema>>().toEqualTypeOf<keyof ClientView>();
     expectTypeOf<SchemaMembers<typeof factorSchema>>().toEqualTypeOf<keyof MfaFactorView>();
     expectTypeOf<SchemaMembers<typeof invitationSchema>>().toEqualTypeOf<keyof InvitationView>();
+    expectTypeOf<SchemaMembers<typeof sessionsRevokedSchema>>().toEqualTypeOf<keyof SessionsRevokedView>();
     expectTypeOf<SchemaMembers<typeof metadataSchema>>().toEqualTypeOf<keyof AuthorizationServerMetadata>();
     expectTypeOf<SchemaMembers<typeof tokenResponseSchema>>().toEqualTypeOf<keyof SessionTokenResponse>();
     expectTypeOf<SchemaMembers<typeof errorSchema>>().toEqualTypeOf<keyof ErrorBody>();
@@ -235,6 +238,7 @@ const INVITATION = {
   expires_at: true,
 } satisfies Record<keyof InvitationView, boolean>;
 const INVITATION_LIST = { invitations: true } satisfies Record<keyof InvitationListView, boolean>;
+const SESSIONS_REVOKED = { revoked: true } satisfies Record<keyof SessionsRevokedView, boolean>;
 const CLIENT_WITH_SECRET = { client: true, client_secret: false } satisfies Record<
   keyof ClientWithSecret,
   boolean
@@ -391,6 +395,15 @@ describe('the server answers exactly the contract (run time)', () => {
     for (const invitation of list.body.invitations) {
       expectShape(invitation, INVITATION, 'GET /api/admin/invitations');
     }
+  });
+
+  it("ends a user's sessions with the contract answer", async () => {
+    const other = await signUp(server, 'contract-signed-out@example.com');
+    const res = await server.request('DELETE', `/api/admin/users/${other.userId}/sessions`, {
+      token: admin.access_token,
+    });
+    expect(res.status).toBe(200);
+    expectShape(res.body, SESSIONS_REVOKED, 'DELETE /api/admin/users/:id/sessions');
   });
 
   it('registers a client and issues it an RFC 6749 token response', async () => {

@@ -23,7 +23,7 @@ import { connectAnswering } from './services/redis-connection.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
 import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
-import { setUserRoles, setUserStatus, type AdminActor } from './services/user-admin.js';
+import { endUserSessions, setUserRoles, setUserStatus, type AdminActor } from './services/user-admin.js';
 import { openStore, type Invitation, type Session, type Store, type User } from './store/index.js';
 
 /** What the CLI can do; every change is recorded as a security event with `by: 'cli'`. */
@@ -179,8 +179,6 @@ function userOperations(services: AdminServices): UserOperations {
     mailer,
     tokens: oneTimeTokensFromConfig(config, store, clock),
   });
-  const record = (type: Parameters<typeof events.record>[0], userId: string, detail = {}) =>
-    events.record(type, { userId, detail: { by: 'cli', ...detail } });
   return {
     async findUser(ref) {
       return ref.includes('@') ? store.getUserByEmail(ref) : store.getUserById(ref);
@@ -192,9 +190,9 @@ function userOperations(services: AdminServices): UserOperations {
     deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
     listSessions: (user) => store.listSessionsForUser(user.id),
     revokeSession: (id) => revocations.revokeSession(id, 'cli'),
+    // The admin API's own service (`DELETE /api/admin/users/:id/sessions`): the user's "sign out everywhere".
     async revokeAllSessions(user) {
-      await revocations.revokeAllForUser(user.id, 'logout_all');
-      await record('logout_all', user.id);
+      await endUserSessions({ store, revocations, events }, user.id, CLI_ACTOR);
     },
     requireKek: () => requireDeploymentKek(store, config.kek),
     async invite(email, roles) {

@@ -59,5 +59,12 @@ export const factorSchema = {
   },
 } as const;
 
-/** A user-chosen factor name. */
+/** A user-chosen factor name (not blank either: {@link factorName}). */
 export const factorNameSchema = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+/** A factor name as sent, trimmed; 400 when nothing is left (only spaces passes the schema's length check). */
+export function factorName(sent: string): string {
+  const name = sent.trim();
+  if (name === '') throw new HttpError(400, 'ERR_VALIDATION', 'give the factor a name');
+  return name;
+}

@@ -37,8 +37,11 @@ export interface RevocationService {
   revokeToken(jti: string, exp: number): Promise<void>;
   /** Ends a session: its refresh tokens stop working and its access tokens are rejected. Idempotent. */
   revokeSession(sessionId: string, reason: string): Promise<boolean>;
-  /** Ends every session of a user and invalidates every token issued up to now (logout-everywhere). */
-  revokeAllForUser(userId: string, reason: string, options?: { exceptSession?: string }): Promise<void>;
+  /**
+   * Ends every session of a user and invalidates every token issued up to now (logout-everywhere); resolves to how
+   * many sessions were live and ended.
+   */
+  revokeAllForUser(userId: string, reason: string, options?: { exceptSession?: string }): Promise<number>;
   /**
    * Runs `change` (a new password hash, say) and, unless it answers undefined (nothing changed: nothing is revoked
    * either), what `revokeAllForUser` does, in ONE transaction; the entries are announced after commit. A failure
@@ -135,10 +138,13 @@ export function createRevocationService(
     // One transaction: a lost connection leaves either all of it (cut-off, ended sessions, their entries and the
     // user entry) or none of it, never a cut-off that resource servers were not told about.
     async revokeAllForUser(userId, reason, options = {}) {
-      await changeAndRevokeAll(store, entries, announce, { userId, reason, options }, async () => true);
+      const cutOff = { userId, reason, options };
+      const result = await changeAndRevokeAll(store, entries, announce, cutOff, async () => true);
+      // Each ended session has its own `sid` entry.
+      return result?.added.filter((entry) => entry.kind === 'sid').length ?? 0;
     },
-    changeAndRevokeAll: (userId, reason, change, options = {}) =>
-      changeAndRevokeAll(store, entries, announce, { userId, reason, options }, change),
+    changeAndRevokeAll: async (userId, reason, change, options = {}) =>
+      (await changeAndRevokeAll(store, entries, announce, { userId, reason, options }, change))?.changed,
     async updateUser(change) {
       const result = await store.transaction(async (tx) => {
         const user = await change(tx);
@@ -171,14 +177,17 @@ async function deleteUser(
   return deleted;
 }
 
-/** {@link RevocationService.changeAndRevokeAll}: the change, the cut-off and its entries commit together. */
+/**
+ * {@link RevocationService.changeAndRevokeAll}: the change, the cut-off and its entries commit together. Resolves to
+ * what `change` did and the entries announced, or undefined when it changed nothing.
+ */
 async function changeAndRevokeAll<T>(
   store: Store,
   entries: RevocationEntries,
   announce: (added: readonly Revocation[]) => Promise<void>,
   cutOff: { userId: string; reason: string; options: { exceptSession?: string } },
   change: (tx: Store) => Promise<T | undefined>,
-): Promise<T | undefined> {
+): Promise<{ changed: T; added: Revocation[] } | undefined> {
   const result = await store.transaction(async (tx) => {
     const changed = await change(tx);
     if (changed === undefined) return undefined;
@@ -187,7 +196,7 @@ async function changeAndRevokeAll<T>(
   });
   if (result === undefined) return undefined;
   await announce(result.added);
-  return result.changed;
+  return result;
 }
 
 /** Waits until tokens issued now are past the user's cut-off second; whether it had to wait. */

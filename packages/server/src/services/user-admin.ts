@@ -1,7 +1,7 @@
 /**
- * An admin's changes to a user: status (disable, enable) and roles. Each change and its revocation-feed entry
- * commit together (the user's token version moves in the same UPDATE), so old tokens stop working everywhere; the
- * last active admin can be neither demoted nor disabled (conflict `ERR_LAST_ADMIN`).
+ * An admin's changes to a user: status (disable, enable), roles, and ending every session. Each change and its
+ * revocation-feed entry commit together (the user's token version moves in the same UPDATE), so old tokens stop
+ * working everywhere; the last active admin can be neither demoted nor disabled (conflict `ERR_LAST_ADMIN`).
  */
 import type { Store, User } from '../store/index.js';
 import { DomainError } from './errors.js';
@@ -88,4 +88,24 @@ export async function setUserRoles(
     });
   }
   return user;
+}
+
+/**
+ * Ends every session of a user and invalidates every token issued to them so far, as their own "sign out
+ * everywhere" does (the same cut-off and feed entries); recorded as `logout_all` by the admin. Resolves to how many
+ * sessions were live and ended.
+ */
+export async function endUserSessions(
+  deps: UserAdminDeps,
+  userId: string,
+  actor: AdminActor,
+): Promise<number> {
+  const user = found(await deps.store.getUserById(userId));
+  const revoked = await deps.revocations.revokeAllForUser(user.id, 'logout_all');
+  await deps.events.record('logout_all', {
+    userId: user.id,
+    ip: actor.ip,
+    detail: { by: actor.by, revoked },
+  });
+  return revoked;
 }

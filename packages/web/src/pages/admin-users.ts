@@ -1,9 +1,15 @@
 /**
  * Admin: users — search and page through every user, create an account, disable or enable one, edit its roles,
- * reset its second factors and delete it. All are step-up actions: the server may ask for the password again first
+ * reset its second factors, sign it out everywhere and delete it. All are step-up actions: the server may ask for the password again first
  * (see lib/step-up.ts); the destructive ones ask for confirmation.
  */
-import type { MfaUserSummaryListView, RolesChangeBody, UserPageView, UserView } from '@jot/contract';
+import type {
+  MfaUserSummaryListView,
+  RolesChangeBody,
+  SessionsRevokedView,
+  UserPageView,
+  UserView,
+} from '@jot/contract';
 
 import { onClick } from '../lib/actions.js';
 import { field, h, heading, outcome, table } from '../lib/dom.js';
@@ -118,6 +124,38 @@ function statusButton(user: UserView, self: boolean, page: UsersPage): HTMLButto
   return onClick(toggle, page.out, run, { confirm, stepUp: true });
 }
 
+/** "1 session", "3 sessions". */
+const sessions = (n: number): string => `${n} session${n === 1 ? '' : 's'}`;
+
+/** Sign out everywhere (after confirming); one's own sessions end from the account page instead. */
+function signOutButton(user: UserView, self: boolean, page: UsersPage): HTMLButtonElement {
+  const end = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      id: `sign-out-${user.id}`,
+      'aria-label': `Sign ${user.email} out everywhere`,
+    },
+    'Sign out everywhere',
+  );
+  if (self) end.disabled = true;
+  const confirm = {
+    title: `Sign ${user.email} out everywhere?`,
+    text: 'Every session of theirs ends and every token of theirs stops working at once. They can sign in again.',
+    confirm: 'Sign out everywhere',
+  };
+  const run = async (): Promise<string> => {
+    const { revoked } = await jot.json<SessionsRevokedView>(userPath(user, '/sessions'), {
+      method: 'DELETE',
+    });
+    return revoked === 0
+      ? `${user.email} signed out everywhere: no session was open.`
+      : `${user.email} signed out everywhere: ${sessions(revoked)} ended.`;
+  };
+  return onClick(end, page.out, run, { confirm, stepUp: true });
+}
+
 /** Delete (after confirming); nobody deletes themselves here. */
 function deleteButton(user: UserView, self: boolean, page: UsersPage): HTMLButtonElement {
   const remove = h(
@@ -148,7 +186,13 @@ function row(user: UserView, mfa: MfaByUser, page: UsersPage): (Node | string)[]
     h('span', { class: `status status-${user.status}` }, user.status),
     mfaCell(user, mfa, page),
     formatIso(user.created_at),
-    h('span', { class: 'inline' }, statusButton(user, self, page), deleteButton(user, self, page)),
+    h(
+      'span',
+      { class: 'inline' },
+      signOutButton(user, self, page),
+      statusButton(user, self, page),
+      deleteButton(user, self, page),
+    ),
   ];
 }
 
@@ -229,7 +273,7 @@ export async function adminUsersPage(main: ParentNode): Promise<void> {
   });
   main.append(
     title,
-    h('p', { class: 'muted' }, 'Disabling a user or changing roles stops their existing tokens at once.'),
+    h('p', { class: 'muted' }, 'Signing out, disabling or changing roles stops a user’s tokens at once.'),
     search,
     page.out,
     holder,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { RecoveryCodesView } from '@jot/contract';
 
-import { factorNameSchema } from '../../http/mfa-schemas.js';
+import { factorName, factorNameSchema } from '../../http/mfa-schemas.js';
 import { authErrors, idParams } from '../../http/schemas.js';
 import { authenticate, authOf } from '../auth.js';
 import { callerOf } from '../caller.js';
@@ -41,7 +41,7 @@ export function registerFactorRoutes(app: FastifyInstance, guards: MfaGuards): v
       preHandler: authenticate,
       schema: {
         tags: ['mfa'],
-        summary: 'Rename a factor.',
+        summary: 'Rename a factor (a blank name is refused).',
         params: idParams,
         body: {
           type: 'object',
@@ -53,7 +53,8 @@ export function registerFactorRoutes(app: FastifyInstance, guards: MfaGuards): v
       },
     },
     async (request, reply) => {
-      await mfa.factors.rename(authOf(request).claims.sub, request.params.id, request.body.name.trim());
+      const name = factorName(request.body.name);
+      await mfa.factors.rename(authOf(request).claims.sub, request.params.id, name);
       return reply.code(204).send();
     },
   );

@@ -57,6 +57,7 @@ export function registerPasskeyRegistrationRoutes(app: FastifyInstance): void {
     async (request, reply) => {
       const caller = callerOf(request);
       const credential = request.body.credential as unknown as RegistrationResponseJSON;
+      // The name is optional here, so a blank one is none: refusing it would waste the ceremony just completed.
       const name = request.body.name?.trim() || 'Passkey';
       const { factor, codes } = await registerPasskey(app.jot, caller, credential, name);
       return reply.code(201).send({ factor: publicFactor(factor), recovery_codes: codes });
