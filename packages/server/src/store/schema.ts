@@ -293,7 +293,11 @@ export interface MfaFailuresTable {
   count: number;
 }
 
-/** `known_devices`: devices a user has signed in from (hash of a device cookie, or of user agent + network). */
+/**
+ * `known_devices`: devices a user has signed in from, for the new-device notice (SHA-256 of user-agent family +
+ * network: services/theft-signals.ts). The sign-in lock's device credentials are signed, not stored here
+ * (services/login-devices.ts).
+ */
 export interface KnownDevicesTable {
   user_id: string;
   device_hash: string;
