@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Kysely, Migrator, type Dialect } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { openStore } from '../src/store/open.js';
@@ -108,6 +108,36 @@ describe('introspection: own', () => {
     expect((await introspect(foreign, other.headers)).body).toMatchObject({ active: true, sub: 'billing' });
     const secret = { authorization: `Bearer ${FEED_SECRET}` };
     expect((await introspect(user.access_token, secret)).body).toMatchObject({ active: true });
+  });
+
+  it('refuses a foreign token before any revocation or client lookup (its time cannot tell live from revoked)', async () => {
+    const foreign = await clientToken(other);
+    const user = await signUp(server, 'lookup-user@example.com');
+    const { store, revocations } = server.app.jot;
+    const jti = vi.spyOn(store, 'isJtiRevoked');
+    const client = vi.spyOn(store, 'getClient');
+    const check = vi.spyOn(revocations, 'check');
+    try {
+      expect(answer(await introspect(foreign, own.headers))).toEqual({
+        status: 200,
+        body: { active: false },
+      });
+      expect(answer(await introspect(user.access_token, own.headers))).toEqual({
+        status: 200,
+        body: { active: false },
+      });
+      expect(jti).not.toHaveBeenCalled();
+      expect(check).not.toHaveBeenCalled();
+      // Client authentication reads the caller's own row; the token's client is never looked up.
+      expect(client.mock.calls.map(([id]) => id)).not.toContain('billing');
+      // Its own token does go through them.
+      await introspect(await clientToken(own), own.headers);
+      expect(jti).toHaveBeenCalled();
+    } finally {
+      jti.mockRestore();
+      client.mockRestore();
+      check.mockRestore();
+    }
   });
 
   it('describes a token whose aud names the client', async () => {

@@ -109,9 +109,12 @@ export async function oauthIntrospectRoutes(app: FastifyInstance): Promise<void>
           'introspect only its own refresh tokens',
       );
     }
-    const claims = await tokenStatus.active(token);
-    // RFC 7662 §2.2: a token not meant for this caller is `active: false`, never an error that would confirm it live.
-    if (claims !== undefined && client !== undefined && !mayIntrospect(client, claims)) return INACTIVE;
+    // RFC 7662 §2.2: a token not meant for this caller is `active: false`, never an error that would confirm it live
+    // — decided before any revocation lookup, so neither the answer nor its time tells a live token from a revoked one.
+    const claims = await tokenStatus.active(
+      token,
+      client === undefined ? undefined : (c) => mayIntrospect(client, c),
+    );
     return accessTokenIntrospection(claims);
   });
 }
