@@ -58,12 +58,65 @@ describe('5xx failures in the log', () => {
     }
   });
 
+  it('an outage that ends: the count of what was not logged is logged when the window is over', async () => {
+    const lines: Line[] = [];
+    let now = 5_000_000;
+    const app = Fastify({
+      logger: {
+        level: 'error',
+        stream: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
+      },
+    });
+    installErrorHandlers(app, () => now);
+    app.get('/store', () => {
+      throw new StoreError('ERR_STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:5432');
+    });
+    for (let i = 0; i < 25; i++)
+      expect((await app.inject({ method: 'GET', url: '/store' })).statusCode).toBe(503);
+    expect(lines).toHaveLength(1);
+    now += 10_001; // the database is back: no request fails any more
+    await app.close();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ suppressed: 24 });
+    expect(lines[1]!.msg).toMatch(/24 more requests failed the same way/);
+  });
+
+  it('two bugs with one message thrown in different places are two causes', async () => {
+    const lines: Line[] = [];
+    const app = Fastify({
+      logger: {
+        level: 'error',
+        stream: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
+      },
+    });
+    installErrorHandlers(app);
+    const message = "Cannot read properties of undefined (reading 'id')";
+    app.get('/a', () => {
+      throw new TypeError(message);
+    });
+    app.get('/b', function elsewhere() {
+      throw new TypeError(message);
+    });
+    try {
+      await app.inject({ method: 'GET', url: '/a' });
+      await app.inject({ method: 'GET', url: '/b' });
+      expect(lines).toHaveLength(2);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('past the causes it can remember, every failure is logged rather than none', () => {
-    const decide = failureLog(10_000, 2);
+    const throttle = failureLog(10_000, 2);
+    const decide = (cause: string, now: number) => throttle.decide(cause, now);
     expect(decide('a', 0).log).toBe(true);
     expect(decide('b', 0).log).toBe(true);
     expect(decide('a', 1).log).toBe(false);
     expect(decide('c', 1).log).toBe(true);
     expect(decide('c', 2).log).toBe(true);
+    // Once windows are over the map makes room again, and the count of 'a' is not lost.
+    expect(decide('d', 10_001).log).toBe(true);
+    expect(decide('d', 10_002).log).toBe(false);
+    expect(throttle.flush(10_003)).toEqual([{ cause: 'a', suppressed: 1 }]);
   });
 });

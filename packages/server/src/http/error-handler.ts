@@ -17,7 +17,7 @@ import { KeyError } from '../keys/errors.js';
 import { DomainError, type DomainErrorKind } from '../services/errors.js';
 import { StoreError } from '../store/index.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
-import { failureLog } from './failure-log.js';
+import { FAILURE_LOG_WINDOW_MS, failureLog } from './failure-log.js';
 import { invalidClient } from './oauth-errors.js';
 
 const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>> = {
@@ -167,15 +167,38 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 /**
+ * What tells one failure's cause from another's for the log throttle: the code, the error's name and message (cut
+ * short) and where it was thrown (the stack's first frame), so two bugs with one message are two causes.
+ */
+function failureCause(code: string, error: Error): string {
+  const frame = error.stack?.split('\n').find((line) => line.trimStart().startsWith('at '));
+  return `${code}|${error.name}|${error.message.slice(0, 200)}|${frame?.trim().slice(0, 200) ?? ''}`;
+}
+
+/**
  * Installs the error and not-found handlers. A failure of the server's own (5xx) is logged once per cause and
  * window (http/failure-log.ts); `now` is the clock that window runs on.
  */
 export function installErrorHandlers(app: FastifyInstance, now: () => number = Date.now): void {
   const failures = failureLog();
+  const reportEnded = (): void => {
+    for (const { cause, suppressed } of failures.flush(now())) {
+      app.log.error(
+        { cause, suppressed },
+        `${suppressed} more requests failed the same way before it stopped`,
+      );
+    }
+  };
+  const flusher = setInterval(reportEnded, FAILURE_LOG_WINDOW_MS);
+  flusher.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(flusher);
+    reportEnded();
+  });
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const httpError = toHttpError(error);
     if (httpError.statusCode >= 500) {
-      const { log, suppressed } = failures(`${httpError.code}|${error.name}|${error.message}`, now());
+      const { log, suppressed } = failures.decide(failureCause(httpError.code, error), now());
       if (log && suppressed === 0) request.log.error({ err: error }, 'request failed');
       else if (log) {
         request.log.error(
