@@ -20,7 +20,8 @@ export default defineConfig({
     pool: 'forks',
     // Most of the suite's time is spent waiting on child processes, sockets, PostgreSQL and Chromium, so files run
     // at least two at a time even on a 2-core machine (Vitest's default there is one). Each file has its own
-    // PostgreSQL database or schema and each worker its own Redis database (test/support/redis.ts).
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // PostgreSQL database or schema and each worker its own Redis database (test/support/redis.ts): at most 15
+    // workers, so that worker ids 1–15 map to Redis databases 1–15 of the default 16 and none shares one.
+    maxWorkers: Math.min(15, Math.max(2, availableParallelism() - 1)),
   },
 });

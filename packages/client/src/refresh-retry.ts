@@ -27,7 +27,9 @@ export interface RefreshRetryDeps {
  */
 export function transientFailure(err: unknown): { retryAfterMs: number | undefined } | undefined {
   if (!(err instanceof JotClientError)) return undefined;
-  const noAnswer = err.code === 'ERR_CLIENT_NETWORK' || err.code === 'ERR_CLIENT_BAD_RESPONSE';
+  // A body that did not parse (errors.ts `jsonOf`); the server's own JSON with a bad field is not retried.
+  const notJson = err.code === 'ERR_CLIENT_BAD_RESPONSE' && err.cause instanceof SyntaxError;
+  const noAnswer = err.code === 'ERR_CLIENT_NETWORK' || notJson;
   if (!noAnswer && err.status !== 429 && err.status < 500) return undefined;
   return { retryAfterMs: err.retryAfter === undefined ? undefined : err.retryAfter * 1000 };
 }

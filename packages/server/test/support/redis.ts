@@ -1,16 +1,27 @@
 /**
  * Test helper: is the Redis the suites use reachable? In CI a missing Redis must fail the suite; elsewhere it is
- * skipped with a visible message. `JOT_TEST_REDIS_URL` overrides the address (and the per-worker database).
+ * skipped with a visible message. `JOT_TEST_REDIS_URL` overrides the address.
  */
 import { Redis } from 'ioredis';
 
+/** The worker's Redis database: `VITEST_POOL_ID` (1 … 15, vitest.config.ts caps the workers at 15). */
+const WORKER_DB = Number(process.env.VITEST_POOL_ID ?? 0);
+if (!Number.isInteger(WORKER_DB) || WORKER_DB < 0 || WORKER_DB > 15) {
+  throw new Error(`VITEST_POOL_ID ${process.env.VITEST_POOL_ID} has no Redis database of its own (0–15)`);
+}
+
 /**
- * The Redis the suites talk to: one logical database per Vitest worker (`VITEST_POOL_ID`, 1 … workers), so test
- * files running side by side never share revocation mirror keys, the mirror's completeness marker or rate-limit
- * counters (every Jot deployment on one Redis database shares them, as it should).
+ * The Redis the suites talk to: one logical database per Vitest worker, so test files running side by side do not
+ * share revocation mirror keys, the mirror's completeness marker or rate-limit counters (every Jot deployment on one
+ * Redis database shares them, as it should). Files run one after another in a worker do share its database; pub/sub
+ * channels (`jot:revocations`) are shared by all databases, so a test reading them must pick its own messages.
+ * `JOT_TEST_REDIS_URL` names the server; its database is replaced by the worker's.
  */
-export const TEST_REDIS_URL =
-  process.env.JOT_TEST_REDIS_URL ?? `redis://127.0.0.1:6379/${Number(process.env.VITEST_POOL_ID ?? 0) % 16}`;
+export const TEST_REDIS_URL = (() => {
+  const url = new URL(process.env.JOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  url.pathname = `/${WORKER_DB}`;
+  return url.href;
+})();
 
 /** Why Redis cannot be used, or undefined when it answers. */
 async function unreachable(url: string): Promise<string | undefined> {
