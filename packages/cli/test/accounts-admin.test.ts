@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createServer, loadConfig } from '@jot/server';
 import { freePort } from '../../server/test/support/smtp.js';
@@ -165,5 +165,60 @@ describe('jot keys and jot outbox', () => {
   it('a bad --status is a usage error', async () => {
     const bad = await jot(['outbox', 'list', '--status', 'lost'], { env });
     expect(errorLine(bad)).toMatch(/^jot: ERR_CLI_USAGE: /);
+  });
+});
+
+describe('jot keys withdraw', () => {
+  const list = async (): Promise<{ kid: string; state: string }[]> =>
+    JSON.parse((await jot(['keys', 'list', '--json'], { env })).stdout).keys;
+
+  it('takes a key that does not sign out of the JWKS, refuses the active key and a kid not published', async () => {
+    const active = (await list()).find((k) => k.state === 'active')!;
+    const refused = await jot(['keys', 'withdraw', active.kid], { env });
+    expect(refused.code).toBe(2);
+    expect(errorLine(refused)).toMatch(/^jot: ERR_KEY_ACTIVE: key \S+ signs now/);
+    expect((await list()).map((k) => k.kid)).toContain(active.kid);
+
+    const pending = JSON.parse((await jot(['keys', 'rotate', '--json'], { env })).stdout) as { kid: string };
+    const withdrawn = await jot(['keys', 'withdraw', pending.kid, '--json'], { env });
+    expect(withdrawn.code).toBe(0);
+    expect(JSON.parse(withdrawn.stdout)).toEqual({
+      kid: pending.kid,
+      alg: expect.any(String),
+      withdrawn_at: expect.any(String),
+    });
+    expect((await list()).map((k) => k.kid)).not.toContain(pending.kid);
+    expect((await list()).find((k) => k.state === 'active')?.kid).toBe(active.kid);
+    const again = await jot(['keys', 'withdraw', pending.kid], { env });
+    expect(errorLine(again)).toMatch(/^jot: ERR_CLI_NOT_FOUND: no published signing key/);
+  });
+
+  it('rotate --immediate --withdraw replaces the ring; the server refuses the old tokens and refresh works', async () => {
+    const session = await app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { email: 'ada@example.com', password: PASSWORD },
+    });
+    const { access_token: old, refresh_token: refresh } = session.json<{
+      access_token: string;
+      refresh_token: string;
+    }>();
+    expect(await whoami(old)).toBe(200);
+    const usage = await jot(['keys', 'rotate', '--withdraw'], { env });
+    expect(errorLine(usage)).toMatch(/^jot: ERR_CLI_USAGE: --withdraw needs --immediate/);
+    const rotated = await jot(['keys', 'rotate', '--immediate', '--withdraw', '--json'], { env });
+    expect(rotated.code).toBe(0);
+    const key = JSON.parse(rotated.stdout) as { kid: string; state: string; withdrawn: string[] };
+    expect(key.state).toBe('active');
+    expect(key.withdrawn.length).toBeGreaterThanOrEqual(1);
+    expect((await list()).map((k) => k.kid)).toEqual([key.kid]);
+    await vi.waitFor(async () => expect(await whoami(old)).toBe(401), { timeout: 10_000, interval: 100 });
+    const refreshed = await app.inject({
+      method: 'POST',
+      url: '/api/token/refresh',
+      payload: { refresh_token: refresh },
+    });
+    expect(refreshed.statusCode).toBe(200);
+    expect(await whoami(refreshed.json<{ access_token: string }>().access_token)).toBe(200);
   });
 });

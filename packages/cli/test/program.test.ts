@@ -34,6 +34,7 @@ const COMMANDS = [
   'sessions revoke',
   'keys list',
   'keys rotate',
+  'keys withdraw',
   'outbox list',
   'outbox retry',
   'serve',

@@ -110,6 +110,8 @@ export type {
   SessionView,
   SigningKeyListView,
   SigningKeyView,
+  RotatedKeyView,
+  WithdrawnKeyView,
   UserPageView,
   UserView,
   WhoAmIResponse,

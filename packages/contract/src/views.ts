@@ -49,6 +49,21 @@ export interface SigningKeyView {
   expires_at: string | null;
 }
 
+/**
+ * `POST /api/admin/keys/rotate`: the new key; with `withdraw: true` also the kids taken out of the JWKS in the same
+ * step (every key published before).
+ */
+export interface RotatedKeyView extends SigningKeyView {
+  withdrawn?: string[];
+}
+
+/** `POST /api/admin/keys/:kid/withdraw`: the key taken out of the JWKS (its row is gone: it never comes back). */
+export interface WithdrawnKeyView {
+  kid: string;
+  alg: string;
+  withdrawn_at: string;
+}
+
 /** How an OAuth client authenticates at the token endpoint (RFC 7591 §2 `token_endpoint_auth_method`). */
 export type ClientAuthMethod =
   'private_key_jwt' | 'client_secret_jwt' | 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -144,6 +159,7 @@ export const SECURITY_EVENT_TYPES = [
   'user_disabled',
   'user_enabled',
   'key_rotated',
+  'key_withdrawn',
   'password_reset_requested',
   'password_reset',
   'email_verified',

@@ -13,11 +13,12 @@ import type { Config } from './config/index.js';
 import { redactUrl } from './config/seal-config.js';
 import { requireDeploymentKek } from './keys/kek-check.js';
 import { createKeyManager } from './keys/key-manager.js';
-import type { KeyManager } from './keys/types.js';
+import type { KeyManager, SigningKeyInfo, WithdrawnKeyInfo } from './keys/types.js';
 import { deleteAccount } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
 import type { ClientService } from './services/clients.js';
 import { inviteAddress } from './services/invitations.js';
+import { rotateWithdrawingRing, withdrawSigningKey } from './services/key-withdrawal.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { connectAnswering } from './services/redis-connection.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
@@ -55,6 +56,13 @@ export interface AdminOps {
    * a key, as a starting server would). Commands that do not ask never touch them.
    */
   keys(): Promise<KeyManager>;
+  /**
+   * Takes a key that does not sign now out of the JWKS at once (`ERR_KEY_ACTIVE` for the active key,
+   * `ERR_NOT_FOUND` for a kid not published), recorded as `key_withdrawn` by `cli`; running servers are told.
+   */
+  withdrawKey(kid: string): Promise<WithdrawnKeyInfo>;
+  /** An immediate rotation that withdraws every older key in the same step. */
+  rotateWithdrawing(): Promise<{ key: SigningKeyInfo; withdrawn: WithdrawnKeyInfo[] }>;
   readonly mailer: Mailer;
   /** The OAuth client registry (`jot clients`): the same service as `/api/admin/clients`. */
   readonly clients: ClientService;
@@ -110,10 +118,14 @@ export async function openAdminOps(
       await redis?.quit().catch(() => undefined);
       await store.close();
     };
+    // Only the key commands load (and schedule) the signing keys: nothing else creates one.
+    const keyManager = (): Promise<KeyManager> =>
+      (keys ??= createKeyManager({ store, config, clock, logger }));
     return {
       store,
-      // Only the key commands load (and schedule) the signing keys: nothing else creates one.
-      keys: () => (keys ??= createKeyManager({ store, config, clock, logger })),
+      keys: keyManager,
+      withdrawKey: async (kid) => withdrawSigningKey({ keys: await keyManager(), events }, kid, CLI_ACTOR),
+      rotateWithdrawing: async () => rotateWithdrawingRing({ keys: await keyManager(), events }, CLI_ACTOR),
       mailer,
       clients: clientsFromConfig(config, store, revocations, clock),
       ...userOperations(services),
@@ -169,7 +181,10 @@ interface AdminServices {
   mailer: Mailer;
 }
 
-type UserOperations = Omit<AdminOps, 'store' | 'keys' | 'mailer' | 'clients' | 'close'>;
+type UserOperations = Omit<
+  AdminOps,
+  'store' | 'keys' | 'withdrawKey' | 'rotateWithdrawing' | 'mailer' | 'clients' | 'close'
+>;
 
 /** The operations on users, their sessions and invitations, each recorded with `by: 'cli'`. */
 function userOperations(services: AdminServices): UserOperations {

@@ -4,7 +4,7 @@ export { shutdownGracefully, type ShutdownOptions, type ShutdownReport } from '.
 export type { Drain } from './http/drain.js';
 export { openAdminOps, type AdminOps } from './admin-ops.js';
 export { publicSession, publicUser } from './http/views.js';
-export { publicSigningKey } from './plugins/admin-keys.js';
+export { publicSigningKey, publicWithdrawnKey } from './plugins/admin-keys.js';
 export { invitationView } from './plugins/invitations/view.js';
 export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
@@ -14,9 +14,9 @@ export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.j
 export type { AuthContext, ServerContext } from './context.js';
 export type { Clock } from './clock.js';
 export { HttpError, SERVER_ERROR_CODES, type ErrorBody, type ServerErrorCode } from './http/errors.js';
-export { DomainError, type DomainErrorKind } from './services/errors.js';
+export { DomainError, isDomainError, type DomainErrorKind } from './services/errors.js';
 export type { RouteEntry } from './http/route-table.js';
-export type { KeyManager, SigningKeyInfo } from './keys/types.js';
+export type { KeyManager, SigningKeyInfo, WithdrawnKeyInfo } from './keys/types.js';
 export {
   createPasswordHasher,
   MIN_PASSWORD_LENGTH,

@@ -409,6 +409,7 @@ describe('discovery, admin keys, health, metrics and OpenAPI routes', () => {
         '/.well-known/oauth-authorization-server',
         '/api/admin/keys',
         '/api/admin/keys/rotate',
+        '/api/admin/keys/{kid}/withdraw',
         '/healthz',
         '/late/{id}',
         '/metrics',

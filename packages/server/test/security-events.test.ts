@@ -142,6 +142,12 @@ describe('security events', () => {
     expect(changed.status).toBe(200);
     admin = changed.body;
     secrets.push(admin.access_token);
+    // key_withdrawn: the key the rotation above retired (the admin's new token is signed by the new one)
+    const listed = await server.request('GET', '/api/admin/keys', { token: admin.access_token });
+    const retired = (listed.body.keys as { kid: string; state: string }[]).find((k) => k.state === 'retired');
+    expect(
+      (await post(`/api/admin/keys/${retired?.kid}/withdraw`, undefined, admin.access_token)).status,
+    ).toBe(200);
     expect((await post('/api/logout-all', undefined, admin.access_token)).status).toBe(204);
 
     const adminNow = await login('admin@example.com', NEW_PASSWORD);

@@ -15,7 +15,7 @@ import type { Kek } from './kek.js';
 import { createKeyRing, type KeyRing, type LoadedKey } from './key-ring.js';
 import { ringChanges } from './ring-changes.js';
 import { activeOf, isPublished, stateOf } from './timeline.js';
-import type { KeyManager, KeyManagerConfig, KeyManagerLogger } from './types.js';
+import type { KeyManager, KeyManagerConfig, KeyManagerLogger, WithdrawnKeyInfo } from './types.js';
 
 export type { KeyManagerConfig, KeyManagerLogger } from './types.js';
 
@@ -85,6 +85,21 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
         return info;
       });
     },
+    withdraw(kid) {
+      return serial(async () => {
+        const found = await changes.withdraw(kid);
+        if (found.outcome !== 'withdrawn') return found;
+        return { outcome: 'withdrawn', ...withdrawnInfo(found.key, found.at) };
+      });
+    },
+    rotateAndWithdraw() {
+      return serial(async () => {
+        const { kid, withdrawn, at } = await changes.rotateAndWithdraw();
+        const key = manager.list().find((k) => k.kid === kid);
+        if (key === undefined) throw new Error('the new signing key vanished from the store');
+        return { key, withdrawn: withdrawn.map((k) => withdrawnInfo(k, at)) };
+      });
+    },
     tick() {
       return serial(async () => {
         if (closed) return;
@@ -109,6 +124,11 @@ export async function createKeyManager(options: KeyManagerOptions): Promise<KeyM
     timer.unref();
   }
   return manager;
+}
+
+/** What may be said of a withdrawn key (never key material). */
+function withdrawnInfo(key: LoadedKey, at: number): WithdrawnKeyInfo {
+  return { kid: key.kid, alg: key.alg as Algorithm, withdrawnAt: at };
 }
 
 /** Runs store-mutating work one at a time within this instance. */

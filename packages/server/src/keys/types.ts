@@ -16,6 +16,22 @@ export interface SigningKeyInfo {
   expiresAt: number | null;
 }
 
+/** A key taken out of the JWKS at once (its row deleted, so no instance can bring it back). */
+export interface WithdrawnKeyInfo {
+  kid: string;
+  alg: Algorithm;
+  withdrawnAt: number;
+}
+
+/**
+ * What `withdraw(kid)` did: `withdrawn`; `active` — refused, the key signs now and nothing would replace it (use
+ * `rotateAndWithdraw`); `unknown` — no published key has this kid (never existed, expired, or withdrawn already).
+ */
+export type KeyWithdrawal =
+  | ({ outcome: 'withdrawn' } & WithdrawnKeyInfo)
+  | { outcome: 'active'; kid: string }
+  | { outcome: 'unknown'; kid: string };
+
 /** Signing keys: stored encrypted, rotated on a schedule, published as a JWKS; also resolves keys for verification. */
 export interface KeyManager extends KeyResolver {
   /** The key that signs new tokens now (the newest key whose activation time has passed). */
@@ -31,6 +47,16 @@ export interface KeyManager extends KeyResolver {
    * that cache the JWKS never meet an unknown `kid`; `immediate` skips the wait (key compromise).
    */
   rotate(options?: { immediate?: boolean }): Promise<SigningKeyInfo>;
+  /**
+   * Takes a published key that does not sign now out of the JWKS at once, for good (key compromise). A key whose
+   * retirement it was to activate keeps signing until the next one does. Every instance is told on commit.
+   */
+  withdraw(kid: string): Promise<KeyWithdrawal>;
+  /**
+   * An immediate rotation that withdraws every key published before it in the same step: the new key is then the
+   * only one signing and verifying (a compromised ring replaced).
+   */
+  rotateAndWithdraw(): Promise<{ key: SigningKeyInfo; withdrawn: WithdrawnKeyInfo[] }>;
   /** Scheduled work: create the next key when due, drop keys whose tokens have all expired. */
   tick(): Promise<void>;
   /** Re-reads the key ring from the store (another instance changed it). */
