@@ -8,6 +8,7 @@
 
 /** One device credential kept: the address it was answered for (undefined: a passkey sign-in) and the token. */
 export interface KeptDeviceToken {
+  /** Base64url SHA-256 of the server's URL and the address (device-tokens.ts): no address is stored as such. */
   account: string | undefined;
   token: string;
 }

@@ -9,6 +9,7 @@
  */
 import { MAX_DEVICE_TOKENS, type SessionTokenResponse } from '@jot/contract';
 
+import { base64url } from './base64url.js';
 import type { DeviceTokenStore, KeptDeviceToken } from './device-token-store.js';
 
 /** The address a credential is kept for: as typed, without the case and spaces the server ignores too. */
@@ -50,6 +51,17 @@ export interface DeviceCredentials {
   accountOf(mfaToken: string): string | undefined;
 }
 
+/**
+ * What a credential is kept under for `account`: base64url SHA-256 of the server and the address, so the store (an
+ * IndexedDB any script of the origin can read, a file) holds no email address.
+ */
+async function storedAccount(server: string, account: string | undefined): Promise<string | undefined> {
+  if (account === undefined) return undefined;
+  return base64url(
+    await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${server}|${account}`)),
+  );
+}
+
 /** Device credentials for the server at `server` (its base URL), kept in `store`. */
 export function createDeviceCredentials(store: DeviceTokenStore, server: string): DeviceCredentials {
   const load = (): Promise<KeptDeviceToken[]> => store.load(server).catch(() => []);
@@ -57,7 +69,7 @@ export function createDeviceCredentials(store: DeviceTokenStore, server: string)
   let pending: { mfaToken: string; account: string } | undefined;
   return {
     async present(account) {
-      return presentedTokens(await load(), account);
+      return presentedTokens(await load(), await storedAccount(server, account));
     },
     async keep(account, body) {
       // The contract's member, still unchecked: a renamed member fails to compile here.
@@ -65,7 +77,8 @@ export function createDeviceCredentials(store: DeviceTokenStore, server: string)
         typeof body === 'object' && body !== null ? body : {};
       const token = fields.device_token;
       if (typeof token !== 'string' || token === '') return;
-      await store.save(server, keptAfter(await load(), account, token)).catch(() => undefined);
+      const owner = await storedAccount(server, account);
+      await store.save(server, keptAfter(await load(), owner, token)).catch(() => undefined);
     },
     awaitSecondStep(mfaToken, account) {
       pending = { mfaToken, account };

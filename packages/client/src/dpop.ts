@@ -6,6 +6,7 @@
 import { asksForDPoPNonce, HEADERS } from '@jot/contract';
 
 import { defaultKeyStore, type DPoPKeyStore } from './dpop-key-store.js';
+import { base64url } from './base64url.js';
 
 /** Sends requests with proofs. */
 export interface DPoPSigner {
@@ -21,13 +22,6 @@ export interface DPoPSigner {
 }
 
 const encoder = new TextEncoder();
-
-function base64url(bytes: ArrayBuffer | Uint8Array): string {
-  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let binary = '';
-  for (const byte of view) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 function htu(url: string): string {
   const parsed = new URL(url);

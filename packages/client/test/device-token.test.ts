@@ -135,6 +135,10 @@ describe('bearer mode keeps the device credential', () => {
     await make({ fetch: server.fetch, deviceTokens: store }).login('kept@b.c', FAKE_PASSWORD);
     await make({ fetch: server.fetch, deviceTokens: store }).login('kept@b.c', FAKE_PASSWORD);
     expect(server.presented).toEqual([undefined, 'device-1']);
+    // The store holds no email address: the credential is kept under a hash of the server and the address.
+    const stored = JSON.stringify(await store.load(`${BASE}/`));
+    expect(stored).toContain('device-');
+    expect(stored).not.toMatch(/kept|b\.c/);
     const broken: DeviceTokenStore = {
       load: () => Promise.reject(new Error('storage unavailable')),
       save: () => Promise.reject(new Error('storage unavailable')),
