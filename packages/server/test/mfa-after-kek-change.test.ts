@@ -53,6 +53,10 @@ describe('an authenticator app sealed under the previous KEK', () => {
     expect(res.status, res.text).toBe(409);
     expect(res.body.code).toBe('ERR_MFA_FACTOR_UNREADABLE');
     expect(res.body.error_description).toMatch(/passkey.*administrator/);
+    // The answer is documented where clients look for it.
+    const api = await server.request('GET', '/openapi.json');
+    expect(Object.keys(api.body.paths['/api/login/mfa'].post.responses)).toContain('409');
+    expect(Object.keys(api.body.paths['/api/mfa/step-up'].post.responses)).toContain('409');
   });
 
   it('treats a recovery code issued before as not valid (401), not a 500', async () => {

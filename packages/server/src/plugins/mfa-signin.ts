@@ -43,7 +43,7 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
           additionalProperties: false,
           properties: { mfa_token: mfaTokenSchema, ...proofProperties, device_token: deviceTokenSchema },
         },
-        response: tokenRouteResponses(400, 401, 403, 429),
+        response: tokenRouteResponses(400, 401, 403, 409, 429),
       },
     },
     async (request, reply) => {

@@ -21,7 +21,7 @@ export function registerStepUpRoutes(app: FastifyInstance, guards: MfaGuards): v
         tags: ['mfa'],
         summary: 'Step-up (RFC 9470) with a second factor: tokens with a fresh auth_time and acr aal2.',
         body: { type: 'object', additionalProperties: false, properties: proofProperties },
-        response: tokenRouteResponses(400, 401, 403, 429),
+        response: tokenRouteResponses(400, 401, 403, 409, 429),
       },
     },
     async (request, reply) => {
