@@ -8,14 +8,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
-  ensureBuilt,
-  launchChromium,
   openPage,
   PASSWORD,
   signInWithForm,
+  startBrowserServer,
+  stopBrowserServer,
 } from './support/browser.js';
 
 const ADMIN = 'admin@feedback.test';
@@ -41,19 +41,9 @@ describe.runIf(available)('feedback after an action', () => {
   };
 
   beforeAll(async () => {
-    await ensureBuilt();
-    server = await startServer({ tokenDelivery: 'cookie' });
-    for (const email of [ADMIN, USER]) {
-      const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
-      expect(reg.status).toBe(201);
-    }
-    browser = await launchChromium();
+    ({ server, browser } = await startBrowserServer({ accounts: [ADMIN, USER] }));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('an error after a click leaves the focus on the button pressed', async () => {
     const page = await openPage(browser, contexts, 390);

@@ -7,15 +7,15 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
-  ensureBuilt,
   horizontalOverflow,
-  launchChromium,
   openPage,
   PASSWORD,
   signInWithForm,
+  startBrowserServer,
+  stopBrowserServer,
 } from './support/browser.js';
 
 const ADMIN = 'admin@sign-out-user.test';
@@ -50,19 +50,9 @@ describe.runIf(available)('an admin signs a user out everywhere', () => {
   }
 
   beforeAll(async () => {
-    await ensureBuilt();
-    server = await startServer({ tokenDelivery: 'cookie' });
-    for (const email of [ADMIN, USER]) {
-      const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
-      expect(reg.status).toBe(201);
-    }
-    browser = await launchChromium();
+    ({ server, browser } = await startBrowserServer({ accounts: [ADMIN, USER] }));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   for (const width of WIDTHS) {
     it(`at ${width} px: keyboard, confirmation, outcome; the user's tokens stop working`, async () => {

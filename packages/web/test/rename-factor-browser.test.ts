@@ -9,16 +9,16 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
 import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
 import {
   available,
-  ensureBuilt,
   horizontalOverflow,
-  launchChromium,
   openPage,
   PASSWORD,
   signInWithForm,
+  startBrowserServer,
+  stopBrowserServer,
 } from './support/browser.js';
 
 const WIDTHS = [390, 1280] as const;
@@ -52,15 +52,9 @@ describe.runIf(available)('renaming a second factor in its row', () => {
   };
 
   beforeAll(async () => {
-    await ensureBuilt();
-    server = await startServer({ tokenDelivery: 'cookie' });
-    browser = await launchChromium();
+    ({ server, browser } = await startBrowserServer());
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   for (const width of WIDTHS) {
     it(`${width} px: a second factor is renamed in its row, without a browser dialog`, async () => {

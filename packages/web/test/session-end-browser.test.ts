@@ -8,14 +8,14 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
-  ensureBuilt,
-  launchChromium,
   openPage,
   PASSWORD,
   signInWithForm,
+  startBrowserServer,
+  stopBrowserServer,
 } from './support/browser.js';
 
 const ADMIN = 'admin@session-end.test';
@@ -48,19 +48,9 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
     page.waitForFunction(() => !document.getElementById('main')?.hasAttribute('aria-busy'));
 
   beforeAll(async () => {
-    await ensureBuilt();
-    server = await startServer({ tokenDelivery: 'cookie' });
-    for (const email of [ADMIN, OTHER]) {
-      const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
-      expect(reg.status).toBe(201);
-    }
-    browser = await launchChromium();
+    ({ server, browser } = await startBrowserServer({ accounts: [ADMIN, OTHER] }));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('refused on submit: back on the same page after signing in, typed input kept, passwords not', async () => {
     const page = await openPage(browser, contexts, 390);

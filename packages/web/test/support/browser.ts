@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 
+import type { Settings } from '../../../server/src/config/index.js';
+import { startServer, type TestServer } from '../../../server/test/support/jot-server.js';
+
 export const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 /** Whether the browser suites can run here. */
@@ -136,4 +139,36 @@ export async function horizontalOverflow(page: Page): Promise<{ overflow: number
     }
     return { overflow: document.documentElement.scrollWidth - width, culprits: culprits.slice(0, 5) };
   });
+}
+
+/** A test file's server (cookie delivery unless `settings` say otherwise) and Chromium. */
+export interface BrowserServer {
+  server: TestServer;
+  browser: Browser;
+}
+
+/**
+ * For a test file's `beforeAll`: builds the UI if needed, starts a server with `settings` (cookie delivery by
+ * default), registers `accounts` (with {@link PASSWORD}) and launches Chromium.
+ */
+export async function startBrowserServer(
+  options: { settings?: Settings; accounts?: readonly string[] } = {},
+): Promise<BrowserServer> {
+  await ensureBuilt();
+  const server = await startServer({ tokenDelivery: 'cookie', ...options.settings });
+  for (const email of options.accounts ?? []) {
+    const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
+    if (reg.status !== 201) throw new Error(`registering ${email} failed: ${reg.status} ${reg.text}`);
+  }
+  return { server, browser: await launchChromium() };
+}
+
+/** For a test file's `afterAll`: closes its pages' contexts, Chromium and the server (any may be missing). */
+export async function stopBrowserServer(
+  started: Partial<BrowserServer>,
+  contexts: readonly BrowserContext[] = [],
+): Promise<void> {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await started.browser?.close();
+  await started.server?.close();
 }
