@@ -239,6 +239,39 @@ describe('key manager', () => {
     expect(m.activeKey().kid).toBe(urgent.kid);
   });
 
+  it('withdrawing a pending key un-retires the key due to hand over to it: a key still signs after its time', async () => {
+    const config = baseConfig();
+    const m = await manager(config);
+    const verify = createVerifier(m, { algorithms: ['ES256'] });
+    const oldKid = m.activeKey().kid;
+    now += 5 * MINUTE;
+    const pending = await m.rotate();
+    // Rotating schedules the hand-over: the old key retires when the pending one activates.
+    expect(m.list().find((k) => k.kid === oldKid)?.retiredAt).toBe(pending.activatesAt);
+    now = pending.activatesAt - 10 * MINUTE;
+
+    expect(await m.withdraw(pending.kid)).toMatchObject({ outcome: 'withdrawn', kid: pending.kid });
+    expect(m.list()).toEqual([
+      expect.objectContaining({ kid: oldKid, state: 'active', retiredAt: null, expiresAt: null }),
+    ]);
+    expect(kids(m)).toEqual([oldKid]);
+
+    // Past the withdrawn key's activation time, and after the schedule ran, the old key still signs.
+    now = pending.activatesAt + MINUTE;
+    await m.tick();
+    expect(m.activeKey().kid).toBe(oldKid);
+    expect(m.list().find((k) => k.kid === oldKid)).toMatchObject({ state: 'active', retiredAt: null });
+    expect(m.list().map((k) => k.kid)).not.toContain(pending.kid);
+    const token = createSigner(m.activeKey(), { expiresIn: 60 })(
+      { sub: 'u1' },
+      { currentDate: new Date(now) },
+    );
+    expect(verify(token, { currentDate: new Date(now) }).payload.sub).toBe('u1');
+    expect(() => m.select('ES256', pending.kid)).toThrow(
+      expect.objectContaining({ code: 'ERR_JWKS_NO_MATCHING_KEY' }),
+    );
+  });
+
   it('rotates on schedule: the next key is published one pre-publication period before the interval ends', async () => {
     const config = baseConfig();
     const m = await manager(config);
