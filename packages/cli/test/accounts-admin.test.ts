@@ -146,6 +146,34 @@ describe('jot keys and jot outbox', () => {
     expect(after.length).toBe(before.length + 1);
   });
 
+  it('records each rotation as key_rotated by cli, as the admin API does', async () => {
+    const rotated = JSON.parse((await jot(['keys', 'rotate', '--json'], { env })).stdout) as {
+      kid: string;
+      alg: string;
+      activates_at: string;
+    };
+    const urgent = JSON.parse((await jot(['keys', 'rotate', '--immediate', '--json'], { env })).stdout) as {
+      kid: string;
+      alg: string;
+      activates_at: string;
+    };
+    const events = await app.jot.store.listSecurityEvents({ limit: 10, type: 'key_rotated' });
+    for (const [key, immediate] of [
+      [rotated, false],
+      [urgent, true],
+    ] as const) {
+      const event = events.find((e) => e.detail.kid === key.kid);
+      expect(event?.userId).toBeNull();
+      expect(event?.detail).toEqual({
+        kid: key.kid,
+        alg: key.alg,
+        immediate,
+        activatesAt: Date.parse(key.activates_at),
+        by: 'cli',
+      });
+    }
+  });
+
   it('a message the mail server refused waits in the outbox; retry delivers it', async () => {
     const port = await freePort();
     const down = { ...env, JOT_SMTP_URL: `smtp://127.0.0.1:${port}` };

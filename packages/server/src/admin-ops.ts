@@ -61,6 +61,11 @@ export interface AdminOps {
    * `ERR_NOT_FOUND` for a kid not published), recorded as `key_withdrawn` by `cli`; running servers are told.
    */
   withdrawKey(kid: string): Promise<WithdrawnKeyInfo>;
+  /**
+   * Creates a signing key, pre-published or (`immediate`) signing at once, recorded as `key_rotated` by `cli` as the
+   * admin API records it; running servers are told.
+   */
+  rotateKey(options: { immediate: boolean }): Promise<SigningKeyInfo>;
   /** An immediate rotation that withdraws every older key in the same step. */
   rotateWithdrawing(): Promise<{ key: SigningKeyInfo; withdrawn: WithdrawnKeyInfo[] }>;
   readonly mailer: Mailer;
@@ -124,8 +129,7 @@ export async function openAdminOps(
     return {
       store,
       keys: keyManager,
-      withdrawKey: async (kid) => withdrawSigningKey({ keys: await keyManager(), events }, kid, CLI_ACTOR),
-      rotateWithdrawing: async () => rotateWithdrawingRing({ keys: await keyManager(), events }, CLI_ACTOR),
+      ...keyOperations(keyManager, events),
       mailer,
       clients: clientsFromConfig(config, store, revocations, clock),
       ...userOperations(services),
@@ -171,6 +175,26 @@ async function connectAdminRedis(url: string): Promise<Redis> {
 /** Who the CLI's changes are recorded as. */
 const CLI_ACTOR: AdminActor = { by: 'cli', ip: null };
 
+/** The changes to the signing keys, each recorded with `by: 'cli'` as the admin API records them. */
+function keyOperations(
+  keyManager: () => Promise<KeyManager>,
+  events: SecurityEvents,
+): Pick<AdminOps, 'withdrawKey' | 'rotateKey' | 'rotateWithdrawing'> {
+  return {
+    withdrawKey: async (kid) => withdrawSigningKey({ keys: await keyManager(), events }, kid, CLI_ACTOR),
+    rotateKey: async ({ immediate }) => {
+      const info = await (await keyManager()).rotate({ immediate });
+      await events.record('key_rotated', {
+        userId: null,
+        ip: CLI_ACTOR.ip,
+        detail: { kid: info.kid, alg: info.alg, immediate, activatesAt: info.activatesAt, by: CLI_ACTOR.by },
+      });
+      return info;
+    },
+    rotateWithdrawing: async () => rotateWithdrawingRing({ keys: await keyManager(), events }, CLI_ACTOR),
+  };
+}
+
 /** What the user operations work with. */
 interface AdminServices {
   config: Config;
@@ -183,7 +207,7 @@ interface AdminServices {
 
 type UserOperations = Omit<
   AdminOps,
-  'store' | 'keys' | 'withdrawKey' | 'rotateWithdrawing' | 'mailer' | 'clients' | 'close'
+  'store' | 'keys' | 'withdrawKey' | 'rotateKey' | 'rotateWithdrawing' | 'mailer' | 'clients' | 'close'
 >;
 
 /** The operations on users, their sessions and invitations, each recorded with `by: 'cli'`. */

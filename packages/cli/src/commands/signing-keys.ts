@@ -62,7 +62,7 @@ function registerRotate(keys: Command, io: CliIo): void {
           const rotated = await ops.rotateWithdrawing();
           key = { ...publicSigningKey(rotated.key), withdrawn: rotated.withdrawn.map((k) => k.kid) };
         } else {
-          key = publicSigningKey(await (await ops.keys()).rotate({ immediate: options.immediate === true }));
+          key = publicSigningKey(await ops.rotateKey({ immediate: options.immediate === true }));
         }
         if (options.json === true) return writeJson(io.stdout, key);
         writeLine(
