@@ -8,15 +8,15 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
-  ensureBuilt,
   horizontalOverflow,
-  launchChromium,
   openPage,
   PASSWORD,
   signInWithForm,
+  startBrowserServer,
+  stopBrowserServer,
 } from './support/browser.js';
 
 const ADMIN = 'admin@key-withdraw.test';
@@ -70,17 +70,9 @@ describe.runIf(available)('an admin withdraws signing keys', () => {
   }
 
   beforeAll(async () => {
-    await ensureBuilt();
-    server = await startServer({ tokenDelivery: 'cookie' });
-    const reg = await server.request('POST', '/api/register', { body: { email: ADMIN, password: PASSWORD } });
-    expect(reg.status).toBe(201);
-    browser = await launchChromium();
+    ({ server, browser } = await startBrowserServer({ accounts: [ADMIN] }));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
+  afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   for (const width of WIDTHS) {
     it(`at ${width} px: withdraws a retired key, then rotates withdrawing the ring`, async () => {
