@@ -3,7 +3,7 @@
  * bug: 500) is answered every time, but logged once per cause and window — the next line of that cause says how many
  * were not logged — while a different cause is logged at once (http/failure-log.ts).
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 
 import { installErrorHandlers } from '../src/http/error-handler.js';
@@ -17,20 +17,26 @@ interface Line {
   err?: { message: string };
 }
 
+/** An app with the error handlers, logging errors as parsed lines into `lines`, its throttle on `clock`. */
+function loggingApp(lines: Line[], clock?: () => number): FastifyInstance {
+  const app = Fastify({
+    logger: {
+      level: 'error',
+      stream: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
+    },
+  });
+  installErrorHandlers(app, clock);
+  app.get('/store', () => {
+    throw new StoreError('ERR_STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:5432');
+  });
+  return app;
+}
+
 describe('5xx failures in the log', () => {
   it('a database outage: 40 requests answered 503, one line; after the window one line with the count', async () => {
     const lines: Line[] = [];
     let now = 1_000_000;
-    const app = Fastify({
-      logger: {
-        level: 'error',
-        stream: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
-      },
-    });
-    installErrorHandlers(app, () => now);
-    app.get('/store', () => {
-      throw new StoreError('ERR_STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:5432');
-    });
+    const app = loggingApp(lines, () => now);
     app.get('/bug', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'id')");
     });
@@ -61,16 +67,7 @@ describe('5xx failures in the log', () => {
   it('an outage that ends: the count of what was not logged is logged when the window is over', async () => {
     const lines: Line[] = [];
     let now = 5_000_000;
-    const app = Fastify({
-      logger: {
-        level: 'error',
-        stream: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
-      },
-    });
-    installErrorHandlers(app, () => now);
-    app.get('/store', () => {
-      throw new StoreError('ERR_STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:5432');
-    });
+    const app = loggingApp(lines, () => now);
     for (let i = 0; i < 25; i++)
       expect((await app.inject({ method: 'GET', url: '/store' })).statusCode).toBe(503);
     expect(lines).toHaveLength(1);
@@ -83,13 +80,7 @@ describe('5xx failures in the log', () => {
 
   it('two bugs with one message thrown in different places are two causes', async () => {
     const lines: Line[] = [];
-    const app = Fastify({
-      logger: {
-        level: 'error',
-        stream: { write: (line: string) => void lines.push(JSON.parse(line) as Line) },
-      },
-    });
-    installErrorHandlers(app);
+    const app = loggingApp(lines);
     const message = "Cannot read properties of undefined (reading 'id')";
     app.get('/a', () => {
       throw new TypeError(message);
