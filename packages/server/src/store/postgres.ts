@@ -8,6 +8,7 @@ import type { Dialect } from 'kysely';
 import { LOCK_IDLE_LIMIT } from './cluster.js';
 import type { StoreLogger } from './logger.js';
 import { namingPool } from './named-statements.js';
+import { withOwnSchemaIntrospection } from './own-schema-introspector.js';
 
 /** OID of INT8/BIGINT; pg returns it as a string by default because it can exceed 2^53. */
 const INT8_OID = 20;
@@ -95,5 +96,5 @@ export function createPostgresDialect(
   });
   // The hot statements go by name, parsed and planned once per connection (named-statements.ts), unless the
   // operator's pooler cannot hold prepared statements.
-  return new PostgresDialect({ pool: namedStatements ? namingPool(pool) : pool });
+  return withOwnSchemaIntrospection(new PostgresDialect({ pool: namedStatements ? namingPool(pool) : pool }));
 }
