@@ -4,18 +4,20 @@
  * nothing), and says how many sessions ended; the user's tokens stop working. The admin's own row offers it disabled
  * (their own sessions end from the account page), and nothing on the page reaches beyond the screen.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
+  focusedId,
   horizontalOverflow,
   openPage,
   PASSWORD,
   signInWithForm,
   startBrowserServer,
   stopBrowserServer,
+  tabTo,
 } from './support/browser.js';
 
 const ADMIN = 'admin@sign-out-user.test';
@@ -37,17 +39,6 @@ describe.runIf(available)('an admin signs a user out everywhere', () => {
   };
   const whoamiStatus = async (token: string): Promise<number> =>
     (await server.request('GET', '/api/whoami', { token })).status;
-  const focusedId = (page: Page): Promise<string | undefined> =>
-    page.evaluate(() => document.activeElement?.id);
-
-  /** Presses Tab until the element with `id` has the focus (at most `max` times); whether it got there. */
-  async function tabTo(page: Page, id: string, max = 60): Promise<boolean> {
-    for (let i = 0; i < max; i++) {
-      if ((await focusedId(page)) === id) return true;
-      await page.keyboard.press('Tab');
-    }
-    return (await focusedId(page)) === id;
-  }
 
   beforeAll(async () => {
     ({ server, browser } = await startBrowserServer({ accounts: [ADMIN, USER] }));

@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
+  focusedId,
   horizontalOverflow,
   openPage,
   PASSWORD,
   signInWithForm,
   startBrowserServer,
   stopBrowserServer,
+  tabTo,
 } from './support/browser.js';
 
 const ADMIN = 'admin@key-withdraw.test';
@@ -49,17 +51,6 @@ describe.runIf(available)('an admin withdraws signing keys', () => {
       (res.body.keys as { kid: string; state: string }[]).map((k) => [k.kid, k.state]),
     );
   };
-  const focusedId = (page: Page): Promise<string | undefined> =>
-    page.evaluate(() => document.activeElement?.id);
-
-  /** Presses Tab until the element with `id` has the focus (at most `max` times); whether it got there. */
-  async function tabTo(page: Page, id: string, max = 60): Promise<boolean> {
-    for (let i = 0; i < max; i++) {
-      if ((await focusedId(page)) === id) return true;
-      await page.keyboard.press('Tab');
-    }
-    return (await focusedId(page)) === id;
-  }
 
   async function fits(page: Page, width: number): Promise<void> {
     expect(await horizontalOverflow(page)).toEqual({ overflow: 0, culprits: [] });

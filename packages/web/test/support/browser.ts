@@ -172,3 +172,17 @@ export async function stopBrowserServer(
   await started.browser?.close();
   await started.server?.close();
 }
+
+/** The id of the element that has the focus on `page`, if any. */
+export function focusedId(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => document.activeElement?.id);
+}
+
+/** Presses Tab until the element with `id` has the focus (at most `max` times); whether it got there. */
+export async function tabTo(page: Page, id: string, max = 60): Promise<boolean> {
+  for (let i = 0; i < max; i++) {
+    if ((await focusedId(page)) === id) return true;
+    await page.keyboard.press('Tab');
+  }
+  return (await focusedId(page)) === id;
+}
