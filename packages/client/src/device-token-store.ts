@@ -6,10 +6,23 @@
  * sign-ins from the account-wide lock others can set (their guesses stay bounded).
  */
 
-/** One device credential kept: the address it was answered for (undefined: a passkey sign-in) and the token. */
+/**
+ * One device credential kept: the account it is (`user`, once known) and the address it signs in with (`account`),
+ * and the token. One account has one, whichever way it signed in (password, second step, passkey). Both are kept as
+ * base64url SHA-256 of the server's URL and the value (device-tokens.ts): the store holds no email address and no
+ * account id as such.
+ */
 export interface KeptDeviceToken {
-  /** Base64url SHA-256 of the server's URL and the address (device-tokens.ts): no address is stored as such. */
+  /**
+   * The address its account last signed in with by password (as hashed above); undefined: none known (passkey
+   * sign-ins only, or the address signs in to another account now).
+   */
   account: string | undefined;
+  /**
+   * The account's id (the `sub` of the access token its sign-in answered, hashed as above); absent: not known (an
+   * access token the client cannot read, an entry kept by a version of the client before it read it).
+   */
+  user?: string;
   token: string;
 }
 
@@ -39,13 +52,19 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 /** Only what a store can have written: anything else read back is no credential. */
-function keptTokens(value: unknown): KeptDeviceToken[] {
+export function keptTokens(value: unknown): KeptDeviceToken[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((entry: unknown) => {
     if (typeof entry !== 'object' || entry === null) return [];
-    const { account, token } = entry as Partial<Record<keyof KeptDeviceToken, unknown>>;
+    const { account, user, token } = entry as Partial<Record<keyof KeptDeviceToken, unknown>>;
     if (typeof token !== 'string') return [];
-    return [{ account: typeof account === 'string' ? account : undefined, token }];
+    return [
+      {
+        account: typeof account === 'string' ? account : undefined,
+        ...(typeof user === 'string' ? { user } : {}),
+        token,
+      },
+    ];
   });
 }
 

@@ -59,8 +59,9 @@ export interface ClientOptions {
    */
   dpop?: boolean | DPoPKeyStore;
   /**
-   * Bearer mode: where the device credential each sign-in answers (`device_token`) is kept, per address, to be sent
-   * on the next sign-ins — it keeps the account-wide sign-in lock that others can set from locking this client out.
+   * Bearer mode: where the device credential each sign-in answers (`device_token`) is kept, one per account (with
+   * the address it signs in with), to be sent on the next sign-ins — it keeps the account-wide sign-in lock that
+   * others can set from locking this client out.
    * Not a session token: alone it signs no one in. IndexedDB in browsers, memory elsewhere (pass a store that
    * outlives the process to keep it across restarts); `false` keeps none. Not with the other modes, whose browser
    * keeps it in an HttpOnly cookie. @default defaultDeviceTokenStore()

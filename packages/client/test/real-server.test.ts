@@ -13,6 +13,7 @@ import {
   createClient,
   isStepUpRequired,
   JotClientError,
+  memoryDeviceTokenStore,
   type FetchLike,
   type JotClient,
 } from '../src/index.js';
@@ -202,7 +203,14 @@ describe('@jot/client against the real server', () => {
   it('keeps the device credential of its sign-in: the account-wide lock others set does not keep it out', async () => {
     const owner = 'device-owner@example.com';
     await signUp(server, owner, password);
-    const app = createClient({ baseUrl: server.url, mode: 'bearer', locks: null, broadcast: false });
+    const kept = memoryDeviceTokenStore();
+    const app = createClient({
+      baseUrl: server.url,
+      mode: 'bearer',
+      locks: null,
+      broadcast: false,
+      deviceTokens: kept,
+    });
     const stranger = createClient({ baseUrl: server.url, mode: 'bearer', locks: null, broadcast: false });
     others.push(app, stranger);
     await app.login(owner, password);
@@ -217,5 +225,10 @@ describe('@jot/client against the real server', () => {
     await expect(stranger.login(owner, password)).rejects.toMatchObject({ code: 'ERR_LOGIN_LOCKED' });
     await app.login(owner, password);
     expect(app.signedIn).toBe(true);
+    // One entry, kept for the account the server's access token names (so its passkey sign-ins would share it).
+    const entries = await kept.load(new URL('/', server.url).href);
+    expect(entries).toEqual([
+      { account: expect.any(String), user: expect.any(String), token: expect.any(String) },
+    ]);
   });
 });
