@@ -140,7 +140,10 @@ describe('jot clients', () => {
     );
     expect(privateRefused.code).not.toBe(0);
     const noAudience = await jot(['clients', 'add', '--name', 'X', '--auth', 'client_secret_post'], { env });
-    expect(errorLine(noAudience)).toMatch(/ERR_CLI_USAGE.*audiences.*\(ERR_CLIENT_INVALID\)/);
+    // The server's message names the registration field; the CLI names its own flag.
+    expect(errorLine(noAudience)).toMatch(
+      /ERR_CLI_USAGE: --audience: list the resource servers.*\(ERR_CLIENT_INVALID\)/,
+    );
     const again = await jot([...addSvc, '--public-key', 'svc.pub.pem', '--audience', 'https://a.internal'], {
       env,
       cwd: dir,

@@ -127,7 +127,29 @@ function introspectionPolicy(value: string | undefined): ClientIntrospectionPoli
   return value as ClientIntrospectionPolicy;
 }
 
-/** Server validation errors become usage errors with the server's message. */
+/** The flag of each registration field a server message can start with (`audiences: …`, `jwks_uri must …`). */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  name: '--name',
+  client_id: '--id',
+  token_endpoint_auth_method: '--auth',
+  jwks: '--public-key / --jwks-file',
+  jwks_uri: '--jwks-uri',
+  grant_types: '--grant',
+  scopes: '--scope',
+  audiences: '--audience',
+  access_token_ttl: '--ttl',
+  dpop: '--dpop',
+  introspection: '--introspection',
+};
+
+/** The server's message with the registration field it starts with named as the flag that sets it. */
+function inFlags(message: string): string {
+  const field = /^([a-z_]+)(?=[: ])/.exec(message)?.[1];
+  const flag = field !== undefined && Object.hasOwn(FLAG_OF_FIELD, field) ? FLAG_OF_FIELD[field] : undefined;
+  return flag === undefined ? message : `${flag}${message.slice(field!.length)}`;
+}
+
+/** Server validation errors become usage errors with the server's message, in the CLI's flags. */
 async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promise<T> {
   return withAdminOps(io, async (ops) => {
     try {
@@ -136,7 +158,7 @@ async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promis
       if (err instanceof DomainError) {
         throw new CliError(
           err.kind === 'not_found' ? 'ERR_CLI_NOT_FOUND' : 'ERR_CLI_USAGE',
-          `${err.message} (${err.code})`,
+          `${inFlags(err.message)} (${err.code})`,
         );
       }
       throw err;
