@@ -47,6 +47,32 @@ describe('malformed requests', () => {
     expect((await server.request('POST', '/api/login', { raw: '"x"' })).status).toBe(400);
   });
 
+  it('a refusal names the part and the field in words, not as a JSON pointer', async () => {
+    const refusal = async (method: string, path: string, body?: unknown): Promise<string> => {
+      const res = await server.request(method, path, { body, token: 'not-checked-before-the-schema' });
+      expect(res.status).toBe(400);
+      expectErrorShape(res.body, 'ERR_VALIDATION');
+      return res.body.error_description as string;
+    };
+    expect(
+      await refusal('POST', '/api/register', { email: 'x@example.com', password: 'long enough', admin: 1 }),
+    ).toBe('body: unknown field "admin"');
+    expect(await refusal('POST', '/api/login', { email: 'a@example.com' })).toBe(
+      'body: missing field "password"',
+    );
+    expect(await refusal('POST', '/api/login', { email: 'a@example.com', password: 42 })).toBe(
+      'body: password must be string',
+    );
+    expect(await refusal('GET', '/api/admin/users?limit=501')).toBe('querystring: limit must be <= 500');
+    // The input guard (after the schema) words its refusals the same way.
+    expect(await refusal('GET', '/api/admin/users?offset=1e308')).toMatch(
+      /^querystring: offset must be a number/,
+    );
+    expect(
+      await refusal('POST', '/api/login', { email: 'a\u0000@example.com', password: 'long enough' }),
+    ).toBe('body: email must not contain control characters');
+  });
+
   it('an oversized body → 413 ERR_BODY_TOO_LARGE', async () => {
     const res = await server.request('POST', '/api/login', {
       body: { email: 'a@example.com', password: 'x'.repeat(64 * 1024) },

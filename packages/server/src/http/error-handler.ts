@@ -19,6 +19,7 @@ import { StoreError } from '../store/index.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
 import { FAILURE_LOG_WINDOW_MS, failureLog } from './failure-log.js';
 import { invalidClient } from './oauth-errors.js';
+import { validationMessage } from './validation-message.js';
 
 const FASTIFY_CODES: Readonly<Record<string, [number, ServerErrorCode, string]>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'],
@@ -81,11 +82,7 @@ export function toHttpError(error: unknown): HttpError {
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const where = fastifyError.validationContext ?? 'request';
-    return new HttpError(
-      400,
-      'ERR_VALIDATION',
-      `${where} ${fastifyError.message.replace(/^(body|querystring|params|headers)\s*/, '')}`.trim(),
-    );
+    return new HttpError(400, 'ERR_VALIDATION', validationMessage(where, fastifyError.validation[0]));
   }
   const known = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
   if (known) return new HttpError(known[0], known[1], known[2]);

@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { HttpError } from './errors.js';
+import { fieldProblem } from './validation-message.js';
 
 /** C0 controls, DEL and the C1 controls. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -32,7 +33,7 @@ function problem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The first offending value under `value` as `[path, reason]`, depth first. */
+/** The first offending value under `value` as `[pointer, reason]` (a JSON pointer), depth first. */
 function findProblem(value: unknown, path: string, depth = 0): [string, string] | undefined {
   const own = problem(value);
   if (own !== undefined) return [path, own];
@@ -57,10 +58,12 @@ export function checkRequestInput(request: FastifyRequest): void {
     ['body', request.body],
   ];
   for (const [source, value] of sources) {
-    const found = findProblem(value, source);
+    const found = findProblem(value, '');
     if (found !== undefined) {
-      const [where, reason] = found;
-      throw new HttpError(400, 'ERR_VALIDATION', `${where} ${reason}`, { error: 'invalid_request' });
+      const [pointer, reason] = found;
+      throw new HttpError(400, 'ERR_VALIDATION', fieldProblem(source, pointer, reason), {
+        error: 'invalid_request',
+      });
     }
   }
 }
