@@ -18,14 +18,19 @@ export interface TotpConfirmation {
   recoveryCodes: string[] | undefined;
 }
 
-/** Changes the password and goes on with the tokens of the answer (the earlier ones stop working). */
+/**
+ * Changes the password and goes on with the tokens of the answer (the earlier ones stop working). The change also
+ * ends the device credentials issued before it; in bearer mode the answer's fresh `device_token` replaces the
+ * account's entry (known by the answer's access token), which keeps the address it had (device-tokens.ts).
+ */
 export async function changePassword(
   core: ClientCore,
   currentPassword: string,
   newPassword: string,
 ): Promise<void> {
   const body = passwordChangeBody(currentPassword, newPassword);
-  await confirmIdentity(core, PASSWORD_CHANGE_PATH, body, { supersedes: true });
+  const answer = await confirmIdentity(core, PASSWORD_CHANGE_PATH, body, { supersedes: true });
+  await core.devices?.keep(undefined, answer);
 }
 
 /** Confirms an authenticator app with its first code and adopts the multi-factor tokens of the answer. */

@@ -90,7 +90,8 @@ export interface JotClient {
   /**
    * `POST /api/password`: changes the signed-in user's password, and this session goes on with the tokens of the
    * answer (a new refresh token; every earlier token stops working, every other session ends) — also in the other
-   * tabs (`session:refreshed`). A refresh still in flight is voided. Throws a `JotClientError`:
+   * tabs (`session:refreshed`). A refresh still in flight is voided. In bearer mode the answer's fresh device
+   * credential is kept (the change ended the earlier ones). Throws a `JotClientError`:
    * `ERR_INVALID_CREDENTIALS` (403) for a wrong current password, `ERR_WEAK_PASSWORD` (400), `ERR_STEP_UP_REQUIRED`
    * (401) when the account has a second factor and needs a fresh `stepUp`, `ERR_CLIENT_NO_SESSION` when signed out.
    */

@@ -5,8 +5,6 @@
  * presenting it for THAT account is throttled on its own per-(account, device) counter instead of the account-wide
  * lock. Over HTTP, with a controlled clock, and across two instances on one database.
  */
-import { randomInt } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { COOKIES } from '@jot/contract';
@@ -14,24 +12,18 @@ import { COOKIES } from '@jot/contract';
 import { deviceKey } from '../src/services/login-devices.js';
 import { totpCode } from '../src/services/totp.js';
 import { clusterBackendsAvailable, startCluster, type Cluster } from './support/cluster.js';
+import {
+  DEVICE_COOKIE as DEVICE,
+  PASSWORD,
+  deviceCookieOf,
+  deviceOf,
+  expectLocked,
+  lockAccount,
+  signIn,
+} from './support/devices.js';
 import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { assertionResponse, newCredential, registrationResponse } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
-
-const PASSWORD = 'correct horse battery';
-const DEVICE = COOKIES.device.plain;
-
-// A random start: runs at the same time (sharing Redis in the cluster part) never share an address.
-let nextAddress = randomInt(1, 2 ** 24 - 100_000);
-/** A fresh client address (the servers trust X-Forwarded-For, as behind a proxy): the attacker has many. */
-const freshAddress = (): string =>
-  `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress++ & 255}`;
-
-/** The device cookie a response sets (`name=value`), or undefined. */
-function deviceCookieOf(res: TestResponse, name = DEVICE): string | undefined {
-  const line = res.headers.getSetCookie().find((l) => l.startsWith(`${name}=`));
-  return line?.split(';')[0];
-}
 
 /** A sign-in from a fresh address, with `cookie` (a device cookie) when given. */
 function login(
@@ -41,31 +33,7 @@ function login(
   cookie?: string,
   headers: Record<string, string> = {},
 ): Promise<TestResponse> {
-  return server.request('POST', '/api/login', {
-    headers: { 'x-forwarded-for': freshAddress(), ...(cookie === undefined ? {} : { cookie }), ...headers },
-    body: { email, password },
-  });
-}
-
-/** Signs in with the right password and returns the device cookie the answer sets. */
-async function deviceOf(server: TestServer, email: string, cookie?: string): Promise<string> {
-  const res = await login(server, email, PASSWORD, cookie);
-  expect(res.status, res.text).toBe(200);
-  const device = deviceCookieOf(res);
-  expect(device, 'a successful sign-in sets the device cookie').toBeDefined();
-  return device!;
-}
-
-/** Wrong passwords without a device cookie until the account is locked (2 free failures, see the settings). */
-async function lockAccount(server: TestServer, email: string): Promise<void> {
-  for (let i = 0; i < 2; i++) expect((await login(server, email, `wrong guess ${i}`)).status).toBe(401);
-  expectLocked(await login(server, email, PASSWORD));
-}
-
-function expectLocked(res: TestResponse): void {
-  expect(res.status, res.text).toBe(429);
-  expect(res.body.code).toBe('ERR_LOGIN_LOCKED');
-  expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  return signIn(server, email, password, { cookie, headers });
 }
 
 describe('device credentials against the account-wide sign-in lock (one instance, controlled clock)', () => {
@@ -301,7 +269,7 @@ describe('JOT_LOGIN_DEVICE_TTL=0: device credentials off', () => {
     expect(res.status).toBe(200);
     expect(deviceCookieOf(res)).toBeUndefined();
     // A credential given while they were on (say, before the setting changed) counts for nothing now.
-    const { token } = server.app.jot.loginDevices.issue(userId, []);
+    const { token } = server.app.jot.loginDevices.issue({ id: userId, tokensValidAfter: 0 }, []);
     await lockAccount(server, email);
     expectLocked(await login(server, email, PASSWORD, `${DEVICE}=${token}`));
   });

@@ -4,23 +4,22 @@
  * the body is judged by it exactly as by the device cookie — so anyone who knows the address cannot keep those
  * clients out either. Over HTTP, with a controlled clock; no cookie is ever sent back here.
  */
-import { randomInt } from 'node:crypto';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { COOKIES } from '@jot/contract';
 
 import { totpCode } from '../src/services/totp.js';
+import {
+  PASSWORD,
+  deviceTokenOf,
+  expectLocked,
+  freshAddress,
+  lockAccount,
+  signIn,
+} from './support/devices.js';
 import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { assertionResponse, newCredential, registrationResponse } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
-
-const PASSWORD = 'correct horse battery';
-
-let nextAddress = randomInt(1, 2 ** 24 - 100_000);
-/** A fresh client address (the server trusts X-Forwarded-For, as behind a proxy): the attacker has many. */
-const freshAddress = (): string =>
-  `10.${(nextAddress >> 16) & 255}.${(nextAddress >> 8) & 255}.${nextAddress++ & 255}`;
 
 /** A sign-in from a fresh address without any cookie; `extra` goes into the body (`device_token`, `delivery`). */
 function login(
@@ -29,34 +28,7 @@ function login(
   password: string,
   extra: Record<string, unknown> = {},
 ): Promise<TestResponse> {
-  return server.request('POST', '/api/login', {
-    headers: { 'x-forwarded-for': freshAddress() },
-    body: { email, password, ...extra },
-  });
-}
-
-/** Signs in with the right password (body delivery) and returns the `device_token` of the answer. */
-async function deviceTokenOf(server: TestServer, email: string, presented?: string): Promise<string> {
-  const res = await login(server, email, PASSWORD, {
-    delivery: 'bearer',
-    ...(presented === undefined ? {} : { device_token: presented }),
-  });
-  expect(res.status, res.text).toBe(200);
-  expect(res.body.device_token, 'a body-delivery sign-in answers the device credential').toEqual(
-    expect.any(String),
-  );
-  return res.body.device_token as string;
-}
-
-/** Wrong passwords without a credential until the account is locked (2 free failures, see the settings). */
-async function lockAccount(server: TestServer, email: string): Promise<void> {
-  for (let i = 0; i < 2; i++) expect((await login(server, email, `wrong guess ${i}`)).status).toBe(401);
-  expectLocked(await login(server, email, PASSWORD));
-}
-
-function expectLocked(res: TestResponse): void {
-  expect(res.status, res.text).toBe(429);
-  expect(res.body.code).toBe('ERR_LOGIN_LOCKED');
+  return signIn(server, email, password, { body: extra });
 }
 
 describe('device_token in the body, for clients without a cookie jar', () => {
@@ -219,7 +191,7 @@ describe('JOT_LOGIN_DEVICE_TTL=0: no device_token', () => {
     const res = await login(server, email, PASSWORD, { delivery: 'bearer' });
     expect(res.status).toBe(200);
     expect(res.body.device_token).toBeUndefined();
-    const { token } = server.app.jot.loginDevices.issue(userId, []);
+    const { token } = server.app.jot.loginDevices.issue({ id: userId, tokensValidAfter: 0 }, []);
     await lockAccount(server, email);
     expectLocked(await login(server, email, PASSWORD, { device_token: token }));
   });

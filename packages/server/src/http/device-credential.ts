@@ -7,7 +7,8 @@
  * plain-http development (`COOKIES.device` of `@jot/contract`), read only in the spelling this request would set (as
  * the token cookies). Its value is up to {@link MAX_DEVICE_KEYS} tokens joined by `.`, the newest first: one
  * browser, several accounts. A token names no account: only the one it was signed for can verify it. The cookie is
- * set on every successful sign-in (password, second step, passkey), whatever the delivery.
+ * set on every successful sign-in (password, second step, passkey), whatever the delivery, and on a password change
+ * (whose cut-off ends the credentials issued before: the changing client gets a fresh one).
  *
  * A client without a cookie jar (body delivery, `bearer`: a native app, a server) gets the account's token in the
  * sign-in answer's `device_token` as well, and presents it in the `device_token` member of its next sign-in bodies:
@@ -19,7 +20,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { COOKIES } from '@jot/contract';
 
 import { MAX_DEVICE_KEYS } from '../store/index.js';
-import { DEVICE_TOKEN_CHARS, type IssuedDevice } from '../services/login-devices.js';
+import { DEVICE_TOKEN_CHARS, type DeviceAccount, type IssuedDevice } from '../services/login-devices.js';
 import { cookiesSecure } from './cookies.js';
 
 /** A token's shape (base64url of the right length); the service checks the rest. */
@@ -58,20 +59,23 @@ export function deviceCookieTokens(presented: readonly string[], issued: IssuedD
 }
 
 /**
- * After a successful sign-in of `userId`: sets the device cookie with the account's device credential (the presented
- * one — in `bodyToken` or the cookie — kept or renewed, or a new one) first, and returns that token for a body
+ * After a successful sign-in of `account` (or a password change that keeps the caller's session): sets the device
+ * cookie with the account's device credential (the presented one — in `bodyToken` or the cookie — kept or renewed
+ * while it lives and postdates the account's cut-off, else a new one) first, and returns that token for a body
  * delivery's `device_token` (undefined while device credentials are off). Nothing to store, nothing that can fail.
+ * Call it only after the session's tokens were issued: they waited past the cut-off's second, so a new credential
+ * outlives the cut-off.
  */
 export function giveDeviceCredential(
   request: FastifyRequest,
   reply: FastifyReply,
-  userId: string,
+  account: DeviceAccount,
   bodyToken: string | undefined,
 ): string | undefined {
   const { loginDevices, config } = request.server.jot;
   if (!loginDevices.enabled) return undefined;
   const inCookie = cookieTokens(request);
-  const issued = loginDevices.issue(userId, deviceTokens(request, bodyToken));
+  const issued = loginDevices.issue(account, deviceTokens(request, bodyToken));
   const secure = cookiesSecure(config, request);
   reply.setCookie(
     secure ? COOKIES.device.secure : COOKIES.device.plain,

@@ -13,6 +13,11 @@
  *
  * A credential lives `JOT_LOGIN_DEVICE_TTL` from its issue. A sign-in with it in the second half of its life gets a
  * new one; earlier, it keeps it. `0` turns all of it off.
+ *
+ * It also dies at the account's cut-off (`tokensValidAfter`: a password change or reset, "sign out everywhere", an
+ * admin ending the user's sessions, a disable), as every token of the account does: one issued before is no
+ * credential — a thief who signed in once keeps no known device past the owner's clean-up. Still nothing is stored:
+ * the cut-off comes with the account, read with the throttle's state in the sign-in's one statement.
  */
 import { Buffer } from 'node:buffer';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
@@ -37,6 +42,24 @@ export const DEVICE_TOKEN_CHARS = Math.ceil((TOKEN_BYTES * 4) / 3);
 /** No account has this id (ids are UUIDs): what an unknown address's MAC checks run against. */
 const NO_ACCOUNT = '';
 
+/** The account a credential is checked for: its id and its cut-off (a `User` is one). */
+export interface DeviceAccount {
+  readonly id: string;
+  /** Credentials issued before this (epoch ms; in its second: see {@link issuedAfterCutOff}) are dead. */
+  readonly tokensValidAfter: number;
+}
+
+/**
+ * Whether a credential issued at `issuedAt` (epoch ms) outlives the account's cut-off `tokensValidAfter` (epoch ms).
+ * Compared in whole seconds, as an access token's `iat` is (services/revocation.ts): only one issued in a LATER second
+ * lives. A credential issued within the cut-off's own second is dead even when issued after it — the safe side: it
+ * may come from a sign-in that raced the cut-off, and no sign-in needs it, since every one waits past that second
+ * before it issues anything (`waitPastCutoff`; so does the reissue after a password change).
+ */
+export function issuedAfterCutOff(issuedAt: number, tokensValidAfter: number): boolean {
+  return Math.floor(issuedAt / 1000) > Math.floor(tokensValidAfter / 1000);
+}
+
 /** A device credential of the account signing in that the request presented, with its throttle state. */
 export interface PresentedDevice {
   /** The token as the client holds it. */
@@ -55,7 +78,10 @@ export interface PresentedDevice {
 export interface IssuedDevice {
   /** The token to keep. */
   token: string;
-  /** The presented token of this account it replaces (or keeps: then `token` itself); undefined for a first one. */
+  /**
+   * The presented token of this account it replaces — kept (then `token` itself), renewed, or dead (expired, or
+   * issued before the account's cut-off) — or undefined when none of this account was presented.
+   */
   replaces: string | undefined;
 }
 
@@ -71,8 +97,11 @@ export interface LoginDeviceService {
   belongsTo(token: string, userId: string): boolean;
   /** When a well-formed `token` says it was issued (epoch ms; trustworthy once `belongsTo`), or undefined. */
   issuedAt(token: string): number | undefined;
-  /** After a successful sign-in of `userId`: its live credential among `presented`, kept or renewed, or a new one. */
-  issue(userId: string, presented: readonly string[]): IssuedDevice;
+  /**
+   * After a successful sign-in of `account`: its live credential among `presented` (issued after its cut-off), kept
+   * or renewed, or a new one. Mint only past the cut-off's second (as sign-ins do), or the new one is dead too.
+   */
+  issue(account: DeviceAccount, presented: readonly string[]): IssuedDevice;
 }
 
 /** The key a device token is throttled under: `device:` + base64url SHA-256. */
@@ -119,39 +148,47 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
     },
     belongsTo,
     issuedAt,
-    issue(userId, presented) {
+    issue(account, presented) {
       const now = clock();
+      let dead: string | undefined;
       for (const token of presented) {
         const at = issuedAt(token);
-        if (!isLive(at, now) || !belongsTo(token, userId)) continue;
-        return now - at < ttlMs / 2
-          ? { token, replaces: token }
-          : { token: mint(userId, now), replaces: token };
+        if (at === undefined || !belongsTo(token, account.id)) continue;
+        if (isLive(at, now) && issuedAfterCutOff(at, account.tokensValidAfter)) {
+          return now - at < ttlMs / 2
+            ? { token, replaces: token }
+            : { token: mint(account.id, now), replaces: token };
+        }
+        // This account's, but dead: the new one takes its place (in the cookie).
+        dead ??= token;
       }
-      return { token: mint(userId, now), replaces: undefined };
+      return { token: mint(account.id, now), replaces: dead };
     },
   };
 }
 
 /**
- * Of the live `tokens` (their throttle states alongside, in the same order), the one issued for `userId`, or
- * undefined. Every token's MAC is checked whatever the answer — for an unknown address (`userId` undefined) against
- * an id no account has — so the work does not depend on whether the address has an account.
+ * Of the live `tokens` (their throttle states alongside, in the same order), the one issued for `account` after its
+ * cut-off, or undefined. Every token's MAC and issue time are checked whatever the answer — for an unknown address
+ * (`account` undefined) against an id no account has and no cut-off — so the work does not depend on whether the
+ * address has an account.
  */
 export function presentedDevice(
   devices: LoginDeviceService,
-  userId: string | undefined,
+  account: DeviceAccount | undefined,
   tokens: readonly string[],
   throttles: readonly ({ failures: number; lockedUntil: number } | undefined)[],
 ): PresentedDevice | undefined {
   let found: PresentedDevice | undefined;
   tokens.forEach((token, i) => {
-    const mine = devices.belongsTo(token, userId ?? NO_ACCOUNT);
-    if (!mine || userId === undefined || found !== undefined) return;
+    const mine = devices.belongsTo(token, account?.id ?? NO_ACCOUNT);
+    const issuedAt = devices.issuedAt(token) ?? 0;
+    const current = issuedAfterCutOff(issuedAt, account?.tokensValidAfter ?? 0);
+    if (!mine || !current || account === undefined || found !== undefined) return;
     found = {
       token,
       key: deviceKey(token),
-      issuedAt: devices.issuedAt(token) ?? 0,
+      issuedAt,
       failures: throttles[i]?.failures ?? 0,
       lockedUntil: throttles[i]?.lockedUntil ?? 0,
     };

@@ -10,8 +10,9 @@
  * before) is judged by that credential's own count and lock instead — same settings, same atomic upsert — so the
  * account-wide lock others' failures set does not keep the owner out. Its failures lock the credential and count on
  * the account too (a stolen credential gains no guesses over having none); its success clears only the credential's
- * count, never the account's (those failures are someone else's). A credential of another account, or one expired,
- * is no credential: the attempt is throttled as one without, for known and unknown addresses alike.
+ * count, never the account's (those failures are someone else's). A credential of another account, one expired, or
+ * one issued before the account's cut-off (a password change, sign-out everywhere: login-devices.ts) is no
+ * credential: the attempt is throttled as one without, for known and unknown addresses alike.
  */
 import { createHash } from 'node:crypto';
 
@@ -123,11 +124,12 @@ export function createLoginThrottle(
       const tokens = devices?.enabled === true ? devices.live(deviceTokens) : [];
       const state = await store.getSignInState(key, email, tokens.map(deviceKey));
       const { throttle: row, user, hasConfirmedFactor } = state;
-      // Only a credential signed for THIS user counts; for an unknown address none does (checked all the same).
+      // Only a credential signed for THIS user after its cut-off counts; for an unknown address none does (checked
+      // all the same). The cut-off came with the user, in the same statement.
       const device =
         devices === undefined
           ? undefined
-          : presentedDevice(devices, user?.id, tokens, state.deviceThrottles ?? []);
+          : presentedDevice(devices, user, tokens, state.deviceThrottles ?? []);
       if (device !== undefined) {
         if (device.lockedUntil > now) throw new LoginLockedError('device', device.lockedUntil - now);
       } else if (row !== undefined && row.lockedUntil > now) {

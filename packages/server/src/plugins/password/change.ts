@@ -1,4 +1,7 @@
-/** `POST /api/password`: change the password; signs out every other session and invalidates earlier tokens. */
+/**
+ * `POST /api/password`: change the password; signs out every other session and invalidates earlier tokens (device
+ * credentials too: the answer carries a fresh one, as a sign-in's does).
+ */
 import type { FastifyInstance } from 'fastify';
 
 import type { PasswordChangeBody } from '@jot/contract';
@@ -27,13 +30,13 @@ export function registerPasswordChangeRoute(app: FastifyInstance, limits: Passwo
       },
     },
     async (request, reply) => {
-      await changePassword(
-        app.jot,
-        callerOf(request),
-        request.body.current_password,
-        request.body.new_password,
-      );
-      return reissueResponse(request, reply, { rotateRefreshToken: true });
+      const caller = callerOf(request);
+      // The cut-off the change makes is no earlier than this: every device credential the client presents was
+      // issued before it and is dead, so the answer gives a fresh one — the owner's browser or app stays a known
+      // device; a thief's copy of the old one does not.
+      const cutOff = { id: caller.userId, tokensValidAfter: app.jot.clock() };
+      await changePassword(app.jot, caller, request.body.current_password, request.body.new_password);
+      return reissueResponse(request, reply, { rotateRefreshToken: true }, cutOff);
     },
   );
 }
