@@ -134,6 +134,14 @@ describe('wrong second-factor proofs of a signed-in user', () => {
     expectRefusedProof(res, 'ERR_PASSKEY_INVALID');
   });
 
+  it('the OpenAPI document lists the 403 of each of these routes', async () => {
+    const api = await server.request('GET', '/openapi.json');
+    for (const path of ['/api/mfa/totp/confirm', '/api/mfa/step-up', '/api/passkeys/register'])
+      expect(Object.keys(api.body.paths[path].post.responses), path).toEqual(
+        expect.arrayContaining(['401', '403']),
+      );
+  });
+
   it('an access token that is not valid is still a 401 with an invalid_token challenge', async () => {
     const res = await server.request('POST', '/api/mfa/step-up', {
       token: 'not.a.token',
