@@ -1,14 +1,16 @@
 /**
  * The authenticating `fetch`: requests to the Jot server get the access token (memory and bearer modes) or the
- * CSRF header on unsafe methods (cookie mode); a stale token is refreshed before sending; a 401 leads to one
- * refresh and one retry — except a step-up challenge (RFC 9470), which a refresh cannot answer: it is reported with
- * `onStepUp` and returned as is. Requests to any other URL pass through untouched.
+ * CSRF header on unsafe methods (cookie mode); a stale token is refreshed before sending; a 401 about the access
+ * token (token-refusal.ts) leads to one refresh and one retry. A step-up challenge (RFC 9470), which a refresh cannot
+ * answer, is reported with `onStepUp` and returned as is; so is any other 401 (a wrong second-factor code, wrong
+ * credentials): sending it again would spend a second attempt. Requests to any other URL pass through untouched.
  */
 import { HEADERS } from '@jot/contract';
 
 import type { DPoPSigner } from './dpop.js';
 import type { SessionState } from './session-state.js';
 import { stepUpChallenge, type StepUpChallenge } from './step-up.js';
+import { isTokenRefusal } from './token-refusal.js';
 import { isUnsafeMethod, type Transport } from './transport.js';
 import type { DeliveryMode } from './types.js';
 
@@ -85,6 +87,9 @@ export function createAuthFetch(
     // A step-up challenge: the token is valid but its auth_time too old. A refresh keeps the auth_time, so it would
     // only spend a refresh token; the caller must confirm the password (`reauthenticate`) instead.
     if (await reportStepUp(first.response)) return first.response;
+    // Not about the token (a wrong code, wrong credentials): a refresh cannot answer it, and a retry would spend a
+    // second attempt. The caller gets it as it came.
+    if (!(await isTokenRefusal(first.response))) return first.response;
     // Retry once: if a refresh happened since this request left, use it; otherwise refresh now (single-flight).
     const renewed =
       state.generation !== first.generation

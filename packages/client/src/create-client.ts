@@ -1,7 +1,7 @@
 /**
  * `createClient`: sign in, sign out, and a `fetch` that authenticates requests to the Jot server and keeps the
- * session alive — a timer refreshes (in single-token mode: renews the access token) before expiry, a 401 triggers
- * one refresh and one retry, refreshes are single-flight within a tab and serialised across tabs, and
+ * session alive — a timer refreshes (in single-token mode: renews the access token) before expiry, a 401 about the
+ * access token triggers one refresh and one retry (any other 401 is returned as it came), refreshes are single-flight within a tab and serialised across tabs, and
  * sign-in/refresh/sign-out are broadcast to the other tabs. A step-up challenge (RFC 9470) is not refreshed: it is announced, and `reauthenticate` answers it. Tokens
  * live in memory only; nothing is written to localStorage or sessionStorage (bearer mode keeps only the sign-in
  * device credential, in its `deviceTokens` store).

@@ -126,7 +126,8 @@ export async function confirmIdentity(
   const started = core.epoch();
   let res: Response;
   try {
-    // Through the authenticating fetch: the access token or the CSRF header, and one refresh on a plain 401.
+    // Through the authenticating fetch: the access token or the CSRF header, and one refresh on a 401 about the
+    // token (a wrong code or password is thrown as it came, sent once).
     res = await core.authFetch(path, jsonPost(body));
   } catch (cause) {
     if (cause instanceof JotClientError) throw cause;

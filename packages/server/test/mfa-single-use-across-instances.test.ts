@@ -12,7 +12,8 @@
  *   MFA tokens, a step-up assertion, and a registration challenge answered by several new credentials (one passkey,
  *   one set of codes).
  *
- * Losers get the documented 4xx (401 with the code named in each test), never a 500.
+ * Losers get the documented 4xx (the status and code named in each test: 401 at a sign-in, 403 for a signed-in
+ * user's proof), never a 500.
  */
 import { decodeUnverified } from '@jot/jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,7 +197,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
       expect(signedIn.status, signedIn.text).toBe(200);
       const access = signedIn.body.access_token as string;
       const used = await a.request('POST', '/api/mfa/step-up', { token: access, body: { code: code() } });
-      expect(used.status).toBe(401);
+      expect(used.status).toBe(403);
       expect(used.body.code).toBe('ERR_MFA_CODE_INVALID');
 
       nextStep();
@@ -205,7 +206,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
       const results = await fireAtAll(cluster.instances, ATTEMPTS, (server) =>
         server.request('POST', '/api/mfa/step-up', { token: access, body: { code: fresh } }),
       );
-      expectOneWinner(results, 200, { status: 401, codes: ['ERR_MFA_CODE_INVALID'] });
+      expectOneWinner(results, 200, { status: 403, codes: ['ERR_MFA_CODE_INVALID'] });
       expect(await eventCount(cluster.store, 'mfa_step_up', userId)).toBe(stepUps + 1);
     });
   });
@@ -233,7 +234,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
     ).toHaveLength(1);
     for (const o of outcomes.filter((o) => o.status !== 200)) {
       expect([
-        { status: 401, code: 'ERR_MFA_CODE_INVALID' },
+        { status: 403, code: 'ERR_MFA_CODE_INVALID' },
         { status: 404, code: 'ERR_NOT_FOUND' },
       ]).toContainEqual(o);
     }
@@ -250,11 +251,14 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
     /**
      * How a losing registration is refused: the challenge is spent (`ERR_PASSKEY_INVALID`) — or, when it is checked
      * after the winner committed, the account now has a second factor, so the single-factor token no longer passes
-     * step-up (`ERR_STEP_UP_REQUIRED`). Which one depends only on timing; both are 401 and neither registers.
+     * step-up (`ERR_STEP_UP_REQUIRED`). Which one depends only on timing; neither registers. The first refuses the
+     * signed-in user's proof (403); the second challenges the token for a step-up (401).
      */
     const FIRST_FACTOR_TAKEN = {
-      status: 401,
-      codes: ['ERR_PASSKEY_INVALID', 'ERR_STEP_UP_REQUIRED'],
+      outcomes: [
+        { status: 403, code: 'ERR_PASSKEY_INVALID' },
+        { status: 401, code: 'ERR_STEP_UP_REQUIRED' },
+      ],
     } as const;
 
     const email = 'passkey-racer@example.com';
@@ -336,7 +340,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
       const results = await fireAtAll(cluster.instances, ATTEMPTS, (server) =>
         server.request('POST', '/api/mfa/step-up', { token: access, body: { webauthn: assertion } }),
       );
-      expectOneWinner(results, 200, { status: 401, codes: ['ERR_PASSKEY_INVALID'] });
+      expectOneWinner(results, 200, { status: 403, codes: ['ERR_PASSKEY_INVALID'] });
       expect(await eventCount(cluster.store, 'mfa_step_up', userId)).toBe(stepUps + 1);
     });
 

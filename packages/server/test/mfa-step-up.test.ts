@@ -104,7 +104,7 @@ describe('MFA policy and step-up through @jot/client', () => {
     expect(isStepUpError(await stepUpError(change))).toBe(true);
 
     const wrong = await stepUpError(() => client.stepUp({ code: '000000' }));
-    expect(wrong).toMatchObject({ code: 'ERR_MFA_CODE_INVALID', status: 401 });
+    expect(wrong).toMatchObject({ code: 'ERR_MFA_CODE_INVALID', status: 403 });
     await client.stepUp({ code: freshCode() });
     expect(await change()).toMatchObject({ roles: ['editor'] });
   });

@@ -109,7 +109,7 @@ describe.each([
         token: tokens.access_token,
         body: { factor_id: start.body.factor_id, code: codeAt(3) },
       });
-      expect(wrong.status).toBe(401);
+      expect(wrong.status).toBe(403);
       expect(wrong.body.code).toBe('ERR_MFA_CODE_INVALID');
 
       const ok = await server.request('POST', '/api/mfa/totp/confirm', {

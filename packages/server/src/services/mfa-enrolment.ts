@@ -1,13 +1,15 @@
 /**
  * What the signed-in user's second-factor routes do beyond the factor services: the account must still exist, a new
  * factor is a security event, and a proof of a second factor (the first TOTP code of an enrolment, a step-up)
- * reissues the session's tokens at the multi-factor level with a fresh `auth_time`.
+ * reissues the session's tokens at the multi-factor level with a fresh `auth_time`. A proof that does not verify is
+ * refused as `forbidden` (403) with its own code: the caller's access token is fine, so the refusal must not read as
+ * a token error (401) that a client answers by refreshing and sending the proof again.
  */
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 
 import type { Clock } from '../clock.js';
 import type { MfaFactor, Store, User } from '../store/index.js';
-import { DomainError } from './errors.js';
+import { DomainError, isDomainError } from './errors.js';
 import { ACR, type MfaProof } from './mfa.js';
 import type { MfaServices } from './mfa-services.js';
 import { mfaAmr } from './mfa-signin.js';
@@ -50,6 +52,22 @@ async function recordEnrolment(
   });
 }
 
+/**
+ * Runs a check of a signed-in caller's proof (a TOTP code, a recovery code, a passkey): a proof it refuses as a grant
+ * (`ERR_MFA_CODE_INVALID`, `ERR_PASSKEY_INVALID` — 401 at the sign-in's second step, which has no access token) is
+ * a refusal of an authenticated caller here, 403 with the same code and message. Only the check is wrapped: a
+ * session that ended meanwhile (when the tokens are reissued) stays the grant error it is.
+ */
+async function checkedProof<T>(check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    if (isDomainError(err, 'grant'))
+      throw new DomainError('forbidden', err.code, err.message, { cause: err });
+    throw err;
+  }
+}
+
 /** New tokens of the caller's session at the multi-factor level, `method` added to its `amr`. */
 async function reissueMultiFactor(
   deps: MfaEnrolmentDeps,
@@ -72,7 +90,7 @@ export async function confirmTotpEnrolment(
   code: string,
 ): Promise<{ codes: string[] | undefined; pair: TokenPair }> {
   const user = await existingUser(deps.store, caller.userId);
-  const codes = await deps.mfa.factors.confirmTotp(user, factorId, code);
+  const codes = await checkedProof(() => deps.mfa.factors.confirmTotp(user, factorId, code));
   await recordEnrolment(deps, { ...caller, userId: user.id }, 'totp');
   // The first code proves the factor: this session now stands at the multi-factor level.
   return { codes, pair: await reissueMultiFactor(deps, caller.sessionId, ['otp']) };
@@ -86,7 +104,7 @@ export async function registerPasskey(
   name: string,
 ): Promise<{ factor: MfaFactor; codes: string[] | undefined }> {
   const user = await existingUser(deps.store, caller.userId);
-  const factor = await deps.mfa.passkeys.register(user, credential, name);
+  const factor = await checkedProof(() => deps.mfa.passkeys.register(user, credential, name));
   const codes = await deps.mfa.factors.firstRecoveryCodes(user.id);
   await recordEnrolment(deps, { ...caller, userId: user.id }, 'webauthn');
   return { factor, codes };
@@ -98,7 +116,7 @@ export async function stepUpWithSecondFactor(
   caller: MfaCaller,
   proof: MfaProof,
 ): Promise<TokenPair> {
-  const method = await deps.mfa.signIn.stepUp(caller.userId, proof, caller.ip);
+  const method = await checkedProof(() => deps.mfa.signIn.stepUp(caller.userId, proof, caller.ip));
   await deps.events.record('mfa_step_up', {
     userId: caller.userId,
     sessionId: caller.sessionId,

@@ -22,7 +22,10 @@ export const METHOD_AMR: Readonly<Record<MfaProof['type'], readonly string[]>> =
   webauthn: ['hwk'],
 };
 
-/** A 401 for a wrong or reused second-factor code. */
+/**
+ * The grant error for a wrong or reused second-factor code: 401 at the sign-in's second step; a signed-in user's
+ * proof (services/mfa-enrolment.ts) turns it into a 403.
+ */
 export function codeInvalid(attemptsLeft?: number): DomainError {
   const left = attemptsLeft === undefined ? '' : ` (${attemptsLeft} attempts left with this MFA token)`;
   return new DomainError('grant', 'ERR_MFA_CODE_INVALID', `the code is incorrect or was already used${left}`);

@@ -47,7 +47,7 @@ export interface MfaService {
   recoveryCodesLeft(userId: string): Promise<number>;
   /** New recovery codes when the user has no unused one (a first factor), atomically; else undefined. */
   firstRecoveryCodes(userId: string): Promise<string[] | undefined>;
-  /** Checks a proof for the user; returns the method's `amr` values. Throws 401 `ERR_MFA_CODE_INVALID`. */
+  /** Checks a proof for the user; returns the method's `amr` values. Throws `ERR_MFA_CODE_INVALID` (a grant error). */
   verify(userId: string, proof: MfaProof): Promise<MfaVerification>;
   rename(userId: string, factorId: string, name: string): Promise<void>;
   /** Removes a factor; with the last one go the recovery codes. */

@@ -42,7 +42,7 @@ export interface PasskeyService {
   authenticationOptions(userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /**
    * Verifies an assertion; `userId` limits it to that user's passkeys, `requireUserVerification` demands UV
-   * (passwordless sign-in). Throws 401 `ERR_PASSKEY_INVALID`.
+   * (passwordless sign-in). Throws `ERR_PASSKEY_INVALID` (a grant error: 401 at a sign-in, 403 for a signed-in user).
    */
   verifyAssertion(
     response: AuthenticationResponseJSON,
@@ -50,7 +50,7 @@ export interface PasskeyService {
   ): Promise<VerifiedPasskey>;
 }
 
-/** A 401 for a passkey response that does not verify. */
+/** The grant error for a passkey response that does not verify (a signed-in user's: 403, see mfa-enrolment.ts). */
 export function passkeyInvalid(why: string): DomainError {
   return new DomainError('grant', 'ERR_PASSKEY_INVALID', `the passkey could not be verified: ${why}`);
 }

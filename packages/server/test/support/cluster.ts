@@ -116,13 +116,15 @@ export const outcome = (res: TestResponse): { status: number; code: unknown } =>
 });
 
 /**
- * Exactly one answer is `winner` (a status); every other one is `loser.status` with one of `loser.codes` — never a
- * 5xx. Returns the index of the winning attempt.
+ * Exactly one answer is `winner` (a status); every other one is `loser.status` with one of `loser.codes` (or, for
+ * losers refused in more than one way, one of the `{ status, code }` pairs of `loser.outcomes`) — never a 5xx.
+ * Returns the index of the winning attempt.
  */
 export function expectOneWinner(
   results: readonly TestResponse[],
   winner: number,
-  loser: { status: number; codes: readonly string[] },
+  loser:
+    { status: number; codes: readonly string[] } | { outcomes: readonly { status: number; code: string }[] },
 ): number {
   const outcomes = results.map(outcome);
   expect(
@@ -133,6 +135,10 @@ export function expectOneWinner(
   expect(winners, JSON.stringify(outcomes)).toHaveLength(1);
   for (const [i, o] of outcomes.entries()) {
     if (i === winners[0]) continue;
+    if ('outcomes' in loser) {
+      expect(loser.outcomes, JSON.stringify(outcomes)).toContainEqual(o);
+      continue;
+    }
     expect(o.status, JSON.stringify(outcomes)).toBe(loser.status);
     expect(loser.codes, JSON.stringify(outcomes)).toContain(o.code);
   }
