@@ -1,6 +1,7 @@
 /**
  * Shared by the real-browser suites: Debian's Chromium through playwright-core, the UI built when missing or stale,
- * the screenshot folder, fresh pages, signing in through the form, and layout measurements.
+ * the screenshot folder, fresh pages, signing in through the form, layout measurements, and a test file's server and
+ * Chromium (with a real SMTP server for the suites that follow links in messages).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { build } from 'vite';
 
 import type { Settings } from '../../../server/src/config/index.js';
 import { startServer, type TestServer } from '../../../server/test/support/jot-server.js';
+import { freePort, startSmtp, type TestSmtp } from '../../../server/test/support/smtp.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -149,13 +151,16 @@ export interface BrowserServer {
 
 /**
  * For a test file's `beforeAll`: builds the UI if needed, starts a server with `settings` (cookie delivery by
- * default), registers `accounts` (with {@link PASSWORD}) and launches Chromium.
+ * default) and `clock` (startServer's), registers `accounts` (with {@link PASSWORD}) and launches Chromium.
  */
 export async function startBrowserServer(
-  options: { settings?: Settings; accounts?: readonly string[] } = {},
+  options: { settings?: Settings; accounts?: readonly string[]; clock?: () => number } = {},
 ): Promise<BrowserServer> {
   await ensureBuilt();
-  const server = await startServer({ tokenDelivery: 'cookie', ...options.settings });
+  const server = await startServer(
+    { tokenDelivery: 'cookie', ...options.settings },
+    { clock: options.clock },
+  );
   for (const email of options.accounts ?? []) {
     const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
     if (reg.status !== 201) throw new Error(`registering ${email} failed: ${reg.status} ${reg.text}`);
@@ -171,6 +176,48 @@ export async function stopBrowserServer(
   for (const context of contexts) await context.close().catch(() => undefined);
   await started.browser?.close();
   await started.server?.close();
+}
+
+/** A test file's SMTP server, and its server and Chromium. */
+export interface MailBrowserServer extends BrowserServer {
+  smtp: TestSmtp;
+}
+
+/**
+ * For the `beforeAll` of a test file that follows links in messages: starts a real SMTP server, then does what
+ * {@link startBrowserServer} does with a server on a free port that sends its mail there (retrying after 1 s) and
+ * whose links point at its own web UI; `settings` go on top.
+ */
+export async function startMailBrowserServer(
+  options: { settings?: Settings; accounts?: readonly string[]; clock?: () => number } = {},
+): Promise<MailBrowserServer> {
+  const smtp = await startSmtp();
+  try {
+    const port = await freePort();
+    const started = await startBrowserServer({
+      ...options,
+      settings: {
+        port,
+        publicUrl: `http://127.0.0.1:${port}`,
+        smtpUrl: smtp.url,
+        mailRetryBase: '1s',
+        ...options.settings,
+      },
+    });
+    return { smtp, ...started };
+  } catch (err) {
+    await smtp.stop();
+    throw err;
+  }
+}
+
+/** For the `afterAll` of such a file: what {@link stopBrowserServer} closes, then the SMTP server. */
+export async function stopMailBrowserServer(
+  started: Partial<MailBrowserServer>,
+  contexts: readonly BrowserContext[] = [],
+): Promise<void> {
+  await stopBrowserServer(started, contexts);
+  await started.smtp?.stop();
 }
 
 /** The id of the element that has the focus on `page`, if any. */
