@@ -39,6 +39,23 @@ describe.runIf(available)('feedback after an action', () => {
     await page.waitForTimeout(300);
     return focused(page);
   };
+  /**
+   * Registers `email`, signs it in on a new page at 390 px and sets up an authenticator app from the account page;
+   * resolves to the page once it shows the recovery codes.
+   */
+  const signInWithNewAuthenticatorApp = async (email: string): Promise<Page> => {
+    expect(
+      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
+    ).toBe(201);
+    const page = await openPage(browser, contexts, 390);
+    await signInWithForm(page, server.url, email);
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
+    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    return page;
+  };
 
   beforeAll(async () => {
     ({ server, browser } = await startBrowserServer({ accounts: [ADMIN, USER] }));
@@ -91,17 +108,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('after setting up an authenticator app the focus is on the recovery codes to save', async () => {
-    const email = 'totp@feedback.test';
-    expect(
-      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
-    ).toBe(201);
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, email);
-    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
-    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    const page = await signInWithNewAuthenticatorApp('totp@feedback.test');
     await page.waitForTimeout(300);
     expect(
       await page.evaluate(
@@ -247,17 +254,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('removing a second factor asks first (it may turn two-step verification off)', async () => {
-    const email = 'remover@feedback.test';
-    expect(
-      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
-    ).toBe(201);
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, email);
-    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
-    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    const page = await signInWithNewAuthenticatorApp('remover@feedback.test');
     const remove = page.getByRole('button', { name: 'Remove Authenticator app' });
     const row = page.getByRole('row').filter({ hasText: 'Authenticator app' });
     const dialog = page.getByRole('dialog', { name: 'Remove Authenticator app?' });
