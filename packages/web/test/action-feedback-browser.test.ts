@@ -11,6 +11,7 @@ import { base32Decode, totpCode } from '../../server/src/services/totp.js';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
+  focusedName,
   openPage,
   PASSWORD,
   signInWithForm,
@@ -28,16 +29,10 @@ describe.runIf(available)('feedback after an action', () => {
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
-  /** What has the focus: `body` when it was lost, else the element's id or its text. */
-  const focused = (page: Page): Promise<string> =>
-    page.evaluate(() => {
-      const el = document.activeElement;
-      if (el === null || el === document.body) return 'body';
-      return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
-    });
+  /** What has the focus (see focusedName), once the page has had 300 ms to move it. */
   const focusSettled = async (page: Page): Promise<string> => {
     await page.waitForTimeout(300);
-    return focused(page);
+    return focusedName(page);
   };
   /**
    * Registers `email`, signs it in on a new page at 390 px and sets up an authenticator app from the account page;
@@ -275,7 +270,7 @@ describe.runIf(available)('feedback after an action', () => {
     await signInWithForm(page, server.url, USER);
     await page.getByRole('link', { name: 'Skip to content' }).focus();
     await page.keyboard.press('Enter');
-    expect(await focused(page)).toBe('#main');
+    expect(await focusedName(page)).toBe('#main');
     // The address still names the page: a reload, a bookmark or the end of the session all know where the user is.
     expect(await page.evaluate(() => location.hash)).toBe('#/account');
     await page.reload();

@@ -11,7 +11,8 @@ import { signUp, type TestServer } from '../../server/test/support/jot-server.js
 import { linkIn, tokenIn, type ReceivedMail, type TestSmtp } from '../../server/test/support/smtp.js';
 import {
   available,
-  horizontalOverflow,
+  expectNoOverflow,
+  focusedName,
   openPage,
   PASSWORD,
   startMailBrowserServer,
@@ -34,17 +35,10 @@ describe.runIf(available)('a refused link offers a new one', () => {
     smtp.waitFor(
       (m) => m.to.includes(address) && subject.test(m.subject) && smtp.messages.indexOf(m) >= seen,
     );
-  /** What has the focus: its id, else its text. */
+  /** What has the focus (see focusedName), once the page has had 200 ms to move it. */
   const focused = async (page: Page): Promise<string> => {
     await page.waitForTimeout(200);
-    return page.evaluate(() => {
-      const el = document.activeElement;
-      if (el === null || el === document.body) return 'body';
-      return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
-    });
-  };
-  const expectNoOverflow = async (page: Page, what: string): Promise<void> => {
-    expect({ what, ...(await horizontalOverflow(page)) }).toEqual({ what, overflow: 0, culprits: [] });
+    return focusedName(page);
   };
 
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 /**
  * Shared by the real-browser suites: Debian's Chromium through playwright-core, the UI built when missing or stale,
- * the screenshot folder, fresh pages, signing in through the form, layout measurements, and a test file's server and
- * Chromium (with a real SMTP server for the suites that follow links in messages).
+ * the screenshot folder, fresh pages, signing in through the form, layout measurements, where the focus is, and a
+ * test file's server and Chromium (with a real SMTP server for the suites that follow links in messages).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { expect } from 'vitest';
 
 import type { Settings } from '../../../server/src/config/index.js';
 import { startServer, type TestServer } from '../../../server/test/support/jot-server.js';
@@ -143,6 +144,11 @@ export async function horizontalOverflow(page: Page): Promise<{ overflow: number
   });
 }
 
+/** Expects nothing on `page` to reach beyond the viewport horizontally; `what` names the page in a failure. */
+export async function expectNoOverflow(page: Page, what: string): Promise<void> {
+  expect({ what, ...(await horizontalOverflow(page)) }).toEqual({ what, overflow: 0, culprits: [] });
+}
+
 /** A test file's server (cookie delivery unless `settings` say otherwise) and Chromium. */
 export interface BrowserServer {
   server: TestServer;
@@ -223,6 +229,15 @@ export async function stopMailBrowserServer(
 /** The id of the element that has the focus on `page`, if any. */
 export function focusedId(page: Page): Promise<string | undefined> {
   return page.evaluate(() => document.activeElement?.id);
+}
+
+/** What has the focus on `page`: `body` when nothing does (it was lost), else `#` and its id, else its text. */
+export function focusedName(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (el === null || el === document.body) return 'body';
+    return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
+  });
 }
 
 /** Presses Tab until the element with `id` has the focus (at most `max` times); whether it got there. */
