@@ -6,22 +6,13 @@
  * setting round-trips through the admin API, a bad value is a 400 `ERR_CLIENT_INVALID`, and migration 0014 gives
  * every client registered before it `'any'` (what it could do until then), on SQLite and PostgreSQL.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-import { Kysely, Migrator, type Dialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { migrationProvider } from '../src/store/migrations/index.js';
-import { openStore } from '../src/store/open.js';
-import { createPostgresDialect } from '../src/store/postgres.js';
-import type { DialectName, Schema } from '../src/store/schema.js';
-import { createSqliteDialect } from '../src/store/sqlite.js';
-import type { Store } from '../src/store/store.js';
+import type { Schema } from '../src/store/schema.js';
 import { signUp, type TestResponse, type TestServer } from './support/jot-server.js';
+import { migrateTo, migrationBackends } from './support/migrations.js';
 import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
 
 const FEED_SECRET = 'i'.repeat(40);
 const ORDERS = 'https://orders.internal';
@@ -248,43 +239,7 @@ describe('the introspection setting in the admin API', () => {
 // ---- Migration 0014 on a database holding clients registered before it --------------------------------------
 
 const T0 = Date.UTC(2033, 3, 1);
-const dir = mkdtempSync(join(tmpdir(), 'jot-introspection-policy-'));
-const file = join(dir, 'jot.db');
-const pgSchema = await createTestSchema();
-if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
-  throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
-}
-if ('error' in pgSchema) console.warn('SKIPPED migration 0014 on PostgreSQL: not reachable');
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (!('error' in pgSchema)) await pgSchema.drop();
-});
-
-interface Backend {
-  dialect: DialectName;
-  open(): Promise<Store>;
-  kysely(): Dialect;
-  migrationTableSchema?: string;
-}
-
-const backends: Backend[] = [
-  {
-    dialect: 'sqlite',
-    open: () => openStore({ url: file, dataDir: dir, now: () => T0 }),
-    kysely: () => createSqliteDialect(file),
-  },
-];
-if (!('error' in pgSchema)) {
-  const schema: TestSchema = pgSchema;
-  backends.push({
-    dialect: 'postgres',
-    open: () =>
-      openStore({ url: schema.url, dataDir: dir, postgres: { schema: schema.schema }, now: () => T0 }),
-    kysely: () => createPostgresDialect(schema.url, { schema: schema.schema, poolMax: 1 }),
-    migrationTableSchema: schema.schema,
-  });
-}
+const backends = await migrationBackends('migration 0014', T0);
 
 /** A client row as a database before migration 0014 held it. */
 function clientRow(clientId: string, authMethod: string) {
@@ -312,15 +267,7 @@ describe.each(backends)('migration 0014 (introspection per client): $dialect', (
     const store = await backend.open();
     const db = new Kysely<Schema>({ dialect: backend.kysely() });
     try {
-      const migrator = new Migrator({
-        db,
-        provider: migrationProvider(backend.dialect),
-        allowUnorderedMigrations: true,
-        ...(backend.migrationTableSchema === undefined
-          ? {}
-          : { migrationTableSchema: backend.migrationTableSchema }),
-      });
-      const down = await migrator.migrateTo('0013_one_totp_factor');
+      const down = await migrateTo(db, backend, '0013_one_totp_factor');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => r.migrationName)).toEqual(['0014_client_introspection']);
       await db

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from './support/jot-server.js';
+import { metricSample } from './support/metrics.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -17,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** The value of one sample (`name{labels} value`), or undefined when the series has none. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match?.[1] !== name) continue;
-    const present = (match[2] ?? '').split(',');
-    if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
-  }
-  return undefined;
-}
 
 async function metrics(): Promise<string> {
   const res = await server.request('GET', '/metrics');
@@ -73,30 +62,30 @@ describe('GET /metrics after real requests', () => {
 
   it('counts every access token signed', () => {
     // two logins and two refreshes
-    expect(sample(text, 'jot_tokens_issued_total')).toBe(4);
+    expect(metricSample(text, 'jot_tokens_issued_total')).toBe(4);
   });
 
   it('counts logins by the documented result labels', () => {
-    expect(sample(text, 'jot_logins_total', { result: 'success' })).toBe(2);
-    expect(sample(text, 'jot_logins_total', { result: 'failure' })).toBe(1);
+    expect(metricSample(text, 'jot_logins_total', { result: 'success' })).toBe(2);
+    expect(metricSample(text, 'jot_logins_total', { result: 'failure' })).toBe(1);
   });
 
   it('counts refreshes by the documented result labels', () => {
-    expect(sample(text, 'jot_refreshes_total', { result: 'success' })).toBe(2);
-    expect(sample(text, 'jot_refreshes_total', { result: 'reused' })).toBe(1);
-    expect(sample(text, 'jot_refreshes_total', { result: 'invalid' })).toBe(1);
+    expect(metricSample(text, 'jot_refreshes_total', { result: 'success' })).toBe(2);
+    expect(metricSample(text, 'jot_refreshes_total', { result: 'reused' })).toBe(1);
+    expect(metricSample(text, 'jot_refreshes_total', { result: 'invalid' })).toBe(1);
   });
 
   it('counts the revocation entries published, by kind', () => {
     // the reuse ended one session, the logout another and revoked its access token
-    expect(sample(text, 'jot_revocations_total', { kind: 'sid' })).toBe(2);
-    expect(sample(text, 'jot_revocations_total', { kind: 'jti' })).toBe(1);
+    expect(metricSample(text, 'jot_revocations_total', { kind: 'sid' })).toBe(2);
+    expect(metricSample(text, 'jot_revocations_total', { kind: 'jti' })).toBe(1);
   });
 
   it('counts HTTP requests by route pattern and status', () => {
     const labels = { method: 'POST', route: '/api/token/refresh', status: '401' };
-    expect(sample(text, 'jot_http_requests_total', labels)).toBe(2);
-    expect(sample(text, 'jot_http_request_duration_seconds_count', labels)).toBe(2);
+    expect(metricSample(text, 'jot_http_requests_total', labels)).toBe(2);
+    expect(metricSample(text, 'jot_http_request_duration_seconds_count', labels)).toBe(2);
   });
 
   it('serves Node process metrics under the jot_ prefix', () => {

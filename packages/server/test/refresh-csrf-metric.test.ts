@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import { metricSample } from './support/metrics.js';
 
 const credentials = { email: 'csrf-metric@example.com', password: 'correct horse battery' };
 
@@ -17,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** The value of one sample (`name{labels} value`), or undefined when the series has none. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match?.[1] !== name) continue;
-    const present = (match[2] ?? '').split(',');
-    if (wanted.every((pair) => present.includes(pair))) return Number(match[3]);
-  }
-  return undefined;
-}
 
 /** The `name=value` of the refresh cookie `res` set. */
 function refreshCookie(res: TestResponse): string {
@@ -69,8 +58,8 @@ describe('a cookie refresh refused for its X-Csrf-Token', () => {
   });
 
   it('is counted as result="csrf", not "error"', () => {
-    expect(sample(text, 'jot_refreshes_total', { result: 'csrf' })).toBe(2);
-    expect(sample(text, 'jot_refreshes_total', { result: 'error' })).toBeUndefined();
-    expect(sample(text, 'jot_refreshes_total', { result: 'success' })).toBe(1);
+    expect(metricSample(text, 'jot_refreshes_total', { result: 'csrf' })).toBe(2);
+    expect(metricSample(text, 'jot_refreshes_total', { result: 'error' })).toBeUndefined();
+    expect(metricSample(text, 'jot_refreshes_total', { result: 'success' })).toBe(1);
   });
 });

@@ -10,17 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
-import { Kysely, Migrator, sql, type Dialect } from 'kysely';
+import { Kysely, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { refreshState } from '../src/store/joined.js';
-import { migrationProvider } from '../src/store/migrations/index.js';
 import { openStore } from '../src/store/open.js';
 import { createPostgresDialect } from '../src/store/postgres.js';
 import type { DialectName, Schema } from '../src/store/schema.js';
 import { createSqliteDialect } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
+import { migrateTo } from './support/migrations.js';
 import { createTestSchema, type TestSchema } from './support/postgres.js';
 
 const T0 = 1_800_000_000_000;
@@ -33,6 +33,8 @@ interface Backend {
   dialect: DialectName;
   open(): Promise<Store>;
   kysely(): Dialect;
+  /** On PostgreSQL, the schema holding Kysely's migration tables. */
+  migrationTableSchema?: string;
   /** The plan of `text` with `parameters`, as one string. */
   plan(text: string, parameters: readonly unknown[]): Promise<string>;
   /** The index names of `refresh_tokens`. */
@@ -77,6 +79,7 @@ function postgresBackend(schema: TestSchema): Backend {
     dialect: 'postgres',
     open: () => openStore({ url: schema.url, dataDir: dir, postgres: { schema: schema.schema } }),
     kysely: () => createPostgresDialect(schema.url, { schema: schema.schema, poolMax: 1 }),
+    migrationTableSchema: schema.schema,
     plan: async (text, parameters) => {
       const client = new pg.Client({ connectionString: schema.url });
       await client.connect();
@@ -146,14 +149,8 @@ describe.each(backends)('refresh rotation count on a long-lived session: $dialec
       expect(await backend.indexes(db)).not.toContain('refresh_tokens_session_id_idx');
 
       // Down to where a database made before 0011 stands, then up again by the next open, as an upgrade does.
-      const migrator = new Migrator({
-        db,
-        provider: migrationProvider(backend.dialect),
-        allowUnorderedMigrations: true,
-        ...(backend.dialect === 'postgres' ? { migrationTableSchema: (pgSchema as TestSchema).schema } : {}),
-      });
       // (Later migrations go down first; 0011 last.)
-      const down = await migrator.migrateTo('0010_client_dpop');
+      const down = await migrateTo(db, backend, '0010_client_dpop');
       expect(down.error).toBeUndefined();
       expect(down.results?.map((r) => r.migrationName).at(-1)).toBe('0011_refresh_rotations_index');
       expect(await backend.indexes(db)).toContain('refresh_tokens_session_id_idx');

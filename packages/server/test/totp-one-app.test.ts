@@ -7,63 +7,20 @@
  * `ERR_MFA_ALREADY_ENROLLED`, and the refused enrolment is deleted.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-import { Kysely, Migrator, type Dialect } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Kysely } from 'kysely';
+import { describe, expect, it } from 'vitest';
 
 import { createMfaSecrets } from '../src/services/mfa-secrets.js';
 import { confirmTotp, startTotp, type FactorDeps } from '../src/services/mfa-totp.js';
 import { base32Decode, newTotpSecret, totpCode } from '../src/services/totp.js';
 import { StoreError } from '../src/store/errors.js';
-import { migrationProvider } from '../src/store/migrations/index.js';
-import { openStore } from '../src/store/open.js';
-import { createPostgresDialect } from '../src/store/postgres.js';
-import type { DialectName, Schema } from '../src/store/schema.js';
-import { createSqliteDialect } from '../src/store/sqlite.js';
+import type { Schema } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { migrateTo, migrationBackends } from './support/migrations.js';
 
 const T0 = Date.UTC(2033, 0, 1, 9, 0, 5);
-const dir = mkdtempSync(join(tmpdir(), 'jot-one-totp-'));
-const file = join(dir, 'jot.db');
-const pgSchema = await createTestSchema();
-if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
-  throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
-}
-if ('error' in pgSchema) console.warn('SKIPPED one authenticator app on PostgreSQL: not reachable');
-
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (!('error' in pgSchema)) await pgSchema.drop();
-});
-
-interface Backend {
-  dialect: DialectName;
-  open(): Promise<Store>;
-  kysely(): Dialect;
-  migrationTableSchema?: string;
-}
-
-const backends: Backend[] = [
-  {
-    dialect: 'sqlite',
-    open: () => openStore({ url: file, dataDir: dir, now: () => T0 }),
-    kysely: () => createSqliteDialect(file),
-  },
-];
-if (!('error' in pgSchema)) {
-  const schema: TestSchema = pgSchema;
-  backends.push({
-    dialect: 'postgres',
-    open: () =>
-      openStore({ url: schema.url, dataDir: dir, postgres: { schema: schema.schema }, now: () => T0 }),
-    kysely: () => createPostgresDialect(schema.url, { schema: schema.schema, poolMax: 1 }),
-    migrationTableSchema: schema.schema,
-  });
-}
+const backends = await migrationBackends('one authenticator app', T0);
 
 /** A row of `mfa_factors` as the bug left them. */
 function factorRow(userId: string, id: string, at: { created: number; confirmed: number | null }) {
@@ -116,15 +73,7 @@ describe.each(backends)('one authenticator app per account: $dialect', (backend)
     const db = new Kysely<Schema>({ dialect: backend.kysely() });
     try {
       // Back to before 0013, where the race could store them.
-      const migrator = new Migrator({
-        db,
-        provider: migrationProvider(backend.dialect),
-        allowUnorderedMigrations: true,
-        ...(backend.migrationTableSchema === undefined
-          ? {}
-          : { migrationTableSchema: backend.migrationTableSchema }),
-      });
-      const down = await migrator.migrateTo('0012_outbox_user');
+      const down = await migrateTo(db, backend, '0012_outbox_user');
       expect(down.error).toBeUndefined();
       // (Later migrations go down first; 0013 last.)
       expect(down.results?.map((r) => r.migrationName).at(-1)).toBe('0013_one_totp_factor');

@@ -18,7 +18,8 @@ import {
   type Verifier,
 } from '../src/index.js';
 import { ADAPTERS, type Mounted } from './support/adapters.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
+import { startIssuerVerifier } from './support/issuer-verifier.js';
+import { AUDIENCE, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger } from './support/wait.js';
 
 const key = generateKeyPair('ES256');
@@ -26,14 +27,7 @@ let issuer: FakeIssuer;
 let verifier: Verifier;
 
 beforeAll(async () => {
-  issuer = await startFakeIssuer();
-  verifier = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: 'none',
-    logger: recordingLogger(),
-  });
-  await verifier.ready();
+  ({ issuer, verifier } = await startIssuerVerifier());
 });
 
 afterAll(async () => {

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createDPoPProof, generateKeyPair } from '@jot/jose';
 
-import { createVerifier, type Verifier } from '../src/index.js';
+import type { Verifier } from '../src/index.js';
 import { requestUrl } from '../src/dpop.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
-import { recordingLogger } from './support/wait.js';
+import { startIssuerVerifier } from './support/issuer-verifier.js';
+import type { FakeIssuer } from '../../../test-support/fake-issuer.js';
 
 /** A `node:http` request as an `https` server hands it over: an `IncomingMessage` on a TLS socket. */
 function tlsRequest(headers: Record<string, string>): IncomingMessage {
@@ -45,14 +45,7 @@ describe('a DPoP-bound token on a node:http https server', () => {
   let verifier: Verifier;
 
   beforeAll(async () => {
-    issuer = await startFakeIssuer();
-    verifier = createVerifier({
-      issuer: issuer.url,
-      audience: AUDIENCE,
-      revocation: 'none',
-      logger: recordingLogger(),
-    });
-    await verifier.ready();
+    ({ issuer, verifier } = await startIssuerVerifier());
   });
 
   afterAll(async () => {

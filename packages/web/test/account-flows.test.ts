@@ -10,23 +10,17 @@ import { resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import {
-  freePort,
-  linkIn,
-  startSmtp,
-  type ReceivedMail,
-  type TestSmtp,
-} from '../../server/test/support/smtp.js';
+import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
+import { linkIn, type ReceivedMail, type TestSmtp } from '../../server/test/support/smtp.js';
 import {
   available,
-  ensureBuilt,
   horizontalOverflow,
-  launchChromium,
   openPage,
   PASSWORD,
   SHOTS,
   signInWithForm,
+  startMailBrowserServer,
+  stopMailBrowserServer,
 } from './support/browser.js';
 
 const ADMIN = 'admin@flows.test';
@@ -50,26 +44,11 @@ describe.runIf(available)('account flows in a real browser, links read from a re
     signInWithForm(page, server.url, email, password);
 
   beforeAll(async () => {
-    await ensureBuilt();
-    smtp = await startSmtp();
-    const port = await freePort();
-    server = await startServer({
-      port,
-      publicUrl: `http://127.0.0.1:${port}`,
-      smtpUrl: smtp.url,
-      mailRetryBase: '1s',
-      tokenDelivery: 'cookie',
-    });
+    ({ smtp, server, browser } = await startMailBrowserServer());
     await signUp(server, ADMIN);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await launchChromium();
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    await smtp?.stop();
-  });
+  afterAll(() => stopMailBrowserServer({ smtp, server, browser }, contexts));
 
   it('registers, then verifies the email from the link in the message', async () => {
     const page = await newPage();

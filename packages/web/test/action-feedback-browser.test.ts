@@ -11,6 +11,7 @@ import { base32Decode, totpCode } from '../../server/src/services/totp.js';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
+  focusedName,
   openPage,
   PASSWORD,
   signInWithForm,
@@ -28,16 +29,27 @@ describe.runIf(available)('feedback after an action', () => {
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
-  /** What has the focus: `body` when it was lost, else the element's id or its text. */
-  const focused = (page: Page): Promise<string> =>
-    page.evaluate(() => {
-      const el = document.activeElement;
-      if (el === null || el === document.body) return 'body';
-      return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
-    });
+  /** What has the focus (see focusedName), once the page has had 300 ms to move it. */
   const focusSettled = async (page: Page): Promise<string> => {
     await page.waitForTimeout(300);
-    return focused(page);
+    return focusedName(page);
+  };
+  /**
+   * Registers `email`, signs it in on a new page at 390 px and sets up an authenticator app from the account page;
+   * resolves to the page once it shows the recovery codes.
+   */
+  const signInWithNewAuthenticatorApp = async (email: string): Promise<Page> => {
+    expect(
+      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
+    ).toBe(201);
+    const page = await openPage(browser, contexts, 390);
+    await signInWithForm(page, server.url, email);
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
+    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    return page;
   };
 
   beforeAll(async () => {
@@ -91,17 +103,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('after setting up an authenticator app the focus is on the recovery codes to save', async () => {
-    const email = 'totp@feedback.test';
-    expect(
-      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
-    ).toBe(201);
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, email);
-    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
-    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    const page = await signInWithNewAuthenticatorApp('totp@feedback.test');
     await page.waitForTimeout(300);
     expect(
       await page.evaluate(
@@ -247,17 +249,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('removing a second factor asks first (it may turn two-step verification off)', async () => {
-    const email = 'remover@feedback.test';
-    expect(
-      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
-    ).toBe(201);
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, email);
-    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
-    await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
-    await page.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('region', { name: 'Your recovery codes' }).waitFor();
+    const page = await signInWithNewAuthenticatorApp('remover@feedback.test');
     const remove = page.getByRole('button', { name: 'Remove Authenticator app' });
     const row = page.getByRole('row').filter({ hasText: 'Authenticator app' });
     const dialog = page.getByRole('dialog', { name: 'Remove Authenticator app?' });
@@ -278,7 +270,7 @@ describe.runIf(available)('feedback after an action', () => {
     await signInWithForm(page, server.url, USER);
     await page.getByRole('link', { name: 'Skip to content' }).focus();
     await page.keyboard.press('Enter');
-    expect(await focused(page)).toBe('#main');
+    expect(await focusedName(page)).toBe('#main');
     // The address still names the page: a reload, a bookmark or the end of the session all know where the user is.
     expect(await page.evaluate(() => location.hash)).toBe('#/account');
     await page.reload();

@@ -20,6 +20,7 @@ import {
   openPage,
   PASSWORD,
   signInWithForm,
+  stopMailBrowserServer,
 } from './support/browser.js';
 import { startPasskeyServer } from './support/passkeys.js';
 
@@ -113,12 +114,7 @@ describe.runIf(available)('layout at 390 px and 1280 px', () => {
     expect(client.status, client.text).toBe(201);
     browser = await launchChromium();
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    await smtp?.stop();
-  });
+  afterAll(() => stopMailBrowserServer({ smtp, server, browser }, contexts));
 
   for (const width of WIDTHS) {
     it(`${width} px: the pages without a session, the links from messages with real tokens`, async () => {

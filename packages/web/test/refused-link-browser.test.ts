@@ -7,22 +7,16 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
-import {
-  freePort,
-  linkIn,
-  startSmtp,
-  tokenIn,
-  type ReceivedMail,
-  type TestSmtp,
-} from '../../server/test/support/smtp.js';
+import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
+import { linkIn, tokenIn, type ReceivedMail, type TestSmtp } from '../../server/test/support/smtp.js';
 import {
   available,
-  ensureBuilt,
-  horizontalOverflow,
-  launchChromium,
+  expectNoOverflow,
+  focusedName,
   openPage,
   PASSWORD,
+  startMailBrowserServer,
+  stopMailBrowserServer,
 } from './support/browser.js';
 
 const WIDTHS = [390, 1280] as const;
@@ -41,42 +35,19 @@ describe.runIf(available)('a refused link offers a new one', () => {
     smtp.waitFor(
       (m) => m.to.includes(address) && subject.test(m.subject) && smtp.messages.indexOf(m) >= seen,
     );
-  /** What has the focus: its id, else its text. */
+  /** What has the focus (see focusedName), once the page has had 200 ms to move it. */
   const focused = async (page: Page): Promise<string> => {
     await page.waitForTimeout(200);
-    return page.evaluate(() => {
-      const el = document.activeElement;
-      if (el === null || el === document.body) return 'body';
-      return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
-    });
-  };
-  const expectNoOverflow = async (page: Page, what: string): Promise<void> => {
-    expect({ what, ...(await horizontalOverflow(page)) }).toEqual({ what, overflow: 0, culprits: [] });
+    return focusedName(page);
   };
 
   beforeAll(async () => {
-    await ensureBuilt();
-    smtp = await startSmtp();
-    const port = await freePort();
-    server = await startServer(
-      {
-        port,
-        publicUrl: `http://127.0.0.1:${port}`,
-        smtpUrl: smtp.url,
-        mailRetryBase: '1s',
-        rateLimitMail: '100/min',
-        tokenDelivery: 'cookie',
-      },
-      { clock: () => Date.now() + skew },
-    );
-    browser = await launchChromium();
+    ({ smtp, server, browser } = await startMailBrowserServer({
+      settings: { rateLimitMail: '100/min' },
+      clock: () => Date.now() + skew,
+    }));
   });
-  afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-    await smtp?.stop();
-  });
+  afterAll(() => stopMailBrowserServer({ smtp, server, browser }, contexts));
 
   for (const width of WIDTHS) {
     it(`${width} px: a used, expired or broken reset link offers a new one, to its address`, async () => {

@@ -13,7 +13,8 @@ import { signUp, type TestServer } from '../../server/test/support/jot-server.js
 import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
 import {
   available,
-  horizontalOverflow,
+  expectNoOverflow,
+  focusedName,
   openPage,
   PASSWORD,
   signInWithForm,
@@ -28,17 +29,10 @@ describe.runIf(available)('renaming a second factor in its row', () => {
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
-  /** What has the focus: its id, else its text. */
+  /** What has the focus (see focusedName), once the page has had 200 ms to move it. */
   const focused = async (page: Page): Promise<string> => {
     await page.waitForTimeout(200);
-    return page.evaluate(() => {
-      const el = document.activeElement;
-      if (el === null || el === document.body) return 'body';
-      return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
-    });
-  };
-  const expectNoOverflow = async (page: Page, what: string): Promise<void> => {
-    expect({ what, ...(await horizontalOverflow(page)) }).toEqual({ what, overflow: 0, culprits: [] });
+    return focusedName(page);
   };
   /** A page that records every browser dialog (prompt, alert, confirm) anything opens, and dismisses it. */
   const newPage = async (width: number): Promise<{ page: Page; dialogs: string[] }> => {

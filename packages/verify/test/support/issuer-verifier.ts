@@ -1,7 +1,7 @@
 /**
  * The setup most verifier tests share: a fresh fake issuer per test, and a `build` that creates a verifier for it
  * (its issuer and audience, no revocation, a recording logger, plus the file's and the test's options), closing
- * both after each test.
+ * both after each test; or, for tests that share one, a fake issuer and such a verifier started once.
  */
 import { afterEach, beforeEach } from 'vitest';
 
@@ -14,6 +14,28 @@ export interface IssuerVerifier {
   readonly issuer: FakeIssuer;
   /** A verifier for `issuer`: `defaults`, then `options`, over the shared base; closed after the test. */
   build: (options?: Partial<VerifierOptions>) => Verifier;
+}
+
+/**
+ * For a `beforeAll`: a fake issuer and a ready verifier for it (its issuer and audience, no revocation, a recording
+ * logger), for the tests to share; the caller closes both.
+ */
+export async function startIssuerVerifier(): Promise<{ issuer: FakeIssuer; verifier: Verifier }> {
+  const issuer = await startFakeIssuer();
+  const verifier = createVerifier({
+    issuer: issuer.url,
+    audience: AUDIENCE,
+    revocation: 'none',
+    logger: recordingLogger(),
+  });
+  try {
+    await verifier.ready();
+  } catch (err) {
+    await verifier.close();
+    await issuer.close();
+    throw err;
+  }
+  return { issuer, verifier };
 }
 
 export function useIssuerVerifier(defaults: Partial<VerifierOptions> = {}): IssuerVerifier {

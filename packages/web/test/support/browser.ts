@@ -1,6 +1,7 @@
 /**
  * Shared by the real-browser suites: Debian's Chromium through playwright-core, the UI built when missing or stale,
- * the screenshot folder, fresh pages, signing in through the form, and layout measurements.
+ * the screenshot folder, fresh pages, signing in through the form, layout measurements, where the focus is, and a
+ * test file's server and Chromium (with a real SMTP server for the suites that follow links in messages).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { expect } from 'vitest';
 
 import type { Settings } from '../../../server/src/config/index.js';
 import { startServer, type TestServer } from '../../../server/test/support/jot-server.js';
+import { freePort, startSmtp, type TestSmtp } from '../../../server/test/support/smtp.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -141,6 +144,11 @@ export async function horizontalOverflow(page: Page): Promise<{ overflow: number
   });
 }
 
+/** Expects nothing on `page` to reach beyond the viewport horizontally; `what` names the page in a failure. */
+export async function expectNoOverflow(page: Page, what: string): Promise<void> {
+  expect({ what, ...(await horizontalOverflow(page)) }).toEqual({ what, overflow: 0, culprits: [] });
+}
+
 /** A test file's server (cookie delivery unless `settings` say otherwise) and Chromium. */
 export interface BrowserServer {
   server: TestServer;
@@ -149,13 +157,16 @@ export interface BrowserServer {
 
 /**
  * For a test file's `beforeAll`: builds the UI if needed, starts a server with `settings` (cookie delivery by
- * default), registers `accounts` (with {@link PASSWORD}) and launches Chromium.
+ * default) and `clock` (startServer's), registers `accounts` (with {@link PASSWORD}) and launches Chromium.
  */
 export async function startBrowserServer(
-  options: { settings?: Settings; accounts?: readonly string[] } = {},
+  options: { settings?: Settings; accounts?: readonly string[]; clock?: () => number } = {},
 ): Promise<BrowserServer> {
   await ensureBuilt();
-  const server = await startServer({ tokenDelivery: 'cookie', ...options.settings });
+  const server = await startServer(
+    { tokenDelivery: 'cookie', ...options.settings },
+    { clock: options.clock },
+  );
   for (const email of options.accounts ?? []) {
     const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
     if (reg.status !== 201) throw new Error(`registering ${email} failed: ${reg.status} ${reg.text}`);
@@ -173,9 +184,60 @@ export async function stopBrowserServer(
   await started.server?.close();
 }
 
+/** A test file's SMTP server, and its server and Chromium. */
+export interface MailBrowserServer extends BrowserServer {
+  smtp: TestSmtp;
+}
+
+/**
+ * For the `beforeAll` of a test file that follows links in messages: starts a real SMTP server, then does what
+ * {@link startBrowserServer} does with a server on a free port that sends its mail there (retrying after 1 s) and
+ * whose links point at its own web UI; `settings` go on top.
+ */
+export async function startMailBrowserServer(
+  options: { settings?: Settings; accounts?: readonly string[]; clock?: () => number } = {},
+): Promise<MailBrowserServer> {
+  const smtp = await startSmtp();
+  try {
+    const port = await freePort();
+    const started = await startBrowserServer({
+      ...options,
+      settings: {
+        port,
+        publicUrl: `http://127.0.0.1:${port}`,
+        smtpUrl: smtp.url,
+        mailRetryBase: '1s',
+        ...options.settings,
+      },
+    });
+    return { smtp, ...started };
+  } catch (err) {
+    await smtp.stop();
+    throw err;
+  }
+}
+
+/** For the `afterAll` of such a file: what {@link stopBrowserServer} closes, then the SMTP server. */
+export async function stopMailBrowserServer(
+  started: Partial<MailBrowserServer>,
+  contexts: readonly BrowserContext[] = [],
+): Promise<void> {
+  await stopBrowserServer(started, contexts);
+  await started.smtp?.stop();
+}
+
 /** The id of the element that has the focus on `page`, if any. */
 export function focusedId(page: Page): Promise<string | undefined> {
   return page.evaluate(() => document.activeElement?.id);
+}
+
+/** What has the focus on `page`: `body` when nothing does (it was lost), else `#` and its id, else its text. */
+export function focusedName(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (el === null || el === document.body) return 'body';
+    return el.id !== '' ? `#${el.id}` : (el.textContent ?? '').trim();
+  });
 }
 
 /** Presses Tab until the element with `id` has the focus (at most `max` times); whether it got there. */

@@ -1,0 +1,91 @@
+/**
+ * Test helper for migration tests: the databases to upgrade (SQLite in a temporary folder, PostgreSQL in a throwaway
+ * schema when one answers), each opened both as a store and as a bare Kysely, and `migrateTo`, which moves one of
+ * them to an older migration the way the store's own migrator moves it up, so that a test can write the rows an
+ * older release left and let the next open upgrade them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Migrator, type Dialect, type Kysely, type MigrationResultSet } from 'kysely';
+import { afterAll } from 'vitest';
+
+import { migrationProvider } from '../../src/store/migrations/index.js';
+import { openStore } from '../../src/store/open.js';
+import { createPostgresDialect } from '../../src/store/postgres.js';
+import type { DialectName, Schema } from '../../src/store/schema.js';
+import { createSqliteDialect } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
+import { createTestSchema, type TestSchema } from './postgres.js';
+
+/** Which database a migration runs on: its dialect and, on PostgreSQL, the schema holding Kysely's migration tables. */
+export interface MigrationTarget {
+  dialect: DialectName;
+  migrationTableSchema?: string;
+}
+
+/** One database under test: `open` opens a store on it (which migrates it up to the latest), `kysely` a bare dialect. */
+export interface MigrationBackend extends MigrationTarget {
+  open(): Promise<Store>;
+  kysely(): Dialect;
+}
+
+/**
+ * SQLite, and PostgreSQL when it answers, each store's clock at `now`; both are removed after the file's tests.
+ * Without PostgreSQL, CI (or a pg driver that does not load) throws; elsewhere the PostgreSQL backend is left out
+ * with a warning naming `title`.
+ */
+export async function migrationBackends(title: string, now: number): Promise<MigrationBackend[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'jot-migrations-'));
+  const file = join(dir, 'jot.db');
+  const pgSchema = await createTestSchema();
+  if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
+    throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
+  }
+  if ('error' in pgSchema) console.warn(`SKIPPED ${title} on PostgreSQL: not reachable`);
+
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (!('error' in pgSchema)) await pgSchema.drop();
+  });
+
+  const backends: MigrationBackend[] = [
+    {
+      dialect: 'sqlite',
+      open: () => openStore({ url: file, dataDir: dir, now: () => now }),
+      kysely: () => createSqliteDialect(file),
+    },
+  ];
+  if (!('error' in pgSchema)) {
+    const schema: TestSchema = pgSchema;
+    backends.push({
+      dialect: 'postgres',
+      open: () =>
+        openStore({ url: schema.url, dataDir: dir, postgres: { schema: schema.schema }, now: () => now }),
+      kysely: () => createPostgresDialect(schema.url, { schema: schema.schema, poolMax: 1 }),
+      migrationTableSchema: schema.schema,
+    });
+  }
+  return backends;
+}
+
+/**
+ * Migrates `target`'s database through `db` to the migration named `version` — down, when later ones are applied
+ * (the latest going down first) — and resolves to Kysely's result set, for the test to check.
+ */
+export function migrateTo(
+  db: Kysely<Schema>,
+  target: MigrationTarget,
+  version: string,
+): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(target.dialect),
+    allowUnorderedMigrations: true,
+    ...(target.migrationTableSchema === undefined
+      ? {}
+      : { migrationTableSchema: target.migrationTableSchema }),
+  });
+  return migrator.migrateTo(version);
+}
