@@ -163,7 +163,7 @@ describe.runIf(available)('polish', () => {
           .evaluate((el) => [getComputedStyle(el).borderTopWidth, getComputedStyle(el).borderRadius]),
       );
       // Clicking the label still ticks the box, and the label names it.
-      await page.getByText('Require DPoP', { exact: false }).click();
+      await page.locator('label[for="client-dpop"]').click();
       expect(await page.locator('#client-dpop').isChecked()).toBe(true);
       expect(await page.getByRole('checkbox', { name: /^Require DPoP/ }).count()).toBe(1);
 
