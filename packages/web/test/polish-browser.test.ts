@@ -119,11 +119,7 @@ describe.runIf(available)('polish', () => {
         await page.keyboard.press('Tab');
         order.push(await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''));
       }
-      expect(order).toEqual([
-        `Sign ${MFA_USER} out everywhere`,
-        `Disable ${MFA_USER}`,
-        `Delete ${MFA_USER}`,
-      ]);
+      expect(order).toEqual([`Sign ${MFA_USER} out everywhere`, `Disable ${MFA_USER}`, `Delete ${MFA_USER}`]);
     });
 
   for (const width of [390, 1280])
@@ -201,7 +197,9 @@ describe.runIf(available)('polish', () => {
     expect(await claim('amr')).toMatch(/otp/);
     // The focus stays on the recovery codes to save.
     expect(
-      await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id),
+      await page.evaluate(
+        () => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id,
+      ),
     ).toBe('Your recovery codes');
   });
 
