@@ -100,11 +100,10 @@ export function clearEarlierMessages(keep: HTMLElement): void {
     for (const msg of Array.from(line.children)) {
       if (!msg.classList.contains('msg')) continue;
       if (msg.id !== '')
-        for (const described of Array.from(document.querySelectorAll(`[aria-describedby~="${msg.id}"]`))) {
-          const rest = described
-            .getAttribute('aria-describedby')!
-            .split(/\s+/)
-            .filter((id) => id !== '' && id !== msg.id);
+        for (const described of Array.from(document.querySelectorAll('[aria-describedby]'))) {
+          const ids = described.getAttribute('aria-describedby')!.split(/\s+/);
+          if (!ids.includes(msg.id)) continue;
+          const rest = ids.filter((id) => id !== '' && id !== msg.id);
           if (rest.length === 0) described.removeAttribute('aria-describedby');
           else described.setAttribute('aria-describedby', rest.join(' '));
         }
