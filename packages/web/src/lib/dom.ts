@@ -80,9 +80,36 @@ export function failure(err: unknown): HTMLParagraphElement {
   return message(errorText(err), 'error');
 }
 
-/** An outcome line: what an action answers is announced politely (errors arrive as alerts, see `busy`). */
-export function outcome(props: Props = {}): HTMLDivElement {
-  return h('div', { 'aria-live': 'polite', ...props });
+/**
+ * An outcome line: what an action answers is announced politely (errors arrive as alerts, see `busy`). Its message
+ * lasts until the next action on the page, whose own outcome takes its place (see {@link clearEarlierMessages}).
+ */
+export function outcome(props: Props = {}, ...children: Child[]): HTMLDivElement {
+  return h('div', { 'aria-live': 'polite', 'data-outcome': '', ...props }, ...children);
+}
+
+/**
+ * Removes the messages of earlier actions from the page's other outcome lines, so that a new action's message does
+ * not appear beside an old one ("Session revoked." above "Password changed."). Only the messages go: anything else an
+ * outcome line holds (a "Send a new link" button) stays, and so does what is shown once outside them (a new secret,
+ * recovery codes). An element that named a removed message as its description (`aria-describedby`) stops doing so.
+ */
+export function clearEarlierMessages(keep: HTMLElement): void {
+  for (const line of Array.from(document.querySelectorAll<HTMLElement>('[data-outcome]'))) {
+    if (line === keep || line.contains(keep) || keep.contains(line)) continue;
+    for (const msg of Array.from(line.children)) {
+      if (!msg.classList.contains('msg')) continue;
+      if (msg.id !== '')
+        for (const described of Array.from(document.querySelectorAll('[aria-describedby]'))) {
+          const ids = described.getAttribute('aria-describedby')!.split(/\s+/);
+          if (!ids.includes(msg.id)) continue;
+          const rest = ids.filter((id) => id !== '' && id !== msg.id);
+          if (rest.length === 0) described.removeAttribute('aria-describedby');
+          else described.setAttribute('aria-describedby', rest.join(' '));
+        }
+      msg.remove();
+    }
+  }
 }
 
 /** A page heading that receives focus on navigation (so screen readers announce the new page). */
@@ -192,6 +219,7 @@ export async function busy(
   const before = document.activeElement;
   button.disabled = true;
   out.replaceChildren();
+  clearEarlierMessages(out);
   try {
     const ok = await action();
     if (typeof ok === 'string') out.replaceChildren(message(ok, 'ok'));

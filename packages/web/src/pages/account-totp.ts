@@ -2,7 +2,7 @@
  * Setting up an authenticator app on the account page: the QR code (drawn here as SVG) and the secret as text,
  * confirmed by a first code; the first factor's answer carries the recovery codes, shown once.
  */
-import type { RecoveryCodesView, TotpEnrolmentView } from '@jot/contract';
+import type { TotpEnrolmentView } from '@jot/contract';
 
 import { onClick } from '../lib/actions.js';
 import { busy, field, h, message, outcome } from '../lib/dom.js';
@@ -58,12 +58,10 @@ function totpEnrolment(enrolment: TotpEnrolmentView, mfa: MfaSection): HTMLEleme
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void busy(confirm, result, async () => {
-      const answer = await jot.json<Partial<RecoveryCodesView>>('/api/mfa/totp/confirm', {
-        method: 'POST',
-        body: { factor_id: enrolment.factor_id, code: code.value.trim() },
-      });
+      // Through the client: the session goes on with the answer's aal2 tokens (`session:refreshed`).
+      const answer = await jot.confirmTotp(enrolment.factor_id, code.value);
       await mfa.render();
-      const codes = answer.recovery_codes === undefined ? undefined : recoveryCodes(answer.recovery_codes);
+      const codes = answer.recoveryCodes === undefined ? undefined : recoveryCodes(answer.recoveryCodes);
       const added = message('Authenticator app added: sign-ins now ask for its code.', 'ok');
       mfa.extra.replaceChildren(added, codes ?? '');
       // The form and its button are gone: the focus goes to the codes to save, else to the confirmation.

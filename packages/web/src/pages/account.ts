@@ -123,6 +123,25 @@ function passwordSection(client: JotClient): HTMLElement {
   );
 }
 
+/**
+ * The claims of the session's access token, kept current: a confirmed authenticator app (aal2), a step-up or a
+ * refresh gives the session a new token, and the list shows that one's claims, not those the page was drawn with.
+ */
+function currentClaims(claims: Record<string, unknown>): HTMLElement {
+  let list = claimsList(claims, 'Access token claims');
+  const stop = jot.on('session:refreshed', () => {
+    // Another page is shown: nothing to keep current any more.
+    if (!list.isConnected) return stop();
+    void loadUser().then((who) => {
+      if (who === undefined || !list.isConnected) return;
+      const next = claimsList(who.claims, 'Access token claims');
+      list.replaceWith(next);
+      list = next;
+    });
+  });
+  return list;
+}
+
 /** Renders the account page. */
 export async function accountPage(main: ParentNode): Promise<void> {
   const who = (await loadUser()) ?? currentUser();
@@ -148,7 +167,7 @@ export async function accountPage(main: ParentNode): Promise<void> {
         '.',
       ),
       h('h3', {}, 'Claims of the current access token'),
-      claimsList(claims, 'Access token claims'),
+      currentClaims(claims),
       h(
         'p',
         { class: 'muted' },

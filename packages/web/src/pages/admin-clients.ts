@@ -143,7 +143,7 @@ function clientsTable(clients: readonly ClientView[], page: ClientsPage): HTMLTa
       c.token_endpoint_auth_method,
       c.grant_types.map((g) => (g === EXCHANGE ? 'token-exchange' : g)).join(', '),
       c.scopes.join(' ') || (c.first_party ? 'from roles' : '—'),
-      c.audiences.join(', ') || '—',
+      c.audiences.length === 0 ? '—' : h('span', { class: 'address' }, c.audiences.join(', ')),
       c.first_party ? 'server setting' : c.dpop,
       c.token_endpoint_auth_method === 'none' ? 'own refresh tokens' : c.introspection,
       actionsFor(c, page),

@@ -27,7 +27,7 @@ function userCell(e: SecurityEventView): Node | string {
     return h('span', { class: 'muted', title: e.user_id }, 'deleted user');
   }
   const href = `#/admin/events?user_id=${encodeURIComponent(e.user_id)}`;
-  return h('a', { href, title: `Only the events of ${e.user_email}` }, e.user_email);
+  return h('a', { href, class: 'address', title: `Only the events of ${e.user_email}` }, e.user_email);
 }
 
 function eventRow(e: SecurityEventView): (Node | string)[] {

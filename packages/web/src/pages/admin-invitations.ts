@@ -42,7 +42,7 @@ function invitationsTable(
     'Open invitations, newest first',
     ['Email', 'Roles', 'Sent', 'Expires', ''],
     invitations.map((i) => [
-      i.email,
+      h('span', { class: 'address' }, i.email),
       i.roles.join(', ') || 'none',
       formatIso(i.created_at),
       formatIso(i.expires_at),

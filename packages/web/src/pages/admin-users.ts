@@ -180,7 +180,7 @@ function deleteButton(user: UserView, self: boolean, page: UsersPage): HTMLButto
 function row(user: UserView, mfa: MfaByUser, page: UsersPage): (Node | string)[] {
   const self = currentUser()?.user.id === user.id;
   return [
-    h('span', {}, user.email, self ? h('strong', {}, ' (you)') : null),
+    h('span', { class: 'address' }, user.email, self ? h('strong', {}, ' (you)') : null),
     user.name ?? '—',
     rolesCell(user, page),
     h('span', { class: `status status-${user.status}` }, user.status),

@@ -123,11 +123,15 @@ function registerForm(): HTMLFormElement {
   });
 }
 
-/** Why the user is here and where they go next, as status lines the heading points at. */
-function notices(): HTMLElement[] {
+/**
+ * Why the user is here (`ended`: why the session ended, if it did) and where they go next, as status lines the
+ * heading points at.
+ */
+function notices(): { lines: HTMLElement[]; ended: HTMLElement | undefined } {
   const lines: HTMLElement[] = [];
   const notice = takeNotice();
-  if (notice !== undefined) lines.push(message(notice, 'info'));
+  const ended = notice === undefined ? undefined : message(notice, 'info');
+  if (ended !== undefined) lines.push(ended);
   const title = returnTitle();
   const next = requestedReturn();
   if (title !== undefined && next !== undefined)
@@ -140,15 +144,17 @@ function notices(): HTMLElement[] {
       ),
     );
   lines.forEach((line, i) => (line.id = `signin-notice-${i}`));
-  return lines;
+  return { lines, ended };
 }
 
 /** Renders the sign-in page. */
 export function signInPage(main: ParentNode): void {
   const title = heading('Sign in to Jot');
-  const lines = notices();
+  const { lines, ended } = notices();
   // Focus lands on the heading after navigation: it carries the notices, so a screen reader reads why.
   if (lines.length > 0) title.setAttribute('aria-describedby', lines.map((l) => l.id).join(' '));
-  main.append(title, ...lines);
+  // Why the session ended lasts until the next action here: it sits in an outcome line, which the action's own
+  // outcome clears (lib/dom.ts); where the user goes next stays.
+  main.append(title, ...lines.map((line) => (line === ended ? outcome({}, line) : line)));
   main.append(h('div', { class: 'columns' }, signInForm(), registrationOpen() ? registerForm() : null));
 }
