@@ -44,9 +44,13 @@ function call(path: string, address: string, authorization: string, token = 'x.y
   return postForm(server, path, { token }, { authorization, 'x-forwarded-for': address });
 }
 
-function expectLocked(res: TestResponse, code: string): void {
+function expectLocked(res: TestResponse, code: string, path: string): void {
   expect(res.status).toBe(429);
-  expect(res.body).toMatchObject({ code, error: 'rate_limited' });
+  // The OAuth endpoints answer only registered error codes (RFC 6749 §5.2): `invalid_request`; the JSON API its own.
+  expect(res.body).toMatchObject({
+    code,
+    error: path.startsWith('/oauth/') ? 'invalid_request' : 'rate_limited',
+  });
   const after = Number(res.headers.get('retry-after'));
   expect(Number.isInteger(after)).toBe(true);
   expect(after).toBeGreaterThanOrEqual(1);
@@ -88,7 +92,7 @@ describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authenticat
       expect((await call(path, address, basic(`no-such-client-${i}`, 'guess'))).status).toBe(401);
     }
     const client = await secretClient(`spread ${path}`);
-    expectLocked(await call(path, address, basic(client.id, client.secret)), 'ERR_CLIENT_AUTH_LOCKED');
+    expectLocked(await call(path, address, basic(client.id, client.secret)), 'ERR_CLIENT_AUTH_LOCKED', path);
     expect((await call(path, freshAddress(), basic(client.id, client.secret))).status).toBe(200);
     const events = await server.app.jot.store.listSecurityEvents({ limit: 100, type: 'rate_limited' });
     expect(events.some((e) => e.ip === address && e.detail.limit === 'client-auth')).toBe(true);
@@ -104,6 +108,7 @@ describe.each(['/oauth/introspect', '/oauth/revoke'])('failed client authenticat
     expectLocked(
       await call(path, `${net}:ffff::9`, basic(client.id, client.secret)),
       'ERR_CLIENT_AUTH_LOCKED',
+      path,
     );
     expect(
       (
@@ -145,8 +150,13 @@ describe('the resource-server credential (/api/introspect, /oauth/introspect, th
     expectLocked(
       await call('/api/introspect', address, 'Bearer yet-another-guess'),
       'ERR_CLIENT_AUTH_LOCKED',
+      '/api/introspect',
     );
-    expectLocked(await call('/api/introspect', address, `Bearer ${admin}`), 'ERR_CLIENT_AUTH_LOCKED');
+    expectLocked(
+      await call('/api/introspect', address, `Bearer ${admin}`),
+      'ERR_CLIENT_AUTH_LOCKED',
+      '/api/introspect',
+    );
     // The resource servers behind that address (a NAT) are not shut out by whoever guessed beside them.
     const right = await call('/api/introspect', address, `Bearer ${FEED_SECRET}`);
     expect(right.status).toBe(200);
@@ -168,8 +178,12 @@ describe('calls per authenticated caller (JOT_RATE_LIMIT_CLIENT)', () => {
     for (const path of ['/oauth/introspect', '/oauth/revoke', '/oauth/introspect', '/oauth/revoke']) {
       expect((await call(path, freshAddress(), auth)).status).toBe(200);
     }
-    expectLocked(await call('/oauth/introspect', freshAddress(), auth), 'ERR_RATE_LIMITED');
-    expectLocked(await call('/oauth/revoke', freshAddress(), auth), 'ERR_RATE_LIMITED');
+    expectLocked(
+      await call('/oauth/introspect', freshAddress(), auth),
+      'ERR_RATE_LIMITED',
+      '/oauth/introspect',
+    );
+    expectLocked(await call('/oauth/revoke', freshAddress(), auth), 'ERR_RATE_LIMITED', '/oauth/revoke');
     const calm = await secretClient('calm');
     expect((await call('/oauth/introspect', freshAddress(), basic(calm.id, calm.secret))).status).toBe(200);
   });
@@ -184,7 +198,11 @@ describe('calls per authenticated caller (JOT_RATE_LIMIT_CLIENT)', () => {
     for (let i = 0; i < 4; i++) {
       expect((await call('/api/introspect', adminAddress, `Bearer ${admin}`)).status).toBe(200);
     }
-    expectLocked(await call('/oauth/introspect', freshAddress(), `Bearer ${admin}`), 'ERR_RATE_LIMITED');
+    expectLocked(
+      await call('/oauth/introspect', freshAddress(), `Bearer ${admin}`),
+      'ERR_RATE_LIMITED',
+      '/oauth/introspect',
+    );
     // The secret's holders at that address are still not refused.
     expect((await call('/api/introspect', adminAddress, `Bearer ${FEED_SECRET}`)).status).toBe(200);
   });

@@ -84,6 +84,17 @@ export function asOAuthError(err: unknown): unknown {
       'send the parameters as application/x-www-form-urlencoded (RFC 6749 section 3.2)',
     );
   }
+  if (err.statusCode === 429) {
+    // RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3, which refer to it) registers no code for "too many
+    // requests", and the IANA OAuth Extensions Error registry none for the token endpoint that fits (`slow_down` is
+    // the device grant's polling signal, RFC 8628 §3.5; `temporarily_unavailable` is the authorization endpoint's):
+    // `invalid_request` is the error member; the status, `Retry-After` and `code` say why.
+    return new HttpError(429, err.code, oauthDescription(err.message), {
+      error: 'invalid_request',
+      headers: { ...err.headers },
+      cause: err.cause,
+    });
+  }
   if (err.statusCode === 401 || err.statusCode === 403) {
     const error =
       err.error === 'invalid_grant' || err.error === 'invalid_token' ? 'invalid_grant' : err.error;

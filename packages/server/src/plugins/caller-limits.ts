@@ -1,18 +1,26 @@
 /**
- * Limits on who acts at the introspection and revocation endpoints (`/oauth/introspect`, `/oauth/revoke`,
- * `/api/introspect`) and at the resource-server credential of the revocation feed:
+ * Limits on who acts at the OAuth endpoints (`/oauth/token`, `/oauth/introspect`, `/oauth/revoke`), at
+ * `/api/introspect`, at the resource-server credential of the revocation feed and at `POST /api/token/refresh`:
  * - failed client authentications (`JOT_RATE_LIMIT_AUTH`): once an address has used its budget, its attempts are
  *   refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is checked, so a wrong secret cannot be guessed
  *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
- *   (client ids are public: a lock per id would let anyone refuse a client its right secret);
+ *   (client ids are public: a lock per id would let anyone refuse a client its right secret). At the token endpoint a
+ *   refused grant after a good client authentication (`invalid_grant`: a bad, expired or reused refresh token)
+ *   spends the same budget: guessing a refresh token stays bounded per address;
+ * - failed refreshes at `POST /api/token/refresh` (`JOT_RATE_LIMIT_AUTH`, a budget of their own): a refresh token
+ *   refused (unknown, expired, reused, revoked) or a failed CSRF check; once used up, the address's refreshes are
+ *   refused (429 `ERR_RATE_LIMITED`) before the token is looked at. Successes cost nothing: a session can only
+ *   refresh with its current token, so many users behind one address are never refused for refreshing;
  * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`);
+ *   not a public client (its `client_id` is no secret: anyone could spend the budget of every user of the app);
  * - calls per address by holders of the resource-server secret (`JOT_RATE_LIMIT_RESOURCE_SERVER`, off by default:
  *   a strict verifier asks once per request it serves, and many share one address; feed-credential.ts).
- * All three are shared through Redis when configured, so they hold across instances; without it each instance counts.
+ * All are shared through Redis when configured, so they hold across instances; without it each instance counts.
  */
 import { createHash } from 'node:crypto';
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 
 import { decodeUnverified } from '@jot/jose';
 
@@ -34,6 +42,16 @@ export interface CallerLimits {
     request: FastifyRequest,
     claimedClientId: string | undefined,
     check: () => Promise<T>,
+    counts?: (err: unknown) => boolean,
+  ): Promise<T>;
+  /**
+   * Runs `refresh` (a first-party refresh) unless the address has used up its failed refreshes; counts a failure
+   * for the address when `counts` says the error refuses the presented token (or its CSRF check).
+   */
+  refresh<T>(
+    request: FastifyRequest,
+    refresh: () => Promise<T>,
+    counts: (err: unknown) => boolean,
   ): Promise<T>;
   /** Spends one call of `caller`'s budget (an authenticated caller); throws 429 once it is used up. */
   admit(request: FastifyRequest, caller: string): Promise<void>;
@@ -49,6 +67,8 @@ interface ClientFields {
 
 /** Redis key prefix of the failure counts (beside the other rate limits' `jot:rl:`). */
 const FAILURE_PREFIX = 'jot:rl:client-auth:';
+/** Redis key prefix of the failed first-party refreshes. */
+const REFRESH_FAILURE_PREFIX = 'jot:rl:refresh-fail:';
 
 const byContext = new WeakMap<ServerContext, CallerLimits>();
 
@@ -82,7 +102,7 @@ export function claimedClientId(authorization: string | undefined, form: ClientF
 }
 
 /** Whether an authentication's error refuses a presented credential (not a malformed or missing request). */
-function isCredentialRefusal(err: unknown): boolean {
+export function isCredentialRefusal(err: unknown): boolean {
   return isDomainError(err, 'client', 'token') || (err instanceof HttpError && err.statusCode === 401);
 }
 
@@ -103,6 +123,26 @@ async function spend(
 ): Promise<void> {
   const result = await limit(request);
   if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+}
+
+/** `CallerLimits.refresh`: refused once the address has `max` failures in its window; `record` at the `max`th. */
+function refreshGuard(
+  redis: Redis | undefined,
+  { max, windowMs }: { max: number; windowMs: number },
+  record: (request: FastifyRequest) => void,
+): CallerLimits['refresh'] {
+  const failures = createFailureLimiter({ redis, prefix: REFRESH_FAILURE_PREFIX, max, windowMs });
+  return async (request, attempt, counts) => {
+    const address = [`ip:${addressKey(request.ip)}`];
+    const wait = await failures.blockedFor(address);
+    if (wait > 0) throw rateLimited(wait / 1000);
+    try {
+      return await attempt();
+    } catch (err) {
+      if (counts(err) && (await failures.fail(address)) === max) record(request);
+      throw err;
+    }
+  };
 }
 
 function build(app: FastifyInstance): CallerLimits {
@@ -128,16 +168,16 @@ function build(app: FastifyInstance): CallerLimits {
           timeWindow: ceiling.windowMs,
           keyGenerator: (request) => `resource-server:ip:${addressKey(request.ip)}`,
         });
-  const record = (request: FastifyRequest): void => {
+  const record = (request: FastifyRequest, limit = 'client-auth'): void => {
     events
       .record('rate_limited', {
         ip: request.ip,
-        detail: { limit: 'client-auth', route: request.routeOptions.url ?? null },
+        detail: { limit, route: request.routeOptions.url ?? null },
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
   return {
-    async authenticate(request, claimed, check) {
+    async authenticate(request, claimed, check, counts = isCredentialRefusal) {
       // The address as its limits group it (an IPv6 /64), as the route limits do.
       const address = `ip:${addressKey(request.ip)}`;
       const keys = [address, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
@@ -149,12 +189,13 @@ function build(app: FastifyInstance): CallerLimits {
         return await check();
       } catch (err) {
         // One event per key reaching its budget in a window, not one per refused attempt.
-        if (isCredentialRefusal(err) && (await failures.fail(keys)) === config.rateLimitAuth.max) {
+        if (counts(err) && (await failures.fail(keys)) === config.rateLimitAuth.max) {
           record(request);
         }
         throw err;
       }
     },
+    refresh: refreshGuard(redis, config.rateLimitAuth, (request) => record(request, 'refresh-failures')),
     async admit(request, caller) {
       callerOf.set(request, caller);
       await spend(calls, request);

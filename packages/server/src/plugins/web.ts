@@ -1,7 +1,7 @@
 /**
  * Serves the built web UI at `/`: `packages/web/dist` in the repository, or the copy an installed `@jot/server`
  * carries in its `web/` folder (put there by `npm pack`). Files are read once at start and served from memory with
- * a strict Content-Security-Policy; any other GET outside `/api` and `/.well-known` gets `index.html` (client-side
+ * a strict Content-Security-Policy; any other GET outside `/api`, `/oauth` and `/.well-known` gets `index.html` (client-side
  * routes). When the UI is not built, `/` says how to build it. `index.html` gets `<meta>` elements (`WEB_UI_META`)
  * with the server's `JOT_TOKEN_MODE`, so the page's client renews its access token in single-token mode instead of
  * refreshing, and its `JOT_REGISTRATION`, so the sign-in page offers an account only when registration is open
@@ -113,7 +113,7 @@ export async function webPlugin(app: FastifyInstance): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => send(reply, index));
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (path.startsWith('/api/') || path.startsWith('/.well-known/')) {
+    if (path.startsWith('/api/') || path.startsWith('/oauth/') || path.startsWith('/.well-known/')) {
       throw new HttpError(404, 'ERR_NOT_FOUND', `no route GET ${path}`);
     }
     const asset = assets.get(path);

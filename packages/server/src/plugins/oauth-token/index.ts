@@ -3,6 +3,13 @@
  * handler (services/grants/), answer RFC 6749 §5.1. The grants: `refresh_token`, `client_credentials` and token
  * exchange (RFC 8693). A `DPoP` proof (RFC 9449 §5) binds what is issued to its key; refusals are 400
  * `invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header when server nonces are on.
+ *
+ * Limits key on who acts (plugins/caller-limits.ts), never on successes per address: a failed client authentication,
+ * and a refused grant after a good one (`invalid_grant`: a bad, expired, reused or another client's refresh token),
+ * spend the address's failure budget (`JOT_RATE_LIMIT_AUTH`, shared with introspection and revocation), which once
+ * used up refuses the address's requests (429 `ERR_CLIENT_AUTH_LOCKED`); calls of an authenticated confidential
+ * client spend that client's budget (`JOT_RATE_LIMIT_CLIENT`). A gateway exchanging tokens for many users from one
+ * address is limited as one client, not as one address.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -10,41 +17,62 @@ import { clientInfo } from '../../http/client-info.js';
 import { tokenEndpointProof } from '../../http/dpop-proof.js';
 import { invalidClient } from '../../http/oauth-errors.js';
 import { formTargets, oauthForm, required } from '../../http/oauth-form.js';
-import { authRateLimit } from '../../http/rate-limit.js';
+import { isDomainError } from '../../services/errors.js';
+import { callerLimits, claimedClientId, isCredentialRefusal } from '../caller-limits.js';
 import { clientOf, OAUTH_PATHS } from '../oauth-client.js';
 import { dpopRequired } from './dpop-policy.js';
 import { grantFor } from './grants.js';
 import { TOKEN_SCHEMA } from './schema.js';
 
+/**
+ * Whether a grant's error refuses a guessable secret: `invalid_grant`, a refresh token unknown, expired, reused or of
+ * another client (an opaque random string: what guessing produces). Not a refused subject token (token exchange): it
+ * is a signed JWT, which cannot be guessed, and its refusals are users' expired or revoked tokens relayed by a gateway
+ * — counting them would let one user's stale tab lock the gateway's address for every user. Nor a malformed request,
+ * a refused scope or audience, or a DPoP proof to redo.
+ */
+function isGrantRefusal(err: unknown): boolean {
+  return isDomainError(err, 'grant') || isCredentialRefusal(err);
+}
+
 /** Registers the token endpoint. */
 export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
   const { config } = app.jot;
-  app.post(
-    OAUTH_PATHS.token,
-    { config: { rateLimit: authRateLimit(config) }, schema: TOKEN_SCHEMA },
-    async (request, reply) => {
-      const form = oauthForm(request);
-      const grantType = required(form, 'grant_type');
-      const authenticated = await clientOf(request, form, OAUTH_PATHS.token);
-      if (authenticated === undefined) {
-        throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 6749 §2.3)');
-      }
-      const { client } = authenticated;
-      const grant = grantFor(client, grantType);
-      return grant(
-        {
-          client,
-          form,
-          targets: formTargets(request),
-          clientInfo: clientInfo(request),
-          dpop: (boundJkt) =>
-            tokenEndpointProof(request, reply, {
-              boundJkt,
-              required: dpopRequired(client, config.dpop),
-            }),
-        },
-        app.jot,
-      );
-    },
-  );
+  const limits = callerLimits(app);
+  app.post(OAUTH_PATHS.token, { schema: TOKEN_SCHEMA }, async (request, reply) => {
+    const form = oauthForm(request);
+    const grantType = required(form, 'grant_type');
+    const claimed = claimedClientId(request.headers.authorization, form);
+    const authenticated = await limits.authenticate(request, claimed, () =>
+      clientOf(request, form, OAUTH_PATHS.token),
+    );
+    if (authenticated === undefined) {
+      throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 6749 §2.3)');
+    }
+    const { client } = authenticated;
+    const grant = grantFor(client, grantType);
+    // A public client's id is no secret: a budget per id would let anyone spend every user's. Its refreshes are
+    // bounded by the refresh token itself (one use) and its failures by the address.
+    if (client.authMethod !== 'none') await limits.admit(request, `client:${client.clientId}`);
+    return limits.authenticate(
+      request,
+      claimed,
+      () =>
+        grant(
+          {
+            client,
+            form,
+            targets: formTargets(request),
+            clientInfo: clientInfo(request),
+            dpop: (boundJkt) =>
+              tokenEndpointProof(request, reply, {
+                boundJkt,
+                required: dpopRequired(client, config.dpop),
+              }),
+          },
+          app.jot,
+        ),
+      isGrantRefusal,
+    );
+  });
 }

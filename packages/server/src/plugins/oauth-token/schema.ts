@@ -44,5 +44,6 @@ export const TOKEN_SCHEMA = {
     },
     400: { $ref: 'JotError#' },
     401: { $ref: 'JotError#' },
+    429: { $ref: 'JotError#' },
   },
 };

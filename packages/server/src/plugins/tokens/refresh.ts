@@ -10,7 +10,6 @@ import { isVerifyError } from '@jot/verify';
 import { refreshCookie, REFRESH_PATH } from '../../http/cookies.js';
 import { HttpError } from '../../http/errors.js';
 import { DomainError } from '../../services/errors.js';
-import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { tokenEndpointProof } from '../../http/dpop-proof.js';
@@ -18,6 +17,7 @@ import { refreshResultOf } from '../../services/metrics.js';
 import { hashSecret } from '../../services/secrets.js';
 import { isSessionLive } from '../../services/sessions.js';
 import { clientInfo } from '../../http/client-info.js';
+import { callerLimits } from '../caller-limits.js';
 
 /**
  * The code of a refusal, for the `jot_refreshes_total` result: the service throws `DomainError`s and `HttpError`s,
@@ -25,6 +25,20 @@ import { clientInfo } from '../../http/client-info.js';
  */
 function refusalCode(err: unknown): string | undefined {
   return err instanceof HttpError || err instanceof DomainError || isVerifyError(err) ? err.code : undefined;
+}
+
+/**
+ * Whether a refusal spends the address's failure budget: the presented refresh token refused (unknown, expired,
+ * reused, revoked, its session or account ended: 401) or its cookie's CSRF check failed (403). A malformed request
+ * or a DPoP proof to redo (400) does not: neither is a guess at a secret.
+ */
+function isRefreshFailure(err: unknown): boolean {
+  if (err instanceof HttpError || err instanceof DomainError) {
+    const status = err instanceof HttpError ? err.statusCode : undefined;
+    if (status !== undefined) return status === 401 || status === 403;
+    return err instanceof DomainError && ['grant', 'token', 'forbidden'].includes(err.kind);
+  }
+  return isVerifyError(err);
 }
 
 function csrfHeader(value: string | string[] | undefined): string | undefined {
@@ -61,31 +75,42 @@ const refreshSchema = {
     additionalProperties: false,
     properties: { refresh_token: { type: 'string', minLength: 1, maxLength: 512 } },
   },
-  response: tokenRouteResponses(400, 401, 403),
+  response: tokenRouteResponses(400, 401, 403, 429),
 };
 
-/** Registers `POST /api/token/refresh`. */
+/**
+ * Registers `POST /api/token/refresh`. Limited on who acts (plugins/caller-limits.ts): failed refreshes per address
+ * (`JOT_RATE_LIMIT_AUTH`; once used up, the address is refused until its window ends), successes not per address —
+ * an office behind one NAT refreshing its users' sessions is not refused; a session can only refresh with its
+ * current refresh token, once.
+ */
 export function registerRefreshRoute(app: FastifyInstance): void {
   const { sessions, config, metrics } = app.jot;
+  const limits = callerLimits(app);
   app.post<{ Body: { refresh_token?: string } | undefined }>(
     REFRESH_PATH,
-    { config: { rateLimit: authRateLimit(config) }, schema: refreshSchema },
+    { schema: refreshSchema },
     async (request, reply) => {
       const { token, fromCookie } = presentedRefreshToken(request);
-      const pair = await sessions
-        .refresh(
-          token,
-          clientInfo(request),
-          fromCookie ? { csrfHeader: csrfHeader(request.headers[HEADERS.csrf]) } : undefined,
-          {
-            dpopProof: (boundJkt) =>
-              tokenEndpointProof(request, reply, { boundJkt, required: config.dpop === 'required' }),
-          },
-        )
-        .catch((err: unknown) => {
-          metrics.refreshes.inc({ result: refreshResultOf(refusalCode(err)) });
-          throw err;
-        });
+      const pair = await limits.refresh(
+        request,
+        () =>
+          sessions
+            .refresh(
+              token,
+              clientInfo(request),
+              fromCookie ? { csrfHeader: csrfHeader(request.headers[HEADERS.csrf]) } : undefined,
+              {
+                dpopProof: (boundJkt) =>
+                  tokenEndpointProof(request, reply, { boundJkt, required: config.dpop === 'required' }),
+              },
+            )
+            .catch((err: unknown) => {
+              metrics.refreshes.inc({ result: refreshResultOf(refusalCode(err)) });
+              throw err;
+            }),
+        isRefreshFailure,
+      );
       metrics.refreshes.inc({ result: 'success' });
       return tokenResponse(request, reply, pair);
     },
