@@ -147,4 +147,23 @@ describe.each(backends)('an admin action racing the account’s deletion ($name)
     await expectOnlyDeletionRecorded(user.userId);
     expect((await userEntries(user.userId)).at(-1)).toMatchObject({ status: 'disabled' });
   });
+
+  it('resetting the second factors of a user deleted meanwhile answers 404 ERR_NOT_FOUND, and records nothing', async () => {
+    const user = await signUp(server, 'reset-while-leaving@example.com');
+    const deleted = beforeNextCall(
+      server.app.jot.mfa.factors,
+      'reset',
+      (userId) => userId === user.userId,
+      deletesOwnAccount(user),
+    );
+    const res = await server.request('DELETE', `/api/admin/users/${user.userId}/mfa`, {
+      token: admin.access_token,
+    });
+    await deleted;
+    expect(await server.app.jot.store.getUserById(user.userId)).toBeUndefined();
+    expect(res.status, res.text).toBe(404);
+    expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+    expect((await eventsOf(user.userId)).map((e) => e.type)).not.toContain('mfa_reset');
+    await expectOnlyDeletionRecorded(user.userId);
+  });
 });
