@@ -7,7 +7,8 @@
  * and details, on an account whose deletion had just scrubbed every event of it down to the opaque user id.)
  *
  * Each race is made certain by a wrapper around the service call the action makes once it has read the user: the
- * competing deletion runs to completion first, then the call goes on.
+ * competing deletion runs to completion first, then the call goes on. A deletion racing another deletion is one of
+ * them: the account is deleted, and recorded as deleted, once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -164,6 +165,29 @@ describe.each(backends)('an admin action racing the account’s deletion ($name)
     expect(res.status, res.text).toBe(404);
     expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
     expect((await eventsOf(user.userId)).map((e) => e.type)).not.toContain('mfa_reset');
+    await expectOnlyDeletionRecorded(user.userId);
+  });
+
+  it('deleting a user who deleted their account meanwhile answers 404 ERR_NOT_FOUND; the account is deleted once', async () => {
+    const user = await signUp(server, 'deleted-twice@example.com');
+    const deleted = beforeNextCall(
+      server.app.jot.revocations,
+      'revokeAllForUser',
+      (userId, reason) => userId === user.userId && reason === 'account_deleted',
+      deletesOwnAccount(user),
+    );
+    const res = await server.request('DELETE', `/api/admin/users/${user.userId}`, {
+      token: admin.access_token,
+    });
+    await deleted;
+    expect(await server.app.jot.store.getUserById(user.userId)).toBeUndefined();
+    expect(res.status, res.text).toBe(404);
+    expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+    // The user's own deletion is the one recorded, once.
+    const recorded = (
+      await server.app.jot.store.listSecurityEvents({ limit: 100, userId: user.userId })
+    ).filter((e) => e.type === 'account_deleted');
+    expect(recorded.map((e) => e.detail)).toEqual([{ by: 'self' }]);
     await expectOnlyDeletionRecorded(user.userId);
   });
 });
