@@ -168,6 +168,34 @@ describe.each(backends)('an admin action racing the account’s deletion ($name)
     await expectOnlyDeletionRecorded(user.userId);
   });
 
+  // These already found the user with their own write (the UPDATE that changes the status or the roles): kept here so
+  // they stay that way.
+  it.each([
+    ['disabling', 'POST', 'disable', undefined],
+    ['enabling', 'POST', 'enable', undefined],
+    ['changing the roles of', 'PUT', 'roles', { roles: ['editor'] }],
+  ] as const)(
+    '%s a user deleted meanwhile answers 404 ERR_NOT_FOUND, and records nothing',
+    async (_action, method, path, body) => {
+      const user = await signUp(server, `${path}-while-leaving@example.com`);
+      const deleted = beforeNextCall(
+        server.app.jot.revocations,
+        'updateUser',
+        () => true,
+        deletesOwnAccount(user),
+      );
+      const res = await server.request(method, `/api/admin/users/${user.userId}/${path}`, {
+        token: admin.access_token,
+        body,
+      });
+      await deleted;
+      expect(res.status, res.text).toBe(404);
+      expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+      await expectOnlyDeletionRecorded(user.userId);
+      expect((await userEntries(user.userId)).at(-1)).toMatchObject({ status: 'disabled' });
+    },
+  );
+
   it('deleting a user who deleted their account meanwhile answers 404 ERR_NOT_FOUND; the account is deleted once', async () => {
     const user = await signUp(server, 'deleted-twice@example.com');
     const deleted = beforeNextCall(
