@@ -81,6 +81,10 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
     events.push({ type, facts });
     return Promise.resolve();
   };
+  const recordOncePerSession = (type: string, facts: unknown) => {
+    events.push({ type, facts });
+    return Promise.resolve(true);
+  };
   const context = {
     config,
     store,
@@ -99,8 +103,14 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
       onRedisError: () => undefined,
     }),
     scopes: { supported: () => Promise.resolve(['orders:read', 'profile']) },
-    events: { record },
-    mfa: createMfaServices({ store, keys, config: config as unknown as Config, clock, events: { record } }),
+    events: { record, recordOncePerSession },
+    mfa: createMfaServices({
+      store,
+      keys,
+      config: config as unknown as Config,
+      clock,
+      events: { record, recordOncePerSession },
+    }),
   };
   const metrics = createMetrics();
   const app = Fastify({

@@ -51,7 +51,7 @@ function registerMfaSummaryRoute(app: FastifyInstance): void {
 
 /** `DELETE /api/admin/users/:id/mfa`: resets a user's second factors (step-up), recorded as a security event. */
 function registerMfaResetRoute(app: FastifyInstance): void {
-  const { store, events, mfa } = app.jot;
+  const { events, mfa } = app.jot;
   app.delete<{ Params: { id: string } }>(
     '/api/admin/users/:id/mfa',
     {
@@ -69,11 +69,12 @@ function registerMfaResetRoute(app: FastifyInstance): void {
       },
     },
     async (request) => {
-      const user = await store.getUserById(request.params.id);
-      if (user === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such user');
-      const removed = await mfa.factors.reset(user.id);
+      // The removal finds the user itself (their row held while it runs): one deleted meanwhile is unknown here
+      // too, with nothing removed and nothing recorded.
+      const removed = await mfa.factors.reset(request.params.id);
+      if (removed === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', 'no such user');
       await events.record('mfa_reset', {
-        userId: user.id,
+        userId: request.params.id,
         ip: request.ip,
         detail: { by: authOf(request).claims.sub, removed },
       });

@@ -4,11 +4,14 @@
  * refresh tokens and one-time tokens (cascade) together with a feed entry marking the account `disabled` for a whole
  * access-token lifetime (so no token of it, however late it was issued, is accepted), its queued mail and
  * invitations go, and the IP addresses recorded with its security events are cleared. One `account_deleted` event remains, carrying only the opaque user id.
+ * Of two deletions of one account racing (the user's own and an admin's, say), one does all of it; the other is
+ * refused as for an unknown user (`ERR_NOT_FOUND`).
  */
 import type { Store, User } from '../store/index.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
 import { DomainError } from './errors.js';
+import { noSuchUser } from './user-admin.js';
 
 /** The refusal to delete, disable or demote the last active admin. */
 export function lastAdmin(): DomainError {
@@ -32,10 +35,15 @@ export async function deleteAccount(
   // The last active admin cannot go (neither can they be demoted or disabled): checked before anything ends, and
   // again, under lock, by the delete itself.
   if (await store.isLastActiveAdmin(user.id)) throw lastAdmin();
-  await revocations.revokeAllForUser(user.id, 'account_deleted');
+  // `user` was read before: another deletion (the user's own, another admin's) may have gone through since. The
+  // cut-off and the delete each find the row themselves; when either finds none, that deletion did (or is doing)
+  // everything below, so this one stops and answers as for an unknown user — one `account_deleted` event, not two.
+  if ((await revocations.revokeAllForUser(user.id, 'account_deleted')) === undefined) throw noSuchUser();
   // The delete publishes, in its own transaction, a `disabled` entry for the account: a sign-in that completed since
   // the cut-off above has a session the cascade removes without a `sid` entry, and its token must be refused too.
-  if ((await revocations.deleteUser(user.id)) === 'last_admin') throw lastAdmin();
+  const deleted = await revocations.deleteUser(user.id);
+  if (deleted === 'last_admin') throw lastAdmin();
+  if (deleted === undefined) throw noSuchUser();
   await store.deleteMailOf(user);
   await store.deleteInvitationsFor(user.email);
   await store.scrubSecurityEvents(user.id);

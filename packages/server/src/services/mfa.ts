@@ -52,8 +52,11 @@ export interface MfaService {
   rename(userId: string, factorId: string, name: string): Promise<void>;
   /** Removes a factor; with the last one go the recovery codes. */
   remove(userId: string, factorId: string): Promise<void>;
-  /** Removes every factor and recovery code of the user (admin reset). */
-  reset(userId: string): Promise<number>;
+  /**
+   * Removes every factor and recovery code of the user (admin reset); resolves to how many factors went, or
+   * undefined, with nothing removed, when there is no such user (deleted, say: the removal itself finds the user).
+   */
+  reset(userId: string): Promise<number | undefined>;
 }
 
 const NOTHING_TO_UNDO = async (): Promise<void> => {};
@@ -128,7 +131,7 @@ export function createMfaService(deps: {
       if (!(await store.mfa.renameFactor(userId, factorId, name))) throw noFactor();
     },
     async remove(userId, factorId) {
-      if ((await store.mfa.removeFactors(userId, { id: factorId })) === 0) throw noFactor();
+      if (!(await store.mfa.removeFactors(userId, { id: factorId }))) throw noFactor();
     },
     reset: (userId) => store.mfa.removeFactors(userId),
   };

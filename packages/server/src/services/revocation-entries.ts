@@ -40,13 +40,16 @@ export interface RevocationEntries {
   readonly deletedUserEntry: (tx: Store, user: User) => Promise<Revocation>;
   /** Ends a session: the session row, its refresh tokens and its feed entry change together. */
   readonly endSession: (tx: Store, sessionId: string, reason: string) => Promise<Revocation | undefined>;
-  /** Cuts a user off now and ends their sessions (but `exceptSession`): the entries written. */
+  /**
+   * Cuts a user off now and ends their sessions (but `exceptSession`): the entries written; undefined, with nothing
+   * written, when there is no such user (deleted, say) — the cut-off's UPDATE matched no row.
+   */
   readonly cutOffUser: (
     tx: Store,
     userId: string,
     reason: string,
     options: { exceptSession?: string },
-  ) => Promise<Revocation[]>;
+  ) => Promise<Revocation[] | undefined>;
 }
 
 /** The writers; `coverMs` is the access-token lifetime plus the clock tolerance. */
@@ -85,6 +88,9 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
       // the credential generation: a session created by a sign-in whose password check began before this is dead
       // at its first use, and the sign-in itself re-reads the generation after creating it (sessions/start.ts).
       const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
+      // No row: the user is gone (their sessions went with them, by cascade). The UPDATE holds the row until commit
+      // when there is one, so an account deletion racing this waits for it and never comes between.
+      if (user === undefined) return undefined;
       // Every session ends before the first entry is written: an entry takes the feed's table lock (PostgreSQL) and
       // keeps it to commit, so a session row locked after it would deadlock with a single logout of that session,
       // which locks its row first. Entries always come last in a revocation transaction.
@@ -97,7 +103,7 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
       // ran issues a token after the cut-off, which resource servers must still reject.
       const added: Revocation[] = [];
       for (const sessionId of ended) added.push(await sessionEntry(tx, sessionId));
-      if (user) added.push(await userEntry(tx, user));
+      added.push(await userEntry(tx, user));
       return added;
     },
   };

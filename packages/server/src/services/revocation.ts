@@ -39,9 +39,15 @@ export interface RevocationService {
   revokeSession(sessionId: string, reason: string): Promise<boolean>;
   /**
    * Ends every session of a user and invalidates every token issued up to now (logout-everywhere); resolves to how
-   * many sessions were live and ended.
+   * many sessions were live and ended, or undefined — nothing written, nothing announced — when there is no such
+   * user. The cut-off's UPDATE is what finds the user, in the same transaction, so a user deleted after any earlier
+   * read of theirs is answered as unknown, and a deletion that comes later waits for this to commit.
    */
-  revokeAllForUser(userId: string, reason: string, options?: { exceptSession?: string }): Promise<number>;
+  revokeAllForUser(
+    userId: string,
+    reason: string,
+    options?: { exceptSession?: string },
+  ): Promise<number | undefined>;
   /**
    * Runs `change` (a new password hash, say) and, unless it answers undefined (nothing changed: nothing is revoked
    * either), what `revokeAllForUser` does, in ONE transaction; the entries are announced after commit. A failure
@@ -140,8 +146,9 @@ export function createRevocationService(
     async revokeAllForUser(userId, reason, options = {}) {
       const cutOff = { userId, reason, options };
       const result = await changeAndRevokeAll(store, entries, announce, cutOff, async () => true);
+      if (result === undefined || !result.found) return undefined;
       // Each ended session has its own `sid` entry.
-      return result?.added.filter((entry) => entry.kind === 'sid').length ?? 0;
+      return result.added.filter((entry) => entry.kind === 'sid').length;
     },
     changeAndRevokeAll: async (userId, reason, change, options = {}) =>
       (await changeAndRevokeAll(store, entries, announce, { userId, reason, options }, change))?.changed,
@@ -179,7 +186,8 @@ async function deleteUser(
 
 /**
  * {@link RevocationService.changeAndRevokeAll}: the change, the cut-off and its entries commit together. Resolves to
- * what `change` did and the entries announced, or undefined when it changed nothing.
+ * what `change` did, the entries announced and whether the cut-off found the user, or undefined when `change`
+ * changed nothing.
  */
 async function changeAndRevokeAll<T>(
   store: Store,
@@ -187,12 +195,12 @@ async function changeAndRevokeAll<T>(
   announce: (added: readonly Revocation[]) => Promise<void>,
   cutOff: { userId: string; reason: string; options: { exceptSession?: string } },
   change: (tx: Store) => Promise<T | undefined>,
-): Promise<{ changed: T; added: Revocation[] } | undefined> {
+): Promise<{ changed: T; added: Revocation[]; found: boolean } | undefined> {
   const result = await store.transaction(async (tx) => {
     const changed = await change(tx);
     if (changed === undefined) return undefined;
     const added = await entries.cutOffUser(tx, cutOff.userId, cutOff.reason, cutOff.options);
-    return { changed, added };
+    return { changed, added: added ?? [], found: added !== undefined };
   });
   if (result === undefined) return undefined;
   await announce(result.added);

@@ -26,23 +26,46 @@ export interface SecurityEvents {
       detail?: Record<string, unknown>;
     },
   ): Promise<void>;
+  /**
+   * Records an event about a session once (`Store.addSessionEventOnce`): not when the session is gone, was ended for
+   * this very reason (whoever ended it records it), or has one of the type already. Whether it recorded (and logged)
+   * it.
+   */
+  recordOncePerSession(
+    type: SecurityEventType,
+    facts: { userId: string; sessionId: string; ip?: string | null; detail?: Record<string, unknown> },
+  ): Promise<boolean>;
 }
 
 /** Events go to the store and to the log (without secrets: callers only pass ids and reasons). */
 export function createSecurityEvents(store: Store, logger: EventLogger): SecurityEvents {
+  const log = (type: SecurityEventType, facts: Parameters<SecurityEvents['record']>[1]): void => {
+    // A successful sign-in is routine: info, so warnings stay worth reading.
+    logger[type === 'login_succeeded' ? 'info' : 'warn'](
+      {
+        securityEvent: type,
+        userId: facts.userId,
+        sessionId: facts.sessionId,
+        ip: facts.ip,
+        detail: facts.detail,
+      },
+      'security event',
+    );
+  };
   return {
+    async recordOncePerSession(type, facts) {
+      const added = await store.addSessionEventOnce({
+        type,
+        userId: facts.userId,
+        sessionId: facts.sessionId,
+        ip: facts.ip ?? null,
+        detail: facts.detail ?? {},
+      });
+      if (added !== undefined) log(type, facts);
+      return added !== undefined;
+    },
     async record(type, facts) {
-      // A successful sign-in is routine: info, so warnings stay worth reading.
-      logger[type === 'login_succeeded' ? 'info' : 'warn'](
-        {
-          securityEvent: type,
-          userId: facts.userId,
-          sessionId: facts.sessionId,
-          ip: facts.ip,
-          detail: facts.detail,
-        },
-        'security event',
-      );
+      log(type, facts);
       await store.addSecurityEvent({
         type,
         userId: facts.userId ?? null,

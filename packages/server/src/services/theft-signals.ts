@@ -214,6 +214,8 @@ const FAILURES = ['login_failed', 'mfa_failed'] as const;
 export function watchFailures(events: SecurityEvents, deps: Omit<TheftDeps, 'events'>): SecurityEvents {
   const { store, config, clock, revocations } = deps;
   return {
+    // Failures are recorded one by one (`record`); nothing recorded once per session counts towards a burst.
+    recordOncePerSession: (type, facts) => events.recordOncePerSession(type, facts),
     async record(type, facts) {
       await events.record(type, facts);
       if (!(FAILURES as readonly string[]).includes(type) || !facts.userId) return;

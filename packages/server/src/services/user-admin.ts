@@ -23,8 +23,13 @@ export interface AdminActor {
   ip: string | null;
 }
 
+/** The answer for a user who does not exist (or no longer does): 404 `ERR_NOT_FOUND`. */
+export function noSuchUser(): DomainError {
+  return new DomainError('not_found', 'ERR_NOT_FOUND', 'no such user');
+}
+
 function found(user: User | undefined): User {
-  if (user === undefined) throw new DomainError('not_found', 'ERR_NOT_FOUND', 'no such user');
+  if (user === undefined) throw noSuchUser();
   return user;
 }
 
@@ -93,17 +98,18 @@ export async function setUserRoles(
 /**
  * Ends every session of a user and invalidates every token issued to them so far, as their own "sign out
  * everywhere" does (the same cut-off and feed entries); recorded as `logout_all` by the admin. Resolves to how many
- * sessions were live and ended.
+ * sessions were live and ended. The cut-off itself finds the user, in its transaction: a user deleted meanwhile
+ * (by another admin, or by themselves) is answered as an unknown one, with nothing written and nothing recorded.
  */
 export async function endUserSessions(
   deps: UserAdminDeps,
   userId: string,
   actor: AdminActor,
 ): Promise<number> {
-  const user = found(await deps.store.getUserById(userId));
-  const revoked = await deps.revocations.revokeAllForUser(user.id, 'logout_all');
+  const revoked = await deps.revocations.revokeAllForUser(userId, 'logout_all');
+  if (revoked === undefined) throw noSuchUser();
   await deps.events.record('logout_all', {
-    userId: user.id,
+    userId,
     ip: actor.ip,
     detail: { by: actor.by, revoked },
   });

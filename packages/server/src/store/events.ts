@@ -4,6 +4,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { parseJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 import { precompiled } from './precompiled.js';
+import { inTransaction } from './transaction.js';
 import type { Schema, SecurityEventsTable } from './schema.js';
 
 /** A security event. */
@@ -77,6 +78,36 @@ export async function addSecurityEvent(db: Db, input: NewSecurityEvent, now: num
   });
   if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
   return toSecurityEvent(row as Selectable<SecurityEventsTable>);
+}
+
+/**
+ * Appends `input` unless its session already accounts for it (see `Store.addSessionEventOnce`): the session's row is
+ * held first — a no-op UPDATE, a row lock on PostgreSQL and the write lock on SQLite, as `withUserLocked` holds a
+ * user's — so concurrent callers take turns, and each later one sees the event the first appended.
+ */
+export async function addSessionEventOnce(
+  db: Db,
+  input: NewSecurityEvent & { userId: string; sessionId: string },
+  now: number,
+): Promise<SecurityEvent | undefined> {
+  return inTransaction(db, async (tx) => {
+    const held = await tx
+      .updateTable('sessions')
+      .set((eb) => ({ revoked_reason: eb.ref('revoked_reason') }))
+      .where('id', '=', input.sessionId)
+      .where((eb) => eb.or([eb('revoked_reason', 'is', null), eb('revoked_reason', '<>', input.type)]))
+      .executeTakeFirst();
+    if (held.numUpdatedRows === 0n) return undefined;
+    const recorded = await tx
+      .selectFrom('security_events')
+      .select('id')
+      .where('user_id', '=', input.userId)
+      .where('session_id', '=', input.sessionId)
+      .where('type', '=', input.type)
+      .limit(1)
+      .executeTakeFirst();
+    return recorded === undefined ? addSecurityEvent(tx, input, now) : undefined;
+  });
 }
 
 export async function listSecurityEvents(db: Db, query: SecurityEventQuery): Promise<SecurityEvent[]> {

@@ -174,16 +174,22 @@ export async function claimTotpStep(db: Db, factorId: string, step: number, now:
 
 /**
  * Runs `write` in one transaction that first locks the user's row (a no-op UPDATE: a row lock on PostgreSQL, the
- * write lock on SQLite), so two writers of one user's recovery codes (or TOTP enrolment) take turns.
+ * write lock on SQLite), so two writers of one user's recovery codes (or TOTP enrolment) take turns. `found` says
+ * whether the UPDATE matched the row: false when there is no such user (deleted, say — and while the row is held
+ * no deletion can come between).
  */
-function withUserLocked<T>(db: Db, userId: string, write: (tx: Db) => Promise<T>): Promise<T> {
+function withUserLocked<T>(
+  db: Db,
+  userId: string,
+  write: (tx: Db, found: boolean) => Promise<T>,
+): Promise<T> {
   return inTransaction(db, async (tx) => {
-    await tx
+    const locked = await tx
       .updateTable('users')
       .set((eb) => ({ updated_at: eb.ref('updated_at') }))
       .where('id', '=', userId)
-      .execute();
-    return write(tx);
+      .executeTakeFirst();
+    return write(tx, locked.numUpdatedRows > 0n);
   });
 }
 
@@ -266,10 +272,15 @@ export async function addFirstRecoveryCodes(
 /**
  * Deletes factors of the user (as {@link deleteFactors}) and, when no confirmed factor is left, the recovery codes,
  * the user's row locked first (so a first factor's codes added at the same moment are either removed with the last
- * factor or belong to a factor that stays); returns how many factors went.
+ * factor or belong to a factor that stays); returns how many factors went, or undefined when there is no such user.
  */
-export async function removeFactors(db: Db, userId: string, which: { id?: string } = {}): Promise<number> {
-  return withUserLocked(db, userId, async (tx) => {
+export async function removeFactors(
+  db: Db,
+  userId: string,
+  which: { id?: string } = {},
+): Promise<number | undefined> {
+  return withUserLocked(db, userId, async (tx, found) => {
+    if (!found) return undefined;
     const removed = await deleteFactors(tx, userId, which);
     if (!(await hasConfirmedFactor(tx, userId))) {
       await deleteRecoveryCodes(tx, userId);

@@ -48,9 +48,9 @@ export interface MfaStore {
   addFirstRecoveryCodes(userId: string, hashes: readonly string[]): Promise<boolean>;
   /**
    * ATOMIC (the user's row locked): deletes one factor (`id`) or all, and the recovery codes when no confirmed factor
-   * is left; returns how many factors went.
+   * is left; returns how many factors went, or undefined (nothing removed) when there is no such user.
    */
-  removeFactors(userId: string, which?: { id?: string }): Promise<number>;
+  removeFactors(userId: string, which?: { id?: string }): Promise<number | undefined>;
   /** ATOMIC (conditional UPDATE): true for the one caller that used the code. */
   consumeRecoveryCode(userId: string, hash: string): Promise<boolean>;
   /** Gives back a used code (its use did not complete); a replaced or deleted code stays gone. */

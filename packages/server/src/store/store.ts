@@ -603,6 +603,18 @@ export class Store {
     return this.#run((db) => events.addSecurityEvent(db, input, now));
   }
 
+  /**
+   * Appends a security event about a session once: nothing (undefined) when the session no longer exists, was
+   * revoked for the event's own type (`revokedReason === type`: whoever revoked it records it), or has an event of
+   * that type already. Of concurrent callers one appends: the session's row is held for the check and the append.
+   */
+  addSessionEventOnce(
+    input: NewSecurityEvent & { userId: string; sessionId: string },
+    now = this.#clock(),
+  ): Promise<SecurityEvent | undefined> {
+    return this.#run((db) => events.addSessionEventOnce(db, input, now));
+  }
+
   /** Drops the IP addresses and details recorded with a user's events (their account is being deleted); returns how many. */
   scrubSecurityEvents(userId: string): Promise<number> {
     return this.#run((db) => events.scrubSecurityEvents(db, userId));

@@ -990,6 +990,35 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.listSecurityEvents({ limit: 10, userId, type: 'login_failed' })).toEqual([c, a]);
         expect(await store.listSecurityEvents({ limit: 1, userId, before: c.id })).toEqual([b]);
       });
+
+      it('addSessionEventOnce appends once per session and type, and never for a session ended for that very type', async () => {
+        const userId = await newUser();
+        const session = async (revokedFor?: string) => {
+          const created = await store.createSession({ userId, absoluteExpiresAt: T0 + 60 * MIN }, T0);
+          if (revokedFor !== undefined) await store.revokeSession(created.id, revokedFor, T0);
+          return created.id;
+        };
+        const event = (sessionId: string) => ({
+          type: 'refresh_token_reuse',
+          userId,
+          sessionId,
+          ip: '10.0.0.9',
+        });
+
+        const loggedOut = await session('logout');
+        const added = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => store.addSessionEventOnce(event(loggedOut), T0 + i)),
+        );
+        expect(added.filter((e) => e !== undefined)).toHaveLength(1);
+        expect(added.find((e) => e !== undefined)).toMatchObject({ ...event(loggedOut), detail: {} });
+        expect(await store.addSessionEventOnce({ ...event(loggedOut), type: 'renewal_reuse' })).toBeDefined();
+        // Live sessions count too; one ended for the type itself, or gone, gets nothing.
+        expect(await store.addSessionEventOnce(event(await session()))).toBeDefined();
+        expect(await store.addSessionEventOnce(event(await session('refresh_token_reuse')))).toBeUndefined();
+        expect(await store.addSessionEventOnce(event(randomUUID()))).toBeUndefined();
+        const events = await store.listSecurityEvents({ limit: 10, userId, type: 'refresh_token_reuse' });
+        expect(events).toHaveLength(2);
+      });
     });
   });
 }

@@ -11,7 +11,9 @@ import type { ClientInfo, SessionDeps } from './types.js';
 
 /**
  * A refresh token used again after its grace: the session ends, and the reuse is recorded once — by whichever
- * request ended it (replays racing on several instances all answer `ERR_REFRESH_TOKEN_REUSED`).
+ * request ended it (replays racing on several instances all answer `ERR_REFRESH_TOKEN_REUSED`). When something else
+ * ended the session first — a logout that committed after this request read the session live —, the reuse is still
+ * recorded, once whatever the number of replays, with `detail.sessionAlreadyEnded` the reason it had ended.
  */
 export async function endForReuse(
   deps: SessionDeps,
@@ -19,13 +21,19 @@ export async function endForReuse(
   client: ClientInfo,
   generation: number,
 ): Promise<never> {
+  const facts = { userId: session.userId, sessionId: session.id, ip: client.ip };
   if (await deps.revocations.revokeSession(session.id, 'refresh_token_reuse')) {
-    await deps.events.record('refresh_token_reuse', {
-      userId: session.userId,
-      sessionId: session.id,
-      ip: client.ip,
-      detail: { generation },
-    });
+    await deps.events.record('refresh_token_reuse', { ...facts, detail: { generation } });
+  } else {
+    // The reason a session was revoked never changes once set. Revoked for reuse: the request that revoked it
+    // records it. Gone: deleted with its account, whose events are not added to any more.
+    const ended = await deps.store.getSession(session.id);
+    if (ended !== undefined && ended.revokedReason !== 'refresh_token_reuse') {
+      await deps.events.recordOncePerSession('refresh_token_reuse', {
+        ...facts,
+        detail: { generation, sessionAlreadyEnded: ended.revokedReason },
+      });
+    }
   }
   throw grantError(
     'ERR_REFRESH_TOKEN_REUSED',

@@ -1,0 +1,221 @@
+/**
+ * An admin's action on a user racing that user's deletion, on SQLite and on PostgreSQL: the account goes (the user
+ * deletes it, or another admin does) after the admin's request was accepted and before its action ran. The answer
+ * is then the one for an unknown user — 404 `ERR_NOT_FOUND`, "no such user" — with nothing done and nothing
+ * recorded for the deleted account; never a success that acted on nobody, and never a 5xx. (Found by review: ending
+ * the sessions of a user deleted meanwhile answered `{ revoked: 0 }` and left a `logout_all` event, with an address
+ * and details, on an account whose deletion had just scrubbed every event of it down to the opaque user id.)
+ *
+ * Each race is made certain by a wrapper around the service call the action makes once it has read the user: the
+ * competing deletion runs to completion first, then the call goes on. A deletion racing another deletion is one of
+ * them: the account is deleted, and recorded as deleted, once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { openStore } from '../src/index.js';
+import type { Store } from '../src/store/index.js';
+import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { createTestSchema } from './support/postgres.js';
+
+const FEED_SECRET = 'admin-actions-race-deletion-'.padEnd(40, 'x');
+
+const target = await createTestSchema();
+if ('error' in target) {
+  if (process.env.CI || target.broken)
+    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
+  console.warn(
+    `SKIPPED admin-user-actions-race-account-deletion on PostgreSQL: not reachable (${target.error})`,
+  );
+}
+const pg = 'error' in target ? undefined : target;
+
+interface Backend {
+  name: string;
+  open(dataDir: string): Promise<Store>;
+  drop(): Promise<void>;
+}
+
+const backends: Backend[] = [
+  { name: 'SQLite', open: (dataDir) => openStore({ dataDir }), drop: () => Promise.resolve() },
+];
+if (pg !== undefined) {
+  backends.push({
+    name: 'PostgreSQL',
+    open: (dataDir) => openStore({ url: pg.url, dataDir, postgres: { schema: pg.schema } }),
+    drop: () => pg.drop(),
+  });
+}
+
+/**
+ * The next call of `object[name]` whose arguments `matches` accepts first awaits `before()`, then goes on to the real
+ * method. The wrapper takes itself out before `before()` runs, so the calls that makes pass straight through.
+ * Resolves once `before()` has run.
+ */
+function beforeNextCall<T extends object, K extends keyof T>(
+  object: T,
+  name: K,
+  matches: (...args: unknown[]) => boolean,
+  before: () => Promise<void>,
+): Promise<void> {
+  const real = object[name] as (...args: unknown[]) => unknown;
+  return new Promise((resolve, reject) => {
+    const wrapper = async (...args: unknown[]): Promise<unknown> => {
+      if (!matches(...args)) return real.apply(object, args);
+      object[name] = real as T[K];
+      try {
+        await before();
+        resolve();
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return real.apply(object, args);
+    };
+    object[name] = wrapper as T[K];
+  });
+}
+
+describe.each(backends)('an admin action racing the account’s deletion ($name)', (backend) => {
+  let dataDir: string;
+  let store: Store;
+  let server: TestServer;
+  let admin: Awaited<ReturnType<typeof signUp>>;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'jot-admin-race-'));
+    store = await backend.open(dataDir);
+    server = await startServer({ revocationSecret: FEED_SECRET }, { dataDir, store });
+    admin = await signUp(server, 'admin@example.com');
+  });
+  afterAll(async () => {
+    await server?.close({ keepData: true });
+    await store?.close();
+    await backend.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** The user deletes their own account (`DELETE /api/account`), all the way. */
+  const deletesOwnAccount = (user: { access_token: string }) => async () => {
+    const res = await server.request('DELETE', '/api/account', { token: user.access_token });
+    expect(res.status, res.text).toBe(204);
+  };
+
+  /** The security events recorded for the user, newest first: type, address and details. */
+  const eventsOf = async (userId: string) =>
+    (await server.app.jot.store.listSecurityEvents({ limit: 100, userId })).map((e) => ({
+      type: e.type,
+      ip: e.ip,
+      detail: e.detail,
+    }));
+
+  /** What the deletion leaves of the account's events: the `account_deleted` last, and none with an address. */
+  async function expectOnlyDeletionRecorded(userId: string): Promise<void> {
+    const events = await eventsOf(userId);
+    expect(events[0]?.type).toBe('account_deleted');
+    expect(events.filter((e) => e.ip !== null)).toEqual([]);
+  }
+
+  /** The feed's `user` entries for the user, oldest first, as a resource server would apply them. */
+  async function userEntries(userId: string): Promise<Array<{ status?: unknown }>> {
+    const feed = await server.request('GET', '/api/revocations', { token: FEED_SECRET });
+    expect(feed.status).toBe(200);
+    return (feed.body.entries as Array<{ kind: string; subject: string; data: { status?: unknown } }>)
+      .filter((e) => e.kind === 'user' && e.subject === userId)
+      .map((e) => e.data);
+  }
+
+  it('ending the sessions of a user deleted meanwhile answers 404 ERR_NOT_FOUND, and records nothing', async () => {
+    const user = await signUp(server, 'ends-while-leaving@example.com');
+    const deleted = beforeNextCall(
+      server.app.jot.revocations,
+      'revokeAllForUser',
+      (userId, reason) => userId === user.userId && reason === 'logout_all',
+      deletesOwnAccount(user),
+    );
+    const res = await server.request('DELETE', `/api/admin/users/${user.userId}/sessions`, {
+      token: admin.access_token,
+    });
+    await deleted;
+    expect(await server.app.jot.store.getUserById(user.userId)).toBeUndefined();
+    // The same answer as for an id that never existed.
+    expect(res.status, res.text).toBe(404);
+    expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+    // Nothing was recorded after the deletion; the feed's last word on the account is the deletion's `disabled`.
+    expect((await eventsOf(user.userId)).map((e) => e.type)).not.toContain('logout_all');
+    await expectOnlyDeletionRecorded(user.userId);
+    expect((await userEntries(user.userId)).at(-1)).toMatchObject({ status: 'disabled' });
+  });
+
+  it('resetting the second factors of a user deleted meanwhile answers 404 ERR_NOT_FOUND, and records nothing', async () => {
+    const user = await signUp(server, 'reset-while-leaving@example.com');
+    const deleted = beforeNextCall(
+      server.app.jot.mfa.factors,
+      'reset',
+      (userId) => userId === user.userId,
+      deletesOwnAccount(user),
+    );
+    const res = await server.request('DELETE', `/api/admin/users/${user.userId}/mfa`, {
+      token: admin.access_token,
+    });
+    await deleted;
+    expect(await server.app.jot.store.getUserById(user.userId)).toBeUndefined();
+    expect(res.status, res.text).toBe(404);
+    expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+    expect((await eventsOf(user.userId)).map((e) => e.type)).not.toContain('mfa_reset');
+    await expectOnlyDeletionRecorded(user.userId);
+  });
+
+  // These already found the user with their own write (the UPDATE that changes the status or the roles): kept here so
+  // they stay that way.
+  it.each([
+    ['disabling', 'POST', 'disable', undefined],
+    ['enabling', 'POST', 'enable', undefined],
+    ['changing the roles of', 'PUT', 'roles', { roles: ['editor'] }],
+  ] as const)(
+    '%s a user deleted meanwhile answers 404 ERR_NOT_FOUND, and records nothing',
+    async (_action, method, path, body) => {
+      const user = await signUp(server, `${path}-while-leaving@example.com`);
+      const deleted = beforeNextCall(
+        server.app.jot.revocations,
+        'updateUser',
+        () => true,
+        deletesOwnAccount(user),
+      );
+      const res = await server.request(method, `/api/admin/users/${user.userId}/${path}`, {
+        token: admin.access_token,
+        body,
+      });
+      await deleted;
+      expect(res.status, res.text).toBe(404);
+      expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+      await expectOnlyDeletionRecorded(user.userId);
+      expect((await userEntries(user.userId)).at(-1)).toMatchObject({ status: 'disabled' });
+    },
+  );
+
+  it('deleting a user who deleted their account meanwhile answers 404 ERR_NOT_FOUND; the account is deleted once', async () => {
+    const user = await signUp(server, 'deleted-twice@example.com');
+    const deleted = beforeNextCall(
+      server.app.jot.revocations,
+      'revokeAllForUser',
+      (userId, reason) => userId === user.userId && reason === 'account_deleted',
+      deletesOwnAccount(user),
+    );
+    const res = await server.request('DELETE', `/api/admin/users/${user.userId}`, {
+      token: admin.access_token,
+    });
+    await deleted;
+    expect(await server.app.jot.store.getUserById(user.userId)).toBeUndefined();
+    expect(res.status, res.text).toBe(404);
+    expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
+    // The user's own deletion is the one recorded, once.
+    const recorded = (
+      await server.app.jot.store.listSecurityEvents({ limit: 100, userId: user.userId })
+    ).filter((e) => e.type === 'account_deleted');
+    expect(recorded.map((e) => e.detail)).toEqual([{ by: 'self' }]);
+    await expectOnlyDeletionRecorded(user.userId);
+  });
+});
