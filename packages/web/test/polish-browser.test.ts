@@ -90,7 +90,7 @@ describe.runIf(available)('polish', () => {
     expect({ what, ...measured }).toEqual({ what, overflow: 0, culprits: [] });
   }
 
-  for (const width of [390, 1024, 1280])
+  for (const width of [390, 700, 820, 1024, 1280])
     it(`${width} px: the admin tables and the sessions table stay inside the page`, async () => {
       const page = await openPage(browser, contexts, width);
       await signInWithForm(page, server.url, ADMIN);
