@@ -75,3 +75,22 @@ export function warnAboutDevelopmentDefaults(app: FastifyInstance): void {
     app.log.info('JOT_REVOCATION_SECRET is not set: only admin tokens can read the revocation feed');
   }
 }
+
+/**
+ * Tells the operator of a server with no account yet how the first admin comes to be: outside production with open
+ * registration, the first account registered (the web UI's "Create an account", or `POST /api/register`); else
+ * `JOT_ADMIN_EMAIL` + `JOT_ADMIN_PASSWORD` or `jot admin create`. Silent once any account exists.
+ */
+export async function announceFirstAccount(app: FastifyInstance): Promise<void> {
+  const { config, store } = app.jot;
+  if ((await store.listUsers({ limit: 1 })).length > 0) return;
+  const firstRegisteredIsAdmin =
+    config.nodeEnv !== 'production' && config.adminEmail === undefined && config.registration === 'open';
+  app.log.info(
+    firstRegisteredIsAdmin
+      ? `no accounts yet: the first account registered becomes an admin — open ${config.issuer}/ and choose ` +
+          '"Create an account" (or POST /api/register)'
+      : 'no accounts yet: create the first admin with JOT_ADMIN_EMAIL and JOT_ADMIN_PASSWORD, or with ' +
+          '"jot admin create --email <address>"',
+  );
+}

@@ -3,7 +3,7 @@
  * `jot-server` / `npm start`: load the configuration, open the store, serve until SIGINT/SIGTERM, then shut down
  * gracefully (`shutdownGracefully`) and exit 0. A second signal during the drain ends the process at once.
  */
-import { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from '../bootstrap.js';
+import { announceFirstAccount, ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from '../bootstrap.js';
 import { createServer } from '../app.js';
 import { shutdownGracefully } from '../shutdown.js';
 import { ConfigError, loadConfig } from '../config/index.js';
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     throw err;
   }
   await app.listen({ port: config.port, host: config.host });
+  // Before the "serving" line, so that line means it has been said, or that there was nothing to say.
+  await announceFirstAccount(app);
   app.log.info(`Jot is serving ${config.issuer} (JWKS at ${config.issuer}/.well-known/jwks.json)`);
   const onSignal = (signal: NodeJS.Signals): void => {
     // Both handlers go: the next signal meets Node's default and ends the process at once.
