@@ -75,6 +75,19 @@ describe('failure budget in one instance (controlled clock)', () => {
   });
 });
 
+describe('reservations in one instance', () => {
+  it('attempts in flight at once hold at most the budget; released places are given back', async () => {
+    const limiter = createFailureLimiter({ redis: undefined, prefix: 'unused:', max: 2, windowMs: 60_000 });
+    const held = await Promise.all(Array.from({ length: 10 }, () => limiter.reserve(['ip:a'])));
+    expect(held.filter((r) => r.wait === 0)).toHaveLength(2);
+    await Promise.all(held.filter((r) => r.wait === 0).map((r) => r.release()));
+    expect(await limiter.blockedFor(['ip:a'])).toBe(0);
+    const first = await limiter.reserve(['ip:a']);
+    expect(await first.fail()).toBe(1);
+    await expect(first.release()).rejects.toThrow(/settled/);
+  });
+});
+
 describe.runIf(redisAvailable)('failure budget over one Redis (two instances)', () => {
   const connections: Redis[] = [];
   afterAll(() => {
@@ -101,6 +114,28 @@ describe.runIf(redisAvailable)('failure budget over one Redis (two instances)', 
     expect(waitA).toBeLessThanOrEqual(60_000);
     expect(await b.blockedFor(['ip:elsewhere', 'client:x'])).toBeGreaterThan(0);
     expect(await a.blockedFor(['client:other'])).toBe(0);
+  });
+
+  it('reservations taken at once over two instances: exactly the budget is held, a release gives a place back', async () => {
+    const options = { prefix: `jot:test:failures:${randomUUID()}:`, max: 3, windowMs: 60_000 };
+    const a = createFailureLimiter({ ...options, redis: await connected() });
+    const b = createFailureLimiter({ ...options, redis: await connected() });
+    const held = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).reserve(['ip:burst'])),
+    );
+    const granted = held.filter((r) => r.wait === 0);
+    expect(granted).toHaveLength(3);
+    expect(held.filter((r) => r.wait > 0 && r.wait <= 60_000)).toHaveLength(37);
+    // A success gives its place back: one more attempt may be checked; two failures keep theirs.
+    await granted[0]!.release();
+    // Each counted as the nth of the budget when it was taken (1 to 3, in whatever order they ran).
+    expect([1, 2, 3]).toContain(await granted[1]!.fail());
+    expect([1, 2, 3]).toContain(await granted[2]!.fail(['client:burst']));
+    const again = await b.reserve(['ip:burst']);
+    expect(again.wait).toBe(0);
+    expect((await a.reserve(['ip:burst'])).wait).toBeGreaterThan(0);
+    expect(await again.fail()).toBe(3);
+    expect(await a.blockedFor(['ip:burst'])).toBeGreaterThan(0);
   });
 
   it('both instances reopen when the shared window ends', async () => {

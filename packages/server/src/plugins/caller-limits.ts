@@ -133,15 +133,19 @@ function refreshGuard(
 ): CallerLimits['refresh'] {
   const failures = createFailureLimiter({ redis, prefix: REFRESH_FAILURE_PREFIX, max, windowMs });
   return async (request, attempt, counts) => {
-    const address = [`ip:${addressKey(request.ip)}`];
-    const wait = await failures.blockedFor(address);
-    if (wait > 0) throw rateLimited(wait / 1000);
+    // Held before the token is looked at: a burst in flight at once gets no more lookups than the budget.
+    const held = await failures.reserve([`ip:${addressKey(request.ip)}`]);
+    if (held.wait > 0) throw rateLimited(held.wait / 1000);
+    let result: Awaited<ReturnType<typeof attempt>>;
     try {
-      return await attempt();
+      result = await attempt();
     } catch (err) {
-      if (counts(err) && (await failures.fail(address)) === max) record(request);
+      if (!counts(err)) await held.release();
+      else if ((await held.fail()) === max) record(request);
       throw err;
     }
+    await held.release();
+    return result;
   };
 }
 
@@ -183,17 +187,21 @@ function build(app: FastifyInstance): CallerLimits {
       const keys = [address, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
       // Only the address locks before the credential: client ids are public, so a lock per client id would let
       // anyone refuse a client its right secret (failures per client are still counted, for the events).
-      const wait = await failures.blockedFor([address]);
-      if (wait > 0) throw locked(wait);
+      // The address's place is held before the credential is checked: a burst in flight at once gets no more
+      // checks than the budget.
+      const held = await failures.reserve([address]);
+      if (held.wait > 0) throw locked(held.wait);
+      let result: Awaited<ReturnType<typeof check>>;
       try {
-        return await check();
+        result = await check();
       } catch (err) {
+        if (!counts(err)) await held.release();
         // One event per key reaching its budget in a window, not one per refused attempt.
-        if (counts(err) && (await failures.fail(keys)) === config.rateLimitAuth.max) {
-          record(request);
-        }
+        else if ((await held.fail(keys.slice(1))) === config.rateLimitAuth.max) record(request);
         throw err;
       }
+      await held.release();
+      return result;
     },
     refresh: refreshGuard(redis, config.rateLimitAuth, (request) => record(request, 'refresh-failures')),
     async admit(request, caller) {

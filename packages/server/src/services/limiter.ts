@@ -24,15 +24,32 @@ export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Pro
 }
 
 /**
+ * One attempt's hold on the budget of its keys (`FailureLimiter.reserve`): counted as a failure from the start, so
+ * that attempts in flight at once cannot pass the check together; given back when it did not fail.
+ */
+export interface Reservation {
+  /** Milliseconds until the keys have room again when the attempt is refused (nothing is held then); 0 when held. */
+  readonly wait: number;
+  /** The attempt failed: its place stays spent, and `alsoKeys` count one failure too; the largest count. */
+  fail(alsoKeys?: readonly string[]): Promise<number>;
+  /** The attempt did not fail (or presented no credential): its place is given back. */
+  release(): Promise<void>;
+}
+
+/**
  * A budget of failures per key, in fixed windows: the first failure of a key starts a window of `windowMs`; once it
  * holds `max` failures, `blockedFor` answers how long until the window ends. Checking does not count — only `fail`
- * does — so a caller can refuse before it checks a credential, and success costs the budget nothing.
+ * does — so a caller can refuse before it checks a credential, and success costs the budget nothing. A caller that
+ * checks a credential takes a `reserve` first: the check-and-count is then one atomic step, and no burst of
+ * concurrent attempts gets more than the budget's worth of checks.
  */
 export interface FailureLimiter {
   /** Milliseconds until none of `keys` is over budget; 0 when none is. */
   blockedFor(keys: readonly string[]): Promise<number>;
   /** Counts one failure against each of `keys`; resolves to the largest count in the current windows. */
   fail(keys: readonly string[]): Promise<number>;
+  /** Refuses (a `wait`) when any of `keys` is over budget; else counts the attempt as a failure until released. */
+  reserve(keys: readonly string[]): Promise<Reservation>;
 }
 
 /** Options of {@link createFailureLimiter}. */
@@ -69,6 +86,34 @@ end
 return most
 `;
 
+/** `{wait, most}`: refused with the longest wait when a key is over budget; else every key counted once. */
+const RESERVE_SCRIPT = `
+local wait = 0
+for _, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[1]) then
+    local ttl = redis.call('PTTL', key)
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return {wait, 0} end
+local most = 0
+for _, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[2]) end
+  if count > most then most = count end
+end
+return {0, most}
+`;
+
+/** Gives one counted attempt back to each key still counting (never below 0). */
+const RELEASE_SCRIPT = `
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+`;
+
 /** Keys one instance keeps in memory at most (ended windows dropped first, then unspent ones; see `makeRoom`). */
 const LOCAL_MAX_KEYS = 10_000;
 /** How long counting stays local after Redis failed. */
@@ -93,7 +138,14 @@ function makeRoom(windows: Map<string, { count: number; endsAt: number }>, max: 
 }
 
 /** Per-instance windows: what counts while Redis is absent or failing. */
-function localWindows(max: number, windowMs: number, clock: () => number): FailureLimiter {
+interface LocalWindows {
+  blockedFor(keys: readonly string[]): number;
+  fail(keys: readonly string[]): number;
+  /** Gives one counted failure back to each of `keys` still in its window (never below 0). */
+  giveBack(keys: readonly string[]): void;
+}
+
+function localWindows(max: number, windowMs: number, clock: () => number): LocalWindows {
   const windows = new Map<string, { count: number; endsAt: number }>();
   const live = (key: string, now: number): { count: number; endsAt: number } | undefined => {
     const window = windows.get(key);
@@ -101,7 +153,7 @@ function localWindows(max: number, windowMs: number, clock: () => number): Failu
     return window !== undefined && window.endsAt > now ? window : undefined;
   };
   return {
-    async blockedFor(keys) {
+    blockedFor(keys) {
       const now = clock();
       let wait = 0;
       for (const key of keys) {
@@ -110,7 +162,7 @@ function localWindows(max: number, windowMs: number, clock: () => number): Failu
       }
       return wait;
     },
-    async fail(keys) {
+    fail(keys) {
       const now = clock();
       let most = 0;
       for (const key of keys) {
@@ -125,6 +177,13 @@ function localWindows(max: number, windowMs: number, clock: () => number): Failu
       }
       return most;
     },
+    giveBack(keys) {
+      const now = clock();
+      for (const key of keys) {
+        const window = live(key, now);
+        if (window !== undefined && window.count > 0) window.count -= 1;
+      }
+    },
   };
 }
 
@@ -134,32 +193,66 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
   if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
   const local = localWindows(max, windowMs, clock);
   let failedAt = -Infinity;
-  async function viaRedis(
-    script: string,
-    arg: string,
-    keys: readonly string[],
-    orElse: () => Promise<number>,
-  ): Promise<number> {
+  /** Runs `script` on Redis, or answers undefined when Redis is absent, not ready or failing (then local counts). */
+  async function viaRedis(script: string, keys: readonly string[], ...args: string[]): Promise<unknown> {
     if (redis === undefined || redis.status !== 'ready' || Date.now() - failedAt < FALLBACK_MS)
-      return orElse();
+      return undefined;
     try {
-      const reply = await redis.eval(script, keys.length, ...keys.map((k) => prefix + k), arg);
-      if (typeof reply !== 'number') throw new Error('unexpected limiter reply from Redis');
-      return reply;
+      return await redis.eval(script, keys.length, ...keys.map((k) => prefix + k), ...args);
     } catch {
       failedAt = Date.now();
-      return orElse();
+      return undefined;
     }
   }
-  return {
-    blockedFor: (keys) => viaRedis(PEEK_SCRIPT, String(max), keys, () => local.blockedFor(keys)),
+  const countedAt = async (keys: readonly string[]): Promise<number> => {
+    const reply = await viaRedis(FAIL_SCRIPT, keys, String(windowMs));
     // While Redis answers, failures are also counted here, so a Redis outage does not reopen the budget at once.
-    fail: async (keys) => {
-      const [shared, own] = await Promise.all([
-        viaRedis(FAIL_SCRIPT, String(windowMs), keys, async () => 0),
-        local.fail(keys),
-      ]);
-      return Math.max(shared, own);
+    const own = local.fail(keys);
+    return typeof reply === 'number' ? Math.max(reply, own) : own;
+  };
+  return {
+    async blockedFor(keys) {
+      const reply = await viaRedis(PEEK_SCRIPT, keys, String(max));
+      return typeof reply === 'number' ? reply : local.blockedFor(keys);
+    },
+    fail: countedAt,
+    async reserve(keys) {
+      const reply = await viaRedis(RESERVE_SCRIPT, keys, String(max), String(windowMs));
+      const shared =
+        Array.isArray(reply) && typeof reply[0] === 'number' && typeof reply[1] === 'number'
+          ? { wait: reply[0], most: reply[1] }
+          : undefined;
+      if (shared !== undefined && shared.wait > 0) return refused(shared.wait);
+      if (shared === undefined) {
+        // This instance alone: the same check-and-count, synchronously.
+        const wait = local.blockedFor(keys);
+        if (wait > 0) return refused(wait);
+      }
+      // Held here too (a Redis outage keeps what was counted), or here alone.
+      const own = local.fail(keys);
+      const most = Math.max(shared?.most ?? 0, own);
+      let settled = false;
+      return {
+        wait: 0,
+        async fail(alsoKeys = []) {
+          if (settled) throw new Error('reservation already settled');
+          settled = true;
+          return alsoKeys.length === 0 ? most : Math.max(most, await countedAt(alsoKeys));
+        },
+        async release() {
+          if (settled) throw new Error('reservation already settled');
+          settled = true;
+          local.giveBack(keys);
+          if (shared !== undefined) await viaRedis(RELEASE_SCRIPT, keys);
+        },
+      };
     },
   };
+}
+
+function refused(wait: number): Reservation {
+  const settledAlready = (): never => {
+    throw new Error('a refused attempt holds nothing to settle');
+  };
+  return { wait, fail: async () => settledAlready(), release: async () => settledAlready() };
 }
