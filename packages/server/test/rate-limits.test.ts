@@ -122,7 +122,6 @@ const LIMITED_PER_ADDRESS = [
   'POST /api/reauth',
   'POST /api/mfa/totp/confirm',
   'POST /api/mfa/step-up',
-  'POST /api/token/renew',
   'POST /api/password/forgot',
   'POST /api/password/reset',
   'POST /api/email/verify',
@@ -131,8 +130,9 @@ const LIMITED_PER_ADDRESS = [
   'POST /api/email/change/confirm',
   'POST /api/invitations/accept',
 ].sort();
-// Not here, by decision: `POST /api/token/refresh` and `POST /oauth/token` limit who acts — failures per address,
-// calls per authenticated client — never successes per address (token-routes-limit-who-acts.test.ts).
+// Not here, by decision: `POST /api/token/refresh`, `POST /api/token/renew` and `POST /oauth/token` limit who acts —
+// failures per address (unknown or forged tokens), calls per authenticated client — never successes per address
+// (token-routes-limit-who-acts.test.ts, stale-tokens-cost-the-address-nothing.test.ts).
 
 describe('per client address (JOT_RATE_LIMIT_AUTH)', () => {
   let server: TestServer;

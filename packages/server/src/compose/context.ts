@@ -14,6 +14,7 @@ import { createAccountMail } from '../services/account-mail.js';
 import { createAccountService } from '../services/accounts.js';
 import { createClientKeys } from '../services/client-keys.js';
 import { createCsrfTokens } from '../services/csrf.js';
+import { createRefreshTokenTags } from '../services/refresh-token-tags.js';
 import { createServerDPoP } from '../services/dpop.js';
 import { createLoginDevices } from '../services/login-devices.js';
 import { createLoginThrottle } from '../services/login-throttle.js';
@@ -82,6 +83,7 @@ async function createCoreServices(inputs: ContextInputs): Promise<CoreServices> 
   const scopes = createScopePolicy(config.roleScopes, store);
   const sessions = createSessionService({
     csrf,
+    refreshTokens: createRefreshTokenTags(config.kek),
     scopes,
     store,
     tokens,

@@ -5,12 +5,19 @@
  *   refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is checked, so a wrong secret cannot be guessed
  *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
  *   (client ids are public: a lock per id would let anyone refuse a client its right secret). At the token endpoint a
- *   refused grant after a good client authentication (`invalid_grant`: a bad, expired or reused refresh token)
- *   spends the same budget: guessing a refresh token stays bounded per address;
+ *   refresh token the server does not know (no such token hash), presented after a good client authentication,
+ *   spends the same budget: guessing a refresh token stays bounded per address; a known but unusable one (expired,
+ *   session ended, reused, another client's) does not;
  * - failed refreshes at `POST /api/token/refresh` (`JOT_RATE_LIMIT_AUTH`, a budget of their own): a refresh token
- *   refused (unknown, expired, reused, revoked) or a failed CSRF check; once used up, the address's refreshes are
- *   refused (429 `ERR_RATE_LIMITED`) before the token is looked at. Successes cost nothing: a session can only
- *   refresh with its current token, so many users behind one address are never refused for refreshing;
+ *   the server does not know at all (no such token hash: a guess or garbage) or a failed CSRF check; once used up,
+ *   the address's refreshes are refused (429 `ERR_RATE_LIMITED`) before the token is looked at. A token the server
+ *   issued that is no longer usable (expired, its session ended or idle, its account disabled or deleted, reused)
+ *   is refused as before but costs the address nothing — an office whose sessions expired over the weekend, or a
+ *   gateway relaying many users' stale tokens, is no guesser. Successes cost nothing: a session can only refresh
+ *   with its current token, so many users behind one address are never refused for refreshing;
+ * - failed renewals at `POST /api/token/renew` (single-token mode; `JOT_RATE_LIMIT_AUTH`, a budget of their own): an
+ *   access token that is not one the server signed (forged, malformed, unknown key) or a failed CSRF check; an
+ *   expired or revoked token of the server's own, and every success, cost the address nothing;
  * - calls per authenticated caller (`JOT_RATE_LIMIT_CLIENT`): the OAuth client or the admin (429 `ERR_RATE_LIMITED`);
  *   not a public client (its `client_id` is no secret: anyone could spend the budget of every user of the app);
  * - calls per address by holders of the resource-server secret (`JOT_RATE_LIMIT_RESOURCE_SERVER`, off by default:
@@ -53,6 +60,11 @@ export interface CallerLimits {
     refresh: () => Promise<T>,
     counts: (err: unknown) => boolean,
   ): Promise<T>;
+  /**
+   * Runs `verify` (a single-token renewal's check of its access token) unless the address has used up its failed
+   * renewals; counts a failure for the address when `counts` says the error refuses a token the server never signed.
+   */
+  renew<T>(request: FastifyRequest, verify: () => Promise<T>, counts: (err: unknown) => boolean): Promise<T>;
   /** Spends one call of `caller`'s budget (an authenticated caller); throws 429 once it is used up. */
   admit(request: FastifyRequest, caller: string): Promise<void>;
   /** Spends one call of the address's resource-server ceiling, when one is set; throws 429 once it is used up. */
@@ -69,6 +81,8 @@ interface ClientFields {
 const FAILURE_PREFIX = 'jot:rl:client-auth:';
 /** Redis key prefix of the failed first-party refreshes. */
 const REFRESH_FAILURE_PREFIX = 'jot:rl:refresh-fail:';
+/** Redis key prefix of the failed single-token renewals. */
+const RENEW_FAILURE_PREFIX = 'jot:rl:renew-fail:';
 
 const byContext = new WeakMap<ServerContext, CallerLimits>();
 
@@ -125,13 +139,17 @@ async function spend(
   if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
 }
 
-/** `CallerLimits.refresh`: refused once the address has `max` failures in its window; `record` at the `max`th. */
-function refreshGuard(
+/**
+ * `CallerLimits.refresh` and `.renew`: refused once the address has `max` failures in its window (under `prefix`);
+ * `record` at the `max`th.
+ */
+function failureGuard(
   redis: Redis | undefined,
+  prefix: string,
   { max, windowMs }: { max: number; windowMs: number },
   record: (request: FastifyRequest) => void,
 ): CallerLimits['refresh'] {
-  const failures = createFailureLimiter({ redis, prefix: REFRESH_FAILURE_PREFIX, max, windowMs });
+  const failures = createFailureLimiter({ redis, prefix, max, windowMs });
   return async (request, attempt, counts) => {
     // Held before the token is looked at: a burst in flight at once gets no more lookups than the budget.
     const held = await failures.reserve([`ip:${addressKey(request.ip)}`]);
@@ -180,6 +198,8 @@ function build(app: FastifyInstance): CallerLimits {
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
+  const guard = (prefix: string, limit: string): CallerLimits['refresh'] =>
+    failureGuard(redis, prefix, config.rateLimitAuth, (request) => record(request, limit));
   return {
     async authenticate(request, claimed, check, counts = isCredentialRefusal) {
       // The address as its limits group it (an IPv6 /64), as the route limits do.
@@ -203,7 +223,8 @@ function build(app: FastifyInstance): CallerLimits {
       await held.release();
       return result;
     },
-    refresh: refreshGuard(redis, config.rateLimitAuth, (request) => record(request, 'refresh-failures')),
+    refresh: guard(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
+    renew: guard(RENEW_FAILURE_PREFIX, 'renew-failures'),
     async admit(request, caller) {
       callerOf.set(request, caller);
       await spend(calls, request);

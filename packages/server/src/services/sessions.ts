@@ -9,7 +9,7 @@ import { renewToken } from './sessions/renew.js';
 import { startSession } from './sessions/start.js';
 import type { SessionDeps, SessionService } from './sessions/types.js';
 
-export { isSessionLive, renewalRevokes } from './sessions/rules.js';
+export { isSessionLive, isUnknownRefreshToken, renewalRevokes } from './sessions/rules.js';
 export type {
   ClientInfo,
   DPoPProofCheck,

@@ -22,7 +22,7 @@ export async function freePort(): Promise<number> {
 /** A server on a port chosen first, with `issuer` = its URL. */
 export async function startIssuer(
   settings: Settings = {},
-  options: { store?: Store; dataDir?: string } = {},
+  options: { store?: Store; dataDir?: string; clock?: () => number } = {},
 ): Promise<TestServer> {
   const port = await freePort();
   return startServer({ port, issuer: `http://127.0.0.1:${port}`, ...settings }, options);

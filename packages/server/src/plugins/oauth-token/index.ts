@@ -5,7 +5,8 @@
  * `invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header when server nonces are on.
  *
  * Limits key on who acts (plugins/caller-limits.ts), never on successes per address: a failed client authentication,
- * and a refused grant after a good one (`invalid_grant`: a bad, expired, reused or another client's refresh token),
+ * and a refresh token the server does not know at all presented after a good one (not a known but expired, ended
+ * or reused one, though both are `invalid_grant`),
  * spend the address's failure budget (`JOT_RATE_LIMIT_AUTH`, shared with introspection and revocation), which once
  * used up refuses the address's requests (429 `ERR_CLIENT_AUTH_LOCKED`); calls of an authenticated confidential
  * client spend that client's budget (`JOT_RATE_LIMIT_CLIENT`). A gateway exchanging tokens for many users from one
@@ -18,6 +19,7 @@ import { tokenEndpointProof } from '../../http/dpop-proof.js';
 import { invalidClient } from '../../http/oauth-errors.js';
 import { formTargets, oauthForm, required } from '../../http/oauth-form.js';
 import { isDomainError } from '../../services/errors.js';
+import { isUnknownRefreshToken } from '../../services/sessions.js';
 import { callerLimits, claimedClientId, isCredentialRefusal } from '../caller-limits.js';
 import { clientOf, OAUTH_PATHS } from '../oauth-client.js';
 import { dpopRequired } from './dpop-policy.js';
@@ -25,14 +27,16 @@ import { grantFor } from './grants.js';
 import { TOKEN_SCHEMA } from './schema.js';
 
 /**
- * Whether a grant's error refuses a guessable secret: `invalid_grant`, a refresh token unknown, expired, reused or of
- * another client (an opaque random string: what guessing produces). Not a refused subject token (token exchange): it
- * is a signed JWT, which cannot be guessed, and its refusals are users' expired or revoked tokens relayed by a gateway
- * — counting them would let one user's stale tab lock the gateway's address for every user. Nor a malformed request,
- * a refused scope or audience, or a DPoP proof to redo.
+ * Whether a grant's error refuses a guessed secret: a refresh token the server does not know at all (no such token
+ * hash: what guessing produces), or a refused credential. Not a refresh token the server issued that is no longer
+ * usable (`invalid_grant` all the same: expired, its session ended, its account disabled, reused, another client's):
+ * a gateway refreshing for many users relays their stale tokens, and counting them would lock its address for every
+ * user. Not a refused subject token (token exchange): it is a signed JWT, which cannot be guessed. Nor a malformed
+ * request, a refused scope or audience, or a DPoP proof to redo.
  */
 function isGrantRefusal(err: unknown): boolean {
-  return isDomainError(err, 'grant') || isCredentialRefusal(err);
+  if (isUnknownRefreshToken(err)) return true;
+  return !isDomainError(err, 'grant') && isCredentialRefusal(err);
 }
 
 /** Registers the token endpoint. */

@@ -15,7 +15,7 @@ import { tokenResponse } from '../../http/token-response.js';
 import { tokenEndpointProof } from '../../http/dpop-proof.js';
 import { refreshResultOf } from '../../services/metrics.js';
 import { hashSecret } from '../../services/secrets.js';
-import { isSessionLive } from '../../services/sessions.js';
+import { isSessionLive, isUnknownRefreshToken } from '../../services/sessions.js';
 import { clientInfo } from '../../http/client-info.js';
 import { callerLimits } from '../caller-limits.js';
 
@@ -28,17 +28,16 @@ function refusalCode(err: unknown): string | undefined {
 }
 
 /**
- * Whether a refusal spends the address's failure budget: the presented refresh token refused (unknown, expired,
- * reused, revoked, its session or account ended: 401) or its cookie's CSRF check failed (403). A malformed request
- * or a DPoP proof to redo (400) does not: neither is a guess at a secret.
+ * Whether a refusal spends the address's failure budget: a refresh token the server does not know at all (no such
+ * token hash — a guess or garbage) or a failed CSRF check of its cookie (403). A token the server issued that is no
+ * longer usable (expired, its session ended or idle, its account disabled or deleted, reused) is refused just the
+ * same but costs the address nothing: an office behind one NAT on a Monday morning is no guesser. Nor does a
+ * malformed request or a DPoP proof to redo (400). Telling them apart takes no extra lookup: every refusal comes
+ * from the same one read of the token's hash, and the codes already differ.
  */
 function isRefreshFailure(err: unknown): boolean {
-  if (err instanceof HttpError || err instanceof DomainError) {
-    const status = err instanceof HttpError ? err.statusCode : undefined;
-    if (status !== undefined) return status === 401 || status === 403;
-    return err instanceof DomainError && ['grant', 'token', 'forbidden'].includes(err.kind);
-  }
-  return isVerifyError(err);
+  if (isUnknownRefreshToken(err)) return true;
+  return (err instanceof HttpError || isVerifyError(err)) && err.code === 'ERR_CSRF';
 }
 
 function csrfHeader(value: string | string[] | undefined): string | undefined {
@@ -80,7 +79,8 @@ const refreshSchema = {
 
 /**
  * Registers `POST /api/token/refresh`. Limited on who acts (plugins/caller-limits.ts): failed refreshes per address
- * (`JOT_RATE_LIMIT_AUTH`; once used up, the address is refused until its window ends), successes not per address —
+ * (`JOT_RATE_LIMIT_AUTH`: unknown tokens and failed CSRF checks, see `isRefreshFailure`; once used up, the address is
+ * refused until its window ends), not known-but-stale tokens, not successes per address —
  * an office behind one NAT refreshing its users' sessions is not refused; a session can only refresh with its
  * current refresh token, once.
  */

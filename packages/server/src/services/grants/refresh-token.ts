@@ -8,7 +8,7 @@ import { refreshResultOf } from '../metrics.js';
 import { scopeList, scopeText } from '../scopes.js';
 import { tokenTypeOf, type GrantHandler } from './types.js';
 import { DomainError } from '../errors.js';
-import { GRANT_INVALID, grantError } from '../sessions/rules.js';
+import { unknownRefreshTokenError } from '../sessions/rules.js';
 
 /** The refresh-token grant. */
 export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo, dpop }, jot) => {
@@ -17,7 +17,7 @@ export const refreshTokenGrant: GrantHandler = async ({ client, form, clientInfo
     throw new DomainError('invalid', 'ERR_OAUTH_REQUEST', 'the "refresh_token" parameter is required');
   }
   // Longer than any token Jot issues: simply not a valid one (RFC 6749 §5.2 invalid_grant), never looked up.
-  if (refreshToken.length > 512) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+  if (refreshToken.length > 512) throw unknownRefreshTokenError();
   const narrow = form.scope === undefined ? undefined : scopeList(form.scope);
   const pair = await jot.sessions
     .refresh(refreshToken, clientInfo, undefined, {

@@ -8,10 +8,16 @@
 import type { RefreshState, RefreshToken, Session } from '../../store/index.js';
 import { csrfRefusal } from '../csrf.js';
 import { DomainError } from '../errors.js';
-import { hashSecret, newSecret, openSuccessor, sealSuccessor } from '../secrets.js';
+import { hashSecret, openSuccessor, sealSuccessor } from '../secrets.js';
 import { endForReuse, sessionEnded } from './ending.js';
 import { pair, refuseWidening, stillLive } from './issue.js';
-import { GRANT_INVALID, grantError, isSessionLive, sessionEndedError } from './rules.js';
+import {
+  GRANT_INVALID,
+  grantError,
+  isSessionLive,
+  sessionEndedError,
+  unknownRefreshTokenError,
+} from './rules.js';
 import type { ClientInfo, RefreshOptions, SessionDeps, TokenPair } from './types.js';
 
 /** What a refresh hands out: the refresh token and the session as the rotation left it. */
@@ -30,6 +36,7 @@ interface Spent {
  */
 async function readState(
   deps: SessionDeps,
+  refreshToken: string,
   hash: string,
   now: number,
   fromCookie: { csrfHeader: string | undefined } | undefined,
@@ -40,8 +47,13 @@ async function readState(
     options.rotationWindowMs === undefined
       ? { since: now, atMost: 0 }
       : { since: now - options.rotationWindowMs, atMost: options.rotationCountCap };
+  // Checked before the lookup, whatever it finds: a stale token and a guess cost the same work.
+  const issued = deps.refreshTokens.isIssued(refreshToken);
   const state = await deps.store.getRefreshState(hash, rotations.since, rotations.atMost);
-  if (state === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+  // Gone from the store: a token this deployment issued (its session ended, its account deleted, pruned) is stale;
+  // anything else is a guess or garbage, the only kind that spends the address's failure budget.
+  if (state === undefined)
+    throw issued ? grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID) : unknownRefreshTokenError();
   const { session } = state;
   if (!isSessionLive(session, now)) throw sessionEndedError();
   // RFC 6749 §6: a refresh token is bound to the client it was issued to. Checked before rotation, so another
@@ -129,7 +141,7 @@ async function spend(
   // the grace-window rule.
   if (record.rotatedAt !== null)
     return againWithinGrace(deps, refreshToken, record, session, client, undefined, now);
-  const successor = newSecret();
+  const successor = deps.refreshTokens.issue();
   const result = await deps.store.rotateRefreshToken(
     hash,
     {
@@ -140,6 +152,7 @@ async function spend(
     now,
     { touchSession: session.id, sighting },
   );
+  // Read a moment ago, gone since (pruned, its account deleted): a token the server knew, not a guess.
   if (result.status === 'not_found') throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
   if (result.status === 'session_ended' || result.session === undefined) return sessionEnded(deps, session);
   if (result.status === 'already_rotated') {
@@ -158,7 +171,7 @@ export async function refreshSession(
 ): Promise<TokenPair> {
   const now = deps.clock();
   const hash = hashSecret(refreshToken);
-  const state = await readState(deps, hash, now, fromCookie, options);
+  const state = await readState(deps, refreshToken, hash, now, fromCookie, options);
   const { token: record, session } = state;
   // A token rotated longer ago than the grace window is reuse whoever presents it, with or without a proof:
   // ended here, before the proof check, so a thief who bound a stolen family to their own key (below) cannot

@@ -1,5 +1,5 @@
 /** New tokens for a live session after a password change or a re-authentication. */
-import { hashSecret, newSecret } from '../secrets.js';
+import { hashSecret } from '../secrets.js';
 import { activeUser, pair, stillLive } from './issue.js';
 import type { ReissueOptions, SessionDeps, TokenPair } from './types.js';
 
@@ -24,7 +24,7 @@ export async function reissueTokens(
   if (options.rotateRefreshToken && before.mode === 'refresh') {
     // A password change also replaces this device's refresh token: a copy stolen before it is dead. Both in
     // one transaction, so the session is never left without one.
-    const fresh = newSecret();
+    const fresh = deps.refreshTokens.issue();
     await store.transaction(async (tx) => {
       await tx.deleteRefreshTokensForSession(sessionId);
       await tx.insertRefreshToken({ tokenHash: hashSecret(fresh), sessionId, generation: 1 });

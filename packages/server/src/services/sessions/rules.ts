@@ -12,6 +12,26 @@ export function grantError(code: ServerErrorCode, message: string): DomainError 
   return new DomainError('grant', code, message);
 }
 
+/** The refusals {@link unknownRefreshTokenError} made (they carry no other mark: the answer is the same). */
+const unknownTokens = new WeakSet<object>();
+
+/**
+ * A refresh token the server does not know at all (no such token hash: a guess or garbage), as opposed to one it
+ * issued that is no longer usable (expired, session ended, account disabled, reused, another client's). Answered
+ * exactly like the others with the same code (`ERR_REFRESH_TOKEN_INVALID`); only this one spends the address's
+ * failure budget (plugins/caller-limits.ts), see {@link isUnknownRefreshToken}.
+ */
+export function unknownRefreshTokenError(): DomainError {
+  const err = grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+  unknownTokens.add(err);
+  return err;
+}
+
+/** Whether `err` refused a refresh token the server does not know (see {@link unknownRefreshTokenError}). */
+export function isUnknownRefreshToken(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && unknownTokens.has(err);
+}
+
 /** The session has ended (revoked, expired, idle too long). */
 export function sessionEndedError(): DomainError {
   return grantError('ERR_SESSION_ENDED', 'the session has ended; sign in again');

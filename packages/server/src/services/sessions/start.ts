@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { Session, User } from '../../store/index.js';
 import { DomainError } from '../errors.js';
-import { hashForClaim, hashSecret, newSecret } from '../secrets.js';
+import { hashForClaim, hashSecret } from '../secrets.js';
 import { pair } from './issue.js';
 import type { ClientInfo, SessionDeps, StartOptions, TokenPair } from './types.js';
 
@@ -61,7 +61,7 @@ export async function startSession(
   const { store } = deps;
   const now = deps.clock();
   await deps.revocations.waitPastCutoff(before);
-  const refreshToken = deps.settings.mode === 'refresh' ? newSecret() : undefined;
+  const refreshToken = deps.settings.mode === 'refresh' ? deps.refreshTokens.issue() : undefined;
   const session = await createSession(deps, before, client, options, refreshToken, now);
   // The session row is committed; read the user again. Either this read sees a cut-off that committed during
   // the password check (and the session is ended here), or the cut-off commits later and its sweep sees this

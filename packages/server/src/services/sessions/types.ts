@@ -4,6 +4,7 @@ import type { UserAccessTokenClaims } from '@jot/contract';
 import type { Clock } from '../../clock.js';
 import type { Session, SessionDelivery, SessionSighting, Store, User } from '../../store/index.js';
 import type { CsrfTokens } from '../csrf.js';
+import type { RefreshTokenTags } from '../refresh-token-tags.js';
 import type { RevocationService } from '../revocation.js';
 import type { ScopePolicy } from '../scopes.js';
 import type { SecurityEvents } from '../security-events.js';
@@ -143,6 +144,8 @@ export interface SessionDeps {
   revocations: RevocationService;
   events: SecurityEvents;
   csrf: CsrfTokens;
+  /** Issues refresh tokens and recognises this deployment's own, stale or not (services/refresh-token-tags.ts). */
+  refreshTokens: RefreshTokenTags;
   scopes: ScopePolicy;
   clock: Clock;
   settings: SessionSettings;
