@@ -37,7 +37,7 @@ import { HttpError } from '../http/errors.js';
 import { rateLimited } from '../http/rate-limit.js';
 import { parseBasic } from '../services/client-auth.js';
 import { isDomainError } from '../services/errors.js';
-import { createFailureLimiter, type FailureLimiter } from '../services/limiter.js';
+import { createFailureLimiter, type FailureLimiter, type Reservation } from '../services/limiter.js';
 
 /** The limits of one server (every route shares them). */
 export interface CallerLimits {
@@ -140,8 +140,32 @@ async function spend(
 }
 
 /**
+ * Runs `attempt` on a place `held` in an address's budget: a failure that `counts` (a refused credential) keeps it
+ * spent — and `onSpent` runs when it was the budget's last, one event per key and window rather than one per refused
+ * attempt — while anything else gives it back. `alsoKeys` count the failure too without holding a place.
+ */
+async function onHeldPlace<T>(
+  held: Reservation,
+  attempt: () => Promise<T>,
+  counts: (err: unknown) => boolean,
+  { max, onSpent, alsoKeys = [] }: { max: number; onSpent: () => void; alsoKeys?: readonly string[] },
+): Promise<T> {
+  let result: T;
+  try {
+    result = await attempt();
+  } catch (err) {
+    if (!counts(err)) await held.release();
+    else if ((await held.fail(alsoKeys)) === max) onSpent();
+    throw err;
+  }
+  await held.release();
+  return result;
+}
+
+/**
  * `CallerLimits.refresh` and `.renew`: refused once the address has `max` failures in its window (under `prefix`);
- * `record` at the `max`th.
+ * `record` at the `max`th. The place is held before the token is looked at: a burst in flight at once gets no more
+ * lookups than the budget.
  */
 function failureGuard(
   redis: Redis | undefined,
@@ -151,19 +175,9 @@ function failureGuard(
 ): CallerLimits['refresh'] {
   const failures = createFailureLimiter({ redis, prefix, max, windowMs });
   return async (request, attempt, counts) => {
-    // Held before the token is looked at: a burst in flight at once gets no more lookups than the budget.
     const held = await failures.reserve([`ip:${addressKey(request.ip)}`]);
     if (held.wait > 0) throw rateLimited(held.wait / 1000);
-    let result: Awaited<ReturnType<typeof attempt>>;
-    try {
-      result = await attempt();
-    } catch (err) {
-      if (!counts(err)) await held.release();
-      else if ((await held.fail()) === max) record(request);
-      throw err;
-    }
-    await held.release();
-    return result;
+    return onHeldPlace(held, attempt, counts, { max, onSpent: () => record(request) });
   };
 }
 
@@ -206,22 +220,15 @@ function build(app: FastifyInstance): CallerLimits {
       const address = `ip:${addressKey(request.ip)}`;
       const keys = [address, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
       // Only the address locks before the credential: client ids are public, so a lock per client id would let
-      // anyone refuse a client its right secret (failures per client are still counted, for the events).
-      // The address's place is held before the credential is checked: a burst in flight at once gets no more
-      // checks than the budget.
+      // anyone refuse a client its right secret (failures per client are still counted, for the events). The
+      // address's place is held before the credential is checked: a burst gets no more checks than the budget.
       const held = await failures.reserve([address]);
       if (held.wait > 0) throw locked(held.wait);
-      let result: Awaited<ReturnType<typeof check>>;
-      try {
-        result = await check();
-      } catch (err) {
-        if (!counts(err)) await held.release();
-        // One event per key reaching its budget in a window, not one per refused attempt.
-        else if ((await held.fail(keys.slice(1))) === config.rateLimitAuth.max) record(request);
-        throw err;
-      }
-      await held.release();
-      return result;
+      return onHeldPlace(held, check, counts, {
+        max: config.rateLimitAuth.max,
+        onSpent: () => record(request),
+        alsoKeys: keys.slice(1),
+      });
     },
     refresh: guard(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
     renew: guard(RENEW_FAILURE_PREFIX, 'renew-failures'),
