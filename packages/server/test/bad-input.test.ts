@@ -73,6 +73,18 @@ describe('malformed requests', () => {
     ).toBe('body: email must not contain control characters');
   });
 
+  it('a field name echoed in a refusal is cut to 64 characters, control characters escaped', async () => {
+    const long = await server.request('POST', '/api/login', {
+      body: { email: 'a@example.com', password: 'long enough', ['<b>'.repeat(2000)]: 1 },
+    });
+    expect(long.status).toBe(400);
+    expect(long.body.error_description).toBe(`body: unknown field "${'<b>'.repeat(22).slice(0, 64)}…"`);
+    const escape = await server.request('POST', '/api/login', {
+      body: { email: 'a@example.com', password: 'long enough', 'a\u001b[31mred\u0007': 1 },
+    });
+    expect(escape.body.error_description).toBe('body: unknown field "a\\u001b[31mred\\u0007"');
+  });
+
   it('an oversized body → 413 ERR_BODY_TOO_LARGE', async () => {
     const res = await server.request('POST', '/api/login', {
       body: { email: 'a@example.com', password: 'x'.repeat(64 * 1024) },

@@ -17,22 +17,38 @@ function fieldPath(pointer: string): string {
     }, '');
 }
 
+/** Longest field name echoed back; longer ones are cut (they are the caller's own text, not ours). */
+const MAX_NAME = 64;
+
+/**
+ * A field name as the caller sent it, made safe to echo: control and other invisible characters as `\uXXXX` (no
+ * terminal escape sequences reach a log or a console), cut to {@link MAX_NAME} characters.
+ */
+function shown(name: string): string {
+  const visible = name.replace(
+    // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return visible.length > MAX_NAME ? `${visible.slice(0, MAX_NAME)}…` : visible;
+}
+
 /** A field named inside the part: the path to it and the name (`a.b`, `"c"` → `a.b.c`). */
 function child(path: string, name: unknown): string {
-  const text = typeof name === 'string' ? name : String(name);
+  const text = shown(typeof name === 'string' ? name : String(name));
   return path === '' ? text : `${path}.${text}`;
 }
 
 /** `what` is wrong with the field at `pointer` of the part `where`: `body: password must be string`. */
 export function fieldProblem(where: string, pointer: string, what: string): string {
-  const path = fieldPath(pointer);
+  const path = shown(fieldPath(pointer));
   return path === '' ? `${where}: ${what}` : `${where}: ${path} ${what}`;
 }
 
 /** The first issue of a refused part (`where`) as one sentence. */
 export function validationMessage(where: string, issue: FastifySchemaValidationError | undefined): string {
   if (issue === undefined) return `${where}: is not valid`;
-  const path = fieldPath(issue.instancePath);
+  const path = shown(fieldPath(issue.instancePath));
   const params = issue.params;
   switch (issue.keyword) {
     case 'additionalProperties':
