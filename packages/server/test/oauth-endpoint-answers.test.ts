@@ -25,7 +25,15 @@ afterAll(async () => {
 
 describe('/oauth/* outside its endpoints', () => {
   it('an unknown path is a JSON 404 ERR_NOT_FOUND, as under /api', async () => {
-    for (const path of ['/oauth/nothing', '/oauth/token/extra', '/oauth/']) {
+    for (const path of [
+      '/oauth/nothing',
+      '/oauth/token/extra',
+      '/oauth/',
+      '/oauth',
+      '/OAUTH/token',
+      '/Api/me',
+      '/.well-known',
+    ]) {
       const res = await server.request('GET', path);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);

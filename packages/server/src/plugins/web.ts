@@ -113,7 +113,8 @@ export async function webPlugin(app: FastifyInstance): Promise<void> {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => send(reply, index));
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (path.startsWith('/api/') || path.startsWith('/oauth/') || path.startsWith('/.well-known/')) {
+    // The API's own spaces, in any letter case (`/OAUTH/token` too): a JSON 404, never the web UI's page.
+    if (/^\/(api|oauth|\.well-known)(\/|$)/i.test(path)) {
       throw new HttpError(404, 'ERR_NOT_FOUND', `no route GET ${path}`);
     }
     const asset = assets.get(path);
