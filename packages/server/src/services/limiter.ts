@@ -64,47 +64,34 @@ export interface FailureLimiterOptions {
   clock?: () => number;
 }
 
-const PEEK_SCRIPT = `
+/** Lua: `wait` = the longest PTTL among `KEYS` holding at least ARGV[`maxArg`] failures (0: none does). */
+const longestWait = (maxArg: number): string => `
 local wait = 0
 for _, key in ipairs(KEYS) do
   local count = tonumber(redis.call('GET', key) or '0')
-  if count >= tonumber(ARGV[1]) then
+  if count >= tonumber(ARGV[${maxArg}]) then
     local ttl = redis.call('PTTL', key)
     if ttl > wait then wait = ttl end
   end
 end
-return wait
 `;
 
-const FAIL_SCRIPT = `
+/** Lua: every key of `KEYS` counted once (a new window lasts ARGV[`windowArg`] ms); `most` = the largest count. */
+const countEach = (windowArg: number): string => `
 local most = 0
 for _, key in ipairs(KEYS) do
   local count = redis.call('INCR', key)
-  if count == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[1]) end
+  if count == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[${windowArg}]) end
   if count > most then most = count end
 end
-return most
 `;
+
+const PEEK_SCRIPT = `${longestWait(1)}return wait`;
+
+const FAIL_SCRIPT = `${countEach(1)}return most`;
 
 /** `{wait, most}`: refused with the longest wait when a key is over budget; else every key counted once. */
-const RESERVE_SCRIPT = `
-local wait = 0
-for _, key in ipairs(KEYS) do
-  local count = tonumber(redis.call('GET', key) or '0')
-  if count >= tonumber(ARGV[1]) then
-    local ttl = redis.call('PTTL', key)
-    if ttl > wait then wait = ttl end
-  end
-end
-if wait > 0 then return {wait, 0} end
-local most = 0
-for _, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  if count == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[2]) end
-  if count > most then most = count end
-end
-return {0, most}
-`;
+const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, 0} end${countEach(2)}return {0, most}`;
 
 /** Gives one counted attempt back to each key still counting (never below 0). */
 const RELEASE_SCRIPT = `
