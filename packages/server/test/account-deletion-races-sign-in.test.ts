@@ -14,39 +14,14 @@ import { join } from 'node:path';
 import { decodeUnverified } from '@jot/jose';
 import { describe, expect, it } from 'vitest';
 
-import { openStore } from '../src/index.js';
-import type { Store } from '../src/store/index.js';
 import { hookStore } from './support/hooked-store.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
-import { createTestSchema } from './support/postgres.js';
+import { serverBackends } from './support/store-backends.js';
 
 const FEED_SECRET = 'feed-secret-'.padEnd(40, 'x');
 const PASSWORD = 'correct horse battery';
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED account-deletion-races-sign-in on PostgreSQL: not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
-
-interface Backend {
-  name: string;
-  open(dataDir: string): Promise<Store>;
-  drop(): Promise<void>;
-}
-
-const backends: Backend[] = [
-  { name: 'SQLite', open: (dataDir) => openStore({ dataDir }), drop: () => Promise.resolve() },
-];
-if (pg !== undefined) {
-  backends.push({
-    name: 'PostgreSQL',
-    open: (dataDir) => openStore({ url: pg.url, dataDir, postgres: { schema: pg.schema } }),
-    drop: () => pg.drop(),
-  });
-}
+const backends = await serverBackends('account-deletion-races-sign-in');
 
 interface FeedEntry {
   kind: string;

@@ -16,39 +16,13 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openStore } from '../src/index.js';
 import type { Store } from '../src/store/index.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
-import { createTestSchema } from './support/postgres.js';
+import { serverBackends } from './support/store-backends.js';
 
 const FEED_SECRET = 'admin-actions-race-deletion-'.padEnd(40, 'x');
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(
-    `SKIPPED admin-user-actions-race-account-deletion on PostgreSQL: not reachable (${target.error})`,
-  );
-}
-const pg = 'error' in target ? undefined : target;
-
-interface Backend {
-  name: string;
-  open(dataDir: string): Promise<Store>;
-  drop(): Promise<void>;
-}
-
-const backends: Backend[] = [
-  { name: 'SQLite', open: (dataDir) => openStore({ dataDir }), drop: () => Promise.resolve() },
-];
-if (pg !== undefined) {
-  backends.push({
-    name: 'PostgreSQL',
-    open: (dataDir) => openStore({ url: pg.url, dataDir, postgres: { schema: pg.schema } }),
-    drop: () => pg.drop(),
-  });
-}
+const backends = await serverBackends('admin-user-actions-race-account-deletion');
 
 /**
  * The next call of `object[name]` whose arguments `matches` accepts first awaits `before()`, then goes on to the real

@@ -15,39 +15,14 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { openStore } from '../src/index.js';
-import type { Store } from '../src/store/index.js';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
-import { createTestSchema } from './support/postgres.js';
+import { serverBackends } from './support/store-backends.js';
 
 const FEED_SECRET = 'refresh-reuse-after-logout-'.padEnd(40, 'x');
 const GRACE_MS = 10_000;
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED refresh-reuse-after-logout-recorded on PostgreSQL: not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
-
-interface Backend {
-  name: string;
-  open(dataDir: string): Promise<Store>;
-  drop(): Promise<void>;
-}
-
-const backends: Backend[] = [
-  { name: 'SQLite', open: (dataDir) => openStore({ dataDir }), drop: () => Promise.resolve() },
-];
-if (pg !== undefined) {
-  backends.push({
-    name: 'PostgreSQL',
-    open: (dataDir) => openStore({ url: pg.url, dataDir, postgres: { schema: pg.schema } }),
-    drop: () => pg.drop(),
-  });
-}
+const backends = await serverBackends('refresh-reuse-after-logout-recorded');
 
 describe.each(backends)('a refresh-token reuse racing a logout of its session ($name)', (backend) => {
   let skew = 0;

@@ -48,3 +48,33 @@ export async function onBothBackends(title: string, suite: BackendSuite): Promis
     },
   );
 }
+
+/** A database a server-level test can run on: its store opened with the server's data folder, and its removal. */
+export interface ServerBackend {
+  name: 'SQLite' | 'PostgreSQL';
+  open(dataDir: string): Promise<Store>;
+  drop(): Promise<void>;
+}
+
+/**
+ * The backends for a server-level suite (`describe.each`): SQLite always, PostgreSQL in a throwaway schema when one
+ * answers. Without PostgreSQL, CI (or a broken driver) fails loudly; elsewhere it is skipped with a warning.
+ */
+export async function serverBackends(suite: string): Promise<ServerBackend[]> {
+  const backends: ServerBackend[] = [
+    { name: 'SQLite', open: (dataDir) => openStore({ dataDir }), drop: () => Promise.resolve() },
+  ];
+  const target = await createTestSchema();
+  if ('error' in target) {
+    if (process.env.CI || target.broken)
+      throw new Error(`PostgreSQL is required for ${suite}: ${target.error}`);
+    console.warn(`SKIPPED ${suite} on PostgreSQL: not reachable (${target.error})`);
+    return backends;
+  }
+  backends.push({
+    name: 'PostgreSQL',
+    open: (dataDir) => openStore({ url: target.url, dataDir, postgres: { schema: target.schema } }),
+    drop: () => target.drop(),
+  });
+  return backends;
+}
