@@ -122,7 +122,9 @@ describe.runIf(available)('account flows in a real browser, links read from a re
   });
 
   it('an admin invites someone, who accepts from the link and is signed in with the invited roles', async () => {
-    const admin = await newPage();
+    // A desktop width: the invitations list is a table there (below 64rem its rows are cards, whose cells are named
+    // with their column's label too).
+    const admin = await newPage(1280);
     await signIn(admin, ADMIN);
     await admin.getByRole('link', { name: 'Invitations' }).click();
     await admin.getByRole('heading', { name: 'Invitations' }).waitFor();
