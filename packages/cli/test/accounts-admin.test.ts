@@ -202,13 +202,14 @@ describe('jot keys withdraw', () => {
 
   it('takes a key that does not sign out of the JWKS, refuses the active key and a kid not published', async () => {
     const active = (await list()).find((k) => k.state === 'active')!;
-    const refused = await jot(['keys', 'withdraw', active.kid], { env });
+    // A kid is base64url: one that starts with `-` would read as an option without `--`.
+    const refused = await jot(['keys', 'withdraw', '--', active.kid], { env });
     expect(refused.code).toBe(2);
     expect(errorLine(refused)).toMatch(/^jot: ERR_KEY_ACTIVE: key \S+ signs now/);
     expect((await list()).map((k) => k.kid)).toContain(active.kid);
 
     const pending = JSON.parse((await jot(['keys', 'rotate', '--json'], { env })).stdout) as { kid: string };
-    const withdrawn = await jot(['keys', 'withdraw', pending.kid, '--json'], { env });
+    const withdrawn = await jot(['keys', 'withdraw', '--json', '--', pending.kid], { env });
     expect(withdrawn.code).toBe(0);
     expect(JSON.parse(withdrawn.stdout)).toEqual({
       kid: pending.kid,
@@ -217,7 +218,7 @@ describe('jot keys withdraw', () => {
     });
     expect((await list()).map((k) => k.kid)).not.toContain(pending.kid);
     expect((await list()).find((k) => k.state === 'active')?.kid).toBe(active.kid);
-    const again = await jot(['keys', 'withdraw', pending.kid], { env });
+    const again = await jot(['keys', 'withdraw', '--', pending.kid], { env });
     expect(errorLine(again)).toMatch(/^jot: ERR_CLI_NOT_FOUND: no published signing key/);
   });
 
