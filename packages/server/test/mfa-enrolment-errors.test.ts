@@ -8,16 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
-import {
-  assertionResponse,
-  newCredential,
-  registrationResponse,
-  type SoftCredential,
-} from './support/soft-authenticator.js';
+import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
+import { assertionResponse, newCredential, type SoftCredential } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
-const ORIGIN = 'http://jot.test';
 let server: TestServer;
 
 beforeAll(async () => {
@@ -27,19 +22,10 @@ afterAll(async () => {
   await server.close();
 });
 
-async function registerPasskey(token: string, credential: SoftCredential) {
-  const options = await server.request('POST', '/api/passkeys/register/options', { token });
-  expect(options.status).toBe(200);
-  return server.request('POST', '/api/passkeys/register', {
-    token,
-    body: { credential: registrationResponse(credential, options.body, ORIGIN), name: 'Soft key' },
-  });
-}
-
 async function passkeyLogin(credential: SoftCredential, tamper = false) {
   const options = await server.request('POST', '/api/passkeys/login/options');
   expect(options.status).toBe(200);
-  const credentialJson = assertionResponse(credential, options.body, ORIGIN, tamper);
+  const credentialJson = assertionResponse(credential, options.body, TEST_ORIGIN, tamper);
   const res = await server.request('POST', '/api/passkeys/login', { body: { credential: credentialJson } });
   return { res, credentialJson };
 }
@@ -80,7 +66,7 @@ describe('passkeys', () => {
     const owner = await signUp(server, 'passkey-owner@example.com', PASSWORD);
     ownerId = owner.userId;
     credential = newCredential(owner.userId);
-    const registered = await registerPasskey(owner.access_token, credential);
+    const registered = await registerPasskey(server, owner.access_token, credential);
     expect(registered.status, registered.text).toBe(201);
     expect(registered.body.recovery_codes).toHaveLength(10);
     const { res } = await passkeyLogin(credential);
@@ -90,7 +76,7 @@ describe('passkeys', () => {
 
   it('the same passkey registered by another account: 409 ERR_PASSKEY_EXISTS', async () => {
     const other = await signUp(server, 'passkey-copier@example.com', PASSWORD);
-    const res = await registerPasskey(other.access_token, credential);
+    const res = await registerPasskey(server, other.access_token, credential);
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('ERR_PASSKEY_EXISTS');
     // Nothing was stored for the other account, and the owner's passkey still signs in as the owner.

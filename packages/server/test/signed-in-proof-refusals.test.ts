@@ -10,16 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
 import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
-import {
-  assertionResponse,
-  newCredential,
-  registrationResponse,
-  type SoftCredential,
-} from './support/soft-authenticator.js';
-import { enrolTotp } from './support/totp-enrolment.js';
+import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
+import { assertionResponse, newCredential, type SoftCredential } from './support/soft-authenticator.js';
+import { enrolTotp, wrongTotpCode } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
-const ORIGIN = 'http://jot.test';
 let server: TestServer;
 
 beforeAll(async () => {
@@ -36,16 +31,6 @@ function expectRefusedProof(res: TestResponse, code: string): void {
   expect(res.headers.get('www-authenticate') ?? '').not.toMatch(/invalid_token/);
 }
 
-/** A code of `secret` that is none of the codes the server accepts now (±1 step). */
-function wrongCode(secret: Buffer): string {
-  const now = Date.now();
-  const accepted = [-1, 0, 1].map((step) => totpCode(secret, now + step * 30_000));
-  for (let n = 0; ; n++) {
-    const candidate = String(n).padStart(6, '0');
-    if (!accepted.includes(candidate)) return candidate;
-  }
-}
-
 describe('wrong second-factor proofs of a signed-in user', () => {
   it('POST /api/mfa/totp/confirm with a wrong code: 403 ERR_MFA_CODE_INVALID; the right code still confirms', async () => {
     const user = await signUp(server, 'confirm@example.com', PASSWORD);
@@ -54,7 +39,7 @@ describe('wrong second-factor proofs of a signed-in user', () => {
     const secret = base32Decode(start.body.secret as string);
     const wrong = await server.request('POST', '/api/mfa/totp/confirm', {
       token: user.access_token,
-      body: { factor_id: start.body.factor_id, code: wrongCode(secret) },
+      body: { factor_id: start.body.factor_id, code: wrongTotpCode(secret) },
     });
     expectRefusedProof(wrong, 'ERR_MFA_CODE_INVALID');
     // The same access token still works: it was never the problem.
@@ -78,18 +63,14 @@ describe('wrong second-factor proofs of a signed-in user', () => {
       token = enrolment.confirmed.body.access_token as string;
       recoveryCodes = enrolment.confirmed.body.recovery_codes as string[];
       credential = newCredential(user.userId);
-      const options = await server.request('POST', '/api/passkeys/register/options', { token });
-      const registered = await server.request('POST', '/api/passkeys/register', {
-        token,
-        body: { credential: registrationResponse(credential, options.body, ORIGIN), name: 'Soft key' },
-      });
+      const registered = await registerPasskey(server, token, credential);
       expect(registered.status, registered.text).toBe(201);
     });
 
     it('a wrong authenticator-app code: 403 ERR_MFA_CODE_INVALID', async () => {
       const res = await server.request('POST', '/api/mfa/step-up', {
         token,
-        body: { code: wrongCode(secret) },
+        body: { code: wrongTotpCode(secret) },
       });
       expectRefusedProof(res, 'ERR_MFA_CODE_INVALID');
     });
@@ -113,7 +94,7 @@ describe('wrong second-factor proofs of a signed-in user', () => {
       expect(options.status, options.text).toBe(200);
       const res = await server.request('POST', '/api/mfa/step-up', {
         token,
-        body: { webauthn: assertionResponse(credential, options.body, ORIGIN, true) },
+        body: { webauthn: assertionResponse(credential, options.body, TEST_ORIGIN, true) },
       });
       expectRefusedProof(res, 'ERR_PASSKEY_INVALID');
     });
@@ -121,15 +102,9 @@ describe('wrong second-factor proofs of a signed-in user', () => {
 
   it('POST /api/passkeys/register with a response that does not verify: 403 ERR_PASSKEY_INVALID', async () => {
     const user = await signUp(server, 'passkey@example.com', PASSWORD);
-    const options = await server.request('POST', '/api/passkeys/register/options', {
-      token: user.access_token,
-    });
-    expect(options.status, options.text).toBe(200);
     // Answered for another origin: the client data does not verify.
-    const credential = registrationResponse(newCredential(user.userId), options.body, 'http://evil.test');
-    const res = await server.request('POST', '/api/passkeys/register', {
-      token: user.access_token,
-      body: { credential, name: 'Soft key' },
+    const res = await registerPasskey(server, user.access_token, newCredential(user.userId), {
+      origin: 'http://evil.test',
     });
     expectRefusedProof(res, 'ERR_PASSKEY_INVALID');
   });
@@ -159,7 +134,7 @@ describe('wrong second-factor proofs of a signed-in user', () => {
     });
     expect(login.status, login.text).toBe(403);
     const res = await server.request('POST', '/api/login/mfa', {
-      body: { mfa_token: login.body.mfa_token, code: wrongCode(secret) },
+      body: { mfa_token: login.body.mfa_token, code: wrongTotpCode(secret) },
     });
     expect(res.status, res.text).toBe(401);
     expect(res.body.code).toBe('ERR_MFA_CODE_INVALID');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
 import type { TestServer } from '../../server/test/support/jot-server.js';
+import { wrongTotpCode } from '../../server/test/support/totp-enrolment.js';
 import {
   available,
   openPage,
@@ -18,16 +19,6 @@ import {
 } from './support/browser.js';
 
 const EMAIL = 'wrong-code@jot.test';
-
-/** A code of `secret` that is none of those the server accepts now (±1 step). */
-function wrongCode(secret: Buffer): string {
-  const now = Date.now();
-  const accepted = [-1, 0, 1].map((step) => totpCode(secret, now + step * 30_000));
-  for (let n = 0; ; n++) {
-    const candidate = String(n).padStart(6, '0');
-    if (!accepted.includes(candidate)) return candidate;
-  }
-}
 
 describe.runIf(available)('a wrong authenticator-app code on the account page', () => {
   let server: TestServer;
@@ -53,7 +44,7 @@ describe.runIf(available)('a wrong authenticator-app code on the account page', 
     const secret = base32Decode(secretText);
     const refreshesBefore = count('/api/token/refresh');
 
-    await page.locator('#totp-code').fill(wrongCode(secret));
+    await page.locator('#totp-code').fill(wrongTotpCode(secret));
     await page.getByRole('button', { name: 'Confirm' }).click();
     const alert = page.locator('form.totp-enrolment').getByRole('alert');
     await alert.waitFor();

@@ -36,3 +36,12 @@ export async function enrolTotp(
   expect(confirmed.status, confirmed.text).toBe(200);
   return { secret, factorId, confirmed };
 }
+
+/** A six-digit code that is none of the codes of `secret` the server accepts at `at` (its step and ±1). */
+export function wrongTotpCode(secret: Buffer, at: number = Date.now()): string {
+  const accepted = [-1, 0, 1].map((step) => totpCode(secret, at + step * 30_000));
+  for (let n = 0; ; n++) {
+    const candidate = String(n).padStart(6, '0');
+    if (!accepted.includes(candidate)) return candidate;
+  }
+}
