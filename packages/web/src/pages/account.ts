@@ -126,24 +126,26 @@ function passwordSection(client: JotClient): HTMLElement {
 /**
  * The claims of the session's access token, kept current: a confirmed authenticator app (aal2), a step-up or a
  * refresh gives the session a new token, and the list shows that one's claims, not those the page was drawn with.
+ * It listens from the moment it is drawn — a refresh can come while the rest of the page still loads, before the list
+ * is in the document — until the router aborts `signal` (the user moved on): one listener per page on screen.
  */
-function currentClaims(claims: Record<string, unknown>): HTMLElement {
+function currentClaims(claims: Record<string, unknown>, signal: AbortSignal): HTMLElement {
   let list = claimsList(claims, 'Access token claims');
+  if (signal.aborted) return list;
   const stop = jot.on('session:refreshed', () => {
-    // Another page is shown: nothing to keep current any more.
-    if (!list.isConnected) return stop();
     void loadUser().then((who) => {
-      if (who === undefined || !list.isConnected) return;
+      if (who === undefined || signal.aborted) return;
       const next = claimsList(who.claims, 'Access token claims');
       list.replaceWith(next);
       list = next;
     });
   });
+  signal.addEventListener('abort', stop, { once: true });
   return list;
 }
 
 /** Renders the account page. */
-export async function accountPage(main: ParentNode): Promise<void> {
+export async function accountPage(main: ParentNode, signal: AbortSignal): Promise<void> {
   const who = (await loadUser()) ?? currentUser();
   main.append(heading('My account'));
   if (who === undefined) {
@@ -167,7 +169,7 @@ export async function accountPage(main: ParentNode): Promise<void> {
         '.',
       ),
       h('h3', {}, 'Claims of the current access token'),
-      currentClaims(claims),
+      currentClaims(claims, signal),
       h(
         'p',
         { class: 'muted' },
