@@ -3,7 +3,7 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
-import type { SessionListView, SessionView } from '@jot/contract';
+import type { SessionListView, SessionView, UserView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, message, outcome, table, titled } from '../lib/dom.js';
@@ -144,6 +144,20 @@ function currentClaims(claims: Record<string, unknown>, signal: AbortSignal): HT
   return list;
 }
 
+/** "Signed in as …" with the user's name and roles. */
+function signedInAs(user: UserView): HTMLParagraphElement {
+  return h(
+    'p',
+    {},
+    'Signed in as ',
+    h('strong', {}, user.email),
+    user.name ? ` (${user.name})` : '',
+    '. Roles: ',
+    user.roles.join(', ') || 'none',
+    '.',
+  );
+}
+
 /** Renders the account page. */
 export async function accountPage(main: ParentNode, signal: AbortSignal): Promise<void> {
   const who = (await loadUser()) ?? currentUser();
@@ -153,21 +167,19 @@ export async function accountPage(main: ParentNode, signal: AbortSignal): Promis
     return;
   }
   const { user, claims } = who;
+  let signedIn = signedInAs(user);
+  // A name just saved shows here at once, not after the next visit.
+  const renamed = (next: UserView): void => {
+    const line = signedInAs(next);
+    signedIn.replaceWith(line);
+    signedIn = line;
+  };
   main.append(
     titled(
       'section',
       { heading: 'whoami-h' },
       'Who am I',
-      h(
-        'p',
-        {},
-        'Signed in as ',
-        h('strong', {}, user.email),
-        user.name ? ` (${user.name})` : '',
-        '. Roles: ',
-        user.roles.join(', ') || 'none',
-        '.',
-      ),
+      signedIn,
       h('h3', {}, 'Claims of the current access token'),
       currentClaims(claims, signal),
       h(
@@ -176,7 +188,7 @@ export async function accountPage(main: ParentNode, signal: AbortSignal): Promis
         'The token itself stays in an HttpOnly cookie: scripts on this page cannot read it.',
       ),
     ),
-    profileSection(user),
+    profileSection(user, renamed),
     await mfaSection(),
     await sessionsSection(jot),
     passwordSection(jot),
