@@ -3,7 +3,8 @@
  * recovery-code screen that follows the confirmation had no way back, so a user whose app showed a code but did not
  * keep the entry was stuck with a second factor they could not use. "Set up the app again" (after a dialog saying what
  * stops working) removes the confirmed key — never shown again — and shows a new QR code, the focus on the code field;
- * confirming the new key gives new recovery codes. Cancelling the dialog changes nothing.
+ * confirming the new key gives new recovery codes. Cancelling the dialog changes nothing. Before confirming, the QR
+ * code step had no way out either: its Cancel removes it and gives the focus back to the button that opened it.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import {
   expectNoOverflow,
   focusedName,
   openPage,
+  PASSWORD,
   signInWithForm,
   startBrowserServer,
   stopBrowserServer,
@@ -88,6 +90,27 @@ describe.runIf(available)('setting up the authenticator app again from the recov
       expect(await confirmShownKey(page)).toBe(second);
       expect(await shownCodes(page)).not.toEqual(firstCodes);
       expect((await factors()).map((f) => f.confirmedAt !== null)).toEqual([true]);
+    });
+  }
+
+  for (const width of WIDTHS) {
+    it(`gives up before confirming with Cancel, the focus back on the button that started, at ${width} px`, async () => {
+      const page = await openPage(browser, contexts, width, 844);
+      await server.request('POST', '/api/register', {
+        body: { email: `cancel-${width}@jot.test`, password: PASSWORD },
+      });
+      await signInWithForm(page, server.url, `cancel-${width}@jot.test`);
+      await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+      const form = page.locator('form.totp-enrolment');
+      await form.waitFor();
+      await expectNoOverflow(page, `the QR code with Cancel at ${width} px`);
+      await form.getByRole('button', { name: 'Cancel' }).click();
+      await form.waitFor({ state: 'detached' });
+      expect(await focusedName(page)).toBe('#totp-start');
+      // Starting again shows a form again (the pending key was replaced).
+      await page.keyboard.press('Enter');
+      await form.waitFor();
+      expect(await focusedName(page)).toBe('#totp-code');
     });
   }
 });

@@ -46,6 +46,13 @@ function totpEnrolment(enrolment: TotpEnrolmentView, mfa: MfaSection): HTMLEleme
     required: true,
   });
   const confirm = h('button', { type: 'submit' }, 'Confirm');
+  // Giving up before confirming: the form goes, the focus back to the button that opened it. The pending key is
+  // harmless (it signs nothing in) and the next start replaces it.
+  const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+  cancel.addEventListener('click', () => {
+    mfa.extra.replaceChildren();
+    document.getElementById('totp-start')?.focus();
+  });
   const result = outcome();
   const grouped = enrolment.secret.match(/.{1,4}/g)?.join(' ') ?? enrolment.secret;
   const form = h(
@@ -55,7 +62,7 @@ function totpEnrolment(enrolment: TotpEnrolmentView, mfa: MfaSection): HTMLEleme
     qrSvg(enrolment.otpauth_uri, 'QR code of the authenticator-app secret'),
     h('p', {}, 'Or type this key: ', h('code', { id: 'totp-secret', class: 'secret' }, grouped)),
     field('Code shown by the app', code, 'Six digits; they change every 30 seconds.'),
-    confirm,
+    h('div', { class: 'actions' }, confirm, cancel),
     result,
   );
   form.addEventListener('submit', (event) => {
