@@ -12,8 +12,9 @@ import { errorText, message } from './dom.js';
 export type Access = 'anyone' | 'signed-in' | 'admin';
 
 /**
- * A page renders into `root` (a detached container, shown once the page has finished); `signal` aborts when the
- * user navigates away before that, so the page can stop loading.
+ * A page renders into `root` (a detached container, shown once the page has finished); `signal` aborts when the next
+ * navigation starts — while the page still loads (it can stop loading) or once it is shown (it drops what it listens
+ * to, e.g. the client's session events).
  */
 export type Page = (root: ParentNode, signal: AbortSignal) => Promise<void> | void;
 

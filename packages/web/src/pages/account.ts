@@ -3,7 +3,7 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
-import type { SessionListView, SessionView } from '@jot/contract';
+import type { SessionListView, SessionView, UserView } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, message, outcome, table, titled } from '../lib/dom.js';
@@ -126,24 +126,40 @@ function passwordSection(client: JotClient): HTMLElement {
 /**
  * The claims of the session's access token, kept current: a confirmed authenticator app (aal2), a step-up or a
  * refresh gives the session a new token, and the list shows that one's claims, not those the page was drawn with.
+ * It listens from the moment it is drawn — a refresh can come while the rest of the page still loads, before the list
+ * is in the document — until the router aborts `signal` (the user moved on): one listener per page on screen.
  */
-function currentClaims(claims: Record<string, unknown>): HTMLElement {
+function currentClaims(claims: Record<string, unknown>, signal: AbortSignal): HTMLElement {
   let list = claimsList(claims, 'Access token claims');
+  if (signal.aborted) return list;
   const stop = jot.on('session:refreshed', () => {
-    // Another page is shown: nothing to keep current any more.
-    if (!list.isConnected) return stop();
     void loadUser().then((who) => {
-      if (who === undefined || !list.isConnected) return;
+      if (who === undefined || signal.aborted) return;
       const next = claimsList(who.claims, 'Access token claims');
       list.replaceWith(next);
       list = next;
     });
   });
+  signal.addEventListener('abort', stop, { once: true });
   return list;
 }
 
+/** "Signed in as …" with the user's name and roles. */
+function signedInAs(user: UserView): HTMLParagraphElement {
+  return h(
+    'p',
+    {},
+    'Signed in as ',
+    h('strong', {}, user.email),
+    user.name ? ` (${user.name})` : '',
+    '. Roles: ',
+    user.roles.join(', ') || 'none',
+    '.',
+  );
+}
+
 /** Renders the account page. */
-export async function accountPage(main: ParentNode): Promise<void> {
+export async function accountPage(main: ParentNode, signal: AbortSignal): Promise<void> {
   const who = (await loadUser()) ?? currentUser();
   main.append(heading('My account'));
   if (who === undefined) {
@@ -151,30 +167,28 @@ export async function accountPage(main: ParentNode): Promise<void> {
     return;
   }
   const { user, claims } = who;
+  let signedIn = signedInAs(user);
+  // A name just saved shows here at once, not after the next visit.
+  const renamed = (next: UserView): void => {
+    const line = signedInAs(next);
+    signedIn.replaceWith(line);
+    signedIn = line;
+  };
   main.append(
     titled(
       'section',
       { heading: 'whoami-h' },
       'Who am I',
-      h(
-        'p',
-        {},
-        'Signed in as ',
-        h('strong', {}, user.email),
-        user.name ? ` (${user.name})` : '',
-        '. Roles: ',
-        user.roles.join(', ') || 'none',
-        '.',
-      ),
+      signedIn,
       h('h3', {}, 'Claims of the current access token'),
-      currentClaims(claims),
+      currentClaims(claims, signal),
       h(
         'p',
         { class: 'muted' },
         'The token itself stays in an HttpOnly cookie: scripts on this page cannot read it.',
       ),
     ),
-    profileSection(user),
+    profileSection(user, renamed),
     await mfaSection(),
     await sessionsSection(jot),
     passwordSection(jot),

@@ -9,15 +9,19 @@ import { postAnonymous } from '../lib/api.js';
 import { field, h, message, outcome, titled } from '../lib/dom.js';
 import { jot, loadUser, setNotice } from '../lib/session.js';
 
-/** Name and email, with the email's verification state. */
-export function profileSection(user: UserView): HTMLElement {
+/**
+ * Name and email, with the email's verification state; `onSaved` gets the user as reloaded after the name is saved
+ * (the page shows the name elsewhere too).
+ */
+export function profileSection(user: UserView, onSaved: (user: UserView) => void): HTMLElement {
   const name = h('input', { id: 'profile-name', type: 'text', autocomplete: 'name', value: user.name ?? '' });
   const out = outcome();
   const save = h('button', { type: 'submit' }, 'Save name');
   const nameForm = titled('form', { heading: 'profile-h' }, 'Profile', field('Name', name), save, out);
   onSubmit(nameForm, save, out, async () => {
     await jot.json('/api/account', { method: 'PATCH', body: { name: name.value } satisfies ProfileBody });
-    await loadUser();
+    const who = await loadUser();
+    if (who !== undefined) onSaved(who.user);
     return 'Name saved.';
   });
 
