@@ -41,6 +41,9 @@ export function buildProgram(io: CliIo): Command {
       outputError: () => undefined, // run() prints the one-line error
     })
     .exitOverride()
+    // `jot`'s own options (-V, -h) come before the command: after it, an argument such as a kid starting with
+    // `-V` is the command's to read, not a request for the version.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',

@@ -202,7 +202,7 @@ describe('jot keys withdraw', () => {
 
   it('takes a key that does not sign out of the JWKS, refuses the active key and a kid not published', async () => {
     const active = (await list()).find((k) => k.state === 'active')!;
-    // A kid is base64url: one that starts with `-` would read as an option without `--`.
+    // `--` before a kid still works (a kid starting with `-` needs none: kid-starting-with-dash.test.ts).
     const refused = await jot(['keys', 'withdraw', '--', active.kid], { env });
     expect(refused.code).toBe(2);
     expect(errorLine(refused)).toMatch(/^jot: ERR_KEY_ACTIVE: key \S+ signs now/);

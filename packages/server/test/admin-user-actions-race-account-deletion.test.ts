@@ -52,6 +52,34 @@ function beforeNextCall<T extends object, K extends keyof T>(
   });
 }
 
+/**
+ * The next call of `object[name]` whose arguments `matches` accepts goes to the real method, then awaits `after()`
+ * before its caller sees the result: what the caller does next comes after `after()` finished. Resolves once it has.
+ */
+function afterNextCall<T extends object, K extends keyof T>(
+  object: T,
+  name: K,
+  matches: (...args: unknown[]) => boolean,
+  after: () => Promise<void>,
+): Promise<void> {
+  const real = object[name] as (...args: unknown[]) => unknown;
+  return new Promise((resolve, reject) => {
+    const wrapper = async (...args: unknown[]): Promise<unknown> => {
+      if (!matches(...args)) return real.apply(object, args);
+      object[name] = real as T[K];
+      const result = await real.apply(object, args);
+      try {
+        await after();
+        resolve();
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return result;
+    };
+    object[name] = wrapper as T[K];
+  });
+}
+
 describe.each(backends)('an admin action racing the account’s deletion ($name)', (backend) => {
   let dataDir: string;
   let store: Store;
@@ -169,6 +197,59 @@ describe.each(backends)('an admin action racing the account’s deletion ($name)
       expect((await userEntries(user.userId)).at(-1)).toMatchObject({ status: 'disabled' });
     },
   );
+
+  /** Another admin deletes the account (`DELETE /api/admin/users/:id`), all the way. */
+  const adminDeletes = (userId: string) => async () => {
+    const res = await server.request('DELETE', `/api/admin/users/${userId}`, { token: admin.access_token });
+    expect(res.status, res.text).toBe(204);
+  };
+
+  // The deletion comes after the action took effect, before the action's request ends. (Found by review: the
+  // action's event was written after its transaction, so it landed after the deletion had scrubbed the account's
+  // events, with the admin's address and details.) The action succeeded and answers so; its event is either written
+  // with the change — and scrubbed by the deletion — or not at all.
+  it.each([
+    ['disabling', 'POST', 'disable', undefined, 'updateUser'],
+    ['enabling', 'POST', 'enable', undefined, 'updateUser'],
+    ['changing the roles of', 'PUT', 'roles', { roles: ['editor', 'admin'] }, 'updateUser'],
+    ['ending the sessions of', 'DELETE', 'sessions', undefined, 'revokeAllForUser'],
+  ] as const)(
+    '%s a user deleted right after the change took effect leaves no event behind the deletion',
+    async (_action, method, path, body, call) => {
+      const user = await signUp(server, `${path}-then-deleted@example.com`);
+      const deleted = afterNextCall(
+        server.app.jot.revocations,
+        call,
+        (arg) => call === 'updateUser' || arg === user.userId,
+        adminDeletes(user.userId),
+      );
+      const res = await server.request(method, `/api/admin/users/${user.userId}/${path}`, {
+        token: admin.access_token,
+        body,
+      });
+      await deleted;
+      expect(res.status, res.text).toBe(200);
+      expect(await server.app.jot.store.getUserById(user.userId)).toBeUndefined();
+      await expectOnlyDeletionRecorded(user.userId);
+    },
+  );
+
+  it('resetting the second factors of a user deleted right after the reset leaves no event behind the deletion', async () => {
+    const user = await signUp(server, 'reset-then-deleted@example.com');
+    const deleted = afterNextCall(
+      server.app.jot.mfa.factors,
+      'reset',
+      (userId) => userId === user.userId,
+      adminDeletes(user.userId),
+    );
+    const res = await server.request('DELETE', `/api/admin/users/${user.userId}/mfa`, {
+      token: admin.access_token,
+    });
+    await deleted;
+    expect(res.status, res.text).toBe(200);
+    expect((await eventsOf(user.userId)).map((e) => e.type)).not.toContain('mfa_reset');
+    await expectOnlyDeletionRecorded(user.userId);
+  });
 
   it('deleting a user who deleted their account meanwhile answers 404 ERR_NOT_FOUND; the account is deleted once', async () => {
     const user = await signUp(server, 'deleted-twice@example.com');

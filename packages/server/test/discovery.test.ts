@@ -103,13 +103,13 @@ async function buildTestApp(store: Store, clock: () => number, keys: KeyManager)
       onRedisError: () => undefined,
     }),
     scopes: { supported: () => Promise.resolve(['orders:read', 'profile']) },
-    events: { record, recordOncePerSession },
+    events: { record, recordOncePerSession, recordAboutUser: recordOncePerSession },
     mfa: createMfaServices({
       store,
       keys,
       config: config as unknown as Config,
       clock,
-      events: { record, recordOncePerSession },
+      events: { record, recordOncePerSession, recordAboutUser: recordOncePerSession },
     }),
   };
   const metrics = createMetrics();

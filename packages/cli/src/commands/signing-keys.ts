@@ -10,6 +10,7 @@ import { isDomainError, publicSigningKey, publicWithdrawnKey } from '@jot/server
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, withAdminOps } from '../lib/admin-ops.js';
+import { operandsMayStartWithDash } from '../lib/dash-operands.js';
 
 /** Registers `jot keys`. */
 export function registerKeys(program: Command, io: CliIo): void {
@@ -75,13 +76,15 @@ function registerRotate(keys: Command, io: CliIo): void {
     );
 }
 
-/** `jot keys withdraw <kid>`. */
+/** `jot keys withdraw <kid>`: a kid starting with `-` (base64url) is the kid, not an option. */
 function registerWithdraw(keys: Command, io: CliIo): void {
-  keys
-    .command('withdraw <kid>')
+  operandsMayStartWithDash(keys.command('withdraw <kid>'))
     .addHelpText(
       'after',
-      examples('jot keys withdraw 3f0c…   # a retired or pending key, after a compromise'),
+      examples(
+        'jot keys withdraw 3f0c…   # a retired or pending key, after a compromise',
+        'jot keys withdraw -x3f…   # a kid may start with "-"',
+      ),
     )
     .description('take a key that does not sign now out of the JWKS at once, for good')
     .option('--json', 'print {kid, alg, withdrawn_at} as POST /api/admin/keys/:kid/withdraw does')

@@ -5,12 +5,11 @@
  * told on commit (LISTEN/NOTIFY) and re-read the ring; this one adopts it only after the commit, so nothing
  * uncommitted is ever signed with.
  */
-import { generateKeyPair, generateSecret, type Algorithm, type Key } from '@jot/jose';
-
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/index.js';
 import type { Kek } from './kek.js';
 import type { KeyRing, LoadedKey } from './key-ring.js';
+import { newSigningKey } from './new-key.js';
 import { sealSigningKey } from './sealed-key.js';
 import { activeOf, isPublished, isRotationDue, missingRetirements } from './timeline.js';
 import type { KeyManagerConfig, KeyManagerLogger } from './types.js';
@@ -29,10 +28,6 @@ export interface RingChanges {
   rotateAndWithdraw(): Promise<{ kid: string; withdrawn: LoadedKey[]; at: number }>;
   /** The schedule's work: a first or next key when due, retirements, expired keys deleted. */
   tick(): Promise<void>;
-}
-
-function newKey(alg: Algorithm): Key {
-  return alg.startsWith('HS') ? generateSecret(alg as 'HS256' | 'HS384' | 'HS512') : generateKeyPair(alg);
 }
 
 /** Writes the retirement times the ring implies but does not record yet (`missingRetirements`); resolves whether any. */
@@ -139,7 +134,7 @@ export function ringChanges(deps: RingChangeDeps): RingChanges {
     // Strictly after the newest key, so the age order is never decided by a random kid.
     const createdAt = newest === undefined ? now : Math.max(now, newest.createdAt + 1);
     const activatesAt = immediate ? now : now + config.keyPrepublishMs;
-    const sealed = sealSigningKey(kek, newKey(config.signingAlg));
+    const sealed = sealSigningKey(kek, newSigningKey(config.signingAlg));
     await tx.insertSigningKey({ ...sealed, activatesAt }, createdAt);
     await applyRetirements(tx, await ring.load(tx));
     logger.info({ kid: sealed.kid, alg: sealed.alg, activatesAt, immediate }, 'signing key created');

@@ -35,6 +35,16 @@ export interface SecurityEvents {
     type: SecurityEventType,
     facts: { userId: string; sessionId: string; ip?: string | null; detail?: Record<string, unknown> },
   ): Promise<boolean>;
+  /**
+   * Records an event about a user only while the user exists (`Store.addUserEvent`): never after a deletion of the
+   * account, which scrubs the events it finds. `within`, a transaction that changed the user, makes the event commit
+   * with that change or not at all (it is logged when written). Whether it recorded it.
+   */
+  recordAboutUser(
+    type: SecurityEventType,
+    facts: { userId: string; ip?: string | null; detail?: Record<string, unknown> },
+    within?: Store,
+  ): Promise<boolean>;
 }
 
 /** Events go to the store and to the log (without secrets: callers only pass ids and reasons). */
@@ -58,6 +68,17 @@ export function createSecurityEvents(store: Store, logger: EventLogger): Securit
         type,
         userId: facts.userId,
         sessionId: facts.sessionId,
+        ip: facts.ip ?? null,
+        detail: facts.detail ?? {},
+      });
+      if (added !== undefined) log(type, facts);
+      return added !== undefined;
+    },
+    async recordAboutUser(type, facts, within) {
+      const added = await (within ?? store).addUserEvent({
+        type,
+        userId: facts.userId,
+        sessionId: null,
         ip: facts.ip ?? null,
         detail: facts.detail ?? {},
       });

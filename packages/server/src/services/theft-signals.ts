@@ -216,6 +216,7 @@ export function watchFailures(events: SecurityEvents, deps: Omit<TheftDeps, 'eve
   return {
     // Failures are recorded one by one (`record`); nothing recorded once per session counts towards a burst.
     recordOncePerSession: (type, facts) => events.recordOncePerSession(type, facts),
+    recordAboutUser: (type, facts, within) => events.recordAboutUser(type, facts, within),
     async record(type, facts) {
       await events.record(type, facts);
       if (!(FAILURES as readonly string[]).includes(type) || !facts.userId) return;

@@ -34,7 +34,7 @@ function found(user: User | undefined): User {
 }
 
 /** The store's refusal to demote or disable the last active admin, as a conflict (thrown inside the transaction). */
-function unlessLastAdmin(user: User | undefined | 'last_admin'): User | undefined {
+function unlessLastAdmin<T extends object>(user: T | undefined | 'last_admin'): T | undefined {
   if (user === 'last_admin') {
     throw new DomainError(
       'conflict',
@@ -45,7 +45,10 @@ function unlessLastAdmin(user: User | undefined | 'last_admin'): User | undefine
   return user;
 }
 
-/** Disables or enables a user; disabling ends every session of theirs. */
+/**
+ * Disables or enables a user; disabling ends every session of theirs. The event commits with the change: a deletion
+ * of the account either came first (404, nothing recorded) or comes after and scrubs it with the account's others.
+ */
 export async function setUserStatus(
   deps: UserAdminDeps,
   userId: string,
@@ -55,43 +58,56 @@ export async function setUserStatus(
   if (status === 'disabled' && userId === actor.by) {
     throw new DomainError('invalid', 'ERR_VALIDATION', 'you cannot disable your own account');
   }
-  // The new status and its feed entry commit together; ending the sessions follows.
+  // The new status, its event and its feed entry commit together; ending the sessions follows.
   const user = found(
-    await deps.revocations.updateUser(async (tx) => unlessLastAdmin(await tx.setStatus(userId, status))),
+    await deps.revocations.updateUser(async (tx) => {
+      const changed = unlessLastAdmin(await tx.setStatus(userId, status));
+      if (changed === undefined) return undefined;
+      await deps.events.recordAboutUser(
+        status === 'disabled' ? 'user_disabled' : 'user_enabled',
+        { userId: changed.id, ip: actor.ip, detail: { by: actor.by } },
+        tx,
+      );
+      return changed;
+    }),
   );
   if (status === 'disabled') await deps.revocations.revokeAllForUser(user.id, 'user_disabled');
-  await deps.events.record(status === 'disabled' ? 'user_disabled' : 'user_enabled', {
-    userId: user.id,
-    ip: actor.ip,
-    detail: { by: actor.by },
-  });
   return user;
 }
 
-/** Replaces a user's roles; tokens carrying the old roles stop working. */
+/**
+ * Replaces a user's roles; tokens carrying the old roles stop working. The roles before are read in the change's
+ * transaction, the user's row held (`Store.changeRoles`), and the events commit with it: of two changes racing, the
+ * second's `before` is the first's result, and their events are in the order the changes took effect.
+ */
 export async function setUserRoles(
   deps: UserAdminDeps,
   userId: string,
   roles: string[],
   actor: AdminActor,
 ): Promise<User> {
-  const before = await deps.store.getUserById(userId);
-  // The new roles and their feed entry commit together (or, for the last admin, nothing does).
+  // The new roles, their events and their feed entry commit together (or, for the last admin, nothing does).
   const user = found(
-    await deps.revocations.updateUser(async (tx) => unlessLastAdmin(await tx.setRoles(userId, roles))),
+    await deps.revocations.updateUser(async (tx) => {
+      const changed = unlessLastAdmin(await tx.changeRoles(userId, roles));
+      if (changed === undefined) return undefined;
+      const { before, after } = changed;
+      const facts = { userId: after.id, ip: actor.ip };
+      await deps.events.recordAboutUser(
+        'roles_changed',
+        { ...facts, detail: { by: actor.by, roles: after.roles, before: before.roles } },
+        tx,
+      );
+      if (after.roles.includes('admin') && !before.roles.includes('admin')) {
+        await deps.events.recordAboutUser(
+          'admin_created',
+          { ...facts, detail: { via: 'roles', by: actor.by } },
+          tx,
+        );
+      }
+      return after;
+    }),
   );
-  await deps.events.record('roles_changed', {
-    userId: user.id,
-    ip: actor.ip,
-    detail: { by: actor.by, roles: user.roles, before: before?.roles ?? [] },
-  });
-  if (user.roles.includes('admin') && !(before?.roles.includes('admin') ?? false)) {
-    await deps.events.record('admin_created', {
-      userId: user.id,
-      ip: actor.ip,
-      detail: { via: 'roles', by: actor.by },
-    });
-  }
   return user;
 }
 
@@ -108,7 +124,8 @@ export async function endUserSessions(
 ): Promise<number> {
   const revoked = await deps.revocations.revokeAllForUser(userId, 'logout_all');
   if (revoked === undefined) throw noSuchUser();
-  await deps.events.record('logout_all', {
+  // Recorded only while the account exists: a deletion right after the cut-off leaves no event behind it.
+  await deps.events.recordAboutUser('logout_all', {
     userId,
     ip: actor.ip,
     detail: { by: actor.by, revoked },

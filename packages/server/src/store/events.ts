@@ -110,6 +110,22 @@ export async function addSessionEventOnce(
   });
 }
 
+/** Appends `input` if its user exists, holding the user's row meanwhile (see `Store.addUserEvent`). */
+export async function addUserEvent(
+  db: Db,
+  input: NewSecurityEvent & { userId: string },
+  now: number,
+): Promise<SecurityEvent | undefined> {
+  return inTransaction(db, async (tx) => {
+    const held = await tx
+      .updateTable('users')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', '=', input.userId)
+      .executeTakeFirst();
+    return held.numUpdatedRows === 0n ? undefined : addSecurityEvent(tx, input, now);
+  });
+}
+
 export async function listSecurityEvents(db: Db, query: SecurityEventQuery): Promise<SecurityEvent[]> {
   let q = db.selectFrom('security_events').selectAll();
   if (query.before !== undefined) q = q.where('id', '<', query.before);

@@ -13,7 +13,7 @@ export type { StoreLogger } from './logger.js';
 export type { PostgresOptions } from './postgres.js';
 export type { DialectName } from './schema.js';
 export type { JsonObject } from './json.js';
-export type { User, NewUser, UserQuery, UserStatus } from './users.js';
+export type { User, NewUser, UserChange, UserQuery, UserStatus } from './users.js';
 export type { OutboxMessage, NewOutboxMessage, OutboxQuery, OutboxStatus } from './outbox.js';
 export { outboxAddress } from './outbox.js';
 export type { Invitation, NewInvitation } from './invitations.js';

@@ -53,7 +53,7 @@ import { inTransaction } from './transaction.js';
 import { displayEmail, emailKey, emailKeyOf } from './email.js';
 import { translateError } from './translate-error.js';
 import * as users from './users.js';
-import type { NewUser, User, UserQuery, UserStatus } from './users.js';
+import type { NewUser, User, UserChange, UserQuery, UserStatus } from './users.js';
 
 /** Where a PostgreSQL store's change notifications go (absent on SQLite, which has no LISTEN). */
 export interface StoreChanges {
@@ -334,8 +334,12 @@ export class Store {
    * of before comes back when the account is enabled again. Refuses (`'last_admin'`) to disable the last active
    * admin. Returns the updated user, or undefined if none.
    */
-  setStatus(id: string, status: UserStatus, now = this.#clock()): Promise<User | undefined | 'last_admin'> {
-    return this.#run((db) =>
+  async setStatus(
+    id: string,
+    status: UserStatus,
+    now = this.#clock(),
+  ): Promise<User | undefined | 'last_admin'> {
+    const changed = await this.#run((db) =>
       users.updateUnlessLastAdmin(
         db,
         this.dialect,
@@ -345,6 +349,7 @@ export class Store {
         now,
       ),
     );
+    return typeof changed === 'object' ? changed.after : changed;
   }
 
   /**
@@ -352,11 +357,25 @@ export class Store {
    * so no reader sees the new roles with the old version. Refuses (`'last_admin'`) to take `admin` from the last
    * active admin. Returns the updated user, or undefined if none.
    */
-  setRoles(
+  async setRoles(
     id: string,
     roles: readonly string[],
     now = this.#clock(),
   ): Promise<User | undefined | 'last_admin'> {
+    const changed = await this.changeRoles(id, roles, now);
+    return typeof changed === 'object' ? changed.after : changed;
+  }
+
+  /**
+   * {@link setRoles}, resolving to the user as the change found it (`before`) and left it (`after`). The user's row
+   * is held from that read to the end of the transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions are
+   * serial): of two changes racing, the second reads what the first wrote.
+   */
+  changeRoles(
+    id: string,
+    roles: readonly string[],
+    now = this.#clock(),
+  ): Promise<UserChange | undefined | 'last_admin'> {
     return this.#run((db) =>
       users.updateUnlessLastAdmin(
         db,
@@ -613,6 +632,19 @@ export class Store {
     now = this.#clock(),
   ): Promise<SecurityEvent | undefined> {
     return this.#run((db) => events.addSessionEventOnce(db, input, now));
+  }
+
+  /**
+   * Appends a security event about a user who still exists: the user's row is held for the check and the append (a
+   * no-op UPDATE: a row lock on PostgreSQL, the write lock on SQLite), so a deletion of the account either committed
+   * first — nothing is appended (undefined) — or comes after, and scrubs the event with the account's others. Inside
+   * a transaction that changed the user it joins that transaction.
+   */
+  addUserEvent(
+    input: NewSecurityEvent & { userId: string },
+    now = this.#clock(),
+  ): Promise<SecurityEvent | undefined> {
+    return this.#run((db) => events.addUserEvent(db, input, now));
   }
 
   /** Drops the IP addresses and details recorded with a user's events (their account is being deleted); returns how many. */

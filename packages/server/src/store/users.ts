@@ -296,10 +296,18 @@ export async function updateUser(
 /** Matches the JSON `roles` text of a user holding `admin` (role names cannot contain quotes). */
 const ADMIN_ROLE_LIKE = '%"admin"%';
 
+/** A user as an update found and left it. */
+export interface UserChange {
+  before: User;
+  after: User;
+}
+
 /**
  * Applies `patch` to user `id` unless it would leave no active admin: the active admins' rows are locked first
  * (`FOR UPDATE` on Postgres; SQLite transactions are serial), so two admins demoting each other at once cannot both
- * succeed. Returns `'last_admin'` when refused.
+ * succeed; then the user's own row (always in that order, so two changes never wait on each other in a circle), and
+ * read as it was before the change: a concurrent change of the same user waits, and sees this one's result. Returns
+ * `'last_admin'` when refused.
  */
 export async function updateUnlessLastAdmin(
   db: Db,
@@ -308,7 +316,7 @@ export async function updateUnlessLastAdmin(
   patch: UserPatch,
   bumps: UserBumps,
   now: number,
-): Promise<User | undefined | 'last_admin'> {
+): Promise<UserChange | undefined | 'last_admin'> {
   return inTransaction(db, async (tx) => {
     let admins = tx
       .selectFrom('users')
@@ -323,7 +331,12 @@ export async function updateUnlessLastAdmin(
       (next.status === undefined || next.status === 'active') &&
       (next.roles === undefined || parseStringArray(next.roles).includes('admin'));
     if (targetIsAdmin && !staysAdmin && current.length <= 1) return 'last_admin';
-    return updateUser(tx, id, patch, bumps, now);
+    let read = tx.selectFrom('users').selectAll().where('id', '=', id);
+    if (dialect === 'postgres') read = read.forUpdate();
+    const before = await read.executeTakeFirst();
+    if (before === undefined) return undefined;
+    const after = await updateUser(tx, id, patch, bumps, now);
+    return after && { before: toUser(before), after };
   });
 }
 

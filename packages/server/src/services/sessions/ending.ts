@@ -41,7 +41,12 @@ export async function endForReuse(
   );
 }
 
-/** An access token renewed twice: the session ends, recorded once, by whichever request ended it. */
+/**
+ * An access token renewed twice: the session ends, and the reuse is recorded once — by whichever request ended it.
+ * When something else ended the session first (a logout, before this renewal or while it ran), the reuse is still
+ * recorded, once whatever the number of repeats, with `detail.sessionAlreadyEnded` the reason it had ended — as
+ * {@link endForReuse} records a refresh token's.
+ */
 export async function endForRenewalReuse(
   deps: SessionDeps,
   session: Session | undefined,
@@ -49,13 +54,21 @@ export async function endForRenewalReuse(
   renewal: TokenRenewal,
   now: number,
 ): Promise<never> {
-  if (session !== undefined && (await deps.revocations.revokeSession(session.id, 'renewal_reuse'))) {
-    await deps.events.record('renewal_reuse', {
-      userId: session.userId,
-      sessionId: session.id,
-      ip: client.ip,
-      detail: { renewedMsAgo: now - renewal.renewedAt },
-    });
+  if (session !== undefined) {
+    const facts = { userId: session.userId, sessionId: session.id, ip: client.ip };
+    const detail = { renewedMsAgo: now - renewal.renewedAt };
+    if (await deps.revocations.revokeSession(session.id, 'renewal_reuse')) {
+      await deps.events.record('renewal_reuse', { ...facts, detail });
+    } else {
+      // Revoked for renewal reuse: the request that revoked it records it. Gone: deleted with its account.
+      const ended = await deps.store.getSession(session.id);
+      if (ended !== undefined && ended.revokedReason !== 'renewal_reuse') {
+        await deps.events.recordOncePerSession('renewal_reuse', {
+          ...facts,
+          detail: { ...detail, sessionAlreadyEnded: ended.revokedReason },
+        });
+      }
+    }
   }
   throw grantError(
     'ERR_TOKEN_ALREADY_RENEWED',
