@@ -96,6 +96,8 @@ async function createCoreServices(inputs: ContextInputs): Promise<CoreServices> 
       maxLifetimeMs: config.sessionMaxLifetimeMs,
       graceMs: config.refreshGraceWindowMs,
       clockToleranceMs: config.clockToleranceMs,
+      rotationWindowMs: config.accessTokenTtlMs,
+      rotationLimit: config.refreshSessionLimit,
     },
   });
   return { keys, passwords, events, metrics, revocations, tokens, csrf, scopes, sessions };

@@ -15,6 +15,15 @@ export function checkCombinations(config: Config, { raw, fail }: SettingsReader)
       'DPoP needs the access token in the page: JOT_TOKEN_DELIVERY must be memory or bearer',
     );
   }
+  if (config.refreshSessionLimit <= config.refreshAnomalyLimit) {
+    // Refused at the limit, a session would never reach the anomaly's count: the signal would be silenced.
+    fail(
+      'refreshSessionLimit',
+      raw('refreshSessionLimit').source,
+      `must be above JOT_REFRESH_ANOMALY_LIMIT (${config.refreshAnomalyLimit}), or the refresh_anomaly signal never fires`,
+      raw('refreshSessionLimit').value,
+    );
+  }
   if (config.tokenMode === 'single') {
     // A client renews once per half lifetime: a budget below that signs every user out when a token expires.
     const needed = Math.ceil(config.rateLimitRenew.windowMs / (config.accessTokenTtlMs / 2));

@@ -266,6 +266,13 @@ export const defaults = {
   failureBurst: '10/10m',
   /** Refresh-token rotations of one session within one access-token lifetime above which `refresh_anomaly` fires. @default 5 */
   refreshAnomalyLimit: 5,
+  /**
+   * Refresh-token rotations of one session within one access-token lifetime after which its further refreshes are
+   * refused (429 `ERR_REFRESH_LIMITED`, `Retry-After`) until the oldest of them leaves the window; counted in the
+   * database, so across instances. Must be above `JOT_REFRESH_ANOMALY_LIMIT`. A client refreshes about once per
+   * lifetime; retries and tabs add a few. @default 30
+   */
+  refreshSessionLimit: 30,
 } as const;
 
 /** A setting's config-file key. */
@@ -358,6 +365,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   theftResponses: 'JOT_THEFT_RESPONSES',
   failureBurst: 'JOT_FAILURE_BURST',
   refreshAnomalyLimit: 'JOT_REFRESH_ANOMALY_LIMIT',
+  refreshSessionLimit: 'JOT_REFRESH_SESSION_LIMIT',
 };
 
 /** Settings whose values never appear in an error message (the database URL may embed a password). */

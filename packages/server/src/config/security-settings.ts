@@ -56,5 +56,6 @@ export function loadSecuritySettings(get: Get, read: Read, issuer: string) {
     theftResponses: get('theftResponses', theftResponses),
     failureBurst: get('failureBurst', p.rate),
     refreshAnomalyLimit: get('refreshAnomalyLimit', (v) => p.integer(v, 2, 1000)),
+    refreshSessionLimit: get('refreshSessionLimit', (v) => p.integer(v, 3, 100_000)),
   };
 }

@@ -167,6 +167,8 @@ export interface Config {
   failureBurst: { readonly max: number; readonly windowMs: number };
   /** More refresh-token rotations than this within one access-token lifetime is an impossible pattern. */
   refreshAnomalyLimit: number;
+  /** Refresh-token rotations of one session within one access-token lifetime after which its refreshes are refused. */
+  refreshSessionLimit: number;
   /** The config file that was read, if any. */
   configFile: string | undefined;
 }

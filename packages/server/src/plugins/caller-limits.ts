@@ -5,9 +5,14 @@
  *   refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is checked, so a wrong secret cannot be guessed
  *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
  *   (client ids are public: a lock per id would let anyone refuse a client its right secret). At the token endpoint a
- *   refresh token the server does not know (no such token hash), presented after a good client authentication,
+ *   refresh token the server does not know (no such token hash), presented by a public client (no authentication),
  *   spends the same budget: guessing a refresh token stays bounded per address; a known but unusable one (expired,
  *   session ended, reused, another client's) does not;
+ * - failed grants of an authenticated confidential client at the token endpoint (`JOT_RATE_LIMIT_AUTH`, a budget of
+ *   their own per client): an unknown refresh token it relays spends its own budget, not its address's — a gateway
+ *   relaying its users' junk tokens must not lock its address's introspection and revocation calls (nor its
+ *   neighbours'); once used up, the client's grants are refused (429 `ERR_RATE_LIMITED`) before the token is looked
+ *   at. Only the client's secret can spend it;
  * - failed refreshes at `POST /api/token/refresh` (`JOT_RATE_LIMIT_AUTH`, a budget of their own): a refresh token
  *   the server does not know at all (no such token hash: a guess or garbage) or a failed CSRF check; once used up,
  *   the address's refreshes are refused (429 `ERR_RATE_LIMITED`) before the token is looked at. A token the server
@@ -65,6 +70,17 @@ export interface CallerLimits {
    * renewals; counts a failure for the address when `counts` says the error refuses a token the server never signed.
    */
   renew<T>(request: FastifyRequest, verify: () => Promise<T>, counts: (err: unknown) => boolean): Promise<T>;
+  /**
+   * Runs `grant` (a token request of an authenticated confidential client) unless `clientId` has used up its failed
+   * grants; counts a failure for the client, not the address, when `counts` says the error refuses a guessable
+   * secret (an unknown refresh token).
+   */
+  clientGrant<T>(
+    request: FastifyRequest,
+    clientId: string,
+    grant: () => Promise<T>,
+    counts: (err: unknown) => boolean,
+  ): Promise<T>;
   /** Spends one call of `caller`'s budget (an authenticated caller); throws 429 once it is used up. */
   admit(request: FastifyRequest, caller: string): Promise<void>;
   /** Spends one call of the address's resource-server ceiling, when one is set; throws 429 once it is used up. */
@@ -81,6 +97,8 @@ interface ClientFields {
 const FAILURE_PREFIX = 'jot:rl:client-auth:';
 /** Redis key prefix of the failed first-party refreshes. */
 const REFRESH_FAILURE_PREFIX = 'jot:rl:refresh-fail:';
+/** Redis key prefix of the failed grants of authenticated confidential clients at the token endpoint. */
+const CLIENT_GRANT_FAILURE_PREFIX = 'jot:rl:client-grant-fail:';
 /** Redis key prefix of the failed single-token renewals. */
 const RENEW_FAILURE_PREFIX = 'jot:rl:renew-fail:';
 
@@ -172,12 +190,33 @@ function failureGuard(
   prefix: string,
   { max, windowMs }: { max: number; windowMs: number },
   record: (request: FastifyRequest) => void,
-): CallerLimits['refresh'] {
+): CallerLimits['clientGrant'] {
   const failures = createFailureLimiter({ redis, prefix, max, windowMs });
-  return async (request, attempt, counts) => {
-    const held = await failures.reserve([`ip:${addressKey(request.ip)}`]);
+  return async (request, key, attempt, counts) => {
+    const held = await failures.reserve([key]);
     if (held.wait > 0) throw rateLimited(held.wait / 1000);
     return onHeldPlace(held, attempt, counts, { max, onSpent: () => record(request) });
+  };
+}
+
+/** The failure budgets of their own (`JOT_RATE_LIMIT_AUTH` each): refreshes and renewals per address, grants per client. */
+function failureGuards(
+  redis: Redis | undefined,
+  budget: { max: number; windowMs: number },
+  record: (request: FastifyRequest, limit: string) => void,
+): Pick<CallerLimits, 'refresh' | 'renew' | 'clientGrant'> {
+  const guard = (prefix: string, limit: string): CallerLimits['clientGrant'] =>
+    failureGuard(redis, prefix, budget, (request) => record(request, limit));
+  const perAddress = (prefix: string, limit: string): CallerLimits['refresh'] => {
+    const byKey = guard(prefix, limit);
+    return (request, attempt, counts) => byKey(request, `ip:${addressKey(request.ip)}`, attempt, counts);
+  };
+  const clientGrants = guard(CLIENT_GRANT_FAILURE_PREFIX, 'client-grant-failures');
+  return {
+    refresh: perAddress(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
+    renew: perAddress(RENEW_FAILURE_PREFIX, 'renew-failures'),
+    clientGrant: (request, clientId, grant, counts) =>
+      clientGrants(request, `client:${hashed(clientId)}`, grant, counts),
   };
 }
 
@@ -212,8 +251,7 @@ function build(app: FastifyInstance): CallerLimits {
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
-  const guard = (prefix: string, limit: string): CallerLimits['refresh'] =>
-    failureGuard(redis, prefix, config.rateLimitAuth, (request) => record(request, limit));
+  const guards = failureGuards(redis, config.rateLimitAuth, record);
   return {
     async authenticate(request, claimed, check, counts = isCredentialRefusal) {
       // The address as its limits group it (an IPv6 /64), as the route limits do.
@@ -230,8 +268,7 @@ function build(app: FastifyInstance): CallerLimits {
         alsoKeys: keys.slice(1),
       });
     },
-    refresh: guard(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
-    renew: guard(RENEW_FAILURE_PREFIX, 'renew-failures'),
+    ...guards,
     async admit(request, caller) {
       callerOf.set(request, caller);
       await spend(calls, request);

@@ -90,8 +90,20 @@ const PEEK_SCRIPT = `${longestWait(1)}return wait`;
 
 const FAIL_SCRIPT = `${countEach(1)}return most`;
 
-/** `{wait, most}`: refused with the longest wait when a key is over budget; else every key counted once. */
-const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, 0} end${countEach(2)}return {0, most}`;
+/** Lua: `soonest` = the shortest PTTL among `KEYS` (when the first of their windows ends). */
+const soonestEnd = `
+local soonest = -1
+for _, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if soonest < 0 or ttl < soonest then soonest = ttl end
+end
+`;
+
+/**
+ * `{wait, most, soonest}`: refused with the longest wait when a key is over budget; else every key counted once, and
+ * `soonest` ms until the first of their windows ends (a release owed past that would give back another window's).
+ */
+const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, 0, 0} end${countEach(2)}${soonestEnd}return {0, most, soonest}`;
 
 /** Gives one counted attempt back to each key still counting (never below 0). */
 const RELEASE_SCRIPT = `
@@ -105,6 +117,8 @@ return 0
 const LOCAL_MAX_KEYS = 10_000;
 /** How long counting stays local after Redis failed. */
 const FALLBACK_MS = 1_000;
+/** Releases owed to Redis one instance keeps at most (the oldest are dropped: their windows end first). */
+const OWED_MAX = 10_000;
 
 /**
  * Frees one place: ended windows go first (one window length, so they are the oldest), then the oldest window still
@@ -174,22 +188,62 @@ function localWindows(max: number, windowMs: number, clock: () => number): Local
   };
 }
 
+/**
+ * Places held on Redis whose release was not sent (Redis down, or in the second after a failure): given back there
+ * once Redis answers again, while their window lasts (`until`, this process's time). Without this, every success
+ * that ended during a blip stayed counted as a failure on Redis for the rest of its window, and a burst of them
+ * closed an address that had failed nothing. A release that was sent and failed (a timeout) may have run: it is not
+ * owed again (giving a place back twice would open one attempt too many); its place ends with its window.
+ */
+function owedReleases(prefix: string): {
+  pending(): boolean;
+  owe(keys: readonly string[], until: number): void;
+  /** Gives the owed places back on Redis, in one script; those whose window has ended are dropped. */
+  settle(client: Redis, failed: () => void): Promise<void>;
+} {
+  let owed: { key: string; until: number }[] = [];
+  return {
+    pending: () => owed.length > 0,
+    owe(keys, until) {
+      for (const key of keys) owed.push({ key, until });
+      if (owed.length > OWED_MAX) owed = owed.slice(owed.length - OWED_MAX);
+    },
+    async settle(client, failed) {
+      const now = Date.now();
+      const due = owed.filter((o) => o.until > now);
+      owed = [];
+      if (due.length === 0) return;
+      try {
+        await client.eval(RELEASE_SCRIPT, due.length, ...due.map((o) => prefix + o.key));
+      } catch {
+        // Unknown whether it ran: not owed again.
+        failed();
+      }
+    },
+  };
+}
+
 /** Builds a failure budget over Redis (falling back to this instance's memory) or memory alone. */
 export function createFailureLimiter(options: FailureLimiterOptions): FailureLimiter {
   const { redis, prefix, max, windowMs, clock = Date.now } = options;
   if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
   const local = localWindows(max, windowMs, clock);
   let failedAt = -Infinity;
+  const owed = owedReleases(prefix);
+  const usable = (): boolean =>
+    redis !== undefined && redis.status === 'ready' && Date.now() - failedAt >= FALLBACK_MS;
   /** Runs `script` on Redis, or answers undefined when Redis is absent, not ready or failing (then local counts). */
   async function viaRedis(script: string, keys: readonly string[], ...args: string[]): Promise<unknown> {
-    if (redis === undefined || redis.status !== 'ready' || Date.now() - failedAt < FALLBACK_MS)
-      return undefined;
+    if (redis === undefined || !usable()) return undefined;
+    let reply: unknown;
     try {
-      return await redis.eval(script, keys.length, ...keys.map((k) => prefix + k), ...args);
+      reply = await redis.eval(script, keys.length, ...keys.map((k) => prefix + k), ...args);
     } catch {
       failedAt = Date.now();
       return undefined;
     }
+    if (owed.pending()) await owed.settle(redis, () => (failedAt = Date.now()));
+    return reply;
   }
   const countedAt = async (keys: readonly string[]): Promise<number> => {
     const reply = await viaRedis(FAIL_SCRIPT, keys, String(windowMs));
@@ -205,16 +259,11 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
     fail: countedAt,
     async reserve(keys) {
       const reply = await viaRedis(RESERVE_SCRIPT, keys, String(max), String(windowMs));
-      const shared =
-        Array.isArray(reply) && typeof reply[0] === 'number' && typeof reply[1] === 'number'
-          ? { wait: reply[0], most: reply[1] }
-          : undefined;
-      if (shared !== undefined && shared.wait > 0) return refused(shared.wait);
-      if (shared === undefined) {
-        // This instance alone: the same check-and-count, synchronously.
-        const wait = local.blockedFor(keys);
-        if (wait > 0) return refused(wait);
-      }
+      const heldAt = Date.now();
+      const shared = reservedOnRedis(reply, windowMs);
+      // Without Redis's answer, this instance alone: the same check-and-count, synchronously.
+      const wait = shared?.wait ?? local.blockedFor(keys);
+      if (wait > 0) return refused(wait);
       // Held here too (a Redis outage keeps what was counted), or here alone.
       const own = local.fail(keys);
       const most = Math.max(shared?.most ?? 0, own);
@@ -230,11 +279,22 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
           if (settled) throw new Error('reservation already settled');
           settled = true;
           local.giveBack(keys);
-          if (shared !== undefined) await viaRedis(RELEASE_SCRIPT, keys);
+          if (shared === undefined) return;
+          if (usable()) await viaRedis(RELEASE_SCRIPT, keys);
+          else owed.owe(keys, heldAt + shared.endsIn);
         },
       };
     },
   };
+}
+
+/** `RESERVE_SCRIPT`'s answer; undefined when Redis did not answer (or answered something else). */
+function reservedOnRedis(
+  reply: unknown,
+  windowMs: number,
+): { wait: number; most: number; endsIn: number } | undefined {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') return undefined;
+  return { wait: reply[0], most: reply[1], endsIn: typeof reply[2] === 'number' ? reply[2] : windowMs };
 }
 
 function refused(wait: number): Reservation {

@@ -31,7 +31,8 @@ export interface ResultCounter<R extends string> {
 export type LoginResult = 'success' | 'failure' | 'disabled';
 
 /** The `result` label values of `jot_refreshes_total`. */
-export type RefreshResult = 'success' | 'reused' | 'invalid' | 'ended' | 'csrf' | 'disabled' | 'error';
+export type RefreshResult =
+  'success' | 'reused' | 'invalid' | 'ended' | 'csrf' | 'disabled' | 'limited' | 'error';
 
 /** The refresh `result` label for the error code a refresh failed with; unknown failures are `error`. */
 export function refreshResultOf(code: string | undefined): RefreshResult {
@@ -46,6 +47,8 @@ export function refreshResultOf(code: string | undefined): RefreshResult {
       return 'csrf';
     case 'ERR_USER_DISABLED':
       return 'disabled';
+    case 'ERR_REFRESH_LIMITED':
+      return 'limited';
     default:
       return 'error';
   }

@@ -12,6 +12,8 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 
 const RANDOM_BYTES = 22;
 const TAG_BYTES = 10;
+/** Length of a token in base64url without padding: 4 characters per 3 bytes, rounded up. */
+const TOKEN_CHARS = Math.ceil(((RANDOM_BYTES + TAG_BYTES) * 4) / 3);
 
 /** Issues and recognises refresh tokens. */
 export interface RefreshTokenTags {
@@ -32,7 +34,7 @@ export function createRefreshTokenTags(kek: Uint8Array): RefreshTokenTags {
       return Buffer.concat([random, tagOf(random)]).toString('base64url');
     },
     isIssued(token) {
-      if (token.length !== 43 || !/^[A-Za-z0-9_-]+$/.test(token)) return false;
+      if (token.length !== TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return false;
       const raw = Buffer.from(token, 'base64url');
       if (raw.length !== RANDOM_BYTES + TAG_BYTES) return false;
       return timingSafeEqual(tagOf(raw.subarray(0, RANDOM_BYTES)), raw.subarray(RANDOM_BYTES));

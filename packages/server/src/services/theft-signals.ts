@@ -190,12 +190,12 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
     },
     async refresh(token, client, fromCookie, options) {
       // Every argument passes through: the options carry the client binding, scope narrowing and the DPoP check.
-      // The rotation window asks the refresh to read the signals' facts with its token (no read of its own here).
+      // `signals` asks the refresh to read the signals' facts with its token (no read of its own here).
       // The signal fires at exactly limit + 1 rotations (this one included), so counting past limit + 2 tells nothing.
       // Where the refresh comes from is recorded with its rotation (one statement and commit fewer).
       const pair = await sessions.refresh(token, client, fromCookie, {
         ...options,
-        rotationWindowMs: deps.config.accessTokenTtlMs,
+        signals: true,
         rotationCountCap: deps.config.refreshAnomalyLimit + 2,
         sighting: { network: networkOf(client.ip), userAgent: agentFamily(client.userAgent) },
       });

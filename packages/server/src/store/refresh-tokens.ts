@@ -279,6 +279,25 @@ export async function rotateRefreshTokenAtOnce(
   return existing ? { status: 'already_rotated', token: existing, session } : { status: 'not_found' };
 }
 
+/** See `Store.nthNewestRotation`. */
+export async function nthNewestRotation(
+  db: Db,
+  sessionId: string,
+  since: number,
+  limit: number,
+): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select('rotated_at')
+    .where('session_id', '=', sessionId)
+    .where('rotated_at', '>', since)
+    .orderBy('rotated_at', 'desc')
+    .limit(1)
+    .offset(limit - 1)
+    .executeTakeFirst();
+  return row?.rotated_at === null || row?.rotated_at === undefined ? undefined : Number(row.rotated_at);
+}
+
 export async function deleteRefreshTokensForSession(db: Db, sessionId: string): Promise<number> {
   const result = await db.deleteFrom('refresh_tokens').where('session_id', '=', sessionId).executeTakeFirst();
   return Number(result.numDeletedRows);

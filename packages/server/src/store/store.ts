@@ -543,6 +543,15 @@ export class Store {
     return this.#run((db) => refresh.rotateRefreshToken(db, oldHash, successor, now, options));
   }
 
+  /**
+   * When the session's rotations after `since` drop below `limit`: the rotation time of its `limit`th newest one
+   * (that many must leave the window first); undefined when it has fewer than `limit`. Reads the
+   * (session_id, rotated_at) index (migration 0011), newest first, `limit` entries at most.
+   */
+  nthNewestRotation(sessionId: string, since: number, limit: number): Promise<number | undefined> {
+    return this.#run((db) => refresh.nthNewestRotation(db, sessionId, since, limit));
+  }
+
   /** Deletes every refresh token of a session (e.g. after revoking it); returns how many. */
   deleteRefreshTokensForSession(sessionId: string): Promise<number> {
     return this.#run((db) => refresh.deleteRefreshTokensForSession(db, sessionId));

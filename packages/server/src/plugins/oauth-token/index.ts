@@ -5,12 +5,13 @@
  * `invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header when server nonces are on.
  *
  * Limits key on who acts (plugins/caller-limits.ts), never on successes per address: a failed client authentication,
- * and a refresh token the server does not know at all presented after a good one (not a known but expired, ended
+ * and a refresh token the server does not know at all presented by a public client (not a known but expired, ended
  * or reused one, though both are `invalid_grant`),
  * spend the address's failure budget (`JOT_RATE_LIMIT_AUTH`, shared with introspection and revocation), which once
  * used up refuses the address's requests (429 `ERR_CLIENT_AUTH_LOCKED`); calls of an authenticated confidential
- * client spend that client's budget (`JOT_RATE_LIMIT_CLIENT`). A gateway exchanging tokens for many users from one
- * address is limited as one client, not as one address.
+ * client spend that client's budget (`JOT_RATE_LIMIT_CLIENT`), and the unknown refresh tokens it presents a failure
+ * budget of its own (`JOT_RATE_LIMIT_AUTH` per client, 429 `ERR_RATE_LIMITED`). A gateway exchanging tokens for many
+ * users from one address is limited as one client, not as one address.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -55,28 +56,26 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
     }
     const { client } = authenticated;
     const grant = grantFor(client, grantType);
+    const run = () =>
+      grant(
+        {
+          client,
+          form,
+          targets: formTargets(request),
+          clientInfo: clientInfo(request),
+          dpop: (boundJkt) =>
+            tokenEndpointProof(request, reply, {
+              boundJkt,
+              required: dpopRequired(client, config.dpop),
+            }),
+        },
+        app.jot,
+      );
     // A public client's id is no secret: a budget per id would let anyone spend every user's. Its refreshes are
-    // bounded by the refresh token itself (one use) and its failures by the address.
-    if (client.authMethod !== 'none') await limits.admit(request, `client:${client.clientId}`);
-    return limits.authenticate(
-      request,
-      claimed,
-      () =>
-        grant(
-          {
-            client,
-            form,
-            targets: formTargets(request),
-            clientInfo: clientInfo(request),
-            dpop: (boundJkt) =>
-              tokenEndpointProof(request, reply, {
-                boundJkt,
-                required: dpopRequired(client, config.dpop),
-              }),
-          },
-          app.jot,
-        ),
-      isGrantRefusal,
-    );
+    // bounded by the refresh token itself (one use) and its failures by the address. A confidential client proved
+    // who it is: its failed grants (its users' junk refresh tokens, for a gateway) are its own, not its address's.
+    if (client.authMethod === 'none') return limits.authenticate(request, claimed, run, isGrantRefusal);
+    await limits.admit(request, `client:${client.clientId}`);
+    return limits.clientGrant(request, client.clientId, run, isGrantRefusal);
   });
 }

@@ -42,11 +42,14 @@ async function readState(
   fromCookie: { csrfHeader: string | undefined } | undefined,
   options: RefreshOptions,
 ): Promise<RefreshState> {
-  // Without a window nobody looks at the count: a cap of 0 reads none.
+  // Without a limit or the signals nobody looks at the count: a cap of 0 reads none. The limit needs to know only
+  // whether the count reached it, the signals up to their own cap.
+  const limit = deps.settings.rotationLimit ?? 0;
+  const signalsCap = options.signals === true ? (options.rotationCountCap ?? Number.MAX_SAFE_INTEGER) : 0;
   const rotations =
-    options.rotationWindowMs === undefined
+    limit === 0 && signalsCap === 0
       ? { since: now, atMost: 0 }
-      : { since: now - options.rotationWindowMs, atMost: options.rotationCountCap };
+      : { since: now - deps.settings.rotationWindowMs, atMost: Math.max(limit, signalsCap) };
   // Checked before the lookup, whatever it finds: a stale token and a guess cost the same work.
   const issued = deps.refreshTokens.isIssued(refreshToken);
   const state = await deps.store.getRefreshState(hash, rotations.since, rotations.atMost);
@@ -68,6 +71,27 @@ async function readState(
     });
   }
   return state;
+}
+
+/**
+ * Refuses a rotation once the session has rotated `rotationLimit` times within the window (one access-token
+ * lifetime): a signed-in client refreshing in a loop would otherwise add a `refresh_tokens` row per rotation, kept
+ * until the session ends. The count came with the token's read, from the database, so it holds across instances
+ * (concurrent refreshes of one session may pass it by as many as run at once). The token is not spent: the client
+ * retries after `Retry-After`, when the `rotationLimit`th newest rotation has left the window.
+ */
+async function refuseOverLimit(deps: SessionDeps, state: RefreshState, now: number): Promise<void> {
+  const { rotationLimit, rotationWindowMs } = deps.settings;
+  if (rotationLimit === undefined || state.rotations < rotationLimit) return;
+  const nth = await deps.store.nthNewestRotation(state.session.id, now - rotationWindowMs, rotationLimit);
+  const seconds = Math.max(1, Math.ceil(((nth ?? now) + rotationWindowMs - now) / 1000));
+  throw new DomainError(
+    'throttled',
+    'ERR_REFRESH_LIMITED',
+    `this session has refreshed ${rotationLimit} times within one access-token lifetime; use the access token ` +
+      `until it expires, or try again in ${seconds} s`,
+    { retryAfterSeconds: seconds },
+  );
 }
 
 /**
@@ -185,6 +209,8 @@ export async function refreshSession(
   if (state.user !== undefined && options.scope !== undefined) {
     refuseWidening(deps.scopes.forUserOfClient(state.user.roles, state.clientScopes), options.scope);
   }
+  // Only a rotation counts: a repeat within the grace window gets the successor already made.
+  if (record.rotatedAt === null) await refuseOverLimit(deps, state, now);
   await checkProof(deps, session, options);
   const spent = await spend(deps, refreshToken, hash, state, client, now, options.sighting);
   const { issued, touched, rotated } = spent;
@@ -198,7 +224,7 @@ export async function refreshSession(
     narrowTo: options.scope,
     client: { scopes: state.clientScopes },
   });
-  if (options.rotationWindowMs === undefined) return issuedPair;
+  if (options.signals !== true) return issuedPair;
   return {
     ...issuedPair,
     signals: {

@@ -21,7 +21,7 @@ export interface TokenPair {
   csrfToken?: string;
   claims: UserAccessTokenClaims;
   session: Session;
-  /** A refresh's facts for the theft signals, read with its token (when `rotationWindowMs` was asked for). */
+  /** A refresh's facts for the theft signals, read with its token (when `signals` was asked for). */
   signals?: RefreshSignals;
 }
 
@@ -30,8 +30,8 @@ export interface RefreshSignals {
   /** Where the session was used before this refresh. */
   sighting: SessionSighting | undefined;
   /**
-   * Rotations of the session's refresh tokens within `rotationWindowMs`, this refresh's own included; read up to
-   * `rotationCountCap` (one more when this refresh rotated).
+   * Rotations of the session's refresh tokens within `SessionSettings.rotationWindowMs`, this refresh's own
+   * included; read up to `rotationCountCap` (one more when this refresh rotated).
    */
   rotations: number;
   /** Whether the refresh recorded the `sighting` it was given (else it is the caller's to write). */
@@ -51,6 +51,13 @@ export interface SessionSettings {
   maxLifetimeMs: number;
   graceMs: number;
   clockToleranceMs: number;
+  /** The window of a session's rotation count (one access-token lifetime): for `rotationLimit` and the signals. */
+  rotationWindowMs: number;
+  /**
+   * Rotations of one session within `rotationWindowMs` after which its refreshes are refused (429
+   * `ERR_REFRESH_LIMITED`) until the oldest counted one leaves the window; no limit when absent.
+   */
+  rotationLimit?: number;
 }
 
 /** Checks a request's DPoP proof against a bound thumbprint; resolves to the proof's thumbprint, if one was sent. */
@@ -68,11 +75,11 @@ export interface RefreshOptions {
    * session refreshed without it is refused.
    */
   dpopProof?: DPoPProofCheck;
-  /** Count the session's rotations within this window (ms) into the pair's `signals`. */
-  rotationWindowMs?: number;
+  /** Count the session's rotations within `SessionSettings.rotationWindowMs` into the pair's `signals`. */
+  signals?: boolean;
   /**
    * Count at most this many of them (a signal that compares the count with a limit needs no more, and the count then
-   * costs the same however fast the session rotates); unbounded when absent.
+   * costs the same however fast the session rotates); unbounded when absent. Never below the rotation limit.
    */
   rotationCountCap?: number;
   /**
