@@ -61,7 +61,7 @@ export function deviceCookieTokens(presented: readonly string[], issued: IssuedD
 /**
  * After a successful sign-in of `account` (or a password change that keeps the caller's session): sets the device
  * cookie with the account's device credential (the presented one — in `bodyToken` or the cookie — kept or renewed
- * while it lives and postdates the account's cut-off, else a new one) first, and returns that token for a body
+ * while it lives and postdates the account's device cut-off, else a new one) first, and returns that token for a body
  * delivery's `device_token` (undefined while device credentials are off). Nothing to store, nothing that can fail.
  * Call it only after the session's tokens were issued: they waited past the cut-off's second, so a new credential
  * outlives the cut-off.

@@ -229,7 +229,11 @@ export function watchFailures(events: SecurityEvents, deps: Omit<TheftDeps, 'eve
         if (count !== config.failureBurst.max) return;
         const response = config.theftResponses.failure_burst;
         await events.record('failure_burst', { userId, ip: facts.ip, detail: { failures: count, response } });
-        if (response === 'revoke') await revocations.revokeAllForUser(userId, 'failure_burst');
+        // Sessions and tokens end; the device cut-off stays: these are others' failures, and the owner's device
+        // credential is what lets the owner past the lock they set (services/login-devices.ts).
+        if (response === 'revoke') {
+          await revocations.revokeAllForUser(userId, 'failure_burst', { keepDevices: true });
+        }
         if (response === 'step_up') {
           for (const session of await store.listSessionsForUser(userId)) {
             await store.setSessionAuthentication(session.id, { authTime: 0, amr: ['pwd'], acr: 'aal1' });
