@@ -7,7 +7,9 @@
  * - `refresh_anomaly`: more rotations of one session within one access-token lifetime than `JOT_REFRESH_ANOMALY_LIMIT`
  *   (a client that honours `expires_in` needs one or two);
  * - `failure_burst`: `JOT_FAILURE_BURST` failed sign-ins or second-factor attempts on one account (its sessions).
- * And a sign-in from a device or network the account never used is recorded and mailed to the user.
+ * And a sign-in from a device or network the account never used — or not since the owner's last clean-up (the device
+ * cut-off: a password change or reset, signing out everywhere, an admin ending the sessions; not a `failure_burst`)
+ * — is recorded and mailed to the user.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -131,7 +133,9 @@ async function checkRefresh(
 }
 
 /**
- * A sign-in: remembers the device, and tells the user when it is new (not for the very first one). The session is
+ * A sign-in: remembers the device, and tells the user when it is new (not for the very first one) — also when it was
+ * known only from before the account's device cut-off, so a thief's device is told of again after the owner's
+ * clean-up (the devices of before still count, so that is never "the very first one"). The session is
  * new, so it has no earlier sighting to read; its first was written with the session (`StartOptions.sighting`). The
  * account's devices are counted only when this one was not known (counted after it was added, so "the very first
  * one" is a count of one), which keeps the usual sign-in, from a known device, to one statement here.

@@ -306,6 +306,7 @@ export interface MfaFailuresTable {
 export interface KnownDevicesTable {
   user_id: string;
   device_hash: string;
+  /** When it was claimed: first seen, or seen again after the user's device cut-off (`users.devices_valid_after`). */
   first_seen: number;
 }
 

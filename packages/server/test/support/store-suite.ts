@@ -267,6 +267,25 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         });
       });
 
+      it('a known device claimed before the device cut-off is new again, once; a failure burst’s cut-off keeps it known', async () => {
+        const id = await newUser();
+        const { mfa } = store;
+        expect(await mfa.rememberDevice(id, 'thief', T0)).toBe(true);
+        expect(await mfa.rememberDevice(id, 'thief', T0 + 1)).toBe(false);
+        await store.cutOffUser(id, T0 + 10, { keepDevices: true });
+        expect(await mfa.rememberDevice(id, 'thief', T0 + 11)).toBe(false);
+        // The owner's clean-up: claimed before it, so new again — for the first claim after it only.
+        await store.cutOffUser(id, T0 + 20);
+        const claims = await Promise.all([
+          mfa.rememberDevice(id, 'thief', T0 + 21),
+          mfa.rememberDevice(id, 'thief', T0 + 21),
+        ]);
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await mfa.rememberDevice(id, 'thief', T0 + 22)).toBe(false);
+        // Still one row: the devices of before count towards "not the very first one".
+        expect(await mfa.countDevices(id)).toBe(1);
+      });
+
       it('never leaves zero active admins, even when two admins demote each other at once', async () => {
         for (let round = 0; round < 5; round++) {
           const a = await newUser();
