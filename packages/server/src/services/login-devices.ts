@@ -102,10 +102,11 @@ export interface LoginDeviceService {
   issuedAt(token: string): number | undefined;
   /**
    * After a successful sign-in of `account`: its live credential among `presented` (issued after its device
-   * cut-off), kept or renewed, or a new one. Mint only past the cut-off's second (as sign-ins do), or the new one is
-   * dead too.
+   * cut-off), kept or renewed, or a new one stamped `issuedAt` (default now): the sign-in's `checkedAt`, taken
+   * past the cut-off's second (or the new one is dead too) and before the sign-in's last look at the account (so one
+   * minted by a sign-in that raced a cut-off dies with it).
    */
-  issue(account: DeviceAccount, presented: readonly string[]): IssuedDevice;
+  issue(account: DeviceAccount, presented: readonly string[], issuedAt?: number): IssuedDevice;
 }
 
 /** The key a device token is throttled under: `device:` + base64url SHA-256. */
@@ -152,8 +153,9 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
     },
     belongsTo,
     issuedAt,
-    issue(account, presented) {
+    issue(account, presented, stamp) {
       const now = clock();
+      const at = stamp ?? now;
       let dead: string | undefined;
       for (const token of presented) {
         const at = issuedAt(token);
@@ -161,12 +163,12 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
         if (isLive(at, now) && issuedAfterCutOff(at, account.devicesValidAfter)) {
           return now - at < ttlMs / 2
             ? { token, replaces: token }
-            : { token: mint(account.id, now), replaces: token };
+            : { token: mint(account.id, at), replaces: token };
         }
         // This account's, but dead: the new one takes its place (in the cookie).
         dead ??= token;
       }
-      return { token: mint(account.id, now), replaces: dead };
+      return { token: mint(account.id, at), replaces: dead };
     },
   };
 }

@@ -140,12 +140,19 @@ async function checkRefresh(
  * account's devices are counted only when this one was not known (counted after it was added, so "the very first
  * one" is a count of one), which keeps the usual sign-in, from a known device, to one statement here.
  */
-async function noteSignIn(deps: TheftDeps, user: User, session: Session, client: ClientInfo): Promise<void> {
+async function noteSignIn(
+  deps: TheftDeps,
+  user: User,
+  signedIn: { session: Session; checkedAt: number },
+  client: ClientInfo,
+): Promise<void> {
   const { store, clock } = deps;
+  const { session } = signedIn;
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
   const device = createHash('sha256').update(`${agent}|${network}`).digest('base64url');
-  if (!(await store.mfa.rememberDevice(user.id, device))) return;
+  // Claimed when the sign-in last found the account unchanged: a clean-up racing it makes the device new again.
+  if (!(await store.mfa.rememberDevice(user.id, device, signedIn.checkedAt))) return;
   // The device is remembered now, so this is the only sign-in that can tell of it: a count that fails is taken as
   // "not the first device" (a notice too many beats a new device never told).
   const devices = await store.mfa.countDevices(user.id).catch((err: unknown) => {
@@ -189,7 +196,7 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
       // Where the sign-in comes from is recorded with the session itself (one statement and commit fewer).
       const sighting = { network: networkOf(client.ip), userAgent: agentFamily(client.userAgent) };
       const pair = await sessions.start(user, client, { ...options, sighting });
-      await quietly('new-device check', () => noteSignIn(deps, user, pair.session, client));
+      await quietly('new-device check', () => noteSignIn(deps, user, pair, client));
       return pair;
     },
     async refresh(token, client, fromCookie, options) {
