@@ -155,7 +155,7 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
     issuedAt,
     issue(account, presented, stamp) {
       const now = clock();
-      const at = stamp ?? now;
+      const mintedAt = stamp ?? now;
       let dead: string | undefined;
       for (const token of presented) {
         const at = issuedAt(token);
@@ -163,12 +163,12 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
         if (isLive(at, now) && issuedAfterCutOff(at, account.devicesValidAfter)) {
           return now - at < ttlMs / 2
             ? { token, replaces: token }
-            : { token: mint(account.id, at), replaces: token };
+            : { token: mint(account.id, mintedAt), replaces: token };
         }
         // This account's, but dead: the new one takes its place (in the cookie).
         dead ??= token;
       }
-      return { token: mint(account.id, at), replaces: dead };
+      return { token: mint(account.id, mintedAt), replaces: dead };
     },
   };
 }
