@@ -1,5 +1,5 @@
 /**
- * A device credential (services/login-devices.ts) issued before the account's cut-off (`tokensValidAfter`: a
+ * A device credential (services/login-devices.ts) issued before the account's cut-off (`devicesValidAfter`: a
  * password change or reset, "sign out everywhere", an admin ending the user's sessions) is no credential: a thief who
  * signed in once does not keep a "known device" past the owner's clean-up. Its sign-in attempts are throttled as
  * ones without a credential (held by the account-wide lock), and its next successful sign-in gets a new credential
@@ -169,17 +169,17 @@ describe('the cut-off against a credential’s issue time: whole seconds, as an 
   const devices = createLoginDevices(new Uint8Array(32).fill(7), () => now, 30 * 86_400_000);
   const id = randomUUID();
   /** Whether `token`, presented for the account with this cut-off, is taken as its credential. */
-  const honoured = (token: string, tokensValidAfter: number): boolean =>
-    presentedDevice(devices, { id, tokensValidAfter }, [token], []) !== undefined;
+  const honoured = (token: string, devicesValidAfter: number): boolean =>
+    presentedDevice(devices, { id, devicesValidAfter }, [token], []) !== undefined;
 
   it('dead when issued before the cut-off or in its second; live from the next second on', () => {
     now = second + 200;
-    const before = devices.issue({ id, tokensValidAfter: 0 }, []).token;
+    const before = devices.issue({ id, devicesValidAfter: 0 }, []).token;
     const cutOff = second + 500;
     now = second + 600;
-    const sameSecond = devices.issue({ id, tokensValidAfter: cutOff }, []).token;
+    const sameSecond = devices.issue({ id, devicesValidAfter: cutOff }, []).token;
     now = second + 1000;
-    const nextSecond = devices.issue({ id, tokensValidAfter: cutOff }, []).token;
+    const nextSecond = devices.issue({ id, devicesValidAfter: cutOff }, []).token;
 
     expect(honoured(before, 0)).toBe(true);
     expect(honoured(before, cutOff)).toBe(false);
@@ -192,10 +192,10 @@ describe('the cut-off against a credential’s issue time: whole seconds, as an 
 
   it('a sign-in presenting a credential from before the cut-off gets a new one that replaces it', () => {
     now = second + 2200;
-    const old = devices.issue({ id, tokensValidAfter: 0 }, []).token;
+    const old = devices.issue({ id, devicesValidAfter: 0 }, []).token;
     now = second + 5000;
-    expect(devices.issue({ id, tokensValidAfter: 0 }, [old])).toEqual({ token: old, replaces: old });
-    const issued = devices.issue({ id, tokensValidAfter: second + 4000 }, [old]);
+    expect(devices.issue({ id, devicesValidAfter: 0 }, [old])).toEqual({ token: old, replaces: old });
+    const issued = devices.issue({ id, devicesValidAfter: second + 4000 }, [old]);
     expect(issued.token).not.toBe(old);
     expect(issued.replaces).toBe(old);
     expect(honoured(issued.token, second + 4000)).toBe(true);

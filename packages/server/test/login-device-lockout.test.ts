@@ -269,7 +269,7 @@ describe('JOT_LOGIN_DEVICE_TTL=0: device credentials off', () => {
     expect(res.status).toBe(200);
     expect(deviceCookieOf(res)).toBeUndefined();
     // A credential given while they were on (say, before the setting changed) counts for nothing now.
-    const { token } = server.app.jot.loginDevices.issue({ id: userId, tokensValidAfter: 0 }, []);
+    const { token } = server.app.jot.loginDevices.issue({ id: userId, devicesValidAfter: 0 }, []);
     await lockAccount(server, email);
     expectLocked(await login(server, email, PASSWORD, `${DEVICE}=${token}`));
   });

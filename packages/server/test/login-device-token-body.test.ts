@@ -191,7 +191,7 @@ describe('JOT_LOGIN_DEVICE_TTL=0: no device_token', () => {
     const res = await login(server, email, PASSWORD, { delivery: 'bearer' });
     expect(res.status).toBe(200);
     expect(res.body.device_token).toBeUndefined();
-    const { token } = server.app.jot.loginDevices.issue({ id: userId, tokensValidAfter: 0 }, []);
+    const { token } = server.app.jot.loginDevices.issue({ id: userId, devicesValidAfter: 0 }, []);
     await lockAccount(server, email);
     expectLocked(await login(server, email, PASSWORD, { device_token: token }));
   });

@@ -59,9 +59,10 @@ export function deviceCookieTokens(presented: readonly string[], issued: IssuedD
 }
 
 /**
- * After a successful sign-in of `account` (or a password change that keeps the caller's session): sets the device
+ * After a successful sign-in of `account` (or a password change that keeps the caller's session), whose last look at
+ * the account was at `checkedAt` (`CheckedTokenPair`; a new credential is stamped with it): sets the device
  * cookie with the account's device credential (the presented one — in `bodyToken` or the cookie — kept or renewed
- * while it lives and postdates the account's cut-off, else a new one) first, and returns that token for a body
+ * while it lives and postdates the account's device cut-off, else a new one) first, and returns that token for a body
  * delivery's `device_token` (undefined while device credentials are off). Nothing to store, nothing that can fail.
  * Call it only after the session's tokens were issued: they waited past the cut-off's second, so a new credential
  * outlives the cut-off.
@@ -71,11 +72,12 @@ export function giveDeviceCredential(
   reply: FastifyReply,
   account: DeviceAccount,
   bodyToken: string | undefined,
+  checkedAt: number,
 ): string | undefined {
   const { loginDevices, config } = request.server.jot;
   if (!loginDevices.enabled) return undefined;
   const inCookie = cookieTokens(request);
-  const issued = loginDevices.issue(account, deviceTokens(request, bodyToken));
+  const issued = loginDevices.issue(account, deviceTokens(request, bodyToken), checkedAt);
   const secure = cookiesSecure(config, request);
   reply.setCookie(
     secure ? COOKIES.device.secure : COOKIES.device.plain,

@@ -70,7 +70,13 @@ function registerMfaSignInRoute(app: FastifyInstance): void {
         await events.record('recovery_code_used', { userId: done.user.id, ip: request.ip, detail: { left } });
       }
       // The sign-in is complete only now: the device gets its credential here, not at the password step.
-      const deviceToken = giveDeviceCredential(request, reply, done.user, request.body.device_token);
+      const deviceToken = giveDeviceCredential(
+        request,
+        reply,
+        done.user,
+        request.body.device_token,
+        pair.checkedAt,
+      );
       return tokenResponse(request, reply, pair, deviceToken);
     },
   );

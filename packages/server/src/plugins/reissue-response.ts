@@ -26,6 +26,8 @@ export async function reissueResponse(
   const pair = await request.server.jot.sessions.reissue(authOf(request).claims.sid, options);
   // After the reissue, which waited past the cut-off's second: the new credential outlives the cut-off.
   const deviceToken =
-    cutOff === undefined ? undefined : giveDeviceCredential(request, reply, cutOff, undefined);
+    cutOff === undefined
+      ? undefined
+      : giveDeviceCredential(request, reply, cutOff, undefined, pair.checkedAt);
   return tokenResponse(request, reply, pair, deviceToken);
 }

@@ -14,9 +14,12 @@
  * A credential lives `JOT_LOGIN_DEVICE_TTL` from its issue. A sign-in with it in the second half of its life gets a
  * new one; earlier, it keeps it. `0` turns all of it off.
  *
- * It also dies at the account's cut-off (`tokensValidAfter`: a password change or reset, "sign out everywhere", an
- * admin ending the user's sessions, a disable), as every token of the account does: one issued before is no
- * credential — a thief who signed in once keeps no known device past the owner's clean-up. Still nothing is stored:
+ * It also dies at the account's device cut-off (`devicesValidAfter`), which the owner's and admins' clean-ups move
+ * with the account's cut-off: a password change or reset, "sign out everywhere", an admin ending the user's
+ * sessions, a disable. One issued before is no credential — a thief who signed in once keeps no known device past
+ * the owner's clean-up. The one cut-off that leaves it where it stood is the automatic `failure_burst` revoke
+ * (`JOT_THEFT_RESPONSES`): others' failed sign-ins end the account's sessions and tokens, but ending the owner's
+ * device credential too would leave the owner held by the very lock those failures set. Still nothing is stored:
  * the cut-off comes with the account, read with the throttle's state in the sign-in's one statement.
  */
 import { Buffer } from 'node:buffer';
@@ -42,22 +45,22 @@ export const DEVICE_TOKEN_CHARS = Math.ceil((TOKEN_BYTES * 4) / 3);
 /** No account has this id (ids are UUIDs): what an unknown address's MAC checks run against. */
 const NO_ACCOUNT = '';
 
-/** The account a credential is checked for: its id and its cut-off (a `User` is one). */
+/** The account a credential is checked for: its id and its device cut-off (a `User` is one). */
 export interface DeviceAccount {
   readonly id: string;
   /** Credentials issued before this (epoch ms; in its second: see {@link issuedAfterCutOff}) are dead. */
-  readonly tokensValidAfter: number;
+  readonly devicesValidAfter: number;
 }
 
 /**
- * Whether a credential issued at `issuedAt` (epoch ms) outlives the account's cut-off `tokensValidAfter` (epoch ms).
+ * Whether a credential issued at `issuedAt` (epoch ms) outlives the account's device cut-off `validAfter` (epoch ms).
  * Compared in whole seconds, as an access token's `iat` is (services/revocation.ts): only one issued in a LATER second
  * lives. A credential issued within the cut-off's own second is dead even when issued after it — the safe side: it
  * may come from a sign-in that raced the cut-off, and no sign-in needs it, since every one waits past that second
  * before it issues anything (`waitPastCutoff`; so does the reissue after a password change).
  */
-export function issuedAfterCutOff(issuedAt: number, tokensValidAfter: number): boolean {
-  return Math.floor(issuedAt / 1000) > Math.floor(tokensValidAfter / 1000);
+export function issuedAfterCutOff(issuedAt: number, validAfter: number): boolean {
+  return Math.floor(issuedAt / 1000) > Math.floor(validAfter / 1000);
 }
 
 /** A device credential of the account signing in that the request presented, with its throttle state. */
@@ -80,7 +83,7 @@ export interface IssuedDevice {
   token: string;
   /**
    * The presented token of this account it replaces — kept (then `token` itself), renewed, or dead (expired, or
-   * issued before the account's cut-off) — or undefined when none of this account was presented.
+   * issued before the account's device cut-off) — or undefined when none of this account was presented.
    */
   replaces: string | undefined;
 }
@@ -98,10 +101,12 @@ export interface LoginDeviceService {
   /** When a well-formed `token` says it was issued (epoch ms; trustworthy once `belongsTo`), or undefined. */
   issuedAt(token: string): number | undefined;
   /**
-   * After a successful sign-in of `account`: its live credential among `presented` (issued after its cut-off), kept
-   * or renewed, or a new one. Mint only past the cut-off's second (as sign-ins do), or the new one is dead too.
+   * After a successful sign-in of `account`: its live credential among `presented` (issued after its device
+   * cut-off), kept or renewed, or a new one stamped `issuedAt` (default now): the sign-in's `checkedAt`, taken
+   * past the cut-off's second (or the new one is dead too) and before the sign-in's last look at the account (so one
+   * minted by a sign-in that raced a cut-off dies with it).
    */
-  issue(account: DeviceAccount, presented: readonly string[]): IssuedDevice;
+  issue(account: DeviceAccount, presented: readonly string[], issuedAt?: number): IssuedDevice;
 }
 
 /** The key a device token is throttled under: `device:` + base64url SHA-256. */
@@ -148,28 +153,29 @@ export function createLoginDevices(kek: Uint8Array, clock: Clock, ttlMs: number)
     },
     belongsTo,
     issuedAt,
-    issue(account, presented) {
+    issue(account, presented, stamp) {
       const now = clock();
+      const mintedAt = stamp ?? now;
       let dead: string | undefined;
       for (const token of presented) {
         const at = issuedAt(token);
         if (at === undefined || !belongsTo(token, account.id)) continue;
-        if (isLive(at, now) && issuedAfterCutOff(at, account.tokensValidAfter)) {
+        if (isLive(at, now) && issuedAfterCutOff(at, account.devicesValidAfter)) {
           return now - at < ttlMs / 2
             ? { token, replaces: token }
-            : { token: mint(account.id, now), replaces: token };
+            : { token: mint(account.id, mintedAt), replaces: token };
         }
         // This account's, but dead: the new one takes its place (in the cookie).
         dead ??= token;
       }
-      return { token: mint(account.id, now), replaces: dead };
+      return { token: mint(account.id, mintedAt), replaces: dead };
     },
   };
 }
 
 /**
  * Of the live `tokens` (their throttle states alongside, in the same order), the one issued for `account` after its
- * cut-off, or undefined. Every token's MAC and issue time are checked whatever the answer — for an unknown address
+ * device cut-off, or undefined. Every token's MAC and issue time are checked whatever the answer — for an unknown address
  * (`account` undefined) against an id no account has and no cut-off — so the work does not depend on whether the
  * address has an account.
  */
@@ -183,7 +189,7 @@ export function presentedDevice(
   tokens.forEach((token, i) => {
     const mine = devices.belongsTo(token, account?.id ?? NO_ACCOUNT);
     const issuedAt = devices.issuedAt(token) ?? 0;
-    const current = issuedAfterCutOff(issuedAt, account?.tokensValidAfter ?? 0);
+    const current = issuedAfterCutOff(issuedAt, account?.devicesValidAfter ?? 0);
     if (!mine || !current || account === undefined || found !== undefined) return;
     found = {
       token,

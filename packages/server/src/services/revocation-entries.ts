@@ -21,6 +21,18 @@ export function userState(user: User): UserRevocationState {
   };
 }
 
+/** What a cut-off of a user spares. */
+export interface CutOffScope {
+  /** The caller's own session, which goes on (a password change). */
+  exceptSession?: string;
+  /**
+   * The device cut-off stays where it stood: device credentials and known devices outlive this cut-off. Only for a
+   * cut-off the owner did not ask for — a `failure_burst` that others' failed sign-ins raise — where ending the
+   * owner's device credential would hand the account to the attackers' lock.
+   */
+  keepDevices?: boolean;
+}
+
 /** The entry writers, each through the given transaction (or the store). */
 export interface RevocationEntries {
   /** Appends a feed entry. */
@@ -42,13 +54,14 @@ export interface RevocationEntries {
   readonly endSession: (tx: Store, sessionId: string, reason: string) => Promise<Revocation | undefined>;
   /**
    * Cuts a user off now and ends their sessions (but `exceptSession`): the entries written; undefined, with nothing
-   * written, when there is no such user (deleted, say) — the cut-off's UPDATE matched no row.
+   * written, when there is no such user (deleted, say) — the cut-off's UPDATE matched no row. The device cut-off
+   * moves too, unless `keepDevices`.
    */
   readonly cutOffUser: (
     tx: Store,
     userId: string,
     reason: string,
-    options: { exceptSession?: string },
+    options: CutOffScope,
   ) => Promise<Revocation[] | undefined>;
 }
 
@@ -87,7 +100,10 @@ export function revocationEntries(clock: Clock, coverMs: number): RevocationEntr
       // One UPDATE moves the cut-off (never backwards, even if another instance's clock is behind) and increments
       // the credential generation: a session created by a sign-in whose password check began before this is dead
       // at its first use, and the sign-in itself re-reads the generation after creating it (sessions/start.ts).
-      const user = await tx.cutOffUser(userId, now, { keepSession: options.exceptSession });
+      const user = await tx.cutOffUser(userId, now, {
+        keepSession: options.exceptSession,
+        keepDevices: options.keepDevices,
+      });
       // No row: the user is gone (their sessions went with them, by cascade). The UPDATE holds the row until commit
       // when there is one, so an account deletion racing this waits for it and never comes between.
       if (user === undefined) return undefined;

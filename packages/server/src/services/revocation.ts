@@ -23,7 +23,7 @@ import type { Clock } from '../clock.js';
 import type { Revocation, Session, Store, User } from '../store/index.js';
 import { createRevocationAnnouncer } from './revocation-announcer.js';
 import { checkRevocation } from './revocation-check.js';
-import { revocationEntries, type RevocationEntries } from './revocation-entries.js';
+import { revocationEntries, type CutOffScope, type RevocationEntries } from './revocation-entries.js';
 
 /** The `ERR_TOKEN_REVOKED` answer for `reason`, as `@jot/verify` words it. */
 /** The revocation service. */
@@ -41,13 +41,10 @@ export interface RevocationService {
    * Ends every session of a user and invalidates every token issued up to now (logout-everywhere); resolves to how
    * many sessions were live and ended, or undefined — nothing written, nothing announced — when there is no such
    * user. The cut-off's UPDATE is what finds the user, in the same transaction, so a user deleted after any earlier
-   * read of theirs is answered as unknown, and a deletion that comes later waits for this to commit.
+   * read of theirs is answered as unknown, and a deletion that comes later waits for this to commit. The account's
+   * device cut-off moves too (its device credentials die, its known devices count as new) unless `keepDevices`.
    */
-  revokeAllForUser(
-    userId: string,
-    reason: string,
-    options?: { exceptSession?: string },
-  ): Promise<number | undefined>;
+  revokeAllForUser(userId: string, reason: string, options?: CutOffScope): Promise<number | undefined>;
   /**
    * Runs `change` (a new password hash, say) and, unless it answers undefined (nothing changed: nothing is revoked
    * either), what `revokeAllForUser` does, in ONE transaction; the entries are announced after commit. A failure
@@ -57,7 +54,7 @@ export interface RevocationService {
     userId: string,
     reason: string,
     change: (tx: Store) => Promise<T | undefined>,
-    options?: { exceptSession?: string },
+    options?: CutOffScope,
   ): Promise<T | undefined>;
   /**
    * Every token issued to a client so far is revoked (the client was removed): a `user`-kind entry for the
@@ -193,7 +190,7 @@ async function changeAndRevokeAll<T>(
   store: Store,
   entries: RevocationEntries,
   announce: (added: readonly Revocation[]) => Promise<void>,
-  cutOff: { userId: string; reason: string; options: { exceptSession?: string } },
+  cutOff: { userId: string; reason: string; options: CutOffScope },
   change: (tx: Store) => Promise<T | undefined>,
 ): Promise<{ changed: T; added: Revocation[]; found: boolean } | undefined> {
   const result = await store.transaction(async (tx) => {

@@ -7,7 +7,9 @@
  * - `refresh_anomaly`: more rotations of one session within one access-token lifetime than `JOT_REFRESH_ANOMALY_LIMIT`
  *   (a client that honours `expires_in` needs one or two);
  * - `failure_burst`: `JOT_FAILURE_BURST` failed sign-ins or second-factor attempts on one account (its sessions).
- * And a sign-in from a device or network the account never used is recorded and mailed to the user.
+ * And a sign-in from a device or network the account never used — or not since the owner's last clean-up (the device
+ * cut-off: a password change or reset, signing out everywhere, an admin ending the sessions; not a `failure_burst`)
+ * — is recorded and mailed to the user.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -131,17 +133,26 @@ async function checkRefresh(
 }
 
 /**
- * A sign-in: remembers the device, and tells the user when it is new (not for the very first one). The session is
+ * A sign-in: remembers the device, and tells the user when it is new (not for the very first one) — also when it was
+ * known only from before the account's device cut-off, so a thief's device is told of again after the owner's
+ * clean-up (the devices of before still count, so that is never "the very first one"). The session is
  * new, so it has no earlier sighting to read; its first was written with the session (`StartOptions.sighting`). The
  * account's devices are counted only when this one was not known (counted after it was added, so "the very first
  * one" is a count of one), which keeps the usual sign-in, from a known device, to one statement here.
  */
-async function noteSignIn(deps: TheftDeps, user: User, session: Session, client: ClientInfo): Promise<void> {
+async function noteSignIn(
+  deps: TheftDeps,
+  user: User,
+  signedIn: { session: Session; checkedAt: number },
+  client: ClientInfo,
+): Promise<void> {
   const { store, clock } = deps;
+  const { session } = signedIn;
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
   const device = createHash('sha256').update(`${agent}|${network}`).digest('base64url');
-  if (!(await store.mfa.rememberDevice(user.id, device))) return;
+  // Claimed when the sign-in last found the account unchanged: a clean-up racing it makes the device new again.
+  if (!(await store.mfa.rememberDevice(user.id, device, signedIn.checkedAt))) return;
   // The device is remembered now, so this is the only sign-in that can tell of it: a count that fails is taken as
   // "not the first device" (a notice too many beats a new device never told).
   const devices = await store.mfa.countDevices(user.id).catch((err: unknown) => {
@@ -185,7 +196,7 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
       // Where the sign-in comes from is recorded with the session itself (one statement and commit fewer).
       const sighting = { network: networkOf(client.ip), userAgent: agentFamily(client.userAgent) };
       const pair = await sessions.start(user, client, { ...options, sighting });
-      await quietly('new-device check', () => noteSignIn(deps, user, pair.session, client));
+      await quietly('new-device check', () => noteSignIn(deps, user, pair, client));
       return pair;
     },
     async refresh(token, client, fromCookie, options) {
@@ -230,7 +241,11 @@ export function watchFailures(events: SecurityEvents, deps: Omit<TheftDeps, 'eve
         if (count !== config.failureBurst.max) return;
         const response = config.theftResponses.failure_burst;
         await events.record('failure_burst', { userId, ip: facts.ip, detail: { failures: count, response } });
-        if (response === 'revoke') await revocations.revokeAllForUser(userId, 'failure_burst');
+        // Sessions and tokens end; the device cut-off stays: these are others' failures, and the owner's device
+        // credential is what lets the owner past the lock they set (services/login-devices.ts).
+        if (response === 'revoke') {
+          await revocations.revokeAllForUser(userId, 'failure_burst', { keepDevices: true });
+        }
         if (response === 'step_up') {
           for (const session of await store.listSessionsForUser(userId)) {
             await store.setSessionAuthentication(session.id, { authTime: 0, amr: ['pwd'], acr: 'aal1' });

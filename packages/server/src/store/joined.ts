@@ -40,6 +40,7 @@ const USER_COLUMNS = columns<UsersTable>()([
   'status',
   'token_version',
   'tokens_valid_after',
+  'devices_valid_after',
   'credential_generation',
   'created_via',
   'created_at',

@@ -68,8 +68,11 @@ export interface MfaStore {
   /** ATOMIC upsert: the account's attempts in the current window, this one included, and when it began. */
   countAccountAttempt(userId: string, windowMs: number): Promise<{ count: number; windowStart: number }>;
   refundAccountAttempt(userId: string): Promise<void>;
-  /** ATOMIC (primary key): true when the device was new for the user. */
-  rememberDevice(userId: string, deviceHash: string): Promise<boolean>;
+  /**
+   * ATOMIC (primary key): claims the device for the user at `at` (default now); true when it was new — never seen,
+   * or claimed last at or before the user's device cut-off (`User.devicesValidAfter`).
+   */
+  rememberDevice(userId: string, deviceHash: string, at?: number): Promise<boolean>;
   countDevices(userId: string): Promise<number>;
   /** Records where a session is used (on a refresh, the previous sighting came with the refresh's own read). */
   recordSighting(sessionId: string, sighting: Omit<SessionSighting, 'seenAt'>): Promise<void>;
@@ -105,7 +108,8 @@ export function createMfaStore(run: StoreRunner, clock: () => number): MfaStore 
     countAccountAttempt: (userId, windowMs) =>
       run((db) => challenges.countAccountAttempt(db, userId, windowMs, clock())),
     refundAccountAttempt: (userId) => run((db) => challenges.refundAccountAttempt(db, userId)),
-    rememberDevice: (userId, hash) => run((db) => sightings.rememberDevice(db, userId, hash, clock())),
+    rememberDevice: (userId, hash, at) =>
+      run((db) => sightings.rememberDevice(db, userId, hash, at ?? clock())),
     countDevices: (userId) => run((db) => sightings.countDevices(db, userId)),
     recordSighting: (sessionId, sighting) =>
       run((db) => sightings.recordSighting(db, sessionId, { ...sighting, seenAt: clock() })),

@@ -24,6 +24,11 @@ export interface UsersTable {
   token_version: number;
   /** Tokens issued before this epoch ms are rejected; 0 = none. */
   tokens_valid_after: number;
+  /**
+   * Device credentials issued before this epoch ms are dead, and known devices claimed before it count as new;
+   * null = `tokens_valid_after` (migration 0015). Only the owner's and admins' clean-ups move it, not a `failure_burst`.
+   */
+  devices_valid_after: number | null;
   /** Bumped by password change, logout-everywhere and disable; sessions must match it (migration 0004). */
   credential_generation: number;
   /** Who created the account (migration 0004). */
@@ -301,6 +306,7 @@ export interface MfaFailuresTable {
 export interface KnownDevicesTable {
   user_id: string;
   device_hash: string;
+  /** When it was claimed: first seen, or seen again after the user's device cut-off (`users.devices_valid_after`). */
   first_seen: number;
 }
 

@@ -392,15 +392,16 @@ export class Store {
    * Moves `tokensValidAfter` forward to `validAfter` (epoch ms; tokens issued earlier are invalid; it never moves
    * back) and increments `credentialGeneration`, ending every session that exists now or is being created by a
    * sign-in whose password check began before. `keepSession` (the caller's own, on a password change) moves to the
-   * new generation in the same transaction. Returns the updated user.
+   * new generation in the same transaction. The device cut-off (`devicesValidAfter`) moves to the new cut-off too,
+   * unless `keepDevices`. Returns the updated user.
    */
   cutOffUser(
     id: string,
     validAfter: number,
-    options: { keepSession?: string } = {},
+    options: users.CutOffOptions = {},
     now = this.#clock(),
   ): Promise<User | undefined> {
-    return this.#run((db) => users.cutOffUser(db, id, validAfter, now, options.keepSession));
+    return this.#run((db) => users.cutOffUser(db, id, validAfter, now, options));
   }
 
   // ── sessions ─────────────────────────────────────────────────────────────────────────────────

@@ -30,6 +30,12 @@ export interface User {
   /** Tokens issued before this time are invalid; 0 = none. */
   tokensValidAfter: number;
   /**
+   * The device cut-off: device credentials issued before this time are dead, and known devices claimed before it
+   * count as new (services/login-devices.ts, store/sightings.ts). Never later than `tokensValidAfter`; it stays
+   * behind it when a `failure_burst` (others' failed sign-ins) moved only that one.
+   */
+  devicesValidAfter: number;
+  /**
    * Incremented by every password change, logout-everywhere and disable: a session is valid only while it carries
    * the current value.
    */
@@ -81,6 +87,7 @@ export function toUser(row: Selectable<UsersTable>): User {
     status: row.status === 'disabled' ? 'disabled' : 'active',
     tokenVersion: row.token_version,
     tokensValidAfter: row.tokens_valid_after,
+    devicesValidAfter: row.devices_valid_after ?? row.tokens_valid_after,
     credentialGeneration: row.credential_generation,
     createdVia: row.created_via,
     createdAt: row.created_at,
@@ -102,6 +109,7 @@ export async function createUser(db: Db, input: NewUser, now: number): Promise<U
       status: input.status ?? 'active',
       token_version: 1,
       tokens_valid_after: 0,
+      devices_valid_after: null,
       credential_generation: 0,
       created_via: input.createdVia ?? 'unknown',
       created_at: now,
@@ -362,20 +370,33 @@ export async function deleteUnlessLastAdmin(
   });
 }
 
+/** What a cut-off leaves alone. */
+export interface CutOffOptions {
+  /** This session (of this user, unrevoked) moves to the new generation in the same transaction. */
+  keepSession?: string;
+  /**
+   * The device cut-off stays where it stood (`devices_valid_after` takes the old cut-off when it was null): the
+   * account's device credentials and known devices outlive this cut-off. For the automatic one others' failures set.
+   */
+  keepDevices?: boolean;
+}
+
 /**
- * `tokens_valid_after = max(tokens_valid_after, validAfter)` and `credential_generation + 1` in one UPDATE; with
- * `keepSession`, that session (of this user, unrevoked) moves to the new generation in the same transaction.
+ * `tokens_valid_after = max(tokens_valid_after, validAfter)` and `credential_generation + 1` in one UPDATE, the
+ * device cut-off moving with it (`devices_valid_after` null: the same) unless `keepDevices`; with `keepSession`, that
+ * session (of this user, unrevoked) moves to the new generation in the same transaction.
  */
 export async function cutOffUser(
   db: Db,
   id: string,
   validAfter: number,
   now: number,
-  keepSession?: string,
+  options: CutOffOptions = {},
 ): Promise<User | undefined> {
+  const { keepSession, keepDevices = false } = options;
   if (keepSession !== undefined) {
     return inTransaction(db, async (tx) => {
-      const user = await cutOffUser(tx, id, validAfter, now);
+      const user = await cutOffUser(tx, id, validAfter, now, { keepDevices });
       if (user !== undefined) {
         await tx
           .updateTable('sessions')
@@ -397,6 +418,10 @@ export async function cutOffUser(
         .then(eb.ref('tokens_valid_after'))
         .else(validAfter)
         .end(),
+      // Both read the row as it was: kept, the device cut-off is the old account cut-off when it had none of its own.
+      devices_valid_after: keepDevices
+        ? eb.fn.coalesce('devices_valid_after', 'tokens_valid_after')
+        : sql<number | null>`NULL`,
       credential_generation: eb('credential_generation', '+', 1),
       updated_at: now,
     }))

@@ -243,6 +243,49 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         });
       });
 
+      it('cutOffUser moves the device cut-off with the account’s, except with keepDevices (a failure burst’s)', async () => {
+        const id = await newUser();
+        expect(await store.getUserById(id)).toMatchObject({ tokensValidAfter: 0, devicesValidAfter: 0 });
+        expect(await store.cutOffUser(id, T0 + 5)).toMatchObject({
+          tokensValidAfter: T0 + 5,
+          devicesValidAfter: T0 + 5,
+        });
+        // Kept: the device cut-off stays where it stood, twice over.
+        expect(await store.cutOffUser(id, T0 + 10, { keepDevices: true })).toMatchObject({
+          tokensValidAfter: T0 + 10,
+          devicesValidAfter: T0 + 5,
+          credentialGeneration: 2,
+        });
+        expect(await store.cutOffUser(id, T0 + 20, { keepDevices: true })).toMatchObject({
+          tokensValidAfter: T0 + 20,
+          devicesValidAfter: T0 + 5,
+        });
+        // The next clean-up brings it up to the account's, which never moves back.
+        expect(await store.cutOffUser(id, T0 + 15)).toMatchObject({
+          tokensValidAfter: T0 + 20,
+          devicesValidAfter: T0 + 20,
+        });
+      });
+
+      it('a known device claimed before the device cut-off is new again, once; a failure burst’s cut-off keeps it known', async () => {
+        const id = await newUser();
+        const { mfa } = store;
+        expect(await mfa.rememberDevice(id, 'thief', T0)).toBe(true);
+        expect(await mfa.rememberDevice(id, 'thief', T0 + 1)).toBe(false);
+        await store.cutOffUser(id, T0 + 10, { keepDevices: true });
+        expect(await mfa.rememberDevice(id, 'thief', T0 + 11)).toBe(false);
+        // The owner's clean-up: claimed before it, so new again — for the first claim after it only.
+        await store.cutOffUser(id, T0 + 20);
+        const claims = await Promise.all([
+          mfa.rememberDevice(id, 'thief', T0 + 21),
+          mfa.rememberDevice(id, 'thief', T0 + 21),
+        ]);
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await mfa.rememberDevice(id, 'thief', T0 + 22)).toBe(false);
+        // Still one row: the devices of before count towards "not the very first one".
+        expect(await mfa.countDevices(id)).toBe(1);
+      });
+
       it('never leaves zero active admins, even when two admins demote each other at once', async () => {
         for (let round = 0; round < 5; round++) {
           const a = await newUser();

@@ -144,7 +144,13 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
       app.jot.metrics.logins.inc({ result: 'success' });
       await events.record('login_succeeded', { userId: user.id, sessionId: pair.session.id, ip: request.ip });
-      const deviceToken = giveDeviceCredential(request, reply, user, request.body.device_token);
+      const deviceToken = giveDeviceCredential(
+        request,
+        reply,
+        user,
+        request.body.device_token,
+        pair.checkedAt,
+      );
       return tokenResponse(request, reply, pair, deviceToken);
     },
   );

@@ -75,7 +75,13 @@ export function registerPasskeyLoginRoutes(app: FastifyInstance): void {
         dpopJkt,
       });
       // A passwordless sign-in is a sign-in too: the device's later password sign-ins are not held by the lock.
-      const deviceToken = giveDeviceCredential(request, reply, user, request.body.device_token);
+      const deviceToken = giveDeviceCredential(
+        request,
+        reply,
+        user,
+        request.body.device_token,
+        pair.checkedAt,
+      );
       return tokenResponse(request, reply, pair, deviceToken);
     },
   );

@@ -34,7 +34,7 @@ export function registerPasswordChangeRoute(app: FastifyInstance, limits: Passwo
       // The cut-off the change makes is no earlier than this: every device credential the client presents was
       // issued before it and is dead, so the answer gives a fresh one — the owner's browser or app stays a known
       // device; a thief's copy of the old one does not.
-      const cutOff = { id: caller.userId, tokensValidAfter: app.jot.clock() };
+      const cutOff = { id: caller.userId, devicesValidAfter: app.jot.clock() };
       await changePassword(app.jot, caller, request.body.current_password, request.body.new_password);
       return reissueResponse(request, reply, { rotateRefreshToken: true }, cutOff);
     },

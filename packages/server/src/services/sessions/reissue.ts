@@ -1,14 +1,14 @@
 /** New tokens for a live session after a password change or a re-authentication. */
 import { hashSecret } from '../secrets.js';
 import { activeUser, pair, stillLive } from './issue.js';
-import type { ReissueOptions, SessionDeps, TokenPair } from './types.js';
+import type { CheckedTokenPair, ReissueOptions, SessionDeps } from './types.js';
 
 /** See {@link SessionService.reissue}. */
 export async function reissueTokens(
   deps: SessionDeps,
   sessionId: string,
   options: ReissueOptions = {},
-): Promise<TokenPair> {
+): Promise<CheckedTokenPair> {
   const { store } = deps;
   await stillLive(deps, sessionId);
   if (options.authTime !== undefined) {
@@ -31,5 +31,8 @@ export async function reissueTokens(
     });
     refreshToken = fresh;
   }
-  return pair(deps, user, await stillLive(deps, sessionId), refreshToken);
+  // Past the cut-off's second (activeUser waited) and before the last look at the session: a cut-off that look
+  // misses is no earlier.
+  const checkedAt = deps.clock();
+  return { ...(await pair(deps, user, await stillLive(deps, sessionId), refreshToken)), checkedAt };
 }

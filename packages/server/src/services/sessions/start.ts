@@ -5,7 +5,7 @@ import type { Session, User } from '../../store/index.js';
 import { DomainError } from '../errors.js';
 import { hashForClaim, hashSecret } from '../secrets.js';
 import { pair } from './issue.js';
-import type { ClientInfo, SessionDeps, StartOptions, TokenPair } from './types.js';
+import type { CheckedTokenPair, ClientInfo, SessionDeps, StartOptions } from './types.js';
 
 /**
  * The session row, its first refresh token and its first sighting (when given), committed together: a lost
@@ -57,12 +57,14 @@ export async function startSession(
   before: User,
   client: ClientInfo,
   options: StartOptions = {},
-): Promise<TokenPair> {
+): Promise<CheckedTokenPair> {
   const { store } = deps;
   const now = deps.clock();
   await deps.revocations.waitPastCutoff(before);
   const refreshToken = deps.settings.mode === 'refresh' ? deps.refreshTokens.issue() : undefined;
   const session = await createSession(deps, before, client, options, refreshToken, now);
+  // Past the cut-off's second (waited for above) and before the re-read: a cut-off the re-read misses is no earlier.
+  const checkedAt = deps.clock();
   // The session row is committed; read the user again. Either this read sees a cut-off that committed during
   // the password check (and the session is ended here), or the cut-off commits later and its sweep sees this
   // session. Either way no session outlives the credential check it came from. The client's scopes come with it.
@@ -82,5 +84,8 @@ export async function startSession(
       'the password or the account changed while signing in; sign in again',
     );
   }
-  return pair(deps, user, session, refreshToken, { client: { scopes: clientScopes } });
+  return {
+    ...(await pair(deps, user, session, refreshToken, { client: { scopes: clientScopes } })),
+    checkedAt,
+  };
 }

@@ -25,6 +25,17 @@ export interface TokenPair {
   signals?: RefreshSignals;
 }
 
+/** What a sign-in or a reissue returns: the pair, and when the account was last found unchanged. */
+export interface CheckedTokenPair extends TokenPair {
+  /**
+   * Epoch ms taken after the wait past the account's cut-off and before the last read that found the session's
+   * credentials current. What the device credential (services/login-devices.ts) and the known device
+   * (theft-signals.ts) given with this pair are stamped with: a cut-off that read missed comes at or after it, so it
+   * ends them too, instead of their being stamped in a later second than a cut-off that raced the sign-in.
+   */
+  checkedAt: number;
+}
+
 /** What the theft signals compare a refresh with, read in the refresh's own first statement. */
 export interface RefreshSignals {
   /** Where the session was used before this refresh. */
@@ -119,7 +130,7 @@ export interface SessionService {
    * with 401 `ERR_CREDENTIALS_CHANGED`. Browser deliveries (`cookie`, `memory`) get an anti-CSRF token whose hash is
    * bound into every access token of the session.
    */
-  start(user: User, client: ClientInfo, options?: StartOptions): Promise<TokenPair>;
+  start(user: User, client: ClientInfo, options?: StartOptions): Promise<CheckedTokenPair>;
   /**
    * Exchanges a refresh token for a new pair (rotation, reuse detection, grace window). `fromCookie` carries the
    * `X-Csrf-Token` header when the refresh token came from a cookie: it must be the session's CSRF token.
@@ -141,7 +152,7 @@ export interface SessionService {
    * New tokens for an existing live session (after a password change or re-authentication); `rotateRefreshToken`
    * also replaces the session's refresh token.
    */
-  reissue(sessionId: string, options?: ReissueOptions): Promise<TokenPair>;
+  reissue(sessionId: string, options?: ReissueOptions): Promise<CheckedTokenPair>;
 }
 
 /** What the session service is built from; every part of it takes these. */

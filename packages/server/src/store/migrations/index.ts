@@ -18,6 +18,7 @@ import * as m0011 from './0011_refresh_rotations_index.js';
 import * as m0012 from './0012_outbox_user.js';
 import * as m0013 from './0013_one_totp_factor.js';
 import * as m0014 from './0014_client_introspection.js';
+import * as m0015 from './0015_device_cut_off.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -39,6 +40,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0012_outbox_user': m0012,
   '0013_one_totp_factor': m0013,
   '0014_client_introspection': m0014,
+  '0015_device_cut_off': m0015,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
