@@ -16,6 +16,7 @@ import { startBackgroundWork } from './compose/background.js';
 import { createServerContext } from './compose/context.js';
 import type { ServerContext } from './context.js';
 import { installDrain } from './http/drain.js';
+import { installJsonParser } from './http/json-body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
 import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
@@ -150,6 +151,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   app.addSchema(errorSchema);
   // JSON only: a text/plain body (which a cross-site form can send without a preflight) is refused with 415.
   app.removeContentTypeParser('text/plain');
+  installJsonParser(app);
   installErrorHandlers(app);
   installInputGuard(app);
   recordCsrfRejections(app);

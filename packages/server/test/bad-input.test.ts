@@ -22,6 +22,34 @@ describe('malformed requests', () => {
     expectErrorShape(res.body, 'ERR_BAD_JSON');
   });
 
+  // Walkthrough 2026-12-02: a body with a "__proto__" key is valid JSON, yet was refused as "not valid JSON".
+  it('a "__proto__" key or a constructor.prototype, at any depth → 400 ERR_JSON_FORBIDDEN_KEY naming them', async () => {
+    for (const [raw, key] of [
+      ['{"email": "a@b.c", "password": "long enough", "__proto__": {"admin": true}}', '__proto__'],
+      ['{"email": "a@b.c", "password": {"__proto__": {"x": 1}}}', '__proto__'],
+      ['{"email": "a@b.c", "password": "long enough", "\\u005f_proto__": {}}', '__proto__'],
+      [
+        '{"email": "a@b.c", "password": "long enough", "constructor": {"prototype": {"a": 1}}}',
+        'constructor.prototype',
+      ],
+      ['[{"constructor": {"prototype": {}}}]', 'constructor.prototype'],
+    ] as const) {
+      expect(JSON.parse(raw)).toBeDefined(); // valid JSON
+      const res = await server.request('POST', '/api/login', { raw });
+      expect(res.status).toBe(400);
+      expectErrorShape(res.body, 'ERR_JSON_FORBIDDEN_KEY');
+      expect(res.body.error).toBe('invalid_request');
+      expect(res.body.error_description).toMatch(
+        new RegExp(`^the JSON body has a forbidden key "${key.replace('.', '\\.')}".*prototype poisoning`),
+      );
+    }
+    // A "constructor" key that holds no "prototype" is no threat: the schema judges it like any unknown field.
+    const plain = await server.request('POST', '/api/login', {
+      raw: '{"email": "a@b.c", "password": "long enough", "constructor": "x"}',
+    });
+    expectErrorShape(plain.body, 'ERR_VALIDATION');
+  });
+
   it('missing fields → 400 ERR_VALIDATION naming the field', async () => {
     const res = await server.request('POST', '/api/login', { body: { email: 'a@example.com' } });
     expect(res.status).toBe(400);

@@ -522,4 +522,33 @@ describe('OpenAPI', () => {
     expect(doc.paths['/api/admin/clients/{id}/secret']?.post).toBeDefined();
     expect(doc.paths['/.well-known/openid-configuration']).toBeUndefined();
   });
+
+  // Walkthrough 2026-12-02: /api/introspect was documented as JSON only (RFC 7662 clients send the form, which it
+  // takes) and without its 200 answer.
+  it('documents /api/introspect with both the JSON and the form body it takes, and its 200 answer', async () => {
+    const doc = (await server.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, Record<string, any>>>;
+    };
+    const op = doc.paths['/api/introspect']?.post;
+    expect(Object.keys(op?.requestBody?.content ?? {})).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+    ]);
+    expect(op?.requestBody?.required).toBe(true);
+    for (const path of ['/api/introspect', '/oauth/introspect']) {
+      expect(doc.paths[path]?.post?.responses?.['200']?.content?.['application/json']?.schema).toMatchObject({
+        type: 'object',
+        required: ['active'],
+        properties: { active: { type: 'boolean' } },
+      });
+    }
+    // What the document says is what the route does: both bodies introspect.
+    const token = (await signUp(server, 'openapi-introspect@example.com')).access_token;
+    const asJson = await server.request('POST', '/api/introspect', { token: admin, body: { token } });
+    const asForm = await postForm(server, '/api/introspect', { token }, { authorization: `Bearer ${admin}` });
+    for (const res of [asJson, asForm]) {
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ active: true, token_type: 'Bearer' });
+    }
+  });
 });

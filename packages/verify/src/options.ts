@@ -15,6 +15,7 @@ import { toMillis, type Duration } from './duration.js';
 import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
 import { ReplicatedRevocation } from './revocation/replicated.js';
 import type { OffloadMode } from './offload.js';
+import { checkOptionNames } from './option-names.js';
 import { noRevocation, type RevocationStrategy } from './revocation/strategy.js';
 import { IntrospectionRevocation } from './revocation/strict.js';
 import type { Clock, FetchLike, Logger } from './types.js';
@@ -177,6 +178,7 @@ export function checkCoreOptions(options: VerifierOptions): {
   profile: ClaimsProfile;
 } {
   if (typeof options !== 'object' || options === null) throw new TypeError('verify: options are required');
+  checkOptionNames(options);
   if (typeof options.issuer !== 'string' || !/^https?:\/\/[^/]/.test(options.issuer)) {
     throw new TypeError('verify: "issuer" must be an http(s) URL');
   }

@@ -43,6 +43,21 @@ function offerNonce(request: FastifyRequest, reply?: FastifyReply): Record<strin
 }
 
 /**
+ * An `onSend` hook for a token endpoint whose every answer carries the current nonce (RFC 9449 §8.2 lets a server
+ * send one in any response): errors the proof was never checked for — a refused client (401 `invalid_client`), a
+ * scope or grant refused (400), a limit (429) — carry it too, so a client learns the nonce from its first answer.
+ */
+export function nonceOnEveryAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (err: null, payload: unknown) => void,
+): void {
+  if (!reply.hasHeader(HEADERS.dpopNonce)) offerNonce(request, reply);
+  done(null, payload);
+}
+
+/**
  * Token endpoints: checks the request's proof against `boundJkt` (a bound session's key). Resolves to the proof's
  * thumbprint, or undefined when no proof was sent and none is needed; throws a 400 `HttpError` otherwise.
  */

@@ -10,6 +10,17 @@ import type { Session } from '../store/index.js';
 /** The introspection response body. */
 export type { IntrospectionResponse };
 
+/** The 200 answer's schema, for both endpoints: `active`, then the claims of an active token (RFC 7662 §2.2). */
+export const INTROSPECTION_RESPONSE_SCHEMA = {
+  type: 'object',
+  description:
+    '{"active": false}, or {"active": true} with the token\'s claims (scope, client_id, sub, aud, iss, exp, iat, jti, ' +
+    'sid, token_type, cnf, act, …)',
+  required: ['active'],
+  properties: { active: { type: 'boolean' } },
+  additionalProperties: true,
+} as const;
+
 /** The answer for an access token: its claims when active. */
 export function accessTokenIntrospection(claims: AccessTokenClaims | undefined): IntrospectionResponse {
   if (claims === undefined) return { active: false };

@@ -14,6 +14,7 @@ import { callerLimits, claimedClientId } from './caller-limits.js';
 import { admitFeedCaller, feedCredential } from './feed-credential.js';
 import {
   accessTokenIntrospection,
+  INTROSPECTION_RESPONSE_SCHEMA,
   refreshTokenIntrospection,
   type IntrospectionResponse,
 } from '../http/introspection.js';
@@ -36,12 +37,7 @@ const INTROSPECT_SCHEMA = {
     'Access tokens answer token_type "Bearer". A client registered with introspection "own" (the default) ' +
     'learns only about access tokens issued to it or naming it in aud; any other answers {"active": false}.',
   response: {
-    200: {
-      type: 'object',
-      required: ['active'],
-      properties: { active: { type: 'boolean' } },
-      additionalProperties: true,
-    },
+    200: INTROSPECTION_RESPONSE_SCHEMA,
     400: { $ref: 'JotError#' },
     401: { $ref: 'JotError#' },
     429: { $ref: 'JotError#' },

@@ -2,7 +2,8 @@
  * `POST /oauth/revoke` (RFC 7009). A refresh token ends its whole session (its access tokens stop working too); an
  * access token has its `jti` revoked until it expires. The client must authenticate (a public client by its
  * `client_id`, holding the token being proof enough, §2.1) and may only revoke tokens issued to it. A token the
- * server does not know, or that is already invalid, answers 200 as well (§2.2): there is nothing left to revoke.
+ * server does not know, or that is already invalid, answers 200 as well (§2.2): there is nothing left to revoke. One
+ * encrypted to an audience whose private key the server lacks is 400 `unsupported_token_type` (§2.2.1).
  * Failed client authentications are limited per address (counted per client id too), calls per client (plugins/caller-limits.ts).
  */
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +16,20 @@ import { hashSecret } from '../services/secrets.js';
 import { callerLimits, claimedClientId } from './caller-limits.js';
 import { clientOf, OAUTH_PATHS } from './oauth-client.js';
 
+/**
+ * RFC 7009 §2.2: 200 means the token was revoked or is invalid. A token sealed for an audience whose private key
+ * this server does not hold is neither: it cannot be opened, so its `jti` is unknown and nothing could be revoked.
+ * §2.2.1's `unsupported_token_type` says so instead of a 200 that would leave the token valid.
+ */
+function sealedForOthers(): never {
+  throw oauthError(
+    'unsupported_token_type',
+    'ERR_TOKEN_NOT_DECRYPTABLE',
+    'this access token is encrypted to an audience whose private key this server does not hold, so it cannot be ' +
+      'revoked here: register that private key in JOT_ENCRYPTION_KEYS, or end the session it belongs to',
+  );
+}
+
 function notYours(): never {
   throw oauthError('unauthorized_client', 'ERR_TOKEN_NOT_YOURS', 'this token was issued to another client');
 }
@@ -24,7 +39,9 @@ const REVOKE_SCHEMA = {
   tags: ['oauth'],
   summary: 'RFC 7009 revocation (form-encoded): a refresh token ends its session; an access token its jti.',
   description:
-    'Unknown or already invalid tokens answer 200 too. The client authenticates as at /oauth/token.',
+    'Unknown or already invalid tokens answer 200 too. The client authenticates as at /oauth/token. An access ' +
+    'token encrypted to an audience whose private key the server does not hold is 400 unsupported_token_type ' +
+    '(ERR_TOKEN_NOT_DECRYPTABLE): it cannot be revoked here.',
   response: {
     200: { type: 'null' },
     400: { $ref: 'JotError#' },
@@ -54,6 +71,7 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
     // A JWS has three segments, an encrypted token (JWE) five: opened with the server's keys first.
     const segments = token.split('.', 6).length;
     if (segments === 3 || segments === 5) {
+      if (segments === 5 && tokens.sealedForOthers(token)) sealedForOthers();
       try {
         const jws = await tokens.open(token);
         // A key rotated in on another instance since this one last synced: reload the ring before concluding the

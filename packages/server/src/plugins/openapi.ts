@@ -2,7 +2,8 @@
  * `GET /openapi.json`: an OpenAPI 3.1 document built from the JSON schemas every route already declares. Routes
  * are collected with an `onRoute` hook — so this plugin opts out of encapsulation and must be registered before
  * the feature plugins — and the document is built on its first request, when every route is known. Route schemas
- * may carry `summary`, `description`, `tags`, `operationId`, `security`, `deprecated`, and `hide: true` to omit.
+ * may carry `summary`, `description`, `tags`, `operationId`, `security`, `deprecated`, and `hide: true` to omit; a
+ * `formBody` documents an `application/x-www-form-urlencoded` body (alongside `body`'s JSON when both are given).
  */
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
@@ -119,16 +120,19 @@ function operation(route: CollectedRoute): JsonObject {
   for (const key of OPERATION_KEYS) if (schema[key] !== undefined) op[key] = schema[key];
   const params = parameters(schema);
   if (params.length > 0) op.parameters = params;
-  if (schema.body !== undefined) {
-    const body = schema.body;
-    const required = isObject(body) && Array.isArray(body.required) && body.required.length > 0;
-    op.requestBody = { required, content: { 'application/json': { schema: rewriteRefs(body) } } };
+  // A route may take both media types (`/api/introspect`: JSON, and the form RFC 7662 clients send).
+  const content: JsonObject = {};
+  let required = false;
+  for (const [key, mediaType] of [
+    ['body', 'application/json'],
+    ['formBody', 'application/x-www-form-urlencoded'],
+  ] as const) {
+    const body = schema[key];
+    if (body === undefined || (key === 'formBody' && !isObject(body))) continue;
+    required ||= isObject(body) && Array.isArray(body.required) && body.required.length > 0;
+    content[mediaType] = { schema: rewriteRefs(body) };
   }
-  if (isObject(schema.formBody)) {
-    const form = schema.formBody;
-    const required = Array.isArray(form.required) && form.required.length > 0;
-    op.requestBody = { required, content: { 'application/x-www-form-urlencoded': { schema: form } } };
-  }
+  if (Object.keys(content).length > 0) op.requestBody = { required, content };
   op.responses = responses(schema);
   return op;
 }

@@ -18,7 +18,7 @@ import { HttpError } from '../http/errors.js';
 import { parseCursor } from '../http/feed-wire.js';
 import { pageToWire } from '../services/feed-wire.js';
 import { admitFeedCaller, feedCredential } from './feed-credential.js';
-import { accessTokenIntrospection } from '../http/introspection.js';
+import { accessTokenIntrospection, INTROSPECTION_RESPONSE_SCHEMA } from '../http/introspection.js';
 import { registerRevocationStream } from './revocation-stream/index.js';
 
 /** Registers the feed routes. */
@@ -59,6 +59,13 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
   registerIntrospection(app, feedAuth.preHandler);
 }
 
+/** The token to introspect, as JSON or as the form RFC 7662 §2.1 defines (both parse to this object). */
+const INTROSPECT_BODY = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', minLength: 1, maxLength: 16_384 } },
+} as const;
+
 /** `POST /api/introspect` for the feed's clients (RFC 7662), behind the same credential as the feed. */
 function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<typeof feedCredential>): void {
   // RFC 7662 clients send application/x-www-form-urlencoded; accepted on this route only.
@@ -87,10 +94,13 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
         tags: ['revocation'],
         summary:
           'RFC 7662 token introspection: is this access token active right now (signature, expiry, revocation)?',
-        body: {
-          type: 'object',
-          required: ['token'],
-          properties: { token: { type: 'string', minLength: 1, maxLength: 16_384 } },
+        body: INTROSPECT_BODY,
+        formBody: INTROSPECT_BODY,
+        response: {
+          200: INTROSPECTION_RESPONSE_SCHEMA,
+          400: { $ref: 'JotError#' },
+          401: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
         },
       },
     },

@@ -5,6 +5,7 @@
  * (its own audiences); the checks before decryption are `@jot/jose`'s.
  */
 import {
+  decodeBase64url,
   decryptJWT,
   encryptJWT,
   importEncryptionKey,
@@ -24,6 +25,29 @@ export interface TokenSealer {
   /** The token encrypted to its audience's key (`encrypted: true`), or `issued` itself when none is registered. */
   seal<T extends Issued>(issued: T): Promise<T & { encrypted?: boolean }>;
   open(token: string): Promise<string>;
+  /**
+   * True when `token` is recognisably a JWE this server sealed for an audience whose key it holds only as public
+   * (its protected header names that key's `alg`, `kid` and `cty: JWT`): the server cannot open it, so cannot learn
+   * its `jti`. Revocation must say so (RFC 7009 §2.2.1 `unsupported_token_type`) rather than answer 200.
+   */
+  sealedForOthers(token: string): boolean;
+}
+
+/** The protected header of a compact JWE, or undefined when it is not one. */
+function jweHeader(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.', 6);
+  const [first] = parts;
+  if (parts.length !== 5 || first === undefined || first.length > 2048) return undefined;
+  const bytes = decodeBase64url(first);
+  if (bytes === undefined) return undefined;
+  try {
+    const header: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return typeof header === 'object' && header !== null && !Array.isArray(header)
+      ? (header as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Builds the sealer over the registered keys (already validated by the config loader). */
@@ -31,6 +55,10 @@ export function createTokenSealer(keys: Readonly<Record<string, JWK>>): TokenSea
   const byAudience = new Map<string, EncryptionKey>();
   for (const [audience, jwk] of Object.entries(keys)) byAudience.set(audience, importEncryptionKey(jwk));
   const privateKeys = [...byAudience.values()].filter((key) => key.type === 'private');
+  const privateKids = new Set(privateKeys.map((key) => key.publicJwk.kid));
+  const publicOnly = [...byAudience.values()].filter(
+    (key) => key.type === 'public' && !privateKids.has(key.publicJwk.kid),
+  );
 
   function recipientFor(aud: string | string[]): EncryptionKey | undefined {
     const audiences = typeof aud === 'string' ? [aud] : aud;
@@ -59,6 +87,12 @@ export function createTokenSealer(keys: Readonly<Record<string, JWK>>): TokenSea
         });
       }
       return decryptJWT(token, privateKeys);
+    },
+    sealedForOthers(token) {
+      if (publicOnly.length === 0) return false;
+      const header = jweHeader(token);
+      if (header === undefined || header.cty !== 'JWT') return false;
+      return publicOnly.some((key) => key.alg === header.alg && key.publicJwk.kid === header.kid);
     },
   };
 }

@@ -57,6 +57,8 @@ export interface TokenService {
   ): Promise<T & { encrypted?: boolean }>;
   /** The JWS inside an encrypted token (with the server's private keys), or the token itself; throws `JoseError`. */
   open(token: string): Promise<string>;
+  /** True for a token sealed for an audience whose key this server holds only as public (see `TokenSealer`). */
+  sealedForOthers(token: string): boolean;
   /**
    * Signature, `typ`, `iss`, `aud`, times and Jot's required claims; throws `JoseError`. Tokens verified before are
    * answered from a bounded cache (the claims are frozen), re-checking expiry and the verifying key; see above.
@@ -126,6 +128,7 @@ export function createTokenService(
     },
     seal: (issued) => sealer.seal(issued),
     open: (token) => sealer.open(token),
+    sealedForOthers: (token) => sealer.sealedForOthers(token),
     verifyIssued,
     verify,
   };

@@ -2,7 +2,8 @@
  * `POST /oauth/token` (RFC 6749 §3.2): authenticate the client, check it may use the grant, dispatch to the grant's
  * handler (services/grants/), answer RFC 6749 §5.1. The grants: `refresh_token`, `client_credentials` and token
  * exchange (RFC 8693). A `DPoP` proof (RFC 9449 §5) binds what is issued to its key; refusals are 400
- * `invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header when server nonces are on.
+ * `invalid_dpop_proof`, or `use_dpop_nonce` with a `DPoP-Nonce` header when server nonces are on — and then every
+ * answer, errors included, carries the current nonce (RFC 9449 §8.2).
  *
  * Limits key on who acts (plugins/caller-limits.ts), never on successes per address: a failed client authentication,
  * and a refresh token the server does not know at all presented by a public client (not a known but expired, ended
@@ -16,7 +17,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { clientInfo } from '../../http/client-info.js';
-import { tokenEndpointProof } from '../../http/dpop-proof.js';
+import { nonceOnEveryAnswer, tokenEndpointProof } from '../../http/dpop-proof.js';
 import { invalidClient } from '../../http/oauth-errors.js';
 import { formTargets, oauthForm, required } from '../../http/oauth-form.js';
 import { isDomainError } from '../../services/errors.js';
@@ -44,38 +45,42 @@ function isGrantRefusal(err: unknown): boolean {
 export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
   const { config } = app.jot;
   const limits = callerLimits(app);
-  app.post(OAUTH_PATHS.token, { schema: TOKEN_SCHEMA }, async (request, reply) => {
-    const form = oauthForm(request);
-    const grantType = required(form, 'grant_type');
-    const claimed = claimedClientId(request.headers.authorization, form);
-    const authenticated = await limits.authenticate(request, claimed, () =>
-      clientOf(request, form, OAUTH_PATHS.token),
-    );
-    if (authenticated === undefined) {
-      throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 6749 §2.3)');
-    }
-    const { client } = authenticated;
-    const grant = grantFor(client, grantType);
-    const run = () =>
-      grant(
-        {
-          client,
-          form,
-          targets: formTargets(request),
-          clientInfo: clientInfo(request),
-          dpop: (boundJkt) =>
-            tokenEndpointProof(request, reply, {
-              boundJkt,
-              required: dpopRequired(client, config.dpop),
-            }),
-        },
-        app.jot,
+  app.post(
+    OAUTH_PATHS.token,
+    { schema: TOKEN_SCHEMA, onSend: nonceOnEveryAnswer },
+    async (request, reply) => {
+      const form = oauthForm(request);
+      const grantType = required(form, 'grant_type');
+      const claimed = claimedClientId(request.headers.authorization, form);
+      const authenticated = await limits.authenticate(request, claimed, () =>
+        clientOf(request, form, OAUTH_PATHS.token),
       );
-    // A public client's id is no secret: a budget per id would let anyone spend every user's. Its refreshes are
-    // bounded by the refresh token itself (one use) and its failures by the address. A confidential client proved
-    // who it is: its failed grants (its users' junk refresh tokens, for a gateway) are its own, not its address's.
-    if (client.authMethod === 'none') return limits.authenticate(request, claimed, run, isGrantRefusal);
-    await limits.admit(request, `client:${client.clientId}`);
-    return limits.clientGrant(request, client.clientId, run, isGrantRefusal);
-  });
+      if (authenticated === undefined) {
+        throw invalidClient('ERR_CLIENT_AUTH_FAILED', 'client authentication is required (RFC 6749 §2.3)');
+      }
+      const { client } = authenticated;
+      const grant = grantFor(client, grantType);
+      const run = () =>
+        grant(
+          {
+            client,
+            form,
+            targets: formTargets(request),
+            clientInfo: clientInfo(request),
+            dpop: (boundJkt) =>
+              tokenEndpointProof(request, reply, {
+                boundJkt,
+                required: dpopRequired(client, config.dpop),
+              }),
+          },
+          app.jot,
+        );
+      // A public client's id is no secret: a budget per id would let anyone spend every user's. Its refreshes are
+      // bounded by the refresh token itself (one use) and its failures by the address. A confidential client proved
+      // who it is: its failed grants (its users' junk refresh tokens, for a gateway) are its own, not its address's.
+      if (client.authMethod === 'none') return limits.authenticate(request, claimed, run, isGrantRefusal);
+      await limits.admit(request, `client:${client.clientId}`);
+      return limits.clientGrant(request, client.clientId, run, isGrantRefusal);
+    },
+  );
 }

@@ -36,11 +36,18 @@ function badRequest(message: string): DomainError {
 function checkExchangeForm(form: OAuthForm): string {
   const subjectToken = form.subject_token;
   if (subjectToken === undefined) throw badRequest('the "subject_token" parameter is required');
-  if (
-    form.subject_token_type !== OAUTH_URIS.accessTokenType &&
-    form.subject_token_type !== OAUTH_URIS.jwtTokenType
-  ) {
-    throw badRequest(`"subject_token_type" must be ${OAUTH_URIS.accessTokenType}`);
+  // RFC 8693 §3: the type says what the token is. Only this server's access tokens are exchanged, so only the
+  // access-token type is sound; `…:jwt` says merely "a JWT" (an ID token or any assertion would be one too).
+  if (form.subject_token_type === OAUTH_URIS.jwtTokenType) {
+    throw badRequest(
+      `"subject_token_type" ${OAUTH_URIS.jwtTokenType} is not accepted: only access tokens this server issued are ` +
+        `exchanged, so it must be ${OAUTH_URIS.accessTokenType}`,
+    );
+  }
+  if (form.subject_token_type !== OAUTH_URIS.accessTokenType) {
+    throw badRequest(
+      `"subject_token_type" must be ${OAUTH_URIS.accessTokenType}: only access tokens this server issued are exchanged`,
+    );
   }
   if (form.requested_token_type !== undefined && form.requested_token_type !== OAUTH_URIS.accessTokenType) {
     throw badRequest(`only ${OAUTH_URIS.accessTokenType} can be requested`);
