@@ -48,6 +48,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`jot-server: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  // The code first when there is one (`ERR_STORE_REFUSED: the database refused the connection: …`), as the CLI prints it.
+  const message = err instanceof Error ? err.message : String(err);
+  const code =
+    err instanceof Error && 'code' in err && typeof err.code === 'string' && !message.includes(err.code)
+      ? `${err.code}: `
+      : '';
+  process.stderr.write(`jot-server: failed to start: ${code}${message}\n`);
   process.exit(1);
 });
