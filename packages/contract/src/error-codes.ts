@@ -161,6 +161,11 @@ export const STORE_ERROR_CODES = [
   'ERR_STORE_BAD_VALUE',
   /** The database cannot be reached, is locked for too long, or cannot be opened or written. */
   'ERR_STORE_UNAVAILABLE',
+  /**
+   * The database answered but refused the connection: authentication failed, or the role or database named in the
+   * URL does not exist (PostgreSQL SQLSTATE class 28, 3D000). Retrying does not help; the URL or the database must change.
+   */
+  'ERR_STORE_REFUSED',
   /** The schema migrations failed when the store was opened. */
   'ERR_STORE_MIGRATION',
   /** The store was used after `close()`. */

@@ -31,10 +31,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await app.listen({ port: config.port, host: config.host });
+  // The address actually bound (a port of 0 or a host name resolved), which the issuer URL behind a proxy does not say.
+  const listening = await app.listen({ port: config.port, host: config.host });
   // Before the "serving" line, so that line means it has been said, or that there was nothing to say.
   await announceFirstAccount(app);
-  app.log.info(`Jot is serving ${config.issuer} (JWKS at ${config.issuer}/.well-known/jwks.json)`);
+  app.log.info(
+    { listening },
+    `Jot is serving ${config.issuer} on ${listening} (JWKS at ${config.issuer}/.well-known/jwks.json)`,
+  );
   const onSignal = (signal: NodeJS.Signals): void => {
     // Both handlers go: the next signal meets Node's default and ends the process at once.
     process.off('SIGINT', onSignal);
@@ -48,6 +52,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`jot-server: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  // The code first when there is one (`ERR_STORE_REFUSED: the database refused the connection: …`), as the CLI prints it.
+  const message = err instanceof Error ? err.message : String(err);
+  const code =
+    err instanceof Error && 'code' in err && typeof err.code === 'string' && !message.includes(err.code)
+      ? `${err.code}: `
+      : '';
+  process.stderr.write(`jot-server: failed to start: ${code}${message}\n`);
   process.exit(1);
 });

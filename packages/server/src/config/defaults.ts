@@ -130,7 +130,7 @@ export const defaults = {
   corsOrigins: '',
   /** How browsers get tokens: `bearer` (response body), `cookie` (HttpOnly cookies) or `memory`. @default 'bearer' */
   tokenDelivery: 'bearer',
-  /** `Secure` cookie attribute: `auto` (the server sets it whenever it is served over https), `true` or `false`. @default 'auto' */
+  /** `Secure` cookie attribute: `auto` (set over https, and always when `NODE_ENV=production`), `true` or `false`. @default 'auto' */
   cookieSecure: 'auto',
   /**
    * DPoP (RFC 9449) at sign-in and refresh: `optional` binds a session to the key of the proof sent with the

@@ -97,7 +97,11 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof StoreError && error.code === 'ERR_STORE_BAD_VALUE') {
     return new HttpError(400, 'ERR_VALIDATION', 'the request contains a value that cannot be stored');
   }
-  if (error instanceof StoreError && error.code === 'ERR_STORE_UNAVAILABLE') {
+  // A refusal (a password rotated under a running server) is the operator's to fix; to a client it is an outage.
+  if (
+    error instanceof StoreError &&
+    (error.code === 'ERR_STORE_UNAVAILABLE' || error.code === 'ERR_STORE_REFUSED')
+  ) {
     return new HttpError(503, 'ERR_UNAVAILABLE', 'the database is unavailable; try again shortly', {
       headers: { 'retry-after': '5' },
     });

@@ -14,12 +14,10 @@ import { oauthRevokeRoutes } from './oauth-revoke.js';
 import { OAUTH_PATHS } from './oauth-client.js';
 import { oauthTokenRoutes } from './oauth-token/index.js';
 
-/** Form-body size limit of the OAuth endpoints (an assertion is at most 8 KiB; a subject token likewise). */
-const FORM_LIMIT = 32 * 1024;
-
 /** Registers the OAuth endpoints. */
 export async function oauthPlugin(app: FastifyInstance): Promise<void> {
-  addFormParser(app, FORM_LIMIT);
+  // JOT_BODY_LIMIT, like every other body: over it, 413 ERR_BODY_TOO_LARGE (as invalid_request, below).
+  addFormParser(app, app.jot.config.bodyLimitBytes);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
   });

@@ -71,7 +71,7 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
   // RFC 7662 clients send application/x-www-form-urlencoded; accepted on this route only.
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: 16_384 },
+    { parseAs: 'string', bodyLimit: app.jot.config.bodyLimitBytes },
     (_req, body, done) => {
       // A parameter sent twice is refused (RFC 6749 §3.1), not resolved to one of its values.
       const form = Object.create(null) as Record<string, string>;

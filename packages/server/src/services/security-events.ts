@@ -5,11 +5,12 @@
 import { SECURITY_EVENT_TYPES, type SecurityEventType } from '@jot/contract';
 
 import type { Store } from '../store/index.js';
+import { securityEventLevel } from './security-event-levels.js';
 
 /** The kinds of security event the server records (docs/security.md lists when each is written). */
 export { SECURITY_EVENT_TYPES, type SecurityEventType };
 
-/** Where events are logged: a pino-compatible `warn`. */
+/** Where events are logged: a pino-compatible `info` and `warn`. */
 export interface EventLogger {
   warn(facts: Record<string, unknown>, message: string): void;
   info(facts: Record<string, unknown>, message: string): void;
@@ -50,8 +51,8 @@ export interface SecurityEvents {
 /** Events go to the store and to the log (without secrets: callers only pass ids and reasons). */
 export function createSecurityEvents(store: Store, logger: EventLogger): SecurityEvents {
   const log = (type: SecurityEventType, facts: Parameters<SecurityEvents['record']>[1]): void => {
-    // A successful sign-in is routine: info, so warnings stay worth reading.
-    logger[type === 'login_succeeded' ? 'info' : 'warn'](
+    // Routine events at info, attack and fault signals at warn (security-event-levels.ts).
+    logger[securityEventLevel(type)](
       {
         securityEvent: type,
         userId: facts.userId,

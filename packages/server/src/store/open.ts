@@ -9,7 +9,7 @@ import { migrationProvider } from './migrations/index.js';
 import type { PostgresOptions } from './postgres.js';
 import type { Schema } from './schema.js';
 import { Store } from './store.js';
-import { translateError } from './translate-error.js';
+import { describeCause, translateError } from './translate-error.js';
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
@@ -30,7 +30,8 @@ export interface OpenStoreOptions {
  *
  * @throws {TypeError} for an unsupported URL.
  * @throws {StoreError} `ERR_STORE_UNAVAILABLE` when the database cannot be reached or opened,
- *   `ERR_STORE_MIGRATION` when a migration fails.
+ *   `ERR_STORE_REFUSED` when it refuses the connection (authentication, an unknown role or database),
+ *   `ERR_STORE_MIGRATION` when a migration fails — each message naming the driver's cause.
  * @example
  * const store = await openStore({ dataDir: './data' });
  * await store.ping();
@@ -67,7 +68,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     if (error !== undefined) {
       const translated = translateError(error);
       if (translated instanceof StoreError) throw translated;
-      throw new StoreError('ERR_STORE_MIGRATION', 'database migration failed', { cause: error });
+      throw new StoreError('ERR_STORE_MIGRATION', `database migration failed: ${describeCause(error)}`, {
+        cause: error,
+      });
     }
     const changes =
       target.dialect === 'postgres'

@@ -41,11 +41,35 @@ const INVALID_INPUT = new Set([
   'SQLITE_MISMATCH',
   'SQLITE_TOOBIG',
 ]);
+/**
+ * The server answered and refused us: class 28 (invalid authorization: a role that does not exist, a wrong password,
+ * no user name) and 3D000 (the database named in the URL does not exist). A configuration to fix, not an outage.
+ */
+const PG_REFUSED = /^(28...|3D000)$/;
 const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|READONLY|IOERR|FULL|NOTADB|CORRUPT)/;
 
 function codeOf(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
   return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/**
+ * The driver's own words for `err`, for the operator: PostgreSQL's message and SQLSTATE (`role "x" does not exist
+ * (SQLSTATE 28000)`), or the network error (`connect ECONNREFUSED 127.0.0.1:5432`; the attempts of an
+ * `AggregateError` when a host name resolved to several addresses). Neither the driver nor PostgreSQL puts a password
+ * into these messages.
+ */
+export function describeCause(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = codeOf(err);
+  const message =
+    err.message !== '' || !(err instanceof AggregateError)
+      ? err.message
+      : err.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ');
+  // A PostgreSQL error carries a five-character SQLSTATE; a Node.js network error names its code in its message.
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) && !message.includes(code)
+    ? `${message} (SQLSTATE ${code})`
+    : message;
 }
 
 /**
@@ -63,6 +87,11 @@ export function translateError(err: unknown): unknown {
   if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new StoreError('ERR_STORE_REFERENCE', 'the referenced row does not exist', { cause: err });
   }
+  if (code !== undefined && PG_REFUSED.test(code)) {
+    return new StoreError('ERR_STORE_REFUSED', `the database refused the connection: ${describeCause(err)}`, {
+      cause: err,
+    });
+  }
   if (code !== undefined && INVALID_INPUT.has(code)) {
     return new StoreError('ERR_STORE_BAD_VALUE', 'the database refused a value as invalid', { cause: err });
   }
@@ -77,7 +106,9 @@ export function translateError(err: unknown): unknown {
         err.message,
       ))
   ) {
-    return new StoreError('ERR_STORE_UNAVAILABLE', 'the database is unavailable', { cause: err });
+    return new StoreError('ERR_STORE_UNAVAILABLE', `the database is unavailable: ${describeCause(err)}`, {
+      cause: err,
+    });
   }
   return err;
 }

@@ -328,6 +328,21 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   };
 }
 
+/** Runs the built server expected to fail at start; resolves its exit code and output (deadline 60 s). */
+export async function runServerToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  await waitFor('the server to exit', () => child.exitCode !== null || child.signalCode !== null, 60_000);
+  children.delete(child);
+  return { code: child.exitCode, stdout, stderr };
+}
+
 /** Stops every process this module started and runs the registered clean-ups. */
 export async function cleanup(): Promise<void> {
   for (const child of children) child.kill('SIGKILL');
