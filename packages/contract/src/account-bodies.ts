@@ -12,6 +12,11 @@ import type { RegisterBody } from './request-bodies.js';
  */
 export type AdminUserCreateBody = RegisterBody & {
   roles?: string[];
+  /**
+   * The admin vouches for the address: the account starts verified and no verification link is sent. Otherwise,
+   * with `JOT_EMAIL_VERIFICATION` on, the address gets its link. Default `false`.
+   */
+  email_verified?: boolean;
 };
 
 /** `PUT /api/admin/users/:id/roles`: the user's new roles (they replace the old ones). */

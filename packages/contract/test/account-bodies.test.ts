@@ -114,11 +114,17 @@ describe('the server accepts the admin and invitation bodies and nothing else (r
       password: PASSWORD,
       name: 'Created',
       roles: ['editor'],
+      email_verified: true,
     } satisfies Required<AdminUserCreateBody>;
     await expectOnlyContract('POST', '/api/admin/users', create, ['email', 'password'], admin.access_token);
     const created = await send('POST', '/api/admin/users', create, admin.access_token);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ email: create.email, name: 'Created', roles: ['editor'] });
+    expect(created.body).toMatchObject({
+      email: create.email,
+      name: 'Created',
+      roles: ['editor'],
+      email_verified: true,
+    });
     const roles = { roles: ['viewer'] } satisfies Required<RolesChangeBody>;
     const path = `/api/admin/users/${created.body.id as string}/roles`;
     await expectOnlyContract('PUT', path, roles, ['roles'], admin.access_token);

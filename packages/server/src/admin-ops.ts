@@ -18,6 +18,7 @@ import { deleteAccount } from './services/account-deletion.js';
 import { createAccountMail } from './services/account-mail.js';
 import type { ClientService } from './services/clients.js';
 import { inviteAddress } from './services/invitations.js';
+import { sendNewAccountVerification } from './services/new-account-verification.js';
 import { rotateWithdrawingRing, withdrawSigningKey } from './services/key-withdrawal.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { connectAnswering } from './services/redis-connection.js';
@@ -45,6 +46,11 @@ export interface AdminOps {
    * first (`requireKek`): the link is signed, and the message sealed, with keys derived from it.
    */
   invite(email: string, roles: readonly string[]): Promise<Invitation>;
+  /**
+   * With email verification on, queues (and delivers now when the mail server answers) the verification link of an
+   * account the CLI created with an unverified address, as the admin API does; true when one was queued.
+   */
+  sendVerification(user: User): Promise<boolean>;
   /**
    * Refuses (`ERR_KEK_MISMATCH`) a `JOT_KEK` other than the one the stored signing keys were sealed with. Commands
    * that write what only the deployment's KEK can read (queued mail, `client_secret_jwt` secrets) call it first;
@@ -243,6 +249,11 @@ function userOperations(services: AdminServices): UserOperations {
       );
       await mailer.flush();
       return invitation;
+    },
+    async sendVerification(user) {
+      const sent = await sendNewAccountVerification({ config, accountMail }, user);
+      if (sent) await mailer.flush();
+      return sent;
     },
   };
 }

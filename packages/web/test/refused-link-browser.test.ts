@@ -76,7 +76,9 @@ describe.runIf(available)('a refused link offers a new one', () => {
       await submitReset(used);
       await page
         .getByRole('alert')
-        .filter({ hasText: 'This link was already used; ask for a new one if you still need it.' })
+        .filter({
+          hasText: 'This link can no longer be used: it was used already, or the account changed since',
+        })
         .waitFor();
       await newLinkForm.waitFor();
       expect(await page.getByRole('button', { name: 'Set new password' }).count()).toBe(0);

@@ -1,7 +1,9 @@
 /**
  * `jot admin create`: creates an admin account directly in the configured database, or gives an existing account
- * the admin role (its password is then left alone). The password comes from an environment variable or a no-echo
- * prompt, never from the command line, where it would land in shell history and `ps`.
+ * the admin role (its password is then left alone). Like the bootstrap admin of `JOT_ADMIN_EMAIL`, its address is
+ * verified from the start: the operator named it, and a `JOT_EMAIL_VERIFICATION=required` server must let it sign
+ * in. The password comes from an environment variable or a no-echo prompt, never from the command line, where it
+ * would land in shell history and `ps`.
  */
 import type { Command } from 'commander';
 
@@ -38,11 +40,14 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
         name: 'Administrator',
         roles: ['admin'],
         via: 'cli',
+        emailVerifiedAt: Date.now(),
       });
       result = { id: user.id, email: user.email, action: 'created' };
     } else if (existing.roles.includes('admin')) {
       result = { id: existing.id, email: existing.email, action: 'unchanged' };
     } else {
+      if (existing.emailVerifiedAt === null)
+        await accounts.store.markEmailVerified(existing.id, existing.email);
       await accounts.store.setRoles(existing.id, [...existing.roles, 'admin']);
       await accounts.events.record('admin_created', { userId: existing.id, detail: { via: 'cli' } });
       result = { id: existing.id, email: existing.email, action: 'promoted' };

@@ -1,12 +1,14 @@
 /**
  * `jot users add` creates an account with the server's own rules (normalised email, password policy, argon2id) and
  * records a `user_created` security event (plus `admin_created` with `--role admin`). It works whatever
- * `JOT_REGISTRATION` says. The password comes from an environment variable or a no-echo prompt.
+ * `JOT_REGISTRATION` says. The password comes from an environment variable or a no-echo prompt. With email
+ * verification on, the address gets its verification link (as from the admin API), unless `--verified` says the
+ * operator vouches for it: the account is then verified from the start.
  */
 import type { Command } from 'commander';
 
 import type { UserView } from '@jot/contract';
-import { loadConfig } from '@jot/server';
+import { loadConfig, openAdminOps, type AdminOps } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
@@ -19,6 +21,7 @@ interface AddOptions {
   name?: string;
   role: string[];
   passwordEnv?: string;
+  verified?: boolean;
   json?: boolean;
 }
 
@@ -35,16 +38,41 @@ async function addUser(io: CliIo, options: AddOptions): Promise<void> {
     throw new CliError('ERR_CLI_USAGE', `--role "${bad}": roles are 1-64 of A-Z a-z 0-9 _ . : -`);
   }
   const config = loadConfig({ env: io.env, cwd: io.cwd });
-  const accounts = await openAccounts(config);
-  let user;
-  try {
-    if ((await accounts.store.getUserByEmail(email)) !== undefined) {
-      throw new CliError('ERR_CLI_ACCOUNT_EXISTS', 'an account with this email already exists');
+  const verified = options.verified === true;
+  // The link is signed and its message sealed with keys derived from JOT_KEK: checked before the account is made.
+  let ops: AdminOps | undefined;
+  if (!verified && config.emailVerification !== 'off') {
+    ops = await openAdminOps(config);
+    try {
+      await ops.requireKek();
+    } catch (err) {
+      await ops.close();
+      throw err;
     }
-    const password = await readNewPassword(io, options.passwordEnv, email);
-    user = await accounts.create({ email, password, name: options.name ?? null, roles, via: 'cli' });
+  }
+  let user;
+  let linkSent = false;
+  try {
+    const accounts = await openAccounts(config);
+    try {
+      if ((await accounts.store.getUserByEmail(email)) !== undefined) {
+        throw new CliError('ERR_CLI_ACCOUNT_EXISTS', 'an account with this email already exists');
+      }
+      const password = await readNewPassword(io, options.passwordEnv, email);
+      user = await accounts.create({
+        email,
+        password,
+        name: options.name ?? null,
+        roles,
+        via: 'cli',
+        emailVerifiedAt: verified ? Date.now() : null,
+      });
+    } finally {
+      await accounts.close();
+    }
+    if (ops !== undefined) linkSent = await ops.sendVerification(user);
   } finally {
-    await accounts.close();
+    await ops?.close();
   }
   if (options.json === true) {
     const view: Pick<UserView, 'id' | 'email' | 'name' | 'roles'> = {
@@ -58,6 +86,7 @@ async function addUser(io: CliIo, options: AddOptions): Promise<void> {
   }
   const withRoles = user.roles.length === 0 ? '' : ` with roles ${user.roles.join(', ')}`;
   writeLine(io.stdout, `created ${user.email} (id ${user.id})${withRoles}`);
+  if (linkSent) writeLine(io.stdout, `a verification link was sent to ${user.email}`);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -73,6 +102,10 @@ export function registerUsersAdd(users: Command, io: CliIo): void {
     .option('--name <name>', 'display name')
     .option('--role <role>', 'give a role (repeat for several)', collect, [])
     .option('--password-env <VAR>', 'read the password from this environment variable (default: prompt)')
+    .option(
+      '--verified',
+      'the address is known to be theirs: verified from the start, no verification link sent',
+    )
     .option('--json', 'print {"id", "email", "name", "roles"}')
     .addHelpText(
       'after',

@@ -65,12 +65,16 @@ export interface OneTimeTokens {
   matchesCredential(claims: OneTimeClaims, passwordHash: string): boolean;
 }
 
-/** The error for a link that was already used (also the answer for an unknown `jti`). */
+/**
+ * The error for a link that was already used, or was voided by another change (a reset link after a new password
+ * or email, an email-change link after signing out everywhere), or whose `jti` is unknown. One code and one text for
+ * all: telling them apart would tell whoever holds the link what happened on the account since.
+ */
 export function linkUsed(): DomainError {
   return new DomainError(
     'invalid',
     'ERR_LINK_USED',
-    'this link was already used; ask for a new one if you still need it',
+    'this link can no longer be used: it was used already, or the account changed since it was sent (a new password or email, or a sign-out everywhere); ask for a new one if you still need it',
   );
 }
 

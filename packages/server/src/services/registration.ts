@@ -8,6 +8,7 @@ import { StoreError, type Store, type User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
 import type { AccountService } from './accounts.js';
 import { DomainError } from './errors.js';
+import { sendNewAccountVerification } from './new-account-verification.js';
 import type { SecurityEvents } from './security-events.js';
 
 /** What registration uses. */
@@ -80,6 +81,6 @@ export async function registerAccount(
       detail: { via: 'first_registrant' },
     });
   }
-  if (config.emailVerification !== 'off') await deps.accountMail.sendVerification(user);
+  await sendNewAccountVerification(deps, user);
   return user;
 }

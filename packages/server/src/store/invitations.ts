@@ -106,6 +106,23 @@ export async function revokeInvitation(db: Db, id: string, now: number): Promise
   return row && toInvitation(row);
 }
 
+/** Revokes the address's open invitations (but `exceptId`): a newer one replaces them, an accepted one ends them. */
+export async function revokeOpenInvitationsFor(
+  db: Db,
+  email: string,
+  now: number,
+  exceptId = '',
+): Promise<void> {
+  await db
+    .updateTable('invitations')
+    .set({ revoked_at: now })
+    .where('email', '=', normalizeEmail(email))
+    .where('id', '!=', exceptId)
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
 /** Deletes every invitation of an address (its account is being deleted); returns how many. */
 export async function deleteInvitationsFor(db: Db, email: string): Promise<number> {
   const result = await db

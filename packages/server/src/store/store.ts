@@ -802,8 +802,14 @@ export class Store {
   // ── invitations ──────────────────────────────────────────────────────────────────────────────
 
   /** Stores an invitation (email normalised). */
+  /** Stores an invitation; it replaces (revokes) the address's open ones, in the same transaction. */
   createInvitation(input: NewInvitation, now = this.#clock()): Promise<Invitation> {
-    return this.#run((db) => invitations.createInvitation(db, input, now));
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        await invitations.revokeOpenInvitationsFor(trx, input.email, now);
+        return invitations.createInvitation(trx, input, now);
+      }),
+    );
   }
 
   getInvitation(id: string): Promise<Invitation | undefined> {
@@ -845,6 +851,8 @@ export class Store {
           { ...account, email: invitation.email, roles: invitation.roles, emailVerifiedAt: now },
           now,
         );
+        // The address has its account: its other open invitations end with the same commit.
+        await invitations.revokeOpenInvitationsFor(trx, invitation.email, now, invitation.id);
         return { invitation, user };
       }),
     );

@@ -2,7 +2,7 @@
 import type { AdminUserCreateBody, UserView } from '@jot/contract';
 
 import { onSubmit } from '../lib/actions.js';
-import { field, h, outcome, titled } from '../lib/dom.js';
+import { checkbox, field, h, outcome, titled } from '../lib/dom.js';
 import { commaList } from '../lib/lists.js';
 import { jot } from '../lib/session.js';
 
@@ -20,6 +20,7 @@ export function createUserForm(reload: () => Promise<void>): HTMLFormElement {
     required: true,
   });
   const roles = input('new-user-roles', 'text');
+  const verified = input('new-user-verified', 'checkbox');
   const out = outcome();
   const submit = h('button', { type: 'submit', id: 'new-user-submit' }, 'Create user');
   const form = titled(
@@ -34,6 +35,7 @@ export function createUserForm(reload: () => Promise<void>): HTMLFormElement {
       'At least 8 characters; common passwords are refused. Share it with the user safely.',
     ),
     field('Roles (optional)', roles, 'Comma-separated, e.g. admin, support.'),
+    checkbox(verified, 'The address is known to be theirs: mark it verified (no verification link is sent)'),
     submit,
     out,
   );
@@ -45,6 +47,7 @@ export function createUserForm(reload: () => Promise<void>): HTMLFormElement {
         password: password.value,
         ...(name.value.trim() === '' ? {} : { name: name.value.trim() }),
         roles: commaList(roles.value),
+        ...(verified.checked ? { email_verified: true } : {}),
       } satisfies AdminUserCreateBody,
     });
     form.reset();

@@ -108,7 +108,8 @@ async function admit(app: FastifyInstance, user: User, password: string): Promis
     throw new HttpError(
       403,
       'ERR_EMAIL_NOT_VERIFIED',
-      'confirm your email address first with the link we sent you; to get a new link, POST your email to /api/email/verification (or use "Send a new link" on the sign-in page)',
+      // No claim that a link was sent: an account an admin created before verification was turned on never got one.
+      'this email address is not verified yet: to get a verification link, POST your email to /api/email/verification (or use "Send a new link" on the sign-in page), then open the link',
     );
   }
   if (passwords.needsRehash(user.passwordHash)) {

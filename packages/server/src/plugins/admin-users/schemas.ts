@@ -16,8 +16,14 @@ export const rolesSchema = {
   items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' },
 } as const;
 
-/** `POST /api/admin/users`: the account-creation body (a password being chosen) with its roles. */
-export const adminUserBodySchema = newAccountBody(newPasswordSchema, { roles: rolesSchema });
+/**
+ * `POST /api/admin/users`: the account-creation body (a password being chosen) with its roles, and whether the
+ * admin vouches for the address (`email_verified`).
+ */
+export const adminUserBodySchema = newAccountBody(newPasswordSchema, {
+  roles: rolesSchema,
+  email_verified: { type: 'boolean' } as const,
+});
 
 /** `PUT /api/admin/users/:id/roles`: the new roles. */
 export const rolesBodySchema = {
