@@ -3,13 +3,16 @@
  * budget on their junk tokens — the budget its introspection and revocation calls (and its neighbours') share — so a
  * few users with garbage locked the gateway out of everything. After a successful client authentication, a refresh
  * token the server does not know now spends the CLIENT's own budget (`JOT_RATE_LIMIT_AUTH`, per client): once it is
- * used up, that client's grants are refused (429 `ERR_RATE_LIMITED`, `invalid_request`, `Retry-After`) while its
+ * used up, that client's refresh grants are refused (429 `ERR_RATE_LIMITED`, `invalid_request`, `Retry-After`) while its
  * address stays open. Unauthenticated guesses (a public client) still spend the address's budget
  * (`ERR_CLIENT_AUTH_LOCKED`).
  */
 import { randomInt } from 'node:crypto';
 
+import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { callerLimits } from '../src/plugins/caller-limits.js';
 
 import type { TestResponse, TestServer } from './support/jot-server.js';
 import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
@@ -44,7 +47,8 @@ describe('unknown refresh tokens relayed by an authenticated client count agains
     const { client, client_secret } = await registerClient(server, admin, {
       name,
       token_endpoint_auth_method: 'client_secret_basic',
-      grant_types: ['refresh_token'],
+      grant_types: ['refresh_token', 'client_credentials'],
+      audiences: ['https://api.example'],
     });
     return { authorization: basic(client.client_id, client_secret!) };
   }
@@ -80,6 +84,52 @@ describe('unknown refresh tokens relayed by an authenticated client count agains
     expect(other.body.error).toBe('invalid_grant');
     const events = await server.app.jot.store.listSecurityEvents({ limit: 100, type: 'rate_limited' });
     expect(events.some((e) => e.ip === address && e.detail.limit === 'client-grant-failures')).toBe(true);
+  });
+
+  it("a locked gateway still gets client-credentials grants: its users' junk holds back only its refresh grants", async () => {
+    const address = freshAddress();
+    const own = await gateway('gateway with service calls');
+    const headers = { ...own, 'x-forwarded-for': address };
+    for (let i = 0; i < BUDGET; i++) {
+      const res = await postForm(
+        server,
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: junk() },
+        headers,
+      );
+      expect(res.status, res.text).toBe(400);
+    }
+    expect429(
+      await postForm(server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: junk() }, headers),
+      'ERR_RATE_LIMITED',
+    );
+    const service = await postForm(server, '/oauth/token', { grant_type: 'client_credentials' }, headers);
+    expect(service.status, service.text).toBe(200);
+    expect(service.body.access_token).toEqual(expect.any(String));
+  });
+
+  it(`more than ${BUDGET} refresh grants of one client in flight at once are no failures: none is refused`, async () => {
+    const limits = callerLimits(server.app);
+    const request = { ip: freshAddress() } as FastifyRequest;
+    let finish!: () => void;
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    let running = 0;
+    const inFlight = Array.from({ length: BUDGET * 3 }, () =>
+      limits.clientGrant(
+        request,
+        'busy-gateway',
+        async () => {
+          running++;
+          await held;
+          return 'granted';
+        },
+        () => true,
+      ),
+    );
+    // Every grant reaches its work while all are in flight; then they finish, none counted as a failure.
+    await expect.poll(() => running, { timeout: 10_000 }).toBe(BUDGET * 3);
+    finish();
+    expect(await Promise.all(inFlight)).toEqual(inFlight.map(() => 'granted'));
   });
 
   it('unauthenticated guesses (a public client) still spend the address budget', async () => {

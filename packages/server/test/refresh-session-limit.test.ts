@@ -134,6 +134,16 @@ describe('JOT_REFRESH_SESSION_LIMIT', () => {
     expect(load({ JOT_REFRESH_SESSION_LIMIT: '6' })).not.toThrow();
     expect(load({ JOT_REFRESH_SESSION_LIMIT: 'many' })).toThrow(/JOT_REFRESH_SESSION_LIMIT/);
   });
+
+  it('left unset, stays above an anomaly limit the operator raised: an upgrade does not stop a start', () => {
+    const config = loadConfig({
+      env: { JOT_REFRESH_ANOMALY_LIMIT: '40' },
+      file: false,
+      overrides: { nodeEnv: 'test' },
+    });
+    expect(config.refreshSessionLimit).toBe(41);
+    expect(loadConfig({ env: {}, file: false, overrides: { nodeEnv: 'test' } }).refreshSessionLimit).toBe(30);
+  });
 });
 
 describe('a client refreshing as clients do never meets the default limit', () => {

@@ -42,6 +42,10 @@ const ALARMING: SecurityEventType[] = [
   'session_agent_changed',
   'refresh_anomaly',
   'failure_burst',
+  // What a takeover or an insider does: alerts on warnings must see them.
+  'admin_created',
+  'roles_changed',
+  'mfa_removed',
 ];
 
 describe('security event log levels', () => {

@@ -87,7 +87,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     argon2Parallelism: argon2.argon2Parallelism,
     hashConcurrency: read('hashConcurrency', (v) => p.integer(v, 1, 256)),
     ...readMailSettings(reader, { issuer: basics.issuer, production, cwd }),
-    ...loadSecuritySettings(get, read, basics.issuer),
+    ...loadSecuritySettings(get, read, basics.issuer, (key) => reader.raw(key).source !== 'default'),
     configFile,
   };
   checkCombinations(config, reader);

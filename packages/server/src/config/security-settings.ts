@@ -2,7 +2,7 @@
  * The MFA, passkey and theft-signal settings (their defaults and meanings are in defaults.ts), parsed with the
  * loader's own `get`/`read`, so a bad value fails like every other setting.
  */
-import type { SettingValue } from './defaults.js';
+import type { SettingKey, SettingValue } from './defaults.js';
 import * as p from './parsers.js';
 import type { Get, Read } from './reader.js';
 import type { MfaPolicy, TheftResponse, TheftSignal } from './types.js';
@@ -32,9 +32,19 @@ function theftResponses(value: SettingValue): Record<TheftSignal, TheftResponse>
   return out;
 }
 
-/** Parses the security settings; `issuer` gives the WebAuthn defaults. */
-export function loadSecuritySettings(get: Get, read: Read, issuer: string) {
+/**
+ * Parses the security settings; `issuer` gives the WebAuthn defaults; `isSet` tells a setting the operator gave from
+ * one left at its default.
+ */
+export function loadSecuritySettings(
+  get: Get,
+  read: Read,
+  issuer: string,
+  isSet: (key: SettingKey) => boolean,
+) {
   const issuerUrl = new URL(issuer);
+  const refreshAnomalyLimit = get('refreshAnomalyLimit', (v) => p.integer(v, 2, 1000));
+  const refreshSessionLimit = get('refreshSessionLimit', (v) => p.integer(v, 3, 100_000));
   return {
     mfaRequired: get<MfaPolicy>('mfaRequired', (v) => p.oneOf(v, ['none', 'admins', 'all'])),
     mfaTokenTtlMs: get('mfaTokenTtl', (v) => p.durationMs(v, 30_000)),
@@ -55,7 +65,11 @@ export function loadSecuritySettings(get: Get, read: Read, issuer: string) {
     theftWindowMs: get('theftWindow', (v) => p.durationMs(v, 1000)),
     theftResponses: get('theftResponses', theftResponses),
     failureBurst: get('failureBurst', p.rate),
-    refreshAnomalyLimit: get('refreshAnomalyLimit', (v) => p.integer(v, 2, 1000)),
-    refreshSessionLimit: get('refreshSessionLimit', (v) => p.integer(v, 3, 100_000)),
+    refreshAnomalyLimit,
+    // Left at its default, the ceiling stays above an anomaly limit the operator raised (an upgrade to a version with
+    // the ceiling must not stop a start); set, the two are checked together (check-combinations.ts).
+    refreshSessionLimit: isSet('refreshSessionLimit')
+      ? refreshSessionLimit
+      : Math.max(refreshSessionLimit, refreshAnomalyLimit + 1),
   };
 }

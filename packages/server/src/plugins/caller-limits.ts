@@ -71,9 +71,10 @@ export interface CallerLimits {
    */
   renew<T>(request: FastifyRequest, verify: () => Promise<T>, counts: (err: unknown) => boolean): Promise<T>;
   /**
-   * Runs `grant` (a token request of an authenticated confidential client) unless `clientId` has used up its failed
+   * Runs `grant` (a refresh grant of an authenticated confidential client) unless `clientId` has used up its failed
    * grants; counts a failure for the client, not the address, when `counts` says the error refuses a guessable
-   * secret (an unknown refresh token).
+   * secret (an unknown refresh token). No place is held while the grant runs: a busy client's grants in flight at
+   * once are not failures (the client proved who it is; its calls are bounded by `JOT_RATE_LIMIT_CLIENT`).
    */
   clientGrant<T>(
     request: FastifyRequest,
@@ -199,6 +200,30 @@ function failureGuard(
   };
 }
 
+/**
+ * `CallerLimits.clientGrant`: refused once `key` has `max` failures in its window (under `prefix`); a refusal that
+ * `counts` is counted after the fact, `record` at the `max`th. Unlike {@link failureGuard} it holds no place while
+ * the attempt runs, so concurrency alone never refuses an authenticated client.
+ */
+function countedGuard(
+  redis: Redis | undefined,
+  prefix: string,
+  { max, windowMs }: { max: number; windowMs: number },
+  record: (request: FastifyRequest) => void,
+): CallerLimits['clientGrant'] {
+  const failures = createFailureLimiter({ redis, prefix, max, windowMs });
+  return async (request, key, attempt, counts) => {
+    const wait = await failures.blockedFor([key]);
+    if (wait > 0) throw rateLimited(wait / 1000);
+    try {
+      return await attempt();
+    } catch (err) {
+      if (counts(err) && (await failures.fail([key])) === max) record(request);
+      throw err;
+    }
+  };
+}
+
 /** The failure budgets of their own (`JOT_RATE_LIMIT_AUTH` each): refreshes and renewals per address, grants per client. */
 function failureGuards(
   redis: Redis | undefined,
@@ -211,7 +236,9 @@ function failureGuards(
     const byKey = guard(prefix, limit);
     return (request, attempt, counts) => byKey(request, `ip:${addressKey(request.ip)}`, attempt, counts);
   };
-  const clientGrants = guard(CLIENT_GRANT_FAILURE_PREFIX, 'client-grant-failures');
+  const clientGrants = countedGuard(redis, CLIENT_GRANT_FAILURE_PREFIX, budget, (request) =>
+    record(request, 'client-grant-failures'),
+  );
   return {
     refresh: perAddress(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
     renew: perAddress(RENEW_FAILURE_PREFIX, 'renew-failures'),

@@ -1,8 +1,9 @@
 /**
  * The log level of each security event. Routine account and administration events (a sign-in, a logout, a
  * registration, an invitation) are `info`; `warn` is kept for the events that signal an attack or a fault — reuse of
- * a spent credential, theft signals, refusals, failure bursts, lockouts, an emergency key withdrawal — so an alert on
- * warnings is worth waking up for.
+ * a spent credential, theft signals, refusals, failure bursts, lockouts, an emergency key withdrawal — and for the
+ * changes an account takeover or an insider makes (a new admin, changed roles, a second factor removed), so an alert
+ * on warnings is worth waking up for.
  */
 import type { SecurityEventType } from '@jot/contract';
 
@@ -21,6 +22,9 @@ export const WARNING_EVENTS: ReadonlySet<SecurityEventType> = new Set<SecurityEv
   'session_agent_changed',
   'refresh_anomaly',
   'failure_burst',
+  'admin_created',
+  'roles_changed',
+  'mfa_removed',
 ]);
 
 /** The level `type` is logged at. */

@@ -77,9 +77,12 @@ export async function oauthTokenRoutes(app: FastifyInstance): Promise<void> {
         );
       // A public client's id is no secret: a budget per id would let anyone spend every user's. Its refreshes are
       // bounded by the refresh token itself (one use) and its failures by the address. A confidential client proved
-      // who it is: its failed grants (its users' junk refresh tokens, for a gateway) are its own, not its address's.
+      // who it is: its failed refresh grants (its users' junk refresh tokens, for a gateway) are its own, not its
+      // address's — and they hold back only its refresh grants, never its client-credentials or exchange grants,
+      // which present no secret a caller could guess (a subject token is a signed JWT).
       if (client.authMethod === 'none') return limits.authenticate(request, claimed, run, isGrantRefusal);
       await limits.admit(request, `client:${client.clientId}`);
+      if (grantType !== 'refresh_token') return run();
       return limits.clientGrant(request, client.clientId, run, isGrantRefusal);
     },
   );
