@@ -269,8 +269,8 @@ export const defaults = {
   /**
    * Refresh-token rotations of one session within one access-token lifetime after which its further refreshes are
    * refused (429 `ERR_REFRESH_LIMITED`, `Retry-After`) until the oldest of them leaves the window; counted in the
-   * database, so across instances. Must be above `JOT_REFRESH_ANOMALY_LIMIT`. A client refreshes about once per
-   * lifetime; retries and tabs add a few. @default 30
+   * database, so across instances. Must be above `JOT_REFRESH_ANOMALY_LIMIT` (left unset, it is raised to one above
+   * it). A client refreshes about once per lifetime; retries and tabs add a few. @default 30
    */
   refreshSessionLimit: 30,
 } as const;
