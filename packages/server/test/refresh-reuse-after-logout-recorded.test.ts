@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { serverBackends } from './support/store-backends.js';
+import { reuseRecords } from './support/reuse-records.js';
 
 const FEED_SECRET = 'refresh-reuse-after-logout-'.padEnd(40, 'x');
 const GRACE_MS = 10_000;
@@ -69,19 +70,8 @@ describe.each(backends)('a refresh-token reuse racing a logout of its session ($
   }
 
   /** The session's `refresh_token_reuse` events, and the feed's `sid` entries for it. */
-  async function recorded(userId: string, sessionId: string) {
-    const events = await server.app.jot.store.listSecurityEvents({
-      limit: 100,
-      userId,
-      type: 'refresh_token_reuse',
-    });
-    const feed = await server.request('GET', '/api/revocations', { token: FEED_SECRET });
-    expect(feed.status).toBe(200);
-    const sidEntries = (feed.body.entries as Array<{ kind: string; subject: string }>).filter(
-      (e) => e.kind === 'sid' && e.subject === sessionId,
-    );
-    return { events, sidEntries };
-  }
+  const recorded = (userId: string, sessionId: string) =>
+    reuseRecords(server, FEED_SECRET, 'refresh_token_reuse', { userId, sessionId });
 
   /** Arms `count` replays: each, once it has read its token and session, waits for all; then the logout commits. */
   function logoutAfterReads(count: number, accessToken: string): Promise<void> {

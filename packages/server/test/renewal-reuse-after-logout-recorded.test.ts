@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { serverBackends } from './support/store-backends.js';
+import { reuseRecords } from './support/reuse-records.js';
 
 const FEED_SECRET = 'renewal-reuse-after-logout-'.padEnd(40, 'x');
 const GRACE_MS = 10_000;
@@ -71,19 +72,8 @@ describe.each(backends)('a renewal reuse after a logout of its session ($name)',
   }
 
   /** The session's `renewal_reuse` events, and the feed's `sid` entries for it. */
-  async function recorded(userId: string, sessionId: string) {
-    const events = await server.app.jot.store.listSecurityEvents({
-      limit: 100,
-      userId,
-      type: 'renewal_reuse',
-    });
-    const feed = await server.request('GET', '/api/revocations', { token: FEED_SECRET });
-    expect(feed.status).toBe(200);
-    const sidEntries = (feed.body.entries as Array<{ kind: string; subject: string }>).filter(
-      (e) => e.kind === 'sid' && e.subject === sessionId,
-    );
-    return { events, sidEntries };
-  }
+  const recorded = (userId: string, sessionId: string) =>
+    reuseRecords(server, FEED_SECRET, 'renewal_reuse', { userId, sessionId });
 
   it('a repeat after the logout and the grace window is answered as reuse and recorded, noting the logout', async () => {
     const s = await renewedSession('renew-after-logout@example.com');
