@@ -182,36 +182,28 @@ async function onHeldPlace<T>(
 }
 
 /**
- * `CallerLimits.refresh` and `.renew`: refused once the address has `max` failures in its window (under `prefix`);
- * `record` at the `max`th. The place is held before the token is looked at: a burst in flight at once gets no more
- * lookups than the budget.
+ * A failure budget per key (under `prefix`): an attempt is refused once its key has `max` failures in its window, and
+ * a refusal that `counts` is counted (`record` at the `max`th).
+ * - `hold: true` (`CallerLimits.refresh` and `.renew`, per address): the place is held before the token is looked at,
+ *   so a burst in flight at once gets no more lookups than the budget.
+ * - `hold: false` (`CallerLimits.clientGrant`, per authenticated client): the failure is counted after the fact, so
+ *   concurrency alone never refuses a client that proved who it is.
  */
 function failureGuard(
   redis: Redis | undefined,
   prefix: string,
   { max, windowMs }: { max: number; windowMs: number },
   record: (request: FastifyRequest) => void,
+  { hold }: { hold: boolean },
 ): CallerLimits['clientGrant'] {
   const failures = createFailureLimiter({ redis, prefix, max, windowMs });
-  return async (request, key, attempt, counts) => {
-    const held = await failures.reserve([key]);
-    if (held.wait > 0) throw rateLimited(held.wait / 1000);
-    return onHeldPlace(held, attempt, counts, { max, onSpent: () => record(request) });
-  };
-}
-
-/**
- * `CallerLimits.clientGrant`: refused once `key` has `max` failures in its window (under `prefix`); a refusal that
- * `counts` is counted after the fact, `record` at the `max`th. Unlike {@link failureGuard} it holds no place while
- * the attempt runs, so concurrency alone never refuses an authenticated client.
- */
-function countedGuard(
-  redis: Redis | undefined,
-  prefix: string,
-  { max, windowMs }: { max: number; windowMs: number },
-  record: (request: FastifyRequest) => void,
-): CallerLimits['clientGrant'] {
-  const failures = createFailureLimiter({ redis, prefix, max, windowMs });
+  if (hold) {
+    return async (request, key, attempt, counts) => {
+      const held = await failures.reserve([key]);
+      if (held.wait > 0) throw rateLimited(held.wait / 1000);
+      return onHeldPlace(held, attempt, counts, { max, onSpent: () => record(request) });
+    };
+  }
   return async (request, key, attempt, counts) => {
     const wait = await failures.blockedFor([key]);
     if (wait > 0) throw rateLimited(wait / 1000);
@@ -230,15 +222,13 @@ function failureGuards(
   budget: { max: number; windowMs: number },
   record: (request: FastifyRequest, limit: string) => void,
 ): Pick<CallerLimits, 'refresh' | 'renew' | 'clientGrant'> {
-  const guard = (prefix: string, limit: string): CallerLimits['clientGrant'] =>
-    failureGuard(redis, prefix, budget, (request) => record(request, limit));
+  const guard = (prefix: string, limit: string, hold: boolean): CallerLimits['clientGrant'] =>
+    failureGuard(redis, prefix, budget, (request) => record(request, limit), { hold });
   const perAddress = (prefix: string, limit: string): CallerLimits['refresh'] => {
-    const byKey = guard(prefix, limit);
+    const byKey = guard(prefix, limit, true);
     return (request, attempt, counts) => byKey(request, `ip:${addressKey(request.ip)}`, attempt, counts);
   };
-  const clientGrants = countedGuard(redis, CLIENT_GRANT_FAILURE_PREFIX, budget, (request) =>
-    record(request, 'client-grant-failures'),
-  );
+  const clientGrants = guard(CLIENT_GRANT_FAILURE_PREFIX, 'client-grant-failures', false);
   return {
     refresh: perAddress(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
     renew: perAddress(RENEW_FAILURE_PREFIX, 'renew-failures'),
