@@ -72,14 +72,15 @@ describe.each(backends)('one authenticator app per account: $dialect', (backend)
     const store = await backend.open();
     const db = new Kysely<Schema>({ dialect: backend.kysely() });
     try {
+      // The accounts exist before (this release's store writes columns of later migrations, gone down here).
+      const a = await store.createUser({ email: `a-${randomUUID()}@example.com`, passwordHash: 'h' }, T0);
+      const b = await store.createUser({ email: `b-${randomUUID()}@example.com`, passwordHash: 'h' }, T0);
       // Back to before 0013, where the race could store them.
       const down = await migrateTo(db, backend, '0012_outbox_user');
       expect(down.error).toBeUndefined();
       // (Later migrations go down first; 0013 last.)
       expect(down.results?.map((r) => r.migrationName).at(-1)).toBe('0013_one_totp_factor');
 
-      const a = await store.createUser({ email: `a-${randomUUID()}@example.com`, passwordHash: 'h' }, T0);
-      const b = await store.createUser({ email: `b-${randomUUID()}@example.com`, passwordHash: 'h' }, T0);
       await db
         .insertInto('mfa_factors')
         .values([
