@@ -39,7 +39,7 @@ export interface SecurityEvents {
   /**
    * Records an event about a user only while the user exists (`Store.addUserEvent`): never after a deletion of the
    * account, which scrubs the events it finds. `within`, a transaction that changed the user, makes the event commit
-   * with that change or not at all (it is logged when written). Whether it recorded it.
+   * with that change or not at all (it is logged once committed, never for a change rolled back). Whether it recorded it.
    */
   recordAboutUser(
     type: SecurityEventType,
@@ -76,14 +76,16 @@ export function createSecurityEvents(store: Store, logger: EventLogger): Securit
       return added !== undefined;
     },
     async recordAboutUser(type, facts, within) {
-      const added = await (within ?? store).addUserEvent({
+      const target = within ?? store;
+      const added = await target.addUserEvent({
         type,
         userId: facts.userId,
         sessionId: null,
         ip: facts.ip ?? null,
         detail: facts.detail ?? {},
       });
-      if (added !== undefined) log(type, facts);
+      // Inside a transaction the line waits for its commit: a change rolled back leaves none.
+      if (added !== undefined) target.afterCommit(() => log(type, facts));
       return added !== undefined;
     },
     async record(type, facts) {

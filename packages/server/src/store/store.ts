@@ -73,6 +73,8 @@ export class Store {
   readonly #db: Kysely<Schema>;
   readonly #clock: () => number;
   readonly #changes: StoreChanges | undefined;
+  /** Inside a transaction: what runs once it commits (shared by the transactions that join it). */
+  readonly #onCommit: (() => void)[] | undefined;
   #closed = false;
   #mfa: MfaStore | undefined;
 
@@ -82,11 +84,13 @@ export class Store {
     dialect: DialectName,
     clock: () => number = Date.now,
     changes?: StoreChanges,
+    onCommit?: (() => void)[],
   ) {
     this.#db = db;
     this.dialect = dialect;
     this.#clock = clock;
     this.#changes = changes;
+    this.#onCommit = onCommit;
   }
 
   // ── transactions, locks and change notifications ────────────────────────────────────────────
@@ -95,10 +99,24 @@ export class Store {
    * Runs `work` in one transaction: every call it makes on the `tx` store it is given commits together or not at
    * all (a connection lost midway rolls all of it back). Inside a transaction it joins the outer one.
    */
-  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
-    return this.#run((db) =>
-      inTransaction(db, (trx) => work(new Store(trx, this.dialect, this.#clock, this.#changes))),
+  async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    // A transaction that joins an outer one leaves its commit callbacks to the outer one.
+    const onCommit = this.#onCommit ?? [];
+    const result = await this.#run((db) =>
+      inTransaction(db, (trx) => work(new Store(trx, this.dialect, this.#clock, this.#changes, onCommit))),
     );
+    if (this.#onCommit === undefined) for (const callback of onCommit) callback();
+    return result;
+  }
+
+  /**
+   * Runs `callback` once what this store has written is committed: at once outside a transaction, after the commit
+   * inside one, and never when it rolls back. For effects outside the database (log lines) that must not report a
+   * change that did not happen. `callback` must not throw.
+   */
+  afterCommit(callback: () => void): void {
+    if (this.#onCommit === undefined) callback();
+    else this.#onCommit.push(callback);
   }
 
   /**
