@@ -2,22 +2,15 @@
  * Helpers for the OAuth tests: a server whose issuer is its own URL (stock clients check that discovery answers
  * for the URL they asked), an admin to register clients, and form posts.
  */
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 import { generateKeyPair, exportJWK, type CryptoKey, type JWK } from 'jose';
 
 import type { Settings } from '../../src/config/index.js';
 import type { Store } from '../../src/store/index.js';
 import { signUp, startServer, type TestResponse, type TestServer } from './jot-server.js';
+import { freePort } from './processes.js';
 
-/** A port free right now. */
-export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+export { freePort };
 
 /** A server on a port chosen first, with `issuer` = its URL. */
 export async function startIssuer(
