@@ -3,7 +3,8 @@
  * access token has its `jti` revoked until it expires. The client must authenticate (a public client by its
  * `client_id`, holding the token being proof enough, §2.1) and may only revoke tokens issued to it. A token the
  * server does not know, or that is already invalid, answers 200 as well (§2.2): there is nothing left to revoke. One
- * encrypted to an audience whose private key the server lacks is 400 `unsupported_token_type` (§2.2.1).
+ * encrypted to an audience whose private key the server lacks is 400 `unsupported_token_type` (§2.2.1) — only when
+ * it passes every pre-decryption check for that key (forged or malformed five-part strings are invalid: 200).
  * Failed client authentications are limited per address (counted per client id too), calls per client (plugins/caller-limits.ts).
  */
 import type { FastifyInstance } from 'fastify';
@@ -41,7 +42,8 @@ const REVOKE_SCHEMA = {
   description:
     'Unknown or already invalid tokens answer 200 too. The client authenticates as at /oauth/token. An access ' +
     'token encrypted to an audience whose private key the server does not hold is 400 unsupported_token_type ' +
-    '(ERR_TOKEN_NOT_DECRYPTABLE): it cannot be revoked here.',
+    '(ERR_TOKEN_NOT_DECRYPTABLE): it cannot be revoked here. Only a well-formed JWE for such a key gets that 400 ' +
+    '(docs/encryption.md); a forged or malformed one is an invalid token (200).',
   response: {
     200: { type: 'null' },
     400: { $ref: 'JotError#' },
@@ -71,16 +73,20 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
     // A JWS has three segments, an encrypted token (JWE) five: opened with the server's keys first.
     const segments = token.split('.', 6).length;
     if (segments === 3 || segments === 5) {
-      if (segments === 5 && tokens.sealedForOthers(token)) sealedForOthers();
       try {
-        const jws = await tokens.open(token);
+        const jws = await tokens.open(token).catch((err: unknown) => {
+          // Only a token that could not be opened is checked (off the hot path): 400 when it is a well-formed JWE
+          // for a key held public-only (see TokenSealer.sealedForOthers), 200 for anything else below.
+          if (segments === 5 && isJoseError(err) && tokens.sealedForOthers(token)) sealedForOthers();
+          throw err;
+        });
         // A key rotated in on another instance since this one last synced: reload the ring before concluding the
         // token is not ours, or the caller would be told 200 while the token stays valid everywhere.
         const claims = await tokens.fresh(() => tokens.verifyIssued(jws));
         if (claims.client_id !== clientId) notYours();
         await revocations.revokeToken(claims.jti, claims.exp);
       } catch (err) {
-        // Expired, foreign, malformed, or encrypted to a key this server does not hold: nothing to revoke.
+        // Expired, foreign, malformed, forged, or sealed to a key this server does not know: nothing to revoke.
         if (!isJoseError(err)) throw err;
       }
       return reply.code(200).send();

@@ -5,7 +5,7 @@
  * (its own audiences); the checks before decryption are `@jot/jose`'s.
  */
 import {
-  decodeBase64url,
+  checkCompactJWE,
   decryptJWT,
   encryptJWT,
   importEncryptionKey,
@@ -26,28 +26,14 @@ export interface TokenSealer {
   seal<T extends Issued>(issued: T): Promise<T & { encrypted?: boolean }>;
   open(token: string): Promise<string>;
   /**
-   * True when `token` is recognisably a JWE this server sealed for an audience whose key it holds only as public
-   * (its protected header names that key's `alg`, `kid` and `cty: JWT`): the server cannot open it, so cannot learn
-   * its `jti`. Revocation must say so (RFC 7009 §2.2.1 `unsupported_token_type`) rather than answer 200.
+   * True when `token` is recognisably a JWE this server sealed for an audience whose key it holds only as public:
+   * it passes every check `@jot/jose` makes before decrypting (`checkCompactJWE`: size, five canonical parts, that
+   * key's `alg`, `A256GCM`, `cty: JWT`, no `zip`/`crit`, segment lengths, `epk` on the curve) against the
+   * public-only keys, and its `kid` names one of them. The server cannot open it, so cannot learn its `jti`;
+   * revocation says so (RFC 7009 §2.2.1 `unsupported_token_type`) rather than answer 200. Anything else — forged,
+   * malformed, oversized, another algorithm — is just an invalid token. Meant for tokens `open` refused.
    */
   sealedForOthers(token: string): boolean;
-}
-
-/** The protected header of a compact JWE, or undefined when it is not one. */
-function jweHeader(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.', 6);
-  const [first] = parts;
-  if (parts.length !== 5 || first === undefined || first.length > 2048) return undefined;
-  const bytes = decodeBase64url(first);
-  if (bytes === undefined) return undefined;
-  try {
-    const header: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    return typeof header === 'object' && header !== null && !Array.isArray(header)
-      ? (header as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Builds the sealer over the registered keys (already validated by the config loader). */
@@ -90,9 +76,13 @@ export function createTokenSealer(keys: Readonly<Record<string, JWK>>): TokenSea
     },
     sealedForOthers(token) {
       if (publicOnly.length === 0) return false;
-      const header = jweHeader(token);
-      if (header === undefined || header.cty !== 'JWT') return false;
-      return publicOnly.some((key) => key.alg === header.alg && key.publicJwk.kid === header.kid);
+      try {
+        // With a kid, checkCompactJWE matched it and the alg to one of `publicOnly`; without one, any key of
+        // that alg — and the tokens sealed here always carry the recipient's kid.
+        return checkCompactJWE(token, publicOnly).kid !== undefined;
+      } catch {
+        return false;
+      }
     },
   };
 }
