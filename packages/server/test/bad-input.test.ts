@@ -50,6 +50,57 @@ describe('malformed requests', () => {
     expectErrorShape(plain.body, 'ERR_VALIDATION');
   });
 
+  // The scan is secure-json-parse's (Fastify's own): these pin what it must refuse, and what it must let through.
+  it('forbidden keys are found in nested objects and arrays, and under any \\u escape of their letters', async () => {
+    const login = '"email": "a@b.c", "password": "long enough"';
+    for (const [raw, key] of [
+      [`{${login}, "profile": {"a": [1, {"b": {"__proto__": {"admin": true}}}]}}`, '__proto__'],
+      ['[[{"x": [{"__proto__": null}]}]]', '__proto__'],
+      [`{${login}, "\\u005f\\u005f\\u0070\\u0072\\u006f\\u0074\\u006f\\u005f\\u005f": {}}`, '__proto__'],
+      [`{${login}, "\\u005F_pr\\u006Fto__"  :  {}}`, '__proto__'],
+      [`{${login}, "x": {"constructor": {"prototype": null}}}`, 'constructor.prototype'],
+      [`{${login}, "\\u0063onstru\\u0063tor": {"\\u0070rototype": {}}}`, 'constructor.prototype'],
+      ['[1, [{"a": {"constructor": {"prototype": {"polluted": true}}}}]]', 'constructor.prototype'],
+    ] as const) {
+      const parsed: unknown = JSON.parse(raw); // valid JSON
+      expect(parsed).toBeDefined();
+      const res = await server.request('POST', '/api/login', { raw });
+      expect({ raw, status: res.status, code: res.body.code }).toEqual({
+        raw,
+        status: 400,
+        code: 'ERR_JSON_FORBIDDEN_KEY',
+      });
+      expect(res.body.error_description).toMatch(`forbidden key "${key}"`);
+    }
+    expect(({} as Record<string, unknown>).admin).toBeUndefined(); // and nothing was polluted meanwhile
+    // A "constructor" (or "prototype") key that is not one holding "prototype" is no threat: the schema judges it.
+    for (const extra of [
+      '"constructor": {"name": "x"}',
+      '"constructor": null',
+      '"constructor": [{"x": 1}]',
+      '"prototype": {}',
+      '"x": {"constructor": {"y": {"prototype": 1}}}',
+      '"proto": {}',
+    ]) {
+      const res = await server.request('POST', '/api/login', { raw: `{${login}, ${extra}}` });
+      expect({ extra, code: res.body.code }).toEqual({ extra, code: 'ERR_VALIDATION' });
+      expect(res.body.error_description).toMatch(/^body: unknown field/);
+    }
+  });
+
+  it('an empty body, or only a byte-order mark, is 400 ERR_BAD_JSON; one leading mark is dropped', async () => {
+    for (const raw of ['', '\ufeff']) {
+      const res = await server.request('POST', '/api/login', { raw });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'ERR_BAD_JSON' });
+    }
+    const marked = await server.request('POST', '/api/login', {
+      raw: '\ufeff{"email": "a@b.c", "password": "long enough", "x": 1}',
+    });
+    expect(marked.body.error_description).toBe('body: unknown field "x"'); // parsed, then judged by the schema
+    const twice = await server.request('POST', '/api/login', { raw: '\ufeff\ufeff{}' });
+    expect({ status: twice.status, code: twice.body.code }).toEqual({ status: 400, code: 'ERR_BAD_JSON' });
+  });
+
   it('missing fields → 400 ERR_VALIDATION naming the field', async () => {
     const res = await server.request('POST', '/api/login', { body: { email: 'a@example.com' } });
     expect(res.status).toBe(400);

@@ -1,12 +1,16 @@
 /**
- * `application/x-www-form-urlencoded` bodies of the OAuth endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
- * A parameter sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once") — one sent without a
- * value counts as omitted, so it is no second one — and so is a body in any other media type: a JSON body is not
- * an OAuth request.
+ * `application/x-www-form-urlencoded` bodies of the OAuth endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1),
+ * and of `/api/introspect` (RFC 7662 for the feed's clients): one parser for all, with `JOT_BODY_LIMIT`. A parameter
+ * sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once") — one sent without a value counts as
+ * omitted, so it is no second one; `resource` and `audience` may repeat — before the caller's credential is looked
+ * at, in each endpoint's shape: `oauthForm` (400 `invalid_request`, `ERR_OAUTH_REQUEST`) on the OAuth endpoints,
+ * which also refuse a body in any other media type (a JSON body is not an OAuth request), and
+ * `refuseRepeatedParameter` (400 `ERR_VALIDATION`) on `/api/introspect`, which takes JSON as well.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { OAuthForm } from '../services/grants/types.js';
+import { HttpError } from './errors.js';
 import { oauthError } from './oauth-errors.js';
 
 /**
@@ -45,7 +49,10 @@ const REPEATABLE: ReadonlySet<string> = new Set(['resource', 'audience']);
 
 type ParsedBody = Record<string, string> & { [DUPLICATE]?: string; [TARGETS]?: string[] };
 
-/** Registers the form parser on an (encapsulated) plugin instance. */
+/**
+ * Registers the form parser on an (encapsulated) plugin instance, with the body limit (`JOT_BODY_LIMIT`: over it,
+ * 413 `ERR_BODY_TOO_LARGE`). The body is decoded as UTF-8 (RFC 6749 Appendix B), whatever a `charset` parameter says.
+ */
 export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -66,6 +73,27 @@ export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
   );
 }
 
+/** A parameter (not `resource` or `audience`) the request's form sent more than once, or undefined. */
+function repeatedParameter(request: FastifyRequest): string | undefined {
+  const body = request.body as ParsedBody | undefined;
+  return typeof body === 'object' && body !== null ? body[DUPLICATE] : undefined;
+}
+
+/** The refusal's description, the same on every endpoint. */
+function sentTwice(name: string): string {
+  return `the parameter "${name}" was sent more than once`;
+}
+
+/**
+ * A route hook (`preValidation`: before the schema and the caller's credential, as `oauthForm` on the OAuth
+ * endpoints) refusing a form parameter sent twice as 400 `ERR_VALIDATION`, for a route of the JSON API that takes
+ * the form too (`/api/introspect`). A JSON body passes.
+ */
+export async function refuseRepeatedParameter(request: FastifyRequest): Promise<void> {
+  const repeated = repeatedParameter(request);
+  if (repeated !== undefined) throw new HttpError(400, 'ERR_VALIDATION', sentTwice(repeated));
+}
+
 /** The request's form, or a 400 `invalid_request`. Empty parameters count as absent (RFC 6749 §3.1). */
 export function oauthForm(request: FastifyRequest): OAuthForm {
   const type = request.headers['content-type'] ?? '';
@@ -77,13 +105,8 @@ export function oauthForm(request: FastifyRequest): OAuthForm {
       'send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2)',
     );
   }
-  if (body[DUPLICATE] !== undefined) {
-    throw oauthError(
-      'invalid_request',
-      'ERR_OAUTH_REQUEST',
-      `the parameter "${body[DUPLICATE]}" was sent more than once`,
-    );
-  }
+  const repeated = repeatedParameter(request);
+  if (repeated !== undefined) throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', sentTwice(repeated));
   const form: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
   for (const [name, value] of Object.entries(body)) if (value !== '') form[name] = value;
   return form;

@@ -14,8 +14,8 @@ import type { FastifyInstance } from 'fastify';
 
 import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
-import { HttpError } from '../http/errors.js';
 import { parseCursor } from '../http/feed-wire.js';
+import { addFormParser, refuseRepeatedParameter } from '../http/oauth-form.js';
 import { pageToWire } from '../services/feed-wire.js';
 import { admitFeedCaller, feedCredential } from './feed-credential.js';
 import { accessTokenIntrospection, INTROSPECTION_RESPONSE_SCHEMA } from '../http/introspection.js';
@@ -68,27 +68,13 @@ const INTROSPECT_BODY = {
 
 /** `POST /api/introspect` for the feed's clients (RFC 7662), behind the same credential as the feed. */
 function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<typeof feedCredential>): void {
-  // RFC 7662 clients send application/x-www-form-urlencoded; accepted on this route only.
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: app.jot.config.bodyLimitBytes },
-    (_req, body, done) => {
-      // A parameter sent twice is refused (RFC 6749 §3.1), not resolved to one of its values.
-      const form = Object.create(null) as Record<string, string>;
-      for (const [name, value] of new URLSearchParams(body as string)) {
-        if (Object.hasOwn(form, name)) {
-          done(new HttpError(400, 'ERR_VALIDATION', `the "${name}" parameter is sent more than once`));
-          return;
-        }
-        form[name] = value;
-      }
-      done(null, form);
-    },
-  );
+  // RFC 7662 clients send application/x-www-form-urlencoded: read as on the OAuth endpoints (http/oauth-form.ts).
+  addFormParser(app, app.jot.config.bodyLimitBytes);
 
   app.post<{ Body: { token: string } }>(
     ENDPOINTS.feedIntrospection,
     {
+      preValidation: refuseRepeatedParameter,
       preHandler,
       schema: {
         tags: ['revocation'],
