@@ -10,8 +10,7 @@ import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
   focusedName,
-  openPage,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
@@ -28,8 +27,7 @@ describe.runIf(available)('saving the display name on the account page', () => {
 
   for (const width of WIDTHS) {
     it(`shows the new name in "Who am I" at once, at ${width} px`, async () => {
-      const page = await openPage(browser, contexts, width, 844);
-      await signInWithForm(page, server.url, email(width));
+      const page = await signedInPage({ server, browser }, contexts, email(width), { width, height: 844 });
       const whoami = page.getByRole('region', { name: 'Who am I' }).locator('p').first();
       expect(await whoami.textContent()).toMatch(`Signed in as ${email(width)}. Roles:`);
 
