@@ -3,7 +3,9 @@
  * Chromium (cookie delivery). Regression tests: every visit added a listener that was removed only at the next
  * refresh — visits between two refreshes stacked up listeners, each holding its page's claims list — and a refresh
  * while the page was still loading (its list not yet in the document) removed the listener for good, so the claims
- * shown stayed those of the first token.
+ * shown stayed those of the first token. The "Who am I" line follows the refreshes too: after an admin changed the
+ * user's roles, the roles it names are those of the new token. Regression test: the line kept the roles the page was
+ * drawn with while the claims under it already listed the new ones.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +14,15 @@ import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
   openPage,
+  PASSWORD,
   signInWithForm,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
 
 const EMAIL = 'claims-listener@jot.test';
+const ADMIN = 'claims-listener-admin@jot.test';
+const PROMOTED = 'claims-listener-roles@jot.test';
 const LABEL = 'Access token claims';
 
 /** Opens `route` through the navigation as a user does, and waits for its heading. */
@@ -57,6 +62,10 @@ async function liveClaimsLists(page: Page): Promise<number> {
 const shownJti = async (page: Page): Promise<string> =>
   (await page.locator(`dl[aria-label="${LABEL}"] dt:has(code:text-is("jti")) + dd`).textContent()) ?? '';
 
+/** The `roles` claim the account page shows. */
+const shownRoles = async (page: Page): Promise<string> =>
+  (await page.locator(`dl[aria-label="${LABEL}"] dt:has(code:text-is("roles")) + dd`).textContent()) ?? '';
+
 describe.runIf(available)('the account page listens for refreshes once per visit, while it is shown', () => {
   let server: TestServer;
   let browser: Browser;
@@ -85,7 +94,7 @@ describe.runIf(available)('the account page follows refreshes (2 s access tokens
   beforeAll(
     async () =>
       ({ server, browser } = await startBrowserServer({
-        accounts: [EMAIL],
+        accounts: [EMAIL, ADMIN, PROMOTED],
         settings: { accessTokenTtl: '2s', clockTolerance: '0s' },
       })),
   );
@@ -108,5 +117,31 @@ describe.runIf(available)('the account page follows refreshes (2 s access tokens
     expect(first).not.toBe('');
     // The next refreshes replace the list; the one that came while loading had not unsubscribed it.
     await expect.poll(() => shownJti(page), { timeout: 6_000 }).not.toBe(first);
+  });
+
+  it('redraws the roles of "Who am I" from the new token after an admin changed them', async () => {
+    const { store } = server.app.jot;
+    await store.setRoles((await store.getUserByEmail(ADMIN))!.id, ['admin']);
+    const promoted = (await store.getUserByEmail(PROMOTED))!;
+    const page = await openPage(browser, contexts);
+    await signInWithForm(page, server.url, PROMOTED);
+    const line = page.getByRole('region', { name: 'Who am I' }).locator('p').first();
+    expect(await line.textContent()).toBe(`Signed in as ${PROMOTED}. Roles: none.`);
+
+    const login = await server.request('POST', '/api/login', {
+      body: { email: ADMIN, password: PASSWORD, delivery: 'bearer' },
+    });
+    expect(login.status, login.text).toBe(200);
+    const changed = await server.request('PUT', `/api/admin/users/${promoted.id}/roles`, {
+      token: login.body.access_token as string,
+      body: { roles: ['editor', 'support'] },
+    });
+    expect(changed.status, changed.text).toBe(200);
+
+    // The next refresh brings a token with the new roles: the claims list and the line both show them.
+    await expect.poll(() => shownRoles(page), { timeout: 8_000 }).toMatch(/editor.*support/);
+    await expect
+      .poll(() => line.textContent(), { timeout: 4_000 })
+      .toBe(`Signed in as ${PROMOTED}. Roles: editor, support.`);
   });
 });

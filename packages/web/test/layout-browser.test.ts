@@ -5,6 +5,7 @@
  * all: the pages the links in messages open (with real tokens, from a real SMTP server), the sign-in page with its
  * notices, the sign-in's second step, the confirmation and step-up dialogs (password and second factor), setting up
  * an authenticator app and the recovery codes — plus the return to the page asked for after a two-step sign-in.
+ * Parts that follow one another keep apart: the users pager and the "Create a user" form under it (they touched).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +53,26 @@ describe.runIf(available)('layout at 390 px and 1280 px', () => {
     for (const s of await store.listSessionsForUser(user.id))
       await store.setSessionAuthentication(s.id, { authTime: 0, amr: ['pwd'], acr: 'aal1' });
   };
+
+  /**
+   * Expects at least `min` px between the bottom of `upper` and the top of `lower` on `page` (each the first element
+   * the selector finds): neither touching nor overlapping. `what` names them in a failure.
+   */
+  async function expectApart(
+    page: Page,
+    upper: string,
+    lower: string,
+    min: number,
+    what: string,
+  ): Promise<void> {
+    const [a, b] = await Promise.all([
+      page.locator(upper).first().boundingBox(),
+      page.locator(lower).first().boundingBox(),
+    ]);
+    expect({ what, upper: a !== null, lower: b !== null }).toEqual({ what, upper: true, lower: true });
+    const gap = b!.y - (a!.y + a!.height);
+    expect({ what, gap, apart: gap >= min }).toEqual({ what, gap, apart: true });
+  }
 
   /** Waits for the page to settle, then expects no horizontal overflow and every open dialog inside the screen. */
   async function expectFits(page: Page, what: string): Promise<void> {
@@ -184,6 +205,14 @@ describe.runIf(available)('layout at 390 px and 1280 px', () => {
         await page.getByRole('heading', { name: title, level: 1 }).waitFor();
         await page.locator('main table').first().waitFor();
         await expectFits(page, path);
+        if (path === '/admin/users')
+          await expectApart(
+            page,
+            'nav.pager',
+            'form.create-user',
+            16,
+            `users pager above "Create a user" at ${width} px`,
+          );
       }
 
       await page.goto(`${origin}/#/account`);

@@ -1,7 +1,9 @@
 /**
- * The name saved on the account page shows in its "Who am I" line at once, in real Chromium at a phone's width and a
- * desktop's. Regression test: the line kept the name the page was drawn with ("Name saved." under a stale name) until
- * the user left the page and came back.
+ * The account page's profile forms in real Chromium. The name saved shows in its "Who am I" line at once, at a phone's
+ * width and a desktop's. Regression test: the line kept the name the page was drawn with ("Name saved." under a stale
+ * name) until the user left the page and came back. The new-email field empties once a change is requested, and
+ * keeps an address the server refused so that the user can correct it. Regression test: the address just requested
+ * stayed in the field, inviting a second request.
  */
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +12,7 @@ import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
   focusedName,
-  openPage,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
@@ -28,8 +29,7 @@ describe.runIf(available)('saving the display name on the account page', () => {
 
   for (const width of WIDTHS) {
     it(`shows the new name in "Who am I" at once, at ${width} px`, async () => {
-      const page = await openPage(browser, contexts, width, 844);
-      await signInWithForm(page, server.url, email(width));
+      const page = await signedInPage({ server, browser }, contexts, email(width), { width, height: 844 });
       const whoami = page.getByRole('region', { name: 'Who am I' }).locator('p').first();
       expect(await whoami.textContent()).toMatch(`Signed in as ${email(width)}. Roles:`);
 
@@ -46,4 +46,25 @@ describe.runIf(available)('saving the display name on the account page', () => {
       await expect.poll(() => whoami.textContent()).toMatch(`Signed in as ${email(width)}. Roles:`);
     });
   }
+
+  it('empties the new-email field once the change is requested, and keeps an address the server refused', async () => {
+    const page = await signedInPage({ server, browser }, contexts, 'email-field@jot.test', {
+      width: 1280,
+      height: 844,
+      register: true,
+    });
+    const form = page.locator('form[aria-labelledby="email-h"]');
+    const newEmail = page.locator('#new-email');
+
+    // Another account's address: refused, and still there to correct.
+    await newEmail.fill(email(390));
+    await newEmail.press('Enter');
+    await form.getByText('An account with this email already exists.', { exact: true }).waitFor();
+    expect(await newEmail.inputValue()).toBe(email(390));
+
+    await newEmail.fill('email-field-moved@jot.test');
+    await form.getByRole('button', { name: 'Change email' }).click();
+    await form.getByText(/Check your inbox: open the link we sent to email-field-moved@jot\.test/).waitFor();
+    expect(await newEmail.inputValue()).toBe('');
+  });
 });

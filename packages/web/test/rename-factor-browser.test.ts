@@ -9,15 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, type TestServer } from '../../server/test/support/jot-server.js';
+import type { TestServer } from '../../server/test/support/jot-server.js';
 import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
 import {
   available,
   expectNoOverflow,
   focusedName,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
@@ -34,13 +33,20 @@ describe.runIf(available)('renaming a second factor in its row', () => {
     await page.waitForTimeout(200);
     return focusedName(page);
   };
-  /** A page that records every browser dialog (prompt, alert, confirm) anything opens, and dismisses it. */
-  const newPage = async (width: number): Promise<{ page: Page; dialogs: string[] }> => {
-    const page = await openPage(browser, contexts, width);
+  /**
+   * A new account's page, signed in, that records every browser dialog (prompt, alert, confirm) anything opens — from
+   * before it signs in — and dismisses it.
+   */
+  const newPage = async (email: string, width: number): Promise<{ page: Page; dialogs: string[] }> => {
     const dialogs: string[] = [];
-    page.on('dialog', (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      void d.dismiss();
+    const page = await signedInPage({ server, browser }, contexts, email, {
+      width,
+      register: true,
+      prepare: (opened) =>
+        opened.on('dialog', (d) => {
+          dialogs.push(`${d.type()}: ${d.message()}`);
+          void d.dismiss();
+        }),
     });
     return { page, dialogs };
   };
@@ -53,9 +59,7 @@ describe.runIf(available)('renaming a second factor in its row', () => {
   for (const width of WIDTHS) {
     it(`${width} px: a second factor is renamed in its row, without a browser dialog`, async () => {
       const email = `rename-${width}@rename.test`;
-      await signUp(server, email);
-      const { page, dialogs } = await newPage(width);
-      await signInWithForm(page, server.url, email);
+      const { page, dialogs } = await newPage(email, width);
       // The factors: an authenticator app and two passkeys (rows of the store: only their names matter here).
       const login = await server.request('POST', '/api/login', {
         body: { email, password: PASSWORD, delivery: 'bearer' },

@@ -15,9 +15,7 @@ import {
   available,
   expectNoOverflow,
   focusedName,
-  openPage,
-  PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
   tabTo,
@@ -52,10 +50,9 @@ describe.runIf(available)('setting up the authenticator app again from the recov
 
   for (const width of WIDTHS) {
     it(`replaces the confirmed key with a new one, by keyboard, at ${width} px`, async () => {
-      const page = await openPage(browser, contexts, width, 844);
+      const page = await signedInPage({ server, browser }, contexts, email(width), { width, height: 844 });
       const user = (await server.app.jot.store.getUserByEmail(email(width)))!;
       const factors = () => server.app.jot.store.mfa.listFactors(user.id);
-      await signInWithForm(page, server.url, email(width));
       await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
       const first = await confirmShownKey(page);
       const firstCodes = await shownCodes(page);
@@ -95,11 +92,11 @@ describe.runIf(available)('setting up the authenticator app again from the recov
 
   for (const width of WIDTHS) {
     it(`gives up before confirming with Cancel, the focus back on the button that started, at ${width} px`, async () => {
-      const page = await openPage(browser, contexts, width, 844);
-      await server.request('POST', '/api/register', {
-        body: { email: `cancel-${width}@jot.test`, password: PASSWORD },
+      const page = await signedInPage({ server, browser }, contexts, `cancel-${width}@jot.test`, {
+        width,
+        height: 844,
+        register: true,
       });
-      await signInWithForm(page, server.url, `cancel-${width}@jot.test`);
       await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
       const form = page.locator('form.totp-enrolment');
       await form.waitFor();

@@ -3,15 +3,18 @@
  * revoke, sign out everywhere, and change password.
  */
 import type { JotClient } from '@jot/client';
-import type { SessionListView, SessionView, UserView } from '@jot/contract';
+import type { SessionListView, SessionView, UserView, WhoAmIResponse } from '@jot/contract';
 
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, message, outcome, table, titled } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
+import { createLatest } from '../lib/latest.js';
 import { currentUser, jot, loadUser } from '../lib/session.js';
 import { mfaSection } from './account-mfa.js';
 import { claimsList } from './claims.js';
 import { deleteSection, profileSection } from './profile.js';
+
+const CLAIMS_LABEL = 'Access token claims';
 
 const device = (s: SessionView): string => s.user_agent ?? 'unknown device';
 
@@ -124,24 +127,23 @@ function passwordSection(client: JotClient): HTMLElement {
 }
 
 /**
- * The claims of the session's access token, kept current: a confirmed authenticator app (aal2), a step-up or a
- * refresh gives the session a new token, and the list shows that one's claims, not those the page was drawn with.
- * It listens from the moment it is drawn — a refresh can come while the rest of the page still loads, before the list
- * is in the document — until the router aborts `signal` (the user moved on): one listener per page on screen.
+ * Keeps what the page drew from the session current: a confirmed authenticator app (aal2), a step-up or a refresh
+ * gives the session a new token — with new roles, say, after an admin changed them — and `redraw` gets the user and
+ * claims that whoami answers with it (only the answer to the newest refresh). It listens from the moment the page
+ * starts drawing — a refresh can come while the rest of the page still loads, before its parts are in the document —
+ * until the router aborts `signal` (the user moved on): one listener per page on screen.
  */
-function currentClaims(claims: Record<string, unknown>, signal: AbortSignal): HTMLElement {
-  let list = claimsList(claims, 'Access token claims');
-  if (signal.aborted) return list;
+function followRefreshes(signal: AbortSignal, redraw: (who: WhoAmIResponse) => void): void {
+  if (signal.aborted) return;
+  const latest = createLatest();
   const stop = jot.on('session:refreshed', () => {
+    const ticket = latest.next();
     void loadUser().then((who) => {
-      if (who === undefined || signal.aborted) return;
-      const next = claimsList(who.claims, 'Access token claims');
-      list.replaceWith(next);
-      list = next;
+      if (who === undefined || signal.aborted || !latest.isCurrent(ticket)) return;
+      redraw(who);
     });
   });
   signal.addEventListener('abort', stop, { once: true });
-  return list;
 }
 
 /** "Signed in as …" with the user's name and roles. */
@@ -168,12 +170,19 @@ export async function accountPage(main: ParentNode, signal: AbortSignal): Promis
   }
   const { user, claims } = who;
   let signedIn = signedInAs(user);
-  // A name just saved shows here at once, not after the next visit.
-  const renamed = (next: UserView): void => {
+  let claimsShown = claimsList(claims, CLAIMS_LABEL);
+  // A name just saved shows here at once, not after the next visit; so do roles a refresh brought.
+  const redrawSignedIn = (next: UserView): void => {
     const line = signedInAs(next);
     signedIn.replaceWith(line);
     signedIn = line;
   };
+  followRefreshes(signal, (next) => {
+    redrawSignedIn(next.user);
+    const list = claimsList(next.claims, CLAIMS_LABEL);
+    claimsShown.replaceWith(list);
+    claimsShown = list;
+  });
   main.append(
     titled(
       'section',
@@ -181,14 +190,14 @@ export async function accountPage(main: ParentNode, signal: AbortSignal): Promis
       'Who am I',
       signedIn,
       h('h3', {}, 'Claims of the current access token'),
-      currentClaims(claims, signal),
+      claimsShown,
       h(
         'p',
         { class: 'muted' },
         'The token itself stays in an HttpOnly cookie: scripts on this page cannot read it.',
       ),
     ),
-    profileSection(user, renamed),
+    profileSection(user, redrawSignedIn),
     await mfaSection(),
     await sessionsSection(jot),
     passwordSection(jot),

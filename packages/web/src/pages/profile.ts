@@ -48,6 +48,8 @@ export function profileSection(user: UserView, onSaved: (user: UserView) => void
       method: 'POST',
       body: { new_email: newEmail.value } satisfies EmailChangeBody,
     });
+    // Done with this address (a refused one stays, to correct).
+    newEmail.value = '';
     return `Check your inbox: ${res.message}.`;
   };
   onSubmit(emailForm, change, emailOut, changeEmail, { stepUp: true });

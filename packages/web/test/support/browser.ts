@@ -1,7 +1,8 @@
 /**
  * Shared by the real-browser suites: Debian's Chromium through playwright-core, the UI built when missing or stale,
- * the screenshot folder, fresh pages, signing in through the form, layout measurements, where the focus is, and a
- * test file's server and Chromium (with a real SMTP server for the suites that follow links in messages).
+ * the screenshot folder, fresh pages, signing in through the form (on a page of one's own: {@link signedInPage}),
+ * layout measurements, where the focus is, and a test file's server and Chromium (with a real SMTP server for the
+ * suites that follow links in messages).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,40 @@ export async function signInWithForm(
   await page.getByRole('heading', { name: 'My account' }).waitFor();
 }
 
+/** Registers `email` with {@link PASSWORD} on `server`; throws unless the server created the account. */
+export async function registerAccount(server: TestServer, email: string): Promise<void> {
+  const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
+  if (reg.status !== 201) throw new Error(`registering ${email} failed: ${reg.status} ${reg.text}`);
+}
+
+/** How {@link signedInPage} opens its page. */
+export interface SignedInPageOptions {
+  /** The viewport's width and height ({@link openPage}'s when left out). */
+  width?: number;
+  height?: number;
+  /** Registers the account first, for one the suite's `beforeAll` did not create. */
+  register?: boolean;
+  /** Runs on the new page before it signs in (e.g. to listen for its dialogs). */
+  prepare?: (page: Page) => void;
+}
+
+/**
+ * A fresh page (see {@link openPage}) of the suite's server and Chromium, signed in as `email` through the form and
+ * showing the account page.
+ */
+export async function signedInPage(
+  started: BrowserServer,
+  contexts: BrowserContext[],
+  email: string,
+  options: SignedInPageOptions = {},
+): Promise<Page> {
+  if (options.register === true) await registerAccount(started.server, email);
+  const page = await openPage(started.browser, contexts, options.width, options.height);
+  options.prepare?.(page);
+  await signInWithForm(page, started.server.url, email);
+  return page;
+}
+
 /** How far the page reaches beyond the viewport horizontally (0 = no horizontal overflow), and what sticks out. */
 export async function horizontalOverflow(page: Page): Promise<{ overflow: number; culprits: string[] }> {
   return page.evaluate(() => {
@@ -167,10 +202,7 @@ export async function startBrowserServer(
     { tokenDelivery: 'cookie', ...options.settings },
     { clock: options.clock },
   );
-  for (const email of options.accounts ?? []) {
-    const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
-    if (reg.status !== 201) throw new Error(`registering ${email} failed: ${reg.status} ${reg.text}`);
-  }
+  for (const email of options.accounts ?? []) await registerAccount(server, email);
   return { server, browser: await launchChromium() };
 }
 
