@@ -8,6 +8,7 @@ import type { SessionEndReason } from '@jot/client';
 
 import { h } from './lib/dom.js';
 import { discardDraft, keepDraft, restoreDraft } from './lib/drafts.js';
+import { createLatest } from './lib/latest.js';
 import {
   allowReturnTo,
   DEFAULT_ROUTE,
@@ -149,6 +150,19 @@ async function boot(): Promise<void> {
   });
   jot.on('session:started', ({ source }) => {
     if (source === 'other-tab') void loadUser().then(() => router.rerender());
+  });
+  // A refresh brings the roles an admin gave or took meanwhile: the navigation follows at once, and a page the user
+  // may no longer see is left; a page still allowed stays as it is (nothing typed into it is lost).
+  const rolesSeen = createLatest();
+  jot.on('session:refreshed', () => {
+    const ticket = rolesSeen.next();
+    const wasAdmin = hasRole('admin');
+    void loadUser().then((who) => {
+      if (who === undefined || !rolesSeen.isCurrent(ticket) || hasRole('admin') === wasAdmin) return;
+      const onPage = routes.find((r) => r.path === main.dataset.route);
+      if (onPage === undefined || guard(onPage, '') !== undefined) router.rerender();
+      else renderNav(nav, onPage);
+    });
   });
 }
 
