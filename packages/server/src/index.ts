@@ -1,6 +1,7 @@
 /** `@jot/server`: the Jot auth server as a library (the `jot-server` binary wraps `createServer`). */
 export { createServer, buildApp, REDACTED_PATHS, type CreateServerOptions } from './app.js';
 export { shutdownGracefully, type ShutdownOptions, type ShutdownReport } from './shutdown.js';
+export { shutdownOnSignal, type ShutdownSignal, type SignalSource } from './shutdown-on-signal.js';
 export type { Drain } from './http/drain.js';
 export { openAdminOps, type AdminOps } from './admin-ops.js';
 export { publicSession, publicUser } from './http/views.js';

@@ -3,11 +3,14 @@
  *
  * 1. drain at once: `/readyz` answers 503 so the load balancer stops sending traffic, revocation streams tell
  *    their verifiers to reconnect (to another instance), every response closes its connection, idle keep-alive
- *    connections are closed — the listener stays open meanwhile, so nothing is refused;
- * 2. wait for the requests in flight, at most `drainTimeoutMs`;
- * 3. stop listening and close the app (store, Redis); connections still open a short grace later are cut.
+ *    connections are closed;
+ * 2. keep accepting and serving new connections for `drainDelayMs` — the time the load balancer takes to notice
+ *    and stop routing here — so what it still sends is answered, not refused or failed with 503 (an aborted
+ *    `endDelay` ends this early);
+ * 3. stop listening, and wait for the requests in flight, at most `drainTimeoutMs`;
+ * 4. close the app (store, Redis); connections still open a short grace later are cut.
  *
- * It resolves within `drainTimeoutMs` plus about a second, whatever clients or dependencies do.
+ * It resolves within `drainDelayMs` plus `drainTimeoutMs` plus about a second, whatever clients or dependencies do.
  */
 import type { FastifyInstance } from 'fastify';
 
@@ -18,6 +21,12 @@ const CLOSE_GRACE_MS = 1000;
 export interface ShutdownOptions {
   /** @default the server's `drainTimeoutMs` (`JOT_DRAIN_TIMEOUT`) */
   drainTimeoutMs?: number;
+  /** @default the server's `drainDelayMs` (`JOT_DRAIN_DELAY`) */
+  drainDelayMs?: number;
+  /** Aborting it ends the drain delay at once (a second signal). */
+  endDelay?: AbortSignal;
+  /** Called once the listener is closed, when the delay is over. */
+  onStopListening?: () => void;
 }
 
 /** What a shutdown did, for the log line and tests. */
@@ -41,7 +50,16 @@ export async function shutdownGracefully(
 ): Promise<ShutdownReport> {
   const started = performance.now();
   const drainTimeoutMs = options.drainTimeoutMs ?? app.jot.config.drainTimeoutMs;
+  const drainDelayMs = options.drainDelayMs ?? app.jot.config.drainDelayMs;
   app.drain.start();
+  if (drainDelayMs > 0) {
+    app.log.info({ drainDelayMs }, 'draining: still accepting connections until the load balancer lets go');
+    await delay(drainDelayMs, options.endDelay);
+  }
+  // No new connection from here on: a refused connection is retried elsewhere by a load balancer; a request
+  // accepted now and answered 503 by the closing app would not be (not a POST, by nginx's defaults).
+  if (app.server.listening) app.server.close();
+  options.onStopListening?.();
   const drained = await app.drain.idle(drainTimeoutMs);
   const abandoned = drained ? 0 : app.drain.inFlight;
   if (!drained) {
@@ -69,4 +87,18 @@ export async function shutdownGracefully(
   const elapsedMs = Math.round(performance.now() - started);
   app.log.info({ elapsedMs, abandoned, closed }, 'shut down');
   return { abandoned, closed, elapsedMs };
+}
+
+/** Resolves after `ms`, or at once when `signal` is aborted. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

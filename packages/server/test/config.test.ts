@@ -74,6 +74,8 @@ describe('loadConfig defaults', () => {
       argon2TimeCost: 2,
       argon2Parallelism: 1,
       hashConcurrency: undefined,
+      drainTimeoutMs: 5000,
+      drainDelayMs: 0,
       configFile: undefined,
       kekGenerated: true,
     });
@@ -102,6 +104,17 @@ describe('loadConfig defaults', () => {
 
   it('binds to all interfaces in production', () => {
     expect(load(PROD)).toMatchObject({ nodeEnv: 'production', host: '0.0.0.0', kekGenerated: false });
+  });
+
+  it('delays the drain 5 s in production (behind a load balancer), not in development or test', () => {
+    expect(load(PROD).drainDelayMs).toBe(5000);
+    expect(load().drainDelayMs).toBe(0);
+    expect(load({ NODE_ENV: 'test' }).drainDelayMs).toBe(0);
+    expect(load({ ...PROD, JOT_DRAIN_DELAY: '0' }).drainDelayMs).toBe(0);
+    expect(load({ JOT_DRAIN_DELAY: '1500ms' }).drainDelayMs).toBe(1500);
+    expect(load({ JOT_DRAIN_DELAY: '15s' }).drainDelayMs).toBe(15_000);
+    // A bare number is seconds, as for every duration.
+    expect(load({ JOT_DRAIN_DELAY: '2' }).drainDelayMs).toBe(2000);
   });
 });
 
@@ -229,6 +242,12 @@ describe('loadConfig validation', () => {
     ['JOT_SIGNING_ALG', 'none', /JOT_SIGNING_ALG.*RS256/],
     ['JOT_ACCESS_TOKEN_TTL', 'soon', /JOT_ACCESS_TOKEN_TTL.*duration/],
     ['JOT_ACCESS_TOKEN_TTL', '0', /JOT_ACCESS_TOKEN_TTL.*at least 1s/],
+    [
+      'JOT_DRAIN_DELAY',
+      'a while',
+      /JOT_DRAIN_DELAY is invalid: expected a duration such as "30s", .*, got "a while"/,
+    ],
+    ['JOT_DRAIN_DELAY', '-5s', /JOT_DRAIN_DELAY is invalid: expected a duration/],
     ['JOT_TOKEN_MODE', 'double', /JOT_TOKEN_MODE.*refresh, single/],
     ['JOT_TOKEN_DELIVERY', 'pigeon', /JOT_TOKEN_DELIVERY.*bearer, cookie, memory/],
     ['JOT_TRUST_PROXY', 'maybe', /JOT_TRUST_PROXY.*hop count/],

@@ -5,6 +5,10 @@
  * at once, every in-flight request is answered, keep-alive connections are closed after their response, the
  * verifier's stream ends with the reconnect hint, and the process exits 0 within the drain timeout plus a second
  * or two. A client that never finishes its request cannot hold the exit past the drain timeout.
+ *
+ * With `JOT_DRAIN_DELAY` (the load balancer's time to notice /readyz), new connections are still accepted and
+ * served, with `Connection: close`, for the delay after the signal — they used to be refused or answered 503 by the
+ * closing app — and then the listener closes; a second signal ends the delay.
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -111,6 +115,34 @@ function freshGet(url: string): Promise<{ status: number; body: string; retryAft
   });
 }
 
+/** What a request on a new connection got: its answer, or the connection's error code (`ECONNREFUSED`, …). */
+type Attempt =
+  | { status: number; code: string | undefined; connection: string | undefined; body: string }
+  | { error: string | undefined };
+
+/** A GET on a new connection, as a load balancer that still routes here would open; never rejects. */
+function attempt(url: string, headers: Record<string, string> = {}): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { agent: false, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(body) as { code?: string }).code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, code, connection: res.headers.connection, body });
+      });
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+    req.end();
+  });
+}
+
 async function poll<T>(probe: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -146,6 +178,8 @@ describe('SIGTERM', () => {
     // time, so the 24 logins below stay in flight for a second or more).
     const server = await start({
       JOT_DRAIN_TIMEOUT: '20s',
+      // Fresh connections reach /readyz during the delay; the logins outlast it, on connections already open.
+      JOT_DRAIN_DELAY: '1s',
       JOT_ARGON2_MEMORY_KIB: '65536',
       JOT_ARGON2_TIME_COST: '4',
     });
@@ -204,7 +238,7 @@ describe('SIGTERM', () => {
       const { code, signal } = await server.exited;
       const elapsed = performance.now() - signalledAt;
       expect({ code, signal }).toEqual({ code: 0, signal: null });
-      expect(elapsed).toBeLessThan(20_000 + 2000);
+      expect(elapsed).toBeLessThan(1000 + 20_000 + 2000);
       // Every keep-alive socket was closed by the server, not left for the client's timeout.
       for (const socket of keepAliveSockets)
         expect(socket.destroyed || socket.readyState === 'closed').toBe(true);
@@ -270,5 +304,85 @@ describe('SIGTERM', () => {
     await verifier.close();
     expect(performance.now() - closing).toBeLessThan(1500);
     verifier = undefined;
+  }, 120_000);
+});
+
+describe('SIGTERM with JOT_DRAIN_DELAY', () => {
+  // Requests a load balancer sends between the signal and noticing /readyz used to meet a closed listener or the
+  // closing app's 503; now they are served, each on a connection the server then closes.
+  it('keeps accepting and serving new connections with Connection: close for the delay, then exits 0 and refuses', async () => {
+    const delayMs = 3000;
+    const server = await start({ JOT_DRAIN_DELAY: '3s' });
+    const signalledAt = performance.now();
+    server.child.kill('SIGTERM');
+
+    const readyz = await poll(
+      async () => {
+        const answer = await attempt(`${server.url}/readyz`);
+        return 'status' in answer && answer.status === 200 ? undefined : answer;
+      },
+      delayMs,
+      '/readyz to stop answering 200',
+    );
+    // After /readyz has turned, a request on a new connection is still answered, and told to go elsewhere next time.
+    const served = await attempt(`${server.url}/healthz`);
+    expect(served).toMatchObject({ status: 200, code: undefined, connection: 'close' });
+    expect(readyz).toMatchObject({ status: 503, code: 'ERR_UNAVAILABLE', connection: 'close' });
+    // A verifier the balancer sends back here is sent off again at once, on a connection that closes.
+    const stream = await attempt(`${server.url}/api/revocations/stream`, {
+      authorization: `Bearer ${SECRET}`,
+    });
+    expect(stream).toMatchObject({ status: 200, connection: 'close' });
+    expect('body' in stream ? stream.body : '').toMatch(/event: shutdown/);
+
+    const { code, signal } = await server.exited;
+    const elapsed = performance.now() - signalledAt;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    // It waited out the delay (a timer may fire a millisecond early), then closed at once: nothing was in flight.
+    expect(elapsed).toBeGreaterThanOrEqual(delayMs - 50);
+    expect(elapsed).toBeLessThan(delayMs + 3000);
+    expect(await attempt(`${server.url}/healthz`)).toEqual({ error: 'ECONNREFUSED' });
+    expect(server.output()).toMatch(/"abandoned":0,"closed":true,"msg":"shut down"/);
+  }, 120_000);
+
+  it('ends the delay on a second signal: the request in flight is answered and the process exits 0 at once', async () => {
+    const server = await start({
+      JOT_DRAIN_DELAY: '60s',
+      JOT_ARGON2_MEMORY_KIB: '65536',
+      JOT_ARGON2_TIME_COST: '4',
+    });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const account = { email: 'a@example.com', password: PASSWORD };
+      expect((await send(agent, server.url, 'POST', '/api/register', account)).status).toBe(201);
+      server.child.kill('SIGTERM');
+      await poll(
+        async () => {
+          const answer = await attempt(`${server.url}/readyz`);
+          return 'status' in answer && answer.status === 503 ? true : undefined;
+        },
+        10_000,
+        '/readyz to answer 503',
+      );
+      // A slow login, sent during the delay, is in flight when the second signal comes.
+      let written = false;
+      // On a connection of its own: the drain closed the idle keep-alive one the registration left in the pool.
+      const login = send(new Agent(), server.url, 'POST', '/api/login', account, () => (written = true));
+      // Awaited below; a refusal must not also surface as an unhandled rejection if a wait fails first.
+      login.catch(() => undefined);
+      await poll(async () => (written ? true : undefined), 10_000, 'the login to be sent');
+      const secondAt = performance.now();
+      server.child.kill('SIGINT');
+
+      expect(await login).toEqual({ status: 200, connection: 'close' });
+      const { code, signal } = await server.exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      // Far inside the 60 s delay: the login's hashing plus closing.
+      expect(performance.now() - secondAt).toBeLessThan(10_000);
+      expect(server.output()).toMatch(/SIGINT: ending the drain delay/);
+      expect(server.output()).toMatch(/"abandoned":0,"closed":true,"msg":"shut down"/);
+    } finally {
+      agent.destroy();
+    }
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 /**
  * `jot serve`: the server, as `npm start` runs it: load and validate the configuration, create the server, create
- * the bootstrap admin if configured, listen, and shut down gracefully on SIGINT/SIGTERM (`shutdownGracefully`:
- * `/readyz` turns 503, in-flight requests finish within `JOT_DRAIN_TIMEOUT`, revocation streams are sent elsewhere,
- * the store is closed).
+ * the bootstrap admin if configured, listen, and shut down gracefully on SIGINT/SIGTERM (`shutdownOnSignal`:
+ * `/readyz` turns 503, new connections are still served for `JOT_DRAIN_DELAY`, in-flight requests finish within
+ * `JOT_DRAIN_TIMEOUT`, revocation streams are sent elsewhere, the store is closed; a second signal ends the delay).
  */
 import type { Command } from 'commander';
 import {
@@ -10,26 +10,11 @@ import {
   ensureBootstrapAdmin,
   loadConfig,
   REDACTED_PATHS,
-  shutdownGracefully,
+  shutdownOnSignal,
   warnAboutDevelopmentDefaults,
 } from '@jot/server';
 
-import type { CliIo, SignalSource } from '../io.js';
-
-/** Resolves with the first SIGINT/SIGTERM; a second one meets Node's default handler and ends the process. */
-function nextSignal(signals: SignalSource): Promise<'SIGINT' | 'SIGTERM'> {
-  return new Promise((resolve) => {
-    const done = (signal: 'SIGINT' | 'SIGTERM'): void => {
-      signals.off('SIGINT', onInt);
-      signals.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = (): void => done('SIGINT');
-    const onTerm = (): void => done('SIGTERM');
-    signals.once('SIGINT', onInt);
-    signals.once('SIGTERM', onTerm);
-  });
-}
+import type { CliIo } from '../io.js';
 
 async function serve(io: CliIo): Promise<void> {
   const config = loadConfig({ env: io.env, cwd: io.cwd });
@@ -50,9 +35,7 @@ async function serve(io: CliIo): Promise<void> {
     throw err;
   }
   app.log.info(`Jot is serving ${config.issuer} (JWKS at ${config.issuer}/.well-known/jwks.json)`);
-  const signal = await nextSignal(io.signals);
-  app.log.info(`${signal}: shutting down`);
-  await shutdownGracefully(app);
+  await shutdownOnSignal(app, io.signals);
 }
 
 /** Registers `jot serve`. */

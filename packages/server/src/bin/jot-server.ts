@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * `jot-server` / `npm start`: load the configuration, open the store, serve until SIGINT/SIGTERM, then shut down
- * gracefully (`shutdownGracefully`) and exit 0. A second signal during the drain ends the process at once.
+ * gracefully (`shutdownOnSignal`) and exit 0. A second signal during the drain delay ends the delay; one after it
+ * ends the process at once.
  */
 import { announceFirstAccount, ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from '../bootstrap.js';
 import { createServer } from '../app.js';
-import { shutdownGracefully } from '../shutdown.js';
+import { shutdownOnSignal } from '../shutdown-on-signal.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 
 async function main(): Promise<void> {
@@ -39,16 +40,8 @@ async function main(): Promise<void> {
     { listening },
     `Jot is serving ${config.issuer} on ${listening} (JWKS at ${config.issuer}/.well-known/jwks.json)`,
   );
-  const onSignal = (signal: NodeJS.Signals): void => {
-    // Both handlers go: the next signal meets Node's default and ends the process at once.
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    app.log.info(`${signal}: shutting down`);
-    // Never rejects, and resolves within JOT_DRAIN_TIMEOUT plus about a second.
-    void shutdownGracefully(app).then(() => process.exit(0));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Never rejects, and resolves within JOT_DRAIN_DELAY plus JOT_DRAIN_TIMEOUT plus about a second.
+  void shutdownOnSignal(app).then(() => process.exit(0));
 }
 
 main().catch((err: unknown) => {

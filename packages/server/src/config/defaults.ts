@@ -120,6 +120,13 @@ export const defaults = {
    */
   drainTimeout: '5s',
   /**
+   * On SIGTERM/SIGINT, how long the server goes on accepting new connections after `/readyz` turns 503 (answering
+   * them with `Connection: close`) before it stops listening and waits for the requests in flight: the time a load
+   * balancer takes to stop sending it traffic. A second signal ends it early. `ms` allowed (`1500ms`).
+   * @default '5s' in production, '0s' in development and test
+   */
+  drainDelay: undefined,
+  /**
    * Requests per client address and route on every route that checks a credential or sends mail, and the same
    * budget per verified user on the password-, code- and email-change routes; and failed client authentications
    * per address (counted per client id) at the introspection, revocation and feed endpoints: `<max>/<window>`, e.g.
@@ -322,6 +329,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   headersTimeout: 'JOT_HEADERS_TIMEOUT',
   keepAliveTimeout: 'JOT_KEEP_ALIVE_TIMEOUT',
   drainTimeout: 'JOT_DRAIN_TIMEOUT',
+  drainDelay: 'JOT_DRAIN_DELAY',
   rateLimitAuth: 'JOT_RATE_LIMIT_AUTH',
   corsOrigins: 'JOT_CORS_ORIGINS',
   tokenDelivery: 'JOT_TOKEN_DELIVERY',

@@ -74,7 +74,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     ...readClusterSettings(reader),
     adminEmail,
     adminPassword,
-    ...readHttpSettings(reader, timeouts),
+    ...readHttpSettings(reader, timeouts, production),
     ...readDPoPSettings(reader, cwd),
     ...readLoginLimits(reader),
     metricsToken: read('metricsToken', (v) => {

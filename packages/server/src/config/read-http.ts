@@ -31,6 +31,7 @@ export type HttpSettings = Pick<
   | 'bodyLimitBytes'
   | 'keepAliveTimeoutMs'
   | 'drainTimeoutMs'
+  | 'drainDelayMs'
   | 'rateLimitAuth'
   | 'corsOrigins'
   | 'tokenDelivery'
@@ -39,7 +40,11 @@ export type HttpSettings = Pick<
   Timeouts;
 
 /** Reads the HTTP settings. */
-export function readHttpSettings({ get, duration }: SettingsReader, timeouts: Timeouts): HttpSettings {
+export function readHttpSettings(
+  { get, read, duration }: SettingsReader,
+  timeouts: Timeouts,
+  production: boolean,
+): HttpSettings {
   return {
     logLevel: get('logLevel', (v) => p.oneOf(v, LOG_LEVELS)),
     trustProxy: get('trustProxy', p.trustProxy),
@@ -47,6 +52,9 @@ export function readHttpSettings({ get, duration }: SettingsReader, timeouts: Ti
     ...timeouts,
     keepAliveTimeoutMs: duration('keepAliveTimeout', 1000),
     drainTimeoutMs: duration('drainTimeout', 0),
+    // Unset: a production instance sits behind a load balancer that needs time to stop routing to it; nothing
+    // routes to a development or test server, whose Ctrl-C should be instant.
+    drainDelayMs: read('drainDelay', (v) => p.durationMsFine(v, 0)) ?? (production ? 5000 : 0),
     rateLimitAuth: get('rateLimitAuth', p.rate),
     corsOrigins: get('corsOrigins', (v) => p.list(v).map(p.origin)),
     tokenDelivery: get('tokenDelivery', (v) => p.oneOf(v, SESSION_DELIVERIES)),

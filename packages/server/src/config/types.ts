@@ -95,6 +95,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** How long a shutdown waits for in-flight requests. */
   drainTimeoutMs: number;
+  /** How long a shutdown keeps accepting connections after `/readyz` turns 503, before it stops listening. */
+  drainDelayMs: number;
   rateLimitAuth: { readonly max: number; readonly windowMs: number };
   /** Exact origins (`scheme://host[:port]`). */
   corsOrigins: readonly string[];

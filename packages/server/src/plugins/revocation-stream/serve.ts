@@ -28,7 +28,8 @@ export async function serveRevocationStream(
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
-    connection: 'keep-alive',
+    // A stream opened while draining ends at once; its connection must not bring the reader back here.
+    connection: app.drain.draining ? 'close' : 'keep-alive',
     'x-accel-buffering': 'no',
   });
   res.write(`retry: 2000\n\n`);
