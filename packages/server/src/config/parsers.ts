@@ -52,8 +52,14 @@ export function list(value: unknown): string[] {
   return items.map((s) => s.trim()).filter((s) => s !== '');
 }
 
-/** A duration ("15m", "30d", seconds) in milliseconds, at least `minMs`. */
-export function durationMs(value: unknown, minMs = 0): number {
+/**
+ * The longest duration a setting that runs a timer (a timeout, a delay, a poll interval) may take: Node's timers
+ * hold at most 2^31 - 1 ms (~24.8 days) and fire at once past it (TimeoutOverflowWarning).
+ */
+export const TIMER_MAX_MS = 24 * 86_400_000;
+
+/** A duration ("15m", "30d", seconds) in milliseconds, at least `minMs` and at most `maxMs`. */
+export function durationMs(value: unknown, minMs = 0, maxMs = Infinity): number {
   let seconds: number;
   try {
     seconds = parseDuration(typeof value === 'number' ? value : text(value));
@@ -62,17 +68,23 @@ export function durationMs(value: unknown, minMs = 0): number {
   }
   const ms = seconds * 1000;
   if (ms < minMs) throw new Invalid(`expected a duration of at least ${minMs / 1000}s`);
-  return ms;
+  return atMost(ms, maxMs);
+}
+
+function atMost(ms: number, maxMs: number): number {
+  if (ms <= maxMs) return ms;
+  const max = maxMs % 86_400_000 === 0 ? `${maxMs / 86_400_000}d` : `${maxMs} ms`;
+  throw new Invalid(`expected a duration of at most ${max}`);
 }
 
 /** A duration that may be given in milliseconds ("150ms") as well as in the units `durationMs` takes. */
-export function durationMsFine(value: unknown, minMs = 0): number {
+export function durationMsFine(value: unknown, minMs = 0, maxMs = Infinity): number {
   const match = typeof value === 'string' ? /^\s*(\d+)\s*ms\s*$/i.exec(value) : null;
-  if (match === null) return durationMs(value, minMs);
+  if (match === null) return durationMs(value, minMs, maxMs);
   const ms = Number(match[1]);
   if (!Number.isSafeInteger(ms) || ms < minMs)
     throw new Invalid(`expected a duration of at least ${minMs} ms`);
-  return ms;
+  return atMost(ms, maxMs);
 }
 
 const SIZE_UNITS: ReadonlyMap<string, number> = new Map([

@@ -17,8 +17,8 @@ export function readClusterSettings({ read, get }: SettingsReader): ClusterSetti
       if (!/^rediss?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected a redis:// or rediss:// URL');
       return s;
     }),
-    redisTimeoutMs: get('redisTimeout', (v) => p.durationMsFine(v, 10)),
-    clusterPollIntervalMs: get('clusterPollInterval', (v) => p.durationMsFine(v, 100)),
+    redisTimeoutMs: get('redisTimeout', (v) => p.durationMsFine(v, 10, p.TIMER_MAX_MS)),
+    clusterPollIntervalMs: get('clusterPollInterval', (v) => p.durationMsFine(v, 100, p.TIMER_MAX_MS)),
     revocationSecret: read('revocationSecret', (v) => {
       const s = typeof v === 'string' ? v : '';
       if (s.length < 32) throw new p.Invalid('expected a secret of at least 32 characters');

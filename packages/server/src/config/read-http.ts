@@ -15,8 +15,8 @@ export type Timeouts = Pick<Config, 'requestTimeoutMs' | 'headersTimeoutMs'>;
 
 /** Reads the timeouts: the headers must arrive within the request's time. */
 export function readTimeouts({ raw, fail, duration }: SettingsReader): Timeouts {
-  const requestTimeoutMs = duration('requestTimeout', 1000);
-  const headersTimeoutMs = duration('headersTimeout', 1000);
+  const requestTimeoutMs = duration('requestTimeout', 1000, p.TIMER_MAX_MS);
+  const headersTimeoutMs = duration('headersTimeout', 1000, p.TIMER_MAX_MS);
   if (headersTimeoutMs > requestTimeoutMs) {
     fail('headersTimeout', raw('headersTimeout').source, 'must be at most JOT_REQUEST_TIMEOUT');
   }
@@ -50,11 +50,12 @@ export function readHttpSettings(
     trustProxy: get('trustProxy', p.trustProxy),
     bodyLimitBytes: get('bodyLimit', p.bytes),
     ...timeouts,
-    keepAliveTimeoutMs: duration('keepAliveTimeout', 1000),
-    drainTimeoutMs: duration('drainTimeout', 0),
+    keepAliveTimeoutMs: duration('keepAliveTimeout', 1000, p.TIMER_MAX_MS),
+    drainTimeoutMs: duration('drainTimeout', 0, p.TIMER_MAX_MS),
     // Unset: a production instance sits behind a load balancer that needs time to stop routing to it; nothing
     // routes to a development or test server, whose Ctrl-C should be instant.
-    drainDelayMs: read('drainDelay', (v) => p.durationMsFine(v, 0)) ?? (production ? 5000 : 0),
+    drainDelayMs:
+      read('drainDelay', (v) => p.durationMsFine(v, 0, p.TIMER_MAX_MS)) ?? (production ? 5000 : 0),
     rateLimitAuth: get('rateLimitAuth', p.rate),
     corsOrigins: get('corsOrigins', (v) => p.list(v).map(p.origin)),
     tokenDelivery: get('tokenDelivery', (v) => p.oneOf(v, SESSION_DELIVERIES)),

@@ -34,7 +34,7 @@ export function readMailSettings(
       return s;
     }),
     mailFrom: read('mailFrom', p.string) ?? `Jot <no-reply@${issuerHost}>`,
-    mailRetryBaseMs: duration('mailRetryBase', 1000),
+    mailRetryBaseMs: duration('mailRetryBase', 1000, p.TIMER_MAX_MS),
     mailTemplatesDir: read('mailTemplatesDir', (v) => resolve(cwd, p.string(v))),
     emailVerification: get('emailVerification', (v): EmailVerification =>
       p.oneOf(v, ['off', 'optional', 'required']),

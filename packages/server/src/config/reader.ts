@@ -34,8 +34,8 @@ export interface SettingsReader {
   ) => never;
   /** Refuses a setting that production requires and that is unset. */
   readonly missing: (key: SettingKey, why: string) => never;
-  /** A required duration in milliseconds, at least `minMs` (bare numbers are seconds). */
-  readonly duration: (key: SettingKey, minMs: number) => number;
+  /** A required duration in milliseconds, at least `minMs` and at most `maxMs` (bare numbers are seconds). */
+  readonly duration: (key: SettingKey, minMs: number, maxMs?: number) => number;
 }
 
 /** Builds the reader over the sources, highest priority first. */
@@ -92,7 +92,8 @@ export function createSettingsReader(sources: {
     throw new ConfigError(ENV_VARS[key], `${ENV_VARS[key]} is required in production: ${why}`);
   }
 
-  const duration = (key: SettingKey, minMs: number): number => get(key, (v) => p.durationMs(v, minMs));
+  const duration = (key: SettingKey, minMs: number, maxMs?: number): number =>
+    get(key, (v) => p.durationMs(v, minMs, maxMs));
 
   return { raw, read, get, fail, missing, duration };
 }
