@@ -5,6 +5,8 @@
  * - a place held on Redis whose release cannot reach Redis is not left spent there for the rest of the window: the
  *   release is applied once Redis answers again (before, every success that ended during a blip stayed counted as a
  *   failure, and a burst of them locked an address that had failed nothing);
+ * - a release (owed or sent) gives a place back only into the window it was held in: after a restart of Redis (its
+ *   keys lost) a later failure re-creates the key in a new window, which the release must not open;
  * - Redis down at reserve: the same check-and-count in this instance's memory, closed once the budget is spent,
  *   open again when released places come back; nothing throws;
  * - Redis killed while places are held: failing and releasing them throws nothing, failures keep counting here, and
@@ -79,6 +81,57 @@ describe.runIf(redisServer)('failure budget when Redis fails mid-attempt', () =>
     const again = await b.reserve(['ip:blip']);
     expect(again.wait).toBe(0);
     await again.release();
+  });
+
+  it('a release owed across a Redis restart does not give back a place of the window a later failure began', async () => {
+    // Review finding: Redis restarted (its keys lost) while a release was owed; a later failure re-created the key,
+    // and the owed release then decremented that new window, handing back a place it never held.
+    const prefix = `jot:test:faults:${randomUUID()}:`;
+    const client = await serverClient();
+    const a = limiter(client, prefix, 1);
+    const control = await admin();
+    // A window that began 10 s ago (nothing counted yet), so that no window begun after the restart can end with it.
+    await control.set(`${prefix}ip:restart`, '0', 'PX', 50_000);
+    const held = await a.reserve(['ip:restart']);
+    expect(held.wait).toBe(0);
+    expect(await control.get(`${prefix}ip:restart`)).toBe('1');
+    await redis.stop();
+    await waitFor('the client to notice', () => client.status !== 'ready');
+    // The release cannot reach Redis: it is owed.
+    await expect(held.release()).resolves.toBeUndefined();
+    await redis.start();
+    await waitFor('the client to reconnect', () => client.status === 'ready', 15_000, 50);
+    const restarted = await admin();
+    expect(await restarted.exists(`${prefix}ip:restart`)).toBe(0);
+    // A fresh failure once Redis answers: it re-creates the key, and the owed release is settled in the same call.
+    expect(await a.fail(['ip:restart'])).toBeGreaterThanOrEqual(1);
+    // The fresh failure is still counted on Redis, and the budget (1) is closed for every instance.
+    expect(await restarted.get(`${prefix}ip:restart`)).toBe('1');
+    const b = limiter(await serverClient(), prefix, 1);
+    expect(await b.blockedFor(['ip:restart'])).toBeGreaterThan(0);
+  });
+
+  it('a release sent after a Redis restart does not give back a place of the window another instance began', async () => {
+    const prefix = `jot:test:faults:${randomUUID()}:`;
+    const client = await serverClient();
+    const a = limiter(client, prefix, 1);
+    const control = await admin();
+    // A window that began 10 s ago (nothing counted yet), so that no window begun after the restart can end with it.
+    await control.set(`${prefix}ip:resent`, '0', 'PX', 50_000);
+    const held = await a.reserve(['ip:resent']);
+    expect(held.wait).toBe(0);
+    // Redis restarts between the reserve and the release; this instance's client reconnects without a failed call.
+    await redis.stop();
+    await waitFor('the client to notice', () => client.status !== 'ready');
+    await redis.start();
+    await waitFor('the client to reconnect', () => client.status === 'ready', 15_000, 50);
+    const b = limiter(await serverClient(), prefix, 1);
+    expect(await b.fail(['ip:resent'])).toBe(1);
+    // The release reaches Redis, into a window it held no place in: the other instance's failure stays counted.
+    await expect(held.release()).resolves.toBeUndefined();
+    const restarted = await admin();
+    expect(await restarted.get(`${prefix}ip:resent`)).toBe('1');
+    expect(await b.blockedFor(['ip:resent'])).toBeGreaterThan(0);
   });
 
   it('Redis down at reserve: counted in memory, closed at the budget, reopened by releases; nothing throws', async () => {

@@ -3,60 +3,119 @@
  * to `jwksUri` instead of inside `revocation`) was once silently ignored, and the verifier followed the issuer's
  * default feed instead of the one configured: a configuration bug must never pass for a working default.
  */
+import type { DecryptionOptions } from './decrypt.js';
+import type { DPoPOptions } from './dpop.js';
+import type { ReplicatedRevocationOptions, StrictRevocationOptions, VerifierOptions } from './options.js';
+
+/** Every key of every member of a union (`keyof` of a union has only the keys all members share). */
+type KeysOf<T> = T extends unknown ? keyof T : never;
+
+/**
+ * The names an options object of type `T` accepts, each `true`: `satisfies` this makes tsc fail when an option is
+ * added to the type and not to its list (or listed and not in the type). Non-object members (`false`, `'memory'`,
+ * `undefined`) have no names.
+ */
+type NamesOf<T> = Record<KeysOf<Exclude<T, undefined | boolean | string>>, true>;
+
+type Replicated = ReplicatedRevocationOptions;
+type Dpop = DPoPOptions;
+
+const TOP = {
+  issuer: true,
+  audience: true,
+  profile: true,
+  algorithms: true,
+  jwksUri: true,
+  revocation: true,
+  jwks: true,
+  cache: true,
+  offload: true,
+  cookies: true,
+  clockTolerance: true,
+  realm: true,
+  maxTokenLength: true,
+  fetch: true,
+  clock: true,
+  logger: true,
+  dpop: true,
+  decryption: true,
+} as const satisfies NamesOf<VerifierOptions>;
+
+const REPLICATED = {
+  strategy: true,
+  secret: true,
+  feedUrl: true,
+  streamUrl: true,
+  maxStaleness: true,
+  failOpen: true,
+  heartbeatTimeout: true,
+  reconnectDelay: true,
+  pruneInterval: true,
+  timeout: true,
+} as const satisfies NamesOf<Replicated>;
+
+const STRICT = {
+  strategy: true,
+  secret: true,
+  introspectionUrl: true,
+  redis: true,
+  failOpen: true,
+  timeout: true,
+} as const satisfies NamesOf<StrictRevocationOptions>;
+
+const RECONNECT_DELAY = { min: true, max: true } as const satisfies NamesOf<Replicated['reconnectDelay']>;
+
+const JWKS = {
+  cooldown: true,
+  minCacheAge: true,
+  maxCacheAge: true,
+  defaultCacheAge: true,
+  timeout: true,
+  maxStale: true,
+} as const satisfies NamesOf<VerifierOptions['jwks']>;
+
+const CACHE = { maxEntries: true, maxBytes: true } as const satisfies NamesOf<VerifierOptions['cache']>;
+
+const DPOP = {
+  externalUrl: true,
+  required: true,
+  replay: true,
+  nonce: true,
+  maxAge: true,
+  algorithms: true,
+} as const satisfies NamesOf<Dpop>;
+
+const REPLAY = { redis: true, prefix: true } as const satisfies NamesOf<Dpop['replay']>;
+
+const NONCE = { secret: true, window: true } as const satisfies NamesOf<Dpop['nonce']>;
+
+const DECRYPTION = {
+  keys: true,
+  maxLength: true,
+  required: true,
+} as const satisfies NamesOf<DecryptionOptions>;
+
+const names = (known: object): ReadonlySet<string> => new Set(Object.keys(known));
 
 /** Where each object of the options accepts which names. */
 const KNOWN = {
-  top: [
-    'issuer',
-    'audience',
-    'profile',
-    'algorithms',
-    'jwksUri',
-    'revocation',
-    'jwks',
-    'cache',
-    'offload',
-    'cookies',
-    'clockTolerance',
-    'realm',
-    'maxTokenLength',
-    'fetch',
-    'clock',
-    'logger',
-    'dpop',
-    'decryption',
-  ],
-  replicated: [
-    'strategy',
-    'secret',
-    'feedUrl',
-    'streamUrl',
-    'maxStaleness',
-    'failOpen',
-    'heartbeatTimeout',
-    'reconnectDelay',
-    'pruneInterval',
-    'timeout',
-  ],
-  strict: ['strategy', 'secret', 'introspectionUrl', 'redis', 'failOpen', 'timeout'],
-  reconnectDelay: ['min', 'max'],
-  jwks: ['cooldown', 'minCacheAge', 'maxCacheAge', 'defaultCacheAge', 'timeout', 'maxStale'],
-  cache: ['maxEntries', 'maxBytes'],
-  dpop: ['externalUrl', 'required', 'replay', 'nonce', 'maxAge', 'algorithms'],
-  replay: ['redis', 'prefix'],
-  nonce: ['secret', 'window'],
-  decryption: ['keys', 'maxLength', 'required'],
-} as const satisfies Record<string, readonly string[]>;
+  top: names(TOP),
+  replicated: names(REPLICATED),
+  strict: names(STRICT),
+  reconnectDelay: names(RECONNECT_DELAY),
+  jwks: names(JWKS),
+  cache: names(CACHE),
+  dpop: names(DPOP),
+  replay: names(REPLAY),
+  nonce: names(NONCE),
+  decryption: names(DECRYPTION),
+} as const;
 
-const REPLICATED_ONLY = [
-  'feedUrl',
-  'streamUrl',
-  'maxStaleness',
-  'heartbeatTimeout',
-  'reconnectDelay',
-  'pruneInterval',
-];
-const IN_REVOCATION = ['secret', 'failOpen', 'introspectionUrl', 'redis', ...REPLICATED_ONLY];
+/** Settings of the replicated strategy alone, and of either strategy (`strategy` and `timeout` said elsewhere). */
+const REPLICATED_ONLY = [...KNOWN.replicated].filter((name) => !KNOWN.strict.has(name));
+const IN_REVOCATION = [...new Set([...KNOWN.strict, ...KNOWN.replicated])].filter(
+  (name) => name !== 'strategy' && name !== 'timeout',
+);
 
 /** Known misplacements: where the name belongs, by the object it was found in. */
 function belongs(where: keyof typeof KNOWN, name: string): string | undefined {
@@ -64,8 +123,8 @@ function belongs(where: keyof typeof KNOWN, name: string): string | undefined {
     if (REPLICATED_ONLY.includes(name)) return `revocation: { strategy: 'replicated', ${name} }`;
     if (name === 'introspectionUrl' || name === 'redis') return `revocation: { strategy: 'strict', ${name} }`;
     if (IN_REVOCATION.includes(name)) return `revocation: { strategy, ${name} }`;
-    if ((KNOWN.jwks as readonly string[]).includes(name)) return `jwks: { ${name} }`;
-    if ((KNOWN.cache as readonly string[]).includes(name)) return `cache: { ${name} }`;
+    if (KNOWN.jwks.has(name)) return `jwks: { ${name} }`;
+    if (KNOWN.cache.has(name)) return `cache: { ${name} }`;
     if (['externalUrl', 'replay', 'nonce', 'maxAge'].includes(name)) return `dpop: { ${name} }`;
     if (name === 'keys' || name === 'maxLength') return `decryption: { ${name} }`;
     if (name === 'jwksUrl' || name === 'jwks_uri') return 'jwksUri (top level)';
@@ -86,9 +145,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function checkNames(value: unknown, where: keyof typeof KNOWN, path: string): void {
   if (!isPlainObject(value)) return;
-  const known: readonly string[] = KNOWN[where];
+  const known = KNOWN[where];
   for (const name of Object.keys(value)) {
-    if (known.includes(name)) continue;
+    if (known.has(name)) continue;
     const full = path === '' ? name : `${path}.${name}`;
     const place = belongs(where, name);
     throw new TypeError(

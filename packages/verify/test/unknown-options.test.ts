@@ -7,6 +7,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { createVerifier, type VerifierOptions } from '../src/index.js';
+import type { DecryptionOptions } from '../src/decrypt.js';
+import type { DPoPOptions } from '../src/dpop.js';
+import { checkOptionNames } from '../src/option-names.js';
+import type { ReplicatedRevocationOptions, StrictRevocationOptions } from '../src/options.js';
 import { recordingLogger } from './support/wait.js';
 
 const SECRET = 'a-revocation-secret-of-enough-length-0123456789';
@@ -71,6 +75,12 @@ describe('createVerifier refuses option names it does not know', () => {
       '"dpop.nonce.ttl"',
     );
     expect(refusal({ revocation: 'none', decryption: { keys: [], key: {} } })).toContain('"decryption.key"');
+    expect(refusal({ revocation: 'none', dpop: { replay: { redis: {}, prefx: 'p:' } } })).toContain(
+      '"dpop.replay.prefx"',
+    );
+    expect(
+      refusal({ revocation: { strategy: 'strict', redis: 'redis://127.0.0.1:9', database: 2 } }),
+    ).toContain('"revocation.database"');
   });
 
   it('refuses settings of a nested object given at the top level, saying where they go', () => {
@@ -108,5 +118,76 @@ describe('createVerifier refuses option names it does not know', () => {
       } as never,
     });
     await custom.close();
+  });
+
+  it('accepts every option name of every options type in its place (each object below must name them all)', () => {
+    // `Every<T>`: an object naming every option of `T` (tsc refuses one that misses a name), values left unchecked.
+    type Every<T> = { [K in T extends unknown ? keyof T : never]-?: unknown };
+    const dpop: Every<DPoPOptions> = {
+      externalUrl: 0,
+      required: 0,
+      replay: { redis: 0, prefix: 0 } satisfies Every<Exclude<DPoPOptions['replay'], 'memory' | undefined>>,
+      nonce: { secret: 0, window: 0 } satisfies Every<NonNullable<DPoPOptions['nonce']>>,
+      maxAge: 0,
+      algorithms: 0,
+    };
+    const replicated: Every<ReplicatedRevocationOptions> = {
+      strategy: 'replicated',
+      secret: 0,
+      feedUrl: 0,
+      streamUrl: 0,
+      maxStaleness: 0,
+      failOpen: 0,
+      heartbeatTimeout: 0,
+      reconnectDelay: { min: 0, max: 0 } satisfies Every<
+        NonNullable<ReplicatedRevocationOptions['reconnectDelay']>
+      >,
+      pruneInterval: 0,
+      timeout: 0,
+    };
+    const strict: Every<StrictRevocationOptions> = {
+      strategy: 'strict',
+      secret: 0,
+      introspectionUrl: 0,
+      redis: 0,
+      failOpen: 0,
+      timeout: 0,
+    };
+    const every = (revocation: unknown): Every<VerifierOptions> => ({
+      issuer: 0,
+      audience: 0,
+      profile: 0,
+      algorithms: 0,
+      jwksUri: 0,
+      revocation,
+      jwks: {
+        cooldown: 0,
+        minCacheAge: 0,
+        maxCacheAge: 0,
+        defaultCacheAge: 0,
+        timeout: 0,
+        maxStale: 0,
+      } satisfies Every<NonNullable<VerifierOptions['jwks']>>,
+      cache: { maxEntries: 0, maxBytes: 0 } satisfies Every<
+        Exclude<VerifierOptions['cache'], false | undefined>
+      >,
+      offload: 0,
+      cookies: 0,
+      clockTolerance: 0,
+      realm: 0,
+      maxTokenLength: 0,
+      fetch: 0,
+      clock: 0,
+      logger: 0,
+      dpop,
+      decryption: { keys: 0, maxLength: 0, required: 0 } satisfies Every<DecryptionOptions>,
+    });
+    expect(() => checkOptionNames(every(replicated))).not.toThrow();
+    expect(() => checkOptionNames(every(strict))).not.toThrow();
+    // The same objects with one name more are refused (the check above is not one that passes everything).
+    expect(() => checkOptionNames({ ...every(strict), extra: 0 })).toThrow(TypeError);
+    expect(() => checkOptionNames(every({ ...replicated, reconnectDelay: { min: 0, extra: 0 } }))).toThrow(
+      '"revocation.reconnectDelay.extra"',
+    );
   });
 });

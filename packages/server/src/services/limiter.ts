@@ -90,25 +90,46 @@ const PEEK_SCRIPT = `${longestWait(1)}return wait`;
 
 const FAIL_SCRIPT = `${countEach(1)}return most`;
 
-/** Lua: `soonest` = the shortest PTTL among `KEYS` (when the first of their windows ends). */
-const soonestEnd = `
-local soonest = -1
-for _, key in ipairs(KEYS) do
-  local ttl = redis.call('PTTL', key)
-  if soonest < 0 or ttl < soonest then soonest = ttl end
-end
+/** Lua: `now` = Redis's clock, in Unix milliseconds. */
+const redisNow = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 `;
 
 /**
- * `{wait, most, soonest}`: refused with the longest wait when a key is over budget; else every key counted once, and
- * `soonest` ms until the first of their windows ends (a release owed past that would give back another window's).
+ * Lua: `ends` = when each key's window ends (Unix ms, Redis's clock): what identifies the window a place was held
+ * in, since a window's end never moves (`countEach` sets it once) and a window begun later ends later.
  */
-const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, 0, 0} end${countEach(2)}${soonestEnd}return {0, most, soonest}`;
+const windowEnds = `${redisNow}
+local ends = {}
+for i, key in ipairs(KEYS) do ends[i] = now + redis.call('PTTL', key) end
+`;
 
-/** Gives one counted attempt back to each key still counting (never below 0). */
-const RELEASE_SCRIPT = `
-for _, key in ipairs(KEYS) do
-  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+/**
+ * `{wait, most, now, ends}`: refused with the longest wait when a key is over budget; else every key counted once,
+ * Redis's time, and when each key's window ends (`windowEnds`).
+ */
+const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, 0, 0, {}} end${countEach(2)}${windowEnds}return {0, most, now, ends}`;
+
+/**
+ * How far (ms) a key's window end may be from the one a place was held in and still be that window: the two are
+ * read from Redis's clock by two scripts, a few ms apart at most; a window begun after a restart of Redis (the key
+ * lost) ends later by at least the time the restart took.
+ */
+const SAME_WINDOW_MS = 100;
+
+/**
+ * Gives one counted attempt back to each of `KEYS` still counting (never below 0), only while its window is the one
+ * the place was held in (ARGV[i]: when that window ends, from `RESERVE_SCRIPT`): a key lost (Redis restarted) and
+ * counted again by a later failure is another window, whose places this release never held.
+ */
+const RELEASE_SCRIPT = `${redisNow}
+for i, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if ttl >= 0 and math.abs(now + ttl - tonumber(ARGV[i])) <= ${SAME_WINDOW_MS}
+    and tonumber(redis.call('GET', key) or '0') > 0 then
+    redis.call('DECR', key)
+  end
 end
 return 0
 `;
@@ -188,24 +209,33 @@ function localWindows(max: number, windowMs: number, clock: () => number): Local
   };
 }
 
+/** A place held on Redis: its key, and when its window ends (`until`, this process's clock; `endsAt`, Redis's). */
+interface HeldPlace {
+  readonly key: string;
+  readonly until: number;
+  readonly endsAt: number;
+}
+
 /**
  * Places held on Redis whose release was not sent (Redis down, or in the second after a failure): given back there
- * once Redis answers again, while their window lasts (`until`, this process's time). Without this, every success
- * that ended during a blip stayed counted as a failure on Redis for the rest of its window, and a burst of them
- * closed an address that had failed nothing. A release that was sent and failed (a timeout) may have run: it is not
- * owed again (giving a place back twice would open one attempt too many); its place ends with its window.
+ * once Redis answers again, while their window lasts (`until`, this process's time) and only into that window
+ * (`endsAt`: after a restart of Redis, a later failure re-creates the key in a new window, which the release must not
+ * open). Without this, every success that ended during a blip stayed counted as a failure on Redis for the rest of
+ * its window, and a burst of them closed an address that had failed nothing. A release that was sent and failed (a
+ * timeout) may have run: it is not owed again (giving a place back twice would open one attempt too many); its place
+ * ends with its window.
  */
 function owedReleases(prefix: string): {
   pending(): boolean;
-  owe(keys: readonly string[], until: number): void;
+  owe(places: readonly HeldPlace[]): void;
   /** Gives the owed places back on Redis, in one script; those whose window has ended are dropped. */
   settle(client: Redis, failed: () => void): Promise<void>;
 } {
-  let owed: { key: string; until: number }[] = [];
+  let owed: HeldPlace[] = [];
   return {
     pending: () => owed.length > 0,
-    owe(keys, until) {
-      for (const key of keys) owed.push({ key, until });
+    owe(places) {
+      owed.push(...places);
       if (owed.length > OWED_MAX) owed = owed.slice(owed.length - OWED_MAX);
     },
     async settle(client, failed) {
@@ -214,7 +244,12 @@ function owedReleases(prefix: string): {
       owed = [];
       if (due.length === 0) return;
       try {
-        await client.eval(RELEASE_SCRIPT, due.length, ...due.map((o) => prefix + o.key));
+        await client.eval(
+          RELEASE_SCRIPT,
+          due.length,
+          ...due.map((o) => prefix + o.key),
+          ...due.map((o) => String(o.endsAt)),
+        );
       } catch {
         // Unknown whether it ran: not owed again.
         failed();
@@ -260,7 +295,7 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
     async reserve(keys) {
       const reply = await viaRedis(RESERVE_SCRIPT, keys, String(max), String(windowMs));
       const heldAt = Date.now();
-      const shared = reservedOnRedis(reply, windowMs);
+      const shared = reservedOnRedis(reply, keys.length);
       // Without Redis's answer, this instance alone: the same check-and-count, synchronously.
       const wait = shared?.wait ?? local.blockedFor(keys);
       if (wait > 0) return refused(wait);
@@ -280,21 +315,41 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
           settled = true;
           local.giveBack(keys);
           if (shared === undefined) return;
-          if (usable()) await viaRedis(RELEASE_SCRIPT, keys);
-          else owed.owe(keys, heldAt + shared.endsIn);
+          if (usable()) await viaRedis(RELEASE_SCRIPT, keys, ...shared.ends.map(String));
+          else owed.owe(heldPlaces(keys, shared, heldAt));
         },
       };
     },
   };
 }
 
-/** `RESERVE_SCRIPT`'s answer; undefined when Redis did not answer (or answered something else). */
+/**
+ * `RESERVE_SCRIPT`'s answer (`ends`: when the window of each of the `keyCount` keys ends, Redis's clock, as `now`);
+ * undefined when Redis did not answer (or answered something else).
+ */
 function reservedOnRedis(
   reply: unknown,
-  windowMs: number,
-): { wait: number; most: number; endsIn: number } | undefined {
+  keyCount: number,
+): { wait: number; most: number; now: number; ends: number[] } | undefined {
   if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') return undefined;
-  return { wait: reply[0], most: reply[1], endsIn: typeof reply[2] === 'number' ? reply[2] : windowMs };
+  const [wait, most, now, ends] = reply as [number, number, unknown, unknown];
+  if (wait > 0) return { wait, most, now: 0, ends: [] };
+  if (typeof now !== 'number' || !Array.isArray(ends) || ends.length !== keyCount) return undefined;
+  if (!ends.every((end): end is number => typeof end === 'number')) return undefined;
+  return { wait, most, now, ends };
+}
+
+/** The places a reservation holds on Redis, `heldAt` (this process's clock) being when Redis's answer came. */
+function heldPlaces(
+  keys: readonly string[],
+  shared: { now: number; ends: readonly number[] },
+  heldAt: number,
+): HeldPlace[] {
+  return shared.ends.map((endsAt, i) => ({
+    key: keys[i] ?? '',
+    until: heldAt + endsAt - shared.now,
+    endsAt,
+  }));
 }
 
 function refused(wait: number): Reservation {
