@@ -2,6 +2,7 @@
  * The streams, environment and clock a command may touch. `run()` takes them as arguments so the tests run the
  * whole CLI in-process with strings for stdin/stdout/stderr, a fake environment and a fixed clock.
  */
+import type { SignalSource } from '@jot/server';
 
 /** Where output goes: `process.stdout`, `process.stderr`, or a test double. */
 export interface OutputStream {
@@ -15,11 +16,8 @@ export type InputStream = NodeJS.ReadableStream & {
   setRawMode?(mode: boolean): unknown;
 };
 
-/** What `serve` listens to for a graceful shutdown (`process` in real use). */
-export interface SignalSource {
-  once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
-  off(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
-}
+/** What `serve` listens to for a graceful shutdown (`process` in real use): the server's own `SignalSource`. */
+export type { SignalSource };
 
 /** Everything outside the program that a command reads or writes. */
 export interface CliIo {
