@@ -801,11 +801,16 @@ export class Store {
 
   // ── invitations ──────────────────────────────────────────────────────────────────────────────
 
-  /** Stores an invitation (email normalised). */
-  /** Stores an invitation; it replaces (revokes) the address's open ones, in the same transaction. */
+  /**
+   * Stores an invitation (email normalised); it replaces (revokes) the address's open one, in the same transaction.
+   * Creations for one address queue behind each other (on PostgreSQL a transaction lock per address; SQLite
+   * transactions are serial), so each replaces the one before, whichever instance makes it; the schema holds one
+   * open invitation per address (migration 0016).
+   */
   createInvitation(input: NewInvitation, now = this.#clock()): Promise<Invitation> {
     return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
+      inTransaction(db, async (trx) => {
+        await invitations.queueForAddress(trx, this.dialect, input.email);
         await invitations.revokeOpenInvitationsFor(trx, input.email, now);
         return invitations.createInvitation(trx, input, now);
       }),
