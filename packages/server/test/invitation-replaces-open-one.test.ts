@@ -3,7 +3,9 @@
  * the leftover answered 409 once the other was accepted), on SQLite and on PostgreSQL, each server on a database of
  * its own. On PostgreSQL also many invitations to one address created at the same instant, over two stores (two
  * instances' connection pools) on one schema: every creation succeeds and exactly one invitation stays open
- * (regression: those created in the same instant each revoked what they saw, not each other, and all stayed open).
+ * (regression: those created in the same instant each revoked what they saw, not each other, and all stayed open);
+ * and one created while another to the address is accepted either ends with the accept or is refused (regression: it
+ * stayed open beside the new account).
  * And migration 0016, which makes the schema hold it, on a database the race left duplicates in.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -166,6 +168,32 @@ describe.runIf(pg !== undefined)(
             acceptedAt: null,
             revokedAt: T0,
           });
+        }
+      }
+    });
+
+    it('an invitation created while another to the address is accepted: never an account and an open invitation', async () => {
+      for (let round = 0; round < 12; round++) {
+        const email = `accept-race-${round}@example.com`;
+        const invite = (store: Store) =>
+          store.createInvitation({ email, roles: [], invitedBy: null, expiresAt: T0 + 60_000 }, T0);
+        const first = await invite(stores[0]!);
+        const [accepted, created] = await Promise.allSettled([
+          stores[round % 2]!.acceptInvitation(first.id, { passwordHash: 'h', name: null }, T0),
+          invite(stores[(round + 1) % 2]!),
+        ]);
+        const account = await stores[0]!.getUserByEmail(email);
+        const open = await openOf(email);
+        if (account !== undefined) {
+          // The accept committed first: the creation after it is refused (the address has its account).
+          expect({ round, open: open.length }).toEqual({ round, open: 0 });
+          expect(created.status === 'rejected' && created.reason).toMatchObject({
+            code: 'ERR_STORE_CONFLICT',
+          });
+        } else {
+          // The creation committed first: it replaced the invitation being accepted, whose link is then used.
+          expect(accepted).toEqual({ status: 'fulfilled', value: undefined });
+          expect({ round, open: open.length }).toEqual({ round, open: 1 });
         }
       }
     });
