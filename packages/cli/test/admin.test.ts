@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 
 import { describe, expect, it } from 'vitest';
 
-import { createServer, loadConfig } from '@jot/server';
+import { createServer, loadConfig, openStore } from '@jot/server';
 import { errorLine, fakeTty, jot, serverEnv, tempDir } from './support.js';
 
 const PASSWORD = 'correct horse battery';
@@ -76,6 +76,42 @@ describe('jot admin create', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ email: 'dev@example.com', action: 'promoted' });
     expect(await login(env, 'dev@example.com', 'dev password 1')).toEqual({ status: 200, roles: ['admin'] });
+  });
+
+  it('promoting an existing account publishes the roles change to the revocation feed, as set-roles does', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+    // (An admin first: the first account registered would be made admin.)
+    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
+    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
+    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], { env, cwd: dir });
+    expect(result.code).toBe(0);
+    const { id, action } = JSON.parse(result.stdout) as { id: string; action: string };
+    expect(action).toBe('promoted');
+
+    const store = await openStore({ dataDir: dir });
+    try {
+      const user = await store.getUserById(id);
+      expect(user?.roles).toEqual(['admin']);
+      // Roles travel in access tokens: a verifier following the feed must see the new token version.
+      const feed = await store.listRevocationsSince(undefined, 100);
+      expect(feed.entries.filter((e) => e.kind === 'user' && e.subject === id)).toEqual([
+        expect.objectContaining({ data: expect.objectContaining({ ver: user?.tokenVersion }) }),
+      ]);
+      // And the admin API's events, by the CLI: the roles before and after, and the admin role granted.
+      const events = await store.listSecurityEvents({ limit: 50, userId: id });
+      expect(events.find((e) => e.type === 'roles_changed')?.detail).toMatchObject({
+        by: 'cli',
+        roles: ['admin'],
+        before: [],
+      });
+      expect(events.filter((e) => e.type === 'admin_created').map((e) => e.detail)).toEqual([
+        expect.objectContaining({ via: 'roles', by: 'cli' }),
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('prompts twice on a terminal, without echo, when no --password-env is given', async () => {

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 
 import type { UserView } from '@jot/contract';
-import { loadConfig } from '@jot/server';
+import { loadConfig, openAdminOps, type User } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
@@ -30,6 +30,7 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
   const config = loadConfig({ env: io.env, cwd: io.cwd });
   const accounts = await openAccounts(config);
   let result: Pick<UserView, 'id' | 'email'> & { action: 'created' | 'promoted' | 'unchanged' };
+  let promote: User | undefined;
   try {
     const existing = await accounts.store.getUserByEmail(email);
     if (existing === undefined) {
@@ -48,12 +49,22 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
     } else {
       if (existing.emailVerifiedAt === null)
         await accounts.store.markEmailVerified(existing.id, existing.email);
-      await accounts.store.setRoles(existing.id, [...existing.roles, 'admin']);
-      await accounts.events.record('admin_created', { userId: existing.id, detail: { via: 'cli' } });
+      promote = existing;
       result = { id: existing.id, email: existing.email, action: 'promoted' };
     }
   } finally {
     await accounts.close();
+  }
+  if (promote !== undefined) {
+    // The admin API's (and `jot users set-roles`') own path: roles travel in access tokens, so the new roles and
+    // their revocation-feed entry commit together (and reach Redis when JOT_REDIS_URL is set), recorded as
+    // `roles_changed` and `admin_created` by the CLI.
+    const ops = await openAdminOps(config);
+    try {
+      await ops.setRoles(promote, [...promote.roles, 'admin']);
+    } finally {
+      await ops.close();
+    }
   }
   if (options.json === true) {
     writeJson(io.stdout, result);

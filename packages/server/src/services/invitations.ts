@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
-import type { Invitation, Store } from '../store/index.js';
+import { StoreError, type Invitation, type Store } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
 import { emailError } from './accounts.js';
 import { DomainError } from './errors.js';
@@ -28,6 +28,9 @@ export interface Inviter {
   detail?: Record<string, unknown>;
 }
 
+const emailTaken = (): DomainError =>
+  new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+
 /** Stores the invitation, queues its mail and records `invitation_created`. */
 export async function inviteAddress(
   deps: InvitationDeps,
@@ -38,7 +41,7 @@ export async function inviteAddress(
   let invitation: Invitation;
   try {
     if ((await store.getUserByEmail(invite.email)) !== undefined) {
-      throw new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+      throw emailTaken();
     }
     invitation = await store.createInvitation({
       email: invite.email,
@@ -47,6 +50,8 @@ export async function inviteAddress(
       expiresAt: clock() + config.oneTimeTokenTtlMs.invitation,
     });
   } catch (err) {
+    // An invitation to the address was accepted meanwhile (on any instance): it has its account now.
+    if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') throw emailTaken();
     throw emailError(err);
   }
   await accountMail.sendInvitation(invitation);

@@ -1,10 +1,14 @@
-/** Queries on `invitations`: an invitation is accepted once, by one conditional UPDATE, and can be revoked. */
+/**
+ * Queries on `invitations`: an invitation is accepted once, by one conditional UPDATE, and can be revoked; an address
+ * has at most one open invitation (neither accepted nor revoked; migration 0016's unique index).
+ */
 import { randomUUID } from 'node:crypto';
 
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 
+import { LOCK_WAIT_LIMIT } from './cluster.js';
 import { parseStringArray } from './json.js';
-import type { InvitationsTable, Schema } from './schema.js';
+import type { DialectName, InvitationsTable, Schema } from './schema.js';
 import { normalizeEmail } from './users.js';
 
 /** An invitation. Times are epoch ms. */
@@ -40,6 +44,20 @@ function toInvitation(row: Selectable<InvitationsTable>): Invitation {
     acceptedAt: row.accepted_at,
     revokedAt: row.revoked_at,
   };
+}
+
+/**
+ * Makes the transaction wait for any other one creating an invitation to the same address, across instances, so that
+ * its next statements see what that one committed: on PostgreSQL a transaction-scoped advisory lock keyed by the
+ * address (two addresses sharing a hash merely queue too), waited for at most `LOCK_WAIT_LIMIT` (then
+ * `ERR_STORE_UNAVAILABLE`); SQLite transactions are serial already. Without it, invitations created at the same
+ * instant would each find no open one to replace, and all but one would fail on the unique index.
+ */
+export async function queueForAddress(db: Db, dialect: DialectName, email: string): Promise<void> {
+  if (dialect !== 'postgres') return;
+  const key = `jot.invitations:${normalizeEmail(email)}`;
+  await sql`SELECT set_config('lock_timeout', ${LOCK_WAIT_LIMIT}, true)`.execute(db);
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(db);
 }
 
 export async function createInvitation(db: Db, input: NewInvitation, now: number): Promise<Invitation> {

@@ -819,11 +819,20 @@ export class Store {
 
   // ── invitations ──────────────────────────────────────────────────────────────────────────────
 
-  /** Stores an invitation (email normalised). */
-  /** Stores an invitation; it replaces (revokes) the address's open ones, in the same transaction. */
+  /**
+   * Stores an invitation (email normalised); it replaces (revokes) the address's open one, in the same transaction.
+   * Creations for one address queue behind each other (on PostgreSQL a transaction lock per address; SQLite
+   * transactions are serial), so each replaces the one before, whichever instance makes it; the schema holds one
+   * open invitation per address (migration 0016). Accepts queue with them: an address whose account an accepted
+   * invitation created meanwhile is refused with `ERR_STORE_CONFLICT`.
+   */
   createInvitation(input: NewInvitation, now = this.#clock()): Promise<Invitation> {
     return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
+      inTransaction(db, async (trx) => {
+        await invitations.queueForAddress(trx, this.dialect, input.email);
+        if ((await users.getUserBy(trx, 'email', input.email)) !== undefined) {
+          throw new StoreError('ERR_STORE_CONFLICT', 'an account has this address');
+        }
         await invitations.revokeOpenInvitationsFor(trx, input.email, now);
         return invitations.createInvitation(trx, input, now);
       }),
@@ -861,7 +870,11 @@ export class Store {
     now = this.#clock(),
   ): Promise<{ invitation: Invitation; user: User } | undefined> {
     return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
+      inTransaction(db, async (trx) => {
+        // Queued with the creations for the address: one made meanwhile is either seen (and ended) or refused.
+        const found = await invitations.getInvitation(trx, id);
+        if (found === undefined) return undefined;
+        await invitations.queueForAddress(trx, this.dialect, found.email);
         const invitation = await invitations.acceptInvitation(trx, id, now);
         if (invitation === undefined) return undefined;
         const user = await users.createUser(

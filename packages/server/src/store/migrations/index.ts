@@ -19,6 +19,7 @@ import * as m0012 from './0012_outbox_user.js';
 import * as m0013 from './0013_one_totp_factor.js';
 import * as m0014 from './0014_client_introspection.js';
 import * as m0015 from './0015_device_cut_off.js';
+import * as m0016 from './0016_one_open_invitation.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -41,6 +42,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0013_one_totp_factor': m0013,
   '0014_client_introspection': m0014,
   '0015_device_cut_off': m0015,
+  '0016_one_open_invitation': m0016,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
