@@ -8,7 +8,6 @@ import type { SessionEndReason } from '@jot/client';
 
 import { h } from './lib/dom.js';
 import { discardDraft, keepDraft, restoreDraft } from './lib/drafts.js';
-import { createLatest } from './lib/latest.js';
 import {
   allowReturnTo,
   DEFAULT_ROUTE,
@@ -17,7 +16,15 @@ import {
   signInReturningTo,
 } from './lib/return-to.js';
 import { startRouter, type Route } from './lib/router.js';
-import { currentUser, forgetUser, hasRole, jot, loadUser, setNotice } from './lib/session.js';
+import {
+  currentUser,
+  forgetUser,
+  hasRole,
+  jot,
+  loadUser,
+  onUserRefreshed,
+  setNotice,
+} from './lib/session.js';
 import { acceptInvitationPage } from './pages/accept-invitation.js';
 import { accountPage } from './pages/account.js';
 import { adminInvitationsPage } from './pages/admin-invitations.js';
@@ -71,8 +78,12 @@ const currentRoute = (): string => normalizeRoute(location.hash.slice(1));
 const deliberate = (reason: SessionEndReason): boolean =>
   reason === 'logout' || reason === 'logout-everywhere';
 
+/** Whether the navigation on screen was drawn for an admin (its admin links). */
+let navDrawnForAdmin = false;
+
 function renderNav(nav: HTMLElement, active: Route): void {
   const who = currentUser();
+  navDrawnForAdmin = hasRole('admin');
   document.body.dataset.session = who === undefined ? 'signed-out' : 'signed-in';
   const links = routes
     .filter((r) => r.nav === true && guard(r, '') === undefined)
@@ -153,16 +164,11 @@ async function boot(): Promise<void> {
   });
   // A refresh brings the roles an admin gave or took meanwhile: the navigation follows at once, and a page the user
   // may no longer see is left; a page still allowed stays as it is (nothing typed into it is lost).
-  const rolesSeen = createLatest();
-  jot.on('session:refreshed', () => {
-    const ticket = rolesSeen.next();
-    const wasAdmin = hasRole('admin');
-    void loadUser().then((who) => {
-      if (who === undefined || !rolesSeen.isCurrent(ticket) || hasRole('admin') === wasAdmin) return;
-      const onPage = routes.find((r) => r.path === main.dataset.route);
-      if (onPage === undefined || guard(onPage, '') !== undefined) router.rerender();
-      else renderNav(nav, onPage);
-    });
+  onUserRefreshed(() => {
+    if (hasRole('admin') === navDrawnForAdmin) return;
+    const onPage = routes.find((r) => r.path === main.dataset.route);
+    if (onPage === undefined || guard(onPage, '') !== undefined) router.rerender();
+    else renderNav(nav, onPage);
   });
 }
 

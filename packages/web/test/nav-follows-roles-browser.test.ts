@@ -81,4 +81,23 @@ describe.runIf(available)('the navigation follows the roles of each refreshed to
     await expect.poll(() => page.evaluate(() => location.hash), { timeout: 8_000 }).not.toBe('#/admin/users');
     expect(await usersLink(page).count()).toBe(0);
   });
+  it('keeps the user signed in when the whoami after a refresh fails (a 502 during a restart is no sign-out)', async () => {
+    await setRoles(server, USER, []);
+    const page = await openPage(browser, contexts);
+    await signInWithForm(page, server.url, USER);
+    let failed = 0;
+    await page.route('**/api/whoami', async (route) => {
+      failed += 1;
+      await route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' });
+    });
+    // Refreshes come every ~2 s; each one's whoami fails.
+    await expect.poll(() => failed, { timeout: 8_000 }).toBeGreaterThan(0);
+    await page.unroute('**/api/whoami');
+    // A page that needs a session still opens: the UI did not forget who is signed in.
+    await page.evaluate(() => (location.hash = '#/debugger'));
+    await page.getByRole('heading', { level: 1, name: 'Token debugger' }).waitFor();
+    await page.evaluate(() => (location.hash = '#/account'));
+    await page.getByRole('heading', { level: 1, name: 'My account' }).waitFor();
+    expect(await page.evaluate(() => location.hash)).toBe('#/account');
+  });
 });

@@ -4,7 +4,7 @@
  * (`WEB_UI_META`): its token mode (in single-token mode the client renews the access token instead of refreshing)
  * and whether anyone may register.
  */
-import { createClient, type TokenMode, type WhoAmIResponse } from '@jot/client';
+import { createClient, JotClientError, type TokenMode, type WhoAmIResponse } from '@jot/client';
 import { WEB_UI_META } from '@jot/contract';
 
 /** A setting of the server, as the page that served this script says (undefined when it does not say). */
@@ -29,16 +29,53 @@ export function registrationOpen(): boolean {
 export const jot = createClient({ mode: 'cookie', tokenMode: serverTokenMode() });
 
 let current: WhoAmIResponse | undefined;
+/** The newest `loadUser` call started, and the newest whose answer is kept (an older answer never overwrites it). */
+let started = 0;
+let kept = 0;
 
 /** The signed-in user as last loaded, if any. */
 export function currentUser(): WhoAmIResponse | undefined {
   return current;
 }
 
-/** Reloads the signed-in user; undefined when there is no session. */
+/**
+ * Reloads the signed-in user; undefined when there is no session. Of overlapping loads the newest answer is kept, and
+ * a failure other than the server refusing the session (a network blip, a 502 during a restart) keeps the user
+ * known so far: it is no sign-out.
+ */
 export async function loadUser(): Promise<WhoAmIResponse | undefined> {
-  current = jot.signedIn ? await jot.whoami().catch(() => undefined) : undefined;
+  const ticket = ++started;
+  let next: WhoAmIResponse | undefined;
+  if (jot.signedIn) {
+    try {
+      next = await jot.whoami();
+    } catch (err) {
+      if (!(err instanceof JotClientError && err.status === 401)) return current;
+    }
+  }
+  if (ticket > kept) {
+    kept = ticket;
+    current = next;
+  }
   return current;
+}
+
+const refreshListeners = new Set<(who: WhoAmIResponse) => void>();
+
+// One whoami per refresh, whichever pages listen: a refreshed token may carry roles an admin changed meanwhile.
+jot.on('session:refreshed', () => {
+  void loadUser().then((who) => {
+    if (who !== undefined) for (const listener of [...refreshListeners]) listener(who);
+  });
+});
+
+/**
+ * Calls `listener` with the user as the server describes them after each refresh of the session (the newest answer
+ * when refreshes overlap); returns the unsubscribe function.
+ */
+export function onUserRefreshed(listener: (who: WhoAmIResponse) => void): () => void {
+  refreshListeners.add(listener);
+  return () => refreshListeners.delete(listener);
 }
 
 /** Forgets the user (after the session ended). */

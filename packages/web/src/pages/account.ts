@@ -8,8 +8,7 @@ import type { SessionListView, SessionView, UserView, WhoAmIResponse } from '@jo
 import { onClick, onSubmit } from '../lib/actions.js';
 import { failure, field, h, heading, message, outcome, table, titled } from '../lib/dom.js';
 import { formatIso } from '../lib/format.js';
-import { createLatest } from '../lib/latest.js';
-import { currentUser, jot, loadUser } from '../lib/session.js';
+import { currentUser, jot, loadUser, onUserRefreshed } from '../lib/session.js';
 import { mfaSection } from './account-mfa.js';
 import { claimsList } from './claims.js';
 import { deleteSection, profileSection } from './profile.js';
@@ -129,19 +128,14 @@ function passwordSection(client: JotClient): HTMLElement {
 /**
  * Keeps what the page drew from the session current: a confirmed authenticator app (aal2), a step-up or a refresh
  * gives the session a new token — with new roles, say, after an admin changed them — and `redraw` gets the user and
- * claims that whoami answers with it (only the answer to the newest refresh). It listens from the moment the page
- * starts drawing — a refresh can come while the rest of the page still loads, before its parts are in the document —
- * until the router aborts `signal` (the user moved on): one listener per page on screen.
+ * claims that whoami answers with it (`onUserRefreshed`: one request per refresh, the newest answer). It listens from
+ * the moment the page starts drawing — a refresh can come while the rest of the page still loads, before its parts
+ * are in the document — until the router aborts `signal` (the user moved on): one listener per page on screen.
  */
 function followRefreshes(signal: AbortSignal, redraw: (who: WhoAmIResponse) => void): void {
   if (signal.aborted) return;
-  const latest = createLatest();
-  const stop = jot.on('session:refreshed', () => {
-    const ticket = latest.next();
-    void loadUser().then((who) => {
-      if (who === undefined || signal.aborted || !latest.isCurrent(ticket)) return;
-      redraw(who);
-    });
+  const stop = onUserRefreshed((who) => {
+    if (!signal.aborted) redraw(who);
   });
   signal.addEventListener('abort', stop, { once: true });
 }
