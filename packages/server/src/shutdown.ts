@@ -2,12 +2,12 @@
  * Graceful shutdown, as `jot-server` and `jot serve` do it on SIGTERM/SIGINT:
  *
  * 1. drain at once: `/readyz` answers 503 so the load balancer stops sending traffic, revocation streams tell
- *    their verifiers to reconnect (to another instance), every response closes its connection, idle keep-alive
- *    connections are closed;
+ *    their verifiers to reconnect (to another instance), every response closes its connection;
  * 2. keep accepting and serving new connections for `drainDelayMs` — the time the load balancer takes to notice
  *    and stop routing here — so what it still sends is answered, not refused or failed with 503 (an aborted
  *    `endDelay` ends this early);
- * 3. stop listening, and wait for the requests in flight, at most `drainTimeoutMs`;
+ * 3. stop listening, close the idle keep-alive connections, and wait for the requests in flight, at most
+ *    `drainTimeoutMs`;
  * 4. close the app (store, Redis); connections still open a short grace later are cut.
  *
  * It resolves within `drainDelayMs` plus `drainTimeoutMs` plus about a second, whatever clients or dependencies do.
@@ -59,6 +59,8 @@ export async function shutdownGracefully(
   // No new connection from here on: a refused connection is retried elsewhere by a load balancer; a request
   // accepted now and answered 503 by the closing app would not be (not a POST, by nginx's defaults).
   if (app.server.listening) app.server.close();
+  // Keep-alive connections with no request in progress end now (each one in progress closes after its answer).
+  app.server.closeIdleConnections();
   options.onStopListening?.();
   const drained = await app.drain.idle(drainTimeoutMs);
   const abandoned = drained ? 0 : app.drain.inFlight;

@@ -1,7 +1,7 @@
 /**
  * Draining: the state a server is in between SIGTERM and exit. Once `start()` is called, `/readyz` answers 503,
  * every response carries `Connection: close` (so a keep-alive client's next request goes to another instance),
- * idle keep-alive connections are closed, and listeners — the revocation streams — are told to send their
+ * and listeners — the revocation streams — are told to send their
  * clients elsewhere. Requests are counted at the `node:http` level, hijacked streams included, so a shutdown can
  * wait for exactly the ones in flight.
  */
@@ -65,7 +65,8 @@ export function installDrain(app: FastifyInstance): Drain {
       if (draining) return;
       draining = true;
       events.emit('start');
-      app.server.closeIdleConnections();
+      // Idle keep-alive connections stay open until the listener closes (shutdown.ts): a request the balancer sends
+      // on one meanwhile — perhaps already on the wire — is answered (with `Connection: close`), not cut.
     },
     onStart(listener) {
       if (draining) {
