@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { jot, serverEnv, tempDir } from './support.js';
+import { errorLine, jot, serverEnv, tempDir } from './support.js';
 
 describe('jot config check redaction', () => {
   it.each([
@@ -23,5 +23,21 @@ describe('jot config check redaction', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('SECRET');
     expect(r.stdout).toContain(kept);
+  });
+
+  // A URL with the right scheme that does not parse (no host, a port past 65535) is refused by the check, as the
+  // docs promise, rather than passing it and failing at start with a bare ERR_INVALID_URL.
+  it.each([
+    ['JOT_SMTP_URL', 'smtps://bob:S3cretPw@', /host/],
+    ['JOT_REDIS_URL', 'redis://:S3cretPw@127.0.0.1:99999', /port from 1 to 65535/],
+    ['JOT_DATABASE_URL', 'postgres://u:S3cretPw@127.0.0.1:99999/db', /port from 1 to 65535/],
+  ])('%s=%s exits 2 with the ConfigError naming it, without the password', async (name, url, why) => {
+    const dir = tempDir();
+    const r = await jot(['config', 'check'], { env: serverEnv(dir, { [name]: url }), cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(errorLine(r)).toMatch(new RegExp(`^jot: ERR_CONFIG_INVALID: ${name} is invalid: `));
+    expect(errorLine(r)).toMatch(why);
+    expect(r.stderr).not.toContain('S3cret');
   });
 });

@@ -21,7 +21,7 @@ import { inviteAddress } from './services/invitations.js';
 import { sendNewAccountVerification } from './services/new-account-verification.js';
 import { rotateWithdrawingRing, withdrawSigningKey } from './services/key-withdrawal.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
-import { connectAnswering } from './services/redis-connection.js';
+import { connectAnswering, redisFailure } from './services/redis-connection.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
 import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
@@ -156,10 +156,12 @@ class UnavailableError extends Error {
   readonly code = 'ERR_UNAVAILABLE';
 }
 
-/** Redis did not answer: `ERR_UNAVAILABLE`, naming the setting and the URL without its credentials. */
+/**
+ * Redis did not answer, or refused the credentials: `ERR_UNAVAILABLE`, naming the setting and the URL without its
+ * credentials.
+ */
 function redisUnavailable(url: string, cause: unknown): UnavailableError {
-  const detail = cause instanceof Error ? cause.message : String(cause);
-  return new UnavailableError(`JOT_REDIS_URL: Redis at ${redactUrl(url)} did not answer (${detail})`, {
+  return new UnavailableError(`JOT_REDIS_URL: ${redisFailure(`Redis at ${redactUrl(url)}`, cause)}`, {
     cause,
   });
 }

@@ -272,6 +272,30 @@ describe('loadConfig validation', () => {
     ['JOT_HASH_CONCURRENCY', '0', /JOT_HASH_CONCURRENCY.*1 to 256/],
     ['JOT_HASH_CONCURRENCY', 'all', /JOT_HASH_CONCURRENCY.*integer/],
     ['JOT_DATABASE_URL', 'mysql://x@y/z', /JOT_DATABASE_URL.*postgres:\/\//],
+    // Malformed URLs with the right scheme: refused here, not at start with a bare ERR_INVALID_URL.
+    [
+      'JOT_SMTP_URL',
+      'smtps://bob:S3cretPw@',
+      /JOT_SMTP_URL is invalid: expected an smtp:\/\/ or smtps:\/\/ URL with a host/,
+    ],
+    ['JOT_SMTP_URL', 'smtp://u:pw@h:99999', /JOT_SMTP_URL is invalid: .*port from 1 to 65535/],
+    ['JOT_SMTP_URL', 'smtp://u:pw@h:0', /JOT_SMTP_URL is invalid: .*port from 1 to 65535/],
+    ['JOT_SMTP_URL', 'smtp://u:p#w@h', /JOT_SMTP_URL is invalid: .*percent-encode special characters/],
+    ['JOT_REDIS_URL', 'redis://:pw@127.0.0.1:99999', /JOT_REDIS_URL is invalid: .*port from 1 to 65535/],
+    [
+      'JOT_REDIS_URL',
+      'redis://:pw@',
+      /JOT_REDIS_URL is invalid: expected a redis:\/\/ or rediss:\/\/ URL with a host/,
+    ],
+    ['JOT_REDIS_URL', 'redis://', /JOT_REDIS_URL is invalid: .*with a host/],
+    ['JOT_REDIS_URL', 'redis://localhost/cache', /JOT_REDIS_URL is invalid: .*database number/],
+    [
+      'JOT_DATABASE_URL',
+      'postgres://u:pw@127.0.0.1:99999/db',
+      /JOT_DATABASE_URL is invalid: .*port from 1 to 65535/,
+    ],
+    ['JOT_DATABASE_URL', 'postgres://u:pw@', /JOT_DATABASE_URL is invalid: .*with a host/],
+    ['JOT_DATABASE_URL', 'postgres://h/db?port=x', /JOT_DATABASE_URL is invalid: .*port parameter/],
     ['JOT_KEY_PREPUBLISH', '5m', /JOT_KEY_PREPUBLISH.*at least JOT_JWKS_MAX_AGE/],
     ['JOT_KEY_ROTATION_INTERVAL', '30m', /JOT_KEY_ROTATION_INTERVAL.*longer than JOT_KEY_PREPUBLISH/],
   ])('rejects %s=%j naming the setting', (name, value, message) => {
@@ -289,6 +313,35 @@ describe('loadConfig validation', () => {
     expect(secret).toMatchObject({ setting: 'JOT_REVOCATION_SECRET' });
     expect(secret.message).not.toContain('short-secret');
     expect(errorOf(() => load({ JOT_KEK: randomBytes(16).toString('hex') })).setting).toBe('JOT_KEK');
+  });
+
+  it.each([
+    ['JOT_SMTP_URL', 'smtps://bob:S3cretPw@'],
+    ['JOT_SMTP_URL', 'smtp://bob:S3cretPw@h:99999'],
+    ['JOT_SMTP_URL', 'smtp://bob:S3cret#Pw@h'],
+    ['JOT_SMTP_URL', 'smtp://bob:S3cretPw@h:0'],
+    ['JOT_REDIS_URL', 'redis://:S3cretPw@127.0.0.1:99999'],
+    ['JOT_REDIS_URL', 'redis://:S3cretPw@'],
+    ['JOT_DATABASE_URL', 'postgres://bob:S3cretPw@127.0.0.1:99999/db'],
+    ['JOT_DATABASE_URL', 'postgresql://bob:S3cretPw@h/db?port=S3cretPw'],
+  ])('never echoes the password of a malformed %s (%j)', (name, value) => {
+    const err = errorOf(() => load({ [name]: value }));
+    expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', setting: name });
+    expect(err.message.startsWith(name)).toBe(true);
+    expect(err.message).not.toContain('S3cret');
+  });
+
+  it.each([
+    ['JOT_SMTP_URL', 'smtp://localhost:1025', 'smtpUrl'],
+    ['JOT_SMTP_URL', 'smtps://bob:p%40ss@mail.example.com:465?requireTLS=true', 'smtpUrl'],
+    ['JOT_REDIS_URL', 'redis://:pw@127.0.0.1:6379/2', 'redisUrl'],
+    ['JOT_REDIS_URL', 'rediss://redis.example.com', 'redisUrl'],
+    ['JOT_DATABASE_URL', 'postgres://u:pw@127.0.0.1:5432/db', 'databaseUrl'],
+    ['JOT_DATABASE_URL', 'postgresql://u@/db?host=/run/postgresql', 'databaseUrl'],
+    ['JOT_DATABASE_URL', 'postgres://u:p w@localhost/db', 'databaseUrl'],
+    ['JOT_DATABASE_URL', 'postgres://u:pw@[::1]:5432/db', 'databaseUrl'],
+  ] as const)('accepts %s=%j', (name, value, key) => {
+    expect(load({ [name]: value })[key]).toBe(value);
   });
 
   it('requires the bootstrap admin email and password together', () => {

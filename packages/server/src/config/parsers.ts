@@ -200,3 +200,96 @@ export function roleScopes(value: unknown): Map<string, string[]> {
   }
   return map;
 }
+
+/**
+ * Why a `scheme://…` value did not parse as a WHATWG URL, without echoing any part of it (these URLs carry
+ * passwords): a missing host, a port out of range, or else the general advice.
+ */
+function urlProblem(s: string, what: string): string {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(s)?.[1] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  if (hostPort === '') return `expected ${what} with a host (e.g. …@localhost)`;
+  const port = /:(\d*)$/.exec(hostPort)?.[1];
+  if (port !== undefined && port !== '' && !/^\[[^\]]*$/.test(hostPort)) {
+    const n = Number(port);
+    if (n < 1 || n > 65535) return `expected ${what} with a port from 1 to 65535`;
+  }
+  return `expected ${what} (this value does not parse as a URL: percent-encode special characters such as @ : / # ? in the user name and password)`;
+}
+
+/**
+ * A `scheme://` URL with one of `schemes` (without the colon), parsed as a WHATWG URL: a host unless `hostOptional`,
+ * and a port, when given, from 1 to 65535. Messages never echo the value (it may carry a password).
+ */
+function serviceUrl(value: unknown, schemes: readonly string[], hostOptional = false): URL {
+  const s = string(value);
+  const what = `${schemes[0]?.startsWith('s') ? 'an' : 'a'} ${schemes.map((x) => `${x}://`).join(' or ')} URL`;
+  if (!schemes.some((x) => s.toLowerCase().startsWith(`${x}://`))) throw new Invalid(`expected ${what}`);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new Invalid(urlProblem(s, what));
+  }
+  if (!hostOptional && url.hostname === '')
+    throw new Invalid(`expected ${what} with a host (e.g. …@localhost)`);
+  if (url.port === '0') throw new Invalid(`expected ${what} with a port from 1 to 65535`);
+  return url;
+}
+
+/** An `smtp://` or `smtps://` URL with a host (and a port from 1 to 65535 if given), as nodemailer takes it. */
+export function smtpUrl(value: unknown): string {
+  serviceUrl(value, ['smtp', 'smtps']);
+  return string(value);
+}
+
+/**
+ * A `redis://` or `rediss://` URL with a host (and a port from 1 to 65535 if given), as ioredis takes it; the path,
+ * if any, is the database number.
+ */
+export function redisUrl(value: unknown): string {
+  const url = serviceUrl(value, ['redis', 'rediss']);
+  if (!/^\/?\d*$/.test(url.pathname)) {
+    throw new Invalid(
+      'expected a redis:// or rediss:// URL whose path, if any, is a database number (e.g. /0)',
+    );
+  }
+  return string(value);
+}
+
+/**
+ * A `postgres://` or `postgresql://` connection string as pg reads it (pg-connection-string): a URL once spaces and
+ * stray `%` are encoded, the host optional (`postgres://u@/db?host=/run/postgresql`, or libpq's default), the port and
+ * a `port` parameter from 1 to 65535, and percent-escapes that decode.
+ */
+export function postgresUrl(value: unknown): string {
+  const s = string(value);
+  const what = 'a postgres:// or postgresql:// URL';
+  // pg encodes spaces and stray `%` before parsing, and retries an empty host (`…@/db`) with a dummy one.
+  const encoded = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(s) ? encodeURI(s).replace(/%25(\d\d)/g, '%$1') : s;
+  const schemes = ['postgres', 'postgresql'];
+  let url: URL;
+  try {
+    url = serviceUrl(encoded, schemes, true);
+  } catch (err) {
+    if (!(err instanceof Invalid) || !encoded.includes('@/')) throw err;
+    try {
+      url = serviceUrl(encoded.replace('@/', '@localhost/'), schemes, true);
+    } catch {
+      throw err;
+    }
+  }
+  const port = url.searchParams.get('port');
+  if (port !== null && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw new Invalid(`expected ${what} whose port parameter is from 1 to 65535`);
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.hostname);
+    decodeURI(url.pathname);
+  } catch {
+    throw new Invalid(`expected ${what} whose percent-escapes (%XX) decode`);
+  }
+  return s;
+}

@@ -27,7 +27,7 @@ export function readBasics({ read, get, missing }: SettingsReader, cwd: string):
     read('databaseUrl', (v) => {
       try {
         const target = parseDatabaseUrl(p.string(v), dataDir, cwd);
-        return target.dialect === 'postgres' ? target.connectionString : target.filename;
+        return target.dialect === 'postgres' ? p.postgresUrl(target.connectionString) : target.filename;
       } catch (err) {
         throw err instanceof TypeError
           ? new p.Invalid('expected postgres://…, a SQLite file path, or :memory:')

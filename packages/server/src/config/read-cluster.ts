@@ -12,11 +12,7 @@ export type ClusterSettings = Pick<
 /** Reads the multi-instance settings. */
 export function readClusterSettings({ read, get }: SettingsReader): ClusterSettings {
   return {
-    redisUrl: read('redisUrl', (v) => {
-      const s = p.string(v);
-      if (!/^rediss?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected a redis:// or rediss:// URL');
-      return s;
-    }),
+    redisUrl: read('redisUrl', p.redisUrl),
     redisTimeoutMs: get('redisTimeout', (v) => p.durationMsFine(v, 10, p.TIMER_MAX_MS)),
     clusterPollIntervalMs: get('clusterPollInterval', (v) => p.durationMsFine(v, 100, p.TIMER_MAX_MS)),
     revocationSecret: read('revocationSecret', (v) => {

@@ -28,11 +28,7 @@ export function readMailSettings(
   const issuerHost = new URL(issuer).hostname;
   return {
     publicUrl: (read('publicUrl', p.httpUrl) ?? issuer).replace(/\/+$/, ''),
-    smtpUrl: read('smtpUrl', (v) => {
-      const s = p.string(v);
-      if (!/^smtps?:\/\/[^\s]+$/.test(s)) throw new p.Invalid('expected an smtp:// or smtps:// URL');
-      return s;
-    }),
+    smtpUrl: read('smtpUrl', p.smtpUrl),
     mailFrom: read('mailFrom', p.string) ?? `Jot <no-reply@${issuerHost}>`,
     mailRetryBaseMs: duration('mailRetryBase', 1000, p.TIMER_MAX_MS),
     mailTemplatesDir: read('mailTemplatesDir', (v) => resolve(cwd, p.string(v))),

@@ -4,7 +4,7 @@
  * outage.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 
 /**
  * Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). Every command fails
@@ -21,13 +21,26 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
   // The server adds a logging listener once connected.
-  return connectAnswering(
-    redis,
-    (cause) =>
-      new Error(
-        `JOT_REDIS_URL: Redis did not answer (${cause instanceof Error ? cause.message : String(cause)})`,
-      ),
-  );
+  return connectAnswering(redis, (cause) => new Error(`JOT_REDIS_URL: ${redisFailure('Redis', cause)}`));
+}
+
+/**
+ * Whether `cause` is Redis refusing the client's credentials: a reply of WRONGPASS (wrong user name or password) or
+ * NOAUTH (a password is required and none was given), as opposed to a connection failure.
+ */
+export function isAuthRefusal(cause: unknown): boolean {
+  return cause instanceof ReplyError && /^(WRONGPASS|NOAUTH)\b/.test((cause as Error).message);
+}
+
+/**
+ * Why a Redis connection failed, `redis` naming the server ("Redis", "Redis at …"), with the cause's message in
+ * parentheses: "… refused the credentials in JOT_REDIS_URL" for an authentication refusal, "… did not answer" for
+ * anything else (a refused connection, an unknown host, a timeout). Redis's replies never hold the password.
+ */
+export function redisFailure(redis: string, cause: unknown): string {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const what = isAuthRefusal(cause) ? 'refused the credentials in JOT_REDIS_URL' : 'did not answer';
+  return `${redis} ${what} (${detail})`;
 }
 
 /**
