@@ -3,11 +3,45 @@
  * (`createServer` + `app.inject`) with the password the CLI was given.
  */
 import { Buffer } from 'node:buffer';
+import { createServer as createNetServer } from 'node:net';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { createServer, loadConfig, openStore } from '@jot/server';
+import type * as JotServer from '@jot/server';
 import { errorLine, fakeTty, jot, serverEnv, tempDir } from './support.js';
+
+/** Runs (when set) just before the CLI's admin operations change a user's roles: another writer's turn. */
+const beforeSetRoles = vi.hoisted(() => ({ hook: undefined as (() => Promise<void>) | undefined }));
+
+vi.mock('@jot/server', async (importOriginal) => {
+  const server = await importOriginal<typeof JotServer>();
+  return {
+    ...server,
+    openAdminOps: async (...args: Parameters<typeof server.openAdminOps>) => {
+      const ops = await server.openAdminOps(...args);
+      const setRoles = ops.setRoles.bind(ops);
+      // (A plain object of closures: the copy works as the original does.)
+      return {
+        ...ops,
+        setRoles: async (...roleArgs: Parameters<typeof ops.setRoles>) => {
+          await beforeSetRoles.hook?.();
+          return setRoles(...roleArgs);
+        },
+      };
+    },
+  };
+});
+
+/** A local port with nothing listening. */
+async function deadPort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
 
 const PASSWORD = 'correct horse battery';
 
@@ -109,6 +143,75 @@ describe('jot admin create', () => {
       expect(events.filter((e) => e.type === 'admin_created').map((e) => e.detail)).toEqual([
         expect.objectContaining({ via: 'roles', by: 'cli' }),
       ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('promoting with Redis required but unreachable changes nothing (still unverified, not admin)', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
+    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
+    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const setup = await openStore({ dataDir: dir });
+    const before = await setup.getUserByEmail('dev@example.com');
+    await setup.close();
+    expect(before?.emailVerifiedAt).toBeNull();
+
+    const port = await deadPort();
+    const redisEnv = { ...env, JOT_REDIS_URL: `redis://127.0.0.1:${port}` };
+    const result = await jot(['admin', 'create', '--email', 'dev@example.com'], { env: redisEnv, cwd: dir });
+    expect(result.code).toBe(2);
+    expect(errorLine(result)).toMatch(/^jot: ERR_UNAVAILABLE: .*Redis/);
+    expect(result.stdout).toBe('');
+
+    const store = await openStore({ dataDir: dir });
+    try {
+      const after = await store.getUserByEmail('dev@example.com');
+      expect(after?.emailVerifiedAt).toBeNull();
+      expect(after?.roles).toEqual([]);
+      expect(after?.tokenVersion).toBe(before?.tokenVersion);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('promoting keeps roles another writer gave the account after the CLI read it', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
+    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
+    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    // Between the CLI's read of the account and its promotion, another path (an admin's set-roles) adds a role.
+    beforeSetRoles.hook = async () => {
+      const other = await openStore({ dataDir: dir });
+      try {
+        const user = await other.getUserByEmail('dev@example.com');
+        await other.setRoles(user!.id, ['editor']);
+      } finally {
+        await other.close();
+      }
+    };
+    try {
+      const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], {
+        env,
+        cwd: dir,
+      });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ action: 'promoted' });
+    } finally {
+      beforeSetRoles.hook = undefined;
+    }
+    const store = await openStore({ dataDir: dir });
+    try {
+      const user = await store.getUserByEmail('dev@example.com');
+      expect(user?.roles).toEqual(['editor', 'admin']);
+      const events = await store.listSecurityEvents({ limit: 50, userId: user!.id });
+      expect(events.find((e) => e.type === 'roles_changed' && e.detail.by === 'cli')?.detail).toMatchObject({
+        roles: ['editor', 'admin'],
+        before: ['editor'],
+      });
     } finally {
       await store.close();
     }

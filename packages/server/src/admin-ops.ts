@@ -34,7 +34,14 @@ export interface AdminOps {
   /** A user by email or id; undefined when there is none. */
   findUser(ref: string): Promise<User | undefined>;
   setStatus(user: User, status: 'active' | 'disabled'): Promise<User>;
-  setRoles(user: User, roles: readonly string[]): Promise<User>;
+  /**
+   * Replaces the user's roles, or (given a function) sets them from the roles read in the change's own transaction,
+   * the row held: `(current) => [...current, 'admin']` adds a role without losing one another writer gave meanwhile.
+   */
+  setRoles(
+    user: User,
+    roles: readonly string[] | ((current: readonly string[]) => readonly string[]),
+  ): Promise<User>;
   deleteUser(user: User): Promise<void>;
   listSessions(user: User): Promise<Session[]>;
   /** Revokes one session; false when it had ended already. */
@@ -233,7 +240,13 @@ function userOperations(services: AdminServices): UserOperations {
     // The admin API's own services: the change and its revocation-feed entry commit together, and the same events
     // are recorded (`roles_changed` with the roles before, `admin_created` when admin is granted).
     setStatus: (user, status) => setUserStatus({ store, revocations, events }, user.id, status, CLI_ACTOR),
-    setRoles: (user, roles) => setUserRoles({ store, revocations, events }, user.id, [...roles], CLI_ACTOR),
+    setRoles: (user, roles) =>
+      setUserRoles(
+        { store, revocations, events },
+        user.id,
+        typeof roles === 'function' ? roles : [...roles],
+        CLI_ACTOR,
+      ),
     deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
     listSessions: (user) => store.listSessionsForUser(user.id),
     revokeSession: (id) => revocations.revokeSession(id, 'cli'),

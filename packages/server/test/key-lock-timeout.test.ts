@@ -3,7 +3,8 @@
  * that took it and then stopped talking to the database (a partition mid-tick, a frozen VM) leaves its backend
  * "idle in transaction". Another instance's emergency rotation must fail in bounded time (503-class
  * `ERR_STORE_UNAVAILABLE`) instead of hanging, its read-only refresh of the ring must not queue behind it, and
- * Jot's own lock transactions ask PostgreSQL to end a session that idles in them.
+ * Jot's own lock transactions (the per-address invitation lock too) ask PostgreSQL to end a session that idles in
+ * them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createKeyManager } from '../src/keys/key-manager.js';
 import type { KeyManagerConfig } from '../src/keys/key-manager.js';
 import { openStore, type Store } from '../src/store/index.js';
-import { LOCK_IDLE_LIMIT, takeLock } from '../src/store/cluster.js';
+import { LOCK_IDLE_LIMIT, LOCK_WAIT_LIMIT, takeLock } from '../src/store/cluster.js';
+import { queueForAddress } from '../src/store/invitations.js';
 import type { Schema } from '../src/store/schema.js';
 import { createTestSchema, type TestSchema } from './support/postgres.js';
 
@@ -100,6 +102,26 @@ it("Jot's own lock transactions have PostgreSQL end a session idling in them", a
       return rows[0]?.idle_in_transaction_session_timeout;
     });
     expect(seen).toBe(LOCK_IDLE_LIMIT);
+  } finally {
+    await db.destroy();
+  }
+});
+
+it('the per-address invitation lock has the same wait and idle limits as the cluster locks', async () => {
+  const db = new Kysely<Schema>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: target.url, options: `-c search_path=${target.schema}`, max: 1 }),
+    }),
+  });
+  try {
+    const seen = await db.transaction().execute(async (trx) => {
+      await queueForAddress(trx, 'postgres', 'someone@example.com');
+      const { rows } = await sql<{ idle: string; wait: string }>`
+        SELECT current_setting('idle_in_transaction_session_timeout') AS idle,
+          current_setting('lock_timeout') AS wait`.execute(trx);
+      return rows[0];
+    });
+    expect(seen).toEqual({ idle: LOCK_IDLE_LIMIT, wait: LOCK_WAIT_LIMIT });
   } finally {
     await db.destroy();
   }

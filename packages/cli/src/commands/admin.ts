@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 
 import type { UserView } from '@jot/contract';
-import { loadConfig, openAdminOps, type User } from '@jot/server';
+import { loadConfig, openAdminOps, type Config, type User } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
@@ -47,25 +47,13 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
     } else if (existing.roles.includes('admin')) {
       result = { id: existing.id, email: existing.email, action: 'unchanged' };
     } else {
-      if (existing.emailVerifiedAt === null)
-        await accounts.store.markEmailVerified(existing.id, existing.email);
       promote = existing;
       result = { id: existing.id, email: existing.email, action: 'promoted' };
     }
   } finally {
     await accounts.close();
   }
-  if (promote !== undefined) {
-    // The admin API's (and `jot users set-roles`') own path: roles travel in access tokens, so the new roles and
-    // their revocation-feed entry commit together (and reach Redis when JOT_REDIS_URL is set), recorded as
-    // `roles_changed` and `admin_created` by the CLI.
-    const ops = await openAdminOps(config);
-    try {
-      await ops.setRoles(promote, [...promote.roles, 'admin']);
-    } finally {
-      await ops.close();
-    }
-  }
+  if (promote !== undefined) await promoteExisting(config, promote);
   if (options.json === true) {
     writeJson(io.stdout, result);
     return;
@@ -76,6 +64,25 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
     unchanged: `${result.email} (id ${result.id}) is already an admin; nothing changed`,
   };
   writeLine(io.stdout, messages[result.action]);
+}
+
+/**
+ * Verifies the address of an existing account and gives it the admin role, in one admin-operations session: it is
+ * opened (and Redis, when JOT_REDIS_URL is set, found answering — else `ERR_UNAVAILABLE`) before anything is
+ * written, so an unreachable Redis leaves the account as it was. The role change is the admin API's (and `jot users
+ * set-roles`') own path: roles travel in access tokens, so the new roles and their revocation-feed entry commit
+ * together (and reach Redis), recorded as `roles_changed` and `admin_created` by the CLI. The roles are read in
+ * that change's transaction, the row held, so a role another admin gave meanwhile is kept.
+ */
+async function promoteExisting(config: Config, user: User): Promise<void> {
+  const ops = await openAdminOps(config);
+  try {
+    // Verified first: a promotion that then fails leaves a non-admin, and running the command again completes it.
+    if (user.emailVerifiedAt === null) await ops.store.markEmailVerified(user.id, user.email);
+    await ops.setRoles(user, (current) => (current.includes('admin') ? current : [...current, 'admin']));
+  } finally {
+    await ops.close();
+  }
 }
 
 /** Registers `jot admin` and its subcommands. */

@@ -78,12 +78,13 @@ export async function setUserStatus(
 /**
  * Replaces a user's roles; tokens carrying the old roles stop working. The roles before are read in the change's
  * transaction, the user's row held (`Store.changeRoles`), and the events commit with it: of two changes racing, the
- * second's `before` is the first's result, and their events are in the order the changes took effect.
+ * second's `before` is the first's result, and their events are in the order the changes took effect. `roles` may
+ * be a function of the roles so read (e.g. adding one): a role another admin gave meanwhile is then kept.
  */
 export async function setUserRoles(
   deps: UserAdminDeps,
   userId: string,
-  roles: string[],
+  roles: string[] | ((current: readonly string[]) => readonly string[]),
   actor: AdminActor,
 ): Promise<User> {
   // The new roles, their events and their feed entry commit together (or, for the last admin, nothing does).

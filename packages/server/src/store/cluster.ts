@@ -26,11 +26,18 @@ export const LOCK_WAIT_LIMIT = '10s';
  */
 export const LOCK_IDLE_LIMIT = '30s';
 
+/**
+ * Bounds, for the rest of the current PostgreSQL transaction, how long it waits for a lock (`LOCK_WAIT_LIMIT`) and
+ * how long it may idle while holding one (`LOCK_IDLE_LIMIT`). Every transaction that takes one of Jot's own locks
+ * (a `cluster_state` row, an advisory lock) calls it first.
+ */
+export async function limitLockWaits(db: Db): Promise<void> {
+  await sql`SELECT set_config('lock_timeout', ${LOCK_WAIT_LIMIT}, true),
+    set_config('idle_in_transaction_session_timeout', ${LOCK_IDLE_LIMIT}, true)`.execute(db);
+}
+
 export async function takeLock(db: Db, dialect: DialectName, name: ClusterStateName): Promise<void> {
-  if (dialect === 'postgres') {
-    await sql`SELECT set_config('lock_timeout', ${LOCK_WAIT_LIMIT}, true),
-      set_config('idle_in_transaction_session_timeout', ${LOCK_IDLE_LIMIT}, true)`.execute(db);
-  }
+  if (dialect === 'postgres') await limitLockWaits(db);
   const result = await db
     .updateTable('cluster_state')
     .set((eb) => ({ value: eb('value', '+', 1) }))

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 
 import { sql, type Kysely, type Selectable } from 'kysely';
 
-import { LOCK_WAIT_LIMIT } from './cluster.js';
+import { limitLockWaits } from './cluster.js';
 import { parseStringArray } from './json.js';
 import type { DialectName, InvitationsTable, Schema } from './schema.js';
 import { normalizeEmail } from './users.js';
@@ -50,13 +50,14 @@ function toInvitation(row: Selectable<InvitationsTable>): Invitation {
  * Makes the transaction wait for any other one creating an invitation to the same address, across instances, so that
  * its next statements see what that one committed: on PostgreSQL a transaction-scoped advisory lock keyed by the
  * address (two addresses sharing a hash merely queue too), waited for at most `LOCK_WAIT_LIMIT` (then
- * `ERR_STORE_UNAVAILABLE`); SQLite transactions are serial already. Without it, invitations created at the same
+ * `ERR_STORE_UNAVAILABLE`), its holder's session ended by PostgreSQL after `LOCK_IDLE_LIMIT` idle in the
+ * transaction (`limitLockWaits`, as for the cluster locks); `hashtextextended` needs PostgreSQL 11 or later. SQLite transactions are serial already. Without it, invitations created at the same
  * instant would each find no open one to replace, and all but one would fail on the unique index.
  */
 export async function queueForAddress(db: Db, dialect: DialectName, email: string): Promise<void> {
   if (dialect !== 'postgres') return;
   const key = `jot.invitations:${normalizeEmail(email)}`;
-  await sql`SELECT set_config('lock_timeout', ${LOCK_WAIT_LIMIT}, true)`.execute(db);
+  await limitLockWaits(db);
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(db);
 }
 

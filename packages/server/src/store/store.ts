@@ -387,22 +387,20 @@ export class Store {
   /**
    * {@link setRoles}, resolving to the user as the change found it (`before`) and left it (`after`). The user's row
    * is held from that read to the end of the transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions are
-   * serial): of two changes racing, the second reads what the first wrote.
+   * serial): of two changes racing, the second reads what the first wrote. `roles` may be a function of the roles
+   * so read (e.g. adding one role), so a change made meanwhile by another writer is kept, not overwritten.
    */
   changeRoles(
     id: string,
-    roles: readonly string[],
+    roles: readonly string[] | ((current: readonly string[]) => readonly string[]),
     now = this.#clock(),
   ): Promise<UserChange | undefined | 'last_admin'> {
+    const patch =
+      typeof roles === 'function'
+        ? (before: User) => ({ roles: JSON.stringify(roles(before.roles)) })
+        : { roles: JSON.stringify(roles) };
     return this.#run((db) =>
-      users.updateUnlessLastAdmin(
-        db,
-        this.dialect,
-        id,
-        { roles: JSON.stringify(roles) },
-        { version: true },
-        now,
-      ),
+      users.updateUnlessLastAdmin(db, this.dialect, id, patch, { version: true }, now),
     );
   }
 

@@ -314,14 +314,15 @@ export interface UserChange {
  * Applies `patch` to user `id` unless it would leave no active admin: the active admins' rows are locked first
  * (`FOR UPDATE` on Postgres; SQLite transactions are serial), so two admins demoting each other at once cannot both
  * succeed; then the user's own row (always in that order, so two changes never wait on each other in a circle), and
- * read as it was before the change: a concurrent change of the same user waits, and sees this one's result. Returns
- * `'last_admin'` when refused.
+ * read as it was before the change: a concurrent change of the same user waits, and sees this one's result. A
+ * `patch` given as a function is computed from that held row (for changes relative to the current value, such as
+ * adding a role). Returns `'last_admin'` when refused.
  */
 export async function updateUnlessLastAdmin(
   db: Db,
   dialect: 'sqlite' | 'postgres',
   id: string,
-  patch: UserPatch,
+  patch: UserPatch | ((before: User) => UserPatch),
   bumps: UserBumps,
   now: number,
 ): Promise<UserChange | undefined | 'last_admin'> {
@@ -333,18 +334,21 @@ export async function updateUnlessLastAdmin(
       .where('roles', 'like', ADMIN_ROLE_LIKE);
     if (dialect === 'postgres') admins = admins.forUpdate();
     const current = await admins.execute();
-    const next = { ...patch };
-    const targetIsAdmin = current.some((row) => row.id === id);
+    let read = tx.selectFrom('users').selectAll().where('id', '=', id);
+    if (dialect === 'postgres') read = read.forUpdate();
+    const row = await read.executeTakeFirst();
+    const before = row && toUser(row);
+    const next =
+      typeof patch === 'function' ? (before === undefined ? undefined : patch(before)) : { ...patch };
+    const targetIsAdmin = current.some((r) => r.id === id);
     const staysAdmin =
+      next !== undefined &&
       (next.status === undefined || next.status === 'active') &&
       (next.roles === undefined || parseStringArray(next.roles).includes('admin'));
     if (targetIsAdmin && !staysAdmin && current.length <= 1) return 'last_admin';
-    let read = tx.selectFrom('users').selectAll().where('id', '=', id);
-    if (dialect === 'postgres') read = read.forUpdate();
-    const before = await read.executeTakeFirst();
-    if (before === undefined) return undefined;
-    const after = await updateUser(tx, id, patch, bumps, now);
-    return after && { before: toUser(before), after };
+    if (before === undefined || next === undefined) return undefined;
+    const after = await updateUser(tx, id, next, bumps, now);
+    return after && { before, after };
   });
 }
 

@@ -13,7 +13,7 @@ import { invitationAcceptBodySchema } from '../../http/account-schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { checkPasswordStrength } from '../../services/password-policy.js';
 import { linkUsed } from '../../services/one-time-tokens.js';
-import { StoreError, type Invitation, type User } from '../../store/index.js';
+import { emailKeyOf, StoreError, type Invitation, type User } from '../../store/index.js';
 
 /** Registers `POST /api/invitations/accept`. */
 export function registerInvitationAcceptRoute(app: FastifyInstance): void {
@@ -45,7 +45,15 @@ export function registerInvitationAcceptRoute(app: FastifyInstance): void {
 async function invitationOfLink(jot: ServerContext, token: string): Promise<Invitation> {
   const claims = jot.oneTimeTokens.verify('invitation', token);
   const invitation = await jot.store.getInvitation(claims.jti);
-  if (invitation === undefined || invitation.id !== claims.sub || invitation.email !== claims.email) {
+  // Compared by key: since migration 0016 the invitation holds its address's key, while a link mailed before it
+  // carries the address as typed (an IDN domain, a trailing dot, a compatibility form).
+  const linkKey = emailKeyOf(claims.email);
+  if (
+    invitation === undefined ||
+    invitation.id !== claims.sub ||
+    linkKey === undefined ||
+    emailKeyOf(invitation.email) !== linkKey
+  ) {
     throw linkUsed();
   }
   if (invitation.revokedAt !== null) {
