@@ -19,7 +19,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['bin'],
   ['index.ts'],
-  ['app.ts', 'admin-ops.ts'], // the composition roots: the server, and the CLI's operations
+  ['app.ts', 'admin-ops.ts', 'shutdown-on-signal.ts'], // the composition roots: the server, the CLI's operations, the signals that end a server
   ['bootstrap.ts', 'shutdown.ts', 'compose'], // compose/: the services and background work built from a Config
   ['plugins'], // routes
   ['http'], // HTTP mechanics: the error mapping, schemas, cookies, views, rate limits
