@@ -60,7 +60,9 @@ export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
     (_request, body, done) => {
       const form = Object.create(null) as ParsedBody;
       const targets: string[] = [];
-      for (const [name, value] of new URLSearchParams(body as string)) {
+      // URLSearchParams' constructor drops one leading "?" (a URL query's); a form body has none: the "?" prefixed
+      // here is the one dropped, so "?token=…" names "?token", not "token".
+      for (const [name, value] of new URLSearchParams(`?${body as string}`)) {
         // A parameter without a value counts as omitted (RFC 6749 §3.1), so `scope=&scope=x` sends one scope.
         if (value === '') continue;
         if (REPEATABLE.has(name)) targets.push(value);
