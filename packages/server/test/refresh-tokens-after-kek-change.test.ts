@@ -9,6 +9,7 @@
  *   answered exactly like any stale token (401 `ERR_REFRESH_TOKEN_INVALID`) but spends the address's failure budget
  *   as a guess would, until the clients that hold such tokens have signed in again.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -37,6 +38,22 @@ describe('refresh-token tags are keyed by the KEK', () => {
     expect(tags.isIssued(`${token}A`)).toBe(false);
     expect(tags.isIssued(token.slice(0, 42))).toBe(false);
     expect(tags.isIssued(`${token.slice(0, 42)}${token.endsWith('A') ? 'B' : 'A'}`)).toBe(false);
+  });
+
+  it("only the canonical spelling is recognised: the last character's two unused bits must be zero", () => {
+    const tags = createRefreshTokenTags(randomBytes(32));
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (let i = 0; i < 16; i++) {
+      const token = tags.issue();
+      const last = alphabet.indexOf(token.slice(-1));
+      expect(last % 4).toBe(0);
+      // The three other characters that decode to the same 32 bytes (they differ only in the two padding bits).
+      for (let low = 1; low < 4; low++) {
+        const variant = `${token.slice(0, 42)}${alphabet[last + low]}`;
+        expect(Buffer.from(variant, 'base64url').equals(Buffer.from(token, 'base64url'))).toBe(true);
+        expect(tags.isIssued(variant)).toBe(false);
+      }
+    }
   });
 });
 

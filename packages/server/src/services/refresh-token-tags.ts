@@ -36,7 +36,9 @@ export function createRefreshTokenTags(kek: Uint8Array): RefreshTokenTags {
     isIssued(token) {
       if (token.length !== TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return false;
       const raw = Buffer.from(token, 'base64url');
-      if (raw.length !== RANDOM_BYTES + TAG_BYTES) return false;
+      // Only the spelling `issue` writes: the last character carries two unused bits, and the three other spellings
+      // that decode to the same bytes are not tokens this server issued (the store hashes the string).
+      if (raw.length !== RANDOM_BYTES + TAG_BYTES || raw.toString('base64url') !== token) return false;
       return timingSafeEqual(tagOf(raw.subarray(0, RANDOM_BYTES)), raw.subarray(RANDOM_BYTES));
     },
   };
