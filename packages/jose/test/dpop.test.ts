@@ -200,6 +200,21 @@ describe('createDPoPChecker', () => {
     expect(await code(dpop.check(request(make(forged))))).toBe('ERR_DPOP_NONCE_REQUIRED');
   });
 
+  it('accepts a nonce only in the spelling it was issued in', () => {
+    const nonces = createDPoPNonces(nonceSecret, { clock: () => NOW * 1000 });
+    const nonce = nonces.current();
+    expect(nonces.isValid(nonce)).toBe(true);
+    const [window, mac] = nonce.split('.') as [string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(mac.slice(-1));
+    // 16 bytes in 22 characters: the last character's low 4 bits are unused, so 15 other spellings decode alike.
+    for (let low = 1; low < 16; low++) {
+      expect(nonces.isValid(`${window}.${mac.slice(0, 21)}${alphabet[(last & ~15) | low]}`)).toBe(false);
+    }
+    expect(nonces.isValid(`0${window}.${mac}`)).toBe(false); // the same window number with a leading zero
+    expect(nonces.isValid(`${window.toUpperCase()}.${mac}`)).toBe(false);
+  });
+
   it('refuses HMAC algorithms and a missing replay store when built', () => {
     expect(() => createDPoPChecker({ replay: memoryReplayStore(), algorithms: ['HS256'] })).toThrow(
       TypeError,
