@@ -57,7 +57,13 @@ export {
   type VerifiedDPoPProof,
 } from './dpop/verify-proof.js';
 export { createDPoPNonces, type DPoPNonces } from './dpop/nonce.js';
-export { memoryReplayStore, redisReplayStore, type DPoPReplayStore, type RedisSetNX } from './dpop/replay.js';
+export {
+  MEMORY_REPLAY_MAX_ENTRIES,
+  memoryReplayStore,
+  redisReplayStore,
+  type DPoPReplayStore,
+  type RedisSetNX,
+} from './dpop/replay.js';
 export {
   createDPoPChecker,
   type DPoPChecker,

@@ -14,12 +14,23 @@ export interface RedisSetNX {
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>;
 }
 
+/** The default bound of `memoryReplayStore`: live proofs remembered at once. */
+export const MEMORY_REPLAY_MAX_ENTRIES = 100_000;
+
 /**
- * An in-memory store for one process, bounded: expired entries are dropped, and when it is full of live entries
- * the oldest live one goes. An entry lives as long as its proof's `iat` is acceptable, so an evicted proof is still
- * fresh and could be replayed once: someone able to send `maxEntries` proofs within the proof lifetime can push
- * another client's proof out. Use `redisReplayStore` (or the server's database store) for a single-use guarantee
- * that holds under such load and across instances.
+ * An in-memory store for one process, bounded without ever forgetting a live entry: expired entries are reclaimed,
+ * and while it holds `maxEntries` live ones a new key is refused — `claim` rejects (not a `false`, which would read as
+ * a replay), so a checker over it fails the request instead of accepting it (`@jot/verify` answers 503
+ * `ERR_VERIFY_UNAVAILABLE`, `reason` `dpop`). Evicting a live entry instead would let anyone able to send `maxEntries`
+ * proofs within a proof's lifetime push another client's captured proof out and replay it. An entry lives as long as
+ * its proof is acceptable (`maxAge + 2 × clockTolerance` + 1 s), so `maxEntries` bounds the proofs accepted per
+ * lifetime: about 1,400 a second at the default 100,000 and a 60 s max age (71 s). Each process has its own store, so
+ * with several instances one proof is accepted once per instance: use `redisReplayStore` (or the server's database
+ * store) for a single-use guarantee across instances.
+ *
+ * Entries are also kept in a min-heap by expiry: a claim costs O(log n) (17 steps at 100,000 entries), reclaiming an
+ * expired entry the same — no scan of the whole store, and an expired entry is reclaimed to the millisecond, so a
+ * full store takes a new proof as soon as one of its entries expires.
  *
  * @example
  * const replay = memoryReplayStore({ maxEntries: 100_000 });
@@ -27,35 +38,88 @@ export interface RedisSetNX {
 export function memoryReplayStore(
   options: { maxEntries?: number; clock?: () => number } = {},
 ): DPoPReplayStore {
-  const maxEntries = options.maxEntries ?? 100_000;
+  const maxEntries = options.maxEntries ?? MEMORY_REPLAY_MAX_ENTRIES;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new TypeError('memoryReplayStore: maxEntries must be a positive integer');
+  }
   const clock = options.clock ?? Date.now;
+  /** Key → epoch ms its entry expires at; the heap holds the same entries, so `seen.size` is the store's size. */
   const seen = new Map<string, number>();
-  let lastSweepAt = -Infinity;
+  const byExpiry = new ExpiryHeap();
   return {
     claim(key, ttlMs) {
       const now = clock();
       const until = seen.get(key);
       if (until !== undefined && until > now) return Promise.resolve(false);
-      // Expired entries from the oldest end, stopping at the first live one: O(1) per claim when every entry has
-      // the same lifetime (one checker per store). Entries of mixed lifetimes can leave expired ones behind a live
-      // one, so a full store sweeps them all first — at most once a second, not per claim (100,000 entries).
-      for (const [k, expiry] of seen) {
-        if (expiry > now) break;
-        seen.delete(k);
+      // Every expired entry, this key's own included: each was pushed once and leaves once.
+      for (let at = byExpiry.peek(); at !== undefined && at <= now; at = byExpiry.peek()) {
+        seen.delete(byExpiry.pop());
       }
-      if (seen.size >= maxEntries && Math.abs(now - lastSweepAt) >= 1000) {
-        lastSweepAt = now;
-        for (const [k, expiry] of seen) if (expiry <= now) seen.delete(k);
+      if (seen.size >= maxEntries) {
+        return Promise.reject(
+          new Error(
+            `DPoP replay store full: ${maxEntries} live proofs are remembered in this process (maxEntries), so no ` +
+              'new one is accepted until one expires (a full store never forgets a live proof, which could then ' +
+              'be replayed); raise maxEntries or remember proofs in Redis',
+          ),
+        );
       }
-      for (const k of seen.keys()) {
-        if (seen.size < maxEntries) break;
-        seen.delete(k);
-      }
-      seen.delete(key);
-      seen.set(key, now + ttlMs);
+      const expiry = now + ttlMs;
+      seen.set(key, expiry);
+      byExpiry.push(expiry, key);
       return Promise.resolve(true);
     },
   };
+}
+
+/** A binary min-heap of keys by their expiry (epoch ms), in two parallel arrays. */
+class ExpiryHeap {
+  readonly #at: number[] = [];
+  readonly #keys: string[] = [];
+
+  /** The earliest expiry, if any. */
+  peek(): number | undefined {
+    return this.#at[0];
+  }
+
+  push(at: number, key: string): void {
+    const ats = this.#at;
+    const keys = this.#keys;
+    let i = ats.length;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (ats[parent]! <= at) break;
+      ats[i] = ats[parent]!;
+      keys[i] = keys[parent]!;
+      i = parent;
+    }
+    ats[i] = at;
+    keys[i] = key;
+  }
+
+  /** Removes the entry of the earliest expiry and returns its key; only when `peek()` is defined. */
+  pop(): string {
+    const ats = this.#at;
+    const keys = this.#keys;
+    const top = keys[0]!;
+    const at = ats.pop()!;
+    const key = keys.pop()!;
+    const size = ats.length;
+    if (size === 0) return top;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && ats[child + 1]! < ats[child]!) child += 1;
+      if (ats[child]! >= at) break;
+      ats[i] = ats[child]!;
+      keys[i] = keys[child]!;
+      i = child;
+    }
+    ats[i] = at;
+    keys[i] = key;
+    return top;
+  }
 }
 
 /**
