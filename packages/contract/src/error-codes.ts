@@ -202,7 +202,8 @@ export const VERIFY_OWN_ERROR_CODES = [
   'ERR_VERIFY_KEYS_UNAVAILABLE',
   /**
    * A step of request authentication other than the revocation check failed instead of answering — a dependency
-   * down (the DPoP replay store on Redis), or a bug — so the request cannot be authenticated right now; `reason`
+   * down (the DPoP replay store on Redis) or full (the in-memory one, at `maxEntries` live proofs), or a bug — so the
+   * request cannot be authenticated right now; `reason`
    * names the step (`token`, `dpop`, `csrf`, `guards`). Never fails open. 503.
    */
   'ERR_VERIFY_UNAVAILABLE',

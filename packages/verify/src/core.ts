@@ -125,9 +125,16 @@ function clockToleranceOf(options: VerifierOptions): Duration {
 }
 
 /** The DPoP step, and the algorithms its challenge names (only when `dpop` is configured). */
-function verifierDPoP(options: VerifierOptions, clock: Clock): { dpop: RequestDPoP; dpopAlgs?: string } {
+function verifierDPoP(
+  options: VerifierOptions,
+  clock: Clock,
+  logger: Logger,
+): { dpop: RequestDPoP; dpopAlgs?: string } {
   const clockToleranceMs = toMillis(clockToleranceOf(options), 'clockTolerance');
-  const dpop = createRequestDPoP(options.dpop ?? {}, clock, clockToleranceMs);
+  const dpop = createRequestDPoP(options.dpop ?? {}, clock, clockToleranceMs, {
+    logger,
+    configured: options.dpop !== undefined,
+  });
   return { dpop, dpopAlgs: options.dpop === undefined ? undefined : dpop.algorithms.join(' ') };
 }
 
@@ -288,7 +295,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const realm = options.realm ?? VERIFIER_DEFAULTS.realm;
   const offload = createOffloadPolicy(options.offload ?? VERIFIER_DEFAULTS.offload);
   const jwks = remoteJwks(options, shared);
-  const { dpop, dpopAlgs } = verifierDPoP(options, clock);
+  const { dpop, dpopAlgs } = verifierDPoP(options, clock, shared.logger);
   const verifyClaims = verifierTokenCheck(options, core, { jwks, cache, offload, clock });
   // Built last: a strategy may open connections, so every option is validated before it exists.
   const revocation = buildStrategy(options, shared.metadata, shared);

@@ -4,7 +4,7 @@
  * the strings a user would pass (`@jot/jose`'s parser reads them like any option).
  */
 import { COOKIES } from '@jot/contract';
-import { ALGORITHMS } from '@jot/jose';
+import { ALGORITHMS, MEMORY_REPLAY_MAX_ENTRIES } from '@jot/jose';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -93,6 +93,12 @@ export const VERIFIER_DEFAULTS = deepFreeze({
     required: false,
     /** @default 'memory' */
     replay: 'memory',
+    /**
+     * The in-memory replay store (`replay: { memory: { maxEntries } }`): live proofs remembered at once; while it is
+     * full, new proofs are refused with 503 (never by forgetting a live one). About 250 bytes per entry.
+     * @default { maxEntries: 100000 }
+     */
+    memoryReplay: { maxEntries: MEMORY_REPLAY_MAX_ENTRIES },
     /** Proof age accepted. @default '60s' */
     maxAge: '60s',
     /** How long a nonce of this service stays valid, when `nonce` is set. @default { window: '5m' } */

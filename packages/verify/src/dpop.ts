@@ -14,13 +14,14 @@ import {
   redisReplayStore,
   type Algorithm,
   type DPoPChecker,
+  type DPoPReplayStore,
   type RedisSetNX,
 } from '@jot/jose';
 
 import { VERIFIER_DEFAULTS } from './defaults.js';
 import { toMillis, type Duration } from './duration.js';
 import { VerifyError } from './errors.js';
-import { readHeader, type AccessTokenClaims, type Clock, type RequestLike } from './types.js';
+import { readHeader, type AccessTokenClaims, type Clock, type Logger, type RequestLike } from './types.js';
 
 /** DPoP settings of a verifier. */
 export interface DPoPOptions {
@@ -31,8 +32,15 @@ export interface DPoPOptions {
   externalUrl?: string;
   /** Refuse requests whose token is not DPoP-bound (every client must use DPoP). @default false */
   required?: boolean;
-  /** Where proof `jti`s are remembered: this process (`'memory'`), or Redis shared by every instance. @default 'memory' */
-  replay?: 'memory' | { redis: RedisSetNX; prefix?: string };
+  /**
+   * Where proof `jti`s are remembered: this process's memory (`'memory'`, or `{ memory: { maxEntries } }` to size
+   * it), or Redis shared by every instance (`{ redis, prefix }`). Memory is per instance: with several instances a
+   * captured proof is accepted once by each, so use Redis there (a verifier warns once when it runs with memory in
+   * production). The memory store holds at most `maxEntries` live proofs (default 100,000: about 1,400 proofs a
+   * second at the default `maxAge`); while it is full new proofs are refused with 503 `ERR_VERIFY_UNAVAILABLE`
+   * (`reason` `dpop`) — a live proof is never forgotten. @default 'memory'
+   */
+  replay?: 'memory' | { memory: { maxEntries?: number } } | { redis: RedisSetNX; prefix?: string };
   /** Demand nonces of this service (RFC 9449 §9): a secret of 32+ bytes shared by its instances. @default none */
   nonce?: { secret: string | Uint8Array; window?: Duration };
   /** Seconds of proof age accepted. @default '60s' */
@@ -106,17 +114,91 @@ export function refuseWithoutRequest(claims: AccessTokenClaims, required: boolea
   );
 }
 
+/** The place `DPoPOptions.replay` names, checked: a wrong one is a `TypeError` when the verifier is built. */
+function replayPlace(
+  option: unknown,
+): { memory: { maxEntries: number } } | { redis: RedisSetNX; prefix: string } {
+  const usage = "dpop.replay must be 'memory', { memory: { maxEntries } } or { redis, prefix }";
+  if (option === 'memory') return { memory: { ...VERIFIER_DEFAULTS.dpop.memoryReplay } };
+  if (typeof option !== 'object' || option === null) throw new TypeError(usage);
+  const { memory, redis, prefix } = option as { memory?: unknown; redis?: unknown; prefix?: unknown };
+  if ('memory' in option && 'redis' in option) {
+    throw new TypeError('dpop.replay: give either memory or redis, not both');
+  }
+  if ('memory' in option) {
+    if (prefix !== undefined)
+      throw new TypeError('dpop.replay.prefix is a Redis key prefix: it goes with redis');
+    if (typeof memory !== 'object' || memory === null) {
+      throw new TypeError('dpop.replay.memory must be an object: { maxEntries }');
+    }
+    const maxEntries =
+      (memory as { maxEntries?: unknown }).maxEntries ?? VERIFIER_DEFAULTS.dpop.memoryReplay.maxEntries;
+    if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw new TypeError(
+        'dpop.replay.memory.maxEntries must be a positive integer (live proofs kept at once)',
+      );
+    }
+    return { memory: { maxEntries } };
+  }
+  if (!('redis' in option)) throw new TypeError(usage);
+  if (typeof (redis as Partial<RedisSetNX> | null | undefined)?.set !== 'function') {
+    throw new TypeError(
+      'dpop.replay.redis must be a Redis client: an ioredis client, or anything with set(key, value, "PX", ms, "NX")',
+    );
+  }
+  if (prefix !== undefined && typeof prefix !== 'string')
+    throw new TypeError('dpop.replay.prefix must be a string');
+  return { redis: redis as RedisSetNX, prefix: prefix ?? REDIS_PREFIXES.dpopReplay };
+}
+
+/** Whether this runs as production (`NODE_ENV=production`), where a process is likely one of several instances. */
+function inProduction(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.NODE_ENV === 'production';
+}
+
+/** Said once per verifier when proofs are remembered in memory in production. */
+const MEMORY_REPLAY_WARNING =
+  "DPoP proofs are remembered in this process's memory (dpop.replay 'memory'): with more than one instance of " +
+  'this service, a captured proof is accepted once per instance. Set dpop.replay: { redis } so that every instance ' +
+  'shares the replay check (docs/verify.md, "DPoP replay across instances"); a service that runs as a single ' +
+  'process can ignore this';
+
+/** What `createRequestDPoP` needs besides its options to say what it does. */
+export interface RequestDPoPContext {
+  /** Told the multi-instance warning (once) when proofs are remembered in memory with NODE_ENV=production. */
+  logger?: Pick<Logger, 'warn'>;
+  /**
+   * Whether DPoP was configured (`dpop` given): then the warning comes when the step is built; otherwise — DPoP on
+   * for bound tokens only by default — at the first proof checked, so a service that never sees one is not told.
+   * @default true
+   */
+  configured?: boolean;
+}
+
 /** Builds the DPoP step; misuse is a `TypeError` here. */
-export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToleranceMs: number): RequestDPoP {
+export function createRequestDPoP(
+  options: DPoPOptions,
+  clock: Clock,
+  clockToleranceMs: number,
+  context: RequestDPoPContext = {},
+): RequestDPoP {
   const externalUrl = options.externalUrl?.replace(/\/+$/, '');
   if (externalUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(externalUrl)) {
     throw new TypeError('dpop.externalUrl must be an absolute http(s) URL without query');
   }
-  const replayOption = options.replay ?? VERIFIER_DEFAULTS.dpop.replay;
-  const replay =
-    replayOption === 'memory'
-      ? memoryReplayStore({ clock })
-      : redisReplayStore(replayOption.redis, replayOption.prefix ?? REDIS_PREFIXES.dpopReplay);
+  const place = replayPlace(options.replay ?? VERIFIER_DEFAULTS.dpop.replay);
+  let replay: DPoPReplayStore;
+  if ('memory' in place) {
+    replay = memoryReplayStore({ clock, maxEntries: place.memory.maxEntries });
+    const { logger } = context;
+    if (logger !== undefined && inProduction()) {
+      if (context.configured ?? true) logger.warn(MEMORY_REPLAY_WARNING);
+      else replay = warningOnFirstClaim(replay, () => logger.warn(MEMORY_REPLAY_WARNING));
+    }
+  } else {
+    replay = redisReplayStore(place.redis, place.prefix);
+  }
   let nonces;
   if (options.nonce !== undefined) {
     const secret =
@@ -139,6 +221,20 @@ export function createRequestDPoP(options: DPoPOptions, clock: Clock, clockToler
     clock,
   });
   return requestDPoP(checker, { externalUrl, required: options.required ?? VERIFIER_DEFAULTS.dpop.required });
+}
+
+/** `store`, saying `warn()` before its first claim. */
+function warningOnFirstClaim(store: DPoPReplayStore, warn: () => void): DPoPReplayStore {
+  let warned = false;
+  return {
+    claim(key, ttlMs) {
+      if (!warned) {
+        warned = true;
+        warn();
+      }
+      return store.claim(key, ttlMs);
+    },
+  };
 }
 
 /** How `requestDPoP` finds the request's URL and what it demands. */

@@ -85,7 +85,11 @@ const DPOP = {
   algorithms: true,
 } as const satisfies NamesOf<Dpop>;
 
-const REPLAY = { redis: true, prefix: true } as const satisfies NamesOf<Dpop['replay']>;
+const REPLAY = { redis: true, prefix: true, memory: true } as const satisfies NamesOf<Dpop['replay']>;
+
+const REPLAY_MEMORY = { maxEntries: true } as const satisfies NamesOf<
+  Extract<Dpop['replay'], { memory: unknown }>['memory']
+>;
 
 const NONCE = { secret: true, window: true } as const satisfies NamesOf<Dpop['nonce']>;
 
@@ -107,6 +111,7 @@ const KNOWN = {
   cache: names(CACHE),
   dpop: names(DPOP),
   replay: names(REPLAY),
+  replayMemory: names(REPLAY_MEMORY),
   nonce: names(NONCE),
   decryption: names(DECRYPTION),
 } as const;
@@ -178,5 +183,8 @@ export function checkOptionNames(options: object): void {
     checkNames(o.dpop, 'dpop', 'dpop');
     checkNames(o.dpop.nonce, 'nonce', 'dpop.nonce');
     checkNames(o.dpop.replay, 'replay', 'dpop.replay');
+    if (isPlainObject(o.dpop.replay)) {
+      checkNames(o.dpop.replay.memory, 'replayMemory', 'dpop.replay.memory');
+    }
   }
 }

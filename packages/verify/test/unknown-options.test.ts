@@ -126,7 +126,13 @@ describe('createVerifier refuses option names it does not know', () => {
     const dpop: Every<DPoPOptions> = {
       externalUrl: 0,
       required: 0,
-      replay: { redis: 0, prefix: 0 } satisfies Every<Exclude<DPoPOptions['replay'], 'memory' | undefined>>,
+      replay: {
+        redis: 0,
+        prefix: 0,
+        memory: { maxEntries: 0 } satisfies Every<
+          Extract<DPoPOptions['replay'], { memory: unknown }>['memory']
+        >,
+      } satisfies Every<Exclude<DPoPOptions['replay'], 'memory' | undefined>>,
       nonce: { secret: 0, window: 0 } satisfies Every<NonNullable<DPoPOptions['nonce']>>,
       maxAge: 0,
       algorithms: 0,
