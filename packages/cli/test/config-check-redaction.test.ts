@@ -31,6 +31,8 @@ describe('jot config check redaction', () => {
     ['JOT_SMTP_URL', 'smtps://bob:S3cretPw@', /host/],
     ['JOT_REDIS_URL', 'redis://:S3cretPw@127.0.0.1:99999', /port from 1 to 65535/],
     ['JOT_DATABASE_URL', 'postgres://u:S3cretPw@127.0.0.1:99999/db', /port from 1 to 65535/],
+    // ioredis reads the path as the database number.
+    ['JOT_REDIS_URL', 'redis://:S3cretPw@127.0.0.1:6379/abc', /whose path, if any, is a database number/],
   ])('%s=%s exits 2 with the ConfigError naming it, without the password', async (name, url, why) => {
     const dir = tempDir();
     const r = await jot(['config', 'check'], { env: serverEnv(dir, { [name]: url }), cwd: dir });
@@ -39,5 +41,18 @@ describe('jot config check redaction', () => {
     expect(errorLine(r)).toMatch(new RegExp(`^jot: ERR_CONFIG_INVALID: ${name} is invalid: `));
     expect(errorLine(r)).toMatch(why);
     expect(r.stderr).not.toContain('S3cret');
+  });
+
+  // pg reads the certificate files when it connects; the check reads none (no ENOENT for one made elsewhere).
+  it('passes a JOT_DATABASE_URL naming certificate files without reading them', async () => {
+    const dir = tempDir();
+    const url = 'postgres://jot@127.0.0.1:5432/jot?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem';
+    const r = await jot(['config', 'check', '--json'], {
+      env: serverEnv(dir, { JOT_DATABASE_URL: url }),
+      cwd: dir,
+    });
+    expect(r.stderr).not.toMatch(/ENOENT|JOT_DATABASE_URL/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).databaseUrl).toContain('sslrootcert=/nonexistent/ca.pem');
   });
 });

@@ -296,6 +296,18 @@ describe('loadConfig validation', () => {
     ],
     ['JOT_DATABASE_URL', 'postgres://u:pw@', /JOT_DATABASE_URL is invalid: .*with a host/],
     ['JOT_DATABASE_URL', 'postgres://h/db?port=x', /JOT_DATABASE_URL is invalid: .*port parameter/],
+    // pg reads the last port parameter: 'x' here, which it cannot connect to (this was accepted when only the first
+    // one was checked).
+    ['JOT_DATABASE_URL', 'postgres://h/db?port=5432&port=x', /JOT_DATABASE_URL is invalid: .*port parameter/],
+    [
+      'JOT_DATABASE_URL',
+      'postgres://u:pw@h/%ff',
+      /JOT_DATABASE_URL is invalid: .*percent-escapes \(%XX\) decode/,
+    ],
+    // A port without a host names the missing host (these had only the general advice about percent-encoding).
+    ['JOT_DATABASE_URL', 'postgres://u:pw@:5432/db', /JOT_DATABASE_URL is invalid: .*with a host/],
+    ['JOT_REDIS_URL', 'redis://:6379', /JOT_REDIS_URL is invalid: .*with a host/],
+    ['JOT_SMTP_URL', 'smtp://u@:25', /JOT_SMTP_URL is invalid: .*with a host/],
     ['JOT_KEY_PREPUBLISH', '5m', /JOT_KEY_PREPUBLISH.*at least JOT_JWKS_MAX_AGE/],
     ['JOT_KEY_ROTATION_INTERVAL', '30m', /JOT_KEY_ROTATION_INTERVAL.*longer than JOT_KEY_PREPUBLISH/],
   ])('rejects %s=%j naming the setting', (name, value, message) => {
@@ -324,6 +336,10 @@ describe('loadConfig validation', () => {
     ['JOT_REDIS_URL', 'redis://:S3cretPw@'],
     ['JOT_DATABASE_URL', 'postgres://bob:S3cretPw@127.0.0.1:99999/db'],
     ['JOT_DATABASE_URL', 'postgresql://bob:S3cretPw@h/db?port=S3cretPw'],
+    ['JOT_DATABASE_URL', 'postgres://bob:S3cretPw@h/db?port=1&port=S3cretPw'],
+    ['JOT_DATABASE_URL', 'postgres://bob:S3cret#Pw@h/db'],
+    ['JOT_DATABASE_URL', 'postgres://bob:S3cretPw%ff@h/db'],
+    ['JOT_DATABASE_URL', 'postgres://bob:S3cretPw@:5432/db'],
   ])('never echoes the password of a malformed %s (%j)', (name, value) => {
     const err = errorOf(() => load({ [name]: value }));
     expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', setting: name });
@@ -340,6 +356,19 @@ describe('loadConfig validation', () => {
     ['JOT_DATABASE_URL', 'postgresql://u@/db?host=/run/postgresql', 'databaseUrl'],
     ['JOT_DATABASE_URL', 'postgres://u:p w@localhost/db', 'databaseUrl'],
     ['JOT_DATABASE_URL', 'postgres://u:pw@[::1]:5432/db', 'databaseUrl'],
+    // As pg reads them (these were refused): an empty port parameter leaves the URL's port (or 5432); the last
+    // port parameter is the one used, as it is over the URL's port; a user parameter replaces the URL's user name.
+    ['JOT_DATABASE_URL', 'postgres://h/db?port=', 'databaseUrl'],
+    ['JOT_DATABASE_URL', 'postgres://h/db?port=x&port=5432', 'databaseUrl'],
+    ['JOT_DATABASE_URL', 'postgres://h:0/db?port=5432', 'databaseUrl'],
+    ['JOT_DATABASE_URL', 'postgres://%ff@h/db?user=jot', 'databaseUrl'],
+    // Certificate files are read by pg when it connects, not while the configuration is checked.
+    [
+      'JOT_DATABASE_URL',
+      'postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem&sslcert=/nonexistent/c.pem&sslkey=/nonexistent/k.pem',
+      'databaseUrl',
+    ],
+    ['JOT_DATABASE_URL', 'postgres://h/db?ssl%72ootcert=/nonexistent/ca.pem', 'databaseUrl'],
   ] as const)('accepts %s=%j', (name, value, key) => {
     expect(load({ [name]: value })[key]).toBe(value);
   });

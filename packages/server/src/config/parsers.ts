@@ -4,6 +4,7 @@
  * the loader turns that into a ConfigError naming the setting.
  */
 import { parseDuration } from '@jot/jose';
+import { parse as parseConnectionString } from 'pg-connection-string';
 
 /** "Expected …" text for a rejected value; the loader adds the setting's name. */
 export class Invalid extends Error {}
@@ -203,27 +204,26 @@ export function roleScopes(value: unknown): Map<string, string[]> {
 
 /**
  * Why a `scheme://…` value did not parse as a WHATWG URL, without echoing any part of it (these URLs carry
- * passwords): a missing host, a port out of range, or else the general advice.
+ * passwords): a missing host, a port out of range, or else the general advice. `what` names the URL, as its caller
+ * words it ("a redis:// or rediss:// URL").
  */
 function urlProblem(s: string, what: string): string {
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(s)?.[1] ?? '';
-  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
-  if (hostPort === '') return `expected ${what} with a host (e.g. …@localhost)`;
-  const port = /:(\d*)$/.exec(hostPort)?.[1];
-  if (port !== undefined && port !== '' && !/^\[[^\]]*$/.test(hostPort)) {
-    const n = Number(port);
-    if (n < 1 || n > 65535) return `expected ${what} with a port from 1 to 65535`;
-  }
+  // The host and port follow the authority's last `@`; the authority ends at the first `/`, `?` or `#`. The port
+  // follows the last `:` outside an IPv6 `[…]` (the only failing port of digits is one past 65535).
+  const hostPort = (s.slice(s.indexOf('//') + 2).split(/[/?#]/, 1)[0] ?? '').split('@').at(-1) ?? '';
+  if (hostPort === '' || hostPort.startsWith(':')) return `expected ${what} with a host (e.g. …@localhost)`;
+  const port = /^[^[]*:(\d+)$/.exec(hostPort.slice(hostPort.lastIndexOf(']') + 1))?.[1];
+  if (Number(port) > 65535) return `expected ${what} with a port from 1 to 65535`;
   return `expected ${what} (this value does not parse as a URL: percent-encode special characters such as @ : / # ? in the user name and password)`;
 }
 
 /**
- * A `scheme://` URL with one of `schemes` (without the colon), parsed as a WHATWG URL: a host unless `hostOptional`,
- * and a port, when given, from 1 to 65535. Messages never echo the value (it may carry a password).
+ * A `scheme://` URL with one of `schemes` (without the colon), parsed as a WHATWG URL, with a host and a port, when
+ * given, from 1 to 65535. `what` names it in messages ("an smtp:// or smtps:// URL"), which never echo the value (it
+ * may carry a password).
  */
-function serviceUrl(value: unknown, schemes: readonly string[], hostOptional = false): URL {
+function serviceUrl(value: unknown, schemes: readonly string[], what: string): URL {
   const s = string(value);
-  const what = `${schemes[0]?.startsWith('s') ? 'an' : 'a'} ${schemes.map((x) => `${x}://`).join(' or ')} URL`;
   if (!schemes.some((x) => s.toLowerCase().startsWith(`${x}://`))) throw new Invalid(`expected ${what}`);
   let url: URL;
   try {
@@ -231,15 +231,14 @@ function serviceUrl(value: unknown, schemes: readonly string[], hostOptional = f
   } catch {
     throw new Invalid(urlProblem(s, what));
   }
-  if (!hostOptional && url.hostname === '')
-    throw new Invalid(`expected ${what} with a host (e.g. …@localhost)`);
+  if (url.hostname === '') throw new Invalid(`expected ${what} with a host (e.g. …@localhost)`);
   if (url.port === '0') throw new Invalid(`expected ${what} with a port from 1 to 65535`);
   return url;
 }
 
 /** An `smtp://` or `smtps://` URL with a host (and a port from 1 to 65535 if given), as nodemailer takes it. */
 export function smtpUrl(value: unknown): string {
-  serviceUrl(value, ['smtp', 'smtps']);
+  serviceUrl(value, ['smtp', 'smtps'], 'an smtp:// or smtps:// URL');
   return string(value);
 }
 
@@ -248,48 +247,47 @@ export function smtpUrl(value: unknown): string {
  * if any, is the database number.
  */
 export function redisUrl(value: unknown): string {
-  const url = serviceUrl(value, ['redis', 'rediss']);
+  const what = 'a redis:// or rediss:// URL';
+  const url = serviceUrl(value, ['redis', 'rediss'], what);
   if (!/^\/?\d*$/.test(url.pathname)) {
-    throw new Invalid(
-      'expected a redis:// or rediss:// URL whose path, if any, is a database number (e.g. /0)',
-    );
+    throw new Invalid(`expected ${what} whose path, if any, is a database number (e.g. /0)`);
   }
   return string(value);
 }
 
 /**
- * A `postgres://` or `postgresql://` connection string as pg reads it (pg-connection-string): a URL once spaces and
- * stray `%` are encoded, the host optional (`postgres://u@/db?host=/run/postgresql`, or libpq's default), the port and
- * a `port` parameter from 1 to 65535, and percent-escapes that decode.
+ * Empties, for parsing only, the query parameters that make pg-connection-string's `parse` read files (`sslcert`,
+ * `sslkey`, `sslrootcert`: pg reads them when it connects) or print a warning (some `sslmode`s): checking the
+ * configuration touches no file. Appended last they override earlier ones, in any spelling the query decodes to;
+ * the query ends at the first `#`.
+ */
+function withoutSideEffects(s: string): string {
+  const hash = s.indexOf('#');
+  const end = hash < 0 ? s.length : hash;
+  const sep = s.slice(0, end).includes('?') ? '&' : '?';
+  return `${s.slice(0, end)}${sep}sslcert=&sslkey=&sslrootcert=&sslmode=${s.slice(end)}`;
+}
+
+/**
+ * A `postgres://` or `postgresql://` connection string as pg reads it, by pg's own parser (pg-connection-string):
+ * the host optional (`postgres://u@/db?host=/run/postgresql`, or libpq's default), the port in effect (a `port`
+ * parameter, else the URL's) from 1 to 65535, and percent-escapes that decode.
  */
 export function postgresUrl(value: unknown): string {
   const s = string(value);
   const what = 'a postgres:// or postgresql:// URL';
-  // pg encodes spaces and stray `%` before parsing, and retries an empty host (`…@/db`) with a dummy one.
-  const encoded = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(s) ? encodeURI(s).replace(/%25(\d\d)/g, '%$1') : s;
-  const schemes = ['postgres', 'postgresql'];
-  let url: URL;
+  if (!/^postgres(ql)?:\/\//i.test(s)) throw new Invalid(`expected ${what}`);
+  let port: unknown;
   try {
-    url = serviceUrl(encoded, schemes, true);
+    ({ port } = parseConnectionString(withoutSideEffects(s)));
   } catch (err) {
-    if (!(err instanceof Invalid) || !encoded.includes('@/')) throw err;
-    try {
-      url = serviceUrl(encoded.replace('@/', '@localhost/'), schemes, true);
-    } catch {
-      throw err;
-    }
+    // A URIError from decoding a percent-escape; else the URL did not parse. pg's own message is never shown.
+    throw new Invalid(
+      err instanceof URIError ? `expected ${what} whose percent-escapes (%XX) decode` : urlProblem(s, what),
+    );
   }
-  const port = url.searchParams.get('port');
-  if (port !== null && !(/^\d+$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    throw new Invalid(`expected ${what} whose port parameter is from 1 to 65535`);
-  }
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-    decodeURIComponent(url.hostname);
-    decodeURI(url.pathname);
-  } catch {
-    throw new Invalid(`expected ${what} whose percent-escapes (%XX) decode`);
+  if (!(port === '' || (typeof port === 'string' && /^\d+$/.test(port) && +port >= 1 && +port <= 65535))) {
+    throw new Invalid(`expected ${what} whose port, or port parameter, is from 1 to 65535`);
   }
   return s;
 }
