@@ -12,7 +12,7 @@ import type * as JotServer from '@jot/server';
 import { errorLine, fakeTty, jot, serverEnv, tempDir } from './support.js';
 
 /** Runs (when set) just before the CLI's admin operations change a user's roles: another writer's turn. */
-const beforeSetRoles = vi.hoisted(() => ({ hook: undefined as (() => Promise<void>) | undefined }));
+const beforeGrantAdmin = vi.hoisted(() => ({ hook: undefined as (() => Promise<void>) | undefined }));
 
 vi.mock('@jot/server', async (importOriginal) => {
   const server = await importOriginal<typeof JotServer>();
@@ -20,12 +20,17 @@ vi.mock('@jot/server', async (importOriginal) => {
     ...server,
     openAdminOps: async (...args: Parameters<typeof server.openAdminOps>) => {
       const ops = await server.openAdminOps(...args);
+      const grantAdmin = ops.grantAdmin.bind(ops);
       const setRoles = ops.setRoles.bind(ops);
-      // (A plain object of closures: the copy works as the original does.)
+      // (A plain object of closures: the copy works as the original does.) Either way of changing the roles.
       return {
         ...ops,
+        grantAdmin: async (...grantArgs: Parameters<typeof ops.grantAdmin>) => {
+          await beforeGrantAdmin.hook?.();
+          return grantAdmin(...grantArgs);
+        },
         setRoles: async (...roleArgs: Parameters<typeof ops.setRoles>) => {
-          await beforeSetRoles.hook?.();
+          await beforeGrantAdmin.hook?.();
           return setRoles(...roleArgs);
         },
       };
@@ -184,7 +189,7 @@ describe('jot admin create', () => {
     expect((await jot(root, { env, cwd: dir })).code).toBe(0);
     expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
     // Between the CLI's read of the account and its promotion, another path (an admin's set-roles) adds a role.
-    beforeSetRoles.hook = async () => {
+    beforeGrantAdmin.hook = async () => {
       const other = await openStore({ dataDir: dir });
       try {
         const user = await other.getUserByEmail('dev@example.com');
@@ -201,7 +206,7 @@ describe('jot admin create', () => {
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ action: 'promoted' });
     } finally {
-      beforeSetRoles.hook = undefined;
+      beforeGrantAdmin.hook = undefined;
     }
     const store = await openStore({ dataDir: dir });
     try {
@@ -212,6 +217,46 @@ describe('jot admin create', () => {
         roles: ['editor', 'admin'],
         before: ['editor'],
       });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('an account made admin after the CLI read it is left as it is and reported unchanged (no second grant)', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
+    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
+    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    let version: number | undefined;
+    // Between the CLI's read and its grant, another writer (a second `jot admin create`, an admin) grants it.
+    beforeGrantAdmin.hook = async () => {
+      const other = await openStore({ dataDir: dir });
+      try {
+        const user = await other.getUserByEmail('dev@example.com');
+        const promoted = await other.setRoles(user!.id, ['admin']);
+        version = typeof promoted === 'object' ? promoted.tokenVersion : undefined;
+      } finally {
+        await other.close();
+      }
+    };
+    try {
+      const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], {
+        env,
+        cwd: dir,
+      });
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ action: 'unchanged' });
+    } finally {
+      beforeGrantAdmin.hook = undefined;
+    }
+    const store = await openStore({ dataDir: dir });
+    try {
+      const user = await store.getUserByEmail('dev@example.com');
+      expect(user?.roles).toEqual(['admin']);
+      expect(user?.tokenVersion).toBe(version);
+      const events = await store.listSecurityEvents({ limit: 50, userId: user!.id });
+      expect(events.filter((e) => e.detail.by === 'cli')).toEqual([]);
     } finally {
       await store.close();
     }

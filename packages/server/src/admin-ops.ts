@@ -25,7 +25,13 @@ import { connectAnswering, redisFailure } from './services/redis-connection.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
 import type { RevocationService } from './services/revocation.js';
 import { createSecurityEvents, type SecurityEvents } from './services/security-events.js';
-import { endUserSessions, setUserRoles, setUserStatus, type AdminActor } from './services/user-admin.js';
+import {
+  endUserSessions,
+  grantAdminRole,
+  setUserRoles,
+  setUserStatus,
+  type AdminActor,
+} from './services/user-admin.js';
 import { openStore, type Invitation, type Session, type Store, type User } from './store/index.js';
 
 /** What the CLI can do; every change is recorded as a security event with `by: 'cli'`. */
@@ -42,6 +48,13 @@ export interface AdminOps {
     user: User,
     roles: readonly string[] | ((current: readonly string[]) => readonly string[]),
   ): Promise<User>;
+  /**
+   * Gives the user the admin role as `jot admin create` does (`grantAdminRole`, the bootstrap admin's path too): added
+   * to the roles read in the change's transaction, the address the account was found by verified, recorded as
+   * `roles_changed` and `admin_created` by `cli`, all committed with the feed entry. `granted: false` when the user
+   * was an admin by then (nothing written).
+   */
+  grantAdmin(user: User): Promise<{ user: User; granted: boolean }>;
   deleteUser(user: User): Promise<void>;
   listSessions(user: User): Promise<Session[]>;
   /** Revokes one session; false when it had ended already. */
@@ -247,6 +260,11 @@ function userOperations(services: AdminServices): UserOperations {
         typeof roles === 'function' ? roles : [...roles],
         CLI_ACTOR,
       ),
+    grantAdmin: (user) =>
+      grantAdminRole({ store, revocations, events }, user.id, CLI_ACTOR, {
+        via: 'roles',
+        verifyEmail: user.email,
+      }),
     deleteUser: (user) => deleteAccount({ store, revocations, events }, user, { by: 'cli' }),
     listSessions: (user) => store.listSessionsForUser(user.id),
     revokeSession: (id) => revocations.revokeSession(id, 'cli'),

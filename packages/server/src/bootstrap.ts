@@ -3,17 +3,21 @@ import type { FastifyInstance } from 'fastify';
 
 import { ConfigError } from './config/index.js';
 import { DomainError } from './services/errors.js';
+import { grantAdminRole } from './services/user-admin.js';
 
 /**
  * Creates the configured admin if no account has that email. An account the bootstrap did not create (someone
  * registered that address — perhaps in a look-alike spelling — before the operator set it) is made admin only if
  * JOT_ADMIN_PASSWORD is that account's password; otherwise the server refuses to start, saying why. An account the
- * bootstrap created earlier is left as admins have since set it.
+ * bootstrap created earlier is left as admins have since set it. The role is granted as `jot admin create` grants it
+ * (`grantAdminRole`): added to the roles the account has at the change, with the address verified, `roles_changed`
+ * and `admin_created` recorded (`by`/`via` `bootstrap`) and the revocation-feed entry written in the same
+ * transaction; of instances starting at once, one grants it.
  *
  * @throws {ConfigError} when JOT_ADMIN_EMAIL names an existing account whose password is not JOT_ADMIN_PASSWORD.
  */
 export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> {
-  const { config, store, passwords, accounts, events } = app.jot;
+  const { config, store, passwords, accounts, events, revocations } = app.jot;
   if (config.adminEmail === undefined || config.adminPassword === undefined) return;
   let existing = await store.getUserByEmail(config.adminEmail);
   if (existing === undefined) {
@@ -45,11 +49,16 @@ export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> 
         'password in JOT_ADMIN_PASSWORD; otherwise choose another address (or use "jot admin create").',
     );
   }
-  if (existing.emailVerifiedAt === null) await store.markEmailVerified(existing.id, existing.email);
-  const promoted = await store.setRoles(existing.id, [...existing.roles, 'admin']);
-  if (typeof promoted === 'object') {
-    await app.jot.revocations.publishUser(promoted);
-    await events.record('admin_created', { userId: existing.id, detail: { via: 'bootstrap' } });
+  // `jot admin create`'s own grant: admin added to the roles read in the change's transaction (a role given since
+  // the read above is kept), the address verified, the events and the feed entry committed with it; an instance
+  // starting at the same time that granted it first leaves nothing to do.
+  const { granted } = await grantAdminRole(
+    { store, revocations, events },
+    existing.id,
+    { by: 'bootstrap', ip: null },
+    { via: 'bootstrap', verifyEmail: existing.email },
+  );
+  if (granted) {
     app.log.info(
       { userId: existing.id },
       'bootstrap admin granted the admin role (JOT_ADMIN_PASSWORD matched)',

@@ -53,7 +53,7 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
   } finally {
     await accounts.close();
   }
-  if (promote !== undefined) await promoteExisting(config, promote);
+  if (promote !== undefined && !(await promoteExisting(config, promote))) result.action = 'unchanged';
   if (options.json === true) {
     writeJson(io.stdout, result);
     return;
@@ -69,17 +69,17 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
 /**
  * Verifies the address of an existing account and gives it the admin role, in one admin-operations session: it is
  * opened (and Redis, when JOT_REDIS_URL is set, found answering — else `ERR_UNAVAILABLE`) before anything is
- * written, so an unreachable Redis leaves the account as it was. The role change is the admin API's (and `jot users
- * set-roles`') own path: roles travel in access tokens, so the new roles and their revocation-feed entry commit
- * together (and reach Redis), recorded as `roles_changed` and `admin_created` by the CLI. The roles are read in
- * that change's transaction, the row held, so a role another admin gave meanwhile is kept.
+ * written, so an unreachable Redis leaves the account as it was. The grant is `grantAdminRole`, the bootstrap
+ * admin's path too: roles travel in access tokens, so the new roles, the verified address and their
+ * revocation-feed entry commit together (and reach Redis), recorded as `roles_changed` and `admin_created` by the
+ * CLI; a failure leaves the account as it was, and running the command again completes it. The roles are read in
+ * that change's transaction, the row held, so a role another admin gave meanwhile is kept. False when the account
+ * was an admin by then (nothing changed).
  */
-async function promoteExisting(config: Config, user: User): Promise<void> {
+async function promoteExisting(config: Config, user: User): Promise<boolean> {
   const ops = await openAdminOps(config);
   try {
-    // Verified first: a promotion that then fails leaves a non-admin, and running the command again completes it.
-    if (user.emailVerifiedAt === null) await ops.store.markEmailVerified(user.id, user.email);
-    await ops.setRoles(user, (current) => (current.includes('admin') ? current : [...current, 'admin']));
+    return (await ops.grantAdmin(user)).granted;
   } finally {
     await ops.close();
   }

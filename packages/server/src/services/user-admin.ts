@@ -92,24 +92,77 @@ export async function setUserRoles(
     await deps.revocations.updateUser(async (tx) => {
       const changed = unlessLastAdmin(await tx.changeRoles(userId, roles));
       if (changed === undefined) return undefined;
-      const { before, after } = changed;
-      const facts = { userId: after.id, ip: actor.ip };
-      await deps.events.recordAboutUser(
-        'roles_changed',
-        { ...facts, detail: { by: actor.by, roles: after.roles, before: before.roles } },
-        tx,
-      );
-      if (after.roles.includes('admin') && !before.roles.includes('admin')) {
-        await deps.events.recordAboutUser(
-          'admin_created',
-          { ...facts, detail: { via: 'roles', by: actor.by } },
-          tx,
-        );
-      }
-      return after;
+      await recordRoleChange(deps.events, tx, changed.before, changed.after, actor, 'roles');
+      return changed.after;
     }),
   );
   return user;
+}
+
+/** `roles_changed` (by whom, before and after) and, when admin was granted, `admin_created` (`via`), in `tx`. */
+async function recordRoleChange(
+  events: SecurityEvents,
+  tx: Store,
+  before: User,
+  after: User,
+  actor: AdminActor,
+  via: string,
+): Promise<void> {
+  const facts = { userId: after.id, ip: actor.ip };
+  await events.recordAboutUser(
+    'roles_changed',
+    { ...facts, detail: { by: actor.by, roles: after.roles, before: before.roles } },
+    tx,
+  );
+  if (after.roles.includes('admin') && !before.roles.includes('admin')) {
+    await events.recordAboutUser('admin_created', { ...facts, detail: { via, by: actor.by } }, tx);
+  }
+}
+
+/** How an account an operator named by its address becomes an admin. */
+export interface AdminGrant {
+  /** `admin_created`'s `via`: `'bootstrap'` (JOT_ADMIN_EMAIL), `'roles'` (`jot admin create`, as set-roles). */
+  via: string;
+  /** The address the operator named: marked verified with the grant, while it is still the account's. */
+  verifyEmail?: string;
+}
+
+/**
+ * Gives a user the admin role, keeping their other roles — the one path of `jot admin create` and the bootstrap
+ * admin of `JOT_ADMIN_EMAIL` for an account that exists. The roles are read in the change's own transaction, the
+ * user's row held (`Store.changeRoles`), and admin is added to them: a role another writer gave meanwhile is kept.
+ * A user who is an admin by then is left as is (`granted: false`: nothing written, recorded or published), so of
+ * several instances granting at once one does it. The new roles, the address marked verified (`verifyEmail`),
+ * `roles_changed` and `admin_created` (by `actor`, via `grant.via`) and the revocation-feed entry commit together:
+ * any failure leaves the account as it was, and trying again completes it. `ERR_NOT_FOUND` for no such user.
+ */
+export async function grantAdminRole(
+  deps: UserAdminDeps,
+  userId: string,
+  actor: AdminActor,
+  grant: AdminGrant,
+): Promise<{ user: User; granted: boolean }> {
+  let already: User | undefined;
+  const user = await deps.revocations.updateUser(async (tx) => {
+    const change = unlessLastAdmin(
+      await tx.changeRoles(userId, (current) =>
+        current.includes('admin') ? undefined : [...current, 'admin'],
+      ),
+    );
+    if (change === undefined) return undefined;
+    if (!change.changed) {
+      already = change.before;
+      return undefined;
+    }
+    let after = change.after;
+    if (grant.verifyEmail !== undefined && after.emailVerifiedAt === null) {
+      after = (await tx.markEmailVerified(userId, grant.verifyEmail)) ?? after;
+    }
+    await recordRoleChange(deps.events, tx, change.before, after, actor, grant.via);
+    return after;
+  });
+  if (user !== undefined) return { user, granted: true };
+  return { user: found(already), granted: false };
 }
 
 /**

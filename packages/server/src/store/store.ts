@@ -388,16 +388,21 @@ export class Store {
    * {@link setRoles}, resolving to the user as the change found it (`before`) and left it (`after`). The user's row
    * is held from that read to the end of the transaction (`FOR UPDATE` on PostgreSQL; SQLite transactions are
    * serial): of two changes racing, the second reads what the first wrote. `roles` may be a function of the roles
-   * so read (e.g. adding one role), so a change made meanwhile by another writer is kept, not overwritten.
+   * so read (e.g. adding one role), so a change made meanwhile by another writer is kept, not overwritten; when it
+   * returns undefined (the roles are already as wanted) nothing is written, the version does not move, and the
+   * result says `changed: false`.
    */
   changeRoles(
     id: string,
-    roles: readonly string[] | ((current: readonly string[]) => readonly string[]),
+    roles: readonly string[] | ((current: readonly string[]) => readonly string[] | undefined),
     now = this.#clock(),
   ): Promise<UserChange | undefined | 'last_admin'> {
     const patch =
       typeof roles === 'function'
-        ? (before: User) => ({ roles: JSON.stringify(roles(before.roles)) })
+        ? (before: User) => {
+            const next = roles(before.roles);
+            return next === undefined ? undefined : { roles: JSON.stringify(next) };
+          }
         : { roles: JSON.stringify(roles) };
     return this.#run((db) =>
       users.updateUnlessLastAdmin(db, this.dialect, id, patch, { version: true }, now),

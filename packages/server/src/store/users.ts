@@ -308,6 +308,8 @@ const ADMIN_ROLE_LIKE = '%"admin"%';
 export interface UserChange {
   before: User;
   after: User;
+  /** False when the patch, computed from `before`, asked for no change: nothing was written (`after` is `before`). */
+  changed: boolean;
 }
 
 /**
@@ -316,13 +318,14 @@ export interface UserChange {
  * succeed; then the user's own row (always in that order, so two changes never wait on each other in a circle), and
  * read as it was before the change: a concurrent change of the same user waits, and sees this one's result. A
  * `patch` given as a function is computed from that held row (for changes relative to the current value, such as
- * adding a role). Returns `'last_admin'` when refused.
+ * adding a role); when it returns undefined (the row is already as wanted) nothing is written, no version moves,
+ * and the result says `changed: false`. Returns `'last_admin'` when refused.
  */
 export async function updateUnlessLastAdmin(
   db: Db,
   dialect: 'sqlite' | 'postgres',
   id: string,
-  patch: UserPatch | ((before: User) => UserPatch),
+  patch: UserPatch | ((before: User) => UserPatch | undefined),
   bumps: UserBumps,
   now: number,
 ): Promise<UserChange | undefined | 'last_admin'> {
@@ -337,18 +340,17 @@ export async function updateUnlessLastAdmin(
     let read = tx.selectFrom('users').selectAll().where('id', '=', id);
     if (dialect === 'postgres') read = read.forUpdate();
     const row = await read.executeTakeFirst();
-    const before = row && toUser(row);
-    const next =
-      typeof patch === 'function' ? (before === undefined ? undefined : patch(before)) : { ...patch };
+    if (row === undefined) return undefined;
+    const before = toUser(row);
+    const next = typeof patch === 'function' ? patch(before) : { ...patch };
+    if (next === undefined) return { before, after: before, changed: false };
     const targetIsAdmin = current.some((r) => r.id === id);
     const staysAdmin =
-      next !== undefined &&
       (next.status === undefined || next.status === 'active') &&
       (next.roles === undefined || parseStringArray(next.roles).includes('admin'));
     if (targetIsAdmin && !staysAdmin && current.length <= 1) return 'last_admin';
-    if (before === undefined || next === undefined) return undefined;
     const after = await updateUser(tx, id, next, bumps, now);
-    return after && { before, after };
+    return after && { before, after, changed: true };
   });
 }
 
