@@ -81,6 +81,19 @@ async function register(env: Record<string, string>, email: string, password: st
   }
 }
 
+/**
+ * A data directory with an admin made by the CLI (root@example.com) and a registered account, dev@example.com, for
+ * `jot admin create` to promote. The admin comes first: the first account registered would be made admin.
+ */
+async function accountToPromote(): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = tempDir();
+  const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
+  const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
+  expect((await jot(root, { env, cwd: dir })).code).toBe(0);
+  expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+  return { dir, env };
+}
+
 describe('jot admin create', () => {
   it('creates an admin who can then log in to the server with that password', async () => {
     const dir = tempDir();
@@ -102,13 +115,7 @@ describe('jot admin create', () => {
   });
 
   it('promotes an existing account without touching its password or asking for one', async () => {
-    const dir = tempDir();
-    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
-    await jot(['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'], {
-      env,
-      cwd: dir,
-    });
-    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const { dir, env } = await accountToPromote();
     expect((await login(env, 'dev@example.com', 'dev password 1')).roles).toEqual([]);
 
     const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], { env, cwd: dir });
@@ -118,12 +125,7 @@ describe('jot admin create', () => {
   });
 
   it('promoting an existing account publishes the roles change to the revocation feed, as set-roles does', async () => {
-    const dir = tempDir();
-    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
-    // (An admin first: the first account registered would be made admin.)
-    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
-    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
-    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const { dir, env } = await accountToPromote();
     const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], { env, cwd: dir });
     expect(result.code).toBe(0);
     const { id, action } = JSON.parse(result.stdout) as { id: string; action: string };
@@ -154,11 +156,7 @@ describe('jot admin create', () => {
   });
 
   it('promoting with Redis required but unreachable changes nothing (still unverified, not admin)', async () => {
-    const dir = tempDir();
-    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
-    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
-    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
-    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const { dir, env } = await accountToPromote();
     const setup = await openStore({ dataDir: dir });
     const before = await setup.getUserByEmail('dev@example.com');
     await setup.close();
@@ -183,11 +181,7 @@ describe('jot admin create', () => {
   });
 
   it('promoting keeps roles another writer gave the account after the CLI read it', async () => {
-    const dir = tempDir();
-    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
-    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
-    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
-    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const { dir, env } = await accountToPromote();
     // Between the CLI's read of the account and its promotion, another path (an admin's set-roles) adds a role.
     beforeGrantAdmin.hook = async () => {
       const other = await openStore({ dataDir: dir });

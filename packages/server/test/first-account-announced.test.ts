@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { freePort, startBin, type BinProcess } from './support/bin-process.js';
+import { freePort, START_DEADLINE_MS, startBin, type BinProcess } from './support/bin-process.js';
 import { waitFor } from './support/processes.js';
 
 const started: { bin: BinProcess; dataDir: string }[] = [];
@@ -44,7 +44,8 @@ async function firstAccountLine(bin: BinProcess): Promise<string | undefined> {
   return line === undefined ? undefined : (JSON.parse(line) as { msg: string }).msg;
 }
 
-describe('the first account', () => {
+// Each test's timeout: a start as slow as startBin allows, then the wait for the start-up log.
+describe('the first account', { timeout: START_DEADLINE_MS + 20_000 }, () => {
   it('with open registration outside production: the first account registered becomes an admin', async () => {
     const bin = await start({ JOT_REGISTRATION: 'open' });
     expect(await firstAccountLine(bin)).toMatch(

@@ -20,10 +20,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { createVerifier, type Verifier } from '@jot/verify';
 
-import { freePort, startBin, type BinProcess } from './support/bin-process.js';
+import { freePort, START_DEADLINE_MS, startBin, type BinProcess } from './support/bin-process.js';
 
 const SECRET = 's'.repeat(40);
 const PASSWORD = 'correct horse battery';
+/** Each test's timeout: a start as slow as startBin allows, and a minute for the rest. */
+const TIMEOUT = START_DEADLINE_MS + 60_000;
 
 let bin: BinProcess | undefined;
 let verifier: Verifier | undefined;
@@ -91,36 +93,22 @@ function send(
   });
 }
 
-/**
- * A GET on a connection of its own (no pool): the shared fetch pool may hold an idle keep-alive socket of the
- * verifier's, which the drain closes — reusing it would be a reset the server never saw, not an answer.
- */
-function freshGet(url: string): Promise<{ status: number; body: string; retryAfter: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          body,
-          retryAfter: res.headers['retry-after'],
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** What a request on a new connection got: its answer, or the connection's error code (`ECONNREFUSED`, …). */
 type Attempt =
-  | { status: number; code: string | undefined; connection: string | undefined; body: string }
+  | {
+      status: number;
+      code: string | undefined;
+      connection: string | undefined;
+      retryAfter: string | undefined;
+      body: string;
+    }
   | { error: string | undefined };
 
-/** A GET on a new connection, as a load balancer that still routes here would open; never rejects. */
+/**
+ * A GET on a new connection, as a load balancer that still routes here would open; never rejects. Never from the
+ * shared fetch pool: it may hold an idle keep-alive socket of the verifier's, which the drain closes — reusing it
+ * would be a reset the server never saw, not an answer.
+ */
 function attempt(url: string, headers: Record<string, string> = {}): Promise<Attempt> {
   return new Promise((resolve) => {
     const req = httpRequest(url, { agent: false, headers }, (res) => {
@@ -134,7 +122,13 @@ function attempt(url: string, headers: Record<string, string> = {}): Promise<Att
         } catch {
           code = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, code, connection: res.headers.connection, body });
+        resolve({
+          status: res.statusCode ?? 0,
+          code,
+          connection: res.headers.connection,
+          retryAfter: res.headers['retry-after'],
+          body,
+        });
       });
       res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
     });
@@ -151,6 +145,22 @@ async function poll<T>(probe: () => Promise<T | undefined>, ms: number, what: st
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 10));
   }
+}
+
+/**
+ * Polls `/readyz` of `server`, each time on a new connection (see `attempt`), until it answers other than 200, and
+ * returns that answer — the 503 the signal should bring, or whatever came instead (a refused connection) — for the
+ * caller to check. Throws if it still answers 200 after `ms`.
+ */
+function readyzTurned(server: BinProcess, ms: number): Promise<Attempt> {
+  return poll(
+    async () => {
+      const answer = await attempt(`${server.url}/readyz`);
+      return 'status' in answer && answer.status === 200 ? undefined : answer;
+    },
+    ms,
+    '/readyz to stop answering 200',
+  );
 }
 
 /** How many requests to `path` the server has read (Fastify's "incoming request" line, logged at `info`). */
@@ -181,7 +191,7 @@ async function connectedVerifier(url: string): Promise<{ verifier: Verifier; lin
   return { verifier: v, lines };
 }
 
-describe('SIGTERM', () => {
+describe('SIGTERM', { timeout: TIMEOUT }, () => {
   it('drains: readyz 503 at once, every in-flight request answered, keep-alive closed, exit 0 in bound', async () => {
     // Expensive argon2 makes each login a genuinely slow in-flight request (hashing runs at most cores - 1 at a
     // time, so the 24 logins below stay in flight for a second or more).
@@ -232,18 +242,11 @@ describe('SIGTERM', () => {
       server.child.kill('SIGTERM');
 
       // readyz turns 503 at once, on a fresh connection, while the logins are still being answered.
-      const readyz = await poll(
-        async () => {
-          const res = await freshGet(`${server.url}/readyz`);
-          return res.status === 503
-            ? { status: res.status, body: JSON.parse(res.body) as { code?: string }, header: res.retryAfter }
-            : undefined;
-        },
-        2000,
-        '/readyz to answer 503',
-      );
-      expect(readyz.body.code).toBe('ERR_UNAVAILABLE');
-      expect(readyz.header).toBeDefined();
+      expect(await readyzTurned(server, 2000)).toMatchObject({
+        status: 503,
+        code: 'ERR_UNAVAILABLE',
+        retryAfter: expect.any(String),
+      });
 
       const answers = await Promise.all(inFlight);
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
@@ -261,7 +264,7 @@ describe('SIGTERM', () => {
     } finally {
       agent.destroy();
     }
-  }, 120_000);
+  });
 
   it('ends the revocation stream with a reconnect hint, and exits within the drain timeout even if a client never finishes', async () => {
     const server = await start({
@@ -319,10 +322,10 @@ describe('SIGTERM', () => {
     await verifier.close();
     expect(performance.now() - closing).toBeLessThan(1500);
     verifier = undefined;
-  }, 120_000);
+  });
 });
 
-describe('SIGTERM with JOT_DRAIN_DELAY', () => {
+describe('SIGTERM with JOT_DRAIN_DELAY', { timeout: TIMEOUT }, () => {
   // Requests a load balancer sends between the signal and noticing /readyz used to meet a closed listener or the
   // closing app's 503; now they are served, each on a connection the server then closes.
   it('keeps accepting and serving new connections with Connection: close for the delay, then exits 0 and refuses', async () => {
@@ -331,14 +334,7 @@ describe('SIGTERM with JOT_DRAIN_DELAY', () => {
     const signalledAt = performance.now();
     server.child.kill('SIGTERM');
 
-    const readyz = await poll(
-      async () => {
-        const answer = await attempt(`${server.url}/readyz`);
-        return 'status' in answer && answer.status === 200 ? undefined : answer;
-      },
-      delayMs,
-      '/readyz to stop answering 200',
-    );
+    const readyz = await readyzTurned(server, delayMs);
     // After /readyz has turned, a request on a new connection is still answered, and told to go elsewhere next time.
     const served = await attempt(`${server.url}/healthz`);
     expect(served).toMatchObject({ status: 200, code: undefined, connection: 'close' });
@@ -358,7 +354,7 @@ describe('SIGTERM with JOT_DRAIN_DELAY', () => {
     expect(elapsed).toBeLessThan(delayMs + 3000);
     expect(await attempt(`${server.url}/healthz`)).toEqual({ error: 'ECONNREFUSED' });
     expect(server.output()).toMatch(/"abandoned":0,"closed":true,"msg":"shut down"/);
-  }, 120_000);
+  });
 
   it('answers a request sent during the delay on a keep-alive connection opened before the signal', async () => {
     const server = await start({ JOT_DRAIN_DELAY: '60s' });
@@ -381,14 +377,7 @@ describe('SIGTERM with JOT_DRAIN_DELAY', () => {
       expect(received).not.toMatch(/connection: close/i);
 
       server.child.kill('SIGTERM');
-      await poll(
-        async () => {
-          const answer = await attempt(`${server.url}/readyz`);
-          return 'status' in answer && answer.status === 503 ? true : undefined;
-        },
-        10_000,
-        '/readyz to answer 503',
-      );
+      expect(await readyzTurned(server, 10_000)).toMatchObject({ status: 503 });
       // The idle connection is still open: the balancer may send one more request over it (or already has).
       expect(ended).toBe(false);
       received = '';
@@ -406,7 +395,7 @@ describe('SIGTERM with JOT_DRAIN_DELAY', () => {
       socket.destroy();
       server.child.kill('SIGINT');
     }
-  }, 120_000);
+  });
 
   it('ends the delay on a second signal: the request in flight is answered and the process exits 0 at once', async () => {
     const server = await start({
@@ -419,14 +408,7 @@ describe('SIGTERM with JOT_DRAIN_DELAY', () => {
       const account = { email: 'a@example.com', password: PASSWORD };
       expect((await send(agent, server.url, 'POST', '/api/register', account)).status).toBe(201);
       server.child.kill('SIGTERM');
-      await poll(
-        async () => {
-          const answer = await attempt(`${server.url}/readyz`);
-          return 'status' in answer && answer.status === 503 ? true : undefined;
-        },
-        10_000,
-        '/readyz to answer 503',
-      );
+      expect(await readyzTurned(server, 10_000)).toMatchObject({ status: 503 });
       // A slow login, sent during the delay, is in flight when the second signal comes.
       let written = false;
       // On a connection of its own, as a balancer's new one would be.
@@ -452,5 +434,5 @@ describe('SIGTERM with JOT_DRAIN_DELAY', () => {
     } finally {
       agent.destroy();
     }
-  }, 120_000);
+  });
 });

@@ -13,9 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
@@ -74,8 +73,7 @@ describe.runIf(available)('the account page listens for refreshes once per visit
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('keeps no claims list of an earlier visit alive after the user moved on (15-minute tokens: no refresh)', async () => {
-    const page = await openPage(browser, contexts);
-    await signInWithForm(page, server.url, EMAIL);
+    const page = await signedInPage({ server, browser }, contexts, EMAIL);
     for (let i = 0; i < 6; i++) {
       await visit(page, '#/debugger', 'Token debugger');
       await visit(page, '#/account', 'My account');
@@ -101,8 +99,7 @@ describe.runIf(available)('the account page follows refreshes (2 s access tokens
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('shows the claims of each new token, also after a refresh that came while the page was loading', async () => {
-    const page = await openPage(browser, contexts);
-    await signInWithForm(page, server.url, EMAIL);
+    const page = await signedInPage({ server, browser }, contexts, EMAIL);
     await visit(page, '#/debugger', 'Token debugger');
     // The sessions list (the page's last request) waits until a refresh has been answered: the page is still loading.
     await page.route('**/api/sessions', async (route) => {
@@ -123,8 +120,7 @@ describe.runIf(available)('the account page follows refreshes (2 s access tokens
     const { store } = server.app.jot;
     await store.setRoles((await store.getUserByEmail(ADMIN))!.id, ['admin']);
     const promoted = (await store.getUserByEmail(PROMOTED))!;
-    const page = await openPage(browser, contexts);
-    await signInWithForm(page, server.url, PROMOTED);
+    const page = await signedInPage({ server, browser }, contexts, PROMOTED);
     const line = page.getByRole('region', { name: 'Who am I' }).locator('p').first();
     expect(await line.textContent()).toBe(`Signed in as ${PROMOTED}. Roles: none.`);
 

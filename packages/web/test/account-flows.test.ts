@@ -18,6 +18,7 @@ import {
   openPage,
   PASSWORD,
   SHOTS,
+  signedInPage,
   signInWithForm,
   startMailBrowserServer,
   stopMailBrowserServer,
@@ -124,8 +125,7 @@ describe.runIf(available)('account flows in a real browser, links read from a re
   it('an admin invites someone, who accepts from the link and is signed in with the invited roles', async () => {
     // A desktop width: the invitations list is a table there (below 64rem its rows are cards, whose cells are named
     // with their column's label too).
-    const admin = await newPage(1280);
-    await signIn(admin, ADMIN);
+    const admin = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await admin.getByRole('link', { name: 'Invitations' }).click();
     await admin.getByRole('heading', { name: 'Invitations' }).waitFor();
     await admin.locator('#invite-new-email').fill('guest@flows.test');
@@ -148,8 +148,7 @@ describe.runIf(available)('account flows in a real browser, links read from a re
 
   it('changes the name and the email (confirmed from the link), then deletes the account after confirming', async () => {
     await signUp(server, 'mover@flows.test');
-    const page = await newPage();
-    await signIn(page, 'mover@flows.test');
+    const page = await signedInPage({ server, browser }, contexts, 'mover@flows.test');
     await page.locator('#profile-name').fill('Mover');
     await page.getByRole('button', { name: 'Save name' }).click();
     await page.getByText('Name saved.').waitFor();
@@ -184,8 +183,7 @@ describe.runIf(available)('account flows in a real browser, links read from a re
       await store.createUser({ email: `bulk-${String(i).padStart(2, '0')}@flows.test`, passwordHash: hash });
     }
     await server.request('POST', '/api/login', { body: { email: 'bulk-07@flows.test', password: 'wrong!' } });
-    const page = await newPage();
-    await signIn(page, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN);
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     const total = Number(await page.locator('[data-count]').getAttribute('data-count'));

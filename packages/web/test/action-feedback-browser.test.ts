@@ -14,6 +14,7 @@ import {
   focusedName,
   openPage,
   PASSWORD,
+  signedInPage,
   signInWithForm,
   startBrowserServer,
   stopBrowserServer,
@@ -39,11 +40,7 @@ describe.runIf(available)('feedback after an action', () => {
    * resolves to the page once it shows the recovery codes.
    */
   const signInWithNewAuthenticatorApp = async (email: string): Promise<Page> => {
-    expect(
-      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
-    ).toBe(201);
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, email);
+    const page = await signedInPage({ server, browser }, contexts, email, { width: 390, register: true });
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
     await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));
@@ -75,8 +72,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('cancelling a confirmation gives the focus back to the button that asked', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER, { width: 1280 });
     for (const how of ['Cancel', 'Escape']) {
       await page.getByRole('button', { name: 'Sign out everywhere' }).click();
       const dialog = page.getByRole('dialog', { name: 'Sign out everywhere?' });
@@ -94,8 +90,7 @@ describe.runIf(available)('feedback after an action', () => {
       body: { email: USER, password: PASSWORD },
       headers: { 'user-agent': UA },
     });
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER, { width: 1280 });
     await page.getByRole('button', { name: /^Revoke session (\d+ )?from .*Chrome\/131\.0\.0\.0/ }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     await page.getByText('Session revoked.').waitFor();
@@ -120,8 +115,7 @@ describe.runIf(available)('feedback after an action', () => {
         email: `page-${String(i).padStart(2, '0')}@feedback.test`,
         passwordHash: hash,
       });
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByRole('button', { name: 'Next' }).focus();
@@ -135,8 +129,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('says in words what went wrong when the server answers with no JSON, or does not answer', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER, { width: 1280 });
     await page.locator('#profile-name').fill('Somebody');
     const nameForm = page.locator('form[aria-labelledby="profile-h"]');
     await page.route('**/api/account', (route) =>
@@ -161,8 +154,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('a refused client registration is told by the form, in view on a phone', async () => {
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 390 });
     await page.goto(`${server.url}/#/admin/clients`);
     await page.getByRole('heading', { name: 'Register a client' }).waitFor();
     await page.locator('#client-name').fill('Orders');
@@ -218,8 +210,7 @@ describe.runIf(available)('feedback after an action', () => {
       body: { email: ADMIN, password: PASSWORD },
       headers: { 'user-agent': UA },
     });
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     const names = async (): Promise<string[]> =>
       (await page.locator('main').ariaSnapshot())
         .split('\n')
@@ -266,8 +257,7 @@ describe.runIf(available)('feedback after an action', () => {
   });
 
   it('the skip link moves the focus to the content without leaving the page’s route', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER, { width: 1280 });
     await page.getByRole('link', { name: 'Skip to content' }).focus();
     await page.keyboard.press('Enter');
     expect(await focusedName(page)).toBe('#main');
@@ -285,8 +275,7 @@ describe.runIf(available)('feedback after an action', () => {
     const { store, events } = server.app.jot;
     const user = (await store.getUserByEmail(USER))!;
     for (let i = 0; i < 101; i++) await events.record('login_failed', { userId: user.id });
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await page.goto(`${server.url}/#/admin/events?user_id=${user.id}`);
     await page.getByRole('button', { name: 'Older events' }).click();
     await page.getByText('These are the oldest events.').waitFor();

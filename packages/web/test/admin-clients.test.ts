@@ -16,9 +16,8 @@ import {
   ensureBuilt,
   horizontalOverflow,
   launchChromium,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
 } from './support/browser.js';
 import { keyPair } from '../../../test-support/key-pair.js';
 
@@ -30,8 +29,7 @@ describe.runIf(available)('OAuth clients page in a real browser', () => {
   const contexts: BrowserContext[] = [];
 
   async function adminPage(width = 1280): Promise<Page> {
-    const page = await openPage(browser, contexts, width, 900);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width, height: 900 });
     if (width >= 1000) await page.getByRole('link', { name: 'OAuth clients' }).click();
     else await page.goto(`${server.url}/#/admin/clients`);
     await page.getByRole('heading', { name: 'OAuth clients' }).waitFor();

@@ -12,9 +12,8 @@ import {
   available,
   focusedId,
   horizontalOverflow,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
   tabTo,
@@ -50,8 +49,7 @@ describe.runIf(available)('an admin signs a user out everywhere', () => {
       const tokens = [await signIn(USER), await signIn(USER)];
       const userId = (await server.app.jot.store.getUserByEmail(USER))!.id;
       const adminId = (await server.app.jot.store.getUserByEmail(ADMIN))!.id;
-      const page = await openPage(browser, contexts, width, 844);
-      await signInWithForm(page, server.url, ADMIN);
+      const page = await signedInPage({ server, browser }, contexts, ADMIN, { width, height: 844 });
       await page.goto(`${server.url}/#/admin/users`);
       await page.getByRole('heading', { name: 'Users' }).waitFor();
       const button = page.getByRole('button', { name: `Sign ${USER} out everywhere` });

@@ -13,9 +13,8 @@ import {
   available,
   focusedId,
   horizontalOverflow,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
   tabTo,
@@ -79,8 +78,7 @@ describe.runIf(available)('an admin withdraws signing keys', () => {
       expect(states[active]).toBe('active');
       expect(await jwksKids()).toEqual(expect.arrayContaining([retired, active]));
 
-      const page = await openPage(browser, contexts, width, 844);
-      await signInWithForm(page, server.url, ADMIN);
+      const page = await signedInPage({ server, browser }, contexts, ADMIN, { width, height: 844 });
       await page.goto(`${server.url}/#/admin/keys`);
       await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
       const row = (kid: string) => page.locator('tbody tr', { has: page.getByText(kid, { exact: true }) });

@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import {
   available,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
@@ -57,8 +56,7 @@ describe.runIf(available)('the navigation follows the roles of each refreshed to
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('shows the admin links once a refresh brings the admin role, keeping what the user typed', async () => {
-    const page = await openPage(browser, contexts);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER);
     await page.evaluate(() => (location.hash = '#/debugger'));
     const input = page.getByRole('textbox').first();
     await input.fill('typed before the promotion');
@@ -72,8 +70,7 @@ describe.runIf(available)('the navigation follows the roles of each refreshed to
 
   it('leaves an admin page once a refresh takes the admin role away', async () => {
     await setRoles(server, USER, ['admin']);
-    const page = await openPage(browser, contexts);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER);
     await page.evaluate(() => (location.hash = '#/admin/users'));
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
 
@@ -83,8 +80,7 @@ describe.runIf(available)('the navigation follows the roles of each refreshed to
   });
   it('keeps the user signed in when the whoami after a refresh fails (a 502 during a restart is no sign-out)', async () => {
     await setRoles(server, USER, []);
-    const page = await openPage(browser, contexts);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER);
     let failed = 0;
     await page.route('**/api/whoami', async (route) => {
       failed += 1;

@@ -14,9 +14,8 @@ import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
 import {
   available,
   horizontalOverflow,
-  openPage,
   PASSWORD,
-  signInWithForm,
+  signedInPage,
   startBrowserServer,
   stopBrowserServer,
 } from './support/browser.js';
@@ -92,8 +91,7 @@ describe.runIf(available)('polish', () => {
 
   for (const width of [390, 700, 820, 1024, 1280])
     it(`${width} px: the admin tables and the sessions table stay inside the page`, async () => {
-      const page = await openPage(browser, contexts, width);
-      await signInWithForm(page, server.url, ADMIN);
+      const page = await signedInPage({ server, browser }, contexts, ADMIN, { width });
       await page.getByRole('table').first().waitFor();
       await expectFits(page, '/account');
       for (const [path, title] of [
@@ -124,8 +122,7 @@ describe.runIf(available)('polish', () => {
 
   for (const width of [390, 1280])
     it(`${width} px: checkboxes keep their size beside long labels; selects look like the inputs`, async () => {
-      const page = await openPage(browser, contexts, width);
-      await signInWithForm(page, server.url, ADMIN);
+      const page = await signedInPage({ server, browser }, contexts, ADMIN, { width });
       const box = (selector: string): Promise<{ width: number; height: number }> =>
         page.locator(selector).evaluate((el) => {
           const r = el.getBoundingClientRect();
@@ -174,11 +171,7 @@ describe.runIf(available)('polish', () => {
 
   it('after an authenticator app is confirmed the claims shown are the aal2 token’s', async () => {
     const email = 'claims@polish.test';
-    expect(
-      (await server.request('POST', '/api/register', { body: { email, password: PASSWORD } })).status,
-    ).toBe(201);
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, email);
+    const page = await signedInPage({ server, browser }, contexts, email, { width: 1280, register: true });
     /** The value shown for the claim `name`. */
     const claim = (name: string): Promise<string | undefined> =>
       page.evaluate((n) => {
@@ -208,8 +201,7 @@ describe.runIf(available)('polish', () => {
       body: { email: USER, password: PASSWORD },
       headers: { 'user-agent': UA },
     });
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, USER);
+    const page = await signedInPage({ server, browser }, contexts, USER, { width: 1280 });
     await page.getByRole('button', { name: /^Revoke session (\d+ )?from .*Chrome\/131/ }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
     const revoked = page.getByText('Session revoked.');

@@ -13,6 +13,7 @@ import {
   available,
   openPage,
   PASSWORD,
+  signedInPage,
   signInWithForm,
   startBrowserServer,
   stopBrowserServer,
@@ -53,8 +54,7 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('refused on submit: back on the same page after signing in, typed input kept, passwords not', async () => {
-    const page = await openPage(browser, contexts, 390);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 390 });
     await page.locator('#profile-name').fill('Draft Name');
     await page.locator('#new-email').fill('draft@session-end.test');
     await page.locator('#current-password').fill('typed current secret');
@@ -98,8 +98,7 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
   });
 
   it('returns to an admin page (not the account page) with its form as it was', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await page.getByRole('link', { name: 'Invitations' }).click();
     await page.getByRole('heading', { name: 'Invitations' }).waitFor();
     await page.locator('#invite-new-email').fill('guest@session-end.test');
@@ -120,8 +119,7 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
   });
 
   it('signed out in another tab: signing in again in either tab brings the first one back with its input', async () => {
-    const first = await openPage(browser, contexts, 1280);
-    await signInWithForm(first, server.url, ADMIN);
+    const first = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     const second = await first.context().newPage();
     await second.goto(`${server.url}/#/account`);
     await second.getByRole('heading', { name: 'My account' }).waitFor();
@@ -147,8 +145,7 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
   });
 
   it('another account signing in gets the route but none of the previous input', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await page.locator('#profile-name').fill('Private draft');
     await page.locator('#new-email').fill('private@session-end.test');
     await signOutElsewhere(ADMIN);
@@ -209,8 +206,7 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
   });
 
   it('a deliberate sign-out starts afresh: no return route, and the next sign-in opens the account page', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await page.goto(`${server.url}/#/admin/invitations`);
     await page.getByRole('heading', { name: 'Invitations' }).waitFor();
     await page.locator('#invite-new-email').fill('forget.me@session-end.test');
@@ -225,8 +221,7 @@ describe.runIf(available)('the session ends while a form is being filled in', ()
   });
 
   it('a page that needs no session keeps what was typed when the session ends (token debugger)', async () => {
-    const page = await openPage(browser, contexts, 1280);
-    await signInWithForm(page, server.url, ADMIN);
+    const page = await signedInPage({ server, browser }, contexts, ADMIN, { width: 1280 });
     await page.goto(`${server.url}/#/debugger`);
     await page.getByRole('heading', { name: 'Token debugger' }).waitFor();
     await page.getByLabel('Public key').fill('{"kty":"OKP"}');

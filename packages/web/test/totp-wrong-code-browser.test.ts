@@ -4,19 +4,13 @@
  * with the same code (which would count twice against the account's second-factor limits). The right code then
  * still confirms the app: the session was never the problem.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import { wrongTotpCode } from '../../server/test/support/totp-enrolment.js';
-import {
-  available,
-  openPage,
-  signInWithForm,
-  startBrowserServer,
-  stopBrowserServer,
-} from './support/browser.js';
+import { available, signedInPage, startBrowserServer, stopBrowserServer } from './support/browser.js';
 
 const EMAIL = 'wrong-code@jot.test';
 
@@ -24,21 +18,21 @@ describe.runIf(available)('a wrong authenticator-app code on the account page', 
   let server: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
-  let page: Page;
   const requests: string[] = [];
   const count = (path: string): number => requests.filter((r) => r === `POST ${path}`).length;
 
-  beforeAll(async () => {
-    ({ server, browser } = await startBrowserServer({ accounts: [EMAIL] }));
-    page = await openPage(browser, contexts);
-    page.on('request', (request) => {
-      requests.push(`${request.method()} ${new URL(request.url()).pathname}`);
-    });
-  });
+  beforeAll(async () => ({ server, browser } = await startBrowserServer({ accounts: [EMAIL] })));
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('is sent once and its message shown once; the right code then confirms the app', async () => {
-    await signInWithForm(page, server.url, EMAIL);
+    const page = await signedInPage({ server, browser }, contexts, EMAIL, {
+      // Every request the page sends, the sign-in's too.
+      prepare: (opened) => {
+        opened.on('request', (request) => {
+          requests.push(`${request.method()} ${new URL(request.url()).pathname}`);
+        });
+      },
+    });
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const secretText = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
     const secret = base32Decode(secretText);
