@@ -54,6 +54,7 @@ describe('loadConfig defaults', () => {
       accessTokenTtlMs: 15 * 60_000,
       refreshIdleTimeoutMs: 30 * 86_400_000,
       sessionMaxLifetimeMs: 90 * 86_400_000,
+      sessionRetentionMs: 30 * 86_400_000,
       refreshGraceWindowMs: 10_000,
       tokenMode: 'refresh',
       clockToleranceMs: 5000,
@@ -401,6 +402,20 @@ describe('loadConfig validation', () => {
     // The defaults fit (15-minute tokens, 6/min), and refresh mode does not renew at all.
     expect(load({ JOT_TOKEN_MODE: 'single' }).tokenMode).toBe('single');
     expect(load({ JOT_ACCESS_TOKEN_TTL: '10s', JOT_RATE_LIMIT_RENEW: '1/min' }).tokenMode).toBe('refresh');
+  });
+
+  it('keeps an ended session at least 2 days, and longer than an access token can outlive it', () => {
+    expect(load({ JOT_SESSION_RETENTION: '2d' }).sessionRetentionMs).toBe(2 * 86_400_000);
+    expect(errorOf(() => load({ JOT_SESSION_RETENTION: '1d' }))).toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      setting: 'JOT_SESSION_RETENTION',
+    });
+    const err = errorOf(() => load({ JOT_SESSION_RETENTION: '3d', JOT_ACCESS_TOKEN_TTL: '3d' }));
+    expect(err).toMatchObject({ setting: 'JOT_SESSION_RETENTION' });
+    expect(err.message).toMatch(/longer than JOT_ACCESS_TOKEN_TTL plus JOT_CLOCK_TOLERANCE \(259205s\)/);
+    expect(load({ JOT_SESSION_RETENTION: '4d', JOT_ACCESS_TOKEN_TTL: '3d' }).sessionRetentionMs).toBe(
+      4 * 86_400_000,
+    );
   });
 
   it('reads the resource-server ceiling as a rate or off (the default)', () => {

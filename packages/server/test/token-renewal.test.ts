@@ -298,7 +298,13 @@ describe('pruning', () => {
     const liveClaim = hashSecret(`renew:${decodeUnverified(fresh).payload.jti as string}`);
 
     const warnings: string[] = [];
-    await pruneExpired({ store, revocations, loginThrottle, warn: (_err, what) => warnings.push(what) });
+    await pruneExpired({
+      store,
+      revocations,
+      loginThrottle,
+      sessionRetentionMs: server.app.jot.config.sessionRetentionMs,
+      warn: (_err, what) => warnings.push(what),
+    });
     expect(warnings).toEqual([]);
     expect(await store.getTokenRenewal(oldClaim)).toBeUndefined();
     expect(await store.getTokenRenewal(liveClaim)).toBeDefined();

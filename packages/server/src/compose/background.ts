@@ -49,7 +49,7 @@ export async function startBackgroundWork(app: FastifyInstance, ownsStore: boole
  * the same timer. Returns the function that stops the timer.
  */
 function startHousekeeping(app: FastifyInstance): () => void {
-  const { store, passwords, revocations, loginThrottle } = app.jot;
+  const { store, passwords, revocations, loginThrottle, config } = app.jot;
   let lastLearnedAt = 0;
   const learnHashParameters = (): void => {
     lastLearnedAt = Date.now();
@@ -64,6 +64,7 @@ function startHousekeeping(app: FastifyInstance): () => void {
       store,
       revocations,
       loginThrottle,
+      sessionRetentionMs: config.sessionRetentionMs,
       warn: (err, what) => app.log.warn({ err }, what),
     });
   }, PRUNE_INTERVAL_MS);

@@ -24,6 +24,16 @@ export function checkCombinations(config: Config, { raw, fail }: SettingsReader)
       raw('refreshSessionLimit').value,
     );
   }
+  if (config.sessionRetentionMs <= config.accessTokenTtlMs + config.clockToleranceMs) {
+    // Deleted sooner, a session idle past its timeout would take its last access token with it before that expires.
+    fail(
+      'sessionRetention',
+      raw('sessionRetention').source,
+      `must be longer than JOT_ACCESS_TOKEN_TTL plus JOT_CLOCK_TOLERANCE (${(config.accessTokenTtlMs + config.clockToleranceMs) / 1000}s), ` +
+        'or an access token could outlive the record of its session',
+      raw('sessionRetention').value,
+    );
+  }
   if (config.tokenMode === 'single') {
     // A client renews once per half lifetime: a budget below that signs every user out when a token expires.
     const needed = Math.ceil(config.rateLimitRenew.windowMs / (config.accessTokenTtlMs / 2));

@@ -39,6 +39,11 @@ export const defaults = {
   refreshIdleTimeout: '30d',
   /** A session ends this long after login, however active. @default '90d' */
   sessionMaxLifetime: '90d',
+  /**
+   * An ended session (revoked, past its lifetime, or idle past its timeout) is deleted with its refresh tokens this
+   * long after it ended. At least 2 days: longer than any access token can outlive its session. @default '30d'
+   */
+  sessionRetention: '30d',
   /** A rotated refresh token presented again within this window gets the same successor, not a reuse alarm. @default '10s' */
   refreshGraceWindow: '10s',
   /** `refresh`: short access token + rotating refresh token; `single`: one access token per login. @default 'refresh' */
@@ -306,6 +311,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   accessTokenTtl: 'JOT_ACCESS_TOKEN_TTL',
   refreshIdleTimeout: 'JOT_REFRESH_IDLE_TIMEOUT',
   sessionMaxLifetime: 'JOT_SESSION_MAX_LIFETIME',
+  sessionRetention: 'JOT_SESSION_RETENTION',
   refreshGraceWindow: 'JOT_REFRESH_GRACE_WINDOW',
   tokenMode: 'JOT_TOKEN_MODE',
   clockTolerance: 'JOT_CLOCK_TOLERANCE',

@@ -29,6 +29,13 @@ export function readKeySchedule({ raw, fail, duration }: SettingsReader): KeySch
   return { keyRotationIntervalMs, keyPrepublishMs, jwksMaxAgeMs };
 }
 
+/**
+ * The shortest `sessionRetention`: an ended session must outlast every access token that can outlive its end (one
+ * issued just before an idle timeout, with a client's `access_token_ttl` of up to 24 h), because a token whose session
+ * is gone is refused as revoked. `checkCombinations` also holds it above `JOT_ACCESS_TOKEN_TTL`.
+ */
+const MIN_SESSION_RETENTION_MS = 2 * 86_400_000;
+
 /** The token settings, with the key schedule read before, in the configuration's order. */
 export type TokenSettings = Pick<
   Config,
@@ -36,6 +43,7 @@ export type TokenSettings = Pick<
   | 'accessTokenTtlMs'
   | 'refreshIdleTimeoutMs'
   | 'sessionMaxLifetimeMs'
+  | 'sessionRetentionMs'
   | 'refreshGraceWindowMs'
   | 'tokenMode'
   | 'clockToleranceMs'
@@ -57,6 +65,7 @@ export function readTokenSettings({ get, duration }: SettingsReader, schedule: K
     accessTokenTtlMs: duration('accessTokenTtl', 1000),
     refreshIdleTimeoutMs: duration('refreshIdleTimeout', 1000),
     sessionMaxLifetimeMs: duration('sessionMaxLifetime', 1000),
+    sessionRetentionMs: duration('sessionRetention', MIN_SESSION_RETENTION_MS),
     refreshGraceWindowMs: duration('refreshGraceWindow', 0),
     tokenMode: get('tokenMode', (v) => p.oneOf(v, ['refresh', 'single'])),
     clockToleranceMs: duration('clockTolerance', 0),

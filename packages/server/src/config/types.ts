@@ -60,6 +60,8 @@ export interface Config {
   accessTokenTtlMs: number;
   refreshIdleTimeoutMs: number;
   sessionMaxLifetimeMs: number;
+  /** How long an ended session and its refresh tokens are kept before the sweep deletes them; at least 2 days. */
+  sessionRetentionMs: number;
   refreshGraceWindowMs: number;
   tokenMode: TokenMode;
   clockToleranceMs: number;

@@ -1,8 +1,9 @@
 /**
  * The periodic sweep of rows that have outlived their purpose: revocation entries past the tokens they cover,
  * client-assertion ids, MFA challenges, DPoP proof ids, one-time tokens (links) and single-token renewals past their
- * expiry, and old sign-in throttles. Each prune is one DELETE by an expiry column, safe to run on every instance at
- * once; a failure is logged and the others still run.
+ * expiry, old sign-in throttles, and sessions that ended more than `JOT_SESSION_RETENTION` ago with their refresh
+ * tokens. Each prune is a DELETE by an indexed expiry (the sessions' in bounded batches), safe to run on every
+ * instance at once; a failure is logged and the others still run.
  */
 import type { Store } from '../store/index.js';
 import type { LoginThrottleService } from './login-throttle.js';
@@ -11,14 +12,39 @@ import type { RevocationService } from './revocation.js';
 /** How often each instance sweeps. */
 export const PRUNE_INTERVAL_MS = 60_000;
 
+/** Rows per statement of the ended-session prune (refresh tokens, then sessions). */
+export const SESSION_PRUNE_BATCH = 1000;
+
+/**
+ * Batches of the ended-session prune per sweep, at most: up to 20 000 sessions and as many refresh tokens a minute per
+ * instance, each statement short. A backlog larger than that (the first sweep after an upgrade) drains over sweeps.
+ */
+export const SESSION_PRUNE_BATCHES = 20;
+
+/**
+ * Deletes the sessions that ended more than `retentionMs` ago and their refresh tokens, a batch at a time until a
+ * batch is not full or `SESSION_PRUNE_BATCHES` ran; resolves to the rows deleted.
+ */
+export async function pruneEndedSessions(store: Store, retentionMs: number): Promise<number> {
+  let deleted = 0;
+  for (let batch = 0; batch < SESSION_PRUNE_BATCHES; batch++) {
+    const { refreshTokens, sessions } = await store.pruneEndedSessions(retentionMs, SESSION_PRUNE_BATCH);
+    deleted += refreshTokens + sessions;
+    if (refreshTokens < SESSION_PRUNE_BATCH && sessions < SESSION_PRUNE_BATCH) break;
+  }
+  return deleted;
+}
+
 /** Runs every prune once; resolves when all have finished (failures are passed to `warn`, never thrown). */
 export async function pruneExpired(deps: {
   store: Store;
   revocations: RevocationService;
   loginThrottle: LoginThrottleService;
+  /** `JOT_SESSION_RETENTION`: how long an ended session is kept. */
+  sessionRetentionMs: number;
   warn: (err: unknown, what: string) => void;
 }): Promise<void> {
-  const { store, revocations, loginThrottle, warn } = deps;
+  const { store, revocations, loginThrottle, sessionRetentionMs, warn } = deps;
   const prunes: Array<[string, () => Promise<number>]> = [
     ['revocations', () => revocations.prune()],
     ['assertion ids', () => store.pruneAssertionJtis()],
@@ -27,6 +53,7 @@ export async function pruneExpired(deps: {
     ['one-time tokens', () => store.pruneExpiredOneTimeTokens()],
     ['token renewals', () => store.pruneTokenRenewals()],
     ['sign-in throttles', () => loginThrottle.prune()],
+    ['ended sessions', () => pruneEndedSessions(store, sessionRetentionMs)],
   ];
   await Promise.all(
     prunes.map(([what, prune]) => prune().catch((err: unknown) => warn(err, `pruning ${what} failed`))),

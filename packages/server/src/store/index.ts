@@ -18,6 +18,7 @@ export type { OutboxMessage, NewOutboxMessage, OutboxQuery, OutboxStatus } from 
 export { outboxAddress } from './outbox.js';
 export type { Invitation, NewInvitation } from './invitations.js';
 export type { Session, NewSession, SessionMode, SessionDelivery } from './sessions.js';
+export type { EndedSessionsPruned } from './session-pruning.js';
 export type { AuthState, RefreshState } from './joined.js';
 export type {
   RefreshToken,

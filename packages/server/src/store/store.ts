@@ -44,6 +44,8 @@ import * as revocations from './revocations.js';
 import type { NewRevocation, Revocation, RevocationPage } from './revocations.js';
 import type { DialectName, Schema } from './schema.js';
 import * as sessions from './sessions.js';
+import * as sessionPruning from './session-pruning.js';
+import type { EndedSessionsPruned } from './session-pruning.js';
 import * as signInRead from './sign-in-read.js';
 import type { SignInState, UserForSession } from './sign-in-read.js';
 import * as renewals from './token-renewals.js';
@@ -577,6 +579,16 @@ export class Store {
   /** Deletes every refresh token of a session (e.g. after revoking it); returns how many. */
   deleteRefreshTokensForSession(sessionId: string): Promise<number> {
     return this.#run((db) => refresh.deleteRefreshTokensForSession(db, sessionId));
+  }
+
+  /**
+   * One batch of the sweep of sessions that ended (were revoked, passed their absolute expiry or went unused past
+   * their idle timeout) more than `retentionMs` before `now`: up to `limit` of their refresh tokens, then up to `limit`
+   * of them that have no refresh token left, oldest end first (see session-pruning.ts). Not one transaction: each
+   * statement commits alone, and on PostgreSQL skips rows another sweep holds, so it is safe on every instance at once.
+   */
+  pruneEndedSessions(retentionMs: number, limit: number, now = this.#clock()): Promise<EndedSessionsPruned> {
+    return this.#run((db) => sessionPruning.pruneEndedSessions(db, this.dialect, now - retentionMs, limit));
   }
 
   // ── revocations ──────────────────────────────────────────────────────────────────────────────

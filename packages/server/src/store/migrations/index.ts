@@ -20,6 +20,7 @@ import * as m0013 from './0013_one_totp_factor.js';
 import * as m0014 from './0014_client_introspection.js';
 import * as m0015 from './0015_device_cut_off.js';
 import * as m0016 from './0016_one_open_invitation.js';
+import * as m0017 from './0017_session_end_index.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -43,6 +44,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0014_client_introspection': m0014,
   '0015_device_cut_off': m0015,
   '0016_one_open_invitation': m0016,
+  '0017_session_end_index': m0017,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
