@@ -8,9 +8,10 @@
  *   gets 5 attempts in all;
  * - one TOTP code is accepted once per time step: on several MFA tokens at once, or as several step-ups at once;
  *   an authenticator app confirmed several times at once is enrolled once, with one set of recovery codes;
- * - one WebAuthn challenge verifies once: a passwordless sign-in assertion, a second-step assertion raced on several
- *   MFA tokens, a step-up assertion, and a registration challenge answered by several new credentials (one passkey,
- *   one set of codes).
+ * - one WebAuthn challenge verifies once: a passwordless sign-in assertion, a passwordless challenge answered by
+ *   several different assertions (forged ones among them, which leave it to a genuine one), a second-step assertion
+ *   raced on several MFA tokens, a step-up assertion, and a registration challenge answered by several new
+ *   credentials (one passkey, one set of codes).
  *
  * Losers get the documented 4xx (the status and code named in each test: 401 at a sign-in, 403 for a signed-in
  * user's proof), never a 500.
@@ -319,6 +320,24 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
         'user',
         'mfa',
       ]);
+      expect(await sessionsOf(userId)).toBe(sessions + 1);
+    });
+
+    it('a passwordless sign-in challenge answered at once by different valid assertions and by forged ones signs in once', async () => {
+      nextStep();
+      const options = await b.request('POST', '/api/passkeys/login/options');
+      expect(options.status).toBe(200);
+      // Even attempts genuine (each its own signature and counter), odd ones with a spoilt signature: a failed one
+      // spends one of the challenge's 5 attempts but not the challenge, so one of the genuine ones still wins.
+      const assertions = Array.from({ length: ATTEMPTS }, (_, i) =>
+        assertionResponse(credential, options.body, ORIGIN, i % 2 === 1),
+      );
+      const sessions = await sessionsOf(userId);
+      const results = await fireAtAll(cluster.instances, ATTEMPTS, (server, i) =>
+        server.request('POST', '/api/passkeys/login', { body: { credential: assertions[i] } }),
+      );
+      const won = expectOneWinner(results, 200, { status: 401, codes: ['ERR_PASSKEY_INVALID'] });
+      expect(won % 2, 'a genuine assertion won').toBe(0);
       expect(await sessionsOf(userId)).toBe(sessions + 1);
     });
 

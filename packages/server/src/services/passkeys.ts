@@ -1,8 +1,10 @@
 /**
  * Passkeys (WebAuthn Level 3) through `@simplewebauthn/server`: registration of several credentials per user, and
  * assertions for a second factor or for passwordless sign-in. The relying-party id and the allowed origins come
- * from the configuration. Every challenge is stored hashed in `mfa_challenges` and consumed atomically inside the
- * verification, so one challenge verifies at most once across every instance.
+ * from the configuration. Every challenge is stored hashed in `mfa_challenges`. A response naming it first takes one
+ * of its `PASSKEY_CHALLENGE_ATTEMPTS` (a conditional UPDATE, before anything is checked); only a response that
+ * verifies then consumes it (another conditional UPDATE), so one challenge verifies at most once across every
+ * instance, and a response that fails — a forged one from anyone who learned the challenge — does not spend it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 
@@ -25,6 +27,13 @@ import { hashSecret } from './secrets.js';
 import { DomainError } from './errors.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
+
+/**
+ * Responses one challenge may be answered with, failed ones included, before it is dead. A browser answers a
+ * challenge once; the others are retries or forgeries, and the bound keeps them from trying a challenge for its
+ * whole lifetime.
+ */
+export const PASSKEY_CHALLENGE_ATTEMPTS = 5;
 
 /** A verified assertion. */
 export interface VerifiedPasskey {
@@ -102,15 +111,35 @@ async function newChallenge(
   return Uint8Array.from(challenge);
 }
 
-/** Consumes `challenge` (base64url) once; true when it was live, of `kind`, and issued for `userId` (or for anyone). */
-async function consume(
+/**
+ * The challenge a response names, checked without spending it. `expected` is what @simplewebauthn calls with the
+ * challenge from the client data — before the origin, RP id and signature checks — so it only takes one of the
+ * challenge's attempts: true when it was live, unconsumed, of `kind`, issued for `userId` (or for anyone), and had an
+ * attempt left. `consume` then spends it once the response verified: false when another response (on any instance)
+ * spent it first.
+ */
+function challengeGate(
   store: Store,
-  challenge: string,
   kind: MfaChallengeKind,
   userId: string,
-): Promise<boolean> {
-  const record = await store.mfa.consumeChallenge(hashSecret(`webauthn:${challenge}`), kind);
-  return record !== undefined && (record.userId === null || record.userId === userId);
+): { expected: (challenge: string) => Promise<boolean>; consume: () => Promise<boolean> } {
+  let idHash: string | undefined;
+  return {
+    expected: async (challenge) => {
+      const hash = hashSecret(`webauthn:${challenge}`);
+      const record = await store.mfa.takeAttempt(hash, kind, PASSKEY_CHALLENGE_ATTEMPTS);
+      if (record === undefined || (record.userId !== null && record.userId !== userId)) return false;
+      idHash = hash;
+      return true;
+    },
+    consume: async () =>
+      idHash !== undefined && (await store.mfa.consumeChallenge(idHash, kind)) !== undefined,
+  };
+}
+
+/** Spends the challenge of a response that verified; refused when another response spent it first. */
+async function spend(gate: { consume: () => Promise<boolean> }): Promise<void> {
+  if (!(await gate.consume())) throw passkeyInvalid('this challenge was already used; ask for a new one');
 }
 
 async function passkeysOf(store: Store, userId: string): Promise<MfaFactor[]> {
@@ -143,17 +172,19 @@ async function verifiedCredential(
   user: User,
   response: RegistrationResponseJSON,
 ): Promise<WebAuthnCredential> {
+  const gate = challengeGate(deps.store, 'webauthn_register', user.id);
   const result = await verifiedOrInvalid(
     () =>
       verifyRegistrationResponse({
         response,
-        expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_register', user.id),
+        expectedChallenge: gate.expected,
         expectedOrigin: deps.origins,
         expectedRPID: deps.rpID,
         requireUserVerification: false,
       }),
     'the registration did not verify',
   );
+  await spend(gate);
   return result.registrationInfo.credential;
 }
 
@@ -220,11 +251,12 @@ async function verifyAssertion(
   options: { userId?: string; requireUserVerification: boolean },
 ): Promise<VerifiedPasskey> {
   const factor = await assertedFactor(deps.store, response, options.userId);
+  const gate = challengeGate(deps.store, 'webauthn_login', factor.userId);
   const verified = await verifiedOrInvalid(
     () =>
       verifyAuthenticationResponse({
         response,
-        expectedChallenge: (challenge) => consume(deps.store, challenge, 'webauthn_login', factor.userId),
+        expectedChallenge: gate.expected,
         expectedOrigin: deps.origins,
         expectedRPID: deps.rpID,
         credential: {
@@ -237,6 +269,7 @@ async function verifyAssertion(
       }),
     'the signature did not verify',
   );
+  await spend(gate);
   await deps.store.mfa.touchFactor(factor.id, verified.authenticationInfo.newCounter);
   return {
     userId: factor.userId,

@@ -46,13 +46,25 @@ export function sealWith(key: Buffer, plaintext: string): string {
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
 }
 
-/** Opens what `sealWith` made under the same key; `undefined` if it does not open. */
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * Opens what `sealWith` made under the same key; `undefined` if it does not open. Only with the whole 16-byte tag:
+ * Node's decipher would otherwise check a 4-, 8- or 12- to 15-byte one (an 8-byte tag is 2^64 tries to forge, not
+ * 2^128), and a value cut short would give it whatever was left.
+ */
 export function openWith(key: Buffer, sealed: string): string | undefined {
   try {
     const raw = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    if (raw.length < IV_BYTES + TAG_BYTES) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+      'utf8',
+    );
   } catch {
     return undefined;
   }

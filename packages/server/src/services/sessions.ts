@@ -3,7 +3,7 @@
  * renewal, and the token pair every flow returns. Each flow lives in its own file under `sessions/`; this factory
  * hands them the same dependencies.
  */
-import { refreshSession } from './sessions/refresh.js';
+import { refreshSession, sessionOfRefreshToken } from './sessions/refresh.js';
 import { reissueTokens } from './sessions/reissue.js';
 import { renewToken } from './sessions/renew.js';
 import { startSession } from './sessions/start.js';
@@ -28,6 +28,7 @@ export function createSessionService(deps: SessionDeps): SessionService {
   return {
     start: (user, client, options) => startSession(deps, user, client, options),
     refresh: (token, client, fromCookie, options) => refreshSession(deps, token, client, fromCookie, options),
+    sessionOfRefreshToken: (token, client) => sessionOfRefreshToken(deps, token, client),
     renew: (presented, client) => renewToken(deps, presented, client),
     reissue: (sessionId, options) => reissueTokens(deps, sessionId, options),
   };

@@ -14,8 +14,7 @@ import { tokenRouteResponses } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
 import { tokenEndpointProof } from '../../http/dpop-proof.js';
 import { refreshResultOf } from '../../services/metrics.js';
-import { hashSecret } from '../../services/secrets.js';
-import { isSessionLive, isUnknownRefreshToken } from '../../services/sessions.js';
+import { isUnknownRefreshToken } from '../../services/sessions.js';
 import { clientInfo } from '../../http/client-info.js';
 import { callerLimits } from '../caller-limits.js';
 
@@ -117,9 +116,14 @@ export function registerRefreshRoute(app: FastifyInstance): void {
   );
 }
 
-/** Registers `GET /api/token/refresh/csrf`. */
+/**
+ * Registers `GET /api/token/refresh/csrf`. The refresh cookie is judged exactly as `POST /api/token/refresh` would
+ * judge it (`SessionService.sessionOfRefreshToken`): the same refusals and codes, reuse detection for a rotated
+ * token, and the same failure budget per address for a token the server never issued (`isRefreshFailure`).
+ */
 export function registerRefreshCsrfRoute(app: FastifyInstance): void {
-  const { store, csrf, clock } = app.jot;
+  const { sessions, csrf } = app.jot;
+  const limits = callerLimits(app);
   app.get(
     `${REFRESH_PATH}/csrf`,
     {
@@ -129,14 +133,21 @@ export function registerRefreshCsrfRoute(app: FastifyInstance): void {
         response: {
           200: { type: 'object', properties: { csrf_token: { type: 'string' } } },
           401: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
         },
       },
     },
     async (request, reply) => {
       const token = refreshCookie(request);
-      const record = token === undefined ? undefined : await store.getRefreshToken(hashSecret(token));
-      const session = record === undefined ? undefined : await store.getSession(record.sessionId);
-      if (session === undefined || !isSessionLive(session, clock()) || session.delivery === 'bearer') {
+      const session =
+        token === undefined
+          ? undefined
+          : await limits.refresh(
+              request,
+              () => sessions.sessionOfRefreshToken(token, clientInfo(request)),
+              isRefreshFailure,
+            );
+      if (session === undefined || session.delivery === 'bearer') {
         throw new HttpError(401, 'ERR_SESSION_ENDED', 'no live browser session; sign in again', {
           error: 'invalid_grant',
         });

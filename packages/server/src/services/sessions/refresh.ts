@@ -122,6 +122,25 @@ async function checkProof(deps: SessionDeps, session: Session, options: RefreshO
 }
 
 /**
+ * The successor a rotated token may be handed again: within the grace window, while that successor is unused, and
+ * only if it opens with this very token; undefined when the token is reuse.
+ */
+async function successorWithinGrace(
+  deps: SessionDeps,
+  refreshToken: string,
+  rotated: RefreshToken,
+  now: number,
+): Promise<string | undefined> {
+  const next =
+    rotated.successorHash === null ? undefined : await deps.store.getRefreshToken(rotated.successorHash);
+  const withinGrace =
+    rotated.rotatedAt !== null && now - rotated.rotatedAt < deps.settings.graceMs && next?.rotatedAt === null;
+  return withinGrace && rotated.successorCiphertext !== null
+    ? openSuccessor(refreshToken, rotated.successorCiphertext)
+    : undefined;
+}
+
+/**
  * A second use of a rotated token: within the grace window, and while its successor is unused, it gets that same
  * successor (two tabs refreshing at once); otherwise it is reuse and the session ends.
  */
@@ -134,14 +153,7 @@ async function againWithinGrace(
   touched: Session | undefined,
   now: number,
 ): Promise<Spent> {
-  const next =
-    rotated.successorHash === null ? undefined : await deps.store.getRefreshToken(rotated.successorHash);
-  const withinGrace =
-    rotated.rotatedAt !== null && now - rotated.rotatedAt < deps.settings.graceMs && next?.rotatedAt === null;
-  const again =
-    withinGrace && rotated.successorCiphertext !== null
-      ? openSuccessor(refreshToken, rotated.successorCiphertext)
-      : undefined;
+  const again = await successorWithinGrace(deps, refreshToken, rotated, now);
   if (again === undefined) return endForReuse(deps, session, client, rotated.generation);
   const live = touched ?? (await deps.store.touchLiveSession(session.id, now));
   if (live === undefined) return sessionEnded(deps, session);
@@ -183,6 +195,33 @@ async function spend(
     return againWithinGrace(deps, refreshToken, result.token, session, client, result.session, now);
   }
   return { issued: successor, touched: result.session, rotated: true, sighted: sighting !== undefined };
+}
+
+/**
+ * See {@link SessionService.sessionOfRefreshToken}: every refusal `refreshSession` would make of this token without a
+ * CSRF header, DPoP proof or scope — the same reads, the same codes, the same reuse detection — and no rotation.
+ */
+export async function sessionOfRefreshToken(
+  deps: SessionDeps,
+  refreshToken: string,
+  client: ClientInfo,
+): Promise<Session> {
+  const now = deps.clock();
+  const state = await readState(deps, refreshToken, hashSecret(refreshToken), now, undefined, {});
+  const { token: record, session } = state;
+  // A rotated token is reuse unless the refresh would hand it its successor again (the immediately previous token,
+  // within the grace window, its successor unused): the session ends here just as it would there. Answering
+  // "live" instead would tell whoever holds a stolen, since-rotated copy that the session is worth attacking,
+  // without the owner ever learning of it.
+  if (
+    record.rotatedAt !== null &&
+    (await successorWithinGrace(deps, refreshToken, record, now)) === undefined
+  ) {
+    return endForReuse(deps, session, client, record.generation);
+  }
+  // The account disabled or its credentials changed since: the refresh would end the session with its reason.
+  if (state.user === undefined) return sessionEnded(deps, session);
+  return session;
 }
 
 /** See {@link SessionService.refresh}. */

@@ -142,6 +142,13 @@ export interface SessionService {
     options?: RefreshOptions,
   ): Promise<TokenPair>;
   /**
+   * The session a refresh token would refresh, judged as `refresh` judges it but not spent (the CSRF bootstrap of a
+   * page that reloaded): refused with the same errors — an unknown token as `isUnknownRefreshToken`, a rotated one
+   * past the grace window (or two generations back) as reuse, which ends the session. The immediately previous
+   * token within the grace window, its successor unused, passes, as its refresh would.
+   */
+  sessionOfRefreshToken(refreshToken: string, client: ClientInfo): Promise<Session>;
+  /**
    * Single-token mode: a still-valid access token (signature and claims verified, revocation not yet checked) for
    * a fresh one. Each token is renewed once, atomically across instances; a repeat within the grace window gets
    * the same successor, a repeat after it (or of a token whose successor was renewed in turn) is reuse: the session
