@@ -487,9 +487,12 @@ export class Store {
     );
   }
 
-  /** Sets `lastUsedAt` on an unrevoked session; whether it changed. */
-  touchSession(id: string, now = this.#clock()): Promise<boolean> {
-    return this.#run((db) => sessions.updateUnrevokedSession(db, id, { last_used_at: now }));
+  /**
+   * Sets `lastUsedAt` on a session live at `now` (its account active, its credentials unchanged); whether it did. A
+   * session that ended — idle past its timeout included — is left as it is: a touch never brings one back to life.
+   */
+  async touchSession(id: string, now = this.#clock()): Promise<boolean> {
+    return (await this.#run((db) => sessions.touchLiveSession(db, id, now))) !== undefined;
   }
 
   /**

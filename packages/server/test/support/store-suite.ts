@@ -486,6 +486,27 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.revokeSession(randomUUID(), 'logout')).toBe(false);
       });
 
+      it('never touches an ended session back to life: idle past its timeout or past its absolute expiry', async () => {
+        const userId = await newUser();
+        const idle = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, idleTimeoutMs: MIN },
+          T0,
+        );
+        const expired = await store.createSession({ userId, absoluteExpiresAt: T0 + 2 * MIN }, T0);
+        expect(await store.touchSession(idle.id, T0 + 2 * MIN)).toBe(false);
+        expect(await store.touchSession(expired.id, T0 + 3 * MIN)).toBe(false);
+        expect((await store.getSession(idle.id))?.lastUsedAt).toBe(T0);
+        const live = (await store.listSessionsForUser(userId, T0 + 2 * MIN)).map((s) => s.id);
+        expect(live).not.toContain(idle.id);
+        // Within its idle timeout it is touched as before.
+        const fresh = await store.createSession(
+          { userId, absoluteExpiresAt: T0 + 60 * MIN, idleTimeoutMs: MIN },
+          T0,
+        );
+        expect(await store.touchSession(fresh.id, T0 + MIN / 2)).toBe(true);
+        expect((await store.getSession(fresh.id))?.lastUsedAt).toBe(T0 + MIN / 2);
+      });
+
       it('sets the auth time of a live session', async () => {
         const userId = await newUser();
         const s = await store.createSession({ userId, absoluteExpiresAt: T0 + MIN }, T0);
