@@ -11,28 +11,12 @@ import { createDPoPProof, generateKeyPair } from '@jot/jose';
 import { createVerifier, type Verifier } from '../src/index.js';
 import { FAILURE_REPORT_INTERVAL_MS, FAILURE_SETTLE_MS } from '../src/failure-log.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
-
-interface Line {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  data: Record<string, unknown> | undefined;
-}
-
-/** A logger that keeps every line with its data. */
-function dataLogger(): { lines: Line[]; info: LogFn; warn: LogFn; error: LogFn } {
-  const lines: Line[] = [];
-  const at =
-    (level: Line['level']): LogFn =>
-    (message, data) =>
-      lines.push({ level, message, data });
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
-}
-type LogFn = (message: string, data?: Record<string, unknown>) => void;
+import { dataLogger, type DataLogger } from './support/data-logger.js';
 
 const key = generateKeyPair('ES256');
 let issuer: FakeIssuer;
 let verifier: Verifier;
-let logger: ReturnType<typeof dataLogger>;
+let logger: DataLogger;
 let now: number;
 /** Whether the replay store (Redis) answers. */
 let redisDown: boolean;

@@ -15,23 +15,7 @@ import { createDPoPProof, generateKeyPair, type RedisSetNX } from '@jot/jose';
 import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js';
 import { createVerifier, type DPoPOptions, type Verifier } from '../src/index.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
-
-interface Line {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  data: Record<string, unknown> | undefined;
-}
-type LogFn = (message: string, data?: Record<string, unknown>) => void;
-
-/** A logger that keeps every line with its data. */
-function dataLogger(): { lines: Line[]; info: LogFn; warn: LogFn; error: LogFn } {
-  const lines: Line[] = [];
-  const at =
-    (level: Line['level']): LogFn =>
-    (message, data) =>
-      lines.push({ level, message, data });
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
-}
+import { dataLogger, type DataLogger } from './support/data-logger.js';
 
 const victim = generateKeyPair('ES256');
 const attacker = generateKeyPair('ES256');
@@ -49,7 +33,7 @@ afterAll(() => issuer?.close());
 
 function verifier(
   dpop: DPoPOptions | undefined,
-  extra: { clock?: () => number; logger?: ReturnType<typeof dataLogger> } = {},
+  extra: { clock?: () => number; logger?: DataLogger } = {},
 ): Verifier {
   const v = createVerifier({
     issuer: issuer.url,
@@ -145,7 +129,7 @@ describe('the multi-instance warning', () => {
   afterEach(() => {
     process.env.NODE_ENV = saved;
   });
-  const warnings = (logger: ReturnType<typeof dataLogger>): string[] =>
+  const warnings = (logger: DataLogger): string[] =>
     logger.lines.filter((line) => line.level === 'warn').map((line) => line.message);
 
   it('in production, warns once when the verifier is built with DPoP proofs remembered in memory', async () => {
