@@ -94,6 +94,32 @@ async function accountToPromote(): Promise<{ dir: string; env: Record<string, st
   return { dir, env };
 }
 
+/**
+ * Runs `jot admin create --email dev@example.com --json` with `between` run by another writer (its own store on the
+ * same data directory) after the CLI read the account and before its grant; returns the exit code and the answer.
+ */
+async function promoteWhile(
+  dir: string,
+  env: Record<string, string>,
+  between: (other: JotServer.Store, userId: string) => Promise<void>,
+): Promise<{ code: number; answer: unknown }> {
+  beforeGrantAdmin.hook = async () => {
+    const other = await openStore({ dataDir: dir });
+    try {
+      const user = await other.getUserByEmail('dev@example.com');
+      await between(other, user!.id);
+    } finally {
+      await other.close();
+    }
+  };
+  try {
+    const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], { env, cwd: dir });
+    return { code: result.code, answer: result.code === 0 ? JSON.parse(result.stdout) : result.stderr };
+  } finally {
+    beforeGrantAdmin.hook = undefined;
+  }
+}
+
 describe('jot admin create', () => {
   it('creates an admin who can then log in to the server with that password', async () => {
     const dir = tempDir();
@@ -183,25 +209,10 @@ describe('jot admin create', () => {
   it('promoting keeps roles another writer gave the account after the CLI read it', async () => {
     const { dir, env } = await accountToPromote();
     // Between the CLI's read of the account and its promotion, another path (an admin's set-roles) adds a role.
-    beforeGrantAdmin.hook = async () => {
-      const other = await openStore({ dataDir: dir });
-      try {
-        const user = await other.getUserByEmail('dev@example.com');
-        await other.setRoles(user!.id, ['editor']);
-      } finally {
-        await other.close();
-      }
-    };
-    try {
-      const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], {
-        env,
-        cwd: dir,
-      });
-      expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({ action: 'promoted' });
-    } finally {
-      beforeGrantAdmin.hook = undefined;
-    }
+    const result = await promoteWhile(dir, env, async (other, userId) => {
+      await other.setRoles(userId, ['editor']);
+    });
+    expect(result).toMatchObject({ code: 0, answer: { action: 'promoted' } });
     const store = await openStore({ dataDir: dir });
     try {
       const user = await store.getUserByEmail('dev@example.com');
@@ -217,33 +228,14 @@ describe('jot admin create', () => {
   });
 
   it('an account made admin after the CLI read it is left as it is and reported unchanged (no second grant)', async () => {
-    const dir = tempDir();
-    const env = serverEnv(dir, { ADMIN_PASSWORD: PASSWORD });
-    const root = ['admin', 'create', '--email', 'root@example.com', '--password-env', 'ADMIN_PASSWORD'];
-    expect((await jot(root, { env, cwd: dir })).code).toBe(0);
-    expect(await register(env, 'dev@example.com', 'dev password 1')).toBe(201);
+    const { dir, env } = await accountToPromote();
     let version: number | undefined;
     // Between the CLI's read and its grant, another writer (a second `jot admin create`, an admin) grants it.
-    beforeGrantAdmin.hook = async () => {
-      const other = await openStore({ dataDir: dir });
-      try {
-        const user = await other.getUserByEmail('dev@example.com');
-        const promoted = await other.setRoles(user!.id, ['admin']);
-        version = typeof promoted === 'object' ? promoted.tokenVersion : undefined;
-      } finally {
-        await other.close();
-      }
-    };
-    try {
-      const result = await jot(['admin', 'create', '--email', 'dev@example.com', '--json'], {
-        env,
-        cwd: dir,
-      });
-      expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toMatchObject({ action: 'unchanged' });
-    } finally {
-      beforeGrantAdmin.hook = undefined;
-    }
+    const result = await promoteWhile(dir, env, async (other, userId) => {
+      const promoted = await other.setRoles(userId, ['admin']);
+      version = typeof promoted === 'object' ? promoted.tokenVersion : undefined;
+    });
+    expect(result).toMatchObject({ code: 0, answer: { action: 'unchanged' } });
     const store = await openStore({ dataDir: dir });
     try {
       const user = await store.getUserByEmail('dev@example.com');
