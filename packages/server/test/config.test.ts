@@ -418,6 +418,16 @@ describe('loadConfig validation', () => {
     );
   });
 
+  it('an unset retention follows a long access-token lifetime instead of refusing to start (upgrades keep working)', () => {
+    // A deployment with 30-day access tokens that never heard of JOT_SESSION_RETENTION still starts after the upgrade.
+    expect(load({ JOT_ACCESS_TOKEN_TTL: '30d' }).sessionRetentionMs).toBe(31 * 86_400_000 + 5_000);
+    expect(load({ JOT_ACCESS_TOKEN_TTL: '1h' }).sessionRetentionMs).toBe(30 * 86_400_000);
+    // Set explicitly, it is checked as given.
+    expect(errorOf(() => load({ JOT_SESSION_RETENTION: '30d', JOT_ACCESS_TOKEN_TTL: '30d' }))).toMatchObject({
+      setting: 'JOT_SESSION_RETENTION',
+    });
+  });
+
   it('reads the resource-server ceiling as a rate or off (the default)', () => {
     expect(load({}).rateLimitResourceServer).toBeUndefined();
     expect(load({ JOT_RATE_LIMIT_RESOURCE_SERVER: 'OFF' }).rateLimitResourceServer).toBeUndefined();

@@ -55,8 +55,11 @@ export type TokenSettings = Pick<
   KeySchedule;
 
 /** Reads the algorithm, the lifetimes and the token mode. */
-export function readTokenSettings({ get, duration }: SettingsReader, schedule: KeySchedule): TokenSettings {
-  return {
+export function readTokenSettings(
+  { get, duration, raw }: SettingsReader,
+  schedule: KeySchedule,
+): TokenSettings {
+  const settings: TokenSettings = {
     signingAlg: get('signingAlg', (v): Algorithm => {
       const s = p.string(v);
       if (!isAlgorithm(s)) throw new p.Invalid(`expected one of ${SUPPORTED_ALGORITHMS.join(', ')}`);
@@ -75,4 +78,13 @@ export function readTokenSettings({ get, duration }: SettingsReader, schedule: K
     clientAssertionMaxLifetimeMs: duration('clientAssertionMaxLifetime', 1000),
     exchangedTokenTtlMs: duration('exchangedTokenTtl', 1000),
   };
+  if (raw('sessionRetention').source === 'default') {
+    // Not chosen by the operator: a default shorter than a long access-token lifetime follows it (a day beyond the
+    // lifetime and tolerance) rather than refusing to start; a retention set explicitly is checked as given.
+    settings.sessionRetentionMs = Math.max(
+      settings.sessionRetentionMs,
+      settings.accessTokenTtlMs + settings.clockToleranceMs + 86_400_000,
+    );
+  }
+  return settings;
 }
