@@ -97,6 +97,15 @@ describe('memoryReplayStore', () => {
 
   it.each([0, -1, 1.5, Number.NaN, Infinity])('refuses maxEntries %s (a TypeError)', (maxEntries) => {
     expect(() => memoryReplayStore({ maxEntries })).toThrow(TypeError);
+    expect(() => memoryReplayStore({ maxEntries })).toThrow(
+      `maxEntries must be a positive integer (live proofs remembered at once), not ${maxEntries}`,
+    );
+  });
+
+  it('refuses a maxEntries that is not a number, saying what it is', () => {
+    expect(() => memoryReplayStore({ maxEntries: '1000' as unknown as number })).toThrow(
+      /integer.*not a string/,
+    );
   });
 });
 

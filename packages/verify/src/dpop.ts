@@ -117,7 +117,7 @@ export function refuseWithoutRequest(claims: AccessTokenClaims, required: boolea
 /** The place `DPoPOptions.replay` names, checked: a wrong one is a `TypeError` when the verifier is built. */
 function replayPlace(
   option: unknown,
-): { memory: { maxEntries: number } } | { redis: RedisSetNX; prefix: string } {
+): { memory: { maxEntries: unknown } } | { redis: RedisSetNX; prefix: string } {
   const usage = "dpop.replay must be 'memory', { memory: { maxEntries } } or { redis, prefix }";
   if (option === 'memory') return { memory: { ...VERIFIER_DEFAULTS.dpop.memoryReplay } };
   if (typeof option !== 'object' || option === null) throw new TypeError(usage);
@@ -131,13 +131,9 @@ function replayPlace(
     if (typeof memory !== 'object' || memory === null) {
       throw new TypeError('dpop.replay.memory must be an object: { maxEntries }');
     }
+    // Checked by `memoryReplayStore` itself (see `memoryStore`).
     const maxEntries =
       (memory as { maxEntries?: unknown }).maxEntries ?? VERIFIER_DEFAULTS.dpop.memoryReplay.maxEntries;
-    if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-      throw new TypeError(
-        'dpop.replay.memory.maxEntries must be a positive integer (live proofs kept at once)',
-      );
-    }
     return { memory: { maxEntries } };
   }
   if (!('redis' in option)) throw new TypeError(usage);
@@ -190,7 +186,7 @@ export function createRequestDPoP(
   const place = replayPlace(options.replay ?? VERIFIER_DEFAULTS.dpop.replay);
   let replay: DPoPReplayStore;
   if ('memory' in place) {
-    replay = memoryReplayStore({ clock, maxEntries: place.memory.maxEntries });
+    replay = memoryStore(place.memory.maxEntries, clock);
     const { logger } = context;
     if (logger !== undefined && inProduction()) {
       if (context.configured ?? true) logger.warn(MEMORY_REPLAY_WARNING);
@@ -221,6 +217,21 @@ export function createRequestDPoP(
     clock,
   });
   return requestDPoP(checker, { externalUrl, required: options.required ?? VERIFIER_DEFAULTS.dpop.required });
+}
+
+/**
+ * `memoryReplayStore`, which refuses a bad `maxEntries` (a `TypeError`, its only one): the rule lives there, and its
+ * refusal is passed on naming the option a verifier's user set, `dpop.replay.memory.maxEntries`.
+ */
+function memoryStore(maxEntries: unknown, clock: Clock): DPoPReplayStore {
+  try {
+    return memoryReplayStore({ clock, maxEntries: maxEntries as number });
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    throw new TypeError(`dpop.replay.memory.maxEntries is refused by ${err.message}`, {
+      cause: err,
+    });
+  }
 }
 
 /** `store`, saying `warn()` before its first claim. */

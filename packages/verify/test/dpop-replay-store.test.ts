@@ -110,7 +110,10 @@ describe('the in-memory replay store of a verifier', () => {
       return 'built';
     };
     for (const maxEntries of [0, -5, 2.5, Number.NaN, '1000']) {
-      expect(refusal({ replay: { memory: { maxEntries } } })).toMatch(/dpop\.replay\.memory\.maxEntries/);
+      // The rule is @jot/jose's memoryReplayStore's; the refusal names the option as this verifier's user set it.
+      expect(refusal({ replay: { memory: { maxEntries } } })).toMatch(
+        /^dpop\.replay\.memory\.maxEntries .*must be a positive integer/,
+      );
     }
     const redis: RedisSetNX = { set: () => Promise.resolve('OK') };
     expect(refusal({ replay: { memory: {}, redis } })).toMatch(/dpop\.replay.*either/);

@@ -40,7 +40,10 @@ export function memoryReplayStore(
 ): DPoPReplayStore {
   const maxEntries = options.maxEntries ?? MEMORY_REPLAY_MAX_ENTRIES;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError('memoryReplayStore: maxEntries must be a positive integer');
+    const given = typeof maxEntries === 'number' ? String(maxEntries) : `a ${typeof maxEntries}`;
+    throw new TypeError(
+      `memoryReplayStore: maxEntries must be a positive integer (live proofs remembered at once), not ${given}`,
+    );
   }
   const clock = options.clock ?? Date.now;
   /** Key → epoch ms its entry expires at; the heap holds the same entries, so `seen.size` is the store's size. */
