@@ -23,9 +23,10 @@ export const SESSION_PRUNE_BATCHES = 20;
 
 /**
  * Deletes the sessions that ended more than `retentionMs` ago and their refresh tokens, a batch at a time until a
- * batch is not full or `SESSION_PRUNE_BATCHES` ran; resolves to the rows deleted.
+ * batch is not full or `SESSION_PRUNE_BATCHES` ran; resolves to the rows deleted. (Each batch is the store's
+ * `pruneEndedSessions`.)
  */
-export async function pruneEndedSessions(store: Store, retentionMs: number): Promise<number> {
+export async function sweepEndedSessions(store: Store, retentionMs: number): Promise<number> {
   let deleted = 0;
   for (let batch = 0; batch < SESSION_PRUNE_BATCHES; batch++) {
     const { refreshTokens, sessions } = await store.pruneEndedSessions(retentionMs, SESSION_PRUNE_BATCH);
@@ -53,7 +54,7 @@ export async function pruneExpired(deps: {
     ['one-time tokens', () => store.pruneExpiredOneTimeTokens()],
     ['token renewals', () => store.pruneTokenRenewals()],
     ['sign-in throttles', () => loginThrottle.prune()],
-    ['ended sessions', () => pruneEndedSessions(store, sessionRetentionMs)],
+    ['ended sessions', () => sweepEndedSessions(store, sessionRetentionMs)],
   ];
   await Promise.all(
     prunes.map(([what, prune]) => prune().catch((err: unknown) => warn(err, `pruning ${what} failed`))),
