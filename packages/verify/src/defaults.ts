@@ -94,11 +94,12 @@ export const VERIFIER_DEFAULTS = deepFreeze({
     /** @default 'memory' */
     replay: 'memory',
     /**
-     * The in-memory replay store (`replay: { memory: { maxEntries } }`): live proofs remembered at once; while it is
-     * full, new proofs are refused with 503 (never by forgetting a live one). About 250 bytes per entry.
-     * @default { maxEntries: 100000 }
+     * The in-memory replay store (`replay: { memory: { maxEntries, singleInstance } }`): live proofs remembered at
+     * once; while it is full, new proofs are refused with 503 (never by forgetting a live one). About 250 bytes per
+     * entry. `singleInstance: true` acknowledges that the service runs as one process: no multi-instance warning.
+     * @default { maxEntries: 100000, singleInstance: false }
      */
-    memoryReplay: { maxEntries: MEMORY_REPLAY_MAX_ENTRIES },
+    memoryReplay: { maxEntries: MEMORY_REPLAY_MAX_ENTRIES, singleInstance: false },
     /** Proof age accepted. @default '60s' */
     maxAge: '60s',
     /** How long a nonce of this service stays valid, when `nonce` is set. @default { window: '5m' } */

@@ -36,17 +36,30 @@ export interface DPoPOptions {
    * Where proof `jti`s are remembered: this process's memory (`'memory'`, or `{ memory: { maxEntries } }` to size
    * it), or Redis shared by every instance (`{ redis, prefix }`). Memory is per instance: with several instances a
    * captured proof is accepted once by each, so use Redis there (a verifier warns once when it runs with memory in
-   * production). The memory store holds at most `maxEntries` live proofs (default 100,000: about 1,400 proofs a
-   * second at the default `maxAge`); while it is full new proofs are refused with 503 `ERR_VERIFY_UNAVAILABLE`
-   * (`reason` `dpop`) — a live proof is never forgotten. @default 'memory'
+   * production, unless `singleInstance: true` says this service runs as one process). The memory store holds at
+   * most `maxEntries` live proofs (default 100,000: about 1,400 proofs a second at the default `maxAge`); while it is
+   * full new proofs are refused with 503 `ERR_VERIFY_UNAVAILABLE` (`reason` `dpop`) — a live proof is never
+   * forgotten. @default 'memory'
    */
-  replay?: 'memory' | { memory: { maxEntries?: number } } | { redis: RedisSetNX; prefix?: string };
+  replay?: 'memory' | { memory: MemoryReplayOptions } | { redis: RedisSetNX; prefix?: string };
   /** Demand nonces of this service (RFC 9449 §9): a secret of 32+ bytes shared by its instances. @default none */
   nonce?: { secret: string | Uint8Array; window?: Duration };
   /** Seconds of proof age accepted. @default '60s' */
   maxAge?: Duration;
   /** Proof algorithms accepted. @default ES256, ES384, ES512, EdDSA, PS256, RS256 */
   algorithms?: readonly Algorithm[];
+}
+
+/** `DPoPOptions.replay: { memory }`: proofs remembered in this process. */
+export interface MemoryReplayOptions {
+  /** Live proofs remembered at once; while that many are, new proofs are refused with 503. @default 100000 */
+  maxEntries?: number;
+  /**
+   * `true` acknowledges that this service runs as exactly one process, where memory is a full replay check: the
+   * verifier then gives no multi-instance warning in production. Say it only when true — with a second instance a
+   * captured proof is accepted once by each. @default false
+   */
+  singleInstance?: boolean;
 }
 
 /** The per-request DPoP step. */
@@ -117,8 +130,9 @@ export function refuseWithoutRequest(claims: AccessTokenClaims, required: boolea
 /** The place `DPoPOptions.replay` names, checked: a wrong one is a `TypeError` when the verifier is built. */
 function replayPlace(
   option: unknown,
-): { memory: { maxEntries: unknown } } | { redis: RedisSetNX; prefix: string } {
-  const usage = "dpop.replay must be 'memory', { memory: { maxEntries } } or { redis, prefix }";
+): { memory: { maxEntries: unknown; singleInstance: boolean } } | { redis: RedisSetNX; prefix: string } {
+  const usage =
+    "dpop.replay must be 'memory', { memory: { maxEntries, singleInstance } } or { redis, prefix }";
   if (option === 'memory') return { memory: { ...VERIFIER_DEFAULTS.dpop.memoryReplay } };
   if (typeof option !== 'object' || option === null) throw new TypeError(usage);
   const { memory, redis, prefix } = option as { memory?: unknown; redis?: unknown; prefix?: unknown };
@@ -129,12 +143,22 @@ function replayPlace(
     if (prefix !== undefined)
       throw new TypeError('dpop.replay.prefix is a Redis key prefix: it goes with redis');
     if (typeof memory !== 'object' || memory === null) {
-      throw new TypeError('dpop.replay.memory must be an object: { maxEntries }');
+      throw new TypeError('dpop.replay.memory must be an object: { maxEntries, singleInstance }');
     }
+    const given = memory as { maxEntries?: unknown; singleInstance?: unknown };
     // Checked by `memoryReplayStore` itself (see `memoryStore`).
-    const maxEntries =
-      (memory as { maxEntries?: unknown }).maxEntries ?? VERIFIER_DEFAULTS.dpop.memoryReplay.maxEntries;
-    return { memory: { maxEntries } };
+    const maxEntries = given.maxEntries ?? VERIFIER_DEFAULTS.dpop.memoryReplay.maxEntries;
+    const singleInstance =
+      given.singleInstance === undefined
+        ? VERIFIER_DEFAULTS.dpop.memoryReplay.singleInstance
+        : given.singleInstance;
+    if (typeof singleInstance !== 'boolean') {
+      throw new TypeError(
+        'dpop.replay.memory.singleInstance must be true or false (true: this service runs as one process, so ' +
+          'the multi-instance warning is not given)',
+      );
+    }
+    return { memory: { maxEntries, singleInstance } };
   }
   if (!('redis' in option)) throw new TypeError(usage);
   if (typeof (redis as Partial<RedisSetNX> | null | undefined)?.set !== 'function') {
@@ -153,16 +177,22 @@ function inProduction(): boolean {
   return env?.NODE_ENV === 'production';
 }
 
-/** Said once per verifier when proofs are remembered in memory in production. */
+/**
+ * Said once per verifier when proofs are remembered in memory in production, unless `singleInstance` acknowledges
+ * it.
+ */
 const MEMORY_REPLAY_WARNING =
   "DPoP proofs are remembered in this process's memory (dpop.replay 'memory'): with more than one instance of " +
   'this service, a captured proof is accepted once per instance. Set dpop.replay: { redis } so that every instance ' +
   'shares the replay check (docs/verify.md, "DPoP replay across instances"); a service that runs as a single ' +
-  'process can ignore this';
+  'process can say so with dpop.replay: { memory: { singleInstance: true } }, which silences this warning';
 
 /** What `createRequestDPoP` needs besides its options to say what it does. */
 export interface RequestDPoPContext {
-  /** Told the multi-instance warning (once) when proofs are remembered in memory with NODE_ENV=production. */
+  /**
+   * Told the multi-instance warning (once) when proofs are remembered in memory with NODE_ENV=production and
+   * `singleInstance` is not set.
+   */
   logger?: Pick<Logger, 'warn'>;
   /**
    * Whether DPoP was configured (`dpop` given): then the warning comes when the step is built; otherwise — DPoP on
@@ -188,7 +218,7 @@ export function createRequestDPoP(
   if ('memory' in place) {
     replay = memoryStore(place.memory.maxEntries, clock);
     const { logger } = context;
-    if (logger !== undefined && inProduction()) {
+    if (logger !== undefined && !place.memory.singleInstance && inProduction()) {
       if (context.configured ?? true) logger.warn(MEMORY_REPLAY_WARNING);
       else replay = warningOnFirstClaim(replay, () => logger.warn(MEMORY_REPLAY_WARNING));
     }

@@ -87,7 +87,7 @@ const DPOP = {
 
 const REPLAY = { redis: true, prefix: true, memory: true } as const satisfies NamesOf<Dpop['replay']>;
 
-const REPLAY_MEMORY = { maxEntries: true } as const satisfies NamesOf<
+const REPLAY_MEMORY = { maxEntries: true, singleInstance: true } as const satisfies NamesOf<
   Extract<Dpop['replay'], { memory: unknown }>['memory']
 >;
 

@@ -137,11 +137,19 @@ describe('the multi-instance warning', () => {
 
   it('in production, warns once when the verifier is built with DPoP proofs remembered in memory', async () => {
     process.env.NODE_ENV = 'production';
-    for (const replay of [undefined, 'memory', { memory: { maxEntries: 10 } }] as const) {
+    const replays = [
+      undefined,
+      'memory',
+      { memory: { maxEntries: 10 } },
+      { memory: { singleInstance: false } },
+    ] as const;
+    for (const replay of replays) {
       const logger = dataLogger();
       const v = verifier(replay === undefined ? {} : { replay }, { logger });
       expect(warnings(logger)).toHaveLength(1);
       expect(warnings(logger)[0]).toMatch(/memory.*once per instance.*dpop\.replay.*redis/is);
+      // It says how a service that knowingly runs as one process acknowledges it.
+      expect(warnings(logger)[0]).toContain('dpop.replay: { memory: { singleInstance: true } }');
       await v.ready();
       const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
       for (let i = 0; i < 2; i += 1) {
@@ -170,6 +178,30 @@ describe('the multi-instance warning', () => {
     }
     expect(warnings(logger)).toHaveLength(1);
     expect(warnings(logger)[0]).toMatch(/memory.*once per instance.*dpop\.replay.*redis/is);
+  });
+
+  it('in production, does not warn a service that says it runs as one process (dpop.replay.memory.singleInstance)', async () => {
+    process.env.NODE_ENV = 'production';
+    for (const memory of [{ singleInstance: true }, { maxEntries: 10, singleInstance: true }]) {
+      const logger = dataLogger();
+      const v = verifier({ replay: { memory } }, { logger });
+      await v.ready();
+      const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+      const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
+      expect(await outcome(v, token, proof)).toBe('ok');
+      // Still a replay store, only a quiet one.
+      expect(await outcome(v, token, proof)).toBe('401 ERR_DPOP_PROOF_REPLAYED replay');
+      expect(warnings(logger)).toEqual([]);
+    }
+  });
+
+  it('refuses a singleInstance that is not a boolean, naming the option', () => {
+    for (const singleInstance of ['true', 1, null]) {
+      const build = (): Verifier =>
+        verifier({ replay: { memory: { singleInstance } } } as unknown as DPoPOptions);
+      expect(build).toThrow(TypeError);
+      expect(build).toThrow(/^dpop\.replay\.memory\.singleInstance must be true or false/);
+    }
   });
 
   it('does not warn with proofs in Redis, nor outside production', () => {

@@ -129,7 +129,7 @@ describe('createVerifier refuses option names it does not know', () => {
       replay: {
         redis: 0,
         prefix: 0,
-        memory: { maxEntries: 0 } satisfies Every<
+        memory: { maxEntries: 0, singleInstance: 0 } satisfies Every<
           Extract<DPoPOptions['replay'], { memory: unknown }>['memory']
         >,
       } satisfies Every<Exclude<DPoPOptions['replay'], 'memory' | undefined>>,
