@@ -2,6 +2,9 @@
  * `jot config check` never prints any part of a database, Redis or SMTP password: not after an `@` inside the
  * password, not in a `?password=` query parameter; the host stays visible.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { errorLine, jot, serverEnv, tempDir } from './support.js';
@@ -43,16 +46,36 @@ describe('jot config check redaction', () => {
     expect(r.stderr).not.toContain('S3cret');
   });
 
-  // pg reads the certificate files when it connects; the check reads none (no ENOENT for one made elsewhere).
-  it('passes a JOT_DATABASE_URL naming certificate files without reading them', async () => {
+  // pg reads the certificate files when it connects: a missing one failed `jot serve` with a bare ENOENT and passed
+  // the check. The check now refuses it, naming the parameter and the path; it still reads no file's contents.
+  it.each(['sslrootcert', 'sslcert', 'sslkey'])(
+    'JOT_DATABASE_URL naming a %s file that does not exist exits 2 naming the parameter and the path',
+    async (parameter) => {
+      const dir = tempDir();
+      const url = `postgres://jot:S3cretPw@127.0.0.1:5432/jot?sslmode=verify-full&${parameter}=/nonexistent/ca.pem`;
+      const r = await jot(['config', 'check'], { env: serverEnv(dir, { JOT_DATABASE_URL: url }), cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(errorLine(r)).toBe(
+        `jot: ERR_CONFIG_INVALID: JOT_DATABASE_URL is invalid: its ${parameter} parameter names ` +
+          '/nonexistent/ca.pem, which does not exist (ENOENT); pg reads that file when it connects: give the path ' +
+          `of a readable file, or remove ${parameter}`,
+      );
+      expect(r.stderr).not.toContain('S3cret');
+    },
+  );
+
+  it('passes a JOT_DATABASE_URL naming certificate files that exist', async () => {
     const dir = tempDir();
-    const url = 'postgres://jot@127.0.0.1:5432/jot?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem';
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    const url = `postgres://jot@127.0.0.1:5432/jot?sslmode=verify-full&sslrootcert=${ca}&sslcert=${ca}&sslkey=${ca}`;
     const r = await jot(['config', 'check', '--json'], {
       env: serverEnv(dir, { JOT_DATABASE_URL: url }),
       cwd: dir,
     });
     expect(r.stderr).not.toMatch(/ENOENT|JOT_DATABASE_URL/);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).databaseUrl).toContain('sslrootcert=/nonexistent/ca.pem');
+    expect(JSON.parse(r.stdout).databaseUrl).toContain(`sslrootcert=${ca}`);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * `JOT_DATABASE_URL` is checked by pg's own parser (pg-connection-string), without its side effects: it reads the
  * files named by `sslcert`, `sslkey` and `sslrootcert`, and warns about some `sslmode`s, once per process (so this
- * file, a process of its own, is the first to parse such a URL). Checking the configuration does neither: pg reads
- * the certificates when it connects.
+ * file, a process of its own, is the first to parse such a URL). Parsing it here does neither: pg reads the
+ * certificates when it connects (the loader then checks that they exist and are readable, without reading them:
+ * config.test.ts, "JOT_DATABASE_URL certificate files").
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type * as Fs from 'node:fs';

@@ -3,7 +3,7 @@
  * setting, production refusals, the development KEK, and docs/config.md kept in step with the defaults.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -363,13 +363,8 @@ describe('loadConfig validation', () => {
     ['JOT_DATABASE_URL', 'postgres://h/db?port=x&port=5432', 'databaseUrl'],
     ['JOT_DATABASE_URL', 'postgres://h:0/db?port=5432', 'databaseUrl'],
     ['JOT_DATABASE_URL', 'postgres://%ff@h/db?user=jot', 'databaseUrl'],
-    // Certificate files are read by pg when it connects, not while the configuration is checked.
-    [
-      'JOT_DATABASE_URL',
-      'postgres://h/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem&sslcert=/nonexistent/c.pem&sslkey=/nonexistent/k.pem',
-      'databaseUrl',
-    ],
-    ['JOT_DATABASE_URL', 'postgres://h/db?ssl%72ootcert=/nonexistent/ca.pem', 'databaseUrl'],
+    // An empty certificate parameter names no file (pg skips it).
+    ['JOT_DATABASE_URL', 'postgres://h/db?sslmode=require&sslrootcert=&sslcert=&sslkey=', 'databaseUrl'],
   ] as const)('accepts %s=%j', (name, value, key) => {
     expect(load({ [name]: value })[key]).toBe(value);
   });
@@ -460,6 +455,89 @@ describe('loadConfig validation', () => {
     );
     expect(errorOf(() => loadConfig({ cwd: dir, env: { JOT_CONFIG: 'nope.json' } })).message).toMatch(
       /does not exist/,
+    );
+  });
+});
+
+/**
+ * The certificate files a `JOT_DATABASE_URL` names (`sslrootcert`, `sslcert`, `sslkey`) are read by pg when it
+ * connects; a missing one made `jot-server` fail to start with pg's bare `ENOENT: no such file or directory, open …`
+ * naming neither the variable nor the parameter. The configuration check now refuses it (ERR_CONFIG_INVALID naming
+ * JOT_DATABASE_URL, the parameter and the path, never the password), looking at each file without reading it.
+ */
+describe('JOT_DATABASE_URL certificate files', () => {
+  const PARAMETERS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+  const url = (query: string): string => `postgres://jot:S3cretPw@db.example.com:5432/jot?${query}`;
+  /** A directory holding one readable file, `ca.pem`. */
+  function certificates(): { dir: string; ca: string } {
+    const dir = tempDir();
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+    return { dir, ca };
+  }
+
+  it.each(PARAMETERS)(
+    'refuses a %s naming a file that does not exist, naming the parameter and the path, never the password',
+    (parameter) => {
+      const err = errorOf(() =>
+        load({ JOT_DATABASE_URL: url(`sslmode=verify-full&${parameter}=/nope/ca.pem`) }),
+      );
+      expect(err).toMatchObject({ code: 'ERR_CONFIG_INVALID', setting: 'JOT_DATABASE_URL', source: 'env' });
+      expect(err.message).toBe(
+        `JOT_DATABASE_URL is invalid: its ${parameter} parameter names /nope/ca.pem, which does not exist ` +
+          `(ENOENT); pg reads that file when it connects: give the path of a readable file, or remove ${parameter}`,
+      );
+      expect(err.message).not.toContain('S3cret');
+    },
+  );
+
+  it('judges each parameter as pg reads it: percent-encoded names, and the last of repeated ones', () => {
+    const { ca } = certificates();
+    expect(errorOf(() => load({ JOT_DATABASE_URL: url('ssl%72ootcert=/nope/ca.pem') })).message).toContain(
+      'its sslrootcert parameter names /nope/ca.pem',
+    );
+    expect(
+      errorOf(() => load({ JOT_DATABASE_URL: url(`sslkey=${ca}&sslkey=/nope/k.pem`) })).message,
+    ).toContain('its sslkey parameter names /nope/k.pem');
+    const lastExists = url(`sslkey=/nope/k.pem&sslkey=${ca}`);
+    expect(load({ JOT_DATABASE_URL: lastExists }).databaseUrl).toBe(lastExists);
+  });
+
+  it('refuses a directory in place of a certificate file', () => {
+    const { dir } = certificates();
+    const err = errorOf(() => load({ JOT_DATABASE_URL: url(`sslcert=${dir}`) }));
+    expect(err.message).toContain(`its sslcert parameter names ${dir}, which is not a file`);
+    expect(err.message).not.toContain('S3cret');
+  });
+
+  it.skipIf(process.getuid?.() === 0)('refuses a certificate file this process cannot read', () => {
+    const { ca } = certificates();
+    chmodSync(ca, 0o000);
+    const err = errorOf(() => load({ JOT_DATABASE_URL: url(`sslkey=${ca}`) }));
+    expect(err.message).toContain(
+      `its sslkey parameter names ${ca}, which this process cannot read (EACCES)`,
+    );
+  });
+
+  it('accepts readable files, a relative path against the working directory among them', () => {
+    const { dir, ca } = certificates();
+    const every = url(`sslmode=verify-full&sslrootcert=${ca}&sslcert=${ca}&sslkey=${ca}`);
+    expect(load({ JOT_DATABASE_URL: every }).databaseUrl).toBe(every);
+    const relative = url('sslrootcert=ca.pem');
+    expect(load({ JOT_DATABASE_URL: relative }, { cwd: dir }).databaseUrl).toBe(relative);
+    expect(errorOf(() => load({ JOT_DATABASE_URL: relative })).message).toContain(
+      'its sslrootcert parameter names ca.pem, which does not exist',
+    );
+  });
+
+  it('names where a value from the config file came from', () => {
+    const dir = tempDir();
+    const file = join(dir, 'jot.config.json');
+    writeFileSync(file, JSON.stringify({ databaseUrl: url('sslrootcert=/nope/ca.pem') }));
+    const err = errorOf(() => load({}, { file }));
+    expect(err).toMatchObject({ setting: 'JOT_DATABASE_URL', source: 'file' });
+    expect(err.message).toMatch(
+      /^JOT_DATABASE_URL \("databaseUrl" in .*jot\.config\.json\) is invalid: its sslrootcert/,
     );
   });
 });

@@ -257,9 +257,9 @@ export function redisUrl(value: unknown): string {
 
 /**
  * Empties, for parsing only, the query parameters that make pg-connection-string's `parse` read files (`sslcert`,
- * `sslkey`, `sslrootcert`: pg reads them when it connects) or print a warning (some `sslmode`s): checking the
- * configuration touches no file. Appended last they override earlier ones, in any spelling the query decodes to;
- * the query ends at the first `#`.
+ * `sslkey`, `sslrootcert`: pg reads them when it connects) or print a warning (some `sslmode`s): parsing reads no
+ * file (the loader checks that those files exist and are readable, `postgresFiles`, without reading them). Appended
+ * last they override earlier ones, in any spelling the query decodes to; the query ends at the first `#`.
  */
 function withoutSideEffects(s: string): string {
   const hash = s.indexOf('#');
@@ -290,4 +290,27 @@ export function postgresUrl(value: unknown): string {
     throw new Invalid(`expected ${what} whose port, or port parameter, is from 1 to 65535`);
   }
   return s;
+}
+
+/** The query parameters of a Postgres URL whose values pg reads as file paths when it connects. */
+const POSTGRES_FILE_PARAMETERS = ['sslrootcert', 'sslcert', 'sslkey'] as const;
+
+/**
+ * The files a `postgres://` URL that `postgresUrl` accepted names for pg to read when it connects, as
+ * pg-connection-string's `parse` reads its query (which it cannot be asked for without reading the files): after its
+ * preparation of the string (spaces and stray `%` encoded, an empty host retried), the last value of each of
+ * `sslrootcert`, `sslcert` and `sslkey`, in any spelling that decodes to it; an empty value names no file.
+ */
+export function postgresFiles(s: string): Array<{ parameter: string; path: string }> {
+  const prepared = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(s) ? encodeURI(s).replace(/%25(\d\d)/g, '%$1') : s;
+  let query: URLSearchParams;
+  try {
+    query = new URL(prepared, 'postgres://base').searchParams;
+  } catch {
+    query = new URL(prepared.replace('@/', '@___DUMMY___/'), 'postgres://base').searchParams;
+  }
+  return POSTGRES_FILE_PARAMETERS.flatMap((parameter) => {
+    const path = query.getAll(parameter).at(-1);
+    return path === undefined || path === '' ? [] : [{ parameter, path }];
+  });
 }

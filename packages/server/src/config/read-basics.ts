@@ -2,6 +2,7 @@
  * The settings every other one builds on, read first: the environment (`JOT_NODE_ENV`), the port, the data
  * directory, the database, the issuer and the audience.
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { parseDatabaseUrl } from '../store/database-url.js';
@@ -27,7 +28,10 @@ export function readBasics({ read, get, missing }: SettingsReader, cwd: string):
     read('databaseUrl', (v) => {
       try {
         const target = parseDatabaseUrl(p.string(v), dataDir, cwd);
-        return target.dialect === 'postgres' ? p.postgresUrl(target.connectionString) : target.filename;
+        if (target.dialect === 'sqlite') return target.filename;
+        const url = p.postgresUrl(target.connectionString);
+        checkPostgresFiles(url, cwd);
+        return url;
       } catch (err) {
         throw err instanceof TypeError
           ? new p.Invalid('expected postgres://…, a SQLite file path, or :memory:')
@@ -47,4 +51,35 @@ export function readBasics({ read, get, missing }: SettingsReader, cwd: string):
     return items;
   }) ?? [issuer];
   return { nodeEnv, production, port, dataDir, databaseUrl, databaseNamedStatements, issuer, audience };
+}
+
+/**
+ * Refuses a Postgres URL naming a certificate file (`sslrootcert`, `sslcert`, `sslkey`) that pg could not read when it
+ * connects, naming the parameter and the path (never the rest of the URL, which may hold a password): otherwise the
+ * server fails to start with pg's bare ENOENT. Each file is looked at, not read; a relative path is taken from `cwd`.
+ */
+function checkPostgresFiles(url: string, cwd: string): void {
+  for (const { parameter, path } of p.postgresFiles(url)) {
+    const problem = fileProblem(resolve(cwd, path));
+    if (problem !== undefined) {
+      throw new p.Invalid(
+        `its ${parameter} parameter names ${path}, which ${problem}; pg reads that file when it connects: give the ` +
+          `path of a readable file, or remove ${parameter}`,
+      );
+    }
+  }
+}
+
+/** Why pg could not read the file at `path` ("does not exist (ENOENT)"), or undefined when it can. */
+function fileProblem(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'is not a file';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `does not exist (${code})`;
+    if (code === 'EACCES' || code === 'EPERM') return `this process cannot read (${code})`;
+    return `cannot be read (${code})`;
+  }
 }
