@@ -8,11 +8,13 @@ import { grantAdminRole } from './services/user-admin.js';
 /**
  * Creates the configured admin if no account has that email. An account the bootstrap did not create (someone
  * registered that address — perhaps in a look-alike spelling — before the operator set it) is made admin only if
- * JOT_ADMIN_PASSWORD is that account's password; otherwise the server refuses to start, saying why. An account the
- * bootstrap created earlier is left as admins have since set it. The role is granted as `jot admin create` grants it
- * (`grantAdminRole`): added to the roles the account has at the change, with the address verified, `roles_changed`
- * and `admin_created` recorded (`by`/`via` `bootstrap`) and the revocation-feed entry written in the same
- * transaction; of instances starting at once, one grants it.
+ * JOT_ADMIN_PASSWORD is that account's password — checked again against the hash the grant's own transaction reads,
+ * the row held, so a password changed after the first check is the one that counts; otherwise the server refuses to
+ * start, saying why, and the account is left as it was. An account the bootstrap created earlier is left as admins
+ * have since set it. The role is granted as `jot admin create` grants it (`grantAdminRole`): added to the roles the
+ * account has at the change, with the address verified, `roles_changed` and `admin_created` recorded (`by`/`via`
+ * `bootstrap`) and the revocation-feed entry written in the same transaction; of instances starting at once, one
+ * grants it.
  *
  * @throws {ConfigError} when JOT_ADMIN_EMAIL names an existing account whose password is not JOT_ADMIN_PASSWORD.
  */
@@ -41,29 +43,43 @@ export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> 
     }
   }
   if (existing.createdVia === 'bootstrap' || existing.roles.includes('admin')) return;
-  if (!(await passwords.verify(existing.passwordHash, config.adminPassword))) {
-    throw new ConfigError(
-      'JOT_ADMIN_EMAIL',
-      `JOT_ADMIN_EMAIL names an existing account (${existing.email}) that this setting did not create, and ` +
-        'JOT_ADMIN_PASSWORD is not its password: refusing to make it an admin. If the account is yours, set its ' +
-        'password in JOT_ADMIN_PASSWORD; otherwise choose another address (or use "jot admin create").',
-    );
-  }
+  const { adminPassword } = config;
+  const account = existing;
+  if (!(await passwords.verify(account.passwordHash, adminPassword))) throw notItsPassword(account.email);
   // `jot admin create`'s own grant: admin added to the roles read in the change's transaction (a role given since
   // the read above is kept), the address verified, the events and the feed entry committed with it; an instance
-  // starting at the same time that granted it first leaves nothing to do.
+  // starting at the same time that granted it first leaves nothing to do. The password is checked again against
+  // the hash that transaction reads, the row held: a password changed since the check above is the one that counts.
   const { granted } = await grantAdminRole(
     { store, revocations, events },
-    existing.id,
+    account.id,
     { by: 'bootstrap', ip: null },
-    { via: 'bootstrap', verifyEmail: existing.email },
+    {
+      via: 'bootstrap',
+      verifyEmail: account.email,
+      confirm: async (current) => {
+        if (current.passwordHash === account.passwordHash) return;
+        if (!(await passwords.verify(current.passwordHash, adminPassword)))
+          throw notItsPassword(current.email);
+      },
+    },
   );
   if (granted) {
     app.log.info(
-      { userId: existing.id },
+      { userId: account.id },
       'bootstrap admin granted the admin role (JOT_ADMIN_PASSWORD matched)',
     );
   }
+}
+
+/** The refusal to promote an account whose password is not JOT_ADMIN_PASSWORD. */
+function notItsPassword(email: string): ConfigError {
+  return new ConfigError(
+    'JOT_ADMIN_EMAIL',
+    `JOT_ADMIN_EMAIL names an existing account (${email}) that this setting did not create, and ` +
+      'JOT_ADMIN_PASSWORD is not its password: refusing to make it an admin. If the account is yours, set its ' +
+      'password in JOT_ADMIN_PASSWORD; otherwise choose another address (or use "jot admin create").',
+  );
 }
 
 /** Warns about settings that are fine on a laptop and dangerous anywhere else. */

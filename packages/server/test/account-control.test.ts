@@ -47,7 +47,7 @@ describe('registration', () => {
     }
   });
 
-  it('is open in development, where the first account becomes the admin (recorded as admin_created)', async () => {
+  it('is open in development, where the first account becomes the admin (recorded as roles_changed and admin_created)', async () => {
     expect(loadConfig({ env: {}, file: false, overrides: { dataDir: '/tmp/jot-unused' } }).registration).toBe(
       'open',
     );
@@ -55,7 +55,12 @@ describe('registration', () => {
     try {
       const tokens = await signUp(server, 'first@example.com', PASSWORD);
       const events = await server.app.jot.store.listSecurityEvents({ limit: 10, userId: tokens.userId });
-      expect(events.map((e) => e.type).sort()).toEqual(['admin_created', 'login_succeeded', 'registered']);
+      expect(events.map((e) => e.type).sort()).toEqual([
+        'admin_created',
+        'login_succeeded',
+        'registered',
+        'roles_changed',
+      ]);
     } finally {
       await server.close();
     }

@@ -9,7 +9,10 @@
  *   written leaves the account as it was (the roles used to commit first, the feed entry after, so a failure in
  *   between left a promotion resource servers were never told of);
  * - two instances starting at once with the same setting promote once: one `admin_created`, one `roles_changed`,
- *   one feed entry (PostgreSQL, the database several instances share).
+ *   one feed entry (PostgreSQL, the database several instances share);
+ * - the password is checked again against the hash the grant's transaction reads, the row held: a password changed
+ *   after the first check to another one refuses the promotion (the server does not start, the account is left as
+ *   it was); it used to be promoted on the strength of the hash read before.
  *
  * Races are made deterministic by holding the bootstrap right after its password check (after it read the account,
  * before it changes it): another writer's turn, or the other instance's arrival, happens there.
@@ -151,6 +154,47 @@ describe.each(backends)('JOT_ADMIN_EMAIL promoting an existing account ($name)',
     expect(promoted?.roles).toEqual(['admin']);
     expect(promoted?.emailVerifiedAt).not.toBeNull();
     expect((await feedEntries(id)).map((e) => e.data.ver)).toEqual([promoted!.tokenVersion]);
+    expect(await eventsOf(id, 'admin_created')).toHaveLength(1);
+  });
+
+  it('checks the password as the grant reads it: one changed after the check to another refuses the promotion', async () => {
+    const server = await instance('changed@example.com');
+    const id = await register(server, 'changed@example.com');
+    // Between the bootstrap's password check and its grant, the owner (or whoever holds the account) changes it.
+    const otherHash = await server.app.jot.passwords.hash('a different password 2');
+    afterPasswordCheck(server, async () => {
+      expect(await store.updatePasswordHash(id, otherHash)).toBeDefined();
+    });
+    await expect(ensureBootstrapAdmin(server.app)).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining('JOT_ADMIN_PASSWORD is not its password'),
+    });
+
+    // The server would not start, and the account is as it was: no role, no verified address, nothing recorded.
+    const user = await store.getUserById(id);
+    expect(user?.roles).toEqual([]);
+    expect(user?.emailVerifiedAt).toBeNull();
+    expect(user?.passwordHash).toBe(otherHash);
+    expect(await eventsOf(id, 'admin_created')).toEqual([]);
+    expect(await eventsOf(id, 'roles_changed')).toEqual([]);
+    expect(await feedEntries(id)).toEqual([]);
+    // A later start with the same setting still refuses.
+    await expect(ensureBootstrapAdmin(server.app)).rejects.toMatchObject({ name: 'ConfigError' });
+  });
+
+  it('checks the password as the grant reads it: one set again to JOT_ADMIN_PASSWORD meanwhile is promoted', async () => {
+    const server = await instance('reset@example.com');
+    const id = await register(server, 'reset@example.com');
+    // A new hash of the same password: the grant verifies the password against it, not the hash it read first.
+    const sameAgain = await server.app.jot.passwords.hash(PASSWORD);
+    afterPasswordCheck(server, async () => {
+      expect(await store.updatePasswordHash(id, sameAgain)).toBeDefined();
+    });
+    await ensureBootstrapAdmin(server.app);
+
+    const user = await store.getUserById(id);
+    expect(user?.passwordHash).toBe(sameAgain);
+    expect(user?.roles).toEqual(['admin']);
     expect(await eventsOf(id, 'admin_created')).toHaveLength(1);
   });
 

@@ -4,12 +4,14 @@
  * the new address gets its link.
  */
 import type { Config } from '../config/index.js';
-import { StoreError, type Store, type User } from '../store/index.js';
+import type { Store, User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
 import type { AccountService } from './accounts.js';
 import { DomainError } from './errors.js';
 import { sendNewAccountVerification } from './new-account-verification.js';
+import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
+import { grantAdminRole } from './user-admin.js';
 
 /** What registration uses. */
 export interface RegistrationDeps {
@@ -17,29 +19,30 @@ export interface RegistrationDeps {
   store: Store;
   accounts: AccountService;
   events: SecurityEvents;
+  revocations: RevocationService;
   accountMail: AccountMail;
 }
 
+/** `admin_created`'s `via` (and the grant's `by`) for the first account registered. */
+const FIRST_REGISTRANT = 'first_registrant';
+
 /**
  * In development and test only (never in production), the first account becomes the admin unless JOT_ADMIN_EMAIL
- * names one. Being the oldest account is not enough when two register at once (commit order can differ from
- * timestamps), so the role is also claimed through a fixed primary key that only one insert can win.
+ * names one. Whether it is the first is decided in the grant's own transaction (`Store.claimFirstAdmin`: queued
+ * behind any other instance's claim, the claim a fixed key only one account ever holds), and the claim, the role
+ * (`grantAdminRole`), `roles_changed` and `admin_created` (via `first_registrant`) and the revocation-feed entry
+ * commit together: of simultaneous first registrations exactly one becomes admin, and an admin made this way is
+ * always recorded. The account itself is created before (its own transaction); if the grant then fails, the
+ * registration fails with it and the account stays a plain one (`jot admin create` makes an admin).
  */
-async function claimFirstAdmin(user: User, store: Store): Promise<boolean> {
-  const [first] = await store.listUsers({ limit: 1 });
-  if (first?.id !== user.id) return false;
-  try {
-    await store.insertOneTimeToken({
-      tokenHash: 'bootstrap-admin',
-      purpose: 'bootstrap_admin',
-      userId: user.id,
-      expiresAt: Number.MAX_SAFE_INTEGER,
-    });
-    return true;
-  } catch (err) {
-    if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') return false;
-    throw err;
-  }
+async function grantIfFirst(deps: RegistrationDeps, user: User, ip: string): Promise<User> {
+  const { user: after, granted } = await grantAdminRole(
+    deps,
+    user.id,
+    { by: FIRST_REGISTRANT, ip },
+    { via: FIRST_REGISTRANT, onlyIf: (tx) => tx.claimFirstAdmin(user.id) },
+  );
+  return granted ? after : user;
 }
 
 /** Refuses registration unless it is open. */
@@ -65,21 +68,11 @@ export async function registerAccount(
   deps: RegistrationDeps,
   input: { email: string; password: string; name?: string; ip: string },
 ): Promise<User> {
-  const { config, store, events } = deps;
+  const { config } = deps;
   assertRegistrationOpen(config.registration);
   let user = await deps.accounts.create({ ...input, via: 'register' });
-  if (
-    config.nodeEnv !== 'production' &&
-    config.adminEmail === undefined &&
-    (await claimFirstAdmin(user, store))
-  ) {
-    const promoted = await store.setRoles(user.id, ['admin']);
-    if (typeof promoted === 'object') user = promoted;
-    await events.record('admin_created', {
-      userId: user.id,
-      ip: input.ip,
-      detail: { via: 'first_registrant' },
-    });
+  if (config.nodeEnv !== 'production' && config.adminEmail === undefined) {
+    user = await grantIfFirst(deps, user, input.ip);
   }
   await sendNewAccountVerification(deps, user);
   return user;

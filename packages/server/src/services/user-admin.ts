@@ -119,22 +119,38 @@ async function recordRoleChange(
   }
 }
 
-/** How an account an operator named by its address becomes an admin. */
+/** How an account becomes an admin: named by an operator, or the first one registered. */
 export interface AdminGrant {
-  /** `admin_created`'s `via`: `'bootstrap'` (JOT_ADMIN_EMAIL), `'roles'` (`jot admin create`, as set-roles). */
+  /**
+   * `admin_created`'s `via`: `'bootstrap'` (JOT_ADMIN_EMAIL), `'roles'` (`jot admin create`, as set-roles),
+   * `'first_registrant'` (the first account registered outside production).
+   */
   via: string;
   /** The address the operator named: marked verified with the grant, while it is still the account's. */
   verifyEmail?: string;
+  /**
+   * Whether to grant at all, decided first in the grant's transaction (e.g. `Store.claimFirstAdmin`): false leaves
+   * everything as it was (`granted: false`); what it writes commits or rolls back with the grant.
+   */
+  onlyIf?: (tx: Store) => Promise<boolean>;
+  /**
+   * Checks the account as the grant's transaction read it, its row held to the commit (e.g. that a password still
+   * matches: a change committed after an earlier read is seen here). Throwing rolls the grant back and rejects with
+   * that error. Not called for an account that is an admin already.
+   */
+  confirm?: (account: User) => Promise<void>;
 }
 
 /**
- * Gives a user the admin role, keeping their other roles — the one path of `jot admin create` and the bootstrap
- * admin of `JOT_ADMIN_EMAIL` for an account that exists. The roles are read in the change's own transaction, the
- * user's row held (`Store.changeRoles`), and admin is added to them: a role another writer gave meanwhile is kept.
- * A user who is an admin by then is left as is (`granted: false`: nothing written, recorded or published), so of
- * several instances granting at once one does it. The new roles, the address marked verified (`verifyEmail`),
- * `roles_changed` and `admin_created` (by `actor`, via `grant.via`) and the revocation-feed entry commit together:
- * any failure leaves the account as it was, and trying again completes it. `ERR_NOT_FOUND` for no such user.
+ * Gives a user the admin role, keeping their other roles — the one path of `jot admin create`, the bootstrap admin
+ * of `JOT_ADMIN_EMAIL` for an account that exists, and the first account registered outside production. The roles
+ * are read in the change's own transaction, the user's row held (`Store.changeRoles`), and admin is added to them:
+ * a role another writer gave meanwhile is kept. A user who is an admin by then is left as is (`granted: false`:
+ * nothing written, recorded or published), so of several instances granting at once one does it; so is one that
+ * `grant.onlyIf` declines or `grant.confirm` refuses (its error is thrown). The new roles, the address marked
+ * verified (`verifyEmail`), `roles_changed` and `admin_created` (by `actor`, via `grant.via`), what `onlyIf` wrote
+ * and the revocation-feed entry commit together: any failure leaves the account as it was, and trying again
+ * completes it. `ERR_NOT_FOUND` for no such user.
  */
 export async function grantAdminRole(
   deps: UserAdminDeps,
@@ -144,6 +160,10 @@ export async function grantAdminRole(
 ): Promise<{ user: User; granted: boolean }> {
   let already: User | undefined;
   const user = await deps.revocations.updateUser(async (tx) => {
+    if (grant.onlyIf !== undefined && !(await grant.onlyIf(tx))) {
+      already = await tx.getUserById(userId);
+      return undefined;
+    }
     const change = unlessLastAdmin(
       await tx.changeRoles(userId, (current) =>
         current.includes('admin') ? undefined : [...current, 'admin'],
@@ -154,6 +174,7 @@ export async function grantAdminRole(
       already = change.before;
       return undefined;
     }
+    await grant.confirm?.(change.before);
     let after = change.after;
     if (grant.verifyEmail !== undefined && after.emailVerifiedAt === null) {
       after = (await tx.markEmailVerified(userId, grant.verifyEmail)) ?? after;

@@ -18,6 +18,7 @@ import type { NewOAuthClient, OAuthClient, OAuthClientPatch } from './clients.js
 import type { StoreLogger } from './logger.js';
 import * as dpopProofs from './dpop-proofs.js';
 import * as events from './events.js';
+import * as firstAdmin from './first-admin.js';
 import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './events.js';
 import * as keys from './keys.js';
 import { createMfaStore, type MfaStore } from './mfa-store.js';
@@ -762,6 +763,17 @@ export class Store {
     now = this.#clock(),
   ): Promise<OneTimeToken | undefined> {
     return this.#run((db) => ott.consumeOneTimeToken(db, tokenHash, purpose, now));
+  }
+
+  /**
+   * Claims the first-registrant admin grant for `userId` (see first-admin.ts): true, the claim written, when no
+   * account claimed it before and `userId` is the oldest account. Call it first in the transaction that grants the
+   * role: it queues that transaction behind any other claim, across instances (an advisory lock on PostgreSQL, the
+   * write lock on SQLite), so of simultaneous first registrations exactly one claims it, and the claim commits or
+   * rolls back with the grant.
+   */
+  claimFirstAdmin(userId: string, now = this.#clock()): Promise<boolean> {
+    return this.#run((db) => firstAdmin.claimFirstAdmin(db, this.dialect, userId, now));
   }
 
   // ── mail outbox ──────────────────────────────────────────────────────────────────────────────
