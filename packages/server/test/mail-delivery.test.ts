@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { startChildServer, type ChildServer } from './support/child-server.js';
+import { START_DEADLINE_MS, startChildServer, type ChildServer } from './support/child-server.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
 
@@ -118,7 +118,10 @@ describe('over SMTP', () => {
   });
 });
 
-describe('a server process killed with a message pending', () => {
+/** Two starts as slow as startChildServer allows, and a minute for the rest. */
+const RESTART_TIMEOUT = 2 * START_DEADLINE_MS + 60_000;
+
+describe('a server process killed with a message pending', { timeout: RESTART_TIMEOUT }, () => {
   let child: ChildServer | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'jot-mail-kill-'));
   afterEach(async () => {
@@ -163,5 +166,5 @@ describe('a server process killed with a message pending', () => {
     child = await startChildServer(env);
     const mail = await smtp.waitFor(to('lin@example.com'), 30_000);
     expect(linkIn(mail)).toMatch(/^http:\/\/jot\.test\/#\/reset-password\?token=/);
-  }, 120_000);
+  });
 });

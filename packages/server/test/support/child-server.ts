@@ -1,7 +1,14 @@
-/** Starts `server-child.ts` under vite-node (TypeScript sources, like the tests) and waits for it to listen. */
+/**
+ * Starts `server-child.ts` under vite-node (TypeScript sources, like the tests) and waits for it to listen — on its
+ * progress, as `startBin` does (`start-wait.ts`): a loaded machine may take over a minute to start it.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { START_DEADLINE_MS, waitForStart } from './start-wait.js';
+
+export { START_DEADLINE_MS };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -13,7 +20,10 @@ export interface ChildServer {
   kill(): Promise<void>;
 }
 
-/** Spawns the child with `env` (plus PATH/HOME) and resolves when it prints READY (deadline 60 s). */
+/**
+ * Spawns the child with `env` (plus PATH/HOME) and resolves when it prints READY. Rejects (having killed it) if it
+ * exits first, stops using CPU, or has not printed READY within {@link START_DEADLINE_MS} (`waitForStart`).
+ */
 export async function startChildServer(env: Record<string, string>): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
@@ -30,23 +40,20 @@ export async function startChildServer(env: Record<string, string>): Promise<Chi
     },
   );
   let output = '';
+  let stdout = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child server did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /READY (\d+)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolvePort(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child server exited (${code}):\n${output}`));
-    });
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const port = await waitForStart(child, {
+    name: 'child server',
+    ready: () => {
+      const match = /READY (\d+)/.exec(stdout);
+      return match === null ? undefined : Number(match[1]);
+    },
+    output: () => output,
   });
   return {
     url: `http://127.0.0.1:${port}`,
