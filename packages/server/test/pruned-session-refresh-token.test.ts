@@ -100,6 +100,7 @@ describe.each(backends)('a refresh token of a pruned session: $dialect', (backen
         revocations: jot.app.jot.revocations,
         loginThrottle: jot.app.jot.loginThrottle,
         sessionRetentionMs: jot.app.jot.config.sessionRetentionMs,
+        rotatedTokenKeepMs: 20 * 60_000,
         warn: (_err, what) => warnings.push(what),
       });
       expect(warnings).toEqual([]);

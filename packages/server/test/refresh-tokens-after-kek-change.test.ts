@@ -30,7 +30,7 @@ describe('refresh-token tags are keyed by the KEK', () => {
   it('a token is 43 characters; only the KEK that tagged it recognises it', () => {
     const kek = randomBytes(32);
     const tags = createRefreshTokenTags(kek);
-    const token = tags.issue();
+    const token = tags.issue(tags.newMarker());
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(tags.isIssued(token)).toBe(true);
     expect(createRefreshTokenTags(Buffer.from(kek)).isIssued(token)).toBe(true);
@@ -44,7 +44,7 @@ describe('refresh-token tags are keyed by the KEK', () => {
     const tags = createRefreshTokenTags(randomBytes(32));
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     for (let i = 0; i < 16; i++) {
-      const token = tags.issue();
+      const token = tags.issue(tags.newMarker());
       const last = alphabet.indexOf(token.slice(-1));
       expect(last % 4).toBe(0);
       // The three other characters that decode to the same 32 bytes (they differ only in the two padding bits).

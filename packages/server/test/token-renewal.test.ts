@@ -303,6 +303,7 @@ describe('pruning', () => {
       revocations,
       loginThrottle,
       sessionRetentionMs: server.app.jot.config.sessionRetentionMs,
+      rotatedTokenKeepMs: 20 * 60_000,
       warn: (_err, what) => warnings.push(what),
     });
     expect(warnings).toEqual([]);

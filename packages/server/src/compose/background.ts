@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 
-import { pruneExpired, PRUNE_INTERVAL_MS } from '../services/pruning.js';
+import { pruneExpired, PRUNE_INTERVAL_MS, rotatedTokenKeepMs } from '../services/pruning.js';
 import { startClusterSync } from '../services/cluster-sync.js';
 import { createRedisMirror, type RedisMirror } from '../services/redis-mirror.js';
 import { logRedisErrors } from '../services/redis-connection.js';
@@ -65,6 +65,11 @@ function startHousekeeping(app: FastifyInstance): () => void {
       revocations,
       loginThrottle,
       sessionRetentionMs: config.sessionRetentionMs,
+      rotatedTokenKeepMs: rotatedTokenKeepMs({
+        graceMs: config.refreshGraceWindowMs,
+        accessTokenTtlMs: config.accessTokenTtlMs,
+        clockToleranceMs: config.clockToleranceMs,
+      }),
       warn: (err, what) => app.log.warn({ err }, what),
     });
   }, PRUNE_INTERVAL_MS);

@@ -54,7 +54,7 @@ const REVOKE_SCHEMA = {
 
 /** Registers the revocation endpoint. */
 export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
-  const { tokens, revocations, store, events } = app.jot;
+  const { tokens, revocations, store, events, sessions } = app.jot;
   const limits = callerLimits(app);
   app.post(OAUTH_PATHS.revocation, { schema: REVOKE_SCHEMA }, async (request, reply) => {
     const form = oauthForm(request);
@@ -92,7 +92,11 @@ export async function oauthRevokeRoutes(app: FastifyInstance): Promise<void> {
       return reply.code(200).send();
     }
     const record = token.length <= 512 ? await store.getRefreshToken(hashSecret(token)) : undefined;
-    const session = record === undefined ? undefined : await store.getSession(record.sessionId);
+    // A rotated token ends its session as the current one does, also once its row was pruned (named by its family).
+    const session =
+      record === undefined
+        ? await sessions.sessionOfPrunedRefreshToken(token)
+        : await store.getSession(record.sessionId);
     if (session !== undefined) {
       if (session.clientId !== clientId) notYours();
       if (await revocations.revokeSession(session.id, 'revoked_by_client')) {

@@ -3,6 +3,7 @@
  * renewal, and the token pair every flow returns. Each flow lives in its own file under `sessions/`; this factory
  * hands them the same dependencies.
  */
+import { sessionOfPrunedToken } from './sessions/pruned-tokens.js';
 import { refreshSession, sessionOfRefreshToken } from './sessions/refresh.js';
 import { reissueTokens } from './sessions/reissue.js';
 import { renewToken } from './sessions/renew.js';
@@ -29,6 +30,7 @@ export function createSessionService(deps: SessionDeps): SessionService {
     start: (user, client, options) => startSession(deps, user, client, options),
     refresh: (token, client, fromCookie, options) => refreshSession(deps, token, client, fromCookie, options),
     sessionOfRefreshToken: (token, client) => sessionOfRefreshToken(deps, token, client),
+    sessionOfPrunedRefreshToken: (token) => sessionOfPrunedToken(deps, token),
     renew: (presented, client) => renewToken(deps, presented, client),
     reissue: (sessionId, options) => reissueTokens(deps, sessionId, options),
   };

@@ -78,6 +78,7 @@ const REFRESH_COLUMNS = columns<RefreshTokensTable>()([
   'rotated_at',
   'successor_hash',
   'successor_ciphertext',
+  'marker',
 ]);
 
 /** `alias.column AS prefix_column` for each column. */

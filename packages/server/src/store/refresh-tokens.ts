@@ -18,6 +18,8 @@ export interface RefreshToken {
   rotatedAt: number | null;
   successorHash: string | null;
   successorCiphertext: string | null;
+  /** The session marker a version-2 token carries (services/refresh-token-tags.ts); null for an older token. */
+  marker: string | null;
 }
 
 /** Input of `insertRefreshToken`. */
@@ -26,6 +28,8 @@ export interface NewRefreshToken {
   tokenHash: string;
   sessionId: string;
   generation: number;
+  /** The session marker the token carries; null (the default) for a token without one. */
+  marker?: string | null;
 }
 
 /** The successor a rotation installs. */
@@ -35,6 +39,8 @@ export interface RefreshTokenSuccessor {
   /** The new token encrypted by the caller, returned to a concurrent use within the grace window. */
   ciphertext: string;
   generation: number;
+  /** The session marker the new token carries; null for a token without one. */
+  marker?: string | null;
 }
 
 /**
@@ -74,6 +80,7 @@ export function toRefreshToken(row: Selectable<RefreshTokensTable>): RefreshToke
     rotatedAt: row.rotated_at,
     successorHash: row.successor_hash,
     successorCiphertext: row.successor_ciphertext,
+    marker: row.marker ?? null,
   };
 }
 
@@ -83,6 +90,7 @@ export async function insertRefreshToken(db: Db, input: NewRefreshToken, now: nu
     hash: input.tokenHash,
     sessionId: input.sessionId,
     generation: input.generation,
+    marker: input.marker ?? null,
     now,
   });
   if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
@@ -119,7 +127,7 @@ function rotate(
 const rotateQuery = precompiled(['now', 'hash', 'ciphertext', 'oldHash'], (db, v) =>
   rotate(db, v.oldHash, v, sql<number>`${v.now}`).returningAll(),
 );
-const successorQuery = precompiled(['hash', 'sessionId', 'generation', 'now'], (db, v) =>
+const successorQuery = precompiled(['hash', 'sessionId', 'generation', 'marker', 'now'], (db, v) =>
   db
     .insertInto('refresh_tokens')
     .values({
@@ -130,6 +138,7 @@ const successorQuery = precompiled(['hash', 'sessionId', 'generation', 'now'], (
       rotated_at: null,
       successor_hash: null,
       successor_ciphertext: null,
+      marker: sql<string | null>`${v.marker}`,
     })
     .returningAll(),
 );
@@ -164,6 +173,7 @@ export async function rotateRefreshToken(
         hash: successor.hash,
         sessionId: won.session_id,
         generation: successor.generation,
+        marker: successor.marker ?? null,
         now,
       })) as Selectable<RefreshTokensTable> | undefined;
       if (next === undefined) throw new Error('the successor refresh token was not inserted');
@@ -188,7 +198,18 @@ export async function rotateRefreshToken(
  * sighting: its own statement and commit otherwise). One statement is one transaction: all of it commits or none.
  */
 const rotateAtOnceQuery = precompiled(
-  ['sessionId', 'now', 'hash', 'ciphertext', 'oldHash', 'generation', 'sighted', 'network', 'userAgent'],
+  [
+    'sessionId',
+    'now',
+    'hash',
+    'ciphertext',
+    'oldHash',
+    'generation',
+    'marker',
+    'sighted',
+    'network',
+    'userAgent',
+  ],
   (db, v) => {
     const now = sql<number>`${v.now}`;
     return (
@@ -221,9 +242,9 @@ const rotateAtOnceQuery = precompiled(
         .with('added', (qb) =>
           qb
             .insertInto('refresh_tokens')
-            .columns(['token_hash', 'session_id', 'generation', 'created_at'])
+            .columns(['token_hash', 'session_id', 'generation', 'created_at', 'marker'])
             .expression(
-              sql`select ${v.hash}, won.session_id, cast(${v.generation} as integer), cast(${v.now} as bigint) from won`,
+              sql`select ${v.hash}, won.session_id, cast(${v.generation} as integer), cast(${v.now} as bigint), cast(${v.marker} as text) from won`,
             )
             .returningAll(),
         )
@@ -261,6 +282,7 @@ export async function rotateRefreshTokenAtOnce(
     ciphertext: successor.ciphertext,
     oldHash,
     generation: successor.generation,
+    marker: successor.marker ?? null,
     sighted: sighting !== undefined,
     network: sighting?.network ?? '',
     userAgent: sighting?.userAgent ?? '',
@@ -301,4 +323,20 @@ export async function nthNewestRotation(
 export async function deleteRefreshTokensForSession(db: Db, sessionId: string): Promise<number> {
   const result = await db.deleteFrom('refresh_tokens').where('session_id', '=', sessionId).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * The sessions (their ids) whose refresh-token rows carry `marker`, at most two: one names the session a version-2
+ * token belongs to; two say the marker is ambiguous (see services/sessions/pruned-tokens.ts). From the marker index
+ * (migration 0018).
+ */
+export async function sessionsWithRefreshMarker(db: Db, marker: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select('session_id')
+    .distinct()
+    .where('marker', '=', marker)
+    .limit(2)
+    .execute();
+  return rows.map((row) => row.session_id);
 }

@@ -86,6 +86,11 @@ export interface RefreshTokensTable {
   successor_hash: string | null;
   /** The successor token encrypted by the caller, so a use within the grace window gets the same one. */
   successor_ciphertext: string | null;
+  /**
+   * The session marker (hex) a version-2 token carries (services/refresh-token-tags.ts); null for an older token.
+   * Only marked rows are pruned while their session lives (migration 0018).
+   */
+  marker: Generated<string | null>;
 }
 
 /** `revocations`: the feed resource servers poll; `id` is the cursor. */

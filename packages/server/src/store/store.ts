@@ -46,6 +46,7 @@ import type { NewRevocation, Revocation, RevocationPage } from './revocations.js
 import type { DialectName, Schema } from './schema.js';
 import * as sessions from './sessions.js';
 import * as sessionPruning from './session-pruning.js';
+import * as refreshPruning from './refresh-token-pruning.js';
 import type { EndedSessionsPruned } from './session-pruning.js';
 import * as signInRead from './sign-in-read.js';
 import type { SignInState, UserForSession } from './sign-in-read.js';
@@ -545,6 +546,14 @@ export class Store {
   }
 
   /**
+   * The ids of the sessions whose refresh-token rows carry the session marker `marker` (version-2 tokens), at most
+   * two: exactly one names the session; two mean the marker is ambiguous.
+   */
+  sessionsWithRefreshMarker(marker: string): Promise<string[]> {
+    return this.#run((db) => refresh.sessionsWithRefreshMarker(db, marker));
+  }
+
+  /**
    * Rotates a refresh token. ATOMIC, in one transaction: a conditional
    * `UPDATE … SET rotated_at, successor_hash, successor_ciphertext WHERE token_hash = ? AND rotated_at IS NULL`
    * and, if it matched, the INSERT of the successor (same session). Of any number of concurrent callers
@@ -593,6 +602,15 @@ export class Store {
    */
   pruneEndedSessions(retentionMs: number, limit: number, now = this.#clock()): Promise<EndedSessionsPruned> {
     return this.#run((db) => sessionPruning.pruneEndedSessions(db, this.dialect, now - retentionMs, limit));
+  }
+
+  /**
+   * Deletes up to `limit` rows of rotated refresh tokens that carry a session marker (version 2) and were rotated more
+   * than `keepMs` ago, oldest first (see refresh-token-pruning.ts); resolves to the rows deleted. Never a current
+   * token, never a row without a marker. One statement; on PostgreSQL it skips rows another sweep holds.
+   */
+  pruneRotatedRefreshTokens(keepMs: number, limit: number, now = this.#clock()): Promise<number> {
+    return this.#run((db) => refreshPruning.pruneRotatedRefreshTokens(db, this.dialect, now - keepMs, limit));
   }
 
   // ── revocations ──────────────────────────────────────────────────────────────────────────────

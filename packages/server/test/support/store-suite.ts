@@ -554,12 +554,27 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           rotatedAt: null,
           successorHash: null,
           successorCiphertext: null,
+          marker: null,
         });
         await expect(
           store.insertRefreshToken({ tokenHash: hash, sessionId, generation: 1 }),
         ).rejects.toMatchObject({
           code: 'ERR_STORE_CONFLICT',
         });
+      });
+
+      it("keeps a token's family marker, carries it to the successor a rotation is given, and finds the session by it", async () => {
+        const { sessionId } = await newFamily();
+        const marker = randomUUID().replace(/-/g, '').slice(0, 16);
+        const first = sha256(`marked-${randomUUID()}`);
+        expect(
+          await store.insertRefreshToken({ tokenHash: first, sessionId, generation: 1, marker }),
+        ).toMatchObject({ marker });
+        const next = { hash: sha256(`marked-next-${randomUUID()}`), ciphertext: 'c', generation: 2, marker };
+        const rotated = await store.rotateRefreshToken(first, next, T0 + 1, { touchSession: sessionId });
+        expect(rotated).toMatchObject({ status: 'rotated', token: { marker }, successor: { marker } });
+        expect(await store.sessionsWithRefreshMarker(marker)).toEqual([sessionId]);
+        expect(await store.sessionsWithRefreshMarker('0000000000000000')).toEqual([]);
       });
 
       it('lets exactly one of 10 concurrent rotations of the same token win', async () => {

@@ -14,12 +14,13 @@ import type { ClientInfo, SessionDeps } from './types.js';
  * request ended it (replays racing on several instances all answer `ERR_REFRESH_TOKEN_REUSED`). When something else
  * ended the session first — a logout that committed after this request read the session live —, the reuse is still
  * recorded, once whatever the number of replays, with `detail.sessionAlreadyEnded` the reason it had ended.
+ * `detail.generation` is the token's place in its family; null for a token whose row was pruned (pruned-tokens.ts).
  */
 export async function endForReuse(
   deps: SessionDeps,
   session: Session,
   client: ClientInfo,
-  generation: number,
+  generation: number | null,
 ): Promise<never> {
   const facts = { userId: session.userId, sessionId: session.id, ip: client.ip };
   if (await deps.revocations.revokeSession(session.id, 'refresh_token_reuse')) {

@@ -11,6 +11,7 @@ import { DomainError } from '../errors.js';
 import { hashSecret, openSuccessor, sealSuccessor } from '../secrets.js';
 import { endForReuse, sessionEnded } from './ending.js';
 import { pair, refuseWidening, stillLive } from './issue.js';
+import { sessionOfPrunedToken } from './pruned-tokens.js';
 import {
   GRANT_INVALID,
   grantError,
@@ -31,14 +32,41 @@ interface Spent {
 }
 
 /**
- * The token, its session and the session's user, read in one statement, with the checks that need no write: the
- * session is live, belongs to the requesting client, and (for a cookie) the CSRF header matches.
+ * The checks of a token's session that need no write: the session is live, belongs to the requesting client, and (for
+ * a cookie) the CSRF header matches.
+ */
+function checkSession(
+  deps: SessionDeps,
+  session: Session,
+  now: number,
+  fromCookie: { csrfHeader: string | undefined } | undefined,
+  options: RefreshOptions,
+): void {
+  if (!isSessionLive(session, now)) throw sessionEndedError();
+  // RFC 6749 §6: a refresh token is bound to the client it was issued to. Checked before rotation, so another
+  // client's attempt neither spends the token nor counts as reuse.
+  if (options.clientId !== undefined && options.clientId !== session.clientId) {
+    throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
+  }
+  if (fromCookie !== undefined && !deps.csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
+    throw csrfRefusal('a cookie refresh needs the X-Csrf-Token header of this session', {
+      userId: session.userId,
+      sessionId: session.id,
+    });
+  }
+}
+
+/**
+ * The token, its session and the session's user, read in one statement, with the checks that need no write
+ * ({@link checkSession}). A token missing from the store that names its family (pruned-tokens.ts) was rotated and
+ * pruned: judged like a rotated token past its grace window — the same checks of its session, then reuse.
  */
 async function readState(
   deps: SessionDeps,
   refreshToken: string,
   hash: string,
   now: number,
+  client: ClientInfo,
   fromCookie: { csrfHeader: string | undefined } | undefined,
   options: RefreshOptions,
 ): Promise<RefreshState> {
@@ -53,23 +81,19 @@ async function readState(
   // Checked before the lookup, whatever it finds: a stale token and a guess cost the same work.
   const issued = deps.refreshTokens.isIssued(refreshToken);
   const state = await deps.store.getRefreshState(hash, rotations.since, rotations.atMost);
-  // Gone from the store: a token this deployment issued (its session ended, its account deleted, pruned) is stale;
-  // anything else is a guess or garbage, the only kind that spends the address's failure budget.
-  if (state === undefined)
-    throw issued ? grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID) : unknownRefreshTokenError();
-  const { session } = state;
-  if (!isSessionLive(session, now)) throw sessionEndedError();
-  // RFC 6749 §6: a refresh token is bound to the client it was issued to. Checked before rotation, so another
-  // client's attempt neither spends the token nor counts as reuse.
-  if (options.clientId !== undefined && options.clientId !== session.clientId) {
-    throw grantError('ERR_REFRESH_TOKEN_INVALID', 'this refresh token was issued to another client');
+  // Gone from the store: anything this deployment did not issue is a guess or garbage, the only kind that spends the
+  // address's failure budget.
+  if (state === undefined && !issued) throw unknownRefreshTokenError();
+  if (state === undefined) {
+    // Rotated, then pruned while its family lived on: reuse (after the same checks as a rotated token's, so another
+    // client's or a CSRF-less attempt is refused without ending the session). Otherwise stale: its session ended,
+    // its account deleted, pruned.
+    const family = await sessionOfPrunedToken(deps, refreshToken);
+    if (family === undefined) throw grantError('ERR_REFRESH_TOKEN_INVALID', GRANT_INVALID);
+    checkSession(deps, family, now, fromCookie, options);
+    return endForReuse(deps, family, client, null);
   }
-  if (fromCookie !== undefined && !deps.csrf.matchesSession(session.id, fromCookie.csrfHeader)) {
-    throw csrfRefusal('a cookie refresh needs the X-Csrf-Token header of this session', {
-      userId: session.userId,
-      sessionId: session.id,
-    });
-  }
+  checkSession(deps, state.session, now, fromCookie, options);
   return state;
 }
 
@@ -177,13 +201,16 @@ async function spend(
   // the grace-window rule.
   if (record.rotatedAt !== null)
     return againWithinGrace(deps, refreshToken, record, session, client, undefined, now);
-  const successor = deps.refreshTokens.issue();
+  // The successor carries the family's marker on; an older token without one starts a new family here.
+  const marker = record.marker ?? deps.refreshTokens.newMarker();
+  const successor = deps.refreshTokens.issue(marker);
   const result = await deps.store.rotateRefreshToken(
     hash,
     {
       hash: hashSecret(successor),
       ciphertext: sealSuccessor(refreshToken, successor),
       generation: record.generation + 1,
+      marker,
     },
     now,
     { touchSession: session.id, sighting },
@@ -207,7 +234,7 @@ export async function sessionOfRefreshToken(
   client: ClientInfo,
 ): Promise<Session> {
   const now = deps.clock();
-  const state = await readState(deps, refreshToken, hashSecret(refreshToken), now, undefined, {});
+  const state = await readState(deps, refreshToken, hashSecret(refreshToken), now, client, undefined, {});
   const { token: record, session } = state;
   // A rotated token is reuse unless the refresh would hand it its successor again (the immediately previous token,
   // within the grace window, its successor unused): the session ends here just as it would there. Answering
@@ -234,7 +261,7 @@ export async function refreshSession(
 ): Promise<TokenPair> {
   const now = deps.clock();
   const hash = hashSecret(refreshToken);
-  const state = await readState(deps, refreshToken, hash, now, fromCookie, options);
+  const state = await readState(deps, refreshToken, hash, now, client, fromCookie, options);
   const { token: record, session } = state;
   // A token rotated longer ago than the grace window is reuse whoever presents it, with or without a proof:
   // ended here, before the proof check, so a thief who bound a stolen family to their own key (below) cannot

@@ -24,10 +24,18 @@ export async function reissueTokens(
   if (options.rotateRefreshToken && before.mode === 'refresh') {
     // A password change also replaces this device's refresh token: a copy stolen before it is dead. Both in
     // one transaction, so the session is never left without one.
-    const fresh = deps.refreshTokens.issue();
+    // A new family (its own marker): the replaced token and its rotated forebears are gone from the store and name
+    // no session, so a copy presented later is stale, as before, not reuse.
+    const marker = deps.refreshTokens.newMarker();
+    const fresh = deps.refreshTokens.issue(marker);
     await store.transaction(async (tx) => {
       await tx.deleteRefreshTokensForSession(sessionId);
-      await tx.insertRefreshToken({ tokenHash: hashSecret(fresh), sessionId, generation: 1 });
+      await tx.insertRefreshToken({
+        tokenHash: hashSecret(fresh),
+        sessionId,
+        generation: 1,
+        marker,
+      });
     });
     refreshToken = fresh;
   }

@@ -16,7 +16,7 @@ function createSession(
   before: User,
   client: ClientInfo,
   options: StartOptions,
-  refreshToken: string | undefined,
+  refresh: { token: string; marker: string } | undefined,
   now: number,
 ): Promise<Session> {
   const { store, csrf, settings } = deps;
@@ -39,11 +39,12 @@ function createSession(
       dpopJkt: options.dpopJkt ?? null,
       credentialGeneration: before.credentialGeneration,
     });
-    if (refreshToken !== undefined) {
+    if (refresh !== undefined) {
       await tx.insertRefreshToken({
-        tokenHash: hashSecret(refreshToken),
+        tokenHash: hashSecret(refresh.token),
         sessionId: created.id,
         generation: 1,
+        marker: refresh.marker,
       });
     }
     if (options.sighting !== undefined) await tx.mfa.recordSighting(created.id, options.sighting);
@@ -61,8 +62,12 @@ export async function startSession(
   const { store } = deps;
   const now = deps.clock();
   await deps.revocations.waitPastCutoff(before);
-  const refreshToken = deps.settings.mode === 'refresh' ? deps.refreshTokens.issue() : undefined;
-  const session = await createSession(deps, before, client, options, refreshToken, now);
+  // The first of a new family of refresh tokens (refresh-token-tags.ts).
+  const marker = deps.refreshTokens.newMarker();
+  const refresh =
+    deps.settings.mode === 'refresh' ? { token: deps.refreshTokens.issue(marker), marker } : undefined;
+  const refreshToken = refresh?.token;
+  const session = await createSession(deps, before, client, options, refresh, now);
   // Past the cut-off's second (waited for above) and before the re-read: a cut-off the re-read misses is no earlier.
   const checkedAt = deps.clock();
   // The session row is committed; read the user again. Either this read sees a cut-off that committed during

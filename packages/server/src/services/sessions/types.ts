@@ -149,6 +149,13 @@ export interface SessionService {
    */
   sessionOfRefreshToken(refreshToken: string, client: ClientInfo): Promise<Session>;
   /**
+   * The session a refresh token belongs to without its row — one rotated and pruned since, named by its family's
+   * marker (sessions/pruned-tokens.ts) — or undefined: not a version-2 token of this deployment, its family gone,
+   * or the marker ambiguous. Not judged (the session may have ended); for RFC 7009 revocation, which ends the session
+   * of any token of it the client presents, rotated or not.
+   */
+  sessionOfPrunedRefreshToken(refreshToken: string): Promise<Session | undefined>;
+  /**
    * Single-token mode: a still-valid access token (signature and claims verified, revocation not yet checked) for
    * a fresh one. Each token is renewed once, atomically across instances; a repeat within the grace window gets
    * the same successor, a repeat after it (or of a token whose successor was renewed in turn) is reuse: the session

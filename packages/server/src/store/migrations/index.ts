@@ -21,6 +21,7 @@ import * as m0014 from './0014_client_introspection.js';
 import * as m0015 from './0015_device_cut_off.js';
 import * as m0016 from './0016_one_open_invitation.js';
 import * as m0017 from './0017_session_end_index.js';
+import * as m0018 from './0018_refresh_token_markers.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -45,6 +46,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0015_device_cut_off': m0015,
   '0016_one_open_invitation': m0016,
   '0017_session_end_index': m0017,
+  '0018_refresh_token_markers': m0018,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
