@@ -327,16 +327,16 @@ export async function deleteRefreshTokensForSession(db: Db, sessionId: string): 
 
 /**
  * The sessions (their ids) whose refresh-token rows carry `marker`, at most two: one names the session a version-2
- * token belongs to; two say the marker is ambiguous (see services/sessions/pruned-tokens.ts). From the marker index
- * (migration 0018).
+ * token belongs to; two say the marker is ambiguous (see services/sessions/pruned-tokens.ts). The smallest and the
+ * largest session id among the marker's rows, from the marker index (migration 0018) — a family's rows, few once
+ * swept — so the planner has no reason to prefer another index for a DISTINCT.
  */
 export async function sessionsWithRefreshMarker(db: Db, marker: string): Promise<string[]> {
-  const rows = await db
+  const row = await db
     .selectFrom('refresh_tokens')
-    .select('session_id')
-    .distinct()
+    .select((eb) => [eb.fn.min('session_id').as('first'), eb.fn.max('session_id').as('last')])
     .where('marker', '=', marker)
-    .limit(2)
-    .execute();
-  return rows.map((row) => row.session_id);
+    .executeTakeFirst();
+  if (row?.first === null || row?.first === undefined || row.last === null) return [];
+  return row.first === row.last ? [row.first] : [row.first, row.last];
 }

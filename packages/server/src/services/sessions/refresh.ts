@@ -99,8 +99,8 @@ async function readState(
 
 /**
  * Refuses a rotation once the session has rotated `rotationLimit` times within the window (one access-token
- * lifetime): a signed-in client refreshing in a loop would otherwise add a `refresh_tokens` row per rotation, kept
- * until the session ends. The count came with the token's read, from the database, so it holds across instances
+ * lifetime): a signed-in client refreshing in a loop would otherwise add a `refresh_tokens` row per rotation, each
+ * kept for an access-token lifetime at least (store/refresh-token-pruning.ts). The count came with the token's read, from the database, so it holds across instances
  * (concurrent refreshes of one session may pass it by as many as run at once). The token is not spent: the client
  * retries after `Retry-After`, when the `rotationLimit`th newest rotation has left the window.
  */
