@@ -249,7 +249,7 @@ describe.each(backends)('rotated refresh tokens are pruned while the session liv
     }
   });
 
-  it('a pruned token is reuse at the CSRF bootstrap, and RFC 7009 revocation finds its session, as with a kept row', async () => {
+  it('a pruned token is reuse at the CSRF bootstrap; RFC 7009 revocation or a refresh with it by another client is refused, as with a kept row', async () => {
     const { server, store, clock, close } = await setUp();
     try {
       // An admin of its own (the database's first account, the bootstrap admin, belongs to another test).
@@ -259,7 +259,7 @@ describe.each(backends)('rotated refresh tokens are pruned while the session liv
       const { client, client_secret } = await registerClient(server, admin, {
         name: 'revoker',
         token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['client_credentials'],
+        grant_types: ['client_credentials', 'refresh_token'],
         audiences: ['https://api.example'],
       });
       // The CSRF bootstrap judges the refresh cookie as the refresh does.
@@ -300,6 +300,17 @@ describe.each(backends)('rotated refresh tokens are pruned while the session liv
       expect(revoke.status, revoke.text).not.toBe(200);
       expect(revoke.body.code).toBe('ERR_TOKEN_NOT_YOURS');
       expect(await store.getSession(sidOf(other.access_token))).toMatchObject({ revokedAt: null });
+      // Nor does another client's refresh with it end the session: refused as another client's token, as before.
+      const grant = await postForm(
+        server,
+        '/oauth/token',
+        { grant_type: 'refresh_token', refresh_token: otherChain[0]! },
+        { authorization: basic, 'x-forwarded-for': freshAddress() },
+      );
+      expect(grant.status, grant.text).toBe(400);
+      expect(grant.body.code).toBe('ERR_REFRESH_TOKEN_INVALID');
+      expect(await store.getSession(sidOf(other.access_token))).toMatchObject({ revokedAt: null });
+      expect(await reuseEvents(store, sidOf(other.access_token))).toEqual([]);
     } finally {
       await close();
     }
