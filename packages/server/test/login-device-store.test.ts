@@ -12,6 +12,7 @@ import { onBothBackends } from './support/store-backends.js';
 
 const T0 = Date.UTC(2031, 0, 1);
 const MIN = 60_000;
+const SCHEDULE = { freeFailures: 2, baseMs: MIN, maxMs: 10 * MIN };
 /** A device credential's throttle key as the service makes them (`device:` + a hash); here any unique one. */
 const newKey = (): string => `device:${randomUUID()}`;
 
@@ -31,10 +32,12 @@ await onBothBackends('device throttles in the sign-in read', (name, open, teardo
       await store.createUser({ email, passwordHash: 'h' }, T0);
       const accountKey = `a-${randomUUID()}`;
       const [quiet, failing, locked] = [newKey(), newKey(), newKey()];
-      await store.recordLoginFailure(failing, T0 - MIN, T0);
-      await store.recordLoginFailure(locked, T0 - MIN, T0);
-      await store.recordLoginFailure(locked, T0 - MIN, T0);
-      await store.extendLoginLock(locked, T0 + MIN);
+      // Two free failures, then a minute's lock.
+      const fail = (key: string) =>
+        store.countLoginAttempt(key, SCHEDULE, { staleBefore: T0 - MIN, now: T0, refuse: true });
+      await fail(failing);
+      await fail(locked);
+      await fail(locked);
       const expected = [
         undefined,
         { accountKey: failing, failures: 1, lockedUntil: 0, updatedAt: T0 },
@@ -52,7 +55,7 @@ await onBothBackends('device throttles in the sign-in read', (name, open, teardo
       expect(unknown.user).toBeUndefined();
       expect(unknown.deviceThrottles).toEqual(expected);
       // A device's failures are not the account's, nor the other way round.
-      await store.recordLoginFailure(accountKey, T0 - MIN, T0);
+      await fail(accountKey);
       const both = await store.getSignInState(accountKey, email, [locked]);
       expect(both.throttle).toMatchObject({ failures: 1 });
       expect(both.deviceThrottles).toEqual([expected[2]]);

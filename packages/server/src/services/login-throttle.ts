@@ -1,15 +1,19 @@
 /**
- * Per-account sign-in throttle, across every address and instance. Before a password is checked, an account whose
- * sign-in is locked is refused with 429 `ERR_LOGIN_LOCKED` and `Retry-After`, without evaluating the password. Each
- * failure is counted by one atomic upsert; the first `freeFailures` consecutive failures are free, and every further
- * one locks the account's sign-in for `baseMs × 2^(n − free)` (capped at `maxMs`). A successful sign-in clears the
- * count; a count untouched for a day starts over. Unknown addresses are throttled exactly like known ones, so the
- * throttle reveals nothing about which accounts exist.
+ * Per-account sign-in throttle, across every address and instance. An attempt is counted BEFORE its password is
+ * checked: one atomic upsert reserves it as a failure and sets the lock the new count earns, and refuses it — 429
+ * `ERR_LOGIN_LOCKED` with `Retry-After`, the password never evaluated — while the account's sign-in is locked. So of
+ * any number of attempts at once, on any number of instances, only as many get a password check as the budget
+ * allows: the first `freeFailures` consecutive failures are free, and the attempt that reaches that count (and every
+ * further one) locks the account's sign-in for `baseMs × 2^(n − free)` (capped at `maxMs`). A successful check
+ * forgets the count up to its own attempt (and the lock its reservation set); attempts reserved after it stay
+ * counted. A count untouched for a day starts over. Unknown addresses are throttled exactly like known ones, so the
+ * throttle reveals nothing about which accounts exist. The same count guards the signed-in password checks
+ * (`POST /api/reauth`, `POST /api/password`): a stolen session guesses no faster than a sign-in.
  *
  * An attempt presenting a live device credential of the account (login-devices.ts: a browser that signed in to it
- * before) is judged by that credential's own count and lock instead — same settings, same atomic upsert — so the
- * account-wide lock others' failures set does not keep the owner out. Its failures lock the credential and count on
- * the account too (a stolen credential gains no guesses over having none); its success clears only the credential's
+ * before) is reserved on, and judged by, that credential's own count and lock instead — same settings, same atomic
+ * upsert — so the account-wide lock others' failures set does not keep the owner out. Its failures count on the
+ * account too (a stolen credential gains no guesses over having none); its success forgets only the credential's
  * count, never the account's (those failures are someone else's). A credential of another account, one expired, or
  * one issued before the account's cut-off (a password change, sign-out everywhere: login-devices.ts) is no
  * credential: the attempt is throttled as one without, for known and unknown addresses alike.
@@ -17,7 +21,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
-import { emailKey, type Store, type User } from '../store/index.js';
+import { emailKey, lockMs, type Store, type User } from '../store/index.js';
 import { DomainError } from './errors.js';
 import {
   deviceKey,
@@ -41,7 +45,10 @@ export interface LoginLocks {
   device: number;
 }
 
-/** An attempt that passed the lock check, with the account it is for (read in the same statement as the lock). */
+/**
+ * An attempt that passed the lock check and was counted (reserved) as a failure, with the account it is for (read
+ * before the reservation, in one statement with the lock).
+ */
 export interface LoginAttempt {
   /** The user with this email, read before the password check; undefined for an unknown address. */
   user: User | undefined;
@@ -49,7 +56,10 @@ export interface LoginAttempt {
   hasConfirmedFactor: boolean;
   /** The live device credential of this user the attempt presented (it was judged by it); undefined when none. */
   device: PresentedDevice | undefined;
-  /** Report the result; resolves to the locks a failure set. */
+  /**
+   * Reports the result (once): a success forgets the count up to this attempt; a failure was counted already (on a
+   * device credential's count, it is also counted on the account now). Resolves to the locks the failure set.
+   */
   finish(ok: boolean): Promise<LoginLocks>;
 }
 
@@ -73,9 +83,9 @@ export class LoginLockedError extends DomainError {
 /** The sign-in throttle. */
 export interface LoginThrottleService {
   /**
-   * Checks the lock for `email` — the device credential's when `deviceTokens` hold a live one of that account, else
-   * the account's — and reads the account (one statement); throws {@link LoginLockedError} (429, `Retry-After`)
-   * while locked.
+   * Reads the account and the lock for `email` — the device credential's when `deviceTokens` hold a live one of that
+   * account, else the account's — in one statement, then reserves the attempt under that key (one atomic upsert);
+   * throws {@link LoginLockedError} (429, `Retry-After`) while locked, before any password is checked.
    */
   begin(email: string, deviceTokens?: readonly string[]): Promise<LoginAttempt>;
   /** Drops state untouched for a day whose lock has expired. */
@@ -94,11 +104,40 @@ function accountKey(email: string): string {
   return createHash('sha256').update(key).digest('base64url');
 }
 
-/** The lock after `failures` consecutive failures (0 while still free). */
-export function lockMs(failures: number, settings: LoginThrottleSettings): number {
-  if (failures < settings.freeFailures) return 0;
-  const exponent = Math.min(failures - settings.freeFailures, 30);
-  return Math.min(settings.maxMs, settings.baseMs * 2 ** exponent);
+export { lockMs };
+
+/** The `finish` of an attempt reserved under `reservedKey` (its count: `counted`) for the account key `key`. */
+function finisher(
+  store: Store,
+  clock: Clock,
+  settings: LoginThrottleSettings,
+  reserved: { key: string; reservedKey: string; counted: number; device: PresentedDevice | undefined },
+): LoginAttempt['finish'] {
+  const { key, reservedKey, counted, device } = reserved;
+  let finished = false;
+  return async (ok) => {
+    if (finished) throw new Error('a sign-in attempt is finished once');
+    finished = true;
+    if (ok) {
+      // Forgets the failures up to this attempt (its own reservation included) under the key it was reserved on:
+      // from a trusted device only the device's count — the account's are the failures of attempts without it.
+      // Attempts reserved after this one stay counted.
+      await store.forgetLoginAttempts(reservedKey, counted);
+      return { account: 0, device: 0 };
+    }
+    // Counted already, with the lock it earned. A failure with the credential counts on the account as well, so
+    // guessing with a stolen credential is bounded as without one.
+    const lock = lockMs(counted, settings);
+    if (device === undefined) return { account: lock, device: 0 };
+    const at = clock();
+    const onAccount = await store.countLoginAttempt(key, settings, {
+      staleBefore: at - DAY_MS,
+      now: at,
+      refuse: false,
+    });
+    const account = onAccount.counted ? lockMs(onAccount.failures, settings) : 0;
+    return { account, device: lock };
+  };
 }
 
 /** Builds the throttle; with `devices` (and those on), presented device credentials are honoured. */
@@ -108,13 +147,17 @@ export function createLoginThrottle(
   settings: LoginThrottleSettings,
   devices?: LoginDeviceService,
 ): LoginThrottleService {
-  /** Counts one failure under `key` (an account's or a device credential's); resolves to the lock it set. */
-  const fail = async (key: string): Promise<number> => {
-    const at = clock();
-    const failures = await store.recordLoginFailure(key, at - DAY_MS, at);
-    const lock = lockMs(failures, settings);
-    if (lock > 0) await store.extendLoginLock(key, at + lock);
-    return lock;
+  /** Reserves the attempt under `key` (refused while locked: `scope`'s 429). */
+  const reserve = async (key: string, scope: 'account' | 'device', now: number): Promise<number> => {
+    const counted = await store.countLoginAttempt(key, settings, {
+      staleBefore: now - DAY_MS,
+      now,
+      refuse: true,
+    });
+    if (counted.counted) return counted.failures;
+    // Locked since the read: by another instance's attempt, or a concurrent one of this instance.
+    const row = await store.getLoginThrottle(key);
+    throw new LoginLockedError(scope, (row?.lockedUntil ?? now) - now);
   };
   return {
     async begin(email, deviceTokens = []) {
@@ -130,33 +173,19 @@ export function createLoginThrottle(
         devices === undefined
           ? undefined
           : presentedDevice(devices, user, tokens, state.deviceThrottles ?? []);
+      // Locked when read: refused without a write. Otherwise the reservation decides, atomically.
       if (device !== undefined) {
         if (device.lockedUntil > now) throw new LoginLockedError('device', device.lockedUntil - now);
       } else if (row !== undefined && row.lockedUntil > now) {
         throw new LoginLockedError('account', row.lockedUntil - now);
       }
+      const reservedKey = device?.key ?? key;
+      const counted = await reserve(reservedKey, device === undefined ? 'account' : 'device', now);
       return {
         user,
         hasConfirmedFactor,
         device,
-        async finish(ok) {
-          if (ok) {
-            // Nothing to clear when there was no count when this attempt began (the usual sign-in): a failure
-            // counted meanwhile, by a concurrent attempt, is left standing rather than wiped. From a trusted device
-            // only the device's count is cleared: the account's failures are those of attempts without it.
-            if (device !== undefined) {
-              if (device.failures > 0 || device.lockedUntil > 0) await store.clearLoginThrottle(device.key);
-            } else if (row !== undefined) await store.clearLoginThrottle(key);
-            return { account: 0, device: 0 };
-          }
-          // A failure with the credential locks the credential and counts on the account as well, so guessing with
-          // a stolen credential is bounded as without one.
-          const [account, locked] = await Promise.all([
-            fail(key),
-            device === undefined ? 0 : fail(device.key),
-          ]);
-          return { account, device: locked };
-        },
+        finish: finisher(store, clock, settings, { key, reservedKey, counted, device }),
       };
     },
     prune: () => store.pruneLoginThrottles(clock() - DAY_MS),

@@ -1,9 +1,13 @@
 /**
  * The signed-in user's password: confirming it (a step-up, or before a change) and changing it. Both refuse a wrong
- * password with forbidden `ERR_INVALID_CREDENTIALS` (never a token error: the access token itself is fine).
+ * password with forbidden `ERR_INVALID_CREDENTIALS` (never a token error: the access token itself is fine). Both go
+ * through the account's sign-in throttle (login-throttle.ts) as a sign-in does: the check is counted before the
+ * password is evaluated and refused with 429 `ERR_LOGIN_LOCKED` while the account's sign-in is locked (or, with a
+ * live device credential of the account, that credential's), so a stolen session guesses no faster than sign-in.
  */
 import type { Store, User } from '../store/index.js';
 import { DomainError } from './errors.js';
+import type { LoginThrottleService } from './login-throttle.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { RevocationService } from './revocation.js';
@@ -15,18 +19,51 @@ export interface PasswordChangeDeps {
   passwords: PasswordHasher;
   revocations: RevocationService;
   events: SecurityEvents;
+  loginThrottle: LoginThrottleService;
 }
 
-/** The user, if `password` is theirs. */
+/** Who asks: the signed-in user, the request's address and the device credentials it presented. */
+export interface PasswordCaller {
+  userId: string;
+  ip: string;
+  /** The device credentials the request presented (http/device-credential.ts `deviceTokens`). */
+  deviceTokens?: readonly string[];
+}
+
+const wrongPassword = (): DomainError =>
+  new DomainError('forbidden', 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
+
+/**
+ * The user, if `password` is theirs. The check is reserved on the account's sign-in throttle first (429
+ * `ERR_LOGIN_LOCKED` while locked, the password not evaluated); a wrong password stays counted (and is recorded as
+ * `account_locked` when it locks), a right one forgets the count as a sign-in does.
+ */
 export async function confirmPassword(
-  deps: Pick<PasswordChangeDeps, 'store' | 'passwords'>,
-  userId: string,
+  deps: Pick<PasswordChangeDeps, 'store' | 'passwords' | 'loginThrottle' | 'events'>,
+  caller: PasswordCaller,
   password: string,
 ): Promise<User> {
-  const user = await deps.store.getUserById(userId);
+  const current = await deps.store.getUserById(caller.userId);
+  if (current === undefined) throw wrongPassword();
+  const attempt = await deps.loginThrottle.begin(current.email, caller.deviceTokens ?? []);
+  // Read again with the lock; an address changed meanwhile (to another account's) is no password of this user.
+  const user = attempt.user?.id === caller.userId ? attempt.user : undefined;
   if (user === undefined || !(await deps.passwords.verify(user.passwordHash, password))) {
-    throw new DomainError('forbidden', 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
+    const locks = await attempt.finish(false);
+    for (const [ms, device] of [
+      [locks.account, false],
+      [locks.device, true],
+    ] as const) {
+      if (ms <= 0) continue;
+      await deps.events.record('account_locked', {
+        userId: caller.userId,
+        ip: caller.ip,
+        detail: { seconds: Math.ceil(ms / 1000), via: 'password_check', ...(device && { device: true }) },
+      });
+    }
+    throw wrongPassword();
   }
+  await attempt.finish(true);
   return user;
 }
 
@@ -36,12 +73,12 @@ export async function confirmPassword(
  */
 export async function changePassword(
   deps: PasswordChangeDeps,
-  caller: { userId: string; sessionId: string; ip: string },
+  caller: PasswordCaller & { sessionId: string },
   current: string,
   next: string,
 ): Promise<void> {
   const { store, passwords } = deps;
-  let user = await confirmPassword(deps, caller.userId, current);
+  let user = await confirmPassword(deps, caller, current);
   checkPasswordStrength(next, user.email);
   const newHash = await passwords.hash(next);
   // Compare-and-swap on the hash that was just checked. A sign-in's rehash (same password, new parameters) may

@@ -3,7 +3,7 @@
  * upsert and the lock only ever moves forward, so instances counting the same account never lose a failure.
  */
 import { sql } from 'kysely';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, RawBuilder, Selectable } from 'kysely';
 
 import { precompiled } from './precompiled.js';
 import type { LoginThrottlesTable, Schema } from './schema.js';
@@ -39,36 +39,88 @@ export async function getLoginThrottle(db: Db, key: string): Promise<LoginThrott
 }
 
 /**
- * Counts one more failure for `key` (one atomic upsert; a count untouched since `staleBefore` starts over) and
- * returns the new count.
+ * The lock schedule (services/login-throttle.ts `lockMs`) as the database evaluates it: after `n` consecutive
+ * failures, none while `n < freeFailures`, else `baseMs × 2^(n − freeFailures)` capped at `maxMs` (and, as `lockMs`
+ * caps the exponent at 30, at `baseMs × 2^30`).
  */
-export async function recordLoginFailure(
-  db: Db,
-  key: string,
-  staleBefore: number,
-  now: number,
-): Promise<number> {
-  const row = await db
-    .insertInto('login_throttles')
-    .values({ account_key: key, failures: 1, locked_until: 0, updated_at: now })
-    .onConflict((oc) =>
-      oc.column('account_key').doUpdateSet({
-        failures: sql<number>`CASE WHEN login_throttles.updated_at < ${staleBefore} THEN 1 ELSE login_throttles.failures + 1 END`,
-        updated_at: now,
-      }),
-    )
-    .returning('failures')
-    .executeTakeFirstOrThrow();
-  return Number(row.failures);
+export interface LockSchedule {
+  freeFailures: number;
+  baseMs: number;
+  maxMs: number;
 }
 
-/** Moves the lock of `key` forward to `until` (never back). */
-export async function extendLoginLock(db: Db, key: string, until: number): Promise<void> {
+/** The lock after `failures` consecutive failures (0 while still free). */
+export function lockMs(failures: number, schedule: LockSchedule): number {
+  if (failures < schedule.freeFailures) return 0;
+  const exponent = Math.min(failures - schedule.freeFailures, 30);
+  return Math.min(schedule.maxMs, schedule.baseMs * 2 ** exponent);
+}
+
+/**
+ * The lock after `count` failures as SQL, with no overflow: past the first exponent whose lock reaches the cap
+ * (at most 30), the cap itself; below it `baseMs << exponent`, which stays under the cap.
+ */
+function lockSql(count: RawBuilder<number>, schedule: LockSchedule): RawBuilder<number> {
+  let top = 0;
+  while (top < 30 && schedule.baseMs * 2 ** top < schedule.maxMs) top++;
+  const cap = Math.min(schedule.maxMs, schedule.baseMs * 2 ** top);
+  const free = schedule.freeFailures;
+  return sql<number>`CASE WHEN ${count} < ${sql.lit(free)} THEN 0 WHEN ${count} >= ${sql.lit(free + top)} THEN CAST(${sql.lit(cap)} AS bigint) ELSE CAST(${sql.lit(schedule.baseMs)} AS bigint) * (CAST(1 AS bigint) << (${count} - ${sql.lit(free)})) END`;
+}
+
+/** What {@link countLoginAttempt} did. */
+export type LoginAttemptCount =
+  /** Counted: the count with this attempt, and the lock now stored (0 or a past time: none). */
+  | { counted: true; failures: number; lockedUntil: number }
+  /** Not counted: `key` was locked (`refuse` only). */
+  | { counted: false };
+
+/**
+ * Counts one attempt under `key` as a failure, in ONE atomic upsert that also sets the lock the new count earns
+ * (`now` + {@link lockMs}; a lock only ever moves forward), so instances counting the same key never lose an attempt
+ * and never let one past a lock another has just set. A count untouched since `staleBefore` starts over. With
+ * `refuse`, a key locked at `now` is left as it is and the attempt is not counted (`counted: false`): a sign-in
+ * reserves its attempt so, BEFORE its password is checked — of N at once, only those the budget allows get a check.
+ */
+export async function countLoginAttempt(
+  db: Db,
+  key: string,
+  schedule: LockSchedule,
+  { staleBefore, now, refuse }: { staleBefore: number; now: number; refuse: boolean },
+): Promise<LoginAttemptCount> {
+  const count = sql<number>`(CASE WHEN login_throttles.updated_at < ${staleBefore} THEN 1 ELSE login_throttles.failures + 1 END)`;
+  const until = sql<number>`(CAST(${now} AS bigint) + ${lockSql(count, schedule)})`;
+  const first = lockMs(1, schedule);
+  const row = await db
+    .insertInto('login_throttles')
+    .values({ account_key: key, failures: 1, locked_until: first > 0 ? now + first : 0, updated_at: now })
+    .onConflict((oc) => {
+      const update = oc.column('account_key').doUpdateSet({
+        failures: count,
+        locked_until: sql<number>`CASE WHEN ${count} >= ${sql.lit(schedule.freeFailures)} AND ${until} > login_throttles.locked_until THEN ${until} ELSE login_throttles.locked_until END`,
+        updated_at: now,
+      });
+      return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
+    })
+    .returning(['failures', 'locked_until'])
+    .executeTakeFirst();
+  if (row === undefined) return { counted: false };
+  return { counted: true, failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
+}
+
+/**
+ * Forgets the attempts counted under `key` up to and including one that succeeded — the one whose count was
+ * `counted` — in one statement: a count no higher is cleared with its lock; attempts counted after it (a concurrent
+ * burst) stay counted, with the lock they set.
+ */
+export async function forgetLoginAttempts(db: Db, key: string, counted: number): Promise<void> {
   await db
     .updateTable('login_throttles')
-    .set({ locked_until: until })
+    .set({
+      failures: sql<number>`CASE WHEN failures > ${counted} THEN failures - ${counted} ELSE 0 END`,
+      locked_until: sql<number>`CASE WHEN failures > ${counted} THEN locked_until ELSE 0 END`,
+    })
     .where('account_key', '=', key)
-    .where('locked_until', '<', until)
     .execute();
 }
 

@@ -28,7 +28,7 @@ import * as joined from './joined.js';
 import type { AuthState, RefreshState } from './joined.js';
 import type { Invitation, NewInvitation } from './invitations.js';
 import * as throttles from './login-throttles.js';
-import type { LoginThrottle } from './login-throttles.js';
+import type { LockSchedule, LoginAttemptCount, LoginThrottle } from './login-throttles.js';
 import * as ott from './one-time-tokens.js';
 import * as outbox from './outbox.js';
 import { outboxAddress, type NewOutboxMessage, type OutboxMessage, type OutboxQuery } from './outbox.js';
@@ -1025,14 +1025,26 @@ export class Store {
     return this.#run((db) => signInRead.getUserForSession(db, userId, clientId));
   }
 
-  /** One more failed sign-in for an account key (atomic; a count idle since `staleBefore` restarts); the new count. */
-  recordLoginFailure(accountKey: string, staleBefore: number, now = this.#clock()): Promise<number> {
-    return this.#run((db) => throttles.recordLoginFailure(db, accountKey, staleBefore, now));
+  /**
+   * Counts one sign-in attempt under an account (or device) key as a failure, setting the lock the new count earns,
+   * in one atomic upsert; with `refuse`, a key locked at `now` is not counted (`counted: false`). See
+   * login-throttles.ts.
+   */
+  countLoginAttempt(
+    accountKey: string,
+    schedule: LockSchedule,
+    options: { staleBefore: number; now?: number; refuse: boolean },
+  ): Promise<LoginAttemptCount> {
+    const now = options.now ?? this.#clock();
+    return this.#run((db) => throttles.countLoginAttempt(db, accountKey, schedule, { ...options, now }));
   }
 
-  /** Moves an account key's sign-in lock forward to `until` (never back). */
-  extendLoginLock(accountKey: string, until: number): Promise<void> {
-    return this.#run((db) => throttles.extendLoginLock(db, accountKey, until));
+  /**
+   * Forgets the attempts counted under a key up to a successful one (its count `counted`), keeping those counted
+   * after it (login-throttles.ts).
+   */
+  forgetLoginAttempts(accountKey: string, counted: number): Promise<void> {
+    return this.#run((db) => throttles.forgetLoginAttempts(db, accountKey, counted));
   }
 
   /** Forgets an account's failures (after a successful sign-in). */

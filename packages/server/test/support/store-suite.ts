@@ -310,28 +310,70 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         }
       });
 
-      it('login throttles count failures atomically and only move the lock forward', async () => {
+      it('login throttles reserve attempts atomically: of a burst only the free ones are counted, the one reaching the budget sets the lock', async () => {
         const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 3, baseMs: MIN, maxMs: 5 * MIN };
+        const at = (now: number, refuse = true) =>
+          store.countLoginAttempt(key, schedule, { staleBefore: now - 1000 * MIN, now, refuse });
         expect(await store.getLoginThrottle(key)).toBeUndefined();
-        const counts = await Promise.all(
-          Array.from({ length: 6 }, () => store.recordLoginFailure(key, T0 - MIN, T0)),
-        );
-        expect(counts.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
-        await store.extendLoginLock(key, T0 + 2 * MIN);
-        await store.extendLoginLock(key, T0 + MIN);
+        const burst = await Promise.all(Array.from({ length: 12 }, () => at(T0)));
+        const counted = burst.flatMap((r) => (r.counted ? [r.failures] : []));
+        expect(counted.sort((a, b) => a - b)).toEqual([1, 2, 3]);
+        expect(burst.filter((r) => !r.counted)).toHaveLength(9);
         expect(await store.getLoginThrottle(key)).toEqual({
           accountKey: key,
-          failures: 6,
-          lockedUntil: T0 + 2 * MIN,
+          failures: 3,
+          lockedUntil: T0 + MIN,
           updatedAt: T0,
         });
-        // A count idle since before `staleBefore` starts over.
-        expect(await store.recordLoginFailure(key, T0 + 1, T0 + 3 * MIN)).toBe(1);
-        expect(await store.pruneLoginThrottles(T0 + 4 * MIN, T0 + 4 * MIN)).toBeGreaterThanOrEqual(1);
+        // Still locked a moment before the lock ends; at its end one more is counted and doubles it.
+        expect(await at(T0 + MIN - 1)).toEqual({ counted: false });
+        expect(await at(T0 + MIN)).toEqual({ counted: true, failures: 4, lockedUntil: T0 + 3 * MIN });
+        // Counting without refusal (a device credential's failure, on its account) counts while locked; the lock
+        // only moves forward, and stops at the maximum.
+        expect(await at(T0 + MIN, false)).toEqual({ counted: true, failures: 5, lockedUntil: T0 + 5 * MIN });
+        expect(await at(T0 + 2 * MIN, false)).toEqual({
+          counted: true,
+          failures: 6,
+          lockedUntil: T0 + 7 * MIN,
+        });
+        expect(await at(T0 + 2 * MIN, false)).toEqual({
+          counted: true,
+          failures: 7,
+          lockedUntil: T0 + 7 * MIN,
+        });
+        // A count idle for longer than the staleness window starts over (the lock has expired by then).
+        const later = T0 + 2000 * MIN;
+        expect(
+          await store.countLoginAttempt(key, schedule, {
+            staleBefore: later - MIN,
+            now: later,
+            refuse: true,
+          }),
+        ).toEqual({ counted: true, failures: 1, lockedUntil: T0 + 7 * MIN });
+        expect(await store.pruneLoginThrottles(later + 1, later + 1)).toBeGreaterThanOrEqual(1);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
-        await store.recordLoginFailure(key, T0, T0);
+        await at(T0);
         await store.clearLoginThrottle(key);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
+      });
+
+      it('a successful attempt forgets the count up to itself, with its lock; attempts counted after it stay', async () => {
+        const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 2, baseMs: MIN, maxMs: 5 * MIN };
+        const at = (now: number) =>
+          store.countLoginAttempt(key, schedule, { staleBefore: now - 1000 * MIN, now, refuse: true });
+        expect(await at(T0)).toMatchObject({ failures: 1 });
+        // The second (the budget's last) locks; when it succeeds, count and lock go.
+        expect(await at(T0)).toEqual({ counted: true, failures: 2, lockedUntil: T0 + MIN });
+        await store.forgetLoginAttempts(key, 2);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 0, lockedUntil: 0 });
+        // One succeeding while another, counted after it, is still out: the later one stays counted.
+        expect(await at(T0)).toMatchObject({ failures: 1 });
+        expect(await at(T0)).toMatchObject({ failures: 2 });
+        await store.forgetLoginAttempts(key, 1);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1, lockedUntil: T0 + MIN });
+        expect(await at(T0)).toEqual({ counted: false });
       });
 
       it("a sign-in's one read gives the throttle, the user and whether a factor is confirmed, each on its own", async () => {
@@ -349,8 +391,11 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           hasConfirmedFactor: false,
         });
         // A throttle without a user (failures on an unknown address are counted too).
-        await store.recordLoginFailure(key, T0 - MIN, T0);
-        await store.extendLoginLock(key, T0 + MIN);
+        await store.countLoginAttempt(
+          key,
+          { freeFailures: 1, baseMs: MIN, maxMs: MIN },
+          { staleBefore: T0 - MIN, now: T0, refuse: true },
+        );
         const throttle = { accountKey: key, failures: 1, lockedUntil: T0 + MIN, updatedAt: T0 };
         expect(await store.getSignInState(key, address)).toEqual({
           throttle,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { PasswordChangeBody } from '@jot/contract';
 
+import { deviceTokens } from '../../http/device-credential.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { passwordChangeBodySchema } from '../../http/session-body-schemas.js';
 import { changePassword } from '../../services/password-change.js';
@@ -30,7 +31,7 @@ export function registerPasswordChangeRoute(app: FastifyInstance, limits: Passwo
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
+      const caller = { ...callerOf(request), deviceTokens: deviceTokens(request, undefined) };
       // The cut-off the change makes is no earlier than this: every device credential the client presents was
       // issued before it and is dead, so the answer gives a fresh one — the owner's browser or app stays a known
       // device; a thief's copy of the old one does not.

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { ReauthBody } from '@jot/contract';
 
+import { deviceTokens } from '../../http/device-credential.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { reauthBodySchema } from '../../http/session-body-schemas.js';
 import { confirmPassword } from '../../services/password-change.js';
@@ -25,7 +26,12 @@ export function registerReauthRoute(app: FastifyInstance, limits: PasswordCheckL
       },
     },
     async (request, reply) => {
-      await confirmPassword(app.jot, authOf(request).claims.sub, request.body.password);
+      const caller = {
+        userId: authOf(request).claims.sub,
+        ip: request.ip,
+        deviceTokens: deviceTokens(request, undefined),
+      };
+      await confirmPassword(app.jot, caller, request.body.password);
       // A password-only confirmation: the session's authentication becomes one factor (`acr` aal1) again.
       return reissueResponse(request, reply, { authTime: app.jot.clock(), amr: ['pwd'], acr: 'aal1' });
     },
