@@ -22,7 +22,7 @@ import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
 import { installInputGuard } from './http/input-guard.js';
 import { collectRoutes } from './http/route-table.js';
-import { fallbackRateLimitStore } from './http/rate-limit-store.js';
+import { fallbackRateLimitStore, localRateLimitStore } from './http/rate-limit-store.js';
 import { rateLimitEvents } from './http/rate-limit.js';
 import { errorSchema } from './http/schemas.js';
 import { schemaController } from './http/validation.js';
@@ -184,9 +184,10 @@ async function registerCors(app: FastifyInstance): Promise<void> {
 async function registerRateLimit(app: FastifyInstance): Promise<void> {
   await app.register(rateLimit, {
     global: false,
-    // With Redis the limits hold across every instance; while Redis fails, each instance counts on its own.
+    // With Redis the limits hold across every instance; while Redis fails (or without Redis), each instance counts
+    // on its own, in bounded memory that never forgets a running window (http/rate-limit-store.ts).
     ...(app.jot.redis === undefined
-      ? {}
+      ? { store: localRateLimitStore(REDIS_PREFIXES.rateLimit, app.log) }
       : {
           store: fallbackRateLimitStore(app.jot.redis, REDIS_PREFIXES.rateLimit, app.log),
           skipOnError: true,

@@ -99,6 +99,29 @@ export function warnAboutDevelopmentDefaults(app: FastifyInstance): void {
   if (config.revocationSecret === undefined) {
     app.log.info('JOT_REVOCATION_SECRET is not set: only admin tokens can read the revocation feed');
   }
+  if (config.nodeEnv === 'production') warnAboutProductionRisks(app);
+}
+
+/**
+ * Production settings that run but weaken the rate limits: trusting every proxy hop (a client then picks its own
+ * address in X-Forwarded-For), and PostgreSQL — made for several instances — without Redis to share the counts.
+ */
+function warnAboutProductionRisks(app: FastifyInstance): void {
+  const { config, store } = app.jot;
+  if (config.trustProxy === true) {
+    app.log.warn(
+      'JOT_TRUST_PROXY=true trusts every X-Forwarded-For hop: the client address (and every per-address rate limit) ' +
+        'is the leftmost entry, which a client can write itself unless your proxy overwrites the header. Set ' +
+        'JOT_TRUST_PROXY to the number of proxies in front of Jot (e.g. 1) or to their addresses.',
+    );
+  }
+  if (config.redisUrl === undefined && store.dialect === 'postgres') {
+    app.log.warn(
+      'PostgreSQL without JOT_REDIS_URL: the per-address, per-user, per-session, per-client, failure and per-mail ' +
+        'rate limits are counted per instance, so N instances allow N times as much (the sign-in and MFA lockouts ' +
+        'are in the database and hold across instances). Set JOT_REDIS_URL when running more than one instance.',
+    );
+  }
 }
 
 /**

@@ -97,8 +97,9 @@ export function rateLimitEvents(
 /**
  * A per-address limit for endpoints that send mail (`JOT_RATE_LIMIT_MAIL`): keyed by a hash of the address's
  * comparison key (store/email.ts: the form accounts are found by, so `ＡＤＡ@example.com.` and `ada@example.com` share
- * one budget), shared through Redis when configured. It applies the same way whether or not an account has that
- * address, so its 429 tells nothing about which addresses exist.
+ * one budget), one budget shared by every route that mails it (forgotten password, verification link, email change)
+ * — through Redis when configured, in this instance's memory otherwise. It applies the same way whether or not an
+ * account has that address, so its 429 tells nothing about which addresses exist.
  */
 export function mailAddressLimit(
   app: FastifyInstance,
