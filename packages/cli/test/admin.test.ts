@@ -337,8 +337,59 @@ describe('jot admin create', () => {
       'jot: ERR_CLI_ENV_MISSING: the environment variable NOPE (from --password-env) is not set',
     );
     const badEmail = await jot(['admin', 'create', '--email', 'not-an-email'], { env, cwd: dir });
-    expect(errorLine(badEmail)).toBe('jot: ERR_CLI_USAGE: --email must be an email address');
+    expect(errorLine(badEmail)).toBe(
+      'jot: ERR_CLI_USAGE: --email must be an email address: expected one email address, like name@example.com',
+    );
     for (const result of [noTty, unset, badEmail]) expect(result.code).toBe(2);
+  });
+
+  // Review M1: the URL host parser behind the IDNA conversion stopped at a URL delimiter, so dev@example.com#x
+  // found (and promoted) dev@example.com, and root@example.com/x answered "unchanged" for the admin.
+  it('refuses an --email with a malformed domain before any lookup: nothing found, promoted or created', async () => {
+    const { dir, env } = await accountToPromote();
+    const run = (args: string[]) => jot(args, { env: { ...env, PW: PASSWORD }, cwd: dir });
+    const results = [
+      await run(['admin', 'create', '--email', 'dev@example.com#x', '--json']),
+      await run(['admin', 'create', '--email', 'root@example.com/x', '--json']),
+      await run(['users', 'add', '--email', 'dev@example.com?x', '--password-env', 'PW', '--json']),
+      await run(['users', 'add', '--email', 'new@[::1]', '--password-env', 'PW', '--json']),
+      await run(['users', 'invite', 'dev@example.com:25']),
+    ];
+    expect(results.map((r) => ({ code: r.code, stdout: r.stdout, error: errorLine(r) }))).toEqual([
+      {
+        code: 2,
+        stdout: '',
+        error:
+          'jot: ERR_CLI_USAGE: --email must be an email address: the email domain must not contain "#"; expected an address like name@example.com',
+      },
+      {
+        code: 2,
+        stdout: '',
+        error: expect.stringMatching(/^jot: ERR_CLI_USAGE: --email .*must not contain "\/"/),
+      },
+      {
+        code: 2,
+        stdout: '',
+        error: expect.stringMatching(/^jot: ERR_CLI_USAGE: --email .*must not contain "\?"/),
+      },
+      {
+        code: 2,
+        stdout: '',
+        error: expect.stringMatching(/^jot: ERR_CLI_USAGE: --email .*must not contain "\["/),
+      },
+      { code: 2, stdout: '', error: expect.stringMatching(/^jot: ERR_CLI_USAGE: .*must not contain ":"/) },
+    ]);
+    expect(await login(env, 'dev@example.com', 'dev password 1')).toEqual({ status: 200, roles: [] });
+    const store = await openStore({ dataDir: dir });
+    try {
+      expect((await store.listUsers({ limit: 10 })).map((u) => u.email).sort()).toEqual([
+        'dev@example.com',
+        'root@example.com',
+      ]);
+      expect(await store.listOpenInvitations(10)).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('exits 2 naming the variable when the configuration is invalid', async () => {

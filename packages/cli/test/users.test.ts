@@ -106,6 +106,8 @@ describe('jot users add', () => {
       env,
       cwd: dir,
     });
-    expect(errorLine(invisible)).toMatch(/^jot: ERR_CLI_USAGE: the email contains control, zero-width/);
+    expect(errorLine(invisible)).toMatch(
+      /^jot: ERR_CLI_USAGE: --email must be an email address: the email contains control, zero-width/,
+    );
   });
 });

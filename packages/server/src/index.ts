@@ -37,6 +37,7 @@ export type {
   ClientIntrospectionPolicy,
 } from './store/index.js';
 export {
+  checkEmail,
   createAccountService,
   emailError,
   type AccountService,

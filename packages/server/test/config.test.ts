@@ -385,6 +385,17 @@ describe('loadConfig validation', () => {
     });
   });
 
+  it('refuses a JOT_ADMIN_EMAIL no account can have (a malformed domain), saying why', () => {
+    for (const email of ['admin@example.com/x', 'admin@example.com#x', 'admin@[::1]', 'admin@example..com']) {
+      const err = errorOf(() => load({ JOT_ADMIN_EMAIL: email, JOT_ADMIN_PASSWORD: 'long enough' }));
+      expect(err).toMatchObject({ setting: 'JOT_ADMIN_EMAIL' });
+      expect(err.message).toMatch(/email domain .*; expected an address like name@example\.com/);
+    }
+    expect(
+      load({ JOT_ADMIN_EMAIL: 'root@Bücher.example', JOT_ADMIN_PASSWORD: 'long enough' }).adminEmail,
+    ).toBe('root@Bücher.example');
+  });
+
   it('in single-token mode, refuses a renewal budget below one renewal per half token lifetime', () => {
     const single = { JOT_TOKEN_MODE: 'single', JOT_ACCESS_TOKEN_TTL: '10s' };
     const err = errorOf(() => load({ ...single, JOT_RATE_LIMIT_RENEW: '6/min' }));

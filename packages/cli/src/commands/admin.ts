@@ -10,9 +10,8 @@ import type { Command } from 'commander';
 import type { UserView } from '@jot/contract';
 import { loadConfig, openAdminOps, type Config, type User } from '@jot/server';
 
-import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
-import { openAccounts } from '../lib/accounts.js';
+import { emailOption, openAccounts } from '../lib/accounts.js';
 import { configuredExamples } from '../lib/admin-ops.js';
 import { readNewPassword } from '../lib/password-input.js';
 
@@ -23,10 +22,7 @@ interface CreateOptions {
 }
 
 async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
-  const email = options.email.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) {
-    throw new CliError('ERR_CLI_USAGE', '--email must be an email address');
-  }
+  const email = emailOption(options.email).toLowerCase();
   const config = loadConfig({ env: io.env, cwd: io.cwd });
   const accounts = await openAccounts(config);
   let result: Pick<UserView, 'id' | 'email'> & { action: 'created' | 'promoted' | 'unchanged' };

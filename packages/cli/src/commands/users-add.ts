@@ -12,7 +12,7 @@ import { loadConfig, openAdminOps, type AdminOps } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
-import { openAccounts } from '../lib/accounts.js';
+import { emailOption, openAccounts } from '../lib/accounts.js';
 import { configuredExamples } from '../lib/admin-ops.js';
 import { readNewPassword } from '../lib/password-input.js';
 
@@ -28,10 +28,7 @@ interface AddOptions {
 const ROLE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 async function addUser(io: CliIo, options: AddOptions): Promise<void> {
-  const email = options.email.trim();
-  if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) {
-    throw new CliError('ERR_CLI_USAGE', '--email must be an email address');
-  }
+  const email = emailOption(options.email);
   const roles = [...new Set(options.role)];
   const bad = roles.find((r) => !ROLE.test(r));
   if (bad !== undefined) {

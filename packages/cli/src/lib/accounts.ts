@@ -5,6 +5,7 @@
  * Nothing else of the server starts: no keys are created, no Redis is needed.
  */
 import {
+  checkEmail,
   createAccountService,
   createPasswordHasher,
   createSecurityEvents,
@@ -18,6 +19,23 @@ import {
 } from '@jot/server';
 
 import { CliError } from '../errors.js';
+
+/**
+ * The `--email` of `jot admin create` and `jot users add`, trimmed; an address no account can have (the server's own
+ * rule: one `@`, a valid domain name, no invisible characters) is a usage error, before any password is asked for or
+ * any account looked up — `admin@example.com/x` must never find admin@example.com.
+ */
+export function emailOption(email: string): string {
+  const trimmed = email.trim();
+  try {
+    checkEmail(trimmed);
+  } catch (err) {
+    if (err instanceof DomainError)
+      throw new CliError('ERR_CLI_USAGE', `--email must be an email address: ${err.message}`);
+    throw err;
+  }
+  return trimmed;
+}
 
 /** What `jot admin` and `jot users` need, and how to let go of it. */
 export interface Accounts {

@@ -1,4 +1,5 @@
 /** The bootstrap admin (`JOT_ADMIN_EMAIL`, `JOT_ADMIN_PASSWORD`): both set, or neither. */
+import { emailKey, InvalidEmailError } from '../store/email.js';
 import type { SettingKey } from './defaults.js';
 import * as p from './parsers.js';
 import type { SettingsReader } from './reader.js';
@@ -10,7 +11,13 @@ export function readBootstrapAdmin({ read, fail }: SettingsReader): {
 } {
   const adminEmail = read('adminEmail', (v) => {
     const s = p.string(v);
-    if (!/^[^\s@]+@[^\s@]+$/.test(s)) throw new p.Invalid('expected an email address');
+    // The rule accounts are keyed by: an address no account can have would only fail later, at start-up.
+    try {
+      emailKey(s);
+    } catch (err) {
+      if (err instanceof InvalidEmailError) throw new p.Invalid(err.message);
+      throw err;
+    }
     return s;
   });
   const adminPassword = read('adminPassword', (v) => {

@@ -30,7 +30,11 @@ export const tokenResponseSchema = {
   },
 } as const;
 
-/** An email address: bounded, one `@`, no spaces. Deliverability is not our concern here. */
+/**
+ * An email address: bounded, one `@`, no spaces. Deliverability is not our concern here. The rest of what makes an
+ * address one an account can have (a domain name as its domain, no invisible characters) is services/accounts.ts
+ * `checkEmail`'s: 400 `ERR_EMAIL_INVALID` with a message saying what is wrong.
+ */
 export const emailSchema = {
   type: 'string',
   minLength: 3,

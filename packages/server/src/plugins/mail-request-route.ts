@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { mailLinkRequestBodySchema, type LinkBodySchema } from '../http/account-schemas.js';
 import { authRateLimit, mailAddressLimit } from '../http/rate-limit.js';
+import { checkEmail } from '../services/accounts.js';
 import type { User } from '../store/index.js';
 
 /** Every answer takes at least this long. */
@@ -64,6 +65,8 @@ export function mailRequestRoute(
     },
     async (request, reply) => {
       route.precheck?.();
+      // Refused alike whether or not an account exists: it says nothing about one.
+      checkEmail(request.body.email);
       await perAddress(request, request.body.email);
       await withTimeFloor(app, ANONYMOUS_MAIL_FLOOR_MS, async () => {
         const user = await store.getUserByEmail(request.body.email);

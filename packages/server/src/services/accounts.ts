@@ -3,7 +3,7 @@
  * the bootstrap admin): the email is normalised and checked for look-alike characters, the password must pass the
  * policy, the hash is argon2id, a taken address is 409 `ERR_EMAIL_TAKEN`, and the creation is a security event.
  */
-import { InvalidEmailError } from '../store/email.js';
+import { emailKey, InvalidEmailError } from '../store/email.js';
 import { StoreError, type Store, type User } from '../store/index.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
@@ -40,6 +40,20 @@ export function emailError(err: unknown): unknown {
     : err;
 }
 
+/**
+ * Refuses (400 `ERR_EMAIL_INVALID`) an address no account can have, by the rule the store keys accounts with
+ * (store/email.ts): every path that takes an address checks it with this before anything else, so a malformed one
+ * (`victim@example.org#x`) is refused alike on sign-in, "send me a link", registration, invitations and the CLI,
+ * never looked up as the valid address it resembles.
+ */
+export function checkEmail(email: string): void {
+  try {
+    emailKey(email);
+  } catch (err) {
+    throw emailError(err);
+  }
+}
+
 /** Builds the account service. */
 export function createAccountService(deps: {
   store: Store;
@@ -49,6 +63,7 @@ export function createAccountService(deps: {
   const { store, passwords, events } = deps;
   return {
     async create(input) {
+      checkEmail(input.email);
       checkPasswordStrength(input.password, input.email);
       let user: User;
       try {

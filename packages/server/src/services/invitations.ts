@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/index.js';
 import { StoreError, type Invitation, type Store } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
-import { emailError } from './accounts.js';
+import { checkEmail, emailError } from './accounts.js';
 import { DomainError } from './errors.js';
 import type { SecurityEvents } from './security-events.js';
 
@@ -38,6 +38,7 @@ export async function inviteAddress(
   inviter: Inviter,
 ): Promise<Invitation> {
   const { store, clock, config, accountMail, events } = deps;
+  checkEmail(invite.email);
   let invitation: Invitation;
   try {
     if ((await store.getUserByEmail(invite.email)) !== undefined) {

@@ -4,6 +4,13 @@
  * and without a trailing root dot; decomposed and precomposed accents compare equal. Addresses carrying control,
  * zero-width, bidi-override or other invisible formatting characters are refused outright: they exist only to make
  * two different addresses look alike. The display form (trimmed, NFC) is what users and admins see.
+ *
+ * The domain must be a domain name, strictly: letters, digits, hyphens and dots only (IDN letters before their IDNA
+ * conversion), every label 1–63 characters without a leading or trailing hyphen, 253 at most in all, and a final
+ * label that is not a number. Anything else — `/ ? # \ : @ %`, brackets, underscores, empty labels, an IP address —
+ * is refused, never trimmed: the URL host parser the IDNA conversion goes through stops at a URL delimiter, so
+ * `victim@example.org#x` would otherwise have had the key of `victim@example.org` (a squatted account, a sign-in
+ * with a suffix). An ASCII domain's key is exactly its lowercased form; a non-ASCII one is its IDNA ASCII form.
  */
 import { domainToASCII } from 'node:url';
 
@@ -41,17 +48,61 @@ export function displayEmail(email: string): string {
   return trimmed;
 }
 
-/** The comparison key of an address (unique per account). Throws {@link InvalidEmailError}. */
+/** The characters an ASCII domain may have (after lowercasing); any other ASCII character refuses the address. */
+const ASCII_OUTSIDE_DOMAIN = /[\0-,/:-`{-\x7f]/u;
+
+/** One label of a domain in its ASCII form: 1–63 letters, digits and hyphens, not starting or ending with a hyphen. */
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/u;
+
+/** A final label that makes the domain an IPv4 address to a URL parser (decimal, or `0x` hexadecimal). */
+const NUMERIC_LABEL = /^(?:[0-9]+|0x[0-9a-f]*)$/u;
+
+/** What is wrong with a domain's ASCII form, or undefined when it is a domain name. */
+function domainProblem(ascii: string): string | undefined {
+  if (ascii === '') return 'the email domain is not a valid domain name';
+  if (ascii.length > 253) return 'the email domain is longer than 253 characters';
+  const labels = ascii.split('.');
+  for (const label of labels) {
+    if (label === '') return 'the email domain has an empty label (two dots in a row, or a leading dot)';
+    if (label.length > 63) return 'the email domain has a label longer than 63 characters';
+    if (!LABEL.test(label)) {
+      return 'each part of the email domain must be letters, digits and hyphens, not starting or ending with a hyphen';
+    }
+  }
+  if (NUMERIC_LABEL.test(labels[labels.length - 1] ?? '')) {
+    return 'the email domain must be a domain name, not an IP address';
+  }
+  return undefined;
+}
+
+/**
+ * The comparison key of an address (unique per account). Throws {@link InvalidEmailError} for an address no account
+ * can have; two addresses share a key only when they are the same address (see the module comment).
+ */
 export function emailKey(email: string): string {
   const folded = displayEmail(email).normalize('NFKC');
   const at = folded.lastIndexOf('@');
   const local = folded.slice(0, at).toLowerCase().normalize('NFKC');
-  const domainPart = folded.slice(at + 1).replace(/\.$/, '');
-  const domain = domainToASCII(domainPart.toLowerCase());
-  if (local === '' || domain === '' || domain.startsWith('.') || domain.includes('..')) {
-    throw new InvalidEmailError('domain', 'the email domain is not a valid domain name');
+  const domainPart = folded
+    .slice(at + 1)
+    .toLowerCase()
+    .replace(/\.$/u, '');
+  const domainError = (why: string): InvalidEmailError =>
+    new InvalidEmailError('domain', `${why}; expected an address like name@example.com`);
+  if (local === '')
+    throw new InvalidEmailError('format', 'expected one email address, like name@example.com');
+  const stray = ASCII_OUTSIDE_DOMAIN.exec(domainPart);
+  if (stray !== null) {
+    throw domainError(`the email domain must not contain ${JSON.stringify(stray[0])}`);
   }
-  return `${local}@${domain.toLowerCase()}`;
+  const domain = domainToASCII(domainPart);
+  const problem = domainProblem(domain);
+  if (problem !== undefined) throw domainError(problem);
+  // An ASCII domain is taken as typed: the URL parser would rewrite some (`0x7f.1` is 127.0.0.1) into another one.
+  if (/^[\0-\x7f]*$/u.test(domainPart) && domain !== domainPart) {
+    throw domainError('the email domain is not a valid domain name');
+  }
+  return `${local}@${domain}`;
 }
 
 /** The comparison key of an address, or undefined for one no account can have (refused as `emailKey` refuses it). */
@@ -62,4 +113,14 @@ export function emailKeyOf(email: string): string | undefined {
     if (err instanceof InvalidEmailError) return undefined;
     throw err;
   }
+}
+
+/**
+ * The key to find the rows of an address already stored by: its comparison key, or — for an address stored before
+ * today's rules refused it (older data) — the address itself, which equals no valid key (a key is its own key, so a
+ * refused string never is one). For queries on stored data only (an account being deleted, a link being followed),
+ * which must not fail on such a row; an address coming in is checked with {@link emailKey}.
+ */
+export function storedEmailKey(email: string): string {
+  return emailKeyOf(email) ?? email;
 }

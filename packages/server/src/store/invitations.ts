@@ -9,6 +9,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { limitLockWaits } from './cluster.js';
 import { parseStringArray } from './json.js';
 import type { DialectName, InvitationsTable, Schema } from './schema.js';
+import { storedEmailKey } from './email.js';
 import { normalizeEmail } from './users.js';
 
 /** An invitation. Times are epoch ms. */
@@ -56,7 +57,7 @@ function toInvitation(row: Selectable<InvitationsTable>): Invitation {
  */
 export async function queueForAddress(db: Db, dialect: DialectName, email: string): Promise<void> {
   if (dialect !== 'postgres') return;
-  const key = `jot.invitations:${normalizeEmail(email)}`;
+  const key = `jot.invitations:${storedEmailKey(email)}`;
   await limitLockWaits(db);
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(db);
 }
@@ -135,7 +136,7 @@ export async function revokeOpenInvitationsFor(
   await db
     .updateTable('invitations')
     .set({ revoked_at: now })
-    .where('email', '=', normalizeEmail(email))
+    .where('email', '=', storedEmailKey(email))
     .where('id', '!=', exceptId)
     .where('accepted_at', 'is', null)
     .where('revoked_at', 'is', null)
@@ -146,7 +147,7 @@ export async function revokeOpenInvitationsFor(
 export async function deleteInvitationsFor(db: Db, email: string): Promise<number> {
   const result = await db
     .deleteFrom('invitations')
-    .where('email', '=', normalizeEmail(email))
+    .where('email', '=', storedEmailKey(email))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

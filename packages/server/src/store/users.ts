@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 import { parseStringArray } from './json.js';
-import { displayEmail, emailKey, emailKeyOf } from './email.js';
+import { displayEmail, emailKey, emailKeyOf, storedEmailKey } from './email.js';
 import { precompiled } from './precompiled.js';
 import type { Schema, UsersTable } from './schema.js';
 import { inTransaction } from './transaction.js';
@@ -209,7 +209,7 @@ export async function markEmailVerified(
     .updateTable('users')
     .set({ email_verified_at: now, updated_at: now })
     .where('id', '=', id)
-    .where('email_key', '=', normalizeEmail(email))
+    .where('email_key', '=', storedEmailKey(email))
     .returningAll()
     .executeTakeFirst();
   return row && toUser(row);

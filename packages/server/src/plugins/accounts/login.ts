@@ -16,6 +16,7 @@ import { clientInfo } from '../../http/client-info.js';
 import { deviceTokens, giveDeviceCredential } from '../../http/device-credential.js';
 import { eventThrottle, type EventThrottle } from '../../http/event-throttle.js';
 import { HttpError } from '../../http/errors.js';
+import { checkEmail } from '../../services/accounts.js';
 import { LoginLockedError } from '../../services/login-throttle.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
@@ -129,6 +130,8 @@ export function registerLoginRoute(app: FastifyInstance): void {
     { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },
     async (request, reply) => {
       const { password } = request.body;
+      // An address no account can have is the caller's typo (400), not an unknown account: it is never looked up.
+      checkEmail(request.body.email);
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);

@@ -9,6 +9,7 @@ import { linkTokenBodySchema } from '../../http/account-schemas.js';
 import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { publicUser, userSchema } from '../../http/views.js';
+import { emailError } from '../../services/accounts.js';
 import { linkUsed } from '../../services/one-time-tokens.js';
 import { StoreError, type User } from '../../store/index.js';
 
@@ -60,7 +61,8 @@ export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
         if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
           throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'another account took this address meanwhile');
         }
-        throw err;
+        // A link mailed before today's address rules to an address they refuse: 400 ERR_EMAIL_INVALID, not a 500.
+        throw emailError(err);
       }
       if (updated === undefined) throw linkUsed();
       await events.record('email_changed', { userId: user.id, ip: request.ip });
