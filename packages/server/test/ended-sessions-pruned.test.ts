@@ -8,14 +8,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
-import Database from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 
 import { sessionEnd } from '../src/store/migrations/0017_session_end_index.js';
 import type { Schema } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
-import { migrateTo, migrationBackends, type MigrationBackend } from './support/migrations.js';
+import { migrateTo, migrationBackends, queryPlan, type MigrationBackend } from './support/migrations.js';
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;
@@ -58,23 +57,7 @@ async function tokenCount(db: Kysely<Schema>, sessionId: string): Promise<number
 /** The plan of the sweep's search for ended sessions, as one string. */
 async function plan(backend: MigrationBackend, db: Kysely<Schema>): Promise<string> {
   const end = sessionEnd(backend.dialect).compile(db).sql;
-  const text = `select id from sessions where ${end} < ${T0} order by ${end} limit 10`;
-  if (backend.dialect === 'sqlite') {
-    const file = (
-      await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db)
-    ).rows[0]!.file;
-    const bare = new Database(file, { readonly: true });
-    try {
-      return (bare.prepare(`explain query plan ${text}`).all() as { detail: string }[])
-        .map((row) => row.detail)
-        .join('\n');
-    } finally {
-      bare.close();
-    }
-  }
-  // A small table reads faster in full: with sequential scans off, the plan shows whether the index can serve.
-  const { rows } = await sql<{ 'QUERY PLAN': string }>`${sql.raw(`explain (costs off) ${text}`)}`.execute(db);
-  return rows.map((row) => row['QUERY PLAN']).join('\n');
+  return queryPlan(backend, db, `select id from sessions where ${end} < ${T0} order by ${end} limit 10`);
 }
 
 describe.each(backends)('pruning ended sessions: $dialect', (backend) => {

@@ -21,7 +21,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import Database from 'better-sqlite3';
 import { Kysely, sql, type Dialect } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -34,7 +33,7 @@ import { createSqliteDialect } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { postForm, registerClient } from './support/oauth.js';
-import { migrateTo, migrationBackends, type MigrationBackend } from './support/migrations.js';
+import { migrateTo, migrationBackends, queryPlan } from './support/migrations.js';
 import { createTestSchema } from './support/postgres.js';
 
 const PASSWORD = 'correct horse battery';
@@ -527,26 +526,6 @@ async function indexes(db: Kysely<Schema>, dialect: string): Promise<string[]> {
   return (await query.execute(db)).rows.map((row) => row.name).sort();
 }
 
-/** The plan of `text` as one string (on PostgreSQL with sequential scans off: a small table reads faster in full). */
-async function plan(backend: MigrationBackend, db: Kysely<Schema>, text: string): Promise<string> {
-  if (backend.dialect === 'sqlite') {
-    const file = (
-      await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db)
-    ).rows[0]!.file;
-    const bare = new Database(file, { readonly: true });
-    try {
-      return (bare.prepare(`explain query plan ${text}`).all() as { detail: string }[])
-        .map((row) => row.detail)
-        .join('\n');
-    } finally {
-      bare.close();
-    }
-  }
-  await sql`set enable_seqscan = off`.execute(db);
-  const { rows } = await sql<{ 'QUERY PLAN': string }>`${sql.raw(`explain (costs off) ${text}`)}`.execute(db);
-  return rows.map((row) => row['QUERY PLAN']).join('\n');
-}
-
 describe.each(migrationDbs)('migration 0018: $dialect', (backend) => {
   it('adds the marker column and its two partial indexes to an existing database, keeping its tokens, and goes down', async () => {
     const store = await backend.open();
@@ -602,8 +581,8 @@ describe.each(migrationDbs)('migration 0018: $dialect', (backend) => {
       await sql`analyze`.execute(db);
       const sweep = `select token_hash from refresh_tokens where marker is not null and rotated_at < 5 order by rotated_at limit 10`;
       const lookup = `select min(session_id), max(session_id) from refresh_tokens where marker = 'aaaaaaaaaaaaaaaa'`;
-      expect(await plan(backend, db, sweep)).toContain('refresh_tokens_marked_rotated_idx');
-      expect(await plan(backend, db, lookup)).toContain('refresh_tokens_marker_idx');
+      expect(await queryPlan(backend, db, sweep)).toContain('refresh_tokens_marked_rotated_idx');
+      expect(await queryPlan(backend, db, lookup)).toContain('refresh_tokens_marker_idx');
     } finally {
       await db.destroy();
       await store.close();

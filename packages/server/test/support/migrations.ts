@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Migrator, type Dialect, type Kysely, type MigrationResultSet } from 'kysely';
+import Database from 'better-sqlite3';
+import { Migrator, sql, type Dialect, type Kysely, type MigrationResultSet } from 'kysely';
 import { afterAll } from 'vitest';
 
 import { migrationProvider } from '../../src/store/migrations/index.js';
@@ -88,4 +89,32 @@ export function migrateTo(
       : { migrationTableSchema: target.migrationTableSchema }),
   });
   return migrator.migrateTo(version);
+}
+
+/**
+ * The plan of the query `text` as one string: SQLite's `explain query plan`, read through a second, read-only
+ * connection to the same file; PostgreSQL's `explain (costs off)` with sequential scans off for its transaction (a
+ * small table reads faster in full: with them off, the plan shows whether an index can serve).
+ */
+export async function queryPlan(target: MigrationTarget, db: Kysely<Schema>, text: string): Promise<string> {
+  if (target.dialect === 'sqlite') {
+    const file = (
+      await sql<{ file: string }>`select file from pragma_database_list where name = 'main'`.execute(db)
+    ).rows[0]!.file;
+    const bare = new Database(file, { readonly: true });
+    try {
+      return (bare.prepare(`explain query plan ${text}`).all() as { detail: string }[])
+        .map((row) => row.detail)
+        .join('\n');
+    } finally {
+      bare.close();
+    }
+  }
+  return db.transaction().execute(async (tx) => {
+    await sql`set local enable_seqscan = off`.execute(tx);
+    const { rows } = await sql<{ 'QUERY PLAN': string }>`${sql.raw(`explain (costs off) ${text}`)}`.execute(
+      tx,
+    );
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  });
 }
