@@ -205,6 +205,18 @@ function readyzTurned(server: BinProcess, ms: number): Promise<Attempt> {
   );
 }
 
+/** Waits (up to 30 s) until the server's listener is closed: a new connection is refused. */
+async function connectionsRefused(server: BinProcess): Promise<void> {
+  await poll(
+    async () => {
+      const answer = await attempt(`${server.url}/healthz`);
+      return 'error' in answer && answer.error === 'ECONNREFUSED' ? true : undefined;
+    },
+    30_000,
+    'new connections to be refused',
+  );
+}
+
 /** How many requests to `path` the server has read (Fastify's "incoming request" line, logged at `info`). */
 function requestsRead(server: BinProcess, method: string, path: string): number {
   const line = new RegExp(
@@ -249,6 +261,9 @@ describe('SIGTERM', { timeout: TIMEOUT }, () => {
       JOT_REQUEST_TIMEOUT: '300s',
       JOT_ARGON2_MEMORY_KIB: '1024',
       JOT_ARGON2_TIME_COST: '1',
+      // All the logins are one account's, in flight at once: each is counted on its sign-in lockout before its
+      // password is checked, so the lockout's free attempts must cover them all.
+      JOT_LOGIN_LOCKOUT: `${LOGINS}/30s`,
     });
     const idleAgent = new Agent({ keepAlive: true });
     const loginAgent = new Agent({ keepAlive: true, maxSockets: LOGINS });
@@ -291,14 +306,7 @@ describe('SIGTERM', { timeout: TIMEOUT }, () => {
       });
       // The delay ends and the listener closes: a new connection is refused, while the logins are still in flight.
       server.child.kill('SIGINT');
-      await poll(
-        async () => {
-          const answer = await attempt(`${server.url}/healthz`);
-          return 'error' in answer && answer.error === 'ECONNREFUSED' ? true : undefined;
-        },
-        30_000,
-        'new connections to be refused',
-      );
+      await connectionsRefused(server);
       // The idle keep-alive connections are closed by the server then, not left for the client's timeout.
       await poll(
         async () =>
@@ -496,14 +504,7 @@ describe('SIGTERM with JOT_DRAIN_DELAY', { timeout: TIMEOUT }, () => {
       server.child.kill('SIGINT');
 
       // The delay is over: the listener closes (an hour early), while the login is still in flight.
-      await poll(
-        async () => {
-          const answer = await attempt(`${server.url}/healthz`);
-          return 'error' in answer && answer.error === 'ECONNREFUSED' ? true : undefined;
-        },
-        30_000,
-        'new connections to be refused',
-      );
+      await connectionsRefused(server);
       expect({ ended, code: server.child.exitCode, signal: server.child.signalCode }).toEqual({
         ended: false,
         code: null,
