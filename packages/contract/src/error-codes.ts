@@ -62,7 +62,10 @@ export const REQUEST_AUTH_ERROR_CODES = [
    * an error.
    */
   'ERR_AUTH_REQUIRED',
-  /** An `Authorization: Bearer` (or `DPoP`) header whose credentials are not one token (RFC 6750 §2.1, §3.1). 400. */
+  /**
+   * An `Authorization: Bearer` (or `DPoP`) header whose credentials are not one token (RFC 6750 §2.1, §3.1), or more
+   * than one `Authorization` line (RFC 9110 §5.3). 400.
+   */
   'ERR_AUTH_MALFORMED',
   /**
    * The token was revoked, whoever checks it and however: its `jti`, its session (logout), its user (disabled,

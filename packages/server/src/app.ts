@@ -20,6 +20,7 @@ import { installJsonParser } from './http/json-body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
 import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
+import { installSingletonHeaders } from './http/singleton-headers.js';
 import { installInputGuard } from './http/input-guard.js';
 import { collectRoutes } from './http/route-table.js';
 import { fallbackRateLimitStore } from './http/rate-limit-store.js';
@@ -154,6 +155,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   installJsonParser(app);
   installErrorHandlers(app);
   installInputGuard(app);
+  installSingletonHeaders(app);
   recordCsrfRejections(app);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
