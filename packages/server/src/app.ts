@@ -94,6 +94,10 @@ function createFastify(config: Config, logger: CreateServerOptions['logger']): F
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     http: {
+      // Node checks headersTimeout <= requestTimeout when the server is created, against the requestTimeout given
+      // here (300 s when none is; Fastify only sets its own afterwards): both go in, so what the configuration
+      // accepts (headers at most request) starts.
+      requestTimeout: config.requestTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
       // Node checks the two timeouts above on this interval (30 s by default, which would stretch them).
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
