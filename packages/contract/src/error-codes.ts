@@ -62,7 +62,10 @@ export const REQUEST_AUTH_ERROR_CODES = [
    * an error.
    */
   'ERR_AUTH_REQUIRED',
-  /** An `Authorization: Bearer` (or `DPoP`) header whose credentials are not one token (RFC 6750 §2.1, §3.1). 400. */
+  /**
+   * An `Authorization: Bearer` (or `DPoP`) header whose credentials are not one token (RFC 6750 §2.1, §3.1), or more
+   * than one `Authorization` line (RFC 9110 §5.3). 400.
+   */
   'ERR_AUTH_MALFORMED',
   /**
    * The token was revoked, whoever checks it and however: its `jti`, its session (logout), its user (disabled,
@@ -118,6 +121,7 @@ export const SERVER_ERROR_CODES = [
   'ERR_MFA_ENROLLMENT_REQUIRED',
   'ERR_MFA_FACTOR_UNREADABLE',
   'ERR_PASSKEY_INVALID',
+  'ERR_PASSKEY_MALFORMED',
   'ERR_PASSKEY_EXISTS',
   'ERR_FEED_AUTH',
   'ERR_LINK_INVALID',

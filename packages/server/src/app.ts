@@ -20,6 +20,7 @@ import { installJsonParser } from './http/json-body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
 import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
+import { installSingletonHeaders } from './http/singleton-headers.js';
 import { installInputGuard } from './http/input-guard.js';
 import { collectRoutes } from './http/route-table.js';
 import { fallbackRateLimitStore, localRateLimitStore } from './http/rate-limit-store.js';
@@ -93,6 +94,10 @@ function createFastify(config: Config, logger: CreateServerOptions['logger']): F
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     http: {
+      // Node checks headersTimeout <= requestTimeout when the server is created, against the requestTimeout given
+      // here (300 s when none is; Fastify only sets its own afterwards): both go in, so what the configuration
+      // accepts (headers at most request) starts.
+      requestTimeout: config.requestTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
       // Node checks the two timeouts above on this interval (30 s by default, which would stretch them).
       connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
@@ -154,6 +159,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   installJsonParser(app);
   installErrorHandlers(app);
   installInputGuard(app);
+  installSingletonHeaders(app);
   recordCsrfRejections(app);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');

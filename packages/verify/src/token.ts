@@ -4,13 +4,18 @@
  * - no header and no cookie, or a header of another scheme (`Basic …`): `ERR_AUTH_REQUIRED`, 401 with a challenge
  *   that names no error (RFC 6750 §3.1: an unsupported authentication method is no authentication information);
  * - `Bearer` / `DPoP` with anything but exactly one token68 value: `ERR_AUTH_MALFORMED`, 400 `invalid_request`
- *   (RFC 6750 §3.1 "otherwise malformed").
+ *   (RFC 6750 §3.1 "otherwise malformed");
+ * - more than one `Authorization` line, whatever they hold: `ERR_AUTH_MALFORMED` (`reason` `duplicate`) — a singleton
+ *   field (RFC 9110 §5.3), which Node reduces to its first line, where a proxy might take the last. Seen through
+ *   `rawHeaders` (node:http, Express, Fastify) or an array value; a Web `Headers` object (Hono) joins the lines into
+ *   one value, which is malformed when it starts with `Bearer` / `DPoP` (a token68 has no comma) and another scheme
+ *   (401 `ERR_AUTH_REQUIRED`) otherwise.
  * A present `Authorization` header is never passed over for the cookie, whatever it holds.
  */
 import type { TokenLocation } from '@jot/contract';
 
 import { VerifyError } from './errors.js';
-import { readHeader, type RequestLike } from './types.js';
+import { headerLines, readHeader, type RequestLike } from './types.js';
 
 /** A token and how it arrived. */
 export interface ExtractedToken {
@@ -72,6 +77,14 @@ export function readCookie(header: string, names: readonly string[]): string | u
  * const { token, via } = extractToken(req, ['__Host-jot_at']);
  */
 export function extractToken(request: RequestLike, cookieNames: readonly string[]): ExtractedToken {
+  const lines = headerLines(request, 'authorization');
+  if (lines !== undefined && lines > 1) {
+    throw new VerifyError(
+      'ERR_AUTH_MALFORMED',
+      `send one Authorization header: this request has ${lines} (RFC 9110 section 5.3)`,
+      { reason: 'duplicate' },
+    );
+  }
   const authorization = readHeader(request.headers, 'authorization');
   if (authorization !== undefined) {
     const found = parseAuthorization(authorization);

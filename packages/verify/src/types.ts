@@ -55,6 +55,13 @@ export interface RequestLike {
    * request on an `https` server, which has no `protocol`. Typed loosely: a plain `net.Socket` has no `encrypted`.
    */
   readonly socket?: object;
+  /**
+   * `node:http` and Express: the header lines as received, names and values alternating. `headers` keeps only the
+   * first of two `Authorization` lines; these show the second, so the request can be refused.
+   */
+  readonly rawHeaders?: readonly string[];
+  /** Fastify: the `node:http` request underneath, for its `rawHeaders`. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
 }
 
 /** A clock in epoch milliseconds. */
@@ -62,6 +69,28 @@ export type Clock = () => number;
 
 /** A log sink that discards everything. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * How many lines of the header `name` (lower case) a request carries, when that can be told: from the raw lines
+ * (`node:http`, Express, Fastify's `raw`), else from an array value. Undefined for a Web `Headers` object, which
+ * joins repeated lines into one value ("a, b") — Hono, and any Web `Request`.
+ */
+export function headerLines(request: RequestLike, name: string): number | undefined {
+  const raw = request.rawHeaders ?? request.raw?.rawHeaders;
+  if (Array.isArray(raw)) {
+    let count = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const line = raw[i] as unknown;
+      if (typeof line === 'string' && line.length === name.length && line.toLowerCase() === name) count += 1;
+    }
+    return count;
+  }
+  const { headers } = request;
+  if (typeof headers.get === 'function') return undefined;
+  const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
+  if (value === undefined) return 0;
+  return typeof value === 'string' ? 1 : value.length;
+}
 
 /** Reads one header, case-insensitively, from either header shape; repeated headers give the first value. */
 export function readHeader(headers: HeaderSource, name: string): string | undefined {

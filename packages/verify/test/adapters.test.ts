@@ -3,6 +3,7 @@
  * get the same answers, including the RFC 6750 / RFC 9470 challenges and every kind of revocation.
  */
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -115,6 +116,45 @@ describe.each(ADAPTERS)('%s adapter', (_name, mount) => {
       );
     },
   );
+
+  /** A GET whose `authorization` lines go out separately (`fetch` would join them into one line). */
+  function sendLines(path: string, authorization: string[]): Promise<{ status: number; body: any }> {
+    return new Promise((resolve, reject) => {
+      // An array value goes out as one line per element (the type says string only).
+      const headers = { authorization } as unknown as OutgoingHttpHeaders;
+      const req = httpRequest(app.url + path, { headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('refuses two Authorization lines (a singleton field, RFC 9110 §5.3) as 400 ERR_AUTH_MALFORMED, whichever comes first', async () => {
+    const token = issuer.tokens.sign({ sub: 'alice' });
+    const validFirst = await sendLines('/me', [`Bearer ${token}`, 'Bearer garbage']);
+    expect(validFirst.status).toBe(400);
+    expect(validFirst.body.code).toBe('ERR_AUTH_MALFORMED');
+    const otherSchemeFirst = await sendLines('/me', ['Basic YWxpY2U6c2VjcmV0', `Bearer ${token}`]);
+    if (_name === 'hono') {
+      // A Web Request joins the lines into one value ("Basic …, Bearer …"): another scheme, so no credentials —
+      // refused, though as 401 ERR_AUTH_REQUIRED (the limit docs/verify.md states).
+      expect(otherSchemeFirst.status).toBe(401);
+      expect(otherSchemeFirst.body.code).toBe('ERR_AUTH_REQUIRED');
+    } else {
+      expect(otherSchemeFirst.status).toBe(400);
+      expect(otherSchemeFirst.body).toEqual({
+        error: 'invalid_request',
+        error_description: 'send one Authorization header: this request has 2 (RFC 9110 section 5.3)',
+        code: 'ERR_AUTH_MALFORMED',
+      });
+    }
+  });
 
   it('passes JOSE codes through for a bad token, with an invalid_token challenge', async () => {
     const expired = issuer.tokens.sign({ iat: 1_700_000_000, exp: 1_700_000_100, auth_time: 1_700_000_000 });

@@ -76,3 +76,54 @@ describe('extractToken', () => {
     );
   });
 });
+
+describe('repeated Authorization headers (a singleton field, RFC 9110 §5.3)', () => {
+  const duplicate = expect.objectContaining({
+    code: 'ERR_AUTH_MALFORMED',
+    status: 400,
+    error: 'invalid_request',
+    reason: 'duplicate',
+  });
+  const lines = ['Authorization', `Bearer ${TOKEN}`, 'authorization', 'Bearer garbage'];
+
+  it('node:http and Express (rawHeaders): refused, although headers holds only the first', () => {
+    const request = { headers: { authorization: `Bearer ${TOKEN}` }, rawHeaders: lines };
+    expect(() => extractToken(request, [])).toThrow(duplicate);
+  });
+
+  it('Fastify (raw.rawHeaders): refused', () => {
+    const request = { headers: { authorization: `Bearer ${TOKEN}` }, raw: { rawHeaders: lines } };
+    expect(() => extractToken(request, [])).toThrow(duplicate);
+  });
+
+  it('headers with an array value (headersDistinct-like): refused', () => {
+    const request = { headers: { authorization: [`Bearer ${TOKEN}`, 'Basic eA=='] } };
+    expect(() => extractToken(request, [])).toThrow(duplicate);
+  });
+
+  it('a second scheme first is refused as a duplicate too, not as "another scheme"', () => {
+    const request = {
+      headers: { authorization: 'Basic eA==' },
+      rawHeaders: ['authorization', 'Basic eA==', 'AUTHORIZATION', `Bearer ${TOKEN}`],
+    };
+    expect(() => extractToken(request, [])).toThrow(duplicate);
+  });
+
+  it('one line, among other headers, is read as before', () => {
+    const request = {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      rawHeaders: ['Host', 'x', 'Authorization', `Bearer ${TOKEN}`, 'Cookie', 'a=1'],
+    };
+    expect(extractToken(request, [])).toEqual({ token: TOKEN, via: 'bearer' });
+  });
+
+  it('Web Headers join repeats into one value: a joined Bearer is malformed (a token68 has no comma)', () => {
+    const headers = new Headers([
+      ['authorization', `Bearer ${TOKEN}`],
+      ['authorization', 'Bearer garbage'],
+    ]);
+    expect(() => extractToken({ headers }, [])).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTH_MALFORMED', status: 400 }),
+    );
+  });
+});

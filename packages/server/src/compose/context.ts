@@ -121,7 +121,7 @@ function assembleContext(inputs: ContextInputs, core: CoreServices, mailer: Mail
     accounts: createAccountService({ store, passwords, events: watchedEvents }),
     loginThrottle: createLoginThrottle(store, clock, config.loginLockout, loginDevices),
     loginDevices,
-    mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents }),
+    mfa: createMfaServices({ store, keys, config, clock, events: watchedEvents, log: logger }),
     redis,
     mailer,
     oneTimeTokens,

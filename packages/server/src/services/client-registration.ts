@@ -9,6 +9,7 @@ import type { ClientRegistration } from '@jot/contract';
 import { KeySet } from '@jot/jose';
 
 import { SCOPE_TOKEN } from '../config/parsers.js';
+import { resourceIndicatorProblem } from './resource-indicator.js';
 import type { ClientAuthMethod, NewOAuthClient } from '../store/index.js';
 import {
   AUTH_METHODS,
@@ -39,6 +40,11 @@ function isUri(value: string): boolean {
   }
 }
 
+/** A value as a refusal quotes it: at most 100 characters. */
+function shown(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
+}
+
 function clientIdOf(input: ClientRegistration): string {
   const clientId = input.client_id ?? `c_${randomBytes(12).toString('base64url')}`;
   if (!CLIENT_ID.test(clientId) || UUID.test(clientId)) {
@@ -57,6 +63,13 @@ function publicJwks(jwks: unknown): Record<string, unknown> {
   }
   if (set.skipped > 0 || set.keys.length === 0 || set.keys.some((k) => k.type !== 'public')) {
     throw invalid('jwks: every key must be a usable public signing key (no private or symmetric keys)');
+  }
+  // A client assertion names its key by `kid`: two keys with one would leave it ambiguous.
+  const kids = new Set<string>();
+  for (const { kid } of set.keys) {
+    if (kid === undefined) continue;
+    if (kids.has(kid)) throw invalid(`jwks: two keys have the kid "${shown(kid)}"; give each key its own`);
+    kids.add(kid);
   }
   return set.toJWKS() as unknown as Record<string, unknown>;
 }
@@ -101,7 +114,16 @@ function grantsOf(
   if (method === 'none' && grantTypes.some((g) => g !== 'refresh_token')) {
     throw invalid('a public client (none) can only use refresh_token: it cannot keep a credential');
   }
-  const audiences = names(input.audiences, 'audiences', isUri);
+  // The rule `/oauth/token` applies to `resource`: an audience it would refuse is never registered.
+  const audiences = [...new Set(input.audiences ?? [])];
+  for (const audience of audiences) {
+    const problem = resourceIndicatorProblem(audience);
+    if (problem !== undefined) {
+      throw invalid(
+        `audiences: "${shown(audience)}" ${problem} (RFC 8707 section 2: an absolute URI, no fragment)`,
+      );
+    }
+  }
   if (audiences.length === 0 && grantTypes.some((g) => g !== 'refresh_token')) {
     throw invalid('audiences: list the resource servers (URIs) this client may get tokens for');
   }

@@ -7,7 +7,7 @@ import { createMfaService, type MfaService } from './mfa.js';
 import { createMfaSecrets } from './mfa-secrets.js';
 import { createMfaSignIn, type MfaSignIn } from './mfa-signin.js';
 import { createMfaTokens } from './mfa-token.js';
-import { createPasskeyService, type PasskeyService } from './passkeys.js';
+import { createPasskeyService, type PasskeyLog, type PasskeyService } from './passkeys.js';
 import type { SecurityEvents } from './security-events.js';
 
 /** The MFA services. */
@@ -24,9 +24,11 @@ export function createMfaServices(deps: {
   config: Config;
   clock: Clock;
   events: SecurityEvents;
+  /** Takes the WebAuthn library's reasons for refused passkey responses (debug level). */
+  log?: PasskeyLog;
 }): MfaServices {
   const { store, keys, config, clock, events } = deps;
-  const passkeys = createPasskeyService({ store, config, clock });
+  const passkeys = createPasskeyService({ store, config, clock, log: deps.log });
   const factors = createMfaService({
     store,
     secrets: createMfaSecrets(config.kek),

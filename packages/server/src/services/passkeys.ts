@@ -6,7 +6,7 @@
  * verifies then consumes it (another conditional UPDATE), so one challenge verifies at most once across every
  * instance, and a response that fails — a forged one from anyone who learned the challenge — does not spend it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import {
   generateAuthenticationOptions,
@@ -22,9 +22,10 @@ import {
 
 import type { Config } from '../config/index.js';
 import type { Clock } from '../clock.js';
-import type { MfaChallengeKind, MfaFactor, Store, User } from '../store/index.js';
+import { StoreError, type MfaChallengeKind, type MfaFactor, type Store, type User } from '../store/index.js';
 import { hashSecret } from './secrets.js';
 import { DomainError } from './errors.js';
+import { assertionShape, passkeyMalformed, registrationShape, type PasskeyShape } from './passkey-shape.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 
@@ -51,7 +52,8 @@ export interface PasskeyService {
   authenticationOptions(userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /**
    * Verifies an assertion; `userId` limits it to that user's passkeys, `requireUserVerification` demands UV
-   * (passwordless sign-in). Throws `ERR_PASSKEY_INVALID` (a grant error: 401 at a sign-in, 403 for a signed-in user).
+   * (passwordless sign-in). Throws `ERR_PASSKEY_MALFORMED` (400) for a credential whose structure does not decode, and
+   * `ERR_PASSKEY_INVALID` (a grant error: 401 at a sign-in, 403 for a signed-in user) for one that does not verify.
    */
   verifyAssertion(
     response: AuthenticationResponseJSON,
@@ -64,25 +66,78 @@ export function passkeyInvalid(why: string): DomainError {
   return new DomainError('grant', 'ERR_PASSKEY_INVALID', `the passkey could not be verified: ${why}`);
 }
 
-function why(err: unknown): string {
-  return err instanceof Error ? err.message.slice(0, 200) : 'verification failed';
+/** Where a logger takes the library's own reason for a refusal (debug level). */
+export interface PasskeyLog {
+  debug(details: object, message: string): void;
+}
+
+/** The library's message without its quoted values (a challenge, an origin, a type the caller sent). */
+function libraryReason(err: unknown): { name: string; message: string } {
+  if (!(err instanceof Error)) return { name: typeof err, message: '' };
+  return { name: err.name, message: err.message.replace(/"[^"]*"/g, '"…"').slice(0, 200) };
+}
+
+/** What a verification knows beyond the library's answer: the decoded credential and what the challenge gate saw. */
+interface Attempt {
+  shape: PasskeyShape;
+  /** The client data type this ceremony needs (`webauthn.create`, `webauthn.get`). */
+  type: string;
+  /** Whether the challenge was found live and taken (undefined: the library never asked). */
+  challengeTaken: () => boolean | undefined;
+  requireUserVerification: boolean;
+  /** Why a well-formed response that did not verify was refused, when no better reason is known. */
+  refusal: string;
 }
 
 /**
- * Runs one `@simplewebauthn` verification: what it throws (wrong challenge, origin or RP id, malformed data) and a
- * result that did not verify are both 401 `ERR_PASSKEY_INVALID` (`refusal` says why for the latter), never a 500.
+ * Why a well-formed response did not verify, in Jot's words, from what the credential says: the library's checks
+ * in its own order (type, challenge, origin, RP id, user verification); anything else is `refusal` (a signature
+ * that does not verify, a counter that went back, an attestation that does not hold).
+ */
+function reasonOf(deps: PasskeyDeps, attempt: Attempt): string {
+  const { clientData, rpIdHash, userVerified } = attempt.shape;
+  if (clientData.type !== attempt.type) {
+    return `the client data is not of type ${attempt.type}; answer the options of this ceremony`;
+  }
+  if (attempt.challengeTaken() !== true) {
+    return 'its challenge is unknown, expired, already used or out of attempts; ask for new options';
+  }
+  if (!deps.origins.includes(clientData.origin)) {
+    return 'it was made on an origin this server does not accept (JOT_WEBAUTHN_ORIGINS)';
+  }
+  if (!Buffer.from(rpIdHash).equals(createHash('sha256').update(deps.rpID).digest())) {
+    return 'it was made for another relying party (RP id)';
+  }
+  if (attempt.requireUserVerification && !userVerified) {
+    return 'the authenticator did not verify the user (PIN or biometric), which this sign-in requires';
+  }
+  return attempt.refusal;
+}
+
+/**
+ * Runs one `@simplewebauthn` verification of a credential whose structure decoded (`attempt.shape`): what it
+ * throws and a result that did not verify are both `ERR_PASSKEY_INVALID` with Jot's reason (`reasonOf`), never a
+ * 500 and never the library's text, which goes to the debug log without the values it quotes. A TypeError or
+ * RangeError is data the structure check let through but the library could not read: `ERR_PASSKEY_MALFORMED`.
  */
 async function verifiedOrInvalid<T extends { verified: boolean }>(
+  deps: PasskeyDeps,
+  attempt: Attempt,
   verify: () => Promise<T>,
-  refusal: string,
 ): Promise<T & { verified: true }> {
   let result: T;
   try {
     result = await verify();
   } catch (err) {
-    throw passkeyInvalid(why(err));
+    // The challenge gate's own failures (a database that is down) are not the response's.
+    if (err instanceof DomainError || err instanceof StoreError) throw err;
+    deps.log?.debug({ reason: libraryReason(err) }, 'passkey response refused by the WebAuthn library');
+    if (err instanceof TypeError || err instanceof RangeError) {
+      throw passkeyMalformed('its data could not be decoded');
+    }
+    throw passkeyInvalid(reasonOf(deps, attempt));
   }
-  if (!result.verified) throw passkeyInvalid(refusal);
+  if (!result.verified) throw passkeyInvalid(attempt.refusal);
   return result as T & { verified: true };
 }
 
@@ -93,6 +148,7 @@ interface PasskeyDeps {
   clock: Clock;
   rpID: string;
   origins: string[];
+  log?: PasskeyLog;
 }
 
 /** A fresh challenge, recorded by the hash of its base64url form (what the client data carries back). */
@@ -122,16 +178,23 @@ function challengeGate(
   store: Store,
   kind: MfaChallengeKind,
   userId: string,
-): { expected: (challenge: string) => Promise<boolean>; consume: () => Promise<boolean> } {
+): {
+  expected: (challenge: string) => Promise<boolean>;
+  taken: () => boolean | undefined;
+  consume: () => Promise<boolean>;
+} {
   let idHash: string | undefined;
+  let taken: boolean | undefined;
   return {
     expected: async (challenge) => {
       const hash = hashSecret(`webauthn:${challenge}`);
       const record = await store.mfa.takeAttempt(hash, kind, PASSKEY_CHALLENGE_ATTEMPTS);
-      if (record === undefined || (record.userId !== null && record.userId !== userId)) return false;
+      taken = record !== undefined && (record.userId === null || record.userId === userId);
+      if (!taken) return false;
       idHash = hash;
       return true;
     },
+    taken: () => taken,
     consume: async () =>
       idHash !== undefined && (await store.mfa.consumeChallenge(idHash, kind)) !== undefined,
   };
@@ -172,17 +235,23 @@ async function verifiedCredential(
   user: User,
   response: RegistrationResponseJSON,
 ): Promise<WebAuthnCredential> {
+  const shape = registrationShape(response);
   const gate = challengeGate(deps.store, 'webauthn_register', user.id);
-  const result = await verifiedOrInvalid(
-    () =>
-      verifyRegistrationResponse({
-        response,
-        expectedChallenge: gate.expected,
-        expectedOrigin: deps.origins,
-        expectedRPID: deps.rpID,
-        requireUserVerification: false,
-      }),
-    'the registration did not verify',
+  const attempt: Attempt = {
+    shape,
+    type: 'webauthn.create',
+    challengeTaken: gate.taken,
+    requireUserVerification: false,
+    refusal: 'the registration did not verify',
+  };
+  const result = await verifiedOrInvalid(deps, attempt, () =>
+    verifyRegistrationResponse({
+      response,
+      expectedChallenge: gate.expected,
+      expectedOrigin: deps.origins,
+      expectedRPID: deps.rpID,
+      requireUserVerification: false,
+    }),
   );
   await spend(gate);
   return result.registrationInfo.credential;
@@ -250,24 +319,30 @@ async function verifyAssertion(
   response: AuthenticationResponseJSON,
   options: { userId?: string; requireUserVerification: boolean },
 ): Promise<VerifiedPasskey> {
+  const shape = assertionShape(response);
   const factor = await assertedFactor(deps.store, response, options.userId);
   const gate = challengeGate(deps.store, 'webauthn_login', factor.userId);
-  const verified = await verifiedOrInvalid(
-    () =>
-      verifyAuthenticationResponse({
-        response,
-        expectedChallenge: gate.expected,
-        expectedOrigin: deps.origins,
-        expectedRPID: deps.rpID,
-        credential: {
-          id: factor.credentialId!,
-          publicKey: Buffer.from(factor.publicKey, 'base64url'),
-          counter: factor.counter,
-          transports: factor.transports,
-        },
-        requireUserVerification: options.requireUserVerification,
-      }),
-    'the signature did not verify',
+  const attempt: Attempt = {
+    shape,
+    type: 'webauthn.get',
+    challengeTaken: gate.taken,
+    requireUserVerification: options.requireUserVerification,
+    refusal: 'the signature did not verify',
+  };
+  const verified = await verifiedOrInvalid(deps, attempt, () =>
+    verifyAuthenticationResponse({
+      response,
+      expectedChallenge: gate.expected,
+      expectedOrigin: deps.origins,
+      expectedRPID: deps.rpID,
+      credential: {
+        id: factor.credentialId!,
+        publicKey: Buffer.from(factor.publicKey, 'base64url'),
+        counter: factor.counter,
+        transports: factor.transports,
+      },
+      requireUserVerification: options.requireUserVerification,
+    }),
   );
   await spend(gate);
   await deps.store.mfa.touchFactor(factor.id, verified.authenticationInfo.newCounter);
@@ -279,7 +354,12 @@ async function verifyAssertion(
 }
 
 /** Builds the passkey service. */
-export function createPasskeyService(deps: { store: Store; config: Config; clock: Clock }): PasskeyService {
+export function createPasskeyService(deps: {
+  store: Store;
+  config: Config;
+  clock: Clock;
+  log?: PasskeyLog;
+}): PasskeyService {
   const ctx: PasskeyDeps = {
     ...deps,
     rpID: deps.config.webauthnRpId,

@@ -1,11 +1,13 @@
 /**
  * The audience and scope of a token issued to a client: the audiences asked for with `resource` (RFC 8707 §2) or
- * `audience` (RFC 8693 §2.1), each of which must be registered for the client (`invalid_target` otherwise), or the
+ * `audience` (RFC 8693 §2.1), each of which must be a resource indicator (services/resource-indicator.ts, the rule
+ * registration applies to audiences) registered for the client (`invalid_target` otherwise), or the
  * client's first registered audience; and the scopes asked for, each within what is allowed (`invalid_scope`).
  */
 import type { OAuthClient } from '../../store/index.js';
 import { SCOPE_TOKEN } from '../../config/parsers.js';
 import { DomainError } from '../errors.js';
+import { resourceIndicatorProblem } from '../resource-indicator.js';
 
 /** The `aud` for the token: one string, or an array when several targets were asked for. */
 export function chooseAudience(client: OAuthClient, targets: readonly string[]): string | string[] {
@@ -15,6 +17,17 @@ export function chooseAudience(client: OAuthClient, targets: readonly string[]):
       throw new DomainError('invalid', 'ERR_INVALID_TARGET', 'the client has no registered audience');
     }
     return first;
+  }
+  for (const target of targets) {
+    const problem = resourceIndicatorProblem(target);
+    if (problem !== undefined) {
+      const shown = target.length > 100 ? `${target.slice(0, 100)}…` : target;
+      throw new DomainError(
+        'invalid',
+        'ERR_INVALID_TARGET',
+        `"${shown}" ${problem}: a resource indicator is an absolute URI without a fragment (RFC 8707 §2)`,
+      );
+    }
   }
   const allowed = new Set(client.audiences);
   const refused = targets.filter((target) => !allowed.has(target));

@@ -1,0 +1,39 @@
+/**
+ * `Authorization` is a singleton field (RFC 9110 §5.3, §11.6.2): a request with more than one line of it is
+ * malformed, and refused with 400 before any route reads it. Node keeps only the first line in `request.headers`, so
+ * answering such a request would mean deciding who is calling by the first line where a proxy in front may have
+ * taken the last. The JSON API answers `ERR_AUTH_MALFORMED`; the OAuth endpoints RFC 6749 §5.2's `invalid_request`
+ * (`ERR_OAUTH_REQUEST`). (Two `DPoP` lines are refused where a proof is read: http/dpop-proof.ts, @jot/verify.)
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import { HttpError } from './errors.js';
+import { oauthError } from './oauth-errors.js';
+
+/** The number of `name` (lower case) lines in a request as received. */
+export function headerLineCount(request: FastifyRequest, name: string): number {
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const line = raw[i]!;
+    if (line.length === name.length && line.toLowerCase() === name) count += 1;
+  }
+  return count;
+}
+
+/** The refusal of a request with `lines` Authorization lines, in the shape of the endpoint it went to. */
+function refusal(request: FastifyRequest, lines: number): HttpError {
+  const message = `send one Authorization header: this request has ${lines} (RFC 9110 section 5.3)`;
+  if (request.url.startsWith('/oauth/')) {
+    return oauthError('invalid_request', 'ERR_OAUTH_REQUEST', message);
+  }
+  return new HttpError(400, 'ERR_AUTH_MALFORMED', message, { error: 'invalid_request' });
+}
+
+/** Installs the check on every request. */
+export function installSingletonHeaders(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    const lines = headerLineCount(request, 'authorization');
+    if (lines > 1) throw refusal(request, lines);
+  });
+}
