@@ -7,7 +7,10 @@
  *
  * Each sample is the first failed sign-in of a fresh restart on the same data, alternating the kind (unknown email,
  * old account) restart by restart so load on the machine hits both alike; the medians are compared as a ratio with
- * a generous margin (an unpadded old verification costs ~20 times a new one here). A noisy run is retried once.
+ * a generous margin (an unpadded old verification costs ~20 times a new one here). A noisy run is retried twice:
+ * the old account's verification is work that slows with the machine, the unknown email's padding a wait that
+ * does not, so a load spike between a restart's seeding and its sign-in (other test files starting) widens the
+ * gap for that sample; once in a full suite run both tries of eight restarts missed (147 vs 63 ms).
  * See login-timing.test.ts for the steady state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,7 +76,7 @@ async function firstFailureAfterRestart(kind: 'old' | 'unknown'): Promise<number
 describe('the first failed sign-in after a restart with new argon2 parameters', () => {
   it('takes as long for an unknown email as for an account whose hash has the old parameters', async () => {
     let result = { ratio: Infinity, old: 0, unknown: 0 };
-    for (let attempt = 0; attempt < 2 && result.ratio > MAX_RATIO; attempt++) {
+    for (let attempt = 0; attempt < 3 && result.ratio > MAX_RATIO; attempt++) {
       const samples = { old: [] as number[], unknown: [] as number[] };
       for (let i = 0; i < RESTARTS; i++) {
         const kind = (i + attempt) % 2 === 0 ? 'unknown' : 'old';
@@ -86,5 +89,5 @@ describe('the first failed sign-in after a restart with new argon2 parameters', 
     expect(result.ratio, `medians: old ${result.old} ms, unknown ${result.unknown} ms`).toBeLessThanOrEqual(
       MAX_RATIO,
     );
-  }, 240_000);
+  }, 360_000);
 });
