@@ -125,6 +125,7 @@ export {
   WELL_KNOWN,
   type TokenLocation,
 } from './http-names.js';
+export { rawHeaderCount, rawHeaderValues } from './raw-headers.js';
 export { asksForDPoPNonce } from './dpop-nonce.js';
 export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';

@@ -1,6 +1,6 @@
 /** Shapes shared by the verifier core, the strategies and the adapters. */
 
-import type { AccessTokenClaims as WireClaims, TokenLocation } from '@jot/contract';
+import { rawHeaderCount, type AccessTokenClaims as WireClaims, type TokenLocation } from '@jot/contract';
 
 export type { ActorClaim } from '@jot/contract';
 
@@ -77,14 +77,7 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
  */
 export function headerLines(request: RequestLike, name: string): number | undefined {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
-  if (Array.isArray(raw)) {
-    let count = 0;
-    for (let i = 0; i < raw.length; i += 2) {
-      const line = raw[i] as unknown;
-      if (typeof line === 'string' && line.length === name.length && line.toLowerCase() === name) count += 1;
-    }
-    return count;
-  }
+  if (Array.isArray(raw)) return rawHeaderCount(raw, name);
   const { headers } = request;
   if (typeof headers.get === 'function') return undefined;
   const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { HEADERS } from '@jot/contract';
+import { HEADERS, rawHeaderValues } from '@jot/contract';
 import { isJoseError, type JoseError } from '@jot/jose';
 
 import { HttpError } from './errors.js';
@@ -22,11 +22,7 @@ export function requestUrl(request: FastifyRequest): string {
  * refuse two proofs (RFC 9449 §4.3 check 1) rather than mistake them for one malformed proof.
  */
 function proofHeader(request: FastifyRequest): string | string[] | undefined {
-  const raw = request.raw.rawHeaders;
-  const values: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() === 'dpop') values.push(raw[i + 1] ?? '');
-  }
+  const values = rawHeaderValues(request.raw.rawHeaders, 'dpop');
   return values.length <= 1 ? values[0] : values;
 }
 

@@ -5,21 +5,11 @@
  * taken the last. The JSON API answers `ERR_AUTH_MALFORMED`; the OAuth endpoints RFC 6749 §5.2's `invalid_request`
  * (`ERR_OAUTH_REQUEST`). (Two `DPoP` lines are refused where a proof is read: http/dpop-proof.ts, @jot/verify.)
  */
+import { rawHeaderCount } from '@jot/contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { HttpError } from './errors.js';
 import { oauthError } from './oauth-errors.js';
-
-/** The number of `name` (lower case) lines in a request as received. */
-export function headerLineCount(request: FastifyRequest, name: string): number {
-  const raw = request.raw.rawHeaders;
-  let count = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const line = raw[i]!;
-    if (line.length === name.length && line.toLowerCase() === name) count += 1;
-  }
-  return count;
-}
 
 /** The refusal of a request with `lines` Authorization lines, in the shape of the endpoint it went to. */
 function refusal(request: FastifyRequest, lines: number): HttpError {
@@ -33,7 +23,7 @@ function refusal(request: FastifyRequest, lines: number): HttpError {
 /** Installs the check on every request. */
 export function installSingletonHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
-    const lines = headerLineCount(request, 'authorization');
+    const lines = rawHeaderCount(request.raw.rawHeaders, 'authorization');
     if (lines > 1) throw refusal(request, lines);
   });
 }
