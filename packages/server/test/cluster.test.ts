@@ -21,6 +21,7 @@ import {
   requireTestDatabase,
   serverEnv,
   spawnServer,
+  START_DEADLINE_MS,
   startTestRedis,
   TEST_FEED_SECRET,
   waitFor,
@@ -69,7 +70,7 @@ describe.skipIf(db === undefined || !redisAvailable)('two instances on one Postg
     redis = await startTestRedis();
     // The suite's database is empty: A and B race to set it up (migrations, the first signing key, the admin).
     [a, b] = await Promise.all([spawnServer(env()), spawnServer(env())]);
-  }, 60_000);
+  }, START_DEADLINE_MS + 20_000);
   afterAll(async () => {
     await Promise.all(verifiers.map((v) => v.close()));
     await cleanup();

@@ -5,16 +5,27 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
-import { cleanup, requireBuiltServer, serverEnv, spawnServer, waitFor } from './support/processes.js';
+import {
+  cleanup,
+  requireBuiltServer,
+  serverEnv,
+  spawnServer,
+  START_DEADLINE_MS,
+  waitFor,
+} from './support/processes.js';
 
 beforeAll(() => requireBuiltServer());
 afterAll(cleanup);
 
-it('logs the address it listens on in the "Jot is serving" line', async () => {
-  const server = await spawnServer(serverEnv({}));
-  const line = await waitFor('the serving line', () =>
-    server.logs.find((l) => String(l.msg).startsWith('Jot is serving')),
-  );
-  expect(line.msg).toContain(`Jot is serving http://jot.cluster.test on ${server.url}`);
-  expect(line.listening).toBe(server.url);
-});
+it(
+  'logs the address it listens on in the "Jot is serving" line',
+  async () => {
+    const server = await spawnServer(serverEnv({}));
+    const line = await waitFor('the serving line', () =>
+      server.logs.find((l) => String(l.msg).startsWith('Jot is serving')),
+    );
+    expect(line.msg).toContain(`Jot is serving http://jot.cluster.test on ${server.url}`);
+    expect(line.listening).toBe(server.url);
+  },
+  START_DEADLINE_MS + 20_000,
+);

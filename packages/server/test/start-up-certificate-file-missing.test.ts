@@ -8,26 +8,36 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { cleanup, requireBuiltServer, runServerToExit, serverEnv } from './support/processes.js';
+import {
+  cleanup,
+  requireBuiltServer,
+  runServerToExit,
+  serverEnv,
+  START_DEADLINE_MS,
+} from './support/processes.js';
 
 afterAll(cleanup);
 
-describe('jot-server with a JOT_DATABASE_URL naming a missing certificate file', () => {
-  beforeAll(() => requireBuiltServer());
+describe(
+  'jot-server with a JOT_DATABASE_URL naming a missing certificate file',
+  { timeout: START_DEADLINE_MS + 20_000 },
+  () => {
+    beforeAll(() => requireBuiltServer());
 
-  it('exits 2 with a configuration error naming the variable, the parameter and the path, without the password', async () => {
-    const r = await runServerToExit(
-      serverEnv({
-        JOT_DATABASE_URL:
-          'postgres://jot:S3cretPw@127.0.0.1:5432/jot?sslmode=verify-full&sslkey=/nonexistent/k.pem',
-      }),
-    );
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      'jot-server: configuration error: JOT_DATABASE_URL is invalid: its sslkey parameter names /nonexistent/k.pem, ' +
-        'which does not exist (ENOENT)',
-    );
-    expect(r.stderr).not.toContain('no such file or directory');
-    expect(r.stderr + r.stdout).not.toContain('S3cret');
-  });
-});
+    it('exits 2 with a configuration error naming the variable, the parameter and the path, without the password', async () => {
+      const r = await runServerToExit(
+        serverEnv({
+          JOT_DATABASE_URL:
+            'postgres://jot:S3cretPw@127.0.0.1:5432/jot?sslmode=verify-full&sslkey=/nonexistent/k.pem',
+        }),
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'jot-server: configuration error: JOT_DATABASE_URL is invalid: its sslkey parameter names /nonexistent/k.pem, ' +
+          'which does not exist (ENOENT)',
+      );
+      expect(r.stderr).not.toContain('no such file or directory');
+      expect(r.stderr + r.stdout).not.toContain('S3cret');
+    });
+  },
+);

@@ -16,6 +16,7 @@ import {
   requireBuiltServer,
   requireTestDatabase,
   runServerToExit,
+  START_DEADLINE_MS,
   serverEnv,
   type TestDatabase,
 } from './support/processes.js';
@@ -35,39 +36,43 @@ function variant(change: (url: URL) => void): string {
 const missing = (prefix: string): string => `${prefix}_${randomBytes(4).toString('hex')}`;
 const dataDir = '/nonexistent';
 
-describe.skipIf(db === undefined)('opening a PostgreSQL store that refuses or is not there', () => {
-  it('names a database that does not exist (3D000) as ERR_STORE_REFUSED', async () => {
-    const name = missing('jot_nodb');
-    const err = await openStore({ url: variant((u) => (u.pathname = `/${name}`)), dataDir }).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_REFUSED' });
-    expect((err as Error).message).toContain(`database "${name}" does not exist`);
-    expect((err as Error).message).toContain('3D000');
-  });
-
-  it('names a role that does not exist (28000) as ERR_STORE_REFUSED, without the password', async () => {
-    const role = missing('jot_norole');
-    const url = variant((u) => {
-      u.username = role;
-      u.password = 'hunter2-SECRET';
+describe.skipIf(db === undefined)(
+  'opening a PostgreSQL store that refuses or is not there',
+  { timeout: 2 * START_DEADLINE_MS + 20_000 },
+  () => {
+    it('names a database that does not exist (3D000) as ERR_STORE_REFUSED', async () => {
+      const name = missing('jot_nodb');
+      const err = await openStore({ url: variant((u) => (u.pathname = `/${name}`)), dataDir }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_REFUSED' });
+      expect((err as Error).message).toContain(`database "${name}" does not exist`);
+      expect((err as Error).message).toContain('3D000');
     });
-    const err = await openStore({ url, dataDir }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_REFUSED' });
-    expect((err as Error).message).toContain(`role "${role}" does not exist`);
-    expect((err as Error).message).toContain('28000');
-    expect((err as Error).message).not.toContain('SECRET');
-  });
 
-  it('names the address of a closed port as ERR_STORE_UNAVAILABLE', async () => {
-    const port = await freePort();
-    const err = await openStore({ url: variant((u) => (u.port = String(port))), dataDir }).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
-    expect((err as Error).message).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
-  });
-});
+    it('names a role that does not exist (28000) as ERR_STORE_REFUSED, without the password', async () => {
+      const role = missing('jot_norole');
+      const url = variant((u) => {
+        u.username = role;
+        u.password = 'hunter2-SECRET';
+      });
+      const err = await openStore({ url, dataDir }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_REFUSED' });
+      expect((err as Error).message).toContain(`role "${role}" does not exist`);
+      expect((err as Error).message).toContain('28000');
+      expect((err as Error).message).not.toContain('SECRET');
+    });
+
+    it('names the address of a closed port as ERR_STORE_UNAVAILABLE', async () => {
+      const port = await freePort();
+      const err = await openStore({ url: variant((u) => (u.port = String(port))), dataDir }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ name: 'StoreError', code: 'ERR_STORE_UNAVAILABLE' });
+      expect((err as Error).message).toContain(`ECONNREFUSED 127.0.0.1:${port}`);
+    });
+  },
+);
 
 describe.skipIf(db === undefined)('jot-server with a PostgreSQL URL that cannot be used', () => {
   beforeAll(() => requireBuiltServer());

@@ -2,7 +2,8 @@
  * The wait for a child process's start that `startBin` and `startChildServer` share (`support/start-wait.ts`): it
  * fails a start that makes no progress (uses no CPU) after the no-progress window, whatever the load, but not one
  * that keeps working past it; the deadline bounds a start that works forever; an exit before ready is reported with
- * its code. Every failure kills the process and gives its output. The windows here are short ones of the test's own
+ * its code. `waitForExit` (a start that must fail) gives the exit code, and fails one that hangs or runs on instead.
+ * Every failure kills the process and gives its output. The windows here are short ones of the test's own
  * (the defaults are 20 s and 120 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { waitFor } from './support/processes.js';
-import { waitForStart } from './support/start-wait.js';
+import { waitForExit, waitForStart } from './support/start-wait.js';
 
 /** Where `/proc/<pid>/stat` cannot be read, only the deadline applies (the stall is Linux's to see). */
 const PROC = existsSync('/proc/self/stat');
@@ -104,5 +105,44 @@ describe('waitForStart', () => {
         deadlineMs: 60_000,
       }),
     ).rejects.toThrow(/^test child exited \(3\):\nJOT_ISSUER is required\n/);
+  });
+});
+
+describe('waitForExit (a start that must fail)', () => {
+  it('resolves the exit code once the process has exited and its output is read', async () => {
+    const failing = child(`console.error('ERR_CONFIG_INVALID'); process.exit(2);`);
+    await expect(
+      waitForExit(failing.process, { name: 'test child', output: failing.output, stallMs: 60_000 }),
+    ).resolves.toEqual({ code: 2, signal: null });
+    expect(failing.output()).toBe('ERR_CONFIG_INVALID\n');
+  });
+
+  it.skipIf(!PROC)('fails a process that hangs instead of exiting, and kills it', async () => {
+    const hung = child(`console.log('serving'); setInterval(() => {}, 1 << 30);`);
+    await waitFor('the child to print', () => hung.output().includes('serving'), 60_000);
+    await expect(
+      waitForExit(hung.process, {
+        name: 'test child',
+        output: hung.output,
+        stallMs: 1000,
+        deadlineMs: 60_000,
+      }),
+    ).rejects.toThrow(
+      /^test child used no CPU for 1000 ms without exiting: it hangs \(\d+ CPU ticks in \d+ ms\):\nserving\n/,
+    );
+    expect(hung.process.signalCode).toBe('SIGKILL');
+  });
+
+  it('fails a process still running at the deadline, and kills it', async () => {
+    const spinning = child(`for (;;);`);
+    await expect(
+      waitForExit(spinning.process, {
+        name: 'test child',
+        output: spinning.output,
+        stallMs: 60_000,
+        deadlineMs: 500,
+      }),
+    ).rejects.toThrow(/^test child did not exit in 500 ms/);
+    expect(spinning.process.signalCode).toBe('SIGKILL');
   });
 });

@@ -14,6 +14,10 @@ import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
+import { START_DEADLINE_MS, waitForExit, waitForStart } from './start-wait.js';
+
+export { START_DEADLINE_MS };
+
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const BIN = join(ROOT, 'packages/server/dist/bin/jot-server.js');
 
@@ -301,20 +305,16 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const url = await waitFor(
-    'the server to listen',
-    () => {
-      if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}): ${stderr}`);
+  const url = await waitForStart(child, {
+    name: 'jot-server',
+    ready: () => {
       for (const line of logs) {
         const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(String(line.msg));
         if (match) return match[1];
       }
       return undefined;
     },
-    60_000,
-  ).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
+    output: () => [stderr, ...logs.map((line) => JSON.stringify(line))].join('\n'),
   });
   return {
     url,
@@ -328,7 +328,10 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   };
 }
 
-/** Runs the built server expected to fail at start; resolves its exit code and output (deadline 60 s). */
+/**
+ * Runs the built server expected to fail at start; resolves its exit code and output. A start that hangs (no CPU
+ * for a while) or serves instead is killed and reported with its output (support/start-wait.ts).
+ */
 export async function runServerToExit(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -338,7 +341,7 @@ export async function runServerToExit(
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  await waitFor('the server to exit', () => child.exitCode !== null || child.signalCode !== null, 60_000);
+  await waitForExit(child, { name: 'jot-server', output: () => `${stdout}\n${stderr}` });
   children.delete(child);
   return { code: child.exitCode, stdout, stderr };
 }

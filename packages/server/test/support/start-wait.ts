@@ -58,6 +58,44 @@ export interface StartWait<T> {
  * with the CPU it used and its output.
  */
 export async function waitForStart<T>(child: ChildProcess, wait: StartWait<T>): Promise<T> {
+  return watch(child, wait, START_GOAL, async (exitedFirst) => {
+    if (exitedFirst) {
+      await exitedFirst;
+      throw new Error(`${wait.name} exited (${child.exitCode ?? child.signalCode}):\n${wait.output()}`);
+    }
+    return wait.ready();
+  });
+}
+
+/**
+ * Waits for a process expected to stop by itself (a start that must fail) and resolves once it has exited, its
+ * output read. Rejects, having SIGKILLed it, if it uses no CPU for `stallMs` or runs past `deadlineMs` — a start
+ * that should have failed and hangs or serves instead.
+ */
+export async function waitForExit(
+  child: ChildProcess,
+  wait: Omit<StartWait<unknown>, 'ready'>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return watch(child, { ...wait, ready: () => undefined }, EXIT_GOAL, async (exitedFirst) => {
+    if (!exitedFirst) return undefined;
+    await exitedFirst;
+    return { code: child.exitCode, signal: child.signalCode };
+  });
+}
+
+const START_GOAL = { stalled: 'without becoming ready', late: 'become ready' };
+const EXIT_GOAL = { stalled: 'without exiting', late: 'exit' };
+
+/**
+ * The loop of both waits: every 50 ms, `step` is given the process's exit (a promise that resolves once its output
+ * is read, when it has exited; undefined while it runs) and returns a value to stop with, or undefined to go on.
+ */
+async function watch<T>(
+  child: ChildProcess,
+  wait: StartWait<unknown>,
+  goal: { stalled: string; late: string },
+  step: (exited: Promise<void> | undefined) => Promise<T | undefined>,
+): Promise<T> {
   const stallMs = wait.stallMs ?? STALL_MS;
   const deadlineMs = wait.deadlineMs ?? START_DEADLINE_MS;
   // Exited, and its output read to the end (bounded: a grandchild may hold the pipes open), for the message.
@@ -83,19 +121,15 @@ export async function waitForStart<T>(child: ChildProcess, wait: StartWait<T>): 
     );
   };
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await ended();
-      throw new Error(`${wait.name} exited (${child.exitCode ?? child.signalCode}):\n${wait.output()}`);
-    }
+    const hasExited = child.exitCode !== null || child.signalCode !== null;
+    const value = await step(hasExited ? ended() : undefined);
+    if (value !== undefined) return value;
     const now = Date.now();
     const used = cpuTicks(child.pid);
     if (used === undefined || used !== cpu) progressAt = now;
     cpu = used;
-    if (now - progressAt > stallMs)
-      await fail(`used no CPU for ${stallMs} ms without becoming ready: it hangs`);
-    if (now - startedAt > deadlineMs) await fail(`did not become ready in ${deadlineMs} ms`);
-    const value = await wait.ready();
-    if (value !== undefined) return value;
+    if (now - progressAt > stallMs) await fail(`used no CPU for ${stallMs} ms ${goal.stalled}: it hangs`);
+    if (now - startedAt > deadlineMs) await fail(`did not ${goal.late} in ${deadlineMs} ms`);
     await new Promise((done) => setTimeout(done, 50));
   }
 }
