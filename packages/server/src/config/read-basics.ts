@@ -1,5 +1,5 @@
 /**
- * The settings every other one builds on, read first: the environment (`JOT_NODE_ENV`), the port, the data
+ * The settings every other one builds on, read first: the environment (`NODE_ENV`), the port, the data
  * directory, the database, the issuer and the audience.
  */
 import { accessSync, constants, statSync } from 'node:fs';
