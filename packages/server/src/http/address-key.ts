@@ -1,8 +1,17 @@
 /**
- * The key a per-address limit counts a client under: an IPv4 address as it is (an IPv4-mapped IPv6 address as its
- * IPv4 form), an IPv6 address as its /64 — the smallest network one subscriber is given, so rotating the interface
- * half of an address gains nothing, and however the address was spelled (leading zeros, `::`, upper case), as the
- * route limits of `@fastify/rate-limit` group it.
+ * The key a per-address limit counts a client under: an IPv4 address as it is, an IPv6 address as its /64 — the
+ * smallest network one subscriber is given, so rotating the interface half of an address gains nothing, and however
+ * the address was spelled (leading zeros, `::`, upper case), as the route limits of `@fastify/rate-limit` group it.
+ *
+ * An IPv6 address that carries the IPv4 address of the one client behind it counts as that IPv4 address, so a
+ * client's budget is the same whichever way its packets came, and one relay's users do not share one /64:
+ * - IPv4-mapped (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2): a dual-stack socket's IPv4 peer;
+ * - NAT64's well-known prefix (`64:ff9b::a.b.c.d`, RFC 6052 §2.1): an IPv4 host reached through a translator
+ *   (a /64 here would be every IPv4 host behind that translator);
+ * - 6to4 (`2002:AABB:CCDD::/48`, RFC 3056 §2): the site's IPv4 address is bits 16–47, and the site owns the whole
+ *   /48 — keying its /64s would hand it 65,536 budgets;
+ * - Teredo (`2001:0::/32`, RFC 4380 §4): the client's public IPv4 address, inverted, is the last 32 bits; the /64
+ *   holds only the Teredo server's address, which every client of that server shares.
  */
 import { isIP } from 'node:net';
 
@@ -23,14 +32,28 @@ function ipv6Groups(text: string): number[] | undefined {
   return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
 }
 
+/** Two 16-bit groups as dotted IPv4 text. */
+function ipv4Text(hi: number, lo: number): string {
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+}
+
+/** The two groups of the IPv4 address of the one client an IPv6 address stands for (see the file header), if any. */
+function embeddedIpv4(groups: readonly number[]): [number, number] | undefined {
+  const [g0 = 0, g1 = 0, g2 = 0, , , g5 = 0, g6 = 0, g7 = 0] = groups;
+  const zeroFrom = (from: number, to: number): boolean => groups.slice(from, to).every((g) => g === 0);
+  if (zeroFrom(0, 5) && g5 === 0xffff) return [g6, g7];
+  if (g0 === 0x64 && g1 === 0xff9b && zeroFrom(2, 6)) return [g6, g7];
+  if (g0 === 0x2002) return [g1, g2];
+  if (g0 === 0x2001 && g1 === 0) return [g6 ^ 0xffff, g7 ^ 0xffff];
+  return undefined;
+}
+
 /** `ip` as the key its limits count under (see the file header); text that is no address stays as it is. */
 export function addressKey(ip: string): string {
   const groups = ipv6Groups(ip);
   if (groups === undefined || groups.length !== 8) return ip;
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    const [hi = 0, lo = 0] = groups.slice(6);
-    return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  }
+  const embedded = embeddedIpv4(groups);
+  if (embedded !== undefined) return ipv4Text(embedded[0], embedded[1]);
   return `${groups
     .slice(0, 4)
     .map((g) => g.toString(16))
