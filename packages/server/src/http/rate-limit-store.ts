@@ -9,10 +9,10 @@
  * Both modes have the same key spaces: one per route for a route's limit, one shared by every `createRateLimit`
  * limit (whose keys carry their own name, so the mail routes share one budget per recipient, `mail:<hash>`).
  */
-import { createHash } from 'node:crypto';
-
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
+
+import { BoundedWindows } from '../services/bounded-windows.js';
 
 /** How long counting stays local after Redis failed. */
 const FALLBACK_MS = 1_000;
@@ -20,8 +20,6 @@ const FALLBACK_MS = 1_000;
 export const LOCAL_MAX_KEYS = 100_000;
 /** Shared windows per window length for the keys that find the memory full (see LocalWindows). */
 export const LOCAL_SHARED_WINDOWS = 1_024;
-/** Least time between two warnings that the memory is full. */
-const FULL_WARNING_MS = 60_000;
 
 const INCR_SCRIPT = `
 local current = redis.call('INCR', KEYS[1])
@@ -47,125 +45,21 @@ export interface LocalWindowsOptions {
   clock?: () => number;
 }
 
-interface Window {
-  count: number;
-  endsAt: number;
-}
-
 /**
- * Per-instance windows in bounded memory. A window is dropped only once it has ended: never early, spent or not —
- * a flood of new keys (many addresses, many IPv6 /64s, many made-up mail addresses) must not reopen, say, one
- * address's 15-minute mail budget, nor hand a half-spent one a fresh start.
- *
- * The bound: at most `maxKeys` windows of their own (one per key) plus `sharedWindows` shared ones per window length
- * (a handful of lengths: the configured limits). A key that finds no window of its own while the memory is full of
- * running windows is counted in a shared window instead, chosen by a hash of the key: it shares that budget with the
- * other keys of the hash — it may be refused early (never late), and the operator is warned. A key whose shared
- * window still runs keeps counting there even once room is free again, so moving to a window of its own never
- * restarts a budget it spent in the shared one.
- *
- * Windows of one length end in the order they began, so each length has its own map (in insertion order) and
- * making room reads only the ended windows at the front of each: no request ever scans the memory.
+ * The per-instance windows of the rate limits: bounded windows (services/bounded-windows.ts) that never drop a
+ * running window — a flood of new keys (many addresses, many IPv6 /64s, many made-up mail addresses) must not
+ * reopen, say, one address's 15-minute mail budget, nor hand a half-spent one a fresh start — at most `maxKeys`
+ * (LOCAL_MAX_KEYS) windows of their own plus `sharedWindows` (LOCAL_SHARED_WINDOWS) shared ones per window length
+ * (the configured limits). `onFull` is called, at most once a minute, while new keys find the memory full.
  */
-export class LocalWindows {
-  /** Windows of their own, per window length, oldest first. */
-  readonly #own = new Map<number, Map<string, Window>>();
-  /** Shared windows, per window length, by slot. */
-  readonly #shared = new Map<number, Map<number, Window>>();
-  #size = 0;
-  readonly #maxKeys: number;
-  readonly #sharedWindows: number;
-  readonly #clock: () => number;
-  readonly #onFull: () => void;
-
+export class LocalWindows extends BoundedWindows {
   constructor(onFull: () => void, options: LocalWindowsOptions = {}) {
-    this.#onFull = onFull;
-    this.#maxKeys = options.maxKeys ?? LOCAL_MAX_KEYS;
-    this.#sharedWindows = options.sharedWindows ?? LOCAL_SHARED_WINDOWS;
-    this.#clock = options.clock ?? Date.now;
-  }
-
-  /** Windows of their own held now (ended ones not yet dropped included). */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** Shared windows held now, over all window lengths. */
-  get sharedSize(): number {
-    let size = 0;
-    for (const slots of this.#shared.values()) size += slots.size;
-    return size;
-  }
-
-  incr(key: string, timeWindow: number): Result {
-    const now = this.#clock();
-    let own = this.#own.get(timeWindow);
-    if (own === undefined) {
-      own = new Map();
-      this.#own.set(timeWindow, own);
-    }
-    let window = own.get(key);
-    if (window !== undefined && window.endsAt <= now) {
-      own.delete(key);
-      this.#size -= 1;
-      window = undefined;
-    }
-    if (window === undefined) {
-      const shared = this.#sharedFor(key, timeWindow, now);
-      if (shared !== undefined && shared.endsAt > now) return this.#count(shared, now);
-      if (this.#size >= this.#maxKeys) this.#dropEnded(now);
-      if (this.#size >= this.#maxKeys) {
-        this.#onFull();
-        return this.#count(this.#startShared(key, timeWindow, now), now);
-      }
-      window = { count: 0, endsAt: now + timeWindow };
-      own.set(key, window); // last: the newest window of its length
-      this.#size += 1;
-    }
-    return this.#count(window, now);
-  }
-
-  #count(window: Window, now: number): Result {
-    window.count += 1;
-    return { current: window.count, ttl: window.endsAt - now };
-  }
-
-  #slot(key: string): number {
-    return createHash('sha256').update(key).digest().readUInt32BE(0) % this.#sharedWindows;
-  }
-
-  #sharedFor(key: string, timeWindow: number, now: number): Window | undefined {
-    const slots = this.#shared.get(timeWindow);
-    if (slots === undefined || slots.size === 0) return undefined;
-    const slot = this.#slot(key);
-    const window = slots.get(slot);
-    if (window !== undefined && window.endsAt <= now) {
-      slots.delete(slot);
-      return undefined;
-    }
-    return window;
-  }
-
-  #startShared(key: string, timeWindow: number, now: number): Window {
-    let slots = this.#shared.get(timeWindow);
-    if (slots === undefined) {
-      slots = new Map();
-      this.#shared.set(timeWindow, slots);
-    }
-    const window = { count: 0, endsAt: now + timeWindow };
-    slots.set(this.#slot(key), window);
-    return window;
-  }
-
-  /** Drops the ended windows of their own (each length's map is oldest first, so only its ended front is read). */
-  #dropEnded(now: number): void {
-    for (const windows of this.#own.values()) {
-      for (const [key, window] of windows) {
-        if (window.endsAt > now) break;
-        windows.delete(key);
-        this.#size -= 1;
-      }
-    }
+    super({
+      maxKeys: options.maxKeys ?? LOCAL_MAX_KEYS,
+      sharedWindows: options.sharedWindows ?? LOCAL_SHARED_WINDOWS,
+      onFull,
+      clock: options.clock,
+    });
   }
 }
 
@@ -203,18 +97,15 @@ function storeClass(prefix: string, incr: Incr): FastifyRateLimitStoreCtor {
 
 /** Per-instance windows that warn `logger` (at most once a minute) while the memory is full. */
 function localWindows(logger: RateLimitLogger, options: LocalWindowsOptions): LocalWindows {
-  const clock = options.clock ?? Date.now;
-  let warnedAt = -Infinity;
-  return new LocalWindows(() => {
-    const now = clock();
-    if (now - warnedAt < FULL_WARNING_MS) return;
-    warnedAt = now;
-    logger.warn(
-      { maxKeys: options.maxKeys ?? LOCAL_MAX_KEYS },
-      'rate-limit memory is full of running windows (many client addresses or mail addresses at once); ' +
-        'new keys share budgets until windows end, so some clients may be refused early',
-    );
-  }, options);
+  return new LocalWindows(
+    () =>
+      logger.warn(
+        { maxKeys: options.maxKeys ?? LOCAL_MAX_KEYS },
+        'rate-limit memory is full of running windows (many client addresses or mail addresses at once); ' +
+          'new keys share budgets until windows end, so some clients may be refused early',
+      ),
+    options,
+  );
 }
 
 /** A `store` option for @fastify/rate-limit counting in this instance's memory only (no Redis configured). */

@@ -31,7 +31,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 
 import { decodeUnverified } from '@jot/jose';
@@ -194,9 +194,9 @@ function failureGuard(
   prefix: string,
   { max, windowMs }: { max: number; windowMs: number },
   record: (request: FastifyRequest) => void,
-  { hold }: { hold: boolean },
+  { hold, onFull }: { hold: boolean; onFull: () => void },
 ): CallerLimits['clientGrant'] {
-  const failures = createFailureLimiter({ redis, prefix, max, windowMs });
+  const failures = createFailureLimiter({ redis, prefix, max, windowMs, onFull });
   if (hold) {
     return async (request, key, attempt, counts) => {
       const held = await failures.reserve([key]);
@@ -221,9 +221,10 @@ function failureGuards(
   redis: Redis | undefined,
   budget: { max: number; windowMs: number },
   record: (request: FastifyRequest, limit: string) => void,
+  full: (limit: string) => () => void,
 ): Pick<CallerLimits, 'refresh' | 'renew' | 'clientGrant'> {
   const guard = (prefix: string, limit: string, hold: boolean): CallerLimits['clientGrant'] =>
-    failureGuard(redis, prefix, budget, (request) => record(request, limit), { hold });
+    failureGuard(redis, prefix, budget, (request) => record(request, limit), { hold, onFull: full(limit) });
   const perAddress = (prefix: string, limit: string): CallerLimits['refresh'] => {
     const byKey = guard(prefix, limit, true);
     return (request, attempt, counts) => byKey(request, `ip:${addressKey(request.ip)}`, attempt, counts);
@@ -237,6 +238,16 @@ function failureGuards(
   };
 }
 
+/** The warning of a failure budget whose per-instance memory is full (`limit` names the budget; no keys). */
+function memoryFull(log: FastifyBaseLogger, limit: string): () => void {
+  return () =>
+    log.warn(
+      { limit },
+      'failure-budget memory is full of running windows (failures from many addresses or clients at once); ' +
+        'new keys share budgets until windows end, so some callers may be refused early',
+    );
+}
+
 function build(app: FastifyInstance): CallerLimits {
   const { config, redis, events } = app.jot;
   const failures: FailureLimiter = createFailureLimiter({
@@ -244,6 +255,7 @@ function build(app: FastifyInstance): CallerLimits {
     prefix: FAILURE_PREFIX,
     max: config.rateLimitAuth.max,
     windowMs: config.rateLimitAuth.windowMs,
+    onFull: memoryFull(app.log, 'client-auth'),
   });
   const callerOf = new WeakMap<FastifyRequest, string>();
   const calls = app.createRateLimit({
@@ -268,7 +280,7 @@ function build(app: FastifyInstance): CallerLimits {
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
-  const guards = failureGuards(redis, config.rateLimitAuth, record);
+  const guards = failureGuards(redis, config.rateLimitAuth, record, (limit) => memoryFull(app.log, limit));
   return {
     async authenticate(request, claimed, check, counts = isCredentialRefusal) {
       // The address as its limits group it (an IPv6 /64), as the route limits do.

@@ -4,6 +4,8 @@
  */
 import type { Redis } from 'ioredis';
 
+import { BoundedWindows, type CountedWindow } from './bounded-windows.js';
+
 /** Runs at most `limit` tasks at once, the others in arrival order as slots free up. */
 export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError('limit must be a positive integer');
@@ -62,6 +64,14 @@ export interface FailureLimiterOptions {
   windowMs: number;
   /** The clock of the per-instance windows (Redis keeps its own time). */
   clock?: () => number;
+  /**
+   * Told (at most once a minute) when a key finds this instance's windows full of running ones: new keys then
+   * share hashed windows, so some callers may be refused early. Tell the operator; never log the keys.
+   */
+  onFull?: () => void;
+  /** Bounds of the per-instance windows (tests make them small): `FAILURE_MAX_KEYS`, `FAILURE_SHARED_WINDOWS`. */
+  maxKeys?: number;
+  sharedWindows?: number;
 }
 
 /** Lua: `wait` = the longest PTTL among `KEYS` holding at least ARGV[`maxArg`] failures (0: none does). */
@@ -134,77 +144,49 @@ end
 return 0
 `;
 
-/** Keys one instance keeps in memory at most (ended windows dropped first, then unspent ones; see `makeRoom`). */
-const LOCAL_MAX_KEYS = 10_000;
+/** Windows of their own (one per key) one budget keeps in this instance's memory at most (see `localWindows`). */
+export const FAILURE_MAX_KEYS = 10_000;
+/** Shared windows one budget keeps for the keys that find its memory full (see `localWindows`). */
+export const FAILURE_SHARED_WINDOWS = 1_024;
 /** How long counting stays local after Redis failed. */
 const FALLBACK_MS = 1_000;
 /** Releases owed to Redis one instance keeps at most (the oldest are dropped: their windows end first). */
 const OWED_MAX = 10_000;
 
-/**
- * Frees one place: ended windows go first (one window length, so they are the oldest), then the oldest window still
- * under `max` — a spent budget whose window runs is dropped only when every window held is spent, or a flood of new
- * keys would reopen it.
- */
-function makeRoom(windows: Map<string, { count: number; endsAt: number }>, max: number, now: number): void {
-  let unspent: string | undefined;
-  for (const [key, window] of windows) {
-    if (window.endsAt <= now) windows.delete(key);
-    else if (window.count < max) {
-      unspent = key;
-      break;
-    }
-  }
-  if (windows.size < LOCAL_MAX_KEYS) return;
-  windows.delete(unspent ?? (windows.keys().next().value as string));
-}
-
-/** Per-instance windows: what counts while Redis is absent or failing. */
+/** Per-instance windows: what counts while Redis is absent or failing (and, as a floor, while it answers). */
 interface LocalWindows {
   blockedFor(keys: readonly string[]): number;
-  fail(keys: readonly string[]): number;
-  /** Gives one counted failure back to each of `keys` still in its window (never below 0). */
-  giveBack(keys: readonly string[]): void;
+  /** Counts one failure against each of `keys`: the windows counted in, and the largest count among them. */
+  fail(keys: readonly string[]): { windows: CountedWindow[]; most: number };
+  /** Gives one counted failure back to each of `windows` still running (never below 0, never to a later window). */
+  giveBack(windows: readonly CountedWindow[]): void;
 }
 
-function localWindows(max: number, windowMs: number, clock: () => number): LocalWindows {
-  const windows = new Map<string, { count: number; endsAt: number }>();
-  const live = (key: string, now: number): { count: number; endsAt: number } | undefined => {
-    const window = windows.get(key);
-    if (window !== undefined && window.endsAt <= now) windows.delete(key);
-    return window !== undefined && window.endsAt > now ? window : undefined;
-  };
+/**
+ * One window length, in bounded windows (services/bounded-windows.ts): a running window is never dropped, spent or
+ * half-spent, so a flood of new keys cannot hand any key a fresh budget; keys that find the memory full share
+ * hashed windows (refused early, never late) and `onFull` is told.
+ */
+function localWindows(options: FailureLimiterOptions): LocalWindows {
+  const { max, windowMs } = options;
+  const windows = new BoundedWindows({
+    maxKeys: options.maxKeys ?? FAILURE_MAX_KEYS,
+    sharedWindows: options.sharedWindows ?? FAILURE_SHARED_WINDOWS,
+    onFull: options.onFull,
+    clock: options.clock,
+  });
   return {
     blockedFor(keys) {
-      const now = clock();
       let wait = 0;
-      for (const key of keys) {
-        const window = live(key, now);
-        if (window !== undefined && window.count >= max) wait = Math.max(wait, window.endsAt - now);
-      }
+      for (const key of keys) wait = Math.max(wait, windows.blockedFor(key, windowMs, max));
       return wait;
     },
     fail(keys) {
-      const now = clock();
-      let most = 0;
-      for (const key of keys) {
-        let window = live(key, now);
-        if (window === undefined) {
-          if (windows.size >= LOCAL_MAX_KEYS) makeRoom(windows, max, now);
-          window = { count: 0, endsAt: now + windowMs };
-          windows.set(key, window);
-        }
-        window.count += 1;
-        most = Math.max(most, window.count);
-      }
-      return most;
+      const counted = keys.map((key) => windows.count(key, windowMs));
+      return { windows: counted, most: Math.max(0, ...counted.map((w) => w.count)) };
     },
-    giveBack(keys) {
-      const now = clock();
-      for (const key of keys) {
-        const window = live(key, now);
-        if (window !== undefined && window.count > 0) window.count -= 1;
-      }
+    giveBack(counted) {
+      for (const window of counted) windows.giveBack(window);
     },
   };
 }
@@ -262,7 +244,7 @@ function owedReleases(prefix: string): {
 export function createFailureLimiter(options: FailureLimiterOptions): FailureLimiter {
   const { redis, prefix, max, windowMs, clock = Date.now } = options;
   if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
-  const local = localWindows(max, windowMs, clock);
+  const local = localWindows({ ...options, clock });
   let failedAt = -Infinity;
   const owed = owedReleases(prefix);
   const usable = (): boolean =>
@@ -283,7 +265,7 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
   const countedAt = async (keys: readonly string[]): Promise<number> => {
     const reply = await viaRedis(FAIL_SCRIPT, keys, String(windowMs));
     // While Redis answers, failures are also counted here, so a Redis outage does not reopen the budget at once.
-    const own = local.fail(keys);
+    const own = local.fail(keys).most;
     return typeof reply === 'number' ? Math.max(reply, own) : own;
   };
   return {
@@ -299,9 +281,9 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
       // Without Redis's answer, this instance alone: the same check-and-count, synchronously.
       const wait = shared?.wait ?? local.blockedFor(keys);
       if (wait > 0) return refused(wait);
-      // Held here too (a Redis outage keeps what was counted), or here alone.
+      // Held here too (a Redis outage keeps what was counted), or here alone; a release gives back to these windows.
       const own = local.fail(keys);
-      const most = Math.max(shared?.most ?? 0, own);
+      const most = Math.max(shared?.most ?? 0, own.most);
       let settled = false;
       return {
         wait: 0,
@@ -313,7 +295,7 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
         async release() {
           if (settled) throw new Error('reservation already settled');
           settled = true;
-          local.giveBack(keys);
+          local.giveBack(own.windows);
           if (shared === undefined) return;
           if (usable()) await viaRedis(RELEASE_SCRIPT, keys, ...shared.ends.map(String));
           else owed.owe(heldPlaces(keys, shared, heldAt));
