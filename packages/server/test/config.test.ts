@@ -228,6 +228,19 @@ describe('loadConfig layering', () => {
     expect(config.configFile).toBe(join(dir, 'jot.config.json'));
   });
 
+  it('reads a duration exactly: a fraction of a larger unit, and milliseconds where a setting takes them', () => {
+    const config = load({
+      JOT_ACCESS_TOKEN_TTL: '1.5m',
+      JOT_REDIS_TIMEOUT: '0.5s',
+      JOT_CLUSTER_POLL_INTERVAL: '250ms',
+      JOT_RATE_LIMIT_AUTH: '10/1500ms',
+    });
+    expect(config.accessTokenTtlMs).toBe(90_000);
+    expect(config.redisTimeoutMs).toBe(500);
+    expect(config.clusterPollIntervalMs).toBe(250);
+    expect(config.rateLimitAuth).toEqual({ max: 10, windowMs: 1500 });
+  });
+
   it('treats an empty environment variable as unset', () => {
     expect(load({ JOT_PORT: '' }).port).toBe(3000);
   });
@@ -249,6 +262,23 @@ describe('loadConfig validation', () => {
       /JOT_DRAIN_DELAY is invalid: expected a duration such as "30s", .*, got "a while"/,
     ],
     ['JOT_DRAIN_DELAY', '-5s', /JOT_DRAIN_DELAY is invalid: expected a duration/],
+    // A setting in whole seconds refuses a fraction rather than dropping it ('500ms' was read as 0).
+    [
+      'JOT_CLOCK_TOLERANCE',
+      '500ms',
+      /JOT_CLOCK_TOLERANCE is invalid: expected whole seconds .*write 0s or 1s/,
+    ],
+    [
+      'JOT_ACCESS_TOKEN_TTL',
+      '1.51m',
+      /JOT_ACCESS_TOKEN_TTL is invalid: expected whole seconds .*write 90s or 91s/,
+    ],
+    [
+      'JOT_ACCESS_TOKEN_TTL',
+      '1500ms',
+      /JOT_ACCESS_TOKEN_TTL is invalid: expected whole seconds .*write 1s or 2s/,
+    ],
+    ['JOT_RATE_LIMIT_AUTH', '10/500ms', /JOT_RATE_LIMIT_AUTH.*a window of at least 1s/],
     // Durations that run a timer: past ~24.8 days Node's timers fire at once (TimeoutOverflowWarning).
     ['JOT_DRAIN_DELAY', '25d', /JOT_DRAIN_DELAY is invalid: expected a duration of at most 24d/],
     ['JOT_DRAIN_TIMEOUT', '30d', /JOT_DRAIN_TIMEOUT is invalid: expected a duration of at most 24d/],

@@ -3,7 +3,7 @@
  * value from the file) and returns the typed value or throws an {@link Invalid} saying what is expected;
  * the loader turns that into a ConfigError naming the setting.
  */
-import { parseDuration } from '@jot/jose';
+import { parseDurationMs } from '@jot/jose';
 import { parse as parseConnectionString } from 'pg-connection-string';
 
 /** "Expected …" text for a rejected value; the loader adds the setting's name. */
@@ -59,15 +59,28 @@ export function list(value: unknown): string[] {
  */
 export const TIMER_MAX_MS = 24 * 86_400_000;
 
-/** A duration ("15m", "30d", seconds) in milliseconds, at least `minMs` and at most `maxMs`. */
-export function durationMs(value: unknown, minMs = 0, maxMs = Infinity): number {
-  let seconds: number;
+/** The duration in whole milliseconds, or the parsers' one message. */
+function exactMs(value: unknown): number {
   try {
-    seconds = parseDuration(typeof value === 'number' ? value : text(value));
+    return parseDurationMs(typeof value === 'number' ? value : text(value));
   } catch {
     throw new Invalid('expected a duration such as "30s", "15m", "12h", "30d", or a number of seconds');
   }
-  const ms = seconds * 1000;
+}
+
+/**
+ * A duration ("15m", "30d", seconds) in milliseconds, at least `minMs` and at most `maxMs`, in whole seconds: these
+ * settings work in seconds (token lifetimes are `exp` seconds), and a fraction refused is better than one dropped
+ * without a word (`500ms` used to become 0).
+ */
+export function durationMs(value: unknown, minMs = 0, maxMs = Infinity): number {
+  const ms = exactMs(value);
+  if (ms % 1000 !== 0) {
+    const down = Math.floor(ms / 1000);
+    throw new Invalid(
+      `expected whole seconds (this setting has no finer precision): write ${down}s or ${down + 1}s`,
+    );
+  }
   if (ms < minMs) throw new Invalid(`expected a duration of at least ${minMs / 1000}s`);
   return atMost(ms, maxMs);
 }
@@ -78,13 +91,10 @@ function atMost(ms: number, maxMs: number): number {
   throw new Invalid(`expected a duration of at most ${max}`);
 }
 
-/** A duration that may be given in milliseconds ("150ms") as well as in the units `durationMs` takes. */
+/** A duration to the millisecond ("150ms", "0.5s") in the units `durationMs` takes, at least `minMs` and at most `maxMs`. */
 export function durationMsFine(value: unknown, minMs = 0, maxMs = Infinity): number {
-  const match = typeof value === 'string' ? /^\s*(\d+)\s*ms\s*$/i.exec(value) : null;
-  if (match === null) return durationMs(value, minMs, maxMs);
-  const ms = Number(match[1]);
-  if (!Number.isSafeInteger(ms) || ms < minMs)
-    throw new Invalid(`expected a duration of at least ${minMs} ms`);
+  const ms = exactMs(value);
+  if (ms < minMs) throw new Invalid(`expected a duration of at least ${minMs} ms`);
   return atMost(ms, maxMs);
 }
 
@@ -115,7 +125,7 @@ export function rate(value: unknown): { max: number; windowMs: number } {
   const max = Number(match[1]);
   let windowMs: number;
   try {
-    windowMs = parseDuration(`${match[2] || '1'}${match[3]}`) * 1000;
+    windowMs = parseDurationMs(`${match[2] || '1'}${match[3]}`);
   } catch {
     throw new Invalid(expected);
   }
