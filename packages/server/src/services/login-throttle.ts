@@ -104,8 +104,6 @@ function accountKey(email: string): string {
   return createHash('sha256').update(key).digest('base64url');
 }
 
-export { lockMs };
-
 /** The `finish` of an attempt reserved under `reservedKey` (its count: `counted`) for the account key `key`. */
 function finisher(
   store: Store,

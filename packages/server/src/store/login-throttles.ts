@@ -39,9 +39,9 @@ export async function getLoginThrottle(db: Db, key: string): Promise<LoginThrott
 }
 
 /**
- * The lock schedule (services/login-throttle.ts `lockMs`) as the database evaluates it: after `n` consecutive
- * failures, none while `n < freeFailures`, else `baseMs × 2^(n − freeFailures)` capped at `maxMs` (and, as `lockMs`
- * caps the exponent at 30, at `baseMs × 2^30`).
+ * The lock schedule ({@link lockMs}, and `lockSql` as the database evaluates it): after `n` consecutive failures,
+ * none while `n < freeFailures`, else `baseMs × 2^(n − freeFailures)` capped at `maxMs` (and, as `lockMs` caps the
+ * exponent at 30, at `baseMs × 2^30`).
  */
 export interface LockSchedule {
   freeFailures: number;
