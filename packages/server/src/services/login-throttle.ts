@@ -94,7 +94,8 @@ export interface LoginThrottleService {
 
 const DAY_MS = 86_400_000;
 
-function accountKey(email: string): string {
+/** The key an address's sign-in failures are counted under: a hash of the form accounts are found by. */
+export function accountKey(email: string): string {
   let key: string;
   try {
     key = emailKey(email);
