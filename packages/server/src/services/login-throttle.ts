@@ -5,8 +5,8 @@
  * any number of attempts at once, on any number of instances, only as many get a password check as the budget
  * allows: the first `freeFailures` consecutive failures are free, and the attempt that reaches that count (and every
  * further one) locks the account's sign-in for `baseMs × 2^(n − free)` (capped at `maxMs`). A successful check
- * forgets the count up to its own attempt (and the lock its reservation set); attempts reserved after it stay
- * counted. A count untouched for a day starts over. Unknown addresses are throttled exactly like known ones, so the
+ * forgets the count up to its own attempt (and the lock its reservation set; a count forgotten entirely leaves no
+ * row); attempts reserved after it stay counted. A count untouched for a day starts over. Unknown addresses are throttled exactly like known ones, so the
  * throttle reveals nothing about which accounts exist. The same count guards the signed-in password checks
  * (`POST /api/reauth`, `POST /api/password`): a stolen session guesses no faster than a sign-in.
  *
@@ -94,7 +94,8 @@ export interface LoginThrottleService {
 
 const DAY_MS = 86_400_000;
 
-function accountKey(email: string): string {
+/** The key an address's sign-in failures are counted under: a hash of the form accounts are found by. */
+export function accountKey(email: string): string {
   let key: string;
   try {
     key = emailKey(email);
@@ -103,8 +104,6 @@ function accountKey(email: string): string {
   }
   return createHash('sha256').update(key).digest('base64url');
 }
-
-export { lockMs };
 
 /** The `finish` of an attempt reserved under `reservedKey` (its count: `counted`) for the account key `key`. */
 function finisher(

@@ -4,10 +4,12 @@
  * through the account's sign-in throttle (login-throttle.ts) as a sign-in does: the check is counted before the
  * password is evaluated and refused with 429 `ERR_LOGIN_LOCKED` while the account's sign-in is locked (or, with a
  * live device credential of the account, that credential's), so a stolen session guesses no faster than sign-in.
+ * What the throttle did — a check it refused, a wrong password and the locks its failure set — goes to the caller's
+ * {@link PasswordCheckReport}, which the routes record as a sign-in's events are (http/lock-refusal-events.ts).
  */
 import type { Store, User } from '../store/index.js';
 import { DomainError } from './errors.js';
-import type { LoginThrottleService } from './login-throttle.js';
+import { LoginLockedError, type LoginLocks, type LoginThrottleService } from './login-throttle.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { RevocationService } from './revocation.js';
@@ -30,37 +32,40 @@ export interface PasswordCaller {
   deviceTokens?: readonly string[];
 }
 
+/** Where a password check reports the throttle's refusals (the route records them as security events). */
+export interface PasswordCheckReport {
+  /** The lock refused the check: the password was not evaluated. */
+  refused(err: LoginLockedError): Promise<void>;
+  /** The password was wrong (counted as a sign-in failure); `locks`: the locks that failure set. */
+  failed(locks: LoginLocks): Promise<void>;
+}
+
 const wrongPassword = (): DomainError =>
   new DomainError('forbidden', 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
 
 /**
  * The user, if `password` is theirs. The check is reserved on the account's sign-in throttle first (429
- * `ERR_LOGIN_LOCKED` while locked, the password not evaluated); a wrong password stays counted (and is recorded as
- * `account_locked` when it locks), a right one forgets the count as a sign-in does.
+ * `ERR_LOGIN_LOCKED` while locked, the password not evaluated: reported `refused`); a wrong password stays counted
+ * (reported `failed`, with the locks it set), a right one forgets the count as a sign-in does.
  */
 export async function confirmPassword(
-  deps: Pick<PasswordChangeDeps, 'store' | 'passwords' | 'loginThrottle' | 'events'>,
+  deps: Pick<PasswordChangeDeps, 'store' | 'passwords' | 'loginThrottle'>,
   caller: PasswordCaller,
   password: string,
+  report: PasswordCheckReport,
 ): Promise<User> {
   const current = await deps.store.getUserById(caller.userId);
   if (current === undefined) throw wrongPassword();
-  const attempt = await deps.loginThrottle.begin(current.email, caller.deviceTokens ?? []);
+  const attempt = await deps.loginThrottle
+    .begin(current.email, caller.deviceTokens ?? [])
+    .catch(async (err: unknown) => {
+      if (err instanceof LoginLockedError) await report.refused(err);
+      throw err;
+    });
   // Read again with the lock; an address changed meanwhile (to another account's) is no password of this user.
   const user = attempt.user?.id === caller.userId ? attempt.user : undefined;
   if (user === undefined || !(await deps.passwords.verify(user.passwordHash, password))) {
-    const locks = await attempt.finish(false);
-    for (const [ms, device] of [
-      [locks.account, false],
-      [locks.device, true],
-    ] as const) {
-      if (ms <= 0) continue;
-      await deps.events.record('account_locked', {
-        userId: caller.userId,
-        ip: caller.ip,
-        detail: { seconds: Math.ceil(ms / 1000), via: 'password_check', ...(device && { device: true }) },
-      });
-    }
+    await report.failed(await attempt.finish(false));
     throw wrongPassword();
   }
   await attempt.finish(true);
@@ -68,17 +73,19 @@ export async function confirmPassword(
 }
 
 /**
- * Changes the caller's password and ends every other session of theirs (including those a sign-in is still
- * creating: credential generation). The caller's own session is left for the route to reissue.
+ * Changes the caller's password (the current one checked as {@link confirmPassword} does, reporting to `report`)
+ * and ends every other session of theirs (including those a sign-in is still creating: credential generation). The
+ * caller's own session is left for the route to reissue.
  */
 export async function changePassword(
   deps: PasswordChangeDeps,
   caller: PasswordCaller & { sessionId: string },
   current: string,
   next: string,
+  report: PasswordCheckReport,
 ): Promise<void> {
   const { store, passwords } = deps;
-  let user = await confirmPassword(deps, caller, current);
+  let user = await confirmPassword(deps, caller, current, report);
   checkPasswordStrength(next, user.email);
   const newHash = await passwords.hash(next);
   // Compare-and-swap on the hash that was just checked. A sign-in's rehash (same password, new parameters) may

@@ -39,9 +39,9 @@ export async function getLoginThrottle(db: Db, key: string): Promise<LoginThrott
 }
 
 /**
- * The lock schedule (services/login-throttle.ts `lockMs`) as the database evaluates it: after `n` consecutive
- * failures, none while `n < freeFailures`, else `baseMs × 2^(n − freeFailures)` capped at `maxMs` (and, as `lockMs`
- * caps the exponent at 30, at `baseMs × 2^30`).
+ * The lock schedule ({@link lockMs}, and `lockSql` as the database evaluates it): after `n` consecutive failures,
+ * none while `n < freeFailures`, else `baseMs × 2^(n − freeFailures)` capped at `maxMs` (and, as `lockMs` caps the
+ * exponent at 30, at `baseMs × 2^30`).
  */
 export interface LockSchedule {
   freeFailures: number;
@@ -110,18 +110,31 @@ export async function countLoginAttempt(
 
 /**
  * Forgets the attempts counted under `key` up to and including one that succeeded — the one whose count was
- * `counted` — in one statement: a count no higher is cleared with its lock; attempts counted after it (a concurrent
- * burst) stay counted, with the lock they set.
+ * `counted`: a count no higher goes with its lock, row and all (a zeroed row would only wait for `prune`); attempts
+ * counted after it (a concurrent burst) stay counted, with the lock they set. Each step is one conditional statement,
+ * so a failure another instance counts in between is never wiped: first the row is deleted only while its count is
+ * still at most `counted`; else the count drops by `counted` as one UPDATE (0 when another success forgot some in the
+ * meantime); a row that UPDATE left at 0 is deleted only while it still is (a failure since has made it 1 or more).
+ * The result is that of the earlier single UPDATE, serialized with whatever ran concurrently, minus the zeroed row.
  */
 export async function forgetLoginAttempts(db: Db, key: string, counted: number): Promise<void> {
-  await db
+  const deleted = await db
+    .deleteFrom('login_throttles')
+    .where('account_key', '=', key)
+    .where('failures', '<=', counted)
+    .executeTakeFirst();
+  if (deleted.numDeletedRows > 0n) return;
+  const left = await db
     .updateTable('login_throttles')
     .set({
       failures: sql<number>`CASE WHEN failures > ${counted} THEN failures - ${counted} ELSE 0 END`,
       locked_until: sql<number>`CASE WHEN failures > ${counted} THEN locked_until ELSE 0 END`,
     })
     .where('account_key', '=', key)
-    .execute();
+    .returning('failures')
+    .executeTakeFirst();
+  if (left === undefined || Number(left.failures) > 0) return;
+  await db.deleteFrom('login_throttles').where('account_key', '=', key).where('failures', '=', 0).execute();
 }
 
 export async function clearLoginThrottle(db: Db, key: string): Promise<void> {

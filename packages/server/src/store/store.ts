@@ -1041,7 +1041,8 @@ export class Store {
 
   /**
    * Forgets the attempts counted under a key up to a successful one (its count `counted`), keeping those counted
-   * after it (login-throttles.ts).
+   * after it; a key left with none has no row (login-throttles.ts: conditional statements, no failure counted
+   * concurrently is lost).
    */
   forgetLoginAttempts(accountKey: string, counted: number): Promise<void> {
     return this.#run((db) => throttles.forgetLoginAttempts(db, accountKey, counted));

@@ -358,22 +358,43 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.getLoginThrottle(key)).toBeUndefined();
       });
 
-      it('a successful attempt forgets the count up to itself, with its lock; attempts counted after it stay', async () => {
+      it('a successful attempt forgets the count up to itself, with its lock and row; attempts counted after it stay', async () => {
         const key = `k-${randomUUID()}`;
         const schedule = { freeFailures: 2, baseMs: MIN, maxMs: 5 * MIN };
         const at = (now: number) =>
           store.countLoginAttempt(key, schedule, { staleBefore: now - 1000 * MIN, now, refuse: true });
         expect(await at(T0)).toMatchObject({ failures: 1 });
-        // The second (the budget's last) locks; when it succeeds, count and lock go.
+        // The second (the budget's last) locks; when it succeeds, count, lock and row go.
         expect(await at(T0)).toEqual({ counted: true, failures: 2, lockedUntil: T0 + MIN });
         await store.forgetLoginAttempts(key, 2);
-        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 0, lockedUntil: 0 });
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+        // Forgetting again (the row gone) changes nothing; the next failure starts a new count.
+        await store.forgetLoginAttempts(key, 2);
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
         // One succeeding while another, counted after it, is still out: the later one stays counted.
         expect(await at(T0)).toMatchObject({ failures: 1 });
         expect(await at(T0)).toMatchObject({ failures: 2 });
         await store.forgetLoginAttempts(key, 1);
         expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1, lockedUntil: T0 + MIN });
         expect(await at(T0)).toEqual({ counted: false });
+        // That one succeeding too (its count was 2, the row now says 1): the row goes.
+        await store.forgetLoginAttempts(key, 2);
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+      });
+
+      it('successes forgetting a key while failures are counted on it, all at once, lose no failure', async () => {
+        const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 1000, baseMs: MIN, maxMs: MIN };
+        const fail = () =>
+          store.countLoginAttempt(key, schedule, { staleBefore: T0 - MIN, now: T0, refuse: true });
+        for (let i = 0; i < 3; i++) await fail();
+        // Three successes forget one each (their own attempts), while ten new failures are counted: whatever the
+        // interleaving, the ten stay counted (a forget deletes only a count its own attempts cover).
+        await Promise.all([
+          ...Array.from({ length: 3 }, () => store.forgetLoginAttempts(key, 1)),
+          ...Array.from({ length: 10 }, fail),
+        ]);
+        expect((await store.getLoginThrottle(key))?.failures).toBeGreaterThanOrEqual(10);
       });
 
       it("a sign-in's one read gives the throttle, the user and whether a factor is confirmed, each on its own", async () => {

@@ -11,11 +11,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { LoginBody } from '@jot/contract';
 
-import { addressKey } from '../../http/address-key.js';
 import { clientInfo } from '../../http/client-info.js';
 import { deviceTokens, giveDeviceCredential } from '../../http/device-credential.js';
-import { eventThrottle, type EventThrottle } from '../../http/event-throttle.js';
 import { HttpError } from '../../http/errors.js';
+import { lockRefusalEvents, type LockRefusalEvents } from '../../http/lock-refusal-events.js';
 import { checkEmail } from '../../services/accounts.js';
 import { LoginLockedError } from '../../services/login-throttle.js';
 import { authRateLimit } from '../../http/rate-limit.js';
@@ -42,25 +41,15 @@ const loginSchema = {
 async function checkCredentials(
   app: FastifyInstance,
   request: FastifyRequest,
-  lockedEvents: EventThrottle,
+  lockEvents: LockRefusalEvents,
   { email, password, device_token: deviceToken }: LoginBody,
 ): Promise<{ user: User; hasConfirmedFactor: boolean }> {
-  const { passwords, events, loginThrottle, metrics } = app.jot;
+  const { passwords, loginThrottle, metrics } = app.jot;
   const presented = deviceTokens(request, deviceToken);
   const attempt = await loginThrottle.begin(email, presented).catch(async (err: unknown) => {
     if (err instanceof LoginLockedError) {
-      const limit = err.scope === 'device' ? 'login_device' : 'login_account';
       // One event per lock, address and account in a window: a locked account hammered is not a row per attempt.
-      const decision = lockedEvents(
-        `${limit}|${addressKey(request.ip)}|${emailKeyOf(email) ?? email}`,
-        Date.now(),
-      );
-      if (decision !== 'skip') {
-        await events.record('rate_limited', {
-          ip: request.ip,
-          detail: { limit, ...(decision === 'overflow' && { suppressed: true }) },
-        });
-      }
+      await lockEvents.refused(err, { ip: request.ip }, emailKeyOf(email) ?? email);
     }
     throw err;
   });
@@ -77,21 +66,7 @@ async function checkCredentials(
     await passwords.padFailure(started);
     const locks = await attempt.finish(false);
     metrics.logins.inc({ result: 'failure' });
-    await events.record('login_failed', { userId: user?.id, ip: request.ip });
-    if (locks.account > 0) {
-      await events.record('account_locked', {
-        userId: user?.id,
-        ip: request.ip,
-        detail: { seconds: Math.ceil(locks.account / 1000) },
-      });
-    }
-    if (locks.device > 0) {
-      await events.record('account_locked', {
-        userId: user?.id,
-        ip: request.ip,
-        detail: { seconds: Math.ceil(locks.device / 1000), device: true },
-      });
-    }
+    await lockEvents.failed(locks, { ip: request.ip, userId: user?.id });
     throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
   }
   await attempt.finish(true);
@@ -124,7 +99,7 @@ async function admit(app: FastifyInstance, user: User, password: string): Promis
 /** Registers `POST /api/login`. */
 export function registerLoginRoute(app: FastifyInstance): void {
   const { sessions, events, config } = app.jot;
-  const lockedEvents = eventThrottle(config.rateLimitAuth.windowMs);
+  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs);
   app.post<{ Body: LoginBody }>(
     '/api/login',
     { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },
@@ -135,7 +110,7 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
-      const { user, hasConfirmedFactor } = await checkCredentials(app, request, lockedEvents, request.body);
+      const { user, hasConfirmedFactor } = await checkCredentials(app, request, lockEvents, request.body);
       await admit(app, user, password);
       // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
       // there is one came with the account's read; without one there is nothing more to read.

@@ -1,12 +1,14 @@
 /**
  * `POST /api/password`: change the password; signs out every other session and invalidates earlier tokens (device
- * credentials too: the answer carries a fresh one, as a sign-in's does).
+ * credentials too: the answer carries a fresh one, as a sign-in's does). A wrong current password and a lock refusal
+ * are recorded as a sign-in's, with `via: "password_change"` (http/lock-refusal-events.ts).
  */
 import type { FastifyInstance } from 'fastify';
 
 import type { PasswordChangeBody } from '@jot/contract';
 
 import { deviceTokens } from '../../http/device-credential.js';
+import { lockRefusalEvents } from '../../http/lock-refusal-events.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { passwordChangeBodySchema } from '../../http/session-body-schemas.js';
 import { changePassword } from '../../services/password-change.js';
@@ -17,6 +19,8 @@ import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/password`. */
 export function registerPasswordChangeRoute(app: FastifyInstance, limits: PasswordCheckLimits): void {
+  const { events, config } = app.jot;
+  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs, 'password_change');
   app.post<{ Body: PasswordChangeBody }>(
     '/api/password',
     {
@@ -36,7 +40,8 @@ export function registerPasswordChangeRoute(app: FastifyInstance, limits: Passwo
       // issued before it and is dead, so the answer gives a fresh one — the owner's browser or app stays a known
       // device; a thief's copy of the old one does not.
       const cutOff = { id: caller.userId, devicesValidAfter: app.jot.clock() };
-      await changePassword(app.jot, caller, request.body.current_password, request.body.new_password);
+      const { current_password: current, new_password: next } = request.body;
+      await changePassword(app.jot, caller, current, next, lockEvents.reportFor(caller));
       return reissueResponse(request, reply, { rotateRefreshToken: true }, cutOff);
     },
   );
