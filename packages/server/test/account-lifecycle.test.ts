@@ -312,11 +312,6 @@ describe('profile and email change', () => {
       body: { name: 'Ada' },
     });
     expect(named.body.name).toBe('Ada');
-    const taken = await server.request('POST', '/api/email/change', {
-      token: user.access_token,
-      body: { new_email: 'admin@example.com' },
-    });
-    expect(taken.body.code).toBe('ERR_EMAIL_TAKEN');
     const change = await server.request('POST', '/api/email/change', {
       token: user.access_token,
       body: { new_email: 'new@example.com' },
@@ -337,6 +332,41 @@ describe('profile and email change', () => {
       body: { email: 'new@example.com', password: 'correct horse battery' },
     });
     expect(login.status).toBe(200);
+  });
+
+  it('an address another account has: the same 202, a notice to that address instead of a link (F6)', async () => {
+    const user = await signUp(server, 'prober@example.com');
+    const ask = (newEmail: string) =>
+      server.request('POST', '/api/email/change', {
+        token: user.access_token,
+        body: { new_email: newEmail },
+      });
+    const taken = await ask('admin@example.com');
+    const free = await ask('free-address@example.com');
+    expect(taken.status).toBe(202);
+    expect(free.status).toBe(202);
+    // One body, but for the address it echoes.
+    expect(JSON.stringify(taken.body).replace('admin@example.com', 'X')).toBe(
+      JSON.stringify(free.body).replace('free-address@example.com', 'X'),
+    );
+    const notice = await mailTo('admin@example.com', /tried to move an account to your address/i);
+    expect(notice.text).toContain('You already have an account with this address');
+    expect(linkIn(notice)).toMatch(/^http:\/\/ui\.test\/#\/forgot-password$/);
+    expect(notice.text).not.toContain('prober@example.com');
+    await mailTo('free-address@example.com', /confirm your new email/i);
+    expect(
+      smtp.messages.filter(
+        (m) => m.to.includes('admin@example.com') && /confirm your new email/i.test(m.subject),
+      ),
+    ).toEqual([]);
+    const events = await server.app.jot.store.listSecurityEvents({
+      limit: 10,
+      userId: user.userId,
+      type: 'email_change_requested',
+    });
+    const requested = events.map((e) => e.detail);
+    expect(requested).toEqual(expect.arrayContaining([{ taken: true }, { taken: false }]));
+    expect(requested).toHaveLength(2);
   });
 
   it('knows its own address in any spelling, and keeps the display form of a new one', async () => {

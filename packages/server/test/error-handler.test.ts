@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { installErrorHandlers, toHttpError } from '../src/http/error-handler.js';
 import { DomainError } from '../src/services/errors.js';
+import { StoreError } from '../src/store/index.js';
 
 describe('the error handler', () => {
   it('answers an unexpected error with 500 ERR_INTERNAL and logs the details instead of sending them', async () => {
@@ -72,6 +73,13 @@ describe('domain errors', () => {
       expect(http.headers).toEqual(headers);
     },
   );
+
+  it('answers a row written for a deleted account (ERR_STORE_REFERENCE) as 401 ERR_CREDENTIALS_CHANGED, not 500', () => {
+    const http = toHttpError(new StoreError('ERR_STORE_REFERENCE', 'the referenced row does not exist'));
+    expect(http.statusCode).toBe(401);
+    expect(http.toBody()).toMatchObject({ error: 'invalid_grant', code: 'ERR_CREDENTIALS_CHANGED' });
+    expect(http.toBody().error_description).toMatch(/sign in again/);
+  });
 
   it('answers a domain error thrown by a route in the common shape', async () => {
     const app = Fastify();

@@ -94,6 +94,19 @@ export function toHttpError(error: unknown): HttpError {
       headers: { 'retry-after': '5' },
     });
   }
+  // A row written for an account (or session) that was deleted meanwhile: a sign-in's session or MFA token, a
+  // refresh token's rotation, an enrolment, a counter, a link — every user-keyed insert racing a deletion. The
+  // account is gone, so what the request was doing is over: the answer of a sign-in overtaken by a change, not a 500.
+  if (error instanceof StoreError && error.code === 'ERR_STORE_REFERENCE') {
+    return fromDomainError(
+      new DomainError(
+        'grant',
+        'ERR_CREDENTIALS_CHANGED',
+        'the account was deleted or signed out while this request was handled; sign in again (or create a new account)',
+        { cause: error },
+      ),
+    );
+  }
   if (error instanceof StoreError && error.code === 'ERR_STORE_BAD_VALUE') {
     return new HttpError(400, 'ERR_VALIDATION', 'the request contains a value that cannot be stored');
   }

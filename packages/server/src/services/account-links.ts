@@ -8,7 +8,12 @@
 import type { Store, User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
 import { DomainError } from './errors.js';
-import { linkUsed, type OneTimeClaims, type OneTimeTokens } from './one-time-tokens.js';
+import {
+  linkUsed,
+  voidUserOneTimeTokens,
+  type OneTimeClaims,
+  type OneTimeTokens,
+} from './one-time-tokens.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { RevocationService } from './revocation.js';
@@ -52,8 +57,14 @@ export async function confirmEmailVerification(
     token,
     (candidate, link) => candidate.email === link.email,
   );
-  await deps.oneTimeTokens.consume('email_verification', claims);
-  const updated = await deps.store.markEmailVerified(user.id, claims.email);
+  // Spent, and the address marked verified, in one transaction: the account's other verification links (older
+  // mails to this address) are spent with it, on every instance at once.
+  const updated = await deps.store.transaction(async (tx) => {
+    await deps.oneTimeTokens.consume('email_verification', claims, tx);
+    const verified = await tx.markEmailVerified(user.id, claims.email);
+    if (verified !== undefined) await voidUserOneTimeTokens(tx, user.id, ['email_verification']);
+    return verified;
+  });
   if (updated === undefined) throw linkUsed();
   await deps.events.record('email_verified', { userId: user.id, ip });
   return updated;
@@ -97,6 +108,10 @@ export async function resetPasswordWithLink(
     );
     // Following the link proved the mailbox, as a verification link would.
     if (replaced?.emailVerifiedAt === null) await tx.markEmailVerified(user.id, user.email);
+    // Every other open link was mailed for the account as it was (the old password, the address unproven): spent.
+    if (replaced !== undefined) {
+      await voidUserOneTimeTokens(tx, user.id, ['email_verification', 'password_reset', 'email_change']);
+    }
     return replaced;
   });
   if (updated === undefined) throw linkUsed();

@@ -7,6 +7,7 @@ import type { Invitation, User } from '../store/index.js';
 import { humanDuration, type Mailer } from './mail/mailer.js';
 import type { TemplateName } from './mail/templates.js';
 import type { OneTimeKind, OneTimeTokens } from './one-time-tokens.js';
+import { randomBase64url } from './random-pool.js';
 
 /** Sends the lifecycle messages. */
 export interface AccountMail {
@@ -20,6 +21,11 @@ export interface AccountMail {
   sendInvitation(invitation: Invitation): Promise<void>;
   /** A confirmation link to `newEmail`, and a notice to the current address. */
   sendEmailChange(user: User, newEmail: string): Promise<void>;
+  /**
+   * Tells `newEmail`, which another account has, that this user asked to move to it (no link that changes anything):
+   * sent instead of the confirmation link, so the answer to the request does not say the address is taken.
+   */
+  sendEmailChangeTaken(user: User, newEmail: string): Promise<void>;
   /** Tells the old address that the email was changed. */
   sendEmailChanged(oldEmail: string, user: User): Promise<void>;
 }
@@ -127,6 +133,20 @@ async function sendEmailChange(
   });
 }
 
+async function sendEmailChangeTaken(
+  { mailer }: AccountMailDeps,
+  user: User,
+  newEmail: string,
+): Promise<void> {
+  await mailer.send({
+    to: newEmail,
+    userId: user.id,
+    template: 'email-change-taken',
+    values: { newEmail, link: mailer.link('/forgot-password') },
+    idempotencyKey: `email-change-taken:${randomBase64url(16)}`,
+  });
+}
+
 /** Builds the lifecycle mail over the mailer and the one-time tokens. */
 export function createAccountMail(deps: AccountMailDeps): AccountMail {
   const { mailer } = deps;
@@ -144,6 +164,7 @@ export function createAccountMail(deps: AccountMailDeps): AccountMail {
     },
     sendInvitation: (invitation) => sendInvitation(deps, invitation),
     sendEmailChange: (user, newEmail) => sendEmailChange(deps, user, newEmail),
+    sendEmailChangeTaken: (user, newEmail) => sendEmailChangeTaken(deps, user, newEmail),
     async sendEmailChanged(oldEmail, user) {
       await mailer.send({
         to: oldEmail,

@@ -56,7 +56,8 @@ export interface OneTimeTokens {
   verify(kind: OneTimeKind, token: string): OneTimeClaims;
   /**
    * Consumes the `jti` atomically; throws a 400 `ERR_LINK_USED` when it was used (or expired) already. Pass the
-   * transaction (`tx`) of the change the link makes, so a change that fails does not spend the link.
+   * transaction (`tx`) of the change the link makes, so a change that fails does not spend the link; the account's
+   * row is held from there to the end of that transaction (`Store.holdUser`), so link changes of one account queue.
    */
   consume(kind: Exclude<OneTimeKind, 'invitation'>, claims: OneTimeClaims, tx?: Store): Promise<void>;
   /** The MAC bound into a reset token for a password hash. */
@@ -76,6 +77,19 @@ export function linkUsed(): DomainError {
     'ERR_LINK_USED',
     'this link can no longer be used: it was used already, or the account changed since it was sent (a new password or email, or a sign-out everywhere); ask for a new one if you still need it',
   );
+}
+
+/**
+ * Voids the user's unused links of `kinds` (they answer `ERR_LINK_USED` from now on), in the transaction `tx` of the
+ * change that outdates them: a confirmed address change kills the verification, reset and email-change links mailed
+ * for the account as it was. A link consumed earlier in the same transaction is used already, and left alone.
+ */
+export async function voidUserOneTimeTokens(
+  tx: Store,
+  userId: string,
+  kinds: readonly Exclude<OneTimeKind, 'invitation'>[],
+): Promise<void> {
+  await tx.voidOneTimeTokens(userId, kinds);
 }
 
 /** What the service is built over. */
@@ -177,6 +191,10 @@ export function createOneTimeTokens(deps: OneTimeDeps): OneTimeTokens {
     issue: (kind, input) => issue(deps, signers.get(kind)!, kind, input),
     verify: (kind, token) => verify(verifiers.get(kind)!, token, clock()),
     async consume(kind, claims, tx = store) {
+      // The account's row first: two links of one account consumed at once (each transaction then voiding the
+      // other's link, `voidUserOneTimeTokens`) queue on it instead of each holding one link row and waiting for the
+      // other's, a deadlock PostgreSQL would end with a 503.
+      await tx.holdUser(claims.sub);
       const record = await tx.consumeOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
       if (record === undefined || record.userId !== claims.sub) throw linkUsed();
     },

@@ -5,6 +5,7 @@
  */
 import type { Store, User } from '../store/index.js';
 import { DomainError } from './errors.js';
+import { voidUserOneTimeTokens } from './one-time-tokens.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
 
@@ -177,7 +178,10 @@ export async function grantAdminRole(
     await grant.confirm?.(change.before);
     let after = change.after;
     if (grant.verifyEmail !== undefined && after.emailVerifiedAt === null) {
-      after = (await tx.markEmailVerified(userId, grant.verifyEmail)) ?? after;
+      const verified = await tx.markEmailVerified(userId, grant.verifyEmail);
+      // The admin vouched for the address: the verification links mailed to it have nothing left to prove.
+      if (verified !== undefined) await voidUserOneTimeTokens(tx, userId, ['email_verification']);
+      after = verified ?? after;
     }
     await recordRoleChange(deps.events, tx, change.before, after, actor, grant.via);
     return after;

@@ -68,6 +68,27 @@ export async function consumeOneTimeToken(
   return row && toOneTimeToken(row);
 }
 
+/**
+ * Spends every unused token of `userId` with one of `purposes`, as a use would (`consumed_at = now`): a later use of
+ * any of them finds it used. Tokens already used are left as they were. Returns how many were voided.
+ */
+export async function voidOneTimeTokens(
+  db: Db,
+  userId: string,
+  purposes: readonly string[],
+  now: number,
+): Promise<number> {
+  if (purposes.length === 0) return 0;
+  const result = await db
+    .updateTable('one_time_tokens')
+    .set({ consumed_at: now })
+    .where('user_id', '=', userId)
+    .where('purpose', 'in', [...purposes])
+    .where('consumed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export async function pruneExpiredOneTimeTokens(db: Db, now: number): Promise<number> {
   const result = await db.deleteFrom('one_time_tokens').where('expires_at', '<=', now).executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -263,6 +263,15 @@ export class Store {
     return this.#run((db) => users.replacePasswordHash(db, id, expected, next, now));
   }
 
+  /**
+   * Holds the user's row until the transaction ends, so changes of one account made in transactions that each hold
+   * it first run one after the other, across instances (`FOR NO KEY UPDATE` on PostgreSQL: inserts of rows that
+   * refer to the user, such as sessions, do not wait; SQLite transactions are serial). Whether the user exists.
+   */
+  holdUser(id: string): Promise<boolean> {
+    return this.#run((db) => users.holdUser(db, this.dialect, id));
+  }
+
   /** Marks `email` verified for the user, only while it is still their email; undefined otherwise. */
   markEmailVerified(id: string, email: string, now = this.#clock()): Promise<User | undefined> {
     return this.#run((db) => users.markEmailVerified(db, id, email, now));
@@ -781,6 +790,16 @@ export class Store {
     now = this.#clock(),
   ): Promise<OneTimeToken | undefined> {
     return this.#run((db) => ott.consumeOneTimeToken(db, tokenHash, purpose, now));
+  }
+
+  /**
+   * Voids every unused one-time token of `userId` with one of `purposes` (marks it used). ATOMIC per token, like
+   * `consumeOneTimeToken` (`UPDATE … SET consumed_at = now WHERE user_id = ? AND purpose IN (…) AND consumed_at IS
+   * NULL`): a token consumed concurrently is either consumed there first (and left alone here) or found used there.
+   * Run it in the transaction of the change that outdates the tokens, so they die exactly when it commits.
+   */
+  voidOneTimeTokens(userId: string, purposes: readonly string[], now = this.#clock()): Promise<number> {
+    return this.#run((db) => ott.voidOneTimeTokens(db, userId, purposes, now));
   }
 
   /**

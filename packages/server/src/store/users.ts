@@ -215,6 +215,16 @@ export async function markEmailVerified(
   return row && toUser(row);
 }
 
+/**
+ * Holds the user's row to the end of the transaction (`FOR NO KEY UPDATE` on PostgreSQL, which still lets rows
+ * referring to the user be inserted; SQLite transactions are serial); whether the user exists.
+ */
+export async function holdUser(db: Db, dialect: 'sqlite' | 'postgres', id: string): Promise<boolean> {
+  let read = db.selectFrom('users').select('id').where('id', '=', id);
+  if (dialect === 'postgres') read = read.forNoKeyUpdate();
+  return (await read.executeTakeFirst()) !== undefined;
+}
+
 /** The current emails of the given users that still exist, by id. */
 export async function emailsOf(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();

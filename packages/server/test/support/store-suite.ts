@@ -873,6 +873,28 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.consumeOneTimeToken(tokenHash, 'email_verify', T0 + MIN - 1)).toBeDefined();
       });
 
+      it('voids a user’s unused tokens of the given purposes only, leaving used ones and others alone', async () => {
+        const userId = await newUser();
+        const otherUser = await newUser();
+        const [spent, reset, verify, kept, others] = Array.from({ length: 5 }, () => sha256(randomUUID()));
+        const insert = (tokenHash: string, purpose: string, owner = userId) =>
+          store.insertOneTimeToken({ tokenHash, purpose, userId: owner, expiresAt: T0 + MIN }, T0);
+        await insert(spent!, 'password_reset');
+        await insert(reset!, 'password_reset');
+        await insert(verify!, 'email_verification');
+        await insert(kept!, 'invitation');
+        await insert(others!, 'password_reset', otherUser);
+        expect(await store.consumeOneTimeToken(spent!, 'password_reset', T0 + 1)).toBeDefined();
+        expect(await store.voidOneTimeTokens(userId, ['password_reset', 'email_verification'], T0 + 2)).toBe(
+          2,
+        );
+        expect(await store.consumeOneTimeToken(reset!, 'password_reset', T0 + 3)).toBeUndefined();
+        expect(await store.consumeOneTimeToken(verify!, 'email_verification', T0 + 3)).toBeUndefined();
+        expect(await store.consumeOneTimeToken(kept!, 'invitation', T0 + 3)).toBeDefined();
+        expect(await store.consumeOneTimeToken(others!, 'password_reset', T0 + 3)).toBeDefined();
+        expect(await store.voidOneTimeTokens(userId, [], T0 + 4)).toBe(0);
+      });
+
       it('prunes expired tokens, consumed or not, and keeps live ones', async () => {
         const userId = await newUser();
         const expired = sha256(randomUUID());

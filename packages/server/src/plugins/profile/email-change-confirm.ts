@@ -1,6 +1,7 @@
 /**
  * `POST /api/email/change/confirm`: the link token from the new address sets it as the account's (verified) email,
- * once; the old address is told. No sign-in needed: the link is the proof.
+ * once; the old address is told, and the account's other open links (verification, password reset, other email
+ * changes) stop working. No sign-in needed: the link is the proof.
  */
 import type { LinkTokenBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
@@ -10,8 +11,47 @@ import { HttpError } from '../../http/errors.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { emailError } from '../../services/accounts.js';
-import { linkUsed } from '../../services/one-time-tokens.js';
-import { StoreError, type User } from '../../store/index.js';
+import {
+  linkUsed,
+  voidUserOneTimeTokens,
+  type OneTimeClaims,
+  type OneTimeTokens,
+} from '../../services/one-time-tokens.js';
+import { StoreError, type Store, type User } from '../../store/index.js';
+
+/**
+ * Spends the link, changes the address and voids the account's other open links, together or not at all (a change
+ * that fails leaves the link for a retry); undefined when the account changed since it was read (`user`).
+ */
+async function changeAddress(
+  store: Store,
+  oneTimeTokens: OneTimeTokens,
+  user: User,
+  claims: OneTimeClaims & { new_email: string },
+): Promise<User | undefined> {
+  try {
+    return await store.transaction(async (tx) => {
+      await oneTimeTokens.consume('email_change', claims, tx);
+      // Only while the account is still as the route checked it: of two links confirmed at once, one wins.
+      const changed = await tx.setVerifiedEmail(user.id, claims.new_email, undefined, {
+        email: claims.email,
+        credentialGeneration: user.credentialGeneration,
+      });
+      // Links mailed for the account as it was (a verification or reset link to the old address, another pending
+      // change) die with this change, on every instance; this one is spent already.
+      if (changed !== undefined) {
+        await voidUserOneTimeTokens(tx, user.id, ['email_verification', 'password_reset', 'email_change']);
+      }
+      return changed;
+    });
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
+      throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'another account took this address meanwhile');
+    }
+    // A link mailed before today's address rules to an address they refuse: 400 ERR_EMAIL_INVALID, not a 500.
+    throw emailError(err);
+  }
+}
 
 /** Registers `POST /api/email/change/confirm`. */
 export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
@@ -49,21 +89,10 @@ export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
       if (user.status !== 'active') {
         throw new HttpError(403, 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
       }
-      await oneTimeTokens.consume('email_change', claims);
-      let updated: User | undefined;
-      try {
-        // Only while the account is still as checked above: of two links confirmed at once, one wins.
-        updated = await store.setVerifiedEmail(user.id, claims.new_email, undefined, {
-          email: claims.email,
-          credentialGeneration: user.credentialGeneration,
-        });
-      } catch (err) {
-        if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
-          throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'another account took this address meanwhile');
-        }
-        // A link mailed before today's address rules to an address they refuse: 400 ERR_EMAIL_INVALID, not a 500.
-        throw emailError(err);
-      }
+      const updated = await changeAddress(store, oneTimeTokens, user, {
+        ...claims,
+        new_email: claims.new_email,
+      });
       if (updated === undefined) throw linkUsed();
       await events.record('email_changed', { userId: user.id, ip: request.ip });
       await accountMail.sendEmailChanged(user.email, updated);

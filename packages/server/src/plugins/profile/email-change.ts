@@ -1,6 +1,7 @@
 /**
  * `POST /api/email/change`: a confirmation link goes to the new address and a notice to the current one; the email
- * changes only when the link is opened (`email-change-confirm.ts`).
+ * changes only when the link is opened (`email-change-confirm.ts`). An address another account has gets a notice
+ * instead of a link, with the same answer to the request (`202`, same body, same minimum time).
  */
 import type { EmailChangeBody } from '@jot/contract';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
@@ -12,6 +13,7 @@ import { authErrors } from '../../http/schemas.js';
 import { emailError } from '../../services/accounts.js';
 import { displayEmail, emailKey, emailKeyOf } from '../../store/index.js';
 import { authOf } from '../auth.js';
+import { ANONYMOUS_MAIL_FLOOR_MS, withTimeFloor } from '../mail-request-route.js';
 import { ownAccount } from './own-account.js';
 
 /** Registers `POST /api/email/change` behind `stepUp` (a recent authentication). */
@@ -38,7 +40,6 @@ export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandle
         body: emailChangeBodySchema,
         response: {
           202: { type: 'object', properties: { status: { type: 'string' }, message: { type: 'string' } } },
-          409: { $ref: 'JotError#' },
           ...authErrors,
         },
       },
@@ -59,15 +60,20 @@ export function registerEmailChangeRoute(app: FastifyInstance, stepUp: preHandle
       if (newKey === emailKeyOf(user.email)) {
         throw new HttpError(400, 'ERR_VALIDATION', 'that is already the email of your account');
       }
-      if ((await store.getUserByEmail(newEmail)) !== undefined) {
-        throw new HttpError(409, 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
-      }
+      // Counted before the lookup, alike for an address another account has: a 429 says nothing about it.
       await perRecipient(request, newEmail);
-      await accountMail.sendEmailChange(user, newEmail);
-      await events.record('email_change_requested', {
-        userId: user.id,
-        sessionId: claims.sid,
-        ip: request.ip,
+      // An address another account has gets a notice instead of a link, and the answer is the same, after the same
+      // floor: whoever holds this session cannot learn from it which addresses have accounts here.
+      await withTimeFloor(app, ANONYMOUS_MAIL_FLOOR_MS, async () => {
+        const taken = (await store.getUserByEmail(newEmail)) !== undefined;
+        if (taken) await accountMail.sendEmailChangeTaken(user, newEmail);
+        else await accountMail.sendEmailChange(user, newEmail);
+        await events.record('email_change_requested', {
+          userId: user.id,
+          sessionId: claims.sid,
+          ip: request.ip,
+          detail: { taken },
+        });
       });
       return reply.code(202).send({
         status: 'accepted',

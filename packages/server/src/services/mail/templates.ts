@@ -83,6 +83,15 @@ export const BUILT_IN_TEMPLATES = {
       `<p>Someone signed in to your account asked to change its email from <b>{{email}}</b> to <b>{{newEmail}}</b>.</p><p>If that was not you, change your password now and sign out everywhere.</p>${button('Open my account')}`,
     ),
   },
+  'email-change-taken': {
+    subject: 'Someone tried to move an account to your address',
+    text:
+      'Someone signed in to another account asked to change its email to {{newEmail}}. You already have an account with this address, so nothing changed and no account was moved to it. If that was you, sign in with {{newEmail}} instead (choose a new password here if you forgot it):\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Someone signed in to another account asked to change its email to <b>{{newEmail}}</b>.</p><p>You already have an account with this address, so nothing changed and no account was moved to it. If that was you, sign in with this address instead, or choose a new password if you forgot it.</p>${button('Choose a new password')}`,
+    ),
+  },
   'email-changed': {
     subject: 'Your email address was changed',
     text:
