@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { OAuthForm } from '../services/grants/types.js';
 import { HttpError } from './errors.js';
-import { oauthError } from './oauth-errors.js';
+import { oauthError, SEND_A_FORM } from './oauth-errors.js';
 
 /**
  * The client-authentication parameters every OAuth endpoint accepts in its form (RFC 6749 §2.3.1 `client_secret_post`,
@@ -75,6 +75,19 @@ export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
   );
 }
 
+/**
+ * Registers, on an (encapsulated) plugin instance whose only other parser is the form's, a catch-all that refuses a
+ * body in any other media type — JSON included, which is never parsed — as 400 `invalid_request`
+ * (`ERR_OAUTH_REQUEST`) saying what to send: RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1 and RFC 8693 §2.1 define
+ * these requests as forms, and §5.2 answers a malformed one so. (Without it Fastify would answer a 415 whose
+ * advice, JSON, is the API's and wrong here.) The body is not read.
+ */
+export function refuseOtherMediaTypes(app: FastifyInstance): void {
+  app.addContentTypeParser('*', (_request, _payload, done) => {
+    done(oauthError('invalid_request', 'ERR_OAUTH_REQUEST', SEND_A_FORM), undefined);
+  });
+}
+
 /** A parameter (not `resource` or `audience`) the request's form sent more than once, or undefined. */
 function repeatedParameter(request: FastifyRequest): string | undefined {
   const body = request.body as ParsedBody | undefined;
@@ -101,11 +114,7 @@ export function oauthForm(request: FastifyRequest): OAuthForm {
   const type = request.headers['content-type'] ?? '';
   const body = request.body as ParsedBody | undefined;
   if (!/^application\/x-www-form-urlencoded\b/i.test(type) || typeof body !== 'object' || body === null) {
-    throw oauthError(
-      'invalid_request',
-      'ERR_OAUTH_REQUEST',
-      'send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2)',
-    );
+    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', SEND_A_FORM);
   }
   const repeated = repeatedParameter(request);
   if (repeated !== undefined) throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', sentTwice(repeated));
