@@ -119,13 +119,40 @@ describe('the OAuth endpoints take form bodies only (RFC 6749 §3.2, RFC 7009 §
     expect({ status: untyped.status, body: await untyped.json() }).toEqual({ status: 400, body: FORM_ONLY });
   });
 
-  it('still reads the form a stock client sends', async () => {
+  it('still reads the form a stock client sends, "+" as a space', async () => {
     const res = await postForm(server, '/oauth/token', { grant_type: 'password', client_id: 'jot' });
     expect({ status: res.status, error: res.body.error }).toEqual({
       status: 400,
       error: 'unsupported_grant_type',
     });
+    const plus = await server.request('POST', '/oauth/token', {
+      raw: 'grant_type=client+credentials%21&client_id=jot',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(plus.body).toMatchObject({
+      error: 'unsupported_grant_type',
+      error_description: "the grant type 'client credentials!' is not supported",
+    });
   });
+
+  it.each(PATHS)(
+    '%s refuses a form that is not UTF-8 or has a bad percent-escape as ERR_OAUTH_REQUEST',
+    async (path) => {
+      for (const raw of ['grant_type=%FF&token=x', 'grant_type=%zz&token=x', 'token=x%4']) {
+        const res = await server.request('POST', path, {
+          raw,
+          contentType: 'application/x-www-form-urlencoded',
+        });
+        expect({ raw, status: res.status, error: res.body.error, code: res.body.code }).toEqual({
+          raw,
+          status: 400,
+          error: 'invalid_request',
+          code: 'ERR_OAUTH_REQUEST',
+        });
+        expect(res.headers.get('cache-control')).toBe('no-store');
+      }
+    },
+  );
 });
 
 describe('asOAuthError: our request errors in RFC 6749 §5.2 terms', () => {
