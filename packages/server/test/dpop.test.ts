@@ -108,6 +108,52 @@ describe('DPoP-bound sessions', () => {
     expect(challenge(res)).toMatch(/^DPoP error="invalid_dpop_proof", error_description="[^"]+", algs="/);
   });
 
+  // RFC 9449 §4.2's jti is an identifier: a control character (which PostgreSQL refuses in text) or a lone
+  // surrogate (stored as U+FFFD, so "\ud800x" and "\udbffx" were one jti and the second a "replay") is an invalid
+  // proof, refused before the replay store sees it.
+  it.each([
+    ['a NUL', 'a\u0000b'],
+    ['a newline', 'a\nb'],
+    ['a unit separator', 'a\u001fb'],
+    ['a DEL', 'a\u007fb'],
+    ['a lone high surrogate', '\ud800x'],
+    ['a lone low surrogate', 'x\udfff'],
+  ])(
+    'refuses a proof whose jti has %s: invalid_dpop_proof at a resource and at sign-in',
+    async (_name, jti) => {
+      const resource = await client.request('GET', '/api/whoami', { token: access, proof: { jti } });
+      expect({ status: resource.status, body: resource.body }).toEqual({
+        status: 401,
+        body: {
+          error: 'invalid_dpop_proof',
+          error_description: expect.stringMatching(/"jti" must not contain control characters/),
+          code: 'ERR_DPOP_PROOF_INVALID',
+        },
+      });
+      expect(challenge(resource)).toMatch(/^DPoP error="invalid_dpop_proof"/);
+      const signIn = await client.request('POST', '/api/login', {
+        body: { email: 'dpop@example.com', password: PASSWORD },
+        proof: { jti },
+      });
+      expect({ status: signIn.status, error: signIn.body.error, code: signIn.body.code }).toEqual({
+        status: 400,
+        error: 'invalid_dpop_proof',
+        code: 'ERR_DPOP_PROOF_INVALID',
+      });
+    },
+  );
+
+  it('accepts a jti of any other characters, a paired surrogate (one emoji) included, once', async () => {
+    const jti = `caf\u00e9-\u{1f511}-${Date.now()}`;
+    const first = await client.request('GET', '/api/whoami', { token: access, proof: { jti } });
+    expect(first.status).toBe(200);
+    const again = await client.request('GET', '/api/whoami', { token: access, proof: { jti } });
+    expect({ status: again.status, code: again.body.code }).toEqual({
+      status: 401,
+      code: 'ERR_DPOP_PROOF_REPLAYED',
+    });
+  });
+
   it('refreshes only with a proof from the same key; a refused proof does not spend the refresh token', async () => {
     const none = await server.request('POST', '/api/token/refresh', { body: { refresh_token: refresh } });
     expect(none.status).toBe(400);

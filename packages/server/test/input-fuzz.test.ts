@@ -122,6 +122,9 @@ const RAW_SEGMENTS = ['%', '%zz', '%ff', '%c0%80', '%ed%a0%80', '%00', '..', '.'
 
 function propertiesOf(schema: unknown): string[] {
   if (typeof schema !== 'object' || schema === null) return [];
+  // A body schema per media type (Fastify's `content` map, `/api/introspect`): the JSON one's fields.
+  const perType = (schema as { content?: Record<string, { schema?: unknown }> }).content;
+  if (perType !== undefined) return propertiesOf(perType['application/json']?.schema);
   const properties = (schema as { properties?: Record<string, unknown> }).properties;
   return properties === undefined ? [] : Object.keys(properties);
 }

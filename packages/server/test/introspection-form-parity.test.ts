@@ -4,7 +4,9 @@
  * credential is looked at — each in its own documented shape, 400 `invalid_request` with `ERR_VALIDATION` on
  * `/api/introspect` and `ERR_OAUTH_REQUEST` on `/oauth/introspect` — a parameter without a value counts as omitted
  * (RFC 6749 §3.1), `resource` may repeat, a form over `JOT_BODY_LIMIT` is 413 `ERR_BODY_TOO_LARGE`, and a `charset`
- * parameter on the media type changes nothing. Before, `/api/introspect` had a parser of its own that refused
+ * parameter on the media type changes nothing. The form is UTF-8, decoded strictly by both: a malformed
+ * percent-escape or bytes that are not UTF-8 are a 400 (before, `URLSearchParams` kept `%zz` as text and made
+ * `%FF` U+FFFD, so two different tokens or secrets could read as one), `+` is a space. Before, `/api/introspect` had a parser of its own that refused
  * `token=&token=<t>` (a parameter without a value, which RFC 6749 §3.1 treats as omitted) and a repeated `resource`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +45,72 @@ function post(
   });
 }
 
+/** Posts raw bytes as a form (the test server's `request` sends text only). */
+async function postBytes(path: string, bytes: Uint8Array): Promise<TestResponse> {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${SECRET}` },
+    body: new Uint8Array(bytes),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: JSON.parse(text), text };
+}
+
+/** Forms whose bytes are not UTF-8: raw, or percent-escaped. */
+const NOT_UTF8: readonly (readonly [string, Uint8Array])[] = [
+  ['a raw 0xFF', Buffer.concat([Buffer.from('token='), Buffer.from([0xff])])],
+  ['a raw overlong "/" (C0 AF)', Buffer.concat([Buffer.from('token=a'), Buffer.from([0xc0, 0xaf])])],
+  ['a raw surrogate (ED A0 80)', Buffer.concat([Buffer.from('token=a'), Buffer.from([0xed, 0xa0, 0x80])])],
+  ['a raw truncated sequence (E2 82)', Buffer.concat([Buffer.from('token=a'), Buffer.from([0xe2, 0x82])])],
+  ['an escaped %FF', Buffer.from('token=%FF')],
+  ['an escaped lone lead byte %C3', Buffer.from('token=a%C3')],
+  ['an escaped surrogate %ED%A0%80', Buffer.from('token=%ED%A0%80')],
+  ['an escaped 0xFF in a name', Buffer.from('tok%FFen=a')],
+];
+
+/** Forms with a percent-escape that is not "%" and two hexadecimal digits. */
+const BAD_ESCAPES = ['token=%zz', 'token=abc%4', 'token=abc%', 'token=%4g', 'to%ken=a', 'token=a&%=b'];
+
 describe.each(ENDPOINTS)('%s form bodies', (path, malformed) => {
+  it.each(NOT_UTF8)('refuses %s: 400 invalid_request, not U+FFFD', async (_name, bytes) => {
+    const res = await postBytes(path, bytes);
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description: expect.stringMatching(/^the form body is not valid UTF-8/),
+        code: malformed,
+      },
+    });
+  });
+
+  it('refuses a malformed or truncated percent-escape: 400 invalid_request, not the escape as text', async () => {
+    for (const raw of BAD_ESCAPES) {
+      const res = await post(path, raw);
+      expect({ raw, status: res.status, body: res.body }).toEqual({
+        raw,
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: expect.stringMatching(/^the form body has a malformed percent-escape/),
+          code: malformed,
+        },
+      });
+    }
+  });
+
+  it('reads UTF-8, raw or escaped, escaped names, and keeps a byte-order mark as a character', async () => {
+    const escapedName = await post(path, `%74%6F%6B%65%6E=${encodeURIComponent(live)}`);
+    expect([escapedName.status, escapedName.body.active]).toEqual([200, true]);
+    const raw = await postBytes(path, Buffer.from(`token=${live}&note=caf\u00e9 \u{1f511}`));
+    expect([raw.status, raw.body.active]).toEqual([200, true]);
+    const escaped = await post(path, `token=${live}&note=caf%C3%A9+%F0%9F%94%91`);
+    expect([escaped.status, escaped.body.active]).toEqual([200, true]);
+    // U+FEFF before the name makes another name: the token is missing, not silently found.
+    const bom = await post(path, `%EF%BB%BFtoken=${encodeURIComponent(live)}`);
+    expect([bom.status, bom.body.error]).toEqual([400, 'invalid_request']);
+  });
+
   it('reads a leading "?" as part of the first name, as the form encoding does (it is no URL query)', async () => {
     // URLSearchParams' constructor drops one leading "?"; a form body has none to drop: "?token" is not "token".
     const res = await post(path, `?token=${encodeURIComponent(live)}`);
@@ -122,6 +189,8 @@ it('both endpoints give the same answer, code aside, to every malformed form abo
     `token=${encodeURIComponent(live)}&token=x`,
     `token=x&token_type_hint=a&token_type_hint=b`,
     `token=${encodeURIComponent(live)}&pad=${'b'.repeat(4000)}`,
+    ...BAD_ESCAPES,
+    'token=%FF',
   ];
   for (const form of forms) {
     const [feed, oauth] = await Promise.all(ENDPOINTS.map(([path]) => post(path, form)));

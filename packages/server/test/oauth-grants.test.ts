@@ -503,6 +503,48 @@ describe('client registry', () => {
   });
 });
 
+describe('/api/introspect JSON body', () => {
+  const introspect = (body: unknown) => server.request('POST', '/api/introspect', { token: admin, body });
+
+  it('refuses an unknown field with 400 ERR_VALIDATION naming it', async () => {
+    const token = (await signUp(server, 'introspect-unknown@example.com')).access_token;
+    const misspelt = await introspect({ tokn: token });
+    expect([misspelt.status, misspelt.body.error_description]).toEqual([400, 'body: missing field "token"']);
+    for (const [body, field] of [
+      [{ token, extra: 1 }, 'extra'],
+      [{ token, token_type_hint: 'access_token', client_id: 'jot' }, 'client_id'],
+    ] as const) {
+      const res = await introspect(body);
+      expect({ field, status: res.status, body: res.body }).toEqual({
+        field,
+        status: 400,
+        body: {
+          error: 'invalid_request',
+          error_description: `body: unknown field "${field}"`,
+          code: 'ERR_VALIDATION',
+        },
+      });
+    }
+    // RFC 7662 §2.1's parameters are known: token, and token_type_hint.
+    const hinted = await introspect({ token, token_type_hint: 'access_token' });
+    expect({ status: hinted.status, active: hinted.body.active }).toEqual({ status: 200, active: true });
+    // The form still ignores what it does not use, as /oauth/introspect does.
+    const form = await postForm(
+      server,
+      '/api/introspect',
+      { token, extra: '1', client_id: 'jot' },
+      { authorization: `Bearer ${admin}` },
+    );
+    expect({ status: form.status, active: form.body.active }).toEqual({ status: 200, active: true });
+  });
+
+  it('refuses a request without a body: 400 ERR_VALIDATION naming the token, not a 500', async () => {
+    const res = await server.request('POST', '/api/introspect', { token: admin });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'ERR_VALIDATION' });
+    expect(res.body.error_description).toMatch(/missing field "token"/);
+  });
+});
+
 describe('OpenAPI', () => {
   it('documents the OAuth endpoints with their form bodies, and the client admin routes', async () => {
     const doc = (await server.request('GET', '/openapi.json')).body as {
@@ -535,6 +577,19 @@ describe('OpenAPI', () => {
       'application/x-www-form-urlencoded',
     ]);
     expect(op?.requestBody?.required).toBe(true);
+    // The JSON body refuses unknown fields; the form, like /oauth/introspect's, ignores parameters it does not use.
+    expect(op?.requestBody?.content['application/json'].schema).toMatchObject({
+      required: ['token'],
+      additionalProperties: false,
+      properties: { token: { type: 'string' }, token_type_hint: { type: 'string' } },
+    });
+    expect(op?.requestBody?.content['application/x-www-form-urlencoded'].schema).toMatchObject({
+      required: ['token'],
+      properties: { token: { type: 'string' } },
+    });
+    expect(op?.requestBody?.content['application/x-www-form-urlencoded'].schema).not.toHaveProperty(
+      'additionalProperties',
+    );
     for (const path of ['/api/introspect', '/oauth/introspect']) {
       expect(doc.paths[path]?.post?.responses?.['200']?.content?.['application/json']?.schema).toMatchObject({
         type: 'object',

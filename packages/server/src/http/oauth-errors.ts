@@ -67,29 +67,49 @@ function describedForOAuth(err: HttpError): HttpError {
   });
 }
 
+/** What to send instead of a body the OAuth endpoints cannot read (RFC 6749 §3.2 and Appendix B). */
+export const SEND_A_FORM =
+  'send the parameters as an application/x-www-form-urlencoded body, UTF-8 encoded (RFC 6749 section 3.2)';
+
+/**
+ * Our codes for a request that does not match what the route reads: at an OAuth endpoint each is a malformed
+ * request, `invalid_request` with `ERR_OAUTH_REQUEST` (the code the endpoints document for one). `ERR_VALIDATION`
+ * keeps its description (it names the parameter or what is wrong with the form); the JSON codes cannot arise from
+ * the scope's own parsers (form only), and whatever does raise them, the advice is the form.
+ */
+const MALFORMED_REQUEST: Readonly<Record<string, string | undefined>> = {
+  ERR_VALIDATION: undefined,
+  ERR_BAD_JSON: SEND_A_FORM,
+  ERR_JSON_FORBIDDEN_KEY: SEND_A_FORM,
+};
+
 /**
  * An error thrown below the OAuth endpoints, in RFC 6749 §5.2 terms: services shared with the JSON API answer
  * `invalid_grant` as a 401 (the browser API's rule); here it is a 400. Authentication challenges for bearer tokens
  * become `invalid_grant` too (a bad refresh token is a bad grant, not a bad client), except a protected resource's
- * (`asProtectedResourceError`). Every description is kept to §5.2's characters.
+ * (`asProtectedResourceError`). A request the route cannot read (`ERR_VALIDATION`, the JSON codes) is a 400
+ * `invalid_request` with `ERR_OAUTH_REQUEST`; a body in another media type already is one (the scope's parsers,
+ * `refuseOtherMediaTypes`). Statuses §5.2 does not name keep their status, code and description with
+ * `invalid_request` as the error: 413 (over `JOT_BODY_LIMIT`), 415 (an encoding or charset the server does not read:
+ * its own description says which, which generic advice would hide) and 429. Every description is kept to §5.2's
+ * characters.
  */
 export function asOAuthError(err: unknown): unknown {
   if (!(err instanceof HttpError)) return err;
   if (err.error === 'invalid_client' || asTheyAre.has(err)) return describedForOAuth(err);
-  if (err.statusCode === 415) {
-    // §5.2 has no 415: a body in another media type is a malformed request, and JSON is not the advice here.
+  if (err.statusCode === 400 && Object.hasOwn(MALFORMED_REQUEST, err.code)) {
     return oauthError(
       'invalid_request',
       'ERR_OAUTH_REQUEST',
-      'send the parameters as application/x-www-form-urlencoded (RFC 6749 section 3.2)',
+      oauthDescription(MALFORMED_REQUEST[err.code] ?? err.message),
     );
   }
-  if (err.statusCode === 429) {
-    // RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3, which refer to it) registers no code for "too many
-    // requests", and the IANA OAuth Extensions Error registry none for the token endpoint that fits (`slow_down` is
-    // the device grant's polling signal, RFC 8628 §3.5; `temporarily_unavailable` is the authorization endpoint's):
-    // `invalid_request` is the error member; the status, `Retry-After` and `code` say why.
-    return new HttpError(429, err.code, oauthDescription(err.message), {
+  if (err.statusCode === 413 || err.statusCode === 415 || err.statusCode === 429) {
+    // RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3, which refer to it) registers no code for these, and for
+    // "too many requests" the IANA OAuth Extensions Error registry none for the token endpoint that fits
+    // (`slow_down` is the device grant's polling signal, RFC 8628 §3.5; `temporarily_unavailable` the
+    // authorization endpoint's): `invalid_request` is the error member; the status, headers and `code` say why.
+    return new HttpError(err.statusCode, err.code, oauthDescription(err.message), {
       error: 'invalid_request',
       headers: { ...err.headers },
       cause: err.cause,

@@ -1,17 +1,21 @@
 /**
- * `application/x-www-form-urlencoded` bodies of the OAuth endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1),
- * and of `/api/introspect` (RFC 7662 for the feed's clients): one parser for all, with `JOT_BODY_LIMIT`. A parameter
- * sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once") — one sent without a value counts as
- * omitted, so it is no second one; `resource` and `audience` may repeat — before the caller's credential is looked
- * at, in each endpoint's shape: `oauthForm` (400 `invalid_request`, `ERR_OAUTH_REQUEST`) on the OAuth endpoints,
- * which also refuse a body in any other media type (a JSON body is not an OAuth request), and
- * `refuseRepeatedParameter` (400 `ERR_VALIDATION`) on `/api/introspect`, which takes JSON as well.
+ * `application/x-www-form-urlencoded` bodies of the OAuth endpoints (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1,
+ * RFC 8693 §2.1), and of `/api/introspect` (RFC 7662 for the feed's clients): one parser for all, with
+ * `JOT_BODY_LIMIT`. The body is UTF-8 and decoded strictly (http/form-urlencoded.ts): `+` is a space, a malformed
+ * percent-escape (`%zz`, a truncated `%4`) or bytes that are not UTF-8 (raw or escaped) are a 400, never text or
+ * U+FFFD. A parameter sent twice is refused (RFC 6749 §3.1: "MUST NOT be included more than once") — one sent
+ * without a value counts as omitted, so it is no second one; `resource` and `audience` may repeat — before the
+ * caller's credential is looked at. Each endpoint answers in its own shape: on the OAuth endpoints 400
+ * `invalid_request` with `ERR_OAUTH_REQUEST` (`oauthForm`; the parser's `ERR_VALIDATION` as `asOAuthError` maps it),
+ * which take no other media type (`refuseOtherMediaTypes`: a JSON body is not an OAuth request), and 400
+ * `ERR_VALIDATION` on `/api/introspect` (`refuseRepeatedParameter`), which takes JSON as well.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { OAuthForm } from '../services/grants/types.js';
 import { HttpError } from './errors.js';
-import { oauthError } from './oauth-errors.js';
+import { decodeForm } from './form-urlencoded.js';
+import { oauthError, SEND_A_FORM } from './oauth-errors.js';
 
 /**
  * The client-authentication parameters every OAuth endpoint accepts in its form (RFC 6749 §2.3.1 `client_secret_post`,
@@ -51,18 +55,24 @@ type ParsedBody = Record<string, string> & { [DUPLICATE]?: string; [TARGETS]?: s
 
 /**
  * Registers the form parser on an (encapsulated) plugin instance, with the body limit (`JOT_BODY_LIMIT`: over it,
- * 413 `ERR_BODY_TOO_LARGE`). The body is decoded as UTF-8 (RFC 6749 Appendix B), whatever a `charset` parameter says.
+ * 413 `ERR_BODY_TOO_LARGE`). The body is read as UTF-8 (RFC 6749 Appendix B), strictly: a malformed percent-escape
+ * or bytes that do not decode are 400 `ERR_VALIDATION` (`decodeForm`).
  */
 export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit },
+    { parseAs: 'buffer', bodyLimit },
     (_request, body, done) => {
+      let pairs: Array<[string, string]>;
+      try {
+        pairs = decodeForm(body as Buffer);
+      } catch (err) {
+        done(err as HttpError, undefined);
+        return;
+      }
       const form = Object.create(null) as ParsedBody;
       const targets: string[] = [];
-      // URLSearchParams' constructor drops one leading "?" (a URL query's); a form body has none: the "?" prefixed
-      // here is the one dropped, so "?token=…" names "?token", not "token".
-      for (const [name, value] of new URLSearchParams(`?${body as string}`)) {
+      for (const [name, value] of pairs) {
         // A parameter without a value counts as omitted (RFC 6749 §3.1), so `scope=&scope=x` sends one scope.
         if (value === '') continue;
         if (REPEATABLE.has(name)) targets.push(value);
@@ -73,6 +83,19 @@ export function addFormParser(app: FastifyInstance, bodyLimit: number): void {
       done(null, form);
     },
   );
+}
+
+/**
+ * Registers, on an (encapsulated) plugin instance whose only other parser is the form's, a catch-all that refuses a
+ * body in any other media type — JSON included, which is never parsed — as 400 `invalid_request`
+ * (`ERR_OAUTH_REQUEST`) saying what to send: RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1 and RFC 8693 §2.1 define
+ * these requests as forms, and §5.2 answers a malformed one so. (Without it Fastify would answer a 415 whose
+ * advice, JSON, is the API's and wrong here.) The body is not read.
+ */
+export function refuseOtherMediaTypes(app: FastifyInstance): void {
+  app.addContentTypeParser('*', (_request, _payload, done) => {
+    done(oauthError('invalid_request', 'ERR_OAUTH_REQUEST', SEND_A_FORM), undefined);
+  });
 }
 
 /** A parameter (not `resource` or `audience`) the request's form sent more than once, or undefined. */
@@ -101,11 +124,7 @@ export function oauthForm(request: FastifyRequest): OAuthForm {
   const type = request.headers['content-type'] ?? '';
   const body = request.body as ParsedBody | undefined;
   if (!/^application\/x-www-form-urlencoded\b/i.test(type) || typeof body !== 'object' || body === null) {
-    throw oauthError(
-      'invalid_request',
-      'ERR_OAUTH_REQUEST',
-      'send the parameters as application/x-www-form-urlencoded (RFC 6749 §3.2)',
-    );
+    throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', SEND_A_FORM);
   }
   const repeated = repeatedParameter(request);
   if (repeated !== undefined) throw oauthError('invalid_request', 'ERR_OAUTH_REQUEST', sentTwice(repeated));

@@ -3,7 +3,8 @@
  * are collected with an `onRoute` hook — so this plugin opts out of encapsulation and must be registered before
  * the feature plugins — and the document is built on its first request, when every route is known. Route schemas
  * may carry `summary`, `description`, `tags`, `operationId`, `security`, `deprecated`, and `hide: true` to omit; a
- * `formBody` documents an `application/x-www-form-urlencoded` body (alongside `body`'s JSON when both are given).
+ * `formBody` documents an `application/x-www-form-urlencoded` body the route reads itself (alongside `body`'s JSON
+ * when both are given); a `body` with Fastify's `content` map (a schema per media type) is documented per media type.
  */
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
@@ -114,24 +115,35 @@ function responses(schema: JsonObject): JsonObject {
   return out;
 }
 
+/**
+ * The request bodies a route takes, by media type: `body` (JSON), or `body.content` (Fastify's schema per media type,
+ * each validated: `/api/introspect` takes a strict JSON body and the form RFC 7662 clients send), and `formBody`
+ * (a form the route reads itself: the OAuth endpoints). Required when any of them requires a field.
+ */
+function requestBodies(schema: JsonObject): { content: JsonObject; required: boolean } {
+  const bodies: [string, unknown][] = [];
+  const { body, formBody } = schema;
+  if (isObject(body) && isObject(body.content)) {
+    for (const [mediaType, entry] of Object.entries(body.content))
+      if (isObject(entry)) bodies.push([mediaType, entry.schema]);
+  } else if (body !== undefined) bodies.push(['application/json', body]);
+  if (isObject(formBody)) bodies.push(['application/x-www-form-urlencoded', formBody]);
+  const content: JsonObject = {};
+  let required = false;
+  for (const [mediaType, bodySchema] of bodies) {
+    required ||= isObject(bodySchema) && Array.isArray(bodySchema.required) && bodySchema.required.length > 0;
+    content[mediaType] = { schema: rewriteRefs(bodySchema) };
+  }
+  return { content, required };
+}
+
 function operation(route: CollectedRoute): JsonObject {
   const { schema } = route;
   const op: JsonObject = {};
   for (const key of OPERATION_KEYS) if (schema[key] !== undefined) op[key] = schema[key];
   const params = parameters(schema);
   if (params.length > 0) op.parameters = params;
-  // A route may take both media types (`/api/introspect`: JSON, and the form RFC 7662 clients send).
-  const content: JsonObject = {};
-  let required = false;
-  for (const [key, mediaType] of [
-    ['body', 'application/json'],
-    ['formBody', 'application/x-www-form-urlencoded'],
-  ] as const) {
-    const body = schema[key];
-    if (body === undefined || (key === 'formBody' && !isObject(body))) continue;
-    required ||= isObject(body) && Array.isArray(body.required) && body.required.length > 0;
-    content[mediaType] = { schema: rewriteRefs(body) };
-  }
+  const { content, required } = requestBodies(schema);
   if (Object.keys(content).length > 0) op.requestBody = { required, content };
   op.responses = responses(schema);
   return op;

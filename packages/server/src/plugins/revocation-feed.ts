@@ -10,10 +10,11 @@
  * optional ceiling per address `JOT_RATE_LIMIT_RESOURCE_SERVER` (off by default).
  * Entries carry `expires_at`, after which they can be dropped.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
+import { HttpError } from '../http/errors.js';
 import { parseCursor } from '../http/feed-wire.js';
 import { addFormParser, refuseRepeatedParameter } from '../http/oauth-form.js';
 import { pageToWire } from '../services/feed-wire.js';
@@ -59,12 +60,46 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
   registerIntrospection(app, feedAuth.preHandler);
 }
 
-/** The token to introspect, as JSON or as the form RFC 7662 §2.1 defines (both parse to this object). */
-const INTROSPECT_BODY = {
+/** The token (an access token: RFC 7662 §2.1's `token`), in both media types. */
+const TOKEN = { type: 'string', minLength: 1, maxLength: 16_384 } as const;
+
+/**
+ * The JSON body: `token` and RFC 7662 §2.1's optional `token_type_hint`, nothing else — an unknown field is a 400
+ * `ERR_VALIDATION` naming it, not ignored (a caller's mistake, or a parameter it believes is honoured).
+ */
+const INTROSPECT_JSON_BODY = {
   type: 'object',
   required: ['token'],
-  properties: { token: { type: 'string', minLength: 1, maxLength: 16_384 } },
+  additionalProperties: false,
+  properties: {
+    token: TOKEN,
+    token_type_hint: { type: 'string', maxLength: 64, description: 'access_token (a hint only)' },
+  },
 } as const;
+
+/**
+ * The form RFC 7662 §2.1 defines: other parameters are ignored, as at `/oauth/introspect` (RFC 7662 §2.1 lets an
+ * endpoint take more; stock clients send what their library adds), so both endpoints read one form alike.
+ */
+const INTROSPECT_FORM_BODY = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: TOKEN },
+} as const;
+
+/**
+ * Without a body (no `Content-Type`), Fastify validates nothing — the schemas are per media type — so the missing
+ * token is refused here, as the schema would: 400 `ERR_VALIDATION`.
+ */
+async function refuseMissingBody(request: FastifyRequest): Promise<void> {
+  if (typeof request.body !== 'object' || request.body === null) {
+    throw new HttpError(
+      400,
+      'ERR_VALIDATION',
+      'body: missing field "token": send {"token": "…"} as application/json, or token=… as a form',
+    );
+  }
+}
 
 /** `POST /api/introspect` for the feed's clients (RFC 7662), behind the same credential as the feed. */
 function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<typeof feedCredential>): void {
@@ -74,14 +109,19 @@ function registerIntrospection(app: FastifyInstance, preHandler: ReturnType<type
   app.post<{ Body: { token: string } }>(
     ENDPOINTS.feedIntrospection,
     {
-      preValidation: refuseRepeatedParameter,
+      preValidation: [refuseMissingBody, refuseRepeatedParameter],
       preHandler,
       schema: {
         tags: ['revocation'],
         summary:
           'RFC 7662 token introspection: is this access token active right now (signature, expiry, revocation)?',
-        body: INTROSPECT_BODY,
-        formBody: INTROSPECT_BODY,
+        // Per media type (Fastify validates the body against its type's schema; plugins/openapi.ts documents both).
+        body: {
+          content: {
+            'application/json': { schema: INTROSPECT_JSON_BODY },
+            'application/x-www-form-urlencoded': { schema: INTROSPECT_FORM_BODY },
+          },
+        },
         response: {
           200: INTROSPECTION_RESPONSE_SCHEMA,
           400: { $ref: 'JotError#' },
