@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 import { startBackgroundWork } from './compose/background.js';
 import { createServerContext } from './compose/context.js';
 import type { ServerContext } from './context.js';
+import { addressKey } from './http/address-key.js';
 import { installDrain } from './http/drain.js';
 import { installJsonParser } from './http/json-body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
@@ -190,6 +191,9 @@ async function registerCors(app: FastifyInstance): Promise<void> {
 async function registerRateLimit(app: FastifyInstance): Promise<void> {
   await app.register(rateLimit, {
     global: false,
+    // The routes' per-address limits count under the key every other per-address limit uses (http/address-key.ts):
+    // an IPv6 /64, the IPv4 client inside NAT64/6to4/Teredo, no port a proxy appended.
+    keyGenerator: (request) => addressKey(request.ip),
     // With Redis the limits hold across every instance; while Redis fails (or without Redis), each instance counts
     // on its own, in bounded memory that never forgets a running window (http/rate-limit-store.ts).
     ...(app.jot.redis === undefined

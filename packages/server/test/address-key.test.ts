@@ -56,6 +56,17 @@ describe('addressKey', () => {
     expect(addressKey('2001:db8:4136:e378::1')).toBe('2001:db8:4136:e378::/64');
   });
 
+  it('drops the port a proxy may add to a forwarded address, so each connection gets no budget of its own', () => {
+    expect(addressKey('203.0.113.7:51234')).toBe('203.0.113.7');
+    expect(addressKey('203.0.113.7:443')).toBe(addressKey('203.0.113.7:51235'));
+    expect(addressKey('[2001:db8:ee:ff::1]:443')).toBe('2001:db8:ee:ff::/64');
+    expect(addressKey('[2001:db8:ee:ff::1]')).toBe('2001:db8:ee:ff::/64');
+    expect(addressKey('[::ffff:203.0.113.7]:8080')).toBe('203.0.113.7');
+    // Not an address with a port: unchanged.
+    expect(addressKey('999.0.113.7:80')).toBe('999.0.113.7:80');
+    expect(addressKey('[nonsense]:80')).toBe('[nonsense]:80');
+  });
+
   it('leaves text that is no address unchanged', () => {
     expect(addressKey('unknown')).toBe('unknown');
     expect(addressKey('')).toBe('');

@@ -182,6 +182,27 @@ describe('per client address (JOT_RATE_LIMIT_AUTH)', () => {
     const events = await server.app.jot.store.listSecurityEvents({ limit: 500, type: 'rate_limited' });
     expect(events.filter((e) => e.detail.limit === 'address').length).toBeGreaterThanOrEqual(found.length);
   }, 180_000);
+
+  it('a forwarded address with a port (a new one per connection) spends the address budget, not one per port', async () => {
+    const address = freshAddress();
+    const attempt = (port: number) =>
+      send(server, 'POST', '/api/password/forgot', {
+        address: `${address}:${port}`,
+        body: { email: `port-${port}@example.com` },
+      });
+    expect((await attempt(40001)).status).toBe(202);
+    expect((await attempt(40002)).status).toBe(202);
+    expectRetryAfter(await attempt(40003), 'ERR_RATE_LIMITED', WINDOW_S);
+    // The same address without a port is the same client.
+    expectRetryAfter(
+      await send(server, 'POST', '/api/password/forgot', {
+        address,
+        body: { email: 'port-bare@example.com' },
+      }),
+      'ERR_RATE_LIMITED',
+      WINDOW_S,
+    );
+  });
 });
 
 describe('per verified user, across addresses', () => {

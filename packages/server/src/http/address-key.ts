@@ -1,5 +1,6 @@
 /**
- * The key a per-address limit counts a client under: an IPv4 address as it is, an IPv6 address as its /64 — the
+ * The key a per-address limit counts a client under: an IPv4 address as it is (without a port a proxy may have
+ * added), an IPv6 address as its /64 — the
  * smallest network one subscriber is given, so rotating the interface half of an address gains nothing, and however
  * the address was spelled (leading zeros, `::`, upper case), as the route limits of `@fastify/rate-limit` group it.
  *
@@ -48,10 +49,24 @@ function embeddedIpv4(groups: readonly number[]): [number, number] | undefined {
   return undefined;
 }
 
+/**
+ * The address without a port some proxies append in `X-Forwarded-For` (`203.0.113.7:51234`, `[2001:db8::1]:443`):
+ * kept, the port — a new one per connection — would give every connection a budget of its own.
+ */
+function withoutPort(ip: string): string {
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(ip);
+  if (v4 !== null && isIP(v4[1] ?? '') === 4) return v4[1] ?? ip;
+  const v6 = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(ip);
+  if (v6 !== null && isIP((v6[1] ?? '').replace(/%.*$/, '')) === 6) return v6[1] ?? ip;
+  return ip;
+}
+
 /** `ip` as the key its limits count under (see the file header); text that is no address stays as it is. */
 export function addressKey(ip: string): string {
-  const groups = ipv6Groups(ip);
-  if (groups === undefined || groups.length !== 8) return ip;
+  const address = withoutPort(ip);
+  if (isIP(address) === 4) return address;
+  const groups = ipv6Groups(address);
+  if (groups === undefined || groups.length !== 8) return address;
   const embedded = embeddedIpv4(groups);
   if (embedded !== undefined) return ipv4Text(embedded[0], embedded[1]);
   return `${groups
