@@ -37,6 +37,11 @@ const pg = 'error' in pgTarget ? undefined : pgTarget;
 if (pg === undefined) console.warn('SKIPPED rate limits across instances: PostgreSQL not reachable');
 
 const PASSWORD = 'correct horse battery';
+/** An account made without its verification mail, so it spends no mail budget before the test counts. */
+async function accountWithoutMail(server: TestServer, email: string): Promise<void> {
+  await server.app.jot.accounts.create({ email, password: PASSWORD, via: 'register' });
+}
+
 /** A short window, so recovery is observed in seconds (the shortest JOT_RATE_LIMIT_* window is 1 s). */
 const WINDOW_S = 3;
 const RATE = `2/${WINDOW_S}s`;
@@ -271,7 +276,7 @@ describe('per mail address (JOT_RATE_LIMIT_MAIL)', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ rateLimitMail: RATE, rateLimitAuth: '10000/min', trustProxy: true });
-    await signUp(server, 'mail-limited@example.com', PASSWORD);
+    await accountWithoutMail(server, 'mail-limited@example.com');
   });
   afterAll(async () => {
     await server.close();
@@ -296,8 +301,8 @@ describe('per mail address, however it is spelled', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ rateLimitMail: RATE, rateLimitAuth: '10000/min', trustProxy: true });
-    await signUp(server, 'spelled@example.com', PASSWORD);
-    await signUp(server, 'spelt@example.com', PASSWORD);
+    await accountWithoutMail(server, 'spelled@example.com');
+    await accountWithoutMail(server, 'spelt@example.com');
   });
   afterAll(async () => {
     await server.close();
@@ -315,6 +320,37 @@ describe('per mail address, however it is spelled', () => {
       ['Spelt@Example.com', 'ｓｐｅｌｔ@example.com', 'spelt@example.com.', 'SPELT@EXAMPLE.COM'],
     ],
   ] as const;
+
+  it('registration: its verification link spends the budget of the mailbox, whatever +tag the address has', async () => {
+    const register = (email: string) =>
+      send(server, 'POST', '/api/register', { address: freshAddress(), body: { email, password: PASSWORD } });
+    expect((await register('inbox+1@example.com')).status).toBe(201);
+    expect((await register('inbox+2@example.com')).status).toBe(201);
+    expectRetryAfter(await register('inbox+3@example.com'), 'ERR_RATE_LIMITED', WINDOW_S);
+    // Refused before the account was made: the address is free once the budget recovers.
+    expect(await server.app.jot.store.getUserByEmail('inbox+3@example.com')).toBeUndefined();
+    // The mailbox's other routes share the spent budget.
+    expectRetryAfter(
+      await send(server, 'POST', '/api/password/forgot', {
+        address: freshAddress(),
+        body: { email: 'Inbox+Other@Example.com' },
+      }),
+      'ERR_RATE_LIMITED',
+      WINDOW_S,
+    );
+    // Another mailbox is not affected.
+    expect((await register('inbox2+1@example.com')).status).toBe(201);
+  });
+
+  it('Gmail addresses: dots and googlemail.com reach one mailbox, so they share one budget', async () => {
+    const attempt = (email: string) =>
+      send(server, 'POST', '/api/password/forgot', { address: freshAddress(), body: { email } });
+    expect((await attempt('dotted.name@gmail.com')).status).toBe(202);
+    expect((await attempt('dottedname+x@googlemail.com')).status).toBe(202);
+    expectRetryAfter(await attempt('d.o.t.t.e.d.n.a.m.e@gmail.com'), 'ERR_RATE_LIMITED', WINDOW_S);
+    // Dots elsewhere are letters of other mailboxes.
+    expect((await attempt('dotted.name@example.com')).status).toBe(202);
+  });
 
   for (const [path, spellings] of cases) {
     it(`${path}: one budget for every spelling of the address`, async () => {

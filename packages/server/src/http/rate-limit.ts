@@ -13,10 +13,10 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 
 import type { Config } from '../config/index.js';
 import type { SecurityEvents } from '../services/security-events.js';
-import { emailKeyOf } from '../store/index.js';
 import { addressKey } from './address-key.js';
 import { HttpError } from './errors.js';
 import { eventThrottle } from './event-throttle.js';
+import { mailboxKey } from './mailbox-key.js';
 
 /** The 429 every limit answers with. */
 export function rateLimited(seconds: number): HttpError {
@@ -95,9 +95,10 @@ export function rateLimitEvents(
 }
 
 /**
- * A per-address limit for endpoints that send mail (`JOT_RATE_LIMIT_MAIL`): keyed by a hash of the address's
- * comparison key (store/email.ts: the form accounts are found by, so `ＡＤＡ@example.com.` and `ada@example.com` share
- * one budget), one budget shared by every route that mails it (forgotten password, verification link, email change)
+ * A per-address limit for endpoints that send mail (`JOT_RATE_LIMIT_MAIL`): keyed by a hash of the mailbox the
+ * address reaches (http/mailbox-key.ts: its comparison key, so `ＡＤＡ@example.com.` and `ada@example.com` share one
+ * budget, without a `+tag`, so `ada+1@example.com` shares it too), one budget shared by every route that mails it
+ * (registration, forgotten password, verification link, email change)
  * — through Redis when configured, in this instance's memory otherwise. It applies the same way whether or not an
  * account has that address, so its 429 tells nothing about which addresses exist.
  */
@@ -112,12 +113,7 @@ export function mailAddressLimit(
     keyGenerator: (request) => keyOf.get(request) ?? `ip:${addressKey(request.ip)}`,
   });
   return async (request, email) => {
-    keyOf.set(
-      request,
-      `mail:${createHash('sha256')
-        .update(emailKeyOf(email) ?? email.trim().toLowerCase())
-        .digest('base64url')}`,
-    );
+    keyOf.set(request, `mail:${createHash('sha256').update(mailboxKey(email)).digest('base64url')}`);
     const result = await limit(request);
     if (!result.isAllowed && result.isExceeded) {
       throw new HttpError(

@@ -3,13 +3,16 @@ import type { FastifyInstance } from 'fastify';
 
 import type { RegisterBody } from '@jot/contract';
 
-import { authRateLimit } from '../../http/rate-limit.js';
+import { authRateLimit, mailAddressLimit } from '../../http/rate-limit.js';
 import { registerBodySchema } from '../../http/session-body-schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
 import { registerAccount } from '../../services/registration.js';
 
 /** Registers `POST /api/register`. */
 export function registerRegisterRoute(app: FastifyInstance): void {
+  // The verification link of a new account is mail like the others: it spends the recipient's budget, so new
+  // accounts at `ada+1@`, `ada+2@`, … cannot fill ada's inbox (http/mailbox-key.ts).
+  const perRecipient = mailAddressLimit(app, app.jot.config);
   app.post<{ Body: RegisterBody }>(
     '/api/register',
     {
@@ -24,11 +27,13 @@ export function registerRegisterRoute(app: FastifyInstance): void {
           400: { $ref: 'JotError#' },
           403: { $ref: 'JotError#' },
           409: { $ref: 'JotError#' },
+          429: { $ref: 'JotError#' },
         },
       },
     },
     async (request, reply) => {
       const { email, password, name } = request.body;
+      if (app.jot.config.emailVerification !== 'off') await perRecipient(request, email);
       const user = await registerAccount(app.jot, { email, password, name, ip: request.ip });
       return reply.code(201).send(publicUser(user));
     },
