@@ -15,6 +15,7 @@ import { isVerifyError } from '@jot/verify';
 
 import { KeyError } from '../keys/errors.js';
 import { DomainError, type DomainErrorKind } from '../services/errors.js';
+import { echoed } from '../services/echoed.js';
 import { StoreError } from '../store/index.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
 import { FAILURE_LOG_WINDOW_MS, failureLog } from './failure-log.js';
@@ -213,7 +214,11 @@ export function installErrorHandlers(app: FastifyInstance, now: () => number = D
   app.setNotFoundHandler((request, reply) =>
     sendError(
       reply,
-      new HttpError(404, 'ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+      new HttpError(
+        404,
+        'ERR_NOT_FOUND',
+        `no route ${request.method} ${echoed(request.url.split('?')[0] ?? '')}`,
+      ),
     ),
   );
 }

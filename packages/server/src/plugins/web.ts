@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { Config } from '../config/index.js';
 import { HttpError } from '../http/errors.js';
+import { echoed } from '../services/echoed.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -115,11 +116,11 @@ export async function webPlugin(app: FastifyInstance): Promise<void> {
     const path = request.url.split('?')[0] ?? '/';
     // The API's own spaces, in any letter case (`/OAUTH/token` too): a JSON 404, never the web UI's page.
     if (/^\/(api|oauth|\.well-known)(\/|$)/i.test(path)) {
-      throw new HttpError(404, 'ERR_NOT_FOUND', `no route GET ${path}`);
+      throw new HttpError(404, 'ERR_NOT_FOUND', `no route GET ${echoed(path)}`);
     }
     const asset = assets.get(path);
     if (asset !== undefined) return send(reply, asset);
-    if (extname(path) !== '') throw new HttpError(404, 'ERR_NOT_FOUND', `no file ${path}`);
+    if (extname(path) !== '') throw new HttpError(404, 'ERR_NOT_FOUND', `no file ${echoed(path)}`);
     return send(reply, index);
   });
 }
