@@ -15,6 +15,7 @@ import type { Clock } from './clock.js';
 import { startBackgroundWork } from './compose/background.js';
 import { createServerContext } from './compose/context.js';
 import type { ServerContext } from './context.js';
+import { installBodyEncoding } from './http/body-encoding.js';
 import { installDrain } from './http/drain.js';
 import { installJsonParser } from './http/json-body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
@@ -160,6 +161,7 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   installErrorHandlers(app);
   installInputGuard(app);
   installSingletonHeaders(app);
+  installBodyEncoding(app);
   recordCsrfRejections(app);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
