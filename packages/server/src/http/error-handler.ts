@@ -15,8 +15,8 @@ import { isVerifyError } from '@jot/verify';
 
 import { KeyError } from '../keys/errors.js';
 import { DomainError, type DomainErrorKind } from '../services/errors.js';
-import { echoed } from '../services/echoed.js';
 import { StoreError } from '../store/index.js';
+import { noRoute } from './allowed-methods.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
 import { FAILURE_LOG_WINDOW_MS, failureLog } from './failure-log.js';
 import { invalidClient } from './oauth-errors.js';
@@ -211,14 +211,6 @@ export function installErrorHandlers(app: FastifyInstance, now: () => number = D
     } else request.log.info({ code: httpError.code, status: httpError.statusCode }, 'request refused');
     return sendError(reply, httpError);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      reply,
-      new HttpError(
-        404,
-        'ERR_NOT_FOUND',
-        `no route ${request.method} ${echoed(request.url.split('?')[0] ?? '')}`,
-      ),
-    ),
-  );
+  // A path that takes other methods is 405 with `Allow`; one nothing answers at, 404.
+  app.setNotFoundHandler((request, reply) => sendError(reply, noRoute(app, request.method, request.url)));
 }
