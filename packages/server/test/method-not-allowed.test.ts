@@ -122,6 +122,14 @@ describe('without CORS', () => {
     }
   });
 
+  it('a path parameter over the router limit is 414 for GET too (the web UI catch-all stands behind it)', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await server.request(method, `/api/admin/clients/${'c'.repeat(150)}`);
+      expect({ method, status: res.status }).toEqual({ method, status: 414 });
+      expect(res.body).toMatchObject({ code: 'ERR_VALIDATION' });
+    }
+  });
+
   it('the right method still reaches the route', async () => {
     expect((await server.request('GET', '/sign-in')).status).toBe(200);
     expect((await server.request('POST', '/api/logout')).status).not.toBe(405);

@@ -66,6 +66,12 @@ export function methodNotAllowed(method: string, path: string, allowed: readonly
 export function noRoute(app: FastifyInstance, method: string, url: string): HttpError {
   const path = url.split('?')[0] ?? '';
   const allowed = app.hasDecorator('routeTable') ? allowedMethods(app.routeTable, path) : [];
+  const longest = app.initialConfig.maxParamLength ?? 100;
+  if (allowed.includes(method) && path.split('/').some((segment) => segment.length > longest)) {
+    // A route of this method matches but the router took none: a path parameter over its limit — the 414 the
+    // router gives where no wildcard route (the web UI's GET) stands behind it (http/error-handler.ts).
+    return new HttpError(414, 'ERR_VALIDATION', `a path segment is longer than ${longest} characters`);
+  }
   if (allowed.length === 0 || allowed.includes(method)) {
     return new HttpError(404, 'ERR_NOT_FOUND', `no route ${method} ${echoed(path)}`);
   }
