@@ -16,9 +16,12 @@ import { startBackgroundWork } from './compose/background.js';
 import { createServerContext } from './compose/context.js';
 import type { ServerContext } from './context.js';
 import { addressKey } from './http/address-key.js';
+import { installBodyEncoding } from './http/body-encoding.js';
+import { installConnectMethod } from './http/connect-method.js';
 import { installDrain } from './http/drain.js';
 import { installJsonParser } from './http/json-body.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/error-handler.js';
+import { installExpectHeader } from './http/expect-header.js';
 import { recordCsrfRejections } from './http/csrf-events.js';
 import { HttpError } from './http/errors.js';
 import { installSingletonHeaders } from './http/singleton-headers.js';
@@ -161,6 +164,9 @@ export async function buildApp(app: FastifyInstance): Promise<void> {
   installErrorHandlers(app);
   installInputGuard(app);
   installSingletonHeaders(app);
+  installExpectHeader(app);
+  installBodyEncoding(app);
+  installConnectMethod(app);
   recordCsrfRejections(app);
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -5,11 +5,10 @@
  * `ERR_HTTP_MALFORMED`) and a path parameter over the router's length limit (414 `ERR_VALIDATION`). The 408 of a
  * slow client is in slow-clients.test.ts.
  */
-import { connect } from 'node:net';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestServer } from './support/jot-server.js';
+import { rawRequest, type RawAnswer } from './support/raw-http.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -19,39 +18,9 @@ afterAll(async () => {
   await server.close();
 });
 
-interface RawAnswer {
-  status: number;
-  headers: string;
-  body: Record<string, unknown>;
-  /** Whether the server closed the connection after answering. */
-  closed: boolean;
-}
-
 /** Sends `request` as raw bytes and reads the first answer (and whether the connection closes within 5 s). */
-async function raw(request: string): Promise<RawAnswer> {
-  const { port } = new URL(server.url);
-  const socket = connect(Number(port), '127.0.0.1');
-  let received = '';
-  socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
-  socket.on('error', () => undefined);
-  const closed = new Promise<boolean>((resolve) => socket.once('close', () => resolve(true)));
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.write(request);
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([
-    closed,
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
-  ]);
-  clearTimeout(timer);
-  socket.destroy();
-  const [head = '', text = ''] = received.split('\r\n\r\n');
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
-  return {
-    status,
-    headers: head.toLowerCase(),
-    body: JSON.parse(text) as Record<string, unknown>,
-    closed: ended,
-  };
+function raw(request: string): Promise<RawAnswer> {
+  return rawRequest(server.url, request);
 }
 
 describe('refused before any route, in the common error shape', () => {

@@ -79,7 +79,8 @@ describe('CSRF on every cookie-authenticated mutation', () => {
       token: admin.access_token,
       headers: { 'x-http-method-override': 'POST' },
     });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
     expect((await server.request('GET', '/api/whoami', { token: admin.access_token })).status).toBe(200);
   });
 });

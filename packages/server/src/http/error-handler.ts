@@ -16,6 +16,7 @@ import { isVerifyError } from '@jot/verify';
 import { KeyError } from '../keys/errors.js';
 import { DomainError, type DomainErrorKind } from '../services/errors.js';
 import { StoreError } from '../store/index.js';
+import { noRoute } from './allowed-methods.js';
 import { fromVerifyError, HttpError, unauthorized, type ErrorBody } from './errors.js';
 import { FAILURE_LOG_WINDOW_MS, failureLog } from './failure-log.js';
 import { invalidClient } from './oauth-errors.js';
@@ -163,14 +164,24 @@ export function clientErrorHandler(
           ]
         : [400, 'Bad Request', new HttpError(400, 'ERR_HTTP_MALFORMED', 'the request is not valid HTTP')];
   this.log.debug({ code: err.code, status }, 'client error');
-  const body = JSON.stringify(error.toBody());
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
+  answerOnSocket(socket, reason, error);
   socket.destroy();
+}
+
+/**
+ * Writes `error` as a whole HTTP/1.1 response (`reason` its reason phrase, its headers included) with
+ * `Connection: close` on a socket no Fastify reply owns, when it is still writable.
+ */
+export function answerOnSocket(socket: Duplex, reason: string, error: HttpError): void {
+  if (!socket.writable) return;
+  const body = JSON.stringify(error.toBody());
+  const headers = Object.entries(error.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(
+    `HTTP/1.1 ${error.statusCode} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n${headers}` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Fastify's `frameworkErrors` (a path that does not decode, a path parameter too long): the common body. */
@@ -223,10 +234,6 @@ export function installErrorHandlers(app: FastifyInstance, now: () => number = D
     } else request.log.info({ code: httpError.code, status: httpError.statusCode }, 'request refused');
     return sendError(reply, httpError);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(
-      reply,
-      new HttpError(404, 'ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
-    ),
-  );
+  // A path that takes other methods is 405 with `Allow`; one nothing answers at, 404.
+  app.setNotFoundHandler((request, reply) => sendError(reply, noRoute(app, request.method, request.url)));
 }

@@ -12,6 +12,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+import { echoed } from '../services/echoed.js';
 import type { OAuthForm } from '../services/grants/types.js';
 import { HttpError } from './errors.js';
 import { decodeForm } from './form-urlencoded.js';
@@ -106,7 +107,7 @@ function repeatedParameter(request: FastifyRequest): string | undefined {
 
 /** The refusal's description, the same on every endpoint. */
 function sentTwice(name: string): string {
-  return `the parameter "${name}" was sent more than once`;
+  return `the parameter "${echoed(name)}" was sent more than once`;
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 import type { FastifySchemaValidationError } from 'fastify';
 
+import { echoed } from '../services/echoed.js';
+
 /** A JSON pointer (`/a/0/b`) as a field path (`a[0].b`); empty for the whole part. */
 function fieldPath(pointer: string): string {
   return pointer
@@ -17,12 +19,9 @@ function fieldPath(pointer: string): string {
     }, '');
 }
 
-/** Longest field name echoed back; longer ones are cut (they are the caller's own text, not ours). */
-const MAX_NAME = 64;
-
 /**
  * A field name as the caller sent it, made safe to echo: control and other invisible characters as `\uXXXX` (no
- * terminal escape sequences reach a log or a console), cut to {@link MAX_NAME} characters.
+ * terminal escape sequences reach a log or a console), cut as every echoed value is (`services/echoed.ts`).
  */
 function shown(name: string): string {
   const visible = name.replace(
@@ -30,7 +29,7 @@ function shown(name: string): string {
     /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-  return visible.length > MAX_NAME ? `${visible.slice(0, MAX_NAME)}…` : visible;
+  return echoed(visible);
 }
 
 /** A field named inside the part: the path to it and the name (`a.b`, `"c"` → `a.b.c`). */

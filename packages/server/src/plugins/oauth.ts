@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 
 import { toHttpError } from '../http/error-handler.js';
-import { HttpError } from '../http/errors.js';
+import { refuseOtherMethods } from '../http/allowed-methods.js';
 import { asOAuthError } from '../http/oauth-errors.js';
 import { addFormParser, refuseOtherMediaTypes } from '../http/oauth-form.js';
 import { oauthIntrospectRoutes } from './oauth-introspect.js';
@@ -35,19 +35,5 @@ export async function oauthPlugin(app: FastifyInstance): Promise<void> {
   await app.register(oauthIntrospectRoutes);
   // Every endpoint takes POST only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1): another method is a 405 with
   // `Allow`, in the endpoints' JSON error shape — not the web UI's page, which the catch-all GET would serve.
-  for (const url of Object.values(OAUTH_PATHS)) {
-    app.route({
-      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
-      url,
-      schema: { hide: true },
-      handler: async (request) => {
-        throw new HttpError(
-          405,
-          'ERR_METHOD_NOT_ALLOWED',
-          `${request.method} is not allowed on ${url}; use POST`,
-          { error: 'invalid_request', headers: { allow: 'POST' } },
-        );
-      },
-    });
-  }
+  for (const url of Object.values(OAUTH_PATHS)) refuseOtherMethods(app, url, ['POST']);
 }

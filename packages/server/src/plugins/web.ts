@@ -15,7 +15,12 @@ import { WEB_UI_META } from '@jot/contract';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { Config } from '../config/index.js';
+import { noRoute } from '../http/allowed-methods.js';
 import { HttpError } from '../http/errors.js';
+import { echoed } from '../services/echoed.js';
+
+/** The API's own spaces, where the UI's page is never the answer. */
+const API_SPACES = /^\/(api|oauth|\.well-known)(\/|$)/i;
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -111,15 +116,17 @@ export async function webPlugin(app: FastifyInstance): Promise<void> {
   if (built !== undefined) assets.set('/index.html', index);
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => send(reply, index));
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+  // The paths this catch-all serves (the route table's say for the 405 answer, http/allowed-methods.ts): a file of
+  // the UI, or a client-side route — never in the API's own spaces, in any letter case (`/OAUTH/token` too).
+  const serves = (path: string): boolean =>
+    !API_SPACES.test(path) && (assets.has(path) || extname(path) === '');
+  app.get('/*', { schema: { hide: true }, config: { serves } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    // The API's own spaces, in any letter case (`/OAUTH/token` too): a JSON 404, never the web UI's page.
-    if (/^\/(api|oauth|\.well-known)(\/|$)/i.test(path)) {
-      throw new HttpError(404, 'ERR_NOT_FOUND', `no route GET ${path}`);
-    }
+    // In the API's spaces: a JSON 404, or a 405 where the path takes other methods — never the web UI's page.
+    if (API_SPACES.test(path)) throw noRoute(app, request.method, request.url);
     const asset = assets.get(path);
     if (asset !== undefined) return send(reply, asset);
-    if (extname(path) !== '') throw new HttpError(404, 'ERR_NOT_FOUND', `no file ${path}`);
+    if (extname(path) !== '') throw new HttpError(404, 'ERR_NOT_FOUND', `no file ${echoed(path)}`);
     return send(reply, index);
   });
 }

@@ -26,6 +26,7 @@ import type { OAuthClient, Store } from '../store/index.js';
 import type { ClientKeys } from './client-keys.js';
 import { hashSecret } from './secrets.js';
 import { DomainError } from './errors.js';
+import { echoed } from './echoed.js';
 
 /** Assertions longer than this are refused before any decoding. */
 export const MAX_ASSERTION_LENGTH = 8192;
@@ -152,7 +153,7 @@ function checkTypeAndLifetime(deps: AssertionDeps, { header, payload }: Verified
     typeof header.typ === 'string' &&
     !ASSERTION_TYPS.has(header.typ.toLowerCase().replace(/^application\//, ''))
   ) {
-    refused(`"typ" ${header.typ} is not a client assertion`);
+    refused(`"typ" ${echoed(header.typ)} is not a client assertion`);
   }
   const exp = payload.exp as number;
   const issuedAt = typeof payload.iat === 'number' ? payload.iat : Math.floor(deps.clock() / 1000);

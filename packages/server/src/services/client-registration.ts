@@ -10,6 +10,7 @@ import { KeySet } from '@jot/jose';
 
 import { SCOPE_TOKEN } from '../config/parsers.js';
 import { resourceIndicatorProblem } from './resource-indicator.js';
+import { echoed } from './echoed.js';
 import type { ClientAuthMethod, NewOAuthClient } from '../store/index.js';
 import {
   AUTH_METHODS,
@@ -28,7 +29,7 @@ const MAX_TTL_SECONDS = 24 * 3600;
 
 function names(value: readonly string[] | undefined, what: string, check: (s: string) => boolean): string[] {
   const list = value ?? [];
-  for (const item of list) if (!check(item)) throw invalid(`${what}: "${item}" is not allowed`);
+  for (const item of list) if (!check(item)) throw invalid(`${what}: "${echoed(item)}" is not allowed`);
   return [...new Set(list)];
 }
 
@@ -38,11 +39,6 @@ function isUri(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A value as a refusal quotes it: at most 100 characters. */
-function shown(value: string): string {
-  return value.length > 100 ? `${value.slice(0, 100)}…` : value;
 }
 
 function clientIdOf(input: ClientRegistration): string {
@@ -68,7 +64,7 @@ function publicJwks(jwks: unknown): Record<string, unknown> {
   const kids = new Set<string>();
   for (const { kid } of set.keys) {
     if (kid === undefined) continue;
-    if (kids.has(kid)) throw invalid(`jwks: two keys have the kid "${shown(kid)}"; give each key its own`);
+    if (kids.has(kid)) throw invalid(`jwks: two keys have the kid "${echoed(kid)}"; give each key its own`);
     kids.add(kid);
   }
   return set.toJWKS() as unknown as Record<string, unknown>;
@@ -120,7 +116,7 @@ function grantsOf(
     const problem = resourceIndicatorProblem(audience);
     if (problem !== undefined) {
       throw invalid(
-        `audiences: "${shown(audience)}" ${problem} (RFC 8707 section 2: an absolute URI, no fragment)`,
+        `audiences: "${echoed(audience)}" ${problem} (RFC 8707 section 2: an absolute URI, no fragment)`,
       );
     }
   }

@@ -16,6 +16,7 @@ import { clientInvalid, dpopPolicyOf, introspectionPolicyOf, usesSecret } from '
 import type { RevocationService } from './revocation.js';
 import { hashSecret, newSecret } from './secrets.js';
 import { DomainError } from './errors.js';
+import { echoed } from './echoed.js';
 
 /** What an admin sends to register a client. */
 export type { ClientRegistration, ClientUpdate };
@@ -69,7 +70,7 @@ function secretFields(
 }
 
 function noClient(clientId: string): DomainError {
-  return new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${clientId}"`);
+  return new DomainError('not_found', 'ERR_NOT_FOUND', `no client "${echoed(clientId)}"`);
 }
 
 async function found(store: Store, clientId: string): Promise<OAuthClient> {
@@ -96,7 +97,7 @@ async function register(
       throw new DomainError(
         'conflict',
         'ERR_CLIENT_EXISTS',
-        `a client "${row.clientId}" is already registered`,
+        `a client "${echoed(row.clientId)}" is already registered`,
       );
     }
     throw err;
@@ -112,7 +113,7 @@ async function rotateSecret(
     throw new DomainError(
       'invalid',
       'ERR_CLIENT_NO_SECRET',
-      `client "${clientId}" authenticates with ${client.authMethod}, not a secret`,
+      `client "${echoed(clientId)}" authenticates with ${client.authMethod}, not a secret`,
     );
   }
   const clientSecret = newSecret();

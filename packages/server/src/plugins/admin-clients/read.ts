@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../http/errors.js';
 import { authErrors } from '../../http/schemas.js';
 import { clientView } from '../../services/client-view.js';
+import { echoed } from '../../services/echoed.js';
 import { requireRole } from '../auth.js';
 import { clientSchema, idParams } from './schemas.js';
 
@@ -41,7 +42,8 @@ export function registerClientReadRoutes(app: FastifyInstance): void {
     },
     async (request) => {
       const client = await clients.get(request.params.id);
-      if (client === undefined) throw new HttpError(404, 'ERR_NOT_FOUND', `no client "${request.params.id}"`);
+      if (client === undefined)
+        throw new HttpError(404, 'ERR_NOT_FOUND', `no client "${echoed(request.params.id)}"`);
       return clientView(client);
     },
   );

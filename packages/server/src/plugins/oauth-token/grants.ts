@@ -8,6 +8,7 @@ import { oauthError } from '../../http/oauth-errors.js';
 import { clientCredentialsGrant } from '../../services/grants/client-credentials.js';
 import { refreshTokenGrant } from '../../services/grants/refresh-token.js';
 import { tokenExchangeGrant } from '../../services/grants/token-exchange.js';
+import { echoed } from '../../services/echoed.js';
 import type { GrantHandler } from '../../services/grants/types.js';
 import type { OAuthClient } from '../../store/index.js';
 
@@ -24,14 +25,14 @@ export function grantFor(client: OAuthClient, grantType: string): GrantHandler {
     throw oauthError(
       'unsupported_grant_type',
       'ERR_GRANT_UNSUPPORTED',
-      `the grant type "${grantType}" is not supported`,
+      `the grant type "${echoed(grantType)}" is not supported`,
     );
   }
   if (!client.grantTypes.includes(grantType)) {
     throw oauthError(
       'unauthorized_client',
       'ERR_GRANT_NOT_ALLOWED',
-      `client "${client.clientId}" may not use ${grantType}`,
+      `client "${echoed(client.clientId)}" may not use ${echoed(grantType)}`,
     );
   }
   return grant;

@@ -7,6 +7,7 @@
 import type { OAuthClient } from '../../store/index.js';
 import { SCOPE_TOKEN } from '../../config/parsers.js';
 import { DomainError } from '../errors.js';
+import { echoed, echoedList } from '../echoed.js';
 import { resourceIndicatorProblem } from '../resource-indicator.js';
 
 /** The `aud` for the token: one string, or an array when several targets were asked for. */
@@ -21,11 +22,10 @@ export function chooseAudience(client: OAuthClient, targets: readonly string[]):
   for (const target of targets) {
     const problem = resourceIndicatorProblem(target);
     if (problem !== undefined) {
-      const shown = target.length > 100 ? `${target.slice(0, 100)}…` : target;
       throw new DomainError(
         'invalid',
         'ERR_INVALID_TARGET',
-        `"${shown}" ${problem}: a resource indicator is an absolute URI without a fragment (RFC 8707 §2)`,
+        `"${echoed(target)}" ${problem}: a resource indicator is an absolute URI without a fragment (RFC 8707 §2)`,
       );
     }
   }
@@ -35,7 +35,7 @@ export function chooseAudience(client: OAuthClient, targets: readonly string[]):
     throw new DomainError(
       'invalid',
       'ERR_INVALID_TARGET',
-      `the client may not get tokens for ${refused.map((t) => `"${t}"`).join(', ')}`,
+      `the client may not get tokens for ${echoedList(refused)}`,
     );
   }
   const unique = [...new Set(targets)];
@@ -59,7 +59,7 @@ export function chooseScopes(requested: string | undefined, allowed: readonly st
   const allowedSet = new Set(allowed);
   const wider = asked.filter((s) => !allowedSet.has(s));
   if (wider.length > 0) {
-    throw new DomainError('invalid', 'ERR_SCOPE_WIDENED', `not allowed: "${wider.join(' ')}"`);
+    throw new DomainError('invalid', 'ERR_SCOPE_WIDENED', `not allowed: "${echoed(wider.join(' '))}"`);
   }
   return [...new Set(asked)];
 }

@@ -3,6 +3,7 @@ import type { Session, User } from '../../store/index.js';
 import { DomainError } from '../errors.js';
 import { scopeText } from '../scopes.js';
 import type { IssuedAccessToken } from '../tokens.js';
+import { echoed } from '../echoed.js';
 import { credentialsEndedError, isSessionLive, sessionEndedError, userDisabledError } from './rules.js';
 import type { SessionDeps, TokenPair } from './types.js';
 
@@ -55,7 +56,11 @@ async function grantedScopes(
 export function refuseWidening(granted: readonly string[], narrowTo: readonly string[] | undefined): void {
   const wider = narrowTo?.filter((scope) => !granted.includes(scope)) ?? [];
   if (wider.length > 0) {
-    throw new DomainError('invalid', 'ERR_SCOPE_WIDENED', `the session was not granted "${wider.join(' ')}"`);
+    throw new DomainError(
+      'invalid',
+      'ERR_SCOPE_WIDENED',
+      `the session was not granted "${echoed(wider.join(' '))}"`,
+    );
   }
 }
 
