@@ -6,8 +6,10 @@
  * allows: the first `freeFailures` consecutive failures are free, and the attempt that reaches that count (and every
  * further one) locks the account's sign-in for `baseMs × 2^(n − free)` (capped at `maxMs`). A successful check
  * forgets the count up to its own attempt (and the lock its reservation set; a count forgotten entirely leaves no
- * row); attempts reserved after it stay counted. A count untouched for a day starts over. Unknown addresses are throttled exactly like known ones, so the
- * throttle reveals nothing about which accounts exist. The same count guards the signed-in password checks
+ * row); attempts reserved after it stay counted, and so does a count started again after its reservation (the row
+ * forgotten by another success, or stale), which a generation drawn at each start tells apart. A count untouched for
+ * a day starts over. Unknown addresses are throttled exactly like known ones, so the throttle reveals nothing about
+ * which accounts exist. The same count guards the signed-in password checks
  * (`POST /api/reauth`, `POST /api/password`): a stolen session guesses no faster than a sign-in.
  *
  * An attempt presenting a live device credential of the account (login-devices.ts: a browser that signed in to it
@@ -105,14 +107,26 @@ export function accountKey(email: string): string {
   return createHash('sha256').update(key).digest('base64url');
 }
 
-/** The `finish` of an attempt reserved under `reservedKey` (its count: `counted`) for the account key `key`. */
+/** What an attempt's reservation gave: its count, in the run (generation) of the count it was counted in. */
+interface Reservation {
+  counted: number;
+  generation: string;
+}
+
+/** The `finish` of an attempt reserved under `reservedKey` (`reservation`) for the account key `key`. */
 function finisher(
   store: Store,
   clock: Clock,
   settings: LoginThrottleSettings,
-  reserved: { key: string; reservedKey: string; counted: number; device: PresentedDevice | undefined },
+  reserved: {
+    key: string;
+    reservedKey: string;
+    reservation: Reservation;
+    device: PresentedDevice | undefined;
+  },
 ): LoginAttempt['finish'] {
-  const { key, reservedKey, counted, device } = reserved;
+  const { key, reservedKey, device } = reserved;
+  const { counted, generation } = reserved.reservation;
   let finished = false;
   return async (ok) => {
     if (finished) throw new Error('a sign-in attempt is finished once');
@@ -120,8 +134,9 @@ function finisher(
     if (ok) {
       // Forgets the failures up to this attempt (its own reservation included) under the key it was reserved on:
       // from a trusted device only the device's count — the account's are the failures of attempts without it.
-      // Attempts reserved after this one stay counted.
-      await store.forgetLoginAttempts(reservedKey, counted);
+      // Attempts reserved after this one stay counted — all of a count started again since (the row forgotten by
+      // another success, or stale): its generation is not this attempt's.
+      await store.forgetLoginAttempts(reservedKey, counted, generation);
       return { account: 0, device: 0 };
     }
     // Counted already, with the lock it earned. A failure with the credential counts on the account as well, so
@@ -147,13 +162,13 @@ export function createLoginThrottle(
   devices?: LoginDeviceService,
 ): LoginThrottleService {
   /** Reserves the attempt under `key` (refused while locked: `scope`'s 429). */
-  const reserve = async (key: string, scope: 'account' | 'device', now: number): Promise<number> => {
+  const reserve = async (key: string, scope: 'account' | 'device', now: number): Promise<Reservation> => {
     const counted = await store.countLoginAttempt(key, settings, {
       staleBefore: now - DAY_MS,
       now,
       refuse: true,
     });
-    if (counted.counted) return counted.failures;
+    if (counted.counted) return { counted: counted.failures, generation: counted.generation };
     // Locked since the read: by another instance's attempt, or a concurrent one of this instance.
     const row = await store.getLoginThrottle(key);
     throw new LoginLockedError(scope, (row?.lockedUntil ?? now) - now);
@@ -179,12 +194,12 @@ export function createLoginThrottle(
         throw new LoginLockedError('account', row.lockedUntil - now);
       }
       const reservedKey = device?.key ?? key;
-      const counted = await reserve(reservedKey, device === undefined ? 'account' : 'device', now);
+      const reservation = await reserve(reservedKey, device === undefined ? 'account' : 'device', now);
       return {
         user,
         hasConfirmedFactor,
         device,
-        finish: finisher(store, clock, settings, { key, reservedKey, counted, device }),
+        finish: finisher(store, clock, settings, { key, reservedKey, reservation, device }),
       };
     },
     prune: () => store.pruneLoginThrottles(clock() - DAY_MS),

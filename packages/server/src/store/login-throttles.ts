@@ -1,7 +1,11 @@
 /**
  * Queries on `login_throttles`: consecutive failed sign-ins per account key. The count is incremented by one atomic
- * upsert and the lock only ever moves forward, so instances counting the same account never lose a failure.
+ * upsert and the lock only ever moves forward, so instances counting the same account never lose a failure. Each run
+ * of a count — from the row's insert, or its restart once stale, to its deletion — has its own random generation, so
+ * a success forgets failures only in the run its own attempt was counted in.
  */
+import { randomBytes } from 'node:crypto';
+
 import { sql } from 'kysely';
 import type { Kysely, RawBuilder, Selectable } from 'kysely';
 
@@ -70,15 +74,19 @@ function lockSql(count: RawBuilder<number>, schedule: LockSchedule): RawBuilder<
 
 /** What {@link countLoginAttempt} did. */
 export type LoginAttemptCount =
-  /** Counted: the count with this attempt, and the lock now stored (0 or a past time: none). */
-  | { counted: true; failures: number; lockedUntil: number }
+  /**
+   * Counted: the count with this attempt, the lock now stored (0 or a past time: none), and the generation of the
+   * run it was counted in (for {@link forgetLoginAttempts}).
+   */
+  | { counted: true; failures: number; lockedUntil: number; generation: string }
   /** Not counted: `key` was locked (`refuse` only). */
   | { counted: false };
 
 /**
  * Counts one attempt under `key` as a failure, in ONE atomic upsert that also sets the lock the new count earns
  * (`now` + {@link lockMs}; a lock only ever moves forward), so instances counting the same key never lose an attempt
- * and never let one past a lock another has just set. A count untouched since `staleBefore` starts over. With
+ * and never let one past a lock another has just set. A count untouched since `staleBefore` starts over. A row the
+ * upsert inserts or starts over gets a new generation (the others keep theirs), returned with the count. With
  * `refuse`, a key locked at `now` is left as it is and the attempt is not counted (`counted: false`): a sign-in
  * reserves its attempt so, BEFORE its password is checked — of N at once, only those the budget allows get a check.
  */
@@ -88,39 +96,62 @@ export async function countLoginAttempt(
   schedule: LockSchedule,
   { staleBefore, now, refuse }: { staleBefore: number; now: number; refuse: boolean },
 ): Promise<LoginAttemptCount> {
-  const count = sql<number>`(CASE WHEN login_throttles.updated_at < ${staleBefore} THEN 1 ELSE login_throttles.failures + 1 END)`;
+  const stale = sql<boolean>`login_throttles.updated_at < ${staleBefore}`;
+  const count = sql<number>`(CASE WHEN ${stale} THEN 1 ELSE login_throttles.failures + 1 END)`;
   const until = sql<number>`(CAST(${now} AS bigint) + ${lockSql(count, schedule)})`;
   const first = lockMs(1, schedule);
   const row = await db
     .insertInto('login_throttles')
-    .values({ account_key: key, failures: 1, locked_until: first > 0 ? now + first : 0, updated_at: now })
+    .values({
+      account_key: key,
+      failures: 1,
+      locked_until: first > 0 ? now + first : 0,
+      updated_at: now,
+      generation: randomBytes(12).toString('base64url'),
+    })
     .onConflict((oc) => {
       const update = oc.column('account_key').doUpdateSet({
         failures: count,
         locked_until: sql<number>`CASE WHEN ${count} >= ${sql.lit(schedule.freeFailures)} AND ${until} > login_throttles.locked_until THEN ${until} ELSE login_throttles.locked_until END`,
         updated_at: now,
+        // Starting over is a new run: the generation the insert would have given.
+        generation: sql<string>`CASE WHEN ${stale} THEN excluded.generation ELSE login_throttles.generation END`,
       });
       return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
     })
-    .returning(['failures', 'locked_until'])
+    .returning(['failures', 'locked_until', 'generation'])
     .executeTakeFirst();
   if (row === undefined) return { counted: false };
-  return { counted: true, failures: Number(row.failures), lockedUntil: Number(row.locked_until) };
+  return {
+    counted: true,
+    failures: Number(row.failures),
+    lockedUntil: Number(row.locked_until),
+    generation: row.generation,
+  };
 }
 
 /**
  * Forgets the attempts counted under `key` up to and including one that succeeded — the one whose count was
- * `counted`: a count no higher goes with its lock, row and all (a zeroed row would only wait for `prune`); attempts
- * counted after it (a concurrent burst) stay counted, with the lock they set. Each step is one conditional statement,
- * so a failure another instance counts in between is never wiped: first the row is deleted only while its count is
- * still at most `counted`; else the count drops by `counted` as one UPDATE (0 when another success forgot some in the
- * meantime); a row that UPDATE left at 0 is deleted only while it still is (a failure since has made it 1 or more).
- * The result is that of the earlier single UPDATE, serialized with whatever ran concurrently, minus the zeroed row.
+ * `counted` in the run `generation`: a count no higher goes with its lock, row and all (a zeroed row would only wait
+ * for `prune`); attempts counted after it (a concurrent burst) stay counted, with the lock they set. Only in that run:
+ * once the row has gone (another success forgot it all) or started over (stale), the count it holds is of attempts
+ * after this one, whatever its value, and stays. Each step is one conditional statement, on the row only while it is
+ * still of `generation`, so a failure another instance counts in between is never wiped: first the row is deleted
+ * only while its count is still at most `counted`; else the count drops by `counted` as one UPDATE (0 when another
+ * success forgot some in the meantime); a row that UPDATE left at 0 is deleted only while it still is (a failure
+ * since has made it 1 or more). The result is that of the earlier single UPDATE, serialized with whatever ran
+ * concurrently, minus the zeroed row.
  */
-export async function forgetLoginAttempts(db: Db, key: string, counted: number): Promise<void> {
+export async function forgetLoginAttempts(
+  db: Db,
+  key: string,
+  counted: number,
+  generation: string,
+): Promise<void> {
   const deleted = await db
     .deleteFrom('login_throttles')
     .where('account_key', '=', key)
+    .where('generation', '=', generation)
     .where('failures', '<=', counted)
     .executeTakeFirst();
   if (deleted.numDeletedRows > 0n) return;
@@ -131,10 +162,16 @@ export async function forgetLoginAttempts(db: Db, key: string, counted: number):
       locked_until: sql<number>`CASE WHEN failures > ${counted} THEN locked_until ELSE 0 END`,
     })
     .where('account_key', '=', key)
+    .where('generation', '=', generation)
     .returning('failures')
     .executeTakeFirst();
   if (left === undefined || Number(left.failures) > 0) return;
-  await db.deleteFrom('login_throttles').where('account_key', '=', key).where('failures', '=', 0).execute();
+  await db
+    .deleteFrom('login_throttles')
+    .where('account_key', '=', key)
+    .where('generation', '=', generation)
+    .where('failures', '=', 0)
+    .execute();
 }
 
 export async function clearLoginThrottle(db: Db, key: string): Promise<void> {

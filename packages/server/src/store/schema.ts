@@ -350,6 +350,11 @@ export interface LoginThrottlesTable {
   /** Sign-ins are refused until this epoch ms. */
   locked_until: number;
   updated_at: number;
+  /**
+   * Which run of the count the row holds: drawn anew whenever the row is (re)started (migration 0019; `''` for rows
+   * started before it). A success forgets failures only in the generation it was counted in.
+   */
+  generation: Generated<string>;
 }
 
 /** All tables, for `Kysely<Schema>`. */

@@ -320,6 +320,10 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const counted = burst.flatMap((r) => (r.counted ? [r.failures] : []));
         expect(counted.sort((a, b) => a - b)).toEqual([1, 2, 3]);
         expect(burst.filter((r) => !r.counted)).toHaveLength(9);
+        // One run of the count: every attempt counted in it has its generation.
+        const generations = new Set(burst.flatMap((r) => (r.counted ? [r.generation] : [])));
+        expect(generations.size).toBe(1);
+        const [generation] = generations;
         expect(await store.getLoginThrottle(key)).toEqual({
           accountKey: key,
           failures: 3,
@@ -328,29 +332,46 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         });
         // Still locked a moment before the lock ends; at its end one more is counted and doubles it.
         expect(await at(T0 + MIN - 1)).toEqual({ counted: false });
-        expect(await at(T0 + MIN)).toEqual({ counted: true, failures: 4, lockedUntil: T0 + 3 * MIN });
+        expect(await at(T0 + MIN)).toEqual({
+          counted: true,
+          failures: 4,
+          lockedUntil: T0 + 3 * MIN,
+          generation,
+        });
         // Counting without refusal (a device credential's failure, on its account) counts while locked; the lock
         // only moves forward, and stops at the maximum.
-        expect(await at(T0 + MIN, false)).toEqual({ counted: true, failures: 5, lockedUntil: T0 + 5 * MIN });
+        expect(await at(T0 + MIN, false)).toEqual({
+          counted: true,
+          failures: 5,
+          lockedUntil: T0 + 5 * MIN,
+          generation,
+        });
         expect(await at(T0 + 2 * MIN, false)).toEqual({
           counted: true,
           failures: 6,
           lockedUntil: T0 + 7 * MIN,
+          generation,
         });
         expect(await at(T0 + 2 * MIN, false)).toEqual({
           counted: true,
           failures: 7,
           lockedUntil: T0 + 7 * MIN,
+          generation,
         });
-        // A count idle for longer than the staleness window starts over (the lock has expired by then).
+        // A count idle for longer than the staleness window starts over (the lock has expired by then), as a new run.
         const later = T0 + 2000 * MIN;
-        expect(
-          await store.countLoginAttempt(key, schedule, {
-            staleBefore: later - MIN,
-            now: later,
-            refuse: true,
-          }),
-        ).toEqual({ counted: true, failures: 1, lockedUntil: T0 + 7 * MIN });
+        const restarted = await store.countLoginAttempt(key, schedule, {
+          staleBefore: later - MIN,
+          now: later,
+          refuse: true,
+        });
+        expect(restarted).toEqual({
+          counted: true,
+          failures: 1,
+          lockedUntil: T0 + 7 * MIN,
+          generation: expect.any(String),
+        });
+        expect(restarted.counted && restarted.generation).not.toBe(generation);
         expect(await store.pruneLoginThrottles(later + 1, later + 1)).toBeGreaterThanOrEqual(1);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
         await at(T0);
@@ -363,22 +384,31 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const schedule = { freeFailures: 2, baseMs: MIN, maxMs: 5 * MIN };
         const at = (now: number) =>
           store.countLoginAttempt(key, schedule, { staleBefore: now - 1000 * MIN, now, refuse: true });
-        expect(await at(T0)).toMatchObject({ failures: 1 });
+        const reserve = async () => {
+          const counted = await at(T0);
+          if (!counted.counted) throw new Error('not counted');
+          return counted;
+        };
+        const forget = (attempt: { failures: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.failures, attempt.generation);
+        expect(await reserve()).toMatchObject({ failures: 1 });
         // The second (the budget's last) locks; when it succeeds, count, lock and row go.
-        expect(await at(T0)).toEqual({ counted: true, failures: 2, lockedUntil: T0 + MIN });
-        await store.forgetLoginAttempts(key, 2);
+        const second = await reserve();
+        expect(second).toMatchObject({ failures: 2, lockedUntil: T0 + MIN });
+        await forget(second);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
         // Forgetting again (the row gone) changes nothing; the next failure starts a new count.
-        await store.forgetLoginAttempts(key, 2);
+        await forget(second);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
         // One succeeding while another, counted after it, is still out: the later one stays counted.
-        expect(await at(T0)).toMatchObject({ failures: 1 });
-        expect(await at(T0)).toMatchObject({ failures: 2 });
-        await store.forgetLoginAttempts(key, 1);
+        const first = await reserve();
+        const later = await reserve();
+        expect([first.failures, later.failures]).toEqual([1, 2]);
+        await forget(first);
         expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1, lockedUntil: T0 + MIN });
         expect(await at(T0)).toEqual({ counted: false });
         // That one succeeding too (its count was 2, the row now says 1): the row goes.
-        await store.forgetLoginAttempts(key, 2);
+        await forget(later);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
       });
 
@@ -387,14 +417,92 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const schedule = { freeFailures: 1000, baseMs: MIN, maxMs: MIN };
         const fail = () =>
           store.countLoginAttempt(key, schedule, { staleBefore: T0 - MIN, now: T0, refuse: true });
-        for (let i = 0; i < 3; i++) await fail();
+        const first = await fail();
+        if (!first.counted) throw new Error('not counted');
+        for (let i = 0; i < 2; i++) await fail();
         // Three successes forget one each (their own attempts), while ten new failures are counted: whatever the
         // interleaving, the ten stay counted (a forget deletes only a count its own attempts cover).
         await Promise.all([
-          ...Array.from({ length: 3 }, () => store.forgetLoginAttempts(key, 1)),
+          ...Array.from({ length: 3 }, () => store.forgetLoginAttempts(key, 1, first.generation)),
           ...Array.from({ length: 10 }, fail),
         ]);
         expect((await store.getLoginThrottle(key))?.failures).toBeGreaterThanOrEqual(10);
+      });
+
+      it('a success forgets only in the run of the count it was counted in, not a new count after the row went', async () => {
+        const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 1000, baseMs: MIN, maxMs: MIN };
+        const reserve = async () => {
+          const counted = await store.countLoginAttempt(key, schedule, {
+            staleBefore: T0 - MIN,
+            now: T0,
+            refuse: true,
+          });
+          if (!counted.counted) throw new Error('not counted');
+          return counted;
+        };
+        const forget = (attempt: { failures: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.failures, attempt.generation);
+        // A reserves (3), B reserves (4), B succeeds: the row goes. C reserves: a new count, 1.
+        await reserve();
+        await reserve();
+        const a = await reserve();
+        const b = await reserve();
+        expect([a.failures, b.failures]).toEqual([3, 4]);
+        await forget(b);
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+        const c = await reserve();
+        expect(c.failures).toBe(1);
+        // A succeeding now forgets nothing of C's count (1 ≤ 3 was A's count in the run that went).
+        await forget(a);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1 });
+        // Nor, with more counted since, lowers it by A's count.
+        await reserve();
+        await reserve();
+        await forget(a);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 3 });
+        // The attempts of one run share its generation; a new run has another.
+        expect(a.generation).toBe(b.generation);
+        expect(c.generation).not.toBe(a.generation);
+        // A success of the new run forgets in it as before.
+        await forget(c);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 2 });
+        await forget({ failures: 3, generation: c.generation });
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+      });
+
+      it('a success forgets nothing of a count that restarted after going stale since its attempt', async () => {
+        const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 2, baseMs: MIN, maxMs: 5 * MIN };
+        const reserve = async (now: number) => {
+          const counted = await store.countLoginAttempt(key, schedule, {
+            staleBefore: now - 10 * MIN,
+            now,
+            refuse: true,
+          });
+          if (!counted.counted) throw new Error('not counted');
+          return counted;
+        };
+        const forget = (attempt: { failures: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.failures, attempt.generation);
+        // A reserves, and is still out when the count has gone stale and an attempt starts it over.
+        const a = await reserve(T0);
+        expect(a.failures).toBe(1);
+        const later = T0 + 60 * MIN;
+        const c = await reserve(later);
+        expect(c.failures).toBe(1);
+        await forget(a);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1, updatedAt: later });
+        // With the restarted count past the free ones (locked), A's success neither lowers it nor lifts the lock.
+        const d = await reserve(later);
+        expect(d).toMatchObject({ failures: 2, lockedUntil: later + MIN });
+        await forget(a);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 2, lockedUntil: later + MIN });
+        expect(c.generation).not.toBe(a.generation);
+        expect(d.generation).toBe(c.generation);
+        // The new run's own success forgets it.
+        await forget(d);
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
       });
 
       it("a sign-in's one read gives the throttle, the user and whether a factor is confirmed, each on its own", async () => {

@@ -22,6 +22,7 @@ import * as m0015 from './0015_device_cut_off.js';
 import * as m0016 from './0016_one_open_invitation.js';
 import * as m0017 from './0017_session_end_index.js';
 import * as m0018 from './0018_refresh_token_markers.js';
+import * as m0019 from './0019_login_throttle_generation.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -47,6 +48,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0016_one_open_invitation': m0016,
   '0017_session_end_index': m0017,
   '0018_refresh_token_markers': m0018,
+  '0019_login_throttle_generation': m0019,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
