@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import { linkIn, startSmtp, type ReceivedMail, type TestSmtp } from '../../server/test/support/smtp.js';
 import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
+import { verifyAddressOf } from '../../server/test/support/jot-server.js';
 import {
   available,
   ensureBuilt,
@@ -112,6 +113,7 @@ describe.runIf(available)('layout at 390 px and 1280 px', () => {
     // A second admin, with an authenticator app (and so recovery codes).
     const mfaAdmin = (await server.app.jot.store.getUserByEmail(MFA_ADMIN))!;
     await server.app.jot.store.setRoles(mfaAdmin.id, ['admin']);
+    await verifyAddressOf(server, mfaAdmin.id);
     recoveryCodes = (await enrolTotp(server, await bearer(MFA_ADMIN))).confirmed.body
       .recovery_codes as string[];
     // Something in every list: an invitation, a client with long names, several sessions.

@@ -160,13 +160,33 @@ function newCodesButton(mfa: MfaSection): HTMLButtonElement {
   return onClick(again, mfa.out, run, { stepUp: true });
 }
 
-/** The section's contents for `status`. */
-function sectionContents(status: MfaStatusView, mfa: MfaSection): (Node | string)[] {
-  const rows = status.factors.map((f) => factorRow(f, status.factors.length === 1, mfa));
+/**
+ * What takes the place of the set-up buttons while the address is unverified: the server refuses a new factor then
+ * (whoever registered an address first must not leave a factor for its owner to inherit).
+ */
+function confirmEmailFirst(): HTMLElement {
+  const note = message(
+    'Confirm your email address first: open the link we mailed you (or use "Send a new link" above), then you can add an authenticator app or a passkey here.',
+    'info',
+  );
+  note.id = 'mfa-needs-email';
+  return note;
+}
+
+/** The set-up buttons for `status`. */
+function setUpActions(status: MfaStatusView, mfa: MfaSection): HTMLElement {
+  if (status.needs_verified_email) return confirmEmailFirst();
   const actions = h('p', { class: 'inline' });
   if (!status.factors.some((f) => f.kind === 'totp')) actions.append(totpButton(mfa));
   if (passkeysSupported()) actions.append(passkeyForm(mfa));
   if (status.enabled) actions.append(newCodesButton(mfa));
+  return actions;
+}
+
+/** The section's contents for `status`. */
+function sectionContents(status: MfaStatusView, mfa: MfaSection): (Node | string)[] {
+  const rows = status.factors.map((f) => factorRow(f, status.factors.length === 1, mfa));
+  const actions = setUpActions(status, mfa);
   return [
     h('h2', { id: 'mfa-h' }, 'Two-step verification'),
     summary(status),
