@@ -10,7 +10,7 @@ import { decodeUnverified } from '@jot/jose';
 import { createClient, isMfaRequired, isStepUpError, type JotClient } from '@jot/client';
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
-import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified, verifyAddressOf } from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
@@ -47,6 +47,7 @@ beforeAll(async () => {
     body: { email: 'admin@example.com', password: PASSWORD },
   });
   expect(reg.body.roles).toEqual(['admin']);
+  await verifyAddressOf(server, reg.body.id as string);
   userId = (await signUpVerified(server, 'user@example.com')).userId;
   await client.login('admin@example.com', PASSWORD);
 });
