@@ -4,6 +4,9 @@
  * two-step section says "Confirm your email address first" in place of the set-up buttons — no button that could
  * only fail. Once the link from the sign-up mail is opened, the buttons are back and setting up an app starts.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,6 +15,7 @@ import { linkIn, type TestSmtp } from '../../server/test/support/smtp.js';
 import {
   available,
   expectNoOverflow,
+  SHOTS,
   signedInPage,
   startMailBrowserServer,
   stopMailBrowserServer,
@@ -34,7 +38,10 @@ describe.runIf(available)('two-step set-up waits for a verified address', () => 
   let smtp: TestSmtp;
   const contexts: BrowserContext[] = [];
 
-  beforeAll(async () => ({ server, browser, smtp } = await startMailBrowserServer()));
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    ({ server, browser, smtp } = await startMailBrowserServer());
+  });
   afterAll(() => stopMailBrowserServer({ server, browser, smtp }, contexts));
 
   for (const width of WIDTHS) {
@@ -46,8 +53,11 @@ describe.runIf(available)('two-step set-up waits for a verified address', () => 
       const note = section.locator('#mfa-needs-email');
       await note.waitFor();
       expect(await note.textContent()).toMatch(/^Confirm your email address first/);
+      // The summary above it does not ask for a factor the server would refuse.
+      expect(await section.getByText('Two-step verification is off.', { exact: true }).count()).toBe(1);
       expect(await setUpButtons(page)).toBe(0);
       await expectNoOverflow(page, `the unverified two-step section at ${width} px`);
+      await section.screenshot({ path: join(SHOTS, `mfa-unverified-${width}.png`) });
 
       // The link from the sign-up mail, opened in the same tab (the session stays).
       const mail = await smtp.waitFor((m) => m.to.includes(email) && /confirm your email/i.test(m.subject));

@@ -112,10 +112,12 @@ function summary(status: MfaStatusView): HTMLElement {
       `Two-step verification is on. Recovery codes left: ${status.recovery_codes_left} of 10.`,
       'ok',
     );
+  // While the address is unverified the note below says what comes first; no "set one up" to contradict it.
+  const waits = status.needs_verified_email;
   return message(
     status.required
-      ? 'This server requires a second factor for your account: set one up below.'
-      : 'Two-step verification is off. Add an authenticator app or a passkey to turn it on.',
+      ? `This server requires a second factor for your account${waits ? '.' : ': set one up below.'}`
+      : `Two-step verification is off.${waits ? '' : ' Add an authenticator app or a passkey to turn it on.'}`,
     status.required ? 'error' : 'info',
   );
 }
