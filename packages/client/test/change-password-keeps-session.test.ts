@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { base32Decode, totpCode } from '../../server/src/services/totp.js';
-import { startServer, type TestServer } from '../../server/test/support/jot-server.js';
+import { startServer, verifyAddressOf, type TestServer } from '../../server/test/support/jot-server.js';
 import { cookieJar } from '../../../test-support/cookie-jar.js';
 import { createClient, JotClientError, type JotClient } from '../src/index.js';
 import { fakeLocks } from './fake-locks.js';
@@ -32,6 +32,8 @@ beforeAll(async () => {
   await register('pw@example.com');
   await register('pw-tabs@example.com');
   await register('totp@example.com');
+  // It adds an authenticator app, which needs a verified address.
+  await verifyAddressOf(server, { email: 'totp@example.com' });
 });
 afterAll(() => server?.close());
 

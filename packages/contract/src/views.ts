@@ -229,6 +229,11 @@ export interface MfaStatusView {
   required: boolean;
   factors: MfaFactorView[];
   recovery_codes_left: number;
+  /**
+   * Whether the address must be verified before a factor can be added (email verification on, address unverified):
+   * until then enrolment answers 403 `ERR_EMAIL_NOT_VERIFIED`.
+   */
+  needs_verified_email: boolean;
 }
 
 /** `POST /api/mfa/totp`: an authenticator app's secret (as text and as an `otpauth://` URI), to confirm with a code. */

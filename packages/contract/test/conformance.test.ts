@@ -248,6 +248,7 @@ const MFA_STATUS = {
   required: true,
   factors: true,
   recovery_codes_left: true,
+  needs_verified_email: true,
 } satisfies Record<keyof MfaStatusView, boolean>;
 const SESSION_TOKENS = {
   token_type: true,

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPasswordHasher, openStore } from '../src/index.js';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
 import { createTestSchema } from './support/postgres.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { signUp, startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const target = await createTestSchema();
@@ -113,7 +113,7 @@ describe.each([
     'a second step whose session commits as the password changes gets 401; its recovery code is given back, the refusal recorded',
     async () => {
       const email = 'second-step@example.com';
-      const user = await signUp(server, email, PASSWORD);
+      const user = await signUpVerified(server, email, PASSWORD);
       const { confirmed } = await enrolTotp(server, user.access_token);
       const recovery = confirmed.body.recovery_codes as string[];
       const password = await login(email, PASSWORD);

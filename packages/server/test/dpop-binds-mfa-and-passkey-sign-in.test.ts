@@ -10,7 +10,7 @@ import { decodeUnverified } from '@jot/jose';
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
 import { dpopClient, type DPoPClient } from './support/dpop.js';
-import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import { startServer, verifyAddressOf, type TestResponse, type TestServer } from './support/jot-server.js';
 import { assertionResponse, newCredential, registrationResponse } from './support/soft-authenticator.js';
 
 const PASSWORD = 'correct horse battery';
@@ -42,6 +42,7 @@ async function registerAndSignIn(
 ): Promise<string> {
   const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
   expect(reg.status, reg.text).toBe(201);
+  await verifyAddressOf(server, reg.body.id as string);
   const login = await client.request('POST', '/api/login', {
     body: { email, password: PASSWORD },
     proof: iat,

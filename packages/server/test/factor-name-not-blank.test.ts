@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { newCredential, registrationResponse } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 let server: TestServer;
-let user: Awaited<ReturnType<typeof signUp>>;
+let user: Awaited<ReturnType<typeof signUpVerified>>;
 /** The user's aal2 token, from confirming the authenticator app. */
 let token: string;
 let appId: string;
@@ -25,7 +25,7 @@ const nameOf = async (factorId: string): Promise<string | undefined> => {
 
 beforeAll(async () => {
   server = await startServer();
-  user = await signUp(server, 'named@example.com');
+  user = await signUpVerified(server, 'named@example.com');
   const { factorId, confirmed } = await enrolTotp(server, user.access_token);
   appId = factorId;
   token = confirmed.body.access_token as string;

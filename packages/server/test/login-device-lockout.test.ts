@@ -21,7 +21,13 @@ import {
   lockAccount,
   signIn,
 } from './support/devices.js';
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import {
+  signUp,
+  startServer,
+  type TestResponse,
+  type TestServer,
+  signUpVerified,
+} from './support/jot-server.js';
 import { assertionResponse, newCredential, registrationResponse } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
@@ -206,7 +212,7 @@ describe('device credentials against the account-wide sign-in lock (one instance
 
   it('the second step of a two-step sign-in gives the device credential, and the password step honours it', async () => {
     const email = 'two-step@example.com';
-    const user = await signUp(server, email, PASSWORD);
+    const user = await signUpVerified(server, email, PASSWORD);
     const { secret } = await enrolTotp(server, user.access_token, { at: now });
     now += 30_000;
     const first = await login(server, email, PASSWORD);
@@ -226,7 +232,7 @@ describe('device credentials against the account-wide sign-in lock (one instance
 
   it('a passwordless passkey sign-in gives the device credential too', async () => {
     const email = 'passkey-user@example.com';
-    const user = await signUp(server, email, PASSWORD);
+    const user = await signUpVerified(server, email, PASSWORD);
     const credential = newCredential(user.userId);
     const options = await server.request('POST', '/api/passkeys/register/options', {
       token: user.access_token,

@@ -17,7 +17,13 @@ import {
   lockAccount,
   signIn,
 } from './support/devices.js';
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import {
+  signUp,
+  startServer,
+  type TestResponse,
+  type TestServer,
+  signUpVerified,
+} from './support/jot-server.js';
 import { assertionResponse, newCredential, registrationResponse } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
@@ -119,7 +125,7 @@ describe('device_token in the body, for clients without a cookie jar', () => {
 
   it('the second step of a two-step sign-in answers the device_token; the password step honours it', async () => {
     const email = 'body-two-step@example.com';
-    const user = await signUp(server, email, PASSWORD);
+    const user = await signUpVerified(server, email, PASSWORD);
     const { secret } = await enrolTotp(server, user.access_token, { at: now });
     now += 30_000;
     const first = await login(server, email, PASSWORD, { delivery: 'bearer' });
@@ -146,7 +152,7 @@ describe('device_token in the body, for clients without a cookie jar', () => {
 
   it('a passwordless passkey sign-in answers the device_token too, and keeps one presented', async () => {
     const email = 'body-passkey@example.com';
-    const user = await signUp(server, email, PASSWORD);
+    const user = await signUpVerified(server, email, PASSWORD);
     const credential = newCredential(user.userId);
     const options = await server.request('POST', '/api/passkeys/register/options', {
       token: user.access_token,

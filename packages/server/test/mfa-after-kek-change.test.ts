@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { totpCode } from '../src/services/totp.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const EMAIL = 'kek-change@example.com';
@@ -24,7 +24,7 @@ describe('an authenticator app sealed under the previous KEK', () => {
 
   beforeAll(async () => {
     const before = await startServer({ kek: randomBytes(32).toString('base64url') });
-    const { access_token } = await signUp(before, EMAIL, PASSWORD);
+    const { access_token } = await signUpVerified(before, EMAIL, PASSWORD);
     const enrolled = await enrolTotp(before, access_token);
     secret = enrolled.secret;
     recovery = enrolled.confirmed.body.recovery_codes as string[];

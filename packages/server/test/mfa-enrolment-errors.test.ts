@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
 import { assertionResponse, newCredential, type SoftCredential } from './support/soft-authenticator.js';
 import { enrolTotp } from './support/totp-enrolment.js';
@@ -32,7 +32,7 @@ async function passkeyLogin(credential: SoftCredential, tamper = false) {
 
 describe('second-factor enrolment refusals', () => {
   it('recovery codes before any second factor: 409 ERR_MFA_NOT_ENROLLED', async () => {
-    const user = await signUp(server, 'no-factor@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'no-factor@example.com', PASSWORD);
     const res = await server.request('POST', '/api/mfa/recovery-codes', { token: user.access_token });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('ERR_MFA_NOT_ENROLLED');
@@ -40,7 +40,7 @@ describe('second-factor enrolment refusals', () => {
   });
 
   it('a second authenticator app while one is set up: 409 ERR_MFA_ALREADY_ENROLLED', async () => {
-    const user = await signUp(server, 'totp-twice@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'totp-twice@example.com', PASSWORD);
     const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
     expect(start.status).toBe(200);
     // Until confirmed, starting over is allowed (the pending enrolment is replaced): the restart is confirmed.
@@ -63,7 +63,7 @@ describe('passkeys', () => {
   let ownerId: string;
 
   it('a passkey registers and signs in without a password', async () => {
-    const owner = await signUp(server, 'passkey-owner@example.com', PASSWORD);
+    const owner = await signUpVerified(server, 'passkey-owner@example.com', PASSWORD);
     ownerId = owner.userId;
     credential = newCredential(owner.userId);
     const registered = await registerPasskey(server, owner.access_token, credential);
@@ -75,7 +75,7 @@ describe('passkeys', () => {
   });
 
   it('the same passkey registered by another account: 409 ERR_PASSKEY_EXISTS', async () => {
-    const other = await signUp(server, 'passkey-copier@example.com', PASSWORD);
+    const other = await signUpVerified(server, 'passkey-copier@example.com', PASSWORD);
     const res = await registerPasskey(server, other.access_token, credential);
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('ERR_PASSKEY_EXISTS');

@@ -29,7 +29,7 @@ import {
   startCluster,
   type Cluster,
 } from './support/cluster.js';
-import { signUp, type TestServer } from './support/jot-server.js';
+import { type TestServer, signUpVerified } from './support/jot-server.js';
 import {
   assertionResponse,
   newCredential,
@@ -56,7 +56,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
       { clock: () => now },
     );
     [a, b] = cluster.instances as [TestServer, TestServer];
-    await signUp(a, 'admin@example.com');
+    await signUpVerified(a, 'admin@example.com');
   });
   afterAll(async () => {
     await cluster?.close();
@@ -90,7 +90,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
     const code = () => totpCode(secret, now);
 
     beforeAll(async () => {
-      const user = await signUp(b, email);
+      const user = await signUpVerified(b, email);
       userId = user.userId;
       const start = await a.request('POST', '/api/mfa/totp', { token: user.access_token });
       expect(start.status, start.text).toBe(200);
@@ -214,7 +214,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
 
   it('an authenticator app confirmed several times at once (codes of three valid steps) is enrolled once, with one set of codes', async () => {
     nextStep();
-    const user = await signUp(a, 'totp-confirm-racer@example.com');
+    const user = await signUpVerified(a, 'totp-confirm-racer@example.com');
     const start = await b.request('POST', '/api/mfa/totp', { token: user.access_token });
     expect(start.status, start.text).toBe(200);
     const secret = base32Decode(start.body.secret as string);
@@ -268,7 +268,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
 
     it('a registration challenge answered by several new passkeys at once registers one, with one set of codes', async () => {
       nextStep();
-      const user = await signUp(a, email);
+      const user = await signUpVerified(a, email);
       userId = user.userId;
       const options = await b.request('POST', '/api/passkeys/register/options', { token: user.access_token });
       expect(options.status, options.text).toBe(200);
@@ -291,7 +291,7 @@ describe.runIf(available)('second factors raced over two instances (PostgreSQL +
 
     it('one registration answer sent several times at once registers one passkey', async () => {
       nextStep();
-      const user = await signUp(b, 'passkey-same-answer@example.com');
+      const user = await signUpVerified(b, 'passkey-same-answer@example.com');
       const options = await a.request('POST', '/api/passkeys/register/options', { token: user.access_token });
       const answer = registrationResponse(newCredential(user.userId), options.body, ORIGIN);
       const results = await fireAtAll(cluster.instances, ATTEMPTS, (server) =>

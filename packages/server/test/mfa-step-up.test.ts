@@ -10,7 +10,7 @@ import { decodeUnverified } from '@jot/jose';
 import { createClient, isMfaRequired, isStepUpError, type JotClient } from '@jot/client';
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified, verifyAddressOf } from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const PASSWORD = 'correct horse battery';
@@ -47,7 +47,8 @@ beforeAll(async () => {
     body: { email: 'admin@example.com', password: PASSWORD },
   });
   expect(reg.body.roles).toEqual(['admin']);
-  userId = (await signUp(server, 'user@example.com')).userId;
+  await verifyAddressOf(server, reg.body.id as string);
+  userId = (await signUpVerified(server, 'user@example.com')).userId;
   await client.login('admin@example.com', PASSWORD);
 });
 afterAll(async () => {
@@ -199,7 +200,7 @@ describe('JOT_MFA_REQUIRED=all', () => {
   });
 
   it('lets an account without a factor reach only what it needs to enrol one', async () => {
-    const { access_token: token } = await signUp(strict, 'new@example.com');
+    const { access_token: token } = await signUpVerified(strict, 'new@example.com');
     expect((await strict.request('GET', '/api/whoami', { token })).status).toBe(200);
     const account = await strict.request('PATCH', '/api/account', { token, body: { name: 'N' } });
     expect(account.status).toBe(403);
@@ -214,7 +215,7 @@ describe('JOT_MFA_REQUIRED=all', () => {
 
   /** A new account with an authenticator app: its id and the aal2 access token the confirmation answered. */
   async function enrolled(email: string): Promise<{ userId: string; token: string; sid: string }> {
-    const { access_token: first, userId } = await signUp(strict, email);
+    const { access_token: first, userId } = await signUpVerified(strict, email);
     const { confirmed } = await enrolTotp(strict, first);
     const token: string = confirmed.body.access_token;
     const claims = decodeUnverified(token).payload as { acr: string; sid: string };

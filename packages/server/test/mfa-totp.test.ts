@@ -14,7 +14,7 @@ import { openStore } from '@jot/server';
 
 import { base32Decode, base32Encode, hotp, totpCode } from '../src/services/totp.js';
 import { createTestSchema } from './support/postgres.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { newCredential, registrationResponse } from './support/soft-authenticator.js';
 
 const PASSWORD = 'correct horse battery';
@@ -94,7 +94,7 @@ describe.each([
   it.skipIf(skip)(
     'enrols an authenticator app: secret as text and URI, confirmed by a first code',
     async () => {
-      const tokens = await signUp(server, email);
+      const tokens = await signUpVerified(server, email);
       const start = await server.request('POST', '/api/mfa/totp', { token: tokens.access_token });
       expect(start.status).toBe(200);
       expect(start.body.secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -245,7 +245,7 @@ describe.each([
   it.skipIf(skip)(
     'two first factors added at once (an authenticator app, a passkey) show one set of recovery codes, the live one',
     async () => {
-      const racer = await signUp(server, 'first-factors@example.com');
+      const racer = await signUpVerified(server, 'first-factors@example.com');
       const token = racer.access_token;
       const start = await server.request('POST', '/api/mfa/totp', { token });
       const options = await server.request('POST', '/api/passkeys/register/options', { token });

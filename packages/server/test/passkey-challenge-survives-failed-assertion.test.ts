@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PASSKEY_CHALLENGE_ATTEMPTS } from '../src/services/passkeys.js';
 import { expectOneWinner, fireAtAll } from './support/cluster.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
 import {
   assertionResponse,
@@ -33,7 +33,7 @@ let credential: SoftCredential;
 beforeAll(async () => {
   a = await startServer();
   b = await startServer({}, { dataDir: a.dataDir });
-  const user = await signUp(a, 'victim@example.com');
+  const user = await signUpVerified(a, 'victim@example.com');
   credential = newCredential(user.userId);
   const registered = await registerPasskey(a, user.access_token, credential);
   expect(registered.status, registered.text).toBe(201);
@@ -112,7 +112,7 @@ describe('a sign-in challenge', () => {
 
 describe('a registration challenge', () => {
   it('survives a response from another origin: the genuine one still registers', async () => {
-    const user = await signUp(a, 'registers@example.com');
+    const user = await signUpVerified(a, 'registers@example.com');
     const options = await a.request('POST', '/api/passkeys/register/options', { token: user.access_token });
     expect(options.status, options.text).toBe(200);
     const register = (origin: string) =>
@@ -131,7 +131,7 @@ describe('a registration challenge', () => {
   });
 
   it('answered by several new passkeys at once on two instances registers one', async () => {
-    const user = await signUp(a, 'registers-once@example.com');
+    const user = await signUpVerified(a, 'registers-once@example.com');
     const options = await b.request('POST', '/api/passkeys/register/options', { token: user.access_token });
     const results = await fireAtAll([a, b], 4, (server, i) =>
       server.request('POST', '/api/passkeys/register', {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import { startServer, type TestResponse, type TestServer, signUpVerified } from './support/jot-server.js';
 import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
 import {
   assertionResponse,
@@ -103,7 +103,7 @@ describe('POST /api/passkeys/register', () => {
   let credential: SoftCredential;
 
   beforeAll(async () => {
-    const user = await signUp(server, 'malformed-register@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'malformed-register@example.com', PASSWORD);
     token = user.access_token;
     credential = newCredential(user.userId);
   });
@@ -141,7 +141,7 @@ describe('POST /api/passkeys/register', () => {
   });
 
   it('a well-formed response for another origin: 403 ERR_PASSKEY_INVALID in our words', async () => {
-    const user = await signUp(server, 'other-origin@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'other-origin@example.com', PASSWORD);
     const res = await registerPasskey(server, user.access_token, newCredential(user.userId), {
       origin: 'http://evil.test',
     });
@@ -150,7 +150,7 @@ describe('POST /api/passkeys/register', () => {
   });
 
   it('a well-formed response to a challenge never issued: 403 ERR_PASSKEY_INVALID, the challenge not echoed', async () => {
-    const user = await signUp(server, 'unknown-challenge@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'unknown-challenge@example.com', PASSWORD);
     const options = await server.request('POST', '/api/passkeys/register/options', {
       token: user.access_token,
     });
@@ -169,7 +169,7 @@ describe('assertions', () => {
   let credential: SoftCredential;
 
   beforeAll(async () => {
-    const user = await signUp(server, 'malformed-assertion@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'malformed-assertion@example.com', PASSWORD);
     token = user.access_token;
     credential = newCredential(user.userId);
     const registered = await registerPasskey(server, user.access_token, credential);

@@ -26,7 +26,7 @@ import { totpCode } from '../src/services/totp.js';
 import { createTestSchema } from './support/postgres.js';
 import { waitFor } from './support/processes.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { signUp, startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const redisAvailable = await requireRedis('the rate limits across instances');
@@ -250,7 +250,7 @@ describe('per verified user, across addresses', () => {
       if ((await server.app.jot.store.getUserByEmail('taken@example.com')) === undefined) {
         await signUp(server, 'taken@example.com', PASSWORD);
       }
-      const user = await signUp(server, `${limit}@example.com`, PASSWORD);
+      const user = await signUpVerified(server, `${limit}@example.com`, PASSWORD);
       const attempt = (i: number) => {
         const [method, path, body] = routes[i % routes.length]!;
         return send(server, method, path, { address: freshAddress(), token: user.access_token, body });
@@ -426,7 +426,7 @@ describe('second-factor attempts per account (JOT_MFA_ACCOUNT_LIMIT), controlled
 
   it('the attempt over the budget gets 429 ERR_MFA_LOCKED with Retry-After, the right code included, until the window passes', async () => {
     const email = 'mfa-limited@example.com';
-    const user = await signUp(server, email, PASSWORD);
+    const user = await signUpVerified(server, email, PASSWORD);
     const { secret } = await enrolTotp(server, user.access_token, { at: now });
     now += 30_000; // the next TOTP step, so codes below are fresh
     const mfaToken = async (): Promise<string> => {

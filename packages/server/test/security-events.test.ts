@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SECURITY_EVENT_TYPES } from '../src/index.js';
 import { totpCode } from '../src/services/totp.js';
-import { startServer, type TestServer } from './support/jot-server.js';
+import { startServer, verifyAddressOf, type TestServer } from './support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
@@ -293,6 +293,7 @@ describe('security events', () => {
         (await req('POST', '/api/register', { email: 'careful@example.com', password: PASSWORD })).status,
       ).toBe(201);
       const careful = await signIn('careful@example.com');
+      await verifyAddressOf(lifecycle, { email: 'careful@example.com' });
       const { secret, factorId, confirmed } = await enrolTotp(lifecycle, careful.access_token, {
         at: now,
         headers: home,

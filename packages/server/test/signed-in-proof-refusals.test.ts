@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { base32Decode, totpCode } from '../src/services/totp.js';
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import { startServer, type TestResponse, type TestServer, signUpVerified } from './support/jot-server.js';
 import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
 import { assertionResponse, newCredential, type SoftCredential } from './support/soft-authenticator.js';
 import { enrolTotp, wrongTotpCode } from './support/totp-enrolment.js';
@@ -33,7 +33,7 @@ function expectRefusedProof(res: TestResponse, code: string): void {
 
 describe('wrong second-factor proofs of a signed-in user', () => {
   it('POST /api/mfa/totp/confirm with a wrong code: 403 ERR_MFA_CODE_INVALID; the right code still confirms', async () => {
-    const user = await signUp(server, 'confirm@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'confirm@example.com', PASSWORD);
     const start = await server.request('POST', '/api/mfa/totp', { token: user.access_token });
     expect(start.status, start.text).toBe(200);
     const secret = base32Decode(start.body.secret as string);
@@ -57,7 +57,7 @@ describe('wrong second-factor proofs of a signed-in user', () => {
     let credential: SoftCredential;
 
     beforeAll(async () => {
-      const user = await signUp(server, 'step-up@example.com', PASSWORD);
+      const user = await signUpVerified(server, 'step-up@example.com', PASSWORD);
       const enrolment = await enrolTotp(server, user.access_token);
       secret = enrolment.secret;
       token = enrolment.confirmed.body.access_token as string;
@@ -101,7 +101,7 @@ describe('wrong second-factor proofs of a signed-in user', () => {
   });
 
   it('POST /api/passkeys/register with a response that does not verify: 403 ERR_PASSKEY_INVALID', async () => {
-    const user = await signUp(server, 'passkey@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'passkey@example.com', PASSWORD);
     // Answered for another origin: the client data does not verify.
     const res = await registerPasskey(server, user.access_token, newCredential(user.userId), {
       origin: 'http://evil.test',
@@ -127,7 +127,7 @@ describe('wrong second-factor proofs of a signed-in user', () => {
   });
 
   it('the sign-in second step (no access token) keeps its 401 ERR_MFA_CODE_INVALID', async () => {
-    const user = await signUp(server, 'signin@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'signin@example.com', PASSWORD);
     const { secret } = await enrolTotp(server, user.access_token);
     const login = await server.request('POST', '/api/login', {
       body: { email: 'signin@example.com', password: PASSWORD },

@@ -13,7 +13,7 @@ import {
   startCluster,
   type Cluster,
 } from './support/cluster.js';
-import { signUp, type TestServer } from './support/jot-server.js';
+import { type TestServer, signUpVerified } from './support/jot-server.js';
 
 const available = await clusterBackendsAvailable('one authenticator app across instances');
 
@@ -25,7 +25,7 @@ describe.runIf(available)('authenticator-app enrolment raced over two instances'
   beforeAll(async () => {
     cluster = await startCluster({ accessTokenTtl: '1h', stepUpMaxAge: '1h' }, { clock: () => now });
     [a] = cluster.instances as [TestServer, TestServer];
-    await signUp(a, 'admin@example.com');
+    await signUpVerified(a, 'admin@example.com');
   });
   afterAll(async () => {
     await cluster?.close();
@@ -36,7 +36,7 @@ describe.runIf(available)('authenticator-app enrolment raced over two instances'
       [];
     for (let round = 0; round < 5; round++) {
       now += 60_000;
-      const user = await signUp(a, `two-apps-${round}@example.com`);
+      const user = await signUpVerified(a, `two-apps-${round}@example.com`);
       const starts = await fireAtAll(cluster.instances, 8, (server) =>
         server.request('POST', '/api/mfa/totp', { token: user.access_token }),
       );

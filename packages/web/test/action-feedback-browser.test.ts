@@ -36,11 +36,14 @@ describe.runIf(available)('feedback after an action', () => {
     return focusedName(page);
   };
   /**
-   * Registers `email`, signs it in on a new page at 390 px and sets up an authenticator app from the account page;
+   * Registers `email` (verified), signs it in on a new page at 390 px and sets up an authenticator app from the account page;
    * resolves to the page once it shows the recovery codes.
    */
   const signInWithNewAuthenticatorApp = async (email: string): Promise<Page> => {
-    const page = await signedInPage({ server, browser }, contexts, email, { width: 390, register: true });
+    const page = await signedInPage({ server, browser }, contexts, email, {
+      width: 390,
+      register: 'verified',
+    });
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s/g, '');
     await page.locator('#totp-code').fill(totpCode(base32Decode(secret), Date.now()));

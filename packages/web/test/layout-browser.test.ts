@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import { linkIn, startSmtp, type ReceivedMail, type TestSmtp } from '../../server/test/support/smtp.js';
 import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
+import { verifyAddressOf } from '../../server/test/support/jot-server.js';
 import {
   available,
   ensureBuilt,
@@ -108,6 +109,8 @@ describe.runIf(available)('layout at 390 px and 1280 px', () => {
         body: { email, password: PASSWORD, name: 'A name long enough to wrap on a phone, or nearly' },
       });
       expect(reg.status).toBe(201);
+      // Both set up an authenticator app, which needs a verified address.
+      await verifyAddressOf(server, reg.body.id as string);
     }
     // A second admin, with an authenticator app (and so recovery codes).
     const mfaAdmin = (await server.app.jot.store.getUserByEmail(MFA_ADMIN))!;

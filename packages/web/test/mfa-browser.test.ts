@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { verifyAddressOf } from '../../server/test/support/jot-server.js';
 
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,7 @@ describe.runIf(available || process.env.CI !== undefined)(
       });
       expect(reg.status).toBe(201);
       adminId = reg.body.id;
+      await verifyAddressOf(server, adminId);
       mkdirSync(SHOTS, { recursive: true });
       browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1000, height: 800 } });

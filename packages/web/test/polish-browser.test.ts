@@ -41,7 +41,10 @@ describe.runIf(available)('polish', () => {
   };
 
   beforeAll(async () => {
-    ({ server, browser } = await startBrowserServer({ accounts: [ADMIN, MFA_USER, USER] }));
+    ({ server, browser } = await startBrowserServer({
+      accounts: [ADMIN, USER],
+      verifiedAccounts: [MFA_USER],
+    }));
     const { store } = server.app.jot;
     await store.setRoles((await store.getUserByEmail(ADMIN))!.id, ['admin']);
     await store.setRoles((await store.getUserByEmail(MFA_USER))!.id, ['editor', 'billing-viewer']);
@@ -171,7 +174,10 @@ describe.runIf(available)('polish', () => {
 
   it('after an authenticator app is confirmed the claims shown are the aal2 token’s', async () => {
     const email = 'claims@polish.test';
-    const page = await signedInPage({ server, browser }, contexts, email, { width: 1280, register: true });
+    const page = await signedInPage({ server, browser }, contexts, email, {
+      width: 1280,
+      register: 'verified',
+    });
     /** The value shown for the claim `name`. */
     const claim = (name: string): Promise<string | undefined> =>
       page.evaluate((n) => {

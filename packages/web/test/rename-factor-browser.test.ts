@@ -41,7 +41,7 @@ describe.runIf(available)('renaming a second factor in its row', () => {
     const dialogs: string[] = [];
     const page = await signedInPage({ server, browser }, contexts, email, {
       width,
-      register: true,
+      register: 'verified',
       prepare: (opened) =>
         opened.on('dialog', (d) => {
           dialogs.push(`${d.type()}: ${d.message()}`);

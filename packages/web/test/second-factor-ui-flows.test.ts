@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../server/src/services/totp.js';
 import type { TestServer } from '../../server/test/support/jot-server.js';
 import { enrolTotp } from '../../server/test/support/totp-enrolment.js';
+import { verifyAddressOf } from '../../server/test/support/jot-server.js';
 import { available, ensureBuilt, launchChromium, openPage, PASSWORD } from './support/browser.js';
 import { addVirtualAuthenticator, startPasskeyServer } from './support/passkeys.js';
 
@@ -44,6 +45,7 @@ describe.runIf(available)('second-factor flows that step up midway', () => {
     for (const email of [ADMIN, USER]) {
       const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
       expect(reg.status).toBe(201);
+      await verifyAddressOf(server, reg.body.id as string);
     }
     // USER gets an authenticator app through the API.
     const login = await server.request('POST', '/api/login', {

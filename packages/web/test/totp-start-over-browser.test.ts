@@ -45,7 +45,9 @@ describe.runIf(available)('setting up the authenticator app again from the recov
   let server: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
-  beforeAll(async () => ({ server, browser } = await startBrowserServer({ accounts: WIDTHS.map(email) })));
+  beforeAll(
+    async () => ({ server, browser } = await startBrowserServer({ verifiedAccounts: WIDTHS.map(email) })),
+  );
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   for (const width of WIDTHS) {
@@ -95,7 +97,7 @@ describe.runIf(available)('setting up the authenticator app again from the recov
       const page = await signedInPage({ server, browser }, contexts, `cancel-${width}@jot.test`, {
         width,
         height: 844,
-        register: true,
+        register: 'verified',
       });
       await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
       const form = page.locator('form.totp-enrolment');

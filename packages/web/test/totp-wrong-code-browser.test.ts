@@ -21,7 +21,7 @@ describe.runIf(available)('a wrong authenticator-app code on the account page', 
   const requests: string[] = [];
   const count = (path: string): number => requests.filter((r) => r === `POST ${path}`).length;
 
-  beforeAll(async () => ({ server, browser } = await startBrowserServer({ accounts: [EMAIL] })));
+  beforeAll(async () => ({ server, browser } = await startBrowserServer({ verifiedAccounts: [EMAIL] })));
   afterAll(() => stopBrowserServer({ server, browser }, contexts));
 
   it('is sent once and its message shown once; the right code then confirms the app', async () => {

@@ -2,7 +2,8 @@
  * What a followed mail link does, once its one-time token is checked: email verification marks the address
  * verified (only while it is still the account's address); a password reset sets the new password (only while the
  * address it went to and the password it was issued for are still the account's: compare-and-set) and ends every
- * session and token of the account. Both open the link the same way: verify the token, load its account, check the
+ * session and token of the account; a reset of an account whose address was unverified verifies it and removes its
+ * second factors and recovery codes (whoever registered the address may have added them). Both open the link the same way: verify the token, load its account, check the
  * link still applies, consume it.
  */
 import type { Store, User } from '../store/index.js';
@@ -97,7 +98,7 @@ export async function resetPasswordWithLink(
   const hash = await deps.passwords.hash(newPassword);
   // The link is spent, and the new hash committed with the end of every session, together or not at all: a reset
   // that fails (503) leaves the link for the retry.
-  const updated = await deps.revocations.changeAndRevokeAll(user.id, 'password_reset', async (tx) => {
+  const reset = await deps.revocations.changeAndRevokeAll(user.id, 'password_reset', async (tx) => {
     await deps.oneTimeTokens.consume('password_reset', claims, tx);
     // Compared with the address too: an email change confirmed meanwhile (on any instance) kills the link, and the
     // cut-off below moves the credential generation, which kills a pending email-change link in turn.
@@ -106,16 +107,26 @@ export async function resetPasswordWithLink(
       { passwordHash: user.passwordHash, email: user.email },
       hash,
     );
-    // Following the link proved the mailbox, as a verification link would.
-    if (replaced?.emailVerifiedAt === null) await tx.markEmailVerified(user.id, user.email);
+    if (replaced === undefined) return undefined;
     // Every other open link was mailed for the account as it was (the old password, the address unproven): spent.
-    if (replaced !== undefined) {
-      await voidUserOneTimeTokens(tx, user.id, ['email_verification', 'password_reset', 'email_change']);
-    }
-    return replaced;
+    await voidUserOneTimeTokens(tx, user.id, ['email_verification', 'password_reset', 'email_change']);
+    if (replaced.emailVerifiedAt !== null) return { user: replaced, factorsRemoved: 0 };
+    // Following the link proved the mailbox, as a verification link would. Until now the account was whoever
+    // registered the address: a factor they added is not the mailbox owner's, so it goes (pre-account hijacking,
+    // see enrolment-gate.ts).
+    const verified = (await tx.markEmailVerified(user.id, user.email)) ?? replaced;
+    return { user: verified, factorsRemoved: (await tx.mfa.removeFactors(user.id)) ?? 0 };
   });
-  if (updated === undefined) throw linkUsed();
+  if (reset === undefined) throw linkUsed();
+  const { user: updated, factorsRemoved } = reset;
   await deps.events.record('password_reset', { userId: user.id, ip });
+  if (factorsRemoved > 0) {
+    await deps.events.record('mfa_reset', {
+      userId: user.id,
+      ip,
+      detail: { by: 'password_reset', removed: factorsRemoved },
+    });
+  }
   await deps.accountMail.sendPasswordResetDone(updated);
   return updated;
 }

@@ -11,8 +11,11 @@ import { randomBase64url } from './random-pool.js';
 
 /** Sends the lifecycle messages. */
 export interface AccountMail {
-  /** A link that verifies the user's current address. */
-  sendVerification(user: User): Promise<void>;
+  /**
+   * A link that verifies the user's current address; `verify-new-account` (a self-registered account's first link)
+   * also says how to take the account over when the recipient did not create it.
+   */
+  sendVerification(user: User, template?: 'verify-email' | 'verify-new-account'): Promise<void>;
   /** A link that sets a new password, bound to the current one. */
   sendPasswordReset(user: User): Promise<void>;
   /** Tells the user their password was reset (with a link to reset it again). */
@@ -44,6 +47,8 @@ interface UserLink {
   claims?: Record<string, string>;
   template: TemplateName;
   path: string;
+  /** More values for the template. */
+  values?: Record<string, string>;
 }
 
 /** Issues the link's one-time token for the user and queues the message carrying it (keyed by the token's `jti`). */
@@ -58,17 +63,24 @@ async function sendUserLink({ mailer, tokens }: AccountMailDeps, user: User, lin
     to: user.email,
     userId: user.id,
     template: link.template,
-    values: { link: mailer.link(link.path, { token }), expiresIn: humanDuration(link.ttlMs) },
+    values: { ...link.values, link: mailer.link(link.path, { token }), expiresIn: humanDuration(link.ttlMs) },
     idempotencyKey: `${link.template}:${jti}`,
   });
 }
 
-function sendVerification(deps: AccountMailDeps, user: User): Promise<void> {
+function sendVerification(
+  deps: AccountMailDeps,
+  user: User,
+  template: 'verify-email' | 'verify-new-account',
+): Promise<void> {
   return sendUserLink(deps, user, {
     kind: 'email_verification',
     ttlMs: deps.config.oneTimeTokenTtlMs.emailVerification,
-    template: 'verify-email',
+    template,
     path: '/verify-email',
+    ...(template === 'verify-new-account'
+      ? { values: { forgotLink: deps.mailer.link('/forgot-password') } }
+      : {}),
   });
 }
 
@@ -151,7 +163,7 @@ async function sendEmailChangeTaken(
 export function createAccountMail(deps: AccountMailDeps): AccountMail {
   const { mailer } = deps;
   return {
-    sendVerification: (user) => sendVerification(deps, user),
+    sendVerification: (user, template = 'verify-email') => sendVerification(deps, user, template),
     sendPasswordReset: (user) => sendPasswordReset(deps, user),
     async sendPasswordResetDone(user) {
       await mailer.send({

@@ -8,7 +8,9 @@
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/index.js';
 import type { MfaFactor, Store, User } from '../store/index.js';
+import { mayEnrol } from './enrolment-gate.js';
 import { DomainError, isDomainError } from './errors.js';
 import { ACR, type MfaProof } from './mfa.js';
 import type { MfaServices } from './mfa-services.js';
@@ -23,6 +25,7 @@ export interface MfaEnrolmentDeps {
   events: SecurityEvents;
   clock: Clock;
   mfa: MfaServices;
+  config: Pick<Config, 'emailVerification'>;
 }
 
 /** The signed-in caller: user, session, address. */
@@ -37,6 +40,14 @@ export async function existingUser(store: Store, id: string): Promise<User> {
   const user = await store.getUserById(id);
   if (user === undefined) throw new DomainError('not_found', 'ERR_NOT_FOUND', 'the account no longer exists');
   return user;
+}
+
+/** The caller's account, for a step that adds a factor: it must exist and (see enrolment-gate.ts) have a proven address. */
+export async function enrollingUser(
+  deps: Pick<MfaEnrolmentDeps, 'store' | 'config'>,
+  id: string,
+): Promise<User> {
+  return mayEnrol(deps.config, await existingUser(deps.store, id));
 }
 
 async function recordEnrolment(
@@ -89,7 +100,7 @@ export async function confirmTotpEnrolment(
   factorId: string,
   code: string,
 ): Promise<{ codes: string[] | undefined; pair: TokenPair }> {
-  const user = await existingUser(deps.store, caller.userId);
+  const user = await enrollingUser(deps, caller.userId);
   const codes = await checkedProof(() => deps.mfa.factors.confirmTotp(user, factorId, code));
   await recordEnrolment(deps, { ...caller, userId: user.id }, 'totp');
   // The first code proves the factor: this session now stands at the multi-factor level.
@@ -103,7 +114,7 @@ export async function registerPasskey(
   credential: RegistrationResponseJSON,
   name: string,
 ): Promise<{ factor: MfaFactor; codes: string[] | undefined }> {
-  const user = await existingUser(deps.store, caller.userId);
+  const user = await enrollingUser(deps, caller.userId);
   const factor = await checkedProof(() => deps.mfa.passkeys.register(user, credential, name));
   const codes = await deps.mfa.factors.firstRecoveryCodes(user.id);
   await recordEnrolment(deps, { ...caller, userId: user.id }, 'webauthn');

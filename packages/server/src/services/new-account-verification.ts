@@ -7,12 +7,20 @@ import type { Config } from '../config/index.js';
 import type { User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
 
-/** Queues the verification link when verification is on and the address is unverified; true when one was queued. */
+/**
+ * Queues the verification link when verification is on and the address is unverified; true when one was queued.
+ * A self-registered account (`selfRegistered`) gets `verify-new-account`: whoever registered may not own the
+ * address, and its owner is told how to take the account over (a password reset).
+ */
 export async function sendNewAccountVerification(
   deps: { config: Pick<Config, 'emailVerification'>; accountMail: Pick<AccountMail, 'sendVerification'> },
   user: User,
+  options: { selfRegistered?: boolean } = {},
 ): Promise<boolean> {
   if (deps.config.emailVerification === 'off' || user.emailVerifiedAt !== null) return false;
-  await deps.accountMail.sendVerification(user);
+  await deps.accountMail.sendVerification(
+    user,
+    options.selfRegistered ? 'verify-new-account' : 'verify-email',
+  );
   return true;
 }

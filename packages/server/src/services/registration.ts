@@ -74,6 +74,6 @@ export async function registerAccount(
   if (config.nodeEnv !== 'production' && config.adminEmail === undefined) {
     user = await grantIfFirst(deps, user, input.ip);
   }
-  await sendNewAccountVerification(deps, user);
+  await sendNewAccountVerification(deps, user, { selfRegistered: true });
   return user;
 }

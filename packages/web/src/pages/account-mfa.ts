@@ -112,10 +112,12 @@ function summary(status: MfaStatusView): HTMLElement {
       `Two-step verification is on. Recovery codes left: ${status.recovery_codes_left} of 10.`,
       'ok',
     );
+  // While the address is unverified the note below says what comes first; no "set one up" to contradict it.
+  const waits = status.needs_verified_email;
   return message(
     status.required
-      ? 'This server requires a second factor for your account: set one up below.'
-      : 'Two-step verification is off. Add an authenticator app or a passkey to turn it on.',
+      ? `This server requires a second factor for your account${waits ? '.' : ': set one up below.'}`
+      : `Two-step verification is off.${waits ? '' : ' Add an authenticator app or a passkey to turn it on.'}`,
     status.required ? 'error' : 'info',
   );
 }
@@ -160,13 +162,33 @@ function newCodesButton(mfa: MfaSection): HTMLButtonElement {
   return onClick(again, mfa.out, run, { stepUp: true });
 }
 
-/** The section's contents for `status`. */
-function sectionContents(status: MfaStatusView, mfa: MfaSection): (Node | string)[] {
-  const rows = status.factors.map((f) => factorRow(f, status.factors.length === 1, mfa));
+/**
+ * What takes the place of the set-up buttons while the address is unverified: the server refuses a new factor then
+ * (whoever registered an address first must not leave a factor for its owner to inherit).
+ */
+function confirmEmailFirst(): HTMLElement {
+  const note = message(
+    'Confirm your email address first: open the link we mailed you (or use "Send a new link" above), then you can add an authenticator app or a passkey here.',
+    'info',
+  );
+  note.id = 'mfa-needs-email';
+  return note;
+}
+
+/** The set-up buttons for `status`. */
+function setUpActions(status: MfaStatusView, mfa: MfaSection): HTMLElement {
+  if (status.needs_verified_email) return confirmEmailFirst();
   const actions = h('p', { class: 'inline' });
   if (!status.factors.some((f) => f.kind === 'totp')) actions.append(totpButton(mfa));
   if (passkeysSupported()) actions.append(passkeyForm(mfa));
   if (status.enabled) actions.append(newCodesButton(mfa));
+  return actions;
+}
+
+/** The section's contents for `status`. */
+function sectionContents(status: MfaStatusView, mfa: MfaSection): (Node | string)[] {
+  const rows = status.factors.map((f) => factorRow(f, status.factors.length === 1, mfa));
+  const actions = setUpActions(status, mfa);
   return [
     h('h2', { id: 'mfa-h' }, 'Two-step verification'),
     summary(status),

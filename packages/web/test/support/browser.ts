@@ -14,7 +14,7 @@ import { build } from 'vite';
 import { expect } from 'vitest';
 
 import type { Settings } from '../../../server/src/config/index.js';
-import { startServer, type TestServer } from '../../../server/test/support/jot-server.js';
+import { startServer, verifyAddressOf, type TestServer } from '../../../server/test/support/jot-server.js';
 import { freePort, startSmtp, type TestSmtp } from '../../../server/test/support/smtp.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -118,10 +118,18 @@ export async function signInWithForm(
   await page.getByRole('heading', { name: 'My account' }).waitFor();
 }
 
-/** Registers `email` with {@link PASSWORD} on `server`; throws unless the server created the account. */
-export async function registerAccount(server: TestServer, email: string): Promise<void> {
+/**
+ * Registers `email` with {@link PASSWORD} on `server`; throws unless the server created the account. `verified`
+ * also marks its address verified, as its link would: adding a second factor needs that (pre-account hijacking).
+ */
+export async function registerAccount(
+  server: TestServer,
+  email: string,
+  options: { verified?: boolean } = {},
+): Promise<void> {
   const reg = await server.request('POST', '/api/register', { body: { email, password: PASSWORD } });
   if (reg.status !== 201) throw new Error(`registering ${email} failed: ${reg.status} ${reg.text}`);
+  if (options.verified === true) await verifyAddressOf(server, reg.body.id as string);
 }
 
 /** How {@link signedInPage} opens its page. */
@@ -129,8 +137,11 @@ export interface SignedInPageOptions {
   /** The viewport's width and height ({@link openPage}'s when left out). */
   width?: number;
   height?: number;
-  /** Registers the account first, for one the suite's `beforeAll` did not create. */
-  register?: boolean;
+  /**
+   * Registers the account first, for one the suite's `beforeAll` did not create; `'verified'` with its address
+   * verified (to add a second factor).
+   */
+  register?: boolean | 'verified';
   /** Runs on the new page before it signs in (e.g. to listen for its dialogs). */
   prepare?: (page: Page) => void;
 }
@@ -145,7 +156,9 @@ export async function signedInPage(
   email: string,
   options: SignedInPageOptions = {},
 ): Promise<Page> {
-  if (options.register === true) await registerAccount(started.server, email);
+  if (options.register !== undefined && options.register !== false) {
+    await registerAccount(started.server, email, { verified: options.register === 'verified' });
+  }
   const page = await openPage(started.browser, contexts, options.width, options.height);
   options.prepare?.(page);
   await signInWithForm(page, started.server.url, email);
@@ -190,19 +203,29 @@ export interface BrowserServer {
   browser: Browser;
 }
 
+/** What {@link startBrowserServer} starts with. */
+export interface BrowserServerOptions {
+  settings?: Settings;
+  /** Accounts to register (with {@link PASSWORD}), their addresses unverified. */
+  accounts?: readonly string[];
+  /** Accounts to register with their addresses verified (as adding a second factor needs). */
+  verifiedAccounts?: readonly string[];
+  clock?: () => number;
+}
+
 /**
  * For a test file's `beforeAll`: builds the UI if needed, starts a server with `settings` (cookie delivery by
- * default) and `clock` (startServer's), registers `accounts` (with {@link PASSWORD}) and launches Chromium.
+ * default) and `clock` (startServer's), registers `accounts` and `verifiedAccounts` and launches Chromium.
  */
-export async function startBrowserServer(
-  options: { settings?: Settings; accounts?: readonly string[]; clock?: () => number } = {},
-): Promise<BrowserServer> {
+export async function startBrowserServer(options: BrowserServerOptions = {}): Promise<BrowserServer> {
   await ensureBuilt();
   const server = await startServer(
     { tokenDelivery: 'cookie', ...options.settings },
     { clock: options.clock },
   );
   for (const email of options.accounts ?? []) await registerAccount(server, email);
+  for (const email of options.verifiedAccounts ?? [])
+    await registerAccount(server, email, { verified: true });
   return { server, browser: await launchChromium() };
 }
 
@@ -226,9 +249,7 @@ export interface MailBrowserServer extends BrowserServer {
  * {@link startBrowserServer} does with a server on a free port that sends its mail there (retrying after 1 s) and
  * whose links point at its own web UI; `settings` go on top.
  */
-export async function startMailBrowserServer(
-  options: { settings?: Settings; accounts?: readonly string[]; clock?: () => number } = {},
-): Promise<MailBrowserServer> {
+export async function startMailBrowserServer(options: BrowserServerOptions = {}): Promise<MailBrowserServer> {
   const smtp = await startSmtp();
   try {
     const port = await freePort();

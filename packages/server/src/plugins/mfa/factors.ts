@@ -5,6 +5,7 @@ import type { RecoveryCodesView } from '@jot/contract';
 
 import { factorName, factorNameSchema } from '../../http/mfa-schemas.js';
 import { authErrors, idParams } from '../../http/schemas.js';
+import { enrollingUser } from '../../services/mfa-enrolment.js';
 import { authenticate, authOf } from '../auth.js';
 import { callerOf } from '../caller.js';
 import { recoveryCodesSchema, type MfaGuards } from './guards.js';
@@ -22,6 +23,7 @@ function registerRecoveryCodesRoute(app: FastifyInstance, guards: MfaGuards): vo
     ),
     async (request, reply) => {
       const caller = callerOf(request);
+      await enrollingUser(app.jot, caller.userId);
       const codes = await mfa.factors.newRecoveryCodes(caller.userId);
       await events.record('recovery_codes_regenerated', caller);
       reply.header('cache-control', 'no-store');

@@ -5,11 +5,13 @@ import type { MfaStatusView } from '@jot/contract';
 
 import { factorSchema, publicFactor } from '../../http/mfa-schemas.js';
 import { authErrors } from '../../http/schemas.js';
+import { needsVerifiedEmail } from '../../services/enrolment-gate.js';
+import { existingUser } from '../../services/mfa-enrolment.js';
 import { authenticate, authOf } from '../auth.js';
 
 /** Registers `GET /api/mfa`. */
 export function registerMfaStatusRoute(app: FastifyInstance): void {
-  const { config, mfa } = app.jot;
+  const { config, mfa, store } = app.jot;
   app.get(
     '/api/mfa',
     {
@@ -25,6 +27,11 @@ export function registerMfaStatusRoute(app: FastifyInstance): void {
               required: { type: 'boolean' },
               factors: { type: 'array', items: factorSchema },
               recovery_codes_left: { type: 'integer' },
+              needs_verified_email: {
+                type: 'boolean',
+                description:
+                  'True while the address is unverified (and email verification is on): adding a factor is refused with ERR_EMAIL_NOT_VERIFIED until it is verified.',
+              },
             },
           },
           ...authErrors,
@@ -33,6 +40,7 @@ export function registerMfaStatusRoute(app: FastifyInstance): void {
     },
     async (request, reply) => {
       const { claims } = authOf(request);
+      const user = await existingUser(store, claims.sub);
       const factors = await mfa.factors.factors(claims.sub);
       const required =
         config.mfaRequired === 'all' || (config.mfaRequired === 'admins' && claims.roles.includes('admin'));
@@ -42,6 +50,7 @@ export function registerMfaStatusRoute(app: FastifyInstance): void {
         required,
         factors: factors.map(publicFactor),
         recovery_codes_left: await mfa.factors.recoveryCodesLeft(claims.sub),
+        needs_verified_email: needsVerifiedEmail(config, user),
       } satisfies MfaStatusView;
     },
   );

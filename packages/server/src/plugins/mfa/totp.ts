@@ -6,7 +6,7 @@ import type { TotpEnrolmentView } from '@jot/contract';
 import { proofProperties } from '../../http/mfa-schemas.js';
 import { authErrors, tokenResponseSchema } from '../../http/schemas.js';
 import { tokenResponse } from '../../http/token-response.js';
-import { confirmTotpEnrolment, existingUser } from '../../services/mfa-enrolment.js';
+import { confirmTotpEnrolment, enrollingUser } from '../../services/mfa-enrolment.js';
 import { authenticate, authOf } from '../auth.js';
 import { callerOf } from '../caller.js';
 import { recoveryCodesSchema, type MfaGuards } from './guards.js';
@@ -14,7 +14,7 @@ import { sensitiveMfaRoute } from './sensitive-route.js';
 
 /** Registers `POST /api/mfa/totp`. */
 function registerTotpStartRoute(app: FastifyInstance, guards: MfaGuards): void {
-  const { store, mfa } = app.jot;
+  const { mfa } = app.jot;
   app.post(
     '/api/mfa/totp',
     sensitiveMfaRoute(
@@ -33,7 +33,7 @@ function registerTotpStartRoute(app: FastifyInstance, guards: MfaGuards): void {
       },
     ),
     async (request, reply) => {
-      const enrolment = await mfa.factors.startTotp(await existingUser(store, authOf(request).claims.sub));
+      const enrolment = await mfa.factors.startTotp(await enrollingUser(app.jot, authOf(request).claims.sub));
       reply.header('cache-control', 'no-store');
       return {
         factor_id: enrolment.factorId,

@@ -4,14 +4,14 @@ import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 
 import { factorNameSchema, factorSchema, publicFactor } from '../../http/mfa-schemas.js';
 import { authErrors } from '../../http/schemas.js';
-import { existingUser, registerPasskey } from '../../services/mfa-enrolment.js';
+import { enrollingUser, registerPasskey } from '../../services/mfa-enrolment.js';
 import { authOf, requireStepUp } from '../auth.js';
 import { callerOf } from '../caller.js';
 import { credentialSchema } from './schemas.js';
 
 /** Registers `POST /api/passkeys/register/options` and `POST /api/passkeys/register`. */
 export function registerPasskeyRegistrationRoutes(app: FastifyInstance): void {
-  const { store, mfa } = app.jot;
+  const { mfa } = app.jot;
   const fresh = requireStepUp({ always: true });
 
   app.post(
@@ -21,7 +21,7 @@ export function registerPasskeyRegistrationRoutes(app: FastifyInstance): void {
       schema: { tags: ['mfa'], summary: 'WebAuthn options to create a passkey for the signed-in user.' },
     },
     async (request, reply) => {
-      const user = await existingUser(store, authOf(request).claims.sub);
+      const user = await enrollingUser(app.jot, authOf(request).claims.sub);
       reply.header('cache-control', 'no-store');
       return mfa.passkeys.registrationOptions(user);
     },

@@ -35,7 +35,7 @@ function button(label: string): string {
 
 /**
  * The built-in templates by name. Other features add theirs here (the name is what `Mailer.send` takes).
- * Values: `appName`, `email`, `link`, `expiresIn`, and per template `newEmail`, `roles`.
+ * Values: `appName`, `email`, `link`, `expiresIn`, and per template `newEmail`, `roles`, `forgotLink`.
  */
 export const BUILT_IN_TEMPLATES = {
   'verify-email': {
@@ -45,6 +45,19 @@ export const BUILT_IN_TEMPLATES = {
       FOOTER_TEXT,
     html: page(
       `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}).</p>${button('Confirm my email')}`,
+    ),
+  },
+  // The first link of a self-registered account. Its recipient may not be who registered: someone can sign up with
+  // another's address first (pre-account hijacking), so the mail says how to take the account over.
+  'verify-new-account': {
+    subject: 'Confirm your email address',
+    text:
+      'Confirm that {{email}} is your address by opening this link (valid for {{expiresIn}}):\n\n{{link}}\n\n' +
+      "Didn't create this account? Someone may have used your address — use 'forgot password' to take it over:\n\n{{forgotLink}}" +
+      FOOTER_TEXT,
+    html: page(
+      `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}).</p>${button('Confirm my email')}` +
+        `<p>Didn't create this account? Someone may have used your address — use <a href="{{forgotLink}}">'forgot password'</a> to take it over.</p>`,
     ),
   },
   'password-reset': {
