@@ -37,7 +37,10 @@ export async function emailVerificationPlugin(app: FastifyInstance): Promise<voi
       }
     },
     async send(user) {
-      if (user.emailVerifiedAt === null) await accountMail.sendVerification(user);
+      // Whoever asks gets no answer about the account, but the mail goes to the address: an account never verified
+      // may be a squatter's (one who registered the address first and asks for links so its owner confirms it), so
+      // the link comes with the advice of the first one (take the account over with 'forgot password').
+      if (user.emailVerifiedAt === null) await accountMail.sendVerification(user, 'verify-new-account');
     },
   });
 }
