@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 
 import { ConfigError } from './config/index.js';
 import { DomainError } from './services/errors.js';
+import { checkPasswordStrength } from './services/password-policy.js';
 import { grantAdminRole } from './services/user-admin.js';
 
 /**
@@ -16,13 +17,15 @@ import { grantAdminRole } from './services/user-admin.js';
  * `bootstrap`) and the revocation-feed entry written in the same transaction; of instances starting at once, one
  * grants it.
  *
- * @throws {ConfigError} when JOT_ADMIN_EMAIL names an existing account whose password is not JOT_ADMIN_PASSWORD.
+ * @throws {ConfigError} when JOT_ADMIN_EMAIL names an existing account whose password is not JOT_ADMIN_PASSWORD, or
+ *   when the account is to be created and JOT_ADMIN_PASSWORD fails the password policy.
  */
 export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> {
   const { config, store, passwords, accounts, events, revocations } = app.jot;
   if (config.adminEmail === undefined || config.adminPassword === undefined) return;
   let existing = await store.getUserByEmail(config.adminEmail);
   if (existing === undefined) {
+    checkAdminPassword(config.adminPassword, config.adminEmail);
     try {
       const user = await accounts.create({
         email: config.adminEmail,
@@ -68,6 +71,24 @@ export async function ensureBootstrapAdmin(app: FastifyInstance): Promise<void> 
     app.log.info(
       { userId: account.id },
       'bootstrap admin granted the admin role (JOT_ADMIN_PASSWORD matched)',
+    );
+  }
+}
+
+/**
+ * The password policy every new account's password meets (services/password-policy.ts), applied to the account
+ * the bootstrap creates as a configuration error naming the setting: a common password used to stop the start with
+ * a bare `ERR_PASSWORD_COMMON`, after the configuration had been accepted.
+ */
+function checkAdminPassword(password: string, email: string): void {
+  try {
+    checkPasswordStrength(password, email);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    throw new ConfigError(
+      'JOT_ADMIN_PASSWORD',
+      `JOT_ADMIN_PASSWORD is refused by the password policy every account's password meets (${err.code}): ` +
+        `${err.message}`,
     );
   }
 }

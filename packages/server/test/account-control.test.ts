@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { commonPasswordListSize, ensureBootstrapAdmin, loadConfig } from '../src/index.js';
+import { commonPasswordListSize, ConfigError, ensureBootstrapAdmin, loadConfig } from '../src/index.js';
 import { signUp, startServer, TEST_SETTINGS, type TestServer } from './support/jot-server.js';
 
 const PASSWORD = 'correct horse battery';
@@ -68,6 +68,28 @@ describe('registration', () => {
 });
 
 describe('the bootstrap admin (JOT_ADMIN_EMAIL)', () => {
+  it('refuses a JOT_ADMIN_PASSWORD the password policy refuses as a configuration error naming the setting', async () => {
+    for (const [password, code] of [
+      ['password1', 'ERR_PASSWORD_COMMON'],
+      ['new-ops@example.com', 'ERR_WEAK_PASSWORD'],
+    ] as const) {
+      const server = await startServer({ adminEmail: 'new-ops@example.com', adminPassword: password });
+      try {
+        const refused = ensureBootstrapAdmin(server.app);
+        await expect(refused).rejects.toBeInstanceOf(ConfigError);
+        await expect(refused).rejects.toMatchObject({
+          setting: 'JOT_ADMIN_PASSWORD',
+          message: expect.stringContaining(`JOT_ADMIN_PASSWORD is refused by the password policy`),
+        });
+        await expect(refused).rejects.toThrow(code);
+        // Nothing was created: a good password set later creates the account.
+        expect(await server.app.jot.store.getUserByEmail('new-ops@example.com')).toBeUndefined();
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('never promotes an account it did not create unless JOT_ADMIN_PASSWORD is its password', async () => {
     const attacker = await startServer({ registration: 'open', nodeEnv: 'test' });
     const dataDir = attacker.dataDir;
