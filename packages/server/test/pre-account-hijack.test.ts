@@ -155,6 +155,10 @@ describe('a password reset', () => {
       expect((await store.getUserById(squatter.userId))?.emailVerifiedAt).not.toBeNull();
       const events = await mfaResets(after, squatter.userId);
       expect(events.map((e) => e.detail)).toEqual([{ by: 'password_reset', removed: 2 }]);
+      // The owner is told what went, and where to set up their own.
+      const done = await mailTo(victim, /two-step verification removed/i);
+      expect(done.text).toContain('The address had not been confirmed before');
+      expect(done.text).toContain('http://ui.test/#/account');
       // The owner signs in with the new password alone: no second step the squatter could answer.
       const login = await after.request('POST', '/api/login', {
         body: { email: victim, password: NEW_PASSWORD },
@@ -177,6 +181,8 @@ describe('a password reset', () => {
     expect(await server.app.jot.store.mfa.listFactors(user.userId)).toHaveLength(1);
     expect(await server.app.jot.store.mfa.countRecoveryCodes(user.userId)).toBe(10);
     expect(await mfaResets(server, user.userId)).toEqual([]);
+    const done = await mailTo(email, /your password was reset$/i);
+    expect(done.text).not.toContain('two-step verification');
     const login = await server.request('POST', '/api/login', { body: { email, password: NEW_PASSWORD } });
     expect(login.body.code).toBe('ERR_MFA_REQUIRED');
   });

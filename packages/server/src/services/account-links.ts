@@ -127,6 +127,6 @@ export async function resetPasswordWithLink(
       detail: { by: 'password_reset', removed: factorsRemoved },
     });
   }
-  await deps.accountMail.sendPasswordResetDone(updated);
+  await deps.accountMail.sendPasswordResetDone(updated, { factorsRemoved: factorsRemoved > 0 });
   return updated;
 }

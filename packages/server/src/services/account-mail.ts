@@ -19,7 +19,11 @@ export interface AccountMail {
   /** A link that sets a new password, bound to the current one. */
   sendPasswordReset(user: User): Promise<void>;
   /** Tells the user their password was reset (with a link to reset it again). */
-  sendPasswordResetDone(user: User): Promise<void>;
+  /**
+   * Tells the account its password was reset; `factorsRemoved` when the reset of an unverified account removed the
+   * second factors someone else may have set up (`password-reset-factors-removed`).
+   */
+  sendPasswordResetDone(user: User, options?: { factorsRemoved?: boolean }): Promise<void>;
   /** The invitation link. */
   sendInvitation(invitation: Invitation): Promise<void>;
   /** A confirmation link to `newEmail`, and a notice to the current address. */
@@ -165,12 +169,12 @@ export function createAccountMail(deps: AccountMailDeps): AccountMail {
   return {
     sendVerification: (user, template = 'verify-email') => sendVerification(deps, user, template),
     sendPasswordReset: (user) => sendPasswordReset(deps, user),
-    async sendPasswordResetDone(user) {
+    async sendPasswordResetDone(user, options = {}) {
       await mailer.send({
         to: user.email,
         userId: user.id,
-        template: 'password-reset-done',
-        values: { link: mailer.link('/forgot-password') },
+        template: options.factorsRemoved === true ? 'password-reset-factors-removed' : 'password-reset-done',
+        values: { link: mailer.link('/forgot-password'), accountLink: mailer.link('/account') },
         idempotencyKey: `password-reset-done:${user.id}:${user.updatedAt}`,
       });
     },

@@ -123,6 +123,20 @@ export const BUILT_IN_TEMPLATES = {
       `<p>The password of <b>{{email}}</b> was just reset and every session was signed out.</p><p>If that was not you, reset it again now.</p>${button('Reset my password')}`,
     ),
   },
+  'password-reset-factors-removed': {
+    subject: 'Your password was reset and two-step verification removed',
+    text:
+      'The password of {{email}} was just reset and every session was signed out.\n\n' +
+      'The address had not been confirmed before, so the two-step verification set up on the account (authenticator ' +
+      'app, passkeys, recovery codes) may not have been yours: it was removed. Set up your own under Account, ' +
+      'Two-step verification:\n\n{{accountLink}}\n\nIf the reset was not you, reset the password again now:\n\n{{link}}' +
+      FOOTER_TEXT,
+    html: page(
+      `<p>The password of <b>{{email}}</b> was just reset and every session was signed out.</p>` +
+        `<p>The address had not been confirmed before, so the two-step verification set up on the account (authenticator app, passkeys, recovery codes) may not have been yours: it was removed. <a href="{{accountLink}}">Set up your own</a>.</p>` +
+        `<p>If the reset was not you, reset the password again now.</p>${button('Reset my password')}`,
+    ),
+  },
   'new-device': {
     subject: 'New sign-in to your account',
     text:
