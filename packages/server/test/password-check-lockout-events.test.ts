@@ -12,40 +12,32 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountKey } from '../src/services/login-throttle.js';
 import type { SecurityEvent } from '../src/store/index.js';
 import { PASSWORD, deviceOf, expectLocked, freshAddress, signIn } from './support/devices.js';
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
-
-/** Free failures (`JOT_LOGIN_LOCKOUT` `2/30s`): the second failure locks for 30 s. */
-const BUDGET = 2;
-const NEW_PASSWORD = 'a brand new passphrase 9';
+import { signUp, type TestResponse, type TestServer } from './support/jot-server.js';
+import {
+  BUDGET,
+  NEW_PASSWORD,
+  expectWrong,
+  newEmail,
+  passwordCheck,
+  startLockoutServer,
+  type PasswordCheckPath,
+} from './support/password-checks.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({
-    loginLockout: `${BUDGET}/30s`,
-    trustProxy: true,
-    rateLimitAuth: '100000/min',
-  });
+  server = await startLockoutServer();
 });
 afterAll(async () => {
   await server.close();
 });
 
-let nextAccount = 0;
-const newEmail = (what: string): string => `${what}-${Date.now()}-${nextAccount++}@example.com`;
-
-type Path = '/api/reauth' | '/api/password';
 const VIA = { '/api/reauth': 'reauth', '/api/password': 'password_change' } as const;
 
-function check(path: Path, token: string, password: string, cookie?: string): Promise<TestResponse> {
-  const body =
-    path === '/api/reauth' ? { password } : { current_password: password, new_password: NEW_PASSWORD };
-  return server.request('POST', path, { token, body, headers: cookie === undefined ? {} : { cookie } });
-}
+type Path = PasswordCheckPath;
 
-function expectWrong(res: TestResponse): void {
-  expect(res.status, res.text).toBe(403);
-  expect(res.body.code).toBe('ERR_INVALID_CREDENTIALS');
-}
+/** One password check on `path` with the access token (and a cookie, when given). */
+const check = (path: Path, token: string, password: string, cookie?: string): Promise<TestResponse> =>
+  passwordCheck(server, path, token, password, cookie);
 
 /** The user's events of `type`, oldest first. */
 async function eventsOf(userId: string, type: string): Promise<SecurityEvent[]> {

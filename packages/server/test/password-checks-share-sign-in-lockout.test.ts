@@ -9,41 +9,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PASSWORD, deviceOf, expectLocked, lockAccount, signIn } from './support/devices.js';
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import { signUp, type TestResponse, type TestServer } from './support/jot-server.js';
+import {
+  BUDGET,
+  NEW_PASSWORD,
+  expectWrong,
+  newEmail,
+  passwordCheck,
+  startLockoutServer,
+  type PasswordCheckPath,
+} from './support/password-checks.js';
 import { gatePasswordChecks } from './support/password-gate.js';
-
-/** Free failures (`JOT_LOGIN_LOCKOUT` `2/30s`). */
-const BUDGET = 2;
-const NEW_PASSWORD = 'a brand new passphrase 9';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({
-    loginLockout: `${BUDGET}/30s`,
-    trustProxy: true,
-    rateLimitAuth: '100000/min',
-  });
+  server = await startLockoutServer();
 });
 afterAll(async () => {
   await server.close();
 });
 
-let nextAccount = 0;
-const newEmail = (what: string): string => `${what}-${Date.now()}-${nextAccount++}@example.com`;
-
-type Path = '/api/reauth' | '/api/password';
+type Path = PasswordCheckPath;
 
 /** One password check on `path` with the access token (and a cookie, when given). */
-function check(path: Path, token: string, password: string, cookie?: string): Promise<TestResponse> {
-  const body =
-    path === '/api/reauth' ? { password } : { current_password: password, new_password: NEW_PASSWORD };
-  return server.request('POST', path, { token, body, headers: cookie === undefined ? {} : { cookie } });
-}
-
-function expectWrong(res: TestResponse): void {
-  expect(res.status, res.text).toBe(403);
-  expect(res.body.code).toBe('ERR_INVALID_CREDENTIALS');
-}
+const check = (path: Path, token: string, password: string, cookie?: string): Promise<TestResponse> =>
+  passwordCheck(server, path, token, password, cookie);
 
 describe('reauth and password change count on the account’s sign-in lock', () => {
   for (const path of ['/api/reauth', '/api/password'] as const) {
