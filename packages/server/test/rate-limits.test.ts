@@ -342,6 +342,23 @@ describe('per mail address, however it is spelled', () => {
     expect((await register('inbox2+1@example.com')).status).toBe(201);
   });
 
+  it('a refused registration mails nothing and spends no budget: a weak password, an address taken', async () => {
+    const register = (email: string, password: string) =>
+      send(server, 'POST', '/api/register', { address: freshAddress(), body: { email, password } });
+    for (let i = 0; i < 3; i++) expect((await register('refused@example.com', 'password')).status).toBe(400);
+    for (let i = 0; i < 3; i++) expect((await register('Spelled@example.com', PASSWORD)).status).toBe(409);
+    // The two mails of the budget are still there.
+    expect((await register('refused@example.com', PASSWORD)).status).toBe(201);
+    expect(
+      (
+        await send(server, 'POST', '/api/password/forgot', {
+          address: freshAddress(),
+          body: { email: 'refused+x@example.com' },
+        })
+      ).status,
+    ).toBe(202);
+  });
+
   it('Gmail addresses: dots and googlemail.com reach one mailbox, so they share one budget', async () => {
     const attempt = (email: string) =>
       send(server, 'POST', '/api/password/forgot', { address: freshAddress(), body: { email } });

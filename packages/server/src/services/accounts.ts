@@ -54,6 +54,11 @@ export function checkEmail(email: string): void {
   }
 }
 
+/** The refusal of an address another account has. */
+export function emailTaken(): DomainError {
+  return new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+}
+
 /** Builds the account service. */
 export function createAccountService(deps: {
   store: Store;
@@ -77,7 +82,7 @@ export function createAccountService(deps: {
         });
       } catch (err) {
         if (err instanceof StoreError && err.code === 'ERR_STORE_CONFLICT') {
-          throw new DomainError('conflict', 'ERR_EMAIL_TAKEN', 'an account with this email already exists');
+          throw emailTaken();
         }
         throw emailError(err);
       }

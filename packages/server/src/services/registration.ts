@@ -6,9 +6,10 @@
 import type { Config } from '../config/index.js';
 import type { Store, User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
-import type { AccountService } from './accounts.js';
+import { checkEmail, emailTaken, type AccountService } from './accounts.js';
 import { DomainError } from './errors.js';
 import { sendNewAccountVerification } from './new-account-verification.js';
+import { checkPasswordStrength } from './password-policy.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
 import { grantAdminRole } from './user-admin.js';
@@ -61,6 +62,21 @@ function assertRegistrationOpen(registration: Config['registration']): void {
       'registration is closed on this server; ask an administrator for an account',
     );
   }
+}
+
+/**
+ * Throws what `registerAccount` would refuse `input` with, before anything is written or sent: registration closed,
+ * an address no account can have, a password the policy refuses, an address already taken. The route asks first so
+ * that only a registration that will mail spends the recipient's mail budget: a refused one mails nothing.
+ */
+export async function checkRegistration(
+  deps: Pick<RegistrationDeps, 'config' | 'store'>,
+  input: { email: string; password: string },
+): Promise<void> {
+  assertRegistrationOpen(deps.config.registration);
+  checkEmail(input.email);
+  checkPasswordStrength(input.password, input.email);
+  if ((await deps.store.getUserByEmail(input.email)) !== undefined) throw emailTaken();
 }
 
 /** Registers an account: the new user (an admin when it is the first one outside production). */

@@ -6,7 +6,7 @@ import type { RegisterBody } from '@jot/contract';
 import { authRateLimit, mailAddressLimit } from '../../http/rate-limit.js';
 import { registerBodySchema } from '../../http/session-body-schemas.js';
 import { publicUser, userSchema } from '../../http/views.js';
-import { registerAccount } from '../../services/registration.js';
+import { checkRegistration, registerAccount } from '../../services/registration.js';
 
 /** Registers `POST /api/register`. */
 export function registerRegisterRoute(app: FastifyInstance): void {
@@ -33,7 +33,11 @@ export function registerRegisterRoute(app: FastifyInstance): void {
     },
     async (request, reply) => {
       const { email, password, name } = request.body;
-      if (app.jot.config.emailVerification !== 'off') await perRecipient(request, email);
+      if (app.jot.config.emailVerification !== 'off') {
+        // Only a registration that will mail spends the budget: one refused below mails nothing.
+        await checkRegistration(app.jot, { email, password });
+        await perRecipient(request, email);
+      }
       const user = await registerAccount(app.jot, { email, password, name, ip: request.ip });
       return reply.code(201).send(publicUser(user));
     },
