@@ -147,12 +147,18 @@ describe.runIf(available)('feedback after an action', () => {
       .getByText('The server could not be reached. Check your connection and try again.')
       .waitFor();
     await page.unroute('**/api/account');
-    // The server's own messages read as sentences.
+    // The server's own messages read as sentences — here the one answer to a change of address, taken (as this
+    // one is: the answer must not say so) or not.
     await page.locator('#new-email').fill(ADMIN);
     await page.getByRole('button', { name: 'Change email' }).click();
     await page
       .locator('form[aria-labelledby="email-h"]')
-      .getByText('An account with this email already exists.', { exact: true })
+      .getByText(
+        `Check your inbox: open the link we sent to ${ADMIN} to confirm it; your email stays ${USER} until then.`,
+        {
+          exact: true,
+        },
+      )
       .waitFor();
   });
 
