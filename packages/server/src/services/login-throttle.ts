@@ -6,7 +6,8 @@
  * allows: the first `freeFailures` consecutive failures are free, and the attempt that reaches that count (and every
  * further one) locks the account's sign-in for `baseMs × 2^(n − free)` (capped at `maxMs`). A successful check
  * forgets the count up to its own attempt (and the lock its reservation set; a count forgotten entirely leaves no
- * row); attempts reserved after it stay counted, and so does a count started again after its reservation (the row
+ * row); attempts reserved after it stay counted — each has a place in the count's run that no success lowers, so
+ * successes finishing out of order keep them all — and so does a count started again after its reservation (the row
  * forgotten by another success, or stale), which a generation drawn at each start tells apart. A count untouched for
  * a day starts over. Unknown addresses are throttled exactly like known ones, so the throttle reveals nothing about
  * which accounts exist. The same count guards the signed-in password checks
@@ -107,10 +108,14 @@ export function accountKey(email: string): string {
   return createHash('sha256').update(key).digest('base64url');
 }
 
-/** What an attempt's reservation gave: its count, in the run (generation) of the count it was counted in. */
+/**
+ * What an attempt's reservation gave: its count (the lock schedule's), and its place in the run (generation) of the
+ * count it was counted in (its success forgets by that place).
+ */
 interface Reservation {
   counted: number;
   generation: string;
+  place: number;
 }
 
 /** The `finish` of an attempt reserved under `reservedKey` (`reservation`) for the account key `key`. */
@@ -126,7 +131,7 @@ function finisher(
   },
 ): LoginAttempt['finish'] {
   const { key, reservedKey, device } = reserved;
-  const { counted, generation } = reserved.reservation;
+  const { counted, generation, place } = reserved.reservation;
   let finished = false;
   return async (ok) => {
     if (finished) throw new Error('a sign-in attempt is finished once');
@@ -134,9 +139,10 @@ function finisher(
     if (ok) {
       // Forgets the failures up to this attempt (its own reservation included) under the key it was reserved on:
       // from a trusted device only the device's count — the account's are the failures of attempts without it.
-      // Attempts reserved after this one stay counted — all of a count started again since (the row forgotten by
-      // another success, or stale): its generation is not this attempt's.
-      await store.forgetLoginAttempts(reservedKey, counted, generation);
+      // Attempts reserved after this one stay counted, by their places (not the count, which other successes lower)
+      // — all of a count started again since (the row forgotten by another success, or stale): its generation is
+      // not this attempt's.
+      await store.forgetLoginAttempts(reservedKey, place, generation);
       return { account: 0, device: 0 };
     }
     // Counted already, with the lock it earned. A failure with the credential counts on the account as well, so
@@ -168,7 +174,9 @@ export function createLoginThrottle(
       now,
       refuse: true,
     });
-    if (counted.counted) return { counted: counted.failures, generation: counted.generation };
+    if (counted.counted) {
+      return { counted: counted.failures, generation: counted.generation, place: counted.reserved };
+    }
     // Locked since the read: by another instance's attempt, or a concurrent one of this instance.
     const row = await store.getLoginThrottle(key);
     throw new LoginLockedError(scope, (row?.lockedUntil ?? now) - now);

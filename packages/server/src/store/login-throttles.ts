@@ -1,8 +1,9 @@
 /**
  * Queries on `login_throttles`: consecutive failed sign-ins per account key. The count is incremented by one atomic
  * upsert and the lock only ever moves forward, so instances counting the same account never lose a failure. Each run
- * of a count — from the row's insert, or its restart once stale, to its deletion — has its own random generation, so
- * a success forgets failures only in the run its own attempt was counted in.
+ * of a count — from the row's insert, or its restart once stale, to its deletion — has its own random generation, and
+ * each attempt counted in it its own place (`reserved`, which no success lowers), so a success forgets failures only
+ * in the run its own attempt was counted in, and only those reserved up to its place.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -75,10 +76,10 @@ function lockSql(count: RawBuilder<number>, schedule: LockSchedule): RawBuilder<
 /** What {@link countLoginAttempt} did. */
 export type LoginAttemptCount =
   /**
-   * Counted: the count with this attempt, the lock now stored (0 or a past time: none), and the generation of the
-   * run it was counted in (for {@link forgetLoginAttempts}).
+   * Counted: the count with this attempt (the lock schedule's), the lock now stored (0 or a past time: none), and the
+   * generation of the run it was counted in and its place in that run (for {@link forgetLoginAttempts}).
    */
-  | { counted: true; failures: number; lockedUntil: number; generation: string }
+  | { counted: true; failures: number; lockedUntil: number; generation: string; reserved: number }
   /** Not counted: `key` was locked (`refuse` only). */
   | { counted: false };
 
@@ -86,7 +87,9 @@ export type LoginAttemptCount =
  * Counts one attempt under `key` as a failure, in ONE atomic upsert that also sets the lock the new count earns
  * (`now` + {@link lockMs}; a lock only ever moves forward), so instances counting the same key never lose an attempt
  * and never let one past a lock another has just set. A count untouched since `staleBefore` starts over. A row the
- * upsert inserts or starts over gets a new generation (the others keep theirs), returned with the count. With
+ * upsert inserts or starts over gets a new generation (the others keep theirs), returned with the count, and the
+ * attempt's place in that run: 1 at its start, else one past the last place reserved in it (one past the count for a
+ * row from before migration 0019, or one an instance of the release before counted on). With
  * `refuse`, a key locked at `now` is left as it is and the attempt is not counted (`counted: false`): a sign-in
  * reserves its attempt so, BEFORE its password is checked — of N at once, only those the budget allows get a check.
  */
@@ -99,6 +102,8 @@ export async function countLoginAttempt(
   const stale = sql<boolean>`login_throttles.updated_at < ${staleBefore}`;
   const count = sql<number>`(CASE WHEN ${stale} THEN 1 ELSE login_throttles.failures + 1 END)`;
   const until = sql<number>`(CAST(${now} AS bigint) + ${lockSql(count, schedule)})`;
+  // Never below the count: a row without places (from before migration 0019) or one an older instance counted on.
+  const place = sql<number>`(CASE WHEN ${stale} THEN 1 WHEN login_throttles.reserved > login_throttles.failures THEN login_throttles.reserved + 1 ELSE login_throttles.failures + 1 END)`;
   const first = lockMs(1, schedule);
   const row = await db
     .insertInto('login_throttles')
@@ -108,6 +113,7 @@ export async function countLoginAttempt(
       locked_until: first > 0 ? now + first : 0,
       updated_at: now,
       generation: randomBytes(12).toString('base64url'),
+      reserved: 1,
     })
     .onConflict((oc) => {
       const update = oc.column('account_key').doUpdateSet({
@@ -116,10 +122,11 @@ export async function countLoginAttempt(
         updated_at: now,
         // Starting over is a new run: the generation the insert would have given.
         generation: sql<string>`CASE WHEN ${stale} THEN excluded.generation ELSE login_throttles.generation END`,
+        reserved: place,
       });
       return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
     })
-    .returning(['failures', 'locked_until', 'generation'])
+    .returning(['failures', 'locked_until', 'generation', 'reserved'])
     .executeTakeFirst();
   if (row === undefined) return { counted: false };
   return {
@@ -127,50 +134,42 @@ export async function countLoginAttempt(
     failures: Number(row.failures),
     lockedUntil: Number(row.locked_until),
     generation: row.generation,
+    reserved: Number(row.reserved),
   };
 }
 
 /**
- * Forgets the attempts counted under `key` up to and including one that succeeded — the one whose count was
- * `counted` in the run `generation`: a count no higher goes with its lock, row and all (a zeroed row would only wait
- * for `prune`); attempts counted after it (a concurrent burst) stay counted, with the lock they set. Only in that run:
- * once the row has gone (another success forgot it all) or started over (stale), the count it holds is of attempts
- * after this one, whatever its value, and stays. Each step is one conditional statement, on the row only while it is
- * still of `generation`, so a failure another instance counts in between is never wiped: first the row is deleted
- * only while its count is still at most `counted`; else the count drops by `counted` as one UPDATE (0 when another
- * success forgot some in the meantime); a row that UPDATE left at 0 is deleted only while it still is (a failure
- * since has made it 1 or more). The result is that of the earlier single UPDATE, serialized with whatever ran
- * concurrently, minus the zeroed row.
+ * Forgets the attempts counted under `key` up to and including one that succeeded — the one reserved at place
+ * `place` in the run `generation`: with no place reserved after it, the count goes with its lock, row and all (a
+ * zeroed row would only wait for `prune`); else the count is at most the places reserved after it (a concurrent
+ * burst), which stay counted, with the lock they set. By place, not by count: a count lowered by another success and
+ * raised again by a later reservation still tells that reservation from this one's (A, B reserve; A succeeds; C
+ * reserves; B's success leaves C's). Only in that run: once the row has gone (another success forgot it all) or
+ * started over (stale), the count it holds is of attempts after this one, whatever its value, and stays. Each step
+ * is one conditional statement, on the row only while it is still of `generation`, so a failure another instance
+ * counts in between is never wiped: the row is deleted only while no place past `place` is reserved; else (places
+ * only grow) the count is capped at the places past it as one UPDATE.
  */
 export async function forgetLoginAttempts(
   db: Db,
   key: string,
-  counted: number,
+  place: number,
   generation: string,
 ): Promise<void> {
   const deleted = await db
     .deleteFrom('login_throttles')
     .where('account_key', '=', key)
     .where('generation', '=', generation)
-    .where('failures', '<=', counted)
+    .where('reserved', '<=', place)
     .executeTakeFirst();
   if (deleted.numDeletedRows > 0n) return;
-  const left = await db
-    .updateTable('login_throttles')
-    .set({
-      failures: sql<number>`CASE WHEN failures > ${counted} THEN failures - ${counted} ELSE 0 END`,
-      locked_until: sql<number>`CASE WHEN failures > ${counted} THEN locked_until ELSE 0 END`,
-    })
-    .where('account_key', '=', key)
-    .where('generation', '=', generation)
-    .returning('failures')
-    .executeTakeFirst();
-  if (left === undefined || Number(left.failures) > 0) return;
+  const after = sql<number>`(reserved - ${place})`;
   await db
-    .deleteFrom('login_throttles')
+    .updateTable('login_throttles')
+    .set({ failures: sql<number>`CASE WHEN failures > ${after} THEN ${after} ELSE failures END` })
     .where('account_key', '=', key)
     .where('generation', '=', generation)
-    .where('failures', '=', 0)
+    .where('reserved', '>', place)
     .execute();
 }
 

@@ -355,6 +355,12 @@ export interface LoginThrottlesTable {
    * started before it). A success forgets failures only in the generation it was counted in.
    */
   generation: Generated<string>;
+  /**
+   * Places reserved in this run: 1 at its (re)start, one more for each attempt counted; never lowered, so each
+   * attempt's place is its own (migration 0019; `0` for rows started before it, whose places go on from `failures`).
+   * A success forgets the places up to its own. The lock schedule goes by `failures`, not by this.
+   */
+  reserved: Generated<number>;
 }
 
 /** All tables, for `Kysely<Schema>`. */

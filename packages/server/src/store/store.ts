@@ -1059,13 +1059,13 @@ export class Store {
   }
 
   /**
-   * Forgets the attempts counted under a key up to a successful one (its count `counted`, in the run `generation`
-   * that {@link countLoginAttempt} returned), keeping those counted after it — all of them, once the count has gone
+   * Forgets the attempts counted under a key up to a successful one (its place `reserved`, in the run `generation`,
+   * that {@link countLoginAttempt} returned), keeping those reserved after it — all of them, once the count has gone
    * or started over since; a key left with none has no row (login-throttles.ts: conditional statements, no failure
    * counted concurrently is lost).
    */
-  forgetLoginAttempts(accountKey: string, counted: number, generation: string): Promise<void> {
-    return this.#run((db) => throttles.forgetLoginAttempts(db, accountKey, counted, generation));
+  forgetLoginAttempts(accountKey: string, reserved: number, generation: string): Promise<void> {
+    return this.#run((db) => throttles.forgetLoginAttempts(db, accountKey, reserved, generation));
   }
 
   /** Forgets an account's failures (after a successful sign-in). */

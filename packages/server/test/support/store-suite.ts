@@ -319,6 +319,10 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const burst = await Promise.all(Array.from({ length: 12 }, () => at(T0)));
         const counted = burst.flatMap((r) => (r.counted ? [r.failures] : []));
         expect(counted.sort((a, b) => a - b)).toEqual([1, 2, 3]);
+        // Each counted attempt has its own place in the run, as its count here (no success has lowered it).
+        expect(burst.flatMap((r) => (r.counted ? [r.reserved] : [])).sort((a, b) => a - b)).toEqual([
+          1, 2, 3,
+        ]);
         expect(burst.filter((r) => !r.counted)).toHaveLength(9);
         // One run of the count: every attempt counted in it has its generation.
         const generations = new Set(burst.flatMap((r) => (r.counted ? [r.generation] : [])));
@@ -337,6 +341,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           failures: 4,
           lockedUntil: T0 + 3 * MIN,
           generation,
+          reserved: 4,
         });
         // Counting without refusal (a device credential's failure, on its account) counts while locked; the lock
         // only moves forward, and stops at the maximum.
@@ -345,18 +350,21 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           failures: 5,
           lockedUntil: T0 + 5 * MIN,
           generation,
+          reserved: 5,
         });
         expect(await at(T0 + 2 * MIN, false)).toEqual({
           counted: true,
           failures: 6,
           lockedUntil: T0 + 7 * MIN,
           generation,
+          reserved: 6,
         });
         expect(await at(T0 + 2 * MIN, false)).toEqual({
           counted: true,
           failures: 7,
           lockedUntil: T0 + 7 * MIN,
           generation,
+          reserved: 7,
         });
         // A count idle for longer than the staleness window starts over (the lock has expired by then), as a new run.
         const later = T0 + 2000 * MIN;
@@ -370,6 +378,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           failures: 1,
           lockedUntil: T0 + 7 * MIN,
           generation: expect.any(String),
+          reserved: 1,
         });
         expect(restarted.counted && restarted.generation).not.toBe(generation);
         expect(await store.pruneLoginThrottles(later + 1, later + 1)).toBeGreaterThanOrEqual(1);
@@ -389,8 +398,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           if (!counted.counted) throw new Error('not counted');
           return counted;
         };
-        const forget = (attempt: { failures: number; generation: string }) =>
-          store.forgetLoginAttempts(key, attempt.failures, attempt.generation);
+        const forget = (attempt: { reserved: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
         expect(await reserve()).toMatchObject({ failures: 1 });
         // The second (the budget's last) locks; when it succeeds, count, lock and row go.
         const second = await reserve();
@@ -423,7 +432,9 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         // Three successes forget one each (their own attempts), while ten new failures are counted: whatever the
         // interleaving, the ten stay counted (a forget deletes only a count its own attempts cover).
         await Promise.all([
-          ...Array.from({ length: 3 }, () => store.forgetLoginAttempts(key, 1, first.generation)),
+          ...Array.from({ length: 3 }, () =>
+            store.forgetLoginAttempts(key, first.reserved, first.generation),
+          ),
           ...Array.from({ length: 10 }, fail),
         ]);
         expect((await store.getLoginThrottle(key))?.failures).toBeGreaterThanOrEqual(10);
@@ -441,8 +452,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           if (!counted.counted) throw new Error('not counted');
           return counted;
         };
-        const forget = (attempt: { failures: number; generation: string }) =>
-          store.forgetLoginAttempts(key, attempt.failures, attempt.generation);
+        const forget = (attempt: { reserved: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
         // A reserves (3), B reserves (4), B succeeds: the row goes. C reserves: a new count, 1.
         await reserve();
         await reserve();
@@ -467,7 +478,48 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         // A success of the new run forgets in it as before.
         await forget(c);
         expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 2 });
-        await forget({ failures: 3, generation: c.generation });
+        await forget({ reserved: 3, generation: c.generation });
+        expect(await store.getLoginThrottle(key)).toBeUndefined();
+      });
+
+      it('successes finishing out of order in one run keep the place of every attempt reserved after them', async () => {
+        const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 1000, baseMs: MIN, maxMs: MIN };
+        const reserve = async () => {
+          const counted = await store.countLoginAttempt(key, schedule, {
+            staleBefore: T0 - MIN,
+            now: T0,
+            refuse: true,
+          });
+          if (!counted.counted) throw new Error('not counted');
+          return counted;
+        };
+        const forget = (attempt: { reserved: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
+        // A reserves, B reserves, A succeeds: B's attempt stays counted.
+        const a = await reserve();
+        const b = await reserve();
+        await forget(a);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1 });
+        // C reserves (the count is 2 again), then B succeeds: C's attempt, reserved after B's, stays counted.
+        const c = await reserve();
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 2 });
+        await forget(b);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1 });
+        // Each attempt has its own place in the run, which no success lowers; the lock schedule still goes by the
+        // failure count, not by the places.
+        expect([a.reserved, b.reserved, c.reserved]).toEqual([1, 2, 3]);
+        const d = await reserve();
+        expect(d).toMatchObject({ failures: 2, reserved: 4 });
+        expect([a.generation, b.generation, d.generation]).toEqual([
+          c.generation,
+          c.generation,
+          c.generation,
+        ]);
+        // C succeeding leaves D, reserved after it; D's success forgets the run, row and all.
+        await forget(c);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ failures: 1 });
+        await forget(d);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
       });
 
@@ -483,8 +535,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           if (!counted.counted) throw new Error('not counted');
           return counted;
         };
-        const forget = (attempt: { failures: number; generation: string }) =>
-          store.forgetLoginAttempts(key, attempt.failures, attempt.generation);
+        const forget = (attempt: { reserved: number; generation: string }) =>
+          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
         // A reserves, and is still out when the count has gone stale and an attempt starts it over.
         const a = await reserve(T0);
         expect(a.failures).toBe(1);
