@@ -15,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Store } from '../src/store/index.js';
 import { totpCode } from '../src/services/totp.js';
-import { signUp, startServer, type TestResponse, type TestServer } from './support/jot-server.js';
+import {
+  signUp,
+  signUpVerified,
+  startServer,
+  type TestResponse,
+  type TestServer,
+} from './support/jot-server.js';
 import { registerPasskey, TEST_ORIGIN } from './support/passkey-registration.js';
 import { assertionResponse, newCredential } from './support/soft-authenticator.js';
 import { serverBackends } from './support/store-backends.js';
@@ -90,7 +96,7 @@ describe.each(backends)('a sign-in racing the deletion of its account ($name)', 
     server.request('POST', '/api/login', { body: { email, password: PASSWORD } });
 
   it('password sign-in: 401 ERR_CREDENTIALS_CHANGED, and no session', async () => {
-    const user = await signUp(server, 'password@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'password@example.com', PASSWORD);
     const deleted = deleteBeforeSession(user.userId);
     expectCredentialsChanged(await login('password@example.com'));
     await deleted;
@@ -98,7 +104,7 @@ describe.each(backends)('a sign-in racing the deletion of its account ($name)', 
   });
 
   it('MFA, the password step writing its MFA token: 401 ERR_CREDENTIALS_CHANGED', async () => {
-    const user = await signUp(server, 'mfa-first@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'mfa-first@example.com', PASSWORD);
     await enrolTotp(server, user.access_token);
     deleteBeforeMfaWrite(real, 'insertChallenge', user.userId);
     const res = await login('mfa-first@example.com');
@@ -107,7 +113,7 @@ describe.each(backends)('a sign-in racing the deletion of its account ($name)', 
   });
 
   it('MFA, the second step writing the session: 401 ERR_CREDENTIALS_CHANGED', async () => {
-    const user = await signUp(server, 'mfa-second@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'mfa-second@example.com', PASSWORD);
     // Enrolled with the previous step's code, so the sign-in's code (this step's) is not one already used.
     const { secret } = await enrolTotp(server, user.access_token, { at: Date.now() - 30_000 });
     const first = await login('mfa-second@example.com');
@@ -121,7 +127,7 @@ describe.each(backends)('a sign-in racing the deletion of its account ($name)', 
   });
 
   it('passkey sign-in: 401 ERR_CREDENTIALS_CHANGED', async () => {
-    const user = await signUp(server, 'passkey@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'passkey@example.com', PASSWORD);
     const credential = newCredential(user.userId);
     expect((await registerPasskey(server, user.access_token, credential)).status).toBe(201);
     const options = await server.request('POST', '/api/passkeys/login/options');
@@ -135,7 +141,7 @@ describe.each(backends)('a sign-in racing the deletion of its account ($name)', 
   });
 
   it('another user-keyed write, enrolling an authenticator app: 401 ERR_CREDENTIALS_CHANGED', async () => {
-    const user = await signUp(server, 'enrol@example.com', PASSWORD);
+    const user = await signUpVerified(server, 'enrol@example.com', PASSWORD);
     deleteBeforeMfaWrite(real, 'replacePendingTotp', user.userId);
     expectCredentialsChanged(await server.request('POST', '/api/mfa/totp', { token: user.access_token }));
   });
