@@ -20,6 +20,30 @@ const MIN = 60_000;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const email = (): string => `user-${randomUUID()}@example.com`;
 
+/**
+ * Sign-in attempts on one throttle key at `T0`, as a sign-in makes them: `reserve` counts one (refused while
+ * locked), `forget` is its success. Counts untouched for `staleMs` start over.
+ */
+function throttleAttempts(
+  store: Store,
+  key: string,
+  schedule: Parameters<Store['countLoginAttempt']>[1],
+  staleMs: number,
+) {
+  const reserve = async () => {
+    const counted = await store.countLoginAttempt(key, schedule, {
+      staleBefore: T0 - staleMs,
+      now: T0,
+      refuse: true,
+    });
+    if (!counted.counted) throw new Error('not counted');
+    return counted;
+  };
+  const forget = (attempt: { reserved: number; generation: string }) =>
+    store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
+  return { reserve, forget };
+}
+
 /** Registers the suite under `name` for the backend `setup` creates. */
 export function describeStoreConformance(name: string, setup: () => Promise<StoreBackend>): void {
   describe(`store conformance: ${name}`, () => {
@@ -393,13 +417,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         const schedule = { freeFailures: 2, baseMs: MIN, maxMs: 5 * MIN };
         const at = (now: number) =>
           store.countLoginAttempt(key, schedule, { staleBefore: now - 1000 * MIN, now, refuse: true });
-        const reserve = async () => {
-          const counted = await at(T0);
-          if (!counted.counted) throw new Error('not counted');
-          return counted;
-        };
-        const forget = (attempt: { reserved: number; generation: string }) =>
-          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
+        const { reserve, forget } = throttleAttempts(store, key, schedule, 1000 * MIN);
         expect(await reserve()).toMatchObject({ failures: 1 });
         // The second (the budget's last) locks; when it succeeds, count, lock and row go.
         const second = await reserve();
@@ -443,17 +461,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       it('a success forgets only in the run of the count it was counted in, not a new count after the row went', async () => {
         const key = `k-${randomUUID()}`;
         const schedule = { freeFailures: 1000, baseMs: MIN, maxMs: MIN };
-        const reserve = async () => {
-          const counted = await store.countLoginAttempt(key, schedule, {
-            staleBefore: T0 - MIN,
-            now: T0,
-            refuse: true,
-          });
-          if (!counted.counted) throw new Error('not counted');
-          return counted;
-        };
-        const forget = (attempt: { reserved: number; generation: string }) =>
-          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
+        const { reserve, forget } = throttleAttempts(store, key, schedule, MIN);
         // A reserves (3), B reserves (4), B succeeds: the row goes. C reserves: a new count, 1.
         await reserve();
         await reserve();
@@ -485,17 +493,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
       it('successes finishing out of order in one run keep the place of every attempt reserved after them', async () => {
         const key = `k-${randomUUID()}`;
         const schedule = { freeFailures: 1000, baseMs: MIN, maxMs: MIN };
-        const reserve = async () => {
-          const counted = await store.countLoginAttempt(key, schedule, {
-            staleBefore: T0 - MIN,
-            now: T0,
-            refuse: true,
-          });
-          if (!counted.counted) throw new Error('not counted');
-          return counted;
-        };
-        const forget = (attempt: { reserved: number; generation: string }) =>
-          store.forgetLoginAttempts(key, attempt.reserved, attempt.generation);
+        const { reserve, forget } = throttleAttempts(store, key, schedule, MIN);
         // A reserves, B reserves, A succeeds: B's attempt stays counted.
         const a = await reserve();
         const b = await reserve();
