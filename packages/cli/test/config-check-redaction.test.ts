@@ -78,4 +78,26 @@ describe('jot config check redaction', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).databaseUrl).toContain(`sslrootcert=${ca}`);
   });
+
+  // The server applies the password policy when it creates the bootstrap admin; the check warns of a password it
+  // would refuse (not an error: an account that already exists is judged by its own password, not the policy).
+  it('warns of a JOT_ADMIN_PASSWORD the password policy refuses, without printing it', async () => {
+    const dir = tempDir();
+    const env = serverEnv(dir, { JOT_ADMIN_EMAIL: 'ops@example.com', JOT_ADMIN_PASSWORD: 'password1' });
+    const r = await jot(['config', 'check'], { env, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: JOT_ADMIN_PASSWORD is refused by the password policy \(.*commonly used/,
+    );
+    expect(r.stdout + r.stderr).not.toContain('password1');
+    const good = await jot(['config', 'check'], {
+      env: serverEnv(dir, {
+        JOT_ADMIN_EMAIL: 'ops@example.com',
+        JOT_ADMIN_PASSWORD: 'a long unusual passphrase 7',
+      }),
+      cwd: dir,
+    });
+    expect(good.code).toBe(0);
+    expect(good.stderr).not.toContain('JOT_ADMIN_PASSWORD');
+  });
 });

@@ -4,7 +4,7 @@
  * development it creates `<dataDir>/dev-kek` when no `JOT_KEK` is set.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '@jot/server';
+import { checkPasswordStrength, loadConfig } from '@jot/server';
 
 import { writeJson, writeLine, type CliIo } from '../io.js';
 
@@ -42,8 +42,31 @@ export function registerConfig(program: Command, io: CliIo): void {
           `warning: using the development KEK in ${loaded.dataDir}/dev-kek; set JOT_KEK for a real deployment`,
         );
       }
+      const policy = adminPasswordRefusal(loaded.adminPassword, loaded.adminEmail);
+      if (policy !== undefined) {
+        writeLine(
+          io.stderr,
+          `warning: JOT_ADMIN_PASSWORD is refused by the password policy (${policy}): the server will not start ` +
+            'unless the account JOT_ADMIN_EMAIL names already exists with that password',
+        );
+      }
       if (loaded.nodeEnv !== 'production') {
         writeLine(io.stderr, `warning: NODE_ENV is ${loaded.nodeEnv}; use production for deployments`);
       }
     });
+}
+
+/**
+ * Why the password policy refuses `password` for the bootstrap admin `email`, or undefined. Only a warning here: the
+ * server applies the policy when it creates the account, not to an account that already exists, which this check
+ * (no database) cannot see.
+ */
+function adminPasswordRefusal(password: string | undefined, email: string | undefined): string | undefined {
+  if (password === undefined || email === undefined) return undefined;
+  try {
+    checkPasswordStrength(password, email);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
