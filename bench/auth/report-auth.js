@@ -29,7 +29,11 @@ function intro(profile) {
       `${profile.loginConnections} connections. On SQLite each measured login storm is followed by a second one ` +
       'during which one more connection asks for `/healthz` every 20 ms and times each answer in ms with decimals ' +
       '(from when it was due, so a stall counts for every probe it delays; its p99 is over all rounds), kept apart ' +
-      'so that the probe is not counted in the login CPU.',
+      "so that the probe is not counted in the login CPU. Three limits are raised on the bench's server because its " +
+      "load is not a client's: `JOT_REFRESH_SESSION_LIMIT` and `JOT_REFRESH_ANOMALY_LIMIT` (a chain here rotates " +
+      'its session many times a second, a client about once per access-token lifetime) and `JOT_LOGIN_LOCKOUT` (the ' +
+      'storm signs one account in from every connection at once, more attempts at one moment than the free failures); ' +
+      'their counting still runs on every request.',
     '',
     'Where the CPU of refresh, whoami and login goes, before and after the work on them: [profiles.md](profiles.md) ' +
       '(from `node bench/profile.js <endpoint>`; this generator leaves that file alone).',

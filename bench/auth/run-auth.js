@@ -53,6 +53,15 @@ export async function startServer(env, port, nodeArgs = []) {
       JOT_RATE_LIMIT_AUTH: '100000000/min',
       // The client-credentials load is one client: its per-client budget (1000/s by default) out of the way too.
       JOT_RATE_LIMIT_CLIENT: '100000000/min',
+      // Each refresh chain here rotates its session many times a second, where a real client rotates about once per
+      // access-token lifetime: the per-session rotation limit (429 ERR_REFRESH_LIMITED after 30) and the anomaly
+      // signal (an event per session after 5) are raised out of the way. Both are still counted on every refresh.
+      JOT_REFRESH_ANOMALY_LIMIT: '1000',
+      JOT_REFRESH_SESSION_LIMIT: '100000',
+      // The login storms sign one account in from 8 connections at once: attempts are reserved as failures before
+      // their password check, so more at once than the free failures (5) would be refused as locked. Raised out of the
+      // way; every attempt is still reserved and forgotten as in service.
+      JOT_LOGIN_LOCKOUT: '1000/1s',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
