@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 
-import { anchorText, driftNote } from './lib/host-anchor.js';
+import { anchorText, driftNote, referenceText } from './lib/host-anchor.js';
 import { barChart } from './lib/svg.js';
 import { createTargets } from './lib/targets.js';
 
@@ -351,6 +351,7 @@ absolute numbers depend on the CPU, the ratios much less.
 | Date | ${info.date} |
 | Load average (1 min) before the run | ${loadBefore.toFixed(2)} |
 | Host speed, start → end of the run (bench/lib/host-anchor.js: compare runs only where these agree) | ${anchorText(anchors.start, anchors.end)} |
+| Host speed against an earlier run's host | ${referenceText(anchors.start)} |
 ${contention === undefined ? '' : `| Competing for the CPU while the core section was timed (${contention.seconds.toFixed(0)} s, on average) | ${contentionText(contention)} |\n`}| Libraries | ${versions} |
 | Run | ${profile.rounds} rounds × ${profile.roundMs} ms after ${profile.warmupMs} ms warm-up, median${profile.extendCapMs ? ` (a verify group whose overhead interval is wider than its budget or does not resolve a target: more rounds, up to ${profile.extendCapMs / 1000} s)` : ''}; total ${durationS.toFixed(0)} s |
 

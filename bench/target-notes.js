@@ -8,6 +8,7 @@
  * or partial run). Say what was measured, not what might be: prefer "X costs N µs = P % of the budget" to prose
  * that would stay the same whatever the run measured.
  */
+import { REFERENCE_ANCHORS } from './lib/host-anchor.js';
 
 const round = (n) => Math.round(n).toLocaleString('en-US');
 const us = (n) => `${round(n)} µs`;
@@ -25,12 +26,25 @@ function budgetNote(endpoint, target, { label = endpoint, signs }) {
     const sentence =
       `one ${label} costs ${us(row.cpuUs)} of server CPU against a budget of ${us(budget)} (1/${round(target)} s): ` +
       `${us(row.mainCpuUs)} on the event loop and ${us(row.otherCpuUs)} on other threads`;
-    if (!signs || !known(facts.rsSignCpuUs)) return `${sentence}.`;
+    if (!signs || !known(facts.rsSignCpuUs)) return `${sentence}.${slowerHost(facts)}`;
     return (
       `${sentence}; the one RS256 signature it issues costs ${us(facts.rsSignCpuUs)} of CPU by itself ` +
-      `(crypto.sign in the bench process: ${pct(facts.rsSignCpuUs, budget)} of the budget).`
+      `(crypto.sign in the bench process: ${pct(facts.rsSignCpuUs, budget)} of the budget).${slowerHost(facts)}`
     );
   };
+}
+
+/**
+ * ` This host is slower…`: said when this run's RS256 signature costs more than 15 % over the reference run's
+ * (bench/lib/host-anchor.js), since a budget in CPU time is then smaller here than where the target was first judged.
+ */
+function slowerHost(facts) {
+  if (!known(facts.rsSignCpuUs) || facts.rsSignCpuUs <= REFERENCE_ANCHORS.rsSignUs * 1.15) return '';
+  return (
+    ` This host is slower than the earlier full run's (${REFERENCE_ANCHORS.host}): the same RS256 signature costs ` +
+    `${(facts.rsSignCpuUs / REFERENCE_ANCHORS.rsSignUs).toFixed(2)}× its CPU there (${us(REFERENCE_ANCHORS.rsSignUs)}), ` +
+    'and the whole request moves with the host (Machine: host speed).'
+  );
 }
 
 /** `, extended until the 60 s cap`: said when a group's extra rounds ended at the cap, not because they sufficed. */
@@ -240,7 +254,7 @@ export const TARGET_NOTES = {
       `${pct(least, budget)} of the budget${withSign}. Beyond that floor this refresh spends ` +
       `${us(row.cpuWithDbUs - least - signature)}: its HTTP request, the five-table read, the rotation's writes (the ` +
       `token, its successor, the session, its sighting) and their indexes, the refresh token's hashing and sealing, ` +
-      `the access token's claims.`
+      `the access token's claims.${slowerHost(facts)}`
     );
   },
 

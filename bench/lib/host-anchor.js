@@ -59,6 +59,24 @@ export function anchorText(start, end) {
   );
 }
 
+/**
+ * The anchors of an earlier full run (docs/benchmarks.md of 2026-12-01: AMD EPYC, 2 cores, Node 20.20.2, quiet), kept
+ * so that a run on another machine says how much slower or faster its CPU is than that one's: the per-CPU-second
+ * targets of the auth server were first judged there, and those figures move with the host's speed.
+ */
+export const REFERENCE_ANCHORS = { argon2Ms: 5.8, rsSignUs: 212, host: 'AMD EPYC, 2026-12-01' };
+
+/** "1.76× and 1.37× the CPU of the reference run's host (AMD EPYC, 2026-12-01: 5.8 ms and 212 µs)". */
+export function referenceText(anchors) {
+  const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+  const { argon2Ms, rsSignUs, host } = REFERENCE_ANCHORS;
+  return (
+    `${ratio(anchors.argon2Ms, argon2Ms)} and ${ratio(anchors.rsSignUs, rsSignUs)} the CPU time of the same two ` +
+    `operations on the host of an earlier full run (${host}: ${argon2Ms} ms and ${rsSignUs} µs); per-CPU-second ` +
+    'figures (auth server, growth) move with the host, ratios within a run much less'
+  );
+}
+
 /** A warning when an anchor moved by more than `DRIFT` between the start and the end of the run; '' otherwise. */
 export function driftNote(start, end) {
   if (start === undefined || end === undefined) return '';
