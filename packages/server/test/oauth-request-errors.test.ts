@@ -184,18 +184,39 @@ describe('asOAuthError: our request errors in RFC 6749 §5.2 terms', () => {
     }
   });
 
-  it('keeps a 415 its status, code and own description, and a 413 its status', () => {
+  it('answers a 415 (an encoding or charset) as 400 invalid_request ERR_OAUTH_REQUEST with its own description and headers', () => {
     const encoding = new HttpError(
       415,
       'ERR_UNSUPPORTED_MEDIA_TYPE',
       'Content-Encoding "gzip" is not supported',
+      { headers: { 'accept-encoding': 'identity' } },
     );
     expect(mapped(encoding)).toEqual({
-      status: 415,
+      status: 400,
       error: 'invalid_request',
       error_description: "Content-Encoding 'gzip' is not supported",
-      code: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+      code: 'ERR_OAUTH_REQUEST',
     });
+    const out = asOAuthError(encoding) as HttpError;
+    expect(out.headers).toEqual({ 'accept-encoding': 'identity' });
+  });
+
+  it('answers two Authorization lines (ERR_AUTH_MALFORMED) as invalid_request ERR_OAUTH_REQUEST, description kept', () => {
+    const twice = new HttpError(
+      400,
+      'ERR_AUTH_MALFORMED',
+      'send one Authorization header: this request has 2 (RFC 9110 section 5.3)',
+      { error: 'invalid_request' },
+    );
+    expect(mapped(twice)).toEqual({
+      status: 400,
+      error: 'invalid_request',
+      error_description: 'send one Authorization header: this request has 2 (RFC 9110 section 5.3)',
+      code: 'ERR_OAUTH_REQUEST',
+    });
+  });
+
+  it('keeps a 413 its status and code', () => {
     const large = new HttpError(413, 'ERR_BODY_TOO_LARGE', 'the request body is too large');
     expect(mapped(large)).toMatchObject({
       status: 413,

@@ -5,8 +5,8 @@
  * iso-8859-1`) would be decoded as UTF-8 anyway and stored wrong. Both are refused before any route runs with 415
  * `ERR_UNSUPPORTED_MEDIA_TYPE` (RFC 9110 §15.5.16), the encoding refusal with `Accept-Encoding: identity` (§12.5.3:
  * what the server would have taken). `utf-8` and its WHATWG label `utf8` are accepted, in any letter case.
- * At `/oauth/*` the refusal is RFC 6749 §5.2's 400 `invalid_request` (`ERR_OAUTH_REQUEST`), as for a body in
- * another media type there, with the same description.
+ * At `/oauth/*` the OAuth scope's error handler (`asOAuthError`) turns the 415 into RFC 6749 §5.2's 400
+ * `invalid_request` (`ERR_OAUTH_REQUEST`), as for a body in another media type there, with the same description.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -46,11 +46,8 @@ function charsets(contentType: string | undefined): string[] {
     .map(([, value = '']) => value.trim().replace(/^"(.*)"$/, '$1'));
 }
 
-/** The refusal, in the shape of the endpoint the request went to. */
-function refusal(request: FastifyRequest, message: string, headers: Record<string, string>): HttpError {
-  if (request.url.startsWith('/oauth/')) {
-    return new HttpError(400, 'ERR_OAUTH_REQUEST', message, { error: 'invalid_request', headers });
-  }
+/** The refusal: 415, with what the server would have taken. */
+function refusal(message: string, headers: Record<string, string>): HttpError {
   return new HttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', message, { headers });
 }
 
@@ -60,14 +57,13 @@ export function bodyEncodingProblem(request: FastifyRequest): HttpError | undefi
   const coded = codings(request.headers['content-encoding']);
   if (coded.length > 0) {
     return refusal(
-      request,
       `send the body uncompressed: Content-Encoding "${echoed(coded.join(', '))}" is not accepted, only identity`,
       { 'accept-encoding': 'identity' },
     );
   }
   const other = charsets(request.headers['content-type']).find((charset) => !UTF8.has(charset.toLowerCase()));
   if (other !== undefined) {
-    return refusal(request, `send the body in UTF-8: charset "${echoed(other)}" is not accepted`, {});
+    return refusal(`send the body in UTF-8: charset "${echoed(other)}" is not accepted`, {});
   }
   return undefined;
 }

@@ -79,6 +79,8 @@ export const SEND_A_FORM =
  */
 const MALFORMED_REQUEST: Readonly<Record<string, string | undefined>> = {
   ERR_VALIDATION: undefined,
+  // Two Authorization lines (http/singleton-headers.ts): its description says so.
+  ERR_AUTH_MALFORMED: undefined,
   ERR_BAD_JSON: SEND_A_FORM,
   ERR_JSON_FORBIDDEN_KEY: SEND_A_FORM,
 };
@@ -89,10 +91,10 @@ const MALFORMED_REQUEST: Readonly<Record<string, string | undefined>> = {
  * become `invalid_grant` too (a bad refresh token is a bad grant, not a bad client), except a protected resource's
  * (`asProtectedResourceError`). A request the route cannot read (`ERR_VALIDATION`, the JSON codes) is a 400
  * `invalid_request` with `ERR_OAUTH_REQUEST`; a body in another media type already is one (the scope's parsers,
- * `refuseOtherMediaTypes`). Statuses §5.2 does not name keep their status, code and description with
- * `invalid_request` as the error: 413 (over `JOT_BODY_LIMIT`), 415 (an encoding or charset the server does not read:
- * its own description says which, which generic advice would hide) and 429. Every description is kept to §5.2's
- * characters.
+ * `refuseOtherMediaTypes`), and so is a 415 (an encoding or charset the server does not read, http/body-encoding.ts:
+ * its own description, which says which, and its `Accept-Encoding` are kept). Statuses §5.2 does not name keep their
+ * status, code and description with `invalid_request` as the error: 413 (over `JOT_BODY_LIMIT`) and 429. Every
+ * description is kept to §5.2's characters.
  */
 export function asOAuthError(err: unknown): unknown {
   if (!(err instanceof HttpError)) return err;
@@ -104,7 +106,14 @@ export function asOAuthError(err: unknown): unknown {
       oauthDescription(MALFORMED_REQUEST[err.code] ?? err.message),
     );
   }
-  if (err.statusCode === 413 || err.statusCode === 415 || err.statusCode === 429) {
+  if (err.statusCode === 415) {
+    return new HttpError(400, 'ERR_OAUTH_REQUEST', oauthDescription(err.message), {
+      error: 'invalid_request',
+      headers: { ...err.headers },
+      cause: err.cause,
+    });
+  }
+  if (err.statusCode === 413 || err.statusCode === 429) {
     // RFC 6749 §5.2 (and RFC 7009 §2.2.1, RFC 7662 §2.3, which refer to it) registers no code for these, and for
     // "too many requests" the IANA OAuth Extensions Error registry none for the token endpoint that fits
     // (`slow_down` is the device grant's polling signal, RFC 8628 §3.5; `temporarily_unavailable` the
