@@ -19,6 +19,12 @@
  *
  * Imports the BUILT packages (packages/jose/dist, packages/verify/dist); builds them first when dist is missing or
  * older than src.
+ *
+ * The bench is not part of `npm test`, but packages/server/test/bench-scenarios.test.ts is: it runs the auth section's
+ * scenarios (bench/auth/run-auth.js: `startServer`, `seed`, `scenarios`, `load`) for a few short rounds and the HTTP
+ * section's contender check (bench/http/run-http.js, `startContenders`), and fails if any request is answered other
+ * than 2xx — e.g. a server limit added later that the bench's load trips. It times nothing. A change to those
+ * exports is a change to that test.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';

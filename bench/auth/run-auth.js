@@ -80,6 +80,14 @@ export async function startServer(env, port, nodeArgs = []) {
   }
 }
 
+/**
+ * The sessions `seed` makes for `profile`'s rounds: the refresh pool loses up to `connections` chains per run (its
+ * last requests in flight), so it holds spares for every run, plus the first session (whoami's token, login's account).
+ */
+export function seedCount(profile) {
+  return profile.connections * (2 * profile.rounds + 1) + 1;
+}
+
 /** Registers one user and signs it in `count` times (4 at a time): `count` sessions and their token responses. */
 export async function seed(base, count) {
   const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
@@ -95,12 +103,21 @@ export async function seed(base, count) {
   return sessions;
 }
 
-/** One autocannon run; returns answered requests, failures, seconds and the latency p99 (ms). */
-async function load(options) {
+/**
+ * One autocannon run; returns answered requests (2xx), failures (`bad`: non-2xx answers, errors, timeouts; each also
+ * by itself, and the answers by status code), seconds and the latency p99 (ms).
+ */
+export async function load(options) {
   const result = await autocannon(options);
   return {
     ok: result['2xx'],
     bad: result.non2xx + result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+    ),
     seconds: result.duration,
     p99: result.latency.p99,
   };
@@ -208,7 +225,7 @@ export function scenarios(base, sessions, profile, client) {
 }
 
 /** Registers a client-credentials client (secret, `client_secret_basic`) with the admin's fresh token. */
-async function registerClient(base, adminToken) {
+export async function registerClient(base, adminToken) {
   const response = await fetch(`${base}/api/admin/clients`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
@@ -348,7 +365,7 @@ async function benchDialect(dialect, { dir, kek, profile, log }) {
     ...(db ? { JOT_DATABASE_URL: db.url } : {}),
   });
   try {
-    const count = profile.connections * (2 * profile.rounds + 1) + 1;
+    const count = seedCount(profile);
     log(`auth ${dialect}: seeding ${count} sessions…`);
     const sessions = await seed(server.base, count);
     const client = await registerClient(server.base, sessions[0].access_token);

@@ -18,6 +18,7 @@ import { median, threadCpuSeconds } from '../lib/proc.js';
 import { zipfSampler } from '../lib/zipf.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+const ISSUER = 'https://auth.bench';
 const AUDIENCE = 'https://api.bench';
 export const HTTP_ALGS = ['RS256', 'ES256'];
 /**
@@ -150,6 +151,40 @@ async function check(name, url, token) {
 }
 
 /**
+ * `alg`'s key material (`keyMaterial`, in `dir`), a JWKS server of its public key (close it when done) and
+ * `tokenFor(i)`: an access token of user `i` signed with `jotLib` (the built `@jot/jose`), as an auth server issues it.
+ */
+export async function tokenIssuer(jotLib, alg, dir) {
+  const material = keyMaterial(alg, dir);
+  const jwks = await jwksServer([material.jwk]);
+  const signer = jotLib.createSigner(jotLib.importPEM(material.privatePem, { alg, kid: material.kid }), {
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: '1h',
+    typ: 'at+jwt',
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const tokenFor = (i) =>
+    signer({ sub: `user-${i}`, sid: `s-${i}`, ver: 0, auth_time: now, jti: randomUUID(), scope: 'read' });
+  return { material, jwks, tokenFor };
+}
+
+/**
+ * Starts every contender for `alg` into `servers` (name → `{ child, url }`; the caller stops them, even when this
+ * throws) and checks each with `token` (`check`). Returns the checks' failures.
+ */
+export async function startContenders(servers, alg, jwksUrl, pemFile, token) {
+  const failures = [];
+  for (const name of CONTENDERS) {
+    const server = await startContender(name, alg, ISSUER, jwksUrl, pemFile);
+    servers.set(name, server);
+    const problem = await check(name, server.url, token);
+    if (problem) failures.push(`${alg}: ${problem}`);
+  }
+  return failures;
+}
+
+/**
  * Runs the section. `jotLib` is the built `@jot/jose` (used to sign the tokens). Returns rows per algorithm:
  * `{ alg, rawVerifyUs, runs: [{ contender, traffic, rps, roundRps, cpuUs, mainCpuUs, loaderCpuUs, bad }] }` plus any failed checks
  * (`mainCpuUs`: the server's event-loop thread; `loaderCpuUs`: autocannon's, in this process; `rawVerifyUs`: one bare
@@ -157,22 +192,11 @@ async function check(name, url, token) {
  */
 export async function benchHttp(jotLib, profile, log) {
   const dir = mkdtempSync(join(tmpdir(), 'jot-bench-http-'));
-  const issuer = 'https://auth.bench';
   const results = [];
   const failures = [];
   try {
     for (const alg of HTTP_ALGS) {
-      const material = keyMaterial(alg, dir);
-      const jwks = await jwksServer([material.jwk]);
-      const signer = jotLib.createSigner(jotLib.importPEM(material.privatePem, { alg, kid: material.kid }), {
-        issuer,
-        audience: AUDIENCE,
-        expiresIn: '1h',
-        typ: 'at+jwt',
-      });
-      const now = Math.floor(Date.now() / 1000);
-      const tokenFor = (i) =>
-        signer({ sub: `user-${i}`, sid: `s-${i}`, ver: 0, auth_time: now, jti: randomUUID(), scope: 'read' });
+      const { material, jwks, tokenFor } = await tokenIssuer(jotLib, alg, dir);
       log(`http ${alg}: signing ${DISTINCT_TOKENS} tokens…`);
       const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) => tokenFor(i));
       const rawVerifyUs = rawVerifyCpuUs(alg, material.publicKey, tokens[0]);
@@ -181,12 +205,7 @@ export async function benchHttp(jotLib, profile, log) {
 
       const servers = new Map();
       try {
-        for (const name of CONTENDERS) {
-          const server = await startContender(name, alg, issuer, jwks.url, material.pemFile);
-          servers.set(name, server);
-          const problem = await check(name, server.url, tokens[0]);
-          if (problem) failures.push(`${alg}: ${problem}`);
-        }
+        failures.push(...(await startContenders(servers, alg, jwks.url, material.pemFile, tokens[0])));
         const plan = [...CONTENDERS.map((c) => [c, 'one token']), ['bare', 'Zipf 10k'], ['jot', 'Zipf 10k']];
         plan.push(['jot (cache)', 'Zipf 10k']);
         const samples = new Map(plan.map(([c, t]) => [`${c}|${t}`, []]));
