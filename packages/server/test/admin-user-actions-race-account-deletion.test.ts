@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Store } from '../src/store/index.js';
+import { StoreError, type Store } from '../src/store/index.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { serverBackends } from './support/store-backends.js';
 
@@ -195,6 +195,42 @@ describe.each(backends)('an admin action racing the account’s deletion ($name)
       expect(res.body).toMatchObject({ code: 'ERR_NOT_FOUND', error_description: 'no such user' });
       await expectOnlyDeletionRecorded(user.userId);
       expect((await userEntries(user.userId)).at(-1)).toMatchObject({ status: 'disabled' });
+    },
+  );
+
+  // Whatever write of an admin action the database refuses as referencing a row deleted meanwhile (a foreign key:
+  // ERR_STORE_REFERENCE) is about the account the path names, not the admin's own sign-in: 404, not the 401
+  // ERR_CREDENTIALS_CHANGED that the same race answers to a user's own request (http/target-gone.ts).
+  it.each([
+    ['disabling', 'POST', 'disable', undefined, 'updateUser'],
+    ['changing the roles of', 'PUT', 'roles', { roles: ['editor'] }, 'updateUser'],
+    ['ending the sessions of', 'DELETE', 'sessions', undefined, 'revokeAllForUser'],
+  ] as const)(
+    '%s a user whose row the database finds gone answers 404 ERR_NOT_FOUND, and the admin stays signed in',
+    async (_action, method, path, body, call) => {
+      const user = await signUp(server, `${path}-reference-gone@example.com`);
+      // The next call of the service's write throws what the store throws for a foreign key to a deleted row.
+      const revocations = server.app.jot.revocations as unknown as Record<string, unknown>;
+      const real = revocations[call];
+      revocations[call] = async () => {
+        revocations[call] = real;
+        throw new StoreError('ERR_STORE_REFERENCE', 'the referenced row does not exist');
+      };
+      try {
+        const res = await server.request(method, `/api/admin/users/${user.userId}/${path}`, {
+          token: admin.access_token,
+          body,
+        });
+        expect(res.status, res.text).toBe(404);
+        expect(res.body).toMatchObject({
+          code: 'ERR_NOT_FOUND',
+          error_description: expect.stringMatching(/^no such user: the account was deleted/),
+        });
+      } finally {
+        revocations[call] = real;
+      }
+      const whoami = await server.request('GET', '/api/whoami', { token: admin.access_token });
+      expect(whoami.status).toBe(200);
     },
   );
 

@@ -6,10 +6,12 @@ import type { FastifyInstance } from 'fastify';
 
 import { HttpError } from '../http/errors.js';
 import { authErrors, idParams } from '../http/schemas.js';
+import { answerTargetGoneAsNotFound } from '../http/target-gone.js';
 import { authOf, requireRecentAuth, requireRole } from './auth.js';
 
 /** Registers the admin MFA routes. */
 export async function adminMfaPlugin(app: FastifyInstance): Promise<void> {
+  answerTargetGoneAsNotFound(app);
   registerMfaSummaryRoute(app);
   registerMfaResetRoute(app);
 }

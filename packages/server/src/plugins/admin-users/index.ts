@@ -6,6 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 
+import { answerTargetGoneAsNotFound } from '../../http/target-gone.js';
+
 import { registerSecurityEventsRoute } from './events.js';
 import { registerUserChangeRoutes } from './changes.js';
 import { registerUserSessionsRoute } from './sessions.js';
@@ -13,6 +15,7 @@ import { registerUserCreateRoute, registerUserListRoute } from './users.js';
 
 /** Registers the admin user routes. */
 export async function adminUsersPlugin(app: FastifyInstance): Promise<void> {
+  answerTargetGoneAsNotFound(app);
   registerUserCreateRoute(app);
   registerUserListRoute(app);
   registerUserChangeRoutes(app);
