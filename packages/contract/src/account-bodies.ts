@@ -49,9 +49,21 @@ export type PasswordResetBody = {
   new_password: string;
 };
 
-/** `POST /api/email/verify` and `POST /api/email/change/confirm`: the link's token. */
+/** `POST /api/email/change/confirm`: the link's token. */
 export type LinkTokenBody = {
   token: string;
+};
+
+/**
+ * `POST /api/email/verify`: the verification link's token and, for the first verification of an address never
+ * verified, the password the account was registered with (answered 400 `ERR_PASSWORD_REQUIRED` without it, unless
+ * the request carries an access token of that account): whoever registered an address may not own it, so the
+ * mailbox's owner following the link must not make a stranger's account verified.
+ */
+export type EmailVerifyBody = {
+  token: string;
+  /** The account's password, at most 1024 characters. */
+  password?: string;
 };
 
 /** `PATCH /api/account`: the display name (at most 200 characters); blank or `null` clears it. */

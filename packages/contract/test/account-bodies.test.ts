@@ -1,8 +1,8 @@
 /**
  * The account routes' request bodies hold both ways, as the session API's do (request-bodies.test.ts). At the type
  * level (`npm run typecheck` checks this file): the server's JSON schemas for admin account creation, role changes,
- * invitations, password reset, the mail links and the profile list exactly the members of the contract's bodies
- * and require exactly its required ones. At run time, against a real server with a real SMTP server for the links:
+ * invitations, password reset, the mail links (email verification's optional password too) and the profile list
+ * exactly the members of the contract's bodies and require exactly its required ones. At run time, against a real server with a real SMTP server for the links:
  * each full contract body is accepted, and a body with a member the contract does not declare, or without one it
  * requires, is refused with 400 `ERR_VALIDATION`.
  */
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type {
   AdminUserCreateBody,
   EmailChangeBody,
+  EmailVerifyBody,
   InvitationAcceptBody,
   InvitationCreateBody,
   LinkTokenBody,
@@ -22,6 +23,7 @@ import type {
 
 import type {
   emailChangeBodySchema,
+  emailVerifyBodySchema,
   invitationAcceptBodySchema,
   linkTokenBodySchema,
   mailLinkRequestBodySchema,
@@ -52,6 +54,7 @@ describe("the server's account body schemas accept exactly the contract bodies (
     >();
     expectTypeOf<SchemaKeys<typeof passwordResetBodySchema>>().toEqualTypeOf<BodyKeys<PasswordResetBody>>();
     expectTypeOf<SchemaKeys<typeof linkTokenBodySchema>>().toEqualTypeOf<BodyKeys<LinkTokenBody>>();
+    expectTypeOf<SchemaKeys<typeof emailVerifyBodySchema>>().toEqualTypeOf<BodyKeys<EmailVerifyBody>>();
     expectTypeOf<SchemaKeys<typeof profileBodySchema>>().toEqualTypeOf<BodyKeys<ProfileBody>>();
     expectTypeOf<SchemaKeys<typeof emailChangeBodySchema>>().toEqualTypeOf<BodyKeys<EmailChangeBody>>();
     // `null` clears the display name, so the schema must take it.
@@ -167,6 +170,19 @@ describe('the server accepts the self-service bodies and nothing else (run time)
     const done = await send('POST', '/api/password/reset', reset);
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ status: 'reset', email: user });
+  });
+
+  it('verifies a new address from the contract body, its optional password included', async () => {
+    const user = 'bodies-verify@example.com';
+    await signUp(server, user, PASSWORD);
+    const verify = {
+      token: await mailedToken(user, /confirm your email/i),
+      password: PASSWORD,
+    } satisfies Required<EmailVerifyBody>;
+    await expectOnlyContract('POST', '/api/email/verify', verify, ['token']);
+    const done = await send('POST', '/api/email/verify', verify);
+    expect(done.status, done.text).toBe(200);
+    expect(done.body).toMatchObject({ email: user, email_verified: true });
   });
 
   it('changes the display name and asks for a new email from the contract bodies', async () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { followVerificationLink, signUp, startServer, type TestServer } from './support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
 import { serverBackends } from './support/store-backends.js';
 
@@ -104,7 +104,7 @@ describe.each(backends)('links voided by a confirmed address ($name)', (backend)
     });
     expect(again.status).toBe(202);
     const second = await tokenTo('twice@example.com', /confirm your email/i, 1);
-    const followed = await server.request('POST', '/api/email/verify', { body: { token: second } });
+    const followed = await followVerificationLink(server, second);
     expect(followed.status).toBe(200);
     for (const token of [first, second]) {
       const res = await server.request('POST', '/api/email/verify', { body: { token } });

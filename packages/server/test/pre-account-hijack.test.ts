@@ -5,10 +5,14 @@
  * answers 403 `ERR_EMAIL_NOT_VERIFIED` and `GET /api/mfa` says `needs_verified_email`; a reset of an unverified
  * account (which proves the mailbox) removes its factors and recovery codes, recorded as `mfa_reset` by
  * `password_reset`; and the sign-up's verification mail tells an owner who did not register how to take over.
+ * Nor does the owner's click on that mail's link verify the squatter's account: the first verification takes the
+ * password it was registered with (services/registrant-proof.ts; the mechanics:
+ * first-verification-proves-the-registrant.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  followVerificationLink,
   signUp,
   signUpVerified,
   startServer,
@@ -99,7 +103,7 @@ describe('factor enrolment while the address is unverified', () => {
     const email = 'owner@example.com';
     const user = await signUp(server, email);
     const token = tokenIn(linkIn(await mailTo(email, /confirm your email/i)));
-    expect((await server.request('POST', '/api/email/verify', { body: { token } })).status).toBe(200);
+    expect((await followVerificationLink(server, token)).status).toBe(200);
 
     const status = await server.request('GET', '/api/mfa', { token: user.access_token });
     expect(status.body).toMatchObject({ needs_verified_email: false });
@@ -193,9 +197,12 @@ describe('the verification mail of a new account', () => {
     await signUp(server, 'mail-reader@example.com');
     const mail = await mailTo('mail-reader@example.com', /confirm your email/i);
     expect(mail.text).toContain("Didn't create this account? Someone may have used your address");
-    expect(mail.text).toContain("use 'forgot password' to take it over");
+    expect(mail.text).toContain("use 'forgot password' to take it over instead");
     expect(mail.text).toContain('http://ui.test/#/forgot-password');
     expect(mail.html).toContain('href="http://ui.test/#/forgot-password"');
+    // The link asks for the password: the mail says so, in both bodies.
+    for (const body of [mail.text, mail.html])
+      expect(body).toContain('You will be asked for the password you registered with.');
     // The verification link still comes first (what linkIn and the UI's users read).
     expect(linkIn(mail)).toMatch(/^http:\/\/ui\.test\/#\/verify-email\?token=/);
   });
@@ -213,5 +220,43 @@ describe('the verification mail of a new account', () => {
     expect(again.text).toContain("Didn't create this account? Someone may have used your address");
     expect(again.text).toContain('http://ui.test/#/forgot-password');
     expect(linkIn(again)).toMatch(/#\/verify-email\?token=/);
+  });
+});
+
+describe("the sign-up mail's link, followed by the address's owner", () => {
+  it("does not verify a squatter's account: the password is asked, and the owner takes the account over with a reset", async () => {
+    const victim = 'clicks-the-link@example.com';
+    // The squatter registers the victim's address with a password of their own, and keeps a session.
+    const squatter = await signUp(server, victim, PASSWORD);
+    const token = tokenIn(linkIn(await mailTo(victim, /confirm your email/i)));
+
+    // The owner follows the link without a session of the account: it verifies nothing, and says what to do.
+    const clicked = await server.request('POST', '/api/email/verify', { body: { token } });
+    expect({ status: clicked.status, code: clicked.body.code }).toEqual({
+      status: 400,
+      code: 'ERR_PASSWORD_REQUIRED',
+    });
+    expect(clicked.body.error_description).toContain("take the account over with 'forgot password'");
+    const { store } = server.app.jot;
+    expect((await store.getUserById(squatter.userId))?.emailVerifiedAt).toBeNull();
+    const claims = await server.request('GET', '/api/whoami', { token: squatter.access_token });
+    expect(claims.body.claims.email_verified).toBe(false);
+
+    // The owner takes the account over: the squatter's password and session are dead, the address verified.
+    await resetPassword(server, victim);
+    const theirs = await server.request('POST', '/api/login', {
+      body: { email: victim, password: PASSWORD },
+    });
+    expect(theirs.status).toBe(401);
+    expect((await server.request('GET', '/api/whoami', { token: squatter.access_token })).status).toBe(401);
+    const owner = await server.request('POST', '/api/login', {
+      body: { email: victim, password: NEW_PASSWORD },
+    });
+    expect(owner.status, owner.text).toBe(200);
+    const who = await server.request('GET', '/api/whoami', { token: owner.body.access_token as string });
+    expect(who.body.claims.email_verified).toBe(true);
+    // The sign-up mail's link went with the reset, whatever password comes with it.
+    const late = await followVerificationLink(server, token, PASSWORD);
+    expect({ status: late.status, code: late.body.code }).toEqual({ status: 400, code: 'ERR_LINK_USED' });
   });
 });

@@ -201,7 +201,9 @@ describe('security events', () => {
         (await req('POST', '/api/register', { email: 'boss@example.com', password: PASSWORD })).status,
       ).toBe(201);
       const verifyToken = tokenIn(linkIn(await mail('boss@example.com', /confirm your email/i)));
-      expect((await req('POST', '/api/email/verify', { token: verifyToken })).status).toBe(200);
+      expect(
+        (await req('POST', '/api/email/verify', { token: verifyToken, password: PASSWORD })).status,
+      ).toBe(200);
       let boss = await signIn('boss@example.com');
 
       // password_reset_requested, password_reset

@@ -167,7 +167,8 @@ describe.runIf(available)('layout at 390 px and 1280 px', () => {
         ['#/accept-invitation', 'This page needs the link from your invitation message.'],
         [reset.slice(reset.indexOf('#')), 'Set new password'],
         [invite.slice(invite.indexOf('#')), 'Create my account'],
-        [verify.slice(verify.indexOf('#')), 'is verified'],
+        // Signed out: the first verification asks for the account's password (the link stays unspent).
+        [verify.slice(verify.indexOf('#')), 'I did not create this account — reset the password'],
         [confirm.slice(confirm.indexOf('#')), `Your account's email is now ${moved}.`],
       ];
       for (const [hash, shows] of visits) {

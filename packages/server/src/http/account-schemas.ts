@@ -5,7 +5,7 @@
  * account-bodies.test.ts, so the schema Fastify validates with and the type the web UI sends cannot drift apart.
  */
 
-import { emailSchema, newPasswordSchema } from './schemas.js';
+import { emailSchema, newPasswordSchema, passwordSchema } from './schemas.js';
 
 /** A display name. */
 const nameSchema = { type: 'string', maxLength: 200 } as const;
@@ -54,8 +54,19 @@ export function linkBody<Extra extends Record<string, unknown> = Record<never, n
   };
 }
 
-/** `POST /api/email/verify` and `POST /api/email/change/confirm`: the link's token alone. */
+/** `POST /api/email/change/confirm`: the link's token alone. */
 export const linkTokenBodySchema = linkBody();
+
+/**
+ * `POST /api/email/verify`: the link's token and, optionally, the account's password (the first verification of a
+ * never-verified address asks for it: services/account-links.ts).
+ */
+export const emailVerifyBodySchema = {
+  type: 'object',
+  required: ['token'],
+  additionalProperties: false,
+  properties: { token: linkTokenSchema, password: passwordSchema },
+} as const;
 
 /** `POST /api/password/reset`: the link's token and the new password (the policy applies). */
 export const passwordResetBodySchema = linkBody({ new_password: newPasswordSchema });

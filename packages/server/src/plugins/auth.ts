@@ -144,6 +144,18 @@ export async function verifiedCredential(request: FastifyRequest): Promise<AuthC
   return run(request, ownToken, { revocation: false });
 }
 
+/**
+ * The user a request's access token names, when it carries one that passes every check of a protected route (the
+ * token, its DPoP proof, CSRF for a cookie, revocation; a delegated token is refused); undefined otherwise — no
+ * credential, or one refused for whatever reason. For an anonymous route that asks less of a signed-in caller (an
+ * identity proof, never a gate): there a refused credential is no error, the route asks for its other proof. A
+ * failing dependency (the database, Redis) still propagates.
+ */
+export async function signedInUserId(request: FastifyRequest): Promise<string | undefined> {
+  const result = await requestAuthOf(request.server.jot).authenticate(request, ownToken);
+  return result.ok ? result.auth.claims.sub : undefined;
+}
+
 /** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */
 export const authenticate: preHandlerAsyncHookHandler = async function authenticate(
   request: FastifyRequest,

@@ -1,29 +1,50 @@
 /**
  * Email verification (`JOT_EMAIL_VERIFICATION`): `POST /api/email/verify` takes the link token and marks the
- * address verified (only while it is still the account's address); `POST /api/email/verification` sends a new link
+ * address verified (only while it is still the account's address). The first verification of a never-verified address
+ * also takes the account's password, unless the request carries an access token of that account
+ * (services/registrant-proof.ts); its checks count on the account's sign-in throttle and are recorded as a sign-in's,
+ * with `via: "email_verification"` (http/lock-refusal-events.ts). `POST /api/email/verification` sends a new link
  * to an address — anonymous, because with `required` an unverified user cannot sign in — with the same answer and
  * timing whether or not an account has it, limited per client and per address like the password reset.
  */
-import type { LinkTokenBody } from '@jot/contract';
+import type { EmailVerifyBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
-import { linkTokenBodySchema } from '../http/account-schemas.js';
+import { emailVerifyBodySchema } from '../http/account-schemas.js';
+import { deviceTokens } from '../http/device-credential.js';
 import { HttpError } from '../http/errors.js';
+import { lockRefusalEvents } from '../http/lock-refusal-events.js';
 import { publicUser, userSchema } from '../http/views.js';
 import { confirmEmailVerification } from '../services/account-links.js';
+import { signedInUserId } from './auth.js';
 import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
 /** Registers the verification routes. */
 export async function emailVerificationPlugin(app: FastifyInstance): Promise<void> {
-  const { config, accountMail } = app.jot;
+  const { config, accountMail, events } = app.jot;
+  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs, 'email_verification');
 
-  linkConfirmRoute<LinkTokenBody>(app, {
+  linkConfirmRoute<EmailVerifyBody>(app, {
     path: '/api/email/verify',
-    summary: 'Verify an email address with the link token.',
-    body: linkTokenBodySchema,
-    response: { 200: userSchema, 400: { $ref: 'JotError#' } },
+    summary:
+      'Verify an email address with the link token; the first verification of an address also takes the ' +
+      "account's password (or a session of the account).",
+    body: emailVerifyBodySchema,
+    response: {
+      200: userSchema,
+      400: { $ref: 'JotError#' },
+      401: { $ref: 'JotError#' },
+      429: { $ref: 'JotError#' },
+    },
     async confirm(request) {
-      return publicUser(await confirmEmailVerification(app.jot, request.body.token, request.ip));
+      const { token, password } = request.body;
+      const user = await confirmEmailVerification(app.jot, token, request.ip, {
+        signedInAs: await signedInUserId(request),
+        password,
+        deviceTokens: deviceTokens(request, undefined),
+        report: (userId) => lockEvents.reportFor({ ip: request.ip, userId }),
+      });
+      return publicUser(user);
     },
   });
 

@@ -83,7 +83,10 @@ export function linkConfirmRoute<Body extends { token: string }>(
   route: {
     path: string;
     summary: string;
-    /** The body's schema: a `linkBody` of http/account-schemas.ts (its `token` and the route's other fields). */
+    /**
+     * The body's schema: one of http/account-schemas.ts (its `token` and the route's other fields; a `linkBody`
+     * requires them all).
+     */
     body: Pick<LinkBodySchema<unknown>, 'type' | 'additionalProperties'> & { properties: { token: unknown } };
     response: Record<number, unknown>;
     confirm: (request: FastifyRequest<{ Body: Body }>) => Promise<unknown>;

@@ -1,14 +1,16 @@
 /**
  * What a followed mail link does, once its one-time token is checked: email verification marks the address
- * verified (only while it is still the account's address); a password reset sets the new password (only while the
- * address it went to and the password it was issued for are still the account's: compare-and-set) and ends every
- * session and token of the account; a reset of an account whose address was unverified verifies it and removes its
- * second factors and recovery codes (whoever registered the address may have added them). Both open the link the same way: verify the token, load its account, check the
- * link still applies, consume it.
+ * verified (only while it is still the account's address; the first verification of a never-verified address only
+ * for whoever registered it, registrant-proof.ts); a password reset sets the new password (only while the address it
+ * went to and the password it was issued for are still the account's: compare-and-set) and ends every session and
+ * token of the account; a reset of an account whose address was unverified verifies it and removes its second
+ * factors and recovery codes (whoever registered the address may have added them). Both open the link the same way:
+ * verify the token, load its account, check the link still applies, consume it.
  */
 import type { Store, User } from '../store/index.js';
 import type { AccountMail } from './account-mail.js';
 import { DomainError } from './errors.js';
+import type { LoginThrottleService } from './login-throttle.js';
 import {
   linkUsed,
   voidUserOneTimeTokens,
@@ -17,6 +19,7 @@ import {
 } from './one-time-tokens.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
+import { proveRegistrant, type VerificationProof } from './registrant-proof.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
 
@@ -46,11 +49,17 @@ async function openLink(
   return { user, claims };
 }
 
-/** Follows a verification link: the account with its address marked verified. */
+/**
+ * Follows a verification link: the account with its address marked verified. A link refused for the proof it lacks
+ * (no password, a wrong one, the account's sign-in locked) is not spent.
+ */
 export async function confirmEmailVerification(
-  deps: Pick<AccountLinkDeps, 'store' | 'oneTimeTokens' | 'events'>,
+  deps: Pick<AccountLinkDeps, 'store' | 'oneTimeTokens' | 'events' | 'passwords'> & {
+    loginThrottle: LoginThrottleService;
+  },
   token: string,
   ip: string,
+  proof: VerificationProof,
 ): Promise<User> {
   const { user, claims } = await openLink(
     deps,
@@ -58,6 +67,7 @@ export async function confirmEmailVerification(
     token,
     (candidate, link) => candidate.email === link.email,
   );
+  const proven = await proveRegistrant(deps, user, ip, proof);
   // Spent, and the address marked verified, in one transaction: the account's other verification links (older
   // mails to this address) are spent with it, on every instance at once.
   const updated = await deps.store.transaction(async (tx) => {
@@ -67,7 +77,11 @@ export async function confirmEmailVerification(
     return verified;
   });
   if (updated === undefined) throw linkUsed();
-  await deps.events.record('email_verified', { userId: user.id, ip });
+  await deps.events.record('email_verified', {
+    userId: user.id,
+    ip,
+    ...(proven !== undefined && { detail: { proof: proven } }),
+  });
   return updated;
 }
 

@@ -1,6 +1,8 @@
 /**
  * The signed-in user's password: confirming it (a step-up, or before a change) and changing it. Both refuse a wrong
- * password with forbidden `ERR_INVALID_CREDENTIALS` (never a token error: the access token itself is fine). Both go
+ * password with forbidden `ERR_INVALID_CREDENTIALS` (never a token error: the access token itself is fine); the
+ * confirmation also serves a route where the password is the only credential (the first verification of an address,
+ * registrant-proof.ts), which refuses it as a sign-in does (401, `grant`). Both go
  * through the account's sign-in throttle (login-throttle.ts) as a sign-in does: the check is counted before the
  * password is evaluated and refused with 429 `ERR_LOGIN_LOCKED` while the account's sign-in is locked (or, with a
  * live device credential of the account, that credential's), so a stolen session guesses no faster than sign-in.
@@ -40,22 +42,30 @@ export interface PasswordCheckReport {
   failed(locks: LoginLocks): Promise<void>;
 }
 
-const wrongPassword = (): DomainError =>
-  new DomainError('forbidden', 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
+/**
+ * How a wrong password is refused: `forbidden` (403) where the caller is signed in (the access token is fine, only
+ * the password is not), `grant` (401, `invalid_grant`) where the password is the credential, as at sign-in.
+ */
+export type WrongPasswordKind = 'forbidden' | 'grant';
+
+const wrongPassword = (kind: WrongPasswordKind): DomainError =>
+  new DomainError(kind, 'ERR_INVALID_CREDENTIALS', 'the password is incorrect');
 
 /**
  * The user, if `password` is theirs. The check is reserved on the account's sign-in throttle first (429
  * `ERR_LOGIN_LOCKED` while locked, the password not evaluated: reported `refused`); a wrong password stays counted
- * (reported `failed`, with the locks it set), a right one forgets the count as a sign-in does.
+ * (reported `failed`, with the locks it set), a right one forgets the count as a sign-in does. A wrong password is
+ * refused as `wrong` says (default `forbidden`).
  */
 export async function confirmPassword(
   deps: Pick<PasswordChangeDeps, 'store' | 'passwords' | 'loginThrottle'>,
   caller: PasswordCaller,
   password: string,
   report: PasswordCheckReport,
+  wrong: WrongPasswordKind = 'forbidden',
 ): Promise<User> {
   const current = await deps.store.getUserById(caller.userId);
-  if (current === undefined) throw wrongPassword();
+  if (current === undefined) throw wrongPassword(wrong);
   const attempt = await deps.loginThrottle
     .begin(current.email, caller.deviceTokens ?? [])
     .catch(async (err: unknown) => {
@@ -66,7 +76,7 @@ export async function confirmPassword(
   const user = attempt.user?.id === caller.userId ? attempt.user : undefined;
   if (user === undefined || !(await deps.passwords.verify(user.passwordHash, password))) {
     await report.failed(await attempt.finish(false));
-    throw wrongPassword();
+    throw wrongPassword(wrong);
   }
   await attempt.finish(true);
   return user;

@@ -106,11 +106,14 @@ export async function startServer(
   };
 }
 
+/** The password {@link signUp} registers with unless told otherwise. */
+export const SIGN_UP_PASSWORD = 'correct horse battery';
+
 /** Registers and signs in a user; returns the token response. */
 export async function signUp(
   server: TestServer,
   email: string,
-  password = 'correct horse battery',
+  password = SIGN_UP_PASSWORD,
 ): Promise<{
   access_token: string;
   refresh_token: string;
@@ -140,6 +143,19 @@ export async function verifyAddressOf(
   if ((await store.markEmailVerified(user.id, user.email)) === undefined) {
     throw new Error(`verifyAddressOf: the address of ${user.id} changed meanwhile`);
   }
+}
+
+/**
+ * `POST /api/email/verify` with a verification link's token, as the one who registered the account: with its
+ * password (`password`, {@link SIGN_UP_PASSWORD} unless told otherwise), which the first verification of a
+ * never-verified address takes (services/registrant-proof.ts).
+ */
+export function followVerificationLink(
+  server: Pick<TestServer, 'request'>,
+  token: string,
+  password: string = SIGN_UP_PASSWORD,
+): Promise<TestResponse> {
+  return server.request('POST', '/api/email/verify', { body: { token, password } });
 }
 
 /** {@link signUp}, then {@link verifyAddressOf}: an account that may add a second factor. */

@@ -2,6 +2,7 @@
  * Asking for a new link by mail — a password reset or an email verification — and the way on from a link the server
  * refuses (expired, used already, or not valid): a form for a new one, the address filled in when the page knows it.
  */
+import { JotClientError } from '@jot/client';
 import type { MailLinkRequestBody } from '@jot/contract';
 
 import { ApiError, postAnonymous } from './api.js';
@@ -10,9 +11,12 @@ import { busy, errorText, field, h, message, titled } from './dom.js';
 /** The server's codes for a link it will not take (docs/errors.md): the way on is a new link. */
 const REFUSED_LINK = new Set(['ERR_LINK_INVALID', 'ERR_LINK_EXPIRED', 'ERR_LINK_USED']);
 
-/** True when `err` is the server refusing a one-time link. */
-export const linkRefused = (err: unknown): err is ApiError =>
-  err instanceof ApiError && REFUSED_LINK.has(err.code);
+/**
+ * True when `err` is the server refusing a one-time link (sent anonymously, or with the session: the verification
+ * page sends a signed-in user's link with the session, lib/session.ts).
+ */
+export const linkRefused = (err: unknown): err is ApiError | JotClientError =>
+  (err instanceof ApiError || err instanceof JotClientError) && REFUSED_LINK.has(err.code);
 
 /** What the form asks for, and how it says it. */
 export interface LinkRequestOptions {
@@ -64,7 +68,7 @@ export function linkRequestForm(options: LinkRequestOptions): HTMLFormElement {
  */
 export function offerNewLink(
   place: (...nodes: Node[]) => void,
-  err: ApiError,
+  err: ApiError | JotClientError,
   options: LinkRequestOptions,
 ): void {
   const form = linkRequestForm(options);

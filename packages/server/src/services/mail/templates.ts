@@ -38,26 +38,31 @@ function button(label: string): string {
  * Values: `appName`, `email`, `link`, `expiresIn`, and per template `newEmail`, `roles`, `forgotLink`.
  */
 export const BUILT_IN_TEMPLATES = {
+  // The first link of an account an admin made: confirming a never-verified address takes the account's password
+  // (services/registrant-proof.ts), which the admin gave its owner.
   'verify-email': {
     subject: 'Confirm your email address',
     text:
-      'Confirm that {{email}} is your address by opening this link (valid for {{expiresIn}}):\n\n{{link}}' +
+      'Confirm that {{email}} is your address by opening this link (valid for {{expiresIn}}):\n\n{{link}}\n\n' +
+      "You will be asked for your account's password." +
       FOOTER_TEXT,
     html: page(
-      `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}).</p>${button('Confirm my email')}`,
+      `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}). You will be asked for your account's password.</p>${button('Confirm my email')}`,
     ),
   },
   // The first link of a self-registered account. Its recipient may not be who registered: someone can sign up with
-  // another's address first (pre-account hijacking), so the mail says how to take the account over.
+  // another's address first (pre-account hijacking). Confirming takes the password chosen at registration (which a
+  // squatter's victim does not know), and the mail says how to take the account over instead.
   'verify-new-account': {
     subject: 'Confirm your email address',
     text:
       'Confirm that {{email}} is your address by opening this link (valid for {{expiresIn}}):\n\n{{link}}\n\n' +
-      "Didn't create this account? Someone may have used your address — use 'forgot password' to take it over:\n\n{{forgotLink}}" +
+      'You will be asked for the password you registered with.\n\n' +
+      "Didn't create this account? Someone may have used your address — use 'forgot password' to take it over instead:\n\n{{forgotLink}}" +
       FOOTER_TEXT,
     html: page(
-      `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}).</p>${button('Confirm my email')}` +
-        `<p>Didn't create this account? Someone may have used your address — use <a href="{{forgotLink}}">'forgot password'</a> to take it over.</p>`,
+      `<p>Confirm that <b>{{email}}</b> is your address (the link is valid for {{expiresIn}}). You will be asked for the password you registered with.</p>${button('Confirm my email')}` +
+        `<p>Didn't create this account? Someone may have used your address — use <a href="{{forgotLink}}">'forgot password'</a> to take it over instead.</p>`,
     ),
   },
   'password-reset': {

@@ -1,0 +1,204 @@
+/**
+ * The first verification of a never-verified address takes proof that whoever follows the link registered the
+ * account (services/registrant-proof.ts), on SQLite and on PostgreSQL. Before, following the link was enough: someone
+ * who registered another person's address with a password of their own (a squatter) got a *verified* account the
+ * moment its owner clicked the link in the sign-up mail — and other applications trusting `email_verified` believed
+ * it. Now the link takes the account's password (or a session of the account): without it 400
+ * `ERR_PASSWORD_REQUIRED`, a wrong one 401 `ERR_INVALID_CREDENTIALS` as at sign-in, counted on the account's sign-in
+ * lock and recorded with `via: "email_verification"`; the link is spent by neither. An address verified before, and
+ * the email-change confirmation (which proves a new address of a signed-in owner), ask for nothing more.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { accountKey } from '../src/services/login-throttle.js';
+import type { SecurityEvent } from '../src/store/index.js';
+import { PASSWORD, expectLocked, signIn } from './support/devices.js';
+import {
+  followVerificationLink,
+  signUp,
+  startServer,
+  verifyAddressOf,
+  type TestResponse,
+  type TestServer,
+} from './support/jot-server.js';
+import { BUDGET, newEmail } from './support/password-checks.js';
+import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
+import { serverBackends } from './support/store-backends.js';
+
+const backends = await serverBackends('first-verification-proves-the-registrant');
+
+describe.each(backends)(
+  'the first verification of an address proves who registered it ($name)',
+  (backend) => {
+    let smtp: TestSmtp;
+    let server: TestServer;
+    let dataDir: string;
+
+    beforeAll(async () => {
+      smtp = await startSmtp();
+      dataDir = mkdtempSync(join(tmpdir(), 'jot-registrant-'));
+      server = await startServer(
+        {
+          smtpUrl: smtp.url,
+          publicUrl: 'http://ui.test',
+          mailRetryBase: '1s',
+          rateLimitMail: '100/15m',
+          // Two free failures: the second locks sign-in for 30 s (support/password-checks.ts).
+          loginLockout: `${BUDGET}/30s`,
+        },
+        { dataDir, store: await backend.open(dataDir) },
+      );
+      await signUp(server, newEmail('first-admin'));
+    });
+    afterAll(async () => {
+      await server?.close();
+      await smtp?.stop();
+      await backend?.drop();
+      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    /** The token of the verification link mailed to `email` (its first). */
+    async function verificationToken(email: string): Promise<string> {
+      const mail = await smtp.waitFor((m) => m.to.includes(email) && /confirm your email/i.test(m.subject));
+      return tokenIn(linkIn(mail));
+    }
+
+    /** A self-registered, never-verified account and its verification link. */
+    async function registered(what: string) {
+      const email = newEmail(what);
+      const session = await signUp(server, email, PASSWORD);
+      return { email, ...session, token: await verificationToken(email) };
+    }
+
+    const verify = (body: Record<string, unknown>, token?: string): Promise<TestResponse> =>
+      server.request('POST', '/api/email/verify', { body, token });
+    const verifiedAt = async (userId: string) =>
+      (await server.app.jot.store.getUserById(userId))?.emailVerifiedAt;
+    /** The user's events of `type`, oldest first. */
+    const eventsOf = async (userId: string, type: string): Promise<SecurityEvent[]> =>
+      (await server.app.jot.store.listSecurityEvents({ limit: 100, userId, type })).reverse();
+    const throttleRow = (email: string) => server.app.jot.store.getLoginThrottle(accountKey(email));
+
+    it('without a password: 400 ERR_PASSWORD_REQUIRED, saying how to take the account over; nothing counted, the link not spent', async () => {
+      const { email, userId, token } = await registered('no-password');
+
+      const res = await verify({ token });
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 400,
+        code: 'ERR_PASSWORD_REQUIRED',
+      });
+      expect(res.body.error_description).toContain('enter the password this account was registered with');
+      expect(res.body.error_description).toContain("'forgot password'");
+      expect(await verifiedAt(userId)).toBeNull();
+      expect(await throttleRow(email)).toBeUndefined();
+      expect(await eventsOf(userId, 'login_failed')).toEqual([]);
+
+      const done = await followVerificationLink(server, token, PASSWORD);
+      expect(done.status, done.text).toBe(200);
+      expect(done.body).toMatchObject({ email, email_verified: true });
+      const verified = await eventsOf(userId, 'email_verified');
+      expect(verified.map((e) => e.detail)).toEqual([{ proof: 'password' }]);
+    });
+
+    it('a wrong password is refused as at sign-in, counted and recorded as a failed sign-in (via email_verification); the link is not spent', async () => {
+      const { email, userId, token } = await registered('wrong-password');
+      const wrongSignIn = await signIn(server, newEmail('nobody'), 'not the password');
+
+      const res = await verify({ token, password: 'not the password' });
+      const answer = (r: TestResponse) => ({ status: r.status, error: r.body.error, code: r.body.code });
+      expect(answer(res)).toEqual(answer(wrongSignIn));
+      expect(answer(res)).toEqual({ status: 401, error: 'invalid_grant', code: 'ERR_INVALID_CREDENTIALS' });
+      expect(await verifiedAt(userId)).toBeNull();
+      expect(await throttleRow(email)).toMatchObject({ failures: 1 });
+      const failed = await eventsOf(userId, 'login_failed');
+      expect(failed.map((e) => e.detail)).toEqual([{ via: 'email_verification' }]);
+      expect(JSON.stringify(failed)).not.toContain('not the password');
+
+      // The link still works, and the right password forgets the count as a sign-in does.
+      const done = await followVerificationLink(server, token, PASSWORD);
+      expect(done.status, done.text).toBe(200);
+      expect(await throttleRow(email)).toBeUndefined();
+    });
+
+    it('wrong passwords lock the account like failed sign-ins: the right password is then refused there and at sign-in', async () => {
+      const { email, userId, access_token: session, token } = await registered('guessed');
+      for (let i = 0; i < BUDGET; i++) {
+        const res = await verify({ token, password: `wrong guess ${i}` });
+        expect({ status: res.status, code: res.body.code }).toEqual({
+          status: 401,
+          code: 'ERR_INVALID_CREDENTIALS',
+        });
+      }
+      expectLocked(await verify({ token, password: PASSWORD }));
+      expectLocked(await signIn(server, email, PASSWORD));
+      expect(await verifiedAt(userId)).toBeNull();
+
+      const locked = await eventsOf(userId, 'account_locked');
+      expect(locked.map((e) => e.detail)).toEqual([{ seconds: 30, via: 'email_verification' }]);
+      const refused = await eventsOf(userId, 'rate_limited');
+      expect(refused.map((e) => e.detail)).toEqual([{ limit: 'login_account', via: 'email_verification' }]);
+
+      // No guess spent the link: the account's own session (no password check) still confirms with it.
+      const done = await verify({ token }, session);
+      expect(done.status, done.text).toBe(200);
+    });
+
+    it('an account locked by failed sign-ins refuses the password here too, without evaluating it', async () => {
+      const { email, userId, token } = await registered('locked-first');
+      for (let i = 0; i < BUDGET; i++)
+        expect((await signIn(server, email, `wrong guess ${i}`)).status).toBe(401);
+      expectLocked(await verify({ token, password: PASSWORD }));
+      expect(await verifiedAt(userId)).toBeNull();
+    });
+
+    it('a session of the account needs no password; a session of another account counts for nothing', async () => {
+      const { userId, access_token: session, token } = await registered('signed-in');
+      const other = await signUp(server, newEmail('someone-else'), PASSWORD);
+
+      const elsewhere = await verify({ token }, other.access_token);
+      expect(elsewhere.body.code).toBe('ERR_PASSWORD_REQUIRED');
+      // A refused credential counts as none: the password is asked, no token error.
+      const stale = await verify({ token }, `${session.slice(0, -4)}AAAA`);
+      expect(stale.body.code).toBe('ERR_PASSWORD_REQUIRED');
+
+      const done = await verify({ token }, session);
+      expect(done.status, done.text).toBe(200);
+      expect(done.body.email_verified).toBe(true);
+      const verified = await eventsOf(userId, 'email_verified');
+      expect(verified.map((e) => e.detail)).toEqual([{ proof: 'session' }]);
+    });
+
+    it('an address verified already asks for nothing more: a link still open then verifies without a password', async () => {
+      const { userId, token } = await registered('verified-before');
+      // Marked verified in the store, as an admin vouching for it does but without spending the open links.
+      await verifyAddressOf(server, userId);
+      const done = await verify({ token });
+      expect(done.status, done.text).toBe(200);
+      const verified = await eventsOf(userId, 'email_verified');
+      expect(verified.map((e) => e.detail)).toEqual([{}]);
+    });
+
+    it('the email-change confirmation proves the new address without a password, even for an account never verified', async () => {
+      const { userId, access_token: session } = await registered('moves');
+      const next = newEmail('moved');
+      const asked = await server.request('POST', '/api/email/change', {
+        token: session,
+        body: { new_email: next },
+      });
+      expect(asked.status, asked.text).toBe(202);
+      const mail = await smtp.waitFor(
+        (m) => m.to.includes(next) && /confirm your new email/i.test(m.subject),
+      );
+      const done = await server.request('POST', '/api/email/change/confirm', {
+        body: { token: tokenIn(linkIn(mail)) },
+      });
+      expect(done.status, done.text).toBe(200);
+      expect(done.body).toMatchObject({ email: next, email_verified: true });
+      expect(await verifiedAt(userId)).not.toBeNull();
+    });
+  },
+);
