@@ -38,6 +38,12 @@ describe('GET /metrics after real requests', () => {
       body: { ...credentials, password: 'not the password' },
     });
     expect([first.status, second.status, wrong.status]).toEqual([200, 200, 401]);
+    // A wrong password at step-up re-authentication: not a sign-in, but a password check the throttle guards.
+    const wrongReauth = await server.request('POST', '/api/reauth', {
+      token: first.body.access_token,
+      body: { password: 'not the password' },
+    });
+    expect([wrongReauth.status, wrongReauth.body.code]).toEqual([403, 'ERR_INVALID_CREDENTIALS']);
 
     // first.refresh_token → r2 → r3; then first.refresh_token again, two generations back, is reuse.
     const r2 = await server.request('POST', '/api/token/refresh', {
@@ -68,6 +74,13 @@ describe('GET /metrics after real requests', () => {
   it('counts logins by the documented result labels', () => {
     expect(metricSample(text, 'jot_logins_total', { result: 'success' })).toBe(2);
     expect(metricSample(text, 'jot_logins_total', { result: 'failure' })).toBe(1);
+  });
+
+  it('counts failed password checks by route, sign-in and re-authentication apart', () => {
+    const wrongAt = (via: string) =>
+      metricSample(text, 'jot_password_check_failures_total', { via, reason: 'wrong' });
+    expect(wrongAt('login')).toBe(1);
+    expect(wrongAt('reauth')).toBe(1);
   });
 
   it('counts refreshes by the documented result labels', () => {
@@ -102,6 +115,7 @@ describe('GET /metrics after real requests', () => {
       'jot_refreshes_total',
       'jot_tokens_issued_total',
       'jot_revocations_total',
+      'jot_password_check_failures_total',
     ]);
     for (const [, name, labels] of rows) {
       expect(text).toContain(`# TYPE ${name!} `);

@@ -10,6 +10,7 @@
  * addresses and durations only: never the password.
  */
 import type { LoginLockedError, LoginLocks } from '../services/login-throttle.js';
+import type { Metrics, PasswordCheckSite } from '../services/metrics.js';
 import type { PasswordCheckReport } from '../services/password-change.js';
 import type { SecurityEvents } from '../services/security-events.js';
 import { addressKey } from './address-key.js';
@@ -43,16 +44,22 @@ export interface LockRefusalEvents {
 
 /** The events of one kind of check (`via`: a signed-in one; none: a sign-in), deduplicated over `windowMs`. */
 export function lockRefusalEvents(
-  events: SecurityEvents,
+  deps: { events: SecurityEvents; metrics: Pick<Metrics, 'passwordCheckFailures'> },
   windowMs: number,
   via?: PasswordCheckVia,
 ): LockRefusalEvents {
+  const { events, metrics } = deps;
   const refusals = eventThrottle(windowMs);
+  // Counted for every check, before the events' deduplication: the metric is the rate, the events the record.
+  const site: PasswordCheckSite = via ?? 'login';
+  const counted = (reason: 'wrong' | 'locked'): void =>
+    metrics.passwordCheckFailures.inc({ via: site, reason });
   const tagged = via === undefined ? {} : { via };
   // Named one by one: a caller's object may carry more (a request's device credentials) than an event may hold.
   const facts = ({ ip, userId, sessionId }: PasswordChecker) => ({ ip, userId, sessionId });
   const self: LockRefusalEvents = {
     async refused(err, who, account) {
+      counted('locked');
       const limit = err.scope === 'device' ? 'login_device' : 'login_account';
       const decision = refusals(`${limit}|${addressKey(who.ip)}|${account}`, Date.now());
       if (decision === 'skip') return;
@@ -62,6 +69,7 @@ export function lockRefusalEvents(
       });
     },
     async failed(locks, who) {
+      counted('wrong');
       await events.record('login_failed', { ...facts(who), ...(via !== undefined && { detail: tagged }) });
       for (const [ms, device] of [
         [locks.account, false],

@@ -21,8 +21,8 @@ import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
 /** Registers the verification routes. */
 export async function emailVerificationPlugin(app: FastifyInstance): Promise<void> {
-  const { config, accountMail, events } = app.jot;
-  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs, 'email_verification');
+  const { config, accountMail } = app.jot;
+  const lockEvents = lockRefusalEvents(app.jot, config.rateLimitAuth.windowMs, 'email_verification');
 
   linkConfirmRoute<EmailVerifyBody>(app, {
     path: '/api/email/verify',

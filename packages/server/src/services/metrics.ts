@@ -16,6 +16,12 @@ export interface Metrics {
   readonly logins: ResultCounter<LoginResult>;
   /** `jot_refreshes_total{result}` with {@link RefreshResult} labels (`reused` = reuse detected, session ended). */
   readonly refreshes: ResultCounter<RefreshResult>;
+  /**
+   * `jot_password_check_failures_total{via,reason}`: every password check the sign-in throttle guards that did not
+   * pass — `reason` `wrong` (a wrong password or unknown address) or `locked` (refused by the lock, unevaluated) —
+   * by where it was made ({@link PasswordCheckSite}).
+   */
+  readonly passwordCheckFailures: Counter<'via' | 'reason'>;
   /** `jot_revocations_total{kind}` with the revocation kinds `jti`, `sid`, `user`. */
   readonly revocations: Counter<'kind'>;
   /** `jot_tokens_issued_total`: access tokens signed (login, refresh, renew, re-authentication, password change). */
@@ -29,6 +35,9 @@ export interface ResultCounter<R extends string> {
 
 /** The `result` label values of `jot_logins_total` (docs/deploy.md lists them). */
 export type LoginResult = 'success' | 'failure' | 'disabled';
+
+/** The `via` label values of `jot_password_check_failures_total`: the routes that check a password. */
+export type PasswordCheckSite = 'login' | 'reauth' | 'password_change' | 'email_verification';
 
 /** The `result` label values of `jot_refreshes_total`. */
 export type RefreshResult =
@@ -91,6 +100,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       name: 'jot_logins_total',
       help: 'Login attempts by result',
       labelNames: ['result'] as const,
+      registers,
+    }),
+    passwordCheckFailures: new Counter({
+      name: 'jot_password_check_failures_total',
+      help: 'Password checks that did not pass, by route (via) and reason (wrong password, or refused while locked)',
+      labelNames: ['via', 'reason'] as const,
       registers,
     }),
     refreshes: new Counter({

@@ -99,7 +99,7 @@ async function admit(app: FastifyInstance, user: User, password: string): Promis
 /** Registers `POST /api/login`. */
 export function registerLoginRoute(app: FastifyInstance): void {
   const { sessions, events, config } = app.jot;
-  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs);
+  const lockEvents = lockRefusalEvents(app.jot, config.rateLimitAuth.windowMs);
   app.post<{ Body: LoginBody }>(
     '/api/login',
     { config: { rateLimit: authRateLimit(config) }, schema: loginSchema },

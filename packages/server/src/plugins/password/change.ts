@@ -19,8 +19,8 @@ import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/password`. */
 export function registerPasswordChangeRoute(app: FastifyInstance, limits: PasswordCheckLimits): void {
-  const { events, config } = app.jot;
-  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs, 'password_change');
+  const { config } = app.jot;
+  const lockEvents = lockRefusalEvents(app.jot, config.rateLimitAuth.windowMs, 'password_change');
   app.post<{ Body: PasswordChangeBody }>(
     '/api/password',
     {

@@ -18,8 +18,8 @@ import type { PasswordCheckLimits } from './limits.js';
 
 /** Registers `POST /api/reauth`. */
 export function registerReauthRoute(app: FastifyInstance, limits: PasswordCheckLimits): void {
-  const { events, config } = app.jot;
-  const lockEvents = lockRefusalEvents(events, config.rateLimitAuth.windowMs, 'reauth');
+  const { config } = app.jot;
+  const lockEvents = lockRefusalEvents(app.jot, config.rateLimitAuth.windowMs, 'reauth');
   app.post<{ Body: ReauthBody }>(
     '/api/reauth',
     {
