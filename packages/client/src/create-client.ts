@@ -195,6 +195,7 @@ function createClientCore(
     locks: options.locks === undefined ? defaultLocks() : options.locks,
     generation: () => state.generation,
     isFresh,
+    heard: () => channel.heard(),
     refresh: retryOnTransientFailure(refreshNow, { tokenMode, state, timer, epoch: () => lifecycle.epoch() }),
   });
   const authFetch = createAuthFetch({

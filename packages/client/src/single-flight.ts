@@ -1,8 +1,10 @@
 /**
  * Refresh coordination — the classic bug is N requests that all see an expired token and each spend the refresh
- * token. Within a tab, every caller shares one promise. Across tabs, the refresh runs under a Web Lock; a tab that
- * waited on the lock first checks whether another tab already refreshed (its BroadcastChannel message bumped the
- * session generation) and, if so, uses that result instead of refreshing again.
+ * token. Within a tab, every caller shares one promise. Across tabs, the refresh runs under a Web Lock, and the tab
+ * that refreshed posts its result (tab-channel.ts) before it releases the lock. A tab holding the lock first hears
+ * every message posted so far — its request may have been refused just as another tab refreshed, with that tab's
+ * message still on its way — and, if another tab refreshed since this refresh was asked for (the session
+ * generation moved on), uses that result instead of refreshing again.
  */
 import type { LocksLike } from './types.js';
 
@@ -15,14 +17,11 @@ export interface SingleFlightOptions {
   generation(): number;
   /** True when the session is fresh enough that no refresh is needed. */
   isFresh(): boolean;
+  /** Resolves once this tab has handled every message the other tabs posted before the call (`TabChannel.heard`). */
+  heard(): Promise<void>;
   /** Performs one refresh; resolves true on success, false when the session is over. */
   refresh(): Promise<boolean>;
 }
-
-/** Waiting on the lock longer than this means another tab probably just refreshed. */
-const LOCK_WAIT_NOTICED_MS = 5;
-/** How long to wait for that tab's broadcast before refreshing anyway. */
-const BROADCAST_GRACE_MS = 30;
 
 /** Returns `run()`: one refresh at a time in this tab, and one at a time across tabs. */
 export function createSingleFlight(options: SingleFlightOptions): () => Promise<boolean> {
@@ -30,16 +29,14 @@ export function createSingleFlight(options: SingleFlightOptions): () => Promise<
 
   async function underLock(): Promise<boolean> {
     const seen = options.generation();
-    const requestedAt = Date.now();
+    // Another tab (or this one) refreshed since `seen`: its token is ours too.
+    const renewed = (): boolean => options.generation() !== seen && options.isFresh();
     const attempt = async (): Promise<boolean> => {
-      // Another tab (or this one) refreshed while we waited for the lock: its token is ours too.
-      if (options.generation() !== seen && options.isFresh()) return true;
-      // We did wait: the tab that held the lock broadcast its result just before releasing it, and that message
-      // may be a task behind this one. Give it a moment rather than spend the refresh token a second time.
-      if (Date.now() - requestedAt > LOCK_WAIT_NOTICED_MS) {
-        await new Promise((resolve) => setTimeout(resolve, BROADCAST_GRACE_MS));
-        if (options.generation() !== seen && options.isFresh()) return true;
-      }
+      if (renewed()) return true;
+      // The lock's last holder posted its result before releasing it, so that message is ahead of our marker —
+      // with real locks even when this tab did not wait (the holder was done before our 401 was handled).
+      await options.heard();
+      if (renewed()) return true;
       return options.refresh();
     };
     return options.locks === null ? attempt() : options.locks.request(options.lockName, attempt);

@@ -1,11 +1,11 @@
 /**
  * Cross-tab behaviour: two clients sharing one cookie jar, a lock manager and a real (Node) BroadcastChannel
- * stand in for two tabs of one browser.
+ * stand in for two tabs of one browser; and the channel's `heard()`, which a tab awaits before it refreshes.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { createClient, type JotClient } from '../src/index.js';
-import { parseTabMessage } from '../src/tab-channel.js';
+import { HEARD_DEADLINE_MS, openTabChannel, parseTabMessage, type TabMessage } from '../src/tab-channel.js';
 import { fakeServer } from '../../../test-support/session-api.js';
 import { fakeLocks } from './fake-locks.js';
 import { next } from './session-events.js';
@@ -130,5 +130,62 @@ describe('messages from other tabs are validated', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+describe('heard(): the messages other tabs posted before it are handled when it settles', () => {
+  it('a message another tab posted just before is handled by the time heard() settles', async () => {
+    const name = `test-${++key}:session`;
+    const got: TabMessage[] = [];
+    const channel = openTabChannel(name, true, (m) => got.push(m));
+    const other = new BroadcastChannel(name);
+    try {
+      const expiresAt = Date.now() + 60_000;
+      other.postMessage({ type: 'refreshed', expiresAt, csrfToken: 'c' });
+      expect(got).toEqual([]); // not yet: the message is on its way
+      await channel.heard();
+      expect(got).toEqual([{ type: 'refreshed', expiresAt, csrfToken: 'c' }]);
+    } finally {
+      other.close();
+      channel.close();
+    }
+  });
+
+  it('a pending heard() settles when the channel is closed, without waiting out its deadline', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const channel = openTabChannel(`test-${++key}:session`, true, () => undefined);
+    const pending = channel.heard();
+    channel.close();
+    await pending; // the deadline timer is fake and never fires: only close() can settle it
+    await channel.heard(); // and a closed channel has nothing to hear
+  });
+
+  it('a channel that drops messages: heard() gives up after its deadline, not before', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.stubGlobal(
+      'BroadcastChannel',
+      class {
+        onmessage: unknown = null;
+        postMessage(): void {}
+        close(): void {}
+      },
+    );
+    const channel = openTabChannel(`test-${++key}:session`, true, () => undefined);
+    try {
+      let settled = false;
+      const pending = channel.heard().then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(HEARD_DEADLINE_MS - 1);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await pending;
+      expect(settled).toBe(true);
+    } finally {
+      channel.close();
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('settles at once when the channel is off', async () => {
+    await openTabChannel(`test-${++key}:session`, false, () => undefined).heard();
   });
 });

@@ -3,17 +3,20 @@
  * shared cookie jar (test-support/cookie-jar.ts) plays the browser, and clients sharing it, a lock manager and a
  * real BroadcastChannel are its tabs. Cookie mode (both tokens in HttpOnly cookies, CSRF double submit), a reload
  * that resumes from the cookies alone, memory mode (access token in memory, refresh cookie), one refresh for two
- * tabs, and a sign-out that clears the cookies and ends the other tab. Chromium runs the same modes in the web UI.
+ * tabs — also when the channel is slow and one tab's 401 is handled before the other tab's news — and a sign-out
+ * that clears the cookies and ends the other tab. Chromium runs the same modes in the web UI.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { COOKIES } from '@jot/contract';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { cookieJar, type CookieJar } from '../../../test-support/cookie-jar.js';
-import { createClient, type DeliveryMode, type JotClient } from '../src/index.js';
+import { createClient, type DeliveryMode, type FetchLike, type JotClient } from '../src/index.js';
 import { fakeLocks } from './fake-locks.js';
 import { next } from './session-events.js';
+import { gate } from './support/gate.js';
+import { slowBroadcastChannel } from './support/slow-channel.js';
 
 const PASSWORD = 'correct horse battery';
 let server: TestServer;
@@ -37,6 +40,8 @@ interface Browser {
   locks: ReturnType<typeof fakeLocks>;
   storageKey: string;
   count(prefix: string): number;
+  /** Settles once the tabs have asked for the refresh lock `n` times in all. */
+  lockRequests(n: number): Promise<void>;
 }
 
 function browser(): Browser {
@@ -48,20 +53,65 @@ function browser(): Browser {
     return res;
   });
   const count = (prefix: string): number => calls.filter((c) => c.startsWith(prefix)).length;
-  return { jar, calls, locks: fakeLocks(), storageKey: `browser-${++storage}`, count };
+  const inner = fakeLocks();
+  let requests = 0;
+  const asked: Array<{ n: number; open: () => void }> = [];
+  const locks: ReturnType<typeof fakeLocks> = {
+    get granted() {
+      return inner.granted;
+    },
+    request<T>(name: string, cb: () => Promise<T>): Promise<T> {
+      requests++;
+      for (const waiter of asked) if (waiter.n <= requests) waiter.open();
+      return inner.request(name, cb);
+    },
+  };
+  const lockRequests = (n: number): Promise<void> => {
+    const { wait, open } = gate();
+    if (n <= requests) open();
+    else asked.push({ n, open });
+    return wait;
+  };
+  return { jar, calls, locks, storageKey: `browser-${++storage}`, count, lockRequests };
 }
 
-/** A tab of `b` in `mode`. */
-function tab(b: Browser, mode: DeliveryMode): JotClient {
+/** A tab of `b` in `mode`; `fetch` (default: the browser's own) can hold one of its requests back. */
+function tab(b: Browser, mode: DeliveryMode, fetch: FetchLike = b.jar.fetch): JotClient {
   const c = createClient({
     baseUrl: server.url,
     mode,
-    fetch: b.jar.fetch,
+    fetch,
     locks: b.locks,
     storageKey: b.storageKey,
   });
   clients.push(c);
   return c;
+}
+
+/** How long `holding` holds a call at most: a condition that never comes fails the test's checks, not its timeout. */
+const HOLD_LIMIT_MS = 10_000;
+
+/**
+ * `b`'s fetch for one tab, with that tab's first `METHOD /path` (`call`) held until `until` settles: before it is
+ * sent (`'request'`: as if the network were slow) or after its answer came and before the tab sees it (`'answer'`).
+ */
+function holding(b: Browser, call: string, until: Promise<void>, at: 'request' | 'answer'): FetchLike {
+  let held = false;
+  const release = (): Promise<void> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, HOLD_LIMIT_MS)));
+    return Promise.race([until, limit]).finally(() => clearTimeout(timer));
+  };
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : input instanceof URL ? input.href : input;
+    const method = (input instanceof Request ? input.method : (init?.method ?? 'GET')).toUpperCase();
+    const hold = !held && `${method} ${new URL(url, server.url).pathname}` === call;
+    if (hold) held = true;
+    if (hold && at === 'request') await release();
+    const res = await b.jar.fetch(input, init);
+    if (hold && at === 'answer') await release();
+    return res;
+  };
 }
 
 /** Revokes the access token the session currently holds (as a logout elsewhere or an admin would). */
@@ -177,5 +227,56 @@ describe.each(['cookie', 'memory'] as const)('two tabs of one browser in %s mode
     expect(b.count('POST /api/token/refresh')).toBe(1);
     expect(b.count('POST /api/token/refresh 200')).toBe(1);
     expect(a.signedIn && other.signedIn).toBe(true);
+  });
+
+  // Regression: under load the second tab's 401 was handled before the first tab's "refreshed" message arrived,
+  // and it refreshed a second time (a wasted rotation). The channel here delivers every message 100 ms late —
+  // longer than any wait the tab could guess — so only hearing the channel out before deciding passes.
+  describe('while the channel between the tabs is slow', () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+    });
+
+    it('a 401 handled after the other tab refreshed, before its message came: one refresh, both pass', async () => {
+      vi.stubGlobal('BroadcastChannel', slowBroadcastChannel(100));
+      const email = `slow-after-${mode}@example.com`;
+      await signUp(server, email, PASSWORD);
+      const b = browser();
+      const aRefreshed = gate();
+      const a = tab(b, mode);
+      const other = tab(b, mode, holding(b, 'GET /api/whoami', aRefreshed.wait, 'answer'));
+      const started = next(other, 'session:started');
+      await a.login(email, PASSWORD);
+      await started;
+      a.on('session:refreshed', aRefreshed.open);
+      await revokeAccessToken(a);
+      const [ra, rb] = await Promise.all([a.fetch('/api/whoami'), other.fetch('/api/whoami')]);
+      expect([ra.status, rb.status]).toEqual([200, 200]);
+      expect(b.count('POST /api/token/refresh')).toBe(1);
+      expect(b.count('GET /api/whoami 401')).toBe(2);
+      expect(a.signedIn && other.signedIn).toBe(true);
+      expect(other.expiresAt).toBe(a.expiresAt);
+    });
+
+    it('a 401 handled while the other tab refreshes, its message late: one refresh, both pass', async () => {
+      vi.stubGlobal('BroadcastChannel', slowBroadcastChannel(100));
+      const email = `slow-during-${mode}@example.com`;
+      await signUp(server, email, PASSWORD);
+      const b = browser();
+      // The first tab takes the lock, and its refresh goes out only once the second tab waits for the lock too.
+      const a = tab(b, mode, holding(b, 'POST /api/token/refresh', b.lockRequests(2), 'request'));
+      const other = tab(b, mode, holding(b, 'GET /api/whoami', b.lockRequests(1), 'answer'));
+      const started = next(other, 'session:started');
+      await a.login(email, PASSWORD);
+      await started;
+      await revokeAccessToken(a);
+      const [ra, rb] = await Promise.all([a.fetch('/api/whoami'), other.fetch('/api/whoami')]);
+      expect([ra.status, rb.status]).toEqual([200, 200]);
+      expect(b.count('POST /api/token/refresh')).toBe(1);
+      expect(b.count('GET /api/whoami 401')).toBe(2);
+      expect(b.locks.granted).toBe(2);
+      expect(a.signedIn && other.signedIn).toBe(true);
+      expect(other.expiresAt).toBe(a.expiresAt);
+    });
   });
 });
