@@ -5,8 +5,9 @@
  * moment its owner clicked the link in the sign-up mail — and other applications trusting `email_verified` believed
  * it. Now the link takes the account's password (or a session of the account): without it 400
  * `ERR_PASSWORD_REQUIRED`, a wrong one 401 `ERR_INVALID_CREDENTIALS` as at sign-in, counted on the account's sign-in
- * lock and recorded with `via: "email_verification"`; the link is spent by neither. An address verified before, and
- * the email-change confirmation (which proves a new address of a signed-in owner), ask for nothing more.
+ * lock and recorded with `via: "email_verification"`; the link is spent by neither. An address verified before asks
+ * for nothing more; the email-change confirmation asks for the same proof (its own suite:
+ * email-change-confirmation-proves-the-requester.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,20 +183,34 @@ describe.each(backends)(
       expect(verified.map((e) => e.detail)).toEqual([{}]);
     });
 
-    it('the email-change confirmation proves the new address without a password, even for an account never verified', async () => {
-      const { userId, access_token: session } = await registered('moves');
+    it('the email-change confirmation takes the same proof, even for an account never verified: the password, or a session', async () => {
+      const { email, userId, access_token: session } = await registered('moves');
+      const changeLink = async (next: string): Promise<string> => {
+        const asked = await server.request('POST', '/api/email/change', {
+          token: session,
+          body: { new_email: next },
+        });
+        expect(asked.status, asked.text).toBe(202);
+        const mail = await smtp.waitFor(
+          (m) => m.to.includes(next) && /confirm your new email/i.test(m.subject),
+        );
+        return tokenIn(linkIn(mail));
+      };
       const next = newEmail('moved');
-      const asked = await server.request('POST', '/api/email/change', {
-        token: session,
-        body: { new_email: next },
+      const token = await changeLink(next);
+      const confirm = (body: Record<string, unknown>, access?: string) =>
+        server.request('POST', '/api/email/change/confirm', { body, token: access });
+
+      // The new address's owner clicking alone does not move the account there.
+      const clicked = await confirm({ token });
+      expect({ status: clicked.status, code: clicked.body.code }).toEqual({
+        status: 400,
+        code: 'ERR_PASSWORD_REQUIRED',
       });
-      expect(asked.status, asked.text).toBe(202);
-      const mail = await smtp.waitFor(
-        (m) => m.to.includes(next) && /confirm your new email/i.test(m.subject),
-      );
-      const done = await server.request('POST', '/api/email/change/confirm', {
-        body: { token: tokenIn(linkIn(mail)) },
-      });
+      expect((await server.app.jot.store.getUserById(userId))?.email).toBe(email);
+
+      // Signed in to the account, no password is asked.
+      const done = await confirm({ token }, session);
       expect(done.status, done.text).toBe(200);
       expect(done.body).toMatchObject({ email: next, email_verified: true });
       expect(await verifiedAt(userId)).not.toBeNull();
