@@ -108,6 +108,15 @@ describe.each(backends)('the email-change confirmation proves who asked for it (
     expect(changed.map((e) => e.detail)).toEqual([{ proof: 'password' }]);
   });
 
+  it('the confirmation mail says the password will be asked unless signed in, and that one who did not ask ignores it', async () => {
+    const { next } = await moving('mail-reader');
+    const mail = await smtp.waitFor((m) => m.to.includes(next) && /confirm your new email/i.test(m.subject));
+    for (const body of [mail.text, mail.html]) {
+      expect(body).toContain("You will be asked for the account's password, unless you are signed in to it.");
+      expect(body).toContain("Didn't ask for this? Ignore this message");
+    }
+  });
+
   it('applies to an account whose address is verified too: the proof is of who asked, not of the address', async () => {
     const { email, userId, token } = await moving('verified-mover', true);
     expect(answer(await confirm({ token }))).toEqual({ status: 400, code: 'ERR_PASSWORD_REQUIRED' });
