@@ -49,9 +49,21 @@ export type PasswordResetBody = {
   new_password: string;
 };
 
-/** `POST /api/email/change/confirm`: the link's token. */
+/** A mail link's token alone. */
 export type LinkTokenBody = {
   token: string;
+};
+
+/**
+ * `POST /api/email/change/confirm`: the email-change link's token and the account's password (answered 400
+ * `ERR_PASSWORD_REQUIRED` without it, unless the request carries an access token of that account): anyone signed in
+ * may ask to move their account to any address, so the new address's owner following the link must not give a
+ * stranger's account that address.
+ */
+export type EmailChangeConfirmBody = {
+  token: string;
+  /** The account's password, at most 1024 characters. */
+  password?: string;
 };
 
 /**

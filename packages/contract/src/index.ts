@@ -34,6 +34,7 @@ export type { ErrorBody } from './error-body.js';
 export type {
   AdminUserCreateBody,
   EmailChangeBody,
+  EmailChangeConfirmBody,
   EmailVerifyBody,
   InvitationAcceptBody,
   InvitationCreateBody,

@@ -14,7 +14,7 @@ import type {
   EmailVerifyBody,
   InvitationAcceptBody,
   InvitationCreateBody,
-  LinkTokenBody,
+  EmailChangeConfirmBody,
   MailLinkRequestBody,
   PasswordResetBody,
   ProfileBody,
@@ -25,7 +25,7 @@ import type {
   emailChangeBodySchema,
   emailVerifyBodySchema,
   invitationAcceptBodySchema,
-  linkTokenBodySchema,
+  emailChangeConfirmBodySchema,
   mailLinkRequestBodySchema,
   passwordResetBodySchema,
   profileBodySchema,
@@ -53,7 +53,9 @@ describe("the server's account body schemas accept exactly the contract bodies (
       BodyKeys<MailLinkRequestBody>
     >();
     expectTypeOf<SchemaKeys<typeof passwordResetBodySchema>>().toEqualTypeOf<BodyKeys<PasswordResetBody>>();
-    expectTypeOf<SchemaKeys<typeof linkTokenBodySchema>>().toEqualTypeOf<BodyKeys<LinkTokenBody>>();
+    expectTypeOf<SchemaKeys<typeof emailChangeConfirmBodySchema>>().toEqualTypeOf<
+      BodyKeys<EmailChangeConfirmBody>
+    >();
     expectTypeOf<SchemaKeys<typeof emailVerifyBodySchema>>().toEqualTypeOf<BodyKeys<EmailVerifyBody>>();
     expectTypeOf<SchemaKeys<typeof profileBodySchema>>().toEqualTypeOf<BodyKeys<ProfileBody>>();
     expectTypeOf<SchemaKeys<typeof emailChangeBodySchema>>().toEqualTypeOf<BodyKeys<EmailChangeBody>>();
@@ -202,7 +204,8 @@ describe('the server accepts the self-service bodies and nothing else (run time)
     expect((await send('POST', '/api/email/change', change, user.access_token)).status).toBe(202);
     const confirm = {
       token: await mailedToken(change.new_email, /confirm/i),
-    } satisfies Required<LinkTokenBody>;
+      password: PASSWORD,
+    } satisfies Required<EmailChangeConfirmBody>;
     await expectOnlyContract('POST', '/api/email/change/confirm', confirm, ['token']);
     const confirmed = await send('POST', '/api/email/change/confirm', confirm);
     expect(confirmed.status).toBe(200);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Store } from '../src/store/store.js';
-import { signUp, startServer, type TestServer } from './support/jot-server.js';
+import { followEmailChangeLink, signUp, startServer, type TestServer } from './support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
 import { onBothBackends } from './support/store-backends.js';
 
@@ -38,9 +38,7 @@ describe('account deletion removes the account’s messages', () => {
     const confirm = await smtp.waitFor(
       (m) => m.to.includes('current@example.com') && smtp.messages.indexOf(m) >= after,
     );
-    const done = await server.request('POST', '/api/email/change/confirm', {
-      body: { token: tokenIn(linkIn(confirm)) },
-    });
+    const done = await followEmailChangeLink(server, tokenIn(linkIn(confirm)));
     expect(done.status).toBe(200);
     // A second, never-confirmed change to yet another address.
     const login = await server.request('POST', '/api/login', {

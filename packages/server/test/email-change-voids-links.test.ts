@@ -12,7 +12,13 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { followVerificationLink, signUp, startServer, type TestServer } from './support/jot-server.js';
+import {
+  followEmailChangeLink,
+  followVerificationLink,
+  signUp,
+  startServer,
+  type TestServer,
+} from './support/jot-server.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
 import { serverBackends } from './support/store-backends.js';
 
@@ -54,7 +60,7 @@ describe.each(backends)('links voided by a confirmed address ($name)', (backend)
     });
     expect(asked.status).toBe(202);
     const token = await tokenTo(to, /confirm your new email/i, nth);
-    const done = await server.request('POST', '/api/email/change/confirm', { body: { token } });
+    const done = await followEmailChangeLink(server, token);
     expect(done.status).toBe(200);
   }
 

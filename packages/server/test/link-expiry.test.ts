@@ -107,7 +107,9 @@ describe('one-time links expire', () => {
     expect(change.status).toBe(202);
     const token = tokenIn(linkIn(await mail));
     now += 61 * MIN;
-    expectExpired(await server.request('POST', '/api/email/change/confirm', { body: { token } }));
+    expectExpired(
+      await server.request('POST', '/api/email/change/confirm', { body: { token, password: PASSWORD } }),
+    );
     expect((await server.app.jot.store.getUserById(user.userId))?.email).toBe('before-change@example.com');
   });
 

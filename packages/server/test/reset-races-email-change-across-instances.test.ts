@@ -47,7 +47,8 @@ describe.runIf(available)('a reset link and an email-change link raced over two 
         a.request('POST', '/api/password/reset', {
           body: { token: reset, new_password: `reset password ${round}` },
         }),
-        b.request('POST', '/api/email/change/confirm', { body: { token: change } }),
+        // With the account's session: the confirmation's proof of who asked (services/registrant-proof.ts).
+        b.request('POST', '/api/email/change/confirm', { token: user.access_token, body: { token: change } }),
       ]);
       const after = (await cluster.store.getUserById(user.userId))!;
       rounds.push({ round, reset: outcome(resetRes), change: outcome(changeRes), email: after.email });

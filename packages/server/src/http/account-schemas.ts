@@ -54,9 +54,6 @@ export function linkBody<Extra extends Record<string, unknown> = Record<never, n
   };
 }
 
-/** `POST /api/email/change/confirm`: the link's token alone. */
-export const linkTokenBodySchema = linkBody();
-
 /**
  * `POST /api/email/verify`: the link's token and, optionally, the account's password (the first verification of a
  * never-verified address asks for it: services/account-links.ts).
@@ -67,6 +64,12 @@ export const emailVerifyBodySchema = {
   additionalProperties: false,
   properties: { token: linkTokenSchema, password: passwordSchema },
 } as const;
+
+/**
+ * `POST /api/email/change/confirm`: the link's token and, optionally, the account's password (asked for unless the
+ * request carries a session of the account: services/registrant-proof.ts).
+ */
+export const emailChangeConfirmBodySchema = emailVerifyBodySchema;
 
 /** `POST /api/password/reset`: the link's token and the new password (the policy applies). */
 export const passwordResetBodySchema = linkBody({ new_password: newPasswordSchema });

@@ -1,14 +1,14 @@
 /**
  * The security events of every password check the account's sign-in throttle guards (services/login-throttle.ts):
  * a sign-in (`POST /api/login`), a step-up re-authentication (`POST /api/reauth`), a password change
- * (`POST /api/password`) and the password a first email verification takes (`POST /api/email/verify`) record the
- * same ones, so an account's guesses show up alike whichever route they came through — `login_failed` for a wrong password, `account_locked` for each lock its failure set, and `rate_limited`
- * (limit `login_account`, or `login_device` for a device credential's lock) when the lock refuses a check, once per
- * lock, address and account in a window on this instance (http/event-throttle.ts: a locked account hammered is not a
- * row per attempt). The other checks say which they were in `detail.via` (`reauth`, `password_change`, and
- * `email_verification` for the password a first verification takes); a sign-in's events carry no `via`. Ids,
- * addresses and durations only: never the password.
- */
+ * (`POST /api/password`) and the password a link takes from whoever follows it (a first email verification,
+ * `POST /api/email/verify`; an email-change confirmation, `POST /api/email/change/confirm`) record the same ones, so
+ * an account's guesses show up alike whichever route they came through — `login_failed` for a wrong password,
+ * `account_locked` for each lock its failure set, and `rate_limited` (limit `login_account`, or `login_device` for a
+ * device credential's lock) when the lock refuses a check, once per lock, address and account in a window on this
+ * instance (http/event-throttle.ts: a locked account hammered is not a row per attempt). The other checks say which
+ * they were in `detail.via` (`reauth`, `password_change`, `email_verification`, `email_change`); a sign-in's events
+ * carry no `via`. Ids, addresses and durations only: never the password. */
 import type { LoginLockedError, LoginLocks } from '../services/login-throttle.js';
 import type { Metrics, PasswordCheckSite } from '../services/metrics.js';
 import type { PasswordCheckReport } from '../services/password-change.js';
@@ -17,10 +17,11 @@ import { addressKey } from './address-key.js';
 import { eventThrottle } from './event-throttle.js';
 
 /**
- * Which password check outside sign-in an event came from (`detail.via`): a signed-in one, or the first verification
- * of an address (`POST /api/email/verify`, services/registrant-proof.ts).
+ * Which password check outside sign-in an event came from (`detail.via`): a signed-in one, or one a link takes — the
+ * first verification of an address (`POST /api/email/verify`) or an email-change confirmation
+ * (`POST /api/email/change/confirm`), services/registrant-proof.ts.
  */
-export type PasswordCheckVia = 'reauth' | 'password_change' | 'email_verification';
+export type PasswordCheckVia = 'reauth' | 'password_change' | 'email_verification' | 'email_change';
 
 /** Who made a check, as its events name them (a sign-in's failure: the account's user, when there is one). */
 export interface PasswordChecker {

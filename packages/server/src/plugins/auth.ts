@@ -148,12 +148,16 @@ export async function verifiedCredential(request: FastifyRequest): Promise<AuthC
  * The user a request's access token names, when it carries one that passes every check of a protected route (the
  * token, its DPoP proof, CSRF for a cookie, revocation; a delegated token is refused); undefined otherwise — no
  * credential, or one refused for whatever reason. For an anonymous route that asks less of a signed-in caller (an
- * identity proof, never a gate): there a refused credential is no error, the route asks for its other proof. A
- * failing dependency (the database, Redis) still propagates.
+ * identity proof, never a gate): there a refused credential is no error, the route asks for its other proof. Two
+ * refusals still propagate: a failing dependency (the database, Redis), and a DPoP proof without the server's nonce
+ * (`use_dpop_nonce`, `JOT_DPOP_NONCE`), whose answer carries the `DPoP-Nonce` header the client retries with. The
+ * check reads the revocations and spends the DPoP proof's `jti`: call it only when the answer matters.
  */
 export async function signedInUserId(request: FastifyRequest): Promise<string | undefined> {
   const result = await requestAuthOf(request.server.jot).authenticate(request, ownToken);
-  return result.ok ? result.auth.claims.sub : undefined;
+  if (result.ok) return result.auth.claims.sub;
+  if (result.error.code === 'ERR_DPOP_NONCE_REQUIRED') throw refusal(result);
+  return undefined;
 }
 
 /** Pre-handler: requires a valid, unrevoked access token (Bearer, else the access cookie) and sets `request.auth`. */

@@ -34,12 +34,13 @@ export async function emailVerificationPlugin(app: FastifyInstance): Promise<voi
       200: userSchema,
       400: { $ref: 'JotError#' },
       401: { $ref: 'JotError#' },
+      403: { $ref: 'JotError#' },
       429: { $ref: 'JotError#' },
     },
     async confirm(request) {
       const { token, password } = request.body;
       const user = await confirmEmailVerification(app.jot, token, request.ip, {
-        signedInAs: await signedInUserId(request),
+        signedInAs: () => signedInUserId(request),
         password,
         deviceTokens: deviceTokens(request, undefined),
         report: (userId) => lockEvents.reportFor({ ip: request.ip, userId }),

@@ -19,7 +19,7 @@ import {
 } from './one-time-tokens.js';
 import { checkPasswordStrength } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
-import { proveRegistrant, type VerificationProof } from './registrant-proof.js';
+import { proveRegistrant, type LinkFollowerProof } from './registrant-proof.js';
 import type { RevocationService } from './revocation.js';
 import type { SecurityEvents } from './security-events.js';
 
@@ -49,8 +49,14 @@ async function openLink(
   return { user, claims };
 }
 
+/** 403 `ERR_USER_DISABLED`: a link of a disabled account does nothing. */
+export const userDisabled = (): DomainError =>
+  new DomainError('forbidden', 'ERR_USER_DISABLED', 'this account is disabled; contact an administrator');
+
 /**
- * Follows a verification link: the account with its address marked verified. A link refused for the proof it lacks
+ * Follows a verification link: the account with its address marked verified. The link is checked before any
+ * proof is looked at — valid, unused (`checkUnused`: a spent or voided link is `ERR_LINK_USED` before a password is
+ * evaluated or counted), its account active (403 `ERR_USER_DISABLED`) — and a link refused for the proof it lacks
  * (no password, a wrong one, the account's sign-in locked) is not spent.
  */
 export async function confirmEmailVerification(
@@ -59,7 +65,7 @@ export async function confirmEmailVerification(
   },
   token: string,
   ip: string,
-  proof: VerificationProof,
+  proof: LinkFollowerProof,
 ): Promise<User> {
   const { user, claims } = await openLink(
     deps,
@@ -67,7 +73,12 @@ export async function confirmEmailVerification(
     token,
     (candidate, link) => candidate.email === link.email,
   );
-  const proven = await proveRegistrant(deps, user, ip, proof);
+  await deps.oneTimeTokens.checkUnused('email_verification', claims);
+  if (user.status !== 'active') throw userDisabled();
+  const proven =
+    user.emailVerifiedAt === null
+      ? await proveRegistrant(deps, user, ip, proof, 'email_verification')
+      : undefined;
   // Spent, and the address marked verified, in one transaction: the account's other verification links (older
   // mails to this address) are spent with it, on every instance at once.
   const updated = await deps.store.transaction(async (tx) => {
@@ -101,13 +112,7 @@ export async function resetPasswordWithLink(
     (candidate, link) =>
       candidate.email === link.email && deps.oneTimeTokens.matchesCredential(link, candidate.passwordHash),
   );
-  if (user.status !== 'active') {
-    throw new DomainError(
-      'forbidden',
-      'ERR_USER_DISABLED',
-      'this account is disabled; contact an administrator',
-    );
-  }
+  if (user.status !== 'active') throw userDisabled();
   checkPasswordStrength(newPassword, user.email);
   const hash = await deps.passwords.hash(newPassword);
   // The link is spent, and the new hash committed with the end of every session, together or not at all: a reset

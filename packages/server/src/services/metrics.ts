@@ -37,7 +37,8 @@ export interface ResultCounter<R extends string> {
 export type LoginResult = 'success' | 'failure' | 'disabled';
 
 /** The `via` label values of `jot_password_check_failures_total`: the routes that check a password. */
-export type PasswordCheckSite = 'login' | 'reauth' | 'password_change' | 'email_verification';
+export type PasswordCheckSite =
+  'login' | 'reauth' | 'password_change' | 'email_verification' | 'email_change';
 
 /** The `result` label values of `jot_refreshes_total`. */
 export type RefreshResult =

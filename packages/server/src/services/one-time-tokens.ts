@@ -60,6 +60,12 @@ export interface OneTimeTokens {
    * row is held from there to the end of that transaction (`Store.holdUser`), so link changes of one account queue.
    */
   consume(kind: Exclude<OneTimeKind, 'invitation'>, claims: OneTimeClaims, tx?: Store): Promise<void>;
+  /**
+   * Checks, without spending it, that the link is still unused (not consumed, not voided, not expired): a 400
+   * `ERR_LINK_USED` as `consume` would throw. For a link whose use takes more (a password): a dead link is refused
+   * before that is looked at. `consume` still decides, atomically.
+   */
+  checkUnused(kind: Exclude<OneTimeKind, 'invitation'>, claims: OneTimeClaims): Promise<void>;
   /** The MAC bound into a reset token for a password hash. */
   credentialMac(passwordHash: string): string;
   /** Constant-time check of a reset token's binding against the current password hash. */
@@ -196,6 +202,10 @@ export function createOneTimeTokens(deps: OneTimeDeps): OneTimeTokens {
       // other's, a deadlock PostgreSQL would end with a 503.
       await tx.holdUser(claims.sub);
       const record = await tx.consumeOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
+      if (record === undefined || record.userId !== claims.sub) throw linkUsed();
+    },
+    async checkUnused(kind, claims) {
+      const record = await store.findUnusedOneTimeToken(hashSecret(`${kind}:${claims.jti}`), kind);
       if (record === undefined || record.userId !== claims.sub) throw linkUsed();
     },
     credentialMac: mac,

@@ -1,9 +1,9 @@
 /**
  * The signed-in user's password: confirming it (a step-up, or before a change) and changing it. Both refuse a wrong
  * password with forbidden `ERR_INVALID_CREDENTIALS` (never a token error: the access token itself is fine); the
- * confirmation also serves a route where the password is the only credential (the first verification of an address,
- * registrant-proof.ts), which refuses it as a sign-in does (401, `grant`). Both go
- * through the account's sign-in throttle (login-throttle.ts) as a sign-in does: the check is counted before the
+ * confirmation also serves a route where the password is the only credential (the link a first email verification or
+ * an email-change confirmation follows, registrant-proof.ts), which refuses it as a sign-in does (401, `grant`). Both
+ * go through the account's sign-in throttle (login-throttle.ts) as a sign-in does: the check is counted before the
  * password is evaluated and refused with 429 `ERR_LOGIN_LOCKED` while the account's sign-in is locked (or, with a
  * live device credential of the account, that credential's), so a stolen session guesses no faster than sign-in.
  * What the throttle did — a check it refused, a wrong password and the locks its failure set — goes to the caller's

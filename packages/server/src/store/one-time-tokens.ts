@@ -69,6 +69,27 @@ export async function consumeOneTimeToken(
 }
 
 /**
+ * The token, if it is still unused and unexpired for `purpose`: a read only, for a check that must not spend it (a
+ * link whose use also takes a password is looked at before the password is).
+ */
+export async function findUnusedOneTimeToken(
+  db: Db,
+  hash: string,
+  purpose: string,
+  now: number,
+): Promise<OneTimeToken | undefined> {
+  const row = await db
+    .selectFrom('one_time_tokens')
+    .selectAll()
+    .where('token_hash', '=', hash)
+    .where('purpose', '=', purpose)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return row && toOneTimeToken(row);
+}
+
+/**
  * Spends every unused token of `userId` with one of `purposes`, as a use would (`consumed_at = now`): a later use of
  * any of them finds it used. Tokens already used are left as they were. Returns how many were voided.
  */

@@ -793,6 +793,18 @@ export class Store {
   }
 
   /**
+   * The token, if it is unused and unexpired for `purpose` (what `consumeOneTimeToken` would take now), without
+   * spending it. A read only: a concurrent consumer may still take it first.
+   */
+  findUnusedOneTimeToken(
+    tokenHash: string,
+    purpose: string,
+    now = this.#clock(),
+  ): Promise<OneTimeToken | undefined> {
+    return this.#run((db) => ott.findUnusedOneTimeToken(db, tokenHash, purpose, now));
+  }
+
+  /**
    * Voids every unused one-time token of `userId` with one of `purposes` (marks it used). ATOMIC per token, like
    * `consumeOneTimeToken` (`UPDATE … SET consumed_at = now WHERE user_id = ? AND purpose IN (…) AND consumed_at IS
    * NULL`): a token consumed concurrently is either consumed there first (and left alone here) or found used there.

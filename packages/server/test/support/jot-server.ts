@@ -158,6 +158,19 @@ export function followVerificationLink(
   return server.request('POST', '/api/email/verify', { body: { token, password } });
 }
 
+/**
+ * `POST /api/email/change/confirm` with an email-change link's token, as the one who asked for the change: with the
+ * account's password (`password`, {@link SIGN_UP_PASSWORD} unless told otherwise), which the confirmation takes
+ * unless the request carries a session of the account (services/registrant-proof.ts).
+ */
+export function followEmailChangeLink(
+  server: Pick<TestServer, 'request'>,
+  token: string,
+  password: string = SIGN_UP_PASSWORD,
+): Promise<TestResponse> {
+  return server.request('POST', '/api/email/change/confirm', { body: { token, password } });
+}
+
 /** {@link signUp}, then {@link verifyAddressOf}: an account that may add a second factor. */
 export async function signUpVerified(
   server: TestServer,

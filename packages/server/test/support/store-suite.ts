@@ -1031,6 +1031,32 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(await store.consumeOneTimeToken(tokenHash, 'email_verify', T0 + MIN - 1)).toBeDefined();
       });
 
+      it('finds a token while it is unused and unexpired for its purpose, without spending it', async () => {
+        const userId = await newUser();
+        const [live, voided] = [sha256(randomUUID()), sha256(randomUUID())];
+        for (const tokenHash of [live, voided])
+          await store.insertOneTimeToken(
+            { tokenHash, purpose: 'email_change', userId, expiresAt: T0 + MIN },
+            T0,
+          );
+        expect(await store.findUnusedOneTimeToken(live, 'email_change', T0 + 1)).toMatchObject({
+          tokenHash: live,
+          userId,
+          consumedAt: null,
+        });
+        // A read only: the token is still there to consume.
+        expect(await store.findUnusedOneTimeToken(live, 'email_change', T0 + 1)).toBeDefined();
+        expect(await store.findUnusedOneTimeToken(live, 'password_reset', T0 + 1)).toBeUndefined();
+        expect(await store.findUnusedOneTimeToken(live, 'email_change', T0 + MIN)).toBeUndefined();
+        expect(
+          await store.findUnusedOneTimeToken(sha256(randomUUID()), 'email_change', T0 + 1),
+        ).toBeUndefined();
+        expect(await store.consumeOneTimeToken(live, 'email_change', T0 + 2)).toBeDefined();
+        expect(await store.findUnusedOneTimeToken(live, 'email_change', T0 + 3)).toBeUndefined();
+        expect(await store.voidOneTimeTokens(userId, ['email_change'], T0 + 2)).toBe(1);
+        expect(await store.findUnusedOneTimeToken(voided, 'email_change', T0 + 3)).toBeUndefined();
+      });
+
       it('voids a user’s unused tokens of the given purposes only, leaving used ones and others alone', async () => {
         const userId = await newUser();
         const otherUser = await newUser();

@@ -3,8 +3,10 @@
  * link's `#main`) are left to the browser once a page is shown. A page renders into a detached fragment that is put into `<main>` only
  * if no other navigation happened meanwhile — a page still loading when the user moves on is aborted (its signal)
  * and whatever it renders late goes nowhere. After each navigation the page's h1 takes focus so keyboard and
- * screen-reader users land on the new content. `rerender()` (the session started or ended) checks the route again but
- * leaves a page that anyone may see in place — only the navigation changes — so nothing typed into it is lost.
+ * screen-reader users land on the new content — or, when the page is a single question to answer (a password a
+ * link needs), the element it marks `data-autofocus`. `rerender()` (the session started or ended) checks the route
+ * again but leaves a page that anyone may see in place — only the navigation changes — so nothing typed into it is
+ * lost.
  */
 import { errorText, message } from './dom.js';
 
@@ -86,7 +88,7 @@ export function startRouter(
     if (mine.signal.aborted) return;
     main.replaceChildren(root);
     main.removeAttribute('aria-busy');
-    main.querySelector<HTMLElement>('h1')?.focus();
+    (main.querySelector<HTMLElement>('[data-autofocus]') ?? main.querySelector<HTMLElement>('h1'))?.focus();
     afterRender?.(route, query);
   }
   window.addEventListener('hashchange', () => void render());

@@ -19,11 +19,24 @@ const forgotForm = (email?: string, again = false): LinkRequestOptions => ({
   sent: (address) => `If an account uses ${address}, a link is on its way. It works once, for a short time.`,
 });
 
+/**
+ * The address a page that sends here filled in (`#/forgot-password?email=…`: the verification page's way to take
+ * over an account someone registered with the reader's address), taken out of the address bar as a link's token is.
+ * Only ever an address, shown as the field's value for the user to check; never a token.
+ */
+function prefilledEmail(): string | undefined {
+  const [path, query = ''] = location.hash.split('?');
+  if (query === '') return undefined;
+  history.replaceState(history.state, '', `${location.pathname}${location.search}${path}`);
+  const email = new URLSearchParams(query).get('email') ?? '';
+  return email === '' || email.length > 320 ? undefined : email;
+}
+
 /** Renders the forgot-password page. */
 export function forgotPasswordPage(main: ParentNode): void {
   main.append(
     heading('Forgot your password?'),
-    linkRequestForm(forgotForm()),
+    linkRequestForm(forgotForm(prefilledEmail())),
     h('p', {}, h('a', { href: '#/signin' }, 'Back to sign in')),
   );
 }

@@ -83,13 +83,18 @@ export const BUILT_IN_TEMPLATES = {
       `<p>You are invited to create an account for <b>{{email}}</b> (the link is valid for {{expiresIn}}).</p>${button('Accept the invitation')}`,
     ),
   },
+  // The confirmation takes the account's password unless signed in (services/registrant-proof.ts): anyone signed in
+  // may ask to move an account to any address, so the address's owner who did not ask must not confirm it.
   'email-change-confirm': {
     subject: 'Confirm your new email address',
     text:
-      'Someone asked to change the email of an account from {{email}} to {{newEmail}}. Confirm it here (valid for {{expiresIn}}):\n\n{{link}}' +
+      'Someone asked to change the email of an account from {{email}} to {{newEmail}}. Confirm it here (valid for {{expiresIn}}):\n\n{{link}}\n\n' +
+      "You will be asked for the account's password, unless you are signed in to it.\n\n" +
+      "Didn't ask for this? Ignore this message: without that password, your address is not added to anyone's account." +
       FOOTER_TEXT,
     html: page(
-      `<p>Confirm <b>{{newEmail}}</b> as the new address of the account of {{email}} (the link is valid for {{expiresIn}}).</p>${button('Confirm the new address')}`,
+      `<p>Confirm <b>{{newEmail}}</b> as the new address of the account of {{email}} (the link is valid for {{expiresIn}}). You will be asked for the account's password, unless you are signed in to it.</p>${button('Confirm the new address')}` +
+        "<p>Didn't ask for this? Ignore this message: without that password, your address is not added to anyone's account.</p>",
     ),
   },
   'email-change-requested': {
