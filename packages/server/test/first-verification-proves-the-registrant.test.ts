@@ -108,7 +108,7 @@ describe.each(backends)(
         status: 400,
         code: 'ERR_PASSWORD_REQUIRED',
       });
-      expect(res.body.error_description).toContain('enter the password this account was registered with');
+      expect(res.body.error_description).toContain("enter this account's password");
       expect(res.body.error_description).toContain("'forgot password'");
       expect(await verifiedAt(userId)).toBeNull();
       expect(await throttleRow(email)).toBeUndefined();

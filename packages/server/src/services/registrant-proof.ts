@@ -51,7 +51,7 @@ const passwordRequired = (link: ProvenLink): DomainError =>
     'invalid',
     'ERR_PASSWORD_REQUIRED',
     link === 'email_verification'
-      ? 'to confirm this address, enter the password this account was registered with; if you did not create ' +
+      ? "to confirm this address, enter this account's password (or sign in to it first); if you did not create " +
           "this account, someone may have used your address: take the account over with 'forgot password' " +
           '(POST /api/password/forgot) instead'
       : "to move this account to the new address, enter the account's password (or sign in to it first); if you " +
