@@ -30,7 +30,7 @@ try {
   await store.close();
   console.log('ok');
 } catch (err) {
-  console.log('failed: ' + (err.code ?? '') + ' ' + err.message + ' ' + (err.cause?.message ?? ''));
+  console.log('failed: ' + (err.code ?? '') + ' ' + err.message + ' ' + (err.cause?.message ?? '') + ' ' + String(err.cause?.stack ?? err.stack).split(String.fromCharCode(10)).join(' / '));
 }
 `;
 
