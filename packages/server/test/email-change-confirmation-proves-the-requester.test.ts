@@ -8,56 +8,30 @@
  * sign-in (`via: "email_change"`); a dead link or a disabled account is refused before any password is looked at;
  * no refusal spends the link.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { accountKey } from '../src/services/login-throttle.js';
-import type { SecurityEvent } from '../src/store/index.js';
 import { PASSWORD, expectLocked } from './support/devices.js';
-import {
-  signUp,
-  signUpVerified,
-  startServer,
-  type TestResponse,
-  type TestServer,
-} from './support/jot-server.js';
+import { signUp, signUpVerified, type TestResponse, type TestServer } from './support/jot-server.js';
 import { metricSample } from './support/metrics.js';
 import { BUDGET, newEmail } from './support/password-checks.js';
-import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
+import { linkIn, tokenIn, type TestSmtp } from './support/smtp.js';
+import { proofProbes, startLinkProofServer, type LinkProofServer } from './support/link-proof.js';
 import { serverBackends } from './support/store-backends.js';
 
 const backends = await serverBackends('email-change-confirmation-proves-the-requester');
 
 describe.each(backends)('the email-change confirmation proves who asked for it ($name)', (backend) => {
+  let fixture: LinkProofServer;
   let smtp: TestSmtp;
   let server: TestServer;
-  let dataDir: string;
   let admin: string;
 
   beforeAll(async () => {
-    smtp = await startSmtp();
-    dataDir = mkdtempSync(join(tmpdir(), 'jot-change-proof-'));
-    server = await startServer(
-      {
-        smtpUrl: smtp.url,
-        publicUrl: 'http://ui.test',
-        mailRetryBase: '1s',
-        rateLimitMail: '100/15m',
-        // Two free failures: the second locks sign-in for 30 s (support/password-checks.ts).
-        loginLockout: `${BUDGET}/30s`,
-      },
-      { dataDir, store: await backend.open(dataDir) },
-    );
-    admin = (await signUp(server, newEmail('first-admin'))).access_token;
+    fixture = await startLinkProofServer(backend, 'jot-change-proof-');
+    ({ smtp, server, admin } = fixture);
   });
   afterAll(async () => {
-    await server?.close();
-    await smtp?.stop();
-    await backend?.drop();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    await fixture?.close();
   });
 
   /** The token of the email-change link mailed to `next`. */
@@ -82,11 +56,7 @@ describe.each(backends)('the email-change confirmation proves who asked for it (
   const confirm = (body: Record<string, unknown>, token?: string): Promise<TestResponse> =>
     server.request('POST', '/api/email/change/confirm', { body, token });
   const emailOf = async (userId: string) => (await server.app.jot.store.getUserById(userId))?.email;
-  /** The user's events of `type`, oldest first. */
-  const eventsOf = async (userId: string, type: string): Promise<SecurityEvent[]> =>
-    (await server.app.jot.store.listSecurityEvents({ limit: 100, userId, type })).reverse();
-  const throttleRow = (email: string) => server.app.jot.store.getLoginThrottle(accountKey(email));
-  const answer = (r: TestResponse) => ({ status: r.status, code: r.body.code });
+  const { eventsOf, throttleRow, answer } = proofProbes(() => server);
 
   it("the squatter story: the victim's click alone does not give the squatter's account the victim's address", async () => {
     // The squatter registers with an address of their own and asks to move the account to the victim's.

@@ -15,14 +15,8 @@
  * a live link (a DPoP proof sent with a dead one is not spent). A refused credential counts as none, but a DPoP
  * session sent without the server's nonce gets the nonce refusal (`use_dpop_nonce`, `DPoP-Nonce`) to retry with.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { accountKey } from '../src/services/login-throttle.js';
-import type { SecurityEvent } from '../src/store/index.js';
 import { PASSWORD, expectLocked, signIn } from './support/devices.js';
 import { dpopClient, type DPoPClient } from './support/dpop.js';
 import {
@@ -35,6 +29,7 @@ import {
 } from './support/jot-server.js';
 import { BUDGET, newEmail } from './support/password-checks.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
+import { proofProbes, startLinkProofServer, type LinkProofServer } from './support/link-proof.js';
 import { serverBackends } from './support/store-backends.js';
 
 const backends = await serverBackends('first-verification-proves-the-registrant');
@@ -42,34 +37,19 @@ const backends = await serverBackends('first-verification-proves-the-registrant'
 describe.each(backends)(
   'the first verification of an address proves who registered it ($name)',
   (backend) => {
+    let fixture: LinkProofServer;
     let smtp: TestSmtp;
     let server: TestServer;
-    let dataDir: string;
     let admin: string;
     /** How far the server's clock runs ahead (an expired link). */
     let skew = 0;
 
     beforeAll(async () => {
-      smtp = await startSmtp();
-      dataDir = mkdtempSync(join(tmpdir(), 'jot-registrant-'));
-      server = await startServer(
-        {
-          smtpUrl: smtp.url,
-          publicUrl: 'http://ui.test',
-          mailRetryBase: '1s',
-          rateLimitMail: '100/15m',
-          // Two free failures: the second locks sign-in for 30 s (support/password-checks.ts).
-          loginLockout: `${BUDGET}/30s`,
-        },
-        { dataDir, store: await backend.open(dataDir), clock: () => Date.now() + skew },
-      );
-      admin = (await signUp(server, newEmail('first-admin'))).access_token;
+      fixture = await startLinkProofServer(backend, 'jot-registrant-', () => Date.now() + skew);
+      ({ smtp, server, admin } = fixture);
     });
     afterAll(async () => {
-      await server?.close();
-      await smtp?.stop();
-      await backend?.drop();
-      if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+      await fixture?.close();
     });
 
     /** The token of the verification link mailed to `email` (its first). */
@@ -89,16 +69,7 @@ describe.each(backends)(
       server.request('POST', '/api/email/verify', { body, token });
     const verifiedAt = async (userId: string) =>
       (await server.app.jot.store.getUserById(userId))?.emailVerifiedAt;
-    /** The user's events of `type`, oldest first. */
-    const eventsOf = async (userId: string, type: string): Promise<SecurityEvent[]> =>
-      (await server.app.jot.store.listSecurityEvents({ limit: 100, userId, type })).reverse();
-    const throttleRow = (email: string) => server.app.jot.store.getLoginThrottle(accountKey(email));
-    const answer = (r: TestResponse) => ({ status: r.status, code: r.body.code });
-    /** No password of `email`'s account was looked at: nothing counted on its sign-in lock, no failed sign-in. */
-    async function noPasswordChecked(email: string, userId: string): Promise<void> {
-      expect(await throttleRow(email)).toBeUndefined();
-      expect(await eventsOf(userId, 'login_failed')).toEqual([]);
-    }
+    const { eventsOf, throttleRow, answer, noPasswordChecked } = proofProbes(() => server);
 
     it('without a password: 400 ERR_PASSWORD_REQUIRED, saying how to take the account over; nothing counted, the link not spent', async () => {
       const { email, userId, token } = await registered('no-password');
