@@ -11,12 +11,11 @@ import type { EmailVerifyBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
 import { emailVerifyBodySchema } from '../http/account-schemas.js';
-import { deviceTokens } from '../http/device-credential.js';
 import { HttpError } from '../http/errors.js';
 import { lockRefusalEvents } from '../http/lock-refusal-events.js';
 import { publicUser, userSchema } from '../http/views.js';
 import { confirmEmailVerification } from '../services/account-links.js';
-import { signedInUserId } from './auth.js';
+import { linkFollowerProof } from './link-follower-proof.js';
 import { linkConfirmRoute, mailRequestRoute } from './mail-request-route.js';
 
 /** Registers the verification routes. */
@@ -39,12 +38,12 @@ export async function emailVerificationPlugin(app: FastifyInstance): Promise<voi
     },
     async confirm(request) {
       const { token, password } = request.body;
-      const user = await confirmEmailVerification(app.jot, token, request.ip, {
-        signedInAs: () => signedInUserId(request),
-        password,
-        deviceTokens: deviceTokens(request, undefined),
-        report: (userId) => lockEvents.reportFor({ ip: request.ip, userId }),
-      });
+      const user = await confirmEmailVerification(
+        app.jot,
+        token,
+        request.ip,
+        linkFollowerProof(request, password, lockEvents),
+      );
       return publicUser(user);
     },
   });

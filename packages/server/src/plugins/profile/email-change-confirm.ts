@@ -12,7 +12,6 @@ import type { EmailChangeConfirmBody } from '@jot/contract';
 import type { FastifyInstance } from 'fastify';
 
 import { emailChangeConfirmBodySchema } from '../../http/account-schemas.js';
-import { deviceTokens } from '../../http/device-credential.js';
 import { HttpError } from '../../http/errors.js';
 import { lockRefusalEvents } from '../../http/lock-refusal-events.js';
 import { authRateLimit } from '../../http/rate-limit.js';
@@ -27,7 +26,7 @@ import {
 } from '../../services/one-time-tokens.js';
 import { proveRegistrant } from '../../services/registrant-proof.js';
 import { StoreError, type Store, type User } from '../../store/index.js';
-import { signedInUserId } from '../auth.js';
+import { linkFollowerProof } from '../link-follower-proof.js';
 
 /**
  * Spends the link, changes the address and voids the account's other open links, together or not at all (a change
@@ -109,12 +108,7 @@ export function registerEmailChangeConfirmRoute(app: FastifyInstance): void {
         app.jot,
         user,
         request.ip,
-        {
-          signedInAs: () => signedInUserId(request),
-          password,
-          deviceTokens: deviceTokens(request, undefined),
-          report: (userId) => lockEvents.reportFor({ ip: request.ip, userId }),
-        },
+        linkFollowerProof(request, password, lockEvents),
         'email_change',
       );
       const updated = await changeAddress(store, oneTimeTokens, user, {
