@@ -1,5 +1,8 @@
-/** Queries on `one_time_tokens`: single-use tokens consumed by one conditional UPDATE. */
-import type { Kysely, Selectable } from 'kysely';
+/**
+ * Queries on `one_time_tokens`: single-use tokens consumed by one conditional UPDATE. A token is live for a purpose
+ * while it is unused and unexpired; that rule is written once, in {@link liveFor}.
+ */
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 import type { OneTimeTokensTable, Schema } from './schema.js';
 
 /** A one-time token record (its hash, never the token). */
@@ -34,6 +37,25 @@ function toOneTimeToken(row: Selectable<OneTimeTokensTable>): OneTimeToken {
   };
 }
 
+/**
+ * The live-token predicate: the token with hash `hash`, of `purpose`, unused and unexpired at `now`. The use
+ * (`consumeOneTimeToken`) and the look that must not spend it (`findUnusedOneTimeToken`) build their WHERE from
+ * here, so a token the look finds is one the use would take.
+ */
+function liveFor(
+  eb: ExpressionBuilder<Schema, 'one_time_tokens'>,
+  hash: string,
+  purpose: string,
+  now: number,
+): Expression<SqlBool> {
+  return eb.and([
+    eb('token_hash', '=', hash),
+    eb('purpose', '=', purpose),
+    eb('consumed_at', 'is', null),
+    eb('expires_at', '>', now),
+  ]);
+}
+
 export async function insertOneTimeToken(db: Db, input: NewOneTimeToken, now: number): Promise<OneTimeToken> {
   const row = await db
     .insertInto('one_time_tokens')
@@ -59,10 +81,7 @@ export async function consumeOneTimeToken(
   const row = await db
     .updateTable('one_time_tokens')
     .set({ consumed_at: now })
-    .where('token_hash', '=', hash)
-    .where('purpose', '=', purpose)
-    .where('consumed_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where((eb) => liveFor(eb, hash, purpose, now))
     .returningAll()
     .executeTakeFirst();
   return row && toOneTimeToken(row);
@@ -81,10 +100,7 @@ export async function findUnusedOneTimeToken(
   const row = await db
     .selectFrom('one_time_tokens')
     .selectAll()
-    .where('token_hash', '=', hash)
-    .where('purpose', '=', purpose)
-    .where('consumed_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where((eb) => liveFor(eb, hash, purpose, now))
     .executeTakeFirst();
   return row && toOneTimeToken(row);
 }
