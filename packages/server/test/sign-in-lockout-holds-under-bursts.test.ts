@@ -2,7 +2,8 @@
  * The per-account sign-in lock (`JOT_LOGIN_LOCKOUT`) under bursts: N wrong passwords for one account sent at once,
  * each from its own address, get at most the budget's worth of password checks — the rest are refused with 429
  * `ERR_LOGIN_LOCKED` without one — because each attempt is counted before its password is checked, in one atomic
- * upsert with the lock. On SQLite (one instance), and on two instances over one PostgreSQL database. The password
+ * upsert with the lock. N right ones are held the same way, and their refusal says the attempts may still be being
+ * checked rather than failed. On SQLite (one instance), and on two instances over one PostgreSQL database. The password
  * checks are held at a gate until every request of the burst has reached one or been answered (support/
  * password-gate.ts), so all are in flight at once on any machine; one burst also runs with production argon2 costs
  * and no gate. Counts, not times.
@@ -23,19 +24,23 @@ let nextAccount = 0;
 const newEmail = (what: string): string => `${what}-${Date.now()}-${nextAccount++}@example.com`;
 
 /**
- * Sends {@link ATTEMPTS} wrong passwords for `email` at once (attempt i to instance i mod N, each from a fresh
- * address, with `cookie` when given) through a gate on the checks; returns the answers and how many were checked.
+ * Sends {@link ATTEMPTS} passwords for `email` at once — wrong ones unless `password` says otherwise — (attempt i to
+ * instance i mod N, each from a fresh address, with `cookie` when given) through a gate on the checks; returns the
+ * answers and how many were checked.
  */
 async function burst(
   servers: readonly TestServer[],
   email: string,
-  cookie?: string,
+  {
+    cookie,
+    password = (i) => `wrong guess ${i}`,
+  }: { cookie?: string; password?: (i: number) => string } = {},
 ): Promise<{ answers: TestResponse[]; checked: number }> {
   const gate = gatePasswordChecks(servers, ATTEMPTS);
   try {
     const answers = await Promise.all(
       Array.from({ length: ATTEMPTS }, (_, i) =>
-        gate.send(() => signIn(servers[i % servers.length]!, email, `wrong guess ${i}`, { cookie })),
+        gate.send(() => signIn(servers[i % servers.length]!, email, password(i), { cookie })),
       ),
     );
     return { answers, checked: gate.checked };
@@ -54,7 +59,29 @@ function expectBudgetHeld({ answers, checked }: { answers: TestResponse[]; check
   for (const res of refused) expectLocked(res);
 }
 
-describe('a burst of wrong passwords on one instance (SQLite)', () => {
+/**
+ * The right password sent {@link ATTEMPTS} times at once: the budget's worth is checked and signs in, every other
+ * attempt is refused unchecked (429 `ERR_LOGIN_LOCKED`) — and told the truth about why: no sign-in failed, the ones
+ * that reached the limit were still being checked (the refusal once said "too many failed sign-ins for this
+ * account"). Once those have succeeded, the lock their reservations set is gone.
+ */
+async function expectRightPasswordsHeld(servers: readonly TestServer[], email: string): Promise<void> {
+  const { answers, checked } = await burst(servers, email, { password: () => PASSWORD });
+  const statuses = answers.map((res) => res.status);
+  expect(checked, `statuses: ${statuses.join(',')}`).toBe(BUDGET);
+  expect(statuses.filter((status) => status === 200)).toHaveLength(BUDGET);
+  const refused = answers.filter((res) => res.status !== 200);
+  expect(refused).toHaveLength(ATTEMPTS - BUDGET);
+  for (const res of refused) {
+    expectLocked(res);
+    expect(res.body.error_description).toMatch(
+      /^too many sign-in attempts for this account \(failed or still being checked\); try again in \d+ s$/,
+    );
+  }
+  for (const server of servers) expect((await signIn(server, email, PASSWORD)).status).toBe(200);
+}
+
+describe('bursts of sign-ins on one instance (SQLite)', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer(SETTINGS);
@@ -81,10 +108,16 @@ describe('a burst of wrong passwords on one instance (SQLite)', () => {
     const email = newEmail('device-burst');
     await signUp(server, email, PASSWORD);
     const device = await deviceOf(server, email);
-    expectBudgetHeld(await burst([server], email, device));
+    expectBudgetHeld(await burst([server], email, { cookie: device }));
     expectLocked(await signIn(server, email, PASSWORD, { cookie: device }));
     // The device's failures counted on the account too.
     expectLocked(await signIn(server, email, PASSWORD));
+  });
+
+  it('the right password sent at once past the budget: the rest are refused as attempts still being checked, not as failures', async () => {
+    const email = newEmail('right-burst');
+    await signUp(server, email, PASSWORD);
+    await expectRightPasswordsHeld([server], email);
   });
 
   it('the owner’s success in the middle of a burst forgets the count up to it, not the attempts counted after it', async () => {
@@ -137,7 +170,7 @@ describe('a burst of wrong passwords with production argon2 costs, no gate (SQLi
 
 const clusterAvailable = await clusterBackendsAvailable('sign-in lockout bursts across instances');
 
-describe.runIf(clusterAvailable)('a burst of wrong passwords on two instances (one PostgreSQL)', () => {
+describe.runIf(clusterAvailable)('bursts of sign-ins on two instances (one PostgreSQL)', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startCluster(SETTINGS);
@@ -155,6 +188,12 @@ describe.runIf(clusterAvailable)('a burst of wrong passwords on two instances (o
     expectLocked(await signIn(b, email, PASSWORD));
   });
 
+  it('the right password sent at once to both instances: refused past the budget as attempts still being checked', async () => {
+    const email = newEmail('cluster-right-burst');
+    await signUp(cluster.instances[0]!, email, PASSWORD);
+    await expectRightPasswordsHeld(cluster.instances, email);
+  });
+
   it('an unknown address: the same across both instances', async () => {
     expectBudgetHeld(await burst(cluster.instances, newEmail('cluster-nobody')));
   });
@@ -164,7 +203,7 @@ describe.runIf(clusterAvailable)('a burst of wrong passwords on two instances (o
     const email = newEmail('cluster-device');
     await signUp(a, email, PASSWORD);
     const device = await deviceOf(b, email);
-    expectBudgetHeld(await burst(cluster.instances, email, device));
+    expectBudgetHeld(await burst(cluster.instances, email, { cookie: device }));
     expectLocked(await signIn(a, email, PASSWORD, { cookie: device }));
     expectLocked(await signIn(b, email, PASSWORD));
   });

@@ -21,9 +21,12 @@ describe('errorText', () => {
   it('says how long to wait once, whether or not the server’s message already does', () => {
     const said = (message: string, retryAfter: number): string =>
       errorText(new JotClientError('ERR_RATE_LIMITED', message, { status: 429, retryAfter }));
-    expect(said('too many failed sign-ins for this account; try again in 27 s', 27)).toBe(
-      'Too many failed sign-ins for this account; try again in 27 s.',
-    );
+    expect(
+      said(
+        'too many sign-in attempts for this account (failed or still being checked); try again in 27 s',
+        27,
+      ),
+    ).toBe('Too many sign-in attempts for this account (failed or still being checked); try again in 27 s.');
     expect(said('too many requests; slow down and try again later', 5)).toBe(
       'Too many requests; slow down and try again later. Try again in 5 s.',
     );

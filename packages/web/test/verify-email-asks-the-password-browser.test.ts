@@ -133,7 +133,7 @@ describe.runIf(available)('the first verification asks for the password the acco
     const form = await passwordFormFor(page, email);
     await form.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await form.getByRole('button', { name: 'Confirm my email' }).click();
-    await form.getByRole('alert').filter({ hasText: 'Too many failed sign-ins for this account' }).waitFor();
+    await form.getByRole('alert').filter({ hasText: 'Too many sign-in attempts for this account' }).waitFor();
     expect(await verifiedAt(email)).toBeNull();
     await expectNoOverflow(page, 'the password form with the lock at 390 px');
   });

@@ -66,7 +66,14 @@ export interface LoginAttempt {
   finish(ok: boolean): Promise<LoginLocks>;
 }
 
-/** 429 `ERR_LOGIN_LOCKED`: the account's sign-in is locked, or (`scope` `device`) the presented credential's. */
+/**
+ * 429 `ERR_LOGIN_LOCKED`: the account's sign-in is locked, or (`scope` `device`) the presented credential's. Its
+ * message names attempts, not failures: an attempt counts (and may lock) when it is reserved, before its password
+ * is checked, so more sign-ins at one moment than the free failures lock even when every one of them is right. The
+ * store cannot say which it was — a reservation still being checked and one judged wrong are one count, and a wrong
+ * password writes nothing more (telling them apart would take a count of its own, on every instance) — so the
+ * message says both.
+ */
 export class LoginLockedError extends DomainError {
   readonly scope: 'account' | 'device';
   constructor(scope: 'account' | 'device', retryMs: number) {
@@ -75,8 +82,9 @@ export class LoginLockedError extends DomainError {
       'throttled',
       'ERR_LOGIN_LOCKED',
       scope === 'account'
-        ? `too many failed sign-ins for this account; try again in ${seconds} s`
-        : `too many failed sign-ins for this account from this device; try again in ${seconds} s`,
+        ? `too many sign-in attempts for this account (failed or still being checked); try again in ${seconds} s`
+        : 'too many sign-in attempts for this account from this device (failed or still being checked); try ' +
+            `again in ${seconds} s`,
       { retryAfterSeconds: seconds },
     );
     this.scope = scope;
