@@ -1,8 +1,10 @@
 /**
  * No dead end after a refused link, in real Chromium at a phone's width (390 px) and a desktop's (1280 px): when the
  * server refuses a password-reset or verification link (expired, used already, not valid), its page says why in the
- * server's words and offers a new link, the address the link was sent to filled in, and that new link works. Links
- * come from a real SMTP server; an expired link is one opened with the server's clock moved past its lifetime.
+ * server's words and offers a new link, the address the link was sent to filled in, and that new link works. The
+ * focus goes to that form — its button, or the address when there is none to fill in — whether the refusal came
+ * when the page opened (a verification link) or when its form was sent (a reset link). Links come from a real SMTP
+ * server; an expired link is one opened with the server's clock moved past its lifetime.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +140,9 @@ describe.runIf(available)('a refused link offers a new one', () => {
       }
       const again = page.getByRole('form', { name: 'Ask for a new link' });
       expect(await again.getByLabel('Email').inputValue()).toBe(email);
+      // The page opened on the refusal: the form is its one question, and the focus is on its button (the address
+      // is filled in), as when a reset link is refused — not on the heading.
+      expect(await focused(page)).toBe('Send a new link');
       await expectNoOverflow(page, 'expired verification link');
       const before = smtp.messages.length;
       await again.getByRole('button', { name: 'Send a new link' }).click();
@@ -148,6 +153,15 @@ describe.runIf(available)('a refused link offers a new one', () => {
       await confirm.getByLabel('Password', { exact: true }).fill(PASSWORD);
       await confirm.getByRole('button', { name: 'Confirm my email' }).click();
       await page.getByText(`${email} is verified. Thank you.`).waitFor();
+
+      // Not a link of this server: nothing to fill in, so the focus is on the address.
+      await page.goto(`${server.url}/#/verify-email?token=not-a-link`);
+      await page
+        .getByRole('alert')
+        .filter({ hasText: 'This link is not valid; check that you copied all of it.' })
+        .waitFor();
+      expect(await again.getByLabel('Email').inputValue()).toBe('');
+      expect(await focused(page)).toBe('#verification-email');
     });
   }
 });

@@ -64,7 +64,10 @@ export function linkRequestForm(options: LinkRequestOptions): HTMLFormElement {
 
 /**
  * What the server said about a refused link, and a form for a new one (`place` puts them in the page). The focus goes
- * to that form's button when the address is filled in, else to the address: the form that sent the link is gone.
+ * to that form's button when the address is filled in, else to the address: the form is the page's one question
+ * now. Placed in a page on screen (the form that sent the link is gone), it takes the focus at once; placed in a
+ * page still rendering (the link was refused as the page opened), it is marked `data-autofocus`, which the router
+ * focuses instead of the heading once the page is shown (lib/router.ts) — a detached element cannot take focus.
  */
 export function offerNewLink(
   place: (...nodes: Node[]) => void,
@@ -74,6 +77,8 @@ export function offerNewLink(
   const form = linkRequestForm(options);
   place(message(errorText(err), 'error'), form);
   const email = form.querySelector('input');
-  if (email !== null && email.value === '') email.focus();
-  else form.querySelector('button')?.focus();
+  const target = email !== null && email.value === '' ? email : form.querySelector('button');
+  if (target === null) return;
+  if (target.isConnected) target.focus();
+  else target.setAttribute('data-autofocus', '');
 }

@@ -4,7 +4,7 @@
  * if no other navigation happened meanwhile — a page still loading when the user moves on is aborted (its signal)
  * and whatever it renders late goes nowhere. After each navigation the page's h1 takes focus so keyboard and
  * screen-reader users land on the new content — or, when the page is a single question to answer (a password a
- * link needs), the element it marks `data-autofocus`. `rerender()` (the session started or ended) checks the route
+ * link needs, a new link for one refused), the element it marks `data-autofocus`. `rerender()` (the session started or ended) checks the route
  * again but leaves a page that anyone may see in place — only the navigation changes — so nothing typed into it is
  * lost.
  */
