@@ -26,7 +26,7 @@ export interface UserRevocationState {
 
 /** One feed entry. */
 export interface FeedEntry {
-  /** The cursor of the entry, as a decimal string. */
+  /** The entry's id, as a decimal string (the stream's event `id` is its cursor, which also names the entry). */
   id: string;
   kind: RevocationKind;
   /** The jti, sid or user id. */
@@ -40,7 +40,11 @@ export interface FeedEntry {
 /** One page of `GET /api/revocations`. */
 export interface FeedPage {
   entries: FeedEntry[];
-  /** Pass as `?since=` for the next page. */
+  /**
+   * Pass as `?since=` for the next page, unchanged: `<id>.<tag>`, where the tag tells an entry of this history of the
+   * issuer's database from one that reused its id after a restore (such a cursor is answered with a snapshot). Treat
+   * it as opaque; a bare `<id>` (as issued before tags) is still taken.
+   */
   cursor: string;
   /** More entries are waiting: ask again at once with `cursor`. */
   has_more: boolean;
@@ -61,7 +65,7 @@ export const FEED_PAGE_SIZE = 1000;
 
 /** The `event:` names of the revocation stream. */
 export const FEED_EVENTS = {
-  /** `data`: a {@link FeedEntry}; `id`: its cursor. */
+  /** `data`: a {@link FeedEntry}; `id`: its cursor (see {@link FeedPage.cursor}). */
   revocation: 'revocation',
   /** `data`: {@link FeedResetData}. The entries that follow are a snapshot: replace local state. */
   reset: 'reset',

@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REDIS_KEYS } from '@jot/contract';
 
 import { publisherPass } from '../src/services/redis-mirror-pass.js';
+import { feedCursorTag } from '../src/store/index.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
 import { createTestSchema } from './support/postgres.js';
@@ -53,6 +54,7 @@ function describeFeed(name: string, open: () => Promise<{ store: Store; done: ()
         expect(await store.listRevocationsSince(newest, 100, T0 + 2 * MIN)).toEqual({
           entries: [next],
           cursor: next.id,
+          cursorTag: feedCursorTag(next),
           hasMore: false,
           snapshot: false,
         });

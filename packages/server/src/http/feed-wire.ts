@@ -1,6 +1,7 @@
 /** The revocation feed's HTTP framing: Server-Sent Events frames, and the cursor resource servers send back. */
 import type { FeedEventData, FeedEventName } from '@jot/contract';
 
+import { FEED_CURSOR_TAG_LENGTH, type FeedCursor } from '../store/index.js';
 import { HttpError } from './errors.js';
 
 /** One Server-Sent Events frame of the revocation stream (`id` for `revocation` events: the entry's cursor). */
@@ -8,10 +9,23 @@ export function sseFrame<E extends FeedEventName>(event: E, data: FeedEventData[
   return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
 }
 
-/** A cursor from a query string or `Last-Event-ID`; 400 when it is not one we issued. */
-export function parseCursor(value: string | undefined): number | undefined {
+const CURSOR = new RegExp(`^(\\d{1,15})(?:\\.([A-Za-z0-9_-]{${FEED_CURSOR_TAG_LENGTH}}))?$`);
+
+/** The longest cursor `parseCursor` takes: 15 digits, a dot and a tag. */
+export const CURSOR_MAX_LENGTH = 16 + FEED_CURSOR_TAG_LENGTH;
+
+/**
+ * A cursor from a query string or `Last-Event-ID`: `<id>.<tag>` as issued (store/feed-cursor.ts), or a bare `<id>` as
+ * issued before tags; 400 when it is neither.
+ */
+export function parseCursor(value: string | undefined): FeedCursor | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value))
-    throw new HttpError(400, 'ERR_VALIDATION', 'the cursor must be a number from a previous response');
-  return Number(value);
+  const match = CURSOR.exec(value);
+  if (match === null)
+    throw new HttpError(
+      400,
+      'ERR_VALIDATION',
+      'the cursor must be one from a previous response, sent unchanged',
+    );
+  return { id: Number(match[1]), tag: match[2] };
 }

@@ -15,7 +15,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ENDPOINTS, FEED_PAGE_SIZE } from '@jot/contract';
 
 import { HttpError } from '../http/errors.js';
-import { parseCursor } from '../http/feed-wire.js';
+import { CURSOR_MAX_LENGTH, parseCursor } from '../http/feed-wire.js';
 import { addFormParser, refuseRepeatedParameter } from '../http/oauth-form.js';
 import { pageToWire } from '../services/feed-wire.js';
 import { admitFeedCaller, feedCredential } from './feed-credential.js';
@@ -39,7 +39,7 @@ export async function revocationFeedPlugin(app: FastifyInstance): Promise<void> 
         querystring: {
           type: 'object',
           properties: {
-            since: { type: 'string', maxLength: 20 },
+            since: { type: 'string', maxLength: CURSOR_MAX_LENGTH },
             limit: { type: 'integer', minimum: 1, maximum: FEED_PAGE_SIZE },
           },
         },

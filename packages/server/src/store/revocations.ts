@@ -5,6 +5,7 @@
 import type { RevocationKind } from '@jot/contract';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
+import { feedCursorTag, type FeedCursor } from './feed-cursor.js';
 import { parseJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 import type { DialectName, RevocationsTable, Schema } from './schema.js';
@@ -39,13 +40,19 @@ export interface NewRevocation {
 export interface RevocationPage {
   /** Live (unexpired) entries after the cursor, in cursor order. */
   entries: Revocation[];
-  /** Pass this as the next cursor. */
+  /** Pass this as the next cursor (with `cursorTag`). */
   cursor: number;
+  /**
+   * The tag of the entry at `cursor` (`feed-cursor.ts`), to send with it; undefined when no entry is stored there (an
+   * empty feed, or a cursor past pruned entries that was sent without one).
+   */
+  cursorTag: string | undefined;
   /** More entries are waiting: ask again at once with `cursor`. */
   hasMore: boolean;
   /**
-   * True when this page starts from scratch (no cursor given, or a cursor ahead of the store, as after
-   * a database reset): the reader should replace its state rather than add to it.
+   * True when this page starts from scratch (no cursor given, a cursor ahead of the store, as after a database
+   * reset, or one whose entry is stored with another tag, as after a restore that handed its id out again): the
+   * reader should replace its state rather than add to it.
    */
   snapshot: boolean;
 }
@@ -106,36 +113,68 @@ export async function addRevocation(
   });
 }
 
+/** The fields an entry's tag is made of, as stored. */
+type TaggedRow = Pick<Selectable<RevocationsTable>, 'id' | 'kind' | 'subject' | 'created_at'>;
+
+const tagOf = (row: TaggedRow): string =>
+  feedCursorTag({ id: row.id, kind: row.kind, subject: row.subject, createdAt: row.created_at });
+
 /**
- * The newest committed id (`max`) and the highest id ever handed out (`high`, from the id sequence: ids are never
- * reused, so an id pruned away still counts). A cursor above `high` comes from another database (a reset or a
- * restore); one between `max` and `high` is merely past entries that were pruned. In PostgreSQL `high` may be the id
- * of an insert still in flight, so only `max` bounds what a page may return.
+ * The newest committed entry (`newest`: its id is `max`) and the highest id ever handed out (`high`, from the id
+ * sequence: ids are never reused within one history of the database, so an id pruned away still counts). A cursor
+ * above `high` comes from another database (a reset or a restore); one between `max` and `high` is merely past
+ * entries that were pruned. In PostgreSQL `high` may be the id of an insert still in flight, so only `max` bounds
+ * what a page may return.
  */
-async function idMarks(db: Db, dialect: DialectName): Promise<{ max: number; high: number }> {
+async function idMarks(
+  db: Db,
+  dialect: DialectName,
+): Promise<{ max: number; high: number; newest: TaggedRow | undefined }> {
   const high =
     dialect === 'postgres'
       ? sql`(SELECT last_value FROM pg_sequences
           WHERE format('%I.%I', schemaname, sequencename) = pg_get_serial_sequence('revocations', 'id'))`
       : sql`(SELECT seq FROM sqlite_sequence WHERE name = 'revocations')`;
-  const { rows } = await sql<{ max: number | string | null; high: number | string | null }>`
-    SELECT (SELECT max(id) FROM revocations) AS max, ${high} AS high`.execute(db);
-  const max = Number(rows[0]?.max ?? 0);
-  return { max, high: Math.max(max, Number(rows[0]?.high ?? 0)) };
+  const { rows } = await sql<{ high: number | string | null }>`SELECT ${high} AS high`.execute(db);
+  const newest = await db
+    .selectFrom('revocations')
+    .select(['id', 'kind', 'subject', 'created_at'])
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const max = Number(newest?.id ?? 0);
+  return { max, high: Math.max(max, Number(rows[0]?.high ?? 0)), newest };
+}
+
+/**
+ * Whether `cursor` names an entry of this database's history: false when it lies beyond every id handed out, or
+ * when its tag differs from that of the entry stored under its id. An untagged cursor, or one whose entry is no
+ * longer stored, is judged by its id alone.
+ */
+async function cursorInHistory(db: Db, cursor: FeedCursor, high: number): Promise<boolean> {
+  if (cursor.id > high) return false;
+  if (cursor.tag === undefined) return true;
+  const row = await db
+    .selectFrom('revocations')
+    .select(['id', 'kind', 'subject', 'created_at'])
+    .where('id', '=', cursor.id)
+    .executeTakeFirst();
+  return row === undefined || tagOf(row) === cursor.tag;
 }
 
 export async function listRevocationsSince(
   db: Db,
   dialect: DialectName,
-  cursor: number | undefined,
+  since: number | FeedCursor | undefined,
   limit: number,
   now: number,
 ): Promise<RevocationPage> {
+  const cursor = typeof since === 'number' ? { id: since } : since;
   // Read the high-water mark first and page only below it, so an insert landing between the two
   // queries is picked up by the next call rather than skipped.
-  const { max, high } = await idMarks(db, dialect);
-  const snapshot = cursor === undefined || cursor > high;
-  const after = snapshot ? 0 : cursor;
+  const { max, high, newest } = await idMarks(db, dialect);
+  const snapshot = cursor === undefined || !(await cursorInHistory(db, cursor, high));
+  const after = snapshot ? 0 : cursor.id;
   const rows = await db
     .selectFrom('revocations')
     .selectAll()
@@ -146,10 +185,15 @@ export async function listRevocationsSince(
     .limit(limit + 1)
     .execute();
   const hasMore = rows.length > limit;
-  const entries = rows.slice(0, limit).map(toRevocation);
-  const last = entries.at(-1);
-  // A cursor past the newest entries that were pruned stays where it is (never back to `max`).
-  return { entries, cursor: hasMore && last ? last.id : Math.max(after, max), hasMore, snapshot };
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const entries = page.map(toRevocation);
+  if (hasMore && last) return { entries, cursor: last.id, cursorTag: tagOf(last), hasMore, snapshot };
+  if (newest !== undefined && max >= after) {
+    return { entries, cursor: max, cursorTag: tagOf(newest), hasMore, snapshot };
+  }
+  // A cursor past the newest entries that were pruned stays where it is (never back to `max`), tag and all.
+  return { entries, cursor: after, cursorTag: snapshot ? undefined : cursor?.tag, hasMore, snapshot };
 }
 
 export async function isJtiRevoked(db: Db, jti: string, now: number): Promise<boolean> {

@@ -23,6 +23,7 @@ import type { NewSecurityEvent, SecurityEvent, SecurityEventQuery } from './even
 import * as keys from './keys.js';
 import { createMfaStore, type MfaStore } from './mfa-store.js';
 import type { NewSigningKey, SigningKeyPatch, SigningKeyRecord } from './keys.js';
+import type { FeedCursor } from './feed-cursor.js';
 import * as invitations from './invitations.js';
 import * as joined from './joined.js';
 import type { AuthState, RefreshState } from './joined.js';
@@ -640,13 +641,14 @@ export class Store {
 
   /**
    * The unexpired entries after `cursor`, at most `limit`, in cursor order. Without a cursor (or with one
-   * beyond every id the store ever handed out, as after a database reset or restore) it is a snapshot of all
-   * unexpired entries (`snapshot: true`); a cursor past entries that were since pruned is not. The returned
-   * `cursor` is the newest entry's id (or the given cursor, if higher), or the last entry's id when `hasMore`.
-   * Two reads, high-water mark first, so nothing inserted in between is skipped.
+   * beyond every id the store ever handed out, as after a database reset or restore, or one whose tag differs from
+   * the entry stored under its id, as after a restore that handed the id out again: `feed-cursor.ts`) it is a
+   * snapshot of all unexpired entries (`snapshot: true`); a cursor past entries that were since pruned is not. The
+   * returned `cursor` (with `cursorTag`) is the newest entry's id (or the given cursor, if higher), or the last
+   * entry's id when `hasMore`. High-water mark first, so nothing inserted meanwhile is skipped.
    */
   listRevocationsSince(
-    cursor: number | undefined,
+    cursor: number | FeedCursor | undefined,
     limit: number,
     now = this.#clock(),
   ): Promise<RevocationPage> {

@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.js';
+import { feedCursorTag } from '../../src/store/index.js';
 import type { Store } from '../../src/store/store.js';
 
 /** Opens stores on one fresh database; `teardown` removes it. */
@@ -1211,6 +1212,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         expect(snapshot).toEqual({
           entries: [first, short],
           cursor: short.id,
+          cursorTag: feedCursorTag(short),
           hasMore: false,
           snapshot: true,
         });
@@ -1220,8 +1222,18 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           R0,
         );
         expect(third.id).toBeGreaterThan(short.id);
-        const delta = await store.listRevocationsSince(snapshot.cursor, 100, R0 + 1);
-        expect(delta).toEqual({ entries: [third], cursor: third.id, hasMore: false, snapshot: false });
+        const delta = await store.listRevocationsSince(
+          { id: snapshot.cursor, tag: snapshot.cursorTag },
+          100,
+          R0 + 1,
+        );
+        expect(delta).toEqual({
+          entries: [third],
+          cursor: third.id,
+          cursorTag: feedCursorTag(third),
+          hasMore: false,
+          snapshot: false,
+        });
         expect(await store.listRevocationsSince(third.id, 100, R0 + 1)).toMatchObject({
           entries: [],
           cursor: third.id,

@@ -377,6 +377,10 @@ export class ReplicatedRevocation implements RevocationStrategy {
     if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       clearTimeout(this.#watchdog);
       await response.body?.cancel().catch(() => undefined);
+      // The feed does not take this cursor (an instance of an older release, mid-upgrade, knows only bare ids, not
+      // the `<id>.<tag>` of newer ones): start over from a snapshot, whose cursor it does take, rather than retry
+      // the refused one until the copy goes stale.
+      if (response.status === 400 && this.#cursor !== undefined) this.#resetRequested = true;
       throw new FetchError(`${url} answered ${response.status}`, response.status);
     }
     if (response.body === null) {

@@ -15,7 +15,7 @@ import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { ENDPOINTS } from '@jot/contract';
 
 import { HttpError } from '../../http/errors.js';
-import { parseCursor } from '../../http/feed-wire.js';
+import { CURSOR_MAX_LENGTH, parseCursor } from '../../http/feed-wire.js';
 import { serveRevocationStream } from './serve.js';
 
 /** Streams one server holds open at most; each is a poll loop and a listener. */
@@ -35,7 +35,10 @@ export function registerRevocationStream(app: FastifyInstance, feedAuth: preHand
         tags: ['revocation'],
         summary:
           'Server-Sent Events: `revocation` events with the cursor as id; `reset` means replace local state.',
-        querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 20 } } },
+        querystring: {
+          type: 'object',
+          properties: { since: { type: 'string', maxLength: CURSOR_MAX_LENGTH } },
+        },
       },
     },
     async (request, reply) => {

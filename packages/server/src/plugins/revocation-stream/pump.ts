@@ -10,14 +10,14 @@ import { FEED_PAGE_SIZE, type UserAccessTokenClaims } from '@jot/contract';
 
 import type { ServerContext } from '../../context.js';
 import { sseFrame } from '../../http/feed-wire.js';
-import { toWire } from '../../services/feed-wire.js';
-import type { RevocationPage } from '../../store/index.js';
+import { entryCursor, formatCursor, toWire } from '../../services/feed-wire.js';
+import type { FeedCursor, RevocationPage } from '../../store/index.js';
 import { HEARTBEAT, sleepUntilWoken, type StreamState } from './wakeups.js';
 
 /** Where a stream starts: its cursor, and the admin token that opened it (none for the feed secret). */
 export interface StreamStart {
   credential: UserAccessTokenClaims | undefined;
-  cursor: number | undefined;
+  cursor: FeedCursor | undefined;
 }
 
 /** Writes pages to `res` until the stream is closed or its credential ends (a revoked one throws). */
@@ -42,7 +42,7 @@ export async function pumpRevocations(
     // count the connection itself), rather than at the next beat.
     if (state.readAt === -Infinity) res.write(HEARTBEAT);
     state.readAt = performance.now();
-    cursor = page.cursor;
+    cursor = { id: page.cursor, tag: page.cursorTag };
     if (page.hasMore || state.pending) continue;
     // Closed during the read (the reader left, the drain began): end now, not a poll interval later.
     if (state.closed) break;
@@ -55,7 +55,8 @@ export async function pumpRevocations(
  * An empty snapshot still sends its cursor as an id, so a reader that reconnects resumes from there.
  */
 function writePage(res: ServerResponse, page: RevocationPage): void {
-  if (page.snapshot) res.write(sseFrame('reset', { cursor: String(page.cursor) }));
-  for (const entry of page.entries) res.write(sseFrame('revocation', toWire(entry), String(entry.id)));
-  if (page.entries.length === 0 && page.snapshot) res.write(`id: ${page.cursor}\ndata: {}\n\n`);
+  const cursor = formatCursor(page.cursor, page.cursorTag);
+  if (page.snapshot) res.write(sseFrame('reset', { cursor }));
+  for (const entry of page.entries) res.write(sseFrame('revocation', toWire(entry), entryCursor(entry)));
+  if (page.entries.length === 0 && page.snapshot) res.write(`id: ${cursor}\ndata: {}\n\n`);
 }

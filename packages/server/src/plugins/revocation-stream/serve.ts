@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from '../../http/errors.js';
 import { sseFrame } from '../../http/feed-wire.js';
 import { DomainError } from '../../services/errors.js';
+import type { FeedCursor } from '../../store/index.js';
 import { pumpRevocations } from './pump.js';
 import { watchStream } from './wakeups.js';
 
@@ -22,7 +23,7 @@ export async function serveRevocationStream(
   app: FastifyInstance,
   request: FastifyRequest,
   res: ServerResponse,
-  cursor: number | undefined,
+  cursor: FeedCursor | undefined,
 ): Promise<void> {
   const credential = request.auth?.claims;
   res.writeHead(200, {
