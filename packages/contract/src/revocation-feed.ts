@@ -43,7 +43,8 @@ export interface FeedPage {
   /**
    * Pass as `?since=` for the next page, unchanged: `<id>.<tag>`, where the tag tells an entry of this history of the
    * issuer's database from one that reused its id after a restore (such a cursor is answered with a snapshot). Treat
-   * it as opaque; a bare `<id>` (as issued before tags) is still taken.
+   * it as opaque; a bare `<id>` (as issued before tags) is still taken. It goes back as `Last-Event-ID` too: 1–1024
+   * visible ASCII characters, or `@jot/verify` refuses it.
    */
   cursor: string;
   /** More entries are waiting: ask again at once with `cursor`. */

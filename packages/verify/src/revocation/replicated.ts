@@ -13,8 +13,8 @@
  * Past `maxStaleness` the strategy fails closed (503) unless `failOpen` is set; both are counted in `stats()` and
  * logged once per episode.
  *
- * An entry the copy cannot apply (malformed, of an unknown kind, past the 1 MiB event limit, or an event of an
- * unknown name carrying an id) is never skipped: the cursor stays before it, the snapshot is reloaded, and the copy
+ * An entry the copy cannot apply (malformed, of an unknown kind, past the 1 MiB event limit, an event of an unknown
+ * name carrying an id, or an id the verifier could not send back as `Last-Event-ID`) is never skipped: the cursor stays before it, the snapshot is reloaded, and the copy
  * counts as stale — and the feed as refusing, whatever `failOpen` says — from that moment until a snapshot parses
  * cleanly.
  */
@@ -27,6 +27,14 @@ import { isRefusal, UnusableAnswer } from './refusal.js';
 import { SSEParser, type SSEEvent } from './sse.js';
 import { parseFeedEntry, RevocationState, type FeedEntry } from './state.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
+
+/**
+ * A cursor the verifier can send back: it goes back as the `Last-Event-ID` header, which `fetch` refuses to send (it
+ * throws before any request, for every reconnect) when a character is above U+00FF, and which an issuer answers 431
+ * when it is too long. The issuer's cursors are `<id>.<tag>`, under 30 characters; anything outside visible ASCII or
+ * longer than this is an answer the verifier cannot use.
+ */
+const SENDABLE_CURSOR = /^[\x21-\x7e]{1,1024}$/;
 
 /** Resolved settings of the replicated strategy (times in ms). */
 export interface ReplicatedSettings {
@@ -311,6 +319,10 @@ export class ReplicatedRevocation implements RevocationStrategy {
       if (!Array.isArray(body.entries) || typeof body.cursor !== 'string') {
         throw new UnusableAnswer(`${url.href} did not answer a revocation page`);
       }
+      // Kept, it would keep the verifier off the stream for good (and count as an outage): refused instead.
+      if (!SENDABLE_CURSOR.test(body.cursor)) {
+        throw new UnusableAnswer(`${url.href} answered a cursor this verifier cannot send back`);
+      }
       if (page > 0 && body.snapshot === true)
         throw new FetchError('the feed restarted while the snapshot loaded');
       for (const raw of body.entries as unknown[]) {
@@ -462,7 +474,8 @@ export class ReplicatedRevocation implements RevocationStrategy {
   /**
    * One stream event. The cursor moves past `revocation` events applied and the id-only `message` an empty snapshot
    * ends with, nothing else: an event of a name this verifier does not know that carries an id of its own may stand
-   * for an entry, so it is never skipped (see `#cannotApply`); one without an id moves nothing and is ignored.
+   * for an entry, so it is never skipped (see `#cannotApply`); one without an id moves nothing and is ignored. An id
+   * it could not send back (`SENDABLE_CURSOR`) is never moved to either.
    */
   #handle(event: SSEEvent, parser: SSEParser): void {
     switch (event.event) {
@@ -487,7 +500,11 @@ export class ReplicatedRevocation implements RevocationStrategy {
         }
         return;
     }
-    if (event.id !== undefined && event.id !== '') this.#cursor = event.id;
+    if (event.id === undefined || event.id === '') return;
+    // An id that cannot be sent back would keep the verifier off the stream for good: never moved past, as an entry
+    // it cannot apply (the entry itself, if any, only adds to the copy, which the reload replaces anyway).
+    if (SENDABLE_CURSOR.test(event.id)) this.#cursor = event.id;
+    else this.#cannotApply('a revocation-stream event id cannot be sent back', event.id.slice(0, 64));
   }
 
   /** Applies a `revocation` event; false (and the copy marked, see `#cannotApply`) when it cannot be applied. */
