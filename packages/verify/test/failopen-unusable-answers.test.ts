@@ -1,9 +1,10 @@
 /**
  * `failOpen` accepts tokens only while the feed is unreachable. A feed that answers 200 with something the verifier
  * cannot use — an entry of a kind it does not know, a JSON object that is not a feed page, an SSE event past the
- * 1 MiB limit — is not an outage: such answers used to count as one (a `FetchError` without a status, or the
- * parser's plain `Error`), so a verifier that could not get past them accepted tokens revoked after them. They are
- * refusals now, on the snapshot path and on the stream path: 503 `ERR_VERIFY_REVOCATION_REFUSED` once stale.
+ * 1 MiB limit, a snapshot page after the first that starts over — is not an outage: such answers used to count as
+ * one (a `FetchError` without a status, or the parser's plain `Error`), so a verifier that could not get past them
+ * accepted tokens revoked after them. They are refusals now, on the snapshot path and on the stream path: 503
+ * `ERR_VERIFY_REVOCATION_REFUSED` once stale.
  */
 import { expect, it } from 'vitest';
 
@@ -81,6 +82,26 @@ it('a snapshot answer that is a JSON object but not a feed page: refused, not fa
   await waitFor(() => /did not answer a revocation page/.test(v.stats().revocation.lastError ?? ''));
   const token = await afterLogout();
   expect(await codeOf(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED');
+});
+
+it('a snapshot whose every page starts over (since ignored, as by a proxy that drops the query): refused', async () => {
+  let sinceIgnored = false;
+  const fetchImpl: FetchLike = (input, init) =>
+    sinceIgnored && new URL(input).pathname === '/api/revocations'
+      ? Promise.resolve(
+          Response.json({ entries: [], cursor: '5.AbCdEfGhIjK', has_more: true, snapshot: true }),
+        )
+      : fetch(input, init);
+  const v = setup.build({ maxStaleness: '2s', failOpen: true }, { fetch: fetchImpl });
+  await v.ready();
+  await waitFor(connected(v));
+  sinceIgnored = true;
+  setup.issuer.feed.resetStreams();
+  await waitFor(() => (v.stats().revocation.failures ?? 0) >= 2, 2000, 'the reload failed twice');
+  expect(v.stats().revocation.lastError).toMatch(/restarted while the snapshot loaded/);
+  const token = await afterLogout();
+  expect(await codeOf(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED');
+  expect(v.stats().revocation.failOpen).toBe(0);
 });
 
 it('a feed that is down (an outage) still fails open with failOpen', async () => {

@@ -323,8 +323,10 @@ export class ReplicatedRevocation implements RevocationStrategy {
       if (!SENDABLE_CURSOR.test(body.cursor)) {
         throw new UnusableAnswer(`${url.href} answered a cursor this verifier cannot send back`);
       }
+      // The feed answered, with a page that starts over: a database that went back mid-load (the load is retried
+      // anyway), or an answer that will never do (a proxy that drops `since`) — never an outage to fail open on.
       if (page > 0 && body.snapshot === true)
-        throw new FetchError('the feed restarted while the snapshot loaded');
+        throw new UnusableAnswer('the feed restarted while the snapshot loaded');
       for (const raw of body.entries as unknown[]) {
         const entry = parseFeedEntry(raw);
         // Skipping it could drop a revocation: keep the current copy (going stale) and try again later.
