@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
 import { codeOf } from './support/outcome.js';
+import { realFeed } from './support/real-feed.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 const SECRET = 'e2e-revocation-secret-0123456789abcdef';
@@ -39,13 +40,7 @@ function build(revocation: VerifierOptions['revocation'], extra: Partial<Verifie
 }
 
 function replicated(): Verifier {
-  return build({
-    strategy: 'replicated',
-    secret: SECRET,
-    feedUrl: `${server.url}/api/revocations`,
-    streamUrl: `${server.url}/api/revocations/stream`,
-    maxStaleness: '2s',
-  });
+  return build(realFeed(server.url, SECRET, { maxStaleness: '2s' }).revocation);
 }
 
 describe('against the real server', () => {

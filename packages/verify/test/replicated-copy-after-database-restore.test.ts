@@ -17,6 +17,7 @@ import { shutdownGracefully } from '../../server/src/shutdown.js';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { createVerifier, type FetchLike, type Verifier } from '../src/index.js';
 import { codeOf, connected } from './support/outcome.js';
+import { realFeed } from './support/real-feed.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 const SECRET = 'restore-revocation-secret-0123456789abcdef';
@@ -77,14 +78,7 @@ describe('a replicated verifier whose issuer is restored from a backup while it 
     verifier = createVerifier({
       issuer: ISSUER,
       audience: ISSUER,
-      jwksUri: `${server.url}/.well-known/jwks.json`,
-      revocation: {
-        strategy: 'replicated',
-        secret: SECRET,
-        feedUrl: `${server.url}/api/revocations`,
-        streamUrl: `${server.url}/api/revocations/stream`,
-        reconnectDelay: { min: '250ms', max: '500ms' },
-      },
+      ...realFeed(server.url, SECRET, { reconnectDelay: { min: '250ms', max: '500ms' } }),
       fetch: gate.fetch,
       logger: recordingLogger(),
     });

@@ -12,6 +12,7 @@ import { signUp, startServer, type TestServer } from '../../server/test/support/
 import { createVerifier, type Verifier } from '../src/index.js';
 import { ADAPTERS, type Mounted } from './support/adapters.js';
 import { jotServerRoutes } from './support/jot-server-routes.js';
+import { realFeed } from './support/real-feed.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
 const SECRET = 'parity-revocation-secret-0123456789abcdef';
@@ -77,14 +78,7 @@ beforeAll(async () => {
   verifier = createVerifier({
     issuer: ISSUER,
     audience: ISSUER,
-    jwksUri: `${server.url}/.well-known/jwks.json`,
-    revocation: {
-      strategy: 'replicated',
-      secret: SECRET,
-      feedUrl: `${server.url}/api/revocations`,
-      streamUrl: `${server.url}/api/revocations/stream`,
-      maxStaleness: '10s',
-    },
+    ...realFeed(server.url, SECRET, { maxStaleness: '10s' }),
     cookies: ['__Host-jot_at', 'jot_at'],
     // The server's proof algorithms (its default list), so both offer and demand the same ones.
     dpop: { algorithms: server.config.dpopAlgorithms },

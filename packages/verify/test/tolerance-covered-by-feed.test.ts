@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
 import { codeOf } from './support/outcome.js';
+import { realFeed } from './support/real-feed.js';
 import { recordingLogger } from './support/wait.js';
 
 const SECRET = 'tolerance-revocation-secret-0123456789abcdef';
@@ -37,13 +38,7 @@ function replicated(extra: Partial<VerifierOptions> = {}): Verifier {
   const verifier = createVerifier({
     issuer: ISSUER,
     audience: ISSUER,
-    jwksUri: `${server.url}/.well-known/jwks.json`,
-    revocation: {
-      strategy: 'replicated',
-      secret: SECRET,
-      feedUrl: `${server.url}/api/revocations`,
-      streamUrl: `${server.url}/api/revocations/stream`,
-    },
+    ...realFeed(server.url, SECRET),
     clock,
     clockTolerance: '30s',
     logger: recordingLogger(),
