@@ -393,9 +393,15 @@ describe('SIGTERM', { timeout: TIMEOUT }, () => {
       30_000,
       'a reconnect attempt',
     );
-    const closing = performance.now();
-    await verifier.close();
-    expect(performance.now() - closing).toBeLessThan(1500);
+    // And the verifier closes meanwhile rather than hanging on the server it lost (its own tests time nothing
+    // else: replicated-close.test.ts); a hang would outlast this.
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      verifier.close().then(() => 'closed'),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still pending'), 10_000))),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe('closed');
     verifier = undefined;
   });
 });

@@ -13,8 +13,12 @@ import { createVerifier, type Verifier, type VerifierOptions } from '../src/inde
 import { AUDIENCE, SECRET, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { recordingLogger, waitFor } from './support/wait.js';
 
-/** How long close() may take on a loaded machine; a hang is many seconds. */
-const PROMPT_MS = 1500;
+/**
+ * How long close() is given. Every wait of the verifier's own is set far longer (the snapshot's timeout 30 s, the
+ * heartbeat's 40 s, backoffs of 20 s and more where they matter), so a close() that waited on one of them, or on a
+ * request that never ends, is still pending here — however loaded the machine, without timing close() itself.
+ */
+const CLOSE_WITHIN_MS = 10_000;
 
 type Behaviour = 'hang' | 'headers' | 'partial' | 'snapshot' | 'down';
 
@@ -91,6 +95,7 @@ function build(base: string, revocation: Partial<Revocation> = {}, options: Part
       strategy: 'replicated',
       secret: SECRET,
       maxStaleness: '60s',
+      timeout: '30s',
       reconnectDelay: { min: '10ms', max: '50ms' },
       feedUrl: `${base}/feed`,
       streamUrl: `${base}/stream`,
@@ -102,19 +107,17 @@ function build(base: string, revocation: Partial<Revocation> = {}, options: Part
   return verifier;
 }
 
-/** Closes and asserts it was prompt. */
+/** Closes and asserts it did not wait on anything (`CLOSE_WITHIN_MS`). */
 async function expectPromptCloseOf(v: Verifier): Promise<void> {
-  const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     v.close().then(() => 'closed'),
     new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve('still pending'), 10_000);
+      timer = setTimeout(() => resolve('still pending'), CLOSE_WITHIN_MS);
     }),
   ]);
   clearTimeout(timer);
   expect(outcome).toBe('closed');
-  expect(performance.now() - started).toBeLessThan(PROMPT_MS);
 }
 
 /** Closes and asserts it was prompt and that no request to the feed is left open. */
@@ -128,8 +131,10 @@ describe('replicated close() resolves promptly', () => {
     feed = await stallingServer({});
     const v = build(feed.url, { feedUrl: undefined, streamUrl: undefined });
     await waitFor(() => feed!.requests.some((p) => p.startsWith('/.well-known/')), 2000, 'discovery');
-    // The discovery request itself (shared with the JWKS) ends within its own timeout; close() does not wait for it.
+    // The discovery request itself (shared with the JWKS) ends within its own timeout (5 s); close() does not wait
+    // for it: it is still open when close() has resolved.
     await expectPromptCloseOf(v);
+    expect(feed.open()).toBeGreaterThan(0);
   });
 
   it('while the snapshot request is unanswered', async () => {
@@ -175,9 +180,7 @@ describe('replicated close() resolves promptly', () => {
     let calls = 0;
     const v = build(feed.url, {}, { fetch: () => (calls++, new Promise<Response>(() => undefined)) });
     await waitFor(() => calls > 0, 2000, 'a fetch');
-    const started = performance.now();
-    await v.close();
-    expect(performance.now() - started).toBeLessThan(PROMPT_MS);
+    await expectPromptCloseOf(v);
   });
 
   it('twice at once, and ready() settles instead of waiting forever', async () => {
