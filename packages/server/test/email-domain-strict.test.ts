@@ -41,7 +41,8 @@ const MALFORMED = [
   'victim@exa!mple.org', // punctuation
   'victim@example.org,other.org', // list
   `victim@${'a'.repeat(64)}.org`, // label of 64
-  'victim@xn--zz.example', // invalid punycode
+  'victim@xn--zz.example', // invalid punycode ('' to Node 20's and 22's domainToASCII, kept as it is by Node 24's)
+  'victim@xn--abc-.example', // punycode of plain "abc": a second spelling of abc.example
 ];
 
 describe('emailKey: the domain must be a domain name', () => {
@@ -57,6 +58,22 @@ describe('emailKey: the domain must be a domain name', () => {
     expect(() => emailKey('victim@example..org')).toThrow(/empty label/);
     expect(() => emailKey(`victim@${'a'.repeat(64)}.org`)).toThrow(/longer than 63/);
     expect(() => emailKey('victim@127.0.0.1')).toThrow(/not an IP address/);
+  });
+
+  it('refuses an xn-- label that is not the ASCII form of a Unicode label, the same on every Node release', () => {
+    for (const domain of [
+      'xn--zz.example',
+      'a.xn--a',
+      'xn--.example',
+      'xn--a-ecp.ru',
+      'xn--bcher-kva-.example',
+    ]) {
+      expect(() => emailKey(`a@${domain}`)).toThrow(
+        /the email domain has a label "xn--[a-z0-9-]*" that is not the ASCII form of an international name/,
+      );
+    }
+    expect(emailKey('a@XN--BCHER-KVA.example')).toBe('a@xn--bcher-kva.example');
+    expect(emailKey('a@xn--ls8h.la')).toBe('a@xn--ls8h.la');
   });
 
   it('refuses an IDN domain whose ASCII form is longer than 253 characters', () => {

@@ -26,7 +26,9 @@ export function slowBroadcastChannel(delayMs: number): new (name: string) => Cha
       this.#inner.onmessage = (event: MessageEvent<unknown>) => {
         const due = Date.now() + delayMs;
         this.#tail = this.#tail
-          .then(() => new Promise<void>((resolve) => setTimeout(resolve, due - Date.now())))
+          // Past due already when the message before it was late: Node 24 warns (TimeoutNegativeWarning) on a
+          // negative delay, which Node 20 and 22 took silently as 1 ms.
+          .then(() => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()))))
           .then(() => {
             if (!this.#closed) this.#handler?.(event);
           });

@@ -30,6 +30,15 @@ import { assertionShape, passkeyMalformed, registrationShape, type PasskeyShape 
 const CHALLENGE_TTL_MS = 5 * 60_000;
 
 /**
+ * The COSE algorithms a passkey may use: EdDSA (-8), ES256 (-7), RS256 (-257), in that order of preference — named
+ * here rather than left to `@simplewebauthn/server`'s default, which adds ML-DSA-44 (-48) first wherever the Node
+ * release's Web Crypto has it (Node 24, as an experimental feature that warns on stderr, not Node 20 or 22). A passkey
+ * registered with it would then stop signing in after a move back to an older Node, or on an older instance of the
+ * same cluster.
+ */
+const PASSKEY_ALGORITHMS = [-8, -7, -257];
+
+/**
  * Responses one challenge may be answered with, failed ones included, before it is dead. A browser answers a
  * challenge once; the others are retries or forgeries, and the bound keeps them from trying a challenge for its
  * whole lifetime.
@@ -226,6 +235,7 @@ async function registrationOptions(
     attestationType: 'none',
     excludeCredentials: existing.map((f) => ({ id: f.credentialId!, transports: f.transports })),
     authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+    supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
   });
 }
 
@@ -251,6 +261,7 @@ async function verifiedCredential(
       expectedOrigin: deps.origins,
       expectedRPID: deps.rpID,
       requireUserVerification: false,
+      supportedAlgorithmIDs: PASSKEY_ALGORITHMS,
     }),
   );
   await spend(gate);

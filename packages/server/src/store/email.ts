@@ -7,12 +7,13 @@
  *
  * The domain must be a domain name, strictly: letters, digits, hyphens and dots only (IDN letters before their IDNA
  * conversion), every label 1–63 characters without a leading or trailing hyphen, 253 at most in all, and a final
- * label that is not a number. Anything else — `/ ? # \ : @ %`, brackets, underscores, empty labels, an IP address —
- * is refused, never trimmed: the URL host parser the IDNA conversion goes through stops at a URL delimiter, so
+ * label that is not a number; an `xn--` label must be the IDNA ASCII form of a Unicode label. Anything else —
+ * `/ ? # \ : @ %`, brackets, underscores, empty labels, an IP address, undecodable punycode — is refused, never
+ * trimmed: the URL host parser the IDNA conversion goes through stops at a URL delimiter, so
  * `victim@example.org#x` would otherwise have had the key of `victim@example.org` (a squatted account, a sign-in
  * with a suffix). An ASCII domain's key is exactly its lowercased form; a non-ASCII one is its IDNA ASCII form.
  */
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /** Why an address was refused. */
 export type EmailProblem = 'format' | 'invisible' | 'domain';
@@ -57,6 +58,26 @@ const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/u;
 /** A final label that makes the domain an IPv4 address to a URL parser (decimal, or `0x` hexadecimal). */
 const NUMERIC_LABEL = /^(?:[0-9]+|0x[0-9a-f]*)$/u;
 
+/**
+ * Whether an `xn--` label is the IDNA ASCII form of a Unicode label: it decodes to one with a non-ASCII character
+ * (`xn--abc-` decodes to plain `abc`, a second spelling of that label) whose ASCII form is the label itself. Decided
+ * here, not left to `domainToASCII`: Node 20's and 22's turn a domain with an undecodable label (`xn--zz`) into '',
+ * while Node 24's (its URL parser ada 4) passes it through unchanged, and only `domainToUnicode` tells, by leaving
+ * the label undecoded. Node 20 and 22 also took `xn--abc-` as a valid label.
+ */
+function isALabel(label: string): boolean {
+  const unicode = domainToUnicode(label);
+  return /[^\0-\x7f]/u.test(unicode) && domainToASCII(unicode) === label;
+}
+
+/** Why a domain with one of these labels is refused, or undefined when none is an `xn--` label that is not one. */
+function fakeALabel(labels: readonly string[]): string | undefined {
+  const fake = labels.find((label) => label.startsWith('xn--') && !isALabel(label));
+  return fake === undefined
+    ? undefined
+    : `the email domain has a label "${fake}" that is not the ASCII form of an international name`;
+}
+
 /** What is wrong with a domain's ASCII form, or undefined when it is a domain name. */
 function domainProblem(ascii: string): string | undefined {
   if (ascii === '') return 'the email domain is not a valid domain name';
@@ -69,6 +90,8 @@ function domainProblem(ascii: string): string | undefined {
       return 'each part of the email domain must be letters, digits and hyphens, not starting or ending with a hyphen';
     }
   }
+  const fake = fakeALabel(labels);
+  if (fake !== undefined) return fake;
   if (NUMERIC_LABEL.test(labels[labels.length - 1] ?? '')) {
     return 'the email domain must be a domain name, not an IP address';
   }
@@ -95,6 +118,9 @@ export function emailKey(email: string): string {
   if (stray !== null) {
     throw domainError(`the email domain must not contain ${JSON.stringify(stray[0])}`);
   }
+  // Checked before the conversion too, so that the answer is the same on every Node release (see isALabel).
+  const fake = fakeALabel(domainPart.split(/[.\u3002]/u));
+  if (fake !== undefined) throw domainError(fake);
   const domain = domainToASCII(domainPart);
   const problem = domainProblem(domain);
   if (problem !== undefined) throw domainError(problem);
