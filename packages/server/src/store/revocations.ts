@@ -149,16 +149,24 @@ async function idMarks(
 /**
  * Whether `cursor` names an entry of this database's history: false when it lies beyond every id handed out, or
  * when its tag differs from that of the entry stored under its id. An untagged cursor, or one whose entry is no
- * longer stored, is judged by its id alone.
+ * longer stored, is judged by its id alone. A reader that is caught up names the newest entry, already read
+ * (`newest`): only an older cursor is looked up.
  */
-async function cursorInHistory(db: Db, cursor: FeedCursor, high: number): Promise<boolean> {
+async function cursorInHistory(
+  db: Db,
+  cursor: FeedCursor,
+  { high, newest }: { high: number; newest: TaggedRow | undefined },
+): Promise<boolean> {
   if (cursor.id > high) return false;
   if (cursor.tag === undefined) return true;
-  const row = await db
-    .selectFrom('revocations')
-    .select(['id', 'kind', 'subject', 'created_at'])
-    .where('id', '=', cursor.id)
-    .executeTakeFirst();
+  const row =
+    newest !== undefined && Number(newest.id) === cursor.id
+      ? newest
+      : await db
+          .selectFrom('revocations')
+          .select(['id', 'kind', 'subject', 'created_at'])
+          .where('id', '=', cursor.id)
+          .executeTakeFirst();
   return row === undefined || tagOf(row) === cursor.tag;
 }
 
@@ -172,8 +180,9 @@ export async function listRevocationsSince(
   const cursor = typeof since === 'number' ? { id: since } : since;
   // Read the high-water mark first and page only below it, so an insert landing between the two
   // queries is picked up by the next call rather than skipped.
-  const { max, high, newest } = await idMarks(db, dialect);
-  const snapshot = cursor === undefined || !(await cursorInHistory(db, cursor, high));
+  const marks = await idMarks(db, dialect);
+  const { max, newest } = marks;
+  const snapshot = cursor === undefined || !(await cursorInHistory(db, cursor, marks));
   const after = snapshot ? 0 : cursor.id;
   const rows = await db
     .selectFrom('revocations')
