@@ -3,38 +3,21 @@
  * the lost ids out again, to other entries. A reader whose cursor lies among those ids and comes back only after they
  * were handed out again must not resume after them — it would never see the new entries below its cursor, and would
  * accept the tokens they revoke until they expire. Cursors carry a tag of their entry (store/feed-cursor.ts): one
- * from the lost history is answered with a snapshot that holds the new entries.
- *
- * SQLite is restored as the docs say to back it up: a copy of the file taken while the server was stopped. PostgreSQL
- * is brought to the state a restore or a lagging replica leaves: the later rows gone and the id sequence back at the
- * last id kept.
+ * from the lost history is answered with a snapshot that holds the new entries. (How each database is restored:
+ * support/restorable-store.ts.)
  */
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { openStore } from '../src/store/open.js';
 import type { FeedCursor, RevocationPage } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
 import { createTestSchema } from './support/postgres.js';
+import { postgresRestorable, sqliteRestorable, type Restorable } from './support/restorable-store.js';
 
 const T0 = 1_800_000_000_000;
 const LATER = T0 + 60 * 60_000;
 
 /** What a reader keeps after reading `page`: the cursor and its tag, as the HTTP layer hands them out. */
 const cursorOf = (page: RevocationPage): FeedCursor => ({ id: page.cursor, tag: page.cursorTag });
-
-interface Restorable {
-  /** The store as it is now. */
-  store(): Store;
-  /** Remembers the database as it is now (a backup). */
-  backup(): Promise<void>;
-  /** Brings the database back to the backup. */
-  restore(): Promise<void>;
-  done(): Promise<void>;
-}
 
 async function addSessions(store: Store, prefix: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -120,61 +103,15 @@ function describeRestore(name: string, open: () => Promise<Restorable>): void {
   });
 }
 
-describeRestore('sqlite (a copy of the file, taken while stopped)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jot-feed-restore-'));
-  const file = join(dir, 'jot.db');
-  const copy = join(dir, 'backup.db');
-  const openFile = () => openStore({ url: file, dataDir: dir });
-  let store = await openFile();
-  return {
-    store: () => store,
-    async backup() {
-      await store.close();
-      copyFileSync(file, copy);
-      store = await openFile();
-    },
-    async restore() {
-      await store.close();
-      for (const suffix of ['-wal', '-shm']) rmSync(file + suffix, { force: true });
-      copyFileSync(copy, file);
-      store = await openFile();
-    },
-    async done() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+describeRestore('sqlite (a copy of the file, taken while stopped)', sqliteRestorable);
 
 const pg = await createTestSchema();
 describe.runIf(!('error' in pg))('postgres', () => {
   afterAll(async () => {
     if (!('error' in pg)) await pg.drop();
   });
-  describeRestore('postgres (later rows lost, the id sequence back)', async () => {
+  describeRestore('postgres (later rows lost, the id sequence back)', () => {
     if ('error' in pg) throw new Error(pg.error);
-    const { default: Pg } = await import('pg');
-    const admin = new Pg.Client({ connectionString: pg.url });
-    await admin.connect();
-    const table = `${pg.schema}.revocations`;
-    const store = await openStore({ url: pg.url, dataDir: tmpdir(), postgres: { schema: pg.schema } });
-    // Each test starts on an empty table with a fresh id sequence.
-    await admin.query(`TRUNCATE ${table} RESTART IDENTITY`);
-    let kept = 0;
-    return {
-      store: () => store,
-      async backup() {
-        const { rows } = await admin.query<{ max: number | null }>(`SELECT max(id) AS max FROM ${table}`);
-        kept = Number(rows[0]?.max ?? 0);
-      },
-      async restore() {
-        await admin.query(`DELETE FROM ${table} WHERE id > $1`, [kept]);
-        await admin.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), $2)`, [table, kept]);
-      },
-      async done() {
-        await store.close();
-        await admin.end();
-      },
-    };
+    return postgresRestorable(pg);
   });
 });
