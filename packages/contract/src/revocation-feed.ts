@@ -41,10 +41,11 @@ export interface FeedEntry {
 export interface FeedPage {
   entries: FeedEntry[];
   /**
-   * Pass as `?since=` for the next page, unchanged: `<id>.<tag>`, where the tag tells an entry of this history of the
-   * issuer's database from one that reused its id after a restore (such a cursor is answered with a snapshot). Treat
-   * it as opaque; a bare `<id>` (as issued before tags) is still taken. It goes back as `Last-Event-ID` too: 1–1024
-   * visible ASCII characters, or `@jot/verify` refuses it.
+   * Pass as `?since=` for the next page, unchanged: `<id>.<tag>.<created>`, where the tag and the entry's creation
+   * time tell an entry of this history of the issuer's database from one that reused its id after a restore (such a
+   * cursor is answered with a snapshot, also once its entry was pruned). Treat it as opaque; `<id>.<tag>` and a bare
+   * `<id>` (as issued by earlier releases) are still taken. It goes back as `Last-Event-ID` too: 1–1024 visible ASCII
+   * characters, or `@jot/verify` refuses it.
    */
   cursor: string;
   /** More entries are waiting: ask again at once with `cursor`. */

@@ -3,8 +3,8 @@
  * the lost ids out again, to other entries. A reader whose cursor lies among those ids and comes back only after they
  * were handed out again must not resume after them — it would never see the new entries below its cursor, and would
  * accept the tokens they revoke until they expire. Cursors carry a tag of their entry (store/feed-cursor.ts): one
- * from the lost history is answered with a snapshot that holds the new entries. (How each database is restored:
- * support/restorable-store.ts.)
+ * from the lost history is answered with a snapshot that holds the new entries. (A cursor whose entry is no longer
+ * stored: revocation-cursor-pruned-after-restore.test.ts. How each database is restored: support/restorable-store.ts.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -16,8 +16,12 @@ import { postgresRestorable, sqliteRestorable, type Restorable } from './support
 const T0 = 1_800_000_000_000;
 const LATER = T0 + 60 * 60_000;
 
-/** What a reader keeps after reading `page`: the cursor and its tag, as the HTTP layer hands them out. */
-const cursorOf = (page: RevocationPage): FeedCursor => ({ id: page.cursor, tag: page.cursorTag });
+/** What a reader keeps after reading `page`: the cursor, its tag and time, as the HTTP layer hands them out. */
+const cursorOf = (page: RevocationPage): FeedCursor => ({
+  id: page.cursor,
+  tag: page.cursorTag,
+  createdAt: page.cursorCreatedAt,
+});
 
 async function addSessions(store: Store, prefix: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -79,7 +83,7 @@ function describeRestore(name: string, open: () => Promise<Restorable>): void {
         expect(page.snapshot).toBe(false);
         expect(page.entries.map((e) => e.subject)).toEqual(['after-0']);
 
-        // The cursor's own entry expires and is pruned: it is judged by its id, as an untagged one.
+        // The cursor's own entry expires and is pruned: the entry below it is no younger, so it resumes.
         expect(await db.store().pruneExpiredRevocations(T0 + 2 * 60_000)).toBe(1);
         const pruned = await db.store().listRevocationsSince(cursor, 100, T0 + 2 * 60_000);
         expect(pruned.snapshot).toBe(false);

@@ -55,6 +55,7 @@ function describeFeed(name: string, open: () => Promise<{ store: Store; done: ()
           entries: [next],
           cursor: next.id,
           cursorTag: feedCursorTag(next),
+          cursorCreatedAt: T0,
           hasMore: false,
           snapshot: false,
         });

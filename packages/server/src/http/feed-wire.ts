@@ -9,14 +9,19 @@ export function sseFrame<E extends FeedEventName>(event: E, data: FeedEventData[
   return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
 }
 
-const CURSOR = new RegExp(`^(\\d{1,15})(?:\\.([A-Za-z0-9_-]{${FEED_CURSOR_TAG_LENGTH}}))?$`);
+/** Base-36 digits of a creation time: 10 stay below 2^53 (epoch ms need 8 until the year 2059, then 9). */
+const CREATED_DIGITS = 10;
 
-/** The longest cursor `parseCursor` takes: 15 digits, a dot and a tag. */
-export const CURSOR_MAX_LENGTH = 16 + FEED_CURSOR_TAG_LENGTH;
+const CURSOR = new RegExp(
+  `^(\\d{1,15})(?:\\.([A-Za-z0-9_-]{${FEED_CURSOR_TAG_LENGTH}})(?:\\.([0-9a-z]{1,${CREATED_DIGITS}}))?)?$`,
+);
+
+/** The longest cursor `parseCursor` takes: 15 digits, a dot and a tag, a dot and a creation time. */
+export const CURSOR_MAX_LENGTH = 16 + FEED_CURSOR_TAG_LENGTH + 1 + CREATED_DIGITS;
 
 /**
- * A cursor from a query string or `Last-Event-ID`: `<id>.<tag>` as issued (store/feed-cursor.ts), or a bare `<id>` as
- * issued before tags; 400 when it is neither.
+ * A cursor from a query string or `Last-Event-ID`: `<id>.<tag>.<created>` as issued (`services/feed-wire.ts`,
+ * store/feed-cursor.ts), or `<id>.<tag>` and a bare `<id>` as issued by earlier releases; 400 when it is none of them.
  */
 export function parseCursor(value: string | undefined): FeedCursor | undefined {
   if (value === undefined || value === '') return undefined;
@@ -27,5 +32,10 @@ export function parseCursor(value: string | undefined): FeedCursor | undefined {
       'ERR_VALIDATION',
       'the cursor must be one from a previous response, sent unchanged',
     );
-  return { id: Number(match[1]), tag: match[2] };
+  const created = match[3];
+  return {
+    id: Number(match[1]),
+    tag: match[2],
+    createdAt: created === undefined ? undefined : parseInt(created, 36),
+  };
 }

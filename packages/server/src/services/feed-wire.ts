@@ -1,16 +1,26 @@
 /** Revocation entries as resource servers see them (shared by the polling endpoint, the SSE stream and Redis). */
 import type { FeedEntry, FeedPage } from '@jot/contract';
 
-import { feedCursorTag, type Revocation, type RevocationPage } from '../store/index.js';
+import { feedCursorTag, type FeedCursor, type Revocation, type RevocationPage } from '../store/index.js';
 
-/** A cursor as readers get it and send it back: `<id>.<tag>`, or the bare id when no entry is stored there. */
-export function formatCursor(id: number, tag: string | undefined): string {
-  return tag === undefined ? String(id) : `${id}.${tag}`;
+/**
+ * A cursor as readers get it and send it back (`http/feed-wire.ts` reads it): `<id>.<tag>.<created>`, the entry's
+ * creation time in base 36 (epoch ms); `<id>.<tag>` when the reader sent one without it (a cursor of the release
+ * before, kept past pruned entries); the bare id when no entry is stored there.
+ */
+export function formatCursor({ id, tag, createdAt }: FeedCursor): string {
+  if (tag === undefined) return String(id);
+  return createdAt === undefined ? `${id}.${tag}` : `${id}.${tag}.${createdAt.toString(36)}`;
+}
+
+/** The cursor a page hands out. */
+export function pageCursor(page: RevocationPage): FeedCursor {
+  return { id: page.cursor, tag: page.cursorTag, createdAt: page.cursorCreatedAt };
 }
 
 /** The cursor that resumes after `entry` (the stream's event id). */
 export function entryCursor(entry: Revocation): string {
-  return formatCursor(entry.id, feedCursorTag(entry));
+  return formatCursor({ id: entry.id, tag: feedCursorTag(entry), createdAt: entry.createdAt });
 }
 
 /** An entry as resource servers see it (times in epoch seconds). */
@@ -28,7 +38,7 @@ export function toWire(entry: Revocation): FeedEntry {
 export function pageToWire(page: RevocationPage): FeedPage {
   return {
     entries: page.entries.map(toWire),
-    cursor: formatCursor(page.cursor, page.cursorTag),
+    cursor: formatCursor(pageCursor(page)),
     has_more: page.hasMore,
     snapshot: page.snapshot,
   };

@@ -28,7 +28,12 @@ export type {
   RotateResult,
 } from './refresh-tokens.js';
 export type { Revocation, NewRevocation, RevocationKind, RevocationPage } from './revocations.js';
-export { feedCursorTag, FEED_CURSOR_TAG_LENGTH, type FeedCursor } from './feed-cursor.js';
+export {
+  feedCursorTag,
+  FEED_CURSOR_CLOCK_TOLERANCE_MS,
+  FEED_CURSOR_TAG_LENGTH,
+  type FeedCursor,
+} from './feed-cursor.js';
 export type { SigningKeyRecord, NewSigningKey, SigningKeyPatch } from './keys.js';
 export type { SecurityEvent, NewSecurityEvent, SecurityEventQuery } from './events.js';
 export type { OneTimeToken, NewOneTimeToken } from './one-time-tokens.js';

@@ -5,7 +5,7 @@
 import type { RevocationKind } from '@jot/contract';
 import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
-import { feedCursorTag, type FeedCursor } from './feed-cursor.js';
+import { FEED_CURSOR_CLOCK_TOLERANCE_MS, feedCursorTag, type FeedCursor } from './feed-cursor.js';
 import { parseJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 import type { DialectName, RevocationsTable, Schema } from './schema.js';
@@ -40,19 +40,21 @@ export interface NewRevocation {
 export interface RevocationPage {
   /** Live (unexpired) entries after the cursor, in cursor order. */
   entries: Revocation[];
-  /** Pass this as the next cursor (with `cursorTag`). */
+  /** Pass this as the next cursor (with `cursorTag` and `cursorCreatedAt`). */
   cursor: number;
   /**
    * The tag of the entry at `cursor` (`feed-cursor.ts`), to send with it; undefined when no entry is stored there (an
    * empty feed, or a cursor past pruned entries that was sent without one).
    */
   cursorTag: string | undefined;
+  /** The creation time of the entry at `cursor`, to send with it; undefined when `cursorTag` is, or was not sent. */
+  cursorCreatedAt: number | undefined;
   /** More entries are waiting: ask again at once with `cursor`. */
   hasMore: boolean;
   /**
    * True when this page starts from scratch (no cursor given, a cursor ahead of the store, as after a database
-   * reset, or one whose entry is stored with another tag, as after a restore that handed its id out again): the
-   * reader should replace its state rather than add to it.
+   * reset, or one whose entry is stored with another tag, or whose pruned entry is younger than the one stored below
+   * it, as after a restore that handed its id out again): the reader should replace its state rather than add to it.
    */
   snapshot: boolean;
 }
@@ -119,6 +121,13 @@ type TaggedRow = Pick<Selectable<RevocationsTable>, 'id' | 'kind' | 'subject' | 
 const tagOf = (row: TaggedRow): string =>
   feedCursorTag({ id: row.id, kind: row.kind, subject: row.subject, createdAt: row.created_at });
 
+/** The page cursor naming a stored entry. */
+const cursorAt = (row: TaggedRow): Pick<RevocationPage, 'cursor' | 'cursorTag' | 'cursorCreatedAt'> => ({
+  cursor: Number(row.id),
+  cursorTag: tagOf(row),
+  cursorCreatedAt: Number(row.created_at),
+});
+
 /**
  * The newest committed entry (`newest`: its id is `max`) and the highest id ever handed out (`high`, from the id
  * sequence: ids are never reused within one history of the database, so an id pruned away still counts). A cursor
@@ -147,10 +156,14 @@ async function idMarks(
 }
 
 /**
- * Whether `cursor` names an entry of this database's history: false when it lies beyond every id handed out, or
- * when its tag differs from that of the entry stored under its id. An untagged cursor, or one whose entry is no
- * longer stored, is judged by its id alone. A reader that is caught up names the newest entry, already read
- * (`newest`): only an older cursor is looked up.
+ * Whether `cursor` names an entry of this database's history (`feed-cursor.ts`): false when it lies beyond every id
+ * handed out, when the entry stored under its id has another tag or creation time, or when that entry is gone and
+ * the one stored nearest below it was created more than the tolerance after it. An untagged cursor, or one without
+ * a creation time whose entry is no longer stored, is judged by its id alone.
+ *
+ * One row answers all of it: the entry at the cursor or, if gone, the nearest below (one step down the primary key).
+ * A reader that is caught up names the newest entry, or an id past it when the newest entries were pruned; either
+ * way that row is `newest`, already read: only an older cursor is looked up.
  */
 async function cursorInHistory(
   db: Db,
@@ -160,14 +173,27 @@ async function cursorInHistory(
   if (cursor.id > high) return false;
   if (cursor.tag === undefined) return true;
   const row =
-    newest !== undefined && Number(newest.id) === cursor.id
+    newest !== undefined && Number(newest.id) <= cursor.id
       ? newest
       : await db
           .selectFrom('revocations')
           .select(['id', 'kind', 'subject', 'created_at'])
-          .where('id', '=', cursor.id)
+          .where('id', '<=', cursor.id)
+          .orderBy('id', 'desc')
+          .limit(1)
           .executeTakeFirst();
-  return row === undefined || tagOf(row) === cursor.tag;
+  // Nothing stored at or below the cursor: nothing a resumed reader could miss.
+  if (row === undefined) return true;
+  if (Number(row.id) === cursor.id) {
+    return (
+      tagOf(row) === cursor.tag &&
+      (cursor.createdAt === undefined || Number(row.created_at) === cursor.createdAt)
+    );
+  }
+  return (
+    cursor.createdAt === undefined ||
+    Number(row.created_at) <= cursor.createdAt + FEED_CURSOR_CLOCK_TOLERANCE_MS
+  );
 }
 
 export async function listRevocationsSince(
@@ -197,12 +223,18 @@ export async function listRevocationsSince(
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const entries = page.map(toRevocation);
-  if (hasMore && last) return { entries, cursor: last.id, cursorTag: tagOf(last), hasMore, snapshot };
-  if (newest !== undefined && max >= after) {
-    return { entries, cursor: max, cursorTag: tagOf(newest), hasMore, snapshot };
-  }
+  if (hasMore && last) return { entries, ...cursorAt(last), hasMore, snapshot };
+  if (newest !== undefined && max >= after) return { entries, ...cursorAt(newest), hasMore, snapshot };
   // A cursor past the newest entries that were pruned stays where it is (never back to `max`), tag and all.
-  return { entries, cursor: after, cursorTag: snapshot ? undefined : cursor?.tag, hasMore, snapshot };
+  const kept = snapshot ? undefined : cursor;
+  return {
+    entries,
+    cursor: after,
+    cursorTag: kept?.tag,
+    cursorCreatedAt: kept?.tag === undefined ? undefined : kept.createdAt,
+    hasMore,
+    snapshot,
+  };
 }
 
 export async function isJtiRevoked(db: Db, jti: string, now: number): Promise<boolean> {

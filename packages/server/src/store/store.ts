@@ -641,11 +641,12 @@ export class Store {
 
   /**
    * The unexpired entries after `cursor`, at most `limit`, in cursor order. Without a cursor (or with one
-   * beyond every id the store ever handed out, as after a database reset or restore, or one whose tag differs from
-   * the entry stored under its id, as after a restore that handed the id out again: `feed-cursor.ts`) it is a
-   * snapshot of all unexpired entries (`snapshot: true`); a cursor past entries that were since pruned is not. The
-   * returned `cursor` (with `cursorTag`) is the newest entry's id (or the given cursor, if higher), or the last
-   * entry's id when `hasMore`. High-water mark first, so nothing inserted meanwhile is skipped.
+   * beyond every id the store ever handed out, as after a database reset or restore, or one whose tag or creation
+   * time differs from the entry stored under its id, or whose pruned entry is much younger than the entry stored below
+   * it, as after a restore that handed the id out again: `feed-cursor.ts`) it is a snapshot of all unexpired entries
+   * (`snapshot: true`); a cursor past entries that were since pruned is not. The returned `cursor` (with `cursorTag`
+   * and `cursorCreatedAt`) is the newest entry's id (or the given cursor, if higher), or the last entry's id when
+   * `hasMore`. High-water mark first, so nothing inserted meanwhile is skipped.
    */
   listRevocationsSince(
     cursor: number | FeedCursor | undefined,

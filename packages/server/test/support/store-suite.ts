@@ -1213,6 +1213,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           entries: [first, short],
           cursor: short.id,
           cursorTag: feedCursorTag(short),
+          cursorCreatedAt: R0,
           hasMore: false,
           snapshot: true,
         });
@@ -1223,7 +1224,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         );
         expect(third.id).toBeGreaterThan(short.id);
         const delta = await store.listRevocationsSince(
-          { id: snapshot.cursor, tag: snapshot.cursorTag },
+          { id: snapshot.cursor, tag: snapshot.cursorTag, createdAt: snapshot.cursorCreatedAt },
           100,
           R0 + 1,
         );
@@ -1231,6 +1232,7 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           entries: [third],
           cursor: third.id,
           cursorTag: feedCursorTag(third),
+          cursorCreatedAt: R0,
           hasMore: false,
           snapshot: false,
         });

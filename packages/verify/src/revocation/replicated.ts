@@ -31,8 +31,8 @@ import type { RevocationStats, RevocationStrategy } from './strategy.js';
 /**
  * A cursor the verifier can send back: it goes back as the `Last-Event-ID` header, which `fetch` refuses to send (it
  * throws before any request, for every reconnect) when a character is above U+00FF, and which an issuer answers 431
- * when it is too long. The issuer's cursors are `<id>.<tag>`, under 30 characters; anything outside visible ASCII or
- * longer than this is an answer the verifier cannot use.
+ * when it is too long. The issuer's cursors are `<id>.<tag>.<created>`, under 40 characters; anything outside visible
+ * ASCII or longer than this is an answer the verifier cannot use.
  */
 const SENDABLE_CURSOR = /^[\x21-\x7e]{1,1024}$/;
 
@@ -391,9 +391,9 @@ export class ReplicatedRevocation implements RevocationStrategy {
     if (!response.ok || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       clearTimeout(this.#watchdog);
       await response.body?.cancel().catch(() => undefined);
-      // The feed does not take this cursor (an instance of an older release, mid-upgrade, knows only bare ids, not
-      // the `<id>.<tag>` of newer ones): start over from a snapshot, whose cursor it does take, rather than retry
-      // the refused one until the copy goes stale.
+      // The feed does not take this cursor (an instance of an older release, mid-upgrade, knows only the cursors of
+      // its own release, not the longer ones of newer instances): start over from a snapshot, whose cursor it does
+      // take, rather than retry the refused one until the copy goes stale.
       if (response.status === 400 && this.#cursor !== undefined) this.#resetRequested = true;
       throw new FetchError(`${url} answered ${response.status}`, response.status);
     }

@@ -10,7 +10,7 @@ import { FEED_PAGE_SIZE, type UserAccessTokenClaims } from '@jot/contract';
 
 import type { ServerContext } from '../../context.js';
 import { sseFrame } from '../../http/feed-wire.js';
-import { entryCursor, formatCursor, toWire } from '../../services/feed-wire.js';
+import { entryCursor, formatCursor, pageCursor, toWire } from '../../services/feed-wire.js';
 import type { FeedCursor, RevocationPage } from '../../store/index.js';
 import { HEARTBEAT, sleepUntilWoken, type StreamState } from './wakeups.js';
 
@@ -42,7 +42,7 @@ export async function pumpRevocations(
     // count the connection itself), rather than at the next beat.
     if (state.readAt === -Infinity) res.write(HEARTBEAT);
     state.readAt = performance.now();
-    cursor = { id: page.cursor, tag: page.cursorTag };
+    cursor = pageCursor(page);
     if (page.hasMore || state.pending) continue;
     // Closed during the read (the reader left, the drain began): end now, not a poll interval later.
     if (state.closed) break;
@@ -55,7 +55,7 @@ export async function pumpRevocations(
  * An empty snapshot still sends its cursor as an id, so a reader that reconnects resumes from there.
  */
 function writePage(res: ServerResponse, page: RevocationPage): void {
-  const cursor = formatCursor(page.cursor, page.cursorTag);
+  const cursor = formatCursor(pageCursor(page));
   if (page.snapshot) res.write(sseFrame('reset', { cursor }));
   for (const entry of page.entries) res.write(sseFrame('revocation', toWire(entry), entryCursor(entry)));
   if (page.entries.length === 0 && page.snapshot) res.write(`id: ${cursor}\ndata: {}\n\n`);
