@@ -4,11 +4,15 @@
  * object with a string `type`, `challenge` and `origin`, an attestation object that is not a CBOR map with `fmt`,
  * `attStmt` and authenticator data, authenticator data too short, a field of the wrong type — is a malformed request
  * (400 `ERR_PASSKEY_MALFORMED`, in Jot's words), never a verification failure carrying the library's error text.
- * What decodes is returned, so a verification failure can be told in Jot's words too.
+ * What decodes is returned, so a verification failure can be told in Jot's words too. The decoders are the library's
+ * helpers, loaded with the first credential (lazy-webauthn.ts); a failure to load them is not a malformed credential.
  */
-import { isoBase64URL, isoCBOR, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
+import type * as WebAuthnHelpers from '@simplewebauthn/server/helpers';
 
 import { DomainError } from './errors.js';
+import { webauthnHelpers } from './lazy-webauthn.js';
+
+type Helpers = typeof WebAuthnHelpers;
 
 /** The client data's members the verification reads. */
 export interface ClientData {
@@ -39,7 +43,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A non-empty base64url member's bytes. */
-function bytesOf(value: unknown, name: string): Uint8Array<ArrayBuffer> {
+function bytesOf({ isoBase64URL }: Helpers, value: unknown, name: string): Uint8Array<ArrayBuffer> {
   if (typeof value !== 'string' || value.length === 0 || !isoBase64URL.isBase64URL(value)) {
     throw passkeyMalformed(`${name} must be a non-empty base64url string`);
   }
@@ -50,8 +54,8 @@ function bytesOf(value: unknown, name: string): Uint8Array<ArrayBuffer> {
   }
 }
 
-function clientDataOf(value: unknown): ClientData {
-  const bytes = bytesOf(value, 'response.clientDataJSON');
+function clientDataOf(helpers: Helpers, value: unknown): ClientData {
+  const bytes = bytesOf(helpers, value, 'response.clientDataJSON');
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -70,9 +74,13 @@ function clientDataOf(value: unknown): ClientData {
   return parsed as unknown as ClientData;
 }
 
-type AuthenticatorData = ReturnType<typeof parseAuthenticatorData>;
+type AuthenticatorData = ReturnType<Helpers['parseAuthenticatorData']>;
 
-function authenticatorDataOf(bytes: Uint8Array<ArrayBuffer>, name: string): AuthenticatorData {
+function authenticatorDataOf(
+  { parseAuthenticatorData }: Helpers,
+  bytes: Uint8Array<ArrayBuffer>,
+  name: string,
+): AuthenticatorData {
   try {
     return parseAuthenticatorData(bytes);
   } catch {
@@ -93,13 +101,14 @@ function responseOf(credential: unknown): Record<string, unknown> {
 }
 
 /** Checks a registration response's structure: client data, attestation object, attested credential data. */
-export function registrationShape(credential: unknown): PasskeyShape {
+export async function registrationShape(credential: unknown): Promise<PasskeyShape> {
+  const helpers = await webauthnHelpers.load();
   const response = responseOf(credential);
-  const clientData = clientDataOf(response.clientDataJSON);
-  const attestation = bytesOf(response.attestationObject, 'response.attestationObject');
+  const clientData = clientDataOf(helpers, response.clientDataJSON);
+  const attestation = bytesOf(helpers, response.attestationObject, 'response.attestationObject');
   let decoded: unknown;
   try {
-    decoded = isoCBOR.decodeFirst(attestation);
+    decoded = helpers.isoCBOR.decodeFirst(attestation);
   } catch {
     throw passkeyMalformed('response.attestationObject is not CBOR');
   }
@@ -112,6 +121,7 @@ export function registrationShape(credential: unknown): PasskeyShape {
     throw passkeyMalformed('response.attestationObject is not a map of "fmt", "attStmt" and "authData"');
   }
   const authData = authenticatorDataOf(
+    helpers,
     Uint8Array.from(decoded.get('authData') as Uint8Array),
     'the attestation\'s "authData"',
   );
@@ -126,14 +136,16 @@ export function registrationShape(credential: unknown): PasskeyShape {
 }
 
 /** Checks an assertion's structure: client data, authenticator data, signature, user handle. */
-export function assertionShape(credential: unknown): PasskeyShape {
+export async function assertionShape(credential: unknown): Promise<PasskeyShape> {
+  const helpers = await webauthnHelpers.load();
   const response = responseOf(credential);
-  const clientData = clientDataOf(response.clientDataJSON);
+  const clientData = clientDataOf(helpers, response.clientDataJSON);
   const authData = authenticatorDataOf(
-    bytesOf(response.authenticatorData, 'response.authenticatorData'),
+    helpers,
+    bytesOf(helpers, response.authenticatorData, 'response.authenticatorData'),
     'response.authenticatorData',
   );
-  bytesOf(response.signature, 'response.signature');
+  bytesOf(helpers, response.signature, 'response.signature');
   if (
     response.userHandle !== undefined &&
     response.userHandle !== null &&

@@ -5,19 +5,16 @@
  * of its `PASSKEY_CHALLENGE_ATTEMPTS` (a conditional UPDATE, before anything is checked); only a response that
  * verifies then consumes it (another conditional UPDATE), so one challenge verifies at most once across every
  * instance, and a response that fails — a forged one from anyone who learned the challenge — does not spend it.
+ * The library is loaded with the first passkey operation (lazy-webauthn.ts), not with the server.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  type WebAuthnCredential,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  WebAuthnCredential,
 } from '@simplewebauthn/server';
 
 import type { Config } from '../config/index.js';
@@ -25,6 +22,7 @@ import type { Clock } from '../clock.js';
 import { StoreError, type MfaChallengeKind, type MfaFactor, type Store, type User } from '../store/index.js';
 import { hashSecret } from './secrets.js';
 import { DomainError } from './errors.js';
+import { webauthnServer } from './lazy-webauthn.js';
 import { assertionShape, passkeyMalformed, registrationShape, type PasskeyShape } from './passkey-shape.js';
 
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -224,6 +222,7 @@ async function registrationOptions(
   deps: PasskeyDeps,
   user: User,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await webauthnServer.load();
   const existing = await passkeysOf(deps.store, user.id);
   return generateRegistrationOptions({
     rpName: deps.config.webauthnRpName,
@@ -245,7 +244,8 @@ async function verifiedCredential(
   user: User,
   response: RegistrationResponseJSON,
 ): Promise<WebAuthnCredential> {
-  const shape = registrationShape(response);
+  const { verifyRegistrationResponse } = await webauthnServer.load();
+  const shape = await registrationShape(response);
   const gate = challengeGate(deps.store, 'webauthn_register', user.id);
   const attempt: Attempt = {
     shape,
@@ -299,6 +299,7 @@ async function authenticationOptions(
   deps: PasskeyDeps,
   userId: string | undefined,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthnServer.load();
   const allow = userId === undefined ? [] : await passkeysOf(deps.store, userId);
   return generateAuthenticationOptions({
     rpID: deps.rpID,
@@ -330,7 +331,8 @@ async function verifyAssertion(
   response: AuthenticationResponseJSON,
   options: { userId?: string; requireUserVerification: boolean },
 ): Promise<VerifiedPasskey> {
-  const shape = assertionShape(response);
+  const { verifyAuthenticationResponse } = await webauthnServer.load();
+  const shape = await assertionShape(response);
   const factor = await assertedFactor(deps.store, response, options.userId);
   const gate = challengeGate(deps.store, 'webauthn_login', factor.userId);
   const attempt: Attempt = {
