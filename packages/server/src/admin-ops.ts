@@ -5,7 +5,7 @@
  * outbox). Open with `openAdminOps(config)`, `close()` when done.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import type { Clock } from './clock.js';
 import { clientsFromConfig, oneTimeTokensFromConfig, revocationsFromConfig } from './compose/from-config.js';
@@ -20,6 +20,7 @@ import type { ClientService } from './services/clients.js';
 import { inviteAddress } from './services/invitations.js';
 import { sendNewAccountVerification } from './services/new-account-verification.js';
 import { rotateWithdrawingRing, withdrawSigningKey } from './services/key-withdrawal.js';
+import { ioredis } from './services/lazy-ioredis.js';
 import { createMailer, type Mailer } from './services/mail/mailer.js';
 import { connectAnswering, redisFailure } from './services/redis-connection.js';
 import { createRedisMirror, type RedisMirror } from './services/redis-mirror.js';
@@ -192,6 +193,7 @@ function redisUnavailable(url: string, cause: unknown): UnavailableError {
  * commands that fail.
  */
 async function connectAdminRedis(url: string): Promise<Redis> {
+  const { Redis } = await ioredis.load();
   const redis = new Redis(url, {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,

@@ -1,10 +1,12 @@
 /**
  * The server's Redis client. Redis only accelerates (rate limits across instances, the revocation mirror, DPoP
  * replay checks), so the client fails fast and reconnects in the background, and its errors are logged once per
- * outage.
+ * outage. ioredis itself is loaded with the first connection (lazy-ioredis.ts).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis, ReplyError } from 'ioredis';
+import type { Redis } from 'ioredis';
+
+import { ioredis } from './lazy-ioredis.js';
 
 /**
  * Connects to Redis and checks it answers, or fails naming the setting (never echoing the URL). Every command fails
@@ -12,6 +14,7 @@ import { Redis, ReplyError } from 'ioredis';
  * client reconnects in the background for as long as it takes.
  */
 export async function connectRedis(url: string, timeoutMs: number): Promise<Redis> {
+  const { Redis } = await ioredis.load();
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 3000,
@@ -26,10 +29,16 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
 
 /**
  * Whether `cause` is Redis refusing the client's credentials: a reply of WRONGPASS (wrong user name or password) or
- * NOAUTH (a password is required and none was given), as opposed to a connection failure.
+ * NOAUTH (a password is required and none was given), as opposed to a connection failure. A reply error exists only
+ * once ioredis is loaded.
  */
 export function isAuthRefusal(cause: unknown): boolean {
-  return cause instanceof ReplyError && /^(WRONGPASS|NOAUTH)\b/.test((cause as Error).message);
+  const lib = ioredis.loaded();
+  return (
+    lib !== undefined &&
+    cause instanceof lib.ReplyError &&
+    /^(WRONGPASS|NOAUTH)\b/.test((cause as Error).message)
+  );
 }
 
 /**
