@@ -8,7 +8,7 @@ import type { StoreLogger } from './logger.js';
 import { migrationProvider } from './migrations/index.js';
 import type { PostgresOptions } from './postgres.js';
 import type { Schema } from './schema.js';
-import { Store } from './store.js';
+import { Store, type StoreChanges } from './store.js';
 import { describeCause, translateError } from './translate-error.js';
 
 /** Options of {@link openStore}. */
@@ -73,16 +73,23 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       });
     }
     const changes =
-      target.dialect === 'postgres'
-        ? {
-            connectionString: target.connectionString,
-            channel: (await import('./postgres.js')).changeChannel(options.postgres?.schema),
-            logger: options.logger,
-          }
-        : undefined;
+      target.dialect === 'postgres' ? await postgresChanges(target.connectionString, options) : undefined;
     return new Store(db, target.dialect, options.now, changes);
   } catch (err) {
     await db?.destroy().catch(() => undefined);
     throw translateError(err);
   }
+}
+
+/** A PostgreSQL store's change notifications: its channel, and LISTEN on it (loaded here, with pg). */
+async function postgresChanges(connectionString: string, options: OpenStoreOptions): Promise<StoreChanges> {
+  const [{ changeChannel }, { startChangeListener }] = await Promise.all([
+    import('./postgres.js'),
+    import('./change-listener.js'),
+  ]);
+  const channel = changeChannel(options.postgres?.schema);
+  return {
+    channel,
+    listen: (handlers) => startChangeListener(connectionString, channel, handlers, options.logger),
+  };
 }

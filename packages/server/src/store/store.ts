@@ -8,14 +8,12 @@
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import { startChangeListener } from './change-listener.js';
 import type { ChangeHandlers, ChangeListener } from './change-listener.js';
 import * as cluster from './cluster.js';
 import type { ClusterStateName } from './cluster.js';
 import { StoreError } from './errors.js';
 import * as clients from './clients.js';
 import type { NewOAuthClient, OAuthClient, OAuthClientPatch } from './clients.js';
-import type { StoreLogger } from './logger.js';
 import * as dpopProofs from './dpop-proofs.js';
 import * as events from './events.js';
 import * as firstAdmin from './first-admin.js';
@@ -60,11 +58,13 @@ import { translateError } from './translate-error.js';
 import * as users from './users.js';
 import type { NewUser, User, UserChange, UserQuery, UserStatus } from './users.js';
 
-/** Where a PostgreSQL store's change notifications go (absent on SQLite, which has no LISTEN). */
+/**
+ * Where a PostgreSQL store's change notifications go (absent on SQLite, which has no LISTEN), and how to follow them:
+ * `listen` is change-listener.ts's, handed in by `openStore` so that pg is loaded only for PostgreSQL.
+ */
 export interface StoreChanges {
-  readonly connectionString: string;
   readonly channel: string;
-  readonly logger?: StoreLogger;
+  listen(handlers: ChangeHandlers): ChangeListener;
 }
 
 function assertPageSize(limit: number): void {
@@ -154,7 +154,7 @@ export class Store {
   listenForChanges(handlers: ChangeHandlers): ChangeListener | undefined {
     const changes = this.#changes;
     if (changes === undefined || this.#closed) return undefined;
-    return startChangeListener(changes.connectionString, changes.channel, handlers, changes.logger);
+    return changes.listen(handlers);
   }
 
   /** A shared cursor's value (0 before first use). */
