@@ -4,12 +4,11 @@
  * `typ` (RFC 8725 §3.11: without it, a token of one kind could pass for another). The caller verifies the inner JWS
  * as it would an unencrypted token.
  */
-import { compactDecrypt } from 'jose';
-
 import { JoseError } from '../errors.js';
 import { decodeJSONObject } from '../jws/segments.js';
 import { JWE_CONTENT_ENCRYPTION, type EncryptionKey } from './encryption-key.js';
 import { checkCompactJWE, DEFAULT_MAX_JWE_LENGTH } from './guard.js';
+import { loadJose } from './load-jose.js';
 
 /** Options of `decryptJWT`. */
 export interface DecryptJWTOptions {
@@ -36,6 +35,8 @@ export async function decryptJWT(
   const key = decrypting.find(
     (k) => k.alg === checked.alg && (checked.kid === undefined || checked.kid === k.publicJwk.kid),
   );
+  // Outside the try: a package that fails to load is not a token that fails to decrypt.
+  const { compactDecrypt } = await loadJose();
   let plaintext: Uint8Array;
   try {
     ({ plaintext } = await compactDecrypt(jwe, key!.keyObject, {

@@ -4,9 +4,10 @@
  */
 import { createPublicKey } from 'node:crypto';
 
-import { CompactEncrypt, type CompactJWEHeaderParameters } from 'jose';
+import type { CompactJWEHeaderParameters } from 'jose';
 
 import { JWE_CONTENT_ENCRYPTION, type EncryptionKey } from './encryption-key.js';
+import { loadJose } from './load-jose.js';
 
 /**
  * Encrypts a compact JWS (normally a signed JWT) to `recipient`. The header is ours: `alg`, `enc`, `cty`, `kid`
@@ -30,5 +31,6 @@ export async function encryptJWT(
   if (recipient.publicJwk.kid !== undefined) header.kid = recipient.publicJwk.kid;
   if (options.typ !== undefined) header.typ = options.typ;
   const publicKey = recipient.type === 'private' ? createPublicKey(recipient.keyObject) : recipient.keyObject;
+  const { CompactEncrypt } = await loadJose();
   return new CompactEncrypt(new TextEncoder().encode(jws)).setProtectedHeader(header).encrypt(publicKey);
 }
