@@ -6,7 +6,6 @@
 import { CommanderError } from 'commander';
 import { CLI_ERROR_CODES, type CliErrorCode, type JoseErrorCode } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
-import { ConfigError } from '@jot/server';
 
 /** Codes of errors raised by the CLI itself and the list of them (the registry in `@jot/contract`). See docs/cli.md. */
 export { CLI_ERROR_CODES, type CliErrorCode };
@@ -40,14 +39,15 @@ function hasErrCode(err: unknown): err is Error & { code: string } {
 
 /**
  * Classifies a thrown value. A `JoseError` that reaches here came from reading a key (a configuration problem,
- * exit 2); token failures are turned into exit-1 `CliError`s by the commands that check tokens.
+ * exit 2); token failures are turned into exit-1 `CliError`s by the commands that check tokens. The server's errors
+ * (`ConfigError`'s `ERR_CONFIG_INVALID`, `ERR_UNAVAILABLE`, …) are told by their `ERR_` code, not by class, so that
+ * this module does not load the server (lib/server.ts).
  */
 export function describeFailure(err: unknown): Failure {
   if (err instanceof CliError) return { code: err.code, message: err.message, exitCode: err.exitCode };
   if (err instanceof CommanderError) {
     return { code: 'ERR_CLI_USAGE', message: err.message.replace(/^error: /, ''), exitCode: EXIT.error };
   }
-  if (err instanceof ConfigError) return { code: err.code, message: err.message, exitCode: EXIT.error };
   if (isJoseError(err)) {
     const claim = err.claim === undefined ? '' : ` (${err.claim})`;
     return { code: err.code, message: `${err.message}${claim}`, exitCode: EXIT.error };

@@ -8,12 +8,13 @@
 import type { Command } from 'commander';
 
 import type { UserView } from '@jot/contract';
-import { loadConfig, openAdminOps, type Config, type User } from '@jot/server';
+import type { Config, User } from '@jot/server';
 
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { emailOption, openAccounts } from '../lib/accounts.js';
 import { configuredExamples } from '../lib/admin-ops.js';
 import { readNewPassword } from '../lib/password-input.js';
+import { jotServer } from '../lib/server.js';
 
 interface CreateOptions {
   email: string;
@@ -22,8 +23,8 @@ interface CreateOptions {
 }
 
 async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
-  const email = emailOption(options.email).toLowerCase();
-  const config = loadConfig({ env: io.env, cwd: io.cwd });
+  const email = (await emailOption(options.email)).toLowerCase();
+  const config = (await jotServer()).loadConfig({ env: io.env, cwd: io.cwd });
   const accounts = await openAccounts(config);
   let result: Pick<UserView, 'id' | 'email'> & { action: 'created' | 'promoted' | 'unchanged' };
   let promote: User | undefined;
@@ -73,7 +74,7 @@ async function createAdmin(io: CliIo, options: CreateOptions): Promise<void> {
  * was an admin by then (nothing changed).
  */
 async function promoteExisting(config: Config, user: User): Promise<boolean> {
-  const ops = await openAdminOps(config);
+  const ops = await (await jotServer()).openAdminOps(config);
   try {
     return (await ops.grantAdmin(user)).granted;
   } finally {

@@ -8,21 +8,19 @@ import type { Command } from 'commander';
 
 import { importJWK, importPEM } from '@jot/jose';
 import { OAUTH_URIS, type ClientListView, type ClientView, type ClientWithSecret } from '@jot/contract';
-import {
-  clientView,
-  DomainError,
-  DPOP_POLICIES,
-  INTROSPECTION_POLICIES,
-  type AdminOps,
-  type ClientDPoPPolicy,
-  type ClientIntrospectionPolicy,
-  type ClientRegistration,
-  type ClientUpdate,
+import type * as JotServer from '@jot/server';
+import type {
+  AdminOps,
+  ClientDPoPPolicy,
+  ClientIntrospectionPolicy,
+  ClientRegistration,
+  ClientUpdate,
 } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, requireYes, withAdminOps } from '../lib/admin-ops.js';
+import { jotServer } from '../lib/server.js';
 import { readText } from '../lib/files.js';
 
 interface AddOptions {
@@ -106,7 +104,10 @@ function keysOf(io: CliIo, options: AddOptions): unknown {
 }
 
 /** `--dpop`: optional or required. */
-function dpopPolicy(value: string | undefined): ClientDPoPPolicy | undefined {
+function dpopPolicy(
+  { DPOP_POLICIES }: typeof JotServer,
+  value: string | undefined,
+): ClientDPoPPolicy | undefined {
   if (value === undefined) return undefined;
   if (!(DPOP_POLICIES as readonly string[]).includes(value)) {
     throw new CliError('ERR_CLI_USAGE', `--dpop must be one of ${DPOP_POLICIES.join(', ')}`);
@@ -115,7 +116,10 @@ function dpopPolicy(value: string | undefined): ClientDPoPPolicy | undefined {
 }
 
 /** `--introspection`: own or any. */
-function introspectionPolicy(value: string | undefined): ClientIntrospectionPolicy | undefined {
+function introspectionPolicy(
+  { INTROSPECTION_POLICIES }: typeof JotServer,
+  value: string | undefined,
+): ClientIntrospectionPolicy | undefined {
   if (value === undefined) return undefined;
   if (!(INTROSPECTION_POLICIES as readonly string[]).includes(value)) {
     throw new CliError(
@@ -149,11 +153,19 @@ function inFlags(message: string): string {
   return flag === undefined ? message : `${flag}${message.slice(field!.length)}`;
 }
 
-/** Server validation errors become usage errors with the server's message, in the CLI's flags. */
-async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with the admin operations and the server module (loaded for the command, lib/server.ts). Server
+ * validation errors become usage errors with the server's message, in the CLI's flags.
+ */
+async function registry<T>(
+  io: CliIo,
+  fn: (ops: AdminOps, server: typeof JotServer) => Promise<T>,
+): Promise<T> {
+  const server = await jotServer();
+  const { DomainError } = server;
   return withAdminOps(io, async (ops) => {
     try {
-      return await fn(ops);
+      return await fn(ops, server);
     } catch (err) {
       if (err instanceof DomainError) {
         throw new CliError(
@@ -167,11 +179,11 @@ async function registry<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promis
 }
 
 /** The registration `jot clients add` sends, from its options. */
-function registrationOf(io: CliIo, options: AddOptions): ClientRegistration {
+function registrationOf(server: typeof JotServer, io: CliIo, options: AddOptions): ClientRegistration {
   const jwks = keysOf(io, options);
   const ttl = options.ttl === undefined ? undefined : Number(options.ttl);
-  const dpop = dpopPolicy(options.dpop);
-  const introspection = introspectionPolicy(options.introspection);
+  const dpop = dpopPolicy(server, options.dpop);
+  const introspection = introspectionPolicy(server, options.introspection);
   return {
     name: options.name,
     token_endpoint_auth_method: options.auth as ClientRegistration['token_endpoint_auth_method'],
@@ -188,9 +200,12 @@ function registrationOf(io: CliIo, options: AddOptions): ClientRegistration {
 }
 
 /** The change `jot clients update` sends, from its options: at least one of them. */
-function updateOf(options: { dpop?: string; introspection?: string }): ClientUpdate {
-  const dpop = dpopPolicy(options.dpop);
-  const introspection = introspectionPolicy(options.introspection);
+function updateOf(
+  server: typeof JotServer,
+  options: { dpop?: string; introspection?: string },
+): ClientUpdate {
+  const dpop = dpopPolicy(server, options.dpop);
+  const introspection = introspectionPolicy(server, options.introspection);
   if (dpop === undefined && introspection === undefined) {
     throw new CliError('ERR_CLI_USAGE', 'nothing to change: give --dpop and/or --introspection');
   }
@@ -240,10 +255,10 @@ function addCommand(clients: Command, io: CliIo): void {
       ),
     )
     .action((options: AddOptions) =>
-      registry(io, async (ops) => {
+      registry(io, async (ops, server) => {
         await ops.requireKek(); // a client_secret_jwt secret is sealed under JOT_KEK
-        const { client, clientSecret } = await ops.clients.register(registrationOf(io, options));
-        print(io, clientView(client), clientSecret, options.json);
+        const { client, clientSecret } = await ops.clients.register(registrationOf(server, io, options));
+        print(io, server.clientView(client), clientSecret, options.json);
       }),
     );
 }
@@ -256,7 +271,7 @@ function listCommand(clients: Command, io: CliIo): void {
     .addHelpText('after', examples('jot clients list', 'jot clients list --json'))
     .option('--json', 'print {"clients": [...]}')
     .action((options: { json?: boolean }) =>
-      registry(io, async (ops) => {
+      registry(io, async (ops, { clientView }) => {
         const views = (await ops.clients.list()).map(clientView);
         if (options.json === true) return writeJson(io.stdout, { clients: views } satisfies ClientListView);
         for (const c of views) {
@@ -277,7 +292,7 @@ function showCommand(clients: Command, io: CliIo): void {
     .addHelpText('after', examples('jot clients show billing --json'))
     .option('--json', 'print the client as JSON')
     .action((clientId: string, options: { json?: boolean }) =>
-      registry(io, async (ops) => {
+      registry(io, async (ops, { clientView }) => {
         const client = await ops.clients.get(clientId);
         if (client === undefined) throw new CliError('ERR_CLI_NOT_FOUND', `no client "${clientId}"`);
         print(io, clientView(client), undefined, options.json);
@@ -307,9 +322,9 @@ function updateCommand(clients: Command, io: CliIo): void {
     )
     .option('--json', 'print the client as JSON')
     .action((clientId: string, options: { dpop?: string; introspection?: string; json?: boolean }) =>
-      registry(io, async (ops) => {
-        const client = await ops.clients.update(clientId, updateOf(options));
-        print(io, clientView(client), undefined, options.json);
+      registry(io, async (ops, server) => {
+        const client = await ops.clients.update(clientId, updateOf(server, options));
+        print(io, server.clientView(client), undefined, options.json);
       }),
     );
 }
@@ -322,7 +337,7 @@ function rotateSecretCommand(clients: Command, io: CliIo): void {
     .addHelpText('after', examples('jot clients rotate-secret reports'))
     .option('--json', 'print the client and its new client_secret as JSON')
     .action((clientId: string, options: { json?: boolean }) =>
-      registry(io, async (ops) => {
+      registry(io, async (ops, { clientView }) => {
         await ops.requireKek();
         const { client, clientSecret } = await ops.clients.rotateSecret(clientId);
         print(io, clientView(client), clientSecret, options.json);

@@ -4,9 +4,10 @@
  * development it creates `<dataDir>/dev-kek` when no `JOT_KEK` is set.
  */
 import type { Command } from 'commander';
-import { checkPasswordStrength, loadConfig } from '@jot/server';
+import type * as JotServer from '@jot/server';
 
 import { writeJson, writeLine, type CliIo } from '../io.js';
+import { jotServer } from '../lib/server.js';
 
 /** Registers `jot config` and its subcommands. */
 export function registerConfig(program: Command, io: CliIo): void {
@@ -26,8 +27,9 @@ export function registerConfig(program: Command, io: CliIo): void {
         '  JOT_CONFIG=/etc/jot/jot.config.json NODE_ENV=production jot config check --json',
       ].join('\n'),
     )
-    .action((options: { json?: boolean }) => {
-      const loaded = loadConfig({ env: io.env, cwd: io.cwd });
+    .action(async (options: { json?: boolean }) => {
+      const server = await jotServer();
+      const loaded = server.loadConfig({ env: io.env, cwd: io.cwd });
       if (options.json === true) {
         writeJson(io.stdout, loaded);
         return;
@@ -42,7 +44,7 @@ export function registerConfig(program: Command, io: CliIo): void {
           `warning: using the development KEK in ${loaded.dataDir}/dev-kek; set JOT_KEK for a real deployment`,
         );
       }
-      const policy = adminPasswordRefusal(loaded.adminPassword, loaded.adminEmail);
+      const policy = adminPasswordRefusal(server, loaded.adminPassword, loaded.adminEmail);
       if (policy !== undefined) {
         writeLine(
           io.stderr,
@@ -61,7 +63,11 @@ export function registerConfig(program: Command, io: CliIo): void {
  * server applies the policy when it creates the account, not to an account that already exists, which this check
  * (no database) cannot see.
  */
-function adminPasswordRefusal(password: string | undefined, email: string | undefined): string | undefined {
+function adminPasswordRefusal(
+  { checkPasswordStrength }: typeof JotServer,
+  password: string | undefined,
+  email: string | undefined,
+): string | undefined {
   if (password === undefined || email === undefined) return undefined;
   try {
     checkPasswordStrength(password, email);

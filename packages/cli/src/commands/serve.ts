@@ -5,18 +5,19 @@
  * `JOT_DRAIN_TIMEOUT`, revocation streams are sent elsewhere, the store is closed; a second signal ends the delay).
  */
 import type { Command } from 'commander';
-import {
-  createServer,
-  ensureBootstrapAdmin,
-  loadConfig,
-  REDACTED_PATHS,
-  shutdownOnSignal,
-  warnAboutDevelopmentDefaults,
-} from '@jot/server';
 
 import type { CliIo } from '../io.js';
+import { jotServer } from '../lib/server.js';
 
 async function serve(io: CliIo): Promise<void> {
+  const {
+    createServer,
+    ensureBootstrapAdmin,
+    loadConfig,
+    REDACTED_PATHS,
+    shutdownOnSignal,
+    warnAboutDevelopmentDefaults,
+  } = await jotServer();
   const config = loadConfig({ env: io.env, cwd: io.cwd });
   const app = await createServer({
     config,

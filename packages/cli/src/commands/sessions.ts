@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 
 import type { SessionListView } from '@jot/contract';
-import { publicSession, type AdminOps } from '@jot/server';
+import type { AdminOps } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, userOf, withAdminOps } from '../lib/admin-ops.js';
+import { jotServer } from '../lib/server.js';
 
 /** `jot sessions revoke --user`: ends every session and token of the user. */
 async function revokeAll(io: CliIo, ops: AdminOps, ref: string, json: boolean | undefined): Promise<void> {
@@ -29,6 +30,7 @@ export function registerSessions(program: Command, io: CliIo): void {
       withAdminOps(io, async (ops) => {
         const list = await ops.listSessions(await userOf(ops, ref));
         // The API's session view (`current` is false: the CLI holds none of them).
+        const { publicSession } = await jotServer();
         const views = list.map((s) => publicSession(s));
         if (options.json === true) return writeJson(io.stdout, { sessions: views } satisfies SessionListView);
         for (const v of views)

@@ -5,12 +5,12 @@
 import type { Command } from 'commander';
 
 import type { RotatedKeyView, SigningKeyListView, WithdrawnKeyView } from '@jot/contract';
-import { isDomainError, publicSigningKey, publicWithdrawnKey } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { examples, withAdminOps } from '../lib/admin-ops.js';
 import { operandsMayStartWithDash } from '../lib/dash-operands.js';
+import { jotServer } from '../lib/server.js';
 
 /** Registers `jot keys`. */
 export function registerKeys(program: Command, io: CliIo): void {
@@ -23,6 +23,7 @@ export function registerKeys(program: Command, io: CliIo): void {
     .option('--json', 'print {"keys": [...]} as GET /api/admin/keys does')
     .action((options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
+        const { publicSigningKey } = await jotServer();
         const list = (await ops.keys()).list().map(publicSigningKey);
         if (options.json === true) return writeJson(io.stdout, { keys: list } satisfies SigningKeyListView);
         for (const k of list) {
@@ -56,6 +57,7 @@ function registerRotate(keys: Command, io: CliIo): void {
     .option('--json', 'print the new key as JSON')
     .action((options: { immediate?: boolean; withdraw?: boolean; json?: boolean }) =>
       withAdminOps(io, async (ops) => {
+        const { publicSigningKey } = await jotServer();
         let key: RotatedKeyView;
         if (options.withdraw === true) {
           if (options.immediate !== true)
@@ -90,6 +92,7 @@ function registerWithdraw(keys: Command, io: CliIo): void {
     .option('--json', 'print {kid, alg, withdrawn_at} as POST /api/admin/keys/:kid/withdraw does')
     .action((kid: string, options: { json?: boolean }) =>
       withAdminOps(io, async (ops) => {
+        const { isDomainError, publicWithdrawnKey } = await jotServer();
         let view: WithdrawnKeyView;
         try {
           view = publicWithdrawnKey(await ops.withdrawKey(kid));

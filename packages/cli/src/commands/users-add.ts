@@ -8,13 +8,14 @@
 import type { Command } from 'commander';
 
 import type { UserView } from '@jot/contract';
-import { loadConfig, openAdminOps, type AdminOps } from '@jot/server';
+import type { AdminOps } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import { writeJson, writeLine, type CliIo } from '../io.js';
 import { emailOption, openAccounts } from '../lib/accounts.js';
 import { configuredExamples } from '../lib/admin-ops.js';
 import { readNewPassword } from '../lib/password-input.js';
+import { jotServer } from '../lib/server.js';
 
 interface AddOptions {
   email: string;
@@ -28,7 +29,8 @@ interface AddOptions {
 const ROLE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 async function addUser(io: CliIo, options: AddOptions): Promise<void> {
-  const email = emailOption(options.email);
+  const { loadConfig, openAdminOps } = await jotServer();
+  const email = await emailOption(options.email);
   const roles = [...new Set(options.role)];
   const bad = roles.find((r) => !ROLE.test(r));
   if (bad !== undefined) {

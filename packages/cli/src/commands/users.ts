@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 
 import type { InvitationView, UserPageView, UserView } from '@jot/contract';
-import { DomainError, invitationView, type AdminOps, type Invitation } from '@jot/server';
+import type { AdminOps, Invitation } from '@jot/server';
 
 import { CliError } from '../errors.js';
 
@@ -14,6 +14,7 @@ import { writeJson, writeLine, type CliIo } from '../io.js';
 import { registerUsersAdd } from './users-add.js';
 import { examples, parseRoles, requireYes, userOf, userView, withAdminOps } from '../lib/admin-ops.js';
 import { wholeNumber } from '../lib/options.js';
+import { jotServer } from '../lib/server.js';
 
 interface JsonOption {
   json?: boolean;
@@ -45,7 +46,7 @@ function listCommand(users: Command, io: CliIo): void {
       withAdminOps(io, async (ops) => {
         const { limit, offset } = options;
         const page = await ops.store.searchUsers({ q: options.query, limit, offset });
-        const view: UserPageView = { users: page.users.map(userView), total: page.total };
+        const view: UserPageView = { users: await Promise.all(page.users.map(userView)), total: page.total };
         if (options.json === true) return writeJson(io.stdout, view);
         for (const u of page.users) {
           writeLine(
@@ -73,7 +74,7 @@ function showCommand(users: Command, io: CliIo): void {
         const user = await userOf(ops, ref);
         const sessions = await ops.listSessions(user);
         const view: UserView & { live_sessions: number } = {
-          ...userView(user),
+          ...(await userView(user)),
           live_sessions: sessions.length,
         };
         printUser(io, view, options.json);
@@ -97,7 +98,7 @@ function statusCommands(users: Command, io: CliIo): void {
       .action((ref: string, options: JsonOption) =>
         withAdminOps(io, async (ops) => {
           const user = await ops.setStatus(await userOf(ops, ref), status);
-          if (options.json === true) return writeJson(io.stdout, userView(user));
+          if (options.json === true) return writeJson(io.stdout, await userView(user));
           writeLine(io.stdout, `${user.email} is ${status}`);
         }),
       );
@@ -120,7 +121,7 @@ function setRolesCommand(users: Command, io: CliIo): void {
     .action((ref: string, roles: string[], options: JsonOption) =>
       withAdminOps(io, async (ops) => {
         const user = await ops.setRoles(await userOf(ops, ref), parseRoles(roles));
-        if (options.json === true) return writeJson(io.stdout, userView(user));
+        if (options.json === true) return writeJson(io.stdout, await userView(user));
         writeLine(io.stdout, `${user.email} now has roles: ${user.roles.join(', ') || 'none'}`);
       }),
     );
@@ -131,6 +132,7 @@ function setRolesCommand(users: Command, io: CliIo): void {
  * with the admin API's `ERR_EMAIL_TAKEN`.
  */
 async function invite(ops: AdminOps, email: string, roles: string[]): Promise<Invitation> {
+  const { DomainError } = await jotServer();
   try {
     return await ops.invite(email, roles);
   } catch (err) {
@@ -152,7 +154,7 @@ function inviteCommand(users: Command, io: CliIo): void {
     .action((email: string, options: { roles: string } & JsonOption) =>
       withAdminOps(io, async (ops) => {
         const invitation = await invite(ops, email.trim().toLowerCase(), parseRoles([options.roles]));
-        const view: InvitationView = invitationView(invitation);
+        const view: InvitationView = (await jotServer()).invitationView(invitation);
         if (options.json === true) return writeJson(io.stdout, view);
         writeLine(io.stdout, `invited ${view.email} (invitation ${view.id}, expires ${view.expires_at})`);
       }),

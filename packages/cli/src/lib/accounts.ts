@@ -4,28 +4,18 @@
  * normalises emails, applies the password policy, hashes and records security events exactly as the server does.
  * Nothing else of the server starts: no keys are created, no Redis is needed.
  */
-import {
-  checkEmail,
-  createAccountService,
-  createPasswordHasher,
-  createSecurityEvents,
-  DomainError,
-  openStore,
-  type Config,
-  type NewAccount,
-  type SecurityEvents,
-  type Store,
-  type User,
-} from '@jot/server';
+import type { Config, NewAccount, SecurityEvents, Store, User } from '@jot/server';
 
 import { CliError } from '../errors.js';
+import { jotServer } from './server.js';
 
 /**
  * The `--email` of `jot admin create` and `jot users add`, trimmed; an address no account can have (the server's own
  * rule: one `@`, a valid domain name, no invisible characters) is a usage error, before any password is asked for or
  * any account looked up — `admin@example.com/x` must never find admin@example.com.
  */
-export function emailOption(email: string): string {
+export async function emailOption(email: string): Promise<string> {
+  const { checkEmail, DomainError } = await jotServer();
   const trimmed = email.trim();
   try {
     checkEmail(trimmed);
@@ -56,6 +46,8 @@ function cliCode(code: string): 'ERR_CLI_PASSWORD_REJECTED' | 'ERR_CLI_ACCOUNT_E
 
 /** Opens the configured store and hasher. Call `close()` when done. */
 export async function openAccounts(config: Config): Promise<Accounts> {
+  const { createAccountService, createPasswordHasher, createSecurityEvents, DomainError, openStore } =
+    await jotServer();
   const store = await openStore({ url: config.databaseUrl, dataDir: config.dataDir });
   const passwords = await createPasswordHasher({
     memoryKiB: config.argon2MemoryKib,

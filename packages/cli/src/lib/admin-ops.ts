@@ -3,13 +3,15 @@
  * (`openAdminOps` from `@jot/server`), closing them afterwards; resolves users by email or id.
  */
 import type { UserView } from '@jot/contract';
-import { loadConfig, openAdminOps, publicUser, type AdminOps, type User } from '@jot/server';
+import type { AdminOps, User } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { jotServer } from './server.js';
 
 /** Opens the services, runs `fn`, closes them (also when `fn` throws). */
 export async function withAdminOps<T>(io: CliIo, fn: (ops: AdminOps) => Promise<T>): Promise<T> {
+  const { loadConfig, openAdminOps } = await jotServer();
   const ops = await openAdminOps(loadConfig({ env: io.env, cwd: io.cwd }));
   try {
     return await fn(ops);
@@ -32,7 +34,9 @@ export function requireYes(yes: boolean | undefined, what: string): void {
 }
 
 /** A user as the CLI prints it: the API's public view (never hashes). */
-export const userView = (user: User): UserView => publicUser(user);
+export async function userView(user: User): Promise<UserView> {
+  return (await jotServer()).publicUser(user);
+}
 
 /** Splits a comma (and/or space) separated list of roles. */
 export function parseRoles(values: readonly string[]): string[] {

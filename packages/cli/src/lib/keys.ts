@@ -12,12 +12,20 @@ import {
   type KeyOptions,
   type SecretEncoding,
 } from '@jot/jose';
-import { redactUrl } from '@jot/server';
 
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readText } from './files.js';
 import { envVarName } from './options.js';
+import { jotServer } from './server.js';
+
+/**
+ * A JWKS source as a message may show it: the server's `redactUrl` (credentials removed), loading the server only
+ * for this failure message — `verify` and `sign` do not otherwise need it.
+ */
+async function redacted(source: string): Promise<string> {
+  return (await jotServer()).redactUrl(source);
+}
 
 /** Reads a key file holding a PEM (SPKI, PKCS #8, …) or one JWK. */
 export function loadKeyFile(io: CliIo, path: string, options: KeyOptions = {}): Key {
@@ -70,7 +78,10 @@ export async function loadJwks(io: CliIo, source: string, timeoutSeconds: number
   }
   const keys = KeySet.fromJWKS(document);
   if (keys.keys.length === 0) {
-    throw new CliError('ERR_KEY_INVALID', `the JWKS at ${redactUrl(source)} holds no usable signing keys`);
+    throw new CliError(
+      'ERR_KEY_INVALID',
+      `the JWKS at ${await redacted(source)} holds no usable signing keys`,
+    );
   }
   return keys;
 }
@@ -81,7 +92,7 @@ async function fetchJson(url: string, timeoutSeconds: number): Promise<unknown> 
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) {
     throw new CliError(
       'ERR_CLI_USAGE',
-      `the JWKS URL ${redactUrl(url)} holds a user name or password: give a URL without credentials`,
+      `the JWKS URL ${await redacted(url)} holds a user name or password: give a URL without credentials`,
     );
   }
   let response: Response;
@@ -94,19 +105,19 @@ async function fetchJson(url: string, timeoutSeconds: number): Promise<unknown> 
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     const detail = timedOut ? `no answer within ${timeoutSeconds}s` : describeNetworkError(err);
-    throw new CliError('ERR_CLI_JWKS_FETCH', `cannot fetch the JWKS from ${redactUrl(url)}: ${detail}`);
+    throw new CliError('ERR_CLI_JWKS_FETCH', `cannot fetch the JWKS from ${await redacted(url)}: ${detail}`);
   }
   if (!response.ok) {
     await response.body?.cancel();
     throw new CliError(
       'ERR_CLI_JWKS_FETCH',
-      `the JWKS URL ${redactUrl(url)} answered HTTP ${response.status}`,
+      `the JWKS URL ${await redacted(url)} answered HTTP ${response.status}`,
     );
   }
   try {
     return await response.json();
   } catch {
-    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${redactUrl(url)} did not return JSON`);
+    throw new CliError('ERR_CLI_JWKS_FETCH', `the JWKS URL ${await redacted(url)} did not return JSON`);
   }
 }
 

@@ -3,15 +3,15 @@
  * by `--password-env`, or a no-echo prompt asked twice — never from the command line, where it would land in shell
  * history and `ps`. The server's own policy (length, common passwords, whitespace, the email) decides.
  */
-import { checkPasswordStrength, DomainError } from '@jot/server';
-
 import { CliError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { promptHidden } from './input.js';
 import { envVarName } from './options.js';
+import { jotServer } from './server.js';
 
 /** The server's password policy, as a CLI error. */
-export function checkPassword(password: string, email: string): void {
+export async function checkPassword(password: string, email: string): Promise<void> {
+  const { checkPasswordStrength, DomainError } = await jotServer();
   try {
     checkPasswordStrength(password, email);
   } catch (err) {
@@ -44,11 +44,11 @@ export async function readNewPassword(
       );
     }
     password = await promptHidden(io, `Password for ${email}: `);
-    checkPassword(password, email);
+    await checkPassword(password, email);
     if ((await promptHidden(io, 'Repeat the password: ')) !== password) {
       throw new CliError('ERR_CLI_PASSWORD_REJECTED', 'the two passwords differ');
     }
   }
-  checkPassword(password, email);
+  await checkPassword(password, email);
   return password;
 }
