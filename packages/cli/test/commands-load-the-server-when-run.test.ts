@@ -4,15 +4,14 @@
  * time (about 1.2 s of `jot --help`'s 1.4 s on a 2-core machine, ~0.3 s without). The built CLI runs in a child process
  * whose every loaded module is recorded (an ESM loader hook and the require cache).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { modulesLoadedBy } from '../../server/test/support/loaded-modules.js';
 import { serverEnv } from './support.js';
 
 const CLI = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -34,35 +33,8 @@ function requireBuiltCli(): void {
 }
 
 /** Runs the built `jot` with `args` and returns every file (path or URL) the process loaded. */
-async function modulesLoadedBy(args: string[], env: Record<string, string> = {}): Promise<string[]> {
-  const list = join(dir, 'esm.txt');
-  const hooks = join(dir, 'hooks.mjs');
-  const preload = join(dir, 'preload.mjs');
-  writeFileSync(list, '');
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  appendFileSync(${JSON.stringify(list)}, url + '\\n');
-  return next(url, context);
-}`,
-  );
-  // The require cache is read as the process exits (`jot` calls process.exit when a command is done).
-  writeFileSync(
-    preload,
-    `import { appendFileSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
-register(${JSON.stringify(pathToFileURL(hooks).href)});
-process.on('exit', () => {
-  appendFileSync(${JSON.stringify(list)}, Object.keys(createRequire(import.meta.url).cache).join('\\n') + '\\n');
-});`,
-  );
-  await promisify(execFile)(process.execPath, ['--import', pathToFileURL(preload).href, CLI, ...args], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  return readFileSync(list, 'utf8').split('\n').filter(Boolean);
-}
+const cliLoads = (args: string[], env: Record<string, string> = {}): Promise<string[]> =>
+  modulesLoadedBy([CLI, ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', ...env } });
 
 const isServer = (file: string): boolean => /\/packages\/server\/|\/node_modules\/@jot\/server\//.test(file);
 
@@ -76,14 +48,14 @@ describe('jot and @jot/server', () => {
     'users --help',
   ])('`jot %s` does not load the server', async (command) => {
     requireBuiltCli();
-    const loaded = await modulesLoadedBy(command.split(' '));
+    const loaded = await cliLoads(command.split(' '));
     expect(loaded.some((f) => /\/packages\/cli\//.test(f))).toBe(true);
     expect(loaded.filter(isServer)).toEqual([]);
   });
 
   it('`jot config check` loads it (the recording sees the server when a command uses it)', async () => {
     requireBuiltCli();
-    const loaded = await modulesLoadedBy(['config', 'check', '--json'], serverEnv(join(dir, 'data')));
+    const loaded = await cliLoads(['config', 'check', '--json'], serverEnv(join(dir, 'data')));
     expect(loaded.some(isServer)).toBe(true);
   });
 });

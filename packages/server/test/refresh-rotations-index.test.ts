@@ -9,9 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import Database from 'better-sqlite3';
 import { Kysely, sql, type Dialect } from 'kysely';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { refreshState } from '../src/store/joined.js';
@@ -22,6 +20,7 @@ import { createSqliteDialect } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
 import { migrateTo } from './support/migrations.js';
 import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { postgresPlan, sqlitePlan } from './support/query-plans.js';
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;
@@ -57,15 +56,7 @@ const sqliteBackend: Backend = {
   dialect: 'sqlite',
   open: () => openStore({ url: file, dataDir: dir }),
   kysely: () => createSqliteDialect(file),
-  plan: (text, parameters) => {
-    const db = new Database(file, { readonly: true });
-    try {
-      const rows = db.prepare(`explain query plan ${text}`).all(...parameters) as { detail: string }[];
-      return Promise.resolve(rows.map((row) => row.detail).join('\n'));
-    } finally {
-      db.close();
-    }
-  },
+  plan: sqlitePlan(file),
   indexes: async (db) =>
     (
       await sql<{
@@ -80,22 +71,7 @@ function postgresBackend(schema: TestSchema): Backend {
     open: () => openStore({ url: schema.url, dataDir: dir, postgres: { schema: schema.schema } }),
     kysely: () => createPostgresDialect(schema.url, { schema: schema.schema, poolMax: 1 }),
     migrationTableSchema: schema.schema,
-    plan: async (text, parameters) => {
-      const client = new pg.Client({ connectionString: schema.url });
-      await client.connect();
-      try {
-        await client.query(`set search_path to ${schema.schema}`);
-        await client.query('analyze refresh_tokens');
-        // ANALYZE: the plan as run, with each node's actual row count.
-        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-          `explain (analyze, costs off, timing off, summary off) ${text}`,
-          [...parameters],
-        );
-        return rows.map((row) => row['QUERY PLAN']).join('\n');
-      } finally {
-        await client.end();
-      }
-    },
+    plan: postgresPlan(schema, 'refresh_tokens', { analyze: true }),
     indexes: async (db) =>
       (
         await sql<{
