@@ -26,7 +26,13 @@ import { totpCode } from '../src/services/totp.js';
 import { createTestSchema } from './support/postgres.js';
 import { waitFor } from './support/processes.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
-import { signUp, startServer, type TestServer, signUpVerified } from './support/jot-server.js';
+import {
+  signUp,
+  signUpVerified,
+  startServer,
+  type TestServer,
+  verifyAddressOf,
+} from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const redisAvailable = await requireRedis('the rate limits across instances');
@@ -210,12 +216,31 @@ describe('per client address (JOT_RATE_LIMIT_AUTH)', () => {
   });
 });
 
-describe('per verified user, across addresses', () => {
+// Concurrent: each case has its own user, so its own budgets, and most of a case is the wait for its window to pass.
+describe.concurrent('per verified user, across addresses', () => {
   let server: TestServer;
   beforeAll(async () => {
     // Per-address limits out of the way: every request below comes from a fresh address anyway.
     server = await startServer({ rateLimitAuth: RATE, trustProxy: true });
+    await accountWithoutMail(server, 'taken@example.com');
   });
+
+  /** signUpVerified from a fresh address: the cases sign up at once, and the sign-up routes are limited per address. */
+  async function verifiedUser(email: string): Promise<{ access_token: string; userId: string }> {
+    const headers = { 'x-forwarded-for': freshAddress() };
+    const reg = await server.request('POST', '/api/register', {
+      headers,
+      body: { email, password: PASSWORD },
+    });
+    expect(reg.status).toBe(201);
+    const login = await server.request('POST', '/api/login', {
+      headers,
+      body: { email, password: PASSWORD },
+    });
+    expect(login.status).toBe(200);
+    await verifyAddressOf(server, reg.body.id as string);
+    return { access_token: login.body.access_token as string, userId: reg.body.id as string };
+  }
   afterAll(async () => {
     await server.close();
   });
@@ -247,10 +272,7 @@ describe('per verified user, across addresses', () => {
 
   for (const { limit, routes } of cases) {
     it(`${limit}: ${routes.map((r) => r[1]).join(' and ')} share one budget per user, 429 with Retry-After, then recover`, async () => {
-      if ((await server.app.jot.store.getUserByEmail('taken@example.com')) === undefined) {
-        await signUp(server, 'taken@example.com', PASSWORD);
-      }
-      const user = await signUpVerified(server, `${limit}@example.com`, PASSWORD);
+      const user = await verifiedUser(`${limit}@example.com`);
       const attempt = (i: number) => {
         const [method, path, body] = routes[i % routes.length]!;
         return send(server, method, path, { address: freshAddress(), token: user.access_token, body });
@@ -272,18 +294,22 @@ describe('per verified user, across addresses', () => {
   }
 });
 
-describe('per mail address (JOT_RATE_LIMIT_MAIL)', () => {
+// Concurrent: the mail routes share one budget per recipient, so each route has recipients of its own; most of a
+// case is the wait for its window to pass.
+describe.concurrent('per mail address (JOT_RATE_LIMIT_MAIL)', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer({ rateLimitMail: RATE, rateLimitAuth: '10000/min', trustProxy: true });
-    await accountWithoutMail(server, 'mail-limited@example.com');
+    await accountWithoutMail(server, 'mail-limited-forgot@example.com');
+    await accountWithoutMail(server, 'mail-limited-verification@example.com');
   });
   afterAll(async () => {
     await server.close();
   });
 
   for (const path of ['/api/password/forgot', '/api/email/verification']) {
-    for (const email of ['mail-limited@example.com', 'no-such-account@example.com']) {
+    const route = path.split('/').pop()!;
+    for (const email of [`mail-limited-${route}@example.com`, `no-such-account-${route}@example.com`]) {
       it(`${path} for ${email.startsWith('no-') ? 'an unknown' : 'a known'} address: 429 with Retry-After from any client address, then recovers`, async () => {
         const attempt = () => send(server, 'POST', path, { address: freshAddress(), body: { email } });
         expect((await attempt()).status).toBe(202);
