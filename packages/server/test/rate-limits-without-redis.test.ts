@@ -41,16 +41,20 @@ describe('rate limits without Redis', () => {
 
   it('a flood of requests for 5,001 made-up addresses does not reopen the spent mail budget of one address', async () => {
     const victim = 'flood-victim@example.com';
-    for (let i = 0; i < 5; i += 1)
-      expect((await post(server, '/api/password/forgot', { email: victim })).status).toBe(202);
+    // At once: every answer of a mail route waits out the route's floor, so one after another they add up.
+    const spent = await Promise.all(
+      Array.from({ length: 5 }, () => post(server, '/api/password/forgot', { email: victim })),
+    );
+    expect(spent.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     expect(await post(server, '/api/password/forgot', { email: victim })).toMatchObject({
       status: 429,
       code: 'ERR_RATE_LIMITED',
     });
 
-    // More made-up recipients than @fastify/rate-limit's in-memory store keeps (5,000), a batch at a time.
+    // More made-up recipients than @fastify/rate-limit's in-memory store keeps (5,000), a batch at a time (each batch
+    // waits out the floor once).
     const FLOOD = 5_001;
-    const BATCH = 500;
+    const BATCH = 2_500;
     for (let start = 0; start < FLOOD; start += BATCH) {
       const batch = Array.from({ length: Math.min(BATCH, FLOOD - start) }, (_, i) =>
         post(server, '/api/password/forgot', { email: `made-up-${start + i}@example.com` }),
@@ -68,23 +72,22 @@ describe('rate limits without Redis', () => {
   it('the forgotten-password, verification and email-change routes share one budget per recipient', async () => {
     const recipient = 'shared-recipient@example.com';
     const user = await signUp(server, 'changes-email@example.com', PASSWORD);
-    expect((await post(server, '/api/password/forgot', { email: recipient })).status).toBe(202);
-    expect((await post(server, '/api/password/forgot', { email: recipient })).status).toBe(202);
-    expect((await post(server, '/api/email/verification', { email: recipient })).status).toBe(202);
-    expect((await post(server, '/api/email/verification', { email: recipient })).status).toBe(202);
-    expect(
-      (await post(server, '/api/email/change', { new_email: recipient }, user.access_token)).status,
-    ).toBe(202);
+    // The five of the budget at once (each answer waits out the mail floor), over all three routes.
+    const spent = await Promise.all([
+      post(server, '/api/password/forgot', { email: recipient }),
+      post(server, '/api/password/forgot', { email: recipient }),
+      post(server, '/api/email/verification', { email: recipient }),
+      post(server, '/api/email/verification', { email: recipient }),
+      post(server, '/api/email/change', { new_email: recipient }, user.access_token),
+    ]);
+    expect(spent.map((a) => a.status)).toEqual([202, 202, 202, 202, 202]);
     // The sixth message to the recipient, whichever route asks for it, is refused.
-    for (const [url, body, token] of [
-      ['/api/password/forgot', { email: recipient }, undefined],
-      ['/api/email/verification', { email: recipient }, undefined],
-      ['/api/email/change', { new_email: recipient }, user.access_token],
-    ] as const) {
-      expect(await post(server, url, body, token), url).toMatchObject({
-        status: 429,
-        code: 'ERR_RATE_LIMITED',
-      });
-    }
+    const sixth = await Promise.all([
+      post(server, '/api/password/forgot', { email: recipient }),
+      post(server, '/api/email/verification', { email: recipient }),
+      post(server, '/api/email/change', { new_email: recipient }, user.access_token),
+    ]);
+    const refused = { status: 429, code: 'ERR_RATE_LIMITED' };
+    expect(sixth).toMatchObject([refused, refused, refused]);
   });
 });
