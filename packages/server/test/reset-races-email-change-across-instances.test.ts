@@ -33,26 +33,31 @@ describe.runIf(available)('a reset link and an email-change link raced over two 
   const tokenTo = async (to: string, subject: RegExp) =>
     tokenIn(linkIn(await smtp.waitFor((m) => m.to.includes(to) && subject.test(m.subject))));
 
+  // The rounds run at once: each has an account of its own, and most of a round is waiting for its two mails.
   it(`never both (${ROUNDS} rounds)`, async () => {
-    const rounds = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const email = `owner-${round}@example.com`;
-      const next = `taker-${round}@example.com`;
-      const user = await signUp(a, email);
-      await b.request('POST', '/api/email/change', { token: user.access_token, body: { new_email: next } });
-      const change = await tokenTo(next, /confirm your new email/i);
-      await a.request('POST', '/api/password/forgot', { body: { email } });
-      const reset = await tokenTo(email, /reset your password/i);
-      const [resetRes, changeRes] = await Promise.all([
-        a.request('POST', '/api/password/reset', {
-          body: { token: reset, new_password: `reset password ${round}` },
-        }),
-        // With the account's session: the confirmation's proof of who asked (services/registrant-proof.ts).
-        b.request('POST', '/api/email/change/confirm', { token: user.access_token, body: { token: change } }),
-      ]);
-      const after = (await cluster.store.getUserById(user.userId))!;
-      rounds.push({ round, reset: outcome(resetRes), change: outcome(changeRes), email: after.email });
-    }
+    const rounds = await Promise.all(
+      Array.from({ length: ROUNDS }, async (_, round) => {
+        const email = `owner-${round}@example.com`;
+        const next = `taker-${round}@example.com`;
+        const user = await signUp(a, email);
+        await b.request('POST', '/api/email/change', { token: user.access_token, body: { new_email: next } });
+        const change = await tokenTo(next, /confirm your new email/i);
+        await a.request('POST', '/api/password/forgot', { body: { email } });
+        const reset = await tokenTo(email, /reset your password/i);
+        const [resetRes, changeRes] = await Promise.all([
+          a.request('POST', '/api/password/reset', {
+            body: { token: reset, new_password: `reset password ${round}` },
+          }),
+          // With the account's session: the confirmation's proof of who asked (services/registrant-proof.ts).
+          b.request('POST', '/api/email/change/confirm', {
+            token: user.access_token,
+            body: { token: change },
+          }),
+        ]);
+        const after = (await cluster.store.getUserById(user.userId))!;
+        return { round, reset: outcome(resetRes), change: outcome(changeRes), email: after.email };
+      }),
+    );
     console.log(JSON.stringify(rounds));
     for (const r of rounds) {
       expect(r.reset.status === 200 && r.change.status === 200, JSON.stringify(r)).toBe(false);
