@@ -16,8 +16,6 @@ import { times } from './session-events.js';
 const PASSWORD = 'correct horse battery';
 let server: TestServer;
 const clients: JotClient[] = [];
-/** Every request the clients made, as "METHOD /path status". */
-const calls: string[] = [];
 
 beforeAll(async () => {
   // A 3-second token: several lifetimes fit in a test. Renewals every 1.5 s need a higher per-session limit.
@@ -32,19 +30,27 @@ afterAll(async () => {
   await server.close();
 });
 
-const recordingFetch: typeof fetch = async (input, init) => {
-  const request = new Request(input, init);
-  const res = await fetch(request);
-  calls.push(`${request.method} ${new URL(request.url).pathname} ${res.status}`);
-  return res;
-};
+/** A fetch that records every request made through it, as "METHOD /path status" (one per test: they run at once). */
+function recorder(): { fetch: typeof fetch; calls: string[]; count: (prefix: string) => number } {
+  const calls: string[] = [];
+  return {
+    calls,
+    async fetch(input, init) {
+      const request = new Request(input, init);
+      const res = await fetch(request);
+      calls.push(`${request.method} ${new URL(request.url).pathname} ${res.status}`);
+      return res;
+    },
+    count: (prefix) => calls.filter((c) => c.startsWith(prefix)).length,
+  };
+}
 
 function client(options: Partial<Parameters<typeof createClient>[0]> = {}): JotClient {
   const c = createClient({
     baseUrl: server.url,
     mode: 'bearer',
     tokenMode: 'single',
-    fetch: recordingFetch,
+    fetch: recorder().fetch,
     locks: null,
     broadcast: false,
     ...options,
@@ -53,11 +59,11 @@ function client(options: Partial<Parameters<typeof createClient>[0]> = {}): JotC
   return c;
 }
 
-const count = (prefix: string): number => calls.filter((c) => c.startsWith(prefix)).length;
-
-describe('single-token mode against the real server', () => {
+// Concurrent: each test has an account and clients of its own, and most of a test is waiting for token lifetimes.
+describe.concurrent('single-token mode against the real server', () => {
   it('stays signed in across several token lifetimes by renewing before expiry, with no refresh token', async () => {
-    const jot = client();
+    const { fetch, calls, count } = recorder();
+    const jot = client({ fetch });
     const ended: unknown[] = [];
     jot.on('session:ended', (e) => ended.push(e));
     await jot.login('single@example.com', PASSWORD);
@@ -79,8 +85,9 @@ describe('single-token mode against the real server', () => {
   it('two tabs sharing a lock and a channel renew once per lifetime between them, and neither is signed out', async () => {
     const locks = fakeLocks();
     const storageKey = `single-${Date.now()}`;
-    const a = client({ mode: 'memory', locks, broadcast: true, storageKey });
-    const b = client({ mode: 'memory', locks, broadcast: true, storageKey });
+    const { fetch, count } = recorder();
+    const a = client({ mode: 'memory', locks, broadcast: true, storageKey, fetch });
+    const b = client({ mode: 'memory', locks, broadcast: true, storageKey, fetch });
     const ended: unknown[] = [];
     a.on('session:ended', (e) => ended.push(e));
     b.on('session:ended', (e) => ended.push(e));
