@@ -66,7 +66,8 @@ describe('SSE parser', () => {
     // pending line on each chunk would examine ~10^10 here (and the count would say so).
     const fast = new SSEParser();
     const chunks = Array.from({ length: 20_000 }, () => 'x'.repeat(50)); // a 1 MB line in 50-byte chunks
-    const charCodeAt = String.prototype.charCodeAt;
+    const descriptor = Object.getOwnPropertyDescriptor(String.prototype, 'charCodeAt')!;
+    const charCodeAt = descriptor.value as (this: string, index: number) => number;
     let examined = 0;
     String.prototype.charCodeAt = function (this: string, index: number): number {
       examined += 1;
@@ -78,7 +79,7 @@ describe('SSE parser', () => {
       for (const chunk of chunks) fast.push(chunk);
       events = fast.push('\n\n');
     } finally {
-      String.prototype.charCodeAt = charCodeAt;
+      Object.defineProperty(String.prototype, 'charCodeAt', descriptor);
     }
     expect(events[0]?.data.length).toBe(1_000_000);
     expect(examined).toBeGreaterThanOrEqual(1_000_000);
