@@ -19,7 +19,7 @@ import { listRevocationsSince } from '../src/store/revocations.js';
 import type { DialectName, Schema } from '../src/store/schema.js';
 import { createSqliteDialect } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { requirePostgres, type TestSchema } from './support/postgres.js';
 import { postgresPlan, sqlitePlan } from './support/query-plans.js';
 
 const T0 = 1_800_000_000_000;
@@ -37,10 +37,10 @@ interface Backend {
 
 const dir = mkdtempSync(join(tmpdir(), 'jot-cursor-reads-'));
 const file = join(dir, 'jot.db');
-const pgSchema = await createTestSchema();
+const pgSchema = await requirePostgres('judging a feed cursor');
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (!('error' in pgSchema)) await pgSchema.drop();
+  await pgSchema?.drop();
 });
 
 const sqliteBackend: Backend = {
@@ -60,7 +60,7 @@ function postgresBackend(schema: TestSchema): Backend {
 }
 
 const backends: Backend[] = [sqliteBackend];
-if (!('error' in pgSchema)) backends.push(postgresBackend(pgSchema));
+if (pgSchema !== undefined) backends.push(postgresBackend(pgSchema));
 
 const cursorOf = (page: RevocationPage): FeedCursor => ({
   id: page.cursor,

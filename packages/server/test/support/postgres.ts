@@ -1,7 +1,8 @@
 /**
  * Test helper: a throwaway Postgres schema per run, so parallel runs never see each other's tables.
  * Connects to 127.0.0.1:5432 database `test` (trust auth) as `postgres`, falling back to `root`;
- * `JOT_TEST_DATABASE_URL` overrides.
+ * `JOT_TEST_DATABASE_URL` overrides. A suite asks through {@link requirePostgres}: in CI a missing PostgreSQL fails
+ * it, elsewhere it is skipped with a visible message (as `requireRedis` in `redis.ts` does for Redis).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -52,4 +53,18 @@ export async function createTestSchema(): Promise<TestSchema | { error: string; 
     }
   }
   return { error: errors.join('; ') };
+}
+
+/**
+ * A fresh schema for the suite named `suite`, or undefined — with a visible warning — when no PostgreSQL answers
+ * outside CI. Throws when one is missing in CI (`CI` set) or when the pg driver cannot load (never a skip): a suite
+ * must not pass by quietly dropping its PostgreSQL half.
+ */
+export async function requirePostgres(suite: string): Promise<TestSchema | undefined> {
+  const target = await createTestSchema();
+  if (!('error' in target)) return target;
+  if (process.env.CI || target.broken)
+    throw new Error(`PostgreSQL is required for ${suite}: ${target.error}`);
+  console.warn(`SKIPPED ${suite} on PostgreSQL: not reachable (${target.error})`);
+  return undefined;
 }
