@@ -12,16 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPasswordHasher, openStore } from '../src/index.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED account-races on PostgreSQL: not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
+const pg = await requirePostgres('account-races');
 
 /** Limits out of the way: these tests are about ordering, not throttling. */
 const SETTINGS = { loginLockout: '100000/1s', rateLimitAuth: '100000/min' } as const;

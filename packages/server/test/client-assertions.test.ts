@@ -15,7 +15,7 @@ import { openStore } from '@jot/server';
 
 import { startServer, type TestServer } from './support/jot-server.js';
 import { adminToken, clientKeyPair, postForm, registerClient, startIssuer } from './support/oauth.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -184,13 +184,7 @@ describe('client assertions (private_key_jwt)', () => {
   });
 });
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED client-assertions on PostgreSQL: not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
+const pg = await requirePostgres('client-assertions');
 
 describe.skipIf(pg === undefined)('assertion jti across two instances on one PostgreSQL database', () => {
   const issuer = 'http://jot.test';

@@ -16,15 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createPasswordHasher, openStore } from '../src/index.js';
 import { hookStore, type HookedStore } from './support/hooked-store.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { signUp, startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { enrolTotp } from './support/totp-enrolment.js';
 
-const target = await createTestSchema();
-if ('error' in target && (process.env.CI || target.broken))
-  throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-const pg = 'error' in target ? undefined : target;
-if (pg === undefined) console.warn('SKIPPED credential-change-windows on PostgreSQL: not reachable');
+const pg = await requirePostgres('credential-change-windows');
 
 const PASSWORD = 'correct horse battery';
 const SETTINGS = { loginLockout: '100000/1s', rateLimitAuth: '100000/min' } as const;

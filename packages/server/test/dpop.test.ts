@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDPoPProof, decodeUnverified, generateKeyPair } from '@jot/jose';
 import { openStore, type Store } from '@jot/server';
 
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import { dpopClient, type DPoPClient } from './support/dpop.js';
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
@@ -251,11 +251,7 @@ describe('DPoP policy and nonces', () => {
   });
 });
 
-const pgTarget = await createTestSchema();
-if ('error' in pgTarget && (process.env.CI || pgTarget.broken)) {
-  throw new Error(`PostgreSQL is required for the DPoP replay suite: ${pgTarget.error}`);
-}
-const pg = 'error' in pgTarget ? undefined : pgTarget;
+const pg = await requirePostgres('the DPoP replay suite');
 const redisUp = await requireRedis('DPoP replay through Redis');
 
 /** Two instances behind one external URL; `shared` opens each instance's store (or undefined: a's own). */

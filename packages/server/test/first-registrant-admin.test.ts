@@ -24,18 +24,14 @@ import { FIRST_ADMIN_LOCK } from '../src/store/first-admin.js';
 import { openStore } from '../src/store/open.js';
 import { Store } from '../src/store/index.js';
 import { startServer, type TestServer } from './support/jot-server.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { createTestSchema, requirePostgres, type TestSchema } from './support/postgres.js';
 import { waitFor } from './support/processes.js';
 
 const PASSWORD = 'correct horse battery';
 
-const probe = await createTestSchema();
-if ('error' in probe && (process.env.CI || probe.broken)) {
-  throw new Error(`PostgreSQL is required for this suite: ${probe.error}`);
-}
-if ('error' in probe) console.warn(`SKIPPED first-registrant-admin on PostgreSQL: ${probe.error}`);
-else await probe.drop();
-const hasPostgres = !('error' in probe);
+const probe = await requirePostgres('first-registrant-admin');
+await probe?.drop();
+const hasPostgres = probe !== undefined;
 
 /** A fresh, empty database: `open` opens a store on it (as often as an instance needs), `schema` on PostgreSQL. */
 interface Fresh {

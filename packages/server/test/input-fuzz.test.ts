@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openStore, type RouteEntry } from '@jot/server';
 
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 
 const FEED_SECRET = 'f'.repeat(40);
@@ -22,13 +22,7 @@ const PASSWORD = 'correct horse battery';
 const RUNS_PER_ROUTE = Number(process.env.JOT_FUZZ_RUNS ?? 10);
 const DEADLINE_MS = 10_000;
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED input-fuzz on PostgreSQL: PostgreSQL is not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
+const pg = await requirePostgres('input-fuzz');
 
 /** The strings that broke us before, and their neighbours. */
 const NASTY = [

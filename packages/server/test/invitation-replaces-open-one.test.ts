@@ -19,26 +19,16 @@ import { openStore, type Store } from '../src/index.js';
 import type { InvitationsTable, Schema } from '../src/store/schema.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { migrateTo, migrationBackends } from './support/migrations.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { linkIn, startSmtp, tokenIn, type TestSmtp } from './support/smtp.js';
-
-/** A PostgreSQL schema of the file's own, or undefined (with a warning) where none answers outside CI. */
-async function postgresSchema(): Promise<TestSchema | undefined> {
-  const target = await createTestSchema();
-  if (!('error' in target)) return target;
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED invitation replacement on PostgreSQL: not reachable (${target.error})`);
-  return undefined;
-}
 
 interface Backend {
   name: string;
   start(smtpUrl: string): Promise<{ server: TestServer; cleanup: () => Promise<void> }>;
 }
 
-const pg = await postgresSchema();
-const pgForServer = pg && (await postgresSchema());
+const pg = await requirePostgres('invitation replacement');
+const pgForServer = pg && (await requirePostgres('invitation replacement'));
 
 const backends: Backend[] = [
   {

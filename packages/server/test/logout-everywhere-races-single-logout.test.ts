@@ -13,10 +13,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { revocationEntries } from '../src/services/revocation-entries.js';
 import { openStore } from '../src/store/open.js';
 import type { NewRevocation, Revocation, Store } from '../src/store/index.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres, type TestSchema } from './support/postgres.js';
 
-const pg = await createTestSchema();
-if ('error' in pg) console.warn(`SKIPPED the logout race test: ${pg.error}`);
+const target = await requirePostgres('the logout race test');
 
 /** `tx`, with a pause after its first feed entry (the table lock is then held), which `written` reports. */
 function pausingAfterFirstEntry(tx: Store, written: () => void): Store {
@@ -44,13 +43,13 @@ function outcome(work: Promise<unknown>): Promise<string> {
   );
 }
 
-describe.runIf(!('error' in pg))('logout-everywhere racing a single logout (PostgreSQL)', () => {
+describe.runIf(target !== undefined)('logout-everywhere racing a single logout (PostgreSQL)', () => {
+  const pg = target as TestSchema;
   afterAll(async () => {
-    if (!('error' in pg)) await pg.drop();
+    await target?.drop();
   });
 
   it('both succeed, with no deadlock, and every session ends', async () => {
-    if ('error' in pg) return;
     const store = await openStore({ url: pg.url, dataDir: tmpdir(), postgres: { schema: pg.schema } });
     try {
       const entries = revocationEntries(Date.now, 15 * 60_000);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '@jot/server';
 
 import { base32Decode, base32Encode, hotp, totpCode } from '../src/services/totp.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { startServer, type TestServer, signUpVerified } from './support/jot-server.js';
 import { newCredential, registrationResponse } from './support/soft-authenticator.js';
 
@@ -45,11 +45,7 @@ describe('RFC 6238 / RFC 4226 reference values', () => {
   });
 });
 
-const pgTarget = await createTestSchema();
-if ('error' in pgTarget && (process.env.CI || pgTarget.broken))
-  throw new Error(`PostgreSQL is required for this suite: ${pgTarget.error}`);
-const pg = 'error' in pgTarget ? undefined : pgTarget;
-if (pg === undefined) console.warn('SKIPPED mfa-totp on PostgreSQL: not reachable');
+const pg = await requirePostgres('mfa-totp');
 
 describe.each([
   ['SQLite', false],

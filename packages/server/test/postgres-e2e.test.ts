@@ -10,16 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openStore } from '@jot/server';
 
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED postgres-e2e: PostgreSQL is not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
+const pg = await requirePostgres('postgres-e2e');
 
 describe.skipIf(pg === undefined)('auth server on PostgreSQL', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'jot-pg-'));

@@ -10,18 +10,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { openStore } from '../src/store/open.js';
 import { createPostgresDialect } from '../src/store/postgres.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { requirePostgres, type TestSchema } from './support/postgres.js';
 
-const own = await createTestSchema();
-const neighbour = await createTestSchema();
-if (('error' in own || 'error' in neighbour) && process.env.CI) {
-  throw new Error('PostgreSQL is required for this suite');
-}
-const ready = !('error' in own) && !('error' in neighbour);
+const own = await requirePostgres('the migrator on PostgreSQL');
+const neighbour = own && (await requirePostgres('the migrator on PostgreSQL'));
+const ready = own !== undefined && neighbour !== undefined;
 
 afterAll(async () => {
-  if (!('error' in own)) await own.drop();
-  if (!('error' in neighbour)) await neighbour.drop();
+  await own?.drop();
+  await neighbour?.drop();
 });
 
 describe.runIf(ready)('the migrator on PostgreSQL', () => {

@@ -16,14 +16,13 @@ import { openStore } from '../src/store/open.js';
 import { createPostgresDialect } from '../src/store/postgres.js';
 import { rotateRefreshTokenAtOnce } from '../src/store/refresh-tokens.js';
 import type { Schema } from '../src/store/schema.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { requirePostgres, type TestSchema } from './support/postgres.js';
 
 const T0 = 1_700_000_000_000;
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-const pg = await createTestSchema();
-if ('error' in pg && (process.env.CI || pg.broken)) throw new Error(`PostgreSQL is needed: ${pg.error}`);
-const describePg = 'error' in pg ? describe.skip : describe;
+const pg = await requirePostgres('the PostgreSQL named statements');
+const describePg = pg === undefined ? describe.skip : describe;
 
 describePg('PostgreSQL named statements', () => {
   const schema = pg as TestSchema;

@@ -16,7 +16,7 @@ import { pruneExpired } from '../src/services/pruning.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 
 const PASSWORD = 'correct horse battery';
 const BUDGET = 10;
@@ -31,20 +31,16 @@ const sidOf = (accessToken: string): string =>
   (JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
 
 const dir = mkdtempSync(join(tmpdir(), 'jot-pruned-'));
-const pgSchema = await createTestSchema();
-if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
-  throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
-}
-if ('error' in pgSchema) console.warn('SKIPPED pruned-session refresh on PostgreSQL: not reachable');
+const pgSchema = await requirePostgres('pruned-session refresh');
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (!('error' in pgSchema)) await pgSchema.drop();
+  await pgSchema?.drop();
 });
 
 const backends: { dialect: string; open: (now: () => number) => Promise<Store> }[] = [
   { dialect: 'sqlite', open: (now) => openStore({ url: join(dir, 'jot.db'), dataDir: dir, now }) },
 ];
-if (!('error' in pgSchema)) {
+if (pgSchema !== undefined) {
   const schema = pgSchema;
   backends.push({
     dialect: 'postgres',

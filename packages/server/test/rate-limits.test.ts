@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openStore, type Store } from '../src/index.js';
 import { totpCode } from '../src/services/totp.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { waitFor } from './support/processes.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import {
@@ -36,11 +36,7 @@ import {
 import { enrolTotp } from './support/totp-enrolment.js';
 
 const redisAvailable = await requireRedis('the rate limits across instances');
-const pgTarget = await createTestSchema();
-if ('error' in pgTarget && (process.env.CI || pgTarget.broken))
-  throw new Error(`PostgreSQL is required for the rate limits across instances: ${pgTarget.error}`);
-const pg = 'error' in pgTarget ? undefined : pgTarget;
-if (pg === undefined) console.warn('SKIPPED rate limits across instances: PostgreSQL not reachable');
+const pg = await requirePostgres('the rate limits across instances');
 
 const PASSWORD = 'correct horse battery';
 /** An account made without its verification mail, so it spends no mail budget before the test counts. */

@@ -12,15 +12,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { openStore, type Store } from '../src/index.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED recovery-code races on PostgreSQL: not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
+const pg = await requirePostgres('recovery-code races');
 const dirs: string[] = [];
 afterAll(async () => {
   await pg?.drop();

@@ -19,7 +19,7 @@ import type { DialectName, Schema } from '../src/store/schema.js';
 import { createSqliteDialect } from '../src/store/sqlite.js';
 import type { Store } from '../src/store/store.js';
 import { migrateTo } from './support/migrations.js';
-import { createTestSchema, type TestSchema } from './support/postgres.js';
+import { requirePostgres, type TestSchema } from './support/postgres.js';
 import { postgresPlan, sqlitePlan } from './support/query-plans.js';
 
 const T0 = 1_800_000_000_000;
@@ -42,14 +42,11 @@ interface Backend {
 
 const dir = mkdtempSync(join(tmpdir(), 'jot-rotations-'));
 const file = join(dir, 'jot.db');
-const pgSchema = await createTestSchema();
-if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
-  throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
-}
+const pgSchema = await requirePostgres('the refresh rotations index');
 
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (!('error' in pgSchema)) await pgSchema.drop();
+  await pgSchema?.drop();
 });
 
 const sqliteBackend: Backend = {
@@ -84,7 +81,7 @@ function postgresBackend(schema: TestSchema): Backend {
 }
 
 const backends: Backend[] = [sqliteBackend];
-if (!('error' in pgSchema)) backends.push(postgresBackend(pgSchema));
+if (pgSchema !== undefined) backends.push(postgresBackend(pgSchema));
 
 /**
  * A session with OLD_ROTATIONS rotated tokens long before T0 (bulk-inserted: their shape is all the plan needs),

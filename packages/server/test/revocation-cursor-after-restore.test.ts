@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import type { FeedCursor, RevocationPage } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { postgresRestorable, sqliteRestorable, type Restorable } from './support/restorable-store.js';
 
 const T0 = 1_800_000_000_000;
@@ -109,13 +109,10 @@ function describeRestore(name: string, open: () => Promise<Restorable>): void {
 
 describeRestore('sqlite (a copy of the file, taken while stopped)', sqliteRestorable);
 
-const pg = await createTestSchema();
-describe.runIf(!('error' in pg))('postgres', () => {
+const pg = await requirePostgres('a feed cursor after a restore');
+describe.runIf(pg !== undefined)('postgres', () => {
   afterAll(async () => {
-    if (!('error' in pg)) await pg.drop();
+    await pg?.drop();
   });
-  describeRestore('postgres (later rows lost, the id sequence back)', () => {
-    if ('error' in pg) throw new Error(pg.error);
-    return postgresRestorable(pg);
-  });
+  describeRestore('postgres (later rows lost, the id sequence back)', () => postgresRestorable(pg!));
 });

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { FEED_CURSOR_CLOCK_TOLERANCE_MS, type FeedCursor, type RevocationPage } from '../src/store/index.js';
 import type { Store } from '../src/store/store.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { postgresRestorable, sqliteRestorable, type Restorable } from './support/restorable-store.js';
 
 const T0 = 1_800_000_000_000;
@@ -136,13 +136,10 @@ function describePruned(name: string, open: () => Promise<Restorable>): void {
 
 describePruned('sqlite (a copy of the file, taken while stopped)', sqliteRestorable);
 
-const pg = await createTestSchema();
-describe.runIf(!('error' in pg))('postgres', () => {
+const pg = await requirePostgres('a pruned feed cursor after a restore');
+describe.runIf(pg !== undefined)('postgres', () => {
   afterAll(async () => {
-    if (!('error' in pg)) await pg.drop();
+    await pg?.drop();
   });
-  describePruned('postgres (later rows lost, the id sequence back)', () => {
-    if ('error' in pg) throw new Error(pg.error);
-    return postgresRestorable(pg);
-  });
+  describePruned('postgres (later rows lost, the id sequence back)', () => postgresRestorable(pg!));
 });

@@ -20,7 +20,7 @@ import { publisherPass } from '../src/services/redis-mirror-pass.js';
 import { feedCursorTag } from '../src/store/index.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { cleanup, hasRedisServer, startTestRedis } from './support/processes.js';
 
 const T0 = 1_800_000_000_000;
@@ -91,19 +91,19 @@ describeFeed('sqlite', async () => {
   return { store, done: () => store.close() };
 });
 
-const pg = await createTestSchema();
-describe.runIf(!('error' in pg))('postgres', () => {
+const pg = await requirePostgres('the feed after pruning its newest entry');
+describe.runIf(pg !== undefined)('postgres', () => {
   afterAll(async () => {
-    if (!('error' in pg)) await pg.drop();
+    await pg?.drop();
   });
   describeFeed('postgres', async () => {
-    if ('error' in pg) throw new Error(pg.error);
-    const store = await openStore({ url: pg.url, dataDir: tmpdir(), postgres: { schema: pg.schema } });
+    const { url, schema } = pg!;
+    const store = await openStore({ url, dataDir: tmpdir(), postgres: { schema } });
     // Each test starts on an empty table with a fresh id sequence.
     const { default: Pg } = await import('pg');
-    const admin = new Pg.Client({ connectionString: pg.url });
+    const admin = new Pg.Client({ connectionString: url });
     await admin.connect();
-    await admin.query(`TRUNCATE ${pg.schema}.revocations RESTART IDENTITY`);
+    await admin.query(`TRUNCATE ${schema}.revocations RESTART IDENTITY`);
     await admin.end();
     return { store, done: () => store.close() };
   });

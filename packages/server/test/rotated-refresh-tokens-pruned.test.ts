@@ -34,7 +34,7 @@ import type { Store } from '../src/store/store.js';
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { postForm, registerClient } from './support/oauth.js';
 import { migrateTo, migrationBackends, queryPlan } from './support/migrations.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 
 const PASSWORD = 'correct horse battery';
 const BUDGET = 4;
@@ -62,14 +62,10 @@ function v1Token(kek: Uint8Array): string {
 
 const dir = mkdtempSync(join(tmpdir(), 'jot-rotated-pruned-'));
 const sqliteFile = join(dir, 'jot.db');
-const pgSchema = await createTestSchema();
-if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
-  throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
-}
-if ('error' in pgSchema) console.warn('SKIPPED rotated refresh-token pruning on PostgreSQL: not reachable');
+const pgSchema = await requirePostgres('rotated refresh-token pruning');
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  if (!('error' in pgSchema)) await pgSchema.drop();
+  await pgSchema?.drop();
 });
 
 interface Backend {
@@ -84,7 +80,7 @@ const backends: Backend[] = [
     kysely: () => createSqliteDialect(sqliteFile),
   },
 ];
-if (!('error' in pgSchema)) {
+if (pgSchema !== undefined) {
   const schema = pgSchema;
   backends.push({
     dialect: 'postgres',

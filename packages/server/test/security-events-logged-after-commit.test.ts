@@ -11,12 +11,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 import { createSecurityEvents } from '../src/services/security-events.js';
 import { openStore, type Store } from '../src/store/index.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 
-const pg = await createTestSchema();
-if ('error' in pg && (process.env.CI || pg.broken)) {
-  throw new Error(`PostgreSQL is required for the failed-COMMIT case: ${pg.error}`);
-}
+const pg = await requirePostgres('the failed-COMMIT case');
 
 describe('security events recorded in a transaction', () => {
   let dir: string;
@@ -82,7 +79,7 @@ describe('security events recorded in a transaction', () => {
  * failure does): the work ran to its end without error, but nothing was committed. The caller gets the error, the
  * `afterCommit` callbacks do not run, and so no log line reports the event that was never stored.
  */
-describe.runIf(!('error' in pg))(
+describe.runIf(pg !== undefined)(
   'security events recorded in a transaction whose COMMIT fails (PostgreSQL)',
   () => {
     let dir: string;
@@ -90,7 +87,7 @@ describe.runIf(!('error' in pg))(
     let userId: string;
 
     beforeAll(async () => {
-      if ('error' in pg) return;
+      if (pg === undefined) return;
       dir = mkdtempSync(join(tmpdir(), 'jot-events-commit-pg-'));
       store = await openStore({ url: pg.url, dataDir: dir, postgres: { schema: pg.schema } });
       userId = (await store.createUser({ email: 'commit-fails@example.com', passwordHash: 'h' })).id;
@@ -111,7 +108,7 @@ describe.runIf(!('error' in pg))(
     });
     afterAll(async () => {
       await store?.close();
-      if (!('error' in pg)) await pg.drop();
+      await pg?.drop();
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     });
 

@@ -16,7 +16,7 @@ import { decodeUnverified } from '@jot/jose';
 import { openStore } from '../src/index.js';
 import { hashSecret } from '../src/services/secrets.js';
 import { pruneExpired } from '../src/services/pruning.js';
-import { createTestSchema } from './support/postgres.js';
+import { requirePostgres } from './support/postgres.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 
@@ -32,13 +32,7 @@ const SINGLE = {
 /** The renewal limit out of the way, for tests about ordering rather than throttling. */
 const RACE = { rateLimitRenew: '100000/min' };
 
-const target = await createTestSchema();
-if ('error' in target) {
-  if (process.env.CI || target.broken)
-    throw new Error(`PostgreSQL is required for this suite: ${target.error}`);
-  console.warn(`SKIPPED token-renewal on PostgreSQL: not reachable (${target.error})`);
-}
-const pg = 'error' in target ? undefined : target;
+const pg = await requirePostgres('token-renewal');
 
 const servers: TestServer[] = [];
 let sharedDataDir: string | undefined;

@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 
 import { openStore, type Store } from '../../src/index.js';
 import type { Settings } from '../../src/config/index.js';
-import { createTestSchema } from './postgres.js';
+import { createTestSchema, requirePostgres } from './postgres.js';
 import { requireRedis, TEST_REDIS_URL } from './redis.js';
 import { startServer, type TestResponse, type TestServer } from './jot-server.js';
 
@@ -40,13 +40,8 @@ export interface Cluster {
  * with a visible message.
  */
 export async function clusterBackendsAvailable(suite: string): Promise<boolean> {
-  const probe = await createTestSchema();
-  if ('error' in probe) {
-    if (process.env.CI || probe.broken)
-      throw new Error(`PostgreSQL is required for ${suite}: ${probe.error}`);
-    console.warn(`SKIPPED ${suite}: PostgreSQL is not reachable (${probe.error})`);
-    return false;
-  }
+  const probe = await requirePostgres(suite);
+  if (probe === undefined) return false;
   await probe.drop();
   return requireRedis(suite);
 }

@@ -18,7 +18,7 @@ import { createPostgresDialect } from '../../src/store/postgres.js';
 import type { DialectName, Schema } from '../../src/store/schema.js';
 import { createSqliteDialect } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
-import { createTestSchema, type TestSchema } from './postgres.js';
+import { requirePostgres, type TestSchema } from './postgres.js';
 
 /** Which database a migration runs on: its dialect and, on PostgreSQL, the schema holding Kysely's migration tables. */
 export interface MigrationTarget {
@@ -40,15 +40,11 @@ export interface MigrationBackend extends MigrationTarget {
 export async function migrationBackends(title: string, now: number): Promise<MigrationBackend[]> {
   const dir = mkdtempSync(join(tmpdir(), 'jot-migrations-'));
   const file = join(dir, 'jot.db');
-  const pgSchema = await createTestSchema();
-  if ('error' in pgSchema && (process.env.CI || pgSchema.broken)) {
-    throw new Error(`PostgreSQL is needed: ${pgSchema.error}`);
-  }
-  if ('error' in pgSchema) console.warn(`SKIPPED ${title} on PostgreSQL: not reachable`);
+  const pgSchema = await requirePostgres(title);
 
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
-    if (!('error' in pgSchema)) await pgSchema.drop();
+    await pgSchema?.drop();
   });
 
   const backends: MigrationBackend[] = [
@@ -58,7 +54,7 @@ export async function migrationBackends(title: string, now: number): Promise<Mig
       kysely: () => createSqliteDialect(file),
     },
   ];
-  if (!('error' in pgSchema)) {
+  if (pgSchema !== undefined) {
     const schema: TestSchema = pgSchema;
     backends.push({
       dialect: 'postgres',

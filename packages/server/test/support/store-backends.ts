@@ -11,7 +11,7 @@ import { describe, it } from 'vitest';
 
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { createTestSchema } from './postgres.js';
+import { createTestSchema, requirePostgres } from './postgres.js';
 
 /** Registers a suite for the backend `name`: `open` opens a store on its database, `teardown` removes it. */
 export type BackendSuite = (name: string, open: () => Promise<Store>, teardown: () => Promise<void>) => void;
@@ -64,13 +64,8 @@ export async function serverBackends(suite: string): Promise<ServerBackend[]> {
   const backends: ServerBackend[] = [
     { name: 'SQLite', open: (dataDir) => openStore({ dataDir }), drop: () => Promise.resolve() },
   ];
-  const target = await createTestSchema();
-  if ('error' in target) {
-    if (process.env.CI || target.broken)
-      throw new Error(`PostgreSQL is required for ${suite}: ${target.error}`);
-    console.warn(`SKIPPED ${suite} on PostgreSQL: not reachable (${target.error})`);
-    return backends;
-  }
+  const target = await requirePostgres(suite);
+  if (target === undefined) return backends;
   backends.push({
     name: 'PostgreSQL',
     open: (dataDir) => openStore({ url: target.url, dataDir, postgres: { schema: target.schema } }),
