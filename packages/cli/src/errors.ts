@@ -4,7 +4,7 @@
  * usage, configuration, unreadable files, unreachable JWKS), 130 cancelled at a prompt.
  */
 import { CommanderError } from 'commander';
-import { CLI_ERROR_CODES, type CliErrorCode, type JoseErrorCode } from '@jot/contract';
+import { CLI_ERROR_CODES, isJotErrorCode, type CliErrorCode, type JoseErrorCode } from '@jot/contract';
 import { isJoseError } from '@jot/jose';
 
 /** Codes of errors raised by the CLI itself and the list of them (the registry in `@jot/contract`). See docs/cli.md. */
@@ -33,15 +33,19 @@ export interface Failure {
   readonly exitCode: number;
 }
 
-function hasErrCode(err: unknown): err is Error & { code: string } {
-  return err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_');
+/**
+ * Whether `err` carries one of Jot's registered codes (`@jot/contract`). Not any `ERR_` prefix: Node's own errors
+ * use it too (`ERR_INVALID_URL`, `ERR_MODULE_NOT_FOUND`), and `jot` prints only codes docs/errors.md lists.
+ */
+function hasJotCode(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && 'code' in err && isJotErrorCode(err.code);
 }
 
 /**
  * Classifies a thrown value. A `JoseError` that reaches here came from reading a key (a configuration problem,
  * exit 2); token failures are turned into exit-1 `CliError`s by the commands that check tokens. The server's errors
- * (`ConfigError`'s `ERR_CONFIG_INVALID`, `ERR_UNAVAILABLE`, …) are told by their `ERR_` code, not by class, so that
- * this module does not load the server (lib/server.ts).
+ * (`ConfigError`'s `ERR_CONFIG_INVALID`, `ERR_UNAVAILABLE`, …) are told by their registered code, not by class, so
+ * that this module does not load the server (lib/server.ts). Anything else is `ERR_CLI_UNEXPECTED`.
  */
 export function describeFailure(err: unknown): Failure {
   if (err instanceof CliError) return { code: err.code, message: err.message, exitCode: err.exitCode };
@@ -52,7 +56,7 @@ export function describeFailure(err: unknown): Failure {
     const claim = err.claim === undefined ? '' : ` (${err.claim})`;
     return { code: err.code, message: `${err.message}${claim}`, exitCode: EXIT.error };
   }
-  if (hasErrCode(err)) return { code: err.code, message: err.message, exitCode: EXIT.error };
+  if (hasJotCode(err)) return { code: err.code, message: err.message, exitCode: EXIT.error };
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'ERR_CLI_UNEXPECTED', message, exitCode: EXIT.error };
 }
