@@ -121,6 +121,9 @@ const silent: FastifyBaseLogger = {
   child: () => silent,
 };
 
+/** How long the subscriber may take to receive what a pass published. */
+const DELIVERY_MS = 15_000;
+
 describe.runIf(hasRedisServer('the publisher-after-pruning test'))(
   'the Redis publisher after pruning',
   () => {
@@ -139,7 +142,8 @@ describe.runIf(hasRedisServer('the publisher-after-pruning test'))(
       try {
         // More live entries than one publisher page (500), so a pass restarting from 0 would page forever.
         const newest = await pruneNewest(store, 600, () => publisherPass(ctx));
-        await expect.poll(() => published).toBe(601);
+        // Pub/sub delivery is a deadline, not a speed check: expect.poll's default second was missed on a loaded machine.
+        await expect.poll(() => published, { timeout: DELIVERY_MS }).toBe(601);
         published = 0;
         now += 2 * MIN;
         const outcome = await Promise.race([
@@ -156,7 +160,7 @@ describe.runIf(hasRedisServer('the publisher-after-pruning test'))(
         // more and the cursor comes back to the store, so the next pass publishes nothing.
         await store.advanceClusterValue('redis:published', newest + 1000);
         await publisherPass(ctx);
-        await expect.poll(() => published).toBe(600);
+        await expect.poll(() => published, { timeout: DELIVERY_MS }).toBe(600);
         expect(await store.getClusterValue('redis:published')).toBe(newest - 1);
         await publisherPass(ctx);
         expect(await store.getClusterValue('redis:published')).toBe(newest - 1);
