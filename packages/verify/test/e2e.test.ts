@@ -52,7 +52,9 @@ describe('against the real server', () => {
     expect((await v.verify(token)).roles).toEqual(expect.any(Array));
     expect((await server.request('POST', '/api/logout', { token })).status).toBe(204);
     // How soon is the benchmark's (propagation); here: it arrives, as a revocation, while the stream stays up.
-    await expect.poll(() => codeOf(v.verify(token)), { timeout: 15_000, interval: 5 }).toBe('ERR_TOKEN_REVOKED');
+    await expect
+      .poll(() => codeOf(v.verify(token)), { timeout: 15_000, interval: 5 })
+      .toBe('ERR_TOKEN_REVOKED');
     expect(v.stats().revocation).toMatchObject({ connected: true, stale: false });
   });
 
