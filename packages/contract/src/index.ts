@@ -131,7 +131,7 @@ export { rawHeaderCount, rawHeaderValues } from './raw-headers.js';
 export { asksForDPoPNonce } from './dpop-nonce.js';
 export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';
-export { REDIS_KEYS, REDIS_PREFIXES } from './redis-keys.js';
+export { DEFAULT_REDIS_NAMESPACE, redisNames, redisNamespaceProblem, type RedisNames } from './redis-keys.js';
 export {
   durationOptionMs,
   parseDuration,

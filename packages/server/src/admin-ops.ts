@@ -139,7 +139,14 @@ export async function openAdminOps(
     const revocations = revocationsFromConfig(config, store, clock);
     if (config.redisUrl !== undefined) {
       redis = await connectAdminRedis(config.redisUrl);
-      mirror = await createRedisMirror(redis, store, revocations, logger);
+      mirror = await createRedisMirror({
+        redis,
+        store,
+        revocations,
+        logger,
+        namespace: config.redisNamespace,
+        kek: config.kek,
+      });
     }
     mailer = createMailer({ config, store, logger, clock });
     const services: AdminServices = { config, store, clock, events, revocations, mailer };

@@ -8,7 +8,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 
-import { HEADERS, REDIS_PREFIXES } from '@jot/contract';
+import { HEADERS, redisNames } from '@jot/contract';
 
 import type { Config } from './config/index.js';
 import type { Clock } from './clock.js';
@@ -195,6 +195,7 @@ async function registerCors(app: FastifyInstance): Promise<void> {
 
 /** The rate limiter the routes opt into; its refusal is the common error body with `Retry-After`. */
 async function registerRateLimit(app: FastifyInstance): Promise<void> {
+  const rateLimitPrefix = redisNames(app.jot.config.redisNamespace).rateLimit;
   await app.register(rateLimit, {
     global: false,
     // The routes' per-address limits count under the key every other per-address limit uses (http/address-key.ts):
@@ -203,9 +204,9 @@ async function registerRateLimit(app: FastifyInstance): Promise<void> {
     // With Redis the limits hold across every instance; while Redis fails (or without Redis), each instance counts
     // on its own, in bounded memory that never forgets a running window (http/rate-limit-store.ts).
     ...(app.jot.redis === undefined
-      ? { store: localRateLimitStore(REDIS_PREFIXES.rateLimit, app.log) }
+      ? { store: localRateLimitStore(rateLimitPrefix, app.log) }
       : {
-          store: fallbackRateLimitStore(app.jot.redis, REDIS_PREFIXES.rateLimit, app.log),
+          store: fallbackRateLimitStore(app.jot.redis, rateLimitPrefix, app.log),
           skipOnError: true,
         }),
     onExceeded: rateLimitEvents(app.jot.events, app.jot.config.rateLimitAuth.windowMs),

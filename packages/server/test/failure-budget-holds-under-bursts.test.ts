@@ -4,13 +4,13 @@
  * checks than the budget — the rest are refused before any lookup (POST /api/token/refresh: 429
  * ERR_RATE_LIMITED; POST /oauth/token: 429 ERR_CLIENT_AUTH_LOCKED).
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { postForm } from './support/oauth.js';
-import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { requireRedis, TEST_REDIS_URL, testRedisNamespace } from './support/redis.js';
 
 const redisAvailable = await requireRedis('the token-route failure budgets under bursts');
 
@@ -41,6 +41,9 @@ describe.runIf(redisAvailable)('a burst from one address over two instances shar
       trustProxy: true,
       redisUrl: TEST_REDIS_URL,
       redisTimeout: '10s',
+      // One deployment: one namespace and one KEK.
+      redisNamespace: testRedisNamespace(randomUUID()),
+      kek: randomBytes(32).toString('base64url'),
     };
     a = await startServer(settings);
     b = await startServer(settings);

@@ -8,10 +8,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { redisNames } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
 import { createVerifier, isVerifyError, type Verifier } from '@jot/verify';
 
-import { REDIS_KEYS } from '@jot/contract';
 import { startServer } from './support/jot-server.js';
 import {
   call,
@@ -33,6 +33,8 @@ import {
 } from './support/processes.js';
 
 const ISSUER = 'http://jot.cluster.test';
+/** The servers' keys: a Redis of this test's own, so the default namespace. */
+const DEFAULT_KEYS = redisNames();
 const PASSWORD = 'correct horse battery';
 /** A logout revokes the token (jti) and its session (sid): the mirror refuses by either. */
 const REVOKED = ['ERR_TOKEN_REVOKED', 'ERR_TOKEN_REVOKED'];
@@ -87,7 +89,7 @@ describe.skipIf(db === undefined || !redisAvailable)('Redis stopped under load a
   it('keeps latency, sessions, limits and revocations; publishes the outage’s revocations afterwards', async () => {
     const probe = new Redis(redis.url, { maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
-    await waitFor('the completeness marker', async () => (await probe.exists(REDIS_KEYS.complete)) === 1);
+    await waitFor('the completeness marker', async () => (await probe.exists(DEFAULT_KEYS.complete)) === 1);
     probe.disconnect();
 
     const servers = [a, b];
@@ -167,7 +169,7 @@ describe.skipIf(db === undefined || !redisAvailable)('Redis stopped under load a
     subscriber.on('error', () => undefined);
     const published: string[] = [];
     subscriber.on('message', (_channel, message: string) => published.push(message));
-    await subscriber.subscribe(REDIS_KEYS.channel);
+    await subscriber.subscribe(DEFAULT_KEYS.channel);
     await subscriber.call('CONFIG', 'SET', 'requirepass', '');
     phase = 'up';
     try {
@@ -180,9 +182,9 @@ describe.skipIf(db === undefined || !redisAvailable)('Redis stopped under load a
       check.on('error', () => undefined);
       await waitFor(
         'the completeness marker again',
-        async () => (await check.exists(REDIS_KEYS.complete)) === 1,
+        async () => (await check.exists(DEFAULT_KEYS.complete)) === 1,
       );
-      for (const sid of outageSids) expect(await check.get(REDIS_KEYS.sid(sid))).toBe('1');
+      for (const sid of outageSids) expect(await check.get(DEFAULT_KEYS.sid(sid))).toBe('1');
       check.disconnect();
       // The verifier's own client reconnects on its schedule; from then on the mirror answers for itself.
       for (const t of doomed) {

@@ -14,7 +14,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { REDIS_KEYS } from '@jot/contract';
+import { redisNames } from '@jot/contract';
 
 import { publisherPass } from '../src/services/redis-mirror-pass.js';
 import { feedCursorTag } from '../src/store/index.js';
@@ -136,9 +136,11 @@ describe.runIf(hasRedisServer('the publisher-after-pruning test'))(
       const redis = new Redis(server.url, { maxRetriesPerRequest: 0 });
       const sub = new Redis(server.url);
       let published = 0;
-      await sub.subscribe(REDIS_KEYS.channel);
+      const names = redisNames();
+      await sub.subscribe(names.channel);
       sub.on('message', () => (published += 1));
-      const ctx = { redis, store, logger: silent, state: { closed: false, copyNeeded: true } };
+      const state = { closed: false, copyNeeded: true };
+      const ctx = { redis, store, logger: silent, names, deployment: 'test', state };
       try {
         // More live entries than one publisher page (500), so a pass restarting from 0 would page forever.
         const newest = await pruneNewest(store, 600, () => publisherPass(ctx));

@@ -10,13 +10,13 @@
  *   refused subject token does not (a signed JWT cannot be guessed); an authenticated confidential client's calls
  *   spend its own budget (`JOT_RATE_LIMIT_CLIENT`).
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
-import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { requireRedis, TEST_REDIS_URL, testRedisNamespace } from './support/redis.js';
 
 const redisAvailable = await requireRedis('the token-route failure budgets across instances');
 
@@ -238,6 +238,9 @@ describe.runIf(redisAvailable)('across two instances sharing Redis', () => {
       rateLimitAuth: `${BUDGET}/${WINDOW_S}s`,
       trustProxy: true,
       redisUrl: TEST_REDIS_URL,
+      // One deployment: one namespace and one KEK.
+      redisNamespace: testRedisNamespace(randomUUID()),
+      kek: randomBytes(32).toString('base64url'),
     };
     a = await startServer(settings);
     b = await startServer(settings);

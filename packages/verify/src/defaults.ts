@@ -82,6 +82,8 @@ export const VERIFIER_DEFAULTS = deepFreeze({
   },
   /** `revocation: { strategy: 'strict', redis }`. */
   redis: {
+    /** The server's `JOT_REDIS_NAMESPACE`: the keys read are `<namespace>:rev:…`. @default 'jot' */
+    namespace: 'jot',
     /** Bound on each Redis round trip. @default '500ms' */
     timeout: '500ms',
     /** @default false (fail closed) */

@@ -5,7 +5,7 @@
  * (this process's memory, or Redis `SET NX` across instances); server nonces are optional. Behind a proxy the URL
  * is the configured external one.
  */
-import { HEADERS, REDIS_PREFIXES, type TokenLocation } from '@jot/contract';
+import { HEADERS, redisNames, type TokenLocation } from '@jot/contract';
 import {
   createDPoPChecker,
   createDPoPNonces,
@@ -168,7 +168,7 @@ function replayPlace(
   }
   if (prefix !== undefined && typeof prefix !== 'string')
     throw new TypeError('dpop.replay.prefix must be a string');
-  return { redis: redis as RedisSetNX, prefix: prefix ?? REDIS_PREFIXES.dpopReplay };
+  return { redis: redis as RedisSetNX, prefix: prefix ?? redisNames().dpopReplay };
 }
 
 /** Whether this runs as production (`NODE_ENV=production`), where a process is likely one of several instances. */

@@ -59,6 +59,7 @@ const STRICT = {
   secret: true,
   introspectionUrl: true,
   redis: true,
+  namespace: true,
   failOpen: true,
   timeout: true,
 } as const satisfies NamesOf<StrictRevocationOptions>;

@@ -4,7 +4,13 @@
  */
 import type { DecryptionOptions } from './decrypt.js';
 import type { DPoPOptions } from './dpop.js';
-import { ENDPOINTS, FEED_RETENTION_SLACK_SECONDS } from '@jot/contract';
+import {
+  ENDPOINTS,
+  FEED_RETENTION_SLACK_SECONDS,
+  redisNames,
+  redisNamespaceProblem,
+  type RedisNames,
+} from '@jot/contract';
 import { ALGORITHMS, type Algorithm } from '@jot/jose';
 
 import type { ClaimsProfile } from './claims.js';
@@ -59,6 +65,7 @@ export interface StrictIntrospectionOptions {
   /** @default discovered `introspection_endpoint`, else `<issuer>/api/introspect` */
   introspectionUrl?: string;
   redis?: never;
+  namespace?: never;
   /**
    * Accept verified tokens when the endpoint is unreachable (no answer, 500/502/503/504/408). An answer that refuses
    * (4xx, a redirect, not an introspection answer) always fails closed (`ERR_VERIFY_REVOCATION_REFUSED`).
@@ -78,8 +85,14 @@ export interface StrictRedisOptions {
    */
   redis: RedisClientLike | string;
   /**
+   * The server's `JOT_REDIS_NAMESPACE`: the keys read are `<namespace>:rev:jti:<jti>`, `<namespace>:rev:sid:<sid>`,
+   * `<namespace>:rev:user:<sub>` and the marker `<namespace>:rev:complete`.
+   * @default 'jot'
+   */
+  namespace?: string;
+  /**
    * The introspection credential, to fall back on introspection whenever Redis cannot answer or its mirror is not
-   * known to be complete (the server writes `jot:rev:complete` after a full copy; a Redis that lost its data has
+   * known to be complete (the server writes `<namespace>:rev:complete` after a full copy; a Redis that lost its data has
    * none). Without it an unreachable Redis fails closed (or open, with `failOpen`); an incomplete mirror or refused
    * Redis credentials always fail closed (`ERR_VERIFY_REVOCATION_REFUSED`).
    */
@@ -340,18 +353,31 @@ function introspectionStrategy(
   });
 }
 
+/** The Redis names under the verifier's `namespace` option; a `TypeError` naming the option when it cannot be one. */
+function namesOf(namespace: unknown): RedisNames {
+  const problem = redisNamespaceProblem(namespace);
+  if (problem !== undefined) {
+    throw new TypeError(`verify: "revocation.namespace" (the server's JOT_REDIS_NAMESPACE): ${problem}`);
+  }
+  return redisNames(namespace as string);
+}
+
 function strictStrategy(revocation: StrictRevocationOptions, context: StrategyContext): RevocationStrategy {
   const viaIntrospection = revocation.secret !== undefined || revocation.introspectionUrl !== undefined;
   if (revocation.redis !== undefined) {
     const defaults = VERIFIER_DEFAULTS.redis;
     return new RedisRevocation({
       redis: checkRedisOption(revocation.redis),
+      names: namesOf(revocation.namespace ?? defaults.namespace),
       failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
       timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),
       clock: context.deps.clock,
       logger: context.deps.logger,
       ...(viaIntrospection ? { fallback: introspectionStrategy(revocation, context) } : {}),
     });
+  }
+  if ((revocation as { namespace?: unknown }).namespace !== undefined) {
+    throw new TypeError('verify: "revocation.namespace" names the server\'s Redis keys; it needs "redis"');
   }
   if (!viaIntrospection) {
     throw new TypeError(

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 
+import { redisNames, type RedisNames } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
@@ -20,7 +21,7 @@ const DOWN_URL = 'redis://127.0.0.1:1';
 const SECRET = 'redis-strict-revocation-secret-0123456789';
 const ISSUER = 'http://jot.test'; // TEST_SETTINGS' issuer
 const PASSWORD = 'correct horse battery';
-/** The server's completeness marker (`jot:rev:complete`), as a mocked Redis answers it. */
+/** The server's completeness marker (`<namespace>:rev:complete`), as a mocked Redis answers it. */
 const COMPLETE = '{"cursor":1}';
 
 const available = await requireRedis('the Redis strict-revocation tests');
@@ -65,12 +66,17 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
   let redis: Redis;
   let admin: Awaited<ReturnType<typeof signUp>>;
   let verifier: Verifier;
+  /** The server's JOT_REDIS_NAMESPACE (the test server's own) and its keys. */
+  let namespace: string;
+  let keys: RedisNames;
 
   beforeAll(async () => {
     server = await startServer({ redisUrl: REDIS_URL, revocationSecret: SECRET });
+    namespace = server.config.redisNamespace;
+    keys = redisNames(namespace);
     admin = await signUp(server, 'admin@example.com'); // the first account is the admin
     redis = new Redis(REDIS_URL);
-    verifier = build({ strategy: 'strict', redis: REDIS_URL });
+    verifier = build({ strategy: 'strict', redis: REDIS_URL, namespace });
     await verifier.ready();
   });
   afterAll(() => {
@@ -95,7 +101,7 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
     expect((await server.request('POST', '/api/logout-all', { token: first.access_token })).status).toBe(204);
     expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED session');
     // The per-user cut-off alone (valid_after) refuses it too.
-    await redis.del(`jot:rev:sid:${claimsOf(token).sid}`);
+    await redis.del(keys.sid(claimsOf(token).sid));
     expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
     const again = await server.request('POST', '/api/login', {
       body: { email: 'everywhere@example.com', password: PASSWORD },
@@ -132,7 +138,7 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
     await expect
       .poll(
         async () => {
-          await redis.del(`jot:rev:sid:${claimsOf(user.access_token).sid}`);
+          await redis.del(keys.sid(claimsOf(user.access_token).sid));
           return outcome(verifier.verify(user.access_token));
         },
         { timeout: 10_000 },
@@ -149,7 +155,7 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
         issuer: ISSUER,
         audience: ISSUER,
         jwksUri: `${server.url}/.well-known/jwks.json`,
-        revocation: { strategy: 'strict', redis: client },
+        revocation: { strategy: 'strict', redis: client, namespace },
         logger: recordingLogger(),
       });
       const { access_token: token } = await signUp(server, 'client@example.com');
@@ -161,6 +167,17 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
     } finally {
       client.disconnect();
     }
+  });
+
+  it('reads only its namespace: a verifier told another one finds no complete mirror there and refuses', async () => {
+    const { access_token: token } = await signUp(server, 'namespace@example.com');
+    const elsewhere = build({ strategy: 'strict', redis: REDIS_URL, namespace: `${namespace}-other` });
+    expect(await outcome(elsewhere.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(elsewhere.stats().revocation.lastError).toContain(`${namespace}-other:rev:complete`);
+    // The default namespace is not the server's either (the test server has one of its own).
+    const byDefault = build({ strategy: 'strict', redis: REDIS_URL });
+    expect(await outcome(byDefault.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await outcome(verifier.verify(token))).toBe('accepted');
   });
 });
 
@@ -226,6 +243,16 @@ describe('strict through Redis when Redis cannot answer', () => {
       `jot:rev:sid:${claims.sid}`,
       `jot:rev:user:${claims.sub}`,
       'jot:rev:complete',
+    ]);
+    // Under the server's JOT_REDIS_NAMESPACE when told.
+    calls.length = 0;
+    const billing = build({ strategy: 'strict', redis: client, namespace: 'billing:eu-1' });
+    expect(await outcome(billing.verify(token))).toBe('accepted');
+    expect(calls[0]).toEqual([
+      `billing:eu-1:rev:jti:${claims.jti}`,
+      `billing:eu-1:rev:sid:${claims.sid}`,
+      `billing:eu-1:rev:user:${claims.sub}`,
+      'billing:eu-1:rev:complete',
     ]);
     expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'info']);
     expect(v.stats().revocation).toMatchObject({ stale: false, failClosed: 2, requests: 3 });
@@ -334,6 +361,16 @@ describe('strict through Redis: misuse is a TypeError when the verifier is built
       /keyPrefix/,
     );
     expect(make({ strategy: 'strict', redis: { ...client, isCluster: true } })).toThrow(/single Redis/);
+  });
+
+  it("refuses a namespace that cannot be the server's, and a namespace without redis", () => {
+    for (const bad of ['', 'jot:', 'two words', 'a*', 'x'.repeat(65), 7]) {
+      expect(make({ strategy: 'strict', redis: client, namespace: bad }), String(bad)).toThrow(
+        /"revocation.namespace"/,
+      );
+    }
+    expect(make({ strategy: 'strict', redis: client, namespace: 'billing:eu-1' })).not.toThrow();
+    expect(make({ strategy: 'strict', secret: SECRET, namespace: 'billing' })).toThrow(/it needs "redis"/);
   });
 
   it('refuses a bad timeout', () => {

@@ -156,6 +156,7 @@ describe('createVerifier refuses option names it does not know', () => {
       secret: 0,
       introspectionUrl: 0,
       redis: 0,
+      namespace: 0,
       failOpen: 0,
       timeout: 0,
     };

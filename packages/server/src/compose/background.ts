@@ -23,7 +23,14 @@ export async function startBackgroundWork(app: FastifyInstance, ownsStore: boole
   let mirror: RedisMirror | undefined;
   if (redis !== undefined) {
     redis.on('error', logRedisErrors(app.log));
-    mirror = await createRedisMirror(redis, store, revocations, app.log);
+    mirror = await createRedisMirror({
+      redis,
+      store,
+      revocations,
+      logger: app.log,
+      namespace: config.redisNamespace,
+      kek: config.kek,
+    });
   }
   const cluster = startClusterSync({
     store,

@@ -85,6 +85,13 @@ export const defaults = {
    */
   redisTimeout: '150ms',
   /**
+   * The namespace of every Redis key and channel the server uses (`<namespace>:rev:…`, `<namespace>:rl:…`,
+   * `<namespace>:revocations`): 1–64 letters, digits and `_ . : -`. Deployments that share one Redis need one each;
+   * every instance of a deployment and its strict verifiers (`revocation.namespace`) use the same.
+   * @default 'jot'
+   */
+  redisNamespace: 'jot',
+  /**
    * How often an instance re-reads the revocation feed and the key ring when it hears nothing pushed from the others
    * (PostgreSQL LISTEN/NOTIFY is down, or SQLite): the bound on how late a change made on another instance is seen.
    * @default '2s'
@@ -324,6 +331,7 @@ export const ENV_VARS: { readonly [K in SettingKey]: string } = {
   exchangedTokenTtl: 'JOT_EXCHANGED_TOKEN_TTL',
   redisUrl: 'JOT_REDIS_URL',
   redisTimeout: 'JOT_REDIS_TIMEOUT',
+  redisNamespace: 'JOT_REDIS_NAMESPACE',
   clusterPollInterval: 'JOT_CLUSTER_POLL_INTERVAL',
   revocationSecret: 'JOT_REVOCATION_SECRET',
   adminEmail: 'JOT_ADMIN_EMAIL',

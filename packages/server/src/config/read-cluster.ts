@@ -1,4 +1,6 @@
 /** Running several instances: Redis, how often an instance polls for the others' changes, the feed's secret. */
+import { redisNamespaceProblem } from '@jot/contract';
+
 import * as p from './parsers.js';
 import type { SettingsReader } from './reader.js';
 import type { Config } from './types.js';
@@ -6,7 +8,7 @@ import type { Config } from './types.js';
 /** The multi-instance settings. */
 export type ClusterSettings = Pick<
   Config,
-  'redisUrl' | 'redisTimeoutMs' | 'clusterPollIntervalMs' | 'revocationSecret'
+  'redisUrl' | 'redisTimeoutMs' | 'redisNamespace' | 'clusterPollIntervalMs' | 'revocationSecret'
 >;
 
 /** Reads the multi-instance settings. */
@@ -14,6 +16,11 @@ export function readClusterSettings({ read, get }: SettingsReader): ClusterSetti
   return {
     redisUrl: read('redisUrl', p.redisUrl),
     redisTimeoutMs: get('redisTimeout', (v) => p.durationMsFine(v, 10, p.TIMER_MAX_MS)),
+    redisNamespace: get('redisNamespace', (v) => {
+      const problem = redisNamespaceProblem(v);
+      if (problem !== undefined) throw new p.Invalid(problem);
+      return v as string;
+    }),
     clusterPollIntervalMs: get('clusterPollInterval', (v) => p.durationMsFine(v, 100, p.TIMER_MAX_MS)),
     revocationSecret: read('revocationSecret', (v) => {
       const s = typeof v === 'string' ? v : '';

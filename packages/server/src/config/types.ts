@@ -79,6 +79,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Bound on one Redis command; a slower or failed one falls back. */
   redisTimeoutMs: number;
+  /** The namespace of every Redis key and channel (`<namespace>:…`); deployments sharing a Redis need one each. */
+  redisNamespace: string;
   /** Polling bound for changes made on other instances when nothing is pushed. */
   clusterPollIntervalMs: number;
   /** At least 32 characters when set. */

@@ -34,6 +34,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 
+import { redisNames } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
 
 import type { ServerContext } from '../context.js';
@@ -94,14 +95,19 @@ interface ClientFields {
   client_assertion?: string;
 }
 
-/** Redis key prefix of the failure counts (beside the other rate limits' `jot:rl:`). */
-const FAILURE_PREFIX = 'jot:rl:client-auth:';
-/** Redis key prefix of the failed first-party refreshes. */
-const REFRESH_FAILURE_PREFIX = 'jot:rl:refresh-fail:';
-/** Redis key prefix of the failed grants of authenticated confidential clients at the token endpoint. */
-const CLIENT_GRANT_FAILURE_PREFIX = 'jot:rl:client-grant-fail:';
-/** Redis key prefix of the failed single-token renewals. */
-const RENEW_FAILURE_PREFIX = 'jot:rl:renew-fail:';
+/**
+ * The Redis key prefixes of the failure counts, beside the other rate limits' `<namespace>:rl:` (`rateLimit`):
+ * failed client authentications, failed first-party refreshes, failed grants of authenticated confidential clients
+ * at the token endpoint, failed single-token renewals.
+ */
+function failurePrefixes(rateLimit: string) {
+  return {
+    clientAuth: `${rateLimit}client-auth:`,
+    refresh: `${rateLimit}refresh-fail:`,
+    clientGrant: `${rateLimit}client-grant-fail:`,
+    renew: `${rateLimit}renew-fail:`,
+  } as const;
+}
 
 const byContext = new WeakMap<ServerContext, CallerLimits>();
 
@@ -219,6 +225,7 @@ function failureGuard(
 /** The failure budgets of their own (`JOT_RATE_LIMIT_AUTH` each): refreshes and renewals per address, grants per client. */
 function failureGuards(
   redis: Redis | undefined,
+  prefixes: ReturnType<typeof failurePrefixes>,
   budget: { max: number; windowMs: number },
   record: (request: FastifyRequest, limit: string) => void,
   full: (limit: string) => () => void,
@@ -229,10 +236,10 @@ function failureGuards(
     const byKey = guard(prefix, limit, true);
     return (request, attempt, counts) => byKey(request, `ip:${addressKey(request.ip)}`, attempt, counts);
   };
-  const clientGrants = guard(CLIENT_GRANT_FAILURE_PREFIX, 'client-grant-failures', false);
+  const clientGrants = guard(prefixes.clientGrant, 'client-grant-failures', false);
   return {
-    refresh: perAddress(REFRESH_FAILURE_PREFIX, 'refresh-failures'),
-    renew: perAddress(RENEW_FAILURE_PREFIX, 'renew-failures'),
+    refresh: perAddress(prefixes.refresh, 'refresh-failures'),
+    renew: perAddress(prefixes.renew, 'renew-failures'),
     clientGrant: (request, clientId, grant, counts) =>
       clientGrants(request, `client:${hashed(clientId)}`, grant, counts),
   };
@@ -250,9 +257,10 @@ function memoryFull(log: FastifyBaseLogger, limit: string): () => void {
 
 function build(app: FastifyInstance): CallerLimits {
   const { config, redis, events } = app.jot;
+  const prefixes = failurePrefixes(redisNames(config.redisNamespace).rateLimit);
   const failures: FailureLimiter = createFailureLimiter({
     redis,
-    prefix: FAILURE_PREFIX,
+    prefix: prefixes.clientAuth,
     max: config.rateLimitAuth.max,
     windowMs: config.rateLimitAuth.windowMs,
     onFull: memoryFull(app.log, 'client-auth'),
@@ -280,7 +288,9 @@ function build(app: FastifyInstance): CallerLimits {
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
-  const guards = failureGuards(redis, config.rateLimitAuth, record, (limit) => memoryFull(app.log, limit));
+  const guards = failureGuards(redis, prefixes, config.rateLimitAuth, record, (limit) =>
+    memoryFull(app.log, limit),
+  );
   return {
     async authenticate(request, claimed, check, counts = isCredentialRefusal) {
       // The address as its limits group it (an IPv6 /64), as the route limits do.

@@ -9,7 +9,7 @@ import { hkdfSync } from 'node:crypto';
 
 import type { Redis } from 'ioredis';
 
-import { REDIS_PREFIXES } from '@jot/contract';
+import { redisNames } from '@jot/contract';
 import {
   createDPoPChecker,
   createDPoPNonces,
@@ -64,6 +64,7 @@ function wellFormedJtis(store: DPoPReplayStore): DPoPReplayStore {
 function replayStore(
   store: Store,
   redis: Redis | undefined,
+  redisPrefix: string,
   clock: Clock,
   onRedisError: (err: unknown) => void,
 ): DPoPReplayStore {
@@ -71,7 +72,7 @@ function replayStore(
     claim: (key, ttlMs) => store.claimDPoPProof(key, clock() + ttlMs),
   };
   if (redis === undefined) return database;
-  const viaRedis = redisReplayStore(redis, REDIS_PREFIXES.dpopReplay);
+  const viaRedis = redisReplayStore(redis, redisPrefix);
   return {
     async claim(key, ttlMs) {
       const seenByRedis = await viaRedis.claim(key, ttlMs).then(
@@ -101,7 +102,15 @@ export function createServerDPoP(deps: {
     algorithms: config.dpopAlgorithms,
     maxAge: Math.floor(config.dpopProofMaxAgeMs / 1000),
     clockTolerance: Math.floor(config.clockToleranceMs / 1000),
-    replay: wellFormedJtis(replayStore(deps.store, deps.redis, clock, deps.onRedisError)),
+    replay: wellFormedJtis(
+      replayStore(
+        deps.store,
+        deps.redis,
+        redisNames(config.redisNamespace).dpopReplay,
+        clock,
+        deps.onRedisError,
+      ),
+    ),
     nonces: config.dpopNonce ? createDPoPNonces(nonceKey, { clock }) : undefined,
     clock,
   });

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 
-import { REDIS_KEYS } from '@jot/contract';
+import type { RedisNames } from '@jot/contract';
 
 import { toWire } from './feed-wire.js';
 import { exec, queueWrite } from './redis-mirror-writes.js';
@@ -17,18 +17,62 @@ import type { RevocationPage, Store } from '../store/index.js';
 
 /** How long a completeness marker lives unless a caught-up pass renews it. */
 export const MARKER_LEASE_MS = 10_000;
+/** How long a deployment counts as writing the mirror after its last pass (every pass, about every second). */
+export const WRITER_WINDOW_MS = 30_000;
 /** Entries per Redis pipeline. */
 const BATCH = 500;
+/** At most one error log per instance per this long while the namespace is shared. */
+const CONFLICT_LOG_INTERVAL_MS = 60_000;
 
+// Every pass records its deployment (the same on every instance of one: derived from the KEK) in the writers set,
+// scored with Redis's clock, and drops the ones not seen for WRITER_WINDOW_MS. More than one writer means two
+// deployments write one mirror: neither's marker can vouch for the other's list, so the marker is deleted and none
+// is written while both are seen; strict verifiers of both then refuse (or ask the server) instead of trusting a
+// list that is not theirs. An instance of an earlier version records nothing, so an upgrade is no conflict.
+// KEYS[1] writers, KEYS[2] marker; ARGV[1] deployment, ARGV[2] window. True when this deployment writes alone.
+const WRITES_ALONE = `
+local function writes_alone(writers, marker, deployment, window)
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  redis.call('ZADD', writers, now, deployment)
+  redis.call('ZREMRANGEBYSCORE', writers, '-inf', now - tonumber(window))
+  redis.call('PEXPIRE', writers, window)
+  if redis.call('ZCARD', writers) == 1 then return true end
+  redis.call('DEL', marker)
+  return false
+end
+`;
+
+// At the start of a pass. 1: alone, 2: conflict.
+const CLAIM = `${WRITES_ALONE}
+if writes_alone(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 1 end
+return 2
+`;
+
+// KEYS: writers, marker, sentinel. ARGV: deployment, window, marker, lease.
 // Atomic in Redis: the marker is set only if the sentinel written before the copy is still there, so a Redis that
-// restarted (and lost the sentinel) during the copy never gets a marker over a partial list.
-const SET_MARKER_IF_SENTINEL = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-  redis.call('DEL', KEYS[1])
+// restarted (and lost the sentinel) during the copy never gets a marker over a partial list. 1: set, 0: sentinel
+// lost, 2: conflict.
+const SET_MARKER_IF_SENTINEL = `${WRITES_ALONE}
+if not writes_alone(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
+  redis.call('DEL', KEYS[3])
+  return 2
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+  redis.call('DEL', KEYS[3])
   return 1
 end
 return 0
+`;
+
+// KEYS: writers, marker. ARGV: deployment, window, marker, lease.
+// Renews an existing marker (never creates one: only a full copy does). 1: renewed, 0: no marker, 2: conflict.
+const RENEW_MARKER = `${WRITES_ALONE}
+if not writes_alone(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 2 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+return 1
 `;
 
 /** What a pass works with; `state` is shared with the mirror, which sets `closed` and `copyNeeded`. */
@@ -36,7 +80,16 @@ export interface MirrorPassContext {
   redis: Redis;
   store: Store;
   logger: FastifyBaseLogger;
-  state: { closed: boolean; copyNeeded: boolean };
+  /** The keys of the deployment's namespace (`JOT_REDIS_NAMESPACE`). */
+  names: RedisNames;
+  /** Who this deployment is, in the marker (the same on every instance: derived from the KEK). */
+  deployment: string;
+  state: { closed: boolean; copyNeeded: boolean; conflictLoggedAt?: number };
+}
+
+/** Thrown by a pass that found another deployment writing this namespace's mirror. */
+class NamespaceConflict extends Error {
+  override readonly name = 'NamespaceConflict';
 }
 
 /**
@@ -55,25 +108,30 @@ async function* feedPages(tx: Store, from: number | undefined): AsyncGenerator<R
 }
 
 /** Copies every live entry, then sets the marker — unless Redis lost the sentinel meanwhile. */
-async function fullCopy(redis: Redis, tx: Store, logger: FastifyBaseLogger): Promise<void> {
-  const sentinel = `jot:rev:copying:${randomUUID()}`;
+async function fullCopy(ctx: MirrorPassContext, tx: Store): Promise<void> {
+  const { redis, names, logger } = ctx;
+  const sentinel = names.copying(randomUUID());
   await redis.set(sentinel, '1', 'PX', 10 * 60_000);
   let cursor: number | undefined;
   for await (const page of feedPages(tx, undefined)) {
     const pipeline = redis.pipeline();
-    for (const entry of page.entries) queueWrite(pipeline, entry, Date.now());
+    for (const entry of page.entries) queueWrite(pipeline, names, entry, Date.now());
     await exec(pipeline);
     cursor = page.cursor;
   }
-  const marker = JSON.stringify({ cursor, at: Date.now() });
+  const marker = JSON.stringify({ cursor, at: Date.now(), deployment: ctx.deployment });
   const set = await redis.eval(
     SET_MARKER_IF_SENTINEL,
-    2,
+    3,
+    names.writers,
+    names.complete,
     sentinel,
-    REDIS_KEYS.complete,
+    ctx.deployment,
+    WRITER_WINDOW_MS,
     marker,
     MARKER_LEASE_MS,
   );
+  if (set === 2) throw new NamespaceConflict();
   if (set !== 1) throw new Error('Redis restarted during the copy; copying again');
   logger.info({ cursor }, 'revocation list copied to Redis in full');
 }
@@ -83,7 +141,8 @@ async function fullCopy(redis: Redis, tx: Store, logger: FastifyBaseLogger): Pro
  * of every id the store handed out (the database was reset or restored behind it) gets a snapshot: all of it is
  * published and the cursor follows the store back.
  */
-async function publishSinceCursor(redis: Redis, tx: Store, logger: FastifyBaseLogger): Promise<number> {
+async function publishSinceCursor(ctx: MirrorPassContext, tx: Store): Promise<number> {
+  const { redis, names, logger } = ctx;
   const stored = await tx.getClusterValue('redis:published');
   let cursor = stored;
   for await (const page of feedPages(tx, stored)) {
@@ -93,8 +152,8 @@ async function publishSinceCursor(redis: Redis, tx: Store, logger: FastifyBaseLo
       const pipeline = redis.pipeline();
       const now = Date.now();
       for (const entry of page.entries) {
-        queueWrite(pipeline, entry, now);
-        pipeline.publish(REDIS_KEYS.channel, JSON.stringify(toWire(entry)));
+        queueWrite(pipeline, names, entry, now);
+        pipeline.publish(names.channel, JSON.stringify(toWire(entry)));
       }
       await exec(pipeline);
     }
@@ -105,27 +164,71 @@ async function publishSinceCursor(redis: Redis, tx: Store, logger: FastifyBaseLo
   return cursor;
 }
 
-/** Publishes everything after the shared cursor; copies in full first if needed. False when it did not run. */
+/**
+ * Publishes everything after the shared cursor; copies in full first if needed. False when it did not run, or when
+ * another deployment writes this namespace (logged as an error, at most once a minute).
+ */
 export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
-  const { redis, store, logger, state } = ctx;
+  const { redis, store, names, state } = ctx;
   if (state.closed || redis.status !== 'ready') return false;
-  return store.withLock('lock:redis_publisher', async (tx) => {
-    // In full at start, after every reconnect (Redis may have restarted, or lost keys), and whenever the marker
-    // is gone.
-    const copied = state.copyNeeded || (await redis.exists(REDIS_KEYS.complete)) === 0;
-    if (copied) {
-      state.copyNeeded = false;
-      await fullCopy(redis, tx, logger).catch((err: unknown) => {
-        state.copyNeeded = true;
-        throw err;
-      });
-    }
-    const cursor = await publishSinceCursor(redis, tx, logger);
-    // Caught up with the database: the mirror is complete, for another lease.
-    if (!copied) {
-      const marker = JSON.stringify({ cursor, at: Date.now() });
-      await redis.set(REDIS_KEYS.complete, marker, 'PX', MARKER_LEASE_MS, 'XX');
-    }
-    return true;
-  });
+  try {
+    return await store.withLock('lock:redis_publisher', async (tx) => {
+      // Another deployment writing this namespace: nothing is copied (it would be every pass) nor vouched for.
+      const alone = await redis.eval(
+        CLAIM,
+        2,
+        names.writers,
+        names.complete,
+        ctx.deployment,
+        WRITER_WINDOW_MS,
+      );
+      if (alone !== 1) throw new NamespaceConflict();
+      // In full at start, after every reconnect (Redis may have restarted, or lost keys), and whenever the marker
+      // is gone.
+      const copied = state.copyNeeded || (await redis.exists(names.complete)) === 0;
+      if (copied) {
+        state.copyNeeded = false;
+        await fullCopy(ctx, tx).catch((err: unknown) => {
+          state.copyNeeded = true;
+          throw err;
+        });
+      }
+      const cursor = await publishSinceCursor(ctx, tx);
+      // Caught up with the database: the mirror is complete, for another lease.
+      if (!copied) {
+        const marker = JSON.stringify({ cursor, at: Date.now(), deployment: ctx.deployment });
+        const renewed = await redis.eval(
+          RENEW_MARKER,
+          2,
+          names.writers,
+          names.complete,
+          ctx.deployment,
+          WRITER_WINDOW_MS,
+          marker,
+          MARKER_LEASE_MS,
+        );
+        if (renewed === 2) throw new NamespaceConflict();
+      }
+      return true;
+    });
+  } catch (err) {
+    if (!(err instanceof NamespaceConflict)) throw err;
+    state.copyNeeded = true;
+    logConflict(ctx);
+    return false;
+  }
+}
+
+/** The error of a shared namespace, at most once per `CONFLICT_LOG_INTERVAL_MS` per instance. */
+function logConflict({ logger, names, state }: MirrorPassContext): void {
+  const now = Date.now();
+  if (state.conflictLoggedAt !== undefined && now - state.conflictLoggedAt < CONFLICT_LOG_INTERVAL_MS) return;
+  state.conflictLoggedAt = now;
+  logger.error(
+    { code: 'ERR_REDIS_NAMESPACE_SHARED', namespace: names.namespace },
+    'another Jot deployment (another JOT_KEK) writes the Redis revocation mirror under the namespace ' +
+      `"${names.namespace}": neither list can be trusted as complete, so no completeness marker is written and ` +
+      `strict verifiers refuse (or ask the server). Give each deployment its own JOT_REDIS_NAMESPACE (and the ` +
+      `verifiers the same "revocation.namespace")`,
+  );
 }

@@ -1,22 +1,27 @@
 /**
- * The Redis writes of the revocation mirror: one entry queued as its key (`jot:rev:jti:`, `jot:rev:sid:` or
- * `jot:rev:user:`, expiring with the entry via `PXAT`), a pipeline run so that any failed command fails the whole
+ * The Redis writes of the revocation mirror: one entry queued as its key (`<namespace>:rev:jti:`, `…:rev:sid:` or
+ * `…:rev:user:`, expiring with the entry via `PXAT`), a pipeline run so that any failed command fails the whole
  * step, and the write-through of a single entry this server just added.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { ChainableCommander, Redis } from 'ioredis';
 
-import { REDIS_KEYS } from '@jot/contract';
+import type { RedisNames } from '@jot/contract';
 
 import type { Revocation } from '../store/index.js';
 
 /** Queues the SET of `entry` (nothing for an entry already expired at `now`). */
-export function queueWrite(pipeline: ChainableCommander, entry: Revocation, now: number): void {
+export function queueWrite(
+  pipeline: ChainableCommander,
+  names: RedisNames,
+  entry: Revocation,
+  now: number,
+): void {
   if (entry.expiresAt <= now) return;
   if (entry.kind === 'user') {
-    pipeline.set(REDIS_KEYS.user(entry.subject), JSON.stringify(entry.data), 'PXAT', entry.expiresAt);
+    pipeline.set(names.user(entry.subject), JSON.stringify(entry.data), 'PXAT', entry.expiresAt);
   } else {
-    const key = entry.kind === 'jti' ? REDIS_KEYS.jti(entry.subject) : REDIS_KEYS.sid(entry.subject);
+    const key = entry.kind === 'jti' ? names.jti(entry.subject) : names.sid(entry.subject);
     pipeline.set(key, '1', 'PXAT', entry.expiresAt);
   }
 }
@@ -34,13 +39,14 @@ export async function exec(pipeline: ChainableCommander): Promise<void> {
  */
 export async function writeEntryNow(
   redis: Redis,
+  names: RedisNames,
   entry: Revocation,
   logger: FastifyBaseLogger,
 ): Promise<void> {
   try {
     if (redis.status !== 'ready') throw new Error('Redis is not connected');
     const pipeline = redis.pipeline();
-    queueWrite(pipeline, entry, Date.now());
+    queueWrite(pipeline, names, entry, Date.now());
     await exec(pipeline);
   } catch (err) {
     logger.warn({ err }, 'writing a revocation to Redis failed; it is published when Redis answers again');

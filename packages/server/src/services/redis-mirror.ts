@@ -10,18 +10,27 @@
  *   cursor. Entries revoked while Redis was unreachable are published when it is back; delivery is at least once
  *   (an entry may be published twice after a crash mid-pass — each carries its id).
  * - Full copy: at start, after every reconnect, and whenever the marker is missing.
- * - Completeness marker `jot:rev:complete` (`{ cursor, at }`, expiring after `MARKER_LEASE_MS`): written only after a
+ * - Completeness marker `<ns>:rev:complete` (`{ cursor, at, deployment }`, expiring after `MARKER_LEASE_MS`; `<ns>`
+ *   is `JOT_REDIS_NAMESPACE`, `jot` by default): written only after a
  *   full copy of the live list, and kept alive only by passes that caught up with the database. A Redis that lost
  *   its data has no marker, so strict verifiers can tell an empty mirror from a complete one (and refuse, or ask the
  *   server). The copy takes a sentinel key first and sets the marker only if the sentinel survived, so a Redis that
  *   restarts during the copy never gets a marker over a partial list.
  *
- * Keys: `jot:rev:jti:<jti>` = "1", `jot:rev:sid:<sid>` = "1", `jot:rev:user:<user id>` = JSON
- * `{ valid_after, ver, status }`; all expire with their entries (`PXAT`). The pass is `redis-mirror-pass.ts`, its
+ * - One deployment per namespace: every pass records its deployment (derived from the KEK) in `<ns>:rev:writers`;
+ *   while another deployment is seen writing the same namespace no marker is written (both lists are mixed, so
+ *   neither is known complete) and an error names the fix, `JOT_REDIS_NAMESPACE`.
+ *
+ * Keys: `<ns>:rev:jti:<jti>` = "1", `<ns>:rev:sid:<sid>` = "1", `<ns>:rev:user:<user id>` = JSON
+ * `{ valid_after, ver, status }`; all expire with their entries (`PXAT`). Channel: `<ns>:revocations`. The pass is `redis-mirror-pass.ts`, its
  * scheduling `redis-mirror-sync.ts`, the Redis writes `redis-mirror-writes.ts`.
  */
+import { hkdfSync } from 'node:crypto';
+
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
+
+import { redisNames } from '@jot/contract';
 
 import { publisherPass, type MirrorPassContext } from './redis-mirror-pass.js';
 import { serialisedPasses } from './redis-mirror-sync.js';
@@ -39,19 +48,42 @@ export interface RedisMirror {
   close(): void;
 }
 
+/** What the mirror needs. */
+export interface RedisMirrorDeps {
+  redis: Redis;
+  store: Store;
+  revocations: RevocationService;
+  logger: FastifyBaseLogger;
+  /** `JOT_REDIS_NAMESPACE`. */
+  namespace: string;
+  /** The deployment's key-encryption key: the deployment's id in Redis is derived from it (one-way). */
+  kek: Buffer;
+}
+
+/** The id every instance of one deployment writes as (HKDF of the KEK: reveals nothing of it). */
+export function deploymentId(kek: Buffer): string {
+  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'jot redis deployment v1', 12)).toString(
+    'base64url',
+  );
+}
+
 /** Starts mirroring `revocations` into `redis`; the first pass runs before it resolves (failures are logged). */
-export async function createRedisMirror(
-  redis: Redis,
-  store: Store,
-  revocations: RevocationService,
-  logger: FastifyBaseLogger,
-): Promise<RedisMirror> {
-  const ctx: MirrorPassContext = { redis, store, logger, state: { closed: false, copyNeeded: true } };
+export async function createRedisMirror(deps: RedisMirrorDeps): Promise<RedisMirror> {
+  const { redis, store, revocations, logger } = deps;
+  const names = redisNames(deps.namespace);
+  const ctx: MirrorPassContext = {
+    redis,
+    store,
+    logger,
+    names,
+    deployment: deploymentId(deps.kek),
+    state: { closed: false, copyNeeded: true },
+  };
   const sync = serialisedPasses(() => publisherPass(ctx), logger);
 
   // The write-through: SET at once, then a pass publishes the entry and moves the cursor.
   const writeThrough = async (entry: Revocation): Promise<void> => {
-    await writeEntryNow(redis, entry, logger);
+    await writeEntryNow(redis, names, entry, logger);
     void sync();
   };
   const onReady = (): void => {

@@ -13,7 +13,7 @@ import { expect } from 'vitest';
 import { openStore, type Store } from '../../src/index.js';
 import type { Settings } from '../../src/config/index.js';
 import { createTestSchema, requirePostgres } from './postgres.js';
-import { requireRedis, TEST_REDIS_URL } from './redis.js';
+import { requireRedis, TEST_REDIS_URL, testRedisNamespace } from './redis.js';
 import { startServer, type TestResponse, type TestServer } from './jot-server.js';
 
 /** What every instance of a cluster gets: limits out of the way (these tests are about atomicity, not throttling). */
@@ -80,7 +80,13 @@ export async function startCluster(
       stores.push(store);
       instances.push(
         await startServer(
-          { ...CLUSTER_SETTINGS, kek, redisUrl: TEST_REDIS_URL, ...settings },
+          {
+            ...CLUSTER_SETTINGS,
+            kek,
+            redisUrl: TEST_REDIS_URL,
+            redisNamespace: testRedisNamespace(schema.schema),
+            ...settings,
+          },
           { dataDir, store, clock: options.clock },
         ),
       );

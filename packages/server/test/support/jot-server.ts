@@ -4,12 +4,13 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
 import { createServer, loadConfig, type Config, type Store } from '@jot/server';
 import type { Settings } from '../../src/config/index.js';
+import { testRedisNamespace } from './redis-namespace.js';
 
 /** A running server. */
 export interface TestServer {
@@ -64,7 +65,14 @@ export async function startServer(
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'jot-e2e-'));
-  const config = loadConfig({ env: {}, file: false, overrides: { ...TEST_SETTINGS, dataDir, ...settings } });
+  // With Redis, a namespace of the data directory's own (the same again on a restart with the same directory).
+  const namespace =
+    settings.redisUrl === undefined ? {} : { redisNamespace: testRedisNamespace(basename(dataDir)) };
+  const config = loadConfig({
+    env: {},
+    file: false,
+    overrides: { ...TEST_SETTINGS, dataDir, ...namespace, ...settings },
+  });
   const app = await createServer({
     config,
     clock: options.clock,

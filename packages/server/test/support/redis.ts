@@ -4,6 +4,8 @@
  */
 import { Redis } from 'ioredis';
 
+export { testRedisNamespace } from './redis-namespace.js';
+
 /** The worker's Redis database: `VITEST_POOL_ID` (1 … 15, vitest.config.ts caps the workers at 15). */
 const WORKER_DB = Number(process.env.VITEST_POOL_ID ?? 0);
 if (!Number.isInteger(WORKER_DB) || WORKER_DB < 0 || WORKER_DB > 15) {
@@ -11,10 +13,10 @@ if (!Number.isInteger(WORKER_DB) || WORKER_DB < 0 || WORKER_DB > 15) {
 }
 
 /**
- * The Redis the suites talk to: one logical database per Vitest worker, so test files running side by side do not
- * share revocation mirror keys, the mirror's completeness marker or rate-limit counters (every Jot deployment on one
- * Redis database shares them, as it should). Files run one after another in a worker do share its database; pub/sub
- * channels (`jot:revocations`) are shared by all databases, so a test reading them must pick its own messages.
+ * The Redis the suites talk to: one logical database per Vitest worker, and each test server in a namespace of its
+ * own ({@link testRedisNamespace}, set by `startServer` and `startCluster`), so test files running side by side or
+ * one after another never share revocation mirror keys, the mirror's completeness marker, its channel or rate-limit
+ * counters.
  * `JOT_TEST_REDIS_URL` names the server; its database is replaced by the worker's.
  */
 export const TEST_REDIS_URL = (() => {

@@ -1,8 +1,9 @@
 /**
  * `strict` through Redis: every verification reads the central list from the Redis the Jot server mirrors its
- * revocations into (`JOT_REDIS_URL`), in one round trip — `MGET jot:rev:jti:<jti> jot:rev:sid:<sid>
- * jot:rev:user:<sub>` — and applies the replicated strategy's rules (rules.ts) to the answer, so both
- * strategies refuse a token with the same code and reason. Redis expires the keys with the entries.
+ * revocations into (`JOT_REDIS_URL`), in one round trip — `MGET <ns>:rev:jti:<jti> <ns>:rev:sid:<sid>
+ * <ns>:rev:user:<sub> <ns>:rev:complete` (`<ns>` the server's `JOT_REDIS_NAMESPACE`, `jot` by default) — and
+ * applies the replicated strategy's rules (rules.ts) to the answer, so both strategies refuse a token with the same
+ * code and reason. Redis expires the keys with the entries.
  *
  * ioredis is loaded (dynamic import) only when `redis` is given as a URL; a client object is used as is, typed by
  * the one method called on it, so users of the other strategies never need ioredis. If Redis cannot answer within
@@ -10,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 
-import { REDIS_KEYS } from '@jot/contract';
+import type { RedisNames } from '@jot/contract';
 
 import { describeError } from '../http.js';
 import { CentralCheck } from './central-check.js';
@@ -27,6 +28,8 @@ export interface RedisClientLike {
 export interface RedisStrictSettings {
   /** A client (left open on `close`) or a `redis://` / `rediss://` URL (a client is created and closed here). */
   redis: RedisClientLike | string;
+  /** The server's keys (`JOT_REDIS_NAMESPACE`). */
+  names: RedisNames;
   failOpen: boolean;
   timeoutMs: number;
   clock: Clock;
@@ -75,7 +78,8 @@ export function checkRedisOption(value: unknown): RedisClientLike | string {
   }
   if (typeof client.options?.keyPrefix === 'string' && client.options.keyPrefix !== '') {
     throw new TypeError(
-      'verify: the "revocation.redis" client must not have a keyPrefix (keys are jot:rev:*)',
+      'verify: the "revocation.redis" client must not have a keyPrefix (the keys are the server\'s; name its ' +
+        'JOT_REDIS_NAMESPACE in "revocation.namespace" instead)',
     );
   }
   return value as RedisClientLike;
@@ -125,7 +129,7 @@ function parseUserData(raw: string): Record<string, unknown> {
     data = undefined;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new MirrorRefusal('a jot:rev:user value is not a JSON object');
+    throw new MirrorRefusal('a <namespace>:rev:user value is not a JSON object');
   }
   return data as Record<string, unknown>;
 }
@@ -162,10 +166,10 @@ export class RedisRevocation implements RevocationStrategy {
         this.#connection().then((client) =>
           // A token without a session (a service's own) looks up an empty sid key, which never exists.
           client.mget(
-            REDIS_KEYS.jti(claims.jti),
-            REDIS_KEYS.sid(claims.sid ?? ''),
-            REDIS_KEYS.user(claims.sub),
-            REDIS_KEYS.complete,
+            this.#s.names.jti(claims.jti),
+            this.#s.names.sid(claims.sid ?? ''),
+            this.#s.names.user(claims.sub),
+            this.#s.names.complete,
           ),
         ),
         this.#s.timeoutMs,
@@ -175,7 +179,9 @@ export class RedisRevocation implements RevocationStrategy {
       // An empty Redis (restarted, flushed) looks exactly like "nothing is revoked": only the marker tells a
       // complete mirror from a lost one.
       if (typeof values[3] !== 'string') {
-        throw new MirrorRefusal('the Redis mirror is not known to be complete (no jot:rev:complete marker)');
+        throw new MirrorRefusal(
+          `the Redis mirror is not known to be complete (no ${this.#s.names.complete} marker)`,
+        );
       }
       user = typeof values[2] === 'string' ? parseUserData(values[2]) : undefined;
       this.#central.answered();
