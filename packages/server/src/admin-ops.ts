@@ -145,7 +145,6 @@ export async function openAdminOps(
         revocations,
         logger,
         namespace: config.redisNamespace,
-        kek: config.kek,
       });
     }
     mailer = createMailer({ config, store, logger, clock });

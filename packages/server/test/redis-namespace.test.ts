@@ -4,8 +4,12 @@
  * are detected, and neither mirror is vouched for until only one writes it again, so strict verifiers refuse
  * instead of trusting a list that mixes two deployments. Instances of one deployment share theirs without conflict.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
+import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,7 +17,9 @@ import { redisNames, type RedisNames } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
 import { createVerifier, isVerifyError, type Verifier } from '@jot/verify';
 
+import { publisherPass } from '../src/services/redis-mirror-pass.js';
 import { deploymentId } from '../src/services/redis-mirror.js';
+import { openStore } from '../src/store/open.js';
 import { clusterBackendsAvailable, startCluster } from './support/cluster.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
@@ -100,7 +106,7 @@ describe.runIf(available)('Redis namespaces', () => {
     servers.push(serverB);
     expect(await redis.exists(a.complete, b.complete)).toBe(2);
     expect(JSON.parse((await redis.get(a.complete))!)).toMatchObject({
-      deployment: deploymentId(serverA.config.kek),
+      deployment: deploymentId(serverA.config.kek, serverA.config.issuer),
     });
 
     const heard: { channel: string; message: string }[] = [];
@@ -153,10 +159,13 @@ describe.runIf(available)('Redis namespaces', () => {
     expect(await redis.exists(names.complete)).toBe(0);
     expect(await outcome(verifier, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
     expect(await redis.zrange(names.writers, '0', '-1')).toEqual(
-      expect.arrayContaining([deploymentId(serverA.config.kek), deploymentId(serverB.config.kek)]),
+      expect.arrayContaining([
+        deploymentId(serverA.config.kek, serverA.config.issuer),
+        deploymentId(serverB.config.kek, serverB.config.issuer),
+      ]),
     );
     // Logged once per instance, not every pass.
-    await passes(redis, names, deploymentId(serverA.config.kek), 2);
+    await passes(redis, names, deploymentId(serverA.config.kek, serverA.config.issuer), 2);
     expect(linesA.filter((l) => l.code === 'ERR_REDIS_NAMESPACE_SHARED')).toHaveLength(1);
     expect(await redis.exists(names.complete)).toBe(0);
 
@@ -168,7 +177,7 @@ describe.runIf(available)('Redis namespaces', () => {
     await expect
       .poll(
         async () => {
-          await redis.zrem(names.writers, deploymentId(serverB.config.kek));
+          await redis.zrem(names.writers, deploymentId(serverB.config.kek, serverB.config.issuer));
           return redis.exists(names.complete);
         },
         { timeout: 15_000 },
@@ -187,8 +196,62 @@ describe.runIf(available)('Redis namespaces', () => {
     servers.push(server);
     await expect
       .poll(async () => JSON.parse((await redis.get(names.complete)) ?? '{}') as { deployment?: string })
-      .toMatchObject({ deployment: deploymentId(server.config.kek) });
+      .toMatchObject({ deployment: deploymentId(server.config.kek, server.config.issuer) });
     expect(lines.filter((l) => l.code === 'ERR_REDIS_NAMESPACE_SHARED')).toEqual([]);
+  });
+});
+
+describe.runIf(available)('the mirror of a process that does not vouch (the CLI)', () => {
+  it('writes and publishes entries, but never records a writer, copies in full or touches the marker', async () => {
+    const names = redisNames(`ns-cli-${randomUUID().slice(0, 8)}`);
+    const store = await openStore({ url: ':memory:', dataDir: mkdtempSync(join(tmpdir(), 'jot-ns-cli-')) });
+    const redis = new Redis(TEST_REDIS_URL);
+    const sub = new Redis(TEST_REDIS_URL);
+    const published: string[] = [];
+    const silent = { warn: () => undefined, info: () => undefined } as unknown as FastifyBaseLogger;
+    const state = () => ({ closed: false, copyNeeded: true });
+    try {
+      await sub.subscribe(names.channel);
+      sub.on('message', (_channel, message: string) => published.push(message));
+      const server = { redis, store, logger: silent, names, deployment: 'server', state: state() };
+      // A CLI run with another KEK (reading commands and revocations do not need the deployment's).
+      const cli = { redis, store, logger: silent, names, deployment: undefined, state: state() };
+      await store.addRevocation({ kind: 'sid', subject: 'before', expiresAt: Date.now() + 60_000 });
+      expect(await publisherPass(server)).toBe(true);
+      const marker = await redis.get(names.complete);
+      expect(JSON.parse(marker!)).toMatchObject({ deployment: 'server' });
+
+      await store.addRevocation({ kind: 'sid', subject: 'by-cli', expiresAt: Date.now() + 60_000 });
+      expect(await publisherPass(cli)).toBe(true);
+      expect(await redis.get(names.sid('by-cli'))).toBe('1');
+      await expect.poll(() => published.some((m) => m.includes('by-cli'))).toBe(true);
+      expect(await redis.zrange(names.writers, '0', '-1')).toEqual(['server']);
+      expect(await redis.get(names.complete)).toBe(marker);
+
+      // Without a marker (Redis lost it) the CLI does not make one: only a server's full copy does.
+      await redis.del(names.complete, names.sid('before'));
+      expect(await publisherPass(cli)).toBe(true);
+      expect(await redis.exists(names.complete, names.sid('before'))).toBe(0);
+      expect(await publisherPass(server)).toBe(true);
+      expect(await redis.exists(names.complete, names.sid('before'))).toBe(2);
+    } finally {
+      sub.disconnect();
+      redis.disconnect();
+      await store.close();
+    }
+  });
+});
+
+describe('the deployment id', () => {
+  it('is the same for the same KEK and issuer, and another for another KEK or another issuer', () => {
+    const kek = randomBytes(32);
+    const id = deploymentId(kek, 'https://auth.example.com');
+    expect(deploymentId(Buffer.from(kek), 'https://auth.example.com')).toBe(id);
+    expect(deploymentId(randomBytes(32), 'https://auth.example.com')).not.toBe(id);
+    // A copy of the database and KEK serving as staging is another deployment.
+    expect(deploymentId(kek, 'https://auth.staging.example.com')).not.toBe(id);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(id).not.toContain(kek.toString('base64url').slice(0, 8));
   });
 });
 
@@ -202,9 +265,11 @@ describe.runIf(clusterAvailable)('Redis namespaces across instances', () => {
       const [a, b] = cluster.instances;
       expect(a!.config.redisNamespace).toBe(b!.config.redisNamespace);
       const names = redisNames(a!.config.redisNamespace);
-      expect(await redis.zrange(names.writers, '0', '-1')).toEqual([deploymentId(a!.config.kek)]);
+      expect(await redis.zrange(names.writers, '0', '-1')).toEqual([
+        deploymentId(a!.config.kek, a!.config.issuer),
+      ]);
       // Passes ran on both instances (each about every second, taking turns) and the marker stays.
-      await passes(redis, names, deploymentId(a!.config.kek), 3);
+      await passes(redis, names, deploymentId(a!.config.kek, a!.config.issuer), 3);
       expect(await redis.exists(names.complete)).toBe(1);
       expect(await redis.zcard(names.writers)).toBe(1);
     } finally {

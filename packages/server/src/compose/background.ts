@@ -29,7 +29,7 @@ export async function startBackgroundWork(app: FastifyInstance, ownsStore: boole
       revocations,
       logger: app.log,
       namespace: config.redisNamespace,
-      kek: config.kek,
+      deployment: { kek: config.kek, issuer: config.issuer },
     });
   }
   const cluster = startClusterSync({

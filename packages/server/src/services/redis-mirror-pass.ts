@@ -24,7 +24,7 @@ const BATCH = 500;
 /** At most one error log per instance per this long while the namespace is shared. */
 const CONFLICT_LOG_INTERVAL_MS = 60_000;
 
-// Every pass records its deployment (the same on every instance of one: derived from the KEK) in the writers set,
+// Every pass records its deployment (the same on every instance of one: from the KEK and issuer) in the writers set,
 // scored with Redis's clock, and drops the ones not seen for WRITER_WINDOW_MS. More than one writer means two
 // deployments write one mirror: neither's marker can vouch for the other's list, so the marker is deleted and none
 // is written while both are seen; strict verifiers of both then refuse (or ask the server) instead of trusting a
@@ -82,8 +82,11 @@ export interface MirrorPassContext {
   logger: FastifyBaseLogger;
   /** The keys of the deployment's namespace (`JOT_REDIS_NAMESPACE`). */
   names: RedisNames;
-  /** Who this deployment is, in the marker (the same on every instance: derived from the KEK). */
-  deployment: string;
+  /**
+   * Who this deployment is, in the writers set and the marker (the same on every instance); undefined for a mirror
+   * that only writes and publishes entries (the CLI's), never copying in full nor touching the marker.
+   */
+  deployment: string | undefined;
   state: { closed: boolean; copyNeeded: boolean; conflictLoggedAt?: number };
 }
 
@@ -107,8 +110,8 @@ async function* feedPages(tx: Store, from: number | undefined): AsyncGenerator<R
   }
 }
 
-/** Copies every live entry, then sets the marker — unless Redis lost the sentinel meanwhile. */
-async function fullCopy(ctx: MirrorPassContext, tx: Store): Promise<void> {
+/** Copies every live entry, then sets the marker as `deployment` — unless Redis lost the sentinel meanwhile. */
+async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): Promise<void> {
   const { redis, names, logger } = ctx;
   const sentinel = names.copying(randomUUID());
   await redis.set(sentinel, '1', 'PX', 10 * 60_000);
@@ -119,14 +122,14 @@ async function fullCopy(ctx: MirrorPassContext, tx: Store): Promise<void> {
     await exec(pipeline);
     cursor = page.cursor;
   }
-  const marker = JSON.stringify({ cursor, at: Date.now(), deployment: ctx.deployment });
+  const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
   const set = await redis.eval(
     SET_MARKER_IF_SENTINEL,
     3,
     names.writers,
     names.complete,
     sentinel,
-    ctx.deployment,
+    deployment,
     WRITER_WINDOW_MS,
     marker,
     MARKER_LEASE_MS,
@@ -171,24 +174,24 @@ async function publishSinceCursor(ctx: MirrorPassContext, tx: Store): Promise<nu
 export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
   const { redis, store, names, state } = ctx;
   if (state.closed || redis.status !== 'ready') return false;
+  const { deployment } = ctx;
+  if (deployment === undefined) {
+    return store.withLock('lock:redis_publisher', async (tx) => {
+      await publishSinceCursor(ctx, tx);
+      return true;
+    });
+  }
   try {
     return await store.withLock('lock:redis_publisher', async (tx) => {
       // Another deployment writing this namespace: nothing is copied (it would be every pass) nor vouched for.
-      const alone = await redis.eval(
-        CLAIM,
-        2,
-        names.writers,
-        names.complete,
-        ctx.deployment,
-        WRITER_WINDOW_MS,
-      );
+      const alone = await redis.eval(CLAIM, 2, names.writers, names.complete, deployment, WRITER_WINDOW_MS);
       if (alone !== 1) throw new NamespaceConflict();
       // In full at start, after every reconnect (Redis may have restarted, or lost keys), and whenever the marker
       // is gone.
       const copied = state.copyNeeded || (await redis.exists(names.complete)) === 0;
       if (copied) {
         state.copyNeeded = false;
-        await fullCopy(ctx, tx).catch((err: unknown) => {
+        await fullCopy(ctx, tx, deployment).catch((err: unknown) => {
           state.copyNeeded = true;
           throw err;
         });
@@ -196,13 +199,13 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
       const cursor = await publishSinceCursor(ctx, tx);
       // Caught up with the database: the mirror is complete, for another lease.
       if (!copied) {
-        const marker = JSON.stringify({ cursor, at: Date.now(), deployment: ctx.deployment });
+        const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
         const renewed = await redis.eval(
           RENEW_MARKER,
           2,
           names.writers,
           names.complete,
-          ctx.deployment,
+          deployment,
           WRITER_WINDOW_MS,
           marker,
           MARKER_LEASE_MS,
@@ -226,7 +229,7 @@ function logConflict({ logger, names, state }: MirrorPassContext): void {
   state.conflictLoggedAt = now;
   logger.error(
     { code: 'ERR_REDIS_NAMESPACE_SHARED', namespace: names.namespace },
-    'another Jot deployment (another JOT_KEK) writes the Redis revocation mirror under the namespace ' +
+    'another Jot deployment (another JOT_KEK or JOT_ISSUER) writes the Redis revocation mirror under the namespace ' +
       `"${names.namespace}": neither list can be trusted as complete, so no completeness marker is written and ` +
       `strict verifiers refuse (or ask the server). Give each deployment its own JOT_REDIS_NAMESPACE (and the ` +
       `verifiers the same "revocation.namespace")`,

@@ -17,7 +17,7 @@
  *   server). The copy takes a sentinel key first and sets the marker only if the sentinel survived, so a Redis that
  *   restarts during the copy never gets a marker over a partial list.
  *
- * - One deployment per namespace: every pass records its deployment (derived from the KEK) in `<ns>:rev:writers`;
+ * - One deployment per namespace: every pass records its deployment (from the KEK and issuer) in `<ns>:rev:writers`;
  *   while another deployment is seen writing the same namespace no marker is written (both lists are mixed, so
  *   neither is known complete) and an error names the fix, `JOT_REDIS_NAMESPACE`.
  *
@@ -56,15 +56,22 @@ export interface RedisMirrorDeps {
   logger: FastifyBaseLogger;
   /** `JOT_REDIS_NAMESPACE`. */
   namespace: string;
-  /** The deployment's key-encryption key: the deployment's id in Redis is derived from it (one-way). */
-  kek: Buffer;
+  /**
+   * The deployment whose mirror this is (a server): it copies the list in full, keeps the completeness marker and
+   * records itself as the namespace's writer. Without it (the CLI, whose KEK may not be the deployment's for
+   * commands that do not need it) entries are written through and published, and nothing else: the servers vouch.
+   */
+  deployment?: { kek: Buffer; issuer: string };
 }
 
-/** The id every instance of one deployment writes as (HKDF of the KEK: reveals nothing of it). */
-export function deploymentId(kek: Buffer): string {
-  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), 'jot redis deployment v1', 12)).toString(
-    'base64url',
-  );
+/**
+ * The id every instance of one deployment writes as: HKDF of the KEK (one-way: reveals nothing of it) over the
+ * issuer, both of which every instance of a deployment shares — so a copy of a deployment's database and KEK
+ * running as another issuer (a staging clone) is another deployment.
+ */
+export function deploymentId(kek: Buffer, issuer: string): string {
+  const info = `jot redis deployment v1\n${issuer}`;
+  return Buffer.from(hkdfSync('sha256', kek, Buffer.alloc(0), info, 12)).toString('base64url');
 }
 
 /** Starts mirroring `revocations` into `redis`; the first pass runs before it resolves (failures are logged). */
@@ -76,7 +83,7 @@ export async function createRedisMirror(deps: RedisMirrorDeps): Promise<RedisMir
     store,
     logger,
     names,
-    deployment: deploymentId(deps.kek),
+    deployment: deps.deployment && deploymentId(deps.deployment.kek, deps.deployment.issuer),
     state: { closed: false, copyNeeded: true },
   };
   const sync = serialisedPasses(() => publisherPass(ctx), logger);
