@@ -110,6 +110,20 @@ async function* feedPages(tx: Store, from: number | undefined): AsyncGenerator<R
   }
 }
 
+/**
+ * Records this pass in the writers set; throws `NamespaceConflict` (the marker deleted) while another deployment
+ * writes the namespace. A pass claims at its start and again after each page it writes: a copy of a long list can
+ * outlast `WRITER_WINDOW_MS`, and a writer last seen at its start would drop out of the set while it still writes,
+ * so another deployment arriving meanwhile would find itself alone and vouch for a list this copy is still writing.
+ * A mirror that does not vouch (the CLI's) never claims.
+ */
+async function claim(ctx: MirrorPassContext): Promise<void> {
+  const { redis, names, deployment } = ctx;
+  if (deployment === undefined) return;
+  const alone = await redis.eval(CLAIM, 2, names.writers, names.complete, deployment, WRITER_WINDOW_MS);
+  if (alone !== 1) throw new NamespaceConflict();
+}
+
 /** Copies every live entry, then sets the marker as `deployment` — unless Redis lost the sentinel meanwhile. */
 async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): Promise<void> {
   const { redis, names, logger } = ctx;
@@ -120,6 +134,7 @@ async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): 
     const pipeline = redis.pipeline();
     for (const entry of page.entries) queueWrite(pipeline, names, entry, Date.now());
     await exec(pipeline);
+    await claim(ctx);
     cursor = page.cursor;
   }
   const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
@@ -159,6 +174,7 @@ async function publishSinceCursor(ctx: MirrorPassContext, tx: Store): Promise<nu
         pipeline.publish(names.channel, JSON.stringify(toWire(entry)));
       }
       await exec(pipeline);
+      await claim(ctx);
     }
     cursor = page.cursor;
   }
@@ -184,8 +200,7 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
   try {
     return await store.withLock('lock:redis_publisher', async (tx) => {
       // Another deployment writing this namespace: nothing is copied (it would be every pass) nor vouched for.
-      const alone = await redis.eval(CLAIM, 2, names.writers, names.complete, deployment, WRITER_WINDOW_MS);
-      if (alone !== 1) throw new NamespaceConflict();
+      await claim(ctx);
       // In full at start, after every reconnect (Redis may have restarted, or lost keys), and whenever the marker
       // is gone.
       const copied = state.copyNeeded || (await redis.exists(names.complete)) === 0;
