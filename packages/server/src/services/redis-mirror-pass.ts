@@ -87,7 +87,7 @@ export interface MirrorPassContext {
    * that only writes and publishes entries (the CLI's), never copying in full nor touching the marker.
    */
   deployment: string | undefined;
-  state: { closed: boolean; copyNeeded: boolean; conflictLoggedAt?: number };
+  state: { closed: boolean; copyNeeded: boolean; conflictLoggedAt?: number; movedOnLoggedAt?: number };
 }
 
 /** Thrown by a pass that found another deployment writing this namespace's mirror. */
@@ -155,11 +155,11 @@ async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): 
 }
 
 /**
- * SETs and PUBLISHes every entry after the shared cursor, then moves it; resolves the final cursor. A cursor ahead
- * of every id the store handed out (the database was reset or restored behind it) gets a snapshot: all of it is
- * published and the cursor follows the store back.
+ * SETs and PUBLISHes every entry after the shared cursor, then moves it (unless `moveCursor` is false); resolves the
+ * final cursor. A cursor ahead of every id the store handed out (the database was reset or restored behind it) gets
+ * a snapshot: all of it is published and the cursor follows the store back.
  */
-async function publishSinceCursor(ctx: MirrorPassContext, tx: Store): Promise<number> {
+async function publishSinceCursor(ctx: MirrorPassContext, tx: Store, moveCursor = true): Promise<number> {
   const { redis, names, logger } = ctx;
   const stored = await tx.getClusterValue('redis:published');
   let cursor = stored;
@@ -178,6 +178,7 @@ async function publishSinceCursor(ctx: MirrorPassContext, tx: Store): Promise<nu
     }
     cursor = page.cursor;
   }
+  if (!moveCursor) return cursor;
   if (cursor < stored) await tx.resetClusterValue('redis:published', cursor);
   else if (cursor > stored) await tx.advanceClusterValue('redis:published', cursor);
   return cursor;
@@ -192,8 +193,11 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
   if (state.closed || redis.status !== 'ready') return false;
   const { deployment } = ctx;
   if (deployment === undefined) {
+    // The shared cursor stays: the servers' next pass publishes these entries again (delivery is at least once)
+    // to their namespace — which need not be this one (a CLI run without JOT_REDIS_NAMESPACE) — and their markers
+    // never fall behind the cursor because of a CLI (see below).
     return store.withLock('lock:redis_publisher', async (tx) => {
-      await publishSinceCursor(ctx, tx);
+      await publishSinceCursor(ctx, tx, false);
       return true;
     });
   }
@@ -201,10 +205,17 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
     return await store.withLock('lock:redis_publisher', async (tx) => {
       // Another deployment writing this namespace: nothing is copied (it would be every pass) nor vouched for.
       await claim(ctx);
-      // In full at start, after every reconnect (Redis may have restarted, or lost keys), and whenever the marker
-      // is gone.
-      const copied = state.copyNeeded || (await redis.exists(names.complete)) === 0;
-      if (copied) {
+      // In full at start, after every reconnect (Redis may have restarted, or lost keys), whenever the marker is
+      // gone, and when the shared cursor moved on without it: each pass leaves the marker at the cursor it reached,
+      // so a marker behind the cursor means a pass published entries to another namespace (an instance of this
+      // database with another JOT_REDIS_NAMESPACE: a rename rolling out) and never here.
+      const stored = await tx.getClusterValue('redis:published');
+      const vouched = markerCursor(await redis.get(names.complete));
+      if (vouched !== undefined && vouched !== stored) {
+        await redis.del(names.complete);
+        logMovedOn(ctx, vouched, stored);
+      }
+      if (state.copyNeeded || vouched !== stored) {
         state.copyNeeded = false;
         await fullCopy(ctx, tx, deployment).catch((err: unknown) => {
           state.copyNeeded = true;
@@ -212,21 +223,19 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
         });
       }
       const cursor = await publishSinceCursor(ctx, tx);
-      // Caught up with the database: the mirror is complete, for another lease.
-      if (!copied) {
-        const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
-        const renewed = await redis.eval(
-          RENEW_MARKER,
-          2,
-          names.writers,
-          names.complete,
-          deployment,
-          WRITER_WINDOW_MS,
-          marker,
-          MARKER_LEASE_MS,
-        );
-        if (renewed === 2) throw new NamespaceConflict();
-      }
+      // Caught up with the database: the mirror is complete, for another lease, at the cursor reached.
+      const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
+      const renewed = await redis.eval(
+        RENEW_MARKER,
+        2,
+        names.writers,
+        names.complete,
+        deployment,
+        WRITER_WINDOW_MS,
+        marker,
+        MARKER_LEASE_MS,
+      );
+      if (renewed === 2) throw new NamespaceConflict();
       return true;
     });
   } catch (err) {
@@ -235,6 +244,29 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
     logConflict(ctx);
     return false;
   }
+}
+
+/** The cursor a marker vouches for, or undefined when there is none (or it cannot be read). */
+function markerCursor(marker: string | null): number | undefined {
+  if (marker === null) return undefined;
+  try {
+    const { cursor } = JSON.parse(marker) as { cursor?: unknown };
+    return typeof cursor === 'number' ? cursor : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The warning of a cursor that moved on without this namespace, at most once per `CONFLICT_LOG_INTERVAL_MS`. */
+function logMovedOn({ logger, names, state }: MirrorPassContext, vouched: number, stored: number): void {
+  const now = Date.now();
+  if (state.movedOnLoggedAt !== undefined && now - state.movedOnLoggedAt < CONFLICT_LOG_INTERVAL_MS) return;
+  state.movedOnLoggedAt = now;
+  logger.warn(
+    { namespace: names.namespace, marker: vouched, cursor: stored },
+    `the revocations published from this database moved on without the Redis namespace "${names.namespace}" ` +
+      '(an instance with another JOT_REDIS_NAMESPACE, or of an earlier version, published them): copying in full',
+  );
 }
 
 /** The error of a shared namespace, at most once per `CONFLICT_LOG_INTERVAL_MS` per instance. */

@@ -9,7 +9,10 @@
  *   so instances take turns): SETs and PUBLISHes every entry after the shared cursor `redis:published` and moves the
  *   cursor. Entries revoked while Redis was unreachable are published when it is back; delivery is at least once
  *   (an entry may be published twice after a crash mid-pass — each carries its id).
- * - Full copy: at start, after every reconnect, and whenever the marker is missing.
+ * - Full copy: at start, after every reconnect, whenever the marker is missing, and whenever the shared cursor moved
+ *   past the cursor in the marker (every pass leaves the marker at the cursor it reached, so the cursor moving on
+ *   without it means a pass published to another namespace: an instance of this database with another
+ *   `JOT_REDIS_NAMESPACE`, whose entries this namespace would otherwise never get).
  * - Completeness marker `<ns>:rev:complete` (`{ cursor, at, deployment }`, expiring after `MARKER_LEASE_MS`; `<ns>`
  *   is `JOT_REDIS_NAMESPACE`, `jot` by default): written only after a
  *   full copy of the live list, and kept alive only by passes that caught up with the database. A Redis that lost
