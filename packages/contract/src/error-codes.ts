@@ -154,8 +154,12 @@ export const SERVER_ERROR_CODES = [
   'ERR_INTERNAL',
 ] as const;
 
-/** The server's configuration, refused at start (naming the setting). */
-export const CONFIG_ERROR_CODES = ['ERR_CONFIG_INVALID'] as const;
+/** The server's configuration: refused at start (naming the setting), or found in conflict while running (logged). */
+export const CONFIG_ERROR_CODES = [
+  'ERR_CONFIG_INVALID',
+  /** Another deployment writes the Redis revocation mirror under this `JOT_REDIS_NAMESPACE` (logged, no marker). */
+  'ERR_REDIS_NAMESPACE_SHARED',
+] as const;
 
 /** The server's store: the storage conditions a caller is expected to handle. */
 export const STORE_ERROR_CODES = [
