@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 
-import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,20 +21,11 @@ import { deploymentId } from '../src/services/redis-mirror.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { silentLogger } from './support/silent-logger.js';
 
 const available = await requireRedis('the publisher pass namespace tests');
 
-const silent: FastifyBaseLogger = {
-  level: 'silent',
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  trace: () => undefined,
-  fatal: () => undefined,
-  silent: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 
 /** Redis's own clock in ms, the writers set's scores. */
 async function redisNow(redis: Redis): Promise<number> {

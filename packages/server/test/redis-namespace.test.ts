@@ -9,7 +9,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,6 +22,7 @@ import { openStore } from '../src/store/open.js';
 import { clusterBackendsAvailable, startCluster } from './support/cluster.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { silentLogger } from './support/silent-logger.js';
 
 const available = await requireRedis('the Redis namespace tests');
 
@@ -211,7 +211,7 @@ describe.runIf(available)('the mirror of a process that does not vouch (the CLI)
     const redis = new Redis(TEST_REDIS_URL);
     const sub = new Redis(TEST_REDIS_URL);
     const published: string[] = [];
-    const silent = { warn: () => undefined, info: () => undefined } as unknown as FastifyBaseLogger;
+    const silent = silentLogger;
     const state = () => ({ closed: false, copyNeeded: true });
     try {
       await sub.subscribe(names.channel);

@@ -10,7 +10,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -22,6 +21,7 @@ import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
 import { requirePostgres } from './support/postgres.js';
 import { cleanup, hasRedisServer, startTestRedis } from './support/processes.js';
+import { silentLogger } from './support/silent-logger.js';
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;
@@ -109,17 +109,7 @@ describe.runIf(pg !== undefined)('postgres', () => {
   });
 });
 
-const silent: FastifyBaseLogger = {
-  level: 'silent',
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  trace: () => undefined,
-  fatal: () => undefined,
-  silent: () => undefined,
-  child: () => silent,
-};
+const silent = silentLogger;
 
 /** How long the subscriber may take to receive what a pass published. */
 const DELIVERY_MS = 15_000;
