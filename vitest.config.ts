@@ -17,6 +17,9 @@ export default defineConfig({
     // take 15–20 s under load (token-renewal's three PostgreSQL instances did).
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a condition: 10 s instead of Vitest's 1 s, for a loaded 2-core machine. A poll that is
+    // met returns as soon as it is; only a failing one waits the whole deadline.
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     // Most of the suite's time is spent waiting on child processes, sockets, PostgreSQL and Chromium, so files run
     // at least two at a time even on a 2-core machine (Vitest's default there is one). Each file has its own
