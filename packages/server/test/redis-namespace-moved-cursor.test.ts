@@ -42,6 +42,7 @@ describe.runIf(available)('one database, two namespaces', () => {
   };
   beforeAll(async () => {
     redis = new Redis(TEST_REDIS_URL);
+    await redis.ping(); // connected: a pass skips a Redis that is not
     store = await openStore({ url: ':memory:', dataDir: tmpdir() });
   });
   afterAll(async () => {

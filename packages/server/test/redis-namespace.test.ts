@@ -209,6 +209,7 @@ describe.runIf(available)('the mirror of a process that does not vouch (the CLI)
     const names = redisNames(`ns-cli-${randomUUID().slice(0, 8)}`);
     const store = await openStore({ url: ':memory:', dataDir: mkdtempSync(join(tmpdir(), 'jot-ns-cli-')) });
     const redis = new Redis(TEST_REDIS_URL);
+    await redis.ping(); // connected: a pass skips a Redis that is not
     const sub = new Redis(TEST_REDIS_URL);
     const published: string[] = [];
     const silent = silentLogger;
