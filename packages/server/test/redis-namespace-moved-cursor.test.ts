@@ -20,6 +20,7 @@ import { deploymentId } from '../src/services/redis-mirror.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { silentLogger } from './support/silent-logger.js';
 
 const available = await requireRedis('the moved-cursor test');
 
@@ -29,15 +30,11 @@ describe.runIf(available)('one database, two namespaces', () => {
   const warnings: unknown[] = [];
   let copies = 0;
   const logger: FastifyBaseLogger = {
+    ...silentLogger,
     level: 'info',
     info: (_obj: unknown, msg?: string) =>
       void (msg?.includes('copied to Redis in full') === true && copies++),
     warn: (obj: unknown) => void warnings.push(obj),
-    error: () => undefined,
-    debug: () => undefined,
-    trace: () => undefined,
-    fatal: () => undefined,
-    silent: () => undefined,
     child: () => logger,
   };
   beforeAll(async () => {

@@ -87,7 +87,12 @@ export interface MirrorPassContext {
    * that only writes and publishes entries (the CLI's), never copying in full nor touching the marker.
    */
   deployment: string | undefined;
-  state: { closed: boolean; copyNeeded: boolean; conflictLoggedAt?: number; movedOnLoggedAt?: number };
+  state: {
+    closed: boolean;
+    copyNeeded: boolean;
+    /** When each throttled log line was last written. */
+    loggedAt?: { conflict?: number; movedOn?: number };
+  };
 }
 
 /** Thrown by a pass that found another deployment writing this namespace's mirror. */
@@ -137,7 +142,7 @@ async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): 
     await claim(ctx);
     cursor = page.cursor;
   }
-  const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
+  const marker = markerValue(cursor, deployment);
   const set = await redis.eval(
     SET_MARKER_IF_SENTINEL,
     3,
@@ -224,7 +229,7 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
       }
       const cursor = await publishSinceCursor(ctx, tx);
       // Caught up with the database: the mirror is complete, for another lease, at the cursor reached.
-      const marker = JSON.stringify({ cursor, at: Date.now(), deployment });
+      const marker = markerValue(cursor, deployment);
       const renewed = await redis.eval(
         RENEW_MARKER,
         2,
@@ -246,6 +251,21 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
   }
 }
 
+/** The marker's value: the cursor it vouches for, when, and by which deployment. */
+function markerValue(cursor: number | undefined, deployment: string): string {
+  return JSON.stringify({ cursor, at: Date.now(), deployment });
+}
+
+/** Whether the log line `kind` is due (at most once per `CONFLICT_LOG_INTERVAL_MS` per instance); notes it if so. */
+function logDue(state: MirrorPassContext['state'], kind: 'conflict' | 'movedOn'): boolean {
+  const now = Date.now();
+  const loggedAt = (state.loggedAt ??= {});
+  const last = loggedAt[kind];
+  if (last !== undefined && now - last < CONFLICT_LOG_INTERVAL_MS) return false;
+  loggedAt[kind] = now;
+  return true;
+}
+
 /** The cursor a marker vouches for, or undefined when there is none (or it cannot be read). */
 function markerCursor(marker: string | null): number | undefined {
   if (marker === null) return undefined;
@@ -259,9 +279,7 @@ function markerCursor(marker: string | null): number | undefined {
 
 /** The warning of a cursor that moved on without this namespace, at most once per `CONFLICT_LOG_INTERVAL_MS`. */
 function logMovedOn({ logger, names, state }: MirrorPassContext, vouched: number, stored: number): void {
-  const now = Date.now();
-  if (state.movedOnLoggedAt !== undefined && now - state.movedOnLoggedAt < CONFLICT_LOG_INTERVAL_MS) return;
-  state.movedOnLoggedAt = now;
+  if (!logDue(state, 'movedOn')) return;
   logger.warn(
     { namespace: names.namespace, marker: vouched, cursor: stored },
     `the revocations published from this database moved on without the Redis namespace "${names.namespace}" ` +
@@ -271,9 +289,7 @@ function logMovedOn({ logger, names, state }: MirrorPassContext, vouched: number
 
 /** The error of a shared namespace, at most once per `CONFLICT_LOG_INTERVAL_MS` per instance. */
 function logConflict({ logger, names, state }: MirrorPassContext): void {
-  const now = Date.now();
-  if (state.conflictLoggedAt !== undefined && now - state.conflictLoggedAt < CONFLICT_LOG_INTERVAL_MS) return;
-  state.conflictLoggedAt = now;
+  if (!logDue(state, 'conflict')) return;
   logger.error(
     { code: 'ERR_REDIS_NAMESPACE_SHARED', namespace: names.namespace },
     'another Jot deployment (another JOT_KEK or JOT_ISSUER) writes the Redis revocation mirror under the namespace ' +
