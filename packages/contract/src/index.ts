@@ -133,6 +133,12 @@ export type { AuthorizationServerMetadata } from './metadata.js';
 export { OAUTH_URIS } from './oauth-names.js';
 export { DEFAULT_REDIS_NAMESPACE, redisNames, redisNamespaceProblem, type RedisNames } from './redis-keys.js';
 export {
+  completenessMarkerValue,
+  deploymentIdProblem,
+  parseCompletenessMarker,
+  type CompletenessMarker,
+} from './redis-marker.js';
+export {
   durationOptionMs,
   parseDuration,
   parseDurationMs,

@@ -37,7 +37,8 @@ export interface RedisNames {
   user(userId: string): string;
   /**
    * Present only while the mirror is known to hold every live entry: written by the server after a full copy and
-   * kept alive by its publisher. Absent after Redis lost its data until the copy is done.
+   * kept alive by its publisher. Absent after Redis lost its data until the copy is done. Its value is a
+   * `CompletenessMarker` as JSON (redis-marker.ts), naming the deployment that wrote it.
    */
   readonly complete: string;
   /** The sentinel a full copy takes first (`id` is the copy's own). */

@@ -10,6 +10,7 @@ export { invitationView } from './plugins/invitations/view.js';
 export { ensureBootstrapAdmin, warnAboutDevelopmentDefaults } from './bootstrap.js';
 export { loadConfig, ConfigError, type Config } from './config/index.js';
 export { redactUrl } from './config/seal-config.js';
+export { deploymentId } from './services/redis-mirror.js';
 export { KeyError, KEY_ERROR_CODES } from './keys/errors.js';
 export { openStore, Store, StoreError, STORE_ERROR_CODES } from './store/index.js';
 export type { AuthContext, ServerContext } from './context.js';

@@ -86,6 +86,42 @@ describe.runIf(available)('one database, two namespaces', () => {
     expect(copies).toBe(copied);
   });
 
+  it('a marker that cannot be read is no marker: the next pass copies in full and writes its own', async () => {
+    const names = redisNames(`ns-odd-${randomUUID().slice(0, 8)}`);
+    const server: MirrorPassContext = {
+      redis,
+      store,
+      logger,
+      names,
+      deployment: deploymentId(randomBytes(32), 'https://auth.example.com'),
+      state: { closed: false, copyNeeded: true },
+    };
+    const jti = randomUUID();
+    await store.addRevocation({ kind: 'jti', subject: jti, expiresAt: Date.now() + 600_000 }, Date.now());
+    expect(await publisherPass(server)).toBe(true);
+    const cursor = await store.getClusterValue('redis:published');
+    // Each odd value once vouched for the current cursor to a reader that only looked for a number, or threw.
+    for (const odd of [
+      'not json',
+      `{"cursor":${cursor}`,
+      `{"cursor":"${cursor}"}`,
+      `[${cursor}]`,
+      `{"cursor":${cursor},"deployment":7}`,
+    ]) {
+      // Only a full copy brings back an entry Redis lost.
+      await redis.del(names.jti(jti));
+      await redis.set(names.complete, odd, 'PX', 10_000);
+      const copied = copies;
+      expect(await publisherPass(server), odd).toBe(true);
+      expect(copies, odd).toBe(copied + 1);
+      expect(await redis.get(names.jti(jti)), odd).toBe('1');
+      expect(JSON.parse((await redis.get(names.complete))!), odd).toMatchObject({
+        cursor,
+        deployment: server.deployment,
+      });
+    }
+  });
+
   it('a CLI pass in any namespace leaves the cursor: the servers publish its entries, without copying again', async () => {
     const run = randomUUID().slice(0, 8);
     const server: MirrorPassContext = {

@@ -217,19 +217,21 @@ describe.runIf(available)('the mirror of a process that does not vouch (the CLI)
     try {
       await sub.subscribe(names.channel);
       sub.on('message', (_channel, message: string) => published.push(message));
-      const server = { redis, store, logger: silent, names, deployment: 'server', state: state() };
+      // (A real id: a marker naming something else cannot be read, and the server would copy at every pass.)
+      const id = deploymentId(randomBytes(32), 'https://auth.example.com');
+      const server = { redis, store, logger: silent, names, deployment: id, state: state() };
       // A CLI run with another KEK (reading commands and revocations do not need the deployment's).
       const cli = { redis, store, logger: silent, names, deployment: undefined, state: state() };
       await store.addRevocation({ kind: 'sid', subject: 'before', expiresAt: Date.now() + 60_000 });
       expect(await publisherPass(server)).toBe(true);
       const marker = await redis.get(names.complete);
-      expect(JSON.parse(marker!)).toMatchObject({ deployment: 'server' });
+      expect(JSON.parse(marker!)).toMatchObject({ deployment: id });
 
       await store.addRevocation({ kind: 'sid', subject: 'by-cli', expiresAt: Date.now() + 60_000 });
       expect(await publisherPass(cli)).toBe(true);
       expect(await redis.get(names.sid('by-cli'))).toBe('1');
       await expect.poll(() => published.some((m) => m.includes('by-cli'))).toBe(true);
-      expect(await redis.zrange(names.writers, '0', '-1')).toEqual(['server']);
+      expect(await redis.zrange(names.writers, '0', '-1')).toEqual([id]);
       expect(await redis.get(names.complete)).toBe(marker);
 
       // Without a marker (Redis lost it) the CLI does not make one: only a server's full copy does.

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 
-import type { RedisNames } from '@jot/contract';
+import { completenessMarkerValue, parseCompletenessMarker, type RedisNames } from '@jot/contract';
 
 import { toWire } from './feed-wire.js';
 import { exec, queueWrite } from './redis-mirror-writes.js';
@@ -253,7 +253,7 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
 
 /** The marker's value: the cursor it vouches for, when, and by which deployment. */
 function markerValue(cursor: number | undefined, deployment: string): string {
-  return JSON.stringify({ cursor, at: Date.now(), deployment });
+  return completenessMarkerValue({ cursor, at: Date.now(), deployment });
 }
 
 /** Whether the log line `kind` is due (at most once per `CONFLICT_LOG_INTERVAL_MS` per instance); notes it if so. */
@@ -266,15 +266,12 @@ function logDue(state: MirrorPassContext['state'], kind: 'conflict' | 'movedOn')
   return true;
 }
 
-/** The cursor a marker vouches for, or undefined when there is none (or it cannot be read). */
+/**
+ * The cursor a marker vouches for, or undefined when there is none or it cannot be read (then the pass copies in
+ * full and writes a marker of its own over it). Read as strict verifiers read it (`@jot/contract`).
+ */
 function markerCursor(marker: string | null): number | undefined {
-  if (marker === null) return undefined;
-  try {
-    const { cursor } = JSON.parse(marker) as { cursor?: unknown };
-    return typeof cursor === 'number' ? cursor : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseCompletenessMarker(marker)?.cursor;
 }
 
 /** The warning of a cursor that moved on without this namespace, at most once per `CONFLICT_LOG_INTERVAL_MS`. */
@@ -288,10 +285,10 @@ function logMovedOn({ logger, names, state }: MirrorPassContext, vouched: number
 }
 
 /** The error of a shared namespace, at most once per `CONFLICT_LOG_INTERVAL_MS` per instance. */
-function logConflict({ logger, names, state }: MirrorPassContext): void {
+function logConflict({ logger, names, state, deployment }: MirrorPassContext): void {
   if (!logDue(state, 'conflict')) return;
   logger.error(
-    { code: 'ERR_REDIS_NAMESPACE_SHARED', namespace: names.namespace },
+    { code: 'ERR_REDIS_NAMESPACE_SHARED', namespace: names.namespace, deployment },
     'another Jot deployment (another JOT_KEK or JOT_ISSUER) writes the Redis revocation mirror under the namespace ' +
       `"${names.namespace}": neither list can be trusted as complete, so no completeness marker is written and ` +
       `strict verifiers refuse (or ask the server). Give each deployment its own JOT_REDIS_NAMESPACE (and the ` +

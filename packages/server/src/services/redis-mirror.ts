@@ -22,7 +22,9 @@
  *
  * - One deployment per namespace: every pass records its deployment (from the KEK and issuer) in `<ns>:rev:writers`;
  *   while another deployment is seen writing the same namespace no marker is written (both lists are mixed, so
- *   neither is known complete) and an error names the fix, `JOT_REDIS_NAMESPACE`.
+ *   neither is known complete) and an error names the fix, `JOT_REDIS_NAMESPACE`. That check goes with Redis's
+ *   data: after Redis lost it, the first deployment to copy finds itself alone. The marker names its deployment, so
+ *   a strict verifier trusts only its own deployment's marker (`revocation.deployment`, or the first one it read).
  *
  * Keys: `<ns>:rev:jti:<jti>` = "1", `<ns>:rev:sid:<sid>` = "1", `<ns>:rev:user:<user id>` = JSON
  * `{ valid_after, ver, status }`; all expire with their entries (`PXAT`). Channel: `<ns>:revocations`. The pass is `redis-mirror-pass.ts`, its
@@ -70,7 +72,8 @@ export interface RedisMirrorDeps {
 /**
  * The id every instance of one deployment writes as: HKDF of the KEK (one-way: reveals nothing of it) over the
  * issuer, both of which every instance of a deployment shares — so a copy of a deployment's database and KEK
- * running as another issuer (a staging clone) is another deployment.
+ * running as another issuer (a staging clone) is another deployment. Written into the completeness marker, logged at
+ * start, printed by `jot redis deployment-id`, and what strict verifiers are given as `revocation.deployment`.
  */
 export function deploymentId(kek: Buffer, issuer: string): string {
   const info = `jot redis deployment v1\n${issuer}`;
@@ -89,6 +92,15 @@ export async function createRedisMirror(deps: RedisMirrorDeps): Promise<RedisMir
     deployment: deps.deployment && deploymentId(deps.deployment.kek, deps.deployment.issuer),
     state: { closed: false, copyNeeded: true },
   };
+  if (ctx.deployment !== undefined) {
+    // What an operator gives strict verifiers as `revocation.deployment` (derived one-way: the KEK is not in it).
+    logger.info(
+      { namespace: names.namespace, deployment: ctx.deployment },
+      `Redis revocation mirror in the namespace "${names.namespace}", written as the deployment ` +
+        `"${ctx.deployment}": give strict verifiers revocation: { namespace: "${names.namespace}", deployment: ` +
+        `"${ctx.deployment}" } so they trust no other deployment's mirror`,
+    );
+  }
   const sync = serialisedPasses(() => publisherPass(ctx), logger);
 
   // The write-through: SET at once, then a pass publishes the entry and moves the cursor.
