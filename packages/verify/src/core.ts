@@ -4,6 +4,8 @@
  * the chosen revocation strategy, then against the route's guards. Adapters for Express, Fastify, Hono and
  * `node:http` are thin wrappers over `authenticate`.
  */
+import { redisNamespaceProblem } from '@jot/contract';
+
 import { VerificationCache, type CacheStats } from './cache.js';
 import { createTokenOpener } from './decrypt.js';
 import { VERIFIER_DEFAULTS } from './defaults.js';
@@ -124,6 +126,18 @@ function clockToleranceOf(options: VerifierOptions): Duration {
   return options.clockTolerance ?? VERIFIER_DEFAULTS.clockTolerance;
 }
 
+/**
+ * `revocation.namespace` when it can name the server's Redis keys: the DPoP replay keys then default to the same
+ * namespace. A malformed one is left to the revocation options' own `TypeError`.
+ */
+function redisNamespaceOf(revocation: VerifierOptions['revocation']): { namespace?: string } {
+  const namespace =
+    typeof revocation === 'object' && revocation !== null
+      ? (revocation as { namespace?: unknown }).namespace
+      : undefined;
+  return typeof namespace === 'string' && redisNamespaceProblem(namespace) === undefined ? { namespace } : {};
+}
+
 /** The DPoP step, and the algorithms its challenge names (only when `dpop` is configured). */
 function verifierDPoP(
   options: VerifierOptions,
@@ -134,6 +148,7 @@ function verifierDPoP(
   const dpop = createRequestDPoP(options.dpop ?? {}, clock, clockToleranceMs, {
     logger,
     configured: options.dpop !== undefined,
+    ...redisNamespaceOf(options.revocation),
   });
   return { dpop, dpopAlgs: options.dpop === undefined ? undefined : dpop.algorithms.join(' ') };
 }

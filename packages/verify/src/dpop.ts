@@ -39,7 +39,9 @@ export interface DPoPOptions {
    * production, unless `singleInstance: true` says this service runs as one process). The memory store holds at
    * most `maxEntries` live proofs (default 100,000: about 1,400 proofs a second at the default `maxAge`); while it is
    * full new proofs are refused with 503 `ERR_VERIFY_UNAVAILABLE` (`reason` `dpop`) — a live proof is never
-   * forgotten. @default 'memory'
+   * forgotten. With Redis, `prefix` defaults to `<namespace>:dpop:` — `namespace` being `revocation.namespace` (the
+   * server's `JOT_REDIS_NAMESPACE`) when given, else `jot` — the prefix the Jot server's own replay keys use.
+   * @default 'memory'
    */
   replay?: 'memory' | { memory: MemoryReplayOptions } | { redis: RedisSetNX; prefix?: string };
   /** Demand nonces of this service (RFC 9449 §9): a secret of 32+ bytes shared by its instances. @default none */
@@ -127,9 +129,13 @@ export function refuseWithoutRequest(claims: AccessTokenClaims, required: boolea
   );
 }
 
-/** The place `DPoPOptions.replay` names, checked: a wrong one is a `TypeError` when the verifier is built. */
+/**
+ * The place `DPoPOptions.replay` names, checked: a wrong one is a `TypeError` when the verifier is built. A Redis
+ * place without a `prefix` uses `namespace`'s.
+ */
 function replayPlace(
   option: unknown,
+  namespace: string | undefined,
 ): { memory: { maxEntries: unknown; singleInstance: boolean } } | { redis: RedisSetNX; prefix: string } {
   const usage =
     "dpop.replay must be 'memory', { memory: { maxEntries, singleInstance } } or { redis, prefix }";
@@ -168,7 +174,7 @@ function replayPlace(
   }
   if (prefix !== undefined && typeof prefix !== 'string')
     throw new TypeError('dpop.replay.prefix must be a string');
-  return { redis: redis as RedisSetNX, prefix: prefix ?? redisNames().dpopReplay };
+  return { redis: redis as RedisSetNX, prefix: prefix ?? redisNames(namespace).dpopReplay };
 }
 
 /** Whether this runs as production (`NODE_ENV=production`), where a process is likely one of several instances. */
@@ -200,6 +206,11 @@ export interface RequestDPoPContext {
    * @default true
    */
   configured?: boolean;
+  /**
+   * The Redis namespace of the verifier (`revocation.namespace`, already checked): the default prefix of a Redis
+   * replay store is `<namespace>:dpop:`. @default 'jot'
+   */
+  namespace?: string;
 }
 
 /** Builds the DPoP step; misuse is a `TypeError` here. */
@@ -213,7 +224,7 @@ export function createRequestDPoP(
   if (externalUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(externalUrl)) {
     throw new TypeError('dpop.externalUrl must be an absolute http(s) URL without query');
   }
-  const place = replayPlace(options.replay ?? VERIFIER_DEFAULTS.dpop.replay);
+  const place = replayPlace(options.replay ?? VERIFIER_DEFAULTS.dpop.replay, context.namespace);
   let replay: DPoPReplayStore;
   if ('memory' in place) {
     replay = memoryStore(place.memory.maxEntries, clock);

@@ -255,3 +255,46 @@ describe('replay across instances', () => {
     expect(await outcome(b, token, proof)).toBe('401 ERR_DPOP_PROOF_REPLAYED replay');
   });
 });
+
+describe('the Redis replay keys follow revocation.namespace', () => {
+  /** A replay store that records the keys it is asked to set. */
+  const recording = (): RedisSetNX & { keys: string[] } => {
+    const keys: string[] = [];
+    return {
+      keys,
+      set: (key: string) => {
+        keys.push(key);
+        return Promise.resolve('OK');
+      },
+    };
+  };
+  /** A strict Redis revocation with a complete mirror in `namespace` (the option left out when undefined). */
+  const strictIn = (namespace?: string) => ({
+    strategy: 'strict' as const,
+    redis: { mget: () => Promise.resolve([null, null, null, '{"cursor":1}']) },
+    ...(namespace === undefined ? {} : { namespace }),
+  });
+
+  async function firstKey(namespace: string | undefined, prefix?: string): Promise<string | undefined> {
+    const redis = recording();
+    const v = createVerifier({
+      issuer: issuer.url,
+      audience: AUDIENCE,
+      revocation: strictIn(namespace),
+      logger: dataLogger(),
+      dpop: { replay: prefix === undefined ? { redis } : { redis, prefix } },
+    });
+    open.push(v);
+    const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+    const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
+    expect(await outcome(v, token, proof)).toBe('ok');
+    return redis.keys[0];
+  }
+
+  it('uses <namespace>:dpop: when a namespace is given, jot:dpop: without one, and an explicit prefix over both', async () => {
+    expect(await firstKey('billing:eu-1')).toMatch(/^billing:eu-1:dpop:/);
+    expect(await firstKey(undefined)).toMatch(/^jot:dpop:/);
+    expect(await firstKey('jot')).toMatch(/^jot:dpop:/);
+    expect(await firstKey('billing', 'app:proofs:')).toMatch(/^app:proofs:/);
+  });
+});
