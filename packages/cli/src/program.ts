@@ -11,6 +11,7 @@ import { registerDecode } from './commands/decode.js';
 import { registerKek } from './commands/kek.js';
 import { registerKeygen } from './commands/keygen.js';
 import { registerOutbox } from './commands/outbox.js';
+import { registerRedis } from './commands/redis.js';
 import { registerSecret } from './commands/secret.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
@@ -66,6 +67,7 @@ export function buildProgram(io: CliIo): Command {
     registerSessions,
     registerKeys,
     registerOutbox,
+    registerRedis,
     registerServe,
     registerConfig,
   ]) {

@@ -37,6 +37,7 @@ const COMMANDS = [
   'keys withdraw',
   'outbox list',
   'outbox retry',
+  'redis deployment-id',
   'serve',
   'config check',
 ];
