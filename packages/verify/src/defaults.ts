@@ -84,6 +84,11 @@ export const VERIFIER_DEFAULTS = deepFreeze({
   redis: {
     /** The server's `JOT_REDIS_NAMESPACE`: the keys read are `<namespace>:rev:…`. @default 'jot' */
     namespace: 'jot',
+    /**
+     * Whose completeness marker is trusted: `'pin'` — the deployment of the first marker read, for as long as the
+     * verifier runs — or the server's deployment id. @default 'pin'
+     */
+    deployment: 'pin',
     /** Bound on each Redis round trip. @default '500ms' */
     timeout: '500ms',
     /** @default false (fail closed) */

@@ -60,6 +60,7 @@ const STRICT = {
   introspectionUrl: true,
   redis: true,
   namespace: true,
+  deployment: true,
   failOpen: true,
   timeout: true,
 } as const satisfies NamesOf<StrictRevocationOptions>;

@@ -5,6 +5,7 @@
 import type { DecryptionOptions } from './decrypt.js';
 import type { DPoPOptions } from './dpop.js';
 import {
+  deploymentIdProblem,
   ENDPOINTS,
   FEED_RETENTION_SLACK_SECONDS,
   redisNames,
@@ -19,6 +20,7 @@ import { discoverIssuer, type IssuerMetadata } from './discovery.js';
 import { untilClosed } from './http.js';
 import { toMillis, type Duration } from './duration.js';
 import { checkRedisOption, RedisRevocation, type RedisClientLike } from './revocation/redis.js';
+import { PIN_FIRST } from './revocation/redis-marker.js';
 import { ReplicatedRevocation } from './revocation/replicated.js';
 import type { OffloadMode } from './offload.js';
 import { checkOptionNames } from './option-names.js';
@@ -66,6 +68,7 @@ export interface StrictIntrospectionOptions {
   introspectionUrl?: string;
   redis?: never;
   namespace?: never;
+  deployment?: never;
   /**
    * Accept verified tokens when the endpoint is unreachable (no answer, 500/502/503/504/408). An answer that refuses
    * (4xx, a redirect, not an introspection answer) always fails closed (`ERR_VERIFY_REVOCATION_REFUSED`).
@@ -90,6 +93,16 @@ export interface StrictRedisOptions {
    * @default 'jot'
    */
   namespace?: string;
+  /**
+   * Whose mirror to trust: the server's deployment id (16 characters; the server logs it at start and
+   * `jot redis deployment-id` prints it, from `JOT_KEK` and `JOT_ISSUER`). A completeness marker written by another
+   * deployment sharing the namespace — say after Redis restarted empty and the other one copied first — or by a server
+   * of an earlier version (which names none) counts as no marker: refused with `ERR_VERIFY_REVOCATION_REFUSED`,
+   * `reason` `deployment`, or asked of the introspection fallback. `'pin'`: trust the deployment of the first marker
+   * read, for as long as this verifier runs (a restart pins again; set the id to be safe from the first request on).
+   * @default 'pin'
+   */
+  deployment?: string;
   /**
    * The introspection credential, to fall back on introspection whenever Redis cannot answer or its mirror is not
    * known to be complete (the server writes `<namespace>:rev:complete` after a full copy; a Redis that lost its data has
@@ -353,6 +366,16 @@ function introspectionStrategy(
   });
 }
 
+/** The verifier's `deployment` option, checked: a deployment id, or `'pin'` (a `TypeError` otherwise). */
+function deploymentOf(deployment: unknown): string {
+  if (deployment === PIN_FIRST) return deployment;
+  const problem = deploymentIdProblem(deployment);
+  if (problem !== undefined) {
+    throw new TypeError(`verify: "revocation.deployment" (the server's deployment id): ${problem}, or 'pin'`);
+  }
+  return deployment as string;
+}
+
 /** The Redis names under the verifier's `namespace` option; a `TypeError` naming the option when it cannot be one. */
 function namesOf(namespace: unknown): RedisNames {
   const problem = redisNamespaceProblem(namespace);
@@ -369,6 +392,7 @@ function strictStrategy(revocation: StrictRevocationOptions, context: StrategyCo
     return new RedisRevocation({
       redis: checkRedisOption(revocation.redis),
       names: namesOf(revocation.namespace ?? defaults.namespace),
+      deployment: deploymentOf(revocation.deployment ?? defaults.deployment),
       failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
       timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),
       clock: context.deps.clock,
@@ -378,6 +402,11 @@ function strictStrategy(revocation: StrictRevocationOptions, context: StrategyCo
   }
   if ((revocation as { namespace?: unknown }).namespace !== undefined) {
     throw new TypeError('verify: "revocation.namespace" names the server\'s Redis keys; it needs "redis"');
+  }
+  if ((revocation as { deployment?: unknown }).deployment !== undefined) {
+    throw new TypeError(
+      'verify: "revocation.deployment" names whose Redis mirror to trust; it needs "redis"',
+    );
   }
   if (!viaIntrospection) {
     throw new TypeError(

@@ -157,6 +157,7 @@ describe('createVerifier refuses option names it does not know', () => {
       introspectionUrl: 0,
       redis: 0,
       namespace: 0,
+      deployment: 0,
       failOpen: 0,
       timeout: 0,
     };

@@ -18,8 +18,8 @@ export class CentralCheck {
   #openDecisions = 0;
   #closedDecisions = 0;
   #lastError: string | undefined;
-  /** What the current episode is: an outage, a refusal, or none (answering). */
-  #down: 'outage' | 'refusal' | undefined;
+  /** What the current episode is: an outage, a refusal (by its reason), or none (answering). */
+  #down: 'outage' | `refusal ${string}` | undefined;
 
   /** `name` says what is asked in log lines and the error `reason` (`introspection`, `redis`). */
   constructor(name: string, options: { failOpen: boolean; logger: Logger }) {
@@ -77,22 +77,27 @@ export class CentralCheck {
   /**
    * The central list answered with a refusal (refusal.ts: rate limited, credential refused, a redirect, not the
    * answer asked for): not an outage, so never failing open — otherwise whoever can make the issuer refuse
-   * (spending an address's budget) would make revoked tokens pass. Throws 503 `ERR_VERIFY_REVOCATION_REFUSED`.
+   * (spending an address's budget) would make revoked tokens pass. Throws 503 `ERR_VERIFY_REVOCATION_REFUSED`,
+   * with `reason` the check's name unless `kind` gives a reason (and message) of its own.
    */
-  refused(err: unknown): never {
+  refused(err: unknown, kind?: { reason: string; message: string }): never {
     this.#failures += 1;
     this.#closedDecisions += 1;
     this.#lastError = describeError(err);
-    if (this.#down !== 'refusal') {
-      this.#down = 'refusal'; // logged when an episode starts or changes kind (an outage turning into refusals)
+    const reason = kind?.reason ?? this.#name;
+    if (this.#down !== `refusal ${reason}`) {
+      // Logged when an episode starts or changes kind (an outage turning into refusals, or one refusal into another).
+      this.#down = `refusal ${reason}`;
       this.#logger.warn(`${this.#name} revocation check refused; failing closed: rejecting tokens`, {
         error: this.#lastError,
+        reason,
       });
     }
     throw new VerifyError(
       'ERR_VERIFY_REVOCATION_REFUSED',
-      'the revocation check was refused (rate limited, credential refused, or not the expected answer); retry shortly',
-      { reason: this.#name, cause: err },
+      kind?.message ??
+        'the revocation check was refused (rate limited, credential refused, or not the expected answer); retry shortly',
+      { reason, cause: err },
     );
   }
 

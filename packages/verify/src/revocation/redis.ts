@@ -3,7 +3,8 @@
  * revocations into (`JOT_REDIS_URL`), in one round trip — `MGET <ns>:rev:jti:<jti> <ns>:rev:sid:<sid>
  * <ns>:rev:user:<sub> <ns>:rev:complete` (`<ns>` the server's `JOT_REDIS_NAMESPACE`, `jot` by default) — and
  * applies the replicated strategy's rules (rules.ts) to the answer, so both strategies refuse a token with the same
- * code and reason. Redis expires the keys with the entries.
+ * code and reason. Redis expires the keys with the entries. The marker must be one the verifier's own deployment
+ * wrote (redis-marker.ts).
  *
  * ioredis is loaded (dynamic import) only when `redis` is given as a URL; a client object is used as is, typed by
  * the one method called on it, so users of the other strategies never need ioredis. If Redis cannot answer within
@@ -16,6 +17,7 @@ import type { RedisNames } from '@jot/contract';
 import { describeError } from '../http.js';
 import { CentralCheck } from './central-check.js';
 import type { AccessTokenClaims, Clock, Logger } from '../types.js';
+import { ForeignMarker, MarkerTrust, MirrorRefusal } from './redis-marker.js';
 import { checkRevocationFacts, userRule } from './rules.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
 
@@ -30,6 +32,8 @@ export interface RedisStrictSettings {
   redis: RedisClientLike | string;
   /** The server's keys (`JOT_REDIS_NAMESPACE`). */
   names: RedisNames;
+  /** The deployment whose completeness marker is trusted: its id, or `'pin'` (the first marker's). */
+  deployment: string;
   failOpen: boolean;
   timeoutMs: number;
   clock: Clock;
@@ -99,15 +103,19 @@ async function connect(url: string, onError: (err: Error) => void): Promise<Owne
   return client;
 }
 
-/** Redis answered, but not with a trustworthy mirror: a refusal, not an outage (refusal.ts). */
-class MirrorRefusal extends Error {}
-
 /** An incomplete mirror, an odd answer, or Redis refusing our credentials (ACL / AUTH errors). */
 function isMirrorRefusal(err: unknown): boolean {
   return (
     err instanceof MirrorRefusal || (err instanceof Error && /^(NOAUTH|WRONGPASS|NOPERM)\b/.test(err.message))
   );
 }
+
+/** The refusal of a marker another deployment wrote: its own reason, and where to look. */
+const FOREIGN_MARKER = {
+  reason: 'deployment',
+  message:
+    "revocation status cannot be confirmed: the Redis revocation mirror was written by another deployment (see the verifier's log)",
+} as const;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -146,10 +154,12 @@ export class RedisRevocation implements RevocationStrategy {
   #owned: Promise<OwnedClient> | undefined;
   #closed = false;
   readonly #central: CentralCheck;
+  readonly #trust: MarkerTrust;
 
   constructor(settings: RedisStrictSettings) {
     this.#s = settings;
     this.#central = new CentralCheck('redis', settings);
+    this.#trust = new MarkerTrust(settings);
     if (typeof settings.redis !== 'string') this.#client = Promise.resolve(settings.redis);
   }
 
@@ -177,12 +187,8 @@ export class RedisRevocation implements RevocationStrategy {
       if (!Array.isArray(values) || values.length !== 4)
         throw new MirrorRefusal('MGET did not answer four values');
       // An empty Redis (restarted, flushed) looks exactly like "nothing is revoked": only the marker tells a
-      // complete mirror from a lost one.
-      if (typeof values[3] !== 'string') {
-        throw new MirrorRefusal(
-          `the Redis mirror is not known to be complete (no ${this.#s.names.complete} marker)`,
-        );
-      }
+      // complete mirror from a lost one — and only a marker of this verifier's deployment vouches for its list.
+      this.#trust.check(values[3]);
       user = typeof values[2] === 'string' ? parseUserData(values[2]) : undefined;
       this.#central.answered();
     } catch (err) {
@@ -191,6 +197,7 @@ export class RedisRevocation implements RevocationStrategy {
         return this.#s.fallback.check(claims, token);
       }
       // Redis answered, but not with a complete mirror (or refused our credentials): never failing open on it.
+      if (err instanceof ForeignMarker) this.#central.refused(err, FOREIGN_MARKER);
       if (isMirrorRefusal(err)) this.#central.refused(err);
       this.#central.failed(err);
       return;
@@ -209,7 +216,8 @@ export class RedisRevocation implements RevocationStrategy {
   }
 
   stats(): RevocationStats {
-    return this.#central.stats();
+    const deployment = this.#trust.deployment;
+    return { ...this.#central.stats(), ...(deployment === undefined ? {} : { deployment }) };
   }
 
   /** Disconnects the client this strategy created from a URL; a client that was passed in stays open. */

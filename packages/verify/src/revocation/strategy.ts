@@ -27,6 +27,11 @@ export interface RevocationStats {
   readonly snapshots?: number;
   readonly events?: number;
   readonly lastError?: string;
+  /**
+   * Strict through Redis: the deployment whose completeness marker is trusted — `revocation.deployment`, or the one
+   * pinned from the first marker read (absent until then).
+   */
+  readonly deployment?: string;
 }
 
 /** A revocation strategy. Build one with `createVerifier({ revocation })`, or implement it for another store. */

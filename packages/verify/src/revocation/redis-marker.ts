@@ -1,0 +1,125 @@
+/**
+ * Which completeness markers (`<namespace>:rev:complete`) a strict Redis verifier trusts: only one its own
+ * deployment wrote. The server's check for two deployments writing one namespace goes with Redis's data — after
+ * Redis restarts empty, the first deployment to copy its list finds itself alone and writes a marker, and the other
+ * deployment's verifiers would trust that list (accepting tokens revoked in their own deployment) until the other
+ * deployment's next pass. So the marker names its deployment, and a verifier compares it with
+ * `revocation.deployment` or, by default, with the deployment of the first marker it read (pinned while it runs).
+ * A marker of another deployment is no marker: refused, or asked of the introspection fallback — never trusted.
+ *
+ * Pinning never moves on its own: a deployment id changes only with the server's `JOT_KEK` or `JOT_ISSUER`, and
+ * a verifier cannot tell that from another deployment taking the namespace, so it fails closed and says what to do
+ * (restart it, or give it the new id). A marker of a server of an earlier version names no deployment: it is
+ * trusted only by a verifier that has pinned nothing yet (a rolling upgrade of the servers), never once one is
+ * known.
+ */
+import { parseCompletenessMarker, type RedisNames } from '@jot/contract';
+
+import type { Clock, Logger } from '../types.js';
+
+/** `revocation.deployment`'s default: the deployment of the first marker read, pinned. */
+export const PIN_FIRST = 'pin';
+
+/** At most one log line about another deployment's marker per this long. */
+const FOREIGN_LOG_INTERVAL_MS = 60_000;
+
+/** Redis answered, but not with a trustworthy mirror: a refusal, not an outage (refusal.ts). */
+export class MirrorRefusal extends Error {}
+
+/** The marker is another deployment's (or an earlier version's, once one is known): `reason` `deployment`. */
+export class ForeignMarker extends MirrorRefusal {
+  override readonly name = 'ForeignMarker';
+}
+
+/** What `MarkerTrust` needs. */
+export interface MarkerTrustSettings {
+  /** A deployment id, or `PIN_FIRST`. */
+  deployment: string;
+  names: RedisNames;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Judges the marker of every check against the verifier's deployment. */
+export class MarkerTrust {
+  readonly #s: MarkerTrustSettings;
+  readonly #given: string | undefined;
+  #pinned: string | undefined;
+  #loggedAt: number | undefined;
+
+  constructor(settings: MarkerTrustSettings) {
+    this.#s = settings;
+    this.#given = settings.deployment === PIN_FIRST ? undefined : settings.deployment;
+  }
+
+  /** The deployment whose markers are trusted: given, or pinned; undefined until one is pinned. */
+  get deployment(): string | undefined {
+    return this.#given ?? this.#pinned;
+  }
+
+  /** Throws a `MirrorRefusal` unless `raw` (the marker's value, or null) is a marker of this deployment. */
+  check(raw: string | null | undefined): void {
+    const key = this.#s.names.complete;
+    if (typeof raw !== 'string') {
+      throw new MirrorRefusal(`the Redis mirror is not known to be complete (no ${key} marker)`);
+    }
+    const marker = parseCompletenessMarker(raw);
+    if (marker === undefined) {
+      throw new MirrorRefusal(
+        `the Redis mirror is not known to be complete (the ${key} marker cannot be read)`,
+      );
+    }
+    const trusted = this.deployment;
+    if (trusted === undefined) {
+      if (marker.deployment !== undefined) this.#pin(marker.deployment);
+      return;
+    }
+    if (marker.deployment === trusted) return;
+    const err = new ForeignMarker(this.#foreignMessage(marker.deployment, trusted));
+    this.#log(err, marker.deployment, trusted);
+    throw err;
+  }
+
+  #pin(deployment: string): void {
+    this.#pinned = deployment;
+    this.#s.logger.info(
+      `strict Redis revocation: trusting the mirror of the deployment "${deployment}" (pinned from the first ` +
+        `${this.#s.names.complete} marker read); set revocation.deployment to it to keep it across restarts`,
+      { namespace: this.#s.names.namespace, deployment },
+    );
+  }
+
+  #foreignMessage(found: string | undefined, trusted: string): string {
+    const writer =
+      found === undefined
+        ? 'a Jot server of an earlier version (it names no deployment)'
+        : `the deployment "${found}"`;
+    const own =
+      this.#given === undefined
+        ? `the deployment "${trusted}" this verifier pinned from the first marker it read`
+        : `the deployment "${trusted}" of revocation.deployment`;
+    const fix =
+      this.#given === undefined
+        ? 'restart the verifier, or set revocation.deployment to the new id'
+        : 'set revocation.deployment to the new id';
+    return (
+      `the Redis mirror is not trusted: its ${this.#s.names.complete} marker was written by ${writer}, not by ${own}. ` +
+      `Either another deployment writes the namespace "${this.#s.names.namespace}" (give each deployment its own ` +
+      `JOT_REDIS_NAMESPACE, and its verifiers the same revocation.namespace), or this deployment's JOT_KEK or ` +
+      `JOT_ISSUER changed and with them its id: then ${fix} (the server logs it at start; "jot redis ` +
+      'deployment-id" prints it). Until then tokens are refused, or introspected when a secret is configured'
+    );
+  }
+
+  /** Logged at most once per `FOREIGN_LOG_INTERVAL_MS`, with or without an introspection fallback. */
+  #log(err: ForeignMarker, found: string | undefined, trusted: string): void {
+    const now = this.#s.clock();
+    if (this.#loggedAt !== undefined && now - this.#loggedAt < FOREIGN_LOG_INTERVAL_MS) return;
+    this.#loggedAt = now;
+    this.#s.logger.error(err.message, {
+      namespace: this.#s.names.namespace,
+      deployment: trusted,
+      markerDeployment: found ?? null,
+    });
+  }
+}
