@@ -242,3 +242,48 @@ describe('revocation.deployment: misuse is a TypeError when the verifier is buil
     );
   });
 });
+
+describe('pinning under concurrency', () => {
+  it('two first requests answered with different deployments pin one: the other is refused, never both accepted', async () => {
+    // Redis lost its data while two first requests were in flight: one MGET saw the marker of one deployment, the
+    // other that of another (written after the flush). Whichever answer is judged first pins; the other is foreign.
+    const answers: ((values: (string | null)[]) => void)[] = [];
+    const redis = {
+      mget: () => new Promise<(string | null)[]>((resolve) => answers.push(resolve)),
+    };
+    const v = build({ redis });
+    const first = outcome(v);
+    const second = outcome(v);
+    await expect.poll(() => answers.length).toBe(2);
+    // The later read is judged first: its deployment (B) is pinned, and the earlier read's (A) is refused.
+    answers[1]!([null, null, null, marker(B)]);
+    answers[0]!([null, null, null, marker(A)]);
+    expect([await first, await second]).toEqual(['ERR_VERIFY_REVOCATION_REFUSED deployment', 'accepted']);
+    expect(v.stats().revocation.deployment).toBe(B);
+  });
+});
+
+describe('the introspection fallback with failOpen', () => {
+  it("counts the fallback's decisions in stats(): a foreign marker and an unreachable server is a fail-open, seen", async () => {
+    // Nothing listens on port 9: the fallback cannot answer, and failOpen accepts the verified token — the
+    // documented meaning of failOpen for introspection. The operator must see it among the failOpen decisions.
+    const v = build({
+      redis: mirror(marker(B)),
+      deployment: A,
+      secret: 'introspection-secret',
+      introspectionUrl: 'http://127.0.0.1:9/api/introspect',
+      failOpen: true,
+    });
+    expect(await outcome(v)).toBe('accepted');
+    expect(v.stats().revocation).toMatchObject({ failOpen: 1, failClosed: 0, stale: true });
+    // Without failOpen the same is a refusal, counted likewise.
+    const closed = build({
+      redis: mirror(marker(B)),
+      deployment: A,
+      secret: 'introspection-secret',
+      introspectionUrl: 'http://127.0.0.1:9/api/introspect',
+    });
+    expect(await outcome(closed)).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE introspection');
+    expect(closed.stats().revocation).toMatchObject({ failOpen: 0, failClosed: 1, stale: true });
+  });
+});

@@ -215,9 +215,26 @@ export class RedisRevocation implements RevocationStrategy {
     );
   }
 
+  /**
+   * Redis's counts, with the introspection fallback's decisions added: a fallback that fails open (or closed) while
+   * the mirror is not trusted decides for this verifier, and must show in `failOpen` / `failClosed` and `stale`.
+   */
   stats(): RevocationStats {
     const deployment = this.#trust.deployment;
-    return { ...this.#central.stats(), ...(deployment === undefined ? {} : { deployment }) };
+    const own = this.#central.stats();
+    const fallback = this.#s.fallback?.stats();
+    return {
+      ...own,
+      ...(fallback === undefined
+        ? {}
+        : {
+            stale: own.stale || fallback.stale,
+            failOpen: own.failOpen + fallback.failOpen,
+            failClosed: own.failClosed + fallback.failClosed,
+            failures: (own.failures ?? 0) + (fallback.failures ?? 0),
+          }),
+      ...(deployment === undefined ? {} : { deployment }),
+    };
   }
 
   /** Disconnects the client this strategy created from a URL; a client that was passed in stays open. */
