@@ -3,12 +3,19 @@
  * (what strict verifiers are given as `revocation.deployment`), computed offline from `JOT_KEK` and `JOT_ISSUER`
  * exactly as the server derives it — and never the KEK.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
+import { parseCompletenessMarker, redisNames } from '@jot/contract';
+
 import { deploymentId } from '../../server/src/services/redis-mirror.js';
+import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js';
 import { errorLine, jot, serverEnv, tempDir } from './support.js';
+
+const redisAvailable = await requireRedis('jot redis deployment-id against a running server');
 
 describe('jot redis deployment-id', () => {
   const kek = randomBytes(32);
@@ -59,5 +66,58 @@ describe('jot redis deployment-id', () => {
     expect(r.stdout).toBe('');
     expect(errorLine(r)).toMatch(/^jot: ERR_CONFIG_INVALID: JOT_KEK is invalid/);
     expect(r.stderr).not.toContain('too-short');
+  });
+});
+
+describe.runIf(redisAvailable)('jot redis deployment-id against a running server', () => {
+  it('prints the id `jot serve` writes into the marker from the same environment (an issuer with a path and a trailing slash)', async () => {
+    // The id is what verifiers compare with the marker byte for byte: the CLI must read JOT_KEK and JOT_ISSUER
+    // exactly as the server does — no normalisation of one side only (a trailing slash, a path).
+    const dir = tempDir();
+    const names = redisNames(`jot-test:cli-id-${randomUUID().slice(0, 8)}`);
+    const env = serverEnv(dir, {
+      JOT_KEK: randomBytes(32).toString('base64url'),
+      JOT_ISSUER: 'http://jot.test/tenant/',
+      JOT_PORT: '0',
+      JOT_LOG_LEVEL: 'info',
+      JOT_REDIS_URL: TEST_REDIS_URL,
+      JOT_REDIS_NAMESPACE: names.namespace,
+    });
+    const signals = new EventEmitter();
+    let logged = '';
+    const running = jot(['serve'], { env, cwd: dir, signals, onStdout: (text) => (logged = text) });
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      await expect
+        .poll(async () => parseCompletenessMarker(await redis.get(names.complete))?.deployment)
+        .toMatch(/^[A-Za-z0-9_-]{16}$/);
+      const written = parseCompletenessMarker(await redis.get(names.complete))?.deployment;
+      const printed = await jot(['redis', 'deployment-id'], { env, cwd: dir });
+      expect(printed).toMatchObject({ code: 0, stderr: '' });
+      expect(printed.stdout).toBe(`${written}\n`);
+      // The server's start line names the same id, with the namespace.
+      const lines = logged
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { deployment?: string; namespace?: string; msg: string });
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          deployment: written,
+          namespace: names.namespace,
+          msg: expect.stringContaining(`written as the deployment "${written}"`),
+        }),
+      );
+      const json = await jot(['redis', 'deployment-id', '--json'], { env, cwd: dir });
+      expect(JSON.parse(json.stdout)).toEqual({
+        deployment: written,
+        namespace: names.namespace,
+        issuer: 'http://jot.test/tenant/',
+      });
+    } finally {
+      signals.emit('SIGTERM');
+      expect((await running).code).toBe(0);
+      await redis.del(names.complete, names.writers);
+      redis.disconnect();
+    }
   });
 });
