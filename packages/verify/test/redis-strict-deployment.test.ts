@@ -177,6 +177,23 @@ describe('strict Redis without revocation.deployment: the first deployment is pi
     expect(await outcome(v)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
   });
 
+  it('names the fix for a marker of an earlier version: upgrading the servers, not a changed key', async () => {
+    // A rolling upgrade: instances of both versions renew the marker in turn. Telling the operator that the KEK or
+    // issuer changed, or to restart the verifier (which would trust the unnamed marker again), would mislead.
+    const redis = mirror(marker(A));
+    const logger = recordingLogger();
+    const v = build({ redis }, logger);
+    expect(await outcome(v)).toBe('accepted');
+    redis.current.marker = marker();
+    expect(await outcome(v)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
+    const error = logger.lines.find((l) => l.level === 'error')?.message ?? '';
+    expect(error).toMatch(/written by a Jot server of an earlier version/);
+    expect(error).toMatch(/upgrade every server/i);
+    expect(error).toMatch(/JOT_REDIS_NAMESPACE/);
+    expect(error).not.toMatch(/JOT_KEK or JOT_ISSUER changed/);
+    expect(error).not.toMatch(/restart the verifier/);
+  });
+
   it("'pin' says the default out loud", async () => {
     const redis = mirror(marker(A));
     const v = build({ redis, deployment: 'pin' });

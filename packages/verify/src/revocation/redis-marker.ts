@@ -10,8 +10,9 @@
  * Pinning never moves on its own: a deployment id changes only with the server's `JOT_KEK` or `JOT_ISSUER`, and
  * a verifier cannot tell that from another deployment taking the namespace, so it fails closed and says what to do
  * (restart it, or give it the new id). A marker of a server of an earlier version names no deployment: it is
- * trusted only by a verifier that has pinned nothing yet (a rolling upgrade of the servers), never once one is
- * known.
+ * trusted only by a verifier that has pinned nothing yet, never once one is known — so while servers of both versions
+ * renew the marker in turn (a rolling upgrade) such a verifier refuses on and off, and its log says to finish the
+ * upgrade (docs/verify.md: the introspection fallback answers meanwhile).
  */
 import { parseCompletenessMarker, type RedisNames } from '@jot/contract';
 
@@ -90,24 +91,33 @@ export class MarkerTrust {
   }
 
   #foreignMessage(found: string | undefined, trusted: string): string {
-    const writer =
-      found === undefined
-        ? 'a Jot server of an earlier version (it names no deployment)'
-        : `the deployment "${found}"`;
+    const { complete, namespace } = this.#s.names;
     const own =
       this.#given === undefined
         ? `the deployment "${trusted}" this verifier pinned from the first marker it read`
         : `the deployment "${trusted}" of revocation.deployment`;
+    const until = 'Until then tokens are refused, or introspected when a secret is configured';
+    if (found === undefined) {
+      // A rolling upgrade of the servers, most likely: instances of both versions renew the marker in turn. Not a
+      // changed key, and restarting the verifier would only trust the unnamed marker again until the next pin.
+      return (
+        `the Redis mirror is not trusted: its ${complete} marker was written by a Jot server of an earlier version, ` +
+        `which names no deployment, not by ${own}. Upgrade every server writing the namespace "${namespace}" ` +
+        '(while both versions run, they renew the marker in turn); if none of this deployment is of an earlier ' +
+        `version, another deployment writes the namespace: give each deployment its own JOT_REDIS_NAMESPACE, and ` +
+        `its verifiers the same revocation.namespace. ${until}`
+      );
+    }
     const fix =
       this.#given === undefined
         ? 'restart the verifier, or set revocation.deployment to the new id'
         : 'set revocation.deployment to the new id';
     return (
-      `the Redis mirror is not trusted: its ${this.#s.names.complete} marker was written by ${writer}, not by ${own}. ` +
-      `Either another deployment writes the namespace "${this.#s.names.namespace}" (give each deployment its own ` +
+      `the Redis mirror is not trusted: its ${complete} marker was written by the deployment "${found}", not by ` +
+      `${own}. Either another deployment writes the namespace "${namespace}" (give each deployment its own ` +
       `JOT_REDIS_NAMESPACE, and its verifiers the same revocation.namespace), or this deployment's JOT_KEK or ` +
       `JOT_ISSUER changed and with them its id: then ${fix} (the server logs it at start; "jot redis ` +
-      'deployment-id" prints it). Until then tokens are refused, or introspected when a secret is configured'
+      `deployment-id" prints it). ${until}`
     );
   }
 
