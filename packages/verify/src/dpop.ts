@@ -40,7 +40,9 @@ export interface DPoPOptions {
    * most `maxEntries` live proofs (default 100,000: about 1,400 proofs a second at the default `maxAge`); while it is
    * full new proofs are refused with 503 `ERR_VERIFY_UNAVAILABLE` (`reason` `dpop`) — a live proof is never
    * forgotten. With Redis, `prefix` defaults to `<namespace>:dpop:` — `namespace` being `revocation.namespace` (the
-   * server's `JOT_REDIS_NAMESPACE`) when given, else `jot` — the prefix the Jot server's own replay keys use.
+   * server's `JOT_REDIS_NAMESPACE`) when given, else `jot` — the prefix the Jot server's own replay keys use. A proof
+   * is single-use within one prefix: while instances with two prefixes run (a rolling restart that sets
+   * `revocation.namespace`), each accepts a captured proof once, so set `prefix` to the old value for such a rollout.
    * @default 'memory'
    */
   replay?: 'memory' | { memory: MemoryReplayOptions } | { redis: RedisSetNX; prefix?: string };
