@@ -40,8 +40,8 @@ await onBothBackends('device throttles in the sign-in read', (name, open, teardo
       await fail(locked);
       const expected = [
         undefined,
-        { accountKey: failing, failures: 1, lockedUntil: 0, updatedAt: T0 },
-        { accountKey: locked, failures: 2, lockedUntil: T0 + MIN, updatedAt: T0 },
+        { accountKey: failing, failures: 1, lockedUntil: 0, settledUntil: null, updatedAt: T0 },
+        { accountKey: locked, failures: 2, lockedUntil: T0 + MIN, settledUntil: 0, updatedAt: T0 },
       ];
       const known = await store.getSignInState(accountKey, email, [quiet, failing, locked]);
       expect(known.user?.email).toBe(email);

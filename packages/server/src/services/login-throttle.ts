@@ -9,8 +9,11 @@
  * row); attempts reserved after it stay counted — each has a place in the count's run that no success lowers, so
  * successes finishing out of order keep them all — and so does a count started again after its reservation (the row
  * forgotten by another success, or stale), which a generation drawn at each start tells apart. A count untouched for
- * a day starts over. Unknown addresses are throttled exactly like known ones, so the throttle reveals nothing about
- * which accounts exist. The same count guards the signed-in password checks
+ * a day starts over. A refusal's `Retry-After` is the lock that stands whatever the attempts still being checked
+ * turn out to be (store/login-throttles.ts, `lockWaitMs`): an attempt's lock is confirmed when its check fails, so a
+ * right password sent twice at once is not told the full lock its first attempt's reservation set and takes back.
+ * Unknown addresses are throttled exactly like known ones, so the throttle reveals nothing about which accounts
+ * exist. The same count guards the signed-in password checks
  * (`POST /api/reauth`, `POST /api/password`): a stolen session guesses no faster than a sign-in.
  *
  * An attempt presenting a live device credential of the account (login-devices.ts: a browser that signed in to it
@@ -24,7 +27,7 @@
 import { createHash } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
-import { emailKey, lockMs, type Store, type User } from '../store/index.js';
+import { emailKey, lockMs, lockWaitMs, type Store, type User } from '../store/index.js';
 import { DomainError } from './errors.js';
 import {
   deviceKey,
@@ -124,6 +127,8 @@ interface Reservation {
   counted: number;
   generation: string;
   place: number;
+  /** When it was counted (its lock, if it earned one, runs from then). */
+  at: number;
 }
 
 /** The `finish` of an attempt reserved under `reservedKey` (`reservation`) for the account key `key`. */
@@ -139,7 +144,7 @@ function finisher(
   },
 ): LoginAttempt['finish'] {
   const { key, reservedKey, device } = reserved;
-  const { counted, generation, place } = reserved.reservation;
+  const { counted, generation, place, at: reservedAt } = reserved.reservation;
   let finished = false;
   return async (ok) => {
     if (finished) throw new Error('a sign-in attempt is finished once');
@@ -156,6 +161,9 @@ function finisher(
     // Counted already, with the lock it earned. A failure with the credential counts on the account as well, so
     // guessing with a stolen credential is bounded as without one.
     const lock = lockMs(counted, settings);
+    // The lock it earned when counted is now confirmed: refusals quote it in full (store/login-throttles.ts,
+    // lockWaitMs). A failure within the free ones earned none: nothing to confirm, no statement.
+    if (lock > 0) await store.settleLoginAttempt(reservedKey, generation, reservedAt + lock);
     if (device === undefined) return { account: lock, device: 0 };
     const at = clock();
     const onAccount = await store.countLoginAttempt(key, settings, {
@@ -183,11 +191,11 @@ export function createLoginThrottle(
       refuse: true,
     });
     if (counted.counted) {
-      return { counted: counted.failures, generation: counted.generation, place: counted.reserved };
+      return { counted: counted.failures, generation: counted.generation, place: counted.reserved, at: now };
     }
     // Locked since the read: by another instance's attempt, or a concurrent one of this instance.
     const row = await store.getLoginThrottle(key);
-    throw new LoginLockedError(scope, (row?.lockedUntil ?? now) - now);
+    throw new LoginLockedError(scope, row === undefined ? 0 : lockWaitMs(row, now));
   };
   return {
     async begin(email, deviceTokens = []) {
@@ -204,10 +212,14 @@ export function createLoginThrottle(
           ? undefined
           : presentedDevice(devices, user, tokens, state.deviceThrottles ?? []);
       // Locked when read: refused without a write. Otherwise the reservation decides, atomically.
+      // What a refusal quotes is the lock that stands whatever attempts still being checked turn out to be.
       if (device !== undefined) {
-        if (device.lockedUntil > now) throw new LoginLockedError('device', device.lockedUntil - now);
+        const deviceRow = state.deviceThrottles?.[tokens.indexOf(device.token)];
+        if (deviceRow !== undefined && deviceRow.lockedUntil > now) {
+          throw new LoginLockedError('device', lockWaitMs(deviceRow, now));
+        }
       } else if (row !== undefined && row.lockedUntil > now) {
-        throw new LoginLockedError('account', row.lockedUntil - now);
+        throw new LoginLockedError('account', lockWaitMs(row, now));
       }
       const reservedKey = device?.key ?? key;
       const reservation = await reserve(reservedKey, device === undefined ? 'account' : 'device', now);

@@ -19,6 +19,11 @@ export interface LoginThrottle {
   failures: number;
   /** Sign-ins are refused until this epoch ms (0 = not locked). */
   lockedUntil: number;
+  /**
+   * The end of the part of the lock that stands whatever the attempts still being checked turn out to be; null when
+   * the whole lock does (see {@link lockWaitMs}).
+   */
+  settledUntil: number | null;
   updatedAt: number;
 }
 
@@ -29,8 +34,34 @@ function toThrottle(row: Selectable<LoginThrottlesTable>): LoginThrottle {
     accountKey: row.account_key,
     failures: Number(row.failures),
     lockedUntil: Number(row.locked_until),
+    settledUntil: row.settled_until === null ? null : Number(row.settled_until),
     updatedAt: Number(row.updated_at),
   };
+}
+
+/**
+ * How long past a reservation its attempt is taken as still being checked (for {@link lockWaitMs}): a check takes
+ * milliseconds to seconds; one that never reports (its instance stopped) is taken as failed after this.
+ */
+export const PENDING_CHECK_MS = 60_000;
+
+/**
+ * What an attempt refused by `throttle`'s lock is told to wait (ms; 0: nothing to add): the lock that stands
+ * whatever the attempts still being checked turn out to be. Every attempt is counted, and earns its lock, before its
+ * password is checked; a success takes the lock its attempt earned back, a failure confirms it. So while the lock
+ * reaches past its settled part (`settledUntil`), what is beyond is an attempt's still being checked — maybe a right
+ * password sent twice, whose first success lifts it a moment later — and the refusal quotes the settled part (at the
+ * end of a lock, nothing), not that attempt's fresh, full (or escalated) lock. Once that attempt has failed, the lock
+ * is settled and quoted in full; one not reported within {@link PENDING_CHECK_MS} of the last reservation is taken
+ * as failed.
+ */
+export function lockWaitMs(
+  throttle: Pick<LoginThrottle, 'lockedUntil' | 'settledUntil' | 'updatedAt'>,
+  now: number,
+): number {
+  const { lockedUntil, settledUntil, updatedAt } = throttle;
+  const pending = settledUntil !== null && settledUntil < lockedUntil && now - updatedAt < PENDING_CHECK_MS;
+  return Math.max(0, (pending ? settledUntil : lockedUntil) - now);
 }
 
 /** `getLoginThrottle`'s read, compiled once (see precompiled.ts): every sign-in runs it. */
@@ -99,43 +130,105 @@ export async function countLoginAttempt(
   schedule: LockSchedule,
   { staleBefore, now, refuse }: { staleBefore: number; now: number; refuse: boolean },
 ): Promise<LoginAttemptCount> {
-  const stale = sql<boolean>`login_throttles.updated_at < ${staleBefore}`;
-  const count = sql<number>`(CASE WHEN ${stale} THEN 1 ELSE login_throttles.failures + 1 END)`;
-  const until = sql<number>`(CAST(${now} AS bigint) + ${lockSql(count, schedule)})`;
-  // Never below the count: a row without places (from before migration 0019) or one an older instance counted on.
-  const place = sql<number>`(CASE WHEN ${stale} THEN 1 WHEN login_throttles.reserved > login_throttles.failures THEN login_throttles.reserved + 1 ELSE login_throttles.failures + 1 END)`;
   const first = lockMs(1, schedule);
-  const row = await db
-    .insertInto('login_throttles')
-    .values({
-      account_key: key,
-      failures: 1,
-      locked_until: first > 0 ? now + first : 0,
-      updated_at: now,
-      generation: randomBytes(12).toString('base64url'),
-      reserved: 1,
-    })
-    .onConflict((oc) => {
-      const update = oc.column('account_key').doUpdateSet({
-        failures: count,
-        locked_until: sql<number>`CASE WHEN ${count} >= ${sql.lit(schedule.freeFailures)} AND ${until} > login_throttles.locked_until THEN ${until} ELSE login_throttles.locked_until END`,
-        updated_at: now,
-        // Starting over is a new run: the generation the insert would have given.
-        generation: sql<string>`CASE WHEN ${stale} THEN excluded.generation ELSE login_throttles.generation END`,
-        reserved: place,
-      });
-      return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
-    })
-    .returning(['failures', 'locked_until', 'generation', 'reserved'])
-    .executeTakeFirst();
+  const row = await countQuery(schedule, refuse)(db, {
+    key,
+    now,
+    staleBefore,
+    firstLock: first > 0 ? now + first : 0,
+    // A reservation that locks at once is not judged yet: the lock that stood before it is none.
+    settled: refuse && first > 0 ? 0 : null,
+    generation: randomBytes(12).toString('base64url'),
+  });
   if (row === undefined) return { counted: false };
   return {
     counted: true,
     failures: Number(row.failures),
     lockedUntil: Number(row.locked_until),
-    generation: row.generation,
+    generation: row.generation as string,
     reserved: Number(row.reserved),
   };
+}
+
+type CountQuery = ReturnType<
+  typeof precompiled<'key' | 'now' | 'staleBefore' | 'firstLock' | 'settled' | 'generation'>
+>;
+
+/** {@link countLoginAttempt}'s upsert for each schedule and `refuse`, compiled once (every sign-in runs it). */
+const countQueries = new Map<string, CountQuery>();
+
+function countQuery(schedule: LockSchedule, refuse: boolean): CountQuery {
+  const id = `${schedule.freeFailures}/${schedule.baseMs}/${schedule.maxMs}/${refuse}`;
+  let query = countQueries.get(id);
+  if (query === undefined) {
+    query = precompiled(['key', 'now', 'staleBefore', 'firstLock', 'settled', 'generation'], (db, v) => {
+      const now = sql<number>`CAST(${v.now} AS bigint)`;
+      const stale = sql<boolean>`login_throttles.updated_at < CAST(${v.staleBefore} AS bigint)`;
+      const count = sql<number>`(CASE WHEN ${stale} THEN 1 ELSE login_throttles.failures + 1 END)`;
+      const until = sql<number>`(${now} + ${lockSql(count, schedule)})`;
+      const raised = sql<boolean>`${count} >= ${sql.lit(schedule.freeFailures)} AND ${until} > login_throttles.locked_until`;
+      // Never below the count: a row without places (from before migration 0019) or one an older instance counted on.
+      const place = sql<number>`(CASE WHEN ${stale} THEN 1 WHEN login_throttles.reserved > login_throttles.failures THEN login_throttles.reserved + 1 ELSE login_throttles.failures + 1 END)`;
+      return db
+        .insertInto('login_throttles')
+        .values({
+          account_key: v.key,
+          failures: 1,
+          locked_until: sql<number>`CAST(${v.firstLock} AS bigint)`,
+          updated_at: now,
+          generation: v.generation,
+          reserved: 1,
+          settled_until: sql<number | null>`CAST(${v.settled} AS bigint)`,
+        })
+        .onConflict((oc) => {
+          const update = oc.column('account_key').doUpdateSet({
+            failures: count,
+            locked_until: sql<number>`CASE WHEN ${raised} THEN ${until} ELSE login_throttles.locked_until END`,
+            updated_at: now,
+            // Starting over is a new run: the generation the insert would have given.
+            generation: sql<string>`CASE WHEN ${stale} THEN excluded.generation ELSE login_throttles.generation END`,
+            reserved: place,
+            // A reservation raising the lock is not judged yet: the lock before it stays the settled part (a failure
+            // counted after its check, `refuse` false, changes nothing here: it is settled, and so is what it raised
+            // unless an attempt before it is still being checked).
+            ...(refuse && {
+              settled_until: sql<
+                number | null
+              >`CASE WHEN ${raised} THEN COALESCE(login_throttles.settled_until, login_throttles.locked_until) ELSE login_throttles.settled_until END`,
+            }),
+          });
+          return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
+        })
+        .returning(['failures', 'locked_until', 'generation', 'reserved']);
+    });
+    countQueries.set(id, query);
+  }
+  return query;
+}
+
+/**
+ * Confirms the lock a failed attempt earned when it was counted (it ends at `lockEnd`), in the run `generation`: the
+ * settled part of the key's lock reaches at least that far, and is the whole lock once it reaches `locked_until`.
+ * Nothing to do for a row whose lock is settled already (or gone: another success, or a count started over).
+ */
+export async function settleLoginAttempt(
+  db: Db,
+  key: string,
+  generation: string,
+  lockEnd: number,
+): Promise<void> {
+  const end = sql<number>`CAST(${lockEnd} AS bigint)`;
+  await db
+    .updateTable('login_throttles')
+    .set({
+      settled_until: sql<
+        number | null
+      >`CASE WHEN ${end} >= locked_until THEN NULL WHEN ${end} > settled_until THEN ${end} ELSE settled_until END`,
+    })
+    .where('account_key', '=', key)
+    .where('generation', '=', generation)
+    .where('settled_until', 'is not', null)
+    .execute();
 }
 
 /**
@@ -150,19 +243,23 @@ export async function countLoginAttempt(
  * counts in between is never wiped: the row is deleted only while no place past `place` is reserved; else (places
  * only grow) the count is capped at the places past it as one UPDATE.
  */
+/** The delete of {@link forgetLoginAttempts}, compiled once (every successful sign-in runs it); a row when it deleted. */
+const forgetAllQuery = precompiled(['key', 'generation', 'place'], (db, v) =>
+  db
+    .deleteFrom('login_throttles')
+    .where('account_key', '=', v.key)
+    .where('generation', '=', v.generation)
+    .where('reserved', '<=', sql<number>`${v.place}`)
+    .returning('account_key'),
+);
+
 export async function forgetLoginAttempts(
   db: Db,
   key: string,
   place: number,
   generation: string,
 ): Promise<void> {
-  const deleted = await db
-    .deleteFrom('login_throttles')
-    .where('account_key', '=', key)
-    .where('generation', '=', generation)
-    .where('reserved', '<=', place)
-    .executeTakeFirst();
-  if (deleted.numDeletedRows > 0n) return;
+  if ((await forgetAllQuery(db, { key, generation, place })) !== undefined) return;
   const after = sql<number>`(reserved - ${place})`;
   await db
     .updateTable('login_throttles')

@@ -361,6 +361,12 @@ export interface LoginThrottlesTable {
    * A success forgets the places up to its own. The lock schedule goes by `failures`, not by this.
    */
   reserved: Generated<number>;
+  /**
+   * The end of the lock that stands whatever the attempts still being checked turn out to be (migration 0020): set
+   * (to the lock before it) by a reservation that raises `locked_until`, raised by each failure's check to its own
+   * lock, null once a failure's check reaches `locked_until`. Null: the whole lock is settled (and rows from before).
+   */
+  settled_until: number | null;
 }
 
 /** All tables, for `Kysely<Schema>`. */

@@ -61,22 +61,27 @@ const signInQuery = precompiled(['accountKey', 'emailKey', 'd0', 'd1', 'd2', 'd3
       't.failures as throttle_failures',
       't.locked_until as throttle_locked_until',
       't.updated_at as throttle_updated_at',
+      't.settled_until as throttle_settled_until',
       't0.account_key as d0_key',
       't0.failures as d0_failures',
       't0.locked_until as d0_locked_until',
       't0.updated_at as d0_updated_at',
+      't0.settled_until as d0_settled_until',
       't1.account_key as d1_key',
       't1.failures as d1_failures',
       't1.locked_until as d1_locked_until',
       't1.updated_at as d1_updated_at',
+      't1.settled_until as d1_settled_until',
       't2.account_key as d2_key',
       't2.failures as d2_failures',
       't2.locked_until as d2_locked_until',
       't2.updated_at as d2_updated_at',
+      't2.settled_until as d2_settled_until',
       't3.account_key as d3_key',
       't3.failures as d3_failures',
       't3.locked_until as d3_locked_until',
       't3.updated_at as d3_updated_at',
+      't3.settled_until as d3_settled_until',
       eb
         .exists(
           eb
@@ -93,10 +98,12 @@ const signInQuery = precompiled(['accountKey', 'emailKey', 'd0', 'd1', 'd2', 'd3
 function throttleOf(row: Record<string, unknown>, prefix: string): LoginThrottle | undefined {
   const key = row[`${prefix}_key`];
   if (typeof key !== 'string') return undefined;
+  const settled = row[`${prefix}_settled_until`];
   return {
     accountKey: key,
     failures: Number(row[`${prefix}_failures`]),
     lockedUntil: Number(row[`${prefix}_locked_until`]),
+    settledUntil: settled === null || settled === undefined ? null : Number(settled),
     updatedAt: Number(row[`${prefix}_updated_at`]),
   };
 }

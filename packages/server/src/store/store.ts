@@ -1083,6 +1083,14 @@ export class Store {
     return this.#run((db) => throttles.forgetLoginAttempts(db, accountKey, reserved, generation));
   }
 
+  /**
+   * Confirms the lock of a failed attempt counted under a key (it ends at `lockEnd`) in the run `generation`, so the
+   * refusals it causes quote it in full (login-throttles.ts, `lockWaitMs`).
+   */
+  settleLoginAttempt(accountKey: string, generation: string, lockEnd: number): Promise<void> {
+    return this.#run((db) => throttles.settleLoginAttempt(db, accountKey, generation, lockEnd));
+  }
+
   /** Forgets an account's failures (after a successful sign-in). */
   clearLoginThrottle(accountKey: string): Promise<void> {
     return this.#run((db) => throttles.clearLoginThrottle(db, accountKey));

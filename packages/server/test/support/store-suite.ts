@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/store/errors.js';
-import { feedCursorTag } from '../../src/store/index.js';
+import { feedCursorTag, lockWaitMs } from '../../src/store/index.js';
 import type { Store } from '../../src/store/store.js';
 
 /** Opens stores on one fresh database; `teardown` removes it. */
@@ -357,6 +357,8 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           accountKey: key,
           failures: 3,
           lockedUntil: T0 + MIN,
+          // The lock is the third attempt's, not checked yet: none stood before it.
+          settledUntil: 0,
           updatedAt: T0,
         });
         // Still locked a moment before the lock ends; at its end one more is counted and doubles it.
@@ -438,6 +440,45 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
         // That one succeeding too (its count was 2, the row now says 1): the row goes.
         await forget(later);
         expect(await store.getLoginThrottle(key)).toBeUndefined();
+      });
+
+      it('a lock raised by an attempt not checked yet is quoted as the lock before it, until the attempt fails', async () => {
+        const key = `k-${randomUUID()}`;
+        const schedule = { freeFailures: 2, baseMs: MIN, maxMs: 5 * MIN };
+        const { reserve } = throttleAttempts(store, key, schedule, 1000 * MIN);
+        const wait = async (now: number) => lockWaitMs((await store.getLoginThrottle(key))!, now);
+        const first = await reserve();
+        // Free: no lock, nothing to wait for, nothing pending.
+        expect(await store.getLoginThrottle(key)).toMatchObject({ lockedUntil: 0, settledUntil: null });
+        await store.settleLoginAttempt(key, first.generation, T0);
+        const second = await reserve();
+        expect(second).toMatchObject({ failures: 2, lockedUntil: T0 + MIN });
+        // Its lock is not checked yet: none stood before it.
+        expect(await store.getLoginThrottle(key)).toMatchObject({ settledUntil: 0 });
+        expect(await wait(T0 + 1000)).toBe(0);
+        // Its failure confirms it: the whole lock is quoted.
+        await store.settleLoginAttempt(key, second.generation, T0 + MIN);
+        expect(await store.getLoginThrottle(key)).toMatchObject({
+          lockedUntil: T0 + MIN,
+          settledUntil: null,
+        });
+        expect(await wait(T0 + 1000)).toBe(MIN - 1000);
+        // At its end the next attempt escalates it; until that one is judged, the confirmed lock (ended) is quoted.
+        const third = await store.countLoginAttempt(key, schedule, {
+          staleBefore: T0 - 1000 * MIN,
+          now: T0 + MIN,
+          refuse: true,
+        });
+        expect(third).toMatchObject({ counted: true, failures: 3, lockedUntil: T0 + 3 * MIN });
+        expect(await store.getLoginThrottle(key)).toMatchObject({ settledUntil: T0 + MIN });
+        expect(await wait(T0 + MIN + 1)).toBe(0);
+        // One never reported (its instance stopped) is taken as failed once the reservation is old.
+        expect(await wait(T0 + 2 * MIN + 1)).toBe(MIN - 1);
+        // A settle of another run (the row forgotten and counted again since) changes nothing.
+        await store.settleLoginAttempt(key, 'another run', T0 + 3 * MIN);
+        expect(await store.getLoginThrottle(key)).toMatchObject({ settledUntil: T0 + MIN });
+        // A row from before migration 0020 (or an instance of the release before): the whole lock is settled.
+        expect(lockWaitMs({ lockedUntil: T0 + MIN, settledUntil: null, updatedAt: T0 }, T0)).toBe(MIN);
       });
 
       it('successes forgetting a key while failures are counted on it, all at once, lose no failure', async () => {
@@ -576,7 +617,13 @@ export function describeStoreConformance(name: string, setup: () => Promise<Stor
           { freeFailures: 1, baseMs: MIN, maxMs: MIN },
           { staleBefore: T0 - MIN, now: T0, refuse: true },
         );
-        const throttle = { accountKey: key, failures: 1, lockedUntil: T0 + MIN, updatedAt: T0 };
+        const throttle = {
+          accountKey: key,
+          failures: 1,
+          lockedUntil: T0 + MIN,
+          settledUntil: 0,
+          updatedAt: T0,
+        };
         expect(await store.getSignInState(key, address)).toEqual({
           throttle,
           user: undefined,

@@ -23,6 +23,7 @@ import * as m0016 from './0016_one_open_invitation.js';
 import * as m0017 from './0017_session_end_index.js';
 import * as m0018 from './0018_refresh_token_markers.js';
 import * as m0019 from './0019_login_throttle_generation.js';
+import * as m0020 from './0020_login_throttle_settled.js';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -49,6 +50,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '0017_session_end_index': m0017,
   '0018_refresh_token_markers': m0018,
   '0019_login_throttle_generation': m0019,
+  '0020_login_throttle_settled': m0020,
 };
 
 /** A Kysely `MigrationProvider` with every migration, bound to the dialect they run on. */
