@@ -118,14 +118,14 @@ describe.each(backends)('the first account registered becomes the admin (%s)', (
     const server = await instance(db, store);
     // Every way an event is written (in a transaction or not) refuses admin_created.
     const methods = Store.prototype as unknown as Record<
-      'addUserEvent' | 'addSecurityEvent',
+      'addUserEvent' | 'addSecurityEvent' | 'insertSecurityEvent',
       (this: Store, ...args: unknown[]) => Promise<unknown>
     >;
-    for (const method of ['addUserEvent', 'addSecurityEvent'] as const) {
+    for (const method of ['addUserEvent', 'addSecurityEvent', 'insertSecurityEvent'] as const) {
       const real = methods[method];
       vi.spyOn(Store.prototype, method).mockImplementation(function (this: Store, ...args: unknown[]) {
         if ((args[0] as { type: string }).type === 'admin_created') {
-          return Promise.reject(new Error('the event could not be written'));
+          return Promise.reject<never>(new Error('the event could not be written'));
         }
         return real.apply(this, args) as never;
       });

@@ -58,7 +58,7 @@ describe('security event log levels', () => {
 
   it('record() writes each event at its level', async () => {
     const lines: [string, unknown][] = [];
-    const store = { addSecurityEvent: async () => undefined } as unknown as Store;
+    const store = { insertSecurityEvent: async () => undefined } as unknown as Store;
     const events = createSecurityEvents(store, {
       info: (facts) => lines.push(['info', facts.securityEvent]),
       warn: (facts) => lines.push(['warn', facts.securityEvent]),

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TheftResponse } from '../src/config/index.js';
 import { agentFamily, networkOf } from '../src/services/theft-signals.js';
+import { hashSecret } from '../src/services/secrets.js';
 import { startServer, type TestServer } from './support/jot-server.js';
 
 const PASSWORD = 'correct horse battery';
@@ -114,6 +115,26 @@ describe.each<[string, Responses]>([
       { from: '203.0.113.0/24', to: '198.51.100.0/24', response: responses.network },
     ]);
     await expectResponse(responses.network, s.sid, other.status);
+  });
+
+  it('the first refresh is compared with where the sign-in came from (the session row; no sighting is written at sign-in)', async () => {
+    const s = await session('203.0.113.5', CHROME);
+    expect(await server.app.jot.store.getRefreshState(hashSecret(s.refresh), now)).toMatchObject({
+      sighting: undefined,
+    });
+    now += 30_000;
+    // The same network and browser family (an update): nothing.
+    const same = await refresh(s.refresh, '203.0.113.77', CHROME_NEXT);
+    expect(same.status).toBe(200);
+    expect(await events('session_network_changed', s.userId)).toEqual([]);
+    expect(await events('session_agent_changed', s.userId)).toEqual([]);
+    const t = await session('203.0.113.5', CHROME);
+    now += 30_000;
+    const other = await refresh(t.refresh, '198.51.100.7', CHROME);
+    expect(await events('session_network_changed', t.userId)).toEqual([
+      { from: '203.0.113.0/24', to: '198.51.100.0/24', response: responses.network },
+    ]);
+    await expectResponse(responses.network, t.sid, other.status);
   });
 
   it('no signal for another network after the window, nor for a browser update', async () => {

@@ -90,7 +90,7 @@ export function createSecurityEvents(store: Store, logger: EventLogger): Securit
     },
     async record(type, facts) {
       log(type, facts);
-      await store.addSecurityEvent({
+      await store.insertSecurityEvent({
         type,
         userId: facts.userId ?? null,
         sessionId: facts.sessionId ?? null,

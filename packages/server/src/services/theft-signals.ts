@@ -108,17 +108,24 @@ async function checkRefresh(
   const network = networkOf(client.ip);
   const agent = agentFamily(client.userAgent);
   if (!signals.sighted) await store.mfa.recordSighting(session.id, { network, userAgent: agent });
-  const before = signals.sighting;
+  // A session not refreshed before was last seen where it signed in: its own row's address and user agent (stored cut
+  // to 512 characters, so this refresh's is cut alike for the comparison).
+  const before = signals.sighting ?? {
+    network: networkOf(session.ip),
+    userAgent: agentFamily(session.userAgent),
+    seenAt: session.createdAt,
+  };
+  const agentNow = signals.sighting === undefined ? agentFamily(client.userAgent?.slice(0, 512)) : agent;
   const outcomes: ('revoked' | undefined)[] = [];
-  if (before !== undefined && now - before.seenAt <= config.theftWindowMs) {
+  if (now - before.seenAt <= config.theftWindowMs) {
     if (before.network !== network) {
       outcomes.push(
         await raise(deps, 'session_network_changed', session, client, { from: before.network, to: network }),
       );
     }
-    if (before.userAgent !== agent) {
+    if (before.userAgent !== agentNow) {
       outcomes.push(
-        await raise(deps, 'session_agent_changed', session, client, { from: before.userAgent, to: agent }),
+        await raise(deps, 'session_agent_changed', session, client, { from: before.userAgent, to: agentNow }),
       );
     }
   }
@@ -136,7 +143,7 @@ async function checkRefresh(
  * A sign-in: remembers the device, and tells the user when it is new (not for the very first one) — also when it was
  * known only from before the account's device cut-off, so a thief's device is told of again after the owner's
  * clean-up (the devices of before still count, so that is never "the very first one"). The session is
- * new, so it has no earlier sighting to read; its first was written with the session (`StartOptions.sighting`). The
+ * new, so it has no earlier sighting to read (its first is its own row's address and user agent: checkRefresh). The
  * account's devices are counted only when this one was not known (counted after it was added, so "the very first
  * one" is a count of one), which keeps the usual sign-in, from a known device, to one statement here.
  */
@@ -193,9 +200,9 @@ export function watchSessions(sessions: SessionService, deps: TheftDeps): Sessio
   return {
     ...sessions,
     async start(user, client, options) {
-      // Where the sign-in comes from is recorded with the session itself (one statement and commit fewer).
-      const sighting = { network: networkOf(client.ip), userAgent: agentFamily(client.userAgent) };
-      const pair = await sessions.start(user, client, { ...options, sighting });
+      // Where the sign-in comes from is the session row's own address and user agent: the first refresh compares
+      // with those (checkRefresh), so no sighting is written here (one statement fewer per sign-in).
+      const pair = await sessions.start(user, client, options);
       await quietly('new-device check', () => noteSignIn(deps, user, pair, client));
       return pair;
     },

@@ -67,6 +67,30 @@ const insertEventQuery = precompiled(['type', 'userId', 'sessionId', 'ip', 'deta
     .returningAll(),
 );
 
+/** The same INSERT without `RETURNING`: nothing read back, no JSON parsed again. */
+const insertEventQuietlyQuery = precompiled(['type', 'userId', 'sessionId', 'ip', 'detail', 'now'], (db, v) =>
+  db.insertInto('security_events').values({
+    type: v.type,
+    user_id: v.userId,
+    session_id: v.sessionId,
+    ip: v.ip,
+    detail: v.detail,
+    created_at: sql<number>`${v.now}`,
+  }),
+);
+
+/** Appends a security event, reading nothing back. */
+export async function insertSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<void> {
+  await insertEventQuietlyQuery(db, {
+    type: input.type,
+    userId: input.userId ?? null,
+    sessionId: input.sessionId ?? null,
+    ip: input.ip ?? null,
+    detail: JSON.stringify(input.detail ?? {}),
+    now,
+  });
+}
+
 export async function addSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<SecurityEvent> {
   const row = await insertEventQuery(db, {
     type: input.type,

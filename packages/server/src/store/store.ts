@@ -699,6 +699,11 @@ export class Store {
     return this.#run((db) => events.addSecurityEvent(db, input, now));
   }
 
+  /** Appends a security event and reads nothing back (what `SecurityEvents.record` needs, on every sign-in). */
+  insertSecurityEvent(input: NewSecurityEvent, now = this.#clock()): Promise<void> {
+    return this.#run((db) => events.insertSecurityEvent(db, input, now));
+  }
+
   /**
    * Appends a security event about a session once: nothing (undefined) when the session no longer exists, was
    * revoked for the event's own type (`revokedReason === type`: whoever revoked it records it), or has an event of

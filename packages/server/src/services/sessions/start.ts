@@ -8,8 +8,9 @@ import { pair } from './issue.js';
 import type { CheckedTokenPair, ClientInfo, SessionDeps, StartOptions } from './types.js';
 
 /**
- * The session row, its first refresh token and its first sighting (when given), committed together: a lost
- * connection leaves none of them.
+ * The session row and its first refresh token, committed together: a lost connection leaves neither. Where the
+ * sign-in came from is the session row's own `ip` and `user_agent`: no sighting is written (the first refresh's theft
+ * signals compare with those, services/theft-signals.ts).
  */
 function createSession(
   deps: SessionDeps,
@@ -47,7 +48,6 @@ function createSession(
         marker: refresh.marker,
       });
     }
-    if (options.sighting !== undefined) await tx.mfa.recordSighting(created.id, options.sighting);
     return created;
   });
 }

@@ -106,11 +106,6 @@ export interface StartOptions {
   amr?: readonly string[];
   acr?: string;
   dpopJkt?: string;
-  /**
-   * Where the sign-in comes from: recorded as the new session's first sighting in the transaction that creates it
-   * (no statement and commit of its own).
-   */
-  sighting?: { network: string; userAgent: string };
 }
 
 /** Options of a reissue. */
