@@ -27,7 +27,14 @@
 import { createHash } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
-import { emailKey, lockMs, lockWaitMs, type Store, type User } from '../store/index.js';
+import {
+  emailKey,
+  lockMs,
+  lockWaitMs,
+  type LoginReservation,
+  type Store,
+  type User,
+} from '../store/index.js';
 import { DomainError } from './errors.js';
 import {
   deviceKey,
@@ -62,6 +69,12 @@ export interface LoginAttempt {
   hasConfirmedFactor: boolean;
   /** The live device credential of this user the attempt presented (it was judged by it); undefined when none. */
   device: PresentedDevice | undefined;
+  /**
+   * What a success forgets (the key it was reserved under, its run and place): a sign-in that goes on to a session
+   * forgets it with the session's commit (`StartOptions.forget`) instead of `finish(true)`; forgetting twice is
+   * harmless.
+   */
+  reservation: LoginReservation;
   /**
    * Reports the result (once): a success forgets the count up to this attempt; a failure was counted already (on a
    * device credential's count, it is also counted on the account now). Resolves to the locks the failure set.
@@ -227,6 +240,7 @@ export function createLoginThrottle(
         user,
         hasConfirmedFactor,
         device,
+        reservation: { key: reservedKey, generation: reservation.generation, place: reservation.place },
         finish: finisher(store, clock, settings, { key, reservedKey, reservation, device }),
       };
     },

@@ -50,7 +50,7 @@ export type { MfaStore } from './mfa-store.js';
 export type { MfaFactor, MfaFactorKind, NewMfaFactor } from './mfa-factors.js';
 export type { MfaChallenge, MfaChallengeKind, NewMfaChallenge } from './mfa-challenges.js';
 export type { SessionSighting } from './sightings.js';
-export type { LockSchedule, LoginAttemptCount, LoginThrottle } from './login-throttles.js';
+export type { LockSchedule, LoginAttemptCount, LoginReservation, LoginThrottle } from './login-throttles.js';
 export { lockMs, lockWaitMs } from './login-throttles.js';
 export type { SignInState, UserForSession } from './sign-in-read.js';
 export { MAX_DEVICE_KEYS } from './sign-in-read.js';

@@ -231,6 +231,13 @@ export async function settleLoginAttempt(
     .execute();
 }
 
+/** A successful attempt's reservation: its key, the run it was counted in and its place there (what its success forgets). */
+export interface LoginReservation {
+  key: string;
+  generation: string;
+  place: number;
+}
+
 /**
  * Forgets the attempts counted under `key` up to and including one that succeeded — the one reserved at place
  * `place` in the run `generation`: with no place reserved after it, the count goes with its lock, row and all (a

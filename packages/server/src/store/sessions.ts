@@ -112,7 +112,7 @@ export function toSession(row: Selectable<SessionsTable>): Session {
 }
 
 /** The columns `createSession` binds, by name. */
-const SESSION_VALUES = [
+export const SESSION_VALUES = [
   'id',
   'userId',
   'now',
@@ -131,8 +131,8 @@ const SESSION_VALUES = [
   'credentialGeneration',
 ] as const;
 
-/** `createSession`'s INSERT, compiled once (see precompiled.ts): every sign-in runs it. */
-const insertSessionQuery = precompiled(SESSION_VALUES, (db, v) => {
+/** The INSERT of a session (`v`: a value or stand-in for each of {@link SESSION_VALUES}), its row returned. */
+export function insertSession(db: QueryCreator<Schema>, v: Record<(typeof SESSION_VALUES)[number], string>) {
   const number = (standIn: string) => sql<number>`${standIn}`;
   return db
     .insertInto('sessions')
@@ -158,10 +158,17 @@ const insertSessionQuery = precompiled(SESSION_VALUES, (db, v) => {
       credential_generation: number(v.credentialGeneration),
     })
     .returningAll();
-});
+}
 
-export async function createSession(db: Db, input: NewSession, now: number): Promise<Session> {
-  const row = await insertSessionQuery(db, {
+/** `createSession`'s INSERT, compiled once (see precompiled.ts): every sign-in runs it. */
+const insertSessionQuery = precompiled(SESSION_VALUES, (db, v) => insertSession(db, v));
+
+/** The values {@link insertSession} binds for `input`. */
+export function sessionBindings(
+  input: NewSession,
+  now: number,
+): Record<(typeof SESSION_VALUES)[number], unknown> {
+  return {
     id: input.id ?? randomUUID(),
     userId: input.userId,
     now,
@@ -178,7 +185,11 @@ export async function createSession(db: Db, input: NewSession, now: number): Pro
     acr: input.acr ?? 'aal1',
     dpopJkt: input.dpopJkt ?? null,
     credentialGeneration: input.credentialGeneration ?? 0,
-  });
+  };
+}
+
+export async function createSession(db: Db, input: NewSession, now: number): Promise<Session> {
+  const row = await insertSessionQuery(db, sessionBindings(input, now));
   if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
   return toSession(row as Selectable<SessionsTable>);
 }

@@ -27,7 +27,8 @@ import * as joined from './joined.js';
 import type { AuthState, RefreshState } from './joined.js';
 import type { Invitation, NewInvitation } from './invitations.js';
 import * as throttles from './login-throttles.js';
-import type { LockSchedule, LoginAttemptCount, LoginThrottle } from './login-throttles.js';
+import type { LockSchedule, LoginAttemptCount, LoginReservation, LoginThrottle } from './login-throttles.js';
+import * as sessionStart from './session-start.js';
 import * as ott from './one-time-tokens.js';
 import * as outbox from './outbox.js';
 import { outboxAddress, type NewOutboxMessage, type OutboxMessage, type OutboxQuery } from './outbox.js';
@@ -447,6 +448,30 @@ export class Store {
    */
   createSession(input: NewSession, now = this.#clock()): Promise<Session> {
     return this.#run((db) => sessions.createSession(db, input, now));
+  }
+
+  /**
+   * A sign-in's session: its row, its first refresh token (with `refresh`) and the forgetting of the sign-in's
+   * reserved attempt (with `forget`, as {@link forgetLoginAttempts}), committed together — one statement on
+   * PostgreSQL, one transaction on SQLite (store/session-start.ts).
+   */
+  startSession(
+    input: NewSession,
+    refresh: { tokenHash: string; marker?: string | null } | undefined,
+    forget: LoginReservation | undefined,
+    now = this.#clock(),
+  ): Promise<Session> {
+    if (this.dialect === 'postgres') {
+      return this.#run((db) => sessionStart.startSessionAtOnce(db, input, refresh, forget, now));
+    }
+    return this.transaction(async (tx) => {
+      if (forget !== undefined) await tx.forgetLoginAttempts(forget.key, forget.place, forget.generation);
+      const created = await tx.createSession(input, now);
+      if (refresh !== undefined) {
+        await tx.insertRefreshToken({ ...refresh, sessionId: created.id, generation: 1 }, now);
+      }
+      return created;
+    });
   }
 
   /** The session whatever its state (revoked and expired ones included); undefined if none. */

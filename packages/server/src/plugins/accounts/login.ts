@@ -16,7 +16,7 @@ import { deviceTokens, giveDeviceCredential } from '../../http/device-credential
 import { HttpError } from '../../http/errors.js';
 import { lockRefusalEvents, type LockRefusalEvents } from '../../http/lock-refusal-events.js';
 import { checkEmail } from '../../services/accounts.js';
-import { LoginLockedError } from '../../services/login-throttle.js';
+import { LoginLockedError, type LoginAttempt } from '../../services/login-throttle.js';
 import { authRateLimit } from '../../http/rate-limit.js';
 import { tokenRouteResponses } from '../../http/schemas.js';
 import { loginBodySchema } from '../../http/session-body-schemas.js';
@@ -43,7 +43,7 @@ async function checkCredentials(
   request: FastifyRequest,
   lockEvents: LockRefusalEvents,
   { email, password, device_token: deviceToken }: LoginBody,
-): Promise<{ user: User; hasConfirmedFactor: boolean }> {
+): Promise<{ user: User; attempt: LoginAttempt }> {
   const { passwords, loginThrottle, metrics } = app.jot;
   const presented = deviceTokens(request, deviceToken);
   const attempt = await loginThrottle.begin(email, presented).catch(async (err: unknown) => {
@@ -69,8 +69,8 @@ async function checkCredentials(
     await lockEvents.failed(locks, { ip: request.ip, userId: user?.id });
     throw new HttpError(401, 'ERR_INVALID_CREDENTIALS', INVALID_CREDENTIALS, { error: 'invalid_grant' });
   }
-  await attempt.finish(true);
-  return { user, hasConfirmedFactor: attempt.hasConfirmedFactor };
+  // A success is forgotten by the caller: with the session's commit, or by `finish(true)` when none follows.
+  return { user, attempt };
 }
 
 /** Refuses a disabled account or (with `required` verification) an unverified address; upgrades an old hash. */
@@ -110,17 +110,36 @@ export function registerLoginRoute(app: FastifyInstance): void {
       const delivery = request.body.delivery ?? config.tokenDelivery;
       // The proof first: a missing nonce costs the client one round trip, not a second password hash.
       const dpopJkt = await loginProof(request, reply, delivery);
-      const { user, hasConfirmedFactor } = await checkCredentials(app, request, lockEvents, request.body);
-      await admit(app, user, password);
-      // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
-      // there is one came with the account's read; without one there is nothing more to read.
-      // The MFA token's record keeps the proof's key: the second step must prove it again and is bound to it.
-      const mfaRequired = hasConfirmedFactor
-        ? await app.jot.mfa.signIn.challenge(user, request.body.delivery, dpopJkt)
-        : undefined;
-      if (mfaRequired !== undefined)
-        return reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
-      const pair = await sessions.start(user, clientInfo(request), { delivery, dpopJkt });
+      const { user, attempt } = await checkCredentials(app, request, lockEvents, request.body);
+      // The right password: its reservation is forgotten with the session's commit (one write fewer), else here —
+      // without a session (refused below, or a second factor to come), or when starting it failed (forgetting a
+      // reservation the commit forgot already changes nothing).
+      let forgotten = false;
+      const forgetHere = async (): Promise<void> => {
+        if (forgotten) return;
+        forgotten = true;
+        await attempt.finish(true);
+      };
+      let pair;
+      try {
+        await admit(app, user, password);
+        // With a second factor enrolled the password is only the first step (see plugins/mfa-signin.ts). Whether
+        // there is one came with the account's read; without one there is nothing more to read.
+        // The MFA token's record keeps the proof's key: the second step must prove it again and is bound to it.
+        const mfaRequired = attempt.hasConfirmedFactor
+          ? (await forgetHere(), await app.jot.mfa.signIn.challenge(user, request.body.delivery, dpopJkt))
+          : undefined;
+        if (mfaRequired !== undefined)
+          return await reply.code(403).header('cache-control', 'no-store').send(mfaRequired);
+        pair = await sessions.start(user, clientInfo(request), {
+          delivery,
+          dpopJkt,
+          ...(!forgotten && { forget: attempt.reservation }),
+        });
+      } catch (err) {
+        await forgetHere();
+        throw err;
+      }
       app.jot.metrics.logins.inc({ result: 'success' });
       await events.record('login_succeeded', { userId: user.id, sessionId: pair.session.id, ip: request.ip });
       const deviceToken = giveDeviceCredential(

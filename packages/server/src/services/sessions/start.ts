@@ -8,7 +8,8 @@ import { pair } from './issue.js';
 import type { CheckedTokenPair, ClientInfo, SessionDeps, StartOptions } from './types.js';
 
 /**
- * The session row and its first refresh token, committed together: a lost connection leaves neither. Where the
+ * The session row and its first refresh token, committed together (with the forgetting of the sign-in's reserved
+ * attempt, `options.forget`): a lost connection leaves none of them. Where the
  * sign-in came from is the session row's own `ip` and `user_agent`: no sighting is written (the first refresh's theft
  * signals compare with those, services/theft-signals.ts).
  */
@@ -23,8 +24,8 @@ function createSession(
   const { store, csrf, settings } = deps;
   const delivery = options.delivery ?? 'bearer';
   const id = randomUUID();
-  return store.transaction(async (tx) => {
-    const created = await tx.createSession({
+  return store.startSession(
+    {
       id,
       userId: before.id,
       absoluteExpiresAt: now + settings.maxLifetimeMs,
@@ -39,17 +40,11 @@ function createSession(
       acr: options.acr,
       dpopJkt: options.dpopJkt ?? null,
       credentialGeneration: before.credentialGeneration,
-    });
-    if (refresh !== undefined) {
-      await tx.insertRefreshToken({
-        tokenHash: hashSecret(refresh.token),
-        sessionId: created.id,
-        generation: 1,
-        marker: refresh.marker,
-      });
-    }
-    return created;
-  });
+    },
+    refresh && { tokenHash: hashSecret(refresh.token), marker: refresh.marker },
+    options.forget,
+    now,
+  );
 }
 
 /** See {@link SessionService.start}. */

@@ -2,7 +2,14 @@
 import type { UserAccessTokenClaims } from '@jot/contract';
 
 import type { Clock } from '../../clock.js';
-import type { Session, SessionDelivery, SessionSighting, Store, User } from '../../store/index.js';
+import type {
+  LoginReservation,
+  Session,
+  SessionDelivery,
+  SessionSighting,
+  Store,
+  User,
+} from '../../store/index.js';
 import type { CsrfTokens } from '../csrf.js';
 import type { RefreshTokenTags } from '../refresh-token-tags.js';
 import type { RevocationService } from '../revocation.js';
@@ -106,6 +113,11 @@ export interface StartOptions {
   amr?: readonly string[];
   acr?: string;
   dpopJkt?: string;
+  /**
+   * The password sign-in's reserved attempt (services/login-throttle.ts): its success is forgotten with the session's
+   * commit, not in a write of its own.
+   */
+  forget?: LoginReservation;
 }
 
 /** Options of a reissue. */
