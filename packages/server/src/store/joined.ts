@@ -48,7 +48,7 @@ const USER_COLUMNS = columns<UsersTable>()([
   'email_verified_at',
 ]);
 
-const SESSION_COLUMNS = columns<SessionsTable>()([
+export const SESSION_COLUMNS = columns<SessionsTable>()([
   'id',
   'user_id',
   'created_at',

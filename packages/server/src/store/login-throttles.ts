@@ -161,46 +161,51 @@ function countQuery(schedule: LockSchedule, refuse: boolean): CountQuery {
   const id = `${schedule.freeFailures}/${schedule.baseMs}/${schedule.maxMs}/${refuse}`;
   let query = countQueries.get(id);
   if (query === undefined) {
-    query = precompiled(['key', 'now', 'staleBefore', 'firstLock', 'settled', 'generation'], (db, v) => {
-      const now = sql<number>`CAST(${v.now} AS bigint)`;
-      const stale = sql<boolean>`login_throttles.updated_at < CAST(${v.staleBefore} AS bigint)`;
-      const count = sql<number>`(CASE WHEN ${stale} THEN 1 ELSE login_throttles.failures + 1 END)`;
-      const until = sql<number>`(${now} + ${lockSql(count, schedule)})`;
-      const raised = sql<boolean>`${count} >= ${sql.lit(schedule.freeFailures)} AND ${until} > login_throttles.locked_until`;
-      // Never below the count: a row without places (from before migration 0019) or one an older instance counted on.
-      const place = sql<number>`(CASE WHEN ${stale} THEN 1 WHEN login_throttles.reserved > login_throttles.failures THEN login_throttles.reserved + 1 ELSE login_throttles.failures + 1 END)`;
-      return db
-        .insertInto('login_throttles')
-        .values({
-          account_key: v.key,
-          failures: 1,
-          locked_until: sql<number>`CAST(${v.firstLock} AS bigint)`,
-          updated_at: now,
-          generation: v.generation,
-          reserved: 1,
-          settled_until: sql<number | null>`CAST(${v.settled} AS bigint)`,
-        })
-        .onConflict((oc) => {
-          const update = oc.column('account_key').doUpdateSet({
-            failures: count,
-            locked_until: sql<number>`CASE WHEN ${raised} THEN ${until} ELSE login_throttles.locked_until END`,
+    query = precompiled(
+      ['key', 'now', 'staleBefore', 'firstLock', 'settled', 'generation'],
+      (db, v) => {
+        const now = sql<number>`CAST(${v.now} AS bigint)`;
+        const stale = sql<boolean>`login_throttles.updated_at < CAST(${v.staleBefore} AS bigint)`;
+        const count = sql<number>`(CASE WHEN ${stale} THEN 1 ELSE login_throttles.failures + 1 END)`;
+        const until = sql<number>`(${now} + ${lockSql(count, schedule)})`;
+        const raised = sql<boolean>`${count} >= ${sql.lit(schedule.freeFailures)} AND ${until} > login_throttles.locked_until`;
+        // Never below the count: a row without places (from before migration 0019) or one an older instance counted on.
+        const place = sql<number>`(CASE WHEN ${stale} THEN 1 WHEN login_throttles.reserved > login_throttles.failures THEN login_throttles.reserved + 1 ELSE login_throttles.failures + 1 END)`;
+        return db
+          .insertInto('login_throttles')
+          .values({
+            account_key: v.key,
+            failures: 1,
+            locked_until: sql<number>`CAST(${v.firstLock} AS bigint)`,
             updated_at: now,
-            // Starting over is a new run: the generation the insert would have given.
-            generation: sql<string>`CASE WHEN ${stale} THEN excluded.generation ELSE login_throttles.generation END`,
-            reserved: place,
-            // A reservation raising the lock is not judged yet: the lock before it stays the settled part (a failure
-            // counted after its check, `refuse` false, changes nothing here: it is settled, and so is what it raised
-            // unless an attempt before it is still being checked).
-            ...(refuse && {
-              settled_until: sql<
-                number | null
-              >`CASE WHEN ${raised} THEN COALESCE(login_throttles.settled_until, login_throttles.locked_until) ELSE login_throttles.settled_until END`,
-            }),
-          });
-          return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
-        })
-        .returning(['failures', 'locked_until', 'generation', 'reserved']);
-    });
+            generation: v.generation,
+            reserved: 1,
+            settled_until: sql<number | null>`CAST(${v.settled} AS bigint)`,
+          })
+          .onConflict((oc) => {
+            const update = oc.column('account_key').doUpdateSet({
+              failures: count,
+              locked_until: sql<number>`CASE WHEN ${raised} THEN ${until} ELSE login_throttles.locked_until END`,
+              updated_at: now,
+              // Starting over is a new run: the generation the insert would have given.
+              generation: sql<string>`CASE WHEN ${stale} THEN excluded.generation ELSE login_throttles.generation END`,
+              reserved: place,
+              // A reservation raising the lock is not judged yet: the lock before it stays the settled part (a failure
+              // counted after its check, `refuse` false, changes nothing here: it is settled, and so is what it raised
+              // unless an attempt before it is still being checked).
+              ...(refuse && {
+                settled_until: sql<
+                  number | null
+                >`CASE WHEN ${raised} THEN COALESCE(login_throttles.settled_until, login_throttles.locked_until) ELSE login_throttles.settled_until END`,
+              }),
+            });
+            return refuse ? update.where('login_throttles.locked_until', '<=', now) : update;
+          })
+          .returning(['failures', 'locked_until', 'generation', 'reserved']);
+        // Named on PostgreSQL (its result columns are listed): parsed and planned once per connection.
+      },
+      { named: 'throttle_count' },
+    );
     countQueries.set(id, query);
   }
   return query;

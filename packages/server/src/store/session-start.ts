@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 
+import { SESSION_COLUMNS } from './joined.js';
 import { forgetLoginAttempts, type LoginReservation } from './login-throttles.js';
 import { precompiled } from './precompiled.js';
 import type { NewRefreshToken } from './refresh-tokens.js';
@@ -47,9 +48,11 @@ const startAtOnceQuery = precompiled(
           .where('reserved', '<=', sql<number>`cast(${v.forgetPlace} as integer)`)
           .returning('account_key'),
       )
+      // Its columns listed, so that it can be a named statement (named-statements.ts): parsed once per connection.
       .selectFrom('s')
-      .selectAll('s')
+      .select(SESSION_COLUMNS)
       .select(sql<number>`(select count(*) from f)`.as('forgot')),
+  { named: 'session_start' },
 );
 
 /** The session's row, its first token and the reservation forgotten, in one statement (PostgreSQL). */
