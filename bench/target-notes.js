@@ -268,7 +268,7 @@ export const TARGET_NOTES = {
     const allowed = hash * (1 / facts.loginTarget - 1);
     const sign = known(facts.rsSignCpuUs) ? `; one RS256 signature alone is ${ms2(facts.rsSignCpuUs)}` : '';
     const split =
-      `By thread: ${ms(login.mainCpuUs)} on the event loop (9 SQL statements from a known device, HTTP, JSON), ` +
+      `By thread: ${ms(login.mainCpuUs)} on the event loop (10 SQL statements on SQLite, BEGIN and COMMIT counted; HTTP, JSON), ` +
       `${ms(login.otherCpuUs)} on the others (argon2 and RS256 signing on libuv's pool, V8's helpers).`;
     if (!known(refresh?.cpuUs)) {
       return (
