@@ -16,9 +16,25 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
-/** Freezes a parsed JSON value and everything in it (iteratively: no recursion depth to exhaust). */
-function deepFreeze<T>(value: T): T {
-  const pending: unknown[] = [value];
+/**
+ * Freezes a claims set and everything in it. Its members are walked with `for…in` (no array of them is made per
+ * token), own ones only, and the stack of nested values is made only when there is one: most claims sets nest
+ * nothing but `roles`.
+ */
+function freezeClaims<T extends object>(claims: T): T {
+  Object.freeze(claims);
+  let pending: unknown[] | undefined;
+  for (const name in claims) {
+    const child = claims[name];
+    if (typeof child === 'object' && child !== null && Object.hasOwn(claims, name))
+      (pending ??= []).push(child);
+  }
+  if (pending !== undefined) deepFreeze(pending);
+  return claims;
+}
+
+/** Freezes the parsed JSON values of `pending` and everything in them (iteratively: no recursion depth to exhaust). */
+function deepFreeze(pending: unknown[]): void {
   for (let item = pending.pop(); item !== undefined || pending.length > 0; item = pending.pop()) {
     if (typeof item !== 'object' || item === null || Object.isFrozen(item)) continue;
     Object.freeze(item);
@@ -26,7 +42,6 @@ function deepFreeze<T>(value: T): T {
       if (typeof child === 'object' && child !== null) pending.push(child);
     }
   }
-  return value;
 }
 
 /** Which claims a token must carry: Jot's own user tokens, or any RFC 9068 access token. */
@@ -77,5 +92,5 @@ export function asAccessTokenClaims(payload: JWTPayload, profile: ClaimsProfile 
   if (payload.cth !== undefined && typeof payload.cth !== 'string')
     throw invalid('cth', 'the "cth" claim must be a string');
   if (payload.roles === undefined) payload.roles = [];
-  return deepFreeze(payload as AccessTokenClaims);
+  return freezeClaims(payload as AccessTokenClaims);
 }

@@ -58,6 +58,8 @@ function names(value: unknown, name: string): readonly string[] {
 }
 
 const compiled = new WeakSet<object>();
+/** The compiled guards that require nothing (every list empty, no `maxAuthAge`, any actor). */
+const unguarded = new WeakSet<object>();
 
 /** True for the result of `compileGuards`. */
 export function isCompiledGuards(value: Guards | CompiledGuards): value is CompiledGuards {
@@ -88,6 +90,16 @@ export function compileGuards(guards: Guards = {}): CompiledGuards {
       guards.actors === undefined || guards.actors === false ? guards.actors : names(guards.actors, 'actors'),
   });
   compiled.add(result);
+  const requiresNothing =
+    result.scopes.length === 0 &&
+    result.roles.length === 0 &&
+    result.permissions.length === 0 &&
+    result.maxAuthAge === undefined &&
+    result.acr.length === 0 &&
+    result.amr.length === 0 &&
+    result.clientIds.length === 0 &&
+    result.actors === undefined;
+  if (requiresNothing) unguarded.add(result);
   return result;
 }
 
@@ -98,6 +110,8 @@ export function compileGuards(guards: Guards = {}): CompiledGuards {
  * enforceGuards(claims, compileGuards({ scopes: ['orders:write'], maxAuthAge: '5m' }), nowSeconds);
  */
 export function enforceGuards(claims: AccessTokenClaims, guards: CompiledGuards, now: number): void {
+  // A route with no guard at all (the usual case) has nothing to check: no Set, array or message is built for it.
+  if (unguarded.has(guards)) return;
   if (guards.scopes.length > 0) {
     const granted = new Set(typeof claims.scope === 'string' ? claims.scope.split(' ') : []);
     const missing = guards.scopes.filter((scope) => !granted.has(scope));
