@@ -24,7 +24,7 @@ import {
 import { createOffloadPolicy, type OffloadPolicy } from './offload.js';
 import { RemoteJWKS, type JWKSState } from './remote-jwks.js';
 import type { RevocationStats, RevocationStrategy } from './revocation/strategy.js';
-import { createRequestAuth, unexpectedFailure } from './request.js';
+import { createRequestAuth, unexpectedFailure, type RequestAuthResult } from './request.js';
 import { createTokenCheck, type ClaimsOrPromise, type TokenCheckSettings } from './token-check.js';
 import type { AccessTokenClaims, Clock, FetchLike, Logger, RequestLike, VerifiedAuth } from './types.js';
 
@@ -217,8 +217,9 @@ function watchedSteps(
 }
 
 /**
- * `createRequestAuth` over the verifier's steps: its `authenticate`. A step that throws instead of answering is
- * refused with 503 and logged once per outage, not once per request (failure-log.ts).
+ * `createRequestAuth` over the verifier's steps: its `authenticate`, each outcome counted (`count`). A step that
+ * throws instead of answering is refused with 503 and logged once per outage, not once per request
+ * (failure-log.ts).
  */
 function verifierAuthenticate(
   options: VerifierOptions,
@@ -228,8 +229,10 @@ function verifierAuthenticate(
     revocation: RevocationStrategy;
     dpop: RequestDPoP;
     dpopAlgs: string | undefined;
+    count: (result: AuthResult) => AuthResult;
   },
 ): Verifier['authenticate'] {
+  const { count } = parts;
   const failures = new FailureLog(shared.logger, shared.clock);
   const requestAuth = createRequestAuth({
     ...watchedSteps(failures, parts.verifyClaims, parts.revocation, parts.dpop),
@@ -242,16 +245,17 @@ function verifierAuthenticate(
       return unexpectedFailure(err, step);
     },
   });
-  return async (request, guards) => {
-    const result = await requestAuth.authenticate(request, guards);
-    if (!result.ok) return { ok: false, error: result.error, response: result.response };
+  // Made once: the one reaction of every request's promise (no wrapper promise, no closure per request).
+  const settle = (result: RequestAuthResult): AuthResult => {
+    if (!result.ok) return count({ ok: false, error: result.error, response: result.response });
     if (failures.failing()) {
       // Every step ran and answered; the token, DPoP and revocation steps report themselves.
       failures.succeeded('csrf');
       failures.succeeded('guards');
     }
-    return result;
+    return count(result);
   };
+  return (request, guards) => requestAuth.authenticate(request, guards).then(settle);
 }
 
 /** The parts `stats()` reads. */
@@ -316,8 +320,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const revocation = buildStrategy(options, shared.metadata, shared);
   revocation.subscribe?.((entry) => cache?.revoke(entry));
   void jwks.load().catch(() => undefined);
-  const authenticate = verifierAuthenticate(options, shared, { verifyClaims, revocation, dpop, dpopAlgs });
   const counters = verifierCounters({ jwks, revocation, cache, offload });
+  const authenticate = verifierAuthenticate(options, shared, {
+    verifyClaims,
+    revocation,
+    dpop,
+    dpopAlgs,
+    count: (result) => counters.count(result),
+  });
   const dpopRequired = options.dpop?.required === true;
   return {
     realm,
@@ -331,7 +341,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw fromJoseError(err);
       }
     },
-    authenticate: (request, guards) => authenticate(request, guards).then((result) => counters.count(result)),
+    authenticate,
     async ready() {
       await Promise.all([jwks.load(), revocation.ready()]);
     },

@@ -37,6 +37,12 @@ export interface OffloadPolicy {
   shouldOffload(): boolean;
   /** Marks an offloaded verification as pending until `promise` settles. */
   track<T>(promise: Promise<T>): Promise<T>;
+  /**
+   * `track` for a caller that handles the outcome itself: one verification pending from now until its `settled()`
+   * (called exactly once, whether it succeeded or failed), with no promise of its own on the hot path.
+   */
+  started(): void;
+  settled(): void;
   /** How many verifications went to the pool, and how many ran inline. */
   stats(): { offloaded: number; inline: number };
   /** Stops the sampler. */
@@ -86,6 +92,12 @@ export function createOffloadPolicy(
       };
       promise.then(settled, settled);
       return promise;
+    },
+    started() {
+      pending += 1;
+    },
+    settled() {
+      pending -= 1;
     },
     stats: () => ({ offloaded, inline }),
     close() {

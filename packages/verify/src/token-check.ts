@@ -77,6 +77,18 @@ function accessTokenVerifier(settings: TokenCheckSettings): ReturnType<typeof cr
   });
 }
 
+/** Narrows and caches a verified payload; `token` as presented is the cache key. */
+function acceptClaims(
+  token: string,
+  { payload, key }: VerifiedJWT,
+  profile: ClaimsProfile,
+  cache: VerificationCache | undefined,
+): AccessTokenClaims {
+  const claims = asAccessTokenClaims(payload, profile);
+  cache?.set(token, claims, keyThumbprint(key));
+  return claims;
+}
+
 /**
  * Builds `(token) => claims`: signature and claims through the cache; throws (or rejects with) a `JoseError` or
  * `VerifyError`. A cache hit, and a miss verified inline with the keys at hand, answer synchronously: no promise is
@@ -86,19 +98,26 @@ export function createTokenCheck(settings: TokenCheckSettings): (token: string) 
   const { jwks, cache, offload, opener, profile, clock } = settings;
   const verifyJWT = accessTokenVerifier(settings);
 
-  /** Narrows and caches a verified payload; `token` as presented is the cache key. */
-  function accept(token: string, { payload, key }: VerifiedJWT): AccessTokenClaims {
-    const claims = asAccessTokenClaims(payload, profile);
-    cache?.set(token, claims, keyThumbprint(key));
-    return claims;
-  }
-
-  /** One signature + claims check of `jws`, the signed token inside `token`: inline, or on the thread pool. */
-  function checkToken(token: string, jws: string, currentDate: Date): ClaimsOrPromise {
-    if (!offload.shouldOffload()) return accept(token, verifyJWT(jws, { currentDate }));
-    return offload
-      .track(verifyJWT.async(jws, { currentDate }))
-      .then((verified) => accept(token, stillPublished(jwks, verified)));
+  /** One check of `jws` (signed, in `token`), inline or on the pool: one promise there, a first try's retry in it. */
+  function checkToken(token: string, jws: string, currentDate: Date, retry: boolean): ClaimsOrPromise {
+    if (!offload.shouldOffload()) return acceptClaims(token, verifyJWT(jws, { currentDate }), profile, cache);
+    offload.started();
+    return verifyJWT.async(jws, { currentDate }).then(
+      (verified) => {
+        offload.settled();
+        try {
+          return acceptClaims(token, stillPublished(jwks, verified), profile, cache);
+        } catch (err) {
+          if (!retry) throw err;
+          return retryUnknownKid(err, token, jws, currentDate);
+        }
+      },
+      (err: unknown) => {
+        offload.settled();
+        if (!retry) throw err;
+        return retryUnknownKid(err, token, jws, currentDate);
+      },
+    );
   }
 
   /** A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once. */
@@ -109,23 +128,20 @@ export function createTokenCheck(settings: TokenCheckSettings): (token: string) 
     currentDate: Date,
   ): Promise<AccessTokenClaims> {
     if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
-      return checkToken(token, jws, currentDate);
+      return checkToken(token, jws, currentDate, false);
     }
     throw err;
   }
 
   /** `checkToken`, retried once on an unknown kid, whether it failed at once or on the pool. */
   function checkOrRetry(token: string, jws: string, currentDate: Date): ClaimsOrPromise {
-    let result: ClaimsOrPromise;
     try {
-      result = checkToken(token, jws, currentDate);
+      return checkToken(token, jws, currentDate, true);
     } catch (err) {
       // Only an unknown kid has anything to wait for; every other refusal is thrown as it is.
       if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY')) return retryUnknownKid(err, token, jws, currentDate);
       throw err;
     }
-    if (!(result instanceof Promise)) return result;
-    return result.catch((err: unknown) => retryUnknownKid(err, token, jws, currentDate));
   }
 
   /** The path that waits: keys not loaded yet, or a token to decrypt first. */

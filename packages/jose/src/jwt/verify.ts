@@ -68,8 +68,8 @@ export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVe
 
   const verifyJWT = (<P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }) =>
     claimsOf<P>(verifyJWS(token), at)) as JWTVerifier;
-  verifyJWT.async = async <P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }) =>
-    claimsOf<P>(await verifyJWS.async(token), at);
+  verifyJWT.async = <P extends JWTPayload = JWTPayload>(token: string, at?: { currentDate?: Date }) =>
+    verifyJWS.async(token, (jws) => claimsOf<P>(jws, at));
   return verifyJWT;
 }
 
