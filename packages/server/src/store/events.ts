@@ -52,32 +52,25 @@ function toSecurityEvent(row: Selectable<SecurityEventsTable>): SecurityEvent {
   };
 }
 
-/** `addSecurityEvent`'s INSERT, compiled once (see precompiled.ts): every sign-in records one. */
-const insertEventQuery = precompiled(['type', 'userId', 'sessionId', 'ip', 'detail', 'now'], (db, v) =>
-  db
-    .insertInto('security_events')
-    .values({
-      type: v.type,
-      user_id: v.userId,
-      session_id: v.sessionId,
-      ip: v.ip,
-      detail: v.detail,
-      created_at: sql<number>`${v.now}`,
-    })
-    .returningAll(),
-);
+const EVENT_VALUES = ['type', 'userId', 'sessionId', 'ip', 'detail', 'now'] as const;
 
-/** The same INSERT without `RETURNING`: nothing read back, no JSON parsed again. */
-const insertEventQuietlyQuery = precompiled(['type', 'userId', 'sessionId', 'ip', 'detail', 'now'], (db, v) =>
-  db.insertInto('security_events').values({
+/** `addSecurityEvent`'s INSERT without `RETURNING`. */
+function insertEvent(db: Db, v: Record<(typeof EVENT_VALUES)[number], string>) {
+  return db.insertInto('security_events').values({
     type: v.type,
     user_id: v.userId,
     session_id: v.sessionId,
     ip: v.ip,
     detail: v.detail,
     created_at: sql<number>`${v.now}`,
-  }),
-);
+  });
+}
+
+/** `addSecurityEvent`'s INSERT, compiled once (see precompiled.ts): every sign-in records one. */
+const insertEventQuery = precompiled([...EVENT_VALUES], (db, v) => insertEvent(db, v).returningAll());
+
+/** The same INSERT without `RETURNING`: nothing read back, no JSON parsed again. */
+const insertEventQuietlyQuery = precompiled([...EVENT_VALUES], insertEvent);
 
 /** Appends a security event, reading nothing back. */
 export async function insertSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<void> {
