@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { completenessMarkerValue, parseCompletenessMarker, type RedisNames } from '@jot/contract';
 
 import { toWire } from './feed-wire.js';
-import { exec, queueWrite } from './redis-mirror-writes.js';
+import { exec, mirrorPipeline, queueWrite } from './redis-mirror-writes.js';
 import type { RevocationPage, Store } from '../store/index.js';
 
 /** How long a completeness marker lives unless a caught-up pass renews it. */
@@ -136,7 +136,7 @@ async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): 
   await redis.set(sentinel, '1', 'PX', 10 * 60_000);
   let cursor: number | undefined;
   for await (const page of feedPages(tx, undefined)) {
-    const pipeline = redis.pipeline();
+    const pipeline = mirrorPipeline(redis);
     for (const entry of page.entries) queueWrite(pipeline, names, entry, Date.now());
     await exec(pipeline);
     await claim(ctx);
@@ -172,7 +172,7 @@ async function publishSinceCursor(ctx: MirrorPassContext, tx: Store, moveCursor 
     if (page.snapshot)
       logger.warn({ stored, cursor: page.cursor }, 'the database is behind the Redis cursor');
     if (page.entries.length > 0) {
-      const pipeline = redis.pipeline();
+      const pipeline = mirrorPipeline(redis);
       const now = Date.now();
       for (const entry of page.entries) {
         queueWrite(pipeline, names, entry, now);

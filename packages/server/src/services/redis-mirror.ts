@@ -27,8 +27,9 @@
  *   a strict verifier trusts only its own deployment's marker (`revocation.deployment`, or the first one it read).
  *
  * Keys: `<ns>:rev:jti:<jti>` = "1", `<ns>:rev:sid:<sid>` = "1", `<ns>:rev:user:<user id>` = JSON
- * `{ valid_after, ver, status }`; all expire with their entries (`PXAT`). Channel: `<ns>:revocations`. The pass is `redis-mirror-pass.ts`, its
- * scheduling `redis-mirror-sync.ts`, the Redis writes `redis-mirror-writes.ts`.
+ * `{ valid_after, ver, status, id }`; all expire with their entries, and no write weakens a key (a shorter expiry, a
+ * lower cut-off or version, an older entry's status: `redis-mirror-writes.ts`). Channel: `<ns>:revocations`. The
+ * pass is `redis-mirror-pass.ts`, its scheduling `redis-mirror-sync.ts`, the Redis writes `redis-mirror-writes.ts`.
  */
 import { hkdfSync } from 'node:crypto';
 
