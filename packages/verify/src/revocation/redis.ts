@@ -126,8 +126,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * The user key holds a feed entry's `data`: `{ valid_after, ver, status }`. Anything else is an answer we cannot
- * read, a refusal (never failing open on it): whoever can write an odd value must not make revoked tokens pass.
+ * The user key holds a feed entry's `data` and `id`: `{ valid_after, ver, status, id }`. Anything else is an answer
+ * we cannot read, a refusal (never failing open on it): whoever can write an odd value must not make revoked tokens
+ * pass.
  */
 function parseUserData(raw: string): Record<string, unknown> {
   let data: unknown;
