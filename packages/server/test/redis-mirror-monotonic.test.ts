@@ -86,12 +86,13 @@ describe.runIf(available)('Redis mirror writes', () => {
 
   it('never lowers the cut-off or version a value without an id (an earlier version) holds', async () => {
     const user = randomUUID();
-    const value = JSON.stringify({ valid_after: 9000, ver: 12, status: 'active' });
+    // Real magnitudes (seconds since the epoch, a large feed id): the script's JSON keeps them exact.
+    const now = Math.floor(Date.now() / 1000);
+    const value = JSON.stringify({ valid_after: now, ver: 12, status: 'active' });
     await redis.set(names.user(user), value, 'PX', 5 * MINUTE);
-    await writePage([
-      entry(40, 'user', user, 5 * MINUTE, { valid_after: 8000, ver: 11, status: 'disabled' }),
-    ]);
-    expect(await stored(user)).toEqual({ valid_after: 9000, ver: 12, status: 'disabled', id: 40 });
+    const late = { valid_after: now - 60, ver: 11, status: 'disabled' };
+    await writePage([entry(9_007_199_254, 'user', user, 5 * MINUTE, late)]);
+    expect(await stored(user)).toEqual({ valid_after: now, ver: 12, status: 'disabled', id: 9_007_199_254 });
   });
 
   it('never shortens the expiry of a jti, sid or user key', async () => {
