@@ -12,11 +12,12 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { redisNames, type RedisNames } from '@jot/contract';
-import { createVerifier, isVerifyError, type Verifier } from '@jot/verify';
+import { createVerifier, type Verifier } from '@jot/verify';
 
 import { deploymentId } from '../src/services/redis-mirror.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { verifyOutcome } from './support/verify-outcome.js';
 
 const available = await requireRedis('the Redis flush test');
 
@@ -50,17 +51,6 @@ async function loseData(redis: Redis, names: RedisNames): Promise<void> {
     if (keys.length > 0) await redis.del(...keys);
     cursor = next;
   } while (cursor !== '0');
-}
-
-/** `accepted`, or the code and reason of the refusal. */
-async function outcome(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.reason === undefined ? err.code : `${err.code} ${err.reason}`;
-    throw err;
-  }
 }
 
 describe.runIf(available)('Redis lost its data and another deployment copied first', () => {
@@ -108,13 +98,13 @@ describe.runIf(available)('Redis lost its data and another deployment copied fir
     const user = await signUp(serverA, 'flush@example.com');
     const pinned = strictVerifier(serverA, names.namespace);
     const told = strictVerifier(serverA, names.namespace, idA);
-    expect(await outcome(pinned, user.access_token)).toBe('accepted');
-    expect(await outcome(told, user.access_token)).toBe('accepted');
+    expect(await verifyOutcome(pinned, user.access_token)).toBe('accepted');
+    expect(await verifyOutcome(told, user.access_token)).toBe('accepted');
     expect(pinned.stats().revocation.deployment).toBe(idA);
     expect((await serverA.request('POST', '/api/logout', { token: user.access_token })).status).toBe(204);
     for (const verifier of [pinned, told]) {
       await expect
-        .poll(() => outcome(verifier, user.access_token), { timeout: 15_000 })
+        .poll(() => verifyOutcome(verifier, user.access_token), { timeout: 15_000 })
         .toBe('ERR_TOKEN_REVOKED jti');
     }
 
@@ -133,12 +123,14 @@ describe.runIf(available)('Redis lost its data and another deployment copied fir
       .toMatchObject({ deployment: idB });
 
     // B's list does not hold A's logout: A's verifiers refuse B's mirror instead of accepting the revoked token.
-    expect(await outcome(pinned, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
-    expect(await outcome(told, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
+    expect(await verifyOutcome(pinned, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
+    expect(await verifyOutcome(told, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
     expect(pinned.stats().revocation.lastError).toContain(`"${idB}"`);
     // B's own verifiers trust it.
     const other = await signUp(serverB, 'other@example.com');
-    expect(await outcome(strictVerifier(serverB, names.namespace, idB), other.access_token)).toBe('accepted');
+    expect(await verifyOutcome(strictVerifier(serverB, names.namespace, idB), other.access_token)).toBe(
+      'accepted',
+    );
 
     // A comes back: the two deployments see each other again (no marker at all), and once B is gone A vouches for
     // its own list again — its verifiers, never restarted, find the logout there.
@@ -152,11 +144,11 @@ describe.runIf(available)('Redis lost its data and another deployment copied fir
         async () => {
           // B's last pass is dropped from the writers set instead of waiting out the 30 s window.
           await redis.zrem(names.writers, idB);
-          return outcome(told, user.access_token);
+          return verifyOutcome(told, user.access_token);
         },
         { timeout: 15_000 },
       )
       .toBe('ERR_TOKEN_REVOKED jti');
-    expect(await outcome(pinned, user.access_token)).toBe('ERR_TOKEN_REVOKED jti');
+    expect(await verifyOutcome(pinned, user.access_token)).toBe('ERR_TOKEN_REVOKED jti');
   });
 });

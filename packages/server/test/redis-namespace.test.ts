@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { redisNames, type RedisNames } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
-import { createVerifier, isVerifyError, type Verifier } from '@jot/verify';
+import { createVerifier, type Verifier } from '@jot/verify';
 
 import { publisherPass } from '../src/services/redis-mirror-pass.js';
 import { deploymentId } from '../src/services/redis-mirror.js';
@@ -23,6 +23,7 @@ import { clusterBackendsAvailable, startCluster } from './support/cluster.js';
 import { signUp, startServer, type TestServer } from './support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
 import { silentLogger } from './support/silent-logger.js';
+import { verifyOutcome } from './support/verify-outcome.js';
 
 const available = await requireRedis('the Redis namespace tests');
 
@@ -57,17 +58,6 @@ async function passes(redis: Redis, names: RedisNames, id: string, count: number
     await expect
       .poll(async () => Number(await redis.zscore(names.writers, id)), { timeout: 15_000 })
       .toBeGreaterThan(before);
-  }
-}
-
-/** `accepted`, or the code and reason of the refusal. */
-async function outcome(verifier: Verifier, token: string): Promise<string> {
-  try {
-    await verifier.verify(token);
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.reason === undefined ? err.code : `${err.code} ${err.reason}`;
-    throw err;
   }
 }
 
@@ -147,7 +137,7 @@ describe.runIf(available)('Redis namespaces', () => {
     servers.push(serverA);
     const user = await signUp(serverA, 'shared@example.com');
     const verifier = strictVerifier(serverA, names.namespace);
-    expect(await outcome(verifier, user.access_token)).toBe('accepted');
+    expect(await verifyOutcome(verifier, user.access_token)).toBe('accepted');
 
     const serverB = await deployment(names.namespace, linesB);
     servers.push(serverB);
@@ -158,7 +148,7 @@ describe.runIf(available)('Redis namespaces', () => {
     await expect.poll(() => conflict(linesA), { timeout: 15_000 }).toBe(true);
     expect(linesA.find((l) => l.code === 'ERR_REDIS_NAMESPACE_SHARED')?.msg).toMatch(/JOT_REDIS_NAMESPACE/);
     expect(await redis.exists(names.complete)).toBe(0);
-    expect(await outcome(verifier, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await verifyOutcome(verifier, user.access_token)).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
     expect(await redis.zrange(names.writers, '0', '-1')).toEqual(
       expect.arrayContaining([
         deploymentId(serverA.config.kek, serverA.config.issuer),
@@ -184,10 +174,10 @@ describe.runIf(available)('Redis namespaces', () => {
         { timeout: 15_000 },
       )
       .toBe(1);
-    expect(await outcome(verifier, user.access_token)).toBe('accepted');
+    expect(await verifyOutcome(verifier, user.access_token)).toBe('accepted');
     expect((await serverA.request('POST', '/api/logout', { token: user.access_token })).status).toBe(204);
     await expect
-      .poll(() => outcome(verifier, user.access_token), { timeout: 15_000 })
+      .poll(() => verifyOutcome(verifier, user.access_token), { timeout: 15_000 })
       .toBe('ERR_TOKEN_REVOKED jti');
   });
 
