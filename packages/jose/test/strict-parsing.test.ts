@@ -31,8 +31,8 @@ import {
   claims,
   forge,
   forgeSegments,
-  hmac,
 } from './support/tokens.js';
+import { rfc7515A1 } from './support/vectors.js';
 import { keyPair } from '../../../test-support/key-pair.js';
 
 const HS256 = { algorithms: ['HS256'] as Algorithm[], currentDate: NOW_DATE };
@@ -65,48 +65,50 @@ describe('exactly three parts', () => {
   }
 });
 
-/** Spellings of `segment` that Buffer.from(…, 'base64url') would decode but that are not canonical. */
+/**
+ * Spellings of `segment` that Buffer.from(…, 'base64url') would decode but that are not canonical. Every spelling is
+ * always produced: `segment` must hold a "-" or "_" and have unused trailing bits (length 2 or 3 mod 4), and a
+ * segment that does not is a mistake in the test, never a reason to register fewer cases.
+ */
 function nonCanonicalSpellings(segment: string): [string, string][] {
-  const variants: [string, string][] = [
+  const rem = segment.length % 4;
+  if (!/[-_]/.test(segment) || (rem !== 2 && rem !== 3)) {
+    throw new Error(`segment ${segment} needs a "-" or "_" and a length of 2 or 3 mod 4`);
+  }
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(segment.at(-1)!);
+  const bumped = `${segment.slice(0, -1)}${alphabet[last | 1]!}`; // sets the lowest unused bit, which decoders ignore
+  expect(Buffer.from(bumped, 'base64url')).toEqual(Buffer.from(segment, 'base64url'));
+  return [
     ['leading space', ` ${segment}`],
     ['embedded newline', `${segment.slice(0, 4)}\n${segment.slice(4)}`],
     ['embedded tab', `${segment.slice(0, 4)}\t${segment.slice(4)}`],
     ['a "?"', `${segment.slice(0, 4)}?${segment.slice(4)}`],
-    ['"=" padding', `${segment}${'='.repeat((4 - (segment.length % 4)) % 4 || 4)}`],
+    ['"=" padding', `${segment}${'='.repeat(4 - rem)}`],
     ['one "=" inside', `${segment.slice(0, 4)}=${segment.slice(4)}`],
+    ['base64 "+" and "/" instead of "-" and "_"', segment.replace(/-/g, '+').replace(/_/g, '/')],
+    ['non-zero unused trailing bits', bumped],
   ];
-  if (segment.includes('-') || segment.includes('_')) {
-    variants.push([
-      'base64 "+" and "/" instead of "-" and "_"',
-      segment.replace(/-/g, '+').replace(/_/g, '/'),
-    ]);
-  }
-  const rem = segment.length % 4;
-  if (rem === 2 || rem === 3) {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-    const last = alphabet.indexOf(segment.at(-1)!);
-    const bumped = alphabet[last | 1]!; // sets the lowest unused bit, which decoders ignore
-    const variant = `${segment.slice(0, -1)}${bumped}`;
-    expect(Buffer.from(variant, 'base64url')).toEqual(Buffer.from(segment, 'base64url'));
-    variants.push(['non-zero unused trailing bits', variant]);
-  }
-  return variants;
 }
 
 describe('canonical base64url only', () => {
-  // Lengths chosen so each segment has unused trailing bits to play with.
-  const withRemainder = (make: (pad: string) => string): string => {
-    for (let pad = ''; ; pad += 'x') {
-      const segment = make(pad);
-      if (segment.length % 4 >= 2) return segment;
-    }
-  };
-  const header = withRemainder((x) => b64json({ alg: 'HS256', typ: 'JWT', x }));
-  const payload = withRemainder((pad) => b64json(claims({ pad: `x${pad}` })));
+  // Fixed texts whose encodings hold both "-" and "_" and have unused trailing bits (length 3 mod 4), so every
+  // spelling above applies: "?" (0x3F) and "~" (0x7E) encode to "_" and "-" at these offsets.
+  const header = b64json({ alg: 'HS256', typ: 'JWT', x: '?~~~' });
+  const payload = b64json(claims({ pad: '???~~~' }));
+  // The signature comes from RFC 7515 A.1 (vectors/rfc7515-appendix-a.json), a fixed token whose signature holds
+  // both characters too; a signature made here with a random secret has them only three times in four.
+  const a1 = rfc7515A1();
+  const [a1Header, a1Payload, a1Signature] = a1.token.split('.') as [string, string, string];
 
-  it('the segments used here have a remainder (so trailing-bit cases exist)', () => {
-    expect([header.length % 4, payload.length % 4].every((r) => r === 2 || r === 3)).toBe(true);
-    expect(check(forgeSegments(header, payload)).payload.pad).toMatch(/^x+$/);
+  it('the segments used here hold "-" and "_" and have a remainder, and their tokens verify', () => {
+    for (const segment of [header, payload, a1Signature]) {
+      expect(segment).toMatch(/-/);
+      expect(segment).toMatch(/_/);
+      expect([2, 3]).toContain(segment.length % 4);
+    }
+    expect(check(forgeSegments(header, payload)).payload.pad).toBe('???~~~');
+    expect(verify(a1.token, a1.key, a1.options).payload.iss).toBe('joe');
   });
 
   for (const [name, variant] of nonCanonicalSpellings(header)) {
@@ -117,10 +119,12 @@ describe('canonical base64url only', () => {
     it(`payload with ${name} → ERR_JWS_INVALID (even with a valid HMAC over it)`, () =>
       expectJoseError(() => check(forgeSegments(header, variant)), 'ERR_JWS_INVALID'));
   }
-  const signature = hmac(`${header}.${payload}`);
-  for (const [name, variant] of nonCanonicalSpellings(signature)) {
+  for (const [name, variant] of nonCanonicalSpellings(a1Signature)) {
     it(`signature with ${name} → ERR_JWS_INVALID`, () =>
-      expectJoseError(() => check(`${header}.${payload}.${variant}`), 'ERR_JWS_INVALID'));
+      expectJoseError(
+        () => verify(`${a1Header}.${a1Payload}.${variant}`, a1.key, a1.options),
+        'ERR_JWS_INVALID',
+      ));
   }
 
   it('a segment whose length is 1 mod 4 is never base64url → ERR_JWS_INVALID', () => {
