@@ -1,14 +1,16 @@
 /**
  * The compact-JWS checks shared by the JWS and JWT verifiers, in the order that keeps hostile input cheap: size,
- * shape, header (allow-list before any key lookup, parsed once per distinct header), canonical base64url of the
- * payload and signature, key selection bound to the algorithm, signature length, then the signature itself. The
- * payload is left encoded: each caller decodes it only after the signature has verified.
+ * shape, header (allow-list before any key lookup, parsed once per distinct header), key selection bound to the
+ * algorithm, signature length, canonical base64url of the payload and signature (checked as they are decoded), then
+ * the signature itself. The payload is decoded but not parsed: each caller parses it only after the signature has
+ * verified.
  */
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 
 import { JoseError } from '../errors.js';
 import { allowList, type Algorithm } from '../lib/algorithms.js';
 import { scratch, scratchHead } from '../lib/scratch.js';
+import { decodeCanonical, decodeCanonicalInto, isCanonicalBase64url } from '../lib/base64url.js';
 import { signatureLength, verifySignature, verifySignatureAsync } from '../lib/signature.js';
 import { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
@@ -16,7 +18,7 @@ import { HeaderCache } from './header-cache.js';
 import {
   DEFAULT_MAX_TOKEN_LENGTH,
   encodedLength,
-  requireCanonical,
+  notCanonical,
   splitCompact,
   type ParsedHeader,
   type Segments,
@@ -30,17 +32,19 @@ export interface VerifyJWSOptions {
   maxTokenLength?: number;
 }
 
-/** A token whose signature verified; its payload segment is canonical but not decoded yet. */
+/**
+ * A token whose signature verified, with its payload decoded but not parsed: `payloadBytes[payloadStart, payloadEnd)`.
+ * On the synchronous path those bytes live in the scratch buffer and are valid only until the next verification:
+ * read or copy them before returning to the caller.
+ */
 export interface CheckedJWS {
   readonly parts: Segments;
   readonly parsed: ParsedHeader;
   /** The key that verified the signature. */
   readonly key: Key;
-}
-
-/** Everything checked before the signature operation, and the signature's length in bytes. */
-interface Prepared extends CheckedJWS {
-  readonly signatureBytes: number;
+  readonly payloadBytes: Buffer;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
 }
 
 /** Checks a token and its signature on this thread, or (`.async`) with an asymmetric check on libuv's pool. */
@@ -88,63 +92,85 @@ function selectKey(resolver: KeyResolver, { spec, kid }: ParsedHeader): Key {
   return key;
 }
 
-/**
- * The synchronous signature check, with the signature and (for RSA, ECDSA, EdDSA) the signing input written into
- * the scratch buffer rather than into Buffers of their own.
- */
-function verifiesInline({ parts, parsed: { spec }, key, signatureBytes }: Prepared): boolean {
-  const input = parts.signingInput;
-  const bytes = scratch(signatureBytes + input.length);
-  bytes.write(parts.signature, 0, signatureBytes, 'base64url');
-  const signature = scratchHead(signatureBytes);
-  let data: string | Buffer = input;
-  if (spec.family !== 'oct') {
-    bytes.write(input, signatureBytes, input.length, 'latin1');
-    data = bytes.subarray(signatureBytes, signatureBytes + input.length);
+/** The expected signature length in bytes, checked against the text's length (canonical base64url fixes one by the other). */
+function signatureBytesOf(parts: Segments, { spec }: ParsedHeader, key: Key): number {
+  const bytes = signatureLength(spec, key.bits);
+  if (parts.signature.length !== encodedLength(bytes)) {
+    // A text of the wrong length that is not even base64url is reported as such.
+    throw isCanonicalBase64url(parts.signature) ? badSignature('length') : notCanonical('signature');
   }
-  return verifySignature(spec, key.keyObject, key.operationInput(spec), data, signature);
+  return bytes;
 }
 
-/** The signature check with an asymmetric operation on libuv's thread pool (fresh Buffers: it outlives this call). */
-function verifiesOnPool({ parts, parsed: { spec }, key }: Prepared): Promise<boolean> {
-  const signature = Buffer.from(parts.signature, 'base64url');
-  return verifySignatureAsync(spec, key.keyObject, key.operationInput(spec), parts.signingInput, signature);
+/** A segment decoded into a Buffer of its own, or `ERR_JWS_INVALID` when it is not canonical base64url. */
+function decodeFresh(segment: string, what: string): Buffer {
+  const bytes = decodeCanonical(segment);
+  if (bytes === undefined) throw notCanonical(what);
+  return bytes;
 }
 
 /** Builds the shared core of `createJWSVerifier` and `createVerifier`. Options are checked here, once. */
 export function createJWSCore(keys: KeyResolver, options: VerifyJWSOptions): JWSCore {
   const { resolver, headers, maxLength } = compileOptions(keys, options);
 
-  function prepare(token: string): Prepared {
+  /**
+   * The synchronous check. The payload, the signature and (for RSA, ECDSA, EdDSA) the signing input are written into
+   * the scratch buffer — `[signature | payload | signing input]` — rather than into Buffers of their own; each
+   * segment's canonical spelling is checked as it is decoded, before the signature operation (RFC 7515 §5.2 steps
+   * 7–8), and the payload is decoded once, for this check and for the caller. Nothing runs between the decoding and
+   * the caller's read but `node:crypto`: the key resolver, which may be user code, has already been asked.
+   */
+  const core = function verifyCompact(token: string): CheckedJWS {
     const parts = splitCompact(token, maxLength);
     const parsed = headers.get(parts.header);
-    requireCanonical(parts.payload, 'payload');
-    requireCanonical(parts.signature, 'signature');
     const key = selectKey(resolver, parsed);
-    // Canonical base64url fixes the byte length by the text length, so this is the decoded length check.
-    const signatureBytes = signatureLength(parsed.spec, key.bits);
-    if (parts.signature.length !== encodedLength(signatureBytes)) throw badSignature('length');
-    return { parts, parsed, key, signatureBytes };
-  }
-
-  const core = function verifyCompact(token: string): CheckedJWS {
-    const prepared = prepare(token);
-    if (!verifiesInline(prepared)) throw badSignature();
-    return prepared;
+    const signatureBytes = signatureBytesOf(parts, parsed, key);
+    const input = parts.signingInput;
+    const bytes = scratch(signatureBytes + parts.payload.length + input.length);
+    const payloadLength = decodeCanonicalInto(parts.payload, bytes, signatureBytes);
+    if (payloadLength < 0) throw notCanonical('payload');
+    if (decodeCanonicalInto(parts.signature, bytes, 0) !== signatureBytes) throw notCanonical('signature');
+    const payloadEnd = signatureBytes + payloadLength;
+    const { spec } = parsed;
+    let data: string | Buffer = input;
+    if (spec.family !== 'oct') {
+      bytes.write(input, payloadEnd, input.length, 'latin1');
+      data = bytes.subarray(payloadEnd, payloadEnd + input.length);
+    }
+    const signature = scratchHead(signatureBytes);
+    if (!verifySignature(spec, key.keyObject, key.operationInput(spec), data, signature))
+      throw badSignature();
+    return { parts, parsed, key, payloadBytes: bytes, payloadStart: signatureBytes, payloadEnd };
   } as JWSCore;
+  /** The same checks with an asymmetric operation on libuv's thread pool (fresh Buffers: it outlives this call). */
   core.async = function verifyCompactAsync<R>(
     token: string,
     then?: (jws: CheckedJWS) => R,
   ): Promise<R | CheckedJWS> {
-    let prepared: Prepared;
+    let checked: CheckedJWS;
+    let signature: Buffer;
     try {
-      prepared = prepare(token);
+      const parts = splitCompact(token, maxLength);
+      const parsed = headers.get(parts.header);
+      const key = selectKey(resolver, parsed);
+      signatureBytesOf(parts, parsed, key);
+      const payload = decodeFresh(parts.payload, 'payload');
+      signature = decodeFresh(parts.signature, 'signature');
+      checked = { parts, parsed, key, payloadBytes: payload, payloadStart: 0, payloadEnd: payload.length };
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return verifiesOnPool(prepared).then((valid) => {
+    const { parts, parsed, key } = checked;
+    const { spec } = parsed;
+    return verifySignatureAsync(
+      spec,
+      key.keyObject,
+      key.operationInput(spec),
+      parts.signingInput,
+      signature,
+    ).then((valid) => {
       if (!valid) throw badSignature();
-      return then === undefined ? prepared : then(prepared);
+      return then === undefined ? checked : then(checked);
     });
   };
   return core;

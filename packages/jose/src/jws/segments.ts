@@ -8,7 +8,6 @@ import { Buffer } from 'node:buffer';
 import { JoseError, type JoseErrorCode } from '../errors.js';
 import { ALGORITHMS, type AlgorithmSpec } from '../lib/algorithms.js';
 import { isCanonicalBase64url } from '../lib/base64url.js';
-import { scratch } from '../lib/scratch.js';
 import type { JWSHeader } from './types.js';
 
 /** The default and recommended limit on a token's length, in characters (= bytes; tokens are ASCII). */
@@ -60,8 +59,12 @@ export function requireCanonical(
   what: string,
   code: JoseErrorCode = 'ERR_JWS_INVALID',
 ): void {
-  if (!isCanonicalBase64url(segment))
-    throw new JoseError(code, `the ${what} is not canonical base64url`, { reason: 'base64url' });
+  if (!isCanonicalBase64url(segment)) throw notCanonical(what, code);
+}
+
+/** The refusal of a segment that is not canonical base64url. */
+export function notCanonical(what: string, code: JoseErrorCode = 'ERR_JWS_INVALID'): JoseError {
+  return new JoseError(code, `the ${what} is not canonical base64url`, { reason: 'base64url' });
 }
 
 /** Decodes a canonical base64url segment or throws `code`. */
@@ -93,21 +96,18 @@ function utf8Text(bytes: Buffer, start: number, end: number, what: string, code:
 
 /** Parses bytes holding a UTF-8 JSON object; anything else throws `code`. */
 export function parseJSONObject(bytes: Buffer, what: string, code: JoseErrorCode): Record<string, unknown> {
-  return parseJSONText(utf8Text(bytes, 0, bytes.length, what, code), what, code);
+  return parseJSONBytes(bytes, 0, bytes.length, what, code);
 }
 
-/**
- * Decodes an already canonical base64url segment holding a UTF-8 JSON object through the scratch buffer (no Buffer
- * of its own) and parses it; anything else throws `code`. Synchronous use only.
- */
-export function parseCanonicalJSONSegment(
-  segment: string,
+/** Parses `bytes[start, end)` holding a UTF-8 JSON object; anything else throws `code`. */
+export function parseJSONBytes(
+  bytes: Buffer,
+  start: number,
+  end: number,
   what: string,
   code: JoseErrorCode,
 ): Record<string, unknown> {
-  const bytes = scratch(segment.length);
-  const length = bytes.write(segment, 0, 'base64url');
-  return parseJSONText(utf8Text(bytes, 0, length, what, code), what, code);
+  return parseJSONText(utf8Text(bytes, start, end, what, code), what, code);
 }
 
 /** Parses text holding a JSON object; anything else throws `code`. */

@@ -3,12 +3,11 @@
  * `core.ts`; this is the public JWS form, which returns the payload as bytes. For JWTs use `createVerifier`, which
  * also parses and checks the claims.
  */
-import type { Buffer } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 
 import type { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
 import { createJWSCore, type CheckedJWS, type VerifyJWSOptions } from './core.js';
-import { decodeSegment } from './segments.js';
 import type { JWSHeader } from './types.js';
 
 export type { VerifyJWSOptions } from './core.js';
@@ -33,10 +32,18 @@ export interface JWSVerifier {
   async(token: string): Promise<VerifiedJWS>;
 }
 
-const verified = ({ parts, parsed, key }: CheckedJWS): VerifiedJWS => ({
+// The payload bytes are copied out: on the synchronous path they sit in the scratch buffer.
+const verified = ({
+  parts,
+  parsed,
+  key,
+  payloadBytes,
+  payloadStart,
+  payloadEnd,
+}: CheckedJWS): VerifiedJWS => ({
   header: parsed.header,
   payloadSegment: parts.payload,
-  payload: decodeSegment(parts.payload, 'payload'),
+  payload: Buffer.copyBytesFrom(payloadBytes, payloadStart, payloadEnd - payloadStart),
   key,
 });
 

@@ -7,7 +7,7 @@ import { epochSeconds } from '../lib/clock.js';
 import type { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
 import { createJWSCore, type CheckedJWS, type VerifyJWSOptions } from '../jws/core.js';
-import { parseCanonicalJSONSegment } from '../jws/segments.js';
+import { parseJSONBytes } from '../jws/segments.js';
 import type { JWSHeader } from '../jws/types.js';
 import { compileClaimRules, validateClaims, type ClaimOptions } from './claims.js';
 import type { JWTPayload } from './types.js';
@@ -58,10 +58,17 @@ export function createVerifier(keys: KeyResolver, options: VerifyOptions): JWTVe
   const fixedDate = options.currentDate;
   if (fixedDate !== undefined) epochSeconds(fixedDate); // TypeError now for an invalid Date, not per token
 
-  // The payload is decoded and parsed only now, after its signature verified.
+  // The payload is parsed only now, after its signature verified.
   function claimsOf<P extends JWTPayload>(jws: CheckedJWS, at?: { currentDate?: Date }): VerifiedJWT<P> {
     const { header } = jws.parsed;
-    const payload = parseCanonicalJSONSegment(jws.parts.payload, 'JWT claims set', 'ERR_JWT_INVALID') as P;
+    const { payloadBytes, payloadStart, payloadEnd } = jws;
+    const payload = parseJSONBytes(
+      payloadBytes,
+      payloadStart,
+      payloadEnd,
+      'JWT claims set',
+      'ERR_JWT_INVALID',
+    ) as P;
     validateClaims(payload, header, rules, epochSeconds(at?.currentDate ?? fixedDate));
     return { header, payload, key: jws.key };
   }
