@@ -61,7 +61,7 @@ describe.each([
    */
   async function afterNextSessionCommits(change: () => Promise<void>): Promise<() => string> {
     let created: string | undefined;
-    void hooked.once('transaction', async (call) => {
+    void hooked.once('startSession', async (call) => {
       const result = await call();
       expect(result).toMatchObject({ id: expect.any(String), absoluteExpiresAt: expect.any(Number) });
       created = (result as { id: string }).id;
