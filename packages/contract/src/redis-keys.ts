@@ -41,8 +41,18 @@ export interface RedisNames {
    * `CompletenessMarker` as JSON (redis-marker.ts), naming the deployment that wrote it.
    */
   readonly complete: string;
-  /** The sentinel a full copy takes first (`id` is the copy's own). */
+  /** The sentinel a full copy takes first (`id` is the copy's own); its value is the copy epoch it started in. */
   copying(id: string): string;
+  /**
+   * The copy epoch: raised each time the mirror is emptied (the database went back), so a copy that started before
+   * never writes the marker over a list emptied under it.
+   */
+  readonly epoch: string;
+  /**
+   * The feed cursor the marker last vouched for, kept without expiry (`{ id, tag?, createdAt? }` as JSON): a
+   * database found not to have handed it out went back, and the mirror holds entries it no longer has.
+   */
+  readonly mirrored: string;
   /**
    * The deployments writing the mirror (a sorted set of deployment ids by last write): more than one means two
    * deployments share the namespace, and no completeness marker is written.
@@ -68,6 +78,8 @@ export function redisNames(namespace: string = DEFAULT_REDIS_NAMESPACE): RedisNa
     user: (userId: string): string => `${p}rev:user:${userId}`,
     complete: `${p}rev:complete`,
     copying: (id: string): string => `${p}rev:copying:${id}`,
+    epoch: `${p}rev:epoch`,
+    mirrored: `${p}rev:mirrored`,
     writers: `${p}rev:writers`,
     channel: `${p}revocations`,
     dpopReplay: `${p}dpop:`,

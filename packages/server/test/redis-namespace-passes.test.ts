@@ -80,9 +80,9 @@ describe.runIf(available)('publisher passes and another deployment in the namesp
 
   it('a deployment seen just before the marker of a full copy is set: no marker', async () => {
     const names = redisNames(`ns-pass-copy-${randomUUID().slice(0, 8)}`);
-    // The marker of a copy is the one EVAL with three keys (writers, marker, sentinel).
+    // The marker of a copy is the one EVAL with five keys (writers, marker, sentinel, epoch, mirrored).
     const hooked = withEvalHook(redis, async (numkeys) => {
-      if (numkeys === 3) await redis.zadd(names.writers, await redisNow(redis), 'another deployment');
+      if (numkeys === 5) await redis.zadd(names.writers, await redisNow(redis), 'another deployment');
     });
     const ctx = deployment(hooked, await newStore(), names);
     expect(await publisherPass(ctx)).toBe(false);
@@ -93,9 +93,9 @@ describe.runIf(available)('publisher passes and another deployment in the namesp
   it('a deployment seen just before a caught-up pass renews the marker: the marker is gone', async () => {
     const names = redisNames(`ns-pass-renew-${randomUUID().slice(0, 8)}`);
     let arrive = false;
-    // The renewal is the EVAL with two keys and four arguments (the claim has two).
+    // The renewal is the EVAL with three keys and five arguments (the claim has two keys, the copy's marker five).
     const hooked = withEvalHook(redis, async (numkeys, args) => {
-      if (arrive && numkeys === 2 && args.length === 6) {
+      if (arrive && numkeys === 3 && args.length === 8) {
         await redis.zadd(names.writers, await redisNow(redis), 'another deployment');
       }
     });

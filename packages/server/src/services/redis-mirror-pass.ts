@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { completenessMarkerValue, parseCompletenessMarker, type RedisNames } from '@jot/contract';
 
 import { toWire } from './feed-wire.js';
+import { clearMirror, feedWentBack, mirroredCursorValue, parseMirroredCursor } from './redis-mirror-clear.js';
 import { exec, mirrorPipeline, queueWrite } from './redis-mirror-writes.js';
 import type { RevocationPage, Store } from '../store/index.js';
 
@@ -49,29 +50,47 @@ if writes_alone(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 1 end
 return 2
 `;
 
-// KEYS: writers, marker, sentinel. ARGV: deployment, window, marker, lease.
-// Atomic in Redis: the marker is set only if the sentinel written before the copy is still there, so a Redis that
-// restarted (and lost the sentinel) during the copy never gets a marker over a partial list. 1: set, 0: sentinel
-// lost, 2: conflict.
-const SET_MARKER_IF_SENTINEL = `${WRITES_ALONE}
+// KEYS: sentinel, epoch. ARGV: the sentinel's lifetime. A copy's sentinel holds the copy epoch it started in (read
+// and written in one step, so an epoch raised by an emptying of the mirror is never missed).
+const START_COPY = `
+redis.call('SET', KEYS[1], redis.call('GET', KEYS[2]) or '0', 'PX', ARGV[1])
+return 1
+`;
+
+// The cursor the marker vouches for, recorded without expiry when known (ARGV[5]; '' when not).
+const RECORD_MIRRORED = `
+local function record_mirrored(key, cursor)
+  if cursor ~= '' then redis.call('SET', key, cursor) end
+end
+`;
+
+// KEYS: writers, marker, sentinel, epoch, mirrored. ARGV: deployment, window, marker, lease, mirrored cursor.
+// Atomic in Redis: the marker is set only if the sentinel written before the copy is still there and holds the
+// current copy epoch, so neither a Redis that restarted (and lost the sentinel) during the copy nor a mirror emptied
+// during it (`redis-mirror-clear.ts`) ever gets a marker over a partial list. 1: set, 0: sentinel lost or from an
+// earlier epoch, 2: conflict.
+const SET_MARKER_IF_SENTINEL = `${WRITES_ALONE}${RECORD_MIRRORED}
 if not writes_alone(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then
   redis.call('DEL', KEYS[3])
   return 2
 end
-if redis.call('EXISTS', KEYS[3]) == 1 then
+local started = redis.call('GET', KEYS[3])
+redis.call('DEL', KEYS[3])
+if started and started == (redis.call('GET', KEYS[4]) or '0') then
   redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
-  redis.call('DEL', KEYS[3])
+  record_mirrored(KEYS[5], ARGV[5])
   return 1
 end
 return 0
 `;
 
-// KEYS: writers, marker. ARGV: deployment, window, marker, lease.
+// KEYS: writers, marker, mirrored. ARGV: deployment, window, marker, lease, mirrored cursor.
 // Renews an existing marker (never creates one: only a full copy does). 1: renewed, 0: no marker, 2: conflict.
-const RENEW_MARKER = `${WRITES_ALONE}
+const RENEW_MARKER = `${WRITES_ALONE}${RECORD_MIRRORED}
 if not writes_alone(KEYS[1], KEYS[2], ARGV[1], ARGV[2]) then return 2 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+record_mirrored(KEYS[3], ARGV[5])
 return 1
 `;
 
@@ -129,33 +148,41 @@ async function claim(ctx: MirrorPassContext): Promise<void> {
   if (alone !== 1) throw new NamespaceConflict();
 }
 
-/** Copies every live entry, then sets the marker as `deployment` — unless Redis lost the sentinel meanwhile. */
+/**
+ * Copies every live entry, then sets the marker as `deployment` — unless Redis lost the sentinel meanwhile, or the
+ * mirror was emptied since the copy started.
+ */
 async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): Promise<void> {
   const { redis, names, logger } = ctx;
   const sentinel = names.copying(randomUUID());
-  await redis.set(sentinel, '1', 'PX', 10 * 60_000);
-  let cursor: number | undefined;
+  await redis.eval(START_COPY, 2, sentinel, names.epoch, 10 * 60_000);
+  let last: RevocationPage | undefined;
   for await (const page of feedPages(tx, undefined)) {
     const pipeline = mirrorPipeline(redis);
     for (const entry of page.entries) queueWrite(pipeline, names, entry, Date.now());
     await exec(pipeline);
     await claim(ctx);
-    cursor = page.cursor;
+    last = page;
   }
+  const cursor = last?.cursor;
   const marker = markerValue(cursor, deployment);
   const set = await redis.eval(
     SET_MARKER_IF_SENTINEL,
-    3,
+    5,
     names.writers,
     names.complete,
     sentinel,
+    names.epoch,
+    names.mirrored,
     deployment,
     WRITER_WINDOW_MS,
     marker,
     MARKER_LEASE_MS,
+    mirroredArg(last),
   );
   if (set === 2) throw new NamespaceConflict();
-  if (set !== 1) throw new Error('Redis restarted during the copy; copying again');
+  if (set !== 1)
+    throw new Error('Redis restarted, or the mirror was emptied, during the copy; copying again');
   logger.info({ cursor }, 'revocation list copied to Redis in full');
 }
 
@@ -164,11 +191,17 @@ async function fullCopy(ctx: MirrorPassContext, tx: Store, deployment: string): 
  * final cursor. A cursor ahead of every id the store handed out (the database was reset or restored behind it) gets
  * a snapshot: all of it is published and the cursor follows the store back.
  */
-async function publishSinceCursor(ctx: MirrorPassContext, tx: Store, moveCursor = true): Promise<number> {
+async function publishSinceCursor(
+  ctx: MirrorPassContext,
+  tx: Store,
+  moveCursor = true,
+): Promise<RevocationPage | undefined> {
   const { redis, names, logger } = ctx;
   const stored = await tx.getClusterValue('redis:published');
   let cursor = stored;
+  let last: RevocationPage | undefined;
   for await (const page of feedPages(tx, stored)) {
+    last = page;
     if (page.snapshot)
       logger.warn({ stored, cursor: page.cursor }, 'the database is behind the Redis cursor');
     if (page.entries.length > 0) {
@@ -183,10 +216,35 @@ async function publishSinceCursor(ctx: MirrorPassContext, tx: Store, moveCursor 
     }
     cursor = page.cursor;
   }
-  if (!moveCursor) return cursor;
+  if (!moveCursor) return last;
   if (cursor < stored) await tx.resetClusterValue('redis:published', cursor);
   else if (cursor > stored) await tx.advanceClusterValue('redis:published', cursor);
-  return cursor;
+  return last;
+}
+
+/**
+ * Empties the mirror when the database went back behind the cursor last vouched for (restored from a backup, a
+ * failover to a replica that lacked the last entries): the mirror holds keys of the lost history — revocations the
+ * database no longer has, user states from feed ids it will hand out again — which a copy would only add to. True
+ * when it did (a full copy must follow). Never on a first copy (nothing recorded) nor on a rename (the cursor moved
+ * on: the namespace lacks entries, it holds none too many).
+ */
+async function emptyIfWentBack(
+  ctx: MirrorPassContext,
+  tx: Store,
+  rawMirrored: string | null,
+  stored: number,
+): Promise<boolean> {
+  const { redis, names, logger } = ctx;
+  const mirrored = parseMirroredCursor(rawMirrored);
+  if (!(await feedWentBack(tx, mirrored))) return false;
+  const removed = await clearMirror(redis, names);
+  logger.warn(
+    { namespace: names.namespace, mirrored: mirrored?.id, cursor: stored, removed },
+    `the database went back behind the revocations mirrored in the Redis namespace "${names.namespace}" ` +
+      '(restored from a backup, or a failover): its keys were removed, copying in full',
+  );
+  return true;
 }
 
 /**
@@ -213,32 +271,37 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
       // In full at start, after every reconnect (Redis may have restarted, or lost keys), whenever the marker is
       // gone, and when the shared cursor moved on without it: each pass leaves the marker at the cursor it reached,
       // so a marker behind the cursor means a pass published entries to another namespace (an instance of this
-      // database with another JOT_REDIS_NAMESPACE: a rename rolling out) and never here.
+      // database with another JOT_REDIS_NAMESPACE: a rename rolling out) and never here. And after the mirror of a
+      // database that went back was emptied.
       const stored = await tx.getClusterValue('redis:published');
-      const vouched = markerCursor(await redis.get(names.complete));
-      if (vouched !== undefined && vouched !== stored) {
+      const [rawMarker, rawMirrored] = await redis.mget(names.complete, names.mirrored);
+      const vouched = markerCursor(rawMarker ?? null);
+      const emptied = await emptyIfWentBack(ctx, tx, rawMirrored ?? null, stored);
+      if (!emptied && vouched !== undefined && vouched !== stored) {
         await redis.del(names.complete);
         logMovedOn(ctx, vouched, stored);
       }
-      if (state.copyNeeded || vouched !== stored) {
+      if (state.copyNeeded || emptied || vouched !== stored) {
         state.copyNeeded = false;
         await fullCopy(ctx, tx, deployment).catch((err: unknown) => {
           state.copyNeeded = true;
           throw err;
         });
       }
-      const cursor = await publishSinceCursor(ctx, tx);
+      const last = await publishSinceCursor(ctx, tx);
       // Caught up with the database: the mirror is complete, for another lease, at the cursor reached.
-      const marker = markerValue(cursor, deployment);
+      const marker = markerValue(last?.cursor ?? stored, deployment);
       const renewed = await redis.eval(
         RENEW_MARKER,
-        2,
+        3,
         names.writers,
         names.complete,
+        names.mirrored,
         deployment,
         WRITER_WINDOW_MS,
         marker,
         MARKER_LEASE_MS,
+        mirroredArg(last),
       );
       if (renewed === 2) throw new NamespaceConflict();
       return true;
@@ -249,6 +312,12 @@ export async function publisherPass(ctx: MirrorPassContext): Promise<boolean> {
     logConflict(ctx);
     return false;
   }
+}
+
+/** The `mirrored` record of the cursor a page ended at ('' when there is no page, as with nothing to read). */
+function mirroredArg(page: RevocationPage | undefined): string {
+  if (page === undefined) return '';
+  return mirroredCursorValue({ id: page.cursor, tag: page.cursorTag, createdAt: page.cursorCreatedAt });
 }
 
 /** The marker's value: the cursor it vouches for, when, and by which deployment. */

@@ -13,6 +13,8 @@
  *   past the cursor in the marker (every pass leaves the marker at the cursor it reached, so the cursor moving on
  *   without it means a pass published to another namespace: an instance of this database with another
  *   `JOT_REDIS_NAMESPACE`, whose entries this namespace would otherwise never get).
+ * - Emptied first when the database went back (restored, or a failover) behind the cursor the marker last vouched
+ *   for (`<ns>:rev:mirrored`): the lost history's keys would otherwise stay (`redis-mirror-clear.ts`).
  * - Completeness marker `<ns>:rev:complete` (`{ cursor, at, deployment }`, expiring after `MARKER_LEASE_MS`; `<ns>`
  *   is `JOT_REDIS_NAMESPACE`, `jot` by default): written only after a
  *   full copy of the live list, and kept alive only by passes that caught up with the database. A Redis that lost
