@@ -72,27 +72,25 @@ const insertEventQuery = precompiled([...EVENT_VALUES], (db, v) => insertEvent(d
 /** The same INSERT without `RETURNING`: nothing read back, no JSON parsed again. */
 const insertEventQuietlyQuery = precompiled([...EVENT_VALUES], insertEvent);
 
-/** Appends a security event, reading nothing back. */
-export async function insertSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<void> {
-  await insertEventQuietlyQuery(db, {
+/** The bound values of both INSERTs. */
+function eventValues(input: NewSecurityEvent, now: number): Record<(typeof EVENT_VALUES)[number], unknown> {
+  return {
     type: input.type,
     userId: input.userId ?? null,
     sessionId: input.sessionId ?? null,
     ip: input.ip ?? null,
     detail: JSON.stringify(input.detail ?? {}),
     now,
-  });
+  };
+}
+
+/** Appends a security event, reading nothing back. */
+export async function insertSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<void> {
+  await insertEventQuietlyQuery(db, eventValues(input, now));
 }
 
 export async function addSecurityEvent(db: Db, input: NewSecurityEvent, now: number): Promise<SecurityEvent> {
-  const row = await insertEventQuery(db, {
-    type: input.type,
-    userId: input.userId ?? null,
-    sessionId: input.sessionId ?? null,
-    ip: input.ip ?? null,
-    detail: JSON.stringify(input.detail ?? {}),
-    now,
-  });
+  const row = await insertEventQuery(db, eventValues(input, now));
   if (row === undefined) throw new Error('INSERT … RETURNING gave no row');
   return toSecurityEvent(row as Selectable<SecurityEventsTable>);
 }
