@@ -14,13 +14,26 @@ export const DEFAULT_REDIS_NAMESPACE = 'jot';
 /** What a namespace may be: 1–64 characters, letters, digits and `_ . : -`, starting with a letter or digit. */
 const NAMESPACE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
+/** The first parts of the names inside a namespace: no later part of a namespace may be one of them. */
+const RESERVED_PARTS: ReadonlySet<string> = new Set(['rev', 'revocations', 'rl', 'dpop']);
+
 /** Why `namespace` cannot name a Redis namespace, or undefined when it can. */
+
 export function redisNamespaceProblem(namespace: unknown): string | undefined {
   if (typeof namespace !== 'string') return 'expected a string';
   if (namespace.endsWith(':'))
     return 'expected the namespace without a trailing ":" (keys are "<namespace>:…")';
   if (!NAMESPACE.test(namespace)) {
     return 'expected 1–64 characters: letters, digits and _ . : - (starting with a letter or digit)';
+  }
+  // "a:rev:jti" would hold its keys inside namespace "a"'s ("a:rev:jti:…"): a clean-up or copy of one would reach
+  // the other's.
+  const nested = namespace
+    .split(':')
+    .slice(1)
+    .find((part) => RESERVED_PARTS.has(part));
+  if (nested !== undefined) {
+    return `expected no ":${nested}" part (it names keys inside another namespace: "<namespace>:${nested}…")`;
   }
   return undefined;
 }

@@ -324,6 +324,8 @@ describe('loadConfig validation', () => {
     ['JOT_REDIS_NAMESPACE', 'my app', /JOT_REDIS_NAMESPACE is invalid: expected 1–64 characters/],
     ['JOT_REDIS_NAMESPACE', 'app*', /JOT_REDIS_NAMESPACE is invalid: expected 1–64 characters/],
     ['JOT_REDIS_NAMESPACE', ':app', /JOT_REDIS_NAMESPACE is invalid: expected 1–64 characters/],
+    ['JOT_REDIS_NAMESPACE', 'app:rev:jti', /JOT_REDIS_NAMESPACE is invalid: expected no ":rev" part/],
+    ['JOT_REDIS_NAMESPACE', 'app:dpop', /JOT_REDIS_NAMESPACE is invalid: expected no ":dpop" part/],
     ['JOT_REDIS_NAMESPACE', 'a'.repeat(65), /JOT_REDIS_NAMESPACE is invalid: expected 1–64 characters/],
     [
       'JOT_DATABASE_URL',
