@@ -35,11 +35,9 @@ export const SAMPLE_INTERVAL_MS = 50;
 export interface OffloadPolicy {
   /** Whether the next asymmetric verification should go to the thread pool. */
   shouldOffload(): boolean;
-  /** Marks an offloaded verification as pending until `promise` settles. */
-  track<T>(promise: Promise<T>): Promise<T>;
   /**
-   * `track` for a caller that handles the outcome itself: one verification pending from now until its `settled()`
-   * (called exactly once, whether it succeeded or failed), with no promise of its own on the hot path.
+   * One offloaded verification pending from now until its `settled()` (called exactly once, whether it succeeded or
+   * failed), with no promise of its own on the hot path.
    */
   started(): void;
   settled(): void;
@@ -84,14 +82,6 @@ export function createOffloadPolicy(
       if (decision) offloaded += 1;
       else inline += 1;
       return decision;
-    },
-    track(promise) {
-      pending += 1;
-      const settled = (): void => {
-        pending -= 1;
-      };
-      promise.then(settled, settled);
-      return promise;
     },
     started() {
       pending += 1;

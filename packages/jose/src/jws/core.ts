@@ -10,7 +10,7 @@ import type { Buffer } from 'node:buffer';
 import { JoseError } from '../errors.js';
 import { allowList, type Algorithm } from '../lib/algorithms.js';
 import { scratch, scratchHead } from '../lib/scratch.js';
-import { decodeCanonical, decodeCanonicalInto, isCanonicalBase64url } from '../lib/base64url.js';
+import { decodeBase64url, decodeCanonicalInto, isCanonicalBase64url } from '../lib/base64url.js';
 import { signatureLength, verifySignature, verifySignatureAsync } from '../lib/signature.js';
 import { Key } from '../jwk/key.js';
 import type { KeyResolver } from '../jwks/key-set.js';
@@ -104,7 +104,7 @@ function signatureBytesOf(parts: Segments, { spec }: ParsedHeader, key: Key): nu
 
 /** A segment decoded into a Buffer of its own, or `ERR_JWS_INVALID` when it is not canonical base64url. */
 function decodeFresh(segment: string, what: string): Buffer {
-  const bytes = decodeCanonical(segment);
+  const bytes = decodeBase64url(segment);
   if (bytes === undefined) throw notCanonical(what);
   return bytes;
 }

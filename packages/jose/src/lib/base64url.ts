@@ -45,15 +45,10 @@ export function decodeCanonicalInto(text: string, into: Buffer, offset: number):
   return length;
 }
 
-/** Decodes canonical base64url into a Buffer of its own; `undefined` for any other spelling. */
-export function decodeCanonical(text: string): Buffer | undefined {
+/** Decodes canonical base64url into a Buffer of its own; returns `undefined` for any other spelling. */
+export function decodeBase64url(text: string): Buffer | undefined {
   const bytes = Buffer.allocUnsafe((text.length * 3) >> 2);
   return decodeCanonicalInto(text, bytes, 0) === bytes.length ? bytes : undefined;
-}
-
-/** Decodes canonical base64url; returns `undefined` for any other spelling. */
-export function decodeBase64url(text: string): Buffer | undefined {
-  return isCanonicalBase64url(text) ? Buffer.from(text, 'base64url') : undefined;
 }
 
 /** Encodes bytes or a UTF-8 string as unpadded base64url. */
