@@ -1,12 +1,11 @@
 /** `jot config check` and `jot serve`: the server's configuration, redacted output, and a graceful shutdown. */
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { errorLine, jot, serverEnv, tempDir } from './support.js';
+import { errorLine, jot, serve, serverEnv, tempDir } from './support.js';
 
 describe('jot config check', () => {
   it('prints the configuration with every secret redacted', async () => {
@@ -78,24 +77,11 @@ describe('jot config check', () => {
 describe('jot serve', () => {
   it('serves until SIGTERM, then closes and exits 0', async () => {
     const dir = tempDir();
-    const signals = new EventEmitter();
-    const env = serverEnv(dir, { JOT_PORT: '0', JOT_LOG_LEVEL: 'info' });
-    let resolveUrl: (url: string) => void = () => undefined;
-    const listening = new Promise<string>((resolve) => (resolveUrl = resolve));
-    const running = jot(['serve'], {
-      env,
-      cwd: dir,
-      signals,
-      onStdout: (text) => {
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
-        if (match !== null && text.includes('Jot is serving')) resolveUrl(match[1]!);
-      },
-    });
-    const url = await listening;
+    const server = await serve(serverEnv(dir, { JOT_PORT: '0', JOT_LOG_LEVEL: 'info' }), dir);
+    const { url, signals } = server;
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(signals.listenerCount('SIGTERM')).toBe(1);
-    signals.emit('SIGTERM');
-    const result = await running;
+    const result = await server.stop();
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('SIGTERM: shutting down');
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);

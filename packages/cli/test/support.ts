@@ -58,6 +58,58 @@ export async function jot(argv: string[], options: RunOptions = {}): Promise<Run
   return { code, stdout, stderr };
 }
 
+/** A `jot serve` running in-process: its URL once it serves, its output so far, and `stop()` (SIGTERM, then its result). */
+export interface Serving {
+  url: string;
+  signals: EventEmitter;
+  stdout(): string;
+  stop(): Promise<RunResult>;
+}
+
+/**
+ * Starts `jot serve` and resolves once its "Jot is serving" line is written — the point after which it listens for
+ * SIGTERM (a signal sent earlier is lost and the server would run on). Rejects with the command's output if it exits
+ * first or does not serve within `timeoutMs`.
+ */
+export async function serve(env: Record<string, string>, cwd: string, timeoutMs = 30_000): Promise<Serving> {
+  const signals = new EventEmitter();
+  let stdout = '';
+  let serving: (url: string) => void = () => undefined;
+  const started = new Promise<string>((resolve) => (serving = resolve));
+  const running = jot(['serve'], {
+    env,
+    cwd,
+    signals,
+    onStdout: (text) => {
+      stdout = text;
+      const match = /Server listening at (http:\/\/[^"\s]+)/.exec(text);
+      if (match !== null && text.includes('Jot is serving')) serving(match[1]!);
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const url = await Promise.race([
+    started,
+    running.then((result) => {
+      throw new Error(`jot serve exited ${result.code} before serving:\n${result.stdout}${result.stderr}`);
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`jot serve did not serve within ${timeoutMs} ms:\n${stdout}`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    url,
+    signals,
+    stdout: () => stdout,
+    stop: async () => {
+      signals.emit('SIGTERM');
+      return running;
+    },
+  };
+}
+
 /** A fresh temporary directory. */
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'jot-cli-'));
