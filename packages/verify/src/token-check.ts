@@ -108,26 +108,28 @@ export function createTokenCheck(settings: TokenCheckSettings): (token: string) 
         try {
           return acceptClaims(token, stillPublished(jwks, verified), profile, cache);
         } catch (err) {
-          if (!retry) throw err;
-          return retryUnknownKid(err, token, jws, currentDate);
+          return retryUnknownKid(err, token, jws, currentDate, retry);
         }
       },
       (err: unknown) => {
         offload.settled();
-        if (!retry) throw err;
-        return retryUnknownKid(err, token, jws, currentDate);
+        return retryUnknownKid(err, token, jws, currentDate, retry);
       },
     );
   }
 
-  /** A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once. */
+  /**
+   * A kid we do not know may be a key rotated in since the last fetch: refetch (rate-limited), retry once — on the
+   * first try only (`retry`); any other failure, or the retry's, rejects as it is.
+   */
   async function retryUnknownKid(
     err: unknown,
     token: string,
     jws: string,
     currentDate: Date,
+    retry: boolean,
   ): Promise<AccessTokenClaims> {
-    if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
+    if (retry && isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY') && (await jwks.refreshForUnknownKid())) {
       return checkToken(token, jws, currentDate, false);
     }
     throw err;
@@ -139,7 +141,8 @@ export function createTokenCheck(settings: TokenCheckSettings): (token: string) 
       return checkToken(token, jws, currentDate, true);
     } catch (err) {
       // Only an unknown kid has anything to wait for; every other refusal is thrown as it is.
-      if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY')) return retryUnknownKid(err, token, jws, currentDate);
+      if (isJoseError(err, 'ERR_JWKS_NO_MATCHING_KEY'))
+        return retryUnknownKid(err, token, jws, currentDate, true);
       throw err;
     }
   }
