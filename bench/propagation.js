@@ -16,6 +16,7 @@ import { freePort, postJSON } from './lib/net.js';
 import { median } from './lib/proc.js';
 import { createTargets } from './lib/targets.js';
 import { startServer } from './auth/run-auth.js';
+import { owned } from './lib/children.js';
 
 export const PROPAGATION_HEADING = '## Revocation propagation (logout → refusal at replicated verifiers)';
 export const PROPAGATION_TARGET_MS = 100;
@@ -26,12 +27,14 @@ const PASSWORD = 'bench correct horse battery';
 /** A redis-server of our own (no persistence) on a spare port. */
 async function startRedis() {
   const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
+  const child = owned(
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    ),
   );
   const deadline = Date.now() + 10_000;
   for (;;) {

@@ -25,6 +25,7 @@ import { freePort, postJSON } from '../lib/net.js';
 import { latencySummary, probeLatency } from '../lib/probe.js';
 import { cpuSeconds, median, threadCpuSeconds } from '../lib/proc.js';
 import { pgFloor } from './pg-floor.js';
+import { owned } from '../lib/children.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVER_DIST = join(ROOT, 'packages/server/dist');
@@ -43,29 +44,31 @@ export const AUTH_PROFILES = {
  */
 export async function startServer(env, port, nodeArgs = []) {
   port ??= await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, BIN], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      JOT_PORT: String(port),
-      JOT_HOST: '127.0.0.1',
-      JOT_LOG_LEVEL: 'warn',
-      JOT_RATE_LIMIT_AUTH: '100000000/min',
-      // The client-credentials load is one client: its per-client budget (1000/s by default) out of the way too.
-      JOT_RATE_LIMIT_CLIENT: '100000000/min',
-      // Each refresh chain here rotates its session many times a second, where a real client rotates about once per
-      // access-token lifetime: the per-session rotation limit (429 ERR_REFRESH_LIMITED after 30) and the anomaly
-      // signal (an event per session after 5) are raised out of the way. Both are still counted on every refresh.
-      JOT_REFRESH_ANOMALY_LIMIT: '1000',
-      JOT_REFRESH_SESSION_LIMIT: '100000',
-      // The login storms sign one account in from 8 connections at once: attempts are reserved as failures before
-      // their password check, so more at once than the free failures (5) would be refused as locked. Raised out of the
-      // way; every attempt is still reserved and forgotten as in service.
-      JOT_LOGIN_LOCKOUT: '1000/1s',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = owned(
+    spawn(process.execPath, [...nodeArgs, BIN], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'development',
+        JOT_PORT: String(port),
+        JOT_HOST: '127.0.0.1',
+        JOT_LOG_LEVEL: 'warn',
+        JOT_RATE_LIMIT_AUTH: '100000000/min',
+        // The client-credentials load is one client: its per-client budget (1000/s by default) out of the way too.
+        JOT_RATE_LIMIT_CLIENT: '100000000/min',
+        // Each refresh chain here rotates its session many times a second, where a real client rotates about once per
+        // access-token lifetime: the per-session rotation limit (429 ERR_REFRESH_LIMITED after 30) and the anomaly
+        // signal (an event per session after 5) are raised out of the way. Both are still counted on every refresh.
+        JOT_REFRESH_ANOMALY_LIMIT: '1000',
+        JOT_REFRESH_SESSION_LIMIT: '100000',
+        // The login storms sign one account in from 8 connections at once: attempts are reserved as failures before
+        // their password check, so more at once than the free failures (5) would be refused as locked. Raised out of the
+        // way; every attempt is still reserved and forgotten as in service.
+        JOT_LOGIN_LOCKOUT: '1000/1s',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

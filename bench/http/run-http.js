@@ -16,6 +16,7 @@ import autocannon from 'autocannon';
 
 import { median, threadCpuSeconds } from '../lib/proc.js';
 import { zipfSampler } from '../lib/zipf.js';
+import { owned } from '../lib/children.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ISSUER = 'https://auth.bench';
@@ -96,9 +97,11 @@ async function jwksServer(keys) {
 
 /** Starts one contender process and waits for its port (or its death). */
 function startContender(name, alg, issuer, jwksUri, pemFile) {
-  const child = spawn(process.execPath, [join(HERE, 'server.js'), name, alg, issuer, jwksUri, pemFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = owned(
+    spawn(process.execPath, [join(HERE, 'server.js'), name, alg, issuer, jwksUri, pemFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000);
