@@ -47,7 +47,7 @@ import {
   headOf,
   sectionOf,
 } from './report.js';
-import { HTTP_PROFILES, benchHttp } from './http/run-http.js';
+import { HTTP_ALGS, HTTP_PROFILES, benchHttp } from './http/run-http.js';
 import { HTTP_HEADING, renderHttp } from './http/report-http.js';
 import { AUTH_PROFILES, benchAuth } from './auth/run-auth.js';
 import { AUTH_HEADING, renderAuth } from './auth/report-auth.js';
@@ -303,7 +303,11 @@ async function runHttp(args) {
   ensureBuilt('verify', ['jose']);
   const jotLib = await import(pathToFileURL(join(JOSE, 'dist/index.js')).href);
   const profile = args.quick ? HTTP_PROFILES.quick : HTTP_PROFILES.default;
-  return renderHttp(await benchHttp(jotLib, profile, log), profile);
+  // --alg narrows this section too; it measures only RS256 and ES256.
+  const algs = HTTP_ALGS.filter((alg) => args.algs.includes(alg));
+  if (algs.length === 0)
+    throw new Error(`the http section measures ${HTTP_ALGS.join(' and ')}: add one to --alg`);
+  return renderHttp(await benchHttp(jotLib, profile, log, algs), profile);
 }
 
 /** The auth-server section: the built jot-server on SQLite and PostgreSQL under autocannon. */

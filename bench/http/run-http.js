@@ -191,14 +191,14 @@ export async function startContenders(servers, alg, jwksUrl, pemFile, token) {
  * Runs the section. `jotLib` is the built `@jot/jose` (used to sign the tokens). Returns rows per algorithm:
  * `{ alg, rawVerifyUs, runs: [{ contender, traffic, rps, roundRps, cpuUs, mainCpuUs, loaderCpuUs, bad }] }` plus any failed checks
  * (`mainCpuUs`: the server's event-loop thread; `loaderCpuUs`: autocannon's, in this process; `rawVerifyUs`: one bare
- * signature check's CPU in this process).
+ * signature check's CPU in this process). `algs`: some of {@link HTTP_ALGS}.
  */
-export async function benchHttp(jotLib, profile, log) {
+export async function benchHttp(jotLib, profile, log, algs = HTTP_ALGS) {
   const dir = mkdtempSync(join(tmpdir(), 'jot-bench-http-'));
   const results = [];
   const failures = [];
   try {
-    for (const alg of HTTP_ALGS) {
+    for (const alg of algs) {
       const { material, jwks, tokenFor } = await tokenIssuer(jotLib, alg, dir);
       log(`http ${alg}: signing ${DISTINCT_TOKENS} tokens…`);
       const tokens = Array.from({ length: DISTINCT_TOKENS }, (_, i) => tokenFor(i));
