@@ -362,6 +362,7 @@ function introspectionStrategy(
     failOpen: (revocation.failOpen ?? defaults.failOpen) === true,
     timeoutMs: toMillis(revocation.timeout ?? defaults.timeout, 'timeout'),
     fetch: deps.fetch,
+    clock: deps.clock,
     logger: deps.logger,
   });
 }

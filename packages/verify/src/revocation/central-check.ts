@@ -1,31 +1,33 @@
 /**
  * The bookkeeping both `strict` variants share: every check asks a central list (introspection or Redis); when it
- * cannot answer, the verifier fails closed (503) or, if configured, open — counted, and logged once per outage with
- * one line when it ends.
+ * cannot answer, the verifier fails closed (503) or, if configured, open — counted, and logged once per episode with
+ * one line when it ends, at most one warning per reason a minute (episode-log.ts).
  */
 import { VerifyError } from '../errors.js';
 import { describeError } from '../http.js';
-import type { Logger } from '../types.js';
+import type { Clock, Logger } from '../types.js';
+import { EpisodeLog } from './episode-log.js';
 import type { RevocationStats } from './strategy.js';
 
 /** Counts and outage state of a central revocation check. */
 export class CentralCheck {
   readonly #name: string;
   readonly #failOpen: boolean;
-  readonly #logger: Logger;
+  readonly #log: EpisodeLog;
   #requests = 0;
   #failures = 0;
   #openDecisions = 0;
   #closedDecisions = 0;
   #lastError: string | undefined;
-  /** What the current episode is: an outage, a refusal (by its reason), or none (answering). */
-  #down: 'outage' | `refusal ${string}` | undefined;
 
-  /** `name` says what is asked in log lines and the error `reason` (`introspection`, `redis`). */
-  constructor(name: string, options: { failOpen: boolean; logger: Logger }) {
+  /**
+   * `name` says what is asked in log lines and the error `reason` (`introspection`, `redis`); `clock` (the
+   * verifier's) times the log's throttle.
+   */
+  constructor(name: string, options: { failOpen: boolean; logger: Logger; clock: Clock }) {
     this.#name = name;
     this.#failOpen = options.failOpen;
-    this.#logger = options.logger;
+    this.#log = new EpisodeLog(options.logger, options.clock);
   }
 
   /** Counts one request to the central list. */
@@ -33,11 +35,9 @@ export class CentralCheck {
     this.#requests += 1;
   }
 
-  /** The list answered: ends an outage, if there was one. */
+  /** The list answered: ends an outage or refusal, if there was one. */
   answered(): void {
-    if (this.#down === undefined) return;
-    this.#down = undefined;
-    this.#logger.info(`${this.#name} revocation check reachable again`);
+    if (this.#log.down) this.#log.answered(`${this.#name} revocation check reachable again`);
   }
 
   /** Remembers an error seen outside a check (a connection error event, say). */
@@ -52,13 +52,11 @@ export class CentralCheck {
   failed(err: unknown): void {
     this.#failures += 1;
     this.#lastError = describeError(err);
-    if (this.#down !== 'outage') {
-      this.#down = 'outage';
-      this.#logger.warn(
-        `${this.#name} revocation check failed; failing ${this.#failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
-        { error: this.#lastError, failOpen: this.#failOpen },
-      );
-    }
+    this.#log.failed(
+      'outage',
+      `${this.#name} revocation check failed; failing ${this.#failOpen ? 'open: accepting verified tokens' : 'closed: rejecting tokens'}`,
+      { error: this.#lastError, failOpen: this.#failOpen },
+    );
     if (this.#failOpen) {
       this.#openDecisions += 1;
       return;
@@ -85,14 +83,16 @@ export class CentralCheck {
     this.#closedDecisions += 1;
     this.#lastError = describeError(err);
     const reason = kind?.reason ?? this.#name;
-    if (this.#down !== `refusal ${reason}`) {
-      // Logged when an episode starts or changes kind (an outage turning into refusals, or one refusal into another).
-      this.#down = `refusal ${reason}`;
-      this.#logger.warn(`${this.#name} revocation check refused; failing closed: rejecting tokens`, {
+    // Logged when an episode starts or changes kind (an outage turning into refusals, or one refusal into another),
+    // unless that kind warned within the minute.
+    this.#log.failed(
+      `refusal ${reason}`,
+      `${this.#name} revocation check refused; failing closed: rejecting tokens`,
+      {
         error: this.#lastError,
         reason,
-      });
-    }
+      },
+    );
     throw new VerifyError(
       'ERR_VERIFY_REVOCATION_REFUSED',
       kind?.message ??
@@ -105,7 +105,7 @@ export class CentralCheck {
   stats(): RevocationStats {
     return {
       strategy: 'strict',
-      stale: this.#down !== undefined,
+      stale: this.#log.down,
       stalenessMs: 0,
       failOpen: this.#openDecisions,
       failClosed: this.#closedDecisions,

@@ -11,7 +11,7 @@ import { tokenRevoked } from '../errors.js';
 import { CentralCheck } from './central-check.js';
 import { fetchOk, readJSONObject } from '../http.js';
 import { isRefusal } from './refusal.js';
-import type { AccessTokenClaims, FetchLike, Logger } from '../types.js';
+import type { AccessTokenClaims, Clock, FetchLike, Logger } from '../types.js';
 import type { RevocationStats, RevocationStrategy } from './strategy.js';
 
 /** Resolved settings of the strict strategy. */
@@ -21,6 +21,7 @@ export interface StrictSettings {
   failOpen: boolean;
   timeoutMs: number;
   fetch: FetchLike;
+  clock: Clock;
   logger: Logger;
 }
 
