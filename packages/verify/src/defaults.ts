@@ -86,7 +86,7 @@ export const VERIFIER_DEFAULTS = deepFreeze({
     namespace: 'jot',
     /**
      * Whose completeness marker is trusted: `'pin'` — the deployment of the first marker read, for as long as the
-     * verifier runs — or the server's deployment id. @default 'pin'
+     * verifier runs — or the server's deployment id, or a list of ids (each trusted). @default 'pin'
      */
     deployment: 'pin',
     /** Bound on each Redis round trip. @default '500ms' */

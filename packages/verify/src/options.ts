@@ -95,14 +95,16 @@ export interface StrictRedisOptions {
   namespace?: string;
   /**
    * Whose mirror to trust: the server's deployment id (16 characters; the server logs it at start and
-   * `jot redis deployment-id` prints it, from `JOT_KEK` and `JOT_ISSUER`). A completeness marker written by another
-   * deployment sharing the namespace — say after Redis restarted empty and the other one copied first — or by a server
-   * of an earlier version (which names none) counts as no marker: refused with `ERR_VERIFY_REVOCATION_REFUSED`,
-   * `reason` `deployment`, or asked of the introspection fallback. `'pin'`: trust the deployment of the first marker
-   * read, for as long as this verifier runs (a restart pins again; set the id to be safe from the first request on).
+   * `jot redis deployment-id` prints it, from `JOT_KEK` and `JOT_ISSUER`), or a non-empty list of ids, each trusted —
+   * to trust the id of a new `JOT_KEK` or `JOT_ISSUER` before the servers move to it (add it, roll the servers, then
+   * drop the old one). A completeness marker written by another deployment sharing the namespace — say after Redis
+   * restarted empty and the other one copied first — or by a server of an earlier version (which names none) counts
+   * as no marker: refused with `ERR_VERIFY_REVOCATION_REFUSED`, `reason` `deployment`, or asked of the introspection
+   * fallback. `'pin'` (alone, never in a list): trust the deployment of the first marker read, for as long as this
+   * verifier runs (a restart pins again; set the id to be safe from the first request on).
    * @default 'pin'
    */
-  deployment?: string;
+  deployment?: string | readonly string[];
   /**
    * The introspection credential, to fall back on introspection whenever Redis cannot answer or its mirror is not
    * known to be complete (the server writes `<namespace>:rev:complete` after a full copy; a Redis that lost its data has
@@ -367,12 +369,34 @@ function introspectionStrategy(
   });
 }
 
-/** The verifier's `deployment` option, checked: a deployment id, or `'pin'` (a `TypeError` otherwise). */
-function deploymentOf(deployment: unknown): string {
+/**
+ * The verifier's `deployment` option, checked: a deployment id, a non-empty list of them (copied and frozen: the
+ * caller's array changing later changes nothing), or `'pin'` alone (a `TypeError` otherwise).
+ */
+function deploymentOf(deployment: unknown): string | readonly string[] {
   if (deployment === PIN_FIRST) return deployment;
+  const option = '"revocation.deployment" (the server\'s deployment id)';
+  if (Array.isArray(deployment)) {
+    const ids: unknown[] = [...(deployment as unknown[])];
+    if (ids.length === 0) {
+      throw new TypeError(
+        `verify: ${option}: an empty list trusts no mirror; give at least one id, or 'pin'`,
+      );
+    }
+    ids.forEach((id, index) => {
+      if (id === PIN_FIRST) {
+        throw new TypeError(
+          `verify: ${option}: 'pin' cannot be in a list (at index ${index}); give 'pin' alone, or the ids to trust`,
+        );
+      }
+      const problem = deploymentIdProblem(id);
+      if (problem !== undefined) throw new TypeError(`verify: ${option} at index ${index}: ${problem}`);
+    });
+    return Object.freeze(ids as string[]);
+  }
   const problem = deploymentIdProblem(deployment);
   if (problem !== undefined) {
-    throw new TypeError(`verify: "revocation.deployment" (the server's deployment id): ${problem}, or 'pin'`);
+    throw new TypeError(`verify: ${option}: ${problem}, a non-empty list of such ids, or 'pin'`);
   }
   return deployment as string;
 }

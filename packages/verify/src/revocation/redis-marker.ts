@@ -4,15 +4,17 @@
  * Redis restarts empty, the first deployment to copy its list finds itself alone and writes a marker, and the other
  * deployment's verifiers would trust that list (accepting tokens revoked in their own deployment) until the other
  * deployment's next pass. So the marker names its deployment, and a verifier compares it with
- * `revocation.deployment` or, by default, with the deployment of the first marker it read (pinned while it runs).
- * A marker of another deployment is no marker: refused, or asked of the introspection fallback — never trusted.
+ * `revocation.deployment` (one id, or a list of them: a key change pre-trusted) or, by default, with the deployment
+ * of the first marker it read (pinned while it runs). A marker of another deployment is no marker: refused, or asked
+ * of the introspection fallback — never trusted.
  *
  * Pinning never moves on its own: a deployment id changes only with the server's `JOT_KEK` or `JOT_ISSUER`, and
  * a verifier cannot tell that from another deployment taking the namespace, so it fails closed and says what to do
- * (restart it, or give it the new id). A marker of a server of an earlier version names no deployment: it is
- * trusted only by a verifier that has pinned nothing yet, never once one is known — so while servers of both versions
- * renew the marker in turn (a rolling upgrade) such a verifier refuses on and off, and its log says to finish the
- * upgrade (docs/verify.md: the introspection fallback answers meanwhile).
+ * (restart it, or give it the new id — listed beside the old one before the servers move, it is trusted from the
+ * start). A marker of a server of an earlier version names no deployment: it is trusted only by a verifier that has
+ * pinned nothing yet, never once one is known — so while servers of both versions renew the marker in turn (a
+ * rolling upgrade) such a verifier refuses on and off, and its log says to finish the upgrade (docs/verify.md: the
+ * introspection fallback answers meanwhile).
  */
 import { parseCompletenessMarker, type RedisNames } from '@jot/contract';
 
@@ -34,8 +36,8 @@ export class ForeignMarker extends MirrorRefusal {
 
 /** What `MarkerTrust` needs. */
 export interface MarkerTrustSettings {
-  /** A deployment id, or `PIN_FIRST`. */
-  deployment: string;
+  /** A deployment id, a non-empty list of them (each trusted), or `PIN_FIRST`. */
+  deployment: string | readonly string[];
   names: RedisNames;
   clock: Clock;
   logger: Logger;
@@ -44,18 +46,28 @@ export interface MarkerTrustSettings {
 /** Judges the marker of every check against the verifier's deployment. */
 export class MarkerTrust {
   readonly #s: MarkerTrustSettings;
-  readonly #given: string | undefined;
-  #pinned: string | undefined;
+  /** Whether the trusted deployment is pinned from the first marker (`'pin'`) rather than given. */
+  readonly #pinning: boolean;
+  /** The ids trusted (frozen): those of `revocation.deployment`, or the pinned one; undefined until one is pinned. */
+  #trusted: readonly string[] | undefined;
   #loggedAt: number | undefined;
 
   constructor(settings: MarkerTrustSettings) {
     this.#s = settings;
-    this.#given = settings.deployment === PIN_FIRST ? undefined : settings.deployment;
+    const { deployment } = settings;
+    this.#pinning = deployment === PIN_FIRST;
+    if (!this.#pinning) {
+      this.#trusted = Object.freeze(typeof deployment === 'string' ? [deployment] : [...deployment]);
+    }
   }
 
-  /** The deployment whose markers are trusted: given, or pinned; undefined until one is pinned. */
-  get deployment(): string | undefined {
-    return this.#given ?? this.#pinned;
+  /**
+   * The deployment whose markers are trusted, as `revocation.deployment` gave it (one id, or the list), or the pinned
+   * one; undefined until one is pinned.
+   */
+  get deployment(): string | readonly string[] | undefined {
+    if (this.#pinning || typeof this.#s.deployment === 'string') return this.#trusted?.[0];
+    return this.#trusted;
   }
 
   /** Throws a `MirrorRefusal` unless `raw` (the marker's value, or null) is a marker of this deployment. */
@@ -70,19 +82,19 @@ export class MarkerTrust {
         `the Redis mirror is not known to be complete (the ${key} marker cannot be read)`,
       );
     }
-    const trusted = this.deployment;
+    const trusted = this.#trusted;
     if (trusted === undefined) {
       if (marker.deployment !== undefined) this.#pin(marker.deployment);
       return;
     }
-    if (marker.deployment === trusted) return;
+    if (marker.deployment !== undefined && trusted.includes(marker.deployment)) return;
     const err = new ForeignMarker(this.#foreignMessage(marker.deployment, trusted));
-    this.#log(err, marker.deployment, trusted);
+    this.#log(err, marker.deployment);
     throw err;
   }
 
   #pin(deployment: string): void {
-    this.#pinned = deployment;
+    this.#trusted = Object.freeze([deployment]);
     this.#s.logger.info(
       `strict Redis revocation: trusting the mirror of the deployment "${deployment}" (pinned from the first ` +
         `${this.#s.names.complete} marker read); set revocation.deployment to it to keep it across restarts`,
@@ -90,12 +102,14 @@ export class MarkerTrust {
     );
   }
 
-  #foreignMessage(found: string | undefined, trusted: string): string {
+  #foreignMessage(found: string | undefined, trusted: readonly string[]): string {
     const { complete, namespace } = this.#s.names;
-    const own =
-      this.#given === undefined
-        ? `the deployment "${trusted}" this verifier pinned from the first marker it read`
-        : `the deployment "${trusted}" of revocation.deployment`;
+    const ids = trusted.map((id) => `"${id}"`).join(', ');
+    const own = this.#pinning
+      ? `the deployment ${ids} this verifier pinned from the first marker it read`
+      : trusted.length === 1
+        ? `the deployment ${ids} of revocation.deployment`
+        : `any of the deployments ${ids} of revocation.deployment`;
     const until = 'Until then tokens are refused, or introspected when a secret is configured';
     if (found === undefined) {
       // A rolling upgrade of the servers, most likely: instances of both versions renew the marker in turn. Not a
@@ -108,10 +122,10 @@ export class MarkerTrust {
         `its verifiers the same revocation.namespace. ${until}`
       );
     }
-    const fix =
-      this.#given === undefined
-        ? 'restart the verifier, or set revocation.deployment to the new id'
-        : 'set revocation.deployment to the new id';
+    const fix = this.#pinning
+      ? 'restart the verifier, or set revocation.deployment to the new id'
+      : 'add the new id to revocation.deployment (a list trusts each of its ids), and drop the old one once no ' +
+        'server writes as it';
     return (
       `the Redis mirror is not trusted: its ${complete} marker was written by the deployment "${found}", not by ` +
       `${own}. Either another deployment writes the namespace "${namespace}" (give each deployment its own ` +
@@ -122,13 +136,13 @@ export class MarkerTrust {
   }
 
   /** Logged at most once per `FOREIGN_LOG_INTERVAL_MS`, with or without an introspection fallback. */
-  #log(err: ForeignMarker, found: string | undefined, trusted: string): void {
+  #log(err: ForeignMarker, found: string | undefined): void {
     const now = this.#s.clock();
     if (this.#loggedAt !== undefined && now - this.#loggedAt < FOREIGN_LOG_INTERVAL_MS) return;
     this.#loggedAt = now;
     this.#s.logger.error(err.message, {
       namespace: this.#s.names.namespace,
-      deployment: trusted,
+      deployment: this.deployment,
       markerDeployment: found ?? null,
     });
   }

@@ -32,8 +32,8 @@ export interface RedisStrictSettings {
   redis: RedisClientLike | string;
   /** The server's keys (`JOT_REDIS_NAMESPACE`). */
   names: RedisNames;
-  /** The deployment whose completeness marker is trusted: its id, or `'pin'` (the first marker's). */
-  deployment: string;
+  /** The deployments whose completeness marker is trusted: an id, a non-empty list, or `'pin'` (the first marker's). */
+  deployment: string | readonly string[];
   failOpen: boolean;
   timeoutMs: number;
   clock: Clock;

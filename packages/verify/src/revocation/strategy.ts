@@ -28,10 +28,10 @@ export interface RevocationStats {
   readonly events?: number;
   readonly lastError?: string;
   /**
-   * Strict through Redis: the deployment whose completeness marker is trusted — `revocation.deployment`, or the one
-   * pinned from the first marker read (absent until then).
+   * Strict through Redis: the deployment whose completeness marker is trusted — `revocation.deployment` as given (one
+   * id, or the list of ids trusted), or the one pinned from the first marker read (absent until then).
    */
-  readonly deployment?: string;
+  readonly deployment?: string | readonly string[];
 }
 
 /** A revocation strategy. Build one with `createVerifier({ revocation })`, or implement it for another store. */
