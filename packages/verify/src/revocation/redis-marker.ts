@@ -15,8 +15,12 @@
  * pinned nothing yet, never once one is known — so while servers of both versions renew the marker in turn (a
  * rolling upgrade) such a verifier refuses on and off, and its log says to finish the upgrade (docs/verify.md: the
  * introspection fallback answers meanwhile).
+ *
+ * The marker is read on every check, but its value changes only when a server renews it: the last value and what it
+ * parsed to are kept, and only a different value is parsed again. What is kept is the parse alone — the value is
+ * judged against the trusted ids on every check, so a foreign or unreadable marker is refused every time.
  */
-import { parseCompletenessMarker, type RedisNames } from '@jot/contract';
+import { parseCompletenessMarker, type CompletenessMarker, type RedisNames } from '@jot/contract';
 
 import type { Clock, Logger } from '../types.js';
 
@@ -41,19 +45,26 @@ export interface MarkerTrustSettings {
   names: RedisNames;
   clock: Clock;
   logger: Logger;
+  /** Reads a marker's value. @default parseCompletenessMarker (tests count its calls) */
+  parse?: (raw: string) => CompletenessMarker | undefined;
 }
 
 /** Judges the marker of every check against the verifier's deployment. */
 export class MarkerTrust {
   readonly #s: MarkerTrustSettings;
+  readonly #parse: (raw: string) => CompletenessMarker | undefined;
   /** Whether the trusted deployment is pinned from the first marker (`'pin'`) rather than given. */
   readonly #pinning: boolean;
   /** The ids trusted (frozen): those of `revocation.deployment`, or the pinned one; undefined until one is pinned. */
   #trusted: readonly string[] | undefined;
   #loggedAt: number | undefined;
+  /** The last marker value read, and what it parsed to (undefined: unreadable). */
+  #lastRaw: string | undefined;
+  #lastMarker: CompletenessMarker | undefined;
 
   constructor(settings: MarkerTrustSettings) {
     this.#s = settings;
+    this.#parse = settings.parse ?? parseCompletenessMarker;
     const { deployment } = settings;
     this.#pinning = deployment === PIN_FIRST;
     if (!this.#pinning) {
@@ -76,7 +87,7 @@ export class MarkerTrust {
     if (typeof raw !== 'string') {
       throw new MirrorRefusal(`the Redis mirror is not known to be complete (no ${key} marker)`);
     }
-    const marker = parseCompletenessMarker(raw);
+    const marker = this.#read(raw);
     if (marker === undefined) {
       throw new MirrorRefusal(
         `the Redis mirror is not known to be complete (the ${key} marker cannot be read)`,
@@ -91,6 +102,16 @@ export class MarkerTrust {
     const err = new ForeignMarker(this.#foreignMessage(marker.deployment, trusted));
     this.#log(err, marker.deployment);
     throw err;
+  }
+
+  /** `raw` parsed, or the last parse when `raw` is the value read last (the marker changes only when renewed). */
+  #read(raw: string): CompletenessMarker | undefined {
+    if (raw !== this.#lastRaw) {
+      const marker = this.#parse(raw);
+      this.#lastMarker = marker;
+      this.#lastRaw = raw;
+    }
+    return this.#lastMarker;
   }
 
   #pin(deployment: string): void {
