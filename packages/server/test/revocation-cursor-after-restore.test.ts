@@ -114,5 +114,7 @@ describe.runIf(pg !== undefined)('postgres', () => {
   afterAll(async () => {
     await pg?.drop();
   });
-  describeRestore('postgres (later rows lost, the id sequence back)', () => postgresRestorable(pg!));
+  describeRestore('postgres (the schema restored whole, under the open store)', () =>
+    postgresRestorable(pg!),
+  );
 });

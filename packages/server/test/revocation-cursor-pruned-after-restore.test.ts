@@ -141,5 +141,5 @@ describe.runIf(pg !== undefined)('postgres', () => {
   afterAll(async () => {
     await pg?.drop();
   });
-  describePruned('postgres (later rows lost, the id sequence back)', () => postgresRestorable(pg!));
+  describePruned('postgres (the schema restored whole, under the open store)', () => postgresRestorable(pg!));
 });

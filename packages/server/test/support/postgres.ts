@@ -56,6 +56,17 @@ export async function createTestSchema(): Promise<TestSchema | { error: string; 
 }
 
 /**
+ * Another fresh schema on the server `beside` was created on (`<beside.schema>_<random>`), for a test that needs
+ * one of its own within a suite that already found a PostgreSQL through {@link requirePostgres}. Throws when the
+ * server no longer answers.
+ */
+export async function schemaBeside(beside: TestSchema): Promise<TestSchema> {
+  const schema = `${beside.schema}_${randomBytes(4).toString('hex')}`;
+  await run(beside.url, `CREATE SCHEMA ${schema}`);
+  return { url: beside.url, schema, drop: () => run(beside.url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
+}
+
+/**
  * A fresh schema for the suite named `suite`, or undefined — with a visible warning — when no PostgreSQL answers
  * outside CI. Throws when one is missing in CI (`CI` set) or when the pg driver cannot load (never a skip): a suite
  * must not pass by quietly dropping its PostgreSQL half.
