@@ -44,13 +44,28 @@ export function mirroredCursorValue(cursor: FeedCursor): string {
 }
 
 /**
- * Whether the database went back behind the cursor this namespace's mirror was last vouched at: the store answers
- * that cursor with a snapshot (an id it never handed out, or one it handed out again to another entry).
+ * Whether the database went back behind the cursor this namespace's mirror was last vouched at, `published` being
+ * the shared cursor `redis:published` as the database holds it now. Either the store answers that cursor with a
+ * snapshot (an id it never handed out, or one it handed out again to another entry: a restore that set the id
+ * sequence back, as pg_dump's data and a SQLite file copy do), or the cursor's entry is gone and the shared cursor
+ * is behind it. The second is a failover to a PostgreSQL replica that lacked the last entries, or a point-in-time
+ * recovery: the replica's id sequence is ahead of every id the primary handed out (PostgreSQL logs sequences 32
+ * values ahead), so the lost ids are never handed out again and the store cannot tell the lost entry from a pruned
+ * one. The shared cursor can: the pass that vouched at this cursor moved it there in the same transaction, so a
+ * database that still has that transaction has the cursor at or past it. (A pass that vouched and then failed to
+ * commit also leaves it behind, but its entry is still stored: only one pruned meanwhile, or expired, would count.)
  */
-export async function feedWentBack(tx: Store, mirrored: FeedCursor | undefined): Promise<boolean> {
+export async function feedWentBack(
+  tx: Store,
+  mirrored: FeedCursor | undefined,
+  published: number,
+): Promise<boolean> {
   if (mirrored === undefined) return false;
   const page = await tx.listRevocationsSince(mirrored, 1);
-  return page.snapshot;
+  if (page.snapshot) return true;
+  if (published >= mirrored.id) return false;
+  const at = await tx.listRevocationsSince(mirrored.id - 1, 1);
+  return at.entries[0]?.id !== mirrored.id;
 }
 
 /** Empties the mirror of `names` as described above; resolves how many entry keys were removed. */

@@ -225,7 +225,8 @@ async function publishSinceCursor(
 /**
  * Empties the mirror when the database went back behind the cursor last vouched for (restored from a backup, a
  * failover to a replica that lacked the last entries): the mirror holds keys of the lost history — revocations the
- * database no longer has, user states from feed ids it will hand out again — which a copy would only add to. True
+ * database no longer has, user states it no longer has, some from feed ids it will hand out again (which monotonic
+ * writes would keep over the new entries) — which a copy would only add to. True
  * when it did (a full copy must follow). Never on a first copy (nothing recorded) nor on a rename (the cursor moved
  * on: the namespace lacks entries, it holds none too many).
  */
@@ -237,7 +238,7 @@ async function emptyIfWentBack(
 ): Promise<boolean> {
   const { redis, names, logger } = ctx;
   const mirrored = parseMirroredCursor(rawMirrored);
-  if (!(await feedWentBack(tx, mirrored))) return false;
+  if (!(await feedWentBack(tx, mirrored, stored))) return false;
   const removed = await clearMirror(redis, names);
   logger.warn(
     { namespace: names.namespace, mirrored: mirrored?.id, cursor: stored, removed },
