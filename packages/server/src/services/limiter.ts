@@ -74,13 +74,18 @@ export interface FailureLimiterOptions {
   sharedWindows?: number;
 }
 
-/** Lua: `wait` = the longest PTTL among `KEYS` holding at least ARGV[`maxArg`] failures (0: none does). */
+/**
+ * Lua: `wait` = the longest PTTL among `KEYS` holding at least ARGV[`maxArg`] failures (0: none does). In a window's
+ * last millisecond Redis answers PTTL 0 while the key still exists and counts: that window still blocks (1 ms), or
+ * a failure counted then would land in the ending window — lost with it, and numbered past `max`.
+ */
 const longestWait = (maxArg: number): string => `
 local wait = 0
 for _, key in ipairs(KEYS) do
   local count = tonumber(redis.call('GET', key) or '0')
   if count >= tonumber(ARGV[${maxArg}]) then
     local ttl = redis.call('PTTL', key)
+    if ttl == 0 then ttl = 1 end
     if ttl > wait then wait = ttl end
   end
 end
