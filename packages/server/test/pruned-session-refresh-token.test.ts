@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pruneExpired } from '../src/services/pruning.js';
 import { openStore } from '../src/store/open.js';
 import type { Store } from '../src/store/store.js';
+import { hookStore } from './support/hooked-store.js';
 import { startServer, type TestResponse, type TestServer } from './support/jot-server.js';
 import { requirePostgres } from './support/postgres.js';
 
@@ -31,27 +32,33 @@ const sidOf = (accessToken: string): string =>
   (JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string }).sid;
 
 const dir = mkdtempSync(join(tmpdir(), 'jot-pruned-'));
-const pgSchema = await requirePostgres('pruned-session refresh');
+// A database per test: each test's server seals its signing keys under a key-encryption key of its own.
+const pgSchemas = [
+  await requirePostgres('pruned-session refresh'),
+  await requirePostgres('pruned-session sweep'),
+];
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
-  await pgSchema?.drop();
+  for (const schema of pgSchemas) await schema?.drop();
 });
 
-const backends: { dialect: string; open: (now: () => number) => Promise<Store> }[] = [
-  { dialect: 'sqlite', open: (now) => openStore({ url: join(dir, 'jot.db'), dataDir: dir, now }) },
+type Database = 0 | 1;
+const backends: { dialect: string; open: (now: () => number, db: Database) => Promise<Store> }[] = [
+  { dialect: 'sqlite', open: (now, db) => openStore({ url: join(dir, `jot-${db}.db`), dataDir: dir, now }) },
 ];
-if (pgSchema !== undefined) {
-  const schema = pgSchema;
+if (pgSchemas[0] !== undefined && pgSchemas[1] !== undefined) {
+  const schemas = [pgSchemas[0], pgSchemas[1]] as const;
   backends.push({
     dialect: 'postgres',
-    open: (now) => openStore({ url: schema.url, dataDir: dir, postgres: { schema: schema.schema }, now }),
+    open: (now, db) =>
+      openStore({ url: schemas[db].url, dataDir: dir, postgres: { schema: schemas[db].schema }, now }),
   });
 }
 
 describe.each(backends)('a refresh token of a pruned session: $dialect', (backend) => {
   it(`${BUDGET + 2} of them from one address: each 401 ERR_REFRESH_TOKEN_INVALID, and the address is not locked`, async () => {
     let now = Date.UTC(2026, 0, 5, 6, 0, 0);
-    const store = await backend.open(() => now);
+    const store = await backend.open(() => now, 0);
     let server: TestServer | undefined;
     try {
       server = await startServer(
@@ -116,6 +123,66 @@ describe.each(backends)('a refresh token of a pruned session: $dialect', (backen
         expect((await refresh(office, `guess-${i}-${'x'.repeat(40)}`)).status).toBe(401);
       const locked = await refresh(office, `guess-last-${'x'.repeat(40)}`);
       expect(locked.status).toBe(429);
+    } finally {
+      await server?.close();
+      await store.close();
+    }
+  });
+
+  // Regression (the Node 22 full run, PostgreSQL): one sweep ran the ended-session and rotated-token prunes at once;
+  // the rotated one's uncommitted DELETE made the other skip those rows (SKIP LOCKED), find the session still holding
+  // tokens and keep it until the next sweep. Which one's statements ran first was timing; whether they overlap is not.
+  it('one sweep prunes ended sessions, then rotated tokens, never both at once; the refreshed session goes', async () => {
+    let now = Date.UTC(2026, 0, 5, 6, 0, 0);
+    const store = await backend.open(() => now, 1);
+    let server: TestServer | undefined;
+    try {
+      server = await startServer({ refreshIdleTimeout: '1h', trustProxy: true }, { clock: () => now, store });
+      const jot = server;
+      const account = { email: 'rotated-then-gone@example.com', password: PASSWORD };
+      const headers = (): Record<string, string> => ({ 'x-forwarded-for': freshAddress() });
+      expect((await jot.request('POST', '/api/register', { body: account, headers: headers() })).status).toBe(
+        201,
+      );
+      const login = await jot.request('POST', '/api/login', { body: account, headers: headers() });
+      expect(login.status).toBe(200);
+      let tokens = login.body as { access_token: string; refresh_token: string };
+      for (let i = 0; i < 3; i++) {
+        now += 60_000;
+        const res = await jot.request('POST', '/api/token/refresh', {
+          body: { refresh_token: tokens.refresh_token },
+          headers: headers(),
+        });
+        expect(res.status).toBe(200);
+        tokens = res.body as { access_token: string; refresh_token: string };
+      }
+      now += HOUR + 31 * DAY;
+
+      const hooked = hookStore(store);
+      const running = new Set<string>();
+      const order: string[] = [];
+      const watched =
+        (name: string) =>
+        <T>(call: () => Promise<T>): Promise<T> => {
+          order.push(running.size === 0 ? name : `${name} while ${[...running].join(', ')}`);
+          running.add(name);
+          return call().finally(() => running.delete(name));
+        };
+      const ended = hooked.once('pruneEndedSessions', watched('ended sessions'));
+      const rotated = hooked.once('pruneRotatedRefreshTokens', watched('rotated tokens'));
+      const warnings: string[] = [];
+      await pruneExpired({
+        store: hooked.store,
+        revocations: jot.app.jot.revocations,
+        loginThrottle: jot.app.jot.loginThrottle,
+        sessionRetentionMs: jot.app.jot.config.sessionRetentionMs,
+        rotatedTokenKeepMs: 20 * 60_000,
+        warn: (_err, what) => warnings.push(what),
+      });
+      await Promise.all([ended, rotated]);
+      expect(warnings).toEqual([]);
+      expect(order).toEqual(['ended sessions', 'rotated tokens']);
+      expect(await store.getSession(sidOf(tokens.access_token))).toBeUndefined();
     } finally {
       await server?.close();
       await store.close();

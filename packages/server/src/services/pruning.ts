@@ -102,10 +102,18 @@ export async function pruneExpired(deps: {
     ['one-time tokens', () => store.pruneExpiredOneTimeTokens()],
     ['token renewals', () => store.pruneTokenRenewals()],
     ['sign-in throttles', () => loginThrottle.prune()],
-    ['ended sessions', () => sweepEndedSessions(store, sessionRetentionMs)],
-    ['rotated refresh tokens', () => sweepRotatedRefreshTokens(store, rotatedTokenKeepMs)],
   ];
-  await Promise.all(
-    prunes.map(([what, prune]) => prune().catch((err: unknown) => warn(err, `pruning ${what} failed`))),
-  );
+  const run = ([what, prune]: [string, () => Promise<number>]): Promise<void> =>
+    prune().then(
+      () => undefined,
+      (err: unknown) => warn(err, `pruning ${what} failed`),
+    );
+  // Both of these delete refresh_tokens rows, on PostgreSQL skipping locked ones: run at once, the ended-session
+  // sweep skipped the rotated rows the other was deleting, found their session still holding tokens and kept it
+  // until the next sweep. One after the other (ended sessions first: their rotated rows go with them).
+  const refreshTokenSweeps = async (): Promise<void> => {
+    await run(['ended sessions', () => sweepEndedSessions(store, sessionRetentionMs)]);
+    await run(['rotated refresh tokens', () => sweepRotatedRefreshTokens(store, rotatedTokenKeepMs)]);
+  };
+  await Promise.all([...prunes.map(run), refreshTokenSweeps()]);
 }
