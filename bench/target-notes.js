@@ -8,6 +8,7 @@
  * or partial run). Say what was measured, not what might be: prefer "X costs N µs = P % of the budget" to prose
  * that would stay the same whatever the run measured.
  */
+import { HTTP_RIVALS } from './http/run-http.js';
 import { REFERENCE_ANCHORS } from './lib/host-anchor.js';
 
 const round = (n) => Math.round(n).toLocaleString('en-US');
@@ -102,7 +103,9 @@ function httpUncachedNote(facts) {
   const find = (contender) => runs?.find((r) => r.contender === contender && r.traffic === 'one token');
   const jot = find('jot');
   const bare = find('bare');
-  const best = [find('jose'), find('fastify-jwt')].filter(Boolean).sort((a, b) => b.rps - a.rps)[0];
+  const best = HTTP_RIVALS.map(find)
+    .filter(Boolean)
+    .sort((a, b) => b.rps - a.rps)[0];
   if (
     !jot ||
     !bare ||

@@ -4,6 +4,7 @@ import os from 'node:os';
 import { median } from '../lib/proc.js';
 import { barChart } from '../lib/svg.js';
 import { createTargets } from '../lib/targets.js';
+import { HTTP_RIVALS } from './run-http.js';
 
 export const HTTP_HEADING = '## Resource server (`GET /hello` behind a token check)';
 
@@ -26,7 +27,7 @@ function pairedRatio(a, b) {
 }
 
 /** @param {{ results: { alg: string, runs: object[] }[] }} section @param {object} profile */
-export function renderHttp({ results, failures }, profile) {
+export function renderHttp({ results, failures, poolThreads }, profile) {
   const parts = [
     HTTP_HEADING,
     '',
@@ -39,7 +40,11 @@ export function renderHttp({ results, failures }, profile) {
       "with `revocation: 'none'` here (its replicated list is a local lookup; see the revocation section). " +
       '`jot (inline)` and `jot (pool)` are diagnostics of its offload switch (by default `auto`: inline while the ' +
       'event loop is idle, on the thread pool under load): every signature check on the event loop, or every one ' +
-      'on the thread pool; their CPU per request differs by what the hop to the pool costs.',
+      'on the thread pool; their CPU per request differs by what the hop to the pool costs. ' +
+      `Every server runs with libuv's thread pool sized as [verify.md](verify.md#using-every-core) advises a ` +
+      `resource server, every core but the event loop's (\`UV_THREADPOOL_SIZE=${poolThreads}\` here); ` +
+      "`jot (default pool)` and `jose (default pool)` — the two that verify on the pool — with Node's default of " +
+      "4 threads. jose's best of the two counts as its rate in each round.",
     '',
   ];
   const targets = createTargets();
@@ -62,7 +67,9 @@ export function renderHttp({ results, failures }, profile) {
           (r.bad ? ` (${r.bad} failed)` : ''),
       );
     }
-    const uncached = pairedRatio(get('jot'), [get('jose'), get('fastify-jwt')]);
+    const rivals = HTTP_RIVALS.map((name) => get(name));
+    const uncached = pairedRatio(get('jot'), rivals);
+    const defaultPool = pairedRatio(get('jot (default pool)'), rivals);
     const cached = pairedRatio(get('jot (cache)', 'Zipf 10k'), get('bare', 'Zipf 10k'));
     const file = `bench/http-${alg}.svg`;
     charts.push({
@@ -88,6 +95,7 @@ export function renderHttp({ results, failures }, profile) {
         `Jot uncached ÷ best of jose and @fastify/jwt (target ≥ ${HTTP_TARGETS.uncachedVsBest}×): ${ratio(uncached)}`,
         { alg, runs, rawVerifyUs, cores: os.cpus().length },
       ),
+      `- Jot with Node's default thread pool (4 threads) ÷ the same: ${ratio(defaultPool)} (diagnostic).`,
       targets.check(
         `http.cached-zipf-vs-bare.${alg}`,
         cached >= HTTP_TARGETS.cachedZipfVsBare,

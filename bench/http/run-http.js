@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +25,9 @@ export const HTTP_ALGS = ['RS256', 'ES256'];
 /**
  * `jot (inline)` and `jot (pool)` are diagnostics: Jot with every signature check on the event loop, and with every
  * one on the thread pool. Their difference is what the hop to the pool costs in this run (the uncached note's floor).
+ * Every contender runs with libuv's pool sized as docs/verify.md advises a resource server ({@link POOL_THREADS});
+ * the two `(default pool)` ones, Jot and jose (the contenders that verify on the pool), with Node's default of 4
+ * threads, so the report shows what the setting is worth to each.
  */
 export const CONTENDERS = [
   'bare',
@@ -35,7 +38,17 @@ export const CONTENDERS = [
   'express-jwt',
   'jot (inline)',
   'jot (pool)',
+  'jot (default pool)',
+  'jose (default pool)',
 ];
+/** The rivals of the uncached target, jose with either thread pool: each round takes the fastest of them. */
+export const HTTP_RIVALS = ['jose', 'jose (default pool)', 'fastify-jwt'];
+/** Node's thread pool size for a contender without the `(default pool)` suffix: every core but the event loop's. */
+export const POOL_THREADS = Math.max(1, availableParallelism() - 1);
+/** `UV_THREADPOOL_SIZE` for `contender` (undefined: Node's default of 4). */
+export function poolThreadsOf(contender) {
+  return contender.endsWith('(default pool)') ? undefined : POOL_THREADS;
+}
 /** Distinct tokens in the realistic-traffic run, drawn with a Zipf(1) distribution. */
 export const DISTINCT_TOKENS = 10_000;
 
@@ -95,11 +108,16 @@ async function jwksServer(keys) {
   return { url: `http://127.0.0.1:${server.address().port}/jwks.json`, close: () => server.close() };
 }
 
-/** Starts one contender process and waits for its port (or its death). */
+/** Starts one contender process (its thread pool sized by {@link poolThreadsOf}) and waits for its port (or death). */
 function startContender(name, alg, issuer, jwksUri, pemFile) {
+  const env = { ...process.env };
+  const threads = poolThreadsOf(name);
+  if (threads === undefined) delete env.UV_THREADPOOL_SIZE;
+  else env.UV_THREADPOOL_SIZE = String(threads);
   const child = owned(
     spawn(process.execPath, [join(HERE, 'server.js'), name, alg, issuer, jwksUri, pemFile], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env,
     }),
   );
   return new Promise((resolve, reject) => {
@@ -191,7 +209,7 @@ export async function startContenders(servers, alg, jwksUrl, pemFile, token) {
  * Runs the section. `jotLib` is the built `@jot/jose` (used to sign the tokens). Returns rows per algorithm:
  * `{ alg, rawVerifyUs, runs: [{ contender, traffic, rps, roundRps, cpuUs, mainCpuUs, loaderCpuUs, bad }] }` plus any failed checks
  * (`mainCpuUs`: the server's event-loop thread; `loaderCpuUs`: autocannon's, in this process; `rawVerifyUs`: one bare
- * signature check's CPU in this process). `algs`: some of {@link HTTP_ALGS}.
+ * signature check's CPU in this process), and `poolThreads` ({@link POOL_THREADS}). `algs`: some of {@link HTTP_ALGS}.
  */
 export async function benchHttp(jotLib, profile, log, algs = HTTP_ALGS) {
   const dir = mkdtempSync(join(tmpdir(), 'jot-bench-http-'));
@@ -262,5 +280,5 @@ export async function benchHttp(jotLib, profile, log, algs = HTTP_ALGS) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { results, failures };
+  return { results, failures, poolThreads: POOL_THREADS };
 }

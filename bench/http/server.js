@@ -53,6 +53,9 @@ const builders = {
   // Diagnostics for the offload switch: every signature check on the event loop, or every one on the thread pool.
   'jot (inline)': jotBuilder(false, 'never'),
   'jot (pool)': jotBuilder(false, 'always'),
+  // The same as `jot` and `jose`; the bench starts these two with Node's default thread pool (run-http.js).
+  'jot (default pool)': jotBuilder(false),
+  'jose (default pool)': (...args) => builders.jose(...args),
   async 'fastify-jwt'() {
     const { default: fastifyJwt } = await import('@fastify/jwt');
     const app = await fastifyApp();

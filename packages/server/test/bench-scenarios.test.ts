@@ -13,7 +13,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -147,8 +147,15 @@ describe("the bench's resource-server contenders", () => {
         const failures = await http.startContenders(servers, alg, jwks.url, material.pemFile, tokenFor(0));
         expect(failures).toEqual([]);
         expect([...servers.keys()]).toEqual(http.CONTENDERS);
+        // Each runs with the thread pool the report says: the advised size, or Node's default for the two others.
+        for (const [name, { child }] of servers) {
+          const environ = readFileSync(`/proc/${child.pid}/environ`, 'latin1').split('\0');
+          const pool = environ.find((entry) => entry.startsWith('UV_THREADPOOL_SIZE='));
+          const threads = http.poolThreadsOf(name);
+          expect(pool, name).toBe(threads === undefined ? undefined : `UV_THREADPOOL_SIZE=${threads}`);
+        }
       } finally {
-        // Stopped here rather than after all: each algorithm's eight processes are done with once checked.
+        // Stopped here rather than after all: each algorithm's processes are done with once checked.
         for (const contender of servers.values()) started.add(contender);
         await Promise.all([...servers.values()].map(stop));
         jwks.close();

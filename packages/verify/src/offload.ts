@@ -20,6 +20,9 @@
  * `worker_threads` verifier fed once per loop turn cut RS256's CPU per request by 13 % (58 vs 66 µs) but served
  * 6 % fewer requests (17.9k vs 19.1k req/s: the loop idles while the worker works a batch), and ES256 16 % fewer
  * (11.4k vs 13.6k: one worker thread against libuv's four); answering per check matched the pool. So the pool stays.
+ * Its size is the process's (`UV_THREADPOOL_SIZE`, read once when the pool starts): with one thread on 2 cores
+ * instead of Node's four, a busy thread takes the next check without sleeping and waking, and the same route served
+ * 15-25 % more requests (2026-12-04, interleaved rounds); docs/verify.md advises every core but the event loop's.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
