@@ -48,7 +48,7 @@ export interface Reservation {
 export interface FailureLimiter {
   /** Milliseconds until none of `keys` is over budget; 0 when none is. */
   blockedFor(keys: readonly string[]): Promise<number>;
-  /** Counts one failure against each of `keys`; resolves to the largest count in the current windows. */
+  /** Counts one failure against each of `keys`; resolves to the largest of their counts (Redis's when it answered). */
   fail(keys: readonly string[]): Promise<number>;
   /** Refuses (a `wait`) when any of `keys` is over budget; else counts the attempt as a failure until released. */
   reserve(keys: readonly string[]): Promise<Reservation>;
@@ -158,7 +158,10 @@ const FALLBACK_MS = 1_000;
 /** Releases owed to Redis one instance keeps at most (the oldest are dropped: their windows end first). */
 const OWED_MAX = 10_000;
 
-/** Per-instance windows: what counts while Redis is absent or failing (and, as a floor, while it answers). */
+/**
+ * Per-instance windows: what decides and numbers while Redis is absent or failing. Counted while it answers too, so
+ * that an outage goes on from what this instance counted — a floor for then, never mixed into Redis's answers.
+ */
 interface LocalWindows {
   blockedFor(keys: readonly string[]): number;
   /** Counts one failure against each of `keys`: the windows counted in, and the largest count among them. */
@@ -245,7 +248,19 @@ function owedReleases(prefix: string): {
   };
 }
 
-/** Builds a failure budget over Redis (falling back to this instance's memory) or memory alone. */
+/**
+ * Builds a failure budget over Redis (falling back to this instance's memory) or memory alone.
+ *
+ * Whichever windows decide a call also number its failure: Redis's (shared by every instance) when Redis answered,
+ * this instance's only when it did not — never the larger of the two, as it once was. The two are not one window:
+ * this instance's begins at its own first failure of a key (later than the shared one when another instance began
+ * that) and runs past the shared window's end, carrying a finished window's failures into the next. Callers act on
+ * the number (the `max`th records a "budget spent" event, plugins/caller-limits.ts): the first failure of a new
+ * shared window was numbered 2 or more — a false event — and a true `max`th numbered past `max` recorded none.
+ * When Redis lost its keys (a restart, a flush) its count restarts, and so do the refusals: `blockedFor` and
+ * `reserve` decide from Redis whenever it answers, every instance alike. Numbering from the same count keeps the
+ * event on the failure that spends the budget every instance enforces; the larger would name a budget no one applies.
+ */
 export function createFailureLimiter(options: FailureLimiterOptions): FailureLimiter {
   const { redis, prefix, max, windowMs, clock = Date.now } = options;
   if (!Number.isSafeInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
@@ -271,7 +286,7 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
     const reply = await viaRedis(FAIL_SCRIPT, keys, String(windowMs));
     // While Redis answers, failures are also counted here, so a Redis outage does not reopen the budget at once.
     const own = local.fail(keys).most;
-    return typeof reply === 'number' ? Math.max(reply, own) : own;
+    return typeof reply === 'number' ? reply : own;
   };
   return {
     async blockedFor(keys) {
@@ -288,7 +303,8 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
       if (wait > 0) return refused(wait);
       // Held here too (a Redis outage keeps what was counted), or here alone; a release gives back to these windows.
       const own = local.fail(keys);
-      const most = Math.max(shared?.most ?? 0, own.most);
+      // Numbered by the windows that decided the check: Redis's when it answered, never the larger (see above).
+      const most = shared?.most ?? own.most;
       let settled = false;
       return {
         wait: 0,
