@@ -1,7 +1,8 @@
 /**
- * The setup most verifier tests share: a fresh fake issuer per test, and a `build` that creates a verifier for it
+ * The setup most verifier tests share: a fresh fake issuer per test, and a `build` that creates verifiers for it
  * (its issuer and audience, no revocation, a recording logger, plus the file's and the test's options), closing
- * both after each test; or, for tests that share one, a fake issuer and such a verifier started once.
+ * the issuer and every verifier built after each test; or, for tests that share one, a fake issuer and such a
+ * verifier started once.
  */
 import { afterEach, beforeEach } from 'vitest';
 
@@ -12,7 +13,7 @@ import { recordingLogger } from './wait.js';
 export interface IssuerVerifier {
   /** This test's fake issuer. */
   readonly issuer: FakeIssuer;
-  /** A verifier for `issuer`: `defaults`, then `options`, over the shared base; closed after the test. */
+  /** A verifier for `issuer`: `defaults`, then `options`, over the shared base; each closed after the test. */
   build: (options?: Partial<VerifierOptions>) => Verifier;
 }
 
@@ -40,17 +41,19 @@ export async function startIssuerVerifier(): Promise<{ issuer: FakeIssuer; verif
 
 export function useIssuerVerifier(defaults: Partial<VerifierOptions> = {}): IssuerVerifier {
   let issuer: FakeIssuer | undefined;
-  let verifier: Verifier | undefined;
+  const built: Verifier[] = [];
 
   beforeEach(async () => {
     issuer = await startFakeIssuer();
   });
 
   afterEach(async () => {
-    await verifier?.close();
-    verifier = undefined;
-    await issuer?.close();
-    issuer = undefined;
+    try {
+      await Promise.all(built.splice(0).map((verifier) => verifier.close()));
+    } finally {
+      await issuer?.close();
+      issuer = undefined;
+    }
   });
 
   const harness: IssuerVerifier = {
@@ -59,7 +62,7 @@ export function useIssuerVerifier(defaults: Partial<VerifierOptions> = {}): Issu
       return issuer;
     },
     build: (options = {}) => {
-      verifier = createVerifier({
+      const verifier = createVerifier({
         issuer: harness.issuer.url,
         audience: AUDIENCE,
         revocation: 'none',
@@ -67,6 +70,7 @@ export function useIssuerVerifier(defaults: Partial<VerifierOptions> = {}): Issu
         ...defaults,
         ...options,
       });
+      built.push(verifier);
       return verifier;
     },
   };
