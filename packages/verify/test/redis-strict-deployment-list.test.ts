@@ -5,18 +5,19 @@
  * id is trusted, no other; the refusal's log line names them all and `stats()` shows the list. A list that is empty,
  * holds something other than ids, or holds `'pin'` is a `TypeError` when the verifier is built.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
+import { AUDIENCE } from '../../../test-support/fake-issuer.js';
 import {
   createVerifier,
-  isVerifyError,
   type RevocationStats,
   type StrictRevocationOptions,
   type Verifier,
   type VerifierOptions,
 } from '../src/index.js';
 import { dataLogger, type DataLogger } from './support/data-logger.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
+import { outcomeOf } from './support/outcome.js';
 
 /** Deployment ids (16 base64url characters): the old one, the new one after a key change, and a stranger's. */
 const OLD = 'OOOOoooo0000____';
@@ -26,24 +27,12 @@ const marker = (deployment?: string): string =>
   JSON.stringify({ cursor: 7, at: Date.now(), ...(deployment === undefined ? {} : { deployment }) });
 const REFUSED = 'ERR_VERIFY_REVOCATION_REFUSED deployment';
 
-let issuer: FakeIssuer;
-const open: Verifier[] = [];
-beforeAll(async () => {
-  issuer = await startFakeIssuer();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((v) => v.close()));
-});
-afterAll(async () => {
-  await issuer?.close();
-});
+const harness = useIssuerVerifier();
 
 /** A verifier over a Redis that answers nothing revoked and `current.marker` as the marker. */
 function build(deployment: unknown, logger: DataLogger = dataLogger()) {
   const current = { marker: marker(OLD) };
-  const v = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
+  const v = harness.build({
     revocation: {
       strategy: 'strict',
       redis: { mget: () => Promise.resolve([null, null, null, current.marker]) },
@@ -51,19 +40,10 @@ function build(deployment: unknown, logger: DataLogger = dataLogger()) {
     },
     logger,
   });
-  open.push(v);
   return { v, current, logger };
 }
 
-async function outcome(v: Verifier): Promise<string> {
-  try {
-    await v.verify(issuer.tokens.sign());
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return `${err.code} ${err.reason ?? ''}`.trim();
-    throw err;
-  }
-}
+const outcome = (v: Verifier): Promise<string> => outcomeOf(v.verify(harness.issuer.tokens.sign()));
 
 describe('revocation.deployment as a list of ids', () => {
   it("trusts a marker of any listed deployment and refuses another's, naming every trusted id in its log", async () => {

@@ -10,10 +10,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { AUDIENCE } from '../../../test-support/fake-issuer.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
+import { outcomeOf } from './support/outcome.js';
 import { recordingLogger } from './support/wait.js';
 
 /** Two deployments' ids (the shape `deploymentId` gives: 16 base64url characters). */
@@ -22,14 +24,12 @@ const B = 'BBBBbbbb1111----';
 const marker = (deployment?: string): string =>
   JSON.stringify({ cursor: 7, at: Date.now(), ...(deployment === undefined ? {} : { deployment }) });
 
-let issuer: FakeIssuer;
+const harness = useIssuerVerifier();
 /** An introspection endpoint that answers every token `active: false` (revoked in its own deployment). */
 let introspection: Server;
 let introspectionUrl = '';
-const open: Verifier[] = [];
 
 beforeAll(async () => {
-  issuer = await startFakeIssuer();
   introspection = createServer((req, res) => {
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"active":false}');
@@ -37,11 +37,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => introspection.listen(0, '127.0.0.1', resolve));
   introspectionUrl = `http://127.0.0.1:${(introspection.address() as AddressInfo).port}/api/introspect`;
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((v) => v.close()));
-});
 afterAll(async () => {
-  await issuer?.close();
   await new Promise<void>((resolve) => introspection?.close(() => resolve()));
 });
 
@@ -58,26 +54,11 @@ function build(
   revocation: Partial<Extract<VerifierOptions['revocation'], { redis: unknown }>>,
   logger = recordingLogger(),
 ): Verifier {
-  const v = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: { strategy: 'strict', redis: mirror(null), ...revocation },
-    logger,
-  });
-  open.push(v);
-  return v;
+  return harness.build({ revocation: { strategy: 'strict', redis: mirror(null), ...revocation }, logger });
 }
 
 /** `accepted`, or the code and reason of the refusal. */
-async function outcome(v: Verifier, token = issuer.tokens.sign()): Promise<string> {
-  try {
-    await v.verify(token);
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.reason === undefined ? err.code : `${err.code} ${err.reason}`;
-    throw err;
-  }
-}
+const outcome = (v: Verifier): Promise<string> => outcomeOf(v.verify(harness.issuer.tokens.sign()));
 
 describe('strict Redis with revocation.deployment', () => {
   it("trusts its deployment's marker, and refuses another deployment's or an earlier version's, also with failOpen", async () => {
@@ -91,7 +72,7 @@ describe('strict Redis with revocation.deployment', () => {
     expect(await outcome(v)).toBe('ERR_VERIFY_REVOCATION_REFUSED deployment');
     const result = await v.authenticate({
       method: 'GET',
-      headers: { authorization: `Bearer ${issuer.tokens.sign()}` },
+      headers: { authorization: `Bearer ${harness.issuer.tokens.sign()}` },
     });
     expect(result.ok).toBe(false);
     if (!result.ok) {

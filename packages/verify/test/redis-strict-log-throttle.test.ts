@@ -9,11 +9,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import type { Verifier, VerifierOptions } from '../src/index.js';
 import { dataLogger, type DataLogger } from './support/data-logger.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
+import { outcomeOf } from './support/outcome.js';
 
 const OWN = 'AAAAaaaa0000____';
 const marker = (deployment?: string): string =>
@@ -23,17 +24,7 @@ const TRUSTED = marker(OWN);
 const EARLIER = marker();
 const UNREADABLE = 'not json';
 
-let issuer: FakeIssuer;
-const open: Verifier[] = [];
-beforeAll(async () => {
-  issuer = await startFakeIssuer();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((v) => v.close()));
-});
-afterAll(async () => {
-  await issuer?.close();
-});
+const harness = useIssuerVerifier();
 
 /**
  * The verifier's clock: stopped at the time it is made, moved only by the test (the tokens' `iat` is real time, within
@@ -45,21 +36,12 @@ function fakeClock(): { clock: () => number; advance(ms: number): void } {
 }
 
 function build(revocation: VerifierOptions['revocation'], clock: () => number, logger: DataLogger): Verifier {
-  const v = createVerifier({ issuer: issuer.url, audience: AUDIENCE, revocation, clock, logger });
-  open.push(v);
-  return v;
+  return harness.build({ revocation, clock, logger });
 }
 
 /** `accepted`, or the code and reason of the refusal. */
-async function outcome(v: Verifier): Promise<string> {
-  try {
-    await v.verify(issuer.tokens.sign({ exp: Math.floor(Date.now() / 1000) + 3600 }));
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return `${err.code} ${err.reason ?? ''}`.trim();
-    throw err;
-  }
-}
+const outcome = (v: Verifier): Promise<string> =>
+  outcomeOf(v.verify(harness.issuer.tokens.sign({ exp: Math.floor(Date.now() / 1000) + 3600 })));
 
 /**
  * The check's lines (warnings and info; the error lines naming a foreign marker's deployment are redis-marker.ts's,

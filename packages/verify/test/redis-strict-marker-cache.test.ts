@@ -6,12 +6,13 @@
  */
 import type * as contractModule from '@jot/contract';
 import { parseCompletenessMarker, redisNames } from '@jot/contract';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
-import { createVerifier, isVerifyError, type Verifier } from '../src/index.js';
+import type { Verifier } from '../src/index.js';
 import { ForeignMarker, MarkerTrust, MirrorRefusal } from '../src/revocation/redis-marker.js';
 import { dataLogger } from './support/data-logger.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
+import { outcomeOf } from './support/outcome.js';
 
 // The real parser, counted: the verifier's own calls show whether it parses per request or per marker value.
 vi.mock('@jot/contract', async (importOriginal) => {
@@ -116,27 +117,8 @@ describe('MarkerTrust parses a marker value once while it stays the same', () =>
 });
 
 describe('a strict Redis verifier whose marker changes between requests', () => {
-  let issuer: FakeIssuer;
-  const open: Verifier[] = [];
-  beforeAll(async () => {
-    issuer = await startFakeIssuer();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((v) => v.close()));
-  });
-  afterAll(async () => {
-    await issuer?.close();
-  });
-
-  async function outcome(v: Verifier): Promise<string> {
-    try {
-      await v.verify(issuer.tokens.sign());
-      return 'accepted';
-    } catch (err) {
-      if (isVerifyError(err)) return `${err.code} ${err.reason ?? ''}`.trim();
-      throw err;
-    }
-  }
+  const harness = useIssuerVerifier();
+  const outcome = (v: Verifier): Promise<string> => outcomeOf(v.verify(harness.issuer.tokens.sign()));
 
   it.each([
     ['given', A],
@@ -147,9 +129,7 @@ describe('a strict Redis verifier whose marker changes between requests', () => 
     async (_, deployment) => {
       const current = { marker: marker(A) };
       const logger = dataLogger();
-      const v = createVerifier({
-        issuer: issuer.url,
-        audience: AUDIENCE,
+      const v = harness.build({
         revocation: {
           strategy: 'strict',
           redis: { mget: () => Promise.resolve([null, null, null, current.marker]) },
@@ -157,7 +137,6 @@ describe('a strict Redis verifier whose marker changes between requests', () => 
         },
         logger,
       });
-      open.push(v);
       vi.mocked(parseCompletenessMarker).mockClear();
       const phase = async (value: string): Promise<string[]> => {
         current.marker = value;

@@ -12,8 +12,9 @@ import { decodeUnverified } from '@jot/jose';
 
 import { signUp, startServer, type TestServer } from '../../server/test/support/jot-server.js';
 import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js';
-import { createVerifier, isVerifyError, type Verifier, type VerifierOptions } from '../src/index.js';
+import { createVerifier, type Verifier, type VerifierOptions } from '../src/index.js';
 import type { RedisClientLike } from '../src/revocation/redis.js';
+import { outcomeOf } from './support/outcome.js';
 import { recordingLogger } from './support/wait.js';
 
 const REDIS_URL = TEST_REDIS_URL;
@@ -46,17 +47,6 @@ function build(revocation: VerifierOptions['revocation'], logger = recordingLogg
   return verifier;
 }
 
-/** `accepted`, or the code and reason of the refusal. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (err) {
-    if (isVerifyError(err)) return err.reason === undefined ? err.code : `${err.code} ${err.reason}`;
-    throw err;
-  }
-}
-
 const claimsOf = (token: string) =>
   decodeUnverified(token).payload as { jti: string; sid: string; sub: string; iat: number };
 
@@ -85,9 +75,9 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
 
   it('accepts a live token, and refuses it on the very next request after logout', async () => {
     const { access_token: token } = await signUp(server, 'logout@example.com');
-    expect(await outcome(verifier.verify(token))).toBe('accepted');
+    expect(await outcomeOf(verifier.verify(token))).toBe('accepted');
     expect((await server.request('POST', '/api/logout', { token })).status).toBe(204);
-    expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED jti');
+    expect(await outcomeOf(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED jti');
     expect(verifier.stats().revocation).toMatchObject({ strategy: 'strict', stale: false, failClosed: 0 });
   });
 
@@ -97,41 +87,41 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
       body: { email: 'everywhere@example.com', password: PASSWORD },
     });
     const token = second.body.access_token as string;
-    expect(await outcome(verifier.verify(token))).toBe('accepted');
+    expect(await outcomeOf(verifier.verify(token))).toBe('accepted');
     expect((await server.request('POST', '/api/logout-all', { token: first.access_token })).status).toBe(204);
-    expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED session');
+    expect(await outcomeOf(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED session');
     // The per-user cut-off alone (valid_after) refuses it too.
     await redis.del(keys.sid(claimsOf(token).sid));
-    expect(await outcome(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
+    expect(await outcomeOf(verifier.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
     const again = await server.request('POST', '/api/login', {
       body: { email: 'everywhere@example.com', password: PASSWORD },
     });
-    expect(await outcome(verifier.verify(again.body.access_token))).toBe('accepted');
+    expect(await outcomeOf(verifier.verify(again.body.access_token))).toBe('accepted');
   });
 
   it('role change: a token carrying the old roles is refused on the next request (token version)', async () => {
     const user = await signUp(server, 'roles@example.com');
-    expect(await outcome(verifier.verify(user.access_token))).toBe('accepted');
+    expect(await outcomeOf(verifier.verify(user.access_token))).toBe('accepted');
     const set = await server.request('PUT', `/api/admin/users/${user.userId}/roles`, {
       token: admin.access_token,
       body: { roles: ['editor'] },
     });
     expect(set.status).toBe(200);
-    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED version');
+    expect(await outcomeOf(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED version');
     const refreshed = await server.request('POST', '/api/token/refresh', {
       body: { refresh_token: user.refresh_token },
     });
-    expect(await outcome(verifier.verify(refreshed.body.access_token))).toBe('accepted');
+    expect(await outcomeOf(verifier.verify(refreshed.body.access_token))).toBe('accepted');
   });
 
   it('disable: the user is refused on the next request, by session and by the disabled status', async () => {
     const user = await signUp(server, 'disabled@example.com');
-    expect(await outcome(verifier.verify(user.access_token))).toBe('accepted');
+    expect(await outcomeOf(verifier.verify(user.access_token))).toBe('accepted');
     const disabled = await server.request('POST', `/api/admin/users/${user.userId}/disable`, {
       token: admin.access_token,
     });
     expect(disabled.status).toBe(200);
-    expect(await outcome(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED session');
+    expect(await outcomeOf(verifier.verify(user.access_token))).toBe('ERR_TOKEN_REVOKED session');
     // Without the session's entry the disabled status alone refuses. The mirror may still write the session's entry
     // once more after the answer (a late copy of the same revocation, seen on a loaded machine): delete it until the
     // status is what refuses, within a deadline.
@@ -139,7 +129,7 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
       .poll(
         async () => {
           await redis.del(keys.sid(claimsOf(user.access_token).sid));
-          return outcome(verifier.verify(user.access_token));
+          return outcomeOf(verifier.verify(user.access_token));
         },
         { timeout: 10_000 },
       )
@@ -159,8 +149,8 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
         logger: recordingLogger(),
       });
       const { access_token: token } = await signUp(server, 'client@example.com');
-      expect(await outcome(v.verify(token))).toBe('accepted');
-      expect(await outcome(v.verify(token))).toBe('accepted');
+      expect(await outcomeOf(v.verify(token))).toBe('accepted');
+      expect(await outcomeOf(v.verify(token))).toBe('accepted');
       expect(v.stats().revocation).toMatchObject({ requests: 2, failures: 0 });
       await v.close();
       expect(await client.ping()).toBe('PONG');
@@ -172,12 +162,12 @@ describe.runIf(available)('strict through Redis, against the real server', () =>
   it('reads only its namespace: a verifier told another one finds no complete mirror there and refuses', async () => {
     const { access_token: token } = await signUp(server, 'namespace@example.com');
     const elsewhere = build({ strategy: 'strict', redis: REDIS_URL, namespace: `${namespace}-other` });
-    expect(await outcome(elsewhere.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await outcomeOf(elsewhere.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
     expect(elsewhere.stats().revocation.lastError).toContain(`${namespace}-other:rev:complete`);
     // The default namespace is not the server's either (the test server has one of its own).
     const byDefault = build({ strategy: 'strict', redis: REDIS_URL });
-    expect(await outcome(byDefault.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
-    expect(await outcome(verifier.verify(token))).toBe('accepted');
+    expect(await outcomeOf(byDefault.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await outcomeOf(verifier.verify(token))).toBe('accepted');
   });
 });
 
@@ -218,7 +208,7 @@ describe('strict through Redis when Redis cannot answer', () => {
   it('accepts verified tokens when Redis is unreachable with failOpen, counted', async () => {
     const logger = recordingLogger();
     const v = build({ strategy: 'strict', redis: DOWN_URL, failOpen: true, timeout: '2s' }, logger);
-    expect(await outcome(v.verify(token))).toBe('accepted');
+    expect(await outcomeOf(v.verify(token))).toBe('accepted');
     expect(v.stats().revocation).toMatchObject({ failOpen: 1, failClosed: 0, stale: true });
     expect(logger.lines[0]?.message).toMatch(/failing open/);
   });
@@ -234,10 +224,10 @@ describe('strict through Redis when Redis cannot answer', () => {
     };
     const logger = recordingLogger();
     const v = build({ strategy: 'strict', redis: client, timeout: '30ms' }, logger);
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+    expect(await outcomeOf(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
+    expect(await outcomeOf(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_UNAVAILABLE redis');
     hang = false;
-    expect(await outcome(v.verify(token))).toBe('accepted');
+    expect(await outcomeOf(v.verify(token))).toBe('accepted');
     expect(calls[2]).toEqual([
       `jot:rev:jti:${claims.jti}`,
       `jot:rev:sid:${claims.sid}`,
@@ -247,7 +237,7 @@ describe('strict through Redis when Redis cannot answer', () => {
     // Under the server's JOT_REDIS_NAMESPACE when told.
     calls.length = 0;
     const billing = build({ strategy: 'strict', redis: client, namespace: 'billing:eu-1' });
-    expect(await outcome(billing.verify(token))).toBe('accepted');
+    expect(await outcomeOf(billing.verify(token))).toBe('accepted');
     expect(calls[0]).toEqual([
       `billing:eu-1:rev:jti:${claims.jti}`,
       `billing:eu-1:rev:sid:${claims.sid}`,
@@ -265,13 +255,13 @@ describe('strict through Redis when Redis cannot answer', () => {
       redis: { mget: () => Promise.resolve([null, null, user, COMPLETE]) },
     });
     user = JSON.stringify({ valid_after: claims.iat - 1, ver: 0, status: 'active' });
-    expect(await outcome(v.verify(token))).toBe('accepted');
+    expect(await outcomeOf(v.verify(token))).toBe('accepted');
     user = JSON.stringify({ valid_after: claims.iat, ver: 0, status: 'active' });
-    expect(await outcome(v.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
+    expect(await outcomeOf(v.verify(token))).toBe('ERR_TOKEN_REVOKED cutoff');
     user = JSON.stringify({ valid_after: 0, ver: 99, status: 'active' });
-    expect(await outcome(v.verify(token))).toBe('ERR_TOKEN_REVOKED version');
+    expect(await outcomeOf(v.verify(token))).toBe('ERR_TOKEN_REVOKED version');
     user = JSON.stringify({ valid_after: 0, ver: 0, status: 'disabled' });
-    expect(await outcome(v.verify(token))).toBe('ERR_TOKEN_REVOKED disabled');
+    expect(await outcomeOf(v.verify(token))).toBe('ERR_TOKEN_REVOKED disabled');
   });
 
   it('refuses when the mirror is not known to be complete (no marker: Redis lost its data), never accepts', async () => {
@@ -280,7 +270,7 @@ describe('strict through Redis when Redis cannot answer', () => {
       { strategy: 'strict', redis: { mget: () => Promise.resolve([null, null, null, null]) } },
       logger,
     );
-    expect(await outcome(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await outcomeOf(v.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
     expect(v.stats().revocation.lastError).toMatch(/jot:rev:complete/);
     // Redis answered: an empty mirror is not an outage, so failOpen does not accept either.
     const open = build({
@@ -288,7 +278,7 @@ describe('strict through Redis when Redis cannot answer', () => {
       redis: { mget: () => Promise.resolve([null, null, null, null]) },
       failOpen: true,
     });
-    expect(await outcome(open.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await outcomeOf(open.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
     expect(open.stats().revocation).toMatchObject({ failOpen: 0, failClosed: 1 });
     // Nor does Redis refusing the credentials (ACL), which a wrong or rotated password looks like.
     const denied = build({
@@ -296,7 +286,7 @@ describe('strict through Redis when Redis cannot answer', () => {
       redis: { mget: () => Promise.reject(new Error('WRONGPASS invalid username-password pair')) },
       failOpen: true,
     });
-    expect(await outcome(denied.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+    expect(await outcomeOf(denied.verify(token))).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
   });
 
   it('with a secret, asks the introspection endpoint while the mirror is incomplete or Redis is down', async () => {
@@ -310,22 +300,22 @@ describe('strict through Redis when Redis cannot answer', () => {
       secret: SECRET,
       introspectionUrl: introspect,
     });
-    expect(await outcome(incomplete.verify(token))).toBe('accepted');
+    expect(await outcomeOf(incomplete.verify(token))).toBe('accepted');
     // The empty mirror does not know this logout; the server does.
-    expect(await outcome(incomplete.verify(other.access_token))).toBe('ERR_TOKEN_REVOKED inactive');
+    expect(await outcomeOf(incomplete.verify(other.access_token))).toBe('ERR_TOKEN_REVOKED inactive');
     const down = build({ strategy: 'strict', redis: DOWN_URL, secret: SECRET, introspectionUrl: introspect });
-    expect(await outcome(down.verify(other.access_token))).toBe('ERR_TOKEN_REVOKED inactive');
-    expect(await outcome(down.verify(token))).toBe('accepted');
+    expect(await outcomeOf(down.verify(other.access_token))).toBe('ERR_TOKEN_REVOKED inactive');
+    expect(await outcomeOf(down.verify(token))).toBe('accepted');
   });
 
   it('refuses a user value that is not a JSON object, also with failOpen (an answer, not an outage)', async () => {
     for (const odd of ['not json', '"disabled"', '[1]']) {
       const redis = { mget: () => Promise.resolve([null, null, odd, COMPLETE]) };
-      expect(await outcome(build({ strategy: 'strict', redis }).verify(token)), odd).toBe(
+      expect(await outcomeOf(build({ strategy: 'strict', redis }).verify(token)), odd).toBe(
         'ERR_VERIFY_REVOCATION_REFUSED redis',
       );
       const open = build({ strategy: 'strict', redis, failOpen: true });
-      expect(await outcome(open.verify(token)), odd).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
+      expect(await outcomeOf(open.verify(token)), odd).toBe('ERR_VERIFY_REVOCATION_REFUSED redis');
       expect(open.stats().revocation).toMatchObject({ failOpen: 0 });
     }
   });
