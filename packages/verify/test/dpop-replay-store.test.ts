@@ -8,43 +8,23 @@
  *   per instance, unless proofs are remembered in Redis, where two verifiers refuse a replay across them.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { createDPoPProof, generateKeyPair, type RedisSetNX } from '@jot/jose';
 
 import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js';
-import { createVerifier, type DPoPOptions, type Verifier } from '../src/index.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
+import type { DPoPOptions, Verifier, VerifierOptions } from '../src/index.js';
 import { dataLogger, type DataLogger } from './support/data-logger.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
 
 const victim = generateKeyPair('ES256');
 const attacker = generateKeyPair('ES256');
 const URL_ = 'https://api.test/me';
-let issuer: FakeIssuer;
-const open: Verifier[] = [];
+const harness = useIssuerVerifier();
 
-beforeAll(async () => {
-  issuer = await startFakeIssuer();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((v) => v.close()));
-});
-afterAll(() => issuer?.close());
-
-function verifier(
-  dpop: DPoPOptions | undefined,
-  extra: { clock?: () => number; logger?: DataLogger } = {},
-): Verifier {
-  const v = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: 'none',
-    logger: extra.logger ?? dataLogger(),
-    ...(extra.clock === undefined ? {} : { clock: extra.clock }),
-    ...(dpop === undefined ? {} : { dpop }),
-  });
-  open.push(v);
-  return v;
+/** A verifier for this test's issuer, logging to its own `dataLogger` unless given one. */
+function verifier(dpop: DPoPOptions | undefined, options: Partial<VerifierOptions> = {}): Verifier {
+  return harness.build({ logger: dataLogger(), ...(dpop === undefined ? {} : { dpop }), ...options });
 }
 
 const request = (token: string, proof: string) => ({
@@ -68,8 +48,8 @@ describe('the in-memory replay store of a verifier', () => {
     const v = verifier({ replay: { memory: { maxEntries: 3 } } }, { clock: () => nowMs, logger });
     await v.ready();
     const iat = Math.floor(nowMs / 1000);
-    const victimToken = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
-    const attackerToken = issuer.tokens.sign({ cnf: { jkt: attacker.thumbprint() } });
+    const victimToken = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+    const attackerToken = harness.issuer.tokens.sign({ cnf: { jkt: attacker.thumbprint() } });
     const captured = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: victimToken, iat });
     expect(await outcome(v, victimToken, captured)).toBe('ok');
     const flood = (): string =>
@@ -151,7 +131,7 @@ describe('the multi-instance warning', () => {
       // It says how a service that knowingly runs as one process acknowledges it.
       expect(warnings(logger)[0]).toContain('dpop.replay: { memory: { singleInstance: true } }');
       await v.ready();
-      const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+      const token = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
       for (let i = 0; i < 2; i += 1) {
         const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
         expect(await outcome(v, token, proof)).toBe('ok');
@@ -165,13 +145,13 @@ describe('the multi-instance warning', () => {
     const logger = dataLogger();
     const v = verifier(undefined, { logger });
     await v.ready();
-    const unbound = issuer.tokens.sign();
+    const unbound = harness.issuer.tokens.sign();
     expect(await outcome(v, unbound, '')).toBe('401 ERR_DPOP_KEY_MISMATCH unbound');
     expect((await v.authenticate({ url: URL_, headers: { authorization: `Bearer ${unbound}` } })).ok).toBe(
       true,
     );
     expect(warnings(logger)).toEqual([]);
-    const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+    const token = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
     for (let i = 0; i < 2; i += 1) {
       const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
       expect(await outcome(v, token, proof)).toBe('ok');
@@ -186,7 +166,7 @@ describe('the multi-instance warning', () => {
       const logger = dataLogger();
       const v = verifier({ replay: { memory } }, { logger });
       await v.ready();
-      const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+      const token = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
       const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
       expect(await outcome(v, token, proof)).toBe('ok');
       // Still a replay store, only a quiet one.
@@ -228,7 +208,7 @@ describe('replay across instances', () => {
     try {
       const [a, b] = clients.map((redis) => verifier({ replay: { redis, prefix } }));
       await Promise.all([a!.ready(), b!.ready()]);
-      const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+      const token = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
       const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
       expect(await outcome(a!, token, proof)).toBe('ok');
       expect(await outcome(b!, token, proof)).toBe('401 ERR_DPOP_PROOF_REPLAYED replay');
@@ -247,7 +227,7 @@ describe('replay across instances', () => {
   it('two verifiers remembering proofs in memory each accept it once (the documented reason to use Redis)', async () => {
     const [a, b] = [verifier({}), verifier({})];
     await Promise.all([a.ready(), b.ready()]);
-    const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+    const token = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
     const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
     expect(await outcome(a, token, proof)).toBe('ok');
     expect(await outcome(b, token, proof)).toBe('ok');
@@ -277,15 +257,11 @@ describe('the Redis replay keys follow revocation.namespace', () => {
 
   async function firstKey(namespace: string | undefined, prefix?: string): Promise<string | undefined> {
     const redis = recording();
-    const v = createVerifier({
-      issuer: issuer.url,
-      audience: AUDIENCE,
-      revocation: strictIn(namespace),
-      logger: dataLogger(),
-      dpop: { replay: prefix === undefined ? { redis } : { redis, prefix } },
-    });
-    open.push(v);
-    const token = issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
+    const v = verifier(
+      { replay: prefix === undefined ? { redis } : { redis, prefix } },
+      { revocation: strictIn(namespace) },
+    );
+    const token = harness.issuer.tokens.sign({ cnf: { jkt: victim.thumbprint() } });
     const proof = createDPoPProof(victim, { htm: 'GET', htu: URL_, accessToken: token });
     expect(await outcome(v, token, proof)).toBe('ok');
     return redis.keys[0];
