@@ -4,17 +4,17 @@
  * most while it lasts), and logs once when the dependency works again with how many requests were refused. Before,
  * every refused request logged an error line.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { createDPoPProof, generateKeyPair } from '@jot/jose';
 
-import { createVerifier, type Verifier } from '../src/index.js';
+import type { Verifier } from '../src/index.js';
 import { FAILURE_REPORT_INTERVAL_MS, FAILURE_SETTLE_MS } from '../src/failure-log.js';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
 import { dataLogger, type DataLogger } from './support/data-logger.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
 
 const key = generateKeyPair('ES256');
-let issuer: FakeIssuer;
+const harness = useIssuerVerifier();
 let verifier: Verifier;
 let logger: DataLogger;
 let now: number;
@@ -22,14 +22,10 @@ let now: number;
 let redisDown: boolean;
 
 beforeEach(async () => {
-  issuer = await startFakeIssuer();
   now = Date.now();
   redisDown = false;
   logger = dataLogger();
-  verifier = createVerifier({
-    issuer: issuer.url,
-    audience: AUDIENCE,
-    revocation: 'none',
+  verifier = harness.build({
     logger,
     clock: () => now,
     dpop: {
@@ -46,15 +42,10 @@ beforeEach(async () => {
   await verifier.ready();
 });
 
-afterEach(async () => {
-  await verifier?.close();
-  await issuer?.close();
-});
-
 /** One request with a DPoP-bound token and a fresh proof (its replay check goes to the store); its status. */
 async function boundRequest(): Promise<number> {
   const iat = Math.floor(now / 1000);
-  const token = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() }, iat, exp: iat + 600 });
+  const token = harness.issuer.tokens.sign({ cnf: { jkt: key.thumbprint() }, iat, exp: iat + 600 });
   const proof = createDPoPProof(key, { htm: 'GET', htu: 'http://api.example/me', accessToken: token, iat });
   const result = await verifier.authenticate({
     method: 'GET',
@@ -67,7 +58,7 @@ async function boundRequest(): Promise<number> {
 /** One request with an unbound Bearer token: the DPoP step lets it through without asking the store. */
 async function unboundRequest(): Promise<number> {
   const iat = Math.floor(now / 1000);
-  const token = issuer.tokens.sign({ iat, exp: iat + 600 });
+  const token = harness.issuer.tokens.sign({ iat, exp: iat + 600 });
   const result = await verifier.authenticate({
     method: 'GET',
     headers: { authorization: `Bearer ${token}` },
@@ -128,10 +119,7 @@ describe('a dependency outage in the logs', () => {
 
   it('a dependency failing one request in three stays one outage: no start and end logged per request', async () => {
     let calls = 0;
-    const flaky = createVerifier({
-      issuer: issuer.url,
-      audience: AUDIENCE,
-      revocation: 'none',
+    const flaky = harness.build({
       logger,
       clock: () => now,
       dpop: {
@@ -143,24 +131,18 @@ describe('a dependency outage in the logs', () => {
         },
       },
     });
-    const previous = verifier;
     verifier = flaky;
-    try {
-      await flaky.ready();
-      const statuses: number[] = [];
-      for (let i = 0; i < 300; i += 1) {
-        now += 1000; // five minutes of traffic, one request a second
-        statuses.push(await boundRequest());
-      }
-      expect(statuses.filter((s) => s === 503)).toHaveLength(100);
-      // One line when it started, then one per interval: never a line per refusal, never "works again".
-      expect(logger.lines.every((line) => line.level === 'error')).toBe(true);
-      expect(logger.lines.length).toBeLessThanOrEqual(1 + 300_000 / FAILURE_REPORT_INTERVAL_MS);
-      const refused = logger.lines.reduce((sum, line) => sum + Number(line.data?.refused), 0);
-      expect(refused).toBeLessThanOrEqual(100);
-    } finally {
-      verifier = previous;
-      await flaky.close();
+    await flaky.ready();
+    const statuses: number[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      now += 1000; // five minutes of traffic, one request a second
+      statuses.push(await boundRequest());
     }
+    expect(statuses.filter((s) => s === 503)).toHaveLength(100);
+    // One line when it started, then one per interval: never a line per refusal, never "works again".
+    expect(logger.lines.every((line) => line.level === 'error')).toBe(true);
+    expect(logger.lines.length).toBeLessThanOrEqual(1 + 300_000 / FAILURE_REPORT_INTERVAL_MS);
+    const refused = logger.lines.reduce((sum, line) => sum + Number(line.data?.refused), 0);
+    expect(refused).toBeLessThanOrEqual(100);
   });
 });
