@@ -104,7 +104,8 @@ describe.runIf(redisServer)('failure budget when Redis fails mid-attempt', () =>
     const restarted = await admin();
     expect(await restarted.exists(`${prefix}ip:restart`)).toBe(0);
     // A fresh failure once Redis answers: it re-creates the key, and the owed release is settled in the same call.
-    expect(await a.fail(['ip:restart'])).toBeGreaterThanOrEqual(1);
+    // It is numbered by Redis's restarted count (1), not by this instance's own windows (services/limiter.ts).
+    expect(await a.fail(['ip:restart'])).toBe(1);
     // The fresh failure is still counted on Redis, and the budget (1) is closed for every instance.
     expect(await restarted.get(`${prefix}ip:restart`)).toBe('1');
     const b = limiter(await serverClient(), prefix, 1);
