@@ -14,6 +14,7 @@ import { requireRedis, TEST_REDIS_URL } from '../../server/test/support/redis.js
 import { createVerifier, type DPoPOptions, type Verifier } from '../src/index.js';
 import { ADAPTERS, type Mounted } from './support/adapters.js';
 import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../../../test-support/fake-issuer.js';
+import { useIssuerVerifier } from './support/issuer-verifier.js';
 import { recordingLogger } from './support/wait.js';
 
 const key = generateKeyPair('ES256');
@@ -155,11 +156,9 @@ describe.each(ADAPTERS)('%s adapter with DPoP-bound tokens', (_name, mount) => {
 });
 
 describe('DPoP behind a proxy, across instances, and interop', () => {
-  let issuer: FakeIssuer;
-  beforeAll(async () => {
-    issuer = await startFakeIssuer();
-  });
-  afterAll(() => issuer?.close());
+  const harness = useIssuerVerifier();
+  /** A verifier for this test's issuer (closed after it), with `dpop` when given. */
+  const verifierWith = (dpop?: DPoPOptions): Verifier => harness.build(dpop === undefined ? {} : { dpop });
 
   const request = (url: string, token: string, proof: string) => ({
     url,
@@ -174,22 +173,20 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
         return 'accepted';
       } catch (err) {
         return (err as { code?: string; reason?: string }).code + ' ' + (err as { reason?: string }).reason;
-      } finally {
-        await verifier.close();
       }
     };
-    const bound = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
-    const unbound = issuer.tokens.sign();
-    expect(await refusal(verifierFor(issuer, {}), bound)).toBe('ERR_DPOP_REQUIRED no_request');
-    expect(await refusal(verifierFor(issuer), bound)).toBe('ERR_DPOP_REQUIRED no_request');
-    expect(await refusal(verifierFor(issuer, { required: true }), unbound)).toBe('ERR_DPOP_REQUIRED policy');
-    expect(await refusal(verifierFor(issuer, {}), unbound)).toBe('accepted');
+    const bound = harness.issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
+    const unbound = harness.issuer.tokens.sign();
+    expect(await refusal(verifierWith({}), bound)).toBe('ERR_DPOP_REQUIRED no_request');
+    expect(await refusal(verifierWith(), bound)).toBe('ERR_DPOP_REQUIRED no_request');
+    expect(await refusal(verifierWith({ required: true }), unbound)).toBe('ERR_DPOP_REQUIRED policy');
+    expect(await refusal(verifierWith({}), unbound)).toBe('accepted');
   });
 
   it('checks htu against the configured external URL', async () => {
-    const verifier = verifierFor(issuer, { externalUrl: 'https://api.example.com/v1/' });
+    const verifier = verifierWith({ externalUrl: 'https://api.example.com/v1/' });
     await verifier.ready();
-    const token = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
+    const token = harness.issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
     const external = createDPoPProof(key, {
       htm: 'GET',
       htu: 'https://api.example.com/v1/orders',
@@ -207,15 +204,14 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
       headers: { ...request('', token, internal).headers, host: '10.0.0.5:8080' },
     });
     expect(refused.ok).toBe(false);
-    await verifier.close();
   });
 
   it('verifies a proof made by the jose package', async () => {
-    const verifier = verifierFor(issuer);
+    const verifier = verifierWith();
     await verifier.ready();
     const { privateKey, publicKey } = await joseKeyPair('ES256');
     const jwk = await exportJWK(publicKey);
-    const token = issuer.tokens.sign({ cnf: { jkt: await calculateJwkThumbprint(jwk) } });
+    const token = harness.issuer.tokens.sign({ cnf: { jkt: await calculateJwkThumbprint(jwk) } });
     const proof = await new SignJWT({ htm: 'GET', htu: 'https://api.test/me', ath: accessTokenHash(token) })
       .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
       .setIssuedAt()
@@ -223,17 +219,16 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
       .sign(privateKey);
     const result = await verifier.authenticate(request('https://api.test/me', token, proof));
     expect(result.ok).toBe(true);
-    await verifier.close();
   });
 
   it('refuses a replay at a second instance when both remember proofs in Redis', async () => {
     if (!(await requireRedis('verify DPoP replay through Redis'))) return;
     const redis = [new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL)];
     const prefix = `jot:test:dpop:${Date.now()}:`;
-    const verifiers = redis.map((r) => verifierFor(issuer, { replay: { redis: r, prefix } }));
+    const verifiers = redis.map((r) => verifierWith({ replay: { redis: r, prefix } }));
     try {
       await Promise.all(verifiers.map((v) => v.ready()));
-      const token = issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
+      const token = harness.issuer.tokens.sign({ cnf: { jkt: key.thumbprint() } });
       const proof = createDPoPProof(key, { htm: 'GET', htu: 'https://api.test/me', accessToken: token });
       const results = await Promise.all(
         [0, 1, 0, 1].map((i) => verifiers[i]!.authenticate(request('https://api.test/me', token, proof))),
@@ -241,7 +236,6 @@ describe('DPoP behind a proxy, across instances, and interop', () => {
       expect(results.filter((r) => r.ok)).toHaveLength(1);
       expect(results.filter((r) => !r.ok && r.error.code === 'ERR_DPOP_PROOF_REPLAYED')).toHaveLength(3);
     } finally {
-      await Promise.all(verifiers.map((v) => v.close()));
       redis.forEach((r) => r.disconnect());
     }
   });
