@@ -33,7 +33,7 @@ async function flood(
   tag = 'flood',
 ): Promise<number> {
   let begun = 0;
-  for (let i = 0; i < count; i += 1) if ((await limiter.fail([`${tag}:${i}`])) === 1) begun += 1;
+  for (let i = 0; i < count; i += 1) if ((await limiter.fail([`${tag}:${i}`]))[0] === 1) begun += 1;
   return begun;
 }
 
@@ -45,9 +45,9 @@ describe('failure budget memory: a flood of new keys', () => {
     await flood(limiter, 1_000);
     expect(await limiter.blockedFor(['ip:spent'])).toBeGreaterThan(0);
     // The half-spent budget kept its one failure: two more close it, not three.
-    expect(await limiter.fail(['ip:half'])).toBe(2);
+    expect(await limiter.fail(['ip:half'])).toEqual([2]);
     expect(await limiter.blockedFor(['ip:half'])).toBe(0);
-    expect(await limiter.fail(['ip:half'])).toBe(3);
+    expect(await limiter.fail(['ip:half'])).toEqual([3]);
     expect(await limiter.blockedFor(['ip:half'])).toBeGreaterThan(0);
   });
 
@@ -56,7 +56,7 @@ describe('failure budget memory: a flood of new keys', () => {
     await limiter.fail(['ip:half']);
     await limiter.fail(['ip:half']);
     await flood(limiter, FAILURE_MAX_KEYS + 10);
-    expect(await limiter.fail(['ip:half'])).toBe(3);
+    expect(await limiter.fail(['ip:half'])).toEqual([3]);
     expect(await limiter.blockedFor(['ip:half'])).toBeGreaterThan(0);
   });
 
@@ -78,10 +78,10 @@ describe('failure budget memory: a flood of new keys', () => {
     const { limiter } = budget({ max: 3, maxKeys: 2, sharedWindows: 1 });
     await flood(limiter, 2, 'own');
     // The memory is full of running windows: every new key counts in the one shared window.
-    expect(await limiter.fail(['ip:x'])).toBe(1);
-    expect(await limiter.fail(['ip:y'])).toBe(2);
+    expect(await limiter.fail(['ip:x'])).toEqual([1]);
+    expect(await limiter.fail(['ip:y'])).toEqual([2]);
     expect(await limiter.blockedFor(['ip:x'])).toBe(0);
-    expect(await limiter.fail(['ip:z'])).toBe(3);
+    expect(await limiter.fail(['ip:z'])).toEqual([3]);
     // Early: x failed once, and a key that never failed is refused too, until the shared window ends.
     expect(await limiter.blockedFor(['ip:x'])).toBeGreaterThan(0);
     expect(await limiter.blockedFor(['ip:never-failed'])).toBeGreaterThan(0);
@@ -108,15 +108,15 @@ describe('failure budget memory: ended windows', () => {
     const { limiter, advance } = budget({ max: 3, maxKeys: 2, sharedWindows: 1 });
     for (let i = 0; i < 3; i += 1) await limiter.fail(['ip:a']);
     await limiter.fail(['ip:b']);
-    expect(await limiter.fail(['ip:c'])).toBe(1); // shared
+    expect(await limiter.fail(['ip:c'])).toEqual([1]); // shared
     advance(WINDOW);
     expect(await limiter.blockedFor(['ip:a'])).toBe(0);
-    expect(await limiter.fail(['ip:a'])).toBe(1);
+    expect(await limiter.fail(['ip:a'])).toEqual([1]);
     // b's ended window makes room for d. With one shared window, had a or d been counted there, the next would
     // count 2: e is the first to find the memory full again, and f shares its window.
-    expect(await limiter.fail(['ip:d'])).toBe(1);
-    expect(await limiter.fail(['ip:e'])).toBe(1);
-    expect(await limiter.fail(['ip:f'])).toBe(2);
+    expect(await limiter.fail(['ip:d'])).toEqual([1]);
+    expect(await limiter.fail(['ip:e'])).toEqual([1]);
+    expect(await limiter.fail(['ip:f'])).toEqual([2]);
   });
 });
 
@@ -157,7 +157,7 @@ describe('failure budget memory: releases', () => {
     const stale = await limiter.reserve(['ip:x']);
     advance(WINDOW);
     await limiter.fail(['ip:x']); // every window ended: ip:x begins one of its own
-    expect(await limiter.fail(['ip:y'])).toBe(1); // full again (ip:x's own window runs): a new shared window
+    expect(await limiter.fail(['ip:y'])).toEqual([1]); // full again (ip:x's own window runs): a new shared window
     await limiter.fail(['ip:x']);
     await limiter.fail(['ip:x']);
     expect(await limiter.blockedFor(['ip:x'])).toBe(WINDOW);

@@ -4,10 +4,11 @@
  * - failed client authentications (`JOT_RATE_LIMIT_AUTH`): once an address has used its budget, its attempts are
  *   refused (429 `ERR_CLIENT_AUTH_LOCKED`) before any credential is checked, so a wrong secret cannot be guessed
  *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
- *   (client ids are public: a lock per id would let anyone refuse a client its right secret). At the token endpoint a
- *   refresh token the server does not know (no such token hash), presented by a public client (no authentication),
- *   spends the same budget: guessing a refresh token stays bounded per address; a known but unusable one (expired,
- *   session ended, reused, another client's) does not;
+ *   (client ids are public: a lock per id would let anyone refuse a client its right secret), for their event: each
+ *   budget records `rate_limited` at its own `max`th failure (`client-auth` for the address, `client-auth-client-id`
+ *   naming the id). At the token endpoint a refresh token the server does not know (no such token hash), presented
+ *   by a public client (no authentication), spends the same budget: guessing a refresh token stays bounded per
+ *   address; a known but unusable one (expired, session ended, reused, another client's) does not;
  * - failed grants of an authenticated confidential client at the token endpoint (`JOT_RATE_LIMIT_AUTH`, a budget of
  *   their own per client): an unknown refresh token it relays spends its own budget, not its address's — a gateway
  *   relaying its users' junk tokens must not lock its address's introspection and revocation calls (nor its
@@ -43,7 +44,12 @@ import { HttpError } from '../http/errors.js';
 import { rateLimited } from '../http/rate-limit.js';
 import { parseBasic } from '../services/client-auth.js';
 import { isDomainError } from '../services/errors.js';
-import { createFailureLimiter, type FailureLimiter, type Reservation } from '../services/limiter.js';
+import {
+  createFailureLimiter,
+  type FailureCounts,
+  type FailureLimiter,
+  type Reservation,
+} from '../services/limiter.js';
 
 /** The limits of one server (every route shares them). */
 export interface CallerLimits {
@@ -166,21 +172,22 @@ async function spend(
 
 /**
  * Runs `attempt` on a place `held` in an address's budget: a failure that `counts` (a refused credential) keeps it
- * spent — and `onSpent` runs when it was the budget's last, one event per key and window rather than one per refused
- * attempt — while anything else gives it back. `alsoKeys` count the failure too without holding a place.
+ * spent and `onCounted` is told each key's count (the held key's, then each of `alsoKeys`'s, which count the failure
+ * too without holding a place) — the caller records a key's "budget spent" event at its `max`th, one event per key
+ * and window rather than one per refused attempt — while anything else gives it back.
  */
 async function onHeldPlace<T>(
   held: Reservation,
   attempt: () => Promise<T>,
   counts: (err: unknown) => boolean,
-  { max, onSpent, alsoKeys = [] }: { max: number; onSpent: () => void; alsoKeys?: readonly string[] },
+  { onCounted, alsoKeys = [] }: { onCounted: (counts: FailureCounts) => void; alsoKeys?: readonly string[] },
 ): Promise<T> {
   let result: T;
   try {
     result = await attempt();
   } catch (err) {
     if (!counts(err)) await held.release();
-    else if ((await held.fail(alsoKeys)) === max) onSpent();
+    else onCounted(await held.fail(alsoKeys));
     throw err;
   }
   await held.release();
@@ -207,7 +214,11 @@ function failureGuard(
     return async (request, key, attempt, counts) => {
       const held = await failures.reserve([key]);
       if (held.wait > 0) throw rateLimited(held.wait / 1000);
-      return onHeldPlace(held, attempt, counts, { max, onSpent: () => record(request) });
+      return onHeldPlace(held, attempt, counts, {
+        onCounted: ([count]) => {
+          if (count === max) record(request);
+        },
+      });
     };
   }
   return async (request, key, attempt, counts) => {
@@ -216,7 +227,7 @@ function failureGuard(
     try {
       return await attempt();
     } catch (err) {
-      if (counts(err) && (await failures.fail([key])) === max) record(request);
+      if (counts(err) && (await failures.fail([key]))[0] === max) record(request);
       throw err;
     }
   };
@@ -242,6 +253,42 @@ function failureGuards(
     renew: perAddress(prefixes.renew, 'renew-failures'),
     clientGrant: (request, clientId, grant, counts) =>
       clientGrants(request, `client:${hashed(clientId)}`, grant, counts),
+  };
+}
+
+/** A longer claimed client id is cut to this many characters in an event (it is the caller's text, unchecked). */
+const EVENT_CLIENT_ID_MAX = 200;
+
+/**
+ * `CallerLimits.authenticate` over the failed client authentications' budget (`failures`, `max` each key): per address
+ * (`ip:`), the budget that locks, and per claimed client id (`client:`), only counted. Each key's "budget spent"
+ * event is recorded at its own `max`th failure — the address's as `client-auth`, the client id's as
+ * `client-auth-client-id` naming the id (many addresses guessing one client's secret) — never at another key's: the
+ * largest of the two counts once named the address for a client id's count, and missed the address's own `max`th
+ * when the client id had passed its `max` before.
+ */
+function clientAuthentications(
+  failures: FailureLimiter,
+  max: number,
+  record: (request: FastifyRequest, limit: string, detail?: Record<string, unknown>) => void,
+): CallerLimits['authenticate'] {
+  return async (request, claimed, check, counts = isCredentialRefusal) => {
+    // The address as its limits group it (an IPv6 /64), as the route limits do.
+    const address = `ip:${addressKey(request.ip)}`;
+    // Only the address locks before the credential: client ids are public, so a lock per client id would let anyone
+    // refuse a client its right secret (failures per client are still counted, for the events). The address's
+    // place is held before the credential is checked: a burst gets no more checks than the budget.
+    const held = await failures.reserve([address]);
+    if (held.wait > 0) throw locked(held.wait);
+    return onHeldPlace(held, check, counts, {
+      alsoKeys: claimed === undefined ? [] : [`client:${hashed(claimed)}`],
+      onCounted: ([forAddress, forClient]) => {
+        if (forAddress === max) record(request, 'client-auth');
+        if (forClient === max && claimed !== undefined) {
+          record(request, 'client-auth-client-id', { client_id: claimed.slice(0, EVENT_CLIENT_ID_MAX) });
+        }
+      },
+    });
   };
 }
 
@@ -280,11 +327,15 @@ function build(app: FastifyInstance): CallerLimits {
           timeWindow: ceiling.windowMs,
           keyGenerator: (request) => `resource-server:ip:${addressKey(request.ip)}`,
         });
-  const record = (request: FastifyRequest, limit = 'client-auth'): void => {
+  const record = (
+    request: FastifyRequest,
+    limit = 'client-auth',
+    detail: Record<string, unknown> = {},
+  ): void => {
     events
       .record('rate_limited', {
         ip: request.ip,
-        detail: { limit, route: request.routeOptions.url ?? null },
+        detail: { limit, route: request.routeOptions.url ?? null, ...detail },
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
@@ -292,21 +343,7 @@ function build(app: FastifyInstance): CallerLimits {
     memoryFull(app.log, limit),
   );
   return {
-    async authenticate(request, claimed, check, counts = isCredentialRefusal) {
-      // The address as its limits group it (an IPv6 /64), as the route limits do.
-      const address = `ip:${addressKey(request.ip)}`;
-      const keys = [address, ...(claimed === undefined ? [] : [`client:${hashed(claimed)}`])];
-      // Only the address locks before the credential: client ids are public, so a lock per client id would let
-      // anyone refuse a client its right secret (failures per client are still counted, for the events). The
-      // address's place is held before the credential is checked: a burst gets no more checks than the budget.
-      const held = await failures.reserve([address]);
-      if (held.wait > 0) throw locked(held.wait);
-      return onHeldPlace(held, check, counts, {
-        max: config.rateLimitAuth.max,
-        onSpent: () => record(request),
-        alsoKeys: keys.slice(1),
-      });
-    },
+    authenticate: clientAuthentications(failures, config.rateLimitAuth.max, record),
     ...guards,
     async admit(request, caller) {
       callerOf.set(request, caller);

@@ -26,14 +26,25 @@ export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Pro
 }
 
 /**
+ * A failure's count in the window of each key it was counted against, in the order of those keys: each key is a
+ * budget of its own (an address, a claimed client id), so a caller acting on the `max`th failure asks each key's count
+ * — the largest of them would number one key's failure with another's count. Redis's counts when Redis answered,
+ * this instance's when it did not.
+ */
+export type FailureCounts = readonly number[];
+
+/**
  * One attempt's hold on the budget of its keys (`FailureLimiter.reserve`): counted as a failure from the start, so
  * that attempts in flight at once cannot pass the check together; given back when it did not fail.
  */
 export interface Reservation {
   /** Milliseconds until the keys have room again when the attempt is refused (nothing is held then); 0 when held. */
   readonly wait: number;
-  /** The attempt failed: its place stays spent, and `alsoKeys` count one failure too; the largest count. */
-  fail(alsoKeys?: readonly string[]): Promise<number>;
+  /**
+   * The attempt failed: its place stays spent, and `alsoKeys` count one failure too (without holding or checking
+   * anything); the count of each reserved key, then of each of `alsoKeys`, in their order.
+   */
+  fail(alsoKeys?: readonly string[]): Promise<FailureCounts>;
   /** The attempt did not fail (or presented no credential): its place is given back. */
   release(): Promise<void>;
 }
@@ -48,8 +59,8 @@ export interface Reservation {
 export interface FailureLimiter {
   /** Milliseconds until none of `keys` is over budget; 0 when none is. */
   blockedFor(keys: readonly string[]): Promise<number>;
-  /** Counts one failure against each of `keys`; resolves to the largest of their counts (Redis's when it answered). */
-  fail(keys: readonly string[]): Promise<number>;
+  /** Counts one failure against each of `keys`; resolves to the count of each, in their order. */
+  fail(keys: readonly string[]): Promise<FailureCounts>;
   /** Refuses (a `wait`) when any of `keys` is over budget; else counts the attempt as a failure until released. */
   reserve(keys: readonly string[]): Promise<Reservation>;
 }
@@ -91,19 +102,19 @@ for _, key in ipairs(KEYS) do
 end
 `;
 
-/** Lua: every key of `KEYS` counted once (a new window lasts ARGV[`windowArg`] ms); `most` = the largest count. */
+/** Lua: every key of `KEYS` counted once (a new window lasts ARGV[`windowArg`] ms); `counts` = each key's count. */
 const countEach = (windowArg: number): string => `
-local most = 0
-for _, key in ipairs(KEYS) do
+local counts = {}
+for i, key in ipairs(KEYS) do
   local count = redis.call('INCR', key)
   if count == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[${windowArg}]) end
-  if count > most then most = count end
+  counts[i] = count
 end
 `;
 
 const PEEK_SCRIPT = `${longestWait(1)}return wait`;
 
-const FAIL_SCRIPT = `${countEach(1)}return most`;
+const FAIL_SCRIPT = `${countEach(1)}return counts`;
 
 /** Lua: `now` = Redis's clock, in Unix milliseconds. */
 const redisNow = `
@@ -121,10 +132,10 @@ for i, key in ipairs(KEYS) do ends[i] = now + redis.call('PTTL', key) end
 `;
 
 /**
- * `{wait, most, now, ends}`: refused with the longest wait when a key is over budget; else every key counted once,
- * Redis's time, and when each key's window ends (`windowEnds`).
+ * `{wait, counts, now, ends}`: refused with the longest wait when a key is over budget; else every key counted once
+ * (each key's count), Redis's time, and when each key's window ends (`windowEnds`).
  */
-const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, 0, 0, {}} end${countEach(2)}${windowEnds}return {0, most, now, ends}`;
+const RESERVE_SCRIPT = `${longestWait(1)}if wait > 0 then return {wait, {}, 0, {}} end${countEach(2)}${windowEnds}return {0, counts, now, ends}`;
 
 /**
  * How far (ms) a key's window end may be from the one a place was held in and still be that window: the two are
@@ -164,8 +175,8 @@ const OWED_MAX = 10_000;
  */
 interface LocalWindows {
   blockedFor(keys: readonly string[]): number;
-  /** Counts one failure against each of `keys`: the windows counted in, and the largest count among them. */
-  fail(keys: readonly string[]): { windows: CountedWindow[]; most: number };
+  /** Counts one failure against each of `keys`: the windows counted in, and each key's count. */
+  fail(keys: readonly string[]): { windows: CountedWindow[]; counts: FailureCounts };
   /** Gives one counted failure back to each of `windows` still running (never below 0, never to a later window). */
   giveBack(windows: readonly CountedWindow[]): void;
 }
@@ -191,7 +202,7 @@ function localWindows(options: FailureLimiterOptions): LocalWindows {
     },
     fail(keys) {
       const counted = keys.map((key) => windows.count(key, windowMs));
-      return { windows: counted, most: Math.max(0, ...counted.map((w) => w.count)) };
+      return { windows: counted, counts: counted.map((w) => w.count) };
     },
     giveBack(counted) {
       for (const window of counted) windows.giveBack(window);
@@ -282,11 +293,11 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
     if (owed.pending()) await owed.settle(redis, () => (failedAt = Date.now()));
     return reply;
   }
-  const countedAt = async (keys: readonly string[]): Promise<number> => {
+  const countedAt = async (keys: readonly string[]): Promise<FailureCounts> => {
     const reply = await viaRedis(FAIL_SCRIPT, keys, String(windowMs));
     // While Redis answers, failures are also counted here, so a Redis outage does not reopen the budget at once.
-    const own = local.fail(keys).most;
-    return typeof reply === 'number' ? reply : own;
+    const own = local.fail(keys).counts;
+    return countsOf(reply, keys.length) ?? own;
   };
   return {
     async blockedFor(keys) {
@@ -304,14 +315,15 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
       // Held here too (a Redis outage keeps what was counted), or here alone; a release gives back to these windows.
       const own = local.fail(keys);
       // Numbered by the windows that decided the check: Redis's when it answered, never the larger (see above).
-      const most = shared?.most ?? own.most;
+      const counts = shared?.counts ?? own.counts;
       let settled = false;
       return {
         wait: 0,
         async fail(alsoKeys = []) {
           if (settled) throw new Error('reservation already settled');
           settled = true;
-          return alsoKeys.length === 0 ? most : Math.max(most, await countedAt(alsoKeys));
+          // Each key numbered by its own count: the largest would number one key's failure with another's.
+          return alsoKeys.length === 0 ? counts : [...counts, ...(await countedAt(alsoKeys))];
         },
         async release() {
           if (settled) throw new Error('reservation already settled');
@@ -326,20 +338,27 @@ export function createFailureLimiter(options: FailureLimiterOptions): FailureLim
   };
 }
 
+/** `keyCount` numbers (each key's count, or when its window ends) from Redis; undefined for anything else. */
+function countsOf(reply: unknown, keyCount: number): number[] | undefined {
+  if (!Array.isArray(reply) || reply.length !== keyCount) return undefined;
+  return reply.every((n): n is number => typeof n === 'number') ? reply : undefined;
+}
+
 /**
- * `RESERVE_SCRIPT`'s answer (`ends`: when the window of each of the `keyCount` keys ends, Redis's clock, as `now`);
- * undefined when Redis did not answer (or answered something else).
+ * `RESERVE_SCRIPT`'s answer (`counts`: each of the `keyCount` keys' count; `ends`: when its window ends, Redis's
+ * clock, as `now`); undefined when Redis did not answer (or answered something else).
  */
 function reservedOnRedis(
   reply: unknown,
   keyCount: number,
-): { wait: number; most: number; now: number; ends: number[] } | undefined {
-  if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') return undefined;
-  const [wait, most, now, ends] = reply as [number, number, unknown, unknown];
-  if (wait > 0) return { wait, most, now: 0, ends: [] };
-  if (typeof now !== 'number' || !Array.isArray(ends) || ends.length !== keyCount) return undefined;
-  if (!ends.every((end): end is number => typeof end === 'number')) return undefined;
-  return { wait, most, now, ends };
+): { wait: number; counts: FailureCounts; now: number; ends: number[] } | undefined {
+  if (!Array.isArray(reply) || typeof reply[0] !== 'number') return undefined;
+  const [wait, counted, now, ended] = reply as [number, unknown, unknown, unknown];
+  if (wait > 0) return { wait, counts: [], now: 0, ends: [] };
+  const counts = countsOf(counted, keyCount);
+  const ends = countsOf(ended, keyCount);
+  if (typeof now !== 'number' || counts === undefined || ends === undefined) return undefined;
+  return { wait, counts, now, ends };
 }
 
 /** The places a reservation holds on Redis, `heldAt` (this process's clock) being when Redis's answer came. */
