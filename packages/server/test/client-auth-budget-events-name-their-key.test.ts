@@ -2,7 +2,8 @@
  * The "budget spent" `rate_limited` events of failed client authentications (plugins/caller-limits.ts) at
  * `/oauth/introspect`: a failure is counted per address (the budget that locks, `detail.limit` `client-auth`) and per
  * claimed client id (only counted, `client-auth-client-id` with the id), and each key's event is recorded at THAT
- * key's `max`th failure — in this instance's memory and on Redis alike.
+ * key's `max`th failure — in this instance's memory and on Redis alike. A claimed id is the caller's text: it is named
+ * only when it is a registered client that authenticates, never when it names no client or a public one.
  *
  * Regression: the event was recorded when the largest of the two counts was exactly `max`. An address whose
  * failures claimed a client id already past `max` (one under attack from many addresses) spent its budget — and was
@@ -14,7 +15,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TestServer } from './support/jot-server.js';
-import { postForm, startIssuer } from './support/oauth.js';
+import { adminToken, postForm, registerClient, startIssuer } from './support/oauth.js';
 import { waitFor } from './support/processes.js';
 import { requireRedis, TEST_REDIS_URL, testRedisNamespace } from './support/redis.js';
 
@@ -39,9 +40,23 @@ const backends = [
 
 describe.each(backends)('client-auth budget events $name', ({ run, settings }) => {
   let server: TestServer;
+  let admin: string;
   beforeAll(async () => {
-    if (run) server = await startIssuer({ rateLimitAuth: `${FAILURES}/60s`, trustProxy: true, ...settings });
+    if (!run) return;
+    server = await startIssuer({ rateLimitAuth: `${FAILURES}/60s`, trustProxy: true, ...settings });
+    admin = await adminToken(server);
   });
+
+  /** A registered confidential client (a secret, `client_secret_basic`). */
+  async function registered(): Promise<string> {
+    const { client } = await registerClient(server, admin, {
+      name: 'budget events',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      audiences: ['https://api.example'],
+    });
+    return client.client_id;
+  }
   afterAll(async () => {
     await server?.close();
   });
@@ -80,7 +95,7 @@ describe.each(backends)('client-auth budget events $name', ({ run, settings }) =
   it.runIf(run)(
     'an address spending its budget on a client id already past max records its event',
     async () => {
-      const clientId = `attacked-${randomUUID()}`;
+      const clientId = await registered();
       // Many addresses guess one client's secret: its count passes max (the client id locks nothing).
       for (let i = 0; i <= FAILURES; i++) expect(await wrongSecret(freshAddress(), clientId)).toBe(401);
       const address = freshAddress();
@@ -98,7 +113,7 @@ describe.each(backends)('client-auth budget events $name', ({ run, settings }) =
   it.runIf(run)(
     'a client id reaching max names the client id, not the address that failed once',
     async () => {
-      const clientId = `targeted-${randomUUID()}`;
+      const clientId = await registered();
       for (let i = 1; i < FAILURES; i++) expect(await wrongSecret(freshAddress(), clientId)).toBe(401);
       const address = freshAddress();
       // The client id's max-th failure, the address's first.
@@ -108,6 +123,32 @@ describe.each(backends)('client-auth budget events $name', ({ run, settings }) =
       // Nothing locks: neither the address (one failure) nor the client id (ids are public).
       expect(await wrongSecret(address, clientId)).toBe(401);
       expect(await wrongSecret(freshAddress(), clientId)).toBe(401);
+    },
+  );
+
+  it.runIf(run)(
+    'a claimed id that names no client, or a public one, is never written into an event',
+    async () => {
+      // `jot`: the server's own first-party public client (`none`: no secret to guess).
+      const publicId = 'jot';
+      // A secret pasted as the id (a misconfigured client), a long id, and a public client's id.
+      const claims = [`s3cr3t-${randomUUID()}`, 'x'.repeat(300), publicId];
+      const lastAddresses: string[] = [];
+      for (const claimed of claims) {
+        for (let i = 1; i < FAILURES; i++) expect(await wrongSecret(freshAddress(), claimed)).toBe(401);
+        const address = freshAddress();
+        lastAddresses.push(address);
+        expect(await wrongSecret(address, claimed)).toBe(401);
+      }
+      // The address's budget events still arrive (for a control address that spends its own) ...
+      const control = freshAddress();
+      for (let i = 0; i < FAILURES; i++) expect(await wrongSecret(control, claims[0]!)).toBe(401);
+      expect(await eventsWith(control)).toEqual([{ ip: control, limit: 'client-auth', clientId: undefined }]);
+      // ... and none names a claimed id that is no client's that authenticates, nor was written for it.
+      const all = await budgetEvents();
+      for (const claimed of claims) expect(all.filter((e) => e.clientId === claimed)).toEqual([]);
+      for (const address of lastAddresses) expect(all.filter((e) => e.ip === address)).toEqual([]);
+      expect(JSON.stringify(all)).not.toContain(claims[0]);
     },
   );
 });

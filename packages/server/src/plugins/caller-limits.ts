@@ -6,7 +6,7 @@
  *   without bound, even a right one being refused meanwhile; failures per claimed `client_id` are only counted
  *   (client ids are public: a lock per id would let anyone refuse a client its right secret), for their event: each
  *   budget records `rate_limited` at its own `max`th failure (`client-auth` for the address, `client-auth-client-id`
- *   naming the id). At the token endpoint a refresh token the server does not know (no such token hash), presented
+ *   naming the id, only a registered client's that authenticates). At the token endpoint a refresh token the server does not know (no such token hash), presented
  *   by a public client (no authentication), spends the same budget: guessing a refresh token stays bounded per
  *   address; a known but unusable one (expired, session ended, reused, another client's) does not;
  * - failed grants of an authenticated confidential client at the token endpoint (`JOT_RATE_LIMIT_AUTH`, a budget of
@@ -39,10 +39,13 @@ import { redisNames } from '@jot/contract';
 import { decodeUnverified } from '@jot/jose';
 
 import type { ServerContext } from '../context.js';
+import type { Store } from '../store/index.js';
 import { addressKey } from '../http/address-key.js';
 import { HttpError } from '../http/errors.js';
+import { eventThrottle } from '../http/event-throttle.js';
 import { rateLimited } from '../http/rate-limit.js';
 import { parseBasic } from '../services/client-auth.js';
+import { CLIENT_ID_SHAPE } from '../services/client-registration.js';
 import { isDomainError } from '../services/errors.js';
 import {
   createFailureLimiter,
@@ -206,7 +209,7 @@ function failureGuard(
   redis: Redis | undefined,
   prefix: string,
   { max, windowMs }: { max: number; windowMs: number },
-  record: (request: FastifyRequest) => void,
+  record: (request: FastifyRequest, key: string) => void,
   { hold, onFull }: { hold: boolean; onFull: () => void },
 ): CallerLimits['clientGrant'] {
   const failures = createFailureLimiter({ redis, prefix, max, windowMs, onFull });
@@ -216,7 +219,7 @@ function failureGuard(
       if (held.wait > 0) throw rateLimited(held.wait / 1000);
       return onHeldPlace(held, attempt, counts, {
         onCounted: ([count]) => {
-          if (count === max) record(request);
+          if (count === max) record(request, key);
         },
       });
     };
@@ -227,7 +230,7 @@ function failureGuard(
     try {
       return await attempt();
     } catch (err) {
-      if (counts(err) && (await failures.fail([key]))[0] === max) record(request);
+      if (counts(err) && (await failures.fail([key]))[0] === max) record(request, key);
       throw err;
     }
   };
@@ -238,11 +241,14 @@ function failureGuards(
   redis: Redis | undefined,
   prefixes: ReturnType<typeof failurePrefixes>,
   budget: { max: number; windowMs: number },
-  record: (request: FastifyRequest, limit: string) => void,
+  record: RecordSpent,
   full: (limit: string) => () => void,
 ): Pick<CallerLimits, 'refresh' | 'renew' | 'clientGrant'> {
   const guard = (prefix: string, limit: string, hold: boolean): CallerLimits['clientGrant'] =>
-    failureGuard(redis, prefix, budget, (request) => record(request, limit), { hold, onFull: full(limit) });
+    failureGuard(redis, prefix, budget, (request, key) => record(request, limit, key), {
+      hold,
+      onFull: full(limit),
+    });
   const perAddress = (prefix: string, limit: string): CallerLimits['refresh'] => {
     const byKey = guard(prefix, limit, true);
     return (request, attempt, counts) => byKey(request, `ip:${addressKey(request.ip)}`, attempt, counts);
@@ -256,21 +262,45 @@ function failureGuards(
   };
 }
 
-/** A longer claimed client id is cut to this many characters in an event (it is the caller's text, unchecked). */
-const EVENT_CLIENT_ID_MAX = 200;
+/**
+ * Records a budget's "budget spent" event (`rate_limited`, `detail.limit` = `limit`) for its `key` — at most once per
+ * key and window on an instance, and past the throttle's key bound one `suppressed: true` event for the rest of the
+ * window (http/event-throttle.ts), as the route limits do.
+ */
+type RecordSpent = (
+  request: FastifyRequest,
+  limit: string,
+  key: string,
+  detail?: Record<string, unknown>,
+) => void;
+
+/**
+ * Whether `claimed` names a registered client that authenticates (a secret or a key) — the only kind whose
+ * credential can be guessed or forged; a public client (`none`) has none, and its failures are unknown refresh
+ * tokens. A claimed id is the caller's text (a Basic user name, a form field, an unverified assertion's `sub`): it
+ * may be anything, a swapped-in secret included, so it is named in an event only once the store knows it as such a
+ * client.
+ */
+async function guessableClient(store: Store, claimed: string): Promise<boolean> {
+  if (!CLIENT_ID_SHAPE.test(claimed)) return false;
+  const client = await store.getClient(claimed);
+  return client !== undefined && client.authMethod !== 'none';
+}
 
 /**
  * `CallerLimits.authenticate` over the failed client authentications' budget (`failures`, `max` each key): per address
  * (`ip:`), the budget that locks, and per claimed client id (`client:`), only counted. Each key's "budget spent"
  * event is recorded at its own `max`th failure — the address's as `client-auth`, the client id's as
- * `client-auth-client-id` naming the id (many addresses guessing one client's secret) — never at another key's: the
+ * `client-auth-client-id` naming the id (many addresses guessing one client's secret; only a registered client's
+ * that authenticates: `guessableClient`) — never at another key's: the
  * largest of the two counts once named the address for a client id's count, and missed the address's own `max`th
  * when the client id had passed its `max` before.
  */
 function clientAuthentications(
   failures: FailureLimiter,
   max: number,
-  record: (request: FastifyRequest, limit: string, detail?: Record<string, unknown>) => void,
+  record: RecordSpent,
+  store: Store,
 ): CallerLimits['authenticate'] {
   return async (request, claimed, check, counts = isCredentialRefusal) => {
     // The address as its limits group it (an IPv6 /64), as the route limits do.
@@ -280,13 +310,18 @@ function clientAuthentications(
     // place is held before the credential is checked: a burst gets no more checks than the budget.
     const held = await failures.reserve([address]);
     if (held.wait > 0) throw locked(held.wait);
+    const clientKey = claimed === undefined ? undefined : `client:${hashed(claimed)}`;
     return onHeldPlace(held, check, counts, {
-      alsoKeys: claimed === undefined ? [] : [`client:${hashed(claimed)}`],
+      alsoKeys: clientKey === undefined ? [] : [clientKey],
       onCounted: ([forAddress, forClient]) => {
-        if (forAddress === max) record(request, 'client-auth');
-        if (forClient === max && claimed !== undefined) {
-          record(request, 'client-auth-client-id', { client_id: claimed.slice(0, EVENT_CLIENT_ID_MAX) });
-        }
+        if (forAddress === max) record(request, 'client-auth', address);
+        if (forClient !== max || claimed === undefined || clientKey === undefined) return;
+        // Named only for a registered client with a secret: the caller's text is never written as it came.
+        guessableClient(store, claimed)
+          .then((known) => {
+            if (known) record(request, 'client-auth-client-id', clientKey, { client_id: claimed });
+          })
+          .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
       },
     });
   };
@@ -327,15 +362,19 @@ function build(app: FastifyInstance): CallerLimits {
           timeWindow: ceiling.windowMs,
           keyGenerator: (request) => `resource-server:ip:${addressKey(request.ip)}`,
         });
-  const record = (
-    request: FastifyRequest,
-    limit = 'client-auth',
-    detail: Record<string, unknown> = {},
-  ): void => {
+  // One throttle for every budget: they share JOT_RATE_LIMIT_AUTH's window, and keys carry their budget's name.
+  const throttle = eventThrottle(config.rateLimitAuth.windowMs);
+  const record: RecordSpent = (request, limit, key, detail = {}) => {
+    const decision = throttle(`${limit}\n${key}`, Date.now());
+    if (decision === 'skip') return;
     events
       .record('rate_limited', {
         ip: request.ip,
-        detail: { limit, route: request.routeOptions.url ?? null, ...detail },
+        detail: {
+          limit,
+          route: request.routeOptions.url ?? null,
+          ...(decision === 'overflow' ? { suppressed: true } : detail),
+        },
       })
       .catch((err: unknown) => request.log.warn({ err }, 'recording a security event failed'));
   };
@@ -343,7 +382,7 @@ function build(app: FastifyInstance): CallerLimits {
     memoryFull(app.log, limit),
   );
   return {
-    authenticate: clientAuthentications(failures, config.rateLimitAuth.max, record),
+    authenticate: clientAuthentications(failures, config.rateLimitAuth.max, record, app.jot.store),
     ...guards,
     async admit(request, caller) {
       callerOf.set(request, caller);

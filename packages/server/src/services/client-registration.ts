@@ -23,7 +23,8 @@ import {
 /** A validated registration: the store row but for the secret. */
 export type ClientRow = Omit<NewOAuthClient, 'secretHash' | 'sealedSecret'>;
 
-const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+/** What a client id may look like (registration refuses any other). */
+export const CLIENT_ID_SHAPE = /^[A-Za-z0-9._~-]{1,64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_TTL_SECONDS = 24 * 3600;
 
@@ -43,7 +44,7 @@ function isUri(value: string): boolean {
 
 function clientIdOf(input: ClientRegistration): string {
   const clientId = input.client_id ?? `c_${randomBytes(12).toString('base64url')}`;
-  if (!CLIENT_ID.test(clientId) || UUID.test(clientId)) {
+  if (!CLIENT_ID_SHAPE.test(clientId) || UUID.test(clientId)) {
     throw invalid('client_id: 1 to 64 of A-Z a-z 0-9 . _ ~ -, and not shaped like a UUID (user ids are)');
   }
   return clientId;
