@@ -22,9 +22,8 @@
  * (11.4k vs 13.6k: one worker thread against libuv's four); answering per check matched the pool. So the pool stays.
  * Its size is the process's (`UV_THREADPOOL_SIZE`, read once when the pool starts): with one thread on 2 cores
  * instead of Node's four, a busy thread takes the next check without sleeping and waking, and the same route served
- * 15-25 % more requests (2026-12-04, interleaved rounds). The waking is paid on the event loop: `crypto.verify`'s
- * call took 40 % of the loop's busy time with four threads (inline checks: 38 %), 15 % with one. docs/verify.md
- * advises every core but the event loop's.
+ * 10 % (RS256) and 14 % (ES256) more requests, at 72 instead of 87 µs of CPU per RS256 request (full bench run,
+ * docs/bench/runs/2026-12-04-epyc.md). docs/verify.md advises every core but the event loop's.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 

@@ -48,12 +48,12 @@ export function useIssuerVerifier(defaults: Partial<VerifierOptions> = {}): Issu
   });
 
   afterEach(async () => {
-    try {
-      await Promise.all(built.splice(0).map((verifier) => verifier.close()));
-    } finally {
-      await issuer?.close();
-      issuer = undefined;
-    }
+    // Every verifier is closed (one failing close does not cut the others short) before the issuer goes.
+    const closed = await Promise.allSettled(built.splice(0).map((verifier) => verifier.close()));
+    await issuer?.close();
+    issuer = undefined;
+    const failed = closed.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   });
 
   const harness: IssuerVerifier = {
