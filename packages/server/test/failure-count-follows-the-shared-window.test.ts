@@ -11,27 +11,16 @@
 import { randomUUID } from 'node:crypto';
 
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createFailureLimiter, type FailureLimiter } from '../src/services/limiter.js';
 import { waitFor } from './support/processes.js';
-import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { redisConnections, requireRedis, TEST_REDIS_URL } from './support/redis.js';
 
 const redisAvailable = await requireRedis('the failure count of the shared window');
 
 describe.runIf(redisAvailable)('the failure count follows the shared window while Redis answers', () => {
-  const connections: Redis[] = [];
-  afterAll(() => {
-    for (const c of connections) c.disconnect();
-  });
-
-  async function connected(): Promise<Redis> {
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-    redis.on('error', () => undefined);
-    connections.push(redis);
-    await redis.ping();
-    return redis;
-  }
+  const { connected } = redisConnections();
 
   /**
    * An instance whose own windows never end (its clock stands still) over a short shared window on Redis: the

@@ -9,25 +9,13 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createFailureLimiter, type FailureLimiter } from '../src/services/limiter.js';
-import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { redisConnections, requireRedis } from './support/redis.js';
 
 const redisAvailable = await requireRedis('failure counts per key on Redis');
-const connections: Redis[] = [];
-afterAll(() => {
-  for (const c of connections) c.disconnect();
-});
-
-async function connected(): Promise<Redis> {
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined);
-  connections.push(redis);
-  await redis.ping();
-  return redis;
-}
+const { connected } = redisConnections();
 
 const backends = [
   { name: 'in memory', run: true, redis: async (): Promise<undefined> => undefined },

@@ -5,12 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createFailureLimiter } from '../src/services/limiter.js';
 import { waitFor } from './support/processes.js';
-import { requireRedis, TEST_REDIS_URL } from './support/redis.js';
+import { redisConnections, requireRedis } from './support/redis.js';
 
 const redisAvailable = await requireRedis('the shared failure budget');
 
@@ -89,17 +88,7 @@ describe('reservations in one instance', () => {
 });
 
 describe.runIf(redisAvailable)('failure budget over one Redis (two instances)', () => {
-  const connections: Redis[] = [];
-  afterAll(() => {
-    for (const c of connections) c.disconnect();
-  });
-
-  async function connected(): Promise<Redis> {
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-    connections.push(redis);
-    await redis.ping();
-    return redis;
-  }
+  const { connected } = redisConnections();
 
   it('failures on either instance fill one budget; both refuse', async () => {
     // A window long enough that a loaded machine cannot end it between two steps.

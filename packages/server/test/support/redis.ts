@@ -3,6 +3,7 @@
  * skipped with a visible message. `JOT_TEST_REDIS_URL` overrides the address.
  */
 import { Redis } from 'ioredis';
+import { afterAll } from 'vitest';
 
 export { testRedisNamespace } from './redis-namespace.js';
 
@@ -50,4 +51,25 @@ export async function requireRedis(suite: string): Promise<boolean> {
   if (process.env.CI) throw new Error(`Redis is required for ${suite} (${TEST_REDIS_URL}): ${problem}`);
   console.warn(`SKIPPED ${suite}: Redis is not reachable at ${TEST_REDIS_URL} (${problem})`);
   return false;
+}
+
+/**
+ * For a suite of its own connections to the test Redis (`maxRetriesPerRequest: 1`, errors swallowed: a test that
+ * breaks one sees its command fail): `connected()` opens one and waits for its PING; each is disconnected after all.
+ * Call inside a `describe` (or at a file's top level) so `afterAll` attaches there.
+ */
+export function redisConnections(): { connected: () => Promise<Redis> } {
+  const connections: Redis[] = [];
+  afterAll(() => {
+    for (const connection of connections) connection.disconnect();
+  });
+  return {
+    async connected() {
+      const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+      redis.on('error', () => undefined);
+      connections.push(redis);
+      await redis.ping();
+      return redis;
+    },
+  };
 }
