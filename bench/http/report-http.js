@@ -32,7 +32,9 @@ export function renderHttp({ results, failures, poolThreads }, profile) {
     HTTP_HEADING,
     '',
     `Each contender in its own process; autocannon with ${profile.connections} connections from the bench process ` +
-      `(the two share the machine's cores); ${profile.rounds} interleaved round(s) of ${profile.seconds} s, median ` +
+      `(the two share the machine's cores; "one token" sends autocannon's fixed request, "Zipf 10k" rebuilds each ` +
+      'request with its token, which costs the load generator more: compare rows of the same traffic); ' +
+      `${profile.rounds} interleaved round(s) of ${profile.seconds} s, median ` +
       '(ratios: the median of the ratios within each round). ' +
       '"CPU/req" is the server process\'s user + system CPU time per answered request, from `/proc` (all its ' +
       'threads; "of which event loop": its main thread), and "autocannon CPU/req" what the load generator in the ' +
